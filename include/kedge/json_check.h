@@ -1,0 +1,55 @@
+/* Validation of a request body against what a handler expects, producing invalidParams
+ * entries (TS 29.571 InvalidParam) that name the offending field as a JSON pointer.
+ * Handlers describe members in a table; nested objects use `object` with their own table. */
+#ifndef KEDGE_JSON_CHECK_H
+#define KEDGE_JSON_CHECK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "kedge/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum kedge_json_kind {
+  KEDGE_JSON_STRING,
+  KEDGE_JSON_INTEGER,
+  KEDGE_JSON_BOOLEAN,
+  KEDGE_JSON_OBJECT,
+  KEDGE_JSON_ARRAY,
+} kedge_json_kind_t;
+
+/* A member check beyond its kind: return NULL if the value is fine, else a short reason
+ * ("must be 32 hex digits"). Never quote the value itself: it may be key material. */
+typedef const char *(*kedge_json_check_fn)(const json_t *value);
+
+typedef struct kedge_json_member {
+  const char *name;        /* member name exactly as the OpenAPI file spells it */
+  kedge_json_kind_t kind;
+  bool required;
+  size_t max_len;          /* strings: maximum length in octets, 0 = no limit */
+  kedge_json_check_fn check; /* optional */
+  const struct kedge_json_member *object; /* KEDGE_JSON_OBJECT: members, ended by name NULL */
+} kedge_json_member_t;
+
+/* Checks `body` (must be an object) against `members` (ended by an entry with name NULL).
+ * Unknown members are ignored (TS 29.500 5.2.7: extensibility). Appends one invalidParams
+ * entry to `problem` (see kedge/problem.h) per offending member, with `pointer_prefix` ("" at
+ * top level) before its name. Returns KEDGE_OK, or KEDGE_ERR_INVALID_ARG when any entry was
+ * added; *missing_only is set true when every problem was a missing required member (cause
+ * MANDATORY_IE_MISSING rather than MANDATORY_IE_INCORRECT). */
+kedge_err_t kedge_json_check(const json_t *body, const kedge_json_member_t *members,
+                             json_t *problem, bool *missing_only);
+
+/* Ready-made checks. */
+const char *kedge_json_check_hex16(const json_t *value); /* 32 hex digits (RAND, RES*...) */
+const char *kedge_json_check_hex32(const json_t *value); /* 64 hex digits (keys) */
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,3 @@
+#ifndef KEDGE_TESTUTIL_H
+#define KEDGE_TESTUTIL_H
+#endif
