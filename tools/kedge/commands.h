@@ -1,0 +1,9 @@
+/* Subcommands of the kedge command. Each takes the arguments after its name (argv[0] is the
+ * subcommand's name) and returns the process exit status: 0 success, 2 bad input. */
+#ifndef KEDGE_TOOLS_COMMANDS_H
+#define KEDGE_TOOLS_COMMANDS_H
+
+int kedge_cmd_derive(int argc, char **argv); /* derive.c */
+int kedge_cmd_pki(int argc, char **argv);    /* pki.c */
+
+#endif
