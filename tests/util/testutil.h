@@ -1,3 +1,7 @@
+/* Helpers shared by kedge's tests. Include after <cmocka.h>'s prerequisites. */
 #ifndef KEDGE_TESTUTIL_H
 #define KEDGE_TESTUTIL_H
+
+#include "vectors.h"
+
 #endif

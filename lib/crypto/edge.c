@@ -1,0 +1,262 @@
+/* Edge keys and the Kedge ID, SPEC.md sections 2 and 6. */
+#include "kedge/edge.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "kedge/kdf.h"
+
+static const char label_kedge[] = "EDGE";
+static const char label_kedge_tid[] = "EDGE-TID";
+
+/* The last base64url character of 32 octets carries 4 data bits and 2 pad bits, which must be
+ * zero (RFC 4648 3.5), so that one TID has one spelling. */
+static const char tid_last_chars[] = "AEIMQUYcgkosw048";
+
+static const char realm_head[] = "5gc.mnc";
+static const char realm_mid[] = ".mcc";
+static const char realm_tail[] = ".3gppnetwork.org";
+
+static bool is_digit(char c)
+{
+  return c >= '0' && c <= '9';
+}
+
+kedge_err_t kedge_rid_check(const char *rid)
+{
+  if (!rid)
+    return KEDGE_ERR_INVALID_ARG;
+  size_t n = strnlen(rid, KEDGE_RID_MAX + 1);
+  if (n < 1 || n > KEDGE_RID_MAX)
+    return KEDGE_ERR_BAD_RID;
+  for (size_t i = 0; i < n; i++)
+    if (!is_digit(rid[i]))
+      return KEDGE_ERR_BAD_RID;
+  return KEDGE_OK;
+}
+
+kedge_err_t kedge_derive_edge_keys(const uint8_t kausf[32], const kedge_supi_t *supi,
+                                   uint8_t kedge[KEDGE_KEY_LEN], uint8_t kedge_tid[KEDGE_TID_LEN])
+{
+  if (!kausf || !supi)
+    return KEDGE_ERR_INVALID_ARG;
+  size_t supi_len;
+  const char *supi_p = kedge_supi_kdf_param(supi, &supi_len);
+
+  /* One keyed HMAC state for both derivations (KAUSF is the key of each). */
+  kedge_kdf_key_t *key;
+  kedge_err_t err = kedge_kdf_key_new(kausf, 32, &key);
+  if (err)
+    return err;
+  if (kedge) {
+    const kedge_kdf_param_t p[] = {{(const uint8_t *)label_kedge, sizeof(label_kedge) - 1},
+                                   {(const uint8_t *)supi_p, supi_len}};
+    err = kedge_kdf_derive(key, KEDGE_FC_KEDGE, p, 2, kedge);
+  }
+  if (!err && kedge_tid) {
+    const kedge_kdf_param_t p[] = {{(const uint8_t *)label_kedge_tid, sizeof(label_kedge_tid) - 1},
+                                   {(const uint8_t *)supi_p, supi_len}};
+    err = kedge_kdf_derive(key, KEDGE_FC_KEDGE_TID, p, 2, kedge_tid);
+  }
+  kedge_kdf_key_free(key);
+  if (err && kedge)
+    OPENSSL_cleanse(kedge, KEDGE_KEY_LEN);
+  return err;
+}
+
+kedge_err_t kedge_id_format(const kedge_id_t *id, char out[KEDGE_ID_MAX + 1])
+{
+  if (!id || !out)
+    return KEDGE_ERR_INVALID_ARG;
+  kedge_err_t err = kedge_rid_check(id->rid);
+  if (err)
+    return err;
+  for (int i = 0; i < 3; i++)
+    if (!is_digit(id->home.mcc[i]) || !is_digit(id->home.mnc[i]))
+      return KEDGE_ERR_BAD_PLMN;
+
+  /* RFC 4648 5: base64url without padding. */
+  unsigned char b64[48];
+  if (EVP_EncodeBlock(b64, id->tid, KEDGE_TID_LEN) != 44)
+    return KEDGE_ERR_CRYPTO;
+  for (int i = 0; i < KEDGE_TID_B64_LEN; i++)
+    b64[i] = b64[i] == '+' ? '-' : b64[i] == '/' ? '_' : b64[i];
+  b64[KEDGE_TID_B64_LEN] = '\0';
+  snprintf(out, KEDGE_ID_MAX + 1, "%s.%s%s%.3s%s%.3s%s", id->rid, (char *)b64, "@5gc.mnc",
+           id->home.mnc, realm_mid, id->home.mcc, realm_tail);
+  return KEDGE_OK;
+}
+
+static bool is_b64url(char c)
+{
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || is_digit(c) || c == '-' || c == '_';
+}
+
+static kedge_err_t bad_id(const char **why, const char *reason)
+{
+  if (why)
+    *why = reason;
+  return KEDGE_ERR_BAD_KEDGE_ID;
+}
+
+kedge_err_t kedge_id_parse(const char *text, size_t len, kedge_id_t *id, const char **why)
+{
+  if (why)
+    *why = NULL;
+  if (!text || !id)
+    return KEDGE_ERR_INVALID_ARG;
+  if (len > KEDGE_ID_MAX)
+    return bad_id(why, "longer than 255 octets");
+  if (memchr(text, '\0', len))
+    return bad_id(why, "contains a NUL octet");
+
+  const char *end = text + len;
+  const char *at = memchr(text, '@', len);
+  if (!at)
+    return bad_id(why, "no '@' before the realm");
+  const char *dot = memchr(text, '.', (size_t)(at - text));
+  if (!dot)
+    return bad_id(why, "no '.' between routing indicator and TID");
+
+  /* RID: 1-4 digits */
+  size_t rid_len = (size_t)(dot - text);
+  if (rid_len < 1 || rid_len > KEDGE_RID_MAX)
+    return bad_id(why, "routing indicator must be 1 to 4 decimal digits");
+  for (size_t i = 0; i < rid_len; i++)
+    if (!is_digit(text[i]))
+      return bad_id(why, "routing indicator must be 1 to 4 decimal digits");
+
+  /* TID: 43 base64url characters, zero pad bits */
+  const char *tid = dot + 1;
+  if (at - tid != KEDGE_TID_B64_LEN)
+    return bad_id(why, "TID must be 43 base64url characters");
+  for (int i = 0; i < KEDGE_TID_B64_LEN; i++)
+    if (!is_b64url(tid[i]))
+      return bad_id(why, "TID has a character outside the base64url alphabet");
+  if (!strchr(tid_last_chars, tid[KEDGE_TID_B64_LEN - 1]))
+    return bad_id(why, "TID's last character has non-zero pad bits");
+
+  /* realm: 5gc.mnc<3 digits>.mcc<3 digits>.3gppnetwork.org, lower case */
+  const char *realm = at + 1;
+  const size_t realm_len = sizeof(realm_head) - 1 + 3 + sizeof(realm_mid) - 1 + 3 +
+                           sizeof(realm_tail) - 1;
+  const char *mnc = realm + sizeof(realm_head) - 1;
+  const char *mcc = mnc + 3 + sizeof(realm_mid) - 1;
+  if ((size_t)(end - realm) != realm_len || memcmp(realm, realm_head, sizeof(realm_head) - 1) ||
+      !is_digit(mnc[0]) || !is_digit(mnc[1]) || !is_digit(mnc[2]) ||
+      memcmp(mnc + 3, realm_mid, sizeof(realm_mid) - 1) || !is_digit(mcc[0]) ||
+      !is_digit(mcc[1]) || !is_digit(mcc[2]) ||
+      memcmp(mcc + 3, realm_tail, sizeof(realm_tail) - 1))
+    return bad_id(why, "realm must be 5gc.mnc<3 digits>.mcc<3 digits>.3gppnetwork.org in lower "
+                       "case");
+
+  /* Decode the TID with OpenSSL's base64 after mapping the URL-safe alphabet back. */
+  unsigned char b64[44], raw[33];
+  for (int i = 0; i < KEDGE_TID_B64_LEN; i++)
+    b64[i] = tid[i] == '-' ? '+' : tid[i] == '_' ? '/' : (unsigned char)tid[i];
+  b64[KEDGE_TID_B64_LEN] = '=';
+  if (EVP_DecodeBlock(raw, b64, sizeof(b64)) != 33)
+    return bad_id(why, "TID does not decode as base64url");
+
+  memcpy(id->rid, text, rid_len);
+  id->rid[rid_len] = '\0';
+  memcpy(id->tid, raw, KEDGE_TID_LEN);
+  memcpy(id->home.mcc, mcc, 3);
+  id->home.mcc[3] = '\0';
+  memcpy(id->home.mnc, mnc, 3);
+  id->home.mnc[3] = '\0';
+  return KEDGE_OK;
+}
+
+kedge_err_t kedge_derive_kedge_and_id(const uint8_t kausf[32], const kedge_supi_t *supi,
+                                      const char *rid, const kedge_plmn_t *home,
+                                      uint8_t kedge[KEDGE_KEY_LEN], char kedge_id[KEDGE_ID_MAX + 1])
+{
+  if (!kausf || !supi || !rid || !home || !kedge || !kedge_id)
+    return KEDGE_ERR_INVALID_ARG;
+  kedge_err_t err = kedge_rid_check(rid);
+  if (err)
+    return err;
+  kedge_id_t id = {.home = *home};
+  memcpy(id.rid, rid, strlen(rid) + 1);
+  err = kedge_derive_edge_keys(kausf, supi, kedge, id.tid);
+  if (!err)
+    err = kedge_id_format(&id, kedge_id);
+  if (err)
+    OPENSSL_cleanse(kedge, KEDGE_KEY_LEN);
+  return err;
+}
+
+static kedge_err_t bad_ecs_id(const char **why, const char *reason)
+{
+  if (why)
+    *why = reason;
+  return KEDGE_ERR_BAD_ECS_ID;
+}
+
+kedge_err_t kedge_ecs_id_normalise(const char *text, char out[KEDGE_ECS_ID_MAX + 1],
+                                   const char **why)
+{
+  if (why)
+    *why = NULL;
+  if (!text || !out)
+    return KEDGE_ERR_INVALID_ARG;
+  size_t n = strnlen(text, KEDGE_ECS_ID_MAX + 2);
+  if (n && text[n - 1] == '.')
+    n--; /* the root label's dot: "ecs.example.com." names the same host */
+  if (n == 0)
+    return bad_ecs_id(why, "empty");
+  if (n > KEDGE_ECS_ID_MAX)
+    return bad_ecs_id(why, "longer than 253 octets");
+
+  /* RFC 1123 2.1 host names; internationalised names must come as A-labels (RFC 5890). */
+  size_t label_start = 0, labels = 0;
+  bool last_label_numeric = true;
+  for (size_t i = 0; i <= n; i++) {
+    char c = i < n ? text[i] : '.';
+    if (c == '.') {
+      size_t label_len = i - label_start;
+      if (label_len == 0)
+        return bad_ecs_id(why, "empty label");
+      if (label_len > 63)
+        return bad_ecs_id(why, "label longer than 63 octets");
+      if (out[label_start] == '-' || out[i - 1] == '-')
+        return bad_ecs_id(why, "label starts or ends with a hyphen");
+      labels++;
+      label_start = i + 1;
+      if (i < n) {
+        out[i] = '.';
+        last_label_numeric = true;
+      }
+      continue;
+    }
+    if (c >= 'A' && c <= 'Z')
+      c = (char)(c - 'A' + 'a');
+    if (!((c >= 'a' && c <= 'z') || is_digit(c) || c == '-'))
+      return bad_ecs_id(why, (unsigned char)c >= 0x80
+                                 ? "not ASCII: give internationalised names as A-labels"
+                                 : "character outside letters, digits, hyphen and dot");
+    if (!is_digit(c))
+      last_label_numeric = false;
+    out[i] = c;
+  }
+  if (labels < 2)
+    return bad_ecs_id(why, "not a fully qualified domain name");
+  if (last_label_numeric)
+    return bad_ecs_id(why, "top-level label is numeric (an address, not a DNS name)");
+  out[n] = '\0';
+  return KEDGE_OK;
+}
+
+kedge_err_t kedge_derive_k_ecs(const uint8_t kedge[KEDGE_KEY_LEN], const char *ecs_id,
+                               uint8_t k_ecs[KEDGE_KEY_LEN])
+{
+  if (!kedge || !ecs_id || !k_ecs)
+    return KEDGE_ERR_INVALID_ARG;
+  const kedge_kdf_param_t p[] = {{(const uint8_t *)ecs_id, strlen(ecs_id)}};
+  return kedge_kdf(kedge, KEDGE_KEY_LEN, KEDGE_FC_K_ECS, p, 1, k_ecs);
+}
