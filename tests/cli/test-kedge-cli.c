@@ -1,0 +1,259 @@
+/* Runs the kedge binary: its JSON for every known answer in tests/vectors/, its exit status 2
+ * and one-line error for bad input, and --help. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "testutil.h"
+
+/* Runs kedge with the given arguments (NULL-terminated), expects exit 0, one JSON object with
+ * exactly `n_members` members; returns it. */
+static json_t *kedge_json(size_t n_members, ...)
+{
+  char *argv[32] = {(char *)run_bin("kedge")};
+  va_list ap;
+  va_start(ap, n_members);
+  int argc = 1;
+  for (char *a; (a = va_arg(ap, char *)) != NULL;)
+    argv[argc++] = a;
+  va_end(ap);
+  argv[argc] = NULL;
+
+  run_result_t r;
+  run_capture(argv, &r);
+  if (r.status != 0)
+    fail_msg("kedge %s %s: exit %d: %s", argv[1], argv[2], r.status, r.err);
+  assert_string_equal(r.err, "");
+  json_error_t jerr;
+  json_t *obj = json_loads(r.out, JSON_REJECT_DUPLICATES, &jerr);
+  if (!obj || !json_is_object(obj))
+    fail_msg("not one JSON object: %s", r.out);
+  assert_int_equal(json_object_size(obj), n_members);
+  run_free(&r);
+  return obj;
+}
+
+static void member_is(json_t *obj, const char *member, const char *expected)
+{
+  const char *got = json_string_value(json_object_get(obj, member));
+  if (!got || strcmp(got, expected) != 0)
+    fail_msg("%s: got %s, expected %s", member, got ? got : "(missing)", expected);
+}
+
+/* The vector's value in lower case, as kedge prints hex. */
+static void expect_member(json_t *obj, const char *member, const char *v, const char *section,
+                          const char *key)
+{
+  char text[512];
+  vec_text(v, section, key, text, sizeof(text));
+  char *sp = strchr(text, ' ');
+  if (sp)
+    *sp = '\0';
+  member_is(obj, member, text);
+}
+
+static void test_milenage_sets(void **state)
+{
+  char *v = vec_load("3gpp.txt");
+  const char *sets[] = {"[milenage-set-1]", "[milenage-set-2]", "[milenage-set-3]"};
+  for (int i = 0; i < 3; i++) {
+    const char *s = sets[i];
+    char k[64], op[64], rand[64], sqn[32], amf[16];
+    vec_text(v, s, "K", k, sizeof(k));
+    vec_text(v, s, "OP", op, sizeof(op));
+    vec_text(v, s, "RAND", rand, sizeof(rand));
+    vec_text(v, s, "SQN", sqn, sizeof(sqn));
+    vec_text(v, s, "AMF", amf, sizeof(amf));
+    json_t *o = kedge_json(8, "derive", "milenage", "--k", k, "--op", op, "--rand", rand, "--sqn",
+                           sqn, "--amf", amf, NULL);
+    expect_member(o, "opc", v, s, "OPc");
+    expect_member(o, "macA", v, s, "f1(MAC-A)");
+    expect_member(o, "macS", v, s, "f1*(MAC-S)");
+    expect_member(o, "res", v, s, "f2(RES)");
+    expect_member(o, "ck", v, s, "f3(CK)");
+    expect_member(o, "ik", v, s, "f4(IK)");
+    expect_member(o, "ak", v, s, "f5(AK)");
+    expect_member(o, "akStar", v, s, "f5*(AK-resync)");
+    json_decref(o);
+  }
+  free(v);
+}
+
+static void test_aka_chain(void **state)
+{
+  /* Section 4: TS 35.208 set 1 through 5G AKA to the edge keys of [kedge-1]. */
+  char *v = vec_load("3gpp.txt"), *e = vec_load("kedge.txt");
+  json_t *o = kedge_json(7, "derive", "aka", "--k", "465b5ce8b199b49faa5f0a2ee238a6bc", "--opc",
+                         "CD63CB71954A9F4E48A5994E37A02BAF", "--rand",
+                         "23553cbe9637a89d218ae64dae47bf35", "--sqn", "ff9bb4d0b607", "--amf",
+                         "b9b9", "--mcc", "001", "--mnc", "01", "--supi", "imsi-001010000000001",
+                         NULL);
+  expect_member(o, "autn", v, "## 4.", "AUTN");
+  expect_member(o, "xresStar", v, "## 4.", "XRES*");
+  expect_member(o, "hxresStar", v, "## 4.", "HXRES*");
+  expect_member(o, "kausf", v, "## 4.", "KAUSF");
+  expect_member(o, "kseaf", v, "## 4.", "KSEAF");
+  expect_member(o, "kedge", e, "[kedge-1]", "Kedge");
+  expect_member(o, "kedgeId", e, "[kedge-1]", "Kedge ID");
+  json_decref(o);
+
+  /* Section 3 with a home network other than the serving one: the AKA part stays, the realm
+   * of the Kedge ID follows --home-mcc/--home-mnc. */
+  o = kedge_json(7, "derive", "aka", "--k", "00112233445566778899aabbccddeeff", "--opc",
+                 "62e75b8d6fa5bf46ec87a9276f9df54d", "--rand", "00112233445566778899aabbccddeeff",
+                 "--sqn", "000000000001", "--amf", "8000", "--mcc", "001", "--mnc", "001",
+                 "--supi", "nai-alice@edge.example.org", "--rid", "4321", "--home-mcc", "310",
+                 "--home-mnc", "260", NULL);
+  expect_member(o, "autn", v, "## 3.", "AUTN");
+  expect_member(o, "xresStar", v, "## 3.", "XRES* (mnc001)");
+  expect_member(o, "hxresStar", v, "## 3.", "HXRES*");
+  expect_member(o, "kausf", v, "## 3.", "KAUSF (mnc001)");
+  expect_member(o, "kseaf", v, "## 3.", "KSEAF (mnc001)");
+  /* KAUSF of section 3 is the KAUSF of [kedge-3], with the same SUPI, RID and home network */
+  expect_member(o, "kedge", e, "[kedge-3]", "Kedge");
+  expect_member(o, "kedgeId", e, "[kedge-3]", "Kedge ID");
+  json_decref(o);
+  free(v);
+  free(e);
+}
+
+static void test_kedge_blocks(void **state)
+{
+  char *e = vec_load("kedge.txt");
+  const char *blocks[] = {"[kedge-1]", "[kedge-2]", "[kedge-3]"};
+  for (int i = 0; i < 3; i++) {
+    const char *b = blocks[i];
+    char kausf[80], supi[80], rid[8], mcc[8], mnc[8], ecs_id[80], kedge_id[160];
+    vec_text(e, b, "KAUSF", kausf, sizeof(kausf));
+    vec_text(e, b, "SUPI", supi, sizeof(supi));
+    vec_text(e, b, "RID", rid, sizeof(rid));
+    vec_text(e, b, "MCC", mcc, sizeof(mcc));
+    vec_text(e, b, "MNC", mnc, sizeof(mnc));
+    vec_text(e, b, "ECS ID", ecs_id, sizeof(ecs_id));
+    vec_text(e, b, "Kedge ID", kedge_id, sizeof(kedge_id));
+    json_t *o = kedge_json(3, "derive", "kedge", "--kausf", kausf, "--supi", supi, "--mcc", mcc,
+                           "--mnc", mnc, "--rid", rid, "--ecs-id", ecs_id, NULL);
+    expect_member(o, "kedge", e, b, "Kedge");
+    expect_member(o, "kedgeId", e, b, "Kedge ID");
+    expect_member(o, "kEcs", e, b, "K_ECS");
+    json_decref(o);
+
+    o = kedge_json(4, "derive", "parse-id", kedge_id, NULL);
+    member_is(o, "rid", rid);
+    char mnc3[16];
+    snprintf(mnc3, sizeof(mnc3), "%s%s", strlen(mnc) == 2 ? "0" : "", mnc);
+    member_is(o, "mcc", mcc);
+    member_is(o, "mnc", mnc3);
+    char tid[64];
+    snprintf(tid, sizeof(tid), "%.43s", strchr(kedge_id, '.') + 1);
+    member_is(o, "tid", tid);
+    json_decref(o);
+  }
+  /* without --rid and --ecs-id: RID 0, no kEcs */
+  json_t *o = kedge_json(2, "derive", "kedge", "--kausf",
+                         "474698caf02cc715db2ec0726510cfee6caa5bb1a649cb01224f2e23af94de1b",
+                         "--supi", "imsi-001010000000001", "--mcc", "001", "--mnc", "01", NULL);
+  expect_member(o, "kedgeId", e, "[kedge-1]", "Kedge ID");
+  json_decref(o);
+  free(e);
+}
+
+/* Bad input: exit 2, nothing on stdout, exactly one line on stderr mentioning `needle`. */
+static void expect_rejected(const char *needle, char *const args[])
+{
+  char *argv[32] = {(char *)run_bin("kedge")};
+  int i = 0;
+  for (; args[i]; i++)
+    argv[i + 1] = args[i];
+  argv[i + 1] = NULL;
+  run_result_t r;
+  run_capture(argv, &r);
+  if (r.status != 2 || r.out[0] != '\0')
+    fail_msg("%s: status %d, stdout '%s'", needle, r.status, r.out);
+  size_t len = strlen(r.err);
+  if (len == 0 || r.err[len - 1] != '\n' || strchr(r.err, '\n') != r.err + len - 1)
+    fail_msg("expected one line on stderr, got '%s'", r.err);
+  if (!strstr(r.err, needle))
+    fail_msg("stderr '%s' does not mention '%s'", r.err, needle);
+  run_free(&r);
+}
+
+#define REJECT(needle, ...) expect_rejected(needle, (char *const[]){__VA_ARGS__, NULL})
+#define KAUSF "474698caf02cc715db2ec0726510cfee6caa5bb1a649cb01224f2e23af94de1b"
+#define KEY16 "465b5ce8b199b49faa5f0a2ee238a6bc"
+
+static void test_bad_input(void **state)
+{
+  REJECT("--kausf: odd number of hex digits", "derive", "kedge", "--kausf", "abc", "--supi",
+         "imsi-001010000000001", "--mcc", "001", "--mnc", "01");
+  REJECT("--kausf: wrong length", "derive", "kedge", "--kausf", "abcd", "--supi",
+         "imsi-001010000000001", "--mcc", "001", "--mnc", "01");
+  REJECT("--kausf: not a hex string", "derive", "kedge", "--kausf", "zz", "--supi",
+         "imsi-001010000000001", "--mcc", "001", "--mnc", "01");
+  REJECT("--supi", "derive", "kedge", "--kausf", KAUSF, "--supi", "001010000000001", "--mcc",
+         "001", "--mnc", "01");
+  REJECT("--supi", "derive", "kedge", "--kausf", KAUSF, "--supi", "nai-nobody", "--mcc", "001",
+         "--mnc", "01");
+  REJECT("--mcc", "derive", "kedge", "--kausf", KAUSF, "--supi", "imsi-001010000000001", "--mcc",
+         "1000", "--mnc", "01");
+  REJECT("--mnc", "derive", "kedge", "--kausf", KAUSF, "--supi", "imsi-001010000000001", "--mcc",
+         "001", "--mnc", "1");
+  REJECT("--rid", "derive", "kedge", "--kausf", KAUSF, "--supi", "imsi-001010000000001", "--mcc",
+         "001", "--mnc", "01", "--rid", "12345");
+  REJECT("--ecs-id", "derive", "kedge", "--kausf", KAUSF, "--supi", "imsi-001010000000001",
+         "--mcc", "001", "--mnc", "01", "--ecs-id", "not a name");
+  REJECT("--mnc: required", "derive", "kedge", "--kausf", KAUSF, "--supi",
+         "imsi-001010000000001", "--mcc", "001");
+  REJECT("unknown option '--kseaf'", "derive", "kedge", "--kseaf", KAUSF);
+  REJECT("--opc", "derive", "milenage", "--k", KEY16, "--rand", KEY16, "--sqn", "000000000001",
+         "--amf", "8000");
+  REJECT("--sqn: wrong length", "derive", "milenage", "--k", KEY16, "--opc", KEY16, "--rand",
+         KEY16, "--sqn", "0001", "--amf", "8000");
+  REJECT("--home-mnc", "derive", "aka", "--k", KEY16, "--opc", KEY16, "--rand", KEY16, "--sqn",
+         "000000000001", "--amf", "8000", "--mcc", "001", "--mnc", "01", "--supi",
+         "imsi-001010000000001", "--home-mcc", "310");
+  REJECT("pad bits", "derive", "parse-id",
+         "0.n7vQzdxI1m6ZzRrt3hmFUq36AjQLHQGB5r3TJBEfjwV@5gc.mnc001.mcc001.3gppnetwork.org");
+  REJECT("realm", "derive", "parse-id",
+         "0.n7vQzdxI1m6ZzRrt3hmFUq36AjQLHQGB5r3TJBEfjwU@5gc.mnc01.mcc001.3gppnetwork.org");
+  REJECT("unknown form", "derive", "kausf");
+  REJECT("unknown command", "frobnicate");
+}
+
+static void test_help(void **state)
+{
+  char *argv[] = {(char *)run_bin("kedge"), "derive", "--help", NULL};
+  run_result_t r;
+  run_capture(argv, &r);
+  assert_int_equal(r.status, 0);
+  const char *options[] = {"--k", "--op", "--opc", "--rand", "--sqn", "--amf", "--mcc", "--mnc",
+                           "--home-mcc", "--home-mnc", "--supi", "--rid", "--kausf", "--ecs-id",
+                           "parse-id"};
+  for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++)
+    if (!strstr(r.out, options[i]))
+      fail_msg("derive --help does not describe %s", options[i]);
+  run_free(&r);
+  char *argv2[] = {(char *)run_bin("kedge"), "--help", NULL};
+  run_capture(argv2, &r);
+  assert_int_equal(r.status, 0);
+  assert_non_null(strstr(r.out, "derive"));
+  run_free(&r);
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_milenage_sets),
+    cmocka_unit_test(test_aka_chain),
+    cmocka_unit_test(test_kedge_blocks),
+    cmocka_unit_test(test_bad_input),
+    cmocka_unit_test(test_help),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

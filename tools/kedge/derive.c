@@ -1,0 +1,385 @@
+/* kedge derive: the key derivations of lib/crypto from inputs on the command line, printed as
+ * one JSON object (lower-camel member names, lower-case hex). Bad input: one line on stderr,
+ * exit status 2. */
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "commands.h"
+#include "kedge/aka.h"
+#include "kedge/edge.h"
+#include "kedge/hex.h"
+#include "kedge/identity.h"
+#include "kedge/milenage.h"
+#include "kedge/sqn.h"
+
+#define EXIT_BAD_INPUT 2
+
+typedef struct option {
+  const char *name; /* without the leading "--" */
+  const char *value;
+} option_t;
+
+static const char usage_text[] =
+    "Usage:\n"
+    "  kedge derive milenage --k HEX (--opc HEX | --op HEX) --rand HEX --sqn HEX --amf HEX\n"
+    "      TS 35.206 f1, f1* (over the given AMF, as in TS 35.208), f2-f5, f5*.\n"
+    "      -> {\"opc\",\"macA\",\"macS\",\"res\",\"ck\",\"ik\",\"ak\",\"akStar\"}\n"
+    "  kedge derive aka --k HEX --opc HEX --rand HEX --sqn HEX --amf HEX --mcc MCC --mnc MNC\n"
+    "                   --supi SUPI [--rid RID] [--home-mcc MCC --home-mnc MNC]\n"
+    "      The 5G HE AV (TS 33.501 6.1.3.2, Annex A) and the edge keys (SPEC.md 2).\n"
+    "      --mcc/--mnc name the serving network; the Kedge ID's realm uses the home network,\n"
+    "      which defaults to the serving one.\n"
+    "      -> {\"autn\",\"xresStar\",\"hxresStar\",\"kausf\",\"kseaf\",\"kedge\",\"kedgeId\"}\n"
+    "  kedge derive kedge --kausf HEX --supi SUPI --mcc MCC --mnc MNC [--rid RID] [--ecs-id FQDN]\n"
+    "      Kedge and Kedge ID from KAUSF (--mcc/--mnc: the home network), and K_ECS of\n"
+    "      profile bound for --ecs-id (SPEC.md 6).\n"
+    "      -> {\"kedge\",\"kedgeId\"} plus \"kEcs\" with --ecs-id\n"
+    "  kedge derive parse-id KEDGE_ID\n"
+    "      Checks a Kedge ID against the strict grammar of SPEC.md 2.\n"
+    "      -> {\"rid\",\"tid\",\"mcc\",\"mnc\"}\n"
+    "\n"
+    "Options:\n"
+    "  --k HEX        subscriber key K, 16 octets\n"
+    "  --op HEX       operator variant OP, 16 octets (OPc is computed from it)\n"
+    "  --opc HEX      OPc, 16 octets\n"
+    "  --rand HEX     RAND, 16 octets\n"
+    "  --sqn HEX      SQN, 6 octets\n"
+    "  --amf HEX      AMF, 2 octets\n"
+    "  --mcc MCC      mobile country code, 3 digits\n"
+    "  --mnc MNC      mobile network code, 2 or 3 digits\n"
+    "  --home-mcc MCC, --home-mnc MNC  the home network when it differs from --mcc/--mnc\n"
+    "  --supi SUPI    imsi-<5 to 15 digits> or nai-<user>@<realm>\n"
+    "  --rid RID      routing indicator, 1 to 4 digits as provisioned (default 0)\n"
+    "  --kausf HEX    KAUSF, 32 octets\n"
+    "  --ecs-id FQDN  ECS ID (DNS name; normalised to lower case without trailing dot)\n"
+    "All hex may be upper or lower case on input and is lower case on output.\n"
+    "Exit status: 0 success, 2 bad input (one line on stderr names the option).\n";
+
+static const char *form; /* "milenage", ... for error lines */
+
+/* One line: "kedge derive FORM: --OPTION: PROBLEM". */
+__attribute__((format(printf, 2, 3))) static int fail(const char *option, const char *fmt, ...)
+{
+  char line[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(line, sizeof(line), fmt, ap);
+  va_end(ap);
+  if (option)
+    fprintf(stderr, "kedge derive %s: --%s: %s\n", form, option, line);
+  else
+    fprintf(stderr, "kedge derive %s: %s\n", form, line);
+  return EXIT_BAD_INPUT;
+}
+
+/* OpenSSL itself failed: not the input's fault, so not exit status 2. */
+static int crypto_failure(void)
+{
+  fprintf(stderr, "kedge derive %s: %s\n", form, kedge_strerror(KEDGE_ERR_CRYPTO));
+  return 1;
+}
+
+/* Reads "--name VALUE" and "--name=VALUE" pairs into opts; anything else is an error. */
+static int parse_options(int argc, char **argv, option_t *opts, size_t n)
+{
+  for (int i = 1; i < argc; i++) {
+    const char *arg = argv[i];
+    if (strncmp(arg, "--", 2) != 0)
+      return fail(NULL, "unexpected argument '%s'", arg);
+    const char *name = arg + 2, *eq = strchr(name, '=');
+    size_t name_len = eq ? (size_t)(eq - name) : strlen(name);
+    option_t *o = NULL;
+    for (size_t j = 0; j < n; j++)
+      if (strlen(opts[j].name) == name_len && !strncmp(opts[j].name, name, name_len))
+        o = &opts[j];
+    if (!o)
+      return fail(NULL, "unknown option '%s' (see 'kedge derive --help')", arg);
+    if (o->value)
+      return fail(o->name, "given twice");
+    if (eq) {
+      o->value = eq + 1;
+    } else {
+      if (i + 1 >= argc)
+        return fail(o->name, "missing value");
+      o->value = argv[++i];
+    }
+  }
+  return 0;
+}
+
+static const char *opt(const option_t *opts, size_t n, const char *name)
+{
+  for (size_t i = 0; i < n; i++)
+    if (!strcmp(opts[i].name, name))
+      return opts[i].value;
+  return NULL;
+}
+
+static int require(const option_t *opts, size_t n, const char *const *names)
+{
+  for (; *names; names++)
+    if (!opt(opts, n, *names))
+      return fail(*names, "required");
+  return 0;
+}
+
+static int hex_arg(const char *name, const char *value, uint8_t *out, size_t len)
+{
+  kedge_err_t err = kedge_hex_decode(value, out, len);
+  if (err == KEDGE_OK)
+    return 0;
+  char expect[64];
+  snprintf(expect, sizeof(expect), "%zu hex digits (%zu octets)", 2 * len, len);
+  if (err == KEDGE_ERR_BAD_HEX)
+    return fail(name, "%s, expected %s",
+                strlen(value) % 2 ? "odd number of hex digits" : "not a hex string", expect);
+  return fail(name, "wrong length, expected %s", expect);
+}
+
+static int supi_arg(const char *value, kedge_supi_t *supi)
+{
+  if (kedge_supi_parse(value, supi) != KEDGE_OK)
+    return fail("supi", "%s", kedge_strerror(KEDGE_ERR_BAD_SUPI));
+  return 0;
+}
+
+static int plmn_arg(const char *mcc_name, const char *mcc, const char *mnc_name, const char *mnc,
+                    kedge_plmn_t *plmn)
+{
+  if (kedge_plmn_parse(mcc, "00", plmn) != KEDGE_OK)
+    return fail(mcc_name, "must be 3 decimal digits");
+  if (kedge_plmn_parse(mcc, mnc, plmn) != KEDGE_OK)
+    return fail(mnc_name, "must be 2 or 3 decimal digits");
+  return 0;
+}
+
+static int rid_arg(const char *value)
+{
+  if (kedge_rid_check(value) != KEDGE_OK)
+    return fail("rid", "%s", kedge_strerror(KEDGE_ERR_BAD_RID));
+  return 0;
+}
+
+static void put_hex(const char *member, const uint8_t *bytes, size_t len, bool last)
+{
+  char hex[2 * 32 + 1];
+  kedge_hex_encode(bytes, len, hex);
+  printf("\"%s\":\"%s\"%s", member, hex, last ? "" : ",");
+  OPENSSL_cleanse(hex, sizeof(hex));
+}
+
+static int derive_milenage(int argc, char **argv)
+{
+  option_t o[] = {{"k", NULL},   {"opc", NULL}, {"op", NULL},
+                  {"rand", NULL}, {"sqn", NULL}, {"amf", NULL}};
+  const size_t n = sizeof(o) / sizeof(o[0]);
+  static const char *const required[] = {"k", "rand", "sqn", "amf", NULL};
+  int rc = parse_options(argc, argv, o, n);
+  if (rc || (rc = require(o, n, required)))
+    return rc;
+  if (!!opt(o, n, "opc") == !!opt(o, n, "op"))
+    return fail("opc", "give exactly one of --opc and --op");
+
+  uint8_t k[16], op[16], opc[16], rand[16], sqn[6], amf[2];
+  uint8_t mac_a[8], mac_s[8], res[8], ck[16], ik[16], ak[6], ak_star[6];
+  if ((rc = hex_arg("k", opt(o, n, "k"), k, 16)) || (rc = hex_arg("rand", opt(o, n, "rand"), rand, 16)) ||
+      (rc = hex_arg("sqn", opt(o, n, "sqn"), sqn, 6)) || (rc = hex_arg("amf", opt(o, n, "amf"), amf, 2)))
+    goto out;
+  if (opt(o, n, "opc")) {
+    if ((rc = hex_arg("opc", opt(o, n, "opc"), opc, 16)))
+      goto out;
+  } else {
+    if ((rc = hex_arg("op", opt(o, n, "op"), op, 16)))
+      goto out;
+    if (kedge_milenage_opc(k, op, opc) != KEDGE_OK) {
+      rc = crypto_failure();
+      goto out;
+    }
+  }
+  if (kedge_milenage_f1(k, opc, rand, sqn, amf, mac_a, mac_s) ||
+      kedge_milenage_f2345(k, opc, rand, res, ck, ik, ak, ak_star)) {
+    rc = crypto_failure();
+    goto out;
+  }
+  printf("{");
+  put_hex("opc", opc, 16, false);
+  put_hex("macA", mac_a, 8, false);
+  put_hex("macS", mac_s, 8, false);
+  put_hex("res", res, 8, false);
+  put_hex("ck", ck, 16, false);
+  put_hex("ik", ik, 16, false);
+  put_hex("ak", ak, 6, false);
+  put_hex("akStar", ak_star, 6, true);
+  printf("}\n");
+out:
+  OPENSSL_cleanse(k, sizeof(k));
+  OPENSSL_cleanse(op, sizeof(op));
+  OPENSSL_cleanse(opc, sizeof(opc));
+  OPENSSL_cleanse(res, sizeof(res));
+  OPENSSL_cleanse(ck, sizeof(ck));
+  OPENSSL_cleanse(ik, sizeof(ik));
+  return rc;
+}
+
+/* Home network for the Kedge ID realm: --home-mcc/--home-mnc, both or neither. */
+static int home_plmn(const option_t *o, size_t n, const kedge_plmn_t *serving, kedge_plmn_t *home)
+{
+  const char *mcc = opt(o, n, "home-mcc"), *mnc = opt(o, n, "home-mnc");
+  if (!mcc && !mnc) {
+    *home = *serving;
+    return 0;
+  }
+  if (!mcc || !mnc)
+    return fail(mcc ? "home-mnc" : "home-mcc", "required with --home-mcc/--home-mnc");
+  return plmn_arg("home-mcc", mcc, "home-mnc", mnc, home);
+}
+
+static int derive_aka(int argc, char **argv)
+{
+  option_t o[] = {{"k", NULL},   {"opc", NULL},  {"rand", NULL},     {"sqn", NULL},
+                  {"amf", NULL}, {"mcc", NULL},  {"mnc", NULL},      {"supi", NULL},
+                  {"rid", NULL}, {"home-mcc", NULL}, {"home-mnc", NULL}};
+  const size_t n = sizeof(o) / sizeof(o[0]);
+  static const char *const required[] = {"k", "opc", "rand", "sqn", "amf", "mcc", "mnc", "supi", NULL};
+  int rc = parse_options(argc, argv, o, n);
+  if (rc || (rc = require(o, n, required)))
+    return rc;
+
+  kedge_aka_credentials_t cred;
+  uint8_t rand[16], sqn[6], amf[2], hxres_star[16], kseaf[32], kedge[32];
+  kedge_plmn_t serving, home;
+  kedge_supi_t supi;
+  kedge_he_av_t av;
+  char snn[KEDGE_SNN_LEN + 1], kedge_id[KEDGE_ID_MAX + 1];
+  const char *rid = opt(o, n, "rid") ? opt(o, n, "rid") : "0";
+  if ((rc = hex_arg("k", opt(o, n, "k"), cred.k, 16)) ||
+      (rc = hex_arg("opc", opt(o, n, "opc"), cred.opc, 16)) ||
+      (rc = hex_arg("rand", opt(o, n, "rand"), rand, 16)) ||
+      (rc = hex_arg("sqn", opt(o, n, "sqn"), sqn, 6)) ||
+      (rc = hex_arg("amf", opt(o, n, "amf"), amf, 2)) ||
+      (rc = plmn_arg("mcc", opt(o, n, "mcc"), "mnc", opt(o, n, "mnc"), &serving)) ||
+      (rc = home_plmn(o, n, &serving, &home)) || (rc = supi_arg(opt(o, n, "supi"), &supi)) ||
+      (rc = rid_arg(rid)))
+    goto out;
+
+  kedge_serving_network_name(&serving, snn);
+  if (kedge_aka_generate_he_av(&cred, rand, kedge_sqn_from_bytes(sqn), amf, snn, &av) ||
+      kedge_aka_hxres_star(av.rand, av.xres_star, hxres_star) ||
+      kedge_aka_kseaf(av.kausf, snn, kseaf) ||
+      kedge_derive_kedge_and_id(av.kausf, &supi, rid, &home, kedge, kedge_id)) {
+    rc = crypto_failure();
+    goto out;
+  }
+  printf("{");
+  put_hex("autn", av.autn, 16, false);
+  put_hex("xresStar", av.xres_star, 16, false);
+  put_hex("hxresStar", hxres_star, 16, false);
+  put_hex("kausf", av.kausf, 32, false);
+  put_hex("kseaf", kseaf, 32, false);
+  put_hex("kedge", kedge, 32, false);
+  printf("\"kedgeId\":\"%s\"}\n", kedge_id);
+out:
+  OPENSSL_cleanse(&cred, sizeof(cred));
+  OPENSSL_cleanse(&av, sizeof(av));
+  OPENSSL_cleanse(kseaf, sizeof(kseaf));
+  OPENSSL_cleanse(kedge, sizeof(kedge));
+  return rc;
+}
+
+static int derive_kedge(int argc, char **argv)
+{
+  option_t o[] = {{"kausf", NULL}, {"supi", NULL}, {"mcc", NULL},
+                  {"mnc", NULL},   {"rid", NULL},  {"ecs-id", NULL}};
+  const size_t n = sizeof(o) / sizeof(o[0]);
+  static const char *const required[] = {"kausf", "supi", "mcc", "mnc", NULL};
+  int rc = parse_options(argc, argv, o, n);
+  if (rc || (rc = require(o, n, required)))
+    return rc;
+
+  uint8_t kausf[32], kedge[32], k_ecs[32];
+  kedge_plmn_t home;
+  kedge_supi_t supi;
+  char kedge_id[KEDGE_ID_MAX + 1], ecs_id[KEDGE_ECS_ID_MAX + 1];
+  const char *rid = opt(o, n, "rid") ? opt(o, n, "rid") : "0", *why = NULL;
+  if ((rc = hex_arg("kausf", opt(o, n, "kausf"), kausf, 32)) ||
+      (rc = supi_arg(opt(o, n, "supi"), &supi)) ||
+      (rc = plmn_arg("mcc", opt(o, n, "mcc"), "mnc", opt(o, n, "mnc"), &home)) ||
+      (rc = rid_arg(rid)))
+    goto out;
+  if (opt(o, n, "ecs-id") && kedge_ecs_id_normalise(opt(o, n, "ecs-id"), ecs_id, &why)) {
+    rc = fail("ecs-id", "not a DNS name: %s", why);
+    goto out;
+  }
+  if (kedge_derive_kedge_and_id(kausf, &supi, rid, &home, kedge, kedge_id) ||
+      (opt(o, n, "ecs-id") && kedge_derive_k_ecs(kedge, ecs_id, k_ecs))) {
+    rc = crypto_failure();
+    goto out;
+  }
+  printf("{");
+  put_hex("kedge", kedge, 32, false);
+  printf("\"kedgeId\":\"%s\"", kedge_id);
+  if (opt(o, n, "ecs-id")) {
+    printf(",");
+    put_hex("kEcs", k_ecs, 32, true);
+  }
+  printf("}\n");
+out:
+  OPENSSL_cleanse(kausf, sizeof(kausf));
+  OPENSSL_cleanse(kedge, sizeof(kedge));
+  OPENSSL_cleanse(k_ecs, sizeof(k_ecs));
+  return rc;
+}
+
+static int derive_parse_id(int argc, char **argv)
+{
+  if (argc != 2 || !strncmp(argv[1], "--", 2))
+    return fail(NULL, "expected exactly one argument, the Kedge ID");
+  const char *text = argv[1], *why = NULL;
+  kedge_id_t id;
+  if (kedge_id_parse(text, strlen(text), &id, &why) != KEDGE_OK)
+    return fail(NULL, "malformed Kedge ID: %s", why);
+  /* The TID as written: between the first '.' and the '@' (the parser checked both). */
+  const char *tid = strchr(text, '.') + 1;
+  printf("{\"rid\":\"%s\",\"tid\":\"%.*s\",\"mcc\":\"%s\",\"mnc\":\"%s\"}\n", id.rid,
+         KEDGE_TID_B64_LEN, tid, id.home.mcc, id.home.mnc);
+  return 0;
+}
+
+int kedge_cmd_derive(int argc, char **argv)
+{
+  static const struct {
+    const char *name;
+    int (*run)(int, char **);
+  } forms[] = {
+    {"milenage", derive_milenage},
+    {"aka", derive_aka},
+    {"kedge", derive_kedge},
+    {"parse-id", derive_parse_id},
+  };
+  form = "";
+  if (argc < 2) {
+    fputs(usage_text, stderr);
+    return EXIT_BAD_INPUT;
+  }
+  if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+    fputs(usage_text, stdout);
+    return 0;
+  }
+  for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+    if (strcmp(argv[1], forms[i].name))
+      continue;
+    form = forms[i].name;
+    for (int j = 2; j < argc; j++)
+      if (!strcmp(argv[j], "--help") || !strcmp(argv[j], "-h")) {
+        fputs(usage_text, stdout);
+        return 0;
+      }
+    return forms[i].run(argc - 1, argv + 1);
+  }
+  fprintf(stderr, "kedge derive: unknown form '%s' (milenage, aka, kedge, parse-id)\n", argv[1]);
+  return EXIT_BAD_INPUT;
+}
