@@ -17,8 +17,9 @@ extern "C" {
 
 /* DNS suffix of the short identity names: ausf -> ausf.kedge.test (RFC 6761 reserves .test). */
 #define KEDGE_PKI_DOMAIN "kedge.test"
-/* Longest identity name kedge_pki_issue() accepts (RFC 1035 2.3.4: 253 octets of DNS name). */
-#define KEDGE_PKI_NAME_MAX 253
+/* Longest identity name kedge_pki_issue() accepts: a DNS name may have 253 characters
+ * (RFC 1035 2.3.4), but NAME.crt must fit in a 255-byte file name. */
+#define KEDGE_PKI_NAME_MAX 251
 
 /* The identities kedge_pki_init() creates, in this order: udm, ausf, nef, ecs, af, seaf;
  * NULL-terminated. */

@@ -28,6 +28,7 @@
 #define BACKDATE_SECONDS 300 /* tolerate clocks a little behind the one that issued */
 #define SERIAL_OCTETS 16     /* RFC 5280 4.1.2.2: positive, unique, at most 20 octets */
 #define LABEL_MAX 63         /* RFC 1035 2.3.4 */
+#define CN_MAX 64            /* RFC 5280 appendix A: ub-common-name */
 #define MAX_FILES (2 + 2 * 6)
 
 const char *const kedge_pki_default_names[] = {"udm", "ausf", "nef", "ecs", "af", "seaf", NULL};
@@ -198,9 +199,13 @@ static kedge_err_t make_cert(EVP_PKEY *key, const char *dns, X509 *issuer, EVP_P
     goto done;
   }
 
+  /* RFC 5280 appendix A: a CN holds at most 64 characters (ub-common-name). A longer DNS name
+   * lives in the SAN alone, with an empty subject and a critical SAN (RFC 5280 4.2.1.6). */
+  const char *cn = issuer ? dns : CA_CN;
+  bool has_cn = strlen(cn) <= CN_MAX;
   X509_NAME *subject = X509_get_subject_name(cert);
-  if (!X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_ASC,
-                                  (const unsigned char *)(issuer ? dns : CA_CN), -1, -1, 0) ||
+  if ((has_cn && !X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_ASC,
+                                             (const unsigned char *)cn, -1, -1, 0)) ||
       !X509_set_issuer_name(cert, issuer ? X509_get_subject_name(issuer) : subject) ||
       !X509_set_pubkey(cert, key)) {
     err = fail_ssl("certificate subject");
@@ -218,7 +223,7 @@ static kedge_err_t make_cert(EVP_PKEY *key, const char *dns, X509 *issuer, EVP_P
     /* keyEncipherment only makes sense for RSA key transport; ECDSA keys sign only. */
     bool rsa = EVP_PKEY_is_a(key, "RSA");
     /* The name was checked by check_name(): no ',' or ':' can alter this value. */
-    snprintf(san, sizeof san, "DNS:%s,IP:127.0.0.1", dns);
+    snprintf(san, sizeof san, "%sDNS:%s,IP:127.0.0.1", has_cn ? "" : "critical,", dns);
     if ((err = add_ext(cert, &ctx, NID_basic_constraints, "critical,CA:FALSE")) ||
         (err = add_ext(cert, &ctx, NID_key_usage,
                        rsa ? "critical,digitalSignature,keyEncipherment"
@@ -250,8 +255,11 @@ done:
 static kedge_err_t write_pem(const char *path, mode_t mode, X509 *cert, EVP_PKEY *key,
                              struct written *w)
 {
+  /* The temporary name sits in the same directory (link(2) cannot cross file systems) and does
+   * not grow with NAME, so any NAME.key that fits in a file name has a temporary name too. */
   char tmp[PATH_MAX];
-  if (snprintf(tmp, sizeof tmp, "%s.tmp-XXXXXX", path) >= (int)sizeof tmp)
+  size_t dir_len = (size_t)(strrchr(path, '/') - path);
+  if (snprintf(tmp, sizeof tmp, "%.*s/.kedge-pki-XXXXXX", (int)dir_len, path) >= (int)sizeof tmp)
     return fail(KEDGE_ERR_IO, "%s: path too long", path);
   int fd = mkostemp(tmp, O_CLOEXEC); /* O_RDWR|O_CREAT|O_EXCL, mode 0600 */
   if (fd < 0)
