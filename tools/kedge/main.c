@@ -10,6 +10,7 @@ static const struct {
   const char *summary;
 } commands[] = {
   {"derive", kedge_cmd_derive, "compute Milenage, 5G AKA and edge keys from given inputs"},
+  {"pki", kedge_cmd_pki, "create a development PKI (CA and one certificate per function)"},
 };
 
 static void usage(FILE *out)
