@@ -239,7 +239,7 @@ static void test_ecs_id_normalise(void **state)
   assert_string_equal(out, "xn--bcher-kva.example");
   const char *bad[] = {"", ".", "ecs", "ecs..example.com", "-ecs.example.com",
                        "ecs-.example.com", "ecs_1.example.com", "ecs.example.com..",
-                       "b\xc3\xbc" "cher.example", "127.0.0.1", "ecs example.com"};
+                       "b\303\274cher.example", "127.0.0.1", "ecs example.com"};
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
     why = NULL;
     if (kedge_ecs_id_normalise(bad[i], out, &why) != KEDGE_ERR_BAD_ECS_ID || !why)
