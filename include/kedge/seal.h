@@ -1,0 +1,53 @@
+/* Secrets at rest: AES-256-GCM under a master key read from a file of mode 0600.
+ * Used for K and OPc in the UDM's subscriber database and for Kedge in the AUSF's key store,
+ * so that a copy of a database file or a Redis dump alone reveals no key.
+ *
+ * Sealed form: version (1 octet, 0x01) || nonce (12 random octets) || ciphertext || tag (16).
+ * The additional data binds a sealed value to the record it belongs to (e.g. "udm:k:" + SUPI,
+ * or the Kedge ID), so a ciphertext copied to another record does not open. */
+#ifndef KEDGE_SEAL_H
+#define KEDGE_SEAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kedge/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define KEDGE_MASTER_KEY_LEN 32
+#define KEDGE_SEAL_OVERHEAD (1 + 12 + 16)
+#define KEDGE_SEAL_MAX_PLAINTEXT 256
+
+typedef struct kedge_master_key {
+  uint8_t key[KEDGE_MASTER_KEY_LEN];
+} kedge_master_key_t;
+
+/* Reads a master key file: exactly 64 hex digits, optionally followed by one newline; the
+ * file must be a regular file that neither group nor others may access (mode 0600 or 0400).
+ * On error, a one-line reason naming the file goes to `why` (never any key material). */
+kedge_err_t kedge_master_key_load(const char *path, kedge_master_key_t *mk, char *why,
+                                  size_t why_size);
+
+/* Creates a new master key file (mode 0600, O_EXCL: never overwrites) from the CSPRNG. */
+kedge_err_t kedge_master_key_create(const char *path, char *why, size_t why_size);
+
+/* Wipes the key. */
+void kedge_master_key_clear(kedge_master_key_t *mk);
+
+/* out must have room for len + KEDGE_SEAL_OVERHEAD octets; *out_len receives the size. */
+kedge_err_t kedge_seal(const kedge_master_key_t *mk, const void *aad, size_t aad_len,
+                       const uint8_t *plaintext, size_t len, uint8_t *out, size_t *out_len);
+
+/* Opens a sealed value into out (room for sealed_len - KEDGE_SEAL_OVERHEAD octets).
+ * KEDGE_ERR_MAC_FAILURE if it was altered, sealed under another key or for other `aad`;
+ * KEDGE_ERR_BAD_LENGTH if it is too short or of an unknown version. */
+kedge_err_t kedge_unseal(const kedge_master_key_t *mk, const void *aad, size_t aad_len,
+                         const uint8_t *sealed, size_t sealed_len, uint8_t *out, size_t *out_len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,192 @@
+/* AES-256-GCM sealing of secrets at rest under a file-held master key (see kedge/seal.h). */
+#include "kedge/seal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "kedge/hex.h"
+
+#define SEAL_VERSION 0x01
+#define NONCE_LEN 12
+#define TAG_LEN 16
+
+static EVP_CIPHER *aes256_gcm;
+static pthread_once_t gcm_once = PTHREAD_ONCE_INIT;
+
+static void fetch_gcm(void)
+{
+  aes256_gcm = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
+}
+
+__attribute__((format(printf, 3, 4))) static kedge_err_t why_fail(kedge_err_t err, char *why,
+                                                                  const char *fmt, ...)
+{
+  if (why) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, 256, fmt, ap);
+    va_end(ap);
+  }
+  return err;
+}
+
+kedge_err_t kedge_master_key_load(const char *path, kedge_master_key_t *mk, char *why,
+                                  size_t why_size)
+{
+  char reason[256];
+  if (!path || !mk)
+    return KEDGE_ERR_INVALID_ARG;
+  kedge_err_t err = KEDGE_OK;
+  char text[80];
+  ssize_t n = 0;
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  struct stat st;
+  if (fd < 0) {
+    err = why_fail(KEDGE_ERR_IO, reason, "%s: cannot open master key: %s", path, strerror(errno));
+  } else if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    err = why_fail(KEDGE_ERR_CONFIG, reason, "%s: master key is not a regular file", path);
+  } else if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+    err = why_fail(KEDGE_ERR_CONFIG, reason,
+                   "%s: master key is accessible by group or others (mode %03o): chmod 600 it",
+                   path, (unsigned)(st.st_mode & 0777));
+  } else if ((n = read(fd, text, sizeof(text) - 1)) < 0) {
+    err = why_fail(KEDGE_ERR_IO, reason, "%s: cannot read master key: %s", path, strerror(errno));
+  } else {
+    text[n] = '\0';
+    if (n == 2 * KEDGE_MASTER_KEY_LEN + 1 && text[n - 1] == '\n')
+      text[--n] = '\0';
+    if (n != 2 * KEDGE_MASTER_KEY_LEN || kedge_hex_decode(text, mk->key, KEDGE_MASTER_KEY_LEN))
+      err = why_fail(KEDGE_ERR_CONFIG, reason,
+                     "%s: master key must be exactly 64 hex digits (32 octets)", path);
+  }
+  if (fd >= 0)
+    close(fd);
+  OPENSSL_cleanse(text, sizeof(text));
+  if (err) {
+    kedge_master_key_clear(mk);
+    if (why && why_size)
+      snprintf(why, why_size, "%s", reason);
+  }
+  return err;
+}
+
+kedge_err_t kedge_master_key_create(const char *path, char *why, size_t why_size)
+{
+  char reason[256];
+  if (!path)
+    return KEDGE_ERR_INVALID_ARG;
+  uint8_t key[KEDGE_MASTER_KEY_LEN];
+  char text[2 * KEDGE_MASTER_KEY_LEN + 2];
+  kedge_err_t err = KEDGE_OK;
+  int fd = -1;
+  if (RAND_priv_bytes(key, sizeof(key)) != 1) {
+    err = why_fail(KEDGE_ERR_CRYPTO, reason, "%s: random generator failed", path);
+    goto out;
+  }
+  kedge_hex_encode(key, sizeof(key), text);
+  text[2 * KEDGE_MASTER_KEY_LEN] = '\n';
+  fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) {
+    err = why_fail(KEDGE_ERR_IO, reason, "%s: cannot create master key: %s", path,
+                   strerror(errno));
+  } else {
+    if (fchmod(fd, 0600) != 0 || write(fd, text, sizeof(text) - 1) != (ssize_t)sizeof(text) - 1 ||
+        fsync(fd) != 0)
+      err = why_fail(KEDGE_ERR_IO, reason, "%s: cannot write master key: %s", path,
+                     strerror(errno));
+    close(fd);
+    if (err)
+      unlink(path);
+  }
+out:
+  OPENSSL_cleanse(key, sizeof(key));
+  OPENSSL_cleanse(text, sizeof(text));
+  if (err && why && why_size)
+    snprintf(why, why_size, "%s", reason);
+  return err;
+}
+
+void kedge_master_key_clear(kedge_master_key_t *mk)
+{
+  if (mk)
+    OPENSSL_cleanse(mk->key, sizeof(mk->key));
+}
+
+static EVP_CIPHER_CTX *gcm_begin(const kedge_master_key_t *mk, const uint8_t nonce[NONCE_LEN],
+                                 int encrypt, const void *aad, size_t aad_len)
+{
+  pthread_once(&gcm_once, fetch_gcm);
+  if (!aes256_gcm)
+    return NULL;
+  EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+  int n;
+  /* the default GCM IV length is 12 octets, as used here */
+  if (!ctx || !EVP_CipherInit_ex2(ctx, aes256_gcm, mk->key, nonce, encrypt, NULL) ||
+      (aad_len && !EVP_CipherUpdate(ctx, NULL, &n, aad, (int)aad_len))) {
+    EVP_CIPHER_CTX_free(ctx);
+    return NULL;
+  }
+  return ctx;
+}
+
+kedge_err_t kedge_seal(const kedge_master_key_t *mk, const void *aad, size_t aad_len,
+                       const uint8_t *plaintext, size_t len, uint8_t *out, size_t *out_len)
+{
+  if (!mk || (aad_len && !aad) || !plaintext || !out || !out_len ||
+      len > KEDGE_SEAL_MAX_PLAINTEXT || aad_len > 1024)
+    return KEDGE_ERR_INVALID_ARG;
+  out[0] = SEAL_VERSION;
+  uint8_t *nonce = out + 1, *ct = out + 1 + NONCE_LEN;
+  /* A random 96-bit nonce per value: far below the 2^32 messages per key of SP 800-38D 8.3. */
+  if (RAND_bytes(nonce, NONCE_LEN) != 1)
+    return KEDGE_ERR_CRYPTO;
+  EVP_CIPHER_CTX *ctx = gcm_begin(mk, nonce, 1, aad, aad_len);
+  int n = 0, fin = 0;
+  kedge_err_t err = KEDGE_OK;
+  if (!ctx || !EVP_EncryptUpdate(ctx, ct, &n, plaintext, (int)len) ||
+      !EVP_EncryptFinal_ex(ctx, ct + n, &fin) ||
+      !EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, TAG_LEN, ct + len))
+    err = KEDGE_ERR_CRYPTO;
+  EVP_CIPHER_CTX_free(ctx);
+  if (!err)
+    *out_len = len + KEDGE_SEAL_OVERHEAD;
+  return err;
+}
+
+kedge_err_t kedge_unseal(const kedge_master_key_t *mk, const void *aad, size_t aad_len,
+                         const uint8_t *sealed, size_t sealed_len, uint8_t *out, size_t *out_len)
+{
+  if (!mk || (aad_len && !aad) || !sealed || !out || !out_len || aad_len > 1024)
+    return KEDGE_ERR_INVALID_ARG;
+  if (sealed_len < KEDGE_SEAL_OVERHEAD || sealed[0] != SEAL_VERSION ||
+      sealed_len - KEDGE_SEAL_OVERHEAD > KEDGE_SEAL_MAX_PLAINTEXT)
+    return KEDGE_ERR_BAD_LENGTH;
+  size_t len = sealed_len - KEDGE_SEAL_OVERHEAD;
+  const uint8_t *nonce = sealed + 1, *ct = sealed + 1 + NONCE_LEN, *tag = ct + len;
+  EVP_CIPHER_CTX *ctx = gcm_begin(mk, nonce, 0, aad, aad_len);
+  if (!ctx)
+    return KEDGE_ERR_CRYPTO;
+  int n = 0, fin = 0;
+  kedge_err_t err = KEDGE_OK;
+  if (!EVP_DecryptUpdate(ctx, out, &n, ct, (int)len) ||
+      !EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, TAG_LEN, (void *)tag))
+    err = KEDGE_ERR_CRYPTO;
+  else if (EVP_DecryptFinal_ex(ctx, out + n, &fin) != 1)
+    err = KEDGE_ERR_MAC_FAILURE; /* the tag does not verify: never release the plaintext */
+  EVP_CIPHER_CTX_free(ctx);
+  if (err)
+    OPENSSL_cleanse(out, len);
+  else
+    *out_len = len;
+  return err;
+}
