@@ -1,0 +1,208 @@
+/* A bounded thread pool whose jobs complete on the submitter's libevent loop (kedge/work.h). */
+#include "kedge/work.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+
+#include <event2/event.h>
+#include <event2/thread.h>
+
+typedef struct job {
+  struct job *next;
+  struct kedge_work_pool *pool;
+  kedge_work_fn work, done;
+  void *arg;
+  struct event *completion; /* on the submitter's base; activated from the pool thread */
+  bool finished;            /* under the pool's lock */
+} job_t;
+
+static const struct timeval far_timeout = {.tv_sec = 7 * 24 * 3600};
+
+struct kedge_work_pool {
+  pthread_mutex_t lock;
+  pthread_cond_t wake;
+  job_t *head, *tail;
+  size_t queued, running, max_queued;
+  bool stopping;
+  unsigned n_threads;
+  pthread_t *threads;
+  /* completions activated but not yet run: freed with the pool if their loop never ran them */
+  job_t *finished;
+};
+
+static pthread_once_t threads_once = PTHREAD_ONCE_INIT;
+static int threads_rc;
+
+static void use_pthreads(void)
+{
+  threads_rc = evthread_use_pthreads();
+}
+
+kedge_err_t kedge_work_threads_init(void)
+{
+  pthread_once(&threads_once, use_pthreads);
+  return threads_rc == 0 ? KEDGE_OK : KEDGE_ERR_NOMEM;
+}
+
+static void unlink_finished(kedge_work_pool_t *pool, job_t *job)
+{
+  for (job_t **p = &pool->finished; *p; p = &(*p)->next)
+    if (*p == job) {
+      *p = job->next;
+      return;
+    }
+}
+
+/* Runs on the submitter's loop. */
+static void complete(evutil_socket_t fd, short what, void *p)
+{
+  job_t *job = p;
+  kedge_work_pool_t *pool = job->pool;
+  pthread_mutex_lock(&pool->lock);
+  if (!job->finished) { /* the far timeout fired first: keep waiting */
+    event_add(job->completion, &far_timeout);
+    pthread_mutex_unlock(&pool->lock);
+    return;
+  }
+  unlink_finished(pool, job);
+  pthread_mutex_unlock(&pool->lock);
+  event_free(job->completion);
+  kedge_work_fn done = job->done;
+  void *arg = job->arg;
+  free(job);
+  if (done)
+    done(arg);
+}
+
+static void *pool_thread(void *p)
+{
+  kedge_work_pool_t *pool = p;
+  pthread_mutex_lock(&pool->lock);
+  for (;;) {
+    while (!pool->head && !pool->stopping)
+      pthread_cond_wait(&pool->wake, &pool->lock);
+    if (pool->stopping)
+      break;
+    job_t *job = pool->head;
+    pool->head = job->next;
+    if (!pool->head)
+      pool->tail = NULL;
+    pool->queued--;
+    pool->running++;
+    pthread_mutex_unlock(&pool->lock);
+
+    job->work(job->arg);
+
+    pthread_mutex_lock(&pool->lock);
+    pool->running--;
+    job->finished = true;
+    job->next = pool->finished;
+    pool->finished = job;
+    event_active(job->completion, EV_READ, 0);
+  }
+  pthread_mutex_unlock(&pool->lock);
+  return NULL;
+}
+
+kedge_err_t kedge_work_pool_new(unsigned threads, size_t max_queued, kedge_work_pool_t **out)
+{
+  if (!out || threads == 0 || threads > 64 || max_queued == 0)
+    return KEDGE_ERR_INVALID_ARG;
+  kedge_err_t err = kedge_work_threads_init();
+  if (err)
+    return err;
+  kedge_work_pool_t *pool = calloc(1, sizeof(*pool));
+  if (!pool)
+    return KEDGE_ERR_NOMEM;
+  pool->threads = calloc(threads, sizeof(pthread_t));
+  if (!pool->threads) {
+    free(pool);
+    return KEDGE_ERR_NOMEM;
+  }
+  pthread_mutex_init(&pool->lock, NULL);
+  pthread_cond_init(&pool->wake, NULL);
+  pool->max_queued = max_queued;
+  for (unsigned i = 0; i < threads; i++) {
+    if (pthread_create(&pool->threads[i], NULL, pool_thread, pool) != 0) {
+      kedge_work_pool_free(pool);
+      return KEDGE_ERR_NOMEM;
+    }
+    pool->n_threads++;
+  }
+  *out = pool;
+  return KEDGE_OK;
+}
+
+kedge_err_t kedge_work_submit(kedge_work_pool_t *pool, struct event_base *base, kedge_work_fn work,
+                              kedge_work_fn done, void *arg)
+{
+  if (!pool || !base || !work)
+    return KEDGE_ERR_INVALID_ARG;
+  job_t *job = calloc(1, sizeof(*job));
+  if (!job)
+    return KEDGE_ERR_NOMEM;
+  job->pool = pool;
+  job->work = work;
+  job->done = done;
+  job->arg = arg;
+  job->completion = event_new(base, -1, 0, complete, job);
+  /* Added with a far timeout so that the loop counts the job as pending and does not exit
+   * while it is out; the pool thread activates the event when the work is done. */
+  if (job->completion && event_add(job->completion, &far_timeout) != 0) {
+    event_free(job->completion);
+    job->completion = NULL;
+  }
+  if (!job->completion) {
+    free(job);
+    return KEDGE_ERR_NOMEM;
+  }
+  pthread_mutex_lock(&pool->lock);
+  if (pool->stopping || pool->queued >= pool->max_queued) {
+    pthread_mutex_unlock(&pool->lock);
+    event_free(job->completion);
+    free(job);
+    return KEDGE_ERR_BUSY;
+  }
+  if (pool->tail)
+    pool->tail->next = job;
+  else
+    pool->head = job;
+  pool->tail = job;
+  pool->queued++;
+  pthread_cond_signal(&pool->wake);
+  pthread_mutex_unlock(&pool->lock);
+  return KEDGE_OK;
+}
+
+size_t kedge_work_pending(kedge_work_pool_t *pool)
+{
+  pthread_mutex_lock(&pool->lock);
+  size_t n = pool->queued + pool->running;
+  pthread_mutex_unlock(&pool->lock);
+  return n;
+}
+
+void kedge_work_pool_free(kedge_work_pool_t *pool)
+{
+  if (!pool)
+    return;
+  pthread_mutex_lock(&pool->lock);
+  pool->stopping = true;
+  pthread_cond_broadcast(&pool->wake);
+  pthread_mutex_unlock(&pool->lock);
+  for (unsigned i = 0; i < pool->n_threads; i++)
+    pthread_join(pool->threads[i], NULL);
+  /* Queued jobs never ran; finished ones never completed on their (stopped) loops. */
+  job_t *lists[] = {pool->head, pool->finished};
+  for (int i = 0; i < 2; i++)
+    for (job_t *job = lists[i], *next; job; job = next) {
+      next = job->next;
+      event_free(job->completion);
+      free(job);
+    }
+  pthread_mutex_destroy(&pool->lock);
+  pthread_cond_destroy(&pool->wake);
+  free(pool->threads);
+  free(pool);
+}
