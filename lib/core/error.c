@@ -24,6 +24,7 @@ static const char *const messages[KEDGE_ERR__COUNT] = {
   [KEDGE_ERR_UNAVAILABLE] = "peer unavailable",
   [KEDGE_ERR_FORBIDDEN] = "not authorised",
   [KEDGE_ERR_UNSUPPORTED] = "not supported",
+  [KEDGE_ERR_EXISTS] = "already exists",
 };
 
 const char *kedge_strerror(kedge_err_t err)

@@ -1,0 +1,318 @@
+/* UDM/ARPF subscriber database on SQLite (see subscriber_db.h). */
+#include "subscriber_db.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <openssl/crypto.h>
+#include <sqlite3.h>
+
+#include "kedge/hex.h"
+#include "kedge/milenage.h"
+#include "kedge/sqn.h"
+
+struct udm_db {
+  sqlite3 *sql;
+  kedge_master_key_t mk;
+  sqlite3_stmt *insert, *select, *select_keys, *update_sqn, *remove, *list;
+};
+
+static const char schema[] =
+    "CREATE TABLE IF NOT EXISTS subscriber ("
+    " supi TEXT PRIMARY KEY,"
+    " k BLOB NOT NULL,"         /* sealed K */
+    " opc BLOB NOT NULL,"       /* sealed OPc */
+    " amf BLOB NOT NULL,"
+    " sqn INTEGER NOT NULL,"    /* last SQN used */
+    " rid TEXT NOT NULL,"
+    " edge INTEGER NOT NULL"
+    ") WITHOUT ROWID;";
+
+__attribute__((format(printf, 3, 4))) static void say(char *why, size_t size, const char *fmt, ...)
+{
+  if (!why || !size)
+    return;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(why, size, fmt, ap);
+  va_end(ap);
+}
+
+static kedge_err_t prepare(udm_db_t *db, sqlite3_stmt **st, const char *sql)
+{
+  return sqlite3_prepare_v3(db->sql, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) == SQLITE_OK
+             ? KEDGE_OK
+             : KEDGE_ERR_IO;
+}
+
+kedge_err_t udm_db_open(const char *path, const kedge_master_key_t *mk, udm_db_t **out, char *why,
+                        size_t why_size)
+{
+  if (!path || !mk || !out)
+    return KEDGE_ERR_INVALID_ARG;
+  *out = NULL;
+  udm_db_t *db = calloc(1, sizeof(*db));
+  if (!db)
+    return KEDGE_ERR_NOMEM;
+  db->mk = *mk;
+  struct stat st;
+  bool created = stat(path, &st) != 0;
+  if (sqlite3_open_v2(path, &db->sql,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
+      SQLITE_OK) {
+    say(why, why_size, "%s: cannot open subscriber database: %s", path,
+        db->sql ? sqlite3_errmsg(db->sql) : "out of memory");
+    udm_db_close(db);
+    return KEDGE_ERR_IO;
+  }
+  if (created)
+    chmod(path, 0600); /* sealed keys and SQNs: the UDM's own business */
+  /* WAL lets the provisioning CLI write while the daemon reads; synchronous=FULL makes an SQN
+   * durable before the vector that used it leaves (SPEC.md 1). */
+  char *err = NULL;
+  if (sqlite3_busy_timeout(db->sql, 5000) != SQLITE_OK ||
+      sqlite3_exec(db->sql, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", NULL, NULL,
+                   &err) != SQLITE_OK ||
+      sqlite3_exec(db->sql, schema, NULL, NULL, &err) != SQLITE_OK) {
+    say(why, why_size, "%s: cannot set up subscriber database: %s", path,
+        err ? err : sqlite3_errmsg(db->sql));
+    sqlite3_free(err);
+    udm_db_close(db);
+    return KEDGE_ERR_IO;
+  }
+  if (prepare(db, &db->insert,
+              "INSERT INTO subscriber (supi, k, opc, amf, sqn, rid, edge) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?)") ||
+      prepare(db, &db->select, "SELECT supi, amf, sqn, rid, edge FROM subscriber WHERE supi = ?") ||
+      prepare(db, &db->select_keys,
+              "SELECT supi, amf, sqn, rid, edge, k, opc FROM subscriber WHERE supi = ?") ||
+      prepare(db, &db->update_sqn, "UPDATE subscriber SET sqn = ? WHERE supi = ?") ||
+      prepare(db, &db->remove, "DELETE FROM subscriber WHERE supi = ?") ||
+      prepare(db, &db->list, "SELECT supi, amf, sqn, rid, edge FROM subscriber ORDER BY supi")) {
+    say(why, why_size, "%s: %s", path, sqlite3_errmsg(db->sql));
+    udm_db_close(db);
+    return KEDGE_ERR_IO;
+  }
+  *out = db;
+  return KEDGE_OK;
+}
+
+void udm_db_close(udm_db_t *db)
+{
+  if (!db)
+    return;
+  sqlite3_stmt *all[] = {db->insert, db->select, db->select_keys, db->update_sqn, db->remove,
+                         db->list};
+  for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+    sqlite3_finalize(all[i]);
+  sqlite3_close(db->sql);
+  kedge_master_key_clear(&db->mk);
+  free(db);
+}
+
+/* Additional data binding a sealed K or OPc to its SUPI and role. */
+static size_t seal_aad(char *aad, size_t size, const char *role, const char *supi)
+{
+  return (size_t)snprintf(aad, size, "kedge-udm:%s:%s", role, supi);
+}
+
+static kedge_err_t seal_bind(udm_db_t *db, sqlite3_stmt *st, int col, const char *role,
+                             const char *supi, const uint8_t secret[16], uint8_t *buf)
+{
+  char aad[KEDGE_SUPI_MAX + 32];
+  size_t aad_len = seal_aad(aad, sizeof(aad), role, supi), len;
+  kedge_err_t err = kedge_seal(&db->mk, aad, aad_len, secret, 16, buf, &len);
+  if (!err && sqlite3_bind_blob(st, col, buf, (int)len, SQLITE_STATIC) != SQLITE_OK)
+    err = KEDGE_ERR_IO;
+  return err;
+}
+
+static kedge_err_t unseal_column(udm_db_t *db, sqlite3_stmt *st, int col, const char *role,
+                                 const char *supi, uint8_t secret[16])
+{
+  char aad[KEDGE_SUPI_MAX + 32];
+  size_t aad_len = seal_aad(aad, sizeof(aad), role, supi), len = 0;
+  uint8_t out[KEDGE_SEAL_MAX_PLAINTEXT];
+  kedge_err_t err = kedge_unseal(&db->mk, aad, aad_len, sqlite3_column_blob(st, col),
+                                 (size_t)sqlite3_column_bytes(st, col), out, &len);
+  if (!err && len != 16)
+    err = KEDGE_ERR_BAD_LENGTH;
+  if (!err)
+    memcpy(secret, out, 16);
+  OPENSSL_cleanse(out, sizeof(out));
+  return err;
+}
+
+kedge_err_t udm_db_add(udm_db_t *db, const udm_subscriber_t *sub)
+{
+  if (!db || !sub)
+    return KEDGE_ERR_INVALID_ARG;
+  uint8_t k[16 + KEDGE_SEAL_OVERHEAD], opc[16 + KEDGE_SEAL_OVERHEAD];
+  sqlite3_stmt *st = db->insert;
+  kedge_err_t err = KEDGE_OK;
+  if (sqlite3_bind_text(st, 1, sub->supi, -1, SQLITE_STATIC) != SQLITE_OK ||
+      (err = seal_bind(db, st, 2, "k", sub->supi, sub->cred.k, k)) ||
+      (err = seal_bind(db, st, 3, "opc", sub->supi, sub->cred.opc, opc)) ||
+      sqlite3_bind_blob(st, 4, sub->amf, 2, SQLITE_STATIC) != SQLITE_OK ||
+      sqlite3_bind_int64(st, 5, (sqlite3_int64)sub->sqn) != SQLITE_OK ||
+      sqlite3_bind_text(st, 6, sub->routing_indicator, -1, SQLITE_STATIC) != SQLITE_OK ||
+      sqlite3_bind_int(st, 7, sub->edge_capable) != SQLITE_OK) {
+    if (!err)
+      err = KEDGE_ERR_IO;
+  } else {
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_CONSTRAINT || sqlite3_extended_errcode(db->sql) == SQLITE_CONSTRAINT_PRIMARYKEY)
+      err = KEDGE_ERR_EXISTS;
+    else if (rc != SQLITE_DONE)
+      err = KEDGE_ERR_IO;
+  }
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  return err;
+}
+
+/* Columns supi, amf, sqn, rid, edge of the current row. */
+static kedge_err_t read_row(sqlite3_stmt *st, udm_subscriber_t *sub)
+{
+  memset(sub, 0, sizeof(*sub));
+  const unsigned char *supi = sqlite3_column_text(st, 0), *rid = sqlite3_column_text(st, 3);
+  if (!supi || !rid || sqlite3_column_bytes(st, 1) != 2 ||
+      (size_t)sqlite3_column_bytes(st, 0) > KEDGE_SUPI_MAX ||
+      sqlite3_column_bytes(st, 3) > KEDGE_RID_MAX)
+    return KEDGE_ERR_IO; /* a row kedge did not write */
+  memcpy(sub->supi, supi, (size_t)sqlite3_column_bytes(st, 0));
+  memcpy(sub->amf, sqlite3_column_blob(st, 1), 2);
+  sub->sqn = (uint64_t)sqlite3_column_int64(st, 2);
+  memcpy(sub->routing_indicator, rid, (size_t)sqlite3_column_bytes(st, 3));
+  sub->edge_capable = sqlite3_column_int(st, 4) != 0;
+  return KEDGE_OK;
+}
+
+/* Runs a select by SUPI; with `keys`, also unseals K and OPc. */
+static kedge_err_t lookup(udm_db_t *db, const char *supi, bool keys, udm_subscriber_t *sub)
+{
+  sqlite3_stmt *st = keys ? db->select_keys : db->select;
+  kedge_err_t err = KEDGE_OK;
+  if (sqlite3_bind_text(st, 1, supi, -1, SQLITE_STATIC) != SQLITE_OK) {
+    err = KEDGE_ERR_IO;
+  } else {
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE)
+      err = KEDGE_ERR_NOT_FOUND;
+    else if (rc != SQLITE_ROW)
+      err = rc == SQLITE_BUSY ? KEDGE_ERR_BUSY : KEDGE_ERR_IO;
+    else if (!(err = read_row(st, sub)) && keys &&
+             !(err = unseal_column(db, st, 5, "k", supi, sub->cred.k)))
+      err = unseal_column(db, st, 6, "opc", supi, sub->cred.opc);
+  }
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  if (err && sub)
+    OPENSSL_cleanse(&sub->cred, sizeof(sub->cred));
+  return err;
+}
+
+kedge_err_t udm_db_get(udm_db_t *db, const char *supi, udm_subscriber_t *sub)
+{
+  if (!db || !supi || !sub)
+    return KEDGE_ERR_INVALID_ARG;
+  return lookup(db, supi, false, sub);
+}
+
+kedge_err_t udm_db_get_credentials(udm_db_t *db, const char *supi, udm_subscriber_t *sub)
+{
+  if (!db || !supi || !sub)
+    return KEDGE_ERR_INVALID_ARG;
+  return lookup(db, supi, true, sub);
+}
+
+static kedge_err_t exec(udm_db_t *db, const char *sql)
+{
+  int rc = sqlite3_exec(db->sql, sql, NULL, NULL, NULL);
+  return rc == SQLITE_OK ? KEDGE_OK : rc == SQLITE_BUSY ? KEDGE_ERR_BUSY : KEDGE_ERR_IO;
+}
+
+kedge_err_t udm_db_begin(udm_db_t *db)
+{
+  return exec(db, "BEGIN IMMEDIATE");
+}
+
+kedge_err_t udm_db_commit(udm_db_t *db)
+{
+  return exec(db, "COMMIT");
+}
+
+void udm_db_rollback(udm_db_t *db)
+{
+  exec(db, "ROLLBACK");
+}
+
+kedge_err_t udm_db_next_sqn(udm_db_t *db, const char *supi, const uint64_t *sqn_ms,
+                            udm_subscriber_t *sub)
+{
+  if (!db || !supi || !sub)
+    return KEDGE_ERR_INVALID_ARG;
+  /* IMMEDIATE: the write lock is taken before the read, so two AUSF requests for one SUPI
+   * can never hand out the same SQN. */
+  kedge_err_t err = exec(db, "BEGIN IMMEDIATE");
+  if (err)
+    return err;
+  uint64_t next = 0;
+  if (!(err = lookup(db, supi, true, sub)) &&
+      !(err = kedge_sqn_next(sqn_ms ? *sqn_ms : sub->sqn, &next))) {
+    sqlite3_stmt *st = db->update_sqn;
+    if (sqlite3_bind_int64(st, 1, (sqlite3_int64)next) != SQLITE_OK ||
+        sqlite3_bind_text(st, 2, supi, -1, SQLITE_STATIC) != SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_DONE)
+      err = KEDGE_ERR_IO;
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+  }
+  if (!err)
+    err = exec(db, "COMMIT"); /* synchronous=FULL: on disk when this returns */
+  if (err) {
+    exec(db, "ROLLBACK");
+    OPENSSL_cleanse(&sub->cred, sizeof(sub->cred));
+    return err;
+  }
+  sub->sqn = next;
+  return KEDGE_OK;
+}
+
+kedge_err_t udm_db_delete(udm_db_t *db, const char *supi)
+{
+  if (!db || !supi)
+    return KEDGE_ERR_INVALID_ARG;
+  sqlite3_stmt *st = db->remove;
+  kedge_err_t err = KEDGE_OK;
+  if (sqlite3_bind_text(st, 1, supi, -1, SQLITE_STATIC) != SQLITE_OK ||
+      sqlite3_step(st) != SQLITE_DONE)
+    err = KEDGE_ERR_IO;
+  else if (sqlite3_changes(db->sql) == 0)
+    err = KEDGE_ERR_NOT_FOUND;
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  return err;
+}
+
+kedge_err_t udm_db_list(udm_db_t *db, int (*fn)(const udm_subscriber_t *sub, void *arg), void *arg)
+{
+  if (!db || !fn)
+    return KEDGE_ERR_INVALID_ARG;
+  sqlite3_stmt *st = db->list;
+  kedge_err_t err = KEDGE_OK;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    udm_subscriber_t sub;
+    if ((err = read_row(st, &sub)) || fn(&sub, arg))
+      break;
+  }
+  if (!err && rc != SQLITE_ROW && rc != SQLITE_DONE)
+    err = KEDGE_ERR_IO;
+  sqlite3_reset(st);
+  return err;
+}

@@ -1,0 +1,84 @@
+/* The UDM/ARPF subscriber database (SQLite): SUPI, K, OPc, AMF, SQN, routing indicator and the
+ * edge-capable flag. K and OPc are sealed (kedge/seal.h) under the UDM's master key with the
+ * SUPI as additional data, so a copy of the file alone reveals no key.
+ *
+ * Every call blocks (SQLite, fsync with synchronous=FULL): the daemon calls it from its work
+ * pool, never on the event loop. One handle per thread. */
+#ifndef KEDGE_UDM_SUBSCRIBER_DB_H
+#define KEDGE_UDM_SUBSCRIBER_DB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kedge/aka.h"
+#include "kedge/edge.h"
+#include "kedge/error.h"
+#include "kedge/identity.h"
+#include "kedge/seal.h"
+
+typedef struct udm_db udm_db_t;
+
+/* What is provisioned for one subscriber. */
+typedef struct udm_subscriber {
+  char supi[KEDGE_SUPI_MAX + 1];
+  kedge_aka_credentials_t cred; /* K, OPc: filled only by calls that need them */
+  uint8_t amf[KEDGE_AMF_LEN];
+  uint64_t sqn;                 /* the last SQN used in a vector (SPEC.md 1) */
+  char routing_indicator[KEDGE_RID_MAX + 1];
+  bool edge_capable;
+} udm_subscriber_t;
+
+/* Opens (creating if needed) the database at `path` in WAL mode with synchronous=FULL. The
+ * master key is copied; `why` receives a one-line reason on error. */
+kedge_err_t udm_db_open(const char *path, const kedge_master_key_t *mk, udm_db_t **db, char *why,
+                        size_t why_size);
+void udm_db_close(udm_db_t *db);
+
+/* KEDGE_ERR_EXISTS when the SUPI is provisioned already. */
+kedge_err_t udm_db_add(udm_db_t *db, const udm_subscriber_t *sub);
+
+/* Without K and OPc (cred is zeroed): for show and list. KEDGE_ERR_NOT_FOUND if absent. */
+kedge_err_t udm_db_get(udm_db_t *db, const char *supi, udm_subscriber_t *sub);
+
+kedge_err_t udm_db_delete(udm_db_t *db, const char *supi);
+
+/* Calls `fn` for each subscriber in SUPI order (without K and OPc); stops at a non-zero
+ * return. */
+kedge_err_t udm_db_list(udm_db_t *db, int (*fn)(const udm_subscriber_t *sub, void *arg),
+                        void *arg);
+
+/* For one authentication vector (TS 33.501 6.1.3.2 step 2, SPEC.md 1): in one transaction,
+ * reads the subscriber with K and OPc, takes SQN = last + 1 (or SQNms + 1 when `sqn_ms` is
+ * not NULL: resynchronisation, TS 33.102 6.3.5), stores it durably and returns the record with
+ * `sqn` set to the SQN to use. The caller wipes sub->cred. */
+kedge_err_t udm_db_next_sqn(udm_db_t *db, const char *supi, const uint64_t *sqn_ms,
+                            udm_subscriber_t *sub);
+
+/* Reads K and OPc (for the resynchronisation check) without changing anything. */
+kedge_err_t udm_db_get_credentials(udm_db_t *db, const char *supi, udm_subscriber_t *sub);
+
+/* Explicit transactions (for import): all adds between begin and commit land together. */
+kedge_err_t udm_db_begin(udm_db_t *db);
+kedge_err_t udm_db_commit(udm_db_t *db);
+void udm_db_rollback(udm_db_t *db);
+
+/* Provisions many subscribers in one transaction from a CSV file with the header
+ * `supi,k,opc,amf,sqn,rid,edge` (op may replace opc: it is converted). All or nothing;
+ * on error `why` names the file, line and column. */
+kedge_err_t udm_db_import_csv(udm_db_t *db, const char *path, size_t *count, char *why,
+                              size_t why_size);
+
+
+
+/* Provisioning input as text (command line or CSV). NULL fields take their defaults: AMF 8000
+ * (separation bit set, TS 33.501 Annex A.2... and TS 33.102 Annex H), SQN 0, RID "0", edge
+ * capable. Exactly one of opc and op. */
+typedef struct udm_subscriber_text {
+  const char *supi, *k, *opc, *op, *amf, *sqn, *rid, *edge;
+} udm_subscriber_text_t;
+
+/* Checks and converts; on error *field names the offending field ("k", "sqn", ...) and
+ * *why a short reason (never echoing a key). */
+kedge_err_t udm_subscriber_from_text(const udm_subscriber_text_t *in, udm_subscriber_t *sub,
+                                     const char **field, const char **why);
+#endif

@@ -1,0 +1,251 @@
+/* The UDM's subscriber database: provisioning, K/OPc sealed at rest, durable SQN advance and
+ * resynchronisation, CSV import (all or nothing, errors with file:line). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "subscriber_db.h"
+#include "kedge/hex.h"
+#include "kedge/sqn.h"
+#include "testutil.h"
+
+static char dir[64], db_path[128];
+static kedge_master_key_t mk;
+
+static int setup(void **state)
+{
+  strcpy(dir, "/tmp/kedge-test-udm-XXXXXX");
+  if (!mkdtemp(dir))
+    return -1;
+  snprintf(db_path, sizeof(db_path), "%s/udm.sqlite", dir);
+  memset(mk.key, 0x5a, sizeof(mk.key));
+  return 0;
+}
+
+static int teardown(void **state)
+{
+  char cmd[128];
+  snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+  return system(cmd);
+}
+
+static udm_db_t *open_db(const char *path)
+{
+  udm_db_t *db;
+  char why[256] = "";
+  if (udm_db_open(path, &mk, &db, why, sizeof(why)) != KEDGE_OK)
+    fail_msg("open: %s", why);
+  return db;
+}
+
+static void provision(udm_db_t *db, const char *supi, const char *sqn)
+{
+  udm_subscriber_text_t t = {.supi = supi, .k = "465b5ce8b199b49faa5f0a2ee238a6bc",
+                             .op = "cdc202d5123e20f62b6d676ac72cb318", .sqn = sqn, .rid = "12",
+                             .edge = "true"};
+  udm_subscriber_t sub;
+  const char *field, *why;
+  assert_int_equal(udm_subscriber_from_text(&t, &sub, &field, &why), KEDGE_OK);
+  assert_int_equal(udm_db_add(db, &sub), KEDGE_OK);
+  assert_int_equal(udm_db_add(db, &sub), KEDGE_ERR_EXISTS);
+}
+
+static int count_rows(const udm_subscriber_t *sub, void *arg)
+{
+  (*(int *)arg)++;
+  return 0;
+}
+
+static void test_provision_and_read(void **state)
+{
+  udm_db_t *db = open_db(db_path);
+  provision(db, "imsi-001010000000001", "ff9bb4d0b606");
+  provision(db, "nai-alice@edge.example.org", NULL);
+  udm_subscriber_t sub;
+  assert_int_equal(udm_db_get(db, "imsi-001010000000001", &sub), KEDGE_OK);
+  assert_string_equal(sub.routing_indicator, "12");
+  assert_true(sub.edge_capable);
+  assert_true(sub.sqn == 0xff9bb4d0b606ULL);
+  const uint8_t zero[16] = {0}, amf[2] = {0x80, 0x00};
+  assert_memory_equal(sub.cred.k, zero, 16); /* get never returns K */
+  assert_memory_equal(sub.amf, amf, 2);
+
+  /* OP was converted to OPc (TS 35.208 set 1) */
+  assert_int_equal(udm_db_get_credentials(db, "imsi-001010000000001", &sub), KEDGE_OK);
+  uint8_t opc[16];
+  kedge_hex_decode("cd63cb71954a9f4e48a5994e37a02baf", opc, 16);
+  assert_memory_equal(sub.cred.opc, opc, 16);
+
+  int rows = 0;
+  assert_int_equal(udm_db_list(db, count_rows, &rows), KEDGE_OK);
+  assert_int_equal(rows, 2);
+  assert_int_equal(udm_db_delete(db, "nai-alice@edge.example.org"), KEDGE_OK);
+  assert_int_equal(udm_db_delete(db, "nai-alice@edge.example.org"), KEDGE_ERR_NOT_FOUND);
+  assert_int_equal(udm_db_get(db, "imsi-999990000000001", &sub), KEDGE_ERR_NOT_FOUND);
+  udm_db_close(db);
+
+  struct stat st;
+  assert_int_equal(stat(db_path, &st), 0);
+  assert_int_equal(st.st_mode & 077, 0);
+}
+
+static void test_keys_sealed_at_rest(void **state)
+{
+  /* Neither K nor OPc appears in the file; another master key cannot open them. */
+  FILE *f = fopen(db_path, "rb");
+  assert_non_null(f);
+  static uint8_t data[1 << 20];
+  size_t n = fread(data, 1, sizeof(data), f);
+  fclose(f);
+  uint8_t k[16], opc[16];
+  kedge_hex_decode("465b5ce8b199b49faa5f0a2ee238a6bc", k, 16);
+  kedge_hex_decode("cd63cb71954a9f4e48a5994e37a02baf", opc, 16);
+  for (size_t i = 0; i + 16 <= n; i++) {
+    assert_false(memcmp(data + i, k, 16) == 0);
+    assert_false(memcmp(data + i, opc, 16) == 0);
+  }
+  kedge_master_key_t saved = mk;
+  memset(mk.key, 0x5b, sizeof(mk.key));
+  udm_db_t *db = open_db(db_path);
+  udm_subscriber_t sub;
+  assert_int_equal(udm_db_get_credentials(db, "imsi-001010000000001", &sub),
+                   KEDGE_ERR_MAC_FAILURE);
+  udm_db_close(db);
+  mk = saved;
+}
+
+static void test_sqn_advances_durably(void **state)
+{
+  udm_db_t *db = open_db(db_path);
+  udm_subscriber_t sub;
+  assert_int_equal(udm_db_next_sqn(db, "imsi-001010000000001", NULL, &sub), KEDGE_OK);
+  assert_true(sub.sqn == 0xff9bb4d0b607ULL);
+  assert_int_equal(udm_db_next_sqn(db, "imsi-001010000000001", NULL, &sub), KEDGE_OK);
+  assert_true(sub.sqn == 0xff9bb4d0b608ULL);
+  udm_db_close(db);
+  db = open_db(db_path); /* another process would see the same */
+  assert_int_equal(udm_db_get(db, "imsi-001010000000001", &sub), KEDGE_OK);
+  assert_true(sub.sqn == 0xff9bb4d0b608ULL);
+  /* resynchronisation continues from SQNms + 1, even below the stored value */
+  const uint64_t sqn_ms = 0x1000;
+  assert_int_equal(udm_db_next_sqn(db, "imsi-001010000000001", &sqn_ms, &sub), KEDGE_OK);
+  assert_true(sub.sqn == 0x1001);
+  assert_int_equal(udm_db_next_sqn(db, "imsi-001010000000001", NULL, &sub), KEDGE_OK);
+  assert_true(sub.sqn == 0x1002);
+  const uint64_t max = KEDGE_SQN_MAX;
+  assert_int_equal(udm_db_next_sqn(db, "imsi-001010000000001", &max, &sub),
+                   KEDGE_ERR_SQN_EXHAUSTED);
+  assert_int_equal(udm_db_get(db, "imsi-001010000000001", &sub), KEDGE_OK);
+  assert_true(sub.sqn == 0x1002); /* a failed advance changes nothing */
+  assert_int_equal(udm_db_next_sqn(db, "imsi-000000000000000", NULL, &sub), KEDGE_ERR_NOT_FOUND);
+  udm_db_close(db);
+}
+
+static void write_csv(const char *name, const char *text, char *path, size_t size)
+{
+  snprintf(path, size, "%s/%s", dir, name);
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  fputs(text, f);
+  fclose(f);
+}
+
+static void expect_import_error(udm_db_t *db, const char *text, const char *needle)
+{
+  char path[128], why[256] = "";
+  size_t count = 0;
+  write_csv("bad.csv", text, path, sizeof(path));
+  assert_int_not_equal(udm_db_import_csv(db, path, &count, why, sizeof(why)), KEDGE_OK);
+  if (!strstr(why, needle))
+    fail_msg("import error '%s' does not mention '%s'", why, needle);
+  assert_null(strstr(why, "465b5ce8")); /* never a key */
+}
+
+static void test_import_csv(void **state)
+{
+  char path[128], why[256] = "";
+  size_t count = 0;
+  char csv[16384] = "supi,k,opc,amf,sqn,rid,edge\n";
+  for (int i = 0; i < 100; i++)
+    snprintf(csv + strlen(csv), sizeof(csv) - strlen(csv),
+             "imsi-0010120000%05d,465b5ce8b199b49faa5f0a2ee238a6bc,"
+             "cd63cb71954a9f4e48a5994e37a02baf,8000,000000000000,%d,%s\r\n",
+             i, i % 10, i % 2 ? "false" : "true");
+  write_csv("good.csv", csv, path, sizeof(path));
+  udm_db_t *db = open_db(db_path);
+  if (udm_db_import_csv(db, path, &count, why, sizeof(why)) != KEDGE_OK)
+    fail_msg("import: %s", why);
+  assert_int_equal(count, 100);
+  udm_subscriber_t sub;
+  assert_int_equal(udm_db_get(db, "imsi-001012000000007", &sub), KEDGE_OK);
+  assert_string_equal(sub.routing_indicator, "7");
+  assert_false(sub.edge_capable);
+
+  const char *k = "465b5ce8b199b49faa5f0a2ee238a6bc";
+  char text[512];
+  snprintf(text, sizeof(text), "supi,k,opc\nimsi-001019000000001,%s,%s\nimsi-0010,%s,%s\n", k,
+           k, k, k);
+  expect_import_error(db, text, "bad.csv:3: supi");
+  snprintf(text, sizeof(text), "supi,k,opc\nimsi-001019000000001,%.31s,%s\n", k, k);
+  expect_import_error(db, text, "bad.csv:2: k: odd number of hex digits");
+  snprintf(text, sizeof(text), "supi,k,op,sqn\nimsi-001019000000001,%s,%s,01\n", k, k);
+  expect_import_error(db, text, "bad.csv:2: sqn");
+  snprintf(text, sizeof(text), "supi,k,opc,rid\nimsi-001019000000001,%s,%s,12345\n", k, k);
+  expect_import_error(db, text, "bad.csv:2: rid");
+  snprintf(text, sizeof(text), "supi,k,opc\nimsi-001019000000001,%s\n", k);
+  expect_import_error(db, text, "bad.csv:2: 2 fields");
+  expect_import_error(db, "supi,key,opc\n", "column 'key'");
+  expect_import_error(db, "supi,k\n", "header needs");
+  expect_import_error(db, "", "empty file");
+  snprintf(text, sizeof(text), "supi,k,opc\nimsi-001012000000001,%s,%s\n", k, k);
+  expect_import_error(db, text, "already provisioned");
+  /* all or nothing: the good first line of a failed file was not kept */
+  assert_int_equal(udm_db_get(db, "imsi-001019000000001", &sub), KEDGE_ERR_NOT_FOUND);
+  assert_int_not_equal(udm_db_import_csv(db, "/nonexistent.csv", &count, why, sizeof(why)),
+                       KEDGE_OK);
+  udm_db_close(db);
+}
+
+static void test_text_fields(void **state)
+{
+  udm_subscriber_t sub;
+  const char *field, *why;
+  udm_subscriber_text_t t = {.supi = "imsi-001010000000001",
+                             .k = "465b5ce8b199b49faa5f0a2ee238a6bc",
+                             .opc = "cd63cb71954a9f4e48a5994e37a02baf"};
+  assert_int_equal(udm_subscriber_from_text(&t, &sub, &field, &why), KEDGE_OK);
+  assert_string_equal(sub.routing_indicator, "0"); /* defaults */
+  assert_true(sub.edge_capable);
+  assert_true(sub.sqn == 0);
+  t.op = t.opc;
+  assert_int_not_equal(udm_subscriber_from_text(&t, &sub, &field, &why), KEDGE_OK);
+  assert_string_equal(field, "opc");
+  t.op = NULL;
+  t.amf = "80000";
+  assert_int_not_equal(udm_subscriber_from_text(&t, &sub, &field, &why), KEDGE_OK);
+  assert_string_equal(field, "amf");
+  t.amf = NULL;
+  t.edge = "maybe";
+  assert_int_not_equal(udm_subscriber_from_text(&t, &sub, &field, &why), KEDGE_OK);
+  assert_string_equal(field, "edge");
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_provision_and_read),
+    cmocka_unit_test(test_keys_sealed_at_rest),
+    cmocka_unit_test(test_sqn_advances_durably),
+    cmocka_unit_test(test_import_csv),
+    cmocka_unit_test(test_text_fields),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}
