@@ -256,9 +256,11 @@ kedge_err_t udm_db_next_sqn(udm_db_t *db, const char *supi, const uint64_t *sqn_
 {
   if (!db || !supi || !sub)
     return KEDGE_ERR_INVALID_ARG;
-  /* IMMEDIATE: the write lock is taken before the read, so two AUSF requests for one SUPI
-   * can never hand out the same SQN. */
-  kedge_err_t err = exec(db, "BEGIN IMMEDIATE");
+  /* Inside a caller's transaction (group commit) the caller commits; otherwise this call is
+   * its own transaction. IMMEDIATE: the write lock is taken before the read, so two requests
+   * for one SUPI can never get the same SQN. */
+  bool own_tx = sqlite3_get_autocommit(db->sql) != 0;
+  kedge_err_t err = own_tx ? exec(db, "BEGIN IMMEDIATE") : KEDGE_OK;
   if (err)
     return err;
   uint64_t next = 0;
@@ -272,10 +274,13 @@ kedge_err_t udm_db_next_sqn(udm_db_t *db, const char *supi, const uint64_t *sqn_
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
   }
-  if (!err)
-    err = exec(db, "COMMIT"); /* synchronous=FULL: on disk when this returns */
+  if (own_tx) {
+    if (!err)
+      err = exec(db, "COMMIT"); /* synchronous=FULL: on disk when this returns */
+    if (err)
+      exec(db, "ROLLBACK");
+  }
   if (err) {
-    exec(db, "ROLLBACK");
     OPENSSL_cleanse(&sub->cred, sizeof(sub->cred));
     return err;
   }

@@ -50,7 +50,9 @@ kedge_err_t udm_db_list(udm_db_t *db, int (*fn)(const udm_subscriber_t *sub, voi
 /* For one authentication vector (TS 33.501 6.1.3.2 step 2, SPEC.md 1): in one transaction,
  * reads the subscriber with K and OPc, takes SQN = last + 1 (or SQNms + 1 when `sqn_ms` is
  * not NULL: resynchronisation, TS 33.102 6.3.5), stores it durably and returns the record with
- * `sqn` set to the SQN to use. The caller wipes sub->cred. */
+ * `sqn` set to the SQN to use. The caller wipes sub->cred. Between udm_db_begin() and
+ * udm_db_commit() it joins that transaction instead (group commit: one fsync for many), and
+ * the SQN is durable only once the commit succeeded. */
 kedge_err_t udm_db_next_sqn(udm_db_t *db, const char *supi, const uint64_t *sqn_ms,
                             udm_subscriber_t *sub);
 

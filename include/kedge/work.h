@@ -25,6 +25,15 @@ kedge_err_t kedge_work_threads_init(void);
 
 kedge_err_t kedge_work_pool_new(unsigned threads, size_t max_queued, kedge_work_pool_t **pool);
 
+/* A batched pool (group commit): one thread takes up to `max_batch` queued jobs at once and
+ * calls `batch(args, n, pool_arg)` with their args on the pool thread (e.g. BEGIN, the work of
+ * each, one COMMIT and fsync for all), then completes each job on its loop. Jobs of a batched
+ * pool are submitted with `work` NULL. */
+typedef void (*kedge_work_batch_fn)(void **args, size_t n, void *pool_arg);
+kedge_err_t kedge_work_pool_new_batched(size_t max_queued, size_t max_batch,
+                                        kedge_work_batch_fn batch, void *pool_arg,
+                                        kedge_work_pool_t **pool);
+
 /* Queues a job. `done` runs on `base`'s loop after `work` has returned, exactly once per
  * accepted job, unless the pool is freed first (see below). */
 kedge_err_t kedge_work_submit(kedge_work_pool_t *pool, struct event_base *base, kedge_work_fn work,

@@ -29,6 +29,10 @@ struct kedge_work_pool {
   pthread_t *threads;
   /* completions activated but not yet run: freed with the pool if their loop never ran them */
   job_t *finished;
+  /* batched pools */
+  kedge_work_batch_fn batch;
+  void *batch_arg;
+  size_t max_batch;
 };
 
 static pthread_once_t threads_once = PTHREAD_ONCE_INIT;
@@ -75,40 +79,59 @@ static void complete(evutil_socket_t fd, short what, void *p)
     done(arg);
 }
 
+/* Hands finished jobs to their loops. Called with the lock held. */
+static void finish(kedge_work_pool_t *pool, job_t *job)
+{
+  job->finished = true;
+  job->next = pool->finished;
+  pool->finished = job;
+  event_active(job->completion, EV_READ, 0);
+}
+
 static void *pool_thread(void *p)
 {
   kedge_work_pool_t *pool = p;
+  size_t cap = pool->batch ? pool->max_batch : 1;
+  job_t **jobs = calloc(cap, sizeof(*jobs));
+  void **args = calloc(cap, sizeof(*args));
   pthread_mutex_lock(&pool->lock);
-  for (;;) {
+  while (jobs && args) {
     while (!pool->head && !pool->stopping)
       pthread_cond_wait(&pool->wake, &pool->lock);
     if (pool->stopping)
       break;
-    job_t *job = pool->head;
-    pool->head = job->next;
+    size_t n = 0;
+    while (pool->head && n < cap) {
+      jobs[n] = pool->head;
+      args[n] = jobs[n]->arg;
+      pool->head = jobs[n]->next;
+      n++;
+    }
     if (!pool->head)
       pool->tail = NULL;
-    pool->queued--;
-    pool->running++;
+    pool->queued -= n;
+    pool->running += n;
     pthread_mutex_unlock(&pool->lock);
 
-    job->work(job->arg);
+    if (pool->batch)
+      pool->batch(args, n, pool->batch_arg);
+    else
+      jobs[0]->work(jobs[0]->arg);
 
     pthread_mutex_lock(&pool->lock);
-    pool->running--;
-    job->finished = true;
-    job->next = pool->finished;
-    pool->finished = job;
-    event_active(job->completion, EV_READ, 0);
+    pool->running -= n;
+    for (size_t i = 0; i < n; i++)
+      finish(pool, jobs[i]);
   }
   pthread_mutex_unlock(&pool->lock);
+  free(jobs);
+  free(args);
   return NULL;
 }
 
-kedge_err_t kedge_work_pool_new(unsigned threads, size_t max_queued, kedge_work_pool_t **out)
+static kedge_err_t pool_create(unsigned threads, size_t max_queued, kedge_work_batch_fn batch,
+                               void *batch_arg, size_t max_batch, kedge_work_pool_t **out)
 {
-  if (!out || threads == 0 || threads > 64 || max_queued == 0)
-    return KEDGE_ERR_INVALID_ARG;
   kedge_err_t err = kedge_work_threads_init();
   if (err)
     return err;
@@ -123,6 +146,9 @@ kedge_err_t kedge_work_pool_new(unsigned threads, size_t max_queued, kedge_work_
   pthread_mutex_init(&pool->lock, NULL);
   pthread_cond_init(&pool->wake, NULL);
   pool->max_queued = max_queued;
+  pool->batch = batch;
+  pool->batch_arg = batch_arg;
+  pool->max_batch = max_batch;
   for (unsigned i = 0; i < threads; i++) {
     if (pthread_create(&pool->threads[i], NULL, pool_thread, pool) != 0) {
       kedge_work_pool_free(pool);
@@ -134,10 +160,26 @@ kedge_err_t kedge_work_pool_new(unsigned threads, size_t max_queued, kedge_work_
   return KEDGE_OK;
 }
 
+kedge_err_t kedge_work_pool_new_batched(size_t max_queued, size_t max_batch,
+                                        kedge_work_batch_fn batch, void *pool_arg,
+                                        kedge_work_pool_t **out)
+{
+  if (!out || !batch || max_queued == 0 || max_batch == 0 || max_batch > 65536)
+    return KEDGE_ERR_INVALID_ARG;
+  return pool_create(1, max_queued, batch, pool_arg, max_batch, out);
+}
+
+kedge_err_t kedge_work_pool_new(unsigned threads, size_t max_queued, kedge_work_pool_t **out)
+{
+  if (!out || threads == 0 || threads > 64 || max_queued == 0)
+    return KEDGE_ERR_INVALID_ARG;
+  return pool_create(threads, max_queued, NULL, NULL, 1, out);
+}
+
 kedge_err_t kedge_work_submit(kedge_work_pool_t *pool, struct event_base *base, kedge_work_fn work,
                               kedge_work_fn done, void *arg)
 {
-  if (!pool || !base || !work)
+  if (!pool || !base || !work == !pool->batch)
     return KEDGE_ERR_INVALID_ARG;
   job_t *job = calloc(1, sizeof(*job));
   if (!job)

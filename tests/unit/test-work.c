@@ -117,12 +117,65 @@ static void test_free_with_jobs_queued(void **state)
   assert_int_equal(kedge_work_pool_new(0, 1, &pool), KEDGE_ERR_INVALID_ARG);
 }
 
+typedef struct batch_job {
+  size_t batch_size; /* size of the batch it ran in */
+  int *remaining;
+  struct event_base *base;
+} batch_job_t;
+
+static size_t batches, largest_batch;
+
+static void run_batch(void **args, size_t n, void *pool_arg)
+{
+  assert_int_equal((size_t)(uintptr_t)pool_arg, 7);
+  batches++;
+  if (n > largest_batch)
+    largest_batch = n;
+  for (size_t i = 0; i < n; i++)
+    ((batch_job_t *)args[i])->batch_size = n;
+  usleep(2000); /* like one fsync for the whole batch */
+}
+
+static void batch_done(void *p)
+{
+  batch_job_t *j = p;
+  if (--*j->remaining == 0)
+    event_base_loopbreak(j->base);
+}
+
+static void test_batched_pool(void **state)
+{
+  struct event_base *base = event_base_new();
+  kedge_work_pool_t *pool;
+  assert_int_equal(kedge_work_pool_new_batched(1000, 64, run_batch, (void *)(uintptr_t)7, &pool),
+                   KEDGE_OK);
+  enum { N = 600 };
+  static batch_job_t jobs[N];
+  int remaining = N;
+  for (int i = 0; i < N; i++) {
+    jobs[i] = (batch_job_t){.remaining = &remaining, .base = base};
+    assert_int_equal(kedge_work_submit(pool, base, NULL, batch_done, &jobs[i]), KEDGE_OK);
+  }
+  /* a work function is refused by a batched pool */
+  assert_int_equal(kedge_work_submit(pool, base, work_record, NULL, NULL), KEDGE_ERR_INVALID_ARG);
+  event_base_dispatch(base);
+  assert_int_equal(remaining, 0);
+  /* jobs queued faster than one batch runs are grouped, never beyond max_batch */
+  assert_true(batches < N / 4);
+  assert_true(largest_batch <= 64 && largest_batch > 1);
+  for (int i = 0; i < N; i++)
+    assert_true(jobs[i].batch_size >= 1 && jobs[i].batch_size <= 64);
+  kedge_work_pool_free(pool);
+  event_base_free(base);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_jobs_complete_on_the_loop),
     cmocka_unit_test(test_bounded_queue),
     cmocka_unit_test(test_free_with_jobs_queued),
+    cmocka_unit_test(test_batched_pool),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
