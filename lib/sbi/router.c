@@ -256,8 +256,10 @@ sbi_match_result_t sbi_router_match(const sbi_router_t *r, const char *method,
       if (dup)
         continue;
       int w = snprintf(allow + used, allow_size - used, "%s%s", used ? ", " : "", meth);
-      if (w < 0 || (size_t)w >= allow_size - used)
+      if (w < 0 || (size_t)w >= allow_size - used) {
+        allow[used] = '\0'; /* whole methods only */
         break;
+      }
       used += (size_t)w;
     }
     return SBI_MATCH_BAD_METHOD;
