@@ -77,6 +77,17 @@ typedef struct kedge_sbi_server_config {
 /* Fills every field with its default. */
 void kedge_sbi_server_config_defaults(kedge_sbi_server_config_t *cfg);
 
+/* Reads the common SBI keys of a daemon's YAML file (kedge/config.h) from the map `sbi` into
+ * `cfg` (which holds the defaults or the daemon's own): address, port, workers,
+ * tls.{cert,key,ca,client_verification (off|optional|required),tls12},
+ * limits.{max_body,max_header_list (sizes), max_streams, max_connections,
+ * idle_timeout,handshake_timeout,shutdown_grace (durations)},
+ * metrics.{enabled,address,port}. Strings point into the config tree (copied by
+ * kedge_sbi_server_new()). KEDGE_ERR_CONFIG after recording the problem in the tree. */
+struct kedge_config_node;
+kedge_err_t kedge_sbi_server_config_read(struct kedge_config_node *sbi,
+                                         kedge_sbi_server_config_t *cfg);
+
 /* ---- server life cycle (main thread) ---- */
 
 /* Copies the configuration; loads certificate, key and CA (KEDGE_ERR_CONFIG with one log line
