@@ -24,7 +24,7 @@ extern "C" {
 
 #define KEDGE_CONFIG_FILE_MAX (1024 * 1024) /* octets */
 #define KEDGE_CONFIG_DEPTH_MAX 32           /* nested maps and sequences */
-#define KEDGE_CONFIG_NODES_MAX 16384        /* maps, sequences and scalars in one file */
+#define KEDGE_CONFIG_NODES_MAX 16384        /* keys, maps, sequences and scalars in a file */
 #define KEDGE_CONFIG_ERR_MAX 512            /* room for one error line */
 
 typedef struct kedge_config kedge_config_t;

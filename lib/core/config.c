@@ -266,7 +266,7 @@ static kedge_config_node_t *count_node(struct loader *ld, enum node_type type, i
                                        struct slot *slot)
 {
   if (++ld->cfg->nodes > KEDGE_CONFIG_NODES_MAX) {
-    record(ld->cfg, line, NULL, "more than %d values in one file", KEDGE_CONFIG_NODES_MAX);
+    record(ld->cfg, line, NULL, "more than %d keys and values in one file", KEDGE_CONFIG_NODES_MAX);
     return NULL;
   }
   kedge_config_node_t *n = node_new(ld->cfg, type, line);

@@ -462,7 +462,8 @@ static void test_size_and_node_limits(void **state)
     many[pos++] = ',';
   }
   strcpy(many + pos, "1]\n");
-  expect_load_error(many, KEDGE_ERR_CONFIG, "t.yaml:1: more than 16384 values in one file");
+  expect_load_error(many, KEDGE_ERR_CONFIG,
+                    "t.yaml:1: more than 16384 keys and values in one file");
   free(many);
 }
 
