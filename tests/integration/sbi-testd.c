@@ -8,7 +8,6 @@
  *   POST /test/v1/slow              answers after 200 ms from a timer (deferred answers, drain)
  * Configuration: YAML (log.level, log.json, and the common sbi: section, docs/sbi.md). */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,23 +15,25 @@
 #include <event2/event.h>
 
 #include "kedge/config.h"
+#include "kedge/daemon.h"
 #include "kedge/json_check.h"
 #include "kedge/log.h"
 #include "kedge/problem.h"
 #include "kedge/sbi_server.h"
 
-static void usage(FILE *out) {
-  fprintf(out,
-          "usage: kedge-sbi-testd --config FILE [--check-config] [--ports-file FILE]\n"
-          "       kedge-sbi-testd --help | --version\n"
-          "\n"
-          "SBI runtime test daemon: HTTP/2 over TLS with the endpoints /test/v1/{echo,items/{id},\n"
-          "validate,whoami,slow}.\n"
-          "  --config FILE      YAML configuration (keys: log.level, log.json, sbi.*)\n"
-          "  --check-config     load and check the configuration (and the TLS files), then exit\n"
-          "  --ports-file FILE  write \"port=N\" and \"metrics_port=N\" lines once listening\n"
-          "  --help, --version\n");
-}
+static const char *const extra_usage[] = {
+    "      --ports-file FILE  write \"port=N\" and \"metrics_port=N\" once listening",
+    NULL,
+};
+
+static const kedge_daemon_info_t info = {
+    .program = "kedge-sbi-testd",
+    .description = "SBI runtime test daemon: HTTP/2 over TLS with the endpoints "
+                   "/test/v1/{echo,items/{itemId},validate,whoami,slow}. Configuration keys: "
+                   "log.level, log.json and the sbi: section (docs/sbi.md).",
+    .default_config = NULL,
+    .extra_usage = extra_usage,
+};
 
 /* ---- handlers ---- */
 
@@ -182,63 +183,47 @@ static int write_ports(const char *path, kedge_sbi_server_t *srv) {
 }
 
 int main(int argc, char **argv) {
-  static const struct option longopts[] = {
-      {"config", required_argument, NULL, 'c'},   {"check-config", no_argument, NULL, 'k'},
-      {"ports-file", required_argument, NULL, 'p'}, {"help", no_argument, NULL, 'h'},
-      {"version", no_argument, NULL, 'V'},         {NULL, 0, NULL, 0}};
-  const char *config_path = NULL, *ports_file = NULL;
-  bool check_only = false;
-  int opt;
-  while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-    switch (opt) {
-    case 'c':
-      config_path = optarg;
-      break;
-    case 'k':
-      check_only = true;
-      break;
-    case 'p':
-      ports_file = optarg;
-      break;
-    case 'h':
-      usage(stdout);
-      return 0;
-    case 'V':
-      printf("kedge-sbi-testd %s\n", KEDGE_VERSION);
-      return 0;
-    default:
-      usage(stderr);
-      return 2;
-    }
+  /* --ports-file is this daemon's own option; the rest is the common command line. */
+  const char *ports_file = NULL;
+  char **args = calloc((size_t)argc + 1, sizeof(*args));
+  if (!args)
+    return KEDGE_EXIT_FAILURE;
+  int n = 0;
+  for (int i = 0; i < argc; i++) {
+    if (i > 0 && strcmp(argv[i], "--ports-file") == 0 && i + 1 < argc)
+      ports_file = argv[++i];
+    else if (i > 0 && strncmp(argv[i], "--ports-file=", 13) == 0)
+      ports_file = argv[i] + 13;
+    else
+      args[n++] = argv[i];
   }
-  if (!config_path || optind != argc) {
-    usage(stderr);
-    return 2;
-  }
+  kedge_daemon_options_t opts;
+  kedge_daemon_action_t action = kedge_daemon_parse_args(&info, n, args, &opts);
+  free(args);
+  if (action == KEDGE_DAEMON_EXIT)
+    return opts.exit_status;
 
-  char errline[KEDGE_CONFIG_ERR_MAX];
+  char errline[KEDGE_CONFIG_ERR_MAX] = "";
   kedge_config_t *conf = NULL;
-  if (kedge_config_load_file(config_path, &conf, errline, sizeof(errline)) != KEDGE_OK) {
-    fprintf(stderr, "kedge-sbi-testd: %s\n", errline);
-    return 1;
-  }
   kedge_sbi_server_config_t cfg;
-  if (read_config(conf, &cfg) != KEDGE_OK) {
-    fprintf(stderr, "kedge-sbi-testd: %s\n", kedge_config_error(conf));
-    kedge_config_free(conf);
-    return 1;
-  }
+  kedge_err_t err = kedge_config_load_file(opts.config_path, &conf, errline, sizeof(errline));
+  if (!err)
+    err = read_config(conf, &cfg);
   kedge_sbi_server_t *srv = NULL;
-  kedge_err_t err = kedge_sbi_server_new(&cfg, &srv); /* copies what it keeps */
-  kedge_config_free(conf);
-  if (err) {
-    fprintf(stderr, "kedge-sbi-testd: %s: %s\n", config_path, kedge_strerror(err));
-    return 1;
+  if (!err) {
+    /* Loading certificate, key and CA is part of checking the configuration. */
+    err = kedge_sbi_server_new(&cfg, &srv); /* copies what it keeps */
+    if (err)
+      snprintf(errline, sizeof(errline), "%s: sbi.tls: %s (see the log line above)",
+               opts.config_path, kedge_strerror(err));
+  } else if (conf) {
+    snprintf(errline, sizeof(errline), "%s", kedge_config_error(conf));
   }
-  if (check_only) {
-    printf("%s: configuration ok\n", config_path);
+  kedge_config_free(conf);
+  int rc = kedge_daemon_config_loaded(&info, &opts, err, errline);
+  if (rc >= 0) {
     kedge_sbi_server_free(srv);
-    return 0;
+    return rc;
   }
   if (kedge_sbi_server_route(srv, "POST", "/test/v1/echo", NULL, echo, NULL) ||
       kedge_sbi_server_route(srv, "GET", "/test/v1/items/{itemId}", NULL, item, NULL) ||
@@ -248,7 +233,7 @@ int main(int argc, char **argv) {
       (err = kedge_sbi_server_start(srv)) != KEDGE_OK) {
     kedge_log_error("cannot start: %s", kedge_strerror(err ? err : KEDGE_ERR_INVALID_ARG));
     kedge_sbi_server_free(srv);
-    return 1;
+    return KEDGE_EXIT_FAILURE;
   }
   if (ports_file && write_ports(ports_file, srv) != 0) {
     kedge_log_error("cannot write %s: %s", ports_file, strerror(errno));
@@ -256,5 +241,5 @@ int main(int argc, char **argv) {
   }
   err = kedge_sbi_server_run(srv);
   kedge_sbi_server_free(srv);
-  return err ? 1 : 0;
+  return err ? KEDGE_EXIT_FAILURE : KEDGE_EXIT_OK;
 }
