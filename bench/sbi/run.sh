@@ -1,0 +1,125 @@
+#!/bin/sh
+# bench/sbi: h2load (TLS 1.3, ALPN h2, 100 concurrent streams per connection) against the SBI
+# runtime (kedge-sbi-testd) and against nginx serving the same JSON as a static file, with the
+# same certificate, the same number of workers (threads vs processes) and client verification
+# optional on both (h2load has no client certificate option). Prints req/s and the ratio
+# kedge/nginx. Nothing is asserted.
+# Usage: sh bench/sbi/run.sh [BUILD_DIR]   (env: WORKERS=1 REQUESTS=100000 CLIENTS=10 STREAMS=100)
+set -eu
+BUILD=${1:-build}
+WORKERS=${WORKERS:-1}
+REQUESTS=${REQUESTS:-100000}
+CLIENTS=${CLIENTS:-10}
+STREAMS=${STREAMS:-100}
+for tool in h2load nginx; do
+  command -v $tool >/dev/null 2>&1 || [ -x /usr/sbin/$tool ] || { echo "bench/sbi: $tool missing (scripts/deps.sh)"; exit 1; }
+done
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+T=$(mktemp -d)
+KPID= NPID=
+cleanup() {
+  [ -n "$KPID" ] && kill "$KPID" 2>/dev/null
+  [ -n "$NPID" ] && kill "$NPID" 2>/dev/null
+  wait 2>/dev/null
+  rm -rf "$T"
+}
+trap cleanup EXIT INT TERM
+
+"$BUILD/bin/kedge" pki init "$T/pki" >/dev/null
+
+cat >"$T/testd.yaml" <<YAML
+log:
+  level: warn
+sbi:
+  address: 127.0.0.1
+  port: 0
+  workers: $WORKERS
+  tls:
+    cert: $T/pki/ausf.crt
+    key: $T/pki/ausf.key
+    ca: $T/pki/ca.crt
+    client_verification: optional
+  limits:
+    max_streams: 128
+  metrics:
+    enabled: false
+YAML
+"$BUILD/bin/kedge-sbi-testd" --config "$T/testd.yaml" --ports-file "$T/ports" &
+KPID=$!
+i=0
+while [ ! -s "$T/ports" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+KPORT=$(sed -n 's/^port=//p' "$T/ports")
+
+# The same JSON the test daemon answers for GET /test/v1/items/bench.
+printf '{"itemId":"bench"}' >"$T/item.json"
+# nginx workers run as an unprivileged user when started by root: let them read the file.
+chmod 0755 "$T"
+chmod 0644 "$T/item.json"
+printf '{"itemId":"bench"}' >"$T/body.json"
+mkdir -p "$T/nginx/tmp"
+start_nginx() {
+  NPORT=$1
+  cat >"$T/nginx/nginx.conf" <<CONF
+worker_processes $WORKERS;
+daemon off;
+pid $T/nginx/nginx.pid;
+error_log $T/nginx/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  open_file_cache max=16 inactive=60s;  # nginx at its best: no open(2) per request
+  open_file_cache_valid 60s;
+  client_body_temp_path $T/nginx/tmp/body;
+  proxy_temp_path $T/nginx/tmp/proxy;
+  fastcgi_temp_path $T/nginx/tmp/fastcgi;
+  uwsgi_temp_path $T/nginx/tmp/uwsgi;
+  scgi_temp_path $T/nginx/tmp/scgi;
+  server {
+    listen 127.0.0.1:$NPORT ssl http2;
+    ssl_protocols TLSv1.3;
+    ssl_certificate $T/pki/ausf.crt;
+    ssl_certificate_key $T/pki/ausf.key;
+    ssl_client_certificate $T/pki/ca.crt;
+    ssl_verify_client optional;
+    http2_max_concurrent_streams 128;
+    keepalive_requests 10000000;  # nginx ends an h2 connection after 1000 requests by default
+    location = /test/v1/items/bench {
+      default_type application/json;
+      alias $T/item.json;
+    }
+  }
+}
+CONF
+  "$NGINX" -p "$T/nginx" -c "$T/nginx/nginx.conf" 2>>"$T/nginx/start.log" &
+  NPID=$!
+  sleep 0.3
+  kill -0 "$NPID" 2>/dev/null
+}
+tries=0
+until start_nginx $(( (($$ + tries * 7919) % 20000) + 30000 )); do
+  tries=$((tries + 1))
+  [ $tries -lt 10 ] || { cat "$T/nginx/start.log"; echo "bench/sbi: nginx did not start"; exit 1; }
+done
+
+# run VAR NAME URL [h2load args]: prints a result line, sets VAR to req/s.
+run() {
+  var=$1 name=$2 url=$3
+  shift 3
+  h2load -n $((REQUESTS / 10)) -c "$CLIENTS" -m "$STREAMS" "$@" "$url" >/dev/null 2>&1 || true # warm-up
+  out=$(h2load -n "$REQUESTS" -c "$CLIENTS" -m "$STREAMS" "$@" "$url" 2>&1)
+  rps=$(echo "$out" | sed -n 's/^finished in [^,]*, \([0-9.]*\) req\/s.*/\1/p')
+  ok=$(echo "$out" | sed -n 's/^status codes: \([0-9]*\) 2xx.*/\1/p')
+  printf '%-40s %10s req/s  (%s of %s answered 2xx)\n' "$name" "${rps:-?}" "${ok:-?}" "$REQUESTS"
+  eval "$var=${rps:-0}"
+}
+
+echo "bench/sbi: h2load -n $REQUESTS -c $CLIENTS -m $STREAMS, TLS 1.3 + h2, $WORKERS worker(s) each, $(nproc) CPU(s) shared with h2load"
+run K_GET "kedge GET /test/v1/items/{itemId}" "https://127.0.0.1:$KPORT/test/v1/items/bench"
+run K_ECHO "kedge POST /test/v1/echo (JSON body)" "https://127.0.0.1:$KPORT/test/v1/echo" \
+  -d "$T/body.json" -H 'content-type: application/json'
+run N_GET "nginx GET static JSON file" "https://127.0.0.1:$NPORT/test/v1/items/bench"
+awk -v kg="$K_GET" -v ke="$K_ECHO" -v n="$N_GET" 'BEGIN {
+  if (n > 0) {
+    printf "ratio kedge/nginx: GET %.2fx, echo %.2fx (target >= 1.0x)\n", kg / n, ke / n
+  }
+}'

@@ -1,0 +1,214 @@
+/* The SBI server runtime every kedge daemon is built from: HTTP/2 (RFC 9113) over TLS
+ * (RFC 8446; TLS 1.2 only when configured), JSON bodies, ProblemDetails errors (TS 29.500
+ * 5.2.7), limits, metrics and graceful shutdown. Design notes: docs/sbi.md.
+ *
+ * Threads: `workers` threads, each with its own libevent loop and its own listening socket on
+ * the same port (SO_REUSEPORT). Handlers run on the worker thread that owns the connection and
+ * must never block; they may answer before returning or later (after an async call), but
+ * always on that worker's thread (kedge_sbi_request_base()).
+ *
+ * Request life time: the runtime hands each request to at most one handler. The handler owns
+ * the request until it calls one kedge_sbi_respond*() function exactly once; answering is what
+ * releases it. If the peer resets the stream or the connection dies first, the cancel callback
+ * (if set) runs on the worker thread and kedge_sbi_request_gone() becomes true; the request
+ * stays valid and the handler must still call a respond function, which then only frees it
+ * (returning KEDGE_ERR_UNAVAILABLE). Answering from inside the cancel callback is allowed. */
+#ifndef KEDGE_SBI_SERVER_H
+#define KEDGE_SBI_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+#include <event2/util.h>
+#include <jansson.h>
+#include <openssl/ssl.h>
+
+#include "kedge/error.h"
+#include "kedge/metrics.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define KEDGE_SBI_JSON "application/json"
+#define KEDGE_SBI_HAL_JSON "application/3gppHal+json"
+
+typedef struct kedge_sbi_server kedge_sbi_server_t;
+typedef struct kedge_sbi_worker kedge_sbi_worker_t;
+typedef struct kedge_sbi_request kedge_sbi_request_t;
+
+/* Client certificate verification (TS 33.210 / TS 33.501 13.1: mutual TLS on the SBI). */
+typedef enum kedge_sbi_verify {
+  KEDGE_SBI_VERIFY_OFF = 0,  /* no certificate requested */
+  KEDGE_SBI_VERIFY_OPTIONAL, /* requested; verified against ca_file when sent */
+  KEDGE_SBI_VERIFY_REQUIRED, /* handshake fails without a certificate from ca_file's CAs */
+} kedge_sbi_verify_t;
+
+/* Exceeding a limit costs the offender its request or its connection, never the process. */
+typedef struct kedge_sbi_limits {
+  size_t max_body;                /* request body octets; beyond: 413 (default 64 KiB) */
+  size_t max_header_list;         /* RFC 9113 6.5.2 SETTINGS_MAX_HEADER_LIST_SIZE; beyond: 431
+                                     (default 16 KiB) */
+  uint32_t max_streams;           /* SETTINGS_MAX_CONCURRENT_STREAMS (default 128) */
+  unsigned max_connections;       /* per worker; beyond: accepted then closed (default 1024) */
+  unsigned idle_timeout_ms;       /* no open stream and no traffic: GOAWAY (default 60 s) */
+  unsigned handshake_timeout_ms;  /* TLS handshake must finish in time (default 10 s) */
+  unsigned shutdown_grace_ms;     /* in-flight requests get this long at shutdown (default 10 s) */
+} kedge_sbi_limits_t;
+
+typedef struct kedge_sbi_server_config {
+  const char *name;               /* service name for logs ("ausf"); default "sbi" */
+  const char *address;            /* listen address, default "127.0.0.1" */
+  uint16_t port;                  /* 0: the kernel picks; see kedge_sbi_server_port() */
+  const char *cert_file;          /* PEM chain, leaf first; required unless an accept hook */
+  const char *key_file;           /* PEM private key */
+  const char *ca_file;            /* PEM CA bundle for client certificates */
+  kedge_sbi_verify_t verify;      /* default REQUIRED */
+  bool tls12_allowed;             /* default false: TLS 1.3 only */
+  unsigned workers;               /* threads, default 1 */
+  kedge_sbi_limits_t limits;
+  bool metrics_enabled;           /* default true */
+  const char *metrics_address;    /* default "127.0.0.1" */
+  uint16_t metrics_port;          /* 0: the kernel picks */
+} kedge_sbi_server_config_t;
+
+/* Fills every field with its default. */
+void kedge_sbi_server_config_defaults(kedge_sbi_server_config_t *cfg);
+
+/* Reads the common SBI keys of a daemon's YAML file (kedge/config.h) from the map `sbi` into
+ * `cfg` (which holds the defaults or the daemon's own): address, port, workers,
+ * tls.{cert,key,ca,client_verification (off|optional|required),tls12},
+ * limits.{max_body,max_header_list (sizes), max_streams, max_connections,
+ * idle_timeout,handshake_timeout,shutdown_grace (durations)},
+ * metrics.{enabled,address,port}. Strings point into the config tree (copied by
+ * kedge_sbi_server_new()). KEDGE_ERR_CONFIG after recording the problem in the tree. */
+struct kedge_config_node;
+kedge_err_t kedge_sbi_server_config_read(struct kedge_config_node *sbi,
+                                         kedge_sbi_server_config_t *cfg);
+
+/* ---- server life cycle (main thread) ---- */
+
+/* Copies the configuration; loads certificate, key and CA (KEDGE_ERR_CONFIG with one log line
+ * naming the file on failure). Nothing listens yet. */
+kedge_err_t kedge_sbi_server_new(const kedge_sbi_server_config_t *cfg,
+                                 kedge_sbi_server_t **out);
+
+typedef void (*kedge_sbi_handler_fn)(kedge_sbi_request_t *req, void *arg);
+
+/* Registers a handler for a method and a path pattern: literal segments and {name} segments
+ * ("/nausf-auth/v1/ue-authentications/{authCtxId}/5g-aka-confirmation"). Literal segments win
+ * over variables. The request body must be `media_type` (NULL: application/json), else 415.
+ * Before kedge_sbi_server_start() only. */
+kedge_err_t kedge_sbi_server_route(kedge_sbi_server_t *srv, const char *method,
+                                   const char *pattern, const char *media_type,
+                                   kedge_sbi_handler_fn handler, void *arg);
+
+/* Replaces the runtime's own TLS accept path (for the ECS: TLS 1.3 PSK handshakes it drives
+ * itself). Called on the worker thread with a new non-blocking socket that the hook owns; when
+ * its handshake is done it calls kedge_sbi_worker_adopt(). Before start only. */
+typedef void (*kedge_sbi_accept_fn)(kedge_sbi_worker_t *worker, evutil_socket_t fd,
+                                    const struct sockaddr *peer, int peer_len, void *arg);
+kedge_err_t kedge_sbi_server_set_accept_hook(kedge_sbi_server_t *srv, kedge_sbi_accept_fn fn,
+                                             void *arg);
+
+/* Binds the SBI port on every worker (SO_REUSEPORT) and the metrics listener, starts the
+ * worker threads and logs one line naming what listens where. */
+kedge_err_t kedge_sbi_server_start(kedge_sbi_server_t *srv);
+
+/* The bound ports (after start). */
+uint16_t kedge_sbi_server_port(const kedge_sbi_server_t *srv);
+uint16_t kedge_sbi_server_metrics_port(const kedge_sbi_server_t *srv);
+
+/* The main loop (signals SIGTERM/SIGINT, the metrics listener). Runs until a signal or
+ * kedge_sbi_server_stop(); then stops accepting, lets in-flight requests finish within
+ * shutdown_grace_ms, joins the workers and returns KEDGE_OK. */
+kedge_err_t kedge_sbi_server_run(kedge_sbi_server_t *srv);
+
+/* Asks run() to shut down as on SIGTERM; safe from any thread. */
+void kedge_sbi_server_stop(kedge_sbi_server_t *srv);
+
+/* The main thread's loop (for timers of the daemon itself), valid after new(). */
+struct event_base *kedge_sbi_server_base(kedge_sbi_server_t *srv);
+
+/* The registry behind GET /metrics; daemons add their own counters to it. */
+kedge_metrics_t *kedge_sbi_server_metrics(kedge_sbi_server_t *srv);
+
+/* After run() returned (or if start() was never called). */
+void kedge_sbi_server_free(kedge_sbi_server_t *srv);
+
+/* ---- workers (worker thread) ---- */
+
+struct event_base *kedge_sbi_worker_base(kedge_sbi_worker_t *worker);
+kedge_sbi_server_t *kedge_sbi_worker_server(kedge_sbi_worker_t *worker);
+
+/* Runs HTTP/2 on an established TLS connection (ALPN h2 negotiated). Takes ownership of `ssl`
+ * and `fd` in every case (closes them on error). `identities` (may be NULL/0) is the peer
+ * identity the caller decided (SAN DNS names, or the Kedge ID for the ECS); copied. Call on
+ * the worker's thread. KEDGE_ERR_BUSY past max_connections or while shutting down. */
+kedge_err_t kedge_sbi_worker_adopt(kedge_sbi_worker_t *worker, SSL *ssl, evutil_socket_t fd,
+                                   const char *const *identities, size_t n_identities);
+
+/* Counts a failed TLS handshake in the metrics (for accept hooks). */
+void kedge_sbi_worker_count_handshake_failure(kedge_sbi_worker_t *worker);
+
+/* ---- request (handler, worker thread) ---- */
+
+const char *kedge_sbi_request_method(const kedge_sbi_request_t *req);
+const char *kedge_sbi_request_path(const kedge_sbi_request_t *req);    /* without query */
+const char *kedge_sbi_request_query(const kedge_sbi_request_t *req);   /* after '?', or NULL */
+const char *kedge_sbi_request_route(const kedge_sbi_request_t *req);   /* matched pattern */
+/* A {name} path variable, percent-decoded; NULL if the pattern has none of that name. */
+const char *kedge_sbi_request_var(const kedge_sbi_request_t *req, const char *name);
+/* A request header by lower-case name (the first one), or NULL. */
+const char *kedge_sbi_request_header(const kedge_sbi_request_t *req, const char *name);
+/* The parsed body (borrowed; NULL when there is no body). */
+json_t *kedge_sbi_request_json(const kedge_sbi_request_t *req);
+/* The raw body octets (NULL and 0 when none). */
+const uint8_t *kedge_sbi_request_body(const kedge_sbi_request_t *req, size_t *len);
+/* Peer identity: SAN DNS names of the verified client certificate, or what the adopter set. */
+size_t kedge_sbi_request_peer_count(const kedge_sbi_request_t *req);
+const char *kedge_sbi_request_peer(const kedge_sbi_request_t *req, size_t i);
+bool kedge_sbi_request_peer_is(const kedge_sbi_request_t *req, const char *name);
+
+struct event_base *kedge_sbi_request_base(const kedge_sbi_request_t *req);
+kedge_sbi_worker_t *kedge_sbi_request_worker(const kedge_sbi_request_t *req);
+
+/* True once the stream or connection is gone; answering then only frees the request. */
+bool kedge_sbi_request_gone(const kedge_sbi_request_t *req);
+typedef void (*kedge_sbi_cancel_fn)(kedge_sbi_request_t *req, void *arg);
+void kedge_sbi_request_on_cancel(kedge_sbi_request_t *req, kedge_sbi_cancel_fn fn, void *arg);
+
+/* ---- response (exactly one respond call per request) ---- */
+
+/* Adds a response header (Location, Retry-After...); name and value are copied. */
+kedge_err_t kedge_sbi_response_header(kedge_sbi_request_t *req, const char *name,
+                                      const char *value);
+
+/* JSON body (borrowed; NULL: no body) with `content_type` (NULL: application/json). The
+ * serialized body is wiped (OPENSSL_cleanse) once sent or dropped: it may carry keys. */
+kedge_err_t kedge_sbi_respond_json(kedge_sbi_request_t *req, int status,
+                                   const char *content_type, const json_t *body);
+
+/* Raw body (copied; wiped after sending). */
+kedge_err_t kedge_sbi_respond(kedge_sbi_request_t *req, int status, const char *content_type,
+                              const void *body, size_t len);
+
+/* ProblemDetails (application/problem+json) with `cause` (TS 29.500 Table 5.2.7.2-1 or the
+ * service's own table) and optional detail. */
+kedge_err_t kedge_sbi_respond_problem(kedge_sbi_request_t *req, int status, const char *cause,
+                                      const char *detail);
+
+/* A ProblemDetails built with kedge/problem.h (e.g. with invalidParams); its `status` member
+ * is the HTTP status. Borrowed. */
+kedge_err_t kedge_sbi_respond_problem_json(kedge_sbi_request_t *req, const json_t *problem);
+
+/* The one mapping of a library error to status + cause (kedge_problem_from_err). */
+kedge_err_t kedge_sbi_respond_err(kedge_sbi_request_t *req, kedge_err_t err,
+                                  const char *detail);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,659 @@
+/* One SBI connection: TLS records in and out on a non-blocking socket with kedge's own
+ * libevent events, and an nghttp2 server session (RFC 9113) fed with mem_recv and drained
+ * with mem_send. Life cycle: accept -> TLS handshake (bounded by handshake_timeout_ms) ->
+ * HTTP/2 (sbi_conn_start_h2, also the entry point of kedge_sbi_worker_adopt) -> GOAWAY or
+ * peer close or error -> sbi_conn_free. Every callback ends with conn_check(), the single
+ * place where a connection is torn down. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+
+#include "kedge/log.h"
+#include "sbi/server_int.h"
+
+static nghttp2_session_callbacks *callbacks;
+static nghttp2_option *options;
+static pthread_once_t callbacks_once = PTHREAD_ONCE_INIT;
+
+static void conn_io_cb(evutil_socket_t fd, short what, void *arg);
+static void conn_timer_cb(evutil_socket_t fd, short what, void *arg);
+static void conn_flush_cb(evutil_socket_t fd, short what, void *arg);
+static void conn_flush(sbi_conn_t *conn);
+static void conn_check(sbi_conn_t *conn);
+
+static sbi_conn_t *conn_new(kedge_sbi_worker_t *w, evutil_socket_t fd) {
+  sbi_conn_t *conn = calloc(1, sizeof(*conn));
+  if (!conn)
+    return NULL;
+  conn->w = w;
+  conn->fd = fd;
+  conn->rev = event_new(w->base, fd, EV_READ | EV_PERSIST, conn_io_cb, conn);
+  conn->wev = event_new(w->base, fd, EV_WRITE, conn_io_cb, conn);
+  conn->timer = evtimer_new(w->base, conn_timer_cb, conn);
+  conn->flush_ev = event_new(w->base, -1, 0, conn_flush_cb, conn);
+  if (!conn->rev || !conn->wev || !conn->timer || !conn->flush_ev) {
+    if (conn->rev)
+      event_free(conn->rev);
+    if (conn->wev)
+      event_free(conn->wev);
+    if (conn->timer)
+      event_free(conn->timer);
+    if (conn->flush_ev)
+      event_free(conn->flush_ev);
+    free(conn);
+    return NULL;
+  }
+  conn->next = w->conns;
+  if (w->conns)
+    w->conns->prev = conn;
+  w->conns = conn;
+  w->n_conns++;
+  kedge_gauge_add(w->srv->m_conns_open, 1);
+  kedge_counter_add(w->srv->m_conns_total, 1);
+  return conn;
+}
+
+void sbi_conn_free(sbi_conn_t *conn) {
+  kedge_sbi_worker_t *w = conn->w;
+  if (conn->prev)
+    conn->prev->next = conn->next;
+  else
+    w->conns = conn->next;
+  if (conn->next)
+    conn->next->prev = conn->prev;
+  w->n_conns--;
+  kedge_gauge_add(w->srv->m_conns_open, -1);
+  /* Requests a handler still owns become "gone" (their cancel callbacks run now); the rest
+   * are freed. nghttp2_session_del() does not call on_stream_close. */
+  while (conn->reqs)
+    sbi_request_detach(conn->reqs);
+  if (conn->h2)
+    nghttp2_session_del(conn->h2);
+  event_free(conn->rev);
+  event_free(conn->wev);
+  event_free(conn->timer);
+  event_free(conn->flush_ev);
+  if (conn->ssl) {
+    if (conn->state == CONN_H2 && !conn->fatal) {
+      /* Best effort close_notify; the socket is non-blocking, so this never waits. */
+      ERR_clear_error();
+      SSL_shutdown(conn->ssl);
+    }
+    SSL_free(conn->ssl);
+  }
+  ERR_clear_error();
+  if (conn->fd >= 0)
+    evutil_closesocket(conn->fd);
+  for (size_t i = 0; i < conn->n_peer_names; i++)
+    free(conn->peer_names[i]);
+  if (conn->out) {
+    OPENSSL_cleanse(conn->out, conn->out_cap);
+    free(conn->out);
+  }
+  free(conn);
+  sbi_worker_conn_removed(w);
+}
+
+static bool out_append(sbi_conn_t *conn, const uint8_t *data, size_t len) {
+  if (len > conn->out_cap - conn->out_len) {
+    size_t cap = conn->out_cap ? conn->out_cap : 16384;
+    while (cap - conn->out_len < len)
+      cap *= 2;
+    /* Not realloc: the old block may hold response bodies and must be wiped. */
+    uint8_t *p = malloc(cap);
+    if (!p)
+      return false;
+    if (conn->out) {
+      memcpy(p, conn->out, conn->out_len);
+      OPENSSL_cleanse(conn->out, conn->out_cap);
+      free(conn->out);
+    }
+    conn->out = p;
+    conn->out_cap = cap;
+  }
+  memcpy(conn->out + conn->out_len, data, len);
+  conn->out_len += len;
+  return true;
+}
+
+/* ---- nghttp2 callbacks ---- */
+
+static int on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame,
+                            void *user_data) {
+  sbi_conn_t *conn = user_data;
+  if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST)
+    return 0;
+  kedge_sbi_request_t *req = sbi_request_new(conn, frame->hd.stream_id);
+  if (!req)
+    return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE; /* RST_STREAM for this stream only */
+  nghttp2_session_set_stream_user_data(session, frame->hd.stream_id, req);
+  return 0;
+}
+
+static int on_header(nghttp2_session *session, const nghttp2_frame *frame,
+                     const uint8_t *name, size_t namelen, const uint8_t *value,
+                     size_t valuelen, uint8_t flags, void *user_data) {
+  sbi_conn_t *conn = user_data;
+  if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST)
+    return 0; /* trailers are not used on the SBI */
+  kedge_sbi_request_t *req = nghttp2_session_get_stream_user_data(session, frame->hd.stream_id);
+  if (!req || req->state != REQ_RECEIVING)
+    return 0;
+  /* RFC 9113 6.5.2: header list size = sum of name + value + 32 per field. */
+  size_t max = conn->w->srv->cfg.limits.max_header_list;
+  req->header_bytes += namelen + valuelen + 32;
+  if (req->header_bytes > max || req->headers_too_big) {
+    req->headers_too_big = true;
+    /* Far past the limit: stop decoding into this stream at all. */
+    if (req->header_bytes > 4 * max)
+      return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+    return 0;
+  }
+  if (namelen > 0 && name[0] == ':') {
+    if (namelen == 7 && memcmp(name, ":method", 7) == 0) {
+      if (valuelen >= sizeof(req->method))
+        valuelen = 0; /* no route has such a method: 405 or 404 follows */
+      memcpy(req->method, value, valuelen);
+      req->method[valuelen] = '\0';
+    } else if (namelen == 5 && memcmp(name, ":path", 5) == 0 && !req->path) {
+      req->path = strndup((const char *)value, valuelen);
+      if (!req->path)
+        return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+      char *q = strchr(req->path, '?');
+      if (q) {
+        *q = '\0';
+        req->query = q + 1;
+      }
+    }
+    return 0;
+  }
+  if (req->n_headers == SBI_MAX_REQ_HEADERS) {
+    req->headers_too_big = true;
+    return 0;
+  }
+  sbi_header_t *h = &req->headers[req->n_headers];
+  h->name = strndup((const char *)name, namelen);
+  h->value = strndup((const char *)value, valuelen);
+  if (!h->name || !h->value) {
+    free(h->name);
+    free(h->value);
+    h->name = h->value = NULL;
+    return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+  }
+  req->n_headers++;
+  if (namelen == 14 && memcmp(name, "content-length", 14) == 0) {
+    /* nghttp2 has checked it is a number (RFC 9110 8.6). */
+    req->content_length = strtoll(h->value, NULL, 10);
+  }
+  return 0;
+}
+
+/* End of the request header block: everything the runtime can refuse without the body. */
+static void headers_complete(kedge_sbi_request_t *req) {
+  const kedge_sbi_server_t *srv = req->w->srv;
+  if (req->headers_too_big) {
+    /* RFC 6585 5 */
+    sbi_request_reject(req, 431, "UNSPECIFIED_MSG_FAILURE", "request header list too large",
+                       NULL);
+    return;
+  }
+  if (!req->path || !req->method[0] || req->path[0] != '/') {
+    sbi_request_reject(req, 400, "INVALID_MSG_FORMAT", "bad :method or :path", NULL);
+    return;
+  }
+  char allow[128];
+  switch (sbi_router_match(&srv->router, req->method, req->path, &req->match, allow,
+                           sizeof(allow))) {
+  case SBI_MATCH_OK:
+    req->route = req->match.route;
+    break;
+  case SBI_MATCH_NOT_FOUND:
+    /* TS 29.500 Table 5.2.7.2-1: 404 RESOURCE_URI_STRUCTURE_NOT_FOUND */
+    sbi_request_reject(req, 404, "RESOURCE_URI_STRUCTURE_NOT_FOUND", "no such resource", NULL);
+    return;
+  case SBI_MATCH_BAD_METHOD:
+    sbi_request_reject(req, 405, "UNSPECIFIED_MSG_FAILURE", "method not allowed", allow);
+    return;
+  case SBI_MATCH_BAD_PATH:
+    sbi_request_reject(req, 400, "INVALID_MSG_FORMAT", "bad percent-encoding in the path",
+                       NULL);
+    return;
+  }
+  if (req->content_length > 0 && (uint64_t)req->content_length > srv->cfg.limits.max_body)
+    sbi_request_reject(req, 413, "UNSPECIFIED_MSG_FAILURE", "request body too large", NULL);
+}
+
+static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame,
+                         void *user_data) {
+  if (frame->hd.type != NGHTTP2_HEADERS && frame->hd.type != NGHTTP2_DATA)
+    return 0;
+  kedge_sbi_request_t *req = nghttp2_session_get_stream_user_data(session, frame->hd.stream_id);
+  if (!req)
+    return 0;
+  if (frame->hd.type == NGHTTP2_HEADERS && frame->headers.cat == NGHTTP2_HCAT_REQUEST &&
+      req->state == REQ_RECEIVING)
+    headers_complete(req);
+  if ((frame->hd.flags & NGHTTP2_FLAG_END_STREAM) && req->state == REQ_RECEIVING)
+    sbi_request_dispatch(req);
+  return 0;
+}
+
+static int on_data_chunk_recv(nghttp2_session *session, uint8_t flags, int32_t stream_id,
+                              const uint8_t *data, size_t len, void *user_data) {
+  sbi_conn_t *conn = user_data;
+  kedge_sbi_request_t *req = nghttp2_session_get_stream_user_data(session, stream_id);
+  size_t max = conn->w->srv->cfg.limits.max_body;
+  if (!req)
+    return 0;
+  if (req->state != REQ_RECEIVING) {
+    /* Already answered (413, 404...): the rest of the body is dropped, never buffered.
+     * RFC 9113 8.1 allows RST_STREAM(NO_ERROR) right after such an early response, but
+     * curl 7.88 (Debian 12, also under kedge's own client) then discards the response, so
+     * the stream is reset only when a peer keeps sending far past the limit. */
+    req->discarded += len;
+    if (req->discarded > SBI_DISCARD_FACTOR * max && !req->reset_sent) {
+      req->reset_sent = true;
+      nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, stream_id, NGHTTP2_NO_ERROR);
+    }
+    return 0;
+  }
+  if (len > max - req->body_len) {
+    sbi_request_reject(req, 413, "UNSPECIFIED_MSG_FAILURE", "request body too large", NULL);
+    return 0;
+  }
+  if (req->body_len + len > req->body_cap) {
+    size_t cap = req->body_cap ? req->body_cap : 1024;
+    while (cap < req->body_len + len)
+      cap *= 2;
+    if (cap > max)
+      cap = max;
+    uint8_t *p = malloc(cap);
+    if (!p)
+      return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+    if (req->body) {
+      memcpy(p, req->body, req->body_len);
+      OPENSSL_cleanse(req->body, req->body_cap);
+      free(req->body);
+    }
+    req->body = p;
+    req->body_cap = cap;
+  }
+  memcpy(req->body + req->body_len, data, len);
+  req->body_len += len;
+  return 0;
+}
+
+static int on_stream_close(nghttp2_session *session, int32_t stream_id, uint32_t error_code,
+                           void *user_data) {
+  kedge_sbi_request_t *req = nghttp2_session_get_stream_user_data(session, stream_id);
+  if (req)
+    sbi_request_detach(req);
+  return 0;
+}
+
+static int on_frame_send(nghttp2_session *session, const nghttp2_frame *frame,
+                         void *user_data) {
+  sbi_conn_t *conn = user_data;
+  if (frame->hd.type == NGHTTP2_GOAWAY)
+    conn->goaway_sent = true;
+  return 0;
+}
+
+/* Response bodies are never copied into nghttp2 (NGHTTP2_DATA_FLAG_NO_COPY): send_data writes
+ * the frame straight into conn->out, which is wiped once written, so the only plaintext copies
+ * of a body that may carry a key are the request's own buffer and conn->out. */
+static ssize_t data_read(nghttp2_session *session, int32_t stream_id, uint8_t *buf,
+                         size_t length, uint32_t *data_flags, nghttp2_data_source *source,
+                         void *user_data) {
+  kedge_sbi_request_t *req = source->ptr;
+  size_t left = req->resp_len - req->resp_off;
+  size_t n = left < length ? left : length;
+  *data_flags |= NGHTTP2_DATA_FLAG_NO_COPY;
+  if (n == left)
+    *data_flags |= NGHTTP2_DATA_FLAG_EOF;
+  return (ssize_t)n;
+}
+
+static int send_data(nghttp2_session *session, nghttp2_frame *frame, const uint8_t *framehd,
+                     size_t length, nghttp2_data_source *source, void *user_data) {
+  sbi_conn_t *conn = user_data;
+  kedge_sbi_request_t *req = source->ptr;
+  static const uint8_t zeros[256];
+  size_t padlen = frame->data.padlen;
+  if (!out_append(conn, framehd, 9))
+    return NGHTTP2_ERR_CALLBACK_FAILURE;
+  if (padlen > 0) {
+    uint8_t pl = (uint8_t)(padlen - 1);
+    if (!out_append(conn, &pl, 1))
+      return NGHTTP2_ERR_CALLBACK_FAILURE;
+  }
+  if (!out_append(conn, req->resp_body + req->resp_off, length))
+    return NGHTTP2_ERR_CALLBACK_FAILURE;
+  req->resp_off += length;
+  if (padlen > 1 && !out_append(conn, zeros, padlen - 1))
+    return NGHTTP2_ERR_CALLBACK_FAILURE;
+  return 0;
+}
+
+static void callbacks_init(void) {
+  if (nghttp2_session_callbacks_new(&callbacks) != 0)
+    return;
+  nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks, on_begin_headers);
+  nghttp2_session_callbacks_set_on_header_callback(callbacks, on_header);
+  nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks, on_frame_recv);
+  nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks, on_data_chunk_recv);
+  nghttp2_session_callbacks_set_on_stream_close_callback(callbacks, on_stream_close);
+  nghttp2_session_callbacks_set_on_frame_send_callback(callbacks, on_frame_send);
+  nghttp2_session_callbacks_set_send_data_callback(callbacks, send_data);
+  if (nghttp2_option_new(&options) == 0) {
+    /* Bounded work per peer: nghttp2's own defaults guard SETTINGS floods, reset floods
+     * (CVE-2023-44487) and CONTINUATION floods; kedge only makes them explicit. */
+    nghttp2_option_set_max_settings(options, 32);
+    nghttp2_option_set_max_continuations(options, 8);
+  }
+}
+
+/* ---- connection I/O ---- */
+
+static kedge_err_t conn_start_h2(sbi_conn_t *conn) {
+  const kedge_sbi_limits_t *lim = &conn->w->srv->cfg.limits;
+  pthread_once(&callbacks_once, callbacks_init);
+  if (!callbacks || !options)
+    return KEDGE_ERR_NOMEM;
+  if (nghttp2_session_server_new2(&conn->h2, callbacks, conn, options) != 0)
+    return KEDGE_ERR_NOMEM;
+  nghttp2_settings_entry settings[] = {
+      {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, lim->max_streams},
+      {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, (uint32_t)lim->max_header_list},
+  };
+  if (nghttp2_submit_settings(conn->h2, NGHTTP2_FLAG_NONE, settings,
+                              sizeof(settings) / sizeof(settings[0])) != 0)
+    return KEDGE_ERR_NOMEM;
+  conn->state = CONN_H2;
+  event_base_gettimeofday_cached(conn->w->base, &conn->last_activity);
+  struct timeval tv = {lim->idle_timeout_ms / 1000, (lim->idle_timeout_ms % 1000) * 1000};
+  evtimer_add(conn->timer, &tv);
+  event_add(conn->rev, NULL);
+  return KEDGE_OK;
+}
+
+static void conn_read(sbi_conn_t *conn) {
+  /* A bounded number of records per callback, so one busy peer cannot starve the others. */
+  for (int i = 0; i < 16; i++) {
+    ERR_clear_error();
+    int n = SSL_read(conn->ssl, conn->w->read_buf, sizeof(conn->w->read_buf));
+    if (n > 0) {
+      event_base_gettimeofday_cached(conn->w->base, &conn->last_activity);
+      conn->in_recv = true;
+      ssize_t rv = nghttp2_session_mem_recv(conn->h2, conn->w->read_buf, (size_t)n);
+      conn->in_recv = false;
+      if (rv < 0) {
+        kedge_log_debug("sbi: HTTP/2 error from peer: %s", nghttp2_strerror((int)rv));
+        conn->fatal = true;
+        return;
+      }
+      continue;
+    }
+    switch (SSL_get_error(conn->ssl, n)) {
+    case SSL_ERROR_WANT_READ:
+      return;
+    case SSL_ERROR_WANT_WRITE:
+      conn->read_wants_write = true;
+      event_add(conn->wev, NULL);
+      return;
+    default: /* close_notify, EOF or a TLS error */
+      ERR_clear_error();
+      conn->fatal = true;
+      return;
+    }
+  }
+  event_active(conn->rev, EV_READ, 0);
+}
+
+static void conn_flush(sbi_conn_t *conn) {
+  if (conn->fatal || conn->state != CONN_H2)
+    return;
+  for (;;) {
+    if (conn->out_off == conn->out_len) {
+      if (conn->out_len)
+        OPENSSL_cleanse(conn->out, conn->out_len);
+      conn->out_len = conn->out_off = 0;
+      while (conn->out_len < SBI_OUT_HIGH) {
+        const uint8_t *data;
+        ssize_t n = nghttp2_session_mem_send(conn->h2, &data);
+        if (n < 0) {
+          conn->fatal = true;
+          return;
+        }
+        if (n == 0)
+          break;
+        if (!out_append(conn, data, (size_t)n)) {
+          conn->fatal = true;
+          return;
+        }
+      }
+      if (conn->out_len == 0)
+        return;
+    }
+    ERR_clear_error();
+    int n = SSL_write(conn->ssl, conn->out + conn->out_off,
+                      (int)(conn->out_len - conn->out_off));
+    if (n > 0) {
+      conn->out_off += (size_t)n;
+      continue;
+    }
+    switch (SSL_get_error(conn->ssl, n)) {
+    case SSL_ERROR_WANT_WRITE:
+      event_add(conn->wev, NULL);
+      return;
+    case SSL_ERROR_WANT_READ:
+      return; /* the read event is always armed */
+    default:
+      ERR_clear_error();
+      conn->fatal = true;
+      return;
+    }
+  }
+}
+
+/* The only place a connection is freed (besides shutdown): on error, when nghttp2 is done with
+ * the session (GOAWAY exchanged, peer closed), or when a draining connection has no streams. */
+static void conn_check(sbi_conn_t *conn) {
+  if (conn->fatal) {
+    sbi_conn_free(conn);
+    return;
+  }
+  if (conn->state != CONN_H2)
+    return;
+  bool pending = conn->out_off < conn->out_len;
+  if (pending)
+    return;
+  if (!nghttp2_session_want_read(conn->h2) && !nghttp2_session_want_write(conn->h2)) {
+    sbi_conn_free(conn);
+    return;
+  }
+  if (conn->goaway_sent && conn->w->draining && conn->n_streams == 0 &&
+      !nghttp2_session_want_write(conn->h2))
+    sbi_conn_free(conn);
+}
+
+static void conn_io_cb(evutil_socket_t fd, short what, void *arg) {
+  sbi_conn_t *conn = arg;
+  if (conn->state == CONN_HANDSHAKE) {
+    int r = sbi_tls_handshake_step(conn);
+    if (r == 0)
+      return;
+    if (r < 0) {
+      kedge_counter_add(conn->w->srv->m_handshake_failures, 1);
+      sbi_conn_free(conn);
+      return;
+    }
+    evtimer_del(conn->timer);
+    sbi_tls_peer_names(conn);
+    if (conn_start_h2(conn) != KEDGE_OK) {
+      sbi_conn_free(conn);
+      return;
+    }
+    what = EV_READ; /* the client's preface may already sit in the TLS buffers */
+  }
+  if ((what & EV_READ) || conn->read_wants_write) {
+    conn->read_wants_write = false;
+    conn_read(conn);
+  }
+  conn_flush(conn);
+  conn_check(conn);
+}
+
+static void conn_flush_cb(evutil_socket_t fd, short what, void *arg) {
+  sbi_conn_t *conn = arg;
+  conn_flush(conn);
+  conn_check(conn);
+}
+
+static void conn_timer_cb(evutil_socket_t fd, short what, void *arg) {
+  sbi_conn_t *conn = arg;
+  const kedge_sbi_limits_t *lim = &conn->w->srv->cfg.limits;
+  if (conn->state == CONN_HANDSHAKE) {
+    kedge_log_debug("sbi: TLS handshake timed out");
+    kedge_counter_add(conn->w->srv->m_handshake_failures, 1);
+    sbi_conn_free(conn);
+    return;
+  }
+  struct timeval now, idle = {lim->idle_timeout_ms / 1000, (lim->idle_timeout_ms % 1000) * 1000};
+  struct timeval deadline, left;
+  event_base_gettimeofday_cached(conn->w->base, &now);
+  evutil_timeradd(&conn->last_activity, &idle, &deadline);
+  if (conn->n_streams == 0 && !evutil_timercmp(&now, &deadline, <)) {
+    /* RFC 9113 6.8: idle connection: GOAWAY(NO_ERROR), then close once it is written. */
+    nghttp2_session_terminate_session(conn->h2, NGHTTP2_NO_ERROR);
+    conn_flush(conn);
+    conn_check(conn);
+    return;
+  }
+  if (evutil_timercmp(&now, &deadline, <))
+    evutil_timersub(&deadline, &now, &left);
+  else
+    left = idle;
+  evtimer_add(conn->timer, &left);
+}
+
+void sbi_conn_accept_tls(kedge_sbi_worker_t *w, evutil_socket_t fd) {
+  kedge_sbi_server_t *srv = w->srv;
+  if (w->draining || w->n_conns >= srv->cfg.limits.max_connections) {
+    kedge_counter_add(srv->m_conns_rejected, 1);
+    evutil_closesocket(fd);
+    return;
+  }
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  sbi_conn_t *conn = conn_new(w, fd);
+  if (!conn) {
+    evutil_closesocket(fd);
+    return;
+  }
+  conn->ssl = SSL_new(srv->ssl_ctx);
+  if (!conn->ssl || SSL_set_fd(conn->ssl, (int)fd) != 1) {
+    ERR_clear_error();
+    sbi_conn_free(conn);
+    return;
+  }
+  SSL_set_accept_state(conn->ssl);
+  conn->state = CONN_HANDSHAKE;
+  const kedge_sbi_limits_t *lim = &srv->cfg.limits;
+  struct timeval tv = {lim->handshake_timeout_ms / 1000, (lim->handshake_timeout_ms % 1000) * 1000};
+  evtimer_add(conn->timer, &tv);
+  event_add(conn->rev, NULL);
+}
+
+kedge_err_t kedge_sbi_worker_adopt(kedge_sbi_worker_t *w, SSL *ssl, evutil_socket_t fd,
+                                   const char *const *identities, size_t n_identities) {
+  if (!w || !ssl || fd < 0) {
+    SSL_free(ssl);
+    if (fd >= 0)
+      evutil_closesocket(fd);
+    return KEDGE_ERR_INVALID_ARG;
+  }
+  kedge_sbi_server_t *srv = w->srv;
+  if (w->draining || w->n_conns >= srv->cfg.limits.max_connections) {
+    kedge_counter_add(srv->m_conns_rejected, 1);
+    SSL_free(ssl);
+    evutil_closesocket(fd);
+    return KEDGE_ERR_BUSY;
+  }
+  sbi_conn_t *conn = conn_new(w, fd);
+  if (!conn) {
+    SSL_free(ssl);
+    evutil_closesocket(fd);
+    return KEDGE_ERR_NOMEM;
+  }
+  conn->ssl = ssl;
+  for (size_t i = 0; i < n_identities && conn->n_peer_names < SBI_MAX_PEER_NAMES; i++) {
+    if (!identities[i])
+      continue;
+    char *copy = strndup(identities[i], 253);
+    if (!copy) {
+      conn->fatal = true;
+      sbi_conn_free(conn);
+      return KEDGE_ERR_NOMEM;
+    }
+    conn->peer_names[conn->n_peer_names++] = copy;
+  }
+  if (conn_start_h2(conn) != KEDGE_OK) {
+    conn->fatal = true;
+    sbi_conn_free(conn);
+    return KEDGE_ERR_NOMEM;
+  }
+  /* Whatever the adopter's handshake left buffered is read now, not on the next event. */
+  event_active(conn->rev, EV_READ, 0);
+  return KEDGE_OK;
+}
+
+void sbi_conn_drain(sbi_conn_t *conn) {
+  if (conn->state == CONN_HANDSHAKE) {
+    sbi_conn_free(conn);
+    return;
+  }
+  /* RFC 9113 6.8: graceful shutdown: streams up to the last one processed still complete. */
+  nghttp2_submit_goaway(conn->h2, NGHTTP2_FLAG_NONE,
+                        nghttp2_session_get_last_proc_stream_id(conn->h2), NGHTTP2_NO_ERROR,
+                        NULL, 0);
+  conn_flush(conn);
+  conn_check(conn);
+}
+
+kedge_err_t sbi_conn_submit_response(kedge_sbi_request_t *req) {
+  sbi_conn_t *conn = req->conn;
+  char status[8], length[24];
+  snprintf(status, sizeof(status), "%d", req->status);
+  snprintf(length, sizeof(length), "%zu", req->resp_len);
+  nghttp2_nv nva[3 + SBI_MAX_RESP_HEADERS];
+  size_t n = 0;
+#define NV(n_, v_) \
+  (nghttp2_nv) { (uint8_t *)(n_), (uint8_t *)(v_), strlen(n_), strlen(v_), NGHTTP2_NV_FLAG_NONE }
+  nva[n++] = NV(":status", status);
+  if (req->resp_type)
+    nva[n++] = NV("content-type", req->resp_type);
+  if (req->status != 204 && req->status != 304)
+    nva[n++] = NV("content-length", length);
+  for (size_t i = 0; i < req->n_resp_headers; i++)
+    nva[n++] = NV(req->resp_headers[i].name, req->resp_headers[i].value);
+#undef NV
+  nghttp2_data_provider prd = {.source.ptr = req, .read_callback = data_read};
+  int rv = nghttp2_submit_response(conn->h2, req->stream_id, nva, n,
+                                   req->resp_len ? &prd : NULL);
+  req->state = REQ_RESPONDED;
+  if (rv != 0)
+    return KEDGE_ERR_UNAVAILABLE;
+  if (!conn->in_recv)
+    event_active(conn->flush_ev, 0, 0);
+  return KEDGE_OK;
+}

@@ -1,0 +1,368 @@
+/* SBI requests and responses: what a handler sees (method, path, variables, headers, JSON
+ * body, peer identity) and the one-shot respond functions, with the ProblemDetails the runtime
+ * itself answers (TS 29.500 5.2.7). */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+
+#include "kedge/log.h"
+#include "kedge/problem.h"
+#include "sbi/server_int.h"
+
+kedge_sbi_request_t *sbi_request_new(sbi_conn_t *conn, int32_t stream_id) {
+  kedge_sbi_request_t *req = calloc(1, sizeof(*req));
+  if (!req)
+    return NULL;
+  req->conn = conn;
+  req->w = conn->w;
+  req->stream_id = stream_id;
+  req->content_length = -1;
+  clock_gettime(CLOCK_MONOTONIC, &req->started);
+  req->next = conn->reqs;
+  if (conn->reqs)
+    conn->reqs->prev = req;
+  conn->reqs = req;
+  conn->n_streams++;
+  return req;
+}
+
+static void wipe_free(uint8_t *p, size_t len) {
+  if (p) {
+    OPENSSL_cleanse(p, len);
+    free(p);
+  }
+}
+
+void sbi_request_free(kedge_sbi_request_t *req) {
+  free(req->path);
+  for (size_t i = 0; i < req->n_headers; i++) {
+    free(req->headers[i].name);
+    free(req->headers[i].value);
+  }
+  wipe_free(req->body, req->body_cap);
+  json_decref(req->json);
+  sbi_match_clear(&req->match);
+  for (size_t i = 0; i < req->n_resp_headers; i++) {
+    free(req->resp_headers[i].name);
+    free(req->resp_headers[i].value);
+  }
+  free(req->resp_type);
+  wipe_free(req->resp_body, req->resp_len);
+  free(req);
+}
+
+void sbi_request_detach(kedge_sbi_request_t *req) {
+  sbi_conn_t *conn = req->conn;
+  if (conn) {
+    if (req->prev)
+      req->prev->next = req->next;
+    else
+      conn->reqs = req->next;
+    if (req->next)
+      req->next->prev = req->prev;
+    conn->n_streams--;
+    nghttp2_session_set_stream_user_data(conn->h2, req->stream_id, NULL);
+  }
+  req->prev = req->next = NULL;
+  req->conn = NULL;
+  if (req->state != REQ_DISPATCHED) {
+    sbi_request_free(req);
+    return;
+  }
+  /* A handler still owns it: it learns now and frees it by answering. */
+  req->gone = true;
+  if (req->cancel_fn)
+    req->cancel_fn(req, req->cancel_arg);
+}
+
+static double elapsed(const kedge_sbi_request_t *req) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (double)(now.tv_sec - req->started.tv_sec) +
+         (double)(now.tv_nsec - req->started.tv_nsec) / 1e9;
+}
+
+/* Takes ownership of `body` (malloc'ed, wiped when freed). */
+static kedge_err_t respond_raw(kedge_sbi_request_t *req, int status, const char *type,
+                               uint8_t *body, size_t len) {
+  if (req->gone) {
+    wipe_free(body, len);
+    sbi_request_free(req);
+    return KEDGE_ERR_UNAVAILABLE;
+  }
+  req->status = status;
+  req->resp_body = body;
+  req->resp_len = len;
+  if (type) {
+    req->resp_type = strdup(type);
+    if (!req->resp_type) {
+      req->status = 500;
+      type = NULL;
+    }
+  }
+  sbi_metrics_count(req->w->srv, req->route, status, elapsed(req));
+  return sbi_conn_submit_response(req);
+}
+
+static kedge_err_t dump_json(const json_t *body, uint8_t **out, size_t *len) {
+  *out = NULL;
+  *len = 0;
+  if (!body)
+    return KEDGE_OK;
+  size_t n = json_dumpb(body, NULL, 0, JSON_COMPACT);
+  if (n == 0)
+    return KEDGE_ERR_INVALID_ARG;
+  uint8_t *buf = malloc(n);
+  if (!buf)
+    return KEDGE_ERR_NOMEM;
+  if (json_dumpb(body, (char *)buf, n, JSON_COMPACT) != n) {
+    wipe_free(buf, n);
+    return KEDGE_ERR_INVALID_ARG;
+  }
+  *out = buf;
+  *len = n;
+  return KEDGE_OK;
+}
+
+static kedge_err_t problem_body(int status, const char *cause, const char *detail,
+                                uint8_t **out, size_t *len) {
+  json_t *p = kedge_problem_new(status, cause, detail);
+  if (!p)
+    return KEDGE_ERR_NOMEM;
+  kedge_err_t err = dump_json(p, out, len);
+  json_decref(p);
+  return err;
+}
+
+static kedge_err_t add_header(kedge_sbi_request_t *req, const char *name, const char *value) {
+  if (req->n_resp_headers == SBI_MAX_RESP_HEADERS)
+    return KEDGE_ERR_TOO_BIG;
+  sbi_header_t *h = &req->resp_headers[req->n_resp_headers];
+  h->name = strdup(name);
+  h->value = strdup(value);
+  if (!h->name || !h->value) {
+    free(h->name);
+    free(h->value);
+    h->name = h->value = NULL;
+    return KEDGE_ERR_NOMEM;
+  }
+  /* RFC 9113 8.2.1: field names are lower case in HTTP/2. */
+  for (char *p = h->name; *p; p++)
+    *p = (char)tolower((unsigned char)*p);
+  req->n_resp_headers++;
+  return KEDGE_OK;
+}
+
+void sbi_request_reject(kedge_sbi_request_t *req, int status, const char *cause,
+                        const char *detail, const char *allow) {
+  kedge_log_debug("sbi: %s %s -> %d %s", req->method, req->path ? req->path : "-", status,
+                  cause);
+  req->state = REQ_REJECTED;
+  wipe_free(req->body, req->body_cap);
+  req->body = NULL;
+  req->body_len = req->body_cap = 0;
+  if (allow && *allow)
+    add_header(req, "allow", allow);
+  uint8_t *body;
+  size_t len;
+  if (problem_body(status, cause, detail, &body, &len) != KEDGE_OK) {
+    /* Out of memory: RST_STREAM rather than nothing. */
+    nghttp2_submit_rst_stream(req->conn->h2, NGHTTP2_FLAG_NONE, req->stream_id,
+                              NGHTTP2_INTERNAL_ERROR);
+    return;
+  }
+  respond_raw(req, status, KEDGE_PROBLEM_CONTENT_TYPE, body, len);
+}
+
+/* RFC 9110 8.3.1: media type = type "/" subtype, case-insensitive, parameters after ';'. */
+static bool media_type_is(const char *header, const char *want) {
+  if (!header)
+    return false;
+  while (*header == ' ' || *header == '\t')
+    header++;
+  size_t len = strcspn(header, ";");
+  while (len > 0 && (header[len - 1] == ' ' || header[len - 1] == '\t'))
+    len--;
+  return len == strlen(want) && strncasecmp(header, want, len) == 0;
+}
+
+static bool media_type_json(const char *type) {
+  size_t len = strlen(type);
+  return strcasecmp(type, "application/json") == 0 ||
+         (len > 5 && strcasecmp(type + len - 5, "+json") == 0);
+}
+
+void sbi_request_dispatch(kedge_sbi_request_t *req) {
+  const sbi_route_t *route = req->route;
+  if (req->body_len > 0) {
+    /* TS 29.500 6.1: JSON bodies are application/json unless the API says otherwise. */
+    if (!media_type_is(kedge_sbi_request_header(req, "content-type"), route->media_type)) {
+      char detail[96];
+      snprintf(detail, sizeof(detail), "the body must be %s", route->media_type);
+      sbi_request_reject(req, 415, "UNSPECIFIED_MSG_FAILURE", detail, NULL);
+      return;
+    }
+    if (media_type_json(route->media_type)) {
+      json_error_t jerr;
+      req->json = json_loadb((const char *)req->body, req->body_len,
+                             JSON_REJECT_DUPLICATES, &jerr);
+      if (!req->json) {
+        char detail[160];
+        /* jansson's text names the position, never the content. */
+        snprintf(detail, sizeof(detail), "body is not valid JSON (line %d, column %d)",
+                 jerr.line, jerr.column);
+        sbi_request_reject(req, 400, "INVALID_MSG_FORMAT", detail, NULL);
+        return;
+      }
+    }
+  }
+  req->state = REQ_DISPATCHED;
+  route->handler(req, route->arg);
+}
+
+/* ---- accessors ---- */
+
+const char *kedge_sbi_request_method(const kedge_sbi_request_t *req) { return req->method; }
+const char *kedge_sbi_request_path(const kedge_sbi_request_t *req) { return req->path; }
+const char *kedge_sbi_request_query(const kedge_sbi_request_t *req) { return req->query; }
+
+const char *kedge_sbi_request_route(const kedge_sbi_request_t *req) {
+  return req->route ? req->route->pattern : NULL;
+}
+
+const char *kedge_sbi_request_var(const kedge_sbi_request_t *req, const char *name) {
+  return name ? sbi_match_var(&req->match, name) : NULL;
+}
+
+const char *kedge_sbi_request_header(const kedge_sbi_request_t *req, const char *name) {
+  for (size_t i = 0; name && i < req->n_headers; i++)
+    if (strcmp(req->headers[i].name, name) == 0)
+      return req->headers[i].value;
+  return NULL;
+}
+
+json_t *kedge_sbi_request_json(const kedge_sbi_request_t *req) { return req->json; }
+
+const uint8_t *kedge_sbi_request_body(const kedge_sbi_request_t *req, size_t *len) {
+  if (len)
+    *len = req->body_len;
+  return req->body_len ? req->body : NULL;
+}
+
+/* Peer names live in the connection; once it is gone the handler has no identity to ask
+ * about, and a gone request is only ever answered into the void. */
+size_t kedge_sbi_request_peer_count(const kedge_sbi_request_t *req) {
+  return req->conn ? req->conn->n_peer_names : 0;
+}
+
+const char *kedge_sbi_request_peer(const kedge_sbi_request_t *req, size_t i) {
+  return req->conn && i < req->conn->n_peer_names ? req->conn->peer_names[i] : NULL;
+}
+
+bool kedge_sbi_request_peer_is(const kedge_sbi_request_t *req, const char *name) {
+  for (size_t i = 0; name && req->conn && i < req->conn->n_peer_names; i++)
+    if (strcasecmp(req->conn->peer_names[i], name) == 0)
+      return true;
+  return false;
+}
+
+struct event_base *kedge_sbi_request_base(const kedge_sbi_request_t *req) {
+  return req->w->base;
+}
+
+kedge_sbi_worker_t *kedge_sbi_request_worker(const kedge_sbi_request_t *req) { return req->w; }
+
+bool kedge_sbi_request_gone(const kedge_sbi_request_t *req) { return req->gone; }
+
+void kedge_sbi_request_on_cancel(kedge_sbi_request_t *req, kedge_sbi_cancel_fn fn, void *arg) {
+  req->cancel_fn = fn;
+  req->cancel_arg = arg;
+}
+
+/* ---- responses ---- */
+
+kedge_err_t kedge_sbi_response_header(kedge_sbi_request_t *req, const char *name,
+                                      const char *value) {
+  if (!req || !name || !value || !*name || name[0] == ':' || req->state != REQ_DISPATCHED)
+    return KEDGE_ERR_INVALID_ARG;
+  /* No CR/LF/NUL can reach the peer (RFC 9113 8.2.1); nghttp2 checks too. */
+  if (strpbrk(value, "\r\n") || strpbrk(name, "\r\n: "))
+    return KEDGE_ERR_INVALID_ARG;
+  return add_header(req, name, value);
+}
+
+static kedge_err_t check_owned(const kedge_sbi_request_t *req) {
+  if (!req || req->state != REQ_DISPATCHED)
+    return KEDGE_ERR_INVALID_ARG; /* programmer error: answered twice or never dispatched */
+  return KEDGE_OK;
+}
+
+kedge_err_t kedge_sbi_respond(kedge_sbi_request_t *req, int status, const char *content_type,
+                              const void *body, size_t len) {
+  kedge_err_t err = check_owned(req);
+  if (err)
+    return err;
+  if (status < 200 || status > 599)
+    status = 500;
+  uint8_t *copy = NULL;
+  if (len > 0) {
+    copy = malloc(len);
+    if (!copy)
+      return respond_raw(req, 500, NULL, NULL, 0);
+    memcpy(copy, body, len);
+  }
+  return respond_raw(req, status, len ? content_type : NULL, copy, len);
+}
+
+kedge_err_t kedge_sbi_respond_json(kedge_sbi_request_t *req, int status,
+                                   const char *content_type, const json_t *body) {
+  kedge_err_t err = check_owned(req);
+  if (err)
+    return err;
+  uint8_t *buf;
+  size_t len;
+  if (dump_json(body, &buf, &len) != KEDGE_OK)
+    return kedge_sbi_respond_problem(req, 500, "SYSTEM_FAILURE", NULL);
+  if (status < 200 || status > 599)
+    status = 500;
+  return respond_raw(req, status, body ? (content_type ? content_type : KEDGE_SBI_JSON) : NULL,
+                     buf, len);
+}
+
+kedge_err_t kedge_sbi_respond_problem(kedge_sbi_request_t *req, int status, const char *cause,
+                                      const char *detail) {
+  kedge_err_t err = check_owned(req);
+  if (err)
+    return err;
+  uint8_t *buf;
+  size_t len;
+  if (problem_body(status, cause, detail, &buf, &len) != KEDGE_OK)
+    return respond_raw(req, 500, NULL, NULL, 0);
+  return respond_raw(req, status, KEDGE_PROBLEM_CONTENT_TYPE, buf, len);
+}
+
+kedge_err_t kedge_sbi_respond_problem_json(kedge_sbi_request_t *req, const json_t *problem) {
+  kedge_err_t err = check_owned(req);
+  if (err)
+    return err;
+  json_int_t status = json_integer_value(json_object_get(problem, "status"));
+  if (status < 400 || status > 599)
+    status = 500;
+  uint8_t *buf;
+  size_t len;
+  if (dump_json(problem, &buf, &len) != KEDGE_OK || !buf)
+    return respond_raw(req, 500, NULL, NULL, 0);
+  return respond_raw(req, (int)status, KEDGE_PROBLEM_CONTENT_TYPE, buf, len);
+}
+
+kedge_err_t kedge_sbi_respond_err(kedge_sbi_request_t *req, kedge_err_t e, const char *detail) {
+  int status;
+  const char *cause;
+  kedge_problem_from_err(e, &status, &cause);
+  return kedge_sbi_respond_problem(req, status, cause, detail ? detail : kedge_strerror(e));
+}

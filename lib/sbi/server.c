@@ -1,0 +1,555 @@
+/* The SBI server: configuration, listeners (one socket per worker on the same port with
+ * SO_REUSEPORT), worker threads with one libevent loop each, the main loop with signals and
+ * the plain-HTTP metrics listener, and graceful shutdown. See docs/sbi.md. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/thread.h>
+
+#include "kedge/log.h"
+#include "sbi/server_int.h"
+
+static const int counted_status[SBI_N_STATUS - 1] = {200, 201, 204, 307, 400, 403, 404, 405, 409,
+                                                    413, 415, 429, 431, 500, 501, 503, 504};
+
+static const double latency_bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                        0.05,   0.1,   0.25,   0.5,   1,    2.5};
+
+void kedge_sbi_server_config_defaults(kedge_sbi_server_config_t *cfg) {
+  memset(cfg, 0, sizeof(*cfg));
+  cfg->name = "sbi";
+  cfg->address = "127.0.0.1";
+  cfg->verify = KEDGE_SBI_VERIFY_REQUIRED;
+  cfg->workers = 1;
+  cfg->limits.max_body = 64 * 1024;
+  cfg->limits.max_header_list = 16 * 1024;
+  cfg->limits.max_streams = 128;
+  cfg->limits.max_connections = 1024;
+  cfg->limits.idle_timeout_ms = 60000;
+  cfg->limits.handshake_timeout_ms = 10000;
+  cfg->limits.shutdown_grace_ms = 10000;
+  cfg->metrics_enabled = true;
+  cfg->metrics_address = "127.0.0.1";
+}
+
+static bool dup_opt(const char *in, char **out) {
+  *out = NULL;
+  if (!in)
+    return true;
+  *out = strdup(in);
+  return *out != NULL;
+}
+
+static void shutdown_cb(evutil_socket_t fd, short what, void *arg);
+
+kedge_err_t kedge_sbi_server_new(const kedge_sbi_server_config_t *cfg,
+                                 kedge_sbi_server_t **out) {
+  if (!cfg || !out)
+    return KEDGE_ERR_INVALID_ARG;
+  *out = NULL;
+  const kedge_sbi_limits_t *l = &cfg->limits;
+  if (cfg->workers < 1 || cfg->workers > 256 || l->max_body == 0 ||
+      l->max_header_list < 1024 || l->max_header_list > (1u << 24) || l->max_streams == 0 ||
+      l->max_connections == 0 || l->idle_timeout_ms == 0 || l->handshake_timeout_ms == 0) {
+    kedge_log_error("sbi: invalid server configuration (workers 1..256, limits non-zero)");
+    return KEDGE_ERR_CONFIG;
+  }
+  /* Worker loops are woken from the main thread (event_active at shutdown). */
+  static bool threads_enabled;
+  if (!threads_enabled) {
+    if (evthread_use_pthreads() != 0)
+      return KEDGE_ERR_NOMEM;
+    threads_enabled = true;
+  }
+  kedge_sbi_server_t *srv = calloc(1, sizeof(*srv));
+  if (!srv)
+    return KEDGE_ERR_NOMEM;
+  srv->cfg = *cfg;
+  sbi_router_init(&srv->router);
+  if (!dup_opt(cfg->name ? cfg->name : "sbi", &srv->name) ||
+      !dup_opt(cfg->address ? cfg->address : "127.0.0.1", &srv->address) ||
+      !dup_opt(cfg->cert_file, &srv->cert_file) || !dup_opt(cfg->key_file, &srv->key_file) ||
+      !dup_opt(cfg->ca_file, &srv->ca_file) ||
+      !dup_opt(cfg->metrics_address ? cfg->metrics_address : "127.0.0.1",
+               &srv->metrics_address)) {
+    kedge_sbi_server_free(srv);
+    return KEDGE_ERR_NOMEM;
+  }
+  srv->cfg.name = srv->name;
+  srv->cfg.address = srv->address;
+  srv->cfg.cert_file = srv->cert_file;
+  srv->cfg.key_file = srv->key_file;
+  srv->cfg.ca_file = srv->ca_file;
+  srv->cfg.metrics_address = srv->metrics_address;
+  kedge_err_t err = kedge_metrics_new(&srv->metrics);
+  if (err) {
+    kedge_sbi_server_free(srv);
+    return err;
+  }
+  kedge_metrics_gauge(srv->metrics, "kedge_sbi_connections_open",
+                      "SBI connections currently open (handshaking or HTTP/2)", NULL,
+                      &srv->m_conns_open);
+  kedge_metrics_counter(srv->metrics, "kedge_sbi_connections_total",
+                        "SBI connections accepted", NULL, &srv->m_conns_total);
+  kedge_metrics_counter(srv->metrics, "kedge_sbi_connections_rejected_total",
+                        "SBI connections closed at once: max_connections or shutting down",
+                        NULL, &srv->m_conns_rejected);
+  kedge_metrics_counter(srv->metrics, "kedge_sbi_tls_handshake_failures_total",
+                        "TLS handshakes that failed or timed out", NULL,
+                        &srv->m_handshake_failures);
+  srv->base = event_base_new();
+  if (!srv->base) {
+    kedge_sbi_server_free(srv);
+    return KEDGE_ERR_NOMEM;
+  }
+  srv->stop_ev = event_new(srv->base, -1, 0, shutdown_cb, srv);
+  if (!srv->stop_ev) {
+    kedge_sbi_server_free(srv);
+    return KEDGE_ERR_NOMEM;
+  }
+  if (srv->cert_file) {
+    srv->ssl_ctx = sbi_tls_ctx_new(srv);
+    if (!srv->ssl_ctx) {
+      kedge_sbi_server_free(srv);
+      return KEDGE_ERR_CONFIG;
+    }
+  }
+  *out = srv;
+  return KEDGE_OK;
+}
+
+kedge_err_t kedge_sbi_server_route(kedge_sbi_server_t *srv, const char *method,
+                                   const char *pattern, const char *media_type,
+                                   kedge_sbi_handler_fn handler, void *arg) {
+  if (!srv || srv->started)
+    return KEDGE_ERR_INVALID_ARG;
+  return sbi_router_add(&srv->router, method, pattern, media_type, handler, arg);
+}
+
+kedge_err_t kedge_sbi_server_set_accept_hook(kedge_sbi_server_t *srv, kedge_sbi_accept_fn fn,
+                                             void *arg) {
+  if (!srv || srv->started)
+    return KEDGE_ERR_INVALID_ARG;
+  srv->accept_hook = fn;
+  srv->accept_arg = arg;
+  return KEDGE_OK;
+}
+
+/* ---- metrics ---- */
+
+void sbi_metrics_count(kedge_sbi_server_t *srv, const sbi_route_t *route, int status,
+                       double seconds) {
+  if (!srv->route_metrics)
+    return;
+  size_t r = route ? route->index : srv->router.n;
+  sbi_route_metrics_t *rm = &srv->route_metrics[r];
+  size_t s = SBI_N_STATUS - 1;
+  for (size_t i = 0; i < SBI_N_STATUS - 1; i++)
+    if (counted_status[i] == status)
+      s = i;
+  kedge_counter_t *c = atomic_load_explicit(&rm->by_status[s], memory_order_acquire);
+  if (!c) {
+    /* First time for this (route, status): the registry returns the same series to every
+     * thread that races here. Labels come from a bounded set: route patterns, not paths. */
+    char labels[256] = "", code[8];
+    snprintf(code, sizeof(code), "%d", counted_status[s]);
+    kedge_metrics_label(labels, sizeof(labels), "method", route ? route->method : "any");
+    kedge_metrics_label(labels, sizeof(labels), "route", route ? route->pattern : "unmatched");
+    kedge_metrics_label(labels, sizeof(labels), "status",
+                        s == SBI_N_STATUS - 1 ? "other" : code);
+    if (kedge_metrics_counter(srv->metrics, "kedge_sbi_requests_total",
+                              "SBI requests answered, by route pattern and status", labels,
+                              &c) != KEDGE_OK)
+      return;
+    atomic_store_explicit(&rm->by_status[s], c, memory_order_release);
+  }
+  kedge_counter_add(c, 1);
+  kedge_histogram_observe(rm->latency, seconds);
+}
+
+static kedge_err_t route_metrics_init(kedge_sbi_server_t *srv) {
+  size_t n = srv->router.n + 1;
+  srv->route_metrics = calloc(n, sizeof(*srv->route_metrics));
+  if (!srv->route_metrics)
+    return KEDGE_ERR_NOMEM;
+  for (size_t i = 0; i < n; i++) {
+    const sbi_route_t *route = i < srv->router.n ? srv->router.routes[i] : NULL;
+    char labels[256] = "";
+    kedge_metrics_label(labels, sizeof(labels), "method", route ? route->method : "any");
+    kedge_metrics_label(labels, sizeof(labels), "route", route ? route->pattern : "unmatched");
+    kedge_err_t err = kedge_metrics_histogram(
+        srv->metrics, "kedge_sbi_request_duration_seconds",
+        "Time from the request's first header to its response, by route pattern", labels,
+        latency_bounds, sizeof(latency_bounds) / sizeof(latency_bounds[0]),
+        &srv->route_metrics[i].latency);
+    if (err)
+      return err;
+  }
+  return KEDGE_OK;
+}
+
+static void metrics_cb(struct evhttp_request *hreq, void *arg) {
+  kedge_sbi_server_t *srv = arg;
+  char *text;
+  size_t len;
+  if (kedge_metrics_render(srv->metrics, &text, &len) != KEDGE_OK) {
+    evhttp_send_error(hreq, 500, NULL);
+    return;
+  }
+  struct evbuffer *buf = evbuffer_new();
+  if (!buf) {
+    free(text);
+    evhttp_send_error(hreq, 500, NULL);
+    return;
+  }
+  evbuffer_add(buf, text, len);
+  free(text);
+  evhttp_add_header(evhttp_request_get_output_headers(hreq), "Content-Type",
+                    KEDGE_METRICS_CONTENT_TYPE);
+  evhttp_send_reply(hreq, 200, "OK", buf);
+  evbuffer_free(buf);
+}
+
+static void metrics_other_cb(struct evhttp_request *hreq, void *arg) {
+  evhttp_send_error(hreq, 404, NULL);
+}
+
+/* ---- listeners ---- */
+
+static uint16_t sockaddr_port(evutil_socket_t fd) {
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof(ss);
+  if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+    return 0;
+  if (ss.ss_family == AF_INET)
+    return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+  if (ss.ss_family == AF_INET6)
+    return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+  return 0;
+}
+
+/* Numeric addresses only: no DNS lookup ever runs on a loop (nor at start-up). */
+static evutil_socket_t listen_socket(const char *address, uint16_t port) {
+  struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                           .ai_socktype = SOCK_STREAM,
+                           .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE};
+  struct addrinfo *ai = NULL;
+  char portstr[8];
+  snprintf(portstr, sizeof(portstr), "%u", port);
+  if (getaddrinfo(address, portstr, &hints, &ai) != 0 || !ai) {
+    kedge_log_error("sbi: listen address %s is not a numeric IPv4 or IPv6 address", address);
+    return -1;
+  }
+  evutil_socket_t fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int one = 1;
+  if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+      setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0 ||
+      bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 1024) != 0 ||
+      evutil_make_socket_nonblocking(fd) != 0) {
+    kedge_log_error("sbi: cannot listen on %s port %u: %s", address, port, strerror(errno));
+    if (fd >= 0)
+      close(fd);
+    freeaddrinfo(ai);
+    return -1;
+  }
+  freeaddrinfo(ai);
+  return fd;
+}
+
+static void accept_cb(struct evconnlistener *listener, evutil_socket_t fd,
+                      struct sockaddr *addr, int socklen, void *arg) {
+  kedge_sbi_worker_t *w = arg;
+  kedge_sbi_server_t *srv = w->srv;
+  if (srv->accept_hook && !w->draining) {
+    srv->accept_hook(w, fd, addr, socklen, srv->accept_arg);
+    return;
+  }
+  sbi_conn_accept_tls(w, fd);
+}
+
+static void accept_error_cb(struct evconnlistener *listener, void *arg) {
+  /* EMFILE and friends: log and keep listening; the connection limit normally prevents it. */
+  kedge_log_warn("sbi: accept failed: %s", strerror(errno));
+}
+
+/* ---- shutdown ---- */
+
+void sbi_worker_conn_removed(kedge_sbi_worker_t *w) {
+  if (w->draining && w->n_conns == 0)
+    event_base_loopexit(w->base, NULL);
+}
+
+static void grace_cb(evutil_socket_t fd, short what, void *arg) {
+  kedge_sbi_worker_t *w = arg;
+  if (w->n_conns)
+    kedge_log_warn("sbi: worker %u: %u connections still busy after the grace period; closing",
+                   w->id, w->n_conns);
+  while (w->conns) {
+    w->conns->fatal = true;
+    sbi_conn_free(w->conns);
+  }
+  event_base_loopexit(w->base, NULL);
+}
+
+static void drain_cb(evutil_socket_t fd, short what, void *arg) {
+  kedge_sbi_worker_t *w = arg;
+  w->draining = true;
+  if (w->listener) {
+    evconnlistener_free(w->listener); /* closes the socket: no new connections */
+    w->listener = NULL;
+    w->listen_fd = -1;
+  }
+  sbi_conn_t *conn = w->conns;
+  while (conn) {
+    sbi_conn_t *next = conn->next;
+    sbi_conn_drain(conn);
+    conn = next;
+  }
+  if (w->n_conns == 0) {
+    event_base_loopexit(w->base, NULL);
+    return;
+  }
+  unsigned ms = w->srv->cfg.limits.shutdown_grace_ms;
+  struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+  evtimer_add(w->grace_timer, &tv);
+}
+
+static void begin_shutdown(kedge_sbi_server_t *srv, const char *why) {
+  bool expected = false;
+  if (!atomic_compare_exchange_strong(&srv->stopping, &expected, true))
+    return;
+  kedge_log_info("sbi %s: %s: no new connections; draining in-flight requests (up to %u ms)",
+                 srv->name, why, srv->cfg.limits.shutdown_grace_ms);
+  for (unsigned i = 0; i < srv->n_workers; i++)
+    event_active(srv->workers[i].drain_ev, 0, 0);
+  event_base_loopexit(srv->base, NULL);
+}
+
+static void signal_cb(evutil_socket_t sig, short what, void *arg) {
+  begin_shutdown(arg, sig == SIGTERM ? "SIGTERM" : "SIGINT");
+}
+
+static void shutdown_cb(evutil_socket_t fd, short what, void *arg) {
+  begin_shutdown(arg, "stop requested");
+}
+
+void kedge_sbi_server_stop(kedge_sbi_server_t *srv) {
+  if (srv && srv->stop_ev)
+    event_active(srv->stop_ev, 0, 0);
+}
+
+/* ---- start / run ---- */
+
+static void *worker_main(void *arg) {
+  kedge_sbi_worker_t *w = arg;
+  event_base_dispatch(w->base);
+  return NULL;
+}
+
+static void format_addr(char *out, size_t size, const char *address, uint16_t port) {
+  snprintf(out, size, strchr(address, ':') ? "[%s]:%u" : "%s:%u", address, port);
+}
+
+kedge_err_t kedge_sbi_server_start(kedge_sbi_server_t *srv) {
+  if (!srv || srv->started)
+    return KEDGE_ERR_INVALID_ARG;
+  if (!srv->ssl_ctx && !srv->accept_hook) {
+    kedge_log_error("sbi %s: no certificate configured", srv->name);
+    return KEDGE_ERR_CONFIG;
+  }
+  kedge_err_t err = route_metrics_init(srv);
+  if (err)
+    return err;
+  /* A peer closing mid-write must not kill the process (OpenSSL writes with write(2)). */
+  signal(SIGPIPE, SIG_IGN);
+
+  srv->n_workers = srv->cfg.workers;
+  srv->workers = calloc(srv->n_workers, sizeof(*srv->workers));
+  if (!srv->workers)
+    return KEDGE_ERR_NOMEM;
+  uint16_t port = srv->cfg.port;
+  for (unsigned i = 0; i < srv->n_workers; i++) {
+    kedge_sbi_worker_t *w = &srv->workers[i];
+    w->srv = srv;
+    w->id = i;
+    w->listen_fd = -1;
+    w->base = event_base_new();
+    if (!w->base)
+      return KEDGE_ERR_NOMEM;
+    w->drain_ev = event_new(w->base, -1, 0, drain_cb, w);
+    w->grace_timer = evtimer_new(w->base, grace_cb, w);
+    if (!w->drain_ev || !w->grace_timer)
+      return KEDGE_ERR_NOMEM;
+    /* SO_REUSEPORT: the kernel spreads connections over the workers' sockets. With port 0 the
+     * first socket gets a port and the others bind to that one. */
+    w->listen_fd = listen_socket(srv->address, port);
+    if (w->listen_fd < 0)
+      return KEDGE_ERR_IO;
+    if (i == 0) {
+      port = sockaddr_port(w->listen_fd);
+      srv->port = port;
+    }
+    w->listener = evconnlistener_new(w->base, accept_cb, w, LEV_OPT_CLOSE_ON_FREE, -1,
+                                     w->listen_fd);
+    if (!w->listener)
+      return KEDGE_ERR_NOMEM;
+    evconnlistener_set_error_cb(w->listener, accept_error_cb);
+  }
+
+  if (srv->cfg.metrics_enabled) {
+    srv->metrics_http = evhttp_new(srv->base);
+    if (!srv->metrics_http)
+      return KEDGE_ERR_NOMEM;
+    struct evhttp_bound_socket *bound =
+        evhttp_bind_socket_with_handle(srv->metrics_http, srv->metrics_address,
+                                       srv->cfg.metrics_port);
+    if (!bound) {
+      kedge_log_error("sbi: cannot listen for metrics on %s port %u", srv->metrics_address,
+                      srv->cfg.metrics_port);
+      return KEDGE_ERR_IO;
+    }
+    srv->metrics_port = sockaddr_port(evhttp_bound_socket_get_fd(bound));
+    evhttp_set_allowed_methods(srv->metrics_http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
+    evhttp_set_max_headers_size(srv->metrics_http, 8192);
+    evhttp_set_max_body_size(srv->metrics_http, 0);
+    evhttp_set_timeout(srv->metrics_http, 10);
+    evhttp_set_cb(srv->metrics_http, "/metrics", metrics_cb, srv);
+    evhttp_set_gencb(srv->metrics_http, metrics_other_cb, srv);
+  }
+
+  srv->sigterm_ev = evsignal_new(srv->base, SIGTERM, signal_cb, srv);
+  srv->sigint_ev = evsignal_new(srv->base, SIGINT, signal_cb, srv);
+  if (!srv->sigterm_ev || !srv->sigint_ev || evsignal_add(srv->sigterm_ev, NULL) != 0 ||
+      evsignal_add(srv->sigint_ev, NULL) != 0)
+    return KEDGE_ERR_NOMEM;
+
+  /* Workers never take SIGTERM/SIGINT themselves: the main loop does. */
+  sigset_t block, old;
+  sigemptyset(&block);
+  sigaddset(&block, SIGTERM);
+  sigaddset(&block, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &block, &old);
+  for (unsigned i = 0; i < srv->n_workers; i++) {
+    kedge_sbi_worker_t *w = &srv->workers[i];
+    if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+      pthread_sigmask(SIG_SETMASK, &old, NULL);
+      kedge_log_error("sbi: cannot start worker thread %u", i);
+      return KEDGE_ERR_NOMEM;
+    }
+    w->thread_started = true;
+  }
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  srv->started = true;
+
+  char where[80], metrics[96] = "off";
+  format_addr(where, sizeof(where), srv->address, srv->port);
+  if (srv->cfg.metrics_enabled) {
+    char maddr[80];
+    format_addr(maddr, sizeof(maddr), srv->metrics_address, srv->metrics_port);
+    snprintf(metrics, sizeof(metrics), "http://%s/metrics", maddr);
+  }
+  kedge_log_info("sbi %s: listening on %s port=%u (%s, ALPN h2, client verification %s), "
+                 "workers=%u, metrics %s metrics_port=%u, limits: body %zu B, header list "
+                 "%zu B, %u streams/connection, %u connections/worker",
+                 srv->name, where, srv->port,
+                 srv->accept_hook ? "TLS by the service"
+                 : srv->cfg.tls12_allowed ? "TLS 1.3 and 1.2"
+                                          : "TLS 1.3",
+                 sbi_verify_name(srv->cfg.verify), srv->n_workers, metrics, srv->metrics_port,
+                 srv->cfg.limits.max_body, srv->cfg.limits.max_header_list,
+                 srv->cfg.limits.max_streams, srv->cfg.limits.max_connections);
+  return KEDGE_OK;
+}
+
+uint16_t kedge_sbi_server_port(const kedge_sbi_server_t *srv) { return srv ? srv->port : 0; }
+uint16_t kedge_sbi_server_metrics_port(const kedge_sbi_server_t *srv) {
+  return srv ? srv->metrics_port : 0;
+}
+struct event_base *kedge_sbi_server_base(kedge_sbi_server_t *srv) {
+  return srv ? srv->base : NULL;
+}
+kedge_metrics_t *kedge_sbi_server_metrics(kedge_sbi_server_t *srv) {
+  return srv ? srv->metrics : NULL;
+}
+struct event_base *kedge_sbi_worker_base(kedge_sbi_worker_t *w) { return w ? w->base : NULL; }
+kedge_sbi_server_t *kedge_sbi_worker_server(kedge_sbi_worker_t *w) { return w ? w->srv : NULL; }
+void kedge_sbi_worker_count_handshake_failure(kedge_sbi_worker_t *w) {
+  if (w)
+    kedge_counter_add(w->srv->m_handshake_failures, 1);
+}
+
+kedge_err_t kedge_sbi_server_run(kedge_sbi_server_t *srv) {
+  if (!srv || !srv->started)
+    return KEDGE_ERR_INVALID_ARG;
+  event_base_dispatch(srv->base);
+  /* The loop ends only through begin_shutdown(); the workers drain within the grace time. */
+  for (unsigned i = 0; i < srv->n_workers; i++) {
+    if (srv->workers[i].thread_started) {
+      pthread_join(srv->workers[i].thread, NULL);
+      srv->workers[i].thread_started = false;
+    }
+  }
+  kedge_log_info("sbi %s: stopped", srv->name);
+  return KEDGE_OK;
+}
+
+void kedge_sbi_server_free(kedge_sbi_server_t *srv) {
+  if (!srv)
+    return;
+  if (srv->started && !atomic_load(&srv->stopping)) {
+    /* Freed without run(): stop the workers first. */
+    begin_shutdown(srv, "freed");
+  }
+  for (unsigned i = 0; srv->workers && i < srv->n_workers; i++) {
+    kedge_sbi_worker_t *w = &srv->workers[i];
+    if (w->thread_started)
+      pthread_join(w->thread, NULL);
+    while (w->conns) {
+      w->conns->fatal = true;
+      sbi_conn_free(w->conns);
+    }
+    if (w->listener)
+      evconnlistener_free(w->listener);
+    else if (w->listen_fd >= 0)
+      close(w->listen_fd);
+    if (w->drain_ev)
+      event_free(w->drain_ev);
+    if (w->grace_timer)
+      event_free(w->grace_timer);
+    if (w->base)
+      event_base_free(w->base);
+  }
+  free(srv->workers);
+  if (srv->metrics_http)
+    evhttp_free(srv->metrics_http);
+  if (srv->sigterm_ev)
+    event_free(srv->sigterm_ev);
+  if (srv->sigint_ev)
+    event_free(srv->sigint_ev);
+  if (srv->stop_ev)
+    event_free(srv->stop_ev);
+  if (srv->base)
+    event_base_free(srv->base);
+  if (srv->ssl_ctx)
+    SSL_CTX_free(srv->ssl_ctx);
+  sbi_router_free(&srv->router);
+  free(srv->route_metrics);
+  kedge_metrics_free(srv->metrics);
+  free(srv->name);
+  free(srv->address);
+  free(srv->cert_file);
+  free(srv->key_file);
+  free(srv->ca_file);
+  free(srv->metrics_address);
+  free(srv);
+}

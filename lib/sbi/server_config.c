@@ -1,0 +1,71 @@
+/* The `sbi:` section every kedge daemon's YAML file shares (docs/sbi.md, docs/config.md). */
+#include <string.h>
+
+#include "kedge/config.h"
+#include "kedge/sbi_server.h"
+
+kedge_err_t kedge_sbi_server_config_read(struct kedge_config_node *sbi,
+                                         kedge_sbi_server_config_t *cfg) {
+  if (!cfg)
+    return KEDGE_ERR_INVALID_ARG;
+  kedge_err_t err = KEDGE_OK;
+  int64_t i;
+  uint64_t u;
+  bool b;
+  const char *s;
+#define KEEP(call) \
+  do { \
+    kedge_err_t e_ = (call); \
+    if (e_ && !err) \
+      err = e_; \
+  } while (0)
+
+  KEEP(kedge_config_string(sbi, "address", cfg->address, &cfg->address));
+  KEEP(kedge_config_int(sbi, "port", cfg->port, 0, 65535, &i));
+  cfg->port = (uint16_t)i;
+  KEEP(kedge_config_int(sbi, "workers", cfg->workers, 1, 256, &i));
+  cfg->workers = (unsigned)i;
+
+  KEEP(kedge_config_string(sbi, "tls.cert", cfg->cert_file, &cfg->cert_file));
+  KEEP(kedge_config_string(sbi, "tls.key", cfg->key_file, &cfg->key_file));
+  KEEP(kedge_config_string(sbi, "tls.ca", cfg->ca_file, &cfg->ca_file));
+  static const char *const modes[] = {"off", "optional", "required"};
+  KEEP(kedge_config_string(sbi, "tls.client_verification", modes[cfg->verify], &s));
+  bool known = false;
+  for (int m = 0; m < 3; m++) {
+    if (s && strcmp(s, modes[m]) == 0) {
+      cfg->verify = (kedge_sbi_verify_t)m;
+      known = true;
+    }
+  }
+  if (!known)
+    KEEP(kedge_config_invalid(sbi, "tls.client_verification",
+                              "must be off, optional or required"));
+  KEEP(kedge_config_bool(sbi, "tls.tls12", cfg->tls12_allowed, &b));
+  cfg->tls12_allowed = b;
+
+  kedge_sbi_limits_t *l = &cfg->limits;
+  KEEP(kedge_config_size(sbi, "limits.max_body", l->max_body, 1, 64u << 20, &u));
+  l->max_body = (size_t)u;
+  KEEP(kedge_config_size(sbi, "limits.max_header_list", l->max_header_list, 1024, 1u << 20, &u));
+  l->max_header_list = (size_t)u;
+  KEEP(kedge_config_int(sbi, "limits.max_streams", l->max_streams, 1, 10000, &i));
+  l->max_streams = (uint32_t)i;
+  KEEP(kedge_config_int(sbi, "limits.max_connections", l->max_connections, 1, 1000000, &i));
+  l->max_connections = (unsigned)i;
+  KEEP(kedge_config_duration(sbi, "limits.idle_timeout", l->idle_timeout_ms, 1, 86400000, &i));
+  l->idle_timeout_ms = (unsigned)i;
+  KEEP(kedge_config_duration(sbi, "limits.handshake_timeout", l->handshake_timeout_ms, 1,
+                             600000, &i));
+  l->handshake_timeout_ms = (unsigned)i;
+  KEEP(kedge_config_duration(sbi, "limits.shutdown_grace", l->shutdown_grace_ms, 0, 600000, &i));
+  l->shutdown_grace_ms = (unsigned)i;
+
+  KEEP(kedge_config_bool(sbi, "metrics.enabled", cfg->metrics_enabled, &b));
+  cfg->metrics_enabled = b;
+  KEEP(kedge_config_string(sbi, "metrics.address", cfg->metrics_address, &cfg->metrics_address));
+  KEEP(kedge_config_int(sbi, "metrics.port", cfg->metrics_port, 0, 65535, &i));
+  cfg->metrics_port = (uint16_t)i;
+#undef KEEP
+  return err;
+}

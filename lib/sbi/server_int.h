@@ -1,0 +1,180 @@
+/* Internal structures shared by the SBI server files: server.c (listeners, workers,
+ * shutdown, metrics listener), tls.c (SSL_CTX, handshake, peer identity), h2.c (connection
+ * I/O and the nghttp2 session), request.c (request accessors, responses). */
+#ifndef KEDGE_SBI_SERVER_INT_H
+#define KEDGE_SBI_SERVER_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <nghttp2/nghttp2.h>
+#include <openssl/ssl.h>
+
+#include "kedge/metrics.h"
+#include "kedge/sbi_server.h"
+#include "sbi/router.h"
+
+#define SBI_READ_BUF 16384
+#define SBI_OUT_HIGH 65536     /* stop asking nghttp2 for frames past this much pending output */
+#define SBI_MAX_PEER_NAMES 16  /* SAN DNS names kept per connection */
+#define SBI_MAX_RESP_HEADERS 8 /* extra response headers per request */
+#define SBI_MAX_REQ_HEADERS 64 /* request header fields kept per request */
+#define SBI_DISCARD_FACTOR 16  /* body dropped after an early answer before RST_STREAM, in
+                                  units of max_body */
+
+/* Status codes counted per route; anything else is counted as "other". */
+#define SBI_N_STATUS 18
+
+typedef struct sbi_route_metrics {
+  kedge_histogram_t *latency;
+  _Atomic(kedge_counter_t *) by_status[SBI_N_STATUS];
+} sbi_route_metrics_t;
+
+typedef struct sbi_conn sbi_conn_t;
+
+struct kedge_sbi_worker {
+  kedge_sbi_server_t *srv;
+  unsigned id;
+  pthread_t thread;
+  bool thread_started;
+  struct event_base *base;
+  evutil_socket_t listen_fd;
+  struct evconnlistener *listener;
+  struct event *drain_ev;    /* activated by the main thread at shutdown */
+  struct event *grace_timer; /* ends the drain */
+  bool draining;
+  sbi_conn_t *conns;         /* all connections of this worker, handshaking or HTTP/2 */
+  unsigned n_conns;
+  uint8_t read_buf[SBI_READ_BUF]; /* one thread: shared by its connections */
+};
+
+struct kedge_sbi_server {
+  kedge_sbi_server_config_t cfg; /* strings below are owned copies */
+  char *name, *address, *cert_file, *key_file, *ca_file, *metrics_address;
+  sbi_router_t router;
+  SSL_CTX *ssl_ctx;
+  kedge_sbi_accept_fn accept_hook;
+  void *accept_arg;
+  kedge_sbi_worker_t *workers;
+  unsigned n_workers;
+  struct event_base *base;
+  struct event *sigterm_ev, *sigint_ev, *stop_ev;
+  struct evhttp *metrics_http;
+  uint16_t port, metrics_port;
+  bool started;
+  _Atomic bool stopping;
+  kedge_metrics_t *metrics;
+  kedge_gauge_t *m_conns_open;
+  kedge_counter_t *m_conns_total;
+  kedge_counter_t *m_conns_rejected;
+  kedge_counter_t *m_handshake_failures;
+  sbi_route_metrics_t *route_metrics; /* one per route, plus one for unmatched requests */
+};
+
+typedef enum { CONN_HANDSHAKE, CONN_H2 } sbi_conn_state_t;
+
+struct sbi_conn {
+  sbi_conn_t *prev, *next;
+  kedge_sbi_worker_t *w;
+  evutil_socket_t fd;
+  SSL *ssl;
+  nghttp2_session *h2;
+  sbi_conn_state_t state;
+  struct event *rev, *wev, *timer, *flush_ev;
+  bool read_wants_write; /* SSL_read needs the socket writable (TLS KeyUpdate) */
+  bool fatal;            /* tear down at the end of the current callback */
+  bool in_recv;          /* inside nghttp2_session_mem_recv: no mem_send now */
+  bool goaway_sent;
+  struct timeval last_activity;
+  char *peer_names[SBI_MAX_PEER_NAMES];
+  size_t n_peer_names;
+  uint8_t *out;          /* TLS plaintext waiting for SSL_write; wiped once written */
+  size_t out_len, out_off, out_cap;
+  kedge_sbi_request_t *reqs; /* open streams */
+  size_t n_streams;
+};
+
+typedef enum {
+  REQ_RECEIVING,  /* headers and body arriving */
+  REQ_REJECTED,   /* answered early with an error; the rest of the body is dropped */
+  REQ_DISPATCHED, /* a handler owns it until it answers */
+  REQ_RESPONDED,  /* response submitted to nghttp2 */
+} sbi_req_state_t;
+
+typedef struct sbi_header {
+  char *name, *value;
+} sbi_header_t;
+
+struct kedge_sbi_request {
+  kedge_sbi_request_t *prev, *next; /* in conn->reqs while the stream is open */
+  sbi_conn_t *conn;                 /* NULL once gone */
+  kedge_sbi_worker_t *w;
+  int32_t stream_id;
+  sbi_req_state_t state;
+  bool gone;
+  bool headers_too_big;
+  size_t header_bytes;
+  char method[SBI_MAX_METHOD];
+  char *path;  /* :path with the query cut off at '?' */
+  char *query; /* points into path's allocation, or NULL */
+  sbi_header_t headers[SBI_MAX_REQ_HEADERS];
+  size_t n_headers;
+  int64_t content_length; /* -1 if absent */
+  size_t discarded;       /* body octets dropped after an early answer */
+  bool reset_sent;
+  uint8_t *body;
+  size_t body_len, body_cap;
+  json_t *json;
+  sbi_match_t match;
+  const sbi_route_t *route;
+  struct timespec started;
+  kedge_sbi_cancel_fn cancel_fn;
+  void *cancel_arg;
+  /* response */
+  int status;
+  sbi_header_t resp_headers[SBI_MAX_RESP_HEADERS];
+  size_t n_resp_headers;
+  char *resp_type;
+  uint8_t *resp_body;
+  size_t resp_len, resp_off;
+};
+
+/* tls.c */
+SSL_CTX *sbi_tls_ctx_new(const kedge_sbi_server_t *srv);
+/* 1 done, 0 again (events set), -1 failed. */
+int sbi_tls_handshake_step(sbi_conn_t *conn);
+/* Copies the verified client certificate's SAN DNS names into conn->peer_names. */
+void sbi_tls_peer_names(sbi_conn_t *conn);
+const char *sbi_verify_name(kedge_sbi_verify_t v);
+
+/* h2.c */
+void sbi_conn_accept_tls(kedge_sbi_worker_t *w, evutil_socket_t fd);
+void sbi_conn_free(sbi_conn_t *conn);
+void sbi_conn_drain(sbi_conn_t *conn);
+/* Submits the prepared response of `req` (status, headers, body) to nghttp2. */
+kedge_err_t sbi_conn_submit_response(kedge_sbi_request_t *req);
+void sbi_worker_conn_removed(kedge_sbi_worker_t *w);
+
+/* request.c */
+kedge_sbi_request_t *sbi_request_new(sbi_conn_t *conn, int32_t stream_id);
+void sbi_request_free(kedge_sbi_request_t *req);
+/* Called when the request is complete (END_STREAM): checks media type, parses the JSON body
+ * and calls the route's handler. */
+void sbi_request_dispatch(kedge_sbi_request_t *req);
+/* Early answer from the runtime (404, 405, 413, 415, 431...). */
+void sbi_request_reject(kedge_sbi_request_t *req, int status, const char *cause,
+                        const char *detail, const char *allow);
+/* The stream or connection went away: detach, mark gone, call the cancel callback, free
+ * unless a handler still owns it. */
+void sbi_request_detach(kedge_sbi_request_t *req);
+
+/* server.c */
+void sbi_metrics_count(kedge_sbi_server_t *srv, const sbi_route_t *route, int status,
+                       double seconds);
+
+#endif

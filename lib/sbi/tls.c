@@ -1,0 +1,180 @@
+/* TLS for the SBI server: the SSL_CTX (TS 33.210 6.2 / TS 33.501 13.1: TLS with mutual
+ * certificate authentication between NFs; TLS 1.3 by default, 1.2 only when configured), ALPN
+ * "h2" only (RFC 9113 3.2), the non-blocking handshake driven by kedge's own events, and the
+ * peer identity (SAN DNS names of the verified client certificate). */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+#include "kedge/log.h"
+#include "sbi/server_int.h"
+
+static const unsigned char alpn_h2[] = {2, 'h', '2'};
+
+/* RFC 7301 3.2: the server picks; nothing but h2 is served, so a client that does not offer
+ * it gets the no_application_protocol alert. */
+static int alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+                       const unsigned char *in, unsigned int inlen, void *arg) {
+  unsigned char *selected;
+  if (SSL_select_next_proto(&selected, outlen, alpn_h2, sizeof(alpn_h2), in, inlen) !=
+      OPENSSL_NPN_NEGOTIATED)
+    return SSL_TLSEXT_ERR_ALERT_FATAL;
+  *out = selected;
+  return SSL_TLSEXT_ERR_OK;
+}
+
+const char *sbi_verify_name(kedge_sbi_verify_t v) {
+  switch (v) {
+  case KEDGE_SBI_VERIFY_OFF:
+    return "off";
+  case KEDGE_SBI_VERIFY_OPTIONAL:
+    return "optional";
+  case KEDGE_SBI_VERIFY_REQUIRED:
+    return "required";
+  }
+  return "?";
+}
+
+static void log_ssl_error(const char *what, const char *file) {
+  unsigned long e = ERR_peek_last_error();
+  char buf[256];
+  ERR_error_string_n(e, buf, sizeof(buf));
+  kedge_log_error("sbi: %s %s: %s", what, file ? file : "", e ? buf : "unknown error");
+  ERR_clear_error();
+}
+
+SSL_CTX *sbi_tls_ctx_new(const kedge_sbi_server_t *srv) {
+  SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+  if (!ctx) {
+    log_ssl_error("cannot create TLS context", NULL);
+    return NULL;
+  }
+  if (!SSL_CTX_set_min_proto_version(ctx, srv->cfg.tls12_allowed ? TLS1_2_VERSION
+                                                                 : TLS1_3_VERSION))
+    goto fail;
+  /* RFC 9113 9.2.2: TLS 1.2 with HTTP/2 needs AEAD suites with ephemeral key exchange;
+   * TS 33.210 6.2.3 profiles the same. TLS 1.3 suites are OpenSSL's defaults (all AEAD). */
+  if (!SSL_CTX_set_cipher_list(ctx, "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+                                    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+                                    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"))
+    goto fail;
+  /* Every connection gets a full handshake, so the peer identity always comes from a
+   * certificate verified now; no renegotiation (RFC 9113 9.2.1). */
+  SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_TICKET |
+                               SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION);
+  SSL_CTX_set_num_tickets(ctx, 0);
+  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+  SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  SSL_CTX_set_alpn_select_cb(ctx, alpn_select, NULL);
+
+  if (srv->cert_file) {
+    if (SSL_CTX_use_certificate_chain_file(ctx, srv->cert_file) != 1) {
+      log_ssl_error("cannot load certificate", srv->cert_file);
+      goto fail_logged;
+    }
+    if (!srv->key_file || SSL_CTX_use_PrivateKey_file(ctx, srv->key_file, SSL_FILETYPE_PEM) != 1) {
+      log_ssl_error("cannot load private key", srv->key_file);
+      goto fail_logged;
+    }
+    if (SSL_CTX_check_private_key(ctx) != 1) {
+      log_ssl_error("private key does not match certificate", srv->key_file);
+      goto fail_logged;
+    }
+  }
+  if (srv->cfg.verify != KEDGE_SBI_VERIFY_OFF) {
+    if (!srv->ca_file) {
+      kedge_log_error("sbi: client verification %s needs a CA file",
+                      sbi_verify_name(srv->cfg.verify));
+      goto fail_logged;
+    }
+    if (SSL_CTX_load_verify_locations(ctx, srv->ca_file, NULL) != 1) {
+      log_ssl_error("cannot load CA file", srv->ca_file);
+      goto fail_logged;
+    }
+    STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(srv->ca_file);
+    if (names)
+      SSL_CTX_set_client_CA_list(ctx, names);
+    int mode = SSL_VERIFY_PEER;
+    if (srv->cfg.verify == KEDGE_SBI_VERIFY_REQUIRED)
+      mode |= SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
+    SSL_CTX_set_verify(ctx, mode, NULL);
+    SSL_CTX_set_verify_depth(ctx, 4);
+  }
+  return ctx;
+fail:
+  log_ssl_error("cannot configure TLS", NULL);
+fail_logged:
+  SSL_CTX_free(ctx);
+  return NULL;
+}
+
+int sbi_tls_handshake_step(sbi_conn_t *conn) {
+  ERR_clear_error();
+  int rv = SSL_do_handshake(conn->ssl);
+  if (rv == 1) {
+    const unsigned char *proto = NULL;
+    unsigned int len = 0;
+    SSL_get0_alpn_selected(conn->ssl, &proto, &len);
+    if (len != 2 || memcmp(proto, "h2", 2) != 0) {
+      kedge_log_debug("sbi: handshake without ALPN h2");
+      return -1;
+    }
+    return 1;
+  }
+  switch (SSL_get_error(conn->ssl, rv)) {
+  case SSL_ERROR_WANT_READ:
+    return 0;
+  case SSL_ERROR_WANT_WRITE:
+    event_add(conn->wev, NULL);
+    return 0;
+  default:
+    if (kedge_log_enabled(KEDGE_LOG_DEBUG)) {
+      char buf[256];
+      ERR_error_string_n(ERR_peek_last_error(), buf, sizeof(buf));
+      kedge_log_debug("sbi: TLS handshake failed: %s", buf);
+    }
+    ERR_clear_error();
+    return -1;
+  }
+}
+
+/* A DNS name as it may appear in a SAN dNSName (RFC 5280 4.2.1.6): printable ASCII without
+ * spaces, at most 253 octets; anything else is skipped, never passed to a handler. */
+static bool plausible_dns_name(const unsigned char *s, int len) {
+  if (len <= 0 || len > 253)
+    return false;
+  for (int i = 0; i < len; i++)
+    if (!isgraph(s[i]))
+      return false;
+  return true;
+}
+
+void sbi_tls_peer_names(sbi_conn_t *conn) {
+  X509 *cert = SSL_get0_peer_certificate(conn->ssl);
+  if (!cert || SSL_get_verify_result(conn->ssl) != X509_V_OK)
+    return;
+  GENERAL_NAMES *sans = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
+  if (!sans)
+    return;
+  int n = sk_GENERAL_NAME_num(sans);
+  for (int i = 0; i < n && conn->n_peer_names < SBI_MAX_PEER_NAMES; i++) {
+    const GENERAL_NAME *gn = sk_GENERAL_NAME_value(sans, i);
+    if (gn->type != GEN_DNS)
+      continue;
+    const unsigned char *data = ASN1_STRING_get0_data(gn->d.dNSName);
+    int len = ASN1_STRING_length(gn->d.dNSName);
+    if (!plausible_dns_name(data, len))
+      continue;
+    char *name = strndup((const char *)data, (size_t)len);
+    if (!name)
+      break;
+    for (char *p = name; *p; p++)
+      *p = (char)tolower((unsigned char)*p);
+    conn->peer_names[conn->n_peer_names++] = name;
+  }
+  GENERAL_NAMES_free(sans);
+}
