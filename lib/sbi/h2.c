@@ -30,7 +30,8 @@ static void conn_flush_cb(evutil_socket_t fd, short what, void *arg);
 static void conn_flush(sbi_conn_t *conn);
 static void conn_check(sbi_conn_t *conn);
 
-static sbi_conn_t *conn_new(kedge_sbi_worker_t *w, evutil_socket_t fd) {
+static sbi_conn_t *conn_new(kedge_sbi_worker_t *w, evutil_socket_t fd)
+{
   sbi_conn_t *conn = calloc(1, sizeof(*conn));
   if (!conn)
     return NULL;
@@ -62,7 +63,8 @@ static sbi_conn_t *conn_new(kedge_sbi_worker_t *w, evutil_socket_t fd) {
   return conn;
 }
 
-void sbi_conn_free(sbi_conn_t *conn) {
+void sbi_conn_free(sbi_conn_t *conn)
+{
   kedge_sbi_worker_t *w = conn->w;
   if (conn->prev)
     conn->prev->next = conn->next;
@@ -103,7 +105,8 @@ void sbi_conn_free(sbi_conn_t *conn) {
   sbi_worker_conn_removed(w);
 }
 
-static bool out_append(sbi_conn_t *conn, const uint8_t *data, size_t len) {
+static bool out_append(sbi_conn_t *conn, const uint8_t *data, size_t len)
+{
   if (len > conn->out_cap - conn->out_len) {
     size_t cap = conn->out_cap ? conn->out_cap : 16384;
     while (cap - conn->out_len < len)
@@ -127,8 +130,8 @@ static bool out_append(sbi_conn_t *conn, const uint8_t *data, size_t len) {
 
 /* ---- nghttp2 callbacks ---- */
 
-static int on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame,
-                            void *user_data) {
+static int on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame, void *user_data)
+{
   sbi_conn_t *conn = user_data;
   if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST)
     return 0;
@@ -139,9 +142,10 @@ static int on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame
   return 0;
 }
 
-static int on_header(nghttp2_session *session, const nghttp2_frame *frame,
-                     const uint8_t *name, size_t namelen, const uint8_t *value,
-                     size_t valuelen, uint8_t flags, void *user_data) {
+static int on_header(nghttp2_session *session, const nghttp2_frame *frame, const uint8_t *name,
+                     size_t namelen, const uint8_t *value, size_t valuelen, uint8_t flags,
+                     void *user_data)
+{
   sbi_conn_t *conn = user_data;
   if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST)
     return 0; /* trailers are not used on the SBI */
@@ -198,12 +202,12 @@ static int on_header(nghttp2_session *session, const nghttp2_frame *frame,
 }
 
 /* End of the request header block: everything the runtime can refuse without the body. */
-static void headers_complete(kedge_sbi_request_t *req) {
+static void headers_complete(kedge_sbi_request_t *req)
+{
   const kedge_sbi_server_t *srv = req->w->srv;
   if (req->headers_too_big) {
     /* RFC 6585 5 */
-    sbi_request_reject(req, 431, "UNSPECIFIED_MSG_FAILURE", "request header list too large",
-                       NULL);
+    sbi_request_reject(req, 431, "UNSPECIFIED_MSG_FAILURE", "request header list too large", NULL);
     return;
   }
   if (!req->path || !req->method[0] || req->path[0] != '/') {
@@ -211,8 +215,8 @@ static void headers_complete(kedge_sbi_request_t *req) {
     return;
   }
   char allow[128];
-  switch (sbi_router_match(&srv->router, req->method, req->path, &req->match, allow,
-                           sizeof(allow))) {
+  switch (
+      sbi_router_match(&srv->router, req->method, req->path, &req->match, allow, sizeof(allow))) {
   case SBI_MATCH_OK:
     req->route = req->match.route;
     break;
@@ -224,16 +228,15 @@ static void headers_complete(kedge_sbi_request_t *req) {
     sbi_request_reject(req, 405, "UNSPECIFIED_MSG_FAILURE", "method not allowed", allow);
     return;
   case SBI_MATCH_BAD_PATH:
-    sbi_request_reject(req, 400, "INVALID_MSG_FORMAT", "bad percent-encoding in the path",
-                       NULL);
+    sbi_request_reject(req, 400, "INVALID_MSG_FORMAT", "bad percent-encoding in the path", NULL);
     return;
   }
   if (req->content_length > 0 && (uint64_t)req->content_length > srv->cfg.limits.max_body)
     sbi_request_reject(req, 413, "UNSPECIFIED_MSG_FAILURE", "request body too large", NULL);
 }
 
-static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame,
-                         void *user_data) {
+static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, void *user_data)
+{
   if (frame->hd.type != NGHTTP2_HEADERS && frame->hd.type != NGHTTP2_DATA)
     return 0;
   kedge_sbi_request_t *req = nghttp2_session_get_stream_user_data(session, frame->hd.stream_id);
@@ -248,7 +251,8 @@ static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame,
 }
 
 static int on_data_chunk_recv(nghttp2_session *session, uint8_t flags, int32_t stream_id,
-                              const uint8_t *data, size_t len, void *user_data) {
+                              const uint8_t *data, size_t len, void *user_data)
+{
   sbi_conn_t *conn = user_data;
   kedge_sbi_request_t *req = nghttp2_session_get_stream_user_data(session, stream_id);
   size_t max = conn->w->srv->cfg.limits.max_body;
@@ -293,15 +297,16 @@ static int on_data_chunk_recv(nghttp2_session *session, uint8_t flags, int32_t s
 }
 
 static int on_stream_close(nghttp2_session *session, int32_t stream_id, uint32_t error_code,
-                           void *user_data) {
+                           void *user_data)
+{
   kedge_sbi_request_t *req = nghttp2_session_get_stream_user_data(session, stream_id);
   if (req)
     sbi_request_detach(req);
   return 0;
 }
 
-static int on_frame_send(nghttp2_session *session, const nghttp2_frame *frame,
-                         void *user_data) {
+static int on_frame_send(nghttp2_session *session, const nghttp2_frame *frame, void *user_data)
+{
   sbi_conn_t *conn = user_data;
   if (frame->hd.type == NGHTTP2_GOAWAY)
     conn->goaway_sent = true;
@@ -311,9 +316,9 @@ static int on_frame_send(nghttp2_session *session, const nghttp2_frame *frame,
 /* Response bodies are never copied into nghttp2 (NGHTTP2_DATA_FLAG_NO_COPY): send_data writes
  * the frame straight into conn->out, which is wiped once written, so the only plaintext copies
  * of a body that may carry a key are the request's own buffer and conn->out. */
-static ssize_t data_read(nghttp2_session *session, int32_t stream_id, uint8_t *buf,
-                         size_t length, uint32_t *data_flags, nghttp2_data_source *source,
-                         void *user_data) {
+static ssize_t data_read(nghttp2_session *session, int32_t stream_id, uint8_t *buf, size_t length,
+                         uint32_t *data_flags, nghttp2_data_source *source, void *user_data)
+{
   kedge_sbi_request_t *req = source->ptr;
   size_t left = req->resp_len - req->resp_off;
   size_t n = left < length ? left : length;
@@ -324,7 +329,8 @@ static ssize_t data_read(nghttp2_session *session, int32_t stream_id, uint8_t *b
 }
 
 static int send_data(nghttp2_session *session, nghttp2_frame *frame, const uint8_t *framehd,
-                     size_t length, nghttp2_data_source *source, void *user_data) {
+                     size_t length, nghttp2_data_source *source, void *user_data)
+{
   sbi_conn_t *conn = user_data;
   kedge_sbi_request_t *req = source->ptr;
   static const uint8_t zeros[256];
@@ -344,7 +350,8 @@ static int send_data(nghttp2_session *session, nghttp2_frame *frame, const uint8
   return 0;
 }
 
-static void callbacks_init(void) {
+static void callbacks_init(void)
+{
   if (nghttp2_session_callbacks_new(&callbacks) != 0)
     return;
   nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks, on_begin_headers);
@@ -364,7 +371,8 @@ static void callbacks_init(void) {
 
 /* ---- connection I/O ---- */
 
-static kedge_err_t conn_start_h2(sbi_conn_t *conn) {
+static kedge_err_t conn_start_h2(sbi_conn_t *conn)
+{
   const kedge_sbi_limits_t *lim = &conn->w->srv->cfg.limits;
   pthread_once(&callbacks_once, callbacks_init);
   if (!callbacks || !options)
@@ -386,7 +394,8 @@ static kedge_err_t conn_start_h2(sbi_conn_t *conn) {
   return KEDGE_OK;
 }
 
-static void conn_read(sbi_conn_t *conn) {
+static void conn_read(sbi_conn_t *conn)
+{
   /* A bounded number of records per callback, so one busy peer cannot starve the others. */
   for (int i = 0; i < 16; i++) {
     ERR_clear_error();
@@ -419,7 +428,8 @@ static void conn_read(sbi_conn_t *conn) {
   event_active(conn->rev, EV_READ, 0);
 }
 
-static void conn_flush(sbi_conn_t *conn) {
+static void conn_flush(sbi_conn_t *conn)
+{
   if (conn->fatal || conn->state != CONN_H2)
     return;
   for (;;) {
@@ -445,8 +455,7 @@ static void conn_flush(sbi_conn_t *conn) {
         return;
     }
     ERR_clear_error();
-    int n = SSL_write(conn->ssl, conn->out + conn->out_off,
-                      (int)(conn->out_len - conn->out_off));
+    int n = SSL_write(conn->ssl, conn->out + conn->out_off, (int)(conn->out_len - conn->out_off));
     if (n > 0) {
       conn->out_off += (size_t)n;
       continue;
@@ -467,7 +476,8 @@ static void conn_flush(sbi_conn_t *conn) {
 
 /* The only place a connection is freed (besides shutdown): on error, when nghttp2 is done with
  * the session (GOAWAY exchanged, peer closed), or when a draining connection has no streams. */
-static void conn_check(sbi_conn_t *conn) {
+static void conn_check(sbi_conn_t *conn)
+{
   if (conn->fatal) {
     sbi_conn_free(conn);
     return;
@@ -486,7 +496,8 @@ static void conn_check(sbi_conn_t *conn) {
     sbi_conn_free(conn);
 }
 
-static void conn_io_cb(evutil_socket_t fd, short what, void *arg) {
+static void conn_io_cb(evutil_socket_t fd, short what, void *arg)
+{
   sbi_conn_t *conn = arg;
   if (conn->state == CONN_HANDSHAKE) {
     int r = sbi_tls_handshake_step(conn);
@@ -513,13 +524,15 @@ static void conn_io_cb(evutil_socket_t fd, short what, void *arg) {
   conn_check(conn);
 }
 
-static void conn_flush_cb(evutil_socket_t fd, short what, void *arg) {
+static void conn_flush_cb(evutil_socket_t fd, short what, void *arg)
+{
   sbi_conn_t *conn = arg;
   conn_flush(conn);
   conn_check(conn);
 }
 
-static void conn_timer_cb(evutil_socket_t fd, short what, void *arg) {
+static void conn_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
   sbi_conn_t *conn = arg;
   const kedge_sbi_limits_t *lim = &conn->w->srv->cfg.limits;
   if (conn->state == CONN_HANDSHAKE) {
@@ -546,7 +559,8 @@ static void conn_timer_cb(evutil_socket_t fd, short what, void *arg) {
   evtimer_add(conn->timer, &left);
 }
 
-void sbi_conn_accept_tls(kedge_sbi_worker_t *w, evutil_socket_t fd) {
+void sbi_conn_accept_tls(kedge_sbi_worker_t *w, evutil_socket_t fd)
+{
   kedge_sbi_server_t *srv = w->srv;
   if (w->draining || w->n_conns >= srv->cfg.limits.max_connections) {
     kedge_counter_add(srv->m_conns_rejected, 1);
@@ -575,7 +589,8 @@ void sbi_conn_accept_tls(kedge_sbi_worker_t *w, evutil_socket_t fd) {
 }
 
 kedge_err_t kedge_sbi_worker_adopt(kedge_sbi_worker_t *w, SSL *ssl, evutil_socket_t fd,
-                                   const char *const *identities, size_t n_identities) {
+                                   const char *const *identities, size_t n_identities)
+{
   if (!w || !ssl || fd < 0) {
     SSL_free(ssl);
     if (fd >= 0)
@@ -617,28 +632,30 @@ kedge_err_t kedge_sbi_worker_adopt(kedge_sbi_worker_t *w, SSL *ssl, evutil_socke
   return KEDGE_OK;
 }
 
-void sbi_conn_drain(sbi_conn_t *conn) {
+void sbi_conn_drain(sbi_conn_t *conn)
+{
   if (conn->state == CONN_HANDSHAKE) {
     sbi_conn_free(conn);
     return;
   }
   /* RFC 9113 6.8: graceful shutdown: streams up to the last one processed still complete. */
   nghttp2_submit_goaway(conn->h2, NGHTTP2_FLAG_NONE,
-                        nghttp2_session_get_last_proc_stream_id(conn->h2), NGHTTP2_NO_ERROR,
-                        NULL, 0);
+                        nghttp2_session_get_last_proc_stream_id(conn->h2), NGHTTP2_NO_ERROR, NULL,
+                        0);
   conn_flush(conn);
   conn_check(conn);
 }
 
-kedge_err_t sbi_conn_submit_response(kedge_sbi_request_t *req) {
+kedge_err_t sbi_conn_submit_response(kedge_sbi_request_t *req)
+{
   sbi_conn_t *conn = req->conn;
   char status[8], length[24];
   snprintf(status, sizeof(status), "%d", req->status);
   snprintf(length, sizeof(length), "%zu", req->resp_len);
   nghttp2_nv nva[3 + SBI_MAX_RESP_HEADERS];
   size_t n = 0;
-#define NV(n_, v_) \
-  (nghttp2_nv) { (uint8_t *)(n_), (uint8_t *)(v_), strlen(n_), strlen(v_), NGHTTP2_NV_FLAG_NONE }
+#define NV(n_, v_)                                                                                 \
+  (nghttp2_nv){(uint8_t *)(n_), (uint8_t *)(v_), strlen(n_), strlen(v_), NGHTTP2_NV_FLAG_NONE}
   nva[n++] = NV(":status", status);
   if (req->resp_type)
     nva[n++] = NV("content-type", req->resp_type);
@@ -648,8 +665,7 @@ kedge_err_t sbi_conn_submit_response(kedge_sbi_request_t *req) {
     nva[n++] = NV(req->resp_headers[i].name, req->resp_headers[i].value);
 #undef NV
   nghttp2_data_provider prd = {.source.ptr = req, .read_callback = data_read};
-  int rv = nghttp2_submit_response(conn->h2, req->stream_id, nva, n,
-                                   req->resp_len ? &prd : NULL);
+  int rv = nghttp2_submit_response(conn->h2, req->stream_id, nva, n, req->resp_len ? &prd : NULL);
   req->state = REQ_RESPONDED;
   if (rv != 0)
     return KEDGE_ERR_UNAVAILABLE;

@@ -13,7 +13,7 @@
 #include "kedge/metrics.h"
 
 #define MAX_BOUNDS 16
-#define MAX_NAME 128
+#define MAX_NAME   128
 #define MAX_LABELS 512
 
 typedef enum { TYPE_COUNTER, TYPE_GAUGE, TYPE_HISTOGRAM } metric_type_t;
@@ -54,7 +54,8 @@ struct kedge_metrics {
   family_t *families, **families_tail;
 };
 
-kedge_err_t kedge_metrics_new(kedge_metrics_t **out) {
+kedge_err_t kedge_metrics_new(kedge_metrics_t **out)
+{
   if (!out)
     return KEDGE_ERR_INVALID_ARG;
   kedge_metrics_t *m = calloc(1, sizeof(*m));
@@ -66,7 +67,8 @@ kedge_err_t kedge_metrics_new(kedge_metrics_t **out) {
   return KEDGE_OK;
 }
 
-void kedge_metrics_free(kedge_metrics_t *m) {
+void kedge_metrics_free(kedge_metrics_t *m)
+{
   if (!m)
     return;
   family_t *f = m->families;
@@ -89,7 +91,8 @@ void kedge_metrics_free(kedge_metrics_t *m) {
 }
 
 /* Prometheus data model: [a-zA-Z_:][a-zA-Z0-9_:]* */
-static bool valid_name(const char *name) {
+static bool valid_name(const char *name)
+{
   size_t len = name ? strlen(name) : 0;
   if (len == 0 || len > MAX_NAME)
     return false;
@@ -103,7 +106,8 @@ static bool valid_name(const char *name) {
 
 static series_t *find_or_add(kedge_metrics_t *m, const char *name, const char *help,
                              const char *labels, metric_type_t type, const double *bounds,
-                             size_t n_bounds) {
+                             size_t n_bounds)
+{
   if (!m || !valid_name(name))
     return NULL;
   if (!labels)
@@ -161,7 +165,8 @@ out:
 }
 
 kedge_err_t kedge_metrics_counter(kedge_metrics_t *m, const char *name, const char *help,
-                                  const char *labels, kedge_counter_t **out) {
+                                  const char *labels, kedge_counter_t **out)
+{
   series_t *s = find_or_add(m, name, help, labels, TYPE_COUNTER, NULL, 0);
   if (!s || !out)
     return KEDGE_ERR_INVALID_ARG;
@@ -170,7 +175,8 @@ kedge_err_t kedge_metrics_counter(kedge_metrics_t *m, const char *name, const ch
 }
 
 kedge_err_t kedge_metrics_gauge(kedge_metrics_t *m, const char *name, const char *help,
-                                const char *labels, kedge_gauge_t **out) {
+                                const char *labels, kedge_gauge_t **out)
+{
   series_t *s = find_or_add(m, name, help, labels, TYPE_GAUGE, NULL, 0);
   if (!s || !out)
     return KEDGE_ERR_INVALID_ARG;
@@ -180,7 +186,8 @@ kedge_err_t kedge_metrics_gauge(kedge_metrics_t *m, const char *name, const char
 
 kedge_err_t kedge_metrics_histogram(kedge_metrics_t *m, const char *name, const char *help,
                                     const char *labels, const double *bounds, size_t n_bounds,
-                                    kedge_histogram_t **out) {
+                                    kedge_histogram_t **out)
+{
   if (!out || !bounds || n_bounds == 0 || n_bounds > MAX_BOUNDS)
     return KEDGE_ERR_INVALID_ARG;
   for (size_t i = 1; i < n_bounds; i++)
@@ -193,25 +200,30 @@ kedge_err_t kedge_metrics_histogram(kedge_metrics_t *m, const char *name, const 
   return KEDGE_OK;
 }
 
-void kedge_counter_add(kedge_counter_t *c, uint64_t n) {
+void kedge_counter_add(kedge_counter_t *c, uint64_t n)
+{
   if (c)
     atomic_fetch_add_explicit(&c->value, n, memory_order_relaxed);
 }
 
-uint64_t kedge_counter_value(const kedge_counter_t *c) {
+uint64_t kedge_counter_value(const kedge_counter_t *c)
+{
   return c ? atomic_load_explicit(&c->value, memory_order_relaxed) : 0;
 }
 
-void kedge_gauge_add(kedge_gauge_t *g, int64_t delta) {
+void kedge_gauge_add(kedge_gauge_t *g, int64_t delta)
+{
   if (g)
     atomic_fetch_add_explicit(&g->value, delta, memory_order_relaxed);
 }
 
-int64_t kedge_gauge_value(const kedge_gauge_t *g) {
+int64_t kedge_gauge_value(const kedge_gauge_t *g)
+{
   return g ? atomic_load_explicit(&g->value, memory_order_relaxed) : 0;
 }
 
-void kedge_histogram_observe(kedge_histogram_t *h, double value) {
+void kedge_histogram_observe(kedge_histogram_t *h, double value)
+{
   if (!h || isnan(value))
     return;
   size_t i = 0;
@@ -219,12 +231,13 @@ void kedge_histogram_observe(kedge_histogram_t *h, double value) {
     i++;
   atomic_fetch_add_explicit(&h->buckets[i], 1, memory_order_relaxed);
   double old = atomic_load_explicit(&h->sum, memory_order_relaxed);
-  while (!atomic_compare_exchange_weak_explicit(&h->sum, &old, old + value,
-                                                memory_order_relaxed, memory_order_relaxed)) {
+  while (!atomic_compare_exchange_weak_explicit(&h->sum, &old, old + value, memory_order_relaxed,
+                                                memory_order_relaxed)) {
   }
 }
 
-uint64_t kedge_histogram_count(const kedge_histogram_t *h) {
+uint64_t kedge_histogram_count(const kedge_histogram_t *h)
+{
   uint64_t n = 0;
   if (!h)
     return 0;
@@ -233,20 +246,21 @@ uint64_t kedge_histogram_count(const kedge_histogram_t *h) {
   return n;
 }
 
-kedge_err_t kedge_metrics_label(char *buf, size_t size, const char *key, const char *value) {
+kedge_err_t kedge_metrics_label(char *buf, size_t size, const char *key, const char *value)
+{
   if (!buf || size == 0 || !valid_name(key) || !value)
     return KEDGE_ERR_INVALID_ARG;
   size_t len = strnlen(buf, size);
   if (len == size)
     return KEDGE_ERR_INVALID_ARG;
   size_t start = len;
-#define PUT(ch) \
-  do { \
-    if (len + 1 >= size) { \
-      buf[start] = '\0'; \
-      return KEDGE_ERR_TOO_BIG; \
-    } \
-    buf[len++] = (ch); \
+#define PUT(ch)                                                                                    \
+  do {                                                                                             \
+    if (len + 1 >= size) {                                                                         \
+      buf[start] = '\0';                                                                           \
+      return KEDGE_ERR_TOO_BIG;                                                                    \
+    }                                                                                              \
+    buf[len++] = (ch);                                                                             \
   } while (0)
   if (start > 0)
     PUT(',');
@@ -279,7 +293,8 @@ typedef struct text {
 } text_t;
 
 static void text_printf(text_t *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void text_printf(text_t *t, const char *fmt, ...) {
+static void text_printf(text_t *t, const char *fmt, ...)
+{
   if (t->failed)
     return;
   for (;;) {
@@ -307,7 +322,8 @@ static void text_printf(text_t *t, const char *fmt, ...) {
 }
 
 /* `{labels}` or `{labels,extra}` or `{extra}` or nothing. */
-static void text_labels(text_t *t, const char *labels, const char *extra) {
+static void text_labels(text_t *t, const char *labels, const char *extra)
+{
   bool has = labels && *labels;
   bool has_extra = extra && *extra;
   if (!has && !has_extra)
@@ -316,7 +332,8 @@ static void text_labels(text_t *t, const char *labels, const char *extra) {
               has_extra ? extra : "");
 }
 
-static void render_histogram(text_t *t, const char *name, const series_t *s) {
+static void render_histogram(text_t *t, const char *name, const series_t *s)
+{
   const kedge_histogram_t *h = &s->u.histogram;
   uint64_t cumulative = 0;
   char le[48];
@@ -340,7 +357,8 @@ static void render_histogram(text_t *t, const char *name, const series_t *s) {
   text_printf(t, " %llu\n", (unsigned long long)cumulative);
 }
 
-kedge_err_t kedge_metrics_render(kedge_metrics_t *m, char **text, size_t *len) {
+kedge_err_t kedge_metrics_render(kedge_metrics_t *m, char **text, size_t *len)
+{
   if (!m || !text)
     return KEDGE_ERR_INVALID_ARG;
   text_t t = {.data = malloc(4096), .cap = 4096};
@@ -350,8 +368,7 @@ kedge_err_t kedge_metrics_render(kedge_metrics_t *m, char **text, size_t *len) {
   static const char *const type_names[] = {"counter", "gauge", "histogram"};
   pthread_mutex_lock(&m->lock);
   for (const family_t *f = m->families; f; f = f->next) {
-    text_printf(&t, "# HELP %s %s\n# TYPE %s %s\n", f->name, f->help, f->name,
-                type_names[f->type]);
+    text_printf(&t, "# HELP %s %s\n# TYPE %s %s\n", f->name, f->help, f->name, type_names[f->type]);
     for (const series_t *s = f->series; s; s = s->next) {
       switch (f->type) {
       case TYPE_COUNTER:

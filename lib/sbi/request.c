@@ -14,7 +14,8 @@
 #include "kedge/problem.h"
 #include "sbi/server_int.h"
 
-kedge_sbi_request_t *sbi_request_new(sbi_conn_t *conn, int32_t stream_id) {
+kedge_sbi_request_t *sbi_request_new(sbi_conn_t *conn, int32_t stream_id)
+{
   kedge_sbi_request_t *req = calloc(1, sizeof(*req));
   if (!req)
     return NULL;
@@ -31,14 +32,16 @@ kedge_sbi_request_t *sbi_request_new(sbi_conn_t *conn, int32_t stream_id) {
   return req;
 }
 
-static void wipe_free(uint8_t *p, size_t len) {
+static void wipe_free(uint8_t *p, size_t len)
+{
   if (p) {
     OPENSSL_cleanse(p, len);
     free(p);
   }
 }
 
-void sbi_request_free(kedge_sbi_request_t *req) {
+void sbi_request_free(kedge_sbi_request_t *req)
+{
   free(req->path);
   for (size_t i = 0; i < req->n_headers; i++) {
     free(req->headers[i].name);
@@ -56,7 +59,8 @@ void sbi_request_free(kedge_sbi_request_t *req) {
   free(req);
 }
 
-void sbi_request_detach(kedge_sbi_request_t *req) {
+void sbi_request_detach(kedge_sbi_request_t *req)
+{
   sbi_conn_t *conn = req->conn;
   if (conn) {
     if (req->prev)
@@ -80,7 +84,8 @@ void sbi_request_detach(kedge_sbi_request_t *req) {
     req->cancel_fn(req, req->cancel_arg);
 }
 
-static double elapsed(const kedge_sbi_request_t *req) {
+static double elapsed(const kedge_sbi_request_t *req)
+{
   struct timespec now;
   clock_gettime(CLOCK_MONOTONIC, &now);
   return (double)(now.tv_sec - req->started.tv_sec) +
@@ -89,7 +94,8 @@ static double elapsed(const kedge_sbi_request_t *req) {
 
 /* Takes ownership of `body` (malloc'ed, wiped when freed). */
 static kedge_err_t respond_raw(kedge_sbi_request_t *req, int status, const char *type,
-                               uint8_t *body, size_t len) {
+                               uint8_t *body, size_t len)
+{
   if (req->gone) {
     wipe_free(body, len);
     sbi_request_free(req);
@@ -109,7 +115,8 @@ static kedge_err_t respond_raw(kedge_sbi_request_t *req, int status, const char 
   return sbi_conn_submit_response(req);
 }
 
-static kedge_err_t dump_json(const json_t *body, uint8_t **out, size_t *len) {
+static kedge_err_t dump_json(const json_t *body, uint8_t **out, size_t *len)
+{
   *out = NULL;
   *len = 0;
   if (!body)
@@ -129,8 +136,9 @@ static kedge_err_t dump_json(const json_t *body, uint8_t **out, size_t *len) {
   return KEDGE_OK;
 }
 
-static kedge_err_t problem_body(int status, const char *cause, const char *detail,
-                                uint8_t **out, size_t *len) {
+static kedge_err_t problem_body(int status, const char *cause, const char *detail, uint8_t **out,
+                                size_t *len)
+{
   json_t *p = kedge_problem_new(status, cause, detail);
   if (!p)
     return KEDGE_ERR_NOMEM;
@@ -139,7 +147,8 @@ static kedge_err_t problem_body(int status, const char *cause, const char *detai
   return err;
 }
 
-static kedge_err_t add_header(kedge_sbi_request_t *req, const char *name, const char *value) {
+static kedge_err_t add_header(kedge_sbi_request_t *req, const char *name, const char *value)
+{
   if (req->n_resp_headers == SBI_MAX_RESP_HEADERS)
     return KEDGE_ERR_TOO_BIG;
   sbi_header_t *h = &req->resp_headers[req->n_resp_headers];
@@ -158,10 +167,10 @@ static kedge_err_t add_header(kedge_sbi_request_t *req, const char *name, const 
   return KEDGE_OK;
 }
 
-void sbi_request_reject(kedge_sbi_request_t *req, int status, const char *cause,
-                        const char *detail, const char *allow) {
-  kedge_log_debug("sbi: %s %s -> %d %s", req->method, req->path ? req->path : "-", status,
-                  cause);
+void sbi_request_reject(kedge_sbi_request_t *req, int status, const char *cause, const char *detail,
+                        const char *allow)
+{
+  kedge_log_debug("sbi: %s %s -> %d %s", req->method, req->path ? req->path : "-", status, cause);
   req->state = REQ_REJECTED;
   wipe_free(req->body, req->body_cap);
   req->body = NULL;
@@ -180,7 +189,8 @@ void sbi_request_reject(kedge_sbi_request_t *req, int status, const char *cause,
 }
 
 /* RFC 9110 8.3.1: media type = type "/" subtype, case-insensitive, parameters after ';'. */
-static bool media_type_is(const char *header, const char *want) {
+static bool media_type_is(const char *header, const char *want)
+{
   if (!header)
     return false;
   while (*header == ' ' || *header == '\t')
@@ -191,13 +201,15 @@ static bool media_type_is(const char *header, const char *want) {
   return len == strlen(want) && strncasecmp(header, want, len) == 0;
 }
 
-static bool media_type_json(const char *type) {
+static bool media_type_json(const char *type)
+{
   size_t len = strlen(type);
   return strcasecmp(type, "application/json") == 0 ||
          (len > 5 && strcasecmp(type + len - 5, "+json") == 0);
 }
 
-void sbi_request_dispatch(kedge_sbi_request_t *req) {
+void sbi_request_dispatch(kedge_sbi_request_t *req)
+{
   const sbi_route_t *route = req->route;
   if (req->body_len > 0) {
     /* TS 29.500 6.1: JSON bodies are application/json unless the API says otherwise. */
@@ -209,13 +221,12 @@ void sbi_request_dispatch(kedge_sbi_request_t *req) {
     }
     if (media_type_json(route->media_type)) {
       json_error_t jerr;
-      req->json = json_loadb((const char *)req->body, req->body_len,
-                             JSON_REJECT_DUPLICATES, &jerr);
+      req->json = json_loadb((const char *)req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
       if (!req->json) {
         char detail[160];
         /* jansson's text names the position, never the content. */
-        snprintf(detail, sizeof(detail), "body is not valid JSON (line %d, column %d)",
-                 jerr.line, jerr.column);
+        snprintf(detail, sizeof(detail), "body is not valid JSON (line %d, column %d)", jerr.line,
+                 jerr.column);
         sbi_request_reject(req, 400, "INVALID_MSG_FORMAT", detail, NULL);
         return;
       }
@@ -227,28 +238,44 @@ void sbi_request_dispatch(kedge_sbi_request_t *req) {
 
 /* ---- accessors ---- */
 
-const char *kedge_sbi_request_method(const kedge_sbi_request_t *req) { return req->method; }
-const char *kedge_sbi_request_path(const kedge_sbi_request_t *req) { return req->path; }
-const char *kedge_sbi_request_query(const kedge_sbi_request_t *req) { return req->query; }
+const char *kedge_sbi_request_method(const kedge_sbi_request_t *req)
+{
+  return req->method;
+}
+const char *kedge_sbi_request_path(const kedge_sbi_request_t *req)
+{
+  return req->path;
+}
+const char *kedge_sbi_request_query(const kedge_sbi_request_t *req)
+{
+  return req->query;
+}
 
-const char *kedge_sbi_request_route(const kedge_sbi_request_t *req) {
+const char *kedge_sbi_request_route(const kedge_sbi_request_t *req)
+{
   return req->route ? req->route->pattern : NULL;
 }
 
-const char *kedge_sbi_request_var(const kedge_sbi_request_t *req, const char *name) {
+const char *kedge_sbi_request_var(const kedge_sbi_request_t *req, const char *name)
+{
   return name ? sbi_match_var(&req->match, name) : NULL;
 }
 
-const char *kedge_sbi_request_header(const kedge_sbi_request_t *req, const char *name) {
+const char *kedge_sbi_request_header(const kedge_sbi_request_t *req, const char *name)
+{
   for (size_t i = 0; name && i < req->n_headers; i++)
     if (strcmp(req->headers[i].name, name) == 0)
       return req->headers[i].value;
   return NULL;
 }
 
-json_t *kedge_sbi_request_json(const kedge_sbi_request_t *req) { return req->json; }
+json_t *kedge_sbi_request_json(const kedge_sbi_request_t *req)
+{
+  return req->json;
+}
 
-const uint8_t *kedge_sbi_request_body(const kedge_sbi_request_t *req, size_t *len) {
+const uint8_t *kedge_sbi_request_body(const kedge_sbi_request_t *req, size_t *len)
+{
   if (len)
     *len = req->body_len;
   return req->body_len ? req->body : NULL;
@@ -256,38 +283,49 @@ const uint8_t *kedge_sbi_request_body(const kedge_sbi_request_t *req, size_t *le
 
 /* Peer names live in the connection; once it is gone the handler has no identity to ask
  * about, and a gone request is only ever answered into the void. */
-size_t kedge_sbi_request_peer_count(const kedge_sbi_request_t *req) {
+size_t kedge_sbi_request_peer_count(const kedge_sbi_request_t *req)
+{
   return req->conn ? req->conn->n_peer_names : 0;
 }
 
-const char *kedge_sbi_request_peer(const kedge_sbi_request_t *req, size_t i) {
+const char *kedge_sbi_request_peer(const kedge_sbi_request_t *req, size_t i)
+{
   return req->conn && i < req->conn->n_peer_names ? req->conn->peer_names[i] : NULL;
 }
 
-bool kedge_sbi_request_peer_is(const kedge_sbi_request_t *req, const char *name) {
+bool kedge_sbi_request_peer_is(const kedge_sbi_request_t *req, const char *name)
+{
   for (size_t i = 0; name && req->conn && i < req->conn->n_peer_names; i++)
     if (strcasecmp(req->conn->peer_names[i], name) == 0)
       return true;
   return false;
 }
 
-struct event_base *kedge_sbi_request_base(const kedge_sbi_request_t *req) {
+struct event_base *kedge_sbi_request_base(const kedge_sbi_request_t *req)
+{
   return req->w->base;
 }
 
-kedge_sbi_worker_t *kedge_sbi_request_worker(const kedge_sbi_request_t *req) { return req->w; }
+kedge_sbi_worker_t *kedge_sbi_request_worker(const kedge_sbi_request_t *req)
+{
+  return req->w;
+}
 
-bool kedge_sbi_request_gone(const kedge_sbi_request_t *req) { return req->gone; }
+bool kedge_sbi_request_gone(const kedge_sbi_request_t *req)
+{
+  return req->gone;
+}
 
-void kedge_sbi_request_on_cancel(kedge_sbi_request_t *req, kedge_sbi_cancel_fn fn, void *arg) {
+void kedge_sbi_request_on_cancel(kedge_sbi_request_t *req, kedge_sbi_cancel_fn fn, void *arg)
+{
   req->cancel_fn = fn;
   req->cancel_arg = arg;
 }
 
 /* ---- responses ---- */
 
-kedge_err_t kedge_sbi_response_header(kedge_sbi_request_t *req, const char *name,
-                                      const char *value) {
+kedge_err_t kedge_sbi_response_header(kedge_sbi_request_t *req, const char *name, const char *value)
+{
   if (!req || !name || !value || !*name || name[0] == ':' || req->state != REQ_DISPATCHED)
     return KEDGE_ERR_INVALID_ARG;
   /* No CR/LF/NUL can reach the peer (RFC 9113 8.2.1); nghttp2 checks too. */
@@ -296,14 +334,16 @@ kedge_err_t kedge_sbi_response_header(kedge_sbi_request_t *req, const char *name
   return add_header(req, name, value);
 }
 
-static kedge_err_t check_owned(const kedge_sbi_request_t *req) {
+static kedge_err_t check_owned(const kedge_sbi_request_t *req)
+{
   if (!req || req->state != REQ_DISPATCHED)
     return KEDGE_ERR_INVALID_ARG; /* programmer error: answered twice or never dispatched */
   return KEDGE_OK;
 }
 
 kedge_err_t kedge_sbi_respond(kedge_sbi_request_t *req, int status, const char *content_type,
-                              const void *body, size_t len) {
+                              const void *body, size_t len)
+{
   kedge_err_t err = check_owned(req);
   if (err)
     return err;
@@ -319,8 +359,9 @@ kedge_err_t kedge_sbi_respond(kedge_sbi_request_t *req, int status, const char *
   return respond_raw(req, status, len ? content_type : NULL, copy, len);
 }
 
-kedge_err_t kedge_sbi_respond_json(kedge_sbi_request_t *req, int status,
-                                   const char *content_type, const json_t *body) {
+kedge_err_t kedge_sbi_respond_json(kedge_sbi_request_t *req, int status, const char *content_type,
+                                   const json_t *body)
+{
   kedge_err_t err = check_owned(req);
   if (err)
     return err;
@@ -330,12 +371,13 @@ kedge_err_t kedge_sbi_respond_json(kedge_sbi_request_t *req, int status,
     return kedge_sbi_respond_problem(req, 500, "SYSTEM_FAILURE", NULL);
   if (status < 200 || status > 599)
     status = 500;
-  return respond_raw(req, status, body ? (content_type ? content_type : KEDGE_SBI_JSON) : NULL,
-                     buf, len);
+  return respond_raw(req, status, body ? (content_type ? content_type : KEDGE_SBI_JSON) : NULL, buf,
+                     len);
 }
 
 kedge_err_t kedge_sbi_respond_problem(kedge_sbi_request_t *req, int status, const char *cause,
-                                      const char *detail) {
+                                      const char *detail)
+{
   kedge_err_t err = check_owned(req);
   if (err)
     return err;
@@ -346,7 +388,8 @@ kedge_err_t kedge_sbi_respond_problem(kedge_sbi_request_t *req, int status, cons
   return respond_raw(req, status, KEDGE_PROBLEM_CONTENT_TYPE, buf, len);
 }
 
-kedge_err_t kedge_sbi_respond_problem_json(kedge_sbi_request_t *req, const json_t *problem) {
+kedge_err_t kedge_sbi_respond_problem_json(kedge_sbi_request_t *req, const json_t *problem)
+{
   kedge_err_t err = check_owned(req);
   if (err)
     return err;
@@ -360,7 +403,8 @@ kedge_err_t kedge_sbi_respond_problem_json(kedge_sbi_request_t *req, const json_
   return respond_raw(req, (int)status, KEDGE_PROBLEM_CONTENT_TYPE, buf, len);
 }
 
-kedge_err_t kedge_sbi_respond_err(kedge_sbi_request_t *req, kedge_err_t e, const char *detail) {
+kedge_err_t kedge_sbi_respond_err(kedge_sbi_request_t *req, kedge_err_t e, const char *detail)
+{
   int status;
   const char *cause;
   kedge_problem_from_err(e, &status, &cause);

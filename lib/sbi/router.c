@@ -10,9 +10,13 @@
 
 #include "sbi/router.h"
 
-void sbi_router_init(sbi_router_t *r) { memset(r, 0, sizeof(*r)); }
+void sbi_router_init(sbi_router_t *r)
+{
+  memset(r, 0, sizeof(*r));
+}
 
-static void route_free(sbi_route_t *route) {
+static void route_free(sbi_route_t *route)
+{
   if (!route)
     return;
   for (size_t i = 0; i < route->n_segments; i++)
@@ -23,7 +27,8 @@ static void route_free(sbi_route_t *route) {
   free(route);
 }
 
-void sbi_router_free(sbi_router_t *r) {
+void sbi_router_free(sbi_router_t *r)
+{
   for (size_t i = 0; i < r->n; i++)
     route_free(r->routes[i]);
   free(r->routes);
@@ -31,7 +36,8 @@ void sbi_router_free(sbi_router_t *r) {
 }
 
 /* RFC 9110 5.6.2 token characters, upper case only for methods we register. */
-static bool valid_method(const char *m) {
+static bool valid_method(const char *m)
+{
   size_t len = strlen(m);
   if (len == 0 || len >= SBI_MAX_METHOD)
     return false;
@@ -43,7 +49,8 @@ static bool valid_method(const char *m) {
 
 /* Pattern segment characters: RFC 3986 pchar without '%' (literals are plain text), and
  * no quote or backslash (the pattern is a metrics label). */
-static bool valid_literal(const char *s, size_t len) {
+static bool valid_literal(const char *s, size_t len)
+{
   if (len == 0)
     return false;
   for (size_t i = 0; i < len; i++) {
@@ -54,7 +61,8 @@ static bool valid_literal(const char *s, size_t len) {
   return true;
 }
 
-static bool valid_var_name(const char *s, size_t len) {
+static bool valid_var_name(const char *s, size_t len)
+{
   if (len == 0)
     return false;
   for (size_t i = 0; i < len; i++)
@@ -63,7 +71,8 @@ static bool valid_var_name(const char *s, size_t len) {
   return true;
 }
 
-static kedge_err_t parse_pattern(sbi_route_t *route, const char *pattern) {
+static kedge_err_t parse_pattern(sbi_route_t *route, const char *pattern)
+{
   if (pattern[0] != '/')
     return KEDGE_ERR_INVALID_ARG;
   const char *p = pattern + 1;
@@ -91,7 +100,8 @@ static kedge_err_t parse_pattern(sbi_route_t *route, const char *pattern) {
   return KEDGE_OK;
 }
 
-static bool same_shape(const sbi_route_t *a, const sbi_route_t *b) {
+static bool same_shape(const sbi_route_t *a, const sbi_route_t *b)
+{
   if (a->n_segments != b->n_segments)
     return false;
   for (size_t i = 0; i < a->n_segments; i++) {
@@ -104,7 +114,8 @@ static bool same_shape(const sbi_route_t *a, const sbi_route_t *b) {
 }
 
 kedge_err_t sbi_router_add(sbi_router_t *r, const char *method, const char *pattern,
-                           const char *media_type, kedge_sbi_handler_fn handler, void *arg) {
+                           const char *media_type, kedge_sbi_handler_fn handler, void *arg)
+{
   if (!r || !method || !pattern || !handler || !valid_method(method))
     return KEDGE_ERR_INVALID_ARG;
   if (!media_type)
@@ -148,7 +159,8 @@ kedge_err_t sbi_router_add(sbi_router_t *r, const char *method, const char *patt
 }
 
 /* Splits `path` ("/a/b/c") into at most SBI_MAX_SEGMENTS (start, len) pairs. */
-static bool split_path(const char *path, const char **starts, size_t *lens, size_t *n) {
+static bool split_path(const char *path, const char **starts, size_t *lens, size_t *n)
+{
   if (path[0] != '/')
     return false;
   *n = 0;
@@ -168,8 +180,8 @@ static bool split_path(const char *path, const char **starts, size_t *lens, size
 }
 
 /* Literals earlier in the path weigh more: /a/{x} beats /{y}/b for "/a/b". */
-static int route_score(const sbi_route_t *route, const char **starts, const size_t *lens,
-                       size_t n) {
+static int route_score(const sbi_route_t *route, const char **starts, const size_t *lens, size_t n)
+{
   if (route->n_segments != n)
     return -1;
   int score = 0;
@@ -187,7 +199,8 @@ static int route_score(const sbi_route_t *route, const char **starts, const size
   return score;
 }
 
-static int hex_value(char c) {
+static int hex_value(char c)
+{
   if (c >= '0' && c <= '9')
     return c - '0';
   if (c >= 'a' && c <= 'f')
@@ -198,7 +211,8 @@ static int hex_value(char c) {
 }
 
 /* RFC 3986 2.1 percent-decoding into `out`; rejects bad escapes and NUL. */
-static bool percent_decode(const char *in, size_t len, char *out) {
+static bool percent_decode(const char *in, size_t len, char *out)
+{
   size_t o = 0;
   for (size_t i = 0; i < len; i++) {
     if (in[i] == '%') {
@@ -217,9 +231,9 @@ static bool percent_decode(const char *in, size_t len, char *out) {
   return true;
 }
 
-sbi_match_result_t sbi_router_match(const sbi_router_t *r, const char *method,
-                                    const char *path, sbi_match_t *m, char *allow,
-                                    size_t allow_size) {
+sbi_match_result_t sbi_router_match(const sbi_router_t *r, const char *method, const char *path,
+                                    sbi_match_t *m, char *allow, size_t allow_size)
+{
   memset(m, 0, sizeof(*m));
   if (allow && allow_size)
     allow[0] = '\0';
@@ -290,12 +304,14 @@ sbi_match_result_t sbi_router_match(const sbi_router_t *r, const char *method,
   return SBI_MATCH_OK;
 }
 
-void sbi_match_clear(sbi_match_t *m) {
+void sbi_match_clear(sbi_match_t *m)
+{
   free(m->buf);
   memset(m, 0, sizeof(*m));
 }
 
-const char *sbi_match_var(const sbi_match_t *m, const char *name) {
+const char *sbi_match_var(const sbi_match_t *m, const char *name)
+{
   for (size_t i = 0; i < m->n_vars; i++)
     if (strcmp(m->names[i], name) == 0)
       return m->values[i];

@@ -8,8 +8,8 @@
 #include "kedge/sbi_server.h"
 
 #define SBI_MAX_SEGMENTS 16
-#define SBI_MAX_VARS 8
-#define SBI_MAX_METHOD 16
+#define SBI_MAX_VARS     8
+#define SBI_MAX_METHOD   16
 
 typedef struct sbi_route {
   char *method;
@@ -30,9 +30,9 @@ typedef struct sbi_router {
 
 typedef enum sbi_match_result {
   SBI_MATCH_OK = 0,
-  SBI_MATCH_NOT_FOUND,   /* 404 */
-  SBI_MATCH_BAD_METHOD,  /* 405: the path exists with other methods */
-  SBI_MATCH_BAD_PATH,    /* 400: bad percent-encoding in a variable */
+  SBI_MATCH_NOT_FOUND,  /* 404 */
+  SBI_MATCH_BAD_METHOD, /* 405: the path exists with other methods */
+  SBI_MATCH_BAD_PATH,   /* 400: bad percent-encoding in a variable */
 } sbi_match_result_t;
 
 typedef struct sbi_match {
@@ -49,9 +49,8 @@ void sbi_router_free(sbi_router_t *r);
 kedge_err_t sbi_router_add(sbi_router_t *r, const char *method, const char *pattern,
                            const char *media_type, kedge_sbi_handler_fn handler, void *arg);
 /* `path` is without the query. On SBI_MATCH_BAD_METHOD `allow` receives "GET, POST". */
-sbi_match_result_t sbi_router_match(const sbi_router_t *r, const char *method,
-                                    const char *path, sbi_match_t *m, char *allow,
-                                    size_t allow_size);
+sbi_match_result_t sbi_router_match(const sbi_router_t *r, const char *method, const char *path,
+                                    sbi_match_t *m, char *allow, size_t allow_size);
 void sbi_match_clear(sbi_match_t *m);
 const char *sbi_match_var(const sbi_match_t *m, const char *name);
 

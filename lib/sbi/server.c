@@ -20,12 +20,13 @@
 #include "sbi/server_int.h"
 
 static const int counted_status[SBI_N_STATUS - 1] = {200, 201, 204, 307, 400, 403, 404, 405, 409,
-                                                    413, 415, 429, 431, 500, 501, 503, 504};
+                                                     413, 415, 429, 431, 500, 501, 503, 504};
 
 static const double latency_bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
                                         0.05,   0.1,   0.25,   0.5,   1,    2.5};
 
-void kedge_sbi_server_config_defaults(kedge_sbi_server_config_t *cfg) {
+void kedge_sbi_server_config_defaults(kedge_sbi_server_config_t *cfg)
+{
   memset(cfg, 0, sizeof(*cfg));
   cfg->name = "sbi";
   cfg->address = "127.0.0.1";
@@ -42,7 +43,8 @@ void kedge_sbi_server_config_defaults(kedge_sbi_server_config_t *cfg) {
   cfg->metrics_address = "127.0.0.1";
 }
 
-static bool dup_opt(const char *in, char **out) {
+static bool dup_opt(const char *in, char **out)
+{
   *out = NULL;
   if (!in)
     return true;
@@ -52,15 +54,15 @@ static bool dup_opt(const char *in, char **out) {
 
 static void shutdown_cb(evutil_socket_t fd, short what, void *arg);
 
-kedge_err_t kedge_sbi_server_new(const kedge_sbi_server_config_t *cfg,
-                                 kedge_sbi_server_t **out) {
+kedge_err_t kedge_sbi_server_new(const kedge_sbi_server_config_t *cfg, kedge_sbi_server_t **out)
+{
   if (!cfg || !out)
     return KEDGE_ERR_INVALID_ARG;
   *out = NULL;
   const kedge_sbi_limits_t *l = &cfg->limits;
-  if (cfg->workers < 1 || cfg->workers > 256 || l->max_body == 0 ||
-      l->max_header_list < 1024 || l->max_header_list > (1u << 24) || l->max_streams == 0 ||
-      l->max_connections == 0 || l->idle_timeout_ms == 0 || l->handshake_timeout_ms == 0) {
+  if (cfg->workers < 1 || cfg->workers > 256 || l->max_body == 0 || l->max_header_list < 1024 ||
+      l->max_header_list > (1u << 24) || l->max_streams == 0 || l->max_connections == 0 ||
+      l->idle_timeout_ms == 0 || l->handshake_timeout_ms == 0) {
     kedge_log_error("sbi: invalid server configuration (workers 1..256, limits non-zero)");
     return KEDGE_ERR_CONFIG;
   }
@@ -80,8 +82,7 @@ kedge_err_t kedge_sbi_server_new(const kedge_sbi_server_config_t *cfg,
       !dup_opt(cfg->address ? cfg->address : "127.0.0.1", &srv->address) ||
       !dup_opt(cfg->cert_file, &srv->cert_file) || !dup_opt(cfg->key_file, &srv->key_file) ||
       !dup_opt(cfg->ca_file, &srv->ca_file) ||
-      !dup_opt(cfg->metrics_address ? cfg->metrics_address : "127.0.0.1",
-               &srv->metrics_address)) {
+      !dup_opt(cfg->metrics_address ? cfg->metrics_address : "127.0.0.1", &srv->metrics_address)) {
     kedge_sbi_server_free(srv);
     return KEDGE_ERR_NOMEM;
   }
@@ -99,11 +100,11 @@ kedge_err_t kedge_sbi_server_new(const kedge_sbi_server_config_t *cfg,
   kedge_metrics_gauge(srv->metrics, "kedge_sbi_connections_open",
                       "SBI connections currently open (handshaking or HTTP/2)", NULL,
                       &srv->m_conns_open);
-  kedge_metrics_counter(srv->metrics, "kedge_sbi_connections_total",
-                        "SBI connections accepted", NULL, &srv->m_conns_total);
+  kedge_metrics_counter(srv->metrics, "kedge_sbi_connections_total", "SBI connections accepted",
+                        NULL, &srv->m_conns_total);
   kedge_metrics_counter(srv->metrics, "kedge_sbi_connections_rejected_total",
-                        "SBI connections closed at once: max_connections or shutting down",
-                        NULL, &srv->m_conns_rejected);
+                        "SBI connections closed at once: max_connections or shutting down", NULL,
+                        &srv->m_conns_rejected);
   kedge_metrics_counter(srv->metrics, "kedge_sbi_tls_handshake_failures_total",
                         "TLS handshakes that failed or timed out", NULL,
                         &srv->m_handshake_failures);
@@ -128,16 +129,17 @@ kedge_err_t kedge_sbi_server_new(const kedge_sbi_server_config_t *cfg,
   return KEDGE_OK;
 }
 
-kedge_err_t kedge_sbi_server_route(kedge_sbi_server_t *srv, const char *method,
-                                   const char *pattern, const char *media_type,
-                                   kedge_sbi_handler_fn handler, void *arg) {
+kedge_err_t kedge_sbi_server_route(kedge_sbi_server_t *srv, const char *method, const char *pattern,
+                                   const char *media_type, kedge_sbi_handler_fn handler, void *arg)
+{
   if (!srv || srv->started)
     return KEDGE_ERR_INVALID_ARG;
   return sbi_router_add(&srv->router, method, pattern, media_type, handler, arg);
 }
 
 kedge_err_t kedge_sbi_server_set_accept_hook(kedge_sbi_server_t *srv, kedge_sbi_accept_fn fn,
-                                             void *arg) {
+                                             void *arg)
+{
   if (!srv || srv->started)
     return KEDGE_ERR_INVALID_ARG;
   srv->accept_hook = fn;
@@ -148,7 +150,8 @@ kedge_err_t kedge_sbi_server_set_accept_hook(kedge_sbi_server_t *srv, kedge_sbi_
 /* ---- metrics ---- */
 
 void sbi_metrics_count(kedge_sbi_server_t *srv, const sbi_route_t *route, int status,
-                       double seconds) {
+                       double seconds)
+{
   if (!srv->route_metrics)
     return;
   size_t r = route ? route->index : srv->router.n;
@@ -165,8 +168,7 @@ void sbi_metrics_count(kedge_sbi_server_t *srv, const sbi_route_t *route, int st
     snprintf(code, sizeof(code), "%d", counted_status[s]);
     kedge_metrics_label(labels, sizeof(labels), "method", route ? route->method : "any");
     kedge_metrics_label(labels, sizeof(labels), "route", route ? route->pattern : "unmatched");
-    kedge_metrics_label(labels, sizeof(labels), "status",
-                        s == SBI_N_STATUS - 1 ? "other" : code);
+    kedge_metrics_label(labels, sizeof(labels), "status", s == SBI_N_STATUS - 1 ? "other" : code);
     if (kedge_metrics_counter(srv->metrics, "kedge_sbi_requests_total",
                               "SBI requests answered, by route pattern and status", labels,
                               &c) != KEDGE_OK)
@@ -177,7 +179,8 @@ void sbi_metrics_count(kedge_sbi_server_t *srv, const sbi_route_t *route, int st
   kedge_histogram_observe(rm->latency, seconds);
 }
 
-static kedge_err_t route_metrics_init(kedge_sbi_server_t *srv) {
+static kedge_err_t route_metrics_init(kedge_sbi_server_t *srv)
+{
   size_t n = srv->router.n + 1;
   srv->route_metrics = calloc(n, sizeof(*srv->route_metrics));
   if (!srv->route_metrics)
@@ -198,7 +201,8 @@ static kedge_err_t route_metrics_init(kedge_sbi_server_t *srv) {
   return KEDGE_OK;
 }
 
-static void metrics_cb(struct evhttp_request *hreq, void *arg) {
+static void metrics_cb(struct evhttp_request *hreq, void *arg)
+{
   kedge_sbi_server_t *srv = arg;
   char *text;
   size_t len;
@@ -220,13 +224,15 @@ static void metrics_cb(struct evhttp_request *hreq, void *arg) {
   evbuffer_free(buf);
 }
 
-static void metrics_other_cb(struct evhttp_request *hreq, void *arg) {
+static void metrics_other_cb(struct evhttp_request *hreq, void *arg)
+{
   evhttp_send_error(hreq, 404, NULL);
 }
 
 /* ---- listeners ---- */
 
-static uint16_t sockaddr_port(evutil_socket_t fd) {
+static uint16_t sockaddr_port(evutil_socket_t fd)
+{
   struct sockaddr_storage ss;
   socklen_t len = sizeof(ss);
   if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
@@ -239,7 +245,8 @@ static uint16_t sockaddr_port(evutil_socket_t fd) {
 }
 
 /* Numeric addresses only: no DNS lookup ever runs on a loop (nor at start-up). */
-static evutil_socket_t listen_socket(const char *address, uint16_t port) {
+static evutil_socket_t listen_socket(const char *address, uint16_t port)
+{
   struct addrinfo hints = {.ai_family = AF_UNSPEC,
                            .ai_socktype = SOCK_STREAM,
                            .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE};
@@ -266,8 +273,9 @@ static evutil_socket_t listen_socket(const char *address, uint16_t port) {
   return fd;
 }
 
-static void accept_cb(struct evconnlistener *listener, evutil_socket_t fd,
-                      struct sockaddr *addr, int socklen, void *arg) {
+static void accept_cb(struct evconnlistener *listener, evutil_socket_t fd, struct sockaddr *addr,
+                      int socklen, void *arg)
+{
   kedge_sbi_worker_t *w = arg;
   kedge_sbi_server_t *srv = w->srv;
   if (srv->accept_hook && !w->draining) {
@@ -277,19 +285,22 @@ static void accept_cb(struct evconnlistener *listener, evutil_socket_t fd,
   sbi_conn_accept_tls(w, fd);
 }
 
-static void accept_error_cb(struct evconnlistener *listener, void *arg) {
+static void accept_error_cb(struct evconnlistener *listener, void *arg)
+{
   /* EMFILE and friends: log and keep listening; the connection limit normally prevents it. */
   kedge_log_warn("sbi: accept failed: %s", strerror(errno));
 }
 
 /* ---- shutdown ---- */
 
-void sbi_worker_conn_removed(kedge_sbi_worker_t *w) {
+void sbi_worker_conn_removed(kedge_sbi_worker_t *w)
+{
   if (w->draining && w->n_conns == 0)
     event_base_loopexit(w->base, NULL);
 }
 
-static void grace_cb(evutil_socket_t fd, short what, void *arg) {
+static void grace_cb(evutil_socket_t fd, short what, void *arg)
+{
   kedge_sbi_worker_t *w = arg;
   if (w->n_conns)
     kedge_log_warn("sbi: worker %u: %u connections still busy after the grace period; closing",
@@ -301,7 +312,8 @@ static void grace_cb(evutil_socket_t fd, short what, void *arg) {
   event_base_loopexit(w->base, NULL);
 }
 
-static void drain_cb(evutil_socket_t fd, short what, void *arg) {
+static void drain_cb(evutil_socket_t fd, short what, void *arg)
+{
   kedge_sbi_worker_t *w = arg;
   w->draining = true;
   if (w->listener) {
@@ -324,7 +336,8 @@ static void drain_cb(evutil_socket_t fd, short what, void *arg) {
   evtimer_add(w->grace_timer, &tv);
 }
 
-static void begin_shutdown(kedge_sbi_server_t *srv, const char *why) {
+static void begin_shutdown(kedge_sbi_server_t *srv, const char *why)
+{
   bool expected = false;
   if (!atomic_compare_exchange_strong(&srv->stopping, &expected, true))
     return;
@@ -335,32 +348,38 @@ static void begin_shutdown(kedge_sbi_server_t *srv, const char *why) {
   event_base_loopexit(srv->base, NULL);
 }
 
-static void signal_cb(evutil_socket_t sig, short what, void *arg) {
+static void signal_cb(evutil_socket_t sig, short what, void *arg)
+{
   begin_shutdown(arg, sig == SIGTERM ? "SIGTERM" : "SIGINT");
 }
 
-static void shutdown_cb(evutil_socket_t fd, short what, void *arg) {
+static void shutdown_cb(evutil_socket_t fd, short what, void *arg)
+{
   begin_shutdown(arg, "stop requested");
 }
 
-void kedge_sbi_server_stop(kedge_sbi_server_t *srv) {
+void kedge_sbi_server_stop(kedge_sbi_server_t *srv)
+{
   if (srv && srv->stop_ev)
     event_active(srv->stop_ev, 0, 0);
 }
 
 /* ---- start / run ---- */
 
-static void *worker_main(void *arg) {
+static void *worker_main(void *arg)
+{
   kedge_sbi_worker_t *w = arg;
   event_base_dispatch(w->base);
   return NULL;
 }
 
-static void format_addr(char *out, size_t size, const char *address, uint16_t port) {
+static void format_addr(char *out, size_t size, const char *address, uint16_t port)
+{
   snprintf(out, size, strchr(address, ':') ? "[%s]:%u" : "%s:%u", address, port);
 }
 
-kedge_err_t kedge_sbi_server_start(kedge_sbi_server_t *srv) {
+kedge_err_t kedge_sbi_server_start(kedge_sbi_server_t *srv)
+{
   if (!srv || srv->started)
     return KEDGE_ERR_INVALID_ARG;
   if (!srv->ssl_ctx && !srv->accept_hook) {
@@ -399,8 +418,8 @@ kedge_err_t kedge_sbi_server_start(kedge_sbi_server_t *srv) {
       port = sockaddr_port(w->listen_fd);
       srv->port = port;
     }
-    w->listener = evconnlistener_new(w->base, accept_cb, w, LEV_OPT_CLOSE_ON_FREE, -1,
-                                     w->listen_fd);
+    w->listener =
+        evconnlistener_new(w->base, accept_cb, w, LEV_OPT_CLOSE_ON_FREE, -1, w->listen_fd);
     if (!w->listener)
       return KEDGE_ERR_NOMEM;
     evconnlistener_set_error_cb(w->listener, accept_error_cb);
@@ -410,9 +429,8 @@ kedge_err_t kedge_sbi_server_start(kedge_sbi_server_t *srv) {
     srv->metrics_http = evhttp_new(srv->base);
     if (!srv->metrics_http)
       return KEDGE_ERR_NOMEM;
-    struct evhttp_bound_socket *bound =
-        evhttp_bind_socket_with_handle(srv->metrics_http, srv->metrics_address,
-                                       srv->cfg.metrics_port);
+    struct evhttp_bound_socket *bound = evhttp_bind_socket_with_handle(
+        srv->metrics_http, srv->metrics_address, srv->cfg.metrics_port);
     if (!bound) {
       kedge_log_error("sbi: cannot listen for metrics on %s port %u", srv->metrics_address,
                       srv->cfg.metrics_port);
@@ -462,7 +480,7 @@ kedge_err_t kedge_sbi_server_start(kedge_sbi_server_t *srv) {
                  "workers=%u, metrics %s metrics_port=%u, limits: body %zu B, header list "
                  "%zu B, %u streams/connection, %u connections/worker",
                  srv->name, where, srv->port,
-                 srv->accept_hook ? "TLS by the service"
+                 srv->accept_hook         ? "TLS by the service"
                  : srv->cfg.tls12_allowed ? "TLS 1.3 and 1.2"
                                           : "TLS 1.3",
                  sbi_verify_name(srv->cfg.verify), srv->n_workers, metrics, srv->metrics_port,
@@ -471,24 +489,38 @@ kedge_err_t kedge_sbi_server_start(kedge_sbi_server_t *srv) {
   return KEDGE_OK;
 }
 
-uint16_t kedge_sbi_server_port(const kedge_sbi_server_t *srv) { return srv ? srv->port : 0; }
-uint16_t kedge_sbi_server_metrics_port(const kedge_sbi_server_t *srv) {
+uint16_t kedge_sbi_server_port(const kedge_sbi_server_t *srv)
+{
+  return srv ? srv->port : 0;
+}
+uint16_t kedge_sbi_server_metrics_port(const kedge_sbi_server_t *srv)
+{
   return srv ? srv->metrics_port : 0;
 }
-struct event_base *kedge_sbi_server_base(kedge_sbi_server_t *srv) {
+struct event_base *kedge_sbi_server_base(kedge_sbi_server_t *srv)
+{
   return srv ? srv->base : NULL;
 }
-kedge_metrics_t *kedge_sbi_server_metrics(kedge_sbi_server_t *srv) {
+kedge_metrics_t *kedge_sbi_server_metrics(kedge_sbi_server_t *srv)
+{
   return srv ? srv->metrics : NULL;
 }
-struct event_base *kedge_sbi_worker_base(kedge_sbi_worker_t *w) { return w ? w->base : NULL; }
-kedge_sbi_server_t *kedge_sbi_worker_server(kedge_sbi_worker_t *w) { return w ? w->srv : NULL; }
-void kedge_sbi_worker_count_handshake_failure(kedge_sbi_worker_t *w) {
+struct event_base *kedge_sbi_worker_base(kedge_sbi_worker_t *w)
+{
+  return w ? w->base : NULL;
+}
+kedge_sbi_server_t *kedge_sbi_worker_server(kedge_sbi_worker_t *w)
+{
+  return w ? w->srv : NULL;
+}
+void kedge_sbi_worker_count_handshake_failure(kedge_sbi_worker_t *w)
+{
   if (w)
     kedge_counter_add(w->srv->m_handshake_failures, 1);
 }
 
-kedge_err_t kedge_sbi_server_run(kedge_sbi_server_t *srv) {
+kedge_err_t kedge_sbi_server_run(kedge_sbi_server_t *srv)
+{
   if (!srv || !srv->started)
     return KEDGE_ERR_INVALID_ARG;
   event_base_dispatch(srv->base);
@@ -503,7 +535,8 @@ kedge_err_t kedge_sbi_server_run(kedge_sbi_server_t *srv) {
   return KEDGE_OK;
 }
 
-void kedge_sbi_server_free(kedge_sbi_server_t *srv) {
+void kedge_sbi_server_free(kedge_sbi_server_t *srv)
+{
   if (!srv)
     return;
   if (srv->started && !atomic_load(&srv->stopping)) {

@@ -5,7 +5,8 @@
 #include "kedge/sbi_server.h"
 
 kedge_err_t kedge_sbi_server_config_read(struct kedge_config_node *sbi,
-                                         kedge_sbi_server_config_t *cfg) {
+                                         kedge_sbi_server_config_t *cfg)
+{
   if (!cfg)
     return KEDGE_ERR_INVALID_ARG;
   kedge_err_t err = KEDGE_OK;
@@ -13,11 +14,11 @@ kedge_err_t kedge_sbi_server_config_read(struct kedge_config_node *sbi,
   uint64_t u;
   bool b;
   const char *s;
-#define KEEP(call) \
-  do { \
-    kedge_err_t e_ = (call); \
-    if (e_ && !err) \
-      err = e_; \
+#define KEEP(call)                                                                                 \
+  do {                                                                                             \
+    kedge_err_t e_ = (call);                                                                       \
+    if (e_ && !err)                                                                                \
+      err = e_;                                                                                    \
   } while (0)
 
   KEEP(kedge_config_string(sbi, "address", cfg->address, &cfg->address));
@@ -39,8 +40,7 @@ kedge_err_t kedge_sbi_server_config_read(struct kedge_config_node *sbi,
     }
   }
   if (!known)
-    KEEP(kedge_config_invalid(sbi, "tls.client_verification",
-                              "must be off, optional or required"));
+    KEEP(kedge_config_invalid(sbi, "tls.client_verification", "must be off, optional or required"));
   KEEP(kedge_config_bool(sbi, "tls.tls12", cfg->tls12_allowed, &b));
   cfg->tls12_allowed = b;
 
@@ -55,8 +55,8 @@ kedge_err_t kedge_sbi_server_config_read(struct kedge_config_node *sbi,
   l->max_connections = (unsigned)i;
   KEEP(kedge_config_duration(sbi, "limits.idle_timeout", l->idle_timeout_ms, 1, 86400000, &i));
   l->idle_timeout_ms = (unsigned)i;
-  KEEP(kedge_config_duration(sbi, "limits.handshake_timeout", l->handshake_timeout_ms, 1,
-                             600000, &i));
+  KEEP(kedge_config_duration(sbi, "limits.handshake_timeout", l->handshake_timeout_ms, 1, 600000,
+                             &i));
   l->handshake_timeout_ms = (unsigned)i;
   KEEP(kedge_config_duration(sbi, "limits.shutdown_grace", l->shutdown_grace_ms, 0, 600000, &i));
   l->shutdown_grace_ms = (unsigned)i;

@@ -19,13 +19,14 @@
 #include "kedge/sbi_server.h"
 #include "sbi/router.h"
 
-#define SBI_READ_BUF 16384
-#define SBI_OUT_HIGH 65536     /* stop asking nghttp2 for frames past this much pending output */
-#define SBI_MAX_PEER_NAMES 16  /* SAN DNS names kept per connection */
-#define SBI_MAX_RESP_HEADERS 8 /* extra response headers per request */
-#define SBI_MAX_REQ_HEADERS 64 /* request header fields kept per request */
-#define SBI_DISCARD_FACTOR 16  /* body dropped after an early answer before RST_STREAM, in
-                                  units of max_body */
+#define SBI_READ_BUF         16384
+#define SBI_OUT_HIGH         65536 /* stop asking nghttp2 for frames past this much pending output */
+#define SBI_MAX_PEER_NAMES   16    /* SAN DNS names kept per connection */
+#define SBI_MAX_RESP_HEADERS 8     /* extra response headers per request */
+#define SBI_MAX_REQ_HEADERS  64    /* request header fields kept per request */
+#define SBI_DISCARD_FACTOR                                                                         \
+  16 /* body dropped after an early answer before RST_STREAM, in                                   \
+        units of max_body */
 
 /* Status codes counted per route; anything else is counted as "other". */
 #define SBI_N_STATUS 18
@@ -48,7 +49,7 @@ struct kedge_sbi_worker {
   struct event *drain_ev;    /* activated by the main thread at shutdown */
   struct event *grace_timer; /* ends the drain */
   bool draining;
-  sbi_conn_t *conns;         /* all connections of this worker, handshaking or HTTP/2 */
+  sbi_conn_t *conns; /* all connections of this worker, handshaking or HTTP/2 */
   unsigned n_conns;
   uint8_t read_buf[SBI_READ_BUF]; /* one thread: shared by its connections */
 };
@@ -93,7 +94,7 @@ struct sbi_conn {
   struct timeval last_activity;
   char *peer_names[SBI_MAX_PEER_NAMES];
   size_t n_peer_names;
-  uint8_t *out;          /* TLS plaintext waiting for SSL_write; wiped once written */
+  uint8_t *out; /* TLS plaintext waiting for SSL_write; wiped once written */
   size_t out_len, out_off, out_cap;
   kedge_sbi_request_t *reqs; /* open streams */
   size_t n_streams;
@@ -167,8 +168,8 @@ void sbi_request_free(kedge_sbi_request_t *req);
  * and calls the route's handler. */
 void sbi_request_dispatch(kedge_sbi_request_t *req);
 /* Early answer from the runtime (404, 405, 413, 415, 431...). */
-void sbi_request_reject(kedge_sbi_request_t *req, int status, const char *cause,
-                        const char *detail, const char *allow);
+void sbi_request_reject(kedge_sbi_request_t *req, int status, const char *cause, const char *detail,
+                        const char *allow);
 /* The stream or connection went away: detach, mark gone, call the cancel callback, free
  * unless a handler still owns it. */
 void sbi_request_detach(kedge_sbi_request_t *req);

@@ -18,7 +18,8 @@ static const unsigned char alpn_h2[] = {2, 'h', '2'};
 /* RFC 7301 3.2: the server picks; nothing but h2 is served, so a client that does not offer
  * it gets the no_application_protocol alert. */
 static int alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
-                       const unsigned char *in, unsigned int inlen, void *arg) {
+                       const unsigned char *in, unsigned int inlen, void *arg)
+{
   unsigned char *selected;
   if (SSL_select_next_proto(&selected, outlen, alpn_h2, sizeof(alpn_h2), in, inlen) !=
       OPENSSL_NPN_NEGOTIATED)
@@ -27,7 +28,8 @@ static int alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outle
   return SSL_TLSEXT_ERR_OK;
 }
 
-const char *sbi_verify_name(kedge_sbi_verify_t v) {
+const char *sbi_verify_name(kedge_sbi_verify_t v)
+{
   switch (v) {
   case KEDGE_SBI_VERIFY_OFF:
     return "off";
@@ -39,7 +41,8 @@ const char *sbi_verify_name(kedge_sbi_verify_t v) {
   return "?";
 }
 
-static void log_ssl_error(const char *what, const char *file) {
+static void log_ssl_error(const char *what, const char *file)
+{
   unsigned long e = ERR_peek_last_error();
   char buf[256];
   ERR_error_string_n(e, buf, sizeof(buf));
@@ -47,14 +50,14 @@ static void log_ssl_error(const char *what, const char *file) {
   ERR_clear_error();
 }
 
-SSL_CTX *sbi_tls_ctx_new(const kedge_sbi_server_t *srv) {
+SSL_CTX *sbi_tls_ctx_new(const kedge_sbi_server_t *srv)
+{
   SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
   if (!ctx) {
     log_ssl_error("cannot create TLS context", NULL);
     return NULL;
   }
-  if (!SSL_CTX_set_min_proto_version(ctx, srv->cfg.tls12_allowed ? TLS1_2_VERSION
-                                                                 : TLS1_3_VERSION))
+  if (!SSL_CTX_set_min_proto_version(ctx, srv->cfg.tls12_allowed ? TLS1_2_VERSION : TLS1_3_VERSION))
     goto fail;
   /* RFC 9113 9.2.2: TLS 1.2 with HTTP/2 needs AEAD suites with ephemeral key exchange;
    * TS 33.210 6.2.3 profiles the same. TLS 1.3 suites are OpenSSL's defaults (all AEAD). */
@@ -112,7 +115,8 @@ fail_logged:
   return NULL;
 }
 
-int sbi_tls_handshake_step(sbi_conn_t *conn) {
+int sbi_tls_handshake_step(sbi_conn_t *conn)
+{
   ERR_clear_error();
   int rv = SSL_do_handshake(conn->ssl);
   if (rv == 1) {
@@ -144,7 +148,8 @@ int sbi_tls_handshake_step(sbi_conn_t *conn) {
 
 /* A DNS name as it may appear in a SAN dNSName (RFC 5280 4.2.1.6): printable ASCII without
  * spaces, at most 253 octets; anything else is skipped, never passed to a handler. */
-static bool plausible_dns_name(const unsigned char *s, int len) {
+static bool plausible_dns_name(const unsigned char *s, int len)
+{
   if (len <= 0 || len > 253)
     return false;
   for (int i = 0; i < len; i++)
@@ -153,7 +158,8 @@ static bool plausible_dns_name(const unsigned char *s, int len) {
   return true;
 }
 
-void sbi_tls_peer_names(sbi_conn_t *conn) {
+void sbi_tls_peer_names(sbi_conn_t *conn)
+{
   X509 *cert = SSL_get0_peer_certificate(conn->ssl);
   if (!cert || SSL_get_verify_result(conn->ssl) != X509_V_OK)
     return;

@@ -37,7 +37,8 @@ static const kedge_daemon_info_t info = {
 
 /* ---- handlers ---- */
 
-static void echo(kedge_sbi_request_t *req, void *arg) {
+static void echo(kedge_sbi_request_t *req, void *arg)
+{
   json_t *body = kedge_sbi_request_json(req);
   if (!body) {
     kedge_sbi_respond_problem(req, 400, "MANDATORY_IE_MISSING", "a JSON body is required");
@@ -46,7 +47,8 @@ static void echo(kedge_sbi_request_t *req, void *arg) {
   kedge_sbi_respond_json(req, 200, NULL, body);
 }
 
-static void item(kedge_sbi_request_t *req, void *arg) {
+static void item(kedge_sbi_request_t *req, void *arg)
+{
   json_t *j = json_pack("{s:s}", "itemId", kedge_sbi_request_var(req, "itemId"));
   if (!j) {
     kedge_sbi_respond_err(req, KEDGE_ERR_NOMEM, NULL);
@@ -57,8 +59,7 @@ static void item(kedge_sbi_request_t *req, void *arg) {
 }
 
 static const kedge_json_member_t resync_members[] = {
-    {.name = "rand", .kind = KEDGE_JSON_STRING, .required = true,
-     .check = kedge_json_check_hex16},
+    {.name = "rand", .kind = KEDGE_JSON_STRING, .required = true, .check = kedge_json_check_hex16},
     {.name = "auts", .kind = KEDGE_JSON_STRING, .required = true},
     {.name = NULL},
 };
@@ -70,7 +71,8 @@ static const kedge_json_member_t auth_info_members[] = {
     {.name = NULL},
 };
 
-static void validate(kedge_sbi_request_t *req, void *arg) {
+static void validate(kedge_sbi_request_t *req, void *arg)
+{
   json_t *body = kedge_sbi_request_json(req);
   json_t *problem = kedge_problem_new(400, "MANDATORY_IE_INCORRECT", "invalid body");
   if (!problem) {
@@ -94,7 +96,8 @@ static void validate(kedge_sbi_request_t *req, void *arg) {
   json_decref(problem);
 }
 
-static void whoami(kedge_sbi_request_t *req, void *arg) {
+static void whoami(kedge_sbi_request_t *req, void *arg)
+{
   json_t *names = json_array();
   for (size_t i = 0; i < kedge_sbi_request_peer_count(req); i++)
     json_array_append_new(names, json_string(kedge_sbi_request_peer(req, i)));
@@ -109,7 +112,8 @@ typedef struct slow {
   kedge_sbi_request_t *req;
 } slow_t;
 
-static void slow_done(slow_t *s, bool cancelled) {
+static void slow_done(slow_t *s, bool cancelled)
+{
   event_free(s->timer);
   if (cancelled) {
     kedge_sbi_respond_problem(s->req, 500, "SYSTEM_FAILURE", NULL); /* only frees it */
@@ -121,11 +125,18 @@ static void slow_done(slow_t *s, bool cancelled) {
   free(s);
 }
 
-static void slow_timer(evutil_socket_t fd, short what, void *arg) { slow_done(arg, false); }
+static void slow_timer(evutil_socket_t fd, short what, void *arg)
+{
+  slow_done(arg, false);
+}
 
-static void slow_cancel(kedge_sbi_request_t *req, void *arg) { slow_done(arg, true); }
+static void slow_cancel(kedge_sbi_request_t *req, void *arg)
+{
+  slow_done(arg, true);
+}
 
-static void slow(kedge_sbi_request_t *req, void *arg) {
+static void slow(kedge_sbi_request_t *req, void *arg)
+{
   slow_t *s = calloc(1, sizeof(*s));
   if (!s) {
     kedge_sbi_respond_err(req, KEDGE_ERR_NOMEM, NULL);
@@ -145,7 +156,8 @@ static void slow(kedge_sbi_request_t *req, void *arg) {
 
 /* ---- configuration ---- */
 
-static kedge_err_t read_config(kedge_config_t *conf, kedge_sbi_server_config_t *cfg) {
+static kedge_err_t read_config(kedge_config_t *conf, kedge_sbi_server_config_t *cfg)
+{
   kedge_config_node_t *root = kedge_config_root(conf), *sbi = NULL;
   const char *level_name;
   bool json = false;
@@ -169,7 +181,8 @@ static kedge_err_t read_config(kedge_config_t *conf, kedge_sbi_server_config_t *
   return err ? err : e;
 }
 
-static int write_ports(const char *path, kedge_sbi_server_t *srv) {
+static int write_ports(const char *path, kedge_sbi_server_t *srv)
+{
   char tmp[4096];
   snprintf(tmp, sizeof(tmp), "%s.tmp", path);
   FILE *f = fopen(tmp, "w");
@@ -182,7 +195,8 @@ static int write_ports(const char *path, kedge_sbi_server_t *srv) {
   return rename(tmp, path); /* readers never see a half-written file */
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char **argv)
+{
   /* --ports-file is this daemon's own option; the rest is the common command line. */
   const char *ports_file = NULL;
   char **args = calloc((size_t)argc + 1, sizeof(*args));
