@@ -14,6 +14,7 @@
 
 #include <event2/event.h>
 
+#include "kedge/app.h"
 #include "kedge/config.h"
 #include "kedge/daemon.h"
 #include "kedge/json_check.h"
@@ -22,7 +23,7 @@
 #include "kedge/sbi_server.h"
 
 static const char *const extra_usage[] = {
-    "      --ports-file FILE  write \"port=N\" and \"metrics_port=N\" once listening",
+    KEDGE_APP_PORTS_FILE_USAGE,
     NULL,
 };
 
@@ -154,106 +155,20 @@ static void slow(kedge_sbi_request_t *req, void *arg)
   evtimer_add(s->timer, &tv);
 }
 
-/* ---- configuration ---- */
-
-static kedge_err_t read_config(kedge_config_t *conf, kedge_sbi_server_config_t *cfg)
+static kedge_err_t setup(kedge_sbi_server_t *srv, void *state, char *why, size_t why_size)
 {
-  kedge_config_node_t *root = kedge_config_root(conf), *sbi = NULL;
-  const char *level_name;
-  bool json = false;
-  kedge_log_level_t level = KEDGE_LOG_INFO;
-  kedge_err_t err = kedge_config_string(root, "log.level", "info", &level_name);
-  if (!err && kedge_log_level_parse(level_name, &level) != KEDGE_OK)
-    err = kedge_config_invalid(root, "log.level", "must be error, warn, info or debug");
-  kedge_err_t e = kedge_config_bool(root, "log.json", false, &json);
-  if (!err)
-    err = e;
-  kedge_log_init("kedge-sbi-testd", level, json);
-  kedge_sbi_server_config_defaults(cfg);
-  cfg->name = "testd";
-  e = kedge_config_map(root, "sbi", &sbi);
-  if (!err)
-    err = e;
-  e = kedge_sbi_server_config_read(sbi, cfg);
-  if (!err)
-    err = e;
-  e = kedge_config_finish(conf);
-  return err ? err : e;
-}
-
-static int write_ports(const char *path, kedge_sbi_server_t *srv)
-{
-  char tmp[4096];
-  snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-  FILE *f = fopen(tmp, "w");
-  if (!f)
-    return -1;
-  fprintf(f, "port=%u\nmetrics_port=%u\n", kedge_sbi_server_port(srv),
-          kedge_sbi_server_metrics_port(srv));
-  if (fclose(f) != 0)
-    return -1;
-  return rename(tmp, path); /* readers never see a half-written file */
+  kedge_err_t err;
+  if ((err = kedge_sbi_server_route(srv, "POST", "/test/v1/echo", NULL, echo, NULL)) ||
+      (err = kedge_sbi_server_route(srv, "GET", "/test/v1/items/{itemId}", NULL, item, NULL)) ||
+      (err = kedge_sbi_server_route(srv, "POST", "/test/v1/validate", NULL, validate, NULL)) ||
+      (err = kedge_sbi_server_route(srv, "GET", "/test/v1/whoami", NULL, whoami, NULL)) ||
+      (err = kedge_sbi_server_route(srv, "POST", "/test/v1/slow", NULL, slow, NULL)))
+    snprintf(why, why_size, "cannot register routes: %s", kedge_strerror(err));
+  return err;
 }
 
 int main(int argc, char **argv)
 {
-  /* --ports-file is this daemon's own option; the rest is the common command line. */
-  const char *ports_file = NULL;
-  char **args = calloc((size_t)argc + 1, sizeof(*args));
-  if (!args)
-    return KEDGE_EXIT_FAILURE;
-  int n = 0;
-  for (int i = 0; i < argc; i++) {
-    if (i > 0 && strcmp(argv[i], "--ports-file") == 0 && i + 1 < argc)
-      ports_file = argv[++i];
-    else if (i > 0 && strncmp(argv[i], "--ports-file=", 13) == 0)
-      ports_file = argv[i] + 13;
-    else
-      args[n++] = argv[i];
-  }
-  kedge_daemon_options_t opts;
-  kedge_daemon_action_t action = kedge_daemon_parse_args(&info, n, args, &opts);
-  free(args);
-  if (action == KEDGE_DAEMON_EXIT)
-    return opts.exit_status;
-
-  char errline[KEDGE_CONFIG_ERR_MAX] = "";
-  kedge_config_t *conf = NULL;
-  kedge_sbi_server_config_t cfg;
-  kedge_err_t err = kedge_config_load_file(opts.config_path, &conf, errline, sizeof(errline));
-  if (!err)
-    err = read_config(conf, &cfg);
-  kedge_sbi_server_t *srv = NULL;
-  if (!err) {
-    /* Loading certificate, key and CA is part of checking the configuration. */
-    err = kedge_sbi_server_new(&cfg, &srv); /* copies what it keeps */
-    if (err)
-      snprintf(errline, sizeof(errline), "%s: sbi.tls: %s (see the log line above)",
-               opts.config_path, kedge_strerror(err));
-  } else if (conf) {
-    snprintf(errline, sizeof(errline), "%s", kedge_config_error(conf));
-  }
-  kedge_config_free(conf);
-  int rc = kedge_daemon_config_loaded(&info, &opts, err, errline);
-  if (rc >= 0) {
-    kedge_sbi_server_free(srv);
-    return rc;
-  }
-  if (kedge_sbi_server_route(srv, "POST", "/test/v1/echo", NULL, echo, NULL) ||
-      kedge_sbi_server_route(srv, "GET", "/test/v1/items/{itemId}", NULL, item, NULL) ||
-      kedge_sbi_server_route(srv, "POST", "/test/v1/validate", NULL, validate, NULL) ||
-      kedge_sbi_server_route(srv, "GET", "/test/v1/whoami", NULL, whoami, NULL) ||
-      kedge_sbi_server_route(srv, "POST", "/test/v1/slow", NULL, slow, NULL) ||
-      (err = kedge_sbi_server_start(srv)) != KEDGE_OK) {
-    kedge_log_error("cannot start: %s", kedge_strerror(err ? err : KEDGE_ERR_INVALID_ARG));
-    kedge_sbi_server_free(srv);
-    return KEDGE_EXIT_FAILURE;
-  }
-  if (ports_file && write_ports(ports_file, srv) != 0) {
-    kedge_log_error("cannot write %s: %s", ports_file, strerror(errno));
-    kedge_sbi_server_stop(srv);
-  }
-  err = kedge_sbi_server_run(srv);
-  kedge_sbi_server_free(srv);
-  return err ? KEDGE_EXIT_FAILURE : KEDGE_EXIT_OK;
+  const kedge_app_t app = {.info = &info, .service = "testd", .setup = setup};
+  return kedge_app_main(&app, argc, argv);
 }

@@ -1,0 +1,50 @@
+/* The skeleton every kedge daemon shares (like Open5GS's lib/app): command line
+ * (kedge/daemon.h plus --ports-file), the YAML file with its `log:` and `sbi:` sections and the
+ * daemon's own, the SBI server, start-up, run until SIGTERM, tear-down. A daemon supplies its
+ * configuration reader and the routes; everything else is here once. */
+#ifndef KEDGE_APP_H
+#define KEDGE_APP_H
+
+#include "kedge/config.h"
+#include "kedge/daemon.h"
+#include "kedge/error.h"
+#include "kedge/sbi_server.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The --help line for --ports-file, for a daemon's kedge_daemon_info_t.extra_usage. */
+#define KEDGE_APP_PORTS_FILE_USAGE \
+  "      --ports-file FILE  write \"port=N\" and \"metrics_port=N\" once listening"
+
+typedef struct kedge_app {
+  const kedge_daemon_info_t *info;
+  const char *service;  /* short name for logs and metrics: "udm", "ausf" */
+  uint16_t default_port; /* the sbi.port default (0: the kernel picks) */
+  /* Reads the daemon's own keys from the file's top-level map into `state`. Record problems
+   * with kedge_config_invalid() and return KEDGE_ERR_CONFIG. Strings stay valid until exit. */
+  kedge_err_t (*read_config)(kedge_config_node_t *root, void *state);
+  /* After the configuration is complete and the server exists, before it listens: open stores,
+   * start pools, register routes. A failure ends start-up with its one-line reason in `why`. */
+  kedge_err_t (*setup)(kedge_sbi_server_t *srv, void *state, char *why, size_t why_size);
+  /* After the server stopped (may be NULL). */
+  void (*teardown)(void *state);
+  void *state;
+} kedge_app_t;
+
+/* The whole life of a daemon; returns the process exit status. Options besides those of
+ * kedge/daemon.h: --ports-file FILE writes "port=N" and "metrics_port=N" once listening (for
+ * tests and scripts that start daemons on port 0). */
+int kedge_app_main(const kedge_app_t *app, int argc, char **argv);
+
+/* Loads and checks a daemon's configuration without serving (for subcommands such as
+ * `kedge-udmd subscriber ...`): the log: and sbi: sections are read and checked too. On
+ * success *conf stays loaded (free it with kedge_config_free after use). */
+kedge_err_t kedge_app_load_config(const kedge_app_t *app, const char *path, kedge_config_t **conf,
+                                  kedge_sbi_server_config_t *sbi, char *why, size_t why_size);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,138 @@
+/* The daemon skeleton (kedge/app.h). */
+#include "kedge/app.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kedge/log.h"
+
+/* log.level, log.json: every daemon's logging keys. */
+static kedge_err_t read_log(kedge_config_node_t *root, const char *program)
+{
+  const char *level_name = NULL;
+  bool json = false;
+  kedge_log_level_t level = KEDGE_LOG_INFO;
+  kedge_err_t err = kedge_config_string(root, "log.level", "info", &level_name);
+  if (!err && kedge_log_level_parse(level_name, &level) != KEDGE_OK)
+    err = kedge_config_invalid(root, "log.level", "must be error, warn, info or debug");
+  kedge_err_t e = kedge_config_bool(root, "log.json", false, &json);
+  kedge_log_init(program, level, json);
+  return err ? err : e;
+}
+
+kedge_err_t kedge_app_load_config(const kedge_app_t *app, const char *path, kedge_config_t **out,
+                                  kedge_sbi_server_config_t *sbi, char *why, size_t why_size)
+{
+  kedge_config_t *conf = NULL;
+  *out = NULL;
+  kedge_err_t err = kedge_config_load_file(path, &conf, why, why_size);
+  if (err)
+    return err;
+  kedge_config_node_t *root = kedge_config_root(conf), *sbi_node = NULL;
+  kedge_sbi_server_config_defaults(sbi);
+  sbi->name = app->service;
+  sbi->port = app->default_port;
+  err = read_log(root, app->info->program);
+  kedge_err_t e = kedge_config_map(root, "sbi", &sbi_node);
+  if (!err)
+    err = e;
+  e = kedge_sbi_server_config_read(sbi_node, sbi);
+  if (!err)
+    err = e;
+  e = app->read_config ? app->read_config(root, app->state) : KEDGE_OK;
+  if (!err)
+    err = e;
+  e = kedge_config_finish(conf);
+  if (!err)
+    err = e;
+  if (err) {
+    snprintf(why, why_size, "%s",
+             kedge_config_error(conf) ? kedge_config_error(conf) : kedge_strerror(err));
+    kedge_config_free(conf);
+    return err;
+  }
+  *out = conf;
+  return KEDGE_OK;
+}
+
+static int write_ports(const char *path, kedge_sbi_server_t *srv)
+{
+  char tmp[4096];
+  snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+  FILE *f = fopen(tmp, "w");
+  if (!f)
+    return -1;
+  fprintf(f, "port=%u\nmetrics_port=%u\n", kedge_sbi_server_port(srv),
+          kedge_sbi_server_metrics_port(srv));
+  if (fclose(f) != 0)
+    return -1;
+  return rename(tmp, path); /* readers never see a half-written file */
+}
+
+int kedge_app_main(const kedge_app_t *app, int argc, char **argv)
+{
+  /* --ports-file is taken out here; the rest is the common command line. */
+  const char *ports_file = NULL;
+  char **args = calloc((size_t)argc + 1, sizeof(*args));
+  if (!args)
+    return KEDGE_EXIT_FAILURE;
+  int n = 0;
+  for (int i = 0; i < argc; i++) {
+    if (i > 0 && strcmp(argv[i], "--ports-file") == 0 && i + 1 < argc)
+      ports_file = argv[++i];
+    else if (i > 0 && strncmp(argv[i], "--ports-file=", 13) == 0)
+      ports_file = argv[i] + 13;
+    else
+      args[n++] = argv[i];
+  }
+  kedge_daemon_options_t opts;
+  kedge_daemon_action_t action = kedge_daemon_parse_args(app->info, n, args, &opts);
+  free(args);
+  if (action == KEDGE_DAEMON_EXIT)
+    return opts.exit_status;
+
+  char why[KEDGE_CONFIG_ERR_MAX] = "";
+  kedge_config_t *conf = NULL;
+  kedge_sbi_server_config_t cfg;
+  kedge_sbi_server_t *srv = NULL;
+  kedge_err_t err = kedge_app_load_config(app, opts.config_path, &conf, &cfg, why, sizeof(why));
+  if (!err) {
+    /* Loading certificate, key and CA is part of checking the configuration. */
+    err = kedge_sbi_server_new(&cfg, &srv);
+    if (err)
+      snprintf(why, sizeof(why), "%s: sbi.tls: %s (see the log line above)", opts.config_path,
+               kedge_strerror(err));
+  }
+  int rc = kedge_daemon_config_loaded(app->info, &opts, err, why);
+  if (rc >= 0) {
+    kedge_sbi_server_free(srv);
+    kedge_config_free(conf);
+    return rc;
+  }
+
+  rc = KEDGE_EXIT_FAILURE;
+  bool set_up = false;
+  if (app->setup && (err = app->setup(srv, app->state, why, sizeof(why)))) {
+    kedge_log_error("cannot start: %s", why[0] ? why : kedge_strerror(err));
+    goto out;
+  }
+  set_up = true;
+  if ((err = kedge_sbi_server_start(srv))) {
+    kedge_log_error("cannot start: %s", kedge_strerror(err));
+    goto out;
+  }
+  if (ports_file && write_ports(ports_file, srv) != 0) {
+    kedge_log_error("cannot write %s: %s", ports_file, strerror(errno));
+    kedge_sbi_server_stop(srv);
+  }
+  rc = kedge_sbi_server_run(srv) == KEDGE_OK ? KEDGE_EXIT_OK : KEDGE_EXIT_FAILURE;
+  kedge_log_info("stopped");
+out:
+  if (set_up && app->teardown)
+    app->teardown(app->state);
+  kedge_sbi_server_free(srv);
+  kedge_config_free(conf);
+  return rc;
+}
