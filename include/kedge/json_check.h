@@ -31,7 +31,8 @@ typedef struct kedge_json_member {
   const char *name;        /* member name exactly as the OpenAPI file spells it */
   kedge_json_kind_t kind;
   bool required;
-  size_t max_len;          /* strings: maximum length in octets, 0 = no limit */
+  size_t max_len;          /* strings: maximum length in octets; arrays: maximum number of
+                            * elements; 0 = no limit */
   kedge_json_check_fn check; /* optional */
   const struct kedge_json_member *object; /* KEDGE_JSON_OBJECT: members, ended by name NULL */
 } kedge_json_member_t;
@@ -44,6 +45,17 @@ typedef struct kedge_json_member {
  * MANDATORY_IE_MISSING rather than MANDATORY_IE_INCORRECT). */
 kedge_err_t kedge_json_check(const json_t *body, const kedge_json_member_t *members,
                              json_t *problem, bool *missing_only);
+/* Details of both: a member present as JSON null has the wrong kind. A non-object body gives
+ * one entry with param "" (RFC 6901: the whole document). A member's `check` runs only when
+ * its kind and length are right; a nested `object` table only when the member itself passed.
+ * `problem` may be NULL (only the verdict is wanted), `missing_only` may be NULL.
+ * KEDGE_ERR_NOMEM when an entry could not be recorded. */
+
+/* kedge_json_check for a body found at `pointer_prefix` inside a larger document
+ * (e.g. "/authenticationVector"): every param starts with that prefix. */
+kedge_err_t kedge_json_check_at(const json_t *body, const kedge_json_member_t *members,
+                                const char *pointer_prefix, json_t *problem,
+                                bool *missing_only);
 
 /* Ready-made checks. */
 const char *kedge_json_check_hex16(const json_t *value); /* 32 hex digits (RAND, RES*...) */

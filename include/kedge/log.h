@@ -13,6 +13,11 @@
 extern "C" {
 #endif
 
+/* Longest line written, newline included; longer messages are cut at a character boundary and
+ * end with "...[truncated]" (JSON lines also get "truncated":true). At most PIPE_BUF, so a
+ * line written to a pipe is never interleaved with another. */
+#define KEDGE_LOG_LINE_MAX 4096
+
 typedef enum kedge_log_level {
   KEDGE_LOG_ERROR = 0,
   KEDGE_LOG_WARN,

@@ -15,8 +15,13 @@ extern "C" {
 #define KEDGE_PROBLEM_CONTENT_TYPE "application/problem+json"
 
 /* A new ProblemDetails object {title, status, detail?, cause}; NULL only when out of memory.
- * `detail` may be NULL. The caller owns the reference. */
+ * `detail` and `cause` may be NULL (member left out); text that is not UTF-8 is replaced by a
+ * placeholder. The caller owns the reference. */
 json_t *kedge_problem_new(int status, const char *cause, const char *detail);
+
+/* kedge_problem_new with the status and cause of kedge_problem_from_err(err); `detail` NULL
+ * uses kedge_strerror(err). NULL only when out of memory. */
+json_t *kedge_problem_from_error(kedge_err_t err, const char *detail);
 
 /* Appends {param, reason} to the object's invalidParams array (created on first use).
  * `param` names the field as a JSON pointer (e.g. "/resynchronizationInfo/auts"). */
@@ -24,7 +29,9 @@ kedge_err_t kedge_problem_add_invalid_param(json_t *problem, const char *param,
                                             const char *reason);
 
 /* The HTTP status and TS 29.500/29.509 cause for a library error (e.g. KEDGE_ERR_BUSY -> 503
- * "NF_CONGESTION", KEDGE_ERR_BAD_KEDGE_ID -> 400 "MANDATORY_IE_INCORRECT"). */
+ * "NF_CONGESTION", KEDGE_ERR_BAD_KEDGE_ID -> 400 "MANDATORY_IE_INCORRECT"). KEDGE_OK gives 200
+ * and a NULL cause; a value outside the enum gives 500 "SYSTEM_FAILURE". Either pointer may be
+ * NULL. */
 void kedge_problem_from_err(kedge_err_t err, int *status, const char **cause);
 
 /* The reason phrase used as `title` for a status ("Not Found"); never NULL. */

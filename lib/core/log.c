@@ -1,0 +1,270 @@
+/* Leveled logging to stderr: one line, one write(2).
+ * A line is built in a fixed buffer of KEDGE_LOG_LINE_MAX octets (no allocation, so logging
+ * works when memory is short) and written with a single write(2): lines of concurrent threads
+ * or processes sharing the stream never interleave, and a pipe (journald, a container runtime)
+ * gets each line whole because KEDGE_LOG_LINE_MAX <= PIPE_BUF (POSIX write atomicity).
+ * Control characters in a message are escaped, so a message (which may quote what a peer sent)
+ * can never forge a second log line. */
+#include "kedge/log.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+_Static_assert(KEDGE_LOG_LINE_MAX <= PIPE_BUF, "a log line must be written atomically");
+
+#define PROGRAM_MAX 64
+#define TRUNCATED_MARK "...[truncated]"
+
+static char program_name[PROGRAM_MAX] = "kedge";
+static atomic_int threshold = KEDGE_LOG_INFO;
+static atomic_bool json_lines = false;
+
+static const char *const level_names[] = {
+  [KEDGE_LOG_ERROR] = "error",
+  [KEDGE_LOG_WARN] = "warn",
+  [KEDGE_LOG_INFO] = "info",
+  [KEDGE_LOG_DEBUG] = "debug",
+};
+
+void kedge_log_init(const char *program, kedge_log_level_t level, bool json)
+{
+  if (program && *program)
+    snprintf(program_name, sizeof program_name, "%s", program);
+  if ((unsigned)level > KEDGE_LOG_DEBUG)
+    level = KEDGE_LOG_DEBUG;
+  atomic_store(&threshold, (int)level);
+  atomic_store(&json_lines, json);
+}
+
+kedge_err_t kedge_log_level_parse(const char *name, kedge_log_level_t *level)
+{
+  if (!name || !level)
+    return KEDGE_ERR_INVALID_ARG;
+  for (size_t i = 0; i < sizeof level_names / sizeof level_names[0]; i++) {
+    if (strcmp(name, level_names[i]) == 0) {
+      *level = (kedge_log_level_t)i;
+      return KEDGE_OK;
+    }
+  }
+  return KEDGE_ERR_CONFIG;
+}
+
+const char *kedge_log_level_name(kedge_log_level_t level)
+{
+  if ((unsigned)level > KEDGE_LOG_DEBUG)
+    return "unknown";
+  return level_names[level];
+}
+
+bool kedge_log_enabled(kedge_log_level_t level)
+{
+  return (int)level <= atomic_load(&threshold);
+}
+
+/* A bounded output buffer: appends are all-or-nothing, so an escape sequence or a UTF-8
+ * character is never cut in half; once something did not fit, `full` stays set. */
+struct line {
+  char *buf;
+  size_t len;
+  size_t cap;
+  bool full;
+};
+
+static bool put(struct line *l, const char *s, size_t n)
+{
+  if (l->full || n > l->cap - l->len) {
+    l->full = true;
+    return false;
+  }
+  memcpy(l->buf + l->len, s, n);
+  l->len += n;
+  return true;
+}
+
+static bool puts_(struct line *l, const char *s)
+{
+  return put(l, s, strlen(s));
+}
+
+/* Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlongs, no surrogates, nothing
+ * above U+10FFFF), or 0 when the octets there are not one. */
+static size_t utf8_len(const unsigned char *s, size_t avail)
+{
+  unsigned char c = s[0];
+  size_t n;
+  unsigned char lo = 0x80, hi = 0xbf;
+  if (c >= 0xc2 && c <= 0xdf)
+    n = 2;
+  else if (c >= 0xe0 && c <= 0xef) {
+    n = 3;
+    if (c == 0xe0)
+      lo = 0xa0;
+    else if (c == 0xed)
+      hi = 0x9f;
+  } else if (c >= 0xf0 && c <= 0xf4) {
+    n = 4;
+    if (c == 0xf0)
+      lo = 0x90;
+    else if (c == 0xf4)
+      hi = 0x8f;
+  } else
+    return 0;
+  if (n > avail)
+    return 0;
+  if (s[1] < lo || s[1] > hi)
+    return 0;
+  for (size_t i = 2; i < n; i++)
+    if (s[i] < 0x80 || s[i] > 0xbf)
+      return 0;
+  return n;
+}
+
+/* Appends `s` escaped: for JSON as a string body (RFC 8259 section 7, invalid UTF-8 becomes
+ * U+FFFD so the line stays valid JSON); for text with C-style escapes for control characters
+ * and backslashes, and \xNN for octets that are not UTF-8. */
+static void put_escaped(struct line *l, const char *s, size_t n, bool json)
+{
+  const unsigned char *p = (const unsigned char *)s;
+  char esc[8];
+  size_t i = 0;
+  while (i < n && !l->full) {
+    unsigned char c = p[i];
+    if (c >= 0x80) {
+      size_t u = utf8_len(p + i, n - i);
+      if (u) {
+        put(l, (const char *)p + i, u);
+        i += u;
+        continue;
+      }
+      if (json)
+        put(l, "\\ufffd", 6);
+      else {
+        snprintf(esc, sizeof esc, "\\x%02x", c);
+        puts_(l, esc);
+      }
+      i++;
+      continue;
+    }
+    switch (c) {
+    case '\n': put(l, "\\n", 2); break;
+    case '\r': put(l, "\\r", 2); break;
+    case '\t': put(l, "\\t", 2); break;
+    case '\\': put(l, "\\\\", 2); break;
+    case '"':
+      if (json)
+        put(l, "\\\"", 2);
+      else
+        put(l, "\"", 1);
+      break;
+    default:
+      if (c < 0x20 || c == 0x7f) {
+        snprintf(esc, sizeof esc, json ? "\\u%04x" : "\\x%02x", c);
+        puts_(l, esc);
+      } else
+        put(l, (const char *)&c, 1);
+    }
+    i++;
+  }
+}
+
+/* RFC 3339 section 5.6 in UTC with milliseconds: "2026-11-27T20:58:04.123Z" (24 octets). */
+static void timestamp(char out[32])
+{
+  struct timespec ts;
+  struct tm tm;
+  if (clock_gettime(CLOCK_REALTIME, &ts) != 0 || !gmtime_r(&ts.tv_sec, &tm) ||
+      strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm) != 19) {
+    memcpy(out, "1970-01-01T00:00:00.000Z", 25);
+    return;
+  }
+  unsigned ms = (unsigned)(ts.tv_nsec / 1000000L) % 1000u;
+  out[19] = '.';
+  out[20] = (char)('0' + ms / 100);
+  out[21] = (char)('0' + ms / 10 % 10);
+  out[22] = (char)('0' + ms % 10);
+  out[23] = 'Z';
+  out[24] = '\0';
+}
+
+static void write_all(const char *buf, size_t len)
+{
+  while (len > 0) {
+    ssize_t n = write(STDERR_FILENO, buf, len);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      return; /* nowhere left to report it */
+    }
+    buf += n;
+    len -= (size_t)n;
+  }
+}
+
+void kedge_log(kedge_log_level_t level, const char *fmt, ...)
+{
+  if (!kedge_log_enabled(level) || !fmt)
+    return;
+  int saved_errno = errno;
+
+  char msg[KEDGE_LOG_LINE_MAX];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  if (n < 0) {
+    snprintf(msg, sizeof msg, "(unformattable log message)");
+    n = (int)strlen(msg);
+  }
+  bool truncated = (size_t)n >= sizeof msg;
+  size_t msg_len = truncated ? sizeof msg - 1 : (size_t)n;
+
+  bool json = atomic_load(&json_lines);
+  char ts[32];
+  timestamp(ts);
+  const char *lvl = kedge_log_level_name(level);
+
+  /* Room kept back for the tail: the truncation mark, the JSON closing and the newline. */
+  static const char json_tail[] = "\"}\n";
+  static const char json_tail_trunc[] = "\",\"truncated\":true}\n";
+  char buf[KEDGE_LOG_LINE_MAX];
+  size_t reserve = sizeof TRUNCATED_MARK - 1 + (json ? sizeof json_tail_trunc - 1 : 1);
+  struct line l = { buf, 0, sizeof buf - reserve, false };
+
+  if (json) {
+    puts_(&l, "{\"ts\":\"");
+    puts_(&l, ts);
+    puts_(&l, "\",\"level\":\"");
+    puts_(&l, lvl);
+    puts_(&l, "\",\"prog\":\"");
+    put_escaped(&l, program_name, strlen(program_name), true);
+    puts_(&l, "\",\"msg\":\"");
+    put_escaped(&l, msg, msg_len, true);
+  } else {
+    puts_(&l, ts);
+    puts_(&l, " ");
+    put_escaped(&l, program_name, strlen(program_name), false);
+    puts_(&l, " ");
+    puts_(&l, lvl);
+    puts_(&l, ": ");
+    put_escaped(&l, msg, msg_len, false);
+  }
+  truncated = truncated || l.full;
+
+  l.cap = sizeof buf;
+  l.full = false;
+  if (truncated)
+    puts_(&l, TRUNCATED_MARK);
+  if (json)
+    puts_(&l, truncated ? json_tail_trunc : json_tail);
+  else
+    puts_(&l, "\n");
+
+  write_all(buf, l.len);
+  errno = saved_errno;
+}

@@ -1,0 +1,228 @@
+/* kedge_json_check: members missing, of the wrong kind, too long, failing a check, nested
+ * pointers, the missing_only verdict, and bodies that are not objects. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "kedge/json_check.h"
+#include "kedge/problem.h"
+
+/* TS 29.503 ResynchronizationInfo and AuthenticationInfoRequest, as a handler would write it. */
+static const char *check_auts(const json_t *v)
+{
+  const char *s = json_string_value(v);
+  if (strlen(s) != 28 || strspn(s, "0123456789abcdefABCDEF") != 28)
+    return "must be 28 hex digits";
+  return NULL;
+}
+
+static const kedge_json_member_t resync_members[] = {
+  { .name = "rand", .kind = KEDGE_JSON_STRING, .required = true,
+    .check = kedge_json_check_hex16 },
+  { .name = "auts", .kind = KEDGE_JSON_STRING, .required = true, .check = check_auts },
+  { .name = NULL },
+};
+
+static const kedge_json_member_t request_members[] = {
+  { .name = "servingNetworkName", .kind = KEDGE_JSON_STRING, .required = true,
+    .max_len = 64 },
+  { .name = "ausfInstanceId", .kind = KEDGE_JSON_STRING, .required = true },
+  { .name = "resynchronizationInfo", .kind = KEDGE_JSON_OBJECT, .object = resync_members },
+  { .name = "counter", .kind = KEDGE_JSON_INTEGER },
+  { .name = "edgeInd", .kind = KEDGE_JSON_BOOLEAN },
+  { .name = "list", .kind = KEDGE_JSON_ARRAY, .max_len = 2 },
+  { .name = "odd/na~me", .kind = KEDGE_JSON_STRING },
+  { .name = NULL },
+};
+
+#define SNN "5G:mnc001.mcc001.3gppnetwork.org"
+#define RAND "0123456789abcdef0123456789ABCDEF"
+
+static json_t *parse(const char *text)
+{
+  json_error_t e;
+  json_t *j = json_loads(text, JSON_DECODE_ANY, &e);
+  if (!j)
+    fail_msg("test JSON: %s", e.text);
+  return j;
+}
+
+/* Runs the check on `body_text`; returns invalidParams as compact JSON ("[]" when none). */
+static char *run(const char *body_text, kedge_err_t want, bool want_missing_only)
+{
+  json_t *body = parse(body_text);
+  json_t *problem = kedge_problem_new(400, "MANDATORY_IE_INCORRECT", NULL);
+  bool missing_only = !want_missing_only;
+  assert_int_equal(kedge_json_check(body, request_members, problem, &missing_only), want);
+  assert_int_equal(missing_only, want_missing_only);
+  json_t *list = json_object_get(problem, "invalidParams");
+  if (want == KEDGE_OK)
+    assert_null(list);
+  char *s = list ? json_dumps(list, JSON_COMPACT) : strdup("[]");
+  json_decref(problem);
+  json_decref(body);
+  return s;
+}
+
+static void expect(const char *body, kedge_err_t want, bool missing_only, const char *params)
+{
+  char *got = run(body, want, missing_only);
+  if (strcmp(got, params) != 0)
+    fail_msg("body %s\n got  %s\n want %s", body, got, params);
+  free(got);
+}
+
+static void test_valid_bodies(void **state)
+{
+  expect("{\"servingNetworkName\":\"" SNN "\",\"ausfInstanceId\":\"a\"}", KEDGE_OK, false, "[]");
+  /* Unknown members are ignored (TS 29.500 5.2.7: extensibility). */
+  expect("{\"servingNetworkName\":\"" SNN "\",\"ausfInstanceId\":\"a\",\"x\":[1,{}],"
+         "\"resynchronizationInfo\":{\"rand\":\"" RAND "\",\"auts\":\"00112233445566778899aabbccdd\"},"
+         "\"counter\":-3,\"edgeInd\":false,\"list\":[1,2],\"odd/na~me\":\"\"}",
+         KEDGE_OK, false, "[]");
+}
+
+static void test_missing_required(void **state)
+{
+  expect("{}", KEDGE_ERR_INVALID_ARG, true,
+         "[{\"param\":\"/servingNetworkName\",\"reason\":\"mandatory member missing\"},"
+         "{\"param\":\"/ausfInstanceId\",\"reason\":\"mandatory member missing\"}]");
+}
+
+static void test_wrong_types(void **state)
+{
+  expect("{\"servingNetworkName\":7,\"ausfInstanceId\":null,\"counter\":1.5,"
+         "\"edgeInd\":\"true\",\"list\":{},\"resynchronizationInfo\":[]}",
+         KEDGE_ERR_INVALID_ARG, false,
+         "[{\"param\":\"/servingNetworkName\",\"reason\":\"must be a string\"},"
+         "{\"param\":\"/ausfInstanceId\",\"reason\":\"must be a string\"},"
+         "{\"param\":\"/resynchronizationInfo\",\"reason\":\"must be an object\"},"
+         "{\"param\":\"/counter\",\"reason\":\"must be an integer\"},"
+         "{\"param\":\"/edgeInd\",\"reason\":\"must be a boolean\"},"
+         "{\"param\":\"/list\",\"reason\":\"must be an array\"}]");
+}
+
+static void test_too_long(void **state)
+{
+  char body[256];
+  char name[66];
+  memset(name, 'n', 65);
+  name[65] = '\0';
+  snprintf(body, sizeof body,
+           "{\"servingNetworkName\":\"%s\",\"ausfInstanceId\":\"a\",\"list\":[1,2,3]}", name);
+  expect(body, KEDGE_ERR_INVALID_ARG, false,
+         "[{\"param\":\"/servingNetworkName\",\"reason\":\"must be at most 64 octets\"},"
+         "{\"param\":\"/list\",\"reason\":\"must be at most 2 elements\"}]");
+  name[64] = '\0'; /* exactly at the bound is fine */
+  snprintf(body, sizeof body, "{\"servingNetworkName\":\"%s\",\"ausfInstanceId\":\"a\"}", name);
+  expect(body, KEDGE_OK, false, "[]");
+}
+
+static void test_nested_pointers(void **state)
+{
+  expect("{\"servingNetworkName\":\"" SNN "\",\"ausfInstanceId\":\"a\","
+         "\"resynchronizationInfo\":{\"rand\":\"" RAND "\",\"auts\":\"0011\"}}",
+         KEDGE_ERR_INVALID_ARG, false,
+         "[{\"param\":\"/resynchronizationInfo/auts\",\"reason\":\"must be 28 hex digits\"}]");
+  expect("{\"servingNetworkName\":\"" SNN "\",\"ausfInstanceId\":\"a\","
+         "\"resynchronizationInfo\":{}}",
+         KEDGE_ERR_INVALID_ARG, true,
+         "[{\"param\":\"/resynchronizationInfo/rand\",\"reason\":\"mandatory member missing\"},"
+         "{\"param\":\"/resynchronizationInfo/auts\",\"reason\":\"mandatory member missing\"}]");
+  /* Missing and incorrect together: not missing_only (cause MANDATORY_IE_INCORRECT). */
+  expect("{\"ausfInstanceId\":\"a\",\"resynchronizationInfo\":{\"rand\":\"xyz\",\"auts\":5}}",
+         KEDGE_ERR_INVALID_ARG, false,
+         "[{\"param\":\"/servingNetworkName\",\"reason\":\"mandatory member missing\"},"
+         "{\"param\":\"/resynchronizationInfo/rand\",\"reason\":\"must be 32 hex digits\"},"
+         "{\"param\":\"/resynchronizationInfo/auts\",\"reason\":\"must be a string\"}]");
+}
+
+static void test_pointer_escaping(void **state)
+{
+  expect("{\"servingNetworkName\":\"" SNN "\",\"ausfInstanceId\":\"a\",\"odd/na~me\":1}",
+         KEDGE_ERR_INVALID_ARG, false,
+         "[{\"param\":\"/odd~1na~0me\",\"reason\":\"must be a string\"}]");
+}
+
+static void test_non_object_body(void **state)
+{
+  const char *bodies[] = { "[]", "\"x\"", "3", "null", "true" };
+  for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++)
+    expect(bodies[i], KEDGE_ERR_INVALID_ARG, false,
+           "[{\"param\":\"\",\"reason\":\"must be a JSON object\"}]");
+  bool missing_only = true;
+  assert_int_equal(kedge_json_check(NULL, request_members, NULL, &missing_only),
+                   KEDGE_ERR_INVALID_ARG);
+  assert_false(missing_only);
+}
+
+static void test_without_problem_or_flag(void **state)
+{
+  json_t *body = parse("{}");
+  assert_int_equal(kedge_json_check(body, request_members, NULL, NULL), KEDGE_ERR_INVALID_ARG);
+  json_decref(body);
+}
+
+static void test_check_at_prefix(void **state)
+{
+  json_t *body = parse("{\"rand\":\"00\"}");
+  json_t *problem = kedge_problem_new(400, "MANDATORY_IE_INCORRECT", NULL);
+  bool missing_only;
+  assert_int_equal(kedge_json_check_at(body, resync_members, "/resynchronizationInfo", problem,
+                                       &missing_only), KEDGE_ERR_INVALID_ARG);
+  assert_false(missing_only);
+  char *s = json_dumps(json_object_get(problem, "invalidParams"), JSON_COMPACT);
+  assert_string_equal(s,
+                      "[{\"param\":\"/resynchronizationInfo/rand\",\"reason\":\"must be 32 hex digits\"},"
+                      "{\"param\":\"/resynchronizationInfo/auts\",\"reason\":\"mandatory member missing\"}]");
+  free(s);
+  json_decref(problem);
+  json_decref(body);
+}
+
+static void test_hex_checks(void **state)
+{
+  json_t *v = json_string(RAND);
+  assert_null(kedge_json_check_hex16(v));
+  assert_string_equal(kedge_json_check_hex32(v), "must be 64 hex digits");
+  json_decref(v);
+  v = json_string(RAND RAND);
+  assert_null(kedge_json_check_hex32(v));
+  assert_string_equal(kedge_json_check_hex16(v), "must be 32 hex digits");
+  json_decref(v);
+  v = json_string("0123456789abcdef0123456789abcdeg");
+  assert_string_equal(kedge_json_check_hex16(v), "must be 32 hex digits");
+  json_decref(v);
+  v = json_integer(1);
+  assert_string_equal(kedge_json_check_hex16(v), "must be a string");
+  json_decref(v);
+  /* an embedded NUL must not let a short string pass */
+  v = json_stringn("0123456789abcdef\0" "123456789abcdef", 32);
+  if (v) {
+    assert_string_equal(kedge_json_check_hex16(v), "must be 32 hex digits");
+    json_decref(v);
+  }
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_valid_bodies),
+    cmocka_unit_test(test_missing_required),
+    cmocka_unit_test(test_wrong_types),
+    cmocka_unit_test(test_too_long),
+    cmocka_unit_test(test_nested_pointers),
+    cmocka_unit_test(test_pointer_escaping),
+    cmocka_unit_test(test_non_object_body),
+    cmocka_unit_test(test_without_problem_or_flag),
+    cmocka_unit_test(test_check_at_prefix),
+    cmocka_unit_test(test_hex_checks),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,309 @@
+/* kedge_log: line format (text and JSON), threshold, escaping, truncation, one line per call
+ * under concurrency. stderr is redirected to a temporary file while a test logs. */
+#include <errno.h>
+#include <pthread.h>
+#include <regex.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "kedge/log.h"
+
+static FILE *capture_file;
+static int saved_stderr = -1;
+
+static void capture_start(void)
+{
+  capture_file = tmpfile();
+  assert_non_null(capture_file);
+  fflush(stderr);
+  saved_stderr = dup(STDERR_FILENO);
+  assert_true(saved_stderr >= 0);
+  assert_true(dup2(fileno(capture_file), STDERR_FILENO) >= 0);
+}
+
+/* Restores stderr and returns everything written meanwhile (caller frees). */
+static char *capture_end(void)
+{
+  fflush(stderr);
+  assert_true(dup2(saved_stderr, STDERR_FILENO) >= 0);
+  close(saved_stderr);
+  /* The writes went through fd 2, which shares the file's offset: find the end. */
+  fseek(capture_file, 0, SEEK_END);
+  long size = ftell(capture_file);
+  assert_true(size >= 0);
+  char *buf = malloc((size_t)size + 1);
+  assert_non_null(buf);
+  rewind(capture_file);
+  size_t got = fread(buf, 1, (size_t)size, capture_file);
+  assert_int_equal(got, (size_t)size);
+  buf[size] = '\0';
+  fclose(capture_file);
+  return buf;
+}
+
+static size_t count_lines(const char *s)
+{
+  size_t n = 0;
+  for (; *s; s++)
+    if (*s == '\n')
+      n++;
+  return n;
+}
+
+static void assert_matches(const char *s, const char *pattern)
+{
+  regex_t re;
+  assert_int_equal(regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB), 0);
+  int rc = regexec(&re, s, 0, NULL, 0);
+  regfree(&re);
+  if (rc != 0)
+    fail_msg("\"%s\" does not match /%s/", s, pattern);
+}
+
+static void test_text_line_format(void **state)
+{
+  kedge_log_init("kedge-test", KEDGE_LOG_INFO, false);
+  capture_start();
+  kedge_log_info("hello %d", 42);
+  char *out = capture_end();
+  assert_matches(out, "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z "
+                      "kedge-test info: hello 42\n$");
+
+  /* The timestamp is now, in UTC (RFC 3339). */
+  struct tm tm = { 0 };
+  int ms;
+  assert_int_equal(sscanf(out, "%4d-%2d-%2dT%2d:%2d:%2d.%3d", &tm.tm_year, &tm.tm_mon,
+                          &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms), 7);
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  time_t logged = timegm(&tm);
+  time_t now = time(NULL);
+  assert_true(logged <= now && now - logged <= 5);
+  free(out);
+}
+
+static void test_threshold(void **state)
+{
+  kedge_log_init("kedge-test", KEDGE_LOG_WARN, false);
+  assert_true(kedge_log_enabled(KEDGE_LOG_ERROR));
+  assert_true(kedge_log_enabled(KEDGE_LOG_WARN));
+  assert_false(kedge_log_enabled(KEDGE_LOG_INFO));
+  assert_false(kedge_log_enabled(KEDGE_LOG_DEBUG));
+  capture_start();
+  kedge_log_error("e1");
+  kedge_log_warn("w1");
+  kedge_log_info("i1");
+  kedge_log_debug("d1");
+  char *out = capture_end();
+  assert_int_equal(count_lines(out), 2);
+  assert_non_null(strstr(out, " error: e1\n"));
+  assert_non_null(strstr(out, " warn: w1\n"));
+  assert_null(strstr(out, "i1"));
+  assert_null(strstr(out, "d1"));
+  free(out);
+
+  kedge_log_init("kedge-test", KEDGE_LOG_DEBUG, false);
+  capture_start();
+  kedge_log_debug("d2 %s", "x");
+  out = capture_end();
+  assert_non_null(strstr(out, " debug: d2 x\n"));
+  free(out);
+}
+
+static void test_text_escapes_control_characters(void **state)
+{
+  kedge_log_init("kedge-test", KEDGE_LOG_INFO, false);
+  capture_start();
+  /* A peer-chosen string must not be able to start a forged second line. */
+  kedge_log_info("%s", "a\nb\rc\td\x01" "e\\f\xff" "g \xc3\xa9");
+  char *out = capture_end();
+  assert_int_equal(count_lines(out), 1);
+  assert_non_null(strstr(out, "info: a\\nb\\rc\\td\\x01e\\\\f\\xffg \xc3\xa9\n"));
+  free(out);
+}
+
+static json_t *parse_line(const char *line)
+{
+  json_error_t err;
+  json_t *j = json_loads(line, 0, &err);
+  if (!j)
+    fail_msg("not JSON (%s): %s", err.text, line);
+  return j;
+}
+
+static void test_json_line(void **state)
+{
+  kedge_log_init("kedge-\"ausfd\"", KEDGE_LOG_INFO, true);
+  capture_start();
+  kedge_log_warn("quote \" backslash \\ nl \n ctl \x01 bad \xff\xfe ok \xc3\xa9 %d", 7);
+  char *out = capture_end();
+  assert_int_equal(count_lines(out), 1);
+  assert_int_equal(out[strlen(out) - 1], '\n');
+  json_t *j = parse_line(out);
+  assert_true(json_is_object(j));
+  assert_string_equal(json_string_value(json_object_get(j, "level")), "warn");
+  assert_string_equal(json_string_value(json_object_get(j, "prog")), "kedge-\"ausfd\"");
+  assert_string_equal(json_string_value(json_object_get(j, "msg")),
+                      "quote \" backslash \\ nl \n ctl \x01 bad \xef\xbf\xbd\xef\xbf\xbd"
+                      " ok \xc3\xa9 7");
+  assert_matches(json_string_value(json_object_get(j, "ts")),
+                 "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z$");
+  assert_null(json_object_get(j, "truncated"));
+  assert_int_equal(json_object_size(j), 4);
+  json_decref(j);
+  free(out);
+}
+
+static void test_truncation_text(void **state)
+{
+  kedge_log_init("kedge-test", KEDGE_LOG_INFO, false);
+  char *big = malloc(10000);
+  assert_non_null(big);
+  memset(big, 'x', 9999);
+  big[9999] = '\0';
+  capture_start();
+  kedge_log_error("%s", big);
+  kedge_log_error("after");
+  char *out = capture_end();
+  assert_int_equal(count_lines(out), 2);
+  char *nl = strchr(out, '\n');
+  size_t first_len = (size_t)(nl - out) + 1;
+  assert_true(first_len <= KEDGE_LOG_LINE_MAX);
+  assert_true(first_len > KEDGE_LOG_LINE_MAX - 64); /* cut near the bound, not far before */
+  assert_memory_equal(nl - strlen("xx...[truncated]"), "xx...[truncated]", 16);
+  assert_non_null(strstr(nl + 1, " error: after\n"));
+  free(out);
+  free(big);
+}
+
+static void test_truncation_json_keeps_valid_utf8(void **state)
+{
+  kedge_log_init("kedge-test", KEDGE_LOG_INFO, true);
+  /* Two-octet characters and escapes that expand to six octets: the cut must fall between
+   * whole characters and whole escapes for the line to stay valid JSON. */
+  size_t n = 3000;
+  char *big = malloc(n * 3 + 1);
+  assert_non_null(big);
+  for (size_t i = 0; i < n; i++)
+    memcpy(big + 3 * i, "\xc3\xa9\x01", 3);
+  big[n * 3] = '\0';
+  for (int shift = 0; shift < 6; shift++) {
+    capture_start();
+    kedge_log_info("%.*s%s", shift, "abcdef", big);
+    char *out = capture_end();
+    assert_int_equal(count_lines(out), 1);
+    assert_true(strlen(out) <= KEDGE_LOG_LINE_MAX);
+    json_t *j = parse_line(out);
+    assert_true(json_is_true(json_object_get(j, "truncated")));
+    const char *msg = json_string_value(json_object_get(j, "msg"));
+    assert_non_null(msg);
+    size_t len = strlen(msg);
+    assert_true(len > 14);
+    assert_string_equal(msg + len - 14, "...[truncated]");
+    json_decref(j);
+    free(out);
+  }
+  free(big);
+}
+
+static void test_level_parse_and_name(void **state)
+{
+  kedge_log_level_t l;
+  assert_int_equal(kedge_log_level_parse("error", &l), KEDGE_OK);
+  assert_int_equal(l, KEDGE_LOG_ERROR);
+  assert_int_equal(kedge_log_level_parse("warn", &l), KEDGE_OK);
+  assert_int_equal(l, KEDGE_LOG_WARN);
+  assert_int_equal(kedge_log_level_parse("info", &l), KEDGE_OK);
+  assert_int_equal(l, KEDGE_LOG_INFO);
+  assert_int_equal(kedge_log_level_parse("debug", &l), KEDGE_OK);
+  assert_int_equal(l, KEDGE_LOG_DEBUG);
+  assert_int_equal(kedge_log_level_parse("verbose", &l), KEDGE_ERR_CONFIG);
+  assert_int_equal(kedge_log_level_parse("", &l), KEDGE_ERR_CONFIG);
+  assert_int_equal(kedge_log_level_parse(NULL, &l), KEDGE_ERR_INVALID_ARG);
+  assert_string_equal(kedge_log_level_name(KEDGE_LOG_WARN), "warn");
+  assert_string_equal(kedge_log_level_name(KEDGE_LOG_DEBUG), "debug");
+  assert_string_equal(kedge_log_level_name((kedge_log_level_t)99), "unknown");
+}
+
+static void test_errno_preserved(void **state)
+{
+  kedge_log_init("kedge-test", KEDGE_LOG_INFO, false);
+  capture_start();
+  errno = ENOENT;
+  kedge_log_info("x");
+  int e = errno;
+  free(capture_end());
+  assert_int_equal(e, ENOENT);
+}
+
+#define THREADS 4
+#define LINES_PER_THREAD 300
+
+static void *log_worker(void *arg)
+{
+  int id = (int)(intptr_t)arg;
+  char pad[1500];
+  memset(pad, 'a' + id, sizeof pad - 1);
+  pad[sizeof pad - 1] = '\0';
+  for (int i = 0; i < LINES_PER_THREAD; i++)
+    kedge_log_info("t%d n%d %s", id, i, pad);
+  return NULL;
+}
+
+static void test_concurrent_lines_stay_whole(void **state)
+{
+  kedge_log_init("kedge-test", KEDGE_LOG_INFO, true);
+  capture_start();
+  pthread_t t[THREADS];
+  for (int i = 0; i < THREADS; i++)
+    assert_int_equal(pthread_create(&t[i], NULL, log_worker, (void *)(intptr_t)i), 0);
+  for (int i = 0; i < THREADS; i++)
+    pthread_join(t[i], NULL);
+  char *out = capture_end();
+  assert_int_equal(count_lines(out), THREADS * LINES_PER_THREAD);
+  int seen[THREADS] = { 0 };
+  char *save = NULL;
+  for (char *line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+    json_t *j = parse_line(line);
+    int id, n;
+    const char *msg = json_string_value(json_object_get(j, "msg"));
+    assert_non_null(msg);
+    assert_int_equal(sscanf(msg, "t%d n%d", &id, &n), 2);
+    assert_true(id >= 0 && id < THREADS);
+    assert_int_equal(n, seen[id]); /* each thread's lines arrive whole and in order */
+    seen[id]++;
+    const char *pad = strchr(strchr(msg, ' ') + 1, ' ') + 1;
+    assert_int_equal(strlen(pad), 1499);
+    assert_int_equal(strspn(pad, (char[]){ (char)('a' + id), 0 }), 1499);
+    json_decref(j);
+  }
+  for (int i = 0; i < THREADS; i++)
+    assert_int_equal(seen[i], LINES_PER_THREAD);
+  free(out);
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_text_line_format),
+    cmocka_unit_test(test_threshold),
+    cmocka_unit_test(test_text_escapes_control_characters),
+    cmocka_unit_test(test_json_line),
+    cmocka_unit_test(test_truncation_text),
+    cmocka_unit_test(test_truncation_json_keeps_valid_utf8),
+    cmocka_unit_test(test_level_parse_and_name),
+    cmocka_unit_test(test_errno_preserved),
+    cmocka_unit_test(test_concurrent_lines_stay_whole),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
