@@ -321,10 +321,14 @@ static int on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *userp, v
     }
     return 0;
   }
+  /* Never -1 to libcurl: that marks the whole multi handle dead. A socket we cannot watch
+   * stalls its transfers until their deadline (on_call_timer) fails them instead. */
   if (!s) {
     s = calloc(1, sizeof(*s));
-    if (!s)
-      return -1; /* libcurl fails the transfers on this socket */
+    if (!s) {
+      kedge_log_error("sbi client: out of memory watching a socket");
+      return 0;
+    }
     s->fd = fd;
     s->client = c;
     s->next = c->sockets;
@@ -342,7 +346,7 @@ static int on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *userp, v
     ev |= EV_WRITE;
   if (event_assign(&s->ev, c->base, fd, ev, on_socket_event, s) != 0 ||
       event_add(&s->ev, NULL) != 0)
-    return -1;
+    kedge_log_error("sbi client: cannot watch socket %d", (int)fd);
   return 0;
 }
 
@@ -352,13 +356,15 @@ static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
 {
   kedge_sbi_client_t *c = userp;
   if (!c->timer)
-    return -1;
+    return 0;
   if (timeout_ms < 0) {
     evtimer_del(c->timer);
     return 0;
   }
   struct timeval tv = {.tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000};
-  return evtimer_add(c->timer, &tv) == 0 ? 0 : -1;
+  if (evtimer_add(c->timer, &tv) != 0)
+    kedge_log_error("sbi client: cannot arm the timer"); /* call deadlines still fire */
+  return 0;
 }
 
 /* ---- client --------------------------------------------------------------------------- */
