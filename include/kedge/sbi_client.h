@@ -8,7 +8,8 @@
  * mandatory on the SBI; a peer whose ALPN is not "h2" is refused before the request is sent).
  *
  * Certificate verification against the configured CA file is always on; there is no switch
- * to turn it off. TLS 1.3 is the minimum unless tls12_allowed (TS 33.210 6.2 permits 1.2).
+ * to turn it off. TLS 1.3 is the minimum unless tls12_allowed (the TS 33.210 6.2 profile,
+ * to which TS 33.501 13.1 refers, also permits 1.2).
  *
  * Bodies may carry keys (Kedge, K_ECS): buffers kedge owns are wiped before they are freed;
  * what stays in libcurl, OpenSSL and jansson memory is listed in docs/sbi-client.md. Bodies
@@ -34,16 +35,16 @@ typedef struct kedge_sbi_client kedge_sbi_client_t;
 /* One request in flight: the handle for kedge_sbi_client_cancel(). */
 typedef struct kedge_sbi_client_call kedge_sbi_client_call_t;
 
-#define KEDGE_SBI_CLIENT_TIMEOUT_MS_DEFAULT 5000u
+#define KEDGE_SBI_CLIENT_TIMEOUT_MS_DEFAULT        5000u
 #define KEDGE_SBI_CLIENT_MAX_RESPONSE_SIZE_DEFAULT (64u * 1024u)
-#define KEDGE_SBI_CLIENT_MAX_CONNECTIONS_DEFAULT 4u
-#define KEDGE_SBI_CLIENT_MAX_RETRIES_DEFAULT 2u
-#define KEDGE_SBI_CLIENT_RETRY_DELAY_MS_DEFAULT 100u
+#define KEDGE_SBI_CLIENT_MAX_CONNECTIONS_DEFAULT   4u
+#define KEDGE_SBI_CLIENT_MAX_RETRIES_DEFAULT       2u
+#define KEDGE_SBI_CLIENT_RETRY_DELAY_MS_DEFAULT    100u
 /* Upper bounds accepted by kedge_sbi_client_new(): beyond these a value is a config mistake. */
-#define KEDGE_SBI_CLIENT_TIMEOUT_MS_MAX 600000u
+#define KEDGE_SBI_CLIENT_TIMEOUT_MS_MAX        600000u
 #define KEDGE_SBI_CLIENT_MAX_RESPONSE_SIZE_MAX (64u * 1024u * 1024u)
-#define KEDGE_SBI_CLIENT_MAX_CONNECTIONS_MAX 1024u
-#define KEDGE_SBI_CLIENT_MAX_RETRIES_MAX 5u
+#define KEDGE_SBI_CLIENT_MAX_CONNECTIONS_MAX   1024u
+#define KEDGE_SBI_CLIENT_MAX_RETRIES_MAX       5u
 
 typedef struct kedge_sbi_client_options {
   const char *ca_file;      /* required: PEM CA bundle the server certificate must chain to */
@@ -73,12 +74,12 @@ kedge_err_t kedge_sbi_client_new(struct event_base *base, const kedge_sbi_client
 void kedge_sbi_client_free(kedge_sbi_client_t *client);
 
 typedef struct kedge_sbi_client_request {
-  const char *method;       /* "GET", "POST", "PUT", "PATCH" or "DELETE" */
-  const char *url;          /* absolute https:// URL, e.g. https://127.0.0.1:8443/nudm-ueau/... */
-  const json_t *body;       /* sent compactly encoded, or NULL for no body */
-  const char *content_type; /* of the body; NULL: "application/json" */
+  const char *method;         /* "GET", "POST", "PUT", "PATCH" or "DELETE" */
+  const char *url;            /* absolute https:// URL, e.g. https://127.0.0.1:8443/nudm-ueau/... */
+  const json_t *body;         /* sent compactly encoded, or NULL for no body */
+  const char *content_type;   /* of the body; NULL: "application/json" */
   const char *const *headers; /* extra "Name: value" lines, NULL-terminated array, or NULL */
-  uint32_t timeout_ms;      /* 0: the client's timeout_ms */
+  uint32_t timeout_ms;        /* 0: the client's timeout_ms */
 } kedge_sbi_client_request_t;
 
 typedef struct kedge_sbi_client_response {
@@ -90,15 +91,15 @@ typedef struct kedge_sbi_client_response {
    * KEDGE_ERR_UNSUPPORTED   the server did not negotiate HTTP/2 (TS 29.500 5.2.2);
    * KEDGE_ERR_NOMEM, KEDGE_ERR_IO  local failures. */
   kedge_err_t err;
-  long status;               /* HTTP status, 0 if none */
-  const char *content_type;  /* response headers of interest, NULL when absent */
-  const char *location;      /* (TS 29.500 5.2.7: 201 Created, 3xx redirects) */
-  const char *retry_after;   /* raw value: delta-seconds or HTTP-date (TS 29.500 5.2.7.2) */
-  json_t *json;              /* parsed body if its type is application/json or *+json and it
-                                parses; NULL otherwise. Borrowed: json_incref() to keep it */
-  size_t body_len;           /* octets of body received (also when not JSON) */
-  uint64_t elapsed_us;       /* from kedge_sbi_client_send() to completion, retries included */
-  unsigned attempts;         /* 1 + retries made */
+  long status;              /* HTTP status, 0 if none */
+  const char *content_type; /* response headers of interest, NULL when absent */
+  const char *location;     /* 201 Created, 3xx (RFC 9110 10.2.2) */
+  const char *retry_after;  /* raw: delta-seconds or HTTP-date (RFC 9110 10.2.3) */
+  json_t *json;             /* parsed body if its type is application/json or *+json and it
+                               parses; NULL otherwise. Borrowed: json_incref() to keep it */
+  size_t body_len;          /* octets of body received (also when not JSON) */
+  uint64_t elapsed_us;      /* from kedge_sbi_client_send() to completion, retries included */
+  unsigned attempts;        /* 1 + retries made */
 } kedge_sbi_client_response_t;
 
 /* Called exactly once per call that was neither cancelled nor dropped by
@@ -112,9 +113,8 @@ typedef void (*kedge_sbi_client_cb)(const kedge_sbi_client_response_t *response,
  * (KEDGE_ERR_INVALID_ARG for a bad method, non-https URL, header with CR/LF; KEDGE_ERR_NOMEM)
  * nothing was started and the callback will not fire. */
 kedge_err_t kedge_sbi_client_send(kedge_sbi_client_t *client,
-                                  const kedge_sbi_client_request_t *request,
-                                  kedge_sbi_client_cb cb, void *arg,
-                                  kedge_sbi_client_call_t **call);
+                                  const kedge_sbi_client_request_t *request, kedge_sbi_client_cb cb,
+                                  void *arg, kedge_sbi_client_call_t **call);
 
 /* Abandons a call (e.g. the server-side stream it serves went away): its stream is reset or
  * its connection attempt dropped, and its callback will not fire. Only for a handle whose

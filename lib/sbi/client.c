@@ -25,7 +25,7 @@
 /* PEM files larger than this are not certificates or keys we expect. */
 #define PEM_FILE_MAX (1024 * 1024)
 /* Bounds for what a caller passes in; longer is a programming mistake, not a peer's doing. */
-#define URL_MAX 8192
+#define URL_MAX    8192
 #define HEADER_MAX 8192
 /* Copied response headers longer than this are dropped (reported as absent). */
 #define RESPONSE_HEADER_MAX 4096
@@ -93,9 +93,9 @@ static const struct {
   const char *name;
   bool idempotent;
 } methods[] = {
-  /* RFC 9110 9.2.2: GET, PUT and DELETE are idempotent; POST and PATCH are not, so a POST
-   * that may have reached the server is never sent again (TS 29.500 5.2.7 retries). */
-  {"GET", true}, {"PUT", true}, {"DELETE", true}, {"POST", false}, {"PATCH", false},
+    /* RFC 9110 9.2.2: GET, PUT and DELETE are idempotent; POST and PATCH are not, so a POST
+     * that may have reached the server is never sent again by kedge. */
+    {"GET", true}, {"PUT", true}, {"DELETE", true}, {"POST", false}, {"PATCH", false},
 };
 
 static uint64_t now_us(void)
@@ -237,8 +237,7 @@ static kedge_err_t check_options(const kedge_sbi_client_options_t *o)
     kedge_log_error("sbi client: timeout_ms must be 1..%u", KEDGE_SBI_CLIENT_TIMEOUT_MS_MAX);
     return KEDGE_ERR_CONFIG;
   }
-  if (o->max_response_size == 0 ||
-      o->max_response_size > KEDGE_SBI_CLIENT_MAX_RESPONSE_SIZE_MAX) {
+  if (o->max_response_size == 0 || o->max_response_size > KEDGE_SBI_CLIENT_MAX_RESPONSE_SIZE_MAX) {
     kedge_log_error("sbi client: max_response_size must be 1..%u",
                     KEDGE_SBI_CLIENT_MAX_RESPONSE_SIZE_MAX);
     return KEDGE_ERR_CONFIG;
@@ -406,10 +405,10 @@ kedge_err_t kedge_sbi_client_new(struct event_base *base, const kedge_sbi_client
   if (!c->timer || !c->multi)
     goto fail;
   CURLMcode mc = CURLM_OK;
-#define MSETOPT(opt, val) \
-  do { \
-    if (mc == CURLM_OK) \
-      mc = curl_multi_setopt(c->multi, opt, val); \
+#define MSETOPT(opt, val)                                                                          \
+  do {                                                                                             \
+    if (mc == CURLM_OK)                                                                            \
+      mc = curl_multi_setopt(c->multi, opt, val);                                                  \
   } while (0)
   MSETOPT(CURLMOPT_SOCKETFUNCTION, on_curl_socket);
   MSETOPT(CURLMOPT_SOCKETDATA, c);
@@ -520,7 +519,7 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
 {
   kedge_sbi_client_call_t *call = userp;
   size_t max = call->client->opts.max_response_size;
-  size_t n = nmemb; /* size is always 1 */
+  size_t n = size * nmemb; /* size is always 1 */
   if (n > max - call->body_len) {
     call->too_big = true;
     return 0; /* CURLE_WRITE_ERROR: the stream is reset, the connection stays */
@@ -590,14 +589,14 @@ static kedge_err_t build_headers(kedge_sbi_client_call_t *call,
 {
   char line[HEADER_MAX + 32];
   struct curl_slist *l = NULL, *t;
-#define APPEND(s) \
-  do { \
-    t = curl_slist_append(l, s); \
-    if (!t) \
-      goto nomem; \
-    l = t; \
+#define APPEND(s)                                                                                  \
+  do {                                                                                             \
+    t = curl_slist_append(l, s);                                                                   \
+    if (!t)                                                                                        \
+      goto nomem;                                                                                  \
+    l = t;                                                                                         \
   } while (0)
-  /* TS 29.500 5.4: JSON bodies; errors come as application/problem+json. */
+  /* TS 29.500 5.4: JSON bodies; errors come as application/problem+json (RFC 9457). */
   APPEND("Accept: application/json, application/problem+json");
   /* No 100-continue round trip: SBI bodies are small. */
   APPEND("Expect:");
@@ -626,17 +625,17 @@ static kedge_err_t setup_easy(kedge_sbi_client_call_t *call, const kedge_sbi_cli
   struct curl_blob ca = {c->ca.data, c->ca.len, CURL_BLOB_NOCOPY};
   struct curl_blob cert = {c->cert.data, c->cert.len, CURL_BLOB_NOCOPY};
   struct curl_blob key = {c->key.data, c->key.len, CURL_BLOB_NOCOPY};
-#define SETOPT(opt, val) \
-  do { \
-    if (rc == CURLE_OK) \
-      rc = curl_easy_setopt(e, opt, val); \
+#define SETOPT(opt, val)                                                                           \
+  do {                                                                                             \
+    if (rc == CURLE_OK)                                                                            \
+      rc = curl_easy_setopt(e, opt, val);                                                          \
   } while (0)
   SETOPT(CURLOPT_URL, req->url);
   SETOPT(CURLOPT_PRIVATE, call);
   SETOPT(CURLOPT_NOSIGNAL, 1L);
   SETOPT(CURLOPT_ERRORBUFFER, call->errbuf);
   SETOPT(CURLOPT_PROTOCOLS_STR, "https");
-  SETOPT(CURLOPT_FOLLOWLOCATION, 0L); /* redirects (TS 29.500 6.10.9) are the caller's call */
+  SETOPT(CURLOPT_FOLLOWLOCATION, 0L); /* a 307/308 to another NF is the caller's decision */
   SETOPT(CURLOPT_PROXY, "");          /* ignore https_proxy & co. from the environment */
   SETOPT(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
   /* Wait for the connection being set up rather than opening one per concurrent request. */
@@ -706,9 +705,9 @@ static kedge_err_t call_start(kedge_sbi_client_call_t *call)
   return KEDGE_OK;
 }
 
-kedge_err_t kedge_sbi_client_send(kedge_sbi_client_t *client,
-                                  const kedge_sbi_client_request_t *req, kedge_sbi_client_cb cb,
-                                  void *arg, kedge_sbi_client_call_t **handle)
+kedge_err_t kedge_sbi_client_send(kedge_sbi_client_t *client, const kedge_sbi_client_request_t *req,
+                                  kedge_sbi_client_cb cb, void *arg,
+                                  kedge_sbi_client_call_t **handle)
 {
   if (handle)
     *handle = NULL;
@@ -896,8 +895,7 @@ static void call_complete(kedge_sbi_client_call_t *call, kedge_err_t err)
     r.body_len = call->body_len;
     if (call->body_len > 0 && is_json_type(content_type)) {
       json_error_t jerr;
-      r.json = json_loadb((const char *)call->body, call->body_len, JSON_REJECT_DUPLICATES,
-                          &jerr);
+      r.json = json_loadb((const char *)call->body, call->body_len, JSON_REJECT_DUPLICATES, &jerr);
       /* jerr.text may quote the body: never logged, and wiped. */
       OPENSSL_cleanse(&jerr, sizeof(jerr));
     }
@@ -905,11 +903,11 @@ static void call_complete(kedge_sbi_client_call_t *call, kedge_err_t err)
   r.elapsed_us = now_us() - call->start_us;
 
   if (err == KEDGE_OK)
-    kedge_log_debug("sbi client: %s %s -> %ld in %.1f ms", call->method, url ? url : "?",
-                    r.status, (double)r.elapsed_us / 1000.0);
+    kedge_log_debug("sbi client: %s %s -> %ld in %.1f ms", call->method, url ? url : "?", r.status,
+                    (double)r.elapsed_us / 1000.0);
   else
-    kedge_log_debug("sbi client: %s %s -> %s (%s) in %.1f ms after %u attempt(s)",
-                    call->method, url ? url : "?", kedge_strerror(err), call->errbuf,
+    kedge_log_debug("sbi client: %s %s -> %s (%s) in %.1f ms after %u attempt(s)", call->method,
+                    url ? url : "?", kedge_strerror(err), call->errbuf,
                     (double)r.elapsed_us / 1000.0, call->attempts);
 
   call_unlink(call);
@@ -954,8 +952,8 @@ static void call_finished(kedge_sbi_client_call_t *call, CURLcode rc)
     kedge_log_warn("sbi client: %s: TLS refused: %s", url ? url : "?", call->errbuf);
   }
   if (retryable && call->idempotent && call->attempts <= call->client->opts.max_retries) {
-    kedge_log_debug("sbi client: %s attempt %u failed (%s), retrying", call->method,
-                    call->attempts, call->errbuf);
+    kedge_log_debug("sbi client: %s attempt %u failed (%s), retrying", call->method, call->attempts,
+                    call->errbuf);
     if (schedule_retry(call))
       return;
   }

@@ -33,9 +33,9 @@ static int write_encrypted_key(const char *in, const char *out)
   EVP_PKEY *pkey = PEM_read_PrivateKey(f, NULL, NULL, NULL);
   fclose(f);
   f = fopen(out, "w");
-  int ok = pkey && f &&
-           PEM_write_PKCS8PrivateKey(f, pkey, EVP_aes_128_cbc(), NULL, 0, NULL,
-                                     (void *)"secret") == 1;
+  int ok =
+      pkey && f &&
+      PEM_write_PKCS8PrivateKey(f, pkey, EVP_aes_128_cbc(), NULL, 0, NULL, (void *)"secret") == 1;
   if (f)
     fclose(f);
   EVP_PKEY_free(pkey);
@@ -248,37 +248,36 @@ static void test_request_arguments(void **state)
     kedge_sbi_client_request_t req;
     bool with_cb;
   } bad[] = {
-    {{.method = NULL, .url = good}, true},
-    {{.method = "GET", .url = NULL}, true},
-    {{.method = "GET", .url = good}, false},
-    {{.method = "TRACE", .url = good}, true},
-    {{.method = "get", .url = good}, true},
-    {{.method = "GET", .url = "http://127.0.0.1:1/x"}, true}, /* never cleartext */
-    {{.method = "GET", .url = "ftp://127.0.0.1/x"}, true},
-    {{.method = "GET", .url = "https://"}, true},
-    {{.method = "GET", .url = "https://127.0.0.1:1/a b"}, true},
-    {{.method = "GET", .url = "https://127.0.0.1:1/a\r\nX: y"}, true},
-    {{.method = "POST", .url = good, .body = str}, true},
-    {{.method = "POST", .url = good, .body = obj, .content_type = "a/b\r\nX: y"}, true},
-    {{.method = "POST", .url = good, .body = obj, .content_type = ""}, true},
-    {{.method = "GET", .url = good, .headers = crlf}, true},
-    {{.method = "GET", .url = good, .headers = no_colon}, true},
-    {{.method = "GET", .url = good, .headers = empty}, true},
-    {{.method = "GET", .url = good, .timeout_ms = KEDGE_SBI_CLIENT_TIMEOUT_MS_MAX + 1}, true},
+      {{.method = NULL, .url = good}, true},
+      {{.method = "GET", .url = NULL}, true},
+      {{.method = "GET", .url = good}, false},
+      {{.method = "TRACE", .url = good}, true},
+      {{.method = "get", .url = good}, true},
+      {{.method = "GET", .url = "http://127.0.0.1:1/x"}, true}, /* never cleartext */
+      {{.method = "GET", .url = "ftp://127.0.0.1/x"}, true},
+      {{.method = "GET", .url = "https://"}, true},
+      {{.method = "GET", .url = "https://127.0.0.1:1/a b"}, true},
+      {{.method = "GET", .url = "https://127.0.0.1:1/a\r\nX: y"}, true},
+      {{.method = "POST", .url = good, .body = str}, true},
+      {{.method = "POST", .url = good, .body = obj, .content_type = "a/b\r\nX: y"}, true},
+      {{.method = "POST", .url = good, .body = obj, .content_type = ""}, true},
+      {{.method = "GET", .url = good, .headers = crlf}, true},
+      {{.method = "GET", .url = good, .headers = no_colon}, true},
+      {{.method = "GET", .url = good, .headers = empty}, true},
+      {{.method = "GET", .url = good, .timeout_ms = KEDGE_SBI_CLIENT_TIMEOUT_MS_MAX + 1}, true},
   };
   fired = 0;
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
     kedge_sbi_client_call_t *call = (kedge_sbi_client_call_t *)(uintptr_t)1;
-    kedge_err_t err = kedge_sbi_client_send(c, &bad[i].req, bad[i].with_cb ? on_response : NULL,
-                                            NULL, &call);
+    kedge_err_t err =
+        kedge_sbi_client_send(c, &bad[i].req, bad[i].with_cb ? on_response : NULL, NULL, &call);
     if (err != KEDGE_ERR_INVALID_ARG)
       fail_msg("case %zu: %d", i, err);
     assert_null(call);
   }
   assert_int_equal(kedge_sbi_client_send(NULL, &bad[0].req, on_response, NULL, NULL),
                    KEDGE_ERR_INVALID_ARG);
-  assert_int_equal(kedge_sbi_client_send(c, NULL, on_response, NULL, NULL),
-                   KEDGE_ERR_INVALID_ARG);
+  assert_int_equal(kedge_sbi_client_send(c, NULL, on_response, NULL, NULL), KEDGE_ERR_INVALID_ARG);
   assert_int_equal(kedge_sbi_client_pending(c), 0);
 
   /* A good request, cancelled before the loop runs: counted, then gone, never called back. */
@@ -301,12 +300,9 @@ static void test_request_arguments(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_defaults),
-    cmocka_unit_test(test_valid_options),
-    cmocka_unit_test(test_null_arguments),
-    cmocka_unit_test(test_files_rejected),
-    cmocka_unit_test(test_limits_rejected),
-    cmocka_unit_test(test_request_arguments),
+      cmocka_unit_test(test_defaults),        cmocka_unit_test(test_valid_options),
+      cmocka_unit_test(test_null_arguments),  cmocka_unit_test(test_files_rejected),
+      cmocka_unit_test(test_limits_rejected), cmocka_unit_test(test_request_arguments),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

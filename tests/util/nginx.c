@@ -17,8 +17,8 @@
 #include <unistd.h>
 
 #define START_TIMEOUT_MS 10000
-#define STOP_TIMEOUT_MS 5000
-#define START_TRIES 5
+#define STOP_TIMEOUT_MS  5000
+#define START_TRIES      5
 
 static void sleep_ms(long ms)
 {
@@ -81,8 +81,8 @@ static char *substitute(const char *in, const kedge_test_nginx_t *ng)
     in = at;
     if (!*in)
       break;
-    if (strncmp(in, "@PORT", 5) == 0 && in[5] >= '0' &&
-        in[5] < '0' + KEDGE_TEST_NGINX_MAX_PORTS && in[6] == '@') {
+    if (strncmp(in, "@PORT", 5) == 0 && in[5] >= '0' && in[5] < '0' + KEDGE_TEST_NGINX_MAX_PORTS &&
+        in[6] == '@') {
       snprintf(num, sizeof(num), "%d", ng->ports[in[5] - '0']);
       if (append(&out, &len, &cap, num, strlen(num)))
         goto fail;
@@ -109,8 +109,7 @@ static int count_ports(const char *conf)
 {
   int n = 0;
   for (const char *p = conf; (p = strstr(p, "@PORT")); p++)
-    if (p[5] >= '0' && p[5] < '0' + KEDGE_TEST_NGINX_MAX_PORTS && p[6] == '@' &&
-        p[5] - '0' + 1 > n)
+    if (p[5] >= '0' && p[5] < '0' + KEDGE_TEST_NGINX_MAX_PORTS && p[6] == '@' && p[5] - '0' + 1 > n)
       n = p[5] - '0' + 1;
   return n;
 }
@@ -197,8 +196,7 @@ static pid_t spawn(const kedge_test_nginx_t *ng)
     dup2(devnull, STDOUT_FILENO);
     close(devnull);
   }
-  execlp(bin, bin, "-p", ng->prefix, "-c", conf, "-e", errlog, "-g", "daemon off;",
-         (char *)NULL);
+  execlp(bin, bin, "-p", ng->prefix, "-c", conf, "-e", errlog, "-g", "daemon off;", (char *)NULL);
   fprintf(stderr, "nginx fixture: exec %s: %s\n", bin, strerror(errno));
   _exit(127);
 }
