@@ -89,6 +89,7 @@ typedef struct kedge_sbi_client_response {
    *                         certificate verification failed (after retries if idempotent);
    * KEDGE_ERR_TOO_BIG       the body exceeded max_response_size;
    * KEDGE_ERR_UNSUPPORTED   the server did not negotiate HTTP/2 (TS 29.500 5.2.2);
+   * KEDGE_ERR_CONFIG        libcurl/OpenSSL rejected the local certificate or key;
    * KEDGE_ERR_NOMEM, KEDGE_ERR_IO  local failures. */
   kedge_err_t err;
   long status;              /* HTTP status, 0 if none */
