@@ -1,0 +1,978 @@
+/* The SBI client: libcurl multi driven by a libevent event_base (curl's "multi_socket" API:
+ * CURLMOPT_SOCKETFUNCTION tells which sockets to watch, CURLMOPT_TIMERFUNCTION when to call
+ * back; we answer with curl_multi_socket_action()). Design notes: docs/sbi-client.md. */
+#include "kedge/sbi_client.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <event2/event.h>
+#include <event2/event_struct.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include "kedge/log.h"
+
+/* PEM files larger than this are not certificates or keys we expect. */
+#define PEM_FILE_MAX (1024 * 1024)
+/* Bounds for what a caller passes in; longer is a programming mistake, not a peer's doing. */
+#define URL_MAX    8192
+#define HEADER_MAX 8192
+/* Copied response headers longer than this are dropped (reported as absent). */
+#define RESPONSE_HEADER_MAX 4096
+/* First allocation for a response body; it doubles up to max_response_size. */
+#define BODY_INITIAL 1024
+
+typedef struct pem_blob {
+  unsigned char *data;
+  size_t len;
+} pem_blob_t;
+
+/* One socket libcurl asked us to watch. */
+typedef struct sbi_socket {
+  struct event ev;
+  curl_socket_t fd;
+  kedge_sbi_client_t *client;
+  struct sbi_socket *prev, *next;
+} sbi_socket_t;
+
+struct kedge_sbi_client {
+  struct event_base *base;
+  CURLM *multi;
+  struct event *timer;
+  kedge_sbi_client_options_t opts; /* file names cleared: the contents are below */
+  pem_blob_t ca, cert, key;
+  kedge_sbi_client_call_t *calls; /* in flight */
+  size_t pending;
+  sbi_socket_t *sockets;
+  unsigned dispatching; /* > 0 while a completion callback runs */
+  bool free_pending;    /* kedge_sbi_client_free() called from inside a callback */
+};
+
+typedef enum call_state {
+  CALL_ACTIVE,     /* the easy handle is in the multi handle */
+  CALL_RETRY_WAIT, /* between attempts: timer set to the next attempt */
+  CALL_DONE,       /* its callback runs */
+} call_state_t;
+
+struct kedge_sbi_client_call {
+  kedge_sbi_client_t *client;
+  kedge_sbi_client_call_t *prev, *next;
+  call_state_t state;
+  CURL *easy;
+  struct curl_slist *headers;
+  const char *method; /* static string */
+  bool idempotent;
+  char *req_body; /* may carry keys: wiped */
+  size_t req_len;
+  unsigned char *body; /* response body, may carry keys: wiped */
+  size_t body_len, body_cap;
+  bool too_big;
+  bool not_h2;
+  unsigned attempts;
+  uint64_t start_us, deadline_us;
+  /* The deadline while ACTIVE, the next attempt while RETRY_WAIT. libcurl's own
+   * CURLOPT_TIMEOUT_MS does not run while a transfer is queued for a connection (PIPEWAIT,
+   * host connection limit), so the deadline is also kept here. */
+  struct event *timer;
+  kedge_sbi_client_cb cb;
+  void *arg;
+  char errbuf[CURL_ERROR_SIZE];
+};
+
+static const struct {
+  const char *name;
+  bool idempotent;
+} methods[] = {
+    /* RFC 9110 9.2.2: GET, PUT and DELETE are idempotent; POST and PATCH are not, so a POST
+     * that may have reached the server is never sent again by kedge. */
+    {"GET", true}, {"PUT", true}, {"DELETE", true}, {"POST", false}, {"PATCH", false},
+};
+
+static uint64_t now_us(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static void blob_wipe_free(pem_blob_t *b)
+{
+  if (b->data) {
+    OPENSSL_cleanse(b->data, b->len);
+    free(b->data);
+  }
+  b->data = NULL;
+  b->len = 0;
+}
+
+/* ---- options and files ---------------------------------------------------------------- */
+
+void kedge_sbi_client_options_init(kedge_sbi_client_options_t *opts)
+{
+  if (!opts)
+    return;
+  memset(opts, 0, sizeof(*opts));
+  opts->timeout_ms = KEDGE_SBI_CLIENT_TIMEOUT_MS_DEFAULT;
+  opts->max_response_size = KEDGE_SBI_CLIENT_MAX_RESPONSE_SIZE_DEFAULT;
+  opts->max_connections = KEDGE_SBI_CLIENT_MAX_CONNECTIONS_DEFAULT;
+  opts->max_retries = KEDGE_SBI_CLIENT_MAX_RETRIES_DEFAULT;
+  opts->retry_delay_ms = KEDGE_SBI_CLIENT_RETRY_DELAY_MS_DEFAULT;
+  opts->tls12_allowed = false;
+}
+
+static kedge_err_t read_pem(const char *what, const char *path, pem_blob_t *out)
+{
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    kedge_log_error("sbi client: %s %s: %s", what, path, strerror(errno));
+    return KEDGE_ERR_CONFIG;
+  }
+  struct stat st;
+  if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
+      st.st_size > PEM_FILE_MAX) {
+    kedge_log_error("sbi client: %s %s: not a regular file of 1 to %d octets", what, path,
+                    PEM_FILE_MAX);
+    fclose(f);
+    return KEDGE_ERR_CONFIG;
+  }
+  size_t len = (size_t)st.st_size;
+  unsigned char *data = malloc(len);
+  if (!data) {
+    fclose(f);
+    return KEDGE_ERR_NOMEM;
+  }
+  size_t got = fread(data, 1, len, f);
+  fclose(f);
+  if (got != len) {
+    kedge_log_error("sbi client: %s %s: short read", what, path);
+    OPENSSL_cleanse(data, len);
+    free(data);
+    return KEDGE_ERR_CONFIG;
+  }
+  out->data = data;
+  out->len = len;
+  return KEDGE_OK;
+}
+
+/* Never prompt on a terminal for an encrypted key: a daemon has none. */
+static int no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+  return 0;
+}
+
+/* Parses the files now so that a wrong path, a non-PEM file or a key that does not belong to
+ * the certificate stops the daemon at start-up instead of failing every request. */
+static kedge_err_t check_pems(const kedge_sbi_client_t *c, const kedge_sbi_client_options_t *o)
+{
+  kedge_err_t err = KEDGE_ERR_CONFIG;
+  X509 *cert = NULL;
+  EVP_PKEY *key = NULL;
+  STACK_OF(X509_INFO) *infos = NULL;
+  BIO *bio = BIO_new_mem_buf(c->ca.data, (int)c->ca.len);
+  if (!bio)
+    return KEDGE_ERR_NOMEM;
+  infos = PEM_X509_INFO_read_bio(bio, NULL, no_passphrase, NULL);
+  BIO_free(bio);
+  int n = 0;
+  for (int i = 0; infos && i < sk_X509_INFO_num(infos); i++)
+    if (sk_X509_INFO_value(infos, i)->x509)
+      n++;
+  if (n == 0) {
+    kedge_log_error("sbi client: ca_file %s: no PEM certificate", o->ca_file);
+    goto out;
+  }
+  if (c->cert.data) {
+    bio = BIO_new_mem_buf(c->cert.data, (int)c->cert.len);
+    cert = bio ? PEM_read_bio_X509(bio, NULL, no_passphrase, NULL) : NULL;
+    BIO_free(bio);
+    if (!cert) {
+      kedge_log_error("sbi client: cert_file %s: no PEM certificate", o->cert_file);
+      goto out;
+    }
+    bio = BIO_new_mem_buf(c->key.data, (int)c->key.len);
+    key = bio ? PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL) : NULL;
+    BIO_free(bio);
+    if (!key) {
+      kedge_log_error("sbi client: key_file %s: no unencrypted PEM private key", o->key_file);
+      goto out;
+    }
+    if (X509_check_private_key(cert, key) != 1) {
+      kedge_log_error("sbi client: key_file %s does not match cert_file %s", o->key_file,
+                      o->cert_file);
+      goto out;
+    }
+  }
+  err = KEDGE_OK;
+out:
+  sk_X509_INFO_pop_free(infos, X509_INFO_free);
+  X509_free(cert);
+  EVP_PKEY_free(key); /* OpenSSL clears private key material as it frees it */
+  ERR_clear_error();
+  return err;
+}
+
+static kedge_err_t check_options(const kedge_sbi_client_options_t *o)
+{
+  if (!o->ca_file || !*o->ca_file) {
+    /* Verification is always on, so a CA is always needed. */
+    kedge_log_error("sbi client: ca_file is required");
+    return KEDGE_ERR_CONFIG;
+  }
+  bool has_cert = o->cert_file && *o->cert_file, has_key = o->key_file && *o->key_file;
+  if (has_cert != has_key) {
+    kedge_log_error("sbi client: cert_file and key_file go together");
+    return KEDGE_ERR_CONFIG;
+  }
+  if (o->timeout_ms == 0 || o->timeout_ms > KEDGE_SBI_CLIENT_TIMEOUT_MS_MAX) {
+    kedge_log_error("sbi client: timeout_ms must be 1..%u", KEDGE_SBI_CLIENT_TIMEOUT_MS_MAX);
+    return KEDGE_ERR_CONFIG;
+  }
+  if (o->max_response_size == 0 || o->max_response_size > KEDGE_SBI_CLIENT_MAX_RESPONSE_SIZE_MAX) {
+    kedge_log_error("sbi client: max_response_size must be 1..%u",
+                    KEDGE_SBI_CLIENT_MAX_RESPONSE_SIZE_MAX);
+    return KEDGE_ERR_CONFIG;
+  }
+  if (o->max_connections == 0 || o->max_connections > KEDGE_SBI_CLIENT_MAX_CONNECTIONS_MAX) {
+    kedge_log_error("sbi client: max_connections must be 1..%u",
+                    KEDGE_SBI_CLIENT_MAX_CONNECTIONS_MAX);
+    return KEDGE_ERR_CONFIG;
+  }
+  if (o->max_retries > KEDGE_SBI_CLIENT_MAX_RETRIES_MAX) {
+    kedge_log_error("sbi client: max_retries must be 0..%u", KEDGE_SBI_CLIENT_MAX_RETRIES_MAX);
+    return KEDGE_ERR_CONFIG;
+  }
+  if (o->retry_delay_ms > o->timeout_ms) {
+    kedge_log_error("sbi client: retry_delay_ms must not exceed timeout_ms");
+    return KEDGE_ERR_CONFIG;
+  }
+  return KEDGE_OK;
+}
+
+/* ---- libevent <-> libcurl ------------------------------------------------------------- */
+
+static void process_done(kedge_sbi_client_t *c);
+static void client_destroy(kedge_sbi_client_t *c);
+static void on_call_timer(evutil_socket_t fd, short what, void *arg);
+
+/* After every entry from the loop: finish a kedge_sbi_client_free() requested by a callback. */
+static void after_dispatch(kedge_sbi_client_t *c)
+{
+  if (c->free_pending && c->dispatching == 0)
+    client_destroy(c);
+}
+
+static void on_socket_event(evutil_socket_t fd, short what, void *arg)
+{
+  sbi_socket_t *s = arg;
+  kedge_sbi_client_t *c = s->client;
+  int flags = ((what & EV_READ) ? CURL_CSELECT_IN : 0) | ((what & EV_WRITE) ? CURL_CSELECT_OUT : 0);
+  int running;
+  /* s may be freed inside (CURL_POLL_REMOVE): not used after this line. */
+  CURLMcode mc = curl_multi_socket_action(c->multi, fd, flags, &running);
+  if (mc != CURLM_OK)
+    kedge_log_debug("sbi client: curl_multi_socket_action: %s", curl_multi_strerror(mc));
+  process_done(c);
+  after_dispatch(c);
+}
+
+static void on_timer_event(evutil_socket_t fd, short what, void *arg)
+{
+  kedge_sbi_client_t *c = arg;
+  int running;
+  CURLMcode mc = curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+  if (mc != CURLM_OK)
+    kedge_log_debug("sbi client: curl_multi_socket_action: %s", curl_multi_strerror(mc));
+  process_done(c);
+  after_dispatch(c);
+}
+
+static void socket_free(kedge_sbi_client_t *c, sbi_socket_t *s)
+{
+  event_del(&s->ev);
+  if (s->prev)
+    s->prev->next = s->next;
+  else
+    c->sockets = s->next;
+  if (s->next)
+    s->next->prev = s->prev;
+  free(s);
+}
+
+/* CURLMOPT_SOCKETFUNCTION: watch `fd` for what libcurl wants. */
+static int on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
+{
+  kedge_sbi_client_t *c = userp;
+  sbi_socket_t *s = socketp;
+  if (what == CURL_POLL_REMOVE) {
+    if (s) {
+      curl_multi_assign(c->multi, fd, NULL);
+      socket_free(c, s);
+    }
+    return 0;
+  }
+  /* Never -1 to libcurl: that marks the whole multi handle dead. A socket we cannot watch
+   * stalls its transfers until their deadline (on_call_timer) fails them instead. */
+  if (!s) {
+    s = calloc(1, sizeof(*s));
+    if (!s) {
+      kedge_log_error("sbi client: out of memory watching a socket");
+      return 0;
+    }
+    s->fd = fd;
+    s->client = c;
+    s->next = c->sockets;
+    if (c->sockets)
+      c->sockets->prev = s;
+    c->sockets = s;
+    curl_multi_assign(c->multi, fd, s);
+  } else {
+    event_del(&s->ev);
+  }
+  short ev = EV_PERSIST;
+  if (what & CURL_POLL_IN)
+    ev |= EV_READ;
+  if (what & CURL_POLL_OUT)
+    ev |= EV_WRITE;
+  if (event_assign(&s->ev, c->base, fd, ev, on_socket_event, s) != 0 ||
+      event_add(&s->ev, NULL) != 0)
+    kedge_log_error("sbi client: cannot watch socket %d", (int)fd);
+  return 0;
+}
+
+/* CURLMOPT_TIMERFUNCTION: one timer for the whole multi handle. libcurl must not be called
+ * back from here, so even a 0 ms timeout goes through the loop. */
+static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
+{
+  kedge_sbi_client_t *c = userp;
+  if (!c->timer)
+    return 0;
+  if (timeout_ms < 0) {
+    evtimer_del(c->timer);
+    return 0;
+  }
+  struct timeval tv = {.tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000};
+  if (evtimer_add(c->timer, &tv) != 0)
+    kedge_log_error("sbi client: cannot arm the timer"); /* call deadlines still fire */
+  return 0;
+}
+
+/* ---- client --------------------------------------------------------------------------- */
+
+kedge_err_t kedge_sbi_client_new(struct event_base *base, const kedge_sbi_client_options_t *opts,
+                                 kedge_sbi_client_t **client)
+{
+  if (!base || !opts || !client)
+    return KEDGE_ERR_INVALID_ARG;
+  *client = NULL;
+  kedge_err_t err = check_options(opts);
+  if (err)
+    return err;
+  /* Thread-safe in this libcurl (CURL_VERSION_THREADSAFE) and reference-counted. */
+  if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+    return KEDGE_ERR_NOMEM;
+  kedge_sbi_client_t *c = calloc(1, sizeof(*c));
+  if (!c) {
+    curl_global_cleanup();
+    return KEDGE_ERR_NOMEM;
+  }
+  c->base = base;
+  c->opts = *opts;
+  c->opts.ca_file = c->opts.cert_file = c->opts.key_file = NULL;
+  err = read_pem("ca_file", opts->ca_file, &c->ca);
+  if (!err && opts->cert_file && *opts->cert_file) {
+    err = read_pem("cert_file", opts->cert_file, &c->cert);
+    if (!err)
+      err = read_pem("key_file", opts->key_file, &c->key);
+  }
+  if (!err)
+    err = check_pems(c, opts);
+  if (err)
+    goto fail;
+
+  err = KEDGE_ERR_NOMEM;
+  c->timer = evtimer_new(base, on_timer_event, c);
+  c->multi = curl_multi_init();
+  if (!c->timer || !c->multi)
+    goto fail;
+  CURLMcode mc = CURLM_OK;
+#define MSETOPT(opt, val)                                                                          \
+  do {                                                                                             \
+    if (mc == CURLM_OK)                                                                            \
+      mc = curl_multi_setopt(c->multi, opt, val);                                                  \
+  } while (0)
+  MSETOPT(CURLMOPT_SOCKETFUNCTION, on_curl_socket);
+  MSETOPT(CURLMOPT_SOCKETDATA, c);
+  MSETOPT(CURLMOPT_TIMERFUNCTION, on_curl_timer);
+  MSETOPT(CURLMOPT_TIMERDATA, c);
+  /* RFC 9113 9.1: one connection per peer carries many concurrent streams. */
+  MSETOPT(CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+  MSETOPT(CURLMOPT_MAX_HOST_CONNECTIONS, (long)opts->max_connections);
+#undef MSETOPT
+  if (mc != CURLM_OK) {
+    kedge_log_error("sbi client: curl_multi_setopt: %s", curl_multi_strerror(mc));
+    err = KEDGE_ERR_UNSUPPORTED;
+    goto fail;
+  }
+  *client = c;
+  return KEDGE_OK;
+
+fail:
+  client_destroy(c);
+  return err;
+}
+
+static void call_free(kedge_sbi_client_call_t *call)
+{
+  if (call->timer)
+    event_free(call->timer);
+  if (call->easy)
+    curl_easy_cleanup(call->easy);
+  curl_slist_free_all(call->headers);
+  if (call->req_body) {
+    OPENSSL_cleanse(call->req_body, call->req_len);
+    free(call->req_body);
+  }
+  if (call->body) {
+    OPENSSL_cleanse(call->body, call->body_cap);
+    free(call->body);
+  }
+  free(call);
+}
+
+static void call_unlink(kedge_sbi_client_call_t *call)
+{
+  kedge_sbi_client_t *c = call->client;
+  if (call->prev)
+    call->prev->next = call->next;
+  else
+    c->calls = call->next;
+  if (call->next)
+    call->next->prev = call->prev;
+  call->prev = call->next = NULL;
+  c->pending--;
+}
+
+/* Drops a call in flight without its callback. Removing the easy handle makes libcurl reset
+ * the HTTP/2 stream (RFC 9113 8.7: RST_STREAM CANCEL) and keep the connection. */
+static void call_discard(kedge_sbi_client_call_t *call)
+{
+  if (call->state == CALL_ACTIVE)
+    curl_multi_remove_handle(call->client->multi, call->easy);
+  call_unlink(call);
+  call_free(call);
+}
+
+static void client_destroy(kedge_sbi_client_t *c)
+{
+  while (c->calls)
+    call_discard(c->calls);
+  /* curl_multi_cleanup closes the connections and may still call on_curl_socket and
+   * on_curl_timer: everything they touch stays valid until it returns. */
+  if (c->multi)
+    curl_multi_cleanup(c->multi);
+  while (c->sockets)
+    socket_free(c, c->sockets);
+  if (c->timer)
+    event_free(c->timer);
+  blob_wipe_free(&c->ca);
+  blob_wipe_free(&c->cert);
+  blob_wipe_free(&c->key);
+  free(c);
+  curl_global_cleanup();
+}
+
+void kedge_sbi_client_free(kedge_sbi_client_t *client)
+{
+  if (!client || client->free_pending)
+    return;
+  while (client->calls)
+    call_discard(client->calls);
+  if (client->dispatching) {
+    /* Inside a completion callback: the dispatcher still uses the client; it finishes the
+     * job when the callback has returned (after_dispatch). */
+    client->free_pending = true;
+    return;
+  }
+  client_destroy(client);
+}
+
+size_t kedge_sbi_client_pending(const kedge_sbi_client_t *client)
+{
+  return client ? client->pending : 0;
+}
+
+/* ---- one call ------------------------------------------------------------------------- */
+
+/* CURLOPT_WRITEFUNCTION: the body into a bounded buffer (curl's own dynbuf idea: a hard
+ * limit that fails cleanly). Grown by hand, not realloc, so no unwiped copy is left behind. */
+static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
+{
+  kedge_sbi_client_call_t *call = userp;
+  size_t max = call->client->opts.max_response_size;
+  size_t n = size * nmemb; /* size is always 1 */
+  if (n > max - call->body_len) {
+    call->too_big = true;
+    return 0; /* CURLE_WRITE_ERROR: the stream is reset, the connection stays */
+  }
+  size_t need = call->body_len + n;
+  if (need > call->body_cap) {
+    size_t cap = call->body_cap ? call->body_cap : BODY_INITIAL;
+    while (cap < need)
+      cap = cap > max / 2 ? max : cap * 2;
+    unsigned char *nb = malloc(cap);
+    if (!nb)
+      return 0;
+    if (call->body) {
+      memcpy(nb, call->body, call->body_len);
+      OPENSSL_cleanse(call->body, call->body_cap);
+      free(call->body);
+    }
+    call->body = nb;
+    call->body_cap = cap;
+  }
+  memcpy(call->body + call->body_len, data, n);
+  call->body_len += n;
+  return n;
+}
+
+/* CURLOPT_PREREQFUNCTION: runs once the connection (new or reused) is up and before the
+ * request goes out. TS 29.500 5.2.2 mandates HTTP/2; libcurl would fall back to HTTP/1.1 if
+ * ALPN chose it, so the request is stopped here unless "h2" was negotiated. */
+static int on_connected(void *clientp, char *primary_ip, char *local_ip, int primary_port,
+                        int local_port)
+{
+  kedge_sbi_client_call_t *call = clientp;
+  struct curl_tlssessioninfo *tls = NULL;
+  if (curl_easy_getinfo(call->easy, CURLINFO_TLS_SSL_PTR, &tls) == CURLE_OK && tls &&
+      tls->backend == CURLSSLBACKEND_OPENSSL && tls->internals) {
+    const unsigned char *alpn = NULL;
+    unsigned int len = 0;
+    SSL_get0_alpn_selected(tls->internals, &alpn, &len);
+    if (len == 2 && memcmp(alpn, "h2", 2) == 0)
+      return CURL_PREREQFUNC_OK;
+  }
+  call->not_h2 = true;
+  return CURL_PREREQFUNC_ABORT;
+}
+
+static bool header_value_ok(const char *s, size_t max)
+{
+  size_t n = 0;
+  for (; s[n]; n++)
+    if (n >= max || s[n] == '\r' || s[n] == '\n')
+      return false;
+  return n > 0;
+}
+
+static bool url_ok(const char *url)
+{
+  if (strncasecmp(url, "https://", 8) != 0 || !url[8])
+    return false;
+  for (size_t n = 0; url[n]; n++)
+    if (n >= URL_MAX || (unsigned char)url[n] <= 0x20 || url[n] == 0x7f)
+      return false;
+  return true;
+}
+
+static kedge_err_t build_headers(kedge_sbi_client_call_t *call,
+                                 const kedge_sbi_client_request_t *req)
+{
+  char line[HEADER_MAX + 32];
+  struct curl_slist *l = NULL, *t;
+#define APPEND(s)                                                                                  \
+  do {                                                                                             \
+    t = curl_slist_append(l, s);                                                                   \
+    if (!t)                                                                                        \
+      goto nomem;                                                                                  \
+    l = t;                                                                                         \
+  } while (0)
+  /* TS 29.500 5.4: JSON bodies; errors come as application/problem+json (RFC 9457). */
+  APPEND("Accept: application/json, application/problem+json");
+  /* No 100-continue round trip: SBI bodies are small. */
+  APPEND("Expect:");
+  if (call->req_body) {
+    snprintf(line, sizeof(line), "Content-Type: %s",
+             req->content_type ? req->content_type : "application/json");
+    APPEND(line);
+  }
+  for (const char *const *h = req->headers; h && *h; h++)
+    APPEND(*h);
+#undef APPEND
+  call->headers = l;
+  return KEDGE_OK;
+nomem:
+  curl_slist_free_all(l);
+  return KEDGE_ERR_NOMEM;
+}
+
+static kedge_err_t setup_easy(kedge_sbi_client_call_t *call, const kedge_sbi_client_request_t *req)
+{
+  const kedge_sbi_client_t *c = call->client;
+  CURL *e = call->easy;
+  CURLcode rc = CURLE_OK;
+  /* The blobs point at the client's PEM buffers (CURL_BLOB_NOCOPY): no per-call copies of
+   * the private key in libcurl's heap, and no file read on the loop. */
+  struct curl_blob ca = {c->ca.data, c->ca.len, CURL_BLOB_NOCOPY};
+  struct curl_blob cert = {c->cert.data, c->cert.len, CURL_BLOB_NOCOPY};
+  struct curl_blob key = {c->key.data, c->key.len, CURL_BLOB_NOCOPY};
+#define SETOPT(opt, val)                                                                           \
+  do {                                                                                             \
+    if (rc == CURLE_OK)                                                                            \
+      rc = curl_easy_setopt(e, opt, val);                                                          \
+  } while (0)
+  SETOPT(CURLOPT_URL, req->url);
+  SETOPT(CURLOPT_PRIVATE, call);
+  SETOPT(CURLOPT_NOSIGNAL, 1L);
+  SETOPT(CURLOPT_ERRORBUFFER, call->errbuf);
+  SETOPT(CURLOPT_PROTOCOLS_STR, "https");
+  SETOPT(CURLOPT_FOLLOWLOCATION, 0L); /* a 307/308 to another NF is the caller's decision */
+  SETOPT(CURLOPT_PROXY, "");          /* ignore https_proxy & co. from the environment */
+  SETOPT(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+  /* Wait for the connection being set up rather than opening one per concurrent request. */
+  SETOPT(CURLOPT_PIPEWAIT, 1L);
+  SETOPT(CURLOPT_PREREQFUNCTION, on_connected);
+  SETOPT(CURLOPT_PREREQDATA, call);
+  /* TS 33.501 13.1 + TS 33.210 6.2: TLS for the SBI; kedge requires 1.3 unless told. */
+  SETOPT(CURLOPT_SSLVERSION,
+         (long)(c->opts.tls12_allowed ? CURL_SSLVERSION_TLSv1_2 : CURL_SSLVERSION_TLSv1_3));
+  SETOPT(CURLOPT_SSL_VERIFYPEER, 1L);
+  SETOPT(CURLOPT_SSL_VERIFYHOST, 2L);
+  /* Only the configured CA: no system bundle, no CA directory. */
+  SETOPT(CURLOPT_CAINFO, NULL);
+  SETOPT(CURLOPT_CAPATH, NULL);
+  SETOPT(CURLOPT_CAINFO_BLOB, &ca);
+  if (c->cert.data) {
+    SETOPT(CURLOPT_SSLCERTTYPE, "PEM");
+    SETOPT(CURLOPT_SSLCERT_BLOB, &cert);
+    SETOPT(CURLOPT_SSLKEYTYPE, "PEM");
+    SETOPT(CURLOPT_SSLKEY_BLOB, &key);
+  }
+  SETOPT(CURLOPT_WRITEFUNCTION, on_body);
+  SETOPT(CURLOPT_WRITEDATA, call);
+  /* Fails early when Content-Length already says too much; on_body bounds the rest. */
+  SETOPT(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)c->opts.max_response_size);
+  SETOPT(CURLOPT_HTTPHEADER, call->headers);
+  if (strcmp(call->method, "GET") == 0) {
+    SETOPT(CURLOPT_HTTPGET, 1L);
+  } else {
+    if (call->req_body || strcmp(call->method, "POST") == 0) {
+      SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)call->req_len);
+      /* POSTFIELDS, not COPYPOSTFIELDS: libcurl reads our (wiped) buffer, no copy. */
+      SETOPT(CURLOPT_POSTFIELDS, call->req_body ? call->req_body : "");
+    }
+    if (strcmp(call->method, "POST") != 0)
+      SETOPT(CURLOPT_CUSTOMREQUEST, call->method);
+  }
+#undef SETOPT
+  if (rc != CURLE_OK) {
+    kedge_log_error("sbi client: curl_easy_setopt: %s", curl_easy_strerror(rc));
+    return rc == CURLE_OUT_OF_MEMORY ? KEDGE_ERR_NOMEM : KEDGE_ERR_UNSUPPORTED;
+  }
+  return KEDGE_OK;
+}
+
+/* Starts (or restarts) the transfer with what is left of the deadline. */
+static kedge_err_t call_start(kedge_sbi_client_call_t *call)
+{
+  uint64_t now = now_us();
+  uint64_t left_ms = call->deadline_us > now ? (call->deadline_us - now + 999) / 1000 : 1;
+  call->attempts++;
+  call->body_len = 0;
+  call->too_big = call->not_h2 = false;
+  call->errbuf[0] = '\0';
+  if (curl_easy_setopt(call->easy, CURLOPT_TIMEOUT_MS, (long)left_ms) != CURLE_OK)
+    return KEDGE_ERR_IO;
+  struct timeval tv = {.tv_sec = (time_t)(left_ms / 1000),
+                       .tv_usec = (suseconds_t)(left_ms % 1000) * 1000};
+  if (evtimer_add(call->timer, &tv) != 0)
+    return KEDGE_ERR_IO;
+  CURLMcode mc = curl_multi_add_handle(call->client->multi, call->easy);
+  if (mc != CURLM_OK) {
+    evtimer_del(call->timer);
+    return mc == CURLM_OUT_OF_MEMORY ? KEDGE_ERR_NOMEM : KEDGE_ERR_IO;
+  }
+  call->state = CALL_ACTIVE;
+  return KEDGE_OK;
+}
+
+kedge_err_t kedge_sbi_client_send(kedge_sbi_client_t *client, const kedge_sbi_client_request_t *req,
+                                  kedge_sbi_client_cb cb, void *arg,
+                                  kedge_sbi_client_call_t **handle)
+{
+  if (handle)
+    *handle = NULL;
+  if (!client || client->free_pending || !req || !req->method || !req->url || !cb)
+    return KEDGE_ERR_INVALID_ARG;
+  const char *method = NULL;
+  bool idempotent = false;
+  for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+    if (strcmp(req->method, methods[i].name) == 0) {
+      method = methods[i].name;
+      idempotent = methods[i].idempotent;
+    }
+  if (!method || !url_ok(req->url))
+    return KEDGE_ERR_INVALID_ARG;
+  if (req->content_type && !header_value_ok(req->content_type, HEADER_MAX))
+    return KEDGE_ERR_INVALID_ARG;
+  for (const char *const *h = req->headers; h && *h; h++)
+    if (!header_value_ok(*h, HEADER_MAX) || !strchr(*h, ':'))
+      return KEDGE_ERR_INVALID_ARG;
+  if (req->timeout_ms > KEDGE_SBI_CLIENT_TIMEOUT_MS_MAX)
+    return KEDGE_ERR_INVALID_ARG;
+
+  kedge_sbi_client_call_t *call = calloc(1, sizeof(*call));
+  if (!call)
+    return KEDGE_ERR_NOMEM;
+  call->client = client;
+  call->method = method;
+  call->idempotent = idempotent;
+  call->cb = cb;
+  call->arg = arg;
+  call->start_us = now_us();
+  uint32_t timeout_ms = req->timeout_ms ? req->timeout_ms : client->opts.timeout_ms;
+  call->deadline_us = call->start_us + (uint64_t)timeout_ms * 1000u;
+
+  kedge_err_t err = KEDGE_OK;
+  if (req->body) {
+    size_t len = json_dumpb(req->body, NULL, 0, JSON_COMPACT);
+    if (len == 0) {
+      err = KEDGE_ERR_INVALID_ARG; /* not an object or array */
+      goto fail;
+    }
+    call->req_body = malloc(len);
+    if (!call->req_body) {
+      err = KEDGE_ERR_NOMEM;
+      goto fail;
+    }
+    call->req_len = json_dumpb(req->body, call->req_body, len, JSON_COMPACT);
+    if (call->req_len != len) {
+      err = KEDGE_ERR_INVALID_ARG;
+      goto fail;
+    }
+  }
+  call->easy = curl_easy_init();
+  call->timer = evtimer_new(client->base, on_call_timer, call);
+  if (!call->easy || !call->timer) {
+    err = KEDGE_ERR_NOMEM;
+    goto fail;
+  }
+  err = build_headers(call, req);
+  if (!err)
+    err = setup_easy(call, req);
+  if (!err)
+    err = call_start(call);
+  if (err)
+    goto fail;
+
+  call->next = client->calls;
+  if (client->calls)
+    client->calls->prev = call;
+  client->calls = call;
+  client->pending++;
+  if (handle)
+    *handle = call;
+  return KEDGE_OK;
+fail:
+  call_free(call);
+  return err;
+}
+
+void kedge_sbi_client_cancel(kedge_sbi_client_call_t *call)
+{
+  if (!call || call->state == CALL_DONE)
+    return;
+  kedge_log_debug("sbi client: %s cancelled", call->method);
+  call_discard(call);
+}
+
+/* libcurl's result -> kedge's error, and whether it was a connection failure that an
+ * idempotent request may be retried after. */
+static kedge_err_t classify(const kedge_sbi_client_call_t *call, CURLcode rc, bool *retryable)
+{
+  *retryable = false;
+  switch (rc) {
+  case CURLE_OK:
+    return KEDGE_OK;
+  case CURLE_OPERATION_TIMEDOUT:
+    return KEDGE_ERR_TIMEOUT;
+  case CURLE_WRITE_ERROR:
+    return call->too_big ? KEDGE_ERR_TOO_BIG : KEDGE_ERR_NOMEM;
+  case CURLE_FILESIZE_EXCEEDED:
+    return KEDGE_ERR_TOO_BIG;
+  case CURLE_ABORTED_BY_CALLBACK:
+    return call->not_h2 ? KEDGE_ERR_UNSUPPORTED : KEDGE_ERR_IO;
+  case CURLE_OUT_OF_MEMORY:
+    return KEDGE_ERR_NOMEM;
+  case CURLE_COULDNT_RESOLVE_HOST:
+  case CURLE_COULDNT_CONNECT:
+  case CURLE_SSL_CONNECT_ERROR:
+  case CURLE_SEND_ERROR:
+  case CURLE_RECV_ERROR:
+  case CURLE_GOT_NOTHING:
+  case CURLE_PARTIAL_FILE:
+  case CURLE_HTTP2:
+  case CURLE_HTTP2_STREAM:
+    *retryable = true;
+    return KEDGE_ERR_UNAVAILABLE;
+  case CURLE_PEER_FAILED_VERIFICATION:
+    /* Not a peer we trust: trying again will not change that. */
+    return KEDGE_ERR_UNAVAILABLE;
+  case CURLE_SSL_CERTPROBLEM:
+  case CURLE_SSL_CACERT_BADFILE:
+  case CURLE_SSL_CIPHER:
+    return KEDGE_ERR_CONFIG;
+  case CURLE_UNSUPPORTED_PROTOCOL:
+    return KEDGE_ERR_UNSUPPORTED;
+  default:
+    return KEDGE_ERR_IO;
+  }
+}
+
+static bool schedule_retry(kedge_sbi_client_call_t *call)
+{
+  kedge_sbi_client_t *c = call->client;
+  uint64_t delay_us = (uint64_t)c->opts.retry_delay_ms * 1000u * call->attempts;
+  /* Retrying only makes sense with time left for a connect and an answer after the wait. */
+  if (now_us() + delay_us >= call->deadline_us)
+    return false;
+  struct timeval tv = {.tv_sec = (time_t)(delay_us / 1000000u),
+                       .tv_usec = (suseconds_t)(delay_us % 1000000u)};
+  if (evtimer_add(call->timer, &tv) != 0)
+    return false;
+  call->state = CALL_RETRY_WAIT;
+  return true;
+}
+
+static char *copy_header(CURL *easy, const char *name)
+{
+  struct curl_header *h = NULL;
+  if (curl_easy_header(easy, name, 0, CURLH_HEADER, -1, &h) != CURLHE_OK || !h || !h->value)
+    return NULL;
+  size_t n = strnlen(h->value, RESPONSE_HEADER_MAX + 1);
+  return n > RESPONSE_HEADER_MAX ? NULL : strndup(h->value, n);
+}
+
+/* application/json or application/<anything>+json (problem+json, merge-patch+json). */
+static bool is_json_type(const char *ct)
+{
+  if (!ct)
+    return false;
+  while (*ct == ' ' || *ct == '\t')
+    ct++;
+  size_t n = strcspn(ct, "; \t");
+  if (n == 16 && strncasecmp(ct, "application/json", 16) == 0)
+    return true;
+  return n > 17 && strncasecmp(ct, "application/", 12) == 0 &&
+         strncasecmp(ct + n - 5, "+json", 5) == 0;
+}
+
+/* Delivers the result: the call leaves the client's list, its callback runs, it is freed. */
+static void call_complete(kedge_sbi_client_call_t *call, kedge_err_t err)
+{
+  kedge_sbi_client_t *c = call->client;
+  kedge_sbi_client_response_t r = {.err = err, .attempts = call->attempts};
+  char *content_type = NULL, *location = NULL, *retry_after = NULL;
+  const char *url = NULL;
+  curl_easy_getinfo(call->easy, CURLINFO_RESPONSE_CODE, &r.status);
+  curl_easy_getinfo(call->easy, CURLINFO_EFFECTIVE_URL, &url);
+  if (err == KEDGE_OK) {
+    content_type = copy_header(call->easy, "Content-Type");
+    location = copy_header(call->easy, "Location");
+    retry_after = copy_header(call->easy, "Retry-After");
+    r.content_type = content_type;
+    r.location = location;
+    r.retry_after = retry_after;
+    r.body_len = call->body_len;
+    if (call->body_len > 0 && is_json_type(content_type)) {
+      json_error_t jerr;
+      r.json = json_loadb((const char *)call->body, call->body_len, JSON_REJECT_DUPLICATES, &jerr);
+      /* jerr.text may quote the body: never logged, and wiped. */
+      OPENSSL_cleanse(&jerr, sizeof(jerr));
+    }
+  }
+  r.elapsed_us = now_us() - call->start_us;
+
+  if (err == KEDGE_OK)
+    kedge_log_debug("sbi client: %s %s -> %ld in %.1f ms", call->method, url ? url : "?", r.status,
+                    (double)r.elapsed_us / 1000.0);
+  else
+    kedge_log_debug("sbi client: %s %s -> %s (%s) in %.1f ms after %u attempt(s)", call->method,
+                    url ? url : "?", kedge_strerror(err), call->errbuf,
+                    (double)r.elapsed_us / 1000.0, call->attempts);
+
+  call_unlink(call);
+  call->state = CALL_DONE;
+  c->dispatching++;
+  call->cb(&r, call->arg);
+  c->dispatching--;
+
+  json_decref(r.json);
+  free(content_type);
+  free(location);
+  free(retry_after);
+  call_free(call);
+}
+
+/* The next attempt is due, or the deadline passed. */
+static void on_call_timer(evutil_socket_t fd, short what, void *arg)
+{
+  kedge_sbi_client_call_t *call = arg;
+  kedge_sbi_client_t *c = call->client;
+  if (call->state == CALL_RETRY_WAIT) {
+    kedge_err_t err = call_start(call);
+    if (err)
+      call_complete(call, err);
+  } else {
+    curl_multi_remove_handle(c->multi, call->easy);
+    snprintf(call->errbuf, sizeof(call->errbuf), "deadline passed");
+    call_complete(call, KEDGE_ERR_TIMEOUT);
+  }
+  after_dispatch(c);
+}
+
+/* A transfer ended: retry it, or hand the result to the caller. */
+static void call_finished(kedge_sbi_client_call_t *call, CURLcode rc)
+{
+  bool retryable;
+  kedge_err_t err = classify(call, rc, &retryable);
+  curl_multi_remove_handle(call->client->multi, call->easy);
+  if (rc == CURLE_PEER_FAILED_VERIFICATION || err == KEDGE_ERR_CONFIG) {
+    const char *url = NULL;
+    curl_easy_getinfo(call->easy, CURLINFO_EFFECTIVE_URL, &url);
+    kedge_log_warn("sbi client: %s: TLS refused: %s", url ? url : "?", call->errbuf);
+  }
+  if (retryable && call->idempotent && call->attempts <= call->client->opts.max_retries) {
+    kedge_log_debug("sbi client: %s attempt %u failed (%s), retrying", call->method, call->attempts,
+                    call->errbuf);
+    if (schedule_retry(call))
+      return;
+  }
+  call_complete(call, err);
+}
+
+/* Reads libcurl's completion messages. A callback may cancel other calls (which also removes
+ * their pending messages) or free the client: then reading stops. */
+static void process_done(kedge_sbi_client_t *c)
+{
+  CURLMsg *msg;
+  int left;
+  while (!c->free_pending && (msg = curl_multi_info_read(c->multi, &left))) {
+    if (msg->msg != CURLMSG_DONE)
+      continue;
+    CURLcode rc = msg->data.result;
+    char *priv = NULL;
+    curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
+    if (priv)
+      call_finished((kedge_sbi_client_call_t *)(void *)priv, rc);
+  }
+}
