@@ -128,7 +128,6 @@ int kedge_app_main(const kedge_app_t *app, int argc, char **argv)
     kedge_sbi_server_stop(srv);
   }
   rc = kedge_sbi_server_run(srv) == KEDGE_OK ? KEDGE_EXIT_OK : KEDGE_EXIT_FAILURE;
-  kedge_log_info("stopped");
 out:
   if (set_up && app->teardown)
     app->teardown(app->state);

@@ -10,6 +10,7 @@
 
 #include "commands.h"
 #include "kedge/aka.h"
+#include "kedge/cli.h"
 #include "kedge/edge.h"
 #include "kedge/hex.h"
 #include "kedge/identity.h"
@@ -18,10 +19,7 @@
 
 #define EXIT_BAD_INPUT 2
 
-typedef struct option {
-  const char *name; /* without the leading "--" */
-  const char *value;
-} option_t;
+typedef kedge_cli_option_t option_t;
 
 static const char usage_text[] =
     "Usage:\n"
@@ -83,40 +81,18 @@ static int crypto_failure(void)
   return 1;
 }
 
-/* Reads "--name VALUE" and "--name=VALUE" pairs into opts; anything else is an error. */
+/* "--name VALUE" and "--name=VALUE" pairs into opts; anything else is an error. */
 static int parse_options(int argc, char **argv, option_t *opts, size_t n)
 {
-  for (int i = 1; i < argc; i++) {
-    const char *arg = argv[i];
-    if (strncmp(arg, "--", 2) != 0)
-      return fail(NULL, "unexpected argument '%s'", arg);
-    const char *name = arg + 2, *eq = strchr(name, '=');
-    size_t name_len = eq ? (size_t)(eq - name) : strlen(name);
-    option_t *o = NULL;
-    for (size_t j = 0; j < n; j++)
-      if (strlen(opts[j].name) == name_len && !strncmp(opts[j].name, name, name_len))
-        o = &opts[j];
-    if (!o)
-      return fail(NULL, "unknown option '%s' (see 'kedge derive --help')", arg);
-    if (o->value)
-      return fail(o->name, "given twice");
-    if (eq) {
-      o->value = eq + 1;
-    } else {
-      if (i + 1 >= argc)
-        return fail(o->name, "missing value");
-      o->value = argv[++i];
-    }
-  }
+  char why[160];
+  if (kedge_cli_parse(argc, argv, 1, opts, n, NULL, 0, NULL, why, sizeof(why)))
+    return fail(NULL, "%s", why);
   return 0;
 }
 
 static const char *opt(const option_t *opts, size_t n, const char *name)
 {
-  for (size_t i = 0; i < n; i++)
-    if (!strcmp(opts[i].name, name))
-      return opts[i].value;
-  return NULL;
+  return kedge_cli_get(opts, n, name);
 }
 
 static int require(const option_t *opts, size_t n, const char *const *names)
@@ -174,8 +150,8 @@ static void put_hex(const char *member, const uint8_t *bytes, size_t len, bool l
 
 static int derive_milenage(int argc, char **argv)
 {
-  option_t o[] = {{"k", NULL},   {"opc", NULL}, {"op", NULL},
-                  {"rand", NULL}, {"sqn", NULL}, {"amf", NULL}};
+  option_t o[] = {{"k", false, NULL},   {"opc", false, NULL}, {"op", false, NULL},
+                  {"rand", false, NULL}, {"sqn", false, NULL}, {"amf", false, NULL}};
   const size_t n = sizeof(o) / sizeof(o[0]);
   static const char *const required[] = {"k", "rand", "sqn", "amf", NULL};
   int rc = parse_options(argc, argv, o, n);
@@ -240,9 +216,9 @@ static int home_plmn(const option_t *o, size_t n, const kedge_plmn_t *serving, k
 
 static int derive_aka(int argc, char **argv)
 {
-  option_t o[] = {{"k", NULL},   {"opc", NULL},  {"rand", NULL},     {"sqn", NULL},
-                  {"amf", NULL}, {"mcc", NULL},  {"mnc", NULL},      {"supi", NULL},
-                  {"rid", NULL}, {"home-mcc", NULL}, {"home-mnc", NULL}};
+  option_t o[] = {{"k", false, NULL},   {"opc", false, NULL},  {"rand", false, NULL},     {"sqn", false, NULL},
+                  {"amf", false, NULL}, {"mcc", false, NULL},  {"mnc", false, NULL},      {"supi", false, NULL},
+                  {"rid", false, NULL}, {"home-mcc", false, NULL}, {"home-mnc", false, NULL}};
   const size_t n = sizeof(o) / sizeof(o[0]);
   static const char *const required[] = {"k", "opc", "rand", "sqn", "amf", "mcc", "mnc", "supi", NULL};
   int rc = parse_options(argc, argv, o, n);
@@ -292,8 +268,8 @@ out:
 
 static int derive_kedge(int argc, char **argv)
 {
-  option_t o[] = {{"kausf", NULL}, {"supi", NULL}, {"mcc", NULL},
-                  {"mnc", NULL},   {"rid", NULL},  {"ecs-id", NULL}};
+  option_t o[] = {{"kausf", false, NULL}, {"supi", false, NULL}, {"mcc", false, NULL},
+                  {"mnc", false, NULL},   {"rid", false, NULL},  {"ecs-id", false, NULL}};
   const size_t n = sizeof(o) / sizeof(o[0]);
   static const char *const required[] = {"kausf", "supi", "mcc", "mnc", NULL};
   int rc = parse_options(argc, argv, o, n);

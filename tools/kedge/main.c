@@ -11,6 +11,7 @@ static const struct {
 } commands[] = {
   {"derive", kedge_cmd_derive, "compute Milenage, 5G AKA and edge keys from given inputs"},
   {"pki", kedge_cmd_pki, "create a development PKI (CA and one certificate per function)"},
+  {"master-key", kedge_cmd_master_key, "create a master key file for secrets at rest"},
 };
 
 static void usage(FILE *out)
@@ -24,7 +25,7 @@ static void usage(FILE *out)
           "\n"
           "Commands:\n");
   for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-    fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "  %-11s %s\n", commands[i].name, commands[i].summary);
   fprintf(out, "\n"
                "Options:\n"
                "  -h, --help     this text; 'kedge <command> --help' describes a command\n"

@@ -1,0 +1,77 @@
+/* kedge-udmd: the UDM/ARPF. `kedge-udmd --config udm.yaml` serves Nudm_UEAuthentication;
+ * `kedge-udmd subscriber ...` provisions the subscriber database (also while it serves). */
+#include <stdio.h>
+#include <string.h>
+
+#include "kedge/app.h"
+#include "kedge/log.h"
+#include "udm.h"
+
+static const char *const extra_usage[] = {
+  KEDGE_APP_PORTS_FILE_USAGE,
+  "",
+  "Provisioning (works while the daemon runs; never prints K or OPc):",
+  "  kedge-udmd subscriber add --config FILE --supi SUPI --k HEX (--opc HEX | --op HEX)",
+  "                            [--amf HEX] [--sqn HEX] [--rid RID] [--edge | --no-edge]",
+  "  kedge-udmd subscriber show --config FILE --supi SUPI",
+  "  kedge-udmd subscriber list --config FILE",
+  "  kedge-udmd subscriber delete --config FILE --supi SUPI",
+  "  kedge-udmd subscriber import --config FILE FILE.csv   (header: supi,k,opc|op[,amf,sqn,rid,edge])",
+  NULL,
+};
+
+const kedge_daemon_info_t udm_info = {
+  .program = "kedge-udmd",
+  .description = "kedge UDM/ARPF: the subscriber database (SQLite, K and OPc sealed under a "
+                 "master key) and Nudm_UEAuthentication_Get (TS 29.503): 5G HE AVs for the "
+                 "AUSF's 5G AKA, with the routing indicator and the edge-capable flag (edgeInd).",
+  .default_config = "/etc/kedge/udm.yaml",
+  .extra_usage = extra_usage,
+};
+
+static udm_t udm;
+
+static kedge_err_t setup(kedge_sbi_server_t *srv, void *state, char *why, size_t why_size)
+{
+  udm_t *u = state;
+  kedge_err_t err = kedge_master_key_load(u->master_key_file, &u->master_key, why, why_size);
+  if (err)
+    return err;
+  err = udm_db_open(u->database, &u->master_key, &u->db, why, why_size);
+  if (err)
+    return err;
+  err = udm_ueau_setup(u, srv);
+  if (err) {
+    snprintf(why, why_size, "cannot set up Nudm_UEAU: %s", kedge_strerror(err));
+    kedge_work_pool_free(u->pool);
+    udm_db_close(u->db);
+    return err;
+  }
+  kedge_log_info("subscriber database %s; group commit of up to %zu SQN updates", u->database,
+                 u->max_batch);
+  return KEDGE_OK;
+}
+
+static void teardown(void *state)
+{
+  udm_t *u = state;
+  kedge_work_pool_free(u->pool); /* after the loops stopped: see kedge/work.h */
+  udm_db_close(u->db);
+  kedge_master_key_clear(&u->master_key);
+}
+
+const kedge_app_t udm_app = {
+  .info = &udm_info,
+  .service = "udm",
+  .read_config = udm_read_config,
+  .setup = setup,
+  .teardown = teardown,
+  .state = &udm,
+};
+
+int main(int argc, char **argv)
+{
+  if (argc > 1 && strcmp(argv[1], "subscriber") == 0)
+    return udm_subscriber_command(&udm_app, argc - 1, argv + 1);
+  return kedge_app_main(&udm_app, argc, argv);
+}

@@ -1,0 +1,256 @@
+/* Nudm_UEAuthentication_Get (TS 29.503 5.4.2.2, 6.3.3.2.4): generate-auth-data.
+ * The handler checks the consumer and the request on the worker loop, then queues a job on
+ * the database pool: one thread that advances the SQNs of a whole batch in one transaction
+ * (group commit, SPEC.md 1: stored durably before the vector leaves), builds the vectors and
+ * hands each back to its loop for the answer. */
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "kedge/aka.h"
+#include "kedge/hex.h"
+#include "kedge/json_check.h"
+#include "kedge/log.h"
+#include "kedge/problem.h"
+#include "udm.h"
+
+typedef struct av_job {
+  udm_t *udm;
+  kedge_sbi_request_t *req;
+  char supi[KEDGE_SUPI_MAX + 1];
+  char snn[80];
+  bool resync;
+  uint8_t rand_resync[KEDGE_RAND_LEN];
+  uint8_t auts[KEDGE_AUTS_LEN];
+
+  /* results, written on the pool thread */
+  kedge_err_t err;
+  udm_subscriber_t sub;  /* sub.cred wiped once the vector is built */
+  kedge_he_av_t av;
+} av_job_t;
+
+/* TS 29.503 ServingNetworkName: 5G:mnc<3 digits>.mcc<3 digits>.3gppnetwork.org (the NID
+ * suffix of SNPNs is not supported). */
+static const char *check_snn(const json_t *value)
+{
+  const char *s = json_string_value(value);
+  unsigned mnc, mcc;
+  int end = 0;
+  if (strlen(s) != KEDGE_SNN_LEN ||
+      sscanf(s, "5G:mnc%3u.mcc%3u.3gppnetwork.org%n", &mnc, &mcc, &end) != 2 || end != KEDGE_SNN_LEN ||
+      strspn(s + 6, "0123456789") != 3 || strspn(s + 13, "0123456789") != 3)
+    return "must be 5G:mnc<3 digits>.mcc<3 digits>.3gppnetwork.org";
+  return NULL;
+}
+
+static const char *check_auts(const json_t *value)
+{
+  uint8_t auts[KEDGE_AUTS_LEN];
+  return kedge_hex_decode(json_string_value(value), auts, sizeof(auts))
+             ? "must be 28 hex digits (14 octets)"
+             : NULL;
+}
+
+static const kedge_json_member_t resync_members[] = {
+  {.name = "rand", .kind = KEDGE_JSON_STRING, .required = true, .check = kedge_json_check_hex16},
+  {.name = "auts", .kind = KEDGE_JSON_STRING, .required = true, .check = check_auts},
+  {.name = NULL},
+};
+
+/* TS 29.503 6.3.6.2.2 AuthenticationInfoRequest */
+static const kedge_json_member_t request_members[] = {
+  {.name = "servingNetworkName", .kind = KEDGE_JSON_STRING, .required = true, .check = check_snn},
+  {.name = "ausfInstanceId", .kind = KEDGE_JSON_STRING, .required = true, .max_len = 64},
+  {.name = "resynchronizationInfo", .kind = KEDGE_JSON_OBJECT, .object = resync_members},
+  {.name = NULL},
+};
+
+static bool consumer_allowed(const udm_t *udm, const kedge_sbi_request_t *req)
+{
+  for (size_t i = 0; i < udm->n_allowed_consumers; i++)
+    if (kedge_sbi_request_peer_is(req, udm->allowed_consumers[i]))
+      return true;
+  return false;
+}
+
+/* Pool thread: one transaction for the whole batch, then the vectors. */
+static void vectors_batch(void **args, size_t n, void *arg)
+{
+  udm_t *udm = arg;
+  kedge_err_t tx = udm_db_begin(udm->db);
+  for (size_t i = 0; i < n; i++) {
+    av_job_t *job = args[i];
+    if (tx) {
+      job->err = tx;
+      continue;
+    }
+    uint64_t sqn_ms = 0;
+    if (job->resync) {
+      /* TS 33.102 6.3.5: verify MAC-S before trusting SQNms */
+      job->err = udm_db_get_credentials(udm->db, job->supi, &job->sub);
+      if (!job->err)
+        job->err = kedge_aka_auts_check(&job->sub.cred, job->rand_resync, job->auts, &sqn_ms);
+      OPENSSL_cleanse(&job->sub.cred, sizeof(job->sub.cred));
+    }
+    if (!job->err)
+      job->err = udm_db_next_sqn(udm->db, job->supi, job->resync ? &sqn_ms : NULL, &job->sub);
+  }
+  if (!tx && (tx = udm_db_commit(udm->db)) != KEDGE_OK)
+    udm_db_rollback(udm->db);
+  kedge_counter_add(udm->batches, 1);
+  for (size_t i = 0; i < n; i++) {
+    av_job_t *job = args[i];
+    if (!job->err && tx)
+      job->err = tx; /* nothing of this batch is durable: no vector may leave */
+    if (!job->err) {
+      uint8_t rand[KEDGE_RAND_LEN];
+      job->err = RAND_bytes(rand, sizeof(rand)) == 1
+                     ? kedge_aka_generate_he_av(&job->sub.cred, rand, job->sub.sqn, job->sub.amf,
+                                                job->snn, &job->av)
+                     : KEDGE_ERR_CRYPTO;
+    }
+    OPENSSL_cleanse(&job->sub.cred, sizeof(job->sub.cred));
+  }
+}
+
+static void respond_vector(av_job_t *job)
+{
+  char rand[33], xres_star[33], autn[33], kausf[65];
+  kedge_hex_encode(job->av.rand, 16, rand);
+  kedge_hex_encode(job->av.xres_star, 16, xres_star);
+  kedge_hex_encode(job->av.autn, 16, autn);
+  kedge_hex_encode(job->av.kausf, 32, kausf);
+  /* TS 29.503 6.3.6.2.3 AuthenticationInfoResult; edgeInd is kedge's extension (SPEC.md 3) */
+  json_t *body = json_pack("{s:s, s:{s:s, s:s, s:s, s:s, s:s}, s:s, s:s, s:b}", "authType",
+                           "5G_AKA", "authenticationVector", "avType", "5G_HE_AKA", "rand", rand,
+                           "xresStar", xres_star, "autn", autn, "kausf", kausf, "supi",
+                           job->sub.supi, "routingId", job->sub.routing_indicator, "edgeInd",
+                           job->sub.edge_capable);
+  if (body)
+    kedge_sbi_respond_json(job->req, 200, NULL, body);
+  else
+    kedge_sbi_respond_err(job->req, KEDGE_ERR_NOMEM, NULL);
+  /* jansson's copy of the strings is freed with the object; kedge's own are wiped here */
+  json_decref(body);
+  OPENSSL_cleanse(xres_star, sizeof(xres_star));
+  OPENSSL_cleanse(kausf, sizeof(kausf));
+}
+
+/* Worker loop: answer. */
+static void vectors_done(void *arg)
+{
+  av_job_t *job = arg;
+  udm_t *udm = job->udm;
+  switch (job->err) {
+  case KEDGE_OK:
+    kedge_counter_add(udm->vectors_ok, 1);
+    respond_vector(job);
+    break;
+  case KEDGE_ERR_NOT_FOUND: /* TS 29.503 6.3.3.2.4 */
+    kedge_sbi_respond_problem(job->req, 404, "USER_NOT_FOUND", NULL);
+    break;
+  case KEDGE_ERR_MAC_FAILURE:
+    kedge_log_warn("resynchronisation for %s refused: AUTS does not verify", job->supi);
+    kedge_sbi_respond_problem(job->req, 403, "AUTHENTICATION_REJECTED",
+                              "resynchronizationInfo: AUTS does not verify");
+    break;
+  case KEDGE_ERR_BUSY:
+    kedge_sbi_response_header(job->req, "retry-after", "1");
+    kedge_sbi_respond_problem(job->req, 503, "NF_CONGESTION", "subscriber database busy");
+    break;
+  default:
+    kedge_log_error("vector for %s: %s", job->supi, kedge_strerror(job->err));
+    kedge_sbi_respond_err(job->req, job->err, NULL);
+  }
+  if (job->err)
+    kedge_counter_add(udm->vectors_failed, 1);
+  OPENSSL_cleanse(job, sizeof(*job));
+  free(job);
+}
+
+static void generate_auth_data(kedge_sbi_request_t *req, void *arg)
+{
+  udm_t *udm = arg;
+  if (!consumer_allowed(udm, req)) {
+    kedge_sbi_respond_problem(req, 403, "CONSUMER_NOT_AUTHORIZED",
+                              "only AUSFs may ask for authentication vectors");
+    return;
+  }
+  kedge_supi_t supi;
+  const char *why = NULL;
+  kedge_err_t err = udm_resolve_supi_or_suci(kedge_sbi_request_var(req, "supiOrSuci"), &supi, &why);
+  if (err == KEDGE_ERR_UNSUPPORTED) {
+    kedge_sbi_respond_problem(req, 501, "UNSUPPORTED_PROTECTION_SCHEME", why);
+    return;
+  }
+  if (err) {
+    json_t *problem = kedge_problem_new(400, "MANDATORY_IE_INCORRECT", why);
+    kedge_problem_add_invalid_param(problem, "supiOrSuci", why);
+    kedge_sbi_respond_problem_json(req, problem);
+    json_decref(problem);
+    return;
+  }
+
+  json_t *body = kedge_sbi_request_json(req);
+  json_t *problem = kedge_problem_new(400, "MANDATORY_IE_INCORRECT", "invalid AuthenticationInfoRequest");
+  bool missing_only = false;
+  err = kedge_json_check(body, request_members, problem, &missing_only);
+  if (err) {
+    if (missing_only)
+      json_object_set_new(problem, "cause", json_string("MANDATORY_IE_MISSING"));
+    kedge_sbi_respond_problem_json(req, problem);
+    json_decref(problem);
+    return;
+  }
+  json_decref(problem);
+
+  av_job_t *job = calloc(1, sizeof(*job));
+  if (!job) {
+    kedge_sbi_respond_err(req, KEDGE_ERR_NOMEM, NULL);
+    return;
+  }
+  job->udm = udm;
+  job->req = req;
+  memcpy(job->supi, supi.value, supi.len + 1);
+  snprintf(job->snn, sizeof(job->snn), "%s",
+           json_string_value(json_object_get(body, "servingNetworkName")));
+  json_t *resync = json_object_get(body, "resynchronizationInfo");
+  if (resync) {
+    job->resync = true;
+    kedge_hex_decode(json_string_value(json_object_get(resync, "rand")), job->rand_resync, 16);
+    kedge_hex_decode(json_string_value(json_object_get(resync, "auts")), job->auts, 14);
+    kedge_counter_add(udm->resyncs, 1);
+  }
+  err = kedge_work_submit(udm->pool, kedge_sbi_request_base(req), NULL, vectors_done, job);
+  if (err) {
+    job->err = err;
+    vectors_done(job); /* answers 503 when the queue is full */
+  }
+}
+
+kedge_err_t udm_ueau_setup(udm_t *udm, kedge_sbi_server_t *srv)
+{
+  kedge_metrics_t *m = kedge_sbi_server_metrics(srv);
+  kedge_err_t err;
+  if ((err = kedge_metrics_counter(m, "kedge_udm_auth_vectors_total",
+                                   "5G HE AVs generated, by result", "result=\"ok\"",
+                                   &udm->vectors_ok)) ||
+      (err = kedge_metrics_counter(m, "kedge_udm_auth_vectors_total",
+                                   "5G HE AVs generated, by result", "result=\"failed\"",
+                                   &udm->vectors_failed)) ||
+      (err = kedge_metrics_counter(m, "kedge_udm_resynchronisations_total",
+                                   "generate-auth-data requests with resynchronizationInfo", NULL,
+                                   &udm->resyncs)) ||
+      (err = kedge_metrics_counter(m, "kedge_udm_sqn_commits_total",
+                                   "transactions (fsyncs) that stored SQNs, one per batch", NULL,
+                                   &udm->batches)))
+    return err;
+  err = kedge_work_pool_new_batched(udm->max_queued, udm->max_batch, vectors_batch, udm, &udm->pool);
+  if (err)
+    return err;
+  return kedge_sbi_server_route(srv, "POST",
+                                "/nudm-ueau/v1/{supiOrSuci}/security-information/generate-auth-data",
+                                NULL, generate_auth_data, udm);
+}

@@ -1,0 +1,49 @@
+/* kedge-udmd: the UDM/ARPF (TS 23.501 6.2.7, TS 33.501 6.1.3.2): holds the subscribers and
+ * answers Nudm_UEAuthentication_Get with 5G HE AVs (TS 29.503). */
+#ifndef KEDGE_UDM_H
+#define KEDGE_UDM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "kedge/config.h"
+#include "kedge/identity.h"
+#include "kedge/metrics.h"
+#include "kedge/sbi_server.h"
+#include "kedge/seal.h"
+#include "kedge/work.h"
+#include "subscriber_db.h"
+
+typedef struct udm {
+  /* configuration (udm: section) */
+  const char *database;
+  const char *master_key_file;
+  const char *const *allowed_consumers; /* SAN DNS names of AUSFs */
+  size_t n_allowed_consumers;
+  size_t max_batch;  /* SQN updates per transaction (group commit) */
+  size_t max_queued; /* vector requests waiting for the database */
+
+  /* run time */
+  kedge_master_key_t master_key;
+  udm_db_t *db;              /* owned by the pool's thread once serving */
+  kedge_work_pool_t *pool;   /* batched: one thread, one fsync per batch */
+  kedge_counter_t *vectors_ok, *vectors_failed, *resyncs, *batches;
+} udm_t;
+
+/* udm: section of the configuration file. */
+kedge_err_t udm_read_config(kedge_config_node_t *root, void *state);
+
+/* POST /nudm-ueau/v1/{supiOrSuci}/security-information/generate-auth-data */
+kedge_err_t udm_ueau_setup(udm_t *udm, kedge_sbi_server_t *srv);
+
+/* supiOrSuci (TS 29.503 6.3.3.2.x, TS 23.003 2.2B): a SUPI, or a null-scheme SUCI of IMSI type
+ * (suci-0-<MCC>-<MNC>-<RI>-0-0-<MSIN>), to the SUPI. KEDGE_ERR_UNSUPPORTED for a protection
+ * scheme other than null (ECIES profiles A/B are not implemented), KEDGE_ERR_BAD_SUPI for
+ * anything malformed. */
+kedge_err_t udm_resolve_supi_or_suci(const char *text, kedge_supi_t *supi, const char **why);
+
+/* The provisioning subcommand: kedge-udmd subscriber add|show|list|delete|import ... */
+struct kedge_app;
+int udm_subscriber_command(const struct kedge_app *app, int argc, char **argv);
+
+#endif
