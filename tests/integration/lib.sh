@@ -10,6 +10,8 @@ PIDS=""
 FAILS=0
 
 lib_cleanup() {
+  for p in $PIDS; do kill -TERM "$p" 2>/dev/null; done
+  sleep 0.1
   for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
   if [ "$FAILS" -ne 0 ] && [ -n "${KEEP_LOGS:-}" ]; then
     echo "logs kept in $T"
