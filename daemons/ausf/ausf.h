@@ -1,0 +1,72 @@
+/* kedge-ausfd: the AUSF (TS 23.501 6.2.8, TS 33.501 6.1.3.2): 5G AKA toward the SEAF with
+ * vectors from the UDM (Nausf_UEAuthentication, TS 29.509), and, after a successful AKA, the
+ * edge keys (SPEC.md 2) and their key service. */
+#ifndef KEDGE_AUSF_H
+#define KEDGE_AUSF_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "context.h"
+#include "kedge/config.h"
+#include "kedge/metrics.h"
+#include "kedge/sbi_client.h"
+#include "kedge/sbi_server.h"
+
+/* An allowed consumer of ue-authentications: a SEAF/AMF by certificate SAN DNS name, with
+ * the serving network names it may authenticate for ("*" = any). */
+typedef struct ausf_seaf {
+  const char *name;
+  const char *const *serving_networks;
+  size_t n_serving_networks;
+} ausf_seaf_t;
+
+typedef struct ausf {
+  /* configuration */
+  const char *sbi_address;
+  const char *api_root;       /* absolute URI prefix for Location/_links; NULL: from sbi */
+  const char *instance_id;    /* NF instance id sent to the UDM (ausfInstanceId) */
+  char instance_id_buf[37];
+  ausf_seaf_t *seafs;
+  size_t n_seafs;
+  int64_t context_expiry_ms;  /* an AKA context not confirmed in time is gone */
+  size_t max_contexts;
+  const char *udm_uri;
+  kedge_sbi_client_options_t udm_client;
+
+  /* run time */
+  kedge_sbi_server_t *srv;
+  ausf_ctx_table_t *contexts;
+  struct event *purge_timer;
+  pthread_mutex_t clients_lock;
+  size_t n_clients;           /* SBI clients toward the UDM, one per worker loop */
+  kedge_counter_t *aka_success, *aka_failure, *aka_rejected, *udm_errors;
+  kedge_gauge_t *contexts_live;
+} ausf_t;
+
+kedge_err_t ausf_read_config(kedge_config_node_t *root, void *state);
+
+/* Nausf_UEAuthentication: ue-authentications and 5g-aka-confirmation. */
+kedge_err_t ausf_ueau_setup(ausf_t *ausf, kedge_sbi_server_t *srv);
+void ausf_ueau_teardown(ausf_t *ausf);
+
+/* The SBI client toward the UDM for the loop `base` (one per worker thread). */
+kedge_sbi_client_t *ausf_udm_client(ausf_t *ausf, struct event_base *base);
+void ausf_udm_clients_free(ausf_t *ausf); /* after the loops stopped */
+
+/* A successful confirmation on its way out (TS 33.501 6.1.3.2 step 11-12). The edge-key step
+ * (SPEC.md 0, step 2) runs between the RES* check and the answer, while KAUSF is still here:
+ * it calls ausf_confirmation_answer() exactly once, possibly later (after a key store write);
+ * an error there makes the confirmation fail with 503 and a cause, never a success without a
+ * key. The answer wipes KAUSF. */
+typedef struct ausf_confirmation {
+  ausf_t *ausf;
+  kedge_sbi_request_t *req;
+  ausf_auth_ctx_t ctx;
+} ausf_confirmation_t;
+
+void ausf_edge_on_success(ausf_confirmation_t *c);
+void ausf_confirmation_answer(ausf_confirmation_t *c, kedge_err_t edge_err, const char *cause);
+
+#endif

@@ -1,0 +1,184 @@
+/* AKA contexts: a hash table by authCtxId plus a list in expiry order. All contexts live the
+ * same time, so insertion order is expiry order and purging only looks at the list's head. */
+#include "context.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "kedge/hex.h"
+
+typedef struct entry {
+  ausf_auth_ctx_t ctx;
+  struct entry *hash_next;
+  struct entry *older, *newer; /* expiry order */
+  size_t bucket;
+} entry_t;
+
+struct ausf_ctx_table {
+  pthread_mutex_t lock;
+  entry_t **buckets;
+  size_t n_buckets; /* power of two */
+  size_t count, max;
+  entry_t *oldest, *newest;
+};
+
+int64_t ausf_now_ms(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The id is random, so its first octets are a fine hash. */
+static size_t bucket_of(const ausf_ctx_table_t *t, const char *id)
+{
+  size_t h = 0;
+  for (int i = 0; i < 12 && id[i]; i++)
+    h = h * 31 + (unsigned char)id[i];
+  return h & (t->n_buckets - 1);
+}
+
+kedge_err_t ausf_ctx_table_new(size_t max_contexts, ausf_ctx_table_t **out)
+{
+  if (!out || max_contexts == 0 || max_contexts > (1u << 24))
+    return KEDGE_ERR_INVALID_ARG;
+  ausf_ctx_table_t *t = calloc(1, sizeof(*t));
+  if (!t)
+    return KEDGE_ERR_NOMEM;
+  t->n_buckets = 64;
+  while (t->n_buckets < max_contexts)
+    t->n_buckets <<= 1;
+  t->buckets = calloc(t->n_buckets, sizeof(*t->buckets));
+  if (!t->buckets) {
+    free(t);
+    return KEDGE_ERR_NOMEM;
+  }
+  t->max = max_contexts;
+  pthread_mutex_init(&t->lock, NULL);
+  *out = t;
+  return KEDGE_OK;
+}
+
+static void unlink_entry(ausf_ctx_table_t *t, entry_t *e)
+{
+  for (entry_t **p = &t->buckets[e->bucket]; *p; p = &(*p)->hash_next)
+    if (*p == e) {
+      *p = e->hash_next;
+      break;
+    }
+  if (e->older)
+    e->older->newer = e->newer;
+  else
+    t->oldest = e->newer;
+  if (e->newer)
+    e->newer->older = e->older;
+  else
+    t->newest = e->older;
+  t->count--;
+}
+
+static void free_entry(entry_t *e)
+{
+  OPENSSL_cleanse(e, sizeof(*e)); /* XRES* and KAUSF */
+  free(e);
+}
+
+void ausf_ctx_table_free(ausf_ctx_table_t *t)
+{
+  if (!t)
+    return;
+  for (entry_t *e = t->oldest, *next; e; e = next) {
+    next = e->newer;
+    free_entry(e);
+  }
+  pthread_mutex_destroy(&t->lock);
+  free(t->buckets);
+  free(t);
+}
+
+kedge_err_t ausf_ctx_add(ausf_ctx_table_t *t, ausf_auth_ctx_t *ctx)
+{
+  uint8_t id[16];
+  /* TS 29.509 authCtxId: unguessable (SPEC.md 3: at least 128 random bits) */
+  if (RAND_bytes(id, sizeof(id)) != 1)
+    return KEDGE_ERR_CRYPTO;
+  kedge_hex_encode(id, sizeof(id), ctx->id);
+  entry_t *e = malloc(sizeof(*e));
+  if (!e)
+    return KEDGE_ERR_NOMEM;
+  e->ctx = *ctx;
+  e->hash_next = NULL;
+  e->newer = NULL;
+  pthread_mutex_lock(&t->lock);
+  if (t->count >= t->max) {
+    pthread_mutex_unlock(&t->lock);
+    free_entry(e);
+    return KEDGE_ERR_BUSY;
+  }
+  e->bucket = bucket_of(t, ctx->id);
+  e->hash_next = t->buckets[e->bucket];
+  t->buckets[e->bucket] = e;
+  e->older = t->newest;
+  if (t->newest)
+    t->newest->newer = e;
+  else
+    t->oldest = e;
+  t->newest = e;
+  t->count++;
+  pthread_mutex_unlock(&t->lock);
+  return KEDGE_OK;
+}
+
+kedge_err_t ausf_ctx_take(ausf_ctx_table_t *t, const char *id, ausf_auth_ctx_t *out)
+{
+  if (strlen(id) != AUSF_CTX_ID_LEN)
+    return KEDGE_ERR_NOT_FOUND;
+  int64_t now = ausf_now_ms();
+  pthread_mutex_lock(&t->lock);
+  entry_t *e = t->buckets[bucket_of(t, id)];
+  while (e && CRYPTO_memcmp(e->ctx.id, id, AUSF_CTX_ID_LEN) != 0)
+    e = e->hash_next;
+  if (e)
+    unlink_entry(t, e);
+  pthread_mutex_unlock(&t->lock);
+  if (!e)
+    return KEDGE_ERR_NOT_FOUND;
+  kedge_err_t err = e->ctx.expiry_ms > now ? KEDGE_OK : KEDGE_ERR_NOT_FOUND;
+  if (!err)
+    *out = e->ctx;
+  free_entry(e);
+  return err;
+}
+
+size_t ausf_ctx_purge(ausf_ctx_table_t *t)
+{
+  int64_t now = ausf_now_ms();
+  size_t n = 0;
+  entry_t *expired = NULL;
+  pthread_mutex_lock(&t->lock);
+  while (t->oldest && t->oldest->ctx.expiry_ms <= now) {
+    entry_t *e = t->oldest;
+    unlink_entry(t, e);
+    e->hash_next = expired;
+    expired = e;
+  }
+  pthread_mutex_unlock(&t->lock);
+  for (entry_t *next; expired; expired = next, n++) {
+    next = expired->hash_next;
+    free_entry(expired);
+  }
+  return n;
+}
+
+size_t ausf_ctx_count(ausf_ctx_table_t *t)
+{
+  pthread_mutex_lock(&t->lock);
+  size_t n = t->count;
+  pthread_mutex_unlock(&t->lock);
+  return n;
+}

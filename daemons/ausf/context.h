@@ -1,0 +1,50 @@
+/* The AUSF's 5G AKA contexts (TS 33.501 6.1.3.2 step 5-11): what the AUSF keeps between
+ * ue-authentications and 5g-aka-confirmation: XRES*, KAUSF and the SUPI, under an unguessable
+ * authCtxId (128 random bits), for a bounded time and in a bounded number. Shared by all worker
+ * threads (a confirmation may arrive on another connection than the request). */
+#ifndef KEDGE_AUSF_CONTEXT_H
+#define KEDGE_AUSF_CONTEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kedge/aka.h"
+#include "kedge/edge.h"
+#include "kedge/error.h"
+#include "kedge/identity.h"
+
+#define AUSF_CTX_ID_LEN 32 /* hex of 16 random octets */
+
+typedef struct ausf_auth_ctx {
+  char id[AUSF_CTX_ID_LEN + 1];
+  char supi[KEDGE_SUPI_MAX + 1];
+  char snn[KEDGE_SNN_LEN + 1];
+  char consumer[254];        /* the SAN DNS name that created it: only it may confirm */
+  char routing_id[KEDGE_RID_MAX + 1];
+  bool edge_ind;
+  uint8_t xres_star[KEDGE_RES_STAR_LEN];
+  uint8_t kausf[KEDGE_KAUSF_LEN];
+  int64_t expiry_ms;         /* CLOCK_MONOTONIC */
+} ausf_auth_ctx_t;
+
+typedef struct ausf_ctx_table ausf_ctx_table_t;
+
+kedge_err_t ausf_ctx_table_new(size_t max_contexts, ausf_ctx_table_t **table);
+void ausf_ctx_table_free(ausf_ctx_table_t *table); /* wipes every context */
+
+/* Adds a copy of *ctx (its id is filled in here from the CSPRNG); KEDGE_ERR_BUSY when
+ * max_contexts are live. */
+kedge_err_t ausf_ctx_add(ausf_ctx_table_t *table, ausf_auth_ctx_t *ctx);
+
+/* Removes the context `id` and copies it out: a context is confirmed at most once (replays
+ * find nothing). KEDGE_ERR_NOT_FOUND when unknown or expired (one answer for both). */
+kedge_err_t ausf_ctx_take(ausf_ctx_table_t *table, const char *id, ausf_auth_ctx_t *out);
+
+/* Drops (and wipes) expired contexts; returns how many. Called from a timer. */
+size_t ausf_ctx_purge(ausf_ctx_table_t *table);
+size_t ausf_ctx_count(ausf_ctx_table_t *table);
+
+int64_t ausf_now_ms(void);
+
+#endif

@@ -1,0 +1,51 @@
+/* kedge-ausfd: the AUSF. */
+#include <stdio.h>
+
+#include "ausf.h"
+#include "kedge/app.h"
+#include "kedge/log.h"
+
+static const char *const extra_usage[] = {KEDGE_APP_PORTS_FILE_USAGE, NULL};
+
+static const kedge_daemon_info_t info = {
+  .program = "kedge-ausfd",
+  .description = "kedge AUSF: 5G AKA for SEAFs (Nausf_UEAuthentication, TS 29.509) with vectors "
+                 "from the UDM; after a successful AKA of an edge-capable subscriber it derives "
+                 "Kedge and Kedge ID from KAUSF and keeps them for the key service.",
+  .default_config = "/etc/kedge/ausf.yaml",
+  .extra_usage = extra_usage,
+};
+
+static ausf_t ausf;
+
+static kedge_err_t setup(kedge_sbi_server_t *srv, void *state, char *why, size_t why_size)
+{
+  ausf_t *a = state;
+  kedge_err_t err = ausf_ueau_setup(a, srv);
+  if (err) {
+    snprintf(why, why_size, "cannot set up Nausf_UEAuthentication: %s", kedge_strerror(err));
+    ausf_ueau_teardown(a);
+    return err;
+  }
+  kedge_log_info("UDM at %s; AKA contexts expire after %lld ms, at most %zu; instance %s",
+                 a->udm_uri, (long long)a->context_expiry_ms, a->max_contexts, a->instance_id);
+  return KEDGE_OK;
+}
+
+static void teardown(void *state)
+{
+  ausf_ueau_teardown(state);
+}
+
+int main(int argc, char **argv)
+{
+  const kedge_app_t app = {
+    .info = &info,
+    .service = "ausf",
+    .read_config = ausf_read_config,
+    .setup = setup,
+    .teardown = teardown,
+    .state = &ausf,
+  };
+  return kedge_app_main(&app, argc, argv);
+}

@@ -1,0 +1,442 @@
+/* Nausf_UEAuthentication (TS 29.509 5.2.2.2, 6.1.3): ue-authentications and
+ * 5g-aka-confirmation for 5G AKA (TS 33.501 6.1.3.2), with vectors from the UDM
+ * (Nudm_UEAuthentication_Get, TS 29.503). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <openssl/crypto.h>
+
+#include "ausf.h"
+#include "kedge/hex.h"
+#include "kedge/json_check.h"
+#include "kedge/log.h"
+#include "kedge/problem.h"
+
+#define UEAU_BASE "/nausf-auth/v1/ue-authentications"
+
+/* ---- helpers ---- */
+
+static const ausf_seaf_t *seaf_of(const ausf_t *ausf, const kedge_sbi_request_t *req)
+{
+  for (size_t i = 0; i < ausf->n_seafs; i++)
+    if (kedge_sbi_request_peer_is(req, ausf->seafs[i].name))
+      return &ausf->seafs[i];
+  return NULL;
+}
+
+static bool serving_network_allowed(const ausf_seaf_t *seaf, const char *snn)
+{
+  for (size_t i = 0; i < seaf->n_serving_networks; i++)
+    if (!strcmp(seaf->serving_networks[i], "*") || !strcmp(seaf->serving_networks[i], snn))
+      return true;
+  return false;
+}
+
+/* The apiRoot of this AUSF for Location and _links (TS 29.501 4.4.1). */
+static void api_root(const ausf_t *ausf, char *out, size_t size)
+{
+  if (ausf->api_root) {
+    snprintf(out, size, "%s", ausf->api_root);
+    return;
+  }
+  bool v6 = strchr(ausf->sbi_address, ':') != NULL;
+  snprintf(out, size, "https://%s%s%s:%u", v6 ? "[" : "", ausf->sbi_address, v6 ? "]" : "",
+           kedge_sbi_server_port(ausf->srv));
+}
+
+/* RFC 3986 3.3: a path segment keeps unreserved characters and '@'; the rest is %-encoded. */
+static bool encode_segment(const char *in, char *out, size_t size)
+{
+  static const char hex[] = "0123456789ABCDEF";
+  size_t o = 0;
+  for (const unsigned char *p = (const unsigned char *)in; *p; p++) {
+    bool keep = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+                strchr("-._~@", *p);
+    if (o + (keep ? 1 : 3) >= size)
+      return false;
+    if (keep) {
+      out[o++] = (char)*p;
+    } else {
+      out[o++] = '%';
+      out[o++] = hex[*p >> 4];
+      out[o++] = hex[*p & 15];
+    }
+  }
+  out[o] = '\0';
+  return true;
+}
+
+static void respond_invalid(kedge_sbi_request_t *req, json_t *problem, bool missing_only)
+{
+  if (missing_only)
+    json_object_set_new(problem, "cause", json_string("MANDATORY_IE_MISSING"));
+  kedge_sbi_respond_problem_json(req, problem);
+}
+
+static const char *check_auts(const json_t *value)
+{
+  uint8_t auts[KEDGE_AUTS_LEN];
+  return kedge_hex_decode(json_string_value(value), auts, sizeof(auts))
+             ? "must be 28 hex digits (14 octets)"
+             : NULL;
+}
+
+static const kedge_json_member_t resync_members[] = {
+  {.name = "rand", .kind = KEDGE_JSON_STRING, .required = true, .check = kedge_json_check_hex16},
+  {.name = "auts", .kind = KEDGE_JSON_STRING, .required = true, .check = check_auts},
+  {.name = NULL},
+};
+
+/* TS 29.509 6.1.6.2.2 AuthenticationInfo */
+static const kedge_json_member_t auth_info_members[] = {
+  {.name = "supiOrSuci", .kind = KEDGE_JSON_STRING, .required = true, .max_len = KEDGE_SUPI_MAX},
+  {.name = "servingNetworkName", .kind = KEDGE_JSON_STRING, .required = true, .max_len = 64},
+  {.name = "resynchronizationInfo", .kind = KEDGE_JSON_OBJECT, .object = resync_members},
+  {.name = NULL},
+};
+
+/* TS 29.509 6.1.6.2.5 ConfirmationData */
+static const kedge_json_member_t confirmation_members[] = {
+  {.name = "resStar", .kind = KEDGE_JSON_STRING, .required = true, .check = kedge_json_check_hex16},
+  {.name = NULL},
+};
+
+/* ---- ue-authentications ---- */
+
+typedef struct ueau_call {
+  ausf_t *ausf;
+  kedge_sbi_request_t *req;
+  kedge_sbi_client_call_t *call;
+  char snn[KEDGE_SNN_LEN + 1];
+  char consumer[254];
+} ueau_call_t;
+
+static void call_free(ueau_call_t *c)
+{
+  free(c);
+}
+
+/* The SEAF went away while the UDM was asked: drop the UDM call, release the request. */
+static void ueau_cancelled(kedge_sbi_request_t *req, void *arg)
+{
+  ueau_call_t *c = arg;
+  kedge_sbi_client_cancel(c->call);
+  kedge_sbi_respond_problem(req, 500, "SYSTEM_FAILURE", NULL); /* only frees it */
+  call_free(c);
+}
+
+static void udm_failed(ueau_call_t *c, int status, const char *cause, const char *detail)
+{
+  kedge_counter_add(c->ausf->udm_errors, 1);
+  kedge_log_warn("ue-authentications: UDM: %s", detail);
+  if (status == 503)
+    kedge_sbi_response_header(c->req, "retry-after", "1");
+  kedge_sbi_respond_problem(c->req, status, cause, detail);
+}
+
+static const char *string_member(const json_t *obj, const char *name)
+{
+  return json_string_value(json_object_get(obj, name));
+}
+
+/* Reads the 5G HE AV of an AuthenticationInfoResult (TS 29.503 6.3.6.2.3) into ctx. */
+static bool read_vector(const json_t *body, ausf_auth_ctx_t *ctx, uint8_t rand[16],
+                        uint8_t autn[16])
+{
+  const json_t *av = json_object_get(body, "authenticationVector");
+  const char *supi = string_member(body, "supi"), *rid = string_member(body, "routingId");
+  const json_t *edge = json_object_get(body, "edgeInd");
+  kedge_supi_t parsed;
+  if (!json_is_object(av) || !string_member(body, "authType") ||
+      strcmp(string_member(body, "authType"), "5G_AKA") || !string_member(av, "avType") ||
+      strcmp(string_member(av, "avType"), "5G_HE_AKA") || !string_member(av, "rand") ||
+      kedge_hex_decode(string_member(av, "rand"), rand, 16) || !string_member(av, "autn") ||
+      kedge_hex_decode(string_member(av, "autn"), autn, 16) || !string_member(av, "xresStar") ||
+      kedge_hex_decode(string_member(av, "xresStar"), ctx->xres_star, 16) ||
+      !string_member(av, "kausf") || kedge_hex_decode(string_member(av, "kausf"), ctx->kausf, 32) ||
+      !supi || kedge_supi_parse(supi, &parsed) || (rid && kedge_rid_check(rid)) ||
+      (edge && !json_is_boolean(edge)))
+    return false;
+  memcpy(ctx->supi, parsed.value, parsed.len + 1);
+  snprintf(ctx->routing_id, sizeof(ctx->routing_id), "%s", rid ? rid : "0");
+  ctx->edge_ind = edge && json_is_true(edge);
+  return true;
+}
+
+static void vector_received(const kedge_sbi_client_response_t *resp, void *arg)
+{
+  ueau_call_t *c = arg;
+  ausf_t *ausf = c->ausf;
+  kedge_sbi_request_t *req = c->req;
+  kedge_sbi_request_on_cancel(req, NULL, NULL);
+  const char *cause = resp->json ? string_member(resp->json, "cause") : NULL;
+  const char *detail = resp->json ? string_member(resp->json, "detail") : NULL;
+
+  if (resp->err == KEDGE_ERR_TIMEOUT) {
+    udm_failed(c, 503, "TIMED_OUT_REQUEST", "the UDM did not answer in time");
+  } else if (resp->err) {
+    udm_failed(c, 503, "TARGET_NF_NOT_REACHABLE", "the UDM is not reachable");
+  } else if (resp->status == 404) {
+    kedge_sbi_respond_problem(req, 404, "USER_NOT_FOUND", detail);
+  } else if (resp->status == 403 || resp->status == 501 || resp->status == 400) {
+    /* TS 29.509 6.1.7.3: the UDM's verdicts on the subscriber or the request pass through */
+    kedge_sbi_respond_problem(req, (int)resp->status, cause ? cause : "AUTHENTICATION_REJECTED",
+                              detail);
+  } else if (resp->status == 503) {
+    udm_failed(c, 503, "NF_CONGESTION", "the UDM is congested");
+  } else if (resp->status != 200 || !resp->json) {
+    udm_failed(c, 502, "UPSTREAM_SERVER_ERROR", "the UDM answered with an unexpected status");
+  } else {
+    ausf_auth_ctx_t ctx = {0};
+    uint8_t rand[16], autn[16], hxres_star[16];
+    if (!read_vector(resp->json, &ctx, rand, autn)) {
+      udm_failed(c, 502, "UPSTREAM_SERVER_ERROR", "the UDM's AuthenticationInfoResult is unusable");
+    } else {
+      memcpy(ctx.snn, c->snn, sizeof(ctx.snn));
+      memcpy(ctx.consumer, c->consumer, sizeof(ctx.consumer));
+      ctx.expiry_ms = ausf_now_ms() + ausf->context_expiry_ms;
+      kedge_err_t err = kedge_aka_hxres_star(rand, ctx.xres_star, hxres_star);
+      if (!err)
+        err = ausf_ctx_add(ausf->contexts, &ctx);
+      if (err == KEDGE_ERR_BUSY) {
+        kedge_sbi_response_header(req, "retry-after", "1");
+        kedge_sbi_respond_problem(req, 503, "NF_CONGESTION", "too many authentications in progress");
+      } else if (err) {
+        kedge_sbi_respond_err(req, err, NULL);
+      } else {
+        kedge_gauge_add(ausf->contexts_live, 1);
+        char root[300], location[400], href[450], rand_hex[33], autn_hex[33], hx_hex[33];
+        api_root(ausf, root, sizeof(root));
+        snprintf(location, sizeof(location), "%s" UEAU_BASE "/%s", root, ctx.id);
+        snprintf(href, sizeof(href), "%s/5g-aka-confirmation", location);
+        kedge_hex_encode(rand, 16, rand_hex);
+        kedge_hex_encode(autn, 16, autn_hex);
+        kedge_hex_encode(hxres_star, 16, hx_hex);
+        /* TS 29.509 6.1.6.2.3 UEAuthenticationCtx */
+        json_t *body = json_pack("{s:s, s:{s:s, s:s, s:s}, s:{s:{s:s}}}", "authType", "5G_AKA",
+                                 "5gAuthData", "rand", rand_hex, "hxresStar", hx_hex, "autn",
+                                 autn_hex, "_links", "5g-aka", "href", href);
+        kedge_sbi_response_header(req, "location", location);
+        if (body)
+          kedge_sbi_respond_json(req, 201, KEDGE_SBI_HAL_JSON, body);
+        else
+          kedge_sbi_respond_err(req, KEDGE_ERR_NOMEM, NULL);
+        json_decref(body);
+      }
+    }
+    OPENSSL_cleanse(&ctx, sizeof(ctx));
+  }
+  call_free(c);
+}
+
+static void ue_authentications(kedge_sbi_request_t *req, void *arg)
+{
+  ausf_t *ausf = arg;
+  const ausf_seaf_t *seaf = seaf_of(ausf, req);
+  if (!seaf) {
+    kedge_counter_add(ausf->aka_rejected, 1);
+    kedge_sbi_respond_problem(req, 403, "CONSUMER_NOT_AUTHORIZED",
+                              "not in ue_authentication.allowed_consumers");
+    return;
+  }
+  json_t *body = kedge_sbi_request_json(req);
+  json_t *problem = kedge_problem_new(400, "MANDATORY_IE_INCORRECT", "invalid AuthenticationInfo");
+  bool missing_only = false;
+  if (kedge_json_check(body, auth_info_members, problem, &missing_only)) {
+    respond_invalid(req, problem, missing_only);
+    json_decref(problem);
+    return;
+  }
+  json_decref(problem);
+  const char *snn = string_member(body, "servingNetworkName");
+  if (!serving_network_allowed(seaf, snn)) {
+    kedge_counter_add(ausf->aka_rejected, 1);
+    /* TS 29.509 6.1.7.3 */
+    kedge_sbi_respond_problem(req, 403, "SERVING_NETWORK_NOT_AUTHORIZED",
+                              "this consumer may not authenticate for that serving network");
+    return;
+  }
+  if (strlen(snn) != KEDGE_SNN_LEN) {
+    kedge_sbi_respond_problem(req, 403, "SERVING_NETWORK_NOT_AUTHORIZED",
+                              "servingNetworkName must be 5G:mnc<MNC>.mcc<MCC>.3gppnetwork.org");
+    return;
+  }
+  char segment[3 * KEDGE_SUPI_MAX + 1], url[4096];
+  if (!encode_segment(string_member(body, "supiOrSuci"), segment, sizeof(segment)) ||
+      snprintf(url, sizeof(url), "%s/nudm-ueau/v1/%s/security-information/generate-auth-data",
+               ausf->udm_uri, segment) >= (int)sizeof(url)) {
+    kedge_sbi_respond_problem(req, 400, "MANDATORY_IE_INCORRECT", "supiOrSuci too long");
+    return;
+  }
+
+  /* TS 29.503 6.3.6.2.2 AuthenticationInfoRequest */
+  json_t *udm_body = json_pack("{s:s, s:s}", "servingNetworkName", snn, "ausfInstanceId",
+                               ausf->instance_id);
+  json_t *resync = json_object_get(body, "resynchronizationInfo");
+  if (udm_body && resync)
+    json_object_set(udm_body, "resynchronizationInfo", resync);
+  ueau_call_t *c = calloc(1, sizeof(*c));
+  kedge_sbi_client_t *client = ausf_udm_client(ausf, kedge_sbi_request_base(req));
+  if (!udm_body || !c || !client) {
+    json_decref(udm_body);
+    free(c);
+    kedge_sbi_respond_err(req, client ? KEDGE_ERR_NOMEM : KEDGE_ERR_CONFIG, NULL);
+    return;
+  }
+  c->ausf = ausf;
+  c->req = req;
+  snprintf(c->snn, sizeof(c->snn), "%s", snn);
+  snprintf(c->consumer, sizeof(c->consumer), "%s", seaf->name);
+  const kedge_sbi_client_request_t call = {.method = "POST", .url = url, .body = udm_body};
+  kedge_err_t err = kedge_sbi_client_send(client, &call, vector_received, c, &c->call);
+  json_decref(udm_body);
+  if (err) {
+    udm_failed(c, 503, "TARGET_NF_NOT_REACHABLE", "cannot send to the UDM");
+    call_free(c);
+    return;
+  }
+  kedge_sbi_request_on_cancel(req, ueau_cancelled, c);
+}
+
+/* ---- 5g-aka-confirmation ---- */
+
+void ausf_confirmation_answer(ausf_confirmation_t *c, kedge_err_t edge_err, const char *cause)
+{
+  ausf_t *ausf = c->ausf;
+  kedge_sbi_request_t *req = c->req;
+  if (edge_err) {
+    /* No success without the edge key (SPEC.md 2): the UE may simply authenticate again. */
+    kedge_counter_add(ausf->aka_failure, 1);
+    kedge_log_error("5G AKA for %s confirmed, but the edge keys could not be kept: %s", c->ctx.supi,
+                    kedge_strerror(edge_err));
+    kedge_sbi_response_header(req, "retry-after", "1");
+    kedge_sbi_respond_problem(req, 503, cause ? cause : "SYSTEM_FAILURE",
+                              "edge keys could not be stored");
+  } else {
+    uint8_t kseaf[KEDGE_KSEAF_LEN];
+    char kseaf_hex[65];
+    kedge_err_t err = kedge_aka_kseaf(c->ctx.kausf, c->ctx.snn, kseaf);
+    if (err) {
+      kedge_sbi_respond_err(req, err, NULL);
+    } else {
+      kedge_hex_encode(kseaf, sizeof(kseaf), kseaf_hex);
+      /* TS 29.509 6.1.6.2.6 ConfirmationDataResponse */
+      json_t *body = json_pack("{s:s, s:s, s:s}", "authResult", "AUTHENTICATION_SUCCESS", "supi",
+                               c->ctx.supi, "kseaf", kseaf_hex);
+      if (body)
+        kedge_sbi_respond_json(req, 200, NULL, body);
+      else
+        kedge_sbi_respond_err(req, KEDGE_ERR_NOMEM, NULL);
+      json_decref(body);
+      kedge_counter_add(ausf->aka_success, 1);
+      kedge_log_info("5G AKA success for %s (serving network %s)", c->ctx.supi, c->ctx.snn);
+    }
+    OPENSSL_cleanse(kseaf, sizeof(kseaf));
+    OPENSSL_cleanse(kseaf_hex, sizeof(kseaf_hex));
+  }
+  OPENSSL_cleanse(c, sizeof(*c)); /* KAUSF goes here, after the edge keys were derived */
+  free(c);
+}
+
+static void confirmation(kedge_sbi_request_t *req, void *arg)
+{
+  ausf_t *ausf = arg;
+  const ausf_seaf_t *seaf = seaf_of(ausf, req);
+  if (!seaf) {
+    kedge_sbi_respond_problem(req, 403, "CONSUMER_NOT_AUTHORIZED",
+                              "not in ue_authentication.allowed_consumers");
+    return;
+  }
+  json_t *body = kedge_sbi_request_json(req);
+  json_t *problem = kedge_problem_new(400, "MANDATORY_IE_INCORRECT", "invalid ConfirmationData");
+  bool missing_only = false;
+  if (kedge_json_check(body, confirmation_members, problem, &missing_only)) {
+    respond_invalid(req, problem, missing_only);
+    json_decref(problem);
+    return;
+  }
+  json_decref(problem);
+
+  ausf_confirmation_t *c = calloc(1, sizeof(*c));
+  if (!c) {
+    kedge_sbi_respond_err(req, KEDGE_ERR_NOMEM, NULL);
+    return;
+  }
+  c->ausf = ausf;
+  c->req = req;
+  /* Taken, not read: a context is confirmed once; replays, expired and unknown ids all 404. */
+  kedge_err_t err = ausf_ctx_take(ausf->contexts, kedge_sbi_request_var(req, "authCtxId"), &c->ctx);
+  if (!err)
+    kedge_gauge_add(ausf->contexts_live, -1);
+  if (err || strcmp(c->ctx.consumer, seaf->name) != 0) {
+    OPENSSL_cleanse(c, sizeof(*c));
+    free(c);
+    kedge_sbi_respond_problem(req, 404, "CONTEXT_NOT_FOUND", NULL);
+    return;
+  }
+  uint8_t res_star[KEDGE_RES_STAR_LEN];
+  kedge_hex_decode(string_member(body, "resStar"), res_star, sizeof(res_star));
+  /* TS 33.501 6.1.3.2 step 11: RES* against XRES*, in constant time */
+  bool match = CRYPTO_memcmp(res_star, c->ctx.xres_star, sizeof(res_star)) == 0;
+  OPENSSL_cleanse(res_star, sizeof(res_star));
+  if (!match) {
+    kedge_counter_add(ausf->aka_failure, 1);
+    kedge_log_warn("5G AKA failure for %s: RES* does not match", c->ctx.supi);
+    json_t *fail = json_pack("{s:s}", "authResult", "AUTHENTICATION_FAILURE");
+    kedge_sbi_respond_json(req, 200, NULL, fail);
+    json_decref(fail);
+    OPENSSL_cleanse(c, sizeof(*c));
+    free(c);
+    return;
+  }
+  ausf_edge_on_success(c);
+}
+
+/* ---- set-up ---- */
+
+static void purge_contexts(evutil_socket_t fd, short what, void *arg)
+{
+  ausf_t *ausf = arg;
+  size_t n = ausf_ctx_purge(ausf->contexts);
+  if (n)
+    kedge_gauge_add(ausf->contexts_live, -(int64_t)n);
+}
+
+kedge_err_t ausf_ueau_setup(ausf_t *ausf, kedge_sbi_server_t *srv)
+{
+  ausf->srv = srv;
+  pthread_mutex_init(&ausf->clients_lock, NULL);
+  kedge_metrics_t *m = kedge_sbi_server_metrics(srv);
+  const char *name = "kedge_ausf_ue_authentications_total", *help = "5G AKA outcomes at the AUSF";
+  kedge_err_t err;
+  if ((err = kedge_metrics_counter(m, name, help, "result=\"success\"", &ausf->aka_success)) ||
+      (err = kedge_metrics_counter(m, name, help, "result=\"failure\"", &ausf->aka_failure)) ||
+      (err = kedge_metrics_counter(m, name, help, "result=\"rejected\"", &ausf->aka_rejected)) ||
+      (err = kedge_metrics_counter(m, "kedge_ausf_udm_errors_total",
+                                   "UDM calls that failed or gave unusable answers", NULL,
+                                   &ausf->udm_errors)) ||
+      (err = kedge_metrics_gauge(m, "kedge_ausf_auth_contexts", "5G AKA contexts awaiting confirmation",
+                                 NULL, &ausf->contexts_live)))
+    return err;
+  if ((err = ausf_ctx_table_new(ausf->max_contexts, &ausf->contexts)))
+    return err;
+  ausf->purge_timer = event_new(kedge_sbi_server_base(srv), -1, EV_PERSIST, purge_contexts, ausf);
+  const struct timeval every = {1, 0};
+  if (!ausf->purge_timer || event_add(ausf->purge_timer, &every) != 0)
+    return KEDGE_ERR_NOMEM;
+  if ((err = kedge_sbi_server_route(srv, "POST", UEAU_BASE, NULL, ue_authentications, ausf)) ||
+      (err = kedge_sbi_server_route(srv, "PUT", UEAU_BASE "/{authCtxId}/5g-aka-confirmation", NULL,
+                                    confirmation, ausf)))
+    return err;
+  return KEDGE_OK;
+}
+
+void ausf_ueau_teardown(ausf_t *ausf)
+{
+  if (ausf->purge_timer)
+    event_free(ausf->purge_timer);
+  ausf_udm_clients_free(ausf);
+  ausf_ctx_table_free(ausf->contexts);
+}
