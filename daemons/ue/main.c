@@ -75,7 +75,14 @@ static int check_config(const char *path, const ue_config_t *cfg)
 static int run_register(const ue_config_t *cfg, bool json, bool corrupt_res)
 {
   ue_result_t result;
-  char why[512];
+  char why[UE_PATH_MAX + 256];
+  uint64_t sqn_ms = 0;
+  /* The USIM's state first: a broken SQN file is a setup problem, found before any network
+   * call (the file is read again when the challenge arrives). */
+  if (ue_sqn_load(cfg->usim.sqn_file, &sqn_ms, why, sizeof(why)) != KEDGE_OK) {
+    fprintf(stderr, PROGRAM ": usim.sqn_file: %s\n", why);
+    return KEDGE_EXIT_USAGE;
+  }
   kedge_err_t err = ue_register_sync(cfg, corrupt_res, &result, why, sizeof(why));
   if (err) {
     fprintf(stderr, PROGRAM ": %s\n", why);

@@ -10,12 +10,13 @@ void ue_print_steps(const ue_config_t *cfg, const ue_result_t *r, FILE *out)
   fprintf(out, "kedge-ue: %s via %s, serving network %s\n", cfg->usim.supi.value, cfg->ausf_uri,
           cfg->snn);
   for (size_t i = 0; i < r->n_steps; i++)
-    fprintf(out, "step %d  %-84s %8.2f ms\n", r->steps[i].step, r->steps[i].text, r->steps[i].ms);
+    fprintf(out, "step %d %9.2f ms  %s\n", r->steps[i].step, r->steps[i].ms, r->steps[i].text);
   if (r->outcome == UE_REGISTERED)
     fprintf(out, "registered in %.2f ms: Kedge ID %s, KAUSF %s, Kedge %s (SHA-256 fingerprints)\n",
             r->elapsed_ms, r->kedge_id, r->kausf_fingerprint, r->kedge_fingerprint);
   else
-    fprintf(out, "failed after %.2f ms: %s\n", r->elapsed_ms, ue_outcome_name(r->outcome));
+    fprintf(out, "failed after %.2f ms (%s): %s\n", r->elapsed_ms, ue_outcome_name(r->outcome),
+            r->why);
 }
 
 json_t *ue_result_json(const ue_config_t *cfg, const ue_result_t *r)
