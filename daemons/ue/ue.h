@@ -94,10 +94,11 @@ json_t *ue_authentication_info(const ue_config_t *cfg, const uint8_t *rand, cons
  * 5gAuthData{rand, hxresStar, autn} and _links{"5g-aka": {href}} (a Link, or an array of
  * Links of which the first is taken). KEDGE_ERR_CONFIG with *why naming the member if not. */
 kedge_err_t ue_parse_auth_ctx(const json_t *body, ue_auth_ctx_t *ctx, const char **why);
-/* The href of a link resolved against the AUSF's apiRoot (RFC 3986 5.2: absolute, or relative
- * to apiRoot's authority/path). The result must be an https URL without user info or
- * fragment: KEDGE_ERR_CONFIG otherwise, or KEDGE_ERR_TOO_BIG past `size`. */
-kedge_err_t ue_resolve_href(const char *api_root, const char *href, char *out, size_t size);
+/* The href of a link resolved against `base`, the URI of the request whose answer carried it
+ * (RFC 3986 5.1.3, 5.2: an absolute href stays, "/path" takes base's authority, "path" is
+ * relative to base's path). The result must be an https URL without user info or fragment:
+ * KEDGE_ERR_CONFIG otherwise, or KEDGE_ERR_TOO_BIG past `size`. */
+kedge_err_t ue_resolve_href(const char *base, const char *href, char *out, size_t size);
 
 /* How a registration ended. Every value but UE_REGISTERED is an exit status 1 of the command. */
 typedef enum ue_outcome {

@@ -242,13 +242,25 @@ static void test_load_file(void **state)
   rmdir(dir);
 }
 
+/* conf/ue.yaml, the documented sample, is a valid file. */
+static void test_sample_config(void **state)
+{
+  ue_config_t cfg;
+  char why[KEDGE_CONFIG_ERR_MAX] = "";
+  if (ue_config_load(KEDGE_SOURCE_DIR "/conf/ue.yaml", &cfg, why, sizeof(why)) != KEDGE_OK)
+    fail_msg("conf/ue.yaml: %s", why);
+  assert_string_equal(cfg.usim.supi.value, "imsi-001010000000001");
+  assert_string_equal(cfg.snn, "5G:mnc001.mcc001.3gppnetwork.org");
+  ue_config_clear(&cfg);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_good_file),     cmocka_unit_test(test_defaults_and_op),
     cmocka_unit_test(test_unknown_keys),  cmocka_unit_test(test_bad_hex),
     cmocka_unit_test(test_bad_values),    cmocka_unit_test(test_missing_keys),
-    cmocka_unit_test(test_load_file),
+    cmocka_unit_test(test_load_file),     cmocka_unit_test(test_sample_config),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
