@@ -67,13 +67,13 @@ static kedge_err_t read_api_root(kedge_config_node_t *ausf, char *out, size_t si
   if (!u)
     return KEDGE_ERR_NOMEM;
   char *scheme = NULL, *host = NULL, *user = NULL, *query = NULL, *fragment = NULL;
-  bool ok = strncmp(out, "https://", 8) == 0 && curl_url_set(u, CURLUPART_URL, out, 0) == CURLUE_OK &&
-            curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
-            strcmp(scheme, "https") == 0 &&
-            curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK && host[0] &&
-            curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_NO_USER &&
-            curl_url_get(u, CURLUPART_QUERY, &query, 0) == CURLUE_NO_QUERY &&
-            curl_url_get(u, CURLUPART_FRAGMENT, &fragment, 0) == CURLUE_NO_FRAGMENT;
+  bool ok =
+      strncmp(out, "https://", 8) == 0 && curl_url_set(u, CURLUPART_URL, out, 0) == CURLUE_OK &&
+      curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK && strcmp(scheme, "https") == 0 &&
+      curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK && host[0] &&
+      curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_NO_USER &&
+      curl_url_get(u, CURLUPART_QUERY, &query, 0) == CURLUE_NO_QUERY &&
+      curl_url_get(u, CURLUPART_FRAGMENT, &fragment, 0) == CURLUE_NO_FRAGMENT;
   curl_free(scheme);
   curl_free(host);
   curl_free(user);

@@ -120,8 +120,8 @@ int main(int argc, char **argv)
     return KEDGE_EXIT_OK;
   }
   kedge_cli_option_t o[] = {
-    {"config", false, NULL},      {"json", true, NULL}, {"corrupt-res", true, NULL},
-    {"check-config", true, NULL}, {"help", true, NULL}, {"version", true, NULL},
+      {"config", false, NULL},      {"json", true, NULL}, {"corrupt-res", true, NULL},
+      {"check-config", true, NULL}, {"help", true, NULL}, {"version", true, NULL},
   };
   const size_t n = sizeof(o) / sizeof(o[0]);
   const char *verb[1] = {NULL};

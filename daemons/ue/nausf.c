@@ -13,8 +13,8 @@ json_t *ue_authentication_info(const ue_config_t *cfg, const uint8_t *rand, cons
 {
   /* TS 29.509 6.1.6.2.2: supiOrSuci and servingNetworkName are required; the UE simulator
    * sends its SUPI (a null-scheme SUCI carries the same, TS 33.501 6.12.2). */
-  json_t *body = json_pack("{s:s, s:s}", "supiOrSuci", cfg->usim.supi.value,
-                           "servingNetworkName", cfg->snn);
+  json_t *body =
+      json_pack("{s:s, s:s}", "supiOrSuci", cfg->usim.supi.value, "servingNetworkName", cfg->snn);
   if (body && rand && auts) {
     /* TS 29.503 6.3.6.2.3 ResynchronizationInfo: the RAND of the failed challenge and AUTS */
     char rand_hex[2 * KEDGE_RAND_LEN + 1], auts_hex[2 * KEDGE_AUTS_LEN + 1];

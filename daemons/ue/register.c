@@ -53,17 +53,28 @@ static uint64_t now_us(void)
 const char *ue_outcome_name(ue_outcome_t outcome)
 {
   switch (outcome) {
-  case UE_REGISTERED: return "REGISTERED";
-  case UE_FAIL_MAC: return "MAC_FAILURE";
-  case UE_FAIL_NON_5G: return "NON_5G_AUTHENTICATION_UNACCEPTABLE";
-  case UE_FAIL_SYNC: return "SYNCH_FAILURE";
-  case UE_FAIL_HXRES: return "HXRES_STAR_MISMATCH";
-  case UE_FAIL_REJECTED: return "AUTHENTICATION_REJECTED";
-  case UE_FAIL_KSEAF: return "KSEAF_MISMATCH";
-  case UE_FAIL_HTTP: return "HTTP_ERROR";
-  case UE_FAIL_NETWORK: return "AUSF_UNREACHABLE";
-  case UE_FAIL_PROTOCOL: return "PROTOCOL_ERROR";
-  case UE_FAIL_LOCAL: return "LOCAL_ERROR";
+  case UE_REGISTERED:
+    return "REGISTERED";
+  case UE_FAIL_MAC:
+    return "MAC_FAILURE";
+  case UE_FAIL_NON_5G:
+    return "NON_5G_AUTHENTICATION_UNACCEPTABLE";
+  case UE_FAIL_SYNC:
+    return "SYNCH_FAILURE";
+  case UE_FAIL_HXRES:
+    return "HXRES_STAR_MISMATCH";
+  case UE_FAIL_REJECTED:
+    return "AUTHENTICATION_REJECTED";
+  case UE_FAIL_KSEAF:
+    return "KSEAF_MISMATCH";
+  case UE_FAIL_HTTP:
+    return "HTTP_ERROR";
+  case UE_FAIL_NETWORK:
+    return "AUSF_UNREACHABLE";
+  case UE_FAIL_PROTOCOL:
+    return "PROTOCOL_ERROR";
+  case UE_FAIL_LOCAL:
+    return "LOCAL_ERROR";
   }
   return "UNKNOWN";
 }
@@ -142,10 +153,10 @@ static bool failed_exchange(ue_t *ue, const char *what, const kedge_sbi_client_r
 }
 
 /* finish() and leave the callback */
-#define FAIL(...) \
-  do { \
-    finish(__VA_ARGS__); \
-    return; \
+#define FAIL(...)                                                                                  \
+  do {                                                                                             \
+    finish(__VA_ARGS__);                                                                           \
+    return;                                                                                        \
   } while (0)
 
 static void on_challenge(const kedge_sbi_client_response_t *r, void *arg);
@@ -219,18 +230,20 @@ static void on_challenge(const kedge_sbi_client_response_t *r, void *arg)
   case KEDGE_ERR_MAC_FAILURE:
     /* TS 24.501 5.4.1.3.5 b): the UE would answer AUTHENTICATION FAILURE #20; the AUSF's
      * context simply expires (docs/ue.md). */
-    FAIL(ue, UE_FAIL_MAC, "network authentication failed: MAC-A does not verify "
-                                   "(TS 24.501 cause #20 MAC failure)");
+    FAIL(ue, UE_FAIL_MAC,
+         "network authentication failed: MAC-A does not verify "
+         "(TS 24.501 cause #20 MAC failure)");
   case KEDGE_ERR_UNSUPPORTED:
-    FAIL(ue, UE_FAIL_NON_5G, "the AMF separation bit of AUTN is 0: non-5G "
-                                      "authentication unacceptable (TS 24.501 cause #26)");
+    FAIL(ue, UE_FAIL_NON_5G,
+         "the AMF separation bit of AUTN is 0: non-5G "
+         "authentication unacceptable (TS 24.501 cause #26)");
   case KEDGE_ERR_SYNC_FAILURE:
     if (ue->result.resynchronised) {
       OPENSSL_cleanse(auts, sizeof(auts));
       FAIL(ue, UE_FAIL_SYNC,
-                    "synchronisation failure after the one resynchronisation: SQN still not "
-                    "fresh after SQNms %012llx (TS 24.501 cause #21)",
-                    (unsigned long long)sqn_ms);
+           "synchronisation failure after the one resynchronisation: SQN still not "
+           "fresh after SQNms %012llx (TS 24.501 cause #21)",
+           (unsigned long long)sqn_ms);
     }
     ue->result.resynchronised = true;
     step(ue, 0, "USIM: MAC-A verified, SQN not fresh (SQNms %012llx): AUTS, resynchronising",
@@ -255,8 +268,9 @@ static void on_challenge(const kedge_sbi_client_response_t *r, void *arg)
 
   /* TS 33.501 6.1.3.2 step 10: the SEAF checks HRES* against HXRES* before it confirms. */
   if (ue_seaf_check_hxres_star(ue->ctx.rand, ue->aka.res_star, ue->ctx.hxres_star))
-    FAIL(ue, UE_FAIL_HXRES, "SEAF: HXRES* from the AUSF does not match the UE's RES* "
-                                     "(TS 33.501 6.1.3.2 step 10); not confirmed");
+    FAIL(ue, UE_FAIL_HXRES,
+         "SEAF: HXRES* from the AUSF does not match the UE's RES* "
+         "(TS 33.501 6.1.3.2 step 10); not confirmed");
   step(ue, 0, "SEAF: HXRES* matches RES*%s", ue->corrupt_res ? " (RES* corrupted on purpose)" : "");
   confirm(ue);
 }
@@ -274,8 +288,9 @@ static void on_confirmation(const kedge_sbi_client_response_t *r, void *arg)
     FAIL(ue, UE_FAIL_PROTOCOL, "%s: 200 without authResult", what);
   flat_copy(ue->result.auth_result, sizeof(ue->result.auth_result), auth_result);
   if (strcmp(auth_result, "AUTHENTICATION_FAILURE") == 0)
-    FAIL(ue, UE_FAIL_REJECTED, "the AUSF answered AUTHENTICATION_FAILURE: it did not "
-                                        "accept RES* (TS 33.501 6.1.3.2 step 12)");
+    FAIL(ue, UE_FAIL_REJECTED,
+         "the AUSF answered AUTHENTICATION_FAILURE: it did not "
+         "accept RES* (TS 33.501 6.1.3.2 step 12)");
   if (strcmp(auth_result, "AUTHENTICATION_SUCCESS") != 0)
     FAIL(ue, UE_FAIL_PROTOCOL, "%s: authResult %s", what, ue->result.auth_result);
   const char *supi = json_string_value(json_object_get(r->json, "supi"));
@@ -284,8 +299,7 @@ static void on_confirmation(const kedge_sbi_client_response_t *r, void *arg)
   uint8_t kseaf[KEDGE_KSEAF_LEN];
   const char *kseaf_hex = json_string_value(json_object_get(r->json, "kseaf"));
   if (!kseaf_hex || kedge_hex_decode(kseaf_hex, kseaf, sizeof(kseaf)) != KEDGE_OK)
-    FAIL(ue, UE_FAIL_PROTOCOL, "%s: AUTHENTICATION_SUCCESS without a 64-hex-digit kseaf",
-                  what);
+    FAIL(ue, UE_FAIL_PROTOCOL, "%s: AUTHENTICATION_SUCCESS without a 64-hex-digit kseaf", what);
   /* TS 33.501 6.1.3.2 step 12: the AUSF's KSEAF must be the one the UE derived (A.6). */
   bool same = CRYPTO_memcmp(kseaf, ue->aka.kseaf, sizeof(kseaf)) == 0;
   OPENSSL_cleanse(kseaf, sizeof(kseaf));
@@ -294,9 +308,8 @@ static void on_confirmation(const kedge_sbi_client_response_t *r, void *arg)
   step(ue, 0, "%s: 200 AUTHENTICATION_SUCCESS, KSEAF matches", what);
 
   /* SPEC.md 0 step 1: Kedge and Kedge ID from KAUSF, the USIM's SUPI, RID and home network. */
-  kedge_err_t err = kedge_derive_kedge_and_id(ue->aka.kausf, &ue->cfg.usim.supi,
-                                              ue->cfg.usim.rid, &ue->cfg.usim.home, ue->kedge,
-                                              ue->kedge_id);
+  kedge_err_t err = kedge_derive_kedge_and_id(ue->aka.kausf, &ue->cfg.usim.supi, ue->cfg.usim.rid,
+                                              &ue->cfg.usim.home, ue->kedge, ue->kedge_id);
   if (err)
     FAIL(ue, UE_FAIL_LOCAL, "cannot derive Kedge: %s", kedge_strerror(err));
   memcpy(ue->kausf, ue->aka.kausf, sizeof(ue->kausf));

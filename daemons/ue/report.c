@@ -39,7 +39,8 @@ json_t *ue_result_json(const ue_config_t *cfg, const ue_result_t *r)
   bad |= json_object_set_new(o, "resynchronised", json_boolean(r->resynchronised));
   bad |= json_object_set_new(o, "authResult",
                              r->auth_result[0] ? json_string(r->auth_result) : json_null());
-  bad |= json_object_set_new(o, "elapsedMs", json_real((double)(long long)(r->elapsed_ms * 1000.0 + 0.5) / 1000.0));
+  bad |= json_object_set_new(o, "elapsedMs",
+                             json_real((double)(long long)(r->elapsed_ms * 1000.0 + 0.5) / 1000.0));
   if (r->outcome != UE_REGISTERED) {
     bad |= json_object_set_new(o, "failure", json_string(ue_outcome_name(r->outcome)));
     bad |= json_object_set_new(o, "error", json_string(r->why));

@@ -19,8 +19,7 @@
 #define SQN_DIGITS 12
 #define READ_MAX   64 /* more than "%012x\n" with room to notice a longer file */
 
-static kedge_err_t fail(char *why, size_t size, kedge_err_t err, const char *path,
-                        const char *what)
+static kedge_err_t fail(char *why, size_t size, kedge_err_t err, const char *path, const char *what)
 {
   snprintf(why, size, "%s: %s", path, what);
   return err;

@@ -21,7 +21,7 @@
 
 struct event_base;
 
-#define UE_URI_MAX 1024  /* the AUSF's apiRoot, and a resolved 5g-aka href */
+#define UE_URI_MAX  1024 /* the AUSF's apiRoot, and a resolved 5g-aka href */
 #define UE_PATH_MAX 4096 /* sqn_file and certificate paths */
 
 /* The USIM (TS 31.102 in spirit): the subscriber's identity and long-term credentials, the home
@@ -36,12 +36,15 @@ typedef struct ue_usim {
 
 typedef struct ue_config {
   ue_usim_t usim;
-  kedge_plmn_t serving;                       /* the serving network (default: home) */
-  char snn[KEDGE_SNN_LEN + 1];                /* its serving network name */
-  char ausf_uri[UE_URI_MAX];                  /* apiRoot: https://host:port[/prefix], no '/' at the end */
-  char ca[UE_PATH_MAX], cert[UE_PATH_MAX], key[UE_PATH_MAX]; /* the SEAF's TLS identity */
-  uint32_t timeout_ms;                        /* per request to the AUSF */
-  kedge_log_level_t log_level;                /* log: section, as every kedge program */
+  kedge_plmn_t serving;        /* the serving network (default: home) */
+  char snn[KEDGE_SNN_LEN + 1]; /* its serving network name */
+  char ausf_uri[UE_URI_MAX];   /* apiRoot: https://host:port[/prefix], no '/' at the end */
+  /* the SEAF's TLS identity: CA bundle, client certificate and key */
+  char ca[UE_PATH_MAX];
+  char cert[UE_PATH_MAX];
+  char key[UE_PATH_MAX];
+  uint32_t timeout_ms;         /* per request to the AUSF */
+  kedge_log_level_t log_level; /* log: section, as every kedge program */
   bool log_json;
 } ue_config_t;
 
@@ -128,13 +131,13 @@ typedef struct ue_step {
 /* What a registration tells its caller. No keys: those stay in the ue_t. */
 typedef struct ue_result {
   ue_outcome_t outcome;
-  char why[512];             /* one line for a failure: which check, status, cause, detail */
-  long http_status;          /* of the failing answer, 0 if none */
-  char cause[64];            /* ProblemDetails cause of the failing answer, "" if none */
-  bool resynchronised;       /* the one resynchronisation was made */
-  bool sqn_accepted;         /* an AUTN was accepted (sqn below is stored) */
-  uint64_t sqn;              /* the SQN of the accepted AUTN: the new SQNms */
-  char auth_result[32];      /* authResult from the AUSF, "" if the confirmation never came */
+  char why[512];        /* one line for a failure: which check, status, cause, detail */
+  long http_status;     /* of the failing answer, 0 if none */
+  char cause[64];       /* ProblemDetails cause of the failing answer, "" if none */
+  bool resynchronised;  /* the one resynchronisation was made */
+  bool sqn_accepted;    /* an AUTN was accepted (sqn below is stored) */
+  uint64_t sqn;         /* the SQN of the accepted AUTN: the new SQNms */
+  char auth_result[32]; /* authResult from the AUSF, "" if the confirmation never came */
   char kedge_id[KEDGE_ID_MAX + 1];
   char kausf_fingerprint[KEDGE_FINGERPRINT_LEN + 1];
   char kedge_fingerprint[KEDGE_FINGERPRINT_LEN + 1];

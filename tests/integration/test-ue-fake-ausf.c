@@ -106,8 +106,8 @@ static void answer_challenge(kedge_sbi_request_t *req)
   static const uint8_t amf_5g[2] = {0x80, 0x00}, amf_eps[2] = {0x00, 0x00};
   kedge_he_av_t av;
   RAND_bytes(fake.rand, 16);
-  kedge_aka_generate_he_av(&fake.cred, fake.rand, fake.sqn, mode == AMF_EPS ? amf_eps : amf_5g,
-                           snn, &av);
+  kedge_aka_generate_he_av(&fake.cred, fake.rand, fake.sqn, mode == AMF_EPS ? amf_eps : amf_5g, snn,
+                           &av);
   memcpy(fake.xres_star, av.xres_star, 16);
   memcpy(fake.kausf, av.kausf, 32);
   uint8_t hxres[16], other[16];
@@ -128,9 +128,8 @@ static void answer_challenge(kedge_sbi_request_t *req)
     snprintf(href, sizeof(href), "%s/5g-aka-confirmation", location);
   pthread_mutex_unlock(&fake.lock);
   json_t *body = json_pack("{s:s, s:{s:s, s:s, s:s}, s:{s:{s:s}}}", "authType",
-                           mode == EAP ? "EAP_AKA_PRIME" : "5G_AKA", "5gAuthData", "rand",
-                           rand_hex, "hxresStar", hx_hex, "autn", autn_hex, "_links", "5g-aka",
-                           "href", href);
+                           mode == EAP ? "EAP_AKA_PRIME" : "5G_AKA", "5gAuthData", "rand", rand_hex,
+                           "hxresStar", hx_hex, "autn", autn_hex, "_links", "5g-aka", "href", href);
   if (mode != NO_LOCATION)
     kedge_sbi_response_header(req, "location", location);
   kedge_sbi_respond_json(req, 201, KEDGE_SBI_HAL_JSON, body);
@@ -407,7 +406,7 @@ static void test_hxres_star_mismatch(void **state)
   ue_result_t r = run(BAD_HXRES, 0, 0, false);
   expect(&r, UE_FAIL_HXRES, "HXRES*");
   assert_int_equal(counter(&fake.puts), 0); /* the SEAF does not confirm */
-  assert_true(usim_sqn() == 1); /* the USIM accepted AUTN (TS 33.102 6.3.3) */
+  assert_true(usim_sqn() == 1);             /* the USIM accepted AUTN (TS 33.102 6.3.3) */
 }
 
 static void test_corrupt_res(void **state)
@@ -506,8 +505,8 @@ static void test_async_keys(void **state)
   pthread_mutex_lock(&fake.lock);
   assert_memory_equal(kausf, fake.kausf, 32); /* UE and AUSF share KAUSF */
   pthread_mutex_unlock(&fake.lock);
-  assert_int_equal(kedge_derive_kedge_and_id(kausf, &supi, "7", &cfg.usim.home, want_kedge, want_id),
-                   KEDGE_OK);
+  assert_int_equal(
+      kedge_derive_kedge_and_id(kausf, &supi, "7", &cfg.usim.home, want_kedge, want_id), KEDGE_OK);
   assert_memory_equal(kedge, want_kedge, 32);
   assert_string_equal(kedge_id, want_id);
 
@@ -536,19 +535,19 @@ static void test_async_keys(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_registered),
-    cmocka_unit_test(test_relative_href),
-    cmocka_unit_test(test_resynchronised),
-    cmocka_unit_test(test_sync_failure_after_one_retry),
-    cmocka_unit_test(test_mac_failure),
-    cmocka_unit_test(test_non_5g_vector),
-    cmocka_unit_test(test_hxres_star_mismatch),
-    cmocka_unit_test(test_corrupt_res),
-    cmocka_unit_test(test_kseaf_mismatch),
-    cmocka_unit_test(test_protocol_errors),
-    cmocka_unit_test(test_problem_details),
-    cmocka_unit_test(test_timeout),
-    cmocka_unit_test(test_async_keys),
+      cmocka_unit_test(test_registered),
+      cmocka_unit_test(test_relative_href),
+      cmocka_unit_test(test_resynchronised),
+      cmocka_unit_test(test_sync_failure_after_one_retry),
+      cmocka_unit_test(test_mac_failure),
+      cmocka_unit_test(test_non_5g_vector),
+      cmocka_unit_test(test_hxres_star_mismatch),
+      cmocka_unit_test(test_corrupt_res),
+      cmocka_unit_test(test_kseaf_mismatch),
+      cmocka_unit_test(test_protocol_errors),
+      cmocka_unit_test(test_problem_details),
+      cmocka_unit_test(test_timeout),
+      cmocka_unit_test(test_async_keys),
   };
   return cmocka_run_group_tests(tests, setup_server, teardown_server);
 }

@@ -22,25 +22,24 @@
 #define OP_HEX  "cdc202d5123e20f62b6d676ac72cb318"
 
 /* A full file; tests replace one line of it. */
-static const char good[] =
-    "log:\n"                                       /* 1 */
-    "  level: info\n"                              /* 2 */
-    "usim:\n"                                      /* 3 */
-    "  supi: imsi-001010000000001\n"               /* 4 */
-    "  k: " K_HEX "\n"                             /* 5 */
-    "  opc: " OPC_HEX "\n"                         /* 6 */
-    "  routing_indicator: \"012\"\n"               /* 7 */
-    "  home_network: {mcc: \"001\", mnc: \"01\"}\n" /* 8 */
-    "  sqn_file: /var/lib/kedge/ue.sqn\n"          /* 9 */
-    "serving_network:\n"                           /* 10 */
-    "  mcc: \"208\"\n"                             /* 11 */
-    "  mnc: \"93\"\n"                              /* 12 */
-    "ausf:\n"                                      /* 13 */
-    "  uri: https://127.0.0.1:8443/\n"             /* 14 */
-    "  ca: pki/ca.crt\n"                           /* 15 */
-    "  cert: pki/seaf.crt\n"                       /* 16 */
-    "  key: pki/seaf.key\n"                        /* 17 */
-    "  timeout: 2s\n";                             /* 18 */
+static const char good[] = "log:\n"                                        /* 1 */
+                           "  level: info\n"                               /* 2 */
+                           "usim:\n"                                       /* 3 */
+                           "  supi: imsi-001010000000001\n"                /* 4 */
+                           "  k: " K_HEX "\n"                              /* 5 */
+                           "  opc: " OPC_HEX "\n"                          /* 6 */
+                           "  routing_indicator: \"012\"\n"                /* 7 */
+                           "  home_network: {mcc: \"001\", mnc: \"01\"}\n" /* 8 */
+                           "  sqn_file: /var/lib/kedge/ue.sqn\n"           /* 9 */
+                           "serving_network:\n"                            /* 10 */
+                           "  mcc: \"208\"\n"                              /* 11 */
+                           "  mnc: \"93\"\n"                               /* 12 */
+                           "ausf:\n"                                       /* 13 */
+                           "  uri: https://127.0.0.1:8443/\n"              /* 14 */
+                           "  ca: pki/ca.crt\n"                            /* 15 */
+                           "  cert: pki/seaf.crt\n"                        /* 16 */
+                           "  key: pki/seaf.key\n"                         /* 17 */
+                           "  timeout: 2s\n";                              /* 18 */
 
 /* Loads `text` as "ue.yaml"; returns the error and copies the error line. */
 static kedge_err_t load(const char *text, ue_config_t *cfg, char *line, size_t size)
@@ -48,8 +47,8 @@ static kedge_err_t load(const char *text, ue_config_t *cfg, char *line, size_t s
   kedge_config_t *conf = NULL;
   char err_line[KEDGE_CONFIG_ERR_MAX] = "";
   line[0] = '\0';
-  kedge_err_t err = kedge_config_load_buffer("ue.yaml", text, strlen(text), &conf, err_line,
-                                             sizeof(err_line));
+  kedge_err_t err =
+      kedge_config_load_buffer("ue.yaml", text, strlen(text), &conf, err_line, sizeof(err_line));
   if (err) {
     snprintf(line, size, "%s", err_line);
     return err;
@@ -159,8 +158,10 @@ static void test_defaults_and_op(void **state)
 
 static void test_unknown_keys(void **state)
 {
-  expect_error(with_line(7, "  routing_indicatr: \"0\"\n"), "ue.yaml:7: usim.routing_indicatr: unknown key");
-  expect_error(with_line(18, "  timeout: 2s\n  retries: 3\n"), "ue.yaml:19: ausf.retries: unknown key");
+  expect_error(with_line(7, "  routing_indicatr: \"0\"\n"),
+               "ue.yaml:7: usim.routing_indicatr: unknown key");
+  expect_error(with_line(18, "  timeout: 2s\n  retries: 3\n"),
+               "ue.yaml:19: ausf.retries: unknown key");
   expect_error(with_line(1, "sbi:\n  port: 1\nlog:\n"), "ue.yaml:1: sbi: unknown key");
 }
 
@@ -190,12 +191,16 @@ static void test_bad_values(void **state)
   expect_error(with_line(8, "  home_network: {mcc: \"001\", mnc: \"1\"}\n"),
                "ue.yaml:8: usim.home_network.mnc: must be 2 or 3 digits");
   expect_error(with_line(12, "  mnc: \"9a\"\n"), "ue.yaml:12: serving_network.mnc: must be 2 or 3");
-  expect_error(with_line(14, "  uri: http://127.0.0.1:8443\n"), "ue.yaml:14: ausf.uri: must be https://");
-  expect_error(with_line(14, "  uri: https://127.0.0.1:8443/?x=1\n"), "ue.yaml:14: ausf.uri: must be https://");
-  expect_error(with_line(14, "  uri: https://user@127.0.0.1:8443\n"), "ue.yaml:14: ausf.uri: must be https://");
+  expect_error(with_line(14, "  uri: http://127.0.0.1:8443\n"),
+               "ue.yaml:14: ausf.uri: must be https://");
+  expect_error(with_line(14, "  uri: https://127.0.0.1:8443/?x=1\n"),
+               "ue.yaml:14: ausf.uri: must be https://");
+  expect_error(with_line(14, "  uri: https://user@127.0.0.1:8443\n"),
+               "ue.yaml:14: ausf.uri: must be https://");
   expect_error(with_line(14, "  uri: 127.0.0.1:8443\n"), "ue.yaml:14: ausf.uri: must be https://");
   expect_error(with_line(18, "  timeout: 5\n"), "ue.yaml:18: ausf.timeout: must be a duration");
-  expect_error(with_line(2, "  level: loud\n"), "ue.yaml:2: log.level: must be error, warn, info or debug");
+  expect_error(with_line(2, "  level: loud\n"),
+               "ue.yaml:2: log.level: must be error, warn, info or debug");
   expect_error(with_line(6, "  opc: " OPC_HEX "\n  op: " OP_HEX "\n"),
                "ue.yaml:7: usim.op: give either opc or op, not both");
   expect_error(with_line(4, "  supi: [imsi-001010000000001]\n"), "ue.yaml:4: usim.supi:");
@@ -207,7 +212,8 @@ static void test_missing_keys(void **state)
   expect_error(with_line(5, ""), "ue.yaml:4: usim.k: missing (required)");
   expect_error(with_line(6, ""), "ue.yaml:4: usim.opc: missing (required; or give op)");
   expect_error(with_line(8, ""), "ue.yaml:4: usim.home_network: missing (required)");
-  expect_error(with_line(8, "  home_network: {mcc: \"001\"}\n"), "ue.yaml:8: usim.home_network.mnc: missing (required)");
+  expect_error(with_line(8, "  home_network: {mcc: \"001\"}\n"),
+               "ue.yaml:8: usim.home_network.mnc: missing (required)");
   expect_error(with_line(9, ""), "ue.yaml:4: usim.sqn_file: missing (required)");
   expect_error(with_line(12, ""), "ue.yaml:11: serving_network.mnc: missing (required)");
   expect_error(with_line(14, ""), "ue.yaml:14: ausf.uri: missing (required)");
@@ -257,10 +263,10 @@ static void test_sample_config(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_good_file),     cmocka_unit_test(test_defaults_and_op),
-    cmocka_unit_test(test_unknown_keys),  cmocka_unit_test(test_bad_hex),
-    cmocka_unit_test(test_bad_values),    cmocka_unit_test(test_missing_keys),
-    cmocka_unit_test(test_load_file),     cmocka_unit_test(test_sample_config),
+      cmocka_unit_test(test_good_file),    cmocka_unit_test(test_defaults_and_op),
+      cmocka_unit_test(test_unknown_keys), cmocka_unit_test(test_bad_hex),
+      cmocka_unit_test(test_bad_values),   cmocka_unit_test(test_missing_keys),
+      cmocka_unit_test(test_load_file),    cmocka_unit_test(test_sample_config),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

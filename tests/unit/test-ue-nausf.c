@@ -28,20 +28,25 @@ static void expect_resolved(const char *b, const char *href, const char *want)
 static void test_resolve_href(void **state)
 {
   /* absolute */
-  expect_resolved(base, "https://10.0.0.7:9443/nausf-auth/v1/ue-authentications/x/5g-aka-confirmation",
+  expect_resolved(base,
+                  "https://10.0.0.7:9443/nausf-auth/v1/ue-authentications/x/5g-aka-confirmation",
                   "https://10.0.0.7:9443/nausf-auth/v1/ue-authentications/x/5g-aka-confirmation");
   /* absolute path: the AUSF's authority */
-  expect_resolved(base, "/nausf-auth/v1/ue-authentications/abc/5g-aka-confirmation",
-                  "https://127.0.0.1:8443/nausf-auth/v1/ue-authentications/abc/5g-aka-confirmation");
+  expect_resolved(
+      base, "/nausf-auth/v1/ue-authentications/abc/5g-aka-confirmation",
+      "https://127.0.0.1:8443/nausf-auth/v1/ue-authentications/abc/5g-aka-confirmation");
   /* relative path: against the request URI's path (RFC 3986 5.2.3) */
-  expect_resolved(base, "ue-authentications/abc/5g-aka-confirmation",
-                  "https://127.0.0.1:8443/nausf-auth/v1/ue-authentications/abc/5g-aka-confirmation");
-  expect_resolved(base, "./ue-authentications/abc/5g-aka-confirmation",
-                  "https://127.0.0.1:8443/nausf-auth/v1/ue-authentications/abc/5g-aka-confirmation");
+  expect_resolved(
+      base, "ue-authentications/abc/5g-aka-confirmation",
+      "https://127.0.0.1:8443/nausf-auth/v1/ue-authentications/abc/5g-aka-confirmation");
+  expect_resolved(
+      base, "./ue-authentications/abc/5g-aka-confirmation",
+      "https://127.0.0.1:8443/nausf-auth/v1/ue-authentications/abc/5g-aka-confirmation");
   /* an apiRoot with a prefix */
-  expect_resolved("https://ausf.kedge.test/pfx/nausf-auth/v1/ue-authentications",
-                  "ue-authentications/a%2Fb/5g-aka-confirmation",
-                  "https://ausf.kedge.test/pfx/nausf-auth/v1/ue-authentications/a%2Fb/5g-aka-confirmation");
+  expect_resolved(
+      "https://ausf.kedge.test/pfx/nausf-auth/v1/ue-authentications",
+      "ue-authentications/a%2Fb/5g-aka-confirmation",
+      "https://ausf.kedge.test/pfx/nausf-auth/v1/ue-authentications/a%2Fb/5g-aka-confirmation");
   /* a query stays */
   expect_resolved(base, "/x?y=1", "https://127.0.0.1:8443/x?y=1");
 }
@@ -106,10 +111,11 @@ static void test_authentication_info(void **state)
 #define AUTN_HEX  "55f328b43577b9b94a9ffac354dfafb3"
 #define HXRES_HEX "0bd7e5d2a1d1b1d1e1f101112131415f"
 
-static const char ctx_good[] =
-    "{\"authType\":\"5G_AKA\","
-    "\"5gAuthData\":{\"rand\":\"" RAND_HEX "\",\"hxresStar\":\"" HXRES_HEX "\",\"autn\":\"" AUTN_HEX "\"},"
-    "\"_links\":{\"5g-aka\":{\"href\":\"/nausf-auth/v1/ue-authentications/q/5g-aka-confirmation\"}}}";
+static const char ctx_good[] = "{\"authType\":\"5G_AKA\","
+                               "\"5gAuthData\":{\"rand\":\"" RAND_HEX
+                               "\",\"hxresStar\":\"" HXRES_HEX "\",\"autn\":\"" AUTN_HEX "\"},"
+                               "\"_links\":{\"5g-aka\":{\"href\":\"/nausf-auth/v1/"
+                               "ue-authentications/q/5g-aka-confirmation\"}}}";
 
 static void test_parse_auth_ctx(void **state)
 {
@@ -157,22 +163,27 @@ static void expect_ctx_error(const char *from, const char *to, kedge_err_t want_
   kedge_err_t err = ue_parse_auth_ctx(b, &ctx, &why);
   json_decref(b);
   if (err != want_err || !why || strncmp(why, want_why, strlen(want_why)) != 0)
-    fail_msg("%s: got %s \"%s\", want \"%s\"", text, kedge_strerror(err), why ? why : "",
-             want_why);
+    fail_msg("%s: got %s \"%s\", want \"%s\"", text, kedge_strerror(err), why ? why : "", want_why);
 }
 
 static void test_parse_auth_ctx_refuses(void **state)
 {
-  expect_ctx_error("\"5G_AKA\"", "\"EAP_AKA_PRIME\"", KEDGE_ERR_UNSUPPORTED, "authType: not 5G_AKA");
+  expect_ctx_error("\"5G_AKA\"", "\"EAP_AKA_PRIME\"", KEDGE_ERR_UNSUPPORTED,
+                   "authType: not 5G_AKA");
   expect_ctx_error("\"authType\":\"5G_AKA\",", "", KEDGE_ERR_CONFIG, "authType: missing");
-  expect_ctx_error("\"authType\":\"5G_AKA\"", "\"authType\":5", KEDGE_ERR_CONFIG, "authType: missing");
+  expect_ctx_error("\"authType\":\"5G_AKA\"", "\"authType\":5", KEDGE_ERR_CONFIG,
+                   "authType: missing");
   expect_ctx_error("\"rand\":\"" RAND_HEX "\"", "\"rand\":\"" RAND_HEX "00\"", KEDGE_ERR_CONFIG,
                    "5gAuthData.rand:");
-  expect_ctx_error("\"autn\":\"" AUTN_HEX "\"", "\"autn\":\"x\"", KEDGE_ERR_CONFIG, "5gAuthData.autn:");
-  expect_ctx_error("\"hxresStar\":\"" HXRES_HEX "\",", "", KEDGE_ERR_CONFIG, "5gAuthData.hxresStar:");
+  expect_ctx_error("\"autn\":\"" AUTN_HEX "\"", "\"autn\":\"x\"", KEDGE_ERR_CONFIG,
+                   "5gAuthData.autn:");
+  expect_ctx_error("\"hxresStar\":\"" HXRES_HEX "\",", "", KEDGE_ERR_CONFIG,
+                   "5gAuthData.hxresStar:");
   expect_ctx_error("\"5gAuthData\"", "\"5GAuthData\"", KEDGE_ERR_CONFIG, "5gAuthData: missing");
-  expect_ctx_error("\"5g-aka\"", "\"eap-session\"", KEDGE_ERR_CONFIG, "_links.5g-aka.href: missing");
-  expect_ctx_error("{\"href\":\"/nausf-auth/v1/ue-authentications/q/5g-aka-confirmation\"}", "[]", KEDGE_ERR_CONFIG, "_links.5g-aka.href: missing");
+  expect_ctx_error("\"5g-aka\"", "\"eap-session\"", KEDGE_ERR_CONFIG,
+                   "_links.5g-aka.href: missing");
+  expect_ctx_error("{\"href\":\"/nausf-auth/v1/ue-authentications/q/5g-aka-confirmation\"}", "[]",
+                   KEDGE_ERR_CONFIG, "_links.5g-aka.href: missing");
   expect_ctx_error("\"href\":\"/nausf-auth/v1/ue-authentications/q/5g-aka-confirmation\"",
                    "\"href\":\"\"", KEDGE_ERR_CONFIG, "_links.5g-aka.href: missing");
 
@@ -202,9 +213,9 @@ static void test_fingerprint(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_resolve_href),       cmocka_unit_test(test_resolve_href_refuses),
-    cmocka_unit_test(test_authentication_info), cmocka_unit_test(test_parse_auth_ctx),
-    cmocka_unit_test(test_parse_auth_ctx_refuses), cmocka_unit_test(test_fingerprint),
+      cmocka_unit_test(test_resolve_href),           cmocka_unit_test(test_resolve_href_refuses),
+      cmocka_unit_test(test_authentication_info),    cmocka_unit_test(test_parse_auth_ctx),
+      cmocka_unit_test(test_parse_auth_ctx_refuses), cmocka_unit_test(test_fingerprint),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -99,8 +99,7 @@ static void test_store_and_load(void **state)
   assert_string_equal(buf, "ffffffffffff\n");
   assert_int_equal(count_entries(dir), 1); /* no temporary file left */
   /* beyond 48 bits is a programmer error, and the file keeps its value */
-  assert_int_equal(ue_sqn_store(path, KEDGE_SQN_MAX + 1, why, sizeof(why)),
-                   KEDGE_ERR_INVALID_ARG);
+  assert_int_equal(ue_sqn_store(path, KEDGE_SQN_MAX + 1, why, sizeof(why)), KEDGE_ERR_INVALID_ARG);
   assert_int_equal(ue_sqn_load(path, &sqn, why, sizeof(why)), KEDGE_OK);
   assert_true(sqn == KEDGE_SQN_MAX);
 }
@@ -117,16 +116,16 @@ static void test_accepts_upper_case_and_no_newline(void **state)
 static void test_rejects_malformed(void **state)
 {
   static const char *const bad[] = {
-    "",                    /* empty */
-    "0\n",                 /* too short */
-    "00000000001",         /* 11 digits */
-    "0000000000001\n",     /* 13 digits */
-    "00000000000g\n",      /* not hex */
-    "000000000000\n\n",    /* two newlines */
-    "000000000000 \n",     /* trailing space */
-    " 000000000000\n",     /* leading space */
-    "0x0000000001\n",      /* a prefix */
-    "000000000000\r\n",    /* CR */
+      "",                 /* empty */
+      "0\n",              /* too short */
+      "00000000001",      /* 11 digits */
+      "0000000000001\n",  /* 13 digits */
+      "00000000000g\n",   /* not hex */
+      "000000000000\n\n", /* two newlines */
+      "000000000000 \n",  /* trailing space */
+      " 000000000000\n",  /* leading space */
+      "0x0000000001\n",   /* a prefix */
+      "000000000000\r\n", /* CR */
   };
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
     write_file(path, bad[i], strlen(bad[i]));
@@ -139,7 +138,10 @@ static void test_rejects_malformed(void **state)
     assert_null(strchr(why, '\n'));
   }
   /* A NUL inside, and a file far too long. */
-  write_file(path, "000000\0" "00000\n", 13);
+  write_file(path,
+             "000000\0"
+             "00000\n",
+             13);
   char why[512] = "";
   uint64_t sqn = 0;
   assert_int_equal(ue_sqn_load(path, &sqn, why, sizeof(why)), KEDGE_ERR_CONFIG);
@@ -167,11 +169,11 @@ static void test_io_errors(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test_setup_teardown(test_created_with_zero, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_store_and_load, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_accepts_upper_case_and_no_newline, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_rejects_malformed, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_io_errors, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_created_with_zero, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_store_and_load, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_accepts_upper_case_and_no_newline, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_rejects_malformed, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_io_errors, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

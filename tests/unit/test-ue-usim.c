@@ -186,9 +186,9 @@ static void test_serving_network_binds_keys(void **state)
   network_vector(&u, 1, amf_5g, 50, &av);
   kedge_ue_aka_result_t res;
   uint8_t auts[14];
-  assert_int_equal(ue_usim_authenticate(&u, 0, av.rand, av.autn,
-                                        "5G:mnc093.mcc208.3gppnetwork.org", &res, auts),
-                   KEDGE_OK);
+  assert_int_equal(
+      ue_usim_authenticate(&u, 0, av.rand, av.autn, "5G:mnc093.mcc208.3gppnetwork.org", &res, auts),
+      KEDGE_OK);
   assert_memory_not_equal(res.res_star, av.xres_star, 16);
   assert_memory_not_equal(res.kausf, av.kausf, 32);
 }
@@ -196,9 +196,12 @@ static void test_serving_network_binds_keys(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_fresh),          cmocka_unit_test(test_replay_then_resync),
-    cmocka_unit_test(test_mac_failure),    cmocka_unit_test(test_separation_bit),
-    cmocka_unit_test(test_hxres_star_mismatch), cmocka_unit_test(test_serving_network_binds_keys),
+      cmocka_unit_test(test_fresh),
+      cmocka_unit_test(test_replay_then_resync),
+      cmocka_unit_test(test_mac_failure),
+      cmocka_unit_test(test_separation_bit),
+      cmocka_unit_test(test_hxres_star_mismatch),
+      cmocka_unit_test(test_serving_network_binds_keys),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
