@@ -4,7 +4,7 @@
 # start_daemon/stop_daemon (processes started here are killed at exit), wait_for, sbi_curl.
 set -u
 : "${BUILD:?set BUILD before sourcing lib.sh}"
-BIN=$BUILD/bin
+BIN=$(cd "$BUILD/bin" && pwd)
 T=$(mktemp -d /tmp/kedge-it-XXXXXX)
 PIDS=""
 FAILS=0
