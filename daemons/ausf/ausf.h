@@ -4,7 +4,6 @@
 #ifndef KEDGE_AUSF_H
 #define KEDGE_AUSF_H
 
-#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -39,8 +38,6 @@ typedef struct ausf {
   kedge_sbi_server_t *srv;
   ausf_ctx_table_t *contexts;
   struct event *purge_timer;
-  pthread_mutex_t clients_lock;
-  size_t n_clients;           /* SBI clients toward the UDM, one per worker loop */
   kedge_counter_t *aka_success, *aka_failure, *aka_rejected, *udm_errors;
   kedge_gauge_t *contexts_live;
 } ausf_t;
@@ -51,9 +48,13 @@ kedge_err_t ausf_read_config(kedge_config_node_t *root, void *state);
 kedge_err_t ausf_ueau_setup(ausf_t *ausf, kedge_sbi_server_t *srv);
 void ausf_ueau_teardown(ausf_t *ausf);
 
-/* The SBI client toward the UDM for the loop `base` (one per worker thread). */
-kedge_sbi_client_t *ausf_udm_client(ausf_t *ausf, struct event_base *base);
-void ausf_udm_clients_free(ausf_t *ausf); /* after the loops stopped */
+/* What belongs to one worker's event loop (kedge_sbi_server_set_worker_hooks). */
+typedef struct ausf_worker {
+  kedge_sbi_client_t *udm; /* HTTP/2 client toward the UDM */
+} ausf_worker_t;
+
+kedge_err_t ausf_workers_setup(ausf_t *ausf, kedge_sbi_server_t *srv);
+ausf_worker_t *ausf_worker_of(const kedge_sbi_request_t *req);
 
 /* A successful confirmation on its way out (TS 33.501 6.1.3.2 step 11-12). The edge-key step
  * (SPEC.md 0, step 2) runs between the RES* check and the answer, while KAUSF is still here:

@@ -279,7 +279,7 @@ static void ue_authentications(kedge_sbi_request_t *req, void *arg)
   if (udm_body && resync)
     json_object_set(udm_body, "resynchronizationInfo", resync);
   ueau_call_t *c = calloc(1, sizeof(*c));
-  kedge_sbi_client_t *client = ausf_udm_client(ausf, kedge_sbi_request_base(req));
+  kedge_sbi_client_t *client = ausf_worker_of(req)->udm;
   if (!udm_body || !c || !client) {
     json_decref(udm_body);
     free(c);
@@ -412,7 +412,6 @@ static void purge_contexts(evutil_socket_t fd, short what, void *arg)
 kedge_err_t ausf_ueau_setup(ausf_t *ausf, kedge_sbi_server_t *srv)
 {
   ausf->srv = srv;
-  pthread_mutex_init(&ausf->clients_lock, NULL);
   kedge_metrics_t *m = kedge_sbi_server_metrics(srv);
   const char *name = "kedge_ausf_ue_authentications_total", *help = "5G AKA outcomes at the AUSF";
   kedge_err_t err;
@@ -425,7 +424,8 @@ kedge_err_t ausf_ueau_setup(ausf_t *ausf, kedge_sbi_server_t *srv)
       (err = kedge_metrics_gauge(m, "kedge_ausf_auth_contexts", "5G AKA contexts awaiting confirmation",
                                  NULL, &ausf->contexts_live)))
     return err;
-  if ((err = ausf_ctx_table_new(ausf->max_contexts, &ausf->contexts)))
+  if ((err = ausf_ctx_table_new(ausf->max_contexts, &ausf->contexts)) ||
+      (err = ausf_workers_setup(ausf, srv)))
     return err;
   ausf->purge_timer = event_new(kedge_sbi_server_base(srv), -1, EV_PERSIST, purge_contexts, ausf);
   const struct timeval every = {1, 0};
@@ -442,6 +442,5 @@ void ausf_ueau_teardown(ausf_t *ausf)
 {
   if (ausf->purge_timer)
     event_free(ausf->purge_timer);
-  ausf_udm_clients_free(ausf);
   ausf_ctx_table_free(ausf->contexts);
 }
