@@ -16,6 +16,7 @@
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -318,8 +319,10 @@ static void connect_timeout(evutil_socket_t fd, short what, void *arg)
 static void drop_tick(evutil_socket_t fd, short what, void *arg)
 {
   redis_store_t *rs = arg;
-  if (rs->ac)
+  if (rs->ac) {
+    log_outage(rs, "a call was not answered in time");
     drop(rs);
+  }
 }
 
 /* ---- calls ---- */
@@ -628,10 +631,20 @@ static void rs_free(redis_store_t *rs)
   free(rs);
 }
 
+/* hiredis 0.14 writes with write(2): on a connection Redis has closed, that raises SIGPIPE,
+ * whose default action ends the process. Ignored, as the SBI server does too (lib/sbi). */
+static void ignore_sigpipe(void)
+{
+  struct sigaction sa;
+  if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL)
+    signal(SIGPIPE, SIG_IGN);
+}
+
 static kedge_err_t rs_open(kedge_keystore_t *ks, const ks_uri_t *uri, const char *text, char *why,
                            size_t why_size)
 {
   pthread_once(&sha_once, compute_shas);
+  ignore_sigpipe();
   redis_store_t *rs = calloc(1, sizeof(*rs));
   if (!rs)
     return KEDGE_ERR_NOMEM;
