@@ -16,6 +16,18 @@ static kedge_err_t worker_init(kedge_sbi_worker_t *worker, void *arg)
     free(w);
     return err;
   }
+  if (ausf->edge_enabled) {
+    char why[300];
+    err = kedge_keystore_open(ausf->keystore_uri, &ausf->keystore_master_key,
+                              kedge_sbi_worker_base(worker), &ausf->keystore_opts, &w->keys, why,
+                              sizeof(why));
+    if (err) {
+      kedge_log_error("keystore %s: %s", ausf->keystore_uri, why);
+      kedge_sbi_client_free(w->udm);
+      free(w);
+      return err;
+    }
+  }
   kedge_sbi_worker_set_data(worker, w);
   return KEDGE_OK;
 }
@@ -26,6 +38,8 @@ static void worker_fini(kedge_sbi_worker_t *worker, void *arg)
   if (!w)
     return;
   kedge_sbi_client_free(w->udm);
+  if (w->keys)
+    kedge_keystore_close(w->keys);
   free(w);
   kedge_sbi_worker_set_data(worker, NULL);
 }
