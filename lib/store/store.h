@@ -17,11 +17,13 @@ struct event;
 
 typedef enum ks_kind { KS_PUT, KS_GET, KS_DELETE_SUPI, KS_PURGE } ks_kind_t;
 
-/* A record as stored. put: every field; get: kedge_id and tid in, the rest out;
+/* A record as stored. put: every field; get: kedge_id, tid, rid and home in, the rest out;
  * delete_supi: supi. */
 typedef struct ks_row {
   char kedge_id[KEDGE_ID_MAX + 1];
   uint8_t tid[KEDGE_TID_LEN];
+  char rid[KEDGE_RID_MAX + 1]; /* the Kedge ID's other parts (SPEC.md 2), from the parser */
+  kedge_plmn_t home;
   char supi[KEDGE_SUPI_MAX + 1];
   uint8_t sealed[KS_SEALED_LEN];
   size_t sealed_len;

@@ -21,6 +21,7 @@
 #include <openssl/rand.h>
 #include <sqlite3.h>
 
+#include "kedge/hex.h"
 #include "kedge/keystore.h"
 #include "kedge/work.h"
 #include "testutil.h"
@@ -349,6 +350,21 @@ static void test_unknown_and_malformed(void **state)
   memcpy(other_rid, rec.kedge_id, sizeof(other_rid));
   other_rid[0] = '1';
   assert_int_equal(get_one(f->base, f->ks, other_rid, NULL), KEDGE_ERR_NOT_FOUND);
+  /* and under a longer one with the same digits, and under another realm (MCC, then MNC) */
+  char longer_rid[KEDGE_ID_MAX + 2];
+  longer_rid[0] = '0';
+  memcpy(longer_rid + 1, rec.kedge_id, strlen(rec.kedge_id) + 1);
+  assert_int_equal(get_one(f->base, f->ks, longer_rid, NULL), KEDGE_ERR_NOT_FOUND);
+  static const char *realms[] = {"mnc001.mcc002", "mnc002.mcc001"};
+  for (size_t i = 0; i < 2; i++) {
+    char other_realm[KEDGE_ID_MAX + 1];
+    memcpy(other_realm, rec.kedge_id, sizeof(other_realm));
+    char *at = strstr(other_realm, "mnc001.mcc001");
+    assert_non_null(at);
+    memcpy(at, realms[i], strlen(realms[i]));
+    assert_int_equal(get_one(f->base, f->ks, other_realm, NULL), KEDGE_ERR_NOT_FOUND);
+  }
+  assert_int_equal(get_one(f->base, f->ks, rec.kedge_id, NULL), KEDGE_OK);
   /* malformed: refused at once, no callback */
   result_t r = {0};
   static const char *bad[] = {"", "0.abc@5gc.mnc001.mcc001.3gppnetwork.org", "not-an-id"};
@@ -723,15 +739,25 @@ static bool any_file_contains(const fixture_t *f, const void *needle, size_t len
   return false;
 }
 
+/* The Kedge-TID of a Kedge ID: the key of its row. */
+static void tid_of(const char *kedge_id, uint8_t tid[KEDGE_TID_LEN])
+{
+  kedge_id_t id;
+  assert_int_equal(kedge_id_parse(kedge_id, strlen(kedge_id), &id, NULL), KEDGE_OK);
+  memcpy(tid, id.tid, KEDGE_TID_LEN);
+}
+
 /* A copy of the database reveals no key: the Kedge octets are in none of its files, while
- * the Kedge ID and SUPI are (so the search looked at the right bytes). */
+ * the Kedge-TID and SUPI are (so the search looked at the right bytes). */
 static void test_sqlite_sealed_at_rest(void **state)
 {
   fixture_t *f = *state;
   kedge_keystore_record_t rec;
   make_rec(&rec, "imsi-001010000000013", 60000);
   put_ok(f->base, f->ks, &rec);
-  assert_true(any_file_contains(f, rec.kedge_id, strlen(rec.kedge_id)));
+  uint8_t tid[KEDGE_TID_LEN];
+  tid_of(rec.kedge_id, tid);
+  assert_true(any_file_contains(f, tid, KEDGE_TID_LEN));
   assert_true(any_file_contains(f, rec.supi, strlen(rec.supi)));
   assert_false(any_file_contains(f, rec.kedge, KEDGE_KEY_LEN));
   assert_false(any_file_contains(f, rec.kedge, 16));
@@ -740,7 +766,7 @@ static void test_sqlite_sealed_at_rest(void **state)
   f->ks = NULL;
   char path[200];
   snprintf(path, sizeof(path), "%s-wal", f->path);
-  assert_true(file_contains(f->path, rec.kedge_id, strlen(rec.kedge_id)));
+  assert_true(file_contains(f->path, tid, KEDGE_TID_LEN));
   assert_false(any_file_contains(f, rec.kedge, 16));
   /* the file is the AUSF's alone */
   struct stat st;
@@ -761,11 +787,15 @@ static void test_sqlite_committed_before_callback(void **state)
   fixture_t *f = *state;
   for (int i = 0; i < 20; i++) {
     kedge_keystore_record_t rec;
-    char supi[32], where[600];
+    char supi[32], where[600], hex[2 * KEDGE_TID_LEN + 1];
     snprintf(supi, sizeof(supi), "imsi-00101%010d", 400000 + i);
     make_rec(&rec, supi, 60000);
     put_ok(f->base, f->ks, &rec);
-    snprintf(where, sizeof(where), "kedge_id = '%s' AND supi = '%s'", rec.kedge_id, supi);
+    uint8_t tid[KEDGE_TID_LEN];
+    tid_of(rec.kedge_id, tid);
+    kedge_hex_encode(tid, KEDGE_TID_LEN, hex);
+    snprintf(where, sizeof(where), "tid = x'%s' AND rid = '0' AND home = 1001 AND supi = '%s'",
+             hex, supi);
     assert_int_equal(count_rows(f, where), 1);
   }
   sqlite3 *db = NULL;
@@ -783,6 +813,12 @@ static void test_sqlite_committed_before_callback(void **state)
   const char *sql = (const char *)sqlite3_column_text(st, 0);
   assert_non_null(strstr(sql, "tid BLOB PRIMARY KEY"));
   assert_non_null(strstr(sql, "WITHOUT ROWID"));
+  /* the Kedge ID as its parts, not as its 80-odd characters of text (footprint) */
+  assert_null(strstr(sql, "kedge_id"));
+  sqlite3_finalize(st);
+  assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
+  assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+  assert_int_equal(sqlite3_column_int(st, 0), 2);
   sqlite3_finalize(st);
   assert_int_equal(sqlite3_prepare_v2(db, "SELECT length(tid), length(kedge) FROM edge_key", -1,
                                       &st, NULL),
@@ -809,13 +845,53 @@ static void test_sqlite_swapped_ciphertext(void **state)
   sqlite3_busy_timeout(db, 5000);
   char sql[1200];
   snprintf(sql, sizeof(sql),
-           "UPDATE edge_key SET kedge = (SELECT kedge FROM edge_key WHERE kedge_id = '%s') "
-           "WHERE kedge_id = '%s'",
-           a.kedge_id, b.kedge_id);
+           "UPDATE edge_key SET kedge = (SELECT kedge FROM edge_key WHERE supi = '%s') "
+           "WHERE supi = '%s'",
+           a.supi, b.supi);
   assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
   sqlite3_close(db);
   assert_int_equal(get_one(f->base, f->ks, b.kedge_id, NULL), KEDGE_ERR_NOT_FOUND);
   assert_int_equal(get_one(f->base, f->ks, a.kedge_id, NULL), KEDGE_OK);
+}
+
+/* A file whose key table has another layout (here the first one, with the Kedge ID as text) is
+ * refused at open with a line that says so, and left as it was. */
+static void test_sqlite_other_layout_refused(void **state)
+{
+  fixture_t *f = *state;
+  char path[200], uri[220];
+  snprintf(path, sizeof(path), "%s/old.db", f->dir);
+  snprintf(uri, sizeof(uri), "sqlite:%s", path);
+  sqlite3 *db = NULL;
+  assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+  assert_int_equal(sqlite3_exec(db,
+                                "CREATE TABLE edge_key (tid BLOB PRIMARY KEY, kedge_id TEXT NOT "
+                                "NULL, kedge BLOB NOT NULL, supi TEXT NOT NULL, expiry INTEGER "
+                                "NOT NULL, created INTEGER NOT NULL) WITHOUT ROWID",
+                                NULL, NULL, NULL),
+                   SQLITE_OK);
+  sqlite3_close(db);
+  kedge_keystore_t *ks = NULL;
+  char why[300] = "";
+  assert_int_equal(kedge_keystore_open(uri, &f->mk, f->base, NULL, &ks, why, sizeof(why)),
+                   KEDGE_ERR_IO);
+  assert_null(ks);
+  assert_non_null(strstr(why, "layout 0"));
+  assert_non_null(strstr(why, "layout 2"));
+  assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+  sqlite3_stmt *st = NULL;
+  assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM pragma_table_info('edge_key') "
+                                          "WHERE name = 'kedge_id'",
+                                      -1, &st, NULL),
+                   SQLITE_OK);
+  assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+  assert_int_equal(sqlite3_column_int(st, 0), 1);
+  sqlite3_finalize(st);
+  assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
+  assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+  assert_string_equal((const char *)sqlite3_column_text(st, 0), "delete");
+  sqlite3_finalize(st);
+  sqlite3_close(db);
 }
 
 #define BOTH(t)                                                       \
@@ -844,6 +920,7 @@ int main(void)
       cmocka_unit_test_setup_teardown(test_sqlite_committed_before_callback, setup_sqlite,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_sqlite_swapped_ciphertext, setup_sqlite, teardown),
+      cmocka_unit_test_setup_teardown(test_sqlite_other_layout_refused, setup_sqlite, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
