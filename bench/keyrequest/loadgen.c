@@ -35,14 +35,14 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
-#include "keyrequest.h"
 #include "kedge/cli.h"
+#include "keyrequest.h"
 
-#define OUT_MAX 65536   /* TLS plaintext queued for SSL_write per connection */
-#define RESP_MAX 512    /* response body octets kept per stream (for --verify) */
-#define BODY_MAX 320
+#define OUT_MAX     65536 /* TLS plaintext queued for SSL_write per connection */
+#define RESP_MAX    512   /* response body octets kept per stream (for --verify) */
+#define BODY_MAX    320
 #define BACKLOG_MAX (1 << 20)
-#define TICK_US 100     /* schedule resolution with --rate */
+#define TICK_US     100 /* schedule resolution with --rate */
 
 /* ---- the ids file: "KEDGE_ID KEDGE_HEX" lines ---- */
 
@@ -213,8 +213,8 @@ static void record(worker_t *w, const stream_t *s, double t)
 
 /* ---- HTTP/2 ---- */
 
-static ssize_t read_body(nghttp2_session *h2, int32_t id, uint8_t *buf, size_t len,
-                         uint32_t *flags, nghttp2_data_source *src, void *arg)
+static ssize_t read_body(nghttp2_session *h2, int32_t id, uint8_t *buf, size_t len, uint32_t *flags,
+                         nghttp2_data_source *src, void *arg)
 {
   stream_t *s = src->ptr;
   size_t n = s->body_len - s->body_off;
@@ -227,10 +227,10 @@ static ssize_t read_body(nghttp2_session *h2, int32_t id, uint8_t *buf, size_t l
   return (ssize_t)n;
 }
 
-#define NV(n, v, vlen)                                                                 \
-  {                                                                                    \
-    (uint8_t *)(n), (uint8_t *)(v), sizeof(n) - 1, (vlen),                             \
-        NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE                   \
+#define NV(n, v, vlen)                                                                             \
+  {                                                                                                \
+    (uint8_t *)(n), (uint8_t *)(v), sizeof(n) - 1, (vlen),                                         \
+        NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE                               \
   }
 
 /* Sends one request on c for a schedule instant. false: no free stream. */
@@ -254,8 +254,8 @@ static bool submit(conn_t *c, double intended)
   s->c = c;
   s->intended = intended;
   s->idx = (size_t)(next_random(w) % cfg->ids.n);
-  s->body_len = (size_t)snprintf(s->body, sizeof(s->body), "{\"kedgeId\":\"%s\"}",
-                                 cfg->ids.id[s->idx]);
+  s->body_len =
+      (size_t)snprintf(s->body, sizeof(s->body), "{\"kedgeId\":\"%s\"}", cfg->ids.id[s->idx]);
   int clen = snprintf(s->clen, sizeof(s->clen), "%zu", s->body_len);
   nghttp2_nv post[] = {NV(":method", "POST", 4),
                        NV(":scheme", "https", 5),
@@ -288,8 +288,8 @@ static int on_header(nghttp2_session *h2, const nghttp2_frame *frame, const uint
   return 0;
 }
 
-static int on_data(nghttp2_session *h2, uint8_t flags, int32_t id, const uint8_t *data,
-                   size_t len, void *arg)
+static int on_data(nghttp2_session *h2, uint8_t flags, int32_t id, const uint8_t *data, size_t len,
+                   void *arg)
 {
   stream_t *s = nghttp2_session_get_stream_user_data(h2, id);
   if (s && s->resp_len < RESP_MAX) {
@@ -692,11 +692,19 @@ static void usage(void)
 
 int kr_load(int argc, char **argv)
 {
-  kedge_cli_option_t opts[] = {
-      {.name = "url"},     {.name = "ids"},      {.name = "ca"},     {.name = "cert"},
-      {.name = "key"},     {.name = "get", .flag = true},            {.name = "threads"},
-      {.name = "conns"},   {.name = "streams"},  {.name = "rate"},   {.name = "warmup"},
-      {.name = "duration"}, {.name = "verify", .flag = true}};
+  kedge_cli_option_t opts[] = {{.name = "url"},
+                               {.name = "ids"},
+                               {.name = "ca"},
+                               {.name = "cert"},
+                               {.name = "key"},
+                               {.name = "get", .flag = true},
+                               {.name = "threads"},
+                               {.name = "conns"},
+                               {.name = "streams"},
+                               {.name = "rate"},
+                               {.name = "warmup"},
+                               {.name = "duration"},
+                               {.name = "verify", .flag = true}};
   size_t n_opts = sizeof(opts) / sizeof(opts[0]);
   char why[512];
   if (kedge_cli_parse(argc, argv, 2, opts, n_opts, NULL, 0, NULL, why, sizeof(why))) {
@@ -769,9 +777,8 @@ int kr_load(int argc, char **argv)
   printf("rps=%.0f ok=%llu other=%llu errors=%llu verify_failed=%llu dropped=%llu "
          "reconnects=%llu p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f max_ms=%.3f\n",
          span > 0 ? (double)(ok + other) / span : 0, (unsigned long long)ok,
-         (unsigned long long)other, (unsigned long long)errors,
-         (unsigned long long)verify_failed, (unsigned long long)dropped,
-         (unsigned long long)conn_failures, pct(all, n, 0.5), pct(all, n, 0.9),
-         pct(all, n, 0.99), n ? all[n - 1] / 1000.0 : 0);
+         (unsigned long long)other, (unsigned long long)errors, (unsigned long long)verify_failed,
+         (unsigned long long)dropped, (unsigned long long)conn_failures, pct(all, n, 0.5),
+         pct(all, n, 0.9), pct(all, n, 0.99), n ? all[n - 1] / 1000.0 : 0);
   return 0;
 }

@@ -19,12 +19,12 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
-#include "keyrequest.h"
 #include "kedge/cli.h"
 #include "kedge/edge.h"
 #include "kedge/hex.h"
 #include "kedge/keystore.h"
 #include "kedge/work.h"
+#include "keyrequest.h"
 
 typedef struct population {
   kedge_keystore_t *ks;
