@@ -3,17 +3,15 @@
  *    every handle on the file. It takes whatever puts are queued, runs them in one transaction
  *    and commits once: group commit, one fsync for many puts, and no two writers of one
  *    process contending for SQLite's write lock. Writes wait for fsync, so none runs on a loop.
- *  - gets are read on the handle's own loop, through a read-only connection of the handle
- *    that maps the file into memory (mmap_size): a lookup by Kedge-TID is a few B-tree pages
- *    of the page cache, microseconds, with no system call and no hop to another thread and
- *    back (bench/keyrequest: the thread hop and pread(2) cost more than the lookup). WAL mode
- *    lets readers go on while the writer commits; this connection never waits for a lock
- *    (busy timeout 0): if SQLite reports the file busy (rare in WAL mode: another process
- *    holding it exclusively, or recovering the WAL), the get goes to the handle's reader
- *    thread, which may wait. The results reach the callers from the loop in one event per
- *    loop pass, never inside kedge_keystore_get. The cost of this choice: a page of the file
- *    that is not in memory (just after a boot) is read from disk on the loop; the file is
- *    announced to the kernel at open (POSIX_FADV_WILLNEED) so that it reads ahead.
+ *  - one reader per handle: a batched pool (one thread) with its own read-only connection, so
+ *    that no SQLite call ever runs on a loop (a read can wait: for a page of the file not in
+ *    memory, or for WAL locks held by another process, which SQLite retries for up to 10 s).
+ *    WAL mode: readers never wait for the writer. The gets asked during one pass of the loop
+ *    go to the reader as one job, are read there in one read transaction, and come back as
+ *    one completion that calls every caller back: the hop between threads, the lock of the
+ *    file and the WAL index are paid once per pass, not once per get (bench/keyrequest: per
+ *    get, they cost more than the lookup itself). The connection maps the file into memory
+ *    (mmap_size): a lookup is a few B-tree pages of the page cache, no pread(2).
  * journal_mode=WAL with synchronous=FULL: the WAL is fsynced at every commit, so a put is on
  * disk before its callback says KEDGE_OK (issue 5: "a key is on disk before the confirmation
  * that created it is answered"). NORMAL would survive a crash of the AUSF but could lose the
@@ -93,14 +91,12 @@ typedef struct sq_engine {
 
 typedef struct sq_handle {
   sq_engine_t *eng;
-  sqlite3 *db; /* the reader thread's: gets the loop found busy */
+  sqlite3 *db; /* the reader's */
   sqlite3_stmt *select, *begin, *commit;
   kedge_work_pool_t *reader;
-  sqlite3 *ldb; /* the loop's own read connection */
-  sqlite3_stmt *lselect, *lbegin, *lcommit;
-  sq_job_t *asked, *asked_tail; /* gets waiting for deliver() */
-  struct event *deliver_ev;
-  bool *delivering; /* deliver()'s flag while it runs: close clears it */
+  sq_job_t *asked, *asked_tail; /* gets of this loop pass, for flush_gets() */
+  struct event *flush_ev;
+  bool *delivering; /* set while callbacks of a read batch run: close clears it */
   sq_job_t *jobs; /* outstanding, on the loop's thread only */
   struct event *purge_timer;
   bool purging;
@@ -108,6 +104,7 @@ typedef struct sq_handle {
 
 struct sq_job {
   sq_job_t *prev, *next;
+  sq_job_t *gets, *link; /* a read batch: its gets, linked by link */
   kedge_keystore_t *ks; /* NULL once orphaned */
   sq_engine_t *eng;
   bool read, internal;  /* internal: the periodic purge, nobody to call back */
@@ -291,15 +288,16 @@ static kedge_err_t read_one(sqlite3_stmt *st, ks_row_t *row)
   return err;
 }
 
+/* args: read batches (flush_gets), each the gets of one loop pass. One read transaction for
+ * all: one snapshot, one round of locks. It starts here, after every get of these batches was
+ * asked, so each get sees every put that had completed when it was asked, on any loop. */
 static void read_batch(void **args, size_t n, void *p)
 {
   sq_handle_t *h = p;
-  /* One read transaction for the batch: one snapshot, one lock of the WAL index. */
-  bool tx = n > 1 && run(h->begin) == KEDGE_OK;
-  for (size_t i = 0; i < n; i++) {
-    sq_job_t *job = args[i];
-    job->err = read_one(h->select, &job->row);
-  }
+  bool tx = (n > 1 || ((sq_job_t *)args[0])->gets->link) && run(h->begin) == KEDGE_OK;
+  for (size_t i = 0; i < n; i++)
+    for (sq_job_t *get = ((sq_job_t *)args[i])->gets; get; get = get->link)
+      get->err = read_one(h->select, &get->row);
   if (tx)
     run(h->commit);
 }
@@ -307,6 +305,33 @@ static void read_batch(void **args, size_t n, void *p)
 /* ---- completions (the handle's loop) ---- */
 
 static kedge_err_t submit_job(kedge_keystore_t *ks, sq_job_t *job);
+
+static void free_gets(sq_job_t *get)
+{
+  for (sq_job_t *next; get; get = next) {
+    next = get->link;
+    job_free(get);
+  }
+}
+
+/* Calls back every get of a read batch (linked by link), in the order they were asked. */
+static void deliver_gets(kedge_keystore_t *ks, sq_job_t *get)
+{
+  sq_handle_t *h = ks->impl;
+  bool open = true;
+  h->delivering = &open;
+  while (get) {
+    sq_job_t *next = get->link;
+    ks_deliver(ks, &get->call, get->err, &get->row);
+    job_free(get);
+    get = next;
+    if (!open) { /* a callback closed the handle: the rest are nobody's */
+      free_gets(get);
+      return;
+    }
+  }
+  h->delivering = NULL;
+}
 
 static void job_done(void *p)
 {
@@ -320,6 +345,13 @@ static void job_done(void *p)
     return;
   }
   sq_handle_t *h = ks->impl;
+  if (job->gets) {
+    list_remove(&h->jobs, job);
+    sq_job_t *gets = job->gets;
+    job_free(job);
+    deliver_gets(ks, gets);
+    return;
+  }
   /* A purge deletes PURGE_CHUNK rows per transaction so that puts queued meanwhile are not
    * held up; it goes on until a chunk comes back short. */
   if (job->call.kind == KS_PURGE && !job->err && job->purged == PURGE_CHUNK) {
@@ -353,56 +385,42 @@ static kedge_err_t submit_job(kedge_keystore_t *ks, sq_job_t *job)
   return err;
 }
 
-/* Runs on the loop once per loop pass in which gets were asked: reads them all in one read
- * transaction (one snapshot, one round of file and WAL-index locks for the lot, which cost
- * more than a lookup when taken per statement), then hands them to their callers. The
- * snapshot is taken here, after every one of these gets was asked, so each sees every put
- * that completed before it was asked, on any loop. */
-static void deliver(evutil_socket_t fd, short what, void *arg)
+/* Sends the gets asked during this loop pass to the reader thread as one job. */
+static void flush_gets(evutil_socket_t fd, short what, void *arg)
 {
   kedge_keystore_t *ks = arg;
   sq_handle_t *h = ks->impl;
-  sq_job_t *job = h->asked;
+  sq_job_t *gets = h->asked;
   h->asked = h->asked_tail = NULL;
-  bool tx = job && job->next && run(h->lbegin) == KEDGE_OK;
-  for (sq_job_t *j = job; j; j = j->next)
-    j->err = read_one(h->lselect, &j->row);
-  if (tx)
-    run(h->lcommit);
-  bool open = true;
-  h->delivering = &open;
-  while (job) {
-    sq_job_t *next = job->next;
-    if (job->err == KEDGE_ERR_BUSY && submit_job(ks, job) == KEDGE_OK) {
-      /* the file is busy (another process): the reader thread may wait, the loop may not */
-    } else {
-      ks_deliver(ks, &job->call, job->err, &job->row);
-      job_free(job);
-    }
-    job = next;
-    if (!open) { /* a callback closed the handle: the rest are nobody's */
-      for (; job; job = next) {
-        next = job->next;
-        job_free(job);
-      }
+  sq_job_t *batch = calloc(1, sizeof(*batch));
+  kedge_err_t err = KEDGE_ERR_NOMEM;
+  if (batch) {
+    batch->ks = ks;
+    batch->eng = h->eng;
+    batch->read = true;
+    batch->call.kind = KS_GET;
+    batch->gets = gets;
+    if ((err = submit_job(ks, batch)) == KEDGE_OK)
       return;
-    }
+    free(batch);
   }
-  h->delivering = NULL;
+  /* the reader's queue is full (or no memory): the store's state, reported like any other */
+  for (sq_job_t *get = gets; get; get = get->link)
+    get->err = err;
+  deliver_gets(ks, gets);
 }
 
-/* A get for the loop's connection: read by deliver() at the end of this loop pass. */
-static void ask_on_loop(kedge_keystore_t *ks, sq_job_t *job)
+static void ask_get(kedge_keystore_t *ks, sq_job_t *job)
 {
   sq_handle_t *h = ks->impl;
-  job->next = NULL;
+  job->link = NULL;
   if (h->asked_tail)
-    h->asked_tail->next = job;
+    h->asked_tail->link = job;
   else
     h->asked = job;
   h->asked_tail = job;
   if (job == h->asked)
-    event_active(h->deliver_ev, EV_TIMEOUT, 0);
+    event_active(h->flush_ev, EV_TIMEOUT, 0);
 }
 
 static kedge_err_t sq_submit(kedge_keystore_t *ks, const ks_call_t *call, const ks_row_t *row)
@@ -416,7 +434,7 @@ static kedge_err_t sq_submit(kedge_keystore_t *ks, const ks_call_t *call, const 
   job->call = *call;
   job->row = *row;
   if (job->read) {
-    ask_on_loop(ks, job);
+    ask_get(ks, job);
     return KEDGE_OK;
   }
   kedge_err_t err = submit_job(ks, job);
@@ -589,7 +607,7 @@ static kedge_err_t engine_get(const char *path, const char *text, const kedge_ke
     engine_free(eng);
     return err;
   }
-  /* Gets read the file on the loops: ask the kernel to read it ahead now (a hint; start-up) */
+  /* Gets read the file through a memory map: ask the kernel to read it ahead now (a hint) */
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd >= 0) {
     posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED);
@@ -627,18 +645,11 @@ static void handle_free(sq_handle_t *h)
   sqlite3_finalize(h->begin);
   sqlite3_finalize(h->commit);
   sqlite3_close(h->db);
-  sqlite3_finalize(h->lselect);
-  sqlite3_finalize(h->lbegin);
-  sqlite3_finalize(h->lcommit);
-  sqlite3_close(h->ldb);
   if (h->delivering)
     *h->delivering = false;
-  for (sq_job_t *job = h->asked, *next; job; job = next) {
-    next = job->next;
-    job_free(job);
-  }
-  if (h->deliver_ev)
-    event_free(h->deliver_ev);
+  free_gets(h->asked);
+  if (h->flush_ev)
+    event_free(h->flush_ev);
   if (h->purge_timer)
     event_free(h->purge_timer);
   free(h);
@@ -668,17 +679,7 @@ static kedge_err_t sq_open(kedge_keystore_t *ks, const ks_uri_t *uri, const char
       err = KEDGE_ERR_IO;
     }
   }
-  if (!err && !(err = open_db(uri->path, &h->ldb, text, why, why_size))) {
-    sqlite3_busy_timeout(h->ldb, 0); /* never wait on the loop: the reader thread may */
-    if (sqlite3_exec(h->ldb, "PRAGMA query_only=1; PRAGMA mmap_size=" MMAP_SIZE, NULL, NULL,
-                     NULL) ||
-        prepare(h->ldb, &h->lselect, select) || prepare(h->ldb, &h->lbegin, "BEGIN") ||
-        prepare(h->ldb, &h->lcommit, "COMMIT")) {
-      ks_why(why, why_size, "%s: %s", text, sqlite3_errmsg(h->ldb));
-      err = KEDGE_ERR_IO;
-    }
-  }
-  if (!err && !(h->deliver_ev = event_new(ks->base, -1, 0, deliver, ks))) {
+  if (!err && !(h->flush_ev = event_new(ks->base, -1, 0, flush_gets, ks))) {
     ks_why(why, why_size, "%s: out of memory", text);
     err = KEDGE_ERR_NOMEM;
   }
@@ -715,6 +716,7 @@ static void sq_close(kedge_keystore_t *ks)
   for (sq_job_t *job = h->jobs, *next; job; job = next) {
     next = job->next;
     if (job->read) {
+      free_gets(job->gets);
       job_free(job);
     } else {
       job->ks = NULL;
