@@ -130,7 +130,7 @@ sed 's/tls: {cert/tls: {client_verification: optional, cert/' "$T/nef.yaml" >"$T
 out=$("$BIN/kedge-nefd" --config "$T/nef-opt.yaml" --check-config 2>&1)
 [ $? -ne 0 ] && echo "$out" | grep -q 'client_verification: must be required' \
   && ok "a NEF without required client certificates is refused" || fail "optional verify: $out"
-sed "s|/etc/kedge/|$T/pki/|g" "$(dirname "$0")/../../conf/nef.yaml" >"$T/sample.yaml"
+sed "s|/etc/kedge/pki/|$T/pki/|g" "$(dirname "$0")/../../conf/nef.yaml" >"$T/sample.yaml"
 out=$("$BIN/kedge-nefd" --config "$T/sample.yaml" --check-config 2>&1) \
   && ok "conf/nef.yaml is a valid configuration" || fail "conf/nef.yaml: $out"
 "$BIN/kedge-nefd" --help | grep -q -- '--ports-file' && ok "--help" || fail "--help"
