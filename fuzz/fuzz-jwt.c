@@ -49,8 +49,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
   BN_free(y);
   b64url_encode(bx, 32, ex);
   b64url_encode(by, 32, ey);
-  snprintf(text, sizeof(text), "{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"%s\",\"y\":\"%s\"}]}",
-           ex, ey);
+  snprintf(text, sizeof(text),
+           "{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"%s\",\"y\":\"%s\"}]}", ex, ey);
   if (nef_jwks_parse(text, strlen(text), &set, NULL) != KEDGE_OK)
     abort();
   return 0;

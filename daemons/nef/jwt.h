@@ -1,4 +1,4 @@
-/* OAuth 2.0 bearer tokens for the NEF's northbound API (TS 33.501 12.1 / 13.4.1: NEF-AF is
+/* OAuth 2.0 bearer tokens for the NEF's northbound API (TS 33.501 clause 12: NEF-AF is
  * TLS with mutual certificates plus OAuth 2.0): JWTs (RFC 7519) in JWS compact serialization
  * (RFC 7515 7.1) signed with ES256 or RS256 (RFC 7518 3.3, 3.4), verified with OpenSSL against a
  * JWK Set (RFC 7517 5) of EC P-256 and RSA public keys read once at start-up.

@@ -1,7 +1,7 @@
 /* kedge-nefd: the NEF relay for ECSs outside the operator domain (SPEC.md 0 steps 5.1-6.2,
  * SPEC.md 3 "NEF northbound key API"). An AF (the out-of-domain ECS) asks
  * POST /3gpp-kedge/v1/retrieve over mutual TLS; the NEF authenticates it by its certificate
- * (and optionally an OAuth 2.0 bearer token, TS 33.501 12.1), authorises it against the AF
+ * (and optionally an OAuth 2.0 bearer token, TS 33.501 clause 12), authorises it against the AF
  * table, picks the AUSF group from the Kedge ID's realm and RID, asks that AUSF
  * (Nausf_UEAuthentication_keyrequest) as itself, and relays the answer without keeping it.
  * Design notes: docs/nef.md. */

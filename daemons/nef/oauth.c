@@ -1,4 +1,4 @@
-/* OAuth 2.0 on top of mutual TLS for the northbound API (TS 33.501 12.1: NEF-AF uses TLS with
+/* OAuth 2.0 on top of mutual TLS for the northbound API (TS 33.501 clause 12: NEF-AF uses TLS with
  * certificates plus OAuth 2.0 authorisation): an RFC 6750 bearer token in the Authorization
  * header, a JWT verified by jwt.c. Off unless oauth.jwks_file is configured. */
 #include <stdio.h>

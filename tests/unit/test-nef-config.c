@@ -36,7 +36,8 @@ static const char good[] =
     "  timeout: 750ms\n"
     "  retry_after: 5s\n"
     "  groups:\n"
-    "    - {name: a, mcc: \"001\", mnc: \"01\", rids: [\"012\", \"7\"], uris: [https://10.0.0.1:8443/]}\n"
+    "    - {name: a, mcc: \"001\", mnc: \"01\", rids: [\"012\", \"7\"],\n"
+    "       uris: [https://10.0.0.1:8443/]}\n"
     "    - {name: b, mcc: \"001\", mnc: \"001\", rids: [\"*\"],\n"
     "       uris: [https://10.0.0.2:8443, https://10.0.0.3:8443]}\n"
     "    - {name: c, mcc: \"208\", mnc: \"93\", rids: [\"12\"], uris: [https://10.0.0.4]}\n";
@@ -238,8 +239,12 @@ static void expect_bad(const char *yaml, const char *want)
 }
 
 #define SBI "sbi:\n  tls: {cert: /x/nef.crt, key: /x/nef.key, ca: /x/ca.crt}\n"
-#define AF "afs:\n  - {af_id: af.kedge.test, profiles: [kedge], home_networks: [{mcc: \"001\", mnc: \"01\"}]}\n"
-#define GROUPS "ausf:\n  groups:\n    - {name: a, mcc: \"001\", mnc: \"01\", rids: [\"*\"], uris: [https://h:1]}\n"
+#define AF                                                                                        \
+  "afs:\n  - {af_id: af.kedge.test, profiles: [kedge],\n"                                          \
+  "     home_networks: [{mcc: \"001\", mnc: \"01\"}]}\n"
+#define GROUPS                                                                                    \
+  "ausf:\n  groups:\n"                                                                             \
+  "    - {name: a, mcc: \"001\", mnc: \"01\", rids: [\"*\"], uris: [https://h:1]}\n"
 
 static void test_bad_configs(void **state)
 {

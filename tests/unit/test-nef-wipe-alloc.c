@@ -48,7 +48,8 @@ static void test_libraries_work(void **state)
   SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
   assert_non_null(ctx);
   SSL_CTX_free(ctx);
-  json_t *j = json_pack("{s:s}", "kedge", "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff");
+  json_t *j = json_pack("{s:s}", "kedge",
+                        "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff");
   char *text = json_dumps(j, JSON_COMPACT);
   assert_non_null(text);
   json_t *back = json_loads(text, 0, NULL);
