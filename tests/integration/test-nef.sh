@@ -390,4 +390,5 @@ grep "audit:" "$T/NEFO.log" | grep -q 'outcome=unauthorized status=401 .*detail=
   && ok "OAuth refusals are audited with their reason" || fail "NEFO audit"
 
 stop_daemon NEF && ok "SIGTERM: clean exit" || fail "NEF exit status"
+stop_daemon NEFO && ok "SIGTERM: clean exit with OAuth on" || fail "NEFO exit status"
 finish
