@@ -9,6 +9,7 @@
 #include <openssl/crypto.h>
 
 #include "ausf.h"
+#include "kedge/fingerprint.h"
 #include "kedge/hex.h"
 #include "kedge/json_check.h"
 #include "kedge/log.h"
@@ -278,7 +279,7 @@ static void ue_authentications(kedge_sbi_request_t *req, void *arg)
   if (udm_body && resync)
     json_object_set(udm_body, "resynchronizationInfo", resync);
   ueau_call_t *c = calloc(1, sizeof(*c));
-  kedge_sbi_client_t *client = ausf_udm_client(ausf, kedge_sbi_request_base(req));
+  kedge_sbi_client_t *client = ausf_worker_of(req)->udm;
   if (!udm_body || !c || !client) {
     json_decref(udm_body);
     free(c);
@@ -331,7 +332,11 @@ void ausf_confirmation_answer(ausf_confirmation_t *c, kedge_err_t edge_err, cons
         kedge_sbi_respond_err(req, KEDGE_ERR_NOMEM, NULL);
       json_decref(body);
       kedge_counter_add(ausf->aka_success, 1);
-      kedge_log_info("5G AKA success for %s (serving network %s)", c->ctx.supi, c->ctx.snn);
+      char fp[9] = "?";
+      kedge_key_fingerprint(c->ctx.kausf, sizeof(c->ctx.kausf), fp);
+      /* a fingerprint, never the key: the UE's log shows the same one (docs/ue.md) */
+      kedge_log_info("5G AKA success for %s (serving network %s), KAUSF sha256:%s", c->ctx.supi,
+                     c->ctx.snn, fp);
     }
     OPENSSL_cleanse(kseaf, sizeof(kseaf));
     OPENSSL_cleanse(kseaf_hex, sizeof(kseaf_hex));
@@ -407,7 +412,6 @@ static void purge_contexts(evutil_socket_t fd, short what, void *arg)
 kedge_err_t ausf_ueau_setup(ausf_t *ausf, kedge_sbi_server_t *srv)
 {
   ausf->srv = srv;
-  pthread_mutex_init(&ausf->clients_lock, NULL);
   kedge_metrics_t *m = kedge_sbi_server_metrics(srv);
   const char *name = "kedge_ausf_ue_authentications_total", *help = "5G AKA outcomes at the AUSF";
   kedge_err_t err;
@@ -420,7 +424,8 @@ kedge_err_t ausf_ueau_setup(ausf_t *ausf, kedge_sbi_server_t *srv)
       (err = kedge_metrics_gauge(m, "kedge_ausf_auth_contexts", "5G AKA contexts awaiting confirmation",
                                  NULL, &ausf->contexts_live)))
     return err;
-  if ((err = ausf_ctx_table_new(ausf->max_contexts, &ausf->contexts)))
+  if ((err = ausf_ctx_table_new(ausf->max_contexts, &ausf->contexts)) ||
+      (err = ausf_workers_setup(ausf, srv)))
     return err;
   ausf->purge_timer = event_new(kedge_sbi_server_base(srv), -1, EV_PERSIST, purge_contexts, ausf);
   const struct timeval every = {1, 0};
@@ -437,6 +442,5 @@ void ausf_ueau_teardown(ausf_t *ausf)
 {
   if (ausf->purge_timer)
     event_free(ausf->purge_timer);
-  ausf_udm_clients_free(ausf);
   ausf_ctx_table_free(ausf->contexts);
 }
