@@ -78,7 +78,7 @@ static const kedge_json_member_t members[] = {
   {.name = NULL},
 };
 
-/* Works out the answer now; `out` is the body for 200, else a problem is answered. */
+/* Answers now: the configured failure, a refusal, 404, or 200 with the key (K_ECS for ecsId). */
 static void answer(kedge_sbi_request_t *req)
 {
   const json_t *body = kedge_sbi_request_json(req);
