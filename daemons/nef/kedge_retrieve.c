@@ -28,7 +28,8 @@ typedef struct retrieve {
   kedge_sbi_client_call_t *call;      /* the AUSF call in flight, or NULL */
   size_t uri;                         /* index into group->uris of the current attempt */
   kedge_err_t last_err;               /* how the previous attempt failed */
-  const char *peer;                   /* first SAN DNS name of the certificate */
+  char peer[256];                     /* first SAN DNS name of the certificate (a copy: the
+                                         audit line is written after the request is freed) */
   const char *detail;                 /* static phrase for the audit line */
   char af_id[KEDGE_ECS_ID_MAX + 1];   /* "" until it passed the checks */
   char kedge_id[KEDGE_ID_MAX + 1];    /* "" until it parsed */
@@ -385,7 +386,8 @@ static void retrieve(kedge_sbi_request_t *req, void *arg)
 {
   nef_t *nef = arg;
   retrieve_t local = {.nef = nef, .req = req, .start_us = nef_now_us()};
-  local.peer = kedge_sbi_request_peer_count(req) ? kedge_sbi_request_peer(req, 0) : "-";
+  const char *peer = kedge_sbi_request_peer_count(req) ? kedge_sbi_request_peer(req, 0) : NULL;
+  snprintf(local.peer, sizeof(local.peer), "%s", peer ? peer : "-");
 
   nef_jwt_status_t token;
   kedge_err_t err = nef_oauth_check(nef, req, &token);
