@@ -215,7 +215,7 @@ static void ausf_answered(const kedge_sbi_client_response_t *resp, void *arg);
 /* Sends to group->uris[r->uri], moving on to the next URI when a send fails at once. */
 static void send_attempt(retrieve_t *r)
 {
-  kedge_sbi_client_t *client = nef_ausf_client(r->nef, kedge_sbi_request_base(r->req));
+  kedge_sbi_client_t *client = nef_ausf_client(r->req);
   if (!client) {
     respond_problem(r, NEF_OUT_INTERNAL, 500, "SYSTEM_FAILURE", "no SBI client toward the AUSF");
     finish(r);
@@ -439,7 +439,6 @@ kedge_err_t nef_retrieve_setup(nef_t *nef, kedge_sbi_server_t *srv)
   static const double bounds[] = {0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05,
                                   0.1,    0.25,  0.5,   1,     2.5,  5};
   nef->srv = srv;
-  pthread_mutex_init(&nef->clients_lock, NULL);
   kedge_metrics_t *m = kedge_sbi_server_metrics(srv);
   kedge_err_t err = KEDGE_OK;
   for (int i = 0; i < NEF_OUT__COUNT && !err; i++) {
@@ -461,10 +460,7 @@ kedge_err_t nef_retrieve_setup(nef_t *nef, kedge_sbi_server_t *srv)
                                      NULL, bounds, sizeof(bounds) / sizeof(bounds[0]),
                                      &nef->ausf_latency)))
     return err;
+  if ((err = nef_ausf_clients_setup(nef, srv)))
+    return err;
   return kedge_sbi_server_route(srv, "POST", RETRIEVE_PATH, NULL, retrieve, nef);
-}
-
-void nef_retrieve_teardown(nef_t *nef)
-{
-  nef_ausf_clients_free(nef);
 }

@@ -28,7 +28,6 @@ static kedge_err_t setup(kedge_sbi_server_t *srv, void *state, char *why, size_t
   kedge_err_t err = nef_retrieve_setup(n, srv);
   if (err) {
     snprintf(why, why_size, "cannot set up 3gpp-kedge: %s", kedge_strerror(err));
-    nef_retrieve_teardown(n);
     return err;
   }
   for (size_t i = 0; i < n->n_afs; i++)
@@ -38,11 +37,6 @@ static kedge_err_t setup(kedge_sbi_server_t *srv, void *state, char *why, size_t
   kedge_log_info("%zu AF(s), %zu AUSF group(s); OAuth 2.0 %s", n->n_afs, n->n_groups,
                  n->oauth.jwks ? "required" : "off");
   return KEDGE_OK;
-}
-
-static void teardown(void *state)
-{
-  nef_retrieve_teardown(state);
 }
 
 int main(int argc, char **argv)
@@ -61,7 +55,6 @@ int main(int argc, char **argv)
     .service = "nef",
     .read_config = nef_read_config,
     .setup = setup,
-    .teardown = teardown,
     .state = &nef,
   };
   int rc = kedge_app_main(&app, argc, argv);

@@ -1,51 +1,35 @@
 /* The NEF's SBI clients toward the AUSFs: one per worker loop (a libcurl multi handle is bound
- * to one event_base), made on first use and freed at tear-down after the loops stopped. One
- * client serves every AUSF URI: libcurl keeps one HTTP/2 connection per authority. */
-#include <stdlib.h>
-
+ * to one event_base), made when the workers start (kedge_sbi_server_set_worker_hooks; a bad
+ * certificate or key stops start-up) and freed after the loops stopped. One client serves every
+ * AUSF URI: libcurl keeps one HTTP/2 connection per authority. */
 #include "kedge/log.h"
 #include "nef.h"
 
-typedef struct loop_client {
-  struct event_base *base;
-  kedge_sbi_client_t *client;
-} loop_client_t;
-
-static __thread loop_client_t cached; /* this thread's loop and client */
-static loop_client_t *all;             /* every client made, under nef->clients_lock */
-static size_t n_all;
-
-kedge_sbi_client_t *nef_ausf_client(nef_t *nef, struct event_base *base)
+static kedge_err_t worker_init(kedge_sbi_worker_t *worker, void *arg)
 {
-  if (cached.base == base && cached.client)
-    return cached.client;
+  nef_t *nef = arg;
   kedge_sbi_client_t *client = NULL;
-  if (kedge_sbi_client_new(base, &nef->ausf_client, &client) != KEDGE_OK) {
-    kedge_log_error("cannot create the SBI client toward the AUSF (ausf.ca/cert/key)");
-    return NULL;
+  kedge_err_t err = kedge_sbi_client_new(kedge_sbi_worker_base(worker), &nef->ausf_client, &client);
+  if (err) {
+    kedge_log_error("cannot create the SBI client toward the AUSF (ausf.ca, ausf.cert, ausf.key)");
+    return err;
   }
-  pthread_mutex_lock(&nef->clients_lock);
-  loop_client_t *grown = realloc(all, (n_all + 1) * sizeof(*all));
-  if (grown) {
-    all = grown;
-    all[n_all++] = (loop_client_t){base, client};
-  }
-  pthread_mutex_unlock(&nef->clients_lock);
-  if (!grown) {
-    kedge_sbi_client_free(client);
-    return NULL;
-  }
-  cached = (loop_client_t){base, client};
-  return client;
+  kedge_sbi_worker_set_data(worker, client);
+  return KEDGE_OK;
 }
 
-void nef_ausf_clients_free(nef_t *nef)
+static void worker_fini(kedge_sbi_worker_t *worker, void *arg)
 {
-  pthread_mutex_lock(&nef->clients_lock);
-  for (size_t i = 0; i < n_all; i++)
-    kedge_sbi_client_free(all[i].client);
-  free(all);
-  all = NULL;
-  n_all = 0;
-  pthread_mutex_unlock(&nef->clients_lock);
+  kedge_sbi_client_free(kedge_sbi_worker_data(worker));
+  kedge_sbi_worker_set_data(worker, NULL);
+}
+
+kedge_err_t nef_ausf_clients_setup(nef_t *nef, kedge_sbi_server_t *srv)
+{
+  return kedge_sbi_server_set_worker_hooks(srv, worker_init, worker_fini, nef);
+}
+
+kedge_sbi_client_t *nef_ausf_client(const kedge_sbi_request_t *req)
+{
+  return kedge_sbi_worker_data(kedge_sbi_request_worker(req));
 }

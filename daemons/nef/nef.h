@@ -90,7 +90,6 @@ typedef struct nef {
 
   /* run time */
   kedge_sbi_server_t *srv;
-  pthread_mutex_t clients_lock;
   kedge_counter_t *requests[NEF_OUT__COUNT];
   kedge_counter_t *ausf_unreachable, *ausf_timeouts, *ausf_answers;
   kedge_histogram_t *ausf_latency;
@@ -122,13 +121,13 @@ int64_t nef_now_us(void);
  * with WWW-Authenticate, and *status says why. */
 kedge_err_t nef_oauth_check(nef_t *nef, kedge_sbi_request_t *req, nef_jwt_status_t *status);
 
-/* nausf_client.c: the SBI client toward the AUSFs for the loop `base` (one per worker). */
-kedge_sbi_client_t *nef_ausf_client(nef_t *nef, struct event_base *base);
-void nef_ausf_clients_free(nef_t *nef);
+/* nausf_client.c: one SBI client toward the AUSFs per worker (made when the workers start,
+ * freed after their loops stopped), and the one of the worker serving `req`. */
+kedge_err_t nef_ausf_clients_setup(nef_t *nef, kedge_sbi_server_t *srv);
+kedge_sbi_client_t *nef_ausf_client(const kedge_sbi_request_t *req);
 
-/* kedge_retrieve.c: POST /3gpp-kedge/v1/retrieve. */
+/* kedge_retrieve.c: POST /3gpp-kedge/v1/retrieve (route, metrics, the AUSF clients). */
 kedge_err_t nef_retrieve_setup(nef_t *nef, kedge_sbi_server_t *srv);
-void nef_retrieve_teardown(nef_t *nef);
 
 /* wipe_alloc.c: routes OpenSSL's, jansson's and libcurl's allocations through functions that
  * wipe every block before freeing it. Call first in main(), before any of them allocates. */
