@@ -381,6 +381,8 @@ static kedge_err_t parse_kedge_id(const char *text, ks_row_t *row)
   memcpy(row->kedge_id, text, len);
   row->kedge_id[len] = '\0';
   memcpy(row->tid, id.tid, KEDGE_TID_LEN);
+  memcpy(row->rid, id.rid, sizeof(row->rid));
+  snprintf(row->home, sizeof(row->home), "%.3s%.3s", id.home.mcc, id.home.mnc);
   return KEDGE_OK;
 }
 

@@ -21,7 +21,9 @@ typedef enum ks_kind { KS_PUT, KS_GET, KS_DELETE_SUPI, KS_PURGE } ks_kind_t;
  * delete_supi: supi. */
 typedef struct ks_row {
   char kedge_id[KEDGE_ID_MAX + 1];
-  uint8_t tid[KEDGE_TID_LEN];
+  uint8_t tid[KEDGE_TID_LEN];  /* the parts of the Kedge ID (kedge_id_parse) */
+  char rid[KEDGE_RID_MAX + 1];
+  char home[7];                /* MCC || MNC, 3 digits each */
   char supi[KEDGE_SUPI_MAX + 1];
   uint8_t sealed[KS_SEALED_LEN];
   size_t sealed_len;
