@@ -170,8 +170,7 @@ static double peer_sqlite_puts(const char *path)
       sqlite3_prepare_v2(db,
                          "INSERT OR REPLACE INTO edge_key VALUES (?1, '0', '001001', ?2, ?3, "
                          "?4, ?5)",
-                         -1,
-                         &ins, NULL)) {
+                         -1, &ins, NULL)) {
     fprintf(stderr, "bench-keystore: peer sqlite: %s\n", sqlite3_errmsg(db));
     return 0;
   }
@@ -370,8 +369,8 @@ static long long used_memory(redisContext *c)
 static void redis_benchmark(int port, const char *extra, double *set, double *get)
 {
   char cmd[256], line[512];
-  snprintf(cmd, sizeof(cmd), "redis-benchmark -h 127.0.0.1 -p %d -t set,get -n 100000 -q %s",
-           port, extra);
+  snprintf(cmd, sizeof(cmd), "redis-benchmark -h 127.0.0.1 -p %d -t set,get -n 100000 -q %s", port,
+           extra);
   *set = *get = 0;
   FILE *p = popen(cmd, "r");
   if (!p)

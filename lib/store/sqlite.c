@@ -25,8 +25,8 @@
 #include "store.h"
 
 #define PURGE_CHUNK 1000    /* expired rows deleted per transaction */
-#define MAX_QUEUED 1000000  /* writer queue, all handles; each handle has max_pending too */
-#define READ_BATCH 64
+#define MAX_QUEUED  1000000 /* writer queue, all handles; each handle has max_pending too */
+#define READ_BATCH  64
 
 /* One row per SUPI (the latest Kedge), keyed by the 32-octet Kedge-TID: WITHOUT ROWID keeps
  * the row in the primary key's B-tree, no second copy of the key (issue 5). The Kedge ID is
@@ -35,13 +35,13 @@
  * kedge_id_format() gives the text back. */
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS edge_key ("
-    " tid BLOB PRIMARY KEY,"      /* Kedge-TID, 32 octets */
-    " rid TEXT NOT NULL,"         /* routing indicator of the Kedge ID, as written */
-    " home TEXT NOT NULL,"        /* its realm's MCC || MNC, 3 digits each */
-    " kedge BLOB NOT NULL,"       /* sealed: AES-256-GCM, additional data the Kedge ID */
+    " tid BLOB PRIMARY KEY," /* Kedge-TID, 32 octets */
+    " rid TEXT NOT NULL,"    /* routing indicator of the Kedge ID, as written */
+    " home TEXT NOT NULL,"   /* its realm's MCC || MNC, 3 digits each */
+    " kedge BLOB NOT NULL,"  /* sealed: AES-256-GCM, additional data the Kedge ID */
     " supi TEXT NOT NULL,"
-    " expiry INTEGER NOT NULL,"   /* ms since the epoch */
-    " created INTEGER NOT NULL"   /* ms since the epoch */
+    " expiry INTEGER NOT NULL," /* ms since the epoch */
+    " created INTEGER NOT NULL" /* ms since the epoch */
     ") WITHOUT ROWID;"
     "CREATE UNIQUE INDEX IF NOT EXISTS edge_key_supi ON edge_key (supi);"
     "CREATE INDEX IF NOT EXISTS edge_key_expiry ON edge_key (expiry);";
@@ -54,8 +54,8 @@ typedef struct sq_engine {
   ino_t ino;
   unsigned refs; /* under engines_lock */
   sqlite3 *db;   /* the writer's: used on its thread only (after open) */
-  sqlite3_stmt *delete_supi, *insert, *purge, *savepoint, *release, *rollback_to, *begin,
-      *commit, *rollback;
+  sqlite3_stmt *delete_supi, *insert, *purge, *savepoint, *release, *rollback_to, *begin, *commit,
+      *rollback;
   kedge_work_pool_t *pool;
   pthread_mutex_t lock; /* orphans */
   sq_job_t *orphans;    /* jobs of closed handles, still in the pool */
@@ -75,7 +75,7 @@ struct sq_job {
   sq_job_t *prev, *next;
   kedge_keystore_t *ks; /* NULL once orphaned */
   sq_engine_t *eng;
-  bool read, internal;  /* internal: the periodic purge, nobody to call back */
+  bool read, internal; /* internal: the periodic purge, nobody to call back */
   ks_call_t call;
   ks_row_t row;
   kedge_err_t err;
@@ -170,8 +170,7 @@ static kedge_err_t write_one(sq_engine_t *eng, sq_job_t *job, int64_t now)
     return sqlite3_changes(eng->db) ? KEDGE_OK : KEDGE_ERR_NOT_FOUND;
   case KS_PURGE:
     st = eng->purge;
-    if (sqlite3_bind_int64(st, 1, now) || sqlite3_bind_int(st, 2, PURGE_CHUNK) ||
-        (err = run(st)))
+    if (sqlite3_bind_int64(st, 1, now) || sqlite3_bind_int(st, 2, PURGE_CHUNK) || (err = run(st)))
       return err ? err : KEDGE_ERR_IO;
     job->purged = sqlite3_changes(eng->db);
     return KEDGE_OK;
@@ -301,8 +300,8 @@ static void job_done(void *p)
 static kedge_err_t submit_job(kedge_keystore_t *ks, sq_job_t *job)
 {
   sq_handle_t *h = ks->impl;
-  kedge_err_t err = kedge_work_submit(job->read ? h->reader : h->eng->pool, ks->base, NULL,
-                                      job_done, job);
+  kedge_err_t err =
+      kedge_work_submit(job->read ? h->reader : h->eng->pool, ks->base, NULL, job_done, job);
   if (!err)
     list_add(&h->jobs, job);
   return err;
@@ -356,9 +355,8 @@ static void engine_free(sq_engine_t *eng)
     next = job->next;
     job_free(job);
   }
-  sqlite3_stmt *all[] = {eng->delete_supi, eng->insert,   eng->purge,
-                         eng->savepoint,   eng->release,  eng->rollback_to,
-                         eng->begin,       eng->commit,   eng->rollback};
+  sqlite3_stmt *all[] = {eng->delete_supi, eng->insert, eng->purge,  eng->savepoint, eng->release,
+                         eng->rollback_to, eng->begin,  eng->commit, eng->rollback};
   for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
     sqlite3_finalize(all[i]);
   sqlite3_close(eng->db);
@@ -432,8 +430,7 @@ static kedge_err_t engine_get(const char *path, const char *text, const kedge_ke
        prepare(eng->db, &eng->release, "RELEASE one") ||
        prepare(eng->db, &eng->rollback_to, "ROLLBACK TO one") ||
        prepare(eng->db, &eng->begin, "BEGIN IMMEDIATE") ||
-       prepare(eng->db, &eng->commit, "COMMIT") ||
-       prepare(eng->db, &eng->rollback, "ROLLBACK"))) {
+       prepare(eng->db, &eng->commit, "COMMIT") || prepare(eng->db, &eng->rollback, "ROLLBACK"))) {
     ks_why(why, why_size, "%s: %s", text, sqlite3_errmsg(eng->db));
     err = KEDGE_ERR_IO;
   }

@@ -101,7 +101,8 @@ static void make_rec(kedge_keystore_record_t *rec, const char *supi, int64_t ttl
   rec->expiry_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + ttl_ms;
 }
 
-static void put_ok(struct event_base *base, kedge_keystore_t *ks, const kedge_keystore_record_t *rec)
+static void put_ok(struct event_base *base, kedge_keystore_t *ks,
+                   const kedge_keystore_record_t *rec)
 {
   result_t r = {0};
   assert_int_equal(kedge_keystore_put(ks, rec, on_done, &r), KEDGE_OK);
@@ -273,17 +274,19 @@ static void test_bad_uris(void **state)
   }
   char why[256];
   assert_int_equal(kedge_keystore_uri_check(NULL, why, sizeof(why)), KEDGE_ERR_CONFIG);
-  static const char *good[] = {"memory:", "sqlite:keys.db", "sqlite:/var/lib/kedge/k.db",
-                               "redis://127.0.0.1:6379", "redis://redis.example:6380/3",
+  static const char *good[] = {"memory:",
+                               "sqlite:keys.db",
+                               "sqlite:/var/lib/kedge/k.db",
+                               "redis://127.0.0.1:6379",
+                               "redis://redis.example:6380/3",
                                "redis://[::1]:6379/0"};
   for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
     assert_int_equal(kedge_keystore_uri_check(good[i], why, sizeof(why)), KEDGE_OK);
   /* a user without a password is refused at open */
   kedge_keystore_options_t o = {.redis_user = "kedge"};
   kedge_keystore_t *ks = NULL;
-  assert_int_equal(
-      kedge_keystore_open("redis://127.0.0.1:1", &mk, base, &o, &ks, why, sizeof(why)),
-      KEDGE_ERR_CONFIG);
+  assert_int_equal(kedge_keystore_open("redis://127.0.0.1:1", &mk, base, &o, &ks, why, sizeof(why)),
+                   KEDGE_ERR_CONFIG);
   assert_non_null(strstr(why, "password"));
   event_base_free(base);
 }
@@ -807,9 +810,9 @@ static void test_sqlite_committed_before_callback(void **state)
   assert_non_null(strstr(sql, "tid BLOB PRIMARY KEY"));
   assert_non_null(strstr(sql, "WITHOUT ROWID"));
   sqlite3_finalize(st);
-  assert_int_equal(sqlite3_prepare_v2(db, "SELECT length(tid), length(kedge) FROM edge_key", -1,
-                                      &st, NULL),
-                   SQLITE_OK);
+  assert_int_equal(
+      sqlite3_prepare_v2(db, "SELECT length(tid), length(kedge) FROM edge_key", -1, &st, NULL),
+      SQLITE_OK);
   assert_int_equal(sqlite3_step(st), SQLITE_ROW);
   assert_int_equal(sqlite3_column_int(st, 0), 32);
   assert_int_equal(sqlite3_column_int(st, 1), 32 + 29); /* sealed: version, nonce, tag */
@@ -843,8 +846,8 @@ static void test_sqlite_swapped_ciphertext(void **state)
   assert_int_equal(get_one(f->base, f->ks, a.kedge_id, NULL), KEDGE_OK);
 }
 
-#define BOTH(t)                                                       \
-  cmocka_unit_test_setup_teardown(t, setup_memory, teardown),         \
+#define BOTH(t)                                                                                    \
+  cmocka_unit_test_setup_teardown(t, setup_memory, teardown),                                      \
       cmocka_unit_test_setup_teardown(t, setup_sqlite, teardown)
 
 int main(void)
