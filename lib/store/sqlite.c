@@ -276,14 +276,13 @@ static void job_done(void *p)
   sq_handle_t *h = ks->impl;
   /* A purge deletes PURGE_CHUNK rows per transaction so that puts queued meanwhile are not
    * held up; it goes on until a chunk comes back short. */
+  list_remove(&h->jobs, job);
   if (job->call.kind == KS_PURGE && !job->err && job->purged == PURGE_CHUNK) {
-    list_remove(&h->jobs, job);
+    job->purged = 0;
     if (submit_job(ks, job) == KEDGE_OK)
       return;
     job->err = KEDGE_ERR_BUSY;
-    list_add(&h->jobs, job);
   }
-  list_remove(&h->jobs, job);
   if (job->internal) {
     h->purging = false;
     job_free(job);
