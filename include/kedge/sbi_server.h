@@ -194,6 +194,15 @@ bool kedge_sbi_request_gone(const kedge_sbi_request_t *req);
 typedef void (*kedge_sbi_cancel_fn)(kedge_sbi_request_t *req, void *arg);
 void kedge_sbi_request_on_cancel(kedge_sbi_request_t *req, kedge_sbi_cancel_fn fn, void *arg);
 
+/* The request's JSON body checked against `members` (kedge/json_check.h): the body when it
+ * passes; otherwise NULL after answering 400 with a ProblemDetails (cause MANDATORY_IE_MISSING
+ * when only required members are missing, else MANDATORY_IE_INCORRECT, with invalidParams and
+ * the detail "invalid <type_name>"), which ends the request. */
+struct kedge_json_member;
+json_t *kedge_sbi_request_checked_json(kedge_sbi_request_t *req,
+                                       const struct kedge_json_member *members,
+                                       const char *type_name);
+
 /* ---- response (exactly one respond call per request) ---- */
 
 /* Adds a response header (Location, Retry-After...); name and value are copied. */

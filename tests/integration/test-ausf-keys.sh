@@ -130,6 +130,28 @@ code=$(sbi_curl ecs -o "$T/r" -w '%{http_code}' -H 'content-type: application/js
   "https://127.0.0.1:$AUSF_PORT/nausf-auth/v1/kedge-keys/retrieve")
 [ "$code" = 400 ] && ok "garbage body: 400" || fail "garbage: $code"
 
+# --- the implementation matches the examples of api/TS29509_Nausf_UEAuthentication_keyrequest.yaml ---
+API=$(dirname "$0")/../../api/TS29509_Nausf_UEAuthentication_keyrequest.yaml
+example() { grep -A2 "^ *$1:" "$API" | sed -n 's/^ *value: //p' | head -1; }
+EX_ID=$(example profileKedge | jq -r .kedgeId)
+req=$(example profileKedge | sed "s/$EX_ID/$ID/")
+code=$(retrieve ecs "$AUSF_PORT" "$req")
+[ "$code" = 200 ] && [ "$(jq -c 'keys' "$T/r")" = "$(example kedge | jq -c keys)" ] &&
+  ok "API example: profileKedge request, 200 response members" || fail "API 200: $code $(cat "$T/r")"
+req=$(example profileBound | sed "s/$EX_ID/$ID/")
+code=$(retrieve ecs.example.com "$AUSF_PORT" "$req")
+[ "$code" = 200 ] && ok "API example: profileBound request" || fail "API bound: $code"
+req=$(example malformedKedgeId | jq -r '.invalidParams[0].reason')
+code=$(retrieve ecs "$AUSF_PORT" '{"kedgeId":"0.abc@5gc.mnc001.mcc001.3gppnetwork.org"}')
+[ "$code" = 400 ] && [ "$(jq -cS . "$T/r")" = "$(example malformedKedgeId | jq -cS .)" ] &&
+  ok "API example: 400 malformed Kedge ID, exactly" || fail "API 400: $(cat "$T/r") vs $(example malformedKedgeId)"
+code=$(retrieve seaf "$AUSF_PORT" '{"kedgeId":"'"$ID"'"}')
+[ "$code" = 403 ] && [ "$(jq -cS . "$T/r")" = "$(example notAuthorized | jq -cS .)" ] &&
+  ok "API example: 403, exactly" || fail "API 403: $(cat "$T/r")"
+code=$(retrieve ecs "$AUSF_PORT" "$(example profileKedge)")
+[ "$code" = 404 ] && [ "$(jq -cS . "$T/r")" = "$(example notFound | jq -cS .)" ] &&
+  ok "API example: 404 for the example's own (unknown here) Kedge ID, exactly" || fail "API 404: $(cat "$T/r")"
+
 # --- a new registration replaces the key ---
 register imsi || fail "second register"
 ID2=$(jget kedgeId "$T/imsi.out")
