@@ -2,7 +2,10 @@
  * of a key): every block OpenSSL, jansson or libcurl frees is overwritten with
  * OPENSSL_cleanse first, so the TLS plaintext records, the parsed JSON strings and libcurl's
  * receive buffers that held a Kedge or K_ECS on its way through do not linger in freed heap.
- * What stays outside (nghttp2, libevent, the kernel) is listed in docs/nef.md. */
+ * jansson's is the library's (kedge_json_wipe_on_free, which kedge_app_main also installs);
+ * OpenSSL's and libcurl's are here. What stays outside (nghttp2, libevent, the kernel) is
+ * listed in docs/nef.md. */
+#include "kedge/json_check.h"
 #include "nef.h"
 
 #include <malloc.h>
@@ -72,7 +75,7 @@ kedge_err_t nef_wipe_alloc_install(void)
   /* OpenSSL accepts new functions only before its first allocation: this runs first in main. */
   if (CRYPTO_set_mem_functions(ossl_malloc, ossl_realloc, ossl_free) != 1)
     return KEDGE_ERR_CRYPTO;
-  json_set_alloc_funcs(malloc, wipe_free);
+  kedge_json_wipe_on_free();
   /* Holds libcurl's global reference for the whole process, so the later curl_global_init()
    * calls of the SBI client only count up and never reset the functions to the defaults. */
   if (curl_global_init_mem(CURL_GLOBAL_DEFAULT, malloc, wipe_free, wipe_realloc, curl_wipe_strdup,
@@ -90,7 +93,7 @@ bool nef_wipe_alloc_installed(void)
   CRYPTO_realloc_fn orr = NULL;
   CRYPTO_free_fn of = NULL;
   CRYPTO_get_mem_functions(&om, &orr, &of);
-  return f == wipe_free && of == ossl_free;
+  return f != NULL && f != free && of == ossl_free;
 }
 
 void nef_wipe_alloc_release(void)
