@@ -7,7 +7,7 @@
  *   3  a claims set (JSON), signed ES256 here so that the claim checks run
  * Invariants: no crash or leak; a token not signed by a key of the set never verifies; a
  * base64url string that decodes is the one canonical spelling of its octets.
- * jwt.c is compiled in here because fuzz/ links libkedge only (it moves to lib/ later). */
+ * Fuzz targets named fuzz-<nf>-*.c link that daemon's <nf>_core. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +17,7 @@
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 
-#include "../daemons/nef/jwt.c"
+#include "jwt.h"
 
 static EVP_PKEY *key;
 static nef_jwks_t *set;
