@@ -19,10 +19,12 @@
  * milliseconds, and for a failure the reason. It ends with a summary and one machine-readable
  * line "result registrations=... registered=... failed=... resynchronised=... seconds=...
  * rate=... p50_ms=... p90_ms=... p99_ms=... max_ms=...". Exit status 0 when every
- * registration succeeded, 1 when one failed, 2 on bad usage or set-up. */
+ * registration succeeded, 1 when one failed, 2 on bad usage or set-up. SIGTERM or SIGINT
+ * ends a run early: no new registration starts, those in flight end, the summary follows. */
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -381,6 +383,14 @@ static void start_more(load_t *load)
   }
 }
 
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+  load_t *load = arg;
+  load->stop = true;
+  if (load->in_flight == 0)
+    event_base_loopbreak(load->base);
+}
+
 static int cmp_double(const void *a, const void *b)
 {
   double x = *(const double *)a, y = *(const double *)b;
@@ -498,6 +508,14 @@ static int run(const run_options_t *o)
     fprintf(stderr, PROGRAM ": out of memory\n");
     goto out;
   }
+  /* SIGTERM, SIGINT: start nothing more, let what is in flight end, print the summary. */
+  struct event *sigs[2] = {evsignal_new(load.base, SIGTERM, on_signal, &load),
+                           evsignal_new(load.base, SIGINT, on_signal, &load)};
+  for (int i = 0; i < 2; i++)
+    if (!sigs[i] || evsignal_add(sigs[i], NULL) != 0) {
+      fprintf(stderr, PROGRAM ": cannot watch signals\n");
+      goto out_signals;
+    }
   double t0 = now_s();
   if (o->warmup > 0)
     load.warmup_end = t0 + o->warmup;
@@ -511,6 +529,10 @@ static int run(const run_options_t *o)
   rc = load.local_err || load.counted == 0 ? KEDGE_EXIT_USAGE
        : load.registered == load.counted   ? KEDGE_EXIT_OK
                                            : KEDGE_EXIT_FAILURE;
+out_signals:
+  for (int i = 0; i < 2; i++)
+    if (sigs[i])
+      event_free(sigs[i]);
 out:
   if (load.log)
     fclose(load.log);
