@@ -15,14 +15,17 @@
 #   plus the client side, so echo/3 is a ceiling for AKA/s on the same cores.
 # Nothing is asserted. All processes share this machine's CPUs (nproc below).
 # Usage: sh bench/aka/run.sh [BUILD_DIR]
-#   env: DURATION=10 WARMUP=1 UES=2000 CONCURRENCY=64 CLIENTS=2 UDM_WORKERS=1 AUSF_WORKERS=1
-#        MAX_BATCH=256 (the UDM's group_commit.max_batch)
+#   env: DURATION=10 WARMUP=1 UES=2000 CONCURRENCY=64 LIGHT=4 CLIENTS=2 UDM_WORKERS=1
+#        AUSF_WORKERS=1 MAX_BATCH=256 (the UDM's group_commit.max_batch)
+# Two operating points: CONCURRENCY registrations in flight (throughput), then LIGHT in flight
+# for half as long (latency without queueing).
 set -eu
 BUILD=${1:-build}
 DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-1}
 UES=${UES:-2000}
 CONCURRENCY=${CONCURRENCY:-64}
+LIGHT=${LIGHT:-4}
 CLIENTS=${CLIENTS:-2}
 UDM_WORKERS=${UDM_WORKERS:-1}
 AUSF_WORKERS=${AUSF_WORKERS:-1}
@@ -40,10 +43,12 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-# start NAME PROGRAM CONFIG: runs it with --ports-file; sets NAME_PORT and NAME_METRICS_PORT.
+# start NAME PROGRAM CONFIG: runs it with --ports-file; sets NAME_PID, NAME_PORT and
+# NAME_METRICS_PORT.
 start() {
   "$BIN/$2" --config "$3" --ports-file "$T/$1.ports" 2>>"$T/$1.log" &
   PIDS="$PIDS $!"
+  eval "$1_PID=$!"
   i=0
   while [ ! -s "$T/$1.ports" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
   [ -s "$T/$1.ports" ] || { echo "bench/aka: $2 did not start:"; cat "$T/$1.log"; exit 1; }
@@ -89,7 +94,7 @@ EOF
   h2load -n 5000 $h2args "https://127.0.0.1:$TESTD_PORT/test/v1/echo" >/dev/null 2>&1 || true
   out=$(h2load -D "$DURATION" $h2args "https://127.0.0.1:$TESTD_PORT/test/v1/echo" 2>&1 || true)
   ECHO_RATE=$(echo "$out" | sed -n 's/^finished in [^,]*, \([0-9.]*\) req\/s.*/\1/p')
-  kill "$(echo $PIDS | awk '{ print $NF }')" 2>/dev/null || true
+  kill "$TESTD_PID" 2>/dev/null || true
 fi
 
 # --- 5G AKA: UDM + AUSF ---
@@ -137,24 +142,44 @@ ausf:
   timeout: 10s
 EOF
 
-echo "bench/aka: $(nproc) CPU(s) shared by the UE driver, kedge-ausfd ($AUSF_WORKERS worker) and kedge-udmd ($UDM_WORKERS worker, group_commit.max_batch $MAX_BATCH); $UES UEs, $CONCURRENCY in flight over $CLIENTS connection(s), ${DURATION}s after ${WARMUP}s warm-up"
+echo "bench/aka: $(nproc) CPU(s) shared by the UE driver, kedge-ausfd ($AUSF_WORKERS worker) and kedge-udmd ($UDM_WORKERS worker, group_commit.max_batch $MAX_BATCH); $UES UEs over $CLIENTS connection(s), ${DURATION}s after ${WARMUP}s warm-up; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+# aka NAME IN_FLIGHT SECONDS: one measurement; sets NAME_rate, NAME_p50, NAME_p99, NAME_cpu (CPU
+# microseconds per AKA run of the three processes together, from /proc: robust to other load
+# on the machine, unlike the rate).
+ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+aka() {
+  u0=$(ticks "$UDM_PID") a0=$(ticks "$AUSF_PID")
+  "$BIN/kedge-aka-load" run --config "$T/ue.yaml" --subscribers "$T/subscribers.csv" \
+    --concurrency "$2" --clients "$CLIENTS" --warmup "$WARMUP" --duration "$3" \
+    >"$T/$1.out" 2>"$T/$1.err" || true
+  u1=$(ticks "$UDM_PID") a1=$(ticks "$AUSF_PID")
+  echo "  $2 in flight:"
+  grep -v '^result ' "$T/$1.out" | sed 's/^aka-load: /    /'
+  head -3 "$T/$1.err"
+  result=$(grep '^result ' "$T/$1.out" || echo "result rate=0")
+  eval "$1_rate=$(echo "$result" | sed -n 's/.* rate=\([0-9.]*\).*/\1/p')"
+  eval "$1_p50=$(echo "$result" | sed -n 's/.* p50_ms=\([0-9.]*\).*/\1/p')"
+  eval "$1_p99=$(echo "$result" | sed -n 's/.* p99_ms=\([0-9.]*\).*/\1/p')"
+  eval "$1_n=$(echo "$result" | sed -n 's/.* registrations=\([0-9]*\).*/\1/p')"
+  eval "$1_daemons_ticks=$((u1 - u0 + a1 - a0))"
+}
 v0=$(metric 'kedge_udm_auth_vectors_total{result="ok"}' "$UDM_METRICS_PORT")
 c0=$(metric kedge_udm_sqn_commits_total "$UDM_METRICS_PORT")
-"$BIN/kedge-aka-load" run --config "$T/ue.yaml" --subscribers "$T/subscribers.csv" \
-  --concurrency "$CONCURRENCY" --clients "$CLIENTS" --warmup "$WARMUP" --duration "$DURATION" \
-  >"$T/aka.out" 2>"$T/aka.err" || true
+aka peak "$CONCURRENCY" "$DURATION"
 v1=$(metric 'kedge_udm_auth_vectors_total{result="ok"}' "$UDM_METRICS_PORT")
 c1=$(metric kedge_udm_sqn_commits_total "$UDM_METRICS_PORT")
-grep -v '^result ' "$T/aka.out" | sed 's/^aka-load: /  /'
-head -3 "$T/aka.err"
-result=$(grep '^result ' "$T/aka.out" || echo "result rate=0")
-rate=$(echo "$result" | sed -n 's/.* rate=\([0-9.]*\).*/\1/p')
-p50=$(echo "$result" | sed -n 's/.* p50_ms=\([0-9.]*\).*/\1/p')
-p99=$(echo "$result" | sed -n 's/.* p99_ms=\([0-9.]*\).*/\1/p')
-awk -v rate="${rate:-0}" -v p50="${p50:-0}" -v p99="${p99:-0}" -v v=$((v1 - v0)) -v c=$((c1 - c0)) \
+aka light "$LIGHT" "$((DURATION / 2 + 1))"
+awk -v rate="${peak_rate:-0}" -v p50="${peak_p50:-0}" -v p99="${peak_p99:-0}" \
+  -v lrate="${light_rate:-0}" -v lp50="${light_p50:-0}" -v lp99="${light_p99:-0}" \
+  -v conc="$CONCURRENCY" -v light="$LIGHT" -v v=$((v1 - v0)) -v c=$((c1 - c0)) \
+  -v dticks="$peak_daemons_ticks" -v hz="$(getconf CLK_TCK)" -v n="${peak_n:-0}" \
   -v fs="$FSYNC_RATE" -v echo_rate="${ECHO_RATE:-?}" 'BEGIN {
   printf "%-58s %10.0f /s  p50 %.2f ms, p99 %.2f ms  (target >= 5000 /s, p99 < 10 ms)\n",
-         "5G AKA runs (UE + AUSF + UDM, durable SQNs)", rate, p50, p99
+         "5G AKA runs (UE + AUSF + UDM, durable SQNs), " conc " in flight", rate, p50, p99
+  printf "%-58s %10.0f /s  p50 %.2f ms, p99 %.2f ms\n",
+         "5G AKA runs, " light " in flight (latency at light load)", lrate, lp50, lp99
+  if (n > 0)
+    printf "%-58s %10.0f us CPU per AKA run (kedge-ausfd + kedge-udmd)\n", "daemons", dticks / hz / n * 1e6
   if (c > 0)
     printf "%-58s %10.1f vectors per commit (%d vectors, %d commits)\n", "UDM group commit", v / c, v, c
   printf "%-58s %10.0f /s  -> AKA/s is %.1fx that\n", "peer: SQLite commits, synchronous=FULL (one fsync each)", fs, (fs > 0 ? rate / fs : 0)

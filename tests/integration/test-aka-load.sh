@@ -45,6 +45,7 @@ sbi:
   metrics: {port: 0}
 udm:
   uri: https://127.0.0.1:$UDM_PORT
+  timeout: 20s
 ue_authentication:
   allowed_consumers:
     - name: seaf.kedge.test
