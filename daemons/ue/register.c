@@ -406,11 +406,6 @@ void ue_set_sqn_in_memory(ue_t *ue, uint64_t sqn_ms)
   ue->sqn_ms = sqn_ms;
 }
 
-uint64_t ue_sqn_ms(const ue_t *ue)
-{
-  return ue ? ue->sqn_ms : 0;
-}
-
 void ue_set_corrupt_res(ue_t *ue, bool corrupt)
 {
   if (ue)

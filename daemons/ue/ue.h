@@ -165,9 +165,8 @@ void ue_free(ue_t *ue);
 /* For load tools: the USIM keeps SQNms in the ue_t, starting at `sqn_ms`, instead of in
  * usim.sqn_file (then neither read nor written): no file I/O and no fsync on the loop per
  * registration. The same checks apply (TS 33.102 6.3.3); only the durability across runs of
- * the program is gone. ue_sqn_ms() reads it back. */
+ * the program is gone. */
 void ue_set_sqn_in_memory(ue_t *ue, uint64_t sqn_ms);
-uint64_t ue_sqn_ms(const ue_t *ue);
 
 /* Test hook for the AUSF's RES* check: flip one bit of RES* in the confirmation, after the
  * SEAF's own HXRES* check (a SEAF that forwards what it got; the AUSF must catch it). */

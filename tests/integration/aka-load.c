@@ -43,11 +43,11 @@
 #include "kedge/sqn.h"
 #include "ue.h"
 
-#define PROGRAM      "kedge-aka-load"
-#define LINE_MAX_LEN 1024
-#define UES_MAX      1000000
-#define CLIENTS_MAX  64
-#define N_OUTCOMES   (UE_FAIL_LOCAL + 1)
+#define PROGRAM       "kedge-aka-load"
+#define LINE_MAX_LEN  1024
+#define UES_MAX       1000000
+#define CLIENTS_MAX   64
+#define N_OUTCOMES    (UE_FAIL_LOCAL + 1)
 #define REASONS_SHOWN 5 /* failure reasons printed on stderr; the log has all */
 
 static const char usage[] =
@@ -152,7 +152,8 @@ static int generate(const char *count_text, const char *out_path, const char *pl
 {
   size_t count = 0;
   if (!parse_count(count_text, 1, UES_MAX, &count))
-    return fail_usage("--count: a number from 1 to 1000000, not '%.32s'", count_text ? count_text : "");
+    return fail_usage("--count: a number from 1 to 1000000, not '%.32s'",
+                      count_text ? count_text : "");
   if (!out_path || !out_path[0])
     return fail_usage("%s", "--out: required");
   size_t lp = strlen(plmn);
@@ -559,10 +560,10 @@ int main(int argc, char **argv)
     return argc < 2 ? KEDGE_EXIT_USAGE : KEDGE_EXIT_OK;
   }
   kedge_cli_option_t opt[] = {
-      {"count", false, NULL},       {"out", false, NULL},      {"plmn", false, NULL},
-      {"config", false, NULL},      {"subscribers", false, NULL}, {"concurrency", false, NULL},
-      {"rounds", false, NULL},      {"duration", false, NULL}, {"warmup", false, NULL},
-      {"clients", false, NULL},     {"log", false, NULL},      {"help", true, NULL},
+      {"count", false, NULL},   {"out", false, NULL},         {"plmn", false, NULL},
+      {"config", false, NULL},  {"subscribers", false, NULL}, {"concurrency", false, NULL},
+      {"rounds", false, NULL},  {"duration", false, NULL},    {"warmup", false, NULL},
+      {"clients", false, NULL}, {"log", false, NULL},         {"help", true, NULL},
   };
   const size_t n = sizeof(opt) / sizeof(opt[0]);
   const char *verb[1] = {NULL};
@@ -597,7 +598,8 @@ int main(int argc, char **argv)
     return fail_usage("--rounds: a number from 1 to 1000000, not '%.32s'", v);
   if ((v = kedge_cli_get(opt, n, "clients")) && !parse_count(v, 1, CLIENTS_MAX, &o.clients))
     return fail_usage("--clients: a number from 1 to 64, not '%.32s'", v);
-  if ((v = kedge_cli_get(opt, n, "duration")) && (!parse_seconds(v, &o.duration) || o.duration <= 0))
+  if ((v = kedge_cli_get(opt, n, "duration")) &&
+      (!parse_seconds(v, &o.duration) || o.duration <= 0))
     return fail_usage("--duration: seconds, more than 0, not '%.32s'", v);
   if ((v = kedge_cli_get(opt, n, "warmup")) && !parse_seconds(v, &o.warmup))
     return fail_usage("--warmup: seconds, not '%.32s'", v);

@@ -103,11 +103,11 @@ commits=$(metric 'kedge_udm_sqn_commits_total' "$UDM_METRICS_PORT")
   && ok "UDM database: all $N SQNs 0 -> 1" \
   || fail "UDM database after round 1: $(grep -v ' sqn=000000000001 ' "$T/list1" | head -3)"
 
-# --- round 2: the same UEs again (SQNms 1 in memory): each SQN 1 -> 2 ---
+# --- round 2: the same subscribers again: each SQN 1 -> 2 (a new kedge-aka-load starts its
+# USIMs from the CSV, which has no sqn column: SQNms 0, so SQN 2 is fresh) ---
 "$BIN/kedge-aka-load" run --config "$T/ue.yaml" \
   --subscribers "$T/subscribers.csv" --concurrency $N --rounds 1 --clients 8 \
-  --log "$T/round2.log" >"$T/round2.out" 2>"$T/round2.err" </dev/null
-# the CSV has no sqn column: the USIMs start from SQNms 0 again and accept SQN 2 as fresh
+  --log "$T/round2.log" >"$T/round2.out" 2>"$T/round2.err"
 RC=$?
 [ $RC -eq 0 ] && [ "$(grep -c ' 000000000002 REGISTERED 0 ' "$T/round2.log")" -eq $N ] \
   && ok "round 2: $N registrations, each UE accepted SQN 000000000002" \
