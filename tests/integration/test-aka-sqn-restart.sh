@@ -78,7 +78,10 @@ ausf:
 EOF
 
 LOG=$T/burst.log
-registered() { grep -c ' REGISTERED ' "$LOG" 2>/dev/null || echo 0; }
+registered() { # successful registrations in the log so far
+  n=$(grep -c ' REGISTERED ' "$LOG" 2>/dev/null)
+  echo "${n:-0}"
+}
 # more_registered N: at least N more registrations succeeded than $BASE
 more_registered() { [ "$(registered)" -ge $((BASE + $1)) ]; }
 
