@@ -19,7 +19,7 @@
 #include "testutil.h"
 
 #define RED "#dc2626"
-#define T0 INT64_C(1764277200000000)
+#define T0  INT64_C(1764277200000000)
 
 struct fixture {
   char dir[64];
@@ -163,33 +163,32 @@ static double attr_num(const char *p, const char *attr)
 static void realistic_trace(const char *path)
 {
   write_file(
-      path,
-      "{\"t\":1764277200000000,\"ms\":6.214,\"from\":\"UE\",\"to\":\"AUSF\","
-      "\"msg\":\"POST /nausf-auth/v1/ue-authentications\",\"status\":201}\n"
-      "{\"t\":1764277200000820,\"ms\":3.905,\"from\":\"AUSF\",\"to\":\"UDM\",\"msg\":\"POST "
-      "/nudm-ueau/v1/imsi-001010000000001/security-information/generate-auth-data\","
-      "\"status\":200}\n"
-      "{\"t\":1764277200008100,\"ms\":2.131,\"from\":\"UE\",\"to\":\"AUSF\",\"msg\":\"PUT "
-      "/nausf-auth/v1/ue-authentications/4f1c9a2e-7b3d-4e8a-9c51-2d6f0b8e1a37/"
-      "5g-aka-confirmation\",\"status\":200}\n"
-      "{\"t\":1764277200016000,\"ms\":0.412,\"from\":\"EEC\",\"to\":\"UE\","
-      "\"msg\":\"agent: get Kedge, Kedge ID\",\"step\":\"3\"}\n"
-      "{\"t\":1764277200018000,\"ms\":9.57,\"from\":\"EEC\",\"to\":\"ECS\","
-      "\"msg\":\"TLS 1.3 PSK handshake\",\"step\":\"4\"}\n"
-      "{\"t\":1764277200019100,\"ms\":4.02,\"from\":\"ECS\",\"to\":\"AUSF\","
-      "\"msg\":\"POST /nausf-auth/v1/kedge-keys/retrieve\",\"status\":200,\"step\":\"5\"}\n"
-      "{\"t\":1764277200029000,\"ms\":1.804,\"from\":\"EEC\",\"to\":\"ECS\","
-      "\"msg\":\"POST /eecs-serviceprovisioning/v1/request\",\"status\":200,\"step\":\"7\"}\n"
-      "{\"t\":1764277200040000,\"ms\":14.2,\"from\":\"EEC\",\"to\":\"ECS\","
-      "\"msg\":\"TLS 1.3 PSK handshake\",\"step\":\"4\"}\n"
-      "{\"t\":1764277200041000,\"ms\":10.6,\"from\":\"ECS\",\"to\":\"NEF\","
-      "\"msg\":\"POST /3gpp-kedge/v1/retrieve\",\"status\":200,\"step\":\"5.1\"}\n"
-      "{\"t\":1764277200042500,\"ms\":5.3,\"from\":\"NEF\",\"to\":\"AUSF\","
-      "\"msg\":\"POST /nausf-auth/v1/kedge-keys/retrieve\",\"status\":200,\"step\":\"5.2\"}\n"
-      "{\"t\":1764277200060000,\"ms\":1.7,\"from\":\"EEC\",\"to\":\"ECS\","
-      "\"msg\":\"POST /eecs-serviceprovisioning/v1/request\",\"status\":200,\"step\":\"7\"}\n"
-      "{\"t\":1764277200070000,\"ms\":2.9,\"from\":\"EEC\",\"to\":\"ECS\","
-      "\"msg\":\"TLS 1.3 PSK handshake (wrong key)\",\"note\":\"decrypt_error\"}\n");
+      path, "{\"t\":1764277200000000,\"ms\":6.214,\"from\":\"UE\",\"to\":\"AUSF\","
+            "\"msg\":\"POST /nausf-auth/v1/ue-authentications\",\"status\":201}\n"
+            "{\"t\":1764277200000820,\"ms\":3.905,\"from\":\"AUSF\",\"to\":\"UDM\",\"msg\":\"POST "
+            "/nudm-ueau/v1/imsi-001010000000001/security-information/generate-auth-data\","
+            "\"status\":200}\n"
+            "{\"t\":1764277200008100,\"ms\":2.131,\"from\":\"UE\",\"to\":\"AUSF\",\"msg\":\"PUT "
+            "/nausf-auth/v1/ue-authentications/4f1c9a2e-7b3d-4e8a-9c51-2d6f0b8e1a37/"
+            "5g-aka-confirmation\",\"status\":200}\n"
+            "{\"t\":1764277200016000,\"ms\":0.412,\"from\":\"EEC\",\"to\":\"UE\","
+            "\"msg\":\"agent: get Kedge, Kedge ID\",\"step\":\"3\"}\n"
+            "{\"t\":1764277200018000,\"ms\":9.57,\"from\":\"EEC\",\"to\":\"ECS\","
+            "\"msg\":\"TLS 1.3 PSK handshake\",\"step\":\"4\"}\n"
+            "{\"t\":1764277200019100,\"ms\":4.02,\"from\":\"ECS\",\"to\":\"AUSF\","
+            "\"msg\":\"POST /nausf-auth/v1/kedge-keys/retrieve\",\"status\":200,\"step\":\"5\"}\n"
+            "{\"t\":1764277200029000,\"ms\":1.804,\"from\":\"EEC\",\"to\":\"ECS\","
+            "\"msg\":\"POST /eecs-serviceprovisioning/v1/request\",\"status\":200,\"step\":\"7\"}\n"
+            "{\"t\":1764277200040000,\"ms\":14.2,\"from\":\"EEC\",\"to\":\"ECS\","
+            "\"msg\":\"TLS 1.3 PSK handshake\",\"step\":\"4\"}\n"
+            "{\"t\":1764277200041000,\"ms\":10.6,\"from\":\"ECS\",\"to\":\"NEF\","
+            "\"msg\":\"POST /3gpp-kedge/v1/retrieve\",\"status\":200,\"step\":\"5.1\"}\n"
+            "{\"t\":1764277200042500,\"ms\":5.3,\"from\":\"NEF\",\"to\":\"AUSF\","
+            "\"msg\":\"POST /nausf-auth/v1/kedge-keys/retrieve\",\"status\":200,\"step\":\"5.2\"}\n"
+            "{\"t\":1764277200060000,\"ms\":1.7,\"from\":\"EEC\",\"to\":\"ECS\","
+            "\"msg\":\"POST /eecs-serviceprovisioning/v1/request\",\"status\":200,\"step\":\"7\"}\n"
+            "{\"t\":1764277200070000,\"ms\":2.9,\"from\":\"EEC\",\"to\":\"ECS\","
+            "\"msg\":\"TLS 1.3 PSK handshake (wrong key)\",\"note\":\"decrypt_error\"}\n");
 }
 
 static void realistic_flow(flow_t *flow, const char *trace)
@@ -219,7 +218,8 @@ static void test_load_counts_bad_lines(void **state)
       text, sizeof(text), "%s%s",
       /* good, out of order */
       "{\"t\":300,\"ms\":1.5,\"from\":\"UE\",\"to\":\"AUSF\",\"msg\":\"POST /a\",\"status\":201}\n"
-      "{\"t\":100,\"ms\":0.25,\"from\":\"AUSF\",\"to\":\"UDM\",\"msg\":\"POST /b\",\"status\":200}\n"
+      "{\"t\":100,\"ms\":0.25,\"from\":\"AUSF\",\"to\":\"UDM\",\"msg\":\"POST "
+      "/b\",\"status\":200}\n"
       "\n"
       "{\"t\":200,\"ms\":2,\"from\":\"EEC\",\"to\":\"ECS\",\"msg\":\"TLS\",\"note\":\"psk\"}\n"
       /* bad: not JSON, a JSON array, no "to", t a string, negative ms, a role too long for
@@ -252,8 +252,8 @@ static void test_load_counts_bad_lines(void **state)
 static void test_json_sorted_round_trip(void **state)
 {
   struct fixture *f = *state;
-  add(f->flow, ev(T0 + 500, 3.25, "AUSF", "UDM", "POST /nudm-ueau/v1/x/generate-auth-data", 200,
-                  "", "0"));
+  add(f->flow,
+      ev(T0 + 500, 3.25, "AUSF", "UDM", "POST /nudm-ueau/v1/x/generate-auth-data", 200, "", "0"));
   add(f->flow, ev(T0, 6.214, "UE", "AUSF", "POST /nausf-auth/v1/ue-authentications", 201, "", ""));
   add(f->flow, ev(T0 + 500, 0, "", "", "a marker at the same instant", 0, "", "5.1"));
   add(f->flow, ev(T0 + 9000, 2.9, "EEC", "ECS", "TLS 1.3 PSK handshake", 0, "decrypt_error", ""));
@@ -272,10 +272,10 @@ static void test_json_sorted_round_trip(void **state)
     int status;
     const char *note, *step;
   } want[] = {
-    {T0, 6.214, "UE", "AUSF", "POST /nausf-auth/v1/ue-authentications", 201, NULL, NULL},
-    {T0 + 500, 3.25, "AUSF", "UDM", "POST /nudm-ueau/v1/x/generate-auth-data", 200, NULL, "0"},
-    {T0 + 500, 0, "", "", "a marker at the same instant", 0, NULL, "5.1"},
-    {T0 + 9000, 2.9, "EEC", "ECS", "TLS 1.3 PSK handshake", 0, "decrypt_error", NULL},
+      {T0, 6.214, "UE", "AUSF", "POST /nausf-auth/v1/ue-authentications", 201, NULL, NULL},
+      {T0 + 500, 3.25, "AUSF", "UDM", "POST /nudm-ueau/v1/x/generate-auth-data", 200, NULL, "0"},
+      {T0 + 500, 0, "", "", "a marker at the same instant", 0, NULL, "5.1"},
+      {T0 + 9000, 2.9, "EEC", "ECS", "TLS 1.3 PSK handshake", 0, "decrypt_error", NULL},
   };
   for (size_t i = 0; i < 4; i++) {
     json_t *o = json_array_get(a, i);
@@ -327,18 +327,18 @@ static void test_short_labels(void **state)
   static const struct {
     const char *msg, *label;
   } cases[] = {
-    {"POST /nausf-auth/v1/ue-authentications", "POST nausf-auth/ue-authentications"},
-    {"POST /nausf-auth/v1/kedge-keys/retrieve", "POST nausf-auth/kedge-keys/retrieve"},
-    {"PUT /nausf-auth/v1/ue-authentications/4f1c9a2e-7b3d-4e8a-9c51-2d6f0b8e1a37/"
-     "5g-aka-confirmation",
-     "PUT nausf-auth \xE2\x80\xA6/5g-aka-confirmation"},
-    {"POST /nudm-ueau/v1/imsi-001010000000001/security-information/generate-auth-data",
-     "POST nudm-ueau \xE2\x80\xA6/generate-auth-data"},
-    {"POST .../generate-auth-data", "POST \xE2\x80\xA6/generate-auth-data"},
-    {"GET /3gpp-kedge/v1/retrieve?x=<1>", "GET 3gpp-kedge/retrieve"},
-    {"TLS 1.3 PSK handshake", "TLS 1.3 PSK handshake"},
-    {"a message that is not a request line and far too long to stand over one arrow",
-     "a message that is not a request line and far too long t\xE2\x80\xA6"},
+      {"POST /nausf-auth/v1/ue-authentications", "POST nausf-auth/ue-authentications"},
+      {"POST /nausf-auth/v1/kedge-keys/retrieve", "POST nausf-auth/kedge-keys/retrieve"},
+      {"PUT /nausf-auth/v1/ue-authentications/4f1c9a2e-7b3d-4e8a-9c51-2d6f0b8e1a37/"
+       "5g-aka-confirmation",
+       "PUT nausf-auth \xE2\x80\xA6/5g-aka-confirmation"},
+      {"POST /nudm-ueau/v1/imsi-001010000000001/security-information/generate-auth-data",
+       "POST nudm-ueau \xE2\x80\xA6/generate-auth-data"},
+      {"POST .../generate-auth-data", "POST \xE2\x80\xA6/generate-auth-data"},
+      {"GET /3gpp-kedge/v1/retrieve?x=<1>", "GET 3gpp-kedge/retrieve"},
+      {"TLS 1.3 PSK handshake", "TLS 1.3 PSK handshake"},
+      {"a message that is not a request line and far too long to stand over one arrow",
+       "a message that is not a request line and far too long t\xE2\x80\xA6"},
   };
   for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
     char out[256];
@@ -413,8 +413,8 @@ static void test_svg_realistic(void **state)
 static void test_svg_nested_calls(void **state)
 {
   struct fixture *f = *state;
-  add(f->flow, ev(T0 + 1000, 3, "AUSF", "UDM", "POST /nudm-ueau/v1/x/generate-auth-data", 200,
-                  "", ""));
+  add(f->flow,
+      ev(T0 + 1000, 3, "AUSF", "UDM", "POST /nudm-ueau/v1/x/generate-auth-data", 200, "", ""));
   add(f->flow, ev(T0, 10, "UE", "AUSF", "POST /nausf-auth/v1/ue-authentications", 201, "", ""));
   assert_int_equal(flow_write_svg(f->flow, "nested", f->svg), KEDGE_OK);
   char *svg = read_file(f->svg);
@@ -576,6 +576,32 @@ static void test_svg_empty(void **state)
   json_decref(a);
 }
 
+/* Times at the edge of their range are kept within it: nothing overflows when drawn. */
+static void test_extreme_times(void **state)
+{
+  struct fixture *f = *state;
+  write_file(f->trace,
+             "{\"t\":9223372036854775807,\"ms\":1e300,\"from\":\"UE\",\"to\":\"AUSF\","
+             "\"msg\":\"x\",\"status\":200}\n"
+             "{\"t\":0,\"ms\":0,\"from\":\"AUSF\",\"to\":\"UE\",\"msg\":\"y\",\"status\":200}\n"
+             "\n\n");
+  size_t skipped = 9;
+  assert_int_equal(flow_load_trace(f->flow, f->trace, &skipped), KEDGE_OK);
+  assert_int_equal(skipped, 0);
+  add(f->flow, ev(INT64_MIN, -5, "EEC", "ECS", "z", 0, "", ""));
+  assert_int_equal(flow_write_svg(f->flow, "extremes", f->svg), KEDGE_OK);
+  expect_well_formed(f->svg);
+  assert_int_equal(flow_write_json(f->flow, f->json), KEDGE_OK);
+  json_t *a = json_load_file(f->json, 0, NULL);
+  assert_int_equal(json_array_size(a), 3);
+  /* the one with a negative start comes first, at 0, lasting 0 */
+  assert_string_equal(json_string_value(json_object_get(json_array_get(a, 0), "from")), "AUSF");
+  assert_string_equal(json_string_value(json_object_get(json_array_get(a, 1), "from")), "EEC");
+  assert_true(json_integer_value(json_object_get(json_array_get(a, 1), "t")) == 0);
+  assert_float_equal(json_number_value(json_object_get(json_array_get(a, 1), "ms")), 0, 0);
+  json_decref(a);
+}
+
 static void test_write_errors(void **state)
 {
   struct fixture *f = *state;
@@ -590,19 +616,20 @@ static void test_write_errors(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test_setup_teardown(test_load_counts_bad_lines, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_json_sorted_round_trip, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_add_sanitises_text, setup, teardown),
-    cmocka_unit_test(test_short_labels),
-    cmocka_unit_test_setup_teardown(test_svg_realistic, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_svg_nested_calls, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_svg_escapes, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_svg_failures_red, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_svg_lifeline_order, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_svg_only_roles_present, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_svg_capped, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_svg_empty, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_write_errors, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_load_counts_bad_lines, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_json_sorted_round_trip, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_add_sanitises_text, setup, teardown),
+      cmocka_unit_test(test_short_labels),
+      cmocka_unit_test_setup_teardown(test_svg_realistic, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_svg_nested_calls, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_svg_escapes, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_svg_failures_red, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_svg_lifeline_order, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_svg_only_roles_present, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_svg_capped, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_svg_empty, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_extreme_times, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_write_errors, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

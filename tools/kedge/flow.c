@@ -12,6 +12,8 @@
 
 /* A trace line is at most ~600 bytes as lib/core/trace.c writes it; longer ones are not ours. */
 #define LINE_MAX_BYTES 4096
+#define FLOW_MAX_T_US  (INT64_MAX / 4) /* some 73,000 years after the epoch */
+#define FLOW_MAX_MS    1e9             /* some 11 days */
 
 typedef struct item {
   flow_event_t e;
@@ -124,8 +126,9 @@ kedge_err_t flow_add(flow_t *f, const flow_event_t *e)
   }
   item_t *it = &f->items[f->n];
   memset(it, 0, sizeof(*it));
-  it->e.t_us = e->t_us;
-  it->e.ms = (isfinite(e->ms) && e->ms > 0) ? e->ms : 0;
+  /* clamped so that start + duration and spans between events cannot overflow */
+  it->e.t_us = e->t_us < 0 ? 0 : e->t_us > FLOW_MAX_T_US ? FLOW_MAX_T_US : e->t_us;
+  it->e.ms = !isfinite(e->ms) || e->ms < 0 ? 0 : e->ms > FLOW_MAX_MS ? FLOW_MAX_MS : e->ms;
   it->e.status = e->status;
   copy_text(it->e.from, sizeof(it->e.from), e->from);
   copy_text(it->e.to, sizeof(it->e.to), e->to);
@@ -282,8 +285,8 @@ kedge_err_t flow_write_json(flow_t *f, const char *path)
       rc |= json_object_set_new(o, "note", json_string(e->note));
     if (e->step[0])
       rc |= json_object_set_new(o, "step", json_string(e->step));
-    char *s = rc ? NULL
-                 : json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
+    char *s =
+        rc ? NULL : json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
     json_decref(o);
     if (!s) {
       err = KEDGE_ERR_NOMEM;
@@ -404,47 +407,67 @@ static const char *reason_phrase(int status)
 {
   /* RFC 9110 section 15, the codes TS 29.500 5.2.7 lists for SBI answers */
   switch (status) {
-  case 200: return "OK";
-  case 201: return "Created";
-  case 204: return "No Content";
-  case 307: return "Temporary Redirect";
-  case 308: return "Permanent Redirect";
-  case 400: return "Bad Request";
-  case 401: return "Unauthorized";
-  case 403: return "Forbidden";
-  case 404: return "Not Found";
-  case 405: return "Method Not Allowed";
-  case 409: return "Conflict";
-  case 411: return "Length Required";
-  case 413: return "Content Too Large";
-  case 415: return "Unsupported Media Type";
-  case 429: return "Too Many Requests";
-  case 500: return "Internal Server Error";
-  case 501: return "Not Implemented";
-  case 503: return "Service Unavailable";
-  case 504: return "Gateway Timeout";
-  default: return "";
+  case 200:
+    return "OK";
+  case 201:
+    return "Created";
+  case 204:
+    return "No Content";
+  case 307:
+    return "Temporary Redirect";
+  case 308:
+    return "Permanent Redirect";
+  case 400:
+    return "Bad Request";
+  case 401:
+    return "Unauthorized";
+  case 403:
+    return "Forbidden";
+  case 404:
+    return "Not Found";
+  case 405:
+    return "Method Not Allowed";
+  case 409:
+    return "Conflict";
+  case 411:
+    return "Length Required";
+  case 413:
+    return "Content Too Large";
+  case 415:
+    return "Unsupported Media Type";
+  case 429:
+    return "Too Many Requests";
+  case 500:
+    return "Internal Server Error";
+  case 501:
+    return "Not Implemented";
+  case 503:
+    return "Service Unavailable";
+  case 504:
+    return "Gateway Timeout";
+  default:
+    return "";
   }
 }
 
 /* ---- the sequence diagram ---- */
 
-#define FONT "DejaVu Sans, Verdana, Helvetica, Arial, sans-serif"
-#define C_TEXT "#0f172a"
-#define C_MUTED "#64748b"
-#define C_ARROW "#1e293b"
+#define FONT     "DejaVu Sans, Verdana, Helvetica, Arial, sans-serif"
+#define C_TEXT   "#0f172a"
+#define C_MUTED  "#64748b"
+#define C_ARROW  "#1e293b"
 #define C_RETURN "#475569"
-#define C_FAIL "#dc2626"
-#define C_LIFE "#94a3b8"
+#define C_FAIL   "#dc2626"
+#define C_LIFE   "#94a3b8"
 
 #define MARGIN_STEP 64 /* the left margin holding step labels */
-#define TITLE_Y 30
-#define BOX_TOP 72
-#define BOX_H 34
-#define ROW_H 36
-#define FIRST_ROW (BOX_TOP + BOX_H + 40)
-#define BAR_W 10
-#define MIN_GAP 130
+#define TITLE_Y     30
+#define BOX_TOP     72
+#define BOX_H       34
+#define ROW_H       36
+#define FIRST_ROW   (BOX_TOP + BOX_H + 40)
+#define BAR_W       10
+#define MIN_GAP     130
 
 static const char *const known_roles[] = {"UE", "EEC", "ECS", "NEF", "AUSF", "UDM"};
 #define N_KNOWN (sizeof(known_roles) / sizeof(known_roles[0]))
@@ -455,7 +478,7 @@ enum row_kind { ROW_REQ, ROW_RET, ROW_NOTE, ROW_MARK };
 typedef struct ev_layout {
   const flow_event_t *e;
   enum kind kind;
-  int a, b;        /* column of from and to (NOTE: both the one lifeline; MARK: -1) */
+  int a, b;         /* column of from and to (NOTE: both the one lifeline; MARK: -1) */
   bool ret, failed; /* an answer arrow; drawn in red */
   size_t req_row, ret_row;
   int depth;       /* activation bars open on b when this one opened */
@@ -491,11 +514,11 @@ typedef struct layout {
  * for ASCII 0x20-0x7E in 1/1000 em, read from its hmtx table: labels are measured, not guessed,
  * so arrows are as long as their labels need and no longer. */
 static const unsigned short dejavu_sans_w[95] = {
-  318, 401, 460, 838, 636, 950, 780, 275, 390, 390, 500, 838, 318, 361, 318, 337, 636, 636, 636,
-  636, 636, 636, 636, 636, 636, 636, 337, 337, 838, 838, 838, 531, 1000, 684, 686, 698, 770, 632,
-  575, 775, 752, 295, 295, 656, 557, 863, 748, 787, 603, 787, 695, 635, 611, 732, 684, 989, 685,
-  611, 685, 390, 337, 390, 838, 500, 500, 613, 635, 550, 635, 615, 352, 635, 634, 278, 278, 579,
-  278, 974, 634, 612, 635, 635, 411, 521, 392, 634, 592, 818, 592, 592, 525, 636, 337, 636, 838,
+    318, 401, 460, 838, 636, 950, 780, 275, 390, 390, 500, 838, 318, 361,  318, 337, 636, 636, 636,
+    636, 636, 636, 636, 636, 636, 636, 337, 337, 838, 838, 838, 531, 1000, 684, 686, 698, 770, 632,
+    575, 775, 752, 295, 295, 656, 557, 863, 748, 787, 603, 787, 695, 635,  611, 732, 684, 989, 685,
+    611, 685, 390, 337, 390, 838, 500, 500, 613, 635, 550, 635, 615, 352,  635, 634, 278, 278, 579,
+    278, 974, 634, 612, 635, 635, 411, 521, 392, 634, 592, 818, 592, 592,  525, 636, 337, 636, 838,
 };
 
 /* Estimated width of text at px pixels; other characters count as 0.9 em, bold as 1.1 times
@@ -750,12 +773,23 @@ static void put_text(FILE *fp, const char *s)
 {
   for (; *s; s++) {
     switch (*s) {
-    case '<': fputs("&lt;", fp); break;
-    case '>': fputs("&gt;", fp); break;
-    case '&': fputs("&amp;", fp); break;
-    case '"': fputs("&quot;", fp); break;
-    case '\'': fputs("&apos;", fp); break;
-    default: fputc(*s, fp);
+    case '<':
+      fputs("&lt;", fp);
+      break;
+    case '>':
+      fputs("&gt;", fp);
+      break;
+    case '&':
+      fputs("&amp;", fp);
+      break;
+    case '"':
+      fputs("&quot;", fp);
+      break;
+    case '\'':
+      fputs("&apos;", fp);
+      break;
+    default:
+      fputc(*s, fp);
     }
   }
 }
@@ -826,7 +860,10 @@ static void put_arrow(FILE *fp, const layout_t *l, const ev_layout_t *v, bool an
           answer ? " stroke-dasharray=\"6,4\"" : "",
           answer ? (v->failed ? "open-failed" : "open") : (v->failed ? "head-failed" : "head"));
   put_label(fp, (x1 + x2) / 2, y - 7, answer ? v->answer : v->label,
-            v->failed ? C_FAIL : answer ? C_RETURN : C_TEXT, false);
+            v->failed ? C_FAIL
+            : answer  ? C_RETURN
+                      : C_TEXT,
+            false);
 }
 
 static void put_note(FILE *fp, const layout_t *l, const ev_layout_t *v)
@@ -875,10 +912,10 @@ static void put_defs(FILE *fp)
     const char *id, *color;
     bool open;
   } heads[] = {
-    {"head", C_ARROW, false},
-    {"head-failed", C_FAIL, false},
-    {"open", C_RETURN, true},
-    {"open-failed", C_FAIL, true},
+      {"head", C_ARROW, false},
+      {"head-failed", C_FAIL, false},
+      {"open", C_RETURN, true},
+      {"open-failed", C_FAIL, true},
   };
   fputs("<defs>\n", fp);
   for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
@@ -932,8 +969,7 @@ static void write_svg(FILE *fp, const layout_t *l, const char *title, size_t mor
   fputs("</title>\n", fp);
   put_defs(fp);
   fprintf(fp, "<rect width=\"%.0f\" height=\"%.0f\" fill=\"#ffffff\"/>\n", width, height);
-  fprintf(fp,
-          "<text x=\"20\" y=\"%d\" font-size=\"18\" font-weight=\"bold\" fill=\"" C_TEXT "\">",
+  fprintf(fp, "<text x=\"20\" y=\"%d\" font-size=\"18\" font-weight=\"bold\" fill=\"" C_TEXT "\">",
           TITLE_Y);
   put_text(fp, title);
   fputs("</text>\n", fp);
@@ -943,10 +979,11 @@ static void write_svg(FILE *fp, const layout_t *l, const char *title, size_t mor
 
   /* lifelines, then the activation bars on them, then the boxes that name them */
   for (size_t i = 0; i < l->n_roles; i++)
-    fprintf(fp,
-            "<line class=\"lifeline\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"" C_LIFE
-            "\" stroke-width=\"1\" stroke-dasharray=\"4,4\"/>\n",
-            l->x[i], BOX_TOP + BOX_H, l->x[i], bottom_top);
+    fprintf(
+        fp,
+        "<line class=\"lifeline\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"" C_LIFE
+        "\" stroke-width=\"1\" stroke-dasharray=\"4,4\"/>\n",
+        l->x[i], BOX_TOP + BOX_H, l->x[i], bottom_top);
   for (size_t k = 0; k < l->n_ev; k++) {
     const ev_layout_t *v = &l->ev[k];
     if (!v->ret)
@@ -968,10 +1005,18 @@ static void write_svg(FILE *fp, const layout_t *l, const char *title, size_t mor
     const row_t *row = &l->rows[r];
     const ev_layout_t *v = &l->ev[row->ev];
     switch (row->kind) {
-    case ROW_REQ: put_arrow(fp, l, v, false); break;
-    case ROW_RET: put_arrow(fp, l, v, true); break;
-    case ROW_NOTE: put_note(fp, l, v); break;
-    case ROW_MARK: put_mark(fp, width, v); break;
+    case ROW_REQ:
+      put_arrow(fp, l, v, false);
+      break;
+    case ROW_RET:
+      put_arrow(fp, l, v, true);
+      break;
+    case ROW_NOTE:
+      put_note(fp, l, v);
+      break;
+    case ROW_MARK:
+      put_mark(fp, width, v);
+      break;
     }
     /* a step's label once, where the step starts */
     if (row->kind != ROW_RET && v->e->step[0] && strcmp(v->e->step, last_step)) {
@@ -991,9 +1036,9 @@ static void write_svg(FILE *fp, const layout_t *l, const char *title, size_t mor
   static const struct {
     const char *color, *marker, *dash, *text;
   } legend[] = {
-    {C_ARROW, "head", "", "request"},
-    {C_RETURN, "open", " stroke-dasharray=\"6,4\"", "answer \xC2\xB7 time until it came"},
-    {C_FAIL, "head-failed", "", "\xE2\x9C\x97 failed (status 400 or more, or an error)"},
+      {C_ARROW, "head", "", "request"},
+      {C_RETURN, "open", " stroke-dasharray=\"6,4\"", "answer \xC2\xB7 time until it came"},
+      {C_FAIL, "head-failed", "", "\xE2\x9C\x97 failed (status 400 or more, or an error)"},
   };
   double x = 20;
   for (size_t i = 0; i < sizeof(legend) / sizeof(legend[0]); i++) {

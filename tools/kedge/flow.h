@@ -12,13 +12,13 @@
 /* One event of the trace (a line KEDGE_TRACE holds, see include/kedge/trace.h), or a step
  * marker the demo adds itself. */
 typedef struct flow_event {
-  int64_t t_us;  /* start, microseconds since the epoch */
-  double ms;     /* duration */
+  int64_t t_us; /* start, microseconds since the epoch */
+  double ms;    /* duration */
   char from[16], to[16];
-  char msg[256]; /* e.g. "POST /nausf-auth/v1/ue-authentications" */
-  int status;    /* 0 when none */
+  char msg[256];  /* e.g. "POST /nausf-auth/v1/ue-authentications" */
+  int status;     /* 0 when none */
   char note[128]; /* "" when none */
-  char step[16]; /* SPEC.md 0 step label ("0", "5.1", ...) or "" */
+  char step[16];  /* SPEC.md 0 step label ("0", "5.1", ...) or "" */
 } flow_event_t;
 
 /* How events are drawn by flow_write_svg:
