@@ -648,15 +648,15 @@ static void label_event(ev_layout_t *v)
 
 /* Widens the gaps between lifelines until every label fits over its arrow: spans of one gap
  * first, then wider ones share out what they still lack. */
-static void place_columns(layout_t *l)
+static kedge_err_t place_columns(layout_t *l)
 {
   size_t n = l->n_roles;
   if (n == 0)
-    return;
+    return KEDGE_OK;
   double *gap = calloc(n, sizeof(*gap));
   double left_need = l->roles[0].box_w / 2, right_need = l->roles[n - 1].box_w / 2;
   if (!gap)
-    return;
+    return KEDGE_ERR_NOMEM;
   for (size_t i = 0; i + 1 < n; i++)
     gap[i] = fmax(MIN_GAP, (l->roles[i].box_w + l->roles[i + 1].box_w) / 2 + 24);
   for (int span = 1; span < (int)n; span++) {
@@ -688,6 +688,7 @@ static void place_columns(layout_t *l)
     l->x[i] = l->x[i - 1] + gap[i - 1];
   l->width = l->x[n - 1] + right_need + 24;
   free(gap);
+  return KEDGE_OK;
 }
 
 static void layout_free(layout_t *l)
@@ -763,8 +764,7 @@ static kedge_err_t layout_build(layout_t *l, const flow_t *f, size_t shown)
     if (v->depth > 3)
       v->depth = 3;
   }
-  place_columns(l);
-  return KEDGE_OK;
+  return place_columns(l);
 }
 
 /* XML character data or attribute value (XML 1.0 section 2.4): the five entities. The text was
