@@ -235,7 +235,14 @@ kedge_err_t eec_tls_handshake(int fd, const eec_psk_t *psk, bool allow_psk_ke, u
   int rv = SSL_connect(ssl);
   if (rv != 1) {
     int e = SSL_get_error(ssl, rv);
-    if (st.alert[0]) {
+    unsigned long last = ERR_peek_last_error();
+    if (ERR_GET_LIB(last) == ERR_LIB_SSL &&
+        ERR_GET_REASON(last) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
+      /* OpenSSL 3.0 then "sends" decode_error; the cause is the ECS hanging up */
+      snprintf(why, why_size,
+               "TLS handshake: the ECS closed the connection (handshake timeout "
+               "or overload at the ECS)");
+    } else if (st.alert[0]) {
       snprintf(why, why_size, "TLS handshake: %s%s", st.alert, alert_hint(st.alert));
     } else if (e == SSL_ERROR_SYSCALL || e == SSL_ERROR_ZERO_RETURN) {
       snprintf(why, why_size, "TLS handshake: %s",

@@ -101,7 +101,7 @@ static kedge_err_t load_keys(keysource_t *k, char *why, size_t why_size)
       fclose(f);
       return KEDGE_ERR_CONFIG;
     }
-    snprintf(key->id, sizeof(key->id), "%s", id);
+    memcpy(key->id, id, strlen(id) + 1); /* length checked above */
     snprintf(key->expiry, sizeof(key->expiry), "%s", fields == 3 ? expiry : default_expiry);
     k->n_keys++;
   }
