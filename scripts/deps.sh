@@ -15,7 +15,7 @@ PACKAGES="
   libhiredis-dev redis-server
   libcmocka-dev
   nginx-light stunnel4 gnutls-bin
-  ca-certificates
+  ca-certificates jq
 "
 
 missing=""

@@ -4,12 +4,13 @@
 #ifndef KEDGE_AUSF_H
 #define KEDGE_AUSF_H
 
-#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 
 #include "context.h"
 #include "kedge/config.h"
+#include "kedge/keystore.h"
+#include "kedge/seal.h"
 #include "kedge/metrics.h"
 #include "kedge/sbi_client.h"
 #include "kedge/sbi_server.h"
@@ -21,6 +22,15 @@ typedef struct ausf_seaf {
   const char *const *serving_networks;
   size_t n_serving_networks;
 } ausf_seaf_t;
+
+/* A consumer of Nausf_UEAuthentication_keyrequest (SPEC.md 3): an internal ECS or the NEF, by
+ * certificate SAN DNS name, with the PSK profiles (SPEC.md 6) it may use. */
+typedef struct ausf_key_consumer {
+  const char *name;
+  bool profile_kedge; /* may receive Kedge itself (no ecsId) */
+  bool profile_bound; /* may receive K_ECS (with ecsId) */
+  bool relay;         /* listed in keyrequest.relays: any ecsId (the NEF) */
+} ausf_key_consumer_t;
 
 typedef struct ausf {
   /* configuration */
@@ -35,12 +45,27 @@ typedef struct ausf {
   const char *udm_uri;
   kedge_sbi_client_options_t udm_client;
 
+  /* edge keys (SPEC.md 2) and their key service */
+  bool edge_enabled;
+  int64_t key_lifetime_ms;
+  kedge_plmn_t home_network;      /* the Kedge ID realm */
+  const char *keystore_uri;
+  const char *keystore_master_key_file;
+  kedge_keystore_options_t keystore_opts;
+  const char *redis_password_file; /* read at set-up: a secret stays out of the config */
+  char redis_password[256];
+  ausf_key_consumer_t *key_consumers;
+  size_t n_key_consumers;
+  bool testing;                   /* testing.enabled: the knobs below are honoured */
+  int64_t keyrequest_delay_ms;    /* testing: answers of kedge-keys/retrieve wait this long */
+
   /* run time */
+  kedge_master_key_t keystore_master_key;
+  kedge_counter_t *keys_stored, *keys_store_failed, *keyrequests_ok, *keyrequests_not_found,
+      *keyrequests_refused, *keyrequests_failed;
   kedge_sbi_server_t *srv;
   ausf_ctx_table_t *contexts;
   struct event *purge_timer;
-  pthread_mutex_t clients_lock;
-  size_t n_clients;           /* SBI clients toward the UDM, one per worker loop */
   kedge_counter_t *aka_success, *aka_failure, *aka_rejected, *udm_errors;
   kedge_gauge_t *contexts_live;
 } ausf_t;
@@ -51,9 +76,14 @@ kedge_err_t ausf_read_config(kedge_config_node_t *root, void *state);
 kedge_err_t ausf_ueau_setup(ausf_t *ausf, kedge_sbi_server_t *srv);
 void ausf_ueau_teardown(ausf_t *ausf);
 
-/* The SBI client toward the UDM for the loop `base` (one per worker thread). */
-kedge_sbi_client_t *ausf_udm_client(ausf_t *ausf, struct event_base *base);
-void ausf_udm_clients_free(ausf_t *ausf); /* after the loops stopped */
+/* What belongs to one worker's event loop (kedge_sbi_server_set_worker_hooks). */
+typedef struct ausf_worker {
+  kedge_sbi_client_t *udm; /* HTTP/2 client toward the UDM */
+  kedge_keystore_t *keys;  /* this loop's handle on the key store (NULL without edge) */
+} ausf_worker_t;
+
+kedge_err_t ausf_workers_setup(ausf_t *ausf, kedge_sbi_server_t *srv);
+ausf_worker_t *ausf_worker_of(const kedge_sbi_request_t *req);
 
 /* A successful confirmation on its way out (TS 33.501 6.1.3.2 step 11-12). The edge-key step
  * (SPEC.md 0, step 2) runs between the RES* check and the answer, while KAUSF is still here:
@@ -67,6 +97,9 @@ typedef struct ausf_confirmation {
 } ausf_confirmation_t;
 
 void ausf_edge_on_success(ausf_confirmation_t *c);
+
+/* Nausf_UEAuthentication_keyrequest: POST /nausf-auth/v1/kedge-keys/retrieve */
+kedge_err_t ausf_keyrequest_setup(ausf_t *ausf, kedge_sbi_server_t *srv);
 void ausf_confirmation_answer(ausf_confirmation_t *c, kedge_err_t edge_err, const char *cause);
 
 #endif

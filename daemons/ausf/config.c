@@ -50,6 +50,99 @@ static kedge_err_t read_seafs(ausf_t *ausf, kedge_config_node_t *sec)
   return err;
 }
 
+/* keyrequest: allowed_consumers [{name, profiles: [kedge, bound]}], relays [names] */
+static kedge_err_t read_key_consumers(ausf_t *ausf, kedge_config_node_t *sec)
+{
+  kedge_config_node_t *const *items = NULL;
+  const char *const *relays = NULL;
+  size_t n = 0, n_relays = 0;
+  kedge_err_t err = KEDGE_OK, e;
+  KEEP(kedge_config_maps(sec, "allowed_consumers", &items, &n));
+  KEEP(kedge_config_strings(sec, "relays", &relays, &n_relays));
+  ausf->key_consumers = calloc(n ? n : 1, sizeof(*ausf->key_consumers));
+  if (!ausf->key_consumers)
+    return KEDGE_ERR_NOMEM;
+  ausf->n_key_consumers = n;
+  for (size_t i = 0; i < n; i++) {
+    ausf_key_consumer_t *c = &ausf->key_consumers[i];
+    const char *const *profiles = NULL;
+    size_t n_profiles = 0;
+    KEEP(kedge_config_string(items[i], "name", NULL, &c->name));
+    if (!c->name)
+      KEEP(kedge_config_require(items[i], "name"));
+    KEEP(kedge_config_strings(items[i], "profiles", &profiles, &n_profiles));
+    if (!err && n_profiles == 0)
+      /* SPEC.md 6: profile kedge is the default, as the solution is written */
+      c->profile_kedge = true;
+    for (size_t p = 0; p < n_profiles; p++) {
+      if (!strcmp(profiles[p], "kedge"))
+        c->profile_kedge = true;
+      else if (!strcmp(profiles[p], "bound"))
+        c->profile_bound = true;
+      else
+        KEEP(kedge_config_invalid(items[i], "profiles", "must list kedge and/or bound"));
+    }
+  }
+  for (size_t r = 0; r < n_relays; r++) {
+    bool found = false;
+    for (size_t i = 0; i < n; i++)
+      if (ausf->key_consumers[i].name && !strcmp(ausf->key_consumers[i].name, relays[r])) {
+        ausf->key_consumers[i].relay = true;
+        found = true;
+      }
+    if (!found)
+      KEEP(kedge_config_invalid(sec, "relays",
+                                "'%.64s' is not in keyrequest.allowed_consumers (list its profiles "
+                                "there)",
+                                relays[r]));
+  }
+  return err;
+}
+
+/* edge:, keystore and keyrequest: (SPEC.md 2 and 3) */
+static kedge_err_t read_edge(ausf_t *ausf, kedge_config_node_t *root)
+{
+  kedge_config_node_t *edge = NULL, *redis = NULL, *keyreq = NULL, *testing = NULL;
+  const char *mcc = NULL, *mnc = NULL;
+  int64_t ms = 0;
+  kedge_err_t err = KEDGE_OK, e;
+  KEEP(kedge_config_map(root, "edge", &edge));
+  KEEP(kedge_config_bool(edge, "enabled", false, &ausf->edge_enabled));
+  KEEP(kedge_config_duration(edge, "key_lifetime", 24 * 3600 * 1000LL, 1000,
+                             366LL * 24 * 3600 * 1000, &ausf->key_lifetime_ms));
+  KEEP(kedge_config_string(edge, "home_network.mcc", NULL, &mcc));
+  KEEP(kedge_config_string(edge, "home_network.mnc", NULL, &mnc));
+  KEEP(kedge_config_string(edge, "master_key", NULL, &ausf->keystore_master_key_file));
+  KEEP(kedge_config_string(root, "keystore", "memory:", &ausf->keystore_uri));
+  char why[256];
+  if (kedge_keystore_uri_check(ausf->keystore_uri, why, sizeof(why)))
+    KEEP(kedge_config_invalid(root, "keystore", "%s", why));
+  KEEP(kedge_config_map(root, "redis", &redis));
+  KEEP(kedge_config_string(redis, "user", NULL, &ausf->keystore_opts.redis_user));
+  KEEP(kedge_config_string(redis, "password_file", NULL, &ausf->redis_password_file));
+  KEEP(kedge_config_duration(redis, "connect_timeout", 1000, 10, 60000, &ms));
+  ausf->keystore_opts.connect_timeout_ms = (unsigned)ms;
+  KEEP(kedge_config_duration(redis, "timeout", 1000, 10, 60000, &ms));
+  ausf->keystore_opts.op_timeout_ms = (unsigned)ms;
+  if (ausf->edge_enabled) {
+    if (!mcc || !mnc)
+      KEEP(kedge_config_require(edge, mcc ? "home_network.mnc" : "home_network.mcc"));
+    else if (kedge_plmn_parse(mcc, mnc, &ausf->home_network))
+      KEEP(kedge_config_invalid(edge, "home_network", "MCC must be 3 digits, MNC 2 or 3"));
+    if (!ausf->keystore_master_key_file && strcmp(ausf->keystore_uri, "memory:") != 0)
+      KEEP(kedge_config_require(edge, "master_key"));
+  }
+  KEEP(kedge_config_map(root, "keyrequest", &keyreq));
+  KEEP(read_key_consumers(ausf, keyreq));
+  KEEP(kedge_config_map(root, "testing", &testing));
+  KEEP(kedge_config_bool(testing, "enabled", false, &ausf->testing));
+  KEEP(kedge_config_duration(testing, "keyrequest_delay", 0, 0, 60000, &ausf->keyrequest_delay_ms));
+  if (ausf->keyrequest_delay_ms && !ausf->testing)
+    KEEP(kedge_config_invalid(testing, "keyrequest_delay",
+                              "a testing knob: refused unless testing.enabled is true"));
+  return err;
+}
+
 kedge_err_t ausf_read_config(kedge_config_node_t *root, void *state)
 {
   ausf_t *ausf = state;
@@ -93,5 +186,6 @@ kedge_err_t ausf_read_config(kedge_config_node_t *root, void *state)
   KEEP(kedge_config_duration(ueau, "context_expiry", 30000, 100, 600000, &ausf->context_expiry_ms));
   KEEP(kedge_config_int(ueau, "max_contexts", 100000, 1, 10000000, &n));
   ausf->max_contexts = (size_t)n;
+  KEEP(read_edge(ausf, root));
   return err;
 }

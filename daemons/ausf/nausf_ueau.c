@@ -9,6 +9,7 @@
 #include <openssl/crypto.h>
 
 #include "ausf.h"
+#include "kedge/fingerprint.h"
 #include "kedge/hex.h"
 #include "kedge/json_check.h"
 #include "kedge/log.h"
@@ -68,32 +69,11 @@ static bool encode_segment(const char *in, char *out, size_t size)
   return true;
 }
 
-static void respond_invalid(kedge_sbi_request_t *req, json_t *problem, bool missing_only)
-{
-  if (missing_only)
-    json_object_set_new(problem, "cause", json_string("MANDATORY_IE_MISSING"));
-  kedge_sbi_respond_problem_json(req, problem);
-}
-
-static const char *check_auts(const json_t *value)
-{
-  uint8_t auts[KEDGE_AUTS_LEN];
-  return kedge_hex_decode(json_string_value(value), auts, sizeof(auts))
-             ? "must be 28 hex digits (14 octets)"
-             : NULL;
-}
-
-static const kedge_json_member_t resync_members[] = {
-  {.name = "rand", .kind = KEDGE_JSON_STRING, .required = true, .check = kedge_json_check_hex16},
-  {.name = "auts", .kind = KEDGE_JSON_STRING, .required = true, .check = check_auts},
-  {.name = NULL},
-};
-
 /* TS 29.509 6.1.6.2.2 AuthenticationInfo */
 static const kedge_json_member_t auth_info_members[] = {
   {.name = "supiOrSuci", .kind = KEDGE_JSON_STRING, .required = true, .max_len = KEDGE_SUPI_MAX},
   {.name = "servingNetworkName", .kind = KEDGE_JSON_STRING, .required = true, .max_len = 64},
-  {.name = "resynchronizationInfo", .kind = KEDGE_JSON_OBJECT, .object = resync_members},
+  {.name = "resynchronizationInfo", .kind = KEDGE_JSON_OBJECT, .object = kedge_json_resynchronization_info},
   {.name = NULL},
 };
 
@@ -241,15 +221,9 @@ static void ue_authentications(kedge_sbi_request_t *req, void *arg)
                               "not in ue_authentication.allowed_consumers");
     return;
   }
-  json_t *body = kedge_sbi_request_json(req);
-  json_t *problem = kedge_problem_new(400, "MANDATORY_IE_INCORRECT", "invalid AuthenticationInfo");
-  bool missing_only = false;
-  if (kedge_json_check(body, auth_info_members, problem, &missing_only)) {
-    respond_invalid(req, problem, missing_only);
-    json_decref(problem);
+  json_t *body = kedge_sbi_request_checked_json(req, auth_info_members, "AuthenticationInfo");
+  if (!body)
     return;
-  }
-  json_decref(problem);
   const char *snn = string_member(body, "servingNetworkName");
   if (!serving_network_allowed(seaf, snn)) {
     kedge_counter_add(ausf->aka_rejected, 1);
@@ -278,7 +252,7 @@ static void ue_authentications(kedge_sbi_request_t *req, void *arg)
   if (udm_body && resync)
     json_object_set(udm_body, "resynchronizationInfo", resync);
   ueau_call_t *c = calloc(1, sizeof(*c));
-  kedge_sbi_client_t *client = ausf_udm_client(ausf, kedge_sbi_request_base(req));
+  kedge_sbi_client_t *client = ausf_worker_of(req)->udm;
   if (!udm_body || !c || !client) {
     json_decref(udm_body);
     free(c);
@@ -331,7 +305,11 @@ void ausf_confirmation_answer(ausf_confirmation_t *c, kedge_err_t edge_err, cons
         kedge_sbi_respond_err(req, KEDGE_ERR_NOMEM, NULL);
       json_decref(body);
       kedge_counter_add(ausf->aka_success, 1);
-      kedge_log_info("5G AKA success for %s (serving network %s)", c->ctx.supi, c->ctx.snn);
+      char fp[9] = "?";
+      kedge_key_fingerprint(c->ctx.kausf, sizeof(c->ctx.kausf), fp);
+      /* a fingerprint, never the key: the UE's log shows the same one (docs/ue.md) */
+      kedge_log_info("5G AKA success for %s (serving network %s), KAUSF sha256:%s", c->ctx.supi,
+                     c->ctx.snn, fp);
     }
     OPENSSL_cleanse(kseaf, sizeof(kseaf));
     OPENSSL_cleanse(kseaf_hex, sizeof(kseaf_hex));
@@ -349,15 +327,9 @@ static void confirmation(kedge_sbi_request_t *req, void *arg)
                               "not in ue_authentication.allowed_consumers");
     return;
   }
-  json_t *body = kedge_sbi_request_json(req);
-  json_t *problem = kedge_problem_new(400, "MANDATORY_IE_INCORRECT", "invalid ConfirmationData");
-  bool missing_only = false;
-  if (kedge_json_check(body, confirmation_members, problem, &missing_only)) {
-    respond_invalid(req, problem, missing_only);
-    json_decref(problem);
+  json_t *body = kedge_sbi_request_checked_json(req, confirmation_members, "ConfirmationData");
+  if (!body)
     return;
-  }
-  json_decref(problem);
 
   ausf_confirmation_t *c = calloc(1, sizeof(*c));
   if (!c) {
@@ -407,7 +379,6 @@ static void purge_contexts(evutil_socket_t fd, short what, void *arg)
 kedge_err_t ausf_ueau_setup(ausf_t *ausf, kedge_sbi_server_t *srv)
 {
   ausf->srv = srv;
-  pthread_mutex_init(&ausf->clients_lock, NULL);
   kedge_metrics_t *m = kedge_sbi_server_metrics(srv);
   const char *name = "kedge_ausf_ue_authentications_total", *help = "5G AKA outcomes at the AUSF";
   kedge_err_t err;
@@ -420,7 +391,8 @@ kedge_err_t ausf_ueau_setup(ausf_t *ausf, kedge_sbi_server_t *srv)
       (err = kedge_metrics_gauge(m, "kedge_ausf_auth_contexts", "5G AKA contexts awaiting confirmation",
                                  NULL, &ausf->contexts_live)))
     return err;
-  if ((err = ausf_ctx_table_new(ausf->max_contexts, &ausf->contexts)))
+  if ((err = ausf_ctx_table_new(ausf->max_contexts, &ausf->contexts)) ||
+      (err = ausf_workers_setup(ausf, srv)))
     return err;
   ausf->purge_timer = event_new(kedge_sbi_server_base(srv), -1, EV_PERSIST, purge_contexts, ausf);
   const struct timeval every = {1, 0};
@@ -437,6 +409,5 @@ void ausf_ueau_teardown(ausf_t *ausf)
 {
   if (ausf->purge_timer)
     event_free(ausf->purge_timer);
-  ausf_udm_clients_free(ausf);
   ausf_ctx_table_free(ausf->contexts);
 }

@@ -60,6 +60,10 @@ kedge_err_t kedge_json_check_at(const json_t *body, const kedge_json_member_t *m
 /* Ready-made checks. */
 const char *kedge_json_check_hex16(const json_t *value); /* 32 hex digits (RAND, RES*...) */
 const char *kedge_json_check_hex32(const json_t *value); /* 64 hex digits (keys) */
+const char *kedge_json_check_auts(const json_t *value);  /* 28 hex digits (AUTS, 14 octets) */
+
+/* TS 29.503 / TS 29.509 ResynchronizationInfo {rand, auts}, for nesting with `object`. */
+extern const kedge_json_member_t kedge_json_resynchronization_info[];
 
 #ifdef __cplusplus
 }

@@ -113,6 +113,17 @@ typedef void (*kedge_sbi_accept_fn)(kedge_sbi_worker_t *worker, evutil_socket_t 
 kedge_err_t kedge_sbi_server_set_accept_hook(kedge_sbi_server_t *srv, kedge_sbi_accept_fn fn,
                                              void *arg);
 
+/* Per-worker state of the service (an SBI client, a key store handle bound to the worker's
+ * loop): `init` runs for each worker on the main thread during kedge_sbi_server_start(), after
+ * the worker's event_base exists and before its thread runs (a failure makes start fail);
+ * `fini` runs in kedge_sbi_server_free() after the worker's loop stopped and its connections
+ * were closed (their cancel callbacks have run), before its event_base is freed. */
+typedef kedge_err_t (*kedge_sbi_worker_init_fn)(kedge_sbi_worker_t *worker, void *arg);
+typedef void (*kedge_sbi_worker_fini_fn)(kedge_sbi_worker_t *worker, void *arg);
+kedge_err_t kedge_sbi_server_set_worker_hooks(kedge_sbi_server_t *srv,
+                                              kedge_sbi_worker_init_fn init,
+                                              kedge_sbi_worker_fini_fn fini, void *arg);
+
 /* Binds the SBI port on every worker (SO_REUSEPORT) and the metrics listener, starts the
  * worker threads and logs one line naming what listens where. */
 kedge_err_t kedge_sbi_server_start(kedge_sbi_server_t *srv);
@@ -141,6 +152,9 @@ void kedge_sbi_server_free(kedge_sbi_server_t *srv);
 /* ---- workers (worker thread) ---- */
 
 struct event_base *kedge_sbi_worker_base(kedge_sbi_worker_t *worker);
+unsigned kedge_sbi_worker_index(const kedge_sbi_worker_t *worker);
+void kedge_sbi_worker_set_data(kedge_sbi_worker_t *worker, void *data);
+void *kedge_sbi_worker_data(const kedge_sbi_worker_t *worker);
 kedge_sbi_server_t *kedge_sbi_worker_server(kedge_sbi_worker_t *worker);
 
 /* Runs HTTP/2 on an established TLS connection (ALPN h2 negotiated). Takes ownership of `ssl`
@@ -179,6 +193,15 @@ kedge_sbi_worker_t *kedge_sbi_request_worker(const kedge_sbi_request_t *req);
 bool kedge_sbi_request_gone(const kedge_sbi_request_t *req);
 typedef void (*kedge_sbi_cancel_fn)(kedge_sbi_request_t *req, void *arg);
 void kedge_sbi_request_on_cancel(kedge_sbi_request_t *req, kedge_sbi_cancel_fn fn, void *arg);
+
+/* The request's JSON body checked against `members` (kedge/json_check.h): the body when it
+ * passes; otherwise NULL after answering 400 with a ProblemDetails (cause MANDATORY_IE_MISSING
+ * when only required members are missing, else MANDATORY_IE_INCORRECT, with invalidParams and
+ * the detail "invalid <type_name>"), which ends the request. */
+struct kedge_json_member;
+json_t *kedge_sbi_request_checked_json(kedge_sbi_request_t *req,
+                                       const struct kedge_json_member *members,
+                                       const char *type_name);
 
 /* ---- response (exactly one respond call per request) ---- */
 

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <yaml.h>
 
 enum node_type { NODE_SCALAR, NODE_MAP, NODE_SEQ };
@@ -128,6 +129,8 @@ static void node_free(kedge_config_node_t *n)
     node_free(n->items[i]);
   free(n->items);
   free(n->strings);
+  if (n->value) /* a value may be key material (K, OPc in a UE's file) */
+    OPENSSL_cleanse(n->value, strlen(n->value));
   free(n->value);
   free(n->key);
   free(n);
@@ -548,6 +551,7 @@ kedge_err_t kedge_config_load_file(const char *path, kedge_config_t **out, char 
     copy_error("out of memory", err, err_size);
     return KEDGE_ERR_NOMEM;
   }
+  setvbuf(f, NULL, _IONBF, 0); /* no stdio copy of the file's secrets */
   size_t len = fread(buf, 1, KEDGE_CONFIG_FILE_MAX + 1, f);
   bool read_error = ferror(f);
   int saved = errno;
@@ -560,6 +564,7 @@ kedge_err_t kedge_config_load_file(const char *path, kedge_config_t **out, char 
     return KEDGE_ERR_IO;
   }
   kedge_err_t rc = kedge_config_load_buffer(path, buf, len, out, err, err_size);
+  OPENSSL_cleanse(buf, len);
   free(buf);
   return rc;
 }

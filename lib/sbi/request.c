@@ -11,6 +11,7 @@
 #include <openssl/crypto.h>
 
 #include "kedge/log.h"
+#include "kedge/json_check.h"
 #include "kedge/problem.h"
 #include "sbi/server_int.h"
 
@@ -409,4 +410,26 @@ kedge_err_t kedge_sbi_respond_err(kedge_sbi_request_t *req, kedge_err_t e, const
   const char *cause;
   kedge_problem_from_err(e, &status, &cause);
   return kedge_sbi_respond_problem(req, status, cause, detail ? detail : kedge_strerror(e));
+}
+
+json_t *kedge_sbi_request_checked_json(kedge_sbi_request_t *req,
+                                       const struct kedge_json_member *members,
+                                       const char *type_name)
+{
+  char detail[96];
+  snprintf(detail, sizeof(detail), "invalid %s", type_name);
+  json_t *body = kedge_sbi_request_json(req);
+  json_t *problem = kedge_problem_new(400, "MANDATORY_IE_INCORRECT", detail);
+  bool missing_only = false;
+  kedge_err_t err = problem ? kedge_json_check(body, members, problem, &missing_only) : KEDGE_ERR_NOMEM;
+  if (err == KEDGE_ERR_INVALID_ARG) {
+    /* TS 29.500 Table 5.2.7.2-1 */
+    if (missing_only)
+      json_object_set_new(problem, "cause", json_string("MANDATORY_IE_MISSING"));
+    kedge_sbi_respond_problem_json(req, problem);
+  } else if (err) {
+    kedge_sbi_respond_err(req, err, NULL);
+  }
+  json_decref(problem);
+  return err ? NULL : body;
 }

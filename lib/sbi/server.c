@@ -137,6 +137,33 @@ kedge_err_t kedge_sbi_server_route(kedge_sbi_server_t *srv, const char *method, 
   return sbi_router_add(&srv->router, method, pattern, media_type, handler, arg);
 }
 
+kedge_err_t kedge_sbi_server_set_worker_hooks(kedge_sbi_server_t *srv,
+                                              kedge_sbi_worker_init_fn init,
+                                              kedge_sbi_worker_fini_fn fini, void *arg)
+{
+  if (!srv || srv->started)
+    return KEDGE_ERR_INVALID_ARG;
+  srv->worker_init = init;
+  srv->worker_fini = fini;
+  srv->worker_arg = arg;
+  return KEDGE_OK;
+}
+
+unsigned kedge_sbi_worker_index(const kedge_sbi_worker_t *worker)
+{
+  return worker->id;
+}
+
+void kedge_sbi_worker_set_data(kedge_sbi_worker_t *worker, void *data)
+{
+  worker->data = data;
+}
+
+void *kedge_sbi_worker_data(const kedge_sbi_worker_t *worker)
+{
+  return worker->data;
+}
+
 kedge_err_t kedge_sbi_server_set_accept_hook(kedge_sbi_server_t *srv, kedge_sbi_accept_fn fn,
                                              void *arg)
 {
@@ -456,6 +483,15 @@ kedge_err_t kedge_sbi_server_start(kedge_sbi_server_t *srv)
   sigemptyset(&block);
   sigaddset(&block, SIGTERM);
   sigaddset(&block, SIGINT);
+  /* Every worker's service state first, so a failure leaves no thread running. */
+  for (unsigned i = 0; srv->worker_init && i < srv->n_workers; i++) {
+    kedge_sbi_worker_t *w = &srv->workers[i];
+    if ((err = srv->worker_init(w, srv->worker_arg))) {
+      kedge_log_error("sbi %s: worker %u: set-up failed: %s", srv->name, i, kedge_strerror(err));
+      return err;
+    }
+    w->init_done = true;
+  }
   pthread_sigmask(SIG_BLOCK, &block, &old);
   for (unsigned i = 0; i < srv->n_workers; i++) {
     kedge_sbi_worker_t *w = &srv->workers[i];
@@ -551,6 +587,8 @@ void kedge_sbi_server_free(kedge_sbi_server_t *srv)
       w->conns->fatal = true;
       sbi_conn_free(w->conns);
     }
+    if (w->init_done && srv->worker_fini)
+      srv->worker_fini(w, srv->worker_arg);
     if (w->listener)
       evconnlistener_free(w->listener);
     else if (w->listen_fd >= 0)

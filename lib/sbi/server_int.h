@@ -51,6 +51,8 @@ struct kedge_sbi_worker {
   bool draining;
   sbi_conn_t *conns; /* all connections of this worker, handshaking or HTTP/2 */
   unsigned n_conns;
+  void *data;       /* the service's per-worker state (kedge_sbi_worker_set_data) */
+  bool init_done;   /* the worker init hook succeeded: fini runs at free */
   uint8_t read_buf[SBI_READ_BUF]; /* one thread: shared by its connections */
 };
 
@@ -61,6 +63,9 @@ struct kedge_sbi_server {
   SSL_CTX *ssl_ctx;
   kedge_sbi_accept_fn accept_hook;
   void *accept_arg;
+  kedge_sbi_worker_init_fn worker_init;
+  kedge_sbi_worker_fini_fn worker_fini;
+  void *worker_arg;
   kedge_sbi_worker_t *workers;
   unsigned n_workers;
   struct event_base *base;

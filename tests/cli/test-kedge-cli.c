@@ -144,6 +144,15 @@ static void test_kedge_blocks(void **state)
     expect_member(o, "kEcs", e, b, "K_ECS");
     json_decref(o);
 
+    char kedge_hex[80];
+    vec_text(e, b, "Kedge", kedge_hex, sizeof(kedge_hex));
+    char upper_ecs[96];
+    snprintf(upper_ecs, sizeof(upper_ecs), "%s.", ecs_id); /* normalised: trailing dot dropped */
+    o = kedge_json(2, "derive", "k-ecs", "--kedge", kedge_hex, "--ecs-id", upper_ecs, NULL);
+    member_is(o, "ecsId", ecs_id);
+    expect_member(o, "kEcs", e, b, "K_ECS");
+    json_decref(o);
+
     o = kedge_json(4, "derive", "parse-id", kedge_id, NULL);
     member_is(o, "rid", rid);
     char mnc3[16];

@@ -4,12 +4,14 @@
 # start_daemon/stop_daemon (processes started here are killed at exit), wait_for, sbi_curl.
 set -u
 : "${BUILD:?set BUILD before sourcing lib.sh}"
-BIN=$BUILD/bin
+BIN=$(cd "$BUILD/bin" && pwd)
 T=$(mktemp -d /tmp/kedge-it-XXXXXX)
 PIDS=""
 FAILS=0
 
 lib_cleanup() {
+  for p in $PIDS; do kill -TERM "$p" 2>/dev/null; done
+  sleep 0.1
   for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
   if [ "$FAILS" -ne 0 ] && [ -n "${KEEP_LOGS:-}" ]; then
     echo "logs kept in $T"

@@ -36,6 +36,9 @@ static const char usage_text[] =
     "      Kedge and Kedge ID from KAUSF (--mcc/--mnc: the home network), and K_ECS of\n"
     "      profile bound for --ecs-id (SPEC.md 6).\n"
     "      -> {\"kedge\",\"kedgeId\"} plus \"kEcs\" with --ecs-id\n"
+    "  kedge derive k-ecs --kedge HEX --ecs-id FQDN\n"
+    "      K_ECS of profile bound from Kedge (SPEC.md 6), as the AUSF and an EEC derive it.\n"
+    "      -> {\"ecsId\",\"kEcs\"} (the ECS ID as normalised)\n"
     "  kedge derive parse-id KEDGE_ID\n"
     "      Checks a Kedge ID against the strict grammar of SPEC.md 2.\n"
     "      -> {\"rid\",\"tid\",\"mcc\",\"mnc\"}\n"
@@ -53,6 +56,7 @@ static const char usage_text[] =
     "  --supi SUPI    imsi-<5 to 15 digits> or nai-<user>@<realm>\n"
     "  --rid RID      routing indicator, 1 to 4 digits as provisioned (default 0)\n"
     "  --kausf HEX    KAUSF, 32 octets\n"
+    "  --kedge HEX    Kedge, 32 octets\n"
     "  --ecs-id FQDN  ECS ID (DNS name; normalised to lower case without trailing dot)\n"
     "All hex may be upper or lower case on input and is lower case on output.\n"
     "Exit status: 0 success, 2 bad input (one line on stderr names the option).\n";
@@ -310,6 +314,36 @@ out:
   return rc;
 }
 
+static int derive_k_ecs(int argc, char **argv)
+{
+  option_t o[] = {{"kedge", false, NULL}, {"ecs-id", false, NULL}};
+  const size_t n = sizeof(o) / sizeof(o[0]);
+  static const char *const required[] = {"kedge", "ecs-id", NULL};
+  int rc = parse_options(argc, argv, o, n);
+  if (rc || (rc = require(o, n, required)))
+    return rc;
+  uint8_t kedge[32], k_ecs[32];
+  char ecs_id[KEDGE_ECS_ID_MAX + 1];
+  const char *why = NULL;
+  if ((rc = hex_arg("kedge", opt(o, n, "kedge"), kedge, 32)))
+    goto out;
+  if (kedge_ecs_id_normalise(opt(o, n, "ecs-id"), ecs_id, &why)) {
+    rc = fail("ecs-id", "not a DNS name: %s", why);
+    goto out;
+  }
+  if (kedge_derive_k_ecs(kedge, ecs_id, k_ecs)) {
+    rc = crypto_failure();
+    goto out;
+  }
+  printf("{\"ecsId\":\"%s\",", ecs_id);
+  put_hex("kEcs", k_ecs, 32, true);
+  printf("}\n");
+out:
+  OPENSSL_cleanse(kedge, sizeof(kedge));
+  OPENSSL_cleanse(k_ecs, sizeof(k_ecs));
+  return rc;
+}
+
 static int derive_parse_id(int argc, char **argv)
 {
   if (argc != 2 || !strncmp(argv[1], "--", 2))
@@ -334,6 +368,7 @@ int kedge_cmd_derive(int argc, char **argv)
     {"milenage", derive_milenage},
     {"aka", derive_aka},
     {"kedge", derive_kedge},
+    {"k-ecs", derive_k_ecs},
     {"parse-id", derive_parse_id},
   };
   form = "";
@@ -356,6 +391,6 @@ int kedge_cmd_derive(int argc, char **argv)
       }
     return forms[i].run(argc - 1, argv + 1);
   }
-  fprintf(stderr, "kedge derive: unknown form '%s' (milenage, aka, kedge, parse-id)\n", argv[1]);
+  fprintf(stderr, "kedge derive: unknown form '%s' (milenage, aka, kedge, k-ecs, parse-id)\n", argv[1]);
   return EXIT_BAD_INPUT;
 }

@@ -1,0 +1,225 @@
+/* Nausf_UEAuthentication_keyrequest (SPEC.md 3; api/TS29509_Nausf_UEAuthentication_keyrequest.yaml):
+ * POST /nausf-auth/v1/kedge-keys/retrieve {kedgeId, ecsId?} -> {kedgeId, kedge, expiry}.
+ * Steps 5-6 of SPEC.md 0 (5.2/6.1 through the NEF). Consumers are authorised by their
+ * certificate's SAN DNS names; every answer is audit-logged with consumer, Kedge ID, profile and
+ * outcome, never the key. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+#include <openssl/crypto.h>
+
+#include "ausf.h"
+#include "kedge/hex.h"
+#include "kedge/json_check.h"
+#include "kedge/log.h"
+#include "kedge/problem.h"
+
+typedef struct key_call {
+  ausf_t *ausf;
+  kedge_sbi_request_t *req;
+  const ausf_key_consumer_t *consumer;
+  char kedge_id[KEDGE_ID_MAX + 1];
+  char ecs_id[KEDGE_ECS_ID_MAX + 1]; /* "" for profile kedge */
+  struct event *delay;               /* testing.keyrequest_delay */
+  /* the answer, kept while a testing delay runs */
+  kedge_err_t err;
+  uint8_t key[KEDGE_KEY_LEN];
+  int64_t expiry_ms;
+} key_call_t;
+
+/* SPEC.md 3 KedgeKeyRequest */
+static const kedge_json_member_t request_members[] = {
+  {.name = "kedgeId", .kind = KEDGE_JSON_STRING, .required = true, .max_len = KEDGE_ID_MAX},
+  {.name = "ecsId", .kind = KEDGE_JSON_STRING, .max_len = KEDGE_ECS_ID_MAX + 1},
+  {.name = NULL},
+};
+
+static const ausf_key_consumer_t *consumer_of(const ausf_t *ausf, const kedge_sbi_request_t *req)
+{
+  for (size_t i = 0; i < ausf->n_key_consumers; i++)
+    if (kedge_sbi_request_peer_is(req, ausf->key_consumers[i].name))
+      return &ausf->key_consumers[i];
+  return NULL;
+}
+
+static const char *first_peer(const kedge_sbi_request_t *req)
+{
+  const char *p = kedge_sbi_request_peer_count(req) ? kedge_sbi_request_peer(req, 0) : NULL;
+  return p ? p : "(no certificate name)";
+}
+
+static void audit(const key_call_t *k, const char *consumer, const char *kedge_id,
+                  const char *outcome)
+{
+  kedge_log_info("keyrequest: consumer %s, Kedge ID %s, profile %s: %s", consumer,
+                 kedge_id ? kedge_id : "-", k && k->ecs_id[0] ? "bound" : "kedge", outcome);
+}
+
+static void refuse(kedge_sbi_request_t *req, ausf_t *ausf, const char *kedge_id, bool bound,
+                   const char *detail)
+{
+  kedge_counter_add(ausf->keyrequests_refused, 1);
+  kedge_log_info("keyrequest: consumer %s, Kedge ID %s, profile %s: refused (%s)",
+                 first_peer(req), kedge_id ? kedge_id : "-", bound ? "bound" : "kedge", detail);
+  kedge_sbi_respond_problem(req, 403, "CONSUMER_NOT_AUTHORIZED", detail);
+}
+
+static void rfc3339(int64_t ms, char out[32])
+{
+  time_t t = (time_t)(ms / 1000);
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void answer(key_call_t *k)
+{
+  ausf_t *ausf = k->ausf;
+  kedge_sbi_request_t *req = k->req;
+  switch (k->err) {
+  case KEDGE_OK: {
+    char hex[2 * KEDGE_KEY_LEN + 1], expiry[32];
+    kedge_hex_encode(k->key, KEDGE_KEY_LEN, hex);
+    rfc3339(k->expiry_ms, expiry);
+    /* SPEC.md 3 KedgeKeyResponse */
+    json_t *body =
+        json_pack("{s:s, s:s, s:s}", "kedgeId", k->kedge_id, "kedge", hex, "expiry", expiry);
+    if (body)
+      kedge_sbi_respond_json(req, 200, NULL, body);
+    else
+      kedge_sbi_respond_err(req, KEDGE_ERR_NOMEM, NULL);
+    json_decref(body);
+    OPENSSL_cleanse(hex, sizeof(hex));
+    kedge_counter_add(ausf->keyrequests_ok, 1);
+    audit(k, k->consumer->name, k->kedge_id, "key returned");
+    break;
+  }
+  case KEDGE_ERR_NOT_FOUND:
+    /* unknown and expired alike: no oracle (SPEC.md 3) */
+    kedge_counter_add(ausf->keyrequests_not_found, 1);
+    audit(k, k->consumer->name, k->kedge_id, "not found");
+    kedge_sbi_respond_problem(req, 404, "KEDGE_ID_NOT_FOUND", NULL);
+    break;
+  default:
+    kedge_counter_add(ausf->keyrequests_failed, 1);
+    audit(k, k->consumer->name, k->kedge_id, kedge_strerror(k->err));
+    kedge_sbi_response_header(req, "retry-after", "1");
+    kedge_sbi_respond_problem(req, 503, "KEY_STORE_UNAVAILABLE", NULL);
+  }
+  OPENSSL_cleanse(k->key, sizeof(k->key));
+  if (k->delay)
+    event_free(k->delay);
+  free(k);
+}
+
+static void delayed(evutil_socket_t fd, short what, void *arg)
+{
+  answer(arg);
+}
+
+static void got_key(kedge_err_t err, const kedge_keystore_record_t *rec, void *arg)
+{
+  key_call_t *k = arg;
+  k->err = err;
+  if (!err) {
+    k->expiry_ms = rec->expiry_ms;
+    if (k->ecs_id[0])
+      /* SPEC.md 6: the AUSF alone derives K_ECS = KDF(Kedge, 0xFC, ECS ID) */
+      k->err = kedge_derive_k_ecs(rec->kedge, k->ecs_id, k->key);
+    else
+      memcpy(k->key, rec->kedge, KEDGE_KEY_LEN);
+  }
+  if (k->ausf->keyrequest_delay_ms > 0) {
+    struct timeval tv = {k->ausf->keyrequest_delay_ms / 1000,
+                         (k->ausf->keyrequest_delay_ms % 1000) * 1000};
+    k->delay = evtimer_new(kedge_sbi_request_base(k->req), delayed, k);
+    if (k->delay && evtimer_add(k->delay, &tv) == 0)
+      return;
+  }
+  answer(k);
+}
+
+static void retrieve(kedge_sbi_request_t *req, void *arg)
+{
+  ausf_t *ausf = arg;
+  const ausf_key_consumer_t *consumer = consumer_of(ausf, req);
+  if (!consumer) {
+    refuse(req, ausf, NULL, false, "not in keyrequest.allowed_consumers");
+    return;
+  }
+  json_t *body = kedge_sbi_request_checked_json(req, request_members, "KedgeKeyRequest");
+  if (!body)
+    return;
+  const char *kedge_id = json_string_value(json_object_get(body, "kedgeId"));
+  const char *ecs_id = json_string_value(json_object_get(body, "ecsId"));
+  const char *why = NULL, *param = NULL;
+  kedge_id_t parsed;
+  char ecs_norm[KEDGE_ECS_ID_MAX + 1] = "";
+  if (kedge_id_parse(kedge_id, strlen(kedge_id), &parsed, &why))
+    param = "/kedgeId";
+  else if (ecs_id && kedge_ecs_id_normalise(ecs_id, ecs_norm, &why))
+    param = "/ecsId";
+  if (param) {
+    json_t *problem = kedge_problem_new(400, "MANDATORY_IE_INCORRECT", "invalid KedgeKeyRequest");
+    kedge_problem_add_invalid_param(problem, param, why);
+    kedge_sbi_respond_problem_json(req, problem);
+    json_decref(problem);
+    return;
+  }
+
+  /* SPEC.md 3 and 6: profiles per consumer; only a relay may name someone else's ECS ID */
+  if (ecs_id && !consumer->profile_bound) {
+    refuse(req, ausf, kedge_id, true, "profile bound not allowed for this consumer");
+    return;
+  }
+  if (!ecs_id && !consumer->profile_kedge) {
+    refuse(req, ausf, kedge_id, false, "this consumer must send ecsId (profile bound)");
+    return;
+  }
+  if (ecs_id && !consumer->relay && !kedge_sbi_request_peer_is(req, ecs_norm)) {
+    refuse(req, ausf, kedge_id, true, "ecsId is not one of the caller's certificate names");
+    return;
+  }
+
+  key_call_t *k = calloc(1, sizeof(*k));
+  if (!k) {
+    kedge_sbi_respond_err(req, KEDGE_ERR_NOMEM, NULL);
+    return;
+  }
+  k->ausf = ausf;
+  k->req = req;
+  k->consumer = consumer;
+  snprintf(k->kedge_id, sizeof(k->kedge_id), "%s", kedge_id);
+  memcpy(k->ecs_id, ecs_norm, sizeof(k->ecs_id));
+  kedge_err_t err = kedge_keystore_get(ausf_worker_of(req)->keys, k->kedge_id, got_key, k);
+  if (err) {
+    k->err = err;
+    answer(k);
+  }
+}
+
+kedge_err_t ausf_keyrequest_setup(ausf_t *ausf, kedge_sbi_server_t *srv)
+{
+  kedge_metrics_t *m = kedge_sbi_server_metrics(srv);
+  const char *name = "kedge_ausf_keyrequests_total",
+             *help = "Nausf_UEAuthentication_keyrequest answers by result";
+  kedge_err_t err;
+  if ((err = kedge_metrics_counter(m, name, help, "result=\"ok\"", &ausf->keyrequests_ok)) ||
+      (err = kedge_metrics_counter(m, name, help, "result=\"not_found\"",
+                                   &ausf->keyrequests_not_found)) ||
+      (err = kedge_metrics_counter(m, name, help, "result=\"refused\"",
+                                   &ausf->keyrequests_refused)) ||
+      (err = kedge_metrics_counter(m, name, help, "result=\"failed\"", &ausf->keyrequests_failed)) ||
+      (err = kedge_metrics_counter(m, "kedge_ausf_edge_keys_total",
+                                   "edge keys derived at 5G AKA success, by result", "result=\"stored\"",
+                                   &ausf->keys_stored)) ||
+      (err = kedge_metrics_counter(m, "kedge_ausf_edge_keys_total",
+                                   "edge keys derived at 5G AKA success, by result", "result=\"failed\"",
+                                   &ausf->keys_store_failed)))
+    return err;
+  return kedge_sbi_server_route(srv, "POST", "/nausf-auth/v1/kedge-keys/retrieve", NULL, retrieve,
+                                ausf);
+}

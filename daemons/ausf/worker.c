@@ -1,0 +1,55 @@
+/* The AUSF's per-worker state: what is bound to one worker's event loop. */
+#include <stdlib.h>
+
+#include "ausf.h"
+#include "kedge/log.h"
+
+static kedge_err_t worker_init(kedge_sbi_worker_t *worker, void *arg)
+{
+  ausf_t *ausf = arg;
+  ausf_worker_t *w = calloc(1, sizeof(*w));
+  if (!w)
+    return KEDGE_ERR_NOMEM;
+  kedge_err_t err = kedge_sbi_client_new(kedge_sbi_worker_base(worker), &ausf->udm_client, &w->udm);
+  if (err) {
+    kedge_log_error("cannot create the SBI client toward the UDM (udm.ca, udm.cert, udm.key)");
+    free(w);
+    return err;
+  }
+  if (ausf->edge_enabled) {
+    char why[300];
+    err = kedge_keystore_open(ausf->keystore_uri, &ausf->keystore_master_key,
+                              kedge_sbi_worker_base(worker), &ausf->keystore_opts, &w->keys, why,
+                              sizeof(why));
+    if (err) {
+      kedge_log_error("keystore %s: %s", ausf->keystore_uri, why);
+      kedge_sbi_client_free(w->udm);
+      free(w);
+      return err;
+    }
+  }
+  kedge_sbi_worker_set_data(worker, w);
+  return KEDGE_OK;
+}
+
+static void worker_fini(kedge_sbi_worker_t *worker, void *arg)
+{
+  ausf_worker_t *w = kedge_sbi_worker_data(worker);
+  if (!w)
+    return;
+  kedge_sbi_client_free(w->udm);
+  if (w->keys)
+    kedge_keystore_close(w->keys);
+  free(w);
+  kedge_sbi_worker_set_data(worker, NULL);
+}
+
+kedge_err_t ausf_workers_setup(ausf_t *ausf, kedge_sbi_server_t *srv)
+{
+  return kedge_sbi_server_set_worker_hooks(srv, worker_init, worker_fini, ausf);
+}
+
+ausf_worker_t *ausf_worker_of(const kedge_sbi_request_t *req)
+{
+  return kedge_sbi_worker_data(kedge_sbi_request_worker(req));
+}

@@ -1,0 +1,125 @@
+/* Nausf_UEAuthentication from the SEAF's side (TS 29.509 5.2.2.2, 6.1.6): the AuthenticationInfo
+ * it sends, the UEAuthenticationCtx it expects, and the 5g-aka link it follows. Member names
+ * as the OpenAPI file spells them (shared/ref/openapi/TS29509_Nausf_UEAuthentication.yaml). */
+#include <string.h>
+
+#include <curl/curl.h>
+#include <openssl/crypto.h>
+
+#include "kedge/hex.h"
+#include "ue.h"
+
+json_t *ue_authentication_info(const ue_config_t *cfg, const uint8_t *rand, const uint8_t *auts)
+{
+  /* TS 29.509 6.1.6.2.2: supiOrSuci and servingNetworkName are required; the UE simulator
+   * sends its SUPI (a null-scheme SUCI carries the same, TS 33.501 6.12.2). */
+  json_t *body =
+      json_pack("{s:s, s:s}", "supiOrSuci", cfg->usim.supi.value, "servingNetworkName", cfg->snn);
+  if (body && rand && auts) {
+    /* TS 29.503 6.3.6.2.3 ResynchronizationInfo: the RAND of the failed challenge and AUTS */
+    char rand_hex[2 * KEDGE_RAND_LEN + 1], auts_hex[2 * KEDGE_AUTS_LEN + 1];
+    kedge_hex_encode(rand, KEDGE_RAND_LEN, rand_hex);
+    kedge_hex_encode(auts, KEDGE_AUTS_LEN, auts_hex);
+    json_t *resync = json_pack("{s:s, s:s}", "rand", rand_hex, "auts", auts_hex);
+    if (!resync || json_object_set_new(body, "resynchronizationInfo", resync) != 0) {
+      json_decref(body);
+      body = NULL;
+    }
+  }
+  return body;
+}
+
+/* A hex string member of exactly `len` octets. */
+static bool hex_member(const json_t *obj, const char *name, uint8_t *out, size_t len)
+{
+  const char *s = json_string_value(json_object_get(obj, name));
+  return s && kedge_hex_decode(s, out, len) == KEDGE_OK;
+}
+
+kedge_err_t ue_parse_auth_ctx(const json_t *body, ue_auth_ctx_t *ctx, const char **why)
+{
+  static const char *unused;
+  if (!why)
+    why = &unused;
+  memset(ctx, 0, sizeof(*ctx));
+  if (!json_is_object(body)) {
+    *why = "the body is not a UEAuthenticationCtx object";
+    return KEDGE_ERR_CONFIG;
+  }
+  const char *auth_type = json_string_value(json_object_get(body, "authType"));
+  if (!auth_type) {
+    *why = "authType: missing";
+    return KEDGE_ERR_CONFIG;
+  }
+  if (strcmp(auth_type, "5G_AKA") != 0) {
+    /* TS 33.501 6.1.2: the home network chose another method; kedge's UE does 5G AKA only. */
+    *why = "authType: not 5G_AKA (the only method this UE supports)";
+    return KEDGE_ERR_UNSUPPORTED;
+  }
+  const json_t *av = json_object_get(body, "5gAuthData");
+  if (!json_is_object(av)) {
+    *why = "5gAuthData: missing or not an Av5gAka object";
+    return KEDGE_ERR_CONFIG;
+  }
+  if (!hex_member(av, "rand", ctx->rand, sizeof(ctx->rand))) {
+    *why = "5gAuthData.rand: missing or not 32 hex digits";
+    return KEDGE_ERR_CONFIG;
+  }
+  if (!hex_member(av, "autn", ctx->autn, sizeof(ctx->autn))) {
+    *why = "5gAuthData.autn: missing or not 32 hex digits";
+    return KEDGE_ERR_CONFIG;
+  }
+  if (!hex_member(av, "hxresStar", ctx->hxres_star, sizeof(ctx->hxres_star))) {
+    *why = "5gAuthData.hxresStar: missing or not 32 hex digits";
+    return KEDGE_ERR_CONFIG;
+  }
+  /* _links: a map of LinksValueSchema (TS 29.571): one Link, or an array of alternatives. */
+  const json_t *link = json_object_get(json_object_get(body, "_links"), "5g-aka");
+  if (json_is_array(link))
+    link = json_array_get(link, 0);
+  const char *href = json_string_value(json_object_get(link, "href"));
+  if (!href || !href[0]) {
+    *why = "_links.5g-aka.href: missing";
+    return KEDGE_ERR_CONFIG;
+  }
+  if (strlen(href) >= sizeof(ctx->href)) {
+    *why = "_links.5g-aka.href: too long";
+    return KEDGE_ERR_TOO_BIG;
+  }
+  memcpy(ctx->href, href, strlen(href) + 1);
+  return KEDGE_OK;
+}
+
+kedge_err_t ue_resolve_href(const char *base, const char *href, char *out, size_t size)
+{
+  if (!base || !href || !out || !size)
+    return KEDGE_ERR_INVALID_ARG;
+  out[0] = '\0';
+  CURLU *u = curl_url();
+  if (!u)
+    return KEDGE_ERR_NOMEM;
+  char *url = NULL, *scheme = NULL, *user = NULL, *fragment = NULL;
+  kedge_err_t err = KEDGE_ERR_CONFIG;
+  /* RFC 3986 5.2 with libcurl's resolver: an absolute href replaces the base, "/path" keeps
+   * its authority, "path" is relative to the base's path. */
+  if (curl_url_set(u, CURLUPART_URL, base, 0) == CURLUE_OK &&
+      curl_url_set(u, CURLUPART_URL, href, 0) == CURLUE_OK &&
+      curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+      strcmp(scheme, "https") == 0 && /* RES* never leaves over plain HTTP */
+      curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_NO_USER &&
+      curl_url_get(u, CURLUPART_FRAGMENT, &fragment, 0) == CURLUE_NO_FRAGMENT &&
+      curl_url_get(u, CURLUPART_URL, &url, 0) == CURLUE_OK) {
+    if (strlen(url) < size) {
+      memcpy(out, url, strlen(url) + 1);
+      err = KEDGE_OK;
+    } else {
+      err = KEDGE_ERR_TOO_BIG;
+    }
+  }
+  curl_free(url);
+  curl_free(scheme);
+  curl_free(user);
+  curl_free(fragment);
+  curl_url_cleanup(u);
+  return err;
+}

@@ -1,0 +1,183 @@
+/* kedge-ue: a UE with its USIM, acting as the SEAF toward the home AUSF (TS 33.501 6.1.3.2,
+ * Nausf_UEAuthentication of TS 29.509), then deriving Kedge and the Kedge ID (SPEC.md 0 step 1).
+ * The registration is a library call on a libevent loop (ue_register), so that the agent of the
+ * ECS issue can run it and keep the keys in memory; `kedge-ue register` is its synchronous use
+ * (ue_register_sync). docs/ue.md describes the command and its choices. */
+#ifndef KEDGE_UE_H
+#define KEDGE_UE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "kedge/aka.h"
+#include "kedge/config.h"
+#include "kedge/edge.h"
+#include "kedge/fingerprint.h"
+#include "kedge/identity.h"
+#include "kedge/log.h"
+#include "kedge/sbi_client.h"
+
+struct event_base;
+
+#define UE_URI_MAX  1024 /* the AUSF's apiRoot, and a resolved 5g-aka href */
+#define UE_PATH_MAX 4096 /* sqn_file and certificate paths */
+
+/* The USIM (TS 31.102 in spirit): the subscriber's identity and long-term credentials, the home
+ * network and routing indicator it derives the Kedge ID with, and where SQNms is kept. */
+typedef struct ue_usim {
+  kedge_supi_t supi;
+  kedge_aka_credentials_t cred; /* K and OPc: fixed buffers, wiped by ue_config_clear */
+  char rid[KEDGE_RID_MAX + 1];  /* routing indicator, digits as provisioned (default "0") */
+  kedge_plmn_t home;            /* HPLMN: the realm of the Kedge ID (SPEC.md 2) */
+  char sqn_file[UE_PATH_MAX];   /* holds SQNms as 12 hex digits */
+} ue_usim_t;
+
+typedef struct ue_config {
+  ue_usim_t usim;
+  kedge_plmn_t serving;        /* the serving network (default: home) */
+  char snn[KEDGE_SNN_LEN + 1]; /* its serving network name */
+  char ausf_uri[UE_URI_MAX];   /* apiRoot: https://host:port[/prefix], no '/' at the end */
+  /* the SEAF's TLS identity: CA bundle, client certificate and key */
+  char ca[UE_PATH_MAX];
+  char cert[UE_PATH_MAX];
+  char key[UE_PATH_MAX];
+  uint32_t timeout_ms;         /* per request to the AUSF */
+  kedge_log_level_t log_level; /* log: section, as every kedge program */
+  bool log_json;
+} ue_config_t;
+
+/* Reads the usim:, serving_network:, ausf: and log: sections from a loaded file into *cfg
+ * (problems are recorded in the file's error line: call kedge_config_finish afterwards).
+ * Everything is copied: the kedge_config_t may be freed after. */
+kedge_err_t ue_config_read(kedge_config_node_t *root, ue_config_t *cfg);
+/* Loads `path` and reads it: on error `why` holds one line "FILE:LINE: key: problem". */
+kedge_err_t ue_config_load(const char *path, ue_config_t *cfg, char *why, size_t why_size);
+/* Wipes K and OPc (and the rest). */
+void ue_config_clear(ue_config_t *cfg);
+
+/* The SQN file: the highest SQN the USIM accepted (SQNms, TS 33.102 6.3.3 and Annex C), as 12
+ * lower-case hex digits and a newline. ue_sqn_load creates a missing file holding 0; a file
+ * with anything else than 12 hex digits (and an optional newline) is refused with
+ * KEDGE_ERR_CONFIG. ue_sqn_store replaces the file atomically and durably: a temporary file
+ * in the same directory, fsync, rename, fsync of the directory. `why` gets one line naming the
+ * file. */
+kedge_err_t ue_sqn_load(const char *path, uint64_t *sqn_ms, char *why, size_t why_size);
+kedge_err_t ue_sqn_store(const char *path, uint64_t sqn_ms, char *why, size_t why_size);
+
+/* The USIM and ME checks of an authentication request (TS 33.501 6.1.3.2 step 7, TS 33.102
+ * 6.3.3): MAC-A (KEDGE_ERR_MAC_FAILURE), the AMF separation bit (TS 33.501 6.1.3.2: must be 1;
+ * KEDGE_ERR_UNSUPPORTED otherwise, "non-5G authentication unacceptable"), SQN freshness
+ * against sqn_ms (KEDGE_ERR_SYNC_FAILURE with `auts`). On KEDGE_OK *res has RES*, KAUSF, KSEAF
+ * and the accepted SQN. */
+kedge_err_t ue_usim_authenticate(const ue_usim_t *usim, uint64_t sqn_ms,
+                                 const uint8_t rand[KEDGE_RAND_LEN],
+                                 const uint8_t autn[KEDGE_AUTN_LEN], const char *snn,
+                                 kedge_ue_aka_result_t *res, uint8_t auts[KEDGE_AUTS_LEN]);
+
+/* The SEAF's check of TS 33.501 6.1.3.2 step 10: HRES* = SHA-256(RAND || RES*) (A.5) equals
+ * the HXRES* the AUSF sent, compared in constant time. KEDGE_ERR_MAC_FAILURE on mismatch. */
+kedge_err_t ue_seaf_check_hxres_star(const uint8_t rand[KEDGE_RAND_LEN],
+                                     const uint8_t res_star[KEDGE_RES_STAR_LEN],
+                                     const uint8_t hxres_star[KEDGE_HXRES_STAR_LEN]);
+
+/* Nausf_UEAuthentication, consumer side (TS 29.509 6.1.6). */
+typedef struct ue_auth_ctx {
+  uint8_t rand[KEDGE_RAND_LEN];
+  uint8_t autn[KEDGE_AUTN_LEN];
+  uint8_t hxres_star[KEDGE_HXRES_STAR_LEN];
+  char href[UE_URI_MAX]; /* _links["5g-aka"].href as sent */
+} ue_auth_ctx_t;
+
+/* The AuthenticationInfo body of POST ue-authentications (TS 29.509 6.1.6.2.2); rand/auts
+ * NULL for a first request. NULL when out of memory. */
+json_t *ue_authentication_info(const ue_config_t *cfg, const uint8_t *rand, const uint8_t *auts);
+/* UEAuthenticationCtx (TS 29.509 6.1.6.2.3) of a 5G AKA run: authType "5G_AKA",
+ * 5gAuthData{rand, hxresStar, autn} and _links{"5g-aka": {href}} (a Link, or an array of
+ * Links of which the first is taken). KEDGE_ERR_CONFIG with *why naming the member if not. */
+kedge_err_t ue_parse_auth_ctx(const json_t *body, ue_auth_ctx_t *ctx, const char **why);
+/* The href of a link resolved against `base`, the URI of the request whose answer carried it
+ * (RFC 3986 5.1.3, 5.2: an absolute href stays, "/path" takes base's authority, "path" is
+ * relative to base's path). The result must be an https URL without user info or fragment:
+ * KEDGE_ERR_CONFIG otherwise, or KEDGE_ERR_TOO_BIG past `size`. */
+kedge_err_t ue_resolve_href(const char *base, const char *href, char *out, size_t size);
+
+/* How a registration ended. Every value but UE_REGISTERED is an exit status 1 of the command. */
+typedef enum ue_outcome {
+  UE_REGISTERED = 0,
+  UE_FAIL_MAC,      /* the network is not authentic: MAC-A (TS 24.501 cause #20) */
+  UE_FAIL_NON_5G,   /* AMF separation bit 0 (TS 24.501 cause #26) */
+  UE_FAIL_SYNC,     /* SQN still not fresh after the one resynchronisation (cause #21) */
+  UE_FAIL_HXRES,    /* SEAF: HXRES* does not match RES* (TS 33.501 6.1.3.2 step 10) */
+  UE_FAIL_REJECTED, /* the AUSF answered AUTHENTICATION_FAILURE */
+  UE_FAIL_KSEAF,    /* the AUSF's KSEAF differs from the UE's */
+  UE_FAIL_HTTP,     /* the AUSF answered with an error status (ProblemDetails) */
+  UE_FAIL_NETWORK,  /* no answer from the AUSF (unreachable, TLS, timeout) */
+  UE_FAIL_PROTOCOL, /* an answer that is not what TS 29.509 says */
+  UE_FAIL_LOCAL,    /* the SQN file, memory, crypto */
+} ue_outcome_t;
+
+/* A name for JSON ("MAC_FAILURE", "AUTHENTICATION_REJECTED", ...). */
+const char *ue_outcome_name(ue_outcome_t outcome);
+
+#define UE_STEPS_MAX 12
+typedef struct ue_step {
+  int step;       /* SPEC.md 0: 0 = 5G AKA, 1 = Kedge/Kedge ID */
+  double ms;      /* how long this piece took */
+  char text[200]; /* no key material, ever */
+} ue_step_t;
+
+/* What a registration tells its caller. No keys: those stay in the ue_t. */
+typedef struct ue_result {
+  ue_outcome_t outcome;
+  char why[512];        /* one line for a failure: which check, status, cause, detail */
+  long http_status;     /* of the failing answer, 0 if none */
+  char cause[64];       /* ProblemDetails cause of the failing answer, "" if none */
+  bool resynchronised;  /* the one resynchronisation was made */
+  bool sqn_accepted;    /* an AUTN was accepted (sqn below is stored) */
+  uint64_t sqn;         /* the SQN of the accepted AUTN: the new SQNms */
+  char auth_result[32]; /* authResult from the AUSF, "" if the confirmation never came */
+  char kedge_id[KEDGE_ID_MAX + 1];
+  char kausf_fingerprint[KEDGE_FINGERPRINT_LEN + 1];
+  char kedge_fingerprint[KEDGE_FINGERPRINT_LEN + 1];
+  double elapsed_ms;
+  ue_step_t steps[UE_STEPS_MAX];
+  size_t n_steps;
+} ue_result_t;
+
+typedef void (*ue_register_cb)(const ue_result_t *result, void *arg);
+
+/* One UE on one event loop. */
+typedef struct ue ue_t;
+
+/* A UE with the configuration copied in, and an SBI client on `base` (the CA, certificate and
+ * key files are read and checked now: KEDGE_ERR_CONFIG, logged, when they are wrong). */
+kedge_err_t ue_new(const ue_config_t *cfg, struct event_base *base, ue_t **out);
+/* Cancels a registration in flight (its callback does not fire) and wipes every key. */
+void ue_free(ue_t *ue);
+
+/* Test hook for the AUSF's RES* check: flip one bit of RES* in the confirmation, after the
+ * SEAF's own HXRES* check (a SEAF that forwards what it got; the AUSF must catch it). */
+void ue_set_corrupt_res(ue_t *ue, bool corrupt);
+
+/* Starts a registration (5G AKA with at most one resynchronisation, then Kedge and the Kedge ID).
+ * `cb` fires once, from the loop, unless ue_free comes first; it may free the UE.
+ * KEDGE_ERR_BUSY when one is in flight. */
+kedge_err_t ue_register(ue_t *ue, ue_register_cb cb, void *arg);
+
+/* After an UE_REGISTERED outcome: the keys of the latest registration (SPEC.md 0 step 1), valid
+ * until the next ue_register or ue_free. KEDGE_ERR_NOT_FOUND before. */
+kedge_err_t ue_keys(const ue_t *ue, uint8_t kausf[KEDGE_KAUSF_LEN], uint8_t kedge[KEDGE_KEY_LEN],
+                    char kedge_id[KEDGE_ID_MAX + 1]);
+
+/* The command's use: a loop of its own, one registration, back when it ended. A setup failure
+ * (client certificates) is KEDGE_ERR_CONFIG with `why`; otherwise KEDGE_OK and *result. */
+kedge_err_t ue_register_sync(const ue_config_t *cfg, bool corrupt_res, ue_result_t *result,
+                             char *why, size_t why_size);
+
+/* Output of `kedge-ue register`: the step log, or one JSON object (no key, ever). */
+void ue_print_steps(const ue_config_t *cfg, const ue_result_t *result, FILE *out);
+json_t *ue_result_json(const ue_config_t *cfg, const ue_result_t *result);
+
+#endif

@@ -1,0 +1,135 @@
+/* The AUSF's key store for edge keys (issue 5, SPEC.md 2 and 3): the latest Kedge per SUPI,
+ * found by its Kedge ID, with an expiry. One asynchronous interface, three backends chosen by
+ * a URI (docs/keystore.md):
+ *
+ *   sqlite:PATH             embedded, durable: a put is on disk before its callback says OK
+ *   redis://HOST:PORT[/DB]  shared by several AUSF instances (the UDSF role); hiredis async
+ *   memory:                 for tests of the AUSF alone; keys vanish at exit
+ *
+ * Kedge is sealed (AES-256-GCM, kedge/seal.h) under the master key with the Kedge ID as
+ * additional data before it leaves the caller's thread, so neither the database file nor a
+ * Redis dump holds a key. A record that does not open under the handle's master key is
+ * treated as absent. Expired records are never returned and are purged.
+ *
+ * Threads: one handle per event loop (each AUSF worker opens its own). A handle and its
+ * callbacks belong to its loop's thread: call every function of a handle on that thread (or,
+ * for close, after the loop has stopped). Nothing here blocks the loop once the handle is
+ * open: SQLite runs on threads of kedge/work.h, Redis on the loop with hiredis async. Handles
+ * of one process on the same `memory:` table or the same SQLite file share it (and, for
+ * SQLite, one writer thread that group-commits the puts of every handle).
+ *
+ * Calls: put, get, delete_supi and purge return KEDGE_OK when their callback will run, exactly
+ * once, later, on the handle's loop (never inside the call). Any other return value means the
+ * callback will not run; that is only for bad arguments (KEDGE_ERR_INVALID_ARG,
+ * KEDGE_ERR_BAD_KEDGE_ID, KEDGE_ERR_BAD_SUPI), KEDGE_ERR_NOMEM or KEDGE_ERR_CRYPTO. The state
+ * of the store always arrives through the callback:
+ *   KEDGE_ERR_NOT_FOUND    get: unknown, expired, or not sealed under this master key (all
+ *                          alike); delete_supi: no key for that SUPI
+ *   KEDGE_ERR_UNAVAILABLE  Redis is disconnected (failed at once; it reconnects by itself)
+ *   KEDGE_ERR_TIMEOUT      Redis did not answer within op_timeout_ms
+ *   KEDGE_ERR_BUSY         max_pending calls are outstanding on the handle, or the SQLite
+ *                          queue is full, or another process holds the SQLite write lock
+ *   KEDGE_ERR_IO           the database failed
+ * The AUSF answers UNAVAILABLE, TIMEOUT, BUSY and IO with 503 (issue 5: never a success
+ * without a key). */
+#ifndef KEDGE_KEYSTORE_H
+#define KEDGE_KEYSTORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kedge/edge.h"
+#include "kedge/error.h"
+#include "kedge/identity.h"
+#include "kedge/seal.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct event_base;
+
+typedef struct kedge_keystore kedge_keystore_t;
+
+/* Times are milliseconds since the Unix epoch (UTC), the unit of Redis PXAT. */
+typedef struct kedge_keystore_record {
+  char kedge_id[KEDGE_ID_MAX + 1]; /* the NAI of SPEC.md 2 */
+  char supi[KEDGE_SUPI_MAX + 1];   /* as in JSON: "imsi-...", "nai-..." */
+  uint8_t kedge[KEDGE_KEY_LEN];
+  int64_t expiry_ms;  /* the record is gone from this instant on (expiry_ms <= now) */
+  int64_t created_ms; /* put: 0 means now */
+} kedge_keystore_record_t;
+
+/* Zero (or a NULL options pointer) means the default for every field. */
+typedef struct kedge_keystore_options {
+  /* Redis AUTH (hiredis 0.14 sends it in clear: loopback or a private network only). No
+   * password: no AUTH. A user without a password is refused at open. */
+  const char *redis_user;          /* ACL user (Redis >= 6); NULL: the default user */
+  const char *redis_password;
+  unsigned connect_timeout_ms;     /* Redis connect and AUTH (default 1000) */
+  unsigned op_timeout_ms;          /* Redis, per call (default 1000) -> KEDGE_ERR_TIMEOUT */
+  unsigned reconnect_min_ms;       /* Redis back-off: first retry (default 100) */
+  unsigned reconnect_max_ms;       /* doubling up to this (default 5000) */
+  unsigned purge_interval_ms;      /* SQLite and memory: delete expired records (60000) */
+  unsigned max_pending;            /* calls outstanding per handle (default 10000) */
+  unsigned max_batch;              /* SQLite: puts per transaction and fsync (default 512) */
+} kedge_keystore_options_t;
+
+/* Checks the form of a key store URI without opening anything (for --check-config). On error,
+ * one line naming the problem in `why`: KEDGE_ERR_CONFIG. */
+kedge_err_t kedge_keystore_uri_check(const char *uri, char *why, size_t why_size);
+
+/* Opens a handle whose callbacks run on `base`. The master key is copied. Blocks (start-up
+ * only): SQLite opens and sets up the file; Redis connects once synchronously to check the
+ * address, AUTH, DB, the server version (PXAT needs Redis >= 6.2) and loads the scripts, then
+ * connects asynchronously on `base`. On error, one line in `why` (no secrets):
+ * KEDGE_ERR_CONFIG (URI or options), KEDGE_ERR_IO (SQLite file), KEDGE_ERR_UNAVAILABLE (Redis
+ * unreachable), KEDGE_ERR_FORBIDDEN (Redis AUTH refused or required), KEDGE_ERR_UNSUPPORTED
+ * (Redis too old). Call kedge_work_threads_init() before creating `base` if the SQLite
+ * backend may be used (kedge/work.h). */
+kedge_err_t kedge_keystore_open(const char *uri, const kedge_master_key_t *mk,
+                                struct event_base *base, const kedge_keystore_options_t *opts,
+                                kedge_keystore_t **out, char *why, size_t why_size);
+
+/* "sqlite", "redis" or "memory". */
+const char *kedge_keystore_backend(const kedge_keystore_t *ks);
+
+/* Callbacks. `rec` is non-NULL only with KEDGE_OK; it and the Kedge in it are wiped when the
+ * callback returns: copy what you need. A callback may call anything here, close included. */
+typedef void (*kedge_keystore_done_fn)(kedge_err_t err, void *arg);
+typedef void (*kedge_keystore_get_fn)(kedge_err_t err, const kedge_keystore_record_t *rec,
+                                      void *arg);
+
+/* Stores rec as the SUPI's key, replacing (deleting) the SUPI's previous Kedge ID record in
+ * the same transaction (SQLite) or Lua script (Redis). KEDGE_OK in the callback means durable:
+ * on disk (SQLite, synchronous=FULL) or written to Redis (whose own persistence settings
+ * decide the rest). rec->kedge_id must pass the strict parser, rec->supi kedge_supi_parse. */
+kedge_err_t kedge_keystore_put(kedge_keystore_t *ks, const kedge_keystore_record_t *rec,
+                               kedge_keystore_done_fn done, void *arg);
+
+/* Looks up a Kedge ID (NUL-terminated text; checked with the strict parser). */
+kedge_err_t kedge_keystore_get(kedge_keystore_t *ks, const char *kedge_id,
+                               kedge_keystore_get_fn got, void *arg);
+
+/* Deletes the SUPI's key (e.g. when the subscription ends). */
+kedge_err_t kedge_keystore_delete_supi(kedge_keystore_t *ks, const char *supi,
+                                       kedge_keystore_done_fn done, void *arg);
+
+/* Deletes expired records now (SQLite, memory; Redis expires them itself: KEDGE_OK). The
+ * handles also do this every purge_interval_ms on their own. */
+kedge_err_t kedge_keystore_purge(kedge_keystore_t *ks, kedge_keystore_done_fn done, void *arg);
+
+/* Calls outstanding on the handle (for metrics). */
+size_t kedge_keystore_pending(const kedge_keystore_t *ks);
+
+/* Closes the handle; callbacks of calls still outstanding never run. Call it on the loop's
+ * thread or after the loop has stopped. With SQLite, the last handle of a file stops the
+ * shared writer thread: every loop that used the file must have stopped by then, and no
+ * handle's event_base may be freed before the last handle of its file is closed (kedge/work.h:
+ * stop the loops, free the pool, then free the event_bases). */
+void kedge_keystore_close(kedge_keystore_t *ks);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,24 @@
+/* Key fingerprints for logs (kedge/fingerprint.h). */
+#include "kedge/fingerprint.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "kedge/hex.h"
+
+kedge_err_t kedge_key_fingerprint(const uint8_t *key, size_t len,
+                                  char out[KEDGE_FINGERPRINT_LEN + 1])
+{
+  if (out)
+    out[0] = '\0';
+  if (!key || !len || !out)
+    return KEDGE_ERR_INVALID_ARG;
+  uint8_t md[EVP_MAX_MD_SIZE];
+  unsigned int md_len = 0;
+  if (!EVP_Digest(key, len, md, &md_len, EVP_sha256(), NULL) || md_len != 32)
+    return KEDGE_ERR_CRYPTO;
+  kedge_hex_encode(md, KEDGE_FINGERPRINT_LEN / 2, out);
+  /* The digest is not secret, but it is a function of a key: leave nothing of it behind. */
+  OPENSSL_cleanse(md, sizeof(md));
+  return KEDGE_OK;
+}

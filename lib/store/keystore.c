@@ -1,0 +1,455 @@
+/* The key store's front (kedge/keystore.h): URIs, options, checking and sealing calls,
+ * handing results back. The backends are memory.c, sqlite.c and redis.c. */
+#include "store.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+#include <openssl/crypto.h>
+
+#include "kedge/log.h"
+
+struct ks_deferred {
+  ks_deferred_t *prev, *next;
+  kedge_keystore_t *ks;
+  struct event *ev;
+  ks_call_t call;
+  kedge_err_t err;
+  bool has_row;
+  ks_row_t row;
+};
+
+void ks_why(char *why, size_t why_size, const char *fmt, ...)
+{
+  if (!why || !why_size)
+    return;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(why, why_size, fmt, ap);
+  va_end(ap);
+  /* one line, whatever a library said */
+  for (char *p = why; *p; p++)
+    if (*p == '\n' || *p == '\r')
+      *p = ' ';
+}
+
+int64_t ks_now_ms(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- URIs ---- */
+
+static const char uri_forms[] = "sqlite:PATH, redis://HOST:PORT[/DB] or memory:";
+
+static kedge_err_t parse_redis(const char *uri, const char *rest, ks_uri_t *u, char *why,
+                               size_t why_size)
+{
+  if (strchr(rest, '@')) {
+    /* not echoed: it may hold a password */
+    ks_why(why, why_size,
+           "redis://: no credentials in the URI: give the Redis user and password as options");
+    return KEDGE_ERR_CONFIG;
+  }
+  const char *host = rest, *host_end, *p;
+  if (*host == '[') { /* [IPv6]:PORT */
+    host_end = strchr(host, ']');
+    if (!host_end || host_end[1] != ':') {
+      ks_why(why, why_size, "%s: an IPv6 host goes in brackets: redis://[ADDR]:PORT", uri);
+      return KEDGE_ERR_CONFIG;
+    }
+    host++;
+    p = host_end + 1;
+  } else {
+    host_end = host + strcspn(host, ":/");
+    p = host_end;
+  }
+  size_t host_len = (size_t)(host_end - host);
+  if (host_len == 0 || host_len >= sizeof(u->host)) {
+    ks_why(why, why_size, "%s: redis:// needs a host: redis://HOST:PORT[/DB]", uri);
+    return KEDGE_ERR_CONFIG;
+  }
+  for (size_t i = 0; i < host_len; i++)
+    if (!isalnum((unsigned char)host[i]) && !strchr(".-:_", host[i])) {
+      ks_why(why, why_size, "%s: the host has a character outside [A-Za-z0-9.-]", uri);
+      return KEDGE_ERR_CONFIG;
+    }
+  memcpy(u->host, host, host_len);
+  u->host[host_len] = '\0';
+  if (*p != ':' || !isdigit((unsigned char)p[1])) {
+    ks_why(why, why_size, "%s: redis:// needs a port: redis://HOST:PORT[/DB]", uri);
+    return KEDGE_ERR_CONFIG;
+  }
+  char *end;
+  errno = 0;
+  long port = strtol(p + 1, &end, 10);
+  if (errno || port < 1 || port > 65535 || (*end && *end != '/')) {
+    ks_why(why, why_size, "%s: the port must be a number from 1 to 65535", uri);
+    return KEDGE_ERR_CONFIG;
+  }
+  u->port = (int)port;
+  u->db = 0;
+  if (*end == '/') {
+    const char *db = end + 1;
+    long n = -1;
+    if (isdigit((unsigned char)*db)) {
+      errno = 0;
+      n = strtol(db, &end, 10);
+    }
+    if (n < 0 || errno || n > INT_MAX || *end) {
+      ks_why(why, why_size, "%s: after the port, only /DB with a database number", uri);
+      return KEDGE_ERR_CONFIG;
+    }
+    u->db = (int)n;
+  }
+  u->be = &ks_redis_backend;
+  return KEDGE_OK;
+}
+
+static kedge_err_t parse_uri(const char *uri, ks_uri_t *u, char *why, size_t why_size)
+{
+  memset(u, 0, sizeof(*u));
+  if (!uri || !*uri) {
+    ks_why(why, why_size, "no key store URI: use %s", uri_forms);
+    return KEDGE_ERR_CONFIG;
+  }
+  if (strlen(uri) > 4096) {
+    ks_why(why, why_size, "key store URI longer than 4096 characters");
+    return KEDGE_ERR_CONFIG;
+  }
+  if (strncmp(uri, "memory:", 7) == 0) {
+    if (uri[7]) {
+      ks_why(why, why_size, "%s: memory: takes nothing after the colon", uri);
+      return KEDGE_ERR_CONFIG;
+    }
+    u->be = &ks_memory_backend;
+    return KEDGE_OK;
+  }
+  if (strncmp(uri, "sqlite:", 7) == 0) {
+    u->path = uri + 7;
+    if (!*u->path) {
+      ks_why(why, why_size, "%s: sqlite: needs a path: sqlite:/var/lib/kedge/ausf-keys.db", uri);
+      return KEDGE_ERR_CONFIG;
+    }
+    if (strncmp(u->path, "//", 2) == 0) {
+      ks_why(why, why_size, "%s: sqlite:PATH takes a file path, not //host: sqlite:/var/lib/...",
+             uri);
+      return KEDGE_ERR_CONFIG;
+    }
+    u->be = &ks_sqlite_backend;
+    return KEDGE_OK;
+  }
+  if (strncmp(uri, "redis://", 8) == 0)
+    return parse_redis(uri, uri + 8, u, why, why_size);
+  /* Only the scheme is echoed: the rest may hold a password. */
+  int scheme = (int)strcspn(uri, ":");
+  if (scheme > 16)
+    scheme = 16;
+  if (strncmp(uri, "rediss://", 9) == 0) {
+    ks_why(why, why_size,
+           "rediss: not supported (hiredis 0.14 has no TLS): use redis://HOST:PORT on loopback or "
+           "a private network");
+    return KEDGE_ERR_CONFIG;
+  }
+  ks_why(why, why_size, "%.*s: unknown key store; use %s", scheme, uri, uri_forms);
+  return KEDGE_ERR_CONFIG;
+}
+
+kedge_err_t kedge_keystore_uri_check(const char *uri, char *why, size_t why_size)
+{
+  ks_uri_t u;
+  return parse_uri(uri, &u, why, why_size);
+}
+
+/* ---- open and close ---- */
+
+static unsigned or_default(unsigned v, unsigned def)
+{
+  return v ? v : def;
+}
+
+kedge_err_t kedge_keystore_open(const char *uri, const kedge_master_key_t *mk,
+                                struct event_base *base, const kedge_keystore_options_t *opts,
+                                kedge_keystore_t **out, char *why, size_t why_size)
+{
+  if (why && why_size)
+    why[0] = '\0';
+  if (!mk || !base || !out) {
+    ks_why(why, why_size, "kedge_keystore_open: missing argument");
+    return KEDGE_ERR_INVALID_ARG;
+  }
+  *out = NULL;
+  ks_uri_t u;
+  kedge_err_t err = parse_uri(uri, &u, why, why_size);
+  if (err)
+    return err;
+  kedge_keystore_options_t o = {0};
+  if (opts)
+    o = *opts;
+  o.connect_timeout_ms = or_default(o.connect_timeout_ms, 1000);
+  o.op_timeout_ms = or_default(o.op_timeout_ms, 1000);
+  o.reconnect_min_ms = or_default(o.reconnect_min_ms, 100);
+  o.reconnect_max_ms = or_default(o.reconnect_max_ms, 5000);
+  o.purge_interval_ms = or_default(o.purge_interval_ms, 60000);
+  o.max_pending = or_default(o.max_pending, 10000);
+  o.max_batch = or_default(o.max_batch, 512);
+  if (o.reconnect_max_ms < o.reconnect_min_ms)
+    o.reconnect_max_ms = o.reconnect_min_ms;
+  if (o.max_batch > 65536) {
+    ks_why(why, why_size, "%s: max_batch above 65536", uri);
+    return KEDGE_ERR_CONFIG;
+  }
+  if (o.redis_user && !o.redis_password) {
+    ks_why(why, why_size, "%s: a Redis user needs a password", uri);
+    return KEDGE_ERR_CONFIG;
+  }
+
+  kedge_keystore_t *ks = calloc(1, sizeof(*ks));
+  if (!ks)
+    return KEDGE_ERR_NOMEM;
+  ks->be = u.be;
+  ks->base = base;
+  ks->mk = *mk;
+  ks->opts = o;
+  err = u.be->open(ks, &u, uri, why, why_size);
+  /* Pointers into the caller's strings are not kept: the backend copied what it needs. */
+  ks->opts.redis_user = NULL;
+  ks->opts.redis_password = NULL;
+  if (err) {
+    kedge_master_key_clear(&ks->mk);
+    free(ks);
+    return err;
+  }
+  *out = ks;
+  return KEDGE_OK;
+}
+
+const char *kedge_keystore_backend(const kedge_keystore_t *ks)
+{
+  return ks ? ks->be->name : "";
+}
+
+size_t kedge_keystore_pending(const kedge_keystore_t *ks)
+{
+  return ks ? ks->pending : 0;
+}
+
+static void deferred_free(ks_deferred_t *d)
+{
+  event_free(d->ev);
+  OPENSSL_cleanse(d, sizeof(*d));
+  free(d);
+}
+
+void kedge_keystore_close(kedge_keystore_t *ks)
+{
+  if (!ks)
+    return;
+  ks->be->close(ks);
+  while (ks->deferred) {
+    ks_deferred_t *d = ks->deferred;
+    ks->deferred = d->next;
+    deferred_free(d);
+  }
+  kedge_master_key_clear(&ks->mk);
+  free(ks);
+}
+
+/* ---- results ---- */
+
+static void log_unseal_failure(kedge_keystore_t *ks, const char *kedge_id)
+{
+  if (ks->unseal_failure_logged)
+    return;
+  ks->unseal_failure_logged = true;
+  kedge_log_warn("keystore %s: the record of Kedge ID %s does not open under this master key "
+                 "(another key, or altered): treated as absent; further ones are not logged",
+                 ks->be->name, kedge_id);
+}
+
+void ks_deliver(kedge_keystore_t *ks, const ks_call_t *call, kedge_err_t err, const ks_row_t *row)
+{
+  ks->pending--;
+  if (call->kind != KS_GET) {
+    if (call->done)
+      call->done(err, call->arg);
+    return;
+  }
+  kedge_keystore_record_t rec;
+  memset(&rec, 0, sizeof(rec));
+  if (!err && row->expiry_ms <= ks_now_ms())
+    err = KEDGE_ERR_NOT_FOUND; /* expired while queued: never returned (issue 5) */
+  if (!err) {
+    uint8_t plain[KEDGE_SEAL_MAX_PLAINTEXT];
+    size_t len = 0;
+    kedge_err_t e = kedge_unseal(&ks->mk, row->kedge_id, strlen(row->kedge_id), row->sealed,
+                                 row->sealed_len, plain, &len);
+    if (e || len != KEDGE_KEY_LEN) {
+      log_unseal_failure(ks, row->kedge_id);
+      err = KEDGE_ERR_NOT_FOUND;
+    } else {
+      memcpy(rec.kedge, plain, KEDGE_KEY_LEN);
+      memcpy(rec.kedge_id, row->kedge_id, sizeof(rec.kedge_id));
+      memcpy(rec.supi, row->supi, sizeof(rec.supi));
+      rec.expiry_ms = row->expiry_ms;
+      rec.created_ms = row->created_ms;
+    }
+    OPENSSL_cleanse(plain, sizeof(plain));
+  }
+  call->got(err, err ? NULL : &rec, call->arg);
+  OPENSSL_cleanse(&rec, sizeof(rec));
+}
+
+static void deferred_run(evutil_socket_t fd, short what, void *p)
+{
+  ks_deferred_t *d = p;
+  kedge_keystore_t *ks = d->ks;
+  if (d->prev)
+    d->prev->next = d->next;
+  else
+    ks->deferred = d->next;
+  if (d->next)
+    d->next->prev = d->prev;
+  ks_call_t call = d->call;
+  kedge_err_t err = d->err;
+  ks_row_t row;
+  if (d->has_row)
+    row = d->row;
+  bool has_row = d->has_row;
+  deferred_free(d);
+  ks_deliver(ks, &call, err, has_row ? &row : NULL);
+  if (has_row)
+    OPENSSL_cleanse(&row, sizeof(row));
+}
+
+kedge_err_t ks_defer(kedge_keystore_t *ks, const ks_call_t *call, kedge_err_t err,
+                     const ks_row_t *row)
+{
+  if (call->kind == KS_GET && !err && !row)
+    err = KEDGE_ERR_NOT_FOUND;
+  ks_deferred_t *d = calloc(1, sizeof(*d));
+  if (!d)
+    return KEDGE_ERR_NOMEM;
+  d->ev = event_new(ks->base, -1, 0, deferred_run, d);
+  if (!d->ev) {
+    free(d);
+    return KEDGE_ERR_NOMEM;
+  }
+  d->ks = ks;
+  d->call = *call;
+  d->err = err;
+  if (row) {
+    d->row = *row;
+    d->has_row = true;
+  }
+  d->next = ks->deferred;
+  if (d->next)
+    d->next->prev = d;
+  ks->deferred = d;
+  event_active(d->ev, EV_TIMEOUT, 0);
+  return KEDGE_OK;
+}
+
+/* ---- calls ---- */
+
+static kedge_err_t submit(kedge_keystore_t *ks, const ks_call_t *call, const ks_row_t *row)
+{
+  kedge_err_t err = ks->pending >= ks->opts.max_pending ? ks_defer(ks, call, KEDGE_ERR_BUSY, NULL)
+                                                        : ks->be->submit(ks, call, row);
+  if (!err)
+    ks->pending++;
+  return err;
+}
+
+static kedge_err_t parse_kedge_id(const char *text, ks_row_t *row)
+{
+  if (!text)
+    return KEDGE_ERR_INVALID_ARG;
+  size_t len = strnlen(text, KEDGE_ID_MAX + 1);
+  kedge_id_t id;
+  if (len > KEDGE_ID_MAX || kedge_id_parse(text, len, &id, NULL) != KEDGE_OK)
+    return KEDGE_ERR_BAD_KEDGE_ID;
+  memcpy(row->kedge_id, text, len);
+  row->kedge_id[len] = '\0';
+  memcpy(row->tid, id.tid, KEDGE_TID_LEN);
+  return KEDGE_OK;
+}
+
+static kedge_err_t check_supi(const char *text, ks_row_t *row)
+{
+  if (!text)
+    return KEDGE_ERR_INVALID_ARG;
+  kedge_supi_t supi;
+  if (strnlen(text, KEDGE_SUPI_MAX + 1) > KEDGE_SUPI_MAX || kedge_supi_parse(text, &supi))
+    return KEDGE_ERR_BAD_SUPI;
+  memcpy(row->supi, supi.value, supi.len + 1);
+  return KEDGE_OK;
+}
+
+kedge_err_t kedge_keystore_put(kedge_keystore_t *ks, const kedge_keystore_record_t *rec,
+                               kedge_keystore_done_fn done, void *arg)
+{
+  if (!ks || !rec || !done || rec->expiry_ms <= 0 || rec->created_ms < 0)
+    return KEDGE_ERR_INVALID_ARG;
+  ks_row_t row;
+  memset(&row, 0, sizeof(row));
+  kedge_err_t err;
+  if ((err = parse_kedge_id(rec->kedge_id, &row)) || (err = check_supi(rec->supi, &row)))
+    return err;
+  row.expiry_ms = rec->expiry_ms;
+  row.created_ms = rec->created_ms ? rec->created_ms : ks_now_ms();
+  /* Sealed here, on the caller's thread: past this point only ciphertext travels (to the
+   * writer thread, into Redis). Additional data: the Kedge ID (issue 5). */
+  if ((err = kedge_seal(&ks->mk, row.kedge_id, strlen(row.kedge_id), rec->kedge, KEDGE_KEY_LEN,
+                        row.sealed, &row.sealed_len)))
+    return err;
+  ks_call_t call = {.kind = KS_PUT, .done = done, .arg = arg};
+  return submit(ks, &call, &row);
+}
+
+kedge_err_t kedge_keystore_get(kedge_keystore_t *ks, const char *kedge_id,
+                               kedge_keystore_get_fn got, void *arg)
+{
+  if (!ks || !got)
+    return KEDGE_ERR_INVALID_ARG;
+  ks_row_t row;
+  memset(&row, 0, sizeof(row));
+  kedge_err_t err = parse_kedge_id(kedge_id, &row);
+  if (err)
+    return err;
+  ks_call_t call = {.kind = KS_GET, .got = got, .arg = arg};
+  return submit(ks, &call, &row);
+}
+
+kedge_err_t kedge_keystore_delete_supi(kedge_keystore_t *ks, const char *supi,
+                                       kedge_keystore_done_fn done, void *arg)
+{
+  if (!ks || !done)
+    return KEDGE_ERR_INVALID_ARG;
+  ks_row_t row;
+  memset(&row, 0, sizeof(row));
+  kedge_err_t err = check_supi(supi, &row);
+  if (err)
+    return err;
+  ks_call_t call = {.kind = KS_DELETE_SUPI, .done = done, .arg = arg};
+  return submit(ks, &call, &row);
+}
+
+kedge_err_t kedge_keystore_purge(kedge_keystore_t *ks, kedge_keystore_done_fn done, void *arg)
+{
+  if (!ks || !done)
+    return KEDGE_ERR_INVALID_ARG;
+  ks_row_t row;
+  memset(&row, 0, sizeof(row));
+  ks_call_t call = {.kind = KS_PURGE, .done = done, .arg = arg};
+  return submit(ks, &call, &row);
+}

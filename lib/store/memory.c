@@ -1,0 +1,267 @@
+/* memory: backend: one table per process, shared by every handle (each AUSF worker opens its
+ * own), behind a mutex. For tests of the AUSF alone: keys vanish at exit. Kedge is sealed
+ * here too, so the backends differ only in where the ciphertext lives. Calls run at once under
+ * the lock; their results reach the caller through the loop (ks_defer), as with the others. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <openssl/crypto.h>
+
+#include "kedge/log.h"
+#include "store.h"
+
+typedef struct mem_entry {
+  struct mem_entry *next_tid, *next_supi;
+  uint64_t supi_hash;
+  ks_row_t row;
+} mem_entry_t;
+
+typedef struct mem_table {
+  mem_entry_t **by_tid, **by_supi;
+  size_t n_buckets, count;
+  unsigned refs;
+} mem_table_t;
+
+typedef struct mem_handle {
+  struct event *purge_timer;
+} mem_handle_t;
+
+static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
+static mem_table_t *table; /* under table_lock */
+
+/* The TID is a KDF output (SPEC.md 2): its first octets are as good as any hash. */
+static uint64_t tid_hash(const uint8_t tid[KEDGE_TID_LEN])
+{
+  uint64_t h;
+  memcpy(&h, tid, sizeof(h));
+  return h;
+}
+
+/* FNV-1a; SUPIs come from the UDM, not from the peer that asks for keys. */
+static uint64_t supi_hash(const char *s)
+{
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (; *s; s++)
+    h = (h ^ (uint8_t)*s) * 0x100000001b3ULL;
+  return h;
+}
+
+static mem_entry_t **tid_slot(mem_table_t *t, const uint8_t tid[KEDGE_TID_LEN])
+{
+  mem_entry_t **p = &t->by_tid[tid_hash(tid) % t->n_buckets];
+  while (*p && memcmp((*p)->row.tid, tid, KEDGE_TID_LEN) != 0)
+    p = &(*p)->next_tid;
+  return p;
+}
+
+static mem_entry_t **supi_slot(mem_table_t *t, const char *supi, uint64_t h)
+{
+  mem_entry_t **p = &t->by_supi[h % t->n_buckets];
+  while (*p && ((*p)->supi_hash != h || strcmp((*p)->row.supi, supi) != 0))
+    p = &(*p)->next_supi;
+  return p;
+}
+
+static void entry_remove(mem_table_t *t, mem_entry_t *e)
+{
+  *tid_slot(t, e->row.tid) = e->next_tid;
+  *supi_slot(t, e->row.supi, e->supi_hash) = e->next_supi;
+  t->count--;
+  OPENSSL_cleanse(e, sizeof(*e));
+  free(e);
+}
+
+static kedge_err_t grow(mem_table_t *t)
+{
+  size_t n = t->n_buckets * 2;
+  mem_entry_t **by_tid = calloc(n, sizeof(*by_tid)), **by_supi = calloc(n, sizeof(*by_supi));
+  if (!by_tid || !by_supi) {
+    free(by_tid);
+    free(by_supi);
+    return KEDGE_ERR_NOMEM;
+  }
+  for (size_t i = 0; i < t->n_buckets; i++)
+    for (mem_entry_t *e = t->by_tid[i], *next; e; e = next) {
+      next = e->next_tid;
+      mem_entry_t **b = &by_tid[tid_hash(e->row.tid) % n];
+      e->next_tid = *b;
+      *b = e;
+      b = &by_supi[e->supi_hash % n];
+      e->next_supi = *b;
+      *b = e;
+    }
+  free(t->by_tid);
+  free(t->by_supi);
+  t->by_tid = by_tid;
+  t->by_supi = by_supi;
+  t->n_buckets = n;
+  return KEDGE_OK;
+}
+
+static kedge_err_t put(mem_table_t *t, const ks_row_t *row)
+{
+  if (t->count >= t->n_buckets && grow(t))
+    return KEDGE_ERR_NOMEM;
+  mem_entry_t *e = calloc(1, sizeof(*e));
+  if (!e)
+    return KEDGE_ERR_NOMEM;
+  e->row = *row;
+  e->supi_hash = supi_hash(row->supi);
+  mem_entry_t *old;
+  /* One key per SUPI: the previous Kedge ID goes (issue 5). */
+  if ((old = *supi_slot(t, row->supi, e->supi_hash)))
+    entry_remove(t, old);
+  if ((old = *tid_slot(t, row->tid)))
+    entry_remove(t, old);
+  mem_entry_t **b = &t->by_tid[tid_hash(row->tid) % t->n_buckets];
+  e->next_tid = *b;
+  *b = e;
+  b = &t->by_supi[e->supi_hash % t->n_buckets];
+  e->next_supi = *b;
+  *b = e;
+  t->count++;
+  return KEDGE_OK;
+}
+
+static kedge_err_t get(mem_table_t *t, ks_row_t *row)
+{
+  mem_entry_t *e = *tid_slot(t, row->tid);
+  if (!e || strcmp(e->row.kedge_id, row->kedge_id) != 0 || e->row.expiry_ms <= ks_now_ms())
+    return KEDGE_ERR_NOT_FOUND;
+  *row = e->row;
+  return KEDGE_OK;
+}
+
+static kedge_err_t delete_supi(mem_table_t *t, const char *supi)
+{
+  mem_entry_t *e = *supi_slot(t, supi, supi_hash(supi));
+  if (!e)
+    return KEDGE_ERR_NOT_FOUND;
+  entry_remove(t, e);
+  return KEDGE_OK;
+}
+
+static void purge(mem_table_t *t)
+{
+  int64_t now = ks_now_ms();
+  for (size_t i = 0; i < t->n_buckets; i++)
+    for (mem_entry_t *e = t->by_tid[i], *next; e; e = next) {
+      next = e->next_tid;
+      if (e->row.expiry_ms <= now)
+        entry_remove(t, e);
+    }
+}
+
+static void table_release(void)
+{
+  if (--table->refs)
+    return;
+  for (size_t i = 0; i < table->n_buckets; i++)
+    for (mem_entry_t *e = table->by_tid[i], *next; e; e = next) {
+      next = e->next_tid;
+      OPENSSL_cleanse(e, sizeof(*e));
+      free(e);
+    }
+  free(table->by_tid);
+  free(table->by_supi);
+  free(table);
+  table = NULL;
+}
+
+static void purge_tick(evutil_socket_t fd, short what, void *arg)
+{
+  pthread_mutex_lock(&table_lock);
+  purge(table);
+  pthread_mutex_unlock(&table_lock);
+}
+
+static kedge_err_t mem_open(kedge_keystore_t *ks, const ks_uri_t *uri, const char *text,
+                            char *why, size_t why_size)
+{
+  mem_handle_t *h = calloc(1, sizeof(*h));
+  if (!h)
+    return KEDGE_ERR_NOMEM;
+  kedge_err_t err = KEDGE_OK;
+  pthread_mutex_lock(&table_lock);
+  if (!table) {
+    table = calloc(1, sizeof(*table));
+    if (table) {
+      table->n_buckets = 1024;
+      table->by_tid = calloc(table->n_buckets, sizeof(*table->by_tid));
+      table->by_supi = calloc(table->n_buckets, sizeof(*table->by_supi));
+    }
+    if (!table || !table->by_tid || !table->by_supi) {
+      if (table) {
+        free(table->by_tid);
+        free(table->by_supi);
+      }
+      free(table);
+      table = NULL;
+      err = KEDGE_ERR_NOMEM;
+    } else {
+      kedge_log_warn("keystore memory: for tests of the AUSF alone: edge keys live in this "
+                     "process only and vanish at exit");
+    }
+  }
+  if (!err)
+    table->refs++;
+  pthread_mutex_unlock(&table_lock);
+  struct timeval every = {.tv_sec = ks->opts.purge_interval_ms / 1000,
+                          .tv_usec = (ks->opts.purge_interval_ms % 1000) * 1000};
+  if (!err && (!(h->purge_timer = event_new(ks->base, -1, EV_PERSIST, purge_tick, NULL)) ||
+               event_add(h->purge_timer, &every) != 0)) {
+    pthread_mutex_lock(&table_lock);
+    table_release();
+    pthread_mutex_unlock(&table_lock);
+    err = KEDGE_ERR_NOMEM;
+  }
+  if (err) {
+    if (h->purge_timer)
+      event_free(h->purge_timer);
+    free(h);
+    ks_why(why, why_size, "%s: out of memory", text);
+    return err;
+  }
+  ks->impl = h;
+  return KEDGE_OK;
+}
+
+static void mem_close(kedge_keystore_t *ks)
+{
+  mem_handle_t *h = ks->impl;
+  event_free(h->purge_timer);
+  free(h);
+  pthread_mutex_lock(&table_lock);
+  table_release();
+  pthread_mutex_unlock(&table_lock);
+}
+
+static kedge_err_t mem_submit(kedge_keystore_t *ks, const ks_call_t *call, const ks_row_t *in)
+{
+  ks_row_t row = *in;
+  kedge_err_t err = KEDGE_OK;
+  pthread_mutex_lock(&table_lock);
+  switch (call->kind) {
+  case KS_PUT:
+    err = put(table, &row);
+    break;
+  case KS_GET:
+    err = get(table, &row);
+    break;
+  case KS_DELETE_SUPI:
+    err = delete_supi(table, row.supi);
+    break;
+  case KS_PURGE:
+    purge(table);
+    break;
+  }
+  pthread_mutex_unlock(&table_lock);
+  err = ks_defer(ks, call, err, call->kind == KS_GET && !err ? &row : NULL);
+  OPENSSL_cleanse(&row, sizeof(row));
+  return err;
+}
+
+const ks_backend_t ks_memory_backend = {
+    .name = "memory", .open = mem_open, .close = mem_close, .submit = mem_submit};

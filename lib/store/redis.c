@@ -1,0 +1,717 @@
+/* redis://HOST:PORT[/DB] backend: several AUSF instances share their keys in one Redis (the
+ * UDSF role of TS 23.501 6.2.16 in a cloud-native core). hiredis 0.14 async on the handle's
+ * own libevent loop: one connection per handle, commands pipelined on it.
+ *
+ * hiredis 0.14 has no connect timeout, no reconnection and no TLS; kedge adds the first two:
+ *  - a handle is DOWN, CONNECTING (TCP connect, AUTH, SELECT, PING in flight; calls queue
+ *    behind them) or UP. A connect that is not UP within connect_timeout_ms is dropped.
+ *  - when DOWN, calls fail at once with KEDGE_ERR_UNAVAILABLE and a timer reconnects after
+ *    reconnect_min_ms, doubling up to reconnect_max_ms.
+ *  - a call not answered within op_timeout_ms gets KEDGE_ERR_TIMEOUT, and the connection is
+ *    dropped: a Redis that does not answer is treated as down (calls then fail fast instead of
+ *    each waiting, and nothing piles up behind a stalled server).
+ * Keys: kedge:kid:<Kedge ID> -> record (below), kedge:supi:<SUPI> -> Kedge ID, both with PXAT
+ * expiry so Redis purges them itself. Replacing a SUPI's key is one Lua script: it must read
+ * the old Kedge ID before deleting it, which MULTI/EXEC cannot. */
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <event2/event.h>
+#include <hiredis/adapters/libevent.h>
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "kedge/hex.h"
+#include "kedge/log.h"
+#include "store.h"
+
+#define KID_PREFIX "kedge:kid:"
+#define SUPI_PREFIX "kedge:supi:"
+
+/* Record: version 0x01 || expiry (8 octets, big endian, ms) || created (8) || SUPI length (1)
+ * || SUPI || sealed Kedge. */
+#define RECORD_VERSION 0x01
+#define RECORD_HEAD 18
+#define RECORD_MAX (RECORD_HEAD + KEDGE_SUPI_MAX + KS_SEALED_LEN)
+
+/* KEYS[1] kedge:kid:<new ID>, KEYS[2] kedge:supi:<SUPI>; ARGV[1] record, ARGV[2] expiry (ms
+ * since the epoch), ARGV[3] the new Kedge ID. The old ID's key is built inside the script, so
+ * this needs a single Redis, not a cluster (docs/keystore.md). */
+static const char put_script[] =
+    "local old = redis.call('GET', KEYS[2])\n"
+    "if old and old ~= ARGV[3] then redis.call('DEL', '" KID_PREFIX "' .. old) end\n"
+    "redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV[2])\n"
+    "redis.call('SET', KEYS[2], ARGV[3], 'PXAT', ARGV[2])\n"
+    "return 1\n";
+
+/* KEYS[1] kedge:supi:<SUPI>. */
+static const char delete_script[] =
+    "local old = redis.call('GET', KEYS[1])\n"
+    "if not old then return 0 end\n"
+    "redis.call('DEL', '" KID_PREFIX "' .. old, KEYS[1])\n"
+    "return 1\n";
+
+static char put_sha[41], delete_sha[41];
+static pthread_once_t sha_once = PTHREAD_ONCE_INIT;
+
+static void sha1_hex(const char *text, char out[41])
+{
+  uint8_t md[20];
+  unsigned len = 0;
+  if (EVP_Digest(text, strlen(text), md, &len, EVP_sha1(), NULL) == 1 && len == 20)
+    kedge_hex_encode(md, 20, out);
+  else
+    out[0] = '\0'; /* EVALSHA then fails with NOSCRIPT and EVAL takes over */
+}
+
+static void compute_shas(void)
+{
+  sha1_hex(put_script, put_sha);
+  sha1_hex(delete_script, delete_sha);
+}
+
+typedef enum rs_state { RS_DOWN, RS_CONNECTING, RS_UP } rs_state_t;
+
+enum { STEP_AUTH = 1, STEP_SELECT, STEP_PING };
+
+typedef struct rs_op rs_op_t;
+
+typedef struct redis_store {
+  kedge_keystore_t *ks;
+  struct event_base *base;
+  char addr[INET6_ADDRSTRLEN];
+  int port, db;
+  char name[INET6_ADDRSTRLEN + 24]; /* "ADDR:PORT/DB" for the log */
+  char *user, *password;
+  size_t password_len;
+  unsigned connect_timeout_ms, op_timeout_ms, backoff_min_ms, backoff_max_ms, backoff_ms;
+  redisAsyncContext *ac;
+  rs_state_t state;
+  struct event *connect_timer, *retry_timer, *drop_ev;
+  rs_op_t *ops;        /* sent, hiredis still holds them */
+  bool outage_logged;  /* one warning per outage */
+  unsigned errors_logged;
+} redis_store_t;
+
+struct rs_op {
+  rs_op_t *prev, *next;
+  redis_store_t *rs; /* NULL once the handle is closed: hiredis' callback frees the op */
+  ks_call_t call;
+  ks_row_t row;
+  struct event *timer;
+  bool answered; /* the caller already had KEDGE_ERR_TIMEOUT */
+  bool evaled;   /* NOSCRIPT: sent once more with EVAL */
+};
+
+static struct timeval ms_tv(unsigned ms)
+{
+  return (struct timeval){.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
+}
+
+/* ---- records ---- */
+
+static void be64_put(uint8_t *p, int64_t v)
+{
+  for (int i = 7; i >= 0; i--, v = (int64_t)((uint64_t)v >> 8))
+    p[i] = (uint8_t)v;
+}
+
+static int64_t be64_get(const uint8_t *p)
+{
+  uint64_t v = 0;
+  for (int i = 0; i < 8; i++)
+    v = v << 8 | p[i];
+  return (int64_t)v;
+}
+
+static size_t record_pack(const ks_row_t *r, uint8_t out[RECORD_MAX])
+{
+  size_t supi_len = strlen(r->supi);
+  out[0] = RECORD_VERSION;
+  be64_put(out + 1, r->expiry_ms);
+  be64_put(out + 9, r->created_ms);
+  out[17] = (uint8_t)supi_len;
+  memcpy(out + RECORD_HEAD, r->supi, supi_len);
+  memcpy(out + RECORD_HEAD + supi_len, r->sealed, r->sealed_len);
+  return RECORD_HEAD + supi_len + r->sealed_len;
+}
+
+/* A value kedge did not write leaves sealed_len 0: it then fails to open and counts as
+ * absent, like one sealed under another master key. */
+static void record_unpack(const uint8_t *p, size_t len, ks_row_t *r)
+{
+  r->sealed_len = 0;
+  r->expiry_ms = INT64_MAX;
+  if (len < RECORD_HEAD || p[0] != RECORD_VERSION || len < RECORD_HEAD + (size_t)p[17])
+    return;
+  size_t supi_len = p[17], sealed_len = len - RECORD_HEAD - supi_len;
+  if (sealed_len > KS_SEALED_LEN)
+    return;
+  r->expiry_ms = be64_get(p + 1);
+  r->created_ms = be64_get(p + 9);
+  memcpy(r->supi, p + RECORD_HEAD, supi_len);
+  r->supi[supi_len] = '\0';
+  memcpy(r->sealed, p + RECORD_HEAD + supi_len, sealed_len);
+  r->sealed_len = sealed_len;
+}
+
+/* ---- the connection ---- */
+
+static void on_reply(redisAsyncContext *ac, void *reply, void *privdata);
+
+static void log_outage(redis_store_t *rs, const char *reason)
+{
+  if (rs->outage_logged) {
+    kedge_log_debug("keystore redis %s: still unavailable: %s", rs->name, reason);
+    return;
+  }
+  rs->outage_logged = true;
+  kedge_log_warn("keystore redis %s: unavailable: %s; calls fail until it is back, reconnecting "
+                 "every %u to %u ms",
+                 rs->name, reason, rs->backoff_min_ms, rs->backoff_max_ms);
+}
+
+static void schedule_retry(redis_store_t *rs)
+{
+  rs->backoff_ms = rs->backoff_ms ? rs->backoff_ms * 2 : rs->backoff_min_ms;
+  if (rs->backoff_ms > rs->backoff_max_ms)
+    rs->backoff_ms = rs->backoff_max_ms;
+  struct timeval tv = ms_tv(rs->backoff_ms);
+  evtimer_add(rs->retry_timer, &tv);
+}
+
+/* Ends the connection: calls in flight get KEDGE_ERR_UNAVAILABLE from their hiredis callbacks
+ * (at once, or when the current hiredis callback returns). Those callbacks may close the
+ * handle: callers return right after this. */
+static void drop(redis_store_t *rs)
+{
+  redisAsyncContext *ac = rs->ac;
+  rs->ac = NULL;
+  rs->state = RS_DOWN;
+  evtimer_del(rs->connect_timer);
+  schedule_retry(rs);
+  if (ac) {
+    ac->data = NULL; /* its connect and disconnect callbacks no longer concern us */
+    redisAsyncFree(ac);
+  }
+}
+
+static void on_connect(const redisAsyncContext *cac, int status)
+{
+  redisAsyncContext *ac = (redisAsyncContext *)cac;
+  redis_store_t *rs = ac->data;
+  if (!rs || rs->ac != ac)
+    return;
+  if (status != REDIS_OK) {
+    /* hiredis frees the context when this returns */
+    log_outage(rs, ac->errstr[0] ? ac->errstr : "connect failed");
+    ac->data = NULL;
+    rs->ac = NULL;
+    rs->state = RS_DOWN;
+    evtimer_del(rs->connect_timer);
+    schedule_retry(rs);
+    return;
+  }
+  redisEnableKeepAlive(&ac->c); /* notices a peer that vanished without a FIN */
+}
+
+static void on_disconnect(const redisAsyncContext *cac, int status)
+{
+  redisAsyncContext *ac = (redisAsyncContext *)cac;
+  redis_store_t *rs = ac->data;
+  if (!rs || rs->ac != ac)
+    return;
+  /* the calls in flight have had their NULL replies already */
+  log_outage(rs, ac->errstr[0] ? ac->errstr : "connection closed");
+  ac->data = NULL;
+  rs->ac = NULL;
+  rs->state = RS_DOWN;
+  evtimer_del(rs->connect_timer);
+  schedule_retry(rs);
+}
+
+static void on_handshake(redisAsyncContext *ac, void *r, void *privdata)
+{
+  redis_store_t *rs = ac->data;
+  redisReply *reply = r;
+  if (!rs || rs->ac != ac || !reply)
+    return;
+  intptr_t step = (intptr_t)privdata;
+  if (reply->type == REDIS_REPLY_ERROR) {
+    kedge_log_error("keystore redis %s: %s refused: %s", rs->name,
+                    step == STEP_AUTH     ? "AUTH"
+                    : step == STEP_SELECT ? "SELECT"
+                                          : "PING",
+                    reply->str);
+    rs->outage_logged = true;
+    drop(rs);
+    return;
+  }
+  if (step != STEP_PING)
+    return;
+  rs->state = RS_UP;
+  rs->backoff_ms = 0;
+  rs->errors_logged = 0;
+  evtimer_del(rs->connect_timer);
+  if (rs->outage_logged)
+    kedge_log_info("keystore redis %s: connected again", rs->name);
+  rs->outage_logged = false;
+}
+
+static void start_connect(redis_store_t *rs)
+{
+  redisAsyncContext *ac = redisAsyncConnect(rs->addr, rs->port);
+  if (!ac || ac->err) {
+    log_outage(rs, ac ? ac->errstr : "out of memory");
+    if (ac)
+      redisAsyncFree(ac);
+    schedule_retry(rs);
+    return;
+  }
+  ac->data = rs;
+  if (redisLibeventAttach(ac, rs->base) != REDIS_OK) {
+    log_outage(rs, "cannot watch the socket");
+    redisAsyncFree(ac);
+    schedule_retry(rs);
+    return;
+  }
+  redisAsyncSetConnectCallback(ac, on_connect);
+  redisAsyncSetDisconnectCallback(ac, on_disconnect);
+  rs->ac = ac;
+  rs->state = RS_CONNECTING;
+  /* Queued before any call, so Redis runs them first; PING's answer means UP. */
+  if (rs->password) {
+    /* AUTH [user] password (Redis 6 ACL) */
+    const char *argv[3] = {"AUTH", rs->user ? rs->user : rs->password, rs->password};
+    size_t lens[3] = {4, rs->user ? strlen(rs->user) : rs->password_len, rs->password_len};
+    redisAsyncCommandArgv(ac, on_handshake, (void *)(intptr_t)STEP_AUTH, rs->user ? 3 : 2, argv,
+                          lens);
+  }
+  if (rs->db)
+    redisAsyncCommand(ac, on_handshake, (void *)(intptr_t)STEP_SELECT, "SELECT %d", rs->db);
+  redisAsyncCommand(ac, on_handshake, (void *)(intptr_t)STEP_PING, "PING");
+  struct timeval tv = ms_tv(rs->connect_timeout_ms);
+  evtimer_add(rs->connect_timer, &tv);
+}
+
+static void retry_tick(evutil_socket_t fd, short what, void *arg)
+{
+  start_connect(arg);
+}
+
+static void connect_timeout(evutil_socket_t fd, short what, void *arg)
+{
+  redis_store_t *rs = arg;
+  if (rs->state != RS_CONNECTING)
+    return;
+  log_outage(rs, "no answer to connect, AUTH or PING in time");
+  drop(rs);
+}
+
+static void drop_tick(evutil_socket_t fd, short what, void *arg)
+{
+  redis_store_t *rs = arg;
+  if (rs->ac) {
+    log_outage(rs, "a call was not answered in time");
+    drop(rs);
+  }
+}
+
+/* ---- calls ---- */
+
+static void op_free(rs_op_t *op)
+{
+  if (op->timer)
+    event_free(op->timer);
+  OPENSSL_cleanse(op, sizeof(*op));
+  free(op);
+}
+
+static void op_unlink(redis_store_t *rs, rs_op_t *op)
+{
+  if (op->prev)
+    op->prev->next = op->next;
+  else
+    rs->ops = op->next;
+  if (op->next)
+    op->next->prev = op->prev;
+}
+
+static int send_op(redis_store_t *rs, rs_op_t *op)
+{
+  const ks_row_t *r = &op->row;
+  char kid_key[sizeof(KID_PREFIX) + KEDGE_ID_MAX], supi_key[sizeof(SUPI_PREFIX) + KEDGE_SUPI_MAX];
+  char expiry[24];
+  uint8_t record[RECORD_MAX];
+  const char *argv[8];
+  size_t lens[8];
+  int argc = 0;
+  snprintf(kid_key, sizeof(kid_key), KID_PREFIX "%s", r->kedge_id);
+  snprintf(supi_key, sizeof(supi_key), SUPI_PREFIX "%s", r->supi);
+#define ARG(s, n) (argv[argc] = (const char *)(s), lens[argc++] = (n))
+  switch (op->call.kind) {
+  case KS_PUT:
+    if (op->evaled)
+      ARG("EVAL", 4), ARG(put_script, strlen(put_script));
+    else
+      ARG("EVALSHA", 7), ARG(put_sha, 40);
+    ARG("2", 1);
+    ARG(kid_key, strlen(kid_key));
+    ARG(supi_key, strlen(supi_key));
+    ARG(record, record_pack(r, record));
+    snprintf(expiry, sizeof(expiry), "%lld", (long long)r->expiry_ms);
+    ARG(expiry, strlen(expiry));
+    ARG(r->kedge_id, strlen(r->kedge_id));
+    break;
+  case KS_GET:
+    ARG("GET", 3);
+    ARG(kid_key, strlen(kid_key));
+    break;
+  case KS_DELETE_SUPI:
+    if (op->evaled)
+      ARG("EVAL", 4), ARG(delete_script, strlen(delete_script));
+    else
+      ARG("EVALSHA", 7), ARG(delete_sha, 40);
+    ARG("1", 1);
+    ARG(supi_key, strlen(supi_key));
+    break;
+  case KS_PURGE:
+    return REDIS_ERR;
+  }
+#undef ARG
+  int rc = redisAsyncCommandArgv(rs->ac, on_reply, op, argc, argv, lens);
+  OPENSSL_cleanse(record, sizeof(record));
+  return rc;
+}
+
+static kedge_err_t result(redis_store_t *rs, const rs_op_t *op, const redisReply *reply,
+                          ks_row_t *row)
+{
+  if (!reply)
+    return KEDGE_ERR_UNAVAILABLE; /* the connection went */
+  if (reply->type == REDIS_REPLY_ERROR) {
+    if (rs->errors_logged++ < 5)
+      kedge_log_warn("keystore redis %s: %s", rs->name, reply->str);
+    return KEDGE_ERR_IO;
+  }
+  switch (op->call.kind) {
+  case KS_GET:
+    if (reply->type == REDIS_REPLY_NIL)
+      return KEDGE_ERR_NOT_FOUND;
+    if (reply->type != REDIS_REPLY_STRING)
+      return KEDGE_ERR_IO;
+    record_unpack((const uint8_t *)reply->str, reply->len, row);
+    return row->expiry_ms > ks_now_ms() ? KEDGE_OK : KEDGE_ERR_NOT_FOUND;
+  case KS_PUT:
+    return reply->type == REDIS_REPLY_INTEGER && reply->integer == 1 ? KEDGE_OK : KEDGE_ERR_IO;
+  case KS_DELETE_SUPI:
+    if (reply->type != REDIS_REPLY_INTEGER)
+      return KEDGE_ERR_IO;
+    return reply->integer == 1 ? KEDGE_OK : KEDGE_ERR_NOT_FOUND;
+  case KS_PURGE:
+    break;
+  }
+  return KEDGE_ERR_IO;
+}
+
+static void on_reply(redisAsyncContext *ac, void *r, void *privdata)
+{
+  rs_op_t *op = privdata;
+  redisReply *reply = r;
+  redis_store_t *rs = op->rs;
+  if (!rs) { /* closed */
+    op_free(op);
+    return;
+  }
+  if (op->answered) { /* timed out: the caller knows */
+    op_unlink(rs, op);
+    op_free(op);
+    return;
+  }
+  /* The script cache is empty after a Redis restart or SCRIPT FLUSH: EVAL loads it again. */
+  if (reply && reply->type == REDIS_REPLY_ERROR && !op->evaled &&
+      strncmp(reply->str, "NOSCRIPT", 8) == 0) {
+    op->evaled = true;
+    if (rs->ac == ac && send_op(rs, op) == REDIS_OK)
+      return;
+    reply = NULL; /* the connection is going */
+  }
+  ks_row_t row = op->row;
+  kedge_err_t err = result(rs, op, reply, &row);
+  ks_call_t call = op->call;
+  kedge_keystore_t *ks = rs->ks;
+  op_unlink(rs, op);
+  op_free(op);
+  ks_deliver(ks, &call, err, &row);
+  OPENSSL_cleanse(&row, sizeof(row));
+}
+
+static void op_timeout(evutil_socket_t fd, short what, void *arg)
+{
+  rs_op_t *op = arg;
+  redis_store_t *rs = op->rs;
+  op->answered = true; /* hiredis still holds it: its callback frees it */
+  ks_call_t call = op->call;
+  kedge_log_warn("keystore redis %s: no answer within %u ms: dropping the connection", rs->name,
+                 rs->op_timeout_ms);
+  /* Dropped from the loop, not here: the callback below may close the handle. */
+  event_active(rs->drop_ev, EV_TIMEOUT, 0);
+  ks_deliver(rs->ks, &call, KEDGE_ERR_TIMEOUT, NULL);
+}
+
+static kedge_err_t rs_submit(kedge_keystore_t *ks, const ks_call_t *call, const ks_row_t *row)
+{
+  redis_store_t *rs = ks->impl;
+  if (call->kind == KS_PURGE)
+    return ks_defer(ks, call, KEDGE_OK, NULL); /* PXAT: Redis expires the keys itself */
+  if (rs->state == RS_DOWN || !rs->ac)
+    return ks_defer(ks, call, KEDGE_ERR_UNAVAILABLE, NULL);
+  rs_op_t *op = calloc(1, sizeof(*op));
+  if (!op)
+    return KEDGE_ERR_NOMEM;
+  op->rs = rs;
+  op->call = *call;
+  op->row = *row;
+  struct timeval tv = ms_tv(rs->op_timeout_ms);
+  if (!(op->timer = evtimer_new(rs->base, op_timeout, op)) || evtimer_add(op->timer, &tv) != 0) {
+    op_free(op);
+    return KEDGE_ERR_NOMEM;
+  }
+  if (send_op(rs, op) != REDIS_OK) { /* the connection is going */
+    op_free(op);
+    return ks_defer(ks, call, KEDGE_ERR_UNAVAILABLE, NULL);
+  }
+  op->next = rs->ops;
+  if (op->next)
+    op->next->prev = op;
+  rs->ops = op;
+  return KEDGE_OK;
+}
+
+/* ---- open and close ---- */
+
+static kedge_err_t resolve(const ks_uri_t *uri, char *addr, const char *text, char *why,
+                           size_t why_size)
+{
+  struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
+  int rc = getaddrinfo(uri->host, NULL, &hints, &res);
+  if (rc != 0 || !res) {
+    ks_why(why, why_size, "%s: cannot resolve %s: %s", text, uri->host, gai_strerror(rc));
+    return KEDGE_ERR_CONFIG;
+  }
+  /* Resolved once, here: reconnecting on the loop then never waits for DNS. */
+  rc = getnameinfo(res->ai_addr, res->ai_addrlen, addr, INET6_ADDRSTRLEN, NULL, 0, NI_NUMERICHOST);
+  freeaddrinfo(res);
+  if (rc != 0) {
+    ks_why(why, why_size, "%s: cannot resolve %s: %s", text, uri->host, gai_strerror(rc));
+    return KEDGE_ERR_CONFIG;
+  }
+  return KEDGE_OK;
+}
+
+/* A blocking command for the check at open. NULL with why set if there was no reply. */
+static redisReply *command(redisContext *c, const char *text, char *why, size_t why_size,
+                           int argc, const char **argv, const size_t *lens)
+{
+  redisReply *reply = redisCommandArgv(c, argc, argv, lens);
+  if (!reply)
+    ks_why(why, why_size, "%s: no answer from Redis: %s", text,
+           c->errstr[0] ? c->errstr : "connection lost");
+  return reply;
+}
+
+/* Start-up check, synchronous: address, AUTH, DB, version, scripts. The asynchronous
+ * connection that follows repeats AUTH and SELECT. */
+static kedge_err_t check_server(const redis_store_t *rs, const char *text, char *why,
+                                size_t why_size)
+{
+  struct timeval tv = ms_tv(rs->connect_timeout_ms);
+  redisContext *c = redisConnectWithTimeout(rs->addr, rs->port, tv);
+  if (!c || c->err) {
+    ks_why(why, why_size, "%s: cannot connect to Redis: %s", text, c ? c->errstr : "no memory");
+    redisFree(c);
+    return KEDGE_ERR_UNAVAILABLE;
+  }
+  redisSetTimeout(c, tv);
+  kedge_err_t err = KEDGE_OK;
+  redisReply *reply = NULL;
+  if (rs->password) {
+    const char *argv[3] = {"AUTH", rs->user ? rs->user : rs->password, rs->password};
+    size_t lens[3] = {4, rs->user ? strlen(rs->user) : rs->password_len, rs->password_len};
+    if (!(reply = command(c, text, why, why_size, rs->user ? 3 : 2, argv, lens))) {
+      err = KEDGE_ERR_UNAVAILABLE;
+    } else if (reply->type == REDIS_REPLY_ERROR) {
+      ks_why(why, why_size, "%s: Redis AUTH%s%s refused: %s", text, rs->user ? " as " : "",
+             rs->user ? rs->user : "", reply->str);
+      err = KEDGE_ERR_FORBIDDEN;
+    }
+    freeReplyObject(reply);
+  }
+  if (!err) {
+    const char *argv[1] = {"PING"};
+    size_t lens[1] = {4};
+    if (!(reply = command(c, text, why, why_size, 1, argv, lens))) {
+      err = KEDGE_ERR_UNAVAILABLE;
+    } else if (reply->type == REDIS_REPLY_ERROR) {
+      bool noauth = strncmp(reply->str, "NOAUTH", 6) == 0;
+      ks_why(why, why_size, "%s: Redis %s: %s", text,
+             noauth ? "asks for AUTH: configure the key store's Redis password" : "PING refused",
+             reply->str);
+      err = noauth ? KEDGE_ERR_FORBIDDEN : KEDGE_ERR_IO;
+    }
+    freeReplyObject(reply);
+  }
+  if (!err && rs->db) {
+    char db[16];
+    snprintf(db, sizeof(db), "%d", rs->db);
+    const char *argv[2] = {"SELECT", db};
+    size_t lens[2] = {6, strlen(db)};
+    if (!(reply = command(c, text, why, why_size, 2, argv, lens))) {
+      err = KEDGE_ERR_UNAVAILABLE;
+    } else if (reply->type == REDIS_REPLY_ERROR) {
+      ks_why(why, why_size, "%s: Redis SELECT %d: %s", text, rs->db, reply->str);
+      err = KEDGE_ERR_CONFIG;
+    }
+    freeReplyObject(reply);
+  }
+  if (!err) { /* SET ... PXAT came with Redis 6.2; an ACL may forbid INFO: then trust it */
+    const char *argv[2] = {"INFO", "server"};
+    size_t lens[2] = {4, 6};
+    int major = 0, minor = 0;
+    const char *v;
+    if (!(reply = command(c, text, why, why_size, 2, argv, lens))) {
+      err = KEDGE_ERR_UNAVAILABLE;
+    } else if (reply->type == REDIS_REPLY_STRING && (v = strstr(reply->str, "redis_version:")) &&
+               sscanf(v + 14, "%d.%d", &major, &minor) == 2 &&
+               (major < 6 || (major == 6 && minor < 2))) {
+      ks_why(why, why_size, "%s: Redis %d.%d is too old: the key store needs 6.2 or later (PXAT)",
+             text, major, minor);
+      err = KEDGE_ERR_UNSUPPORTED;
+    }
+    freeReplyObject(reply);
+  }
+  const char *scripts[2] = {put_script, delete_script}, *shas[2] = {put_sha, delete_sha};
+  for (int i = 0; i < 2 && !err; i++) {
+    const char *argv[3] = {"SCRIPT", "LOAD", scripts[i]};
+    size_t lens[3] = {6, 4, strlen(scripts[i])};
+    if (!(reply = command(c, text, why, why_size, 3, argv, lens))) {
+      err = KEDGE_ERR_UNAVAILABLE;
+    } else if (reply->type != REDIS_REPLY_STRING || strcmp(reply->str, shas[i]) != 0) {
+      ks_why(why, why_size, "%s: Redis SCRIPT LOAD: %s", text,
+             reply->type == REDIS_REPLY_ERROR ? reply->str : "unexpected answer");
+      err = KEDGE_ERR_FORBIDDEN;
+    }
+    freeReplyObject(reply);
+  }
+  redisFree(c);
+  return err;
+}
+
+static void rs_free(redis_store_t *rs)
+{
+  if (rs->connect_timer)
+    event_free(rs->connect_timer);
+  if (rs->retry_timer)
+    event_free(rs->retry_timer);
+  if (rs->drop_ev)
+    event_free(rs->drop_ev);
+  free(rs->user);
+  if (rs->password) {
+    OPENSSL_cleanse(rs->password, rs->password_len);
+    free(rs->password);
+  }
+  free(rs);
+}
+
+/* hiredis 0.14 writes with write(2): on a connection Redis has closed, that raises SIGPIPE,
+ * whose default action ends the process. Ignored, as the SBI server does too (lib/sbi). */
+static void ignore_sigpipe(void)
+{
+  struct sigaction sa;
+  if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL)
+    signal(SIGPIPE, SIG_IGN);
+}
+
+static kedge_err_t rs_open(kedge_keystore_t *ks, const ks_uri_t *uri, const char *text, char *why,
+                           size_t why_size)
+{
+  pthread_once(&sha_once, compute_shas);
+  ignore_sigpipe();
+  redis_store_t *rs = calloc(1, sizeof(*rs));
+  if (!rs)
+    return KEDGE_ERR_NOMEM;
+  rs->ks = ks;
+  rs->base = ks->base;
+  rs->port = uri->port;
+  rs->db = uri->db;
+  rs->connect_timeout_ms = ks->opts.connect_timeout_ms;
+  rs->op_timeout_ms = ks->opts.op_timeout_ms;
+  rs->backoff_min_ms = ks->opts.reconnect_min_ms;
+  rs->backoff_max_ms = ks->opts.reconnect_max_ms;
+  kedge_err_t err = resolve(uri, rs->addr, text, why, why_size);
+  if (err) {
+    rs_free(rs);
+    return err;
+  }
+  snprintf(rs->name, sizeof(rs->name), strchr(rs->addr, ':') ? "[%s]:%d/%d" : "%s:%d/%d",
+           rs->addr, rs->port, rs->db);
+  if (ks->opts.redis_password) {
+    rs->password = strdup(ks->opts.redis_password);
+    rs->password_len = rs->password ? strlen(rs->password) : 0;
+    if (ks->opts.redis_user)
+      rs->user = strdup(ks->opts.redis_user);
+    if (!rs->password || (ks->opts.redis_user && !rs->user)) {
+      rs_free(rs);
+      return KEDGE_ERR_NOMEM;
+    }
+  }
+  if ((err = check_server(rs, text, why, why_size))) {
+    rs_free(rs);
+    return err;
+  }
+  if (!(rs->connect_timer = evtimer_new(rs->base, connect_timeout, rs)) ||
+      !(rs->retry_timer = evtimer_new(rs->base, retry_tick, rs)) ||
+      !(rs->drop_ev = event_new(rs->base, -1, 0, drop_tick, rs))) {
+    rs_free(rs);
+    return KEDGE_ERR_NOMEM;
+  }
+  ks->impl = rs;
+  start_connect(rs);
+  kedge_log_info("keystore redis %s: ready (no TLS in hiredis 0.14: loopback or a private "
+                 "network only)",
+                 rs->name);
+  return KEDGE_OK;
+}
+
+static void rs_close(kedge_keystore_t *ks)
+{
+  redis_store_t *rs = ks->impl;
+  /* Calls still in hiredis: their callbacks come with NULL while the context is freed (or
+   * after the current callback, if we are inside one) and free them; nobody is called. */
+  for (rs_op_t *op = rs->ops; op; op = op->next) {
+    op->rs = NULL;
+    if (op->timer) {
+      event_free(op->timer);
+      op->timer = NULL;
+    }
+  }
+  rs->ops = NULL;
+  redisAsyncContext *ac = rs->ac;
+  rs->ac = NULL;
+  if (ac) {
+    ac->data = NULL;
+    redisAsyncFree(ac);
+  }
+  rs_free(rs);
+}
+
+const ks_backend_t ks_redis_backend = {
+    .name = "redis", .open = rs_open, .close = rs_close, .submit = rs_submit};

@@ -1,0 +1,550 @@
+/* sqlite:PATH backend. SQLite calls block, so none runs on an event loop (kedge/work.h):
+ *  - one writer per file and process: a batched pool (one thread, one connection) shared by
+ *    every handle on the file. It takes whatever puts are queued, runs them in one transaction
+ *    and commits once: group commit, one fsync for many puts, and no two writers of one
+ *    process contending for SQLite's write lock.
+ *  - one reader per handle: a batched pool with its own connection (WAL: readers never wait
+ *    for the writer).
+ * journal_mode=WAL with synchronous=FULL: the WAL is fsynced at every commit, so a put is on
+ * disk before its callback says KEDGE_OK (issue 5: "a key is on disk before the confirmation
+ * that created it is answered"). NORMAL would survive a crash of the AUSF but could lose the
+ * last commits on a power cut, which the AUSF would already have confirmed. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <event2/event.h>
+#include <openssl/crypto.h>
+#include <sqlite3.h>
+
+#include "kedge/log.h"
+#include "kedge/work.h"
+#include "store.h"
+
+#define PURGE_CHUNK 1000    /* expired rows deleted per transaction */
+#define MAX_QUEUED 1000000  /* writer queue, all handles; each handle has max_pending too */
+#define READ_BATCH 64
+
+/* One row per SUPI (the latest Kedge), keyed by the 32-octet Kedge-TID: WITHOUT ROWID keeps
+ * the row in the primary key's B-tree, no second copy of the key (issue 5). */
+static const char schema[] =
+    "CREATE TABLE IF NOT EXISTS edge_key ("
+    " tid BLOB PRIMARY KEY,"      /* Kedge-TID, 32 octets */
+    " kedge_id TEXT NOT NULL,"    /* the NAI */
+    " kedge BLOB NOT NULL,"       /* sealed: AES-256-GCM, additional data the Kedge ID */
+    " supi TEXT NOT NULL,"
+    " expiry INTEGER NOT NULL,"   /* ms since the epoch */
+    " created INTEGER NOT NULL"   /* ms since the epoch */
+    ") WITHOUT ROWID;"
+    "CREATE UNIQUE INDEX IF NOT EXISTS edge_key_supi ON edge_key (supi);"
+    "CREATE INDEX IF NOT EXISTS edge_key_expiry ON edge_key (expiry);";
+
+typedef struct sq_job sq_job_t;
+
+typedef struct sq_engine {
+  struct sq_engine *next; /* engines, under engines_lock */
+  dev_t dev;
+  ino_t ino;
+  unsigned refs; /* under engines_lock */
+  sqlite3 *db;   /* the writer's: used on its thread only (after open) */
+  sqlite3_stmt *delete_supi, *insert, *purge, *savepoint, *release, *rollback_to, *begin,
+      *commit, *rollback;
+  kedge_work_pool_t *pool;
+  pthread_mutex_t lock; /* orphans */
+  sq_job_t *orphans;    /* jobs of closed handles, still in the pool */
+} sq_engine_t;
+
+typedef struct sq_handle {
+  sq_engine_t *eng;
+  sqlite3 *db; /* the reader's */
+  sqlite3_stmt *select, *begin, *commit;
+  kedge_work_pool_t *reader;
+  sq_job_t *jobs; /* outstanding, on the loop's thread only */
+  struct event *purge_timer;
+  bool purging;
+} sq_handle_t;
+
+struct sq_job {
+  sq_job_t *prev, *next;
+  kedge_keystore_t *ks; /* NULL once orphaned */
+  sq_engine_t *eng;
+  bool read, internal;  /* internal: the periodic purge, nobody to call back */
+  ks_call_t call;
+  ks_row_t row;
+  kedge_err_t err;
+  int purged;
+};
+
+static pthread_mutex_t engines_lock = PTHREAD_MUTEX_INITIALIZER;
+static sq_engine_t *engines;
+
+static kedge_err_t sql_err(int rc)
+{
+  switch (rc & 0xff) {
+  case SQLITE_OK:
+  case SQLITE_DONE:
+  case SQLITE_ROW:
+    return KEDGE_OK;
+  case SQLITE_BUSY:
+  case SQLITE_LOCKED:
+    return KEDGE_ERR_BUSY;
+  case SQLITE_NOMEM:
+    return KEDGE_ERR_NOMEM;
+  default:
+    return KEDGE_ERR_IO;
+  }
+}
+
+/* Steps a statement that returns no rows, then resets it. */
+static kedge_err_t run(sqlite3_stmt *st)
+{
+  int rc = sqlite3_step(st);
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  return rc == SQLITE_DONE ? KEDGE_OK : sql_err(rc == SQLITE_ROW ? SQLITE_ERROR : rc);
+}
+
+static int prepare(sqlite3 *db, sqlite3_stmt **st, const char *sql)
+{
+  return sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
+}
+
+static void list_add(sq_job_t **head, sq_job_t *job)
+{
+  job->prev = NULL;
+  job->next = *head;
+  if (job->next)
+    job->next->prev = job;
+  *head = job;
+}
+
+static void list_remove(sq_job_t **head, sq_job_t *job)
+{
+  if (job->prev)
+    job->prev->next = job->next;
+  else
+    *head = job->next;
+  if (job->next)
+    job->next->prev = job->prev;
+}
+
+static void job_free(sq_job_t *job)
+{
+  OPENSSL_cleanse(job, sizeof(*job));
+  free(job);
+}
+
+/* ---- the writer (its pool thread) ---- */
+
+static kedge_err_t write_one(sq_engine_t *eng, sq_job_t *job, int64_t now)
+{
+  const ks_row_t *r = &job->row;
+  sqlite3_stmt *st;
+  kedge_err_t err = KEDGE_OK;
+  switch (job->call.kind) {
+  case KS_PUT:
+    /* The SUPI's previous Kedge ID goes in the same transaction (issue 5). */
+    st = eng->delete_supi;
+    if (sqlite3_bind_text(st, 1, r->supi, -1, SQLITE_STATIC) || (err = run(st)))
+      return err ? err : KEDGE_ERR_IO;
+    st = eng->insert;
+    if (sqlite3_bind_blob(st, 1, r->tid, KEDGE_TID_LEN, SQLITE_STATIC) ||
+        sqlite3_bind_text(st, 2, r->kedge_id, -1, SQLITE_STATIC) ||
+        sqlite3_bind_blob(st, 3, r->sealed, (int)r->sealed_len, SQLITE_STATIC) ||
+        sqlite3_bind_text(st, 4, r->supi, -1, SQLITE_STATIC) ||
+        sqlite3_bind_int64(st, 5, r->expiry_ms) || sqlite3_bind_int64(st, 6, r->created_ms))
+      return KEDGE_ERR_IO;
+    return run(st);
+  case KS_DELETE_SUPI:
+    st = eng->delete_supi;
+    if (sqlite3_bind_text(st, 1, r->supi, -1, SQLITE_STATIC) || (err = run(st)))
+      return err ? err : KEDGE_ERR_IO;
+    return sqlite3_changes(eng->db) ? KEDGE_OK : KEDGE_ERR_NOT_FOUND;
+  case KS_PURGE:
+    st = eng->purge;
+    if (sqlite3_bind_int64(st, 1, now) || sqlite3_bind_int(st, 2, PURGE_CHUNK) ||
+        (err = run(st)))
+      return err ? err : KEDGE_ERR_IO;
+    job->purged = sqlite3_changes(eng->db);
+    return KEDGE_OK;
+  case KS_GET:
+    break;
+  }
+  return KEDGE_ERR_INVALID_ARG;
+}
+
+static void write_batch(void **args, size_t n, void *p)
+{
+  sq_engine_t *eng = p;
+  int64_t now = ks_now_ms();
+  kedge_err_t err = run(eng->begin);
+  for (size_t i = 0; i < n; i++) {
+    sq_job_t *job = args[i];
+    if (err) {
+      job->err = err;
+      continue;
+    }
+    /* A savepoint per call: one that fails leaves the others of the batch intact. */
+    if ((job->err = run(eng->savepoint)))
+      continue;
+    if ((job->err = write_one(eng, job, now)) && job->err != KEDGE_ERR_NOT_FOUND)
+      run(eng->rollback_to);
+    run(eng->release);
+  }
+  if (!err && (err = run(eng->commit))) { /* synchronous=FULL: fsynced when this returns */
+    run(eng->rollback);
+    for (size_t i = 0; i < n; i++) {
+      sq_job_t *job = args[i];
+      if (!job->err || job->err == KEDGE_ERR_NOT_FOUND)
+        job->err = err;
+    }
+  }
+  if (err)
+    kedge_log_warn("keystore sqlite: write transaction failed: %s (%s)", kedge_strerror(err),
+                   sqlite3_errmsg(eng->db));
+}
+
+/* ---- the reader (its pool thread) ---- */
+
+static kedge_err_t read_row(sqlite3_stmt *st, ks_row_t *r)
+{
+  int id_len = sqlite3_column_bytes(st, 0), sealed_len = sqlite3_column_bytes(st, 1),
+      supi_len = sqlite3_column_bytes(st, 2);
+  const unsigned char *id = sqlite3_column_text(st, 0), *supi = sqlite3_column_text(st, 2);
+  const void *sealed = sqlite3_column_blob(st, 1);
+  /* The text must be the one asked for: a TID under another routing indicator or realm is
+   * another Kedge ID. */
+  if (!id || (size_t)id_len != strlen(r->kedge_id) || memcmp(id, r->kedge_id, (size_t)id_len))
+    return KEDGE_ERR_NOT_FOUND;
+  if (!supi || supi_len > KEDGE_SUPI_MAX || sealed_len > KS_SEALED_LEN || !sealed)
+    return KEDGE_ERR_NOT_FOUND; /* not a row kedge wrote: unseal would fail anyway */
+  memcpy(r->supi, supi, (size_t)supi_len);
+  r->supi[supi_len] = '\0';
+  memcpy(r->sealed, sealed, (size_t)sealed_len);
+  r->sealed_len = (size_t)sealed_len;
+  r->expiry_ms = sqlite3_column_int64(st, 3);
+  r->created_ms = sqlite3_column_int64(st, 4);
+  return r->expiry_ms > ks_now_ms() ? KEDGE_OK : KEDGE_ERR_NOT_FOUND;
+}
+
+static void read_batch(void **args, size_t n, void *p)
+{
+  sq_handle_t *h = p;
+  /* One read transaction for the batch: one snapshot, one lock of the WAL index. */
+  bool tx = n > 1 && run(h->begin) == KEDGE_OK;
+  for (size_t i = 0; i < n; i++) {
+    sq_job_t *job = args[i];
+    sqlite3_stmt *st = h->select;
+    if (sqlite3_bind_blob(st, 1, job->row.tid, KEDGE_TID_LEN, SQLITE_STATIC)) {
+      job->err = KEDGE_ERR_IO;
+      continue;
+    }
+    int rc = sqlite3_step(st);
+    job->err = rc == SQLITE_ROW    ? read_row(st, &job->row)
+               : rc == SQLITE_DONE ? KEDGE_ERR_NOT_FOUND
+                                   : sql_err(rc);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+  }
+  if (tx)
+    run(h->commit);
+}
+
+/* ---- completions (the handle's loop) ---- */
+
+static kedge_err_t submit_job(kedge_keystore_t *ks, sq_job_t *job);
+
+static void job_done(void *p)
+{
+  sq_job_t *job = p;
+  kedge_keystore_t *ks = job->ks;
+  if (!ks) { /* its handle was closed */
+    pthread_mutex_lock(&job->eng->lock);
+    list_remove(&job->eng->orphans, job);
+    pthread_mutex_unlock(&job->eng->lock);
+    job_free(job);
+    return;
+  }
+  sq_handle_t *h = ks->impl;
+  /* A purge deletes PURGE_CHUNK rows per transaction so that puts queued meanwhile are not
+   * held up; it goes on until a chunk comes back short. */
+  if (job->call.kind == KS_PURGE && !job->err && job->purged == PURGE_CHUNK) {
+    list_remove(&h->jobs, job);
+    if (submit_job(ks, job) == KEDGE_OK)
+      return;
+    job->err = KEDGE_ERR_BUSY;
+    list_add(&h->jobs, job);
+  }
+  list_remove(&h->jobs, job);
+  if (job->internal) {
+    h->purging = false;
+    job_free(job);
+    return;
+  }
+  ks_call_t call = job->call;
+  kedge_err_t err = job->err;
+  ks_row_t row = job->row;
+  job_free(job);
+  ks_deliver(ks, &call, err, &row);
+  OPENSSL_cleanse(&row, sizeof(row));
+}
+
+static kedge_err_t submit_job(kedge_keystore_t *ks, sq_job_t *job)
+{
+  sq_handle_t *h = ks->impl;
+  kedge_err_t err = kedge_work_submit(job->read ? h->reader : h->eng->pool, ks->base, NULL,
+                                      job_done, job);
+  if (!err)
+    list_add(&h->jobs, job);
+  return err;
+}
+
+static kedge_err_t sq_submit(kedge_keystore_t *ks, const ks_call_t *call, const ks_row_t *row)
+{
+  sq_job_t *job = calloc(1, sizeof(*job));
+  if (!job)
+    return KEDGE_ERR_NOMEM;
+  job->ks = ks;
+  job->eng = ((sq_handle_t *)ks->impl)->eng;
+  job->read = call->kind == KS_GET;
+  job->call = *call;
+  job->row = *row;
+  kedge_err_t err = submit_job(ks, job);
+  if (err) {
+    job_free(job);
+    /* a full queue is the store's state, reported like any other */
+    if (err == KEDGE_ERR_BUSY)
+      err = ks_defer(ks, call, err, NULL);
+  }
+  return err;
+}
+
+static void purge_tick(evutil_socket_t fd, short what, void *arg)
+{
+  kedge_keystore_t *ks = arg;
+  sq_handle_t *h = ks->impl;
+  if (h->purging)
+    return;
+  sq_job_t *job = calloc(1, sizeof(*job));
+  if (!job)
+    return;
+  job->ks = ks;
+  job->eng = h->eng;
+  job->internal = true;
+  job->call.kind = KS_PURGE;
+  if (submit_job(ks, job) == KEDGE_OK)
+    h->purging = true;
+  else
+    job_free(job);
+}
+
+/* ---- open and close ---- */
+
+static void engine_free(sq_engine_t *eng)
+{
+  kedge_work_pool_free(eng->pool); /* joins the writer; its queued jobs are dropped */
+  for (sq_job_t *job = eng->orphans, *next; job; job = next) {
+    next = job->next;
+    job_free(job);
+  }
+  sqlite3_stmt *all[] = {eng->delete_supi, eng->insert,   eng->purge,
+                         eng->savepoint,   eng->release,  eng->rollback_to,
+                         eng->begin,       eng->commit,   eng->rollback};
+  for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+    sqlite3_finalize(all[i]);
+  sqlite3_close(eng->db);
+  pthread_mutex_destroy(&eng->lock);
+  free(eng);
+}
+
+static kedge_err_t open_db(const char *path, sqlite3 **db, const char *text, char *why,
+                           size_t why_size)
+{
+  if (sqlite3_open_v2(path, db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                      NULL) != SQLITE_OK) {
+    ks_why(why, why_size, "%s: cannot open: %s", text, *db ? sqlite3_errmsg(*db) : "no memory");
+    return KEDGE_ERR_IO;
+  }
+  sqlite3_busy_timeout(*db, 5000); /* another process (sqlite3 CLI) may hold a lock briefly */
+  return KEDGE_OK;
+}
+
+static int journal_mode(void *arg, int n, char **values, char **names)
+{
+  if (n > 0 && values[0])
+    snprintf(arg, 16, "%s", values[0]);
+  return 0;
+}
+
+/* Finds the engine of the file, or makes it. Called with engines_lock held. */
+static kedge_err_t engine_get(const char *path, const char *text, const kedge_keystore_t *ks,
+                              sq_engine_t **out, char *why, size_t why_size)
+{
+  struct stat st;
+  bool exists = stat(path, &st) == 0;
+  for (sq_engine_t *e = engines; exists && e; e = e->next)
+    if (e->dev == st.st_dev && e->ino == st.st_ino) {
+      e->refs++;
+      *out = e;
+      return KEDGE_OK;
+    }
+  sq_engine_t *eng = calloc(1, sizeof(*eng));
+  if (!eng)
+    return KEDGE_ERR_NOMEM;
+  pthread_mutex_init(&eng->lock, NULL);
+  kedge_err_t err = open_db(path, &eng->db, text, why, why_size);
+  char *msg = NULL;
+  if (!err && !exists)
+    chmod(path, 0600); /* sealed keys, SUPIs: the AUSF's business only */
+  char mode[16] = "";
+  if (!err &&
+      (sqlite3_exec(eng->db, "PRAGMA journal_mode=WAL", journal_mode, mode, &msg) != SQLITE_OK ||
+       sqlite3_exec(eng->db, "PRAGMA synchronous=FULL", NULL, NULL, &msg) != SQLITE_OK ||
+       sqlite3_exec(eng->db, schema, NULL, NULL, &msg) != SQLITE_OK)) {
+    ks_why(why, why_size, "%s: cannot set up the key table: %s", text,
+           msg ? msg : sqlite3_errmsg(eng->db));
+    err = KEDGE_ERR_IO;
+  }
+  sqlite3_free(msg);
+  if (!err && strcmp(mode, "wal") != 0) {
+    /* e.g. a file system without shared memory for the WAL index */
+    ks_why(why, why_size, "%s: cannot use WAL mode (journal_mode stays %s)", text, mode);
+    err = KEDGE_ERR_IO;
+  }
+  if (!err &&
+      (prepare(eng->db, &eng->delete_supi, "DELETE FROM edge_key WHERE supi = ?1") ||
+       prepare(eng->db, &eng->insert,
+               "INSERT OR REPLACE INTO edge_key (tid, kedge_id, kedge, supi, expiry, created) "
+               "VALUES (?1, ?2, ?3, ?4, ?5, ?6)") ||
+       prepare(eng->db, &eng->purge,
+               "DELETE FROM edge_key WHERE tid IN "
+               "(SELECT tid FROM edge_key WHERE expiry <= ?1 LIMIT ?2)") ||
+       prepare(eng->db, &eng->savepoint, "SAVEPOINT one") ||
+       prepare(eng->db, &eng->release, "RELEASE one") ||
+       prepare(eng->db, &eng->rollback_to, "ROLLBACK TO one") ||
+       prepare(eng->db, &eng->begin, "BEGIN IMMEDIATE") ||
+       prepare(eng->db, &eng->commit, "COMMIT") ||
+       prepare(eng->db, &eng->rollback, "ROLLBACK"))) {
+    ks_why(why, why_size, "%s: %s", text, sqlite3_errmsg(eng->db));
+    err = KEDGE_ERR_IO;
+  }
+  if (!err && stat(path, &st) != 0) {
+    ks_why(why, why_size, "%s: %s", text, strerror(errno));
+    err = KEDGE_ERR_IO;
+  }
+  if (!err && (err = kedge_work_pool_new_batched(MAX_QUEUED, ks->opts.max_batch, write_batch, eng,
+                                                 &eng->pool)))
+    ks_why(why, why_size, "%s: cannot start the writer thread: %s", text, kedge_strerror(err));
+  if (err) {
+    engine_free(eng);
+    return err;
+  }
+  eng->dev = st.st_dev;
+  eng->ino = st.st_ino;
+  eng->refs = 1;
+  eng->next = engines;
+  engines = eng;
+  *out = eng;
+  return KEDGE_OK;
+}
+
+/* Drops a reference; the last one unlinks the engine and frees it. */
+static void engine_put(sq_engine_t *eng)
+{
+  pthread_mutex_lock(&engines_lock);
+  bool last = --eng->refs == 0;
+  if (last)
+    for (sq_engine_t **p = &engines; *p; p = &(*p)->next)
+      if (*p == eng) {
+        *p = eng->next;
+        break;
+      }
+  pthread_mutex_unlock(&engines_lock);
+  if (last)
+    engine_free(eng);
+}
+
+static void handle_free(sq_handle_t *h)
+{
+  kedge_work_pool_free(h->reader);
+  sqlite3_finalize(h->select);
+  sqlite3_finalize(h->begin);
+  sqlite3_finalize(h->commit);
+  sqlite3_close(h->db);
+  if (h->purge_timer)
+    event_free(h->purge_timer);
+  free(h);
+}
+
+static kedge_err_t sq_open(kedge_keystore_t *ks, const ks_uri_t *uri, const char *text, char *why,
+                           size_t why_size)
+{
+  sq_handle_t *h = calloc(1, sizeof(*h));
+  if (!h)
+    return KEDGE_ERR_NOMEM;
+  pthread_mutex_lock(&engines_lock);
+  kedge_err_t err = engine_get(uri->path, text, ks, &h->eng, why, why_size);
+  pthread_mutex_unlock(&engines_lock);
+  if (err) {
+    free(h);
+    return err;
+  }
+  if (!(err = open_db(uri->path, &h->db, text, why, why_size))) {
+    if (sqlite3_exec(h->db, "PRAGMA query_only=1;", NULL, NULL, NULL) ||
+        prepare(h->db, &h->select,
+                "SELECT kedge_id, kedge, supi, expiry, created FROM edge_key WHERE tid = ?1") ||
+        prepare(h->db, &h->begin, "BEGIN") || prepare(h->db, &h->commit, "COMMIT")) {
+      ks_why(why, why_size, "%s: %s", text, sqlite3_errmsg(h->db));
+      err = KEDGE_ERR_IO;
+    }
+  }
+  if (!err && (err = kedge_work_pool_new_batched(ks->opts.max_pending, READ_BATCH, read_batch, h,
+                                                 &h->reader)))
+    ks_why(why, why_size, "%s: cannot start the reader thread: %s", text, kedge_strerror(err));
+  struct timeval every = {.tv_sec = ks->opts.purge_interval_ms / 1000,
+                          .tv_usec = (ks->opts.purge_interval_ms % 1000) * 1000};
+  if (!err && (!(h->purge_timer = event_new(ks->base, -1, EV_PERSIST, purge_tick, ks)) ||
+               event_add(h->purge_timer, &every) != 0)) {
+    ks_why(why, why_size, "%s: out of memory", text);
+    err = KEDGE_ERR_NOMEM;
+  }
+  if (err) {
+    sq_engine_t *eng = h->eng;
+    handle_free(h);
+    engine_put(eng);
+    return err;
+  }
+  ks->impl = h;
+  return KEDGE_OK;
+}
+
+static void sq_close(kedge_keystore_t *ks)
+{
+  sq_handle_t *h = ks->impl;
+  sq_engine_t *eng = h->eng;
+  /* The reader is the handle's own: stopping it drops its queued reads. */
+  kedge_work_pool_free(h->reader);
+  h->reader = NULL;
+  /* Writes still in the shared writer's queue finish there; their completions find no handle
+   * (job->ks NULL) and free themselves, or engine_free frees them with the writer. */
+  pthread_mutex_lock(&eng->lock);
+  for (sq_job_t *job = h->jobs, *next; job; job = next) {
+    next = job->next;
+    if (job->read) {
+      job_free(job);
+    } else {
+      job->ks = NULL;
+      list_add(&eng->orphans, job);
+    }
+  }
+  pthread_mutex_unlock(&eng->lock);
+  h->jobs = NULL;
+  handle_free(h);
+  engine_put(eng);
+}
+
+const ks_backend_t ks_sqlite_backend = {
+    .name = "sqlite", .open = sq_open, .close = sq_close, .submit = sq_submit};

@@ -1,0 +1,239 @@
+#!/bin/sh
+# Edge keys at the AUSF (issue 5) with real daemons: kedge-ue registers, the AUSF derives and
+# stores Kedge/Kedge ID, Nausf_UEAuthentication_keyrequest returns the UE's key to authorised
+# consumers (profiles kedge and bound, relays), replacement, expiry, errors, durability after
+# kill -9 (SQLite), no key in the database file, two AUSFs sharing one Redis.
+# Usage: sh test-ausf-keys.sh BUILD_DIR
+BUILD=${1:?usage: test-ausf-keys.sh BUILD_DIR}
+. "$(dirname "$0")/lib.sh"
+
+K=465b5ce8b199b49faa5f0a2ee238a6bc
+OPC=cd63cb71954a9f4e48a5994e37a02baf
+SNN=5G:mnc001.mcc001.3gppnetwork.org
+pki_init
+"$BIN/kedge" pki issue "$T/pki" ecs.example.com >/dev/null
+"$BIN/kedge" master-key "$T/udm.key" >/dev/null
+"$BIN/kedge" master-key "$T/ausf.key" >/dev/null
+
+cat >"$T/udm.yaml" <<EOC
+sbi: {port: 0, tls: {cert: $T/pki/udm.crt, key: $T/pki/udm.key, ca: $T/pki/ca.crt}}
+udm: {database: $T/udm.sqlite, master_key: $T/udm.key, allowed_consumers: [ausf.kedge.test]}
+EOC
+"$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" --supi imsi-001010000000001 --k $K \
+  --opc $OPC --rid 12 >/dev/null
+"$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" --supi nai-alice@edge.example.org \
+  --k $K --opc $OPC --rid 4321 >/dev/null
+"$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" --supi imsi-001010000000009 --k $K \
+  --opc $OPC --no-edge >/dev/null
+start_daemon UDM kedge-udmd "$T/udm.yaml"
+
+# ausf_conf FILE KEYSTORE LIFETIME [PORT]
+ausf_conf() {
+  cat >"$1" <<EOC
+sbi: {port: ${4:-0}, tls: {cert: $T/pki/ausf.crt, key: $T/pki/ausf.key, ca: $T/pki/ca.crt}}
+udm: {uri: "https://127.0.0.1:$UDM_PORT"}
+ue_authentication:
+  allowed_consumers: [{name: seaf.kedge.test, serving_networks: ["*"]}]
+edge:
+  enabled: true
+  key_lifetime: $3
+  home_network: {mcc: "001", mnc: "01"}
+  master_key: $T/ausf.key
+keystore: "$2"
+keyrequest:
+  allowed_consumers:
+    - {name: ecs.kedge.test, profiles: [kedge]}
+    - {name: ecs.example.com, profiles: [bound]}
+    - {name: nef.kedge.test, profiles: [kedge, bound]}
+  relays: [nef.kedge.test]
+EOC
+}
+ue_conf() { # ue_conf NAME SUPI RID AUSF_PORT
+  cat >"$T/$1.yaml" <<EOC
+usim:
+  supi: $2
+  k: $K
+  opc: $OPC
+  routing_indicator: "$3"
+  home_network: {mcc: "001", mnc: "01"}
+  sqn_file: $T/$1.sqn
+ausf: {uri: "https://127.0.0.1:$4", ca: $T/pki/ca.crt, cert: $T/pki/seaf.crt, key: $T/pki/seaf.key}
+EOC
+}
+jget() { sed -n "s/.*\"$1\":\"\\([^\"]*\\)\".*/\\1/p" "$2"; }
+# fp HEX: the fingerprint kedge prints for a key (SHA-256 of its octets, 8 hex digits)
+fp() { perl -e 'print pack("H*", $ARGV[0])' "$1" | sha256sum | cut -c1-8; }
+register() { # register NAME -> $T/NAME.out (kedge-ue --json)
+  "$BIN/kedge-ue" register --config "$T/$1.yaml" --json >"$T/$1.out" 2>"$T/$1.err"
+}
+retrieve() { # retrieve CLIENT PORT JSON -> status; body in $T/r
+  sbi_curl "$1" -o "$T/r" -w '%{http_code}' -H 'content-type: application/json' -d "$3" \
+    "https://127.0.0.1:$2/nausf-auth/v1/kedge-keys/retrieve"
+}
+
+ausf_conf "$T/ausf.yaml" "sqlite:$T/ausf-keys.sqlite" 24h
+start_daemon AUSF kedge-ausfd "$T/ausf.yaml"
+ue_conf imsi imsi-001010000000001 12 "$AUSF_PORT"
+ue_conf nai nai-alice@edge.example.org 4321 "$AUSF_PORT"
+ue_conf noedge imsi-001010000000009 0 "$AUSF_PORT"
+
+# --- the UE's key, from the AUSF ---
+register imsi || fail "register imsi: $(cat "$T/imsi.err")"
+ID=$(jget kedgeId "$T/imsi.out")
+code=$(retrieve ecs "$AUSF_PORT" '{"kedgeId":"'"$ID"'"}')
+KEDGE=$(jget kedge "$T/r")
+[ "$code" = 200 ] && [ "$(jget kedgeId "$T/r")" = "$ID" ] &&
+  [ "$(fp "$KEDGE")" = "$(jget kedgeFingerprint "$T/imsi.out")" ] &&
+  grep -q '"expiry":"[0-9]\{4\}-[0-9][0-9]-[0-9][0-9]T[0-9:]\{8\}Z"' "$T/r" &&
+  ok "keyrequest returns the Kedge the UE derived (IMSI, RID 12)" || fail "retrieve: $code $(cat "$T/r")"
+case $ID in 12.*@5gc.mnc001.mcc001.3gppnetwork.org) ok "Kedge ID carries RID and home realm" ;;
+  *) fail "Kedge ID $ID" ;; esac
+register nai || fail "register nai: $(cat "$T/nai.err")"
+NID=$(jget kedgeId "$T/nai.out")
+code=$(retrieve nef "$AUSF_PORT" '{"kedgeId":"'"$NID"'"}')
+[ "$code" = 200 ] && [ "$(fp "$(jget kedge "$T/r")")" = "$(jget kedgeFingerprint "$T/nai.out")" ] &&
+  ok "keyrequest for a NAI SUPI (RID 4321), NEF as consumer" || fail "NAI: $code $(cat "$T/r")"
+register noedge || fail "register noedge: $(cat "$T/noedge.err")"
+grep -q 'edge keys for imsi-001010000000009' "$T/AUSF.log" && fail "keys stored for a non-edge subscriber" ||
+  ok "no edge key for a subscriber without edgeInd"
+
+# --- profile bound (SPEC.md 6) ---
+code=$(retrieve ecs.example.com "$AUSF_PORT" '{"kedgeId":"'"$ID"'","ecsId":"ECS.example.com."}')
+KECS=$(jget kedge "$T/r")
+want=$("$BIN/kedge" derive k-ecs --kedge "$KEDGE" --ecs-id ecs.example.com)
+[ "$code" = 200 ] && [ "\"kEcs\":\"$KECS\"" = "$(echo "$want" | sed 's/.*\("kEcs":"[0-9a-f]*"\).*/\1/')" ] &&
+  [ "$KECS" != "$KEDGE" ] && ok "bound: K_ECS for the caller's own ECS ID" || fail "bound: $code $(cat "$T/r")"
+code=$(retrieve ecs.example.com "$AUSF_PORT" '{"kedgeId":"'"$ID"'"}')
+[ "$code" = 403 ] && grep -q CONSUMER_NOT_AUTHORIZED "$T/r" && ok "bound-only consumer without ecsId: 403" ||
+  fail "bound-only without ecsId: $code"
+code=$(retrieve ecs.example.com "$AUSF_PORT" '{"kedgeId":"'"$ID"'","ecsId":"other.example.com"}')
+[ "$code" = 403 ] && ok "someone else's ECS ID: 403" || fail "other ecsId: $code"
+code=$(retrieve ecs "$AUSF_PORT" '{"kedgeId":"'"$ID"'","ecsId":"ecs.kedge.test"}')
+[ "$code" = 403 ] && ok "kedge-only consumer asking for bound: 403" || fail "kedge-only bound: $code"
+code=$(retrieve nef "$AUSF_PORT" '{"kedgeId":"'"$ID"'","ecsId":"ecs.example.com"}')
+[ "$code" = 200 ] && [ "$(jget kedge "$T/r")" = "$KECS" ] && ok "relay (NEF): any ecsId" ||
+  fail "relay bound: $code $(cat "$T/r")"
+
+# --- errors ---
+code=$(retrieve seaf "$AUSF_PORT" '{"kedgeId":"'"$ID"'"}')
+[ "$code" = 403 ] && grep -q CONSUMER_NOT_AUTHORIZED "$T/r" && ok "SEAF may not use the key service" ||
+  fail "seaf: $code"
+code=$(retrieve ecs "$AUSF_PORT" '{"ecsId":"x"}')
+[ "$code" = 400 ] && grep -q MANDATORY_IE_MISSING "$T/r" && ok "missing kedgeId: 400 MANDATORY_IE_MISSING" ||
+  fail "missing: $code $(cat "$T/r")"
+code=$(retrieve ecs "$AUSF_PORT" '{"kedgeId":"0.abc@5gc.mnc001.mcc001.3gppnetwork.org"}')
+[ "$code" = 400 ] && grep -q MANDATORY_IE_INCORRECT "$T/r" && grep -q '"/kedgeId"' "$T/r" &&
+  ok "malformed Kedge ID: 400 with invalidParams" || fail "malformed: $code $(cat "$T/r")"
+code=$(retrieve ecs "$AUSF_PORT" '{"kedgeId":"0.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA@5gc.mnc001.mcc001.3gppnetwork.org"}')
+[ "$code" = 404 ] && grep -q KEDGE_ID_NOT_FOUND "$T/r" && ok "unknown Kedge ID: 404" || fail "unknown: $code"
+code=$(sbi_curl ecs -o "$T/r" -w '%{http_code}' -H 'content-type: application/json' -d '{"kedgeId":' \
+  "https://127.0.0.1:$AUSF_PORT/nausf-auth/v1/kedge-keys/retrieve")
+[ "$code" = 400 ] && ok "garbage body: 400" || fail "garbage: $code"
+
+# --- the implementation matches the examples of api/TS29509_Nausf_UEAuthentication_keyrequest.yaml ---
+API=$(dirname "$0")/../../api/TS29509_Nausf_UEAuthentication_keyrequest.yaml
+example() { grep -A2 "^ *$1:" "$API" | sed -n 's/^ *value: //p' | head -1; }
+EX_ID=$(example profileKedge | jq -r .kedgeId)
+req=$(example profileKedge | sed "s/$EX_ID/$ID/")
+code=$(retrieve ecs "$AUSF_PORT" "$req")
+[ "$code" = 200 ] && [ "$(jq -c 'keys' "$T/r")" = "$(example kedge | jq -c keys)" ] &&
+  ok "API example: profileKedge request, 200 response members" || fail "API 200: $code $(cat "$T/r")"
+req=$(example profileBound | sed "s/$EX_ID/$ID/")
+code=$(retrieve ecs.example.com "$AUSF_PORT" "$req")
+[ "$code" = 200 ] && ok "API example: profileBound request" || fail "API bound: $code"
+req=$(example malformedKedgeId | jq -r '.invalidParams[0].reason')
+code=$(retrieve ecs "$AUSF_PORT" '{"kedgeId":"0.abc@5gc.mnc001.mcc001.3gppnetwork.org"}')
+[ "$code" = 400 ] && [ "$(jq -cS . "$T/r")" = "$(example malformedKedgeId | jq -cS .)" ] &&
+  ok "API example: 400 malformed Kedge ID, exactly" || fail "API 400: $(cat "$T/r") vs $(example malformedKedgeId)"
+code=$(retrieve seaf "$AUSF_PORT" '{"kedgeId":"'"$ID"'"}')
+[ "$code" = 403 ] && [ "$(jq -cS . "$T/r")" = "$(example notAuthorized | jq -cS .)" ] &&
+  ok "API example: 403, exactly" || fail "API 403: $(cat "$T/r")"
+code=$(retrieve ecs "$AUSF_PORT" "$(example profileKedge)")
+[ "$code" = 404 ] && [ "$(jq -cS . "$T/r")" = "$(example notFound | jq -cS .)" ] &&
+  ok "API example: 404 for the example's own (unknown here) Kedge ID, exactly" || fail "API 404: $(cat "$T/r")"
+
+# --- a new registration replaces the key ---
+register imsi || fail "second register"
+ID2=$(jget kedgeId "$T/imsi.out")
+code=$(retrieve ecs "$AUSF_PORT" '{"kedgeId":"'"$ID"'"}')
+code2=$(retrieve ecs "$AUSF_PORT" '{"kedgeId":"'"$ID2"'"}')
+[ "$ID2" != "$ID" ] && [ "$code" = 404 ] && [ "$code2" = 200 ] &&
+  ok "a new 5G AKA replaces the key: old ID 404, new ID 200" || fail "replace: $ID2 $code $code2"
+KEDGE2=$(jget kedge "$T/r")
+
+# --- audit log: consumer, ID, outcome, never a key ---
+grep -q "keyrequest: consumer ecs.kedge.test, Kedge ID $ID2, profile kedge: key returned" "$T/AUSF.log" &&
+  ok "audit log line" || fail "audit: $(grep keyrequest "$T/AUSF.log" | tail -2)"
+! grep -q "$KEDGE2\|$KEDGE\|$KECS" "$T/AUSF.log" && ok "no key in the AUSF log" || fail "a key in the log"
+
+# --- durability: kill -9 right after the confirmation ---
+register imsi || fail "third register"
+ID3=$(jget kedgeId "$T/imsi.out")
+kill -9 "$AUSF_PID"
+wait "$AUSF_PID" 2>/dev/null
+ausf_conf "$T/ausf-again.yaml" "sqlite:$T/ausf-keys.sqlite" 24h "$AUSF_PORT"
+start_daemon AUSF kedge-ausfd "$T/ausf-again.yaml"
+code=$(retrieve ecs "$AUSF_PORT" '{"kedgeId":"'"$ID3"'"}')
+KEDGE3=$(jget kedge "$T/r")
+[ "$code" = 200 ] && [ "$(fp "$KEDGE3")" = "$(jget kedgeFingerprint "$T/imsi.out")" ] &&
+  ok "after kill -9 and restart the key is there (SQLite)" || fail "after kill -9: $code"
+cp "$T/ausf-keys.sqlite"* "$T/pki/" 2>/dev/null
+if perl -e 'local $/; my $k = pack("H*", shift); for (@ARGV) { open my $f, "<:raw", $_; exit 1 if index(<$f>, $k) >= 0 } exit 0' \
+  "$KEDGE3" "$T"/ausf-keys.sqlite*; then
+  ok "the database files hold no Kedge (sealed at rest)"
+else
+  fail "Kedge octets found in the database file"
+fi
+
+# --- expiry ---
+ausf_conf "$T/ausf-short.yaml" "memory:" 1s
+start_daemon SHORT kedge-ausfd "$T/ausf-short.yaml"
+ue_conf short imsi-001010000000001 12 "$SHORT_PORT"
+cp "$T/imsi.sqn" "$T/short.sqn"
+register short || fail "register (short lifetime): $(cat "$T/short.err")"
+SID=$(jget kedgeId "$T/short.out")
+code=$(retrieve ecs "$SHORT_PORT" '{"kedgeId":"'"$SID"'"}')
+sleep 1.2
+code2=$(retrieve ecs "$SHORT_PORT" '{"kedgeId":"'"$SID"'"}')
+[ "$code" = 200 ] && [ "$code2" = 404 ] && ok "an expired key is 404 like an unknown one" ||
+  fail "expiry: $code then $code2"
+cp "$T/short.sqn" "$T/imsi.sqn"
+
+# --- configuration checks ---
+printf 'testing: {keyrequest_delay: 100ms}\n' >>"$T/ausf-short.yaml"
+out=$("$BIN/kedge-ausfd" --check-config --config "$T/ausf-short.yaml" 2>&1)
+[ $? -ne 0 ] && echo "$out" | grep -q 'testing.keyrequest_delay' && ok "testing knob refused unless testing.enabled" ||
+  fail "testing knob: $out"
+sed 's/relays: \[nef.kedge.test\]/relays: [af.kedge.test]/' "$T/ausf.yaml" >"$T/ausf-badrelay.yaml"
+out=$("$BIN/kedge-ausfd" --check-config --config "$T/ausf-badrelay.yaml" 2>&1)
+[ $? -ne 0 ] && echo "$out" | grep -q 'keyrequest.relays' && ok "a relay must be an allowed consumer" ||
+  fail "relay check: $out"
+
+# --- two AUSFs sharing one Redis ---
+if command -v redis-server >/dev/null; then
+  RPORT=$((20000 + $$ % 20000))
+  redis-server --port "$RPORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$T" \
+    >"$T/redis.log" 2>&1 &
+  PIDS="$PIDS $!"
+  wait_for 10 sh -c "redis-cli -p $RPORT ping | grep -q PONG" || fail "redis-server did not start"
+  ausf_conf "$T/ausf-r1.yaml" "redis://127.0.0.1:$RPORT" 24h
+  ausf_conf "$T/ausf-r2.yaml" "redis://127.0.0.1:$RPORT/0" 24h
+  start_daemon R1 kedge-ausfd "$T/ausf-r1.yaml"
+  start_daemon R2 kedge-ausfd "$T/ausf-r2.yaml"
+  ue_conf redis imsi-001010000000001 12 "$R1_PORT"
+  cp "$T/imsi.sqn" "$T/redis.sqn"
+  register redis || fail "register through AUSF 1: $(cat "$T/redis.err")"
+  RID=$(jget kedgeId "$T/redis.out")
+  code=$(retrieve ecs "$R2_PORT" '{"kedgeId":"'"$RID"'"}')
+  [ "$code" = 200 ] && [ "$(fp "$(jget kedge "$T/r")")" = "$(jget kedgeFingerprint "$T/redis.out")" ] &&
+    ok "Redis: registered through one AUSF, retrieved through the other" || fail "redis: $code $(cat "$T/r")"
+  RKEY=$(jget kedge "$T/r")
+  redis-cli -p "$RPORT" save >/dev/null
+  [ "$(redis-cli -p "$RPORT" --scan | grep -c "$RID")" -ge 1 ] && [ -s "$T/dump.rdb" ] &&
+    perl -e 'local $/; my $k = pack("H*", shift); open my $f, "<:raw", shift; exit(index(<$f>, $k) >= 0)' \
+      "$RKEY" "$T/dump.rdb" && ok "a Redis dump holds the Kedge ID but not the key" ||
+    fail "Redis dump: $(redis-cli -p "$RPORT" --scan)"
+else
+  fail "redis-server not installed (scripts/deps.sh installs it)"
+fi
+finish

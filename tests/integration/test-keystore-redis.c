@@ -1,0 +1,624 @@
+/* The key store's Redis backend against a real redis-server (Debian's, started by the test on
+ * 127.0.0.1, tests/util/redis.h): round trip and replacement, PXAT expiry done by Redis,
+ * sealing (the value and an RDB dump hold no key), another master key, the atomic Lua
+ * replacement under concurrent puts from two connections, the EVAL fallback after SCRIPT
+ * FLUSH, DB selection, Redis down (fast UNAVAILABLE, then reconnection by itself), a stalled
+ * Redis (TIMEOUT, then recovery), AUTH and ACL users, and closing with calls in flight. */
+#include <ftw.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <event2/event.h>
+#include <hiredis/hiredis.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "kedge/keystore.h"
+#include "redis.h"
+#include "testutil.h"
+
+/* ---- helpers ---- */
+
+typedef struct result {
+  int calls;
+  kedge_err_t err;
+  kedge_keystore_record_t rec;
+} result_t;
+
+static void on_done(kedge_err_t err, void *arg)
+{
+  result_t *r = arg;
+  r->calls++;
+  r->err = err;
+}
+
+static void on_got(kedge_err_t err, const kedge_keystore_record_t *rec, void *arg)
+{
+  result_t *r = arg;
+  r->calls++;
+  r->err = err;
+  if (!err)
+    r->rec = *rec;
+}
+
+static void deadline_hit(evutil_socket_t fd, short what, void *arg)
+{
+  *(int *)arg = 1;
+}
+
+static void wait_calls(struct event_base *base, const int *calls, int want)
+{
+  int late = 0;
+  struct event *deadline = evtimer_new(base, deadline_hit, &late);
+  struct timeval tv = {.tv_sec = 10};
+  evtimer_add(deadline, &tv);
+  while (*calls < want && !late)
+    event_base_loop(base, EVLOOP_ONCE);
+  event_free(deadline);
+  assert_int_equal(*calls, want);
+}
+
+static void run_for(struct event_base *base, int ms)
+{
+  struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
+  event_base_loopexit(base, &tv);
+  event_base_dispatch(base);
+}
+
+static int64_t mono_ms(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void make_rec(kedge_keystore_record_t *rec, const char *supi, int64_t ttl_ms)
+{
+  memset(rec, 0, sizeof(*rec));
+  kedge_id_t id;
+  memset(&id, 0, sizeof(id));
+  strcpy(id.rid, "12");
+  assert_int_equal(RAND_bytes(id.tid, KEDGE_TID_LEN), 1);
+  assert_int_equal(kedge_plmn_parse("001", "01", &id.home), KEDGE_OK);
+  assert_int_equal(kedge_id_format(&id, rec->kedge_id), KEDGE_OK);
+  snprintf(rec->supi, sizeof(rec->supi), "%s", supi);
+  assert_int_equal(RAND_bytes(rec->kedge, KEDGE_KEY_LEN), 1);
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  rec->expiry_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + ttl_ms;
+}
+
+static kedge_err_t put_one(struct event_base *base, kedge_keystore_t *ks,
+                           const kedge_keystore_record_t *rec)
+{
+  result_t r = {0};
+  assert_int_equal(kedge_keystore_put(ks, rec, on_done, &r), KEDGE_OK);
+  assert_int_equal(r.calls, 0);
+  wait_calls(base, &r.calls, 1);
+  return r.err;
+}
+
+static kedge_err_t get_one(struct event_base *base, kedge_keystore_t *ks, const char *id,
+                           kedge_keystore_record_t *out)
+{
+  result_t r = {0};
+  assert_int_equal(kedge_keystore_get(ks, id, on_got, &r), KEDGE_OK);
+  assert_int_equal(r.calls, 0);
+  wait_calls(base, &r.calls, 1);
+  if (out)
+    *out = r.rec;
+  kedge_err_t err = r.err;
+  OPENSSL_cleanse(&r, sizeof(r));
+  return err;
+}
+
+static void assert_same(const kedge_keystore_record_t *a, const kedge_keystore_record_t *b)
+{
+  assert_string_equal(a->kedge_id, b->kedge_id);
+  assert_string_equal(a->supi, b->supi);
+  assert_int_equal(CRYPTO_memcmp(a->kedge, b->kedge, KEDGE_KEY_LEN), 0);
+  assert_true(a->expiry_ms == b->expiry_ms);
+}
+
+/* A command on the test's own connection. */
+static redisReply *cmd(redisContext *c, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  redisReply *reply = redisvCommand(c, fmt, ap);
+  va_end(ap);
+  assert_non_null(reply);
+  return reply;
+}
+
+static long long cmd_int(redisContext *c, const char *fmt, const char *arg)
+{
+  redisReply *reply = cmd(c, fmt, arg);
+  assert_int_equal(reply->type, REDIS_REPLY_INTEGER);
+  long long v = reply->integer;
+  freeReplyObject(reply);
+  return v;
+}
+
+/* ---- fixture ---- */
+
+#define PASSWORD "kedge-test-requirepass"
+
+typedef struct fixture {
+  char dir[64];
+  kedge_test_redis_t redis;
+  char uri[64];
+  struct event_base *base;
+  kedge_master_key_t mk;
+  kedge_keystore_options_t opts;
+  kedge_keystore_t *ks;
+  redisContext *c;
+} fixture_t;
+
+static kedge_keystore_t *open_store(fixture_t *f, const char *uri, const kedge_master_key_t *mk)
+{
+  kedge_keystore_t *ks = NULL;
+  char why[256] = "";
+  kedge_err_t err = kedge_keystore_open(uri, mk, f->base, &f->opts, &ks, why, sizeof(why));
+  if (err)
+    fprintf(stderr, "open %s: %s\n", uri, why);
+  assert_int_equal(err, KEDGE_OK);
+  assert_string_equal(kedge_keystore_backend(ks), "redis");
+  return ks;
+}
+
+static int setup_with(void **state, const char *password)
+{
+  fixture_t *f = calloc(1, sizeof(*f));
+  if (!f)
+    return -1;
+  *state = f;
+  snprintf(f->dir, sizeof(f->dir), "/tmp/kedge-test-keystore-redis-XXXXXX");
+  if (!mkdtemp(f->dir) || kedge_test_redis_start(&f->redis, f->dir, password) != 0)
+    return -1;
+  snprintf(f->uri, sizeof(f->uri), "redis://127.0.0.1:%d", f->redis.port);
+  f->base = event_base_new();
+  if (!f->base || RAND_bytes(f->mk.key, sizeof(f->mk.key)) != 1)
+    return -1;
+  /* short times keep the test fast; the defaults are 1 s, 100 ms to 5 s */
+  f->opts.op_timeout_ms = 400;
+  f->opts.connect_timeout_ms = 400;
+  f->opts.reconnect_min_ms = 50;
+  f->opts.reconnect_max_ms = 400;
+  f->opts.redis_password = password;
+  char why[256] = "";
+  if (kedge_keystore_open(f->uri, &f->mk, f->base, &f->opts, &f->ks, why, sizeof(why))) {
+    fprintf(stderr, "open %s: %s\n", f->uri, why);
+    return -1;
+  }
+  f->c = kedge_test_redis_connect(&f->redis);
+  return f->c ? 0 : -1;
+}
+
+static int setup(void **state)
+{
+  return setup_with(state, NULL);
+}
+
+static int setup_auth(void **state)
+{
+  return setup_with(state, PASSWORD);
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+  return remove(path);
+}
+
+static int teardown(void **state)
+{
+  fixture_t *f = *state;
+  if (!f)
+    return 0;
+  kedge_keystore_close(f->ks);
+  if (f->base)
+    event_base_free(f->base);
+  redisFree(f->c);
+  kedge_test_redis_stop(&f->redis);
+  nftw(f->dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+  free(f);
+  return 0;
+}
+
+/* ---- tests ---- */
+
+static void test_round_trip_and_replace(void **state)
+{
+  fixture_t *f = *state;
+  kedge_keystore_record_t first, second, got;
+  make_rec(&first, "imsi-001010000000001", 60000);
+  make_rec(&second, "imsi-001010000000001", 60000);
+  assert_int_equal(put_one(f->base, f->ks, &first), KEDGE_OK);
+  assert_int_equal(get_one(f->base, f->ks, first.kedge_id, &got), KEDGE_OK);
+  assert_same(&first, &got);
+  assert_int_equal(put_one(f->base, f->ks, &second), KEDGE_OK);
+  assert_int_equal(get_one(f->base, f->ks, first.kedge_id, NULL), KEDGE_ERR_NOT_FOUND);
+  assert_int_equal(get_one(f->base, f->ks, second.kedge_id, &got), KEDGE_OK);
+  assert_same(&second, &got);
+  /* in Redis: the old record is gone, the SUPI maps to the new ID, both expire at PXAT */
+  assert_int_equal(cmd_int(f->c, "EXISTS kedge:kid:%s", first.kedge_id), 0);
+  redisReply *reply = cmd(f->c, "GET kedge:supi:%s", second.supi);
+  assert_int_equal(reply->type, REDIS_REPLY_STRING);
+  assert_string_equal(reply->str, second.kedge_id);
+  freeReplyObject(reply);
+  assert_true(cmd_int(f->c, "PEXPIRETIME kedge:kid:%s", second.kedge_id) == second.expiry_ms);
+  assert_true(cmd_int(f->c, "PEXPIRETIME kedge:supi:%s", second.supi) == second.expiry_ms);
+  /* unknown */
+  kedge_keystore_record_t unknown;
+  make_rec(&unknown, "imsi-001010000000002", 60000);
+  assert_int_equal(get_one(f->base, f->ks, unknown.kedge_id, NULL), KEDGE_ERR_NOT_FOUND);
+  /* delete */
+  result_t r = {0};
+  assert_int_equal(kedge_keystore_delete_supi(f->ks, second.supi, on_done, &r), KEDGE_OK);
+  wait_calls(f->base, &r.calls, 1);
+  assert_int_equal(r.err, KEDGE_OK);
+  assert_int_equal(get_one(f->base, f->ks, second.kedge_id, NULL), KEDGE_ERR_NOT_FOUND);
+  assert_int_equal(cmd_int(f->c, "EXISTS kedge:supi:%s", second.supi), 0);
+  assert_int_equal(kedge_keystore_delete_supi(f->ks, second.supi, on_done, &r), KEDGE_OK);
+  wait_calls(f->base, &r.calls, 2);
+  assert_int_equal(r.err, KEDGE_ERR_NOT_FOUND);
+  /* purge: Redis does it (PXAT) */
+  assert_int_equal(kedge_keystore_purge(f->ks, on_done, &r), KEDGE_OK);
+  wait_calls(f->base, &r.calls, 3);
+  assert_int_equal(r.err, KEDGE_OK);
+  assert_int_equal(kedge_keystore_pending(f->ks), 0);
+}
+
+static void test_expiry_by_redis(void **state)
+{
+  fixture_t *f = *state;
+  kedge_keystore_record_t rec;
+  make_rec(&rec, "imsi-001010000000003", 300);
+  assert_int_equal(put_one(f->base, f->ks, &rec), KEDGE_OK);
+  assert_int_equal(get_one(f->base, f->ks, rec.kedge_id, NULL), KEDGE_OK);
+  run_for(f->base, 450);
+  assert_int_equal(get_one(f->base, f->ks, rec.kedge_id, NULL), KEDGE_ERR_NOT_FOUND);
+  /* gone from Redis itself, both keys */
+  assert_int_equal(cmd_int(f->c, "EXISTS kedge:kid:%s", rec.kedge_id), 0);
+  assert_int_equal(cmd_int(f->c, "EXISTS kedge:supi:%s", rec.supi), 0);
+  /* already expired when put: never returned */
+  make_rec(&rec, "imsi-001010000000004", -1000);
+  assert_int_equal(put_one(f->base, f->ks, &rec), KEDGE_OK);
+  assert_int_equal(get_one(f->base, f->ks, rec.kedge_id, NULL), KEDGE_ERR_NOT_FOUND);
+}
+
+static bool file_contains(const char *path, const void *needle, size_t len)
+{
+  FILE *fp = fopen(path, "rb");
+  assert_non_null(fp);
+  fseek(fp, 0, SEEK_END);
+  long size = ftell(fp);
+  rewind(fp);
+  char *buf = malloc(size > 0 ? (size_t)size : 1);
+  assert_non_null(buf);
+  size_t n = fread(buf, 1, (size_t)size, fp);
+  fclose(fp);
+  bool found = n >= len && memmem(buf, n, needle, len) != NULL;
+  free(buf);
+  return found;
+}
+
+/* A Redis dump alone reveals no key: neither the value nor dump.rdb holds the Kedge octets
+ * (RDB compression is off in the fixture, so the search sees the bytes as stored). */
+static void test_sealed_in_redis(void **state)
+{
+  fixture_t *f = *state;
+  kedge_keystore_record_t rec;
+  make_rec(&rec, "imsi-001010000000005", 60000);
+  assert_int_equal(put_one(f->base, f->ks, &rec), KEDGE_OK);
+  redisReply *reply = cmd(f->c, "GET kedge:kid:%s", rec.kedge_id);
+  assert_int_equal(reply->type, REDIS_REPLY_STRING);
+  assert_int_equal(reply->len, 18 + strlen(rec.supi) + 61);
+  assert_null(memmem(reply->str, reply->len, rec.kedge, 16));
+  assert_non_null(memmem(reply->str, reply->len, rec.supi, strlen(rec.supi)));
+  freeReplyObject(reply);
+  reply = cmd(f->c, "SAVE");
+  assert_int_not_equal(reply->type, REDIS_REPLY_ERROR);
+  freeReplyObject(reply);
+  char path[200];
+  snprintf(path, sizeof(path), "%s/dump.rdb", f->dir);
+  assert_true(file_contains(path, rec.kedge_id, strlen(rec.kedge_id)));
+  assert_false(file_contains(path, rec.kedge, 16));
+  /* another master key: present, but absent to that store */
+  kedge_master_key_t other;
+  assert_int_equal(RAND_bytes(other.key, sizeof(other.key)), 1);
+  kedge_keystore_t *ks2 = open_store(f, f->uri, &other);
+  assert_int_equal(get_one(f->base, ks2, rec.kedge_id, NULL), KEDGE_ERR_NOT_FOUND);
+  kedge_keystore_close(ks2);
+  /* a value moved to another Kedge ID does not open either (additional data = Kedge ID) */
+  kedge_keystore_record_t moved;
+  make_rec(&moved, "imsi-001010000000005", 60000);
+  reply = cmd(f->c, "COPY kedge:kid:%s kedge:kid:%s", rec.kedge_id, moved.kedge_id);
+  assert_int_equal(reply->type, REDIS_REPLY_INTEGER);
+  freeReplyObject(reply);
+  assert_int_equal(get_one(f->base, f->ks, moved.kedge_id, NULL), KEDGE_ERR_NOT_FOUND);
+  assert_int_equal(get_one(f->base, f->ks, rec.kedge_id, NULL), KEDGE_OK);
+  /* and garbage under a kedge key is absent, not a crash */
+  reply = cmd(f->c, "SET kedge:kid:%s garbage", moved.kedge_id);
+  freeReplyObject(reply);
+  assert_int_equal(get_one(f->base, f->ks, moved.kedge_id, NULL), KEDGE_ERR_NOT_FOUND);
+}
+
+/* Two connections put keys for one SUPI concurrently: Redis interleaves their scripts, and
+ * since each replacement is one script, exactly one record is left, the one the SUPI maps to. */
+static void test_atomic_replacement(void **state)
+{
+  fixture_t *f = *state;
+  kedge_keystore_t *ks2 = open_store(f, f->uri, &f->mk);
+  enum { N = 300 };
+  static kedge_keystore_record_t recs[N];
+  result_t r = {0};
+  for (int i = 0; i < N; i++) {
+    make_rec(&recs[i], "imsi-001010000000006", 60000);
+    assert_int_equal(kedge_keystore_put(i % 2 ? ks2 : f->ks, &recs[i], on_done, &r), KEDGE_OK);
+  }
+  wait_calls(f->base, &r.calls, N);
+  assert_int_equal(r.err, KEDGE_OK);
+  redisReply *keys = cmd(f->c, "KEYS kedge:kid:*");
+  assert_int_equal(keys->type, REDIS_REPLY_ARRAY);
+  assert_int_equal(keys->elements, 1);
+  redisReply *map = cmd(f->c, "GET kedge:supi:%s", recs[0].supi);
+  assert_int_equal(map->type, REDIS_REPLY_STRING);
+  assert_string_equal(keys->element[0]->str + strlen("kedge:kid:"), map->str);
+  int found = -1;
+  for (int i = 0; i < N; i++)
+    if (strcmp(recs[i].kedge_id, map->str) == 0)
+      found = i;
+  assert_true(found >= 0);
+  freeReplyObject(keys);
+  freeReplyObject(map);
+  kedge_keystore_record_t got;
+  assert_int_equal(get_one(f->base, ks2, recs[found].kedge_id, &got), KEDGE_OK);
+  assert_same(&recs[found], &got);
+  kedge_keystore_close(ks2);
+  OPENSSL_cleanse(recs, sizeof(recs));
+}
+
+/* After a Redis restart or SCRIPT FLUSH the script cache is empty: EVALSHA says NOSCRIPT and
+ * the store falls back to EVAL. */
+static void test_noscript_fallback(void **state)
+{
+  fixture_t *f = *state;
+  redisReply *reply = cmd(f->c, "SCRIPT FLUSH");
+  freeReplyObject(reply);
+  kedge_keystore_record_t a, b;
+  make_rec(&a, "imsi-001010000000007", 60000);
+  make_rec(&b, "imsi-001010000000007", 60000);
+  assert_int_equal(put_one(f->base, f->ks, &a), KEDGE_OK);
+  assert_int_equal(put_one(f->base, f->ks, &b), KEDGE_OK);
+  assert_int_equal(get_one(f->base, f->ks, a.kedge_id, NULL), KEDGE_ERR_NOT_FOUND);
+  assert_int_equal(get_one(f->base, f->ks, b.kedge_id, NULL), KEDGE_OK);
+  reply = cmd(f->c, "SCRIPT FLUSH");
+  freeReplyObject(reply);
+  result_t r = {0};
+  assert_int_equal(kedge_keystore_delete_supi(f->ks, b.supi, on_done, &r), KEDGE_OK);
+  wait_calls(f->base, &r.calls, 1);
+  assert_int_equal(r.err, KEDGE_OK);
+  assert_int_equal(get_one(f->base, f->ks, b.kedge_id, NULL), KEDGE_ERR_NOT_FOUND);
+}
+
+static void test_select_db(void **state)
+{
+  fixture_t *f = *state;
+  char uri[80];
+  snprintf(uri, sizeof(uri), "%s/3", f->uri);
+  kedge_keystore_t *ks3 = open_store(f, uri, &f->mk);
+  kedge_keystore_record_t rec;
+  make_rec(&rec, "imsi-001010000000008", 60000);
+  assert_int_equal(put_one(f->base, ks3, &rec), KEDGE_OK);
+  assert_int_equal(get_one(f->base, ks3, rec.kedge_id, NULL), KEDGE_OK);
+  assert_int_equal(get_one(f->base, f->ks, rec.kedge_id, NULL), KEDGE_ERR_NOT_FOUND);
+  assert_int_equal(cmd_int(f->c, "EXISTS kedge:kid:%s", rec.kedge_id), 0);
+  freeReplyObject(cmd(f->c, "SELECT 3"));
+  assert_int_equal(cmd_int(f->c, "EXISTS kedge:kid:%s", rec.kedge_id), 1);
+  freeReplyObject(cmd(f->c, "SELECT 0"));
+  kedge_keystore_close(ks3);
+  /* a database Redis does not have: refused at open */
+  snprintf(uri, sizeof(uri), "%s/99", f->uri);
+  kedge_keystore_t *ks = NULL;
+  char why[256] = "";
+  assert_int_equal(kedge_keystore_open(uri, &f->mk, f->base, &f->opts, &ks, why, sizeof(why)),
+                   KEDGE_ERR_CONFIG);
+  assert_non_null(strstr(why, "SELECT"));
+}
+
+/* Redis goes away: calls fail fast with UNAVAILABLE (the AUSF's 503); it comes back on the
+ * same port: the store reconnects by itself. */
+static void test_down_then_back(void **state)
+{
+  fixture_t *f = *state;
+  kedge_keystore_record_t rec;
+  make_rec(&rec, "imsi-001010000000009", 60000);
+  assert_int_equal(put_one(f->base, f->ks, &rec), KEDGE_OK);
+  redisFree(f->c);
+  f->c = NULL;
+  kedge_test_redis_stop(&f->redis);
+  /* the first call may be the one that finds the connection closed */
+  int64_t t0 = mono_ms();
+  kedge_err_t err = get_one(f->base, f->ks, rec.kedge_id, NULL);
+  assert_int_equal(err, KEDGE_ERR_UNAVAILABLE);
+  assert_true(mono_ms() - t0 < 300);
+  for (int i = 0; i < 20; i++) {
+    t0 = mono_ms();
+    assert_int_equal(put_one(f->base, f->ks, &rec), KEDGE_ERR_UNAVAILABLE);
+    assert_true(mono_ms() - t0 < 300); /* fast, not the op timeout */
+    run_for(f->base, 20);
+  }
+  assert_int_equal(kedge_test_redis_restart(&f->redis), 0);
+  f->c = kedge_test_redis_connect(&f->redis);
+  assert_non_null(f->c);
+  /* back within a few back-off periods (max 400 ms here) */
+  t0 = mono_ms();
+  while ((err = put_one(f->base, f->ks, &rec)) == KEDGE_ERR_UNAVAILABLE && mono_ms() - t0 < 5000)
+    run_for(f->base, 50);
+  assert_int_equal(err, KEDGE_OK);
+  kedge_keystore_record_t got;
+  assert_int_equal(get_one(f->base, f->ks, rec.kedge_id, &got), KEDGE_OK);
+  assert_same(&rec, &got);
+}
+
+/* A stalled Redis (SIGSTOP): a call times out, the connection is dropped so later calls fail
+ * fast; once Redis runs again the store is back by itself. */
+static void test_stalled_then_back(void **state)
+{
+  fixture_t *f = *state;
+  kedge_keystore_record_t rec;
+  make_rec(&rec, "imsi-001010000000010", 60000);
+  assert_int_equal(put_one(f->base, f->ks, &rec), KEDGE_OK);
+  assert_int_equal(kill(f->redis.pid, SIGSTOP), 0);
+  int64_t t0 = mono_ms();
+  assert_int_equal(get_one(f->base, f->ks, rec.kedge_id, NULL), KEDGE_ERR_TIMEOUT);
+  int64_t took = mono_ms() - t0;
+  assert_true(took >= 350 && took < 2000); /* op_timeout_ms 400 */
+  run_for(f->base, 10);
+  t0 = mono_ms();
+  kedge_err_t err = get_one(f->base, f->ks, rec.kedge_id, NULL);
+  /* dropped: UNAVAILABLE at once, or (if a reconnect is in progress) within connect timeout */
+  assert_true(err == KEDGE_ERR_UNAVAILABLE);
+  assert_true(mono_ms() - t0 < 1000);
+  assert_int_equal(kill(f->redis.pid, SIGCONT), 0);
+  t0 = mono_ms();
+  while ((err = get_one(f->base, f->ks, rec.kedge_id, NULL)) != KEDGE_OK && mono_ms() - t0 < 5000)
+    run_for(f->base, 50);
+  assert_int_equal(err, KEDGE_OK);
+}
+
+static void test_unreachable_at_open(void **state)
+{
+  fixture_t *f = *state;
+  /* the fixture's port, after stopping it: nothing listens there */
+  kedge_test_redis_stop(&f->redis);
+  kedge_keystore_t *ks = NULL;
+  char why[256] = "";
+  int64_t t0 = mono_ms();
+  assert_int_equal(
+      kedge_keystore_open(f->uri, &f->mk, f->base, &f->opts, &ks, why, sizeof(why)),
+      KEDGE_ERR_UNAVAILABLE);
+  assert_true(mono_ms() - t0 < 2000);
+  assert_null(ks);
+  assert_non_null(strstr(why, "cannot connect"));
+  assert_null(strchr(why, '\n'));
+}
+
+/* Closing with calls in flight, and from inside a callback: no callback afterwards, nothing
+ * leaks (ASan build), the fixture's handle goes on. */
+static void close_in_callback(kedge_err_t err, const kedge_keystore_record_t *rec, void *arg)
+{
+  kedge_keystore_t **ks = arg;
+  kedge_keystore_close(*ks);
+  *ks = NULL;
+}
+
+static void test_close_with_calls_in_flight(void **state)
+{
+  fixture_t *f = *state;
+  kedge_keystore_t *ks = open_store(f, f->uri, &f->mk);
+  result_t r = {0};
+  kedge_keystore_record_t rec;
+  for (int i = 0; i < 50; i++) {
+    char supi[32];
+    snprintf(supi, sizeof(supi), "imsi-00101%010d", 500 + i);
+    make_rec(&rec, supi, 60000);
+    assert_int_equal(kedge_keystore_put(ks, &rec, on_done, &r), KEDGE_OK);
+    assert_int_equal(kedge_keystore_get(ks, rec.kedge_id, on_got, &r), KEDGE_OK);
+  }
+  kedge_keystore_close(ks);
+  run_for(f->base, 100);
+  assert_int_equal(r.calls, 0);
+  ks = open_store(f, f->uri, &f->mk);
+  assert_int_equal(kedge_keystore_get(ks, rec.kedge_id, close_in_callback, &ks), KEDGE_OK);
+  assert_int_equal(kedge_keystore_get(ks, rec.kedge_id, on_got, &r), KEDGE_OK);
+  assert_int_equal(kedge_keystore_put(ks, &rec, on_done, &r), KEDGE_OK);
+  for (int i = 0; i < 100 && ks; i++)
+    run_for(f->base, 10);
+  assert_null(ks);
+  run_for(f->base, 100);
+  assert_int_equal(r.calls, 0);
+  assert_int_equal(get_one(f->base, f->ks, rec.kedge_id, NULL), KEDGE_OK);
+}
+
+/* requirepass: the fixture's handle authenticates (also on its asynchronous connection);
+ * without the password, or with a wrong one, open says why. */
+static void test_auth(void **state)
+{
+  fixture_t *f = *state;
+  kedge_keystore_record_t rec;
+  make_rec(&rec, "imsi-001010000000011", 60000);
+  assert_int_equal(put_one(f->base, f->ks, &rec), KEDGE_OK);
+  assert_int_equal(get_one(f->base, f->ks, rec.kedge_id, NULL), KEDGE_OK);
+
+  kedge_keystore_options_t o = f->opts;
+  kedge_keystore_t *ks = NULL;
+  char why[256] = "";
+  o.redis_password = NULL;
+  assert_int_equal(kedge_keystore_open(f->uri, &f->mk, f->base, &o, &ks, why, sizeof(why)),
+                   KEDGE_ERR_FORBIDDEN);
+  assert_null(ks);
+  assert_non_null(strstr(why, "AUTH"));
+  assert_null(strchr(why, '\n'));
+  o.redis_password = "not-the-password";
+  assert_int_equal(kedge_keystore_open(f->uri, &f->mk, f->base, &o, &ks, why, sizeof(why)),
+                   KEDGE_ERR_FORBIDDEN);
+  assert_non_null(strstr(why, "AUTH"));
+  assert_non_null(strstr(why, "WRONGPASS"));
+  assert_null(strstr(why, "not-the-password"));
+
+  /* an ACL user with just what the key store needs, on the kedge: keys only */
+  redisReply *reply =
+      cmd(f->c, "ACL SETUSER ausf on >ausf-pass ~kedge:* resetchannels -@all +get +set +del "
+                "+evalsha +eval +script|load +ping +select +info");
+  assert_int_not_equal(reply->type, REDIS_REPLY_ERROR);
+  freeReplyObject(reply);
+  o.redis_user = "ausf";
+  o.redis_password = "ausf-pass";
+  ks = open_store(f, f->uri, &f->mk);
+  kedge_keystore_close(ks);
+  ks = NULL;
+  assert_int_equal(kedge_keystore_open(f->uri, &f->mk, f->base, &o, &ks, why, sizeof(why)),
+                   KEDGE_OK);
+  kedge_keystore_record_t second;
+  make_rec(&second, rec.supi, 60000);
+  assert_int_equal(put_one(f->base, ks, &second), KEDGE_OK);
+  assert_int_equal(get_one(f->base, ks, rec.kedge_id, NULL), KEDGE_ERR_NOT_FOUND);
+  assert_int_equal(get_one(f->base, ks, second.kedge_id, NULL), KEDGE_OK);
+  kedge_keystore_close(ks);
+  ks = NULL;
+  o.redis_user = "nobody";
+  assert_int_equal(kedge_keystore_open(f->uri, &f->mk, f->base, &o, &ks, why, sizeof(why)),
+                   KEDGE_ERR_FORBIDDEN);
+  assert_non_null(strstr(why, "AUTH as nobody"));
+  assert_null(strstr(why, "ausf-pass"));
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_round_trip_and_replace, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_expiry_by_redis, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_sealed_in_redis, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_atomic_replacement, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_noscript_fallback, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_select_db, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_down_then_back, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_stalled_then_back, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_unreachable_at_open, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_close_with_calls_in_flight, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_auth, setup_auth, teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
