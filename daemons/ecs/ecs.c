@@ -121,7 +121,6 @@ static void check_ecs_id_in_cert(const ecs_t *ecs)
 kedge_err_t ecs_setup(ecs_t *ecs, kedge_sbi_server_t *srv, char *why, size_t why_size)
 {
   ecs->srv = srv;
-  pthread_mutex_init(&ecs->workers_lock, NULL);
   kedge_err_t err = metrics_setup(ecs, kedge_sbi_server_metrics(srv));
   if (err) {
     snprintf(why, why_size, "metrics: %s", kedge_strerror(err));
@@ -148,7 +147,8 @@ kedge_err_t ecs_setup(ecs_t *ecs, kedge_sbi_server_t *srv, char *why, size_t why
     snprintf(why, why_size, "cannot create the TLS 1.3 PSK context");
     return KEDGE_ERR_CRYPTO;
   }
-  if ((err = kedge_sbi_server_set_accept_hook(srv, ecs_accept, ecs)) ||
+  if ((err = ecs_workers_setup(ecs, srv)) ||
+      (err = kedge_sbi_server_set_accept_hook(srv, ecs_accept, ecs)) ||
       (err = ecs_service_provisioning_setup(ecs, srv))) {
     snprintf(why, why_size, "routes: %s", kedge_strerror(err));
     return err;
@@ -156,9 +156,10 @@ kedge_err_t ecs_setup(ecs_t *ecs, kedge_sbi_server_t *srv, char *why, size_t why
   return KEDGE_OK;
 }
 
+/* Runs before the SBI server is freed; each worker's own state goes later, in its fini hook
+ * (handshakes hold their own SSL_CTX reference). */
 void ecs_teardown(ecs_t *ecs)
 {
-  ecs_workers_free(ecs);
   SSL_CTX_free(ecs->ssl_ctx);
   ecs->ssl_ctx = NULL;
   ecs_key_cache_free(ecs->keys);

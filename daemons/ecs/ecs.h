@@ -139,9 +139,6 @@ typedef struct ecs {
   SSL_CTX *ssl_ctx;
   ecs_key_cache_t *keys, *negative;
   ecs_rate_limit_t *rate_limit;
-  pthread_mutex_t workers_lock;
-  ecs_worker_t **workers;
-  size_t n_workers;
   kedge_counter_t *m_outcome[ECS_OUTCOME__COUNT];
   kedge_counter_t *m_lookup[ECS_LOOKUP__COUNT];
   kedge_counter_t *m_fetch[ECS_FETCH__COUNT];
@@ -172,24 +169,23 @@ kedge_err_t ecs_binder_alert_attach(SSL *ssl, int fd);
 /* After the handshake: writes go straight to the socket again. */
 void ecs_binder_alert_detach(SSL *ssl);
 
-/* ---- worker.c: per worker thread state ---- */
+/* ---- worker.c: per worker thread state (SBI runtime worker hooks) ---- */
 struct ecs_hs;
 struct ecs_fetch;
 struct ecs_worker {
   ecs_t *ecs;
   kedge_sbi_worker_t *worker;
   struct event_base *base;
-  kedge_sbi_client_t *client; /* toward the key source, made on first use */
+  kedge_sbi_client_t *client; /* toward the key source */
   struct ecs_hs *handshakes;  /* in progress */
   size_t n_handshakes;
   struct ecs_fetch *fetches; /* in flight */
   size_t n_fetches;
 };
-/* This thread's worker state (made on first use; NULL when out of memory). */
-ecs_worker_t *ecs_worker_get(ecs_t *ecs, kedge_sbi_worker_t *worker);
-kedge_sbi_client_t *ecs_worker_client(ecs_worker_t *ew);
-/* After the loops stopped: handshakes and fetches still in progress are dropped. */
-void ecs_workers_free(ecs_t *ecs);
+/* Registers the hooks that make and free each worker's state. */
+kedge_err_t ecs_workers_setup(ecs_t *ecs, kedge_sbi_server_t *srv);
+ecs_worker_t *ecs_worker_get(kedge_sbi_worker_t *worker);
+/* At a worker's end: handshakes and fetches still in progress are dropped. */
 void ecs_handshakes_free(ecs_worker_t *ew); /* psk_handshake.c */
 void ecs_fetches_free(ecs_worker_t *ew);    /* key_fetch.c */
 

@@ -143,9 +143,7 @@ static void fetch_answered(const kedge_sbi_client_response_t *resp, void *arg);
 static kedge_err_t fetch_send(ecs_fetch_t *f)
 {
   ecs_t *ecs = f->ew->ecs;
-  kedge_sbi_client_t *client = ecs_worker_client(f->ew);
-  if (!client)
-    return KEDGE_ERR_UNAVAILABLE;
+  kedge_sbi_client_t *client = f->ew->client;
   int64_t now = ecs_now_ms();
   for (; f->uri_index < f->route->n_uris; f->uri_index++) {
     if (atomic_load(&f->route->not_before_ms[f->uri_index]) > now)

@@ -370,7 +370,7 @@ void ecs_accept(kedge_sbi_worker_t *worker, evutil_socket_t fd, const struct soc
                 int peer_len, void *arg)
 {
   ecs_t *ecs = arg;
-  ecs_worker_t *ew = ecs_worker_get(ecs, worker);
+  ecs_worker_t *ew = ecs_worker_get(worker);
   if (!ew || ew->n_handshakes >= ecs->max_handshakes) {
     ecs_count_outcome(ecs, ECS_OUTCOME_BUSY);
     evutil_closesocket(fd);

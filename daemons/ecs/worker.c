@@ -1,59 +1,49 @@
-/* Per worker thread state: the handshakes and fetches of that thread's loop, and its SBI
- * client toward the key source (a libcurl multi handle belongs to one event_base). Made on
- * the first connection a worker accepts; freed at tear-down after the loops stopped. */
+/* Per worker thread state (the SBI runtime's worker hooks): the handshakes and fetches of that
+ * worker's loop, and its SBI client toward the key source (a libcurl multi handle belongs to
+ * one event_base). Made before the worker's thread runs; freed after its loop stopped and its
+ * connections were closed. */
 #include <stdlib.h>
 
 #include "ecs.h"
 #include "kedge/log.h"
 
-static __thread ecs_worker_t *mine; /* this thread's state */
-
-ecs_worker_t *ecs_worker_get(ecs_t *ecs, kedge_sbi_worker_t *worker)
+static kedge_err_t worker_init(kedge_sbi_worker_t *worker, void *arg)
 {
-  if (mine && mine->ecs == ecs && mine->worker == worker)
-    return mine;
+  ecs_t *ecs = arg;
   ecs_worker_t *ew = calloc(1, sizeof(*ew));
   if (!ew)
-    return NULL;
+    return KEDGE_ERR_NOMEM;
   ew->ecs = ecs;
   ew->worker = worker;
   ew->base = kedge_sbi_worker_base(worker);
-  pthread_mutex_lock(&ecs->workers_lock);
-  ecs_worker_t **grown = realloc(ecs->workers, (ecs->n_workers + 1) * sizeof(*grown));
-  if (grown) {
-    ecs->workers = grown;
-    ecs->workers[ecs->n_workers++] = ew;
-  }
-  pthread_mutex_unlock(&ecs->workers_lock);
-  if (!grown) {
-    free(ew);
-    return NULL;
-  }
-  mine = ew;
-  return ew;
-}
-
-kedge_sbi_client_t *ecs_worker_client(ecs_worker_t *ew)
-{
-  if (!ew->client && kedge_sbi_client_new(ew->base, &ew->ecs->client, &ew->client) != KEDGE_OK) {
+  kedge_err_t err = kedge_sbi_client_new(ew->base, &ecs->client, &ew->client);
+  if (err) {
     kedge_log_error("cannot create the SBI client toward the key source (key_source.tls)");
-    ew->client = NULL;
+    free(ew);
+    return err;
   }
-  return ew->client;
+  kedge_sbi_worker_set_data(worker, ew);
+  return KEDGE_OK;
 }
 
-void ecs_workers_free(ecs_t *ecs)
+static void worker_fini(kedge_sbi_worker_t *worker, void *arg)
 {
-  pthread_mutex_lock(&ecs->workers_lock);
-  for (size_t i = 0; i < ecs->n_workers; i++) {
-    ecs_worker_t *ew = ecs->workers[i];
-    ecs_handshakes_free(ew);
-    ecs_fetches_free(ew);
-    kedge_sbi_client_free(ew->client);
-    free(ew);
-  }
-  free(ecs->workers);
-  ecs->workers = NULL;
-  ecs->n_workers = 0;
-  pthread_mutex_unlock(&ecs->workers_lock);
+  ecs_worker_t *ew = kedge_sbi_worker_data(worker);
+  if (!ew)
+    return;
+  ecs_handshakes_free(ew);
+  ecs_fetches_free(ew);
+  kedge_sbi_client_free(ew->client);
+  kedge_sbi_worker_set_data(worker, NULL);
+  free(ew);
+}
+
+kedge_err_t ecs_workers_setup(ecs_t *ecs, kedge_sbi_server_t *srv)
+{
+  return kedge_sbi_server_set_worker_hooks(srv, worker_init, worker_fini, ecs);
+}
+
+ecs_worker_t *ecs_worker_get(kedge_sbi_worker_t *worker)
+{
+  return kedge_sbi_worker_data(worker);
 }
