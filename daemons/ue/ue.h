@@ -46,6 +46,11 @@ typedef struct ue_config {
   uint32_t timeout_ms;         /* per request to the AUSF */
   kedge_log_level_t log_level; /* log: section, as every kedge program */
   bool log_json;
+  /* agent: section (kedge-ue agent, SPEC.md 5) */
+  char agent_socket[108];      /* Unix socket path (sun_path holds 108 octets) */
+  char agent_group[64];        /* group owning the socket (mode 0660) and its directory; "" */
+  long agent_uids[16];         /* peers allowed by SO_PEERCRED; none listed: the agent's uid */
+  size_t n_agent_uids;
 } ue_config_t;
 
 /* Reads the usim:, serving_network:, ausf: and log: sections from a loaded file into *cfg
@@ -54,6 +59,10 @@ typedef struct ue_config {
 kedge_err_t ue_config_read(kedge_config_node_t *root, ue_config_t *cfg);
 /* Loads `path` and reads it: on error `why` holds one line "FILE:LINE: key: problem". */
 kedge_err_t ue_config_load(const char *path, ue_config_t *cfg, char *why, size_t why_size);
+/* kedge-ue agent: registers at start, then serves the keys on the Unix socket of the agent:
+ * section until SIGTERM (agent.c). Returns the exit status. */
+int ue_agent_run(const ue_config_t *cfg);
+
 /* Wipes K and OPc (and the rest). */
 void ue_config_clear(ue_config_t *cfg);
 

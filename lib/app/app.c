@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kedge/json_check.h"
 #include "kedge/log.h"
 
 /* log.level, log.json: every daemon's logging keys. */
@@ -73,6 +74,7 @@ static int write_ports(const char *path, kedge_sbi_server_t *srv)
 
 int kedge_app_main(const kedge_app_t *app, int argc, char **argv)
 {
+  kedge_json_wipe_on_free(); /* before the first JSON object */
   /* --ports-file is taken out here; the rest is the common command line. */
   const char *ports_file = NULL;
   char **args = calloc((size_t)argc + 1, sizeof(*args));

@@ -21,6 +21,7 @@
 #include <openssl/rand.h>
 #include <sqlite3.h>
 
+#include "kedge/hex.h"
 #include "kedge/keystore.h"
 #include "kedge/work.h"
 #include "testutil.h"
@@ -100,7 +101,8 @@ static void make_rec(kedge_keystore_record_t *rec, const char *supi, int64_t ttl
   rec->expiry_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + ttl_ms;
 }
 
-static void put_ok(struct event_base *base, kedge_keystore_t *ks, const kedge_keystore_record_t *rec)
+static void put_ok(struct event_base *base, kedge_keystore_t *ks,
+                   const kedge_keystore_record_t *rec)
 {
   result_t r = {0};
   assert_int_equal(kedge_keystore_put(ks, rec, on_done, &r), KEDGE_OK);
@@ -219,6 +221,16 @@ static int count_rows(const fixture_t *f, const char *where)
   return n;
 }
 
+/* The TID of a Kedge ID, as an SQL blob literal x'...'. */
+static void tid_literal(const char *kedge_id, char out[2 * KEDGE_TID_LEN + 4])
+{
+  kedge_id_t id;
+  assert_int_equal(kedge_id_parse(kedge_id, strlen(kedge_id), &id, NULL), KEDGE_OK);
+  strcpy(out, "x'");
+  kedge_hex_encode(id.tid, KEDGE_TID_LEN, out + 2);
+  strcat(out, "'");
+}
+
 /* ---- URIs ---- */
 
 static void test_bad_uris(void **state)
@@ -262,17 +274,19 @@ static void test_bad_uris(void **state)
   }
   char why[256];
   assert_int_equal(kedge_keystore_uri_check(NULL, why, sizeof(why)), KEDGE_ERR_CONFIG);
-  static const char *good[] = {"memory:", "sqlite:keys.db", "sqlite:/var/lib/kedge/k.db",
-                               "redis://127.0.0.1:6379", "redis://redis.example:6380/3",
+  static const char *good[] = {"memory:",
+                               "sqlite:keys.db",
+                               "sqlite:/var/lib/kedge/k.db",
+                               "redis://127.0.0.1:6379",
+                               "redis://redis.example:6380/3",
                                "redis://[::1]:6379/0"};
   for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
     assert_int_equal(kedge_keystore_uri_check(good[i], why, sizeof(why)), KEDGE_OK);
   /* a user without a password is refused at open */
   kedge_keystore_options_t o = {.redis_user = "kedge"};
   kedge_keystore_t *ks = NULL;
-  assert_int_equal(
-      kedge_keystore_open("redis://127.0.0.1:1", &mk, base, &o, &ks, why, sizeof(why)),
-      KEDGE_ERR_CONFIG);
+  assert_int_equal(kedge_keystore_open("redis://127.0.0.1:1", &mk, base, &o, &ks, why, sizeof(why)),
+                   KEDGE_ERR_CONFIG);
   assert_non_null(strstr(why, "password"));
   event_base_free(base);
 }
@@ -349,6 +363,13 @@ static void test_unknown_and_malformed(void **state)
   memcpy(other_rid, rec.kedge_id, sizeof(other_rid));
   other_rid[0] = '1';
   assert_int_equal(get_one(f->base, f->ks, other_rid, NULL), KEDGE_ERR_NOT_FOUND);
+  char other_home[KEDGE_ID_MAX + 1];
+  memcpy(other_home, rec.kedge_id, sizeof(other_home));
+  char *mcc = strstr(other_home, ".mcc001.");
+  assert_non_null(mcc);
+  mcc[6] = '2';
+  assert_int_equal(get_one(f->base, f->ks, other_home, NULL), KEDGE_ERR_NOT_FOUND);
+  assert_int_equal(get_one(f->base, f->ks, rec.kedge_id, NULL), KEDGE_OK);
   /* malformed: refused at once, no callback */
   result_t r = {0};
   static const char *bad[] = {"", "0.abc@5gc.mnc001.mcc001.3gppnetwork.org", "not-an-id"};
@@ -724,14 +745,16 @@ static bool any_file_contains(const fixture_t *f, const void *needle, size_t len
 }
 
 /* A copy of the database reveals no key: the Kedge octets are in none of its files, while
- * the Kedge ID and SUPI are (so the search looked at the right bytes). */
+ * the TID and SUPI are (so the search looked at the right bytes). */
 static void test_sqlite_sealed_at_rest(void **state)
 {
   fixture_t *f = *state;
   kedge_keystore_record_t rec;
   make_rec(&rec, "imsi-001010000000013", 60000);
   put_ok(f->base, f->ks, &rec);
-  assert_true(any_file_contains(f, rec.kedge_id, strlen(rec.kedge_id)));
+  kedge_id_t id;
+  assert_int_equal(kedge_id_parse(rec.kedge_id, strlen(rec.kedge_id), &id, NULL), KEDGE_OK);
+  assert_true(any_file_contains(f, id.tid, KEDGE_TID_LEN));
   assert_true(any_file_contains(f, rec.supi, strlen(rec.supi)));
   assert_false(any_file_contains(f, rec.kedge, KEDGE_KEY_LEN));
   assert_false(any_file_contains(f, rec.kedge, 16));
@@ -740,7 +763,7 @@ static void test_sqlite_sealed_at_rest(void **state)
   f->ks = NULL;
   char path[200];
   snprintf(path, sizeof(path), "%s-wal", f->path);
-  assert_true(file_contains(f->path, rec.kedge_id, strlen(rec.kedge_id)));
+  assert_true(file_contains(f->path, id.tid, KEDGE_TID_LEN));
   assert_false(any_file_contains(f, rec.kedge, 16));
   /* the file is the AUSF's alone */
   struct stat st;
@@ -765,7 +788,10 @@ static void test_sqlite_committed_before_callback(void **state)
     snprintf(supi, sizeof(supi), "imsi-00101%010d", 400000 + i);
     make_rec(&rec, supi, 60000);
     put_ok(f->base, f->ks, &rec);
-    snprintf(where, sizeof(where), "kedge_id = '%s' AND supi = '%s'", rec.kedge_id, supi);
+    char tid[2 * KEDGE_TID_LEN + 4];
+    tid_literal(rec.kedge_id, tid);
+    snprintf(where, sizeof(where), "tid = %s AND rid = '0' AND home = '001001' AND supi = '%s'",
+             tid, supi);
     assert_int_equal(count_rows(f, where), 1);
   }
   sqlite3 *db = NULL;
@@ -775,7 +801,7 @@ static void test_sqlite_committed_before_callback(void **state)
   assert_int_equal(sqlite3_step(st), SQLITE_ROW);
   assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
   sqlite3_finalize(st);
-  /* the layout issue 5 asks for: keyed by the 32-octet TID, WITHOUT ROWID, one row per SUPI */
+  /* the layout issue 5 asks for: keyed by the 32-octet TID, WITHOUT ROWID */
   assert_int_equal(sqlite3_prepare_v2(db, "SELECT sql FROM sqlite_master WHERE name = 'edge_key'",
                                       -1, &st, NULL),
                    SQLITE_OK);
@@ -784,9 +810,9 @@ static void test_sqlite_committed_before_callback(void **state)
   assert_non_null(strstr(sql, "tid BLOB PRIMARY KEY"));
   assert_non_null(strstr(sql, "WITHOUT ROWID"));
   sqlite3_finalize(st);
-  assert_int_equal(sqlite3_prepare_v2(db, "SELECT length(tid), length(kedge) FROM edge_key", -1,
-                                      &st, NULL),
-                   SQLITE_OK);
+  assert_int_equal(
+      sqlite3_prepare_v2(db, "SELECT length(tid), length(kedge) FROM edge_key", -1, &st, NULL),
+      SQLITE_OK);
   assert_int_equal(sqlite3_step(st), SQLITE_ROW);
   assert_int_equal(sqlite3_column_int(st, 0), 32);
   assert_int_equal(sqlite3_column_int(st, 1), 32 + 29); /* sealed: version, nonce, tag */
@@ -807,19 +833,21 @@ static void test_sqlite_swapped_ciphertext(void **state)
   sqlite3 *db = NULL;
   assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
   sqlite3_busy_timeout(db, 5000);
-  char sql[1200];
+  char sql[400], ta[2 * KEDGE_TID_LEN + 4], tb[2 * KEDGE_TID_LEN + 4];
+  tid_literal(a.kedge_id, ta);
+  tid_literal(b.kedge_id, tb);
   snprintf(sql, sizeof(sql),
-           "UPDATE edge_key SET kedge = (SELECT kedge FROM edge_key WHERE kedge_id = '%s') "
-           "WHERE kedge_id = '%s'",
-           a.kedge_id, b.kedge_id);
+           "UPDATE edge_key SET kedge = (SELECT kedge FROM edge_key WHERE tid = %s) "
+           "WHERE tid = %s",
+           ta, tb);
   assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
   sqlite3_close(db);
   assert_int_equal(get_one(f->base, f->ks, b.kedge_id, NULL), KEDGE_ERR_NOT_FOUND);
   assert_int_equal(get_one(f->base, f->ks, a.kedge_id, NULL), KEDGE_OK);
 }
 
-#define BOTH(t)                                                       \
-  cmocka_unit_test_setup_teardown(t, setup_memory, teardown),         \
+#define BOTH(t)                                                                                    \
+  cmocka_unit_test_setup_teardown(t, setup_memory, teardown),                                      \
       cmocka_unit_test_setup_teardown(t, setup_sqlite, teardown)
 
 int main(void)
