@@ -2,15 +2,17 @@
 # The in-domain flow end to end with real processes (SPEC.md 0, steps 0-7): kedge-udmd,
 # kedge-ausfd (edge keys, Nausf_UEAuthentication_keyrequest), kedge-ue register, kedge-ecsd
 # fetching Kedge from the AUSF, kedge-eec provisioning with the UE's key:
-# - the EES list arrives; two successive connections cost the AUSF one key request (cache);
-# - openssl s_client and gnutls-cli complete a handshake with the UE's key;
+# - UE registers -> key agent -> EEC: the EES list arrives; two successive connections cost
+#   the AUSF one key request (cache); kedge-eec keys --reveal waits for the agent;
+# - openssl s_client and gnutls-cli complete a handshake with the agent's keys;
+# - profile bound through the agent (it derives K_ECS; the EEC never holds Kedge);
 # - profile bound end to end (the AUSF derives K_ECS for the ECS's certificate name), and a
 #   kedge-profile key fails against the bound ECS;
 # - a new registration replaces the key: the old Kedge ID stops working once key_cache_ttl ends;
 # - AUSF down: handshakes end with internal_error; back: they work, the ECS never restarted;
 # - 100 EECs at once while the AUSF delays every key answer (testing.keyrequest_delay).
-# The EEC's key file holds the Kedge the AUSF returns to a test consumer, checked against the
-# UE's own fingerprint of the Kedge it derived (kedge-ue prints no key).
+# Besides the agent, the EECs here use key files holding the Kedge the AUSF returns to a test
+# consumer, checked against the UE's own fingerprint of the Kedge it derived.
 # Usage: sh test-ecs-e2e.sh BUILD_DIR
 BUILD=${1:?usage: test-ecs-e2e.sh BUILD_DIR}
 . "$(dirname "$0")/lib.sh"
@@ -32,7 +34,7 @@ EOC
 {
   echo "supi,k,opc,rid"
   i=1
-  while [ "$i" -le $((N + 2)) ]; do
+  while [ "$i" -le $((N + 3)) ]; do
     echo "$(supi "$i"),$K,$OPC,7"
     i=$((i + 1))
   done
@@ -97,28 +99,54 @@ ausf_ok() { metric kedge_ausf_keyrequests_total 'result="ok"' "$AUSF_METRICS_POR
 KS_PORT=$AUSF_PORT HS_TIMEOUT=30s KS_TIMEOUT=10s write_ecs ecs "key_cache: {ttl: 2s}"
 start_daemon ECS kedge-ecsd "$T/ecs.yaml"
 
-# ---- steps 0-7 ----
-register 1
+# ---- steps 0-7 with the UE's key agent ----
+A=$((N + 3))
+S=$T/run/agent.sock
+cat >"$T/agent.yaml" <<EOC
+usim: {supi: $(supi $A), k: $K, opc: $OPC, routing_indicator: "7",
+       home_network: {mcc: "001", mnc: "01"}, sqn_file: $T/agent.sqn}
+ausf: {uri: "https://127.0.0.1:$AUSF_PORT", ca: $T/pki/ca.crt, cert: $T/pki/seaf.crt,
+       key: $T/pki/seaf.key}
+agent: {socket: $S}
+log: {level: info}
+EOC
+"$BIN/kedge-ue" agent --config "$T/agent.yaml" 2>"$T/agent.log" &
+PIDS="$PIDS $!"
+"$BIN/kedge-eec" keys --agent "$S" --reveal --wait 10 >"$T/keys.json" 2>"$T/keys.err"
+AID=$(jget kedgeId "$T/keys.json")
+AKEY=$(jget kedge "$T/keys.json")
+[ -n "$AID" ] && [ ${#AKEY} = 64 ] && grep -q "revealed the Kedge" "$T/keys.err" &&
+  ok "kedge-eec keys --reveal --wait: waited for the agent's registration, says it revealed" ||
+  fail "keys --reveal: $(cat "$T/keys.json" "$T/keys.err")"
 c0=$(ausf_ok)
-out=$(eec "$ECS_PORT" 1)
-echo "$out" | grep -q "EES ees-video https://ees-video.example:8443" &&
-  ok "UE registered (5G AKA) -> EEC provisioned from the in-domain ECS: EES list" ||
-  fail "provision: $out"
-eec "$ECS_PORT" 1 --json >/dev/null && ok "second provisioning" || fail "second provisioning"
+out=$("$BIN/kedge-eec" provision --ecs "127.0.0.1:$ECS_PORT" --eec-id eec-agent --agent "$S")
+echo "$out" | grep -q "EES ees-video https://ees-video.example:8443" && echo "$out" | grep -q "$AID" &&
+  ok "UE registered (5G AKA) -> agent -> EEC provisioned from the in-domain ECS: EES list" ||
+  fail "provision with the agent: $out"
+"$BIN/kedge-eec" provision --ecs "127.0.0.1:$ECS_PORT" --eec-id eec-agent --agent "$S" --json \
+  >/dev/null && ok "second provisioning" || fail "second provisioning"
 check "two connections, one key request at the AUSF (ECS cache)" test $(($(ausf_ok) - c0)) = 1
 check "the ECS counted one fetch, one cache hit" \
   test "$(metric kedge_ecs_key_fetches_total 'result="ok"' "$ECS_METRICS_PORT")" = 1 -a \
   "$(metric kedge_ecs_key_lookups_total 'result="hit"' "$ECS_METRICS_PORT")" = 1
-grep -q "keyrequest: consumer ecs.kedge.test, Kedge ID $(cat "$T/id1"), profile kedge: key returned" \
+grep -q "keyrequest: consumer ecs.kedge.test, Kedge ID $AID, profile kedge: key returned" \
   "$T/AUSF.log" && ok "the AUSF audit-logged the ECS's key request" || fail "AUSF audit line"
-
-KEDGE1=$(cat "$T/k1.hex")
-s_client "$ECS_PORT" "$(cat "$T/id1")" "$KEDGE1" | grep -q "Cipher is TLS_AES_128_GCM_SHA256" &&
-  ok "openssl s_client with the UE's Kedge" || fail "s_client with the UE's key"
-gnutls "$ECS_PORT" "$(cat "$T/id1")" "$KEDGE1" "$PSK_DHE" | grep -q "Handshake was completed" &&
-  ok "gnutls-cli with the UE's Kedge" || fail "gnutls-cli with the UE's key"
-! grep -q "$KEDGE1" "$T/ECS.log" "$T/AUSF.log" && ok "no Kedge in the ECS or AUSF log" ||
+s_client "$ECS_PORT" "$AID" "$AKEY" | grep -q "Cipher is TLS_AES_128_GCM_SHA256" &&
+  ok "openssl s_client with the agent's keys" || fail "s_client with the agent's keys"
+gnutls "$ECS_PORT" "$AID" "$AKEY" "$PSK_DHE" | grep -q "Handshake was completed" &&
+  ok "gnutls-cli with the agent's keys" || fail "gnutls-cli with the agent's keys"
+BAD=$(echo "$AKEY" | tr '0-9a-f' '1-9a-f0')
+s_client "$ECS_PORT" "$AID" "$BAD" | grep -q "SSL alert number 51" &&
+  s_client "$ECS_PORT" "0.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA@5gc.mnc001.mcc001.3gppnetwork.org" "$AKEY" |
+  grep -q "SSL alert number 51" && ok "wrong key and unknown ID: the same alert, decrypt_error" ||
+  fail "alerts with the real AUSF"
+! grep -q "$AKEY" "$T/ECS.log" "$T/AUSF.log" "$T/agent.log" && ok "no Kedge in any log" ||
   fail "a key in a log"
+
+# ---- the key-file EEC ----
+register 1
+eec "$ECS_PORT" 1 >/dev/null && ok "EEC with a key file (the AUSF's Kedge of a registered UE)" ||
+  fail "key-file EEC"
 
 # ---- profile bound ----
 KS_PORT=$AUSF_PORT write_ecs bound "ecs: {psk_profile: bound, ecs_id: ecs.example.com}"
@@ -131,8 +159,21 @@ eec "$BOUND_PORT" 1 --profile bound --ecs-id ecs.example.com >/dev/null 2>"$T/er
 eec "$BOUND_PORT" 1 >/dev/null 2>"$T/err"
 [ $? = 5 ] && grep -q decrypt_error "$T/err" && ok "a kedge-profile key fails against the bound ECS" ||
   fail "kedge key at bound ECS: $(cat "$T/err")"
+"$BIN/kedge-eec" provision --ecs "127.0.0.1:$BOUND_PORT" --eec-id eec-agent --agent "$S" \
+  --profile bound --ecs-id ecs.example.com >/dev/null 2>"$T/err" &&
+  ok "bound through the agent: it derives K_ECS, the EEC never holds Kedge" ||
+  fail "bound via agent: $(cat "$T/err")"
+"$BIN/kedge-eec" provision --ecs "127.0.0.1:$BOUND_PORT" --eec-id eec-agent --agent "$S" \
+  >/dev/null 2>"$T/err"
+[ $? = 5 ] && ok "the agent's Kedge (profile kedge) fails against the bound ECS" ||
+  fail "agent kedge at bound: $(cat "$T/err")"
 
 # ---- a new registration replaces the key; the ECS's copy lives at most key_cache_ttl ----
+"$BIN/kedge-ue" register --agent "$S" >/dev/null 2>"$T/err" || fail "register --agent: $(cat "$T/err")"
+"$BIN/kedge-eec" provision --ecs "127.0.0.1:$ECS_PORT" --eec-id eec-agent --agent "$S" \
+  >"$T/out" 2>"$T/err" && ! grep -q "$AID" "$T/out" &&
+  ok "kedge-ue register --agent: new keys, the EEC provisions with the new Kedge ID" ||
+  fail "after agent re-registration: $(cat "$T/err")"
 old_id=$(cat "$T/id1")
 cp "$T/k1.hex" "$T/kold.hex"
 register 1

@@ -47,8 +47,7 @@ out=$(s_client "$ECS_PORT" "$KID" "$KEY" -groups P-384:P-256 -msg)
 # ---- one alert for every identity without the right key ----
 make_key 2
 GOOD_ID=$KID GOOD_KEY=$KEY
-WRONG=$(echo "$GOOD_KEY" | sed 's/^../00/')
-[ "$WRONG" != "$GOOD_KEY" ] || WRONG=$(echo "$GOOD_KEY" | sed 's/^../11/')
+WRONG=$(echo "$GOOD_KEY" | tr '0-9a-f' '1-9a-f0') # every digit changed
 make_key 99 # not in the key source's file
 UNKNOWN_ID=$KID
 for case in "wrong key|$GOOD_ID|$WRONG" "unknown Kedge ID|$UNKNOWN_ID|$GOOD_KEY" \
