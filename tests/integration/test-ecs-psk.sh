@@ -38,6 +38,12 @@ out=$(gnutls "$ECS_PORT" "$KID" "$KEY" "$PSK_DHE")
 echo "$out" | grep -q "Handshake was completed" && ok "gnutls-cli (ECDHE-PSK/DHE-PSK) completes" ||
   fail "gnutls-cli: $(echo "$out" | grep -E '\*\*\*' | head -2)"
 
+# s_client reads what follows the handshake while its stdin stays open (openssl s_server
+# sends two tickets that show up this way)
+out=$(sleep 0.5 | timeout 10 openssl s_client -connect "127.0.0.1:$ECS_PORT" -tls1_3 \
+  -psk_identity "$KID" -psk "$KEY" -alpn h2 -msg 2>&1)
+echo "$out" | grep -q "Cipher is" && ! echo "$out" | grep -q "NewSessionTicket" &&
+  ok "no session ticket after the handshake (SPEC.md 4)" || fail "a NewSessionTicket was sent"
 out=$(s_client "$ECS_PORT" "$KID" "$KEY" -groups P-384:P-256 -msg)
 [ "$(echo "$out" | grep -c '>>> TLS 1.3, Handshake.*ClientHello')" = 2 ] &&
   echo "$out" | grep -q "Cipher is TLS_AES_128_GCM_SHA256" &&
