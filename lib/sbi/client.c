@@ -21,6 +21,7 @@
 #include <openssl/x509.h>
 
 #include "kedge/log.h"
+#include "sbi/json_body.h"
 
 /* PEM files larger than this are not certificates or keys we expect. */
 #define PEM_FILE_MAX (1024 * 1024)
@@ -744,21 +745,11 @@ kedge_err_t kedge_sbi_client_send(kedge_sbi_client_t *client, const kedge_sbi_cl
 
   kedge_err_t err = KEDGE_OK;
   if (req->body) {
-    size_t len = json_dumpb(req->body, NULL, 0, JSON_COMPACT);
-    if (len == 0) {
-      err = KEDGE_ERR_INVALID_ARG; /* not an object or array */
+    uint8_t *body = NULL;
+    err = sbi_json_dump(req->body, &body, &call->req_len); /* not an object or array: INVALID_ARG */
+    call->req_body = (char *)body;
+    if (err)
       goto fail;
-    }
-    call->req_body = malloc(len);
-    if (!call->req_body) {
-      err = KEDGE_ERR_NOMEM;
-      goto fail;
-    }
-    call->req_len = json_dumpb(req->body, call->req_body, len, JSON_COMPACT);
-    if (call->req_len != len) {
-      err = KEDGE_ERR_INVALID_ARG;
-      goto fail;
-    }
   }
   call->easy = curl_easy_init();
   call->timer = evtimer_new(client->base, on_call_timer, call);

@@ -13,6 +13,7 @@
 #include "kedge/log.h"
 #include "kedge/json_check.h"
 #include "kedge/problem.h"
+#include "sbi/json_body.h"
 #include "sbi/server_int.h"
 
 kedge_sbi_request_t *sbi_request_new(sbi_conn_t *conn, int32_t stream_id)
@@ -120,21 +121,7 @@ static kedge_err_t dump_json(const json_t *body, uint8_t **out, size_t *len)
 {
   *out = NULL;
   *len = 0;
-  if (!body)
-    return KEDGE_OK;
-  size_t n = json_dumpb(body, NULL, 0, JSON_COMPACT);
-  if (n == 0)
-    return KEDGE_ERR_INVALID_ARG;
-  uint8_t *buf = malloc(n);
-  if (!buf)
-    return KEDGE_ERR_NOMEM;
-  if (json_dumpb(body, (char *)buf, n, JSON_COMPACT) != n) {
-    wipe_free(buf, n);
-    return KEDGE_ERR_INVALID_ARG;
-  }
-  *out = buf;
-  *len = n;
-  return KEDGE_OK;
+  return body ? sbi_json_dump(body, out, len) : KEDGE_OK;
 }
 
 static kedge_err_t problem_body(int status, const char *cause, const char *detail, uint8_t **out,
