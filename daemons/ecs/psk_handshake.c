@@ -215,6 +215,9 @@ SSL_CTX *ecs_tls_ctx_new(const ecs_t *ecs)
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
   /* the SBI runtime writes with these modes once it has adopted the connection */
   SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  /* as lib/sbi/tls.c: one read(2) for what the socket holds; the runtime drains SSL_read, and
+   * what the handshake read ahead (the client's HTTP/2 preface) is read at adoption */
+  SSL_CTX_set_read_ahead(ctx, 1);
   SSL_CTX_set_client_hello_cb(ctx, client_hello_cb, (void *)ecs);
   SSL_CTX_set_psk_find_session_callback(ctx, psk_find_session_cb);
   SSL_CTX_set_alpn_select_cb(ctx, alpn_select_cb, NULL);

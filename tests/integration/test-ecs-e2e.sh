@@ -8,6 +8,8 @@
 # - profile bound through the agent (it derives K_ECS; the EEC never holds Kedge);
 # - profile bound end to end (the AUSF derives K_ECS for the ECS's certificate name), and a
 #   kedge-profile key fails against the bound ECS;
+# - out of the operator's domain: ECS -> kedge-nefd -> AUSF (key source type nef, as AF
+#   ecs.partner.example, profiles bound and kedge);
 # - a new registration replaces the key: the old Kedge ID stops working once key_cache_ttl ends;
 # - AUSF down: handshakes end with internal_error; back: they work, the ECS never restarted;
 # - 100 EECs at once while the AUSF delays every key answer (testing.keyrequest_delay).
@@ -23,6 +25,7 @@ OPC=cd63cb71954a9f4e48a5994e37a02baf
 N=100
 pki_init
 "$BIN/kedge" pki issue "$T/pki" ecs.example.com >/dev/null
+"$BIN/kedge" pki issue "$T/pki" ecs.partner.example >/dev/null
 "$BIN/kedge" master-key "$T/udm.key" >/dev/null
 "$BIN/kedge" master-key "$T/ausf.key" >/dev/null
 
@@ -59,7 +62,8 @@ keyrequest:
   allowed_consumers:
     - {name: ecs.kedge.test, profiles: [kedge]}
     - {name: ecs.example.com, profiles: [bound]}
-    - {name: nef.kedge.test, profiles: [kedge]}
+    - {name: nef.kedge.test, profiles: [kedge, bound]}
+  relays: [nef.kedge.test]
 testing: {enabled: true, keyrequest_delay: $1}
 EOC
 }
@@ -168,6 +172,34 @@ eec "$BOUND_PORT" 1 >/dev/null 2>"$T/err"
 [ $? = 5 ] && ok "the agent's Kedge (profile kedge) fails against the bound ECS" ||
   fail "agent kedge at bound: $(cat "$T/err")"
 
+# ---- out of the operator's domain: the ECS asks the NEF (steps 5.1-6.2) ----
+cat >"$T/nef.yaml" <<EOC
+sbi: {port: 0, tls: {cert: $T/pki/nef.crt, key: $T/pki/nef.key, ca: $T/pki/ca.crt}}
+afs:
+  - {af_id: ecs.partner.example, profiles: [kedge, bound], home_networks: [{mcc: "001", mnc: "01"}]}
+ausf:
+  groups: [{name: home, mcc: "001", mnc: "01", rids: ["*"], uris: ["https://127.0.0.1:$AUSF_PORT"]}]
+EOC
+start_daemon NEF kedge-nefd "$T/nef.yaml"
+for profile in bound kedge; do
+  extra="ecs: {ecs_id: ecs.partner.example}"
+  [ $profile = bound ] && extra="ecs: {psk_profile: bound, ecs_id: ecs.partner.example}"
+  KS_TYPE=nef KS_PORT=$NEF_PORT write_ecs "out-$profile" "$extra"
+  sed -i -e "s#pki/ecs.crt#pki/ecs.partner.example.crt#" -e "s#pki/ecs.key#pki/ecs.partner.example.key#" \
+    "$T/out-$profile.yaml"
+  name=$(echo "OUT_$profile" | tr a-z A-Z)
+  start_daemon "$name" kedge-ecsd "$T/out-$profile.yaml"
+  eval "port=\$${name}_PORT"
+  args="--agent $S"
+  [ $profile = bound ] && args="$args --profile bound --ecs-id ecs.partner.example"
+  # shellcheck disable=SC2086
+  "$BIN/kedge-eec" provision --ecs "127.0.0.1:$port" --eec-id eec-agent $args >/dev/null 2>"$T/err" &&
+    ok "ECS outside the domain, profile $profile: key through the NEF, EEC provisioned" ||
+    fail "NEF path ($profile): $(cat "$T/err")"
+done
+grep -q "ecs.partner.example" "$T/NEF.log" && ok "the NEF logged the AF's requests" ||
+  fail "NEF audit: $(tail -3 "$T/NEF.log")"
+
 # ---- a new registration replaces the key; the ECS's copy lives at most key_cache_ttl ----
 "$BIN/kedge-ue" register --agent "$S" >/dev/null 2>"$T/err" || fail "register --agent: $(cat "$T/err")"
 "$BIN/kedge-eec" provision --ecs "127.0.0.1:$ECS_PORT" --eec-id eec-agent --agent "$S" \
@@ -222,5 +254,6 @@ echo "$N EECs, AUSF key answers delayed 500 ms: all provisioned in $ms ms"
 check "$N concurrent EECs provisioned ($failed failed)" test "$failed" = 0
 check "$N key requests at the AUSF" test $(($(ausf_ok) - c0)) = "$N"
 check "no handshake waited on another's fetch ($ms ms; one after another: 50 s)" test "$ms" -lt 25000
-check "no daemon crashed" kill -0 "$UDM_PID" "$AUSF_PID" "$ECS_PID" "$BOUND_PID"
+check "no daemon crashed" kill -0 "$UDM_PID" "$AUSF_PID" "$ECS_PID" "$BOUND_PID" "$NEF_PID" \
+  "$OUT_BOUND_PID" "$OUT_KEDGE_PID"
 finish
