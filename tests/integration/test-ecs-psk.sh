@@ -6,6 +6,7 @@
 #   malformed ID all end with the same alert, decrypt_error, and the ECS keeps serving;
 # - psk_ke only is refused unless allow_psk_ke;
 # - two successive connections: one key request (cache); 404 -> dummy key and negative cache;
+# - the per-address fetch limit refuses key requests (internal_error), never cached keys;
 # - key source 403/429/500/503/silent/down -> internal_error; back -> works, no restart;
 # - profile bound: K_ECS works, the plain Kedge fails; the NEF as key source.
 # Usage: sh test-ecs-psk.sh BUILD_DIR
@@ -133,6 +134,25 @@ start_keysource "$old_port"
 s_client "$ECS_PORT" "$KID" "$KEY" | grep -q "Cipher is TLS_AES_128_GCM_SHA256" &&
   ok "key source back: works without restarting the ECS" || fail "key source back"
 
+# ---- fetch rate limit per source address ----
+write_ecs limited
+sed -i 's/rate_limit: {per_address: 1000, per_address_burst: 1000}/rate_limit: {per_address: 1, per_address_burst: 2}/' \
+  "$T/limited.yaml"
+start_daemon LIMITED kedge-ecsd "$T/limited.yaml"
+# burst 2, 1 per second: key 2 (cached from now on) and 201 take the two tokens
+make_key 2
+s_client "$LIMITED_PORT" "$KID" "$KEY" >/dev/null
+make_key 201
+s_client "$LIMITED_PORT" "$KID" "$KEY" >/dev/null
+make_key 202
+s_client "$LIMITED_PORT" "$KID" "$KEY" | grep -q "SSL alert number 80" &&
+  test "$(metric kedge_ecs_key_lookups_total 'result="rate_limited"' "$LIMITED_METRICS_PORT")" = 1 &&
+  ok "per-address fetch limit (burst 2): the third key request is refused, internal_error" ||
+  fail "per-address rate limit"
+make_key 2
+s_client "$LIMITED_PORT" "$KID" "$KEY" | grep -q "Cipher is TLS_AES_128_GCM_SHA256" &&
+  ok "  a cached key still works while the address is limited" || fail "cached key while limited"
+
 # ---- profile bound (SPEC.md 6) ----
 write_ecs bound "ecs: {psk_profile: bound, ecs_id: ecs.kedge.test}"
 start_daemon BOUND kedge-ecsd "$T/bound.yaml"
@@ -156,5 +176,5 @@ s_client "$NEF_PORT" "$KID" "$KEY" | grep -q "Cipher is TLS_AES_128_GCM_SHA256" 
   test "$(ks_count)" = $((n + 1)) && ok "key source type nef: key fetched from the NEF API" ||
   fail "nef key source"
 
-check "no ECS crashed" kill -0 "$ECS_PID" "$ECSKE_PID" "$BOUND_PID" "$NEF_PID"
+check "no ECS crashed" kill -0 "$ECS_PID" "$ECSKE_PID" "$LIMITED_PID" "$BOUND_PID" "$NEF_PID"
 finish
