@@ -11,6 +11,7 @@
 #include "kedge/json_check.h"
 #include "kedge/daemon.h"
 #include "kedge/log.h"
+#include "kedge/trace.h"
 #include "ue.h"
 
 #define PROGRAM        "kedge-ue"
@@ -119,6 +120,7 @@ static int run_register(const ue_config_t *cfg, bool json, bool corrupt_res)
 int main(int argc, char **argv)
 {
   kedge_json_wipe_on_free(); /* JSON bodies carry KSEAF and keys */
+  kedge_trace_init("UE");
   kedge_log_init(PROGRAM, KEDGE_LOG_WARN, false);
   if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
     fputs(usage, stdout);

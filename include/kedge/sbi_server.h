@@ -88,6 +88,11 @@ struct kedge_config_node;
 kedge_err_t kedge_sbi_server_config_read(struct kedge_config_node *sbi,
                                          kedge_sbi_server_config_t *cfg);
 
+/* When the environment variable SSLKEYLOGFILE names a file, TLS session secrets of `ctx` are
+ * appended to it (NSS key log format) for Wireshark/tshark; otherwise nothing. Test beds only
+ * (`kedge demo --keylog`). The SBI server enables it on its own contexts. */
+void kedge_tls_keylog_enable(SSL_CTX *ctx);
+
 /* ---- server life cycle (main thread) ---- */
 
 /* Copies the configuration; loads certificate, key and CA (KEDGE_ERR_CONFIG with one log line

@@ -21,6 +21,7 @@
 #include <openssl/x509.h>
 
 #include "kedge/log.h"
+#include "kedge/trace.h"
 #include "sbi/json_body.h"
 
 /* PEM files larger than this are not certificates or keys we expect. */
@@ -892,6 +893,14 @@ static void call_complete(kedge_sbi_client_call_t *call, kedge_err_t err)
     }
   }
   r.elapsed_us = now_us() - call->start_us;
+  if (kedge_trace_enabled()) {
+    /* the demo's sequence diagram: who asked whom for what, and how long it took */
+    const char *path = url && strlen(url) > 8 ? strchr(url + 8, '/') : NULL;
+    char msg[256];
+    snprintf(msg, sizeof(msg), "%s %s", call->method, path ? path : "?");
+    kedge_trace_event(kedge_trace_role_of_url(url), msg, kedge_trace_now_us() - (int64_t)r.elapsed_us,
+                      (int64_t)r.elapsed_us, (int)r.status, err ? kedge_strerror(err) : NULL);
+  }
 
   if (err == KEDGE_OK)
     kedge_log_debug("sbi client: %s %s -> %ld in %.1f ms", call->method, url ? url : "?", r.status,

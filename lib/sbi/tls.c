@@ -57,6 +57,7 @@ SSL_CTX *sbi_tls_ctx_new(const kedge_sbi_server_t *srv)
     log_ssl_error("cannot create TLS context", NULL);
     return NULL;
   }
+  kedge_tls_keylog_enable(ctx);
   if (!SSL_CTX_set_min_proto_version(ctx, srv->cfg.tls12_allowed ? TLS1_2_VERSION : TLS1_3_VERSION))
     goto fail;
   /* RFC 9113 9.2.2: TLS 1.2 with HTTP/2 needs AEAD suites with ephemeral key exchange;
