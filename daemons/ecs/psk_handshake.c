@@ -193,6 +193,7 @@ static int alpn_select_cb(SSL *ssl, const unsigned char **out, unsigned char *ou
 SSL_CTX *ecs_tls_ctx_new(const ecs_t *ecs)
 {
   SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+  kedge_tls_keylog_enable(ctx); /* SSLKEYLOGFILE, for captures of test beds */
   if (!ctx)
     return NULL;
   /* SPEC.md 4: TLS 1.3 only; SHA-256 suites; psk_dhe_ke over X25519 then P-256; no 0-RTT,

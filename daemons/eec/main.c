@@ -3,6 +3,8 @@
 #include <string.h>
 
 #include "eec.h"
+#include "kedge/json_check.h"
+#include "kedge/trace.h"
 
 static const char usage_text[] =
     "Usage: kedge-eec COMMAND [OPTIONS]\n"
@@ -13,6 +15,8 @@ static const char usage_text[] =
 
 int main(int argc, char **argv)
 {
+  kedge_json_wipe_on_free(); /* answers and agent frames may carry keys */
+  kedge_trace_init("EEC");
   if (argc < 2) {
     fputs(usage_text, stderr);
     return EEC_EXIT_USAGE;

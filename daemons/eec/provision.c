@@ -9,6 +9,7 @@
 #include <openssl/crypto.h>
 
 #include "eec.h"
+#include "kedge/trace.h"
 #include "kedge/cli.h"
 
 #define AC_IDS_MAX        64
@@ -204,8 +205,11 @@ int eec_cmd_provision(int argc, char **argv)
   /* Step 3: the keys */
   eec_psk_t psk = {0};
   kedge_err_t err;
+  int64_t t = kedge_trace_now_us();
   if (agent) {
     err = eec_agent_get_psk(agent, bound ? ecs_id : NULL, 0, &psk, why, sizeof(why));
+    kedge_trace_event("UE", bound ? "keys from the UE agent (K_ECS for the ECS ID)" : "keys from the UE agent (Kedge, Kedge ID)",
+                      t, kedge_trace_now_us() - t, 0, err ? "refused" : NULL);
   } else {
     kedge_id_t parsed;
     const char *id_why = NULL;
@@ -238,7 +242,15 @@ int eec_cmd_provision(int argc, char **argv)
   }
   SSL *ssl = NULL;
   eec_tls_info_t info;
+  t = kedge_trace_now_us();
   err = eec_tls_handshake(fd, &psk, allow_psk_ke, timeout_ms, &ssl, &info, why, sizeof(why));
+  {
+    /* step 4 (Kedge ID in the ClientHello) and 7 (TLS with the PSK); a failure names the alert */
+    char msg[200];
+    snprintf(msg, sizeof(msg), "TLS 1.3 PSK handshake, identity %.120s", psk.identity);
+    kedge_trace_event("ECS", msg, t, kedge_trace_now_us() - t, 0,
+                      err ? (strstr(why, "decrypt_error") ? "decrypt_error" : "handshake failed") : NULL);
+  }
   if (err) {
     OPENSSL_cleanse(&psk, sizeof(psk));
     close(fd);
@@ -251,8 +263,11 @@ int eec_cmd_provision(int argc, char **argv)
   int rc = EEC_EXIT_OK;
   eec_h2_t *h2 = NULL;
   err = body ? eec_h2_open(ssl, &h2) : KEDGE_ERR_NOMEM;
+  t = kedge_trace_now_us();
   if (!err)
     err = eec_h2_request(h2, ecs, "POST", PROVISIONING_PATH, body, &resp, why, sizeof(why));
+  kedge_trace_event("ECS", "POST " PROVISIONING_PATH " (EECID)", t, kedge_trace_now_us() - t,
+                    err ? 0 : resp.status, err ? "failed" : NULL);
   free(body);
   if (err) {
     if (err == KEDGE_ERR_NOMEM)

@@ -18,6 +18,7 @@
 #include <openssl/err.h>
 
 #include "eec.h"
+#include "kedge/sbi_server.h"
 
 static const unsigned char tls_aes_128_gcm_sha256[2] = {0x13, 0x01};
 static const unsigned char alpn_h2[] = {2, 'h', '2'};
@@ -212,6 +213,7 @@ kedge_err_t eec_tls_handshake(int fd, const eec_psk_t *psk, bool allow_psk_ke, u
   (void)timeout_ms; /* the socket's SO_RCVTIMEO/SO_SNDTIMEO bound every read and write */
   *out = NULL;
   SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+  kedge_tls_keylog_enable(ctx); /* SSLKEYLOGFILE, for captures of test beds */
   SSL *ssl = NULL;
   handshake_state_t st = {.psk = psk};
   if (!ctx || SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) != 1 ||

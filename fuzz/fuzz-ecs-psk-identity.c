@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../daemons/ecs/psk_identity.c"
+#include "psk_identity.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
