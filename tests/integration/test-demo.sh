@@ -24,6 +24,11 @@ roles=$(jq -r '.[] | .from, .to' "$T/run/trace.json" | sort -u | tr '\n' ' ')
   ok "trace.json: the two refused handshakes" || fail "trace.json failures"
 ! pgrep -f "$T/run/conf" >/dev/null && ok "every process stopped" || fail "processes left behind"
 
+# --- --keylog: TLS secrets of the run for a capture (SSLKEYLOGFILE format) ---
+"$BIN/kedge" demo --dir "$T/kl" --keylog "$T/keys.log" >/dev/null 2>&1 &&
+  [ "$(grep -c '^CLIENT_TRAFFIC_SECRET_0 [0-9a-f]\{64\} [0-9a-f]\{64,96\}$' "$T/keys.log")" -ge 10 ] &&
+  ok "demo --keylog writes the sessions' secrets" || fail "keylog: $(head -2 "$T/keys.log")"
+
 # --- --up, then talk to it ---
 "$BIN/kedge" demo --up "$T/up" >"$T/up.out" 2>&1 || { fail "demo --up: $(cat "$T/up.out")"; finish; }
 E=$T/up/endpoints.json
