@@ -46,6 +46,8 @@ got=$(curl -s --http2 --cacert "$PKI/ca.crt" --cert "$PKI/ecs.crt" --key "$PKI/e
   "$(jq -r .ausf "$E")/nausf-auth/v1/kedge-keys/retrieve" | jq -r .kedge)
 [ -n "$KEY" ] && [ "$got" = "$KEY" ] && ok "curl --http2 with the ECS certificate: the AUSF returns the agent's Kedge" ||
   fail "curl keyrequest: $got"
+! grep -rqi "$KEY" "$T/up/logs" "$T/up/conf" && ok "the key is in no log and no configuration" ||
+  fail "the key appears in $(grep -rli "$KEY" "$T/up/logs" "$T/up/conf")"
 hs=$(echo | timeout 10 openssl s_client -connect "$(jq -r .ecs_internal "$E")" -tls1_3 -alpn h2 \
   -psk_identity "$ID" -psk "$KEY" 2>&1)
 echo "$hs" | grep -q 'TLSv1.3, Cipher is TLS_AES_128_GCM_SHA256' &&
