@@ -16,6 +16,7 @@ PACKAGES="
   libcmocka-dev
   nginx-light stunnel4 gnutls-bin
   ca-certificates jq
+  libxml2-utils librsvg2-bin
 "
 
 missing=""

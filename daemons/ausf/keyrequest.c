@@ -150,34 +150,25 @@ static void retrieve(kedge_sbi_request_t *req, void *arg)
     refuse(req, ausf, NULL, false, "not in keyrequest.allowed_consumers");
     return;
   }
-  json_t *body = kedge_sbi_request_json(req);
-  json_t *problem = kedge_problem_new(400, "MANDATORY_IE_INCORRECT", "invalid KedgeKeyRequest");
-  bool missing_only = false;
-  if (kedge_json_check(body, request_members, problem, &missing_only)) {
-    if (missing_only)
-      json_object_set_new(problem, "cause", json_string("MANDATORY_IE_MISSING"));
-    kedge_sbi_respond_problem_json(req, problem);
-    json_decref(problem);
+  json_t *body = kedge_sbi_request_checked_json(req, request_members, "KedgeKeyRequest");
+  if (!body)
     return;
-  }
   const char *kedge_id = json_string_value(json_object_get(body, "kedgeId"));
   const char *ecs_id = json_string_value(json_object_get(body, "ecsId"));
-  const char *why = NULL;
+  const char *why = NULL, *param = NULL;
   kedge_id_t parsed;
   char ecs_norm[KEDGE_ECS_ID_MAX + 1] = "";
-  if (kedge_id_parse(kedge_id, strlen(kedge_id), &parsed, &why)) {
-    kedge_problem_add_invalid_param(problem, "/kedgeId", why);
-  } else if (ecs_id && kedge_ecs_id_normalise(ecs_id, ecs_norm, &why)) {
-    kedge_problem_add_invalid_param(problem, "/ecsId", why);
-  } else {
-    why = NULL;
-  }
-  if (why) {
+  if (kedge_id_parse(kedge_id, strlen(kedge_id), &parsed, &why))
+    param = "/kedgeId";
+  else if (ecs_id && kedge_ecs_id_normalise(ecs_id, ecs_norm, &why))
+    param = "/ecsId";
+  if (param) {
+    json_t *problem = kedge_problem_new(400, "MANDATORY_IE_INCORRECT", "invalid KedgeKeyRequest");
+    kedge_problem_add_invalid_param(problem, param, why);
     kedge_sbi_respond_problem_json(req, problem);
     json_decref(problem);
     return;
   }
-  json_decref(problem);
 
   /* SPEC.md 3 and 6: profiles per consumer; only a relay may name someone else's ECS ID */
   if (ecs_id && !consumer->profile_bound) {

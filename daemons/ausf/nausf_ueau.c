@@ -69,32 +69,11 @@ static bool encode_segment(const char *in, char *out, size_t size)
   return true;
 }
 
-static void respond_invalid(kedge_sbi_request_t *req, json_t *problem, bool missing_only)
-{
-  if (missing_only)
-    json_object_set_new(problem, "cause", json_string("MANDATORY_IE_MISSING"));
-  kedge_sbi_respond_problem_json(req, problem);
-}
-
-static const char *check_auts(const json_t *value)
-{
-  uint8_t auts[KEDGE_AUTS_LEN];
-  return kedge_hex_decode(json_string_value(value), auts, sizeof(auts))
-             ? "must be 28 hex digits (14 octets)"
-             : NULL;
-}
-
-static const kedge_json_member_t resync_members[] = {
-  {.name = "rand", .kind = KEDGE_JSON_STRING, .required = true, .check = kedge_json_check_hex16},
-  {.name = "auts", .kind = KEDGE_JSON_STRING, .required = true, .check = check_auts},
-  {.name = NULL},
-};
-
 /* TS 29.509 6.1.6.2.2 AuthenticationInfo */
 static const kedge_json_member_t auth_info_members[] = {
   {.name = "supiOrSuci", .kind = KEDGE_JSON_STRING, .required = true, .max_len = KEDGE_SUPI_MAX},
   {.name = "servingNetworkName", .kind = KEDGE_JSON_STRING, .required = true, .max_len = 64},
-  {.name = "resynchronizationInfo", .kind = KEDGE_JSON_OBJECT, .object = resync_members},
+  {.name = "resynchronizationInfo", .kind = KEDGE_JSON_OBJECT, .object = kedge_json_resynchronization_info},
   {.name = NULL},
 };
 
@@ -242,15 +221,9 @@ static void ue_authentications(kedge_sbi_request_t *req, void *arg)
                               "not in ue_authentication.allowed_consumers");
     return;
   }
-  json_t *body = kedge_sbi_request_json(req);
-  json_t *problem = kedge_problem_new(400, "MANDATORY_IE_INCORRECT", "invalid AuthenticationInfo");
-  bool missing_only = false;
-  if (kedge_json_check(body, auth_info_members, problem, &missing_only)) {
-    respond_invalid(req, problem, missing_only);
-    json_decref(problem);
+  json_t *body = kedge_sbi_request_checked_json(req, auth_info_members, "AuthenticationInfo");
+  if (!body)
     return;
-  }
-  json_decref(problem);
   const char *snn = string_member(body, "servingNetworkName");
   if (!serving_network_allowed(seaf, snn)) {
     kedge_counter_add(ausf->aka_rejected, 1);
@@ -354,15 +327,9 @@ static void confirmation(kedge_sbi_request_t *req, void *arg)
                               "not in ue_authentication.allowed_consumers");
     return;
   }
-  json_t *body = kedge_sbi_request_json(req);
-  json_t *problem = kedge_problem_new(400, "MANDATORY_IE_INCORRECT", "invalid ConfirmationData");
-  bool missing_only = false;
-  if (kedge_json_check(body, confirmation_members, problem, &missing_only)) {
-    respond_invalid(req, problem, missing_only);
-    json_decref(problem);
+  json_t *body = kedge_sbi_request_checked_json(req, confirmation_members, "ConfirmationData");
+  if (!body)
     return;
-  }
-  json_decref(problem);
 
   ausf_confirmation_t *c = calloc(1, sizeof(*c));
   if (!c) {

@@ -45,25 +45,11 @@ static const char *check_snn(const json_t *value)
   return NULL;
 }
 
-static const char *check_auts(const json_t *value)
-{
-  uint8_t auts[KEDGE_AUTS_LEN];
-  return kedge_hex_decode(json_string_value(value), auts, sizeof(auts))
-             ? "must be 28 hex digits (14 octets)"
-             : NULL;
-}
-
-static const kedge_json_member_t resync_members[] = {
-  {.name = "rand", .kind = KEDGE_JSON_STRING, .required = true, .check = kedge_json_check_hex16},
-  {.name = "auts", .kind = KEDGE_JSON_STRING, .required = true, .check = check_auts},
-  {.name = NULL},
-};
-
 /* TS 29.503 6.3.6.2.2 AuthenticationInfoRequest */
 static const kedge_json_member_t request_members[] = {
   {.name = "servingNetworkName", .kind = KEDGE_JSON_STRING, .required = true, .check = check_snn},
   {.name = "ausfInstanceId", .kind = KEDGE_JSON_STRING, .required = true, .max_len = 64},
-  {.name = "resynchronizationInfo", .kind = KEDGE_JSON_OBJECT, .object = resync_members},
+  {.name = "resynchronizationInfo", .kind = KEDGE_JSON_OBJECT, .object = kedge_json_resynchronization_info},
   {.name = NULL},
 };
 
@@ -193,18 +179,9 @@ static void generate_auth_data(kedge_sbi_request_t *req, void *arg)
     return;
   }
 
-  json_t *body = kedge_sbi_request_json(req);
-  json_t *problem = kedge_problem_new(400, "MANDATORY_IE_INCORRECT", "invalid AuthenticationInfoRequest");
-  bool missing_only = false;
-  err = kedge_json_check(body, request_members, problem, &missing_only);
-  if (err) {
-    if (missing_only)
-      json_object_set_new(problem, "cause", json_string("MANDATORY_IE_MISSING"));
-    kedge_sbi_respond_problem_json(req, problem);
-    json_decref(problem);
+  json_t *body = kedge_sbi_request_checked_json(req, request_members, "AuthenticationInfoRequest");
+  if (!body)
     return;
-  }
-  json_decref(problem);
 
   av_job_t *job = calloc(1, sizeof(*job));
   if (!job) {

@@ -1,6 +1,7 @@
 /* kedge-ue's configuration file (conf/ue.yaml documents every key). Not a server: no sbi:
  * section; the log: section is read as lib/app reads it for the daemons. Every value is copied
  * into ue_config_t, K and OPc into fixed buffers; error lines never quote a value. */
+#include <stdlib.h>
 #include <string.h>
 
 #include <curl/curl.h>
@@ -143,6 +144,33 @@ static kedge_err_t read_usim(kedge_config_node_t *root, ue_usim_t *usim)
   return err;
 }
 
+/* agent: socket, group, allowed_uids (SPEC.md 5) */
+static kedge_err_t read_agent(kedge_config_node_t *root, ue_config_t *cfg)
+{
+  kedge_config_node_t *sec = NULL;
+  const char *const *uids = NULL;
+  size_t n_uids = 0;
+  kedge_err_t err = KEDGE_OK, e;
+#define KEEP(call) ((e = (call)) && !err ? (void)(err = e) : (void)0)
+  KEEP(kedge_config_map(root, "agent", &sec));
+  KEEP(read_text(sec, "socket", "/run/kedge/ue-agent/agent.sock", false, cfg->agent_socket,
+                 sizeof(cfg->agent_socket)));
+  KEEP(read_text(sec, "group", "", false, cfg->agent_group, sizeof(cfg->agent_group)));
+  KEEP(kedge_config_strings(sec, "allowed_uids", &uids, &n_uids));
+  if (n_uids > sizeof(cfg->agent_uids) / sizeof(cfg->agent_uids[0]))
+    KEEP(kedge_config_invalid(sec, "allowed_uids", "at most 16 uids"));
+  for (size_t i = 0; !err && i < n_uids; i++) {
+    char *end = NULL;
+    long uid = strtol(uids[i], &end, 10);
+    if (!uids[i][0] || *end || uid < 0 || uid > 4294967294L)
+      KEEP(kedge_config_invalid(sec, "allowed_uids", "must list numeric uids"));
+    else
+      cfg->agent_uids[cfg->n_agent_uids++] = uid;
+  }
+#undef KEEP
+  return err;
+}
+
 kedge_err_t ue_config_read(kedge_config_node_t *root, ue_config_t *cfg)
 {
   kedge_config_node_t *serving = NULL, *ausf = NULL;
@@ -169,6 +197,7 @@ kedge_err_t ue_config_read(kedge_config_node_t *root, ue_config_t *cfg)
   KEEP(read_text(ausf, "key", NULL, true, cfg->key, sizeof(cfg->key)));
   KEEP(kedge_config_duration(ausf, "timeout", TIMEOUT_MS_DEFAULT, 100,
                              KEDGE_SBI_CLIENT_TIMEOUT_MS_MAX, &timeout));
+  KEEP(read_agent(root, cfg));
 #undef KEEP
   cfg->timeout_ms = (uint32_t)timeout;
   return err;

@@ -6,9 +6,12 @@
 
 #include <event2/event.h>
 
+#include "kedge/agent.h"
 #include "kedge/cli.h"
+#include "kedge/json_check.h"
 #include "kedge/daemon.h"
 #include "kedge/log.h"
+#include "kedge/trace.h"
 #include "ue.h"
 
 #define PROGRAM        "kedge-ue"
@@ -16,6 +19,8 @@
 
 static const char usage[] =
     "Usage: kedge-ue register [--config FILE] [--json] [--corrupt-res]\n"
+    "       kedge-ue register --agent SOCKET\n"
+    "       kedge-ue agent [--config FILE]\n"
     "       kedge-ue register --check-config [--config FILE]\n"
     "       kedge-ue --help | --version\n"
     "\n"
@@ -25,9 +30,13 @@ static const char usage[] =
     "resynchronises once with AUTS), checks HXRES*, confirms RES*, compares KSEAF, stores the\n"
     "accepted SQN, and derives Kedge and the Kedge ID (SPEC.md step 1). Keys are shown only\n"
     "as SHA-256 fingerprints (first 8 hex digits).\n"
+    "`agent` registers, keeps Kedge and the Kedge ID in memory only and serves them to the EEC\n"
+    "on the Unix socket of the agent: section (SPEC.md 5; peers checked with SO_PEERCRED);\n"
+    "`register --agent SOCKET` makes a running agent authenticate again (new keys).\n"
     "\n"
     "Options:\n"
     "      --config FILE    the UE's configuration (default " DEFAULT_CONFIG ")\n"
+    "      --agent SOCKET   register through a running agent instead\n"
     "      --json           print one JSON object instead of the step log: supi, kedgeId,\n"
     "                       kausfFingerprint, kedgeFingerprint, sqn, resynchronised,\n"
     "                       authResult, elapsedMs (and failure, error, status, cause)\n"
@@ -110,6 +119,8 @@ static int run_register(const ue_config_t *cfg, bool json, bool corrupt_res)
 
 int main(int argc, char **argv)
 {
+  kedge_json_wipe_on_free(); /* JSON bodies carry KSEAF and keys */
+  kedge_trace_init("UE");
   kedge_log_init(PROGRAM, KEDGE_LOG_WARN, false);
   if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
     fputs(usage, stdout);
@@ -122,6 +133,7 @@ int main(int argc, char **argv)
   kedge_cli_option_t o[] = {
       {"config", false, NULL},      {"json", true, NULL}, {"corrupt-res", true, NULL},
       {"check-config", true, NULL}, {"help", true, NULL}, {"version", true, NULL},
+      {"agent", false, NULL},
   };
   const size_t n = sizeof(o) / sizeof(o[0]);
   const char *verb[1] = {NULL};
@@ -142,7 +154,18 @@ int main(int argc, char **argv)
   bool check = kedge_cli_get(o, n, "check-config") != NULL;
   if (n_verb == 0 && !check)
     return bad_usage("missing command: register");
-  if (n_verb == 1 && strcmp(verb[0], "register") != 0) {
+  bool agent = n_verb == 1 && !strcmp(verb[0], "agent");
+  if (n_verb == 1 && !agent && kedge_cli_get(o, n, "agent")) {
+    /* register through a running agent: the agent's own configuration applies */
+    char id[KEDGE_ID_MAX + 1];
+    if (kedge_agent_register(kedge_cli_get(o, n, "agent"), 30000, id, why, sizeof(why))) {
+      fprintf(stderr, PROGRAM ": %s\n", why);
+      return KEDGE_EXIT_FAILURE;
+    }
+    printf("%s\n", id);
+    return KEDGE_EXIT_OK;
+  }
+  if (n_verb == 1 && !agent && strcmp(verb[0], "register") != 0) {
     snprintf(why, sizeof(why), "unknown command '%.64s'", verb[0]);
     return bad_usage(why);
   }
@@ -156,8 +179,9 @@ int main(int argc, char **argv)
     return KEDGE_EXIT_USAGE;
   }
   kedge_log_init(PROGRAM, cfg.log_level, cfg.log_json);
-  int rc = check ? check_config(path, &cfg)
-                 : run_register(&cfg, kedge_cli_get(o, n, "json") != NULL,
+  int rc = check   ? check_config(path, &cfg)
+           : agent ? ue_agent_run(&cfg)
+                   : run_register(&cfg, kedge_cli_get(o, n, "json") != NULL,
                                 kedge_cli_get(o, n, "corrupt-res") != NULL);
   ue_config_clear(&cfg);
   return rc;

@@ -20,9 +20,11 @@
 
 struct ue {
   ue_config_t cfg;
-  struct event_base *base;
   kedge_sbi_client_t *client;
+  bool own_client; /* false: the caller's (ue_new_with_client) */
   bool corrupt_res;
+  bool sqn_in_memory; /* ue_set_sqn_in_memory: SQNms below, not usim.sqn_file */
+  uint64_t sqn_ms;
 
   /* the registration in flight */
   bool busy;
@@ -218,8 +220,8 @@ static void on_challenge(const kedge_sbi_client_response_t *r, void *arg)
 
   /* The USIM reads SQNms when it checks AUTN (TS 33.102 6.3.3). */
   char why_sqn[UE_PATH_MAX + 128];
-  uint64_t sqn_ms = 0;
-  if (ue_sqn_load(ue->cfg.usim.sqn_file, &sqn_ms, why_sqn, sizeof(why_sqn)))
+  uint64_t sqn_ms = ue->sqn_ms;
+  if (!ue->sqn_in_memory && ue_sqn_load(ue->cfg.usim.sqn_file, &sqn_ms, why_sqn, sizeof(why_sqn)))
     FAIL(ue, UE_FAIL_LOCAL, "usim.sqn_file: %s", why_sqn);
   uint8_t auts[KEDGE_AUTS_LEN];
   kedge_err_t err = ue_usim_authenticate(&ue->cfg.usim, sqn_ms, ue->ctx.rand, ue->ctx.autn,
@@ -258,7 +260,9 @@ static void on_challenge(const kedge_sbi_client_response_t *r, void *arg)
   }
 
   /* TS 33.102 6.3.3: the USIM keeps the accepted SQN as its new SQNms before it answers. */
-  if (ue_sqn_store(ue->cfg.usim.sqn_file, ue->aka.sqn, why_sqn, sizeof(why_sqn)))
+  if (ue->sqn_in_memory)
+    ue->sqn_ms = ue->aka.sqn;
+  else if (ue_sqn_store(ue->cfg.usim.sqn_file, ue->aka.sqn, why_sqn, sizeof(why_sqn)))
     FAIL(ue, UE_FAIL_LOCAL, "usim.sqn_file: %s", why_sqn);
   ue->result.sqn_accepted = true;
   ue->result.sqn = ue->aka.sqn;
@@ -328,21 +332,31 @@ static void wipe_keys(ue_t *ue)
   OPENSSL_cleanse(ue->kedge_id, sizeof(ue->kedge_id));
 }
 
-kedge_err_t ue_new(const ue_config_t *cfg, struct event_base *base, ue_t **out)
+/* The UE without its client. */
+static kedge_err_t ue_alloc(const ue_config_t *cfg, ue_t **out)
 {
-  if (!cfg || !base || !out)
-    return KEDGE_ERR_INVALID_ARG;
-  *out = NULL;
   ue_t *ue = calloc(1, sizeof(*ue));
   if (!ue)
     return KEDGE_ERR_NOMEM;
   ue->cfg = *cfg;
-  ue->base = base;
   if ((size_t)snprintf(ue->post_url, sizeof(ue->post_url), "%s%s", cfg->ausf_uri, AUTH_PATH) >=
       sizeof(ue->post_url)) {
     ue_free(ue);
     return KEDGE_ERR_TOO_BIG;
   }
+  *out = ue;
+  return KEDGE_OK;
+}
+
+kedge_err_t ue_new(const ue_config_t *cfg, struct event_base *base, ue_t **out)
+{
+  if (!cfg || !base || !out)
+    return KEDGE_ERR_INVALID_ARG;
+  *out = NULL;
+  ue_t *ue = NULL;
+  kedge_err_t err = ue_alloc(cfg, &ue);
+  if (err)
+    return err;
   kedge_sbi_client_options_t opts;
   kedge_sbi_client_options_init(&opts);
   opts.ca_file = cfg->ca;
@@ -350,23 +364,46 @@ kedge_err_t ue_new(const ue_config_t *cfg, struct event_base *base, ue_t **out)
   opts.key_file = cfg->key;
   opts.timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : KEDGE_SBI_CLIENT_TIMEOUT_MS_DEFAULT;
   opts.max_connections = 1;
-  kedge_err_t err = kedge_sbi_client_new(base, &opts, &ue->client);
+  err = kedge_sbi_client_new(base, &opts, &ue->client);
   if (err) {
     ue_free(ue);
     return err;
   }
+  ue->own_client = true;
   *out = ue;
   return KEDGE_OK;
+}
+
+kedge_err_t ue_new_with_client(const ue_config_t *cfg, kedge_sbi_client_t *client, ue_t **out)
+{
+  if (!cfg || !client || !out)
+    return KEDGE_ERR_INVALID_ARG;
+  *out = NULL;
+  kedge_err_t err = ue_alloc(cfg, out);
+  if (!err)
+    (*out)->client = client;
+  return err;
 }
 
 void ue_free(ue_t *ue)
 {
   if (!ue)
     return;
-  kedge_sbi_client_free(ue->client); /* cancels a call in flight: no callback */
+  if (ue->own_client)
+    kedge_sbi_client_free(ue->client); /* cancels a call in flight: no callback */
+  else
+    kedge_sbi_client_cancel(ue->call); /* the shared client stays; only this UE's call goes */
   wipe_keys(ue);
   OPENSSL_cleanse(ue, sizeof(*ue));
   free(ue);
+}
+
+void ue_set_sqn_in_memory(ue_t *ue, uint64_t sqn_ms)
+{
+  if (!ue)
+    return;
+  ue->sqn_in_memory = true;
+  ue->sqn_ms = sqn_ms;
 }
 
 void ue_set_corrupt_res(ue_t *ue, bool corrupt)

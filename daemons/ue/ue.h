@@ -46,6 +46,11 @@ typedef struct ue_config {
   uint32_t timeout_ms;         /* per request to the AUSF */
   kedge_log_level_t log_level; /* log: section, as every kedge program */
   bool log_json;
+  /* agent: section (kedge-ue agent, SPEC.md 5) */
+  char agent_socket[108];      /* Unix socket path (sun_path holds 108 octets) */
+  char agent_group[64];        /* group owning the socket (mode 0660) and its directory; "" */
+  long agent_uids[16];         /* peers allowed by SO_PEERCRED; none listed: the agent's uid */
+  size_t n_agent_uids;
 } ue_config_t;
 
 /* Reads the usim:, serving_network:, ausf: and log: sections from a loaded file into *cfg
@@ -54,6 +59,10 @@ typedef struct ue_config {
 kedge_err_t ue_config_read(kedge_config_node_t *root, ue_config_t *cfg);
 /* Loads `path` and reads it: on error `why` holds one line "FILE:LINE: key: problem". */
 kedge_err_t ue_config_load(const char *path, ue_config_t *cfg, char *why, size_t why_size);
+/* kedge-ue agent: registers at start, then serves the keys on the Unix socket of the agent:
+ * section until SIGTERM (agent.c). Returns the exit status. */
+int ue_agent_run(const ue_config_t *cfg);
+
 /* Wipes K and OPc (and the rest). */
 void ue_config_clear(ue_config_t *cfg);
 
@@ -154,8 +163,19 @@ typedef struct ue ue_t;
 /* A UE with the configuration copied in, and an SBI client on `base` (the CA, certificate and
  * key files are read and checked now: KEDGE_ERR_CONFIG, logged, when they are wrong). */
 kedge_err_t ue_new(const ue_config_t *cfg, struct event_base *base, ue_t **out);
+/* For load tools (tests/integration/aka-load.c, bench/aka), which run many UEs on one loop: a
+ * UE that sends on the caller's SBI client instead of one of its own, so that 1,000 UEs share a
+ * few HTTP/2 connections rather than open 1,000 TLS connections (and read the TLS files 1,000
+ * times). The client must outlive the UE; ue_free does not free it. */
+kedge_err_t ue_new_with_client(const ue_config_t *cfg, kedge_sbi_client_t *client, ue_t **out);
 /* Cancels a registration in flight (its callback does not fire) and wipes every key. */
 void ue_free(ue_t *ue);
+
+/* For load tools: the USIM keeps SQNms in the ue_t, starting at `sqn_ms`, instead of in
+ * usim.sqn_file (then neither read nor written): no file I/O and no fsync on the loop per
+ * registration. The same checks apply (TS 33.102 6.3.3); only the durability across runs of
+ * the program is gone. */
+void ue_set_sqn_in_memory(ue_t *ue, uint64_t sqn_ms);
 
 /* Test hook for the AUSF's RES* check: flip one bit of RES* in the confirmation, after the
  * SEAF's own HXRES* check (a SEAF that forwards what it got; the AUSF must catch it). */

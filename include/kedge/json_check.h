@@ -57,9 +57,17 @@ kedge_err_t kedge_json_check_at(const json_t *body, const kedge_json_member_t *m
                                 const char *pointer_prefix, json_t *problem,
                                 bool *missing_only);
 
+/* Makes jansson wipe every block it frees (call once at start, before any JSON is made):
+ * bodies carry keys, and jansson copies the strings it parses and packs. */
+void kedge_json_wipe_on_free(void);
+
 /* Ready-made checks. */
 const char *kedge_json_check_hex16(const json_t *value); /* 32 hex digits (RAND, RES*...) */
 const char *kedge_json_check_hex32(const json_t *value); /* 64 hex digits (keys) */
+const char *kedge_json_check_auts(const json_t *value);  /* 28 hex digits (AUTS, 14 octets) */
+
+/* TS 29.503 / TS 29.509 ResynchronizationInfo {rand, auts}, for nesting with `object`. */
+extern const kedge_json_member_t kedge_json_resynchronization_info[];
 
 #ifdef __cplusplus
 }

@@ -64,15 +64,15 @@ typedef struct kedge_keystore_record {
 typedef struct kedge_keystore_options {
   /* Redis AUTH (hiredis 0.14 sends it in clear: loopback or a private network only). No
    * password: no AUTH. A user without a password is refused at open. */
-  const char *redis_user;          /* ACL user (Redis >= 6); NULL: the default user */
+  const char *redis_user; /* ACL user (Redis >= 6); NULL: the default user */
   const char *redis_password;
-  unsigned connect_timeout_ms;     /* Redis connect and AUTH (default 1000) */
-  unsigned op_timeout_ms;          /* Redis, per call (default 1000) -> KEDGE_ERR_TIMEOUT */
-  unsigned reconnect_min_ms;       /* Redis back-off: first retry (default 100) */
-  unsigned reconnect_max_ms;       /* doubling up to this (default 5000) */
-  unsigned purge_interval_ms;      /* SQLite and memory: delete expired records (60000) */
-  unsigned max_pending;            /* calls outstanding per handle (default 10000) */
-  unsigned max_batch;              /* SQLite: puts per transaction and fsync (default 512) */
+  unsigned connect_timeout_ms; /* Redis connect and AUTH (default 1000) */
+  unsigned op_timeout_ms;      /* Redis, per call (default 1000) -> KEDGE_ERR_TIMEOUT */
+  unsigned reconnect_min_ms;   /* Redis back-off: first retry (default 100) */
+  unsigned reconnect_max_ms;   /* doubling up to this (default 5000) */
+  unsigned purge_interval_ms;  /* SQLite and memory: delete expired records (60000) */
+  unsigned max_pending;        /* calls outstanding per handle (default 10000) */
+  unsigned max_batch;          /* SQLite: puts per transaction and fsync (default 512) */
 } kedge_keystore_options_t;
 
 /* Checks the form of a key store URI without opening anything (for --check-config). On error,

@@ -88,6 +88,11 @@ struct kedge_config_node;
 kedge_err_t kedge_sbi_server_config_read(struct kedge_config_node *sbi,
                                          kedge_sbi_server_config_t *cfg);
 
+/* When the environment variable SSLKEYLOGFILE names a file, TLS session secrets of `ctx` are
+ * appended to it (NSS key log format) for Wireshark/tshark; otherwise nothing. Test beds only
+ * (`kedge demo --keylog`). The SBI server enables it on its own contexts. */
+void kedge_tls_keylog_enable(SSL_CTX *ctx);
+
 /* ---- server life cycle (main thread) ---- */
 
 /* Copies the configuration; loads certificate, key and CA (KEDGE_ERR_CONFIG with one log line
@@ -193,6 +198,15 @@ kedge_sbi_worker_t *kedge_sbi_request_worker(const kedge_sbi_request_t *req);
 bool kedge_sbi_request_gone(const kedge_sbi_request_t *req);
 typedef void (*kedge_sbi_cancel_fn)(kedge_sbi_request_t *req, void *arg);
 void kedge_sbi_request_on_cancel(kedge_sbi_request_t *req, kedge_sbi_cancel_fn fn, void *arg);
+
+/* The request's JSON body checked against `members` (kedge/json_check.h): the body when it
+ * passes; otherwise NULL after answering 400 with a ProblemDetails (cause MANDATORY_IE_MISSING
+ * when only required members are missing, else MANDATORY_IE_INCORRECT, with invalidParams and
+ * the detail "invalid <type_name>"), which ends the request. */
+struct kedge_json_member;
+json_t *kedge_sbi_request_checked_json(kedge_sbi_request_t *req,
+                                       const struct kedge_json_member *members,
+                                       const char *type_name);
 
 /* ---- response (exactly one respond call per request) ---- */
 

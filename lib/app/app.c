@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kedge/json_check.h"
 #include "kedge/log.h"
+#include "kedge/trace.h"
 
 /* log.level, log.json: every daemon's logging keys. */
 static kedge_err_t read_log(kedge_config_node_t *root, const char *program)
@@ -73,6 +75,14 @@ static int write_ports(const char *path, kedge_sbi_server_t *srv)
 
 int kedge_app_main(const kedge_app_t *app, int argc, char **argv)
 {
+  kedge_json_wipe_on_free(); /* before the first JSON object */
+  char role[16];
+  size_t r = 0;
+  for (; app->service[r] && r < sizeof(role) - 1; r++)
+    role[r] = (char)(app->service[r] >= 'a' && app->service[r] <= 'z' ? app->service[r] - 32
+                                                                       : app->service[r]);
+  role[r] = '\0';
+  kedge_trace_init(role); /* KEDGE_TRACE: the demo's message trace */
   /* --ports-file is taken out here; the rest is the common command line. */
   const char *ports_file = NULL;
   char **args = calloc((size_t)argc + 1, sizeof(*args));

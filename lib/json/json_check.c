@@ -163,3 +163,14 @@ const char *kedge_json_check_hex32(const json_t *value)
 {
   return check_hex(value, 64, "must be 64 hex digits");
 }
+
+const char *kedge_json_check_auts(const json_t *value)
+{
+  return check_hex(value, 28, "must be 28 hex digits (AUTS, 14 octets)");
+}
+
+const kedge_json_member_t kedge_json_resynchronization_info[] = {
+  {.name = "rand", .kind = KEDGE_JSON_STRING, .required = true, .check = kedge_json_check_hex16},
+  {.name = "auts", .kind = KEDGE_JSON_STRING, .required = true, .check = kedge_json_check_auts},
+  {.name = NULL},
+};

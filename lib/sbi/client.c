@@ -21,6 +21,8 @@
 #include <openssl/x509.h>
 
 #include "kedge/log.h"
+#include "kedge/trace.h"
+#include "sbi/json_body.h"
 
 /* PEM files larger than this are not certificates or keys we expect. */
 #define PEM_FILE_MAX (1024 * 1024)
@@ -744,21 +746,11 @@ kedge_err_t kedge_sbi_client_send(kedge_sbi_client_t *client, const kedge_sbi_cl
 
   kedge_err_t err = KEDGE_OK;
   if (req->body) {
-    size_t len = json_dumpb(req->body, NULL, 0, JSON_COMPACT);
-    if (len == 0) {
-      err = KEDGE_ERR_INVALID_ARG; /* not an object or array */
+    uint8_t *body = NULL;
+    err = sbi_json_dump(req->body, &body, &call->req_len); /* not an object or array: INVALID_ARG */
+    call->req_body = (char *)body;
+    if (err)
       goto fail;
-    }
-    call->req_body = malloc(len);
-    if (!call->req_body) {
-      err = KEDGE_ERR_NOMEM;
-      goto fail;
-    }
-    call->req_len = json_dumpb(req->body, call->req_body, len, JSON_COMPACT);
-    if (call->req_len != len) {
-      err = KEDGE_ERR_INVALID_ARG;
-      goto fail;
-    }
   }
   call->easy = curl_easy_init();
   call->timer = evtimer_new(client->base, on_call_timer, call);
@@ -901,6 +893,14 @@ static void call_complete(kedge_sbi_client_call_t *call, kedge_err_t err)
     }
   }
   r.elapsed_us = now_us() - call->start_us;
+  if (kedge_trace_enabled()) {
+    /* the demo's sequence diagram: who asked whom for what, and how long it took */
+    const char *path = url && strlen(url) > 8 ? strchr(url + 8, '/') : NULL;
+    char msg[256];
+    snprintf(msg, sizeof(msg), "%s %s", call->method, path ? path : "?");
+    kedge_trace_event(kedge_trace_role_of_url(url), msg, kedge_trace_now_us() - (int64_t)r.elapsed_us,
+                      (int64_t)r.elapsed_us, (int)r.status, err ? kedge_strerror(err) : NULL);
+  }
 
   if (err == KEDGE_OK)
     kedge_log_debug("sbi client: %s %s -> %ld in %.1f ms", call->method, url ? url : "?", r.status,

@@ -11,7 +11,9 @@
 #include <openssl/crypto.h>
 
 #include "kedge/log.h"
+#include "kedge/json_check.h"
 #include "kedge/problem.h"
+#include "sbi/json_body.h"
 #include "sbi/server_int.h"
 
 kedge_sbi_request_t *sbi_request_new(sbi_conn_t *conn, int32_t stream_id)
@@ -119,21 +121,7 @@ static kedge_err_t dump_json(const json_t *body, uint8_t **out, size_t *len)
 {
   *out = NULL;
   *len = 0;
-  if (!body)
-    return KEDGE_OK;
-  size_t n = json_dumpb(body, NULL, 0, JSON_COMPACT);
-  if (n == 0)
-    return KEDGE_ERR_INVALID_ARG;
-  uint8_t *buf = malloc(n);
-  if (!buf)
-    return KEDGE_ERR_NOMEM;
-  if (json_dumpb(body, (char *)buf, n, JSON_COMPACT) != n) {
-    wipe_free(buf, n);
-    return KEDGE_ERR_INVALID_ARG;
-  }
-  *out = buf;
-  *len = n;
-  return KEDGE_OK;
+  return body ? sbi_json_dump(body, out, len) : KEDGE_OK;
 }
 
 static kedge_err_t problem_body(int status, const char *cause, const char *detail, uint8_t **out,
@@ -409,4 +397,26 @@ kedge_err_t kedge_sbi_respond_err(kedge_sbi_request_t *req, kedge_err_t e, const
   const char *cause;
   kedge_problem_from_err(e, &status, &cause);
   return kedge_sbi_respond_problem(req, status, cause, detail ? detail : kedge_strerror(e));
+}
+
+json_t *kedge_sbi_request_checked_json(kedge_sbi_request_t *req,
+                                       const struct kedge_json_member *members,
+                                       const char *type_name)
+{
+  char detail[96];
+  snprintf(detail, sizeof(detail), "invalid %s", type_name);
+  json_t *body = kedge_sbi_request_json(req);
+  json_t *problem = kedge_problem_new(400, "MANDATORY_IE_INCORRECT", detail);
+  bool missing_only = false;
+  kedge_err_t err = problem ? kedge_json_check(body, members, problem, &missing_only) : KEDGE_ERR_NOMEM;
+  if (err == KEDGE_ERR_INVALID_ARG) {
+    /* TS 29.500 Table 5.2.7.2-1 */
+    if (missing_only)
+      json_object_set_new(problem, "cause", json_string("MANDATORY_IE_MISSING"));
+    kedge_sbi_respond_problem_json(req, problem);
+  } else if (err) {
+    kedge_sbi_respond_err(req, err, NULL);
+  }
+  json_decref(problem);
+  return err ? NULL : body;
 }

@@ -191,11 +191,12 @@ void sbi_metrics_count(kedge_sbi_server_t *srv, const sbi_route_t *route, int st
   if (!c) {
     /* First time for this (route, status): the registry returns the same series to every
      * thread that races here. Labels come from a bounded set: route patterns, not paths. */
-    char labels[256] = "", code[8];
-    snprintf(code, sizeof(code), "%d", counted_status[s]);
+    char labels[256] = "", code[8] = "other"; /* the last series counts every other status */
+    if (s < SBI_N_STATUS - 1)
+      snprintf(code, sizeof(code), "%d", counted_status[s]);
     kedge_metrics_label(labels, sizeof(labels), "method", route ? route->method : "any");
     kedge_metrics_label(labels, sizeof(labels), "route", route ? route->pattern : "unmatched");
-    kedge_metrics_label(labels, sizeof(labels), "status", s == SBI_N_STATUS - 1 ? "other" : code);
+    kedge_metrics_label(labels, sizeof(labels), "status", code);
     if (kedge_metrics_counter(srv->metrics, "kedge_sbi_requests_total",
                               "SBI requests answered, by route pattern and status", labels,
                               &c) != KEDGE_OK)

@@ -57,14 +57,16 @@ static kedge_err_t parse_redis(const char *uri, const char *rest, ks_uri_t *u, c
   if (strchr(rest, '@')) {
     /* not echoed: it may hold a password */
     ks_why(why, why_size,
-           "redis://: no credentials in the URI: give the Redis user and password as options");
+           "key store redis://...: no credentials in the URI: give the Redis user and password as "
+           "options");
     return KEDGE_ERR_CONFIG;
   }
   const char *host = rest, *host_end, *p;
   if (*host == '[') { /* [IPv6]:PORT */
     host_end = strchr(host, ']');
     if (!host_end || host_end[1] != ':') {
-      ks_why(why, why_size, "%s: an IPv6 host goes in brackets: redis://[ADDR]:PORT", uri);
+      ks_why(why, why_size, "key store \"%s\": an IPv6 host goes in brackets: redis://[ADDR]:PORT",
+             uri);
       return KEDGE_ERR_CONFIG;
     }
     host++;
@@ -75,25 +77,26 @@ static kedge_err_t parse_redis(const char *uri, const char *rest, ks_uri_t *u, c
   }
   size_t host_len = (size_t)(host_end - host);
   if (host_len == 0 || host_len >= sizeof(u->host)) {
-    ks_why(why, why_size, "%s: redis:// needs a host: redis://HOST:PORT[/DB]", uri);
+    ks_why(why, why_size, "key store \"%s\": needs a host: redis://HOST:PORT[/DB]", uri);
     return KEDGE_ERR_CONFIG;
   }
   for (size_t i = 0; i < host_len; i++)
     if (!isalnum((unsigned char)host[i]) && !strchr(".-:_", host[i])) {
-      ks_why(why, why_size, "%s: the host has a character outside [A-Za-z0-9.-]", uri);
+      ks_why(why, why_size, "key store \"%s\": the host has a character outside [A-Za-z0-9.-]",
+             uri);
       return KEDGE_ERR_CONFIG;
     }
   memcpy(u->host, host, host_len);
   u->host[host_len] = '\0';
   if (*p != ':' || !isdigit((unsigned char)p[1])) {
-    ks_why(why, why_size, "%s: redis:// needs a port: redis://HOST:PORT[/DB]", uri);
+    ks_why(why, why_size, "key store \"%s\": needs a port: redis://HOST:PORT[/DB]", uri);
     return KEDGE_ERR_CONFIG;
   }
   char *end;
   errno = 0;
   long port = strtol(p + 1, &end, 10);
   if (errno || port < 1 || port > 65535 || (*end && *end != '/')) {
-    ks_why(why, why_size, "%s: the port must be a number from 1 to 65535", uri);
+    ks_why(why, why_size, "key store \"%s\": the port must be a number from 1 to 65535", uri);
     return KEDGE_ERR_CONFIG;
   }
   u->port = (int)port;
@@ -106,7 +109,8 @@ static kedge_err_t parse_redis(const char *uri, const char *rest, ks_uri_t *u, c
       n = strtol(db, &end, 10);
     }
     if (n < 0 || errno || n > INT_MAX || *end) {
-      ks_why(why, why_size, "%s: after the port, only /DB with a database number", uri);
+      ks_why(why, why_size, "key store \"%s\": after the port, only /DB with a database number",
+             uri);
       return KEDGE_ERR_CONFIG;
     }
     u->db = (int)n;
@@ -128,7 +132,7 @@ static kedge_err_t parse_uri(const char *uri, ks_uri_t *u, char *why, size_t why
   }
   if (strncmp(uri, "memory:", 7) == 0) {
     if (uri[7]) {
-      ks_why(why, why_size, "%s: memory: takes nothing after the colon", uri);
+      ks_why(why, why_size, "key store \"%s\": memory: takes nothing after the colon", uri);
       return KEDGE_ERR_CONFIG;
     }
     u->be = &ks_memory_backend;
@@ -137,11 +141,13 @@ static kedge_err_t parse_uri(const char *uri, ks_uri_t *u, char *why, size_t why
   if (strncmp(uri, "sqlite:", 7) == 0) {
     u->path = uri + 7;
     if (!*u->path) {
-      ks_why(why, why_size, "%s: sqlite: needs a path: sqlite:/var/lib/kedge/ausf-keys.db", uri);
+      ks_why(why, why_size, "key store \"%s\": needs a path: sqlite:/var/lib/kedge/ausf-keys.db",
+             uri);
       return KEDGE_ERR_CONFIG;
     }
     if (strncmp(u->path, "//", 2) == 0) {
-      ks_why(why, why_size, "%s: sqlite:PATH takes a file path, not //host: sqlite:/var/lib/...",
+      ks_why(why, why_size,
+             "key store \"%s\": sqlite:PATH takes a file path, not //host: sqlite:/var/lib/...",
              uri);
       return KEDGE_ERR_CONFIG;
     }
@@ -160,7 +166,7 @@ static kedge_err_t parse_uri(const char *uri, ks_uri_t *u, char *why, size_t why
            "a private network");
     return KEDGE_ERR_CONFIG;
   }
-  ks_why(why, why_size, "%.*s: unknown key store; use %s", scheme, uri, uri_forms);
+  ks_why(why, why_size, "unknown kind of key store \"%.*s\": use %s", scheme, uri, uri_forms);
   return KEDGE_ERR_CONFIG;
 }
 
@@ -382,7 +388,7 @@ static kedge_err_t parse_kedge_id(const char *text, ks_row_t *row)
   row->kedge_id[len] = '\0';
   memcpy(row->tid, id.tid, KEDGE_TID_LEN);
   memcpy(row->rid, id.rid, sizeof(row->rid));
-  row->home = id.home;
+  snprintf(row->home, sizeof(row->home), "%.3s%.3s", id.home.mcc, id.home.mnc);
   return KEDGE_OK;
 }
 

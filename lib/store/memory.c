@@ -177,8 +177,8 @@ static void purge_tick(evutil_socket_t fd, short what, void *arg)
   pthread_mutex_unlock(&table_lock);
 }
 
-static kedge_err_t mem_open(kedge_keystore_t *ks, const ks_uri_t *uri, const char *text,
-                            char *why, size_t why_size)
+static kedge_err_t mem_open(kedge_keystore_t *ks, const ks_uri_t *uri, const char *text, char *why,
+                            size_t why_size)
 {
   mem_handle_t *h = calloc(1, sizeof(*h));
   if (!h)

@@ -33,14 +33,14 @@
 #include "kedge/log.h"
 #include "store.h"
 
-#define KID_PREFIX "kedge:kid:"
+#define KID_PREFIX  "kedge:kid:"
 #define SUPI_PREFIX "kedge:supi:"
 
 /* Record: version 0x01 || expiry (8 octets, big endian, ms) || created (8) || SUPI length (1)
  * || SUPI || sealed Kedge. */
 #define RECORD_VERSION 0x01
-#define RECORD_HEAD 18
-#define RECORD_MAX (RECORD_HEAD + KEDGE_SUPI_MAX + KS_SEALED_LEN)
+#define RECORD_HEAD    18
+#define RECORD_MAX     (RECORD_HEAD + KEDGE_SUPI_MAX + KS_SEALED_LEN)
 
 /* KEYS[1] kedge:kid:<new ID>, KEYS[2] kedge:supi:<SUPI>; ARGV[1] record, ARGV[2] expiry (ms
  * since the epoch), ARGV[3] the new Kedge ID. The old ID's key is built inside the script, so
@@ -53,11 +53,10 @@ static const char put_script[] =
     "return 1\n";
 
 /* KEYS[1] kedge:supi:<SUPI>. */
-static const char delete_script[] =
-    "local old = redis.call('GET', KEYS[1])\n"
-    "if not old then return 0 end\n"
-    "redis.call('DEL', '" KID_PREFIX "' .. old, KEYS[1])\n"
-    "return 1\n";
+static const char delete_script[] = "local old = redis.call('GET', KEYS[1])\n"
+                                    "if not old then return 0 end\n"
+                                    "redis.call('DEL', '" KID_PREFIX "' .. old, KEYS[1])\n"
+                                    "return 1\n";
 
 static char put_sha[41], delete_sha[41];
 static pthread_once_t sha_once = PTHREAD_ONCE_INIT;
@@ -96,8 +95,8 @@ typedef struct redis_store {
   redisAsyncContext *ac;
   rs_state_t state;
   struct event *connect_timer, *retry_timer, *drop_ev;
-  rs_op_t *ops;        /* sent, hiredis still holds them */
-  bool outage_logged;  /* one warning per outage */
+  rs_op_t *ops;       /* sent, hiredis still holds them */
+  bool outage_logged; /* one warning per outage */
   unsigned errors_logged;
 } redis_store_t;
 
@@ -518,8 +517,8 @@ static kedge_err_t resolve(const ks_uri_t *uri, char *addr, const char *text, ch
 }
 
 /* A blocking command for the check at open. NULL with why set if there was no reply. */
-static redisReply *command(redisContext *c, const char *text, char *why, size_t why_size,
-                           int argc, const char **argv, const size_t *lens)
+static redisReply *command(redisContext *c, const char *text, char *why, size_t why_size, int argc,
+                           const char **argv, const size_t *lens)
 {
   redisReply *reply = redisCommandArgv(c, argc, argv, lens);
   if (!reply)
@@ -661,8 +660,8 @@ static kedge_err_t rs_open(kedge_keystore_t *ks, const ks_uri_t *uri, const char
     rs_free(rs);
     return err;
   }
-  snprintf(rs->name, sizeof(rs->name), strchr(rs->addr, ':') ? "[%s]:%d/%d" : "%s:%d/%d",
-           rs->addr, rs->port, rs->db);
+  snprintf(rs->name, sizeof(rs->name), strchr(rs->addr, ':') ? "[%s]:%d/%d" : "%s:%d/%d", rs->addr,
+           rs->port, rs->db);
   if (ks->opts.redis_password) {
     rs->password = strdup(ks->opts.redis_password);
     rs->password_len = rs->password ? strlen(rs->password) : 0;

@@ -1,29 +1,20 @@
-/* sqlite:PATH backend.
+/* sqlite:PATH backend. SQLite calls block, so none runs on an event loop (kedge/work.h):
  *  - one writer per file and process: a batched pool (one thread, one connection) shared by
  *    every handle on the file. It takes whatever puts are queued, runs them in one transaction
  *    and commits once: group commit, one fsync for many puts, and no two writers of one
- *    process contending for SQLite's write lock. Writes wait for fsync, so none runs on a loop.
- *  - one reader per handle: a batched pool (one thread) with its own read-only connection, so
- *    that no SQLite call ever runs on a loop (a read can wait: for a page of the file not in
- *    memory, or for WAL locks held by another process, which SQLite retries for up to 10 s).
- *    WAL mode: readers never wait for the writer. The gets asked during one pass of the loop
- *    go to the reader as one job, are read there in one read transaction, and come back as
- *    one completion that calls every caller back: the hop between threads, the lock of the
- *    file and the WAL index are paid once per pass, not once per get (bench/keyrequest: per
- *    get, they cost more than the lookup itself). The connection maps the file into memory
- *    (mmap_size): a lookup is a few B-tree pages of the page cache, no pread(2).
+ *    process contending for SQLite's write lock.
+ *  - one reader per handle: a batched pool with its own connection (WAL: readers never wait
+ *    for the writer).
  * journal_mode=WAL with synchronous=FULL: the WAL is fsynced at every commit, so a put is on
  * disk before its callback says KEDGE_OK (issue 5: "a key is on disk before the confirmation
  * that created it is answered"). NORMAL would survive a crash of the AUSF but could lose the
  * last commits on a power cut, which the AUSF would already have confirmed. */
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <event2/event.h>
 #include <openssl/crypto.h>
@@ -34,45 +25,26 @@
 #include "store.h"
 
 #define PURGE_CHUNK 1000    /* expired rows deleted per transaction */
-#define MAX_QUEUED 1000000  /* writer queue, all handles; each handle has max_pending too */
-#define READ_BATCH 64
-/* Address space mapped per read connection: files up to this size are read without pread(2)
- * (beyond it SQLite reads the rest as usual). 1M keys take about 280 MB. */
-#define MMAP_SIZE "1073741824"
-/* The writer's connection. Every put lands in a random place of two B-trees (the table by
- * Kedge-TID, the SUPI index), so a group commit dirties about one page of each per put:
- *  - cache_size 64 MiB keeps the trees' inner pages and recent leaves of millions of keys in
- *    memory (the default 2 MB re-read them with pread(2) for every put beyond ~100k keys);
- *  - mmap_size: pages not in that cache are read from the mapped file, without a system call;
- *  - wal_autocheckpoint 8192 pages (32 MiB of WAL; default 1000): a batch of 512 puts alone
- *    fills 1000 pages, so the default copied the WAL into the file (two fsyncs) after nearly
- *    every commit; now a page rewritten by several commits is copied once;
- *  - journal_size_limit: the WAL file is cut back to 64 MiB after a checkpoint.
- * bench/keyrequest, 300k puts on ext4: 30 s of CPU before, 17 s after. */
-static const char writer_tuning[] = "PRAGMA cache_size=-65536; PRAGMA mmap_size=" MMAP_SIZE "; "
-                                    "PRAGMA wal_autocheckpoint=8192; "
-                                    "PRAGMA journal_size_limit=67108864";
+#define MAX_QUEUED  1000000 /* writer queue, all handles; each handle has max_pending too */
+#define READ_BATCH  64
 
 /* One row per SUPI (the latest Kedge), keyed by the 32-octet Kedge-TID: WITHOUT ROWID keeps
  * the row in the primary key's B-tree, no second copy of the key (issue 5). The Kedge ID is
- * kept as its parts, not as its text: the TID is the key, and the RID and the realm's PLMN take
- * a few octets where the NAI took about 80 (SPEC.md 2: the strict parser makes text and parts
- * one-to-one, so the text asked for is the text stored). That keeps a record under 300 octets
- * on disk with both indexes (bench/keyrequest measures it). */
-#define LAYOUT 2 /* PRAGMA user_version of a file with this table */
+ * kept as its parts: its text repeats the TID in base64 (43 of its 83 octets), and the parts
+ * bring a key from about 378 to about 281 octets on disk (issue 5 asks for at most 300);
+ * kedge_id_format() gives the text back. */
 static const char schema[] =
-    "CREATE TABLE edge_key ("
-    " tid BLOB PRIMARY KEY,"      /* Kedge-TID, 32 octets */
-    " rid TEXT NOT NULL,"         /* routing indicator as written: "012" and "12" differ */
-    " home INTEGER NOT NULL,"     /* the realm's PLMN: MCC * 1000 + MNC (as 3 digits) */
-    " kedge BLOB NOT NULL,"       /* sealed: AES-256-GCM, additional data the Kedge ID */
+    "CREATE TABLE IF NOT EXISTS edge_key ("
+    " tid BLOB PRIMARY KEY," /* Kedge-TID, 32 octets */
+    " rid TEXT NOT NULL,"    /* routing indicator of the Kedge ID, as written */
+    " home TEXT NOT NULL,"   /* its realm's MCC || MNC, 3 digits each */
+    " kedge BLOB NOT NULL,"  /* sealed: AES-256-GCM, additional data the Kedge ID */
     " supi TEXT NOT NULL,"
-    " expiry INTEGER NOT NULL,"   /* ms since the epoch */
-    " created INTEGER NOT NULL"   /* ms since the epoch */
+    " expiry INTEGER NOT NULL," /* ms since the epoch */
+    " created INTEGER NOT NULL" /* ms since the epoch */
     ") WITHOUT ROWID;"
-    "CREATE UNIQUE INDEX edge_key_supi ON edge_key (supi);"
-    "CREATE INDEX edge_key_expiry ON edge_key (expiry);"
-    "PRAGMA user_version = 2;";
+    "CREATE UNIQUE INDEX IF NOT EXISTS edge_key_supi ON edge_key (supi);"
+    "CREATE INDEX IF NOT EXISTS edge_key_expiry ON edge_key (expiry);";
 
 typedef struct sq_job sq_job_t;
 
@@ -82,8 +54,8 @@ typedef struct sq_engine {
   ino_t ino;
   unsigned refs; /* under engines_lock */
   sqlite3 *db;   /* the writer's: used on its thread only (after open) */
-  sqlite3_stmt *delete_supi, *insert, *purge, *savepoint, *release, *rollback_to, *begin,
-      *commit, *rollback;
+  sqlite3_stmt *delete_supi, *insert, *purge, *savepoint, *release, *rollback_to, *begin, *commit,
+      *rollback;
   kedge_work_pool_t *pool;
   pthread_mutex_t lock; /* orphans */
   sq_job_t *orphans;    /* jobs of closed handles, still in the pool */
@@ -94,9 +66,6 @@ typedef struct sq_handle {
   sqlite3 *db; /* the reader's */
   sqlite3_stmt *select, *begin, *commit;
   kedge_work_pool_t *reader;
-  sq_job_t *asked, *asked_tail; /* gets of this loop pass, for flush_gets() */
-  struct event *flush_ev;
-  bool *delivering; /* set while callbacks of a read batch run: close clears it */
   sq_job_t *jobs; /* outstanding, on the loop's thread only */
   struct event *purge_timer;
   bool purging;
@@ -104,10 +73,9 @@ typedef struct sq_handle {
 
 struct sq_job {
   sq_job_t *prev, *next;
-  sq_job_t *gets, *link; /* a read batch: its gets, linked by link */
   kedge_keystore_t *ks; /* NULL once orphaned */
   sq_engine_t *eng;
-  bool read, internal;  /* internal: the periodic purge, nobody to call back */
+  bool read, internal; /* internal: the periodic purge, nobody to call back */
   ks_call_t call;
   ks_row_t row;
   kedge_err_t err;
@@ -116,12 +84,6 @@ struct sq_job {
 
 static pthread_mutex_t engines_lock = PTHREAD_MUTEX_INITIALIZER;
 static sq_engine_t *engines;
-
-/* The realm of a Kedge ID as one integer: MCC and MNC are 3-digit strings (kedge_plmn_t). */
-static int home_code(const kedge_plmn_t *home)
-{
-  return atoi(home->mcc) * 1000 + atoi(home->mnc);
-}
 
 static kedge_err_t sql_err(int rc)
 {
@@ -195,7 +157,7 @@ static kedge_err_t write_one(sq_engine_t *eng, sq_job_t *job, int64_t now)
     st = eng->insert;
     if (sqlite3_bind_blob(st, 1, r->tid, KEDGE_TID_LEN, SQLITE_STATIC) ||
         sqlite3_bind_text(st, 2, r->rid, -1, SQLITE_STATIC) ||
-        sqlite3_bind_int(st, 3, home_code(&r->home)) ||
+        sqlite3_bind_text(st, 3, r->home, -1, SQLITE_STATIC) ||
         sqlite3_bind_blob(st, 4, r->sealed, (int)r->sealed_len, SQLITE_STATIC) ||
         sqlite3_bind_text(st, 5, r->supi, -1, SQLITE_STATIC) ||
         sqlite3_bind_int64(st, 6, r->expiry_ms) || sqlite3_bind_int64(st, 7, r->created_ms))
@@ -208,8 +170,7 @@ static kedge_err_t write_one(sq_engine_t *eng, sq_job_t *job, int64_t now)
     return sqlite3_changes(eng->db) ? KEDGE_OK : KEDGE_ERR_NOT_FOUND;
   case KS_PURGE:
     st = eng->purge;
-    if (sqlite3_bind_int64(st, 1, now) || sqlite3_bind_int(st, 2, PURGE_CHUNK) ||
-        (err = run(st)))
+    if (sqlite3_bind_int64(st, 1, now) || sqlite3_bind_int(st, 2, PURGE_CHUNK) || (err = run(st)))
       return err ? err : KEDGE_ERR_IO;
     job->purged = sqlite3_changes(eng->db);
     return KEDGE_OK;
@@ -252,16 +213,16 @@ static void write_batch(void **args, size_t n, void *p)
 
 /* ---- the reader (its pool thread) ---- */
 
+/* Columns rid, home, kedge, supi, expiry, created. */
 static kedge_err_t read_row(sqlite3_stmt *st, ks_row_t *r)
 {
-  int rid_len = sqlite3_column_bytes(st, 0), sealed_len = sqlite3_column_bytes(st, 2),
-      supi_len = sqlite3_column_bytes(st, 3);
-  const unsigned char *rid = sqlite3_column_text(st, 0), *supi = sqlite3_column_text(st, 3);
+  const unsigned char *rid = sqlite3_column_text(st, 0), *home = sqlite3_column_text(st, 1),
+                      *supi = sqlite3_column_text(st, 3);
   const void *sealed = sqlite3_column_blob(st, 2);
-  /* Every part must be the one asked for: a TID under another routing indicator or realm is
-   * another Kedge ID. */
-  if (!rid || (size_t)rid_len != strlen(r->rid) || memcmp(rid, r->rid, (size_t)rid_len) ||
-      sqlite3_column_int(st, 1) != home_code(&r->home))
+  int sealed_len = sqlite3_column_bytes(st, 2), supi_len = sqlite3_column_bytes(st, 3);
+  /* The TID under another routing indicator or realm is another Kedge ID. */
+  if (!rid || !home || strcmp((const char *)rid, r->rid) != 0 ||
+      strcmp((const char *)home, r->home) != 0)
     return KEDGE_ERR_NOT_FOUND;
   if (!supi || supi_len > KEDGE_SUPI_MAX || sealed_len > KS_SEALED_LEN || !sealed)
     return KEDGE_ERR_NOT_FOUND; /* not a row kedge wrote: unseal would fail anyway */
@@ -274,30 +235,25 @@ static kedge_err_t read_row(sqlite3_stmt *st, ks_row_t *r)
   return r->expiry_ms > ks_now_ms() ? KEDGE_OK : KEDGE_ERR_NOT_FOUND;
 }
 
-/* Looks up row->tid with `st` (the select of either read connection). */
-static kedge_err_t read_one(sqlite3_stmt *st, ks_row_t *row)
-{
-  if (sqlite3_bind_blob(st, 1, row->tid, KEDGE_TID_LEN, SQLITE_STATIC))
-    return KEDGE_ERR_IO;
-  int rc = sqlite3_step(st);
-  kedge_err_t err = rc == SQLITE_ROW    ? read_row(st, row)
-                    : rc == SQLITE_DONE ? KEDGE_ERR_NOT_FOUND
-                                        : sql_err(rc);
-  sqlite3_reset(st);
-  sqlite3_clear_bindings(st);
-  return err;
-}
-
-/* args: read batches (flush_gets), each the gets of one loop pass. One read transaction for
- * all: one snapshot, one round of locks. It starts here, after every get of these batches was
- * asked, so each get sees every put that had completed when it was asked, on any loop. */
 static void read_batch(void **args, size_t n, void *p)
 {
   sq_handle_t *h = p;
-  bool tx = (n > 1 || ((sq_job_t *)args[0])->gets->link) && run(h->begin) == KEDGE_OK;
-  for (size_t i = 0; i < n; i++)
-    for (sq_job_t *get = ((sq_job_t *)args[i])->gets; get; get = get->link)
-      get->err = read_one(h->select, &get->row);
+  /* One read transaction for the batch: one snapshot, one lock of the WAL index. */
+  bool tx = n > 1 && run(h->begin) == KEDGE_OK;
+  for (size_t i = 0; i < n; i++) {
+    sq_job_t *job = args[i];
+    sqlite3_stmt *st = h->select;
+    if (sqlite3_bind_blob(st, 1, job->row.tid, KEDGE_TID_LEN, SQLITE_STATIC)) {
+      job->err = KEDGE_ERR_IO;
+      continue;
+    }
+    int rc = sqlite3_step(st);
+    job->err = rc == SQLITE_ROW    ? read_row(st, &job->row)
+               : rc == SQLITE_DONE ? KEDGE_ERR_NOT_FOUND
+                                   : sql_err(rc);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+  }
   if (tx)
     run(h->commit);
 }
@@ -305,33 +261,6 @@ static void read_batch(void **args, size_t n, void *p)
 /* ---- completions (the handle's loop) ---- */
 
 static kedge_err_t submit_job(kedge_keystore_t *ks, sq_job_t *job);
-
-static void free_gets(sq_job_t *get)
-{
-  for (sq_job_t *next; get; get = next) {
-    next = get->link;
-    job_free(get);
-  }
-}
-
-/* Calls back every get of a read batch (linked by link), in the order they were asked. */
-static void deliver_gets(kedge_keystore_t *ks, sq_job_t *get)
-{
-  sq_handle_t *h = ks->impl;
-  bool open = true;
-  h->delivering = &open;
-  while (get) {
-    sq_job_t *next = get->link;
-    ks_deliver(ks, &get->call, get->err, &get->row);
-    job_free(get);
-    get = next;
-    if (!open) { /* a callback closed the handle: the rest are nobody's */
-      free_gets(get);
-      return;
-    }
-  }
-  h->delivering = NULL;
-}
 
 static void job_done(void *p)
 {
@@ -345,23 +274,15 @@ static void job_done(void *p)
     return;
   }
   sq_handle_t *h = ks->impl;
-  if (job->gets) {
-    list_remove(&h->jobs, job);
-    sq_job_t *gets = job->gets;
-    job_free(job);
-    deliver_gets(ks, gets);
-    return;
-  }
   /* A purge deletes PURGE_CHUNK rows per transaction so that puts queued meanwhile are not
    * held up; it goes on until a chunk comes back short. */
+  list_remove(&h->jobs, job);
   if (job->call.kind == KS_PURGE && !job->err && job->purged == PURGE_CHUNK) {
-    list_remove(&h->jobs, job);
+    job->purged = 0;
     if (submit_job(ks, job) == KEDGE_OK)
       return;
     job->err = KEDGE_ERR_BUSY;
-    list_add(&h->jobs, job);
   }
-  list_remove(&h->jobs, job);
   if (job->internal) {
     h->purging = false;
     job_free(job);
@@ -378,49 +299,11 @@ static void job_done(void *p)
 static kedge_err_t submit_job(kedge_keystore_t *ks, sq_job_t *job)
 {
   sq_handle_t *h = ks->impl;
-  kedge_err_t err = kedge_work_submit(job->read ? h->reader : h->eng->pool, ks->base, NULL,
-                                      job_done, job);
+  kedge_err_t err =
+      kedge_work_submit(job->read ? h->reader : h->eng->pool, ks->base, NULL, job_done, job);
   if (!err)
     list_add(&h->jobs, job);
   return err;
-}
-
-/* Sends the gets asked during this loop pass to the reader thread as one job. */
-static void flush_gets(evutil_socket_t fd, short what, void *arg)
-{
-  kedge_keystore_t *ks = arg;
-  sq_handle_t *h = ks->impl;
-  sq_job_t *gets = h->asked;
-  h->asked = h->asked_tail = NULL;
-  sq_job_t *batch = calloc(1, sizeof(*batch));
-  kedge_err_t err = KEDGE_ERR_NOMEM;
-  if (batch) {
-    batch->ks = ks;
-    batch->eng = h->eng;
-    batch->read = true;
-    batch->call.kind = KS_GET;
-    batch->gets = gets;
-    if ((err = submit_job(ks, batch)) == KEDGE_OK)
-      return;
-    free(batch);
-  }
-  /* the reader's queue is full (or no memory): the store's state, reported like any other */
-  for (sq_job_t *get = gets; get; get = get->link)
-    get->err = err;
-  deliver_gets(ks, gets);
-}
-
-static void ask_get(kedge_keystore_t *ks, sq_job_t *job)
-{
-  sq_handle_t *h = ks->impl;
-  job->link = NULL;
-  if (h->asked_tail)
-    h->asked_tail->link = job;
-  else
-    h->asked = job;
-  h->asked_tail = job;
-  if (job == h->asked)
-    event_active(h->flush_ev, EV_TIMEOUT, 0);
 }
 
 static kedge_err_t sq_submit(kedge_keystore_t *ks, const ks_call_t *call, const ks_row_t *row)
@@ -433,10 +316,6 @@ static kedge_err_t sq_submit(kedge_keystore_t *ks, const ks_call_t *call, const 
   job->read = call->kind == KS_GET;
   job->call = *call;
   job->row = *row;
-  if (job->read) {
-    ask_get(ks, job);
-    return KEDGE_OK;
-  }
   kedge_err_t err = submit_job(ks, job);
   if (err) {
     job_free(job);
@@ -475,9 +354,8 @@ static void engine_free(sq_engine_t *eng)
     next = job->next;
     job_free(job);
   }
-  sqlite3_stmt *all[] = {eng->delete_supi, eng->insert,   eng->purge,
-                         eng->savepoint,   eng->release,  eng->rollback_to,
-                         eng->begin,       eng->commit,   eng->rollback};
+  sqlite3_stmt *all[] = {eng->delete_supi, eng->insert, eng->purge,  eng->savepoint, eng->release,
+                         eng->rollback_to, eng->begin,  eng->commit, eng->rollback};
   for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
     sqlite3_finalize(all[i]);
   sqlite3_close(eng->db);
@@ -504,43 +382,6 @@ static int journal_mode(void *arg, int n, char **values, char **names)
   return 0;
 }
 
-static int first_int(void *arg, int n, char **values, char **names)
-{
-  *(int *)arg = n > 0 && values[0] ? atoi(values[0]) : 0;
-  return 0;
-}
-
-/* Creates the key table in a new file, or checks that an existing one has this layout: a
- * file of another layout is refused with a clear line rather than misread. */
-static kedge_err_t table_setup(sqlite3 *db, const char *text, char *why, size_t why_size)
-{
-  char *msg = NULL;
-  int tables = 0, layout = 0;
-  bool ok = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) == SQLITE_OK &&
-            sqlite3_exec(db,
-                         "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND "
-                         "name = 'edge_key'",
-                         first_int, &tables, &msg) == SQLITE_OK &&
-            sqlite3_exec(db, "PRAGMA user_version", first_int, &layout, &msg) == SQLITE_OK &&
-            (tables || sqlite3_exec(db, schema, NULL, NULL, &msg) == SQLITE_OK);
-  if (ok && tables && layout != LAYOUT) {
-    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-    ks_why(why, why_size,
-           "%s: the key table has layout %d, this kedge reads layout %d (written by another "
-           "version: move the file away; the UEs get new keys at their next 5G AKA)",
-           text, layout, LAYOUT);
-    return KEDGE_ERR_IO;
-  }
-  if (!ok || sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
-    ks_why(why, why_size, "%s: cannot set up the key table: %s", text,
-           msg ? msg : sqlite3_errmsg(db));
-    sqlite3_free(msg);
-    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-    return KEDGE_ERR_IO;
-  }
-  return KEDGE_OK;
-}
-
 /* Finds the engine of the file, or makes it. Called with engines_lock held. */
 static kedge_err_t engine_get(const char *path, const char *text, const kedge_keystore_t *ks,
                               sq_engine_t **out, char *why, size_t why_size)
@@ -561,14 +402,11 @@ static kedge_err_t engine_get(const char *path, const char *text, const kedge_ke
   char *msg = NULL;
   if (!err && !exists)
     chmod(path, 0600); /* sealed keys, SUPIs: the AUSF's business only */
-  /* the layout first: a file of another layout is left as it was (journal mode included) */
-  if (!err)
-    err = table_setup(eng->db, text, why, why_size);
   char mode[16] = "";
   if (!err &&
       (sqlite3_exec(eng->db, "PRAGMA journal_mode=WAL", journal_mode, mode, &msg) != SQLITE_OK ||
        sqlite3_exec(eng->db, "PRAGMA synchronous=FULL", NULL, NULL, &msg) != SQLITE_OK ||
-       sqlite3_exec(eng->db, writer_tuning, NULL, NULL, &msg) != SQLITE_OK)) {
+       sqlite3_exec(eng->db, schema, NULL, NULL, &msg) != SQLITE_OK)) {
     ks_why(why, why_size, "%s: cannot set up the key table: %s", text,
            msg ? msg : sqlite3_errmsg(eng->db));
     err = KEDGE_ERR_IO;
@@ -591,8 +429,7 @@ static kedge_err_t engine_get(const char *path, const char *text, const kedge_ke
        prepare(eng->db, &eng->release, "RELEASE one") ||
        prepare(eng->db, &eng->rollback_to, "ROLLBACK TO one") ||
        prepare(eng->db, &eng->begin, "BEGIN IMMEDIATE") ||
-       prepare(eng->db, &eng->commit, "COMMIT") ||
-       prepare(eng->db, &eng->rollback, "ROLLBACK"))) {
+       prepare(eng->db, &eng->commit, "COMMIT") || prepare(eng->db, &eng->rollback, "ROLLBACK"))) {
     ks_why(why, why_size, "%s: %s", text, sqlite3_errmsg(eng->db));
     err = KEDGE_ERR_IO;
   }
@@ -606,12 +443,6 @@ static kedge_err_t engine_get(const char *path, const char *text, const kedge_ke
   if (err) {
     engine_free(eng);
     return err;
-  }
-  /* Gets read the file through a memory map: ask the kernel to read it ahead now (a hint) */
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd >= 0) {
-    posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED);
-    close(fd);
   }
   eng->dev = st.st_dev;
   eng->ino = st.st_ino;
@@ -645,11 +476,6 @@ static void handle_free(sq_handle_t *h)
   sqlite3_finalize(h->begin);
   sqlite3_finalize(h->commit);
   sqlite3_close(h->db);
-  if (h->delivering)
-    *h->delivering = false;
-  free_gets(h->asked);
-  if (h->flush_ev)
-    event_free(h->flush_ev);
   if (h->purge_timer)
     event_free(h->purge_timer);
   free(h);
@@ -668,20 +494,14 @@ static kedge_err_t sq_open(kedge_keystore_t *ks, const ks_uri_t *uri, const char
     free(h);
     return err;
   }
-  static const char select[] =
-      "SELECT rid, home, kedge, supi, expiry, created FROM edge_key WHERE tid = ?1";
   if (!(err = open_db(uri->path, &h->db, text, why, why_size))) {
-    if (sqlite3_exec(h->db, "PRAGMA query_only=1; PRAGMA mmap_size=" MMAP_SIZE, NULL, NULL,
-                     NULL) ||
-        prepare(h->db, &h->select, select) || prepare(h->db, &h->begin, "BEGIN") ||
-        prepare(h->db, &h->commit, "COMMIT")) {
+    if (sqlite3_exec(h->db, "PRAGMA query_only=1;", NULL, NULL, NULL) ||
+        prepare(h->db, &h->select,
+                "SELECT rid, home, kedge, supi, expiry, created FROM edge_key WHERE tid = ?1") ||
+        prepare(h->db, &h->begin, "BEGIN") || prepare(h->db, &h->commit, "COMMIT")) {
       ks_why(why, why_size, "%s: %s", text, sqlite3_errmsg(h->db));
       err = KEDGE_ERR_IO;
     }
-  }
-  if (!err && !(h->flush_ev = event_new(ks->base, -1, 0, flush_gets, ks))) {
-    ks_why(why, why_size, "%s: out of memory", text);
-    err = KEDGE_ERR_NOMEM;
   }
   if (!err && (err = kedge_work_pool_new_batched(ks->opts.max_pending, READ_BATCH, read_batch, h,
                                                  &h->reader)))
@@ -716,7 +536,6 @@ static void sq_close(kedge_keystore_t *ks)
   for (sq_job_t *job = h->jobs, *next; job; job = next) {
     next = job->next;
     if (job->read) {
-      free_gets(job->gets);
       job_free(job);
     } else {
       job->ks = NULL;

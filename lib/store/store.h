@@ -17,13 +17,13 @@ struct event;
 
 typedef enum ks_kind { KS_PUT, KS_GET, KS_DELETE_SUPI, KS_PURGE } ks_kind_t;
 
-/* A record as stored. put: every field; get: kedge_id, tid, rid and home in, the rest out;
+/* A record as stored. put: every field; get: kedge_id and tid in, the rest out;
  * delete_supi: supi. */
 typedef struct ks_row {
   char kedge_id[KEDGE_ID_MAX + 1];
-  uint8_t tid[KEDGE_TID_LEN];
-  char rid[KEDGE_RID_MAX + 1]; /* the Kedge ID's other parts (SPEC.md 2), from the parser */
-  kedge_plmn_t home;
+  uint8_t tid[KEDGE_TID_LEN]; /* the parts of the Kedge ID (kedge_id_parse) */
+  char rid[KEDGE_RID_MAX + 1];
+  char home[7]; /* MCC || MNC, 3 digits each */
   char supi[KEDGE_SUPI_MAX + 1];
   uint8_t sealed[KS_SEALED_LEN];
   size_t sealed_len;
@@ -41,8 +41,8 @@ typedef struct ks_call {
 /* What a URI names (kedge_keystore_uri_check). */
 typedef struct ks_uri {
   const struct ks_backend *be;
-  const char *path;  /* sqlite: into the URI string */
-  char host[256];    /* redis: without brackets */
+  const char *path; /* sqlite: into the URI string */
+  char host[256];   /* redis: without brackets */
   int port, db;
 } ks_uri_t;
 
@@ -68,8 +68,8 @@ struct kedge_keystore {
   kedge_keystore_options_t opts; /* defaults filled in */
   size_t pending;                /* callbacks still to run */
   bool unseal_failure_logged;
-  ks_deferred_t *deferred;       /* results waiting for the loop (ks_defer) */
-  void *impl;                    /* the backend's */
+  ks_deferred_t *deferred; /* results waiting for the loop (ks_defer) */
+  void *impl;              /* the backend's */
 };
 
 /* Hands a result to the caller (on the loop): for a get with KEDGE_OK, checks the expiry once

@@ -74,27 +74,11 @@ static const kedge_json_member_t auth_info_members[] = {
 
 static void validate(kedge_sbi_request_t *req, void *arg)
 {
-  json_t *body = kedge_sbi_request_json(req);
-  json_t *problem = kedge_problem_new(400, "MANDATORY_IE_INCORRECT", "invalid body");
-  if (!problem) {
-    kedge_sbi_respond_err(req, KEDGE_ERR_NOMEM, NULL);
-    return;
-  }
-  bool missing_only = false;
-  kedge_err_t err = kedge_json_check(body, auth_info_members, problem, &missing_only);
-  if (err == KEDGE_ERR_INVALID_ARG) {
-    /* TS 29.500 Table 5.2.7.2-1: only missing members -> MANDATORY_IE_MISSING. */
-    if (missing_only)
-      json_object_set_new(problem, "cause", json_string("MANDATORY_IE_MISSING"));
-    kedge_sbi_respond_problem_json(req, problem);
-  } else if (err) {
-    kedge_sbi_respond_err(req, err, NULL);
-  } else {
-    json_t *ok = json_pack("{s:b}", "valid", 1);
-    kedge_sbi_respond_json(req, 200, NULL, ok);
-    json_decref(ok);
-  }
-  json_decref(problem);
+  if (!kedge_sbi_request_checked_json(req, auth_info_members, "body"))
+    return; /* answered 400 */
+  json_t *ok = json_pack("{s:b}", "valid", 1);
+  kedge_sbi_respond_json(req, 200, NULL, ok);
+  json_decref(ok);
 }
 
 static void whoami(kedge_sbi_request_t *req, void *arg)

@@ -506,9 +506,8 @@ static void test_unreachable_at_open(void **state)
   kedge_keystore_t *ks = NULL;
   char why[256] = "";
   int64_t t0 = mono_ms();
-  assert_int_equal(
-      kedge_keystore_open(f->uri, &f->mk, f->base, &f->opts, &ks, why, sizeof(why)),
-      KEDGE_ERR_UNAVAILABLE);
+  assert_int_equal(kedge_keystore_open(f->uri, &f->mk, f->base, &f->opts, &ks, why, sizeof(why)),
+                   KEDGE_ERR_UNAVAILABLE);
   assert_true(mono_ms() - t0 < 2000);
   assert_null(ks);
   assert_non_null(strstr(why, "cannot connect"));

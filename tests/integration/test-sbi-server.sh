@@ -185,7 +185,12 @@ grep -q '^kedge_sbi_connections_open [0-9]' "$T/metrics" && ok "open connections
 # --- SIGTERM while a slow request is in flight ---
 $CURL -X POST $JSON -d '{}' -o "$T/slow" -w '%{http_code}' "$URL/test/v1/slow" >"$T/slow.code" &
 CPID=$!
-sleep 0.08
+# SIGTERM only once the request is in: the connection shows in the metrics, and curl sends its
+# request right after the handshake (the slow answer takes 200 ms)
+i=0
+while ! curl -s "http://127.0.0.1:$MPORT/metrics" | grep -q '^kedge_sbi_connections_open [1-9]' &&
+  [ $i -lt 100 ]; do sleep 0.02; i=$((i + 1)); done
+sleep 0.05
 kill -TERM "$PID"
 wait "$CPID"
 [ "$(cat "$T/slow.code")" = 200 ] && grep -q '"slow":true' "$T/slow" \

@@ -19,8 +19,8 @@
 #include <hiredis/hiredis.h>
 
 #define START_TIMEOUT_MS 10000
-#define STOP_TIMEOUT_MS 5000
-#define START_TRIES 5
+#define STOP_TIMEOUT_MS  5000
+#define START_TRIES      5
 
 static void sleep_ms(long ms)
 {
@@ -160,7 +160,8 @@ static int start(kedge_test_redis_t *r, bool pick_port)
 int kedge_test_redis_start(kedge_test_redis_t *r, const char *dir, const char *password)
 {
   memset(r, 0, sizeof(*r));
-  if (!dir || strlen(dir) >= sizeof(r->dir) || (password && strlen(password) >= sizeof(r->password))) {
+  if (!dir || strlen(dir) >= sizeof(r->dir) ||
+      (password && strlen(password) >= sizeof(r->password))) {
     fprintf(stderr, "redis fixture: bad arguments\n");
     return -1;
   }

@@ -12,6 +12,7 @@ static const struct {
   {"derive", kedge_cmd_derive, "compute Milenage, 5G AKA and edge keys from given inputs"},
   {"pki", kedge_cmd_pki, "create a development PKI (CA and one certificate per function)"},
   {"master-key", kedge_cmd_master_key, "create a master key file for secrets at rest"},
+  {"demo", kedge_cmd_demo, "run the whole mission on 127.0.0.1, step by step"},
 };
 
 static void usage(FILE *out)

@@ -1,0 +1,188 @@
+#!/bin/sh
+# bench/aka: full 5G AKA runs per second (TS 33.501 6.1.3.2: POST ue-authentications, the
+# UDM's vector with its SQN durably stored, PUT 5g-aka-confirmation, KSEAF compared, Kedge
+# derived) with p50/p99 latency. kedge-udmd (SQLite, WAL, synchronous=FULL, group commit) and
+# kedge-ausfd run as real daemons started here; the UE side is kedge-aka-load
+# (tests/integration/aka-load.c: ue_core UEs on one event loop, SQNms in memory).
+#
+# Two peers measured in the same run, for context:
+# - SQLite's commit rate with synchronous=FULL on the same file system (one fsync each): the
+#   AKA rate a UDM could reach with one durable transaction per vector. Above it, the UDM's
+#   group commit is what makes durable SQNs affordable; the UDM's own commit counter gives the
+#   vectors per fsync.
+# - The SBI runtime's plain POST echo rate (h2load against kedge-sbi-testd, same TLS 1.3 and
+#   HTTP/2, one worker): one AKA costs three SBI exchanges (SEAF->AUSF twice, AUSF->UDM once)
+#   plus the client side, so echo/3 is a ceiling for AKA/s on the same cores.
+# Nothing is asserted. All processes share this machine's CPUs (nproc below).
+# Usage: sh bench/aka/run.sh [BUILD_DIR]
+#   env: DURATION=10 WARMUP=1 UES=2000 CONCURRENCY=64 LIGHT=4 CLIENTS=2 UDM_WORKERS=1
+#        AUSF_WORKERS=1 MAX_BATCH=256 (the UDM's group_commit.max_batch)
+# Two operating points: CONCURRENCY registrations in flight (throughput), then LIGHT in flight
+# for half as long (latency without queueing).
+set -eu
+BUILD=${1:-build}
+DURATION=${DURATION:-10}
+WARMUP=${WARMUP:-1}
+UES=${UES:-2000}
+CONCURRENCY=${CONCURRENCY:-64}
+LIGHT=${LIGHT:-4}
+CLIENTS=${CLIENTS:-2}
+UDM_WORKERS=${UDM_WORKERS:-1}
+AUSF_WORKERS=${AUSF_WORKERS:-1}
+MAX_BATCH=${MAX_BATCH:-256}
+BIN=$BUILD/bin
+for prog in kedge kedge-udmd kedge-ausfd kedge-aka-load kedge-sbi-testd; do
+  [ -x "$BIN/$prog" ] || { echo "bench/aka: $BIN/$prog missing (build with tests on)"; exit 1; }
+done
+T=$(mktemp -d)
+PIDS=
+cleanup() {
+  for p in $PIDS; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$T"
+}
+trap cleanup EXIT INT TERM
+
+# start NAME PROGRAM CONFIG: runs it with --ports-file; sets NAME_PID, NAME_PORT and
+# NAME_METRICS_PORT.
+start() {
+  "$BIN/$2" --config "$3" --ports-file "$T/$1.ports" 2>>"$T/$1.log" &
+  PIDS="$PIDS $!"
+  eval "$1_PID=$!"
+  i=0
+  while [ ! -s "$T/$1.ports" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+  [ -s "$T/$1.ports" ] || { echo "bench/aka: $2 did not start:"; cat "$T/$1.log"; exit 1; }
+  eval "$1_PORT=$(sed -n 's/^port=//p' "$T/$1.ports")"
+  eval "$1_METRICS_PORT=$(sed -n 's/^metrics_port=//p' "$T/$1.ports")"
+}
+metric() { # metric NAME PORT
+  curl -s --max-time 5 "http://127.0.0.1:$2/metrics" | grep "^$1 " | sed 's/.* //'
+}
+
+"$BIN/kedge" pki init "$T/pki" >/dev/null
+"$BIN/kedge" master-key "$T/master.key" >/dev/null
+SNN=5G:mnc001.mcc001.3gppnetwork.org
+
+# --- peer 1: SQLite commits with synchronous=FULL, one row per transaction ---
+COMMITS=2000
+sqlite3 "$T/fsync.sqlite" "PRAGMA journal_mode=WAL; CREATE TABLE t (k INTEGER PRIMARY KEY, v INTEGER);
+  INSERT INTO t VALUES (1, 0);" >/dev/null
+{
+  echo "PRAGMA synchronous=FULL;"
+  i=0
+  while [ $i -lt $COMMITS ]; do echo "UPDATE t SET v = v + 1 WHERE k = 1;"; i=$((i + 1)); done
+} >"$T/commits.sql"
+t0=$(date +%s.%N)
+sqlite3 "$T/fsync.sqlite" <"$T/commits.sql"
+t1=$(date +%s.%N)
+FSYNC_RATE=$(echo "$t0 $t1" | awk -v n=$COMMITS '{ printf "%.0f", n / ($2 - $1) }')
+
+# --- peer 2: the SBI runtime's POST echo (h2load) ---
+ECHO_RATE=?
+if command -v h2load >/dev/null 2>&1; then
+  cat >"$T/testd.yaml" <<EOF
+log: {level: warn}
+sbi:
+  port: 0
+  workers: 1
+  tls: {cert: $T/pki/ausf.crt, key: $T/pki/ausf.key, ca: $T/pki/ca.crt, client_verification: optional}
+  metrics: {enabled: false}
+EOF
+  start TESTD kedge-sbi-testd "$T/testd.yaml"
+  printf '{"supiOrSuci":"imsi-001010000000001","servingNetworkName":"%s"}' "$SNN" >"$T/body.json"
+  h2args="-c $CLIENTS -m $(( (CONCURRENCY + CLIENTS - 1) / CLIENTS )) -d $T/body.json -H content-type:application/json"
+  h2load -n 5000 $h2args "https://127.0.0.1:$TESTD_PORT/test/v1/echo" >/dev/null 2>&1 || true
+  out=$(h2load -D "$DURATION" $h2args "https://127.0.0.1:$TESTD_PORT/test/v1/echo" 2>&1 || true)
+  ECHO_RATE=$(echo "$out" | sed -n 's/^finished in [^,]*, \([0-9.]*\) req\/s.*/\1/p')
+  kill "$TESTD_PID" 2>/dev/null || true
+fi
+
+# --- 5G AKA: UDM + AUSF ---
+cat >"$T/udm.yaml" <<EOF
+log: {level: warn}
+sbi:
+  port: 0
+  workers: $UDM_WORKERS
+  tls: {cert: $T/pki/udm.crt, key: $T/pki/udm.key, ca: $T/pki/ca.crt}
+udm:
+  database: $T/udm.sqlite
+  master_key: $T/master.key
+  allowed_consumers: [ausf.kedge.test]
+  group_commit: {max_batch: $MAX_BATCH}
+EOF
+"$BIN/kedge-aka-load" generate --count "$UES" --out "$T/subscribers.csv"
+"$BIN/kedge-udmd" subscriber import --config "$T/udm.yaml" "$T/subscribers.csv" >/dev/null
+start UDM kedge-udmd "$T/udm.yaml"
+cat >"$T/ausf.yaml" <<EOF
+log: {level: warn}
+sbi:
+  port: 0
+  workers: $AUSF_WORKERS
+  tls: {cert: $T/pki/ausf.crt, key: $T/pki/ausf.key, ca: $T/pki/ca.crt}
+udm:
+  uri: https://127.0.0.1:$UDM_PORT
+ue_authentication:
+  allowed_consumers:
+    - name: seaf.kedge.test
+      serving_networks: ["$SNN"]
+EOF
+start AUSF kedge-ausfd "$T/ausf.yaml"
+cat >"$T/ue.yaml" <<EOF
+usim:
+  supi: imsi-001010000000000
+  k: 00000000000000000000000000000000
+  opc: 00000000000000000000000000000000
+  home_network: {mcc: "001", mnc: "01"}
+  sqn_file: $T/unused.sqn
+ausf:
+  uri: https://127.0.0.1:$AUSF_PORT
+  ca: $T/pki/ca.crt
+  cert: $T/pki/seaf.crt
+  key: $T/pki/seaf.key
+  timeout: 10s
+EOF
+
+echo "bench/aka: $(nproc) CPU(s) shared by the UE driver, kedge-ausfd ($AUSF_WORKERS worker) and kedge-udmd ($UDM_WORKERS worker, group_commit.max_batch $MAX_BATCH); $UES UEs over $CLIENTS connection(s), ${DURATION}s after ${WARMUP}s warm-up; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+# aka NAME IN_FLIGHT SECONDS: one measurement; sets NAME_rate, NAME_p50, NAME_p99, NAME_cpu (CPU
+# microseconds per AKA run of the three processes together, from /proc: robust to other load
+# on the machine, unlike the rate).
+ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+aka() {
+  u0=$(ticks "$UDM_PID") a0=$(ticks "$AUSF_PID")
+  "$BIN/kedge-aka-load" run --config "$T/ue.yaml" --subscribers "$T/subscribers.csv" \
+    --concurrency "$2" --clients "$CLIENTS" --warmup "$WARMUP" --duration "$3" \
+    >"$T/$1.out" 2>"$T/$1.err" || true
+  u1=$(ticks "$UDM_PID") a1=$(ticks "$AUSF_PID")
+  echo "  $2 in flight:"
+  grep -v '^result ' "$T/$1.out" | sed 's/^aka-load: /    /'
+  head -3 "$T/$1.err"
+  result=$(grep '^result ' "$T/$1.out" || echo "result rate=0")
+  eval "$1_rate=$(echo "$result" | sed -n 's/.* rate=\([0-9.]*\).*/\1/p')"
+  eval "$1_p50=$(echo "$result" | sed -n 's/.* p50_ms=\([0-9.]*\).*/\1/p')"
+  eval "$1_p99=$(echo "$result" | sed -n 's/.* p99_ms=\([0-9.]*\).*/\1/p')"
+  eval "$1_n=$(echo "$result" | sed -n 's/.* registrations=\([0-9]*\).*/\1/p')"
+  eval "$1_daemons_ticks=$((u1 - u0 + a1 - a0))"
+}
+v0=$(metric 'kedge_udm_auth_vectors_total{result="ok"}' "$UDM_METRICS_PORT")
+c0=$(metric kedge_udm_sqn_commits_total "$UDM_METRICS_PORT")
+aka peak "$CONCURRENCY" "$DURATION"
+v1=$(metric 'kedge_udm_auth_vectors_total{result="ok"}' "$UDM_METRICS_PORT")
+c1=$(metric kedge_udm_sqn_commits_total "$UDM_METRICS_PORT")
+aka light "$LIGHT" "$((DURATION / 2 + 1))"
+awk -v rate="${peak_rate:-0}" -v p50="${peak_p50:-0}" -v p99="${peak_p99:-0}" \
+  -v lrate="${light_rate:-0}" -v lp50="${light_p50:-0}" -v lp99="${light_p99:-0}" \
+  -v conc="$CONCURRENCY" -v light="$LIGHT" -v v=$((v1 - v0)) -v c=$((c1 - c0)) \
+  -v dticks="$peak_daemons_ticks" -v hz="$(getconf CLK_TCK)" -v n="${peak_n:-0}" \
+  -v fs="$FSYNC_RATE" -v echo_rate="${ECHO_RATE:-?}" 'BEGIN {
+  printf "%-58s %10.0f /s  p50 %.2f ms, p99 %.2f ms  (target >= 5000 /s, p99 < 10 ms)\n",
+         "5G AKA runs (UE + AUSF + UDM, durable SQNs), " conc " in flight", rate, p50, p99
+  printf "%-58s %10.0f /s  p50 %.2f ms, p99 %.2f ms\n",
+         "5G AKA runs, " light " in flight (latency at light load)", lrate, lp50, lp99
+  if (n > 0)
+    printf "%-58s %10.0f us CPU per AKA run (kedge-ausfd + kedge-udmd)\n", "daemons", dticks / hz / n * 1e6
+  if (c > 0)
+    printf "%-58s %10.1f vectors per commit (%d vectors, %d commits)\n", "UDM group commit", v / c, v, c
+  printf "%-58s %10.0f /s  -> AKA/s is %.1fx that\n", "peer: SQLite commits, synchronous=FULL (one fsync each)", fs, (fs > 0 ? rate / fs : 0)
+  if (echo_rate != "?" && (echo_rate > 0))
+    printf "%-58s %10.0f /s  -> 3 x AKA/s is %.2f of that\n", "peer: SBI runtime POST echo (h2load, 1 worker)", echo_rate, (3 * rate / echo_rate)
+}'

@@ -1,0 +1,298 @@
+/* kedge-ecsd's own configuration sections (conf/ecs.yaml documents every key). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ecs.h"
+
+#define KEEP(call) ((e = (call)) && !err ? (void)(err = e) : (void)0)
+
+static bool is_https(const char *uri)
+{
+  return uri && strncmp(uri, "https://", 8) == 0 && uri[8] != '\0';
+}
+
+/* A URI list of a route: https:// only (NOTE 3 of the solution: the ECS-NEF link is always
+ * encrypted; the SBI is TLS), without a trailing slash (the API path is appended). */
+static kedge_err_t check_uris(kedge_config_node_t *node, const char *key, const char *const *uris,
+                              size_t n)
+{
+  if (n == 0)
+    return kedge_config_invalid(node, key, "list at least one https:// URI");
+  for (size_t i = 0; i < n; i++) {
+    size_t len = strlen(uris[i]);
+    if (!is_https(uris[i]) || uris[i][len - 1] == '/' || strpbrk(uris[i], " \t\r\n"))
+      return kedge_config_invalid(node, key,
+                                  "must be https://HOST[:PORT][/PREFIX] without a trailing '/'");
+  }
+  return KEDGE_OK;
+}
+
+static kedge_err_t check_rids(kedge_config_node_t *node, const char *const *rids, size_t n)
+{
+  if (n == 0)
+    return kedge_config_invalid(node, "rids", "list routing indicators or \"*\"");
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(rids[i], "*") && kedge_rid_check(rids[i]))
+      return kedge_config_invalid(node, "rids", "must be 1 to 4 decimal digits or \"*\"");
+  return KEDGE_OK;
+}
+
+static const char *const any[] = {"*", NULL};
+
+static kedge_err_t read_routes(ecs_t *ecs, kedge_config_node_t *sec)
+{
+  kedge_err_t err = KEDGE_OK, e;
+  const char *uri = NULL;
+  kedge_config_node_t *const *items = NULL;
+  size_t n = 0;
+  KEEP(kedge_config_string(sec, "uri", NULL, &uri));
+  KEEP(kedge_config_maps(sec, "routes", &items, &n));
+  if (err)
+    return err;
+  if (uri && n)
+    return kedge_config_invalid(sec, "uri", "give either uri or routes, not both");
+  if (!uri && !n)
+    return kedge_config_invalid(sec, "routes", "missing: give routes (or uri for one route)");
+  size_t count = uri ? 1 : n;
+  ecs->routes = calloc(count, sizeof(*ecs->routes));
+  if (!ecs->routes)
+    return KEDGE_ERR_NOMEM;
+  ecs->n_routes = count;
+  if (uri) {
+    /* One entry by default (issue 6): every home network, every RID, one URI. */
+    ecs_route_t *r = &ecs->routes[0];
+    r->one_uri[0] = uri;
+    r->any_home = true;
+    r->rids = any;
+    r->n_rids = 1;
+    r->uris = r->one_uri;
+    r->n_uris = 1;
+    KEEP(check_uris(sec, "uri", r->uris, 1));
+  }
+  for (size_t i = 0; !uri && i < n; i++) {
+    ecs_route_t *r = &ecs->routes[i];
+    const char *mcc = NULL, *mnc = NULL;
+    KEEP(kedge_config_string(items[i], "mcc", NULL, &mcc));
+    KEEP(kedge_config_string(items[i], "mnc", NULL, &mnc));
+    if (!mcc && !mnc)
+      r->any_home = true;
+    else if (!mcc || !mnc || kedge_plmn_parse(mcc, mnc, &r->home))
+      KEEP(kedge_config_invalid(items[i], mcc ? "mnc" : "mcc",
+                                "give mcc (3 digits) and mnc (2 or 3 digits) together, quoted"));
+    KEEP(kedge_config_strings(items[i], "rids", &r->rids, &r->n_rids));
+    if (!err && r->n_rids == 0) {
+      r->rids = any;
+      r->n_rids = 1;
+    }
+    if (!err)
+      KEEP(check_rids(items[i], r->rids, r->n_rids));
+    KEEP(kedge_config_strings(items[i], "uris", &r->uris, &r->n_uris));
+    if (!err)
+      KEEP(check_uris(items[i], "uris", r->uris, r->n_uris));
+  }
+  for (size_t i = 0; !err && i < count; i++) {
+    ecs->routes[i].not_before_ms = calloc(ecs->routes[i].n_uris, sizeof(_Atomic int64_t));
+    if (!ecs->routes[i].not_before_ms)
+      return KEDGE_ERR_NOMEM;
+  }
+  return err;
+}
+
+static kedge_err_t read_key_source(ecs_t *ecs, kedge_config_node_t *root)
+{
+  kedge_err_t err = KEDGE_OK, e;
+  kedge_config_node_t *sec = NULL, *rl = NULL;
+  const char *type = NULL;
+  int64_t v = 0;
+  KEEP(kedge_config_map(root, "key_source", &sec));
+  KEEP(kedge_config_string(sec, "type", "ausf", &type));
+  if (type && !strcmp(type, "ausf"))
+    ecs->source = ECS_SOURCE_AUSF;
+  else if (type && !strcmp(type, "nef"))
+    ecs->source = ECS_SOURCE_NEF;
+  else
+    KEEP(kedge_config_invalid(sec, "type", "must be ausf (in the operator's domain) or nef"));
+  KEEP(kedge_config_string(sec, "af_id", ecs->ecs_id, &ecs->af_id));
+  if (ecs->source == ECS_SOURCE_NEF && !ecs->af_id)
+    KEEP(kedge_config_invalid(sec, "af_id", "required for type nef (or set ecs.ecs_id)"));
+  if (ecs->source == ECS_SOURCE_AUSF && kedge_config_has(sec, "af_id"))
+    KEEP(kedge_config_invalid(sec, "af_id", "only for type nef"));
+  KEEP(read_routes(ecs, sec));
+
+  /* mutual TLS toward the AUSF or the NEF (TS 33.501 13.1; NOTE 3 of the solution) */
+  kedge_sbi_client_options_init(&ecs->client);
+  KEEP(kedge_config_string(sec, "tls.ca", NULL, &ecs->client.ca_file));
+  KEEP(kedge_config_string(sec, "tls.cert", NULL, &ecs->client.cert_file));
+  KEEP(kedge_config_string(sec, "tls.key", NULL, &ecs->client.key_file));
+  if (!ecs->client.ca_file)
+    KEEP(kedge_config_require(sec, "tls.ca"));
+  if (!ecs->client.cert_file)
+    KEEP(kedge_config_require(sec, "tls.cert"));
+  if (!ecs->client.key_file)
+    KEEP(kedge_config_require(sec, "tls.key"));
+  KEEP(kedge_config_duration(sec, "timeout", 2000, 10, 60000, &v));
+  ecs->client.timeout_ms = (uint32_t)v;
+  ecs->client.max_retries = 0; /* POST: the routing table's next URI is the retry */
+  KEEP(kedge_config_int(sec, "max_connections", 4, 1, 1024, &v));
+  ecs->client.max_connections = (uint32_t)v;
+  KEEP(kedge_config_int(sec, "max_pending", 1024, 1, 1000000, &v));
+  ecs->max_pending_fetches = (size_t)v;
+  KEEP(kedge_config_duration(sec, "max_retry_after", 60000, 0, 3600000, &ecs->max_retry_after_ms));
+
+  KEEP(kedge_config_map(sec, "rate_limit", &rl));
+  KEEP(kedge_config_int(rl, "global", 500, 0, 10000000, &v));
+  ecs->rate.global_rate = (double)v;
+  KEEP(kedge_config_int(rl, "global_burst", v > 0 ? 2 * v : 1, 1, 100000000, &v));
+  ecs->rate.global_burst = (double)v;
+  KEEP(kedge_config_int(rl, "per_address", 10, 0, 10000000, &v));
+  ecs->rate.address_rate = (double)v;
+  KEEP(kedge_config_int(rl, "per_address_burst", v > 0 ? 2 * v : 1, 1, 100000000, &v));
+  ecs->rate.address_burst = (double)v;
+  KEEP(kedge_config_int(rl, "address_slots", 65536, 1, 1 << 24, &v));
+  ecs->rate.address_slots = (size_t)v;
+  return err;
+}
+
+static kedge_err_t read_ees(kedge_config_node_t *node, ecs_ees_t *ees)
+{
+  kedge_err_t err = KEDGE_OK, e;
+  KEEP(kedge_config_string(node, "ees_id", NULL, &ees->ees_id));
+  if (!ees->ees_id)
+    KEEP(kedge_config_require(node, "ees_id"));
+  KEEP(kedge_config_string(node, "uri", NULL, &ees->uri));
+  if (!ees->uri)
+    KEEP(kedge_config_require(node, "uri"));
+  KEEP(kedge_config_bool(node, "eec_reg_conf", false, &ees->eec_reg_conf));
+  KEEP(kedge_config_strings(node, "ees_auth_methods", &ees->auth_methods, &ees->n_auth_methods));
+  KEEP(kedge_config_strings(node, "ac_ids", &ees->ac_ids, &ees->n_ac_ids));
+  if (!err && ees->n_ac_ids == 0) {
+    ees->ac_ids = any;
+    ees->n_ac_ids = 1;
+  }
+  return err;
+}
+
+static kedge_err_t read_provisioning(ecs_t *ecs, kedge_config_node_t *root)
+{
+  kedge_err_t err = KEDGE_OK, e;
+  kedge_config_node_t *sec = NULL;
+  ecs_provisioning_t *p = &ecs->prov;
+  kedge_config_node_t *const *edns = NULL;
+  size_t n = 0;
+  KEEP(kedge_config_map(root, "service_provisioning", &sec));
+  KEEP(kedge_config_strings(sec, "allowed_eec_ids", &p->allowed_eec_ids, &p->n_allowed_eec_ids));
+  if (!err && p->n_allowed_eec_ids == 0) {
+    p->allowed_eec_ids = any;
+    p->n_allowed_eec_ids = 1;
+  }
+  KEEP(kedge_config_strings(sec, "allowed_ac_ids", &p->allowed_ac_ids, &p->n_allowed_ac_ids));
+  if (!err && p->n_allowed_ac_ids == 0) {
+    p->allowed_ac_ids = any;
+    p->n_allowed_ac_ids = 1;
+  }
+  KEEP(kedge_config_duration(sec, "lifetime", 86400000, 1000, 365LL * 86400000, &p->lifetime_ms));
+  KEEP(kedge_config_maps(sec, "edns", &edns, &n));
+  if (err)
+    return err;
+  p->edns = calloc(n ? n : 1, sizeof(*p->edns));
+  if (!p->edns)
+    return KEDGE_ERR_NOMEM;
+  p->n_edns = n;
+  for (size_t i = 0; i < n; i++) {
+    ecs_edn_t *edn = &p->edns[i];
+    kedge_config_node_t *const *eess = NULL;
+    size_t m = 0;
+    KEEP(kedge_config_string(edns[i], "dnn", NULL, &edn->dnn));
+    if (!edn->dnn)
+      KEEP(kedge_config_require(edns[i], "dnn"));
+    KEEP(kedge_config_maps(edns[i], "eess", &eess, &m));
+    if (e)
+      continue;
+    if (m == 0) {
+      KEEP(kedge_config_invalid(edns[i], "eess", "list at least one EES (TS 24.558: eess)"));
+      continue;
+    }
+    edn->eess = calloc(m, sizeof(*edn->eess));
+    if (!edn->eess)
+      return KEDGE_ERR_NOMEM;
+    edn->n_eess = m;
+    for (size_t j = 0; j < m; j++)
+      KEEP(read_ees(eess[j], &edn->eess[j]));
+  }
+  return err;
+}
+
+kedge_err_t ecs_read_config(kedge_config_node_t *root, void *state)
+{
+  ecs_t *ecs = state;
+  kedge_err_t err = KEDGE_OK, e;
+  kedge_config_node_t *sec = NULL, *cache = NULL;
+  const char *profile = NULL, *ecs_id = NULL, *why = NULL;
+  int64_t v = 0;
+
+  /* The ECS's listener is TLS-PSK without a certificate (SPEC.md 4); its certificate is the
+   * one it shows the AUSF or the NEF, under key_source.tls. */
+  if (kedge_config_has(root, "sbi.tls"))
+    KEEP(kedge_config_invalid(root, "sbi.tls",
+                              "the ECS serves TLS 1.3 PSK without a certificate; its client "
+                              "certificate goes under key_source.tls"));
+  /* Read again here (lib/sbi read them first) because the handshakes are the ECS's own. */
+  KEEP(kedge_config_duration(root, "sbi.limits.handshake_timeout", 10000, 1, 600000, &v));
+  ecs->handshake_timeout_ms = (unsigned)v;
+  KEEP(kedge_config_int(root, "sbi.limits.max_connections", 1024, 1, 1000000, &v));
+  ecs->max_handshakes = (unsigned)v;
+
+  KEEP(kedge_config_map(root, "ecs", &sec));
+  KEEP(kedge_config_string(sec, "psk_profile", "kedge", &profile));
+  if (profile && !strcmp(profile, "kedge"))
+    ecs->profile = ECS_PROFILE_KEDGE;
+  else if (profile && !strcmp(profile, "bound"))
+    ecs->profile = ECS_PROFILE_BOUND;
+  else
+    KEEP(kedge_config_invalid(sec, "psk_profile", "must be kedge or bound (SPEC.md 6)"));
+  KEEP(kedge_config_string(sec, "ecs_id", NULL, &ecs_id));
+  if (ecs_id) {
+    if (kedge_ecs_id_normalise(ecs_id, ecs->ecs_id_buf, &why))
+      KEEP(kedge_config_invalid(sec, "ecs_id", "not an FQDN: %s", why));
+    else
+      ecs->ecs_id = ecs->ecs_id_buf;
+  } else if (ecs->profile == ECS_PROFILE_BOUND) {
+    KEEP(kedge_config_invalid(sec, "ecs_id", "required with psk_profile bound (SPEC.md 6)"));
+  }
+  KEEP(kedge_config_bool(sec, "allow_psk_ke", false, &ecs->allow_psk_ke));
+
+  KEEP(read_key_source(ecs, root));
+
+  KEEP(kedge_config_map(root, "key_cache", &cache));
+  KEEP(kedge_config_int(cache, "size", 100000, 1, 100000000, &v));
+  ecs->key_cache_size = (size_t)v;
+  /* SPEC.md 4: at most key_cache_ttl (default 60 s), never past the key's expiry */
+  KEEP(kedge_config_duration(cache, "ttl", 60000, 0, 86400000, &ecs->key_cache_ttl_ms));
+  KEEP(kedge_config_int(cache, "negative_size", 10000, 1, 100000000, &v));
+  ecs->negative_cache_size = (size_t)v;
+  KEEP(kedge_config_duration(cache, "negative_ttl", 5000, 0, 3600000, &ecs->negative_cache_ttl_ms));
+
+  KEEP(read_provisioning(ecs, root));
+
+  if (!err && ecs->client.timeout_ms >= ecs->handshake_timeout_ms)
+    KEEP(kedge_config_invalid(root, "key_source.timeout",
+                              "must be shorter than sbi.limits.handshake_timeout (%u ms), so "
+                              "that a slow key source ends in internal_error",
+                              ecs->handshake_timeout_ms));
+  return err;
+}
+
+void ecs_config_free(ecs_t *ecs)
+{
+  for (size_t i = 0; i < ecs->n_routes; i++)
+    free(ecs->routes[i].not_before_ms);
+  free(ecs->routes);
+  ecs->routes = NULL;
+  ecs->n_routes = 0;
+  for (size_t i = 0; i < ecs->prov.n_edns; i++)
+    free(ecs->prov.edns[i].eess);
+  free(ecs->prov.edns);
+  ecs->prov.edns = NULL;
+  ecs->prov.n_edns = 0;
+}

@@ -1,0 +1,247 @@
+/* kedge-ecsd: the Edge Configuration Server (TS 23.558 8.3, TS 24.558 EDGE-4) that
+ * authenticates EECs with TLS 1.3 and an external PSK (SPEC.md 4): Kedge ID as the identity,
+ * Kedge (profile kedge) or K_ECS (profile bound, SPEC.md 6) as the key, fetched from the AUSF
+ * (Nausf_UEAuthentication_keyrequest, in the operator's domain) or the NEF (outside it) while
+ * the handshake waits, without blocking other connections. Inside the tunnel: HTTP/2 with
+ * the ECS service provisioning API. Design: docs/ecs.md. */
+#ifndef KEDGE_ECS_H
+#define KEDGE_ECS_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <jansson.h>
+#include <openssl/ssl.h>
+
+#include "kedge/config.h"
+#include "kedge/edge.h"
+#include "kedge/metrics.h"
+#include "kedge/sbi_client.h"
+#include "kedge/sbi_server.h"
+#include "key_cache.h"
+#include "rate_limit.h"
+
+typedef enum ecs_source_type { ECS_SOURCE_AUSF, ECS_SOURCE_NEF } ecs_source_type_t;
+typedef enum ecs_profile { ECS_PROFILE_KEDGE, ECS_PROFILE_BOUND } ecs_profile_t;
+
+/* One row of the key source's routing table: Kedge IDs of home network `home` (any when
+ * any_home) whose RID is one of `rids` ("*": any) go to `uris`, tried in order while a
+ * connection to one fails. The same table as the NEF's (issue 7). */
+typedef struct ecs_route {
+  bool any_home;
+  kedge_plmn_t home;
+  const char *const *rids;
+  size_t n_rids;
+  const char *const *uris;
+  size_t n_uris;
+  _Atomic int64_t *not_before_ms; /* per URI: Retry-After (RFC 9110 10.2.3) honoured until */
+  const char *one_uri[1];         /* storage for the `uri:` shorthand */
+} ecs_route_t;
+
+/* ECS service provisioning (TS 24.558 8.2, EDGE-4): what the ECS answers, from its config. */
+typedef struct ecs_ees {
+  const char *ees_id;
+  const char *uri;                 /* endPt.uri */
+  bool eec_reg_conf;               /* EEC must register with the EES */
+  const char *const *auth_methods; /* eesAuthMethods (may be empty: member left out) */
+  size_t n_auth_methods;
+  const char *const *ac_ids; /* ACs this EES serves; "*": any */
+  size_t n_ac_ids;
+} ecs_ees_t;
+
+typedef struct ecs_edn {
+  const char *dnn;
+  ecs_ees_t *eess;
+  size_t n_eess;
+} ecs_edn_t;
+
+typedef struct ecs_provisioning {
+  const char *const *allowed_eec_ids; /* "*": any */
+  size_t n_allowed_eec_ids;
+  const char *const *allowed_ac_ids; /* "*": any */
+  size_t n_allowed_ac_ids;
+  int64_t lifetime_ms; /* lifeTime of the configuration handed out */
+  ecs_edn_t *edns;
+  size_t n_edns;
+} ecs_provisioning_t;
+
+/* How a handshake ended (metric kedge_ecs_handshakes_total{outcome}). */
+typedef enum ecs_outcome {
+  ECS_OUTCOME_SUCCESS,          /* handshake done, connection handed to HTTP/2 */
+  ECS_OUTCOME_BAD_BINDER,       /* a real key, but the client's binder did not verify */
+  ECS_OUTCOME_UNKNOWN_IDENTITY, /* dummy key (unknown, expired, malformed identity) */
+  ECS_OUTCOME_KEY_SOURCE_ERROR, /* internal_error: key source down, slow, 403/429/5xx */
+  ECS_OUTCOME_RATE_LIMITED,     /* internal_error: fetch rate limit */
+  ECS_OUTCOME_NO_PSK,           /* no PSK offered, or only psk_ke when it is not allowed */
+  ECS_OUTCOME_NO_ALPN,          /* handshake done without ALPN h2 (RFC 9113 3.2) */
+  ECS_OUTCOME_TIMEOUT,          /* handshake_timeout passed */
+  ECS_OUTCOME_BUSY,             /* too many handshakes in progress, or shutting down */
+  ECS_OUTCOME_FAILED,           /* anything else (protocol error, peer closed) */
+  ECS_OUTCOME__COUNT
+} ecs_outcome_t;
+
+/* Key lookup results (metric kedge_ecs_key_lookups_total{result}). */
+typedef enum ecs_lookup {
+  ECS_LOOKUP_HIT,          /* key cache */
+  ECS_LOOKUP_NEGATIVE_HIT, /* negative cache: dummy key without a fetch */
+  ECS_LOOKUP_MALFORMED,    /* not a Kedge ID: dummy key without a fetch */
+  ECS_LOOKUP_NO_ROUTE,     /* no route for its home network / RID: dummy key */
+  ECS_LOOKUP_FETCH,        /* a fetch started */
+  ECS_LOOKUP_JOINED,       /* joined a fetch already in flight for the same identity */
+  ECS_LOOKUP_LIMITED,      /* rate limit: internal_error without a fetch */
+  ECS_LOOKUP__COUNT
+} ecs_lookup_t;
+
+/* Key fetch results (metric kedge_ecs_key_fetches_total{result}). */
+typedef enum ecs_fetch_result {
+  ECS_FETCH_OK,
+  ECS_FETCH_NOT_FOUND,   /* 404 */
+  ECS_FETCH_BAD_REQUEST, /* 400 */
+  ECS_FETCH_FORBIDDEN,   /* 403 */
+  ECS_FETCH_TOO_MANY,    /* 429 */
+  ECS_FETCH_UNAVAILABLE, /* 5xx */
+  ECS_FETCH_TIMEOUT,
+  ECS_FETCH_UNREACHABLE, /* no connection to any URI of the route */
+  ECS_FETCH_BAD_ANSWER,  /* 200 that is not a usable KedgeKeyResponse, other statuses */
+  ECS_FETCH__COUNT
+} ecs_fetch_result_t;
+
+typedef struct ecs_worker ecs_worker_t;
+
+typedef struct ecs {
+  /* configuration */
+  ecs_profile_t profile;
+  const char *ecs_id; /* normalised (ecs_id_buf); NULL unless configured */
+  char ecs_id_buf[KEDGE_ECS_ID_MAX + 1];
+  bool allow_psk_ke;
+  ecs_source_type_t source;
+  const char *af_id; /* NEF only */
+  ecs_route_t *routes;
+  size_t n_routes;
+  kedge_sbi_client_options_t client;
+  size_t max_pending_fetches; /* per worker */
+  size_t key_cache_size;
+  int64_t key_cache_ttl_ms;
+  size_t negative_cache_size;
+  int64_t negative_cache_ttl_ms;
+  int64_t max_retry_after_ms; /* a key source's Retry-After is honoured up to this */
+  ecs_rate_config_t rate;
+  unsigned handshake_timeout_ms; /* sbi.limits.handshake_timeout */
+  unsigned max_handshakes;       /* per worker: sbi.limits.max_connections */
+  ecs_provisioning_t prov;
+
+  /* run time */
+  kedge_sbi_server_t *srv;
+  SSL_CTX *ssl_ctx;
+  ecs_key_cache_t *keys, *negative;
+  ecs_rate_limit_t *rate_limit;
+  kedge_counter_t *m_outcome[ECS_OUTCOME__COUNT];
+  kedge_counter_t *m_lookup[ECS_LOOKUP__COUNT];
+  kedge_counter_t *m_fetch[ECS_FETCH__COUNT];
+  kedge_histogram_t *m_fetch_seconds;
+  kedge_gauge_t *m_handshakes;
+  kedge_gauge_t *m_fetches;
+} ecs_t;
+
+/* ---- config.c ---- */
+kedge_err_t ecs_read_config(kedge_config_node_t *root, void *state);
+void ecs_config_free(ecs_t *ecs);
+
+/* ---- ecs.c: set-up and tear-down of everything below ---- */
+kedge_err_t ecs_setup(ecs_t *ecs, kedge_sbi_server_t *srv, char *why, size_t why_size);
+void ecs_teardown(ecs_t *ecs);
+void ecs_count_outcome(ecs_t *ecs, ecs_outcome_t outcome);
+const char *ecs_outcome_name(ecs_outcome_t outcome);
+
+/* ---- psk_handshake.c: the TLS 1.3 PSK server side ---- */
+SSL_CTX *ecs_tls_ctx_new(const ecs_t *ecs);
+/* The SBI runtime's accept hook (kedge_sbi_server_set_accept_hook); arg is the ecs_t. */
+void ecs_accept(kedge_sbi_worker_t *worker, evutil_socket_t fd, const struct sockaddr *peer,
+                int peer_len, void *arg);
+
+/* ---- binder_alert.c: decrypt_error for a binder that does not verify (RFC 8446 4.2.11) ---- */
+/* Gives `ssl` the socket `fd` (not closed by the BIOs) with the alert filter on writes. */
+kedge_err_t ecs_binder_alert_attach(SSL *ssl, int fd);
+/* After the handshake: writes go straight to the socket again. */
+void ecs_binder_alert_detach(SSL *ssl);
+
+/* ---- worker.c: per worker thread state (SBI runtime worker hooks) ---- */
+struct ecs_hs;
+struct ecs_fetch;
+struct ecs_worker {
+  ecs_t *ecs;
+  kedge_sbi_worker_t *worker;
+  struct event_base *base;
+  kedge_sbi_client_t *client; /* toward the key source */
+  struct ecs_hs *handshakes;  /* in progress */
+  size_t n_handshakes;
+  struct ecs_fetch *fetches; /* in flight */
+  size_t n_fetches;
+};
+/* Registers the hooks that make and free each worker's state. */
+kedge_err_t ecs_workers_setup(ecs_t *ecs, kedge_sbi_server_t *srv);
+ecs_worker_t *ecs_worker_get(kedge_sbi_worker_t *worker);
+/* At a worker's end: handshakes and fetches still in progress are dropped. */
+void ecs_handshakes_free(ecs_worker_t *ew); /* psk_handshake.c */
+void ecs_fetches_free(ecs_worker_t *ew);    /* key_fetch.c */
+
+/* ---- key_fetch.c: cache -> key source, coalesced per worker ---- */
+typedef enum ecs_key_state {
+  ECS_KEY_PENDING, /* the waiter's callback comes later */
+  ECS_KEY_FOUND,   /* key copied out */
+  ECS_KEY_UNKNOWN, /* no key for this identity: continue with a dummy key */
+  ECS_KEY_FAILED,  /* key source failure: internal_error */
+  ECS_KEY_LIMITED, /* fetch rate limit: internal_error */
+} ecs_key_state_t;
+
+typedef struct ecs_key_waiter ecs_key_waiter_t;
+typedef void (*ecs_key_done_fn)(ecs_key_waiter_t *waiter, ecs_key_state_t state,
+                                const uint8_t key[KEDGE_KEY_LEN]);
+struct ecs_key_waiter {
+  ecs_key_waiter_t *prev, *next;
+  struct ecs_fetch *fetch; /* NULL when not waiting */
+  ecs_key_done_fn done;
+};
+
+/* The key for a Kedge ID that passed the strict parser: key cache, negative cache, route,
+ * rate limits (peer: the client's address), then a fetch that `waiter` joins (PENDING: done()
+ * runs later on this worker's loop, exactly once, unless cancelled). */
+ecs_key_state_t ecs_key_lookup(ecs_worker_t *ew, const char *id, size_t len,
+                               const kedge_id_t *parsed, const struct sockaddr *peer,
+                               ecs_key_waiter_t *waiter, uint8_t key[KEDGE_KEY_LEN]);
+/* The waiter no longer wants the answer (its handshake ended); the fetch goes on and still
+ * fills the cache. */
+void ecs_key_waiter_cancel(ecs_key_waiter_t *waiter);
+/* The route for a Kedge ID, or NULL. */
+const ecs_route_t *ecs_route_find(const ecs_t *ecs, const kedge_id_t *id);
+
+/* ---- rfc3339.c ---- */
+/* RFC 3339 date-time ("2026-11-27T20:58:04Z", fractions and offsets allowed) to Unix
+ * milliseconds; KEDGE_ERR_INVALID_ARG for anything else. */
+kedge_err_t ecs_rfc3339_parse(const char *text, int64_t *unix_ms);
+/* Unix milliseconds to "YYYY-MM-DDTHH:MM:SSZ" (21 octets with NUL). */
+void ecs_rfc3339_format(int64_t unix_ms, char out[21]);
+int64_t ecs_wall_ms(void);
+
+/* ---- conn_binding.c: per-connection state of an adopted connection ---- */
+#define ECS_CONN_TOKEN_MAX 32
+/* Attaches binding state to `ssl` (freed with it) and writes the token that names it; the
+ * token goes to kedge_sbi_worker_adopt() as the connection's second identity. */
+kedge_err_t ecs_conn_binding_new(SSL *ssl, char token[ECS_CONN_TOKEN_MAX]);
+/* SPEC.md 4: the first eecId on a connection is bound to it: KEDGE_OK for that one (again),
+ * KEDGE_ERR_FORBIDDEN for another, KEDGE_ERR_NOT_FOUND for an unknown token. */
+kedge_err_t ecs_conn_bind_eec(const char *token, const char *eec_id);
+
+/* ---- service_provisioning.c: EDGE-4 ---- */
+kedge_err_t ecs_service_provisioning_setup(ecs_t *ecs, kedge_sbi_server_t *srv);
+/* The ECSServProvResp (TS 24.558) for the ACs asked for (none: everything the policy allows),
+ * or NULL in *resp when nothing matches (204). */
+kedge_err_t ecs_provisioning_answer(const ecs_provisioning_t *prov, const char *const *ac_ids,
+                                    size_t n_ac_ids, int64_t now_unix_ms, json_t **resp);
+bool ecs_list_allows(const char *const *list, size_t n, const char *value);
+
+#endif

@@ -1,0 +1,197 @@
+/* Key cache: a chained hash table (keyed hash, keyed_hash.h) plus a doubly linked LRU list. */
+#include "key_cache.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+
+#include "keyed_hash.h"
+
+typedef struct entry {
+  struct entry *chain;         /* next in the bucket */
+  struct entry *newer, *older; /* LRU list */
+  int64_t deadline_ms;
+  bool has_key;
+  uint8_t key[KEDGE_KEY_LEN];
+  size_t id_len;
+  char id[]; /* id_len octets */
+} entry_t;
+
+struct ecs_key_cache {
+  pthread_mutex_t lock;
+  ecs_keyed_hash_t hash;
+  entry_t **buckets;
+  size_t n_buckets; /* power of two */
+  size_t capacity, count;
+  entry_t *newest, *oldest;
+};
+
+int64_t ecs_now_ms(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+kedge_err_t ecs_key_cache_new(size_t capacity, ecs_key_cache_t **out)
+{
+  if (!out || capacity == 0 || capacity > ((size_t)1 << 28))
+    return KEDGE_ERR_INVALID_ARG;
+  ecs_key_cache_t *c = calloc(1, sizeof(*c));
+  if (!c)
+    return KEDGE_ERR_NOMEM;
+  c->capacity = capacity;
+  c->n_buckets = 16;
+  while (c->n_buckets < capacity)
+    c->n_buckets <<= 1;
+  c->buckets = calloc(c->n_buckets, sizeof(*c->buckets));
+  kedge_err_t err = c->buckets ? ecs_keyed_hash_init(&c->hash) : KEDGE_ERR_NOMEM;
+  if (err) {
+    free(c->buckets);
+    free(c);
+    return err;
+  }
+  pthread_mutex_init(&c->lock, NULL);
+  *out = c;
+  return KEDGE_OK;
+}
+
+static void entry_free(entry_t *e)
+{
+  OPENSSL_cleanse(e->key, sizeof(e->key));
+  free(e);
+}
+
+static entry_t **slot_of(ecs_key_cache_t *c, const char *id, size_t len)
+{
+  entry_t **slot = &c->buckets[ecs_keyed_hash(&c->hash, id, len) & (c->n_buckets - 1)];
+  while (*slot && ((*slot)->id_len != len || memcmp((*slot)->id, id, len) != 0))
+    slot = &(*slot)->chain;
+  return slot;
+}
+
+static void lru_unlink(ecs_key_cache_t *c, entry_t *e)
+{
+  if (e->newer)
+    e->newer->older = e->older;
+  else
+    c->newest = e->older;
+  if (e->older)
+    e->older->newer = e->newer;
+  else
+    c->oldest = e->newer;
+  e->newer = e->older = NULL;
+}
+
+static void lru_push(ecs_key_cache_t *c, entry_t *e)
+{
+  e->older = c->newest;
+  e->newer = NULL;
+  if (c->newest)
+    c->newest->newer = e;
+  c->newest = e;
+  if (!c->oldest)
+    c->oldest = e;
+}
+
+/* Unlinks *slot's entry from both structures and frees it. */
+static void remove_at(ecs_key_cache_t *c, entry_t **slot)
+{
+  entry_t *e = *slot;
+  *slot = e->chain;
+  lru_unlink(c, e);
+  c->count--;
+  entry_free(e);
+}
+
+kedge_err_t ecs_key_cache_put(ecs_key_cache_t *c, const char *id, size_t len,
+                              const uint8_t key[KEDGE_KEY_LEN], int64_t deadline_ms, int64_t now_ms)
+{
+  if (!c || !id || len == 0 || len > KEDGE_ID_MAX)
+    return KEDGE_ERR_INVALID_ARG;
+  if (deadline_ms <= now_ms)
+    return KEDGE_OK;
+  entry_t *e = malloc(sizeof(*e) + len);
+  if (!e)
+    return KEDGE_ERR_NOMEM;
+  memset(e, 0, sizeof(*e));
+  e->deadline_ms = deadline_ms;
+  e->has_key = key != NULL;
+  if (key)
+    memcpy(e->key, key, KEDGE_KEY_LEN);
+  e->id_len = len;
+  memcpy(e->id, id, len);
+
+  pthread_mutex_lock(&c->lock);
+  entry_t **slot = slot_of(c, id, len);
+  if (*slot)
+    remove_at(c, slot); /* the slot now holds the rest of the chain: insert there */
+  else if (c->count >= c->capacity)
+    remove_at(c, slot_of(c, c->oldest->id, c->oldest->id_len));
+  slot = slot_of(c, id, len); /* an eviction may have changed the chain */
+  e->chain = NULL;
+  *slot = e;
+  lru_push(c, e);
+  c->count++;
+  pthread_mutex_unlock(&c->lock);
+  return KEDGE_OK;
+}
+
+bool ecs_key_cache_get(ecs_key_cache_t *c, const char *id, size_t len, int64_t now_ms,
+                       uint8_t key[KEDGE_KEY_LEN])
+{
+  if (!c || !id || len == 0 || len > KEDGE_ID_MAX)
+    return false;
+  bool found = false;
+  pthread_mutex_lock(&c->lock);
+  entry_t **slot = slot_of(c, id, len);
+  entry_t *e = *slot;
+  if (e && e->deadline_ms <= now_ms) {
+    remove_at(c, slot);
+  } else if (e) {
+    lru_unlink(c, e);
+    lru_push(c, e);
+    if (key && e->has_key)
+      memcpy(key, e->key, KEDGE_KEY_LEN);
+    found = true;
+  }
+  pthread_mutex_unlock(&c->lock);
+  return found;
+}
+
+void ecs_key_cache_remove(ecs_key_cache_t *c, const char *id, size_t len)
+{
+  if (!c || !id || len == 0 || len > KEDGE_ID_MAX)
+    return;
+  pthread_mutex_lock(&c->lock);
+  entry_t **slot = slot_of(c, id, len);
+  if (*slot)
+    remove_at(c, slot);
+  pthread_mutex_unlock(&c->lock);
+}
+
+size_t ecs_key_cache_count(ecs_key_cache_t *c)
+{
+  pthread_mutex_lock(&c->lock);
+  size_t n = c->count;
+  pthread_mutex_unlock(&c->lock);
+  return n;
+}
+
+void ecs_key_cache_free(ecs_key_cache_t *c)
+{
+  if (!c)
+    return;
+  while (c->oldest) {
+    entry_t *e = c->oldest;
+    lru_unlink(c, e);
+    entry_free(e);
+  }
+  ecs_keyed_hash_free(&c->hash);
+  pthread_mutex_destroy(&c->lock);
+  free(c->buckets);
+  free(c);
+}

@@ -1,0 +1,425 @@
+/* The ECS's TLS 1.3 external-PSK handshake (SPEC.md 4, RFC 8446, RFC 9257/9258 for external
+ * PSKs), driven by the ECS's own events on the worker's loop, then handed to the SBI runtime's
+ * HTTP/2 (kedge_sbi_worker_adopt) with the Kedge ID as the connection's identity.
+ *
+ * OpenSSL 3.0 has no asynchronous PSK lookup. What works (issue 6): the ClientHello callback
+ * reads the identity from the pre_shared_key extension itself, starts the fetch and returns
+ * SSL_CLIENT_HELLO_RETRY, which makes SSL_do_handshake() return with
+ * SSL_ERROR_WANT_CLIENT_HELLO_CB; when the key has arrived, SSL_do_handshake() runs the
+ * callback again, which now says yes, and the psk_find_session callback builds the session
+ * from the key kept in the connection's state. A HelloRetryRequest (RFC 8446 4.1.4) runs both
+ * callbacks again on the second ClientHello; the key is still in that state.
+ *
+ * SPEC.md 4: unknown, expired and malformed identities get a random dummy key, so the client
+ * sees the binder fail with decrypt_error exactly as with a wrong key; a key source that
+ * fails ends the handshake with internal_error. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <openssl/err.h>
+#include <openssl/rand.h>
+
+#include "ecs.h"
+#include "kedge/log.h"
+#include "psk_identity.h"
+
+typedef enum key_status {
+  KEY_NONE,    /* no identity looked up yet */
+  KEY_PENDING, /* waiting for the key source */
+  KEY_REAL,    /* the key of the identity */
+  KEY_DUMMY,   /* random: the binder cannot verify */
+  KEY_FAILED,  /* internal_error */
+  KEY_LIMITED, /* internal_error (rate limit) */
+} key_status_t;
+
+typedef struct ecs_hs {
+  struct ecs_hs *prev, *next; /* in the worker's list */
+  ecs_worker_t *ew;
+  evutil_socket_t fd;
+  SSL *ssl;
+  struct event *rev, *wev, *timer;
+  struct sockaddr_storage peer;
+  bool has_peer;
+  ecs_key_waiter_t waiter;
+  key_status_t key_status;
+  bool no_psk;   /* no usable PSK offer in the ClientHello */
+  bool psk_used; /* psk_find_session handed OpenSSL a session */
+  uint8_t key[KEDGE_KEY_LEN];
+  size_t id_len; /* the identity looked up (its first KEDGE_ID_MAX octets kept) */
+  char id[KEDGE_ID_MAX + 1];
+} ecs_hs_t;
+
+/* RFC 8446 B.4: TLS_AES_128_GCM_SHA256. The PSK's hash must be the suite's (SPEC.md 4:
+ * SHA-256), so only SHA-256 suites are offered. */
+static const unsigned char tls_aes_128_gcm_sha256[2] = {0x13, 0x01};
+static const unsigned char alpn_h2[] = {2, 'h', '2'};
+
+/* ---- OpenSSL callbacks ---- */
+
+static bool same_identity(const ecs_hs_t *hs, const uint8_t *id, size_t len)
+{
+  size_t kept = len < KEDGE_ID_MAX ? len : KEDGE_ID_MAX;
+  return hs->key_status != KEY_NONE && hs->id_len == len && memcmp(hs->id, id, kept) == 0;
+}
+
+static void use_dummy_key(ecs_hs_t *hs)
+{
+  if (RAND_bytes(hs->key, sizeof(hs->key)) != 1) {
+    ERR_clear_error();
+    hs->key_status = KEY_FAILED;
+    return;
+  }
+  hs->key_status = KEY_DUMMY;
+}
+
+static int client_hello_cb(SSL *ssl, int *al, void *arg)
+{
+  ecs_hs_t *hs = SSL_get_app_data(ssl);
+  const ecs_t *ecs = arg;
+  const unsigned char *ext = NULL;
+  size_t len = 0;
+  if (!hs) {
+    *al = SSL_AD_INTERNAL_ERROR;
+    return SSL_CLIENT_HELLO_ERROR;
+  }
+  /* RFC 8446 4.2.9: psk_dhe_ke always; psk_ke (no forward secrecy) only when configured
+   * (SPEC.md 4). Without a usable mode OpenSSL ignores the PSK; no fetch is worth it. */
+  unsigned modes = 0;
+  if (SSL_client_hello_get0_ext(ssl, ECS_TLSEXT_PSK_KEX_MODES, &ext, &len) == 1)
+    ecs_psk_kex_modes_parse(ext, len, &modes);
+  bool usable = (modes & ECS_PSK_DHE_KE) || (ecs->allow_psk_ke && (modes & ECS_PSK_KE));
+  ecs_psk_offer_t offer;
+  if (!usable || SSL_client_hello_get0_ext(ssl, ECS_TLSEXT_PRE_SHARED_KEY, &ext, &len) != 1 ||
+      ecs_psk_offer_parse(ext, len, &offer) != KEDGE_OK) {
+    /* No PSK to check: without a certificate the handshake fails (handshake_failure), or
+     * OpenSSL rejects the malformed extension itself (decode_error). */
+    hs->no_psk = true;
+    return SSL_CLIENT_HELLO_SUCCESS;
+  }
+  hs->no_psk = false;
+  const ecs_psk_identity_t *id = &offer.identities[ecs_psk_offer_choose(&offer)];
+
+  if (same_identity(hs, id->data, id->len)) {
+    /* the key has arrived, or a second ClientHello after HelloRetryRequest */
+    switch (hs->key_status) {
+    case KEY_PENDING:
+      return SSL_CLIENT_HELLO_RETRY;
+    case KEY_FAILED:
+    case KEY_LIMITED:
+      *al = SSL_AD_INTERNAL_ERROR;
+      return SSL_CLIENT_HELLO_ERROR;
+    default:
+      return SSL_CLIENT_HELLO_SUCCESS;
+    }
+  }
+  /* A new identity (first ClientHello, or a second one naming another: start over). */
+  ecs_key_waiter_cancel(&hs->waiter);
+  hs->id_len = id->len;
+  memcpy(hs->id, id->data, id->len < KEDGE_ID_MAX ? id->len : KEDGE_ID_MAX);
+  hs->id[id->len < KEDGE_ID_MAX ? id->len : KEDGE_ID_MAX] = '\0';
+  kedge_id_t parsed;
+  if (kedge_id_parse((const char *)id->data, id->len, &parsed, NULL) != KEDGE_OK) {
+    /* SPEC.md 4: the strict parser first; malformed -> dummy key, no fetch */
+    kedge_counter_add(hs->ew->ecs->m_lookup[ECS_LOOKUP_MALFORMED], 1);
+    use_dummy_key(hs);
+  } else {
+    switch (ecs_key_lookup(hs->ew, hs->id, hs->id_len, &parsed,
+                           hs->has_peer ? (const struct sockaddr *)&hs->peer : NULL, &hs->waiter,
+                           hs->key)) {
+    case ECS_KEY_PENDING:
+      hs->key_status = KEY_PENDING;
+      return SSL_CLIENT_HELLO_RETRY;
+    case ECS_KEY_FOUND:
+      hs->key_status = KEY_REAL;
+      break;
+    case ECS_KEY_UNKNOWN:
+      use_dummy_key(hs);
+      break;
+    case ECS_KEY_LIMITED:
+      hs->key_status = KEY_LIMITED;
+      break;
+    case ECS_KEY_FAILED:
+      hs->key_status = KEY_FAILED;
+      break;
+    }
+  }
+  if (hs->key_status == KEY_FAILED || hs->key_status == KEY_LIMITED) {
+    *al = SSL_AD_INTERNAL_ERROR;
+    return SSL_CLIENT_HELLO_ERROR;
+  }
+  return SSL_CLIENT_HELLO_SUCCESS;
+}
+
+/* RFC 8446 4.2.11: called per offered identity; the session carries the PSK. */
+static int psk_find_session_cb(SSL *ssl, const unsigned char *identity, size_t identity_len,
+                               SSL_SESSION **sess)
+{
+  ecs_hs_t *hs = SSL_get_app_data(ssl);
+  *sess = NULL;
+  if (!hs || (hs->key_status != KEY_REAL && hs->key_status != KEY_DUMMY) ||
+      !same_identity(hs, identity, identity_len))
+    return 1; /* not this identity: OpenSSL tries the next one */
+  const SSL_CIPHER *cipher = SSL_CIPHER_find(ssl, tls_aes_128_gcm_sha256);
+  SSL_SESSION *s = SSL_SESSION_new();
+  if (!cipher || !s || SSL_SESSION_set1_master_key(s, hs->key, sizeof(hs->key)) != 1 ||
+      SSL_SESSION_set_cipher(s, cipher) != 1 ||
+      SSL_SESSION_set_protocol_version(s, TLS1_3_VERSION) != 1) {
+    SSL_SESSION_free(s);
+    return 0; /* fatal: internal_error */
+  }
+  hs->psk_used = true;
+  *sess = s;
+  return 1;
+}
+
+/* RFC 7301 3.2 / RFC 9113 3.2: h2 only; a client offering only other protocols gets
+ * no_application_protocol. */
+static int alpn_select_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+                          const unsigned char *in, unsigned int inlen, void *arg)
+{
+  unsigned char *selected;
+  if (SSL_select_next_proto(&selected, outlen, alpn_h2, sizeof(alpn_h2), in, inlen) !=
+      OPENSSL_NPN_NEGOTIATED)
+    return SSL_TLSEXT_ERR_ALERT_FATAL;
+  *out = selected;
+  return SSL_TLSEXT_ERR_OK;
+}
+
+SSL_CTX *ecs_tls_ctx_new(const ecs_t *ecs)
+{
+  SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+  kedge_tls_keylog_enable(ctx); /* SSLKEYLOGFILE, for captures of test beds */
+  if (!ctx)
+    return NULL;
+  /* SPEC.md 4: TLS 1.3 only; SHA-256 suites; psk_dhe_ke over X25519 then P-256; no 0-RTT,
+   * no tickets (every connection is a full PSK handshake against a key the ECS holds for at
+   * most key_cache_ttl), no certificate. */
+  uint64_t options = SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
+                     SSL_OP_NO_COMPRESSION;
+  if (ecs->allow_psk_ke)
+    options |= SSL_OP_ALLOW_NO_DHE_KEX;
+  if (SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) != 1 ||
+      SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION) != 1 ||
+      SSL_CTX_set_ciphersuites(ctx, "TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256") != 1 ||
+      SSL_CTX_set1_groups_list(ctx, "X25519:P-256") != 1 ||
+      SSL_CTX_set_max_early_data(ctx, 0) != 1 || SSL_CTX_set_num_tickets(ctx, 0) != 1) {
+    ERR_clear_error();
+    SSL_CTX_free(ctx);
+    return NULL;
+  }
+  SSL_CTX_set_options(ctx, options);
+  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+  /* the SBI runtime writes with these modes once it has adopted the connection */
+  SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  /* as lib/sbi/tls.c: one read(2) for what the socket holds; the runtime drains SSL_read, and
+   * what the handshake read ahead (the client's HTTP/2 preface) is read at adoption */
+  SSL_CTX_set_read_ahead(ctx, 1);
+  SSL_CTX_set_client_hello_cb(ctx, client_hello_cb, (void *)ecs);
+  SSL_CTX_set_psk_find_session_callback(ctx, psk_find_session_cb);
+  SSL_CTX_set_alpn_select_cb(ctx, alpn_select_cb, NULL);
+  return ctx;
+}
+
+/* ---- connection life ---- */
+
+static void hs_free(ecs_hs_t *hs, bool close_conn)
+{
+  ecs_worker_t *ew = hs->ew;
+  ecs_key_waiter_cancel(&hs->waiter);
+  if (hs->prev)
+    hs->prev->next = hs->next;
+  else
+    ew->handshakes = hs->next;
+  if (hs->next)
+    hs->next->prev = hs->prev;
+  ew->n_handshakes--;
+  kedge_gauge_add(ew->ecs->m_handshakes, -1);
+  event_free(hs->rev);
+  event_free(hs->wev);
+  event_free(hs->timer);
+  if (close_conn) {
+    SSL_free(hs->ssl);
+    evutil_closesocket(hs->fd);
+  }
+  OPENSSL_cleanse(hs->key, sizeof(hs->key));
+  free(hs);
+}
+
+static void hs_fail(ecs_hs_t *hs, ecs_outcome_t outcome)
+{
+  ecs_count_outcome(hs->ew->ecs, outcome);
+  kedge_sbi_worker_count_handshake_failure(hs->ew->worker);
+  if (kedge_log_enabled(KEDGE_LOG_DEBUG)) {
+    char buf[256] = "";
+    if (ERR_peek_last_error())
+      ERR_error_string_n(ERR_peek_last_error(), buf, sizeof(buf));
+    kedge_log_debug("PSK handshake failed: %s %s", ecs_outcome_name(outcome), buf);
+  }
+  ERR_clear_error();
+  hs_free(hs, true);
+}
+
+static ecs_outcome_t failure_outcome(const ecs_hs_t *hs)
+{
+  unsigned long e = ERR_peek_last_error();
+  if (ERR_GET_LIB(e) == ERR_LIB_SSL && ERR_GET_REASON(e) == SSL_R_BINDER_DOES_NOT_VERIFY)
+    return hs->key_status == KEY_DUMMY ? ECS_OUTCOME_UNKNOWN_IDENTITY : ECS_OUTCOME_BAD_BINDER;
+  if (hs->key_status == KEY_FAILED)
+    return ECS_OUTCOME_KEY_SOURCE_ERROR;
+  if (hs->key_status == KEY_LIMITED)
+    return ECS_OUTCOME_RATE_LIMITED;
+  if (hs->no_psk || (!hs->psk_used && hs->key_status == KEY_NONE))
+    return ECS_OUTCOME_NO_PSK;
+  return ECS_OUTCOME_FAILED;
+}
+
+/* The handshake is done: the connection goes to HTTP/2 with the Kedge ID as its identity
+ * (the first identity of the connection, SPEC.md 4) and its binding token. */
+static void hs_established(ecs_hs_t *hs)
+{
+  const unsigned char *proto = NULL;
+  unsigned int proto_len = 0;
+  SSL_get0_alpn_selected(hs->ssl, &proto, &proto_len);
+  if (proto_len != 2 || memcmp(proto, "h2", 2) != 0) {
+    hs_fail(hs, ECS_OUTCOME_NO_ALPN);
+    return;
+  }
+  if (!hs->psk_used || hs->key_status != KEY_REAL) {
+    hs_fail(hs, ECS_OUTCOME_FAILED); /* cannot happen without a certificate; never adopt it */
+    return;
+  }
+  char token[ECS_CONN_TOKEN_MAX];
+  if (ecs_conn_binding_new(hs->ssl, token) != KEDGE_OK) {
+    hs_fail(hs, ECS_OUTCOME_FAILED);
+    return;
+  }
+  ecs_worker_t *ew = hs->ew;
+  SSL *ssl = hs->ssl;
+  evutil_socket_t fd = hs->fd;
+  char id[KEDGE_ID_MAX + 1];
+  memcpy(id, hs->id, sizeof(id));
+  const char *identities[2] = {id, token};
+  SSL_set_app_data(ssl, NULL);
+  ecs_binder_alert_detach(ssl);
+  hs_free(hs, false);
+  kedge_err_t err = kedge_sbi_worker_adopt(ew->worker, ssl, fd, identities, 2);
+  ecs_count_outcome(ew->ecs, err ? ECS_OUTCOME_BUSY : ECS_OUTCOME_SUCCESS);
+  if (err)
+    kedge_log_debug("PSK handshake done but the connection was refused: %s", kedge_strerror(err));
+}
+
+static void hs_step(ecs_hs_t *hs)
+{
+  ERR_clear_error();
+  int rv = SSL_do_handshake(hs->ssl);
+  if (rv == 1) {
+    hs_established(hs);
+    return;
+  }
+  switch (SSL_get_error(hs->ssl, rv)) {
+  case SSL_ERROR_WANT_READ:
+    event_add(hs->rev, NULL);
+    return;
+  case SSL_ERROR_WANT_WRITE:
+    event_add(hs->wev, NULL);
+    return;
+  case SSL_ERROR_WANT_CLIENT_HELLO_CB:
+    /* paused until the key arrives: reading more now would only spin */
+    event_del(hs->rev);
+    event_del(hs->wev);
+    return;
+  default:
+    hs_fail(hs, failure_outcome(hs));
+  }
+}
+
+static void hs_io_cb(evutil_socket_t fd, short what, void *arg)
+{
+  hs_step(arg);
+}
+
+static void hs_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+  hs_fail(arg, ECS_OUTCOME_TIMEOUT);
+}
+
+static void key_done(ecs_key_waiter_t *waiter, ecs_key_state_t state,
+                     const uint8_t key[KEDGE_KEY_LEN])
+{
+  ecs_hs_t *hs = (ecs_hs_t *)((char *)waiter - offsetof(ecs_hs_t, waiter));
+  switch (state) {
+  case ECS_KEY_FOUND:
+    memcpy(hs->key, key, KEDGE_KEY_LEN);
+    hs->key_status = KEY_REAL;
+    break;
+  case ECS_KEY_UNKNOWN:
+    use_dummy_key(hs);
+    break;
+  case ECS_KEY_LIMITED:
+    hs->key_status = KEY_LIMITED;
+    break;
+  default:
+    hs->key_status = KEY_FAILED;
+    break;
+  }
+  hs_step(hs); /* SSL_do_handshake again: the ClientHello callback now decides */
+}
+
+void ecs_accept(kedge_sbi_worker_t *worker, evutil_socket_t fd, const struct sockaddr *peer,
+                int peer_len, void *arg)
+{
+  ecs_t *ecs = arg;
+  ecs_worker_t *ew = ecs_worker_get(worker);
+  if (!ew || ew->n_handshakes >= ecs->max_handshakes) {
+    ecs_count_outcome(ecs, ECS_OUTCOME_BUSY);
+    evutil_closesocket(fd);
+    return;
+  }
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  ecs_hs_t *hs = calloc(1, sizeof(*hs));
+  if (!hs) {
+    evutil_closesocket(fd);
+    return;
+  }
+  hs->ew = ew;
+  hs->fd = fd;
+  hs->waiter.done = key_done;
+  if (peer && peer_len > 0 && (size_t)peer_len <= sizeof(hs->peer)) {
+    memcpy(&hs->peer, peer, (size_t)peer_len);
+    hs->has_peer = true;
+  }
+  hs->ssl = SSL_new(ecs->ssl_ctx);
+  hs->rev = event_new(ew->base, fd, EV_READ | EV_PERSIST, hs_io_cb, hs);
+  hs->wev = event_new(ew->base, fd, EV_WRITE, hs_io_cb, hs);
+  hs->timer = evtimer_new(ew->base, hs_timeout_cb, hs);
+  /* in the list first, so that hs_free() below has something to unlink */
+  hs->next = ew->handshakes;
+  if (ew->handshakes)
+    ew->handshakes->prev = hs;
+  ew->handshakes = hs;
+  ew->n_handshakes++;
+  kedge_gauge_add(ecs->m_handshakes, 1);
+  if (!hs->ssl || !hs->rev || !hs->wev || !hs->timer ||
+      ecs_binder_alert_attach(hs->ssl, (int)fd) != KEDGE_OK) {
+    ERR_clear_error();
+    hs_free(hs, true);
+    return;
+  }
+  SSL_set_accept_state(hs->ssl);
+  SSL_set_app_data(hs->ssl, hs);
+  struct timeval tv = {ecs->handshake_timeout_ms / 1000, (ecs->handshake_timeout_ms % 1000) * 1000};
+  evtimer_add(hs->timer, &tv);
+  event_add(hs->rev, NULL);
+}
+
+void ecs_handshakes_free(ecs_worker_t *ew)
+{
+  while (ew->handshakes)
+    hs_free(ew->handshakes, true);
+}

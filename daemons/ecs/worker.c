@@ -1,0 +1,49 @@
+/* Per worker thread state (the SBI runtime's worker hooks): the handshakes and fetches of that
+ * worker's loop, and its SBI client toward the key source (a libcurl multi handle belongs to
+ * one event_base). Made before the worker's thread runs; freed after its loop stopped and its
+ * connections were closed. */
+#include <stdlib.h>
+
+#include "ecs.h"
+#include "kedge/log.h"
+
+static kedge_err_t worker_init(kedge_sbi_worker_t *worker, void *arg)
+{
+  ecs_t *ecs = arg;
+  ecs_worker_t *ew = calloc(1, sizeof(*ew));
+  if (!ew)
+    return KEDGE_ERR_NOMEM;
+  ew->ecs = ecs;
+  ew->worker = worker;
+  ew->base = kedge_sbi_worker_base(worker);
+  kedge_err_t err = kedge_sbi_client_new(ew->base, &ecs->client, &ew->client);
+  if (err) {
+    kedge_log_error("cannot create the SBI client toward the key source (key_source.tls)");
+    free(ew);
+    return err;
+  }
+  kedge_sbi_worker_set_data(worker, ew);
+  return KEDGE_OK;
+}
+
+static void worker_fini(kedge_sbi_worker_t *worker, void *arg)
+{
+  ecs_worker_t *ew = kedge_sbi_worker_data(worker);
+  if (!ew)
+    return;
+  ecs_handshakes_free(ew);
+  ecs_fetches_free(ew);
+  kedge_sbi_client_free(ew->client);
+  kedge_sbi_worker_set_data(worker, NULL);
+  free(ew);
+}
+
+kedge_err_t ecs_workers_setup(ecs_t *ecs, kedge_sbi_server_t *srv)
+{
+  return kedge_sbi_server_set_worker_hooks(srv, worker_init, worker_fini, ecs);
+}
+
+ecs_worker_t *ecs_worker_get(kedge_sbi_worker_t *worker)
+{
+  return kedge_sbi_worker_data(worker);
+}

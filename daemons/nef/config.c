@@ -1,0 +1,283 @@
+/* kedge-nefd's own configuration sections: afs, ausf, oauth (conf/nef.yaml documents every
+ * key). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kedge/log.h"
+#include "nef.h"
+
+#define KEEP(call) ((e = (call)) && !err ? (void)(err = e) : (void)0)
+#define NEF_URI_MAX 512
+
+/* {mcc, mnc} -> a PLMN with 3-digit codes (MNC zero padded, as the Kedge ID realm writes it). */
+static kedge_err_t read_plmn(kedge_config_node_t *map, kedge_plmn_t *plmn)
+{
+  const char *mcc = NULL, *mnc = NULL;
+  kedge_err_t err = KEDGE_OK, e;
+  KEEP(kedge_config_string(map, "mcc", NULL, &mcc));
+  KEEP(kedge_config_string(map, "mnc", NULL, &mnc));
+  if (err)
+    return err;
+  if (!mcc || !mnc) {
+    KEEP(kedge_config_require(map, "mcc"));
+    KEEP(kedge_config_require(map, "mnc"));
+    return err;
+  }
+  if (kedge_plmn_parse(mcc, mnc, plmn) != KEDGE_OK)
+    return kedge_config_invalid(map, NULL, "mcc must be 3 digits and mnc 2 or 3 digits (quote "
+                                           "them: \"001\", \"01\")");
+  return KEDGE_OK;
+}
+
+static kedge_err_t read_af(nef_t *nef, kedge_config_node_t *item, nef_af_t *af)
+{
+  kedge_err_t err = KEDGE_OK, e;
+  const char *af_id = NULL, *why = NULL;
+  const char *const *profiles = NULL;
+  size_t n_profiles = 0;
+  int64_t v = 0;
+
+  KEEP(kedge_config_string(item, "af_id", NULL, &af_id));
+  if (!af_id)
+    KEEP(kedge_config_require(item, "af_id"));
+  else if (kedge_ecs_id_normalise(af_id, af->af_id, &why) != KEDGE_OK)
+    KEEP(kedge_config_invalid(item, "af_id", "must be the AF's FQDN (a SAN DNS name of its "
+                                             "certificate): %s", why));
+  for (nef_af_t *other = nef->afs; !err && other < af; other++)
+    if (!strcmp(other->af_id, af->af_id))
+      KEEP(kedge_config_invalid(item, "af_id", "listed twice"));
+
+  KEEP(kedge_config_strings(item, "profiles", &profiles, &n_profiles));
+  for (size_t i = 0; !err && i < n_profiles; i++) {
+    if (!strcmp(profiles[i], "kedge"))
+      af->profiles |= NEF_PROFILE_KEDGE;
+    else if (!strcmp(profiles[i], "bound"))
+      af->profiles |= NEF_PROFILE_BOUND;
+    else
+      KEEP(kedge_config_invalid(item, "profiles", "must list kedge and/or bound"));
+  }
+  if (!err && !af->profiles)
+    KEEP(kedge_config_invalid(item, "profiles", "list the profiles this AF may use: kedge "
+                                                "and/or bound (SPEC.md 6)"));
+
+  kedge_config_node_t *const *nets = NULL;
+  size_t n_nets = 0;
+  KEEP(kedge_config_maps(item, "home_networks", &nets, &n_nets));
+  if (!err && n_nets == 0)
+    KEEP(kedge_config_invalid(item, "home_networks", "list the home networks ({mcc, mnc}) whose "
+                                                     "Kedge IDs this AF may ask for"));
+  if (!err) {
+    af->home_networks = calloc(n_nets, sizeof(*af->home_networks));
+    if (!af->home_networks)
+      return KEDGE_ERR_NOMEM;
+    af->n_home_networks = n_nets;
+    for (size_t i = 0; i < n_nets; i++)
+      KEEP(read_plmn(nets[i], &af->home_networks[i]));
+  }
+
+  KEEP(kedge_config_int(item, "rate", 100, 0, 1000000, &v));
+  af->rate = (uint32_t)v;
+  KEEP(kedge_config_int(item, "burst", af->rate ? af->rate : 1, 1, 1000000, &v));
+  af->burst = (uint32_t)v;
+  KEEP(kedge_config_int(item, "max_concurrent", 64, 0, 1000000, &v));
+  af->max_concurrent = (uint32_t)v;
+  pthread_mutex_init(&af->bucket_lock, NULL);
+  nef_rate_init(af, nef_now_us());
+  return err;
+}
+
+static kedge_err_t read_afs(nef_t *nef, kedge_config_node_t *root)
+{
+  kedge_config_node_t *const *items = NULL;
+  size_t n = 0;
+  kedge_err_t err = kedge_config_maps(root, "afs", &items, &n);
+  if (err)
+    return err;
+  if (n == 0)
+    return kedge_config_invalid(root, "afs", "list the AFs allowed to ask for keys");
+  nef->afs = calloc(n, sizeof(*nef->afs));
+  if (!nef->afs)
+    return KEDGE_ERR_NOMEM;
+  kedge_err_t e;
+  for (size_t i = 0; i < n; i++) {
+    nef->n_afs = i + 1;
+    KEEP(read_af(nef, items[i], &nef->afs[i]));
+  }
+  return err;
+}
+
+/* An apiRoot (TS 29.501 4.4.1): https://host[:port][/prefix], kept without trailing '/'. */
+static kedge_err_t read_uris(kedge_config_node_t *item, nef_ausf_group_t *g)
+{
+  const char *const *uris = NULL;
+  size_t n = 0;
+  kedge_err_t err = kedge_config_strings(item, "uris", &uris, &n);
+  if (err)
+    return err;
+  if (n == 0)
+    return kedge_config_invalid(item, "uris", "list the AUSF apiRoots of this group "
+                                              "(https://host:port), tried in order");
+  g->uris = calloc(n, sizeof(*g->uris));
+  if (!g->uris)
+    return KEDGE_ERR_NOMEM;
+  for (size_t i = 0; i < n; i++) {
+    size_t len = strlen(uris[i]);
+    while (len > 8 && uris[i][len - 1] == '/')
+      len--;
+    if (strncmp(uris[i], "https://", 8) != 0 || len <= 8 || len > NEF_URI_MAX ||
+        strpbrk(uris[i], " \t\r\n?#"))
+      return kedge_config_invalid(item, "uris", "each must be https://host[:port] (the SBI is "
+                                                "always TLS), without query or fragment");
+    g->uris[i] = strndup(uris[i], len);
+    if (!g->uris[i])
+      return KEDGE_ERR_NOMEM;
+    g->n_uris = i + 1;
+  }
+  return KEDGE_OK;
+}
+
+static kedge_err_t read_group(nef_t *nef, kedge_config_node_t *item, nef_ausf_group_t *g)
+{
+  kedge_err_t err = KEDGE_OK, e;
+  KEEP(kedge_config_string(item, "name", NULL, &g->name));
+  if (!g->name)
+    KEEP(kedge_config_require(item, "name"));
+  else if (!*g->name || strlen(g->name) > 64 || strpbrk(g->name, " \t\r\n\"\\=") != NULL)
+    KEEP(kedge_config_invalid(item, "name", "must be 1 to 64 characters without spaces, "
+                                            "quotes, '\\' or '='"));
+  for (nef_ausf_group_t *other = nef->groups; !err && other < g; other++)
+    if (!strcmp(other->name, g->name))
+      KEEP(kedge_config_invalid(item, "name", "used twice"));
+  KEEP(read_plmn(item, &g->home));
+  KEEP(kedge_config_strings(item, "rids", &g->rids, &g->n_rids));
+  if (!err && g->n_rids == 0)
+    KEEP(kedge_config_invalid(item, "rids", "list the routing indicators served (exact digit "
+                                            "strings) or [\"*\"] for all"));
+  for (size_t i = 0; !err && i < g->n_rids; i++) {
+    if (!strcmp(g->rids[i], "*")) {
+      if (g->n_rids != 1)
+        KEEP(kedge_config_invalid(item, "rids", "\"*\" must be alone"));
+      g->any_rid = true;
+    } else if (kedge_rid_check(g->rids[i]) != KEDGE_OK) {
+      KEEP(kedge_config_invalid(item, "rids", "each must be 1 to 4 decimal digits, or \"*\""));
+    }
+  }
+  KEEP(read_uris(item, g));
+  return err;
+}
+
+static kedge_err_t read_ausf(nef_t *nef, kedge_config_node_t *root)
+{
+  kedge_err_t err = KEDGE_OK, e;
+  kedge_config_node_t *ausf = NULL;
+  const char *sbi_ca = NULL, *sbi_cert = NULL, *sbi_key = NULL;
+  int64_t ms = 0;
+
+  /* The NEF asks the AUSF as itself, with its own SBI certificate unless told otherwise: the
+   * AUSF lists the NEF (not the AF) in keyrequest.allowed_consumers and keyrequest.relays. */
+  KEEP(kedge_config_string(root, "sbi.tls.ca", NULL, &sbi_ca));
+  KEEP(kedge_config_string(root, "sbi.tls.cert", NULL, &sbi_cert));
+  KEEP(kedge_config_string(root, "sbi.tls.key", NULL, &sbi_key));
+  kedge_sbi_client_options_init(&nef->ausf_client);
+  KEEP(kedge_config_map(root, "ausf", &ausf));
+  KEEP(kedge_config_string(ausf, "ca", sbi_ca, &nef->ausf_client.ca_file));
+  KEEP(kedge_config_string(ausf, "cert", sbi_cert, &nef->ausf_client.cert_file));
+  KEEP(kedge_config_string(ausf, "key", sbi_key, &nef->ausf_client.key_file));
+  if (!nef->ausf_client.ca_file)
+    KEEP(kedge_config_require(ausf, "ca"));
+  if (!nef->ausf_client.cert_file || !nef->ausf_client.key_file)
+    KEEP(kedge_config_invalid(ausf, "cert", "the NEF needs a client certificate and key for the "
+                                            "AUSF (ausf.cert/key or sbi.tls.cert/key)"));
+  KEEP(kedge_config_duration(ausf, "timeout", 2000, 10, 60000, &ms));
+  nef->ausf_client.timeout_ms = (uint32_t)ms;
+  nef->ausf_client.max_retries = 0; /* POST; the NEF moves on to the group's next URI itself */
+  KEEP(kedge_config_duration(ausf, "retry_after", 1000, 1000, 3600000, &ms));
+  nef->retry_after_s = (unsigned)((ms + 999) / 1000);
+
+  kedge_config_node_t *const *items = NULL;
+  size_t n = 0;
+  KEEP(kedge_config_maps(ausf, "groups", &items, &n));
+  if (!err && n == 0)
+    KEEP(kedge_config_invalid(ausf, "groups", "list the AUSF groups: {name, mcc, mnc, rids, "
+                                              "uris}"));
+  if (err)
+    return err;
+  nef->groups = calloc(n, sizeof(*nef->groups));
+  if (!nef->groups)
+    return KEDGE_ERR_NOMEM;
+  for (size_t i = 0; i < n; i++) {
+    nef->n_groups = i + 1;
+    KEEP(read_group(nef, items[i], &nef->groups[i]));
+  }
+  return err;
+}
+
+static kedge_err_t read_oauth(nef_t *nef, kedge_config_node_t *root)
+{
+  kedge_err_t err = KEDGE_OK, e;
+  kedge_config_node_t *oauth = NULL;
+  nef_oauth_t *o = &nef->oauth;
+  int64_t ms = 0;
+  KEEP(kedge_config_map(root, "oauth", &oauth));
+  KEEP(kedge_config_string(oauth, "jwks_file", NULL, &o->jwks_file));
+  KEEP(kedge_config_string(oauth, "audience", NULL, &o->policy.audience));
+  KEEP(kedge_config_string(oauth, "scope", "3gpp-kedge", &o->policy.scope));
+  KEEP(kedge_config_string(oauth, "issuer", NULL, &o->policy.issuer));
+  KEEP(kedge_config_string(oauth, "realm", "kedge-nef", &o->realm));
+  KEEP(kedge_config_duration(oauth, "clock_skew", 30000, 0, 600000, &ms));
+  o->policy.leeway_s = ms / 1000;
+  if (err || !o->jwks_file)
+    return err;
+  if (!o->policy.audience || !*o->policy.audience)
+    return kedge_config_invalid(oauth, "audience", "required with jwks_file: the \"aud\" value "
+                                                   "tokens for this NEF carry (RFC 7519 4.1.3)");
+  if (!*o->policy.scope)
+    o->policy.scope = NULL;
+  if (strpbrk(o->realm, "\"\\\r\n") || (o->policy.scope && strpbrk(o->policy.scope, "\"\\ ")))
+    return kedge_config_invalid(oauth, NULL, "realm and scope must not contain quotes or "
+                                             "backslashes (scope: one token, no spaces)");
+  const char *why = NULL;
+  kedge_err_t jerr = nef_jwks_load_file(o->jwks_file, &o->jwks, &why);
+  if (jerr)
+    return kedge_config_invalid(oauth, "jwks_file", "%s: %s", o->jwks_file,
+                                why ? why : kedge_strerror(jerr));
+  return KEDGE_OK;
+}
+
+kedge_err_t nef_read_config(kedge_config_node_t *root, void *state)
+{
+  nef_t *nef = state;
+  kedge_err_t err = KEDGE_OK, e;
+  const char *verify = NULL;
+  /* The AF is authenticated by its certificate (SPEC.md 3; the solution's NOTE 3: the
+   * ECS-NEF link is always TLS): a NEF that does not require one is a configuration error. */
+  KEEP(kedge_config_string(root, "sbi.tls.client_verification", "required", &verify));
+  if (!err && strcmp(verify, "required") != 0)
+    KEEP(kedge_config_invalid(root, "sbi.tls.client_verification",
+                              "must be required: the NEF authenticates AFs by certificate"));
+  KEEP(read_afs(nef, root));
+  KEEP(read_ausf(nef, root));
+  KEEP(read_oauth(nef, root));
+  return err;
+}
+
+void nef_config_free(nef_t *nef)
+{
+  for (size_t i = 0; i < nef->n_afs; i++) {
+    free(nef->afs[i].home_networks);
+    pthread_mutex_destroy(&nef->afs[i].bucket_lock);
+  }
+  free(nef->afs);
+  for (size_t i = 0; i < nef->n_groups; i++) {
+    for (size_t j = 0; j < nef->groups[i].n_uris; j++)
+      free(nef->groups[i].uris[j]);
+    free(nef->groups[i].uris);
+  }
+  free(nef->groups);
+  nef_jwks_free(nef->oauth.jwks);
+  nef->afs = NULL;
+  nef->groups = NULL;
+  nef->oauth.jwks = NULL;
+  nef->n_afs = nef->n_groups = 0;
+}

@@ -1,0 +1,466 @@
+/* The NEF northbound key API (SPEC.md 3, modelled on 3gpp-akma of TS 29.522):
+ * POST /3gpp-kedge/v1/retrieve {afId, kedgeId, ecsId?} -> 200 {kedgeId, kedge, expiry}.
+ * Steps 5.1-6.2 of the solution (SPEC.md 0): the AF (an ECS outside the operator domain) asks
+ * the NEF; the NEF asks the AUSF that holds the key (Nausf_UEAuthentication_keyrequest,
+ * POST {apiRoot}/nausf-auth/v1/kedge-keys/retrieve) as itself and relays the answer. The key
+ * passes through and is kept nowhere: not stored, not cached, not logged. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "kedge/json_check.h"
+#include "kedge/log.h"
+#include "kedge/problem.h"
+#include "nef.h"
+
+#define RETRIEVE_PATH "/3gpp-kedge/v1/retrieve"
+#define KEYREQUEST_PATH "/nausf-auth/v1/kedge-keys/retrieve"
+#define EXPIRY_MAX 64
+
+typedef struct retrieve {
+  nef_t *nef;
+  kedge_sbi_request_t *req;
+  nef_af_t *af;                       /* set while an admission slot is held */
+  const nef_ausf_group_t *group;
+  kedge_sbi_client_call_t *call;      /* the AUSF call in flight, or NULL */
+  size_t uri;                         /* index into group->uris of the current attempt */
+  kedge_err_t last_err;               /* how the previous attempt failed */
+  char peer[256];                     /* first SAN DNS name of the certificate (a copy: the
+                                         audit line is written after the request is freed) */
+  const char *detail;                 /* static phrase for the audit line */
+  char af_id[KEDGE_ECS_ID_MAX + 1];   /* "" until it passed the checks */
+  char kedge_id[KEDGE_ID_MAX + 1];    /* "" until it parsed */
+  char ecs_id[KEDGE_ECS_ID_MAX + 1];  /* "" for profile kedge */
+  int64_t start_us;
+  int64_t ausf_us;                    /* time spent waiting for AUSFs, all attempts */
+} retrieve_t;
+
+const char *nef_outcome_name(nef_outcome_t outcome)
+{
+  static const char *const names[NEF_OUT__COUNT] = {
+    [NEF_OUT_SUCCESS] = "success",         [NEF_OUT_NOT_FOUND] = "not_found",
+    [NEF_OUT_BAD_REQUEST] = "bad_request", [NEF_OUT_UNAUTHORIZED] = "unauthorized",
+    [NEF_OUT_FORBIDDEN] = "forbidden",     [NEF_OUT_RATE_LIMITED] = "rate_limited",
+    [NEF_OUT_UNAVAILABLE] = "unavailable", [NEF_OUT_UPSTREAM] = "upstream_error",
+    [NEF_OUT_CANCELLED] = "cancelled",     [NEF_OUT_INTERNAL] = "internal_error",
+  };
+  return outcome < NEF_OUT__COUNT ? names[outcome] : "internal_error";
+}
+
+/* ---- audit ---- */
+
+/* One line per request (issue 7): who asked (certificate and afId), for which Kedge ID, which
+ * AUSF group, the outcome and the latency. Only values that passed their checks are written
+ * (a malformed afId or Kedge ID shows as "-"), so a peer cannot forge log lines; never the
+ * key. */
+static void audit(const retrieve_t *r, nef_outcome_t outcome, int status)
+{
+  kedge_counter_add(r->nef->requests[outcome], 1);
+  double ms = (double)(nef_now_us() - r->start_us) / 1000.0;
+  kedge_log_info("audit: peer=%s afId=%s kedgeId=%s profile=%s ausf_group=%s outcome=%s "
+                 "status=%d latency_ms=%.3f ausf_ms=%.3f%s%s%s",
+                 r->peer, r->af_id[0] ? r->af_id : "-", r->kedge_id[0] ? r->kedge_id : "-",
+                 !r->kedge_id[0] ? "-" : r->ecs_id[0] ? "bound" : "kedge",
+                 r->group ? r->group->name : "-", nef_outcome_name(outcome), status, ms,
+                 (double)r->ausf_us / 1000.0, r->detail ? " detail=\"" : "",
+                 r->detail ? r->detail : "", r->detail ? "\"" : "");
+}
+
+static void respond_problem(retrieve_t *r, nef_outcome_t outcome, int status, const char *cause,
+                            const char *detail)
+{
+  r->detail = detail;
+  kedge_sbi_respond_problem(r->req, status, cause, detail);
+  audit(r, outcome, status);
+}
+
+static void respond_retry_later(retrieve_t *r, nef_outcome_t outcome, int status,
+                                const char *cause, const char *detail, unsigned seconds)
+{
+  char value[16];
+  snprintf(value, sizeof(value), "%u", seconds ? seconds : 1); /* RFC 9110 10.2.3 */
+  kedge_sbi_response_header(r->req, "retry-after", value);
+  respond_problem(r, outcome, status, cause, detail);
+}
+
+/* ---- request checks ---- */
+
+/* The request body: a KedgeAfKeyRequest (docs/nef.md). */
+static const kedge_json_member_t request_members[] = {
+  {.name = "afId", .kind = KEDGE_JSON_STRING, .required = true, .max_len = KEDGE_ECS_ID_MAX + 1},
+  {.name = "kedgeId", .kind = KEDGE_JSON_STRING, .required = true, .max_len = KEDGE_ID_MAX},
+  {.name = "ecsId", .kind = KEDGE_JSON_STRING, .max_len = KEDGE_ECS_ID_MAX + 1},
+  {.name = NULL},
+};
+
+/* A DNS name member normalised (SPEC.md 6: lower case, no trailing dot); an embedded NUL is
+ * refused rather than silently cutting the name short. */
+static const char *normalise_name(const json_t *v, char out[KEDGE_ECS_ID_MAX + 1])
+{
+  const char *why = NULL;
+  if (strlen(json_string_value(v)) != json_string_length(v))
+    return "must not contain NUL";
+  if (kedge_ecs_id_normalise(json_string_value(v), out, &why) != KEDGE_OK)
+    return why ? why : "must be a DNS name";
+  return NULL;
+}
+
+/* Syntax: the members, the strict Kedge ID grammar (SPEC.md 2), DNS names for afId and ecsId.
+ * Fills r and *id, or answers 400 with every offending member in invalidParams. */
+static bool check_body(retrieve_t *r, kedge_id_t *id)
+{
+  json_t *body = kedge_sbi_request_json(r->req);
+  json_t *problem = kedge_problem_new(400, "MANDATORY_IE_INCORRECT", "invalid KedgeAfKeyRequest");
+  if (!problem) {
+    respond_problem(r, NEF_OUT_INTERNAL, 500, "INSUFFICIENT_RESOURCES", "out of memory");
+    return false;
+  }
+  bool missing_only = false, mandatory_bad = false, optional_bad = false;
+  if (kedge_json_check(body, request_members, problem, &missing_only) != KEDGE_OK) {
+    if (missing_only)
+      json_object_set_new(problem, "cause", json_string("MANDATORY_IE_MISSING"));
+    r->detail = missing_only ? "mandatory member missing" : "invalid member";
+    kedge_sbi_respond_problem_json(r->req, problem);
+    audit(r, NEF_OUT_BAD_REQUEST, 400);
+    json_decref(problem);
+    return false;
+  }
+  char af_id[KEDGE_ECS_ID_MAX + 1], ecs_id[KEDGE_ECS_ID_MAX + 1] = "";
+  const char *why = normalise_name(json_object_get(body, "afId"), af_id);
+  if (why) {
+    kedge_problem_add_invalid_param(problem, "/afId", why);
+    mandatory_bad = true;
+  } else {
+    memcpy(r->af_id, af_id, sizeof(af_id)); /* for the audit line, also when 400 */
+  }
+  const json_t *kid = json_object_get(body, "kedgeId");
+  if (kedge_id_parse(json_string_value(kid), json_string_length(kid), id, &why) != KEDGE_OK) {
+    kedge_problem_add_invalid_param(problem, "/kedgeId", why ? why : "not a Kedge ID");
+    mandatory_bad = true;
+  }
+  const json_t *ecs = json_object_get(body, "ecsId");
+  if (ecs && (why = normalise_name(ecs, ecs_id)) != NULL) {
+    kedge_problem_add_invalid_param(problem, "/ecsId", why);
+    optional_bad = true;
+  }
+  if (mandatory_bad || optional_bad) {
+    /* TS 29.500 Table 5.2.7.2-1: only the optional IE wrong -> OPTIONAL_IE_INCORRECT */
+    if (!mandatory_bad)
+      json_object_set_new(problem, "cause", json_string("OPTIONAL_IE_INCORRECT"));
+    r->detail = "invalid member";
+    kedge_sbi_respond_problem_json(r->req, problem);
+    audit(r, NEF_OUT_BAD_REQUEST, 400);
+    json_decref(problem);
+    return false;
+  }
+  json_decref(problem);
+  memcpy(r->ecs_id, ecs_id, sizeof(ecs_id));
+  snprintf(r->kedge_id, sizeof(r->kedge_id), "%s", json_string_value(kid));
+  return true;
+}
+
+/* Authorisation (SPEC.md 3): the certificate proves afId, the AF table lists it, the profile
+ * is one it may use (SPEC.md 6: in bound, ecsId is the AF's own FQDN), and the home network is
+ * one it may ask about. Answers 403 and returns NULL otherwise. */
+static nef_af_t *authorise(retrieve_t *r, const kedge_id_t *id)
+{
+  if (!kedge_sbi_request_peer_is(r->req, r->af_id)) {
+    respond_problem(r, NEF_OUT_FORBIDDEN, 403, "AF_ID_MISMATCH",
+                    "afId is not a SAN DNS name of the client certificate");
+    return NULL;
+  }
+  nef_af_t *af = nef_af_find(r->nef, r->af_id);
+  if (!af) {
+    respond_problem(r, NEF_OUT_FORBIDDEN, 403, "AF_NOT_AUTHORIZED", "afId is not in the AF table");
+    return NULL;
+  }
+  if (r->ecs_id[0]) {
+    if (!(af->profiles & NEF_PROFILE_BOUND)) {
+      respond_problem(r, NEF_OUT_FORBIDDEN, 403, "PROFILE_NOT_ALLOWED",
+                      "this AF may not use profile bound (ecsId)");
+      return NULL;
+    }
+    if (strcmp(r->ecs_id, r->af_id) != 0) {
+      respond_problem(r, NEF_OUT_FORBIDDEN, 403, "PROFILE_NOT_ALLOWED",
+                      "in profile bound ecsId must equal afId");
+      return NULL;
+    }
+  } else if (!(af->profiles & NEF_PROFILE_KEDGE)) {
+    respond_problem(r, NEF_OUT_FORBIDDEN, 403, "PROFILE_NOT_ALLOWED",
+                    "this AF may only use profile bound: send ecsId");
+    return NULL;
+  }
+  if (!nef_af_serves_home(af, &id->home)) {
+    respond_problem(r, NEF_OUT_FORBIDDEN, 403, "HOME_NETWORK_NOT_ALLOWED",
+                    "this AF may not ask for keys of that home network");
+    return NULL;
+  }
+  return af;
+}
+
+/* ---- southbound ---- */
+
+static void finish(retrieve_t *r)
+{
+  if (r->af)
+    nef_rate_release(r->af);
+  free(r);
+}
+
+static void ausf_answered(const kedge_sbi_client_response_t *resp, void *arg);
+
+/* Sends to group->uris[r->uri], moving on to the next URI when a send fails at once. */
+static void send_attempt(retrieve_t *r)
+{
+  kedge_sbi_client_t *client = nef_ausf_client(r->req);
+  if (!client) {
+    respond_problem(r, NEF_OUT_INTERNAL, 500, "SYSTEM_FAILURE", "no SBI client toward the AUSF");
+    finish(r);
+    return;
+  }
+  /* KedgeKeyRequest (SPEC.md 3): profile bound passes ecsId through, the AUSF derives K_ECS */
+  json_t *body = json_pack("{s:s}", "kedgeId", r->kedge_id);
+  if (body && r->ecs_id[0])
+    json_object_set_new(body, "ecsId", json_string(r->ecs_id));
+  for (; r->uri < r->group->n_uris; r->uri++) {
+    char url[1024];
+    snprintf(url, sizeof(url), "%s" KEYREQUEST_PATH, r->group->uris[r->uri]);
+    const kedge_sbi_client_request_t call = {.method = "POST", .url = url, .body = body};
+    if (body && kedge_sbi_client_send(client, &call, ausf_answered, r, &r->call) == KEDGE_OK) {
+      json_decref(body);
+      return;
+    }
+    r->last_err = KEDGE_ERR_UNAVAILABLE;
+    kedge_log_warn("AUSF %s (group %s): cannot send", r->group->uris[r->uri], r->group->name);
+    if (!body)
+      break;
+  }
+  json_decref(body);
+  respond_retry_later(r, NEF_OUT_UNAVAILABLE, 503, "TARGET_NF_NOT_REACHABLE",
+                      "no AUSF of the group answered", r->nef->retry_after_s);
+  finish(r);
+}
+
+/* The AF went away while the AUSF was asked: drop the AUSF call, release the request. */
+static void retrieve_cancelled(kedge_sbi_request_t *req, void *arg)
+{
+  retrieve_t *r = arg;
+  kedge_sbi_client_cancel(r->call);
+  r->call = NULL;
+  r->detail = "the AF reset the stream";
+  kedge_sbi_respond_problem(req, 500, "SYSTEM_FAILURE", NULL); /* only frees it */
+  audit(r, NEF_OUT_CANCELLED, 0);
+  finish(r);
+}
+
+/* RFC 3339 5.6 date-time, the shape only: YYYY-MM-DDTHH:MM:SS[.frac](Z|+hh:mm|-hh:mm). */
+static bool is_date_time(const char *s)
+{
+  static const char shape[] = "dddd-dd-ddTdd:dd:dd";
+  size_t i = 0;
+  for (; shape[i]; i++)
+    if (shape[i] == 'd' ? !isdigit((unsigned char)s[i]) : s[i] != shape[i])
+      return false;
+  if (s[i] == '.') {
+    if (!isdigit((unsigned char)s[++i]))
+      return false;
+    while (isdigit((unsigned char)s[i]))
+      i++;
+  }
+  if (s[i] == 'Z')
+    return s[i + 1] == '\0';
+  return (s[i] == '+' || s[i] == '-') && isdigit((unsigned char)s[i + 1]) &&
+         isdigit((unsigned char)s[i + 2]) && s[i + 3] == ':' && isdigit((unsigned char)s[i + 4]) &&
+         isdigit((unsigned char)s[i + 5]) && s[i + 6] == '\0';
+}
+
+/* 200 from the AUSF: relay KedgeKeyResponse {kedgeId, kedge, expiry} after checking that it is
+ * one, and for the Kedge ID asked about. The key is copied only into the answer's JSON, which
+ * is serialized into a buffer the runtime wipes (docs/sbi.md) and freed by jansson through the
+ * wiping allocator (wipe_alloc.c). */
+static void relay_key(retrieve_t *r, const json_t *answer)
+{
+  const json_t *kedge = json_object_get(answer, "kedge");
+  const char *kid = json_string_value(json_object_get(answer, "kedgeId"));
+  const char *expiry = json_string_value(json_object_get(answer, "expiry"));
+  if (!json_is_string(kedge) || kedge_json_check_hex32(kedge) != NULL || !kid ||
+      strcmp(kid, r->kedge_id) != 0 || !expiry || strlen(expiry) > EXPIRY_MAX ||
+      !is_date_time(expiry)) {
+    kedge_log_warn("AUSF %s (group %s): 200 without a usable KedgeKeyResponse",
+                   r->group->uris[r->uri], r->group->name);
+    respond_problem(r, NEF_OUT_UPSTREAM, 502, "UPSTREAM_SERVER_ERROR",
+                    "the AUSF's answer is not a KedgeKeyResponse for this Kedge ID");
+    return;
+  }
+  json_t *out = json_pack("{s:s, s:O, s:s}", "kedgeId", r->kedge_id, "kedge", kedge, "expiry",
+                          expiry);
+  if (!out) {
+    respond_problem(r, NEF_OUT_INTERNAL, 500, "INSUFFICIENT_RESOURCES", "out of memory");
+    return;
+  }
+  kedge_sbi_respond_json(r->req, 200, NULL, out);
+  json_decref(out);
+  audit(r, NEF_OUT_SUCCESS, 200);
+}
+
+/* Retry-After of a congested AUSF passed on when it is delta-seconds within an hour. */
+static unsigned retry_after_of(const kedge_sbi_client_response_t *resp, unsigned fallback)
+{
+  const char *v = resp->retry_after;
+  if (!v || !*v || strlen(v) > 4 || strspn(v, "0123456789") != strlen(v))
+    return fallback;
+  unsigned s = (unsigned)atoi(v);
+  return s >= 1 && s <= 3600 ? s : fallback;
+}
+
+static void ausf_answered(const kedge_sbi_client_response_t *resp, void *arg)
+{
+  retrieve_t *r = arg;
+  nef_t *nef = r->nef;
+  r->call = NULL;
+  r->ausf_us += (int64_t)resp->elapsed_us;
+  kedge_histogram_observe(nef->ausf_latency, (double)resp->elapsed_us / 1e6);
+  const char *uri = r->group->uris[r->uri];
+
+  if (resp->err == KEDGE_ERR_UNAVAILABLE || resp->err == KEDGE_ERR_TIMEOUT) {
+    /* No answer: the next AUSF of the group (issue 7; a retrieve has no side effect, so
+     * asking another instance after a timeout is safe). */
+    kedge_counter_add(resp->err == KEDGE_ERR_TIMEOUT ? nef->ausf_timeouts : nef->ausf_unreachable,
+                      1);
+    kedge_log_warn("AUSF %s (group %s): %s", uri, r->group->name,
+                   resp->err == KEDGE_ERR_TIMEOUT ? "no answer in time" : "not reachable");
+    r->last_err = resp->err;
+    if (++r->uri < r->group->n_uris) {
+      send_attempt(r);
+      return;
+    }
+    kedge_sbi_request_on_cancel(r->req, NULL, NULL);
+    if (r->last_err == KEDGE_ERR_TIMEOUT)
+      respond_retry_later(r, NEF_OUT_UNAVAILABLE, 503, "TIMED_OUT_REQUEST",
+                          "no AUSF of the group answered in time", nef->retry_after_s);
+    else
+      respond_retry_later(r, NEF_OUT_UNAVAILABLE, 503, "TARGET_NF_NOT_REACHABLE",
+                          "no AUSF of the group is reachable", nef->retry_after_s);
+    finish(r);
+    return;
+  }
+  kedge_sbi_request_on_cancel(r->req, NULL, NULL);
+  kedge_counter_add(nef->ausf_answers, 1);
+  if (resp->err) {
+    kedge_log_warn("AUSF %s (group %s): unusable answer: %s", uri, r->group->name,
+                   kedge_strerror(resp->err));
+    respond_problem(r, NEF_OUT_UPSTREAM, 502, "UPSTREAM_SERVER_ERROR",
+                    "the AUSF's answer could not be read");
+  } else if (resp->status == 200 && resp->json) {
+    relay_key(r, resp->json);
+  } else if (resp->status == 404) {
+    /* SPEC.md 3: unknown or expired, one answer for both */
+    respond_problem(r, NEF_OUT_NOT_FOUND, 404, "KEDGE_ID_NOT_FOUND", NULL);
+  } else if (resp->status == 503 || resp->status == 429) {
+    respond_retry_later(r, NEF_OUT_UNAVAILABLE, 503, "NF_CONGESTION", "the AUSF is congested",
+                        retry_after_of(resp, nef->retry_after_s));
+  } else {
+    /* 400 or 403 here mean the NEF and the AUSF disagree (the NEF checked the request; the AUSF
+     * must list the NEF in keyrequest.allowed_consumers and, for bound, keyrequest.relays):
+     * the AF can do nothing about it, so it is the gateway's error, not the AF's. */
+    const char *cause = resp->json ? json_string_value(json_object_get(resp->json, "cause")) : NULL;
+    char why[96];
+    snprintf(why, sizeof(why), "%.64s", cause ? cause : "-");
+    for (char *p = why; *p; p++)
+      if (!isalnum((unsigned char)*p) && *p != '_')
+        *p = '?'; /* a peer's text in our log: keep it to one harmless token */
+    kedge_log_warn("AUSF %s (group %s): status %ld cause %s", uri, r->group->name, resp->status,
+                   why);
+    respond_problem(r, NEF_OUT_UPSTREAM, 502, "UPSTREAM_SERVER_ERROR",
+                    "the AUSF refused or failed the request");
+  }
+  finish(r);
+}
+
+/* ---- the handler ---- */
+
+static void retrieve(kedge_sbi_request_t *req, void *arg)
+{
+  nef_t *nef = arg;
+  retrieve_t local = {.nef = nef, .req = req, .start_us = nef_now_us()};
+  const char *peer = kedge_sbi_request_peer_count(req) ? kedge_sbi_request_peer(req, 0) : NULL;
+  snprintf(local.peer, sizeof(local.peer), "%s", peer ? peer : "-");
+
+  nef_jwt_status_t token;
+  kedge_err_t err = nef_oauth_check(nef, req, &token);
+  if (err) {
+    local.detail = nef_jwt_status_text(token);
+    audit(&local, err != KEDGE_ERR_FORBIDDEN             ? NEF_OUT_INTERNAL
+                  : token == NEF_JWT_INSUFFICIENT_SCOPE ? NEF_OUT_FORBIDDEN
+                                                        : NEF_OUT_UNAUTHORIZED,
+          err != KEDGE_ERR_FORBIDDEN ? 500 : token == NEF_JWT_INSUFFICIENT_SCOPE ? 403 : 401);
+    return;
+  }
+  kedge_id_t id;
+  if (!check_body(&local, &id))
+    return;
+  nef_af_t *af = authorise(&local, &id);
+  if (!af)
+    return;
+  local.group = nef_route(nef, &id);
+  if (!local.group) {
+    /* SPEC.md 3: a Kedge ID whose home network or RID no AUSF group serves is not found */
+    local.detail = "no AUSF group serves this home network and RID";
+    kedge_sbi_respond_problem(req, 404, "KEDGE_ID_NOT_FOUND", NULL);
+    audit(&local, NEF_OUT_NOT_FOUND, 404);
+    return;
+  }
+  unsigned retry_after = 1;
+  const char *why = NULL;
+  if (nef_rate_admit(af, local.start_us, &retry_after, &why) != KEDGE_OK) {
+    /* TS 29.500 Table 5.2.7.2-1: 429 NF_CONGESTION_RISK */
+    respond_retry_later(&local, NEF_OUT_RATE_LIMITED, 429, "NF_CONGESTION_RISK", why, retry_after);
+    return;
+  }
+  retrieve_t *r = malloc(sizeof(*r));
+  if (!r) {
+    nef_rate_release(af);
+    respond_problem(&local, NEF_OUT_INTERNAL, 500, "INSUFFICIENT_RESOURCES", "out of memory");
+    return;
+  }
+  *r = local;
+  r->af = af;
+  kedge_sbi_request_on_cancel(req, retrieve_cancelled, r);
+  send_attempt(r);
+}
+
+/* ---- set-up ---- */
+
+kedge_err_t nef_retrieve_setup(nef_t *nef, kedge_sbi_server_t *srv)
+{
+  static const double bounds[] = {0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05,
+                                  0.1,    0.25,  0.5,   1,     2.5,  5};
+  nef->srv = srv;
+  kedge_metrics_t *m = kedge_sbi_server_metrics(srv);
+  kedge_err_t err = KEDGE_OK;
+  for (int i = 0; i < NEF_OUT__COUNT && !err; i++) {
+    char labels[64] = "";
+    err = kedge_metrics_label(labels, sizeof(labels), "outcome", nef_outcome_name(i));
+    if (!err)
+      err = kedge_metrics_counter(m, "kedge_nef_requests_total",
+                                  "3gpp-kedge retrieve requests by outcome", labels,
+                                  &nef->requests[i]);
+  }
+  const char *attempts = "kedge_nef_ausf_attempts_total", *help = "calls to AUSFs by result";
+  if (err ||
+      (err = kedge_metrics_counter(m, attempts, help, "result=\"answered\"", &nef->ausf_answers)) ||
+      (err = kedge_metrics_counter(m, attempts, help, "result=\"unreachable\"",
+                                   &nef->ausf_unreachable)) ||
+      (err = kedge_metrics_counter(m, attempts, help, "result=\"timeout\"", &nef->ausf_timeouts)) ||
+      (err = kedge_metrics_histogram(m, "kedge_nef_ausf_request_duration_seconds",
+                                     "time from sending a key request to an AUSF to its answer",
+                                     NULL, bounds, sizeof(bounds) / sizeof(bounds[0]),
+                                     &nef->ausf_latency)))
+    return err;
+  if ((err = nef_ausf_clients_setup(nef, srv)))
+    return err;
+  return kedge_sbi_server_route(srv, "POST", RETRIEVE_PATH, NULL, retrieve, nef);
+}

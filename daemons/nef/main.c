@@ -1,0 +1,64 @@
+/* kedge-nefd: the NEF relay for ECSs outside the operator domain. */
+#include <stdio.h>
+#include <sys/prctl.h>
+
+#include "kedge/app.h"
+#include "kedge/log.h"
+#include "nef.h"
+
+static const char *const extra_usage[] = {KEDGE_APP_PORTS_FILE_USAGE, NULL};
+
+static const kedge_daemon_info_t info = {
+  .program = "kedge-nefd",
+  .description = "kedge NEF: the key relay for ECSs outside the operator domain (steps 5.1-6.2). "
+                 "An AF asks POST /3gpp-kedge/v1/retrieve over mutual TLS (and, if configured, "
+                 "with an OAuth 2.0 bearer token); the NEF checks its certificate against the AF "
+                 "table, asks the AUSF group that holds the Kedge ID "
+                 "(Nausf_UEAuthentication_keyrequest) as itself, and relays the key without "
+                 "keeping a copy.",
+  .default_config = "/etc/kedge/nef.yaml",
+  .extra_usage = extra_usage,
+};
+
+static nef_t nef;
+
+static kedge_err_t setup(kedge_sbi_server_t *srv, void *state, char *why, size_t why_size)
+{
+  nef_t *n = state;
+  kedge_err_t err = nef_retrieve_setup(n, srv);
+  if (err) {
+    snprintf(why, why_size, "cannot set up 3gpp-kedge: %s", kedge_strerror(err));
+    return err;
+  }
+  for (size_t i = 0; i < n->n_afs; i++)
+    if (n->afs[i].profiles & NEF_PROFILE_KEDGE)
+      /* SPEC.md 6: bound protects only if no consumer can get the raw Kedge */
+      kedge_log_info("AF %s may obtain the raw Kedge (profile kedge)", n->afs[i].af_id);
+  kedge_log_info("%zu AF(s), %zu AUSF group(s); OAuth 2.0 %s", n->n_afs, n->n_groups,
+                 n->oauth.jwks ? "required" : "off");
+  return KEDGE_OK;
+}
+
+int main(int argc, char **argv)
+{
+  /* Before anything allocates: every block OpenSSL, jansson and libcurl free is wiped. */
+  if (nef_wipe_alloc_install() != KEDGE_OK) {
+    fprintf(stderr, "kedge-nefd: cannot install the wiping allocators\n");
+    return 1;
+  }
+  /* Keys pass through this process: no core dump, no ptrace or /proc/PID/mem by other
+   * processes of the same user (STYLE.md "Secrets": never in a core file). */
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+    fprintf(stderr, "kedge-nefd: cannot disable core dumps\n");
+  const kedge_app_t app = {
+    .info = &info,
+    .service = "nef",
+    .read_config = nef_read_config,
+    .setup = setup,
+    .state = &nef,
+  };
+  int rc = kedge_app_main(&app, argc, argv);
+  nef_config_free(&nef);
+  nef_wipe_alloc_release();
+  return rc;
+}

@@ -1,0 +1,138 @@
+/* kedge-nefd: the NEF relay for ECSs outside the operator domain (SPEC.md 0 steps 5.1-6.2,
+ * SPEC.md 3 "NEF northbound key API"). An AF (the out-of-domain ECS) asks
+ * POST /3gpp-kedge/v1/retrieve over mutual TLS; the NEF authenticates it by its certificate
+ * (and optionally an OAuth 2.0 bearer token, TS 33.501 clause 12), authorises it against the AF
+ * table, picks the AUSF group from the Kedge ID's realm and RID, asks that AUSF
+ * (Nausf_UEAuthentication_keyrequest) as itself, and relays the answer without keeping it.
+ * Design notes: docs/nef.md. */
+#ifndef KEDGE_NEF_H
+#define KEDGE_NEF_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "jwt.h"
+#include "kedge/config.h"
+#include "kedge/edge.h"
+#include "kedge/identity.h"
+#include "kedge/metrics.h"
+#include "kedge/sbi_client.h"
+#include "kedge/sbi_server.h"
+
+/* PSK profiles an AF may ask for (SPEC.md 6), a bit set. */
+#define NEF_PROFILE_KEDGE 1u /* the raw Kedge: request without ecsId */
+#define NEF_PROFILE_BOUND 2u /* K_ECS for the AF's own FQDN: request with ecsId == afId */
+
+/* One row of the AF table: who may ask for what. Run-time state (the token bucket and the
+ * number of requests in flight) is shared by the worker threads. */
+typedef struct nef_af {
+  char af_id[KEDGE_ECS_ID_MAX + 1]; /* normalised FQDN; one of the certificate's SAN names */
+  unsigned profiles;                /* NEF_PROFILE_* */
+  kedge_plmn_t *home_networks;      /* the HPLMNs whose keys it may ask for */
+  size_t n_home_networks;
+  uint32_t rate;                    /* tokens per second, 0: no rate limit */
+  uint32_t burst;                   /* bucket size */
+  uint32_t max_concurrent;          /* requests in flight toward the AUSF, 0: no cap */
+
+  pthread_mutex_t bucket_lock;
+  double tokens;
+  int64_t refilled_us;              /* CLOCK_MONOTONIC of the last refill */
+  atomic_uint in_flight;
+} nef_af_t;
+
+/* One row of the routing table: Kedge IDs of a home network (and RIDs) -> AUSF URIs. */
+typedef struct nef_ausf_group {
+  const char *name;                 /* for logs, audit and metrics */
+  kedge_plmn_t home;
+  const char *const *rids;          /* exact RID strings ("012" and "12" differ) */
+  size_t n_rids;
+  bool any_rid;                     /* rids: ["*"] */
+  char **uris;                      /* apiRoots without trailing '/', tried in order */
+  size_t n_uris;
+} nef_ausf_group_t;
+
+typedef struct nef_oauth {
+  const char *jwks_file;            /* NULL: OAuth off */
+  nef_jwks_t *jwks;
+  nef_jwt_policy_t policy;
+  const char *realm;                /* RFC 6750 3: the realm of WWW-Authenticate */
+} nef_oauth_t;
+
+/* Outcomes of a request, for the audit line and kedge_nef_requests_total. */
+typedef enum nef_outcome {
+  NEF_OUT_SUCCESS = 0,
+  NEF_OUT_NOT_FOUND,     /* 404: the AUSF has no such key, or no AUSF group serves the ID */
+  NEF_OUT_BAD_REQUEST,   /* 400 */
+  NEF_OUT_UNAUTHORIZED,  /* 401: OAuth */
+  NEF_OUT_FORBIDDEN,     /* 403: certificate, AF table, profile, home network, scope */
+  NEF_OUT_RATE_LIMITED,  /* 429 */
+  NEF_OUT_UNAVAILABLE,   /* 503: no AUSF of the group answered, or the AUSF is congested */
+  NEF_OUT_UPSTREAM,      /* 502: the AUSF answered something the NEF cannot relay */
+  NEF_OUT_CANCELLED,     /* the AF went away first */
+  NEF_OUT_INTERNAL,      /* 500 */
+  NEF_OUT__COUNT
+} nef_outcome_t;
+
+const char *nef_outcome_name(nef_outcome_t outcome);
+
+typedef struct nef {
+  /* configuration */
+  nef_af_t *afs;
+  size_t n_afs;
+  nef_ausf_group_t *groups;
+  size_t n_groups;
+  kedge_sbi_client_options_t ausf_client; /* mTLS toward the AUSFs, as the NEF itself */
+  unsigned retry_after_s;           /* Retry-After when no AUSF answered */
+  nef_oauth_t oauth;
+
+  /* run time */
+  kedge_sbi_server_t *srv;
+  kedge_counter_t *requests[NEF_OUT__COUNT];
+  kedge_counter_t *ausf_unreachable, *ausf_timeouts, *ausf_answers;
+  kedge_histogram_t *ausf_latency;
+} nef_t;
+
+/* config.c */
+kedge_err_t nef_read_config(kedge_config_node_t *root, void *state);
+void nef_config_free(nef_t *nef);
+
+/* af_table.c: the AF whose afId (normalised) this is, or NULL. */
+nef_af_t *nef_af_find(nef_t *nef, const char *af_id);
+bool nef_af_serves_home(const nef_af_t *af, const kedge_plmn_t *home);
+
+/* routing.c: the first group (in file order) serving the Kedge ID's home network and RID, or
+ * NULL. */
+const nef_ausf_group_t *nef_route(const nef_t *nef, const kedge_id_t *id);
+
+/* rate_limit.c: admission of one request of `af` at `now_us` (CLOCK_MONOTONIC). KEDGE_OK: a
+ * slot is held until nef_rate_release(); KEDGE_ERR_BUSY: refused, *retry_after_s says when to
+ * come back (at least 1), *why whether the rate or the concurrency cap refused it. */
+kedge_err_t nef_rate_admit(nef_af_t *af, int64_t now_us, unsigned *retry_after_s,
+                           const char **why);
+void nef_rate_release(nef_af_t *af);
+void nef_rate_init(nef_af_t *af, int64_t now_us);
+int64_t nef_now_us(void);
+
+/* oauth.c: checks the Authorization header of a request (RFC 6750 2.1). KEDGE_OK: allowed (or
+ * OAuth is off). Otherwise the request has been answered (401, or 403 insufficient_scope)
+ * with WWW-Authenticate, and *status says why. */
+kedge_err_t nef_oauth_check(nef_t *nef, kedge_sbi_request_t *req, nef_jwt_status_t *status);
+
+/* nausf_client.c: one SBI client toward the AUSFs per worker (made when the workers start,
+ * freed after their loops stopped), and the one of the worker serving `req`. */
+kedge_err_t nef_ausf_clients_setup(nef_t *nef, kedge_sbi_server_t *srv);
+kedge_sbi_client_t *nef_ausf_client(const kedge_sbi_request_t *req);
+
+/* kedge_retrieve.c: POST /3gpp-kedge/v1/retrieve (route, metrics, the AUSF clients). */
+kedge_err_t nef_retrieve_setup(nef_t *nef, kedge_sbi_server_t *srv);
+
+/* wipe_alloc.c: routes OpenSSL's, jansson's and libcurl's allocations through functions that
+ * wipe every block before freeing it. Call first in main(), before any of them allocates. */
+kedge_err_t nef_wipe_alloc_install(void);
+bool nef_wipe_alloc_installed(void);
+void nef_wipe_alloc_release(void);
+
+#endif

@@ -1,0 +1,60 @@
+#!/bin/sh
+# kedge demo as a new user runs it: the whole flow (exit 0, every expected success and failure,
+# flow.svg and trace.json from the run); then --up, talking to the running system with curl
+# --http2 (the AUSF's key service with the ECS certificate) and openssl s_client -psk (the ECS)
+# as the README's "try this" says, and --down.
+# Usage: sh test-demo.sh BUILD_DIR
+BUILD=${1:?usage: test-demo.sh BUILD_DIR}
+. "$(dirname "$0")/lib.sh"
+
+out=$("$BIN/kedge" demo --dir "$T/run" 2>&1)
+rc=$?
+[ $rc -eq 0 ] && echo "$out" | grep -q 'All 4 expected successes succeeded and all 2 expected failures failed' &&
+  ok "kedge demo: exit 0, 4 successes and 2 refusals" || fail "kedge demo (exit $rc): $out"
+for step in 'Steps 0-2' 'step 1  UE:   Kedge ID' 'step 2  AUSF: stored the same Kedge ID' \
+  '5.1/6.2 ECS   -> NEF' '5.2/6.1 NEF   -> AUSF' 'Profile bound' 'decrypt_error'; do
+  echo "$out" | grep -q "$step" && ok "demo shows '$step'" || fail "demo output lacks '$step'"
+done
+xmllint --noout "$T/run/flow.svg" 2>/dev/null && grep -q '>UDM<' "$T/run/flow.svg" &&
+  ok "flow.svg is well-formed XML with the lifelines" || fail "flow.svg"
+roles=$(jq -r '.[] | .from, .to' "$T/run/trace.json" | sort -u | tr '\n' ' ')
+[ "$roles" = "AUSF ECS EEC NEF UDM UE " ] && ok "trace.json: every component traced ($roles)" ||
+  fail "trace.json roles: $roles"
+[ "$(jq '[.[] | select(.note == "decrypt_error")] | length' "$T/run/trace.json")" = 2 ] &&
+  ok "trace.json: the two refused handshakes" || fail "trace.json failures"
+! pgrep -f "$T/run/conf" >/dev/null && ok "every process stopped" || fail "processes left behind"
+
+# --- --keylog: TLS secrets of the run for a capture (SSLKEYLOGFILE format) ---
+"$BIN/kedge" demo --dir "$T/kl" --keylog "$T/keys.log" >/dev/null 2>&1 &&
+  [ "$(grep -c '^CLIENT_TRAFFIC_SECRET_0 [0-9a-f]\{64\} [0-9a-f]\{64,96\}$' "$T/keys.log")" -ge 10 ] &&
+  ok "demo --keylog writes the sessions' secrets" || fail "keylog: $(head -2 "$T/keys.log")"
+
+# --- --up, then talk to it ---
+"$BIN/kedge" demo --up "$T/up" >"$T/up.out" 2>&1 || { fail "demo --up: $(cat "$T/up.out")"; finish; }
+E=$T/up/endpoints.json
+[ "$(jq -r 'keys | join(",")' "$E")" = "ausf,conf_dir,ecs_bound,ecs_external,ecs_internal,eec_id,mcc,mnc,nef,pki_dir,udm,ue_agent" ] &&
+  ok "endpoints.json has every endpoint" || fail "endpoints.json: $(cat "$E")"
+for f in udm ausf nef ecs-internal ecs-external ecs-bound ue; do
+  [ -f "$(jq -r .conf_dir "$E")/$f.yaml" ] || fail "conf_dir lacks $f.yaml"
+done
+PKI=$(jq -r .pki_dir "$E")
+keys=$("$BIN/kedge-eec" keys --agent "$(jq -r .ue_agent "$E")" --reveal 2>/dev/null)
+ID=$(echo "$keys" | jq -r .kedgeId)
+KEY=$(echo "$keys" | jq -r .kedge)
+got=$(curl -s --http2 --cacert "$PKI/ca.crt" --cert "$PKI/ecs.crt" --key "$PKI/ecs.key" \
+  -H content-type:application/json -d '{"kedgeId":"'"$ID"'"}' \
+  "$(jq -r .ausf "$E")/nausf-auth/v1/kedge-keys/retrieve" | jq -r .kedge)
+[ -n "$KEY" ] && [ "$got" = "$KEY" ] && ok "curl --http2 with the ECS certificate: the AUSF returns the agent's Kedge" ||
+  fail "curl keyrequest: $got"
+! grep -rqi "$KEY" "$T/up/logs" "$T/up/conf" && ok "the key is in no log and no configuration" ||
+  fail "the key appears in $(grep -rli "$KEY" "$T/up/logs" "$T/up/conf")"
+hs=$(echo | timeout 10 openssl s_client -connect "$(jq -r .ecs_internal "$E")" -tls1_3 -alpn h2 \
+  -psk_identity "$ID" -psk "$KEY" 2>&1)
+echo "$hs" | grep -q 'TLSv1.3, Cipher is TLS_AES_128_GCM_SHA256' &&
+  ok "openssl s_client -psk completes a TLS 1.3 PSK handshake with the ECS" || fail "s_client: $hs"
+bad=$(echo | timeout 10 openssl s_client -connect "$(jq -r .ecs_internal "$E")" -tls1_3 \
+  -psk_identity "$ID" -psk 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff 2>&1)
+echo "$bad" | grep -q 'decrypt error' && ok "a wrong PSK gets decrypt_error" || fail "wrong psk: $bad"
+"$BIN/kedge" demo --down "$T/up" >/dev/null && sleep 0.3 && ! pgrep -f "$T/up/conf" >/dev/null &&
+  ok "demo --down stops everything" || fail "demo --down"
+finish

@@ -1,0 +1,179 @@
+/* kedge-ecsd's configuration: defaults, the routing table, profile bound, and the mistakes it
+ * refuses with a file:line message; RFC 3339 times of the key source's answers. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "ecs.h"
+
+#define TLS "  tls: {ca: ca.crt, cert: ecs.crt, key: ecs.key}\n"
+static const char base[] = "key_source:\n" TLS;
+static kedge_config_t *loaded; /* strings of the last load() point into it */
+
+/* Loads `text` and reads it like kedge-ecsd; the error line goes to `why`. */
+static kedge_err_t load(const char *text, ecs_t *ecs, char *why, size_t why_size)
+{
+  kedge_config_t *cfg = NULL;
+  kedge_config_free(loaded);
+  loaded = NULL;
+  memset(ecs, 0, sizeof(*ecs));
+  why[0] = '\0';
+  kedge_err_t err = kedge_config_load_buffer("ecs.yaml", text, strlen(text), &cfg, why, why_size);
+  if (err)
+    return err;
+  /* the sbi: keys are lib/sbi's; mark them read as kedge_app does */
+  kedge_sbi_server_config_t sbi;
+  kedge_sbi_server_config_defaults(&sbi);
+  kedge_config_node_t *sbi_node = NULL;
+  kedge_config_map(kedge_config_root(cfg), "sbi", &sbi_node);
+  kedge_sbi_server_config_read(sbi_node, &sbi);
+  err = ecs_read_config(kedge_config_root(cfg), ecs);
+  kedge_err_t e = kedge_config_finish(cfg);
+  if (!err)
+    err = e;
+  if (err && kedge_config_error(cfg))
+    snprintf(why, why_size, "%s", kedge_config_error(cfg));
+  loaded = cfg;
+  return err;
+}
+
+static void defaults_and_shorthand(void **state)
+{
+  char text[1024], why[512];
+  ecs_t ecs;
+  snprintf(text, sizeof(text), "%s  uri: https://ausf.example:8443\n", base);
+  assert_int_equal(load(text, &ecs, why, sizeof(why)), KEDGE_OK);
+  assert_int_equal(ecs.profile, ECS_PROFILE_KEDGE);
+  assert_null(ecs.ecs_id);
+  assert_false(ecs.allow_psk_ke);
+  assert_int_equal(ecs.source, ECS_SOURCE_AUSF);
+  assert_int_equal(ecs.key_cache_ttl_ms, 60000); /* SPEC.md 4 */
+  assert_int_equal(ecs.n_routes, 1);
+  assert_true(ecs.routes[0].any_home);
+  assert_string_equal(ecs.routes[0].uris[0], "https://ausf.example:8443");
+  assert_int_equal(ecs.handshake_timeout_ms, 10000);
+  assert_true(ecs.client.timeout_ms < ecs.handshake_timeout_ms);
+  assert_int_equal(ecs.prov.n_edns, 0);
+  ecs_config_free(&ecs);
+}
+
+static void routes_and_lookup(void **state)
+{
+  char text[2048], why[512];
+  ecs_t ecs;
+  snprintf(
+      text, sizeof(text),
+      "%s  routes:\n"
+      "    - {mcc: \"001\", mnc: \"01\", rids: [\"12\", \"7\"], uris: [https://a1, https://a2]}\n"
+      "    - {mcc: \"001\", mnc: \"001\", rids: [\"*\"], uris: [https://b]}\n",
+      base);
+  assert_int_equal(load(text, &ecs, why, sizeof(why)), KEDGE_OK);
+  assert_int_equal(ecs.n_routes, 2);
+  kedge_id_t id = {.rid = "12", .home = {"001", "001"}};
+  assert_ptr_equal(ecs_route_find(&ecs, &id), &ecs.routes[0]);
+  assert_int_equal(ecs.routes[0].n_uris, 2);
+  strcpy(id.rid, "012"); /* SPEC.md 2: 012 and 12 differ */
+  assert_ptr_equal(ecs_route_find(&ecs, &id), &ecs.routes[1]);
+  strcpy(id.home.mnc, "002");
+  assert_null(ecs_route_find(&ecs, &id));
+  ecs_config_free(&ecs);
+}
+
+static void bound_and_nef(void **state)
+{
+  char text[1024], why[512];
+  ecs_t ecs;
+  snprintf(text, sizeof(text),
+           "ecs: {psk_profile: bound, ecs_id: ECS.Example.COM.}\n"
+           "key_source:\n  type: nef\n  uri: https://nef:29522\n"
+           "  tls: {ca: ca.crt, cert: ecs.crt, key: ecs.key}\n");
+  assert_int_equal(load(text, &ecs, why, sizeof(why)), KEDGE_OK);
+  assert_int_equal(ecs.profile, ECS_PROFILE_BOUND);
+  assert_string_equal(ecs.ecs_id, "ecs.example.com"); /* SPEC.md 6 normal form */
+  assert_int_equal(ecs.source, ECS_SOURCE_NEF);
+  assert_string_equal(ecs.af_id, "ecs.example.com"); /* the ECS ID by default */
+  ecs_config_free(&ecs);
+}
+
+static void refuses(const char *text, const char *expect)
+{
+  char why[512];
+  ecs_t ecs;
+  kedge_err_t err = load(text, &ecs, why, sizeof(why));
+  if (err == KEDGE_OK)
+    fail_msg("accepted: %s", text);
+  if (!strstr(why, expect))
+    fail_msg("'%s' does not mention '%s'", why, expect);
+  ecs_config_free(&ecs);
+}
+
+#define KS(x) "key_source:\n" TLS x
+
+static void mistakes(void **state)
+{
+  refuses("ecs: {psk_profile: bound}\n" KS("  uri: https://a\n"), "ecs.ecs_id");
+  refuses("ecs: {psk_profile: other}\n" KS("  uri: https://a\n"), "ecs.psk_profile");
+  refuses("ecs: {ecs_id: \"not a name\"}\n" KS("  uri: https://a\n"), "not an FQDN");
+  refuses(KS("  uri: http://a\n"), "key_source.uri");
+  refuses(KS("  uri: https://a/\n"), "trailing");
+  refuses(KS("  type: ausf\n"), "routes");
+  refuses(KS("  type: udm\n  uri: https://a\n"), "key_source.type");
+  refuses(KS("  type: nef\n  uri: https://a\n"), "af_id");
+  refuses(KS("  uri: https://a\n  af_id: x.example\n"), "af_id");
+  refuses(KS("  routes: [{mcc: \"001\", uris: [https://a]}]\n"), "mnc");
+  refuses(KS("  routes: [{rids: [\"12345\"], uris: [https://a]}]\n"), "rids");
+  refuses(KS("  uri: https://a\n  routes: [{uris: [https://a]}]\n"), "not both");
+  refuses(KS("  uri: https://a\n  timeout: 20s\n"), "handshake_timeout");
+  refuses("key_source:\n  uri: https://a\n", "key_source.tls.ca");
+  refuses("sbi: {tls: {cert: x.crt}}\n" KS("  uri: https://a\n"), "sbi.tls");
+  refuses(KS("  uri: https://a\n") "service_provisioning:\n  edns: [{dnn: x}]\n", "eess");
+  refuses(
+      KS("  uri: https://a\n") "service_provisioning:\n  edns: [{dnn: x, eess: [{ees_id: e}]}]\n",
+      "uri");
+  refuses(KS("  uri: https://a\n") "key_cache: {tll: 5s}\n", "unknown key");
+}
+
+static void rfc3339(void **state)
+{
+  int64_t ms;
+  assert_int_equal(ecs_rfc3339_parse("1970-01-01T00:00:00Z", &ms), KEDGE_OK);
+  assert_int_equal(ms, 0);
+  assert_int_equal(ecs_rfc3339_parse("2026-11-27T20:58:04.123Z", &ms), KEDGE_OK);
+  assert_int_equal(ms, 1795813084123LL);
+  assert_int_equal(ecs_rfc3339_parse("2026-11-27T21:58:04.1+01:00", &ms), KEDGE_OK);
+  assert_int_equal(ms, 1795813084100LL);
+  assert_int_equal(ecs_rfc3339_parse("2026-11-27t20:58:04z", &ms), KEDGE_OK);
+  const char *bad[] = {"2026-11-27 20:58:04Z",
+                       "2026-11-27T20:58:04",
+                       "2026-02-30T00:00:00Z",
+                       "2026-11-27T20:58:04.Z",
+                       "2026-13-01T00:00:00Z",
+                       "2026-11-27T20:58:04Zx",
+                       "",
+                       "2026-11-27T20:58:04+0100"};
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+    if (ecs_rfc3339_parse(bad[i], &ms) == KEDGE_OK)
+      fail_msg("accepted '%s'", bad[i]);
+  char out[21];
+  ecs_rfc3339_format(1795813084123LL, out);
+  assert_string_equal(out, "2026-11-27T20:58:04Z");
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(defaults_and_shorthand),
+      cmocka_unit_test(routes_and_lookup),
+      cmocka_unit_test(bound_and_nef),
+      cmocka_unit_test(mistakes),
+      cmocka_unit_test(rfc3339),
+  };
+  int rc = cmocka_run_group_tests(tests, NULL, NULL);
+  kedge_config_free(loaded);
+  return rc;
+}
