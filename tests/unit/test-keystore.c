@@ -3,6 +3,7 @@
  * sealing at rest, another master key, asynchronous completion, bounded queues, closing with
  * calls outstanding, and handles on several loops sharing one table or file. The Redis
  * backend has its own test with a real redis-server (tests/integration/test-keystore-redis.c). */
+#include <fcntl.h>
 #include <ftw.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -13,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -846,6 +849,65 @@ static void test_sqlite_swapped_ciphertext(void **state)
   assert_int_equal(get_one(f->base, f->ks, a.kedge_id, NULL), KEDGE_OK);
 }
 
+static double mono_now(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* No SQLite call runs on the loop, so the loop never waits for SQLite's locks: here a child
+ * process holds the WAL-index read locks that every reader of the file needs (the -shm file,
+ * bytes 120 + 3..7: WAL_READ_LOCK(0..4)), so the handle's reader retries (SQLite sleeps between
+ * tries), while the loop keeps running its timers on time; the get completes once the locks
+ * are gone. */
+static void test_sqlite_locked_wal_read_off_loop(void **state)
+{
+  fixture_t *f = *state;
+  kedge_keystore_record_t rec;
+  make_rec(&rec, "imsi-001010000000016", 60000);
+  put_ok(f->base, f->ks, &rec);
+  int locked[2], release[2];
+  assert_int_equal(pipe(locked), 0);
+  assert_int_equal(pipe(release), 0);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    alarm(10); /* never outlive a failed test */
+    char shm[200];
+    snprintf(shm, sizeof(shm), "%s-shm", f->path);
+    int fd = open(shm, O_RDWR);
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 123, .l_len = 5};
+    char c = fd >= 0 && fcntl(fd, F_SETLK, &fl) == 0 ? 'y' : 'n';
+    if (write(locked[1], &c, 1) != 1 || read(release[0], &c, 1) != 1)
+      _exit(1);
+    _exit(0);
+  }
+  char c = 0;
+  assert_int_equal(read(locked[0], &c, 1), 1);
+  result_t r = {0};
+  double looped = 0;
+  if (c == 'y') {
+    assert_int_equal(kedge_keystore_get(f->ks, rec.kedge_id, on_got, &r), KEDGE_OK);
+    double start = mono_now();
+    run_for(f->base, 300);
+    looped = mono_now() - start;
+  }
+  assert_int_equal(write(release[1], "x", 1), 1);
+  int status = 0;
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  for (int i = 0; i < 2; i++) {
+    close(locked[i]);
+    close(release[i]);
+  }
+  assert_int_equal(c, 'y');
+  assert_true(looped < 0.6);    /* the loop ran its timer: nothing waited on it */
+  assert_int_equal(r.calls, 0); /* while the reader was kept out by the locks */
+  wait_calls(f->base, &r.calls, 1);
+  assert_int_equal(r.err, KEDGE_OK);
+  assert_same(&rec, &r.rec);
+}
+
 #define BOTH(t)                                                                                    \
   cmocka_unit_test_setup_teardown(t, setup_memory, teardown),                                      \
       cmocka_unit_test_setup_teardown(t, setup_sqlite, teardown)
@@ -872,6 +934,8 @@ int main(void)
       cmocka_unit_test_setup_teardown(test_sqlite_committed_before_callback, setup_sqlite,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_sqlite_swapped_ciphertext, setup_sqlite, teardown),
+      cmocka_unit_test_setup_teardown(test_sqlite_locked_wal_read_off_loop, setup_sqlite,
+                                      teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
