@@ -27,6 +27,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -647,6 +648,47 @@ static double pct(const uint32_t *v, size_t n, double p)
   return v[i] / 1000.0;
 }
 
+static void sleep_until(double t)
+{
+  double d = t - now();
+  if (d > 0) {
+    struct timespec ts = {(time_t)d, (long)((d - (double)(time_t)d) * 1e9)};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+      ;
+  }
+}
+
+/* utime + stime of each process in a comma-separated list of PIDs (/proc/PID/stat: fields 14
+ * and 15, counted after the command name in parentheses, which may hold spaces). */
+static bool cpu_seconds(const char *pids, double *out)
+{
+  *out = 0;
+  if (!pids)
+    return false;
+  long hz = sysconf(_SC_CLK_TCK);
+  for (const char *p = pids; *p;) {
+    char *end;
+    long pid = strtol(p, &end, 10);
+    if (end == p || pid <= 0 || (*end && *end != ','))
+      return false;
+    char path[64], buf[1024];
+    snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+    FILE *fp = fopen(path, "r");
+    size_t n = fp ? fread(buf, 1, sizeof(buf) - 1, fp) : 0;
+    if (fp)
+      fclose(fp);
+    buf[n] = '\0';
+    char *rp = strrchr(buf, ')');
+    unsigned long long ut, st;
+    if (!rp || sscanf(rp + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
+                      &st) != 2)
+      return false;
+    *out += (double)(ut + st) / (double)hz;
+    p = *end ? end + 1 : end;
+  }
+  return true;
+}
+
 static int parse_url(const char *url, config_t *cfg)
 {
   if (strncmp(url, "https://", 8) != 0)
@@ -687,7 +729,8 @@ static void usage(void)
   fprintf(stderr,
           "usage: bench-keyrequest load --url https://HOST:PORT/PATH --ids FILE --ca FILE\n"
           "         [--cert FILE --key FILE] [--get] [--threads 1] [--conns 10] [--streams 100]\n"
-          "         [--rate REQ_PER_S] [--warmup 2] [--duration 10] [--verify]\n");
+          "         [--rate REQ_PER_S] [--warmup 2] [--duration 10] [--verify]\n"
+          "         [--cpu-pids PID,...]  (the servers' CPU time per request)\n");
 }
 
 int kr_load(int argc, char **argv)
@@ -704,7 +747,8 @@ int kr_load(int argc, char **argv)
                                {.name = "rate"},
                                {.name = "warmup"},
                                {.name = "duration"},
-                               {.name = "verify", .flag = true}};
+                               {.name = "verify", .flag = true},
+                               {.name = "cpu-pids"}};
   size_t n_opts = sizeof(opts) / sizeof(opts[0]);
   char why[512];
   if (kedge_cli_parse(argc, argv, 2, opts, n_opts, NULL, 0, NULL, why, sizeof(why))) {
@@ -751,6 +795,13 @@ int kr_load(int argc, char **argv)
     if (pthread_create(&w[i].thread, NULL, worker_main, &w[i]) != 0)
       return 1;
   }
+  /* The servers' CPU time over the measured window (all their threads): on a machine shared
+   * with the load tool and others, CPU per request is steadier than requests per second. */
+  double t_start = now(), cpu0 = 0, cpu1 = 0;
+  sleep_until(t_start + cfg.warmup);
+  bool cpu_ok = cpu_seconds(OPT("cpu-pids"), &cpu0);
+  sleep_until(t_start + cfg.warmup + cfg.duration);
+  cpu_ok = cpu_ok && cpu_seconds(OPT("cpu-pids"), &cpu1);
   uint64_t ok = 0, other = 0, errors = 0, verify_failed = 0, dropped = 0, conn_failures = 0;
   size_t n = 0;
   double span = 0;
@@ -774,11 +825,13 @@ int kr_load(int argc, char **argv)
     k += (int)w[i].n_lat;
   }
   qsort(all, n, sizeof(*all), cmp_u32);
+  double done = (double)(ok + other);
   printf("rps=%.0f ok=%llu other=%llu errors=%llu verify_failed=%llu dropped=%llu "
-         "reconnects=%llu p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f max_ms=%.3f\n",
-         span > 0 ? (double)(ok + other) / span : 0, (unsigned long long)ok,
-         (unsigned long long)other, (unsigned long long)errors, (unsigned long long)verify_failed,
+         "reconnects=%llu p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f max_ms=%.3f cpu_us_per_req=%.1f\n",
+         span > 0 ? done / span : 0, (unsigned long long)ok, (unsigned long long)other,
+         (unsigned long long)errors, (unsigned long long)verify_failed,
          (unsigned long long)dropped, (unsigned long long)conn_failures, pct(all, n, 0.5),
-         pct(all, n, 0.9), pct(all, n, 0.99), n ? all[n - 1] / 1000.0 : 0);
+         pct(all, n, 0.9), pct(all, n, 0.99), n ? all[n - 1] / 1000.0 : 0,
+         cpu_ok && done > 0 ? (cpu1 - cpu0) * 1e6 / done : 0);
   return 0;
 }

@@ -1,0 +1,342 @@
+#!/bin/sh
+# bench/keyrequest: the AUSF's key service, POST /nausf-auth/v1/kedge-keys/retrieve
+# (Nausf_UEAuthentication_keyrequest, SPEC.md 3), over mutual TLS 1.3 + HTTP/2, with KEYS edge
+# keys stored, on the SQLite and the Redis key store, beside nginx serving a static JSON file of
+# the size of a key answer (same certificate, same CA, same number of workers), all in one run.
+# Nothing is asserted; every figure and ratio is printed with the target of issue 5 beside it.
+#
+# One load tool for every server: build/bench/bench-keyrequest load (bench/keyrequest/loadgen.c,
+# libevent + OpenSSL + nghttp2). h2load has no client-certificate option and sends one fixed
+# body; every key request here names a random stored Kedge ID, with the ECS's certificate. The
+# tool is first checked against h2load on a plain endpoint (nginx's file, no client
+# certificate) and both rates are printed.
+#
+# Steps:
+#  1. populate: KEYS keys through kedge_keystore_put() (the AUSF's own path, sealing and group
+#     commit included; bench-keyrequest populate), into SQLite, then into a redis-server of
+#     our own; wall and CPU time;
+#  2. footprint: SQLite file (+ WAL) / KEYS after the last close (which checkpoints), with the
+#     table and each index from sqlite3's dbstat; Redis: INFO used_memory after - before;
+#  3. kedge-ausfd on each store (edge.enabled, keyrequest.allowed_consumers: ecs.kedge.test,
+#     client_verification required), one key answer checked against the populated Kedge and
+#     kept as nginx's file; a short --verify pass (every 200 carries the Kedge asked for);
+#  4. peak: closed loop, CONNS connections x STREAMS streams, WARMUP + DURATION s each, ROUNDS
+#     rounds through all targets in turn (the median is kept: the machine is shared):
+#     kedge SQLite, kedge SQLite with the audit log on (log level info, to a file), kedge
+#     Redis (CPU of kedge-ausfd + redis-server), nginx GET of the file, nginx POST of the same
+#     request body (error_page 405 =200: nginx's static module refuses POST);
+#  5. half load: open loop at 50% of each one's median peak; latency from the scheduled
+#     send time, so a stall is not hidden by the client waiting (coordinated omission).
+# Server CPU per request is read from /proc over the measured window.
+#
+# Usage: sh bench/keyrequest/run.sh [BUILD_DIR]
+#   env: KEYS=1000000 WORKERS=1 CONNS=10 STREAMS=100 WARMUP=2 DURATION=5 ROUNDS=3
+#        DATA_DIR=dir for the SQLite file (default: the run's temporary directory)
+#        REDIS=1 (0: no Redis backend)
+set -eu
+BUILD=${1:-build}
+KEYS=${KEYS:-1000000}
+WORKERS=${WORKERS:-1}
+CONNS=${CONNS:-10}
+STREAMS=${STREAMS:-100}
+WARMUP=${WARMUP:-2}
+DURATION=${DURATION:-5}
+ROUNDS=${ROUNDS:-3}
+REDIS=${REDIS:-1}
+BIN=$(cd "$BUILD/bin" && pwd)
+TOOL=$(cd "$BUILD/bench" && pwd)/bench-keyrequest
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+for tool in "$NGINX" h2load curl sqlite3; do
+  command -v "$tool" >/dev/null 2>&1 || { echo "bench/keyrequest: $tool missing (scripts/deps.sh)"; exit 1; }
+done
+if [ "$REDIS" = 1 ]; then
+  for tool in redis-server redis-cli; do
+    command -v $tool >/dev/null 2>&1 || { echo "bench/keyrequest: $tool missing (scripts/deps.sh)"; exit 1; }
+  done
+fi
+
+T=$(mktemp -d)
+DATA=${DATA_DIR:-$T}
+DB="$DATA/keyrequest-$$.sqlite"
+PIDS=""
+cleanup() {
+  for p in $PIDS; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -f "$DB" "$DB-wal" "$DB-shm"
+  rm -rf "$T"
+}
+trap cleanup EXIT INT TERM
+
+num() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p"; }
+# children PID: the processes whose parent is PID (nginx's workers)
+children() { awk -v p="$1" '$4 == p {print $1}' /proc/[0-9]*/stat 2>/dev/null | paste -sd, -; }
+median() { sort -n | awk '{v[NR] = $1} END {print NR ? v[int((NR + 1) / 2)] : 0}'; }
+# pick_port N: a port for a server that cannot take port 0 (nginx, redis), varied per try
+pick_port() { echo $(( (($$ + $1 * 7919) % 20000) + 30000 )); }
+
+"$BIN/kedge" pki init "$T/pki" >/dev/null
+"$BIN/kedge" master-key "$T/master.key" >/dev/null
+chmod 0755 "$T" # nginx workers run as an unprivileged user when started by root
+
+echo "bench/keyrequest: $KEYS keys; kedge-ausfd and nginx with $WORKERS worker(s) each; load tool:" \
+  "$CONNS connections x $STREAMS streams, ${WARMUP}+${DURATION} s per measurement, $ROUNDS rounds" \
+  "(median); $(nproc) CPU(s) shared by servers, load tool and anything else running"
+
+# ---- 1, 2: populate and measure the footprint ----
+populate() { # populate URI IDS -> prints the tool's line; sets P_LINE
+  P_LINE=$("$TOOL" populate --keystore "$1" --master-key "$T/master.key" --count "$KEYS" --out "$2")
+}
+populate "sqlite:$DB" "$T/ids-sqlite"
+SQ_POP=$P_LINE
+db_bytes=$(stat -c %s "$DB")
+wal_bytes=$(stat -c %s "$DB-wal" 2>/dev/null || echo 0)
+parts=$(sqlite3 "$DB" "SELECT name, sum(pgsize) FROM dbstat GROUP BY name ORDER BY name" 2>/dev/null |
+  awk -F'|' -v k="$KEYS" '$1 != "sqlite_schema" {printf "%s%s %.1f", sep, $1, $2 / k; sep = ", "}')
+
+if [ "$REDIS" = 1 ]; then
+  tries=0
+  while :; do
+    RPORT=$(pick_port $((tries + 3)))
+    redis-server --port "$RPORT" --bind 127.0.0.1 --save "" --appendonly no --dir "$T" \
+      >"$T/redis.log" 2>&1 &
+    RPID=$!
+    PIDS="$PIDS $RPID"
+    i=0
+    while [ $i -lt 40 ] && ! redis-cli -p "$RPORT" ping >/dev/null 2>&1; do sleep 0.05; i=$((i + 1)); done
+    redis-cli -p "$RPORT" ping >/dev/null 2>&1 && kill -0 "$RPID" 2>/dev/null && break
+    tries=$((tries + 1))
+    [ $tries -lt 10 ] || { cat "$T/redis.log"; echo "bench/keyrequest: redis-server did not start"; exit 1; }
+  done
+  mem0=$(redis-cli -p "$RPORT" info memory | tr -d '\r' | sed -n 's/^used_memory://p')
+  populate "redis://127.0.0.1:$RPORT" "$T/ids-redis" 2>/dev/null
+  RD_POP=$P_LINE
+  mem1=$(redis-cli -p "$RPORT" info memory | tr -d '\r' | sed -n 's/^used_memory://p')
+fi
+
+# ---- 3: the AUSFs and nginx ----
+ausf_conf() { # ausf_conf FILE KEYSTORE LOGLEVEL
+  cat >"$1" <<YAML
+log: {level: $3}
+sbi:
+  address: 127.0.0.1
+  port: 0
+  workers: $WORKERS
+  tls: {cert: $T/pki/ausf.crt, key: $T/pki/ausf.key, ca: $T/pki/ca.crt, client_verification: required}
+  limits: {max_streams: 128}
+  metrics: {enabled: false}
+udm: {uri: "https://127.0.0.1:9"}
+ue_authentication:
+  allowed_consumers: [{name: seaf.kedge.test, serving_networks: ["*"]}]
+edge:
+  enabled: true
+  home_network: {mcc: "001", mnc: "01"}
+  master_key: $T/master.key
+keystore: "$2"
+keyrequest:
+  allowed_consumers:
+    - {name: ecs.kedge.test, profiles: [kedge]}
+YAML
+}
+start_ausf() { # start_ausf NAME KEYSTORE LOGLEVEL -> NAME_PID, NAME_PORT
+  ausf_conf "$T/$1.yaml" "$2" "$3"
+  "$BIN/kedge-ausfd" --config "$T/$1.yaml" --ports-file "$T/$1.ports" 2>"$T/$1.log" &
+  eval "$1_PID=$!"
+  PIDS="$PIDS $!"
+  i=0
+  while [ ! -s "$T/$1.ports" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+  [ -s "$T/$1.ports" ] || { cat "$T/$1.log"; echo "bench/keyrequest: kedge-ausfd did not start"; exit 1; }
+  eval "$1_PORT=$(sed -n 's/^port=//p' "$T/$1.ports")"
+}
+start_ausf SQ "sqlite:$DB" warn
+start_ausf SQA "sqlite:$DB" info # the audit log: one line per answer (to a file)
+[ "$REDIS" = 1 ] && start_ausf RD "redis://127.0.0.1:$RPORT" warn
+PATH_KR=/nausf-auth/v1/kedge-keys/retrieve
+
+# One key answer, checked against the Kedge populated for its ID: it becomes nginx's file.
+first_id=$(head -1 "$T/ids-sqlite" | cut -d' ' -f1)
+first_kedge=$(head -1 "$T/ids-sqlite" | cut -d' ' -f2)
+curl -sS --http2 --cacert "$T/pki/ca.crt" --cert "$T/pki/ecs.crt" --key "$T/pki/ecs.key" \
+  -H 'content-type: application/json' -d "{\"kedgeId\":\"$first_id\"}" -o "$T/key.json" \
+  "https://127.0.0.1:$SQ_PORT$PATH_KR"
+grep -q "\"kedge\":\"$first_kedge\"" "$T/key.json" ||
+  { echo "bench/keyrequest: the AUSF did not return the stored Kedge: $(cat "$T/key.json")"; exit 1; }
+chmod 0644 "$T/key.json"
+
+mkdir -p "$T/nginx/tmp"
+start_nginx() {
+  NPORT=$1
+  cat >"$T/nginx/nginx.conf" <<CONF
+worker_processes $WORKERS;
+daemon off;
+pid $T/nginx/nginx.pid;
+error_log $T/nginx/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  open_file_cache max=16 inactive=60s;  # nginx at its best: no open(2) per request
+  open_file_cache_valid 60s;
+  client_body_temp_path $T/nginx/tmp/body;
+  proxy_temp_path $T/nginx/tmp/proxy;
+  fastcgi_temp_path $T/nginx/tmp/fastcgi;
+  uwsgi_temp_path $T/nginx/tmp/uwsgi;
+  scgi_temp_path $T/nginx/tmp/scgi;
+  server {
+    listen 127.0.0.1:$NPORT ssl http2;
+    ssl_protocols TLSv1.3;
+    ssl_certificate $T/pki/ausf.crt;
+    ssl_certificate_key $T/pki/ausf.key;
+    ssl_client_certificate $T/pki/ca.crt;
+    # optional, not on: h2load (no client certificate) checks the load tool here; the load
+    # tool always presents the ECS certificate, which nginx then verifies like kedge does
+    ssl_verify_client optional;
+    ssl_session_tickets off;
+    http2_max_concurrent_streams 128;
+    keepalive_requests 10000000;  # nginx ends an h2 connection after 1000 requests by default
+    location = $PATH_KR {
+      default_type application/json;
+      alias $T/key.json;
+      error_page 405 =200 \$uri;  # POST: the static module answers 405; serve the file anyway
+    }
+  }
+}
+CONF
+  "$NGINX" -p "$T/nginx" -c "$T/nginx/nginx.conf" 2>>"$T/nginx/start.log" &
+  NPID=$!
+  sleep 0.3
+  kill -0 "$NPID" 2>/dev/null
+}
+tries=0
+until start_nginx "$(pick_port "$tries")"; do
+  tries=$((tries + 1))
+  [ $tries -lt 10 ] || { cat "$T/nginx/start.log"; echo "bench/keyrequest: nginx did not start"; exit 1; }
+done
+PIDS="$PIDS $NPID"
+NWORKERS=$(children "$NPID")
+code=$(curl -sS --http2 --cacert "$T/pki/ca.crt" --cert "$T/pki/ecs.crt" --key "$T/pki/ecs.key" \
+  -H 'content-type: application/json' -d "{\"kedgeId\":\"$first_id\"}" -o "$T/nginx.out" \
+  -w '%{http_code}' "https://127.0.0.1:$NPORT$PATH_KR")
+[ "$code" = 200 ] && cmp -s "$T/nginx.out" "$T/key.json" ||
+  { echo "bench/keyrequest: nginx does not serve the key answer to POST ($code)"; exit 1; }
+
+load() { # load IDS URL [args]: one measurement; prints the tool's line
+  ids=$1 url=$2
+  shift 2
+  "$TOOL" load --url "$url" --ids "$ids" --ca "$T/pki/ca.crt" --conns "$CONNS" \
+    --streams "$STREAMS" --warmup "$WARMUP" --duration "$DURATION" "$@"
+}
+ecs() { echo "--cert $T/pki/ecs.crt --key $T/pki/ecs.key"; }
+
+echo "populate   SQLite: $(echo "$SQ_POP" | sed 's/^populate: //; s/ through kedge_keystore_put ([^)]*)//')"
+[ "$REDIS" = 1 ] && echo "           Redis:  $(echo "$RD_POP" | sed 's/^populate: //; s/ through kedge_keystore_put ([^)]*)//')"
+awk -v d="$db_bytes" -v w="$wal_bytes" -v k="$KEYS" -v p="$parts" 'BEGIN {
+  printf "footprint  SQLite: %d B file + %d B WAL after the last close (checkpointed) = %.1f B/key" \
+    " (target <= 300)\n", d, w, (d + w) / k
+  if (p != "") printf "           pages per key: %s\n", p
+}'
+[ "$REDIS" = 1 ] && awk -v a="$mem0" -v b="$mem1" -v k="$KEYS" 'BEGIN {
+  printf "           Redis: used_memory %d -> %d B: %.1f B/key (in memory; reported, the target is for disk)\n",
+    a, b, (b - a) / k }'
+echo "answer     $(wc -c <"$T/key.json") octets of JSON (nginx serves the same octets)"
+
+# Every 200 carries the Kedge populated for the ID asked for.
+for b in SQ RD; do
+  [ "$b" = RD ] && [ "$REDIS" != 1 ] && continue
+  eval "port=\$${b}_PORT"
+  ids=$T/ids-sqlite
+  [ "$b" = RD ] && ids=$T/ids-redis
+  # shellcheck disable=SC2046
+  v=$("$TOOL" load --url "https://127.0.0.1:$port$PATH_KR" --ids "$ids" --ca "$T/pki/ca.crt" \
+    $(ecs) --conns 2 --streams 10 --warmup 0.2 --duration 1 --verify)
+  echo "verify     $b: $(echo "$v" | num ok) answers 200 with the right Kedge," \
+    "$(echo "$v" | num verify_failed) with another, $(echo "$v" | num other) not 200," \
+    "$(echo "$v" | num errors) errors"
+done
+
+# ---- the load tool against h2load, on nginx's file without client certificates ----
+NURL="https://127.0.0.1:$NPORT$PATH_KR"
+h2=$(h2load -c "$CONNS" -m "$STREAMS" --warm-up-time="${WARMUP}s" -D "${DURATION}s" "$NURL" 2>&1 |
+  sed -n 's/^finished in [^,]*, \([0-9.]*\) req\/s.*/\1/p')
+own=$(load "$T/ids-sqlite" "$NURL" --get | num rps)
+h2b=$(h2load -c "$CONNS" -m "$STREAMS" --warm-up-time="${WARMUP}s" -D "${DURATION}s" "$NURL" 2>&1 |
+  sed -n 's/^finished in [^,]*, \([0-9.]*\) req\/s.*/\1/p')
+ownb=$(load "$T/ids-sqlite" "$NURL" --get | num rps)
+awk -v a="${h2:-0}" -v b="${own:-0}" -v c="${h2b:-0}" -v d="${ownb:-0}" 'BEGIN {
+  printf "load tool  vs h2load on nginx GET, no client certificate: %.0f vs %.0f req/s, then %.0f vs" \
+    " %.0f: tool/h2load %.2f (agreement within 10%%: 0.90-1.10)\n", b, a, d, c,
+    ((a + c) > 0 ? (b + d) / (a + c) : 0) }'
+
+# ---- 4: peak ----
+TARGETS="SQ SQA RD NG NP"
+[ "$REDIS" = 1 ] || TARGETS="SQ SQA NG NP"
+label() {
+  case $1 in
+    SQ) echo "kedge-ausfd, SQLite" ;;
+    SQA) echo "kedge-ausfd, SQLite, audit log on" ;;
+    RD) echo "kedge-ausfd, Redis (CPU: + redis-server)" ;;
+    NG) echo "nginx, static file, GET" ;;
+    NP) echo "nginx, static file, POST (same body)" ;;
+  esac
+}
+measure() { # measure TARGET [args] -> the tool's line
+  case $1 in
+    SQ | SQA | RD)
+      eval "port=\$${1}_PORT pid=\$${1}_PID"
+      ids=$T/ids-sqlite cpu=$pid
+      [ "$1" = RD ] && ids=$T/ids-redis cpu=$pid,$RPID
+      shift
+      # shellcheck disable=SC2046
+      load "$ids" "https://127.0.0.1:$port$PATH_KR" $(ecs) --cpu-pids "$cpu" "$@"
+      ;;
+    NG | NP)
+      get=
+      [ "$1" = NG ] && get=--get
+      shift
+      # shellcheck disable=SC2046
+      load "$T/ids-sqlite" "$NURL" $(ecs) $get --cpu-pids "$NWORKERS" "$@"
+      ;;
+  esac
+}
+for r in $(seq "$ROUNDS"); do
+  for t in $TARGETS; do
+    line=$(measure "$t")
+    echo "$line" >>"$T/peak.$t"
+    printf 'round %d  %-42s %s\n' "$r" "$(label "$t")" "$(echo "$line" | sed 's/ ok=.* p50_ms/ p50_ms/')"
+  done
+done
+echo "peak (closed loop; median of $ROUNDS):"
+printf '  %-42s %9s %9s %9s %14s\n' "" "req/s" "p50 ms" "p99 ms" "server CPU us/req"
+for t in $TARGETS; do
+  for f in rps p50_ms p99_ms cpu_us_per_req; do
+    eval "${t}_$f=$(num "$f" <"$T/peak.$t" | median)"
+  done
+  eval "printf '  %-42s %9s %9s %9s %14s\n' \"\$(label $t)\" \$${t}_rps \$${t}_p50_ms \$${t}_p99_ms \$${t}_cpu_us_per_req"
+done
+awk -v sq="$SQ_rps" -v sqa="$SQA_rps" -v rd="${RD_rps:-0}" -v ng="$NG_rps" -v np="$NP_rps" \
+  -v sqc="$SQ_cpu_us_per_req" -v ngc="$NG_cpu_us_per_req" 'BEGIN {
+  if (ng > 0 && np > 0) {
+    printf "ratios     SQLite / nginx GET %.2fx, / nginx POST %.2fx (target >= 0.8x);" \
+      " with the audit log %.2fx; Redis / nginx GET %.2fx\n", sq / ng, sq / np, sqa / ng, rd / ng
+    if (sqc > 0) printf "           server CPU per request, SQLite / nginx GET: %.2fx\n", sqc / ngc
+  }
+}'
+
+# ---- 5: half load (and a light load, to see the latency when the machine is not busy) ----
+open_loop() { # open_loop PERCENT TARGETS...
+  pc=$1
+  shift
+  for t in "$@"; do
+    [ "$t" = RD ] && [ "$REDIS" != 1 ] && continue
+    eval "peak=\$${t}_rps"
+    rate=$(awk -v p="$peak" -v pc="$pc" 'BEGIN {printf "%d", p * pc / 100}')
+    line=$(measure "$t" --rate "$rate")
+    printf '  %-42s at %6s req/s: p50 %s ms, p99 %s ms, max %s ms, server CPU %s us/req\n' \
+      "$(label "$t")" "$(echo "$line" | num rps)" "$(echo "$line" | num p50_ms)" \
+      "$(echo "$line" | num p99_ms)" "$(echo "$line" | num max_ms)" \
+      "$(echo "$line" | num cpu_us_per_req)"
+  done
+}
+echo "half load: open loop at 50% of each one's median peak, latency from the scheduled send" \
+  "(target p99 < 2 ms):"
+open_loop 50 SQ RD NG
+echo "light load: open loop at 10% of each one's median peak:"
+open_loop 10 SQ NG
