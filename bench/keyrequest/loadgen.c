@@ -680,8 +680,8 @@ static bool cpu_seconds(const char *pids, double *out)
     buf[n] = '\0';
     char *rp = strrchr(buf, ')');
     unsigned long long ut, st;
-    if (!rp || sscanf(rp + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
-                      &st) != 2)
+    if (!rp ||
+        sscanf(rp + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
       return false;
     *out += (double)(ut + st) / (double)hz;
     p = *end ? end + 1 : end;
@@ -829,9 +829,8 @@ int kr_load(int argc, char **argv)
   printf("rps=%.0f ok=%llu other=%llu errors=%llu verify_failed=%llu dropped=%llu "
          "reconnects=%llu p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f max_ms=%.3f cpu_us_per_req=%.1f\n",
          span > 0 ? done / span : 0, (unsigned long long)ok, (unsigned long long)other,
-         (unsigned long long)errors, (unsigned long long)verify_failed,
-         (unsigned long long)dropped, (unsigned long long)conn_failures, pct(all, n, 0.5),
-         pct(all, n, 0.9), pct(all, n, 0.99), n ? all[n - 1] / 1000.0 : 0,
-         cpu_ok && done > 0 ? (cpu1 - cpu0) * 1e6 / done : 0);
+         (unsigned long long)errors, (unsigned long long)verify_failed, (unsigned long long)dropped,
+         (unsigned long long)conn_failures, pct(all, n, 0.5), pct(all, n, 0.9), pct(all, n, 0.99),
+         n ? all[n - 1] / 1000.0 : 0, cpu_ok && done > 0 ? (cpu1 - cpu0) * 1e6 / done : 0);
   return 0;
 }

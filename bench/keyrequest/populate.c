@@ -111,14 +111,16 @@ static void usage(void)
 {
   fprintf(stderr,
           "usage: bench-keyrequest populate --keystore URI --master-key FILE --count N --out FILE\n"
-          "         [--window 8192] [--lifetime-s 86400] [--rid 0] [--mcc 001 --mnc 01]\n");
+          "         [--window 8192] [--max-batch 512 (the store's: puts per transaction)]\n"
+          "         [--lifetime-s 86400] [--rid 0] [--mcc 001 --mnc 01]\n");
 }
 
 int kr_populate(int argc, char **argv)
 {
   kedge_cli_option_t opts[] = {{.name = "keystore"}, {.name = "master-key"}, {.name = "count"},
                                {.name = "out"},      {.name = "window"},     {.name = "lifetime-s"},
-                               {.name = "rid"},      {.name = "mcc"},        {.name = "mnc"}};
+                               {.name = "rid"},      {.name = "mcc"},        {.name = "mnc"},
+                               {.name = "max-batch"}};
   size_t n_opts = sizeof(opts) / sizeof(opts[0]);
   char why[512];
   if (kedge_cli_parse(argc, argv, 2, opts, n_opts, NULL, 0, NULL, why, sizeof(why))) {
@@ -133,7 +135,8 @@ int kr_populate(int argc, char **argv)
              *window = kedge_cli_get(opts, n_opts, "window"),
              *lifetime = kedge_cli_get(opts, n_opts, "lifetime-s"),
              *rid = kedge_cli_get(opts, n_opts, "rid"), *mcc = kedge_cli_get(opts, n_opts, "mcc"),
-             *mnc = kedge_cli_get(opts, n_opts, "mnc");
+             *mnc = kedge_cli_get(opts, n_opts, "mnc"),
+             *max_batch = kedge_cli_get(opts, n_opts, "max-batch");
   if (!uri || !mk_file || !count || !out) {
     usage();
     return 2;
@@ -167,7 +170,8 @@ int kr_populate(int argc, char **argv)
     return 1;
   }
   /* max_pending above the window: the window is the only limit here */
-  kedge_keystore_options_t ko = {.max_pending = (unsigned)p.window + 1};
+  kedge_keystore_options_t ko = {.max_pending = (unsigned)p.window + 1,
+                                 .max_batch = max_batch ? (unsigned)atol(max_batch) : 0};
   kedge_err_t err = kedge_keystore_open(uri, &mk, p.base, &ko, &p.ks, why, sizeof(why));
   kedge_master_key_clear(&mk);
   if (err) {

@@ -33,6 +33,7 @@
 #   env: KEYS=1000000 WORKERS=1 CONNS=10 STREAMS=100 WARMUP=2 DURATION=5 ROUNDS=3
 #        DATA_DIR=dir for the SQLite file (default: the run's temporary directory)
 #        REDIS=1 (0: no Redis backend)
+#        POPULATE_ARGS: more for bench-keyrequest populate (e.g. --window 16384 --max-batch 8192)
 set -eu
 BUILD=${1:-build}
 KEYS=${KEYS:-1000000}
@@ -84,7 +85,9 @@ echo "bench/keyrequest: $KEYS keys; kedge-ausfd and nginx with $WORKERS worker(s
 
 # ---- 1, 2: populate and measure the footprint ----
 populate() { # populate URI IDS -> prints the tool's line; sets P_LINE
-  P_LINE=$("$TOOL" populate --keystore "$1" --master-key "$T/master.key" --count "$KEYS" --out "$2")
+  # shellcheck disable=SC2086
+  P_LINE=$("$TOOL" populate --keystore "$1" --master-key "$T/master.key" --count "$KEYS" \
+    --out "$2" ${POPULATE_ARGS:-})
 }
 populate "sqlite:$DB" "$T/ids-sqlite"
 SQ_POP=$P_LINE
