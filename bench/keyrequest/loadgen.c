@@ -141,6 +141,8 @@ struct conn {
   bool handshaking, ready;
   int active, max_streams;
   stream_t *streams; /* max_streams slots */
+  int *free_slots;   /* indexes of the slots not in use */
+  int n_free;
   uint8_t out[OUT_MAX];
   size_t out_len, out_off;
   bool want_write;
@@ -241,14 +243,9 @@ static bool submit(conn_t *c, double intended)
   const config_t *cfg = w->cfg;
   if (!c->ready || c->active >= c->max_streams)
     return false;
-  stream_t *s = NULL;
-  for (int i = 0; i < c->max_streams; i++)
-    if (!c->streams[i].in_use) {
-      s = &c->streams[i];
-      break;
-    }
-  if (!s)
+  if (!c->n_free)
     return false;
+  stream_t *s = &c->streams[c->free_slots[--c->n_free]];
   memset(s, 0, offsetof(stream_t, resp));
   s->resp_len = 0;
   s->in_use = true;
@@ -272,6 +269,7 @@ static bool submit(conn_t *c, double intended)
                          : nghttp2_submit_request(c->h2, NULL, get, 4, NULL, s);
   if (id < 0) {
     s->in_use = false;
+    c->free_slots[c->n_free++] = (int)(s - c->streams);
     return false;
   }
   c->active++;
@@ -316,6 +314,7 @@ static int on_close(nghttp2_session *h2, int32_t id, uint32_t error_code, void *
   else if (w->measuring)
     w->errors++;
   s->in_use = false;
+  c->free_slots[c->n_free++] = (int)(s - c->streams);
   c->active--;
   refill(w, c);
   return 0;
@@ -352,6 +351,9 @@ static void conn_drop(conn_t *c)
   c->fd = -1;
   c->ready = c->handshaking = false;
   c->active = 0;
+  for (int i = 0; i < c->max_streams; i++)
+    c->free_slots[i] = i;
+  c->n_free = c->max_streams;
   c->out_len = c->out_off = 0;
   if (!w->stopping) {
     w->conn_failures++;
@@ -612,9 +614,13 @@ static void *worker_main(void *arg)
     c->fd = -1;
     c->max_streams = cfg->streams;
     c->streams = calloc((size_t)cfg->streams, sizeof(*c->streams));
+    c->free_slots = calloc((size_t)cfg->streams, sizeof(*c->free_slots));
     c->retry = evtimer_new(w->base, conn_retry, c);
-    if (!c->streams || !c->retry)
+    if (!c->streams || !c->free_slots || !c->retry)
       return NULL;
+    for (int k = 0; k < cfg->streams; k++)
+      c->free_slots[k] = k;
+    c->n_free = cfg->streams;
     conn_start(c);
   }
   w->t0 = now();
