@@ -383,6 +383,8 @@ static void flush_gets(evutil_socket_t fd, short what, void *arg)
   sq_handle_t *h = ks->impl;
   sq_job_t *gets = h->asked;
   h->asked = h->asked_tail = NULL;
+  if (!gets)
+    return;
   sq_job_t *batch = calloc(1, sizeof(*batch));
   kedge_err_t err = KEDGE_ERR_NOMEM;
   if (batch) {
