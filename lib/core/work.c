@@ -10,6 +10,7 @@
 
 typedef struct job {
   struct job *next;
+  struct job *fprev; /* on the finished list: the one before, so unlinking is O(1) */
   struct kedge_work_pool *pool;
   kedge_work_fn work, done;
   void *arg;
@@ -51,11 +52,12 @@ kedge_err_t kedge_work_threads_init(void)
 
 static void unlink_finished(kedge_work_pool_t *pool, job_t *job)
 {
-  for (job_t **p = &pool->finished; *p; p = &(*p)->next)
-    if (*p == job) {
-      *p = job->next;
-      return;
-    }
+  if (job->fprev)
+    job->fprev->next = job->next;
+  else
+    pool->finished = job->next;
+  if (job->next)
+    job->next->fprev = job->fprev;
 }
 
 /* Runs on the submitter's loop. */
@@ -83,7 +85,10 @@ static void complete(evutil_socket_t fd, short what, void *p)
 static void finish(kedge_work_pool_t *pool, job_t *job)
 {
   job->finished = true;
+  job->fprev = NULL;
   job->next = pool->finished;
+  if (job->next)
+    job->next->fprev = job;
   pool->finished = job;
   event_active(job->completion, EV_READ, 0);
 }
