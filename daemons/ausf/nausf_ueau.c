@@ -305,11 +305,13 @@ void ausf_confirmation_answer(ausf_confirmation_t *c, kedge_err_t edge_err, cons
         kedge_sbi_respond_err(req, KEDGE_ERR_NOMEM, NULL);
       json_decref(body);
       kedge_counter_add(ausf->aka_success, 1);
-      char fp[9] = "?";
-      kedge_key_fingerprint(c->ctx.kausf, sizeof(c->ctx.kausf), fp);
-      /* a fingerprint, never the key: the UE's log shows the same one (docs/ue.md) */
-      kedge_log_info("5G AKA success for %s (serving network %s), KAUSF sha256:%s", c->ctx.supi,
-                     c->ctx.snn, fp);
+      if (kedge_log_enabled(KEDGE_LOG_INFO)) { /* a SHA-256 per AKA only when shown */
+        char fp[9] = "?";
+        kedge_key_fingerprint(c->ctx.kausf, sizeof(c->ctx.kausf), fp);
+        /* a fingerprint, never the key: the UE's log shows the same one (docs/ue.md) */
+        kedge_log_info("5G AKA success for %s (serving network %s), KAUSF sha256:%s",
+                       c->ctx.supi, c->ctx.snn, fp);
+      }
     }
     OPENSSL_cleanse(kseaf, sizeof(kseaf));
     OPENSSL_cleanse(kseaf_hex, sizeof(kseaf_hex));

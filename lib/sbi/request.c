@@ -403,20 +403,25 @@ json_t *kedge_sbi_request_checked_json(kedge_sbi_request_t *req,
                                        const struct kedge_json_member *members,
                                        const char *type_name)
 {
+  json_t *body = kedge_sbi_request_json(req);
+  /* The common case, a valid body, builds no ProblemDetails: check first, describe after. */
+  kedge_err_t err = kedge_json_check(body, members, NULL, NULL);
+  if (!err)
+    return body;
   char detail[96];
   snprintf(detail, sizeof(detail), "invalid %s", type_name);
-  json_t *body = kedge_sbi_request_json(req);
-  json_t *problem = kedge_problem_new(400, "MANDATORY_IE_INCORRECT", detail);
+  json_t *problem = err == KEDGE_ERR_INVALID_ARG
+                        ? kedge_problem_new(400, "MANDATORY_IE_INCORRECT", detail)
+                        : NULL;
   bool missing_only = false;
-  kedge_err_t err = problem ? kedge_json_check(body, members, problem, &missing_only) : KEDGE_ERR_NOMEM;
-  if (err == KEDGE_ERR_INVALID_ARG) {
+  if (problem && kedge_json_check(body, members, problem, &missing_only) == KEDGE_ERR_INVALID_ARG) {
     /* TS 29.500 Table 5.2.7.2-1 */
     if (missing_only)
       json_object_set_new(problem, "cause", json_string("MANDATORY_IE_MISSING"));
     kedge_sbi_respond_problem_json(req, problem);
-  } else if (err) {
-    kedge_sbi_respond_err(req, err, NULL);
+  } else {
+    kedge_sbi_respond_err(req, problem ? KEDGE_ERR_NOMEM : err, NULL);
   }
   json_decref(problem);
-  return err ? NULL : body;
+  return NULL;
 }
