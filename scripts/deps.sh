@@ -34,14 +34,20 @@ fi
 echo "deps.sh: installing$missing"
 # Daemons installed here (redis-server, nginx) must not be started by their packages: tests start
 # their own instances on 127.0.0.1. policy-rc.d 101 tells invoke-rc.d not to start services.
-policy=/usr/sbin/policy-rc.d
+# KEDGE_POLICY_RC_D: another path for it (tests/integration/test-deps.sh, which must not touch
+# the real one).
+policy=${KEDGE_POLICY_RC_D:-/usr/sbin/policy-rc.d}
 own_policy=0
 if [ ! -e "$policy" ]; then
   printf '#!/bin/sh\nexit 101\n' >"$policy"
   chmod 0755 "$policy"
   own_policy=1
 fi
-cleanup() { [ "$own_policy" -eq 1 ] && rm -f "$policy"; }
+# An EXIT trap's status becomes the script's: it must succeed when there is nothing to remove (an
+# image that ships its own policy-rc.d, as every Debian container image does).
+cleanup() {
+  if [ "$own_policy" -eq 1 ]; then rm -f "$policy"; fi
+}
 trap cleanup EXIT
 
 export DEBIAN_FRONTEND=noninteractive
