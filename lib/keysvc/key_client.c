@@ -13,6 +13,7 @@
 
 #include "kedge/http.h"
 #include "kedge/key_client.h"
+#include "kedge/log.h"
 #include "kedge/time.h"
 
 #define KEY_ID_MAX 512
@@ -187,6 +188,7 @@ static kedge_err_t send_next(kedge_key_fetch_t *f)
         .method = "POST", .url = url, .body = f->body, .timeout_ms = attempt};
     if (kedge_sbi_client_send(f->client->sbi, &req, answered, f, &f->call) == KEDGE_OK)
       return KEDGE_OK;
+    kedge_log_warn("key source %s (group %s): cannot send", row->uris[f->uri_index], row->name);
     f->unreachable++;
   }
   return KEDGE_ERR_UNAVAILABLE;
@@ -210,6 +212,8 @@ static void answered(const kedge_sbi_client_response_t *resp, void *arg)
       f->timeouts++;
     else
       f->unreachable++;
+    kedge_log_warn("key source %s (group %s): %s", f->route->uris[f->uri_index], f->route->name,
+                   timeout ? "no answer in time" : "not reachable");
     if (!timeout || kedge_now_ms() < f->deadline_ms) {
       f->uri_index++;
       if (send_next(f) == KEDGE_OK)

@@ -82,9 +82,13 @@ static kedge_err_t read_row(kedge_key_routes_t *routes, kedge_config_node_t *ite
     return err;
   if (!name && (need & KEDGE_KEY_ROUTE_NEED_NAME))
     return kedge_config_require(item, "name");
+  /* the name goes into audit lines and metric labels: one harmless token */
+  if (name && (!*name || strlen(name) > 64 || strpbrk(name, " \t\r\n\"\\=")))
+    return kedge_config_invalid(item, "name", "must be 1 to 64 characters without spaces, "
+                                              "quotes, '\\' or '='");
   for (size_t i = 0; name && i < index; i++)
     if (!strcmp(routes->rows[i].name, name))
-      return kedge_config_invalid(item, "name", "\"%s\" is used by an earlier entry", name);
+      return kedge_config_invalid(item, "name", "used twice");
   if (!mcc && !mnc && !(need & KEDGE_KEY_ROUTE_NEED_HOME)) {
     row->any_home = true;
   } else if (!mcc || !mnc || kedge_plmn_parse(mcc, mnc, &row->home) != KEDGE_OK) {
