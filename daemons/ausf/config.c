@@ -108,6 +108,16 @@ static kedge_err_t read_edge(ausf_t *ausf, kedge_config_node_t *root)
   kedge_err_t err = KEDGE_OK, e;
   KEEP(kedge_config_map(root, "edge", &edge));
   KEEP(kedge_config_bool(edge, "enabled", false, &ausf->edge_enabled));
+  const char *derive = NULL;
+  KEEP(kedge_config_string(edge, "derive", "udm-flag", &derive));
+  if (derive && !strcmp(derive, "udm-flag"))
+    ausf->edge_derive = AUSF_DERIVE_UDM_FLAG;
+  else if (derive && !strcmp(derive, "always"))
+    ausf->edge_derive = AUSF_DERIVE_ALWAYS;
+  else if (derive && !strcmp(derive, "never"))
+    ausf->edge_derive = AUSF_DERIVE_NEVER;
+  else if (derive)
+    KEEP(kedge_config_invalid(edge, "derive", "must be udm-flag, always or never"));
   KEEP(kedge_config_duration(edge, "key_lifetime", 24 * 3600 * 1000LL, 1000,
                              366LL * 24 * 3600 * 1000, &ausf->key_lifetime_ms));
   KEEP(kedge_config_string(edge, "home_network.mcc", NULL, &mcc));
@@ -180,6 +190,8 @@ kedge_err_t ausf_read_config(kedge_config_node_t *root, void *state)
     KEEP(kedge_config_require(udm, "ca"));
   KEEP(kedge_config_duration(udm, "timeout", 2000, 10, 60000, &ms));
   ausf->udm_client.timeout_ms = (uint32_t)ms;
+  KEEP(kedge_config_duration(udm, "auth_event_timeout", 1000, 10, 60000,
+                             &ausf->auth_event_timeout_ms));
 
   KEEP(kedge_config_map(root, "ue_authentication", &ueau));
   KEEP(read_seafs(ausf, ueau));

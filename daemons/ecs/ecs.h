@@ -219,14 +219,6 @@ void ecs_key_waiter_cancel(ecs_key_waiter_t *waiter);
 /* The route for a Kedge ID, or NULL. */
 const ecs_route_t *ecs_route_find(const ecs_t *ecs, const kedge_id_t *id);
 
-/* ---- rfc3339.c ---- */
-/* RFC 3339 date-time ("2026-11-27T20:58:04Z", fractions and offsets allowed) to Unix
- * milliseconds; KEDGE_ERR_INVALID_ARG for anything else. */
-kedge_err_t ecs_rfc3339_parse(const char *text, int64_t *unix_ms);
-/* Unix milliseconds to "YYYY-MM-DDTHH:MM:SSZ" (21 octets with NUL). */
-void ecs_rfc3339_format(int64_t unix_ms, char out[21]);
-int64_t ecs_wall_ms(void);
-
 /* ---- conn_binding.c: per-connection state of an adopted connection ---- */
 #define ECS_CONN_TOKEN_MAX 32
 /* Attaches binding state to `ssl` (freed with it) and writes the token that names it; the

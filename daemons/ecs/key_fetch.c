@@ -14,6 +14,7 @@
 
 #include "ecs.h"
 #include "kedge/hex.h"
+#include "kedge/rfc3339.h"
 #include "kedge/log.h"
 
 struct ecs_fetch {
@@ -114,7 +115,7 @@ static void fetch_complete(ecs_fetch_t *f, ecs_fetch_result_t result,
   ecs_key_state_t state = ECS_KEY_FAILED;
   if (result == ECS_FETCH_OK) {
     /* SPEC.md 4: cached at most key_cache_ttl, never past the key's expiry */
-    int64_t left = expiry_unix_ms - ecs_wall_ms();
+    int64_t left = expiry_unix_ms - kedge_wall_ms();
     int64_t ttl = left < ecs->key_cache_ttl_ms ? left : ecs->key_cache_ttl_ms;
     ecs_key_cache_put(ecs->keys, f->id, f->id_len, key, now + ttl, now);
     state = ECS_KEY_FOUND;
@@ -189,7 +190,7 @@ static bool read_answer(const ecs_fetch_t *f, const json_t *j, uint8_t key[KEDGE
   const char *exp = json_string_value(json_object_get(j, "expiry"));
   return id && strlen(id) == f->id_len && memcmp(id, f->id, f->id_len) == 0 && hex &&
          kedge_hex_decode(hex, key, KEDGE_KEY_LEN) == KEDGE_OK && exp &&
-         ecs_rfc3339_parse(exp, expiry) == KEDGE_OK;
+         kedge_rfc3339_parse(exp, expiry) == KEDGE_OK;
 }
 
 static void fetch_answered(const kedge_sbi_client_response_t *resp, void *arg)
@@ -212,7 +213,7 @@ static void fetch_answered(const kedge_sbi_client_response_t *resp, void *arg)
   } else if (resp->status == 200) {
     if (!resp->json || !read_answer(f, resp->json, key, &expiry)) {
       fetch_complete(f, ECS_FETCH_BAD_ANSWER, NULL, 0);
-    } else if (expiry <= ecs_wall_ms()) {
+    } else if (expiry <= kedge_wall_ms()) {
       /* SPEC.md 3: an expired key is an unknown key, whoever noticed */
       fetch_complete(f, ECS_FETCH_NOT_FOUND, NULL, 0);
     } else {

@@ -10,6 +10,7 @@
 #include <openssl/rand.h>
 
 #include "kedge/aka.h"
+#include "kedge/edge.h"
 #include "kedge/hex.h"
 #include "kedge/json_check.h"
 #include "kedge/log.h"
@@ -108,12 +109,13 @@ static void respond_vector(av_job_t *job)
   kedge_hex_encode(job->av.xres_star, 16, xres_star);
   kedge_hex_encode(job->av.autn, 16, autn);
   kedge_hex_encode(job->av.kausf, 32, kausf);
-  /* TS 29.503 6.3.6.2.3 AuthenticationInfoResult; edgeInd is kedge's extension (SPEC.md 3) */
-  json_t *body = json_pack("{s:s, s:{s:s, s:s, s:s, s:s, s:s}, s:s, s:s, s:b}", "authType",
+  /* TS 29.503 6.3.6.2.3 AuthenticationInfoResult; the edge flag is kedge's extension, sent as
+   * a vendor-specific attribute (TS 29.500 6.6.3, SPEC.md 7; kedge/edge.h) */
+  json_t *body = json_pack("{s:s, s:{s:s, s:s, s:s, s:s, s:s}, s:s, s:s, s:{s:b}}", "authType",
                            "5G_AKA", "authenticationVector", "avType", "5G_HE_AKA", "rand", rand,
                            "xresStar", xres_star, "autn", autn, "kausf", kausf, "supi",
-                           job->sub.supi, "routingId", job->sub.routing_indicator, "edgeInd",
-                           job->sub.edge_capable);
+                           job->sub.supi, "routingId", job->sub.routing_indicator,
+                           KEDGE_VENDOR_SPECIFIC, KEDGE_VENDOR_EDGE_IND, job->sub.edge_capable);
   if (body)
     kedge_sbi_respond_json(job->req, 200, NULL, body);
   else

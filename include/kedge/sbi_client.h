@@ -122,6 +122,10 @@ kedge_err_t kedge_sbi_client_send(kedge_sbi_client_t *client,
  * callback has not started yet; NULL is a no-op. */
 void kedge_sbi_client_cancel(kedge_sbi_client_call_t *call);
 
+/* A path segment for a request URI (RFC 3986 3.3): unreserved characters and '@' stay, the rest
+ * is percent-encoded (a SUPI, a SUCI, an id from a peer). False when `out` is too small. */
+bool kedge_sbi_path_segment(const char *in, char *out, size_t size);
+
 /* Number of calls in flight (started, not yet completed or cancelled). */
 size_t kedge_sbi_client_pending(const kedge_sbi_client_t *client);
 

@@ -976,3 +976,25 @@ static void process_done(kedge_sbi_client_t *c)
       call_finished((kedge_sbi_client_call_t *)(void *)priv, rc);
   }
 }
+
+/* RFC 3986 3.3: a path segment keeps unreserved characters and '@'; the rest is %-encoded. */
+bool kedge_sbi_path_segment(const char *in, char *out, size_t size)
+{
+  static const char hex[] = "0123456789ABCDEF";
+  size_t o = 0;
+  for (const unsigned char *p = (const unsigned char *)in; *p; p++) {
+    bool keep = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+                strchr("-._~@", *p);
+    if (o + (keep ? 1 : 3) >= size)
+      return false;
+    if (keep) {
+      out[o++] = (char)*p;
+    } else {
+      out[o++] = '%';
+      out[o++] = hex[*p >> 4];
+      out[o++] = hex[*p & 15];
+    }
+  }
+  out[o] = '\0';
+  return true;
+}

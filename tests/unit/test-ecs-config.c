@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "ecs.h"
+#include "kedge/rfc3339.h"
 
 #define TLS "  tls: {ca: ca.crt, cert: ecs.crt, key: ecs.key}\n"
 static const char base[] = "key_source:\n" TLS;
@@ -141,13 +142,13 @@ static void mistakes(void **state)
 static void rfc3339(void **state)
 {
   int64_t ms;
-  assert_int_equal(ecs_rfc3339_parse("1970-01-01T00:00:00Z", &ms), KEDGE_OK);
+  assert_int_equal(kedge_rfc3339_parse("1970-01-01T00:00:00Z", &ms), KEDGE_OK);
   assert_int_equal(ms, 0);
-  assert_int_equal(ecs_rfc3339_parse("2026-11-27T20:58:04.123Z", &ms), KEDGE_OK);
+  assert_int_equal(kedge_rfc3339_parse("2026-11-27T20:58:04.123Z", &ms), KEDGE_OK);
   assert_int_equal(ms, 1795813084123LL);
-  assert_int_equal(ecs_rfc3339_parse("2026-11-27T21:58:04.1+01:00", &ms), KEDGE_OK);
+  assert_int_equal(kedge_rfc3339_parse("2026-11-27T21:58:04.1+01:00", &ms), KEDGE_OK);
   assert_int_equal(ms, 1795813084100LL);
-  assert_int_equal(ecs_rfc3339_parse("2026-11-27t20:58:04z", &ms), KEDGE_OK);
+  assert_int_equal(kedge_rfc3339_parse("2026-11-27t20:58:04z", &ms), KEDGE_OK);
   const char *bad[] = {"2026-11-27 20:58:04Z",
                        "2026-11-27T20:58:04",
                        "2026-02-30T00:00:00Z",
@@ -157,10 +158,10 @@ static void rfc3339(void **state)
                        "",
                        "2026-11-27T20:58:04+0100"};
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-    if (ecs_rfc3339_parse(bad[i], &ms) == KEDGE_OK)
+    if (kedge_rfc3339_parse(bad[i], &ms) == KEDGE_OK)
       fail_msg("accepted '%s'", bad[i]);
   char out[21];
-  ecs_rfc3339_format(1795813084123LL, out);
+  kedge_rfc3339_format(1795813084123LL, out);
   assert_string_equal(out, "2026-11-27T20:58:04Z");
 }
 

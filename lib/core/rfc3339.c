@@ -1,10 +1,11 @@
-/* RFC 3339 5.6 date-time for the key source's `expiry` (SPEC.md 3) and the lifeTime the ECS
- * hands out (TS 29.122 DateTime). */
+/* RFC 3339 5.6 date-time (TS 29.571 DateTime): the key service's `expiry` (SPEC.md 3), the
+ * lifeTime the ECS hands out (TS 29.122), an AuthEvent's timeStamp (TS 29.503). */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
-#include "ecs.h"
+#include "kedge/rfc3339.h"
 
 static bool digits(const char *s, int n, int *value)
 {
@@ -18,7 +19,7 @@ static bool digits(const char *s, int n, int *value)
   return true;
 }
 
-kedge_err_t ecs_rfc3339_parse(const char *s, int64_t *unix_ms)
+kedge_err_t kedge_rfc3339_parse(const char *s, int64_t *unix_ms)
 {
   if (!s || !unix_ms)
     return KEDGE_ERR_INVALID_ARG;
@@ -74,7 +75,7 @@ kedge_err_t ecs_rfc3339_parse(const char *s, int64_t *unix_ms)
   return KEDGE_OK;
 }
 
-void ecs_rfc3339_format(int64_t unix_ms, char out[21])
+void kedge_rfc3339_format(int64_t unix_ms, char out[21])
 {
   time_t t = (time_t)(unix_ms / 1000);
   struct tm tm;
@@ -82,7 +83,7 @@ void ecs_rfc3339_format(int64_t unix_ms, char out[21])
   strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-int64_t ecs_wall_ms(void)
+int64_t kedge_wall_ms(void)
 {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
