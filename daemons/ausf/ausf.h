@@ -41,10 +41,8 @@ typedef enum ausf_edge_derive {
 
 typedef struct ausf {
   /* configuration */
-  const char *sbi_address;
   const char *api_root;       /* absolute URI prefix for Location/_links; NULL: from sbi */
-  const char *instance_id;    /* NF instance id sent to the UDM (ausfInstanceId) */
-  char instance_id_buf[37];
+  const char *instance_id;    /* nfInstanceId (kedge_app_nf_instance_id): ausfInstanceId */
   ausf_seaf_t *seafs;
   size_t n_seafs;
   int64_t context_expiry_ms;  /* an AKA context not confirmed in time is gone */

@@ -3,24 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/rand.h>
-
 #include "ausf.h"
 
 #define KEEP(call) ((e = (call)) && !err ? (void)(err = e) : (void)0)
 
-/* A random NF instance id (RFC 4122 version 4 UUID) when none is configured. */
-static void random_uuid(char out[37])
-{
-  uint8_t b[16];
-  if (RAND_bytes(b, sizeof(b)) != 1)
-    memset(b, 0x42, sizeof(b));
-  b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);
-  b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
-  snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
-           b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
-           b[14], b[15]);
-}
 
 static kedge_err_t read_seafs(ausf_t *ausf, kedge_config_node_t *sec)
 {
@@ -161,13 +147,7 @@ kedge_err_t ausf_read_config(kedge_config_node_t *root, void *state)
   int64_t ms = 0, n = 0;
   const char *sbi_ca, *sbi_cert, *sbi_key;
 
-  KEEP(kedge_config_string(root, "sbi.address", "127.0.0.1", &ausf->sbi_address));
   KEEP(kedge_config_map(root, "ausf", &sec));
-  KEEP(kedge_config_string(sec, "instance_id", NULL, &ausf->instance_id));
-  if (!ausf->instance_id) {
-    random_uuid(ausf->instance_id_buf);
-    ausf->instance_id = ausf->instance_id_buf;
-  }
   KEEP(kedge_config_string(sec, "api_root", NULL, &ausf->api_root));
   if (ausf->api_root && strncmp(ausf->api_root, "https://", 8) != 0)
     KEEP(kedge_config_invalid(sec, "api_root", "must start with https://"));

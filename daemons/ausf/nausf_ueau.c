@@ -35,17 +35,6 @@ static bool serving_network_allowed(const ausf_seaf_t *seaf, const char *snn)
   return false;
 }
 
-/* The apiRoot of this AUSF for Location and _links (TS 29.501 4.4.1). */
-static void api_root(const ausf_t *ausf, char *out, size_t size)
-{
-  if (ausf->api_root) {
-    snprintf(out, size, "%s", ausf->api_root);
-    return;
-  }
-  bool v6 = strchr(ausf->sbi_address, ':') != NULL;
-  snprintf(out, size, "https://%s%s%s:%u", v6 ? "[" : "", ausf->sbi_address, v6 ? "]" : "",
-           kedge_sbi_server_port(ausf->srv));
-}
 
 /* TS 29.571 SupiOrSuci: its pattern ends in "|.+", so anything but the empty string. */
 static const char *check_supi_or_suci(const json_t *value)
@@ -224,7 +213,7 @@ static void vector_received(const kedge_sbi_client_response_t *resp, void *arg)
       } else {
         kedge_gauge_add(ausf->contexts_live, 1);
         char root[300], location[400], href[450], rand_hex[33], autn_hex[33], hx_hex[33];
-        api_root(ausf, root, sizeof(root));
+        kedge_sbi_server_api_root(ausf->srv, ausf->api_root, root, sizeof(root));
         snprintf(location, sizeof(location), "%s" UEAU_BASE "/%s", root, ctx.id);
         snprintf(href, sizeof(href), "%s/5g-aka-confirmation", location);
         kedge_hex_encode(rand, 16, rand_hex);
