@@ -10,11 +10,11 @@ SRC=$(cd "$(dirname "$0")/../.." && pwd)
 MAN=$BUILD/man
 if grep -q 'KEDGE_MAN:BOOL=OFF' "$BUILD/CMakeCache.txt"; then
   echo "SKIPPED: configured with -DKEDGE_MAN=OFF"
-  exit 0
+  exit 77
 fi
 if ! command -v groff >/dev/null 2>&1; then
   echo "SKIPPED: groff is not installed (package groff-base)"
-  exit 0
+  exit 77
 fi
 
 # render PAGE: plain text, no hyphenation, one line per paragraph (options stay whole words).
