@@ -11,7 +11,7 @@
 
 #include "ausf.h"
 #include "kedge/log.h"
-#include "kedge/rfc3339.h"
+#include "kedge/time.h"
 
 typedef struct edge_put {
   ausf_confirmation_t *c;

@@ -16,7 +16,7 @@
 #include "kedge/json_check.h"
 #include "kedge/log.h"
 #include "kedge/problem.h"
-#include "kedge/rfc3339.h"
+#include "kedge/time.h"
 
 typedef struct key_call {
   ausf_t *ausf;
@@ -74,7 +74,7 @@ static void answer(key_call_t *k)
   kedge_sbi_request_t *req = k->req;
   switch (k->err) {
   case KEDGE_OK: {
-    char hex[2 * KEDGE_KEY_LEN + 1], expiry[32];
+    char hex[2 * KEDGE_KEY_LEN + 1], expiry[KEDGE_RFC3339_LEN + 1];
     kedge_hex_encode(k->key, KEDGE_KEY_LEN, hex);
     kedge_rfc3339_format(k->expiry_ms, expiry);
     /* SPEC.md 3 KedgeKeyResponse */

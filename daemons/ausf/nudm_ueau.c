@@ -15,7 +15,7 @@
 
 #include "ausf.h"
 #include "kedge/log.h"
-#include "kedge/rfc3339.h"
+#include "kedge/time.h"
 
 typedef struct event_call {
   ausf_confirmation_t *c;

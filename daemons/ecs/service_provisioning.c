@@ -9,9 +9,9 @@
 
 #include "ecs.h"
 #include "kedge/json_check.h"
-#include "kedge/rfc3339.h"
 #include "kedge/log.h"
 #include "kedge/problem.h"
+#include "kedge/time.h"
 
 #define EEC_ID_MAX   256
 #define AC_ID_MAX    256
@@ -94,7 +94,7 @@ kedge_err_t ecs_provisioning_answer(const ecs_provisioning_t *prov, const char *
     ac_ids = prov->allowed_ac_ids;
     n_ac_ids = prov->n_allowed_ac_ids;
   }
-  char life[21];
+  char life[KEDGE_RFC3339_LEN + 1];
   kedge_rfc3339_format(now_unix_ms + prov->lifetime_ms, life);
   json_t *infos = json_array();
   if (!infos)

@@ -14,7 +14,7 @@
 #include "kedge/json_check.h"
 #include "kedge/log.h"
 #include "kedge/problem.h"
-#include "kedge/rfc3339.h"
+#include "kedge/time.h"
 #include "kedge/sbi_client.h"
 #include "udm.h"
 
