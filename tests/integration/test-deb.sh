@@ -181,10 +181,33 @@ out=$(in_root setpriv --reuid=kedge --regid=kedge --init-groups kedge-udmd subsc
   --config /etc/kedge/udm.yaml 2>&1) &&
   fail "the kedge user read the master key without the credential: it must stay root's" ||
   ok "without the credential the kedge user cannot read the master key: $out"
+# Type=notify: when the daemon speaks sd_notify (libsystemd), a NOTIFY_SOCKET as systemd gives
+# one receives READY=1 once it listens and STOPPING=1 at SIGTERM.
+notify=""
+if ldd "$ROOT/usr/bin/kedge-udmd" 2>/dev/null | grep -q libsystemd && command -v python3 >/dev/null; then
+  notify=/run/kedge-test-notify
+  cat >"$T/notify.py" <<'EOP'
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+os.chmod(sys.argv[1], 0o777)
+open(sys.argv[2] + ".ready", "w").close()
+with open(sys.argv[2], "a") as out:
+    while True:
+        out.write(s.recv(4096).decode() + "\n")
+        out.flush()
+EOP
+fi
 # The sample's ports (8001, 9401) in a network namespace of its own: nothing else is there.
 cat >"$T/run.sh" <<EOS
 ip link set lo up || exit 3
-chroot "$ROOT" /usr/bin/env -i PATH=/usr/bin:/bin setpriv --reuid=kedge --regid=kedge --init-groups \
+if [ -n "$notify" ]; then
+  python3 "$T/notify.py" "$ROOT$notify" "$T/notify.log" &
+  npid=\$!
+  until [ -e "$T/notify.log.ready" ]; do sleep 0.05; done
+fi
+chroot "$ROOT" /usr/bin/env -i PATH=/usr/bin:/bin ${notify:+NOTIFY_SOCKET=$notify} setpriv \
+  --reuid=kedge --regid=kedge --init-groups \
   /usr/bin/env CREDENTIALS_DIRECTORY=$CREDS sh -c "umask 0077; exec $start" 2>"$T/udm.log" &
 pid=\$!
 n=0
@@ -197,13 +220,22 @@ done
 ps -o uid= -p \$pid >"$T/uid"
 kill -TERM \$pid
 wait \$pid
-echo "exit \$?"
+rc=\$?
+[ -n "$notify" ] && { sleep 0.2; kill \$npid; }
+echo "exit \$rc"
 EOS
 out=$(timeout 60 unshare -n sh "$T/run.sh" 2>&1)
 case $out in
   "exit 0") ok "ExecStart as kedge: $start served /metrics on 127.0.0.1:9401 and exited 0 on SIGTERM" ;;
   *) fail "ExecStart ($start): $out; log: $(tail -5 "$T/udm.log")" ;;
 esac
+if [ -n "$notify" ]; then
+  grep -q '^READY=1' "$T/notify.log" && grep -q '^STOPPING=1' "$T/notify.log" &&
+    ok "sd_notify: READY=1 once listening, STOPPING=1 at SIGTERM (Type=notify)" ||
+    fail "sd_notify: $(tr '\n' ' ' <"$T/notify.log" 2>/dev/null)"
+else
+  echo "not checked: sd_notify (this kedge-udmd does not link libsystemd yet)"
+fi
 grep -q '^kedge_' "$T/metrics" 2>/dev/null && ok "its metrics are kedge's" || fail "metrics: $(head -3 "$T/metrics" 2>/dev/null)"
 uid=$(tr -d ' ' <"$T/uid" 2>/dev/null)
 [ -n "$uid" ] && [ "$uid" = "$(in_root id -u kedge)" ] && ok "it ran as kedge (uid $uid)" ||
