@@ -199,6 +199,27 @@ code2=$(retrieve ecs "$SHORT_PORT" '{"kedgeId":"'"$SID"'"}')
   fail "expiry: $code then $code2"
 cp "$T/short.sqn" "$T/imsi.sqn"
 
+# --- per-consumer limit on the key service (issue 12) ---
+cp "$T/ausf-short.yaml" "$T/ausf-limited.yaml"
+printf '  per_consumer_rate: 1\n  per_consumer_burst: 2\n' >>"$T/ausf-limited.yaml"
+start_daemon LIMITED kedge-ausfd "$T/ausf-limited.yaml"
+c1=$(retrieve ecs "$LIMITED_PORT" '{"kedgeId":"'"$SID"'"}')
+c2=$(retrieve ecs "$LIMITED_PORT" '{"kedgeId":"'"$SID"'"}')
+c3=$(sbi_curl ecs -D "$T/h" -o "$T/r" -w '%{http_code}' -H 'content-type: application/json' \
+  -d '{"kedgeId":"'"$SID"'"}' "https://127.0.0.1:$LIMITED_PORT/nausf-auth/v1/kedge-keys/retrieve")
+[ "$c1" = 404 ] && [ "$c2" = 404 ] && [ "$c3" = 429 ] && grep -qi '^retry-after: 1' "$T/h" &&
+  [ "$(jget cause "$T/r")" = NF_CONGESTION_RISK ] &&
+  ok "per_consumer_rate 1, burst 2: the third request is 429 NF_CONGESTION_RISK, Retry-After 1" ||
+  fail "per-consumer limit: $c1 $c2 $c3 $(cat "$T/r")"
+code=$(retrieve nef "$LIMITED_PORT" '{"kedgeId":"'"$SID"'"}')
+[ "$code" = 404 ] && ok "  another consumer has its own budget" || fail "other consumer: $code"
+curl -s "http://127.0.0.1:$LIMITED_METRICS_PORT/metrics" |
+  grep -q '^kedge_ausf_keyrequests_total{result="rate_limited"} 1$' &&
+  ok "  counted: kedge_ausf_keyrequests_total{result=\"rate_limited\"}" || fail "rate_limited metric"
+sleep 1
+[ "$(retrieve ecs "$LIMITED_PORT" '{"kedgeId":"'"$SID"'"}')" = 404 ] &&
+  ok "  a second later the consumer is served again" || fail "after Retry-After"
+
 # --- configuration checks ---
 printf 'testing: {keyrequest_delay: 100ms}\n' >>"$T/ausf-short.yaml"
 out=$("$BIN/kedge-ausfd" --check-config --config "$T/ausf-short.yaml" 2>&1)
