@@ -19,12 +19,15 @@ cat >"$T/udm.yaml" <<EOC
 sbi: {port: 0, tls: {cert: $T/pki/udm.crt, key: $T/pki/udm.key, ca: $T/pki/ca.crt}}
 udm: {database: $T/udm.sqlite, master_key: $T/udm.key, allowed_consumers: [ausf.kedge.test]}
 EOC
-"$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" --supi imsi-001010000000001 --k $K \
-  --opc $OPC --rid 12 >/dev/null
-"$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" --supi nai-alice@edge.example.org \
-  --k $K --opc $OPC --rid 4321 >/dev/null
-"$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" --supi imsi-001010000000009 --k $K \
-  --opc $OPC --no-edge >/dev/null
+printf '%s\n%s\n' "$K" "$OPC" |
+  "$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" --supi imsi-001010000000001 --k-file - \
+  --opc-file - --rid 12 >/dev/null
+printf '%s\n%s\n' "$K" "$OPC" |
+  "$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" --supi nai-alice@edge.example.org \
+  --k-file - --opc-file - --rid 4321 >/dev/null
+printf '%s\n%s\n' "$K" "$OPC" |
+  "$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" --supi imsi-001010000000009 --k-file - \
+  --opc-file - --no-edge >/dev/null
 start_daemon UDM kedge-udmd "$T/udm.yaml"
 
 # ausf_conf FILE KEYSTORE LIFETIME [PORT]
@@ -59,6 +62,7 @@ usim:
   sqn_file: $T/$1.sqn
 ausf: {uri: "https://127.0.0.1:$4", ca: $T/pki/ca.crt, cert: $T/pki/seaf.crt, key: $T/pki/seaf.key}
 EOC
+  chmod 600 "$T/$1.yaml" # K and OPc: kedge-ue refuses a file others may read
 }
 jget() { sed -n "s/.*\"$1\":\"\\([^\"]*\\)\".*/\\1/p" "$2"; }
 # fp HEX: the fingerprint kedge prints for a key (SHA-256 of its octets, 8 hex digits)
