@@ -11,7 +11,9 @@
  * Fair sharing (`fair`, with a global rate): a key's bucket refills at no more than
  * global_rate / (A + 1), A the keys seen in the current or the previous second. n flooding
  * keys together then take at most n/(n+1) of the global rate, and what is left accumulates in
- * the global bucket for a key that has not asked yet (docs/security.md, issue 12). */
+ * the global bucket for a key that has not asked yet; and a quarter of the global bucket is
+ * reserved for keys whose own bucket is full (that have not been asking), so that busy keys,
+ * new ones' bursts included, cannot empty it (docs/security.md, issue 12). */
 #ifndef KEDGE_RATELIMIT_H
 #define KEDGE_RATELIMIT_H
 

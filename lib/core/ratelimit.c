@@ -169,7 +169,13 @@ kedge_rate_verdict_t kedge_rate_take(kedge_rate_t *rl, const void *key, size_t l
   }
   if (!verdict && cfg->global_rate > 0) {
     refill(&rl->global, cfg->global_rate, cfg->global_burst, now_ms);
-    if (rl->global.tokens < 1) {
+    /* Fair sharing: a quarter of the global bucket is kept for keys that have not been asking
+     * (their own bucket full); keys that have been take only what is above it. New keys thus
+     * find tokens even while many busy ones keep the bucket near empty. */
+    double floor = 0;
+    if (cfg->fair && s && s->b.tokens < cfg->burst)
+      floor = cfg->global_burst / 4;
+    if (rl->global.tokens < 1 + floor) {
       verdict = KEDGE_RATE_GLOBAL;
       wait = wait_for_token(&rl->global, cfg->global_rate);
     }

@@ -297,7 +297,7 @@ static evutil_socket_t listen_socket(const char *address, uint16_t port)
   int one = 1;
   if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
       setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0 ||
-      bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 1024) != 0 ||
+      bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, SOMAXCONN) != 0 ||
       evutil_make_socket_nonblocking(fd) != 0) {
     kedge_log_error("sbi: cannot listen on %s port %u: %s", address, port, strerror(errno));
     if (fd >= 0)

@@ -141,6 +141,23 @@ static void fair_share(void **state)
   kedge_rate_free(rl);
 }
 
+/* Fair sharing keeps a quarter of the global bucket for keys whose own bucket is full. */
+static void fair_reserve(void **state)
+{
+  kedge_rate_t *rl = make((kedge_rate_config_t){
+      .burst = 10, .slots = 64, .global_rate = 1, .global_burst = 8, .fair = true});
+  int got = 0;
+  for (int i = 0; i < 20; i++)
+    got += kedge_rate_take(rl, "busy", 4, 0, NULL) == KEDGE_RATE_OK;
+  /* its first token as a quiet key (8 -> 7), then only down to the reserve of 2 */
+  assert_int_equal(got, 6);
+  assert_int_equal(kedge_rate_take(rl, "new1", 4, 0, NULL), KEDGE_RATE_OK);
+  assert_int_equal(kedge_rate_take(rl, "new2", 4, 0, NULL), KEDGE_RATE_OK);
+  assert_int_equal(kedge_rate_take(rl, "new3", 4, 0, NULL), KEDGE_RATE_GLOBAL);
+  assert_int_equal(kedge_rate_take(rl, "busy", 4, 0, NULL), KEDGE_RATE_GLOBAL);
+  kedge_rate_free(rl);
+}
+
 static void address_unit(void **state)
 {
   uint8_t a[KEDGE_ADDR_KEY_LEN], b[KEDGE_ADDR_KEY_LEN];
@@ -169,7 +186,8 @@ int main(void)
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(bad_configs),   cmocka_unit_test(one_key),
       cmocka_unit_test(sets_and_takeover), cmocka_unit_test(global_bucket),
-      cmocka_unit_test(fair_share),    cmocka_unit_test(address_unit),
+      cmocka_unit_test(fair_share),    cmocka_unit_test(fair_reserve),
+      cmocka_unit_test(address_unit),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,8 +4,11 @@ attack on connection budgets), from SOURCE (a loopback address). Bounded: it sto
 --seconds, or as soon as the --stop file exists. Writes the number connected to --ready once
 all are, and prints "closed K of N" at the end: how many the server closed meanwhile.
 
+With --reopen, a connection the server closed is opened again at once (at most 1000 a second),
+as an attacker keeping the pressure up would (bench/attack).
+
 Usage: idle_conns.py --port P --count N [--source 127.0.0.1] [--seconds 30] --ready FILE
-                     [--stop FILE]"""
+                     [--stop FILE] [--reopen]"""
 import argparse
 import os
 import resource
@@ -23,6 +26,7 @@ def main():
     ap.add_argument("--seconds", type=float, default=30)
     ap.add_argument("--ready", required=True)
     ap.add_argument("--stop")
+    ap.add_argument("--reopen", action="store_true")
     a = ap.parse_args()
     if not a.source.startswith("127.") or a.count > 5000:
         sys.exit("idle_conns.py: loopback sources and at most 5000 connections only")
@@ -32,21 +36,26 @@ def main():
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(want, hard), hard))
     end = time.monotonic() + a.seconds
     socks = []
-    for _ in range(a.count):
+
+    def connect():
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         s.bind((a.source, 0))
         s.settimeout(5)
+        s.connect(("127.0.0.1", a.port))
+        s.setblocking(False)
+        return s
+
+    for _ in range(a.count):
         try:
-            s.connect(("127.0.0.1", a.port))
+            socks.append(connect())
         except OSError as e:
             sys.exit("idle_conns.py: connect: %s after %d connections" % (e, len(socks)))
-        s.setblocking(False)
-        socks.append(s)
     with open(a.ready + ".tmp", "w") as f:
         f.write("%d\n" % len(socks))
     os.rename(a.ready + ".tmp", a.ready)
     open_socks = set(socks)
-    closed = 0
+    closed = reopened = 0
+    budget, second = 1000, int(time.monotonic())
     while time.monotonic() < end and not (a.stop and os.path.exists(a.stop)):
         # poll: the server closing a connection makes it readable (EOF or RST)
         p = select.poll()
@@ -64,7 +73,17 @@ def main():
                 open_socks.discard(s)
                 s.close()
                 closed += 1
-    print("closed %d of %d" % (closed, len(socks)))
+                if a.reopen:
+                    if int(time.monotonic()) != second:
+                        budget, second = 1000, int(time.monotonic())
+                    if budget > 0:
+                        budget -= 1
+                        try:
+                            open_socks.add(connect())
+                            reopened += 1
+                        except OSError:
+                            pass
+    print("closed %d of %d (reopened %d)" % (closed, len(socks), reopened))
     for s in open_socks:
         s.close()
 
