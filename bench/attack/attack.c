@@ -4,6 +4,11 @@
  *   bench-attack genuine --port P --keys FILE --rate R --seconds S --sources 127.0.1.1/50
  *       full handshakes with the keys of FILE ("KEDGE_ID HEX" lines, each used once in turn);
  *       prints success %, p50, p99 (connect to handshake done)
+ *   bench-attack probe --port P --keys FILE --rate R --seconds S --sources A/N
+ *       the identities of FILE with random keys, as a prober without the keys: prints the time
+ *       from connect to the alert, p10/p50/p90, and which alerts came, per class (an optional
+ *       third word on each line of FILE; the lines interleave the classes, so that each sees
+ *       the ECS in the same state): the timing oracle, issue 12
  *   bench-attack flood --port P --rate R --seconds S --sources 127.0.0.10/100
  *       ClientHellos with random well-formed Kedge IDs and random keys; prints how each ended
  *       (the alert received, closed, timeout)
@@ -35,9 +40,12 @@
 #define MAX_INFLIGHT 8192
 #define CONN_TIMEOUT 2.0
 
+#define MAX_CLASSES 8
+
 typedef struct key {
   char id[160];
   uint8_t psk[32];
+  int cls;
 } key_t_;
 
 typedef struct conn {
@@ -52,6 +60,7 @@ typedef struct conn {
 
 typedef struct run {
   bool genuine;
+  bool probe; /* genuine's identities, random keys: a decrypt_error is the expected end */
   int port;
   double rate, seconds;
   struct in_addr source0;
@@ -65,6 +74,10 @@ typedef struct run {
   long started, ok, closed, timeouts, refused, alerts[256], busy;
   double *lat;
   long n_lat;
+  char class_names[MAX_CLASSES][48];
+  int n_classes;
+  double *class_lat[MAX_CLASSES];
+  long n_class_lat[MAX_CLASSES], class_alerts[MAX_CLASSES][2]; /* [51, other] */
 } run_t;
 
 static double now_s(void)
@@ -127,6 +140,12 @@ static void conn_end(run_t *r, int i, int outcome)
     r->timeouts++;
   } else if (c->alert >= 0) {
     r->alerts[c->alert]++;
+    if (r->probe) {
+      int k = c->key->cls;
+      r->class_alerts[k][c->alert == 51 ? 0 : 1]++;
+      if (c->alert == 51)
+        r->class_lat[k][r->n_class_lat[k]++] = t - c->start;
+    }
   } else {
     r->closed++;
   }
@@ -150,7 +169,11 @@ static bool conn_start(run_t *r)
   memset(c, 0, sizeof(*c));
   c->alert = -1;
   c->start = now_s();
-  if (r->genuine) {
+  if (r->probe) {
+    c->random_key = r->keys[r->next_key++ % r->n_keys];
+    RAND_bytes(c->random_key.psk, sizeof(c->random_key.psk));
+    c->key = &c->random_key;
+  } else if (r->genuine) {
     c->key = &r->keys[r->next_key++ % r->n_keys];
   } else {
     random_key(&c->random_key);
@@ -228,7 +251,7 @@ static int load_keys(run_t *r, const char *path)
   FILE *f = fopen(path, "r");
   if (!f)
     return -1;
-  char line[512], hex[128];
+  char line[512], hex[128], cls[48];
   size_t cap = 0;
   while (fgets(line, sizeof(line), f)) {
     if (r->n_keys == cap) {
@@ -239,8 +262,20 @@ static int load_keys(run_t *r, const char *path)
       r->keys = k;
     }
     key_t_ *k = &r->keys[r->n_keys];
-    if (sscanf(line, "%159s %127s", k->id, hex) == 2 &&
-        kedge_hex_decode(hex, k->psk, sizeof(k->psk)) == KEDGE_OK)
+    int words = sscanf(line, "%159s %127s %47s", k->id, hex, cls);
+    if (words < 2 || kedge_hex_decode(hex, k->psk, sizeof(k->psk)) != KEDGE_OK)
+      continue;
+    if (words < 3)
+      strcpy(cls, "all");
+    k->cls = -1;
+    for (int i = 0; i < r->n_classes; i++)
+      if (!strcmp(r->class_names[i], cls))
+        k->cls = i;
+    if (k->cls < 0 && r->n_classes < MAX_CLASSES) {
+      k->cls = r->n_classes;
+      snprintf(r->class_names[r->n_classes++], sizeof(r->class_names[0]), "%s", cls);
+    }
+    if (k->cls >= 0)
       r->n_keys++;
   }
   fclose(f);
@@ -250,6 +285,7 @@ static int load_keys(run_t *r, const char *path)
 static const char usage[] =
     "Usage: bench-attack keys N   (N random \"KEDGE_ID HEX\" lines)\n"
     "       bench-attack genuine --port P --keys FILE --rate R --seconds S --sources A/N\n"
+    "       bench-attack probe --port P --keys FILE --rate R --seconds S --sources A/N\n"
     "       bench-attack flood --port P --rate R --seconds S --sources A/N\n"
     "(bench/attack/run.sh shows it at work)\n";
 
@@ -274,11 +310,13 @@ int main(int argc, char **argv)
   kedge_process_init(); /* the ECS closes connections under us: EPIPE, not SIGPIPE */
   static run_t r;
   const char *keys = NULL, *sources = "127.0.0.1/1";
-  if (argc < 2 || (strcmp(argv[1], "genuine") && strcmp(argv[1], "flood"))) {
+  if (argc < 2 || (strcmp(argv[1], "genuine") && strcmp(argv[1], "flood") &&
+                    strcmp(argv[1], "probe"))) {
     fputs(usage, stderr);
     return 2;
   }
-  r.genuine = !strcmp(argv[1], "genuine");
+  r.probe = !strcmp(argv[1], "probe");
+  r.genuine = r.probe || !strcmp(argv[1], "genuine");
   for (int i = 2; i + 1 < argc; i += 2) {
     if (!strcmp(argv[i], "--port"))
       r.port = atoi(argv[i + 1]);
@@ -321,6 +359,8 @@ int main(int argc, char **argv)
   long total = (long)(r.rate * r.seconds);
   if (r.genuine)
     r.lat = calloc((size_t)total + 1, sizeof(double));
+  for (int k = 0; r.probe && k < r.n_classes; k++)
+    r.class_lat[k] = calloc((size_t)total + 1, sizeof(double));
   double t0 = now_s(), end = t0 + r.seconds + CONN_TIMEOUT;
   while (now_s() < end && (r.started < total || r.n > 0)) {
     double t = now_s();
@@ -343,7 +383,19 @@ int main(int argc, char **argv)
         conn_end(&r, i, 2);
   }
   double secs = now_s() - t0;
-  if (r.genuine) {
+  if (r.probe) {
+    for (int k = 0; k < r.n_classes; k++) {
+      double *l = r.class_lat[k];
+      long n = r.n_class_lat[k];
+      qsort(l, (size_t)n, sizeof(double), cmp_double);
+      printf("    %-36s decrypt_error %ld, other %ld; time to the alert p10 %.2f ms, p50 %.2f "
+             "ms, p90 %.2f ms\n",
+             r.class_names[k], r.class_alerts[k][0], r.class_alerts[k][1],
+             n ? l[(long)(0.10 * (n - 1))] * 1e3 : 0, n ? l[(long)(0.50 * (n - 1))] * 1e3 : 0,
+             n ? l[(long)(0.90 * (n - 1))] * 1e3 : 0);
+      free(l);
+    }
+  } else if (r.genuine) {
     qsort(r.lat, (size_t)r.n_lat, sizeof(double), cmp_double);
     double p50 = r.n_lat ? r.lat[(long)(0.50 * (r.n_lat - 1))] : 0;
     double p99 = r.n_lat ? r.lat[(long)(0.99 * (r.n_lat - 1))] : 0;

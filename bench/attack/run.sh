@@ -6,6 +6,10 @@
 #     soon as the ECS sheds them: tests/util/idle_conns.py --reopen);
 #  b. the same while bench-attack floods 2,000 ClientHellos/s with random well-formed Kedge IDs
 #     from 100 addresses (127.0.0.10-109).
+# First, the timing oracle: a prober without keys (bench-attack probe) times the decrypt_error
+# for a cached valid ID, a negative-cached unknown one, valid and unknown IDs that need a key
+# request, and malformed ones, against the ECS with its answer floor and, as the peer, the
+# same ECS with the floor off (key_cache.answer_floor 0).
 # Genuine handshakes: GEN_RATE per second from 50 addresses (127.0.1.1-50), each with its own
 # key, used once, so every one needs a key request (a new UE's first connection, the case the
 # flood used to starve). Prints success %, p50/p99, and the key requests the key source saw
@@ -43,7 +47,10 @@ port_of() {
 "$BIN/kedge" pki init "$T/pki" >/dev/null
 N_GEN=$((GEN_RATE * SECS))
 for set in 0 a b; do "$BA" keys "$N_GEN" >"$T/keys-$set.txt"; done
-cat "$T/keys-0.txt" "$T/keys-a.txt" "$T/keys-b.txt" >"$T/keys.txt"
+PROBES=${PROBES:-60}
+"$BA" keys $((2 * PROBES + 2)) >"$T/keys-v.txt" # valid: in the key source
+"$BA" keys $((2 * PROBES + 2)) >"$T/keys-u.txt" # unknown to it
+cat "$T/keys-0.txt" "$T/keys-a.txt" "$T/keys-b.txt" "$T/keys-v.txt" >"$T/keys.txt"
 cat >"$T/ks.yaml" <<YAML
 log: {level: warn}
 sbi: {port: 0, tls: {cert: $T/pki/ausf.crt, key: $T/pki/ausf.key, ca: $T/pki/ca.crt}}
@@ -61,6 +68,11 @@ key_source:
   rate_limit: {global: $GLOBAL_RATE, global_burst: $GLOBAL_RATE}
 service_provisioning: {allowed_eec_ids: ["*"]}
 YAML
+sed 's/^key_source:/key_cache: {answer_floor: 0, answer_floor_max: 0}\nkey_source:/' "$T/ecs.yaml" \
+  >"$T/nofloor.yaml"
+"$BIN/kedge-ecsd" --config "$T/nofloor.yaml" --ports-file "$T/nofloor.ports" 2>"$T/nofloor.log" &
+PIDS="$PIDS $!"
+NP=$(port_of "$T/nofloor.ports")
 "$BIN/kedge-ecsd" --config "$T/ecs.yaml" --ports-file "$T/ecs.ports" 2>"$T/ecs.log" &
 ECS_PID=$!
 PIDS="$PIDS $ECS_PID"
@@ -81,6 +93,37 @@ echo "bench/attack: $(nproc) CPU(s) shared by the ECS, the key source and the lo
   "$(cut -d' ' -f1-3 /proc/loadavg)); ECS: 2 workers, global fetch rate $GLOBAL_RATE/s (burst" \
   "$GLOBAL_RATE), per address 10/s, max_handshakes 1024 (128 per address), hello_timeout 2 s;" \
   "genuine: $GEN_RATE handshakes/s for $SECS s, each needing a key request"
+# ---- t. the timing oracle ----
+# One file of probes, the classes interleaved in random order (each round: the cached valid ID,
+# the negative-cached unknown ID, a fresh valid ID, a fresh unknown ID, a malformed ID), so that
+# every class meets the ECS in the same state.
+mixed() { # mixed OFFSET -> probe lines with class names
+  v1=$(sed -n 1p "$T/keys-v.txt" | cut -d' ' -f1-2)
+  u1=$(sed -n 1p "$T/keys-u.txt" | cut -d' ' -f1-2)
+  i=1
+  while [ $i -le "$PROBES" ]; do
+    {
+      echo "$v1 valid~ID,~in~the~key~cache"
+      echo "$u1 unknown~ID,~in~the~negative~cache"
+      echo "$(sed -n "$(($1 + i + 1))p" "$T/keys-v.txt") valid~ID,~key~request~(200)"
+      echo "$(sed -n "$(($1 + i + 1))p" "$T/keys-u.txt") unknown~ID,~key~request~(404)"
+      echo "bad-kedge-id-$i@example.org $(printf '%064d' 0) malformed~ID~(no~request)"
+    } | shuf
+    i=$((i + 1))
+  done
+}
+for ecs in "$EP|0|with the answer floor (default: 5 ms, up to 50 ms following the fetch time)" \
+  "$NP|$PROBES|peer: the same ECS with answer_floor 0"; do
+  port=${ecs%%|*} rest=${ecs#*|}
+  mixed "${rest%%|*}" >"$T/probes.txt"
+  echo "  t. timing oracle, $((5 * PROBES)) probes at 50/s without the keys; ${rest#*|}:"
+  # warm the caches: the cached ID fetched once, the unknown one once (404)
+  printf '%s\n%s\n' "$(sed -n 1p "$T/keys-v.txt")" "$(sed -n 1p "$T/keys-u.txt")" >"$T/warm.txt"
+  "$BA" probe --port "$port" --keys "$T/warm.txt" --rate 10 --seconds 0.2 --sources 127.0.2.1/1 >/dev/null
+  "$BA" probe --port "$port" --keys "$T/probes.txt" --rate 50 --seconds "$(awk -v n="$PROBES" 'BEGIN { print n / 10 }')" \
+    --sources 127.0.2.1/100 | tr '~' ' '
+done
+
 n0=$(ks_count)
 genuine 0 "0. baseline (no attack)"
 

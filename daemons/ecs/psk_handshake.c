@@ -101,12 +101,16 @@ static int64_t answer_floor_ms(const ecs_t *ecs)
   return floor;
 }
 
-/* One fetch took `us`: the running average moves 1/16 of the way (an EWMA; workers race on
- * it harmlessly, a lost update is one sample). */
+/* One fetch took `us`: the running average moves 1/16 of the way, from 0 at start (an EWMA;
+ * one slow first fetch, which opens the connection to the key source, does not set it; workers
+ * race on it harmlessly, a lost update is one sample). */
 static void fetch_time_sample(ecs_t *ecs, int64_t us)
 {
   int64_t avg = atomic_load(&ecs->fetch_avg_us);
-  atomic_store(&ecs->fetch_avg_us, avg ? avg + (us - avg) / 16 : us);
+  int64_t cap = ecs->answer_floor_max_ms * 1000;
+  if (us > cap)
+    us = cap;
+  atomic_store(&ecs->fetch_avg_us, avg + (us - avg) / 16);
 }
 
 static void hold_cb(evutil_socket_t fd, short what, void *arg);
