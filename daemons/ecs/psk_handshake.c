@@ -33,6 +33,7 @@
 #include <openssl/rand.h>
 
 #include "ecs.h"
+#include "kedge/time.h"
 #include "kedge/log.h"
 #include "kedge/ratelimit.h"
 #include "psk_identity.h"
@@ -121,7 +122,7 @@ static int answer(ecs_hs_t *hs, int *al)
   if (hs->key_status == KEY_PENDING)
     return SSL_CLIENT_HELLO_RETRY;
   if (!hs->released) {
-    int64_t left = hs->hello_ms + answer_floor_ms(hs->ew->ecs) - kedge_rate_now_ms();
+    int64_t left = hs->hello_ms + answer_floor_ms(hs->ew->ecs) - kedge_now_ms();
     if (left > 0) {
       struct timeval tv = {(time_t)(left / 1000), (suseconds_t)(left % 1000) * 1000};
       if (evtimer_add(hs->hold, &tv) == 0)
@@ -149,7 +150,7 @@ static int client_hello_cb(SSL *ssl, int *al, void *arg)
   if (!hs->hello_seen) {
     /* sbi.limits.hello_timeout met: from now on the whole handshake_timeout applies */
     hs->hello_seen = true;
-    hs->hello_ms = kedge_rate_now_ms();
+    hs->hello_ms = kedge_now_ms();
     int64_t left = hs->accepted_ms + ecs->handshake_timeout_ms - hs->hello_ms;
     if (left < 1)
       left = 1;
@@ -204,7 +205,7 @@ static int client_hello_cb(SSL *ssl, int *al, void *arg)
                          hs->key)) {
   case ECS_KEY_PENDING:
     hs->key_status = KEY_PENDING;
-    hs->fetch_started_ms = kedge_rate_now_ms();
+    hs->fetch_started_ms = kedge_now_ms();
     break;
   case ECS_KEY_FOUND:
     hs->key_status = KEY_REAL;
@@ -436,7 +437,7 @@ static void key_done(ecs_key_waiter_t *waiter, ecs_key_state_t state,
 {
   ecs_hs_t *hs = (ecs_hs_t *)((char *)waiter - offsetof(ecs_hs_t, waiter));
   if (state == ECS_KEY_FOUND || state == ECS_KEY_UNKNOWN)
-    fetch_time_sample(hs->ew->ecs, (kedge_rate_now_ms() - hs->fetch_started_ms) * 1000);
+    fetch_time_sample(hs->ew->ecs, (kedge_now_ms() - hs->fetch_started_ms) * 1000);
   switch (state) {
   case ECS_KEY_FOUND:
     memcpy(hs->key, key, KEDGE_KEY_LEN);
@@ -503,7 +504,7 @@ void ecs_accept(kedge_sbi_worker_t *worker, evutil_socket_t fd, const struct soc
   kedge_gauge_add(ecs->m_handshakes, 1);
   SSL_set_accept_state(hs->ssl);
   SSL_set_app_data(hs->ssl, hs);
-  hs->accepted_ms = kedge_rate_now_ms();
+  hs->accepted_ms = kedge_now_ms();
   /* first the ClientHello's deadline (client_hello_cb then extends it) */
   const kedge_sbi_limits_t *lim = kedge_sbi_worker_limits(worker);
   unsigned first = lim->hello_timeout_ms < ecs->handshake_timeout_ms ? lim->hello_timeout_ms

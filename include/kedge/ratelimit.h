@@ -1,7 +1,8 @@
 /* kedge's one token bucket (RFC 2697-style: `rate` tokens per second, at most `burst`), keyed:
  * one bucket per key (a source address, a consumer name) in a bounded table, optionally under
  * one global bucket shared by all keys, optionally shared fairly. Thread-safe (one mutex held
- * for a few arithmetic operations). Times are CLOCK_MONOTONIC milliseconds (kedge_rate_now_ms).
+ * for a few arithmetic operations). Times are CLOCK_MONOTONIC milliseconds (kedge_now_ms,
+ * kedge/time.h).
  *
  * Table: keys are identified by a keyed hash (kedge/keyed_hash.h), so a peer cannot aim its
  * keys at another's bucket; `slots` buckets in sets of 4, a new key takes over the least
@@ -57,8 +58,6 @@ kedge_rate_verdict_t kedge_rate_take(kedge_rate_t *rl, const void *key, size_t l
 
 /* Keys seen in the current or the previous second (the A of fair sharing). */
 size_t kedge_rate_active_keys(kedge_rate_t *rl, int64_t now_ms);
-
-int64_t kedge_rate_now_ms(void);
 
 /* The unit of per-address limits: an IPv4 address (also IPv4-mapped IPv6) or an IPv6 /64 (what
  * an ISP hands one subscriber). Writes KEDGE_ADDR_KEY_LEN octets; false for other families. */

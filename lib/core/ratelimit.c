@@ -5,7 +5,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "kedge/keyed_hash.h"
 
@@ -34,13 +33,6 @@ struct kedge_rate {
   int64_t window;             /* current second */
   size_t seen_now, seen_prev; /* keys seen in it and in the one before */
 };
-
-int64_t kedge_rate_now_ms(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 kedge_err_t kedge_rate_new(const kedge_rate_config_t *cfg, kedge_rate_t **out)
 {
