@@ -49,18 +49,13 @@ typedef struct ausf {
   bool edge_enabled;
   int64_t key_lifetime_ms;
   kedge_plmn_t home_network;      /* the Kedge ID realm */
-  const char *keystore_uri;
-  const char *keystore_master_key_file;
-  kedge_keystore_options_t keystore_opts;
-  const char *redis_password_file; /* read at set-up: a secret stays out of the config */
-  char redis_password[256];
+  kedge_keystore_config_t keystore; /* keystore:, redis:, edge.master_key */
   ausf_key_consumer_t *key_consumers;
   size_t n_key_consumers;
   bool testing;                   /* testing.enabled: the knobs below are honoured */
   int64_t keyrequest_delay_ms;    /* testing: answers of kedge-keys/retrieve wait this long */
 
   /* run time */
-  kedge_master_key_t keystore_master_key;
   kedge_counter_t *keys_stored, *keys_store_failed, *keyrequests_ok, *keyrequests_not_found,
       *keyrequests_refused, *keyrequests_failed;
   kedge_sbi_server_t *srv;

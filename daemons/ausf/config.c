@@ -102,9 +102,8 @@ static kedge_err_t read_key_consumers(ausf_t *ausf, kedge_config_node_t *sec)
 /* edge:, keystore and keyrequest: (SPEC.md 2 and 3) */
 static kedge_err_t read_edge(ausf_t *ausf, kedge_config_node_t *root)
 {
-  kedge_config_node_t *edge = NULL, *redis = NULL, *keyreq = NULL, *testing = NULL;
+  kedge_config_node_t *edge = NULL, *keyreq = NULL, *testing = NULL;
   const char *mcc = NULL, *mnc = NULL;
-  int64_t ms = 0;
   kedge_err_t err = KEDGE_OK, e;
   KEEP(kedge_config_map(root, "edge", &edge));
   KEEP(kedge_config_bool(edge, "enabled", false, &ausf->edge_enabled));
@@ -112,25 +111,14 @@ static kedge_err_t read_edge(ausf_t *ausf, kedge_config_node_t *root)
                              366LL * 24 * 3600 * 1000, &ausf->key_lifetime_ms));
   KEEP(kedge_config_string(edge, "home_network.mcc", NULL, &mcc));
   KEEP(kedge_config_string(edge, "home_network.mnc", NULL, &mnc));
-  KEEP(kedge_config_string(edge, "master_key", NULL, &ausf->keystore_master_key_file));
-  KEEP(kedge_config_string(root, "keystore", "memory:", &ausf->keystore_uri));
-  char why[256];
-  if (kedge_keystore_uri_check(ausf->keystore_uri, why, sizeof(why)))
-    KEEP(kedge_config_invalid(root, "keystore", "%s", why));
-  KEEP(kedge_config_map(root, "redis", &redis));
-  KEEP(kedge_config_string(redis, "user", NULL, &ausf->keystore_opts.redis_user));
-  KEEP(kedge_config_string(redis, "password_file", NULL, &ausf->redis_password_file));
-  KEEP(kedge_config_duration(redis, "connect_timeout", 1000, 10, 60000, &ms));
-  ausf->keystore_opts.connect_timeout_ms = (unsigned)ms;
-  KEEP(kedge_config_duration(redis, "timeout", 1000, 10, 60000, &ms));
-  ausf->keystore_opts.op_timeout_ms = (unsigned)ms;
+  KEEP(kedge_config_string(edge, "master_key", NULL, &ausf->keystore.master_key_file));
+  KEEP(kedge_keystore_config_read(root, &ausf->keystore));
   if (ausf->edge_enabled) {
     if (!mcc || !mnc)
       KEEP(kedge_config_require(edge, mcc ? "home_network.mnc" : "home_network.mcc"));
     else if (kedge_plmn_parse(mcc, mnc, &ausf->home_network))
       KEEP(kedge_config_invalid(edge, "home_network", "MCC must be 3 digits, MNC 2 or 3"));
-    if (!ausf->keystore_master_key_file && strcmp(ausf->keystore_uri, "memory:") != 0)
-      KEEP(kedge_config_require(edge, "master_key"));
+    KEEP(kedge_keystore_config_check_master_key(&ausf->keystore, edge, "master_key"));
   }
   KEEP(kedge_config_map(root, "keyrequest", &keyreq));
   KEEP(read_key_consumers(ausf, keyreq));

@@ -18,11 +18,11 @@ static kedge_err_t worker_init(kedge_sbi_worker_t *worker, void *arg)
   }
   if (ausf->edge_enabled) {
     char why[300];
-    err = kedge_keystore_open(ausf->keystore_uri, &ausf->keystore_master_key,
-                              kedge_sbi_worker_base(worker), &ausf->keystore_opts, &w->keys, why,
+    err = kedge_keystore_open(ausf->keystore.uri, &ausf->keystore.master_key,
+                              kedge_sbi_worker_base(worker), &ausf->keystore.opts, &w->keys, why,
                               sizeof(why));
     if (err) {
-      kedge_log_error("keystore %s: %s", ausf->keystore_uri, why);
+      kedge_log_error("keystore %s: %s", ausf->keystore.uri, why);
       kedge_sbi_client_free(w->udm);
       free(w);
       return err;
