@@ -4,7 +4,6 @@
  * stored key lets the confirmation succeed. */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <openssl/crypto.h>
 
@@ -15,13 +14,6 @@ typedef struct edge_put {
   ausf_confirmation_t *c;
   char kedge_id[KEDGE_ID_MAX + 1];
 } edge_put_t;
-
-static int64_t wall_ms(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void stored(kedge_err_t err, void *arg)
 {
@@ -55,7 +47,7 @@ void ausf_edge_on_success(ausf_confirmation_t *c)
                                     rec.kedge, rec.kedge_id);
   if (!err) {
     memcpy(rec.supi, supi.value, supi.len + 1);
-    rec.created_ms = wall_ms();
+    rec.created_ms = kedge_keystore_now_ms();
     rec.expiry_ms = rec.created_ms + ausf->key_lifetime_ms;
     memcpy(p->kedge_id, rec.kedge_id, sizeof(p->kedge_id));
     p->c = c;
