@@ -23,6 +23,14 @@ typedef struct ausf_seaf {
   size_t n_serving_networks;
 } ausf_seaf_t;
 
+/* The AAnF that keeps the anchor keys of subscribers with these routing indicators
+ * (akma.aanf, SPEC.md 9: picked by RID; "*" matches any). */
+typedef struct ausf_aanf_route {
+  const char *const *rids;
+  size_t n_rids;
+  const char *uri; /* apiRoot, https:// */
+} ausf_aanf_route_t;
+
 /* A consumer of Nausf_UEAuthentication_keyrequest (SPEC.md 3): an internal ECS or the NEF, by
  * certificate SAN DNS name, with the PSK profiles (SPEC.md 6) it may use. */
 typedef struct ausf_key_consumer {
@@ -52,6 +60,11 @@ typedef struct ausf {
   kedge_keystore_config_t keystore; /* keystore:, redis:, edge.master_key */
   ausf_key_consumer_t *key_consumers;
   size_t n_key_consumers;
+  /* AKMA (SPEC.md 9): register K_AKMA and the A-KID at the AAnF after 5G AKA */
+  bool akma_enabled;
+  ausf_aanf_route_t *aanf_routes;
+  size_t n_aanf_routes;
+  kedge_sbi_client_options_t aanf_client;
   bool testing;                   /* testing.enabled: the knobs below are honoured */
   int64_t keyrequest_delay_ms;    /* testing: answers of kedge-keys/retrieve wait this long */
 
@@ -62,6 +75,7 @@ typedef struct ausf {
   ausf_ctx_table_t *contexts;
   struct event *purge_timer;
   kedge_counter_t *aka_success, *aka_failure, *aka_rejected, *udm_errors;
+  kedge_counter_t *akma_registered, *akma_failed;
   kedge_gauge_t *contexts_live;
 } ausf_t;
 
@@ -75,6 +89,7 @@ void ausf_ueau_teardown(ausf_t *ausf);
 typedef struct ausf_worker {
   kedge_sbi_client_t *udm; /* HTTP/2 client toward the UDM */
   kedge_keystore_t *keys;  /* this loop's handle on the key store (NULL without edge) */
+  kedge_sbi_client_t *aanf; /* HTTP/2 client toward the AAnFs (NULL without akma) */
 } ausf_worker_t;
 
 kedge_err_t ausf_workers_setup(ausf_t *ausf, kedge_sbi_server_t *srv);
@@ -92,6 +107,12 @@ typedef struct ausf_confirmation {
 } ausf_confirmation_t;
 
 void ausf_edge_on_success(ausf_confirmation_t *c);
+/* The AKMA step after the edge step (SPEC.md 9, TS 33.535 6.1 steps 3-5): for an AKMA
+ * subscriber derive K_AKMA and the A-KID and register them at the AAnF of the RID, then answer.
+ * A failed registration is logged and counted but does not fail the primary authentication
+ * (docs/akma.md). */
+void ausf_akma_on_success(ausf_confirmation_t *c);
+kedge_err_t ausf_akma_setup(ausf_t *ausf, kedge_sbi_server_t *srv);
 
 /* Nausf_UEAuthentication_keyrequest: POST /nausf-auth/v1/kedge-keys/retrieve */
 kedge_err_t ausf_keyrequest_setup(ausf_t *ausf, kedge_sbi_server_t *srv);

@@ -23,6 +23,7 @@ typedef struct ausf_auth_ctx {
   char consumer[254];        /* the SAN DNS name that created it: only it may confirm */
   char routing_id[KEDGE_RID_MAX + 1];
   bool edge_ind;
+  bool akma_ind;             /* the UDM's akmaInd (TS 29.503): register K_AKMA (SPEC.md 9) */
   uint8_t xres_star[KEDGE_RES_STAR_LEN];
   uint8_t kausf[KEDGE_KAUSF_LEN];
   int64_t expiry_ms;         /* CLOCK_MONOTONIC */

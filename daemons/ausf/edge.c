@@ -25,7 +25,7 @@ static void stored(kedge_err_t err, void *arg)
   } else {
     kedge_counter_add(ausf->keys_stored, 1);
     kedge_log_info("edge keys for %s stored: Kedge ID %s", p->c->ctx.supi, p->kedge_id);
-    ausf_confirmation_answer(p->c, KEDGE_OK, NULL);
+    ausf_akma_on_success(p->c);
   }
   free(p);
 }
@@ -34,7 +34,7 @@ void ausf_edge_on_success(ausf_confirmation_t *c)
 {
   ausf_t *ausf = c->ausf;
   if (!ausf->edge_enabled || !c->ctx.edge_ind) {
-    ausf_confirmation_answer(c, KEDGE_OK, NULL);
+    ausf_akma_on_success(c);
     return;
   }
   kedge_keystore_record_t rec = {0};

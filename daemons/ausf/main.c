@@ -29,6 +29,8 @@ static kedge_err_t setup(kedge_sbi_server_t *srv, void *state, char *why, size_t
   err = ausf_ueau_setup(a, srv);
   if (!err && a->edge_enabled)
     err = ausf_keyrequest_setup(a, srv);
+  if (!err && a->akma_enabled)
+    err = ausf_akma_setup(a, srv);
   if (err) {
     snprintf(why, why_size, "cannot set up Nausf_UEAuthentication: %s", kedge_strerror(err));
     ausf_ueau_teardown(a);
@@ -44,6 +46,9 @@ static kedge_err_t setup(kedge_sbi_server_t *srv, void *state, char *why, size_t
                    a->testing ? " (TESTING knobs enabled)" : "");
   else
     kedge_log_info("edge keys off (edge.enabled: false): no Kedge is derived");
+  if (a->akma_enabled)
+    kedge_log_info("AKMA on: anchor keys of akmaInd subscribers go to %zu AAnF route(s)",
+                   a->n_aanf_routes);
   return KEDGE_OK;
 }
 

@@ -128,6 +128,7 @@ static bool read_vector(const json_t *body, ausf_auth_ctx_t *ctx, uint8_t rand[1
   const json_t *av = json_object_get(body, "authenticationVector");
   const char *supi = string_member(body, "supi"), *rid = string_member(body, "routingId");
   const json_t *edge = json_object_get(body, "edgeInd");
+  const json_t *akma = json_object_get(body, "akmaInd");
   kedge_supi_t parsed;
   if (!json_is_object(av) || !string_member(body, "authType") ||
       strcmp(string_member(body, "authType"), "5G_AKA") || !string_member(av, "avType") ||
@@ -137,11 +138,12 @@ static bool read_vector(const json_t *body, ausf_auth_ctx_t *ctx, uint8_t rand[1
       kedge_hex_decode(string_member(av, "xresStar"), ctx->xres_star, 16) ||
       !string_member(av, "kausf") || kedge_hex_decode(string_member(av, "kausf"), ctx->kausf, 32) ||
       !supi || kedge_supi_parse(supi, &parsed) || (rid && kedge_rid_check(rid)) ||
-      (edge && !json_is_boolean(edge)))
+      (edge && !json_is_boolean(edge)) || (akma && !json_is_boolean(akma)))
     return false;
   memcpy(ctx->supi, parsed.value, parsed.len + 1);
   snprintf(ctx->routing_id, sizeof(ctx->routing_id), "%s", rid ? rid : "0");
   ctx->edge_ind = edge && json_is_true(edge);
+  ctx->akma_ind = akma && json_is_true(akma);
   return true;
 }
 

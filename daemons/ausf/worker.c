@@ -28,6 +28,15 @@ static kedge_err_t worker_init(kedge_sbi_worker_t *worker, void *arg)
       return err;
     }
   }
+  if (ausf->akma_enabled &&
+      (err = kedge_sbi_client_new(kedge_sbi_worker_base(worker), &ausf->aanf_client, &w->aanf))) {
+    kedge_log_error("cannot create the SBI client toward the AAnF (akma.ca, akma.cert, akma.key)");
+    if (w->keys)
+      kedge_keystore_close(w->keys);
+    kedge_sbi_client_free(w->udm);
+    free(w);
+    return err;
+  }
   kedge_sbi_worker_set_data(worker, w);
   return KEDGE_OK;
 }
@@ -38,6 +47,7 @@ static void worker_fini(kedge_sbi_worker_t *worker, void *arg)
   if (!w)
     return;
   kedge_sbi_client_free(w->udm);
+  kedge_sbi_client_free(w->aanf);
   if (w->keys)
     kedge_keystore_close(w->keys);
   free(w);

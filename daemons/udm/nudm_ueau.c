@@ -108,12 +108,15 @@ static void respond_vector(av_job_t *job)
   kedge_hex_encode(job->av.xres_star, 16, xres_star);
   kedge_hex_encode(job->av.autn, 16, autn);
   kedge_hex_encode(job->av.kausf, 32, kausf);
-  /* TS 29.503 6.3.6.2.3 AuthenticationInfoResult; edgeInd is kedge's extension (SPEC.md 3) */
+  /* TS 29.503 6.3.6.2.3 AuthenticationInfoResult; edgeInd is kedge's extension (SPEC.md 3);
+   * akmaInd is TS 29.503's, sent only when true (its absence means "not AKMA") */
   json_t *body = json_pack("{s:s, s:{s:s, s:s, s:s, s:s, s:s}, s:s, s:s, s:b}", "authType",
                            "5G_AKA", "authenticationVector", "avType", "5G_HE_AKA", "rand", rand,
                            "xresStar", xres_star, "autn", autn, "kausf", kausf, "supi",
                            job->sub.supi, "routingId", job->sub.routing_indicator, "edgeInd",
                            job->sub.edge_capable);
+  if (body && job->sub.akma)
+    json_object_set_new(body, "akmaInd", json_true());
   if (body)
     kedge_sbi_respond_json(job->req, 200, NULL, body);
   else

@@ -16,6 +16,7 @@ static const char usage[] =
     "Usage:\n"
     "  kedge-udmd subscriber add --config FILE --supi SUPI --k HEX (--opc HEX | --op HEX)\n"
     "                            [--amf HEX] [--sqn HEX] [--rid RID] [--edge | --no-edge]\n"
+    "                            [--akma]\n"
     "  kedge-udmd subscriber show --config FILE --supi SUPI\n"
     "  kedge-udmd subscriber list --config FILE\n"
     "  kedge-udmd subscriber delete --config FILE --supi SUPI\n"
@@ -28,7 +29,10 @@ static const char usage[] =
     "  --sqn HEX     the last SQN used, 6 octets (default 000000000000)\n"
     "  --rid RID     routing indicator, 1 to 4 digits as on the USIM (default 0)\n"
     "  --edge, --no-edge  whether the subscriber may use edge computing (default --edge)\n"
-    "CSV import: a header naming the columns (supi,k,opc or op, and optionally amf,sqn,rid,edge),\n"
+    "  --akma        an AKMA subscriber: the UDM sends akmaInd and the AUSF registers K_AKMA\n"
+    "                at the AAnF (TS 33.535 6.1; default: not AKMA)\n"
+    "CSV import: a header naming the columns (supi,k,opc or op, and optionally amf,sqn,rid,edge,\n"
+    "akma),\n"
     "then one subscriber per line; all lines are added in one transaction, or none.\n";
 
 static int bad_usage(const char *what, const char *why)
@@ -39,15 +43,18 @@ static int bad_usage(const char *what, const char *why)
 
 static void print_subscriber(const udm_subscriber_t *sub)
 {
-  printf("supi: %s\namf: %02x%02x\nsqn: %012llx\nrouting_indicator: %s\nedge_capable: %s\n",
+  printf("supi: %s\namf: %02x%02x\nsqn: %012llx\nrouting_indicator: %s\nedge_capable: %s\n"
+         "akma: %s\n",
          sub->supi, sub->amf[0], sub->amf[1], (unsigned long long)sub->sqn,
-         sub->routing_indicator, sub->edge_capable ? "true" : "false");
+         sub->routing_indicator, sub->edge_capable ? "true" : "false",
+         sub->akma ? "true" : "false");
 }
 
 static int list_one(const udm_subscriber_t *sub, void *arg)
 {
-  printf("%s rid=%s sqn=%012llx edge=%s\n", sub->supi, sub->routing_indicator,
-         (unsigned long long)sub->sqn, sub->edge_capable ? "true" : "false");
+  printf("%s rid=%s sqn=%012llx edge=%s akma=%s\n", sub->supi, sub->routing_indicator,
+         (unsigned long long)sub->sqn, sub->edge_capable ? "true" : "false",
+         sub->akma ? "true" : "false");
   (*(size_t *)arg)++;
   return 0;
 }
@@ -62,7 +69,8 @@ int udm_subscriber_command(const struct kedge_app *app, int argc, char **argv)
   kedge_cli_option_t o[] = {
     {"config", false, NULL}, {"supi", false, NULL}, {"k", false, NULL},    {"opc", false, NULL},
     {"op", false, NULL},     {"amf", false, NULL},  {"sqn", false, NULL},  {"rid", false, NULL},
-    {"edge", true, NULL},    {"no-edge", true, NULL}, {"help", true, NULL},
+    {"edge", true, NULL},    {"no-edge", true, NULL}, {"akma", true, NULL},
+    {"help", true, NULL},
   };
   const size_t n = sizeof(o) / sizeof(o[0]);
   const char *pos[1] = {NULL};
@@ -97,7 +105,8 @@ int udm_subscriber_command(const struct kedge_app *app, int argc, char **argv)
       .supi = supi, .k = kedge_cli_get(o, n, "k"), .opc = kedge_cli_get(o, n, "opc"),
       .op = kedge_cli_get(o, n, "op"), .amf = kedge_cli_get(o, n, "amf"),
       .sqn = kedge_cli_get(o, n, "sqn"), .rid = kedge_cli_get(o, n, "rid"),
-      .edge = kedge_cli_get(o, n, "no-edge") ? "false" : NULL};
+      .edge = kedge_cli_get(o, n, "no-edge") ? "false" : NULL,
+      .akma = kedge_cli_get(o, n, "akma") ? "true" : NULL};
     const char *field = NULL, *reason = NULL;
     if (udm_subscriber_from_text(&text, &sub, &field, &reason)) {
       snprintf(why, sizeof(why), "--%s: %s", field, reason);
@@ -131,8 +140,9 @@ int udm_subscriber_command(const struct kedge_app *app, int argc, char **argv)
   if (add) {
     err = udm_db_add(db, &sub);
     if (!err)
-      printf("added %s (rid %s, %s, sqn %012llx)\n", sub.supi, sub.routing_indicator,
-             sub.edge_capable ? "edge-capable" : "not edge-capable", (unsigned long long)sub.sqn);
+      printf("added %s (rid %s, %s%s, sqn %012llx)\n", sub.supi, sub.routing_indicator,
+             sub.edge_capable ? "edge-capable" : "not edge-capable", sub.akma ? ", AKMA" : "",
+             (unsigned long long)sub.sqn);
     else
       fprintf(stderr, "kedge-udmd subscriber add: %s: %s\n", sub.supi,
               err == KEDGE_ERR_EXISTS ? "already provisioned" : kedge_strerror(err));
