@@ -56,7 +56,7 @@ int eec_cmd_keys(int argc, char **argv)
   }
   eec_psk_t psk;
   kedge_err_t err =
-      eec_agent_get_psk(agent, ecs_id_arg ? ecs_id : NULL, wait ? (unsigned)atoi(wait) * 1000 : 0,
+      eec_agent_get_psk(agent, ecs_id_arg ? ecs_id : NULL, false, wait ? (unsigned)atoi(wait) * 1000 : 0,
                         &psk, why, sizeof(why));
   if (err) {
     fprintf(stderr, "kedge-eec keys: %s\n", why);
