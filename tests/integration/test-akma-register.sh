@@ -130,17 +130,38 @@ code_new=$(appkey "$AANF_PORT" "$A1B")
   ok "re-authentication: new A-KID served, the old one gone (204)" ||
   fail "replacement: old $code_old new $code_new"
 
+# --- the UE agent derives the same K_AF as the AAnF (TS 33.535 6.2: UE and AF share K_AF) ---
+mkdir -m 0750 "$T/run"
+ue_conf ag imsi-001010000000002 7
+printf 'agent: {socket: %s}\nlog: {level: info}\n' "$T/run/agent.sock" >>"$T/ag.yaml"
+cp "$T/u2.sqn" "$T/ag.sqn"
+"$BIN/kedge-ue" agent --config "$T/ag.yaml" 2>"$T/agent.log" &
+PIDS="$PIDS $!"
+wait_for 10 grep -q 'serving keys' "$T/agent.log" || fail "agent did not serve: $(cat "$T/agent.log")"
+"$BIN/kedge-eec" keys --agent "$T/run/agent.sock" --reveal --profile akma --ecs-id ECS.kedge.test. \
+  >"$T/ak" 2>"$T/ak.err"
+AG_AKID=$(jget aKid "$T/ak") AG_KAF=$(jget kaf "$T/ak")
+code=$(appkey "$AANF2_PORT" "$AG_AKID")
+[ "$code" = 200 ] && [ -n "$AG_KAF" ] && [ "$(jget kaf "$T/r")" = "$AG_KAF" ] &&
+  ok "agent's K_AF for ecs.kedge.test equals the AAnF's for the agent's A-KID" ||
+  fail "agent K_AF: $code $(cat "$T/ak" "$T/ak.err") / $(cat "$T/r")"
+"$BIN/kedge-eec" keys --agent "$T/run/agent.sock" --reveal --profile akma --ecs-id other.kedge.test >"$T/ak2" 2>/dev/null
+[ "$(jget aKid "$T/ak2")" = "$AG_AKID" ] && [ "$(jget kaf "$T/ak2")" != "$AG_KAF" ] &&
+  ok "another ECS FQDN gets another K_AF under the same A-KID" || fail "other FQDN: $(cat "$T/ak2")"
+"$BIN/kedge-eec" keys --agent "$T/run/agent.sock" --reveal --profile akma >/dev/null 2>"$T/ak3"
+[ $? -eq 2 ] && ok "keys --profile akma without --ecs-id: usage error" || fail "no ecs-id: $(cat "$T/ak3")"
+
 # --- the AAnF down: the 5G AKA still succeeds, the failure is counted ---
 stop_daemon AANF
 register u1 && [ "$(jget authResult "$T/u1.out")" = AUTHENTICATION_SUCCESS ] &&
   ok "AAnF down: 5G AKA still succeeds" || fail "AAnF down: $(cat "$T/u1.out" "$T/u1.err")"
 curl -s "http://127.0.0.1:$AUSF_METRICS_PORT/metrics" >"$T/m"
 grep -q 'kedge_ausf_akma_anchor_keys_total{result="failed"} 1' "$T/m" &&
-  grep -q 'kedge_ausf_akma_anchor_keys_total{result="registered"} 3' "$T/m" &&
-  ok "metrics: 3 registered, 1 failed" || fail "metrics: $(grep akma "$T/m")"
+  grep -q 'kedge_ausf_akma_anchor_keys_total{result="registered"} 4' "$T/m" &&
+  ok "metrics: 4 registered, 1 failed" || fail "metrics: $(grep akma "$T/m")"
 
 # --- keys stay out of logs ---
-for f in AUSF AANF AANF2 UDM; do
+for f in AUSF AANF AANF2 UDM agent; do
   grep -qiE '"kAkma"|[0-9a-f]{64}' "$T/$f.log" && fail "$f log holds a key-sized hex string"
 done
 ok "no key-sized hex in the daemons' logs"
