@@ -20,7 +20,7 @@
 #include "kedge/json_check.h"
 #include "kedge/log.h"
 #include "kedge/problem.h"
-#include "kedge/rfc3339.h"
+#include "kedge/time.h"
 
 /* TS 29.535 AkmaKeyInfo (kedge anchors by SUPI: gpsi alone is refused, see docs/aanf.md) */
 static const kedge_json_member_t key_info_members[] = {
@@ -196,7 +196,7 @@ static void register_anchorkey(kedge_sbi_request_t *req, void *arg)
   memcpy(rec.kedge_id, akid, strlen(akid) + 1);
   memcpy(rec.supi, supi.value, supi.len + 1);
   kedge_err_t err = kedge_hex_decode(k_akma, rec.kedge, KEDGE_K_AKMA_LEN);
-  rec.created_ms = kedge_keystore_now_ms();
+  rec.created_ms = kedge_wall_ms();
   rec.expiry_ms = rec.created_ms + aanf->key_lifetime_ms;
   memcpy(c->akid, rec.kedge_id, sizeof(c->akid));
   memcpy(c->supi, rec.supi, sizeof(c->supi));

@@ -9,6 +9,7 @@
 
 #include "ausf.h"
 #include "kedge/log.h"
+#include "kedge/time.h"
 
 typedef struct edge_put {
   ausf_confirmation_t *c;
@@ -47,7 +48,7 @@ void ausf_edge_on_success(ausf_confirmation_t *c)
                                     rec.kedge, rec.kedge_id);
   if (!err) {
     memcpy(rec.supi, supi.value, supi.len + 1);
-    rec.created_ms = kedge_keystore_now_ms();
+    rec.created_ms = kedge_wall_ms();
     rec.expiry_ms = rec.created_ms + ausf->key_lifetime_ms;
     memcpy(p->kedge_id, rec.kedge_id, sizeof(p->kedge_id));
     p->c = c;

@@ -15,7 +15,7 @@
 #include "kedge/json_check.h"
 #include "kedge/log.h"
 #include "kedge/problem.h"
-#include "kedge/rfc3339.h"
+#include "kedge/time.h"
 
 typedef struct key_call {
   ausf_t *ausf;

@@ -120,10 +120,6 @@ kedge_err_t kedge_keystore_delete_supi(kedge_keystore_t *ks, const char *supi,
  * handles also do this every purge_interval_ms on their own. */
 kedge_err_t kedge_keystore_purge(kedge_keystore_t *ks, kedge_keystore_done_fn done, void *arg);
 
-/* The store's clock: milliseconds since the Unix epoch (CLOCK_REALTIME, the clock of Redis PXAT),
- * for created_ms and expiry_ms. */
-int64_t kedge_keystore_now_ms(void);
-
 /* Calls outstanding on the handle (for metrics). */
 size_t kedge_keystore_pending(const kedge_keystore_t *ks);
 

@@ -47,11 +47,6 @@ int64_t ks_now_ms(void)
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int64_t kedge_keystore_now_ms(void)
-{
-  return ks_now_ms();
-}
-
 /* ---- URIs ---- */
 
 static const char uri_forms[] = "sqlite:PATH, redis://HOST:PORT[/DB] or memory:";
