@@ -22,6 +22,7 @@ static ausf_t ausf;
 static kedge_err_t setup(kedge_sbi_server_t *srv, void *state, char *why, size_t why_size)
 {
   ausf_t *a = state;
+  a->instance_id = kedge_app_nf_instance_id(); /* ausfInstanceId, AuthEvent.nfInstanceId */
   kedge_err_t err =
       a->edge_enabled ? kedge_keystore_config_load_secrets(&a->keystore, why, why_size) : KEDGE_OK;
   if (err)
@@ -64,6 +65,7 @@ int main(int argc, char **argv)
   const kedge_app_t app = {
     .info = &info,
     .service = "ausf",
+    .nf_type = "AUSF",
     .read_config = ausf_read_config,
     .setup = setup,
     .teardown = teardown,

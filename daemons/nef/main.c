@@ -53,6 +53,7 @@ int main(int argc, char **argv)
   const kedge_app_t app = {
     .info = &info,
     .service = "nef",
+    .nf_type = "NEF",
     .read_config = nef_read_config,
     .setup = setup,
     .state = &nef,
