@@ -151,6 +151,18 @@ code=$(appkey "$AANF2_PORT" "$AG_AKID")
 "$BIN/kedge-eec" keys --agent "$T/run/agent.sock" --reveal --profile akma >/dev/null 2>"$T/ak3"
 [ $? -eq 2 ] && ok "keys --profile akma without --ecs-id: usage error" || fail "no ecs-id: $(cat "$T/ak3")"
 
+# --- deregistration removes the AKMA context (SPEC.md 7, 9; TS 29.535 remove-context) ---
+code=$(appkey "$AANF2_PORT" "$AG_AKID")
+[ "$code" = 200 ] || fail "before deregistration: $code"
+code=$(sbi_curl seaf -o "$T/r" -w '%{http_code}' -H 'content-type: application/json' \
+  -d '{"supi":"imsi-001010000000002"}' "https://127.0.0.1:$AUSF_PORT/nausf-auth/v1/ue-authentications/deregister")
+code2=$(appkey "$AANF2_PORT" "$AG_AKID")
+[ "$code" = 204 ] && [ "$code2" = 204 ] && grep -q "AKMA context of imsi-001010000000002 removed at https://127.0.0.1:$AANF2_PORT (deregistration)" "$T/AUSF.log" &&
+  ok "deregistration: the AUSF removed the AKMA context at the AAnF (the A-KID is unknown now)" ||
+  fail "deregister: $code / $code2 $(grep 'AKMA context' "$T/AUSF.log")"
+code=$(appkey "$AANF_PORT" "$A1B")
+[ "$code" = 200 ] && ok "another subscriber's context stays" || fail "other context: $code"
+
 # --- the AAnF down: the 5G AKA still succeeds, the failure is counted ---
 stop_daemon AANF
 register u1 && [ "$(jget authResult "$T/u1.out")" = AUTHENTICATION_SUCCESS ] &&
