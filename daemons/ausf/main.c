@@ -57,6 +57,8 @@ static void teardown(void *state)
 {
   ausf_t *a = state;
   ausf_ueau_teardown(a);
+  kedge_rate_free(a->keyrequest_limit);
+  a->keyrequest_limit = NULL;
   kedge_keystore_config_clear(&a->keystore);
 }
 

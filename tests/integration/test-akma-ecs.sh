@@ -62,7 +62,6 @@ key_source:
   tls: {ca: $T/pki/ca.crt, cert: $T/pki/$4.crt, key: $T/pki/$4.key}
   timeout: 1s
   rate_limit: {per_address: 1000, per_address_burst: 1000}
-key_cache: {negative_ttl: 2s}
 service_provisioning:
   edns:
     - dnn: edge.example

@@ -20,7 +20,10 @@ cat >"$T/udm.yaml" <<EOC
 sbi: {port: 0, tls: {cert: $T/pki/udm.crt, key: $T/pki/udm.key, ca: $T/pki/ca.crt}}
 udm: {database: $T/udm.sqlite, master_key: $T/udm.key, allowed_consumers: [ausf.kedge.test]}
 EOC
-add() { "$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" --k $K --opc $OPC "$@" >/dev/null; }
+add() {
+  printf '%s\n%s\n' "$K" "$OPC" |
+    "$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" --k-file - --opc-file - "$@" >/dev/null
+}
 add --supi imsi-001010000000001 --rid 12 --akma
 add --supi imsi-001010000000002 --rid 7 --akma
 add --supi imsi-001010000000003 --rid 12
@@ -81,6 +84,7 @@ usim:
   akma: true
 ausf: {uri: "https://127.0.0.1:$AUSF_PORT", ca: $T/pki/ca.crt, cert: $T/pki/seaf.crt, key: $T/pki/seaf.key}
 EOC
+  chmod 600 "$T/$1.yaml" # K and OPc
 }
 jget() { sed -n "s/.*\"$1\":\"\\([^\"]*\\)\".*/\\1/p" "$2"; }
 register() { "$BIN/kedge-ue" register --config "$T/$1.yaml" --json >"$T/$1.out" 2>"$T/$1.err"; }
