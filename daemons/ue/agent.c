@@ -77,6 +77,9 @@ static void registered(const ue_result_t *result, void *arg)
                                                keys.akid) == KEDGE_OK;
       kedge_log_info("agent: registered %s: Kedge ID %s (Kedge sha256:%s)", a->cfg->usim.supi.value,
                      keys.kedge_id, result->kedge_fingerprint);
+      if (keys.akma)
+        kedge_log_info("agent: AKMA: A-KID %s (K_AKMA sha256:%s)", keys.akid,
+                       result->k_akma_fingerprint);
     }
     OPENSSL_cleanse(kausf, sizeof(kausf));
   } else {
