@@ -59,13 +59,10 @@ fail:
   return NULL;
 }
 
-/* KedgeKeyResponse {kedgeId, kedge (64 hex), expiry (RFC 3339)}: the same from AUSF and NEF. */
-/* AkmaAfKeyData {kaf (64 hex, kedge's choice), expiry (DateTime), supi?, gpsi?} */
-static kedge_err_t akma_answer_read(const json_t *j, uint8_t key[KEDGE_KEY_LEN],
-                                    int64_t *expiry_unix_ms)
+/* The key (64 hex digits) and its RFC 3339 expiry: the part every key API's answer shares. */
+static kedge_err_t key_and_expiry_read(const json_t *hex, const char *exp,
+                                       uint8_t key[KEDGE_KEY_LEN], int64_t *expiry_unix_ms)
 {
-  const json_t *hex = json_object_get(j, "kaf");
-  const char *exp = json_string_value(json_object_get(j, "expiry"));
   if (!json_is_string(hex) || json_string_length(hex) != 2 * KEDGE_KEY_LEN || !exp ||
       kedge_rfc3339_parse(exp, expiry_unix_ms) != KEDGE_OK)
     return KEDGE_ERR_INVALID_ARG;
@@ -76,22 +73,17 @@ static kedge_err_t akma_answer_read(const json_t *j, uint8_t key[KEDGE_KEY_LEN],
   return KEDGE_OK;
 }
 
+/* KedgeKeyResponse {kedgeId, kedge (64 hex), expiry (RFC 3339)}: the same from AUSF and NEF.
+ * AkmaAfKeyData {kaf (64 hex, kedge's choice), expiry (DateTime), supi?, gpsi?}: no key ID. */
 kedge_err_t kedge_key_answer_read(const kedge_key_request_t *rq, const json_t *j,
                                   uint8_t key[KEDGE_KEY_LEN], int64_t *expiry_unix_ms)
 {
-  if (kedge_key_api_is_akma(rq->api))
-    return akma_answer_read(j, key, expiry_unix_ms);
-  const json_t *id = json_object_get(j, "kedgeId");
-  const json_t *hex = json_object_get(j, "kedge");
   const char *exp = json_string_value(json_object_get(j, "expiry"));
+  if (kedge_key_api_is_akma(rq->api))
+    return key_and_expiry_read(json_object_get(j, "kaf"), exp, key, expiry_unix_ms);
+  const json_t *id = json_object_get(j, "kedgeId");
   if (!json_is_string(id) || json_string_length(id) != rq->key_id_len ||
-      memcmp(json_string_value(id), rq->key_id, rq->key_id_len) != 0 || !json_is_string(hex) ||
-      json_string_length(hex) != 2 * KEDGE_KEY_LEN || !exp ||
-      kedge_rfc3339_parse(exp, expiry_unix_ms) != KEDGE_OK)
+      memcmp(json_string_value(id), rq->key_id, rq->key_id_len) != 0)
     return KEDGE_ERR_INVALID_ARG;
-  if (kedge_hex_decode(json_string_value(hex), key, KEDGE_KEY_LEN) != KEDGE_OK) {
-    OPENSSL_cleanse(key, KEDGE_KEY_LEN);
-    return KEDGE_ERR_INVALID_ARG;
-  }
-  return KEDGE_OK;
+  return key_and_expiry_read(json_object_get(j, "kedge"), exp, key, expiry_unix_ms);
 }
