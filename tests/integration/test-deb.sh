@@ -244,7 +244,7 @@ st=$(in_root stat -c '%U %a' /var/lib/kedge/udm.sqlite 2>&1)
 [ "$st" = "kedge 600" ] && ok "it created /var/lib/kedge/udm.sqlite ($st)" || fail "udm.sqlite: $st"
 # UMask=0077: nothing it wrote is open to group or others, and all of it is kedge's.
 loose=$(find "$ROOT/var/lib/kedge" -mindepth 1 \( -perm /077 -o ! -uid "$(in_root id -u kedge)" \) 2>&1)
-[ -z "$loose" ] && ok "everything in /var/lib/kedge ($(ls "$ROOT/var/lib/kedge" | tr '\n' ' '))is kedge's, mode 0600" ||
+[ -z "$loose" ] && ok "everything in /var/lib/kedge ($(ls "$ROOT/var/lib/kedge" | tr '\n' ' ' | sed 's/ $//')) is kedge's, mode 0600" ||
   fail "open or foreign files in /var/lib/kedge: $loose"
 # Provisioning as the daemon's user (the database keeps its owner).
 out=$(as_unit kedge-udmd subscriber add --config /etc/kedge/udm.yaml --supi imsi-001010000000001 \
