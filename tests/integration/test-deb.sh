@@ -247,9 +247,12 @@ loose=$(find "$ROOT/var/lib/kedge" -mindepth 1 \( -perm /077 -o ! -uid "$(in_roo
 [ -z "$loose" ] && ok "everything in /var/lib/kedge ($(ls "$ROOT/var/lib/kedge" | tr '\n' ' ' | sed 's/ $//')) is kedge's, mode 0600" ||
   fail "open or foreign files in /var/lib/kedge: $loose"
 # Provisioning as the daemon's user (the database keeps its owner).
-out=$(printf '465b5ce8b199b49faa5f0a2ee238a6bc\ncd63cb71954a9f4e48a5994e37a02baf\n' |
-  as_unit kedge-udmd subscriber add --config /etc/kedge/udm.yaml --supi imsi-001010000000001 \
-  --k-file - --opc-file - 2>&1) &&
+# K and OPc from files of mode 0600, never argv (issue 12).
+printf '465b5ce8b199b49faa5f0a2ee238a6bc\n' >"$ROOT/tmp/k.hex"
+printf 'cd63cb71954a9f4e48a5994e37a02baf\n' >"$ROOT/tmp/opc.hex"
+in_root sh -c 'chown kedge:kedge /tmp/k.hex /tmp/opc.hex && chmod 0600 /tmp/k.hex /tmp/opc.hex'
+out=$(as_unit kedge-udmd subscriber add --config /etc/kedge/udm.yaml --supi imsi-001010000000001 \
+  --k-file /tmp/k.hex --opc-file /tmp/opc.hex 2>&1) &&
   as_unit kedge-udmd subscriber list --config /etc/kedge/udm.yaml 2>&1 | grep -q imsi-001010000000001 &&
   ok "subscriber add/list as kedge with the credential" || fail "subscriber add: $out"
 echo "test-deb: $(took) in all"
