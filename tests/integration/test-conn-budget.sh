@@ -107,8 +107,8 @@ make_key 4
 "$BIN/kedge-eec" provision --ecs "127.0.0.1:$BUSY_PORT" --eec-id eec-4 --kedge-id "$KID" \
   --key-file "$T/k4.hex" >/dev/null 2>"$T/eec.err" &
 EEC_PID=$!
-wait_for 5 test "$(metric0 kedge_ecs_key_fetches_in_progress "$BUSY_METRICS_PORT")" = 1 ||
-  fail "kedge-eec's handshake is not waiting for its key"
+fetching() { test "$(metric0 kedge_ecs_key_fetches_in_progress "$BUSY_METRICS_PORT")" = 1; }
+wait_for 2 fetching || fail "kedge-eec's handshake is not waiting for its key"
 $IDLE --port "$BUSY_PORT" --count 8 --seconds 1 --ready "$T/d.ready" >/dev/null 2>&1
 wait "$EEC_PID"
 rc=$?
