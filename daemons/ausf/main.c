@@ -6,6 +6,7 @@
 #include <openssl/rand.h>
 
 #include "ausf.h"
+#include "kedge/secret_file.h"
 #include "kedge/app.h"
 #include "kedge/log.h"
 
@@ -34,15 +35,11 @@ static kedge_err_t load_secrets(ausf_t *a, char *why, size_t why_size)
     err = KEDGE_ERR_CRYPTO;
   if (err || !a->redis_password_file)
     return err;
-  FILE *f = fopen(a->redis_password_file, "r");
-  if (!f || !fgets(a->redis_password, sizeof(a->redis_password), f)) {
-    snprintf(why, why_size, "%s: cannot read the Redis password", a->redis_password_file);
-    if (f)
-      fclose(f);
-    return KEDGE_ERR_CONFIG;
-  }
-  fclose(f);
-  a->redis_password[strcspn(a->redis_password, "\r\n")] = '\0';
+  /* issue 12: a file others may read is refused, one line naming it */
+  err = kedge_secret_line_read(a->redis_password_file, "the Redis password", a->redis_password,
+                               sizeof(a->redis_password), why, why_size);
+  if (err)
+    return err == KEDGE_ERR_IO || err == KEDGE_ERR_FORBIDDEN ? KEDGE_ERR_CONFIG : err;
   a->keystore_opts.redis_password = a->redis_password;
   return KEDGE_OK;
 }
