@@ -37,10 +37,10 @@ udm:
   allowed_consumers: [ausf.kedge.test]
   auth_events: {keep: 3}
 EOC
-"$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" --supi $S1 --k $K --opc $OPC --rid 12 \
-  >/dev/null || fail "subscriber add $S1"
-"$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" --supi $S2 --k $K --opc $OPC --no-edge \
-  >/dev/null || fail "subscriber add $S2"
+printf '%s\n%s\n' "$K" "$OPC" | "$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" \
+  --supi $S1 --k-file - --opc-file - --rid 12 >/dev/null || fail "subscriber add $S1"
+printf '%s\n%s\n' "$K" "$OPC" | "$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" \
+  --supi $S2 --k-file - --opc-file - --no-edge >/dev/null || fail "subscriber add $S2"
 start_daemon UDM kedge-udmd "$T/udm.yaml"
 UDM=https://127.0.0.1:$UDM_PORT
 
