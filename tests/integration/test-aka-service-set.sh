@@ -37,10 +37,11 @@ udm:
   allowed_consumers: [ausf.kedge.test]
   auth_events: {keep: 3}
 EOC
-printf '%s\n%s\n' "$K" "$OPC" | "$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" \
-  --supi $S1 --k-file - --opc-file - --rid 12 >/dev/null || fail "subscriber add $S1"
-printf '%s\n%s\n' "$K" "$OPC" | "$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" \
-  --supi $S2 --k-file - --opc-file - --no-edge >/dev/null || fail "subscriber add $S2"
+(umask 077 && echo $K >"$T/k.hex" && echo $OPC >"$T/opc.hex")
+"$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" --supi $S1 --k-file "$T/k.hex" --opc-file "$T/opc.hex" --rid 12 \
+  >/dev/null || fail "subscriber add $S1"
+"$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" --supi $S2 --k-file "$T/k.hex" --opc-file "$T/opc.hex" --no-edge \
+  >/dev/null || fail "subscriber add $S2"
 start_daemon UDM kedge-udmd "$T/udm.yaml"
 UDM=https://127.0.0.1:$UDM_PORT
 
