@@ -13,6 +13,7 @@
 #include "kedge/seal.h"
 #include "kedge/metrics.h"
 #include "kedge/sbi_client.h"
+#include "kedge/sbi_notify.h"
 #include "kedge/sbi_server.h"
 
 /* An allowed consumer of ue-authentications: a SEAF/AMF by certificate SAN DNS name, with
@@ -31,6 +32,20 @@ typedef struct ausf_key_consumer {
   bool profile_bound; /* may receive K_ECS (with ecsId) */
   bool relay;         /* listed in keyrequest.relays: any ecsId (the NEF) */
 } ausf_key_consumer_t;
+
+/* Why a key ends before its expiry (KedgeRevokedKey.cause in
+ * api/TS29509_Nausf_UEAuthentication_keyrequest.yaml). */
+typedef enum ausf_revoke_cause {
+  AUSF_REVOKE_REPLACED, /* a new primary authentication of the SUPI replaced it (SPEC.md 2) */
+  AUSF_REVOKE_DELETED,  /* deleted: 5g-aka-confirmation DELETE, deregister (SPEC.md 7) */
+  AUSF_REVOKE_EXPIRED,  /* ended early by the AUSF for another reason */
+  AUSF_REVOKE__COUNT
+} ausf_revoke_cause_t;
+
+/* TS 29.500 5.2.3.2.3: the callback type sent in 3gpp-Sbi-Callback with each notification */
+#define AUSF_REVOCATION_CALLBACK "Nausf_UEAuthentication_KedgeRevocation; apiversion=1"
+
+typedef struct ausf_revocation ausf_revocation_t;
 
 typedef struct ausf {
   /* configuration */
@@ -58,6 +73,13 @@ typedef struct ausf {
   size_t n_key_consumers;
   bool testing;                   /* testing.enabled: the knobs below are honoured */
   int64_t keyrequest_delay_ms;    /* testing: answers of kedge-keys/retrieve wait this long */
+
+  /* revocation: notices to consumers that gave revocCallbackUri (key_revocation.c) */
+  bool revocation_enabled;
+  size_t revocation_max_subscriptions;
+  kedge_sbi_notifier_options_t revocation_notify;
+  kedge_sbi_client_options_t revocation_client; /* the AUSF's SBI certificate */
+  ausf_revocation_t *revocation;
 
   /* run time */
   kedge_master_key_t keystore_master_key;
@@ -97,6 +119,29 @@ typedef struct ausf_confirmation {
 } ausf_confirmation_t;
 
 void ausf_edge_on_success(ausf_confirmation_t *c);
+
+/* SPEC.md 7 "a delete is a key revocation": the one place edge keys end before their expiry.
+ * Deletes the SUPI's key from the store (`keys`: the calling worker's handle), then tells the
+ * consumers that fetched it (key_revocation.c). `done` (may be NULL) runs once with the
+ * store's answer (KEDGE_ERR_NOT_FOUND: the SUPI had no key). A key replaced by a new
+ * authentication goes through ausf_edge_replaced() instead (the store replaced it already). */
+kedge_err_t ausf_edge_revoke(ausf_t *ausf, kedge_keystore_t *keys, const char *supi,
+                             ausf_revoke_cause_t cause, kedge_keystore_done_fn done, void *arg);
+void ausf_edge_replaced(ausf_t *ausf, const char *supi, const char *new_kedge_id);
+
+/* key_revocation.c */
+kedge_err_t ausf_revocation_setup(ausf_t *ausf, kedge_sbi_server_t *srv);
+void ausf_revocation_teardown(ausf_t *ausf);
+const char *ausf_revoke_cause_name(ausf_revoke_cause_t cause);
+/* A consumer got `kedge_id` (the SUPI's key until expiry_ms) and gave `uri`: KEDGE_OK, or
+ * KEDGE_ERR_BUSY when max_subscriptions are kept (counted; the TTL rule still holds),
+ * KEDGE_ERR_UNSUPPORTED when revocation is off. Any worker. */
+kedge_err_t ausf_revocation_subscribe(ausf_t *ausf, const char *supi, const char *kedge_id,
+                                      int64_t expiry_ms, const char *uri);
+/* The SUPI's keys other than `keep_kedge_id` (NULL: all) are gone: queue a notice to each of
+ * their subscribers and forget them. Any worker. */
+void ausf_revocation_notify(ausf_t *ausf, const char *supi, const char *keep_kedge_id,
+                            ausf_revoke_cause_t cause);
 
 /* Nausf_UEAuthentication_keyrequest: POST /nausf-auth/v1/kedge-keys/retrieve */
 kedge_err_t ausf_keyrequest_setup(ausf_t *ausf, kedge_sbi_server_t *srv);

@@ -33,6 +33,8 @@ static void stored(kedge_err_t err, void *arg)
   } else {
     kedge_counter_add(ausf->keys_stored, 1);
     kedge_log_info("edge keys for %s stored: Kedge ID %s", p->c->ctx.supi, p->kedge_id);
+    /* the store replaced the SUPI's previous key in the same transaction */
+    ausf_edge_replaced(ausf, p->c->ctx.supi, p->kedge_id);
     ausf_confirmation_answer(p->c, KEDGE_OK, NULL);
   }
   free(p);
@@ -67,4 +69,52 @@ void ausf_edge_on_success(ausf_confirmation_t *c)
     kedge_counter_add(ausf->keys_store_failed, 1);
     ausf_confirmation_answer(c, err, "SYSTEM_FAILURE");
   }
+}
+
+/* ---- revocation (SPEC.md 7: a delete is a key revocation) ---- */
+
+typedef struct edge_delete {
+  ausf_t *ausf;
+  ausf_revoke_cause_t cause;
+  kedge_keystore_done_fn done;
+  void *arg;
+  char supi[KEDGE_SUPI_MAX + 1];
+} edge_delete_t;
+
+void ausf_edge_replaced(ausf_t *ausf, const char *supi, const char *new_kedge_id)
+{
+  ausf_revocation_notify(ausf, supi, new_kedge_id, AUSF_REVOKE_REPLACED);
+}
+
+static void deleted(kedge_err_t err, void *arg)
+{
+  edge_delete_t *d = arg;
+  /* The key is gone from the store (or was not there: a subscriber may still hold a key
+   * another AUSF instance deleted); either way no consumer should keep it. */
+  if (!err || err == KEDGE_ERR_NOT_FOUND)
+    ausf_revocation_notify(d->ausf, d->supi, NULL, d->cause);
+  if (!err)
+    kedge_log_info("edge keys for %s deleted (%s)", d->supi, ausf_revoke_cause_name(d->cause));
+  if (d->done)
+    d->done(err, d->arg);
+  free(d);
+}
+
+kedge_err_t ausf_edge_revoke(ausf_t *ausf, kedge_keystore_t *keys, const char *supi,
+                             ausf_revoke_cause_t cause, kedge_keystore_done_fn done, void *arg)
+{
+  if (!ausf || !keys || !supi || strlen(supi) > KEDGE_SUPI_MAX)
+    return KEDGE_ERR_INVALID_ARG;
+  edge_delete_t *d = calloc(1, sizeof(*d));
+  if (!d)
+    return KEDGE_ERR_NOMEM;
+  d->ausf = ausf;
+  d->cause = cause;
+  d->done = done;
+  d->arg = arg;
+  memcpy(d->supi, supi, strlen(supi) + 1);
+  kedge_err_t err = kedge_keystore_delete_supi(keys, supi, deleted, d);
+  if (err)
+    free(d);
+  return err;
 }

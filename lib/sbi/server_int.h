@@ -96,6 +96,7 @@ struct sbi_conn {
   bool fatal;            /* tear down at the end of the current callback */
   bool in_recv;          /* inside nghttp2_session_mem_recv: no mem_send now */
   bool goaway_sent;
+  bool closing;          /* kedge_sbi_server_close_peer(DRAIN): closed once its streams end */
   struct timeval last_activity;
   char *peer_names[SBI_MAX_PEER_NAMES];
   size_t n_peer_names;
