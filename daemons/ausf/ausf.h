@@ -12,6 +12,7 @@
 #include "kedge/keystore.h"
 #include "kedge/seal.h"
 #include "kedge/metrics.h"
+#include "kedge/revocation.h"
 #include "kedge/sbi_client.h"
 #include "kedge/sbi_notify.h"
 #include "kedge/sbi_server.h"
@@ -41,9 +42,6 @@ typedef enum ausf_revoke_cause {
   AUSF_REVOKE_EXPIRED,  /* ended early by the AUSF for another reason */
   AUSF_REVOKE__COUNT
 } ausf_revoke_cause_t;
-
-/* TS 29.500 5.2.3.2.3: the callback type sent in 3gpp-Sbi-Callback with each notification */
-#define AUSF_REVOCATION_CALLBACK "Nausf_UEAuthentication_KedgeRevocation; apiversion=1"
 
 typedef struct ausf_revocation ausf_revocation_t;
 

@@ -117,8 +117,8 @@ kedge_err_t ausf_revocation_setup(ausf_t *ausf, kedge_sbi_server_t *srv)
   kedge_metrics_t *m = kedge_sbi_server_metrics(srv);
   struct event_base *base = kedge_sbi_server_base(srv);
   /* The notifications leave from the main loop: the workers only queue them. */
-  ausf->revocation_notify.callback_type = AUSF_REVOCATION_CALLBACK;
-  ausf->revocation_notify.member = "revokedKeys";
+  ausf->revocation_notify.callback_type = KEDGE_REVOCATION_CALLBACK;
+  ausf->revocation_notify.member = KEDGE_REVOCATION_MEMBER;
   ausf->revocation_notify.metric_prefix = "kedge_ausf_revocation";
   kedge_err_t err = kedge_sbi_notifier_new(base, &ausf->revocation_client,
                                            &ausf->revocation_notify, m, &r->notifier);

@@ -274,6 +274,7 @@ kedge_err_t ecs_read_config(kedge_config_node_t *root, void *state)
   KEEP(kedge_config_duration(cache, "negative_ttl", 5000, 0, 3600000, &ecs->negative_cache_ttl_ms));
 
   KEEP(read_provisioning(ecs, root));
+  KEEP(ecs_revocation_read_config(ecs, root));
 
   if (!err && ecs->client.timeout_ms >= ecs->handshake_timeout_ms)
     KEEP(kedge_config_invalid(root, "key_source.timeout",

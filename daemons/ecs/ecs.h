@@ -23,6 +23,7 @@
 #include "kedge/sbi_client.h"
 #include "kedge/sbi_server.h"
 #include "key_cache.h"
+#include "key_revocation.h"
 #include "rate_limit.h"
 
 typedef enum ecs_source_type { ECS_SOURCE_AUSF, ECS_SOURCE_NEF } ecs_source_type_t;
@@ -133,6 +134,7 @@ typedef struct ecs {
   unsigned handshake_timeout_ms; /* sbi.limits.handshake_timeout */
   unsigned max_handshakes;       /* per worker: sbi.limits.max_connections */
   ecs_provisioning_t prov;
+  ecs_revocation_t revocation; /* key_revocation.h */
 
   /* run time */
   kedge_sbi_server_t *srv;

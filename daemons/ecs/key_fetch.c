@@ -236,7 +236,8 @@ static void fetch_answered(const kedge_sbi_client_response_t *resp, void *arg)
   }
 }
 
-/* KedgeKeyRequest {kedgeId, ecsId?} to the AUSF; {afId, kedgeId, ecsId?} to the NEF. */
+/* KedgeKeyRequest {kedgeId, ecsId?, revocCallbackUri?} to the AUSF; {afId, kedgeId, ecsId?,
+ * revocCallbackUri?} to the NEF. */
 static json_t *request_body(const ecs_t *ecs, const char *id, size_t len)
 {
   json_t *body = json_object();
@@ -248,6 +249,9 @@ static json_t *request_body(const ecs_t *ecs, const char *id, size_t len)
   rc |= json_object_set_new(body, "kedgeId", json_stringn(id, len));
   if (ecs->profile == ECS_PROFILE_BOUND) /* SPEC.md 6: K_ECS for this ECS ID */
     rc |= json_object_set_new(body, "ecsId", json_string(ecs->ecs_id));
+  if (ecs_revocation_callback_uri(ecs)) /* issue 13: tell me when this key is revoked */
+    rc |= json_object_set_new(body, "revocCallbackUri",
+                              json_string(ecs_revocation_callback_uri(ecs)));
   if (rc) {
     json_decref(body);
     return NULL;

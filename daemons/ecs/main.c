@@ -50,6 +50,8 @@ int main(int argc, char **argv)
       .read_config = ecs_read_config,
       .setup = setup,
       .teardown = teardown,
+      .extra_port_name = "revocation_port",
+      .extra_port = ecs_revocation_port,
       .state = &ecs,
   };
   return kedge_app_main(&app, argc, argv);
