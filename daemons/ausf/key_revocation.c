@@ -7,35 +7,23 @@
  * subscription nothing changes: the ECS's key_cache_ttl still bounds how long a revoked key
  * stays usable there (SPEC.md 4).
  *
- * The subscriptions live in this process, shared by the workers (one lock), by SUPI: the
- * revocation points (edge.c) know the SUPI, not always the old Kedge ID. At most
+ * The subscriptions live in this process, shared by the workers (kedge/sbi_subscriptions.h),
+ * by SUPI: the revocation points (edge.c) know the SUPI, not always the old Kedge ID. At most
  * max_subscriptions are kept; a subscription past its key's expiry is purged (an expired key
  * needs no notice: the ECS never caches past `expiry`). */
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <time.h>
 
 #include <event2/event.h>
 
 #include "ausf.h"
 #include "kedge/log.h"
+#include "kedge/sbi_subscriptions.h"
 
 #define PURGE_INTERVAL_MS 60000
 
-typedef struct sub {
-  struct sub *next;
-  char kedge_id[KEDGE_ID_MAX + 1];
-  int64_t expiry_ms;
-  char *uri;
-  char supi[];
-} sub_t;
-
 struct ausf_revocation {
-  pthread_mutex_t lock;
-  sub_t **buckets;
-  size_t n_buckets; /* power of two */
-  size_t count;
+  kedge_sbi_subs_t *subs;
   kedge_sbi_notifier_t *notifier;
   struct event *purge;
   kedge_gauge_t *m_subs;
@@ -60,43 +48,10 @@ static int64_t wall_ms(void)
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* FNV-1a: SUPIs come from the UDM, not from the consumers that subscribe. */
-static size_t bucket_of(const ausf_revocation_t *r, const char *supi)
-{
-  uint64_t h = 1469598103934665603ULL;
-  for (const unsigned char *p = (const unsigned char *)supi; *p; p++)
-    h = (h ^ *p) * 1099511628211ULL;
-  return (size_t)h & (r->n_buckets - 1);
-}
-
-static void sub_free(sub_t *s)
-{
-  free(s->uri);
-  free(s);
-}
-
 static void purge_cb(evutil_socket_t fd, short what, void *arg)
 {
   ausf_revocation_t *r = arg;
-  int64_t now = wall_ms();
-  size_t gone = 0;
-  pthread_mutex_lock(&r->lock);
-  for (size_t b = 0; b < r->n_buckets; b++) {
-    sub_t **slot = &r->buckets[b];
-    while (*slot) {
-      sub_t *s = *slot;
-      if (s->expiry_ms <= now) {
-        *slot = s->next;
-        sub_free(s);
-        gone++;
-      } else {
-        slot = &s->next;
-      }
-    }
-  }
-  r->count -= gone;
-  pthread_mutex_unlock(&r->lock);
-  kedge_gauge_add(r->m_subs, -(int64_t)gone);
+  kedge_gauge_add(r->m_subs, -(int64_t)kedge_sbi_subs_purge(r->subs, wall_ms()));
 }
 
 kedge_err_t ausf_revocation_setup(ausf_t *ausf, kedge_sbi_server_t *srv)
@@ -107,21 +62,17 @@ kedge_err_t ausf_revocation_setup(ausf_t *ausf, kedge_sbi_server_t *srv)
   if (!r)
     return KEDGE_ERR_NOMEM;
   ausf->revocation = r;
-  pthread_mutex_init(&r->lock, NULL);
-  r->n_buckets = 1024;
-  while (r->n_buckets < ausf->revocation_max_subscriptions / 4 && r->n_buckets < (1u << 22))
-    r->n_buckets <<= 1;
-  r->buckets = calloc(r->n_buckets, sizeof(*r->buckets));
-  if (!r->buckets)
-    return KEDGE_ERR_NOMEM;
+  kedge_err_t err = kedge_sbi_subs_new(ausf->revocation_max_subscriptions, &r->subs);
+  if (err)
+    return err;
   kedge_metrics_t *m = kedge_sbi_server_metrics(srv);
   struct event_base *base = kedge_sbi_server_base(srv);
   /* The notifications leave from the main loop: the workers only queue them. */
   ausf->revocation_notify.callback_type = KEDGE_REVOCATION_CALLBACK;
   ausf->revocation_notify.member = KEDGE_REVOCATION_MEMBER;
   ausf->revocation_notify.metric_prefix = "kedge_ausf_revocation";
-  kedge_err_t err = kedge_sbi_notifier_new(base, &ausf->revocation_client,
-                                           &ausf->revocation_notify, m, &r->notifier);
+  err = kedge_sbi_notifier_new(base, &ausf->revocation_client, &ausf->revocation_notify, m,
+                               &r->notifier);
   const char *sname = "kedge_ausf_revocation_subscriptions_total",
              *shelp = "Revocation subscriptions (revocCallbackUri in a key request) by result";
   if (!err)
@@ -156,14 +107,7 @@ void ausf_revocation_teardown(ausf_t *ausf)
   if (r->purge)
     event_free(r->purge);
   kedge_sbi_notifier_free(r->notifier);
-  for (size_t b = 0; r->buckets && b < r->n_buckets; b++)
-    while (r->buckets[b]) {
-      sub_t *s = r->buckets[b];
-      r->buckets[b] = s->next;
-      sub_free(s);
-    }
-  free(r->buckets);
-  pthread_mutex_destroy(&r->lock);
+  kedge_sbi_subs_free(r->subs);
   free(r);
   ausf->revocation = NULL;
 }
@@ -174,42 +118,14 @@ kedge_err_t ausf_revocation_subscribe(ausf_t *ausf, const char *supi, const char
   ausf_revocation_t *r = ausf->revocation;
   if (!r)
     return KEDGE_ERR_UNSUPPORTED;
-  size_t supi_len = strlen(supi);
-  sub_t *s = calloc(1, sizeof(*s) + supi_len + 1);
-  char *uri_copy = strdup(uri);
-  if (!s || !uri_copy) {
-    free(s);
-    free(uri_copy);
-    return KEDGE_ERR_NOMEM;
-  }
-  memcpy(s->supi, supi, supi_len + 1);
-  snprintf(s->kedge_id, sizeof(s->kedge_id), "%s", kedge_id);
-  s->expiry_ms = expiry_ms;
-  s->uri = uri_copy;
-  kedge_err_t err = KEDGE_OK;
-  pthread_mutex_lock(&r->lock);
-  sub_t **slot = &r->buckets[bucket_of(r, supi)];
-  for (sub_t *o = *slot; o; o = o->next)
-    if (!strcmp(o->kedge_id, kedge_id) && !strcmp(o->uri, uri) && !strcmp(o->supi, supi))
-      err = KEDGE_ERR_EXISTS; /* the same consumer asked again: one notice is enough */
-  if (!err && r->count >= ausf->revocation_max_subscriptions)
-    err = KEDGE_ERR_BUSY;
-  if (!err) {
-    s->next = *slot;
-    *slot = s;
-    r->count++;
-  }
-  pthread_mutex_unlock(&r->lock);
-  if (err == KEDGE_ERR_EXISTS)
-    err = KEDGE_OK;
-  else if (err == KEDGE_ERR_BUSY)
+  bool added = false;
+  kedge_err_t err = kedge_sbi_subs_add(r->subs, supi, kedge_id, uri, expiry_ms, &added);
+  if (err == KEDGE_ERR_BUSY)
     kedge_counter_add(r->m_full, 1);
-  else {
+  if (added) {
     kedge_counter_add(r->m_added, 1);
     kedge_gauge_add(r->m_subs, 1);
-    return KEDGE_OK;
   }
-  sub_free(s);
   return err;
 }
 
@@ -219,42 +135,23 @@ void ausf_revocation_notify(ausf_t *ausf, const char *supi, const char *keep_ked
   ausf_revocation_t *r = ausf->revocation;
   if (!r)
     return;
-  /* Take the SUPI's subscriptions (other than the key that stays) out under the lock; notify
-   * outside it. */
-  sub_t *taken = NULL;
   size_t n = 0;
-  pthread_mutex_lock(&r->lock);
-  sub_t **slot = &r->buckets[bucket_of(r, supi)];
-  while (*slot) {
-    sub_t *s = *slot;
-    if (!strcmp(s->supi, supi) && (!keep_kedge_id || strcmp(s->kedge_id, keep_kedge_id))) {
-      *slot = s->next;
-      s->next = taken;
-      taken = s;
-      n++;
-    } else {
-      slot = &s->next;
-    }
-  }
-  r->count -= n;
-  pthread_mutex_unlock(&r->lock);
+  kedge_sbi_sub_t *taken = kedge_sbi_subs_take(r->subs, supi, keep_kedge_id, &n);
   kedge_gauge_add(r->m_subs, -(int64_t)n);
   if (cause >= AUSF_REVOKE__COUNT)
     cause = AUSF_REVOKE_DELETED;
   kedge_counter_add(r->m_revoked[cause], n);
-  while (taken) {
-    sub_t *s = taken;
-    taken = s->next;
+  for (kedge_sbi_sub_t *s = taken; s; s = s->next) {
     /* KedgeRevokedKey (api/TS29509_Nausf_UEAuthentication_keyrequest.yaml) */
-    json_t *item = json_pack("{s:s, s:s}", "kedgeId", s->kedge_id, "cause",
+    json_t *item = json_pack("{s:s, s:s}", "kedgeId", s->id, "cause",
                              ausf_revoke_cause_name(cause));
     kedge_err_t err = item ? kedge_sbi_notifier_post(r->notifier, s->uri, item) : KEDGE_ERR_NOMEM;
     if (err)
-      kedge_log_warn("revocation of Kedge ID %s: notification to %s not queued: %s", s->kedge_id,
+      kedge_log_warn("revocation of Kedge ID %s: notification to %s not queued: %s", s->id,
                      s->uri, kedge_strerror(err));
     else
-      kedge_log_info("revocation of Kedge ID %s (%s): notification to %s queued", s->kedge_id,
+      kedge_log_info("revocation of Kedge ID %s (%s): notification to %s queued", s->id,
                      ausf_revoke_cause_name(cause), s->uri);
-    sub_free(s);
   }
+  kedge_sbi_subs_list_free(taken);
 }
