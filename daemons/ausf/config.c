@@ -104,9 +104,8 @@ static kedge_err_t read_key_consumers(ausf_t *ausf, kedge_config_node_t *sec)
 static kedge_err_t read_revocation(ausf_t *ausf, kedge_config_node_t *root)
 {
   kedge_config_node_t *sec = NULL;
-  int64_t n = 0, ms = 0;
+  int64_t n = 0;
   kedge_err_t err = KEDGE_OK, e;
-  kedge_sbi_notifier_options_t *o = &ausf->revocation_notify;
   kedge_sbi_client_options_init(&ausf->revocation_client);
   KEEP(kedge_config_string(root, "sbi.tls.ca", NULL, &ausf->revocation_client.ca_file));
   KEEP(kedge_config_string(root, "sbi.tls.cert", NULL, &ausf->revocation_client.cert_file));
@@ -115,23 +114,7 @@ static kedge_err_t read_revocation(ausf_t *ausf, kedge_config_node_t *root)
   KEEP(kedge_config_bool(sec, "enabled", true, &ausf->revocation_enabled));
   KEEP(kedge_config_int(sec, "max_subscriptions", 100000, 1, 10000000, &n));
   ausf->revocation_max_subscriptions = (size_t)n;
-  KEEP(kedge_config_int(sec, "queue_size", KEDGE_SBI_NOTIFY_MAX_QUEUE_DEFAULT, 1, 1000000, &n));
-  o->max_queue = (size_t)n;
-  KEEP(kedge_config_int(sec, "max_batch", KEDGE_SBI_NOTIFY_MAX_BATCH_DEFAULT, 1, 1000, &n));
-  o->max_batch = (size_t)n;
-  KEEP(kedge_config_duration(sec, "retry_min", KEDGE_SBI_NOTIFY_RETRY_MIN_MS_DEFAULT, 1, 60000,
-                             &ms));
-  o->retry_min_ms = (uint32_t)ms;
-  KEEP(kedge_config_duration(sec, "retry_max", KEDGE_SBI_NOTIFY_RETRY_MAX_MS_DEFAULT, 1, 600000,
-                             &ms));
-  o->retry_max_ms = (uint32_t)ms;
-  if (!err && o->retry_max_ms < o->retry_min_ms)
-    KEEP(kedge_config_invalid(sec, "retry_max", "must not be below retry_min"));
-  KEEP(kedge_config_int(sec, "max_attempts", KEDGE_SBI_NOTIFY_MAX_ATTEMPTS_DEFAULT, 1, 100, &n));
-  o->max_attempts = (uint32_t)n;
-  KEEP(kedge_config_duration(sec, "timeout", 2000, 10, 60000, &ms));
-  ausf->revocation_client.timeout_ms = (uint32_t)ms;
-  ausf->revocation_client.max_retries = 0; /* the notifier retries itself, with back-off */
+  KEEP(kedge_sbi_notifier_config_read(sec, &ausf->revocation_notify, &ausf->revocation_client));
   if (!err && ausf->revocation_enabled && ausf->edge_enabled && !ausf->revocation_client.ca_file)
     KEEP(kedge_config_require(root, "sbi.tls.ca"));
   return err;

@@ -76,6 +76,15 @@ size_t kedge_sbi_notifier_queued(kedge_sbi_notifier_t *n);
  * base's thread, or after its loop stopped. NULL is a no-op. */
 void kedge_sbi_notifier_free(kedge_sbi_notifier_t *n);
 
+/* Reads a notifier's keys from the map `sec` (kedge/config.h): queue_size, max_batch,
+ * retry_min, retry_max, max_attempts (numbers and durations) into `opts`, and timeout (the
+ * per-POST deadline) into `client` (whose max_retries is set to 0: the notifier retries
+ * itself, with back-off). KEDGE_ERR_CONFIG after recording the problem in the tree. */
+struct kedge_config_node;
+kedge_err_t kedge_sbi_notifier_config_read(struct kedge_config_node *sec,
+                                           kedge_sbi_notifier_options_t *opts,
+                                           kedge_sbi_client_options_t *client);
+
 /* True for an absolute https URI without user info, whitespace or control characters, at
  * most KEDGE_SBI_NOTIFY_URI_MAX octets: what a consumer may give as a callback URI. */
 bool kedge_sbi_callback_uri_ok(const char *uri);

@@ -53,8 +53,8 @@ keyrequest:
     - {name: ecs.kedge.test, profiles: [kedge]}
     - {name: nef.kedge.test, profiles: [kedge, bound]}
   relays: [nef.kedge.test]
-revocation: {queue_size: 4, max_batch: 2, retry_min: 50ms, retry_max: 200ms, max_attempts: 3,
-             timeout: 500ms}
+revocation: {queue_size: 4, max_batch: 2, retry_min: 50ms, retry_max: 200ms, max_attempts: 2,
+             timeout: 1500ms}
 EOC
 start_daemon AUSF kedge-ausfd "$T/ausf.yaml"
 
@@ -79,20 +79,25 @@ EOC
 }
 handshake_ok() { s_client "$1" "$2" "$3" | grep -q "Cipher is TLS_AES_128_GCM_SHA256"; }
 refused() { s_client "$1" "$2" "$3" | grep -q "SSL alert number 51"; }
-# hold PORT ID KEY NAME: a TLS-PSK connection left open (s_client waiting on its input)
+# hold PORT ID KEY NAME: a TLS-PSK connection left open (s_client reading a FIFO that a
+# sleeping writer keeps open; both are stopped at exit)
 hold() {
-  (sleep 30 | timeout 40 openssl s_client -connect "127.0.0.1:$1" -tls1_3 -psk_identity "$2" \
-    -psk "$3" -alpn h2 >"$T/$4.out" 2>&1) &
-  eval "$4_PID=$!"
+  mkfifo "$T/$4.in"
+  timeout 40 openssl s_client -connect "127.0.0.1:$1" -tls1_3 -psk_identity "$2" -psk "$3" \
+    -alpn h2 <"$T/$4.in" >"$T/$4.out" 2>&1 &
+  PIDS="$PIDS $!"
+  sleep 40 >"$T/$4.in" &
+  PIDS="$PIDS $!"
   wait_for 5 grep -q "Cipher is" "$T/$4.out"
 }
-held_open() { kill -0 "$1" 2>/dev/null; }
 a_metric() { metric "$1" "$2" "$AUSF_METRICS_PORT"; }
 # metric0 NAME PORT: a series without labels (0 when absent)
 metric0() {
   v=$(curl -s "http://127.0.0.1:$2/metrics" | grep "^$1 " | sed 's/.* //')
   echo "${v:-0}"
 }
+# metric_is NAME PORT VALUE (for wait_for: read again at each try)
+metric_is() { test "$(metric0 "$1" "$2")" = "$3"; }
 
 # ---- the ECS in the operator's domain, subscribed; another without a subscription ----
 KS_PORT=$AUSF_PORT write_ecs ecs "revocation: {enabled: true, notifiers: [ausf.kedge.test, nef.kedge.test], connections: close}"
@@ -115,7 +120,7 @@ cp "$T/k1.hex" "$T/kold.hex"
 
 register 1 # a new 5G AKA replaces the key (SPEC.md 2)
 [ "$ID" != "$OLD_ID" ] || fail "the new registration kept the Kedge ID"
-wait_for 5 test "$(metric0 kedge_ecs_revoked_keys_total "$ECS_METRICS_PORT")" = 1 &&
+wait_for 5 metric_is kedge_ecs_revoked_keys_total "$ECS_METRICS_PORT" 1 &&
   ok "the AUSF's notification reached the ECS" || fail "no revocation at the ECS: $(tail -5 "$T/AUSF.log")"
 check "new handshake with the replaced key: refused at once (decrypt_error), TTL 60 s not over" \
   refused "$ECS_PORT" "$OLD_ID" "$OLD_KEY"
@@ -188,5 +193,67 @@ code=$(sbi_curl seaf -o "$T/r" -w '%{http_code}' -H 'content-type: application/j
   fail "notice from seaf: $code"
 check "the ECS still serves the current key (the refused notices changed nothing)" \
   handshake_ok "$ECS_PORT" "$ID" "$KEY"
+
+# ---- through the NEF: AUSF -> NEF -> the AF's ECS (connections: keep) ----
+cat >"$T/nef.yaml" <<EOC
+sbi: {port: 0, tls: {cert: $T/pki/nef.crt, key: $T/pki/nef.key, ca: $T/pki/ca.crt}}
+afs:
+  - {af_id: ecs.partner.example, profiles: [kedge], home_networks: [{mcc: "001", mnc: "01"}]}
+ausf:
+  groups: [{name: home, mcc: "001", mnc: "01", rids: ["*"], uris: ["https://127.0.0.1:$AUSF_PORT"]}]
+revocation: {enabled: true, notifiers: [ausf.kedge.test], retry_min: 50ms, retry_max: 200ms}
+EOC
+start_daemon NEF kedge-nefd "$T/nef.yaml"
+KS_TYPE=nef KS_PORT=$NEF_PORT write_ecs out "ecs: {ecs_id: ecs.partner.example}
+revocation: {enabled: true, notifiers: [nef.kedge.test], connections: keep}"
+sed -i -e "s#pki/ecs.crt#pki/ecs.partner.example.crt#" -e "s#pki/ecs.key#pki/ecs.partner.example.key#" "$T/out.yaml"
+start_daemon OUT kedge-ecsd "$T/out.yaml"
+register 3
+OLD_ID=$ID OLD_KEY=$KEY
+check "ECS outside the domain: handshake, key through the NEF" handshake_ok "$OUT_PORT" "$OLD_ID" "$OLD_KEY"
+check "a connection to it stays open" hold "$OUT_PORT" "$OLD_ID" "$OLD_KEY" HELD2
+check "the NEF remembers the AF's subscription" \
+  test "$(metric0 kedge_nef_revocation_subscriptions "$NEF_METRICS_PORT")" = 1
+register 3
+wait_for 5 metric_is kedge_ecs_revoked_keys_total "$OUT_METRICS_PORT" 1 &&
+  ok "AUSF -> NEF -> ECS: the notification reached the ECS outside the domain" ||
+  fail "no revocation through the NEF: $(tail -3 "$T/NEF.log")"
+check "the NEF counted one relayed revocation" \
+  test "$(metric kedge_nef_revocations_total 'result="relayed"' "$NEF_METRICS_PORT")" = 1
+check "new handshake with the replaced key: refused (decrypt_error)" refused "$OUT_PORT" "$OLD_ID" "$OLD_KEY"
+sleep 0.3
+check "connections: keep leaves the open connection alone" sh -c "! grep -q closed $T/HELD2.out"
+check "the new key works through the NEF" handshake_ok "$OUT_PORT" "$ID" "$KEY"
+grep -q "revocation: Kedge ID $OLD_ID (REPLACED) relayed to AF ecs.partner.example" "$T/NEF.log" &&
+  ok "the NEF logged the relay" || fail "NEF relay log line"
+
+# ---- an ECS that no longer answers (stopped): retried with back-off, dropped, bounded
+# (queue_size 4, max_batch 2, max_attempts 2, timeout 1.5 s) ----
+KS_PORT=$AUSF_PORT write_ecs dead "revocation: {enabled: true, notifiers: [ausf.kedge.test]}"
+start_daemon DEAD kedge-ecsd "$T/dead.yaml"
+for i in 4 5 6 7 8 9 10; do
+  register "$i" && handshake_ok "$DEAD_PORT" "$ID" "$KEY" || fail "dead ECS: handshake $i"
+done
+kill -STOP "$DEAD_PID"
+r0=$(metric0 kedge_ausf_revocation_notification_retries_total "$AUSF_METRICS_PORT")
+f0=$(a_metric kedge_ausf_revocation_notifications_total 'result="failed"')
+for i in 4 5 6 7 8 9 10; do register "$i"; done
+q_full=$(a_metric kedge_ausf_revocation_notifications_total 'result="queue_full"')
+check "7 notices for a stopped ECS, queue_size 4: 3 refused and counted (queue_full: $q_full)" \
+  test "$q_full" = 3
+check "the queue holds at most 4" test "$(metric0 kedge_ausf_revocation_notification_queue "$AUSF_METRICS_PORT")" -le 4
+wait_for 20 metric_is kedge_ausf_revocation_notification_queue "$AUSF_METRICS_PORT" 0 &&
+  ok "the queue emptied: retried, then dropped (no growth)" ||
+  fail "queue still $(metric0 kedge_ausf_revocation_notification_queue "$AUSF_METRICS_PORT")"
+check "the 4 queued notices failed after their attempts" \
+  test $(($(a_metric kedge_ausf_revocation_notifications_total 'result="failed"') - f0)) = 4
+retries=$(metric0 kedge_ausf_revocation_notification_retries_total "$AUSF_METRICS_PORT")
+check "3 batches (1, 2, 1 items), each sent twice: 3 retries ($((retries - r0)))" test $((retries - r0)) = 3
+grep -q "dropped after 2 attempts" "$T/AUSF.log" && ok "the AUSF logged the dropped batches" ||
+  fail "no drop line in the AUSF log"
+kill -CONT "$DEAD_PID"
+register 11
+check "the AUSF still answers and notifies live consumers afterwards" handshake_ok "$ECS_PORT" "$ID" "$KEY"
+check "no daemon crashed" kill -0 "$UDM_PID" "$AUSF_PID" "$ECS_PID" "$NEF_PID" "$OUT_PID" "$SINK_PID"
 
 finish
