@@ -55,6 +55,20 @@ echo "$hs" | grep -q 'TLSv1.3, Cipher is TLS_AES_128_GCM_SHA256' &&
 bad=$(echo | timeout 10 openssl s_client -connect "$(jq -r .ecs_internal "$E")" -tls1_3 \
   -psk_identity "$ID" -psk 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff 2>&1)
 echo "$bad" | grep -q 'decrypt error' && ok "a wrong PSK gets decrypt_error" || fail "wrong psk: $bad"
+# issue 13: the demo's ECSs subscribe; a new registration revokes the old key at once (the
+# ECS's key_cache_ttl is 60 s: only the AUSF's notification can make this refusal)
+"$BIN/kedge-ue" register --agent "$(jq -r .ue_agent "$E")" >/dev/null 2>"$T/reg.err" ||
+  fail "re-registration: $(cat "$T/reg.err")"
+NEW=$("$BIN/kedge-eec" keys --agent "$(jq -r .ue_agent "$E")" --reveal 2>/dev/null | jq -r .kedgeId)
+old_refused() {
+  echo | timeout 10 openssl s_client -connect "$(jq -r .ecs_internal "$E")" -tls1_3 -alpn h2 \
+    -psk_identity "$ID" -psk "$KEY" 2>&1 | grep -q 'decrypt error'
+}
+[ -n "$NEW" ] && [ "$NEW" != "$ID" ] && wait_for 2 old_refused &&
+  grep -q "revocation: Kedge ID $ID (REPLACED): dropped from the key cache" \
+    "$T/up/logs/ecs-internal.log" &&
+  ok "after a new registration the ECS refuses the old key at once (revocation, not the TTL)" ||
+  fail "old key after re-registration: $(grep -i revocation "$T/up/logs/"*.log | tail -3)"
 "$BIN/kedge" demo --down "$T/up" >/dev/null && sleep 0.3 && ! pgrep -f "$T/up/conf" >/dev/null &&
   ok "demo --down stops everything" || fail "demo --down"
 finish

@@ -373,7 +373,8 @@ static bool write_ausf_config(demo_t *d)
       "keyrequest:\n  allowed_consumers:\n"
       "    - {name: ecs.kedge.test, profiles: [kedge, bound]}\n"
       "    - {name: nef.kedge.test, profiles: [kedge, bound]}\n"
-      "  relays: [nef.kedge.test]\n",
+      "  relays: [nef.kedge.test]\n"
+      "revocation: {enabled: true}\n",
       pki, pki, pki, d->p[P_UDM].port, d->dir, d->dir);
 }
 
@@ -388,7 +389,8 @@ static bool write_nef_config(demo_t *d)
                     "afs:\n  - {af_id: af.kedge.test, profiles: [kedge, bound],\n"
                     "     home_networks: [{mcc: \"001\", mnc: \"01\"}]}\n"
                     "ausf:\n  groups:\n    - {name: home-001-01, mcc: \"001\", mnc: \"01\", rids: [\"*\"],\n"
-                    "       uris: [\"https://127.0.0.1:%u\"]}\n",
+                    "       uris: [\"https://127.0.0.1:%u\"]}\n"
+                    "revocation: {enabled: true, notifiers: [ausf.kedge.test]}\n",
                     pki, pki, pki, d->p[P_AUSF].port);
 }
 
@@ -406,12 +408,15 @@ static bool write_ecs_config(demo_t *d, int i)
       "ecs:\n  psk_profile: %s\n%s"
       "key_source:\n  type: %s\n%s  uri: \"https://127.0.0.1:%u\"\n"
       "  tls: {ca: %s/ca.crt, cert: %s/%s.crt, key: %s/%s.key}\n"
+      "revocation: {enabled: true, notifiers: [%s], connections: close}\n"
       "service_provisioning:\n  edns:\n    - dnn: edge.example\n      eess:\n"
       "        - {ees_id: ees-1.edge.example, uri: \"https://ees-1.edge.example:8443\", "
       "eec_reg_conf: true}\n",
       d->p[i].role, bound ? "bound" : "kedge", bound ? "  ecs_id: ecs.kedge.test\n" : "",
       nef ? "nef" : "ausf", nef ? "  af_id: af.kedge.test\n" : "",
-      nef ? d->p[P_NEF].port : d->p[P_AUSF].port, pki, pki, cert, pki, cert);
+      nef ? d->p[P_NEF].port : d->p[P_AUSF].port, pki, pki, cert, pki, cert,
+      /* issue 13: a revoked key is refused at once, not after key_cache_ttl */
+      nef ? "nef.kedge.test" : "ausf.kedge.test");
 }
 
 static bool write_ue_config(demo_t *d)
@@ -672,7 +677,8 @@ static void print_try_this(const demo_t *d)
   printf("  openssl s_client -connect 127.0.0.1:%u -tls1_3 -alpn h2 -psk_identity '%s' -psk "
          "$(kedge-eec keys ... --reveal | jq -r .kedge)\n",
          d->p[P_ECS_IN].port, d->kedge_id);
-  printf("  %s/kedge-ue register --agent %s/run/agent/agent.sock    # new 5G AKA, new keys\n",
+  printf("  %s/kedge-ue register --agent %s/run/agent/agent.sock    # new 5G AKA, new keys;\n"
+         "      the old Kedge ID is refused at once by the ECSs that fetched it (revocation)\n",
          d->bin, d->dir);
   printf("Stop it with: %s/kedge demo --down %s\n", d->bin, d->dir);
 }
