@@ -6,7 +6,9 @@
 #include "kedge/app.h"
 #include "kedge/log.h"
 
-static const char *const extra_usage[] = {KEDGE_APP_PORTS_FILE_USAGE, NULL};
+static const char *const extra_usage[] = {
+    KEDGE_APP_PORTS_FILE_USAGE,
+    "                         (and \"revocation_port=N\" with revocation.enabled)", NULL};
 
 static const kedge_daemon_info_t info = {
     .program = "kedge-ecsd",
