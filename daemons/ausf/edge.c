@@ -1,27 +1,22 @@
 /* Step 2 of SPEC.md 0 at the AUSF: on AUTHENTICATION_SUCCESS of an edge-capable subscriber
- * (edge.enabled and the UDM's edgeInd), derive Kedge and Kedge ID from KAUSF before it is
- * dropped (the solution's NOTE 1) and store them, replacing the SUPI's previous key; only a
- * stored key lets the confirmation succeed. */
+ * (edge.enabled, and edge.derive with the UDM's edge flag, SPEC.md 7), derive Kedge and Kedge ID
+ * from KAUSF before it is dropped (the solution's NOTE 1) and store them, replacing the SUPI's
+ * previous key; only a stored key lets the confirmation succeed. And the one way edge keys
+ * leave the store before they expire: ausf_edge_revoke(). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <openssl/crypto.h>
 
 #include "ausf.h"
 #include "kedge/log.h"
+#include "kedge/time.h"
 
 typedef struct edge_put {
   ausf_confirmation_t *c;
   char kedge_id[KEDGE_ID_MAX + 1];
 } edge_put_t;
-
-static int64_t wall_ms(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void stored(kedge_err_t err, void *arg)
 {
@@ -33,6 +28,7 @@ static void stored(kedge_err_t err, void *arg)
   } else {
     kedge_counter_add(ausf->keys_stored, 1);
     kedge_log_info("edge keys for %s stored: Kedge ID %s", p->c->ctx.supi, p->kedge_id);
+    memcpy(p->c->ctx.kedge_id, p->kedge_id, sizeof(p->c->ctx.kedge_id)); /* for a DELETE */
     /* the store replaced the SUPI's previous key in the same transaction */
     ausf_edge_replaced(ausf, p->c->ctx.supi, p->kedge_id);
     ausf_confirmation_answer(p->c, KEDGE_OK, NULL);
@@ -40,10 +36,26 @@ static void stored(kedge_err_t err, void *arg)
   free(p);
 }
 
+/* SPEC.md 7: edge.derive decides whether the UDM's flag is needed (a stock UDM sends none). */
+static bool derive_for(const ausf_t *ausf, const ausf_auth_ctx_t *ctx)
+{
+  if (!ausf->edge_enabled)
+    return false;
+  switch (ausf->edge_derive) {
+  case AUSF_DERIVE_ALWAYS:
+    return true;
+  case AUSF_DERIVE_NEVER:
+    return false;
+  case AUSF_DERIVE_UDM_FLAG:
+    break;
+  }
+  return ctx->edge_ind;
+}
+
 void ausf_edge_on_success(ausf_confirmation_t *c)
 {
   ausf_t *ausf = c->ausf;
-  if (!ausf->edge_enabled || !c->ctx.edge_ind) {
+  if (!derive_for(ausf, &c->ctx)) {
     ausf_confirmation_answer(c, KEDGE_OK, NULL);
     return;
   }
@@ -57,7 +69,7 @@ void ausf_edge_on_success(ausf_confirmation_t *c)
                                     rec.kedge, rec.kedge_id);
   if (!err) {
     memcpy(rec.supi, supi.value, supi.len + 1);
-    rec.created_ms = wall_ms();
+    rec.created_ms = kedge_wall_ms();
     rec.expiry_ms = rec.created_ms + ausf->key_lifetime_ms;
     memcpy(p->kedge_id, rec.kedge_id, sizeof(p->kedge_id));
     p->c = c;
@@ -71,50 +83,63 @@ void ausf_edge_on_success(ausf_confirmation_t *c)
   }
 }
 
-/* ---- revocation (SPEC.md 7: a delete is a key revocation) ---- */
-
-typedef struct edge_delete {
-  ausf_t *ausf;
-  ausf_revoke_cause_t cause;
-  kedge_keystore_done_fn done;
-  void *arg;
-  char supi[KEDGE_SUPI_MAX + 1];
-} edge_delete_t;
+/* ---- revocation ---- */
 
 void ausf_edge_replaced(ausf_t *ausf, const char *supi, const char *new_kedge_id)
 {
-  ausf_revocation_notify(ausf, supi, new_kedge_id, AUSF_REVOKE_REPLACED);
+  ausf_revocation_notify(ausf, supi, new_kedge_id, NULL, AUSF_REVOKE_REPLACED);
 }
 
-static void deleted(kedge_err_t err, void *arg)
+typedef struct revoke {
+  ausf_t *ausf;
+  ausf_revoke_fn done;
+  void *arg;
+  char supi[KEDGE_SUPI_MAX + 1];
+  char kedge_id[KEDGE_ID_MAX + 1];
+  char reason[32];
+} revoke_t;
+
+static void revoked(kedge_err_t err, void *arg)
 {
-  edge_delete_t *d = arg;
-  /* The key is gone from the store (or was not there: a subscriber may still hold a key
-   * another AUSF instance deleted); either way no consumer should keep it. */
-  if (!err || err == KEDGE_ERR_NOT_FOUND)
-    ausf_revocation_notify(d->ausf, d->supi, NULL, d->cause);
-  if (!err)
-    kedge_log_info("edge keys for %s deleted (%s)", d->supi, ausf_revoke_cause_name(d->cause));
-  if (d->done)
-    d->done(err, d->arg);
-  free(d);
+  revoke_t *r = arg;
+  ausf_t *ausf = r->ausf;
+  if (!err) {
+    kedge_counter_add(ausf->keys_revoked, 1);
+    kedge_log_info("edge keys of %s revoked (%s)%s%s", r->supi, r->reason,
+                   r->kedge_id[0] ? ": Kedge ID " : "", r->kedge_id);
+  } else if (err != KEDGE_ERR_NOT_FOUND) {
+    kedge_log_warn("edge keys of %s could not be revoked (%s): %s", r->supi, r->reason,
+                   kedge_strerror(err));
+  }
+  /* issue 13: the consumers that fetched the key hear of it (key_revocation.c). A SUPI-wide
+   * delete that found nothing still clears what they may hold; a named key that is no longer
+   * the SUPI's was replaced, and its consumers were told then. */
+  if (!err || (err == KEDGE_ERR_NOT_FOUND && !r->kedge_id[0]))
+    ausf_revocation_notify(ausf, r->supi, NULL, r->kedge_id[0] ? r->kedge_id : NULL,
+                           AUSF_REVOKE_DELETED);
+  r->done(err, r->arg);
+  free(r);
 }
 
-kedge_err_t ausf_edge_revoke(ausf_t *ausf, kedge_keystore_t *keys, const char *supi,
-                             ausf_revoke_cause_t cause, kedge_keystore_done_fn done, void *arg)
+kedge_err_t ausf_edge_revoke(ausf_t *ausf, kedge_keystore_t *ks, const char *supi,
+                             const char *kedge_id, const char *reason, ausf_revoke_fn done,
+                             void *arg)
 {
-  if (!ausf || !keys || !supi || strlen(supi) > KEDGE_SUPI_MAX)
-    return KEDGE_ERR_INVALID_ARG;
-  edge_delete_t *d = calloc(1, sizeof(*d));
-  if (!d)
+  if (!ausf->edge_enabled || !ks)
+    return KEDGE_ERR_NOT_FOUND; /* no store: nothing was ever derived here */
+  revoke_t *r = calloc(1, sizeof(*r));
+  if (!r)
     return KEDGE_ERR_NOMEM;
-  d->ausf = ausf;
-  d->cause = cause;
-  d->done = done;
-  d->arg = arg;
-  memcpy(d->supi, supi, strlen(supi) + 1);
-  kedge_err_t err = kedge_keystore_delete_supi(keys, supi, deleted, d);
+  r->ausf = ausf;
+  r->done = done;
+  r->arg = arg;
+  snprintf(r->supi, sizeof(r->supi), "%s", supi);
+  snprintf(r->kedge_id, sizeof(r->kedge_id), "%s", kedge_id ? kedge_id : "");
+  snprintf(r->reason, sizeof(r->reason), "%s", reason);
+  kedge_err_t err = kedge_id && kedge_id[0]
+                        ? kedge_keystore_delete_key(ks, supi, kedge_id, revoked, r)
+                        : kedge_keystore_delete_supi(ks, supi, revoked, r);
   if (err)
-    free(d);
+    free(r);
   return err;
 }

@@ -130,13 +130,13 @@ kedge_err_t ausf_revocation_subscribe(ausf_t *ausf, const char *supi, const char
 }
 
 void ausf_revocation_notify(ausf_t *ausf, const char *supi, const char *keep_kedge_id,
-                            ausf_revoke_cause_t cause)
+                            const char *only_kedge_id, ausf_revoke_cause_t cause)
 {
   ausf_revocation_t *r = ausf->revocation;
   if (!r)
     return;
   size_t n = 0;
-  kedge_sbi_sub_t *taken = kedge_sbi_subs_take(r->subs, supi, keep_kedge_id, &n);
+  kedge_sbi_sub_t *taken = kedge_sbi_subs_take(r->subs, supi, keep_kedge_id, only_kedge_id, &n);
   kedge_gauge_add(r->m_subs, -(int64_t)n);
   if (cause >= AUSF_REVOKE__COUNT)
     cause = AUSF_REVOKE_DELETED;

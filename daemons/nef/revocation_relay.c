@@ -125,7 +125,7 @@ static void notified(kedge_sbi_request_t *req, void *arg)
     json_t *item = json_array_get(items, i);
     const char *id = json_string_value(json_object_get(item, "kedgeId"));
     size_t n = 0;
-    kedge_sbi_sub_t *taken = kedge_sbi_subs_take(r->subs, id, NULL, &n);
+    kedge_sbi_sub_t *taken = kedge_sbi_subs_take(r->subs, id, NULL, NULL, &n);
     kedge_gauge_add(r->m_subs, -(int64_t)n);
     if (!n)
       kedge_counter_add(r->m_unknown, 1);

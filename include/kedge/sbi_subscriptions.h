@@ -31,10 +31,11 @@ void kedge_sbi_subs_free(kedge_sbi_subs_t *t);
 kedge_err_t kedge_sbi_subs_add(kedge_sbi_subs_t *t, const char *key, const char *id,
                                const char *uri, int64_t expiry_ms, bool *added);
 
-/* Takes out the key's entries whose id is not `keep_id` (NULL: all of them); *n counts them.
- * The caller frees the list with kedge_sbi_subs_list_free(). */
+/* Takes out the key's entries whose id is not `keep_id` and, when `only_id` is not NULL, is
+ * `only_id` (both NULL: all of them); *n counts them. The caller frees the list with
+ * kedge_sbi_subs_list_free(). */
 kedge_sbi_sub_t *kedge_sbi_subs_take(kedge_sbi_subs_t *t, const char *key, const char *keep_id,
-                                     size_t *n);
+                                     const char *only_id, size_t *n);
 void kedge_sbi_subs_list_free(kedge_sbi_sub_t *list);
 
 /* Drops the entries whose expiry_ms <= now_ms; returns how many. */

@@ -101,7 +101,7 @@ kedge_err_t kedge_sbi_subs_add(kedge_sbi_subs_t *t, const char *key, const char 
 }
 
 kedge_sbi_sub_t *kedge_sbi_subs_take(kedge_sbi_subs_t *t, const char *key, const char *keep_id,
-                                     size_t *n)
+                                     const char *only_id, size_t *n)
 {
   kedge_sbi_sub_t *taken = NULL;
   size_t count = 0;
@@ -109,7 +109,8 @@ kedge_sbi_sub_t *kedge_sbi_subs_take(kedge_sbi_subs_t *t, const char *key, const
   kedge_sbi_sub_t **slot = bucket_of(t, key);
   while (*slot) {
     kedge_sbi_sub_t *s = *slot;
-    if (!strcmp(s->key, key) && (!keep_id || strcmp(s->id, keep_id))) {
+    if (!strcmp(s->key, key) && (!keep_id || strcmp(s->id, keep_id)) &&
+        (!only_id || !strcmp(s->id, only_id))) {
       *slot = s->next;
       s->next = taken;
       taken = s;

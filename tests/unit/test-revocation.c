@@ -102,18 +102,20 @@ static void subscriptions(void **state)
   assert_int_equal(kedge_sbi_subs_count(t), 3);
   /* a replacement: every key of the SUPI but the new one */
   size_t n = 0;
-  kedge_sbi_sub_t *l = kedge_sbi_subs_take(t, "imsi-1", "new", &n);
+  kedge_sbi_sub_t *l = kedge_sbi_subs_take(t, "imsi-1", "new", NULL, &n);
   assert_int_equal(n, 1);
   assert_string_equal(l->id, "old");
   assert_string_equal(l->uri, "https://a/");
   assert_null(l->next);
   kedge_sbi_subs_list_free(l);
-  assert_null(kedge_sbi_subs_take(t, "imsi-9", NULL, &n));
+  assert_null(kedge_sbi_subs_take(t, "imsi-9", NULL, NULL, &n));
   assert_int_equal(n, 0);
   /* expiry */
   assert_int_equal(kedge_sbi_subs_purge(t, 50), 1);
   assert_int_equal(kedge_sbi_subs_count(t), 1);
-  l = kedge_sbi_subs_take(t, "imsi-1", NULL, &n);
+  assert_null(kedge_sbi_subs_take(t, "imsi-1", NULL, "other", &n)); /* only another id */
+  assert_int_equal(n, 0);
+  l = kedge_sbi_subs_take(t, "imsi-1", NULL, "new", &n);
   assert_int_equal(n, 1);
   assert_string_equal(l->id, "new");
   kedge_sbi_subs_list_free(l);
