@@ -3,7 +3,8 @@
 # real daemons on loopback: kedge-udmd, kedge-ausfd (SQLite key store), kedge-nefd, kedge-ecsd.
 # - an ECS that subscribes (revocCallbackUri) refuses a replaced key on a NEW handshake
 #   (openssl s_client -psk, kedge-eec) at once, although key_cache_ttl is 60 s, and closes the
-#   connection authenticated with it (revocation.connections: close);
+#   connection authenticated with it (revocation.connections: close); the same after a
+#   deregistration (POST .../deregister deletes the key: cause DELETED);
 # - an ECS without a subscription keeps the old key until key_cache_ttl (the TTL rule);
 # - through the NEF: the AUSF notifies the NEF, the NEF relays to the AF's ECS, which refuses
 #   the old key and, configured with connections: keep, leaves the open connection alone;
@@ -141,6 +142,25 @@ check "AUSF: the notice counted with cause REPLACED" \
 grep -q "revocation: Kedge ID $OLD_ID (REPLACED): dropped from the key cache" "$T/ECS.log" &&
   ok "the ECS logged the revocation" || fail "ECS log line"
 ! grep -q "$OLD_KEY" "$T/ECS.log" "$T/AUSF.log" && ok "no key in the logs" || fail "a key in a log"
+
+# ---- a delete: POST .../deregister (SPEC.md 7, ausf_edge_revoke) ----
+register 12
+OLD_ID=$ID OLD_KEY=$KEY
+check "handshake with the key of subscriber 12" handshake_ok "$ECS_PORT" "$OLD_ID" "$OLD_KEY"
+check "a connection with it stays open" hold "$ECS_PORT" "$OLD_ID" "$OLD_KEY" HELD3
+code=$(sbi_curl seaf -o "$T/r" -w '%{http_code}' -H 'content-type: application/json' \
+  -d '{"supi":"'"$(supi 12)"'"}' "https://127.0.0.1:$AUSF_PORT/nausf-auth/v1/ue-authentications/deregister")
+check "deregister: 204" test "$code" = 204
+wait_for 5 metric_is kedge_ecs_revoked_keys_total "$ECS_METRICS_PORT" 2 &&
+  ok "deregistration: the notification reached the ECS" || fail "no revocation after deregister"
+check "after deregistration the old key is refused on a new handshake" \
+  refused "$ECS_PORT" "$OLD_ID" "$OLD_KEY"
+wait_for 5 grep -q "closed" "$T/HELD3.out" && ok "and its open connection was closed" ||
+  fail "the connection of a deregistered UE is still open"
+check "AUSF: the notice counted with cause DELETED" \
+  test "$(a_metric kedge_ausf_revocation_notices_total 'cause="DELETED"')" = 1
+grep -q "revocation: Kedge ID $OLD_ID (DELETED)" "$T/ECS.log" && ok "the ECS logged cause DELETED" ||
+  fail "ECS log: no DELETED"
 
 # ---- the wire: what the AUSF sends, and what it refuses ----
 cat >"$T/sink.yaml" <<EOC

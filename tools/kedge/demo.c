@@ -680,6 +680,11 @@ static void print_try_this(const demo_t *d)
   printf("  %s/kedge-ue register --agent %s/run/agent/agent.sock    # new 5G AKA, new keys;\n"
          "      the old Kedge ID is refused at once by the ECSs that fetched it (revocation)\n",
          d->bin, d->dir);
+  printf("  curl --http2 --cacert %s/pki/ca.crt --cert %s/pki/seaf.crt --key %s/pki/seaf.key \\\n"
+         "       -H content-type:application/json -d '{\"supi\":\"" DEMO_SUPI "\"}' \\\n"
+         "       https://127.0.0.1:%u/nausf-auth/v1/ue-authentications/deregister\n"
+         "      # deregistration: the UE's key is deleted and refused at once by the ECSs\n",
+         d->dir, d->dir, d->dir, d->p[P_AUSF].port);
   printf("Stop it with: %s/kedge demo --down %s\n", d->bin, d->dir);
 }
 
