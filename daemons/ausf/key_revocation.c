@@ -12,12 +12,12 @@
  * max_subscriptions are kept; a subscription past its key's expiry is purged (an expired key
  * needs no notice: the ECS never caches past `expiry`). */
 #include <stdlib.h>
-#include <time.h>
 
 #include <event2/event.h>
 
 #include "ausf.h"
 #include "kedge/log.h"
+#include "kedge/time.h"
 #include "kedge/sbi_subscriptions.h"
 
 #define PURGE_INTERVAL_MS 60000
@@ -41,17 +41,10 @@ const char *ausf_revoke_cause_name(ausf_revoke_cause_t cause)
   return cause < AUSF_REVOKE__COUNT ? cause_names[cause] : "DELETED";
 }
 
-static int64_t wall_ms(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void purge_cb(evutil_socket_t fd, short what, void *arg)
 {
   ausf_revocation_t *r = arg;
-  kedge_gauge_add(r->m_subs, -(int64_t)kedge_sbi_subs_purge(r->subs, wall_ms()));
+  kedge_gauge_add(r->m_subs, -(int64_t)kedge_sbi_subs_purge(r->subs, kedge_wall_ms()));
 }
 
 kedge_err_t ausf_revocation_setup(ausf_t *ausf, kedge_sbi_server_t *srv)

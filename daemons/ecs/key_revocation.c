@@ -55,13 +55,6 @@ uint16_t ecs_revocation_port(void *state)
   return ecs->revocation.listener ? kedge_sbi_server_port(ecs->revocation.listener) : 0;
 }
 
-static bool notifier_allowed(const ecs_revocation_t *r, const kedge_sbi_request_t *req)
-{
-  for (size_t i = 0; i < r->n_notifiers; i++)
-    if (kedge_sbi_request_peer_is(req, r->notifiers[i]))
-      return true;
-  return false;
-}
 
 /* One Kedge ID: out of the cache (a tombstone for key_cache_ttl keeps a late fetch answer
  * out), and its connections ended as configured. */
@@ -88,24 +81,9 @@ static void notified(kedge_sbi_request_t *req, void *arg)
 {
   ecs_t *ecs = arg;
   ecs_revocation_t *r = &ecs->revocation;
-  if (!notifier_allowed(r, req)) {
-    kedge_counter_add(r->m_refused, 1);
-    /* SPEC.md 3: the 403 cause of kedge's services that authorise by certificate name */
-    kedge_sbi_respond_problem(req, 403, "CONSUMER_NOT_AUTHORIZED",
-                              "not in revocation.notifiers");
+  json_t *items = kedge_revocation_receive(req, r->notifiers, r->n_notifiers, r->m_refused);
+  if (!items)
     return;
-  }
-  json_t *body = kedge_sbi_request_json(req), *problem = NULL;
-  kedge_err_t err = kedge_revocation_check(body, &problem);
-  if (err) {
-    if (problem)
-      kedge_sbi_respond_problem_json(req, problem);
-    else
-      kedge_sbi_respond_err(req, err, NULL);
-    json_decref(problem);
-    return;
-  }
-  json_t *items = json_object_get(body, KEDGE_REVOCATION_MEMBER);
   size_t n = json_array_size(items);
   for (size_t i = 0; i < n; i++) {
     json_t *item = json_array_get(items, i);

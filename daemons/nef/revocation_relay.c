@@ -7,11 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <event2/event.h>
 
 #include "kedge/log.h"
+#include "kedge/time.h"
 #include "kedge/revocation.h"
 #include "nef.h"
 
@@ -49,13 +49,6 @@ kedge_err_t nef_revocation_read_config(nef_t *nef, kedge_config_node_t *root)
   return err;
 }
 
-static int64_t wall_ms(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 const char *nef_revocation_callback_uri(nef_t *nef)
 {
   nef_revocation_t *r = &nef->revocation;
@@ -82,7 +75,7 @@ void nef_revocation_subscribe(nef_t *nef, const char *kedge_id, const char *af_i
     return;
   bool added = false;
   kedge_err_t err =
-      kedge_sbi_subs_add(r->subs, kedge_id, af_id, uri, wall_ms() + r->max_age_ms, &added);
+      kedge_sbi_subs_add(r->subs, kedge_id, af_id, uri, kedge_wall_ms() + r->max_age_ms, &added);
   if (added)
     kedge_gauge_add(r->m_subs, 1);
   if (err == KEDGE_ERR_BUSY) {
@@ -93,34 +86,14 @@ void nef_revocation_subscribe(nef_t *nef, const char *kedge_id, const char *af_i
   }
 }
 
-static bool notifier_allowed(const nef_revocation_t *r, const kedge_sbi_request_t *req)
-{
-  for (size_t i = 0; i < r->n_notifiers; i++)
-    if (kedge_sbi_request_peer_is(req, r->notifiers[i]))
-      return true;
-  return false;
-}
 
 static void notified(kedge_sbi_request_t *req, void *arg)
 {
   nef_t *nef = arg;
   nef_revocation_t *r = &nef->revocation;
-  if (!notifier_allowed(r, req)) {
-    kedge_counter_add(r->m_refused, 1);
-    kedge_sbi_respond_problem(req, 403, "CONSUMER_NOT_AUTHORIZED", "not in revocation.notifiers");
+  json_t *items = kedge_revocation_receive(req, r->notifiers, r->n_notifiers, r->m_refused);
+  if (!items)
     return;
-  }
-  json_t *body = kedge_sbi_request_json(req), *problem = NULL;
-  kedge_err_t err = kedge_revocation_check(body, &problem);
-  if (err) {
-    if (problem)
-      kedge_sbi_respond_problem_json(req, problem);
-    else
-      kedge_sbi_respond_err(req, err, NULL);
-    json_decref(problem);
-    return;
-  }
-  json_t *items = json_object_get(body, KEDGE_REVOCATION_MEMBER);
   for (size_t i = 0; i < json_array_size(items); i++) {
     json_t *item = json_array_get(items, i);
     const char *id = json_string_value(json_object_get(item, "kedgeId"));
@@ -145,7 +118,7 @@ static void notified(kedge_sbi_request_t *req, void *arg)
 static void purge_cb(evutil_socket_t fd, short what, void *arg)
 {
   nef_revocation_t *r = arg;
-  kedge_gauge_add(r->m_subs, -(int64_t)kedge_sbi_subs_purge(r->subs, wall_ms()));
+  kedge_gauge_add(r->m_subs, -(int64_t)kedge_sbi_subs_purge(r->subs, kedge_wall_ms()));
 }
 
 kedge_err_t nef_revocation_setup(nef_t *nef, kedge_sbi_server_t *srv)

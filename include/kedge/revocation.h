@@ -12,6 +12,8 @@
 #include <jansson.h>
 
 #include "kedge/error.h"
+#include "kedge/metrics.h"
+#include "kedge/sbi_server.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -27,6 +29,13 @@ extern "C" {
  * MANDATORY_IE_INCORRECT or MANDATORY_IE_MISSING, invalidParams) to answer with and free;
  * KEDGE_ERR_NOMEM. The body is applied whole or not at all. */
 kedge_err_t kedge_revocation_check(const json_t *body, json_t **problem);
+
+/* A receiver's handler (the ECS's, the NEF's): the request's certificate must carry one of
+ * `notifiers` (else 403 CONSUMER_NOT_AUTHORIZED, counted in `refused`), its body must pass
+ * kedge_revocation_check() (else 400). Returns the revokedKeys array (borrowed from the
+ * request; answer 204 when done), or NULL once the request has been answered. */
+json_t *kedge_revocation_receive(kedge_sbi_request_t *req, const char *const *notifiers,
+                                 size_t n_notifiers, kedge_counter_t *refused);
 
 #ifdef __cplusplus
 }
