@@ -103,8 +103,10 @@ static void notified(kedge_sbi_request_t *req, void *arg)
     if (!n)
       kedge_counter_add(r->m_unknown, 1);
     for (kedge_sbi_sub_t *s = taken; s; s = s->next) {
-      /* the AUSF's KedgeRevokedKey as it came: kedgeId and cause, checked above */
-      kedge_err_t e = kedge_sbi_notifier_post(r->notifier, s->uri, json_deep_copy(item));
+      /* KedgeRevokedKey with the members checked above, nothing else the AUSF may have added */
+      json_t *copy = json_pack("{s:s, s:s}", "kedgeId", id, "cause",
+                               json_string_value(json_object_get(item, "cause")));
+      kedge_err_t e = copy ? kedge_sbi_notifier_post(r->notifier, s->uri, copy) : KEDGE_ERR_NOMEM;
       kedge_counter_add(r->m_relayed, e ? 0 : 1);
       kedge_log_info("revocation: Kedge ID %s (%s) relayed to AF %s: %s", id,
                      json_string_value(json_object_get(item, "cause")), s->id,
