@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "context.h"
+#include "kedge/ratelimit.h"
 #include "kedge/config.h"
 #include "kedge/keystore.h"
 #include "kedge/seal.h"
@@ -76,6 +77,8 @@ typedef struct ausf {
   char redis_password[256];
   ausf_key_consumer_t *key_consumers;
   size_t n_key_consumers;
+  double keyrequest_rate;         /* keyrequest.per_consumer_rate: per second; 0: no limit */
+  double keyrequest_burst;        /* keyrequest.per_consumer_burst */
   bool testing;                   /* testing.enabled: the knobs below are honoured */
   int64_t keyrequest_delay_ms;    /* testing: answers of kedge-keys/retrieve wait this long */
 
@@ -88,8 +91,9 @@ typedef struct ausf {
 
   /* run time */
   kedge_master_key_t keystore_master_key;
-  kedge_counter_t *keys_stored, *keys_store_failed, *keys_revoked, *keyrequests_ok, *keyrequests_not_found,
-      *keyrequests_refused, *keyrequests_failed;
+  kedge_counter_t *keys_stored, *keys_store_failed, *keys_revoked, *keyrequests_ok,
+      *keyrequests_not_found, *keyrequests_refused, *keyrequests_failed, *keyrequests_limited;
+  kedge_rate_t *keyrequest_limit; /* one bucket per consumer (issue 12) */
   kedge_sbi_server_t *srv;
   ausf_ctx_table_t *contexts;
   ausf_ctx_table_t *confirmed; /* confirmed authentications, for DELETE 5g-aka-confirmation */

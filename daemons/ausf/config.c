@@ -82,6 +82,12 @@ static kedge_err_t read_key_consumers(ausf_t *ausf, kedge_config_node_t *sec)
                                 "there)",
                                 relays[r]));
   }
+  /* Issue 12: one consumer (a flooded ECS) cannot take the key service from the others */
+  int64_t v = 0;
+  KEEP(kedge_config_int(sec, "per_consumer_rate", 1000, 0, 10000000, &v));
+  ausf->keyrequest_rate = (double)v;
+  KEEP(kedge_config_int(sec, "per_consumer_burst", v > 0 ? 2 * v : 1, 1, 100000000, &v));
+  ausf->keyrequest_burst = (double)v;
   return err;
 }
 

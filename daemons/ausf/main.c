@@ -88,6 +88,8 @@ static void teardown(void *state)
   ausf_t *a = state;
   ausf_revocation_teardown(a);
   ausf_ueau_teardown(a);
+  kedge_rate_free(a->keyrequest_limit);
+  a->keyrequest_limit = NULL;
   kedge_master_key_clear(&a->keystore_master_key);
   OPENSSL_cleanse(a->redis_password, sizeof(a->redis_password));
 }

@@ -27,6 +27,16 @@ static const ausf_seaf_t *seaf_of(const ausf_t *ausf, const kedge_sbi_request_t 
   return NULL;
 }
 
+/* The calling SEAF/AMF, or NULL after answering 403 (TS 29.509 6.1.7.3). */
+static const ausf_seaf_t *allowed_seaf(const ausf_t *ausf, kedge_sbi_request_t *req)
+{
+  const ausf_seaf_t *seaf = seaf_of(ausf, req);
+  if (!seaf)
+    kedge_sbi_respond_problem(req, 403, "CONSUMER_NOT_AUTHORIZED",
+                              "not in ue_authentication.allowed_consumers");
+  return seaf;
+}
+
 static bool serving_network_allowed(const ausf_seaf_t *seaf, const char *snn)
 {
   for (size_t i = 0; i < seaf->n_serving_networks; i++)
@@ -239,11 +249,9 @@ static void vector_received(const kedge_sbi_client_response_t *resp, void *arg)
 static void ue_authentications(kedge_sbi_request_t *req, void *arg)
 {
   ausf_t *ausf = arg;
-  const ausf_seaf_t *seaf = seaf_of(ausf, req);
+  const ausf_seaf_t *seaf = allowed_seaf(ausf, req);
   if (!seaf) {
     kedge_counter_add(ausf->aka_rejected, 1);
-    kedge_sbi_respond_problem(req, 403, "CONSUMER_NOT_AUTHORIZED",
-                              "not in ue_authentication.allowed_consumers");
     return;
   }
   json_t *body = kedge_sbi_request_checked_json(req, auth_info_members, "AuthenticationInfo");
@@ -385,12 +393,9 @@ void ausf_confirmation_answer(ausf_confirmation_t *c, kedge_err_t edge_err, cons
 static void confirmation(kedge_sbi_request_t *req, void *arg)
 {
   ausf_t *ausf = arg;
-  const ausf_seaf_t *seaf = seaf_of(ausf, req);
-  if (!seaf) {
-    kedge_sbi_respond_problem(req, 403, "CONSUMER_NOT_AUTHORIZED",
-                              "not in ue_authentication.allowed_consumers");
+  const ausf_seaf_t *seaf = allowed_seaf(ausf, req);
+  if (!seaf)
     return;
-  }
   json_t *body = kedge_sbi_request_checked_json(req, confirmation_members, "ConfirmationData");
   if (!body)
     return;
@@ -467,12 +472,9 @@ static void revoke_and_answer(ausf_t *ausf, kedge_sbi_request_t *req, const char
 static void confirmation_delete(kedge_sbi_request_t *req, void *arg)
 {
   ausf_t *ausf = arg;
-  const ausf_seaf_t *seaf = seaf_of(ausf, req);
-  if (!seaf) {
-    kedge_sbi_respond_problem(req, 403, "CONSUMER_NOT_AUTHORIZED",
-                              "not in ue_authentication.allowed_consumers");
+  const ausf_seaf_t *seaf = allowed_seaf(ausf, req);
+  if (!seaf)
     return;
-  }
   ausf_auth_ctx_t ctx;
   kedge_err_t err = ausf_ctx_take(ausf->confirmed, kedge_sbi_request_var(req, "authCtxId"), &ctx);
   if (!err && strcmp(ctx.consumer, seaf->name) != 0) {
@@ -494,11 +496,8 @@ static void confirmation_delete(kedge_sbi_request_t *req, void *arg)
 static void deregister(kedge_sbi_request_t *req, void *arg)
 {
   ausf_t *ausf = arg;
-  if (!seaf_of(ausf, req)) {
-    kedge_sbi_respond_problem(req, 403, "CONSUMER_NOT_AUTHORIZED",
-                              "not in ue_authentication.allowed_consumers");
+  if (!allowed_seaf(ausf, req))
     return;
-  }
   json_t *body = kedge_sbi_request_checked_json(req, deregistration_members, "DeregistrationInfo");
   if (!body)
     return;

@@ -11,7 +11,7 @@ static const char *const extra_usage[] = {
   KEDGE_APP_PORTS_FILE_USAGE,
   "",
   "Provisioning (works while the daemon runs; never prints K or OPc):",
-  "  kedge-udmd subscriber add --config FILE --supi SUPI --k HEX (--opc HEX | --op HEX)",
+  "  kedge-udmd subscriber add --config FILE --supi SUPI --k-file FILE (--opc-file FILE | --op-file FILE)",
   "                            [--amf HEX] [--sqn HEX] [--rid RID] [--edge | --no-edge]",
   "  kedge-udmd subscriber show --config FILE --supi SUPI",
   "  kedge-udmd subscriber list --config FILE",
