@@ -55,6 +55,7 @@ sbi: {port: 0, tls: {cert: $T/pki/udm.crt, key: $T/pki/udm.key, ca: $T/pki/ca.cr
 udm: {database: $T/udm.sqlite, master_key: $T/udm.key, allowed_consumers: [ausf.kedge.test]}
 EOF
 printf 'supi,k,opc,rid\nimsi-001010000000001,%s,%s,7\n' "$K" "$OPC" >"$T/subscribers.csv"
+chmod 600 "$T/subscribers.csv" # K and OPc
 "$BIN/kedge-udmd" subscriber import --config "$T/udm.yaml" "$T/subscribers.csv" >/dev/null
 start UDM kedge-udmd "$T/udm.yaml"
 cat >"$T/ausf.yaml" <<EOF
@@ -89,6 +90,7 @@ usim: {supi: imsi-001010000000001, k: $K, opc: $OPC, routing_indicator: "7",
        home_network: {mcc: "001", mnc: "01"}, sqn_file: $T/ue.sqn}
 ausf: {uri: "https://127.0.0.1:$AUSF_PORT", ca: $T/pki/ca.crt, cert: $T/pki/seaf.crt, key: $T/pki/seaf.key}
 EOF
+chmod 600 "$T/ue.yaml" # K and OPc: kedge-ue refuses a file others may read
 
 register() { # sets ID and KEY
   "$BIN/kedge-ue" register --config "$T/ue.yaml" --json >"$T/ue.out" 2>>"$T/ue.log"

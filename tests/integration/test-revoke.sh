@@ -35,6 +35,7 @@ EOC
   echo "supi,k,opc,rid"
   for i in 1 2 3 4 5 6 7 8 9 10 11 12; do echo "$(supi "$i"),$K,$OPC,7"; done
 } >"$T/subscribers.csv"
+chmod 600 "$T/subscribers.csv" # K and OPc
 "$BIN/kedge-udmd" subscriber import --config "$T/udm.yaml" "$T/subscribers.csv" >/dev/null ||
   { echo "subscriber import failed"; exit 1; }
 start_daemon UDM kedge-udmd "$T/udm.yaml"
@@ -69,6 +70,7 @@ usim: {supi: $(supi "$1"), k: $K, opc: $OPC, routing_indicator: "7",
 ausf: {uri: "https://127.0.0.1:$AUSF_PORT", ca: $T/pki/ca.crt, cert: $T/pki/seaf.crt,
        key: $T/pki/seaf.key}
 EOC
+  chmod 600 "$T/ue$1.yaml" # K and OPc: kedge-ue refuses a file others may read
   "$BIN/kedge-ue" register --config "$T/ue$1.yaml" --json >"$T/ue$1.out" 2>"$T/ue$1.err" ||
     { fail "register $1: $(cat "$T/ue$1.err")"; return 1; }
   ID=$(jget kedgeId "$T/ue$1.out")
