@@ -43,6 +43,7 @@ void kedge_sbi_server_config_defaults(kedge_sbi_server_config_t *cfg)
   cfg->limits.handshake_timeout_ms = 10000;
   cfg->limits.shutdown_grace_ms = 10000;
   cfg->metrics_enabled = true;
+  cfg->handle_signals = true;
   cfg->metrics_address = "127.0.0.1";
 }
 
@@ -497,11 +498,13 @@ kedge_err_t kedge_sbi_server_start(kedge_sbi_server_t *srv)
     evhttp_set_gencb(srv->metrics_http, metrics_other_cb, srv);
   }
 
-  srv->sigterm_ev = evsignal_new(srv->base, SIGTERM, signal_cb, srv);
-  srv->sigint_ev = evsignal_new(srv->base, SIGINT, signal_cb, srv);
-  if (!srv->sigterm_ev || !srv->sigint_ev || evsignal_add(srv->sigterm_ev, NULL) != 0 ||
-      evsignal_add(srv->sigint_ev, NULL) != 0)
-    return KEDGE_ERR_NOMEM;
+  if (srv->cfg.handle_signals) {
+    srv->sigterm_ev = evsignal_new(srv->base, SIGTERM, signal_cb, srv);
+    srv->sigint_ev = evsignal_new(srv->base, SIGINT, signal_cb, srv);
+    if (!srv->sigterm_ev || !srv->sigint_ev || evsignal_add(srv->sigterm_ev, NULL) != 0 ||
+        evsignal_add(srv->sigint_ev, NULL) != 0)
+      return KEDGE_ERR_NOMEM;
+  }
 
   /* Workers never take SIGTERM/SIGINT themselves: the main loop does. */
   sigset_t block, old;

@@ -100,6 +100,7 @@ struct sbi_conn {
   bool fatal;            /* tear down at the end of the current callback */
   bool in_recv;          /* inside nghttp2_session_mem_recv: no mem_send now */
   bool goaway_sent;
+  bool closing;          /* kedge_sbi_server_close_peer(DRAIN): closed once its streams end */
   bool hello_seen;             /* the ClientHello arrived (hello_timeout met) */
   kedge_conn_node_t hs_node;   /* in w->hs_budget while handshaking */
   struct timeval accepted;
