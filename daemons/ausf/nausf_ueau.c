@@ -70,7 +70,7 @@ static bool encode_segment(const char *in, char *out, size_t size)
 }
 
 /* TS 29.509 6.1.6.2.2 AuthenticationInfo */
-static const kedge_json_member_t auth_info_members[] = {
+const kedge_json_member_t ausf_auth_info_members[] = {
   {.name = "supiOrSuci", .kind = KEDGE_JSON_STRING, .required = true, .max_len = KEDGE_SUPI_MAX},
   {.name = "servingNetworkName", .kind = KEDGE_JSON_STRING, .required = true, .max_len = 64},
   {.name = "resynchronizationInfo", .kind = KEDGE_JSON_OBJECT, .object = kedge_json_resynchronization_info},
@@ -78,7 +78,7 @@ static const kedge_json_member_t auth_info_members[] = {
 };
 
 /* TS 29.509 6.1.6.2.5 ConfirmationData */
-static const kedge_json_member_t confirmation_members[] = {
+const kedge_json_member_t ausf_confirmation_members[] = {
   {.name = "resStar", .kind = KEDGE_JSON_STRING, .required = true, .check = kedge_json_check_hex16},
   {.name = NULL},
 };
@@ -122,8 +122,8 @@ static const char *string_member(const json_t *obj, const char *name)
 }
 
 /* Reads the 5G HE AV of an AuthenticationInfoResult (TS 29.503 6.3.6.2.3) into ctx. */
-static bool read_vector(const json_t *body, ausf_auth_ctx_t *ctx, uint8_t rand[16],
-                        uint8_t autn[16])
+bool ausf_read_vector(const json_t *body, ausf_auth_ctx_t *ctx, uint8_t rand[16],
+                      uint8_t autn[16])
 {
   const json_t *av = json_object_get(body, "authenticationVector");
   const char *supi = string_member(body, "supi"), *rid = string_member(body, "routingId");
@@ -171,7 +171,7 @@ static void vector_received(const kedge_sbi_client_response_t *resp, void *arg)
   } else {
     ausf_auth_ctx_t ctx = {0};
     uint8_t rand[16], autn[16], hxres_star[16];
-    if (!read_vector(resp->json, &ctx, rand, autn)) {
+    if (!ausf_read_vector(resp->json, &ctx, rand, autn)) {
       udm_failed(c, 502, "UPSTREAM_SERVER_ERROR", "the UDM's AuthenticationInfoResult is unusable");
     } else {
       memcpy(ctx.snn, c->snn, sizeof(ctx.snn));
@@ -221,7 +221,7 @@ static void ue_authentications(kedge_sbi_request_t *req, void *arg)
                               "not in ue_authentication.allowed_consumers");
     return;
   }
-  json_t *body = kedge_sbi_request_checked_json(req, auth_info_members, "AuthenticationInfo");
+  json_t *body = kedge_sbi_request_checked_json(req, ausf_auth_info_members, "AuthenticationInfo");
   if (!body)
     return;
   const char *snn = string_member(body, "servingNetworkName");
@@ -329,7 +329,7 @@ static void confirmation(kedge_sbi_request_t *req, void *arg)
                               "not in ue_authentication.allowed_consumers");
     return;
   }
-  json_t *body = kedge_sbi_request_checked_json(req, confirmation_members, "ConfirmationData");
+  json_t *body = kedge_sbi_request_checked_json(req, ausf_confirmation_members, "ConfirmationData");
   if (!body)
     return;
 

@@ -18,6 +18,7 @@
 #include <openssl/ssl.h>
 
 #include "kedge/config.h"
+#include "kedge/json_check.h"
 #include "kedge/edge.h"
 #include "kedge/metrics.h"
 #include "kedge/sbi_client.h"
@@ -216,6 +217,10 @@ ecs_key_state_t ecs_key_lookup(ecs_worker_t *ew, const char *id, size_t len,
 /* The waiter no longer wants the answer (its handshake ended); the fetch goes on and still
  * fills the cache. */
 void ecs_key_waiter_cancel(ecs_key_waiter_t *waiter);
+/* A key source's KedgeKeyResponse (SPEC.md 3: {kedgeId, kedge (64 hex), expiry (RFC 3339)}):
+ * true when it names the identity asked for and both key and expiry parse. */
+bool ecs_key_answer_read(const json_t *j, const char *asked, size_t asked_len,
+                         uint8_t key[KEDGE_KEY_LEN], int64_t *expiry);
 /* The route for a Kedge ID, or NULL. */
 const ecs_route_t *ecs_route_find(const ecs_t *ecs, const kedge_id_t *id);
 
@@ -238,6 +243,9 @@ kedge_err_t ecs_conn_bind_eec(const char *token, const char *eec_id);
 
 /* ---- service_provisioning.c: EDGE-4 ---- */
 kedge_err_t ecs_service_provisioning_setup(ecs_t *ecs, kedge_sbi_server_t *srv);
+/* TS 24.558 8.2.2 ECSServProvReq as the handler checks it (also for fuzz/fuzz-ecs-bodies.c). */
+extern const kedge_json_member_t ecs_serv_prov_req_members[];
+extern const kedge_json_member_t ecs_ac_profile_members[]; /* each of acProfs */
 /* The ECSServProvResp (TS 24.558) for the ACs asked for (none: everything the policy allows),
  * or NULL in *resp when nothing matches (204). */
 kedge_err_t ecs_provisioning_answer(const ecs_provisioning_t *prov, const char *const *ac_ids,

@@ -167,13 +167,14 @@ static kedge_err_t fetch_send(ecs_fetch_t *f)
   return KEDGE_ERR_UNAVAILABLE;
 }
 
-/* RFC 9110 10.2.3 delta-seconds (an HTTP-date is not honoured: kedge's peers send seconds). */
+/* RFC 9110 10.2.3 delta-seconds, up to max_retry_after. */
 static void honour_retry_after(ecs_fetch_t *f, const char *value)
 {
   ecs_t *ecs = f->ew->ecs;
-  if (!value || !*value || strspn(value, "0123456789") != strlen(value) || strlen(value) > 9)
+  int64_t s;
+  if (kedge_sbi_retry_after_parse(value, &s) != KEDGE_OK)
     return;
-  int64_t ms = atoll(value) * 1000;
+  int64_t ms = s * 1000;
   if (ms > ecs->max_retry_after_ms)
     ms = ecs->max_retry_after_ms;
   if (ms > 0)
@@ -181,13 +182,13 @@ static void honour_retry_after(ecs_fetch_t *f, const char *value)
 }
 
 /* KedgeKeyResponse (SPEC.md 3): {kedgeId, kedge (64 hex), expiry (RFC 3339)}. */
-static bool read_answer(const ecs_fetch_t *f, const json_t *j, uint8_t key[KEDGE_KEY_LEN],
-                        int64_t *expiry)
+bool ecs_key_answer_read(const json_t *j, const char *asked, size_t asked_len,
+                        uint8_t key[KEDGE_KEY_LEN], int64_t *expiry)
 {
   const char *id = json_string_value(json_object_get(j, "kedgeId"));
   const char *hex = json_string_value(json_object_get(j, "kedge"));
   const char *exp = json_string_value(json_object_get(j, "expiry"));
-  return id && strlen(id) == f->id_len && memcmp(id, f->id, f->id_len) == 0 && hex &&
+  return id && strlen(id) == asked_len && memcmp(id, asked, asked_len) == 0 && hex &&
          kedge_hex_decode(hex, key, KEDGE_KEY_LEN) == KEDGE_OK && exp &&
          ecs_rfc3339_parse(exp, expiry) == KEDGE_OK;
 }
@@ -210,7 +211,7 @@ static void fetch_answered(const kedge_sbi_client_response_t *resp, void *arg)
   } else if (resp->err) {
     fetch_complete(f, ECS_FETCH_BAD_ANSWER, NULL, 0);
   } else if (resp->status == 200) {
-    if (!resp->json || !read_answer(f, resp->json, key, &expiry)) {
+    if (!resp->json || !ecs_key_answer_read(resp->json, f->id, f->id_len, key, &expiry)) {
       fetch_complete(f, ECS_FETCH_BAD_ANSWER, NULL, 0);
     } else if (expiry <= ecs_wall_ms()) {
       /* SPEC.md 3: an expired key is an unknown key, whoever noticed */

@@ -89,7 +89,7 @@ static void respond_retry_later(retrieve_t *r, nef_outcome_t outcome, int status
 /* ---- request checks ---- */
 
 /* The request body: a KedgeAfKeyRequest (docs/nef.md). */
-static const kedge_json_member_t request_members[] = {
+const kedge_json_member_t nef_key_request_members[] = {
   {.name = "afId", .kind = KEDGE_JSON_STRING, .required = true, .max_len = KEDGE_ECS_ID_MAX + 1},
   {.name = "kedgeId", .kind = KEDGE_JSON_STRING, .required = true, .max_len = KEDGE_ID_MAX},
   {.name = "ecsId", .kind = KEDGE_JSON_STRING, .max_len = KEDGE_ECS_ID_MAX + 1},
@@ -119,7 +119,7 @@ static bool check_body(retrieve_t *r, kedge_id_t *id)
     return false;
   }
   bool missing_only = false, mandatory_bad = false, optional_bad = false;
-  if (kedge_json_check(body, request_members, problem, &missing_only) != KEDGE_OK) {
+  if (kedge_json_check(body, nef_key_request_members, problem, &missing_only) != KEDGE_OK) {
     if (missing_only)
       json_object_set_new(problem, "cause", json_string("MANDATORY_IE_MISSING"));
     r->detail = missing_only ? "mandatory member missing" : "invalid member";
@@ -309,11 +309,10 @@ static void relay_key(retrieve_t *r, const json_t *answer)
 /* Retry-After of a congested AUSF passed on when it is delta-seconds within an hour. */
 static unsigned retry_after_of(const kedge_sbi_client_response_t *resp, unsigned fallback)
 {
-  const char *v = resp->retry_after;
-  if (!v || !*v || strlen(v) > 4 || strspn(v, "0123456789") != strlen(v))
+  int64_t s;
+  if (kedge_sbi_retry_after_parse(resp->retry_after, &s) != KEDGE_OK)
     return fallback;
-  unsigned s = (unsigned)atoi(v);
-  return s >= 1 && s <= 3600 ? s : fallback;
+  return s >= 1 && s <= 3600 ? (unsigned)s : fallback;
 }
 
 static void ausf_answered(const kedge_sbi_client_response_t *resp, void *arg)

@@ -103,6 +103,12 @@ typedef struct kedge_sbi_client_response {
   unsigned attempts;        /* 1 + retries made */
 } kedge_sbi_client_response_t;
 
+/* A Retry-After value (RFC 9110 10.2.3) as delta-seconds: 1 to 9 digits, nothing else (an
+ * HTTP-date is not honoured: kedge's peers send seconds). KEDGE_OK with *seconds, else
+ * KEDGE_ERR_INVALID_ARG (NULL, empty, a date, a sign, spaces, too long). The one parser of
+ * the ECS and the NEF; each caps the value its own way. */
+kedge_err_t kedge_sbi_retry_after_parse(const char *value, int64_t *seconds);
+
 /* Called exactly once per call that was neither cancelled nor dropped by
  * kedge_sbi_client_free(), from the event loop, never from inside kedge_sbi_client_send().
  * Everything in *response is valid only during the callback. The callback may send new

@@ -119,6 +119,18 @@ static void blob_wipe_free(pem_blob_t *b)
 
 /* ---- options and files ---------------------------------------------------------------- */
 
+kedge_err_t kedge_sbi_retry_after_parse(const char *value, int64_t *seconds)
+{
+  size_t len = value ? strlen(value) : 0;
+  if (len == 0 || len > 9 || strspn(value, "0123456789") != len)
+    return KEDGE_ERR_INVALID_ARG;
+  int64_t s = 0;
+  for (size_t i = 0; i < len; i++)
+    s = s * 10 + (value[i] - '0');
+  *seconds = s;
+  return KEDGE_OK;
+}
+
 void kedge_sbi_client_options_init(kedge_sbi_client_options_t *opts)
 {
   if (!opts)
