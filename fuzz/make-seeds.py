@@ -76,13 +76,13 @@ write("fuzz-ausf-bodies", "auth-info-result", b"\x03" + js({
     "authType": "5G_AKA", "supi": "imsi-001010000000001", "routingId": "0", "edgeInd": True,
     "authenticationVector": {"avType": "5G_HE_AKA", "rand": "0" * 32, "autn": "1" * 32,
                              "xresStar": "2" * 32, "kausf": "3" * 64}}))
-write("fuzz-nef-bodies", "request", b"\x00" + js({"afId": "ecs.example.com", "kedgeId": KID, "ecsId": "Ecs.Example.COM."}))
-write("fuzz-nef-bodies", "retry-after", b"\x01" + b"120")
-write("fuzz-ecs-bodies", "rfc3339", b"\x00" + b"2026-11-27T20:58:04.123+01:00")
-write("fuzz-ecs-bodies", "retry-after", b"\x01" + b"5")
-write("fuzz-ecs-bodies", "serv-prov-req", b"\x02" + js({"eecId": "eec-1", "ueId": "msisdn-1", "acProfs": [{"acId": "ac-1"}, {"acId": ""}]}))
-write("fuzz-ecs-bodies", "key-response", b"\x03" + js({"kedgeId": KID, "kedge": "4" * 64, "expiry": "2099-01-01T00:00:00Z"}))
-write("fuzz-ecs-bodies", "problem", b"\x03" + js({"status": 429, "cause": "NF_CONGESTION", "title": "t", "detail": "d",
+write("fuzz-nef-bodies", "request", js({"afId": "ecs.example.com", "kedgeId": KID, "ecsId": "Ecs.Example.COM."}))
+write("fuzz-ecs-bodies", "serv-prov-req", js({"eecId": "eec-1", "ueId": "msisdn-1", "acProfs": [{"acId": "ac-1"}, {"acId": ""}]}))
+write("fuzz-key-answer", "rfc3339", b"\x00" + b"2026-11-27T20:58:04.123+01:00")
+write("fuzz-key-answer", "retry-after", b"\x01" + b"5")
+write("fuzz-key-answer", "ausf-answer", b"\x02" + js({"kedgeId": KID, "kedge": "4" * 64, "expiry": "2099-01-01T00:00:00Z"}))
+write("fuzz-key-answer", "nef-answer", b"\x03" + js({"kedgeId": KID, "kedge": "4" * 64, "expiry": "2099-01-01T00:00:00.5-02:00"}))
+write("fuzz-key-answer", "problem", b"\x03" + js({"status": 429, "cause": "NF_CONGESTION", "title": "t", "detail": "d",
                                                   "invalidParams": [{"param": "/kedgeId", "reason": "r"}]}))
 write("fuzz-ue-bodies", "ue-auth-ctx", js({"authType": "5G_AKA", "5gAuthData": {"rand": "0" * 32, "autn": "1" * 32, "hxresStar": "2" * 32},
                                           "_links": {"5g-aka": {"href": "/nausf-auth/v1/ue-authentications/abc/5g-aka-confirmation"}}}))

@@ -4,7 +4,7 @@
 set -eu
 
 PACKAGES="
-  build-essential cmake pkg-config clang libclang-rt-14-dev
+  build-essential cmake pkg-config clang libclang-rt-14-dev scdoc
   libssl-dev openssl
   libnghttp2-dev nghttp2-client
   libevent-dev

@@ -40,7 +40,10 @@ static kedge_err_t setup(kedge_sbi_server_t *srv, void *state, char *why, size_t
   err = udm_db_open(u->database, &u->master_key, &u->db, why, why_size);
   if (err)
     return err;
+  u->srv = srv;
   err = udm_ueau_setup(u, srv);
+  if (!err)
+    err = udm_auth_events_setup(u, srv);
   if (err) {
     snprintf(why, why_size, "cannot set up Nudm_UEAU: %s", kedge_strerror(err));
     kedge_work_pool_free(u->pool);
@@ -63,6 +66,7 @@ static void teardown(void *state)
 const kedge_app_t udm_app = {
   .info = &udm_info,
   .service = "udm",
+  .nf_type = "UDM",
   .read_config = udm_read_config,
   .setup = setup,
   .teardown = teardown,

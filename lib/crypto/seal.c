@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -40,12 +41,33 @@ __attribute__((format(printf, 3, 4))) static kedge_err_t why_fail(kedge_err_t er
   return err;
 }
 
-kedge_err_t kedge_master_key_load(const char *path, kedge_master_key_t *mk, char *why,
+/* systemd's LoadCredential=NAME:PATH reads a root-only file and hands the service a copy as
+ * $CREDENTIALS_DIRECTORY/NAME (systemd.exec(5), "Credentials"; mode 0400, owned by the
+ * service's user). kedge's units name each master key credential after the last component of
+ * the configured path, so one configuration works under systemd and by hand: the credential
+ * when the service got one, else the configured file. */
+static const char *credential_or_path(const char *path, char *buf, size_t size)
+{
+  const char *dir = getenv("CREDENTIALS_DIRECTORY");
+  const char *name = strrchr(path, '/');
+  name = name ? name + 1 : path;
+  if (!dir || !*dir || !*name)
+    return path;
+  int n = snprintf(buf, size, "%s/%s", dir, name);
+  struct stat st;
+  if (n < 0 || (size_t)n >= size || lstat(buf, &st) != 0)
+    return path;
+  return buf;
+}
+
+kedge_err_t kedge_master_key_load(const char *configured, kedge_master_key_t *mk, char *why,
                                   size_t why_size)
 {
   char reason[256];
-  if (!path || !mk)
+  char credential[4096];
+  if (!configured || !mk)
     return KEDGE_ERR_INVALID_ARG;
+  const char *path = credential_or_path(configured, credential, sizeof(credential));
   kedge_err_t err = KEDGE_OK;
   char text[80];
   ssize_t n = 0;

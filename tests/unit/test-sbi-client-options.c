@@ -297,34 +297,12 @@ static void test_request_arguments(void **state)
   json_decref(str);
 }
 
-/* RFC 9110 10.2.3: delta-seconds only; the one parser of the ECS and the NEF. */
-static void test_retry_after(void **state)
-{
-  int64_t s = -1;
-  assert_int_equal(kedge_sbi_retry_after_parse("0", &s), KEDGE_OK);
-  assert_int_equal(s, 0);
-  assert_int_equal(kedge_sbi_retry_after_parse("120", &s), KEDGE_OK);
-  assert_int_equal(s, 120);
-  assert_int_equal(kedge_sbi_retry_after_parse("999999999", &s), KEDGE_OK);
-  assert_int_equal(s, 999999999);
-  static const char *const bad[] = {
-      "", "1000000000", "-1", "+1", " 1", "1 ", "1.5", "0x10", "Wed, 21 Oct 2015 07:28:00 GMT",
-  };
-  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-    s = 7;
-    assert_int_equal(kedge_sbi_retry_after_parse(bad[i], &s), KEDGE_ERR_INVALID_ARG);
-    assert_int_equal(s, 7); /* untouched */
-  }
-  assert_int_equal(kedge_sbi_retry_after_parse(NULL, &s), KEDGE_ERR_INVALID_ARG);
-}
-
 int main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_defaults),        cmocka_unit_test(test_valid_options),
       cmocka_unit_test(test_null_arguments),  cmocka_unit_test(test_files_rejected),
       cmocka_unit_test(test_limits_rejected), cmocka_unit_test(test_request_arguments),
-      cmocka_unit_test(test_retry_after),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -16,7 +16,8 @@ checked where jsonschema has a checker (date-time needs no extra package in json
 
 Exit status: 0 valid, 1 invalid (one line per error on stderr, with the JSON path), 2 usage or
 unknown path/method/status/schema, 77 no OpenAPI folder (the test then reports itself skipped).
-The folder: --dir, else $KEDGE_OPENAPI_DIR, else <source>/../shared/ref/openapi.
+The folder: --dir, else $KEDGE_OPENAPI_DIR, else shared/ref/openapi beside the checkout or
+beside a folder above it.
 """
 import json
 import os
@@ -35,8 +36,18 @@ def openapi_dir(argv):
     env = os.environ.get("KEDGE_OPENAPI_DIR")
     if env:
         return env, argv
+    # shared/ref/openapi next to the checkout, or next to any folder above it (a worktree)
     here = os.path.dirname(os.path.abspath(__file__))
-    return os.path.normpath(os.path.join(here, "..", "..", "..", "shared", "ref", "openapi")), argv
+    start = os.path.normpath(os.path.join(here, "..", ".."))
+    d = start
+    while True:
+        candidate = os.path.join(os.path.dirname(d), "shared", "ref", "openapi")
+        if os.path.isdir(candidate) or os.path.dirname(d) == d:
+            break
+        d = os.path.dirname(d)
+    if not os.path.isdir(candidate):
+        candidate = os.path.join(os.path.dirname(start), "shared", "ref", "openapi")
+    return candidate, argv
 
 
 def nullable_to_null(node):
