@@ -4,7 +4,8 @@
  * (6.1.6.2.5, 5g-aka-confirmation); from an ECS or the NEF, KedgeKeyRequest (SPEC.md 3,
  * kedge-keys/retrieve); from the UDM, AuthenticationInfoResult (TS 29.503 6.3.6.2.3,
  * ausf_read_vector). The first octet picks the body, the rest is the JSON text.
- * Invariants: no crash, no leak; a vector read is complete (SUPI parses, RID well-formed). */
+ * Invariants: no crash, no leak; a vector read is complete (SUPI parses, a RID the UDM sent
+ * is well-formed, none sent leaves it empty). */
 #include <string.h>
 
 #include "ausf.h"
@@ -33,7 +34,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&ctx, 0, sizeof(ctx));
     if (ausf_read_vector(body, &ctx, rand, autn)) {
       kedge_supi_t supi;
-      if (kedge_supi_parse(ctx.supi, &supi) != KEDGE_OK || kedge_rid_check(ctx.routing_id))
+      if (kedge_supi_parse(ctx.supi, &supi) != KEDGE_OK ||
+          (ctx.rid_from_udm ? kedge_rid_check(ctx.routing_id) != KEDGE_OK : ctx.routing_id[0] != '\0'))
         abort();
     }
   }
