@@ -89,6 +89,8 @@ write("fuzz-ue-bodies", "ue-auth-ctx", js({"authType": "5G_AKA", "5gAuthData": {
 write("fuzz-ue-bodies", "ue-auth-ctx-array", js({"authType": "5G_AKA", "5gAuthData": {"rand": "0" * 32, "autn": "1" * 32, "hxresStar": "2" * 32},
                                                 "_links": {"5g-aka": [{"href": "https://h:1/x"}]}}))
 write("fuzz-ue-bodies", "eap", js({"authType": "EAP_AKA_PRIME"}))
+write("fuzz-ue-bodies", "confirmation", js({"authResult": "AUTHENTICATION_SUCCESS", "supi": "imsi-001010000000001", "kseaf": "5" * 64}))
+write("fuzz-ue-bodies", "confirmation-failure", js({"authResult": "AUTHENTICATION_FAILURE"}))
 
 try:
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
