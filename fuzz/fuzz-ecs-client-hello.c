@@ -12,6 +12,7 @@
  * behaviour, no hang: every input ends with the connection closed by the ECS. */
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,17 @@
 
 static ecs_t ecs;
 static kedge_sbi_server_t *srv;
+static char dir[] = "/tmp/kedge-fuzz-ecs-XXXXXX"; /* the PKI and configuration, removed at exit */
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+  return remove(path);
+}
+
+static void remove_dir(void)
+{
+  nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
 
 static void *run_main(void *arg)
 {
@@ -36,9 +48,9 @@ static void *run_main(void *arg)
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-  char dir[] = "/tmp/kedge-fuzz-ecs-XXXXXX";
   if (!mkdtemp(dir))
     abort();
+  atexit(remove_dir);
   char pki[64], conf[64];
   snprintf(pki, sizeof(pki), "%s/pki", dir);
   snprintf(conf, sizeof(conf), "%s/ecs.yaml", dir);
