@@ -18,6 +18,8 @@ PACKAGES="
   ca-certificates jq
   python3 python3-jsonschema python3-yaml
   libxml2-utils librsvg2-bin
+  groff-base man-db systemd
+  dpkg-dev debhelper lintian debootstrap iproute2
 "
 
 missing=""

@@ -1,6 +1,8 @@
 /* kedge-udmd subscriber add|show|list|delete|import: provisioning of the subscriber database.
  * Uses the daemon's own configuration file (udm.database, udm.master_key); SQLite's WAL lets it
- * run beside a serving daemon. K and OPc are never printed. Exit status: 0 done, 1 failure
+ * run beside a serving daemon. K and OPc are never printed, and come from files or stdin, not
+ * from the command line (visible in /proc/PID/cmdline to every local user, and kept in shell
+ * history) unless --insecure-argv says so (issue 12). Exit status: 0 done, 1 failure
  * (including an unknown SUPI), 2 bad usage or input. */
 #include <stdio.h>
 #include <string.h>
@@ -10,25 +12,35 @@
 #include "kedge/app.h"
 #include "kedge/cli.h"
 #include "kedge/log.h"
+#include "kedge/secret_file.h"
 #include "udm.h"
 
 static const char usage[] =
     "Usage:\n"
-    "  kedge-udmd subscriber add --config FILE --supi SUPI --k HEX (--opc HEX | --op HEX)\n"
+    "  kedge-udmd subscriber add --config FILE --supi SUPI --k-file FILE\n"
+    "                            (--opc-file FILE | --op-file FILE)\n"
     "                            [--amf HEX] [--sqn HEX] [--rid RID] [--edge | --no-edge]\n"
+    "                            [--akma]\n"
     "  kedge-udmd subscriber show --config FILE --supi SUPI\n"
     "  kedge-udmd subscriber list --config FILE\n"
     "  kedge-udmd subscriber delete --config FILE --supi SUPI\n"
     "  kedge-udmd subscriber import --config FILE FILE.csv\n"
     "\n"
     "  --supi SUPI   imsi-<5 to 15 digits> or nai-<user>@<realm>\n"
-    "  --k HEX       subscriber key K, 16 octets\n"
-    "  --opc HEX     OPc, 16 octets; or --op HEX: OP, converted to OPc (TS 35.206 4.1)\n"
+    "  --k-file FILE    subscriber key K, 16 octets in hex on one line; FILE mode 0600 or\n"
+    "                   0400; - reads the line from stdin\n"
+    "  --opc-file FILE  OPc, the same way (after K's line when both are -); or --op-file\n"
+    "                   FILE: OP, converted to OPc (TS 35.206 4.1)\n"
+    "  --k HEX, --opc HEX, --op HEX  the same on the command line, only with --insecure-argv\n"
+    "                   (every local user sees the command line in /proc; shells keep it)\n"
     "  --amf HEX     AMF, 2 octets (default 8000: the 5G separation bit set)\n"
     "  --sqn HEX     the last SQN used, 6 octets (default 000000000000)\n"
     "  --rid RID     routing indicator, 1 to 4 digits as on the USIM (default 0)\n"
     "  --edge, --no-edge  whether the subscriber may use edge computing (default --edge)\n"
-    "CSV import: a header naming the columns (supi,k,opc or op, and optionally amf,sqn,rid,edge),\n"
+    "  --akma        an AKMA subscriber: the UDM sends akmaInd and the AUSF registers K_AKMA\n"
+    "                at the AAnF (TS 33.535 6.1; default: not AKMA)\n"
+    "CSV import: a header naming the columns (supi,k,opc or op, and optionally amf,sqn,rid,edge,\n"
+    "akma),\n"
     "then one subscriber per line; all lines are added in one transaction, or none.\n";
 
 static int bad_usage(const char *what, const char *why)
@@ -39,9 +51,11 @@ static int bad_usage(const char *what, const char *why)
 
 static void print_subscriber(const udm_subscriber_t *sub)
 {
-  printf("supi: %s\namf: %02x%02x\nsqn: %012llx\nrouting_indicator: %s\nedge_capable: %s\n",
+  printf("supi: %s\namf: %02x%02x\nsqn: %012llx\nrouting_indicator: %s\nedge_capable: %s\n"
+         "akma: %s\n",
          sub->supi, sub->amf[0], sub->amf[1], (unsigned long long)sub->sqn,
-         sub->routing_indicator, sub->edge_capable ? "true" : "false");
+         sub->routing_indicator, sub->edge_capable ? "true" : "false",
+         sub->akma ? "true" : "false");
 }
 
 static int print_auth_event(const udm_auth_event_t *ev, void *arg)
@@ -55,8 +69,9 @@ static int print_auth_event(const udm_auth_event_t *ev, void *arg)
 
 static int list_one(const udm_subscriber_t *sub, void *arg)
 {
-  printf("%s rid=%s sqn=%012llx edge=%s\n", sub->supi, sub->routing_indicator,
-         (unsigned long long)sub->sqn, sub->edge_capable ? "true" : "false");
+  printf("%s rid=%s sqn=%012llx edge=%s akma=%s\n", sub->supi, sub->routing_indicator,
+         (unsigned long long)sub->sqn, sub->edge_capable ? "true" : "false",
+         sub->akma ? "true" : "false");
   (*(size_t *)arg)++;
   return 0;
 }
@@ -71,7 +86,10 @@ int udm_subscriber_command(const struct kedge_app *app, int argc, char **argv)
   kedge_cli_option_t o[] = {
     {"config", false, NULL}, {"supi", false, NULL}, {"k", false, NULL},    {"opc", false, NULL},
     {"op", false, NULL},     {"amf", false, NULL},  {"sqn", false, NULL},  {"rid", false, NULL},
-    {"edge", true, NULL},    {"no-edge", true, NULL}, {"help", true, NULL},
+    {"edge", true, NULL},    {"no-edge", true, NULL}, {"k-file", false, NULL},
+    {"opc-file", false, NULL}, {"op-file", false, NULL}, {"insecure-argv", true, NULL},
+    {"akma", true, NULL},
+    {"help", true, NULL},
   };
   const size_t n = sizeof(o) / sizeof(o[0]);
   const char *pos[1] = {NULL};
@@ -102,15 +120,58 @@ int udm_subscriber_command(const struct kedge_app *app, int argc, char **argv)
 
   udm_subscriber_t sub;
   if (add) {
+    /* issue 12: secrets from files or stdin; the command line only when asked for */
+    static const char *const argv_secrets[] = {"k", "opc", "op"};
+    for (size_t i = 0; i < 3; i++) {
+      const char *name = argv_secrets[i];
+      char file_opt[16];
+      snprintf(file_opt, sizeof(file_opt), "%s-file", name);
+      if (kedge_cli_get(o, n, name) && kedge_cli_get(o, n, file_opt)) {
+        snprintf(why, sizeof(why), "--%s and --%s exclude each other", name, file_opt);
+        return bad_usage(verb, why);
+      }
+      if (kedge_cli_get(o, n, name) && !kedge_cli_get(o, n, "insecure-argv")) {
+        snprintf(why, sizeof(why),
+                 "--%s puts the secret in the process list and shell history: use --%s FILE "
+                 "(or - for stdin), or add --insecure-argv",
+                 name, file_opt);
+        return bad_usage(verb, why);
+      }
+    }
+    char secrets[3][80] = {{0}};
+    const char *values[3];
+    int rc = KEDGE_EXIT_OK;
+    for (size_t i = 0; i < 3 && rc == KEDGE_EXIT_OK; i++) {
+      char file_opt[16];
+      snprintf(file_opt, sizeof(file_opt), "%s-file", argv_secrets[i]);
+      const char *file = kedge_cli_get(o, n, file_opt);
+      values[i] = kedge_cli_get(o, n, argv_secrets[i]);
+      if (!file)
+        continue;
+      if (kedge_secret_line_read(file, i == 0 ? "K" : i == 1 ? "OPc" : "OP", secrets[i],
+                                 sizeof(secrets[i]), why, sizeof(why)) != KEDGE_OK) {
+        fprintf(stderr, "kedge-udmd subscriber add: --%s %s\n", file_opt, why);
+        rc = KEDGE_EXIT_USAGE;
+      }
+      values[i] = secrets[i];
+    }
     udm_subscriber_text_t text = {
-      .supi = supi, .k = kedge_cli_get(o, n, "k"), .opc = kedge_cli_get(o, n, "opc"),
-      .op = kedge_cli_get(o, n, "op"), .amf = kedge_cli_get(o, n, "amf"),
-      .sqn = kedge_cli_get(o, n, "sqn"), .rid = kedge_cli_get(o, n, "rid"),
-      .edge = kedge_cli_get(o, n, "no-edge") ? "false" : NULL};
+      .supi = supi, .k = values[0], .opc = values[1], .op = values[2],
+      .amf = kedge_cli_get(o, n, "amf"), .sqn = kedge_cli_get(o, n, "sqn"),
+      .rid = kedge_cli_get(o, n, "rid"), .edge = kedge_cli_get(o, n, "no-edge") ? "false" : NULL,
+      .akma = kedge_cli_get(o, n, "akma") ? "true" : NULL};
     const char *field = NULL, *reason = NULL;
-    if (udm_subscriber_from_text(&text, &sub, &field, &reason)) {
-      snprintf(why, sizeof(why), "--%s: %s", field, reason);
-      return bad_usage(verb, why);
+    if (rc == KEDGE_EXIT_OK && udm_subscriber_from_text(&text, &sub, &field, &reason)) {
+      char file_opt[16];
+      snprintf(file_opt, sizeof(file_opt), "%s-file", field);
+      snprintf(why, sizeof(why), "--%s: %s", kedge_cli_get(o, n, file_opt) ? file_opt : field,
+               reason);
+      rc = bad_usage(verb, why);
+    }
+    OPENSSL_cleanse(secrets, sizeof(secrets));
+    if (rc != KEDGE_EXIT_OK) {
+      OPENSSL_cleanse(&sub, sizeof(sub));
+      return rc;
     }
   }
 
@@ -140,8 +201,9 @@ int udm_subscriber_command(const struct kedge_app *app, int argc, char **argv)
   if (add) {
     err = udm_db_add(db, &sub);
     if (!err)
-      printf("added %s (rid %s, %s, sqn %012llx)\n", sub.supi, sub.routing_indicator,
-             sub.edge_capable ? "edge-capable" : "not edge-capable", (unsigned long long)sub.sqn);
+      printf("added %s (rid %s, %s%s, sqn %012llx)\n", sub.supi, sub.routing_indicator,
+             sub.edge_capable ? "edge-capable" : "not edge-capable", sub.akma ? ", AKMA" : "",
+             (unsigned long long)sub.sqn);
     else
       fprintf(stderr, "kedge-udmd subscriber add: %s: %s\n", sub.supi,
               err == KEDGE_ERR_EXISTS ? "already provisioned" : kedge_strerror(err));
@@ -171,7 +233,10 @@ int udm_subscriber_command(const struct kedge_app *app, int argc, char **argv)
       fprintf(stderr, "kedge-udmd subscriber delete: %s: %s\n", supi,
               err == KEDGE_ERR_NOT_FOUND ? "no such subscriber" : kedge_strerror(err));
   } else {
-    err = udm_db_import_csv(db, pos[0], &count, why, sizeof(why));
+    /* issue 12: the CSV holds K and OPc */
+    err = kedge_secret_file_check(pos[0], "K and OPc", why, sizeof(why));
+    if (!err)
+      err = udm_db_import_csv(db, pos[0], &count, why, sizeof(why));
     if (!err)
       printf("imported %zu subscribers from %s\n", count, pos[0]);
     else
