@@ -71,12 +71,16 @@ static void teardown(void *state)
   kedge_keystore_config_clear(&a->keystore);
 }
 
+/* TS 29.510 ServiceName; the key service is the custom name nausf-kedge (SPEC.md 7) */
+static const char *const ausf_services[] = {"nausf-auth", "nausf-kedge", NULL};
+
 int main(int argc, char **argv)
 {
   const kedge_app_t app = {
     .info = &info,
     .service = "ausf",
     .nf_type = "AUSF",
+    .nf_services = ausf_services,
     .read_config = ausf_read_config,
     .setup = setup,
     .teardown = teardown,

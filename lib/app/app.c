@@ -14,6 +14,7 @@
 #include "kedge/json_check.h"
 #include "kedge/sbi_client.h"
 #include "kedge/log.h"
+#include "kedge/nrf.h"
 #include "kedge/trace.h"
 
 /* log.level, log.json: every daemon's logging keys. */
@@ -33,6 +34,7 @@ static kedge_err_t read_log(kedge_config_node_t *root, const char *program)
 /* ---- nf: the NF instance id (TS 29.510) and the User-Agent built from it ---- */
 
 static const char *nf_instance_id_conf, *nf_instance_id_file;
+static kedge_nrf_config_t nrf_config; /* the nrf: section (kedge/nrf.h) */
 static char nf_instance_id[37];
 
 const char *kedge_app_nf_instance_id(void)
@@ -127,6 +129,10 @@ kedge_err_t kedge_app_load_config(const kedge_app_t *app, const char *path, kedg
   e = read_nf(root);
   if (!err)
     err = e;
+  kedge_nrf_config_clear(&nrf_config);
+  e = kedge_nrf_config_read(root, &nrf_config);
+  if (!err)
+    err = e;
   e = app->read_config ? app->read_config(root, app->state) : KEDGE_OK;
   if (!err)
     err = e;
@@ -214,6 +220,7 @@ int kedge_app_main(const kedge_app_t *app, int argc, char **argv)
 
   rc = KEDGE_EXIT_FAILURE;
   bool set_up = false;
+  kedge_nrf_t *nrf = NULL;
   char user_agent[64];
   if ((err = settle_nf_instance_id(why, sizeof(why)))) {
     kedge_log_error("cannot start: %s", why[0] ? why : kedge_strerror(err));
@@ -232,15 +239,29 @@ int kedge_app_main(const kedge_app_t *app, int argc, char **argv)
     kedge_log_error("cannot start: %s", kedge_strerror(err));
     goto out;
   }
+  /* SPEC.md 7: register once the port is bound; an NRF that does not answer never stops the
+   * daemon (kedge_nrf_start fails only on a bad nrf: TLS file or no memory). */
+  const kedge_nrf_self_t self = {.nf_instance_id = nf_instance_id,
+                                 .nf_type = app->nf_type ? app->nf_type : role,
+                                 .address = cfg.address ? cfg.address : "127.0.0.1",
+                                 .port = kedge_sbi_server_port(srv),
+                                 .services = app->nf_services};
+  if (nrf_config.uri &&
+      (err = kedge_nrf_start(&nrf_config, &self, kedge_sbi_server_metrics(srv), &nrf))) {
+    kedge_log_error("cannot start: nrf: %s", kedge_strerror(err));
+    kedge_sbi_server_stop(srv);
+  }
   if (ports_file && write_ports(ports_file, srv, app) != 0) {
     kedge_log_error("cannot write %s: %s", ports_file, strerror(errno));
     kedge_sbi_server_stop(srv);
   }
-  rc = kedge_sbi_server_run(srv) == KEDGE_OK ? KEDGE_EXIT_OK : KEDGE_EXIT_FAILURE;
+  rc = kedge_sbi_server_run(srv) == KEDGE_OK && !err ? KEDGE_EXIT_OK : KEDGE_EXIT_FAILURE;
+  kedge_nrf_stop(nrf); /* NFDeregister after SIGTERM (TS 29.510 5.2.2.4) */
 out:
   if (set_up && app->teardown)
     app->teardown(app->state);
   kedge_sbi_server_free(srv);
+  kedge_nrf_config_clear(&nrf_config);
   kedge_config_free(conf);
   return rc;
 }
