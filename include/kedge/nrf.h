@@ -43,7 +43,7 @@ typedef struct kedge_nrf_config {
   size_t n_supi_ranges;
 } kedge_nrf_config_t;
 
-/* Reads `nrf:` of `root` (absent: cfg->uri NULL, nothing to do). sbi.tls.{ca,cert,key} are
+/* Reads `nrf:` of `root` (absent, or nrf.uri null: cfg->uri NULL, no NRF). sbi.tls.{ca,cert,key} are
  * the client's defaults. KEDGE_ERR_CONFIG after recording the problem in the tree. */
 kedge_err_t kedge_nrf_config_read(struct kedge_config_node *root, kedge_nrf_config_t *cfg);
 void kedge_nrf_config_clear(kedge_nrf_config_t *cfg);

@@ -69,15 +69,14 @@ kedge_err_t kedge_nrf_config_read(kedge_config_node_t *root, kedge_nrf_config_t 
   KEEP(kedge_config_string(root, "sbi.tls.ca", NULL, &sbi_ca));
   KEEP(kedge_config_string(root, "sbi.tls.cert", NULL, &sbi_cert));
   KEEP(kedge_config_string(root, "sbi.tls.key", NULL, &sbi_key));
+  /* nrf.uri null: no NRF (the section's other keys are still checked: the samples in conf/) */
   KEEP(kedge_config_string(sec, "uri", NULL, &cfg->uri));
-  if (!cfg->uri)
-    KEEP(kedge_config_require(sec, "uri"));
-  else if (strncmp(cfg->uri, "https://", 8) != 0)
+  if (cfg->uri && strncmp(cfg->uri, "https://", 8) != 0)
     KEEP(kedge_config_invalid(sec, "uri", "must start with https:// (the SBI is always TLS)"));
   KEEP(kedge_config_string(sec, "ca", sbi_ca, &cfg->client.ca_file));
   KEEP(kedge_config_string(sec, "cert", sbi_cert, &cfg->client.cert_file));
   KEEP(kedge_config_string(sec, "key", sbi_key, &cfg->client.key_file));
-  if (!cfg->client.ca_file)
+  if (cfg->uri && !cfg->client.ca_file)
     KEEP(kedge_config_require(sec, "ca"));
   KEEP(kedge_config_duration(sec, "timeout", 2000, 10, 60000, &ms));
   cfg->client.timeout_ms = (uint32_t)ms;
