@@ -2,8 +2,8 @@
  * (RFC 8446; TLS 1.2 only when configured), JSON bodies, ProblemDetails errors (TS 29.500
  * 5.2.7), limits, metrics and graceful shutdown. Design notes: docs/sbi.md.
  *
- * Threads: `workers` threads, each with its own libevent loop and its own listening socket on
- * the same port (SO_REUSEPORT). Handlers run on the worker thread that owns the connection and
+ * Threads: `workers` threads, each with its own libevent loop, accepting from one listening
+ * socket (bound without SO_REUSEPORT: a second process on the port gets EADDRINUSE). Handlers run on the worker thread that owns the connection and
  * must never block; they may answer before returning or later (after an async call), but
  * always on that worker's thread (kedge_sbi_request_base()).
  *
@@ -129,7 +129,7 @@ kedge_err_t kedge_sbi_server_set_worker_hooks(kedge_sbi_server_t *srv,
                                               kedge_sbi_worker_init_fn init,
                                               kedge_sbi_worker_fini_fn fini, void *arg);
 
-/* Binds the SBI port on every worker (SO_REUSEPORT) and the metrics listener, starts the
+/* Binds the SBI port (one socket shared by the workers) and the metrics listener, starts the
  * worker threads and logs one line naming what listens where. */
 kedge_err_t kedge_sbi_server_start(kedge_sbi_server_t *srv);
 

@@ -129,10 +129,8 @@ int kedge_app_main(const kedge_app_t *app, int argc, char **argv)
     goto out;
   }
   set_up = true;
-  if ((err = kedge_sbi_server_start(srv))) {
-    kedge_log_error("cannot start: %s", kedge_strerror(err));
+  if (kedge_sbi_server_start(srv)) /* it logged its one line (e.g. the address in use) */
     goto out;
-  }
   if (ports_file && write_ports(ports_file, srv) != 0) {
     kedge_log_error("cannot write %s: %s", ports_file, strerror(errno));
     kedge_sbi_server_stop(srv);

@@ -1,8 +1,10 @@
-/* The SBI server: configuration, listeners (one socket per worker on the same port with
- * SO_REUSEPORT), worker threads with one libevent loop each, the main loop with signals and
+/* The SBI server: configuration, the listener (one socket, bound without SO_REUSEPORT so that a
+ * second process on the same port fails with EADDRINUSE; every worker accepts from its own
+ * duplicate of it), worker threads with one libevent loop each, the main loop with signals and
  * the plain-HTTP metrics listener, and graceful shutdown. See docs/sbi.md. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -259,6 +261,12 @@ static void metrics_other_cb(struct evhttp_request *hreq, void *arg)
 
 /* ---- listeners ---- */
 
+static void format_addr(char *out, size_t size, const char *address, uint16_t port)
+{
+  snprintf(out, size, strchr(address, ':') ? "[%s]:%u" : "%s:%u", address, port);
+}
+
+
 static uint16_t sockaddr_port(evutil_socket_t fd)
 {
   struct sockaddr_storage ss;
@@ -272,26 +280,35 @@ static uint16_t sockaddr_port(evutil_socket_t fd)
   return 0;
 }
 
-/* Numeric addresses only: no DNS lookup ever runs on a loop (nor at start-up). */
-static evutil_socket_t listen_socket(const char *address, uint16_t port)
+/* Numeric addresses only: no DNS lookup ever runs on a loop (nor at start-up). No SO_REUSEPORT:
+ * with it a second daemon started by hand on the same port would bind too and the kernel would
+ * split the connections between the two (issue 11); without it the second one gets EADDRINUSE.
+ * The workers share this one socket (duplicates of it), so they need no reuseport group. */
+static evutil_socket_t listen_socket(const char *name, const char *address, uint16_t port)
 {
   struct addrinfo hints = {.ai_family = AF_UNSPEC,
                            .ai_socktype = SOCK_STREAM,
                            .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE};
   struct addrinfo *ai = NULL;
-  char portstr[8];
+  char portstr[8], where[80];
   snprintf(portstr, sizeof(portstr), "%u", port);
+  format_addr(where, sizeof(where), address, port);
   if (getaddrinfo(address, portstr, &hints, &ai) != 0 || !ai) {
-    kedge_log_error("sbi: listen address %s is not a numeric IPv4 or IPv6 address", address);
+    kedge_log_error("sbi %s: listen address %s is not a numeric IPv4 or IPv6 address", name,
+                    address);
     return -1;
   }
   evutil_socket_t fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
   int one = 1;
+  /* SO_REUSEADDR only lets a restart bind past TIME_WAIT connections, never past a listener. */
   if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
-      setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0 ||
       bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 1024) != 0 ||
       evutil_make_socket_nonblocking(fd) != 0) {
-    kedge_log_error("sbi: cannot listen on %s port %u: %s", address, port, strerror(errno));
+    if (errno == EADDRINUSE)
+      kedge_log_error("sbi %s: cannot listen on %s: address already in use (is another daemon "
+                      "serving there?)", name, where);
+    else
+      kedge_log_error("sbi %s: cannot listen on %s: %s", name, where, strerror(errno));
     if (fd >= 0)
       close(fd);
     freeaddrinfo(ai);
@@ -401,15 +418,9 @@ static void *worker_main(void *arg)
   return NULL;
 }
 
-static void format_addr(char *out, size_t size, const char *address, uint16_t port)
+/* Every failure but running out of memory logs its own line. */
+static kedge_err_t start(kedge_sbi_server_t *srv)
 {
-  snprintf(out, size, strchr(address, ':') ? "[%s]:%u" : "%s:%u", address, port);
-}
-
-kedge_err_t kedge_sbi_server_start(kedge_sbi_server_t *srv)
-{
-  if (!srv || srv->started)
-    return KEDGE_ERR_INVALID_ARG;
   if (!srv->ssl_ctx && !srv->accept_hook) {
     kedge_log_error("sbi %s: no certificate configured", srv->name);
     return KEDGE_ERR_CONFIG;
@@ -437,14 +448,20 @@ kedge_err_t kedge_sbi_server_start(kedge_sbi_server_t *srv)
     w->grace_timer = evtimer_new(w->base, grace_cb, w);
     if (!w->drain_ev || !w->grace_timer)
       return KEDGE_ERR_NOMEM;
-    /* SO_REUSEPORT: the kernel spreads connections over the workers' sockets. With port 0 the
-     * first socket gets a port and the others bind to that one. */
-    w->listen_fd = listen_socket(srv->address, port);
-    if (w->listen_fd < 0)
-      return KEDGE_ERR_IO;
+    /* The first worker binds; the others accept from duplicates of its socket (one accept
+     * queue: whichever loop wakes first takes the connection). */
     if (i == 0) {
-      port = sockaddr_port(w->listen_fd);
-      srv->port = port;
+      w->listen_fd = listen_socket(srv->name, srv->address, port);
+      if (w->listen_fd < 0)
+        return KEDGE_ERR_IO;
+      srv->port = sockaddr_port(w->listen_fd);
+    } else {
+      w->listen_fd = fcntl(srv->workers[0].listen_fd, F_DUPFD_CLOEXEC, 0);
+      if (w->listen_fd < 0) {
+        kedge_log_error("sbi %s: worker %u: cannot share the listening socket: %s", srv->name,
+                        i, strerror(errno));
+        return KEDGE_ERR_IO;
+      }
     }
     w->listener =
         evconnlistener_new(w->base, accept_cb, w, LEV_OPT_CLOSE_ON_FREE, -1, w->listen_fd);
@@ -460,8 +477,12 @@ kedge_err_t kedge_sbi_server_start(kedge_sbi_server_t *srv)
     struct evhttp_bound_socket *bound = evhttp_bind_socket_with_handle(
         srv->metrics_http, srv->metrics_address, srv->cfg.metrics_port);
     if (!bound) {
-      kedge_log_error("sbi: cannot listen for metrics on %s port %u", srv->metrics_address,
-                      srv->cfg.metrics_port);
+      char where[80];
+      format_addr(where, sizeof(where), srv->metrics_address, srv->cfg.metrics_port);
+      kedge_log_error("sbi %s: cannot listen for metrics on %s: %s", srv->name, where,
+                      errno == EADDRINUSE ? "address already in use (is another daemon serving "
+                                            "there?)"
+                                          : strerror(errno));
       return KEDGE_ERR_IO;
     }
     srv->metrics_port = sockaddr_port(evhttp_bound_socket_get_fd(bound));
@@ -524,6 +545,16 @@ kedge_err_t kedge_sbi_server_start(kedge_sbi_server_t *srv)
                  srv->cfg.limits.max_body, srv->cfg.limits.max_header_list,
                  srv->cfg.limits.max_streams, srv->cfg.limits.max_connections);
   return KEDGE_OK;
+}
+
+kedge_err_t kedge_sbi_server_start(kedge_sbi_server_t *srv)
+{
+  if (!srv || srv->started)
+    return KEDGE_ERR_INVALID_ARG;
+  kedge_err_t err = start(srv);
+  if (err == KEDGE_ERR_NOMEM)
+    kedge_log_error("sbi %s: cannot start: %s", srv->name, kedge_strerror(err));
+  return err;
 }
 
 uint16_t kedge_sbi_server_port(const kedge_sbi_server_t *srv)
