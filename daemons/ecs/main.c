@@ -50,6 +50,9 @@ int main(int argc, char **argv)
       .read_config = ecs_read_config,
       .setup = setup,
       .teardown = teardown,
+      .check = ecs_check,
+      .state_size = sizeof(ecs),
+      .own_tls = true, /* TLS 1.3 with external PSKs, its own (psk_handshake.c) */
       .state = &ecs,
   };
   return kedge_app_main(&app, argc, argv);

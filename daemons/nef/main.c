@@ -39,6 +39,19 @@ static kedge_err_t setup(kedge_sbi_server_t *srv, void *state, char *why, size_t
   return KEDGE_OK;
 }
 
+/* SIGHUP, workers parked: the AF table and the AUSF routing table of the new file. The old
+ * tables stay allocated (a request in flight may still point at its AF) until exit. */
+static void reload(void *state, void *next_state)
+{
+  nef_t *live = state;
+  const nef_t *next = next_state;
+  live->afs = next->afs;
+  live->n_afs = next->n_afs;
+  live->groups = next->groups;
+  live->n_groups = next->n_groups;
+  live->retry_after_s = next->retry_after_s;
+}
+
 int main(int argc, char **argv)
 {
   /* Before anything allocates: every block OpenSSL, jansson and libcurl free is wiped. */
@@ -55,6 +68,8 @@ int main(int argc, char **argv)
     .service = "nef",
     .read_config = nef_read_config,
     .setup = setup,
+    .reload = reload,
+    .state_size = sizeof(nef),
     .state = &nef,
   };
   int rc = kedge_app_main(&app, argc, argv);

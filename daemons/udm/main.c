@@ -34,10 +34,7 @@ static udm_t udm;
 static kedge_err_t setup(kedge_sbi_server_t *srv, void *state, char *why, size_t why_size)
 {
   udm_t *u = state;
-  kedge_err_t err = kedge_master_key_load(u->master_key_file, &u->master_key, why, why_size);
-  if (err)
-    return err;
-  err = udm_db_open(u->database, &u->master_key, &u->db, why, why_size);
+  kedge_err_t err = udm_open_database(u, &u->db, why, why_size);
   if (err)
     return err;
   err = udm_ueau_setup(u, srv);
@@ -66,6 +63,9 @@ const kedge_app_t udm_app = {
   .read_config = udm_read_config,
   .setup = setup,
   .teardown = teardown,
+  .check = udm_check,
+  .reload = udm_reload,
+  .state_size = sizeof(udm),
   .state = &udm,
 };
 

@@ -116,9 +116,7 @@ int udm_subscriber_command(const struct kedge_app *app, int argc, char **argv)
   }
   kedge_log_init("kedge-udmd", KEDGE_LOG_WARN, false);
   udm_db_t *db = NULL;
-  kedge_err_t err = kedge_master_key_load(udm->master_key_file, &udm->master_key, why, sizeof(why));
-  if (!err)
-    err = udm_db_open(udm->database, &udm->master_key, &db, why, sizeof(why));
+  kedge_err_t err = udm_open_database(udm, &db, why, sizeof(why));
   if (err) {
     fprintf(stderr, "%s\n", why);
     OPENSSL_cleanse(&sub, sizeof(sub));

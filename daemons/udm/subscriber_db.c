@@ -12,6 +12,7 @@
 #include <sqlite3.h>
 
 #include "kedge/hex.h"
+#include "kedge/keystore.h"
 #include "kedge/milenage.h"
 #include "kedge/sqn.h"
 
@@ -32,6 +33,12 @@ static const char schema[] =
     " edge INTEGER NOT NULL"
     ") WITHOUT ROWID;";
 
+/* The key-check record (kedge/keystore.h): for a database from before it, a subscriber's
+ * sealed K (additional data as in seal_aad()) must open before the record is written. */
+#define KEY_CHECK_STORE "udm-subscribers"
+#define KEY_CHECK_SAMPLE "SELECT supi, k FROM subscriber LIMIT 1"
+#define KEY_CHECK_AAD "kedge-udm:k:"
+
 __attribute__((format(printf, 3, 4))) static void say(char *why, size_t size, const char *fmt, ...)
 {
   if (!why || !size)
@@ -47,6 +54,18 @@ static kedge_err_t prepare(udm_db_t *db, sqlite3_stmt **st, const char *sql)
   return sqlite3_prepare_v3(db->sql, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) == SQLITE_OK
              ? KEDGE_OK
              : KEDGE_ERR_IO;
+}
+
+kedge_err_t udm_db_check_key(const char *path, const kedge_master_key_t *mk, char *why,
+                             size_t why_size)
+{
+  kedge_err_t err = kedge_key_check_sqlite_file(path, mk, KEY_CHECK_STORE, KEY_CHECK_SAMPLE,
+                                                KEY_CHECK_AAD);
+  if (err == KEDGE_ERR_MAC_FAILURE)
+    say(why, why_size, "%s: the master key does not open this subscriber database", path);
+  else if (err)
+    say(why, why_size, "%s: cannot read the subscriber database", path);
+  return err;
 }
 
 kedge_err_t udm_db_open(const char *path, const kedge_master_key_t *mk, udm_db_t **out, char *why,
@@ -83,6 +102,16 @@ kedge_err_t udm_db_open(const char *path, const kedge_master_key_t *mk, udm_db_t
     sqlite3_free(err);
     udm_db_close(db);
     return KEDGE_ERR_IO;
+  }
+  kedge_err_t kerr = kedge_key_check_sqlite(db->sql, mk, KEY_CHECK_STORE, KEY_CHECK_SAMPLE,
+                                            KEY_CHECK_AAD, true);
+  if (kerr) {
+    if (kerr == KEDGE_ERR_MAC_FAILURE)
+      say(why, why_size, "%s: the master key does not open this subscriber database", path);
+    else
+      say(why, why_size, "%s: cannot check the master key: %s", path, sqlite3_errmsg(db->sql));
+    udm_db_close(db);
+    return kerr;
   }
   if (prepare(db, &db->insert,
               "INSERT INTO subscriber (supi, k, opc, amf, sqn, rid, edge) "

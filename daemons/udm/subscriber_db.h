@@ -33,6 +33,12 @@ typedef struct udm_subscriber {
 kedge_err_t udm_db_open(const char *path, const kedge_master_key_t *mk, udm_db_t **db, char *why,
                         size_t why_size);
 void udm_db_close(udm_db_t *db);
+/* The database keeps a key-check record (kedge/seal.h), written at the first open (also of a
+ * database from before the record existed, once a subscriber's K opened). udm_db_open() fails
+ * with KEDGE_ERR_MAC_FAILURE when `mk` does not open it; udm_db_check_key() checks the same
+ * without writing anything (KEDGE_OK when the file does not exist yet). */
+kedge_err_t udm_db_check_key(const char *path, const kedge_master_key_t *mk, char *why,
+                             size_t why_size);
 
 /* KEDGE_ERR_EXISTS when the SUPI is provisioned already. */
 kedge_err_t udm_db_add(udm_db_t *db, const udm_subscriber_t *sub);

@@ -27,12 +27,28 @@ typedef struct kedge_master_key {
 
 /* Reads a master key file: exactly 64 hex digits, optionally followed by one newline; the
  * file must be a regular file that neither group nor others may access (mode 0600 or 0400).
+ * `path` "credential:NAME" reads $CREDENTIALS_DIRECTORY/NAME (systemd LoadCredential=).
  * On error, a one-line reason naming the file goes to `why` (never any key material). */
 kedge_err_t kedge_master_key_load(const char *path, kedge_master_key_t *mk, char *why,
                                   size_t why_size);
 
 /* Creates a new master key file (mode 0600, O_EXCL: never overwrites) from the CSPRNG. */
 kedge_err_t kedge_master_key_create(const char *path, char *why, size_t why_size);
+
+/* The file a configured master key names: `configured` itself, or for "credential:NAME"
+ * $CREDENTIALS_DIRECTORY/NAME written into buf (NULL when the variable is unset or NAME is not
+ * one path component). */
+const char *kedge_master_key_resolve(const char *configured, char *buf, size_t size);
+
+/* Key-check record of a sealed store (the UDM's subscriber database, the AUSF's key store):
+ * a constant sealed under the master key for the store's name (e.g. "udm-subscribers"). A
+ * store keeps one; verify answers KEDGE_ERR_MAC_FAILURE when `mk` is not the key it was
+ * written with. */
+#define KEDGE_KEY_CHECK_LEN (16 + KEDGE_SEAL_OVERHEAD)
+kedge_err_t kedge_key_check_make(const kedge_master_key_t *mk, const char *store,
+                                 uint8_t out[KEDGE_KEY_CHECK_LEN], size_t *out_len);
+kedge_err_t kedge_key_check_verify(const kedge_master_key_t *mk, const char *store,
+                                   const uint8_t *record, size_t len);
 
 /* Wipes the key. */
 void kedge_master_key_clear(kedge_master_key_t *mk);

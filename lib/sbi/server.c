@@ -79,6 +79,9 @@ kedge_err_t kedge_sbi_server_new(const kedge_sbi_server_config_t *cfg, kedge_sbi
   if (!srv)
     return KEDGE_ERR_NOMEM;
   srv->cfg = *cfg;
+  pthread_mutex_init(&srv->ctx_lock, NULL);
+  pthread_mutex_init(&srv->pause_lock, NULL);
+  pthread_cond_init(&srv->pause_cond, NULL);
   sbi_router_init(&srv->router);
   if (!dup_opt(cfg->name ? cfg->name : "sbi", &srv->name) ||
       !dup_opt(cfg->address ? cfg->address : "127.0.0.1", &srv->address) ||
@@ -121,13 +124,124 @@ kedge_err_t kedge_sbi_server_new(const kedge_sbi_server_config_t *cfg, kedge_sbi
     return KEDGE_ERR_NOMEM;
   }
   if (srv->cert_file) {
-    srv->ssl_ctx = sbi_tls_ctx_new(srv);
+    char why[256];
+    srv->ssl_ctx = sbi_tls_ctx_new(&srv->cfg, why, sizeof(why));
     if (!srv->ssl_ctx) {
+      kedge_log_error("%s", why);
       kedge_sbi_server_free(srv);
       return KEDGE_ERR_CONFIG;
     }
   }
   *out = srv;
+  return KEDGE_OK;
+}
+
+SSL_CTX *sbi_tls_ctx_get(kedge_sbi_server_t *srv)
+{
+  pthread_mutex_lock(&srv->ctx_lock);
+  SSL_CTX *ctx = srv->ssl_ctx;
+  if (ctx)
+    SSL_CTX_up_ref(ctx);
+  pthread_mutex_unlock(&srv->ctx_lock);
+  return ctx;
+}
+
+/* Connections in progress keep the context they started with (each SSL holds a reference);
+ * only connections accepted after the swap get the new certificate. */
+kedge_err_t kedge_sbi_server_reload_tls(kedge_sbi_server_t *srv,
+                                        const kedge_sbi_server_config_t *next, char *why,
+                                        size_t why_size)
+{
+  if (!srv || !srv->ssl_ctx || !next)
+    return KEDGE_ERR_INVALID_ARG;
+  kedge_sbi_server_config_t cfg = srv->cfg;
+  cfg.cert_file = next->cert_file;
+  cfg.key_file = next->key_file;
+  cfg.ca_file = next->ca_file;
+  cfg.verify = next->verify;
+  cfg.tls12_allowed = next->tls12_allowed;
+  char *cert = NULL, *key = NULL, *ca = NULL;
+  if (!dup_opt(cfg.cert_file, &cert) || !dup_opt(cfg.key_file, &key) ||
+      !dup_opt(cfg.ca_file, &ca)) {
+    free(cert);
+    free(key);
+    free(ca);
+    return KEDGE_ERR_NOMEM;
+  }
+  SSL_CTX *ctx = sbi_tls_ctx_new(&cfg, why, why_size);
+  if (!ctx) {
+    free(cert);
+    free(key);
+    free(ca);
+    return KEDGE_ERR_CONFIG;
+  }
+  pthread_mutex_lock(&srv->ctx_lock);
+  SSL_CTX *old = srv->ssl_ctx;
+  srv->ssl_ctx = ctx;
+  pthread_mutex_unlock(&srv->ctx_lock);
+  SSL_CTX_free(old);
+  free(srv->cert_file);
+  free(srv->key_file);
+  free(srv->ca_file);
+  srv->cfg.cert_file = srv->cert_file = cert;
+  srv->cfg.key_file = srv->key_file = key;
+  srv->cfg.ca_file = srv->ca_file = ca;
+  srv->cfg.verify = cfg.verify;
+  srv->cfg.tls12_allowed = cfg.tls12_allowed;
+  return KEDGE_OK;
+}
+
+/* A worker parks here (between two callbacks of its loop: no handler runs) until resumed. */
+static void pause_cb(evutil_socket_t fd, short what, void *arg)
+{
+  kedge_sbi_worker_t *w = arg;
+  kedge_sbi_server_t *srv = w->srv;
+  pthread_mutex_lock(&srv->pause_lock);
+  srv->n_parked++;
+  pthread_cond_broadcast(&srv->pause_cond);
+  while (srv->paused)
+    pthread_cond_wait(&srv->pause_cond, &srv->pause_lock);
+  srv->n_parked--;
+  pthread_cond_broadcast(&srv->pause_cond);
+  pthread_mutex_unlock(&srv->pause_lock);
+}
+
+void kedge_sbi_server_pause(kedge_sbi_server_t *srv)
+{
+  if (!srv || !srv->started)
+    return;
+  pthread_mutex_lock(&srv->pause_lock);
+  srv->paused = true;
+  pthread_mutex_unlock(&srv->pause_lock);
+  for (unsigned i = 0; i < srv->n_workers; i++)
+    event_active(srv->workers[i].pause_ev, 0, 0);
+  pthread_mutex_lock(&srv->pause_lock);
+  while (srv->n_parked < srv->n_workers)
+    pthread_cond_wait(&srv->pause_cond, &srv->pause_lock);
+  pthread_mutex_unlock(&srv->pause_lock);
+}
+
+void kedge_sbi_server_resume(kedge_sbi_server_t *srv)
+{
+  if (!srv || !srv->started)
+    return;
+  pthread_mutex_lock(&srv->pause_lock);
+  srv->paused = false;
+  pthread_cond_broadcast(&srv->pause_cond);
+  while (srv->n_parked > 0) /* all out before the next pause may count them again */
+    pthread_cond_wait(&srv->pause_cond, &srv->pause_lock);
+  pthread_mutex_unlock(&srv->pause_lock);
+}
+
+kedge_err_t kedge_sbi_server_set_lifecycle_hooks(kedge_sbi_server_t *srv,
+                                                 kedge_sbi_reload_fn reload,
+                                                 kedge_sbi_stopping_fn stopping, void *arg)
+{
+  if (!srv || srv->started)
+    return KEDGE_ERR_INVALID_ARG;
+  srv->reload_fn = reload;
+  srv->stopping_fn = stopping;
+  srv->hooks_arg = arg;
   return KEDGE_OK;
 }
 
@@ -388,6 +502,8 @@ static void begin_shutdown(kedge_sbi_server_t *srv, const char *why)
     return;
   kedge_log_info("sbi %s: %s: no new connections; draining in-flight requests (up to %u ms)",
                  srv->name, why, srv->cfg.limits.shutdown_grace_ms);
+  if (srv->stopping_fn)
+    srv->stopping_fn(srv, srv->hooks_arg);
   for (unsigned i = 0; i < srv->n_workers; i++)
     event_active(srv->workers[i].drain_ev, 0, 0);
   event_base_loopexit(srv->base, NULL);
@@ -396,6 +512,18 @@ static void begin_shutdown(kedge_sbi_server_t *srv, const char *why)
 static void signal_cb(evutil_socket_t sig, short what, void *arg)
 {
   begin_shutdown(arg, sig == SIGTERM ? "SIGTERM" : "SIGINT");
+}
+
+/* SIGHUP: the daemon's reload (lib/app), on the main loop, never killing the process. */
+static void sighup_cb(evutil_socket_t sig, short what, void *arg)
+{
+  kedge_sbi_server_t *srv = arg;
+  if (atomic_load(&srv->stopping))
+    return;
+  if (srv->reload_fn)
+    srv->reload_fn(srv, srv->hooks_arg);
+  else
+    kedge_log_info("sbi %s: SIGHUP: nothing to reload here; ignored", srv->name);
 }
 
 static void shutdown_cb(evutil_socket_t fd, short what, void *arg)
@@ -446,7 +574,8 @@ static kedge_err_t start(kedge_sbi_server_t *srv)
       return KEDGE_ERR_NOMEM;
     w->drain_ev = event_new(w->base, -1, 0, drain_cb, w);
     w->grace_timer = evtimer_new(w->base, grace_cb, w);
-    if (!w->drain_ev || !w->grace_timer)
+    w->pause_ev = event_new(w->base, -1, 0, pause_cb, w);
+    if (!w->drain_ev || !w->grace_timer || !w->pause_ev)
       return KEDGE_ERR_NOMEM;
     /* The first worker binds; the others accept from duplicates of its socket (one accept
      * queue: whichever loop wakes first takes the connection). */
@@ -496,15 +625,18 @@ static kedge_err_t start(kedge_sbi_server_t *srv)
 
   srv->sigterm_ev = evsignal_new(srv->base, SIGTERM, signal_cb, srv);
   srv->sigint_ev = evsignal_new(srv->base, SIGINT, signal_cb, srv);
-  if (!srv->sigterm_ev || !srv->sigint_ev || evsignal_add(srv->sigterm_ev, NULL) != 0 ||
-      evsignal_add(srv->sigint_ev, NULL) != 0)
+  srv->sighup_ev = evsignal_new(srv->base, SIGHUP, sighup_cb, srv);
+  if (!srv->sigterm_ev || !srv->sigint_ev || !srv->sighup_ev ||
+      evsignal_add(srv->sigterm_ev, NULL) != 0 || evsignal_add(srv->sigint_ev, NULL) != 0 ||
+      evsignal_add(srv->sighup_ev, NULL) != 0)
     return KEDGE_ERR_NOMEM;
 
-  /* Workers never take SIGTERM/SIGINT themselves: the main loop does. */
+  /* Workers never take SIGTERM/SIGINT/SIGHUP themselves: the main loop does. */
   sigset_t block, old;
   sigemptyset(&block);
   sigaddset(&block, SIGTERM);
   sigaddset(&block, SIGINT);
+  sigaddset(&block, SIGHUP);
   /* Every worker's service state first, so a failure leaves no thread running. */
   for (unsigned i = 0; srv->worker_init && i < srv->n_workers; i++) {
     kedge_sbi_worker_t *w = &srv->workers[i];
@@ -629,6 +761,8 @@ void kedge_sbi_server_free(kedge_sbi_server_t *srv)
       event_free(w->drain_ev);
     if (w->grace_timer)
       event_free(w->grace_timer);
+    if (w->pause_ev)
+      event_free(w->pause_ev);
     if (w->base)
       event_base_free(w->base);
   }
@@ -639,12 +773,17 @@ void kedge_sbi_server_free(kedge_sbi_server_t *srv)
     event_free(srv->sigterm_ev);
   if (srv->sigint_ev)
     event_free(srv->sigint_ev);
+  if (srv->sighup_ev)
+    event_free(srv->sighup_ev);
   if (srv->stop_ev)
     event_free(srv->stop_ev);
   if (srv->base)
     event_base_free(srv->base);
   if (srv->ssl_ctx)
     SSL_CTX_free(srv->ssl_ctx);
+  pthread_mutex_destroy(&srv->ctx_lock);
+  pthread_mutex_destroy(&srv->pause_lock);
+  pthread_cond_destroy(&srv->pause_cond);
   sbi_router_free(&srv->router);
   free(srv->route_metrics);
   kedge_metrics_free(srv->metrics);

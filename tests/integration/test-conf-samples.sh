@@ -17,6 +17,10 @@ for f in "$CONF"/*.yaml; do
   [ -x "$BIN/$prog" ] || { fail "$f: no program $prog"; continue; }
   sed -e "s#/etc/kedge/pki/#$T/pki/#g" -e "s#/var/lib/kedge/#$T/#g" -e "s#/etc/kedge/#$T/#g" \
     "$f" >"$T/$name.yaml"
+  # --check-config loads the master keys (mode, format, whether they open the stores).
+  for k in $(sed -n 's/^ *master_key: *\([^ #]*\).*/\1/p' "$T/$name.yaml"); do
+    [ -e "$k" ] || "$BIN/kedge" master-key "$k" >/dev/null
+  done
   out=$(cd "$T" && "$BIN/$prog" --check-config --config "$T/$name.yaml" 2>&1) &&
     ok "conf/$name.yaml passes $prog --check-config" || fail "conf/$name.yaml: $out"
   n=$((n + 1))
