@@ -3,7 +3,8 @@
 #   scripts/deps.sh [LIST...]     LIST: build (default), test, bench, demo, fuzz
 #   build  what `make` and `make install` need: compiler, CMake, the libraries' -dev packages
 #   test   the peers `make test` and CI start or call: curl, nghttp, openssl, gnutls-cli,
-#          nginx, redis-server, stunnel4, sqlite3, clang with its sanitizer runtime, xmllint...
+#          nginx, redis-server, stunnel4, sqlite3, clang with its sanitizer runtime, xmllint,
+#          python3 with jsonschema (tests/openapi_check.py)...
 #   bench  the peers of `make bench`: h2load, nginx, stunnel4, redis-server, sqlite3
 #   demo   what `make demo`'s "try this" list uses: curl, jq
 #   fuzz   clang and libFuzzer's runtime (`make fuzz`)
@@ -21,6 +22,7 @@ list_test="
   openssl nghttp2-client curl gnutls-bin ca-certificates
   sqlite3 redis-server nginx-light stunnel4
   jq libxml2-utils librsvg2-bin
+  python3 python3-jsonschema python3-yaml
 "
 list_bench="
   nghttp2-client openssl curl sqlite3 redis-server nginx-light stunnel4
