@@ -115,6 +115,7 @@ int main(int argc, char **argv)
   const kedge_app_t app = {
     .info = &info,
     .service = "ausf",
+    .default_port = 8002, /* conf/ausf.yaml, docs/config.md "Ports" */
     .read_config = ausf_read_config,
     .setup = setup,
     .teardown = teardown,

@@ -47,6 +47,7 @@ int main(int argc, char **argv)
   const kedge_app_t app = {
       .info = &info,
       .service = "ecs",
+      .default_port = 8443, /* conf/ecs.yaml, docs/config.md "Ports" */
       .read_config = ecs_read_config,
       .setup = setup,
       .teardown = teardown,

@@ -60,6 +60,7 @@ static void teardown(void *state)
 const kedge_app_t udm_app = {
   .info = &udm_info,
   .service = "udm",
+  .default_port = 8001, /* conf/udm.yaml, docs/config.md "Ports" */
   .read_config = udm_read_config,
   .setup = setup,
   .teardown = teardown,

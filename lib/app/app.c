@@ -217,6 +217,16 @@ int kedge_app_main(const kedge_app_t *app, int argc, char **argv)
   if (!err && app->check)
     err = app->check(app->state, why, sizeof(why));
   int rc = kedge_daemon_config_loaded(app->info, &opts, err, why);
+  if (rc == KEDGE_EXIT_OK && opts.action == KEDGE_DAEMON_CHECK_CONFIG) {
+    /* Where it would listen, defaults applied: no surprise at start-up. */
+    printf("%s: sbi on %s port %u%s; ", opts.config_path, cfg.address, cfg.port,
+           cfg.port ? "" : " (the kernel picks)");
+    if (cfg.metrics_enabled)
+      printf("metrics on %s port %u%s\n", cfg.metrics_address, cfg.metrics_port,
+             cfg.metrics_port ? "" : " (the kernel picks)");
+    else
+      printf("metrics off\n");
+  }
   if (rc >= 0) {
     kedge_sbi_server_free(srv);
     kedge_config_free(conf);

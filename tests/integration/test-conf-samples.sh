@@ -23,6 +23,16 @@ for f in "$CONF"/*.yaml; do
   done
   out=$(cd "$T" && "$BIN/$prog" --check-config --config "$T/$name.yaml" 2>&1) &&
     ok "conf/$name.yaml passes $prog --check-config" || fail "conf/$name.yaml: $out"
+  # The SBI port the sample shows is the one the program uses when the key is left out
+  # (issue 11 item 5: the samples said 8001 while an omitted port was 0).
+  shown=$(sed -n 's/^  port: *\([0-9]*\).*/\1/p' "$T/$name.yaml")
+  if [ -n "$shown" ]; then
+    sed '/^  port: /d' "$T/$name.yaml" >"$T/$name-noport.yaml"
+    out=$(cd "$T" && "$BIN/$prog" --check-config --config "$T/$name-noport.yaml" 2>&1)
+    echo "$out" | grep -q "sbi on [0-9.:]* port $shown;" &&
+      ok "conf/$name.yaml: sbi.port left out is the $shown shown" ||
+      fail "conf/$name.yaml shows sbi.port $shown but without it: $out"
+  fi
   n=$((n + 1))
 done
 [ "$n" -ge 2 ] || fail "only $n sample configurations found"
