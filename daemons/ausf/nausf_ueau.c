@@ -283,8 +283,9 @@ void ausf_confirmation_answer(ausf_confirmation_t *c, kedge_err_t edge_err, cons
   if (edge_err) {
     /* No success without the edge key (SPEC.md 2): the UE may simply authenticate again. */
     kedge_counter_add(ausf->aka_failure, 1);
-    kedge_log_error("5G AKA for %s confirmed, but the edge keys could not be kept: %s", c->ctx.supi,
-                    kedge_strerror(edge_err));
+    kedge_log_subscriber(KEDGE_LOG_ERROR, c->ctx.supi, NULL,
+                         "5G AKA confirmed, but the edge keys could not be kept: %s",
+                         kedge_strerror(edge_err));
     kedge_sbi_response_header(req, "retry-after", "1");
     kedge_sbi_respond_problem(req, 503, cause ? cause : "SYSTEM_FAILURE",
                               "edge keys could not be stored");
@@ -309,8 +310,9 @@ void ausf_confirmation_answer(ausf_confirmation_t *c, kedge_err_t edge_err, cons
         char fp[9] = "?";
         kedge_key_fingerprint(c->ctx.kausf, sizeof(c->ctx.kausf), fp);
         /* a fingerprint, never the key: the UE's log shows the same one (docs/ue.md) */
-        kedge_log_info("5G AKA success for %s (serving network %s), KAUSF sha256:%s",
-                       c->ctx.supi, c->ctx.snn, fp);
+        kedge_log_subscriber(KEDGE_LOG_INFO, c->ctx.supi, NULL,
+                             "5G AKA success (serving network %s), KAUSF sha256:%s", c->ctx.snn,
+                             fp);
       }
     }
     OPENSSL_cleanse(kseaf, sizeof(kseaf));
@@ -357,7 +359,7 @@ static void confirmation(kedge_sbi_request_t *req, void *arg)
   OPENSSL_cleanse(res_star, sizeof(res_star));
   if (!match) {
     kedge_counter_add(ausf->aka_failure, 1);
-    kedge_log_warn("5G AKA failure for %s: RES* does not match", c->ctx.supi);
+    kedge_log_subscriber(KEDGE_LOG_WARN, c->ctx.supi, NULL, "5G AKA failure: RES* does not match");
     json_t *fail = json_pack("{s:s}", "authResult", "AUTHENTICATION_FAILURE");
     kedge_sbi_respond_json(req, 200, NULL, fail);
     json_decref(fail);

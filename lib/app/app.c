@@ -209,6 +209,8 @@ int kedge_app_main(const kedge_app_t *app, int argc, char **argv)
   if (!err) {
     /* Loading certificate, key and CA is part of checking the configuration. */
     err = kedge_sbi_server_new(&cfg, &srv);
+    if (!err)
+      err = kedge_metrics_enable_process(kedge_sbi_server_metrics(srv), app->info->program);
     if (err)
       snprintf(why, sizeof(why), "%s: sbi.tls: %s (see the log line above)", opts.config_path,
                kedge_strerror(err));

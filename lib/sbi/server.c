@@ -368,6 +368,38 @@ static void metrics_cb(struct evhttp_request *hreq, void *arg)
   evbuffer_free(buf);
 }
 
+static void send_text(struct evhttp_request *hreq, int status, const char *reason,
+                      const char *text)
+{
+  struct evbuffer *buf = evbuffer_new();
+  if (!buf) {
+    evhttp_send_error(hreq, 500, NULL);
+    return;
+  }
+  evbuffer_add(buf, text, strlen(text));
+  evhttp_add_header(evhttp_request_get_output_headers(hreq), "Content-Type",
+                    "text/plain; charset=utf-8");
+  evhttp_send_reply(hreq, status, reason, buf);
+  evbuffer_free(buf);
+}
+
+/* Liveness: the main loop answers (it is the one that takes signals and runs reloads). */
+static void healthz_cb(struct evhttp_request *hreq, void *arg)
+{
+  send_text(hreq, 200, "OK", "ok\n");
+}
+
+/* Readiness: the SBI port listens and the daemon's set-up is done (the metrics listener opens
+ * after both). At SIGTERM the main loop stops answering at once, so this turns unreachable. */
+static void readyz_cb(struct evhttp_request *hreq, void *arg)
+{
+  kedge_sbi_server_t *srv = arg;
+  if (srv->started && !atomic_load(&srv->stopping))
+    send_text(hreq, 200, "OK", "ready\n");
+  else
+    send_text(hreq, 503, "Service Unavailable", "not ready\n");
+}
+
 static void metrics_other_cb(struct evhttp_request *hreq, void *arg)
 {
   evhttp_send_error(hreq, 404, NULL);
@@ -620,6 +652,8 @@ static kedge_err_t start(kedge_sbi_server_t *srv)
     evhttp_set_max_body_size(srv->metrics_http, 0);
     evhttp_set_timeout(srv->metrics_http, 10);
     evhttp_set_cb(srv->metrics_http, "/metrics", metrics_cb, srv);
+    evhttp_set_cb(srv->metrics_http, "/healthz", healthz_cb, srv);
+    evhttp_set_cb(srv->metrics_http, "/readyz", readyz_cb, srv);
     evhttp_set_gencb(srv->metrics_http, metrics_other_cb, srv);
   }
 
