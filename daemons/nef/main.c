@@ -48,7 +48,6 @@ static void reload(void *state, void *next_state)
   live->afs = next->afs;
   live->n_afs = next->n_afs;
   live->groups = next->groups;
-  live->n_groups = next->n_groups;
   live->retry_after_s = next->retry_after_s;
 }
 
