@@ -13,10 +13,14 @@ static const char *const extra_usage[] = {
   "Provisioning (works while the daemon runs; never prints K or OPc):",
   "  kedge-udmd subscriber add --config FILE --supi SUPI --k HEX (--opc HEX | --op HEX)",
   "                            [--amf HEX] [--sqn HEX] [--rid RID] [--edge | --no-edge]",
+  "  kedge-udmd subscriber modify --config FILE --supi SUPI [--k-file F] [--opc-file F |",
+  "                            --op-file F] [--amf HEX] [--rid RID] [--edge | --no-edge]",
   "  kedge-udmd subscriber show --config FILE --supi SUPI",
-  "  kedge-udmd subscriber list --config FILE",
+  "  kedge-udmd subscriber list --config FILE [--json]",
   "  kedge-udmd subscriber delete --config FILE --supi SUPI",
-  "  kedge-udmd subscriber import --config FILE FILE.csv   (header: supi,k,opc|op[,amf,sqn,rid,edge])",
+  "  kedge-udmd subscriber import --config FILE FILE|-   (CSV with header supi,k,opc|op",
+  "                            [,amf,sqn,rid,edge], or JSON lines; - is stdin)",
+  "  kedge-udmd subscriber export --config FILE [--reveal]   (JSON lines, K/OPc sealed)",
   NULL,
 };
 

@@ -19,7 +19,8 @@
 struct udm_db {
   sqlite3 *sql;
   kedge_master_key_t mk;
-  sqlite3_stmt *insert, *select, *select_keys, *update_sqn, *remove, *list;
+  sqlite3_stmt *insert, *select, *select_keys, *update_sqn, *remove, *list, *modify, *export,
+      *insert_sealed;
 };
 
 static const char schema[] =
@@ -121,7 +122,15 @@ kedge_err_t udm_db_open(const char *path, const kedge_master_key_t *mk, udm_db_t
               "SELECT supi, amf, sqn, rid, edge, k, opc FROM subscriber WHERE supi = ?") ||
       prepare(db, &db->update_sqn, "UPDATE subscriber SET sqn = ? WHERE supi = ?") ||
       prepare(db, &db->remove, "DELETE FROM subscriber WHERE supi = ?") ||
-      prepare(db, &db->list, "SELECT supi, amf, sqn, rid, edge FROM subscriber ORDER BY supi")) {
+      prepare(db, &db->list, "SELECT supi, amf, sqn, rid, edge FROM subscriber ORDER BY supi") ||
+      prepare(db, &db->modify,
+              "UPDATE subscriber SET k = ?2, opc = ?3, amf = ?4, rid = ?5, edge = ?6 "
+              "WHERE supi = ?1") ||
+      prepare(db, &db->export,
+              "SELECT supi, amf, sqn, rid, edge, k, opc FROM subscriber ORDER BY supi") ||
+      prepare(db, &db->insert_sealed,
+              "INSERT INTO subscriber (supi, k, opc, amf, sqn, rid, edge) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?)")) {
     say(why, why_size, "%s: %s", path, sqlite3_errmsg(db->sql));
     udm_db_close(db);
     return KEDGE_ERR_IO;
@@ -134,8 +143,9 @@ void udm_db_close(udm_db_t *db)
 {
   if (!db)
     return;
-  sqlite3_stmt *all[] = {db->insert, db->select, db->select_keys, db->update_sqn, db->remove,
-                         db->list};
+  sqlite3_stmt *all[] = {db->insert, db->select,     db->select_keys, db->update_sqn,
+                         db->remove, db->list,       db->modify,      db->export,
+                         db->insert_sealed};
   for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
     sqlite3_finalize(all[i]);
   sqlite3_close(db->sql);
@@ -348,5 +358,117 @@ kedge_err_t udm_db_list(udm_db_t *db, int (*fn)(const udm_subscriber_t *sub, voi
   if (!err && rc != SQLITE_ROW && rc != SQLITE_DONE)
     err = KEDGE_ERR_IO;
   sqlite3_reset(st);
+  return err;
+}
+
+kedge_err_t udm_db_modify(udm_db_t *db, const udm_subscriber_t *sub)
+{
+  if (!db || !sub)
+    return KEDGE_ERR_INVALID_ARG;
+  uint8_t k[16 + KEDGE_SEAL_OVERHEAD], opc[16 + KEDGE_SEAL_OVERHEAD];
+  sqlite3_stmt *st = db->modify;
+  kedge_err_t err = KEDGE_OK;
+  /* Fresh nonces for K and OPc even when they did not change; the SQN column is not touched
+   * (TS 33.102 C.3: the next vector goes on from the last SQN used). */
+  if (sqlite3_bind_text(st, 1, sub->supi, -1, SQLITE_STATIC) != SQLITE_OK ||
+      (err = seal_bind(db, st, 2, "k", sub->supi, sub->cred.k, k)) ||
+      (err = seal_bind(db, st, 3, "opc", sub->supi, sub->cred.opc, opc)) ||
+      sqlite3_bind_blob(st, 4, sub->amf, 2, SQLITE_STATIC) != SQLITE_OK ||
+      sqlite3_bind_text(st, 5, sub->routing_indicator, -1, SQLITE_STATIC) != SQLITE_OK ||
+      sqlite3_bind_int(st, 6, sub->edge_capable) != SQLITE_OK) {
+    if (!err)
+      err = KEDGE_ERR_IO;
+  } else if (sqlite3_step(st) != SQLITE_DONE) {
+    err = sqlite3_errcode(db->sql) == SQLITE_BUSY ? KEDGE_ERR_BUSY : KEDGE_ERR_IO;
+  } else if (sqlite3_changes(db->sql) == 0) {
+    err = KEDGE_ERR_NOT_FOUND;
+  }
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  OPENSSL_cleanse(k, sizeof(k));
+  OPENSSL_cleanse(opc, sizeof(opc));
+  return err;
+}
+
+kedge_err_t udm_db_export(udm_db_t *db, bool reveal,
+                          int (*fn)(const udm_subscriber_t *sub, const udm_sealed_t *sealed,
+                                    void *arg),
+                          void *arg)
+{
+  if (!db || !fn)
+    return KEDGE_ERR_INVALID_ARG;
+  sqlite3_stmt *st = db->export;
+  kedge_err_t err = KEDGE_OK;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    udm_subscriber_t sub;
+    udm_sealed_t sealed = {0};
+    if ((err = read_row(st, &sub)))
+      break;
+    size_t kl = (size_t)sqlite3_column_bytes(st, 5), ol = (size_t)sqlite3_column_bytes(st, 6);
+    if (kl > sizeof(sealed.k) || ol > sizeof(sealed.opc)) {
+      err = KEDGE_ERR_IO;
+      break;
+    }
+    memcpy(sealed.k, sqlite3_column_blob(st, 5), kl);
+    memcpy(sealed.opc, sqlite3_column_blob(st, 6), ol);
+    sealed.k_len = kl;
+    sealed.opc_len = ol;
+    /* Sealed values are checked even when not revealed: an export that would not import
+     * again under this master key is an error now, not at the restore. */
+    if (!(err = unseal_column(db, st, 5, "k", sub.supi, sub.cred.k)))
+      err = unseal_column(db, st, 6, "opc", sub.supi, sub.cred.opc);
+    if (!reveal)
+      OPENSSL_cleanse(&sub.cred, sizeof(sub.cred));
+    int stop = err ? 0 : fn(&sub, &sealed, arg);
+    OPENSSL_cleanse(&sub.cred, sizeof(sub.cred));
+    if (err || stop)
+      break;
+  }
+  if (!err && rc != SQLITE_ROW && rc != SQLITE_DONE)
+    err = KEDGE_ERR_IO;
+  sqlite3_reset(st);
+  return err;
+}
+
+kedge_err_t udm_db_add_sealed(udm_db_t *db, const udm_subscriber_t *sub, const udm_sealed_t *sealed)
+{
+  if (!db || !sub || !sealed)
+    return KEDGE_ERR_INVALID_ARG;
+  /* Only what opens under this master key for this SUPI goes in. */
+  sqlite3_stmt *st = db->insert_sealed;
+  char aad[KEDGE_SUPI_MAX + 32];
+  uint8_t out[KEDGE_SEAL_MAX_PLAINTEXT];
+  size_t len = 0;
+  kedge_err_t err = kedge_unseal(&db->mk, aad, seal_aad(aad, sizeof(aad), "k", sub->supi),
+                                 sealed->k, sealed->k_len, out, &len);
+  if (!err && len != 16)
+    err = KEDGE_ERR_BAD_LENGTH;
+  if (!err)
+    err = kedge_unseal(&db->mk, aad, seal_aad(aad, sizeof(aad), "opc", sub->supi), sealed->opc,
+                       sealed->opc_len, out, &len);
+  if (!err && len != 16)
+    err = KEDGE_ERR_BAD_LENGTH;
+  OPENSSL_cleanse(out, sizeof(out));
+  if (err)
+    return err;
+  if (sqlite3_bind_text(st, 1, sub->supi, -1, SQLITE_STATIC) != SQLITE_OK ||
+      sqlite3_bind_blob(st, 2, sealed->k, (int)sealed->k_len, SQLITE_STATIC) != SQLITE_OK ||
+      sqlite3_bind_blob(st, 3, sealed->opc, (int)sealed->opc_len, SQLITE_STATIC) != SQLITE_OK ||
+      sqlite3_bind_blob(st, 4, sub->amf, 2, SQLITE_STATIC) != SQLITE_OK ||
+      sqlite3_bind_int64(st, 5, (sqlite3_int64)sub->sqn) != SQLITE_OK ||
+      sqlite3_bind_text(st, 6, sub->routing_indicator, -1, SQLITE_STATIC) != SQLITE_OK ||
+      sqlite3_bind_int(st, 7, sub->edge_capable) != SQLITE_OK) {
+    err = KEDGE_ERR_IO;
+  } else {
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_CONSTRAINT ||
+        sqlite3_extended_errcode(db->sql) == SQLITE_CONSTRAINT_PRIMARYKEY)
+      err = KEDGE_ERR_EXISTS;
+    else if (rc != SQLITE_DONE)
+      err = KEDGE_ERR_IO;
+  }
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
   return err;
 }
