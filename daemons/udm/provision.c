@@ -234,7 +234,7 @@ static kedge_err_t import_csv(udm_db_t *db, input_t *in, size_t *count, char *wh
   int n_header = csv_record(in, buf, sizeof(buf), fields, &perr);
   if (n_header <= 0) {
     snprintf(why, why_size, "%s:1: %s", in->name,
-             n_header == 0 ? "empty (expected a header such as supi,k,opc,amf,sqn,rid,edge)"
+             n_header == 0 ? "empty file (expected a header such as supi,k,opc,amf,sqn,rid,edge)"
                            : perr);
     return KEDGE_ERR_CONFIG;
   }
