@@ -86,6 +86,21 @@ typedef struct app_run {
   size_t n_confs;
 } app_run_t;
 
+/* The scratch states of reloads, kept (with the tables their pointers reach) until the process
+ * exits: a request in flight may still point into a table a reload replaced, and a refused
+ * reload may have built half of one. A few KiB per reload; static so that they stay reachable. */
+static void **retired;
+static size_t n_retired;
+
+static void retire(void *state)
+{
+  void **r = realloc(retired, (n_retired + 1) * sizeof(*r));
+  if (!r)
+    return; /* out of memory: then it is lost, not freed under a reader */
+  retired = r;
+  retired[n_retired++] = state;
+}
+
 static bool keep_conf(app_run_t *run, kedge_config_t *conf)
 {
   kedge_config_t **c = realloc(run->confs, (run->n_confs + 1) * sizeof(*c));
@@ -105,22 +120,24 @@ static void reload_cb(kedge_sbi_server_t *srv, void *arg)
 {
   app_run_t *run = arg;
   const kedge_app_t *app = run->app;
+  if (!app->state_size) { /* the file cannot be read without touching the live state */
+    kedge_log_warn("SIGHUP: %s cannot reload its configuration; ignored", app->info->program);
+    return;
+  }
   app_notify_reloading();
   char why[KEDGE_CONFIG_ERR_MAX] = "";
   kedge_config_t *conf = NULL;
   kedge_sbi_server_config_t sbi;
   kedge_log_level_t level;
   bool json;
-  void *next = app->state_size ? malloc(app->state_size) : NULL;
+  void *next = malloc(app->state_size);
   kedge_err_t err = KEDGE_OK;
-  if (app->state_size && !next) {
+  if (!next) {
     err = KEDGE_ERR_NOMEM;
     snprintf(why, sizeof(why), "%s", kedge_strerror(err));
   } else {
-    if (next)
-      memcpy(next, app->state, app->state_size);
-    err = load(app, next ? next : NULL, run->path, &conf, &sbi, &level, &json, why,
-               sizeof(why));
+    memcpy(next, app->state, app->state_size);
+    err = load(app, next, run->path, &conf, &sbi, &level, &json, why, sizeof(why));
   }
   if (!err && app->check)
     err = app->check(next, why, sizeof(why));
@@ -134,17 +151,26 @@ static void reload_cb(kedge_sbi_server_t *srv, void *arg)
     kedge_log_error("reload refused: %s; still serving with the configuration loaded before",
                     why);
     kedge_config_free(conf);
-    free(next);
+    if (next)
+      retire(next);
     app_notify("READY=1");
     return;
   }
   if (app->reload) {
+    void *old = malloc(app->state_size); /* keeps the replaced tables reachable */
+    if (old) {
+      memcpy(old, app->state, app->state_size);
+      retire(old);
+    }
     kedge_sbi_server_pause(srv);
     app->reload(app->state, next);
     kedge_sbi_server_resume(srv);
   }
   kedge_log_init(app->info->program, level, json);
-  free(next);
+  if (app->reload)
+    free(next); /* what it points to is the live state's now */
+  else
+    retire(next); /* what its file reading built is not used, but stays reachable */
   kedge_log_info("reloaded %s: certificate %s, log level %s%s; new connections use them, "
                  "established ones and requests in flight carry on",
                  run->path, app->own_tls ? "(the service's own)" : sbi.cert_file,

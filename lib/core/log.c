@@ -61,7 +61,9 @@ static const char *const level_names[] = {
 
 void kedge_log_init(const char *program, kedge_log_level_t level, bool json)
 {
-  if (program && *program)
+  /* A reload calls this again while other threads log: the name is rewritten only when it
+   * changes (never at a reload), the rest are atomics. */
+  if (program && *program && strncmp(program_name, program, sizeof program_name - 1) != 0)
     snprintf(program_name, sizeof program_name, "%s", program);
   if ((unsigned)level > KEDGE_LOG_DEBUG)
     level = KEDGE_LOG_DEBUG;
