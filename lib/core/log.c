@@ -237,8 +237,10 @@ static void write_all(const char *buf, size_t len)
 }
 
 /* One line: the message, then the fields (JSON members, or " key=value" in text). */
-static void emit(kedge_log_level_t level, const kedge_log_field_t *fields, size_t n_fields,
-                 const char *fmt, va_list ap)
+__attribute__((format(printf, 4, 0))) static void emit(kedge_log_level_t level,
+                                                       const kedge_log_field_t *fields,
+                                                       size_t n_fields, const char *fmt,
+                                                       va_list ap)
 {
   int saved_errno = errno;
 
