@@ -5,7 +5,8 @@
 # - after the certificate file is renewed and SIGHUP sent, openssl s_client sees the new serial;
 # - one log line per reload; a broken file on reload is refused with one line, the daemon keeps
 #   serving with the old configuration (old certificate still served);
-# - allow-lists are reloaded (the UDM refuses an AUSF no longer listed);
+# - allow-lists and tables are reloaded (the UDM refuses an AUSF no longer listed; the NEF
+#   serves an AF added to its table and routes it by the new routing table);
 # - NOTIFY_SOCKET (kedge-notify-listen standing in for systemd): READY=1 once listening,
 #   RELOADING=1 then READY=1 around each reload, WATCHDOG=1 with WATCHDOG_USEC, STOPPING=1.
 # Usage: sh test-reload.sh BUILD_DIR
@@ -115,4 +116,35 @@ kill -HUP "$UDM_PID"
 wait_for 5 grep -q 'reloaded ' "$T/UDM.log"
 code=$(sbi_curl ausf -o /dev/null -w '%{http_code}' -H 'content-type: application/json' -d "$REQ" "$GAD")
 check "UDM: after the reload the AUSF is no longer allowed (403, got $code)" [ "$code" = 403 ]
+
+# The NEF's AF table and AUSF routing table: af2 is unknown, then listed by a reload; the
+# routing table then sends its requests to a group (nothing listens there: 503/504, not 403).
+"$BIN/kedge" pki issue "$T/pki" af2 >/dev/null
+nef_conf() { # nef_conf AF_IDS
+  cat >"$T/nef.yaml" <<EOC
+sbi: {port: ${NEF_PORT:-0}, tls: {cert: $T/pki/nef.crt, key: $T/pki/nef.key, ca: $T/pki/ca.crt}}
+afs:
+EOC
+  for a in $1; do
+    echo "  - {af_id: $a, profiles: [kedge], home_networks: [{mcc: \"001\", mnc: \"01\"}]}" >>"$T/nef.yaml"
+  done
+  cat >>"$T/nef.yaml" <<EOC
+ausf:
+  timeout: 200ms
+  groups: [{name: home, mcc: "001", mnc: "01", rids: ["*"], uris: ["https://127.0.0.1:1"]}]
+EOC
+}
+nef_conf "af.kedge.test"
+start_daemon NEF kedge-nefd "$T/nef.yaml"
+NURL=https://127.0.0.1:$NEF_PORT/3gpp-kedge/v1/retrieve
+code=$(sbi_curl af2 -o /dev/null -w '%{http_code}' -H 'content-type: application/json' \
+  -d '{"afId":"af2.kedge.test","kedgeId":"'"$KID"'"}' "$NURL")
+check "NEF: an AF not in the table is refused (403, got $code)" [ "$code" = 403 ]
+nef_conf "af.kedge.test af2.kedge.test"
+kill -HUP "$NEF_PID"
+wait_for 5 grep -q 'reloaded ' "$T/NEF.log"
+code=$(sbi_curl af2 -o /dev/null -w '%{http_code}' -H 'content-type: application/json' \
+  -d '{"afId":"af2.kedge.test","kedgeId":"'"$KID"'"}' "$NURL")
+check "NEF: after the reload the AF is known and routed (no AUSF answers: 503/504, got $code)" \
+  sh -c "[ $code = 503 ] || [ $code = 504 ]"
 finish
