@@ -7,8 +7,10 @@
 #   make bench    the build packages plus the benchmark peers; benchmarks in bench/, printing
 #                 figures and ratios
 #   make fuzz     libFuzzer targets in fuzz/ for FUZZ_SECONDS each (clang)
-#   make install  into PREFIX (default /usr/local), with kedge.pc for pkg-config; build packages
-#                 only (no test peer lands on a production box)
+#   make install  into PREFIX (default /usr/local), with kedge.pc for pkg-config, units, man
+#                 pages; build packages only (no test peer lands on a production box)
+#   make deb      Debian packages kedge and libkedge-dev into build/deb/ (lintian-checked)
+#   make test-deb the packages installed with apt-get into a debootstrap root (docs/packaging.md)
 #   make clean
 
 BUILD ?= build
@@ -18,12 +20,13 @@ FUZZ_SECONDS ?= 60
 CMAKE_FLAGS ?=
 MAKEFLAGS += --no-print-directory
 
-.PHONY: all deps configure build test demo bench fuzz clean install
+.PHONY: all deps configure build test demo bench fuzz clean install deb test-deb
 
 all: build
 
 # The package lists the goals on the command line need (always the build list).
-DEPS_LISTS = $(strip build $(filter test bench demo fuzz,$(MAKECMDGOALS)))
+DEPS_LISTS = $(strip build $(filter test bench demo fuzz deb,$(MAKECMDGOALS)) \
+  $(if $(filter test-deb,$(MAKECMDGOALS)),test))
 
 deps:
 	@scripts/deps.sh $(DEPS_LISTS)
@@ -51,6 +54,12 @@ fuzz: deps
 
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)
+
+deb: deps
+	@scripts/deb.sh $(BUILD)/deb
+
+test-deb: build
+	KEDGE_TEST_DEB=1 sh tests/integration/test-deb.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) build-asan build-fuzz

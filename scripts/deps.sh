@@ -1,10 +1,13 @@
 #!/bin/sh
 # Installs the Debian 12 packages that kedge needs, by list:
-#   scripts/deps.sh [LIST...]     LIST: build (default), test, bench, demo, fuzz
-#   build  what `make` and `make install` need: compiler, CMake, the libraries' -dev packages
+#   scripts/deps.sh [LIST...]     LIST: build (default), test, bench, demo, fuzz, deb
+#   build  what `make` and `make install` need: compiler, CMake, the libraries' -dev packages,
+#          scdoc (man pages)
 #   test   the peers `make test` and CI start or call: curl, nghttp, openssl, gnutls-cli,
 #          nginx, redis-server, stunnel4, sqlite3, clang with its sanitizer runtime, xmllint,
-#          python3 with jsonschema (tests/openapi_check.py)...
+#          python3 with jsonschema (tests/openapi_check.py), man, systemd-analyze, the
+#          packaging tools and debootstrap (test-man, test-units, test-deb)...
+#   deb    what `make deb` needs besides the build list: dpkg-dev, debhelper, lintian
 #   bench  the peers of `make bench`: h2load, nginx, stunnel4, redis-server, sqlite3
 #   demo   what `make demo`'s "try this" list uses: curl, jq
 #   fuzz   clang and libFuzzer's runtime (`make fuzz`)
@@ -16,6 +19,7 @@ list_build="
   build-essential cmake pkg-config
   libssl-dev libnghttp2-dev libevent-dev libcurl4-openssl-dev libjansson-dev libyaml-dev
   libsqlite3-dev libhiredis-dev libsystemd-dev libcmocka-dev
+  scdoc
 "
 list_test="
   clang libclang-rt-14-dev
@@ -23,6 +27,11 @@ list_test="
   sqlite3 redis-server nginx-light stunnel4
   jq libxml2-utils librsvg2-bin
   python3 python3-jsonschema python3-yaml
+  groff-base man-db systemd
+  dpkg-dev debhelper lintian debootstrap iproute2
+"
+list_deb="
+  dpkg-dev debhelper lintian
 "
 list_bench="
   nghttp2-client openssl curl sqlite3 redis-server nginx-light stunnel4
@@ -52,7 +61,8 @@ for l in "$@"; do
     bench) PACKAGES="$PACKAGES $list_bench" ;;
     demo) PACKAGES="$PACKAGES $list_demo" ;;
     fuzz) PACKAGES="$PACKAGES $list_fuzz" ;;
-    *) echo "deps.sh: unknown list '$l' (build, test, bench, demo, fuzz)" >&2; exit 2 ;;
+    deb) PACKAGES="$PACKAGES $list_deb" ;;
+    *) echo "deps.sh: unknown list '$l' (build, test, bench, demo, fuzz, deb)" >&2; exit 2 ;;
   esac
 done
 

@@ -50,6 +50,7 @@ static kedge_err_t load_secrets(ausf_t *a, char *why, size_t why_size)
 static kedge_err_t setup(kedge_sbi_server_t *srv, void *state, char *why, size_t why_size)
 {
   ausf_t *a = state;
+  a->instance_id = kedge_app_nf_instance_id(); /* ausfInstanceId, AuthEvent.nfInstanceId */
   kedge_err_t err = a->edge_enabled ? load_secrets(a, why, why_size) : KEDGE_OK;
   if (err)
     return err;
@@ -116,6 +117,7 @@ int main(int argc, char **argv)
     .info = &info,
     .service = "ausf",
     .default_port = 8002, /* conf/ausf.yaml, docs/config.md "Ports" */
+    .nf_type = "AUSF",
     .read_config = ausf_read_config,
     .setup = setup,
     .teardown = teardown,

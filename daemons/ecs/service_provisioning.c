@@ -9,9 +9,9 @@
 
 #include "ecs.h"
 #include "kedge/json_check.h"
+#include "kedge/time.h"
 #include "kedge/log.h"
 #include "kedge/problem.h"
-#include "kedge/time.h"
 
 #define EEC_ID_MAX   256
 #define AC_ID_MAX    256

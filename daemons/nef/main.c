@@ -66,6 +66,7 @@ int main(int argc, char **argv)
     .info = &info,
     .service = "nef",
     .default_port = 8005, /* conf/nef.yaml, docs/config.md "Ports" */
+    .nf_type = "NEF",
     .read_config = nef_read_config,
     .setup = setup,
     .reload = reload,

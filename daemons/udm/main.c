@@ -41,7 +41,10 @@ static kedge_err_t setup(kedge_sbi_server_t *srv, void *state, char *why, size_t
   kedge_err_t err = udm_open_database(u, &u->db, why, why_size);
   if (err)
     return err;
+  u->srv = srv;
   err = udm_ueau_setup(u, srv);
+  if (!err)
+    err = udm_auth_events_setup(u, srv);
   if (err) {
     snprintf(why, why_size, "cannot set up Nudm_UEAU: %s", kedge_strerror(err));
     kedge_work_pool_free(u->pool);
@@ -65,6 +68,7 @@ const kedge_app_t udm_app = {
   .info = &udm_info,
   .service = "udm",
   .default_port = 8001, /* conf/udm.yaml, docs/config.md "Ports" */
+  .nf_type = "UDM",
   .read_config = udm_read_config,
   .setup = setup,
   .teardown = teardown,

@@ -199,6 +199,15 @@ static kedge_err_t modify_record(udm_db_t *db, const kedge_cli_option_t *o, size
   return err;
 }
 
+static int print_auth_event(const udm_auth_event_t *ev, void *arg)
+{
+  printf("  %s %s %s %s by %s%s%s\n", ev->time_stamp, ev->success ? "success" : "failure",
+         ev->auth_type, ev->serving_network_name, ev->nf_instance_id,
+         ev->removed_at[0] ? ", removed " : "", ev->removed_at);
+  (*(size_t *)arg)++;
+  return 0;
+}
+
 static int list_one(const udm_subscriber_t *sub, void *arg)
 {
   printf("%s rid=%s sqn=%012llx edge=%s\n", sub->supi, sub->routing_indicator,
@@ -313,8 +322,14 @@ int udm_subscriber_command(const struct kedge_app *app, int argc, char **argv)
     OPENSSL_cleanse(&sub, sizeof(sub));
   } else if (show) {
     err = udm_db_get(db, supi, &sub);
-    if (!err)
+    if (!err) {
       print_subscriber(&sub);
+      /* TS 29.503 AuthEvents: the latest udm.auth_events.keep, oldest first */
+      printf("auth_events:\n");
+      err = udm_db_list_auth_events(db, supi, print_auth_event, &count);
+      if (!err && count == 0)
+        printf("  (none)\n");
+    }
     else
       fprintf(stderr, "kedge-udmd subscriber show: %s: %s\n", supi,
               err == KEDGE_ERR_NOT_FOUND ? "no such subscriber" : kedge_strerror(err));

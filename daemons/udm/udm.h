@@ -14,6 +14,16 @@
 #include "kedge/work.h"
 #include "subscriber_db.h"
 
+/* What the database pool's batch runs: vectors and AuthEvents share its transactions. */
+typedef enum udm_job_kind { UDM_JOB_VECTOR, UDM_JOB_AUTH_EVENT } udm_job_kind_t;
+struct udm;
+typedef struct udm_job {
+  udm_job_kind_t kind;
+  kedge_err_t err; /* the result, set on the pool thread */
+  struct udm *udm;
+  kedge_sbi_request_t *req;
+} udm_job_t;
+
 typedef struct udm {
   /* configuration (udm: section) */
   const char *database;
@@ -22,12 +32,16 @@ typedef struct udm {
   size_t n_allowed_consumers;
   size_t max_batch;  /* SQN updates per transaction (group commit) */
   size_t max_queued; /* vector requests waiting for the database */
+  size_t auth_events_keep; /* AuthEvents kept per SUPI (the latest) */
+  const char *api_root;    /* for Location; NULL: https://<sbi.address>:<port> */
 
   /* run time */
   kedge_master_key_t master_key;
   udm_db_t *db;              /* owned by the pool's thread once serving */
   kedge_work_pool_t *pool;   /* batched: one thread, one fsync per batch */
+  kedge_sbi_server_t *srv;
   kedge_counter_t *vectors_ok, *vectors_failed, *resyncs, *batches;
+  kedge_counter_t *auth_events_stored, *auth_events_removed, *auth_events_refused;
 } udm_t;
 
 /* udm: section of the configuration file. */
@@ -42,6 +56,16 @@ void udm_reload(void *state, void *next_state);
 
 /* POST /nudm-ueau/v1/{supiOrSuci}/security-information/generate-auth-data */
 kedge_err_t udm_ueau_setup(udm_t *udm, kedge_sbi_server_t *srv);
+
+/* The consumer's certificate names one of udm.allowed_consumers. */
+bool udm_consumer_allowed(const udm_t *udm, const kedge_sbi_request_t *req);
+/* TS 29.503 ServingNetworkName check for kedge/json_check.h tables. */
+const char *udm_check_snn(const json_t *value);
+
+/* POST /nudm-ueau/v1/{supi}/auth-events and PUT .../auth-events/{authEventId} (TS 29.503
+ * ResultConfirmation, ResultRemoval). The work runs inside the database pool's batch. */
+kedge_err_t udm_auth_events_setup(udm_t *udm, kedge_sbi_server_t *srv);
+void udm_auth_event_work(udm_t *udm, udm_job_t *job); /* pool thread, in the transaction */
 
 /* supiOrSuci (TS 29.503 6.3.3.2.x, TS 23.003 2.2B): a SUPI, or a null-scheme SUCI of IMSI type
  * (suci-0-<MCC>-<MNC>-<RI>-0-0-<MSIN>), to the SUPI. KEDGE_ERR_UNSUPPORTED for a protection

@@ -159,6 +159,10 @@ void kedge_sbi_server_pause(kedge_sbi_server_t *srv);
 void kedge_sbi_server_resume(kedge_sbi_server_t *srv);
 
 /* The bound ports (after start). */
+/* The apiRoot of this server for Location headers and links (TS 29.501 4.4.1): `configured`
+ * when not NULL, else https://<sbi.address>:<bound port>. */
+void kedge_sbi_server_api_root(const kedge_sbi_server_t *srv, const char *configured, char *out,
+                               size_t size);
 uint16_t kedge_sbi_server_port(const kedge_sbi_server_t *srv);
 uint16_t kedge_sbi_server_metrics_port(const kedge_sbi_server_t *srv);
 

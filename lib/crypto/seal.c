@@ -241,14 +241,29 @@ kedge_err_t kedge_key_check_verify(const kedge_master_key_t *mk, const char *sto
 const char *kedge_master_key_resolve(const char *configured, char *buf, size_t size)
 {
   static const char prefix[] = "credential:";
-  if (!configured || strncmp(configured, prefix, sizeof(prefix) - 1) != 0)
-    return configured;
-  const char *name = configured + sizeof(prefix) - 1;
   const char *dir = getenv("CREDENTIALS_DIRECTORY");
-  /* systemd.exec(5) LoadCredential=NAME:PATH: the file appears as $CREDENTIALS_DIRECTORY/NAME,
-   * readable by the service only. A name is one path component. */
-  if (!dir || !*dir || !*name || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
+  if (!configured)
     return NULL;
+  if (strncmp(configured, prefix, sizeof(prefix) - 1) == 0) {
+    /* systemd.exec(5) LoadCredential=NAME:PATH: the file appears as $CREDENTIALS_DIRECTORY/NAME,
+     * readable by the service only. A name is one path component. */
+    const char *name = configured + sizeof(prefix) - 1;
+    if (!dir || !*dir || !*name || strchr(name, '/') || !strcmp(name, ".") ||
+        !strcmp(name, ".."))
+      return NULL;
+    int n = snprintf(buf, size, "%s/%s", dir, name);
+    return n > 0 && (size_t)n < size ? buf : NULL;
+  }
+  /* kedge's units name each master key credential after the last component of the configured
+   * path, so one configuration works under systemd and by hand: the credential when the
+   * service got one, else the configured file. */
+  const char *name = strrchr(configured, '/');
+  name = name ? name + 1 : configured;
+  if (!dir || !*dir || !*name)
+    return configured;
   int n = snprintf(buf, size, "%s/%s", dir, name);
-  return n > 0 && (size_t)n < size ? buf : NULL;
+  struct stat st;
+  if (n < 0 || (size_t)n >= size || lstat(buf, &st) != 0)
+    return configured;
+  return buf;
 }

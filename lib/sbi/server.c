@@ -727,6 +727,19 @@ uint16_t kedge_sbi_server_port(const kedge_sbi_server_t *srv)
 {
   return srv ? srv->port : 0;
 }
+void kedge_sbi_server_api_root(const kedge_sbi_server_t *srv, const char *configured, char *out,
+                               size_t size)
+{
+  if (configured) {
+    snprintf(out, size, "%s", configured);
+    return;
+  }
+  const char *address = srv && srv->address ? srv->address : "127.0.0.1";
+  bool v6 = strchr(address, ':') != NULL;
+  snprintf(out, size, "https://%s%s%s:%u", v6 ? "[" : "", address, v6 ? "]" : "",
+           kedge_sbi_server_port(srv));
+}
+
 uint16_t kedge_sbi_server_metrics_port(const kedge_sbi_server_t *srv)
 {
   return srv ? srv->metrics_port : 0;
