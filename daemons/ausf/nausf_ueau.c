@@ -355,7 +355,8 @@ static void confirmation_respond(ausf_confirmation_t *c)
     OPENSSL_cleanse(kept.kausf, sizeof(kept.kausf));
     kept.expiry_ms = ausf_now_ms() + ausf->key_lifetime_ms;
     if (ausf_ctx_put(ausf->confirmed, &kept) != KEDGE_OK)
-      kedge_log_warn("5G AKA of %s: cannot keep it for a later DELETE (out of memory)", kept.supi);
+      kedge_log_subscriber(KEDGE_LOG_WARN, kept.supi, NULL,
+                           "5G AKA: cannot keep it for a later DELETE (out of memory)");
     OPENSSL_cleanse(&kept, sizeof(kept));
   }
   OPENSSL_cleanse(kseaf, sizeof(kseaf));
