@@ -20,12 +20,14 @@
 #include "kedge/identity.h"
 #include "kedge/key_client.h"
 #include "kedge/metrics.h"
+#include "kedge/ratelimit.h"
 #include "kedge/sbi_client.h"
 #include "kedge/sbi_server.h"
 
 /* PSK profiles an AF may ask for (SPEC.md 6), a bit set. */
 #define NEF_PROFILE_KEDGE 1u /* the raw Kedge: request without ecsId */
 #define NEF_PROFILE_BOUND 2u /* K_ECS for the AF's own FQDN: request with ecsId == afId */
+#define NEF_PROFILE_AKMA 4u  /* K_AF for the AF's own FQDN through 3gpp-akma (SPEC.md 9) */
 
 /* One row of the AF table: who may ask for what. Run-time state (the token bucket and the
  * number of requests in flight) is shared by the worker threads. */
@@ -38,9 +40,7 @@ typedef struct nef_af {
   uint32_t burst;                   /* bucket size */
   uint32_t max_concurrent;          /* requests in flight toward the AUSF, 0: no cap */
 
-  pthread_mutex_t bucket_lock;
-  double tokens;
-  int64_t refilled_us;              /* CLOCK_MONOTONIC of the last refill */
+  kedge_rate_t *bucket;             /* rate/burst (kedge/ratelimit.h); NULL: no rate limit */
   atomic_uint in_flight;
 } nef_af_t;
 
@@ -74,6 +74,8 @@ typedef struct nef {
   size_t n_afs;
   kedge_key_routes_t groups;        /* ausf.groups: home network + RID -> AUSF apiRoots */
   kedge_sbi_client_options_t ausf_client; /* mTLS toward the AUSFs, as the NEF itself */
+  kedge_key_routes_t aanf_groups;   /* aanf.groups: home network + RID -> AAnF apiRoots */
+  kedge_sbi_client_options_t aanf_client; /* mTLS toward the AAnFs (3gpp-akma, SPEC.md 9) */
   unsigned retry_after_s;           /* Retry-After when no AUSF answered */
   nef_oauth_t oauth;
 
@@ -82,6 +84,9 @@ typedef struct nef {
   kedge_counter_t *requests[NEF_OUT__COUNT];
   kedge_counter_t *ausf_unreachable, *ausf_timeouts, *ausf_answers;
   kedge_histogram_t *ausf_latency;
+  kedge_counter_t *akma_requests[NEF_OUT__COUNT];
+  kedge_counter_t *aanf_unreachable, *aanf_timeouts, *aanf_answers;
+  kedge_histogram_t *aanf_latency;
 } nef_t;
 
 /* config.c */
@@ -98,7 +103,9 @@ bool nef_af_serves_home(const nef_af_t *af, const kedge_plmn_t *home);
 kedge_err_t nef_rate_admit(nef_af_t *af, int64_t now_us, unsigned *retry_after_s,
                            const char **why);
 void nef_rate_release(nef_af_t *af);
-void nef_rate_init(nef_af_t *af, int64_t now_us);
+/* Makes the AF's token bucket from its rate and burst (none for rate 0); nef_rate_fini frees. */
+kedge_err_t nef_rate_init(nef_af_t *af);
+void nef_rate_fini(nef_af_t *af);
 int64_t nef_now_us(void);
 
 /* oauth.c: checks the Authorization header of a request (RFC 6750 2.1). KEDGE_OK: allowed (or
@@ -111,8 +118,11 @@ kedge_err_t nef_oauth_check(nef_t *nef, kedge_sbi_request_t *req, nef_jwt_status
  * `req`. */
 kedge_err_t nef_ausf_clients_setup(nef_t *nef, kedge_sbi_server_t *srv);
 kedge_key_client_t *nef_ausf_client(const kedge_sbi_request_t *req);
+/* The same toward the AAnFs (aanf.groups); NULL when none is configured. */
+kedge_key_client_t *nef_aanf_client(const kedge_sbi_request_t *req);
 
-/* kedge_retrieve.c: POST /3gpp-kedge/v1/retrieve (route, metrics, the AUSF clients). */
+/* kedge_retrieve.c: POST /3gpp-kedge/v1/retrieve and POST /3gpp-akma/v1/retrieve (routes,
+ * metrics, the key-service clients). */
 kedge_err_t nef_retrieve_setup(nef_t *nef, kedge_sbi_server_t *srv);
 
 /* wipe_alloc.c: routes OpenSSL's, jansson's and libcurl's allocations through functions that

@@ -87,11 +87,19 @@ kedge_err_t udm_subscriber_from_text(const udm_subscriber_text_t *in, udm_subscr
     else
       return field_error(field, why, "edge", "expected true or false");
   }
+  sub->akma = false;
+  if (in->akma && *in->akma) {
+    if (!strcmp(in->akma, "1") || !strcmp(in->akma, "true") || !strcmp(in->akma, "yes"))
+      sub->akma = true;
+    else if (strcmp(in->akma, "0") && strcmp(in->akma, "false") && strcmp(in->akma, "no"))
+      return field_error(field, why, "akma", "expected true or false");
+  }
   return KEDGE_OK;
 }
 
-enum { COL_SUPI, COL_K, COL_OPC, COL_OP, COL_AMF, COL_SQN, COL_RID, COL_EDGE, N_COLS };
-static const char *const col_names[N_COLS] = {"supi", "k", "opc", "op", "amf", "sqn", "rid", "edge"};
+enum { COL_SUPI, COL_K, COL_OPC, COL_OP, COL_AMF, COL_SQN, COL_RID, COL_EDGE, COL_AKMA, N_COLS };
+static const char *const col_names[N_COLS] = {"supi", "k",   "opc",  "op",  "amf",
+                                              "sqn",  "rid", "edge", "akma"};
 
 #define CSV_RECORD_MAX 1024
 #define CSV_FIELDS_MAX 16
@@ -244,7 +252,8 @@ static kedge_err_t import_csv(udm_db_t *db, input_t *in, size_t *count, char *wh
       c++;
     if (c == N_COLS || col_of[c] >= 0) {
       snprintf(why, why_size, "%s:1: column '%.40s': %s", in->name, fields[i],
-               c == N_COLS ? "unknown (known: supi,k,opc,op,amf,sqn,rid,edge)" : "given twice");
+               c == N_COLS ? "unknown (known: supi,k,opc,op,amf,sqn,rid,edge,akma)"
+                           : "given twice");
       return KEDGE_ERR_CONFIG;
     }
     col_of[c] = i;
@@ -273,7 +282,8 @@ static kedge_err_t import_csv(udm_db_t *db, input_t *in, size_t *count, char *wh
     for (int c = 0; c < N_COLS; c++)
       v[c] = col_of[c] >= 0 ? fields[col_of[c]] : NULL;
     udm_subscriber_text_t text = {v[COL_SUPI], v[COL_K],   v[COL_OPC], v[COL_OP],
-                                  v[COL_AMF],  v[COL_SQN], v[COL_RID], v[COL_EDGE]};
+                                  v[COL_AMF],  v[COL_SQN], v[COL_RID], v[COL_EDGE],
+                                  v[COL_AKMA]};
     if (!(err = add_record(db, in, &text, NULL, why, why_size)))
       (*count)++;
   }
@@ -327,12 +337,13 @@ static kedge_err_t import_jsonl(udm_db_t *db, input_t *in, size_t *count, char *
         c++;
       int s = c < N_COLS ? -1 : !strcmp(key, sealed_names[0]) ? 0 : !strcmp(key, sealed_names[1]) ? 1 : -2;
       const char *text = json_is_string(val) ? json_string_value(val)
-                         : c == COL_EDGE && json_is_boolean(val) ? (json_is_true(val) ? "true" : "false")
-                                                                 : NULL;
+                         : (c == COL_EDGE || c == COL_AKMA) && json_is_boolean(val)
+                             ? (json_is_true(val) ? "true" : "false")
+                             : NULL;
       if (s == -2 || !text) {
         snprintf(why, why_size, "%s:%zu: %.40s: %s", in->name, in->line, key,
-                 s == -2 ? "unknown member (known: supi,k,opc,op,amf,sqn,rid,edge,k_sealed,"
-                           "opc_sealed)"
+                 s == -2 ? "unknown member (known: supi,k,opc,op,amf,sqn,rid,edge,akma,"
+                           "k_sealed,opc_sealed)"
                          : "must be a string");
         err = KEDGE_ERR_CONFIG;
         break;
@@ -353,7 +364,8 @@ static kedge_err_t import_jsonl(udm_db_t *db, input_t *in, size_t *count, char *
     }
     if (!err) {
       udm_subscriber_text_t text = {v[COL_SUPI], v[COL_K],   v[COL_OPC], v[COL_OP],
-                                    v[COL_AMF],  v[COL_SQN], v[COL_RID], v[COL_EDGE]};
+                                    v[COL_AMF],  v[COL_SQN], v[COL_RID], v[COL_EDGE],
+                                    v[COL_AKMA]};
       if (!(err = add_record(db, in, &text, use_sealed ? &sealed : NULL, why, why_size)))
         (*count)++;
     }

@@ -1,7 +1,9 @@
 /* kedge-udmd subscriber add|modify|show|list|delete|import|export: provisioning of the
  * subscriber database.
  * Uses the daemon's own configuration file (udm.database, udm.master_key); SQLite's WAL lets it
- * run beside a serving daemon. K and OPc are never printed. Exit status: 0 done, 1 failure
+ * run beside a serving daemon. K and OPc are never printed, and come from files or stdin, not
+ * from the command line (visible in /proc/PID/cmdline to every local user, and kept in shell
+ * history) unless --insecure-argv says so (issue 12). Exit status: 0 done, 1 failure
  * (including an unknown SUPI), 2 bad usage or input. */
 #include <errno.h>
 #include <stdio.h>
@@ -17,15 +19,18 @@
 #include "kedge/hex.h"
 #include "kedge/milenage.h"
 #include "kedge/log.h"
+#include "kedge/secret_file.h"
 #include "udm.h"
 
 static const char usage[] =
     "Usage:\n"
-    "  kedge-udmd subscriber add --config FILE --supi SUPI --k HEX (--opc HEX | --op HEX)\n"
+    "  kedge-udmd subscriber add --config FILE --supi SUPI --k-file FILE\n"
+    "                            (--opc-file FILE | --op-file FILE)\n"
     "                            [--amf HEX] [--sqn HEX] [--rid RID] [--edge | --no-edge]\n"
+    "                            [--akma]\n"
     "  kedge-udmd subscriber modify --config FILE --supi SUPI [--k-file FILE]\n"
     "                            [--opc-file FILE | --op-file FILE] [--amf HEX] [--rid RID]\n"
-    "                            [--edge | --no-edge]      (the SQN is kept)\n"
+    "                            [--edge | --no-edge] [--akma | --no-akma]  (SQN kept)\n"
     "  kedge-udmd subscriber show --config FILE --supi SUPI\n"
     "  kedge-udmd subscriber list --config FILE [--json]\n"
     "  kedge-udmd subscriber delete --config FILE --supi SUPI\n"
@@ -33,18 +38,24 @@ static const char usage[] =
     "  kedge-udmd subscriber export --config FILE [--reveal]   (JSON lines on stdout)\n"
     "\n"
     "  --supi SUPI   imsi-<5 to 15 digits> or nai-<user>@<realm>\n"
-    "  --k HEX       subscriber key K, 16 octets\n"
-    "  --opc HEX     OPc, 16 octets; or --op HEX: OP, converted to OPc (TS 35.206 4.1)\n"
+    "  --k-file FILE    subscriber key K, 16 octets in hex on one line; FILE mode 0600 or\n"
+    "                   0400; - reads the line from stdin\n"
+    "  --opc-file FILE  OPc, the same way (after K's line when both are -); or --op-file\n"
+    "                   FILE: OP, converted to OPc (TS 35.206 4.1)\n"
+    "  --k HEX, --opc HEX, --op HEX  the same on the command line, only with --insecure-argv\n"
+    "                   (every local user sees the command line in /proc; shells keep it)\n"
     "  --amf HEX     AMF, 2 octets (default 8000: the 5G separation bit set)\n"
     "  --sqn HEX     the last SQN used, 6 octets (default 000000000000)\n"
     "  --rid RID     routing indicator, 1 to 4 digits as on the USIM (default 0)\n"
     "  --edge, --no-edge  whether the subscriber may use edge computing (default --edge)\n"
+    "  --akma        an AKMA subscriber: the UDM sends akmaInd and the AUSF registers K_AKMA\n"
+    "                at the AAnF (TS 33.535 6.1; default: not AKMA); modify: --akma, --no-akma\n"
     "  --k-file FILE, --opc-file FILE, --op-file FILE  (modify) the new K, OPc or OP: 32 hex\n"
     "                digits on the first line of FILE (mode 0600 or 0400), - for stdin\n"
     "  --json        (list) one JSON object per subscriber and line\n"
     "  --reveal      (export) K and OPc in clear instead of sealed under the master key\n"
     "Import: CSV (RFC 4180: quoted fields, CRLF, a UTF-8 BOM) with a header naming the columns\n"
-    "(supi,k,opc or op, and optionally amf,sqn,rid,edge), or JSON lines with those members or an\n"
+    "(supi,k,opc or op, and optionally amf,sqn,rid,edge,akma), or JSON lines with those members or an\n"
     "export's k_sealed/opc_sealed; from FILE or stdin (-). All records are added in one\n"
     "transaction, or none. Export: JSON lines with k_sealed/opc_sealed (they open only under\n"
     "this master key), or k/opc with --reveal; `export | import -` restores a database.\n";
@@ -57,9 +68,11 @@ static int bad_usage(const char *what, const char *why)
 
 static void print_subscriber(const udm_subscriber_t *sub)
 {
-  printf("supi: %s\namf: %02x%02x\nsqn: %012llx\nrouting_indicator: %s\nedge_capable: %s\n",
+  printf("supi: %s\namf: %02x%02x\nsqn: %012llx\nrouting_indicator: %s\nedge_capable: %s\n"
+         "akma: %s\n",
          sub->supi, sub->amf[0], sub->amf[1], (unsigned long long)sub->sqn,
-         sub->routing_indicator, sub->edge_capable ? "true" : "false");
+         sub->routing_indicator, sub->edge_capable ? "true" : "false",
+         sub->akma ? "true" : "false");
 }
 
 /* One subscriber as JSON (list --json, export): the CSV columns' names and text forms. */
@@ -68,8 +81,8 @@ static json_t *subscriber_json(const udm_subscriber_t *sub)
   char amf[5], sqn[13];
   snprintf(amf, sizeof(amf), "%02x%02x", sub->amf[0], sub->amf[1]);
   snprintf(sqn, sizeof(sqn), "%012llx", (unsigned long long)sub->sqn);
-  return json_pack("{s:s, s:s, s:s, s:s, s:b}", "supi", sub->supi, "amf", amf, "sqn", sqn, "rid",
-                   sub->routing_indicator, "edge", sub->edge_capable);
+  return json_pack("{s:s, s:s, s:s, s:s, s:b, s:b}", "supi", sub->supi, "amf", amf, "sqn", sqn,
+                   "rid", sub->routing_indicator, "edge", sub->edge_capable, "akma", sub->akma);
 }
 
 static int print_json(json_t *o)
@@ -116,37 +129,18 @@ static int export_one(const udm_subscriber_t *sub, const udm_sealed_t *sealed, v
   return rc;
 }
 
-/* A key for modify: 32 hex digits on the first line of FILE (mode 0600/0400, like the master
- * key) or of stdin for "-"; never from argv (/proc/PID/cmdline, shell history). */
+/* A key for modify, read the way add reads them (kedge/secret_file.h: one line of a file of
+ * mode 0600/0400, or of stdin for "-"; never from argv): 32 hex digits. */
 static kedge_err_t read_key_line(const char *path, const char *what, uint8_t out[16], char *why,
                                  size_t why_size)
 {
-  bool use_stdin = !strcmp(path, "-");
-  FILE *f = use_stdin ? stdin : fopen(path, "r");
-  struct stat st;
   char line[80] = "";
-  kedge_err_t err = KEDGE_OK;
-  if (!f) {
-    snprintf(why, why_size, "%s: %s", path, strerror(errno));
-    return KEDGE_ERR_IO;
-  }
-  if (!use_stdin && (fstat(fileno(f), &st) != 0 || (st.st_mode & (S_IRWXG | S_IRWXO)))) {
-    snprintf(why, why_size, "%s: holds %s: readable by group or others (chmod 600 it)", path,
-             what);
+  kedge_err_t err = kedge_secret_line_read(path, what, line, sizeof(line), why, why_size);
+  if (!err && kedge_hex_decode(line, out, 16)) {
+    snprintf(why, why_size, "%s: %s must be 32 hex digits", path, what);
     err = KEDGE_ERR_CONFIG;
-  } else if (!fgets(line, sizeof(line), f)) {
-    snprintf(why, why_size, "%s: no %s line", use_stdin ? "stdin" : path, what);
-    err = KEDGE_ERR_CONFIG;
-  } else {
-    line[strcspn(line, "\r\n")] = '\0';
-    if (kedge_hex_decode(line, out, 16)) {
-      snprintf(why, why_size, "%s: %s must be 32 hex digits", use_stdin ? "stdin" : path, what);
-      err = KEDGE_ERR_CONFIG;
-    }
   }
   OPENSSL_cleanse(line, sizeof(line));
-  if (!use_stdin)
-    fclose(f);
   return err;
 }
 
@@ -178,6 +172,9 @@ static kedge_err_t modify_record(udm_db_t *db, const kedge_cli_option_t *o, size
                                 .rid = kedge_cli_get(o, n, "rid"),
                                 .edge = kedge_cli_get(o, n, "no-edge") ? "false"
                                         : kedge_cli_get(o, n, "edge") ? "true"
+                                                                      : NULL,
+                                .akma = kedge_cli_get(o, n, "no-akma") ? "false"
+                                        : kedge_cli_get(o, n, "akma") ? "true"
                                                                       : NULL};
   udm_subscriber_t parsed;
   const char *field = NULL, *reason = NULL;
@@ -192,6 +189,8 @@ static kedge_err_t modify_record(udm_db_t *db, const kedge_cli_option_t *o, size
       memcpy(sub->routing_indicator, parsed.routing_indicator, sizeof(sub->routing_indicator));
     if (text.edge)
       sub->edge_capable = parsed.edge_capable;
+    if (text.akma)
+      sub->akma = parsed.akma;
     if ((err = udm_db_modify(db, sub)))
       snprintf(why, why_size, "%s: %s", supi, kedge_strerror(err));
   }
@@ -210,8 +209,9 @@ static int print_auth_event(const udm_auth_event_t *ev, void *arg)
 
 static int list_one(const udm_subscriber_t *sub, void *arg)
 {
-  printf("%s rid=%s sqn=%012llx edge=%s\n", sub->supi, sub->routing_indicator,
-         (unsigned long long)sub->sqn, sub->edge_capable ? "true" : "false");
+  printf("%s rid=%s sqn=%012llx edge=%s akma=%s\n", sub->supi, sub->routing_indicator,
+         (unsigned long long)sub->sqn, sub->edge_capable ? "true" : "false",
+         sub->akma ? "true" : "false");
   (*(size_t *)arg)++;
   return 0;
 }
@@ -226,9 +226,11 @@ int udm_subscriber_command(const struct kedge_app *app, int argc, char **argv)
   kedge_cli_option_t o[] = {
     {"config", false, NULL}, {"supi", false, NULL}, {"k", false, NULL},    {"opc", false, NULL},
     {"op", false, NULL},     {"amf", false, NULL},  {"sqn", false, NULL},  {"rid", false, NULL},
-    {"edge", true, NULL},    {"no-edge", true, NULL}, {"help", true, NULL},
-    {"json", true, NULL},    {"reveal", true, NULL},  {"k-file", false, NULL},
-    {"opc-file", false, NULL}, {"op-file", false, NULL},
+    {"edge", true, NULL},    {"no-edge", true, NULL}, {"k-file", false, NULL},
+    {"opc-file", false, NULL}, {"op-file", false, NULL}, {"insecure-argv", true, NULL},
+    {"akma", true, NULL},    {"no-akma", true, NULL},
+    {"help", true, NULL},
+    {"json", true, NULL},    {"reveal", true, NULL},
   };
   const size_t n = sizeof(o) / sizeof(o[0]);
   const char *pos[1] = {NULL};
@@ -254,9 +256,11 @@ int udm_subscriber_command(const struct kedge_app *app, int argc, char **argv)
     return bad_usage(verb, import ? "the file to import is missing (- for stdin)"
                                   : "unexpected argument");
   /* Which verb takes which options (modify: what it may change; never K or OPc in argv). */
-  static const char *const allowed[][10] = {
-    [0] = {"config", "supi", "k", "opc", "op", "amf", "sqn", "rid", "edge", "no-edge"},
-    [1] = {"config", "supi", "k-file", "opc-file", "op-file", "amf", "rid", "edge", "no-edge"},
+  static const char *const allowed[][16] = {
+    [0] = {"config", "supi", "k", "opc", "op", "amf", "sqn", "rid", "edge", "no-edge", "k-file",
+           "opc-file", "op-file", "insecure-argv", "akma"},
+    [1] = {"config", "supi", "k-file", "opc-file", "op-file", "amf", "rid", "edge", "no-edge",
+           "akma", "no-akma"},
     [2] = {"config", "supi", "json"},
     [3] = {"config", "supi", "reveal"},
     [4] = {"config", "supi"},
@@ -264,7 +268,7 @@ int udm_subscriber_command(const struct kedge_app *app, int argc, char **argv)
   const char *const *ok = allowed[add ? 0 : modify ? 1 : list ? 2 : export ? 3 : 4];
   for (size_t i = 0; i < n; i++) {
     bool fine = !o[i].value || !strcmp(o[i].name, "help");
-    for (size_t j = 0; !fine && j < 10 && ok[j]; j++)
+    for (size_t j = 0; !fine && j < 16 && ok[j]; j++)
       fine = !strcmp(o[i].name, ok[j]);
     if (!fine) {
       snprintf(why, sizeof(why), "--%s: not an option of %s", o[i].name, verb);
@@ -275,18 +279,63 @@ int udm_subscriber_command(const struct kedge_app *app, int argc, char **argv)
     return bad_usage(verb, "--opc-file and --op-file exclude each other");
   if (kedge_cli_get(o, n, "edge") && kedge_cli_get(o, n, "no-edge"))
     return bad_usage(verb, "--edge and --no-edge exclude each other");
+  if (kedge_cli_get(o, n, "akma") && kedge_cli_get(o, n, "no-akma"))
+    return bad_usage(verb, "--akma and --no-akma exclude each other");
 
   udm_subscriber_t sub;
   if (add) {
+    /* issue 12: secrets from files or stdin; the command line only when asked for */
+    static const char *const argv_secrets[] = {"k", "opc", "op"};
+    for (size_t i = 0; i < 3; i++) {
+      const char *name = argv_secrets[i];
+      char file_opt[16];
+      snprintf(file_opt, sizeof(file_opt), "%s-file", name);
+      if (kedge_cli_get(o, n, name) && kedge_cli_get(o, n, file_opt)) {
+        snprintf(why, sizeof(why), "--%s and --%s exclude each other", name, file_opt);
+        return bad_usage(verb, why);
+      }
+      if (kedge_cli_get(o, n, name) && !kedge_cli_get(o, n, "insecure-argv")) {
+        snprintf(why, sizeof(why),
+                 "--%s puts the secret in the process list and shell history: use --%s FILE "
+                 "(or - for stdin), or add --insecure-argv",
+                 name, file_opt);
+        return bad_usage(verb, why);
+      }
+    }
+    char secrets[3][80] = {{0}};
+    const char *values[3];
+    int rc = KEDGE_EXIT_OK;
+    for (size_t i = 0; i < 3 && rc == KEDGE_EXIT_OK; i++) {
+      char file_opt[16];
+      snprintf(file_opt, sizeof(file_opt), "%s-file", argv_secrets[i]);
+      const char *file = kedge_cli_get(o, n, file_opt);
+      values[i] = kedge_cli_get(o, n, argv_secrets[i]);
+      if (!file)
+        continue;
+      if (kedge_secret_line_read(file, i == 0 ? "K" : i == 1 ? "OPc" : "OP", secrets[i],
+                                 sizeof(secrets[i]), why, sizeof(why)) != KEDGE_OK) {
+        fprintf(stderr, "kedge-udmd subscriber add: --%s %s\n", file_opt, why);
+        rc = KEDGE_EXIT_USAGE;
+      }
+      values[i] = secrets[i];
+    }
     udm_subscriber_text_t text = {
-      .supi = supi, .k = kedge_cli_get(o, n, "k"), .opc = kedge_cli_get(o, n, "opc"),
-      .op = kedge_cli_get(o, n, "op"), .amf = kedge_cli_get(o, n, "amf"),
-      .sqn = kedge_cli_get(o, n, "sqn"), .rid = kedge_cli_get(o, n, "rid"),
-      .edge = kedge_cli_get(o, n, "no-edge") ? "false" : NULL};
+      .supi = supi, .k = values[0], .opc = values[1], .op = values[2],
+      .amf = kedge_cli_get(o, n, "amf"), .sqn = kedge_cli_get(o, n, "sqn"),
+      .rid = kedge_cli_get(o, n, "rid"), .edge = kedge_cli_get(o, n, "no-edge") ? "false" : NULL,
+      .akma = kedge_cli_get(o, n, "akma") ? "true" : NULL};
     const char *field = NULL, *reason = NULL;
-    if (udm_subscriber_from_text(&text, &sub, &field, &reason)) {
-      snprintf(why, sizeof(why), "--%s: %s", field, reason);
-      return bad_usage(verb, why);
+    if (rc == KEDGE_EXIT_OK && udm_subscriber_from_text(&text, &sub, &field, &reason)) {
+      char file_opt[16];
+      snprintf(file_opt, sizeof(file_opt), "%s-file", field);
+      snprintf(why, sizeof(why), "--%s: %s", kedge_cli_get(o, n, file_opt) ? file_opt : field,
+               reason);
+      rc = bad_usage(verb, why);
+    }
+    OPENSSL_cleanse(secrets, sizeof(secrets));
+    if (rc != KEDGE_EXIT_OK) {
+      OPENSSL_cleanse(&sub, sizeof(sub));
+      return rc;
     }
   }
 
@@ -314,8 +363,9 @@ int udm_subscriber_command(const struct kedge_app *app, int argc, char **argv)
   if (add) {
     err = udm_db_add(db, &sub);
     if (!err)
-      printf("added %s (rid %s, %s, sqn %012llx)\n", sub.supi, sub.routing_indicator,
-             sub.edge_capable ? "edge-capable" : "not edge-capable", (unsigned long long)sub.sqn);
+      printf("added %s (rid %s, %s%s, sqn %012llx)\n", sub.supi, sub.routing_indicator,
+             sub.edge_capable ? "edge-capable" : "not edge-capable", sub.akma ? ", AKMA" : "",
+             (unsigned long long)sub.sqn);
     else
       fprintf(stderr, "kedge-udmd subscriber add: %s: %s\n", sub.supi,
               err == KEDGE_ERR_EXISTS ? "already provisioned" : kedge_strerror(err));
@@ -367,7 +417,11 @@ int udm_subscriber_command(const struct kedge_app *app, int argc, char **argv)
       fprintf(stderr, "kedge-udmd subscriber delete: %s: %s\n", supi,
               err == KEDGE_ERR_NOT_FOUND ? "no such subscriber" : kedge_strerror(err));
   } else {
-    err = udm_db_import_csv(db, pos[0], &count, why, sizeof(why));
+    /* issue 12: the file holds K and OPc (stdin: the caller's pipe, nothing to check) */
+    err = strcmp(pos[0], "-") ? kedge_secret_file_check(pos[0], "K and OPc", why, sizeof(why))
+                              : KEDGE_OK;
+    if (!err)
+      err = udm_db_import_csv(db, pos[0], &count, why, sizeof(why));
     if (!err)
       printf("imported %zu subscribers from %s\n", count, pos[0]);
     else

@@ -32,7 +32,8 @@ static const char schema[] =
     " amf BLOB NOT NULL,"
     " sqn INTEGER NOT NULL,"    /* last SQN used */
     " rid TEXT NOT NULL,"
-    " edge INTEGER NOT NULL"
+    " edge INTEGER NOT NULL,"
+    " akma INTEGER NOT NULL DEFAULT 0" /* akmaInd (SPEC.md 9) */
     ") WITHOUT ROWID;"
     /* TS 29.503 AuthEvent: the latest udm.auth_events.keep per SUPI, in arrival order (seq) */
     "CREATE TABLE IF NOT EXISTS auth_event ("
@@ -47,6 +48,9 @@ static const char schema[] =
     " removed_at TEXT"          /* set by the removal (authRemovalInd) */
     ");"
     "CREATE UNIQUE INDEX IF NOT EXISTS auth_event_supi ON auth_event (supi, id);";
+
+/* A database made before the akma column gets it (every subscriber not AKMA). */
+static const char add_akma[] = "ALTER TABLE subscriber ADD COLUMN akma INTEGER NOT NULL DEFAULT 0";
 
 /* The key-check record (kedge/keystore.h): for a database from before it, a subscriber's
  * sealed K (additional data as in seal_aad()) must open before the record is written. */
@@ -111,7 +115,9 @@ kedge_err_t udm_db_open(const char *path, const kedge_master_key_t *mk, udm_db_t
   if (sqlite3_busy_timeout(db->sql, 5000) != SQLITE_OK ||
       sqlite3_exec(db->sql, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", NULL, NULL,
                    &err) != SQLITE_OK ||
-      sqlite3_exec(db->sql, schema, NULL, NULL, &err) != SQLITE_OK) {
+      sqlite3_exec(db->sql, schema, NULL, NULL, &err) != SQLITE_OK ||
+      (sqlite3_exec(db->sql, "SELECT akma FROM subscriber LIMIT 0", NULL, NULL, NULL) != SQLITE_OK &&
+       sqlite3_exec(db->sql, add_akma, NULL, NULL, &err) != SQLITE_OK)) {
     say(why, why_size, "%s: cannot set up subscriber database: %s", path,
         err ? err : sqlite3_errmsg(db->sql));
     sqlite3_free(err);
@@ -129,22 +135,24 @@ kedge_err_t udm_db_open(const char *path, const kedge_master_key_t *mk, udm_db_t
     return kerr;
   }
   if (prepare(db, &db->insert,
-              "INSERT INTO subscriber (supi, k, opc, amf, sqn, rid, edge) "
-              "VALUES (?, ?, ?, ?, ?, ?, ?)") ||
-      prepare(db, &db->select, "SELECT supi, amf, sqn, rid, edge FROM subscriber WHERE supi = ?") ||
+              "INSERT INTO subscriber (supi, k, opc, amf, sqn, rid, edge, akma) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?, ?)") ||
+      prepare(db, &db->select,
+              "SELECT supi, amf, sqn, rid, edge, akma FROM subscriber WHERE supi = ?") ||
       prepare(db, &db->select_keys,
-              "SELECT supi, amf, sqn, rid, edge, k, opc FROM subscriber WHERE supi = ?") ||
+              "SELECT supi, amf, sqn, rid, edge, akma, k, opc FROM subscriber WHERE supi = ?") ||
       prepare(db, &db->update_sqn, "UPDATE subscriber SET sqn = ? WHERE supi = ?") ||
       prepare(db, &db->remove, "DELETE FROM subscriber WHERE supi = ?") ||
-      prepare(db, &db->list, "SELECT supi, amf, sqn, rid, edge FROM subscriber ORDER BY supi") ||
+      prepare(db, &db->list,
+              "SELECT supi, amf, sqn, rid, edge, akma FROM subscriber ORDER BY supi") ||
       prepare(db, &db->modify,
-              "UPDATE subscriber SET k = ?2, opc = ?3, amf = ?4, rid = ?5, edge = ?6 "
+              "UPDATE subscriber SET k = ?2, opc = ?3, amf = ?4, rid = ?5, edge = ?6, akma = ?7 "
               "WHERE supi = ?1") ||
       prepare(db, &db->export,
-              "SELECT supi, amf, sqn, rid, edge, k, opc FROM subscriber ORDER BY supi") ||
+              "SELECT supi, amf, sqn, rid, edge, akma, k, opc FROM subscriber ORDER BY supi") ||
       prepare(db, &db->insert_sealed,
-              "INSERT INTO subscriber (supi, k, opc, amf, sqn, rid, edge) "
-              "VALUES (?, ?, ?, ?, ?, ?, ?)") ||
+              "INSERT INTO subscriber (supi, k, opc, amf, sqn, rid, edge, akma) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?, ?)") ||
       prepare(db, &db->event_insert,
               "INSERT INTO auth_event (supi, id, nf_instance_id, success, time_stamp, auth_type,"
               " serving_network_name) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7"
@@ -229,7 +237,8 @@ kedge_err_t udm_db_add(udm_db_t *db, const udm_subscriber_t *sub)
       sqlite3_bind_blob(st, 4, sub->amf, 2, SQLITE_STATIC) != SQLITE_OK ||
       sqlite3_bind_int64(st, 5, (sqlite3_int64)sub->sqn) != SQLITE_OK ||
       sqlite3_bind_text(st, 6, sub->routing_indicator, -1, SQLITE_STATIC) != SQLITE_OK ||
-      sqlite3_bind_int(st, 7, sub->edge_capable) != SQLITE_OK) {
+      sqlite3_bind_int(st, 7, sub->edge_capable) != SQLITE_OK ||
+      sqlite3_bind_int(st, 8, sub->akma) != SQLITE_OK) {
     if (!err)
       err = KEDGE_ERR_IO;
   } else {
@@ -244,7 +253,7 @@ kedge_err_t udm_db_add(udm_db_t *db, const udm_subscriber_t *sub)
   return err;
 }
 
-/* Columns supi, amf, sqn, rid, edge of the current row. */
+/* Columns supi, amf, sqn, rid, edge, akma of the current row. */
 static kedge_err_t read_row(sqlite3_stmt *st, udm_subscriber_t *sub)
 {
   memset(sub, 0, sizeof(*sub));
@@ -258,6 +267,7 @@ static kedge_err_t read_row(sqlite3_stmt *st, udm_subscriber_t *sub)
   sub->sqn = (uint64_t)sqlite3_column_int64(st, 2);
   memcpy(sub->routing_indicator, rid, (size_t)sqlite3_column_bytes(st, 3));
   sub->edge_capable = sqlite3_column_int(st, 4) != 0;
+  sub->akma = sqlite3_column_int(st, 5) != 0;
   return KEDGE_OK;
 }
 
@@ -275,8 +285,8 @@ static kedge_err_t lookup(udm_db_t *db, const char *supi, bool keys, udm_subscri
     else if (rc != SQLITE_ROW)
       err = rc == SQLITE_BUSY ? KEDGE_ERR_BUSY : KEDGE_ERR_IO;
     else if (!(err = read_row(st, sub)) && keys &&
-             !(err = unseal_column(db, st, 5, "k", supi, sub->cred.k)))
-      err = unseal_column(db, st, 6, "opc", supi, sub->cred.opc);
+             !(err = unseal_column(db, st, 6, "k", supi, sub->cred.k)))
+      err = unseal_column(db, st, 7, "opc", supi, sub->cred.opc);
   }
   sqlite3_reset(st);
   sqlite3_clear_bindings(st);
@@ -413,7 +423,8 @@ kedge_err_t udm_db_modify(udm_db_t *db, const udm_subscriber_t *sub)
       (err = seal_bind(db, st, 3, "opc", sub->supi, sub->cred.opc, opc)) ||
       sqlite3_bind_blob(st, 4, sub->amf, 2, SQLITE_STATIC) != SQLITE_OK ||
       sqlite3_bind_text(st, 5, sub->routing_indicator, -1, SQLITE_STATIC) != SQLITE_OK ||
-      sqlite3_bind_int(st, 6, sub->edge_capable) != SQLITE_OK) {
+      sqlite3_bind_int(st, 6, sub->edge_capable) != SQLITE_OK ||
+      sqlite3_bind_int(st, 7, sub->akma) != SQLITE_OK) {
     if (!err)
       err = KEDGE_ERR_IO;
   } else if (sqlite3_step(st) != SQLITE_DONE) {
@@ -443,19 +454,19 @@ kedge_err_t udm_db_export(udm_db_t *db, bool reveal,
     udm_sealed_t sealed = {0};
     if ((err = read_row(st, &sub)))
       break;
-    size_t kl = (size_t)sqlite3_column_bytes(st, 5), ol = (size_t)sqlite3_column_bytes(st, 6);
+    size_t kl = (size_t)sqlite3_column_bytes(st, 6), ol = (size_t)sqlite3_column_bytes(st, 7);
     if (kl > sizeof(sealed.k) || ol > sizeof(sealed.opc)) {
       err = KEDGE_ERR_IO;
       break;
     }
-    memcpy(sealed.k, sqlite3_column_blob(st, 5), kl);
-    memcpy(sealed.opc, sqlite3_column_blob(st, 6), ol);
+    memcpy(sealed.k, sqlite3_column_blob(st, 6), kl);
+    memcpy(sealed.opc, sqlite3_column_blob(st, 7), ol);
     sealed.k_len = kl;
     sealed.opc_len = ol;
     /* Sealed values are checked even when not revealed: an export that would not import
      * again under this master key is an error now, not at the restore. */
-    if (!(err = unseal_column(db, st, 5, "k", sub.supi, sub.cred.k)))
-      err = unseal_column(db, st, 6, "opc", sub.supi, sub.cred.opc);
+    if (!(err = unseal_column(db, st, 6, "k", sub.supi, sub.cred.k)))
+      err = unseal_column(db, st, 7, "opc", sub.supi, sub.cred.opc);
     if (!reveal)
       OPENSSL_cleanse(&sub.cred, sizeof(sub.cred));
     int stop = err ? 0 : fn(&sub, &sealed, arg);
@@ -496,7 +507,8 @@ kedge_err_t udm_db_add_sealed(udm_db_t *db, const udm_subscriber_t *sub, const u
       sqlite3_bind_blob(st, 4, sub->amf, 2, SQLITE_STATIC) != SQLITE_OK ||
       sqlite3_bind_int64(st, 5, (sqlite3_int64)sub->sqn) != SQLITE_OK ||
       sqlite3_bind_text(st, 6, sub->routing_indicator, -1, SQLITE_STATIC) != SQLITE_OK ||
-      sqlite3_bind_int(st, 7, sub->edge_capable) != SQLITE_OK) {
+      sqlite3_bind_int(st, 7, sub->edge_capable) != SQLITE_OK ||
+      sqlite3_bind_int(st, 8, sub->akma) != SQLITE_OK) {
     err = KEDGE_ERR_IO;
   } else {
     int rc = sqlite3_step(st);

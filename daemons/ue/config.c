@@ -7,6 +7,7 @@
 #include <curl/curl.h>
 #include <openssl/crypto.h>
 
+#include "kedge/secret_file.h"
 #include "kedge/hex.h"
 #include "kedge/milenage.h"
 #include "ue.h"
@@ -140,6 +141,7 @@ static kedge_err_t read_usim(kedge_config_node_t *root, ue_usim_t *usim)
   KEEP(kedge_config_map(sec, "home_network", &home));
   KEEP(read_plmn(home, &usim->home));
   KEEP(read_text(sec, "sqn_file", NULL, true, usim->sqn_file, sizeof(usim->sqn_file)));
+  KEEP(kedge_config_bool(sec, "akma", false, &usim->akma));
 #undef KEEP
   return err;
 }
@@ -207,7 +209,10 @@ kedge_err_t ue_config_load(const char *path, ue_config_t *cfg, char *why, size_t
 {
   kedge_config_t *conf = NULL;
   memset(cfg, 0, sizeof(*cfg));
-  kedge_err_t err = kedge_config_load_file(path, &conf, why, why_size);
+  /* issue 12: the file holds K and OPc (usim:) */
+  kedge_err_t err = kedge_secret_file_check(path, "K and OPc (usim:)", why, why_size);
+  if (!err)
+    err = kedge_config_load_file(path, &conf, why, why_size);
   if (err)
     return err;
   err = ue_config_read(kedge_config_root(conf), cfg);

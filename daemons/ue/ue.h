@@ -32,6 +32,8 @@ typedef struct ue_usim {
   char rid[KEDGE_RID_MAX + 1];  /* routing indicator, digits as provisioned (default "0") */
   kedge_plmn_t home;            /* HPLMN: the realm of the Kedge ID (SPEC.md 2) */
   char sqn_file[UE_PATH_MAX];   /* holds SQNms as 12 hex digits */
+  bool akma;                    /* the network supports AKMA: derive K_AKMA and the A-KID
+                                   after 5G AKA (TS 33.535 6.1, SPEC.md 9) */
 } ue_usim_t;
 
 typedef struct ue_config {
@@ -150,6 +152,8 @@ typedef struct ue_result {
   char kedge_id[KEDGE_ID_MAX + 1];
   char kausf_fingerprint[KEDGE_FINGERPRINT_LEN + 1];
   char kedge_fingerprint[KEDGE_FINGERPRINT_LEN + 1];
+  char akid[KEDGE_ID_MAX + 1];                        /* usim.akma: the A-KID, else "" */
+  char k_akma_fingerprint[KEDGE_FINGERPRINT_LEN + 1]; /* usim.akma: K_AKMA's fingerprint */
   double elapsed_ms;
   ue_step_t steps[UE_STEPS_MAX];
   size_t n_steps;

@@ -1,4 +1,5 @@
 /* The daemon skeleton (kedge/app.h). */
+#include "kedge/daemon.h"
 #include "kedge/app.h"
 
 #include <errno.h>
@@ -283,6 +284,10 @@ static int write_ports(const char *path, kedge_sbi_server_t *srv)
 int kedge_app_main(const kedge_app_t *app, int argc, char **argv)
 {
   kedge_json_wipe_on_free(); /* before the first JSON object */
+  kedge_process_init();
+  if (kedge_process_protect_keys() != KEDGE_OK)
+    fprintf(stderr, "%s: cannot disable core dumps (RLIMIT_CORE, PR_SET_DUMPABLE)\n",
+            app->info->program);
   char role[16];
   size_t r = 0;
   for (; app->service[r] && r < sizeof(role) - 1; r++)

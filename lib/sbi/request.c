@@ -228,9 +228,9 @@ void sbi_request_dispatch(kedge_sbi_request_t *req)
   const sbi_route_t *route = req->route;
   const char *encoding = kedge_sbi_request_header(req, "content-encoding");
   if (encoding && !content_encoding_identity(encoding)) {
-    /* TS 29.500 Table 5.2.7.2-1 and RFC 9110 15.5.16: 415 for a content coding the server does
-     * not support, with Accept-Encoding naming what it takes (RFC 9110 12.5.3): kedge decodes
-     * none, so only identity */
+    /* RFC 9110 15.5.16: 415 for a content coding the server does not support, with
+     * Accept-Encoding naming what it takes (RFC 9110 12.5.3); kedge decodes none, so identity
+     * (SPEC.md 7; the cause as for any 415, docs/sbi.md) */
     add_header(req, "accept-encoding", "identity");
     sbi_request_reject(req, 415, "UNSPECIFIED_MSG_FAILURE",
                        "Content-Encoding not supported: send identity", NULL);

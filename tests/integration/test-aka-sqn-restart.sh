@@ -76,6 +76,7 @@ ausf:
   key: $T/pki/seaf.key
   timeout: 10s
 EOF
+chmod 600 "$T/ue.yaml" # K and OPc: kedge-ue refuses a file others may read
 
 LOG=$T/burst.log
 registered() { # successful registrations in the log so far

@@ -27,13 +27,39 @@ EOC
 udm_conf "$T/udm.yaml" 0
 
 # --- configuration and provisioning ---
-"$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" --supi imsi-001010000000001 --k $K \
-  --opc $OPC --sqn 000000000010 >/dev/null || fail "subscriber add"
-"$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" --supi nai-alice@edge.example.org \
-  --k $K --op cdc202d5123e20f62b6d676ac72cb318 --rid 4321 --no-edge >/dev/null || fail "add NAI"
+printf '%s\n%s\n' "$K" "$OPC" |
+  "$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" --supi imsi-001010000000001 --k-file - \
+  --opc-file - --sqn 000000000010 >/dev/null || fail "subscriber add"
+printf '%s\n%s\n' "$K" cdc202d5123e20f62b6d676ac72cb318 |
+  "$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" --supi nai-alice@edge.example.org \
+  --k-file - --op-file - --rid 4321 --no-edge >/dev/null || fail "add NAI"
 out=$("$BIN/kedge-udmd" subscriber show --config "$T/udm.yaml" --supi nai-alice@edge.example.org)
 echo "$out" | grep -q 'routing_indicator: 4321' && echo "$out" | grep -q 'edge_capable: false' &&
   ! echo "$out" | grep -qi "$K" && ok "subscriber show (no K)" || fail "subscriber show: $out"
+# issue 12: K and OPc from files or stdin, never argv unless asked for
+out=$("$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" --supi imsi-001010000000002 \
+  --k $K --opc $OPC 2>&1)
+[ $? -eq 2 ] && echo "$out" | grep -q -- '--k puts the secret in the process list.*--k-file' &&
+  ok "--k on the command line refused without --insecure-argv" || fail "--k without --insecure-argv: $out"
+echo "$K" >"$T/k.hex" && echo "$OPC" >"$T/opc.hex" && chmod 644 "$T/k.hex" && chmod 600 "$T/opc.hex"
+out=$("$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" --supi imsi-001010000000002 \
+  --k-file "$T/k.hex" --opc-file "$T/opc.hex" 2>&1)
+[ $? -eq 2 ] && [ "$(echo "$out" | wc -l)" = 1 ] &&
+  echo "$out" | grep -q "k.hex: K is readable by group or others (mode 644): chmod 600" &&
+  ok "a K file readable by others is refused, one line" || fail "0644 K file: $out"
+chmod 600 "$T/k.hex"
+"$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" --supi imsi-001010000000002 \
+  --k-file "$T/k.hex" --opc-file "$T/opc.hex" >/dev/null && ok "--k-file and --opc-file (0600)" ||
+  fail "--k-file"
+echo "$OPC" | "$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" --supi imsi-001010000000003 \
+  --k-file "$T/k.hex" --opc-file - >/dev/null && ok "--opc-file - reads stdin" || fail "--opc-file -"
+"$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" --supi imsi-001010000000004 \
+  --insecure-argv --k $K --opc $OPC >/dev/null && ok "--insecure-argv allows --k/--opc" ||
+  fail "--insecure-argv"
+out=$(echo 0011 | "$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" \
+  --supi imsi-001010000000005 --k-file - --opc-file "$T/opc.hex" 2>&1)
+[ $? -eq 2 ] && echo "$out" | grep -q -- "--k-file:" && ! echo "$out" | grep -q 0011 &&
+  ok "a short K from stdin: usage error naming --k-file, no key echoed" || fail "short K: $out"
 printf 'udm:\n  database: x\n  master_key: y\n  allowed_consumers: [a]\n  colour: red\n' >"$T/bad.yaml"
 out=$("$BIN/kedge-udmd" --check-config --config "$T/bad.yaml" 2>&1)
 [ $? -eq 1 ] && echo "$out" | grep -q 'bad.yaml:5: udm.colour: unknown key' &&

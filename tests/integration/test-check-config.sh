@@ -34,8 +34,8 @@ expect_refusal() {
 udm_conf "$T/udm.yaml" "$T/udm.key"
 check "--check-config before the database exists: OK (creates nothing)" \
   sh -c "'$BIN/kedge-udmd' --check-config --config '$T/udm.yaml' >/dev/null && [ ! -e '$T/udm.sqlite' ]"
-"$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" --supi imsi-001010000000001 --k $K \
-  --opc $OPC >/dev/null || fail "subscriber add"
+printf '%s\n%s\n' $K $OPC | "$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" \
+  --supi imsi-001010000000001 --k-file - --opc-file - >/dev/null || fail "subscriber add"
 check "--check-config with the right key: OK" "$BIN/kedge-udmd" --check-config --config "$T/udm.yaml"
 
 # Item 3: the wrong master key.

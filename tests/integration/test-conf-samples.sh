@@ -6,6 +6,7 @@ BUILD=${1:?usage: test-conf-samples.sh BUILD_DIR}
 . "$(dirname "$0")/lib.sh"
 CONF=$(cd "$(dirname "$0")/../../conf" && pwd)
 pki_init
+"$BIN/kedge" pki issue "$T/pki" aanf >/dev/null  # conf/aanf.yaml: the AAnF's certificate
 n=0
 for f in "$CONF"/*.yaml; do
   name=$(basename "$f" .yaml)
@@ -21,6 +22,7 @@ for f in "$CONF"/*.yaml; do
   for k in $(sed -n 's/^ *master_key: *\([^ #]*\).*/\1/p' "$T/$name.yaml"); do
     [ -e "$k" ] || "$BIN/kedge" master-key "$k" >/dev/null
   done
+  chmod 600 "$T/$name.yaml" # ue.yaml holds K and OPc: kedge-ue refuses it otherwise
   out=$(cd "$T" && "$BIN/$prog" --check-config --config "$T/$name.yaml" 2>&1) &&
     ok "conf/$name.yaml passes $prog --check-config" || fail "conf/$name.yaml: $out"
   # The SBI port the sample shows is the one the program uses when the key is left out

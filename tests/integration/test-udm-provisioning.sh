@@ -21,6 +21,7 @@ conf "$T/a.yaml" "$T/a.sqlite" "$T/udm.key"
 conf "$T/b.yaml" "$T/b.sqlite" "$T/udm.key"
 conf "$T/c.yaml" "$T/c.sqlite" "$T/other.key"
 sub() { "$BIN/kedge-udmd" subscriber "$@"; }
+umask 077 # the subscriber files hold K and OPc: kedge-udmd refuses them readable by others
 jqe() { jq -e "$@" >/dev/null; }
 
 # CSV as a spreadsheet writes it: BOM, CRLF, quoted fields (one with a doubled quote inside a

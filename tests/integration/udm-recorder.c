@@ -7,7 +7,9 @@
  * 5.2.2.2), and forwards the request to the real UDM at $KEDGE_RECORDER_UPSTREAM with the
  * client certificate $KEDGE_RECORDER_CERT/_KEY (CA $KEDGE_RECORDER_CA), answering with the
  * UDM's status, Location and body. A request whose body is not JSON is refused with 400 here:
- * the peer checks what it receives before passing it on.
+ * the peer checks what it receives before passing it on. With KEDGE_RECORDER_STOCK=1 it plays a
+ * stock UDM: routingId and every vendorSpecific-* attribute are taken out of the
+ * AuthenticationInfoResult (SPEC.md 7: the AUSF's RID fallbacks and edge.derive).
  * Configuration: YAML (log.level, log.json, sbi:). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +32,7 @@ static const kedge_daemon_info_t info = {
 
 static kedge_sbi_client_options_t client_opts;
 static const char *upstream, *record_file;
+static bool stock;
 
 typedef struct forward {
   kedge_sbi_request_t *req;
@@ -43,6 +46,17 @@ static void answered(const kedge_sbi_client_response_t *resp, void *arg)
   } else {
     if (resp->location)
       kedge_sbi_response_header(f->req, "location", resp->location);
+    if (resp->json && stock && resp->status == 200) {
+      json_object_del(resp->json, "routingId");
+      const char *key;
+      json_t *value;
+      void *tmp;
+      json_object_foreach_safe(resp->json, tmp, key, value)
+      {
+        if (strncmp(key, "vendorSpecific-", 15) == 0)
+          json_object_del(resp->json, key);
+      }
+    }
     if (resp->json)
       kedge_sbi_respond_json(f->req, (int)resp->status, resp->content_type, resp->json);
     else
@@ -111,6 +125,7 @@ static kedge_err_t setup(kedge_sbi_server_t *srv, void *state, char *why, size_t
 {
   upstream = getenv("KEDGE_RECORDER_UPSTREAM");
   record_file = getenv("KEDGE_RECORDER_FILE");
+  stock = getenv("KEDGE_RECORDER_STOCK") && !strcmp(getenv("KEDGE_RECORDER_STOCK"), "1");
   kedge_sbi_client_options_init(&client_opts);
   client_opts.ca_file = getenv("KEDGE_RECORDER_CA");
   client_opts.cert_file = getenv("KEDGE_RECORDER_CERT");
