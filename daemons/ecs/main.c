@@ -6,7 +6,9 @@
 #include "kedge/app.h"
 #include "kedge/log.h"
 
-static const char *const extra_usage[] = {KEDGE_APP_PORTS_FILE_USAGE, NULL};
+static const char *const extra_usage[] = {
+    KEDGE_APP_PORTS_FILE_USAGE,
+    "                         (and \"revocation_port=N\" with revocation.enabled)", NULL};
 
 static const kedge_daemon_info_t info = {
     .program = "kedge-ecsd",
@@ -54,6 +56,8 @@ int main(int argc, char **argv)
       .check = ecs_check,
       .state_size = sizeof(ecs),
       .own_tls = true, /* TLS 1.3 with external PSKs, its own (psk_handshake.c) */
+      .extra_port_name = "revocation_port",
+      .extra_port = ecs_revocation_port,
       .state = &ecs,
   };
   return kedge_app_main(&app, argc, argv);

@@ -43,6 +43,10 @@ typedef struct kedge_app {
   void (*reload)(void *state, void *next);
   size_t state_size; /* sizeof(*state): the reload reads the new file into a scratch copy */
   bool own_tls;      /* the service terminates TLS itself (the ECS): sbi.tls is optional */
+  /* Optional: a second listener the daemon runs itself (the ECS's notification listener):
+   * --ports-file also gets "<extra_port_name>=<extra_port(state)>". */
+  const char *extra_port_name;
+  uint16_t (*extra_port)(void *state);
   void *state;
 } kedge_app_t;
 
