@@ -10,6 +10,7 @@
 #include "context.h"
 #include "kedge/ratelimit.h"
 #include "kedge/config.h"
+#include "kedge/json_check.h"
 #include "kedge/keystore.h"
 #include "kedge/seal.h"
 #include "kedge/metrics.h"
@@ -116,6 +117,14 @@ kedge_err_t ausf_read_config(kedge_config_node_t *root, void *state);
 
 /* Nausf_UEAuthentication: ue-authentications and 5g-aka-confirmation. */
 kedge_err_t ausf_ueau_setup(ausf_t *ausf, kedge_sbi_server_t *srv);
+/* Request bodies as the handlers check them (TS 29.509 6.1.6.2.2 AuthenticationInfo,
+ * 6.1.6.2.5 ConfirmationData; SPEC.md 3 KedgeKeyRequest), and the UDM's
+ * AuthenticationInfoResult (TS 29.503 6.3.6.2.3) read into ctx: false unless it holds a
+ * well-formed 5G HE AV. Outside the handlers for fuzz/fuzz-ausf-bodies.c. */
+extern const kedge_json_member_t ausf_auth_info_members[];
+extern const kedge_json_member_t ausf_confirmation_members[];
+extern const kedge_json_member_t ausf_key_request_members[];
+bool ausf_read_vector(const json_t *body, ausf_auth_ctx_t *ctx, uint8_t rand[16], uint8_t autn[16]);
 void ausf_ueau_teardown(ausf_t *ausf);
 
 /* What belongs to one worker's event loop (kedge_sbi_server_set_worker_hooks). */

@@ -32,7 +32,7 @@ typedef struct key_call {
 } key_call_t;
 
 /* SPEC.md 3 KedgeKeyRequest */
-static const kedge_json_member_t request_members[] = {
+const kedge_json_member_t ausf_key_request_members[] = {
   {.name = "kedgeId", .kind = KEDGE_JSON_STRING, .required = true, .max_len = KEDGE_ID_MAX},
   {.name = "ecsId", .kind = KEDGE_JSON_STRING, .max_len = KEDGE_ECS_ID_MAX + 1},
   {.name = "revocCallbackUri", .kind = KEDGE_JSON_STRING, .max_len = KEDGE_SBI_NOTIFY_URI_MAX},
@@ -167,7 +167,7 @@ static void retrieve(kedge_sbi_request_t *req, void *arg)
                               "key requests of this consumer over its rate limit");
     return;
   }
-  json_t *body = kedge_sbi_request_checked_json(req, request_members, "KedgeKeyRequest");
+  json_t *body = kedge_sbi_request_checked_json(req, ausf_key_request_members, "KedgeKeyRequest");
   if (!body)
     return;
   const char *kedge_id = json_string_value(json_object_get(body, "kedgeId"));

@@ -18,6 +18,7 @@
 #include <openssl/ssl.h>
 
 #include "kedge/config.h"
+#include "kedge/json_check.h"
 #include "kedge/conn_budget.h"
 #include "kedge/edge.h"
 #include "kedge/key_client.h"
@@ -212,6 +213,9 @@ kedge_err_t ecs_conn_bind_eec(const char *token, const char *eec_id);
 
 /* ---- service_provisioning.c: EDGE-4 ---- */
 kedge_err_t ecs_service_provisioning_setup(ecs_t *ecs, kedge_sbi_server_t *srv);
+/* TS 24.558 8.2.2 ECSServProvReq as the handler checks it (also for fuzz/fuzz-ecs-bodies.c). */
+extern const kedge_json_member_t ecs_serv_prov_req_members[];
+extern const kedge_json_member_t ecs_ac_profile_members[]; /* each of acProfs */
 /* The ECSServProvResp (TS 24.558) for the ACs asked for (none: everything the policy allows),
  * or NULL in *resp when nothing matches (204). */
 kedge_err_t ecs_provisioning_answer(const ecs_provisioning_t *prov, const char *const *ac_ids,

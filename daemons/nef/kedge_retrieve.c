@@ -112,7 +112,7 @@ static void respond_retry_later(retrieve_t *r, nef_outcome_t outcome, int status
 /* ---- request checks ---- */
 
 /* The request body: a KedgeAfKeyRequest (docs/nef.md). */
-static const kedge_json_member_t request_members[] = {
+const kedge_json_member_t nef_key_request_members[] = {
   {.name = "afId", .kind = KEDGE_JSON_STRING, .required = true, .max_len = KEDGE_ECS_ID_MAX + 1},
   {.name = "kedgeId", .kind = KEDGE_JSON_STRING, .required = true, .max_len = KEDGE_ID_MAX},
   {.name = "ecsId", .kind = KEDGE_JSON_STRING, .max_len = KEDGE_ECS_ID_MAX + 1},
@@ -133,7 +133,7 @@ static const nef_api_t kedge_api = {
   .path = "/3gpp-kedge/v1/retrieve",
   .type_name = "KedgeAfKeyRequest",
   .id_member = "kedgeId",
-  .members = request_members,
+  .members = nef_key_request_members,
   .parse_id = kedge_id_parse,
   .southbound = KEDGE_KEY_API_AUSF_KEDGE,
   .no_group = "no AUSF group serves this home network and RID",

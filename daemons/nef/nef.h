@@ -16,6 +16,7 @@
 
 #include "jwt.h"
 #include "kedge/config.h"
+#include "kedge/json_check.h"
 #include "kedge/edge.h"
 #include "kedge/identity.h"
 #include "kedge/key_client.h"
@@ -122,6 +123,8 @@ void nef_config_free(nef_t *nef);
 
 /* af_table.c: the AF whose afId (normalised) this is, or NULL. */
 nef_af_t *nef_af_find(nef_t *nef, const char *af_id);
+/* The KedgeAfKeyRequest as 3gpp-kedge/retrieve checks it (also for fuzz/fuzz-nef-bodies.c). */
+extern const kedge_json_member_t nef_key_request_members[];
 bool nef_af_serves_home(const nef_af_t *af, const kedge_plmn_t *home);
 
 /* rate_limit.c: admission of one request of `af` at `now_us` (CLOCK_MONOTONIC). KEDGE_OK: a
