@@ -109,7 +109,9 @@ static int use_session_cb(SSL *ssl, const EVP_MD *md, const unsigned char **id, 
 static void info_cb(const SSL *ssl, int where, int ret)
 {
   conn_t *c = SSL_get_app_data(ssl);
-  if (c && (where & SSL_CB_READ_ALERT) && c->alert < 0)
+  /* alerts received only (SSL_CB_READ_ALERT shares the SSL_CB_ALERT bit with write alerts);
+   * OpenSSL 3.0 "sends" decode_error itself when the server closes without an alert */
+  if (c && (where & SSL_CB_ALERT) && (where & SSL_CB_READ) && c->alert < 0)
     c->alert = ret & 0xff;
 }
 

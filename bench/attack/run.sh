@@ -158,3 +158,6 @@ awk -v n="$((n2 - n1))" -v t0="$t0" -v t1="$t1" -v g="$GLOBAL_RATE" -v gen="$N_G
     n, d, n / d, gen, g, g, g * d + g }'
 echo "     ECS lookups: $(curl -s "http://127.0.0.1:$MP/metrics" | sed -n 's/^kedge_ecs_key_lookups_total{result="\([a-z_]*\)"} \([0-9]*\)/\1 \2/p' | tr '\n' ',' | sed 's/,$//; s/,/, /g')"
 echo "     key requests in all: $((n2 - n0)); ECS alive: $(kill -0 "$ECS_PID" 2>/dev/null && echo yes || echo NO)"
+# A p99 near 1 s is a SYN retransmission: the kernel's accept queue overflowed while the ECS
+# waited for a CPU (nstat TcpExtListenOverflows counts it, for every listener on the machine).
+echo "     machine: TcpExtListenOverflows $(nstat -az TcpExtListenOverflows 2>/dev/null | awk '/ListenOverflows/ { print $2 }') since boot; load average $(cut -d' ' -f1-3 /proc/loadavg)"
