@@ -41,7 +41,7 @@ bench: build
 fuzz: deps
 	@CC=clang cmake -S . -B build-fuzz -DKEDGE_FUZZ=ON -DKEDGE_TESTS=OFF -DKEDGE_BENCH=OFF \
 	  -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-	@cmake --build build-fuzz -j $(JOBS)
+	@cmake --build build-fuzz -j $(JOBS) --target fuzz-targets
 	@scripts/fuzz.sh build-fuzz $(FUZZ_SECONDS)
 
 install: build

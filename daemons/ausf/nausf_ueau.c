@@ -59,7 +59,7 @@ static const char *check_rid(const json_t *value)
 }
 
 /* TS 29.509 6.1.6.2.2 AuthenticationInfo */
-static const kedge_json_member_t auth_info_members[] = {
+const kedge_json_member_t ausf_auth_info_members[] = {
   {.name = "supiOrSuci", .kind = KEDGE_JSON_STRING, .required = true, .max_len = KEDGE_SUPI_MAX,
    .check = check_supi_or_suci},
   {.name = "servingNetworkName", .kind = KEDGE_JSON_STRING, .required = true, .max_len = 64},
@@ -97,7 +97,7 @@ static void suci_rid(const char *supi_or_suci, char rid[KEDGE_RID_MAX + 1])
 }
 
 /* TS 29.509 6.1.6.2.5 ConfirmationData */
-static const kedge_json_member_t confirmation_members[] = {
+const kedge_json_member_t ausf_confirmation_members[] = {
   {.name = "resStar", .kind = KEDGE_JSON_STRING, .required = true, .check = kedge_json_check_hex16},
   {.name = NULL},
 };
@@ -144,8 +144,8 @@ static const char *string_member(const json_t *obj, const char *name)
 
 /* Reads the 5G HE AV of an AuthenticationInfoResult (TS 29.503 6.3.6.2.3) into ctx, with the
  * edge flag from kedge's vendor-specific attribute (SPEC.md 7, TS 29.500 6.6.3). */
-static bool read_vector(const json_t *body, ausf_auth_ctx_t *ctx, uint8_t rand[16],
-                        uint8_t autn[16])
+bool ausf_read_vector(const json_t *body, ausf_auth_ctx_t *ctx, uint8_t rand[16],
+                      uint8_t autn[16])
 {
   const json_t *av = json_object_get(body, "authenticationVector");
   const char *supi = string_member(body, "supi"), *rid = string_member(body, "routingId");
@@ -199,7 +199,7 @@ static void vector_received(const kedge_sbi_client_response_t *resp, void *arg)
   } else {
     ausf_auth_ctx_t ctx = {0};
     uint8_t rand[16], autn[16], hxres_star[16];
-    if (!read_vector(resp->json, &ctx, rand, autn)) {
+    if (!ausf_read_vector(resp->json, &ctx, rand, autn)) {
       udm_failed(c, 502, "UPSTREAM_SERVER_ERROR", "the UDM's AuthenticationInfoResult is unusable");
     } else {
       /* SPEC.md 7: the UDM's routingId, the SUCI's RID, routingIndicator, then 0 */
@@ -257,7 +257,7 @@ static void ue_authentications(kedge_sbi_request_t *req, void *arg)
     kedge_counter_add(ausf->aka_rejected, 1);
     return;
   }
-  json_t *body = kedge_sbi_request_checked_json(req, auth_info_members, "AuthenticationInfo");
+  json_t *body = kedge_sbi_request_checked_json(req, ausf_auth_info_members, "AuthenticationInfo");
   if (!body)
     return;
   const char *snn = string_member(body, "servingNetworkName");
@@ -399,7 +399,7 @@ static void confirmation(kedge_sbi_request_t *req, void *arg)
   const ausf_seaf_t *seaf = allowed_seaf(ausf, req);
   if (!seaf)
     return;
-  json_t *body = kedge_sbi_request_checked_json(req, confirmation_members, "ConfirmationData");
+  json_t *body = kedge_sbi_request_checked_json(req, ausf_confirmation_members, "ConfirmationData");
   if (!body)
     return;
 

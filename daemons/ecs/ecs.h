@@ -18,6 +18,7 @@
 #include <openssl/ssl.h>
 
 #include "kedge/config.h"
+#include "kedge/json_check.h"
 #include "kedge/conn_budget.h"
 #include "kedge/edge.h"
 #include "kedge/key_client.h"
@@ -25,6 +26,7 @@
 #include "kedge/sbi_client.h"
 #include "kedge/sbi_server.h"
 #include "key_cache.h"
+#include "key_revocation.h"
 #include "rate_limit.h"
 
 typedef enum ecs_source_type { ECS_SOURCE_AUSF, ECS_SOURCE_NEF, ECS_SOURCE_AANF } ecs_source_type_t;
@@ -110,6 +112,7 @@ typedef struct ecs {
   int64_t answer_floor_ms;       /* key_cache.answer_floor: no identity answered sooner */
   int64_t answer_floor_max_ms;   /* key_cache.answer_floor_max: what the fetch time may add */
   ecs_provisioning_t prov;
+  ecs_revocation_t revocation; /* key_revocation.h */
 
   /* run time */
   kedge_sbi_server_t *srv;
@@ -210,6 +213,9 @@ kedge_err_t ecs_conn_bind_eec(const char *token, const char *eec_id);
 
 /* ---- service_provisioning.c: EDGE-4 ---- */
 kedge_err_t ecs_service_provisioning_setup(ecs_t *ecs, kedge_sbi_server_t *srv);
+/* TS 24.558 8.2.2 ECSServProvReq as the handler checks it (also for fuzz/fuzz-ecs-bodies.c). */
+extern const kedge_json_member_t ecs_serv_prov_req_members[];
+extern const kedge_json_member_t ecs_ac_profile_members[]; /* each of acProfs */
 /* The ECSServProvResp (TS 24.558) for the ACs asked for (none: everything the policy allows),
  * or NULL in *resp when nothing matches (204). */
 kedge_err_t ecs_provisioning_answer(const ecs_provisioning_t *prov, const char *const *ac_ids,

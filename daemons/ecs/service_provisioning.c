@@ -55,7 +55,7 @@ static const char *check_eec_id(const json_t *value)
 
 /* TS 24.558 ECSServProvReq: eecId required; ueId (Gpsi) and acProfs optional; the other
  * members (connInfo, locInf, ecspIds, ...) are accepted and not used. */
-static const kedge_json_member_t request_members[] = {
+const kedge_json_member_t ecs_serv_prov_req_members[] = {
     {.name = "eecId",
      .kind = KEDGE_JSON_STRING,
      .required = true,
@@ -67,7 +67,7 @@ static const kedge_json_member_t request_members[] = {
 };
 
 /* TS 24.558 ACProfile: acId required. */
-static const kedge_json_member_t ac_profile_members[] = {
+const kedge_json_member_t ecs_ac_profile_members[] = {
     {.name = "acId",
      .kind = KEDGE_JSON_STRING,
      .required = true,
@@ -172,7 +172,7 @@ static void service_provisioning_request(kedge_sbi_request_t *req, void *arg)
     return;
   }
   bool missing_only = false;
-  kedge_err_t err = kedge_json_check(body, request_members, problem, &missing_only);
+  kedge_err_t err = kedge_json_check(body, ecs_serv_prov_req_members, problem, &missing_only);
   const json_t *profs = json_is_object(body) ? json_object_get(body, "acProfs") : NULL;
   const char *acs[AC_PROFS_MAX];
   size_t n_acs = 0, n_asked = 0;
@@ -185,7 +185,7 @@ static void service_provisioning_request(kedge_sbi_request_t *req, void *arg)
       char at[32];
       snprintf(at, sizeof(at), "/acProfs/%zu", i);
       bool missing = false;
-      if (kedge_json_check_at(prof, ac_profile_members, at, problem, &missing)) {
+      if (kedge_json_check_at(prof, ecs_ac_profile_members, at, problem, &missing)) {
         all_missing = all_missing && missing;
         err = KEDGE_ERR_INVALID_ARG;
         continue;

@@ -1,6 +1,7 @@
 /* `kedge-eec provision`: steps 3, 4 and 7 of the solution (SPEC.md 0) from the EEC's side:
  * get Kedge ID and key (agent or key file), open TLS 1.3 with them as external PSK to the
  * ECS, and send the ECS service provisioning request (TS 24.558 8.2.2) inside the tunnel. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,7 @@ static const char usage_text[] =
     "                 (--agent SOCKET | --kedge-id KEDGE_ID --key-file FILE |\n"
     "                  --a-kid A_KID --key-file FILE)\n"
     "                 [--profile kedge|bound|akma --ecs-id FQDN] [--ac-id ID]... [--ue-id GPSI]\n"
-    "                 [--allow-psk-ke] [--timeout SECONDS] [--json]\n"
+    "                 [--allow-psk-ke] [--timeout SECONDS] [--json] [--request-file FILE]\n"
     "Authenticates to the ECS with TLS 1.3 and the edge key as external PSK (identity: the\n"
     "Kedge ID), then asks for the edge configuration (ECS service provisioning, TS 24.558)\n"
     "and prints it.\n"
@@ -40,6 +41,9 @@ static const char usage_text[] =
     "  --allow-psk-ke      also offer psk_ke (no forward secrecy; the ECS must allow it too)\n"
     "  --timeout SECONDS   for each step (default 10)\n"
     "  --json              print the ECSServProvResp as JSON\n"
+    "  --request-file FILE send FILE's octets (at most 64 KiB) as the request body instead\n"
+    "                      of the ECSServProvReq built from --eec-id/--ac-id/--ue-id (tests\n"
+    "                      of the ECS's answers to bad requests: tests/badinput/)\n"
     "Exit status: 0 success (also 204: nothing matches), 2 usage, 3 agent or key file,\n"
     "4 TCP, 5 TLS handshake, 6 HTTP; on failure one line on stderr names the step.\n";
 
@@ -116,10 +120,35 @@ static void print_human(const char *ecs, const eec_psk_t *psk, const eec_tls_inf
       json_t *methods = json_object_get(ees, "eesAuthMethods");
       size_t k;
       json_t *m;
-      json_array_foreach(methods, k, m) printf("%s%s", k ? "," : " auth ", json_string_value(m));
+      json_array_foreach(methods, k, m)
+      {
+        const char *method = json_string_value(m); /* the ECS's text: may not be a string */
+        printf("%s%s", k ? "," : " auth ", method ? method : "-");
+      }
       printf("\n");
     }
   }
+}
+
+/* --request-file: the body as is (NUL-terminated for eec_h2_request; a NUL inside ends it). */
+static kedge_err_t read_request_file(const char *path, char **out, char *why, size_t why_size)
+{
+  enum { MAX = 65536 };
+  FILE *f = fopen(path, "rb");
+  char *buf = f ? malloc(MAX + 1) : NULL;
+  size_t n = buf ? fread(buf, 1, MAX + 1, f) : 0;
+  bool bad = !f || !buf || ferror(f) || n > MAX;
+  if (f)
+    fclose(f);
+  if (bad) {
+    snprintf(why, why_size, "--request-file %s: %s", path,
+             !f ? strerror(errno) : n > MAX ? "larger than 64 KiB" : "cannot read");
+    free(buf);
+    return KEDGE_ERR_INVALID_ARG;
+  }
+  buf[n] = '\0';
+  *out = buf;
+  return KEDGE_OK;
 }
 
 /* "HTTP 403 EEC_NOT_AUTHORIZED: detail" from a ProblemDetails answer. */
@@ -155,6 +184,7 @@ int eec_cmd_provision(int argc, char **argv)
       {.name = "timeout"},
       {.name = "allow-psk-ke", .flag = true},
       {.name = "json", .flag = true},
+      {.name = "request-file"},
       {.name = "help", .flag = true},
   };
   const size_t n_opts = sizeof(opts) / sizeof(opts[0]);
@@ -173,7 +203,7 @@ int eec_cmd_provision(int argc, char **argv)
   const char *ecs = OPT("ecs"), *eec_id = OPT("eec-id"), *agent = OPT("agent");
   const char *kedge_id = OPT("kedge-id"), *key_file = OPT("key-file"), *a_kid = OPT("a-kid");
   const char *profile = OPT("profile") ? OPT("profile") : "kedge", *ecs_id_arg = OPT("ecs-id");
-  const char *ue_id = OPT("ue-id"), *timeout = OPT("timeout");
+  const char *ue_id = OPT("ue-id"), *timeout = OPT("timeout"), *request_file = OPT("request-file");
   bool json_out = OPT("json") != NULL, allow_psk_ke = OPT("allow-psk-ke") != NULL;
 #undef OPT
   const char *usage = NULL;
@@ -208,6 +238,9 @@ int eec_cmd_provision(int argc, char **argv)
   }
   if (timeout)
     timeout_ms = (unsigned)atoi(timeout) * 1000;
+  char *file_body = NULL;
+  if (request_file && read_request_file(request_file, &file_body, why, sizeof(why)) != KEDGE_OK)
+    return fail(EEC_EXIT_USAGE, why);
 
   /* Step 3: the keys */
   eec_psk_t psk = {0};
@@ -235,6 +268,7 @@ int eec_cmd_provision(int argc, char **argv)
     const char *id_why = NULL;
     if (kedge_id_parse(kedge_id, strlen(kedge_id), &parsed, &id_why) != KEDGE_OK) {
       fprintf(stderr, "kedge-eec provision: --kedge-id: %s (SPEC.md 2)\n", id_why);
+      free(file_body);
       return EEC_EXIT_USAGE;
     }
     snprintf(psk.identity, sizeof(psk.identity), "%s", kedge_id);
@@ -251,6 +285,7 @@ int eec_cmd_provision(int argc, char **argv)
   }
   if (err) {
     OPENSSL_cleanse(&psk, sizeof(psk));
+    free(file_body);
     return fail(EEC_EXIT_KEYS, why);
   }
 
@@ -258,6 +293,7 @@ int eec_cmd_provision(int argc, char **argv)
   int fd = -1;
   if ((err = eec_tcp_connect(ecs, timeout_ms, &fd, why, sizeof(why)))) {
     OPENSSL_cleanse(&psk, sizeof(psk));
+    free(file_body);
     return fail(err == KEDGE_ERR_INVALID_ARG ? EEC_EXIT_USAGE : EEC_EXIT_TCP, why);
   }
   SSL *ssl = NULL;
@@ -274,11 +310,15 @@ int eec_cmd_provision(int argc, char **argv)
   if (err) {
     OPENSSL_cleanse(&psk, sizeof(psk));
     close(fd);
+    free(file_body);
     return fail(EEC_EXIT_TLS, why);
   }
-  json_t *req = request_body(eec_id, ue_id, ac_ids, n_ac_ids);
-  char *body = req ? json_dumps(req, JSON_COMPACT) : NULL;
-  json_decref(req);
+  char *body = file_body;
+  if (!request_file) {
+    json_t *req = request_body(eec_id, ue_id, ac_ids, n_ac_ids);
+    body = req ? json_dumps(req, JSON_COMPACT) : NULL;
+    json_decref(req);
+  }
   eec_h2_response_t resp;
   int rc = EEC_EXIT_OK;
   eec_h2_t *h2 = NULL;

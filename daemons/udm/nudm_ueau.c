@@ -45,7 +45,7 @@ const char *udm_check_snn(const json_t *value)
 }
 
 /* TS 29.503 6.3.6.2.2 AuthenticationInfoRequest */
-static const kedge_json_member_t request_members[] = {
+const kedge_json_member_t udm_auth_info_request_members[] = {
   {.name = "servingNetworkName", .kind = KEDGE_JSON_STRING, .required = true, .check = udm_check_snn},
   {.name = "ausfInstanceId", .kind = KEDGE_JSON_STRING, .required = true, .max_len = 64},
   {.name = "resynchronizationInfo", .kind = KEDGE_JSON_OBJECT, .object = kedge_json_resynchronization_info},
@@ -190,7 +190,7 @@ static void generate_auth_data(kedge_sbi_request_t *req, void *arg)
     return;
   }
 
-  json_t *body = kedge_sbi_request_checked_json(req, request_members, "AuthenticationInfoRequest");
+  json_t *body = kedge_sbi_request_checked_json(req, udm_auth_info_request_members, "AuthenticationInfoRequest");
   if (!body)
     return;
 

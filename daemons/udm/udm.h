@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "kedge/config.h"
+#include "kedge/json_check.h"
 #include "kedge/identity.h"
 #include "kedge/metrics.h"
 #include "kedge/sbi_server.h"
@@ -65,6 +66,9 @@ void udm_auth_event_work(udm_t *udm, udm_job_t *job); /* pool thread, in the tra
  * scheme other than null (ECIES profiles A/B are not implemented), KEDGE_ERR_BAD_SUPI for
  * anything malformed. */
 kedge_err_t udm_resolve_supi_or_suci(const char *text, kedge_supi_t *supi, const char **why);
+/* TS 29.503 6.3.6.2.2 AuthenticationInfoRequest as generate-auth-data checks it (also for
+ * fuzz/fuzz-udm-bodies.c). */
+extern const kedge_json_member_t udm_auth_info_request_members[];
 
 /* The provisioning subcommand: kedge-udmd subscriber add|show|list|delete|import ... */
 struct kedge_app;

@@ -36,6 +36,33 @@ static bool hex_member(const json_t *obj, const char *name, uint8_t *out, size_t
   return s && kedge_hex_decode(s, out, len) == KEDGE_OK;
 }
 
+kedge_err_t ue_parse_confirmation(const json_t *body, const char *supi, const char **auth_result,
+                                  uint8_t kseaf[KEDGE_KSEAF_LEN], const char **why)
+{
+  const char *result = json_string_value(json_object_get(body, "authResult"));
+  *auth_result = result;
+  if (!result) {
+    *why = "200 without authResult";
+    return KEDGE_ERR_CONFIG;
+  }
+  if (strcmp(result, "AUTHENTICATION_FAILURE") == 0)
+    return KEDGE_ERR_FORBIDDEN;
+  if (strcmp(result, "AUTHENTICATION_SUCCESS") != 0) {
+    *why = "authResult neither AUTHENTICATION_SUCCESS nor AUTHENTICATION_FAILURE";
+    return KEDGE_ERR_CONFIG;
+  }
+  const char *confirmed = json_string_value(json_object_get(body, "supi"));
+  if (confirmed && strcmp(confirmed, supi) != 0) {
+    *why = "the AUSF confirmed another SUPI";
+    return KEDGE_ERR_CONFIG;
+  }
+  if (!hex_member(body, "kseaf", kseaf, KEDGE_KSEAF_LEN)) {
+    *why = "AUTHENTICATION_SUCCESS without a 64-hex-digit kseaf";
+    return KEDGE_ERR_CONFIG;
+  }
+  return KEDGE_OK;
+}
+
 kedge_err_t ue_parse_auth_ctx(const json_t *body, ue_auth_ctx_t *ctx, const char **why)
 {
   static const char *unused;

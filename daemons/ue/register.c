@@ -287,24 +287,21 @@ static void on_confirmation(const kedge_sbi_client_response_t *r, void *arg)
   static const char what[] = "PUT 5g-aka-confirmation";
   if (failed_exchange(ue, what, r, 200))
     return;
-  /* TS 29.509 6.1.6.2.5 ConfirmationDataResponse{authResult, supi?, kseaf?} */
-  const char *auth_result = json_string_value(json_object_get(r->json, "authResult"));
-  if (!auth_result)
-    FAIL(ue, UE_FAIL_PROTOCOL, "%s: 200 without authResult", what);
+  /* TS 29.509 6.1.6.2.6 ConfirmationDataResponse{authResult, supi?, kseaf?} */
+  uint8_t kseaf[KEDGE_KSEAF_LEN];
+  const char *why = NULL, *auth_result = NULL;
+  kedge_err_t err = ue_parse_confirmation(r->json, ue->cfg.usim.supi.value, &auth_result, kseaf,
+                                          &why);
   flat_copy(ue->result.auth_result, sizeof(ue->result.auth_result), auth_result);
-  if (strcmp(auth_result, "AUTHENTICATION_FAILURE") == 0)
+  if (err)
+    OPENSSL_cleanse(kseaf, sizeof(kseaf));
+  if (err == KEDGE_ERR_FORBIDDEN)
     FAIL(ue, UE_FAIL_REJECTED,
          "the AUSF answered AUTHENTICATION_FAILURE: it did not "
          "accept RES* (TS 33.501 6.1.3.2 step 12)");
-  if (strcmp(auth_result, "AUTHENTICATION_SUCCESS") != 0)
-    FAIL(ue, UE_FAIL_PROTOCOL, "%s: authResult %s", what, ue->result.auth_result);
-  const char *supi = json_string_value(json_object_get(r->json, "supi"));
-  if (supi && strcmp(supi, ue->cfg.usim.supi.value) != 0)
-    FAIL(ue, UE_FAIL_PROTOCOL, "%s: the AUSF confirmed another SUPI", what);
-  uint8_t kseaf[KEDGE_KSEAF_LEN];
-  const char *kseaf_hex = json_string_value(json_object_get(r->json, "kseaf"));
-  if (!kseaf_hex || kedge_hex_decode(kseaf_hex, kseaf, sizeof(kseaf)) != KEDGE_OK)
-    FAIL(ue, UE_FAIL_PROTOCOL, "%s: AUTHENTICATION_SUCCESS without a 64-hex-digit kseaf", what);
+  if (err)
+    FAIL(ue, UE_FAIL_PROTOCOL, "%s: %s%s%s", what, why,
+         ue->result.auth_result[0] ? ", authResult " : "", ue->result.auth_result);
   /* TS 33.501 6.1.3.2 step 12: the AUSF's KSEAF must be the one the UE derived (A.6). */
   bool same = CRYPTO_memcmp(kseaf, ue->aka.kseaf, sizeof(kseaf)) == 0;
   OPENSSL_cleanse(kseaf, sizeof(kseaf));
@@ -313,7 +310,7 @@ static void on_confirmation(const kedge_sbi_client_response_t *r, void *arg)
   step(ue, 0, "%s: 200 AUTHENTICATION_SUCCESS, KSEAF matches", what);
 
   /* SPEC.md 0 step 1: Kedge and Kedge ID from KAUSF, the USIM's SUPI, RID and home network. */
-  kedge_err_t err = kedge_derive_kedge_and_id(ue->aka.kausf, &ue->cfg.usim.supi, ue->cfg.usim.rid,
+  err = kedge_derive_kedge_and_id(ue->aka.kausf, &ue->cfg.usim.supi, ue->cfg.usim.rid,
                                               &ue->cfg.usim.home, ue->kedge, ue->kedge_id);
   if (err)
     FAIL(ue, UE_FAIL_LOCAL, "cannot derive Kedge: %s", kedge_strerror(err));

@@ -108,6 +108,13 @@ json_t *ue_authentication_info(const ue_config_t *cfg, const uint8_t *rand, cons
  * 5gAuthData{rand, hxresStar, autn} and _links{"5g-aka": {href}} (a Link, or an array of
  * Links of which the first is taken). KEDGE_ERR_CONFIG with *why naming the member if not. */
 kedge_err_t ue_parse_auth_ctx(const json_t *body, ue_auth_ctx_t *ctx, const char **why);
+/* ConfirmationDataResponse (TS 29.509 6.1.6.2.6) {authResult, supi?, kseaf?} of the UE with
+ * `supi`: *auth_result is the authResult string (borrowed from body, a peer's text; NULL if
+ * absent); KEDGE_OK for AUTHENTICATION_SUCCESS with the same SUPI (or none) and a
+ * 64-hex-digit kseaf (into kseaf); KEDGE_ERR_FORBIDDEN for AUTHENTICATION_FAILURE;
+ * KEDGE_ERR_CONFIG with *why otherwise. */
+kedge_err_t ue_parse_confirmation(const json_t *body, const char *supi, const char **auth_result,
+                                  uint8_t kseaf[KEDGE_KSEAF_LEN], const char **why);
 /* The href of a link resolved against `base`, the URI of the request whose answer carried it
  * (RFC 3986 5.1.3, 5.2: an absolute href stays, "/path" takes base's authority, "path" is
  * relative to base's path). The result must be an https URL without user info or fragment:

@@ -394,17 +394,13 @@ static int send_op(redis_store_t *rs, rs_op_t *op)
   return rc;
 }
 
-static kedge_err_t result(redis_store_t *rs, const rs_op_t *op, const redisReply *reply,
-                          ks_row_t *row)
+kedge_err_t ks_redis_reply(ks_kind_t kind, const redisReply *reply, ks_row_t *row)
 {
   if (!reply)
     return KEDGE_ERR_UNAVAILABLE; /* the connection went */
-  if (reply->type == REDIS_REPLY_ERROR) {
-    if (rs->errors_logged++ < 5)
-      kedge_log_warn("keystore redis %s: %s", rs->name, reply->str);
+  if (reply->type == REDIS_REPLY_ERROR)
     return KEDGE_ERR_IO;
-  }
-  switch (op->call.kind) {
+  switch (kind) {
   case KS_GET:
     if (reply->type == REDIS_REPLY_NIL)
       return KEDGE_ERR_NOT_FOUND;
@@ -446,8 +442,10 @@ static void on_reply(redisAsyncContext *ac, void *r, void *privdata)
       return;
     reply = NULL; /* the connection is going */
   }
+  if (reply && reply->type == REDIS_REPLY_ERROR && rs->errors_logged++ < 5)
+    kedge_log_warn("keystore redis %s: %s", rs->name, reply->str);
   ks_row_t row = op->row;
-  kedge_err_t err = result(rs, op, reply, &row);
+  kedge_err_t err = ks_redis_reply(op->call.kind, reply, &row);
   ks_call_t call = op->call;
   kedge_keystore_t *ks = rs->ks;
   op_unlink(rs, op);

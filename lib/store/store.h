@@ -87,6 +87,13 @@ kedge_err_t ks_defer(kedge_keystore_t *ks, const ks_call_t *call, kedge_err_t er
 /* Milliseconds since the Unix epoch (CLOCK_REALTIME: the clock of Redis PXAT). */
 int64_t ks_now_ms(void);
 
+/* redis.c: what one reply of Redis means for a call of `kind` (a get's record unpacked into
+ * `row`, which holds the asked Kedge ID). A record kedge did not write leaves row->sealed_len 0
+ * and fails to open later. `reply` is a hiredis redisReply (NULL: the connection went);
+ * fuzz/fuzz-store-redis-reply.c feeds it whatever a peer posing as Redis can send. */
+struct redisReply;
+kedge_err_t ks_redis_reply(ks_kind_t kind, const struct redisReply *reply, ks_row_t *row);
+
 /* One line into why (may be NULL). */
 void ks_why(char *why, size_t why_size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

@@ -2,7 +2,9 @@
 # Edge keys at the AUSF (issue 5) with real daemons: kedge-ue registers, the AUSF derives and
 # stores Kedge/Kedge ID, Nausf_UEAuthentication_keyrequest returns the UE's key to authorised
 # consumers (profiles kedge and bound, relays), replacement, expiry, errors, durability after
-# kill -9 (SQLite), no key in the database file, two AUSFs sharing one Redis.
+# kill -9 (SQLite), no key in the database file, two AUSFs sharing one Redis, and that Redis
+# stopped and restarted under load (issue 12: 503 with a cause meanwhile, recovery without
+# restarting the AUSFs, the key stored before the outage still the same after it).
 # Usage: sh test-ausf-keys.sh BUILD_DIR
 BUILD=${1:?usage: test-ausf-keys.sh BUILD_DIR}
 . "$(dirname "$0")/lib.sh"
@@ -258,6 +260,64 @@ if command -v redis-server >/dev/null; then
     perl -e 'local $/; my $k = pack("H*", shift); open my $f, "<:raw", shift; exit(index(<$f>, $k) >= 0)' \
       "$RKEY" "$T/dump.rdb" && ok "a Redis dump holds the Kedge ID but not the key" ||
     fail "Redis dump: $(redis-cli -p "$RPORT" --scan)"
+
+  # --- Redis stopped and restarted under load (issue 12): the AUSFs stay up ---
+  # A bounded load: 2 clients asking for the key in a loop (one curl at a time each) for as long
+  # as $T/load.run exists, at most 600 requests each, every status and cause logged.
+  load() { # load N -> $T/load.N: "STATUS CAUSE" per request
+    i=0
+    while [ -e "$T/load.run" ] && [ $i -lt 600 ]; do
+      c=$(sbi_curl ecs -o "$T/load.$1.body" -w '%{http_code}' -H 'content-type: application/json' \
+        -d '{"kedgeId":"'"$RID"'"}' "https://127.0.0.1:$2/nausf-auth/v1/kedge-keys/retrieve")
+      echo "$c $(sed -n 's/.*"cause":"\([^"]*\)".*/\1/p' "$T/load.$1.body")" >>"$T/load.$1"
+      i=$((i + 1))
+    done
+  }
+  : >"$T/load.run"
+  load 1 "$R1_PORT" &
+  L1=$!
+  load 2 "$R2_PORT" &
+  L2=$!
+  PIDS="$PIDS $L1 $L2"
+  n200() { cat "$T"/load.[12] 2>/dev/null | grep -c '^200 '; }
+  wait_for 20 sh -c "[ \$(cat $T/load.[12] 2>/dev/null | grep -c '^200 ') -ge 20 ]" ||
+    fail "load: no key answered before the outage"
+  redis-cli -p "$RPORT" shutdown save >/dev/null 2>&1 # saves dump.rdb, then exits
+  wait_for 10 sh -c "! redis-cli -p $RPORT ping >/dev/null 2>&1" || fail "redis-server did not stop"
+  before=$(wc -l <"$T/load.1")
+  wait_for 20 sh -c "[ \$(wc -l <$T/load.1) -ge $((before + 20)) ]" || fail "load stalled while Redis was down"
+  code=$(retrieve ecs "$R1_PORT" '{"kedgeId":"'"$RID"'"}')
+  [ "$code" = 503 ] && grep -q '"cause":"KEY_STORE_UNAVAILABLE"' "$T/r" &&
+    echo "$(cat "$T/r")" | schema_ok "Redis down: the 503's ProblemDetails" schema TS29571_CommonData.yaml ProblemDetails
+  [ "$code" = 503 ] && grep -q '"cause":"KEY_STORE_UNAVAILABLE"' "$T/r" &&
+    ok "Redis down: key request answered 503 KEY_STORE_UNAVAILABLE" || fail "Redis down: $code $(cat "$T/r")"
+  ue_conf redisdown imsi-001010000000001 12 "$R1_PORT"
+  cp "$T/redis.sqn" "$T/redisdown.sqn"
+  register redisdown && fail "registration succeeded without a key store" ||
+    { grep -q "503" "$T/redisdown.err" && ok "Redis down: the confirmation fails with 503, no key handed out" ||
+      fail "Redis down, registration: $(cat "$T/redisdown.err")"; }
+  cp "$T/redisdown.sqn" "$T/redis.sqn"
+  redis-server --port "$RPORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$T" \
+    >>"$T/redis.log" 2>&1 &
+  PIDS="$PIDS $!"
+  wait_for 10 sh -c "redis-cli -p $RPORT ping | grep -q PONG" || fail "redis-server did not restart"
+  mark=$(n200)
+  wait_for 20 sh -c "[ \$(cat $T/load.[12] | grep -c '^200 ') -ge $((mark + 20)) ]" &&
+    ok "Redis back: both AUSFs serve the key again, neither restarted" || fail "no recovery after Redis restart"
+  rm -f "$T/load.run"
+  wait "$L1" "$L2"
+  check "both AUSFs still running" kill -0 "$R1_PID" "$R2_PID"
+  bad=$(cat "$T/load.1" "$T/load.2" | grep -v '^200 $' | grep -v '^503 KEY_STORE_UNAVAILABLE$' | sort | uniq -c | head -3)
+  n503=$(cat "$T/load.1" "$T/load.2" | grep -c '^503 ')
+  [ -z "$bad" ] && [ "$n503" -gt 0 ] &&
+    ok "under load: $(cat "$T/load.1" "$T/load.2" | wc -l) requests, every one 200 or 503 KEY_STORE_UNAVAILABLE ($n503 during the outage)" ||
+    fail "under load: unexpected answers: $bad (503s: $n503)"
+  code=$(retrieve ecs "$R2_PORT" '{"kedgeId":"'"$RID"'"}')
+  [ "$code" = 200 ] && [ "$(jget kedge "$T/r")" = "$RKEY" ] &&
+    ok "the key stored before the outage is the same after it (dump reloaded)" || fail "key after restart: $code"
+  register redis && code=$(retrieve ecs "$R2_PORT" '{"kedgeId":"'"$(jget kedgeId "$T/redis.out")"'"}') &&
+    [ "$code" = 200 ] && ok "Redis back: a new registration stores its key without restarting the AUSF" ||
+    fail "registration after the Redis restart: $(cat "$T/redis.err") $code"
 else
   fail "redis-server not installed (scripts/deps.sh installs it)"
 fi

@@ -210,12 +210,54 @@ static void test_fingerprint(void **state)
   assert_int_equal(kedge_key_fingerprint(zero, 0, fp), KEDGE_ERR_INVALID_ARG);
 }
 
+/* TS 29.509 6.1.6.2.6 ConfirmationDataResponse, as the UE's SEAF reads it. */
+static void test_parse_confirmation(void **state)
+{
+  static const char supi[] = "imsi-001010000000001";
+  static const struct {
+    const char *text;
+    kedge_err_t want;
+  } cases[] = {
+      {"{\"authResult\":\"AUTHENTICATION_SUCCESS\",\"supi\":\"imsi-001010000000001\","
+       "\"kseaf\":\"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\"}",
+       KEDGE_OK},
+      {"{\"authResult\":\"AUTHENTICATION_SUCCESS\","
+       "\"kseaf\":\"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\"}",
+       KEDGE_OK}, /* supi is optional */
+      {"{\"authResult\":\"AUTHENTICATION_FAILURE\"}", KEDGE_ERR_FORBIDDEN},
+      {"{\"authResult\":\"AUTHENTICATION_SUCCESS\",\"supi\":\"imsi-001010000000002\","
+       "\"kseaf\":\"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\"}",
+       KEDGE_ERR_CONFIG}, /* another SUPI */
+      {"{\"authResult\":\"AUTHENTICATION_SUCCESS\",\"kseaf\":\"0011\"}", KEDGE_ERR_CONFIG},
+      {"{\"authResult\":\"AUTHENTICATION_SUCCESS\"}", KEDGE_ERR_CONFIG},
+      {"{\"authResult\":\"AUTHENTICATION_ONGOING\"}", KEDGE_ERR_CONFIG},
+      {"{\"authResult\":7}", KEDGE_ERR_CONFIG},
+      {"[]", KEDGE_ERR_CONFIG},
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    json_t *j = json_loads(cases[i].text, 0, NULL);
+    assert_non_null(j);
+    uint8_t kseaf[KEDGE_KSEAF_LEN];
+    const char *why = NULL, *result = NULL;
+    assert_int_equal(ue_parse_confirmation(j, supi, &result, kseaf, &why), cases[i].want);
+    if (cases[i].want == KEDGE_ERR_CONFIG)
+      assert_non_null(why); /* every refusal names its reason */
+    if (cases[i].want == KEDGE_OK) {
+      assert_int_equal(kseaf[0], 0x00);
+      assert_int_equal(kseaf[31], 0xff);
+      assert_string_equal(result, "AUTHENTICATION_SUCCESS");
+    }
+    json_decref(j);
+  }
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_resolve_href),           cmocka_unit_test(test_resolve_href_refuses),
       cmocka_unit_test(test_authentication_info),    cmocka_unit_test(test_parse_auth_ctx),
       cmocka_unit_test(test_parse_auth_ctx_refuses), cmocka_unit_test(test_fingerprint),
+      cmocka_unit_test(test_parse_confirmation),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,37 @@
+/* libFuzzer target: what the AUSF answers the UE simulator's SEAF (daemons/ue/nausf.c): the
+ * UEAuthenticationCtx of ue-authentications (TS 29.509 6.1.6.2.3: authType, 5gAuthData
+ * {rand, autn, hxresStar}, _links 5g-aka href) through ue_parse_auth_ctx, and the href
+ * resolved against the request URI (ue_resolve_href, RFC 3986 5.2); and the same body as the
+ * ConfirmationDataResponse of 5g-aka-confirmation (6.1.6.2.6, ue_parse_confirmation).
+ * Invariants: no crash, no leak; every refusal names its reason; a resolved href is https. */
+#include <string.h>
+
+#include "fuzz_body.h"
+#include "ue.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+  json_t *body = fuzz_body_load(data, size);
+  if (!body)
+    return 0;
+  ue_auth_ctx_t ctx;
+  const char *why = NULL;
+  if (ue_parse_auth_ctx(body, &ctx, &why) != KEDGE_OK) {
+    if (!why)
+      abort();
+  } else {
+    char out[1024];
+    if (ue_resolve_href("https://127.0.0.1:8443/nausf-auth/v1/ue-authentications", ctx.href, out,
+                        sizeof(out)) == KEDGE_OK &&
+        strncmp(out, "https://", 8) != 0)
+      abort();
+  }
+  uint8_t kseaf[KEDGE_KSEAF_LEN];
+  const char *result = NULL;
+  why = NULL;
+  kedge_err_t err = ue_parse_confirmation(body, "imsi-001010000000001", &result, kseaf, &why);
+  if ((err == KEDGE_ERR_CONFIG && !why) || (err == KEDGE_OK && strcmp(result, "AUTHENTICATION_SUCCESS")))
+    abort();
+  json_decref(body);
+  return 0;
+}

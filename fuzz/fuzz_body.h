@@ -1,0 +1,43 @@
+/* Shared by the fuzz-*-bodies targets: a JSON body read as kedge's SBI server and client read
+ * them (json_loadb with JSON_REJECT_DUPLICATES: lib/sbi/request.c, lib/sbi/client.c), then
+ * checked against a handler's member table the way kedge_sbi_request_checked_json() does:
+ * verdict first without a ProblemDetails, then again building one. Aborts when the two
+ * verdicts differ or a refusal names nothing (every 400 lists its invalidParams). */
+#ifndef KEDGE_FUZZ_BODY_H
+#define KEDGE_FUZZ_BODY_H
+
+#include <stdint.h>
+#include <stdlib.h>
+
+#include <jansson.h>
+
+#include "kedge/json_check.h"
+#include "kedge/problem.h"
+
+static inline json_t *fuzz_body_load(const uint8_t *data, size_t size)
+{
+  json_error_t jerr;
+  return json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, &jerr);
+}
+
+/* Returns true when `body` passes `members`. */
+static inline bool fuzz_body_check(const json_t *body, const kedge_json_member_t *members)
+{
+  kedge_err_t quick = kedge_json_check(body, members, NULL, NULL);
+  json_t *problem = kedge_problem_new(400, "MANDATORY_IE_INCORRECT", "fuzz");
+  if (!problem)
+    return false;
+  bool missing_only = false;
+  kedge_err_t full = kedge_json_check(body, members, problem, &missing_only);
+  if (full != KEDGE_ERR_NOMEM) {
+    if (full != quick)
+      abort(); /* the fast path and the described path must agree */
+    size_t n = json_array_size(json_object_get(problem, "invalidParams"));
+    if ((full == KEDGE_OK) != (n == 0))
+      abort();
+  }
+  json_decref(problem);
+  return quick == KEDGE_OK;
+}
+
+#endif
