@@ -1,10 +1,14 @@
 # The commands a new user types. CMake does the building; this file only strings steps together.
-#   make          install missing Debian packages, build into build/ (programs in build/bin/)
-#   make test     the same, then every test (ctest)
-#   make demo     the same, then the demo
-#   make bench    benchmarks in bench/, printing figures and ratios
+# Each target installs only the Debian packages it needs (scripts/deps.sh LIST...).
+#   make          install missing build packages, build into build/ (programs in build/bin/)
+#   make test     the same plus the test peers (nginx, redis-server, stunnel4, gnutls-cli,
+#                 clang...), then every test (ctest)
+#   make demo     the build packages plus curl and jq, then the demo
+#   make bench    the build packages plus the benchmark peers; benchmarks in bench/, printing
+#                 figures and ratios
 #   make fuzz     libFuzzer targets in fuzz/ for FUZZ_SECONDS each (clang)
-#   make install  into PREFIX (default /usr/local), with kedge.pc for pkg-config, units, man pages
+#   make install  into PREFIX (default /usr/local), with kedge.pc for pkg-config, units, man
+#                 pages; build packages only (no test peer lands on a production box)
 #   make deb      Debian packages kedge and libkedge-dev into build/deb/ (lintian-checked)
 #   make test-deb the packages installed with apt-get into a debootstrap root (docs/packaging.md)
 #   make clean
@@ -20,8 +24,12 @@ MAKEFLAGS += --no-print-directory
 
 all: build
 
+# The package lists the goals on the command line need (always the build list).
+DEPS_LISTS = $(strip build $(filter test bench demo fuzz deb,$(MAKECMDGOALS)) \
+  $(if $(filter test-deb,$(MAKECMDGOALS)),test))
+
 deps:
-	@scripts/deps.sh
+	@scripts/deps.sh $(DEPS_LISTS)
 
 configure: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX) $(CMAKE_FLAGS) >/dev/null

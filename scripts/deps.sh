@@ -1,29 +1,74 @@
 #!/bin/sh
-# Installs the Debian 12 packages that kedge's build, tests, demo and benchmarks need.
-# Idempotent: when everything is present it only runs dpkg-query and exits.
+# Installs the Debian 12 packages that kedge needs, by list:
+#   scripts/deps.sh [LIST...]     LIST: build (default), test, bench, demo, fuzz, deb
+#   build  what `make` and `make install` need: compiler, CMake, the libraries' -dev packages,
+#          scdoc (man pages)
+#   test   the peers `make test` and CI start or call: curl, nghttp, openssl, gnutls-cli,
+#          nginx, redis-server, stunnel4, sqlite3, clang with its sanitizer runtime, xmllint,
+#          python3 with jsonschema (tests/openapi_check.py), man, systemd-analyze, the
+#          packaging tools and debootstrap (test-man, test-units, test-deb)...
+#   deb    what `make deb` needs besides the build list: dpkg-dev, debhelper, lintian
+#   bench  the peers of `make bench`: h2load, nginx, stunnel4, redis-server, sqlite3
+#   demo   what `make demo`'s "try this" list uses: curl, jq
+#   fuzz   clang and libFuzzer's runtime (`make fuzz`)
+# Idempotent: when everything is present it only runs dpkg-query and exits. Nothing it installs
+# is started, nor enabled at boot: tests and benchmarks start their own instances on 127.0.0.1.
 set -eu
 
-PACKAGES="
-  build-essential cmake pkg-config clang libclang-rt-14-dev scdoc
-  libssl-dev openssl
-  libnghttp2-dev nghttp2-client
-  libevent-dev
-  libcurl4-openssl-dev curl
-  libjansson-dev
-  libyaml-dev
-  libsqlite3-dev sqlite3
-  libhiredis-dev redis-server
-  libcmocka-dev
-  nginx-light stunnel4 gnutls-bin
-  ca-certificates jq
+list_build="
+  build-essential cmake pkg-config
+  libssl-dev libnghttp2-dev libevent-dev libcurl4-openssl-dev libjansson-dev libyaml-dev
+  libsqlite3-dev libhiredis-dev libsystemd-dev libcmocka-dev
+  scdoc
+"
+list_test="
+  clang libclang-rt-14-dev
+  openssl nghttp2-client curl gnutls-bin ca-certificates
+  sqlite3 redis-server nginx-light stunnel4
+  jq libxml2-utils librsvg2-bin
   python3 python3-jsonschema python3-yaml
-  libxml2-utils librsvg2-bin
   groff-base man-db systemd
   dpkg-dev debhelper lintian debootstrap iproute2
 "
+list_deb="
+  dpkg-dev debhelper lintian
+"
+list_bench="
+  nghttp2-client openssl curl sqlite3 redis-server nginx-light stunnel4
+"
+list_demo="
+  curl jq ca-certificates
+"
+list_fuzz="
+  clang libclang-rt-14-dev
+"
+# Packages that ship a service; deps.sh disables at boot what it installed itself (Debian's
+# postinst enables every unit it ships, and policy-rc.d only stops the start, not the enable).
+services_of() {
+  case $1 in
+    redis-server) echo redis-server ;;
+    nginx-light) echo nginx ;;
+    stunnel4) echo stunnel4 ;;
+  esac
+}
+
+[ $# -gt 0 ] || set -- build
+PACKAGES=""
+for l in "$@"; do
+  case $l in
+    build) PACKAGES="$PACKAGES $list_build" ;;
+    test) PACKAGES="$PACKAGES $list_test" ;;
+    bench) PACKAGES="$PACKAGES $list_bench" ;;
+    demo) PACKAGES="$PACKAGES $list_demo" ;;
+    fuzz) PACKAGES="$PACKAGES $list_fuzz" ;;
+    deb) PACKAGES="$PACKAGES $list_deb" ;;
+    *) echo "deps.sh: unknown list '$l' (build, test, bench, demo, fuzz, deb)" >&2; exit 2 ;;
+  esac
+done
 
 missing=""
 for p in $PACKAGES; do
+  case " $missing " in *" $p "*) continue ;; esac
   status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
   [ "$status" = "installed" ] || missing="$missing $p"
 done
@@ -57,3 +102,17 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 # shellcheck disable=SC2086
 apt-get install -y -q --no-install-recommends $missing
+
+# Not enabled at boot either: only the services of packages installed just now (what the
+# operator installed and enabled before is theirs). Both init systems' links, when present.
+for p in $missing; do
+  for s in $(services_of "$p"); do
+    if command -v deb-systemd-helper >/dev/null 2>&1; then
+      deb-systemd-helper disable "$s.service" >/dev/null 2>&1 || true
+    fi
+    if [ -e "${KEDGE_INITD:-/etc/init.d}/$s" ] && command -v update-rc.d >/dev/null 2>&1; then
+      update-rc.d "$s" disable >/dev/null 2>&1 || true
+    fi
+    echo "deps.sh: $s installed, not started and not enabled at boot"
+  done
+done

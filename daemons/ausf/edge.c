@@ -27,7 +27,7 @@ static void stored(kedge_err_t err, void *arg)
     ausf_confirmation_answer(p->c, err, "KEY_STORE_UNAVAILABLE");
   } else {
     kedge_counter_add(ausf->keys_stored, 1);
-    kedge_log_info("edge keys for %s stored: Kedge ID %s", p->c->ctx.supi, p->kedge_id);
+    kedge_log_subscriber(KEDGE_LOG_INFO, p->c->ctx.supi, p->kedge_id, "edge keys stored");
     memcpy(p->c->ctx.kedge_id, p->kedge_id, sizeof(p->c->ctx.kedge_id)); /* for a DELETE */
     /* the store replaced the SUPI's previous key in the same transaction */
     ausf_edge_replaced(ausf, p->c->ctx.supi, p->kedge_id);

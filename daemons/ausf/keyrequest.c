@@ -53,19 +53,35 @@ static const char *first_peer(const kedge_sbi_request_t *req)
   return p ? p : "(no certificate name)";
 }
 
-static void audit(const key_call_t *k, const char *consumer, const char *kedge_id,
-                  const char *outcome)
+/* One audit line per keyrequest: the outcome in the message, who and what in fields. */
+static void audit_line(const char *consumer, const char *kedge_id, bool bound, int status,
+                       const char *cause, const char *outcome)
 {
-  kedge_log_info("keyrequest: consumer %s, Kedge ID %s, profile %s: %s", consumer,
-                 kedge_id ? kedge_id : "-", k && k->ecs_id[0] ? "bound" : "kedge", outcome);
+  char st[8];
+  snprintf(st, sizeof(st), "%d", status);
+  const kedge_log_field_t f[] = {
+    {"peer", consumer, false},
+    {"kedge_id", kedge_id, false},
+    {"status", st, true},
+    {"cause", cause, false},
+  };
+  kedge_log_fields(KEDGE_LOG_INFO, f, sizeof(f) / sizeof(f[0]), "keyrequest: profile %s: %s",
+                   bound ? "bound" : "kedge", outcome);
+}
+
+static void audit(const key_call_t *k, const char *consumer, const char *kedge_id,
+                  int status, const char *cause, const char *outcome)
+{
+  audit_line(consumer, kedge_id, k && k->ecs_id[0], status, cause, outcome);
 }
 
 static void refuse(kedge_sbi_request_t *req, ausf_t *ausf, const char *kedge_id, bool bound,
                    const char *detail)
 {
   kedge_counter_add(ausf->keyrequests_refused, 1);
-  kedge_log_info("keyrequest: consumer %s, Kedge ID %s, profile %s: refused (%s)",
-                 first_peer(req), kedge_id ? kedge_id : "-", bound ? "bound" : "kedge", detail);
+  char outcome[160];
+  snprintf(outcome, sizeof(outcome), "refused (%s)", detail);
+  audit_line(first_peer(req), kedge_id, bound, 403, "CONSUMER_NOT_AUTHORIZED", outcome);
   kedge_sbi_respond_problem(req, 403, "CONSUMER_NOT_AUTHORIZED", detail);
 }
 
@@ -88,18 +104,19 @@ static void answer(key_call_t *k)
     json_decref(body);
     OPENSSL_cleanse(hex, sizeof(hex));
     kedge_counter_add(ausf->keyrequests_ok, 1);
-    audit(k, k->consumer->name, k->kedge_id, "key returned");
+    audit(k, k->consumer->name, k->kedge_id, 200, NULL, "key returned");
     break;
   }
   case KEDGE_ERR_NOT_FOUND:
     /* unknown and expired alike: no oracle (SPEC.md 3) */
     kedge_counter_add(ausf->keyrequests_not_found, 1);
-    audit(k, k->consumer->name, k->kedge_id, "not found");
+    audit(k, k->consumer->name, k->kedge_id, 404, "KEDGE_ID_NOT_FOUND", "not found");
     kedge_sbi_respond_problem(req, 404, "KEDGE_ID_NOT_FOUND", NULL);
     break;
   default:
     kedge_counter_add(ausf->keyrequests_failed, 1);
-    audit(k, k->consumer->name, k->kedge_id, kedge_strerror(k->err));
+    audit(k, k->consumer->name, k->kedge_id, 503, "KEY_STORE_UNAVAILABLE",
+          kedge_strerror(k->err));
     kedge_sbi_response_header(req, "retry-after", "1");
     kedge_sbi_respond_problem(req, 503, "KEY_STORE_UNAVAILABLE", NULL);
   }

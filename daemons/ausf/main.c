@@ -74,16 +74,48 @@ static void teardown(void *state)
 /* TS 29.510 ServiceName; the key service is the custom name nausf-kedge (SPEC.md 7) */
 static const char *const ausf_services[] = {"nausf-auth", "nausf-kedge", NULL};
 
+/* What set-up would refuse: the key store's master key (mode, format), checked with a copy
+ * that is wiped at once. */
+static kedge_err_t check(void *state, char *why, size_t why_size)
+{
+  ausf_t *a = state;
+  if (!a->edge_enabled || !a->keystore.master_key_file)
+    return KEDGE_OK;
+  kedge_master_key_t mk;
+  kedge_err_t err = kedge_master_key_load(a->keystore.master_key_file, &mk, why, why_size);
+  if (!err)
+    err = kedge_keystore_check_key(a->keystore.uri, &mk, a->keystore.master_key_file, why,
+                                   why_size);
+  kedge_master_key_clear(&mk);
+  return err;
+}
+
+/* SIGHUP, workers parked: who may run 5G AKA here and who may ask for keys. The old lists stay
+ * allocated until exit. */
+static void reload(void *state, void *next_state)
+{
+  ausf_t *a = state;
+  const ausf_t *next = next_state;
+  a->seafs = next->seafs;
+  a->n_seafs = next->n_seafs;
+  a->key_consumers = next->key_consumers;
+  a->n_key_consumers = next->n_key_consumers;
+}
+
 int main(int argc, char **argv)
 {
   const kedge_app_t app = {
     .info = &info,
     .service = "ausf",
+    .default_port = 8002, /* conf/ausf.yaml, docs/config.md "Ports" */
     .nf_type = "AUSF",
     .nf_services = ausf_services,
     .read_config = ausf_read_config,
     .setup = setup,
     .teardown = teardown,
+    .check = check,
+    .reload = reload,
+    .state_size = sizeof(ausf),
     .state = &ausf,
   };
   return kedge_app_main(&app, argc, argv);

@@ -206,8 +206,8 @@ static void vector_received(const kedge_sbi_client_response_t *resp, void *arg)
       if (!ctx.rid_from_udm) {
         const char *rid = c->suci_rid[0] ? c->suci_rid : c->info_rid[0] ? c->info_rid : "0";
         snprintf(ctx.routing_id, sizeof(ctx.routing_id), "%s", rid);
-        kedge_log_info("ue-authentications for %s: the UDM sent no routingId; RID %s from %s",
-                       ctx.supi, rid,
+        kedge_log_subscriber(KEDGE_LOG_INFO, ctx.supi, NULL,
+                             "ue-authentications: the UDM sent no routingId; RID %s from %s", rid,
                        c->suci_rid[0]   ? "the SUCI"
                        : c->info_rid[0] ? "the AuthenticationInfo's routingIndicator"
                                         : "nowhere (the default 0)");
@@ -356,8 +356,9 @@ static void confirmation_respond(ausf_confirmation_t *c)
       char fp[9] = "?";
       kedge_key_fingerprint(c->ctx.kausf, sizeof(c->ctx.kausf), fp);
       /* a fingerprint, never the key: the UE's log shows the same one (docs/ue.md) */
-      kedge_log_info("5G AKA success for %s (serving network %s), KAUSF sha256:%s",
-                     c->ctx.supi, c->ctx.snn, fp);
+      kedge_log_subscriber(KEDGE_LOG_INFO, c->ctx.supi, NULL,
+                           "5G AKA success (serving network %s), KAUSF sha256:%s", c->ctx.snn,
+                           fp);
     }
     /* kept (without XRES* and KAUSF) for DELETE .../5g-aka-confirmation */
     ausf_auth_ctx_t kept = c->ctx;
@@ -365,7 +366,8 @@ static void confirmation_respond(ausf_confirmation_t *c)
     OPENSSL_cleanse(kept.kausf, sizeof(kept.kausf));
     kept.expiry_ms = ausf_now_ms() + ausf->key_lifetime_ms;
     if (ausf_ctx_put(ausf->confirmed, &kept) != KEDGE_OK)
-      kedge_log_warn("5G AKA of %s: cannot keep it for a later DELETE (out of memory)", kept.supi);
+      kedge_log_subscriber(KEDGE_LOG_WARN, kept.supi, NULL,
+                           "5G AKA: cannot keep it for a later DELETE (out of memory)");
     OPENSSL_cleanse(&kept, sizeof(kept));
   }
   OPENSSL_cleanse(kseaf, sizeof(kseaf));
@@ -381,8 +383,9 @@ void ausf_confirmation_answer(ausf_confirmation_t *c, kedge_err_t edge_err, cons
     /* No success without the edge key (SPEC.md 2): the UE may simply authenticate again. No
      * AuthEvent either: the SEAF gets no result. */
     kedge_counter_add(ausf->aka_failure, 1);
-    kedge_log_error("5G AKA for %s confirmed, but the edge keys could not be kept: %s", c->ctx.supi,
-                    kedge_strerror(edge_err));
+    kedge_log_subscriber(KEDGE_LOG_ERROR, c->ctx.supi, NULL,
+                         "5G AKA confirmed, but the edge keys could not be kept: %s",
+                         kedge_strerror(edge_err));
     kedge_sbi_response_header(req, "retry-after", "1");
     kedge_sbi_respond_problem(req, 503, cause ? cause : "SYSTEM_FAILURE",
                               "edge keys could not be stored");
@@ -425,7 +428,7 @@ static void confirmation(kedge_sbi_request_t *req, void *arg)
   c->success = CRYPTO_memcmp(res_star, c->ctx.xres_star, sizeof(res_star)) == 0;
   OPENSSL_cleanse(res_star, sizeof(res_star));
   if (!c->success) {
-    kedge_log_warn("5G AKA failure for %s: RES* does not match", c->ctx.supi);
+    kedge_log_subscriber(KEDGE_LOG_WARN, c->ctx.supi, NULL, "5G AKA failure: RES* does not match");
     ausf_auth_event_send(c, confirmation_respond); /* failures too (TS 33.501 6.1.4.1) */
     return;
   }

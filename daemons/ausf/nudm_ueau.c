@@ -76,12 +76,13 @@ static void event_answered(const kedge_sbi_client_response_t *resp, void *arg)
   } else {
     kedge_counter_add(ausf->auth_events_failed, 1);
     if (resp->err)
-      kedge_log_warn("auth-event for %s not stored at the UDM: %s; the result stands", c->ctx.supi,
-                     kedge_strerror(resp->err));
+      kedge_log_subscriber(KEDGE_LOG_WARN, c->ctx.supi, NULL,
+                           "auth-event not stored at the UDM: %s; the result stands",
+                           kedge_strerror(resp->err));
     else
-      kedge_log_warn("auth-event for %s not stored at the UDM: status %ld%s; the result stands",
-                     c->ctx.supi, resp->status,
-                     resp->status == 201 ? " without a usable Location" : "");
+      kedge_log_subscriber(KEDGE_LOG_WARN, c->ctx.supi, NULL,
+                           "auth-event not stored at the UDM: status %ld%s; the result stands",
+                           resp->status, resp->status == 201 ? " without a usable Location" : "");
   }
   e->done(c);
   free(e);
@@ -106,7 +107,8 @@ void ausf_auth_event_send(ausf_confirmation_t *c, void (*done)(ausf_confirmation
   if (err) {
     free(e);
     kedge_counter_add(ausf->auth_events_failed, 1);
-    kedge_log_warn("auth-event for %s not sent: %s", c->ctx.supi, kedge_strerror(err));
+    kedge_log_subscriber(KEDGE_LOG_WARN, c->ctx.supi, NULL, "auth-event not sent: %s",
+                         kedge_strerror(err));
     done(c);
   }
 }
@@ -123,8 +125,9 @@ static void removal_answered(const kedge_sbi_client_response_t *resp, void *arg)
     kedge_counter_add(r->ausf->auth_removals_ok, 1);
   } else {
     kedge_counter_add(r->ausf->auth_removals_failed, 1);
-    kedge_log_warn("auth-event removal for %s failed at the UDM: %s (status %ld)", r->supi,
-                   resp->err ? kedge_strerror(resp->err) : "refused", resp->status);
+    kedge_log_subscriber(KEDGE_LOG_WARN, r->supi, NULL,
+                         "auth-event removal failed at the UDM: %s (status %ld)",
+                         resp->err ? kedge_strerror(resp->err) : "refused", resp->status);
   }
   free(r);
 }
@@ -151,6 +154,7 @@ void ausf_auth_event_remove(ausf_t *ausf, kedge_sbi_client_t *udm, const ausf_au
   if (err) {
     free(r);
     kedge_counter_add(ausf->auth_removals_failed, 1);
-    kedge_log_warn("auth-event removal for %s not sent: %s", ctx->supi, kedge_strerror(err));
+    kedge_log_subscriber(KEDGE_LOG_WARN, ctx->supi, NULL, "auth-event removal not sent: %s",
+                         kedge_strerror(err));
   }
 }

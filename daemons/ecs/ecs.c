@@ -120,6 +120,23 @@ static void check_ecs_id_in_cert(const ecs_t *ecs)
                    ecs->profile == ECS_PROFILE_AKMA ? "K_AF" : "K_ECS");
 }
 
+/* The SBI client checks its files (key_source.tls: CA, certificate, key) at creation: a probe
+ * on a loop of its own, so --check-config, start-up and a reload refuse the same files. */
+kedge_err_t ecs_check(void *state, char *why, size_t why_size)
+{
+  ecs_t *ecs = state;
+  struct event_base *base = event_base_new();
+  kedge_sbi_client_t *probe = NULL;
+  kedge_err_t err = base ? kedge_sbi_client_new(base, &ecs->client, &probe) : KEDGE_ERR_NOMEM;
+  if (err)
+    snprintf(why, why_size, "key_source.tls (ca %s): %s (see the log line above)",
+             ecs->client.ca_file ? ecs->client.ca_file : "none", kedge_strerror(err));
+  kedge_sbi_client_free(probe);
+  if (base)
+    event_base_free(base);
+  return err;
+}
+
 kedge_err_t ecs_setup(ecs_t *ecs, kedge_sbi_server_t *srv, char *why, size_t why_size)
 {
   ecs->srv = srv;
@@ -134,15 +151,8 @@ kedge_err_t ecs_setup(ecs_t *ecs, kedge_sbi_server_t *srv, char *why, size_t why
     snprintf(why, why_size, "key cache or rate limit: %s", kedge_strerror(err));
     return err;
   }
-  /* The SBI client checks its files at creation: do it once now so a bad certificate is a
-   * start-up error, not a failed handshake later. */
-  kedge_sbi_client_t *probe = NULL;
-  struct event_base *base = kedge_sbi_server_base(srv);
-  if ((err = kedge_sbi_client_new(base, &ecs->client, &probe))) {
-    snprintf(why, why_size, "key_source.tls: %s (see the log line above)", kedge_strerror(err));
+  if ((err = ecs_check(ecs, why, why_size)))
     return err;
-  }
-  kedge_sbi_client_free(probe);
   check_ecs_id_in_cert(ecs);
   ecs->ssl_ctx = ecs_tls_ctx_new(ecs);
   if (!ecs->ssl_ctx) {

@@ -144,6 +144,8 @@ const char *ecs_outcome_name(ecs_outcome_t outcome);
 
 /* ---- psk_handshake.c: the TLS 1.3 PSK server side ---- */
 SSL_CTX *ecs_tls_ctx_new(const ecs_t *ecs);
+/* What set-up would refuse in key_source.tls (CA, client certificate, key): kedge_app_t.check. */
+kedge_err_t ecs_check(void *state, char *why, size_t why_size);
 /* The SBI runtime's accept hook (kedge_sbi_server_set_accept_hook); arg is the ecs_t. */
 void ecs_accept(kedge_sbi_worker_t *worker, evutil_socket_t fd, const struct sockaddr *peer,
                 int peer_len, void *arg);

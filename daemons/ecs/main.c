@@ -48,10 +48,14 @@ int main(int argc, char **argv)
   const kedge_app_t app = {
       .info = &info,
       .service = "ecs",
+      .default_port = 8443, /* conf/ecs.yaml, docs/config.md "Ports" */
       .nf_type = "AF", /* the ECS asks as an application function (TS 29.510 NFType) */
       .read_config = ecs_read_config,
       .setup = setup,
       .teardown = teardown,
+      .check = ecs_check,
+      .state_size = sizeof(ecs),
+      .own_tls = true, /* TLS 1.3 with external PSKs, its own (psk_handshake.c) */
       .extra_port_name = "revocation_port",
       .extra_port = ecs_revocation_port,
       .state = &ecs,

@@ -41,6 +41,18 @@ static kedge_err_t setup(kedge_sbi_server_t *srv, void *state, char *why, size_t
   return KEDGE_OK;
 }
 
+/* SIGHUP, workers parked: the AF table and the AUSF routing table of the new file. The old
+ * tables stay allocated (a request in flight may still point at its AF) until exit. */
+static void reload(void *state, void *next_state)
+{
+  nef_t *live = state;
+  const nef_t *next = next_state;
+  live->afs = next->afs;
+  live->n_afs = next->n_afs;
+  live->groups = next->groups;
+  live->retry_after_s = next->retry_after_s;
+}
+
 static void teardown(void *state)
 {
   nef_revocation_teardown(state);
@@ -56,9 +68,12 @@ int main(int argc, char **argv)
   const kedge_app_t app = {
     .info = &info,
     .service = "nef",
+    .default_port = 8005, /* conf/nef.yaml, docs/config.md "Ports" */
     .nf_type = "NEF",
     .read_config = nef_read_config,
     .setup = setup,
+    .reload = reload,
+    .state_size = sizeof(nef),
     .teardown = teardown,
     .state = &nef,
   };

@@ -112,7 +112,8 @@ static void event_done(void *arg)
     kedge_sbi_respond_problem(req, 503, "NF_CONGESTION", "subscriber database busy");
     break;
   default:
-    kedge_log_error("auth-event for %s: %s", job->ev.supi, kedge_strerror(job->h.err));
+    kedge_log_subscriber(KEDGE_LOG_ERROR, job->ev.supi, NULL, "auth-event: %s",
+                         kedge_strerror(job->h.err));
     kedge_sbi_respond_err(req, job->h.err, NULL);
   }
   free(job);

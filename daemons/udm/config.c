@@ -1,7 +1,50 @@
-/* The udm: section of kedge-udmd's configuration (conf/udm.yaml documents every key). */
+/* The udm: section of kedge-udmd's configuration (conf/udm.yaml documents every key), and
+ * what it names: the master key and the subscriber database it must open. */
+#include <stdio.h>
 #include <string.h>
 
 #include "udm.h"
+
+/* "udm.master_key FILE does not open the subscriber database DB": the one line an operator
+ * needs (issue 11: otherwise every AKA fails as "AUTS does not verify"). */
+static kedge_err_t key_refused(const udm_t *udm, kedge_err_t err, char *why, size_t why_size)
+{
+  if (err == KEDGE_ERR_MAC_FAILURE)
+    snprintf(why, why_size, "udm.master_key %s does not open the subscriber database %s (its "
+             "key-check record does not verify): wrong master key?", udm->master_key_file,
+             udm->database);
+  return err;
+}
+
+kedge_err_t udm_open_database(udm_t *udm, udm_db_t **db, char *why, size_t why_size)
+{
+  kedge_err_t err = kedge_master_key_load(udm->master_key_file, &udm->master_key, why, why_size);
+  if (!err)
+    err = key_refused(udm, udm_db_open(udm->database, &udm->master_key, db, why, why_size), why,
+                      why_size);
+  if (err)
+    kedge_master_key_clear(&udm->master_key);
+  return err;
+}
+
+kedge_err_t udm_check(void *state, char *why, size_t why_size)
+{
+  udm_t *udm = state;
+  kedge_master_key_t mk;
+  kedge_err_t err = kedge_master_key_load(udm->master_key_file, &mk, why, why_size);
+  if (!err)
+    err = key_refused(udm, udm_db_check_key(udm->database, &mk, why, why_size), why, why_size);
+  kedge_master_key_clear(&mk);
+  return err;
+}
+
+void udm_reload(void *state, void *next_state)
+{
+  udm_t *udm = state;
+  const udm_t *next = next_state;
+  udm->allowed_consumers = next->allowed_consumers;
+  udm->n_allowed_consumers = next->n_allowed_consumers;
+}
 
 kedge_err_t udm_read_config(kedge_config_node_t *root, void *state)
 {

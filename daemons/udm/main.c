@@ -13,10 +13,14 @@ static const char *const extra_usage[] = {
   "Provisioning (works while the daemon runs; never prints K or OPc):",
   "  kedge-udmd subscriber add --config FILE --supi SUPI --k-file FILE (--opc-file FILE | --op-file FILE)",
   "                            [--amf HEX] [--sqn HEX] [--rid RID] [--edge | --no-edge] [--akma]",
+  "  kedge-udmd subscriber modify --config FILE --supi SUPI [--k-file F] [--opc-file F |",
+  "                            --op-file F] [--amf HEX] [--rid RID] [--edge | --no-edge]",
   "  kedge-udmd subscriber show --config FILE --supi SUPI",
-  "  kedge-udmd subscriber list --config FILE",
+  "  kedge-udmd subscriber list --config FILE [--json]",
   "  kedge-udmd subscriber delete --config FILE --supi SUPI",
-  "  kedge-udmd subscriber import --config FILE FILE.csv   (header: supi,k,opc|op[,amf,sqn,rid,edge,akma])",
+  "  kedge-udmd subscriber import --config FILE FILE|-   (CSV with header supi,k,opc|op",
+  "                            [,amf,sqn,rid,edge,akma], or JSON lines; - is stdin)",
+  "  kedge-udmd subscriber export --config FILE [--reveal]   (JSON lines, K/OPc sealed)",
   NULL,
 };
 
@@ -35,10 +39,7 @@ static udm_t udm;
 static kedge_err_t setup(kedge_sbi_server_t *srv, void *state, char *why, size_t why_size)
 {
   udm_t *u = state;
-  kedge_err_t err = kedge_master_key_load(u->master_key_file, &u->master_key, why, why_size);
-  if (err)
-    return err;
-  err = udm_db_open(u->database, &u->master_key, &u->db, why, why_size);
+  kedge_err_t err = udm_open_database(u, &u->db, why, why_size);
   if (err)
     return err;
   u->srv = srv;
@@ -70,11 +71,15 @@ static const char *const udm_services[] = {"nudm-ueau", NULL};
 const kedge_app_t udm_app = {
   .info = &udm_info,
   .service = "udm",
+  .default_port = 8001, /* conf/udm.yaml, docs/config.md "Ports" */
   .nf_type = "UDM",
   .nf_services = udm_services,
   .read_config = udm_read_config,
   .setup = setup,
   .teardown = teardown,
+  .check = udm_check,
+  .reload = udm_reload,
+  .state_size = sizeof(udm),
   .state = &udm,
 };
 

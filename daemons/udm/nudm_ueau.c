@@ -149,7 +149,8 @@ static void vectors_done(void *arg)
     kedge_sbi_respond_problem(job->h.req, 404, "USER_NOT_FOUND", NULL);
     break;
   case KEDGE_ERR_MAC_FAILURE:
-    kedge_log_warn("resynchronisation for %s refused: AUTS does not verify", job->supi);
+    kedge_log_subscriber(KEDGE_LOG_WARN, job->supi, NULL,
+                         "resynchronisation refused: AUTS does not verify");
     kedge_sbi_respond_problem(job->h.req, 403, "AUTHENTICATION_REJECTED",
                               "resynchronizationInfo: AUTS does not verify");
     break;
@@ -158,7 +159,8 @@ static void vectors_done(void *arg)
     kedge_sbi_respond_problem(job->h.req, 503, "NF_CONGESTION", "subscriber database busy");
     break;
   default:
-    kedge_log_error("vector for %s: %s", job->supi, kedge_strerror(job->h.err));
+    kedge_log_subscriber(KEDGE_LOG_ERROR, job->supi, NULL, "vector: %s",
+                         kedge_strerror(job->h.err));
     kedge_sbi_respond_err(job->h.req, job->h.err, NULL);
   }
   if (job->h.err)

@@ -1,16 +1,23 @@
-/* kedge-udmd subscriber add|show|list|delete|import: provisioning of the subscriber database.
+/* kedge-udmd subscriber add|modify|show|list|delete|import|export: provisioning of the
+ * subscriber database.
  * Uses the daemon's own configuration file (udm.database, udm.master_key); SQLite's WAL lets it
  * run beside a serving daemon. K and OPc are never printed, and come from files or stdin, not
  * from the command line (visible in /proc/PID/cmdline to every local user, and kept in shell
  * history) unless --insecure-argv says so (issue 12). Exit status: 0 done, 1 failure
  * (including an unknown SUPI), 2 bad usage or input. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+
+#include <jansson.h>
 
 #include <openssl/crypto.h>
 
 #include "kedge/app.h"
 #include "kedge/cli.h"
+#include "kedge/hex.h"
+#include "kedge/milenage.h"
 #include "kedge/log.h"
 #include "kedge/secret_file.h"
 #include "udm.h"
@@ -21,10 +28,14 @@ static const char usage[] =
     "                            (--opc-file FILE | --op-file FILE)\n"
     "                            [--amf HEX] [--sqn HEX] [--rid RID] [--edge | --no-edge]\n"
     "                            [--akma]\n"
+    "  kedge-udmd subscriber modify --config FILE --supi SUPI [--k-file FILE]\n"
+    "                            [--opc-file FILE | --op-file FILE] [--amf HEX] [--rid RID]\n"
+    "                            [--edge | --no-edge] [--akma | --no-akma]  (SQN kept)\n"
     "  kedge-udmd subscriber show --config FILE --supi SUPI\n"
-    "  kedge-udmd subscriber list --config FILE\n"
+    "  kedge-udmd subscriber list --config FILE [--json]\n"
     "  kedge-udmd subscriber delete --config FILE --supi SUPI\n"
-    "  kedge-udmd subscriber import --config FILE FILE.csv\n"
+    "  kedge-udmd subscriber import --config FILE FILE|-   (CSV or JSON lines; - is stdin)\n"
+    "  kedge-udmd subscriber export --config FILE [--reveal]   (JSON lines on stdout)\n"
     "\n"
     "  --supi SUPI   imsi-<5 to 15 digits> or nai-<user>@<realm>\n"
     "  --k-file FILE    subscriber key K, 16 octets in hex on one line; FILE mode 0600 or\n"
@@ -38,10 +49,16 @@ static const char usage[] =
     "  --rid RID     routing indicator, 1 to 4 digits as on the USIM (default 0)\n"
     "  --edge, --no-edge  whether the subscriber may use edge computing (default --edge)\n"
     "  --akma        an AKMA subscriber: the UDM sends akmaInd and the AUSF registers K_AKMA\n"
-    "                at the AAnF (TS 33.535 6.1; default: not AKMA)\n"
-    "CSV import: a header naming the columns (supi,k,opc or op, and optionally amf,sqn,rid,edge,\n"
-    "akma),\n"
-    "then one subscriber per line; all lines are added in one transaction, or none.\n";
+    "                at the AAnF (TS 33.535 6.1; default: not AKMA); modify: --akma, --no-akma\n"
+    "  --k-file FILE, --opc-file FILE, --op-file FILE  (modify) the new K, OPc or OP: 32 hex\n"
+    "                digits on the first line of FILE (mode 0600 or 0400), - for stdin\n"
+    "  --json        (list) one JSON object per subscriber and line\n"
+    "  --reveal      (export) K and OPc in clear instead of sealed under the master key\n"
+    "Import: CSV (RFC 4180: quoted fields, CRLF, a UTF-8 BOM) with a header naming the columns\n"
+    "(supi,k,opc or op, and optionally amf,sqn,rid,edge,akma), or JSON lines with those members or an\n"
+    "export's k_sealed/opc_sealed; from FILE or stdin (-). All records are added in one\n"
+    "transaction, or none. Export: JSON lines with k_sealed/opc_sealed (they open only under\n"
+    "this master key), or k/opc with --reveal; `export | import -` restores a database.\n";
 
 static int bad_usage(const char *what, const char *why)
 {
@@ -56,6 +73,129 @@ static void print_subscriber(const udm_subscriber_t *sub)
          sub->supi, sub->amf[0], sub->amf[1], (unsigned long long)sub->sqn,
          sub->routing_indicator, sub->edge_capable ? "true" : "false",
          sub->akma ? "true" : "false");
+}
+
+/* One subscriber as JSON (list --json, export): the CSV columns' names and text forms. */
+static json_t *subscriber_json(const udm_subscriber_t *sub)
+{
+  char amf[5], sqn[13];
+  snprintf(amf, sizeof(amf), "%02x%02x", sub->amf[0], sub->amf[1]);
+  snprintf(sqn, sizeof(sqn), "%012llx", (unsigned long long)sub->sqn);
+  return json_pack("{s:s, s:s, s:s, s:s, s:b, s:b}", "supi", sub->supi, "amf", amf, "sqn", sqn,
+                   "rid", sub->routing_indicator, "edge", sub->edge_capable, "akma", sub->akma);
+}
+
+static int print_json(json_t *o)
+{
+  if (!o || json_dumpf(o, stdout, JSON_COMPACT) != 0 || putchar('\n') == EOF)
+    return -1;
+  return 0;
+}
+
+static int list_json(const udm_subscriber_t *sub, void *arg)
+{
+  json_t *o = subscriber_json(sub);
+  int rc = print_json(o);
+  json_decref(o);
+  (*(size_t *)arg)++;
+  return rc;
+}
+
+typedef struct export_state {
+  bool reveal;
+  size_t count;
+} export_state_t;
+
+static int export_one(const udm_subscriber_t *sub, const udm_sealed_t *sealed, void *arg)
+{
+  export_state_t *x = arg;
+  json_t *o = subscriber_json(sub);
+  char a[2 * sizeof(sealed->k) + 1], b[2 * sizeof(sealed->opc) + 1];
+  if (x->reveal) {
+    kedge_hex_encode(sub->cred.k, 16, a);
+    kedge_hex_encode(sub->cred.opc, 16, b);
+  } else {
+    kedge_hex_encode(sealed->k, sealed->k_len, a);
+    kedge_hex_encode(sealed->opc, sealed->opc_len, b);
+  }
+  int rc = o && !json_object_set_new(o, x->reveal ? "k" : "k_sealed", json_string(a)) &&
+                   !json_object_set_new(o, x->reveal ? "opc" : "opc_sealed", json_string(b))
+               ? print_json(o)
+               : -1;
+  OPENSSL_cleanse(a, sizeof(a));
+  OPENSSL_cleanse(b, sizeof(b));
+  json_decref(o); /* wiped on free (kedge_json_wipe_on_free) */
+  x->count++;
+  return rc;
+}
+
+/* A key for modify, read the way add reads them (kedge/secret_file.h: one line of a file of
+ * mode 0600/0400, or of stdin for "-"; never from argv): 32 hex digits. */
+static kedge_err_t read_key_line(const char *path, const char *what, uint8_t out[16], char *why,
+                                 size_t why_size)
+{
+  char line[80] = "";
+  kedge_err_t err = kedge_secret_line_read(path, what, line, sizeof(line), why, why_size);
+  if (!err && kedge_hex_decode(line, out, 16)) {
+    snprintf(why, why_size, "%s: %s must be 32 hex digits", path, what);
+    err = KEDGE_ERR_CONFIG;
+  }
+  OPENSSL_cleanse(line, sizeof(line));
+  return err;
+}
+
+/* modify: the stored record with what the options change; K and OPc from files or stdin. */
+static kedge_err_t modify_record(udm_db_t *db, const kedge_cli_option_t *o, size_t n,
+                                 const char *supi, udm_subscriber_t *sub, char *why,
+                                 size_t why_size)
+{
+  kedge_err_t err = udm_db_get_credentials(db, supi, sub);
+  if (err) {
+    snprintf(why, why_size, "%s: %s", supi,
+             err == KEDGE_ERR_NOT_FOUND ? "no such subscriber" : kedge_strerror(err));
+    return err;
+  }
+  const char *k = kedge_cli_get(o, n, "k-file"), *opc = kedge_cli_get(o, n, "opc-file"),
+             *op = kedge_cli_get(o, n, "op-file");
+  uint8_t op_value[16];
+  if ((k && (err = read_key_line(k, "K", sub->cred.k, why, why_size))) ||
+      (opc && (err = read_key_line(opc, "OPc", sub->cred.opc, why, why_size))) ||
+      (op && (err = read_key_line(op, "OP", op_value, why, why_size))))
+    return err;
+  if (op)
+    err = kedge_milenage_opc(sub->cred.k, op_value, sub->cred.opc); /* TS 35.206 4.1 */
+  OPENSSL_cleanse(op_value, sizeof(op_value));
+  /* the other fields through the same checks as add */
+  udm_subscriber_text_t text = {.supi = supi, .k = "00000000000000000000000000000000",
+                                .opc = "00000000000000000000000000000000",
+                                .amf = kedge_cli_get(o, n, "amf"),
+                                .rid = kedge_cli_get(o, n, "rid"),
+                                .edge = kedge_cli_get(o, n, "no-edge") ? "false"
+                                        : kedge_cli_get(o, n, "edge") ? "true"
+                                                                      : NULL,
+                                .akma = kedge_cli_get(o, n, "no-akma") ? "false"
+                                        : kedge_cli_get(o, n, "akma") ? "true"
+                                                                      : NULL};
+  udm_subscriber_t parsed;
+  const char *field = NULL, *reason = NULL;
+  if (!err && udm_subscriber_from_text(&text, &parsed, &field, &reason)) {
+    snprintf(why, why_size, "--%s: %s", field, reason);
+    err = KEDGE_ERR_CONFIG;
+  }
+  if (!err) {
+    if (text.amf)
+      memcpy(sub->amf, parsed.amf, sizeof(sub->amf));
+    if (text.rid)
+      memcpy(sub->routing_indicator, parsed.routing_indicator, sizeof(sub->routing_indicator));
+    if (text.edge)
+      sub->edge_capable = parsed.edge_capable;
+    if (text.akma)
+      sub->akma = parsed.akma;
+    if ((err = udm_db_modify(db, sub)))
+      snprintf(why, why_size, "%s: %s", supi, kedge_strerror(err));
+  }
+  OPENSSL_cleanse(&parsed, sizeof(parsed));
+  return err;
 }
 
 static int print_auth_event(const udm_auth_event_t *ev, void *arg)
@@ -88,8 +228,9 @@ int udm_subscriber_command(const struct kedge_app *app, int argc, char **argv)
     {"op", false, NULL},     {"amf", false, NULL},  {"sqn", false, NULL},  {"rid", false, NULL},
     {"edge", true, NULL},    {"no-edge", true, NULL}, {"k-file", false, NULL},
     {"opc-file", false, NULL}, {"op-file", false, NULL}, {"insecure-argv", true, NULL},
-    {"akma", true, NULL},
+    {"akma", true, NULL},    {"no-akma", true, NULL},
     {"help", true, NULL},
+    {"json", true, NULL},    {"reveal", true, NULL},
   };
   const size_t n = sizeof(o) / sizeof(o[0]);
   const char *pos[1] = {NULL};
@@ -102,21 +243,44 @@ int udm_subscriber_command(const struct kedge_app *app, int argc, char **argv)
     return KEDGE_EXIT_OK;
   }
   bool add = !strcmp(verb, "add"), show = !strcmp(verb, "show"), list = !strcmp(verb, "list"),
-       del = !strcmp(verb, "delete"), import = !strcmp(verb, "import");
-  if (!add && !show && !list && !del && !import)
-    return bad_usage(verb, "unknown (add, show, list, delete, import)");
+       del = !strcmp(verb, "delete"), import = !strcmp(verb, "import"),
+       modify = !strcmp(verb, "modify"), export = !strcmp(verb, "export");
+  if (!add && !show && !list && !del && !import && !modify && !export)
+    return bad_usage(verb, "unknown (add, modify, show, list, delete, import, export)");
   const char *config = kedge_cli_get(o, n, "config") ? kedge_cli_get(o, n, "config")
                                                      : app->info->default_config;
   const char *supi = kedge_cli_get(o, n, "supi");
-  if ((add || show || del) && !supi)
+  if ((add || show || del || modify) && !supi)
     return bad_usage(verb, "--supi: required");
   if (import != (n_pos == 1))
-    return bad_usage(verb, import ? "the CSV file is missing" : "unexpected argument");
-  for (size_t i = 2; i < n && !add; i++) /* key material only with add */
-    if (o[i].value && strcmp(o[i].name, "help"))
-      return bad_usage(verb, "only add takes subscriber data");
+    return bad_usage(verb, import ? "the file to import is missing (- for stdin)"
+                                  : "unexpected argument");
+  /* Which verb takes which options (modify: what it may change; never K or OPc in argv). */
+  static const char *const allowed[][16] = {
+    [0] = {"config", "supi", "k", "opc", "op", "amf", "sqn", "rid", "edge", "no-edge", "k-file",
+           "opc-file", "op-file", "insecure-argv", "akma"},
+    [1] = {"config", "supi", "k-file", "opc-file", "op-file", "amf", "rid", "edge", "no-edge",
+           "akma", "no-akma"},
+    [2] = {"config", "supi", "json"},
+    [3] = {"config", "supi", "reveal"},
+    [4] = {"config", "supi"},
+  };
+  const char *const *ok = allowed[add ? 0 : modify ? 1 : list ? 2 : export ? 3 : 4];
+  for (size_t i = 0; i < n; i++) {
+    bool fine = !o[i].value || !strcmp(o[i].name, "help");
+    for (size_t j = 0; !fine && j < 16 && ok[j]; j++)
+      fine = !strcmp(o[i].name, ok[j]);
+    if (!fine) {
+      snprintf(why, sizeof(why), "--%s: not an option of %s", o[i].name, verb);
+      return bad_usage(verb, why);
+    }
+  }
+  if (!!kedge_cli_get(o, n, "opc-file") + !!kedge_cli_get(o, n, "op-file") > 1)
+    return bad_usage(verb, "--opc-file and --op-file exclude each other");
   if (kedge_cli_get(o, n, "edge") && kedge_cli_get(o, n, "no-edge"))
     return bad_usage(verb, "--edge and --no-edge exclude each other");
+  if (kedge_cli_get(o, n, "akma") && kedge_cli_get(o, n, "no-akma"))
+    return bad_usage(verb, "--akma and --no-akma exclude each other");
 
   udm_subscriber_t sub;
   if (add) {
@@ -186,9 +350,7 @@ int udm_subscriber_command(const struct kedge_app *app, int argc, char **argv)
   }
   kedge_log_init("kedge-udmd", KEDGE_LOG_WARN, false);
   udm_db_t *db = NULL;
-  kedge_err_t err = kedge_master_key_load(udm->master_key_file, &udm->master_key, why, sizeof(why));
-  if (!err)
-    err = udm_db_open(udm->database, &udm->master_key, &db, why, sizeof(why));
+  kedge_err_t err = udm_open_database(udm, &db, why, sizeof(why));
   if (err) {
     fprintf(stderr, "%s\n", why);
     OPENSSL_cleanse(&sub, sizeof(sub));
@@ -221,6 +383,28 @@ int udm_subscriber_command(const struct kedge_app *app, int argc, char **argv)
     else
       fprintf(stderr, "kedge-udmd subscriber show: %s: %s\n", supi,
               err == KEDGE_ERR_NOT_FOUND ? "no such subscriber" : kedge_strerror(err));
+  } else if (modify) {
+    err = modify_record(db, o, n, supi, &sub, why, sizeof(why));
+    if (!err)
+      printf("modified %s (rid %s, %s, amf %02x%02x; sqn %012llx kept)\n", sub.supi,
+             sub.routing_indicator, sub.edge_capable ? "edge-capable" : "not edge-capable",
+             sub.amf[0], sub.amf[1], (unsigned long long)sub.sqn);
+    else
+      fprintf(stderr, "kedge-udmd subscriber modify: %s\n", why);
+    OPENSSL_cleanse(&sub, sizeof(sub));
+  } else if (export) {
+    export_state_t x = {.reveal = kedge_cli_get(o, n, "reveal") != NULL};
+    err = udm_db_export(db, x.reveal, export_one, &x);
+    if (!err && fflush(stdout) != 0)
+      err = KEDGE_ERR_IO;
+    if (err)
+      fprintf(stderr, "kedge-udmd subscriber export: %s\n",
+              err == KEDGE_ERR_MAC_FAILURE ? "a record does not open under this master key"
+                                           : kedge_strerror(err));
+  } else if (list && kedge_cli_get(o, n, "json")) {
+    err = udm_db_list(db, list_json, &count);
+    if (err)
+      fprintf(stderr, "kedge-udmd subscriber list: %s\n", kedge_strerror(err));
   } else if (list) {
     err = udm_db_list(db, list_one, &count);
     if (err)
@@ -233,8 +417,9 @@ int udm_subscriber_command(const struct kedge_app *app, int argc, char **argv)
       fprintf(stderr, "kedge-udmd subscriber delete: %s: %s\n", supi,
               err == KEDGE_ERR_NOT_FOUND ? "no such subscriber" : kedge_strerror(err));
   } else {
-    /* issue 12: the CSV holds K and OPc */
-    err = kedge_secret_file_check(pos[0], "K and OPc", why, sizeof(why));
+    /* issue 12: the file holds K and OPc (stdin: the caller's pipe, nothing to check) */
+    err = strcmp(pos[0], "-") ? kedge_secret_file_check(pos[0], "K and OPc", why, sizeof(why))
+                              : KEDGE_OK;
     if (!err)
       err = udm_db_import_csv(db, pos[0], &count, why, sizeof(why));
     if (!err)

@@ -12,13 +12,15 @@
 #include <sqlite3.h>
 
 #include "kedge/hex.h"
+#include "kedge/keystore.h"
 #include "kedge/milenage.h"
 #include "kedge/sqn.h"
 
 struct udm_db {
   sqlite3 *sql;
   kedge_master_key_t mk;
-  sqlite3_stmt *insert, *select, *select_keys, *update_sqn, *remove, *list;
+  sqlite3_stmt *insert, *select, *select_keys, *update_sqn, *remove, *list, *modify, *export,
+      *insert_sealed;
   sqlite3_stmt *event_insert, *event_trim, *event_remove, *event_list, *event_delete_supi;
 };
 
@@ -50,6 +52,12 @@ static const char schema[] =
 /* A database made before the akma column gets it (every subscriber not AKMA). */
 static const char add_akma[] = "ALTER TABLE subscriber ADD COLUMN akma INTEGER NOT NULL DEFAULT 0";
 
+/* The key-check record (kedge/keystore.h): for a database from before it, a subscriber's
+ * sealed K (additional data as in seal_aad()) must open before the record is written. */
+#define KEY_CHECK_STORE "udm-subscribers"
+#define KEY_CHECK_SAMPLE "SELECT supi, k FROM subscriber LIMIT 1"
+#define KEY_CHECK_AAD "kedge-udm:k:"
+
 __attribute__((format(printf, 3, 4))) static void say(char *why, size_t size, const char *fmt, ...)
 {
   if (!why || !size)
@@ -65,6 +73,18 @@ static kedge_err_t prepare(udm_db_t *db, sqlite3_stmt **st, const char *sql)
   return sqlite3_prepare_v3(db->sql, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) == SQLITE_OK
              ? KEDGE_OK
              : KEDGE_ERR_IO;
+}
+
+kedge_err_t udm_db_check_key(const char *path, const kedge_master_key_t *mk, char *why,
+                             size_t why_size)
+{
+  kedge_err_t err = kedge_key_check_sqlite_file(path, mk, KEY_CHECK_STORE, KEY_CHECK_SAMPLE,
+                                                KEY_CHECK_AAD);
+  if (err == KEDGE_ERR_MAC_FAILURE)
+    say(why, why_size, "%s: the master key does not open this subscriber database", path);
+  else if (err)
+    say(why, why_size, "%s: cannot read the subscriber database", path);
+  return err;
 }
 
 kedge_err_t udm_db_open(const char *path, const kedge_master_key_t *mk, udm_db_t **out, char *why,
@@ -104,6 +124,16 @@ kedge_err_t udm_db_open(const char *path, const kedge_master_key_t *mk, udm_db_t
     udm_db_close(db);
     return KEDGE_ERR_IO;
   }
+  kedge_err_t kerr = kedge_key_check_sqlite(db->sql, mk, KEY_CHECK_STORE, KEY_CHECK_SAMPLE,
+                                            KEY_CHECK_AAD, true);
+  if (kerr) {
+    if (kerr == KEDGE_ERR_MAC_FAILURE)
+      say(why, why_size, "%s: the master key does not open this subscriber database", path);
+    else
+      say(why, why_size, "%s: cannot check the master key: %s", path, sqlite3_errmsg(db->sql));
+    udm_db_close(db);
+    return kerr;
+  }
   if (prepare(db, &db->insert,
               "INSERT INTO subscriber (supi, k, opc, amf, sqn, rid, edge, akma) "
               "VALUES (?, ?, ?, ?, ?, ?, ?, ?)") ||
@@ -115,6 +145,14 @@ kedge_err_t udm_db_open(const char *path, const kedge_master_key_t *mk, udm_db_t
       prepare(db, &db->remove, "DELETE FROM subscriber WHERE supi = ?") ||
       prepare(db, &db->list,
               "SELECT supi, amf, sqn, rid, edge, akma FROM subscriber ORDER BY supi") ||
+      prepare(db, &db->modify,
+              "UPDATE subscriber SET k = ?2, opc = ?3, amf = ?4, rid = ?5, edge = ?6, akma = ?7 "
+              "WHERE supi = ?1") ||
+      prepare(db, &db->export,
+              "SELECT supi, amf, sqn, rid, edge, akma, k, opc FROM subscriber ORDER BY supi") ||
+      prepare(db, &db->insert_sealed,
+              "INSERT INTO subscriber (supi, k, opc, amf, sqn, rid, edge, akma) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?, ?)") ||
       prepare(db, &db->event_insert,
               "INSERT INTO auth_event (supi, id, nf_instance_id, success, time_stamp, auth_type,"
               " serving_network_name) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7"
@@ -143,6 +181,7 @@ void udm_db_close(udm_db_t *db)
     return;
   sqlite3_stmt *all[] = {db->insert,       db->select,       db->select_keys,
                          db->update_sqn,   db->remove,       db->list,
+                         db->modify,       db->export,       db->insert_sealed,
                          db->event_insert, db->event_trim,   db->event_remove,
                          db->event_list,   db->event_delete_supi};
   for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
@@ -367,6 +406,120 @@ kedge_err_t udm_db_list(udm_db_t *db, int (*fn)(const udm_subscriber_t *sub, voi
   if (!err && rc != SQLITE_ROW && rc != SQLITE_DONE)
     err = KEDGE_ERR_IO;
   sqlite3_reset(st);
+  return err;
+}
+
+kedge_err_t udm_db_modify(udm_db_t *db, const udm_subscriber_t *sub)
+{
+  if (!db || !sub)
+    return KEDGE_ERR_INVALID_ARG;
+  uint8_t k[16 + KEDGE_SEAL_OVERHEAD], opc[16 + KEDGE_SEAL_OVERHEAD];
+  sqlite3_stmt *st = db->modify;
+  kedge_err_t err = KEDGE_OK;
+  /* Fresh nonces for K and OPc even when they did not change; the SQN column is not touched
+   * (TS 33.102 C.3: the next vector goes on from the last SQN used). */
+  if (sqlite3_bind_text(st, 1, sub->supi, -1, SQLITE_STATIC) != SQLITE_OK ||
+      (err = seal_bind(db, st, 2, "k", sub->supi, sub->cred.k, k)) ||
+      (err = seal_bind(db, st, 3, "opc", sub->supi, sub->cred.opc, opc)) ||
+      sqlite3_bind_blob(st, 4, sub->amf, 2, SQLITE_STATIC) != SQLITE_OK ||
+      sqlite3_bind_text(st, 5, sub->routing_indicator, -1, SQLITE_STATIC) != SQLITE_OK ||
+      sqlite3_bind_int(st, 6, sub->edge_capable) != SQLITE_OK ||
+      sqlite3_bind_int(st, 7, sub->akma) != SQLITE_OK) {
+    if (!err)
+      err = KEDGE_ERR_IO;
+  } else if (sqlite3_step(st) != SQLITE_DONE) {
+    err = sqlite3_errcode(db->sql) == SQLITE_BUSY ? KEDGE_ERR_BUSY : KEDGE_ERR_IO;
+  } else if (sqlite3_changes(db->sql) == 0) {
+    err = KEDGE_ERR_NOT_FOUND;
+  }
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  OPENSSL_cleanse(k, sizeof(k));
+  OPENSSL_cleanse(opc, sizeof(opc));
+  return err;
+}
+
+kedge_err_t udm_db_export(udm_db_t *db, bool reveal,
+                          int (*fn)(const udm_subscriber_t *sub, const udm_sealed_t *sealed,
+                                    void *arg),
+                          void *arg)
+{
+  if (!db || !fn)
+    return KEDGE_ERR_INVALID_ARG;
+  sqlite3_stmt *st = db->export;
+  kedge_err_t err = KEDGE_OK;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    udm_subscriber_t sub;
+    udm_sealed_t sealed = {0};
+    if ((err = read_row(st, &sub)))
+      break;
+    size_t kl = (size_t)sqlite3_column_bytes(st, 6), ol = (size_t)sqlite3_column_bytes(st, 7);
+    if (kl > sizeof(sealed.k) || ol > sizeof(sealed.opc)) {
+      err = KEDGE_ERR_IO;
+      break;
+    }
+    memcpy(sealed.k, sqlite3_column_blob(st, 6), kl);
+    memcpy(sealed.opc, sqlite3_column_blob(st, 7), ol);
+    sealed.k_len = kl;
+    sealed.opc_len = ol;
+    /* Sealed values are checked even when not revealed: an export that would not import
+     * again under this master key is an error now, not at the restore. */
+    if (!(err = unseal_column(db, st, 6, "k", sub.supi, sub.cred.k)))
+      err = unseal_column(db, st, 7, "opc", sub.supi, sub.cred.opc);
+    if (!reveal)
+      OPENSSL_cleanse(&sub.cred, sizeof(sub.cred));
+    int stop = err ? 0 : fn(&sub, &sealed, arg);
+    OPENSSL_cleanse(&sub.cred, sizeof(sub.cred));
+    if (err || stop)
+      break;
+  }
+  if (!err && rc != SQLITE_ROW && rc != SQLITE_DONE)
+    err = KEDGE_ERR_IO;
+  sqlite3_reset(st);
+  return err;
+}
+
+kedge_err_t udm_db_add_sealed(udm_db_t *db, const udm_subscriber_t *sub, const udm_sealed_t *sealed)
+{
+  if (!db || !sub || !sealed)
+    return KEDGE_ERR_INVALID_ARG;
+  /* Only what opens under this master key for this SUPI goes in. */
+  sqlite3_stmt *st = db->insert_sealed;
+  char aad[KEDGE_SUPI_MAX + 32];
+  uint8_t out[KEDGE_SEAL_MAX_PLAINTEXT];
+  size_t len = 0;
+  kedge_err_t err = kedge_unseal(&db->mk, aad, seal_aad(aad, sizeof(aad), "k", sub->supi),
+                                 sealed->k, sealed->k_len, out, &len);
+  if (!err && len != 16)
+    err = KEDGE_ERR_BAD_LENGTH;
+  if (!err)
+    err = kedge_unseal(&db->mk, aad, seal_aad(aad, sizeof(aad), "opc", sub->supi), sealed->opc,
+                       sealed->opc_len, out, &len);
+  if (!err && len != 16)
+    err = KEDGE_ERR_BAD_LENGTH;
+  OPENSSL_cleanse(out, sizeof(out));
+  if (err)
+    return err;
+  if (sqlite3_bind_text(st, 1, sub->supi, -1, SQLITE_STATIC) != SQLITE_OK ||
+      sqlite3_bind_blob(st, 2, sealed->k, (int)sealed->k_len, SQLITE_STATIC) != SQLITE_OK ||
+      sqlite3_bind_blob(st, 3, sealed->opc, (int)sealed->opc_len, SQLITE_STATIC) != SQLITE_OK ||
+      sqlite3_bind_blob(st, 4, sub->amf, 2, SQLITE_STATIC) != SQLITE_OK ||
+      sqlite3_bind_int64(st, 5, (sqlite3_int64)sub->sqn) != SQLITE_OK ||
+      sqlite3_bind_text(st, 6, sub->routing_indicator, -1, SQLITE_STATIC) != SQLITE_OK ||
+      sqlite3_bind_int(st, 7, sub->edge_capable) != SQLITE_OK ||
+      sqlite3_bind_int(st, 8, sub->akma) != SQLITE_OK) {
+    err = KEDGE_ERR_IO;
+  } else {
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_CONSTRAINT ||
+        sqlite3_extended_errcode(db->sql) == SQLITE_CONSTRAINT_PRIMARYKEY)
+      err = KEDGE_ERR_EXISTS;
+    else if (rc != SQLITE_DONE)
+      err = KEDGE_ERR_IO;
+  }
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
   return err;
 }
 

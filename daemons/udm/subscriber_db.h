@@ -47,9 +47,39 @@ typedef struct udm_auth_event {
 kedge_err_t udm_db_open(const char *path, const kedge_master_key_t *mk, udm_db_t **db, char *why,
                         size_t why_size);
 void udm_db_close(udm_db_t *db);
+/* The database keeps a key-check record (kedge/seal.h), written at the first open (also of a
+ * database from before the record existed, once a subscriber's K opened). udm_db_open() fails
+ * with KEDGE_ERR_MAC_FAILURE when `mk` does not open it; udm_db_check_key() checks the same
+ * without writing anything (KEDGE_OK when the file does not exist yet). */
+kedge_err_t udm_db_check_key(const char *path, const kedge_master_key_t *mk, char *why,
+                             size_t why_size);
 
 /* KEDGE_ERR_EXISTS when the SUPI is provisioned already. */
 kedge_err_t udm_db_add(udm_db_t *db, const udm_subscriber_t *sub);
+
+/* Changes K, OPc, AMF, routing indicator and edge flag of a provisioned subscriber (sub holds
+ * them all: read the record with udm_db_get_credentials() and change what was asked); the SQN
+ * stays as it is. KEDGE_ERR_NOT_FOUND if absent. */
+kedge_err_t udm_db_modify(udm_db_t *db, const udm_subscriber_t *sub);
+
+/* K and OPc as stored: sealed under the master key for their SUPI (kedge/seal.h). */
+typedef struct udm_sealed {
+  uint8_t k[16 + KEDGE_SEAL_OVERHEAD], opc[16 + KEDGE_SEAL_OVERHEAD];
+  size_t k_len, opc_len;
+} udm_sealed_t;
+
+/* Every subscriber in SUPI order with K and OPc sealed as stored, and in `sub->cred` only with
+ * `reveal` (wiped after the callback). Each sealed pair is checked to open under the master
+ * key (KEDGE_ERR_MAC_FAILURE otherwise), so an export always imports again. */
+kedge_err_t udm_db_export(udm_db_t *db, bool reveal,
+                          int (*fn)(const udm_subscriber_t *sub, const udm_sealed_t *sealed,
+                                    void *arg),
+                          void *arg);
+
+/* Adds a subscriber whose K and OPc come sealed (an export of a database under the same
+ * master key); KEDGE_ERR_MAC_FAILURE when they do not open here for this SUPI. */
+kedge_err_t udm_db_add_sealed(udm_db_t *db, const udm_subscriber_t *sub,
+                              const udm_sealed_t *sealed);
 
 /* Without K and OPc (cred is zeroed): for show and list. KEDGE_ERR_NOT_FOUND if absent. */
 kedge_err_t udm_db_get(udm_db_t *db, const char *supi, udm_subscriber_t *sub);

@@ -47,6 +47,13 @@ typedef struct udm {
 
 /* udm: section of the configuration file. */
 kedge_err_t udm_read_config(kedge_config_node_t *root, void *state);
+/* Loads udm.master_key and opens udm.database with it; a key that does not open the database
+ * is one line naming both files. */
+kedge_err_t udm_open_database(udm_t *udm, udm_db_t **db, char *why, size_t why_size);
+/* kedge_app_t.check: the master key loads and opens the database (nothing written). */
+kedge_err_t udm_check(void *state, char *why, size_t why_size);
+/* kedge_app_t.reload: the allow-list of the new file. */
+void udm_reload(void *state, void *next_state);
 
 /* POST /nudm-ueau/v1/{supiOrSuci}/security-information/generate-auth-data */
 kedge_err_t udm_ueau_setup(udm_t *udm, kedge_sbi_server_t *srv);

@@ -35,6 +35,17 @@ typedef struct kedge_app {
   kedge_err_t (*setup)(kedge_sbi_server_t *srv, void *state, char *why, size_t why_size);
   /* After the server stopped (may be NULL). */
   void (*teardown)(void *state);
+  /* What set-up would refuse beyond the file itself (may be NULL): the master key's mode and
+   * whether it opens the sealed stores, CA files... Run by --check-config, at start and at a
+   * reload (on the reload's scratch state), so all three refuse the same things. */
+  kedge_err_t (*check)(void *state, char *why, size_t why_size);
+  /* SIGHUP (may be NULL: then only certificates and log settings are reloaded): copies the
+   * reloadable fields (allow-lists, tables) from `next`, a copy of the state into which the new
+   * file was read and checked, into `state`. Runs on the main thread while every worker is
+   * parked (kedge_sbi_server_pause()), so it must not block; it cannot fail. */
+  void (*reload)(void *state, void *next);
+  size_t state_size; /* sizeof(*state): the reload reads the new file into a scratch copy */
+  bool own_tls;      /* the service terminates TLS itself (the ECS): sbi.tls is optional */
   /* Optional: a second listener the daemon runs itself (the ECS's notification listener):
    * --ports-file also gets "<extra_port_name>=<extra_port(state)>". */
   const char *extra_port_name;
@@ -42,7 +53,9 @@ typedef struct kedge_app {
   void *state;
 } kedge_app_t;
 
-/* The whole life of a daemon; returns the process exit status. Options besides those of
+/* The whole life of a daemon; returns the process exit status. Under systemd (NOTIFY_SOCKET)
+ * it sends READY=1 once listening, RELOADING=1 and READY=1 around a reload (SIGHUP),
+ * STOPPING=1 when the drain begins and WATCHDOG=1 when WATCHDOG_USEC asks for it. Options besides those of
  * kedge/daemon.h: --ports-file FILE writes "port=N" and "metrics_port=N" once listening (for
  * tests and scripts that start daemons on port 0). With an `nrf:` section the NF registers
  * at the NRF once listening and deregisters after SIGTERM (kedge/nrf.h). */

@@ -92,6 +92,26 @@ kedge_err_t kedge_keystore_open(const char *uri, const kedge_master_key_t *mk,
                                 struct event_base *base, const kedge_keystore_options_t *opts,
                                 kedge_keystore_t **out, char *why, size_t why_size);
 
+/* The key-check record (kedge/seal.h) of a sealed SQLite store, in a table key_check of `db`:
+ * verified when present (KEDGE_ERR_MAC_FAILURE when `mk` does not open it); when absent, the
+ * first row of `sample_sql` (columns: additional data after `aad_prefix`, sealed value), if
+ * any, must open under `mk`, and with `write` the record is added. The AUSF's SQLite key store
+ * (store name KEDGE_KEYSTORE_KEY_CHECK) and the UDM's subscriber database use it at open. */
+#define KEDGE_KEYSTORE_KEY_CHECK "ausf-edge-keys"
+struct sqlite3;
+kedge_err_t kedge_key_check_sqlite(struct sqlite3 *db, const kedge_master_key_t *mk,
+                                   const char *store, const char *sample_sql,
+                                   const char *aad_prefix, bool write);
+/* The same on a file opened read-only, writing nothing (--check-config); KEDGE_OK when the
+ * file does not exist yet. */
+kedge_err_t kedge_key_check_sqlite_file(const char *path, const kedge_master_key_t *mk,
+                                        const char *store, const char *sample_sql,
+                                        const char *aad_prefix);
+/* For --check-config: whether `mk` (read from `key_file`) opens the store `uri` names (SQLite;
+ * Redis and memory: KEDGE_OK). One line naming both in `why` otherwise. */
+kedge_err_t kedge_keystore_check_key(const char *uri, const kedge_master_key_t *mk,
+                                     const char *key_file, char *why, size_t why_size);
+
 /* "sqlite", "redis" or "memory". */
 const char *kedge_keystore_backend(const kedge_keystore_t *ks);
 

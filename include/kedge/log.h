@@ -6,6 +6,7 @@
 #define KEDGE_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "kedge/error.h"
 
@@ -25,6 +26,9 @@ typedef enum kedge_log_level {
   KEDGE_LOG_DEBUG,
 } kedge_log_level_t;
 
+/* Under systemd with stderr connected to the journal (JOURNAL_STREAM names stderr), every line
+ * starts with its sd-daemon(3) priority "<3>" error, "<4>" warn, "<6>" info, "<7>" debug, which
+ * journald strips and keeps as PRIORITY (journalctl -p works). */
 /* Sets the program name shown on every line, the threshold and the format (false: text lines
  * "2026-11-27T20:58:04.123Z kedge-ausfd info: message"; true: one JSON object per line with
  * members ts, level, prog, msg). Call once at start-up; defaults: "kedge", INFO, text. */
@@ -38,6 +42,31 @@ bool kedge_log_enabled(kedge_log_level_t level);
 
 void kedge_log(kedge_log_level_t level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* A field of a structured line: JSON lines carry it as a member of its own ("supi_hash",
+ * "kedge_id", "peer", "route", "status", "cause", "duration_ms"; docs/operations.md "Logs"),
+ * text lines as " key=value" after the message. `number`: the value is a JSON number as
+ * written (status, duration_ms). A NULL value leaves the field out. Keys are short ASCII. */
+typedef struct kedge_log_field {
+  const char *key;
+  const char *value;
+  bool number;
+} kedge_log_field_t;
+
+/* kedge_log() with fields: the message names the event, the fields carry identifiers. */
+void kedge_log_fields(kedge_log_level_t level, const kedge_log_field_t *fields, size_t n,
+                      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* The "supi_hash" of a SUPI for logs: the first 16 hex digits of SHA-256(SUPI). A pseudonym
+ * that lets lines about one subscriber be joined without the SUPI in the log; not anonymous
+ * (IMSIs are few enough to be tried). */
+#define KEDGE_LOG_SUPI_HASH_LEN 16
+void kedge_log_supi_hash(const char *supi, char out[KEDGE_LOG_SUPI_HASH_LEN + 1]);
+
+/* A line about one subscriber: fields supi_hash (of `supi`) and kedge_id (either may be NULL);
+ * the hash is computed only when the level is shown. */
+void kedge_log_subscriber(kedge_log_level_t level, const char *supi, const char *kedge_id,
+                          const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 #define kedge_log_error(...) kedge_log(KEDGE_LOG_ERROR, __VA_ARGS__)
 #define kedge_log_warn(...) kedge_log(KEDGE_LOG_WARN, __VA_ARGS__)

@@ -50,6 +50,12 @@ uint64_t kedge_histogram_count(const kedge_histogram_t *h);
 kedge_err_t kedge_metrics_label(char *buf, size_t size, const char *key, const char *value);
 
 /* The whole registry in the text format; *text is malloc'ed and NUL-terminated. */
+/* Adds, at every render, the standard process metrics (process_cpu_seconds_total,
+ * process_resident_memory_bytes, process_virtual_memory_bytes, process_open_fds,
+ * process_max_fds, process_start_time_seconds, as Prometheus client libraries name them) and
+ * kedge_build_info{program,version} 1. The SBI server enables it with the daemon's name. */
+kedge_err_t kedge_metrics_enable_process(kedge_metrics_t *m, const char *program);
+
 kedge_err_t kedge_metrics_render(kedge_metrics_t *m, char **text, size_t *len);
 
 #ifdef __cplusplus

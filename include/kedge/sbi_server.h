@@ -2,8 +2,8 @@
  * (RFC 8446; TLS 1.2 only when configured), JSON bodies, ProblemDetails errors (TS 29.500
  * 5.2.7), limits, metrics and graceful shutdown. Design notes: docs/sbi.md.
  *
- * Threads: `workers` threads, each with its own libevent loop and its own listening socket on
- * the same port (SO_REUSEPORT). Handlers run on the worker thread that owns the connection and
+ * Threads: `workers` threads, each with its own libevent loop, accepting from one listening
+ * socket (bound without SO_REUSEPORT: a second process on the port gets EADDRINUSE). Handlers run on the worker thread that owns the connection and
  * must never block; they may answer before returning or later (after an async call), but
  * always on that worker's thread (kedge_sbi_request_base()).
  *
@@ -139,9 +139,34 @@ kedge_err_t kedge_sbi_server_set_worker_hooks(kedge_sbi_server_t *srv,
                                               kedge_sbi_worker_init_fn init,
                                               kedge_sbi_worker_fini_fn fini, void *arg);
 
-/* Binds the SBI port on every worker (SO_REUSEPORT) and the metrics listener, starts the
+/* Binds the SBI port (one socket shared by the workers) and the metrics listener, starts the
  * worker threads and logs one line naming what listens where. */
 kedge_err_t kedge_sbi_server_start(kedge_sbi_server_t *srv);
+
+/* Reload and shutdown hooks (main thread; before start). `reload` runs on SIGHUP (without it
+ * SIGHUP is logged and ignored: it never kills the daemon); `stopping` when the drain begins
+ * (SIGTERM, SIGINT or kedge_sbi_server_stop()). */
+typedef void (*kedge_sbi_reload_fn)(kedge_sbi_server_t *srv, void *arg);
+typedef void (*kedge_sbi_stopping_fn)(kedge_sbi_server_t *srv, void *arg);
+kedge_err_t kedge_sbi_server_set_lifecycle_hooks(kedge_sbi_server_t *srv,
+                                                 kedge_sbi_reload_fn reload,
+                                                 kedge_sbi_stopping_fn stopping, void *arg);
+
+/* Loads `next`'s certificate chain, key, CA file, client verification and TLS 1.2 setting into
+ * a new TLS context and makes it the one new connections get; established connections and
+ * their requests keep theirs. On failure (KEDGE_ERR_CONFIG, with one line naming the file in
+ * `why`) the old context stays. The other fields of `next` (address, port, workers, limits) need a
+ * restart and are not looked at. Main thread. */
+kedge_err_t kedge_sbi_server_reload_tls(kedge_sbi_server_t *srv,
+                                        const kedge_sbi_server_config_t *next, char *why,
+                                        size_t why_size);
+
+/* Parks every worker between two callbacks of its loop (no handler runs; connections and
+ * requests stay as they are) and returns when all are parked, so that the main thread may
+ * change state the handlers read (a reload's allow-lists and tables); resume() lets them go
+ * on. Main thread, after start, never while stopping. */
+void kedge_sbi_server_pause(kedge_sbi_server_t *srv);
+void kedge_sbi_server_resume(kedge_sbi_server_t *srv);
 
 /* The bound ports (after start). */
 /* The apiRoot of this server for Location headers and links (TS 29.501 4.4.1): `configured`

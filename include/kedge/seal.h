@@ -27,14 +27,31 @@ typedef struct kedge_master_key {
 
 /* Reads a master key file: exactly 64 hex digits, optionally followed by one newline; the
  * file must be a regular file that neither group nor others may access (mode 0600 or 0400).
- * When $CREDENTIALS_DIRECTORY holds a file named like the last component of `path` (systemd's
- * LoadCredential=, docs/operations.md), that file is read instead.
+ * `path` "credential:NAME" reads $CREDENTIALS_DIRECTORY/NAME (systemd LoadCredential=; an
+ * error when there is none); for any other path, when $CREDENTIALS_DIRECTORY holds a file named
+ * like the path's last component, that file is read instead (docs/operations.md).
  * On error, a one-line reason naming the file goes to `why` (never any key material). */
 kedge_err_t kedge_master_key_load(const char *path, kedge_master_key_t *mk, char *why,
                                   size_t why_size);
 
 /* Creates a new master key file (mode 0600, O_EXCL: never overwrites) from the CSPRNG. */
 kedge_err_t kedge_master_key_create(const char *path, char *why, size_t why_size);
+
+/* The file a configured master key names (see kedge_master_key_load), written into buf when it
+ * is a credential: for "credential:NAME" $CREDENTIALS_DIRECTORY/NAME (NULL when the variable is
+ * unset or NAME is not one path component); else the credential named like the path's last
+ * component when there is one, or `configured` itself. */
+const char *kedge_master_key_resolve(const char *configured, char *buf, size_t size);
+
+/* Key-check record of a sealed store (the UDM's subscriber database, the AUSF's key store):
+ * a constant sealed under the master key for the store's name (e.g. "udm-subscribers"). A
+ * store keeps one; verify answers KEDGE_ERR_MAC_FAILURE when `mk` is not the key it was
+ * written with. */
+#define KEDGE_KEY_CHECK_LEN (16 + KEDGE_SEAL_OVERHEAD)
+kedge_err_t kedge_key_check_make(const kedge_master_key_t *mk, const char *store,
+                                 uint8_t out[KEDGE_KEY_CHECK_LEN], size_t *out_len);
+kedge_err_t kedge_key_check_verify(const kedge_master_key_t *mk, const char *store,
+                                   const uint8_t *record, size_t len);
 
 /* Wipes the key. */
 void kedge_master_key_clear(kedge_master_key_t *mk);

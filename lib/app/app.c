@@ -16,18 +16,18 @@
 #include "kedge/log.h"
 #include "kedge/nrf.h"
 #include "kedge/trace.h"
+#include "app/notify.h"
 
-/* log.level, log.json: every daemon's logging keys. */
-static kedge_err_t read_log(kedge_config_node_t *root, const char *program)
+/* log.level, log.json: every daemon's logging keys (applied by the caller). */
+static kedge_err_t read_log(kedge_config_node_t *root, kedge_log_level_t *level, bool *json)
 {
   const char *level_name = NULL;
-  bool json = false;
-  kedge_log_level_t level = KEDGE_LOG_INFO;
+  *json = false;
+  *level = KEDGE_LOG_INFO;
   kedge_err_t err = kedge_config_string(root, "log.level", "info", &level_name);
-  if (!err && kedge_log_level_parse(level_name, &level) != KEDGE_OK)
+  if (!err && kedge_log_level_parse(level_name, level) != KEDGE_OK)
     err = kedge_config_invalid(root, "log.level", "must be error, warn, info or debug");
-  kedge_err_t e = kedge_config_bool(root, "log.json", false, &json);
-  kedge_log_init(program, level, json);
+  kedge_err_t e = kedge_config_bool(root, "log.json", false, json);
   return err ? err : e;
 }
 
@@ -107,8 +107,12 @@ static kedge_err_t settle_nf_instance_id(char *why, size_t why_size)
   return KEDGE_OK;
 }
 
-kedge_err_t kedge_app_load_config(const kedge_app_t *app, const char *path, kedge_config_t **out,
-                                  kedge_sbi_server_config_t *sbi, char *why, size_t why_size)
+/* The whole file into `state` (the daemon's own sections) and `sbi`, the log settings into
+ * *level and *json, nothing applied. */
+static kedge_err_t load(const kedge_app_t *app, void *state, const char *path,
+                        kedge_config_t **out, kedge_sbi_server_config_t *sbi,
+                        kedge_nrf_config_t *nrf, kedge_log_level_t *level, bool *json, char *why,
+                        size_t why_size)
 {
   kedge_config_t *conf = NULL;
   *out = NULL;
@@ -119,7 +123,7 @@ kedge_err_t kedge_app_load_config(const kedge_app_t *app, const char *path, kedg
   kedge_sbi_server_config_defaults(sbi);
   sbi->name = app->service;
   sbi->port = app->default_port;
-  err = read_log(root, app->info->program);
+  err = read_log(root, level, json);
   kedge_err_t e = kedge_config_map(root, "sbi", &sbi_node);
   if (!err)
     err = e;
@@ -129,16 +133,20 @@ kedge_err_t kedge_app_load_config(const kedge_app_t *app, const char *path, kedg
   e = read_nf(root);
   if (!err)
     err = e;
-  kedge_nrf_config_clear(&nrf_config);
-  e = kedge_nrf_config_read(root, &nrf_config);
+  e = kedge_nrf_config_read(root, nrf);
   if (!err)
     err = e;
-  e = app->read_config ? app->read_config(root, app->state) : KEDGE_OK;
+  e = app->read_config ? app->read_config(root, state) : KEDGE_OK;
   if (!err)
     err = e;
   e = kedge_config_finish(conf);
   if (!err)
     err = e;
+  /* A server that terminates TLS itself needs its certificate: say so now, naming the key,
+   * rather than "configuration OK" and a daemon that will not start (issue 11 item 9). */
+  if (!err && !app->own_tls && (!sbi->cert_file || !sbi->key_file))
+    err = sbi_node ? kedge_config_require(sbi_node, !sbi->cert_file ? "tls.cert" : "tls.key")
+                   : kedge_config_require(root, "sbi");
   if (err) {
     snprintf(why, why_size, "%s",
              kedge_config_error(conf) ? kedge_config_error(conf) : kedge_strerror(err));
@@ -147,6 +155,128 @@ kedge_err_t kedge_app_load_config(const kedge_app_t *app, const char *path, kedg
   }
   *out = conf;
   return KEDGE_OK;
+}
+
+kedge_err_t kedge_app_load_config(const kedge_app_t *app, const char *path, kedge_config_t **out,
+                                  kedge_sbi_server_config_t *sbi, char *why, size_t why_size)
+{
+  kedge_log_level_t level;
+  bool json;
+  kedge_nrf_config_clear(&nrf_config);
+  kedge_err_t err =
+      load(app, app->state, path, out, sbi, &nrf_config, &level, &json, why, why_size);
+  kedge_log_init(app->info->program, err ? KEDGE_LOG_INFO : level, err ? false : json);
+  return err;
+}
+
+/* What a running daemon keeps for SIGHUP: every configuration tree it loaded (the state's
+ * strings point into them; a reload's tree replaces none of them, so all live until exit). */
+typedef struct app_run {
+  const kedge_app_t *app;
+  const char *path;
+  kedge_config_t **confs;
+  size_t n_confs;
+} app_run_t;
+
+/* The scratch states of reloads, kept (with the tables their pointers reach) until the process
+ * exits: a request in flight may still point into a table a reload replaced, and a refused
+ * reload may have built half of one. A few KiB per reload; static so that they stay reachable. */
+static void **retired;
+static size_t n_retired;
+
+static void retire(void *state)
+{
+  void **r = realloc(retired, (n_retired + 1) * sizeof(*r));
+  if (!r)
+    return; /* out of memory: then it is lost, not freed under a reader */
+  retired = r;
+  retired[n_retired++] = state;
+}
+
+static bool keep_conf(app_run_t *run, kedge_config_t *conf)
+{
+  kedge_config_t **c = realloc(run->confs, (run->n_confs + 1) * sizeof(*c));
+  if (!c)
+    return false;
+  run->confs = c;
+  run->confs[run->n_confs++] = conf;
+  return true;
+}
+
+/* SIGHUP (docs/operations.md "Reload"): the file is read and checked like at start-up into a
+ * scratch copy of the state; the new TLS context is built; only when all of it is good are
+ * the workers parked for the swap of the daemon's tables and lists. Established connections
+ * and requests in flight carry on; new connections get the new certificate. A bad file is
+ * refused with one line and changes nothing. */
+static void reload_cb(kedge_sbi_server_t *srv, void *arg)
+{
+  app_run_t *run = arg;
+  const kedge_app_t *app = run->app;
+  if (!app->state_size) { /* the file cannot be read without touching the live state */
+    kedge_log_warn("SIGHUP: %s cannot reload its configuration; ignored", app->info->program);
+    return;
+  }
+  app_notify_reloading();
+  char why[KEDGE_CONFIG_ERR_MAX] = "";
+  kedge_config_t *conf = NULL;
+  kedge_sbi_server_config_t sbi;
+  kedge_log_level_t level;
+  bool json;
+  void *next = malloc(app->state_size);
+  kedge_err_t err = KEDGE_OK;
+  if (!next) {
+    err = KEDGE_ERR_NOMEM;
+    snprintf(why, sizeof(why), "%s", kedge_strerror(err));
+  } else {
+    memcpy(next, app->state, app->state_size);
+    /* nrf: is checked but not applied: the NRF client keeps the section it started with
+     * (NFUpdate on reload is not built, docs/nrf.md) */
+    kedge_nrf_config_t nrf_next;
+    err = load(app, next, run->path, &conf, &sbi, &nrf_next, &level, &json, why, sizeof(why));
+    kedge_nrf_config_clear(&nrf_next);
+  }
+  if (!err && app->check)
+    err = app->check(next, why, sizeof(why));
+  if (!err && !app->own_tls)
+    err = kedge_sbi_server_reload_tls(srv, &sbi, why, sizeof(why));
+  if (!err && !keep_conf(run, conf)) {
+    err = KEDGE_ERR_NOMEM;
+    snprintf(why, sizeof(why), "%s", kedge_strerror(err));
+  }
+  if (err) {
+    kedge_log_error("reload refused: %s; still serving with the configuration loaded before",
+                    why);
+    kedge_config_free(conf);
+    if (next)
+      retire(next);
+    app_notify("READY=1");
+    return;
+  }
+  if (app->reload) {
+    void *old = malloc(app->state_size); /* keeps the replaced tables reachable */
+    if (old) {
+      memcpy(old, app->state, app->state_size);
+      retire(old);
+    }
+    kedge_sbi_server_pause(srv);
+    app->reload(app->state, next);
+    kedge_sbi_server_resume(srv);
+  }
+  kedge_log_init(app->info->program, level, json);
+  if (app->reload)
+    free(next); /* what it points to is the live state's now */
+  else
+    retire(next); /* what its file reading built is not used, but stays reachable */
+  kedge_log_info("reloaded %s: certificate %s, log level %s%s; new connections use them, "
+                 "established ones and requests in flight carry on",
+                 run->path, app->own_tls ? "(the service's own)" : sbi.cert_file,
+                 kedge_log_level_name(level), app->reload ? ", allow-lists and tables" : "");
+  app_notify("READY=1");
+}
+
+static void stopping_cb(kedge_sbi_server_t *srv, void *arg)
+{
+  app_notify("STOPPING=1");
 }
 
 static int write_ports(const char *path, kedge_sbi_server_t *srv, const kedge_app_t *app)
@@ -207,13 +337,29 @@ int kedge_app_main(const kedge_app_t *app, int argc, char **argv)
   if (!err) {
     /* Loading certificate, key and CA is part of checking the configuration. */
     err = kedge_sbi_server_new(&cfg, &srv);
+    if (!err)
+      err = kedge_metrics_enable_process(kedge_sbi_server_metrics(srv), app->info->program);
     if (err)
       snprintf(why, sizeof(why), "%s: sbi.tls: %s (see the log line above)", opts.config_path,
                kedge_strerror(err));
   }
+  /* What the daemon's set-up would refuse (the master key and what it opens...). */
+  if (!err && app->check)
+    err = app->check(app->state, why, sizeof(why));
   int rc = kedge_daemon_config_loaded(app->info, &opts, err, why);
+  if (rc == KEDGE_EXIT_OK && opts.action == KEDGE_DAEMON_CHECK_CONFIG) {
+    /* Where it would listen, defaults applied: no surprise at start-up. */
+    printf("%s: sbi on %s port %u%s; ", opts.config_path, cfg.address, cfg.port,
+           cfg.port ? "" : " (the kernel picks)");
+    if (cfg.metrics_enabled)
+      printf("metrics on %s port %u%s\n", cfg.metrics_address, cfg.metrics_port,
+             cfg.metrics_port ? "" : " (the kernel picks)");
+    else
+      printf("metrics off\n");
+  }
   if (rc >= 0) {
     kedge_sbi_server_free(srv);
+    kedge_nrf_config_clear(&nrf_config);
     kedge_config_free(conf);
     return rc;
   }
@@ -221,6 +367,14 @@ int kedge_app_main(const kedge_app_t *app, int argc, char **argv)
   rc = KEDGE_EXIT_FAILURE;
   bool set_up = false;
   kedge_nrf_t *nrf = NULL;
+  app_run_t run = {.app = app, .path = opts.config_path};
+  struct event *watchdog = NULL;
+  if (!keep_conf(&run, conf)) {
+    kedge_log_error("cannot start: %s", kedge_strerror(KEDGE_ERR_NOMEM));
+    goto out;
+  }
+  conf = NULL;
+  kedge_sbi_server_set_lifecycle_hooks(srv, reload_cb, stopping_cb, &run);
   char user_agent[64];
   if ((err = settle_nf_instance_id(why, sizeof(why)))) {
     kedge_log_error("cannot start: %s", why[0] ? why : kedge_strerror(err));
@@ -235,10 +389,8 @@ int kedge_app_main(const kedge_app_t *app, int argc, char **argv)
     goto out;
   }
   set_up = true;
-  if ((err = kedge_sbi_server_start(srv))) {
-    kedge_log_error("cannot start: %s", kedge_strerror(err));
+  if (kedge_sbi_server_start(srv)) /* it logged its one line (e.g. the address in use) */
     goto out;
-  }
   /* SPEC.md 7: register once the port is bound; an NRF that does not answer never stops the
    * daemon (kedge_nrf_start fails only on a bad nrf: TLS file or no memory). */
   const kedge_nrf_self_t self = {.nf_instance_id = nf_instance_id,
@@ -255,13 +407,21 @@ int kedge_app_main(const kedge_app_t *app, int argc, char **argv)
     kedge_log_error("cannot write %s: %s", ports_file, strerror(errno));
     kedge_sbi_server_stop(srv);
   }
+  /* Listening: systemd may start what is ordered After= this unit. */
+  app_notify("READY=1");
+  watchdog = app_watchdog_start(kedge_sbi_server_base(srv));
   rc = kedge_sbi_server_run(srv) == KEDGE_OK && !err ? KEDGE_EXIT_OK : KEDGE_EXIT_FAILURE;
   kedge_nrf_stop(nrf); /* NFDeregister after SIGTERM (TS 29.510 5.2.2.4) */
 out:
+  if (watchdog)
+    event_free(watchdog);
   if (set_up && app->teardown)
     app->teardown(app->state);
   kedge_sbi_server_free(srv);
   kedge_nrf_config_clear(&nrf_config);
   kedge_config_free(conf);
+  for (size_t i = 0; i < run.n_confs; i++)
+    kedge_config_free(run.confs[i]);
+  free(run.confs);
   return rc;
 }

@@ -7,11 +7,18 @@
  * can never forge a second log line. */
 #include "kedge/log.h"
 
+#include <openssl/sha.h>
+
+#include "kedge/hex.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,6 +31,26 @@ _Static_assert(KEDGE_LOG_LINE_MAX <= PIPE_BUF, "a log line must be written atomi
 static char program_name[PROGRAM_MAX] = "kedge";
 static atomic_int threshold = KEDGE_LOG_INFO;
 static atomic_bool json_lines = false;
+static atomic_bool journal = false; /* stderr is journald's stream: "<N>" prefixes */
+
+/* sd-daemon(3) priorities: SD_ERR, SD_WARNING, SD_INFO, SD_DEBUG. */
+static const char *const journal_prefix[] = {
+  [KEDGE_LOG_ERROR] = "<3>",
+  [KEDGE_LOG_WARN] = "<4>",
+  [KEDGE_LOG_INFO] = "<6>",
+  [KEDGE_LOG_DEBUG] = "<7>",
+};
+
+/* systemd.exec(5): JOURNAL_STREAM is "DEVICE:INODE" of the stream stderr was connected to;
+ * it counts only when stderr still is that stream (not redirected by a wrapper). */
+static bool stderr_is_journal(void)
+{
+  const char *v = getenv("JOURNAL_STREAM");
+  unsigned long long dev, ino;
+  struct stat st;
+  return v && sscanf(v, "%llu:%llu", &dev, &ino) == 2 && fstat(STDERR_FILENO, &st) == 0 &&
+         (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
 
 static const char *const level_names[] = {
   [KEDGE_LOG_ERROR] = "error",
@@ -34,12 +61,15 @@ static const char *const level_names[] = {
 
 void kedge_log_init(const char *program, kedge_log_level_t level, bool json)
 {
-  if (program && *program)
+  /* A reload calls this again while other threads log: the name is rewritten only when it
+   * changes (never at a reload), the rest are atomics. */
+  if (program && *program && strncmp(program_name, program, sizeof program_name - 1) != 0)
     snprintf(program_name, sizeof program_name, "%s", program);
   if ((unsigned)level > KEDGE_LOG_DEBUG)
     level = KEDGE_LOG_DEBUG;
   atomic_store(&threshold, (int)level);
   atomic_store(&json_lines, json);
+  atomic_store(&journal, stderr_is_journal());
 }
 
 kedge_err_t kedge_log_level_parse(const char *name, kedge_log_level_t *level)
@@ -206,17 +236,16 @@ static void write_all(const char *buf, size_t len)
   }
 }
 
-void kedge_log(kedge_log_level_t level, const char *fmt, ...)
+/* One line: the message, then the fields (JSON members, or " key=value" in text). */
+__attribute__((format(printf, 4, 0))) static void emit(kedge_log_level_t level,
+                                                       const kedge_log_field_t *fields,
+                                                       size_t n_fields, const char *fmt,
+                                                       va_list ap)
 {
-  if (!kedge_log_enabled(level) || !fmt)
-    return;
   int saved_errno = errno;
 
   char msg[KEDGE_LOG_LINE_MAX];
-  va_list ap;
-  va_start(ap, fmt);
   int n = vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
   if (n < 0) {
     snprintf(msg, sizeof msg, "(unformattable log message)");
     n = (int)strlen(msg);
@@ -230,12 +259,15 @@ void kedge_log(kedge_log_level_t level, const char *fmt, ...)
   const char *lvl = kedge_log_level_name(level);
 
   /* Room kept back for the tail: the truncation mark, the JSON closing and the newline. */
-  static const char json_tail[] = "\"}\n";
-  static const char json_tail_trunc[] = "\",\"truncated\":true}\n";
+  static const char json_tail[] = "}\n";
+  static const char json_tail_trunc[] = ",\"truncated\":true}\n";
   char buf[KEDGE_LOG_LINE_MAX];
-  size_t reserve = sizeof TRUNCATED_MARK - 1 + (json ? sizeof json_tail_trunc - 1 : 1);
+  size_t reserve = sizeof TRUNCATED_MARK - 1 + (json ? sizeof json_tail_trunc + 1 : 1);
   struct line l = { buf, 0, sizeof buf - reserve, false };
+  bool in_string = false; /* JSON: a string is open (to close after a cut) */
 
+  if (atomic_load(&journal))
+    puts_(&l, journal_prefix[level]);
   if (json) {
     puts_(&l, "{\"ts\":\"");
     puts_(&l, ts);
@@ -244,7 +276,27 @@ void kedge_log(kedge_log_level_t level, const char *fmt, ...)
     puts_(&l, "\",\"prog\":\"");
     put_escaped(&l, program_name, strlen(program_name), true);
     puts_(&l, "\",\"msg\":\"");
+    in_string = true;
     put_escaped(&l, msg, msg_len, true);
+    if (puts_(&l, "\""))
+      in_string = false;
+    for (size_t i = 0; i < n_fields && !l.full; i++) {
+      char head[80];
+      int h = fields[i].key && fields[i].value
+                  ? snprintf(head, sizeof head, ",\"%s\":%s", fields[i].key,
+                             fields[i].number ? "" : "\"")
+                  : -1;
+      if (h < 0 || (size_t)h >= sizeof head || !puts_(&l, head))
+        continue;
+      if (fields[i].number) {
+        puts_(&l, fields[i].value); /* all or nothing: never half a number */
+        continue;
+      }
+      in_string = true;
+      put_escaped(&l, fields[i].value, strlen(fields[i].value), true);
+      if (puts_(&l, "\""))
+        in_string = false;
+    }
   } else {
     puts_(&l, ts);
     puts_(&l, " ");
@@ -253,6 +305,14 @@ void kedge_log(kedge_log_level_t level, const char *fmt, ...)
     puts_(&l, lvl);
     puts_(&l, ": ");
     put_escaped(&l, msg, msg_len, false);
+    for (size_t i = 0; i < n_fields && !l.full; i++) {
+      if (!fields[i].key || !fields[i].value)
+        continue;
+      puts_(&l, " ");
+      put_escaped(&l, fields[i].key, strlen(fields[i].key), false);
+      puts_(&l, "=");
+      put_escaped(&l, fields[i].value, strlen(fields[i].value), false);
+    }
   }
   truncated = truncated || l.full;
 
@@ -260,11 +320,62 @@ void kedge_log(kedge_log_level_t level, const char *fmt, ...)
   l.full = false;
   if (truncated)
     puts_(&l, TRUNCATED_MARK);
-  if (json)
+  if (json) {
+    if (in_string) /* cut inside a string: close it */
+      puts_(&l, "\"");
     puts_(&l, truncated ? json_tail_trunc : json_tail);
-  else
+  } else {
     puts_(&l, "\n");
+  }
 
   write_all(buf, l.len);
   errno = saved_errno;
+}
+
+void kedge_log(kedge_log_level_t level, const char *fmt, ...)
+{
+  if (!kedge_log_enabled(level) || !fmt)
+    return;
+  va_list ap;
+  va_start(ap, fmt);
+  emit(level, NULL, 0, fmt, ap);
+  va_end(ap);
+}
+
+void kedge_log_fields(kedge_log_level_t level, const kedge_log_field_t *fields, size_t n,
+                      const char *fmt, ...)
+{
+  if (!kedge_log_enabled(level) || !fmt)
+    return;
+  va_list ap;
+  va_start(ap, fmt);
+  emit(level, fields, n, fmt, ap);
+  va_end(ap);
+}
+
+void kedge_log_supi_hash(const char *supi, char out[KEDGE_LOG_SUPI_HASH_LEN + 1])
+{
+  uint8_t md[SHA256_DIGEST_LENGTH];
+  out[0] = '\0';
+  if (!supi || !SHA256((const unsigned char *)supi, strlen(supi), md))
+    return;
+  kedge_hex_encode(md, KEDGE_LOG_SUPI_HASH_LEN / 2, out);
+  out[KEDGE_LOG_SUPI_HASH_LEN] = '\0';
+}
+
+void kedge_log_subscriber(kedge_log_level_t level, const char *supi, const char *kedge_id,
+                          const char *fmt, ...)
+{
+  if (!kedge_log_enabled(level) || !fmt)
+    return;
+  char hash[KEDGE_LOG_SUPI_HASH_LEN + 1];
+  kedge_log_supi_hash(supi, hash);
+  const kedge_log_field_t f[] = {
+    {"supi_hash", supi ? hash : NULL, false},
+    {"kedge_id", kedge_id, false},
+  };
+  va_list ap;
+  va_start(ap, fmt);
+  emit(level, f, sizeof(f) / sizeof(f[0]), fmt, ap);
+  va_end(ap);
 }

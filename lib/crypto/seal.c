@@ -41,33 +41,19 @@ __attribute__((format(printf, 3, 4))) static kedge_err_t why_fail(kedge_err_t er
   return err;
 }
 
-/* systemd's LoadCredential=NAME:PATH reads a root-only file and hands the service a copy as
- * $CREDENTIALS_DIRECTORY/NAME (systemd.exec(5), "Credentials"; mode 0400, owned by the
- * service's user). kedge's units name each master key credential after the last component of
- * the configured path, so one configuration works under systemd and by hand: the credential
- * when the service got one, else the configured file. */
-static const char *credential_or_path(const char *path, char *buf, size_t size)
-{
-  const char *dir = getenv("CREDENTIALS_DIRECTORY");
-  const char *name = strrchr(path, '/');
-  name = name ? name + 1 : path;
-  if (!dir || !*dir || !*name)
-    return path;
-  int n = snprintf(buf, size, "%s/%s", dir, name);
-  struct stat st;
-  if (n < 0 || (size_t)n >= size || lstat(buf, &st) != 0)
-    return path;
-  return buf;
-}
-
 kedge_err_t kedge_master_key_load(const char *configured, kedge_master_key_t *mk, char *why,
                                   size_t why_size)
 {
-  char reason[256];
-  char credential[4096];
+  char reason[256], resolved[4096];
   if (!configured || !mk)
     return KEDGE_ERR_INVALID_ARG;
-  const char *path = credential_or_path(configured, credential, sizeof(credential));
+  const char *path = kedge_master_key_resolve(configured, resolved, sizeof(resolved));
+  if (!path) {
+    if (why && why_size)
+      snprintf(why, why_size, "%s: no such credential: $CREDENTIALS_DIRECTORY is not set or the "
+               "name is not one file name (systemd LoadCredential=)", configured);
+    return KEDGE_ERR_CONFIG;
+  }
   kedge_err_t err = KEDGE_OK;
   char text[80];
   ssize_t n = 0;
@@ -211,4 +197,73 @@ kedge_err_t kedge_unseal(const kedge_master_key_t *mk, const void *aad, size_t a
   else
     *out_len = len;
   return err;
+}
+
+/* The key-check record: a constant sealed under the master key with the store's name as
+ * additional data. Opening it proves the master key is the one the store was sealed under,
+ * so a wrong key is refused at start-up with one line instead of every K, OPc or Kedge failing
+ * later (a UDM answering every AKA with "AUTS does not verify"). */
+static const uint8_t key_check_plain[16] = "kedge key check";
+
+static size_t key_check_aad(char *aad, size_t size, const char *store)
+{
+  return (size_t)snprintf(aad, size, "kedge-key-check:%s", store);
+}
+
+kedge_err_t kedge_key_check_make(const kedge_master_key_t *mk, const char *store,
+                                 uint8_t out[KEDGE_KEY_CHECK_LEN], size_t *out_len)
+{
+  if (!store)
+    return KEDGE_ERR_INVALID_ARG;
+  char aad[128];
+  size_t aad_len = key_check_aad(aad, sizeof(aad), store);
+  return kedge_seal(mk, aad, aad_len, key_check_plain, sizeof(key_check_plain), out, out_len);
+}
+
+kedge_err_t kedge_key_check_verify(const kedge_master_key_t *mk, const char *store,
+                                   const uint8_t *record, size_t len)
+{
+  if (!store || !record)
+    return KEDGE_ERR_INVALID_ARG;
+  if (len != KEDGE_KEY_CHECK_LEN)
+    return KEDGE_ERR_BAD_LENGTH;
+  char aad[128];
+  uint8_t plain[KEDGE_SEAL_MAX_PLAINTEXT];
+  size_t aad_len = key_check_aad(aad, sizeof(aad), store), n = 0;
+  kedge_err_t err = kedge_unseal(mk, aad, aad_len, record, len, plain, &n);
+  if (!err && (n != sizeof(key_check_plain) ||
+               CRYPTO_memcmp(plain, key_check_plain, sizeof(key_check_plain)) != 0))
+    err = KEDGE_ERR_MAC_FAILURE;
+  OPENSSL_cleanse(plain, sizeof(plain));
+  return err;
+}
+
+const char *kedge_master_key_resolve(const char *configured, char *buf, size_t size)
+{
+  static const char prefix[] = "credential:";
+  const char *dir = getenv("CREDENTIALS_DIRECTORY");
+  if (!configured)
+    return NULL;
+  if (strncmp(configured, prefix, sizeof(prefix) - 1) == 0) {
+    /* systemd.exec(5) LoadCredential=NAME:PATH: the file appears as $CREDENTIALS_DIRECTORY/NAME,
+     * readable by the service only. A name is one path component. */
+    const char *name = configured + sizeof(prefix) - 1;
+    if (!dir || !*dir || !*name || strchr(name, '/') || !strcmp(name, ".") ||
+        !strcmp(name, ".."))
+      return NULL;
+    int n = snprintf(buf, size, "%s/%s", dir, name);
+    return n > 0 && (size_t)n < size ? buf : NULL;
+  }
+  /* kedge's units name each master key credential after the last component of the configured
+   * path, so one configuration works under systemd and by hand: the credential when the
+   * service got one, else the configured file. */
+  const char *name = strrchr(configured, '/');
+  name = name ? name + 1 : configured;
+  if (!dir || !*dir || !*name)
+    return configured;
+  int n = snprintf(buf, size, "%s/%s", dir, name);
+  struct stat st;
+  if (n < 0 || (size_t)n >= size || lstat(buf, &st) != 0)
+    return configured;
+  return buf;
 }

@@ -602,7 +602,9 @@ void sbi_conn_accept_tls(kedge_sbi_worker_t *w, evutil_socket_t fd, const struct
   }
   conn->state = CONN_HANDSHAKE;
   kedge_conn_budget_add(&w->hs_budget, &conn->hs_node, peer);
-  conn->ssl = SSL_new(srv->ssl_ctx);
+  SSL_CTX *ctx = sbi_tls_ctx_get(srv);
+  conn->ssl = ctx ? SSL_new(ctx) : NULL; /* the SSL holds its own reference */
+  SSL_CTX_free(ctx);
   if (!conn->ssl || SSL_set_fd(conn->ssl, (int)fd) != 1) {
     ERR_clear_error();
     sbi_conn_free(conn);

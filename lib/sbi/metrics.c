@@ -1,6 +1,7 @@
 /* Metrics registry: families (name, help, type) holding series (label set + atomic values),
  * rendered in the Prometheus text exposition format 0.0.4. */
 #include <ctype.h>
+#include <dirent.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -9,8 +10,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "kedge/metrics.h"
+
+#ifndef KEDGE_VERSION
+#define KEDGE_VERSION "unknown"
+#endif
 
 #define MAX_BOUNDS 16
 #define MAX_NAME   128
@@ -52,6 +59,7 @@ typedef struct family {
 struct kedge_metrics {
   pthread_mutex_t lock;
   family_t *families, **families_tail;
+  char *program; /* kedge_metrics_enable_process(): process_* and kedge_build_info */
 };
 
 kedge_err_t kedge_metrics_new(kedge_metrics_t **out)
@@ -87,6 +95,7 @@ void kedge_metrics_free(kedge_metrics_t *m)
     f = fn;
   }
   pthread_mutex_destroy(&m->lock);
+  free(m->program);
   free(m);
 }
 
@@ -357,6 +366,89 @@ static void render_histogram(text_t *t, const char *name, const series_t *s)
   text_printf(t, " %llu\n", (unsigned long long)cumulative);
 }
 
+/* The process collector every Prometheus client library offers (same names and meanings, so
+ * the usual dashboards work), from /proc/self: CPU time, resident and virtual memory, open and
+ * maximum file descriptors, start time. */
+static void render_process(text_t *t, const char *program)
+{
+  long ticks = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE);
+  char buf[1024];
+  unsigned long long utime = 0, stime = 0, start = 0, vsize = 0;
+  long long rss = 0;
+  FILE *f = fopen("/proc/self/stat", "r");
+  bool stat_ok = false;
+  if (f) {
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    /* after "(comm)": state is field 3; utime 14, stime 15, starttime 22, vsize 23, rss 24 */
+    const char *p = strrchr(buf, ')');
+    stat_ok = p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d "
+                                 "%*d %*d %*d %*d %llu %llu %lld",
+                          &utime, &stime, &start, &vsize, &rss) == 5;
+  }
+  double boot = 0;
+  f = fopen("/proc/stat", "r");
+  while (f && fgets(buf, sizeof(buf), f))
+    if (sscanf(buf, "btime %lf", &boot) == 1)
+      break;
+  if (f)
+    fclose(f);
+  unsigned fds = 0;
+  DIR *d = opendir("/proc/self/fd");
+  for (struct dirent *e; d && (e = readdir(d));)
+    if (e->d_name[0] != '.')
+      fds++;
+  if (d) {
+    closedir(d);
+    fds--; /* the directory's own descriptor */
+  }
+  struct rlimit rl;
+  if (stat_ok && ticks > 0) {
+    text_printf(t, "# HELP process_cpu_seconds_total Total user and system CPU time spent in "
+                   "seconds.\n# TYPE process_cpu_seconds_total counter\n"
+                   "process_cpu_seconds_total %.2f\n", (double)(utime + stime) / (double)ticks);
+    text_printf(t, "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
+                   "# TYPE process_resident_memory_bytes gauge\n"
+                   "process_resident_memory_bytes %lld\n", rss * (long long)page);
+    text_printf(t, "# HELP process_virtual_memory_bytes Virtual memory size in bytes.\n"
+                   "# TYPE process_virtual_memory_bytes gauge\n"
+                   "process_virtual_memory_bytes %llu\n", vsize);
+    if (boot > 0)
+      text_printf(t, "# HELP process_start_time_seconds Start time of the process since unix "
+                     "epoch in seconds.\n# TYPE process_start_time_seconds gauge\n"
+                     "process_start_time_seconds %.2f\n", boot + (double)start / (double)ticks);
+  }
+  if (d) /* counted above */
+    text_printf(t, "# HELP process_open_fds Number of open file descriptors.\n"
+                   "# TYPE process_open_fds gauge\nprocess_open_fds %u\n", fds);
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+    text_printf(t, "# HELP process_max_fds Maximum number of open file descriptors.\n"
+                   "# TYPE process_max_fds gauge\nprocess_max_fds %llu\n",
+                (unsigned long long)rl.rlim_cur);
+  char labels[256] = "";
+  kedge_metrics_label(labels, sizeof(labels), "program", program);
+  kedge_metrics_label(labels, sizeof(labels), "version", KEDGE_VERSION);
+  text_printf(t, "# HELP kedge_build_info The program and kedge version; always 1.\n"
+                 "# TYPE kedge_build_info gauge\nkedge_build_info");
+  text_labels(t, labels, NULL);
+  text_printf(t, " 1\n");
+}
+
+kedge_err_t kedge_metrics_enable_process(kedge_metrics_t *m, const char *program)
+{
+  if (!m || !program)
+    return KEDGE_ERR_INVALID_ARG;
+  char *copy = strdup(program);
+  if (!copy)
+    return KEDGE_ERR_NOMEM;
+  pthread_mutex_lock(&m->lock);
+  free(m->program);
+  m->program = copy;
+  pthread_mutex_unlock(&m->lock);
+  return KEDGE_OK;
+}
+
 kedge_err_t kedge_metrics_render(kedge_metrics_t *m, char **text, size_t *len)
 {
   if (!m || !text)
@@ -387,6 +479,8 @@ kedge_err_t kedge_metrics_render(kedge_metrics_t *m, char **text, size_t *len)
       }
     }
   }
+  if (m->program)
+    render_process(&t, m->program);
   pthread_mutex_unlock(&m->lock);
   if (t.failed) {
     free(t.data);

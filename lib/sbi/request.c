@@ -113,7 +113,21 @@ static kedge_err_t respond_raw(kedge_sbi_request_t *req, int status, const char 
       type = NULL;
     }
   }
-  sbi_metrics_count(req->w->srv, req->route, status, elapsed(req));
+  double seconds = elapsed(req);
+  sbi_metrics_count(req->w->srv, req->route, status, seconds);
+  if (kedge_log_enabled(KEDGE_LOG_DEBUG)) { /* one line per answer, fields for log search */
+    char st[8], ms[24];
+    snprintf(st, sizeof(st), "%d", status);
+    snprintf(ms, sizeof(ms), "%.3f", seconds * 1000.0);
+    const kedge_log_field_t f[] = {
+      {"route", req->route ? req->route->pattern : "unmatched", false},
+      {"status", st, true},
+      {"duration_ms", ms, true},
+      {"peer", req->conn && req->conn->n_peer_names ? req->conn->peer_names[0] : NULL, false},
+    };
+    kedge_log_fields(KEDGE_LOG_DEBUG, f, sizeof(f) / sizeof(f[0]), "sbi: %s answered",
+                     req->method);
+  }
   return sbi_conn_submit_response(req);
 }
 

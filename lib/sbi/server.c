@@ -1,8 +1,10 @@
-/* The SBI server: configuration, listeners (one socket per worker on the same port with
- * SO_REUSEPORT), worker threads with one libevent loop each, the main loop with signals and
+/* The SBI server: configuration, the listener (one socket, bound without SO_REUSEPORT so that a
+ * second process on the same port fails with EADDRINUSE; every worker accepts from its own
+ * duplicate of it), worker threads with one libevent loop each, the main loop with signals and
  * the plain-HTTP metrics listener, and graceful shutdown. See docs/sbi.md. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -82,6 +84,9 @@ kedge_err_t kedge_sbi_server_new(const kedge_sbi_server_config_t *cfg, kedge_sbi
   if (!srv)
     return KEDGE_ERR_NOMEM;
   srv->cfg = *cfg;
+  pthread_mutex_init(&srv->ctx_lock, NULL);
+  pthread_mutex_init(&srv->pause_lock, NULL);
+  pthread_cond_init(&srv->pause_cond, NULL);
   sbi_router_init(&srv->router);
   if (!dup_opt(cfg->name ? cfg->name : "sbi", &srv->name) ||
       !dup_opt(cfg->address ? cfg->address : "127.0.0.1", &srv->address) ||
@@ -128,13 +133,124 @@ kedge_err_t kedge_sbi_server_new(const kedge_sbi_server_config_t *cfg, kedge_sbi
     return KEDGE_ERR_NOMEM;
   }
   if (srv->cert_file) {
-    srv->ssl_ctx = sbi_tls_ctx_new(srv);
+    char why[256];
+    srv->ssl_ctx = sbi_tls_ctx_new(&srv->cfg, why, sizeof(why));
     if (!srv->ssl_ctx) {
+      kedge_log_error("%s", why);
       kedge_sbi_server_free(srv);
       return KEDGE_ERR_CONFIG;
     }
   }
   *out = srv;
+  return KEDGE_OK;
+}
+
+SSL_CTX *sbi_tls_ctx_get(kedge_sbi_server_t *srv)
+{
+  pthread_mutex_lock(&srv->ctx_lock);
+  SSL_CTX *ctx = srv->ssl_ctx;
+  if (ctx)
+    SSL_CTX_up_ref(ctx);
+  pthread_mutex_unlock(&srv->ctx_lock);
+  return ctx;
+}
+
+/* Connections in progress keep the context they started with (each SSL holds a reference);
+ * only connections accepted after the swap get the new certificate. */
+kedge_err_t kedge_sbi_server_reload_tls(kedge_sbi_server_t *srv,
+                                        const kedge_sbi_server_config_t *next, char *why,
+                                        size_t why_size)
+{
+  if (!srv || !srv->ssl_ctx || !next)
+    return KEDGE_ERR_INVALID_ARG;
+  kedge_sbi_server_config_t cfg = srv->cfg;
+  cfg.cert_file = next->cert_file;
+  cfg.key_file = next->key_file;
+  cfg.ca_file = next->ca_file;
+  cfg.verify = next->verify;
+  cfg.tls12_allowed = next->tls12_allowed;
+  char *cert = NULL, *key = NULL, *ca = NULL;
+  if (!dup_opt(cfg.cert_file, &cert) || !dup_opt(cfg.key_file, &key) ||
+      !dup_opt(cfg.ca_file, &ca)) {
+    free(cert);
+    free(key);
+    free(ca);
+    return KEDGE_ERR_NOMEM;
+  }
+  SSL_CTX *ctx = sbi_tls_ctx_new(&cfg, why, why_size);
+  if (!ctx) {
+    free(cert);
+    free(key);
+    free(ca);
+    return KEDGE_ERR_CONFIG;
+  }
+  pthread_mutex_lock(&srv->ctx_lock);
+  SSL_CTX *old = srv->ssl_ctx;
+  srv->ssl_ctx = ctx;
+  pthread_mutex_unlock(&srv->ctx_lock);
+  SSL_CTX_free(old);
+  free(srv->cert_file);
+  free(srv->key_file);
+  free(srv->ca_file);
+  srv->cfg.cert_file = srv->cert_file = cert;
+  srv->cfg.key_file = srv->key_file = key;
+  srv->cfg.ca_file = srv->ca_file = ca;
+  srv->cfg.verify = cfg.verify;
+  srv->cfg.tls12_allowed = cfg.tls12_allowed;
+  return KEDGE_OK;
+}
+
+/* A worker parks here (between two callbacks of its loop: no handler runs) until resumed. */
+static void pause_cb(evutil_socket_t fd, short what, void *arg)
+{
+  kedge_sbi_worker_t *w = arg;
+  kedge_sbi_server_t *srv = w->srv;
+  pthread_mutex_lock(&srv->pause_lock);
+  srv->n_parked++;
+  pthread_cond_broadcast(&srv->pause_cond);
+  while (srv->paused)
+    pthread_cond_wait(&srv->pause_cond, &srv->pause_lock);
+  srv->n_parked--;
+  pthread_cond_broadcast(&srv->pause_cond);
+  pthread_mutex_unlock(&srv->pause_lock);
+}
+
+void kedge_sbi_server_pause(kedge_sbi_server_t *srv)
+{
+  if (!srv || !srv->started)
+    return;
+  pthread_mutex_lock(&srv->pause_lock);
+  srv->paused = true;
+  pthread_mutex_unlock(&srv->pause_lock);
+  for (unsigned i = 0; i < srv->n_workers; i++)
+    event_active(srv->workers[i].pause_ev, 0, 0);
+  pthread_mutex_lock(&srv->pause_lock);
+  while (srv->n_parked < srv->n_workers)
+    pthread_cond_wait(&srv->pause_cond, &srv->pause_lock);
+  pthread_mutex_unlock(&srv->pause_lock);
+}
+
+void kedge_sbi_server_resume(kedge_sbi_server_t *srv)
+{
+  if (!srv || !srv->started)
+    return;
+  pthread_mutex_lock(&srv->pause_lock);
+  srv->paused = false;
+  pthread_cond_broadcast(&srv->pause_cond);
+  while (srv->n_parked > 0) /* all out before the next pause may count them again */
+    pthread_cond_wait(&srv->pause_cond, &srv->pause_lock);
+  pthread_mutex_unlock(&srv->pause_lock);
+}
+
+kedge_err_t kedge_sbi_server_set_lifecycle_hooks(kedge_sbi_server_t *srv,
+                                                 kedge_sbi_reload_fn reload,
+                                                 kedge_sbi_stopping_fn stopping, void *arg)
+{
+  if (!srv || srv->started)
+    return KEDGE_ERR_INVALID_ARG;
+  srv->reload_fn = reload;
+  srv->stopping_fn = stopping;
+  srv->hooks_arg = arg;
   return KEDGE_OK;
 }
 
@@ -261,12 +377,50 @@ static void metrics_cb(struct evhttp_request *hreq, void *arg)
   evbuffer_free(buf);
 }
 
+static void send_text(struct evhttp_request *hreq, int status, const char *reason,
+                      const char *text)
+{
+  struct evbuffer *buf = evbuffer_new();
+  if (!buf) {
+    evhttp_send_error(hreq, 500, NULL);
+    return;
+  }
+  evbuffer_add(buf, text, strlen(text));
+  evhttp_add_header(evhttp_request_get_output_headers(hreq), "Content-Type",
+                    "text/plain; charset=utf-8");
+  evhttp_send_reply(hreq, status, reason, buf);
+  evbuffer_free(buf);
+}
+
+/* Liveness: the main loop answers (it is the one that takes signals and runs reloads). */
+static void healthz_cb(struct evhttp_request *hreq, void *arg)
+{
+  send_text(hreq, 200, "OK", "ok\n");
+}
+
+/* Readiness: the SBI port listens and the daemon's set-up is done (the metrics listener opens
+ * after both). At SIGTERM the main loop stops answering at once, so this turns unreachable. */
+static void readyz_cb(struct evhttp_request *hreq, void *arg)
+{
+  kedge_sbi_server_t *srv = arg;
+  if (srv->started && !atomic_load(&srv->stopping))
+    send_text(hreq, 200, "OK", "ready\n");
+  else
+    send_text(hreq, 503, "Service Unavailable", "not ready\n");
+}
+
 static void metrics_other_cb(struct evhttp_request *hreq, void *arg)
 {
   evhttp_send_error(hreq, 404, NULL);
 }
 
 /* ---- listeners ---- */
+
+static void format_addr(char *out, size_t size, const char *address, uint16_t port)
+{
+  snprintf(out, size, strchr(address, ':') ? "[%s]:%u" : "%s:%u", address, port);
+}
+
 
 static uint16_t sockaddr_port(evutil_socket_t fd)
 {
@@ -281,26 +435,35 @@ static uint16_t sockaddr_port(evutil_socket_t fd)
   return 0;
 }
 
-/* Numeric addresses only: no DNS lookup ever runs on a loop (nor at start-up). */
-static evutil_socket_t listen_socket(const char *address, uint16_t port)
+/* Numeric addresses only: no DNS lookup ever runs on a loop (nor at start-up). No SO_REUSEPORT:
+ * with it a second daemon started by hand on the same port would bind too and the kernel would
+ * split the connections between the two (issue 11); without it the second one gets EADDRINUSE.
+ * The workers share this one socket (duplicates of it), so they need no reuseport group. */
+static evutil_socket_t listen_socket(const char *name, const char *address, uint16_t port)
 {
   struct addrinfo hints = {.ai_family = AF_UNSPEC,
                            .ai_socktype = SOCK_STREAM,
                            .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE};
   struct addrinfo *ai = NULL;
-  char portstr[8];
+  char portstr[8], where[80];
   snprintf(portstr, sizeof(portstr), "%u", port);
+  format_addr(where, sizeof(where), address, port);
   if (getaddrinfo(address, portstr, &hints, &ai) != 0 || !ai) {
-    kedge_log_error("sbi: listen address %s is not a numeric IPv4 or IPv6 address", address);
+    kedge_log_error("sbi %s: listen address %s is not a numeric IPv4 or IPv6 address", name,
+                    address);
     return -1;
   }
   evutil_socket_t fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
   int one = 1;
+  /* SO_REUSEADDR only lets a restart bind past TIME_WAIT connections, never past a listener. */
   if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
-      setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0 ||
       bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, SOMAXCONN) != 0 ||
       evutil_make_socket_nonblocking(fd) != 0) {
-    kedge_log_error("sbi: cannot listen on %s port %u: %s", address, port, strerror(errno));
+    if (errno == EADDRINUSE)
+      kedge_log_error("sbi %s: cannot listen on %s: address already in use (is another daemon "
+                      "serving there?)", name, where);
+    else
+      kedge_log_error("sbi %s: cannot listen on %s: %s", name, where, strerror(errno));
     if (fd >= 0)
       close(fd);
     freeaddrinfo(ai);
@@ -393,6 +556,8 @@ static void begin_shutdown(kedge_sbi_server_t *srv, const char *why)
     return;
   kedge_log_info("sbi %s: %s: no new connections; draining in-flight requests (up to %u ms)",
                  srv->name, why, srv->cfg.limits.shutdown_grace_ms);
+  if (srv->stopping_fn)
+    srv->stopping_fn(srv, srv->hooks_arg);
   for (unsigned i = 0; i < srv->n_workers; i++)
     event_active(srv->workers[i].drain_ev, 0, 0);
   event_base_loopexit(srv->base, NULL);
@@ -401,6 +566,18 @@ static void begin_shutdown(kedge_sbi_server_t *srv, const char *why)
 static void signal_cb(evutil_socket_t sig, short what, void *arg)
 {
   begin_shutdown(arg, sig == SIGTERM ? "SIGTERM" : "SIGINT");
+}
+
+/* SIGHUP: the daemon's reload (lib/app), on the main loop, never killing the process. */
+static void sighup_cb(evutil_socket_t sig, short what, void *arg)
+{
+  kedge_sbi_server_t *srv = arg;
+  if (atomic_load(&srv->stopping))
+    return;
+  if (srv->reload_fn)
+    srv->reload_fn(srv, srv->hooks_arg);
+  else
+    kedge_log_info("sbi %s: SIGHUP: nothing to reload here; ignored", srv->name);
 }
 
 static void shutdown_cb(evutil_socket_t fd, short what, void *arg)
@@ -423,15 +600,9 @@ static void *worker_main(void *arg)
   return NULL;
 }
 
-static void format_addr(char *out, size_t size, const char *address, uint16_t port)
+/* Every failure but running out of memory logs its own line. */
+static kedge_err_t start(kedge_sbi_server_t *srv)
 {
-  snprintf(out, size, strchr(address, ':') ? "[%s]:%u" : "%s:%u", address, port);
-}
-
-kedge_err_t kedge_sbi_server_start(kedge_sbi_server_t *srv)
-{
-  if (!srv || srv->started)
-    return KEDGE_ERR_INVALID_ARG;
   if (!srv->ssl_ctx && !srv->accept_hook) {
     kedge_log_error("sbi %s: no certificate configured", srv->name);
     return KEDGE_ERR_CONFIG;
@@ -459,17 +630,24 @@ kedge_err_t kedge_sbi_server_start(kedge_sbi_server_t *srv)
       return KEDGE_ERR_NOMEM;
     w->drain_ev = event_new(w->base, -1, 0, drain_cb, w);
     w->grace_timer = evtimer_new(w->base, grace_cb, w);
+    w->pause_ev = event_new(w->base, -1, 0, pause_cb, w);
     w->accept_retry = evtimer_new(w->base, accept_resume_cb, w);
-    if (!w->drain_ev || !w->grace_timer || !w->accept_retry)
+    if (!w->drain_ev || !w->grace_timer || !w->pause_ev || !w->accept_retry)
       return KEDGE_ERR_NOMEM;
-    /* SO_REUSEPORT: the kernel spreads connections over the workers' sockets. With port 0 the
-     * first socket gets a port and the others bind to that one. */
-    w->listen_fd = listen_socket(srv->address, port);
-    if (w->listen_fd < 0)
-      return KEDGE_ERR_IO;
+    /* The first worker binds; the others accept from duplicates of its socket (one accept
+     * queue: whichever loop wakes first takes the connection). */
     if (i == 0) {
-      port = sockaddr_port(w->listen_fd);
-      srv->port = port;
+      w->listen_fd = listen_socket(srv->name, srv->address, port);
+      if (w->listen_fd < 0)
+        return KEDGE_ERR_IO;
+      srv->port = sockaddr_port(w->listen_fd);
+    } else {
+      w->listen_fd = fcntl(srv->workers[0].listen_fd, F_DUPFD_CLOEXEC, 0);
+      if (w->listen_fd < 0) {
+        kedge_log_error("sbi %s: worker %u: cannot share the listening socket: %s", srv->name,
+                        i, strerror(errno));
+        return KEDGE_ERR_IO;
+      }
     }
     w->listener =
         evconnlistener_new(w->base, accept_cb, w, LEV_OPT_CLOSE_ON_FREE, -1, w->listen_fd);
@@ -485,8 +663,12 @@ kedge_err_t kedge_sbi_server_start(kedge_sbi_server_t *srv)
     struct evhttp_bound_socket *bound = evhttp_bind_socket_with_handle(
         srv->metrics_http, srv->metrics_address, srv->cfg.metrics_port);
     if (!bound) {
-      kedge_log_error("sbi: cannot listen for metrics on %s port %u", srv->metrics_address,
-                      srv->cfg.metrics_port);
+      char where[80];
+      format_addr(where, sizeof(where), srv->metrics_address, srv->cfg.metrics_port);
+      kedge_log_error("sbi %s: cannot listen for metrics on %s: %s", srv->name, where,
+                      errno == EADDRINUSE ? "address already in use (is another daemon serving "
+                                            "there?)"
+                                          : strerror(errno));
       return KEDGE_ERR_IO;
     }
     srv->metrics_port = sockaddr_port(evhttp_bound_socket_get_fd(bound));
@@ -495,22 +677,27 @@ kedge_err_t kedge_sbi_server_start(kedge_sbi_server_t *srv)
     evhttp_set_max_body_size(srv->metrics_http, 0);
     evhttp_set_timeout(srv->metrics_http, 10);
     evhttp_set_cb(srv->metrics_http, "/metrics", metrics_cb, srv);
+    evhttp_set_cb(srv->metrics_http, "/healthz", healthz_cb, srv);
+    evhttp_set_cb(srv->metrics_http, "/readyz", readyz_cb, srv);
     evhttp_set_gencb(srv->metrics_http, metrics_other_cb, srv);
   }
 
   if (srv->cfg.handle_signals) {
     srv->sigterm_ev = evsignal_new(srv->base, SIGTERM, signal_cb, srv);
     srv->sigint_ev = evsignal_new(srv->base, SIGINT, signal_cb, srv);
-    if (!srv->sigterm_ev || !srv->sigint_ev || evsignal_add(srv->sigterm_ev, NULL) != 0 ||
-        evsignal_add(srv->sigint_ev, NULL) != 0)
+    srv->sighup_ev = evsignal_new(srv->base, SIGHUP, sighup_cb, srv);
+    if (!srv->sigterm_ev || !srv->sigint_ev || !srv->sighup_ev ||
+        evsignal_add(srv->sigterm_ev, NULL) != 0 || evsignal_add(srv->sigint_ev, NULL) != 0 ||
+        evsignal_add(srv->sighup_ev, NULL) != 0)
       return KEDGE_ERR_NOMEM;
   }
 
-  /* Workers never take SIGTERM/SIGINT themselves: the main loop does. */
+  /* Workers never take SIGTERM/SIGINT/SIGHUP themselves: the main loop does. */
   sigset_t block, old;
   sigemptyset(&block);
   sigaddset(&block, SIGTERM);
   sigaddset(&block, SIGINT);
+  sigaddset(&block, SIGHUP);
   /* Every worker's service state first, so a failure leaves no thread running. */
   for (unsigned i = 0; srv->worker_init && i < srv->n_workers; i++) {
     kedge_sbi_worker_t *w = &srv->workers[i];
@@ -551,6 +738,16 @@ kedge_err_t kedge_sbi_server_start(kedge_sbi_server_t *srv)
                  srv->cfg.limits.max_body, srv->cfg.limits.max_header_list,
                  srv->cfg.limits.max_streams, srv->cfg.limits.max_connections);
   return KEDGE_OK;
+}
+
+kedge_err_t kedge_sbi_server_start(kedge_sbi_server_t *srv)
+{
+  if (!srv || srv->started)
+    return KEDGE_ERR_INVALID_ARG;
+  kedge_err_t err = start(srv);
+  if (err == KEDGE_ERR_NOMEM)
+    kedge_log_error("sbi %s: cannot start: %s", srv->name, kedge_strerror(err));
+  return err;
 }
 
 uint16_t kedge_sbi_server_port(const kedge_sbi_server_t *srv)
@@ -649,6 +846,8 @@ void kedge_sbi_server_free(kedge_sbi_server_t *srv)
       event_free(w->drain_ev);
     if (w->grace_timer)
       event_free(w->grace_timer);
+    if (w->pause_ev)
+      event_free(w->pause_ev);
     if (w->accept_retry)
       event_free(w->accept_retry);
     if (w->base)
@@ -661,12 +860,17 @@ void kedge_sbi_server_free(kedge_sbi_server_t *srv)
     event_free(srv->sigterm_ev);
   if (srv->sigint_ev)
     event_free(srv->sigint_ev);
+  if (srv->sighup_ev)
+    event_free(srv->sighup_ev);
   if (srv->stop_ev)
     event_free(srv->stop_ev);
   if (srv->base)
     event_base_free(srv->base);
   if (srv->ssl_ctx)
     SSL_CTX_free(srv->ssl_ctx);
+  pthread_mutex_destroy(&srv->ctx_lock);
+  pthread_mutex_destroy(&srv->pause_lock);
+  pthread_cond_destroy(&srv->pause_cond);
   sbi_router_free(&srv->router);
   free(srv->route_metrics);
   kedge_metrics_free(srv->metrics);

@@ -48,6 +48,7 @@ struct kedge_sbi_worker {
   evutil_socket_t listen_fd;
   struct evconnlistener *listener;
   struct event *drain_ev;    /* activated by the main thread at shutdown */
+  struct event *pause_ev;    /* activated by kedge_sbi_server_pause() */
   struct event *grace_timer; /* ends the drain */
   struct event *accept_retry; /* resumes accepting after EMFILE (accept_error_cb) */
   bool draining;
@@ -63,7 +64,15 @@ struct kedge_sbi_server {
   kedge_sbi_server_config_t cfg; /* strings below are owned copies */
   char *name, *address, *cert_file, *key_file, *ca_file, *metrics_address;
   sbi_router_t router;
-  SSL_CTX *ssl_ctx;
+  SSL_CTX *ssl_ctx;         /* for new connections; swapped at a reload under ctx_lock */
+  pthread_mutex_t ctx_lock;
+  pthread_mutex_t pause_lock; /* kedge_sbi_server_pause(): workers park on pause_cond */
+  pthread_cond_t pause_cond;
+  bool paused;
+  unsigned n_parked;
+  kedge_sbi_reload_fn reload_fn;     /* SIGHUP */
+  kedge_sbi_stopping_fn stopping_fn; /* the drain begins */
+  void *hooks_arg;
   kedge_sbi_accept_fn accept_hook;
   void *accept_arg;
   kedge_sbi_worker_init_fn worker_init;
@@ -72,7 +81,7 @@ struct kedge_sbi_server {
   kedge_sbi_worker_t *workers;
   unsigned n_workers;
   struct event_base *base;
-  struct event *sigterm_ev, *sigint_ev, *stop_ev;
+  struct event *sigterm_ev, *sigint_ev, *sighup_ev, *stop_ev;
   struct evhttp *metrics_http;
   uint16_t port, metrics_port;
   bool started;
@@ -159,7 +168,10 @@ struct kedge_sbi_request {
 };
 
 /* tls.c */
-SSL_CTX *sbi_tls_ctx_new(const kedge_sbi_server_t *srv);
+/* NULL with one line naming the file in `why` on failure. */
+SSL_CTX *sbi_tls_ctx_new(const kedge_sbi_server_config_t *cfg, char *why, size_t why_size);
+/* A new reference to the context new connections get (it changes at a reload). */
+SSL_CTX *sbi_tls_ctx_get(kedge_sbi_server_t *srv);
 /* 1 done, 0 again (events set), -1 failed. */
 int sbi_tls_handshake_step(sbi_conn_t *conn);
 /* Copies the verified client certificate's SAN DNS names into conn->peer_names. */

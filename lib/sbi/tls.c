@@ -43,24 +43,24 @@ const char *sbi_verify_name(kedge_sbi_verify_t v)
   return "?";
 }
 
-static void log_ssl_error(const char *what, const char *file)
+static void ssl_error(char *why, size_t why_size, const char *what, const char *file)
 {
   unsigned long e = ERR_peek_last_error();
   char buf[256];
   ERR_error_string_n(e, buf, sizeof(buf));
-  kedge_log_error("sbi: %s %s: %s", what, file ? file : "", e ? buf : "unknown error");
+  snprintf(why, why_size, "sbi: %s %s: %s", what, file ? file : "", e ? buf : "unknown error");
   ERR_clear_error();
 }
 
-SSL_CTX *sbi_tls_ctx_new(const kedge_sbi_server_t *srv)
+SSL_CTX *sbi_tls_ctx_new(const kedge_sbi_server_config_t *cfg, char *why, size_t why_size)
 {
   SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
   if (!ctx) {
-    log_ssl_error("cannot create TLS context", NULL);
+    ssl_error(why, why_size, "cannot create TLS context", NULL);
     return NULL;
   }
   kedge_tls_keylog_enable(ctx);
-  if (!SSL_CTX_set_min_proto_version(ctx, srv->cfg.tls12_allowed ? TLS1_2_VERSION : TLS1_3_VERSION))
+  if (!SSL_CTX_set_min_proto_version(ctx, cfg->tls12_allowed ? TLS1_2_VERSION : TLS1_3_VERSION))
     goto fail;
   /* RFC 9113 9.2.2: TLS 1.2 with HTTP/2 needs AEAD suites with ephemeral key exchange;
    * TS 33.210 6.2.3 profiles the same. TLS 1.3 suites are OpenSSL's defaults (all AEAD). */
@@ -82,42 +82,42 @@ SSL_CTX *sbi_tls_ctx_new(const kedge_sbi_server_t *srv)
   SSL_CTX_set_alpn_select_cb(ctx, alpn_select, NULL);
   SSL_CTX_set_client_hello_cb(ctx, client_hello_seen, NULL);
 
-  if (srv->cert_file) {
-    if (SSL_CTX_use_certificate_chain_file(ctx, srv->cert_file) != 1) {
-      log_ssl_error("cannot load certificate", srv->cert_file);
+  if (cfg->cert_file) {
+    if (SSL_CTX_use_certificate_chain_file(ctx, cfg->cert_file) != 1) {
+      ssl_error(why, why_size, "cannot load certificate", cfg->cert_file);
       goto fail_logged;
     }
-    if (!srv->key_file || SSL_CTX_use_PrivateKey_file(ctx, srv->key_file, SSL_FILETYPE_PEM) != 1) {
-      log_ssl_error("cannot load private key", srv->key_file);
+    if (!cfg->key_file || SSL_CTX_use_PrivateKey_file(ctx, cfg->key_file, SSL_FILETYPE_PEM) != 1) {
+      ssl_error(why, why_size, "cannot load private key", cfg->key_file);
       goto fail_logged;
     }
     if (SSL_CTX_check_private_key(ctx) != 1) {
-      log_ssl_error("private key does not match certificate", srv->key_file);
+      ssl_error(why, why_size, "private key does not match certificate", cfg->key_file);
       goto fail_logged;
     }
   }
-  if (srv->cfg.verify != KEDGE_SBI_VERIFY_OFF) {
-    if (!srv->ca_file) {
-      kedge_log_error("sbi: client verification %s needs a CA file",
-                      sbi_verify_name(srv->cfg.verify));
+  if (cfg->verify != KEDGE_SBI_VERIFY_OFF) {
+    if (!cfg->ca_file) {
+      snprintf(why, why_size, "sbi: client verification %s needs a CA file",
+               sbi_verify_name(cfg->verify));
       goto fail_logged;
     }
-    if (SSL_CTX_load_verify_locations(ctx, srv->ca_file, NULL) != 1) {
-      log_ssl_error("cannot load CA file", srv->ca_file);
+    if (SSL_CTX_load_verify_locations(ctx, cfg->ca_file, NULL) != 1) {
+      ssl_error(why, why_size, "cannot load CA file", cfg->ca_file);
       goto fail_logged;
     }
-    STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(srv->ca_file);
+    STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(cfg->ca_file);
     if (names)
       SSL_CTX_set_client_CA_list(ctx, names);
     int mode = SSL_VERIFY_PEER;
-    if (srv->cfg.verify == KEDGE_SBI_VERIFY_REQUIRED)
+    if (cfg->verify == KEDGE_SBI_VERIFY_REQUIRED)
       mode |= SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
     SSL_CTX_set_verify(ctx, mode, NULL);
     SSL_CTX_set_verify_depth(ctx, 4);
   }
   return ctx;
 fail:
-  log_ssl_error("cannot configure TLS", NULL);
+  ssl_error(why, why_size, "cannot configure TLS", NULL);
 fail_logged:
   SSL_CTX_free(ctx);
   return NULL;

@@ -119,7 +119,7 @@ static kedge_err_t parse_redis(const char *uri, const char *rest, ks_uri_t *u, c
   return KEDGE_OK;
 }
 
-static kedge_err_t parse_uri(const char *uri, ks_uri_t *u, char *why, size_t why_size)
+kedge_err_t ks_parse_uri(const char *uri, ks_uri_t *u, char *why, size_t why_size)
 {
   memset(u, 0, sizeof(*u));
   if (!uri || !*uri) {
@@ -173,7 +173,7 @@ static kedge_err_t parse_uri(const char *uri, ks_uri_t *u, char *why, size_t why
 kedge_err_t kedge_keystore_uri_check(const char *uri, char *why, size_t why_size)
 {
   ks_uri_t u;
-  return parse_uri(uri, &u, why, why_size);
+  return ks_parse_uri(uri, &u, why, why_size);
 }
 
 /* ---- open and close ---- */
@@ -195,7 +195,7 @@ kedge_err_t kedge_keystore_open(const char *uri, const kedge_master_key_t *mk,
   }
   *out = NULL;
   ks_uri_t u;
-  kedge_err_t err = parse_uri(uri, &u, why, why_size);
+  kedge_err_t err = ks_parse_uri(uri, &u, why, why_size);
   if (err)
     return err;
   kedge_keystore_options_t o = {0};

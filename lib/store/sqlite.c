@@ -529,6 +529,14 @@ static kedge_err_t engine_get(const char *path, const char *text, const kedge_ke
     err = KEDGE_ERR_IO;
   }
   sqlite3_free(msg);
+  if (!err && (err = kedge_key_check_sqlite(eng->db, &ks->mk, KEDGE_KEYSTORE_KEY_CHECK, NULL,
+                                            NULL, true))) {
+    if (err == KEDGE_ERR_MAC_FAILURE)
+      ks_why(why, why_size, "%s: the master key does not open this key store (its key-check "
+             "record does not verify): wrong master key?", text);
+    else
+      ks_why(why, why_size, "%s: cannot check the master key: %s", text, sqlite3_errmsg(eng->db));
+  }
   if (!err && strcmp(mode, "wal") != 0) {
     /* e.g. a file system without shared memory for the WAL index */
     ks_why(why, why_size, "%s: cannot use WAL mode (journal_mode stays %s)", text, mode);

@@ -60,6 +60,9 @@ typedef struct ks_backend {
 
 extern const ks_backend_t ks_memory_backend, ks_sqlite_backend, ks_redis_backend;
 
+/* What a key store URI names; KEDGE_ERR_CONFIG with one line in `why` when it is malformed. */
+kedge_err_t ks_parse_uri(const char *uri, ks_uri_t *u, char *why, size_t why_size);
+
 typedef struct ks_deferred ks_deferred_t;
 
 struct kedge_keystore {

@@ -15,6 +15,8 @@
 # Usage: sh test-aka-service-set.sh BUILD_DIR
 BUILD=${1:?usage: test-aka-service-set.sh BUILD_DIR}
 . "$(dirname "$0")/lib.sh"
+# The AUSF logs "edge keys stored supi_hash=<16 hex digits of SHA-256(SUPI)> kedge_id=<id>".
+supi_hash() { printf %s "$1" | sha256sum | cut -c1-16; }
 
 K=465b5ce8b199b49faa5f0a2ee238a6bc
 OPC=cd63cb71954a9f4e48a5994e37a02baf
@@ -209,7 +211,7 @@ rec_body 2 "$T/rec.jsonl" | grep -q "\"nfInstanceId\": \"$ID\".*\"success\": tru
   ok "AuthEvent: success, nfInstanceId = the AUSF's" || fail "AuthEvent: $(rec_body 2 "$T/rec.jsonl")"
 rec_body 1 "$T/rec.jsonl" | grep -q "\"ausfInstanceId\": \"$ID\"" && ok "ausfInstanceId = nfInstanceId" ||
   fail "ausfInstanceId: $(rec_body 1 "$T/rec.jsonl")"
-KID=$(sed -n "s/.*edge keys for $S1 stored: Kedge ID \\([^ ]*\\).*/\\1/p" "$T/AUSF.log" | tail -1)
+KID=$(sed -n "s/.*edge keys stored supi_hash=$(supi_hash $S1) kedge_id=\\([^ ]*\\).*/\\1/p" "$T/AUSF.log" | tail -1)
 case $KID in 12.*@5gc.mnc001.mcc001.3gppnetwork.org) ok "Kedge ID with the UDM's routingId 12" ;;
 *) fail "Kedge ID: '$KID'" ;; esac
 keyreq() { call ecs POST "$AUSF/nausf-auth/v1/kedge-keys/retrieve" '{"kedgeId":"'"$KID"'"}'; }
@@ -250,7 +252,7 @@ expect "DELETE 5g-aka-confirmation, unknown" 404 \
 # --- deregister ---
 DP=/ue-authentications/deregister
 aka "$AUSF" $S1
-KID=$(sed -n "s/.*edge keys for $S1 stored: Kedge ID \\([^ ]*\\).*/\\1/p" "$T/AUSF.log" | tail -1)
+KID=$(sed -n "s/.*edge keys stored supi_hash=$(supi_hash $S1) kedge_id=\\([^ ]*\\).*/\\1/p" "$T/AUSF.log" | tail -1)
 [ "$(keyreq)" = 200 ] && ok "a new authentication, a new Kedge" || fail "keyrequest: $(cat "$T/b")"
 DR='{"supi":"'$S1'"}'
 echo "$DR" | schema_ok "DeregistrationInfo request" request $AUTH $DP POST
@@ -273,7 +275,7 @@ aka "$AUSF" suci-0-001-01-0034-0-0-0000000002
 [ "$CODE" = 200 ] && ok "stock UDM: 5G AKA with a null-scheme SUCI" || fail "stock: $CODE $(cat "$T/confirm")"
 grep -q "RID 0034 from the SUCI" "$T/AUSFS.log" && ok "no routingId: the SUCI's RID, logged" ||
   fail "SUCI RID: $(grep routingId "$T/AUSFS.log")"
-! grep -q "edge keys for $S2 stored" "$T/AUSFS.log" && ok "edge.derive udm-flag: no flag, no key" ||
+! grep -q "edge keys stored supi_hash=$(supi_hash $S2)" "$T/AUSFS.log" && ok "edge.derive udm-flag: no flag, no key" ||
   fail "udm-flag derived a key"
 expect "ue-authentications with routingIndicator" 201 "$(call seaf POST "$AUSF/nausf-auth/v1/ue-authentications" \
   '{"supiOrSuci":"'$S2'","servingNetworkName":"'$SNN'","routingIndicator":"567"}')" $AUTH $UEP POST
@@ -283,7 +285,7 @@ call seaf POST "$AUSF/nausf-auth/v1/ue-authentications" "$AI" >/dev/null
 grep -q "RID 0 from nowhere" "$T/AUSFS.log" && ok "nothing at all: RID 0, logged" || fail "RID 0 fallback"
 AUSF=https://127.0.0.1:$AUSFA_PORT
 aka "$AUSF" $S2
-KID=$(sed -n "s/.*edge keys for $S2 stored: Kedge ID \\([^ ]*\\).*/\\1/p" "$T/AUSFA.log" | tail -1)
+KID=$(sed -n "s/.*edge keys stored supi_hash=$(supi_hash $S2) kedge_id=\\([^ ]*\\).*/\\1/p" "$T/AUSFA.log" | tail -1)
 [ "$CODE" = 200 ] && case $KID in 0.*) true ;; *) false ;; esac &&
   ok "edge.derive always: a key without the UDM's flag (RID 0)" || fail "always: $CODE '$KID'"
 

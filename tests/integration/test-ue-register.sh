@@ -139,8 +139,9 @@ fi
   || fail "SQN file: $(cat "$T/imsi.sqn")"
 grep -q '"kausf"\|"kedge"\|"kseaf"\|"resStar"' "$T/imsi.out" && fail "a key in the JSON output" \
   || ok "no key in the JSON output"
-# KAUSF on both sides (compare hashes, not keys): the AUSF's log line for this SUPI.
-grep "$IMSI" "$T/AUSF.log" | grep -qi "kausf sha256:$fp" \
+# KAUSF on both sides (compare hashes, not keys): the AUSF's log line for this SUPI (its
+# supi_hash field: the first 16 hex digits of SHA-256 of the SUPI).
+grep "supi_hash=$(printf %s "$IMSI" | sha256sum | cut -c1-16)" "$T/AUSF.log" | grep -qi "kausf sha256:$fp" \
   && ok "KAUSF fingerprint $fp in the AUSF's log too" \
   || fail "KAUSF fingerprint $fp not in the AUSF's log: $(grep -i kausf "$T/AUSF.log")"
 

@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include <cmocka.h>
 #include <jansson.h>
 
@@ -139,6 +141,102 @@ static json_t *parse_line(const char *line)
   if (!j)
     fail_msg("not JSON (%s): %s", err.text, line);
   return j;
+}
+
+/* Issue 11 item 8: identifiers as members of their own, not inside msg. */
+static void test_fields_json_and_text(void **state)
+{
+  kedge_log_init("kedge-test", KEDGE_LOG_DEBUG, true);
+  capture_start();
+  const kedge_log_field_t f[] = {{"kedge_id", "0.abc@5gc.mnc001.mcc001.3gppnetwork.org", false},
+                                 {"status", "404", true},
+                                 {"cause", NULL, false},
+                                 {"peer", "nef.kedge.test", false}};
+  kedge_log_fields(KEDGE_LOG_INFO, f, 4, "keyrequest: %s", "not found");
+  kedge_log_subscriber(KEDGE_LOG_WARN, "imsi-001010000000001", NULL, "5G AKA failure");
+  char *out = capture_end();
+  assert_int_equal(count_lines(out), 2);
+  char *second = strchr(out, '\n') + 1;
+  second[-1] = '\0';
+  json_t *j = parse_line(out);
+  assert_string_equal(json_string_value(json_object_get(j, "msg")), "keyrequest: not found");
+  assert_string_equal(json_string_value(json_object_get(j, "kedge_id")),
+                      "0.abc@5gc.mnc001.mcc001.3gppnetwork.org");
+  assert_int_equal(json_integer_value(json_object_get(j, "status")), 404);
+  assert_true(json_is_integer(json_object_get(j, "status")));
+  assert_null(json_object_get(j, "cause")); /* NULL value: left out */
+  assert_string_equal(json_string_value(json_object_get(j, "peer")), "nef.kedge.test");
+  json_decref(j);
+  j = parse_line(second);
+  /* SHA-256("imsi-001010000000001"), first 16 hex digits (sha256sum) */
+  assert_string_equal(json_string_value(json_object_get(j, "supi_hash")), "af6a486f32823283");
+  assert_null(strstr(second, "imsi-"));
+  assert_null(json_object_get(j, "kedge_id"));
+  json_decref(j);
+  free(out);
+
+  kedge_log_init("kedge-test", KEDGE_LOG_DEBUG, false);
+  capture_start();
+  kedge_log_fields(KEDGE_LOG_INFO, f, 4, "keyrequest: not found");
+  out = capture_end();
+  assert_non_null(strstr(out, " info: keyrequest: not found kedge_id=0.abc@5gc.mnc001.mcc001."
+                              "3gppnetwork.org status=404 peer=nef.kedge.test\n"));
+  free(out);
+}
+
+static void test_fields_long_values_stay_json(void **state)
+{
+  /* A field too long for the line: cut, marked, and still one valid JSON object. */
+  static char big[3 * KEDGE_LOG_LINE_MAX];
+  memset(big, 'x', sizeof(big) - 1);
+  kedge_log_init("kedge-test", KEDGE_LOG_DEBUG, true);
+  for (size_t cut = 0; cut < 3; cut++) {
+    const kedge_log_field_t f[] = {{"peer", cut == 1 ? big : "p", false},
+                                   {"route", cut == 2 ? big : "/r", false}};
+    capture_start();
+    kedge_log_fields(KEDGE_LOG_INFO, f, 2, "%s", cut == 0 ? big : "m");
+    char *out = capture_end();
+    assert_int_equal(count_lines(out), 1);
+    assert_true(strlen(out) <= KEDGE_LOG_LINE_MAX);
+    json_t *j = parse_line(out);
+    assert_true(json_is_true(json_object_get(j, "truncated")));
+    json_decref(j);
+    free(out);
+  }
+}
+
+static void test_journal_priority_prefix(void **state)
+{
+  /* JOURNAL_STREAM naming stderr: "<N>" first (sd-daemon(3)); naming something else: none. */
+  capture_start();
+  struct stat st;
+  assert_int_equal(fstat(STDERR_FILENO, &st), 0);
+  char v[64];
+  snprintf(v, sizeof(v), "%llu:%llu", (unsigned long long)st.st_dev,
+           (unsigned long long)st.st_ino);
+  setenv("JOURNAL_STREAM", v, 1);
+  kedge_log_init("kedge-test", KEDGE_LOG_DEBUG, false);
+  kedge_log_error("e");
+  kedge_log_warn("w");
+  kedge_log_info("i");
+  kedge_log_debug("d");
+  snprintf(v, sizeof(v), "%llu:%llu", (unsigned long long)st.st_dev,
+           (unsigned long long)st.st_ino + 1);
+  setenv("JOURNAL_STREAM", v, 1);
+  kedge_log_init("kedge-test", KEDGE_LOG_DEBUG, false);
+  kedge_log_info("plain");
+  unsetenv("JOURNAL_STREAM");
+  kedge_log_init("kedge-test", KEDGE_LOG_INFO, false);
+  char *out = capture_end();
+  const char *want[] = {"<3>", "<4>", "<6>", "<7>"};
+  char *line = out;
+  for (size_t i = 0; i < 4; i++) {
+    assert_memory_equal(line, want[i], 3);
+    line = strchr(line, '\n') + 1;
+  }
+  assert_true(line[0] != '<');
+  assert_non_null(strstr(line, "plain"));
+  free(out);
 }
 
 static void test_json_line(void **state)
@@ -302,6 +400,9 @@ int main(void)
     cmocka_unit_test(test_truncation_text),
     cmocka_unit_test(test_truncation_json_keeps_valid_utf8),
     cmocka_unit_test(test_level_parse_and_name),
+    cmocka_unit_test(test_fields_json_and_text),
+    cmocka_unit_test(test_fields_long_values_stay_json),
+    cmocka_unit_test(test_journal_priority_prefix),
     cmocka_unit_test(test_errno_preserved),
     cmocka_unit_test(test_concurrent_lines_stay_whole),
   };

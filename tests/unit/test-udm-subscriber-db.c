@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "subscriber_db.h"
 #include "kedge/hex.h"
@@ -114,14 +115,62 @@ static void test_keys_sealed_at_rest(void **state)
     assert_false(memcmp(data + i, k, 16) == 0);
     assert_false(memcmp(data + i, opc, 16) == 0);
   }
-  kedge_master_key_t saved = mk;
-  memset(mk.key, 0x5b, sizeof(mk.key));
-  udm_db_t *db = open_db(db_path);
-  udm_subscriber_t sub;
-  assert_int_equal(udm_db_get_credentials(db, "imsi-001010000000001", &sub),
-                   KEDGE_ERR_MAC_FAILURE);
+  /* Another master key does not open the database at all (its key-check record), rather
+   * than opening it and failing every AKA later (issue 11 item 3). */
+  kedge_master_key_t other;
+  memset(other.key, 0x5b, sizeof(other.key));
+  udm_db_t *db = NULL;
+  char why[256] = "";
+  assert_int_equal(udm_db_open(db_path, &other, &db, why, sizeof(why)), KEDGE_ERR_MAC_FAILURE);
+  assert_null(db);
+  assert_non_null(strstr(why, "the master key does not open this subscriber database"));
+  assert_int_equal(udm_db_check_key(db_path, &other, why, sizeof(why)), KEDGE_ERR_MAC_FAILURE);
+  assert_int_equal(udm_db_check_key(db_path, &mk, why, sizeof(why)), KEDGE_OK);
+  char missing[300];
+  snprintf(missing, sizeof(missing), "%s.absent", db_path);
+  assert_int_equal(udm_db_check_key(missing, &other, why, sizeof(why)), KEDGE_OK);
+  assert_int_equal(access(missing, F_OK), -1); /* the check creates nothing */
+}
+
+static int key_check_rows(const char *path)
+{
+  sqlite3 *sql = NULL;
+  sqlite3_stmt *st = NULL;
+  int n = -1;
+  if (sqlite3_open(path, &sql) == SQLITE_OK &&
+      sqlite3_prepare_v2(sql, "SELECT count(*) FROM key_check", -1, &st, NULL) == SQLITE_OK &&
+      sqlite3_step(st) == SQLITE_ROW)
+    n = sqlite3_column_int(st, 0);
+  sqlite3_finalize(st);
+  sqlite3_close(sql);
+  return n;
+}
+
+static void test_key_check_added_to_old_database(void **state)
+{
+  /* A database written before the key-check record existed: a wrong key is still refused (a
+   * subscriber's K does not open), the right one opens it and the record is written then. */
+  char path[300];
+  snprintf(path, sizeof(path), "%s/old.sqlite", dir);
+  udm_db_t *db = open_db(path);
+  provision(db, "imsi-001010000000007", NULL);
   udm_db_close(db);
-  mk = saved;
+  assert_int_equal(key_check_rows(path), 1);
+  sqlite3 *sql = NULL;
+  assert_int_equal(sqlite3_open(path, &sql), SQLITE_OK);
+  assert_int_equal(sqlite3_exec(sql, "DROP TABLE key_check", NULL, NULL, NULL), SQLITE_OK);
+  sqlite3_close(sql);
+
+  kedge_master_key_t other;
+  memset(other.key, 0x5b, sizeof(other.key));
+  char why[256] = "";
+  assert_int_equal(udm_db_check_key(path, &other, why, sizeof(why)), KEDGE_ERR_MAC_FAILURE);
+  assert_int_equal(udm_db_open(path, &other, &db, why, sizeof(why)), KEDGE_ERR_MAC_FAILURE);
+  assert_int_equal(key_check_rows(path), -1); /* nothing written for a wrong key */
+  db = open_db(path);
+  udm_db_close(db);
+  assert_int_equal(key_check_rows(path), 1);
+  assert_int_equal(udm_db_open(path, &other, &db, why, sizeof(why)), KEDGE_ERR_MAC_FAILURE);
 }
 
 static void test_sqn_advances_durably(void **state)
@@ -319,6 +368,7 @@ int main(void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_provision_and_read),
     cmocka_unit_test(test_keys_sealed_at_rest),
+    cmocka_unit_test(test_key_check_added_to_old_database),
     cmocka_unit_test(test_sqn_advances_durably),
     cmocka_unit_test(test_import_csv),
     cmocka_unit_test(test_text_fields),

@@ -582,7 +582,7 @@ static bool steps_0_to_2(demo_t *d)
   printf("    step 1  UE:   Kedge ID %s, Kedge sha256:%.8s (the key itself never leaves memory)\n",
          d->kedge_id, fp ? fp + 7 : "?");
   char needle[400];
-  snprintf(needle, sizeof(needle), "stored: Kedge ID %s", d->kedge_id);
+  snprintf(needle, sizeof(needle), " kedge_id=%s", d->kedge_id); /* "edge keys stored" */
   bool same = ok && d->kedge_id[0] && log_has(d, &d->p[P_AUSF], needle, ausf_line, sizeof(ausf_line));
   printf("    step 2  AUSF: %s\n", same ? "stored the same Kedge ID before dropping KAUSF" : "no matching key stored");
   /* TS 33.535 6.1 (SPEC.md 9): the UE derives K_AKMA and the A-KID (step 3); the AUSF derives
