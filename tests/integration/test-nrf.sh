@@ -183,7 +183,7 @@ wait_for 10 at_least PUT "$UDM_ID" $((puts + 1)) && ok "restarted UDM registers 
   fail "restart: $(tail -3 "$REC")"
 
 # --- started while the NRF is down: serves at once, registers when it appears ---
-stop_daemon AUSF
+stop_daemon AUSF && ok "AUSF exits 0 on SIGTERM" || fail "AUSF exit status"
 stop_daemon NRF
 : >"$REC"
 start_daemon AUSF kedge-ausfd "$T/ausf.yaml"
@@ -193,4 +193,7 @@ grep -q "registration failed" "$T/AUSF.log" && kill -0 "$AUSF_PID" && ok "AUSF s
 start_nrf
 wait_for 10 at_least PUT "$AUSF_ID" 1 && ok "AUSF registers once the NRF is up (back-off retry)" ||
   fail "AUSF late registration"
+stop_daemon AUSF && stop_daemon UDM && [ "$(count DELETE "$AUSF_ID")" = 1 ] &&
+  [ "$(count DELETE "$UDM_ID")" = 1 ] && ok "both deregister and exit 0" || fail "final stop"
+stop_daemon NRF && ok "the NRF peer exits 0" || fail "NRF peer exit status"
 finish
