@@ -24,7 +24,8 @@ const kedge_daemon_info_t udm_info = {
   .program = "kedge-udmd",
   .description = "kedge UDM/ARPF: the subscriber database (SQLite, K and OPc sealed under a "
                  "master key) and Nudm_UEAuthentication_Get (TS 29.503): 5G HE AVs for the "
-                 "AUSF's 5G AKA, with the routing indicator and the edge-capable flag (edgeInd).",
+                 "AUSF's 5G AKA, with the routing indicator and the edge-capable flag (edgeInd); "
+                 "the AUSF's results (auth-events, the latest udm.auth_events.keep per SUPI).",
   .default_config = "/etc/kedge/udm.yaml",
   .extra_usage = extra_usage,
 };

@@ -49,6 +49,7 @@ struct kedge_sbi_worker {
   struct evconnlistener *listener;
   struct event *drain_ev;    /* activated by the main thread at shutdown */
   struct event *grace_timer; /* ends the drain */
+  struct event *accept_retry; /* resumes accepting after EMFILE (accept_error_cb) */
   bool draining;
   sbi_conn_t *conns; /* all connections of this worker, handshaking or HTTP/2 */
   unsigned n_conns;

@@ -70,6 +70,7 @@ check_page kedge-udmd.8 kedge-udmd subscriber
 check_page kedge-ausfd.8 kedge-ausfd
 check_page kedge-aanfd.8 kedge-aanfd
 check_page kedge-nefd.8 kedge-nefd
+check_page kedge-aanfd.8 kedge-aanfd
 check_page kedge-ecsd.8 kedge-ecsd
 check_page kedge-eec.1 kedge-eec provision keys
 check_page kedge-ue.1 kedge-ue
