@@ -12,8 +12,9 @@ for f in bin/kedge bin/kedge-udmd bin/kedge-ausfd bin/kedge-ue include/kedge/edg
   lib/libkedge.a lib/pkgconfig/kedge.pc share/kedge/conf/ausf.yaml \
   lib/systemd/system/kedge-udmd.service lib/systemd/system/kedge-ausfd.service \
   lib/systemd/system/kedge-nefd.service lib/systemd/system/kedge-ecsd.service \
-  lib/systemd/system/kedge-ue-agent.service lib/sysusers.d/kedge.conf lib/tmpfiles.d/kedge.conf \
-  share/bash-completion/completions/kedge share/bash-completion/completions/kedge-udmd; do
+  lib/systemd/system/kedge-ue-agent.service lib/systemd/system/kedge-aanfd.service lib/sysusers.d/kedge.conf lib/tmpfiles.d/kedge.conf \
+  share/bash-completion/completions/kedge share/bash-completion/completions/kedge-udmd \
+  share/bash-completion/completions/kedge-aanfd; do
   [ -e "$P/$f" ] && ok "installed $f" || fail "missing $f"
 done
 # The units name the programs where this install put them (not /usr/local/bin whatever PREFIX).
@@ -30,7 +31,7 @@ if grep -q 'KEDGE_MAN:BOOL=OFF' "$BUILD/CMakeCache.txt"; then
   echo "SKIPPED: man pages (configured with -DKEDGE_MAN=OFF)"
 else
   for m in man1/kedge.1 man1/kedge-eec.1 man1/kedge-ue.1 man5/kedge.yaml.5 man8/kedge-udmd.8 \
-    man8/kedge-ausfd.8 man8/kedge-nefd.8 man8/kedge-ecsd.8; do
+    man8/kedge-ausfd.8 man8/kedge-aanfd.8 man8/kedge-nefd.8 man8/kedge-ecsd.8; do
     [ -s "$P/share/man/$m" ] && ok "man page share/man/$m" || fail "missing share/man/$m"
   done
   out=$(MANPATH="$P/share/man" man -w kedge-udmd 2>&1)

@@ -40,11 +40,17 @@ $(printf '%s\n' "$out" | grep '✗')"
   done
 done
 [ "$n" -eq 6 ] && ok "6 units generated" || fail "$n units generated, 6 expected"
-grep -q '^LoadCredential=udm-master.key:/etc/kedge/udm-master.key$' "$BUILD/systemd/kedge-udmd.service" &&
-  ok "kedge-udmd gets its master key with LoadCredential=" || fail "kedge-udmd: no LoadCredential="
+for nf in udm ausf aanf; do
+  grep -q "^LoadCredential=$nf-master.key:/etc/kedge/$nf-master.key\$" "$BUILD/systemd/kedge-${nf}d.service" &&
+    grep -q "master_key: /etc/kedge/$nf-master.key" "$SRC/conf/$nf.yaml" &&
+    ok "kedge-${nf}d gets conf/$nf.yaml's master key with LoadCredential=" ||
+    fail "kedge-${nf}d: no LoadCredential= for conf/$nf.yaml's master_key"
+done
 grep -q '^After=.*kedge-udmd.service' "$BUILD/systemd/kedge-ausfd.service" &&
+  grep -q '^After=.*kedge-aanfd.service' "$BUILD/systemd/kedge-ausfd.service" &&
   grep -q '^After=.*kedge-ausfd.service' "$BUILD/systemd/kedge-nefd.service" &&
-  ok "ordering: UDM, then AUSF, then NEF" || fail "ordering UDM -> AUSF -> NEF missing"
+  grep -q '^After=.*kedge-aanfd.service' "$BUILD/systemd/kedge-nefd.service" &&
+  ok "ordering: UDM and AAnF, then AUSF, then NEF" || fail "ordering UDM, AAnF -> AUSF -> NEF missing"
 
 # verify: the same templates with this build's programs, which exist.
 cmake -DKEDGE_UNITS_SRC="$SRC/contrib/systemd" -DKEDGE_UNITS_OUT="$T/units" \
