@@ -71,6 +71,9 @@ static void teardown(void *state)
   kedge_keystore_config_clear(&a->keystore);
 }
 
+/* TS 29.510 ServiceName; the key service is the custom name nausf-kedge (SPEC.md 7) */
+static const char *const ausf_services[] = {"nausf-auth", "nausf-kedge", NULL};
+
 /* What set-up would refuse: the key store's master key (mode, format), checked with a copy
  * that is wiped at once. */
 static kedge_err_t check(void *state, char *why, size_t why_size)
@@ -106,6 +109,7 @@ int main(int argc, char **argv)
     .service = "ausf",
     .default_port = 8002, /* conf/ausf.yaml, docs/config.md "Ports" */
     .nf_type = "AUSF",
+    .nf_services = ausf_services,
     .read_config = ausf_read_config,
     .setup = setup,
     .teardown = teardown,

@@ -65,11 +65,15 @@ static void teardown(void *state)
   kedge_master_key_clear(&u->master_key);
 }
 
+/* TS 29.510 ServiceName: what the NFProfile announces (docs/nrf.md) */
+static const char *const udm_services[] = {"nudm-ueau", NULL};
+
 const kedge_app_t udm_app = {
   .info = &udm_info,
   .service = "udm",
   .default_port = 8001, /* conf/udm.yaml, docs/config.md "Ports" */
   .nf_type = "UDM",
+  .nf_services = udm_services,
   .read_config = udm_read_config,
   .setup = setup,
   .teardown = teardown,

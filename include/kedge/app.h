@@ -24,6 +24,9 @@ typedef struct kedge_app {
   const char *nf_type;  /* TS 29.510 NFType ("UDM", "AUSF", "NEF", "AF"): the User-Agent is
                            "<nf_type>-<nfInstanceId>" (TS 29.500 5.2.2.2); NULL: service */
   uint16_t default_port; /* the sbi.port default (0: the kernel picks) */
+  /* TS 29.510 service names this NF offers, NULL-terminated (or NULL): announced in the
+   * NFProfile when the configuration has an `nrf:` section (kedge/nrf.h, docs/nrf.md). */
+  const char *const *nf_services;
   /* Reads the daemon's own keys from the file's top-level map into `state`. Record problems
    * with kedge_config_invalid() and return KEDGE_ERR_CONFIG. Strings stay valid until exit. */
   kedge_err_t (*read_config)(kedge_config_node_t *root, void *state);
@@ -54,7 +57,8 @@ typedef struct kedge_app {
  * it sends READY=1 once listening, RELOADING=1 and READY=1 around a reload (SIGHUP),
  * STOPPING=1 when the drain begins and WATCHDOG=1 when WATCHDOG_USEC asks for it. Options besides those of
  * kedge/daemon.h: --ports-file FILE writes "port=N" and "metrics_port=N" once listening (for
- * tests and scripts that start daemons on port 0). */
+ * tests and scripts that start daemons on port 0). With an `nrf:` section the NF registers
+ * at the NRF once listening and deregisters after SIGTERM (kedge/nrf.h). */
 int kedge_app_main(const kedge_app_t *app, int argc, char **argv);
 
 /* The NF instance id (TS 29.510 nfInstanceId, an RFC 4122 UUID), settled by kedge_app_main()

@@ -14,6 +14,7 @@
 #include "kedge/json_check.h"
 #include "kedge/sbi_client.h"
 #include "kedge/log.h"
+#include "kedge/nrf.h"
 #include "kedge/trace.h"
 #include "app/notify.h"
 
@@ -33,6 +34,7 @@ static kedge_err_t read_log(kedge_config_node_t *root, kedge_log_level_t *level,
 /* ---- nf: the NF instance id (TS 29.510) and the User-Agent built from it ---- */
 
 static const char *nf_instance_id_conf, *nf_instance_id_file;
+static kedge_nrf_config_t nrf_config; /* the nrf: section (kedge/nrf.h) */
 static char nf_instance_id[37];
 
 const char *kedge_app_nf_instance_id(void)
@@ -109,7 +111,8 @@ static kedge_err_t settle_nf_instance_id(char *why, size_t why_size)
  * *level and *json, nothing applied. */
 static kedge_err_t load(const kedge_app_t *app, void *state, const char *path,
                         kedge_config_t **out, kedge_sbi_server_config_t *sbi,
-                        kedge_log_level_t *level, bool *json, char *why, size_t why_size)
+                        kedge_nrf_config_t *nrf, kedge_log_level_t *level, bool *json, char *why,
+                        size_t why_size)
 {
   kedge_config_t *conf = NULL;
   *out = NULL;
@@ -128,6 +131,9 @@ static kedge_err_t load(const kedge_app_t *app, void *state, const char *path,
   if (!err)
     err = e;
   e = read_nf(root);
+  if (!err)
+    err = e;
+  e = kedge_nrf_config_read(root, nrf);
   if (!err)
     err = e;
   e = app->read_config ? app->read_config(root, state) : KEDGE_OK;
@@ -156,7 +162,9 @@ kedge_err_t kedge_app_load_config(const kedge_app_t *app, const char *path, kedg
 {
   kedge_log_level_t level;
   bool json;
-  kedge_err_t err = load(app, app->state, path, out, sbi, &level, &json, why, why_size);
+  kedge_nrf_config_clear(&nrf_config);
+  kedge_err_t err =
+      load(app, app->state, path, out, sbi, &nrf_config, &level, &json, why, why_size);
   kedge_log_init(app->info->program, err ? KEDGE_LOG_INFO : level, err ? false : json);
   return err;
 }
@@ -221,7 +229,11 @@ static void reload_cb(kedge_sbi_server_t *srv, void *arg)
     snprintf(why, sizeof(why), "%s", kedge_strerror(err));
   } else {
     memcpy(next, app->state, app->state_size);
-    err = load(app, next, run->path, &conf, &sbi, &level, &json, why, sizeof(why));
+    /* nrf: is checked but not applied: the NRF client keeps the section it started with
+     * (NFUpdate on reload is not built, docs/nrf.md) */
+    kedge_nrf_config_t nrf_next;
+    err = load(app, next, run->path, &conf, &sbi, &nrf_next, &level, &json, why, sizeof(why));
+    kedge_nrf_config_clear(&nrf_next);
   }
   if (!err && app->check)
     err = app->check(next, why, sizeof(why));
@@ -347,12 +359,14 @@ int kedge_app_main(const kedge_app_t *app, int argc, char **argv)
   }
   if (rc >= 0) {
     kedge_sbi_server_free(srv);
+    kedge_nrf_config_clear(&nrf_config);
     kedge_config_free(conf);
     return rc;
   }
 
   rc = KEDGE_EXIT_FAILURE;
   bool set_up = false;
+  kedge_nrf_t *nrf = NULL;
   app_run_t run = {.app = app, .path = opts.config_path};
   struct event *watchdog = NULL;
   if (!keep_conf(&run, conf)) {
@@ -377,6 +391,18 @@ int kedge_app_main(const kedge_app_t *app, int argc, char **argv)
   set_up = true;
   if (kedge_sbi_server_start(srv)) /* it logged its one line (e.g. the address in use) */
     goto out;
+  /* SPEC.md 7: register once the port is bound; an NRF that does not answer never stops the
+   * daemon (kedge_nrf_start fails only on a bad nrf: TLS file or no memory). */
+  const kedge_nrf_self_t self = {.nf_instance_id = nf_instance_id,
+                                 .nf_type = app->nf_type ? app->nf_type : role,
+                                 .address = cfg.address ? cfg.address : "127.0.0.1",
+                                 .port = kedge_sbi_server_port(srv),
+                                 .services = app->nf_services};
+  if (nrf_config.uri &&
+      (err = kedge_nrf_start(&nrf_config, &self, kedge_sbi_server_metrics(srv), &nrf))) {
+    kedge_log_error("cannot start: nrf: %s", kedge_strerror(err));
+    kedge_sbi_server_stop(srv);
+  }
   if (ports_file && write_ports(ports_file, srv, app) != 0) {
     kedge_log_error("cannot write %s: %s", ports_file, strerror(errno));
     kedge_sbi_server_stop(srv);
@@ -384,13 +410,15 @@ int kedge_app_main(const kedge_app_t *app, int argc, char **argv)
   /* Listening: systemd may start what is ordered After= this unit. */
   app_notify("READY=1");
   watchdog = app_watchdog_start(kedge_sbi_server_base(srv));
-  rc = kedge_sbi_server_run(srv) == KEDGE_OK ? KEDGE_EXIT_OK : KEDGE_EXIT_FAILURE;
+  rc = kedge_sbi_server_run(srv) == KEDGE_OK && !err ? KEDGE_EXIT_OK : KEDGE_EXIT_FAILURE;
+  kedge_nrf_stop(nrf); /* NFDeregister after SIGTERM (TS 29.510 5.2.2.4) */
 out:
   if (watchdog)
     event_free(watchdog);
   if (set_up && app->teardown)
     app->teardown(app->state);
   kedge_sbi_server_free(srv);
+  kedge_nrf_config_clear(&nrf_config);
   kedge_config_free(conf);
   for (size_t i = 0; i < run.n_confs; i++)
     kedge_config_free(run.confs[i]);

@@ -1,0 +1,106 @@
+/* The `nrf:` section (docs/nrf.md, conf/udm.yaml): where the NRF is, the client's TLS files,
+ * back-off, and what the profile announces besides the NF's own identity. */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kedge/config.h"
+#include "kedge/nrf.h"
+
+#define KEEP(call)                                                                                \
+  do {                                                                                            \
+    kedge_err_t e_ = (call);                                                                      \
+    if (!err)                                                                                     \
+      err = e_;                                                                                   \
+  } while (0)
+
+/* TS 29.510 SupiRange: both pattern '^[0-9]+$'; oneOf {start, end} | {pattern}. */
+static bool digits(const char *s)
+{
+  if (!s || !*s)
+    return false;
+  for (; *s; s++)
+    if (*s < '0' || *s > '9')
+      return false;
+  return true;
+}
+
+static kedge_err_t read_supi_ranges(kedge_config_node_t *sec, kedge_nrf_config_t *cfg)
+{
+  kedge_config_node_t *const *items = NULL;
+  size_t n = 0;
+  kedge_err_t err = kedge_config_maps(sec, "supi_ranges", &items, &n);
+  if (err || n == 0)
+    return err;
+  cfg->supi_ranges = calloc(n, sizeof(*cfg->supi_ranges));
+  if (!cfg->supi_ranges)
+    return KEDGE_ERR_NOMEM;
+  cfg->n_supi_ranges = n;
+  for (size_t i = 0; i < n; i++) {
+    kedge_nrf_supi_range_t *r = &cfg->supi_ranges[i];
+    KEEP(kedge_config_string(items[i], "start", NULL, &r->start));
+    KEEP(kedge_config_string(items[i], "end", NULL, &r->end));
+    KEEP(kedge_config_string(items[i], "pattern", NULL, &r->pattern));
+    if (err)
+      continue;
+    if (r->pattern && (r->start || r->end))
+      KEEP(kedge_config_invalid(items[i], NULL, "give start and end, or pattern, not both"));
+    else if (!r->pattern && !(r->start && r->end))
+      KEEP(kedge_config_invalid(items[i], NULL, "needs start and end, or pattern"));
+    else if (!r->pattern && (!digits(r->start) || !digits(r->end) ||
+                             strlen(r->start) != strlen(r->end) || strcmp(r->start, r->end) > 0))
+      KEEP(kedge_config_invalid(items[i], NULL,
+                                "start and end must be digit strings of equal length, start <= end"));
+  }
+  return err;
+}
+
+kedge_err_t kedge_nrf_config_read(kedge_config_node_t *root, kedge_nrf_config_t *cfg)
+{
+  memset(cfg, 0, sizeof(*cfg));
+  kedge_sbi_client_options_init(&cfg->client);
+  kedge_err_t err = KEDGE_OK;
+  if (!kedge_config_has(root, "nrf"))
+    return KEDGE_OK;
+  kedge_config_node_t *sec = NULL;
+  const char *sbi_ca = NULL, *sbi_cert = NULL, *sbi_key = NULL;
+  int64_t ms = 0;
+  KEEP(kedge_config_map(root, "nrf", &sec));
+  KEEP(kedge_config_string(root, "sbi.tls.ca", NULL, &sbi_ca));
+  KEEP(kedge_config_string(root, "sbi.tls.cert", NULL, &sbi_cert));
+  KEEP(kedge_config_string(root, "sbi.tls.key", NULL, &sbi_key));
+  /* nrf.uri null: no NRF (the section's other keys are still checked: the samples in conf/) */
+  KEEP(kedge_config_string(sec, "uri", NULL, &cfg->uri));
+  if (cfg->uri && strncmp(cfg->uri, "https://", 8) != 0)
+    KEEP(kedge_config_invalid(sec, "uri", "must start with https:// (the SBI is always TLS)"));
+  KEEP(kedge_config_string(sec, "ca", sbi_ca, &cfg->client.ca_file));
+  KEEP(kedge_config_string(sec, "cert", sbi_cert, &cfg->client.cert_file));
+  KEEP(kedge_config_string(sec, "key", sbi_key, &cfg->client.key_file));
+  if (cfg->uri && !cfg->client.ca_file)
+    KEEP(kedge_config_require(sec, "ca"));
+  KEEP(kedge_config_duration(sec, "timeout", 2000, 10, 60000, &ms));
+  cfg->client.timeout_ms = (uint32_t)ms;
+  KEEP(kedge_config_duration(sec, "retry_min", 1000, 10, 3600000, &cfg->retry_min_ms));
+  KEEP(kedge_config_duration(sec, "retry_max", 60000, 10, 3600000, &cfg->retry_max_ms));
+  if (!err && cfg->retry_max_ms < cfg->retry_min_ms)
+    KEEP(kedge_config_invalid(sec, "retry_max", "must not be below retry_min"));
+  KEEP(kedge_config_duration(sec, "heartbeat", 60000, 1000, 3600000, &cfg->heartbeat_ms));
+  KEEP(kedge_config_strings(sec, "allowed_nf_types", &cfg->allowed_nf_types,
+                            &cfg->n_allowed_nf_types));
+  KEEP(kedge_config_string(sec, "group_id", NULL, &cfg->group_id));
+  KEEP(kedge_config_strings(sec, "routing_indicators", &cfg->routing_indicators,
+                            &cfg->n_routing_indicators));
+  /* TS 29.510 AusfInfo/UdmInfo: routingIndicators match ^[0-9]{1,4}$ */
+  for (size_t i = 0; !err && i < cfg->n_routing_indicators; i++)
+    if (!digits(cfg->routing_indicators[i]) || strlen(cfg->routing_indicators[i]) > 4)
+      KEEP(kedge_config_invalid(sec, "routing_indicators", "each must be 1 to 4 digits"));
+  KEEP(read_supi_ranges(sec, cfg));
+  return err;
+}
+
+void kedge_nrf_config_clear(kedge_nrf_config_t *cfg)
+{
+  free(cfg->supi_ranges);
+  cfg->supi_ranges = NULL;
+  cfg->n_supi_ranges = 0;
+}
