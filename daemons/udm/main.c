@@ -24,7 +24,8 @@ const kedge_daemon_info_t udm_info = {
   .program = "kedge-udmd",
   .description = "kedge UDM/ARPF: the subscriber database (SQLite, K and OPc sealed under a "
                  "master key) and Nudm_UEAuthentication_Get (TS 29.503): 5G HE AVs for the "
-                 "AUSF's 5G AKA, with the routing indicator and the edge-capable flag (edgeInd).",
+                 "AUSF's 5G AKA, with the routing indicator and the edge-capable flag (edgeInd); "
+                 "its SIDF de-conceals SUCIs of protection schemes 0, 1 and 2 (TS 33.501 6.12).",
   .default_config = "/etc/kedge/udm.yaml",
   .extra_usage = extra_usage,
 };
@@ -37,14 +38,20 @@ static kedge_err_t setup(kedge_sbi_server_t *srv, void *state, char *why, size_t
   kedge_err_t err = kedge_master_key_load(u->master_key_file, &u->master_key, why, why_size);
   if (err)
     return err;
-  err = udm_db_open(u->database, &u->master_key, &u->db, why, why_size);
+  err = udm_suci_load(u, why, why_size);
   if (err)
     return err;
+  err = udm_db_open(u->database, &u->master_key, &u->db, why, why_size);
+  if (err) {
+    udm_suci_free(u);
+    return err;
+  }
   err = udm_ueau_setup(u, srv);
   if (err) {
     snprintf(why, why_size, "cannot set up Nudm_UEAU: %s", kedge_strerror(err));
     kedge_work_pool_free(u->pool);
     udm_db_close(u->db);
+    udm_suci_free(u);
     return err;
   }
   kedge_log_info("subscriber database %s; group commit of up to %zu SQN updates", u->database,
@@ -57,6 +64,7 @@ static void teardown(void *state)
   udm_t *u = state;
   kedge_work_pool_free(u->pool); /* after the loops stopped: see kedge/work.h */
   udm_db_close(u->db);
+  udm_suci_free(u);
   kedge_master_key_clear(&u->master_key);
 }
 
