@@ -64,8 +64,13 @@ kedge_err_t udm_resolve_supi_or_suci(const udm_t *udm, const char *text, kedge_s
   }
   kedge_suci_t suci;
   kedge_err_t err = kedge_suci_parse(text, &suci, why);
-  if (err)
+  if (err == KEDGE_ERR_BAD_HEX)
+    err = KEDGE_ERR_MAC_FAILURE; /* a malformed scheme output: answered like a MAC failure */
+  if (err) {
+    if (err == KEDGE_ERR_MAC_FAILURE)
+      *why = "the SUCI's scheme output cannot be de-concealed";
     return err;
+  }
   err = kedge_suci_deconceal(udm->suci_keys, &suci, supi);
   switch (err) {
   case KEDGE_OK:

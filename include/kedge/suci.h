@@ -51,7 +51,10 @@ typedef struct kedge_suci {
 
 /* Parses either string form strictly. KEDGE_ERR_BAD_SUPI with a reason in *why (static text,
  * never the input) for anything outside the grammar above, including SUPI types 2..7 (wireline
- * GLI/GCI, not supported). Any scheme 0..15 parses; kedge_suci_deconceal() decides support. */
+ * GLI/GCI, not supported); KEDGE_ERR_BAD_HEX when only the scheme output of an ECIES-form SUCI
+ * is at fault (not hex, odd, empty, too long; in NAI form a key or tag of the wrong size), which
+ * the SIDF answers like a MAC failure. Any scheme 0..15 parses; kedge_suci_deconceal() decides
+ * support. */
 kedge_err_t kedge_suci_parse(const char *text, kedge_suci_t *suci, const char **why);
 
 /* The SBI form, and the NAI form (type 1 only); KEDGE_ERR_TOO_BIG when `size` is too small. */

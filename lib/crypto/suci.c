@@ -100,8 +100,9 @@ static const char *hex_output(uint8_t *out, size_t max, const char *s, size_t n,
   return kedge_hex_decode_var(buf, out, max, len) == KEDGE_OK ? NULL : "scheme output is not hex";
 }
 
-/* "<RID>-<scheme>-<hnPubKeyId>-<schemeOutput>" to the end of the string (SBI form). */
-static const char *sbi_tail(const char *s, kedge_suci_t *suci)
+/* "<RID>-<scheme>-<hnPubKeyId>-<schemeOutput>" to the end of the string (SBI form).
+ * *hex_bad is set when only the ECIES scheme output is at fault. */
+static const char *sbi_tail(const char *s, kedge_suci_t *suci, bool *hex_bad)
 {
   const char *dash = strchr(s, '-'), *p;
   if (!dash || !copy_rid(s, (size_t)(dash - s), suci))
@@ -118,7 +119,9 @@ static const char *sbi_tail(const char *s, kedge_suci_t *suci)
   s = p + 1;
   if (suci->scheme == KEDGE_SUCI_NULL)
     return null_output(suci, s, strlen(s));
-  return hex_output(suci->output, sizeof(suci->output), s, strlen(s), &suci->output_len);
+  const char *bad = hex_output(suci->output, sizeof(suci->output), s, strlen(s), &suci->output_len);
+  *hex_bad = bad != NULL;
+  return bad;
 }
 
 /* Whether "<RID>-<scheme>-<id>-" starts at s: where the realm of a type 1 SUCI ends. */
@@ -171,7 +174,10 @@ static kedge_err_t parse_sbi(const char *s, kedge_suci_t *suci, const char **why
                : "SUPI type must be 0 (IMSI) or 1 (network specific identifier)";
     return KEDGE_ERR_BAD_SUPI;
   }
-  return (*why = sbi_tail(s, suci)) ? KEDGE_ERR_BAD_SUPI : KEDGE_OK;
+  bool hex_bad = false;
+  if (!(*why = sbi_tail(s, suci, &hex_bad)))
+    return KEDGE_OK;
+  return hex_bad ? KEDGE_ERR_BAD_HEX : KEDGE_ERR_BAD_SUPI;
 }
 
 /* "type1.rid<RID>.schid<S>.(userid<u>|hnkey<K>.ecckey<h>.cip<h>.mac<h>)@<realm>" */
@@ -213,11 +219,14 @@ static kedge_err_t parse_nai(const char *s, kedge_suci_t *suci, const char **why
     q += strlen(labels[i]);
     const char *end = i < 2 ? strchr(q, '.') : at;
     size_t len = 0;
-    if (!end || end > at ||
-        hex_output(suci->output + suci->output_len, sizeof(suci->output) - suci->output_len, q,
-                   (size_t)(end - q), &len) ||
-        (want[i] && len != want[i]))
+    if (!end || end > at)
       return KEDGE_ERR_BAD_SUPI;
+    if (hex_output(suci->output + suci->output_len, sizeof(suci->output) - suci->output_len, q,
+                   (size_t)(end - q), &len) ||
+        (want[i] && len != want[i])) {
+      *why = "scheme output (ecckey, cip, mac) must be hex of the profile's sizes";
+      return KEDGE_ERR_BAD_HEX;
+    }
     suci->output_len += len;
     q = end;
   }
