@@ -27,6 +27,9 @@
 struct kedge_ecies_key {
   kedge_ecies_profile_t profile;
   EVP_PKEY *pkey;
+  /* ECDH context made once (EVP_PKEY_CTX_new_from_pkey + derive_init fetch the exchange each
+   * time); each de-concealment works on an EVP_PKEY_CTX_dup of it, so threads never share one */
+  EVP_PKEY_CTX *derive;
   uint8_t pub[KEDGE_ECIES_PUBLIC_MAX];
 };
 
@@ -35,7 +38,32 @@ static EVP_KDF *x963kdf;
 static EVP_CIPHER *aes128_ctr;
 static EVP_MAC *hmac;
 static EC_GROUP *p256;
+/* A public key of each curve (the base point) that peer_key() copies and gives the peer's
+ * point: EVP_PKEY_dup + EVP_PKEY_set1_encoded_public_key skip the key manager fetch and, for
+ * P-256, the group set-up that EVP_PKEY_fromdata pays on every call. */
+static EVP_PKEY *peer_template[3];
+/* Each thread keeps one peer EVP_PKEY per curve and sets the next peer's point into it: even
+ * EVP_PKEY_dup looks the key type up by name (a hash walk under a lock), about 5% of a
+ * profile A de-concealment. Freed by the key's destructor when the thread ends. */
+static pthread_key_t peer_cache_key;
+static bool peer_cache_ok;
 static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
+
+typedef struct peer_cache {
+  EVP_PKEY *key[3];
+} peer_cache_t;
+
+static void peer_cache_free(void *arg)
+{
+  peer_cache_t *c = arg;
+  EVP_PKEY_free(c->key[1]);
+  EVP_PKEY_free(c->key[2]);
+  free(c);
+}
+
+static kedge_err_t p256_public(const uint8_t priv[KEDGE_ECIES_PRIVATE_LEN], BIGNUM **d_out,
+                               uint8_t pub[KEDGE_ECIES_PUBLIC_B_LEN]);
+static EVP_PKEY *p256_pkey(const BIGNUM *d, const uint8_t *pub, size_t pub_len);
 
 static void fetch_algorithms(void)
 {
@@ -43,12 +71,19 @@ static void fetch_algorithms(void)
   aes128_ctr = EVP_CIPHER_fetch(NULL, "AES-128-CTR", NULL);
   hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
   p256 = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
+  uint8_t one[KEDGE_ECIES_PRIVATE_LEN] = {0}, g[KEDGE_ECIES_PUBLIC_B_LEN], u9[32] = {9};
+  one[KEDGE_ECIES_PRIVATE_LEN - 1] = 1;
+  peer_template[KEDGE_ECIES_PROFILE_A] = EVP_PKEY_new_raw_public_key_ex(NULL, "X25519", NULL, u9, 32);
+  if (p256 && p256_public(one, NULL, g) == KEDGE_OK)
+    peer_template[KEDGE_ECIES_PROFILE_B] = p256_pkey(NULL, g, sizeof(g));
+  peer_cache_ok = pthread_key_create(&peer_cache_key, peer_cache_free) == 0;
 }
 
 static bool algorithms(void)
 {
   pthread_once(&fetch_once, fetch_algorithms);
-  return x963kdf && aes128_ctr && hmac && p256;
+  return x963kdf && aes128_ctr && hmac && p256 && peer_template[1] && peer_template[2] &&
+         peer_cache_ok;
 }
 
 size_t kedge_ecies_public_len(kedge_ecies_profile_t profile)
@@ -127,6 +162,15 @@ static EVP_PKEY *p256_pkey(const BIGNUM *d, const uint8_t *pub, size_t pub_len)
   return pkey;
 }
 
+static EVP_PKEY_CTX *derive_ctx(EVP_PKEY *own)
+{
+  EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, own, NULL);
+  if (ctx && EVP_PKEY_derive_init(ctx) == 1)
+    return ctx;
+  EVP_PKEY_CTX_free(ctx);
+  return NULL;
+}
+
 kedge_err_t kedge_ecies_public_key(kedge_ecies_profile_t profile,
                                    const uint8_t priv[KEDGE_ECIES_PRIVATE_LEN], uint8_t *pub,
                                    size_t *pub_len)
@@ -197,6 +241,8 @@ kedge_err_t kedge_ecies_key_new(kedge_ecies_profile_t profile,
       err = KEDGE_ERR_CRYPTO;
     BN_clear_free(d);
   }
+  if (!err && !(k->derive = derive_ctx(k->pkey)))
+    err = KEDGE_ERR_CRYPTO;
   if (err) {
     kedge_ecies_key_free(k);
     return err;
@@ -220,6 +266,7 @@ void kedge_ecies_key_free(kedge_ecies_key_t *key)
 {
   if (!key)
     return;
+  EVP_PKEY_CTX_free(key->derive);
   EVP_PKEY_free(key->pkey); /* OpenSSL clears the private key it holds */
   OPENSSL_cleanse(key, sizeof(*key));
   free(key);
@@ -245,24 +292,38 @@ kedge_err_t kedge_ecies_key_public(const kedge_ecies_key_t *key, uint8_t *pub, s
  * cofactor 1, so such a point is in the prime-order group and needs no further check. */
 static EVP_PKEY *peer_key(kedge_ecies_profile_t profile, const uint8_t *pub, size_t len)
 {
-  if (len != kedge_ecies_public_len(profile))
+  if (len != kedge_ecies_public_len(profile) ||
+      (profile == KEDGE_ECIES_PROFILE_B && pub[0] != 0x02 && pub[0] != 0x03))
     return NULL;
-  if (profile == KEDGE_ECIES_PROFILE_A)
-    return EVP_PKEY_new_raw_public_key_ex(NULL, "X25519", NULL, pub, len);
-  if (pub[0] != 0x02 && pub[0] != 0x03)
+  peer_cache_t *c = pthread_getspecific(peer_cache_key);
+  if (!c) {
+    if (!(c = calloc(1, sizeof(*c))))
+      return NULL;
+    if (pthread_setspecific(peer_cache_key, c) != 0) {
+      free(c);
+      return NULL;
+    }
+  }
+  EVP_PKEY **key = &c->key[profile];
+  if (!*key && !(*key = EVP_PKEY_dup(peer_template[profile])))
     return NULL;
-  return p256_pkey(NULL, pub, len);
+  if (EVP_PKEY_set1_encoded_public_key(*key, pub, len) == 1 && EVP_PKEY_up_ref(*key) == 1)
+    return *key; /* the caller's reference, as if new */
+  /* a refused point may leave the key half set: start from the template next time */
+  EVP_PKEY_free(*key);
+  *key = NULL;
+  return NULL;
 }
 
-/* Z = ECDH(own, peer); for X25519 OpenSSL refuses an all-zero Z (a small-order peer key). */
-static kedge_err_t shared_secret(EVP_PKEY *own, EVP_PKEY *peer, uint8_t z[SECRET_LEN])
+/* Z = ECDH(own, peer) on a copy of `tmpl` (a derive context of the own key); for X25519
+ * OpenSSL refuses an all-zero Z (a small-order peer key). */
+static kedge_err_t shared_secret(const EVP_PKEY_CTX *tmpl, EVP_PKEY *peer, uint8_t z[SECRET_LEN])
 {
-  EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, own, NULL);
+  EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_dup(tmpl);
   size_t len = SECRET_LEN;
   /* validate_peer 0: peer_key() has checked the point already (a second check costs a
    * scalar multiplication on P-256). */
-  kedge_err_t err = ctx && EVP_PKEY_derive_init(ctx) == 1 &&
-                            EVP_PKEY_derive_set_peer_ex(ctx, peer, 0) == 1 &&
+  kedge_err_t err = ctx && EVP_PKEY_derive_set_peer_ex(ctx, peer, 0) == 1 &&
                             EVP_PKEY_derive(ctx, z, &len) == 1 && len == SECRET_LEN
                         ? KEDGE_OK
                         : KEDGE_ERR_MAC_FAILURE;
@@ -340,7 +401,7 @@ kedge_err_t kedge_ecies_conceal(kedge_ecies_profile_t profile, const uint8_t *hn
   kedge_err_t err = hn ? KEDGE_OK : KEDGE_ERR_BAD_LENGTH;
   if (!err)
     err = eph_priv ? kedge_ecies_key_new(profile, eph_priv, &eph) : kedge_ecies_key_random(profile, &eph);
-  if (!err && shared_secret(eph->pkey, hn, z) != KEDGE_OK)
+  if (!err && shared_secret(eph->derive, hn, z) != KEDGE_OK)
     err = KEDGE_ERR_BAD_LENGTH; /* a small-order home network key */
   if (!err)
     err = kdf(z, eph->pub, pub_len, keys);
@@ -371,7 +432,7 @@ kedge_err_t kedge_ecies_deconceal(const kedge_ecies_key_t *key, const uint8_t *s
   size_t cipher_len = len - pub_len - KEDGE_ECIES_MAC_LEN;
   uint8_t z[SECRET_LEN], keys[KDF_OUT_LEN], tag[KEDGE_ECIES_MAC_LEN];
   EVP_PKEY *eph = peer_key(key->profile, scheme_output, pub_len);
-  kedge_err_t err = eph ? shared_secret(key->pkey, eph, z) : KEDGE_ERR_MAC_FAILURE;
+  kedge_err_t err = eph ? shared_secret(key->derive, eph, z) : KEDGE_ERR_MAC_FAILURE;
   if (!err)
     err = kdf(z, scheme_output, pub_len, keys);
   if (!err)
