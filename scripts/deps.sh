@@ -16,6 +16,7 @@ PACKAGES="
   libcmocka-dev
   nginx-light stunnel4 gnutls-bin
   ca-certificates jq
+  python3 python3-jsonschema python3-yaml
   libxml2-utils librsvg2-bin
 "
 

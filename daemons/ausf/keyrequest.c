@@ -16,6 +16,7 @@
 #include "kedge/json_check.h"
 #include "kedge/log.h"
 #include "kedge/problem.h"
+#include "kedge/time.h"
 
 typedef struct key_call {
   ausf_t *ausf;
@@ -67,23 +68,15 @@ static void refuse(kedge_sbi_request_t *req, ausf_t *ausf, const char *kedge_id,
   kedge_sbi_respond_problem(req, 403, "CONSUMER_NOT_AUTHORIZED", detail);
 }
 
-static void rfc3339(int64_t ms, char out[32])
-{
-  time_t t = (time_t)(ms / 1000);
-  struct tm tm;
-  gmtime_r(&t, &tm);
-  strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 static void answer(key_call_t *k)
 {
   ausf_t *ausf = k->ausf;
   kedge_sbi_request_t *req = k->req;
   switch (k->err) {
   case KEDGE_OK: {
-    char hex[2 * KEDGE_KEY_LEN + 1], expiry[32];
+    char hex[2 * KEDGE_KEY_LEN + 1], expiry[KEDGE_RFC3339_LEN + 1];
     kedge_hex_encode(k->key, KEDGE_KEY_LEN, hex);
-    rfc3339(k->expiry_ms, expiry);
+    kedge_rfc3339_format(k->expiry_ms, expiry);
     /* SPEC.md 3 KedgeKeyResponse */
     json_t *body =
         json_pack("{s:s, s:s, s:s}", "kedgeId", k->kedge_id, "kedge", hex, "expiry", expiry);

@@ -7,97 +7,7 @@
 
 #define KEEP(call) ((e = (call)) && !err ? (void)(err = e) : (void)0)
 
-static bool is_https(const char *uri)
-{
-  return uri && strncmp(uri, "https://", 8) == 0 && uri[8] != '\0';
-}
-
-/* A URI list of a route: https:// only (NOTE 3 of the solution: the ECS-NEF link is always
- * encrypted; the SBI is TLS), without a trailing slash (the API path is appended). */
-static kedge_err_t check_uris(kedge_config_node_t *node, const char *key, const char *const *uris,
-                              size_t n)
-{
-  if (n == 0)
-    return kedge_config_invalid(node, key, "list at least one https:// URI");
-  for (size_t i = 0; i < n; i++) {
-    size_t len = strlen(uris[i]);
-    if (!is_https(uris[i]) || uris[i][len - 1] == '/' || strpbrk(uris[i], " \t\r\n"))
-      return kedge_config_invalid(node, key,
-                                  "must be https://HOST[:PORT][/PREFIX] without a trailing '/'");
-  }
-  return KEDGE_OK;
-}
-
-static kedge_err_t check_rids(kedge_config_node_t *node, const char *const *rids, size_t n)
-{
-  if (n == 0)
-    return kedge_config_invalid(node, "rids", "list routing indicators or \"*\"");
-  for (size_t i = 0; i < n; i++)
-    if (strcmp(rids[i], "*") && kedge_rid_check(rids[i]))
-      return kedge_config_invalid(node, "rids", "must be 1 to 4 decimal digits or \"*\"");
-  return KEDGE_OK;
-}
-
 static const char *const any[] = {"*", NULL};
-
-static kedge_err_t read_routes(ecs_t *ecs, kedge_config_node_t *sec)
-{
-  kedge_err_t err = KEDGE_OK, e;
-  const char *uri = NULL;
-  kedge_config_node_t *const *items = NULL;
-  size_t n = 0;
-  KEEP(kedge_config_string(sec, "uri", NULL, &uri));
-  KEEP(kedge_config_maps(sec, "routes", &items, &n));
-  if (err)
-    return err;
-  if (uri && n)
-    return kedge_config_invalid(sec, "uri", "give either uri or routes, not both");
-  if (!uri && !n)
-    return kedge_config_invalid(sec, "routes", "missing: give routes (or uri for one route)");
-  size_t count = uri ? 1 : n;
-  ecs->routes = calloc(count, sizeof(*ecs->routes));
-  if (!ecs->routes)
-    return KEDGE_ERR_NOMEM;
-  ecs->n_routes = count;
-  if (uri) {
-    /* One entry by default (issue 6): every home network, every RID, one URI. */
-    ecs_route_t *r = &ecs->routes[0];
-    r->one_uri[0] = uri;
-    r->any_home = true;
-    r->rids = any;
-    r->n_rids = 1;
-    r->uris = r->one_uri;
-    r->n_uris = 1;
-    KEEP(check_uris(sec, "uri", r->uris, 1));
-  }
-  for (size_t i = 0; !uri && i < n; i++) {
-    ecs_route_t *r = &ecs->routes[i];
-    const char *mcc = NULL, *mnc = NULL;
-    KEEP(kedge_config_string(items[i], "mcc", NULL, &mcc));
-    KEEP(kedge_config_string(items[i], "mnc", NULL, &mnc));
-    if (!mcc && !mnc)
-      r->any_home = true;
-    else if (!mcc || !mnc || kedge_plmn_parse(mcc, mnc, &r->home))
-      KEEP(kedge_config_invalid(items[i], mcc ? "mnc" : "mcc",
-                                "give mcc (3 digits) and mnc (2 or 3 digits) together, quoted"));
-    KEEP(kedge_config_strings(items[i], "rids", &r->rids, &r->n_rids));
-    if (!err && r->n_rids == 0) {
-      r->rids = any;
-      r->n_rids = 1;
-    }
-    if (!err)
-      KEEP(check_rids(items[i], r->rids, r->n_rids));
-    KEEP(kedge_config_strings(items[i], "uris", &r->uris, &r->n_uris));
-    if (!err)
-      KEEP(check_uris(items[i], "uris", r->uris, r->n_uris));
-  }
-  for (size_t i = 0; !err && i < count; i++) {
-    ecs->routes[i].not_before_ms = calloc(ecs->routes[i].n_uris, sizeof(_Atomic int64_t));
-    if (!ecs->routes[i].not_before_ms)
-      return KEDGE_ERR_NOMEM;
-  }
-  return err;
-}
 
 static kedge_err_t read_key_source(ecs_t *ecs, kedge_config_node_t *root)
 {
@@ -118,7 +28,9 @@ static kedge_err_t read_key_source(ecs_t *ecs, kedge_config_node_t *root)
     KEEP(kedge_config_invalid(sec, "af_id", "required for type nef (or set ecs.ecs_id)"));
   if (ecs->source == ECS_SOURCE_AUSF && kedge_config_has(sec, "af_id"))
     KEEP(kedge_config_invalid(sec, "af_id", "only for type nef"));
-  KEEP(read_routes(ecs, sec));
+  /* the routing table: any home network and any RID unless a row says otherwise */
+  KEEP(kedge_key_routes_read(sec, "routes", "uri", 0, &ecs->routes));
+  ecs->api = ecs->source == ECS_SOURCE_AUSF ? KEDGE_KEY_API_AUSF_KEDGE : KEDGE_KEY_API_NEF_KEDGE;
 
   /* mutual TLS toward the AUSF or the NEF (TS 33.501 13.1; NOTE 3 of the solution) */
   kedge_sbi_client_options_init(&ecs->client);
@@ -285,11 +197,7 @@ kedge_err_t ecs_read_config(kedge_config_node_t *root, void *state)
 
 void ecs_config_free(ecs_t *ecs)
 {
-  for (size_t i = 0; i < ecs->n_routes; i++)
-    free(ecs->routes[i].not_before_ms);
-  free(ecs->routes);
-  ecs->routes = NULL;
-  ecs->n_routes = 0;
+  kedge_key_routes_free(&ecs->routes);
   for (size_t i = 0; i < ecs->prov.n_edns; i++)
     free(ecs->prov.edns[i].eess);
   free(ecs->prov.edns);

@@ -31,17 +31,6 @@ static const char *const lookup_names[ECS_LOOKUP__COUNT] = {
     [ECS_LOOKUP_LIMITED] = "rate_limited",
 };
 
-static const char *const fetch_names[ECS_FETCH__COUNT] = {
-    [ECS_FETCH_OK] = "ok",
-    [ECS_FETCH_NOT_FOUND] = "not_found",
-    [ECS_FETCH_BAD_REQUEST] = "bad_request",
-    [ECS_FETCH_FORBIDDEN] = "forbidden",
-    [ECS_FETCH_TOO_MANY] = "too_many_requests",
-    [ECS_FETCH_UNAVAILABLE] = "unavailable",
-    [ECS_FETCH_TIMEOUT] = "timeout",
-    [ECS_FETCH_UNREACHABLE] = "unreachable",
-    [ECS_FETCH_BAD_ANSWER] = "bad_answer",
-};
 
 const char *ecs_outcome_name(ecs_outcome_t outcome)
 {
@@ -81,9 +70,12 @@ static kedge_err_t metrics_setup(ecs_t *ecs, kedge_metrics_t *m)
                             "PSK identity lookups: cache hits, fetches, dummy keys", "result",
                             lookup_names, ECS_LOOKUP__COUNT, ecs->m_lookup);
   if (!err)
-    err = labelled_counters(m, "kedge_ecs_key_fetches_total",
-                            "Key requests to the AUSF or the NEF by result", "result", fetch_names,
-                            ECS_FETCH__COUNT, ecs->m_fetch);
+    for (int i = 0; i < KEDGE_KEY__COUNT && !err; i++) {
+      const char *name = kedge_key_outcome_name((kedge_key_outcome_t)i);
+      err = labelled_counters(m, "kedge_ecs_key_fetches_total",
+                              "Key requests to the AUSF or the NEF by result", "result", &name, 1,
+                              &ecs->m_fetch[i]);
+    }
   if (!err)
     err = kedge_metrics_histogram(m, "kedge_ecs_key_fetch_seconds",
                                   "Time from key request to answer", NULL, bounds,

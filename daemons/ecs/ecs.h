@@ -19,6 +19,7 @@
 
 #include "kedge/config.h"
 #include "kedge/edge.h"
+#include "kedge/key_client.h"
 #include "kedge/metrics.h"
 #include "kedge/sbi_client.h"
 #include "kedge/sbi_server.h"
@@ -28,19 +29,6 @@
 typedef enum ecs_source_type { ECS_SOURCE_AUSF, ECS_SOURCE_NEF } ecs_source_type_t;
 typedef enum ecs_profile { ECS_PROFILE_KEDGE, ECS_PROFILE_BOUND } ecs_profile_t;
 
-/* One row of the key source's routing table: Kedge IDs of home network `home` (any when
- * any_home) whose RID is one of `rids` ("*": any) go to `uris`, tried in order while a
- * connection to one fails. The same table as the NEF's (issue 7). */
-typedef struct ecs_route {
-  bool any_home;
-  kedge_plmn_t home;
-  const char *const *rids;
-  size_t n_rids;
-  const char *const *uris;
-  size_t n_uris;
-  _Atomic int64_t *not_before_ms; /* per URI: Retry-After (RFC 9110 10.2.3) honoured until */
-  const char *one_uri[1];         /* storage for the `uri:` shorthand */
-} ecs_route_t;
 
 /* ECS service provisioning (TS 24.558 8.2, EDGE-4): what the ECS answers, from its config. */
 typedef struct ecs_ees {
@@ -96,20 +84,6 @@ typedef enum ecs_lookup {
   ECS_LOOKUP__COUNT
 } ecs_lookup_t;
 
-/* Key fetch results (metric kedge_ecs_key_fetches_total{result}). */
-typedef enum ecs_fetch_result {
-  ECS_FETCH_OK,
-  ECS_FETCH_NOT_FOUND,   /* 404 */
-  ECS_FETCH_BAD_REQUEST, /* 400 */
-  ECS_FETCH_FORBIDDEN,   /* 403 */
-  ECS_FETCH_TOO_MANY,    /* 429 */
-  ECS_FETCH_UNAVAILABLE, /* 5xx */
-  ECS_FETCH_TIMEOUT,
-  ECS_FETCH_UNREACHABLE, /* no connection to any URI of the route */
-  ECS_FETCH_BAD_ANSWER,  /* 200 that is not a usable KedgeKeyResponse, other statuses */
-  ECS_FETCH__COUNT
-} ecs_fetch_result_t;
-
 typedef struct ecs_worker ecs_worker_t;
 
 typedef struct ecs {
@@ -120,8 +94,7 @@ typedef struct ecs {
   bool allow_psk_ke;
   ecs_source_type_t source;
   const char *af_id; /* NEF only */
-  ecs_route_t *routes;
-  size_t n_routes;
+  kedge_key_routes_t routes; /* key_source.routes (or key_source.uri) */
   kedge_sbi_client_options_t client;
   size_t max_pending_fetches; /* per worker */
   size_t key_cache_size;
@@ -129,6 +102,7 @@ typedef struct ecs {
   size_t negative_cache_size;
   int64_t negative_cache_ttl_ms;
   int64_t max_retry_after_ms; /* a key source's Retry-After is honoured up to this */
+  kedge_key_api_t api;        /* AUSF or NEF Kedge API, from source */
   ecs_rate_config_t rate;
   unsigned handshake_timeout_ms; /* sbi.limits.handshake_timeout */
   unsigned max_handshakes;       /* per worker: sbi.limits.max_connections */
@@ -141,7 +115,7 @@ typedef struct ecs {
   ecs_rate_limit_t *rate_limit;
   kedge_counter_t *m_outcome[ECS_OUTCOME__COUNT];
   kedge_counter_t *m_lookup[ECS_LOOKUP__COUNT];
-  kedge_counter_t *m_fetch[ECS_FETCH__COUNT];
+  kedge_counter_t *m_fetch[KEDGE_KEY__COUNT]; /* by kedge_key_outcome_t */
   kedge_histogram_t *m_fetch_seconds;
   kedge_gauge_t *m_handshakes;
   kedge_gauge_t *m_fetches;
@@ -177,6 +151,7 @@ struct ecs_worker {
   kedge_sbi_worker_t *worker;
   struct event_base *base;
   kedge_sbi_client_t *client; /* toward the key source */
+  kedge_key_client_t *keys;   /* the key-service client on it */
   struct ecs_hs *handshakes;  /* in progress */
   size_t n_handshakes;
   struct ecs_fetch *fetches; /* in flight */
@@ -216,16 +191,6 @@ ecs_key_state_t ecs_key_lookup(ecs_worker_t *ew, const char *id, size_t len,
 /* The waiter no longer wants the answer (its handshake ended); the fetch goes on and still
  * fills the cache. */
 void ecs_key_waiter_cancel(ecs_key_waiter_t *waiter);
-/* The route for a Kedge ID, or NULL. */
-const ecs_route_t *ecs_route_find(const ecs_t *ecs, const kedge_id_t *id);
-
-/* ---- rfc3339.c ---- */
-/* RFC 3339 date-time ("2026-11-27T20:58:04Z", fractions and offsets allowed) to Unix
- * milliseconds; KEDGE_ERR_INVALID_ARG for anything else. */
-kedge_err_t ecs_rfc3339_parse(const char *text, int64_t *unix_ms);
-/* Unix milliseconds to "YYYY-MM-DDTHH:MM:SSZ" (21 octets with NUL). */
-void ecs_rfc3339_format(int64_t unix_ms, char out[21]);
-int64_t ecs_wall_ms(void);
 
 /* ---- conn_binding.c: per-connection state of an adopted connection ---- */
 #define ECS_CONN_TOKEN_MAX 32

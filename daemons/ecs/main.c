@@ -31,8 +31,8 @@ static kedge_err_t setup(kedge_sbi_server_t *srv, void *state, char *why, size_t
                  "psk_ke %s",
                  e->profile == ECS_PROFILE_BOUND ? "bound, ECS ID " : "kedge",
                  e->profile == ECS_PROFILE_BOUND ? e->ecs_id : "",
-                 e->source == ECS_SOURCE_AUSF ? "AUSF" : "NEF", e->n_routes,
-                 e->n_routes == 1 ? "" : "s", e->key_cache_size, (long long)e->key_cache_ttl_ms,
+                 e->source == ECS_SOURCE_AUSF ? "AUSF" : "NEF", e->routes.n,
+                 e->routes.n == 1 ? "" : "s", e->key_cache_size, (long long)e->key_cache_ttl_ms,
                  e->allow_psk_ke ? "allowed" : "refused");
   return KEDGE_OK;
 }

@@ -11,6 +11,7 @@
 #include "kedge/json_check.h"
 #include "kedge/log.h"
 #include "kedge/problem.h"
+#include "kedge/time.h"
 
 #define EEC_ID_MAX   256
 #define AC_ID_MAX    256
@@ -93,8 +94,8 @@ kedge_err_t ecs_provisioning_answer(const ecs_provisioning_t *prov, const char *
     ac_ids = prov->allowed_ac_ids;
     n_ac_ids = prov->n_allowed_ac_ids;
   }
-  char life[21];
-  ecs_rfc3339_format(now_unix_ms + prov->lifetime_ms, life);
+  char life[KEDGE_RFC3339_LEN + 1];
+  kedge_rfc3339_format(now_unix_ms + prov->lifetime_ms, life);
   json_t *infos = json_array();
   if (!infos)
     return KEDGE_ERR_NOMEM;
@@ -209,7 +210,7 @@ static void service_provisioning_request(kedge_sbi_request_t *req, void *arg)
   if (n_asked > 0 && n_acs == 0)
     err = KEDGE_OK; /* every AC asked for is outside the policy: nothing matches */
   else
-    err = ecs_provisioning_answer(prov, acs, n_acs, ecs_wall_ms(), &resp);
+    err = ecs_provisioning_answer(prov, acs, n_acs, kedge_wall_ms(), &resp);
   if (err) {
     kedge_sbi_respond_err(req, err, NULL);
     return;

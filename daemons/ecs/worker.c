@@ -22,6 +22,16 @@ static kedge_err_t worker_init(kedge_sbi_worker_t *worker, void *arg)
     free(ew);
     return err;
   }
+  const kedge_key_client_options_t opts = {
+      .routes = &ecs->routes,
+      .timeout_ms = ecs->client.timeout_ms, /* one deadline for the handshake's fetch */
+      .max_retry_after_s = (unsigned)(ecs->max_retry_after_ms / 1000),
+  };
+  if ((err = kedge_key_client_new(ew->client, &opts, &ew->keys))) {
+    kedge_sbi_client_free(ew->client);
+    free(ew);
+    return err;
+  }
   kedge_sbi_worker_set_data(worker, ew);
   return KEDGE_OK;
 }
@@ -33,6 +43,7 @@ static void worker_fini(kedge_sbi_worker_t *worker, void *arg)
     return;
   ecs_handshakes_free(ew);
   ecs_fetches_free(ew);
+  kedge_key_client_free(ew->keys);
   kedge_sbi_client_free(ew->client);
   kedge_sbi_worker_set_data(worker, NULL);
   free(ew);

@@ -8,7 +8,6 @@
 #include "nef.h"
 
 #define KEEP(call) ((e = (call)) && !err ? (void)(err = e) : (void)0)
-#define NEF_URI_MAX 512
 
 /* {mcc, mnc} -> a PLMN with 3-digit codes (MNC zero padded, as the Kedge ID realm writes it). */
 static kedge_err_t read_plmn(kedge_config_node_t *map, kedge_plmn_t *plmn)
@@ -107,66 +106,6 @@ static kedge_err_t read_afs(nef_t *nef, kedge_config_node_t *root)
   return err;
 }
 
-/* An apiRoot (TS 29.501 4.4.1): https://host[:port][/prefix], kept without trailing '/'. */
-static kedge_err_t read_uris(kedge_config_node_t *item, nef_ausf_group_t *g)
-{
-  const char *const *uris = NULL;
-  size_t n = 0;
-  kedge_err_t err = kedge_config_strings(item, "uris", &uris, &n);
-  if (err)
-    return err;
-  if (n == 0)
-    return kedge_config_invalid(item, "uris", "list the AUSF apiRoots of this group "
-                                              "(https://host:port), tried in order");
-  g->uris = calloc(n, sizeof(*g->uris));
-  if (!g->uris)
-    return KEDGE_ERR_NOMEM;
-  for (size_t i = 0; i < n; i++) {
-    size_t len = strlen(uris[i]);
-    while (len > 8 && uris[i][len - 1] == '/')
-      len--;
-    if (strncmp(uris[i], "https://", 8) != 0 || len <= 8 || len > NEF_URI_MAX ||
-        strpbrk(uris[i], " \t\r\n?#"))
-      return kedge_config_invalid(item, "uris", "each must be https://host[:port] (the SBI is "
-                                                "always TLS), without query or fragment");
-    g->uris[i] = strndup(uris[i], len);
-    if (!g->uris[i])
-      return KEDGE_ERR_NOMEM;
-    g->n_uris = i + 1;
-  }
-  return KEDGE_OK;
-}
-
-static kedge_err_t read_group(nef_t *nef, kedge_config_node_t *item, nef_ausf_group_t *g)
-{
-  kedge_err_t err = KEDGE_OK, e;
-  KEEP(kedge_config_string(item, "name", NULL, &g->name));
-  if (!g->name)
-    KEEP(kedge_config_require(item, "name"));
-  else if (!*g->name || strlen(g->name) > 64 || strpbrk(g->name, " \t\r\n\"\\=") != NULL)
-    KEEP(kedge_config_invalid(item, "name", "must be 1 to 64 characters without spaces, "
-                                            "quotes, '\\' or '='"));
-  for (nef_ausf_group_t *other = nef->groups; !err && other < g; other++)
-    if (!strcmp(other->name, g->name))
-      KEEP(kedge_config_invalid(item, "name", "used twice"));
-  KEEP(read_plmn(item, &g->home));
-  KEEP(kedge_config_strings(item, "rids", &g->rids, &g->n_rids));
-  if (!err && g->n_rids == 0)
-    KEEP(kedge_config_invalid(item, "rids", "list the routing indicators served (exact digit "
-                                            "strings) or [\"*\"] for all"));
-  for (size_t i = 0; !err && i < g->n_rids; i++) {
-    if (!strcmp(g->rids[i], "*")) {
-      if (g->n_rids != 1)
-        KEEP(kedge_config_invalid(item, "rids", "\"*\" must be alone"));
-      g->any_rid = true;
-    } else if (kedge_rid_check(g->rids[i]) != KEDGE_OK) {
-      KEEP(kedge_config_invalid(item, "rids", "each must be 1 to 4 decimal digits, or \"*\""));
-    }
-  }
-  KEEP(read_uris(item, g));
-  return err;
-}
-
 static kedge_err_t read_ausf(nef_t *nef, kedge_config_node_t *root)
 {
   kedge_err_t err = KEDGE_OK, e;
@@ -195,21 +134,11 @@ static kedge_err_t read_ausf(nef_t *nef, kedge_config_node_t *root)
   KEEP(kedge_config_duration(ausf, "retry_after", 1000, 1000, 3600000, &ms));
   nef->retry_after_s = (unsigned)((ms + 999) / 1000);
 
-  kedge_config_node_t *const *items = NULL;
-  size_t n = 0;
-  KEEP(kedge_config_maps(ausf, "groups", &items, &n));
-  if (!err && n == 0)
-    KEEP(kedge_config_invalid(ausf, "groups", "list the AUSF groups: {name, mcc, mnc, rids, "
-                                              "uris}"));
-  if (err)
-    return err;
-  nef->groups = calloc(n, sizeof(*nef->groups));
-  if (!nef->groups)
-    return KEDGE_ERR_NOMEM;
-  for (size_t i = 0; i < n; i++) {
-    nef->n_groups = i + 1;
-    KEEP(read_group(nef, items[i], &nef->groups[i]));
-  }
+  /* the routing table (SPEC.md 2): {name, mcc, mnc, rids, uris}, all mandatory */
+  KEEP(kedge_key_routes_read(ausf, "groups", NULL,
+                             KEDGE_KEY_ROUTE_NEED_NAME | KEDGE_KEY_ROUTE_NEED_HOME |
+                                 KEDGE_KEY_ROUTE_NEED_RIDS,
+                             &nef->groups));
   return err;
 }
 
@@ -269,15 +198,9 @@ void nef_config_free(nef_t *nef)
     pthread_mutex_destroy(&nef->afs[i].bucket_lock);
   }
   free(nef->afs);
-  for (size_t i = 0; i < nef->n_groups; i++) {
-    for (size_t j = 0; j < nef->groups[i].n_uris; j++)
-      free(nef->groups[i].uris[j]);
-    free(nef->groups[i].uris);
-  }
-  free(nef->groups);
+  kedge_key_routes_free(&nef->groups);
   nef_jwks_free(nef->oauth.jwks);
   nef->afs = NULL;
-  nef->groups = NULL;
   nef->oauth.jwks = NULL;
-  nef->n_afs = nef->n_groups = 0;
+  nef->n_afs = 0;
 }

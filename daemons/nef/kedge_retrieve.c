@@ -11,23 +11,22 @@
 
 #include <openssl/crypto.h>
 
+#include "kedge/hex.h"
 #include "kedge/json_check.h"
 #include "kedge/log.h"
 #include "kedge/problem.h"
+#include "kedge/time.h"
 #include "nef.h"
 
 #define RETRIEVE_PATH "/3gpp-kedge/v1/retrieve"
-#define KEYREQUEST_PATH "/nausf-auth/v1/kedge-keys/retrieve"
-#define EXPIRY_MAX 64
 
 typedef struct retrieve {
   nef_t *nef;
   kedge_sbi_request_t *req;
   nef_af_t *af;                       /* set while an admission slot is held */
-  const nef_ausf_group_t *group;
-  kedge_sbi_client_call_t *call;      /* the AUSF call in flight, or NULL */
-  size_t uri;                         /* index into group->uris of the current attempt */
-  kedge_err_t last_err;               /* how the previous attempt failed */
+  const kedge_key_route_t *group;     /* the AUSF group (row of ausf.groups) asked */
+  kedge_key_fetch_t *call;            /* the key request in flight, or NULL */
+  kedge_id_t id;                      /* the Kedge ID, parsed */
   char peer[256];                     /* first SAN DNS name of the certificate (a copy: the
                                          audit line is written after the request is freed) */
   const char *detail;                 /* static phrase for the audit line */
@@ -210,37 +209,32 @@ static void finish(retrieve_t *r)
   free(r);
 }
 
-static void ausf_answered(const kedge_sbi_client_response_t *resp, void *arg);
+static void ausf_answered(const kedge_key_answer_t *a, void *arg);
 
-/* Sends to group->uris[r->uri], moving on to the next URI when a send fails at once. */
-static void send_attempt(retrieve_t *r)
+/* Nausf_UEAuthentication_keyrequest as the NEF itself (SPEC.md 3; profile bound passes ecsId
+ * through, the AUSF derives K_ECS) to the group's AUSFs in order (the key-service client). */
+static void send_request(retrieve_t *r)
 {
-  kedge_sbi_client_t *client = nef_ausf_client(r->req);
-  if (!client) {
-    respond_problem(r, NEF_OUT_INTERNAL, 500, "SYSTEM_FAILURE", "no SBI client toward the AUSF");
-    finish(r);
+  kedge_key_client_t *client = nef_ausf_client(r->req);
+  const kedge_key_request_t rq = {
+      .api = KEDGE_KEY_API_AUSF_KEDGE,
+      .key_id = r->kedge_id,
+      .key_id_len = strlen(r->kedge_id),
+      .home = &r->id.home,
+      .rid = r->id.rid,
+      .ecs_id = r->ecs_id[0] ? r->ecs_id : NULL,
+  };
+  kedge_err_t err = client ? kedge_key_fetch(client, &rq, ausf_answered, r, &r->call)
+                           : KEDGE_ERR_INVALID_ARG;
+  if (err == KEDGE_OK)
     return;
+  if (err == KEDGE_ERR_UNAVAILABLE) {
+    kedge_log_warn("AUSF group %s: no AUSF to send to", r->group->name);
+    respond_retry_later(r, NEF_OUT_UNAVAILABLE, 503, "TARGET_NF_NOT_REACHABLE",
+                        "no AUSF of the group answered", r->nef->retry_after_s);
+  } else {
+    respond_problem(r, NEF_OUT_INTERNAL, 500, "SYSTEM_FAILURE", "cannot ask the AUSF");
   }
-  /* KedgeKeyRequest (SPEC.md 3): profile bound passes ecsId through, the AUSF derives K_ECS */
-  json_t *body = json_pack("{s:s}", "kedgeId", r->kedge_id);
-  if (body && r->ecs_id[0])
-    json_object_set_new(body, "ecsId", json_string(r->ecs_id));
-  for (; r->uri < r->group->n_uris; r->uri++) {
-    char url[1024];
-    snprintf(url, sizeof(url), "%s" KEYREQUEST_PATH, r->group->uris[r->uri]);
-    const kedge_sbi_client_request_t call = {.method = "POST", .url = url, .body = body};
-    if (body && kedge_sbi_client_send(client, &call, ausf_answered, r, &r->call) == KEDGE_OK) {
-      json_decref(body);
-      return;
-    }
-    r->last_err = KEDGE_ERR_UNAVAILABLE;
-    kedge_log_warn("AUSF %s (group %s): cannot send", r->group->uris[r->uri], r->group->name);
-    if (!body)
-      break;
-  }
-  json_decref(body);
-  respond_retry_later(r, NEF_OUT_UNAVAILABLE, 503, "TARGET_NF_NOT_REACHABLE",
-                      "no AUSF of the group answered", r->nef->retry_after_s);
   finish(r);
 }
 
@@ -248,7 +242,7 @@ static void send_attempt(retrieve_t *r)
 static void retrieve_cancelled(kedge_sbi_request_t *req, void *arg)
 {
   retrieve_t *r = arg;
-  kedge_sbi_client_cancel(r->call);
+  kedge_key_fetch_cancel(r->call);
   r->call = NULL;
   r->detail = "the AF reset the stream";
   kedge_sbi_respond_problem(req, 500, "SYSTEM_FAILURE", NULL); /* only frees it */
@@ -256,47 +250,17 @@ static void retrieve_cancelled(kedge_sbi_request_t *req, void *arg)
   finish(r);
 }
 
-/* RFC 3339 5.6 date-time, the shape only: YYYY-MM-DDTHH:MM:SS[.frac](Z|+hh:mm|-hh:mm). */
-static bool is_date_time(const char *s)
+/* The key: relayed as KedgeKeyResponse {kedgeId, kedge, expiry}. It is copied only into the
+ * answer's JSON, which is serialized into a buffer the runtime wipes (docs/sbi.md) and freed by
+ * jansson through the wiping allocator (wipe_alloc.c). */
+static void relay_key(retrieve_t *r, const kedge_key_answer_t *a)
 {
-  static const char shape[] = "dddd-dd-ddTdd:dd:dd";
-  size_t i = 0;
-  for (; shape[i]; i++)
-    if (shape[i] == 'd' ? !isdigit((unsigned char)s[i]) : s[i] != shape[i])
-      return false;
-  if (s[i] == '.') {
-    if (!isdigit((unsigned char)s[++i]))
-      return false;
-    while (isdigit((unsigned char)s[i]))
-      i++;
-  }
-  if (s[i] == 'Z')
-    return s[i + 1] == '\0';
-  return (s[i] == '+' || s[i] == '-') && isdigit((unsigned char)s[i + 1]) &&
-         isdigit((unsigned char)s[i + 2]) && s[i + 3] == ':' && isdigit((unsigned char)s[i + 4]) &&
-         isdigit((unsigned char)s[i + 5]) && s[i + 6] == '\0';
-}
-
-/* 200 from the AUSF: relay KedgeKeyResponse {kedgeId, kedge, expiry} after checking that it is
- * one, and for the Kedge ID asked about. The key is copied only into the answer's JSON, which
- * is serialized into a buffer the runtime wipes (docs/sbi.md) and freed by jansson through the
- * wiping allocator (wipe_alloc.c). */
-static void relay_key(retrieve_t *r, const json_t *answer)
-{
-  const json_t *kedge = json_object_get(answer, "kedge");
-  const char *kid = json_string_value(json_object_get(answer, "kedgeId"));
-  const char *expiry = json_string_value(json_object_get(answer, "expiry"));
-  if (!json_is_string(kedge) || kedge_json_check_hex32(kedge) != NULL || !kid ||
-      strcmp(kid, r->kedge_id) != 0 || !expiry || strlen(expiry) > EXPIRY_MAX ||
-      !is_date_time(expiry)) {
-    kedge_log_warn("AUSF %s (group %s): 200 without a usable KedgeKeyResponse",
-                   r->group->uris[r->uri], r->group->name);
-    respond_problem(r, NEF_OUT_UPSTREAM, 502, "UPSTREAM_SERVER_ERROR",
-                    "the AUSF's answer is not a KedgeKeyResponse for this Kedge ID");
-    return;
-  }
-  json_t *out = json_pack("{s:s, s:O, s:s}", "kedgeId", r->kedge_id, "kedge", kedge, "expiry",
+  char hex[2 * KEDGE_KEY_LEN + 1], expiry[KEDGE_RFC3339_LEN + 1];
+  kedge_hex_encode(a->key, KEDGE_KEY_LEN, hex);
+  kedge_rfc3339_format(a->expiry_unix_ms, expiry);
+  json_t *out = json_pack("{s:s, s:s, s:s}", "kedgeId", r->kedge_id, "kedge", hex, "expiry",
                           expiry);
+  OPENSSL_cleanse(hex, sizeof(hex));
   if (!out) {
     respond_problem(r, NEF_OUT_INTERNAL, 500, "INSUFFICIENT_RESOURCES", "out of memory");
     return;
@@ -306,74 +270,60 @@ static void relay_key(retrieve_t *r, const json_t *answer)
   audit(r, NEF_OUT_SUCCESS, 200);
 }
 
-/* Retry-After of a congested AUSF passed on when it is delta-seconds within an hour. */
-static unsigned retry_after_of(const kedge_sbi_client_response_t *resp, unsigned fallback)
-{
-  const char *v = resp->retry_after;
-  if (!v || !*v || strlen(v) > 4 || strspn(v, "0123456789") != strlen(v))
-    return fallback;
-  unsigned s = (unsigned)atoi(v);
-  return s >= 1 && s <= 3600 ? s : fallback;
-}
-
-static void ausf_answered(const kedge_sbi_client_response_t *resp, void *arg)
+static void ausf_answered(const kedge_key_answer_t *a, void *arg)
 {
   retrieve_t *r = arg;
   nef_t *nef = r->nef;
   r->call = NULL;
-  r->ausf_us += (int64_t)resp->elapsed_us;
-  kedge_histogram_observe(nef->ausf_latency, (double)resp->elapsed_us / 1e6);
-  const char *uri = r->group->uris[r->uri];
+  r->ausf_us += (int64_t)a->elapsed_us;
+  kedge_histogram_observe(nef->ausf_latency, (double)a->elapsed_us / 1e6);
+  kedge_counter_add(nef->ausf_unreachable, a->unreachable);
+  kedge_counter_add(nef->ausf_timeouts, a->timeouts);
+  if (a->status)
+    kedge_counter_add(nef->ausf_answers, 1);
+  kedge_sbi_request_on_cancel(r->req, NULL, NULL);
 
-  if (resp->err == KEDGE_ERR_UNAVAILABLE || resp->err == KEDGE_ERR_TIMEOUT) {
-    /* No answer: the next AUSF of the group (issue 7; a retrieve has no side effect, so
-     * asking another instance after a timeout is safe). */
-    kedge_counter_add(resp->err == KEDGE_ERR_TIMEOUT ? nef->ausf_timeouts : nef->ausf_unreachable,
-                      1);
-    kedge_log_warn("AUSF %s (group %s): %s", uri, r->group->name,
-                   resp->err == KEDGE_ERR_TIMEOUT ? "no answer in time" : "not reachable");
-    r->last_err = resp->err;
-    if (++r->uri < r->group->n_uris) {
-      send_attempt(r);
-      return;
-    }
-    kedge_sbi_request_on_cancel(r->req, NULL, NULL);
-    if (r->last_err == KEDGE_ERR_TIMEOUT)
+  switch (a->outcome) {
+  case KEDGE_KEY_OK:
+    relay_key(r, a);
+    break;
+  case KEDGE_KEY_NOT_FOUND:
+    /* SPEC.md 3: unknown or expired, one answer for both */
+    respond_problem(r, NEF_OUT_NOT_FOUND, 404, "KEDGE_ID_NOT_FOUND", NULL);
+    break;
+  case KEDGE_KEY_TIMEOUT:
+  case KEDGE_KEY_UNREACHABLE:
+    kedge_log_warn("AUSF group %s: %s (last %s)", r->group->name,
+                   kedge_key_outcome_text(a->outcome), a->uri);
+    if (a->outcome == KEDGE_KEY_TIMEOUT)
       respond_retry_later(r, NEF_OUT_UNAVAILABLE, 503, "TIMED_OUT_REQUEST",
                           "no AUSF of the group answered in time", nef->retry_after_s);
     else
       respond_retry_later(r, NEF_OUT_UNAVAILABLE, 503, "TARGET_NF_NOT_REACHABLE",
                           "no AUSF of the group is reachable", nef->retry_after_s);
-    finish(r);
-    return;
-  }
-  kedge_sbi_request_on_cancel(r->req, NULL, NULL);
-  kedge_counter_add(nef->ausf_answers, 1);
-  if (resp->err) {
-    kedge_log_warn("AUSF %s (group %s): unusable answer: %s", uri, r->group->name,
-                   kedge_strerror(resp->err));
-    respond_problem(r, NEF_OUT_UPSTREAM, 502, "UPSTREAM_SERVER_ERROR",
-                    "the AUSF's answer could not be read");
-  } else if (resp->status == 200 && resp->json) {
-    relay_key(r, resp->json);
-  } else if (resp->status == 404) {
-    /* SPEC.md 3: unknown or expired, one answer for both */
-    respond_problem(r, NEF_OUT_NOT_FOUND, 404, "KEDGE_ID_NOT_FOUND", NULL);
-  } else if (resp->status == 503 || resp->status == 429) {
+    break;
+  case KEDGE_KEY_TOO_MANY:
+  case KEDGE_KEY_UNAVAILABLE:
+    /* a congested AUSF's Retry-After passed on when it is within an hour */
     respond_retry_later(r, NEF_OUT_UNAVAILABLE, 503, "NF_CONGESTION", "the AUSF is congested",
-                        retry_after_of(resp, nef->retry_after_s));
-  } else {
+                        a->retry_after_s >= 1 && a->retry_after_s <= 3600 ? a->retry_after_s
+                                                                           : nef->retry_after_s);
+    break;
+  case KEDGE_KEY_BAD_ANSWER:
+    if (a->status == 200) {
+      kedge_log_warn("AUSF %s (group %s): 200 without a usable KedgeKeyResponse", a->uri,
+                     r->group->name);
+      respond_problem(r, NEF_OUT_UPSTREAM, 502, "UPSTREAM_SERVER_ERROR",
+                      "the AUSF's answer is not a KedgeKeyResponse for this Kedge ID");
+      break;
+    }
+    /* fall through */
+  default:
     /* 400 or 403 here mean the NEF and the AUSF disagree (the NEF checked the request; the AUSF
      * must list the NEF in keyrequest.allowed_consumers and, for bound, keyrequest.relays):
      * the AF can do nothing about it, so it is the gateway's error, not the AF's. */
-    const char *cause = resp->json ? json_string_value(json_object_get(resp->json, "cause")) : NULL;
-    char why[96];
-    snprintf(why, sizeof(why), "%.64s", cause ? cause : "-");
-    for (char *p = why; *p; p++)
-      if (!isalnum((unsigned char)*p) && *p != '_')
-        *p = '?'; /* a peer's text in our log: keep it to one harmless token */
-    kedge_log_warn("AUSF %s (group %s): status %ld cause %s", uri, r->group->name, resp->status,
-                   why);
+    kedge_log_warn("AUSF %s (group %s): status %ld cause %s", a->uri, r->group->name, a->status,
+                   a->cause[0] ? a->cause : "-");
     respond_problem(r, NEF_OUT_UPSTREAM, 502, "UPSTREAM_SERVER_ERROR",
                     "the AUSF refused or failed the request");
   }
@@ -405,7 +355,8 @@ static void retrieve(kedge_sbi_request_t *req, void *arg)
   nef_af_t *af = authorise(&local, &id);
   if (!af)
     return;
-  local.group = nef_route(nef, &id);
+  local.id = id;
+  local.group = kedge_key_route_find(&nef->groups, &id.home, id.rid);
   if (!local.group) {
     /* SPEC.md 3: a Kedge ID whose home network or RID no AUSF group serves is not found */
     local.detail = "no AUSF group serves this home network and RID";
@@ -429,7 +380,7 @@ static void retrieve(kedge_sbi_request_t *req, void *arg)
   *r = local;
   r->af = af;
   kedge_sbi_request_on_cancel(req, retrieve_cancelled, r);
-  send_attempt(r);
+  send_request(r);
 }
 
 /* ---- set-up ---- */

@@ -34,7 +34,7 @@ static kedge_err_t setup(kedge_sbi_server_t *srv, void *state, char *why, size_t
     if (n->afs[i].profiles & NEF_PROFILE_KEDGE)
       /* SPEC.md 6: bound protects only if no consumer can get the raw Kedge */
       kedge_log_info("AF %s may obtain the raw Kedge (profile kedge)", n->afs[i].af_id);
-  kedge_log_info("%zu AF(s), %zu AUSF group(s); OAuth 2.0 %s", n->n_afs, n->n_groups,
+  kedge_log_info("%zu AF(s), %zu AUSF group(s); OAuth 2.0 %s", n->n_afs, n->groups.n,
                  n->oauth.jwks ? "required" : "off");
   return KEDGE_OK;
 }

@@ -18,6 +18,7 @@
 #include "kedge/config.h"
 #include "kedge/edge.h"
 #include "kedge/identity.h"
+#include "kedge/key_client.h"
 #include "kedge/metrics.h"
 #include "kedge/sbi_client.h"
 #include "kedge/sbi_server.h"
@@ -42,17 +43,6 @@ typedef struct nef_af {
   int64_t refilled_us;              /* CLOCK_MONOTONIC of the last refill */
   atomic_uint in_flight;
 } nef_af_t;
-
-/* One row of the routing table: Kedge IDs of a home network (and RIDs) -> AUSF URIs. */
-typedef struct nef_ausf_group {
-  const char *name;                 /* for logs, audit and metrics */
-  kedge_plmn_t home;
-  const char *const *rids;          /* exact RID strings ("012" and "12" differ) */
-  size_t n_rids;
-  bool any_rid;                     /* rids: ["*"] */
-  char **uris;                      /* apiRoots without trailing '/', tried in order */
-  size_t n_uris;
-} nef_ausf_group_t;
 
 typedef struct nef_oauth {
   const char *jwks_file;            /* NULL: OAuth off */
@@ -82,8 +72,7 @@ typedef struct nef {
   /* configuration */
   nef_af_t *afs;
   size_t n_afs;
-  nef_ausf_group_t *groups;
-  size_t n_groups;
+  kedge_key_routes_t groups;        /* ausf.groups: home network + RID -> AUSF apiRoots */
   kedge_sbi_client_options_t ausf_client; /* mTLS toward the AUSFs, as the NEF itself */
   unsigned retry_after_s;           /* Retry-After when no AUSF answered */
   nef_oauth_t oauth;
@@ -103,10 +92,6 @@ void nef_config_free(nef_t *nef);
 nef_af_t *nef_af_find(nef_t *nef, const char *af_id);
 bool nef_af_serves_home(const nef_af_t *af, const kedge_plmn_t *home);
 
-/* routing.c: the first group (in file order) serving the Kedge ID's home network and RID, or
- * NULL. */
-const nef_ausf_group_t *nef_route(const nef_t *nef, const kedge_id_t *id);
-
 /* rate_limit.c: admission of one request of `af` at `now_us` (CLOCK_MONOTONIC). KEDGE_OK: a
  * slot is held until nef_rate_release(); KEDGE_ERR_BUSY: refused, *retry_after_s says when to
  * come back (at least 1), *why whether the rate or the concurrency cap refused it. */
@@ -121,10 +106,11 @@ int64_t nef_now_us(void);
  * with WWW-Authenticate, and *status says why. */
 kedge_err_t nef_oauth_check(nef_t *nef, kedge_sbi_request_t *req, nef_jwt_status_t *status);
 
-/* nausf_client.c: one SBI client toward the AUSFs per worker (made when the workers start,
- * freed after their loops stopped), and the one of the worker serving `req`. */
+/* nausf_client.c: one key-service client toward the AUSFs per worker (on an SBI client made
+ * when the workers start, freed after their loops stopped), and the one of the worker serving
+ * `req`. */
 kedge_err_t nef_ausf_clients_setup(nef_t *nef, kedge_sbi_server_t *srv);
-kedge_sbi_client_t *nef_ausf_client(const kedge_sbi_request_t *req);
+kedge_key_client_t *nef_ausf_client(const kedge_sbi_request_t *req);
 
 /* kedge_retrieve.c: POST /3gpp-kedge/v1/retrieve (route, metrics, the AUSF clients). */
 kedge_err_t nef_retrieve_setup(nef_t *nef, kedge_sbi_server_t *srv);

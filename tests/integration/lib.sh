@@ -90,3 +90,25 @@ sbi_curl() {
   curl -s --http2 --max-time 10 --cacert "$T/pki/ca.crt" --cert "$T/pki/$c.crt" \
     --key "$T/pki/$c.key" "$@"
 }
+
+# schema_ok DESCRIPTION request|response|schema FILE.yaml ... < BODY: the body (standard input) is
+# valid against 3GPP's OpenAPI file (tests/util/openapi_check.py; the folder ../shared/ref/openapi
+# or $KEDGE_OPENAPI_DIR). ok/fail like check; when the folder is absent, says so once and counts
+# the body as unchecked ($SCHEMA_SKIPPED) rather than passing it silently.
+OPENAPI_CHECK=$(cd "$(dirname "$0")/../util" && pwd)/openapi_check.py
+SCHEMA_CHECKED=0
+SCHEMA_SKIPPED=0
+schema_ok() {
+  d=$1
+  shift
+  /usr/bin/python3 "$OPENAPI_CHECK" "$@" 2>"$T/schema.err"
+  rc=$?
+  case $rc in
+  0) ok "$d (3GPP schema)"; SCHEMA_CHECKED=$((SCHEMA_CHECKED + 1)) ;;
+  77)
+    [ "$SCHEMA_SKIPPED" -eq 0 ] && echo "skip: schema checks: $(cat "$T/schema.err")"
+    SCHEMA_SKIPPED=$((SCHEMA_SKIPPED + 1))
+    ;;
+  *) fail "$d (3GPP schema): $(cat "$T/schema.err")" ;;
+  esac
+}

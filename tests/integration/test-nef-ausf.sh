@@ -120,7 +120,7 @@ grep -q "keyrequest: consumer nef.kedge.test, Kedge ID $ID, profile kedge: key r
   && ok "the AUSF's audit shows the NEF as consumer" || fail "AUSF log: $(grep keyrequest "$T/AUSF.log")"
 grep -q "audit: peer=af.kedge.test afId=af.kedge.test kedgeId=$ID profile=kedge ausf_group=home-rid12 outcome=success" "$T/NEF.log" \
   && ok "the NEF's audit shows the AF" || fail "NEF log: $(grep audit "$T/NEF.log")"
-grep -q 'AUSF https://127.0.0.1:1 (group home-rid12): not reachable' "$T/NEF.log" \
+grep -q 'key source https://127.0.0.1:1 (group home-rid12): not reachable' "$T/NEF.log" \
   && ok "first URI of the group down: the second answered" || fail "no failover"
 
 # ---- the AF cannot go around the NEF ----

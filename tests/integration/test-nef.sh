@@ -177,7 +177,7 @@ grep -q "keyrequest consumer=nef.kedge.test kedgeId=$KID1 ecsId=- status=200" "$
 grep "audit:" "$T/NEF.log" | grep -q "peer=af.kedge.test afId=af.kedge.test kedgeId=$KID1 profile=kedge ausf_group=home-a outcome=success status=200 latency_ms=" \
   && ok "the NEF's audit line names the AF, Kedge ID, group and outcome" \
   || fail "NEF audit: $(grep audit: "$T/NEF.log")"
-grep -q 'AUSF https://127.0.0.1:1 (group home-a): not reachable' "$T/NEF.log" \
+grep -q 'key source https://127.0.0.1:1 (group home-a): not reachable' "$T/NEF.log" \
   && ok "first URI of the group down: the second answered" || fail "no failover seen"
 out=$(retrieve af "$(req af.kedge.test "$KID2")")
 [ "$(echo "$out" | member kedge)" = "$KEY2" ] && ok "RID 12 of 208/93 routed to group home-b" \

@@ -109,10 +109,10 @@ static void test_read_good(void **state)
   assert_string_equal(n->ausf_client.ca_file, "/x/ca.crt"); /* from sbi.tls */
   assert_string_equal(n->ausf_client.cert_file, "/x/nef.crt");
   assert_int_equal(n->retry_after_s, 5);
-  assert_int_equal(n->n_groups, 3);
-  assert_string_equal(n->groups[0].uris[0], "https://10.0.0.1:8443"); /* trailing / dropped */
-  assert_int_equal(n->groups[1].n_uris, 2);
-  assert_true(n->groups[1].any_rid);
+  assert_int_equal(n->groups.n, 3);
+  assert_string_equal(n->groups.rows[0].uris[0], "https://10.0.0.1:8443"); /* trailing / dropped */
+  assert_int_equal(n->groups.rows[1].n_uris, 2);
+  assert_true(n->groups.rows[1].any_rid);
   assert_null(n->oauth.jwks); /* OAuth off by default */
 
   /* AF table */
@@ -132,18 +132,18 @@ static void test_routing(void **state)
   assert_int_equal(load(good, &l, why, sizeof(why)), KEDGE_OK);
   nef_t *n = &l.nef;
   kedge_id_t id = id_of("012", "001", "01");
-  assert_string_equal(nef_route(n, &id)->name, "a");
+  assert_string_equal(kedge_key_route_find(&n->groups, &id.home, id.rid)->name, "a");
   id = id_of("7", "001", "01");
-  assert_string_equal(nef_route(n, &id)->name, "a");
+  assert_string_equal(kedge_key_route_find(&n->groups, &id.home, id.rid)->name, "a");
   /* "12" is not "012"; and MNC 01 is 001 in the realm, so group b (rids "*") serves it */
   id = id_of("12", "001", "01");
-  assert_string_equal(nef_route(n, &id)->name, "b");
+  assert_string_equal(kedge_key_route_find(&n->groups, &id.home, id.rid)->name, "b");
   id = id_of("12", "208", "93");
-  assert_string_equal(nef_route(n, &id)->name, "c");
+  assert_string_equal(kedge_key_route_find(&n->groups, &id.home, id.rid)->name, "c");
   id = id_of("012", "208", "93");
-  assert_null(nef_route(n, &id)); /* RID not served */
+  assert_null(kedge_key_route_find(&n->groups, &id.home, id.rid)); /* RID not served */
   id = id_of("12", "208", "94");
-  assert_null(nef_route(n, &id)); /* home network not served */
+  assert_null(kedge_key_route_find(&n->groups, &id.home, id.rid)); /* home network not served */
   unload(&l);
 }
 
@@ -267,7 +267,11 @@ static void test_bad_configs(void **state)
                  "\"01\"}]}\n  - {af_id: A.B., profiles: [kedge], home_networks: [{mcc: \"001\", "
                  "mnc: \"01\"}]}\n" GROUPS,
              "nef.yaml:5: afs[1].af_id: listed twice");
-  expect_bad(SBI AF "ausf:\n  groups: []\n", "ausf.groups: list the AUSF groups");
+  expect_bad(SBI AF "ausf:\n  groups: []\n", "ausf.groups: missing: list the key source's routes "
+                                               "{name, mcc, mnc, rids, uris}");
+  expect_bad(SBI AF "ausf:\n  groups:\n    - {name: a b, mcc: \"001\", mnc: \"01\", rids: [\"*\"], "
+                    "uris: [https://h:1]}\n",
+             "name: must be 1 to 64 characters without spaces");
   expect_bad(SBI AF "ausf:\n  groups:\n    - {name: a, mcc: \"001\", mnc: \"01\", rids: [\"*\", "
                     "\"1\"], uris: [https://h:1]}\n",
              "rids: \"*\" must be alone");

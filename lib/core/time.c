@@ -1,10 +1,27 @@
-/* RFC 3339 5.6 date-time for the key source's `expiry` (SPEC.md 3) and the lifeTime the ECS
- * hands out (TS 29.122 DateTime). */
+/* The library's clocks and its one RFC 3339 codec (include/kedge/time.h). */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
-#include "ecs.h"
+#include "kedge/time.h"
+
+static int64_t clock_ms(clockid_t id)
+{
+  struct timespec ts;
+  clock_gettime(id, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t kedge_now_ms(void)
+{
+  return clock_ms(CLOCK_MONOTONIC);
+}
+
+int64_t kedge_wall_ms(void)
+{
+  return clock_ms(CLOCK_REALTIME);
+}
 
 static bool digits(const char *s, int n, int *value)
 {
@@ -18,7 +35,7 @@ static bool digits(const char *s, int n, int *value)
   return true;
 }
 
-kedge_err_t ecs_rfc3339_parse(const char *s, int64_t *unix_ms)
+kedge_err_t kedge_rfc3339_parse(const char *s, int64_t *unix_ms)
 {
   if (!s || !unix_ms)
     return KEDGE_ERR_INVALID_ARG;
@@ -74,17 +91,11 @@ kedge_err_t ecs_rfc3339_parse(const char *s, int64_t *unix_ms)
   return KEDGE_OK;
 }
 
-void ecs_rfc3339_format(int64_t unix_ms, char out[21])
+void kedge_rfc3339_format(int64_t unix_ms, char out[KEDGE_RFC3339_LEN + 1])
 {
-  time_t t = (time_t)(unix_ms / 1000);
+  time_t t = (time_t)(unix_ms >= 0 ? unix_ms / 1000 : (unix_ms - 999) / 1000);
   struct tm tm;
-  gmtime_r(&t, &tm);
-  strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-int64_t ecs_wall_ms(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+  if (!gmtime_r(&t, &tm) ||
+      strftime(out, KEDGE_RFC3339_LEN + 1, "%Y-%m-%dT%H:%M:%SZ", &tm) != KEDGE_RFC3339_LEN)
+    snprintf(out, KEDGE_RFC3339_LEN + 1, "1970-01-01T00:00:00Z"); /* years past 9999 */
 }

@@ -1,0 +1,110 @@
+/* lib/core time.c and http.c: the one RFC 3339 codec and the one Retry-After parser, with the
+ * cases where the copies they replaced disagreed pinned (lower-case "t"/"z", which RFC 3339 5.6's
+ * note allows and the NEF's copy refused; a 5- to 9-digit Retry-After, which the NEF's copy
+ * refused and the ECS's accepted). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "kedge/http.h"
+#include "kedge/time.h"
+
+static void rfc3339_parse_good(void **state)
+{
+  (void)state;
+  int64_t ms;
+  assert_int_equal(kedge_rfc3339_parse("1970-01-01T00:00:00Z", &ms), KEDGE_OK);
+  assert_int_equal(ms, 0);
+  assert_int_equal(kedge_rfc3339_parse("2026-11-27T20:58:04.123Z", &ms), KEDGE_OK);
+  assert_int_equal(ms, 1795813084123LL); /* date -u -d 2026-11-27T20:58:04Z +%s = 1795813084 */
+  assert_int_equal(kedge_rfc3339_parse("2026-11-27T21:58:04.1+01:00", &ms), KEDGE_OK);
+  assert_int_equal(ms, 1795813084100LL);
+  assert_int_equal(kedge_rfc3339_parse("2026-11-27T19:58:04.123456789-01:00", &ms), KEDGE_OK);
+  assert_int_equal(ms, 1795813084123LL); /* fractions below a millisecond dropped */
+  /* RFC 3339 5.6 NOTE: "T" and "Z" may alternatively be lower case */
+  assert_int_equal(kedge_rfc3339_parse("2026-11-27t20:58:04z", &ms), KEDGE_OK);
+  assert_int_equal(ms, 1795813084000LL);
+  assert_int_equal(kedge_rfc3339_parse("2024-02-29T00:00:00Z", &ms), KEDGE_OK); /* leap day */
+  /* a leap second is accepted and counted as :59 (timegm has no 60th second) */
+  assert_int_equal(kedge_rfc3339_parse("2016-12-31T23:59:60Z", &ms), KEDGE_OK);
+  assert_int_equal(ms, 1483228799000LL);
+}
+
+static void rfc3339_parse_bad(void **state)
+{
+  (void)state;
+  int64_t ms = 42;
+  const char *bad[] = {"2026-11-27 20:58:04Z",    "2026-11-27T20:58:04",
+                       "2026-02-30T00:00:00Z",    "2025-02-29T00:00:00Z",
+                       "2026-11-27T20:58:04.Z",   "2026-13-01T00:00:00Z",
+                       "2026-11-27T20:58:04Zx",   "",
+                       "2026-11-27T20:58:04+0100", "2026-11-27T24:00:00Z",
+                       "2026-11-27T20:60:00Z",    "2026-11-27T20:58:04+24:00",
+                       "+2026-11-27T20:58:04Z",   "2026-11-27T20:58:04.1234567890123456789012345678901234567890123Z"};
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+    if (kedge_rfc3339_parse(bad[i], &ms) == KEDGE_OK)
+      fail_msg("accepted '%s'", bad[i]);
+  assert_int_equal(ms, 42); /* untouched */
+  assert_int_equal(kedge_rfc3339_parse(NULL, &ms), KEDGE_ERR_INVALID_ARG);
+  assert_int_equal(kedge_rfc3339_parse("1970-01-01T00:00:00Z", NULL), KEDGE_ERR_INVALID_ARG);
+}
+
+static void rfc3339_format(void **state)
+{
+  (void)state;
+  char out[KEDGE_RFC3339_LEN + 1];
+  kedge_rfc3339_format(1795813084123LL, out);
+  assert_string_equal(out, "2026-11-27T20:58:04Z");
+  kedge_rfc3339_format(0, out);
+  assert_string_equal(out, "1970-01-01T00:00:00Z");
+  kedge_rfc3339_format(-1, out); /* rounded down, not toward zero */
+  assert_string_equal(out, "1969-12-31T23:59:59Z");
+  int64_t back;
+  kedge_rfc3339_format(1795813084999LL, out);
+  assert_int_equal(kedge_rfc3339_parse(out, &back), KEDGE_OK);
+  assert_int_equal(back, 1795813084000LL);
+}
+
+static void clocks(void **state)
+{
+  (void)state;
+  int64_t a = kedge_now_ms(), b = kedge_now_ms();
+  assert_true(b >= a);
+  assert_true(kedge_wall_ms() > 1700000000000LL); /* after 2023-11: a real wall clock */
+}
+
+static void retry_after(void **state)
+{
+  (void)state;
+  unsigned s = 7;
+  assert_int_equal(kedge_http_retry_after_parse("120", 3600, &s), KEDGE_OK);
+  assert_int_equal(s, 120);
+  assert_int_equal(kedge_http_retry_after_parse("0", 3600, &s), KEDGE_OK);
+  assert_int_equal(s, 0);
+  assert_int_equal(kedge_http_retry_after_parse("99999", 3600, &s), KEDGE_OK); /* 5 digits */
+  assert_int_equal(s, 3600);                                                     /* capped */
+  assert_int_equal(kedge_http_retry_after_parse("999999999", 86400, &s), KEDGE_OK); /* 9 */
+  assert_int_equal(s, 86400);
+  s = 7;
+  const char *bad[] = {"", "1234567890", "-1", "+1", " 1", "1 ", "1.5", "0x10",
+                       "Wed, 21 Oct 2015 07:28:00 GMT"};
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+    if (kedge_http_retry_after_parse(bad[i], 3600, &s) == KEDGE_OK)
+      fail_msg("accepted '%s'", bad[i]);
+  assert_int_equal(s, 7);
+  assert_int_equal(kedge_http_retry_after_parse(NULL, 3600, &s), KEDGE_ERR_INVALID_ARG);
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(rfc3339_parse_good), cmocka_unit_test(rfc3339_parse_bad),
+      cmocka_unit_test(rfc3339_format),     cmocka_unit_test(clocks),
+      cmocka_unit_test(retry_after),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

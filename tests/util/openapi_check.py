@@ -1,0 +1,186 @@
+#!/usr/bin/python3
+"""Validates a JSON body against 3GPP's own OpenAPI files (the folder ../shared/ref/openapi, where
+every $ref resolves), so that a field kedge sends or accepts that drifts from 3GPP fails a test.
+
+  openapi_check.py [--dir DIR] request  FILE.yaml PATH METHOD            [BODY]
+  openapi_check.py [--dir DIR] response FILE.yaml PATH METHOD STATUS     [BODY]
+  openapi_check.py [--dir DIR] schema   FILE.yaml SCHEMA                 [BODY]
+  openapi_check.py [--dir DIR] --where
+
+PATH is the path template as the OpenAPI file writes it (e.g. /{supi}/auth-events), METHOD is
+lower or upper case, STATUS the response code ('default' is used when the code is not listed).
+BODY is a file of JSON ('-' or nothing: standard input). The schema for request and response is
+the operation's application/json (or application/problem+json) content, so a test never picks the
+schema by hand. OpenAPI 3.0's `nullable` is turned into JSON Schema's null type; formats are
+checked where jsonschema has a checker (date-time needs no extra package in jsonschema 4).
+
+Exit status: 0 valid, 1 invalid (one line per error on stderr, with the JSON path), 2 usage or
+unknown path/method/status/schema, 77 no OpenAPI folder (the test then reports itself skipped).
+The folder: --dir, else $KEDGE_OPENAPI_DIR, else shared/ref/openapi beside the checkout or
+beside a folder above it.
+"""
+import json
+import os
+import sys
+import urllib.parse
+
+import jsonschema
+import yaml
+
+SKIP = 77
+
+
+def openapi_dir(argv):
+    if len(argv) > 1 and argv[0] == "--dir":
+        return argv[1], argv[2:]
+    env = os.environ.get("KEDGE_OPENAPI_DIR")
+    if env:
+        return env, argv
+    # shared/ref/openapi next to the checkout, or next to any folder above it (a worktree)
+    here = os.path.dirname(os.path.abspath(__file__))
+    start = os.path.normpath(os.path.join(here, "..", ".."))
+    d = start
+    while True:
+        candidate = os.path.join(os.path.dirname(d), "shared", "ref", "openapi")
+        if os.path.isdir(candidate) or os.path.dirname(d) == d:
+            break
+        d = os.path.dirname(d)
+    if not os.path.isdir(candidate):
+        candidate = os.path.join(os.path.dirname(start), "shared", "ref", "openapi")
+    return candidate, argv
+
+
+def nullable_to_null(node):
+    """OpenAPI 3.0 `nullable: true` as JSON Schema: the null type, or a null alternative."""
+    if isinstance(node, list):
+        return [nullable_to_null(n) for n in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: nullable_to_null(v) for k, v in node.items()}
+    if out.pop("nullable", False) is True:
+        if "enum" in out and None not in out["enum"]:
+            out["enum"] = out["enum"] + [None]
+        if isinstance(out.get("type"), str):
+            out["type"] = [out["type"], "null"]
+        elif "type" not in out:
+            out = {"anyOf": [{"type": "null"}, out]}
+    return out
+
+
+class Specs:
+    def __init__(self, folder):
+        self.folder = folder
+        self.docs = {}
+
+    def load(self, name):
+        if name not in self.docs:
+            path = os.path.join(self.folder, name)
+            with open(path, encoding="utf-8") as f:
+                self.docs[name] = nullable_to_null(yaml.safe_load(f))
+        return self.docs[name]
+
+    def uri(self, name):
+        return "file://" + urllib.parse.quote(os.path.join(os.path.abspath(self.folder), name))
+
+    def resolve_handler(self, uri):
+        path = urllib.parse.unquote(urllib.parse.urlparse(uri).path)
+        return self.load(os.path.basename(path))
+
+    def deref(self, name, node):
+        """Follows a local or cross-file $ref of an OpenAPI object (response, requestBody)."""
+        while isinstance(node, dict) and "$ref" in node:
+            ref = node["$ref"]
+            file_part, _, pointer = ref.partition("#")
+            if file_part:
+                name = os.path.basename(file_part)
+            node = self.load(name)
+            for part in pointer.strip("/").split("/"):
+                node = node[part.replace("~1", "/").replace("~0", "~")]
+        return name, node
+
+
+def body_schema(content):
+    for media in ("application/json", "application/problem+json"):
+        if media in content and "schema" in content[media]:
+            return content[media]["schema"]
+    for media, value in content.items():
+        if media.endswith("json") and "schema" in value:
+            return value["schema"]
+    return None
+
+
+def usage(msg):
+    print("openapi_check: " + msg, file=sys.stderr)
+    sys.exit(2)
+
+
+def main(argv):
+    folder, argv = openapi_dir(argv)
+    if argv and argv[0] == "--where":
+        print(folder)
+        return 0 if os.path.isdir(folder) else SKIP
+    if not os.path.isdir(folder):
+        print("openapi_check: no OpenAPI folder at %s (set KEDGE_OPENAPI_DIR)" % folder,
+              file=sys.stderr)
+        return SKIP
+    if len(argv) < 3:
+        usage("usage: request|response|schema FILE.yaml ... [BODY]")
+    mode, name = argv[0], argv[1]
+    specs = Specs(folder)
+    try:
+        doc = specs.load(name)
+    except OSError as e:
+        usage("%s: %s" % (name, e.strerror))
+    rest = argv[2:]
+    if mode == "schema":
+        schema_name, rest = rest[0], rest[1:]
+        if schema_name not in doc.get("components", {}).get("schemas", {}):
+            usage("%s: no schema %s" % (name, schema_name))
+        schema = {"$ref": "#/components/schemas/" + schema_name}
+    elif mode in ("request", "response"):
+        need = 2 if mode == "request" else 3
+        if len(rest) < need:
+            usage("%s needs PATH METHOD%s" % (mode, "" if mode == "request" else " STATUS"))
+        path, method = rest[0], rest[1].lower()
+        op = doc.get("paths", {}).get(path, {}).get(method)
+        if op is None:
+            usage("%s: no operation %s %s" % (name, method.upper(), path))
+        if mode == "request":
+            where, body = specs.deref(name, op.get("requestBody"))
+            schema = body_schema((body or {}).get("content", {}))
+            rest = rest[2:]
+        else:
+            status = rest[2]
+            responses = op.get("responses", {})
+            resp = responses.get(status, responses.get(status[0] + "XX", responses.get("default")))
+            if resp is None:
+                usage("%s: %s %s has no response %s" % (name, method.upper(), path, status))
+            where, resp = specs.deref(name, resp)
+            schema = body_schema(resp.get("content", {}))
+            rest = rest[3:]
+        if schema is None:
+            usage("%s: %s %s has no JSON body there" % (name, method.upper(), path))
+        name = where  # the file the schema was written in: its $refs are relative to it
+    else:
+        usage("unknown mode %s" % mode)
+
+    src = rest[0] if rest else "-"
+    try:
+        text = sys.stdin.read() if src == "-" else open(src, encoding="utf-8").read()
+        instance = json.loads(text)
+    except (OSError, ValueError) as e:
+        print("openapi_check: body is not JSON: %s" % e, file=sys.stderr)
+        return 1
+    resolver = jsonschema.RefResolver(specs.uri(name), specs.load(name),
+                                      handlers={"file": specs.resolve_handler})
+    validator = jsonschema.Draft7Validator(schema, resolver=resolver,
+                                           format_checker=jsonschema.FormatChecker())
+    errors = sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))
+    for e in errors:
+        where_in = "/".join(str(p) for p in e.absolute_path) or "(body)"
+        print("openapi_check: %s %s: %s: %s" % (name, mode, where_in, e.message), file=sys.stderr)
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
