@@ -172,14 +172,14 @@ static void generate_auth_data(kedge_sbi_request_t *req, void *arg)
   case KEDGE_OK:
     break;
   case KEDGE_ERR_UNSUPPORTED:
-    /* TS 29.503 Table 6.3.3.2.4.2.2-3 lists 501 for this cause; SPEC.md 8 answers every SUCI
-     * failure with a 4xx (docs/udm.md "SUCI" says why). */
+    /* TS 29.503 6.3.3.2.4 / Table 6.3.7.3-1 give this cause 501; SPEC.md 8 answers every
+     * SUCI failure with a 4xx (docs/udm.md "SUCI: the SIDF" says why). */
     kedge_sbi_respond_problem(req, 403, "UNSUPPORTED_PROTECTION_SCHEME", why);
     kedge_counter_add(udm->suci_failed, 1);
     return;
   case KEDGE_ERR_MAC_FAILURE:
-    /* TS 29.503 6.3.3.2.4.2.2: 403 INVALID_SCHEME_OUTPUT ("SUCI cannot be decrypted with
-     * received data"). An unknown hnPubKeyId (INVALID_HN_PUBLIC_KEY_IDENTIFIER there) gets the
+    /* TS 29.503 6.3.3.2.4, Table 6.3.7.3-1: 403 INVALID_SCHEME_OUTPUT ("SUCI cannot be
+     * decrypted with received data"). An unknown hnPubKeyId (INVALID_HN_PUBLIC_KEY_IDENTIFIER there) gets the
      * same answer, so a prober cannot learn which key ids exist (SPEC.md 8). */
     kedge_sbi_respond_problem(req, 403, "INVALID_SCHEME_OUTPUT", why);
     kedge_counter_add(udm->suci_failed, 1);

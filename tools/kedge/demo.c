@@ -721,6 +721,9 @@ static void print_try_this(const demo_t *d)
          d->p[P_ECS_IN].port, d->kedge_id);
   printf("  %s/kedge-ue register --agent %s/run/agent/agent.sock    # new 5G AKA, new keys\n",
          d->bin, d->dir);
+  printf("  %s/kedge derive suci --supi " DEMO_SUPI " --profile A --mcc 001 --mnc 01 --hn-key-id 1 "
+         "--hn-public %s\n      # a SUCI the UDM de-conceals (endpoints.json: suci_keys)\n",
+         d->bin, d->suci_public[0]);
   printf("Stop it with: %s/kedge demo --down %s\n", d->bin, d->dir);
 }
 
