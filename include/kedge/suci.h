@@ -57,7 +57,9 @@ typedef struct kedge_suci {
  * support. */
 kedge_err_t kedge_suci_parse(const char *text, kedge_suci_t *suci, const char **why);
 
-/* The SBI form, and the NAI form (type 1 only); KEDGE_ERR_TOO_BIG when `size` is too small. */
+/* The SBI form, and the NAI form (type 1 only); KEDGE_ERR_TOO_BIG when `size` is too small.
+ * KEDGE_ERR_INVALID_ARG for a type 1 SUCI whose realm would be misread in the SBI form (it
+ * holds "-<RID>-<scheme>-<id>-" itself), or an ECIES SUCI without ciphertext in NAI form. */
 kedge_err_t kedge_suci_format(const kedge_suci_t *suci, char *out, size_t size);
 kedge_err_t kedge_suci_format_nai(const kedge_suci_t *suci, char *out, size_t size);
 

@@ -50,6 +50,16 @@ static bool nai_text(const char *s, size_t n)
   return n > 0;
 }
 
+/* RFC 7542 2.2: the realm is a DNS name: letters, digits, '-' and '.'. */
+static bool realm_text(const char *s, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    if (!(digit(s[i]) || (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+          s[i] == '-' || s[i] == '.'))
+      return false;
+  return n > 0;
+}
+
 /* A decimal number of 1..max_digits digits without a leading zero (except "0" itself) and at
  * most `max`; *end past it. */
 static bool number(const char *s, size_t max_digits, unsigned max, unsigned *value, const char **end)
@@ -79,7 +89,8 @@ static bool copy_rid(const char *s, size_t n, kedge_suci_t *suci)
 /* Scheme output of the null scheme: MSIN digits (type 0) or a username (type 1). */
 static const char *null_output(kedge_suci_t *suci, const char *s, size_t n)
 {
-  if (suci->supi_type == 0 ? (n < 1 || n > 15 || digits(s) < n) : !nai_text(s, n))
+  if (suci->supi_type == 0 ? (n < 1 || n > 15 || digits(s) < n)
+                           : (n > sizeof(suci->output) || !nai_text(s, n)))
     return suci->supi_type == 0 ? "null-scheme output must be the MSIN digits"
                                 : "null-scheme output must be the NAI username";
   memcpy(suci->output, s, n);
@@ -162,7 +173,7 @@ static kedge_err_t parse_sbi(const char *s, kedge_suci_t *suci, const char **why
     while ((end = strchr(end, '-')) && !tail_starts(end + 1))
       end++;
     size_t n = end ? (size_t)(end - s) : 0;
-    if (!end || n > KEDGE_SUCI_REALM_MAX || !nai_text(s, n)) {
+    if (!end || n > KEDGE_SUCI_REALM_MAX || !realm_text(s, n)) {
       *why = "type 1 SUCI must be suci-1-<realm>-<RID>-<scheme>-<hnPubKeyId>-<output>";
       return KEDGE_ERR_BAD_SUPI;
     }
@@ -189,7 +200,7 @@ static kedge_err_t parse_nai(const char *s, kedge_suci_t *suci, const char **why
   if (!at || strchr(at + 1, '@') || strncmp(s, "type1.rid", 9) != 0)
     return KEDGE_ERR_BAD_SUPI;
   size_t realm_len = strlen(at + 1);
-  if (realm_len > KEDGE_SUCI_REALM_MAX || !nai_text(at + 1, realm_len))
+  if (realm_len > KEDGE_SUCI_REALM_MAX || !realm_text(at + 1, realm_len))
     return KEDGE_ERR_BAD_SUPI;
   memcpy(suci->realm, at + 1, realm_len);
   suci->supi_type = 1;
@@ -281,7 +292,17 @@ kedge_err_t kedge_suci_format(const kedge_suci_t *suci, char *out, size_t size)
                          suci->scheme, suci->hn_key_id, text)
               : snprintf(out, size, "suci-1-%s-%s-%x-%u-%s", suci->realm, suci->rid, suci->scheme,
                          suci->hn_key_id, text);
-  return n < 0 || (size_t)n >= size ? KEDGE_ERR_TOO_BIG : KEDGE_OK;
+  if (n < 0 || (size_t)n >= size)
+    return KEDGE_ERR_TOO_BIG;
+  /* type 1: a realm with "-<digits>-<hex digit>-<digits>-" in it (a DNS label may look like
+   * that) would be split there on reading: such a SUCI has the NAI form only */
+  kedge_suci_t check;
+  if (suci->supi_type == 1 &&
+      (kedge_suci_parse(out, &check, NULL) || strcmp(check.realm, suci->realm) != 0)) {
+    out[0] = '\0';
+    return KEDGE_ERR_INVALID_ARG;
+  }
+  return KEDGE_OK;
 }
 
 kedge_err_t kedge_suci_format_nai(const kedge_suci_t *suci, char *out, size_t size)
@@ -294,7 +315,7 @@ kedge_err_t kedge_suci_format_nai(const kedge_suci_t *suci, char *out, size_t si
                  (const char *)suci->output, suci->realm);
   } else {
     size_t key = kedge_ecies_public_len((kedge_ecies_profile_t)suci->scheme);
-    if (!key || suci->output_len < key + KEDGE_ECIES_MAC_LEN)
+    if (!key || suci->output_len <= key + KEDGE_ECIES_MAC_LEN) /* cip<hex> is never empty */
       return KEDGE_ERR_INVALID_ARG;
     size_t cip = suci->output_len - key - KEDGE_ECIES_MAC_LEN;
     char eph[2 * KEDGE_ECIES_PUBLIC_MAX + 1], c[2 * KEDGE_ECIES_PLAINTEXT_MAX + 1], mac[17];

@@ -327,6 +327,11 @@ static void test_parse_accepts(void **state)
   assert_int_equal(kedge_suci_format(&s, text, sizeof(text)), KEDGE_OK);
   assert_string_equal(text, "suci-1-example.com-678-0-0-user17");
   assert_int_equal(kedge_suci_format(&s, text, 10), KEDGE_ERR_TOO_BIG);
+  /* a realm that would be split elsewhere in the SBI form: NAI form only */
+  assert_int_equal(kedge_suci_parse("type1.rid1.schid0.useridbob@a-12-3-4-b.example", &s, NULL), KEDGE_OK);
+  assert_int_equal(kedge_suci_format(&s, text, sizeof(text)), KEDGE_ERR_INVALID_ARG);
+  assert_int_equal(kedge_suci_parse("type1.rid1.schid0.useridbob@x-12", &s, NULL), KEDGE_OK);
+  assert_int_equal(kedge_suci_format(&s, text, sizeof(text)), KEDGE_ERR_INVALID_ARG);
 }
 
 static void test_parse_rejects(void **state)
@@ -351,6 +356,8 @@ static void test_parse_rejects(void **state)
     "suci-2-001-01-0-0-0-0000000001",      /* GLI: not supported */
     "suci-8-x-0-0-0-y",
     "suci-1-example.org-0-0-0-a@b",        /* '@' in the username */
+    "suci-1-exa%mple.org-0-0-0-bob",       /* realm not a DNS name */
+    "type1.rid0.schid0.useridbob@exa_mple.org",
     "suci-1--0-0-0-bob",                   /* empty realm */
     "suci-1-example.org",
     "type1.rid0.schid0.userid@example.com", /* empty username */
@@ -387,6 +394,10 @@ static void test_parse_rejects(void **state)
   memcpy(huge, "suci-0-001-01-0-1-1-", 20);
   kedge_suci_t s;
   assert_int_equal(kedge_suci_parse(huge, &s, NULL), KEDGE_ERR_BAD_SUPI); /* over KEDGE_SUCI_MAX */
+  memset(huge, 'a', sizeof(huge) - 1);
+  memcpy(huge, "suci-1-example.org-0-0-0-", 25); /* a null-scheme username over the output size */
+  huge[25 + KEDGE_SUCI_OUTPUT_MAX + 1] = '\0';
+  assert_int_equal(kedge_suci_parse(huge, &s, NULL), KEDGE_ERR_BAD_SUPI);
   memset(huge, 'a', 2 * KEDGE_SUCI_OUTPUT_MAX + 40);
   memcpy(huge, "suci-0-001-01-0-1-1-", 20);
   huge[2 * KEDGE_SUCI_OUTPUT_MAX + 40] = '\0';
