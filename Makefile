@@ -4,7 +4,9 @@
 #   make demo     the same, then the demo
 #   make bench    benchmarks in bench/, printing figures and ratios
 #   make fuzz     libFuzzer targets in fuzz/ for FUZZ_SECONDS each (clang)
-#   make install  into PREFIX (default /usr/local), with kedge.pc for pkg-config
+#   make install  into PREFIX (default /usr/local), with kedge.pc for pkg-config, units, man pages
+#   make deb      Debian packages kedge and libkedge-dev into build/deb/ (lintian-checked)
+#   make test-deb the packages installed with apt-get into a debootstrap root (docs/packaging.md)
 #   make clean
 
 BUILD ?= build
@@ -14,7 +16,7 @@ FUZZ_SECONDS ?= 60
 CMAKE_FLAGS ?=
 MAKEFLAGS += --no-print-directory
 
-.PHONY: all deps configure build test demo bench fuzz clean install
+.PHONY: all deps configure build test demo bench fuzz clean install deb test-deb
 
 all: build
 
@@ -44,6 +46,12 @@ fuzz: deps
 
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)
+
+deb: deps
+	@scripts/deb.sh $(BUILD)/deb
+
+test-deb: build
+	KEDGE_TEST_DEB=1 sh tests/integration/test-deb.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) build-asan build-fuzz

@@ -4,7 +4,7 @@
 set -eu
 
 PACKAGES="
-  build-essential cmake pkg-config clang libclang-rt-14-dev
+  build-essential cmake pkg-config clang libclang-rt-14-dev scdoc
   libssl-dev openssl
   libnghttp2-dev nghttp2-client
   libevent-dev
@@ -18,6 +18,8 @@ PACKAGES="
   ca-certificates jq
   python3 python3-jsonschema python3-yaml
   libxml2-utils librsvg2-bin
+  groff-base man-db systemd
+  dpkg-dev debhelper lintian debootstrap iproute2
 "
 
 missing=""

@@ -141,6 +141,7 @@ ausf:
   key: $T/pki/seaf.key
   timeout: 10s
 EOF
+chmod 600 "$T/ue.yaml" # K and OPc: kedge-ue refuses a file others may read
 
 echo "bench/aka: $(nproc) CPU(s) shared by the UE driver, kedge-ausfd ($AUSF_WORKERS worker) and kedge-udmd ($UDM_WORKERS worker, group_commit.max_batch $MAX_BATCH); $UES UEs over $CLIENTS connection(s), ${DURATION}s after ${WARMUP}s warm-up; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 # aka NAME IN_FLIGHT SECONDS: one measurement; sets NAME_rate, NAME_p50, NAME_p99, NAME_cpu (CPU

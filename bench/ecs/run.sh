@@ -263,8 +263,9 @@ log: {level: warn}
 sbi: {port: 0, tls: {cert: $T/pki/udm.crt, key: $T/pki/udm.key, ca: $T/pki/ca.crt}}
 udm: {database: $T/udm.sqlite, master_key: $T/udm.key, allowed_consumers: [ausf.kedge.test]}
 YAML
-"$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" --supi imsi-001010000000001 --k $K \
-  --opc $OPC >/dev/null
+printf '%s\n%s\n' "$K" "$OPC" |
+  "$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" --supi imsi-001010000000001 --k-file - \
+  --opc-file - >/dev/null
 "$BIN/kedge-udmd" --config "$T/udm.yaml" --ports-file "$T/udm.ports" 2>"$T/udm.log" &
 PIDS="$PIDS $!"
 UP=$(port_of "$T/udm.ports")
@@ -285,6 +286,7 @@ usim: {supi: imsi-001010000000001, k: $K, opc: $OPC, home_network: {mcc: "001", 
        sqn_file: $T/ue.sqn}
 ausf: {uri: "https://127.0.0.1:$AP", ca: $T/pki/ca.crt, cert: $T/pki/seaf.crt, key: $T/pki/seaf.key}
 YAML
+chmod 600 "$T/ue.yaml" # K and OPc: kedge-ue refuses a file others may read
 UID_=$("$BIN/kedge-ue" register --config "$T/ue.yaml" --json | sed -n 's/.*"kedgeId":"\([^"]*\)".*/\1/p')
 UKEY=$(curl -s --http2 --cacert "$T/pki/ca.crt" --cert "$T/pki/nef.crt" --key "$T/pki/nef.key" \
   -H 'content-type: application/json' -d '{"kedgeId":"'"$UID_"'"}' \

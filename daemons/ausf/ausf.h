@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "context.h"
+#include "kedge/ratelimit.h"
 #include "kedge/config.h"
 #include "kedge/keystore.h"
 #include "kedge/seal.h"
@@ -32,21 +33,28 @@ typedef struct ausf_key_consumer {
   bool relay;         /* listed in keyrequest.relays: any ecsId (the NEF) */
 } ausf_key_consumer_t;
 
+/* edge.derive (SPEC.md 7): when the AUSF derives edge keys at 5G AKA success. */
+typedef enum ausf_edge_derive {
+  AUSF_DERIVE_UDM_FLAG, /* when the UDM marks the subscriber (the vendor-specific edgeInd) */
+  AUSF_DERIVE_ALWAYS,   /* for every subscriber (a stock UDM that sends no flag) */
+  AUSF_DERIVE_NEVER,
+} ausf_edge_derive_t;
+
 typedef struct ausf {
   /* configuration */
-  const char *sbi_address;
   const char *api_root;       /* absolute URI prefix for Location/_links; NULL: from sbi */
-  const char *instance_id;    /* NF instance id sent to the UDM (ausfInstanceId) */
-  char instance_id_buf[37];
+  const char *instance_id;    /* nfInstanceId (kedge_app_nf_instance_id): ausfInstanceId */
   ausf_seaf_t *seafs;
   size_t n_seafs;
   int64_t context_expiry_ms;  /* an AKA context not confirmed in time is gone */
   size_t max_contexts;
   const char *udm_uri;
   kedge_sbi_client_options_t udm_client;
+  int64_t auth_event_timeout_ms; /* udm.auth_event_timeout: the SEAF waits at most this long */
 
   /* edge keys (SPEC.md 2) and their key service */
   bool edge_enabled;
+  ausf_edge_derive_t edge_derive;
   int64_t key_lifetime_ms;
   kedge_plmn_t home_network;      /* the Kedge ID realm */
   const char *keystore_uri;
@@ -56,17 +64,22 @@ typedef struct ausf {
   char redis_password[256];
   ausf_key_consumer_t *key_consumers;
   size_t n_key_consumers;
+  double keyrequest_rate;         /* keyrequest.per_consumer_rate: per second; 0: no limit */
+  double keyrequest_burst;        /* keyrequest.per_consumer_burst */
   bool testing;                   /* testing.enabled: the knobs below are honoured */
   int64_t keyrequest_delay_ms;    /* testing: answers of kedge-keys/retrieve wait this long */
 
   /* run time */
   kedge_master_key_t keystore_master_key;
-  kedge_counter_t *keys_stored, *keys_store_failed, *keyrequests_ok, *keyrequests_not_found,
-      *keyrequests_refused, *keyrequests_failed;
+  kedge_counter_t *keys_stored, *keys_store_failed, *keys_revoked, *keyrequests_ok,
+      *keyrequests_not_found, *keyrequests_refused, *keyrequests_failed, *keyrequests_limited;
+  kedge_rate_t *keyrequest_limit; /* one bucket per consumer (issue 12) */
   kedge_sbi_server_t *srv;
   ausf_ctx_table_t *contexts;
+  ausf_ctx_table_t *confirmed; /* confirmed authentications, for DELETE 5g-aka-confirmation */
   struct event *purge_timer;
   kedge_counter_t *aka_success, *aka_failure, *aka_rejected, *udm_errors;
+  kedge_counter_t *auth_events_ok, *auth_events_failed, *auth_removals_ok, *auth_removals_failed;
   kedge_gauge_t *contexts_live;
 } ausf_t;
 
@@ -94,9 +107,33 @@ typedef struct ausf_confirmation {
   ausf_t *ausf;
   kedge_sbi_request_t *req;
   ausf_auth_ctx_t ctx;
+  bool success; /* RES* matched */
 } ausf_confirmation_t;
 
 void ausf_edge_on_success(ausf_confirmation_t *c);
+
+/* Revokes edge keys now (SPEC.md 7: a delete is a key revocation; the AUSF stops serving the
+ * key at once). The one function through which edge keys leave the store before they expire:
+ * DELETE .../5g-aka-confirmation and POST .../deregister call it, and whatever must follow a
+ * revocation (notifying key consumers, the AAnF's remove-context) belongs here. With
+ * `kedge_id`, only that key goes, and only while it is still the SUPI's (a later
+ * authentication's key stays); NULL or "": whatever key the SUPI has. `reason` is a short word
+ * for the log ("deregistration"). KEDGE_OK: done(err) runs once, later, on the loop of `ks`,
+ * with KEDGE_OK (revoked), KEDGE_ERR_NOT_FOUND (nothing to revoke) or a key store error.
+ * Anything else (KEDGE_ERR_NOT_FOUND without edge keys here, KEDGE_ERR_BAD_SUPI, ...): no
+ * callback. */
+typedef void (*ausf_revoke_fn)(kedge_err_t err, void *arg);
+kedge_err_t ausf_edge_revoke(ausf_t *ausf, kedge_keystore_t *ks, const char *supi,
+                             const char *kedge_id, const char *reason, ausf_revoke_fn done,
+                             void *arg);
+
+/* Nudm_UEAuthentication_ResultConfirmation and _ResultRemoval toward the UDM (TS 29.503
+ * 5.4.2.3, 5.4.2.4; TS 33.501 6.1.4.1): POST {supi}/auth-events with the result of a
+ * confirmation, then done(c) once the UDM answered or udm.auth_event_timeout passed (the
+ * AuthEvent's id, if any, in c->ctx.auth_event_id). Never fails the authentication. */
+void ausf_auth_event_send(ausf_confirmation_t *c, void (*done)(ausf_confirmation_t *c));
+/* PUT {supi}/auth-events/{authEventId} with authRemovalInd: fire and forget (logged). */
+void ausf_auth_event_remove(ausf_t *ausf, kedge_sbi_client_t *udm, const ausf_auth_ctx_t *ctx);
 
 /* Nausf_UEAuthentication_keyrequest: POST /nausf-auth/v1/kedge-keys/retrieve */
 kedge_err_t ausf_keyrequest_setup(ausf_t *ausf, kedge_sbi_server_t *srv);

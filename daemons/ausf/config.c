@@ -3,24 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/rand.h>
-
 #include "ausf.h"
 
 #define KEEP(call) ((e = (call)) && !err ? (void)(err = e) : (void)0)
 
-/* A random NF instance id (RFC 4122 version 4 UUID) when none is configured. */
-static void random_uuid(char out[37])
-{
-  uint8_t b[16];
-  if (RAND_bytes(b, sizeof(b)) != 1)
-    memset(b, 0x42, sizeof(b));
-  b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);
-  b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
-  snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
-           b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
-           b[14], b[15]);
-}
 
 static kedge_err_t read_seafs(ausf_t *ausf, kedge_config_node_t *sec)
 {
@@ -96,6 +82,12 @@ static kedge_err_t read_key_consumers(ausf_t *ausf, kedge_config_node_t *sec)
                                 "there)",
                                 relays[r]));
   }
+  /* Issue 12: one consumer (a flooded ECS) cannot take the key service from the others */
+  int64_t v = 0;
+  KEEP(kedge_config_int(sec, "per_consumer_rate", 1000, 0, 10000000, &v));
+  ausf->keyrequest_rate = (double)v;
+  KEEP(kedge_config_int(sec, "per_consumer_burst", v > 0 ? 2 * v : 1, 1, 100000000, &v));
+  ausf->keyrequest_burst = (double)v;
   return err;
 }
 
@@ -108,6 +100,16 @@ static kedge_err_t read_edge(ausf_t *ausf, kedge_config_node_t *root)
   kedge_err_t err = KEDGE_OK, e;
   KEEP(kedge_config_map(root, "edge", &edge));
   KEEP(kedge_config_bool(edge, "enabled", false, &ausf->edge_enabled));
+  const char *derive = NULL;
+  KEEP(kedge_config_string(edge, "derive", "udm-flag", &derive));
+  if (derive && !strcmp(derive, "udm-flag"))
+    ausf->edge_derive = AUSF_DERIVE_UDM_FLAG;
+  else if (derive && !strcmp(derive, "always"))
+    ausf->edge_derive = AUSF_DERIVE_ALWAYS;
+  else if (derive && !strcmp(derive, "never"))
+    ausf->edge_derive = AUSF_DERIVE_NEVER;
+  else if (derive)
+    KEEP(kedge_config_invalid(edge, "derive", "must be udm-flag, always or never"));
   KEEP(kedge_config_duration(edge, "key_lifetime", 24 * 3600 * 1000LL, 1000,
                              366LL * 24 * 3600 * 1000, &ausf->key_lifetime_ms));
   KEEP(kedge_config_string(edge, "home_network.mcc", NULL, &mcc));
@@ -151,13 +153,7 @@ kedge_err_t ausf_read_config(kedge_config_node_t *root, void *state)
   int64_t ms = 0, n = 0;
   const char *sbi_ca, *sbi_cert, *sbi_key;
 
-  KEEP(kedge_config_string(root, "sbi.address", "127.0.0.1", &ausf->sbi_address));
   KEEP(kedge_config_map(root, "ausf", &sec));
-  KEEP(kedge_config_string(sec, "instance_id", NULL, &ausf->instance_id));
-  if (!ausf->instance_id) {
-    random_uuid(ausf->instance_id_buf);
-    ausf->instance_id = ausf->instance_id_buf;
-  }
   KEEP(kedge_config_string(sec, "api_root", NULL, &ausf->api_root));
   if (ausf->api_root && strncmp(ausf->api_root, "https://", 8) != 0)
     KEEP(kedge_config_invalid(sec, "api_root", "must start with https://"));
@@ -180,6 +176,8 @@ kedge_err_t ausf_read_config(kedge_config_node_t *root, void *state)
     KEEP(kedge_config_require(udm, "ca"));
   KEEP(kedge_config_duration(udm, "timeout", 2000, 10, 60000, &ms));
   ausf->udm_client.timeout_ms = (uint32_t)ms;
+  KEEP(kedge_config_duration(udm, "auth_event_timeout", 1000, 10, 60000,
+                             &ausf->auth_event_timeout_ms));
 
   KEEP(kedge_config_map(root, "ue_authentication", &ueau));
   KEEP(read_seafs(ausf, ueau));

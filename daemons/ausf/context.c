@@ -101,14 +101,10 @@ void ausf_ctx_table_free(ausf_ctx_table_t *t)
   free(t);
 }
 
-kedge_err_t ausf_ctx_add(ausf_ctx_table_t *t, ausf_auth_ctx_t *ctx)
+/* Links a copy of *ctx in; when full, drops the oldest (evict) or refuses (KEDGE_ERR_BUSY). */
+static kedge_err_t insert(ausf_ctx_table_t *t, const ausf_auth_ctx_t *ctx, bool evict)
 {
-  uint8_t id[16];
-  /* TS 29.509 authCtxId: unguessable (SPEC.md 3: at least 128 random bits) */
-  if (RAND_bytes(id, sizeof(id)) != 1)
-    return KEDGE_ERR_CRYPTO;
-  kedge_hex_encode(id, sizeof(id), ctx->id);
-  entry_t *e = malloc(sizeof(*e));
+  entry_t *e = malloc(sizeof(*e)), *evicted = NULL;
   if (!e)
     return KEDGE_ERR_NOMEM;
   e->ctx = *ctx;
@@ -116,9 +112,13 @@ kedge_err_t ausf_ctx_add(ausf_ctx_table_t *t, ausf_auth_ctx_t *ctx)
   e->newer = NULL;
   pthread_mutex_lock(&t->lock);
   if (t->count >= t->max) {
-    pthread_mutex_unlock(&t->lock);
-    free_entry(e);
-    return KEDGE_ERR_BUSY;
+    if (!evict) {
+      pthread_mutex_unlock(&t->lock);
+      free_entry(e);
+      return KEDGE_ERR_BUSY;
+    }
+    evicted = t->oldest;
+    unlink_entry(t, evicted);
   }
   e->bucket = bucket_of(t, ctx->id);
   e->hash_next = t->buckets[e->bucket];
@@ -131,7 +131,24 @@ kedge_err_t ausf_ctx_add(ausf_ctx_table_t *t, ausf_auth_ctx_t *ctx)
   t->newest = e;
   t->count++;
   pthread_mutex_unlock(&t->lock);
+  if (evicted)
+    free_entry(evicted);
   return KEDGE_OK;
+}
+
+kedge_err_t ausf_ctx_add(ausf_ctx_table_t *t, ausf_auth_ctx_t *ctx)
+{
+  uint8_t id[16];
+  /* TS 29.509 authCtxId: unguessable (SPEC.md 3: at least 128 random bits) */
+  if (RAND_bytes(id, sizeof(id)) != 1)
+    return KEDGE_ERR_CRYPTO;
+  kedge_hex_encode(id, sizeof(id), ctx->id);
+  return insert(t, ctx, false);
+}
+
+kedge_err_t ausf_ctx_put(ausf_ctx_table_t *t, const ausf_auth_ctx_t *ctx)
+{
+  return insert(t, ctx, true);
 }
 
 kedge_err_t ausf_ctx_take(ausf_ctx_table_t *t, const char *id, ausf_auth_ctx_t *out)

@@ -15,6 +15,7 @@
 #include "kedge/identity.h"
 
 #define AUSF_CTX_ID_LEN 32 /* hex of 16 random octets */
+#define AUSF_AUTH_EVENT_ID_MAX 64 /* the UDM's authEventId (the last segment of its Location) */
 
 typedef struct ausf_auth_ctx {
   char id[AUSF_CTX_ID_LEN + 1];
@@ -23,9 +24,13 @@ typedef struct ausf_auth_ctx {
   char consumer[254];        /* the SAN DNS name that created it: only it may confirm */
   char routing_id[KEDGE_RID_MAX + 1];
   bool edge_ind;
+  bool rid_from_udm;         /* routing_id came from the UDM's routingId (SPEC.md 7) */
   uint8_t xres_star[KEDGE_RES_STAR_LEN];
   uint8_t kausf[KEDGE_KAUSF_LEN];
   int64_t expiry_ms;         /* CLOCK_MONOTONIC */
+  /* after the confirmation (the table of confirmed authentications, for DELETE) */
+  char kedge_id[KEDGE_ID_MAX + 1];               /* the edge key derived, or "" */
+  char auth_event_id[AUSF_AUTH_EVENT_ID_MAX + 1]; /* the UDM's AuthEvent, or "" */
 } ausf_auth_ctx_t;
 
 typedef struct ausf_ctx_table ausf_ctx_table_t;
@@ -36,6 +41,11 @@ void ausf_ctx_table_free(ausf_ctx_table_t *table); /* wipes every context */
 /* Adds a copy of *ctx (its id is filled in here from the CSPRNG); KEDGE_ERR_BUSY when
  * max_contexts are live. */
 kedge_err_t ausf_ctx_add(ausf_ctx_table_t *table, ausf_auth_ctx_t *ctx);
+
+/* Adds a copy of *ctx under its own id (a confirmed authentication, kept for
+ * DELETE .../5g-aka-confirmation). When max_contexts are live the oldest is dropped first:
+ * the table stays bounded and the newest authentications stay deletable. */
+kedge_err_t ausf_ctx_put(ausf_ctx_table_t *table, const ausf_auth_ctx_t *ctx);
 
 /* Removes the context `id` and copies it out: a context is confirmed at most once (replays
  * find nothing). KEDGE_ERR_NOT_FOUND when unknown or expired (one answer for both). */

@@ -143,6 +143,21 @@ static void retrieve(kedge_sbi_request_t *req, void *arg)
     refuse(req, ausf, NULL, false, "not in keyrequest.allowed_consumers");
     return;
   }
+  int64_t wait_ms = 0;
+  if (ausf->keyrequest_limit &&
+      kedge_rate_take(ausf->keyrequest_limit, consumer->name, strlen(consumer->name),
+                      kedge_now_ms(), &wait_ms) != KEDGE_RATE_OK) {
+    /* Issue 12; TS 29.500 Table 5.2.7.2-1: 429 NF_CONGESTION_RISK; RFC 9110 10.2.3
+     * Retry-After in whole seconds, rounded up */
+    char retry[24];
+    snprintf(retry, sizeof(retry), "%lld", (long long)((wait_ms + 999) / 1000));
+    kedge_counter_add(ausf->keyrequests_limited, 1);
+    kedge_log_debug("keyrequest: consumer %s over keyrequest.per_consumer_rate", consumer->name);
+    kedge_sbi_response_header(req, "retry-after", retry);
+    kedge_sbi_respond_problem(req, 429, "NF_CONGESTION_RISK",
+                              "key requests of this consumer over its rate limit");
+    return;
+  }
   json_t *body = kedge_sbi_request_checked_json(req, request_members, "KedgeKeyRequest");
   if (!body)
     return;
@@ -206,6 +221,8 @@ kedge_err_t ausf_keyrequest_setup(ausf_t *ausf, kedge_sbi_server_t *srv)
       (err = kedge_metrics_counter(m, name, help, "result=\"refused\"",
                                    &ausf->keyrequests_refused)) ||
       (err = kedge_metrics_counter(m, name, help, "result=\"failed\"", &ausf->keyrequests_failed)) ||
+      (err = kedge_metrics_counter(m, name, help, "result=\"rate_limited\"",
+                                   &ausf->keyrequests_limited)) ||
       (err = kedge_metrics_counter(m, "kedge_ausf_edge_keys_total",
                                    "edge keys derived at 5G AKA success, by result", "result=\"stored\"",
                                    &ausf->keys_stored)) ||
@@ -213,6 +230,13 @@ kedge_err_t ausf_keyrequest_setup(ausf_t *ausf, kedge_sbi_server_t *srv)
                                    "edge keys derived at 5G AKA success, by result", "result=\"failed\"",
                                    &ausf->keys_store_failed)))
     return err;
+  if (ausf->keyrequest_rate > 0) {
+    kedge_rate_config_t cfg = {.rate = ausf->keyrequest_rate,
+                               .burst = ausf->keyrequest_burst,
+                               .slots = 8 * (ausf->n_key_consumers + 1)};
+    if ((err = kedge_rate_new(&cfg, &ausf->keyrequest_limit)))
+      return err;
+  }
   return kedge_sbi_server_route(srv, "POST", "/nausf-auth/v1/kedge-keys/retrieve", NULL, retrieve,
                                 ausf);
 }

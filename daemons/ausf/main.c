@@ -50,6 +50,7 @@ static kedge_err_t load_secrets(ausf_t *a, char *why, size_t why_size)
 static kedge_err_t setup(kedge_sbi_server_t *srv, void *state, char *why, size_t why_size)
 {
   ausf_t *a = state;
+  a->instance_id = kedge_app_nf_instance_id(); /* ausfInstanceId, AuthEvent.nfInstanceId */
   kedge_err_t err = a->edge_enabled ? load_secrets(a, why, why_size) : KEDGE_OK;
   if (err)
     return err;
@@ -78,6 +79,8 @@ static void teardown(void *state)
 {
   ausf_t *a = state;
   ausf_ueau_teardown(a);
+  kedge_rate_free(a->keyrequest_limit);
+  a->keyrequest_limit = NULL;
   kedge_master_key_clear(&a->keystore_master_key);
   OPENSSL_cleanse(a->redis_password, sizeof(a->redis_password));
 }
@@ -87,6 +90,7 @@ int main(int argc, char **argv)
   const kedge_app_t app = {
     .info = &info,
     .service = "ausf",
+    .nf_type = "AUSF",
     .read_config = ausf_read_config,
     .setup = setup,
     .teardown = teardown,

@@ -27,6 +27,16 @@ static const ausf_seaf_t *seaf_of(const ausf_t *ausf, const kedge_sbi_request_t 
   return NULL;
 }
 
+/* The calling SEAF/AMF, or NULL after answering 403 (TS 29.509 6.1.7.3). */
+static const ausf_seaf_t *allowed_seaf(const ausf_t *ausf, kedge_sbi_request_t *req)
+{
+  const ausf_seaf_t *seaf = seaf_of(ausf, req);
+  if (!seaf)
+    kedge_sbi_respond_problem(req, 403, "CONSUMER_NOT_AUTHORIZED",
+                              "not in ue_authentication.allowed_consumers");
+  return seaf;
+}
+
 static bool serving_network_allowed(const ausf_seaf_t *seaf, const char *snn)
 {
   for (size_t i = 0; i < seaf->n_serving_networks; i++)
@@ -35,47 +45,56 @@ static bool serving_network_allowed(const ausf_seaf_t *seaf, const char *snn)
   return false;
 }
 
-/* The apiRoot of this AUSF for Location and _links (TS 29.501 4.4.1). */
-static void api_root(const ausf_t *ausf, char *out, size_t size)
+
+/* TS 29.571 SupiOrSuci: its pattern ends in "|.+", so anything but the empty string. */
+static const char *check_supi_or_suci(const json_t *value)
 {
-  if (ausf->api_root) {
-    snprintf(out, size, "%s", ausf->api_root);
-    return;
-  }
-  bool v6 = strchr(ausf->sbi_address, ':') != NULL;
-  snprintf(out, size, "https://%s%s%s:%u", v6 ? "[" : "", ausf->sbi_address, v6 ? "]" : "",
-           kedge_sbi_server_port(ausf->srv));
+  return json_string_length(value) ? NULL : "must not be empty";
 }
 
-/* RFC 3986 3.3: a path segment keeps unreserved characters and '@'; the rest is %-encoded. */
-static bool encode_segment(const char *in, char *out, size_t size)
+/* TS 29.509 6.1.6.2.2 AuthenticationInfo.routingIndicator: ^[0-9]{1,4}$ */
+static const char *check_rid(const json_t *value)
 {
-  static const char hex[] = "0123456789ABCDEF";
-  size_t o = 0;
-  for (const unsigned char *p = (const unsigned char *)in; *p; p++) {
-    bool keep = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-                strchr("-._~@", *p);
-    if (o + (keep ? 1 : 3) >= size)
-      return false;
-    if (keep) {
-      out[o++] = (char)*p;
-    } else {
-      out[o++] = '%';
-      out[o++] = hex[*p >> 4];
-      out[o++] = hex[*p & 15];
-    }
-  }
-  out[o] = '\0';
-  return true;
+  return kedge_rid_check(json_string_value(value)) ? "must be 1 to 4 digits" : NULL;
 }
 
 /* TS 29.509 6.1.6.2.2 AuthenticationInfo */
 static const kedge_json_member_t auth_info_members[] = {
-  {.name = "supiOrSuci", .kind = KEDGE_JSON_STRING, .required = true, .max_len = KEDGE_SUPI_MAX},
+  {.name = "supiOrSuci", .kind = KEDGE_JSON_STRING, .required = true, .max_len = KEDGE_SUPI_MAX,
+   .check = check_supi_or_suci},
   {.name = "servingNetworkName", .kind = KEDGE_JSON_STRING, .required = true, .max_len = 64},
   {.name = "resynchronizationInfo", .kind = KEDGE_JSON_OBJECT, .object = kedge_json_resynchronization_info},
+  {.name = "routingIndicator", .kind = KEDGE_JSON_STRING, .max_len = KEDGE_RID_MAX, .check = check_rid},
   {.name = NULL},
 };
+
+/* TS 29.509 6.1.6.2.x DeregistrationInfo */
+static const kedge_json_member_t deregistration_members[] = {
+  {.name = "supi", .kind = KEDGE_JSON_STRING, .required = true, .max_len = KEDGE_SUPI_MAX},
+  {.name = NULL},
+};
+
+/* The routing indicator of a SUCI (TS 23.003 2.2B, TS 29.503 SUCI string form
+ * suci-<type>-<home network id>-<RID>-<scheme>-<key id>-<scheme output>): the fourth field
+ * from the end, so that a home network id with '-' in it does no harm. "" when it is none. */
+static void suci_rid(const char *supi_or_suci, char rid[KEDGE_RID_MAX + 1])
+{
+  rid[0] = '\0';
+  if (strncmp(supi_or_suci, "suci-", 5) != 0)
+    return;
+  const char *dash[4];
+  int n = 0;
+  for (const char *p = supi_or_suci + strlen(supi_or_suci); p > supi_or_suci + 5 && n < 4; p--)
+    if (p[-1] == '-')
+      dash[n++] = p - 1;
+  size_t len = n == 4 ? (size_t)(dash[2] - dash[3] - 1) : 0;
+  if (len < 1 || len > KEDGE_RID_MAX)
+    return;
+  memcpy(rid, dash[3] + 1, len);
+  rid[len] = '\0';
+  if (kedge_rid_check(rid))
+    rid[0] = '\0';
+}
 
 /* TS 29.509 6.1.6.2.5 ConfirmationData */
 static const kedge_json_member_t confirmation_members[] = {
@@ -91,6 +110,8 @@ typedef struct ueau_call {
   kedge_sbi_client_call_t *call;
   char snn[KEDGE_SNN_LEN + 1];
   char consumer[254];
+  char suci_rid[KEDGE_RID_MAX + 1]; /* SPEC.md 7: the RID's fallbacks, in order */
+  char info_rid[KEDGE_RID_MAX + 1];
 } ueau_call_t;
 
 static void call_free(ueau_call_t *c)
@@ -121,13 +142,15 @@ static const char *string_member(const json_t *obj, const char *name)
   return json_string_value(json_object_get(obj, name));
 }
 
-/* Reads the 5G HE AV of an AuthenticationInfoResult (TS 29.503 6.3.6.2.3) into ctx. */
+/* Reads the 5G HE AV of an AuthenticationInfoResult (TS 29.503 6.3.6.2.3) into ctx, with the
+ * edge flag from kedge's vendor-specific attribute (SPEC.md 7, TS 29.500 6.6.3). */
 static bool read_vector(const json_t *body, ausf_auth_ctx_t *ctx, uint8_t rand[16],
                         uint8_t autn[16])
 {
   const json_t *av = json_object_get(body, "authenticationVector");
   const char *supi = string_member(body, "supi"), *rid = string_member(body, "routingId");
-  const json_t *edge = json_object_get(body, "edgeInd");
+  const json_t *vendor = json_object_get(body, KEDGE_VENDOR_SPECIFIC);
+  const json_t *edge = json_object_get(vendor, KEDGE_VENDOR_EDGE_IND);
   kedge_supi_t parsed;
   if (!json_is_object(av) || !string_member(body, "authType") ||
       strcmp(string_member(body, "authType"), "5G_AKA") || !string_member(av, "avType") ||
@@ -137,10 +160,11 @@ static bool read_vector(const json_t *body, ausf_auth_ctx_t *ctx, uint8_t rand[1
       kedge_hex_decode(string_member(av, "xresStar"), ctx->xres_star, 16) ||
       !string_member(av, "kausf") || kedge_hex_decode(string_member(av, "kausf"), ctx->kausf, 32) ||
       !supi || kedge_supi_parse(supi, &parsed) || (rid && kedge_rid_check(rid)) ||
-      (edge && !json_is_boolean(edge)))
+      (vendor && !json_is_object(vendor)) || (edge && !json_is_boolean(edge)))
     return false;
   memcpy(ctx->supi, parsed.value, parsed.len + 1);
-  snprintf(ctx->routing_id, sizeof(ctx->routing_id), "%s", rid ? rid : "0");
+  ctx->rid_from_udm = rid != NULL;
+  snprintf(ctx->routing_id, sizeof(ctx->routing_id), "%s", rid ? rid : "");
   ctx->edge_ind = edge && json_is_true(edge);
   return true;
 }
@@ -154,10 +178,11 @@ static void vector_received(const kedge_sbi_client_response_t *resp, void *arg)
   const char *cause = resp->json ? string_member(resp->json, "cause") : NULL;
   const char *detail = resp->json ? string_member(resp->json, "detail") : NULL;
 
+  /* TS 29.500 Table 5.2.7.2-1: a UDM that did not answer is a gateway timeout (504) */
   if (resp->err == KEDGE_ERR_TIMEOUT) {
-    udm_failed(c, 503, "TIMED_OUT_REQUEST", "the UDM did not answer in time");
+    udm_failed(c, 504, "TIMED_OUT_REQUEST", "the UDM did not answer in time");
   } else if (resp->err) {
-    udm_failed(c, 503, "TARGET_NF_NOT_REACHABLE", "the UDM is not reachable");
+    udm_failed(c, 504, "TARGET_NF_NOT_REACHABLE", "the UDM is not reachable");
   } else if (resp->status == 404) {
     kedge_sbi_respond_problem(req, 404, "USER_NOT_FOUND", detail);
   } else if (resp->status == 403 || resp->status == 501 || resp->status == 400) {
@@ -174,6 +199,16 @@ static void vector_received(const kedge_sbi_client_response_t *resp, void *arg)
     if (!read_vector(resp->json, &ctx, rand, autn)) {
       udm_failed(c, 502, "UPSTREAM_SERVER_ERROR", "the UDM's AuthenticationInfoResult is unusable");
     } else {
+      /* SPEC.md 7: the UDM's routingId, the SUCI's RID, routingIndicator, then 0 */
+      if (!ctx.rid_from_udm) {
+        const char *rid = c->suci_rid[0] ? c->suci_rid : c->info_rid[0] ? c->info_rid : "0";
+        snprintf(ctx.routing_id, sizeof(ctx.routing_id), "%s", rid);
+        kedge_log_info("ue-authentications for %s: the UDM sent no routingId; RID %s from %s",
+                       ctx.supi, rid,
+                       c->suci_rid[0]   ? "the SUCI"
+                       : c->info_rid[0] ? "the AuthenticationInfo's routingIndicator"
+                                        : "nowhere (the default 0)");
+      }
       memcpy(ctx.snn, c->snn, sizeof(ctx.snn));
       memcpy(ctx.consumer, c->consumer, sizeof(ctx.consumer));
       ctx.expiry_ms = ausf_now_ms() + ausf->context_expiry_ms;
@@ -188,7 +223,7 @@ static void vector_received(const kedge_sbi_client_response_t *resp, void *arg)
       } else {
         kedge_gauge_add(ausf->contexts_live, 1);
         char root[300], location[400], href[450], rand_hex[33], autn_hex[33], hx_hex[33];
-        api_root(ausf, root, sizeof(root));
+        kedge_sbi_server_api_root(ausf->srv, ausf->api_root, root, sizeof(root));
         snprintf(location, sizeof(location), "%s" UEAU_BASE "/%s", root, ctx.id);
         snprintf(href, sizeof(href), "%s/5g-aka-confirmation", location);
         kedge_hex_encode(rand, 16, rand_hex);
@@ -214,11 +249,9 @@ static void vector_received(const kedge_sbi_client_response_t *resp, void *arg)
 static void ue_authentications(kedge_sbi_request_t *req, void *arg)
 {
   ausf_t *ausf = arg;
-  const ausf_seaf_t *seaf = seaf_of(ausf, req);
+  const ausf_seaf_t *seaf = allowed_seaf(ausf, req);
   if (!seaf) {
     kedge_counter_add(ausf->aka_rejected, 1);
-    kedge_sbi_respond_problem(req, 403, "CONSUMER_NOT_AUTHORIZED",
-                              "not in ue_authentication.allowed_consumers");
     return;
   }
   json_t *body = kedge_sbi_request_checked_json(req, auth_info_members, "AuthenticationInfo");
@@ -238,7 +271,7 @@ static void ue_authentications(kedge_sbi_request_t *req, void *arg)
     return;
   }
   char segment[3 * KEDGE_SUPI_MAX + 1], url[4096];
-  if (!encode_segment(string_member(body, "supiOrSuci"), segment, sizeof(segment)) ||
+  if (!kedge_sbi_path_segment(string_member(body, "supiOrSuci"), segment, sizeof(segment)) ||
       snprintf(url, sizeof(url), "%s/nudm-ueau/v1/%s/security-information/generate-auth-data",
                ausf->udm_uri, segment) >= (int)sizeof(url)) {
     kedge_sbi_respond_problem(req, 400, "MANDATORY_IE_INCORRECT", "supiOrSuci too long");
@@ -263,11 +296,14 @@ static void ue_authentications(kedge_sbi_request_t *req, void *arg)
   c->req = req;
   snprintf(c->snn, sizeof(c->snn), "%s", snn);
   snprintf(c->consumer, sizeof(c->consumer), "%s", seaf->name);
+  suci_rid(string_member(body, "supiOrSuci"), c->suci_rid);
+  if (string_member(body, "routingIndicator"))
+    snprintf(c->info_rid, sizeof(c->info_rid), "%s", string_member(body, "routingIndicator"));
   const kedge_sbi_client_request_t call = {.method = "POST", .url = url, .body = udm_body};
   kedge_err_t err = kedge_sbi_client_send(client, &call, vector_received, c, &c->call);
   json_decref(udm_body);
   if (err) {
-    udm_failed(c, 503, "TARGET_NF_NOT_REACHABLE", "cannot send to the UDM");
+    udm_failed(c, 504, "TARGET_NF_NOT_REACHABLE", "cannot send to the UDM");
     call_free(c);
     return;
   }
@@ -276,59 +312,90 @@ static void ue_authentications(kedge_sbi_request_t *req, void *arg)
 
 /* ---- 5g-aka-confirmation ---- */
 
+static void confirmation_free(ausf_confirmation_t *c)
+{
+  OPENSSL_cleanse(c, sizeof(*c)); /* KAUSF goes here, after the edge keys were derived */
+  free(c);
+}
+
+/* The UDM has the AuthEvent (or did not answer in time): answer the SEAF, keep what a later
+ * DELETE needs. */
+static void confirmation_respond(ausf_confirmation_t *c)
+{
+  ausf_t *ausf = c->ausf;
+  kedge_sbi_request_t *req = c->req;
+  if (!c->success) {
+    kedge_counter_add(ausf->aka_failure, 1);
+    /* TS 29.509 6.1.6.2.6 ConfirmationDataResponse */
+    json_t *fail = json_pack("{s:s}", "authResult", "AUTHENTICATION_FAILURE");
+    kedge_sbi_respond_json(req, 200, NULL, fail);
+    json_decref(fail);
+    confirmation_free(c);
+    return;
+  }
+  uint8_t kseaf[KEDGE_KSEAF_LEN];
+  char kseaf_hex[65];
+  kedge_err_t err = kedge_aka_kseaf(c->ctx.kausf, c->ctx.snn, kseaf);
+  if (err) {
+    kedge_sbi_respond_err(req, err, NULL);
+  } else {
+    kedge_hex_encode(kseaf, sizeof(kseaf), kseaf_hex);
+    /* TS 29.509 6.1.6.2.6 ConfirmationDataResponse */
+    json_t *body = json_pack("{s:s, s:s, s:s}", "authResult", "AUTHENTICATION_SUCCESS", "supi",
+                             c->ctx.supi, "kseaf", kseaf_hex);
+    if (body)
+      kedge_sbi_respond_json(req, 200, NULL, body);
+    else
+      kedge_sbi_respond_err(req, KEDGE_ERR_NOMEM, NULL);
+    json_decref(body);
+    kedge_counter_add(ausf->aka_success, 1);
+    if (kedge_log_enabled(KEDGE_LOG_INFO)) { /* a SHA-256 per AKA only when shown */
+      char fp[9] = "?";
+      kedge_key_fingerprint(c->ctx.kausf, sizeof(c->ctx.kausf), fp);
+      /* a fingerprint, never the key: the UE's log shows the same one (docs/ue.md) */
+      kedge_log_info("5G AKA success for %s (serving network %s), KAUSF sha256:%s",
+                     c->ctx.supi, c->ctx.snn, fp);
+    }
+    /* kept (without XRES* and KAUSF) for DELETE .../5g-aka-confirmation */
+    ausf_auth_ctx_t kept = c->ctx;
+    OPENSSL_cleanse(kept.xres_star, sizeof(kept.xres_star));
+    OPENSSL_cleanse(kept.kausf, sizeof(kept.kausf));
+    kept.expiry_ms = ausf_now_ms() + ausf->key_lifetime_ms;
+    if (ausf_ctx_put(ausf->confirmed, &kept) != KEDGE_OK)
+      kedge_log_warn("5G AKA of %s: cannot keep it for a later DELETE (out of memory)", kept.supi);
+    OPENSSL_cleanse(&kept, sizeof(kept));
+  }
+  OPENSSL_cleanse(kseaf, sizeof(kseaf));
+  OPENSSL_cleanse(kseaf_hex, sizeof(kseaf_hex));
+  confirmation_free(c);
+}
+
 void ausf_confirmation_answer(ausf_confirmation_t *c, kedge_err_t edge_err, const char *cause)
 {
   ausf_t *ausf = c->ausf;
   kedge_sbi_request_t *req = c->req;
   if (edge_err) {
-    /* No success without the edge key (SPEC.md 2): the UE may simply authenticate again. */
+    /* No success without the edge key (SPEC.md 2): the UE may simply authenticate again. No
+     * AuthEvent either: the SEAF gets no result. */
     kedge_counter_add(ausf->aka_failure, 1);
     kedge_log_error("5G AKA for %s confirmed, but the edge keys could not be kept: %s", c->ctx.supi,
                     kedge_strerror(edge_err));
     kedge_sbi_response_header(req, "retry-after", "1");
     kedge_sbi_respond_problem(req, 503, cause ? cause : "SYSTEM_FAILURE",
                               "edge keys could not be stored");
-  } else {
-    uint8_t kseaf[KEDGE_KSEAF_LEN];
-    char kseaf_hex[65];
-    kedge_err_t err = kedge_aka_kseaf(c->ctx.kausf, c->ctx.snn, kseaf);
-    if (err) {
-      kedge_sbi_respond_err(req, err, NULL);
-    } else {
-      kedge_hex_encode(kseaf, sizeof(kseaf), kseaf_hex);
-      /* TS 29.509 6.1.6.2.6 ConfirmationDataResponse */
-      json_t *body = json_pack("{s:s, s:s, s:s}", "authResult", "AUTHENTICATION_SUCCESS", "supi",
-                               c->ctx.supi, "kseaf", kseaf_hex);
-      if (body)
-        kedge_sbi_respond_json(req, 200, NULL, body);
-      else
-        kedge_sbi_respond_err(req, KEDGE_ERR_NOMEM, NULL);
-      json_decref(body);
-      kedge_counter_add(ausf->aka_success, 1);
-      if (kedge_log_enabled(KEDGE_LOG_INFO)) { /* a SHA-256 per AKA only when shown */
-        char fp[9] = "?";
-        kedge_key_fingerprint(c->ctx.kausf, sizeof(c->ctx.kausf), fp);
-        /* a fingerprint, never the key: the UE's log shows the same one (docs/ue.md) */
-        kedge_log_info("5G AKA success for %s (serving network %s), KAUSF sha256:%s",
-                       c->ctx.supi, c->ctx.snn, fp);
-      }
-    }
-    OPENSSL_cleanse(kseaf, sizeof(kseaf));
-    OPENSSL_cleanse(kseaf_hex, sizeof(kseaf_hex));
+    confirmation_free(c);
+    return;
   }
-  OPENSSL_cleanse(c, sizeof(*c)); /* KAUSF goes here, after the edge keys were derived */
-  free(c);
+  /* TS 33.501 6.1.4.1: the result goes to the UDM before the SEAF hears it */
+  ausf_auth_event_send(c, confirmation_respond);
 }
 
 static void confirmation(kedge_sbi_request_t *req, void *arg)
 {
   ausf_t *ausf = arg;
-  const ausf_seaf_t *seaf = seaf_of(ausf, req);
-  if (!seaf) {
-    kedge_sbi_respond_problem(req, 403, "CONSUMER_NOT_AUTHORIZED",
-                              "not in ue_authentication.allowed_consumers");
+  const ausf_seaf_t *seaf = allowed_seaf(ausf, req);
+  if (!seaf)
     return;
-  }
   json_t *body = kedge_sbi_request_checked_json(req, confirmation_members, "ConfirmationData");
   if (!body)
     return;
@@ -345,27 +412,104 @@ static void confirmation(kedge_sbi_request_t *req, void *arg)
   if (!err)
     kedge_gauge_add(ausf->contexts_live, -1);
   if (err || strcmp(c->ctx.consumer, seaf->name) != 0) {
-    OPENSSL_cleanse(c, sizeof(*c));
-    free(c);
+    confirmation_free(c);
     kedge_sbi_respond_problem(req, 404, "CONTEXT_NOT_FOUND", NULL);
     return;
   }
   uint8_t res_star[KEDGE_RES_STAR_LEN];
   kedge_hex_decode(string_member(body, "resStar"), res_star, sizeof(res_star));
   /* TS 33.501 6.1.3.2 step 11: RES* against XRES*, in constant time */
-  bool match = CRYPTO_memcmp(res_star, c->ctx.xres_star, sizeof(res_star)) == 0;
+  c->success = CRYPTO_memcmp(res_star, c->ctx.xres_star, sizeof(res_star)) == 0;
   OPENSSL_cleanse(res_star, sizeof(res_star));
-  if (!match) {
-    kedge_counter_add(ausf->aka_failure, 1);
+  if (!c->success) {
     kedge_log_warn("5G AKA failure for %s: RES* does not match", c->ctx.supi);
-    json_t *fail = json_pack("{s:s}", "authResult", "AUTHENTICATION_FAILURE");
-    kedge_sbi_respond_json(req, 200, NULL, fail);
-    json_decref(fail);
-    OPENSSL_cleanse(c, sizeof(*c));
-    free(c);
+    ausf_auth_event_send(c, confirmation_respond); /* failures too (TS 33.501 6.1.4.1) */
     return;
   }
   ausf_edge_on_success(c);
+}
+
+/* ---- DELETE 5g-aka-confirmation and deregister: the edge keys go at once ---- */
+
+typedef struct removal {
+  ausf_t *ausf;
+  kedge_sbi_request_t *req;
+} removal_t;
+
+static void removal_done(kedge_err_t err, void *arg)
+{
+  removal_t *r = arg;
+  if (err && err != KEDGE_ERR_NOT_FOUND) {
+    /* the key store is down: nothing was revoked, the consumer may try again */
+    kedge_sbi_response_header(r->req, "retry-after", "1");
+    kedge_sbi_respond_problem(r->req, 503, "SYSTEM_FAILURE", "edge keys could not be deleted");
+  } else {
+    kedge_sbi_respond(r->req, 204, NULL, NULL, 0);
+  }
+  free(r);
+}
+
+/* Revokes the keys and answers once the store has them gone. */
+static void revoke_and_answer(ausf_t *ausf, kedge_sbi_request_t *req, const char *supi,
+                              const char *kedge_id, const char *reason)
+{
+  removal_t *r = calloc(1, sizeof(*r));
+  if (!r) {
+    kedge_sbi_respond_err(req, KEDGE_ERR_NOMEM, NULL);
+    return;
+  }
+  r->ausf = ausf;
+  r->req = req;
+  kedge_err_t err = ausf_edge_revoke(ausf, ausf_worker_of(req)->keys, supi, kedge_id, reason,
+                                     removal_done, r);
+  if (err)
+    removal_done(err == KEDGE_ERR_NOMEM ? err : KEDGE_ERR_NOT_FOUND, r);
+}
+
+/* TS 29.509 5.2.2.2.4: the SEAF (AMF) removes the result of a confirmed 5G AKA, e.g. at
+ * deregistration; the AUSF removes it at the UDM (TS 29.503 ResultRemoval) and revokes the
+ * edge keys derived from it (SPEC.md 7). */
+static void confirmation_delete(kedge_sbi_request_t *req, void *arg)
+{
+  ausf_t *ausf = arg;
+  const ausf_seaf_t *seaf = allowed_seaf(ausf, req);
+  if (!seaf)
+    return;
+  ausf_auth_ctx_t ctx;
+  kedge_err_t err = ausf_ctx_take(ausf->confirmed, kedge_sbi_request_var(req, "authCtxId"), &ctx);
+  if (!err && strcmp(ctx.consumer, seaf->name) != 0) {
+    ausf_ctx_put(ausf->confirmed, &ctx); /* another SEAF's: it stays, this one hears 404 */
+    err = KEDGE_ERR_NOT_FOUND;
+  }
+  if (err) {
+    OPENSSL_cleanse(&ctx, sizeof(ctx));
+    kedge_sbi_respond_problem(req, 404, "CONTEXT_NOT_FOUND", NULL);
+    return;
+  }
+  ausf_auth_event_remove(ausf, ausf_worker_of(req)->udm, &ctx);
+  revoke_and_answer(ausf, req, ctx.supi, ctx.kedge_id, "5g-aka-confirmation deleted");
+  OPENSSL_cleanse(&ctx, sizeof(ctx));
+}
+
+/* TS 29.509 5.2.2.2.x Deregister: the UE deregistered; the AUSF drops what it keeps of it:
+ * here, the edge keys of that SUPI, whatever authentication they came from. */
+static void deregister(kedge_sbi_request_t *req, void *arg)
+{
+  ausf_t *ausf = arg;
+  if (!allowed_seaf(ausf, req))
+    return;
+  json_t *body = kedge_sbi_request_checked_json(req, deregistration_members, "DeregistrationInfo");
+  if (!body)
+    return;
+  kedge_supi_t supi;
+  if (kedge_supi_parse(string_member(body, "supi"), &supi)) {
+    json_t *problem = kedge_problem_new(400, "MANDATORY_IE_INCORRECT", "invalid DeregistrationInfo");
+    kedge_problem_add_invalid_param(problem, "/supi", "not a SUPI (imsi-..., nai-...)");
+    kedge_sbi_respond_problem_json(req, problem);
+    json_decref(problem);
+    return;
+  }
+  revoke_and_answer(ausf, req, supi.value, NULL, "deregistration");
 }
 
 /* ---- set-up ---- */
@@ -376,6 +520,7 @@ static void purge_contexts(evutil_socket_t fd, short what, void *arg)
   size_t n = ausf_ctx_purge(ausf->contexts);
   if (n)
     kedge_gauge_add(ausf->contexts_live, -(int64_t)n);
+  ausf_ctx_purge(ausf->confirmed);
 }
 
 kedge_err_t ausf_ueau_setup(ausf_t *ausf, kedge_sbi_server_t *srv)
@@ -393,7 +538,20 @@ kedge_err_t ausf_ueau_setup(ausf_t *ausf, kedge_sbi_server_t *srv)
       (err = kedge_metrics_gauge(m, "kedge_ausf_auth_contexts", "5G AKA contexts awaiting confirmation",
                                  NULL, &ausf->contexts_live)))
     return err;
+  const char *ev = "kedge_ausf_auth_events_total",
+             *ev_help = "AuthEvents sent to the UDM after confirmations (TS 29.503 ResultConfirmation)",
+             *rm = "kedge_ausf_auth_event_removals_total",
+             *rm_help = "AuthEvent removals sent to the UDM (TS 29.503 ResultRemoval)";
+  if ((err = kedge_metrics_counter(m, ev, ev_help, "result=\"ok\"", &ausf->auth_events_ok)) ||
+      (err = kedge_metrics_counter(m, ev, ev_help, "result=\"failed\"", &ausf->auth_events_failed)) ||
+      (err = kedge_metrics_counter(m, rm, rm_help, "result=\"ok\"", &ausf->auth_removals_ok)) ||
+      (err = kedge_metrics_counter(m, rm, rm_help, "result=\"failed\"", &ausf->auth_removals_failed)) ||
+      (err = kedge_metrics_counter(m, "kedge_ausf_keys_revoked_total",
+                                   "edge keys deleted before their expiry (DELETE, deregister)", NULL,
+                                   &ausf->keys_revoked)))
+    return err;
   if ((err = ausf_ctx_table_new(ausf->max_contexts, &ausf->contexts)) ||
+      (err = ausf_ctx_table_new(ausf->max_contexts, &ausf->confirmed)) ||
       (err = ausf_workers_setup(ausf, srv)))
     return err;
   ausf->purge_timer = event_new(kedge_sbi_server_base(srv), -1, EV_PERSIST, purge_contexts, ausf);
@@ -402,7 +560,10 @@ kedge_err_t ausf_ueau_setup(ausf_t *ausf, kedge_sbi_server_t *srv)
     return KEDGE_ERR_NOMEM;
   if ((err = kedge_sbi_server_route(srv, "POST", UEAU_BASE, NULL, ue_authentications, ausf)) ||
       (err = kedge_sbi_server_route(srv, "PUT", UEAU_BASE "/{authCtxId}/5g-aka-confirmation", NULL,
-                                    confirmation, ausf)))
+                                    confirmation, ausf)) ||
+      (err = kedge_sbi_server_route(srv, "DELETE", UEAU_BASE "/{authCtxId}/5g-aka-confirmation",
+                                    NULL, confirmation_delete, ausf)) ||
+      (err = kedge_sbi_server_route(srv, "POST", UEAU_BASE "/deregister", NULL, deregister, ausf)))
     return err;
   return KEDGE_OK;
 }
@@ -412,4 +573,5 @@ void ausf_ueau_teardown(ausf_t *ausf)
   if (ausf->purge_timer)
     event_free(ausf->purge_timer);
   ausf_ctx_table_free(ausf->contexts);
+  ausf_ctx_table_free(ausf->confirmed);
 }

@@ -152,8 +152,6 @@ kedge_err_t ecs_read_config(kedge_config_node_t *root, void *state)
   /* Read again here (lib/sbi read them first) because the handshakes are the ECS's own. */
   KEEP(kedge_config_duration(root, "sbi.limits.handshake_timeout", 10000, 1, 600000, &v));
   ecs->handshake_timeout_ms = (unsigned)v;
-  KEEP(kedge_config_int(root, "sbi.limits.max_connections", 1024, 1, 1000000, &v));
-  ecs->max_handshakes = (unsigned)v;
 
   KEEP(kedge_config_map(root, "ecs", &sec));
   KEEP(kedge_config_string(sec, "psk_profile", "kedge", &profile));
@@ -183,7 +181,19 @@ kedge_err_t ecs_read_config(kedge_config_node_t *root, void *state)
   KEEP(kedge_config_duration(cache, "ttl", 60000, 0, 86400000, &ecs->key_cache_ttl_ms));
   KEEP(kedge_config_int(cache, "negative_size", 10000, 1, 100000000, &v));
   ecs->negative_cache_size = (size_t)v;
-  KEEP(kedge_config_duration(cache, "negative_ttl", 5000, 0, 3600000, &ecs->negative_cache_ttl_ms));
+  /* Issue 12: an unknown identity stays in the negative cache exactly as long as a key stays
+   * in the key cache, so that whether a later handshake fetches tells nothing about which
+   * kind of entry it was. */
+  if (kedge_config_has(cache, "negative_ttl"))
+    KEEP(kedge_config_invalid(cache, "negative_ttl",
+                              "removed: unknown identities are cached for key_cache.ttl like "
+                              "keys, so that neither reveals itself (docs/security.md)"));
+  ecs->negative_cache_ttl_ms = ecs->key_cache_ttl_ms;
+  /* Issue 12: every identity is answered no sooner than the floor after its ClientHello */
+  KEEP(kedge_config_duration(cache, "answer_floor", 5, 0, 1000, &ecs->answer_floor_ms));
+  KEEP(kedge_config_duration(cache, "answer_floor_max", 50, 0, 5000, &ecs->answer_floor_max_ms));
+  if (!err && ecs->answer_floor_max_ms < ecs->answer_floor_ms)
+    KEEP(kedge_config_invalid(cache, "answer_floor_max", "must not be below answer_floor"));
 
   KEEP(read_provisioning(ecs, root));
 

@@ -18,6 +18,7 @@
 #include <openssl/ssl.h>
 
 #include "kedge/config.h"
+#include "kedge/conn_budget.h"
 #include "kedge/edge.h"
 #include "kedge/key_client.h"
 #include "kedge/metrics.h"
@@ -63,11 +64,11 @@ typedef enum ecs_outcome {
   ECS_OUTCOME_BAD_BINDER,       /* a real key, but the client's binder did not verify */
   ECS_OUTCOME_UNKNOWN_IDENTITY, /* dummy key (unknown, expired, malformed identity) */
   ECS_OUTCOME_KEY_SOURCE_ERROR, /* internal_error: key source down, slow, 403/429/5xx */
-  ECS_OUTCOME_RATE_LIMITED,     /* internal_error: fetch rate limit */
+  ECS_OUTCOME_RATE_LIMITED,     /* fetch rate limit: dummy key, decrypt_error (issue 12) */
   ECS_OUTCOME_NO_PSK,           /* no PSK offered, or only psk_ke when it is not allowed */
   ECS_OUTCOME_NO_ALPN,          /* handshake done without ALPN h2 (RFC 9113 3.2) */
   ECS_OUTCOME_TIMEOUT,          /* handshake_timeout passed */
-  ECS_OUTCOME_BUSY,             /* too many handshakes in progress, or shutting down */
+  ECS_OUTCOME_BUSY,             /* shed for a newer handshake (issue 12), or shutting down */
   ECS_OUTCOME_FAILED,           /* anything else (protocol error, peer closed) */
   ECS_OUTCOME__COUNT
 } ecs_outcome_t;
@@ -80,7 +81,7 @@ typedef enum ecs_lookup {
   ECS_LOOKUP_NO_ROUTE,     /* no route for its home network / RID: dummy key */
   ECS_LOOKUP_FETCH,        /* a fetch started */
   ECS_LOOKUP_JOINED,       /* joined a fetch already in flight for the same identity */
-  ECS_LOOKUP_LIMITED,      /* rate limit: internal_error without a fetch */
+  ECS_LOOKUP_LIMITED,      /* rate limit or max_pending: dummy key without a fetch */
   ECS_LOOKUP__COUNT
 } ecs_lookup_t;
 
@@ -105,7 +106,8 @@ typedef struct ecs {
   kedge_key_api_t api;        /* AUSF or NEF Kedge API, from source */
   ecs_rate_config_t rate;
   unsigned handshake_timeout_ms; /* sbi.limits.handshake_timeout */
-  unsigned max_handshakes;       /* per worker: sbi.limits.max_connections */
+  int64_t answer_floor_ms;       /* key_cache.answer_floor: no identity answered sooner */
+  int64_t answer_floor_max_ms;   /* key_cache.answer_floor_max: what the fetch time may add */
   ecs_provisioning_t prov;
 
   /* run time */
@@ -119,6 +121,7 @@ typedef struct ecs {
   kedge_histogram_t *m_fetch_seconds;
   kedge_gauge_t *m_handshakes;
   kedge_gauge_t *m_fetches;
+  _Atomic int64_t fetch_avg_us; /* running average of key fetch times (the answer floor) */
 } ecs_t;
 
 /* ---- config.c ---- */
@@ -152,8 +155,7 @@ struct ecs_worker {
   struct event_base *base;
   kedge_sbi_client_t *client; /* toward the key source */
   kedge_key_client_t *keys;   /* the key-service client on it */
-  struct ecs_hs *handshakes;  /* in progress */
-  size_t n_handshakes;
+  kedge_conn_budget_t hs_budget; /* handshakes in progress, oldest first (issue 12) */
   struct ecs_fetch *fetches; /* in flight */
   size_t n_fetches;
 };
@@ -170,7 +172,7 @@ typedef enum ecs_key_state {
   ECS_KEY_FOUND,   /* key copied out */
   ECS_KEY_UNKNOWN, /* no key for this identity: continue with a dummy key */
   ECS_KEY_FAILED,  /* key source failure: internal_error */
-  ECS_KEY_LIMITED, /* fetch rate limit: internal_error */
+  ECS_KEY_LIMITED, /* fetch rate limit: dummy key (issue 12: no oracle) */
 } ecs_key_state_t;
 
 typedef struct ecs_key_waiter ecs_key_waiter_t;

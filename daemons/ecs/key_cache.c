@@ -8,7 +8,7 @@
 
 #include <openssl/crypto.h>
 
-#include "keyed_hash.h"
+#include "kedge/keyed_hash.h"
 
 typedef struct entry {
   struct entry *chain;         /* next in the bucket */
@@ -22,7 +22,7 @@ typedef struct entry {
 
 struct ecs_key_cache {
   pthread_mutex_t lock;
-  ecs_keyed_hash_t hash;
+  kedge_keyed_hash_t hash;
   entry_t **buckets;
   size_t n_buckets; /* power of two */
   size_t capacity, count;
@@ -48,7 +48,7 @@ kedge_err_t ecs_key_cache_new(size_t capacity, ecs_key_cache_t **out)
   while (c->n_buckets < capacity)
     c->n_buckets <<= 1;
   c->buckets = calloc(c->n_buckets, sizeof(*c->buckets));
-  kedge_err_t err = c->buckets ? ecs_keyed_hash_init(&c->hash) : KEDGE_ERR_NOMEM;
+  kedge_err_t err = c->buckets ? kedge_keyed_hash_init(&c->hash) : KEDGE_ERR_NOMEM;
   if (err) {
     free(c->buckets);
     free(c);
@@ -67,7 +67,7 @@ static void entry_free(entry_t *e)
 
 static entry_t **slot_of(ecs_key_cache_t *c, const char *id, size_t len)
 {
-  entry_t **slot = &c->buckets[ecs_keyed_hash(&c->hash, id, len) & (c->n_buckets - 1)];
+  entry_t **slot = &c->buckets[kedge_keyed_hash(&c->hash, id, len) & (c->n_buckets - 1)];
   while (*slot && ((*slot)->id_len != len || memcmp((*slot)->id, id, len) != 0))
     slot = &(*slot)->chain;
   return slot;
@@ -190,7 +190,7 @@ void ecs_key_cache_free(ecs_key_cache_t *c)
     lru_unlink(c, e);
     entry_free(e);
   }
-  ecs_keyed_hash_free(&c->hash);
+  kedge_keyed_hash_free(&c->hash);
   pthread_mutex_destroy(&c->lock);
   free(c->buckets);
   free(c);

@@ -15,8 +15,8 @@
 
 #include "ecs.h"
 #include "kedge/hex.h"
-#include "kedge/log.h"
 #include "kedge/time.h"
+#include "kedge/log.h"
 
 struct ecs_fetch {
   struct ecs_fetch *prev, *next; /* in the worker's list */

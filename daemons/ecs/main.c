@@ -47,6 +47,7 @@ int main(int argc, char **argv)
   const kedge_app_t app = {
       .info = &info,
       .service = "ecs",
+      .nf_type = "AF", /* the ECS asks as an application function (TS 29.510 NFType) */
       .read_config = ecs_read_config,
       .setup = setup,
       .teardown = teardown,

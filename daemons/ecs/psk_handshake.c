@@ -12,7 +12,15 @@
  *
  * SPEC.md 4: unknown, expired and malformed identities get a random dummy key, so the client
  * sees the binder fail with decrypt_error exactly as with a wrong key; a key source that
- * fails ends the handshake with internal_error. */
+ * fails ends the handshake with internal_error.
+ *
+ * Issue 12 (no oracle, docs/security.md): a lookup refused by the fetch budget also gets the
+ * dummy key, and every identity is answered no sooner than a floor after its ClientHello
+ * arrived (the callback keeps returning RETRY until then), so cache hits, negative hits and
+ * fetches take the same time. Hellos that can never complete (no TLS 1.3, no SHA-256 suite, no
+ * usable PSK mode) cost no fetch: OpenSSL ends them with the alert TLS gives. Connections
+ * still handshaking have their own budget (kedge/conn_budget.h): the oldest is shed for a
+ * newcomer, and the ClientHello must arrive within sbi.limits.hello_timeout. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -25,7 +33,9 @@
 #include <openssl/rand.h>
 
 #include "ecs.h"
+#include "kedge/time.h"
 #include "kedge/log.h"
+#include "kedge/ratelimit.h"
 #include "psk_identity.h"
 
 typedef enum key_status {
@@ -33,16 +43,20 @@ typedef enum key_status {
   KEY_PENDING, /* waiting for the key source */
   KEY_REAL,    /* the key of the identity */
   KEY_DUMMY,   /* random: the binder cannot verify */
-  KEY_FAILED,  /* internal_error */
-  KEY_LIMITED, /* internal_error (rate limit) */
+  KEY_FAILED,  /* internal_error: the key source is down or refuses */
 } key_status_t;
 
 typedef struct ecs_hs {
-  struct ecs_hs *prev, *next; /* in the worker's list */
+  kedge_conn_node_t node; /* in the worker's handshake budget */
   ecs_worker_t *ew;
   evutil_socket_t fd;
   SSL *ssl;
   struct event *rev, *wev, *timer;
+  struct event *hold;      /* the answer floor */
+  bool hello_seen;         /* the ClientHello arrived: handshake_timeout from acceptance */
+  bool released;           /* the floor has passed for the identity looked up */
+  bool limited;            /* the dummy key stands for a refused fetch (metrics only) */
+  int64_t accepted_ms, hello_ms, fetch_started_ms;
   struct sockaddr_storage peer;
   bool has_peer;
   ecs_key_waiter_t waiter;
@@ -77,6 +91,52 @@ static void use_dummy_key(ecs_hs_t *hs)
   hs->key_status = KEY_DUMMY;
 }
 
+/* The answer floor: max(answer_floor, twice the running average fetch time), at most
+ * answer_floor_max. Twice the average covers the fetches that take longer than most. */
+static int64_t answer_floor_ms(const ecs_t *ecs)
+{
+  int64_t floor = ecs->answer_floor_ms;
+  int64_t adaptive = (2 * atomic_load(&((ecs_t *)ecs)->fetch_avg_us) + 999) / 1000;
+  if (adaptive > floor)
+    floor = adaptive < ecs->answer_floor_max_ms ? adaptive : ecs->answer_floor_max_ms;
+  return floor;
+}
+
+/* One fetch took `us`: the running average moves 1/16 of the way, from 0 at start (an EWMA;
+ * one slow first fetch, which opens the connection to the key source, does not set it; workers
+ * race on it harmlessly, a lost update is one sample). */
+static void fetch_time_sample(ecs_t *ecs, int64_t us)
+{
+  int64_t avg = atomic_load(&ecs->fetch_avg_us);
+  int64_t cap = ecs->answer_floor_max_ms * 1000;
+  if (us > cap)
+    us = cap;
+  atomic_store(&ecs->fetch_avg_us, avg + (us - avg) / 16);
+}
+
+static void hold_cb(evutil_socket_t fd, short what, void *arg);
+
+/* The verdict for the identity looked up, once the floor has passed: RETRY until then. */
+static int answer(ecs_hs_t *hs, int *al)
+{
+  if (hs->key_status == KEY_PENDING)
+    return SSL_CLIENT_HELLO_RETRY;
+  if (!hs->released) {
+    int64_t left = hs->hello_ms + answer_floor_ms(hs->ew->ecs) - kedge_now_ms();
+    if (left > 0) {
+      struct timeval tv = {(time_t)(left / 1000), (suseconds_t)(left % 1000) * 1000};
+      if (evtimer_add(hs->hold, &tv) == 0)
+        return SSL_CLIENT_HELLO_RETRY;
+    }
+    hs->released = true;
+  }
+  if (hs->key_status == KEY_FAILED) {
+    *al = SSL_AD_INTERNAL_ERROR;
+    return SSL_CLIENT_HELLO_ERROR;
+  }
+  return SSL_CLIENT_HELLO_SUCCESS;
+}
+
 static int client_hello_cb(SSL *ssl, int *al, void *arg)
 {
   ecs_hs_t *hs = SSL_get_app_data(ssl);
@@ -87,6 +147,23 @@ static int client_hello_cb(SSL *ssl, int *al, void *arg)
     *al = SSL_AD_INTERNAL_ERROR;
     return SSL_CLIENT_HELLO_ERROR;
   }
+  if (!hs->hello_seen) {
+    /* sbi.limits.hello_timeout met: from now on the whole handshake_timeout applies */
+    hs->hello_seen = true;
+    hs->hello_ms = kedge_now_ms();
+    int64_t left = hs->accepted_ms + ecs->handshake_timeout_ms - hs->hello_ms;
+    if (left < 1)
+      left = 1;
+    struct timeval tv = {(time_t)(left / 1000), (suseconds_t)(left % 1000) * 1000};
+    evtimer_add(hs->timer, &tv);
+  }
+  /* Issue 12: what can never complete costs no fetch. No TLS 1.3 in supported_versions
+   * (RFC 8446 4.2.1): OpenSSL answers protocol_version; no SHA-256 suite (SPEC.md 4):
+   * handshake_failure. */
+  const unsigned char *suites = NULL;
+  size_t n_suites = SSL_client_hello_get0_ciphers(ssl, &suites);
+  bool tls13 = SSL_client_hello_get0_ext(ssl, ECS_TLSEXT_SUPPORTED_VERSIONS, &ext, &len) == 1 &&
+               ecs_hello_offers_tls13(ext, len);
   /* RFC 8446 4.2.9: psk_dhe_ke always; psk_ke (no forward secrecy) only when configured
    * (SPEC.md 4). Without a usable mode OpenSSL ignores the PSK; no fetch is worth it. */
   unsigned modes = 0;
@@ -94,7 +171,8 @@ static int client_hello_cb(SSL *ssl, int *al, void *arg)
     ecs_psk_kex_modes_parse(ext, len, &modes);
   bool usable = (modes & ECS_PSK_DHE_KE) || (ecs->allow_psk_ke && (modes & ECS_PSK_KE));
   ecs_psk_offer_t offer;
-  if (!usable || SSL_client_hello_get0_ext(ssl, ECS_TLSEXT_PRE_SHARED_KEY, &ext, &len) != 1 ||
+  if (!tls13 || !ecs_hello_offers_sha256_suite(suites, n_suites) || !usable ||
+      SSL_client_hello_get0_ext(ssl, ECS_TLSEXT_PRE_SHARED_KEY, &ext, &len) != 1 ||
       ecs_psk_offer_parse(ext, len, &offer) != KEDGE_OK) {
     /* No PSK to check: without a certificate the handshake fails (handshake_failure), or
      * OpenSSL rejects the malformed extension itself (decode_error). */
@@ -104,21 +182,14 @@ static int client_hello_cb(SSL *ssl, int *al, void *arg)
   hs->no_psk = false;
   const ecs_psk_identity_t *id = &offer.identities[ecs_psk_offer_choose(&offer)];
 
-  if (same_identity(hs, id->data, id->len)) {
-    /* the key has arrived, or a second ClientHello after HelloRetryRequest */
-    switch (hs->key_status) {
-    case KEY_PENDING:
-      return SSL_CLIENT_HELLO_RETRY;
-    case KEY_FAILED:
-    case KEY_LIMITED:
-      *al = SSL_AD_INTERNAL_ERROR;
-      return SSL_CLIENT_HELLO_ERROR;
-    default:
-      return SSL_CLIENT_HELLO_SUCCESS;
-    }
-  }
+  /* the key has arrived, the floor has passed, or a second ClientHello after
+   * HelloRetryRequest */
+  if (same_identity(hs, id->data, id->len))
+    return answer(hs, al);
   /* A new identity (first ClientHello, or a second one naming another: start over). */
   ecs_key_waiter_cancel(&hs->waiter);
+  hs->released = false;
+  hs->limited = false;
   hs->id_len = id->len;
   memcpy(hs->id, id->data, id->len < KEDGE_ID_MAX ? id->len : KEDGE_ID_MAX);
   hs->id[id->len < KEDGE_ID_MAX ? id->len : KEDGE_ID_MAX] = '\0';
@@ -127,32 +198,31 @@ static int client_hello_cb(SSL *ssl, int *al, void *arg)
     /* SPEC.md 4: the strict parser first; malformed -> dummy key, no fetch */
     kedge_counter_add(hs->ew->ecs->m_lookup[ECS_LOOKUP_MALFORMED], 1);
     use_dummy_key(hs);
-  } else {
-    switch (ecs_key_lookup(hs->ew, hs->id, hs->id_len, &parsed,
-                           hs->has_peer ? (const struct sockaddr *)&hs->peer : NULL, &hs->waiter,
-                           hs->key)) {
-    case ECS_KEY_PENDING:
-      hs->key_status = KEY_PENDING;
-      return SSL_CLIENT_HELLO_RETRY;
-    case ECS_KEY_FOUND:
-      hs->key_status = KEY_REAL;
-      break;
-    case ECS_KEY_UNKNOWN:
-      use_dummy_key(hs);
-      break;
-    case ECS_KEY_LIMITED:
-      hs->key_status = KEY_LIMITED;
-      break;
-    case ECS_KEY_FAILED:
-      hs->key_status = KEY_FAILED;
-      break;
-    }
+    return answer(hs, al);
   }
-  if (hs->key_status == KEY_FAILED || hs->key_status == KEY_LIMITED) {
-    *al = SSL_AD_INTERNAL_ERROR;
-    return SSL_CLIENT_HELLO_ERROR;
+  switch (ecs_key_lookup(hs->ew, hs->id, hs->id_len, &parsed,
+                         hs->has_peer ? (const struct sockaddr *)&hs->peer : NULL, &hs->waiter,
+                         hs->key)) {
+  case ECS_KEY_PENDING:
+    hs->key_status = KEY_PENDING;
+    hs->fetch_started_ms = kedge_now_ms();
+    break;
+  case ECS_KEY_FOUND:
+    hs->key_status = KEY_REAL;
+    break;
+  case ECS_KEY_UNKNOWN:
+    use_dummy_key(hs);
+    break;
+  case ECS_KEY_LIMITED:
+    /* Issue 12: like an unknown identity, so the refusal tells nothing about the cache */
+    hs->limited = true;
+    use_dummy_key(hs);
+    break;
+  case ECS_KEY_FAILED:
+    hs->key_status = KEY_FAILED;
+    break;
   }
-  return SSL_CLIENT_HELLO_SUCCESS;
+  return answer(hs, al);
 }
 
 /* RFC 8446 4.2.11: called per offered identity; the session carries the PSK. */
@@ -227,21 +297,24 @@ SSL_CTX *ecs_tls_ctx_new(const ecs_t *ecs)
 
 /* ---- connection life ---- */
 
+/* Frees what exists: ecs_accept() may call it on a half-built handshake (out of memory), and
+ * libevent 2.1.12's event_free(NULL) crashes. */
 static void hs_free(ecs_hs_t *hs, bool close_conn)
 {
   ecs_worker_t *ew = hs->ew;
   ecs_key_waiter_cancel(&hs->waiter);
-  if (hs->prev)
-    hs->prev->next = hs->next;
-  else
-    ew->handshakes = hs->next;
-  if (hs->next)
-    hs->next->prev = hs->prev;
-  ew->n_handshakes--;
-  kedge_gauge_add(ew->ecs->m_handshakes, -1);
-  event_free(hs->rev);
-  event_free(hs->wev);
-  event_free(hs->timer);
+  if (hs->node.linked) {
+    kedge_conn_budget_remove(&ew->hs_budget, &hs->node);
+    kedge_gauge_add(ew->ecs->m_handshakes, -1);
+  }
+  if (hs->rev)
+    event_free(hs->rev);
+  if (hs->wev)
+    event_free(hs->wev);
+  if (hs->timer)
+    event_free(hs->timer);
+  if (hs->hold)
+    event_free(hs->hold);
   if (close_conn) {
     SSL_free(hs->ssl);
     evutil_closesocket(hs->fd);
@@ -268,11 +341,11 @@ static ecs_outcome_t failure_outcome(const ecs_hs_t *hs)
 {
   unsigned long e = ERR_peek_last_error();
   if (ERR_GET_LIB(e) == ERR_LIB_SSL && ERR_GET_REASON(e) == SSL_R_BINDER_DOES_NOT_VERIFY)
-    return hs->key_status == KEY_DUMMY ? ECS_OUTCOME_UNKNOWN_IDENTITY : ECS_OUTCOME_BAD_BINDER;
+    return hs->key_status != KEY_DUMMY ? ECS_OUTCOME_BAD_BINDER
+           : hs->limited              ? ECS_OUTCOME_RATE_LIMITED
+                                      : ECS_OUTCOME_UNKNOWN_IDENTITY;
   if (hs->key_status == KEY_FAILED)
     return ECS_OUTCOME_KEY_SOURCE_ERROR;
-  if (hs->key_status == KEY_LIMITED)
-    return ECS_OUTCOME_RATE_LIMITED;
   if (hs->no_psk || (!hs->psk_used && hs->key_status == KEY_NONE))
     return ECS_OUTCOME_NO_PSK;
   return ECS_OUTCOME_FAILED;
@@ -345,13 +418,26 @@ static void hs_io_cb(evutil_socket_t fd, short what, void *arg)
 
 static void hs_timeout_cb(evutil_socket_t fd, short what, void *arg)
 {
-  hs_fail(arg, ECS_OUTCOME_TIMEOUT);
+  ecs_hs_t *hs = arg;
+  if (!hs->hello_seen)
+    kedge_log_debug("no ClientHello within sbi.limits.hello_timeout");
+  hs_fail(hs, ECS_OUTCOME_TIMEOUT);
+}
+
+/* The answer floor has passed: SSL_do_handshake again, the ClientHello callback decides. */
+static void hold_cb(evutil_socket_t fd, short what, void *arg)
+{
+  ecs_hs_t *hs = arg;
+  hs->released = true;
+  hs_step(hs);
 }
 
 static void key_done(ecs_key_waiter_t *waiter, ecs_key_state_t state,
                      const uint8_t key[KEDGE_KEY_LEN])
 {
   ecs_hs_t *hs = (ecs_hs_t *)((char *)waiter - offsetof(ecs_hs_t, waiter));
+  if (state == ECS_KEY_FOUND || state == ECS_KEY_UNKNOWN)
+    fetch_time_sample(hs->ew->ecs, (kedge_now_ms() - hs->fetch_started_ms) * 1000);
   switch (state) {
   case ECS_KEY_FOUND:
     memcpy(hs->key, key, KEDGE_KEY_LEN);
@@ -361,7 +447,8 @@ static void key_done(ecs_key_waiter_t *waiter, ecs_key_state_t state,
     use_dummy_key(hs);
     break;
   case ECS_KEY_LIMITED:
-    hs->key_status = KEY_LIMITED;
+    hs->limited = true;
+    use_dummy_key(hs);
     break;
   default:
     hs->key_status = KEY_FAILED;
@@ -375,13 +462,21 @@ void ecs_accept(kedge_sbi_worker_t *worker, evutil_socket_t fd, const struct soc
 {
   ecs_t *ecs = arg;
   ecs_worker_t *ew = ecs_worker_get(worker);
-  if (!ew || ew->n_handshakes >= ecs->max_handshakes) {
+  if (!ew) {
     ecs_count_outcome(ecs, ECS_OUTCOME_BUSY);
     evutil_closesocket(fd);
     return;
   }
+  /* Issue 12: room for the newcomer is made by shedding the oldest handshake (of its address
+   * first); adopted (authenticated) connections are not in this budget. */
+  kedge_conn_node_t *victim;
+  while ((victim = kedge_conn_budget_victim(&ew->hs_budget, peer))) {
+    kedge_sbi_worker_count_handshake_shed(worker);
+    hs_fail((ecs_hs_t *)((char *)victim - offsetof(ecs_hs_t, node)), ECS_OUTCOME_BUSY);
+  }
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  /* Build every part, then link it in (as lib/sbi/h2.c does); on failure free what exists. */
   ecs_hs_t *hs = calloc(1, sizeof(*hs));
   if (!hs) {
     evutil_closesocket(fd);
@@ -398,28 +493,29 @@ void ecs_accept(kedge_sbi_worker_t *worker, evutil_socket_t fd, const struct soc
   hs->rev = event_new(ew->base, fd, EV_READ | EV_PERSIST, hs_io_cb, hs);
   hs->wev = event_new(ew->base, fd, EV_WRITE, hs_io_cb, hs);
   hs->timer = evtimer_new(ew->base, hs_timeout_cb, hs);
-  /* in the list first, so that hs_free() below has something to unlink */
-  hs->next = ew->handshakes;
-  if (ew->handshakes)
-    ew->handshakes->prev = hs;
-  ew->handshakes = hs;
-  ew->n_handshakes++;
-  kedge_gauge_add(ecs->m_handshakes, 1);
-  if (!hs->ssl || !hs->rev || !hs->wev || !hs->timer ||
+  hs->hold = evtimer_new(ew->base, hold_cb, hs);
+  if (!hs->ssl || !hs->rev || !hs->wev || !hs->timer || !hs->hold ||
       ecs_binder_alert_attach(hs->ssl, (int)fd) != KEDGE_OK) {
     ERR_clear_error();
     hs_free(hs, true);
     return;
   }
+  kedge_conn_budget_add(&ew->hs_budget, &hs->node, hs->has_peer ? peer : NULL);
+  kedge_gauge_add(ecs->m_handshakes, 1);
   SSL_set_accept_state(hs->ssl);
   SSL_set_app_data(hs->ssl, hs);
-  struct timeval tv = {ecs->handshake_timeout_ms / 1000, (ecs->handshake_timeout_ms % 1000) * 1000};
+  hs->accepted_ms = kedge_now_ms();
+  /* first the ClientHello's deadline (client_hello_cb then extends it) */
+  const kedge_sbi_limits_t *lim = kedge_sbi_worker_limits(worker);
+  unsigned first = lim->hello_timeout_ms < ecs->handshake_timeout_ms ? lim->hello_timeout_ms
+                                                                     : ecs->handshake_timeout_ms;
+  struct timeval tv = {first / 1000, (first % 1000) * 1000};
   evtimer_add(hs->timer, &tv);
   event_add(hs->rev, NULL);
 }
 
 void ecs_handshakes_free(ecs_worker_t *ew)
 {
-  while (ew->handshakes)
-    hs_free(ew->handshakes, true);
+  while (ew->hs_budget.oldest)
+    hs_free((ecs_hs_t *)((char *)ew->hs_budget.oldest - offsetof(ecs_hs_t, node)), true);
 }

@@ -91,3 +91,23 @@ kedge_err_t ecs_psk_kex_modes_parse(const uint8_t *ext, size_t len, unsigned *mo
   }
   return KEDGE_OK;
 }
+
+bool ecs_hello_offers_tls13(const uint8_t *ext, size_t len)
+{
+  if (!ext || len < 3 || (size_t)ext[0] != len - 1 || ext[0] % 2)
+    return false;
+  for (size_t i = 1; i + 1 < len; i += 2)
+    if (ext[i] == 0x03 && ext[i + 1] == 0x04)
+      return true;
+  return false;
+}
+
+bool ecs_hello_offers_sha256_suite(const uint8_t *suites, size_t len)
+{
+  if (!suites)
+    return false;
+  for (size_t i = 0; i + 1 < len; i += 2)
+    if (suites[i] == 0x13 && (suites[i + 1] == 0x01 || suites[i + 1] == 0x03))
+      return true;
+  return false;
+}

@@ -5,6 +5,7 @@
 #ifndef KEDGE_ECS_PSK_IDENTITY_H
 #define KEDGE_ECS_PSK_IDENTITY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -12,6 +13,7 @@
 
 #define ECS_TLSEXT_PRE_SHARED_KEY 41
 #define ECS_TLSEXT_PSK_KEX_MODES  45
+#define ECS_TLSEXT_SUPPORTED_VERSIONS 43
 
 /* Identities kept from one ClientHello; more are counted but not kept. A client offers one
  * external PSK (tickets are off at the ECS), so a few is plenty. */
@@ -44,5 +46,14 @@ size_t ecs_psk_offer_choose(const ecs_psk_offer_t *offer);
 #define ECS_PSK_KE     1u /* psk_ke (0): PSK only, no (EC)DHE, no forward secrecy */
 #define ECS_PSK_DHE_KE 2u /* psk_dhe_ke (1) */
 kedge_err_t ecs_psk_kex_modes_parse(const uint8_t *ext, size_t len, unsigned *modes);
+
+/* Issue 12: a ClientHello that can never complete costs no key fetch. True when the
+ * supported_versions extension (RFC 8446 4.2.1, client form: versions<2..254>) lists TLS 1.3
+ * (0x0304); false when it does not, is malformed, or is absent (ext NULL: a TLS 1.2 client). */
+bool ecs_hello_offers_tls13(const uint8_t *ext, size_t len);
+/* True when cipher_suites (the vector's contents, 2 octets each, RFC 8446 4.1.2) holds a TLS 1.3
+ * suite the ECS serves: TLS_AES_128_GCM_SHA256 or TLS_CHACHA20_POLY1305_SHA256 (SPEC.md 4:
+ * the PSK's hash is SHA-256). */
+bool ecs_hello_offers_sha256_suite(const uint8_t *suites, size_t len);
 
 #endif

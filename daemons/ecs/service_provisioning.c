@@ -9,9 +9,9 @@
 
 #include "ecs.h"
 #include "kedge/json_check.h"
+#include "kedge/time.h"
 #include "kedge/log.h"
 #include "kedge/problem.h"
-#include "kedge/time.h"
 
 #define EEC_ID_MAX   256
 #define AC_ID_MAX    256
@@ -33,6 +33,26 @@ static const char *check_non_empty(const json_t *value)
   return json_string_length(value) == 0 ? "must not be empty" : NULL;
 }
 
+/* eecId (TS 24.558 ECSServProvReq; TS24558_Eecs_ServiceProvisioning.yaml types it as a plain
+ * string): the ECS keeps it (bound to the connection) and may log or audit it, so it is held to
+ * an identifier's characters: RFC 3986 unreserved (A-Z a-z 0-9 - . _ ~) plus '@' and ':' for
+ * NAI- and URN-like IDs. No control characters, spaces, quotes or '%' (issue 12). */
+static const char *check_eec_id(const json_t *value)
+{
+  const char *s = json_string_value(value);
+  size_t n = json_string_length(value);
+  if (n == 0)
+    return "must not be empty";
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '.' || c == '_' || c == '~' || c == '@' || c == ':';
+    if (!ok)
+      return "only letters, digits and - . _ ~ @ : are allowed";
+  }
+  return NULL;
+}
+
 /* TS 24.558 ECSServProvReq: eecId required; ueId (Gpsi) and acProfs optional; the other
  * members (connInfo, locInf, ecspIds, ...) are accepted and not used. */
 static const kedge_json_member_t request_members[] = {
@@ -40,7 +60,7 @@ static const kedge_json_member_t request_members[] = {
      .kind = KEDGE_JSON_STRING,
      .required = true,
      .max_len = EEC_ID_MAX,
-     .check = check_non_empty},
+     .check = check_eec_id},
     {.name = "ueId", .kind = KEDGE_JSON_STRING, .max_len = 256},
     {.name = "acProfs", .kind = KEDGE_JSON_ARRAY, .max_len = AC_PROFS_MAX},
     {.name = NULL},

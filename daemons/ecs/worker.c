@@ -16,6 +16,9 @@ static kedge_err_t worker_init(kedge_sbi_worker_t *worker, void *arg)
   ew->ecs = ecs;
   ew->worker = worker;
   ew->base = kedge_sbi_worker_base(worker);
+  const kedge_sbi_limits_t *lim = kedge_sbi_worker_limits(worker);
+  ew->hs_budget.max = lim->max_handshakes;
+  ew->hs_budget.max_per_addr = lim->max_handshakes_per_address;
   kedge_err_t err = kedge_sbi_client_new(ew->base, &ecs->client, &ew->client);
   if (err) {
     kedge_log_error("cannot create the SBI client toward the key source (key_source.tls)");

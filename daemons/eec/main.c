@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "kedge/daemon.h"
 #include "eec.h"
 #include "kedge/json_check.h"
 #include "kedge/trace.h"
@@ -16,6 +17,9 @@ static const char usage_text[] =
 int main(int argc, char **argv)
 {
   kedge_json_wipe_on_free(); /* answers and agent frames may carry keys */
+  kedge_process_init();      /* an ECS that closes is reported, not a SIGPIPE death */
+  if (kedge_process_protect_keys() != KEDGE_OK)
+    fputs("kedge-eec: cannot disable core dumps (RLIMIT_CORE, PR_SET_DUMPABLE)\n", stderr);
   kedge_trace_init("EEC");
   if (argc < 2) {
     fputs(usage_text, stderr);

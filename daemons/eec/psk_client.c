@@ -207,6 +207,10 @@ static const char *alert_hint(const char *alert)
   return "";
 }
 
+/* An ECS that sheds handshakes for newer ones, or times one out, closes without an alert. */
+static const char ecs_closed[] =
+    "the ECS closed the connection (ECS busy, or its handshake timeout; try again later)";
+
 kedge_err_t eec_tls_handshake(int fd, const eec_psk_t *psk, bool allow_psk_ke, unsigned timeout_ms,
                               SSL **out, eec_tls_info_t *info, char *why, size_t why_size)
 {
@@ -241,15 +245,13 @@ kedge_err_t eec_tls_handshake(int fd, const eec_psk_t *psk, bool allow_psk_ke, u
     if (ERR_GET_LIB(last) == ERR_LIB_SSL &&
         ERR_GET_REASON(last) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
       /* OpenSSL 3.0 then "sends" decode_error; the cause is the ECS hanging up */
-      snprintf(why, why_size,
-               "TLS handshake: the ECS closed the connection (handshake timeout "
-               "or overload at the ECS)");
+      snprintf(why, why_size, "TLS handshake: %s", ecs_closed);
     } else if (st.alert[0]) {
       snprintf(why, why_size, "TLS handshake: %s%s", st.alert, alert_hint(st.alert));
     } else if (e == SSL_ERROR_SYSCALL || e == SSL_ERROR_ZERO_RETURN) {
+      /* SIGPIPE is ignored (kedge_process_init): a write to a closed connection is EPIPE */
       snprintf(why, why_size, "TLS handshake: %s",
-               (errno == EAGAIN || errno == EWOULDBLOCK) ? "timed out"
-                                                         : "the ECS closed the connection");
+               (errno == EAGAIN || errno == EWOULDBLOCK) ? "timed out" : ecs_closed);
     } else {
       char buf[256];
       ERR_error_string_n(ERR_peek_last_error(), buf, sizeof(buf));

@@ -81,8 +81,8 @@ static kedge_err_t read_af(nef_t *nef, kedge_config_node_t *item, nef_af_t *af)
   af->burst = (uint32_t)v;
   KEEP(kedge_config_int(item, "max_concurrent", 64, 0, 1000000, &v));
   af->max_concurrent = (uint32_t)v;
-  pthread_mutex_init(&af->bucket_lock, NULL);
-  nef_rate_init(af, nef_now_us());
+  if (!err)
+    err = nef_rate_init(af);
   return err;
 }
 
@@ -195,7 +195,7 @@ void nef_config_free(nef_t *nef)
 {
   for (size_t i = 0; i < nef->n_afs; i++) {
     free(nef->afs[i].home_networks);
-    pthread_mutex_destroy(&nef->afs[i].bucket_lock);
+    nef_rate_fini(&nef->afs[i]);
   }
   free(nef->afs);
   kedge_key_routes_free(&nef->groups);

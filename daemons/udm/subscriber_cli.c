@@ -1,6 +1,8 @@
 /* kedge-udmd subscriber add|show|list|delete|import: provisioning of the subscriber database.
  * Uses the daemon's own configuration file (udm.database, udm.master_key); SQLite's WAL lets it
- * run beside a serving daemon. K and OPc are never printed. Exit status: 0 done, 1 failure
+ * run beside a serving daemon. K and OPc are never printed, and come from files or stdin, not
+ * from the command line (visible in /proc/PID/cmdline to every local user, and kept in shell
+ * history) unless --insecure-argv says so (issue 12). Exit status: 0 done, 1 failure
  * (including an unknown SUPI), 2 bad usage or input. */
 #include <stdio.h>
 #include <string.h>
@@ -10,11 +12,13 @@
 #include "kedge/app.h"
 #include "kedge/cli.h"
 #include "kedge/log.h"
+#include "kedge/secret_file.h"
 #include "udm.h"
 
 static const char usage[] =
     "Usage:\n"
-    "  kedge-udmd subscriber add --config FILE --supi SUPI --k HEX (--opc HEX | --op HEX)\n"
+    "  kedge-udmd subscriber add --config FILE --supi SUPI --k-file FILE\n"
+    "                            (--opc-file FILE | --op-file FILE)\n"
     "                            [--amf HEX] [--sqn HEX] [--rid RID] [--edge | --no-edge]\n"
     "  kedge-udmd subscriber show --config FILE --supi SUPI\n"
     "  kedge-udmd subscriber list --config FILE\n"
@@ -22,8 +26,12 @@ static const char usage[] =
     "  kedge-udmd subscriber import --config FILE FILE.csv\n"
     "\n"
     "  --supi SUPI   imsi-<5 to 15 digits> or nai-<user>@<realm>\n"
-    "  --k HEX       subscriber key K, 16 octets\n"
-    "  --opc HEX     OPc, 16 octets; or --op HEX: OP, converted to OPc (TS 35.206 4.1)\n"
+    "  --k-file FILE    subscriber key K, 16 octets in hex on one line; FILE mode 0600 or\n"
+    "                   0400; - reads the line from stdin\n"
+    "  --opc-file FILE  OPc, the same way (after K's line when both are -); or --op-file\n"
+    "                   FILE: OP, converted to OPc (TS 35.206 4.1)\n"
+    "  --k HEX, --opc HEX, --op HEX  the same on the command line, only with --insecure-argv\n"
+    "                   (every local user sees the command line in /proc; shells keep it)\n"
     "  --amf HEX     AMF, 2 octets (default 8000: the 5G separation bit set)\n"
     "  --sqn HEX     the last SQN used, 6 octets (default 000000000000)\n"
     "  --rid RID     routing indicator, 1 to 4 digits as on the USIM (default 0)\n"
@@ -44,6 +52,15 @@ static void print_subscriber(const udm_subscriber_t *sub)
          sub->routing_indicator, sub->edge_capable ? "true" : "false");
 }
 
+static int print_auth_event(const udm_auth_event_t *ev, void *arg)
+{
+  printf("  %s %s %s %s by %s%s%s\n", ev->time_stamp, ev->success ? "success" : "failure",
+         ev->auth_type, ev->serving_network_name, ev->nf_instance_id,
+         ev->removed_at[0] ? ", removed " : "", ev->removed_at);
+  (*(size_t *)arg)++;
+  return 0;
+}
+
 static int list_one(const udm_subscriber_t *sub, void *arg)
 {
   printf("%s rid=%s sqn=%012llx edge=%s\n", sub->supi, sub->routing_indicator,
@@ -62,7 +79,9 @@ int udm_subscriber_command(const struct kedge_app *app, int argc, char **argv)
   kedge_cli_option_t o[] = {
     {"config", false, NULL}, {"supi", false, NULL}, {"k", false, NULL},    {"opc", false, NULL},
     {"op", false, NULL},     {"amf", false, NULL},  {"sqn", false, NULL},  {"rid", false, NULL},
-    {"edge", true, NULL},    {"no-edge", true, NULL}, {"help", true, NULL},
+    {"edge", true, NULL},    {"no-edge", true, NULL}, {"k-file", false, NULL},
+    {"opc-file", false, NULL}, {"op-file", false, NULL}, {"insecure-argv", true, NULL},
+    {"help", true, NULL},
   };
   const size_t n = sizeof(o) / sizeof(o[0]);
   const char *pos[1] = {NULL};
@@ -93,15 +112,57 @@ int udm_subscriber_command(const struct kedge_app *app, int argc, char **argv)
 
   udm_subscriber_t sub;
   if (add) {
+    /* issue 12: secrets from files or stdin; the command line only when asked for */
+    static const char *const argv_secrets[] = {"k", "opc", "op"};
+    for (size_t i = 0; i < 3; i++) {
+      const char *name = argv_secrets[i];
+      char file_opt[16];
+      snprintf(file_opt, sizeof(file_opt), "%s-file", name);
+      if (kedge_cli_get(o, n, name) && kedge_cli_get(o, n, file_opt)) {
+        snprintf(why, sizeof(why), "--%s and --%s exclude each other", name, file_opt);
+        return bad_usage(verb, why);
+      }
+      if (kedge_cli_get(o, n, name) && !kedge_cli_get(o, n, "insecure-argv")) {
+        snprintf(why, sizeof(why),
+                 "--%s puts the secret in the process list and shell history: use --%s FILE "
+                 "(or - for stdin), or add --insecure-argv",
+                 name, file_opt);
+        return bad_usage(verb, why);
+      }
+    }
+    char secrets[3][80] = {{0}};
+    const char *values[3];
+    int rc = KEDGE_EXIT_OK;
+    for (size_t i = 0; i < 3 && rc == KEDGE_EXIT_OK; i++) {
+      char file_opt[16];
+      snprintf(file_opt, sizeof(file_opt), "%s-file", argv_secrets[i]);
+      const char *file = kedge_cli_get(o, n, file_opt);
+      values[i] = kedge_cli_get(o, n, argv_secrets[i]);
+      if (!file)
+        continue;
+      if (kedge_secret_line_read(file, i == 0 ? "K" : i == 1 ? "OPc" : "OP", secrets[i],
+                                 sizeof(secrets[i]), why, sizeof(why)) != KEDGE_OK) {
+        fprintf(stderr, "kedge-udmd subscriber add: --%s %s\n", file_opt, why);
+        rc = KEDGE_EXIT_USAGE;
+      }
+      values[i] = secrets[i];
+    }
     udm_subscriber_text_t text = {
-      .supi = supi, .k = kedge_cli_get(o, n, "k"), .opc = kedge_cli_get(o, n, "opc"),
-      .op = kedge_cli_get(o, n, "op"), .amf = kedge_cli_get(o, n, "amf"),
-      .sqn = kedge_cli_get(o, n, "sqn"), .rid = kedge_cli_get(o, n, "rid"),
-      .edge = kedge_cli_get(o, n, "no-edge") ? "false" : NULL};
+      .supi = supi, .k = values[0], .opc = values[1], .op = values[2],
+      .amf = kedge_cli_get(o, n, "amf"), .sqn = kedge_cli_get(o, n, "sqn"),
+      .rid = kedge_cli_get(o, n, "rid"), .edge = kedge_cli_get(o, n, "no-edge") ? "false" : NULL};
     const char *field = NULL, *reason = NULL;
-    if (udm_subscriber_from_text(&text, &sub, &field, &reason)) {
-      snprintf(why, sizeof(why), "--%s: %s", field, reason);
-      return bad_usage(verb, why);
+    if (rc == KEDGE_EXIT_OK && udm_subscriber_from_text(&text, &sub, &field, &reason)) {
+      char file_opt[16];
+      snprintf(file_opt, sizeof(file_opt), "%s-file", field);
+      snprintf(why, sizeof(why), "--%s: %s", kedge_cli_get(o, n, file_opt) ? file_opt : field,
+               reason);
+      rc = bad_usage(verb, why);
+    }
+    OPENSSL_cleanse(secrets, sizeof(secrets));
+    if (rc != KEDGE_EXIT_OK) {
+      OPENSSL_cleanse(&sub, sizeof(sub));
+      return rc;
     }
   }
 
@@ -139,8 +200,14 @@ int udm_subscriber_command(const struct kedge_app *app, int argc, char **argv)
     OPENSSL_cleanse(&sub, sizeof(sub));
   } else if (show) {
     err = udm_db_get(db, supi, &sub);
-    if (!err)
+    if (!err) {
       print_subscriber(&sub);
+      /* TS 29.503 AuthEvents: the latest udm.auth_events.keep, oldest first */
+      printf("auth_events:\n");
+      err = udm_db_list_auth_events(db, supi, print_auth_event, &count);
+      if (!err && count == 0)
+        printf("  (none)\n");
+    }
     else
       fprintf(stderr, "kedge-udmd subscriber show: %s: %s\n", supi,
               err == KEDGE_ERR_NOT_FOUND ? "no such subscriber" : kedge_strerror(err));
@@ -156,7 +223,10 @@ int udm_subscriber_command(const struct kedge_app *app, int argc, char **argv)
       fprintf(stderr, "kedge-udmd subscriber delete: %s: %s\n", supi,
               err == KEDGE_ERR_NOT_FOUND ? "no such subscriber" : kedge_strerror(err));
   } else {
-    err = udm_db_import_csv(db, pos[0], &count, why, sizeof(why));
+    /* issue 12: the CSV holds K and OPc */
+    err = kedge_secret_file_check(pos[0], "K and OPc", why, sizeof(why));
+    if (!err)
+      err = udm_db_import_csv(db, pos[0], &count, why, sizeof(why));
     if (!err)
       printf("imported %zu subscribers from %s\n", count, pos[0]);
     else

@@ -19,6 +19,7 @@ struct udm_db {
   sqlite3 *sql;
   kedge_master_key_t mk;
   sqlite3_stmt *insert, *select, *select_keys, *update_sqn, *remove, *list;
+  sqlite3_stmt *event_insert, *event_trim, *event_remove, *event_list, *event_delete_supi;
 };
 
 static const char schema[] =
@@ -30,7 +31,20 @@ static const char schema[] =
     " sqn INTEGER NOT NULL,"    /* last SQN used */
     " rid TEXT NOT NULL,"
     " edge INTEGER NOT NULL"
-    ") WITHOUT ROWID;";
+    ") WITHOUT ROWID;"
+    /* TS 29.503 AuthEvent: the latest udm.auth_events.keep per SUPI, in arrival order (seq) */
+    "CREATE TABLE IF NOT EXISTS auth_event ("
+    " seq INTEGER PRIMARY KEY,"
+    " supi TEXT NOT NULL,"
+    " id TEXT NOT NULL,"        /* authEventId: 128 random bits in hex */
+    " nf_instance_id TEXT NOT NULL,"
+    " success INTEGER NOT NULL,"
+    " time_stamp TEXT NOT NULL,"
+    " auth_type TEXT NOT NULL,"
+    " serving_network_name TEXT NOT NULL,"
+    " removed_at TEXT"          /* set by the removal (authRemovalInd) */
+    ");"
+    "CREATE UNIQUE INDEX IF NOT EXISTS auth_event_supi ON auth_event (supi, id);";
 
 __attribute__((format(printf, 3, 4))) static void say(char *why, size_t size, const char *fmt, ...)
 {
@@ -92,7 +106,21 @@ kedge_err_t udm_db_open(const char *path, const kedge_master_key_t *mk, udm_db_t
               "SELECT supi, amf, sqn, rid, edge, k, opc FROM subscriber WHERE supi = ?") ||
       prepare(db, &db->update_sqn, "UPDATE subscriber SET sqn = ? WHERE supi = ?") ||
       prepare(db, &db->remove, "DELETE FROM subscriber WHERE supi = ?") ||
-      prepare(db, &db->list, "SELECT supi, amf, sqn, rid, edge FROM subscriber ORDER BY supi")) {
+      prepare(db, &db->list, "SELECT supi, amf, sqn, rid, edge FROM subscriber ORDER BY supi") ||
+      prepare(db, &db->event_insert,
+              "INSERT INTO auth_event (supi, id, nf_instance_id, success, time_stamp, auth_type,"
+              " serving_network_name) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7"
+              " WHERE EXISTS (SELECT 1 FROM subscriber WHERE supi = ?1)") ||
+      prepare(db, &db->event_trim,
+              "DELETE FROM auth_event WHERE supi = ?1 AND seq NOT IN"
+              " (SELECT seq FROM auth_event WHERE supi = ?1 ORDER BY seq DESC LIMIT ?2)") ||
+      prepare(db, &db->event_remove,
+              "UPDATE auth_event SET removed_at = ?3"
+              " WHERE supi = ?1 AND id = ?2 AND removed_at IS NULL") ||
+      prepare(db, &db->event_list,
+              "SELECT supi, id, nf_instance_id, success, time_stamp, auth_type,"
+              " serving_network_name, removed_at FROM auth_event WHERE supi = ?1 ORDER BY seq") ||
+      prepare(db, &db->event_delete_supi, "DELETE FROM auth_event WHERE supi = ?1")) {
     say(why, why_size, "%s: %s", path, sqlite3_errmsg(db->sql));
     udm_db_close(db);
     return KEDGE_ERR_IO;
@@ -105,8 +133,10 @@ void udm_db_close(udm_db_t *db)
 {
   if (!db)
     return;
-  sqlite3_stmt *all[] = {db->insert, db->select, db->select_keys, db->update_sqn, db->remove,
-                         db->list};
+  sqlite3_stmt *all[] = {db->insert,       db->select,       db->select_keys,
+                         db->update_sqn,   db->remove,       db->list,
+                         db->event_insert, db->event_trim,   db->event_remove,
+                         db->event_list,   db->event_delete_supi};
   for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
     sqlite3_finalize(all[i]);
   sqlite3_close(db->sql);
@@ -301,6 +331,14 @@ kedge_err_t udm_db_delete(udm_db_t *db, const char *supi)
     err = KEDGE_ERR_NOT_FOUND;
   sqlite3_reset(st);
   sqlite3_clear_bindings(st);
+  if (!err) { /* its AuthEvents go with it */
+    st = db->event_delete_supi;
+    if (sqlite3_bind_text(st, 1, supi, -1, SQLITE_STATIC) != SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_DONE)
+      err = KEDGE_ERR_IO;
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+  }
   return err;
 }
 
@@ -319,5 +357,115 @@ kedge_err_t udm_db_list(udm_db_t *db, int (*fn)(const udm_subscriber_t *sub, voi
   if (!err && rc != SQLITE_ROW && rc != SQLITE_DONE)
     err = KEDGE_ERR_IO;
   sqlite3_reset(st);
+  return err;
+}
+
+/* ---- AuthEvents ---- */
+
+static kedge_err_t step_done(sqlite3_stmt *st)
+{
+  int rc = sqlite3_step(st);
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  return rc == SQLITE_DONE ? KEDGE_OK : rc == SQLITE_BUSY ? KEDGE_ERR_BUSY : KEDGE_ERR_IO;
+}
+
+kedge_err_t udm_db_add_auth_event(udm_db_t *db, const udm_auth_event_t *ev, size_t keep)
+{
+  if (!db || !ev || keep == 0)
+    return KEDGE_ERR_INVALID_ARG;
+  bool own_tx = sqlite3_get_autocommit(db->sql) != 0;
+  kedge_err_t err = own_tx ? exec(db, "BEGIN IMMEDIATE") : KEDGE_OK;
+  if (err)
+    return err;
+  sqlite3_stmt *st = db->event_insert;
+  if (sqlite3_bind_text(st, 1, ev->supi, -1, SQLITE_STATIC) != SQLITE_OK ||
+      sqlite3_bind_text(st, 2, ev->id, -1, SQLITE_STATIC) != SQLITE_OK ||
+      sqlite3_bind_text(st, 3, ev->nf_instance_id, -1, SQLITE_STATIC) != SQLITE_OK ||
+      sqlite3_bind_int(st, 4, ev->success) != SQLITE_OK ||
+      sqlite3_bind_text(st, 5, ev->time_stamp, -1, SQLITE_STATIC) != SQLITE_OK ||
+      sqlite3_bind_text(st, 6, ev->auth_type, -1, SQLITE_STATIC) != SQLITE_OK ||
+      sqlite3_bind_text(st, 7, ev->serving_network_name, -1, SQLITE_STATIC) != SQLITE_OK) {
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    err = KEDGE_ERR_IO;
+  } else if (!(err = step_done(st)) && sqlite3_changes(db->sql) == 0) {
+    err = KEDGE_ERR_NOT_FOUND; /* no such subscriber */
+  }
+  if (!err) {
+    st = db->event_trim;
+    if (sqlite3_bind_text(st, 1, ev->supi, -1, SQLITE_STATIC) != SQLITE_OK ||
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)keep) != SQLITE_OK) {
+      sqlite3_reset(st);
+      sqlite3_clear_bindings(st);
+      err = KEDGE_ERR_IO;
+    } else {
+      err = step_done(st);
+    }
+  }
+  if (own_tx) {
+    if (!err)
+      err = exec(db, "COMMIT");
+    if (err)
+      exec(db, "ROLLBACK");
+  }
+  return err;
+}
+
+kedge_err_t udm_db_remove_auth_event(udm_db_t *db, const char *supi, const char *id,
+                                     const char *removed_at)
+{
+  if (!db || !supi || !id || !removed_at)
+    return KEDGE_ERR_INVALID_ARG;
+  sqlite3_stmt *st = db->event_remove;
+  kedge_err_t err;
+  if (sqlite3_bind_text(st, 1, supi, -1, SQLITE_STATIC) != SQLITE_OK ||
+      sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC) != SQLITE_OK ||
+      sqlite3_bind_text(st, 3, removed_at, -1, SQLITE_STATIC) != SQLITE_OK) {
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return KEDGE_ERR_IO;
+  }
+  err = step_done(st);
+  if (!err && sqlite3_changes(db->sql) == 0)
+    err = KEDGE_ERR_NOT_FOUND;
+  return err;
+}
+
+static void column_text(sqlite3_stmt *st, int col, char *out, size_t size)
+{
+  const unsigned char *t = sqlite3_column_text(st, col);
+  snprintf(out, size, "%s", t ? (const char *)t : "");
+}
+
+kedge_err_t udm_db_list_auth_events(udm_db_t *db, const char *supi,
+                                    int (*fn)(const udm_auth_event_t *ev, void *arg), void *arg)
+{
+  if (!db || !supi || !fn)
+    return KEDGE_ERR_INVALID_ARG;
+  sqlite3_stmt *st = db->event_list;
+  if (sqlite3_bind_text(st, 1, supi, -1, SQLITE_STATIC) != SQLITE_OK) {
+    sqlite3_reset(st);
+    return KEDGE_ERR_IO;
+  }
+  kedge_err_t err = KEDGE_OK;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    udm_auth_event_t ev;
+    column_text(st, 0, ev.supi, sizeof(ev.supi));
+    column_text(st, 1, ev.id, sizeof(ev.id));
+    column_text(st, 2, ev.nf_instance_id, sizeof(ev.nf_instance_id));
+    ev.success = sqlite3_column_int(st, 3) != 0;
+    column_text(st, 4, ev.time_stamp, sizeof(ev.time_stamp));
+    column_text(st, 5, ev.auth_type, sizeof(ev.auth_type));
+    column_text(st, 6, ev.serving_network_name, sizeof(ev.serving_network_name));
+    column_text(st, 7, ev.removed_at, sizeof(ev.removed_at));
+    if (fn(&ev, arg))
+      break;
+  }
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    err = rc == SQLITE_BUSY ? KEDGE_ERR_BUSY : KEDGE_ERR_IO;
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
   return err;
 }

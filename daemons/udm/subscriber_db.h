@@ -28,6 +28,19 @@ typedef struct udm_subscriber {
   bool edge_capable;
 } udm_subscriber_t;
 
+/* One AuthEvent (TS 29.503 6.3.6.2.8) as the UDM keeps it: the latest few per SUPI. */
+#define UDM_AUTH_EVENT_ID_LEN 32 /* hex of 16 random octets */
+typedef struct udm_auth_event {
+  char supi[KEDGE_SUPI_MAX + 1];
+  char id[UDM_AUTH_EVENT_ID_LEN + 1];
+  char nf_instance_id[64 + 1];
+  bool success;
+  char time_stamp[64 + 1];            /* as the AUSF wrote it (RFC 3339) */
+  char auth_type[32 + 1];
+  char serving_network_name[64 + 1];
+  char removed_at[21];                /* RFC 3339, when authRemovalInd came; "" if not */
+} udm_auth_event_t;
+
 /* Opens (creating if needed) the database at `path` in WAL mode with synchronous=FULL. The
  * master key is copied; `why` receives a one-line reason on error. */
 kedge_err_t udm_db_open(const char *path, const kedge_master_key_t *mk, udm_db_t **db, char *why,
@@ -58,6 +71,21 @@ kedge_err_t udm_db_next_sqn(udm_db_t *db, const char *supi, const uint64_t *sqn_
 
 /* Reads K and OPc (for the resynchronisation check) without changing anything. */
 kedge_err_t udm_db_get_credentials(udm_db_t *db, const char *supi, udm_subscriber_t *sub);
+
+/* Stores an AuthEvent (TS 29.503 5.4.2.3 ResultConfirmation) and keeps only the SUPI's `keep`
+ * latest. KEDGE_ERR_NOT_FOUND when the SUPI is not provisioned. Joins a transaction in progress
+ * (group commit) like udm_db_next_sqn. */
+kedge_err_t udm_db_add_auth_event(udm_db_t *db, const udm_auth_event_t *ev, size_t keep);
+
+/* Marks an AuthEvent removed (TS 29.503 5.4.2.4 ResultRemoval, authRemovalInd) at `removed_at`;
+ * the record stays as history. KEDGE_ERR_NOT_FOUND: no such event of that SUPI, or removed
+ * already. */
+kedge_err_t udm_db_remove_auth_event(udm_db_t *db, const char *supi, const char *id,
+                                     const char *removed_at);
+
+/* The SUPI's AuthEvents, oldest first (for `subscriber show`); stops at a non-zero return. */
+kedge_err_t udm_db_list_auth_events(udm_db_t *db, const char *supi,
+                                    int (*fn)(const udm_auth_event_t *ev, void *arg), void *arg);
 
 /* Explicit transactions (for import): all adds between begin and commit land together. */
 kedge_err_t udm_db_begin(udm_db_t *db);

@@ -23,6 +23,16 @@ typedef struct udm_suci_key_conf {
   const char *private_key;       /* file written by `kedge suci keygen` (sealed) */
 } udm_suci_key_conf_t;
 
+/* What the database pool's batch runs: vectors and AuthEvents share its transactions. */
+typedef enum udm_job_kind { UDM_JOB_VECTOR, UDM_JOB_AUTH_EVENT } udm_job_kind_t;
+struct udm;
+typedef struct udm_job {
+  udm_job_kind_t kind;
+  kedge_err_t err; /* the result, set on the pool thread */
+  struct udm *udm;
+  kedge_sbi_request_t *req;
+} udm_job_t;
+
 typedef struct udm {
   /* configuration (udm: section) */
   const char *database;
@@ -33,13 +43,17 @@ typedef struct udm {
   size_t max_queued; /* vector requests waiting for the database */
   udm_suci_key_conf_t *suci_key_conf; /* udm.suci.keys: several at once for rotation */
   size_t n_suci_key_conf;
+  size_t auth_events_keep; /* AuthEvents kept per SUPI (the latest) */
+  const char *api_root;    /* for Location; NULL: https://<sbi.address>:<port> */
 
   /* run time */
   kedge_master_key_t master_key;
   udm_db_t *db;              /* owned by the pool's thread once serving */
   kedge_work_pool_t *pool;   /* batched: one thread, one fsync per batch */
   kedge_suci_keys_t *suci_keys; /* read-only once serving: shared by the workers */
+  kedge_sbi_server_t *srv;
   kedge_counter_t *vectors_ok, *vectors_failed, *resyncs, *batches, *suci_ok, *suci_failed;
+  kedge_counter_t *auth_events_stored, *auth_events_removed, *auth_events_refused;
 } udm_t;
 
 /* udm: section of the configuration file. */
@@ -47,6 +61,16 @@ kedge_err_t udm_read_config(kedge_config_node_t *root, void *state);
 
 /* POST /nudm-ueau/v1/{supiOrSuci}/security-information/generate-auth-data */
 kedge_err_t udm_ueau_setup(udm_t *udm, kedge_sbi_server_t *srv);
+
+/* The consumer's certificate names one of udm.allowed_consumers. */
+bool udm_consumer_allowed(const udm_t *udm, const kedge_sbi_request_t *req);
+/* TS 29.503 ServingNetworkName check for kedge/json_check.h tables. */
+const char *udm_check_snn(const json_t *value);
+
+/* POST /nudm-ueau/v1/{supi}/auth-events and PUT .../auth-events/{authEventId} (TS 29.503
+ * ResultConfirmation, ResultRemoval). The work runs inside the database pool's batch. */
+kedge_err_t udm_auth_events_setup(udm_t *udm, kedge_sbi_server_t *srv);
+void udm_auth_event_work(udm_t *udm, udm_job_t *job); /* pool thread, in the transaction */
 
 /* Loads the sealed SUCI keys of udm.suci.keys under the master key (after it is loaded). */
 kedge_err_t udm_suci_load(udm_t *udm, char *why, size_t why_size);

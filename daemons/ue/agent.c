@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -241,12 +240,11 @@ static struct evconnlistener *listen_on(agent_t *a)
 
 int ue_agent_run(const ue_config_t *cfg)
 {
-  /* Keys only in memory: no core dumps, and locked pages where the limits allow it. */
-  prctl(PR_SET_DUMPABLE, 0);
+  /* Keys only in memory (main() made the process undumpable), locked pages where the limits
+   * allow it. */
   if (mlockall(MCL_CURRENT | MCL_FUTURE) != 0 && mlock(&keys, sizeof(keys)) != 0)
     kedge_log_warn("agent: cannot lock the keys in memory (%s): they may be swapped out",
                    strerror(errno));
-  signal(SIGPIPE, SIG_IGN);
   agent_t a = {.cfg = cfg, .pending_fd = -1, .exit_status = KEDGE_EXIT_OK};
   struct event *term = NULL, *intr = NULL;
   a.base = event_base_new();

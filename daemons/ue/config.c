@@ -7,6 +7,7 @@
 #include <curl/curl.h>
 #include <openssl/crypto.h>
 
+#include "kedge/secret_file.h"
 #include "kedge/hex.h"
 #include "kedge/milenage.h"
 #include "ue.h"
@@ -260,7 +261,10 @@ kedge_err_t ue_config_load(const char *path, ue_config_t *cfg, char *why, size_t
 {
   kedge_config_t *conf = NULL;
   memset(cfg, 0, sizeof(*cfg));
-  kedge_err_t err = kedge_config_load_file(path, &conf, why, why_size);
+  /* issue 12: the file holds K and OPc (usim:) */
+  kedge_err_t err = kedge_secret_file_check(path, "K and OPc (usim:)", why, why_size);
+  if (!err)
+    err = kedge_config_load_file(path, &conf, why, why_size);
   if (err)
     return err;
   err = ue_config_read(kedge_config_root(conf), cfg);

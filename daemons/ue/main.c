@@ -120,6 +120,9 @@ static int run_register(const ue_config_t *cfg, bool json, bool corrupt_res)
 int main(int argc, char **argv)
 {
   kedge_json_wipe_on_free(); /* JSON bodies carry KSEAF and keys */
+  kedge_process_init();
+  if (kedge_process_protect_keys() != KEDGE_OK)
+    fputs(PROGRAM ": cannot disable core dumps (RLIMIT_CORE, PR_SET_DUMPABLE)\n", stderr);
   kedge_trace_init("UE");
   kedge_log_init(PROGRAM, KEDGE_LOG_WARN, false);
   if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {

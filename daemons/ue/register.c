@@ -364,7 +364,13 @@ kedge_err_t ue_new(const ue_config_t *cfg, struct event_base *base, ue_t **out)
   opts.key_file = cfg->key;
   opts.timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : KEDGE_SBI_CLIENT_TIMEOUT_MS_DEFAULT;
   opts.max_connections = 1;
-  err = kedge_sbi_client_new(base, &opts, &ue->client);
+  /* TS 29.500 5.2.2.2: the simulator speaks as the SEAF in an AMF, one instance per run */
+  char instance_id[KEDGE_UUID_LEN + 1], user_agent[48];
+  err = kedge_uuid_random(instance_id);
+  snprintf(user_agent, sizeof(user_agent), "AMF-%s", instance_id);
+  opts.user_agent = user_agent;
+  if (!err)
+    err = kedge_sbi_client_new(base, &opts, &ue->client);
   if (err) {
     ue_free(ue);
     return err;

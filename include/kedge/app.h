@@ -21,6 +21,8 @@ extern "C" {
 typedef struct kedge_app {
   const kedge_daemon_info_t *info;
   const char *service;  /* short name for logs and metrics: "udm", "ausf" */
+  const char *nf_type;  /* TS 29.510 NFType ("UDM", "AUSF", "NEF", "AF"): the User-Agent is
+                           "<nf_type>-<nfInstanceId>" (TS 29.500 5.2.2.2); NULL: service */
   uint16_t default_port; /* the sbi.port default (0: the kernel picks) */
   /* Reads the daemon's own keys from the file's top-level map into `state`. Record problems
    * with kedge_config_invalid() and return KEDGE_ERR_CONFIG. Strings stay valid until exit. */
@@ -37,6 +39,12 @@ typedef struct kedge_app {
  * kedge/daemon.h: --ports-file FILE writes "port=N" and "metrics_port=N" once listening (for
  * tests and scripts that start daemons on port 0). */
 int kedge_app_main(const kedge_app_t *app, int argc, char **argv);
+
+/* The NF instance id (TS 29.510 nfInstanceId, an RFC 4122 UUID), settled by kedge_app_main()
+ * before set-up from the common `nf:` section (docs/config.md): nf.instance_id if given; else
+ * the UUID in nf.instance_id_file, which is created with a fresh random one the first time
+ * (so the id survives restarts); else a random one for this run (logged). "" before. */
+const char *kedge_app_nf_instance_id(void);
 
 /* Loads and checks a daemon's configuration without serving (for subcommands such as
  * `kedge-udmd subscriber ...`): the log: and sbi: sections are read and checked too. On

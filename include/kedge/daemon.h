@@ -21,6 +21,16 @@ extern "C" {
 #define KEDGE_EXIT_FAILURE 1
 #define KEDGE_EXIT_USAGE 2
 
+/* What every kedge program does first (issue 12). SIGPIPE is ignored: a peer that closes
+ * its end makes a write fail with EPIPE, which the program reports, instead of killing it
+ * silently (exit 141). Programs that hold keys also call kedge_process_protect_keys(): no core
+ * file (RLIMIT_CORE 0) and not dumpable (PR_SET_DUMPABLE 0: no core, no ptrace or
+ * /proc/PID/mem by other processes of the same user; STYLE.md "Secrets"). The daemon skeleton
+ * (kedge_app_main) does both. */
+void kedge_process_init(void);
+/* KEDGE_ERR_IO when either setting failed (the caller says so in one line). */
+kedge_err_t kedge_process_protect_keys(void);
+
 typedef struct kedge_daemon_info {
   const char *program;        /* "kedge-ausfd" */
   const char *description;    /* one paragraph for --help; wrapped to 79 columns */

@@ -26,6 +26,15 @@ extern "C" {
 #define KEDGE_ID_MAX 255
 #define KEDGE_ECS_ID_MAX 253
 
+/* The UDM's edge flag on the wire (SPEC.md 7). TS 29.500 6.6.3 names a vendor-specific
+ * attribute "vendorSpecific-" followed by the vendor's IANA Private Enterprise Number in 6
+ * digits (zero-padded), its value a JSON object the vendor defines; a receiver that does not
+ * know it ignores it. kedge has no Private Enterprise Number of its own and uses 32473, which
+ * RFC 5612 reserves for documentation and examples: AuthenticationInfoResult carries
+ * "vendorSpecific-032473": {"edgeInd": true|false}. */
+#define KEDGE_VENDOR_SPECIFIC "vendorSpecific-032473"
+#define KEDGE_VENDOR_EDGE_IND "edgeInd"
+
 typedef struct kedge_id {
   char rid[KEDGE_RID_MAX + 1]; /* digits as written: "012" and "12" differ */
   uint8_t tid[KEDGE_TID_LEN];

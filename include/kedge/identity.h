@@ -49,6 +49,14 @@ static inline const char *kedge_supi_kdf_param(const kedge_supi_t *supi, size_t 
   return supi->value + supi->kdf_offset;
 }
 
+/* NF instance ids (TS 29.571 NfInstanceId, format uuid): an RFC 4122 UUID in its string form
+ * (8-4-4-4-12 hex digits, either case). */
+#define KEDGE_UUID_LEN 36
+bool kedge_uuid_check(const char *text);
+/* A new version 4 (random, RFC 4122 4.4) UUID in lower case; KEDGE_ERR_CRYPTO if the CSPRNG
+ * fails. */
+kedge_err_t kedge_uuid_random(char out[KEDGE_UUID_LEN + 1]);
+
 #ifdef __cplusplus
 }
 #endif

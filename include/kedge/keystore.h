@@ -18,13 +18,13 @@
  * of one process on the same `memory:` table or the same SQLite file share it (and, for
  * SQLite, one writer thread that group-commits the puts of every handle).
  *
- * Calls: put, get, delete_supi and purge return KEDGE_OK when their callback will run, exactly
+ * Calls: put, get, delete_supi, delete_key and purge return KEDGE_OK when their callback will run, exactly
  * once, later, on the handle's loop (never inside the call). Any other return value means the
  * callback will not run; that is only for bad arguments (KEDGE_ERR_INVALID_ARG,
  * KEDGE_ERR_BAD_KEDGE_ID, KEDGE_ERR_BAD_SUPI), KEDGE_ERR_NOMEM or KEDGE_ERR_CRYPTO. The state
  * of the store always arrives through the callback:
  *   KEDGE_ERR_NOT_FOUND    get: unknown, expired, or not sealed under this master key (all
- *                          alike); delete_supi: no key for that SUPI
+ *                          alike); delete_supi: no key for that SUPI; delete_key: not that key
  *   KEDGE_ERR_UNAVAILABLE  Redis is disconnected (failed at once; it reconnects by itself)
  *   KEDGE_ERR_TIMEOUT      Redis did not answer within op_timeout_ms
  *   KEDGE_ERR_BUSY         max_pending calls are outstanding on the handle, or the SQLite
@@ -114,6 +114,13 @@ kedge_err_t kedge_keystore_get(kedge_keystore_t *ks, const char *kedge_id,
 /* Deletes the SUPI's key (e.g. when the subscription ends). */
 kedge_err_t kedge_keystore_delete_supi(kedge_keystore_t *ks, const char *supi,
                                        kedge_keystore_done_fn done, void *arg);
+
+/* Deletes the SUPI's key only while it is still `kedge_id` (compare and delete in one
+ * transaction or script): revoking the keys of one authentication never removes the key of a
+ * later one, which replaced it. KEDGE_ERR_NOT_FOUND in the callback: the SUPI has no key, or
+ * another one. */
+kedge_err_t kedge_keystore_delete_key(kedge_keystore_t *ks, const char *supi, const char *kedge_id,
+                                      kedge_keystore_done_fn done, void *arg);
 
 /* Deletes expired records now (SQLite, memory; Redis expires them itself: KEDGE_OK). The
  * handles also do this every purge_interval_ms on their own. */

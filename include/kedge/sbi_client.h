@@ -57,7 +57,13 @@ typedef struct kedge_sbi_client_options {
                                default 2, 0 disables */
   uint32_t retry_delay_ms;  /* wait before a retry (times the attempt number); default 100 */
   bool tls12_allowed;       /* accept TLS 1.2 servers; default false (TLS 1.3 only) */
+  const char *user_agent;   /* User-Agent of every request (TS 29.500 5.2.2.2:
+                               "<NF type>-<nfInstanceId>"); NULL: the process default below */
 } kedge_sbi_client_options_t;
+
+/* The User-Agent of clients created later without their own (copied; at most 127 octets, no
+ * CR/LF). kedge_app_main() sets "<NF type>-<nfInstanceId>" (kedge/app.h) before set-up. */
+kedge_err_t kedge_sbi_client_set_default_user_agent(const char *user_agent);
 
 /* Fills *opts with the defaults above (file names NULL). */
 void kedge_sbi_client_options_init(kedge_sbi_client_options_t *opts);
@@ -121,6 +127,10 @@ kedge_err_t kedge_sbi_client_send(kedge_sbi_client_t *client,
  * its connection attempt dropped, and its callback will not fire. Only for a handle whose
  * callback has not started yet; NULL is a no-op. */
 void kedge_sbi_client_cancel(kedge_sbi_client_call_t *call);
+
+/* A path segment for a request URI (RFC 3986 3.3): unreserved characters and '@' stay, the rest
+ * is percent-encoded (a SUPI, a SUCI, an id from a peer). False when `out` is too small. */
+bool kedge_sbi_path_segment(const char *in, char *out, size_t size);
 
 /* Number of calls in flight (started, not yet completed or cancelled). */
 size_t kedge_sbi_client_pending(const kedge_sbi_client_t *client);

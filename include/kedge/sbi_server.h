@@ -52,8 +52,14 @@ typedef struct kedge_sbi_limits {
   size_t max_header_list;         /* RFC 9113 6.5.2 SETTINGS_MAX_HEADER_LIST_SIZE; beyond: 431
                                      (default 16 KiB) */
   uint32_t max_streams;           /* SETTINGS_MAX_CONCURRENT_STREAMS (default 128) */
-  unsigned max_connections;       /* per worker; beyond: accepted then closed (default 1024) */
+  unsigned max_connections;       /* established (HTTP/2) per worker; beyond: closed once the
+                                     handshake is done (default 1024) */
+  unsigned max_handshakes;        /* handshaking per worker; beyond: the oldest of them is shed
+                                     (default 1024; kedge/conn_budget.h) */
+  unsigned max_handshakes_per_address; /* of them from one IPv4 address or IPv6 /64; beyond:
+                                     that address's oldest is shed (default 128; 0: no cap) */
   unsigned idle_timeout_ms;       /* no open stream and no traffic: GOAWAY (default 60 s) */
+  unsigned hello_timeout_ms;      /* the ClientHello must have arrived by then (default 2 s) */
   unsigned handshake_timeout_ms;  /* TLS handshake must finish in time (default 10 s) */
   unsigned shutdown_grace_ms;     /* in-flight requests get this long at shutdown (default 10 s) */
 } kedge_sbi_limits_t;
@@ -134,6 +140,10 @@ kedge_err_t kedge_sbi_server_set_worker_hooks(kedge_sbi_server_t *srv,
 kedge_err_t kedge_sbi_server_start(kedge_sbi_server_t *srv);
 
 /* The bound ports (after start). */
+/* The apiRoot of this server for Location headers and links (TS 29.501 4.4.1): `configured`
+ * when not NULL, else https://<sbi.address>:<bound port>. */
+void kedge_sbi_server_api_root(const kedge_sbi_server_t *srv, const char *configured, char *out,
+                               size_t size);
 uint16_t kedge_sbi_server_port(const kedge_sbi_server_t *srv);
 uint16_t kedge_sbi_server_metrics_port(const kedge_sbi_server_t *srv);
 
@@ -171,6 +181,10 @@ kedge_err_t kedge_sbi_worker_adopt(kedge_sbi_worker_t *worker, SSL *ssl, evutil_
 
 /* Counts a failed TLS handshake in the metrics (for accept hooks). */
 void kedge_sbi_worker_count_handshake_failure(kedge_sbi_worker_t *worker);
+/* Counts a handshaking connection shed for a newer one (for accept hooks). */
+void kedge_sbi_worker_count_handshake_shed(kedge_sbi_worker_t *worker);
+/* The server's limits (for accept hooks that run their own handshakes). */
+const kedge_sbi_limits_t *kedge_sbi_worker_limits(const kedge_sbi_worker_t *worker);
 
 /* ---- request (handler, worker thread) ---- */
 

@@ -27,6 +27,8 @@ typedef struct kedge_master_key {
 
 /* Reads a master key file: exactly 64 hex digits, optionally followed by one newline; the
  * file must be a regular file that neither group nor others may access (mode 0600 or 0400).
+ * When $CREDENTIALS_DIRECTORY holds a file named like the last component of `path` (systemd's
+ * LoadCredential=, docs/operations.md), that file is read instead.
  * On error, a one-line reason naming the file goes to `why` (never any key material). */
 kedge_err_t kedge_master_key_load(const char *path, kedge_master_key_t *mk, char *why,
                                   size_t why_size);

@@ -1,4 +1,5 @@
 /* The daemon skeleton (kedge/app.h). */
+#include "kedge/daemon.h"
 #include "kedge/app.h"
 
 #include <errno.h>
@@ -6,7 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "kedge/identity.h"
 #include "kedge/json_check.h"
+#include "kedge/sbi_client.h"
 #include "kedge/log.h"
 #include "kedge/trace.h"
 
@@ -22,6 +28,81 @@ static kedge_err_t read_log(kedge_config_node_t *root, const char *program)
   kedge_err_t e = kedge_config_bool(root, "log.json", false, &json);
   kedge_log_init(program, level, json);
   return err ? err : e;
+}
+
+/* ---- nf: the NF instance id (TS 29.510) and the User-Agent built from it ---- */
+
+static const char *nf_instance_id_conf, *nf_instance_id_file;
+static char nf_instance_id[37];
+
+const char *kedge_app_nf_instance_id(void)
+{
+  return nf_instance_id;
+}
+
+static kedge_err_t read_nf(kedge_config_node_t *root)
+{
+  kedge_err_t err = kedge_config_string(root, "nf.instance_id", NULL, &nf_instance_id_conf);
+  kedge_err_t e = kedge_config_string(root, "nf.instance_id_file", NULL, &nf_instance_id_file);
+  if (!err)
+    err = e;
+  if (!err && nf_instance_id_conf && !kedge_uuid_check(nf_instance_id_conf))
+    err = kedge_config_invalid(root, "nf.instance_id",
+                               "must be a UUID (8-4-4-4-12 hex digits)");
+  return err;
+}
+
+/* Settles the id (see kedge/app.h); one line in `why` on failure. */
+static kedge_err_t settle_nf_instance_id(char *why, size_t why_size)
+{
+  if (nf_instance_id_conf) {
+    snprintf(nf_instance_id, sizeof(nf_instance_id), "%s", nf_instance_id_conf);
+    return KEDGE_OK;
+  }
+  if (!nf_instance_id_file) {
+    kedge_err_t err = kedge_uuid_random(nf_instance_id);
+    if (!err)
+      kedge_log_info("NF instance id %s for this run only (set nf.instance_id_file to keep one)",
+                     nf_instance_id);
+    return err;
+  }
+  FILE *f = fopen(nf_instance_id_file, "r");
+  if (f) {
+    char line[64] = "";
+    bool got = fgets(line, sizeof(line), f) != NULL;
+    fclose(f);
+    line[strcspn(line, "\r\n")] = '\0';
+    if (!got || !kedge_uuid_check(line)) {
+      snprintf(why, why_size, "%s: nf.instance_id_file does not hold a UUID",
+               nf_instance_id_file);
+      return KEDGE_ERR_CONFIG;
+    }
+    memcpy(nf_instance_id, line, sizeof(nf_instance_id));
+    return KEDGE_OK;
+  }
+  if (errno != ENOENT) {
+    snprintf(why, why_size, "%s: %s", nf_instance_id_file, strerror(errno));
+    return KEDGE_ERR_IO;
+  }
+  /* the first start: a new id, written whole or not at all (O_EXCL: two starts agree) */
+  kedge_err_t err = kedge_uuid_random(nf_instance_id);
+  if (err)
+    return err;
+  int fd = open(nf_instance_id_file, O_WRONLY | O_CREAT | O_EXCL, 0644);
+  char line[38];
+  snprintf(line, sizeof(line), "%s\n", nf_instance_id);
+  if (fd < 0 || write(fd, line, 37) != 37 || fsync(fd) != 0) {
+    snprintf(why, why_size, "%s: cannot create nf.instance_id_file: %s", nf_instance_id_file,
+             strerror(errno));
+    if (fd >= 0) {
+      close(fd);
+      unlink(nf_instance_id_file);
+    }
+    return KEDGE_ERR_IO;
+  }
+  close(fd);
+  kedge_log_info("NF instance id %s, new, kept in %s", nf_instance_id, nf_instance_id_file);
+  return KEDGE_OK;
 }
 
 kedge_err_t kedge_app_load_config(const kedge_app_t *app, const char *path, kedge_config_t **out,
@@ -41,6 +122,9 @@ kedge_err_t kedge_app_load_config(const kedge_app_t *app, const char *path, kedg
   if (!err)
     err = e;
   e = kedge_sbi_server_config_read(sbi_node, sbi);
+  if (!err)
+    err = e;
+  e = read_nf(root);
   if (!err)
     err = e;
   e = app->read_config ? app->read_config(root, app->state) : KEDGE_OK;
@@ -76,6 +160,10 @@ static int write_ports(const char *path, kedge_sbi_server_t *srv)
 int kedge_app_main(const kedge_app_t *app, int argc, char **argv)
 {
   kedge_json_wipe_on_free(); /* before the first JSON object */
+  kedge_process_init();
+  if (kedge_process_protect_keys() != KEDGE_OK)
+    fprintf(stderr, "%s: cannot disable core dumps (RLIMIT_CORE, PR_SET_DUMPABLE)\n",
+            app->info->program);
   char role[16];
   size_t r = 0;
   for (; app->service[r] && r < sizeof(role) - 1; r++)
@@ -124,6 +212,15 @@ int kedge_app_main(const kedge_app_t *app, int argc, char **argv)
 
   rc = KEDGE_EXIT_FAILURE;
   bool set_up = false;
+  char user_agent[64];
+  if ((err = settle_nf_instance_id(why, sizeof(why)))) {
+    kedge_log_error("cannot start: %s", why[0] ? why : kedge_strerror(err));
+    goto out;
+  }
+  /* TS 29.500 5.2.2.2: every request an NF sends names it: "<NF type>-<nfInstanceId>" */
+  snprintf(user_agent, sizeof(user_agent), "%s-%s", app->nf_type ? app->nf_type : role,
+           nf_instance_id);
+  kedge_sbi_client_set_default_user_agent(user_agent);
   if (app->setup && (err = app->setup(srv, app->state, why, sizeof(why)))) {
     kedge_log_error("cannot start: %s", why[0] ? why : kedge_strerror(err));
     goto out;

@@ -2,8 +2,11 @@
  * no global state (optind), and the exact one-line messages kedge promises. */
 #include "kedge/daemon.h"
 
+#include <signal.h>
 #include <stdbool.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 
 #ifndef KEDGE_VERSION
 #define KEDGE_VERSION "unknown"
@@ -182,4 +185,17 @@ int kedge_daemon_config_loaded(const kedge_daemon_info_t *info,
                                const char *error)
 {
   return kedge_daemon_config_loaded_to(info, opts, rc, error, stdout, stderr);
+}
+
+void kedge_process_init(void)
+{
+  signal(SIGPIPE, SIG_IGN);
+}
+
+kedge_err_t kedge_process_protect_keys(void)
+{
+  struct rlimit none = {0, 0};
+  bool ok = setrlimit(RLIMIT_CORE, &none) == 0;
+  ok = prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == 0 && ok;
+  return ok ? KEDGE_OK : KEDGE_ERR_IO;
 }

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/rand.h>
+
 static bool all_digits(const char *s, size_t n)
 {
   for (size_t i = 0; i < n; i++)
@@ -78,5 +80,30 @@ kedge_err_t kedge_supi_parse(const char *text, kedge_supi_t *supi)
   supi->value[len] = '\0';
   supi->len = len;
   supi->kdf_offset = off;
+  return KEDGE_OK;
+}
+
+bool kedge_uuid_check(const char *s)
+{
+  if (!s || strlen(s) != KEDGE_UUID_LEN)
+    return false;
+  for (int i = 0; i < KEDGE_UUID_LEN; i++) {
+    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash ? s[i] != '-' : !strchr("0123456789abcdefABCDEF", s[i]))
+      return false;
+  }
+  return true;
+}
+
+kedge_err_t kedge_uuid_random(char out[KEDGE_UUID_LEN + 1])
+{
+  uint8_t b[16];
+  if (RAND_bytes(b, sizeof(b)) != 1)
+    return KEDGE_ERR_CRYPTO;
+  b[6] = (uint8_t)((b[6] & 0x0f) | 0x40); /* version 4 */
+  b[8] = (uint8_t)((b[8] & 0x3f) | 0x80); /* the RFC 4122 variant */
+  snprintf(out, KEDGE_UUID_LEN + 1,
+           "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2],
+           b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
   return KEDGE_OK;
 }

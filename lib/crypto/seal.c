@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -96,11 +97,32 @@ kedge_err_t kedge_secret_file_create(const char *path, const char *what, const v
   return err;
 }
 
-kedge_err_t kedge_master_key_load(const char *path, kedge_master_key_t *mk, char *why,
+/* systemd's LoadCredential=NAME:PATH reads a root-only file and hands the service a copy as
+ * $CREDENTIALS_DIRECTORY/NAME (systemd.exec(5), "Credentials"; mode 0400, owned by the
+ * service's user). kedge's units name each master key credential after the last component of
+ * the configured path, so one configuration works under systemd and by hand: the credential
+ * when the service got one, else the configured file. */
+static const char *credential_or_path(const char *path, char *buf, size_t size)
+{
+  const char *dir = getenv("CREDENTIALS_DIRECTORY");
+  const char *name = strrchr(path, '/');
+  name = name ? name + 1 : path;
+  if (!dir || !*dir || !*name)
+    return path;
+  int n = snprintf(buf, size, "%s/%s", dir, name);
+  struct stat st;
+  if (n < 0 || (size_t)n >= size || lstat(buf, &st) != 0)
+    return path;
+  return buf;
+}
+
+kedge_err_t kedge_master_key_load(const char *configured, kedge_master_key_t *mk, char *why,
                                   size_t why_size)
 {
-  if (!path || !mk)
+  char credential[4096];
+  if (!configured || !mk)
     return KEDGE_ERR_INVALID_ARG;
+  const char *path = credential_or_path(configured, credential, sizeof(credential));
   char text[80];
   size_t n = 0;
   kedge_err_t err = kedge_secret_file_read(path, "master key", text, sizeof(text), &n, why, why_size);

@@ -4,6 +4,7 @@
 #include "kedge/sbi_client.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,7 @@ struct kedge_sbi_client {
   sbi_socket_t *sockets;
   unsigned dispatching; /* > 0 while a completion callback runs */
   bool free_pending;    /* kedge_sbi_client_free() called from inside a callback */
+  char user_agent[128]; /* "" : none */
 };
 
 typedef enum call_state {
@@ -118,6 +120,24 @@ static void blob_wipe_free(pem_blob_t *b)
 }
 
 /* ---- options and files ---------------------------------------------------------------- */
+
+static char default_user_agent[128];
+static pthread_mutex_t default_user_agent_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static bool user_agent_ok(const char *ua)
+{
+  return strlen(ua) < sizeof(default_user_agent) && !strpbrk(ua, "\r\n");
+}
+
+kedge_err_t kedge_sbi_client_set_default_user_agent(const char *user_agent)
+{
+  if (!user_agent || !user_agent_ok(user_agent))
+    return KEDGE_ERR_INVALID_ARG;
+  pthread_mutex_lock(&default_user_agent_lock);
+  snprintf(default_user_agent, sizeof(default_user_agent), "%s", user_agent);
+  pthread_mutex_unlock(&default_user_agent_lock);
+  return KEDGE_OK;
+}
 
 void kedge_sbi_client_options_init(kedge_sbi_client_options_t *opts)
 {
@@ -228,6 +248,10 @@ static kedge_err_t check_options(const kedge_sbi_client_options_t *o)
   if (!o->ca_file || !*o->ca_file) {
     /* Verification is always on, so a CA is always needed. */
     kedge_log_error("sbi client: ca_file is required");
+    return KEDGE_ERR_CONFIG;
+  }
+  if (o->user_agent && !user_agent_ok(o->user_agent)) {
+    kedge_log_error("sbi client: user_agent: at most 127 octets, no CR or LF");
     return KEDGE_ERR_CONFIG;
   }
   bool has_cert = o->cert_file && *o->cert_file, has_key = o->key_file && *o->key_file;
@@ -389,7 +413,14 @@ kedge_err_t kedge_sbi_client_new(struct event_base *base, const kedge_sbi_client
   }
   c->base = base;
   c->opts = *opts;
-  c->opts.ca_file = c->opts.cert_file = c->opts.key_file = NULL;
+  c->opts.ca_file = c->opts.cert_file = c->opts.key_file = c->opts.user_agent = NULL;
+  if (opts->user_agent) {
+    snprintf(c->user_agent, sizeof(c->user_agent), "%s", opts->user_agent);
+  } else {
+    pthread_mutex_lock(&default_user_agent_lock);
+    memcpy(c->user_agent, default_user_agent, sizeof(c->user_agent));
+    pthread_mutex_unlock(&default_user_agent_lock);
+  }
   err = read_pem("ca_file", opts->ca_file, &c->ca);
   if (!err && opts->cert_file && *opts->cert_file) {
     err = read_pem("cert_file", opts->cert_file, &c->cert);
@@ -664,6 +695,8 @@ static kedge_err_t setup_easy(kedge_sbi_client_call_t *call, const kedge_sbi_cli
   /* Fails early when Content-Length already says too much; on_body bounds the rest. */
   SETOPT(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)c->opts.max_response_size);
   SETOPT(CURLOPT_HTTPHEADER, call->headers);
+  if (c->user_agent[0]) /* TS 29.500 5.2.2.2 */
+    SETOPT(CURLOPT_USERAGENT, c->user_agent);
   if (strcmp(call->method, "GET") == 0) {
     SETOPT(CURLOPT_HTTPGET, 1L);
   } else {
@@ -975,4 +1008,26 @@ static void process_done(kedge_sbi_client_t *c)
     if (priv)
       call_finished((kedge_sbi_client_call_t *)(void *)priv, rc);
   }
+}
+
+/* RFC 3986 3.3: a path segment keeps unreserved characters and '@'; the rest is %-encoded. */
+bool kedge_sbi_path_segment(const char *in, char *out, size_t size)
+{
+  static const char hex[] = "0123456789ABCDEF";
+  size_t o = 0;
+  for (const unsigned char *p = (const unsigned char *)in; *p; p++) {
+    bool keep = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+                strchr("-._~@", *p);
+    if (o + (keep ? 1 : 3) >= size)
+      return false;
+    if (keep) {
+      out[o++] = (char)*p;
+    } else {
+      out[o++] = '%';
+      out[o++] = hex[*p >> 4];
+      out[o++] = hex[*p & 15];
+    }
+  }
+  out[o] = '\0';
+  return true;
 }

@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,6 +74,7 @@ void sbi_conn_free(sbi_conn_t *conn)
   if (conn->next)
     conn->next->prev = conn->prev;
   w->n_conns--;
+  kedge_conn_budget_remove(&w->hs_budget, &conn->hs_node);
   kedge_gauge_add(w->srv->m_conns_open, -1);
   /* Requests a handler still owns become "gone" (their cancel callbacks run now); the rest
    * are freed. nghttp2_session_del() does not call on_stream_close. */
@@ -509,6 +511,15 @@ static void conn_io_cb(evutil_socket_t fd, short what, void *arg)
       return;
     }
     evtimer_del(conn->timer);
+    /* authenticated: out of the handshake budget, into the established one */
+    kedge_sbi_worker_t *w = conn->w;
+    kedge_conn_budget_remove(&w->hs_budget, &conn->hs_node);
+    if (w->n_conns - w->hs_budget.count > w->srv->cfg.limits.max_connections) {
+      kedge_counter_add(w->srv->m_conns_rejected, 1);
+      conn->fatal = true; /* no close_notify: nothing was said on it yet */
+      sbi_conn_free(conn);
+      return;
+    }
     sbi_tls_peer_names(conn);
     if (conn_start_h2(conn) != KEDGE_OK) {
       sbi_conn_free(conn);
@@ -536,7 +547,8 @@ static void conn_timer_cb(evutil_socket_t fd, short what, void *arg)
   sbi_conn_t *conn = arg;
   const kedge_sbi_limits_t *lim = &conn->w->srv->cfg.limits;
   if (conn->state == CONN_HANDSHAKE) {
-    kedge_log_debug("sbi: TLS handshake timed out");
+    kedge_log_debug(conn->hello_seen ? "sbi: TLS handshake timed out"
+                                     : "sbi: no ClientHello within hello_timeout");
     kedge_counter_add(conn->w->srv->m_handshake_failures, 1);
     sbi_conn_free(conn);
     return;
@@ -559,13 +571,27 @@ static void conn_timer_cb(evutil_socket_t fd, short what, void *arg)
   evtimer_add(conn->timer, &left);
 }
 
-void sbi_conn_accept_tls(kedge_sbi_worker_t *w, evutil_socket_t fd)
+static struct timeval ms_tv(unsigned ms)
+{
+  return (struct timeval){ms / 1000, (ms % 1000) * 1000};
+}
+
+void sbi_conn_accept_tls(kedge_sbi_worker_t *w, evutil_socket_t fd, const struct sockaddr *peer)
 {
   kedge_sbi_server_t *srv = w->srv;
-  if (w->draining || w->n_conns >= srv->cfg.limits.max_connections) {
+  if (w->draining) {
     kedge_counter_add(srv->m_conns_rejected, 1);
     evutil_closesocket(fd);
     return;
+  }
+  /* issue 12: room for the newcomer is made by shedding the oldest unauthenticated
+   * connection (of its address first); established connections are never touched */
+  kedge_conn_node_t *victim;
+  while ((victim = kedge_conn_budget_victim(&w->hs_budget, peer))) {
+    sbi_conn_t *old = (sbi_conn_t *)((char *)victim - offsetof(sbi_conn_t, hs_node));
+    kedge_counter_add(srv->m_handshakes_shed, 1);
+    kedge_counter_add(srv->m_handshake_failures, 1);
+    sbi_conn_free(old);
   }
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -574,18 +600,38 @@ void sbi_conn_accept_tls(kedge_sbi_worker_t *w, evutil_socket_t fd)
     evutil_closesocket(fd);
     return;
   }
+  conn->state = CONN_HANDSHAKE;
+  kedge_conn_budget_add(&w->hs_budget, &conn->hs_node, peer);
   conn->ssl = SSL_new(srv->ssl_ctx);
   if (!conn->ssl || SSL_set_fd(conn->ssl, (int)fd) != 1) {
     ERR_clear_error();
     sbi_conn_free(conn);
     return;
   }
+  SSL_set_app_data(conn->ssl, conn);
   SSL_set_accept_state(conn->ssl);
-  conn->state = CONN_HANDSHAKE;
   const kedge_sbi_limits_t *lim = &srv->cfg.limits;
-  struct timeval tv = {lim->handshake_timeout_ms / 1000, (lim->handshake_timeout_ms % 1000) * 1000};
+  event_base_gettimeofday_cached(w->base, &conn->accepted);
+  /* first the ClientHello's deadline, then (sbi_conn_hello_seen) the handshake's */
+  unsigned first = lim->hello_timeout_ms < lim->handshake_timeout_ms ? lim->hello_timeout_ms
+                                                                     : lim->handshake_timeout_ms;
+  struct timeval tv = ms_tv(first);
   evtimer_add(conn->timer, &tv);
   event_add(conn->rev, NULL);
+}
+
+void sbi_conn_hello_seen(sbi_conn_t *conn)
+{
+  if (conn->hello_seen || conn->state != CONN_HANDSHAKE)
+    return;
+  conn->hello_seen = true;
+  struct timeval now, deadline, left = {0, 1000};
+  struct timeval total = ms_tv(conn->w->srv->cfg.limits.handshake_timeout_ms);
+  event_base_gettimeofday_cached(conn->w->base, &now);
+  evutil_timeradd(&conn->accepted, &total, &deadline);
+  if (evutil_timercmp(&now, &deadline, <))
+    evutil_timersub(&deadline, &now, &left);
+  evtimer_add(conn->timer, &left);
 }
 
 kedge_err_t kedge_sbi_worker_adopt(kedge_sbi_worker_t *w, SSL *ssl, evutil_socket_t fd,
@@ -598,7 +644,7 @@ kedge_err_t kedge_sbi_worker_adopt(kedge_sbi_worker_t *w, SSL *ssl, evutil_socke
     return KEDGE_ERR_INVALID_ARG;
   }
   kedge_sbi_server_t *srv = w->srv;
-  if (w->draining || w->n_conns >= srv->cfg.limits.max_connections) {
+  if (w->draining || w->n_conns - w->hs_budget.count >= srv->cfg.limits.max_connections) {
     kedge_counter_add(srv->m_conns_rejected, 1);
     SSL_free(ssl);
     evutil_closesocket(fd);

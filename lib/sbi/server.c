@@ -36,6 +36,9 @@ void kedge_sbi_server_config_defaults(kedge_sbi_server_config_t *cfg)
   cfg->limits.max_header_list = 16 * 1024;
   cfg->limits.max_streams = 128;
   cfg->limits.max_connections = 1024;
+  cfg->limits.max_handshakes = 1024;
+  cfg->limits.max_handshakes_per_address = 128;
+  cfg->limits.hello_timeout_ms = 2000;
   cfg->limits.idle_timeout_ms = 60000;
   cfg->limits.handshake_timeout_ms = 10000;
   cfg->limits.shutdown_grace_ms = 10000;
@@ -62,7 +65,8 @@ kedge_err_t kedge_sbi_server_new(const kedge_sbi_server_config_t *cfg, kedge_sbi
   const kedge_sbi_limits_t *l = &cfg->limits;
   if (cfg->workers < 1 || cfg->workers > 256 || l->max_body == 0 || l->max_header_list < 1024 ||
       l->max_header_list > (1u << 24) || l->max_streams == 0 || l->max_connections == 0 ||
-      l->idle_timeout_ms == 0 || l->handshake_timeout_ms == 0) {
+      l->max_handshakes == 0 || l->idle_timeout_ms == 0 || l->hello_timeout_ms == 0 ||
+      l->handshake_timeout_ms == 0) {
     kedge_log_error("sbi: invalid server configuration (workers 1..256, limits non-zero)");
     return KEDGE_ERR_CONFIG;
   }
@@ -103,8 +107,12 @@ kedge_err_t kedge_sbi_server_new(const kedge_sbi_server_config_t *cfg, kedge_sbi
   kedge_metrics_counter(srv->metrics, "kedge_sbi_connections_total", "SBI connections accepted",
                         NULL, &srv->m_conns_total);
   kedge_metrics_counter(srv->metrics, "kedge_sbi_connections_rejected_total",
-                        "SBI connections closed at once: max_connections or shutting down", NULL,
-                        &srv->m_conns_rejected);
+                        "SBI connections closed: max_connections reached or shutting down",
+                        NULL, &srv->m_conns_rejected);
+  kedge_metrics_counter(srv->metrics, "kedge_sbi_handshakes_shed_total",
+                        "Unauthenticated connections closed for a newer one (max_handshakes, "
+                        "max_handshakes_per_address)",
+                        NULL, &srv->m_handshakes_shed);
   kedge_metrics_counter(srv->metrics, "kedge_sbi_tls_handshake_failures_total",
                         "TLS handshakes that failed or timed out", NULL,
                         &srv->m_handshake_failures);
@@ -289,7 +297,7 @@ static evutil_socket_t listen_socket(const char *address, uint16_t port)
   int one = 1;
   if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
       setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0 ||
-      bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 1024) != 0 ||
+      bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, SOMAXCONN) != 0 ||
       evutil_make_socket_nonblocking(fd) != 0) {
     kedge_log_error("sbi: cannot listen on %s port %u: %s", address, port, strerror(errno));
     if (fd >= 0)
@@ -310,7 +318,7 @@ static void accept_cb(struct evconnlistener *listener, evutil_socket_t fd, struc
     srv->accept_hook(w, fd, addr, socklen, srv->accept_arg);
     return;
   }
-  sbi_conn_accept_tls(w, fd);
+  sbi_conn_accept_tls(w, fd, addr);
 }
 
 static void accept_error_cb(struct evconnlistener *listener, void *arg)
@@ -429,6 +437,8 @@ kedge_err_t kedge_sbi_server_start(kedge_sbi_server_t *srv)
     kedge_sbi_worker_t *w = &srv->workers[i];
     w->srv = srv;
     w->id = i;
+    w->hs_budget.max = srv->cfg.limits.max_handshakes;
+    w->hs_budget.max_per_addr = srv->cfg.limits.max_handshakes_per_address;
     w->listen_fd = -1;
     w->base = event_base_new();
     if (!w->base)
@@ -530,6 +540,19 @@ uint16_t kedge_sbi_server_port(const kedge_sbi_server_t *srv)
 {
   return srv ? srv->port : 0;
 }
+void kedge_sbi_server_api_root(const kedge_sbi_server_t *srv, const char *configured, char *out,
+                               size_t size)
+{
+  if (configured) {
+    snprintf(out, size, "%s", configured);
+    return;
+  }
+  const char *address = srv && srv->address ? srv->address : "127.0.0.1";
+  bool v6 = strchr(address, ':') != NULL;
+  snprintf(out, size, "https://%s%s%s:%u", v6 ? "[" : "", address, v6 ? "]" : "",
+           kedge_sbi_server_port(srv));
+}
+
 uint16_t kedge_sbi_server_metrics_port(const kedge_sbi_server_t *srv)
 {
   return srv ? srv->metrics_port : 0;
@@ -554,6 +577,17 @@ void kedge_sbi_worker_count_handshake_failure(kedge_sbi_worker_t *w)
 {
   if (w)
     kedge_counter_add(w->srv->m_handshake_failures, 1);
+}
+
+void kedge_sbi_worker_count_handshake_shed(kedge_sbi_worker_t *w)
+{
+  if (w)
+    kedge_counter_add(w->srv->m_handshakes_shed, 1);
+}
+
+const kedge_sbi_limits_t *kedge_sbi_worker_limits(const kedge_sbi_worker_t *w)
+{
+  return &w->srv->cfg.limits;
 }
 
 kedge_err_t kedge_sbi_server_run(kedge_sbi_server_t *srv)

@@ -53,6 +53,13 @@ kedge_err_t kedge_sbi_server_config_read(struct kedge_config_node *sbi,
   l->max_streams = (uint32_t)i;
   KEEP(kedge_config_int(sbi, "limits.max_connections", l->max_connections, 1, 1000000, &i));
   l->max_connections = (unsigned)i;
+  KEEP(kedge_config_int(sbi, "limits.max_handshakes", l->max_handshakes, 1, 1000000, &i));
+  l->max_handshakes = (unsigned)i;
+  KEEP(kedge_config_int(sbi, "limits.max_handshakes_per_address", l->max_handshakes_per_address, 0,
+                        1000000, &i));
+  l->max_handshakes_per_address = (unsigned)i;
+  KEEP(kedge_config_duration(sbi, "limits.hello_timeout", l->hello_timeout_ms, 1, 600000, &i));
+  l->hello_timeout_ms = (unsigned)i;
   KEEP(kedge_config_duration(sbi, "limits.idle_timeout", l->idle_timeout_ms, 1, 86400000, &i));
   l->idle_timeout_ms = (unsigned)i;
   KEEP(kedge_config_duration(sbi, "limits.handshake_timeout", l->handshake_timeout_ms, 1, 600000,

@@ -15,6 +15,7 @@
 #include <nghttp2/nghttp2.h>
 #include <openssl/ssl.h>
 
+#include "kedge/conn_budget.h"
 #include "kedge/metrics.h"
 #include "kedge/sbi_server.h"
 #include "sbi/router.h"
@@ -51,6 +52,7 @@ struct kedge_sbi_worker {
   bool draining;
   sbi_conn_t *conns; /* all connections of this worker, handshaking or HTTP/2 */
   unsigned n_conns;
+  kedge_conn_budget_t hs_budget; /* the handshaking ones among them (issue 12) */
   void *data;       /* the service's per-worker state (kedge_sbi_worker_set_data) */
   bool init_done;   /* the worker init hook succeeded: fini runs at free */
   uint8_t read_buf[SBI_READ_BUF]; /* one thread: shared by its connections */
@@ -79,6 +81,7 @@ struct kedge_sbi_server {
   kedge_counter_t *m_conns_total;
   kedge_counter_t *m_conns_rejected;
   kedge_counter_t *m_handshake_failures;
+  kedge_counter_t *m_handshakes_shed;
   sbi_route_metrics_t *route_metrics; /* one per route, plus one for unmatched requests */
 };
 
@@ -96,6 +99,9 @@ struct sbi_conn {
   bool fatal;            /* tear down at the end of the current callback */
   bool in_recv;          /* inside nghttp2_session_mem_recv: no mem_send now */
   bool goaway_sent;
+  bool hello_seen;             /* the ClientHello arrived (hello_timeout met) */
+  kedge_conn_node_t hs_node;   /* in w->hs_budget while handshaking */
+  struct timeval accepted;
   struct timeval last_activity;
   char *peer_names[SBI_MAX_PEER_NAMES];
   size_t n_peer_names;
@@ -159,7 +165,10 @@ void sbi_tls_peer_names(sbi_conn_t *conn);
 const char *sbi_verify_name(kedge_sbi_verify_t v);
 
 /* h2.c */
-void sbi_conn_accept_tls(kedge_sbi_worker_t *w, evutil_socket_t fd);
+void sbi_conn_accept_tls(kedge_sbi_worker_t *w, evutil_socket_t fd, const struct sockaddr *peer);
+/* The ClientHello arrived (tls.c's ClientHello callback): the deadline becomes
+ * handshake_timeout from acceptance. */
+void sbi_conn_hello_seen(sbi_conn_t *conn);
 void sbi_conn_free(sbi_conn_t *conn);
 void sbi_conn_drain(sbi_conn_t *conn);
 /* Submits the prepared response of `req` (status, headers, body) to nghttp2. */

@@ -17,6 +17,8 @@ static const unsigned char alpn_h2[] = {2, 'h', '2'};
 
 /* RFC 7301 3.2: the server picks; nothing but h2 is served, so a client that does not offer
  * it gets the no_application_protocol alert. */
+static int client_hello_seen(SSL *ssl, int *al, void *arg);
+
 static int alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
                        const unsigned char *in, unsigned int inlen, void *arg)
 {
@@ -78,6 +80,7 @@ SSL_CTX *sbi_tls_ctx_new(const kedge_sbi_server_t *srv)
    * read(2) calls per 5G AKA run went from 8.5 to 1.5-3). */
   SSL_CTX_set_read_ahead(ctx, 1);
   SSL_CTX_set_alpn_select_cb(ctx, alpn_select, NULL);
+  SSL_CTX_set_client_hello_cb(ctx, client_hello_seen, NULL);
 
   if (srv->cert_file) {
     if (SSL_CTX_use_certificate_chain_file(ctx, srv->cert_file) != 1) {
@@ -118,6 +121,15 @@ fail:
 fail_logged:
   SSL_CTX_free(ctx);
   return NULL;
+}
+
+/* issue 12: the ClientHello is complete; from now on the handshake_timeout applies. */
+static int client_hello_seen(SSL *ssl, int *al, void *arg)
+{
+  sbi_conn_t *conn = SSL_get_app_data(ssl);
+  if (conn)
+    sbi_conn_hello_seen(conn);
+  return SSL_CLIENT_HELLO_SUCCESS;
 }
 
 int sbi_tls_handshake_step(sbi_conn_t *conn)

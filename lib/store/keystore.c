@@ -452,6 +452,20 @@ kedge_err_t kedge_keystore_delete_supi(kedge_keystore_t *ks, const char *supi,
   return submit(ks, &call, &row);
 }
 
+kedge_err_t kedge_keystore_delete_key(kedge_keystore_t *ks, const char *supi, const char *kedge_id,
+                                      kedge_keystore_done_fn done, void *arg)
+{
+  if (!ks || !done)
+    return KEDGE_ERR_INVALID_ARG;
+  ks_row_t row;
+  memset(&row, 0, sizeof(row));
+  kedge_err_t err;
+  if ((err = check_supi(supi, &row)) || (err = parse_kedge_id(kedge_id, &row)))
+    return err;
+  ks_call_t call = {.kind = KS_DELETE_SUPI, .done = done, .arg = arg};
+  return submit(ks, &call, &row);
+}
+
 kedge_err_t kedge_keystore_purge(kedge_keystore_t *ks, kedge_keystore_done_fn done, void *arg)
 {
   if (!ks || !done)

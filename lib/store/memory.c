@@ -134,10 +134,11 @@ static kedge_err_t get(mem_table_t *t, ks_row_t *row)
   return KEDGE_OK;
 }
 
-static kedge_err_t delete_supi(mem_table_t *t, const char *supi)
+/* kedge_id empty: whatever key the SUPI has; else only that one (delete_key). */
+static kedge_err_t delete_supi(mem_table_t *t, const char *supi, const char *kedge_id)
 {
   mem_entry_t *e = *supi_slot(t, supi, supi_hash(supi));
-  if (!e)
+  if (!e || (kedge_id[0] && strcmp(e->row.kedge_id, kedge_id) != 0))
     return KEDGE_ERR_NOT_FOUND;
   entry_remove(t, e);
   return KEDGE_OK;
@@ -251,7 +252,7 @@ static kedge_err_t mem_submit(kedge_keystore_t *ks, const ks_call_t *call, const
     err = get(table, &row);
     break;
   case KS_DELETE_SUPI:
-    err = delete_supi(table, row.supi);
+    err = delete_supi(table, row.supi, row.kedge_id);
     break;
   case KS_PURGE:
     purge(table);

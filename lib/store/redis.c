@@ -52,9 +52,11 @@ static const char put_script[] =
     "redis.call('SET', KEYS[2], ARGV[3], 'PXAT', ARGV[2])\n"
     "return 1\n";
 
-/* KEYS[1] kedge:supi:<SUPI>. */
+/* KEYS[1] kedge:supi:<SUPI>; ARGV[1] the Kedge ID to delete, or "" for any. */
 static const char delete_script[] = "local old = redis.call('GET', KEYS[1])\n"
-                                    "if not old then return 0 end\n"
+                                    "if not old or (ARGV[1] ~= '' and old ~= ARGV[1]) then\n"
+                                    "  return 0\n"
+                                    "end\n"
                                     "redis.call('DEL', '" KID_PREFIX "' .. old, KEYS[1])\n"
                                     "return 1\n";
 
@@ -381,6 +383,7 @@ static int send_op(redis_store_t *rs, rs_op_t *op)
       ARG("EVALSHA", 7), ARG(delete_sha, 40);
     ARG("1", 1);
     ARG(supi_key, strlen(supi_key));
+    ARG(r->kedge_id, strlen(r->kedge_id));
     break;
   case KS_PURGE:
     return REDIS_ERR;

@@ -192,9 +192,11 @@ static kedge_err_t write_one(sq_engine_t *eng, sq_job_t *job, int64_t now)
         sqlite3_bind_int64(st, 6, r->expiry_ms) || sqlite3_bind_int64(st, 7, r->created_ms))
       return KEDGE_ERR_IO;
     return run(st);
-  case KS_DELETE_SUPI:
+  case KS_DELETE_SUPI: /* ?2 unbound (NULL): any key of the SUPI; bound: only that one */
     st = eng->delete_supi;
-    if (sqlite3_bind_text(st, 1, r->supi, -1, SQLITE_STATIC) || (err = run(st)))
+    if (sqlite3_bind_text(st, 1, r->supi, -1, SQLITE_STATIC) ||
+        (r->kedge_id[0] && sqlite3_bind_blob(st, 2, r->tid, KEDGE_TID_LEN, SQLITE_STATIC)) ||
+        (err = run(st)))
       return err ? err : KEDGE_ERR_IO;
     return sqlite3_changes(eng->db) ? KEDGE_OK : KEDGE_ERR_NOT_FOUND;
   case KS_PURGE:
@@ -533,7 +535,8 @@ static kedge_err_t engine_get(const char *path, const char *text, const kedge_ke
     err = KEDGE_ERR_IO;
   }
   if (!err &&
-      (prepare(eng->db, &eng->delete_supi, "DELETE FROM edge_key WHERE supi = ?1") ||
+      (prepare(eng->db, &eng->delete_supi,
+               "DELETE FROM edge_key WHERE supi = ?1 AND (?2 IS NULL OR tid = ?2)") ||
        prepare(eng->db, &eng->insert,
                "INSERT OR REPLACE INTO edge_key (tid, rid, home, kedge, supi, expiry, created) "
                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)") ||

@@ -18,7 +18,8 @@ struct event;
 typedef enum ks_kind { KS_PUT, KS_GET, KS_DELETE_SUPI, KS_PURGE } ks_kind_t;
 
 /* A record as stored. put: every field; get: kedge_id and tid in, the rest out;
- * delete_supi: supi. */
+ * delete_supi: supi, and kedge_id (with tid) when only that key may go (delete_key), else
+ * kedge_id empty. */
 typedef struct ks_row {
   char kedge_id[KEDGE_ID_MAX + 1];
   uint8_t tid[KEDGE_TID_LEN]; /* the parts of the Kedge ID (kedge_id_parse) */

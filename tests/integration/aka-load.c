@@ -22,6 +22,8 @@
  * registration succeeded, 1 when one failed, 2 on bad usage or set-up. SIGTERM or SIGINT
  * ends a run early: no new registration starts, those in flight end, the summary follows. */
 #include <errno.h>
+#include <unistd.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <signal.h>
@@ -159,8 +161,12 @@ static int generate(const char *count_text, const char *out_path, const char *pl
   size_t lp = strlen(plmn);
   if ((lp != 5 && lp != 6) || strspn(plmn, "0123456789") != lp)
     return fail_usage("--plmn: MCC and MNC, 5 or 6 digits, not '%.16s'", plmn);
-  FILE *f = fopen(out_path, "w");
+  /* the file holds K and OPc: mode 0600, as kedge-udmd subscriber import requires */
+  int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
   if (!f) {
+    if (fd >= 0)
+      close(fd);
     fprintf(stderr, PROGRAM ": %s: %s\n", out_path, strerror(errno));
     return KEDGE_EXIT_FAILURE;
   }

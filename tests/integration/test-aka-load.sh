@@ -69,6 +69,7 @@ ausf:
   key: $T/pki/seaf.key
   timeout: 20s
 EOF
+chmod 600 "$T/ue.yaml" # K and OPc: kedge-ue refuses a file others may read
 
 # metric NAME PORT: the value of one sample line of GET /metrics.
 metric() {

@@ -19,12 +19,15 @@ cat >"$T/udm.yaml" <<EOC
 sbi: {port: 0, tls: {cert: $T/pki/udm.crt, key: $T/pki/udm.key, ca: $T/pki/ca.crt}}
 udm: {database: $T/udm.sqlite, master_key: $T/udm.key, allowed_consumers: [ausf.kedge.test]}
 EOC
-"$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" --supi imsi-001010000000001 --k $K \
-  --opc $OPC --rid 12 >/dev/null
-"$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" --supi nai-alice@edge.example.org \
-  --k $K --opc $OPC --rid 4321 >/dev/null
-"$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" --supi imsi-001010000000009 --k $K \
-  --opc $OPC --no-edge >/dev/null
+printf '%s\n%s\n' "$K" "$OPC" |
+  "$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" --supi imsi-001010000000001 --k-file - \
+  --opc-file - --rid 12 >/dev/null
+printf '%s\n%s\n' "$K" "$OPC" |
+  "$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" --supi nai-alice@edge.example.org \
+  --k-file - --opc-file - --rid 4321 >/dev/null
+printf '%s\n%s\n' "$K" "$OPC" |
+  "$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" --supi imsi-001010000000009 --k-file - \
+  --opc-file - --no-edge >/dev/null
 start_daemon UDM kedge-udmd "$T/udm.yaml"
 
 # ausf_conf FILE KEYSTORE LIFETIME [PORT]
@@ -59,6 +62,7 @@ usim:
   sqn_file: $T/$1.sqn
 ausf: {uri: "https://127.0.0.1:$4", ca: $T/pki/ca.crt, cert: $T/pki/seaf.crt, key: $T/pki/seaf.key}
 EOC
+  chmod 600 "$T/$1.yaml" # K and OPc: kedge-ue refuses a file others may read
 }
 jget() { sed -n "s/.*\"$1\":\"\\([^\"]*\\)\".*/\\1/p" "$2"; }
 # fp HEX: the fingerprint kedge prints for a key (SHA-256 of its octets, 8 hex digits)
@@ -198,6 +202,27 @@ code2=$(retrieve ecs "$SHORT_PORT" '{"kedgeId":"'"$SID"'"}')
 [ "$code" = 200 ] && [ "$code2" = 404 ] && ok "an expired key is 404 like an unknown one" ||
   fail "expiry: $code then $code2"
 cp "$T/short.sqn" "$T/imsi.sqn"
+
+# --- per-consumer limit on the key service (issue 12) ---
+cp "$T/ausf-short.yaml" "$T/ausf-limited.yaml"
+printf '  per_consumer_rate: 1\n  per_consumer_burst: 2\n' >>"$T/ausf-limited.yaml"
+start_daemon LIMITED kedge-ausfd "$T/ausf-limited.yaml"
+c1=$(retrieve ecs "$LIMITED_PORT" '{"kedgeId":"'"$SID"'"}')
+c2=$(retrieve ecs "$LIMITED_PORT" '{"kedgeId":"'"$SID"'"}')
+c3=$(sbi_curl ecs -D "$T/h" -o "$T/r" -w '%{http_code}' -H 'content-type: application/json' \
+  -d '{"kedgeId":"'"$SID"'"}' "https://127.0.0.1:$LIMITED_PORT/nausf-auth/v1/kedge-keys/retrieve")
+[ "$c1" = 404 ] && [ "$c2" = 404 ] && [ "$c3" = 429 ] && grep -qi '^retry-after: 1' "$T/h" &&
+  [ "$(jget cause "$T/r")" = NF_CONGESTION_RISK ] &&
+  ok "per_consumer_rate 1, burst 2: the third request is 429 NF_CONGESTION_RISK, Retry-After 1" ||
+  fail "per-consumer limit: $c1 $c2 $c3 $(cat "$T/r")"
+code=$(retrieve nef "$LIMITED_PORT" '{"kedgeId":"'"$SID"'"}')
+[ "$code" = 404 ] && ok "  another consumer has its own budget" || fail "other consumer: $code"
+curl -s "http://127.0.0.1:$LIMITED_METRICS_PORT/metrics" |
+  grep -q '^kedge_ausf_keyrequests_total{result="rate_limited"} 1$' &&
+  ok "  counted: kedge_ausf_keyrequests_total{result=\"rate_limited\"}" || fail "rate_limited metric"
+sleep 1
+[ "$(retrieve ecs "$LIMITED_PORT" '{"kedgeId":"'"$SID"'"}')" = 404 ] &&
+  ok "  a second later the consumer is served again" || fail "after Retry-After"
 
 # --- configuration checks ---
 printf 'testing: {keyrequest_delay: 100ms}\n' >>"$T/ausf-short.yaml"

@@ -27,13 +27,39 @@ EOC
 udm_conf "$T/udm.yaml" 0
 
 # --- configuration and provisioning ---
-"$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" --supi imsi-001010000000001 --k $K \
-  --opc $OPC --sqn 000000000010 >/dev/null || fail "subscriber add"
-"$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" --supi nai-alice@edge.example.org \
-  --k $K --op cdc202d5123e20f62b6d676ac72cb318 --rid 4321 --no-edge >/dev/null || fail "add NAI"
+printf '%s\n%s\n' "$K" "$OPC" |
+  "$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" --supi imsi-001010000000001 --k-file - \
+  --opc-file - --sqn 000000000010 >/dev/null || fail "subscriber add"
+printf '%s\n%s\n' "$K" cdc202d5123e20f62b6d676ac72cb318 |
+  "$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" --supi nai-alice@edge.example.org \
+  --k-file - --op-file - --rid 4321 --no-edge >/dev/null || fail "add NAI"
 out=$("$BIN/kedge-udmd" subscriber show --config "$T/udm.yaml" --supi nai-alice@edge.example.org)
 echo "$out" | grep -q 'routing_indicator: 4321' && echo "$out" | grep -q 'edge_capable: false' &&
   ! echo "$out" | grep -qi "$K" && ok "subscriber show (no K)" || fail "subscriber show: $out"
+# issue 12: K and OPc from files or stdin, never argv unless asked for
+out=$("$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" --supi imsi-001010000000002 \
+  --k $K --opc $OPC 2>&1)
+[ $? -eq 2 ] && echo "$out" | grep -q -- '--k puts the secret in the process list.*--k-file' &&
+  ok "--k on the command line refused without --insecure-argv" || fail "--k without --insecure-argv: $out"
+echo "$K" >"$T/k.hex" && echo "$OPC" >"$T/opc.hex" && chmod 644 "$T/k.hex" && chmod 600 "$T/opc.hex"
+out=$("$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" --supi imsi-001010000000002 \
+  --k-file "$T/k.hex" --opc-file "$T/opc.hex" 2>&1)
+[ $? -eq 2 ] && [ "$(echo "$out" | wc -l)" = 1 ] &&
+  echo "$out" | grep -q "k.hex: K is readable by group or others (mode 644): chmod 600" &&
+  ok "a K file readable by others is refused, one line" || fail "0644 K file: $out"
+chmod 600 "$T/k.hex"
+"$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" --supi imsi-001010000000002 \
+  --k-file "$T/k.hex" --opc-file "$T/opc.hex" >/dev/null && ok "--k-file and --opc-file (0600)" ||
+  fail "--k-file"
+echo "$OPC" | "$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" --supi imsi-001010000000003 \
+  --k-file "$T/k.hex" --opc-file - >/dev/null && ok "--opc-file - reads stdin" || fail "--opc-file -"
+"$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" --supi imsi-001010000000004 \
+  --insecure-argv --k $K --opc $OPC >/dev/null && ok "--insecure-argv allows --k/--opc" ||
+  fail "--insecure-argv"
+out=$(echo 0011 | "$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" \
+  --supi imsi-001010000000005 --k-file - --opc-file "$T/opc.hex" 2>&1)
+[ $? -eq 2 ] && echo "$out" | grep -q -- "--k-file:" && ! echo "$out" | grep -q 0011 &&
+  ok "a short K from stdin: usage error naming --k-file, no key echoed" || fail "short K: $out"
 printf 'udm:\n  database: x\n  master_key: y\n  allowed_consumers: [a]\n  colour: red\n' >"$T/bad.yaml"
 out=$("$BIN/kedge-udmd" --check-config --config "$T/bad.yaml" 2>&1)
 [ $? -eq 1 ] && echo "$out" | grep -q 'bad.yaml:5: udm.colour: unknown key' &&
@@ -71,7 +97,7 @@ REQ='{"servingNetworkName":"'$SNN'","ausfInstanceId":"3fa85f64-5717-4562-b3fc-2c
 code=$(sbi_curl ausf -o "$T/b" -w '%{http_code}' -H 'content-type: application/json' -d "$REQ" \
   "$UDM/nudm-ueau/v1/nai-alice@edge.example.org/$GAD")
 [ "$code" = 200 ] && grep -q '"avType":"5G_HE_AKA"' "$T/b" && grep -q '"routingId":"4321"' "$T/b" &&
-  grep -q '"edgeInd":false' "$T/b" && ok "UDM: vector for a NAI SUPI" || fail "UDM NAI: $code $(cat "$T/b")"
+  grep -q '"vendorSpecific-032473":{"edgeInd":false}' "$T/b" && ok "UDM: vector for a NAI SUPI" || fail "UDM NAI: $code $(cat "$T/b")"
 code=$(sbi_curl ausf -o "$T/b" -w '%{http_code}' -H 'content-type: application/json' -d "$REQ" \
   "$UDM/nudm-ueau/v1/suci-0-001-01-0-0-0-0000000001/$GAD")
 [ "$code" = 200 ] && grep -q '"supi":"imsi-001010000000001"' "$T/b" && ok "UDM: null-scheme SUCI" ||
@@ -164,8 +190,9 @@ kill -STOP "$UDM_PID"
 start=$(date +%s%N)
 code=$(post_auth imsi-001010000000001)
 ms=$((($(date +%s%N) - start) / 1000000))
-[ "${code%% *}" = 503 ] && grep -q TIMED_OUT_REQUEST "$T/auth" && grep -qi '^retry-after:' "$T/h" &&
-  [ "$ms" -lt 3000 ] && ok "UDM not answering: 503 TIMED_OUT_REQUEST + Retry-After in ${ms} ms" ||
+# TS 29.500 Table 5.2.7.2-1: a UDM that does not answer is 504 toward the SEAF
+[ "${code%% *}" = 504 ] && grep -q TIMED_OUT_REQUEST "$T/auth" &&
+  [ "$ms" -lt 3000 ] && ok "UDM not answering: 504 TIMED_OUT_REQUEST in ${ms} ms" ||
   fail "UDM stopped: $code in ${ms} ms $(cat "$T/auth")"
 kill -CONT "$UDM_PID"
 next_sqn >/dev/null # the stopped UDM still answered (late): that SQN is used
@@ -174,7 +201,7 @@ code=$(post_auth imsi-001010000000001)
 next_sqn >/dev/null
 stop_daemon UDM
 code=$(post_auth imsi-001010000000001)
-[ "${code%% *}" = 503 ] && grep -q TARGET_NF_NOT_REACHABLE "$T/auth" && ok "UDM down: 503 TARGET_NF_NOT_REACHABLE" ||
+[ "${code%% *}" = 504 ] && grep -q TARGET_NF_NOT_REACHABLE "$T/auth" && ok "UDM down: 504 TARGET_NF_NOT_REACHABLE" ||
   fail "UDM down: $code $(cat "$T/auth")"
 udm_conf "$T/udm-again.yaml" "$UDM_PORT"
 start_daemon UDM kedge-udmd "$T/udm-again.yaml"

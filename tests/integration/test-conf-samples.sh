@@ -17,6 +17,7 @@ for f in "$CONF"/*.yaml; do
   [ -x "$BIN/$prog" ] || { fail "$f: no program $prog"; continue; }
   sed -e "s#/etc/kedge/pki/#$T/pki/#g" -e "s#/var/lib/kedge/#$T/#g" -e "s#/etc/kedge/#$T/#g" \
     "$f" >"$T/$name.yaml"
+  chmod 600 "$T/$name.yaml" # ue.yaml holds K and OPc: kedge-ue refuses it otherwise
   out=$(cd "$T" && "$BIN/$prog" --check-config --config "$T/$name.yaml" 2>&1) &&
     ok "conf/$name.yaml passes $prog --check-config" || fail "conf/$name.yaml: $out"
   n=$((n + 1))

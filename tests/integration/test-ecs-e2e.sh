@@ -42,6 +42,7 @@ EOC
     i=$((i + 1))
   done
 } >"$T/subscribers.csv"
+chmod 600 "$T/subscribers.csv" # K and OPc: subscriber import refuses a file others may read
 "$BIN/kedge-udmd" subscriber import --config "$T/udm.yaml" "$T/subscribers.csv" >/dev/null ||
   { echo "subscriber import failed"; exit 1; }
 start_daemon UDM kedge-udmd "$T/udm.yaml"
@@ -80,6 +81,7 @@ usim: {supi: $(supi "$1"), k: $K, opc: $OPC, routing_indicator: "7",
 ausf: {uri: "https://127.0.0.1:$AUSF_PORT", ca: $T/pki/ca.crt, cert: $T/pki/seaf.crt,
        key: $T/pki/seaf.key}
 EOC
+  chmod 600 "$T/ue$1.yaml" # K and OPc: kedge-ue refuses a file others may read
   "$BIN/kedge-ue" register --config "$T/ue$1.yaml" --json >"$T/ue$1.out" 2>"$T/ue$1.err" ||
     { fail "register $1: $(cat "$T/ue$1.err")"; return 1; }
   ID=$(jget kedgeId "$T/ue$1.out")
@@ -114,6 +116,7 @@ ausf: {uri: "https://127.0.0.1:$AUSF_PORT", ca: $T/pki/ca.crt, cert: $T/pki/seaf
 agent: {socket: $S}
 log: {level: info}
 EOC
+chmod 600 "$T/agent.yaml" # K and OPc: kedge-ue refuses a file others may read
 "$BIN/kedge-ue" agent --config "$T/agent.yaml" 2>"$T/agent.log" &
 PIDS="$PIDS $!"
 "$BIN/kedge-eec" keys --agent "$S" --reveal --wait 10 >"$T/keys.json" 2>"$T/keys.err"

@@ -6,7 +6,10 @@
 #   malformed ID all end with the same alert, decrypt_error, and the ECS keeps serving;
 # - psk_ke only is refused unless allow_psk_ke;
 # - two successive connections: one key request (cache); 404 -> dummy key and negative cache;
-# - the per-address fetch limit refuses key requests (internal_error), never cached keys;
+# - the per-address fetch limit refuses key requests with the dummy key (decrypt_error, as an
+#   unknown identity: no oracle, issue 12), never cached keys;
+# - hellos that can never complete (TLS 1.2 only, no SHA-256 suite, psk_ke only) end with the
+#   alert TLS gives and cost no key request (issue 12);
 # - key source 403/429/500/503/silent/down -> internal_error; back -> works, no restart;
 # - profile bound: K_ECS works, the plain Kedge fails; the NEF as key source.
 # Usage: sh test-ecs-psk.sh BUILD_DIR
@@ -17,7 +20,7 @@ pki_init
 : >"$T/keys.txt"
 add_keys 1 12
 start_keysource
-write_ecs ecs "key_cache: {negative_ttl: 2s}"
+write_ecs ecs
 start_daemon ECS kedge-ecsd "$T/ecs.yaml"
 MP=$ECS_METRICS_PORT
 
@@ -84,11 +87,23 @@ check "metrics: bad_binder and unknown_identity counted" \
   test "$(metric kedge_ecs_handshakes_total 'outcome="bad_binder"' "$MP")" -ge 2 -a \
   "$(metric kedge_ecs_handshakes_total 'outcome="unknown_identity"' "$MP")" -ge 3
 
-# ---- psk_ke ----
+# ---- psk_ke, and other hellos that can never complete: no key request ----
 make_key 3
+n=$(ks_count)
 gnutls "$ECS_PORT" "$KID" "$KEY" "$PSK_ONLY" | grep -q "Handshake was completed" &&
   fail "psk_ke-only client accepted without allow_psk_ke" ||
   ok "psk_ke-only client refused (allow_psk_ke: false)"
+# RFC 8446 4.2.1 / 6.2: no TLS 1.3 offered -> protocol_version (70)
+timeout 10 openssl s_client -connect "127.0.0.1:$ECS_PORT" -tls1_2 -psk_identity "$KID" -psk "$KEY" \
+  </dev/null 2>&1 | grep -q "SSL alert number 70" &&
+  ok "TLS 1.2-only ClientHello: alert protocol_version (70)" || fail "TLS 1.2-only hello"
+# SPEC.md 4: SHA-256 suites only -> handshake_failure (40)
+s_client "$ECS_PORT" "$KID" "$KEY" -ciphersuites TLS_AES_256_GCM_SHA384 | grep -q "SSL alert number 40" &&
+  ok "ClientHello with no SHA-256 suite: alert handshake_failure (40)" || fail "SHA-384-only hello"
+gnutls "$ECS_PORT" "$KID" "$KEY" 'NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+AES-256-GCM:-KX-ALL:+ECDHE-PSK' |
+  grep -q "Received alert \[40\]" && ok "gnutls-cli with AES-256-GCM-SHA384 only: alert 40" ||
+  fail "gnutls SHA-384-only hello"
+check "none of these hellos cost a key request" test "$(ks_count)" = "$n"
 write_ecs ecske "ecs: {allow_psk_ke: true}"
 start_daemon ECSKE kedge-ecsd "$T/ecske.yaml"
 gnutls "$ECSKE_PORT" "$KID" "$KEY" "$PSK_ONLY" | grep -q "Handshake was completed" &&
@@ -145,10 +160,24 @@ s_client "$LIMITED_PORT" "$KID" "$KEY" >/dev/null
 make_key 201
 s_client "$LIMITED_PORT" "$KID" "$KEY" >/dev/null
 make_key 202
-s_client "$LIMITED_PORT" "$KID" "$KEY" | grep -q "SSL alert number 80" &&
+n=$(ks_count)
+s_client "$LIMITED_PORT" "$KID" "$KEY" | grep -q "SSL alert number 51" &&
   test "$(metric kedge_ecs_key_lookups_total 'result="rate_limited"' "$LIMITED_METRICS_PORT")" = 1 &&
-  ok "per-address fetch limit (burst 2): the third key request is refused, internal_error" ||
+  test "$(ks_count)" = "$n" &&
+  ok "per-address fetch limit (burst 2): the third identity is not fetched, decrypt_error (51)" ||
   fail "per-address rate limit"
+# Issue 12, the oracle of before: a cached (valid) identity and an unknown one, both probed
+# with a key the prober does not have while its address is limited, answer alike
+make_key 2
+WRONG2=$(echo "$KEY" | tr '0-9a-f' '1-9a-f0')
+make_key 203
+for what in "cached ID|$(make_key 2; echo "$KID")" "unknown ID|$KID"; do
+  s_client "$LIMITED_PORT" "${what#*|}" "$WRONG2" | grep -q "SSL alert number 51" &&
+    ok "limited address, ${what%%|*}, wrong key: decrypt_error (51)" ||
+    fail "limited address, ${what%%|*}"
+done
+gnutls "$LIMITED_PORT" "$KID" "$WRONG2" "$PSK_DHE" | grep -q "Received alert \[51\]" &&
+  ok "gnutls-cli, limited address, unknown ID: alert 51" || fail "gnutls limited"
 make_key 2
 s_client "$LIMITED_PORT" "$KID" "$KEY" | grep -q "Cipher is TLS_AES_128_GCM_SHA256" &&
   ok "  a cached key still works while the address is limited" || fail "cached key while limited"

@@ -225,8 +225,23 @@ static void bad_bodies(void **state)
   json_decref(j);
   assert_int_equal(post(&c, "{\"eecId\":\"\"}", NULL), 400);
   assert_int_equal(post(&c, "not json", NULL), 400);
+  /* issue 12: an identifier's characters only; control characters, spaces, quotes, '%' and
+   * non-ASCII are 400 MANDATORY_IE_INCORRECT naming /eecId, and bind nothing */
+  static const char *const bad_ids[] = {"eec\\u0001x", "eec\\u001b[31m", "eec\\nid", "eec id",
+                                        "eec\\\"id", "eec%41",           "\\u00e9ec"};
+  for (size_t i = 0; i < sizeof(bad_ids) / sizeof(bad_ids[0]); i++) {
+    char body[128];
+    snprintf(body, sizeof(body), "{\"eecId\":\"%s\"}", bad_ids[i]);
+    assert_int_equal(post(&c, body, &j), 400);
+    assert_string_equal(cause_of(j), "MANDATORY_IE_INCORRECT");
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(json_object_get(j, "invalidParams"), 0), "param")),
+                        "/eecId");
+    json_decref(j);
+  }
+  assert_int_equal(post(&c, "{\"eecId\":\"eec\\u0000x\"}", NULL), 400); /* NUL: not parsed */
   /* none of these bound an eecId: the first valid one is bound now */
-  assert_int_equal(post(&c, "{\"eecId\":\"eec-C\"}", NULL), 200);
+  assert_int_equal(post(&c, "{\"eecId\":\"eec-C.1_~:x@realm.example\"}", NULL), 200);
   assert_int_equal(post(&c, "{\"eecId\":\"eec-A\"}", NULL), 403);
   close_ecs(&c);
 }

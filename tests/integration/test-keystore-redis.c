@@ -262,8 +262,15 @@ static void test_round_trip_and_replace(void **state)
   kedge_keystore_record_t unknown;
   make_rec(&unknown, "imsi-001010000000002", 60000);
   assert_int_equal(get_one(f->base, f->ks, unknown.kedge_id, NULL), KEDGE_ERR_NOT_FOUND);
-  /* delete */
+  /* delete_key of the replaced ID: the current key stays */
   result_t r = {0};
+  assert_int_equal(kedge_keystore_delete_key(f->ks, first.supi, first.kedge_id, on_done, &r),
+                   KEDGE_OK);
+  wait_calls(f->base, &r.calls, 1);
+  assert_int_equal(r.err, KEDGE_ERR_NOT_FOUND);
+  assert_int_equal(get_one(f->base, f->ks, second.kedge_id, NULL), KEDGE_OK);
+  r.calls = 0;
+  /* delete */
   assert_int_equal(kedge_keystore_delete_supi(f->ks, second.supi, on_done, &r), KEDGE_OK);
   wait_calls(f->base, &r.calls, 1);
   assert_int_equal(r.err, KEDGE_OK);

@@ -24,8 +24,9 @@ cat >"$T/udm.yaml" <<EOF
 sbi: {port: 0, tls: {cert: $T/pki/udm.crt, key: $T/pki/udm.key, ca: $T/pki/ca.crt}}
 udm: {database: $T/udm.sqlite, master_key: $T/udm.key, allowed_consumers: [ausf.kedge.test]}
 EOF
-"$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" --supi imsi-001010000000001 --k $K \
-  --opc $OPC --rid 12 >/dev/null || { echo "subscriber add failed"; exit 1; }
+printf '%s\n%s\n' "$K" "$OPC" |
+  "$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" --supi imsi-001010000000001 --k-file - \
+  --opc-file - --rid 12 >/dev/null || { echo "subscriber add failed"; exit 1; }
 start_daemon UDM kedge-udmd "$T/udm.yaml"
 
 ausf_conf() { # FILE PORT [TESTING LINES]
@@ -67,6 +68,7 @@ usim:
   sqn_file: $T/ue.sqn
 ausf: {uri: "https://127.0.0.1:$AUSF_PORT", ca: $T/pki/ca.crt, cert: $T/pki/seaf.crt, key: $T/pki/seaf.key}
 EOF
+chmod 600 "$T/ue.yaml" # K and OPc: kedge-ue refuses a file others may read
 
 cat >"$T/nef.yaml" <<EOF
 sbi:

@@ -55,7 +55,8 @@ out=$("$BIN/kedge-udmd" --config "$T/udm-bad.yaml" 2>&1)
 
 udm_yaml "$T/udm.yaml" "$T/hn-b.key"
 for s in $IMSI $NAI; do
-  "$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" --supi $s --k $K --opc $OPC \
+  printf '%s\n%s\n' "$K" "$OPC" |
+    "$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" --supi $s --k-file - --opc-file - \
     >/dev/null || { echo "subscriber add failed"; exit 1; }
 done
 start_daemon UDM kedge-udmd "$T/udm.yaml"
@@ -98,6 +99,7 @@ ausf:
   cert: $T/pki/seaf.crt
   key: $T/pki/seaf.key
 EOF
+  chmod 600 "$T/$1.yaml" # K and OPc: kedge-ue refuses a file others may read
 }
 register() { "$BIN/kedge-ue" register --config "$T/$1.yaml" --json >"$T/$1.out" 2>"$T/$1.err"; RC=$?; }
 ue_yaml ue-a $IMSI A 1 "$PUB_A"

@@ -16,8 +16,9 @@ cat >"$T/udm.yaml" <<EOC
 sbi: {port: 0, tls: {cert: $T/pki/udm.crt, key: $T/pki/udm.key, ca: $T/pki/ca.crt}}
 udm: {database: $T/udm.sqlite, master_key: $T/udm.key, allowed_consumers: [ausf.kedge.test]}
 EOC
-"$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" --supi imsi-001010000000001 --k $K \
-  --opc $OPC >/dev/null
+printf '%s\n%s\n' "$K" "$OPC" |
+  "$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" --supi imsi-001010000000001 --k-file - \
+  --opc-file - >/dev/null
 start_daemon UDM kedge-udmd "$T/udm.yaml"
 cat >"$T/ausf.yaml" <<EOC
 sbi: {port: 0, tls: {cert: $T/pki/ausf.crt, key: $T/pki/ausf.key, ca: $T/pki/ca.crt}}
@@ -37,6 +38,7 @@ ausf: {uri: "https://127.0.0.1:$AUSF_PORT", ca: $T/pki/ca.crt, cert: $T/pki/seaf
 agent: {socket: $2 ${3:-}}
 log: {level: info}
 EOC
+  chmod 600 "$1" # K and OPc: kedge-ue refuses a file others may read
 }
 # ask SOCKET JSON: one frame out, one frame in (empty output if the agent closed on us)
 ask() {

@@ -38,9 +38,11 @@ udm:
   master_key: $T/master.key
   allowed_consumers: [ausf.kedge.test]
 EOF
-"$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" --supi $IMSI --k $K --opc $OPC \
+printf '%s\n%s\n' "$K" "$OPC" |
+  "$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" --supi $IMSI --k-file - --opc-file - \
   >/dev/null || { echo "subscriber add failed"; exit 1; }
-"$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" --supi $NAI --k $K --opc $OPC --rid 12 \
+printf '%s\n%s\n' "$K" "$OPC" |
+  "$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" --supi $NAI --k-file - --opc-file - --rid 12 \
   >/dev/null || { echo "subscriber add failed"; exit 1; }
 start_daemon UDM kedge-udmd "$T/udm.yaml"
 
@@ -78,6 +80,7 @@ ausf:
   key: $T/pki/$client.key
   timeout: 5s
 EOF
+  chmod 600 "$T/$name.yaml" # K and OPc: kedge-ue refuses a file others may read
 }
 
 # register NAME [ARGS...]: runs kedge-ue register --json; $T/NAME.out, $T/NAME.err, $RC.
@@ -100,10 +103,18 @@ out=$("$BIN/kedge-ue" register --check-config --config "$T/imsi.yaml" 2>&1)
 [ $? -eq 0 ] && echo "$out" | grep -q 'configuration OK' && ok "--check-config" \
   || fail "--check-config: $out"
 sed 's/^  timeout: 5s$/  timeout: 5s\n  retries: 3/' "$T/imsi.yaml" >"$T/bad.yaml"
+chmod 600 "$T/bad.yaml"
 out=$("$BIN/kedge-ue" register --config "$T/bad.yaml" 2>&1)
 [ $? -eq 2 ] && echo "$out" | grep -q "bad.yaml:15: ausf.retries: unknown key" \
   && ok "unknown key: exit 2 with FILE:LINE: key" || fail "unknown key: $out"
-sed "s/^  k: .*/  k: 12345/" "$T/imsi.yaml" >"$T/bad.yaml"
+rm -f "$T/bad.yaml"
+sed "s/^  k: .*/  k: 12345/" "$T/imsi.yaml" >"$T/bad.yaml" # a new file: mode 0644 (umask 022)
+chmod 644 "$T/bad.yaml"
+out=$("$BIN/kedge-ue" register --config "$T/bad.yaml" 2>&1)
+[ $? -eq 2 ] && [ "$(echo "$out" | wc -l)" = 1 ] &&
+  echo "$out" | grep -q "bad.yaml: K and OPc (usim:) is readable by group or others (mode 644): chmod 600" &&
+  ok "a ue.yaml others may read is refused, one line (issue 12)" || fail "0644 ue.yaml: $out"
+chmod 600 "$T/bad.yaml"
 out=$("$BIN/kedge-ue" register --config "$T/bad.yaml" 2>&1)
 [ $? -eq 2 ] && echo "$out" | grep -q "bad.yaml:3: usim.k: must be 32 hex digits" \
   && ! echo "$out" | grep -q 12345 && ok "bad K: exit 2, value not echoed" || fail "bad K: $out"

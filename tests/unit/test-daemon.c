@@ -6,7 +6,11 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -237,6 +241,27 @@ static void test_config_loaded(void **state)
   free(err);
 }
 
+/* Issue 12: SIGPIPE ignored (a write to a closed socket is EPIPE, the process lives); no core
+ * file, not dumpable. */
+static void test_process_protection(void **state)
+{
+  struct rlimit rl = {RLIM_INFINITY, RLIM_INFINITY};
+  kedge_process_init();
+  assert_int_equal(kedge_process_protect_keys(), KEDGE_OK);
+  struct sigaction sa;
+  assert_int_equal(sigaction(SIGPIPE, NULL, &sa), 0);
+  assert_true(sa.sa_handler == SIG_IGN);
+  assert_int_equal(getrlimit(RLIMIT_CORE, &rl), 0);
+  assert_int_equal(rl.rlim_cur, 0);
+  assert_int_equal(rl.rlim_max, 0);
+  assert_int_equal(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0), 0);
+  int p[2];
+  assert_int_equal(pipe(p), 0);
+  close(p[0]);
+  assert_int_equal(write(p[1], "x", 1), -1); /* EPIPE, not death by SIGPIPE */
+  close(p[1]);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -247,6 +272,7 @@ int main(void)
     cmocka_unit_test(test_help),
     cmocka_unit_test(test_version),
     cmocka_unit_test(test_config_loaded),
+    cmocka_unit_test(test_process_protection),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "ecs.h"
+#include "kedge/time.h"
 
 #define TLS "  tls: {ca: ca.crt, cert: ecs.crt, key: ecs.key}\n"
 static const char base[] = "key_source:\n" TLS;

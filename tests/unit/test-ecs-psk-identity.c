@@ -158,6 +158,28 @@ static void kex_modes(void **state)
   assert_int_equal(modes, 0);
 }
 
+/* Issue 12: hellos that can never complete are recognised before any key fetch. */
+static void hello_prechecks(void **state)
+{
+  static const uint8_t v13[] = {4, 0x03, 0x04, 0x03, 0x03}, v12[] = {2, 0x03, 0x03},
+                       odd[] = {3, 0x03, 0x04, 0x03}, lie[] = {6, 0x03, 0x04},
+                       grease_then_13[] = {4, 0x7a, 0x7a, 0x03, 0x04};
+  assert_true(ecs_hello_offers_tls13(v13, sizeof(v13)));
+  assert_true(ecs_hello_offers_tls13(grease_then_13, sizeof(grease_then_13)));
+  assert_false(ecs_hello_offers_tls13(v12, sizeof(v12)));
+  assert_false(ecs_hello_offers_tls13(odd, sizeof(odd)));
+  assert_false(ecs_hello_offers_tls13(lie, sizeof(lie))); /* length past the extension */
+  assert_false(ecs_hello_offers_tls13(NULL, 0));          /* no extension: TLS 1.2 */
+  assert_false(ecs_hello_offers_tls13(v13, 1));
+  static const uint8_t aes128[] = {0xc0, 0x2f, 0x13, 0x01}, chacha[] = {0x13, 0x03},
+                       sha384_only[] = {0x13, 0x02, 0xc0, 0x30}, misaligned[] = {0x00, 0x13, 0x01};
+  assert_true(ecs_hello_offers_sha256_suite(aes128, sizeof(aes128)));
+  assert_true(ecs_hello_offers_sha256_suite(chacha, sizeof(chacha)));
+  assert_false(ecs_hello_offers_sha256_suite(sha384_only, sizeof(sha384_only)));
+  assert_false(ecs_hello_offers_sha256_suite(misaligned, sizeof(misaligned)));
+  assert_false(ecs_hello_offers_sha256_suite(NULL, 0));
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -167,6 +189,7 @@ int main(void)
       cmocka_unit_test(every_truncation_fails),
       cmocka_unit_test(malformed_vectors),
       cmocka_unit_test(kex_modes),
+      cmocka_unit_test(hello_prechecks),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

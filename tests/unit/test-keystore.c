@@ -497,6 +497,33 @@ static void test_delete_supi(void **state)
   assert_int_equal(r.err, KEDGE_ERR_NOT_FOUND);
 }
 
+/* delete_key (a revocation of one authentication's key): the SUPI's key goes only while it is
+ * still that Kedge ID; a key that replaced it stays. */
+static void test_delete_key(void **state)
+{
+  fixture_t *f = *state;
+  kedge_keystore_record_t old_rec, new_rec;
+  make_rec(&old_rec, "imsi-001010000000011", 60000);
+  make_rec(&new_rec, "imsi-001010000000011", 60000);
+  put_ok(f->base, f->ks, &old_rec);
+  put_ok(f->base, f->ks, &new_rec);
+  result_t r = {0};
+  assert_int_equal(kedge_keystore_delete_key(f->ks, old_rec.supi, old_rec.kedge_id, on_done, &r),
+                   KEDGE_OK);
+  wait_calls(f->base, &r.calls, 1);
+  assert_int_equal(r.err, KEDGE_ERR_NOT_FOUND);
+  assert_int_equal(get_one(f->base, f->ks, new_rec.kedge_id, NULL), KEDGE_OK);
+  assert_int_equal(kedge_keystore_delete_key(f->ks, new_rec.supi, new_rec.kedge_id, on_done, &r),
+                   KEDGE_OK);
+  wait_calls(f->base, &r.calls, 2);
+  assert_int_equal(r.err, KEDGE_OK);
+  assert_int_equal(get_one(f->base, f->ks, new_rec.kedge_id, NULL), KEDGE_ERR_NOT_FOUND);
+  if (f->sqlite)
+    assert_int_equal(count_rows(f, NULL), 0);
+  assert_int_equal(kedge_keystore_delete_key(f->ks, new_rec.supi, "not-an-id", on_done, &r),
+                   KEDGE_ERR_BAD_KEDGE_ID);
+}
+
 /* Many puts for one SUPI at once (one group-committed batch for SQLite): one record is left,
  * the last one put. */
 static void test_one_record_per_supi(void **state)
@@ -924,6 +951,7 @@ int main(void)
       BOTH(test_periodic_purge),
       BOTH(test_other_master_key),
       BOTH(test_delete_supi),
+      BOTH(test_delete_key),
       BOTH(test_one_record_per_supi),
       BOTH(test_many_at_once),
       BOTH(test_max_pending),

@@ -154,9 +154,8 @@ static void test_rate_limit(void **state)
   af.rate = 2;
   af.burst = 3;
   af.max_concurrent = 0;
-  pthread_mutex_init(&af.bucket_lock, NULL);
+  assert_int_equal(nef_rate_init(&af), KEDGE_OK);
   int64_t t = 1000000000;
-  nef_rate_init(&af, t);
   unsigned retry = 0;
   const char *why = NULL;
   /* the burst, then refusal with Retry-After 1 (half a second to the next token at 2/s) */
@@ -167,6 +166,7 @@ static void test_rate_limit(void **state)
   assert_int_equal(nef_rate_admit(&af, t, &retry, &why), KEDGE_ERR_BUSY);
   assert_int_equal(retry, 1);
   assert_non_null(strstr(why, "rate"));
+  assert_int_equal(atomic_load(&af.in_flight), 0); /* a refusal holds no slot */
   /* 0.5 s later one token is back, not two */
   t += 500000;
   assert_int_equal(nef_rate_admit(&af, t, &retry, &why), KEDGE_OK);
@@ -179,23 +179,24 @@ static void test_rate_limit(void **state)
     nef_rate_release(&af);
   }
   assert_int_equal(nef_rate_admit(&af, t, &retry, &why), KEDGE_ERR_BUSY);
-  /* a slow rate: Retry-After says how many seconds until the next token */
-  af.rate = 1;
-  af.burst = 1;
-  nef_rate_init(&af, t);
-  assert_int_equal(nef_rate_admit(&af, t, &retry, &why), KEDGE_OK);
-  nef_rate_release(&af);
-  af.rate = 0; /* 0: unlimited */
+  nef_rate_fini(&af);
+  /* 0: unlimited */
+  af.rate = 0;
+  assert_int_equal(nef_rate_init(&af), KEDGE_OK);
   for (int i = 0; i < 100; i++) {
     assert_int_equal(nef_rate_admit(&af, t, &retry, &why), KEDGE_OK);
     nef_rate_release(&af);
   }
+  nef_rate_fini(&af);
+  /* a slow rate: Retry-After is the whole seconds until the next token, rounded up */
   af.rate = 1;
-  af.tokens = -1.5; /* as after a burst at a slow rate: 2.5 s to the next token */
-  af.refilled_us = t;
-  assert_int_equal(nef_rate_admit(&af, t, &retry, &why), KEDGE_ERR_BUSY);
-  assert_int_equal(retry, 3);
-  pthread_mutex_destroy(&af.bucket_lock);
+  af.burst = 1;
+  assert_int_equal(nef_rate_init(&af), KEDGE_OK);
+  assert_int_equal(nef_rate_admit(&af, t, &retry, &why), KEDGE_OK);
+  nef_rate_release(&af);
+  assert_int_equal(nef_rate_admit(&af, t + 100000, &retry, &why), KEDGE_ERR_BUSY);
+  assert_int_equal(retry, 1);
+  nef_rate_fini(&af);
 }
 
 static void test_concurrency_cap(void **state)
@@ -204,8 +205,7 @@ static void test_concurrency_cap(void **state)
   memset(&af, 0, sizeof(af));
   af.rate = 0;
   af.max_concurrent = 2;
-  pthread_mutex_init(&af.bucket_lock, NULL);
-  nef_rate_init(&af, 0);
+  assert_int_equal(nef_rate_init(&af), KEDGE_OK);
   unsigned retry = 0;
   const char *why = NULL;
   assert_int_equal(nef_rate_admit(&af, 0, &retry, &why), KEDGE_OK);
@@ -219,12 +219,12 @@ static void test_concurrency_cap(void **state)
   /* a refusal by the bucket gives the slot back too */
   af.rate = 1;
   af.burst = 1;
-  af.tokens = 0;
-  af.refilled_us = 0;
-  nef_rate_release(&af);
+  assert_int_equal(nef_rate_init(&af), KEDGE_OK); /* in flight: 0 again */
+  assert_int_equal(nef_rate_admit(&af, 0, &retry, &why), KEDGE_OK); /* the burst */
   assert_int_equal(nef_rate_admit(&af, 0, &retry, &why), KEDGE_ERR_BUSY);
+  assert_non_null(strstr(why, "rate"));
   assert_int_equal(atomic_load(&af.in_flight), 1);
-  pthread_mutex_destroy(&af.bucket_lock);
+  nef_rate_fini(&af);
 }
 
 /* A configuration mistake: refused, and the error names the line and key. */

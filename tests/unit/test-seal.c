@@ -138,6 +138,39 @@ static void test_master_key_files(void **state)
   assert_int_equal(kedge_master_key_load(dir, &mk, why, sizeof(why)) == KEDGE_OK, 0);
 }
 
+/* LoadCredential= (systemd.exec(5)): $CREDENTIALS_DIRECTORY/NAME wins over the configured
+ * path's file of the same last component; without it, the configured path is read. */
+static void test_master_key_credential(void **state)
+{
+  kedge_master_key_t mk;
+  char why[256];
+  char creds[128], configured[160];
+  write_file("udm-master.key",
+             "1111111111111111111111111111111111111111111111111111111111111111\n", 0600);
+  snprintf(configured, sizeof(configured), "%s", path_in_dir("udm-master.key"));
+  snprintf(creds, sizeof(creds), "%s", path_in_dir("creds"));
+  assert_int_equal(mkdir(creds, 0700), 0);
+  write_file("creds/udm-master.key",
+             "2222222222222222222222222222222222222222222222222222222222222222", 0400);
+
+  assert_int_equal(setenv("CREDENTIALS_DIRECTORY", creds, 1), 0);
+  assert_int_equal(kedge_master_key_load(configured, &mk, why, sizeof(why)), KEDGE_OK);
+  assert_int_equal(mk.key[0], 0x22);
+  /* no credential of that name: the configured file */
+  write_file("other.key",
+             "3333333333333333333333333333333333333333333333333333333333333333", 0600);
+  assert_int_equal(kedge_master_key_load(path_in_dir("other.key"), &mk, why, sizeof(why)),
+                   KEDGE_OK);
+  assert_int_equal(mk.key[0], 0x33);
+  /* a bad credential is refused, naming the credential's file */
+  assert_int_equal(chmod(path_in_dir("creds/udm-master.key"), 0440), 0);
+  assert_int_equal(kedge_master_key_load(configured, &mk, why, sizeof(why)), KEDGE_ERR_CONFIG);
+  assert_non_null(strstr(why, "creds/udm-master.key"));
+  assert_int_equal(unsetenv("CREDENTIALS_DIRECTORY"), 0);
+  assert_int_equal(kedge_master_key_load(configured, &mk, why, sizeof(why)), KEDGE_OK);
+  assert_int_equal(mk.key[0], 0x11);
+}
+
 static void test_master_key_create(void **state)
 {
   char why[256];
@@ -165,6 +198,7 @@ int main(void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_round_trip),
     cmocka_unit_test(test_master_key_files),
+    cmocka_unit_test(test_master_key_credential),
     cmocka_unit_test(test_master_key_create),
   };
   return cmocka_run_group_tests(tests, setup, teardown);

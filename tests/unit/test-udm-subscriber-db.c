@@ -1,7 +1,9 @@
 /* The UDM's subscriber database: provisioning, K/OPc sealed at rest, durable SQN advance and
- * resynchronisation, CSV import (all or nothing, errors with file:line). */
+ * resynchronisation, CSV import (all or nothing, errors with file:line), AuthEvents (the latest
+ * N per SUPI, removal, gone with the subscriber). */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -238,6 +240,80 @@ static void test_text_fields(void **state)
   assert_string_equal(field, "edge");
 }
 
+typedef struct events_seen {
+  int n;
+  char ids[8][UDM_AUTH_EVENT_ID_LEN + 1];
+  bool removed[8];
+} events_seen_t;
+
+static int collect_event(const udm_auth_event_t *ev, void *arg)
+{
+  events_seen_t *seen = arg;
+  if (seen->n < 8) {
+    memcpy(seen->ids[seen->n], ev->id, sizeof(seen->ids[0]));
+    seen->removed[seen->n] = ev->removed_at[0] != '\0';
+  }
+  seen->n++;
+  return 0;
+}
+
+static void test_auth_events(void **state)
+{
+  char path[160];
+  snprintf(path, sizeof(path), "%s/events.sqlite", dir);
+  udm_db_t *db = open_db(path);
+  provision(db, "imsi-001010000000001", NULL);
+  udm_auth_event_t ev = {.supi = "imsi-001010000000001",
+                         .nf_instance_id = "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+                         .success = true,
+                         .time_stamp = "2026-12-06T10:00:00Z",
+                         .auth_type = "5G_AKA",
+                         .serving_network_name = "5G:mnc001.mcc001.3gppnetwork.org"};
+  for (int i = 0; i < 5; i++) { /* keep 3: the two oldest go */
+    snprintf(ev.id, sizeof(ev.id), "%032x", i);
+    ev.success = i != 3;
+    assert_int_equal(udm_db_add_auth_event(db, &ev, 3), KEDGE_OK);
+  }
+  events_seen_t seen = {0};
+  assert_int_equal(udm_db_list_auth_events(db, "imsi-001010000000001", collect_event, &seen),
+                   KEDGE_OK);
+  assert_int_equal(seen.n, 3);
+  assert_string_equal(seen.ids[0], "00000000000000000000000000000002"); /* oldest first */
+  assert_string_equal(seen.ids[2], "00000000000000000000000000000004");
+
+  /* removal: once; unknown ids and trimmed ones are not found */
+  assert_int_equal(udm_db_remove_auth_event(db, ev.supi, seen.ids[1], "2026-12-06T11:00:00Z"),
+                   KEDGE_OK);
+  assert_int_equal(udm_db_remove_auth_event(db, ev.supi, seen.ids[1], "2026-12-06T11:00:01Z"),
+                   KEDGE_ERR_NOT_FOUND);
+  assert_int_equal(udm_db_remove_auth_event(db, ev.supi, "00000000000000000000000000000000",
+                                            "2026-12-06T11:00:00Z"),
+                   KEDGE_ERR_NOT_FOUND);
+  assert_int_equal(udm_db_remove_auth_event(db, "imsi-001010000000009", seen.ids[2],
+                                            "2026-12-06T11:00:00Z"),
+                   KEDGE_ERR_NOT_FOUND);
+  memset(&seen, 0, sizeof(seen));
+  udm_db_list_auth_events(db, "imsi-001010000000001", collect_event, &seen);
+  assert_false(seen.removed[0]);
+  assert_true(seen.removed[1]);
+
+  /* an unknown SUPI has no events to keep */
+  strcpy(ev.supi, "imsi-001010000000009");
+  assert_int_equal(udm_db_add_auth_event(db, &ev, 3), KEDGE_ERR_NOT_FOUND);
+
+  /* the subscriber's deletion takes its events, and they are durable across a reopen */
+  udm_db_close(db);
+  db = open_db(path);
+  memset(&seen, 0, sizeof(seen));
+  udm_db_list_auth_events(db, "imsi-001010000000001", collect_event, &seen);
+  assert_int_equal(seen.n, 3);
+  assert_int_equal(udm_db_delete(db, "imsi-001010000000001"), KEDGE_OK);
+  memset(&seen, 0, sizeof(seen));
+  udm_db_list_auth_events(db, "imsi-001010000000001", collect_event, &seen);
+  assert_int_equal(seen.n, 0);
+  udm_db_close(db);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -246,6 +322,7 @@ int main(void)
     cmocka_unit_test(test_sqn_advances_durably),
     cmocka_unit_test(test_import_csv),
     cmocka_unit_test(test_text_fields),
+    cmocka_unit_test(test_auth_events),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

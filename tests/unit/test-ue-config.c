@@ -1,6 +1,8 @@
 /* kedge-ue's configuration (daemons/ue/config.c): a complete file read into ue_config_t (OP
  * converted to OPc, defaults for routing indicator, serving network, timeout and log), and each
  * mistake reported as the one line "FILE:LINE: key: problem" without quoting a key's value. */
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -233,8 +235,16 @@ static void test_load_file(void **state)
   fputs(with_line(5, "  k: nothex\n"), f);
   fclose(f);
   ue_config_t cfg;
+  /* issue 12: K and OPc in a file others may read: refused before it is parsed */
+  assert_int_equal(chmod(path, 0640), 0);
+  assert_int_equal(ue_config_load(path, &cfg, why, sizeof(why)), KEDGE_ERR_FORBIDDEN);
+  char expect[512];
+  snprintf(expect, sizeof(expect),
+           "%s: K and OPc (usim:) is readable by group or others (mode 640): chmod 600 %s", path,
+           path);
+  assert_string_equal(why, expect);
+  assert_int_equal(chmod(path, 0600), 0);
   assert_int_equal(ue_config_load(path, &cfg, why, sizeof(why)), KEDGE_ERR_CONFIG);
-  char expect[256];
   snprintf(expect, sizeof(expect), "%s:5: usim.k: must be 32 hex digits", path);
   assert_memory_equal(why, expect, strlen(expect));
   f = fopen(path, "w");
@@ -253,7 +263,23 @@ static void test_sample_config(void **state)
 {
   ue_config_t cfg;
   char why[KEDGE_CONFIG_ERR_MAX] = "";
-  if (ue_config_load(KEDGE_SOURCE_DIR "/conf/ue.yaml", &cfg, why, sizeof(why)) != KEDGE_OK)
+  /* a copy with mode 0600, as an operator installs it (git keeps 0644) */
+  char dir[] = "/tmp/kedge-test-ue-sample-XXXXXX", path[128], line[512];
+  assert_non_null(mkdtemp(dir));
+  snprintf(path, sizeof(path), "%s/ue.yaml", dir);
+  FILE *in = fopen(KEDGE_SOURCE_DIR "/conf/ue.yaml", "r");
+  int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+  FILE *out = fd >= 0 ? fdopen(fd, "w") : NULL;
+  assert_non_null(in);
+  assert_non_null(out);
+  while (fgets(line, sizeof(line), in))
+    fputs(line, out);
+  fclose(in);
+  fclose(out);
+  kedge_err_t err = ue_config_load(path, &cfg, why, sizeof(why));
+  unlink(path);
+  rmdir(dir);
+  if (err != KEDGE_OK)
     fail_msg("conf/ue.yaml: %s", why);
   assert_string_equal(cfg.usim.supi.value, "imsi-001010000000001");
   assert_string_equal(cfg.snn, "5G:mnc001.mcc001.3gppnetwork.org");

@@ -21,7 +21,9 @@ beside a folder above it.
 """
 import json
 import os
+import pickle
 import sys
+import tempfile
 import urllib.parse
 
 import jsonschema
@@ -75,9 +77,48 @@ class Specs:
     def load(self, name):
         if name not in self.docs:
             path = os.path.join(self.folder, name)
-            with open(path, encoding="utf-8") as f:
-                self.docs[name] = nullable_to_null(yaml.safe_load(f))
+            self.docs[name] = self.cached(path) or self.parse(path)
         return self.docs[name]
+
+    @staticmethod
+    def parse(path):
+        with open(path, encoding="utf-8") as f:
+            doc = nullable_to_null(yaml.safe_load(f))
+        Specs.store(path, doc)
+        return doc
+
+    # Parsing the big files (TS29571_CommonData.yaml) is most of a run: the parsed form is kept
+    # in a per-user cache, keyed by the file's path, size and mtime.
+    @staticmethod
+    def cache_path(path):
+        st = os.stat(path)
+        key = "%s-%d-%d" % (os.path.abspath(path).replace("/", "_"), st.st_size, st.st_mtime_ns)
+        return os.path.join(tempfile.gettempdir(), "kedge-openapi-cache-%d" % os.getuid(),
+                            key + ".pickle")
+
+    @staticmethod
+    def cached(path):
+        try:
+            target = Specs.cache_path(path)
+            st = os.stat(os.path.dirname(target))
+            if st.st_uid != os.getuid() or st.st_mode & 0o077:
+                return None  # a pickle is code: only from our own private folder
+            with open(target, "rb") as f:
+                return pickle.load(f)
+        except (OSError, pickle.PickleError, EOFError):
+            return None
+
+    @staticmethod
+    def store(path, doc):
+        target = Specs.cache_path(path)
+        try:
+            os.makedirs(os.path.dirname(target), mode=0o700, exist_ok=True)
+            tmp = "%s.%d" % (target, os.getpid())
+            with open(tmp, "wb") as f:
+                pickle.dump(doc, f, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, target)  # readers never see half a file
+        except OSError:
+            pass  # no cache: just slower
 
     def uri(self, name):
         return "file://" + urllib.parse.quote(os.path.join(os.path.abspath(self.folder), name))

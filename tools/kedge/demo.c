@@ -91,10 +91,15 @@ __attribute__((format(printf, 3, 4))) static void path_of(const demo_t *d, char 
   snprintf(out, PATH_MAX, "%s/%s", d->dir, rel);
 }
 
+/* Mode 0600: configuration files hold keys (ue.yaml: K and OPc) or name them, and kedge-ue
+ * refuses a ue.yaml that others may read (issue 12). */
 __attribute__((format(printf, 2, 3))) static bool write_text(const char *path, const char *fmt, ...)
 {
-  FILE *f = fopen(path, "w");
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  FILE *f = fd >= 0 && fchmod(fd, 0600) == 0 ? fdopen(fd, "w") : NULL;
   if (!f) {
+    if (fd >= 0)
+      close(fd);
     fprintf(stderr, "kedge demo: cannot write %s: %s\n", path, strerror(errno));
     return false;
   }
@@ -499,10 +504,15 @@ static bool set_up(demo_t *d)
   }
   if (!suci_keys(d) || !write_configs(d))
     return false;
-  char conf[PATH_MAX];
+  char conf[PATH_MAX], k_file[PATH_MAX], opc_file[PATH_MAX];
   path_of(d, conf, "conf/udm.yaml");
-  char *add[] = {"kedge-udmd", "subscriber", "add", "--config", conf, "--supi", DEMO_SUPI, "--k",
-                 DEMO_K, "--opc", DEMO_OPC, "--rid", "0", "--edge", NULL};
+  path_of(d, k_file, "conf/subscriber.k");
+  path_of(d, opc_file, "conf/subscriber.opc");
+  /* K and OPc from files, never on a command line (issue 12) */
+  if (!write_text(k_file, "%s\n", DEMO_K) || !write_text(opc_file, "%s\n", DEMO_OPC))
+    return false;
+  char *add[] = {"kedge-udmd", "subscriber", "add", "--config", conf, "--supi", DEMO_SUPI,
+                 "--k-file", k_file, "--opc-file", opc_file, "--rid", "0", "--edge", NULL};
   if (run(d, add, NULL, 0) != 0) {
     snprintf(d->failed_step, sizeof(d->failed_step), "provisioning the subscriber");
     path_of(d, d->failed_log, "logs/commands.log");

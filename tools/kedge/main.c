@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "kedge/daemon.h"
 #include "commands.h"
 
 static const struct {
@@ -36,6 +37,10 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+  kedge_process_init();
+  /* derive and master-key handle keys; demo runs the daemons, which protect themselves */
+  if (kedge_process_protect_keys() != KEDGE_OK)
+    fputs("kedge: cannot disable core dumps (RLIMIT_CORE, PR_SET_DUMPABLE)\n", stderr);
   if (argc < 2) {
     usage(stderr);
     return 2;

@@ -1,5 +1,5 @@
-/* SipHash through OpenSSL's EVP_MAC (no hand-written hash; see keyed_hash.h for why keyed). */
-#include "keyed_hash.h"
+/* SipHash through OpenSSL's EVP_MAC (no hand-written hash; see kedge/keyed_hash.h for why keyed). */
+#include "kedge/keyed_hash.h"
 
 #include <string.h>
 
@@ -7,20 +7,20 @@
 #include <openssl/err.h>
 #include <openssl/rand.h>
 
-kedge_err_t ecs_keyed_hash_init(ecs_keyed_hash_t *h)
+kedge_err_t kedge_keyed_hash_init(kedge_keyed_hash_t *h)
 {
   memset(h, 0, sizeof(*h));
   h->mac = EVP_MAC_fetch(NULL, "SIPHASH", NULL);
   h->ctx = h->mac ? EVP_MAC_CTX_new(h->mac) : NULL;
   if (!h->ctx || RAND_bytes(h->key, sizeof(h->key)) != 1) {
     ERR_clear_error();
-    ecs_keyed_hash_free(h);
+    kedge_keyed_hash_free(h);
     return KEDGE_ERR_CRYPTO;
   }
   return KEDGE_OK;
 }
 
-uint64_t ecs_keyed_hash(ecs_keyed_hash_t *h, const void *data, size_t len)
+uint64_t kedge_keyed_hash(kedge_keyed_hash_t *h, const void *data, size_t len)
 {
   uint8_t out[16] = {0};
   size_t out_len = 0;
@@ -35,7 +35,7 @@ uint64_t ecs_keyed_hash(ecs_keyed_hash_t *h, const void *data, size_t len)
   return v;
 }
 
-void ecs_keyed_hash_free(ecs_keyed_hash_t *h)
+void kedge_keyed_hash_free(kedge_keyed_hash_t *h)
 {
   EVP_MAC_CTX_free(h->ctx);
   EVP_MAC_free(h->mac);

@@ -1,0 +1,156 @@
+/* The AUSF as a consumer of Nudm_UEAuthentication's result operations (TS 29.503 5.4.2.3
+ * ResultConfirmation, 5.4.2.4 ResultRemoval): after each 5G AKA confirmation, success or
+ * failure, the AUSF tells the UDM (TS 33.501 6.1.4.1: the home network's proof that the UE was
+ * present, linked to later procedures); a DELETE of that confirmation removes it again.
+ *
+ * The answer to the SEAF waits for the UDM's answer, so a DELETE that follows can name the
+ * UDM's AuthEvent; it waits at most udm.auth_event_timeout. When the UDM does not answer in
+ * time or refuses, the authentication result stands (it was decided by RES*, not by the UDM):
+ * the SEAF gets its answer, the AUSF logs a warning and counts
+ * kedge_ausf_auth_events_total{result="failed"}, and no removal can be sent later
+ * (docs/ausf.md). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ausf.h"
+#include "kedge/log.h"
+#include "kedge/time.h"
+
+typedef struct event_call {
+  ausf_confirmation_t *c;
+  void (*done)(ausf_confirmation_t *c);
+} event_call_t;
+
+/* {udm.uri}/nudm-ueau/v1/{supi}/auth-events[/{authEventId}] */
+static bool event_url(const ausf_t *ausf, const char *supi, const char *event_id, char *url,
+                      size_t size)
+{
+  char segment[3 * KEDGE_SUPI_MAX + 1];
+  if (!kedge_sbi_path_segment(supi, segment, sizeof(segment)))
+    return false;
+  int n = snprintf(url, size, "%s/nudm-ueau/v1/%s/auth-events%s%s", ausf->udm_uri, segment,
+                   event_id ? "/" : "", event_id ? event_id : "");
+  return n > 0 && (size_t)n < size;
+}
+
+/* TS 29.503 6.3.6.2.8 AuthEvent */
+static json_t *auth_event(const ausf_t *ausf, const ausf_auth_ctx_t *ctx, bool success,
+                          bool removal)
+{
+  char now[21];
+  kedge_rfc3339_format(kedge_wall_ms(), now);
+  json_t *body = json_pack("{s:s, s:b, s:s, s:s, s:s}", "nfInstanceId", ausf->instance_id,
+                           "success", success, "timeStamp", now, "authType", "5G_AKA",
+                           "servingNetworkName", ctx->snn);
+  if (body && removal && json_object_set_new(body, "authRemovalInd", json_true()) != 0) {
+    json_decref(body);
+    return NULL;
+  }
+  return body;
+}
+
+/* The authEventId from the Location of a 201 (its last path segment), checked: it is put back
+ * into a URI later. */
+static bool event_id_of(const char *location, char out[AUSF_AUTH_EVENT_ID_MAX + 1])
+{
+  const char *slash = location ? strrchr(location, '/') : NULL;
+  if (!slash || strstr(location, "/auth-events/") == NULL)
+    return false;
+  const char *id = slash + 1;
+  size_t len = strlen(id);
+  if (len == 0 || len > AUSF_AUTH_EVENT_ID_MAX ||
+      strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~") != len)
+    return false;
+  memcpy(out, id, len + 1);
+  return true;
+}
+
+static void event_answered(const kedge_sbi_client_response_t *resp, void *arg)
+{
+  event_call_t *e = arg;
+  ausf_confirmation_t *c = e->c;
+  ausf_t *ausf = c->ausf;
+  if (!resp->err && resp->status == 201 && event_id_of(resp->location, c->ctx.auth_event_id)) {
+    kedge_counter_add(ausf->auth_events_ok, 1);
+  } else {
+    kedge_counter_add(ausf->auth_events_failed, 1);
+    if (resp->err)
+      kedge_log_warn("auth-event for %s not stored at the UDM: %s; the result stands", c->ctx.supi,
+                     kedge_strerror(resp->err));
+    else
+      kedge_log_warn("auth-event for %s not stored at the UDM: status %ld%s; the result stands",
+                     c->ctx.supi, resp->status,
+                     resp->status == 201 ? " without a usable Location" : "");
+  }
+  e->done(c);
+  free(e);
+}
+
+void ausf_auth_event_send(ausf_confirmation_t *c, void (*done)(ausf_confirmation_t *c))
+{
+  ausf_t *ausf = c->ausf;
+  kedge_sbi_client_t *udm = ausf_worker_of(c->req)->udm;
+  char url[4096];
+  event_call_t *e = calloc(1, sizeof(*e));
+  json_t *body = auth_event(ausf, &c->ctx, c->success, false);
+  kedge_err_t err = KEDGE_ERR_NOMEM;
+  if (e && body && event_url(ausf, c->ctx.supi, NULL, url, sizeof(url))) {
+    e->c = c;
+    e->done = done;
+    const kedge_sbi_client_request_t call = {
+      .method = "POST", .url = url, .body = body, .timeout_ms = (uint32_t)ausf->auth_event_timeout_ms};
+    err = kedge_sbi_client_send(udm, &call, event_answered, e, NULL);
+  }
+  json_decref(body);
+  if (err) {
+    free(e);
+    kedge_counter_add(ausf->auth_events_failed, 1);
+    kedge_log_warn("auth-event for %s not sent: %s", c->ctx.supi, kedge_strerror(err));
+    done(c);
+  }
+}
+
+typedef struct removal_call {
+  ausf_t *ausf;
+  char supi[KEDGE_SUPI_MAX + 1];
+} removal_call_t;
+
+static void removal_answered(const kedge_sbi_client_response_t *resp, void *arg)
+{
+  removal_call_t *r = arg;
+  if (!resp->err && resp->status == 204) {
+    kedge_counter_add(r->ausf->auth_removals_ok, 1);
+  } else {
+    kedge_counter_add(r->ausf->auth_removals_failed, 1);
+    kedge_log_warn("auth-event removal for %s failed at the UDM: %s (status %ld)", r->supi,
+                   resp->err ? kedge_strerror(resp->err) : "refused", resp->status);
+  }
+  free(r);
+}
+
+void ausf_auth_event_remove(ausf_t *ausf, kedge_sbi_client_t *udm, const ausf_auth_ctx_t *ctx)
+{
+  if (!ctx->auth_event_id[0]) {
+    kedge_log_warn("authentication of %s deleted; the UDM holds no auth-event of it to remove",
+                   ctx->supi);
+    return;
+  }
+  char url[4096];
+  removal_call_t *r = calloc(1, sizeof(*r));
+  /* TS 29.503 5.4.2.4: the AuthEvent again, with authRemovalInd true */
+  json_t *body = auth_event(ausf, ctx, true, true);
+  kedge_err_t err = KEDGE_ERR_NOMEM;
+  if (r && body && event_url(ausf, ctx->supi, ctx->auth_event_id, url, sizeof(url))) {
+    r->ausf = ausf;
+    snprintf(r->supi, sizeof(r->supi), "%s", ctx->supi);
+    const kedge_sbi_client_request_t call = {.method = "PUT", .url = url, .body = body};
+    err = kedge_sbi_client_send(udm, &call, removal_answered, r, NULL);
+  }
+  json_decref(body);
+  if (err) {
+    free(r);
+    kedge_counter_add(ausf->auth_removals_failed, 1);
+    kedge_log_warn("auth-event removal for %s not sent: %s", ctx->supi, kedge_strerror(err));
+  }
+}

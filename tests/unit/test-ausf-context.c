@@ -1,0 +1,70 @@
+/* The AUSF's context tables (daemons/ausf/context.c): AKA contexts are taken at most once and
+ * refused beyond max_contexts (503 upstream); confirmed authentications (ausf_ctx_put, kept for
+ * DELETE .../5g-aka-confirmation) keep their id and push out the oldest when full. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "context.h"
+
+static ausf_auth_ctx_t ctx_for(const char *supi, const char *id)
+{
+  ausf_auth_ctx_t c;
+  memset(&c, 0, sizeof(c));
+  snprintf(c.supi, sizeof(c.supi), "%s", supi);
+  if (id)
+    snprintf(c.id, sizeof(c.id), "%s", id);
+  c.expiry_ms = ausf_now_ms() + 60000;
+  return c;
+}
+
+static void test_add_take_once_and_bounded(void **state)
+{
+  ausf_ctx_table_t *t = NULL;
+  assert_int_equal(ausf_ctx_table_new(2, &t), KEDGE_OK);
+  ausf_auth_ctx_t a = ctx_for("imsi-001010000000001", NULL), b = a, c = a, out;
+  assert_int_equal(ausf_ctx_add(t, &a), KEDGE_OK);
+  assert_int_equal(strlen(a.id), AUSF_CTX_ID_LEN);
+  assert_int_equal(ausf_ctx_add(t, &b), KEDGE_OK);
+  assert_string_not_equal(a.id, b.id); /* random, never an index */
+  assert_int_equal(ausf_ctx_add(t, &c), KEDGE_ERR_BUSY); /* pending contexts: refused */
+  assert_int_equal(ausf_ctx_take(t, a.id, &out), KEDGE_OK);
+  assert_string_equal(out.supi, "imsi-001010000000001");
+  assert_int_equal(ausf_ctx_take(t, a.id, &out), KEDGE_ERR_NOT_FOUND); /* once */
+  ausf_ctx_table_free(t);
+}
+
+static void test_put_keeps_id_and_evicts_oldest(void **state)
+{
+  ausf_ctx_table_t *t = NULL;
+  assert_int_equal(ausf_ctx_table_new(2, &t), KEDGE_OK);
+  const char *ids[3] = {"00000000000000000000000000000001", "00000000000000000000000000000002",
+                        "00000000000000000000000000000003"};
+  for (int i = 0; i < 3; i++) {
+    ausf_auth_ctx_t c = ctx_for("imsi-001010000000002", ids[i]);
+    snprintf(c.kedge_id, sizeof(c.kedge_id), "kid-%d", i);
+    assert_int_equal(ausf_ctx_put(t, &c), KEDGE_OK); /* never refused */
+  }
+  assert_int_equal(ausf_ctx_count(t), 2);
+  ausf_auth_ctx_t out;
+  assert_int_equal(ausf_ctx_take(t, ids[0], &out), KEDGE_ERR_NOT_FOUND); /* the oldest went */
+  assert_int_equal(ausf_ctx_take(t, ids[2], &out), KEDGE_OK);
+  assert_string_equal(out.kedge_id, "kid-2");
+  assert_int_equal(ausf_ctx_take(t, ids[1], &out), KEDGE_OK);
+  assert_int_equal(ausf_ctx_count(t), 0);
+  ausf_ctx_table_free(t);
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_add_take_once_and_bounded),
+    cmocka_unit_test(test_put_keeps_id_and_evicts_oldest),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
