@@ -9,7 +9,9 @@
 #  3. full handshake + one EDGE-4 request per connection: kedge-ecsd, and stunnel4 in front of
 #     nginx (h2c) answering the same JSON;
 #  4. cold path: kedge-ecsd with key_cache.ttl 0, so every handshake fetches the key from a real
-#     kedge-ausfd (after kedge-ue registered with kedge-udmd): latency p50/p99, one at a time.
+#     kedge-ausfd (after kedge-ue registered with kedge-udmd): latency p50/p99, one at a time;
+#  5. the akma cold path (SPEC.md 9): an ECS of psk_profile akma with key_cache.ttl 0, every
+#     handshake (identity A-KID, PSK K_AF) asks a real kedge-aanfd, which derives K_AF.
 # Targets (issue 6): ECS handshakes >= 2x stunnel4's; cold path p99 < 5 ms. Nothing is asserted.
 # Usage: sh bench/ecs/run.sh [BUILD_DIR]   (env: N=20000 CLIENTS=20 WORKERS=1 COLD=2000)
 set -eu
@@ -309,3 +311,38 @@ awk -v p="$p99" 'BEGIN { printf "  cold path p99 %.2f ms (target < 5 ms)\n", p }
 fetches=$(curl -s "http://127.0.0.1:$(sed -n 's/^metrics_port=//p' "$T/cold.ports")/metrics" |
   sed -n 's/^kedge_ecs_key_fetches_total{result="ok"} //p')
 echo "  key requests the cold ECS made: $fetches"
+
+# ---- 5. akma cold path: every handshake asks kedge-aanfd for K_AF (SPEC.md 9) ----
+"$BIN/kedge" pki issue "$T/pki" aanf >/dev/null
+cat >"$T/aanf.yaml" <<YAML
+log: {level: warn}
+sbi: {port: 0, tls: {cert: $T/pki/aanf.crt, key: $T/pki/aanf.key, ca: $T/pki/ca.crt}}
+aanf: {home_network: {mcc: "001", mnc: "01"}}
+keystore: "memory:"
+anchorkey: {allowed_consumers: [ausf.kedge.test]}
+applicationkey: {allowed_consumers: [{name: ecs.kedge.test}]}
+YAML
+"$BIN/kedge-aanfd" --config "$T/aanf.yaml" --ports-file "$T/aanf.ports" 2>"$T/aanf.log" &
+PIDS="$PIDS $!"
+AAP=$(port_of "$T/aanf.ports")
+"$BIN/kedge" derive akma --kausf 474698caf02cc715db2ec0726510cfee6caa5bb1a649cb01224f2e23af94de1b \
+  --supi imsi-001010000000001 --mcc 001 --mnc 01 --af-fqdn ecs.kedge.test >"$T/akma.json"
+AKID=$(sed -n 's/.*"aKid":"\([^"]*\)".*/\1/p' "$T/akma.json")
+KAF=$(sed -n 's/.*"kaf":"\([^"]*\)".*/\1/p' "$T/akma.json")
+curl -s --http2 --cacert "$T/pki/ca.crt" --cert "$T/pki/ausf.crt" --key "$T/pki/ausf.key" \
+  -H 'content-type: application/json' -o /dev/null \
+  -d '{"supi":"imsi-001010000000001","aKId":"'"$AKID"'","kAkma":"'"$(sed -n 's/.*"kAkma":"\([^"]*\)".*/\1/p' "$T/akma.json")"'"}' \
+  "https://127.0.0.1:$AAP/naanf-akma/v1/register-anchorkey"
+ecs_conf "$T/akma.yaml" "$AAP" 0
+printf 'ecs: {psk_profile: akma, ecs_id: ecs.kedge.test}\n' >>"$T/akma.yaml"
+"$BIN/kedge-ecsd" --config "$T/akma.yaml" --ports-file "$T/akma.ports" 2>"$T/akma.log" &
+PIDS="$PIDS $!"
+KP=$(port_of "$T/akma.ports")
+echo "akma cold path (key_cache.ttl 0: every handshake asks kedge-aanfd for K_AF), $COLD each:"
+"$KB" --target "127.0.0.1:$KP" -n "$COLD" -c 1 --handshake-only --psk-identity "$AKID" --psk "$KAF" \
+  --warmup 100 --label "  akma cold: handshake incl. K_AF request"
+"$KB" --target "127.0.0.1:$CP" -n "$COLD" -c 1 --handshake-only --psk-identity "$UID_" --psk "$UKEY" \
+  --warmup 100 --label "  kedge cold (same run): handshake incl. key request"
+fetches=$(curl -s "http://127.0.0.1:$(sed -n 's/^metrics_port=//p' "$T/akma.ports")/metrics" |
+  sed -n 's/^kedge_ecs_key_fetches_total{result="ok"} //p')
+echo "  K_AF requests the akma ECS made: $fetches"

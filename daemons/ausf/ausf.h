@@ -24,6 +24,14 @@ typedef struct ausf_seaf {
   size_t n_serving_networks;
 } ausf_seaf_t;
 
+/* The AAnF that keeps the anchor keys of subscribers with these routing indicators
+ * (akma.aanf, SPEC.md 9: picked by RID; "*" matches any). */
+typedef struct ausf_aanf_route {
+  const char *const *rids;
+  size_t n_rids;
+  const char *uri; /* apiRoot, https:// */
+} ausf_aanf_route_t;
+
 /* A consumer of Nausf_UEAuthentication_keyrequest (SPEC.md 3): an internal ECS or the NEF, by
  * certificate SAN DNS name, with the PSK profiles (SPEC.md 6) it may use. */
 typedef struct ausf_key_consumer {
@@ -57,20 +65,20 @@ typedef struct ausf {
   ausf_edge_derive_t edge_derive;
   int64_t key_lifetime_ms;
   kedge_plmn_t home_network;      /* the Kedge ID realm */
-  const char *keystore_uri;
-  const char *keystore_master_key_file;
-  kedge_keystore_options_t keystore_opts;
-  const char *redis_password_file; /* read at set-up: a secret stays out of the config */
-  char redis_password[256];
+  kedge_keystore_config_t keystore; /* keystore:, redis:, edge.master_key */
   ausf_key_consumer_t *key_consumers;
   size_t n_key_consumers;
+  /* AKMA (SPEC.md 9): register K_AKMA and the A-KID at the AAnF after 5G AKA */
+  bool akma_enabled;
+  ausf_aanf_route_t *aanf_routes;
+  size_t n_aanf_routes;
+  kedge_sbi_client_options_t aanf_client;
   double keyrequest_rate;         /* keyrequest.per_consumer_rate: per second; 0: no limit */
   double keyrequest_burst;        /* keyrequest.per_consumer_burst */
   bool testing;                   /* testing.enabled: the knobs below are honoured */
   int64_t keyrequest_delay_ms;    /* testing: answers of kedge-keys/retrieve wait this long */
 
   /* run time */
-  kedge_master_key_t keystore_master_key;
   kedge_counter_t *keys_stored, *keys_store_failed, *keys_revoked, *keyrequests_ok,
       *keyrequests_not_found, *keyrequests_refused, *keyrequests_failed, *keyrequests_limited;
   kedge_rate_t *keyrequest_limit; /* one bucket per consumer (issue 12) */
@@ -79,6 +87,7 @@ typedef struct ausf {
   ausf_ctx_table_t *confirmed; /* confirmed authentications, for DELETE 5g-aka-confirmation */
   struct event *purge_timer;
   kedge_counter_t *aka_success, *aka_failure, *aka_rejected, *udm_errors;
+  kedge_counter_t *akma_registered, *akma_failed, *akma_removed, *akma_remove_failed;
   kedge_counter_t *auth_events_ok, *auth_events_failed, *auth_removals_ok, *auth_removals_failed;
   kedge_gauge_t *contexts_live;
 } ausf_t;
@@ -93,6 +102,7 @@ void ausf_ueau_teardown(ausf_t *ausf);
 typedef struct ausf_worker {
   kedge_sbi_client_t *udm; /* HTTP/2 client toward the UDM */
   kedge_keystore_t *keys;  /* this loop's handle on the key store (NULL without edge) */
+  kedge_sbi_client_t *aanf; /* HTTP/2 client toward the AAnFs (NULL without akma) */
 } ausf_worker_t;
 
 kedge_err_t ausf_workers_setup(ausf_t *ausf, kedge_sbi_server_t *srv);
@@ -111,6 +121,12 @@ typedef struct ausf_confirmation {
 } ausf_confirmation_t;
 
 void ausf_edge_on_success(ausf_confirmation_t *c);
+/* The AKMA step after the edge step (SPEC.md 9, TS 33.535 6.1 steps 3-5): for an AKMA
+ * subscriber derive K_AKMA and the A-KID and register them at the AAnF of the RID, then answer.
+ * A failed registration is logged and counted but does not fail the primary authentication
+ * (docs/akma.md). */
+void ausf_akma_on_success(ausf_confirmation_t *c);
+kedge_err_t ausf_akma_setup(ausf_t *ausf, kedge_sbi_server_t *srv);
 
 /* Revokes edge keys now (SPEC.md 7: a delete is a key revocation; the AUSF stops serving the
  * key at once). The one function through which edge keys leave the store before they expire:
@@ -123,9 +139,19 @@ void ausf_edge_on_success(ausf_confirmation_t *c);
  * Anything else (KEDGE_ERR_NOT_FOUND without edge keys here, KEDGE_ERR_BAD_SUPI, ...): no
  * callback. */
 typedef void (*ausf_revoke_fn)(kedge_err_t err, void *arg);
-kedge_err_t ausf_edge_revoke(ausf_t *ausf, kedge_keystore_t *ks, const char *supi,
-                             const char *kedge_id, const char *reason, ausf_revoke_fn done,
-                             void *arg);
+/* With AKMA on (SPEC.md 9, 7) the same call removes the SUPI's AKMA context at the AAnF
+ * (remove-context): at the AAnF of `akma_rid` when the authentication registered there, or,
+ * with `akma_rid` NULL (deregistration: the RID is not known), at every AAnF of akma.aanf.
+ * done() then runs after the AAnFs answered too; their failures are logged and counted, not
+ * reported (like a failed registration, docs/akma.md). `w` is the caller's worker. */
+kedge_err_t ausf_edge_revoke(ausf_t *ausf, ausf_worker_t *w, const char *supi,
+                             const char *kedge_id, const char *akma_rid, const char *reason,
+                             ausf_revoke_fn done, void *arg);
+/* akma.c: remove-context for `supi` at the AAnF of `rid` (NULL: every AAnF of akma.aanf);
+ * done(arg) runs once per request started, later, on the loop; returns how many started. */
+unsigned ausf_akma_remove(ausf_t *ausf, kedge_sbi_client_t *aanf, const char *supi,
+                          const char *rid, const char *reason, void (*done)(void *arg),
+                          void *arg);
 
 /* Nudm_UEAuthentication_ResultConfirmation and _ResultRemoval toward the UDM (TS 29.503
  * 5.4.2.3, 5.4.2.4; TS 33.501 6.1.4.1): POST {supi}/auth-events with the result of a

@@ -91,12 +91,55 @@ static kedge_err_t read_key_consumers(ausf_t *ausf, kedge_config_node_t *sec)
   return err;
 }
 
+/* akma: enabled, aanf [{routing_indicators, uri}], ca, cert, key, timeout (SPEC.md 9) */
+static kedge_err_t read_akma(ausf_t *ausf, kedge_config_node_t *root, const char *sbi_ca,
+                             const char *sbi_cert, const char *sbi_key)
+{
+  kedge_config_node_t *sec = NULL, *const *items = NULL;
+  size_t n = 0;
+  int64_t ms = 0;
+  kedge_err_t err = KEDGE_OK, e;
+  KEEP(kedge_config_map(root, "akma", &sec));
+  KEEP(kedge_config_bool(sec, "enabled", false, &ausf->akma_enabled));
+  KEEP(kedge_config_maps(sec, "aanf", &items, &n));
+  kedge_sbi_client_options_init(&ausf->aanf_client);
+  KEEP(kedge_config_string(sec, "ca", sbi_ca, &ausf->aanf_client.ca_file));
+  KEEP(kedge_config_string(sec, "cert", sbi_cert, &ausf->aanf_client.cert_file));
+  KEEP(kedge_config_string(sec, "key", sbi_key, &ausf->aanf_client.key_file));
+  KEEP(kedge_config_duration(sec, "timeout", 2000, 10, 60000, &ms));
+  ausf->aanf_client.timeout_ms = (uint32_t)ms;
+  ausf->aanf_routes = calloc(n ? n : 1, sizeof(*ausf->aanf_routes));
+  if (!ausf->aanf_routes)
+    return KEDGE_ERR_NOMEM;
+  ausf->n_aanf_routes = n;
+  for (size_t i = 0; i < n; i++) {
+    ausf_aanf_route_t *r = &ausf->aanf_routes[i];
+    KEEP(kedge_config_strings(items[i], "routing_indicators", &r->rids, &r->n_rids));
+    if (!err && r->n_rids == 0)
+      KEEP(kedge_config_invalid(items[i], "routing_indicators",
+                                "list routing indicators (1 to 4 digits) or \"*\""));
+    for (size_t j = 0; j < r->n_rids; j++)
+      if (strcmp(r->rids[j], "*") && kedge_rid_check(r->rids[j]))
+        KEEP(kedge_config_invalid(items[i], "routing_indicators",
+                                  "'%.16s' is not 1 to 4 decimal digits or \"*\"", r->rids[j]));
+    KEEP(kedge_config_string(items[i], "uri", NULL, &r->uri));
+    if (!r->uri)
+      KEEP(kedge_config_require(items[i], "uri"));
+    else if (strncmp(r->uri, "https://", 8) != 0)
+      KEEP(kedge_config_invalid(items[i], "uri", "must start with https:// (the SBI is always TLS)"));
+  }
+  if (ausf->akma_enabled && n == 0)
+    KEEP(kedge_config_invalid(sec, "aanf", "list the AAnF (uri) for the routing indicators"));
+  if (ausf->akma_enabled && !ausf->aanf_client.ca_file)
+    KEEP(kedge_config_require(sec, "ca"));
+  return err;
+}
+
 /* edge:, keystore and keyrequest: (SPEC.md 2 and 3) */
 static kedge_err_t read_edge(ausf_t *ausf, kedge_config_node_t *root)
 {
-  kedge_config_node_t *edge = NULL, *redis = NULL, *keyreq = NULL, *testing = NULL;
+  kedge_config_node_t *edge = NULL, *keyreq = NULL, *testing = NULL;
   const char *mcc = NULL, *mnc = NULL;
-  int64_t ms = 0;
   kedge_err_t err = KEDGE_OK, e;
   KEEP(kedge_config_map(root, "edge", &edge));
   KEEP(kedge_config_bool(edge, "enabled", false, &ausf->edge_enabled));
@@ -114,26 +157,16 @@ static kedge_err_t read_edge(ausf_t *ausf, kedge_config_node_t *root)
                              366LL * 24 * 3600 * 1000, &ausf->key_lifetime_ms));
   KEEP(kedge_config_string(edge, "home_network.mcc", NULL, &mcc));
   KEEP(kedge_config_string(edge, "home_network.mnc", NULL, &mnc));
-  KEEP(kedge_config_string(edge, "master_key", NULL, &ausf->keystore_master_key_file));
-  KEEP(kedge_config_string(root, "keystore", "memory:", &ausf->keystore_uri));
-  char why[256];
-  if (kedge_keystore_uri_check(ausf->keystore_uri, why, sizeof(why)))
-    KEEP(kedge_config_invalid(root, "keystore", "%s", why));
-  KEEP(kedge_config_map(root, "redis", &redis));
-  KEEP(kedge_config_string(redis, "user", NULL, &ausf->keystore_opts.redis_user));
-  KEEP(kedge_config_string(redis, "password_file", NULL, &ausf->redis_password_file));
-  KEEP(kedge_config_duration(redis, "connect_timeout", 1000, 10, 60000, &ms));
-  ausf->keystore_opts.connect_timeout_ms = (unsigned)ms;
-  KEEP(kedge_config_duration(redis, "timeout", 1000, 10, 60000, &ms));
-  ausf->keystore_opts.op_timeout_ms = (unsigned)ms;
-  if (ausf->edge_enabled) {
+  KEEP(kedge_config_string(edge, "master_key", NULL, &ausf->keystore.master_key_file));
+  KEEP(kedge_keystore_config_read(root, &ausf->keystore));
+  if (ausf->edge_enabled || ausf->akma_enabled) { /* the realm of Kedge IDs and A-KIDs */
     if (!mcc || !mnc)
       KEEP(kedge_config_require(edge, mcc ? "home_network.mnc" : "home_network.mcc"));
     else if (kedge_plmn_parse(mcc, mnc, &ausf->home_network))
       KEEP(kedge_config_invalid(edge, "home_network", "MCC must be 3 digits, MNC 2 or 3"));
-    if (!ausf->keystore_master_key_file && strcmp(ausf->keystore_uri, "memory:") != 0)
-      KEEP(kedge_config_require(edge, "master_key"));
   }
+  if (ausf->edge_enabled)
+    KEEP(kedge_keystore_config_check_master_key(&ausf->keystore, edge, "master_key"));
   KEEP(kedge_config_map(root, "keyrequest", &keyreq));
   KEEP(read_key_consumers(ausf, keyreq));
   KEEP(kedge_config_map(root, "testing", &testing));
@@ -184,6 +217,7 @@ kedge_err_t ausf_read_config(kedge_config_node_t *root, void *state)
   KEEP(kedge_config_duration(ueau, "context_expiry", 30000, 100, 600000, &ausf->context_expiry_ms));
   KEEP(kedge_config_int(ueau, "max_contexts", 100000, 1, 10000000, &n));
   ausf->max_contexts = (size_t)n;
+  KEEP(read_akma(ausf, root, sbi_ca, sbi_cert, sbi_key));
   KEEP(read_edge(ausf, root));
   return err;
 }

@@ -24,6 +24,8 @@ typedef struct ausf_auth_ctx {
   char consumer[254];        /* the SAN DNS name that created it: only it may confirm */
   char routing_id[KEDGE_RID_MAX + 1];
   bool edge_ind;
+  bool akma_ind;             /* the UDM's akmaInd (TS 29.503): register K_AKMA (SPEC.md 9) */
+  bool akma_registered;      /* the AAnF took this authentication's anchor key */
   bool rid_from_udm;         /* routing_id came from the UDM's routingId (SPEC.md 7) */
   uint8_t xres_star[KEDGE_RES_STAR_LEN];
   uint8_t kausf[KEDGE_KAUSF_LEN];

@@ -29,7 +29,7 @@ static void stored(kedge_err_t err, void *arg)
     kedge_counter_add(ausf->keys_stored, 1);
     kedge_log_info("edge keys for %s stored: Kedge ID %s", p->c->ctx.supi, p->kedge_id);
     memcpy(p->c->ctx.kedge_id, p->kedge_id, sizeof(p->c->ctx.kedge_id)); /* for a DELETE */
-    ausf_confirmation_answer(p->c, KEDGE_OK, NULL);
+    ausf_akma_on_success(p->c);
   }
   free(p);
 }
@@ -54,7 +54,7 @@ void ausf_edge_on_success(ausf_confirmation_t *c)
 {
   ausf_t *ausf = c->ausf;
   if (!derive_for(ausf, &c->ctx)) {
-    ausf_confirmation_answer(c, KEDGE_OK, NULL);
+    ausf_akma_on_success(c);
     return;
   }
   kedge_keystore_record_t rec = {0};
@@ -87,15 +87,31 @@ typedef struct revoke {
   ausf_t *ausf;
   ausf_revoke_fn done;
   void *arg;
+  unsigned pending;    /* the edge key store call and the AAnF remove-contexts */
+  kedge_err_t edge_err; /* what done() reports: the edge keys' fate */
   char supi[KEDGE_SUPI_MAX + 1];
   char kedge_id[KEDGE_ID_MAX + 1];
   char reason[32];
 } revoke_t;
 
+static void revoke_step_done(revoke_t *r)
+{
+  if (--r->pending)
+    return;
+  r->done(r->edge_err, r->arg);
+  free(r);
+}
+
+static void akma_removed(void *arg)
+{
+  revoke_step_done(arg);
+}
+
 static void revoked(kedge_err_t err, void *arg)
 {
   revoke_t *r = arg;
   ausf_t *ausf = r->ausf;
+  r->edge_err = err;
   if (!err) {
     kedge_counter_add(ausf->keys_revoked, 1);
     kedge_log_info("edge keys of %s revoked (%s)%s%s", r->supi, r->reason,
@@ -104,16 +120,18 @@ static void revoked(kedge_err_t err, void *arg)
     kedge_log_warn("edge keys of %s could not be revoked (%s): %s", r->supi, r->reason,
                    kedge_strerror(err));
   }
-  r->done(err, r->arg);
-  free(r);
+  revoke_step_done(r);
 }
 
-kedge_err_t ausf_edge_revoke(ausf_t *ausf, kedge_keystore_t *ks, const char *supi,
-                             const char *kedge_id, const char *reason, ausf_revoke_fn done,
-                             void *arg)
+kedge_err_t ausf_edge_revoke(ausf_t *ausf, ausf_worker_t *w, const char *supi,
+                             const char *kedge_id, const char *akma_rid, const char *reason,
+                             ausf_revoke_fn done, void *arg)
 {
-  if (!ausf->edge_enabled || !ks)
-    return KEDGE_ERR_NOT_FOUND; /* no store: nothing was ever derived here */
+  kedge_keystore_t *ks = w ? w->keys : NULL;
+  const bool edge = ausf->edge_enabled && ks;
+  const bool akma = ausf->akma_enabled && w && w->aanf;
+  if (!edge && !akma)
+    return KEDGE_ERR_NOT_FOUND; /* no store, no AAnF: nothing was ever derived here */
   revoke_t *r = calloc(1, sizeof(*r));
   if (!r)
     return KEDGE_ERR_NOMEM;
@@ -123,10 +141,22 @@ kedge_err_t ausf_edge_revoke(ausf_t *ausf, kedge_keystore_t *ks, const char *sup
   snprintf(r->supi, sizeof(r->supi), "%s", supi);
   snprintf(r->kedge_id, sizeof(r->kedge_id), "%s", kedge_id ? kedge_id : "");
   snprintf(r->reason, sizeof(r->reason), "%s", reason);
-  kedge_err_t err = kedge_id && kedge_id[0]
-                        ? kedge_keystore_delete_key(ks, supi, kedge_id, revoked, r)
-                        : kedge_keystore_delete_supi(ks, supi, revoked, r);
-  if (err)
+  r->edge_err = KEDGE_ERR_NOT_FOUND;
+  r->pending = 1; /* held until every step has started */
+  kedge_err_t err = KEDGE_OK;
+  if (edge) {
+    err = kedge_id && kedge_id[0] ? kedge_keystore_delete_key(ks, supi, kedge_id, revoked, r)
+                                  : kedge_keystore_delete_supi(ks, supi, revoked, r);
+    if (!err)
+      r->pending++;
+  }
+  /* SPEC.md 7, 9: the AKMA anchor registration of that authentication goes too */
+  if (!err && akma)
+    r->pending += ausf_akma_remove(ausf, w->aanf, supi, akma_rid, reason, akma_removed, r);
+  if (err || r->pending == 1) {
     free(r);
-  return err;
+    return err ? err : KEDGE_ERR_NOT_FOUND;
+  }
+  r->pending--; /* every step started: the last to finish calls done() */
+  return KEDGE_OK;
 }

@@ -151,6 +151,7 @@ static bool read_vector(const json_t *body, ausf_auth_ctx_t *ctx, uint8_t rand[1
   const char *supi = string_member(body, "supi"), *rid = string_member(body, "routingId");
   const json_t *vendor = json_object_get(body, KEDGE_VENDOR_SPECIFIC);
   const json_t *edge = json_object_get(vendor, KEDGE_VENDOR_EDGE_IND);
+  const json_t *akma = json_object_get(body, "akmaInd"); /* TS 29.503's own attribute */
   kedge_supi_t parsed;
   if (!json_is_object(av) || !string_member(body, "authType") ||
       strcmp(string_member(body, "authType"), "5G_AKA") || !string_member(av, "avType") ||
@@ -160,12 +161,14 @@ static bool read_vector(const json_t *body, ausf_auth_ctx_t *ctx, uint8_t rand[1
       kedge_hex_decode(string_member(av, "xresStar"), ctx->xres_star, 16) ||
       !string_member(av, "kausf") || kedge_hex_decode(string_member(av, "kausf"), ctx->kausf, 32) ||
       !supi || kedge_supi_parse(supi, &parsed) || (rid && kedge_rid_check(rid)) ||
-      (vendor && !json_is_object(vendor)) || (edge && !json_is_boolean(edge)))
+      (vendor && !json_is_object(vendor)) || (edge && !json_is_boolean(edge)) ||
+      (akma && !json_is_boolean(akma)))
     return false;
   memcpy(ctx->supi, parsed.value, parsed.len + 1);
   ctx->rid_from_udm = rid != NULL;
   snprintf(ctx->routing_id, sizeof(ctx->routing_id), "%s", rid ? rid : "");
   ctx->edge_ind = edge && json_is_true(edge);
+  ctx->akma_ind = akma && json_is_true(akma);
   return true;
 }
 
@@ -449,9 +452,9 @@ static void removal_done(kedge_err_t err, void *arg)
   free(r);
 }
 
-/* Revokes the keys and answers once the store has them gone. */
+/* Revokes the keys and answers once the store (and the AAnF) have them gone. */
 static void revoke_and_answer(ausf_t *ausf, kedge_sbi_request_t *req, const char *supi,
-                              const char *kedge_id, const char *reason)
+                              const char *kedge_id, const char *akma_rid, const char *reason)
 {
   removal_t *r = calloc(1, sizeof(*r));
   if (!r) {
@@ -460,8 +463,8 @@ static void revoke_and_answer(ausf_t *ausf, kedge_sbi_request_t *req, const char
   }
   r->ausf = ausf;
   r->req = req;
-  kedge_err_t err = ausf_edge_revoke(ausf, ausf_worker_of(req)->keys, supi, kedge_id, reason,
-                                     removal_done, r);
+  kedge_err_t err = ausf_edge_revoke(ausf, ausf_worker_of(req), supi, kedge_id, akma_rid,
+                                     reason, removal_done, r);
   if (err)
     removal_done(err == KEDGE_ERR_NOMEM ? err : KEDGE_ERR_NOT_FOUND, r);
 }
@@ -487,7 +490,8 @@ static void confirmation_delete(kedge_sbi_request_t *req, void *arg)
     return;
   }
   ausf_auth_event_remove(ausf, ausf_worker_of(req)->udm, &ctx);
-  revoke_and_answer(ausf, req, ctx.supi, ctx.kedge_id, "5g-aka-confirmation deleted");
+  revoke_and_answer(ausf, req, ctx.supi, ctx.kedge_id,
+                    ctx.akma_registered ? ctx.routing_id : "", "5g-aka-confirmation deleted");
   OPENSSL_cleanse(&ctx, sizeof(ctx));
 }
 
@@ -509,7 +513,7 @@ static void deregister(kedge_sbi_request_t *req, void *arg)
     json_decref(problem);
     return;
   }
-  revoke_and_answer(ausf, req, supi.value, NULL, "deregistration");
+  revoke_and_answer(ausf, req, supi.value, NULL, NULL, "deregistration");
 }
 
 /* ---- set-up ---- */

@@ -18,15 +18,24 @@ static kedge_err_t worker_init(kedge_sbi_worker_t *worker, void *arg)
   }
   if (ausf->edge_enabled) {
     char why[300];
-    err = kedge_keystore_open(ausf->keystore_uri, &ausf->keystore_master_key,
-                              kedge_sbi_worker_base(worker), &ausf->keystore_opts, &w->keys, why,
+    err = kedge_keystore_open(ausf->keystore.uri, &ausf->keystore.master_key,
+                              kedge_sbi_worker_base(worker), &ausf->keystore.opts, &w->keys, why,
                               sizeof(why));
     if (err) {
-      kedge_log_error("keystore %s: %s", ausf->keystore_uri, why);
+      kedge_log_error("keystore %s: %s", ausf->keystore.uri, why);
       kedge_sbi_client_free(w->udm);
       free(w);
       return err;
     }
+  }
+  if (ausf->akma_enabled &&
+      (err = kedge_sbi_client_new(kedge_sbi_worker_base(worker), &ausf->aanf_client, &w->aanf))) {
+    kedge_log_error("cannot create the SBI client toward the AAnF (akma.ca, akma.cert, akma.key)");
+    if (w->keys)
+      kedge_keystore_close(w->keys);
+    kedge_sbi_client_free(w->udm);
+    free(w);
+    return err;
   }
   kedge_sbi_worker_set_data(worker, w);
   return KEDGE_OK;
@@ -38,6 +47,7 @@ static void worker_fini(kedge_sbi_worker_t *worker, void *arg)
   if (!w)
     return;
   kedge_sbi_client_free(w->udm);
+  kedge_sbi_client_free(w->aanf);
   if (w->keys)
     kedge_keystore_close(w->keys);
   free(w);

@@ -8,6 +8,8 @@
 #define KEEP(call) ((e = (call)) && !err ? (void)(err = e) : (void)0)
 
 static const char *const any[] = {"*", NULL};
+/* TS 24.558 EesAuthMethod: TLS_WITH_AKMA, "TLS with AKMA authentication" */
+static const char *const tls_with_akma[] = {"TLS_WITH_AKMA", NULL};
 
 static kedge_err_t read_key_source(ecs_t *ecs, kedge_config_node_t *root)
 {
@@ -16,21 +18,35 @@ static kedge_err_t read_key_source(ecs_t *ecs, kedge_config_node_t *root)
   const char *type = NULL;
   int64_t v = 0;
   KEEP(kedge_config_map(root, "key_source", &sec));
-  KEEP(kedge_config_string(sec, "type", "ausf", &type));
-  if (type && !strcmp(type, "ausf"))
+  const bool akma = ecs->profile == ECS_PROFILE_AKMA;
+  KEEP(kedge_config_string(sec, "type", akma ? "aanf" : "ausf", &type));
+  if (type && !strcmp(type, "ausf") && !akma)
     ecs->source = ECS_SOURCE_AUSF;
+  else if (type && !strcmp(type, "aanf") && akma)
+    ecs->source = ECS_SOURCE_AANF;
   else if (type && !strcmp(type, "nef"))
     ecs->source = ECS_SOURCE_NEF;
   else
-    KEEP(kedge_config_invalid(sec, "type", "must be ausf (in the operator's domain) or nef"));
+    KEEP(kedge_config_invalid(sec, "type",
+                              akma ? "must be aanf (in the operator's domain) or nef with "
+                                     "psk_profile akma (SPEC.md 9)"
+                                   : "must be ausf (in the operator's domain) or nef"));
   KEEP(kedge_config_string(sec, "af_id", ecs->ecs_id, &ecs->af_id));
   if (ecs->source == ECS_SOURCE_NEF && !ecs->af_id)
     KEEP(kedge_config_invalid(sec, "af_id", "required for type nef (or set ecs.ecs_id)"));
-  if (ecs->source == ECS_SOURCE_AUSF && kedge_config_has(sec, "af_id"))
+  if (ecs->source != ECS_SOURCE_NEF && kedge_config_has(sec, "af_id"))
     KEEP(kedge_config_invalid(sec, "af_id", "only for type nef"));
+  /* SPEC.md 9: K_AF is bound to the FQDN the EEC names, the ECS ID; the afId the ECS asks
+   * with must be that same name */
+  if (akma && ecs->af_id && ecs->ecs_id && strcmp(ecs->af_id, ecs->ecs_id) != 0)
+    KEEP(kedge_config_invalid(sec, "af_id", "must equal ecs.ecs_id with psk_profile akma: K_AF "
+                                            "is bound to the ECS's FQDN"));
   /* the routing table: any home network and any RID unless a row says otherwise */
   KEEP(kedge_key_routes_read(sec, "routes", "uri", 0, &ecs->routes));
-  ecs->api = ecs->source == ECS_SOURCE_AUSF ? KEDGE_KEY_API_AUSF_KEDGE : KEDGE_KEY_API_NEF_KEDGE;
+  ecs->api = ecs->source == ECS_SOURCE_AUSF   ? KEDGE_KEY_API_AUSF_KEDGE
+             : ecs->source == ECS_SOURCE_AANF ? KEDGE_KEY_API_AANF_AKMA
+             : akma                           ? KEDGE_KEY_API_NEF_AKMA
+                                              : KEDGE_KEY_API_NEF_KEDGE;
 
   /* mutual TLS toward the AUSF or the NEF (TS 33.501 13.1; NOTE 3 of the solution) */
   kedge_sbi_client_options_init(&ecs->client);
@@ -66,7 +82,7 @@ static kedge_err_t read_key_source(ecs_t *ecs, kedge_config_node_t *root)
   return err;
 }
 
-static kedge_err_t read_ees(kedge_config_node_t *node, ecs_ees_t *ees)
+static kedge_err_t read_ees(kedge_config_node_t *node, ecs_profile_t profile, ecs_ees_t *ees)
 {
   kedge_err_t err = KEDGE_OK, e;
   KEEP(kedge_config_string(node, "ees_id", NULL, &ees->ees_id));
@@ -77,6 +93,11 @@ static kedge_err_t read_ees(kedge_config_node_t *node, ecs_ees_t *ees)
     KEEP(kedge_config_require(node, "uri"));
   KEEP(kedge_config_bool(node, "eec_reg_conf", false, &ees->eec_reg_conf));
   KEEP(kedge_config_strings(node, "ees_auth_methods", &ees->auth_methods, &ees->n_auth_methods));
+  /* SPEC.md 9: an ECS of profile akma advertises AKMA for EESs that say nothing else */
+  if (!err && profile == ECS_PROFILE_AKMA && !kedge_config_has(node, "ees_auth_methods")) {
+    ees->auth_methods = tls_with_akma;
+    ees->n_auth_methods = 1;
+  }
   KEEP(kedge_config_strings(node, "ac_ids", &ees->ac_ids, &ees->n_ac_ids));
   if (!err && ees->n_ac_ids == 0) {
     ees->ac_ids = any;
@@ -130,7 +151,7 @@ static kedge_err_t read_provisioning(ecs_t *ecs, kedge_config_node_t *root)
       return KEDGE_ERR_NOMEM;
     edn->n_eess = m;
     for (size_t j = 0; j < m; j++)
-      KEEP(read_ees(eess[j], &edn->eess[j]));
+      KEEP(read_ees(eess[j], ecs->profile, &edn->eess[j]));
   }
   return err;
 }
@@ -159,16 +180,19 @@ kedge_err_t ecs_read_config(kedge_config_node_t *root, void *state)
     ecs->profile = ECS_PROFILE_KEDGE;
   else if (profile && !strcmp(profile, "bound"))
     ecs->profile = ECS_PROFILE_BOUND;
+  else if (profile && !strcmp(profile, "akma"))
+    ecs->profile = ECS_PROFILE_AKMA;
   else
-    KEEP(kedge_config_invalid(sec, "psk_profile", "must be kedge or bound (SPEC.md 6)"));
+    KEEP(kedge_config_invalid(sec, "psk_profile", "must be kedge, bound or akma (SPEC.md 6, 9)"));
   KEEP(kedge_config_string(sec, "ecs_id", NULL, &ecs_id));
   if (ecs_id) {
     if (kedge_ecs_id_normalise(ecs_id, ecs->ecs_id_buf, &why))
       KEEP(kedge_config_invalid(sec, "ecs_id", "not an FQDN: %s", why));
     else
       ecs->ecs_id = ecs->ecs_id_buf;
-  } else if (ecs->profile == ECS_PROFILE_BOUND) {
-    KEEP(kedge_config_invalid(sec, "ecs_id", "required with psk_profile bound (SPEC.md 6)"));
+  } else if (ecs->profile != ECS_PROFILE_KEDGE) {
+    KEEP(kedge_config_invalid(sec, "ecs_id", "required with psk_profile bound or akma (SPEC.md "
+                                             "6: the ECS ID; 9: the FQDN K_AF is bound to)"));
   }
   KEEP(kedge_config_bool(sec, "allow_psk_ke", false, &ecs->allow_psk_ke));
 

@@ -89,11 +89,21 @@ static kedge_err_t metrics_setup(ecs_t *ecs, kedge_metrics_t *m)
   return err;
 }
 
+const char *ecs_source_name(const ecs_t *ecs)
+{
+  return ecs->source == ECS_SOURCE_AUSF ? "AUSF" : ecs->source == ECS_SOURCE_AANF ? "AAnF" : "NEF";
+}
+
+const char *ecs_profile_name(ecs_profile_t profile)
+{
+  return profile == ECS_PROFILE_BOUND ? "bound" : profile == ECS_PROFILE_AKMA ? "akma" : "kedge";
+}
+
 /* SPEC.md 6: the ECS ID is one of the SAN DNS names of the certificate the ECS shows the
  * AUSF or the NEF; the AUSF refuses other ECS IDs from it (403), so say so at start. */
 static void check_ecs_id_in_cert(const ecs_t *ecs)
 {
-  if (!ecs->ecs_id || ecs->profile != ECS_PROFILE_BOUND || !ecs->client.cert_file)
+  if (!ecs->ecs_id || ecs->profile == ECS_PROFILE_KEDGE || !ecs->client.cert_file)
     return;
   FILE *f = fopen(ecs->client.cert_file, "r");
   X509 *cert = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
@@ -105,9 +115,9 @@ static void check_ecs_id_in_cert(const ecs_t *ecs)
   X509_free(cert);
   if (!found)
     kedge_log_warn("ecs.ecs_id %s is not a SAN DNS name of %s: the %s will refuse to derive "
-                   "K_ECS for it (SPEC.md 3, 6)",
-                   ecs->ecs_id, ecs->client.cert_file,
-                   ecs->source == ECS_SOURCE_AUSF ? "AUSF" : "NEF");
+                   "%s for it (SPEC.md 3, 6, 9)",
+                   ecs->ecs_id, ecs->client.cert_file, ecs_source_name(ecs),
+                   ecs->profile == ECS_PROFILE_AKMA ? "K_AF" : "K_ECS");
 }
 
 kedge_err_t ecs_setup(ecs_t *ecs, kedge_sbi_server_t *srv, char *why, size_t why_size)

@@ -27,8 +27,9 @@
 #include "key_cache.h"
 #include "rate_limit.h"
 
-typedef enum ecs_source_type { ECS_SOURCE_AUSF, ECS_SOURCE_NEF } ecs_source_type_t;
-typedef enum ecs_profile { ECS_PROFILE_KEDGE, ECS_PROFILE_BOUND } ecs_profile_t;
+typedef enum ecs_source_type { ECS_SOURCE_AUSF, ECS_SOURCE_NEF, ECS_SOURCE_AANF } ecs_source_type_t;
+/* SPEC.md 6 and 9: kedge (Kedge), bound (K_ECS), akma (identity A-KID, key K_AF for ecs_id) */
+typedef enum ecs_profile { ECS_PROFILE_KEDGE, ECS_PROFILE_BOUND, ECS_PROFILE_AKMA } ecs_profile_t;
 
 
 /* ECS service provisioning (TS 24.558 8.2, EDGE-4): what the ECS answers, from its config. */
@@ -123,6 +124,10 @@ typedef struct ecs {
   kedge_gauge_t *m_fetches;
   _Atomic int64_t fetch_avg_us; /* running average of key fetch times (the answer floor) */
 } ecs_t;
+
+/* "AUSF", "NEF", "AAnF" for logs; "kedge", "bound", "akma". */
+const char *ecs_source_name(const ecs_t *ecs);
+const char *ecs_profile_name(ecs_profile_t profile);
 
 /* ---- config.c ---- */
 kedge_err_t ecs_read_config(kedge_config_node_t *root, void *state);

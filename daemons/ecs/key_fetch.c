@@ -1,7 +1,8 @@
 /* The key behind a PSK identity (SPEC.md 0 steps 5-6, SPEC.md 4): key cache, negative cache,
  * routing table, rate limits, then Nausf_UEAuthentication_keyrequest at the AUSF
  * (`POST {uri}/nausf-auth/v1/kedge-keys/retrieve`, SPEC.md 3) or the NEF's northbound key
- * API (`POST {uri}/3gpp-kedge/v1/retrieve`, steps 5.1-6.2) through the worker's key-service
+ * API (`POST {uri}/3gpp-kedge/v1/retrieve`, steps 5.1-6.2), or in profile akma K_AF for the
+ * ECS's FQDN at the AAnF or the NEF's 3gpp-akma (SPEC.md 9), through the worker's key-service
  * client (include/kedge/key_client.h: routes, failover, Retry-After, the answer's codec).
  * Handshakes that need the same identity at the same time on one worker share one fetch.
  * What each answer means for the handshake is SPEC.md 4's table: 200 -> the key; 400/404 ->
@@ -28,10 +29,6 @@ struct ecs_fetch {
 };
 typedef struct ecs_fetch ecs_fetch_t;
 
-static const char *source_name(const ecs_t *ecs)
-{
-  return ecs->source == ECS_SOURCE_AUSF ? "AUSF" : "NEF";
-}
 
 static void waiter_push(ecs_fetch_t *f, ecs_key_waiter_t *w)
 {
@@ -98,7 +95,7 @@ static void fetch_answered(const kedge_key_answer_t *a, void *arg)
     state = ECS_KEY_UNKNOWN;
   }
   if (state == ECS_KEY_FAILED)
-    kedge_log_warn("key request for %.*s: %s %s %s", (int)f->id_len, f->id, source_name(ecs),
+    kedge_log_warn("key request for %.*s: %s %s %s", (int)f->id_len, f->id, ecs_source_name(ecs),
                    a->uri, kedge_key_outcome_text(a->outcome));
   else
     kedge_log_debug("key request for %.*s: %s", (int)f->id_len, f->id,
@@ -155,13 +152,13 @@ ecs_key_state_t ecs_key_lookup(ecs_worker_t *ew, const char *id, size_t len,
       .key_id_len = len,
       .home = &parsed->home,
       .rid = parsed->rid,
-      .af_id = ecs->af_id,
+      .af_id = ecs->profile == ECS_PROFILE_AKMA ? ecs->ecs_id : ecs->af_id, /* SPEC.md 9 */
       .ecs_id = ecs->profile == ECS_PROFILE_BOUND ? ecs->ecs_id : NULL, /* SPEC.md 6 */
   };
   if (kedge_key_fetch(ew->keys, &rq, fetch_answered, f, &f->call) != KEDGE_OK) {
     kedge_counter_add(ecs->m_fetch[KEDGE_KEY_UNREACHABLE], 1);
     kedge_log_warn("key request for %.*s: no %s to ask (all under Retry-After, or no client)",
-                   (int)len, id, source_name(ecs));
+                   (int)len, id, ecs_source_name(ecs));
     fetch_free(f);
     return ECS_KEY_FAILED;
   }

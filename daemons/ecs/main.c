@@ -27,11 +27,10 @@ static kedge_err_t setup(kedge_sbi_server_t *srv, void *state, char *why, size_t
   kedge_err_t err = ecs_setup(e, srv, why, why_size);
   if (err)
     return err;
-  kedge_log_info("profile %s%s; keys from the %s (%zu route%s); key cache %zu for %lld ms; "
+  kedge_log_info("profile %s%s%s; keys from the %s (%zu route%s); key cache %zu for %lld ms; "
                  "psk_ke %s",
-                 e->profile == ECS_PROFILE_BOUND ? "bound, ECS ID " : "kedge",
-                 e->profile == ECS_PROFILE_BOUND ? e->ecs_id : "",
-                 e->source == ECS_SOURCE_AUSF ? "AUSF" : "NEF", e->routes.n,
+                 ecs_profile_name(e->profile), e->profile != ECS_PROFILE_KEDGE ? ", ECS ID " : "",
+                 e->profile != ECS_PROFILE_KEDGE ? e->ecs_id : "", ecs_source_name(e), e->routes.n,
                  e->routes.n == 1 ? "" : "s", e->key_cache_size, (long long)e->key_cache_ttl_ms,
                  e->allow_psk_ke ? "allowed" : "refused");
   return KEDGE_OK;

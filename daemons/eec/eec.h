@@ -23,7 +23,8 @@
 #define EEC_EXIT_TLS   5
 #define EEC_EXIT_HTTP  6 /* HTTP/2 failure or a status other than 200/204 */
 
-/* The PSK the EEC offers: identity = Kedge ID, key = Kedge or K_ECS. */
+/* The PSK the EEC offers: identity = Kedge ID, key = Kedge or K_ECS; or identity = A-KID, key
+ * = K_AF (profile akma). */
 typedef struct eec_psk {
   char identity[KEDGE_ID_MAX + 1];
   uint8_t key[KEDGE_KEY_LEN];
@@ -38,10 +39,11 @@ kedge_err_t eec_key_file_read(const char *path, uint8_t key[KEDGE_KEY_LEN], char
 
 /* ---- agent.c: the UE key agent (SPEC.md 5) ---- */
 /* The Kedge ID and the key from the agent at `socket_path`: Kedge, or K_ECS for `ecs_id`
- * (profile bound: the agent derives it, so the EEC never holds Kedge). wait_ms > 0: retry
- * while the agent is not there yet. */
-kedge_err_t eec_agent_get_psk(const char *socket_path, const char *ecs_id, unsigned wait_ms,
-                              eec_psk_t *psk, char *why, size_t why_size);
+ * (profile bound: the agent derives it, so the EEC never holds Kedge). With `akma` the A-KID
+ * and K_AF for the ECS FQDN `ecs_id` (SPEC.md 9: the EEC never holds K_AKMA). wait_ms > 0:
+ * retry while the agent is not there yet. */
+kedge_err_t eec_agent_get_psk(const char *socket_path, const char *ecs_id, bool akma,
+                              unsigned wait_ms, eec_psk_t *psk, char *why, size_t why_size);
 
 /* ---- psk_client.c ---- */
 /* TCP connect to "HOST:PORT" ("[v6]:PORT") within timeout_ms; *fd is blocking afterwards. */

@@ -9,6 +9,7 @@
 #include <openssl/crypto.h>
 
 #include "eec.h"
+#include "kedge/akma.h"
 #include "kedge/trace.h"
 #include "kedge/cli.h"
 
@@ -17,8 +18,9 @@
 
 static const char usage_text[] =
     "Usage: kedge-eec provision --ecs HOST:PORT --eec-id ID\n"
-    "                 (--agent SOCKET | --kedge-id KEDGE_ID --key-file FILE)\n"
-    "                 [--profile kedge|bound --ecs-id FQDN] [--ac-id ID]... [--ue-id GPSI]\n"
+    "                 (--agent SOCKET | --kedge-id KEDGE_ID --key-file FILE |\n"
+    "                  --a-kid A_KID --key-file FILE)\n"
+    "                 [--profile kedge|bound|akma --ecs-id FQDN] [--ac-id ID]... [--ue-id GPSI]\n"
     "                 [--allow-psk-ke] [--timeout SECONDS] [--json]\n"
     "Authenticates to the ECS with TLS 1.3 and the edge key as external PSK (identity: the\n"
     "Kedge ID), then asks for the edge configuration (ECS service provisioning, TS 24.558)\n"
@@ -27,9 +29,12 @@ static const char usage_text[] =
     "  --eec-id ID         the EEC ID sent in the request (bound to this connection)\n"
     "  --agent SOCKET      get Kedge ID and key from the UE key agent (SPEC.md 5)\n"
     "  --kedge-id ID       the Kedge ID, with --key-file: the key in hex, a file of mode 0600\n"
-    "  --profile P         kedge (default: the key is Kedge) or bound (the key is K_ECS for\n"
+    "  --a-kid A_KID       profile akma without an agent: the A-KID, with --key-file holding K_AF\n"
+    "  --profile P         kedge (default: the key is Kedge), bound (the key is K_ECS for\n"
     "                      --ecs-id, derived by the agent, or here from the key file's Kedge)\n"
-    "  --ecs-id FQDN       the ECS ID of profile bound (SPEC.md 6)\n"
+    "                      or akma (SPEC.md 9: identity A-KID, key K_AF for --ecs-id, derived\n"
+    "                      by the agent from K_AKMA; TS 33.535 A.4)\n"
+    "  --ecs-id FQDN       the ECS ID of profile bound (SPEC.md 6), the ECS FQDN of akma\n"
     "  --ac-id ID          an AC the EEC asks for (repeatable); none: whatever the ECS offers\n"
     "  --ue-id GPSI        ueId of the request\n"
     "  --allow-psk-ke      also offer psk_ke (no forward secrecy; the ECS must allow it too)\n"
@@ -93,7 +98,7 @@ static json_t *request_body(const char *eec_id, const char *ue_id, const char *c
 static void print_human(const char *ecs, const eec_psk_t *psk, const eec_tls_info_t *info,
                         const json_t *resp)
 {
-  printf("ECS %s: TLS 1.3 PSK, %s, key exchange %s, Kedge ID %s\n", ecs, info->cipher, info->group,
+  printf("ECS %s: TLS 1.3 PSK, %s, key exchange %s, PSK identity %s\n", ecs, info->cipher, info->group,
          psk->identity);
   size_t i, j;
   json_t *edn, *ees;
@@ -142,6 +147,7 @@ int eec_cmd_provision(int argc, char **argv)
       {.name = "eec-id"},
       {.name = "agent"},
       {.name = "kedge-id"},
+      {.name = "a-kid"},
       {.name = "key-file"},
       {.name = "profile"},
       {.name = "ecs-id"},
@@ -165,13 +171,13 @@ int eec_cmd_provision(int argc, char **argv)
     return EEC_EXIT_OK;
   }
   const char *ecs = OPT("ecs"), *eec_id = OPT("eec-id"), *agent = OPT("agent");
-  const char *kedge_id = OPT("kedge-id"), *key_file = OPT("key-file");
+  const char *kedge_id = OPT("kedge-id"), *key_file = OPT("key-file"), *a_kid = OPT("a-kid");
   const char *profile = OPT("profile") ? OPT("profile") : "kedge", *ecs_id_arg = OPT("ecs-id");
   const char *ue_id = OPT("ue-id"), *timeout = OPT("timeout");
   bool json_out = OPT("json") != NULL, allow_psk_ke = OPT("allow-psk-ke") != NULL;
 #undef OPT
   const char *usage = NULL;
-  bool bound = !strcmp(profile, "bound");
+  bool bound = !strcmp(profile, "bound"), akma = !strcmp(profile, "akma");
   char ecs_id[KEDGE_ECS_ID_MAX + 1] = "";
   const char *ecs_id_why = NULL;
   unsigned timeout_ms = 10000;
@@ -179,16 +185,17 @@ int eec_cmd_provision(int argc, char **argv)
     usage = "--ecs is required";
   else if (!eec_id || !*eec_id || strlen(eec_id) > 256)
     usage = "--eec-id is required (1 to 256 characters)";
-  else if (!agent == !(kedge_id || key_file))
-    usage = "give either --agent or --kedge-id with --key-file";
-  else if (!agent && (!kedge_id || !key_file))
-    usage = "--kedge-id and --key-file go together";
-  else if (!bound && strcmp(profile, "kedge"))
-    usage = "--profile must be kedge or bound";
-  else if (bound && !ecs_id_arg)
-    usage = "--profile bound needs --ecs-id";
-  else if (!bound && ecs_id_arg)
-    usage = "--ecs-id is only for --profile bound";
+  else if (!agent == !(kedge_id || a_kid || key_file))
+    usage = "give either --agent or --kedge-id (--a-kid for akma) with --key-file";
+  else if (!agent && (!(akma ? a_kid : kedge_id) || !key_file || (akma ? kedge_id : a_kid)))
+    usage = akma ? "--a-kid and --key-file go together (profile akma)"
+                 : "--kedge-id and --key-file go together (--a-kid is for --profile akma)";
+  else if (!bound && !akma && strcmp(profile, "kedge"))
+    usage = "--profile must be kedge, bound or akma";
+  else if ((bound || akma) && !ecs_id_arg)
+    usage = bound ? "--profile bound needs --ecs-id" : "--profile akma needs --ecs-id (the ECS FQDN)";
+  else if (!bound && !akma && ecs_id_arg)
+    usage = "--ecs-id is only for --profile bound or akma";
   else if (ecs_id_arg && kedge_ecs_id_normalise(ecs_id_arg, ecs_id, &ecs_id_why))
     usage = "--ecs-id is not an FQDN";
   else if (timeout && (atoi(timeout) < 1 || atoi(timeout) > 600 ||
@@ -207,9 +214,22 @@ int eec_cmd_provision(int argc, char **argv)
   kedge_err_t err;
   int64_t t = kedge_trace_now_us();
   if (agent) {
-    err = eec_agent_get_psk(agent, bound ? ecs_id : NULL, 0, &psk, why, sizeof(why));
-    kedge_trace_event("UE", bound ? "keys from the UE agent (K_ECS for the ECS ID)" : "keys from the UE agent (Kedge, Kedge ID)",
+    err = eec_agent_get_psk(agent, bound || akma ? ecs_id : NULL, akma, 0, &psk, why, sizeof(why));
+    kedge_trace_event("UE",
+                      akma    ? "keys from the UE agent (A-KID, K_AF for the ECS FQDN)"
+                      : bound ? "keys from the UE agent (K_ECS for the ECS ID)"
+                              : "keys from the UE agent (Kedge, Kedge ID)",
                       t, kedge_trace_now_us() - t, 0, err ? "refused" : NULL);
+  } else if (akma) {
+    /* SPEC.md 9: the key file holds K_AF itself; the EEC never sees K_AKMA */
+    kedge_akid_t parsed;
+    const char *id_why = NULL;
+    if (kedge_akid_parse(a_kid, strlen(a_kid), &parsed, &id_why) != KEDGE_OK) {
+      fprintf(stderr, "kedge-eec provision: --a-kid: %s (SPEC.md 9)\n", id_why);
+      return EEC_EXIT_USAGE;
+    }
+    snprintf(psk.identity, sizeof(psk.identity), "%s", a_kid);
+    err = eec_key_file_read(key_file, psk.key, why, sizeof(why));
   } else {
     kedge_id_t parsed;
     const char *id_why = NULL;

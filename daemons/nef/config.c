@@ -53,12 +53,14 @@ static kedge_err_t read_af(nef_t *nef, kedge_config_node_t *item, nef_af_t *af)
       af->profiles |= NEF_PROFILE_KEDGE;
     else if (!strcmp(profiles[i], "bound"))
       af->profiles |= NEF_PROFILE_BOUND;
+    else if (!strcmp(profiles[i], "akma"))
+      af->profiles |= NEF_PROFILE_AKMA;
     else
-      KEEP(kedge_config_invalid(item, "profiles", "must list kedge and/or bound"));
+      KEEP(kedge_config_invalid(item, "profiles", "must list kedge, bound and/or akma"));
   }
   if (!err && !af->profiles)
-    KEEP(kedge_config_invalid(item, "profiles", "list the profiles this AF may use: kedge "
-                                                "and/or bound (SPEC.md 6)"));
+    KEEP(kedge_config_invalid(item, "profiles", "list the profiles this AF may use: kedge, "
+                                                "bound and/or akma (SPEC.md 6, 9)"));
 
   kedge_config_node_t *const *nets = NULL;
   size_t n_nets = 0;
@@ -106,39 +108,56 @@ static kedge_err_t read_afs(nef_t *nef, kedge_config_node_t *root)
   return err;
 }
 
+/* A southbound key source section (ausf:, aanf:): client certificate, timeout, routing table.
+ * The aanf: section is optional (no 3gpp-akma without it). */
+static kedge_err_t read_source(kedge_config_node_t *root, const char *name, bool required,
+                               kedge_sbi_client_options_t *client, kedge_key_routes_t *routes)
+{
+  kedge_err_t err = KEDGE_OK, e;
+  kedge_config_node_t *sec = NULL;
+  const char *sbi_ca = NULL, *sbi_cert = NULL, *sbi_key = NULL;
+  int64_t ms = 0;
+
+  /* The NEF asks as itself, with its own SBI certificate unless told otherwise: the AUSF lists
+   * the NEF (not the AF) in keyrequest.allowed_consumers and keyrequest.relays, the AAnF in
+   * applicationkey.allowed_consumers and relays. */
+  KEEP(kedge_config_string(root, "sbi.tls.ca", NULL, &sbi_ca));
+  KEEP(kedge_config_string(root, "sbi.tls.cert", NULL, &sbi_cert));
+  KEEP(kedge_config_string(root, "sbi.tls.key", NULL, &sbi_key));
+  kedge_sbi_client_options_init(client);
+  KEEP(kedge_config_map(root, name, &sec));
+  if (!required && !kedge_config_has(root, name))
+    return err;
+  KEEP(kedge_config_string(sec, "ca", sbi_ca, &client->ca_file));
+  KEEP(kedge_config_string(sec, "cert", sbi_cert, &client->cert_file));
+  KEEP(kedge_config_string(sec, "key", sbi_key, &client->key_file));
+  if (!client->ca_file)
+    KEEP(kedge_config_require(sec, "ca"));
+  if (!client->cert_file || !client->key_file)
+    KEEP(kedge_config_invalid(sec, "cert", "the NEF needs a client certificate and key for the "
+                                           "%s (%s.cert/key or sbi.tls.cert/key)", name, name));
+  KEEP(kedge_config_duration(sec, "timeout", 2000, 10, 60000, &ms));
+  client->timeout_ms = (uint32_t)ms;
+  client->max_retries = 0; /* POST; the NEF moves on to the group's next URI itself */
+
+  /* the routing table (SPEC.md 2, 9): {name, mcc, mnc, rids, uris}, all mandatory */
+  KEEP(kedge_key_routes_read(sec, "groups", NULL,
+                             KEDGE_KEY_ROUTE_NEED_NAME | KEDGE_KEY_ROUTE_NEED_HOME |
+                                 KEDGE_KEY_ROUTE_NEED_RIDS,
+                             routes));
+  return err;
+}
+
 static kedge_err_t read_ausf(nef_t *nef, kedge_config_node_t *root)
 {
   kedge_err_t err = KEDGE_OK, e;
   kedge_config_node_t *ausf = NULL;
-  const char *sbi_ca = NULL, *sbi_cert = NULL, *sbi_key = NULL;
   int64_t ms = 0;
-
-  /* The NEF asks the AUSF as itself, with its own SBI certificate unless told otherwise: the
-   * AUSF lists the NEF (not the AF) in keyrequest.allowed_consumers and keyrequest.relays. */
-  KEEP(kedge_config_string(root, "sbi.tls.ca", NULL, &sbi_ca));
-  KEEP(kedge_config_string(root, "sbi.tls.cert", NULL, &sbi_cert));
-  KEEP(kedge_config_string(root, "sbi.tls.key", NULL, &sbi_key));
-  kedge_sbi_client_options_init(&nef->ausf_client);
+  KEEP(read_source(root, "ausf", true, &nef->ausf_client, &nef->groups));
   KEEP(kedge_config_map(root, "ausf", &ausf));
-  KEEP(kedge_config_string(ausf, "ca", sbi_ca, &nef->ausf_client.ca_file));
-  KEEP(kedge_config_string(ausf, "cert", sbi_cert, &nef->ausf_client.cert_file));
-  KEEP(kedge_config_string(ausf, "key", sbi_key, &nef->ausf_client.key_file));
-  if (!nef->ausf_client.ca_file)
-    KEEP(kedge_config_require(ausf, "ca"));
-  if (!nef->ausf_client.cert_file || !nef->ausf_client.key_file)
-    KEEP(kedge_config_invalid(ausf, "cert", "the NEF needs a client certificate and key for the "
-                                            "AUSF (ausf.cert/key or sbi.tls.cert/key)"));
-  KEEP(kedge_config_duration(ausf, "timeout", 2000, 10, 60000, &ms));
-  nef->ausf_client.timeout_ms = (uint32_t)ms;
-  nef->ausf_client.max_retries = 0; /* POST; the NEF moves on to the group's next URI itself */
   KEEP(kedge_config_duration(ausf, "retry_after", 1000, 1000, 3600000, &ms));
   nef->retry_after_s = (unsigned)((ms + 999) / 1000);
-
-  /* the routing table (SPEC.md 2): {name, mcc, mnc, rids, uris}, all mandatory */
-  KEEP(kedge_key_routes_read(ausf, "groups", NULL,
-                             KEDGE_KEY_ROUTE_NEED_NAME | KEDGE_KEY_ROUTE_NEED_HOME |
-                                 KEDGE_KEY_ROUTE_NEED_RIDS,
-                             &nef->groups));
+  KEEP(read_source(root, "aanf", false, &nef->aanf_client, &nef->aanf_groups));
   return err;
 }
 
@@ -199,6 +218,7 @@ void nef_config_free(nef_t *nef)
   }
   free(nef->afs);
   kedge_key_routes_free(&nef->groups);
+  kedge_key_routes_free(&nef->aanf_groups);
   nef_jwks_free(nef->oauth.jwks);
   nef->afs = NULL;
   nef->oauth.jwks = NULL;

@@ -1,9 +1,13 @@
-/* The NEF northbound key API (SPEC.md 3, modelled on 3gpp-akma of TS 29.522):
- * POST /3gpp-kedge/v1/retrieve {afId, kedgeId, ecsId?} -> 200 {kedgeId, kedge, expiry}.
- * Steps 5.1-6.2 of the solution (SPEC.md 0): the AF (an ECS outside the operator domain) asks
- * the NEF; the NEF asks the AUSF that holds the key (Nausf_UEAuthentication_keyrequest,
- * POST {apiRoot}/nausf-auth/v1/kedge-keys/retrieve) as itself and relays the answer. The key
- * passes through and is kept nowhere: not stored, not cached, not logged. */
+/* The NEF northbound key APIs, one handler for both (the differences are in nef_api_t):
+ * - SPEC.md 3, modelled on 3gpp-akma of TS 29.522: POST /3gpp-kedge/v1/retrieve
+ *   {afId, kedgeId, ecsId?} -> 200 {kedgeId, kedge, expiry}. Steps 5.1-6.2 of the solution
+ *   (SPEC.md 0): the AF (an ECS outside the operator domain) asks the NEF; the NEF asks the AUSF
+ *   that holds the key (Nausf_UEAuthentication_keyrequest) as itself and relays the answer.
+ * - SPEC.md 9, TS 29.522 3gpp-akma: POST /3gpp-akma/v1/retrieve {afId, aKId} -> 200
+ *   AkmaAfKeyData {kaf, expiry}, 204 when unknown (TS 33.535 6.3: the AF outside the domain
+ *   asks the NEF, the NEF asks the AAnF chosen by the A-KID's realm and RID,
+ *   Naanf_AKMA_ApplicationKey_Get, for K_AF of the AF's own afId).
+ * The key passes through and is kept nowhere: not stored, not cached, not logged. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +15,7 @@
 
 #include <openssl/crypto.h>
 
+#include "kedge/akma.h"
 #include "kedge/hex.h"
 #include "kedge/json_check.h"
 #include "kedge/log.h"
@@ -18,13 +23,26 @@
 #include "kedge/time.h"
 #include "nef.h"
 
-#define RETRIEVE_PATH "/3gpp-kedge/v1/retrieve"
+/* What differs between the two northbound APIs. */
+typedef struct nef_api {
+  const char *path;                   /* northbound */
+  const char *type_name;              /* of the request body, for 400 details */
+  const char *id_member;              /* the key ID's member: "kedgeId", "aKId" */
+  const kedge_json_member_t *members;
+  kedge_err_t (*parse_id)(const char *text, size_t len, kedge_id_t *id, const char **why);
+  bool akma;
+  kedge_key_api_t southbound;
+  /* static phrases for answers and the audit line */
+  const char *no_group, *none_in_time, *none_reachable, *congested, *bad_answer, *refused;
+} nef_api_t;
 
 typedef struct retrieve {
+  const nef_api_t *api;
   nef_t *nef;
   kedge_sbi_request_t *req;
   nef_af_t *af;                       /* set while an admission slot is held */
-  const kedge_key_route_t *group;     /* the AUSF group (row of ausf.groups) asked */
+  const kedge_key_route_t *group;     /* the AUSF (AAnF) group asked: row of ausf.groups
+                                         (aanf.groups) */
   kedge_key_fetch_t *call;            /* the key request in flight, or NULL */
   kedge_id_t id;                      /* the Kedge ID, parsed */
   char peer[256];                     /* first SAN DNS name of the certificate (a copy: the
@@ -57,13 +75,18 @@ const char *nef_outcome_name(nef_outcome_t outcome)
  * key. */
 static void audit(const retrieve_t *r, nef_outcome_t outcome, int status)
 {
-  kedge_counter_add(r->nef->requests[outcome], 1);
+  kedge_counter_add((r->api->akma ? r->nef->akma_requests : r->nef->requests)[outcome], 1);
   double ms = (double)(nef_now_us() - r->start_us) / 1000.0;
-  kedge_log_info("audit: peer=%s afId=%s kedgeId=%s profile=%s ausf_group=%s outcome=%s "
+  kedge_log_info("audit: peer=%s afId=%s %s=%s profile=%s %s=%s outcome=%s "
                  "status=%d latency_ms=%.3f ausf_ms=%.3f%s%s%s",
-                 r->peer, r->af_id[0] ? r->af_id : "-", r->kedge_id[0] ? r->kedge_id : "-",
-                 !r->kedge_id[0] ? "-" : r->ecs_id[0] ? "bound" : "kedge",
-                 r->group ? r->group->name : "-", nef_outcome_name(outcome), status, ms,
+                 r->peer, r->af_id[0] ? r->af_id : "-", r->api->id_member,
+                 r->kedge_id[0] ? r->kedge_id : "-",
+                 !r->kedge_id[0]   ? "-"
+                 : r->api->akma    ? "akma"
+                 : r->ecs_id[0]    ? "bound"
+                                   : "kedge",
+                 r->api->akma ? "aanf_group" : "ausf_group", r->group ? r->group->name : "-",
+                 nef_outcome_name(outcome), status, ms,
                  (double)r->ausf_us / 1000.0, r->detail ? " detail=\"" : "",
                  r->detail ? r->detail : "", r->detail ? "\"" : "");
 }
@@ -95,6 +118,46 @@ static const kedge_json_member_t request_members[] = {
   {.name = NULL},
 };
 
+/* TS 29.522 AkmaAfKeyRequest */
+static const kedge_json_member_t akma_request_members[] = {
+  {.name = "afId", .kind = KEDGE_JSON_STRING, .required = true, .max_len = KEDGE_ECS_ID_MAX + 1},
+  {.name = "aKId", .kind = KEDGE_JSON_STRING, .required = true, .max_len = KEDGE_ID_MAX},
+  {.name = "anonInd", .kind = KEDGE_JSON_BOOLEAN},
+  {.name = "suppFeat", .kind = KEDGE_JSON_STRING, .max_len = 64},
+  {.name = NULL},
+};
+
+static const nef_api_t kedge_api = {
+  .path = "/3gpp-kedge/v1/retrieve",
+  .type_name = "KedgeAfKeyRequest",
+  .id_member = "kedgeId",
+  .members = request_members,
+  .parse_id = kedge_id_parse,
+  .southbound = KEDGE_KEY_API_AUSF_KEDGE,
+  .no_group = "no AUSF group serves this home network and RID",
+  .none_in_time = "no AUSF of the group answered in time",
+  .none_reachable = "no AUSF of the group is reachable",
+  .congested = "the AUSF is congested",
+  .bad_answer = "the AUSF's answer is not a KedgeKeyResponse for this Kedge ID",
+  .refused = "the AUSF refused or failed the request",
+};
+
+static const nef_api_t akma_api = {
+  .path = "/3gpp-akma/v1/retrieve",
+  .type_name = "AkmaAfKeyRequest",
+  .id_member = "aKId",
+  .members = akma_request_members,
+  .parse_id = kedge_akid_parse,
+  .akma = true,
+  .southbound = KEDGE_KEY_API_AANF_AKMA,
+  .no_group = "no AAnF group serves this home network and RID",
+  .none_in_time = "no AAnF of the group answered in time",
+  .none_reachable = "no AAnF of the group is reachable",
+  .congested = "the AAnF is congested",
+  .bad_answer = "the AAnF's answer is not an AkmaAfKeyData",
+  .refused = "the AAnF refused or failed the request",
+};
+
 /* A DNS name member normalised (SPEC.md 6: lower case, no trailing dot); an embedded NUL is
  * refused rather than silently cutting the name short. */
 static const char *normalise_name(const json_t *v, char out[KEDGE_ECS_ID_MAX + 1])
@@ -112,13 +175,15 @@ static const char *normalise_name(const json_t *v, char out[KEDGE_ECS_ID_MAX + 1
 static bool check_body(retrieve_t *r, kedge_id_t *id)
 {
   json_t *body = kedge_sbi_request_json(r->req);
-  json_t *problem = kedge_problem_new(400, "MANDATORY_IE_INCORRECT", "invalid KedgeAfKeyRequest");
+  char detail[64];
+  snprintf(detail, sizeof(detail), "invalid %s", r->api->type_name);
+  json_t *problem = kedge_problem_new(400, "MANDATORY_IE_INCORRECT", detail);
   if (!problem) {
     respond_problem(r, NEF_OUT_INTERNAL, 500, "INSUFFICIENT_RESOURCES", "out of memory");
     return false;
   }
   bool missing_only = false, mandatory_bad = false, optional_bad = false;
-  if (kedge_json_check(body, request_members, problem, &missing_only) != KEDGE_OK) {
+  if (kedge_json_check(body, r->api->members, problem, &missing_only) != KEDGE_OK) {
     if (missing_only)
       json_object_set_new(problem, "cause", json_string("MANDATORY_IE_MISSING"));
     r->detail = missing_only ? "mandatory member missing" : "invalid member";
@@ -135,9 +200,11 @@ static bool check_body(retrieve_t *r, kedge_id_t *id)
   } else {
     memcpy(r->af_id, af_id, sizeof(af_id)); /* for the audit line, also when 400 */
   }
-  const json_t *kid = json_object_get(body, "kedgeId");
-  if (kedge_id_parse(json_string_value(kid), json_string_length(kid), id, &why) != KEDGE_OK) {
-    kedge_problem_add_invalid_param(problem, "/kedgeId", why ? why : "not a Kedge ID");
+  const json_t *kid = json_object_get(body, r->api->id_member);
+  if (r->api->parse_id(json_string_value(kid), json_string_length(kid), id, &why) != KEDGE_OK) {
+    char param[16];
+    snprintf(param, sizeof(param), "/%s", r->api->id_member);
+    kedge_problem_add_invalid_param(problem, param, why ? why : "not a key ID");
     mandatory_bad = true;
   }
   const json_t *ecs = json_object_get(body, "ecsId");
@@ -176,7 +243,14 @@ static nef_af_t *authorise(retrieve_t *r, const kedge_id_t *id)
     respond_problem(r, NEF_OUT_FORBIDDEN, 403, "AF_NOT_AUTHORIZED", "afId is not in the AF table");
     return NULL;
   }
-  if (r->ecs_id[0]) {
+  if (r->api->akma) {
+    /* SPEC.md 9: K_AF only for the AF's own afId (checked above against its certificate) */
+    if (!(af->profiles & NEF_PROFILE_AKMA)) {
+      respond_problem(r, NEF_OUT_FORBIDDEN, 403, "PROFILE_NOT_ALLOWED",
+                      "this AF may not use profile akma");
+      return NULL;
+    }
+  } else if (r->ecs_id[0]) {
     if (!(af->profiles & NEF_PROFILE_BOUND)) {
       respond_problem(r, NEF_OUT_FORBIDDEN, 403, "PROFILE_NOT_ALLOWED",
                       "this AF may not use profile bound (ecsId)");
@@ -212,16 +286,19 @@ static void finish(retrieve_t *r)
 static void ausf_answered(const kedge_key_answer_t *a, void *arg);
 
 /* Nausf_UEAuthentication_keyrequest as the NEF itself (SPEC.md 3; profile bound passes ecsId
- * through, the AUSF derives K_ECS) to the group's AUSFs in order (the key-service client). */
+ * through, the AUSF derives K_ECS) to the group's AUSFs in order, or Naanf_AKMA
+ * retrieve-applicationkey for the AF's afId (SPEC.md 9, the AAnF derives K_AF), through the
+ * key-service client. */
 static void send_request(retrieve_t *r)
 {
-  kedge_key_client_t *client = nef_ausf_client(r->req);
+  kedge_key_client_t *client = r->api->akma ? nef_aanf_client(r->req) : nef_ausf_client(r->req);
   const kedge_key_request_t rq = {
-      .api = KEDGE_KEY_API_AUSF_KEDGE,
+      .api = r->api->southbound,
       .key_id = r->kedge_id,
       .key_id_len = strlen(r->kedge_id),
       .home = &r->id.home,
       .rid = r->id.rid,
+      .af_id = r->api->akma ? r->af_id : NULL,
       .ecs_id = r->ecs_id[0] ? r->ecs_id : NULL,
   };
   kedge_err_t err = client ? kedge_key_fetch(client, &rq, ausf_answered, r, &r->call)
@@ -229,11 +306,11 @@ static void send_request(retrieve_t *r)
   if (err == KEDGE_OK)
     return;
   if (err == KEDGE_ERR_UNAVAILABLE) {
-    kedge_log_warn("AUSF group %s: no AUSF to send to", r->group->name);
+    kedge_log_warn("key source group %s: nothing to send to", r->group->name);
     respond_retry_later(r, NEF_OUT_UNAVAILABLE, 503, "TARGET_NF_NOT_REACHABLE",
-                        "no AUSF of the group answered", r->nef->retry_after_s);
+                        r->api->none_reachable, r->nef->retry_after_s);
   } else {
-    respond_problem(r, NEF_OUT_INTERNAL, 500, "SYSTEM_FAILURE", "cannot ask the AUSF");
+    respond_problem(r, NEF_OUT_INTERNAL, 500, "SYSTEM_FAILURE", "cannot ask the key source");
   }
   finish(r);
 }
@@ -258,8 +335,11 @@ static void relay_key(retrieve_t *r, const kedge_key_answer_t *a)
   char hex[2 * KEDGE_KEY_LEN + 1], expiry[KEDGE_RFC3339_LEN + 1];
   kedge_hex_encode(a->key, KEDGE_KEY_LEN, hex);
   kedge_rfc3339_format(a->expiry_unix_ms, expiry);
-  json_t *out = json_pack("{s:s, s:s, s:s}", "kedgeId", r->kedge_id, "kedge", hex, "expiry",
-                          expiry);
+  /* 3gpp-akma: AkmaAfKeyData {kaf, expiry}; the NEF never passes the SUPI outside the domain
+   * (the AAnF sends it only to consumers allowed it; docs/nef.md) */
+  json_t *out = r->api->akma ? json_pack("{s:s, s:s}", "kaf", hex, "expiry", expiry)
+                             : json_pack("{s:s, s:s, s:s}", "kedgeId", r->kedge_id, "kedge", hex,
+                                         "expiry", expiry);
   OPENSSL_cleanse(hex, sizeof(hex));
   if (!out) {
     respond_problem(r, NEF_OUT_INTERNAL, 500, "INSUFFICIENT_RESOURCES", "out of memory");
@@ -274,13 +354,15 @@ static void ausf_answered(const kedge_key_answer_t *a, void *arg)
 {
   retrieve_t *r = arg;
   nef_t *nef = r->nef;
+  const nef_api_t *api = r->api;
   r->call = NULL;
   r->ausf_us += (int64_t)a->elapsed_us;
-  kedge_histogram_observe(nef->ausf_latency, (double)a->elapsed_us / 1e6);
-  kedge_counter_add(nef->ausf_unreachable, a->unreachable);
-  kedge_counter_add(nef->ausf_timeouts, a->timeouts);
+  kedge_histogram_observe(api->akma ? nef->aanf_latency : nef->ausf_latency,
+                          (double)a->elapsed_us / 1e6);
+  kedge_counter_add(api->akma ? nef->aanf_unreachable : nef->ausf_unreachable, a->unreachable);
+  kedge_counter_add(api->akma ? nef->aanf_timeouts : nef->ausf_timeouts, a->timeouts);
   if (a->status)
-    kedge_counter_add(nef->ausf_answers, 1);
+    kedge_counter_add(api->akma ? nef->aanf_answers : nef->ausf_answers, 1);
   kedge_sbi_request_on_cancel(r->req, NULL, NULL);
 
   switch (a->outcome) {
@@ -288,54 +370,58 @@ static void ausf_answered(const kedge_key_answer_t *a, void *arg)
     relay_key(r, a);
     break;
   case KEDGE_KEY_NOT_FOUND:
-    /* SPEC.md 3: unknown or expired, one answer for both */
-    respond_problem(r, NEF_OUT_NOT_FOUND, 404, "KEDGE_ID_NOT_FOUND", NULL);
+    if (api->akma) {
+      /* TS 29.522 3gpp-akma: 204 No Content for an unknown (or expired) A-KID */
+      kedge_sbi_respond(r->req, 204, NULL, NULL, 0);
+      audit(r, NEF_OUT_NOT_FOUND, 204);
+    } else {
+      /* SPEC.md 3: unknown or expired, one answer for both */
+      respond_problem(r, NEF_OUT_NOT_FOUND, 404, "KEDGE_ID_NOT_FOUND", NULL);
+    }
     break;
   case KEDGE_KEY_TIMEOUT:
   case KEDGE_KEY_UNREACHABLE:
-    kedge_log_warn("AUSF group %s: %s (last %s)", r->group->name,
+    kedge_log_warn("key source group %s: %s (last %s)", r->group->name,
                    kedge_key_outcome_text(a->outcome), a->uri);
     if (a->outcome == KEDGE_KEY_TIMEOUT)
-      respond_retry_later(r, NEF_OUT_UNAVAILABLE, 503, "TIMED_OUT_REQUEST",
-                          "no AUSF of the group answered in time", nef->retry_after_s);
+      respond_retry_later(r, NEF_OUT_UNAVAILABLE, 503, "TIMED_OUT_REQUEST", api->none_in_time,
+                          nef->retry_after_s);
     else
       respond_retry_later(r, NEF_OUT_UNAVAILABLE, 503, "TARGET_NF_NOT_REACHABLE",
-                          "no AUSF of the group is reachable", nef->retry_after_s);
+                          api->none_reachable, nef->retry_after_s);
     break;
   case KEDGE_KEY_TOO_MANY:
   case KEDGE_KEY_UNAVAILABLE:
-    /* a congested AUSF's Retry-After passed on when it is within an hour */
-    respond_retry_later(r, NEF_OUT_UNAVAILABLE, 503, "NF_CONGESTION", "the AUSF is congested",
+    /* a congested key source's Retry-After passed on when it is within an hour */
+    respond_retry_later(r, NEF_OUT_UNAVAILABLE, 503, "NF_CONGESTION", api->congested,
                         a->retry_after_s >= 1 && a->retry_after_s <= 3600 ? a->retry_after_s
                                                                            : nef->retry_after_s);
     break;
   case KEDGE_KEY_BAD_ANSWER:
     if (a->status == 200) {
-      kedge_log_warn("AUSF %s (group %s): 200 without a usable KedgeKeyResponse", a->uri,
+      kedge_log_warn("key source %s (group %s): 200 without a usable answer", a->uri,
                      r->group->name);
-      respond_problem(r, NEF_OUT_UPSTREAM, 502, "UPSTREAM_SERVER_ERROR",
-                      "the AUSF's answer is not a KedgeKeyResponse for this Kedge ID");
+      respond_problem(r, NEF_OUT_UPSTREAM, 502, "UPSTREAM_SERVER_ERROR", api->bad_answer);
       break;
     }
     /* fall through */
   default:
-    /* 400 or 403 here mean the NEF and the AUSF disagree (the NEF checked the request; the AUSF
-     * must list the NEF in keyrequest.allowed_consumers and, for bound, keyrequest.relays):
-     * the AF can do nothing about it, so it is the gateway's error, not the AF's. */
-    kedge_log_warn("AUSF %s (group %s): status %ld cause %s", a->uri, r->group->name, a->status,
-                   a->cause[0] ? a->cause : "-");
-    respond_problem(r, NEF_OUT_UPSTREAM, 502, "UPSTREAM_SERVER_ERROR",
-                    "the AUSF refused or failed the request");
+    /* 400 or 403 here mean the NEF and the key source disagree (the NEF checked the request;
+     * the AUSF must list the NEF in keyrequest.allowed_consumers and, for bound,
+     * keyrequest.relays; the AAnF in applicationkey.allowed_consumers and relays): the AF can
+     * do nothing about it, so it is the gateway's error, not the AF's. */
+    kedge_log_warn("key source %s (group %s): status %ld cause %s", a->uri, r->group->name,
+                   a->status, a->cause[0] ? a->cause : "-");
+    respond_problem(r, NEF_OUT_UPSTREAM, 502, "UPSTREAM_SERVER_ERROR", api->refused);
   }
   finish(r);
 }
 
 /* ---- the handler ---- */
 
-static void retrieve(kedge_sbi_request_t *req, void *arg)
+static void retrieve(kedge_sbi_request_t *req, nef_t *nef, const nef_api_t *api)
 {
-  nef_t *nef = arg;
-  retrieve_t local = {.nef = nef, .req = req, .start_us = nef_now_us()};
+  retrieve_t local = {.api = api, .nef = nef, .req = req, .start_us = nef_now_us()};
   const char *peer = kedge_sbi_request_peer_count(req) ? kedge_sbi_request_peer(req, 0) : NULL;
   snprintf(local.peer, sizeof(local.peer), "%s", peer ? peer : "-");
 
@@ -356,12 +442,19 @@ static void retrieve(kedge_sbi_request_t *req, void *arg)
   if (!af)
     return;
   local.id = id;
-  local.group = kedge_key_route_find(&nef->groups, &id.home, id.rid);
+  local.group = kedge_key_route_find(api->akma ? &nef->aanf_groups : &nef->groups, &id.home,
+                                     id.rid);
   if (!local.group) {
-    /* SPEC.md 3: a Kedge ID whose home network or RID no AUSF group serves is not found */
-    local.detail = "no AUSF group serves this home network and RID";
-    kedge_sbi_respond_problem(req, 404, "KEDGE_ID_NOT_FOUND", NULL);
-    audit(&local, NEF_OUT_NOT_FOUND, 404);
+    /* SPEC.md 3: a Kedge ID whose home network or RID no AUSF group serves is not found;
+     * SPEC.md 9 likewise for an A-KID and the AAnF groups (204, as 3gpp-akma answers) */
+    local.detail = api->no_group;
+    if (api->akma) {
+      kedge_sbi_respond(req, 204, NULL, NULL, 0);
+      audit(&local, NEF_OUT_NOT_FOUND, 204);
+    } else {
+      kedge_sbi_respond_problem(req, 404, "KEDGE_ID_NOT_FOUND", NULL);
+      audit(&local, NEF_OUT_NOT_FOUND, 404);
+    }
     return;
   }
   unsigned retry_after = 1;
@@ -383,6 +476,16 @@ static void retrieve(kedge_sbi_request_t *req, void *arg)
   send_request(r);
 }
 
+static void retrieve_kedge(kedge_sbi_request_t *req, void *arg)
+{
+  retrieve(req, arg, &kedge_api);
+}
+
+static void retrieve_akma(kedge_sbi_request_t *req, void *arg)
+{
+  retrieve(req, arg, &akma_api);
+}
+
 /* ---- set-up ---- */
 
 kedge_err_t nef_retrieve_setup(nef_t *nef, kedge_sbi_server_t *srv)
@@ -399,6 +502,10 @@ kedge_err_t nef_retrieve_setup(nef_t *nef, kedge_sbi_server_t *srv)
       err = kedge_metrics_counter(m, "kedge_nef_requests_total",
                                   "3gpp-kedge retrieve requests by outcome", labels,
                                   &nef->requests[i]);
+    if (!err)
+      err = kedge_metrics_counter(m, "kedge_nef_akma_requests_total",
+                                  "3gpp-akma retrieve requests by outcome", labels,
+                                  &nef->akma_requests[i]);
   }
   const char *attempts = "kedge_nef_ausf_attempts_total", *help = "calls to AUSFs by result";
   if (err ||
@@ -411,7 +518,24 @@ kedge_err_t nef_retrieve_setup(nef_t *nef, kedge_sbi_server_t *srv)
                                      NULL, bounds, sizeof(bounds) / sizeof(bounds[0]),
                                      &nef->ausf_latency)))
     return err;
-  if ((err = nef_ausf_clients_setup(nef, srv)))
+  const char *aanf_attempts = "kedge_nef_aanf_attempts_total",
+             *aanf_help = "calls to AAnFs (3gpp-akma) by result";
+  if ((err = kedge_metrics_counter(m, aanf_attempts, aanf_help, "result=\"answered\"",
+                                   &nef->aanf_answers)) ||
+      (err = kedge_metrics_counter(m, aanf_attempts, aanf_help, "result=\"unreachable\"",
+                                   &nef->aanf_unreachable)) ||
+      (err = kedge_metrics_counter(m, aanf_attempts, aanf_help, "result=\"timeout\"",
+                                   &nef->aanf_timeouts)) ||
+      (err = kedge_metrics_histogram(m, "kedge_nef_aanf_request_duration_seconds",
+                                     "time from sending a K_AF request to an AAnF to its answer",
+                                     NULL, bounds, sizeof(bounds) / sizeof(bounds[0]),
+                                     &nef->aanf_latency)))
     return err;
-  return kedge_sbi_server_route(srv, "POST", RETRIEVE_PATH, NULL, retrieve, nef);
+  if ((err = nef_ausf_clients_setup(nef, srv)) ||
+      (err = kedge_sbi_server_route(srv, "POST", kedge_api.path, NULL, retrieve_kedge, nef)))
+    return err;
+  /* 3gpp-akma only with aanf.groups: without them there is nowhere to ask */
+  if (!nef->aanf_groups.n)
+    return KEDGE_OK;
+  return kedge_sbi_server_route(srv, "POST", akma_api.path, NULL, retrieve_akma, nef);
 }

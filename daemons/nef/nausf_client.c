@@ -1,4 +1,4 @@
-/* The NEF's clients toward the AUSFs: per worker loop (a libcurl multi handle is bound to one
+/* The NEF's clients toward the AUSFs (and the AAnFs of 3gpp-akma, SPEC.md 9): per worker loop (a libcurl multi handle is bound to one
  * event_base) an SBI client and the key-service client on it (include/kedge/key_client.h:
  * AUSF selection by the Kedge ID's realm and RID, SPEC.md 2, as the SUCI's routing indicator
  * does for TS 23.501 6.3.4; failover to the group's next AUSF). Made when the workers start (a
@@ -9,10 +9,48 @@
 #include "kedge/log.h"
 #include "nef.h"
 
-typedef struct nef_worker {
+/* One key source: an SBI client and the key-service client on it. */
+typedef struct nef_source {
   kedge_sbi_client_t *sbi;
   kedge_key_client_t *keys;
+} nef_source_t;
+
+typedef struct nef_worker {
+  nef_source_t ausf;
+  nef_source_t aanf; /* only with aanf.groups (SPEC.md 9) */
 } nef_worker_t;
+
+static void source_free(nef_source_t *s)
+{
+  kedge_key_client_free(s->keys);
+  kedge_sbi_client_free(s->sbi);
+}
+
+static kedge_err_t source_new(struct event_base *base, const kedge_sbi_client_options_t *sbi_opts,
+                              const kedge_key_routes_t *routes, const char *what,
+                              nef_source_t *s)
+{
+  kedge_err_t err = kedge_sbi_client_new(base, sbi_opts, &s->sbi);
+  if (err) {
+    kedge_log_error("cannot create the SBI client toward the %s (%s.ca, %s.cert, %s.key)", what,
+                    what, what, what);
+    return err;
+  }
+  /* Each key source of the group gets the whole timeout; a retrieve has no side effect, so one
+   * that timed out is followed by the next (issue 7). */
+  size_t most = 1;
+  for (size_t i = 0; i < routes->n; i++)
+    most = routes->rows[i].n_uris > most ? routes->rows[i].n_uris : most;
+  const kedge_key_client_options_t opts = {
+      .routes = routes,
+      .timeout_ms = sbi_opts->timeout_ms * (uint32_t)most,
+      .attempt_timeout_ms = sbi_opts->timeout_ms,
+      .max_retry_after_s = 0, /* a key source's Retry-After is passed on to the AF, not kept */
+  };
+  if ((err = kedge_key_client_new(s->sbi, &opts, &s->keys)))
+    source_free(s);
+  return err;
+}
 
 static kedge_err_t worker_init(kedge_sbi_worker_t *worker, void *arg)
 {
@@ -20,25 +58,12 @@ static kedge_err_t worker_init(kedge_sbi_worker_t *worker, void *arg)
   nef_worker_t *w = calloc(1, sizeof(*w));
   if (!w)
     return KEDGE_ERR_NOMEM;
-  kedge_err_t err = kedge_sbi_client_new(kedge_sbi_worker_base(worker), &nef->ausf_client, &w->sbi);
+  struct event_base *base = kedge_sbi_worker_base(worker);
+  kedge_err_t err = source_new(base, &nef->ausf_client, &nef->groups, "ausf", &w->ausf);
+  if (!err && nef->aanf_groups.n &&
+      (err = source_new(base, &nef->aanf_client, &nef->aanf_groups, "aanf", &w->aanf)))
+    source_free(&w->ausf);
   if (err) {
-    kedge_log_error("cannot create the SBI client toward the AUSF (ausf.ca, ausf.cert, ausf.key)");
-    free(w);
-    return err;
-  }
-  /* Each AUSF of the group gets the whole ausf.timeout; a retrieve has no side effect, so one
-   * that timed out is followed by the next (issue 7). */
-  size_t most = 1;
-  for (size_t i = 0; i < nef->groups.n; i++)
-    most = nef->groups.rows[i].n_uris > most ? nef->groups.rows[i].n_uris : most;
-  const kedge_key_client_options_t opts = {
-      .routes = &nef->groups,
-      .timeout_ms = nef->ausf_client.timeout_ms * (uint32_t)most,
-      .attempt_timeout_ms = nef->ausf_client.timeout_ms,
-      .max_retry_after_s = 0, /* an AUSF's Retry-After is passed on to the AF, not kept */
-  };
-  if ((err = kedge_key_client_new(w->sbi, &opts, &w->keys))) {
-    kedge_sbi_client_free(w->sbi);
     free(w);
     return err;
   }
@@ -52,8 +77,8 @@ static void worker_fini(kedge_sbi_worker_t *worker, void *arg)
   nef_worker_t *w = kedge_sbi_worker_data(worker);
   if (!w)
     return;
-  kedge_key_client_free(w->keys);
-  kedge_sbi_client_free(w->sbi);
+  source_free(&w->ausf);
+  source_free(&w->aanf);
   kedge_sbi_worker_set_data(worker, NULL);
   free(w);
 }
@@ -66,5 +91,11 @@ kedge_err_t nef_ausf_clients_setup(nef_t *nef, kedge_sbi_server_t *srv)
 kedge_key_client_t *nef_ausf_client(const kedge_sbi_request_t *req)
 {
   nef_worker_t *w = kedge_sbi_worker_data(kedge_sbi_request_worker(req));
-  return w ? w->keys : NULL;
+  return w ? w->ausf.keys : NULL;
+}
+
+kedge_key_client_t *nef_aanf_client(const kedge_sbi_request_t *req)
+{
+  nef_worker_t *w = kedge_sbi_worker_data(kedge_sbi_request_worker(req));
+  return w ? w->aanf.keys : NULL;
 }

@@ -27,6 +27,7 @@
 /* PSK profiles an AF may ask for (SPEC.md 6), a bit set. */
 #define NEF_PROFILE_KEDGE 1u /* the raw Kedge: request without ecsId */
 #define NEF_PROFILE_BOUND 2u /* K_ECS for the AF's own FQDN: request with ecsId == afId */
+#define NEF_PROFILE_AKMA 4u  /* K_AF for the AF's own FQDN through 3gpp-akma (SPEC.md 9) */
 
 /* One row of the AF table: who may ask for what. Run-time state (the token bucket and the
  * number of requests in flight) is shared by the worker threads. */
@@ -73,6 +74,8 @@ typedef struct nef {
   size_t n_afs;
   kedge_key_routes_t groups;        /* ausf.groups: home network + RID -> AUSF apiRoots */
   kedge_sbi_client_options_t ausf_client; /* mTLS toward the AUSFs, as the NEF itself */
+  kedge_key_routes_t aanf_groups;   /* aanf.groups: home network + RID -> AAnF apiRoots */
+  kedge_sbi_client_options_t aanf_client; /* mTLS toward the AAnFs (3gpp-akma, SPEC.md 9) */
   unsigned retry_after_s;           /* Retry-After when no AUSF answered */
   nef_oauth_t oauth;
 
@@ -81,6 +84,9 @@ typedef struct nef {
   kedge_counter_t *requests[NEF_OUT__COUNT];
   kedge_counter_t *ausf_unreachable, *ausf_timeouts, *ausf_answers;
   kedge_histogram_t *ausf_latency;
+  kedge_counter_t *akma_requests[NEF_OUT__COUNT];
+  kedge_counter_t *aanf_unreachable, *aanf_timeouts, *aanf_answers;
+  kedge_histogram_t *aanf_latency;
 } nef_t;
 
 /* config.c */
@@ -112,8 +118,11 @@ kedge_err_t nef_oauth_check(nef_t *nef, kedge_sbi_request_t *req, nef_jwt_status
  * `req`. */
 kedge_err_t nef_ausf_clients_setup(nef_t *nef, kedge_sbi_server_t *srv);
 kedge_key_client_t *nef_ausf_client(const kedge_sbi_request_t *req);
+/* The same toward the AAnFs (aanf.groups); NULL when none is configured. */
+kedge_key_client_t *nef_aanf_client(const kedge_sbi_request_t *req);
 
-/* kedge_retrieve.c: POST /3gpp-kedge/v1/retrieve (route, metrics, the AUSF clients). */
+/* kedge_retrieve.c: POST /3gpp-kedge/v1/retrieve and POST /3gpp-akma/v1/retrieve (routes,
+ * metrics, the key-service clients). */
 kedge_err_t nef_retrieve_setup(nef_t *nef, kedge_sbi_server_t *srv);
 
 /* wipe_alloc.c: routes OpenSSL's, jansson's and libcurl's allocations through functions that

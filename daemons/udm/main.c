@@ -12,11 +12,11 @@ static const char *const extra_usage[] = {
   "",
   "Provisioning (works while the daemon runs; never prints K or OPc):",
   "  kedge-udmd subscriber add --config FILE --supi SUPI --k-file FILE (--opc-file FILE | --op-file FILE)",
-  "                            [--amf HEX] [--sqn HEX] [--rid RID] [--edge | --no-edge]",
+  "                            [--amf HEX] [--sqn HEX] [--rid RID] [--edge | --no-edge] [--akma]",
   "  kedge-udmd subscriber show --config FILE --supi SUPI",
   "  kedge-udmd subscriber list --config FILE",
   "  kedge-udmd subscriber delete --config FILE --supi SUPI",
-  "  kedge-udmd subscriber import --config FILE FILE.csv   (header: supi,k,opc|op[,amf,sqn,rid,edge])",
+  "  kedge-udmd subscriber import --config FILE FILE.csv   (header: supi,k,opc|op[,amf,sqn,rid,edge,akma])",
   NULL,
 };
 

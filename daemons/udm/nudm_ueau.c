@@ -116,12 +116,15 @@ static void respond_vector(av_job_t *job)
   kedge_hex_encode(job->av.autn, 16, autn);
   kedge_hex_encode(job->av.kausf, 32, kausf);
   /* TS 29.503 6.3.6.2.3 AuthenticationInfoResult; the edge flag is kedge's extension, sent as
-   * a vendor-specific attribute (TS 29.500 6.6.3, SPEC.md 7; kedge/edge.h) */
+   * a vendor-specific attribute (TS 29.500 6.6.3, SPEC.md 7; kedge/edge.h); akmaInd is
+   * TS 29.503's own, sent only when true (its absence means "not AKMA", SPEC.md 9) */
   json_t *body = json_pack("{s:s, s:{s:s, s:s, s:s, s:s, s:s}, s:s, s:s, s:{s:b}}", "authType",
                            "5G_AKA", "authenticationVector", "avType", "5G_HE_AKA", "rand", rand,
                            "xresStar", xres_star, "autn", autn, "kausf", kausf, "supi",
                            job->sub.supi, "routingId", job->sub.routing_indicator,
                            KEDGE_VENDOR_SPECIFIC, KEDGE_VENDOR_EDGE_IND, job->sub.edge_capable);
+  if (body && job->sub.akma)
+    json_object_set_new(body, "akmaInd", json_true());
   if (body)
     kedge_sbi_respond_json(job->h.req, 200, NULL, body);
   else

@@ -85,11 +85,19 @@ kedge_err_t udm_subscriber_from_text(const udm_subscriber_text_t *in, udm_subscr
     else
       return field_error(field, why, "edge", "expected true or false");
   }
+  sub->akma = false;
+  if (in->akma && *in->akma) {
+    if (!strcmp(in->akma, "1") || !strcmp(in->akma, "true") || !strcmp(in->akma, "yes"))
+      sub->akma = true;
+    else if (strcmp(in->akma, "0") && strcmp(in->akma, "false") && strcmp(in->akma, "no"))
+      return field_error(field, why, "akma", "expected true or false");
+  }
   return KEDGE_OK;
 }
 
-enum { COL_SUPI, COL_K, COL_OPC, COL_OP, COL_AMF, COL_SQN, COL_RID, COL_EDGE, N_COLS };
-static const char *const col_names[N_COLS] = {"supi", "k", "opc", "op", "amf", "sqn", "rid", "edge"};
+enum { COL_SUPI, COL_K, COL_OPC, COL_OP, COL_AMF, COL_SQN, COL_RID, COL_EDGE, COL_AKMA, N_COLS };
+static const char *const col_names[N_COLS] = {"supi", "k",   "opc",  "op",  "amf",
+                                              "sqn",  "rid", "edge", "akma"};
 
 #define CSV_LINE_MAX 1024
 #define CSV_FIELDS_MAX 16
@@ -146,7 +154,7 @@ kedge_err_t udm_db_import_csv(udm_db_t *db, const char *path, size_t *count, cha
       c++;
     if (c == N_COLS || col_of[c] >= 0) {
       snprintf(why, why_size, "%s:1: column '%.40s': %s", path, fields[i],
-               c == N_COLS ? "unknown (known: supi,k,opc,op,amf,sqn,rid,edge)" : "given twice");
+               c == N_COLS ? "unknown (known: supi,k,opc,op,amf,sqn,rid,edge,akma)" : "given twice");
       err = KEDGE_ERR_CONFIG;
     } else {
       col_of[c] = i;
@@ -180,7 +188,8 @@ kedge_err_t udm_db_import_csv(udm_db_t *db, const char *path, size_t *count, cha
     for (int c = 0; c < N_COLS; c++)
       v[c] = col_of[c] >= 0 ? fields[col_of[c]] : NULL;
     udm_subscriber_text_t text = {v[COL_SUPI], v[COL_K],   v[COL_OPC], v[COL_OP],
-                                  v[COL_AMF],  v[COL_SQN], v[COL_RID], v[COL_EDGE]};
+                                  v[COL_AMF],  v[COL_SQN], v[COL_RID], v[COL_EDGE],
+                                  v[COL_AKMA]};
     udm_subscriber_t sub;
     const char *field = NULL, *reason = NULL;
     if (udm_subscriber_from_text(&text, &sub, &field, &reason)) {

@@ -20,6 +20,7 @@ static const char usage[] =
     "  kedge-udmd subscriber add --config FILE --supi SUPI --k-file FILE\n"
     "                            (--opc-file FILE | --op-file FILE)\n"
     "                            [--amf HEX] [--sqn HEX] [--rid RID] [--edge | --no-edge]\n"
+    "                            [--akma]\n"
     "  kedge-udmd subscriber show --config FILE --supi SUPI\n"
     "  kedge-udmd subscriber list --config FILE\n"
     "  kedge-udmd subscriber delete --config FILE --supi SUPI\n"
@@ -36,7 +37,10 @@ static const char usage[] =
     "  --sqn HEX     the last SQN used, 6 octets (default 000000000000)\n"
     "  --rid RID     routing indicator, 1 to 4 digits as on the USIM (default 0)\n"
     "  --edge, --no-edge  whether the subscriber may use edge computing (default --edge)\n"
-    "CSV import: a header naming the columns (supi,k,opc or op, and optionally amf,sqn,rid,edge),\n"
+    "  --akma        an AKMA subscriber: the UDM sends akmaInd and the AUSF registers K_AKMA\n"
+    "                at the AAnF (TS 33.535 6.1; default: not AKMA)\n"
+    "CSV import: a header naming the columns (supi,k,opc or op, and optionally amf,sqn,rid,edge,\n"
+    "akma),\n"
     "then one subscriber per line; all lines are added in one transaction, or none.\n";
 
 static int bad_usage(const char *what, const char *why)
@@ -47,9 +51,11 @@ static int bad_usage(const char *what, const char *why)
 
 static void print_subscriber(const udm_subscriber_t *sub)
 {
-  printf("supi: %s\namf: %02x%02x\nsqn: %012llx\nrouting_indicator: %s\nedge_capable: %s\n",
+  printf("supi: %s\namf: %02x%02x\nsqn: %012llx\nrouting_indicator: %s\nedge_capable: %s\n"
+         "akma: %s\n",
          sub->supi, sub->amf[0], sub->amf[1], (unsigned long long)sub->sqn,
-         sub->routing_indicator, sub->edge_capable ? "true" : "false");
+         sub->routing_indicator, sub->edge_capable ? "true" : "false",
+         sub->akma ? "true" : "false");
 }
 
 static int print_auth_event(const udm_auth_event_t *ev, void *arg)
@@ -63,8 +69,9 @@ static int print_auth_event(const udm_auth_event_t *ev, void *arg)
 
 static int list_one(const udm_subscriber_t *sub, void *arg)
 {
-  printf("%s rid=%s sqn=%012llx edge=%s\n", sub->supi, sub->routing_indicator,
-         (unsigned long long)sub->sqn, sub->edge_capable ? "true" : "false");
+  printf("%s rid=%s sqn=%012llx edge=%s akma=%s\n", sub->supi, sub->routing_indicator,
+         (unsigned long long)sub->sqn, sub->edge_capable ? "true" : "false",
+         sub->akma ? "true" : "false");
   (*(size_t *)arg)++;
   return 0;
 }
@@ -81,6 +88,7 @@ int udm_subscriber_command(const struct kedge_app *app, int argc, char **argv)
     {"op", false, NULL},     {"amf", false, NULL},  {"sqn", false, NULL},  {"rid", false, NULL},
     {"edge", true, NULL},    {"no-edge", true, NULL}, {"k-file", false, NULL},
     {"opc-file", false, NULL}, {"op-file", false, NULL}, {"insecure-argv", true, NULL},
+    {"akma", true, NULL},
     {"help", true, NULL},
   };
   const size_t n = sizeof(o) / sizeof(o[0]);
@@ -150,7 +158,8 @@ int udm_subscriber_command(const struct kedge_app *app, int argc, char **argv)
     udm_subscriber_text_t text = {
       .supi = supi, .k = values[0], .opc = values[1], .op = values[2],
       .amf = kedge_cli_get(o, n, "amf"), .sqn = kedge_cli_get(o, n, "sqn"),
-      .rid = kedge_cli_get(o, n, "rid"), .edge = kedge_cli_get(o, n, "no-edge") ? "false" : NULL};
+      .rid = kedge_cli_get(o, n, "rid"), .edge = kedge_cli_get(o, n, "no-edge") ? "false" : NULL,
+      .akma = kedge_cli_get(o, n, "akma") ? "true" : NULL};
     const char *field = NULL, *reason = NULL;
     if (rc == KEDGE_EXIT_OK && udm_subscriber_from_text(&text, &sub, &field, &reason)) {
       char file_opt[16];
@@ -192,8 +201,9 @@ int udm_subscriber_command(const struct kedge_app *app, int argc, char **argv)
   if (add) {
     err = udm_db_add(db, &sub);
     if (!err)
-      printf("added %s (rid %s, %s, sqn %012llx)\n", sub.supi, sub.routing_indicator,
-             sub.edge_capable ? "edge-capable" : "not edge-capable", (unsigned long long)sub.sqn);
+      printf("added %s (rid %s, %s%s, sqn %012llx)\n", sub.supi, sub.routing_indicator,
+             sub.edge_capable ? "edge-capable" : "not edge-capable", sub.akma ? ", AKMA" : "",
+             (unsigned long long)sub.sqn);
     else
       fprintf(stderr, "kedge-udmd subscriber add: %s: %s\n", sub.supi,
               err == KEDGE_ERR_EXISTS ? "already provisioned" : kedge_strerror(err));

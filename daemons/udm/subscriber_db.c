@@ -30,7 +30,8 @@ static const char schema[] =
     " amf BLOB NOT NULL,"
     " sqn INTEGER NOT NULL,"    /* last SQN used */
     " rid TEXT NOT NULL,"
-    " edge INTEGER NOT NULL"
+    " edge INTEGER NOT NULL,"
+    " akma INTEGER NOT NULL DEFAULT 0" /* akmaInd (SPEC.md 9) */
     ") WITHOUT ROWID;"
     /* TS 29.503 AuthEvent: the latest udm.auth_events.keep per SUPI, in arrival order (seq) */
     "CREATE TABLE IF NOT EXISTS auth_event ("
@@ -45,6 +46,9 @@ static const char schema[] =
     " removed_at TEXT"          /* set by the removal (authRemovalInd) */
     ");"
     "CREATE UNIQUE INDEX IF NOT EXISTS auth_event_supi ON auth_event (supi, id);";
+
+/* A database made before the akma column gets it (every subscriber not AKMA). */
+static const char add_akma[] = "ALTER TABLE subscriber ADD COLUMN akma INTEGER NOT NULL DEFAULT 0";
 
 __attribute__((format(printf, 3, 4))) static void say(char *why, size_t size, const char *fmt, ...)
 {
@@ -91,7 +95,9 @@ kedge_err_t udm_db_open(const char *path, const kedge_master_key_t *mk, udm_db_t
   if (sqlite3_busy_timeout(db->sql, 5000) != SQLITE_OK ||
       sqlite3_exec(db->sql, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", NULL, NULL,
                    &err) != SQLITE_OK ||
-      sqlite3_exec(db->sql, schema, NULL, NULL, &err) != SQLITE_OK) {
+      sqlite3_exec(db->sql, schema, NULL, NULL, &err) != SQLITE_OK ||
+      (sqlite3_exec(db->sql, "SELECT akma FROM subscriber LIMIT 0", NULL, NULL, NULL) != SQLITE_OK &&
+       sqlite3_exec(db->sql, add_akma, NULL, NULL, &err) != SQLITE_OK)) {
     say(why, why_size, "%s: cannot set up subscriber database: %s", path,
         err ? err : sqlite3_errmsg(db->sql));
     sqlite3_free(err);
@@ -99,14 +105,16 @@ kedge_err_t udm_db_open(const char *path, const kedge_master_key_t *mk, udm_db_t
     return KEDGE_ERR_IO;
   }
   if (prepare(db, &db->insert,
-              "INSERT INTO subscriber (supi, k, opc, amf, sqn, rid, edge) "
-              "VALUES (?, ?, ?, ?, ?, ?, ?)") ||
-      prepare(db, &db->select, "SELECT supi, amf, sqn, rid, edge FROM subscriber WHERE supi = ?") ||
+              "INSERT INTO subscriber (supi, k, opc, amf, sqn, rid, edge, akma) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?, ?)") ||
+      prepare(db, &db->select,
+              "SELECT supi, amf, sqn, rid, edge, akma FROM subscriber WHERE supi = ?") ||
       prepare(db, &db->select_keys,
-              "SELECT supi, amf, sqn, rid, edge, k, opc FROM subscriber WHERE supi = ?") ||
+              "SELECT supi, amf, sqn, rid, edge, akma, k, opc FROM subscriber WHERE supi = ?") ||
       prepare(db, &db->update_sqn, "UPDATE subscriber SET sqn = ? WHERE supi = ?") ||
       prepare(db, &db->remove, "DELETE FROM subscriber WHERE supi = ?") ||
-      prepare(db, &db->list, "SELECT supi, amf, sqn, rid, edge FROM subscriber ORDER BY supi") ||
+      prepare(db, &db->list,
+              "SELECT supi, amf, sqn, rid, edge, akma FROM subscriber ORDER BY supi") ||
       prepare(db, &db->event_insert,
               "INSERT INTO auth_event (supi, id, nf_instance_id, success, time_stamp, auth_type,"
               " serving_network_name) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7"
@@ -190,7 +198,8 @@ kedge_err_t udm_db_add(udm_db_t *db, const udm_subscriber_t *sub)
       sqlite3_bind_blob(st, 4, sub->amf, 2, SQLITE_STATIC) != SQLITE_OK ||
       sqlite3_bind_int64(st, 5, (sqlite3_int64)sub->sqn) != SQLITE_OK ||
       sqlite3_bind_text(st, 6, sub->routing_indicator, -1, SQLITE_STATIC) != SQLITE_OK ||
-      sqlite3_bind_int(st, 7, sub->edge_capable) != SQLITE_OK) {
+      sqlite3_bind_int(st, 7, sub->edge_capable) != SQLITE_OK ||
+      sqlite3_bind_int(st, 8, sub->akma) != SQLITE_OK) {
     if (!err)
       err = KEDGE_ERR_IO;
   } else {
@@ -205,7 +214,7 @@ kedge_err_t udm_db_add(udm_db_t *db, const udm_subscriber_t *sub)
   return err;
 }
 
-/* Columns supi, amf, sqn, rid, edge of the current row. */
+/* Columns supi, amf, sqn, rid, edge, akma of the current row. */
 static kedge_err_t read_row(sqlite3_stmt *st, udm_subscriber_t *sub)
 {
   memset(sub, 0, sizeof(*sub));
@@ -219,6 +228,7 @@ static kedge_err_t read_row(sqlite3_stmt *st, udm_subscriber_t *sub)
   sub->sqn = (uint64_t)sqlite3_column_int64(st, 2);
   memcpy(sub->routing_indicator, rid, (size_t)sqlite3_column_bytes(st, 3));
   sub->edge_capable = sqlite3_column_int(st, 4) != 0;
+  sub->akma = sqlite3_column_int(st, 5) != 0;
   return KEDGE_OK;
 }
 
@@ -236,8 +246,8 @@ static kedge_err_t lookup(udm_db_t *db, const char *supi, bool keys, udm_subscri
     else if (rc != SQLITE_ROW)
       err = rc == SQLITE_BUSY ? KEDGE_ERR_BUSY : KEDGE_ERR_IO;
     else if (!(err = read_row(st, sub)) && keys &&
-             !(err = unseal_column(db, st, 5, "k", supi, sub->cred.k)))
-      err = unseal_column(db, st, 6, "opc", supi, sub->cred.opc);
+             !(err = unseal_column(db, st, 6, "k", supi, sub->cred.k)))
+      err = unseal_column(db, st, 7, "opc", supi, sub->cred.opc);
   }
   sqlite3_reset(st);
   sqlite3_clear_bindings(st);

@@ -26,6 +26,7 @@ typedef struct udm_subscriber {
   uint64_t sqn;                 /* the last SQN used in a vector (SPEC.md 1) */
   char routing_indicator[KEDGE_RID_MAX + 1];
   bool edge_capable;
+  bool akma;                    /* AKMA subscriber: akmaInd (TS 29.503, TS 33.535 6.1) */
 } udm_subscriber_t;
 
 /* One AuthEvent (TS 29.503 6.3.6.2.8) as the UDM keeps it: the latest few per SUPI. */
@@ -104,7 +105,7 @@ kedge_err_t udm_db_import_csv(udm_db_t *db, const char *path, size_t *count, cha
  * (separation bit set, TS 33.501 Annex A.2... and TS 33.102 Annex H), SQN 0, RID "0", edge
  * capable. Exactly one of opc and op. */
 typedef struct udm_subscriber_text {
-  const char *supi, *k, *opc, *op, *amf, *sqn, *rid, *edge;
+  const char *supi, *k, *opc, *op, *amf, *sqn, *rid, *edge, *akma; /* akma default false */
 } udm_subscriber_text_t;
 
 /* Checks and converts; on error *field names the offending field ("k", "sqn", ...) and

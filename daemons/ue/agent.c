@@ -21,6 +21,7 @@
 #include <openssl/crypto.h>
 
 #include "kedge/agent.h"
+#include "kedge/akma.h"
 #include "kedge/daemon.h"
 #include "kedge/hex.h"
 #include "ue.h"
@@ -34,6 +35,9 @@ static struct {
   bool valid;
   uint8_t kedge[KEDGE_KEY_LEN];
   char kedge_id[KEDGE_ID_MAX + 1];
+  bool akma; /* usim.akma: K_AKMA and the A-KID (SPEC.md 9) */
+  uint8_t k_akma[KEDGE_K_AKMA_LEN];
+  char akid[KEDGE_AKID_MAX + 1];
 } keys;
 
 typedef struct agent {
@@ -66,8 +70,16 @@ static void registered(const ue_result_t *result, void *arg)
     uint8_t kausf[KEDGE_KAUSF_LEN];
     if (ue_keys(a->ue, kausf, keys.kedge, keys.kedge_id) == KEDGE_OK) {
       keys.valid = true;
+      /* TS 33.535 6.1: the UE's K_AKMA and A-KID from the same KAUSF */
+      keys.akma = a->cfg->usim.akma &&
+                  kedge_derive_k_akma_and_akid(kausf, &a->cfg->usim.supi, a->cfg->usim.rid,
+                                               &a->cfg->usim.home, keys.k_akma,
+                                               keys.akid) == KEDGE_OK;
       kedge_log_info("agent: registered %s: Kedge ID %s (Kedge sha256:%s)", a->cfg->usim.supi.value,
                      keys.kedge_id, result->kedge_fingerprint);
+      if (keys.akma)
+        kedge_log_info("agent: AKMA: A-KID %s (K_AKMA sha256:%s)", keys.akid,
+                       result->k_akma_fingerprint);
     }
     OPENSSL_cleanse(kausf, sizeof(kausf));
   } else {
@@ -114,9 +126,35 @@ static void serve_keys(int fd, const json_t *req)
     return;
   }
   const json_t *ecs = json_object_get(req, "ecsId");
+  const char *profile = json_string_value(json_object_get(req, "profile"));
   char hex[2 * KEDGE_KEY_LEN + 1];
   json_t *msg = NULL;
-  if (!ecs) {
+  if (profile && strcmp(profile, "akma") != 0) {
+    answer_error(fd, "profile must be akma or absent");
+    return;
+  }
+  if (profile) {
+    /* SPEC.md 9: K_AF = KDF(K_AKMA, 0x82, ECS FQDN || Ua* id), derived here so K_AKMA stays */
+    char fqdn[KEDGE_ECS_ID_MAX + 1];
+    const char *why = "ecsId (the ECS FQDN) is required for akma";
+    uint8_t k_af[KEDGE_K_AF_LEN];
+    if (!keys.akma) {
+      answer_error(fd, "AKMA is off (usim.akma) or not registered");
+      return;
+    }
+    if (!json_is_string(ecs) || kedge_ecs_id_normalise(json_string_value(ecs), fqdn, &why)) {
+      answer_error(fd, why);
+      return;
+    }
+    if (kedge_derive_k_af(keys.k_akma, fqdn, k_af)) {
+      answer_error(fd, "cannot derive K_AF");
+      return;
+    }
+    kedge_hex_encode(k_af, KEDGE_K_AF_LEN, hex);
+    OPENSSL_cleanse(k_af, sizeof(k_af));
+    msg = json_pack("{s:s, s:s, s:s, s:s}", "aKid", keys.akid, "key", hex, "profile", "akma",
+                    "ecsId", fqdn);
+  } else if (!ecs) {
     kedge_hex_encode(keys.kedge, KEDGE_KEY_LEN, hex);
     msg = json_pack("{s:s, s:s, s:s}", "kedgeId", keys.kedge_id, "key", hex, "profile", "kedge");
   } else {

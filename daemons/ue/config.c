@@ -180,6 +180,7 @@ static kedge_err_t read_usim(kedge_config_node_t *root, ue_usim_t *usim)
   KEEP(kedge_config_map(sec, "home_network", &home));
   KEEP(read_plmn(home, &usim->home, usim->home_mnc));
   KEEP(read_text(sec, "sqn_file", NULL, true, usim->sqn_file, sizeof(usim->sqn_file)));
+  KEEP(kedge_config_bool(sec, "akma", false, &usim->akma));
   if (!err && kedge_config_has(sec, "suci"))
     KEEP(read_suci(sec, usim));
   if (!err && usim->conceal) {

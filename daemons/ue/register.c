@@ -13,6 +13,7 @@
 #include <event2/event.h>
 #include <openssl/crypto.h>
 
+#include "kedge/akma.h"
 #include "kedge/hex.h"
 #include "ue.h"
 
@@ -321,6 +322,18 @@ static void on_confirmation(const kedge_sbi_client_response_t *r, void *arg)
   memcpy(ue->result.kedge_id, ue->kedge_id, sizeof(ue->kedge_id));
   kedge_key_fingerprint(ue->kedge, sizeof(ue->kedge), ue->result.kedge_fingerprint);
   step(ue, 1, "Kedge %s, Kedge ID %s", ue->result.kedge_fingerprint, ue->kedge_id);
+  if (ue->cfg.usim.akma) {
+    /* TS 33.535 6.1 step 3: the UE derives K_AKMA and the A-KID from KAUSF (SPEC.md 9) */
+    uint8_t k_akma[KEDGE_K_AKMA_LEN];
+    err = kedge_derive_k_akma_and_akid(ue->aka.kausf, &ue->cfg.usim.supi, ue->cfg.usim.rid,
+                                       &ue->cfg.usim.home, k_akma, ue->result.akid);
+    if (!err)
+      kedge_key_fingerprint(k_akma, sizeof(k_akma), ue->result.k_akma_fingerprint);
+    OPENSSL_cleanse(k_akma, sizeof(k_akma));
+    if (err)
+      FAIL(ue, UE_FAIL_LOCAL, "cannot derive K_AKMA: %s", kedge_strerror(err));
+    step(ue, 1, "AKMA: K_AKMA %s, A-KID %s", ue->result.k_akma_fingerprint, ue->result.akid);
+  }
   finish(ue, UE_REGISTERED, NULL);
 }
 

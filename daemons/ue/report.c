@@ -31,6 +31,10 @@ json_t *ue_result_json(const ue_config_t *cfg, const ue_result_t *r)
   if (r->outcome == UE_REGISTERED) {
     bad |= json_object_set_new(o, "kedgeId", json_string(r->kedge_id));
     bad |= json_object_set_new(o, "kedgeFingerprint", json_string(r->kedge_fingerprint));
+    if (r->akid[0]) {
+      bad |= json_object_set_new(o, "aKid", json_string(r->akid));
+      bad |= json_object_set_new(o, "kAkmaFingerprint", json_string(r->k_akma_fingerprint));
+    }
   }
   if (r->kausf_fingerprint[0])
     bad |= json_object_set_new(o, "kausfFingerprint", json_string(r->kausf_fingerprint));

@@ -41,6 +41,8 @@ typedef struct ue_usim {
   unsigned hn_key_id;           /* hnPubKeyId, 1..255 (0 for the null scheme) */
   uint8_t hn_public_key[KEDGE_ECIES_PUBLIC_MAX];
   size_t hn_public_key_len;
+  bool akma;                    /* the network supports AKMA: derive K_AKMA and the A-KID
+                                   after 5G AKA (TS 33.535 6.1, SPEC.md 9) */
 } ue_usim_t;
 
 typedef struct ue_config {
@@ -163,6 +165,8 @@ typedef struct ue_result {
   char kedge_id[KEDGE_ID_MAX + 1];
   char kausf_fingerprint[KEDGE_FINGERPRINT_LEN + 1];
   char kedge_fingerprint[KEDGE_FINGERPRINT_LEN + 1];
+  char akid[KEDGE_ID_MAX + 1];                        /* usim.akma: the A-KID, else "" */
+  char k_akma_fingerprint[KEDGE_FINGERPRINT_LEN + 1]; /* usim.akma: K_AKMA's fingerprint */
   double elapsed_ms;
   ue_step_t steps[UE_STEPS_MAX];
   size_t n_steps;

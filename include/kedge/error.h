@@ -34,6 +34,7 @@ typedef enum kedge_err {
   KEDGE_ERR_FORBIDDEN,       /* the caller is not authorised */
   KEDGE_ERR_UNSUPPORTED,     /* valid, but not implemented (e.g. protected SUCI schemes) */
   KEDGE_ERR_EXISTS,          /* an entry or file of that name exists already */
+  KEDGE_ERR_BAD_AKID,        /* A-KID outside the SPEC.md section 9 grammar */
   KEDGE_ERR__COUNT
 } kedge_err_t;
 

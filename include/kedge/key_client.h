@@ -30,6 +30,13 @@ typedef enum kedge_key_api {
   /* POST {apiRoot}/3gpp-kedge/v1/retrieve {afId, kedgeId, ecsId?} -> KedgeKeyResponse
    * (SPEC.md 3, the NEF northbound key API) */
   KEDGE_KEY_API_NEF_KEDGE,
+  /* K_AF at the AAnF (SPEC.md 9, TS 29.535 Naanf_AKMA_ApplicationKey_Get):
+   * POST {apiRoot}/naanf-akma/v1/retrieve-applicationkey {afId, aKId} -> AkmaAfKeyData
+   * {kaf, expiry, supi?}; 204 when the A-KID is unknown */
+  KEDGE_KEY_API_AANF_AKMA,
+  /* K_AF at the NEF (SPEC.md 9, TS 29.522 3gpp-akma):
+   * POST {apiRoot}/3gpp-akma/v1/retrieve {afId, aKId} -> AkmaAfKeyData; 204 when unknown */
+  KEDGE_KEY_API_NEF_AKMA,
   KEDGE_KEY_API__COUNT
 } kedge_key_api_t;
 
@@ -77,8 +84,8 @@ const kedge_key_route_t *kedge_key_route_find(const kedge_key_routes_t *routes,
 
 typedef enum kedge_key_outcome {
   KEDGE_KEY_OK,          /* the key */
-  KEDGE_KEY_NOT_FOUND,   /* 404 (or a 200 whose expiry has passed: an expired key is an
-                            unknown key, SPEC.md 3) */
+  KEDGE_KEY_NOT_FOUND,   /* 404, 204 of the AKMA APIs (TS 29.535, TS 29.522), or a 200 whose
+                            expiry has passed: an expired key is an unknown key, SPEC.md 3 */
   KEDGE_KEY_BAD_REQUEST, /* 400 */
   KEDGE_KEY_FORBIDDEN,   /* 403 */
   KEDGE_KEY_TOO_MANY,    /* 429 */
@@ -100,7 +107,8 @@ typedef struct kedge_key_request {
   size_t key_id_len;
   const kedge_plmn_t *home; /* of the key ID: picks the row */
   const char *rid;
-  const char *af_id;  /* NEF APIs: the asking AF (normalised FQDN) */
+  const char *af_id;  /* NEF and AKMA APIs: the asking AF (normalised FQDN); for AKMA the
+                         FQDN K_AF is bound to */
   const char *ecs_id; /* profile bound (SPEC.md 6): K_ECS for this ECS ID; NULL otherwise */
   uint32_t timeout_ms; /* for the whole fetch, failover included; 0: the client's timeout */
 } kedge_key_request_t;
@@ -152,10 +160,13 @@ void kedge_key_fetch_cancel(kedge_key_fetch_t *fetch);
 
 /* The path under an apiRoot, e.g. "/nausf-auth/v1/kedge-keys/retrieve". */
 const char *kedge_key_api_path(kedge_key_api_t api);
+/* The AKMA APIs (key ID an A-KID, key K_AF, 204 for an unknown A-KID). */
+bool kedge_key_api_is_akma(kedge_key_api_t api);
 /* The request body of this API for `request`, or NULL (out of memory). */
 json_t *kedge_key_request_body(const kedge_key_request_t *request);
 /* Reads a 200 answer of this API for `request`: KEDGE_OK with the key and its expiry, else
- * KEDGE_ERR_INVALID_ARG (not this API's answer, or for another key ID). */
+ * KEDGE_ERR_INVALID_ARG (not this API's answer, or for another key ID; AkmaAfKeyData names no
+ * key ID, so for AKMA only its shape is checked: kaf of 64 hex digits, an RFC 3339 expiry). */
 kedge_err_t kedge_key_answer_read(const kedge_key_request_t *request, const json_t *answer,
                                   uint8_t key[KEDGE_KEY_LEN], int64_t *expiry_unix_ms);
 

@@ -38,6 +38,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kedge/config.h"
 #include "kedge/edge.h"
 #include "kedge/error.h"
 #include "kedge/identity.h"
@@ -135,6 +136,32 @@ size_t kedge_keystore_pending(const kedge_keystore_t *ks);
  * handle's event_base may be freed before the last handle of its file is closed (kedge/work.h:
  * stop the loops, free the pool, then free the event_bases). */
 void kedge_keystore_close(kedge_keystore_t *ks);
+
+/* The configuration a daemon with a key store reads (the AUSF, the AAnF): the top-level
+ * `keystore:` URI and `redis:` section, the master key file (from wherever the daemon keeps that
+ * key), and the secrets loaded at set-up (lib/store/config.c; conf/ausf.yaml documents the keys). */
+typedef struct kedge_keystore_config {
+  const char *uri;                 /* keystore: (default memory:) */
+  const char *master_key_file;     /* NULL: a random key for this run (memory: only) */
+  const char *redis_password_file; /* redis.password_file: the secret stays out of the config */
+  kedge_keystore_options_t opts;
+  kedge_master_key_t master_key;   /* loaded by kedge_keystore_config_load_secrets */
+  char redis_password[256];
+} kedge_keystore_config_t;
+
+/* Reads `keystore` and `redis.{user,password_file,connect_timeout,timeout}` from root; problems
+ * recorded with kedge_config_invalid (KEDGE_ERR_CONFIG). */
+kedge_err_t kedge_keystore_config_read(kedge_config_node_t *root, kedge_keystore_config_t *c);
+/* With `required` (the store is in use), a store other than memory: needs master_key_file:
+ * `node`/`key` name where the daemon keeps it. */
+kedge_err_t kedge_keystore_config_check_master_key(const kedge_keystore_config_t *c,
+                                                   kedge_config_node_t *node, const char *key);
+/* Loads the master key (or makes a random one for memory:) and the Redis password. One line
+ * in `why` on error. */
+kedge_err_t kedge_keystore_config_load_secrets(kedge_keystore_config_t *c, char *why,
+                                               size_t why_size);
+/* Wipes the secrets. */
+void kedge_keystore_config_clear(kedge_keystore_config_t *c);
 
 #ifdef __cplusplus
 }

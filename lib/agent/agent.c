@@ -13,6 +13,7 @@
 
 #include <openssl/crypto.h>
 
+#include "kedge/akma.h"
 #include "kedge/hex.h"
 
 static int64_t now_ms(void)
@@ -126,36 +127,59 @@ static kedge_err_t call(const char *socket_path, json_t *request, int timeout_ms
   return KEDGE_OK;
 }
 
-kedge_err_t kedge_agent_get_keys(const char *socket_path, const char *ecs_id,
-                                 kedge_agent_keys_t *keys, char *why, size_t why_size)
+/* One keys exchange: `profile` "kedge", "bound" or "akma" (the last two with ecs_id). */
+static kedge_err_t get_keys(const char *socket_path, const char *profile, const char *ecs_id,
+                            kedge_agent_keys_t *keys, char *why, size_t why_size)
 {
   memset(keys, 0, sizeof(*keys));
-  json_t *req = ecs_id ? json_pack("{s:s, s:s}", "op", "keys", "ecsId", ecs_id)
-                       : json_pack("{s:s}", "op", "keys");
+  const bool akma = !strcmp(profile, "akma");
+  json_t *req = json_pack("{s:s}", "op", "keys");
+  if (req && ecs_id)
+    json_object_set_new(req, "ecsId", json_string(ecs_id));
+  if (req && akma)
+    json_object_set_new(req, "profile", json_string("akma"));
   json_t *ans = NULL;
   kedge_err_t err = req ? call(socket_path, req, 5000, &ans, why, why_size) : KEDGE_ERR_NOMEM;
   json_decref(req);
   if (err)
     return err;
-  const char *id = json_string_value(json_object_get(ans, "kedgeId"));
+  const char *id = json_string_value(json_object_get(ans, akma ? "aKid" : "kedgeId"));
   const char *key = json_string_value(json_object_get(ans, "key"));
-  const char *profile = json_string_value(json_object_get(ans, "profile"));
+  const char *got_profile = json_string_value(json_object_get(ans, "profile"));
   const char *got_ecs = json_string_value(json_object_get(ans, "ecsId"));
   kedge_id_t parsed;
-  if (!id || kedge_id_parse(id, strlen(id), &parsed, NULL) || !key ||
-      kedge_hex_decode(key, keys->key, KEDGE_KEY_LEN) || !profile ||
-      strcmp(profile, ecs_id ? "bound" : "kedge") || (ecs_id && (!got_ecs || strlen(got_ecs) > KEDGE_ECS_ID_MAX))) {
+  if (!id ||
+      (akma ? kedge_akid_parse(id, strlen(id), &parsed, NULL)
+            : kedge_id_parse(id, strlen(id), &parsed, NULL)) ||
+      !key || kedge_hex_decode(key, keys->key, KEDGE_KEY_LEN) || !got_profile ||
+      strcmp(got_profile, profile) ||
+      (ecs_id && (!got_ecs || strlen(got_ecs) > KEDGE_ECS_ID_MAX))) {
     snprintf(why, why_size, "agent at %s: answer not understood", socket_path);
     OPENSSL_cleanse(keys, sizeof(*keys));
     err = KEDGE_ERR_INVALID_ARG;
   } else {
     snprintf(keys->kedge_id, sizeof(keys->kedge_id), "%s", id);
-    keys->bound = ecs_id != NULL;
+    keys->bound = !strcmp(profile, "bound");
+    keys->akma = akma;
     if (got_ecs)
       snprintf(keys->ecs_id, sizeof(keys->ecs_id), "%s", got_ecs);
   }
   json_decref(ans);
   return err;
+}
+
+kedge_err_t kedge_agent_get_keys(const char *socket_path, const char *ecs_id,
+                                 kedge_agent_keys_t *keys, char *why, size_t why_size)
+{
+  return get_keys(socket_path, ecs_id ? "bound" : "kedge", ecs_id, keys, why, why_size);
+}
+
+kedge_err_t kedge_agent_get_akma_keys(const char *socket_path, const char *ecs_id,
+                                      kedge_agent_keys_t *keys, char *why, size_t why_size)
+{
+  if (!ecs_id)
+    return KEDGE_ERR_INVALID_ARG;
+  return get_keys(socket_path, "akma", ecs_id, keys, why, why_size);
 }
 
 kedge_err_t kedge_agent_register(const char *socket_path, int timeout_ms,

@@ -25,6 +25,7 @@ static const char *const messages[KEDGE_ERR__COUNT] = {
   [KEDGE_ERR_FORBIDDEN] = "not authorised",
   [KEDGE_ERR_UNSUPPORTED] = "not supported",
   [KEDGE_ERR_EXISTS] = "already exists",
+  [KEDGE_ERR_BAD_AKID] = "malformed A-KID",
 };
 
 const char *kedge_strerror(kedge_err_t err)

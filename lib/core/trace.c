@@ -77,6 +77,8 @@ const char *kedge_trace_role_of_url(const char *url)
     {"/nudm-ueau/", "UDM"},
     {"/nausf-auth/", "AUSF"},
     {"/3gpp-kedge/", "NEF"},
+    {"/3gpp-akma/", "NEF"},
+    {"/naanf-akma/", "AANF"},
     {"/eecs-serviceprovisioning/", "ECS"},
   };
   for (size_t i = 0; url && i < sizeof(roles) / sizeof(roles[0]); i++)

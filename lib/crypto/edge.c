@@ -9,6 +9,7 @@
 #include <openssl/evp.h>
 
 #include "kedge/kdf.h"
+#include "crypto_int.h"
 
 static const char label_kedge[] = "EDGE";
 static const char label_kedge_tid[] = "EDGE-TID";
@@ -39,36 +40,68 @@ kedge_err_t kedge_rid_check(const char *rid)
   return KEDGE_OK;
 }
 
-kedge_err_t kedge_derive_edge_keys(const uint8_t kausf[32], const kedge_supi_t *supi,
-                                   uint8_t kedge[KEDGE_KEY_LEN], uint8_t kedge_tid[KEDGE_TID_LEN])
+/* A key and a temporary identifier from KAUSF and the SUPI, from one keyed HMAC state (KAUSF is
+ * the key of each): Kedge/Kedge-TID here, K_AKMA/A-TID in akma.c. */
+kedge_err_t kedge_kausf_pair_derive(const kedge_kausf_pair_t *pair, const uint8_t kausf[32],
+                                    const kedge_supi_t *supi, uint8_t key_out[32],
+                                    uint8_t tid_out[32])
 {
-  if (!kausf || !supi)
+  if (!pair || !kausf || !supi)
     return KEDGE_ERR_INVALID_ARG;
   size_t supi_len;
   const char *supi_p = kedge_supi_kdf_param(supi, &supi_len);
 
-  /* One keyed HMAC state for both derivations (KAUSF is the key of each). */
   kedge_kdf_key_t *key;
   kedge_err_t err = kedge_kdf_key_new(kausf, 32, &key);
   if (err)
     return err;
-  if (kedge) {
-    const kedge_kdf_param_t p[] = {{(const uint8_t *)label_kedge, sizeof(label_kedge) - 1},
+  if (key_out) {
+    const kedge_kdf_param_t p[] = {{(const uint8_t *)pair->key_label, strlen(pair->key_label)},
                                    {(const uint8_t *)supi_p, supi_len}};
-    err = kedge_kdf_derive(key, KEDGE_FC_KEDGE, p, 2, kedge);
+    err = kedge_kdf_derive(key, pair->key_fc, p, 2, key_out);
   }
-  if (!err && kedge_tid) {
-    const kedge_kdf_param_t p[] = {{(const uint8_t *)label_kedge_tid, sizeof(label_kedge_tid) - 1},
+  if (!err && tid_out) {
+    const kedge_kdf_param_t p[] = {{(const uint8_t *)pair->tid_label, strlen(pair->tid_label)},
                                    {(const uint8_t *)supi_p, supi_len}};
-    err = kedge_kdf_derive(key, KEDGE_FC_KEDGE_TID, p, 2, kedge_tid);
+    err = kedge_kdf_derive(key, pair->tid_fc, p, 2, tid_out);
   }
   kedge_kdf_key_free(key);
-  if (err && kedge)
-    OPENSSL_cleanse(kedge, KEDGE_KEY_LEN);
+  if (err && key_out)
+    OPENSSL_cleanse(key_out, 32);
   return err;
 }
 
-kedge_err_t kedge_id_format(const kedge_id_t *id, char out[KEDGE_ID_MAX + 1])
+kedge_err_t kedge_kausf_pair_derive_with_id(const kedge_kausf_pair_t *pair,
+                                            const uint8_t kausf[32], const kedge_supi_t *supi,
+                                            const char *rid, const kedge_plmn_t *home,
+                                            uint8_t key_out[32], char id_text[KEDGE_ID_MAX + 1])
+{
+  if (!kausf || !supi || !rid || !home || !key_out || !id_text)
+    return KEDGE_ERR_INVALID_ARG;
+  kedge_err_t err = kedge_rid_check(rid);
+  if (err)
+    return err;
+  kedge_id_t id = {.home = *home};
+  memcpy(id.rid, rid, strlen(rid) + 1);
+  err = kedge_kausf_pair_derive(pair, kausf, supi, key_out, id.tid);
+  if (!err)
+    err = kedge_nai_key_id_format(&id, id_text);
+  if (err)
+    OPENSSL_cleanse(key_out, 32);
+  OPENSSL_cleanse(&id, sizeof(id));
+  return err;
+}
+
+static const kedge_kausf_pair_t edge_pair = {KEDGE_FC_KEDGE, label_kedge, KEDGE_FC_KEDGE_TID,
+                                             label_kedge_tid};
+
+kedge_err_t kedge_derive_edge_keys(const uint8_t kausf[32], const kedge_supi_t *supi,
+                                   uint8_t kedge[KEDGE_KEY_LEN], uint8_t kedge_tid[KEDGE_TID_LEN])
+{
+  return kedge_kausf_pair_derive(&edge_pair, kausf, supi, kedge, kedge_tid);
+}
+
+kedge_err_t kedge_nai_key_id_format(const kedge_id_t *id, char out[KEDGE_ID_MAX + 1])
 {
   if (!id || !out)
     return KEDGE_ERR_INVALID_ARG;
@@ -103,7 +136,19 @@ static kedge_err_t bad_id(const char **why, const char *reason)
   return KEDGE_ERR_BAD_KEDGE_ID;
 }
 
+kedge_err_t kedge_id_format(const kedge_id_t *id, char out[KEDGE_ID_MAX + 1])
+{
+  return kedge_nai_key_id_format(id, out);
+}
+
 kedge_err_t kedge_id_parse(const char *text, size_t len, kedge_id_t *id, const char **why)
+{
+  return kedge_nai_key_id_parse(text, len, id, why);
+}
+
+/* The grammar shared by the Kedge ID and the A-KID (nai_key_id.h); the caller maps
+ * KEDGE_ERR_BAD_KEDGE_ID to its own code. */
+kedge_err_t kedge_nai_key_id_parse(const char *text, size_t len, kedge_id_t *id, const char **why)
 {
   if (why)
     *why = NULL;
@@ -176,19 +221,7 @@ kedge_err_t kedge_derive_kedge_and_id(const uint8_t kausf[32], const kedge_supi_
                                       const char *rid, const kedge_plmn_t *home,
                                       uint8_t kedge[KEDGE_KEY_LEN], char kedge_id[KEDGE_ID_MAX + 1])
 {
-  if (!kausf || !supi || !rid || !home || !kedge || !kedge_id)
-    return KEDGE_ERR_INVALID_ARG;
-  kedge_err_t err = kedge_rid_check(rid);
-  if (err)
-    return err;
-  kedge_id_t id = {.home = *home};
-  memcpy(id.rid, rid, strlen(rid) + 1);
-  err = kedge_derive_edge_keys(kausf, supi, kedge, id.tid);
-  if (!err)
-    err = kedge_id_format(&id, kedge_id);
-  if (err)
-    OPENSSL_cleanse(kedge, KEDGE_KEY_LEN);
-  return err;
+  return kedge_kausf_pair_derive_with_id(&edge_pair, kausf, supi, rid, home, kedge, kedge_id);
 }
 
 static kedge_err_t bad_ecs_id(const char **why, const char *reason)

@@ -48,6 +48,7 @@ static const struct mapping mappings[KEDGE_ERR__COUNT] = {
   [KEDGE_ERR_FORBIDDEN] = { 403, "CONSUMER_NOT_AUTHORIZED" },
   /* TS 29.503 6.3.7.3: the unsupported thing kedge meets is a SUCI protection scheme. */
   [KEDGE_ERR_UNSUPPORTED] = { 501, "UNSUPPORTED_PROTECTION_SCHEME" },
+  [KEDGE_ERR_BAD_AKID] = { 400, "MANDATORY_IE_INCORRECT" },
 };
 
 void kedge_problem_from_err(kedge_err_t err, int *status, const char **cause)

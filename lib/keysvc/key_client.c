@@ -2,7 +2,8 @@
  * of the routing table that serves it, URI after URI while connections fail (and, when a URI
  * times out, while the deadline allows: a retrieve has no side effect, so asking another
  * instance is safe), on the worker's SBI client. What an answer means is the API's codec's and
- * SPEC.md 3's: 200 the key (an expired one is unknown), 404 unknown, 400/403/429/5xx failures;
+ * SPEC.md 3's: 200 the key (an expired one is unknown), 404 unknown (and 204 for the AKMA APIs,
+ * TS 29.535/29.522), 400/403/429/5xx failures;
  * a 429 or 5xx with Retry-After keeps that URI out of use for as long (RFC 9110 10.2.3). */
 #include <ctype.h>
 #include <stdio.h>
@@ -239,6 +240,10 @@ static void answered(const kedge_sbi_client_response_t *resp, void *arg)
     OPENSSL_cleanse(key, sizeof(key));
     return;
   }
+  case 204: /* TS 29.535 / TS 29.522: the AKMA APIs' "no such A-KID"; no other API sends it */
+    complete(f, kedge_key_api_is_akma(f->rq.api) ? KEDGE_KEY_NOT_FOUND : KEDGE_KEY_BAD_ANSWER,
+             resp, NULL, 0);
+    return;
   case 404:
     complete(f, KEDGE_KEY_NOT_FOUND, resp, NULL, 0);
     return;

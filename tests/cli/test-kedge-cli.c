@@ -173,6 +173,36 @@ static void test_kedge_blocks(void **state)
   free(e);
 }
 
+/* derive akma / parse-akid: the first known answer of tests/unit/test-akma.c (computed there with
+ * openssl mac), through the command line; the AF FQDN is normalised before AF_ID is built. */
+static void test_akma(void **state)
+{
+  (void)state;
+  static const char akid[] =
+      "0.pHY_9qVCfFj6UfYuA2wqozyINDzdpfF9uGzxq3tWYbY@5gc.mnc001.mcc001.3gppnetwork.org";
+  json_t *o = kedge_json(5, "derive", "akma", "--kausf",
+                         "474698caf02cc715db2ec0726510cfee6caa5bb1a649cb01224f2e23af94de1b",
+                         "--supi", "imsi-001010000000001", "--mcc", "001", "--mnc", "01", "--rid",
+                         "0", "--af-fqdn", "ECS.Example.com.", NULL);
+  member_is(o, "kAkma", "176cdc89b8bc8634d912bf84cb7ed7b85afe1b8802afa110d1100a881df659a3");
+  member_is(o, "aTid", "a4763ff6a5427c58fa51f62e036c2aa33c88343cdda5f17db86cf1ab7b5661b6");
+  member_is(o, "aKid", akid);
+  member_is(o, "afId", "6563732e6578616d706c652e636f6d0100000007");
+  member_is(o, "kaf", "5905cdf5920d0ab874f9ed890d7845c2ceec51c8e2b206d9ca947b19a1a24119");
+  json_decref(o);
+  o = kedge_json(3, "derive", "akma", "--kausf",
+                 "474698caf02cc715db2ec0726510cfee6caa5bb1a649cb01224f2e23af94de1b", "--supi",
+                 "imsi-001010000000001", "--mcc", "001", "--mnc", "01", NULL);
+  member_is(o, "aKid", akid);
+  json_decref(o);
+  o = kedge_json(4, "derive", "parse-akid", akid, NULL);
+  member_is(o, "rid", "0");
+  member_is(o, "aTid", "pHY_9qVCfFj6UfYuA2wqozyINDzdpfF9uGzxq3tWYbY");
+  member_is(o, "mcc", "001");
+  member_is(o, "mnc", "001");
+  json_decref(o);
+}
+
 /* Bad input: exit 2, nothing on stdout, exactly one line on stderr mentioning `needle`. */
 static void expect_rejected(const char *needle, char *const args[])
 {
@@ -248,6 +278,12 @@ static void test_bad_input(void **state)
   REJECT("--suci: does not de-conceal", "derive", "suci", "--suci", "suci-0-001-01-0-1-1-00", "--hn-private", HN_PUB_A);
   REJECT("--profile", "suci", "keygen", "--profile", "C", "--master-key", "x", "--out", "y");
   REJECT("--out: required", "suci", "keygen", "--profile", "A", "--master-key", "x");
+  REJECT("--af-fqdn", "derive", "akma", "--kausf", KAUSF, "--supi", "imsi-001010000000001",
+         "--mcc", "001", "--mnc", "01", "--af-fqdn", "ecs_1.example.com");
+  REJECT("--kausf: required", "derive", "akma", "--supi", "imsi-001010000000001", "--mcc", "001",
+         "--mnc", "01");
+  REJECT("malformed A-KID: TID's last character has non-zero pad bits", "derive", "parse-akid",
+         "0.pHY_9qVCfFj6UfYuA2wqozyINDzdpfF9uGzxq3tWYbZ@5gc.mnc001.mcc001.3gppnetwork.org");
   REJECT("unknown form", "derive", "kausf");
   REJECT("unknown command", "frobnicate");
 }
@@ -261,7 +297,8 @@ static void test_help(void **state)
   const char *options[] = {"--k", "--op", "--opc", "--rand", "--sqn", "--amf", "--mcc", "--mnc",
                            "--home-mcc", "--home-mnc", "--supi", "--rid", "--kausf", "--ecs-id",
                            "parse-id", "suci", "--profile", "--hn-public", "--hn-key-id",
-                           "--eph-private", "--hn-private", "--hn-key-file", "--master-key"};
+                           "--eph-private", "--hn-private", "--hn-key-file", "--master-key",
+                           "akma", "--af-fqdn", "parse-akid"};
   for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++)
     if (!strstr(r.out, options[i]))
       fail_msg("derive --help does not describe %s", options[i]);
@@ -353,6 +390,7 @@ int main(void)
     cmocka_unit_test(test_aka_chain),
     cmocka_unit_test(test_kedge_blocks),
     cmocka_unit_test(test_suci_vectors),
+    cmocka_unit_test(test_akma),
     cmocka_unit_test(test_bad_input),
     cmocka_unit_test(test_help),
   };

@@ -37,9 +37,10 @@ udm:
   allowed_consumers: [ausf.kedge.test]
   auth_events: {keep: 3}
 EOC
-"$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" --supi $S1 --k $K --opc $OPC --rid 12 \
+(umask 077 && echo $K >"$T/k.hex" && echo $OPC >"$T/opc.hex")
+"$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" --supi $S1 --k-file "$T/k.hex" --opc-file "$T/opc.hex" --rid 12 \
   >/dev/null || fail "subscriber add $S1"
-"$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" --supi $S2 --k $K --opc $OPC --no-edge \
+"$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" --supi $S2 --k-file "$T/k.hex" --opc-file "$T/opc.hex" --no-edge \
   >/dev/null || fail "subscriber add $S2"
 start_daemon UDM kedge-udmd "$T/udm.yaml"
 UDM=https://127.0.0.1:$UDM_PORT

@@ -6,6 +6,7 @@ BUILD=${1:?usage: test-conf-samples.sh BUILD_DIR}
 . "$(dirname "$0")/lib.sh"
 CONF=$(cd "$(dirname "$0")/../../conf" && pwd)
 pki_init
+"$BIN/kedge" pki issue "$T/pki" aanf >/dev/null  # conf/aanf.yaml: the AAnF's certificate
 n=0
 for f in "$CONF"/*.yaml; do
   name=$(basename "$f" .yaml)

@@ -243,8 +243,12 @@ uid=$(tr -d ' ' <"$T/uid" 2>/dev/null)
 st=$(in_root stat -c '%U %a' /var/lib/kedge/udm.sqlite 2>&1)
 [ "$st" = "kedge 600" ] && ok "it created /var/lib/kedge/udm.sqlite ($st)" || fail "udm.sqlite: $st"
 # Provisioning as the daemon's user (the database keeps its owner).
+# K and OPc from files of mode 0600, never argv (issue 12).
+printf '465b5ce8b199b49faa5f0a2ee238a6bc\n' >"$ROOT/tmp/k.hex"
+printf 'cd63cb71954a9f4e48a5994e37a02baf\n' >"$ROOT/tmp/opc.hex"
+in_root sh -c 'chown kedge:kedge /tmp/k.hex /tmp/opc.hex && chmod 0600 /tmp/k.hex /tmp/opc.hex'
 out=$(as_unit kedge-udmd subscriber add --config /etc/kedge/udm.yaml --supi imsi-001010000000001 \
-  --k 465b5ce8b199b49faa5f0a2ee238a6bc --opc cd63cb71954a9f4e48a5994e37a02baf 2>&1) &&
+  --k-file /tmp/k.hex --opc-file /tmp/opc.hex 2>&1) &&
   as_unit kedge-udmd subscriber list --config /etc/kedge/udm.yaml 2>&1 | grep -q imsi-001010000000001 &&
   ok "subscriber add/list as kedge with the credential" || fail "subscriber add: $out"
 echo "test-deb: $(took) in all"

@@ -9,19 +9,25 @@ BUILD=${1:?usage: test-demo.sh BUILD_DIR}
 
 out=$("$BIN/kedge" demo --dir "$T/run" 2>&1)
 rc=$?
-[ $rc -eq 0 ] && echo "$out" | grep -q 'All 4 expected successes succeeded and all 2 expected failures failed' &&
-  ok "kedge demo: exit 0, 4 successes and 2 refusals" || fail "kedge demo (exit $rc): $out"
+[ $rc -eq 0 ] && echo "$out" | grep -q 'All 6 expected successes succeeded and all 3 expected failures failed' &&
+  ok "kedge demo: exit 0, 6 successes and 3 refusals" || fail "kedge demo (exit $rc): $out"
 for step in 'Steps 0-2' 'step 1  UE:   Kedge ID' 'step 2  AUSF: stored the same Kedge ID' \
-  '5.1/6.2 ECS   -> NEF' '5.2/6.1 NEF   -> AUSF' 'Profile bound' 'decrypt_error'; do
+  '5.1/6.2 ECS   -> NEF' '5.2/6.1 NEF   -> AUSF' 'Profile bound' 'decrypt_error' \
+  'AKMA 6.1 steps 3-5  AUSF: derived the same A-KID' 'A6.1:4-5 AUSF  -> AANF  POST /naanf-akma/v1/register-anchorkey' \
+  'A6.2:3-5 ECS   -> AANF  POST /naanf-akma/v1/retrieve-applicationkey' \
+  'A6.3:3-6 ECS   -> NEF   POST /3gpp-akma/v1/retrieve' 'A6.3:4-5 NEF   -> AANF' \
+  'profile akma with the right A-KID but a wrong K_AF'; do
   echo "$out" | grep -q "$step" && ok "demo shows '$step'" || fail "demo output lacks '$step'"
 done
 xmllint --noout "$T/run/flow.svg" 2>/dev/null && grep -q '>UDM<' "$T/run/flow.svg" &&
   ok "flow.svg is well-formed XML with the lifelines" || fail "flow.svg"
 roles=$(jq -r '.[] | .from, .to' "$T/run/trace.json" | sort -u | tr '\n' ' ')
-[ "$roles" = "AUSF ECS EEC NEF UDM UE " ] && ok "trace.json: every component traced ($roles)" ||
+[ "$roles" = "AANF AUSF ECS EEC NEF UDM UE " ] && ok "trace.json: every component traced ($roles)" ||
   fail "trace.json roles: $roles"
-[ "$(jq '[.[] | select(.note == "decrypt_error")] | length' "$T/run/trace.json")" = 2 ] &&
-  ok "trace.json: the two refused handshakes" || fail "trace.json failures"
+[ "$(jq '[.[] | select(.note == "decrypt_error")] | length' "$T/run/trace.json")" = 3 ] &&
+  ok "trace.json: the three refused handshakes" || fail "trace.json failures"
+grep -q '>AANF<' "$T/run/flow.svg" && grep -q 'register-anchorkey' "$T/run/flow.svg" &&
+  ok "flow.svg shows the AAnF and the AKMA messages" || fail "flow.svg lacks AKMA"
 ! pgrep -f "$T/run/conf" >/dev/null && ok "every process stopped" || fail "processes left behind"
 
 # --- --keylog: TLS secrets of the run for a capture (SSLKEYLOGFILE format) ---
@@ -32,9 +38,11 @@ roles=$(jq -r '.[] | .from, .to' "$T/run/trace.json" | sort -u | tr '\n' ' ')
 # --- --up, then talk to it ---
 "$BIN/kedge" demo --up "$T/up" >"$T/up.out" 2>&1 || { fail "demo --up: $(cat "$T/up.out")"; finish; }
 E=$T/up/endpoints.json
-[ "$(jq -r 'keys | join(",")' "$E")" = "ausf,conf_dir,ecs_bound,ecs_external,ecs_internal,eec_id,mcc,mnc,nef,pki_dir,suci_keys,udm,ue_agent" ] &&
-  ok "endpoints.json has every endpoint" || fail "endpoints.json: $(cat "$E")"
-for f in udm ausf nef ecs-internal ecs-external ecs-bound ue; do
+[ "$(jq -r 'keys | join(",")' "$E")" = "aanf,akma_af_ids,ausf,conf_dir,ecs_akma,ecs_akma_external,ecs_bound,ecs_external,ecs_internal,eec_id,mcc,mnc,nef,pki_dir,suci_keys,udm,ue_agent" ] &&
+  [ "$(jq -r '.akma_af_ids | "\(.ecs_akma) \(.ecs_akma_external)"' "$E")" = "ecs.kedge.test af.kedge.test" ] &&
+  ok "endpoints.json has every endpoint (AKMA: aanf, ecs_akma, ecs_akma_external, akma_af_ids)" ||
+  fail "endpoints.json: $(cat "$E")"
+for f in udm ausf nef ecs-internal ecs-external ecs-bound aanf ecs-akma ecs-akma-external ue; do
   [ -f "$(jq -r .conf_dir "$E")/$f.yaml" ] || fail "conf_dir lacks $f.yaml"
 done
 PKI=$(jq -r .pki_dir "$E")
@@ -70,6 +78,15 @@ echo "$hs" | grep -q 'TLSv1.3, Cipher is TLS_AES_128_GCM_SHA256' &&
 bad=$(echo | timeout 10 openssl s_client -connect "$(jq -r .ecs_internal "$E")" -tls1_3 \
   -psk_identity "$ID" -psk 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff 2>&1)
 echo "$bad" | grep -q 'decrypt error' && ok "a wrong PSK gets decrypt_error" || fail "wrong psk: $bad"
+# AKMA: the agent's A-KID and K_AF for the FQDN endpoints.json names, with openssl s_client
+for e in ecs_akma ecs_akma_external; do
+  ak=$("$BIN/kedge-eec" keys --agent "$(jq -r .ue_agent "$E")" --reveal --profile akma \
+    --ecs-id "$(jq -r ".akma_af_ids.$e" "$E")" 2>/dev/null)
+  hs=$(echo | timeout 10 openssl s_client -connect "$(jq -r ".$e" "$E")" -tls1_3 -alpn h2 \
+    -psk_identity "$(echo "$ak" | jq -r .aKid)" -psk "$(echo "$ak" | jq -r .kaf)" 2>&1)
+  echo "$hs" | grep -q 'TLSv1.3, Cipher is TLS_AES_128_GCM_SHA256' &&
+    ok "openssl s_client -psk_identity <A-KID> -psk <K_AF> with $e" || fail "s_client $e: $hs"
+done
 "$BIN/kedge" demo --down "$T/up" >/dev/null && sleep 0.3 && ! pgrep -f "$T/up/conf" >/dev/null &&
   ok "demo --down stops everything" || fail "demo --down"
 finish

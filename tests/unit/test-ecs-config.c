@@ -104,6 +104,37 @@ static void bound_and_nef(void **state)
   ecs_config_free(&ecs);
 }
 
+/* SPEC.md 9: profile akma asks the AAnF by default, or the NEF's 3gpp-akma, for K_AF of ecs_id;
+ * its EESs advertise TLS_WITH_AKMA (TS 24.558 EesAuthMethod) unless configured otherwise. */
+static void akma(void **state)
+{
+  (void)state;
+  char why[512];
+  ecs_t ecs;
+  assert_int_equal(load("ecs: {psk_profile: akma, ecs_id: ecs.example.com}\n"
+                        "key_source:\n  uri: https://aanf:8006\n"
+                        "  tls: {ca: ca.crt, cert: ecs.crt, key: ecs.key}\n"
+                        "service_provisioning:\n  edns: [{dnn: x, eess: [{ees_id: e, uri: u},"
+                        " {ees_id: f, uri: v, ees_auth_methods: []}]}]\n",
+                        &ecs, why, sizeof(why)),
+                   KEDGE_OK);
+  assert_int_equal(ecs.profile, ECS_PROFILE_AKMA);
+  assert_int_equal(ecs.source, ECS_SOURCE_AANF);
+  assert_int_equal(ecs.api, KEDGE_KEY_API_AANF_AKMA);
+  assert_int_equal(ecs.prov.edns[0].eess[0].n_auth_methods, 1);
+  assert_string_equal(ecs.prov.edns[0].eess[0].auth_methods[0], "TLS_WITH_AKMA");
+  assert_int_equal(ecs.prov.edns[0].eess[1].n_auth_methods, 0); /* [] stays empty */
+  ecs_config_free(&ecs);
+  assert_int_equal(load("ecs: {psk_profile: akma, ecs_id: ecs.example.com}\n"
+                        "key_source:\n  type: nef\n  uri: https://nef:29522\n"
+                        "  tls: {ca: ca.crt, cert: ecs.crt, key: ecs.key}\n",
+                        &ecs, why, sizeof(why)),
+                   KEDGE_OK);
+  assert_int_equal(ecs.api, KEDGE_KEY_API_NEF_AKMA);
+  assert_string_equal(ecs.af_id, "ecs.example.com");
+  ecs_config_free(&ecs);
+}
+
 static void refuses(const char *text, const char *expect)
 {
   char why[512];
@@ -140,6 +171,13 @@ static void mistakes(void **state)
       KS("  uri: https://a\n") "service_provisioning:\n  edns: [{dnn: x, eess: [{ees_id: e}]}]\n",
       "uri");
   refuses(KS("  uri: https://a\n") "key_cache: {tll: 5s}\n", "unknown key");
+  refuses("ecs: {psk_profile: akma}\n" KS("  uri: https://a\n"), "ecs.ecs_id");
+  refuses("ecs: {psk_profile: akma, ecs_id: e.example}\n" KS("  type: ausf\n  uri: https://a\n"),
+          "key_source.type");
+  refuses("ecs: {ecs_id: e.example}\n" KS("  type: aanf\n  uri: https://a\n"), "key_source.type");
+  refuses("ecs: {psk_profile: akma, ecs_id: e.example}\n"
+          KS("  type: nef\n  af_id: other.example\n  uri: https://a\n"),
+          "must equal ecs.ecs_id");
 }
 
 int main(void)
@@ -148,6 +186,7 @@ int main(void)
       cmocka_unit_test(defaults_and_shorthand),
       cmocka_unit_test(routes_and_lookup),
       cmocka_unit_test(bound_and_nef),
+      cmocka_unit_test(akma),
       cmocka_unit_test(mistakes),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);

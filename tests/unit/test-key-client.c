@@ -167,6 +167,57 @@ static void codec_answers(void **state)
   assert_int_equal(kedge_key_answer_read(&rq, json_null(), out, &expiry), KEDGE_ERR_INVALID_ARG);
 }
 
+/* The AKMA APIs (SPEC.md 9): AkmaAfKeyRequest {afId, aKId} to the AAnF and the NEF alike, and
+ * AkmaAfKeyData {kaf, expiry, supi?} back (TS 29.535, TS 29.522). */
+static void codec_akma(void **state)
+{
+  (void)state;
+  kedge_plmn_t home;
+  kedge_plmn_parse("001", "01", &home);
+  kedge_key_request_t rq = {.api = KEDGE_KEY_API_AANF_AKMA, .key_id = kid,
+                            .key_id_len = strlen(kid), .home = &home, .rid = "12",
+                            .af_id = "ecs.example.com"};
+  assert_true(kedge_key_api_is_akma(KEDGE_KEY_API_AANF_AKMA));
+  assert_true(kedge_key_api_is_akma(KEDGE_KEY_API_NEF_AKMA));
+  assert_false(kedge_key_api_is_akma(KEDGE_KEY_API_NEF_KEDGE));
+  assert_string_equal(kedge_key_api_path(rq.api), "/naanf-akma/v1/retrieve-applicationkey");
+  assert_string_equal(kedge_key_api_path(KEDGE_KEY_API_NEF_AKMA), "/3gpp-akma/v1/retrieve");
+  json_t *b = kedge_key_request_body(&rq);
+  char *text = json_dumps(b, JSON_SORT_KEYS | JSON_COMPACT);
+  assert_string_equal(text, "{\"aKId\":\"12.AAECAwQFBgcICQoLDA0ODw@5gc.mnc001.mcc001."
+                            "3gppnetwork.org\",\"afId\":\"ecs.example.com\"}");
+  free(text);
+  json_decref(b);
+  rq.af_id = NULL; /* an AkmaAfKeyRequest without afId is not one */
+  assert_null(kedge_key_request_body(&rq));
+  rq.af_id = "ecs.example.com";
+
+  const char *kaf = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+  uint8_t out[KEDGE_KEY_LEN];
+  int64_t expiry = 0;
+  json_t *j = json_pack("{s:s, s:s, s:s}", "kaf", kaf, "expiry", "2099-01-01T00:00:00Z", "supi",
+                        "imsi-001010000000001");
+  assert_int_equal(kedge_key_answer_read(&rq, j, out, &expiry), KEDGE_OK);
+  assert_int_equal(out[31], 0x1f);
+  assert_int_equal(expiry, 4070908800000LL);
+  json_decref(j);
+  /* a Kedge answer is not an AKMA answer, nor a kaf of the wrong length or without expiry */
+  struct {
+    const char *member, *key, *expiry;
+  } bad[] = {{"kedge", kaf, "2099-01-01T00:00:00Z"},
+             {"kaf", "00", "2099-01-01T00:00:00Z"},
+             {"kaf", kaf, NULL},
+             {"kaf", kaf, "soon"}};
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    j = json_pack("{s:s}", bad[i].member, bad[i].key);
+    if (bad[i].expiry)
+      json_object_set_new(j, "expiry", json_string(bad[i].expiry));
+    if (kedge_key_answer_read(&rq, j, out, &expiry) == KEDGE_OK)
+      fail_msg("AKMA answer %zu accepted", i);
+    json_decref(j);
+  }
+}
+
 static void outcome_names(void **state)
 {
   (void)state;
@@ -182,7 +233,7 @@ int main(void)
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(routes_defaults_and_lookup), cmocka_unit_test(routes_mistakes),
       cmocka_unit_test(codec_bodies),               cmocka_unit_test(codec_answers),
-      cmocka_unit_test(outcome_names),
+      cmocka_unit_test(codec_akma),                 cmocka_unit_test(outcome_names),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   kedge_config_free(cfg);

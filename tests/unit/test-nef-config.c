@@ -257,7 +257,7 @@ static void test_bad_configs(void **state)
              "afs[0].af_id: must be the AF's FQDN");
   expect_bad(SBI "afs:\n  - {af_id: a.b, profiles: [raw], home_networks: [{mcc: \"001\", mnc: "
                  "\"01\"}]}\n" GROUPS,
-             "afs[0].profiles: must list kedge and/or bound");
+             "afs[0].profiles: must list kedge, bound and/or akma");
   expect_bad(SBI "afs:\n  - {af_id: a.b, profiles: [kedge]}\n" GROUPS,
              "afs[0].home_networks: list the home networks");
   expect_bad(SBI "afs:\n  - {af_id: a.b, profiles: [kedge], home_networks: [{mcc: \"01\", mnc: "

@@ -1,7 +1,8 @@
 /* kedge demo: the whole mission on one machine (issue 8). In a fresh directory: a development
  * PKI, master keys, configuration files, one subscriber; then kedge-udmd, kedge-ausfd,
- * kedge-nefd, three kedge-ecsd (in the domain with the AUSF as key source, outside it through
- * the NEF, and in profile bound) and the UE key agent, each its own process on 127.0.0.1 with a
+ * kedge-nefd, kedge-aanfd, five kedge-ecsd (in the domain with the AUSF as key source, outside
+ * it through the NEF, in profile bound, and in profile akma (SPEC.md 9) with K_AF from the AAnF
+ * and through the NEF's 3gpp-akma) and the UE key agent, each its own process on 127.0.0.1 with a
  * port the kernel picks. Then the steps of SPEC.md 0 with kedge-eec, printed as they happen with
  * what the processes traced (KEDGE_TRACE), two failures on purpose, flow.svg and trace.json.
  *   kedge demo [--dir DIR] [--keylog FILE]   run everything and stop it again
@@ -47,7 +48,23 @@ typedef struct proc {
   unsigned port, metrics_port;
 } proc_t;
 
-enum { P_UDM, P_AUSF, P_NEF, P_ECS_IN, P_ECS_OUT, P_ECS_BOUND, P_AGENT, N_PROCS };
+enum {
+  P_UDM,
+  P_AUSF,
+  P_NEF,
+  P_ECS_IN,
+  P_ECS_OUT,
+  P_ECS_BOUND,
+  P_AANF,
+  P_ECS_AKMA,
+  P_ECS_AKMA_EXT,
+  P_AGENT,
+  N_PROCS
+};
+
+/* The FQDNs the akma ECSs' K_AF is bound to (SPEC.md 9: their certificate names). */
+#define DEMO_AKMA_FQDN "ecs.kedge.test"
+#define DEMO_AKMA_EXT_FQDN "af.kedge.test"
 
 typedef struct demo {
   char dir[2048]; /* paths below it stay within PATH_MAX */
@@ -61,6 +78,7 @@ typedef struct demo {
   char failed_step[128], failed_log[PATH_MAX];
   char kedge_id[300];
   char suci_public[2][2 * KEDGE_ECIES_PUBLIC_MAX + 1]; /* hnPubKeyId 1 (A) and 2 (B) */
+  char akid[300];
 } demo_t;
 
 static const proc_t proc_table[N_PROCS] = {
@@ -70,6 +88,9 @@ static const proc_t proc_table[N_PROCS] = {
   {"ecs-internal", "kedge-ecsd", "ECS (in domain)", 0, 0, 0},
   {"ecs-external", "kedge-ecsd", "ECS (outside, via NEF)", 0, 0, 0},
   {"ecs-bound", "kedge-ecsd", "ECS (profile bound)", 0, 0, 0},
+  {"aanf", "kedge-aanfd", "AAnF", 0, 0, 0},
+  {"ecs-akma", "kedge-ecsd", "ECS (akma, AAnF)", 0, 0, 0},
+  {"ecs-akma-external", "kedge-ecsd", "ECS (akma, via NEF)", 0, 0, 0},
   {"ue", "kedge-ue", "UE agent", 0, 0, 0},
 };
 
@@ -257,6 +278,18 @@ static void stop_all(demo_t *d)
  * exchange with the step of SPEC.md 0 it belongs to. */
 static const char *step_of(const char *from, const char *to, const char *msg)
 {
+  /* TS 33.535 (SPEC.md 9): 6.1 step 4-5 registration, 6.2 steps 3-5 K_AF for an AF in the
+   * domain, 6.3 steps 3-6 through the NEF */
+  if (!strcmp(to, "AANF") && strstr(msg, "register-anchorkey"))
+    return "A6.1:4-5";
+  if (!strcmp(to, "AANF") && strstr(msg, "remove-context"))
+    return "A:remove";
+  if (!strcmp(from, "ECS") && !strcmp(to, "AANF"))
+    return "A6.2:3-5";
+  if (!strcmp(from, "NEF") && !strcmp(to, "AANF"))
+    return "A6.3:4-5";
+  if (!strcmp(from, "ECS") && strstr(msg, "3gpp-akma"))
+    return "A6.3:3-6";
   if (strstr(msg, "ue-authentications") || strstr(msg, "generate-auth-data"))
     return "0";
   if (!strcmp(to, "UE") && !strcmp(from, "EEC"))
@@ -383,8 +416,27 @@ static bool write_ausf_config(demo_t *d)
       "keyrequest:\n  allowed_consumers:\n"
       "    - {name: ecs.kedge.test, profiles: [kedge, bound]}\n"
       "    - {name: nef.kedge.test, profiles: [kedge, bound]}\n"
+      "  relays: [nef.kedge.test]\n"
+      "akma:\n  enabled: true\n"
+      "  aanf: [{routing_indicators: [\"*\"], uri: \"https://127.0.0.1:%u\"}]\n",
+      pki, pki, pki, d->p[P_UDM].port, d->dir, d->dir, d->p[P_AANF].port);
+}
+
+static bool write_aanf_config(demo_t *d)
+{
+  char path[PATH_MAX], pki[PATH_MAX];
+  path_of(d, pki, "pki");
+  path_of(d, path, "conf/aanf.yaml");
+  return write_text(
+      path,
+      "# kedge demo: the AAnF (every key: conf/aanf.yaml of the source tree)\nlog: {level: info}\n"
+      "sbi:\n  port: 0\n" TLS("aanf")
+      "aanf:\n  home_network: {mcc: \"001\", mnc: \"01\"}\n  master_key: %s/aanf.key\n"
+      "keystore: \"sqlite:%s/aanf-keys.sqlite\"\n"
+      "anchorkey: {allowed_consumers: [ausf.kedge.test]}\n"
+      "applicationkey:\n  allowed_consumers: [{name: ecs.kedge.test}, {name: nef.kedge.test}]\n"
       "  relays: [nef.kedge.test]\n",
-      pki, pki, pki, d->p[P_UDM].port, d->dir, d->dir);
+      pki, pki, pki, d->dir, d->dir);
 }
 
 static bool write_nef_config(demo_t *d)
@@ -395,11 +447,13 @@ static bool write_nef_config(demo_t *d)
   return write_text(path,
                     "# kedge demo: the NEF (every key: conf/nef.yaml of the source tree)\n"
                     "log: {level: info}\nsbi:\n  port: 0\n" TLS("nef")
-                    "afs:\n  - {af_id: af.kedge.test, profiles: [kedge, bound],\n"
+                    "afs:\n  - {af_id: af.kedge.test, profiles: [kedge, bound, akma],\n"
                     "     home_networks: [{mcc: \"001\", mnc: \"01\"}]}\n"
                     "ausf:\n  groups:\n    - {name: home-001-01, mcc: \"001\", mnc: \"01\", rids: [\"*\"],\n"
+                    "       uris: [\"https://127.0.0.1:%u\"]}\n"
+                    "aanf:\n  groups:\n    - {name: aanf-001-01, mcc: \"001\", mnc: \"01\", rids: [\"*\"],\n"
                     "       uris: [\"https://127.0.0.1:%u\"]}\n",
-                    pki, pki, pki, d->p[P_AUSF].port);
+                    pki, pki, pki, d->p[P_AUSF].port, d->p[P_AANF].port);
 }
 
 static bool write_ecs_config(demo_t *d, int i)
@@ -407,8 +461,12 @@ static bool write_ecs_config(demo_t *d, int i)
   char path[PATH_MAX], pki[PATH_MAX];
   path_of(d, pki, "pki");
   path_of(d, path, "conf/%s.yaml", d->p[i].name);
-  bool nef = i == P_ECS_OUT, bound = i == P_ECS_BOUND;
+  bool nef = i == P_ECS_OUT || i == P_ECS_AKMA_EXT, bound = i == P_ECS_BOUND;
+  bool akma = i == P_ECS_AKMA || i == P_ECS_AKMA_EXT;
   const char *cert = nef ? "af" : "ecs";
+  char ecs_id[96] = "";
+  if (bound || akma)
+    snprintf(ecs_id, sizeof(ecs_id), "  ecs_id: %s\n", nef ? DEMO_AKMA_EXT_FQDN : DEMO_AKMA_FQDN);
   return write_text(
       path,
       "# kedge demo: %s (every key: conf/ecs.yaml of the source tree)\nlog: {level: info}\n"
@@ -419,9 +477,10 @@ static bool write_ecs_config(demo_t *d, int i)
       "service_provisioning:\n  edns:\n    - dnn: edge.example\n      eess:\n"
       "        - {ees_id: ees-1.edge.example, uri: \"https://ees-1.edge.example:8443\", "
       "eec_reg_conf: true}\n",
-      d->p[i].role, bound ? "bound" : "kedge", bound ? "  ecs_id: ecs.kedge.test\n" : "",
-      nef ? "nef" : "ausf", nef ? "  af_id: af.kedge.test\n" : "",
-      nef ? d->p[P_NEF].port : d->p[P_AUSF].port, pki, pki, cert, pki, cert);
+      d->p[i].role, bound ? "bound" : akma ? "akma" : "kedge", ecs_id,
+      nef ? "nef" : akma ? "aanf" : "ausf", nef ? "  af_id: af.kedge.test\n" : "",
+      nef ? d->p[P_NEF].port : i == P_ECS_AKMA ? d->p[P_AANF].port : d->p[P_AUSF].port, pki, pki,
+      cert, pki, cert);
 }
 
 static bool write_ue_config(demo_t *d)
@@ -434,7 +493,7 @@ static bool write_ue_config(demo_t *d)
                     "tree)\nlog: {level: info}\n"
                     "usim:\n  supi: " DEMO_SUPI "\n  k: " DEMO_K "\n  opc: " DEMO_OPC "\n"
                     "  routing_indicator: \"0\"\n  home_network: {mcc: \"001\", mnc: \"01\"}\n"
-                    "  sqn_file: %s/run/ue.sqn\n"
+                    "  sqn_file: %s/run/ue.sqn\n  akma: true\n"
                     "  suci: {protection_scheme: A, home_network_public_key_id: 1,\n"
                     "         home_network_public_key: %s}\n"
                     "ausf: {uri: \"https://127.0.0.1:%u\", ca: %s/ca.crt, cert: %s/seaf.crt, "
@@ -490,12 +549,12 @@ static bool set_up(demo_t *d)
     }
   }
   path_of(d, path, "pki");
-  if (kedge_pki_init(path) != KEDGE_OK) {
+  if (kedge_pki_init(path) != KEDGE_OK || kedge_pki_issue(path, "aanf") != KEDGE_OK) {
     fprintf(stderr, "kedge demo: %s\n", kedge_pki_last_error());
     return false;
   }
-  const char *keys[] = {"udm.key", "ausf.key"};
-  for (size_t i = 0; i < 2; i++) {
+  const char *keys[] = {"udm.key", "ausf.key", "aanf.key"};
+  for (size_t i = 0; i < 3; i++) {
     path_of(d, path, "%s", keys[i]);
     if (kedge_master_key_create(path, why, sizeof(why)) != KEDGE_OK) {
       fprintf(stderr, "kedge demo: %s\n", why);
@@ -512,17 +571,19 @@ static bool set_up(demo_t *d)
   if (!write_text(k_file, "%s\n", DEMO_K) || !write_text(opc_file, "%s\n", DEMO_OPC))
     return false;
   char *add[] = {"kedge-udmd", "subscriber", "add", "--config", conf, "--supi", DEMO_SUPI,
-                 "--k-file", k_file, "--opc-file", opc_file, "--rid", "0", "--edge", NULL};
+                 "--k-file", k_file, "--opc-file", opc_file, "--rid", "0", "--edge", "--akma",
+                 NULL};
   if (run(d, add, NULL, 0) != 0) {
     snprintf(d->failed_step, sizeof(d->failed_step), "provisioning the subscriber");
     path_of(d, d->failed_log, "logs/commands.log");
     return false;
   }
-  if (!start(d, P_UDM) || !write_ausf_config(d) || !start(d, P_AUSF) || !write_nef_config(d) ||
-      !start(d, P_NEF))
+  if (!start(d, P_UDM) || !write_aanf_config(d) || !start(d, P_AANF) || !write_ausf_config(d) ||
+      !start(d, P_AUSF) || !write_nef_config(d) || !start(d, P_NEF))
     return false;
-  for (int i = P_ECS_IN; i <= P_ECS_BOUND; i++)
-    if (!write_ecs_config(d, i) || !start(d, i))
+  const int ecss[] = {P_ECS_IN, P_ECS_OUT, P_ECS_BOUND, P_ECS_AKMA, P_ECS_AKMA_EXT};
+  for (size_t i = 0; i < sizeof(ecss) / sizeof(ecss[0]); i++)
+    if (!write_ecs_config(d, ecss[i]) || !start(d, ecss[i]))
       return false;
   return write_ue_config(d);
 }
@@ -555,9 +616,26 @@ static bool steps_0_to_2(demo_t *d)
   snprintf(needle, sizeof(needle), "stored: Kedge ID %s", d->kedge_id);
   bool same = ok && d->kedge_id[0] && log_has(d, &d->p[P_AUSF], needle, ausf_line, sizeof(ausf_line));
   printf("    step 2  AUSF: %s\n", same ? "stored the same Kedge ID before dropping KAUSF" : "no matching key stored");
+  /* TS 33.535 6.1 (SPEC.md 9): the UE derives K_AKMA and the A-KID (step 3); the AUSF derives
+   * them too and registers them at the AAnF (steps 3-5) before KAUSF goes */
+  line[0] = '\0';
+  bool akma = ok && log_has(d, &d->p[P_AGENT], "agent: AKMA: A-KID ", line, sizeof(line));
+  const char *ak = strstr(line, "A-KID ");
+  if (ak) {
+    snprintf(d->akid, sizeof(d->akid), "%s", ak + 6);
+    d->akid[strcspn(d->akid, " \n")] = '\0';
+  }
+  printf("    AKMA 6.1 step 3  UE:   A-KID %s (K_AKMA stays in the UE)\n", d->akid[0] ? d->akid : "?");
+  snprintf(needle, sizeof(needle), "registered at https://127.0.0.1:%u: A-KID %s", d->p[P_AANF].port,
+           d->akid);
+  bool registered = akma && d->akid[0] && log_has(d, &d->p[P_AUSF], needle, NULL, 0);
+  printf("    AKMA 6.1 steps 3-5  AUSF: %s\n",
+         registered ? "derived the same A-KID and K_AKMA and registered them at the AAnF"
+                    : "no matching registration at the AAnF");
   char log[PATH_MAX];
   path_of(d, log, "logs/ue.log");
-  verdict(d, true, ok && same, "5G AKA and edge keys on UE and AUSF", log);
+  verdict(d, true, ok && same && registered, "5G AKA, edge keys and the AKMA anchor key", log);
+  same = same && registered;
   printf("    (%.0f ms)\n", now_ms() - t);
   return ok && same;
 }
@@ -634,6 +712,14 @@ static void run_steps(demo_t *d)
   static const char *const bound[] = {"--profile", "bound", "--ecs-id", "ecs.kedge.test", NULL};
   provision(d, "Profile bound: the agent derives K_ECS for ecs.kedge.test; the ECS gets K_ECS",
             P_ECS_BOUND, bound, true);
+  static const char *const akma[] = {"--profile", "akma", "--ecs-id", DEMO_AKMA_FQDN, NULL};
+  provision(d, "Profile akma (TS 33.535 6.2 steps 1-6): the agent derives K_AF for "
+               DEMO_AKMA_FQDN "; the ECS gets K_AF from the AAnF with the A-KID",
+            P_ECS_AKMA, akma, true);
+  static const char *const akma_ext[] = {"--profile", "akma", "--ecs-id", DEMO_AKMA_EXT_FQDN, NULL};
+  provision(d, "Profile akma outside the domain (TS 33.535 6.3): the ECS asks the NEF's 3gpp-akma, "
+               "the NEF the AAnF",
+            P_ECS_AKMA_EXT, akma_ext, true);
   char key_file[PATH_MAX];
   if (!random_key_file(d, key_file))
     return;
@@ -648,6 +734,10 @@ static void run_steps(demo_t *d)
   unk[3] = key_file;
   provision(d, "On purpose: an unknown Kedge ID (the ECS answers exactly as for a wrong key)",
             P_ECS_IN, unk, false);
+  const char *const akma_wrong[] = {"--profile", "akma", "--ecs-id", DEMO_AKMA_FQDN, "--a-kid",
+                                    d->akid, "--key-file", key_file, NULL};
+  provision(d, "On purpose: profile akma with the right A-KID but a wrong K_AF (the same alert)",
+            P_ECS_AKMA, akma_wrong, false);
 }
 
 /* ---- outputs, --up, --down ---- */
@@ -658,7 +748,7 @@ static void write_outputs(demo_t *d)
   path_of(d, json, "trace.json");
   path_of(d, svg, "flow.svg");
   bool ok = flow_write_json(d->flow, json) == KEDGE_OK &&
-            flow_write_svg(d->flow, "kedge demo: 5G AKA, edge keys, EEC to ECS over TLS-PSK", svg) ==
+            flow_write_svg(d->flow, "kedge demo: 5G AKA, edge keys and AKMA, EEC to ECS over TLS-PSK", svg) ==
                 KEDGE_OK;
   printf("\n%s %s and %s (the messages of this run, as the processes traced them)\n",
          ok ? "Wrote" : "Could not write", svg, json);
@@ -669,7 +759,8 @@ static void print_table(const demo_t *d)
   printf("kedge demo in %s (logs in %s/logs, configurations in %s/conf)\n", d->dir, d->dir, d->dir);
   for (int i = 0; i < N_PROCS - 1; i++)
     printf("  %-24s %-12s %s://127.0.0.1:%u   metrics http://127.0.0.1:%u/metrics\n",
-           d->p[i].role, d->p[i].program, i >= P_ECS_IN ? "tls-psk" : "https", d->p[i].port,
+           d->p[i].role, d->p[i].program,
+           !strcmp(d->p[i].program, "kedge-ecsd") ? "tls-psk" : "https", d->p[i].port,
            d->p[i].metrics_port);
 }
 
@@ -694,6 +785,16 @@ static bool write_endpoints(const demo_t *d)
   path_of(d, sock, "run/agent/agent.sock");
   path_of(d, pki, "pki");
   path_of(d, conf, "conf");
+  /* SPEC.md 9: the AAnF, the two akma ECSs and the FQDNs their K_AF is bound to */
+  char aanf[64], akma_in[64], akma_ext[64];
+  snprintf(aanf, sizeof(aanf), "https://127.0.0.1:%u", d->p[P_AANF].port);
+  snprintf(akma_in, sizeof(akma_in), "127.0.0.1:%u", d->p[P_ECS_AKMA].port);
+  snprintf(akma_ext, sizeof(akma_ext), "127.0.0.1:%u", d->p[P_ECS_AKMA_EXT].port);
+  json_object_set_new(e, "aanf", json_string(aanf));
+  json_object_set_new(e, "ecs_akma", json_string(akma_in));
+  json_object_set_new(e, "ecs_akma_external", json_string(akma_ext));
+  json_object_set_new(e, "akma_af_ids", json_pack("{s:s, s:s}", "ecs_akma", DEMO_AKMA_FQDN,
+                                                  "ecs_akma_external", DEMO_AKMA_EXT_FQDN));
   json_object_set_new(e, "ue_agent", json_string(sock));
   json_object_set_new(e, "pki_dir", json_string(pki));
   json_object_set_new(e, "conf_dir", json_string(conf));
@@ -729,6 +830,9 @@ static void print_try_this(const demo_t *d)
   printf("  openssl s_client -connect 127.0.0.1:%u -tls1_3 -alpn h2 -psk_identity '%s' -psk "
          "$(kedge-eec keys ... --reveal | jq -r .kedge)\n",
          d->p[P_ECS_IN].port, d->kedge_id);
+  printf("  openssl s_client -connect 127.0.0.1:%u -tls1_3 -alpn h2 -psk_identity '%s' -psk "
+         "$(kedge-eec keys ... --reveal --profile akma --ecs-id " DEMO_AKMA_FQDN " | jq -r .kaf)\n",
+         d->p[P_ECS_AKMA].port, d->akid);
   printf("  %s/kedge-ue register --agent %s/run/agent/agent.sock    # new 5G AKA, new keys\n",
          d->bin, d->dir);
   printf("  %s/kedge derive suci --supi " DEMO_SUPI " --profile A --mcc 001 --mnc 01 --hn-key-id 1 "
@@ -776,9 +880,10 @@ static const char usage[] =
     "       kedge demo --up DIR [--keylog FILE]\n"
     "       kedge demo --down DIR\n"
     "Runs the whole of kedge on 127.0.0.1: a development PKI, kedge-udmd, kedge-ausfd,\n"
-    "kedge-nefd, three kedge-ecsd (in the domain, outside it through the NEF, profile bound)\n"
-    "and the UE key agent, then the steps of SPEC.md 0 with kedge-eec, and two failures on\n"
-    "purpose. Writes DIR/flow.svg (a sequence diagram of what ran) and DIR/trace.json.\n"
+    "kedge-nefd, kedge-aanfd, five kedge-ecsd (in the domain, outside it through the NEF,\n"
+    "profile bound, profile akma with the AAnF and through the NEF's 3gpp-akma) and the UE key\n"
+    "agent, then the steps of SPEC.md 0 and of AKMA (TS 33.535 6.1-6.3) with kedge-eec, and\n"
+    "three failures on purpose. Writes DIR/flow.svg (a sequence diagram of what ran) and DIR/trace.json.\n"
     "  --dir DIR      where (default: a new /tmp/kedge-demo-XXXXXX); must be new or empty\n"
     "  --up DIR       set up and register, then leave everything running (DIR/endpoints.json)\n"
     "  --down DIR     stop what --up DIR started\n"

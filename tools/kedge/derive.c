@@ -11,6 +11,7 @@
 
 #include "commands.h"
 #include "kedge/aka.h"
+#include "kedge/akma.h"
 #include "kedge/cli.h"
 #include "kedge/edge.h"
 #include "kedge/hex.h"
@@ -51,6 +52,14 @@ static const char usage_text[] =
     "      De-conceals a SUCI (SBI or NAI form) with the home network private key: raw (the\n"
     "      SUCI's scheme names the profile) or a file of `kedge suci keygen`.\n"
     "      -> {\"supi\",\"rid\",\"scheme\",\"hnPubKeyId\"}\n"
+    "  kedge derive akma --kausf HEX --supi SUPI --mcc MCC --mnc MNC [--rid RID] [--af-fqdn FQDN]\n"
+    "      AKMA (TS 33.535 Annex A, SPEC.md 9): K_AKMA (FC 0x80), A-TID (0x81), the A-KID\n"
+    "      (--mcc/--mnc: the home network), and for --af-fqdn the AF_ID octets (FQDN ||\n"
+    "      Ua* protocol id 0100000007, TS 33.220 H.3) and K_AF (0x82).\n"
+    "      -> {\"kAkma\",\"aTid\",\"aKid\"} plus \"afId\",\"kaf\" with --af-fqdn\n"
+    "  kedge derive parse-akid A_KID\n"
+    "      Checks an A-KID against the strict grammar of SPEC.md 9.\n"
+    "      -> {\"rid\",\"aTid\",\"mcc\",\"mnc\"}\n"
     "  kedge derive parse-id KEDGE_ID\n"
     "      Checks a Kedge ID against the strict grammar of SPEC.md 2.\n"
     "      -> {\"rid\",\"tid\",\"mcc\",\"mnc\"}\n"
@@ -76,6 +85,7 @@ static const char usage_text[] =
     "  --eph-private HEX ephemeral private key, 32 octets (known answers only)\n"
     "  --hn-private HEX  home network private key, 32 octets\n"
     "  --hn-key-file FILE, --master-key FILE  a sealed key file and the master key it opens with\n"
+    "  --af-fqdn FQDN the AF's (ECS's) FQDN for AF_ID, normalised like --ecs-id\n"
     "All hex may be upper or lower case on input and is lower case on output.\n"
     "Exit status: 0 success, 2 bad input (one line on stderr names the option).\n";
 
@@ -164,7 +174,9 @@ static int rid_arg(const char *value)
 
 static void put_hex(const char *member, const uint8_t *bytes, size_t len, bool last)
 {
-  char hex[2 * 32 + 1];
+  char hex[2 * KEDGE_AF_ID_MAX + 1]; /* the longest value printed: AF_ID */
+  if (len > KEDGE_AF_ID_MAX)
+    len = KEDGE_AF_ID_MAX;
   kedge_hex_encode(bytes, len, hex);
   printf("\"%s\":\"%s\"%s", member, hex, last ? "" : ",");
   OPENSSL_cleanse(hex, sizeof(hex));
@@ -520,19 +532,81 @@ static int derive_suci(int argc, char **argv)
   return suci_conceal(o, n);
 }
 
-static int derive_parse_id(int argc, char **argv)
+static int derive_akma(int argc, char **argv)
+{
+  option_t o[] = {{"kausf", false, NULL}, {"supi", false, NULL}, {"mcc", false, NULL},
+                  {"mnc", false, NULL},   {"rid", false, NULL},  {"af-fqdn", false, NULL}};
+  const size_t n = sizeof(o) / sizeof(o[0]);
+  static const char *const required[] = {"kausf", "supi", "mcc", "mnc", NULL};
+  int rc = parse_options(argc, argv, o, n);
+  if (rc || (rc = require(o, n, required)))
+    return rc;
+
+  uint8_t kausf[32], k_akma[32], a_tid[32], k_af[32], af_id[KEDGE_AF_ID_MAX];
+  size_t af_id_len = 0;
+  kedge_plmn_t home;
+  kedge_supi_t supi;
+  char akid[KEDGE_AKID_MAX + 1], fqdn[KEDGE_ECS_ID_MAX + 1];
+  const char *rid = opt(o, n, "rid") ? opt(o, n, "rid") : "0", *why = NULL;
+  const bool with_af = opt(o, n, "af-fqdn") != NULL;
+  if ((rc = hex_arg("kausf", opt(o, n, "kausf"), kausf, 32)) ||
+      (rc = supi_arg(opt(o, n, "supi"), &supi)) ||
+      (rc = plmn_arg("mcc", opt(o, n, "mcc"), "mnc", opt(o, n, "mnc"), &home)) ||
+      (rc = rid_arg(rid)))
+    goto out;
+  if (with_af && kedge_ecs_id_normalise(opt(o, n, "af-fqdn"), fqdn, &why)) {
+    rc = fail("af-fqdn", "not a DNS name: %s", why);
+    goto out;
+  }
+  if (kedge_derive_k_akma_and_akid(kausf, &supi, rid, &home, k_akma, akid) ||
+      kedge_derive_akma_keys(kausf, &supi, NULL, a_tid) ||
+      (with_af && (kedge_af_id_build(fqdn, af_id, &af_id_len) ||
+                   kedge_derive_k_af(k_akma, fqdn, k_af)))) {
+    rc = crypto_failure();
+    goto out;
+  }
+  printf("{");
+  put_hex("kAkma", k_akma, 32, false);
+  put_hex("aTid", a_tid, 32, false);
+  printf("\"aKid\":\"%s\"", akid);
+  if (with_af) {
+    printf(",");
+    put_hex("afId", af_id, af_id_len, false);
+    put_hex("kaf", k_af, 32, true);
+  }
+  printf("}\n");
+out:
+  OPENSSL_cleanse(kausf, sizeof(kausf));
+  OPENSSL_cleanse(k_akma, sizeof(k_akma));
+  OPENSSL_cleanse(k_af, sizeof(k_af));
+  return rc;
+}
+
+/* parse-id and parse-akid: one grammar (SPEC.md 2 and 9), two names for the identifier part. */
+static int parse_key_id(int argc, char **argv, const char *what, const char *tid_member,
+                        kedge_err_t (*parse)(const char *, size_t, kedge_id_t *, const char **))
 {
   if (argc != 2 || !strncmp(argv[1], "--", 2))
-    return fail(NULL, "expected exactly one argument, the Kedge ID");
+    return fail(NULL, "expected exactly one argument, the %s", what);
   const char *text = argv[1], *why = NULL;
   kedge_id_t id;
-  if (kedge_id_parse(text, strlen(text), &id, &why) != KEDGE_OK)
-    return fail(NULL, "malformed Kedge ID: %s", why);
+  if (parse(text, strlen(text), &id, &why) != KEDGE_OK)
+    return fail(NULL, "malformed %s: %s", what, why);
   /* The TID as written: between the first '.' and the '@' (the parser checked both). */
   const char *tid = strchr(text, '.') + 1;
-  printf("{\"rid\":\"%s\",\"tid\":\"%.*s\",\"mcc\":\"%s\",\"mnc\":\"%s\"}\n", id.rid,
-         KEDGE_TID_B64_LEN, tid, id.home.mcc, id.home.mnc);
+  printf("{\"rid\":\"%s\",\"%s\":\"%.*s\",\"mcc\":\"%s\",\"mnc\":\"%s\"}\n", id.rid,
+         tid_member, KEDGE_TID_B64_LEN, tid, id.home.mcc, id.home.mnc);
   return 0;
+}
+
+static int derive_parse_id(int argc, char **argv)
+{
+  return parse_key_id(argc, argv, "Kedge ID", "tid", kedge_id_parse);
+}
+
+static int derive_parse_akid(int argc, char **argv)
+{
+  return parse_key_id(argc, argv, "A-KID", "aTid", kedge_akid_parse);
 }
 
 int kedge_cmd_derive(int argc, char **argv)
@@ -547,6 +621,8 @@ int kedge_cmd_derive(int argc, char **argv)
     {"k-ecs", derive_k_ecs},
     {"suci", derive_suci},
     {"parse-id", derive_parse_id},
+    {"akma", derive_akma},
+    {"parse-akid", derive_parse_akid},
   };
   form = "";
   if (argc < 2) {
@@ -568,6 +644,6 @@ int kedge_cmd_derive(int argc, char **argv)
       }
     return forms[i].run(argc - 1, argv + 1);
   }
-  fprintf(stderr, "kedge derive: unknown form '%s' (milenage, aka, kedge, k-ecs, suci, parse-id)\n", argv[1]);
+  fprintf(stderr, "kedge derive: unknown form '%s' (milenage, aka, kedge, k-ecs, suci, parse-id, akma, parse-akid)\n", argv[1]);
   return EXIT_BAD_INPUT;
 }

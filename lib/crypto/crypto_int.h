@@ -1,0 +1,36 @@
+/* lib/crypto internals shared by the edge keys (edge.c, SPEC.md 2) and AKMA (akma.c, SPEC.md 9):
+ * both derive a key and a temporary identifier from KAUSF and the SUPI, and both spell their key
+ * identifier as the NAI "<RID>.<base64url(TID)>@5gc.mnc<MNC>.mcc<MCC>.3gppnetwork.org". One
+ * derivation, one parser and one formatter for both, so the two cannot drift apart. */
+#ifndef KEDGE_CRYPTO_INT_H
+#define KEDGE_CRYPTO_INT_H
+
+#include <stdint.h>
+
+#include "kedge/edge.h"
+
+/* FC and label (P0) of the key and of the temporary identifier; P1 is the SUPI (A.7.0 form). */
+typedef struct kedge_kausf_pair {
+  uint8_t key_fc;
+  const char *key_label;
+  uint8_t tid_fc;
+  const char *tid_label;
+} kedge_kausf_pair_t;
+
+/* Either output may be NULL. */
+kedge_err_t kedge_kausf_pair_derive(const kedge_kausf_pair_t *pair, const uint8_t kausf[32],
+                                    const kedge_supi_t *supi, uint8_t key_out[32],
+                                    uint8_t tid_out[32]);
+/* The key and the key identifier's text for RID and home PLMN. */
+kedge_err_t kedge_kausf_pair_derive_with_id(const kedge_kausf_pair_t *pair,
+                                            const uint8_t kausf[32], const kedge_supi_t *supi,
+                                            const char *rid, const kedge_plmn_t *home,
+                                            uint8_t key_out[32], char id_text[KEDGE_ID_MAX + 1]);
+
+kedge_err_t kedge_nai_key_id_format(const kedge_id_t *id, char out[KEDGE_ID_MAX + 1]);
+/* Errors come back as KEDGE_ERR_BAD_KEDGE_ID (or KEDGE_ERR_INVALID_ARG); the caller maps them
+ * to its own code. */
+kedge_err_t kedge_nai_key_id_parse(const char *text, size_t len, kedge_id_t *id,
+                                   const char **why);
+
+#endif
