@@ -53,7 +53,7 @@ install(CODE "
   if(NOT IS_ABSOLUTE \"\${_dir}\")
     set(_dir \"\${CMAKE_INSTALL_PREFIX}/\${_dir}\")
   endif()
-  foreach(p kedge-udmd kedge-ausfd kedge-nefd kedge-ecsd kedge-eec kedge-ue)
+  foreach(p kedge-udmd kedge-ausfd kedge-nefd kedge-aanfd kedge-ecsd kedge-eec kedge-ue)
     message(STATUS \"Installing: \$ENV{DESTDIR}\${_dir}/\${p} -> kedge\")
     file(CREATE_LINK kedge \"\$ENV{DESTDIR}\${_dir}/\${p}\" SYMBOLIC)
   endforeach()

@@ -13,7 +13,9 @@
 #include "kedge/keystore.h"
 #include "kedge/seal.h"
 #include "kedge/metrics.h"
+#include "kedge/revocation.h"
 #include "kedge/sbi_client.h"
+#include "kedge/sbi_notify.h"
 #include "kedge/sbi_server.h"
 
 /* An allowed consumer of ue-authentications: a SEAF/AMF by certificate SAN DNS name, with
@@ -40,6 +42,17 @@ typedef struct ausf_key_consumer {
   bool profile_bound; /* may receive K_ECS (with ecsId) */
   bool relay;         /* listed in keyrequest.relays: any ecsId (the NEF) */
 } ausf_key_consumer_t;
+
+/* Why a key ends before its expiry (KedgeRevokedKey.cause in
+ * api/TS29509_Nausf_UEAuthentication_keyrequest.yaml). */
+typedef enum ausf_revoke_cause {
+  AUSF_REVOKE_REPLACED, /* a new primary authentication of the SUPI replaced it (SPEC.md 2) */
+  AUSF_REVOKE_DELETED,  /* deleted: 5g-aka-confirmation DELETE, deregister (SPEC.md 7) */
+  AUSF_REVOKE_EXPIRED,  /* ended early by the AUSF for another reason */
+  AUSF_REVOKE__COUNT
+} ausf_revoke_cause_t;
+
+typedef struct ausf_revocation ausf_revocation_t;
 
 /* edge.derive (SPEC.md 7): when the AUSF derives edge keys at 5G AKA success. */
 typedef enum ausf_edge_derive {
@@ -77,6 +90,13 @@ typedef struct ausf {
   double keyrequest_burst;        /* keyrequest.per_consumer_burst */
   bool testing;                   /* testing.enabled: the knobs below are honoured */
   int64_t keyrequest_delay_ms;    /* testing: answers of kedge-keys/retrieve wait this long */
+
+  /* revocation: notices to consumers that gave revocCallbackUri (key_revocation.c) */
+  bool revocation_enabled;
+  size_t revocation_max_subscriptions;
+  kedge_sbi_notifier_options_t revocation_notify;
+  kedge_sbi_client_options_t revocation_client; /* the AUSF's SBI certificate */
+  ausf_revocation_t *revocation;
 
   /* run time */
   kedge_counter_t *keys_stored, *keys_store_failed, *keys_revoked, *keyrequests_ok,
@@ -160,6 +180,25 @@ unsigned ausf_akma_remove(ausf_t *ausf, kedge_sbi_client_t *aanf, const char *su
 void ausf_auth_event_send(ausf_confirmation_t *c, void (*done)(ausf_confirmation_t *c));
 /* PUT {supi}/auth-events/{authEventId} with authRemovalInd: fire and forget (logged). */
 void ausf_auth_event_remove(ausf_t *ausf, kedge_sbi_client_t *udm, const ausf_auth_ctx_t *ctx);
+
+/* A new authentication's key replaced the SUPI's previous one in the store (SPEC.md 2): the
+ * consumers that fetched an older key of the SUPI hear of it (cause REPLACED). The other
+ * revocation point is ausf_edge_revoke() (cause DELETED). */
+void ausf_edge_replaced(ausf_t *ausf, const char *supi, const char *new_kedge_id);
+
+/* key_revocation.c */
+kedge_err_t ausf_revocation_setup(ausf_t *ausf, kedge_sbi_server_t *srv);
+void ausf_revocation_teardown(ausf_t *ausf);
+const char *ausf_revoke_cause_name(ausf_revoke_cause_t cause);
+/* A consumer got `kedge_id` (the SUPI's key until expiry_ms) and gave `uri`: KEDGE_OK, or
+ * KEDGE_ERR_BUSY when max_subscriptions are kept (counted; the TTL rule still holds),
+ * KEDGE_ERR_UNSUPPORTED when revocation is off. Any worker. */
+kedge_err_t ausf_revocation_subscribe(ausf_t *ausf, const char *supi, const char *kedge_id,
+                                      int64_t expiry_ms, const char *uri);
+/* The SUPI's keys other than `keep_kedge_id` (NULL: all), or only `only_kedge_id` when not
+ * NULL, are gone: queue a notice to each of their subscribers and forget them. Any worker. */
+void ausf_revocation_notify(ausf_t *ausf, const char *supi, const char *keep_kedge_id,
+                            const char *only_kedge_id, ausf_revoke_cause_t cause);
 
 /* Nausf_UEAuthentication_keyrequest: POST /nausf-auth/v1/kedge-keys/retrieve */
 kedge_err_t ausf_keyrequest_setup(ausf_t *ausf, kedge_sbi_server_t *srv);

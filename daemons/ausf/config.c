@@ -91,6 +91,27 @@ static kedge_err_t read_key_consumers(ausf_t *ausf, kedge_config_node_t *sec)
   return err;
 }
 
+/* revocation: (issue 13) notices to the consumers that gave revocCallbackUri. The notifier
+ * authenticates with the AUSF's SBI certificate. */
+static kedge_err_t read_revocation(ausf_t *ausf, kedge_config_node_t *root)
+{
+  kedge_config_node_t *sec = NULL;
+  int64_t n = 0;
+  kedge_err_t err = KEDGE_OK, e;
+  kedge_sbi_client_options_init(&ausf->revocation_client);
+  KEEP(kedge_config_string(root, "sbi.tls.ca", NULL, &ausf->revocation_client.ca_file));
+  KEEP(kedge_config_string(root, "sbi.tls.cert", NULL, &ausf->revocation_client.cert_file));
+  KEEP(kedge_config_string(root, "sbi.tls.key", NULL, &ausf->revocation_client.key_file));
+  KEEP(kedge_config_map(root, "revocation", &sec));
+  KEEP(kedge_config_bool(sec, "enabled", true, &ausf->revocation_enabled));
+  KEEP(kedge_config_int(sec, "max_subscriptions", 100000, 1, 10000000, &n));
+  ausf->revocation_max_subscriptions = (size_t)n;
+  KEEP(kedge_sbi_notifier_config_read(sec, &ausf->revocation_notify, &ausf->revocation_client));
+  if (!err && ausf->revocation_enabled && ausf->edge_enabled && !ausf->revocation_client.ca_file)
+    KEEP(kedge_config_require(root, "sbi.tls.ca"));
+  return err;
+}
+
 /* akma: enabled, aanf [{routing_indicators, uri}], ca, cert, key, timeout (SPEC.md 9) */
 static kedge_err_t read_akma(ausf_t *ausf, kedge_config_node_t *root, const char *sbi_ca,
                              const char *sbi_cert, const char *sbi_key)
@@ -169,6 +190,7 @@ static kedge_err_t read_edge(ausf_t *ausf, kedge_config_node_t *root)
     KEEP(kedge_keystore_config_check_master_key(&ausf->keystore, edge, "master_key"));
   KEEP(kedge_config_map(root, "keyrequest", &keyreq));
   KEEP(read_key_consumers(ausf, keyreq));
+  KEEP(read_revocation(ausf, root));
   KEEP(kedge_config_map(root, "testing", &testing));
   KEEP(kedge_config_bool(testing, "enabled", false, &ausf->testing));
   KEEP(kedge_config_duration(testing, "keyrequest_delay", 0, 0, 60000, &ausf->keyrequest_delay_ms));

@@ -29,6 +29,8 @@ static void stored(kedge_err_t err, void *arg)
     kedge_counter_add(ausf->keys_stored, 1);
     kedge_log_info("edge keys for %s stored: Kedge ID %s", p->c->ctx.supi, p->kedge_id);
     memcpy(p->c->ctx.kedge_id, p->kedge_id, sizeof(p->c->ctx.kedge_id)); /* for a DELETE */
+    /* the store replaced the SUPI's previous key in the same transaction */
+    ausf_edge_replaced(ausf, p->c->ctx.supi, p->kedge_id);
     ausf_akma_on_success(p->c);
   }
   free(p);
@@ -83,6 +85,11 @@ void ausf_edge_on_success(ausf_confirmation_t *c)
 
 /* ---- revocation ---- */
 
+void ausf_edge_replaced(ausf_t *ausf, const char *supi, const char *new_kedge_id)
+{
+  ausf_revocation_notify(ausf, supi, new_kedge_id, NULL, AUSF_REVOKE_REPLACED);
+}
+
 typedef struct revoke {
   ausf_t *ausf;
   ausf_revoke_fn done;
@@ -120,6 +127,12 @@ static void revoked(kedge_err_t err, void *arg)
     kedge_log_warn("edge keys of %s could not be revoked (%s): %s", r->supi, r->reason,
                    kedge_strerror(err));
   }
+  /* issue 13: the consumers that fetched the key hear of it (key_revocation.c). A SUPI-wide
+   * delete that found nothing still clears what they may hold; a named key that is no longer
+   * the SUPI's was replaced, and its consumers were told then. */
+  if (!err || (err == KEDGE_ERR_NOT_FOUND && !r->kedge_id[0]))
+    ausf_revocation_notify(ausf, r->supi, NULL, r->kedge_id[0] ? r->kedge_id : NULL,
+                           AUSF_REVOKE_DELETED);
   revoke_step_done(r);
 }
 

@@ -23,6 +23,7 @@ typedef struct key_call {
   const ausf_key_consumer_t *consumer;
   char kedge_id[KEDGE_ID_MAX + 1];
   char ecs_id[KEDGE_ECS_ID_MAX + 1]; /* "" for profile kedge */
+  char *callback_uri;                /* revocCallbackUri, or NULL */
   struct event *delay;               /* testing.keyrequest_delay */
   /* the answer, kept while a testing delay runs */
   kedge_err_t err;
@@ -34,6 +35,7 @@ typedef struct key_call {
 static const kedge_json_member_t request_members[] = {
   {.name = "kedgeId", .kind = KEDGE_JSON_STRING, .required = true, .max_len = KEDGE_ID_MAX},
   {.name = "ecsId", .kind = KEDGE_JSON_STRING, .max_len = KEDGE_ECS_ID_MAX + 1},
+  {.name = "revocCallbackUri", .kind = KEDGE_JSON_STRING, .max_len = KEDGE_SBI_NOTIFY_URI_MAX},
   {.name = NULL},
 };
 
@@ -104,6 +106,7 @@ static void answer(key_call_t *k)
   OPENSSL_cleanse(k->key, sizeof(k->key));
   if (k->delay)
     event_free(k->delay);
+  free(k->callback_uri);
   free(k);
 }
 
@@ -118,6 +121,13 @@ static void got_key(kedge_err_t err, const kedge_keystore_record_t *rec, void *a
   k->err = err;
   if (!err) {
     k->expiry_ms = rec->expiry_ms;
+    /* issue 13: the consumer hears when this key is replaced or deleted */
+    if (k->callback_uri &&
+        ausf_revocation_subscribe(k->ausf, rec->supi, k->kedge_id, rec->expiry_ms,
+                                  k->callback_uri) != KEDGE_OK)
+      kedge_log_warn("keyrequest: consumer %s, Kedge ID %s: no revocation subscription "
+                     "(revocation.max_subscriptions reached); key_cache_ttl still applies",
+                     k->consumer->name, k->kedge_id);
     if (k->ecs_id[0])
       /* SPEC.md 6: the AUSF alone derives K_ECS = KDF(Kedge, 0xFC, ECS ID) */
       k->err = kedge_derive_k_ecs(rec->kedge, k->ecs_id, k->key);
@@ -162,6 +172,7 @@ static void retrieve(kedge_sbi_request_t *req, void *arg)
     return;
   const char *kedge_id = json_string_value(json_object_get(body, "kedgeId"));
   const char *ecs_id = json_string_value(json_object_get(body, "ecsId"));
+  const char *callback = json_string_value(json_object_get(body, "revocCallbackUri"));
   const char *why = NULL, *param = NULL;
   kedge_id_t parsed;
   char ecs_norm[KEDGE_ECS_ID_MAX + 1] = "";
@@ -169,6 +180,15 @@ static void retrieve(kedge_sbi_request_t *req, void *arg)
     param = "/kedgeId";
   else if (ecs_id && kedge_ecs_id_normalise(ecs_id, ecs_norm, &why))
     param = "/ecsId";
+  if (!param && callback && !kedge_sbi_callback_uri_ok(callback)) {
+    /* TS 29.500 Table 5.2.7.2-1: an optional IE with a wrong value */
+    json_t *problem = kedge_problem_new(400, "OPTIONAL_IE_INCORRECT", "invalid KedgeKeyRequest");
+    kedge_problem_add_invalid_param(problem, "/revocCallbackUri",
+                                    "must be an absolute https URI without user info");
+    kedge_sbi_respond_problem_json(req, problem);
+    json_decref(problem);
+    return;
+  }
   if (param) {
     json_t *problem = kedge_problem_new(400, "MANDATORY_IE_INCORRECT", "invalid KedgeKeyRequest");
     kedge_problem_add_invalid_param(problem, param, why);
@@ -201,6 +221,11 @@ static void retrieve(kedge_sbi_request_t *req, void *arg)
   k->consumer = consumer;
   snprintf(k->kedge_id, sizeof(k->kedge_id), "%s", kedge_id);
   memcpy(k->ecs_id, ecs_norm, sizeof(k->ecs_id));
+  if (callback && ausf->revocation && !(k->callback_uri = strdup(callback))) {
+    free(k);
+    kedge_sbi_respond_err(req, KEDGE_ERR_NOMEM, NULL);
+    return;
+  }
   kedge_err_t err = kedge_keystore_get(ausf_worker_of(req)->keys, k->kedge_id, got_key, k);
   if (err) {
     k->err = err;

@@ -30,10 +30,13 @@ static kedge_err_t setup(kedge_sbi_server_t *srv, void *state, char *why, size_t
   err = ausf_ueau_setup(a, srv);
   if (!err && a->edge_enabled)
     err = ausf_keyrequest_setup(a, srv);
+  if (!err && a->edge_enabled)
+    err = ausf_revocation_setup(a, srv);
   if (!err && a->akma_enabled)
     err = ausf_akma_setup(a, srv);
   if (err) {
     snprintf(why, why_size, "cannot set up Nausf_UEAuthentication: %s", kedge_strerror(err));
+    ausf_revocation_teardown(a);
     ausf_ueau_teardown(a);
     return err;
   }
@@ -45,6 +48,11 @@ static kedge_err_t setup(kedge_sbi_server_t *srv, void *state, char *why, size_t
                    a->home_network.mnc, a->home_network.mcc, (long long)a->key_lifetime_ms / 1000,
                    a->keystore.uri, a->n_key_consumers,
                    a->testing ? " (TESTING knobs enabled)" : "");
+  if (a->revocation)
+    kedge_log_info("revocation notices on: at most %zu subscriptions, queue %zu, batches of "
+                   "%zu, %u attempts",
+                   a->revocation_max_subscriptions, a->revocation_notify.max_queue,
+                   a->revocation_notify.max_batch, a->revocation_notify.max_attempts);
   else
     kedge_log_info("edge keys off (edge.enabled: false): no Kedge is derived");
   if (a->akma_enabled)
@@ -56,6 +64,7 @@ static kedge_err_t setup(kedge_sbi_server_t *srv, void *state, char *why, size_t
 static void teardown(void *state)
 {
   ausf_t *a = state;
+  ausf_revocation_teardown(a);
   ausf_ueau_teardown(a);
   kedge_rate_free(a->keyrequest_limit);
   a->keyrequest_limit = NULL;

@@ -220,6 +220,7 @@ kedge_err_t ecs_read_config(kedge_config_node_t *root, void *state)
     KEEP(kedge_config_invalid(cache, "answer_floor_max", "must not be below answer_floor"));
 
   KEEP(read_provisioning(ecs, root));
+  KEEP(ecs_revocation_read_config(ecs, root));
 
   if (!err && ecs->client.timeout_ms >= ecs->handshake_timeout_ms)
     KEEP(kedge_config_invalid(root, "key_source.timeout",

@@ -149,6 +149,8 @@ kedge_err_t ecs_setup(ecs_t *ecs, kedge_sbi_server_t *srv, char *why, size_t why
     snprintf(why, why_size, "cannot create the TLS 1.3 PSK context");
     return KEDGE_ERR_CRYPTO;
   }
+  if ((err = ecs_revocation_setup(ecs, srv, why, why_size)))
+    return err;
   if ((err = ecs_workers_setup(ecs, srv)) ||
       (err = kedge_sbi_server_set_accept_hook(srv, ecs_accept, ecs)) ||
       (err = ecs_service_provisioning_setup(ecs, srv))) {
@@ -162,6 +164,7 @@ kedge_err_t ecs_setup(ecs_t *ecs, kedge_sbi_server_t *srv, char *why, size_t why
  * (handshakes hold their own SSL_CTX reference). */
 void ecs_teardown(ecs_t *ecs)
 {
+  ecs_revocation_teardown(ecs);
   SSL_CTX_free(ecs->ssl_ctx);
   ecs->ssl_ctx = NULL;
   ecs_key_cache_free(ecs->keys);

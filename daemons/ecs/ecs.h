@@ -25,6 +25,7 @@
 #include "kedge/sbi_client.h"
 #include "kedge/sbi_server.h"
 #include "key_cache.h"
+#include "key_revocation.h"
 #include "rate_limit.h"
 
 typedef enum ecs_source_type { ECS_SOURCE_AUSF, ECS_SOURCE_NEF, ECS_SOURCE_AANF } ecs_source_type_t;
@@ -110,6 +111,7 @@ typedef struct ecs {
   int64_t answer_floor_ms;       /* key_cache.answer_floor: no identity answered sooner */
   int64_t answer_floor_max_ms;   /* key_cache.answer_floor_max: what the fetch time may add */
   ecs_provisioning_t prov;
+  ecs_revocation_t revocation; /* key_revocation.h */
 
   /* run time */
   kedge_sbi_server_t *srv;

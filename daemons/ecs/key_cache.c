@@ -15,6 +15,7 @@ typedef struct entry {
   struct entry *newer, *older; /* LRU list */
   int64_t deadline_ms;
   bool has_key;
+  bool revoked; /* a tombstone: found by nobody, and no put replaces it before its deadline */
   uint8_t key[KEDGE_KEY_LEN];
   size_t id_len;
   char id[]; /* id_len octets */
@@ -107,19 +108,21 @@ static void remove_at(ecs_key_cache_t *c, entry_t **slot)
   entry_free(e);
 }
 
-kedge_err_t ecs_key_cache_put(ecs_key_cache_t *c, const char *id, size_t len,
-                              const uint8_t key[KEDGE_KEY_LEN], int64_t deadline_ms, int64_t now_ms)
+/* put and revoke: stores a new entry (a tombstone when `revoked`); *had_key tells whether a
+ * live key entry was there. */
+static kedge_err_t put_entry(ecs_key_cache_t *c, const char *id, size_t len,
+                             const uint8_t key[KEDGE_KEY_LEN], int64_t deadline_ms, int64_t now_ms,
+                             bool revoked, bool *had_key)
 {
   if (!c || !id || len == 0 || len > KEDGE_ID_MAX)
     return KEDGE_ERR_INVALID_ARG;
-  if (deadline_ms <= now_ms)
-    return KEDGE_OK;
   entry_t *e = malloc(sizeof(*e) + len);
   if (!e)
     return KEDGE_ERR_NOMEM;
   memset(e, 0, sizeof(*e));
   e->deadline_ms = deadline_ms;
   e->has_key = key != NULL;
+  e->revoked = revoked;
   if (key)
     memcpy(e->key, key, KEDGE_KEY_LEN);
   e->id_len = len;
@@ -127,6 +130,18 @@ kedge_err_t ecs_key_cache_put(ecs_key_cache_t *c, const char *id, size_t len,
 
   pthread_mutex_lock(&c->lock);
   entry_t **slot = slot_of(c, id, len);
+  bool live = *slot && (*slot)->deadline_ms > now_ms;
+  if (had_key)
+    *had_key = live && !(*slot)->revoked && (*slot)->has_key;
+  if ((live && (*slot)->revoked && !revoked) || deadline_ms <= now_ms) {
+    /* revoked while its fetch was in flight: the answer is stale (issue 13); or nothing to
+     * keep (a revocation without a deadline still removes the entry) */
+    if (*slot && deadline_ms <= now_ms && revoked)
+      remove_at(c, slot);
+    pthread_mutex_unlock(&c->lock);
+    entry_free(e);
+    return KEDGE_OK;
+  }
   if (*slot)
     remove_at(c, slot); /* the slot now holds the rest of the chain: insert there */
   else if (c->count >= c->capacity)
@@ -140,6 +155,20 @@ kedge_err_t ecs_key_cache_put(ecs_key_cache_t *c, const char *id, size_t len,
   return KEDGE_OK;
 }
 
+kedge_err_t ecs_key_cache_put(ecs_key_cache_t *c, const char *id, size_t len,
+                              const uint8_t key[KEDGE_KEY_LEN], int64_t deadline_ms, int64_t now_ms)
+{
+  return put_entry(c, id, len, key, deadline_ms, now_ms, false, NULL);
+}
+
+kedge_err_t ecs_key_cache_revoke(ecs_key_cache_t *c, const char *id, size_t len,
+                                 int64_t until_ms, int64_t now_ms, bool *had_key)
+{
+  if (had_key)
+    *had_key = false;
+  return put_entry(c, id, len, NULL, until_ms, now_ms, true, had_key);
+}
+
 bool ecs_key_cache_get(ecs_key_cache_t *c, const char *id, size_t len, int64_t now_ms,
                        uint8_t key[KEDGE_KEY_LEN])
 {
@@ -151,7 +180,7 @@ bool ecs_key_cache_get(ecs_key_cache_t *c, const char *id, size_t len, int64_t n
   entry_t *e = *slot;
   if (e && e->deadline_ms <= now_ms) {
     remove_at(c, slot);
-  } else if (e) {
+  } else if (e && !e->revoked) {
     lru_unlink(c, e);
     lru_push(c, e);
     if (key && e->has_key)

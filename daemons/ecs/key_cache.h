@@ -34,6 +34,12 @@ bool ecs_key_cache_get(ecs_key_cache_t *cache, const char *id, size_t len, int64
 /* Removes the identity's entry if there is one. */
 void ecs_key_cache_remove(ecs_key_cache_t *cache, const char *id, size_t len);
 
+/* Revokes the identity (issue 13): its entry goes, and a tombstone keeps any put of that
+ * identity out until `until_ms` (a fetch answered before the revocation must not bring the
+ * key back); get finds nothing meanwhile. *had_key (may be NULL): a live key was cached. */
+kedge_err_t ecs_key_cache_revoke(ecs_key_cache_t *cache, const char *id, size_t len,
+                                 int64_t until_ms, int64_t now_ms, bool *had_key);
+
 size_t ecs_key_cache_count(ecs_key_cache_t *cache);
 
 /* Monotonic clock in milliseconds (the caches' and rate limits' time). */

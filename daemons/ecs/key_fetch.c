@@ -154,6 +154,7 @@ ecs_key_state_t ecs_key_lookup(ecs_worker_t *ew, const char *id, size_t len,
       .rid = parsed->rid,
       .af_id = ecs->profile == ECS_PROFILE_AKMA ? ecs->ecs_id : ecs->af_id, /* SPEC.md 9 */
       .ecs_id = ecs->profile == ECS_PROFILE_BOUND ? ecs->ecs_id : NULL, /* SPEC.md 6 */
+      .revoc_callback_uri = ecs_revocation_callback_uri(ecs), /* issue 13 */
   };
   if (kedge_key_fetch(ew->keys, &rq, fetch_answered, f, &f->call) != KEDGE_OK) {
     kedge_counter_add(ecs->m_fetch[KEDGE_KEY_UNREACHABLE], 1);

@@ -6,7 +6,9 @@
 #include "kedge/app.h"
 #include "kedge/log.h"
 
-static const char *const extra_usage[] = {KEDGE_APP_PORTS_FILE_USAGE, NULL};
+static const char *const extra_usage[] = {
+    KEDGE_APP_PORTS_FILE_USAGE,
+    "                         (and \"revocation_port=N\" with revocation.enabled)", NULL};
 
 static const kedge_daemon_info_t info = {
     .program = "kedge-ecsd",
@@ -50,6 +52,8 @@ int main(int argc, char **argv)
       .read_config = ecs_read_config,
       .setup = setup,
       .teardown = teardown,
+      .extra_port_name = "revocation_port",
+      .extra_port = ecs_revocation_port,
       .state = &ecs,
   };
   return kedge_app_main(&app, argc, argv);

@@ -114,6 +114,33 @@ static void fetch_time_sample(ecs_t *ecs, int64_t us)
   atomic_store(&ecs->fetch_avg_us, avg + (us - avg) / 16);
 }
 
+/* What a lookup's result means for the handshake (`key`: the key that arrived, for a fetch;
+ * NULL when ecs_key_lookup() already copied it into hs->key). */
+static void take_verdict(ecs_hs_t *hs, ecs_key_state_t state, const uint8_t *key)
+{
+  switch (state) {
+  case ECS_KEY_PENDING:
+    hs->key_status = KEY_PENDING;
+    break;
+  case ECS_KEY_FOUND:
+    if (key)
+      memcpy(hs->key, key, KEDGE_KEY_LEN);
+    hs->key_status = KEY_REAL;
+    break;
+  case ECS_KEY_UNKNOWN:
+    use_dummy_key(hs);
+    break;
+  case ECS_KEY_LIMITED:
+    /* Issue 12: like an unknown identity, so the refusal tells nothing about the cache */
+    hs->limited = true;
+    use_dummy_key(hs);
+    break;
+  default:
+    hs->key_status = KEY_FAILED;
+    break;
+  }
+}
+
 static void hold_cb(evutil_socket_t fd, short what, void *arg);
 
 /* The verdict for the identity looked up, once the floor has passed: RETRY until then. */
@@ -200,28 +227,11 @@ static int client_hello_cb(SSL *ssl, int *al, void *arg)
     use_dummy_key(hs);
     return answer(hs, al);
   }
-  switch (ecs_key_lookup(hs->ew, hs->id, hs->id_len, &parsed,
-                         hs->has_peer ? (const struct sockaddr *)&hs->peer : NULL, &hs->waiter,
-                         hs->key)) {
-  case ECS_KEY_PENDING:
-    hs->key_status = KEY_PENDING;
-    hs->fetch_started_ms = kedge_now_ms();
-    break;
-  case ECS_KEY_FOUND:
-    hs->key_status = KEY_REAL;
-    break;
-  case ECS_KEY_UNKNOWN:
-    use_dummy_key(hs);
-    break;
-  case ECS_KEY_LIMITED:
-    /* Issue 12: like an unknown identity, so the refusal tells nothing about the cache */
-    hs->limited = true;
-    use_dummy_key(hs);
-    break;
-  case ECS_KEY_FAILED:
-    hs->key_status = KEY_FAILED;
-    break;
-  }
+  hs->fetch_started_ms = kedge_now_ms();
+  take_verdict(hs, ecs_key_lookup(hs->ew, hs->id, hs->id_len, &parsed,
+                                  hs->has_peer ? (const struct sockaddr *)&hs->peer : NULL,
+                                  &hs->waiter, hs->key),
+               NULL);
   return answer(hs, al);
 }
 
@@ -438,22 +448,7 @@ static void key_done(ecs_key_waiter_t *waiter, ecs_key_state_t state,
   ecs_hs_t *hs = (ecs_hs_t *)((char *)waiter - offsetof(ecs_hs_t, waiter));
   if (state == ECS_KEY_FOUND || state == ECS_KEY_UNKNOWN)
     fetch_time_sample(hs->ew->ecs, (kedge_now_ms() - hs->fetch_started_ms) * 1000);
-  switch (state) {
-  case ECS_KEY_FOUND:
-    memcpy(hs->key, key, KEDGE_KEY_LEN);
-    hs->key_status = KEY_REAL;
-    break;
-  case ECS_KEY_UNKNOWN:
-    use_dummy_key(hs);
-    break;
-  case ECS_KEY_LIMITED:
-    hs->limited = true;
-    use_dummy_key(hs);
-    break;
-  default:
-    hs->key_status = KEY_FAILED;
-    break;
-  }
+  take_verdict(hs, state, key);
   hs_step(hs); /* SSL_do_handshake again: the ClientHello callback now decides */
 }
 

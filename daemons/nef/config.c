@@ -207,6 +207,7 @@ kedge_err_t nef_read_config(kedge_config_node_t *root, void *state)
   KEEP(read_afs(nef, root));
   KEEP(read_ausf(nef, root));
   KEEP(read_oauth(nef, root));
+  KEEP(nef_revocation_read_config(nef, root));
   return err;
 }
 

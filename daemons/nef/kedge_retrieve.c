@@ -51,6 +51,7 @@ typedef struct retrieve {
   char af_id[KEDGE_ECS_ID_MAX + 1];   /* "" until it passed the checks */
   char kedge_id[KEDGE_ID_MAX + 1];    /* "" until it parsed */
   char ecs_id[KEDGE_ECS_ID_MAX + 1];  /* "" for profile kedge */
+  char callback[KEDGE_SBI_NOTIFY_URI_MAX + 1]; /* the AF's revocCallbackUri, or "" */
   int64_t start_us;
   int64_t ausf_us;                    /* time spent waiting for AUSFs, all attempts */
 } retrieve_t;
@@ -115,6 +116,7 @@ static const kedge_json_member_t request_members[] = {
   {.name = "afId", .kind = KEDGE_JSON_STRING, .required = true, .max_len = KEDGE_ECS_ID_MAX + 1},
   {.name = "kedgeId", .kind = KEDGE_JSON_STRING, .required = true, .max_len = KEDGE_ID_MAX},
   {.name = "ecsId", .kind = KEDGE_JSON_STRING, .max_len = KEDGE_ECS_ID_MAX + 1},
+  {.name = "revocCallbackUri", .kind = KEDGE_JSON_STRING, .max_len = KEDGE_SBI_NOTIFY_URI_MAX},
   {.name = NULL},
 };
 
@@ -212,6 +214,12 @@ static bool check_body(retrieve_t *r, kedge_id_t *id)
     kedge_problem_add_invalid_param(problem, "/ecsId", why);
     optional_bad = true;
   }
+  const char *callback = json_string_value(json_object_get(body, "revocCallbackUri"));
+  if (callback && !kedge_sbi_callback_uri_ok(callback)) {
+    kedge_problem_add_invalid_param(problem, "/revocCallbackUri",
+                                    "must be an absolute https URI without user info");
+    optional_bad = true;
+  }
   if (mandatory_bad || optional_bad) {
     /* TS 29.500 Table 5.2.7.2-1: only the optional IE wrong -> OPTIONAL_IE_INCORRECT */
     if (!mandatory_bad)
@@ -224,6 +232,7 @@ static bool check_body(retrieve_t *r, kedge_id_t *id)
   }
   json_decref(problem);
   memcpy(r->ecs_id, ecs_id, sizeof(ecs_id));
+  snprintf(r->callback, sizeof(r->callback), "%s", callback ? callback : "");
   snprintf(r->kedge_id, sizeof(r->kedge_id), "%s", json_string_value(kid));
   return true;
 }
@@ -300,6 +309,8 @@ static void send_request(retrieve_t *r)
       .rid = r->id.rid,
       .af_id = r->api->akma ? r->af_id : NULL,
       .ecs_id = r->ecs_id[0] ? r->ecs_id : NULL,
+      /* issue 13: the AUSF tells the NEF, the NEF tells the AF (revocation_relay.c) */
+      .revoc_callback_uri = r->callback[0] ? nef_revocation_callback_uri(r->nef) : NULL,
   };
   kedge_err_t err = client ? kedge_key_fetch(client, &rq, ausf_answered, r, &r->call)
                            : KEDGE_ERR_INVALID_ARG;
@@ -347,6 +358,8 @@ static void relay_key(retrieve_t *r, const kedge_key_answer_t *a)
   }
   kedge_sbi_respond_json(r->req, 200, NULL, out);
   json_decref(out);
+  if (r->callback[0])
+    nef_revocation_subscribe(r->nef, r->kedge_id, r->af_id, r->callback);
   audit(r, NEF_OUT_SUCCESS, 200);
 }
 

@@ -25,6 +25,8 @@ static kedge_err_t setup(kedge_sbi_server_t *srv, void *state, char *why, size_t
 {
   nef_t *n = state;
   kedge_err_t err = nef_retrieve_setup(n, srv);
+  if (!err)
+    err = nef_revocation_setup(n, srv);
   if (err) {
     snprintf(why, why_size, "cannot set up 3gpp-kedge: %s", kedge_strerror(err));
     return err;
@@ -33,9 +35,15 @@ static kedge_err_t setup(kedge_sbi_server_t *srv, void *state, char *why, size_t
     if (n->afs[i].profiles & NEF_PROFILE_KEDGE)
       /* SPEC.md 6: bound protects only if no consumer can get the raw Kedge */
       kedge_log_info("AF %s may obtain the raw Kedge (profile kedge)", n->afs[i].af_id);
-  kedge_log_info("%zu AF(s), %zu AUSF group(s); OAuth 2.0 %s", n->n_afs, n->groups.n,
-                 n->oauth.jwks ? "required" : "off");
+  kedge_log_info("%zu AF(s), %zu AUSF group(s); OAuth 2.0 %s; revocation relay %s", n->n_afs,
+                 n->groups.n, n->oauth.jwks ? "required" : "off",
+                 n->revocation.enabled ? "on" : "off");
   return KEDGE_OK;
+}
+
+static void teardown(void *state)
+{
+  nef_revocation_teardown(state);
 }
 
 int main(int argc, char **argv)
@@ -51,6 +59,7 @@ int main(int argc, char **argv)
     .nf_type = "NEF",
     .read_config = nef_read_config,
     .setup = setup,
+    .teardown = teardown,
     .state = &nef,
   };
   int rc = kedge_app_main(&app, argc, argv);

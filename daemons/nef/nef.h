@@ -22,7 +22,9 @@
 #include "kedge/metrics.h"
 #include "kedge/ratelimit.h"
 #include "kedge/sbi_client.h"
+#include "kedge/sbi_notify.h"
 #include "kedge/sbi_server.h"
+#include "kedge/sbi_subscriptions.h"
 
 /* PSK profiles an AF may ask for (SPEC.md 6), a bit set. */
 #define NEF_PROFILE_KEDGE 1u /* the raw Kedge: request without ecsId */
@@ -51,6 +53,30 @@ typedef struct nef_oauth {
   const char *realm;                /* RFC 6750 3: the realm of WWW-Authenticate */
 } nef_oauth_t;
 
+/* Revocation relay (issue 13; revocation_relay.c): an AF that gives revocCallbackUri is
+ * remembered with the Kedge ID it got; the NEF asks the AUSF to notify the NEF itself, and
+ * relays each KedgeRevocationNotification to the AFs that fetched those keys. */
+typedef struct nef_revocation {
+  /* configuration (revocation: in the NEF's YAML) */
+  bool enabled;
+  const char *callback_uri;         /* NULL: https://<sbi.address>:<port><path> */
+  const char *sbi_address;
+  const char *const *notifiers;     /* certificate names of the AUSFs that may notify */
+  size_t n_notifiers;
+  size_t max_subscriptions;
+  int64_t max_age_ms;               /* a subscription is forgotten after this long */
+  kedge_sbi_notifier_options_t notify;
+  kedge_sbi_client_options_t client; /* the NEF's SBI certificate */
+  /* run time */
+  pthread_mutex_t uri_lock;
+  char uri_buf[300];
+  kedge_sbi_subs_t *subs;
+  kedge_sbi_notifier_t *notifier;
+  struct event *purge;
+  kedge_counter_t *m_relayed, *m_unknown, *m_refused, *m_full;
+  kedge_gauge_t *m_subs;
+} nef_revocation_t;
+
 /* Outcomes of a request, for the audit line and kedge_nef_requests_total. */
 typedef enum nef_outcome {
   NEF_OUT_SUCCESS = 0,
@@ -78,6 +104,7 @@ typedef struct nef {
   kedge_sbi_client_options_t aanf_client; /* mTLS toward the AAnFs (3gpp-akma, SPEC.md 9) */
   unsigned retry_after_s;           /* Retry-After when no AUSF answered */
   nef_oauth_t oauth;
+  nef_revocation_t revocation;
 
   /* run time */
   kedge_sbi_server_t *srv;
@@ -124,6 +151,17 @@ kedge_key_client_t *nef_aanf_client(const kedge_sbi_request_t *req);
 /* kedge_retrieve.c: POST /3gpp-kedge/v1/retrieve and POST /3gpp-akma/v1/retrieve (routes,
  * metrics, the key-service clients). */
 kedge_err_t nef_retrieve_setup(nef_t *nef, kedge_sbi_server_t *srv);
+
+/* revocation_relay.c */
+kedge_err_t nef_revocation_read_config(nef_t *nef, kedge_config_node_t *root);
+kedge_err_t nef_revocation_setup(nef_t *nef, kedge_sbi_server_t *srv);
+void nef_revocation_teardown(nef_t *nef);
+/* The URI the NEF gives the AUSF as revocCallbackUri (after the server started), or NULL
+ * when revocation is off. Any worker. */
+const char *nef_revocation_callback_uri(nef_t *nef);
+/* The AF `af_id` got `kedge_id` and asked to hear of its revocation at `uri`. Any worker. */
+void nef_revocation_subscribe(nef_t *nef, const char *kedge_id, const char *af_id,
+                              const char *uri);
 
 /* wipe_alloc.c: routes OpenSSL's, jansson's and libcurl's allocations through functions that
  * wipe every block before freeing it. Call first in main(), before any of them allocates. */

@@ -25,6 +25,7 @@ const kedge_daemon_info_t udm_info = {
   .description = "kedge UDM/ARPF: the subscriber database (SQLite, K and OPc sealed under a "
                  "master key) and Nudm_UEAuthentication_Get (TS 29.503): 5G HE AVs for the "
                  "AUSF's 5G AKA, with the routing indicator and the edge-capable flag (edgeInd); "
+                 "the AUSF's results (auth-events, the latest udm.auth_events.keep per SUPI); "
                  "its SIDF de-conceals SUCIs of protection schemes 0, 1 and 2 (TS 33.501 6.12).",
   .default_config = "/etc/kedge/udm.yaml",
   .extra_usage = extra_usage,

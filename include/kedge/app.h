@@ -32,6 +32,10 @@ typedef struct kedge_app {
   kedge_err_t (*setup)(kedge_sbi_server_t *srv, void *state, char *why, size_t why_size);
   /* After the server stopped (may be NULL). */
   void (*teardown)(void *state);
+  /* Optional: a second listener the daemon runs itself (the ECS's notification listener):
+   * --ports-file also gets "<extra_port_name>=<extra_port(state)>". */
+  const char *extra_port_name;
+  uint16_t (*extra_port)(void *state);
   void *state;
 } kedge_app_t;
 

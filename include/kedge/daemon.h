@@ -23,10 +23,11 @@ extern "C" {
 
 /* What every kedge program does first (issue 12). SIGPIPE is ignored: a peer that closes
  * its end makes a write fail with EPIPE, which the program reports, instead of killing it
- * silently (exit 141). Programs that hold keys also call kedge_process_protect_keys(): no core
- * file (RLIMIT_CORE 0) and not dumpable (PR_SET_DUMPABLE 0: no core, no ptrace or
- * /proc/PID/mem by other processes of the same user; STYLE.md "Secrets"). The daemon skeleton
- * (kedge_app_main) does both. */
+ * silently (exit 141); and the soft limit on open descriptors is raised toward the hard one
+ * (at most 65536), so that connection budgets, not EMFILE, bound a daemon. Programs that hold
+ * keys also call kedge_process_protect_keys(): no core file (RLIMIT_CORE 0) and not dumpable
+ * (PR_SET_DUMPABLE 0: no core, no ptrace or /proc/PID/mem by other processes of the same user;
+ * STYLE.md "Secrets"). The daemon skeleton (kedge_app_main) does both. */
 void kedge_process_init(void);
 /* KEDGE_ERR_IO when either setting failed (the caller says so in one line). */
 kedge_err_t kedge_process_protect_keys(void);

@@ -110,6 +110,9 @@ typedef struct kedge_key_request {
   const char *af_id;  /* NEF and AKMA APIs: the asking AF (normalised FQDN); for AKMA the
                          FQDN K_AF is bound to */
   const char *ecs_id; /* profile bound (SPEC.md 6): K_ECS for this ECS ID; NULL otherwise */
+  /* issue 13: revocCallbackUri, where the key source tells of this key's revocation; NULL:
+   * none. Read only while kedge_key_fetch() builds the body (not kept). */
+  const char *revoc_callback_uri;
   uint32_t timeout_ms; /* for the whole fetch, failover included; 0: the client's timeout */
 } kedge_key_request_t;
 

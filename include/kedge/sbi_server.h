@@ -78,6 +78,10 @@ typedef struct kedge_sbi_server_config {
   bool metrics_enabled;           /* default true */
   const char *metrics_address;    /* default "127.0.0.1" */
   uint16_t metrics_port;          /* 0: the kernel picks */
+  bool handle_signals;            /* default true: SIGTERM/SIGINT stop run(). false for a
+                                     second server of a process (libevent delivers a signal
+                                     to one event_base only), which is never run() and stops
+                                     at kedge_sbi_server_free() */
 } kedge_sbi_server_config_t;
 
 /* Fills every field with its default. */
@@ -178,6 +182,16 @@ kedge_sbi_server_t *kedge_sbi_worker_server(kedge_sbi_worker_t *worker);
  * the worker's thread. KEDGE_ERR_BUSY past max_connections or while shutting down. */
 kedge_err_t kedge_sbi_worker_adopt(kedge_sbi_worker_t *worker, SSL *ssl, evutil_socket_t fd,
                                    const char *const *identities, size_t n_identities);
+
+/* Ends the HTTP/2 connections whose peer identity (a SAN DNS name, or what an adopter set:
+ * the ECS's Kedge ID) is `name`, on every worker. Any thread: the work is posted to each
+ * worker's loop and done there shortly after. KEDGE_SBI_CLOSE_NOW sends GOAWAY and closes
+ * once it is written (requests in flight are cancelled); KEDGE_SBI_CLOSE_DRAIN sends GOAWAY
+ * (RFC 9113 6.8) and closes when the streams already open are done. `closed` (may be NULL)
+ * is incremented once per connection found. */
+typedef enum kedge_sbi_close { KEDGE_SBI_CLOSE_NOW, KEDGE_SBI_CLOSE_DRAIN } kedge_sbi_close_t;
+kedge_err_t kedge_sbi_server_close_peer(kedge_sbi_server_t *srv, const char *name,
+                                        kedge_sbi_close_t how, kedge_counter_t *closed);
 
 /* Counts a failed TLS handshake in the metrics (for accept hooks). */
 void kedge_sbi_worker_count_handshake_failure(kedge_sbi_worker_t *worker);

@@ -143,7 +143,7 @@ kedge_err_t kedge_app_load_config(const kedge_app_t *app, const char *path, kedg
   return KEDGE_OK;
 }
 
-static int write_ports(const char *path, kedge_sbi_server_t *srv)
+static int write_ports(const char *path, kedge_sbi_server_t *srv, const kedge_app_t *app)
 {
   char tmp[4096];
   snprintf(tmp, sizeof(tmp), "%s.tmp", path);
@@ -152,6 +152,8 @@ static int write_ports(const char *path, kedge_sbi_server_t *srv)
     return -1;
   fprintf(f, "port=%u\nmetrics_port=%u\n", kedge_sbi_server_port(srv),
           kedge_sbi_server_metrics_port(srv));
+  if (app->extra_port_name && app->extra_port)
+    fprintf(f, "%s=%u\n", app->extra_port_name, app->extra_port(app->state));
   if (fclose(f) != 0)
     return -1;
   return rename(tmp, path); /* readers never see a half-written file */
@@ -230,7 +232,7 @@ int kedge_app_main(const kedge_app_t *app, int argc, char **argv)
     kedge_log_error("cannot start: %s", kedge_strerror(err));
     goto out;
   }
-  if (ports_file && write_ports(ports_file, srv) != 0) {
+  if (ports_file && write_ports(ports_file, srv, app) != 0) {
     kedge_log_error("cannot write %s: %s", ports_file, strerror(errno));
     kedge_sbi_server_stop(srv);
   }

@@ -190,6 +190,15 @@ int kedge_daemon_config_loaded(const kedge_daemon_info_t *info,
 void kedge_process_init(void)
 {
   signal(SIGPIPE, SIG_IGN);
+  /* Issue 12: a daemon holds up to max_handshakes + max_connections sockets per worker; the
+   * usual soft limit of 1024 descriptors would make accept() fail first. kedge waits with
+   * epoll/poll, never select(), so a higher limit is safe. */
+  struct rlimit nofile;
+  if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max &&
+      nofile.rlim_cur < 65536) {
+    nofile.rlim_cur = nofile.rlim_max < 65536 ? nofile.rlim_max : 65536;
+    setrlimit(RLIMIT_NOFILE, &nofile);
+  }
 }
 
 kedge_err_t kedge_process_protect_keys(void)

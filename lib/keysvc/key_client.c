@@ -315,6 +315,7 @@ kedge_err_t kedge_key_fetch(kedge_key_client_t *c, const kedge_key_request_t *rq
   f->started_ms = kedge_now_ms();
   f->deadline_ms = f->started_ms + (rq->timeout_ms ? rq->timeout_ms : c->opts.timeout_ms);
   f->body = kedge_key_request_body(&f->rq);
+  f->rq.revoc_callback_uri = NULL; /* the caller's string: used for the body only */
   if (!f->body) {
     fetch_free(f);
     return KEDGE_ERR_NOMEM;

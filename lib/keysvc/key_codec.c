@@ -30,7 +30,8 @@ bool kedge_key_api_is_akma(kedge_key_api_t api)
   return api == KEDGE_KEY_API_AANF_AKMA || api == KEDGE_KEY_API_NEF_AKMA;
 }
 
-/* KedgeKeyRequest {kedgeId, ecsId?} (AUSF); {afId, kedgeId, ecsId?} (NEF); SPEC.md 3.
+/* KedgeKeyRequest {kedgeId, ecsId?, revocCallbackUri?} (AUSF); {afId, kedgeId, ecsId?,
+ * revocCallbackUri?} (NEF); SPEC.md 3 and issue 13.
  * AkmaAfKeyRequest {afId, aKId} (AAnF and NEF alike, TS 29.522, TS 29.535). */
 json_t *kedge_key_request_body(const kedge_key_request_t *rq)
 {
@@ -52,6 +53,8 @@ json_t *kedge_key_request_body(const kedge_key_request_t *rq)
   rc |= json_object_set_new(body, "kedgeId", json_stringn(rq->key_id, rq->key_id_len));
   if (rq->ecs_id) /* SPEC.md 6: profile bound, K_ECS for this ECS ID */
     rc |= json_object_set_new(body, "ecsId", json_string(rq->ecs_id));
+  if (rq->revoc_callback_uri) /* issue 13: tell me when this key is revoked */
+    rc |= json_object_set_new(body, "revocCallbackUri", json_string(rq->revoc_callback_uri));
   if (rc == 0)
     return body;
 fail:

@@ -493,7 +493,7 @@ static void conn_check(sbi_conn_t *conn)
     sbi_conn_free(conn);
     return;
   }
-  if (conn->goaway_sent && conn->w->draining && conn->n_streams == 0 &&
+  if (conn->goaway_sent && (conn->w->draining || conn->closing) && conn->n_streams == 0 &&
       !nghttp2_session_want_write(conn->h2))
     sbi_conn_free(conn);
 }
@@ -718,4 +718,72 @@ kedge_err_t sbi_conn_submit_response(kedge_sbi_request_t *req)
   if (!conn->in_recv)
     event_active(conn->flush_ev, 0, 0);
   return KEDGE_OK;
+}
+
+/* ---- closing the connections of one peer identity (kedge_sbi_server_close_peer) ---- */
+
+typedef struct close_peer {
+  kedge_sbi_worker_t *w;
+  kedge_sbi_close_t how;
+  kedge_counter_t *closed;
+  char name[];
+} close_peer_t;
+
+static bool conn_has_peer(const sbi_conn_t *conn, const char *name)
+{
+  for (size_t i = 0; i < conn->n_peer_names; i++)
+    if (strcmp(conn->peer_names[i], name) == 0)
+      return true;
+  return false;
+}
+
+static void close_peer_cb(evutil_socket_t fd, short what, void *arg)
+{
+  close_peer_t *cp = arg;
+  sbi_conn_t *conn = cp->w->conns;
+  while (conn) {
+    sbi_conn_t *next = conn->next;
+    if (conn->state == CONN_H2 && !conn->closing && conn_has_peer(conn, cp->name)) {
+      kedge_counter_add(cp->closed, 1);
+      conn->closing = true;
+      if (cp->how == KEDGE_SBI_CLOSE_NOW)
+        /* RFC 9113 6.8: GOAWAY, open streams are abandoned, closed once it is written */
+        nghttp2_session_terminate_session(conn->h2, NGHTTP2_NO_ERROR);
+      else
+        /* RFC 9113 6.8 graceful: no new streams; those open finish, then it closes */
+        nghttp2_submit_goaway(conn->h2, NGHTTP2_FLAG_NONE,
+                              nghttp2_session_get_last_proc_stream_id(conn->h2), NGHTTP2_NO_ERROR,
+                              NULL, 0);
+      conn_flush(conn);
+      conn_check(conn);
+    }
+    conn = next;
+  }
+  free(cp);
+}
+
+kedge_err_t kedge_sbi_server_close_peer(kedge_sbi_server_t *srv, const char *name,
+                                        kedge_sbi_close_t how, kedge_counter_t *closed)
+{
+  if (!srv || !name || !*name)
+    return KEDGE_ERR_INVALID_ARG;
+  if (!srv->started || atomic_load(&srv->stopping))
+    return KEDGE_OK;
+  size_t len = strlen(name) + 1;
+  kedge_err_t err = KEDGE_OK;
+  for (unsigned i = 0; i < srv->n_workers; i++) {
+    close_peer_t *cp = malloc(sizeof(*cp) + len);
+    if (!cp)
+      return KEDGE_ERR_NOMEM;
+    cp->w = &srv->workers[i];
+    cp->how = how;
+    cp->closed = closed;
+    memcpy(cp->name, name, len);
+    const struct timeval now = {0, 0};
+    if (event_base_once(cp->w->base, -1, EV_TIMEOUT, close_peer_cb, cp, &now) != 0) {
+      free(cp);
+      err = KEDGE_ERR_NOMEM;
+    }
+  }
+  return err;
 }

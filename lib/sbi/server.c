@@ -43,6 +43,7 @@ void kedge_sbi_server_config_defaults(kedge_sbi_server_config_t *cfg)
   cfg->limits.handshake_timeout_ms = 10000;
   cfg->limits.shutdown_grace_ms = 10000;
   cfg->metrics_enabled = true;
+  cfg->handle_signals = true;
   cfg->metrics_address = "127.0.0.1";
 }
 
@@ -321,10 +322,23 @@ static void accept_cb(struct evconnlistener *listener, evutil_socket_t fd, struc
   sbi_conn_accept_tls(w, fd, addr);
 }
 
+static void accept_resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+  kedge_sbi_worker_t *w = arg;
+  if (w->listener && !w->draining)
+    evconnlistener_enable(w->listener);
+}
+
 static void accept_error_cb(struct evconnlistener *listener, void *arg)
 {
-  /* EMFILE and friends: log and keep listening; the connection limit normally prevents it. */
-  kedge_log_warn("sbi: accept failed: %s", strerror(errno));
+  /* EMFILE and friends (issue 12: many connections at once): the pending connection stays in
+   * the backlog and keeps the socket readable, so listening on at once would spin. Pause
+   * accepting for 100 ms; connections closing meanwhile free descriptors. */
+  kedge_sbi_worker_t *w = arg;
+  kedge_log_warn("sbi: accept failed: %s; pausing accept for 100 ms", strerror(errno));
+  struct timeval tv = {0, 100000};
+  if (w->accept_retry && evconnlistener_disable(listener) == 0)
+    evtimer_add(w->accept_retry, &tv);
 }
 
 /* ---- shutdown ---- */
@@ -445,7 +459,8 @@ kedge_err_t kedge_sbi_server_start(kedge_sbi_server_t *srv)
       return KEDGE_ERR_NOMEM;
     w->drain_ev = event_new(w->base, -1, 0, drain_cb, w);
     w->grace_timer = evtimer_new(w->base, grace_cb, w);
-    if (!w->drain_ev || !w->grace_timer)
+    w->accept_retry = evtimer_new(w->base, accept_resume_cb, w);
+    if (!w->drain_ev || !w->grace_timer || !w->accept_retry)
       return KEDGE_ERR_NOMEM;
     /* SO_REUSEPORT: the kernel spreads connections over the workers' sockets. With port 0 the
      * first socket gets a port and the others bind to that one. */
@@ -483,11 +498,13 @@ kedge_err_t kedge_sbi_server_start(kedge_sbi_server_t *srv)
     evhttp_set_gencb(srv->metrics_http, metrics_other_cb, srv);
   }
 
-  srv->sigterm_ev = evsignal_new(srv->base, SIGTERM, signal_cb, srv);
-  srv->sigint_ev = evsignal_new(srv->base, SIGINT, signal_cb, srv);
-  if (!srv->sigterm_ev || !srv->sigint_ev || evsignal_add(srv->sigterm_ev, NULL) != 0 ||
-      evsignal_add(srv->sigint_ev, NULL) != 0)
-    return KEDGE_ERR_NOMEM;
+  if (srv->cfg.handle_signals) {
+    srv->sigterm_ev = evsignal_new(srv->base, SIGTERM, signal_cb, srv);
+    srv->sigint_ev = evsignal_new(srv->base, SIGINT, signal_cb, srv);
+    if (!srv->sigterm_ev || !srv->sigint_ev || evsignal_add(srv->sigterm_ev, NULL) != 0 ||
+        evsignal_add(srv->sigint_ev, NULL) != 0)
+      return KEDGE_ERR_NOMEM;
+  }
 
   /* Workers never take SIGTERM/SIGINT themselves: the main loop does. */
   sigset_t block, old;
@@ -632,6 +649,8 @@ void kedge_sbi_server_free(kedge_sbi_server_t *srv)
       event_free(w->drain_ev);
     if (w->grace_timer)
       event_free(w->grace_timer);
+    if (w->accept_retry)
+      event_free(w->accept_retry);
     if (w->base)
       event_base_free(w->base);
   }

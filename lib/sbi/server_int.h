@@ -49,6 +49,7 @@ struct kedge_sbi_worker {
   struct evconnlistener *listener;
   struct event *drain_ev;    /* activated by the main thread at shutdown */
   struct event *grace_timer; /* ends the drain */
+  struct event *accept_retry; /* resumes accepting after EMFILE (accept_error_cb) */
   bool draining;
   sbi_conn_t *conns; /* all connections of this worker, handshaking or HTTP/2 */
   unsigned n_conns;
@@ -99,6 +100,7 @@ struct sbi_conn {
   bool fatal;            /* tear down at the end of the current callback */
   bool in_recv;          /* inside nghttp2_session_mem_recv: no mem_send now */
   bool goaway_sent;
+  bool closing;          /* kedge_sbi_server_close_peer(DRAIN): closed once its streams end */
   bool hello_seen;             /* the ClientHello arrived (hello_timeout met) */
   kedge_conn_node_t hs_node;   /* in w->hs_budget while handshaking */
   struct timeval accepted;

@@ -6,6 +6,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "kedge/secret_file.h"
 #include "kedge/keystore.h"
 
 #define KEEP(call) ((e = (call)) && !err ? (void)(err = e) : (void)0)
@@ -47,15 +48,11 @@ kedge_err_t kedge_keystore_config_load_secrets(kedge_keystore_config_t *c, char 
     err = KEDGE_ERR_CRYPTO;
   if (err || !c->redis_password_file)
     return err;
-  FILE *f = fopen(c->redis_password_file, "r");
-  if (!f || !fgets(c->redis_password, sizeof(c->redis_password), f)) {
-    snprintf(why, why_size, "%s: cannot read the Redis password", c->redis_password_file);
-    if (f)
-      fclose(f);
-    return KEDGE_ERR_CONFIG;
-  }
-  fclose(f);
-  c->redis_password[strcspn(c->redis_password, "\r\n")] = '\0';
+  /* issue 12: a file others may read is refused, one line naming it */
+  err = kedge_secret_line_read(c->redis_password_file, "the Redis password", c->redis_password,
+                               sizeof(c->redis_password), why, why_size);
+  if (err)
+    return err == KEDGE_ERR_IO || err == KEDGE_ERR_FORBIDDEN ? KEDGE_ERR_CONFIG : err;
   c->opts.redis_password = c->redis_password;
   return KEDGE_OK;
 }

@@ -9,7 +9,8 @@
  * test needs, plus knobs to misbehave:
  *   GET  /test/v1/count   {"requests": N}  key requests received so far
  *   POST /test/v1/mode    {"mode": "ok"|"403"|"429"|"500"|"503"|"drop", "delayMs": N}
- * ("drop" never answers; 429/503 carry Retry-After: 1 when retryAfter is true).
+ * ("drop" never answers; 429/503 carry Retry-After: N when retryAfter is N seconds, 1 when it is
+ * true).
  * Configuration (YAML): log:, sbi: (docs/sbi.md) and
  *   keysource: {keys_file: PATH, delay: DURATION, mode: ..., allowed_consumers: [SAN names]}
  * keys_file: one key per line: "KEDGE_ID KEDGE_HEX [EXPIRY_RFC3339]" ('#' starts a comment);
@@ -53,7 +54,7 @@ typedef struct keysource {
   size_t n_keys;
   _Atomic int64_t delay_ms;
   _Atomic int mode; /* 0 ok, 1 drop, else the HTTP status to answer */
-  _Atomic bool retry_after;
+  _Atomic int retry_after; /* seconds; 0: no Retry-After */
   _Atomic uint64_t requests;
 } keysource_t;
 
@@ -158,8 +159,11 @@ static void answer(pending_t *p)
   if (p->status == 200) {
     kedge_sbi_respond_json(p->req, 200, NULL, p->body);
   } else {
-    if ((p->status == 429 || p->status == 503) && atomic_load(&ks.retry_after))
-      kedge_sbi_response_header(p->req, "retry-after", "1");
+    int seconds = atomic_load(&ks.retry_after);
+    char value[16];
+    snprintf(value, sizeof(value), "%d", seconds);
+    if ((p->status == 429 || p->status == 503) && seconds > 0)
+      kedge_sbi_response_header(p->req, "retry-after", value);
     kedge_sbi_respond_problem(p->req, p->status, p->cause, NULL);
   }
   pending_free(p);
@@ -291,7 +295,10 @@ static void set_mode(kedge_sbi_request_t *req, void *arg)
   atomic_store(&ks.mode, m);
   if (delay)
     atomic_store(&ks.delay_ms, (int64_t)json_integer_value(delay));
-  atomic_store(&ks.retry_after, json_is_true(json_object_get(body, "retryAfter")));
+  const json_t *ra = json_object_get(body, "retryAfter");
+  atomic_store(&ks.retry_after, json_is_true(ra)      ? 1
+                                : json_is_integer(ra) ? (int)json_integer_value(ra)
+                                                      : 0);
   kedge_sbi_respond(req, 204, NULL, NULL, 0);
 }
 

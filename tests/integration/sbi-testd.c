@@ -6,8 +6,12 @@
  *                                   AuthenticationInfo (TS 29.509 6.1.6.2.2)
  *   GET  /test/v1/whoami            {"peer": [SAN DNS names of the client certificate]}
  *   POST /test/v1/slow              answers after 200 ms from a timer (deferred answers, drain)
+ *   POST /test/v1/notify            a notification sink: 204, keeps the body and the
+ *                                   3gpp-Sbi-Callback header (test-revoke.sh)
+ *   GET  /test/v1/notified          {"callback": ..., "body": ...} of the last one, or 404
  * Configuration: YAML (log.level, log.json, and the common sbi: section, docs/sbi.md). */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +95,33 @@ static void whoami(kedge_sbi_request_t *req, void *arg)
   json_decref(j);
 }
 
+/* The notification sink: the last body and its 3gpp-Sbi-Callback header. */
+static pthread_mutex_t notified_lock = PTHREAD_MUTEX_INITIALIZER;
+static json_t *last_notified;
+
+static void notify(kedge_sbi_request_t *req, void *arg)
+{
+  const char *cb = kedge_sbi_request_header(req, "3gpp-sbi-callback");
+  json_t *j = json_pack("{s:s?, s:O?}", "callback", cb, "body", kedge_sbi_request_json(req));
+  pthread_mutex_lock(&notified_lock);
+  json_decref(last_notified);
+  last_notified = j;
+  pthread_mutex_unlock(&notified_lock);
+  kedge_sbi_respond(req, 204, NULL, NULL, 0);
+}
+
+static void notified(kedge_sbi_request_t *req, void *arg)
+{
+  pthread_mutex_lock(&notified_lock);
+  json_t *j = json_incref(last_notified);
+  pthread_mutex_unlock(&notified_lock);
+  if (j)
+    kedge_sbi_respond_json(req, 200, NULL, j);
+  else
+    kedge_sbi_respond_problem(req, 404, "RESOURCE_NOT_FOUND", "nothing notified yet");
+  json_decref(j);
+}
+
 /* A deferred answer: the timer owns the request until it fires or the stream goes away. */
 typedef struct slow {
   struct event *timer;
@@ -146,7 +177,9 @@ static kedge_err_t setup(kedge_sbi_server_t *srv, void *state, char *why, size_t
       (err = kedge_sbi_server_route(srv, "GET", "/test/v1/items/{itemId}", NULL, item, NULL)) ||
       (err = kedge_sbi_server_route(srv, "POST", "/test/v1/validate", NULL, validate, NULL)) ||
       (err = kedge_sbi_server_route(srv, "GET", "/test/v1/whoami", NULL, whoami, NULL)) ||
-      (err = kedge_sbi_server_route(srv, "POST", "/test/v1/slow", NULL, slow, NULL)))
+      (err = kedge_sbi_server_route(srv, "POST", "/test/v1/slow", NULL, slow, NULL)) ||
+      (err = kedge_sbi_server_route(srv, "POST", "/test/v1/notify", NULL, notify, NULL)) ||
+      (err = kedge_sbi_server_route(srv, "GET", "/test/v1/notified", NULL, notified, NULL)))
     snprintf(why, why_size, "cannot register routes: %s", kedge_strerror(err));
   return err;
 }

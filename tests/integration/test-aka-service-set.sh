@@ -159,6 +159,10 @@ for d in "udm ausf $UDM/nudm-ueau/v1/$S1/auth-events" "ausf seaf $AUSF/nausf-aut
   schema_ok "$1 415 body" schema TS29571_CommonData.yaml ProblemDetails <"$T/b"
 done
 
+code=$(sbi_curl ausf -o "$T/b" -w '%{http_code}' -H 'content-type: application/json' \
+  -H 'content-encoding: identity' -d "$EV" "$UDM/nudm-ueau/v1/$S1/auth-events")
+[ "$code" = 201 ] && ok "Content-Encoding identity is no coding: 201" || fail "identity: $code $(cat "$T/b")"
+
 # --- AUSF: ue-authentications and 5g-aka-confirmation (as the SEAF) ---
 UEP=/ue-authentications
 CP='/ue-authentications/{authCtxId}/5g-aka-confirmation'

@@ -107,8 +107,8 @@ make_key 4
 "$BIN/kedge-eec" provision --ecs "127.0.0.1:$BUSY_PORT" --eec-id eec-4 --kedge-id "$KID" \
   --key-file "$T/k4.hex" >/dev/null 2>"$T/eec.err" &
 EEC_PID=$!
-wait_for 5 test "$(metric0 kedge_ecs_key_fetches_in_progress "$BUSY_METRICS_PORT")" = 1 ||
-  fail "kedge-eec's handshake is not waiting for its key"
+fetching() { test "$(metric0 kedge_ecs_key_fetches_in_progress "$BUSY_METRICS_PORT")" = 1; }
+wait_for 2 fetching || fail "kedge-eec's handshake is not waiting for its key"
 $IDLE --port "$BUSY_PORT" --count 8 --seconds 1 --ready "$T/d.ready" >/dev/null 2>&1
 wait "$EEC_PID"
 rc=$?
@@ -135,5 +135,33 @@ if idle u "$UDM_PORT" $N; then
   [ "${closed:-0}" -ge $((N - 128 - 2)) ] && ok "UDM: $closed idle connections shed" ||
     fail "UDM: only ${closed:-?} idle connections closed"
 fi
-check "no daemon crashed" kill -0 "$ECS_PID" "$FLAT_PID" "$HELLO_PID" "$BUSY_PID" "$UDM_PID"
+# ---- out of descriptors: accept pauses instead of spinning, and serves again afterwards ----
+cat >"$T/udm-few.yaml" <<EOC
+sbi: {port: 0, tls: {cert: $T/pki/udm.crt, key: $T/pki/udm.key, ca: $T/pki/ca.crt},
+      limits: {hello_timeout: 30s, handshake_timeout: 30s}}
+udm: {database: $T/udm.sqlite, master_key: $T/udm.key, allowed_consumers: [ausf.kedge.test]}
+EOC
+rm -f "$T/FEW.ports"
+(ulimit -n 48 && exec "$BIN/kedge-udmd" --config "$T/udm-few.yaml" --ports-file "$T/FEW.ports") \
+  2>>"$T/FEW.log" &
+FEW_PID=$!
+PIDS="$PIDS $FEW_PID"
+wait_for 10 test -s "$T/FEW.ports" || fail "kedge-udmd with 48 descriptors did not start"
+FEW_PORT=$(sed -n 's/^port=//p' "$T/FEW.ports")
+if idle f "$FEW_PORT" 100; then
+  sleep 0.5
+  ticks0=$(awk '{print $14 + $15}' "/proc/$FEW_PID/stat")
+  sleep 1
+  ticks1=$(awk '{print $14 + $15}' "/proc/$FEW_PID/stat")
+  idle_end f
+  grep -q "pausing accept for 100 ms" "$T/FEW.log" &&
+    ok "out of descriptors: accept pauses (EMFILE logged), CPU over 1 s: $((ticks1 - ticks0)) ticks" ||
+    fail "out of descriptors: no pause logged"
+  code=$(sbi_curl ausf -o /dev/null -w '%{http_code}' -H 'content-type: application/json' \
+    -d '{"servingNetworkName":"5G:mnc001.mcc001.3gppnetwork.org","ausfInstanceId":"6f8e0f6a-0c44-4c3e-9b7e-2a1d9f3c5b11"}' \
+    "https://127.0.0.1:$FEW_PORT/nudm-ueau/v1/imsi-001010000000001/security-information/generate-auth-data")
+  [ "$code" = 404 ] && ok "  and it serves again once the connections are gone" ||
+    fail "after EMFILE: $code"
+fi
+check "no daemon crashed" kill -0 "$ECS_PID" "$FLAT_PID" "$HELLO_PID" "$BUSY_PID" "$UDM_PID" "$FEW_PID"
 finish

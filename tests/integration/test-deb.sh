@@ -242,6 +242,10 @@ uid=$(tr -d ' ' <"$T/uid" 2>/dev/null)
   fail "it ran as uid '$uid', kedge is $(in_root id -u kedge)"
 st=$(in_root stat -c '%U %a' /var/lib/kedge/udm.sqlite 2>&1)
 [ "$st" = "kedge 600" ] && ok "it created /var/lib/kedge/udm.sqlite ($st)" || fail "udm.sqlite: $st"
+# UMask=0077: nothing it wrote is open to group or others, and all of it is kedge's.
+loose=$(find "$ROOT/var/lib/kedge" -mindepth 1 \( -perm /077 -o ! -uid "$(in_root id -u kedge)" \) 2>&1)
+[ -z "$loose" ] && ok "everything in /var/lib/kedge ($(ls "$ROOT/var/lib/kedge" | tr '\n' ' ' | sed 's/ $//')) is kedge's, mode 0600" ||
+  fail "open or foreign files in /var/lib/kedge: $loose"
 # Provisioning as the daemon's user (the database keeps its owner).
 # K and OPc from files of mode 0600, never argv (issue 12).
 printf '465b5ce8b199b49faa5f0a2ee238a6bc\n' >"$ROOT/tmp/k.hex"

@@ -87,6 +87,34 @@ for e in ecs_akma ecs_akma_external; do
   echo "$hs" | grep -q 'TLSv1.3, Cipher is TLS_AES_128_GCM_SHA256' &&
     ok "openssl s_client -psk_identity <A-KID> -psk <K_AF> with $e" || fail "s_client $e: $hs"
 done
+# issue 13: the demo's ECSs subscribe; a new registration revokes the old key at once (the
+# ECS's key_cache_ttl is 60 s: only the AUSF's notification can make this refusal)
+"$BIN/kedge-ue" register --agent "$(jq -r .ue_agent "$E")" >/dev/null 2>"$T/reg.err" ||
+  fail "re-registration: $(cat "$T/reg.err")"
+NEW=$("$BIN/kedge-eec" keys --agent "$(jq -r .ue_agent "$E")" --reveal 2>/dev/null | jq -r .kedgeId)
+old_refused() {
+  echo | timeout 10 openssl s_client -connect "$(jq -r .ecs_internal "$E")" -tls1_3 -alpn h2 \
+    -psk_identity "$ID" -psk "$KEY" 2>&1 | grep -q 'decrypt error'
+}
+[ -n "$NEW" ] && [ "$NEW" != "$ID" ] && wait_for 2 old_refused &&
+  grep -q "revocation: Kedge ID $ID (REPLACED): dropped from the key cache" \
+    "$T/up/logs/ecs-internal.log" &&
+  ok "after a new registration the ECS refuses the old key at once (revocation, not the TTL)" ||
+  fail "old key after re-registration: $(grep -i revocation "$T/up/logs/"*.log | tail -3)"
+# ... and a deregistered UE's key (POST .../deregister, SPEC.md 7) likewise
+NEWKEY=$("$BIN/kedge-eec" keys --agent "$(jq -r .ue_agent "$E")" --reveal 2>/dev/null | jq -r .kedge)
+echo | timeout 10 openssl s_client -connect "$(jq -r .ecs_internal "$E")" -tls1_3 -alpn h2 \
+  -psk_identity "$NEW" -psk "$NEWKEY" 2>&1 | grep -q 'Cipher is TLS_AES_128_GCM_SHA256' ||
+  fail "handshake with the new key"
+code=$(curl -s -o /dev/null -w '%{http_code}' --http2 --cacert "$PKI/ca.crt" --cert "$PKI/seaf.crt" \
+  --key "$PKI/seaf.key" -H content-type:application/json -d '{"supi":"imsi-001010000000001"}' \
+  "$(jq -r .ausf "$E")/nausf-auth/v1/ue-authentications/deregister")
+ID=$NEW KEY=$NEWKEY
+[ "$code" = 204 ] && wait_for 2 old_refused &&
+  grep -q "revocation: Kedge ID $NEW (DELETED): dropped from the key cache" \
+    "$T/up/logs/ecs-internal.log" &&
+  ok "after deregistration (204) the ECS refuses the UE's key at once" ||
+  fail "deregistration ($code): $(grep -i revocation "$T/up/logs/"*.log | tail -3)"
 "$BIN/kedge" demo --down "$T/up" >/dev/null && sleep 0.3 && ! pgrep -f "$T/up/conf" >/dev/null &&
   ok "demo --down stops everything" || fail "demo --down"
 finish

@@ -33,7 +33,7 @@ for page in "$MAN"/*.[158]; do
   fi
   render "$page" | grep -q '^NAME' || fail "$name: no NAME section"
 done
-[ "$n" -eq 8 ] && ok "8 man pages built" || fail "$n man pages built, 8 expected"
+[ "$n" -eq 9 ] && ok "9 man pages built" || fail "$n man pages built, 9 expected"
 
 # options PROGRAM [COMMAND]: every option its --help names, one a line.
 options() {
@@ -68,7 +68,9 @@ check_page() {
 check_page kedge.1 kedge derive pki master-key demo suci
 check_page kedge-udmd.8 kedge-udmd subscriber
 check_page kedge-ausfd.8 kedge-ausfd
+check_page kedge-aanfd.8 kedge-aanfd
 check_page kedge-nefd.8 kedge-nefd
+check_page kedge-aanfd.8 kedge-aanfd
 check_page kedge-ecsd.8 kedge-ecsd
 check_page kedge-eec.1 kedge-eec provision keys
 check_page kedge-ue.1 kedge-ue

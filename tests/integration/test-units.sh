@@ -39,7 +39,7 @@ $(printf '%s\n' "$out" | grep '✗')"
     grep -q "^$k" "$u" || fail "$name: no $k"
   done
 done
-[ "$n" -eq 5 ] && ok "5 units generated" || fail "$n units generated, 5 expected"
+[ "$n" -eq 6 ] && ok "6 units generated" || fail "$n units generated, 6 expected"
 grep -q '^LoadCredential=udm-master.key:/etc/kedge/udm-master.key$' "$BUILD/systemd/kedge-udmd.service" &&
   ok "kedge-udmd gets its master key with LoadCredential=" || fail "kedge-udmd: no LoadCredential="
 grep -q '^After=.*kedge-udmd.service' "$BUILD/systemd/kedge-ausfd.service" &&

@@ -255,6 +255,9 @@ static void test_process_protection(void **state)
   assert_int_equal(rl.rlim_cur, 0);
   assert_int_equal(rl.rlim_max, 0);
   assert_int_equal(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0), 0);
+  struct rlimit nofile;
+  assert_int_equal(getrlimit(RLIMIT_NOFILE, &nofile), 0);
+  assert_true(nofile.rlim_cur >= (nofile.rlim_max < 65536 ? nofile.rlim_max : 65536));
   int p[2];
   assert_int_equal(pipe(p), 0);
   close(p[0]);

@@ -173,12 +173,49 @@ static void global_limit(void **state)
   assert_int_equal(ecs_rate_limit_new(&bad, &rl), KEDGE_ERR_INVALID_ARG);
 }
 
+/* Issue 13: a revoked identity is gone at once, and a fetch answered before the revocation
+ * cannot put the key back until the tombstone's deadline; another identity is untouched. */
+static void revoke_tombstone(void **state)
+{
+  ecs_key_cache_t *c;
+  assert_int_equal(ecs_key_cache_new(8, &c), KEDGE_OK);
+  uint8_t key[KEDGE_KEY_LEN], out[KEDGE_KEY_LEN];
+  memset(key, 0x22, sizeof(key));
+  const char *id = "0.old@x", *other = "0.other@x";
+  bool had = false;
+  assert_int_equal(ecs_key_cache_put(c, id, strlen(id), key, 60000, 1000), KEDGE_OK);
+  assert_int_equal(ecs_key_cache_put(c, other, strlen(other), key, 60000, 1000), KEDGE_OK);
+  assert_int_equal(ecs_key_cache_revoke(c, id, strlen(id), 61000, 1001, &had), KEDGE_OK);
+  assert_true(had);
+  assert_false(ecs_key_cache_get(c, id, strlen(id), 1002, out));
+  assert_true(ecs_key_cache_get(c, other, strlen(other), 1002, out));
+  /* a late fetch answer: refused while the tombstone lives */
+  assert_int_equal(ecs_key_cache_put(c, id, strlen(id), key, 60000, 1003), KEDGE_OK);
+  assert_false(ecs_key_cache_get(c, id, strlen(id), 1004, out));
+  /* revoking again: nothing was cached */
+  assert_int_equal(ecs_key_cache_revoke(c, id, strlen(id), 61000, 1005, &had), KEDGE_OK);
+  assert_false(had);
+  /* after the tombstone's deadline a put works again (never for a real Kedge ID: a new
+   * authentication makes a new one) */
+  assert_int_equal(ecs_key_cache_put(c, id, strlen(id), key, 70000, 61000), KEDGE_OK);
+  assert_true(ecs_key_cache_get(c, id, strlen(id), 61001, out));
+  /* a revocation without time left only removes */
+  assert_int_equal(ecs_key_cache_revoke(c, id, strlen(id), 61001, 61001, &had), KEDGE_OK);
+  assert_true(had);
+  assert_false(ecs_key_cache_get(c, id, strlen(id), 61002, out));
+  assert_int_equal(ecs_key_cache_count(c), 1);
+  /* a tombstone is not a negative entry: get says "not here", never "found without key" */
+  assert_int_equal(ecs_key_cache_revoke(c, other, strlen(other), 70000, 61003, &had), KEDGE_OK);
+  assert_false(ecs_key_cache_get(c, other, strlen(other), 61004, NULL));
+  ecs_key_cache_free(c);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(put_get_expire), cmocka_unit_test(negative_entries),
       cmocka_unit_test(lru_eviction),   cmocka_unit_test(per_address_limit),
-      cmocka_unit_test(global_limit),
+      cmocka_unit_test(global_limit),   cmocka_unit_test(revoke_tombstone),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -417,6 +417,7 @@ static bool write_ausf_config(demo_t *d)
       "    - {name: ecs.kedge.test, profiles: [kedge, bound]}\n"
       "    - {name: nef.kedge.test, profiles: [kedge, bound]}\n"
       "  relays: [nef.kedge.test]\n"
+      "revocation: {enabled: true}\n"
       "akma:\n  enabled: true\n"
       "  aanf: [{routing_indicators: [\"*\"], uri: \"https://127.0.0.1:%u\"}]\n",
       pki, pki, pki, d->p[P_UDM].port, d->dir, d->dir, d->p[P_AANF].port);
@@ -452,7 +453,8 @@ static bool write_nef_config(demo_t *d)
                     "ausf:\n  groups:\n    - {name: home-001-01, mcc: \"001\", mnc: \"01\", rids: [\"*\"],\n"
                     "       uris: [\"https://127.0.0.1:%u\"]}\n"
                     "aanf:\n  groups:\n    - {name: aanf-001-01, mcc: \"001\", mnc: \"01\", rids: [\"*\"],\n"
-                    "       uris: [\"https://127.0.0.1:%u\"]}\n",
+                    "       uris: [\"https://127.0.0.1:%u\"]}\n"
+                    "revocation: {enabled: true, notifiers: [ausf.kedge.test]}\n",
                     pki, pki, pki, d->p[P_AUSF].port, d->p[P_AANF].port);
 }
 
@@ -467,6 +469,13 @@ static bool write_ecs_config(demo_t *d, int i)
   char ecs_id[96] = "";
   if (bound || akma)
     snprintf(ecs_id, sizeof(ecs_id), "  ecs_id: %s\n", nef ? DEMO_AKMA_EXT_FQDN : DEMO_AKMA_FQDN);
+  /* issue 13: a revoked Kedge is refused at once, not after key_cache_ttl (the AKMA ECSs' keys
+   * come from the AAnF, which sends no revocation notices) */
+  char revocation[96] = "";
+  if (!akma)
+    snprintf(revocation, sizeof(revocation),
+             "revocation: {enabled: true, notifiers: [%s], connections: close}\n",
+             nef ? "nef.kedge.test" : "ausf.kedge.test");
   return write_text(
       path,
       "# kedge demo: %s (every key: conf/ecs.yaml of the source tree)\nlog: {level: info}\n"
@@ -474,13 +483,14 @@ static bool write_ecs_config(demo_t *d, int i)
       "ecs:\n  psk_profile: %s\n%s"
       "key_source:\n  type: %s\n%s  uri: \"https://127.0.0.1:%u\"\n"
       "  tls: {ca: %s/ca.crt, cert: %s/%s.crt, key: %s/%s.key}\n"
+      "%s"
       "service_provisioning:\n  edns:\n    - dnn: edge.example\n      eess:\n"
       "        - {ees_id: ees-1.edge.example, uri: \"https://ees-1.edge.example:8443\", "
       "eec_reg_conf: true}\n",
       d->p[i].role, bound ? "bound" : akma ? "akma" : "kedge", ecs_id,
       nef ? "nef" : akma ? "aanf" : "ausf", nef ? "  af_id: af.kedge.test\n" : "",
       nef ? d->p[P_NEF].port : i == P_ECS_AKMA ? d->p[P_AANF].port : d->p[P_AUSF].port, pki, pki,
-      cert, pki, cert);
+      cert, pki, cert, revocation);
 }
 
 static bool write_ue_config(demo_t *d)
@@ -833,8 +843,14 @@ static void print_try_this(const demo_t *d)
   printf("  openssl s_client -connect 127.0.0.1:%u -tls1_3 -alpn h2 -psk_identity '%s' -psk "
          "$(kedge-eec keys ... --reveal --profile akma --ecs-id " DEMO_AKMA_FQDN " | jq -r .kaf)\n",
          d->p[P_ECS_AKMA].port, d->akid);
-  printf("  %s/kedge-ue register --agent %s/run/agent/agent.sock    # new 5G AKA, new keys\n",
+  printf("  %s/kedge-ue register --agent %s/run/agent/agent.sock    # new 5G AKA, new keys;\n"
+         "      the old Kedge ID is refused at once by the ECSs that fetched it (revocation)\n",
          d->bin, d->dir);
+  printf("  curl --http2 --cacert %s/pki/ca.crt --cert %s/pki/seaf.crt --key %s/pki/seaf.key \\\n"
+         "       -H content-type:application/json -d '{\"supi\":\"" DEMO_SUPI "\"}' \\\n"
+         "       https://127.0.0.1:%u/nausf-auth/v1/ue-authentications/deregister\n"
+         "      # deregistration: the UE's key is deleted and refused at once by the ECSs\n",
+         d->dir, d->dir, d->dir, d->p[P_AUSF].port);
   printf("  %s/kedge derive suci --supi " DEMO_SUPI " --profile A --mcc 001 --mnc 01 --hn-key-id 1 "
          "--hn-public %s\n      # a SUCI the UDM de-conceals (endpoints.json: suci_keys)\n",
          d->bin, d->suci_public[0]);
