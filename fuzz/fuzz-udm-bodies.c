@@ -1,6 +1,6 @@
 /* libFuzzer target: what an AUSF (or anyone past mTLS) sends the UDM's generate-auth-data
  * (TS 29.503 6.3.3.2.4): the {supiOrSuci} path segment (udm_resolve_supi_or_suci: SUPI or
- * SUCI with the null scheme, TS 23.003 2.2B) and the AuthenticationInfoRequest body with
+ * SUCI, TS 23.003 2.2B; no home network keys here, fuzz-suci covers de-concealment) and the AuthenticationInfoRequest body with
  * resynchronizationInfo (TS 29.503 6.3.6.2.2), checked with the handler's own table.
  * Input: the first line is the path segment, the rest the body.
  * Invariants: no crash, no leak; a resolved SUPI is a SUPI kedge_supi_parse accepts; a body
@@ -19,9 +19,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   if (seg_len < sizeof(seg)) {
     memcpy(seg, data, seg_len);
     seg[seg_len] = '\0';
+    static udm_t udm; /* an empty key set, as a UDM with no udm.suci.keys has */
+    if (!udm.suci_keys && kedge_suci_keys_new(&udm.suci_keys) != KEDGE_OK)
+      abort();
     kedge_supi_t supi, again;
+    char rid[KEDGE_RID_MAX + 1];
     const char *why = NULL;
-    kedge_err_t err = udm_resolve_supi_or_suci(seg, &supi, &why);
+    kedge_err_t err = udm_resolve_supi_or_suci(&udm, seg, &supi, rid, &why);
     if (err == KEDGE_OK && kedge_supi_parse(supi.value, &again) != KEDGE_OK)
       abort();
     if (err != KEDGE_OK && !why)

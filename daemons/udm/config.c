@@ -1,6 +1,7 @@
 /* The udm: section of kedge-udmd's configuration (conf/udm.yaml documents every key), and
  * what it names: the master key and the subscriber database it must open. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "udm.h"
@@ -46,6 +47,43 @@ void udm_reload(void *state, void *next_state)
   udm->n_allowed_consumers = next->n_allowed_consumers;
 }
 
+/* udm.suci.keys: [{id, profile, private_key}], ids unique (TS 33.501 6.12.2: the UE names the
+ * key by hnPubKeyId; several ids at once let an operator rotate keys). */
+static kedge_err_t read_suci_keys(kedge_config_node_t *sec, udm_t *udm)
+{
+  kedge_config_node_t *const *items = NULL;
+  size_t n = 0;
+  kedge_err_t err = kedge_config_maps(sec, "suci.keys", &items, &n), e;
+  if (err || n == 0)
+    return err;
+  udm->suci_key_conf = calloc(n, sizeof(*udm->suci_key_conf));
+  if (!udm->suci_key_conf)
+    return KEDGE_ERR_NOMEM;
+  for (size_t i = 0; i < n; i++) {
+    udm_suci_key_conf_t *c = &udm->suci_key_conf[i];
+    int64_t id = 0;
+    const char *profile = NULL;
+    if ((e = kedge_config_require(items[i], "id")) ||
+        (e = kedge_config_int(items[i], "id", 0, 1, 255, &id)) ||
+        (e = kedge_config_require(items[i], "profile")) ||
+        (e = kedge_config_string(items[i], "profile", NULL, &profile)) ||
+        (e = kedge_config_require(items[i], "private_key")) ||
+        (e = kedge_config_string(items[i], "private_key", NULL, &c->private_key))) {
+      err = err ? err : e;
+      continue;
+    }
+    c->id = (unsigned)id;
+    if (kedge_ecies_profile_parse(profile, &c->profile))
+      e = kedge_config_invalid(items[i], "profile", "must be A (X25519) or B (secp256r1)");
+    for (size_t j = 0; j < i && !e; j++)
+      if (udm->suci_key_conf[j].id == c->id)
+        e = kedge_config_invalid(items[i], "id", "hnPubKeyId %u is given twice", c->id);
+    err = err ? err : e;
+  }
+  udm->n_suci_key_conf = n;
+  return err;
+}
+
 kedge_err_t udm_read_config(kedge_config_node_t *root, void *state)
 {
   udm_t *udm = state;
@@ -69,6 +107,7 @@ kedge_err_t udm_read_config(kedge_config_node_t *root, void *state)
   KEEP(kedge_config_string(sec, "api_root", NULL, &udm->api_root));
   if (udm->api_root && strncmp(udm->api_root, "https://", 8) != 0)
     KEEP(kedge_config_invalid(sec, "api_root", "must start with https://"));
+  KEEP(read_suci_keys(sec, udm));
 #undef KEEP
   udm->max_batch = (size_t)batch;
   udm->max_queued = (size_t)queued;

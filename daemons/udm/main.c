@@ -29,7 +29,8 @@ const kedge_daemon_info_t udm_info = {
   .description = "kedge UDM/ARPF: the subscriber database (SQLite, K and OPc sealed under a "
                  "master key) and Nudm_UEAuthentication_Get (TS 29.503): 5G HE AVs for the "
                  "AUSF's 5G AKA, with the routing indicator and the edge-capable flag (edgeInd); "
-                 "the AUSF's results (auth-events, the latest udm.auth_events.keep per SUPI).",
+                 "the AUSF's results (auth-events, the latest udm.auth_events.keep per SUPI); "
+                 "its SIDF de-conceals SUCIs of protection schemes 0, 1 and 2 (TS 33.501 6.12).",
   .default_config = "/etc/kedge/udm.yaml",
   .extra_usage = extra_usage,
 };
@@ -39,9 +40,15 @@ static udm_t udm;
 static kedge_err_t setup(kedge_sbi_server_t *srv, void *state, char *why, size_t why_size)
 {
   udm_t *u = state;
+  /* the master key opens the subscriber database (its key-check record) and the SUCI keys */
   kedge_err_t err = udm_open_database(u, &u->db, why, why_size);
   if (err)
     return err;
+  err = udm_suci_load(u, why, why_size);
+  if (err) {
+    udm_db_close(u->db);
+    return err;
+  }
   u->srv = srv;
   err = udm_ueau_setup(u, srv);
   if (!err)
@@ -50,6 +57,7 @@ static kedge_err_t setup(kedge_sbi_server_t *srv, void *state, char *why, size_t
     snprintf(why, why_size, "cannot set up Nudm_UEAU: %s", kedge_strerror(err));
     kedge_work_pool_free(u->pool);
     udm_db_close(u->db);
+    udm_suci_free(u);
     return err;
   }
   kedge_log_info("subscriber database %s; group commit of up to %zu SQN updates", u->database,
@@ -62,6 +70,7 @@ static void teardown(void *state)
   udm_t *u = state;
   kedge_work_pool_free(u->pool); /* after the loops stopped: see kedge/work.h */
   udm_db_close(u->db);
+  udm_suci_free(u);
   kedge_master_key_clear(&u->master_key);
 }
 

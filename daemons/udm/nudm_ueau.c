@@ -178,19 +178,38 @@ static void generate_auth_data(kedge_sbi_request_t *req, void *arg)
     return;
   }
   kedge_supi_t supi;
+  char rid[KEDGE_RID_MAX + 1];
   const char *why = NULL;
-  kedge_err_t err = udm_resolve_supi_or_suci(kedge_sbi_request_var(req, "supiOrSuci"), &supi, &why);
-  if (err == KEDGE_ERR_UNSUPPORTED) {
-    kedge_sbi_respond_problem(req, 501, "UNSUPPORTED_PROTECTION_SCHEME", why);
+  kedge_err_t err = udm_resolve_supi_or_suci(udm, kedge_sbi_request_var(req, "supiOrSuci"), &supi, rid, &why);
+  switch (err) {
+  case KEDGE_OK:
+    break;
+  case KEDGE_ERR_UNSUPPORTED:
+    /* TS 29.503 6.3.3.2.4 / Table 6.3.7.3-1 give this cause 501; SPEC.md 8 answers every
+     * SUCI failure with a 4xx (docs/udm.md "SUCI: the SIDF" says why). */
+    kedge_sbi_respond_problem(req, 403, "UNSUPPORTED_PROTECTION_SCHEME", why);
+    kedge_counter_add(udm->suci_failed, 1);
     return;
-  }
-  if (err) {
+  case KEDGE_ERR_MAC_FAILURE:
+    /* TS 29.503 6.3.3.2.4, Table 6.3.7.3-1: 403 INVALID_SCHEME_OUTPUT ("SUCI cannot be
+     * decrypted with received data"). An unknown hnPubKeyId (INVALID_HN_PUBLIC_KEY_IDENTIFIER
+     * there) gets the same answer, so a prober cannot learn which key ids exist (SPEC.md 8). */
+    kedge_sbi_respond_problem(req, 403, "INVALID_SCHEME_OUTPUT", why);
+    kedge_counter_add(udm->suci_failed, 1);
+    return;
+  case KEDGE_ERR_BAD_SUPI: {
     json_t *problem = kedge_problem_new(400, "MANDATORY_IE_INCORRECT", why);
     kedge_problem_add_invalid_param(problem, "supiOrSuci", why);
     kedge_sbi_respond_problem_json(req, problem);
     json_decref(problem);
     return;
   }
+  default:
+    kedge_sbi_respond_err(req, err, NULL);
+    return;
+  }
+  if (rid[0])
+    kedge_counter_add(udm->suci_ok, 1);
 
   json_t *body = kedge_sbi_request_checked_json(req, udm_auth_info_request_members, "AuthenticationInfoRequest");
   if (!body)
@@ -234,6 +253,10 @@ kedge_err_t udm_ueau_setup(udm_t *udm, kedge_sbi_server_t *srv)
       (err = kedge_metrics_counter(m, "kedge_udm_resynchronisations_total",
                                    "generate-auth-data requests with resynchronizationInfo", NULL,
                                    &udm->resyncs)) ||
+      (err = kedge_metrics_counter(m, "kedge_udm_suci_total", "SUCIs de-concealed, by result",
+                                   "result=\"ok\"", &udm->suci_ok)) ||
+      (err = kedge_metrics_counter(m, "kedge_udm_suci_total", "SUCIs de-concealed, by result",
+                                   "result=\"failed\"", &udm->suci_failed)) ||
       (err = kedge_metrics_counter(m, "kedge_udm_sqn_commits_total",
                                    "transactions (fsyncs) that stored SQNs, one per batch", NULL,
                                    &udm->batches)))

@@ -1,76 +1,93 @@
-/* SUPI or SUCI in the Nudm_UEAU resource URI (TS 29.503 6.3.3.2.2, TS 23.003 2.2B). */
+/* The UDM's SIDF (TS 33.501 6.12.5): supiOrSuci in the Nudm_UEAU resource URI (TS 29.503
+ * 6.3.3.2.2, TS 23.003 2.2B) to the SUPI, and the home network private keys it uses. */
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
+#include "kedge/hex.h"
+#include "kedge/log.h"
 #include "udm.h"
 
-static bool digits(const char *s, size_t n)
+kedge_err_t udm_suci_load(udm_t *udm, char *why, size_t why_size)
 {
-  for (size_t i = 0; i < n; i++)
-    if (s[i] < '0' || s[i] > '9')
-      return false;
-  return n > 0;
-}
-
-/* Splits `text` at '-' into at most `max` fields; returns the count. */
-static size_t split(char *text, char **fields, size_t max)
-{
-  size_t n = 0;
-  for (char *p = text; n < max; p++) {
-    fields[n++] = p;
-    p = strchr(p, '-');
-    if (!p)
-      break;
-    *p = '\0';
+  kedge_err_t err = kedge_suci_keys_new(&udm->suci_keys);
+  if (err) {
+    snprintf(why, why_size, "SUCI keys: %s", kedge_strerror(err));
+    return err;
   }
-  return n;
+  for (size_t i = 0; i < udm->n_suci_key_conf && !err; i++) {
+    const udm_suci_key_conf_t *c = &udm->suci_key_conf[i];
+    uint8_t priv[KEDGE_ECIES_PRIVATE_LEN], pub[KEDGE_ECIES_PUBLIC_MAX];
+    char pub_hex[2 * KEDGE_ECIES_PUBLIC_MAX + 1];
+    size_t pub_len = 0;
+    kedge_ecies_profile_t profile;
+    err = kedge_suci_key_file_read(c->private_key, &udm->master_key, &profile, priv, why, why_size);
+    if (!err && profile != c->profile) {
+      err = KEDGE_ERR_CONFIG;
+      snprintf(why, why_size, "%s: holds a profile %s key, but udm.suci.keys says %s for hnPubKeyId %u",
+               c->private_key, kedge_ecies_profile_name(profile), kedge_ecies_profile_name(c->profile), c->id);
+    }
+    if (!err && (err = kedge_suci_keys_add(udm->suci_keys, c->id, profile, priv)))
+      snprintf(why, why_size, "%s: cannot load the key: %s", c->private_key, kedge_strerror(err));
+    if (!err && !kedge_ecies_public_key(profile, priv, pub, &pub_len)) {
+      kedge_hex_encode(pub, pub_len, pub_hex);
+      kedge_log_info("SUCI: hnPubKeyId %u, profile %s, public key %s", c->id,
+                     kedge_ecies_profile_name(profile), pub_hex);
+    }
+    OPENSSL_cleanse(priv, sizeof(priv));
+  }
+  if (err) {
+    kedge_suci_keys_free(udm->suci_keys);
+    udm->suci_keys = NULL;
+  }
+  return err;
 }
 
-kedge_err_t udm_resolve_supi_or_suci(const char *text, kedge_supi_t *supi, const char **why)
+void udm_suci_free(udm_t *udm)
+{
+  kedge_suci_keys_free(udm->suci_keys);
+  udm->suci_keys = NULL;
+}
+
+kedge_err_t udm_resolve_supi_or_suci(const udm_t *udm, const char *text, kedge_supi_t *supi,
+                                     char rid[KEDGE_RID_MAX + 1], const char **why)
 {
   *why = NULL;
-  if (strncmp(text, "suci-", 5) != 0) {
+  rid[0] = '\0';
+  if (strncmp(text, "suci-", 5) != 0 && strncmp(text, "type", 4) != 0) {
     if (kedge_supi_parse(text, supi) != KEDGE_OK) {
       *why = "not a SUPI (imsi-<5 to 15 digits>, nai-<user>@<realm>) or SUCI";
       return KEDGE_ERR_BAD_SUPI;
     }
     return KEDGE_OK;
   }
-  /* suci-<type>-<MCC>-<MNC>-<routing indicator>-<scheme>-<key id>-<scheme output> */
-  char buf[KEDGE_SUPI_MAX + 1];
-  if (strlen(text) > KEDGE_SUPI_MAX) {
-    *why = "SUCI too long";
-    return KEDGE_ERR_BAD_SUPI;
+  kedge_suci_t suci;
+  kedge_err_t err = kedge_suci_parse(text, &suci, why);
+  if (err == KEDGE_ERR_BAD_HEX)
+    err = KEDGE_ERR_MAC_FAILURE; /* a malformed scheme output: answered like a MAC failure */
+  if (err) {
+    if (err == KEDGE_ERR_MAC_FAILURE)
+      *why = "the SUCI's scheme output cannot be de-concealed";
+    return err;
   }
-  strcpy(buf, text);
-  char *f[9];
-  size_t n = split(buf, f, 9);
-  if (n != 8) {
-    *why = "SUCI must be suci-<type>-<MCC>-<MNC>-<routing indicator>-<scheme>-<key id>-<output>";
-    return KEDGE_ERR_BAD_SUPI;
+  err = kedge_suci_deconceal(udm->suci_keys, &suci, supi);
+  switch (err) {
+  case KEDGE_OK:
+    memcpy(rid, suci.rid, sizeof(suci.rid));
+    break;
+  case KEDGE_ERR_UNSUPPORTED:
+    *why = "protection scheme not supported (0: null, 1: ECIES profile A, 2: profile B)";
+    break;
+  case KEDGE_ERR_MAC_FAILURE: /* also an unknown hnPubKeyId: one text for both (SPEC.md 8) */
+    *why = "the SUCI's scheme output cannot be de-concealed";
+    break;
+  case KEDGE_ERR_BAD_SUPI:
+    *why = "null-scheme output must be the MSIN (MCC + MNC + MSIN at most 15 digits) or username";
+    break;
+  default:
+    *why = kedge_strerror(err);
   }
-  if (strcmp(f[1], "0") != 0) {
-    *why = "only SUCIs of SUPI type 0 (IMSI) are supported";
-    return strcmp(f[1], "1") == 0 ? KEDGE_ERR_UNSUPPORTED : KEDGE_ERR_BAD_SUPI;
-  }
-  size_t lc = strlen(f[2]), ln = strlen(f[3]), lr = strlen(f[4]);
-  if (lc != 3 || !digits(f[2], 3) || ln < 2 || ln > 3 || !digits(f[3], ln) || lr < 1 || lr > 4 ||
-      !digits(f[4], lr) || !digits(f[5], strlen(f[5])) || strlen(f[5]) > 2 ||
-      !digits(f[6], strlen(f[6])) || strlen(f[6]) > 3) {
-    *why = "malformed SUCI (MCC, MNC, routing indicator, scheme or key id)";
-    return KEDGE_ERR_BAD_SUPI;
-  }
-  /* TS 33.501 C.2: scheme 0 is the null scheme; 1 and 2 are ECIES profiles A and B. */
-  if (strcmp(f[5], "0") != 0) {
-    *why = "protection scheme not supported (only the null scheme, 0)";
-    return KEDGE_ERR_UNSUPPORTED;
-  }
-  char imsi[32];
-  size_t lm = strlen(f[7]);
-  if (!digits(f[7], lm) || lc + ln + lm > 15 || snprintf(imsi, sizeof(imsi), "imsi-%s%s%s", f[2], f[3], f[7]) <= 0 ||
-      kedge_supi_parse(imsi, supi) != KEDGE_OK) {
-    *why = "null-scheme output must be the MSIN digits (MCC + MNC + MSIN at most 15 digits)";
-    return KEDGE_ERR_BAD_SUPI;
-  }
-  return KEDGE_OK;
+  OPENSSL_cleanse(&suci, sizeof(suci));
+  return err;
 }

@@ -8,12 +8,21 @@
 
 #include "kedge/config.h"
 #include "kedge/json_check.h"
+#include "kedge/edge.h"
 #include "kedge/identity.h"
 #include "kedge/metrics.h"
 #include "kedge/sbi_server.h"
 #include "kedge/seal.h"
+#include "kedge/suci.h"
 #include "kedge/work.h"
 #include "subscriber_db.h"
+
+/* One entry of udm.suci.keys: a home network key pair for SUCI de-concealment. */
+typedef struct udm_suci_key_conf {
+  unsigned id;                   /* hnPubKeyId, 1..255 */
+  kedge_ecies_profile_t profile; /* A or B */
+  const char *private_key;       /* file written by `kedge suci keygen` (sealed) */
+} udm_suci_key_conf_t;
 
 /* What the database pool's batch runs: vectors and AuthEvents share its transactions. */
 typedef enum udm_job_kind { UDM_JOB_VECTOR, UDM_JOB_AUTH_EVENT } udm_job_kind_t;
@@ -33,6 +42,8 @@ typedef struct udm {
   size_t n_allowed_consumers;
   size_t max_batch;  /* SQN updates per transaction (group commit) */
   size_t max_queued; /* vector requests waiting for the database */
+  udm_suci_key_conf_t *suci_key_conf; /* udm.suci.keys: several at once for rotation */
+  size_t n_suci_key_conf;
   size_t auth_events_keep; /* AuthEvents kept per SUPI (the latest) */
   const char *api_root;    /* for Location; NULL: https://<sbi.address>:<port> */
 
@@ -40,8 +51,9 @@ typedef struct udm {
   kedge_master_key_t master_key;
   udm_db_t *db;              /* owned by the pool's thread once serving */
   kedge_work_pool_t *pool;   /* batched: one thread, one fsync per batch */
+  kedge_suci_keys_t *suci_keys; /* read-only once serving: shared by the workers */
   kedge_sbi_server_t *srv;
-  kedge_counter_t *vectors_ok, *vectors_failed, *resyncs, *batches;
+  kedge_counter_t *vectors_ok, *vectors_failed, *resyncs, *batches, *suci_ok, *suci_failed;
   kedge_counter_t *auth_events_stored, *auth_events_removed, *auth_events_refused;
 } udm_t;
 
@@ -68,11 +80,17 @@ const char *udm_check_snn(const json_t *value);
 kedge_err_t udm_auth_events_setup(udm_t *udm, kedge_sbi_server_t *srv);
 void udm_auth_event_work(udm_t *udm, udm_job_t *job); /* pool thread, in the transaction */
 
-/* supiOrSuci (TS 29.503 6.3.3.2.x, TS 23.003 2.2B): a SUPI, or a null-scheme SUCI of IMSI type
- * (suci-0-<MCC>-<MNC>-<RI>-0-0-<MSIN>), to the SUPI. KEDGE_ERR_UNSUPPORTED for a protection
- * scheme other than null (ECIES profiles A/B are not implemented), KEDGE_ERR_BAD_SUPI for
- * anything malformed. */
-kedge_err_t udm_resolve_supi_or_suci(const char *text, kedge_supi_t *supi, const char **why);
+/* Loads the sealed SUCI keys of udm.suci.keys under the master key (after it is loaded). */
+kedge_err_t udm_suci_load(udm_t *udm, char *why, size_t why_size);
+void udm_suci_free(udm_t *udm);
+
+/* supiOrSuci (TS 29.503 6.3.3.2.x, TS 23.003 2.2B): a SUPI, or a SUCI of protection scheme 0,
+ * 1 or 2 (kedge/suci.h), to the SUPI; `rid` gets the SUCI's routing indicator ("" for a
+ * SUPI). KEDGE_ERR_BAD_SUPI for anything malformed, KEDGE_ERR_UNSUPPORTED for another
+ * scheme, KEDGE_ERR_MAC_FAILURE for a scheme output that does not de-conceal (unknown
+ * hnPubKeyId included). *why: static text for the ProblemDetails detail. */
+kedge_err_t udm_resolve_supi_or_suci(const udm_t *udm, const char *text, kedge_supi_t *supi,
+                                     char rid[KEDGE_RID_MAX + 1], const char **why);
 /* TS 29.503 6.3.6.2.2 AuthenticationInfoRequest as generate-auth-data checks it (also for
  * fuzz/fuzz-udm-bodies.c). */
 extern const kedge_json_member_t udm_auth_info_request_members[];

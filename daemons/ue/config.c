@@ -44,7 +44,7 @@ static kedge_err_t read_key(kedge_config_node_t *node, const char *key, uint8_t 
 }
 
 /* mcc and mnc of a map into a PLMN (TS 23.003 2.2: MCC 3 digits, MNC 2 or 3). */
-static kedge_err_t read_plmn(kedge_config_node_t *map, kedge_plmn_t *plmn)
+static kedge_err_t read_plmn(kedge_config_node_t *map, kedge_plmn_t *plmn, char raw_mnc[4])
 {
   char mcc[8], mnc[8];
   kedge_err_t err = read_text(map, "mcc", NULL, true, mcc, sizeof(mcc));
@@ -55,6 +55,8 @@ static kedge_err_t read_plmn(kedge_config_node_t *map, kedge_plmn_t *plmn)
     return kedge_config_invalid(map, "mcc", "must be 3 digits");
   if (kedge_plmn_parse(mcc, mnc, plmn) != KEDGE_OK)
     return kedge_config_invalid(map, "mnc", "must be 2 or 3 digits");
+  if (raw_mnc)
+    memcpy(raw_mnc, mnc, strlen(mnc) + 1);
   return KEDGE_OK;
 }
 
@@ -101,6 +103,43 @@ static kedge_err_t read_log(kedge_config_node_t *root, ue_config_t *cfg)
   return err ? err : e;
 }
 
+/* usim.suci: protection_scheme (null | A | B), home_network_public_key_id (1..255) and
+ * home_network_public_key (hex as TS 33.501 C.4 writes it), TS 31.102 EF SUCI_Calc_Info. */
+static kedge_err_t read_suci(kedge_config_node_t *usim_sec, ue_usim_t *usim)
+{
+  kedge_config_node_t *sec = NULL;
+  const char *scheme = NULL, *pub = NULL;
+  int64_t id = 0;
+  kedge_ecies_profile_t profile;
+  kedge_err_t err = kedge_config_map(usim_sec, "suci", &sec);
+  if (!err && !kedge_config_has(sec, "protection_scheme"))
+    err = kedge_config_require(sec, "protection_scheme");
+  if (!err)
+    err = kedge_config_string(sec, "protection_scheme", NULL, &scheme);
+  if (err)
+    return err;
+  usim->conceal = true;
+  if (!strcmp(scheme, "null")) {
+    usim->suci_scheme = KEDGE_SUCI_NULL;
+    return KEDGE_OK;
+  }
+  if (kedge_ecies_profile_parse(scheme, &profile))
+    return kedge_config_invalid(sec, "protection_scheme", "must be null, A or B");
+  usim->suci_scheme = (unsigned)profile;
+  if ((err = kedge_config_require(sec, "home_network_public_key_id")) ||
+      (err = kedge_config_int(sec, "home_network_public_key_id", 0, 1, 255, &id)) ||
+      (err = kedge_config_require(sec, "home_network_public_key")) ||
+      (err = kedge_config_string(sec, "home_network_public_key", NULL, &pub)))
+    return err;
+  usim->hn_key_id = (unsigned)id;
+  usim->hn_public_key_len = kedge_ecies_public_len(profile);
+  if (strlen(pub) != 2 * usim->hn_public_key_len ||
+      kedge_hex_decode(pub, usim->hn_public_key, usim->hn_public_key_len))
+    return kedge_config_invalid(sec, "home_network_public_key", "must be %zu hex digits for profile %s",
+                                2 * usim->hn_public_key_len, scheme);
+  return KEDGE_OK;
+}
+
 static kedge_err_t read_usim(kedge_config_node_t *root, ue_usim_t *usim)
 {
   kedge_config_node_t *sec = NULL, *home = NULL;
@@ -139,9 +178,23 @@ static kedge_err_t read_usim(kedge_config_node_t *root, ue_usim_t *usim)
   if (!kedge_config_has(sec, "home_network"))
     KEEP(kedge_config_require(sec, "home_network"));
   KEEP(kedge_config_map(sec, "home_network", &home));
-  KEEP(read_plmn(home, &usim->home));
+  KEEP(read_plmn(home, &usim->home, usim->home_mnc));
   KEEP(read_text(sec, "sqn_file", NULL, true, usim->sqn_file, sizeof(usim->sqn_file)));
   KEEP(kedge_config_bool(sec, "akma", false, &usim->akma));
+  if (!err && kedge_config_has(sec, "suci"))
+    KEEP(read_suci(sec, usim));
+  if (!err && usim->conceal) {
+    /* one SUCI now: a key off the curve or an IMSI outside the home network is refused at
+     * start rather than at each registration */
+    char suci[KEDGE_SUCI_MAX + 1];
+    e = ue_supi_or_suci(usim, suci, sizeof(suci));
+    if (e == KEDGE_ERR_BAD_PLMN)
+      KEEP(kedge_config_invalid(sec, "supi", "an IMSI must begin with home_network's MCC and MNC "
+                                             "to be concealed (usim.suci)"));
+    else if (e)
+      KEEP(kedge_config_invalid(sec, "suci.home_network_public_key", "not a valid public key of "
+                                                                      "the protection scheme"));
+  }
 #undef KEEP
   return err;
 }
@@ -186,7 +239,7 @@ kedge_err_t ue_config_read(kedge_config_node_t *root, ue_config_t *cfg)
   cfg->serving = cfg->usim.home;
   if (kedge_config_has(root, "serving_network")) {
     KEEP(kedge_config_map(root, "serving_network", &serving));
-    KEEP(read_plmn(serving, &cfg->serving));
+    KEEP(read_plmn(serving, &cfg->serving, NULL));
   }
   kedge_serving_network_name(&cfg->serving, cfg->snn);
   if (!kedge_config_has(root, "ausf"))

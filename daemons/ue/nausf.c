@@ -1,6 +1,7 @@
 /* Nausf_UEAuthentication from the SEAF's side (TS 29.509 5.2.2.2, 6.1.6): the AuthenticationInfo
  * it sends, the UEAuthenticationCtx it expects, and the 5g-aka link it follows. Member names
  * as the OpenAPI file spells them (shared/ref/openapi/TS29509_Nausf_UEAuthentication.yaml). */
+#include <stdio.h>
 #include <string.h>
 
 #include <curl/curl.h>
@@ -9,12 +10,32 @@
 #include "kedge/hex.h"
 #include "ue.h"
 
+kedge_err_t ue_supi_or_suci(const ue_usim_t *usim, char *out, size_t size)
+{
+  if (!usim->conceal) {
+    int n = snprintf(out, size, "%s", usim->supi.value);
+    return n < 0 || (size_t)n >= size ? KEDGE_ERR_TOO_BIG : KEDGE_OK;
+  }
+  /* TS 33.501 6.12.2: the ME makes a new SUCI, with a fresh ephemeral key, for each request */
+  kedge_suci_params_t p = {.mcc = usim->home.mcc, .mnc = usim->home_mnc, .rid = usim->rid,
+                           .scheme = usim->suci_scheme, .hn_key_id = usim->hn_key_id,
+                           .hn_pub = usim->hn_public_key, .hn_pub_len = usim->hn_public_key_len};
+  kedge_suci_t suci;
+  kedge_err_t err = kedge_suci_conceal(&usim->supi, &p, &suci);
+  if (!err)
+    err = kedge_suci_format(&suci, out, size);
+  OPENSSL_cleanse(&suci, sizeof(suci));
+  return err;
+}
+
 json_t *ue_authentication_info(const ue_config_t *cfg, const uint8_t *rand, const uint8_t *auts)
 {
   /* TS 29.509 6.1.6.2.2: supiOrSuci and servingNetworkName are required; the UE simulator
-   * sends its SUPI (a null-scheme SUCI carries the same, TS 33.501 6.12.2). */
-  json_t *body =
-      json_pack("{s:s, s:s}", "supiOrSuci", cfg->usim.supi.value, "servingNetworkName", cfg->snn);
+   * sends its SUPI, or a SUCI when configured with the home network public key. */
+  char id[KEDGE_SUCI_MAX + 1];
+  if (ue_supi_or_suci(&cfg->usim, id, sizeof(id)) != KEDGE_OK)
+    return NULL;
+  json_t *body = json_pack("{s:s, s:s}", "supiOrSuci", id, "servingNetworkName", cfg->snn);
   if (body && rand && auts) {
     /* TS 29.503 6.3.6.2.3 ResynchronizationInfo: the RAND of the failed challenge and AUTS */
     char rand_hex[2 * KEDGE_RAND_LEN + 1], auts_hex[2 * KEDGE_AUTS_LEN + 1];

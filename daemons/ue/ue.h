@@ -18,6 +18,7 @@
 #include "kedge/identity.h"
 #include "kedge/log.h"
 #include "kedge/sbi_client.h"
+#include "kedge/suci.h"
 
 struct event_base;
 
@@ -32,6 +33,14 @@ typedef struct ue_usim {
   char rid[KEDGE_RID_MAX + 1];  /* routing indicator, digits as provisioned (default "0") */
   kedge_plmn_t home;            /* HPLMN: the realm of the Kedge ID (SPEC.md 2) */
   char sqn_file[UE_PATH_MAX];   /* holds SQNms as 12 hex digits */
+  char home_mnc[4];             /* the MNC as written (2 or 3 digits): the IMSI's split */
+  /* SUCI calculation (TS 31.102 EF SUCI_Calc_Info; TS 33.501 6.12.2): with conceal set, every
+   * request carries a SUCI made with a fresh ephemeral key instead of the SUPI. */
+  bool conceal;
+  unsigned suci_scheme;         /* KEDGE_SUCI_NULL, _PROFILE_A, _PROFILE_B */
+  unsigned hn_key_id;           /* hnPubKeyId, 1..255 (0 for the null scheme) */
+  uint8_t hn_public_key[KEDGE_ECIES_PUBLIC_MAX];
+  size_t hn_public_key_len;
   bool akma;                    /* the network supports AKMA: derive K_AKMA and the A-KID
                                    after 5G AKA (TS 33.535 6.1, SPEC.md 9) */
 } ue_usim_t;
@@ -101,8 +110,12 @@ typedef struct ue_auth_ctx {
   char href[UE_URI_MAX]; /* _links["5g-aka"].href as sent */
 } ue_auth_ctx_t;
 
+/* supiOrSuci as the UE sends it: the SUPI, or with usim.suci configured a SUCI concealed
+ * with a fresh ephemeral key (TS 33.501 6.12.2), into out (KEDGE_SUCI_MAX + 1). */
+kedge_err_t ue_supi_or_suci(const ue_usim_t *usim, char *out, size_t size);
+
 /* The AuthenticationInfo body of POST ue-authentications (TS 29.509 6.1.6.2.2); rand/auts
- * NULL for a first request. NULL when out of memory. */
+ * NULL for a first request. NULL when out of memory (or the SUCI cannot be made). */
 json_t *ue_authentication_info(const ue_config_t *cfg, const uint8_t *rand, const uint8_t *auts);
 /* UEAuthenticationCtx (TS 29.509 6.1.6.2.3) of a 5G AKA run: authType "5G_AKA",
  * 5gAuthData{rand, hxresStar, autn} and _links{"5g-aka": {href}} (a Link, or an array of

@@ -53,6 +53,16 @@ kedge_err_t kedge_key_check_make(const kedge_master_key_t *mk, const char *store
 kedge_err_t kedge_key_check_verify(const kedge_master_key_t *mk, const char *store,
                                    const uint8_t *record, size_t len);
 
+/* The file helpers both use, for other small secret files too (e.g. the UDM's sealed SUCI
+ * keys, kedge/suci.h). Read: `path` must be a regular file (not a symbolic link) that neither
+ * group nor others may access; at most size - 1 octets go to buf, NUL-terminated, *len their
+ * count. Create: mode 0600, O_EXCL (never overwrites), fsynced; removed again on a failed
+ * write. `what` names the file in the one-line reason ("%s: cannot open master key: ..."). */
+kedge_err_t kedge_secret_file_read(const char *path, const char *what, char *buf, size_t size,
+                                   size_t *len, char *why, size_t why_size);
+kedge_err_t kedge_secret_file_create(const char *path, const char *what, const void *data,
+                                     size_t len, char *why, size_t why_size);
+
 /* Wipes the key. */
 void kedge_master_key_clear(kedge_master_key_t *mk);
 

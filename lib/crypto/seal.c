@@ -41,10 +41,66 @@ __attribute__((format(printf, 3, 4))) static kedge_err_t why_fail(kedge_err_t er
   return err;
 }
 
+kedge_err_t kedge_secret_file_read(const char *path, const char *what, char *buf, size_t size,
+                                   size_t *len, char *why, size_t why_size)
+{
+  char reason[256];
+  if (!path || !what || !buf || size < 2 || !len)
+    return KEDGE_ERR_INVALID_ARG;
+  kedge_err_t err = KEDGE_OK;
+  ssize_t n = 0;
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  struct stat st;
+  if (fd < 0) {
+    err = why_fail(KEDGE_ERR_IO, reason, "%s: cannot open %s: %s", path, what, strerror(errno));
+  } else if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    err = why_fail(KEDGE_ERR_CONFIG, reason, "%s: %s is not a regular file", path, what);
+  } else if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+    err = why_fail(KEDGE_ERR_CONFIG, reason,
+                   "%s: %s is accessible by group or others (mode %03o): chmod 600 it", path,
+                   what, (unsigned)(st.st_mode & 0777));
+  } else if ((n = read(fd, buf, size - 1)) < 0) {
+    err = why_fail(KEDGE_ERR_IO, reason, "%s: cannot read %s: %s", path, what, strerror(errno));
+  } else {
+    buf[n] = '\0';
+    *len = (size_t)n;
+  }
+  if (fd >= 0)
+    close(fd);
+  if (err) {
+    OPENSSL_cleanse(buf, size);
+    if (why && why_size)
+      snprintf(why, why_size, "%s", reason);
+  }
+  return err;
+}
+
+kedge_err_t kedge_secret_file_create(const char *path, const char *what, const void *data,
+                                     size_t len, char *why, size_t why_size)
+{
+  char reason[256];
+  if (!path || !what || !data)
+    return KEDGE_ERR_INVALID_ARG;
+  kedge_err_t err = KEDGE_OK;
+  int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) {
+    err = why_fail(KEDGE_ERR_IO, reason, "%s: cannot create %s: %s", path, what, strerror(errno));
+  } else {
+    if (fchmod(fd, 0600) != 0 || write(fd, data, len) != (ssize_t)len || fsync(fd) != 0)
+      err = why_fail(KEDGE_ERR_IO, reason, "%s: cannot write %s: %s", path, what, strerror(errno));
+    close(fd);
+    if (err)
+      unlink(path);
+  }
+  if (err && why && why_size)
+    snprintf(why, why_size, "%s", reason);
+  return err;
+}
+
 kedge_err_t kedge_master_key_load(const char *configured, kedge_master_key_t *mk, char *why,
                                   size_t why_size)
 {
-  char reason[256], resolved[4096];
+  char resolved[4096];
   if (!configured || !mk)
     return KEDGE_ERR_INVALID_ARG;
   const char *path = kedge_master_key_resolve(configured, resolved, sizeof(resolved));
@@ -54,73 +110,42 @@ kedge_err_t kedge_master_key_load(const char *configured, kedge_master_key_t *mk
                "name is not one file name (systemd LoadCredential=)", configured);
     return KEDGE_ERR_CONFIG;
   }
-  kedge_err_t err = KEDGE_OK;
   char text[80];
-  ssize_t n = 0;
-  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  struct stat st;
-  if (fd < 0) {
-    err = why_fail(KEDGE_ERR_IO, reason, "%s: cannot open master key: %s", path, strerror(errno));
-  } else if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    err = why_fail(KEDGE_ERR_CONFIG, reason, "%s: master key is not a regular file", path);
-  } else if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-    err = why_fail(KEDGE_ERR_CONFIG, reason,
-                   "%s: master key is accessible by group or others (mode %03o): chmod 600 it",
-                   path, (unsigned)(st.st_mode & 0777));
-  } else if ((n = read(fd, text, sizeof(text) - 1)) < 0) {
-    err = why_fail(KEDGE_ERR_IO, reason, "%s: cannot read master key: %s", path, strerror(errno));
-  } else {
-    text[n] = '\0';
+  size_t n = 0;
+  kedge_err_t err = kedge_secret_file_read(path, "master key", text, sizeof(text), &n, why, why_size);
+  if (!err) {
     if (n == 2 * KEDGE_MASTER_KEY_LEN + 1 && text[n - 1] == '\n')
       text[--n] = '\0';
-    if (n != 2 * KEDGE_MASTER_KEY_LEN || kedge_hex_decode(text, mk->key, KEDGE_MASTER_KEY_LEN))
-      err = why_fail(KEDGE_ERR_CONFIG, reason,
-                     "%s: master key must be exactly 64 hex digits (32 octets)", path);
+    if (n != 2 * KEDGE_MASTER_KEY_LEN || kedge_hex_decode(text, mk->key, KEDGE_MASTER_KEY_LEN)) {
+      err = KEDGE_ERR_CONFIG;
+      if (why && why_size)
+        snprintf(why, why_size, "%s: master key must be exactly 64 hex digits (32 octets)", path);
+    }
   }
-  if (fd >= 0)
-    close(fd);
   OPENSSL_cleanse(text, sizeof(text));
-  if (err) {
+  if (err)
     kedge_master_key_clear(mk);
-    if (why && why_size)
-      snprintf(why, why_size, "%s", reason);
-  }
   return err;
 }
 
 kedge_err_t kedge_master_key_create(const char *path, char *why, size_t why_size)
 {
-  char reason[256];
   if (!path)
     return KEDGE_ERR_INVALID_ARG;
   uint8_t key[KEDGE_MASTER_KEY_LEN];
   char text[2 * KEDGE_MASTER_KEY_LEN + 2];
-  kedge_err_t err = KEDGE_OK;
-  int fd = -1;
+  kedge_err_t err;
   if (RAND_priv_bytes(key, sizeof(key)) != 1) {
-    err = why_fail(KEDGE_ERR_CRYPTO, reason, "%s: random generator failed", path);
-    goto out;
-  }
-  kedge_hex_encode(key, sizeof(key), text);
-  text[2 * KEDGE_MASTER_KEY_LEN] = '\n';
-  fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) {
-    err = why_fail(KEDGE_ERR_IO, reason, "%s: cannot create master key: %s", path,
-                   strerror(errno));
+    err = KEDGE_ERR_CRYPTO;
+    if (why && why_size)
+      snprintf(why, why_size, "%s: random generator failed", path);
   } else {
-    if (fchmod(fd, 0600) != 0 || write(fd, text, sizeof(text) - 1) != (ssize_t)sizeof(text) - 1 ||
-        fsync(fd) != 0)
-      err = why_fail(KEDGE_ERR_IO, reason, "%s: cannot write master key: %s", path,
-                     strerror(errno));
-    close(fd);
-    if (err)
-      unlink(path);
+    kedge_hex_encode(key, sizeof(key), text);
+    text[2 * KEDGE_MASTER_KEY_LEN] = '\n';
+    err = kedge_secret_file_create(path, "master key", text, sizeof(text) - 1, why, why_size);
   }
-out:
   OPENSSL_cleanse(key, sizeof(key));
   OPENSSL_cleanse(text, sizeof(text));
-  if (err && why && why_size)
-    snprintf(why, why_size, "%s", reason);
   return err;
 }
 

@@ -224,6 +224,7 @@ static void expect_rejected(const char *needle, char *const args[])
 }
 
 #define REJECT(needle, ...) expect_rejected(needle, (char *const[]){__VA_ARGS__, NULL})
+#define HN_PUB_A "5a8d38864820197c3394b92613b20b91633cbd897119273bf8e4a6f4eec0a650"
 #define KAUSF "474698caf02cc715db2ec0726510cfee6caa5bb1a649cb01224f2e23af94de1b"
 #define KEY16 "465b5ce8b199b49faa5f0a2ee238a6bc"
 
@@ -261,6 +262,22 @@ static void test_bad_input(void **state)
          "0.n7vQzdxI1m6ZzRrt3hmFUq36AjQLHQGB5r3TJBEfjwV@5gc.mnc001.mcc001.3gppnetwork.org");
   REJECT("realm", "derive", "parse-id",
          "0.n7vQzdxI1m6ZzRrt3hmFUq36AjQLHQGB5r3TJBEfjwU@5gc.mnc01.mcc001.3gppnetwork.org");
+  REJECT("--profile", "derive", "suci", "--supi", "imsi-001010000000001", "--profile", "C");
+  REJECT("--hn-key-id: required", "derive", "suci", "--supi", "imsi-001010000000001", "--profile",
+         "A", "--mcc", "001", "--mnc", "01", "--hn-public", HN_PUB_A);
+  REJECT("--hn-key-id: must be 1..255", "derive", "suci", "--supi", "imsi-001010000000001",
+         "--profile", "A", "--mcc", "001", "--mnc", "01", "--hn-public", HN_PUB_A, "--hn-key-id", "256");
+  REJECT("--hn-public: wrong length", "derive", "suci", "--supi", "imsi-001010000000001",
+         "--profile", "B", "--mcc", "001", "--mnc", "01", "--hn-public", HN_PUB_A, "--hn-key-id", "1");
+  REJECT("--mcc: required", "derive", "suci", "--supi", "imsi-001010000000001", "--profile", "null");
+  REJECT("--supi: the IMSI does not begin", "derive", "suci", "--supi", "imsi-001010000000001",
+         "--profile", "null", "--mcc", "002", "--mnc", "01");
+  REJECT("--suci: hnPubKeyId", "derive", "suci", "--suci", "suci-0-001-01-0-1-0-00", "--hn-private", HN_PUB_A);
+  REJECT("--suci: protection scheme 3", "derive", "suci", "--suci", "suci-0-001-01-0-3-1-00", "--hn-private", HN_PUB_A);
+  REJECT("--hn-private: required", "derive", "suci", "--suci", "suci-0-001-01-0-1-1-00");
+  REJECT("--suci: does not de-conceal", "derive", "suci", "--suci", "suci-0-001-01-0-1-1-00", "--hn-private", HN_PUB_A);
+  REJECT("--profile", "suci", "keygen", "--profile", "C", "--master-key", "x", "--out", "y");
+  REJECT("--out: required", "suci", "keygen", "--profile", "A", "--master-key", "x");
   REJECT("--af-fqdn", "derive", "akma", "--kausf", KAUSF, "--supi", "imsi-001010000000001",
          "--mcc", "001", "--mnc", "01", "--af-fqdn", "ecs_1.example.com");
   REJECT("--kausf: required", "derive", "akma", "--supi", "imsi-001010000000001", "--mcc", "001",
@@ -279,7 +296,9 @@ static void test_help(void **state)
   assert_int_equal(r.status, 0);
   const char *options[] = {"--k", "--op", "--opc", "--rand", "--sqn", "--amf", "--mcc", "--mnc",
                            "--home-mcc", "--home-mnc", "--supi", "--rid", "--kausf", "--ecs-id",
-                           "parse-id", "akma", "--af-fqdn", "parse-akid"};
+                           "parse-id", "suci", "--profile", "--hn-public", "--hn-key-id",
+                           "--eph-private", "--hn-private", "--hn-key-file", "--master-key",
+                           "akma", "--af-fqdn", "parse-akid"};
   for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++)
     if (!strstr(r.out, options[i]))
       fail_msg("derive --help does not describe %s", options[i]);
@@ -291,12 +310,86 @@ static void test_help(void **state)
   run_free(&r);
 }
 
+/* kedge derive suci: each block of suci.txt concealed with its ephemeral key, the SUCI
+ * de-concealed with the home network private key; then keygen's sealed file de-conceals a
+ * fresh SUCI made for its public key. */
+static void test_suci_vectors(void **state)
+{
+  char *v = vec_load("suci.txt");
+  static const char *const blocks[] = {"[suci-a-imsi]", "[suci-b-imsi]"};
+  for (int i = 0; i < 2; i++) {
+    char hn_pub[80], hn_priv[80], eph[80], want[200], expect[300];
+    vec_text(v, blocks[i], "hn_public", hn_pub, sizeof(hn_pub));
+    vec_text(v, blocks[i], "hn_private", hn_priv, sizeof(hn_priv));
+    vec_text(v, blocks[i], "eph_private", eph, sizeof(eph));
+    vec_text(v, blocks[i], "scheme_output", want, sizeof(want));
+    json_t *o = kedge_json(2, "derive", "suci", "--supi", "imsi-274012001002086", "--profile",
+                           i ? "B" : "A", "--mcc", "274", "--mnc", "012", "--hn-public", hn_pub,
+                           "--hn-key-id", "9", "--eph-private", eph, NULL);
+    member_is(o, "schemeOutput", want);
+    snprintf(expect, sizeof(expect), "suci-0-274-012-0-%d-9-%s", i + 1, want);
+    member_is(o, "suci", expect);
+    json_decref(o);
+    o = kedge_json(4, "derive", "suci", "--suci", expect, "--hn-private", hn_priv, NULL);
+    member_is(o, "supi", "imsi-274012001002086");
+    member_is(o, "rid", "0");
+    assert_int_equal(json_integer_value(json_object_get(o, "scheme")), i + 1);
+    assert_int_equal(json_integer_value(json_object_get(o, "hnPubKeyId")), 9);
+    json_decref(o);
+    /* the other profile's private key does not open it */
+    vec_text(v, blocks[1 - i], "hn_private", hn_priv, sizeof(hn_priv));
+    REJECT("does not de-conceal", "derive", "suci", "--suci", expect, "--hn-private", hn_priv);
+  }
+  free(v);
+
+  char dir[] = "/tmp/kedge-test-cli-XXXXXX", mk[64], key[64], cmd[128];
+  assert_non_null(mkdtemp(dir));
+  snprintf(mk, sizeof(mk), "%s/mk", dir);
+  snprintf(key, sizeof(key), "%s/hn.key", dir);
+  char *argv_mk[] = {(char *)run_bin("kedge"), "master-key", mk, NULL};
+  run_result_t r;
+  run_capture(argv_mk, &r);
+  assert_int_equal(r.status, 0);
+  run_free(&r);
+  char *argv_kg[] = {(char *)run_bin("kedge"), "suci", "keygen", "--profile", "B", "--master-key", mk, "--out", key, NULL};
+  run_capture(argv_kg, &r);
+  assert_int_equal(r.status, 0);
+  /* 33 octets, compressed: 66 hex digits starting 02 or 03 */
+  assert_int_equal(strlen(r.out), 67);
+  assert_true(!strncmp(r.out, "02", 2) || !strncmp(r.out, "03", 2));
+  r.out[66] = '\0';
+  json_t *o = kedge_json(3, "derive", "suci", "--supi", "nai-carol@edge.example.org", "--profile", "B",
+                         "--hn-public", r.out, "--hn-key-id", "200", "--rid", "42", NULL);
+  run_free(&r);
+  const char *suci = json_string_value(json_object_get(o, "suci"));
+  const char *nai = json_string_value(json_object_get(o, "nai"));
+  assert_int_equal(strncmp(suci, "suci-1-edge.example.org-42-2-200-", 33), 0);
+  assert_int_equal(strncmp(nai, "type1.rid42.schid2.hnkey200.ecckey", 34), 0);
+  for (int form = 0; form < 2; form++) {
+    json_t *d = kedge_json(4, "derive", "suci", "--suci", form ? nai : suci, "--hn-key-file", key,
+                           "--master-key", mk, NULL);
+    member_is(d, "supi", "nai-carol@edge.example.org");
+    member_is(d, "rid", "42");
+    json_decref(d);
+  }
+  /* keygen never overwrites */
+  run_capture(argv_kg, &r);
+  assert_int_equal(r.status, 1);
+  assert_string_equal(r.out, "");
+  assert_non_null(strstr(r.err, "hn.key"));
+  run_free(&r);
+  json_decref(o);
+  snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+  assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_milenage_sets),
     cmocka_unit_test(test_aka_chain),
     cmocka_unit_test(test_kedge_blocks),
+    cmocka_unit_test(test_suci_vectors),
     cmocka_unit_test(test_akma),
     cmocka_unit_test(test_bad_input),
     cmocka_unit_test(test_help),

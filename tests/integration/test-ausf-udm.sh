@@ -105,8 +105,12 @@ code=$(sbi_curl ausf -o "$T/b" -w '%{http_code}' -H 'content-type: application/j
 SQN_USED=1 # the IMSI subscriber's SQN is now 0x11
 code=$(sbi_curl ausf -o "$T/b" -w '%{http_code}' -H 'content-type: application/json' -d "$REQ" \
   "$UDM/nudm-ueau/v1/suci-0-001-01-0-1-1-0a0b0c/$GAD")
-[ "$code" = 501 ] && grep -q UNSUPPORTED_PROTECTION_SCHEME "$T/b" && ok "UDM: protected SUCI 501" ||
-  fail "UDM protected SUCI: $code $(cat "$T/b")"
+[ "$code" = 403 ] && grep -q '"cause":"INVALID_SCHEME_OUTPUT"' "$T/b" &&
+  ok "UDM: protected SUCI without its key 403 INVALID_SCHEME_OUTPUT" || fail "UDM protected SUCI: $code $(cat "$T/b")"
+code=$(sbi_curl ausf -o "$T/b" -w '%{http_code}' -H 'content-type: application/json' -d "$REQ" \
+  "$UDM/nudm-ueau/v1/suci-0-001-01-0-3-1-0a0b0c/$GAD")
+[ "$code" = 403 ] && grep -q '"cause":"UNSUPPORTED_PROTECTION_SCHEME"' "$T/b" &&
+  ok "UDM: scheme 3 403 UNSUPPORTED_PROTECTION_SCHEME" || fail "UDM scheme 3: $code $(cat "$T/b")"
 code=$(sbi_curl seaf -o "$T/b" -w '%{http_code}' -H 'content-type: application/json' -d "$REQ" \
   "$UDM/nudm-ueau/v1/imsi-001010000000001/$GAD")
 [ "$code" = 403 ] && grep -q CONSUMER_NOT_AUTHORIZED "$T/b" && ok "UDM: only AUSFs" ||

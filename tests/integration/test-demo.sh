@@ -38,7 +38,7 @@ grep -q '>AANF<' "$T/run/flow.svg" && grep -q 'register-anchorkey' "$T/run/flow.
 # --- --up, then talk to it ---
 "$BIN/kedge" demo --up "$T/up" >"$T/up.out" 2>&1 || { fail "demo --up: $(cat "$T/up.out")"; finish; }
 E=$T/up/endpoints.json
-[ "$(jq -r 'keys | join(",")' "$E")" = "aanf,akma_af_ids,ausf,conf_dir,ecs_akma,ecs_akma_external,ecs_bound,ecs_external,ecs_internal,eec_id,mcc,mnc,nef,pki_dir,udm,ue_agent" ] &&
+[ "$(jq -r 'keys | join(",")' "$E")" = "aanf,akma_af_ids,ausf,conf_dir,ecs_akma,ecs_akma_external,ecs_bound,ecs_external,ecs_internal,eec_id,mcc,mnc,nef,pki_dir,suci_keys,udm,ue_agent" ] &&
   [ "$(jq -r '.akma_af_ids | "\(.ecs_akma) \(.ecs_akma_external)"' "$E")" = "ecs.kedge.test af.kedge.test" ] &&
   ok "endpoints.json has every endpoint (AKMA: aanf, ecs_akma, ecs_akma_external, akma_af_ids)" ||
   fail "endpoints.json: $(cat "$E")"
@@ -46,6 +46,21 @@ for f in udm ausf nef ecs-internal ecs-external ecs-bound aanf ecs-akma ecs-akma
   [ -f "$(jq -r .conf_dir "$E")/$f.yaml" ] || fail "conf_dir lacks $f.yaml"
 done
 PKI=$(jq -r .pki_dir "$E")
+# suci_keys: one key of each profile, public keys as TS 33.501 C.4 writes them; a SUCI made with
+# each (kedge derive suci, as any other tool could) is de-concealed by the running UDM
+[ "$(jq -r '[.suci_keys[] | "\(.hnPubKeyId):\(.profile):\(.public | length)"] | join(" ")' "$E")" = "1:A:64 2:B:66" ] &&
+  ok "endpoints.json: suci_keys of profiles A and B" || fail "suci_keys: $(jq -c .suci_keys "$E")"
+for i in 0 1; do
+  id=$(jq -r ".suci_keys[$i].hnPubKeyId" "$E")
+  suci=$("$BIN/kedge" derive suci --supi imsi-001010000000001 --mcc 001 --mnc 01 --hn-key-id "$id" \
+    --profile "$(jq -r ".suci_keys[$i].profile" "$E")" --hn-public "$(jq -r ".suci_keys[$i].public" "$E")" | jq -r .suci)
+  supi=$(curl -s --http2 --cacert "$PKI/ca.crt" --cert "$PKI/ausf.crt" --key "$PKI/ausf.key" \
+    -H content-type:application/json \
+    -d '{"servingNetworkName":"5G:mnc001.mcc001.3gppnetwork.org","ausfInstanceId":"3fa85f64-5717-4562-b3fc-2c963f66afa6"}' \
+    "$(jq -r .udm "$E")/nudm-ueau/v1/$suci/security-information/generate-auth-data" | jq -r .supi)
+  [ "$supi" = imsi-001010000000001 ] && ok "a SUCI for suci_keys[$i] reaches the UDM's SUPI" ||
+    fail "SUCI with suci_keys[$i]: $supi ($suci)"
+done
 keys=$("$BIN/kedge-eec" keys --agent "$(jq -r .ue_agent "$E")" --reveal 2>/dev/null)
 ID=$(echo "$keys" | jq -r .kedgeId)
 KEY=$(echo "$keys" | jq -r .kedge)

@@ -65,7 +65,7 @@ check_page() {
   [ -z "$missing" ] && ok "$page names all $total options of $prog --help" ||
     fail "$page misses$missing"
 }
-check_page kedge.1 kedge derive pki master-key demo
+check_page kedge.1 kedge derive pki master-key demo suci
 check_page kedge-udmd.8 kedge-udmd subscriber
 check_page kedge-ausfd.8 kedge-ausfd
 check_page kedge-aanfd.8 kedge-aanfd

@@ -286,6 +286,70 @@ static void test_sample_config(void **state)
   ue_config_clear(&cfg);
 }
 
+/* usim.suci (TS 31.102 SUCI_Calc_Info): each request's supiOrSuci is a new SUCI that the
+ * home network's private key de-conceals to the SUPI. */
+static void test_suci(void **state)
+{
+  for (int profile = 1; profile <= 2; profile++) {
+    uint8_t priv[32], pub[33];
+    size_t pub_len;
+    char hex[67], text[2048], line[KEDGE_CONFIG_ERR_MAX];
+    assert_int_equal(kedge_ecies_keygen((kedge_ecies_profile_t)profile, priv, pub, &pub_len), KEDGE_OK);
+    kedge_hex_encode(pub, pub_len, hex);
+    char repl[400];
+    snprintf(repl, sizeof(repl), "  sqn_file: ue.sqn\n  suci:\n    protection_scheme: %s\n"
+             "    home_network_public_key_id: 17\n    home_network_public_key: %s\n",
+             profile == 1 ? "A" : "B", hex);
+    snprintf(text, sizeof(text), "%s", with_line(9, repl));
+    ue_config_t cfg;
+    assert_int_equal(load(text, &cfg, line, sizeof(line)), KEDGE_OK);
+    assert_true(cfg.usim.conceal);
+    assert_int_equal(cfg.usim.hn_key_id, 17);
+    kedge_suci_keys_t *keys;
+    assert_int_equal(kedge_suci_keys_new(&keys), KEDGE_OK);
+    assert_int_equal(kedge_suci_keys_add(keys, 17, (kedge_ecies_profile_t)profile, priv), KEDGE_OK);
+    char first[KEDGE_SUCI_MAX + 1] = "";
+    for (int i = 0; i < 2; i++) {
+      json_t *b = ue_authentication_info(&cfg, NULL, NULL);
+      assert_non_null(b);
+      const char *id = json_string_value(json_object_get(b, "supiOrSuci"));
+      char want[40];
+      snprintf(want, sizeof(want), "suci-0-001-01-012-%d-17-", profile);
+      assert_int_equal(strncmp(id, want, strlen(want)), 0);
+      assert_string_not_equal(id, first); /* a fresh ephemeral key each time */
+      snprintf(first, sizeof(first), "%s", id);
+      kedge_suci_t suci;
+      kedge_supi_t supi;
+      assert_int_equal(kedge_suci_parse(id, &suci, NULL), KEDGE_OK);
+      assert_int_equal(kedge_suci_deconceal(keys, &suci, &supi), KEDGE_OK);
+      assert_string_equal(supi.value, "imsi-001010000000001");
+      json_decref(b);
+    }
+    kedge_suci_keys_free(keys);
+    ue_config_clear(&cfg);
+    /* the wrong size for the profile, a missing id, an IMSI outside the home network */
+    snprintf(repl, sizeof(repl), "  sqn_file: ue.sqn\n  suci:\n    protection_scheme: %s\n"
+             "    home_network_public_key_id: 17\n    home_network_public_key: %s00\n",
+             profile == 1 ? "A" : "B", hex);
+    expect_error(with_line(9, repl), "ue.yaml:13: usim.suci.home_network_public_key: must be");
+  }
+  expect_error(with_line(9, "  sqn_file: x\n  suci: {protection_scheme: C}\n"),
+               "ue.yaml:10: usim.suci.protection_scheme: must be null, A or B");
+  expect_error(with_line(9, "  sqn_file: x\n  suci: {protection_scheme: A}\n"),
+               "ue.yaml:10: usim.suci.home_network_public_key_id: missing");
+  expect_error(with_line(8, "  home_network: {mcc: \"002\", mnc: \"01\"}\n"
+                            "  suci: {protection_scheme: \"null\"}\n"),
+               "ue.yaml:4: usim.supi: an IMSI must begin");
+  /* null scheme: the MSIN in clear, still a SUCI */
+  ue_config_t cfg;
+  char line[KEDGE_CONFIG_ERR_MAX];
+  assert_int_equal(load(with_line(9, "  sqn_file: x\n  suci: {protection_scheme: \"null\"}\n"), &cfg,
+                        line, sizeof(line)), KEDGE_OK);
+  json_t *b = ue_authentication_info(&cfg, NULL, NULL);
+  assert_string_equal(json_string_value(json_object_get(b, "supiOrSuci")), "suci-0-001-01-012-0-0-0000000001");
+  json_decref(b);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -293,6 +357,7 @@ int main(void)
       cmocka_unit_test(test_unknown_keys), cmocka_unit_test(test_bad_hex),
       cmocka_unit_test(test_bad_values),   cmocka_unit_test(test_missing_keys),
       cmocka_unit_test(test_load_file),    cmocka_unit_test(test_sample_config),
+      cmocka_unit_test(test_suci),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

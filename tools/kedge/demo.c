@@ -33,6 +33,7 @@
 #include "kedge/hex.h"
 #include "kedge/pki.h"
 #include "kedge/seal.h"
+#include "kedge/suci.h"
 #include "kedge/trace.h"
 
 #define DEMO_K "465b5ce8b199b49faa5f0a2ee238a6bc"
@@ -76,6 +77,7 @@ typedef struct demo {
   int expected_ok, expected_fail, wrong;
   char failed_step[128], failed_log[PATH_MAX];
   char kedge_id[300];
+  char suci_public[2][2 * KEDGE_ECIES_PUBLIC_MAX + 1]; /* hnPubKeyId 1 (A) and 2 (B) */
   char akid[300];
 } demo_t;
 
@@ -387,8 +389,11 @@ static bool write_configs(demo_t *d)
                   "# kedge demo: the UDM/ARPF (every key: conf/udm.yaml of the source tree)\n%s"
                   "sbi:\n  port: 0\n" TLS("udm")
                   "udm:\n  database: %s/udm.sqlite\n  master_key: %s/udm.key\n"
-                  "  allowed_consumers: [ausf.kedge.test]\n",
-                  log, pki, pki, pki, d->dir, d->dir))
+                  "  allowed_consumers: [ausf.kedge.test]\n"
+                  "  suci:\n    keys:\n"
+                  "      - {id: 1, profile: A, private_key: %s/suci-1.key}\n"
+                  "      - {id: 2, profile: B, private_key: %s/suci-2.key}\n",
+                  log, pki, pki, pki, d->dir, d->dir, d->dir, d->dir))
     return false;
   return true;
 }
@@ -499,12 +504,48 @@ static bool write_ue_config(demo_t *d)
                     "usim:\n  supi: " DEMO_SUPI "\n  k: " DEMO_K "\n  opc: " DEMO_OPC "\n"
                     "  routing_indicator: \"0\"\n  home_network: {mcc: \"001\", mnc: \"01\"}\n"
                     "  sqn_file: %s/run/ue.sqn\n  akma: true\n"
+                    "  suci: {protection_scheme: A, home_network_public_key_id: 1,\n"
+                    "         home_network_public_key: %s}\n"
                     "ausf: {uri: \"https://127.0.0.1:%u\", ca: %s/ca.crt, cert: %s/seaf.crt, "
                     "key: %s/seaf.key}\n"
                     "agent: {socket: %s/run/agent/agent.sock}\n",
-                    d->dir, d->p[P_AUSF].port, pki, pki, pki, d->dir);
+                    d->dir, d->suci_public[0], d->p[P_AUSF].port, pki, pki, pki, d->dir);
 }
 #undef TLS
+
+/* Home network key pairs for SUCIs (SPEC.md 8): hnPubKeyId 1 of profile A and 2 of profile
+ * B, the private keys sealed under the UDM's master key as `kedge suci keygen` writes them. */
+static bool suci_keys(demo_t *d)
+{
+  char path[PATH_MAX], why[400];
+  kedge_master_key_t mk;
+  path_of(d, path, "udm.key");
+  if (kedge_master_key_load(path, &mk, why, sizeof(why)) != KEDGE_OK) {
+    fprintf(stderr, "kedge demo: %s\n", why);
+    return false;
+  }
+  bool ok = true;
+  for (int i = 0; i < 2 && ok; i++) {
+    kedge_ecies_profile_t profile = i ? KEDGE_ECIES_PROFILE_B : KEDGE_ECIES_PROFILE_A;
+    uint8_t priv[KEDGE_ECIES_PRIVATE_LEN], pub[KEDGE_ECIES_PUBLIC_MAX];
+    size_t len = 0;
+    path_of(d, path, "suci-%d.key", i + 1);
+    kedge_err_t err = kedge_ecies_keygen(profile, priv, pub, &len);
+    if (err)
+      snprintf(why, sizeof(why), "SUCI key: %s", kedge_strerror(err));
+    else
+      err = kedge_suci_key_file_write(path, &mk, profile, priv, why, sizeof(why));
+    OPENSSL_cleanse(priv, sizeof(priv));
+    if (err) {
+      fprintf(stderr, "kedge demo: %s\n", why);
+      ok = false;
+    } else {
+      kedge_hex_encode(pub, len, d->suci_public[i]);
+    }
+  }
+  kedge_master_key_clear(&mk);
+  return ok;
+}
 
 static bool set_up(demo_t *d)
 {
@@ -530,7 +571,7 @@ static bool set_up(demo_t *d)
       return false;
     }
   }
-  if (!write_configs(d))
+  if (!suci_keys(d) || !write_configs(d))
     return false;
   char conf[PATH_MAX], k_file[PATH_MAX], opc_file[PATH_MAX];
   path_of(d, conf, "conf/udm.yaml");
@@ -770,6 +811,12 @@ static bool write_endpoints(const demo_t *d)
   json_object_set_new(e, "eec_id", json_string("eec-demo-1"));
   json_object_set_new(e, "mcc", json_string("001"));
   json_object_set_new(e, "mnc", json_string("001"));
+  /* SPEC.md 8: so that a SUCI made by any tool can be sent to the UDM */
+  json_t *suci = json_array();
+  for (int i = 0; i < 2; i++)
+    json_array_append_new(suci, json_pack("{s:i, s:s, s:s}", "hnPubKeyId", i + 1, "profile",
+                                          i ? "B" : "A", "public", d->suci_public[i]));
+  json_object_set_new(e, "suci_keys", suci);
   bool ok = json_dump_file(e, path, JSON_INDENT(2)) == 0;
   json_decref(e);
   path_of(d, pids, "run/pids");
@@ -804,6 +851,9 @@ static void print_try_this(const demo_t *d)
          "       https://127.0.0.1:%u/nausf-auth/v1/ue-authentications/deregister\n"
          "      # deregistration: the UE's key is deleted and refused at once by the ECSs\n",
          d->dir, d->dir, d->dir, d->p[P_AUSF].port);
+  printf("  %s/kedge derive suci --supi " DEMO_SUPI " --profile A --mcc 001 --mnc 01 --hn-key-id 1 "
+         "--hn-public %s\n      # a SUCI the UDM de-conceals (endpoints.json: suci_keys)\n",
+         d->bin, d->suci_public[0]);
   printf("Stop it with: %s/kedge demo --down %s\n", d->bin, d->dir);
 }
 

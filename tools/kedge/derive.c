@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -17,6 +18,7 @@
 #include "kedge/identity.h"
 #include "kedge/milenage.h"
 #include "kedge/sqn.h"
+#include "kedge/suci.h"
 
 #define EXIT_BAD_INPUT 2
 
@@ -40,6 +42,16 @@ static const char usage_text[] =
     "  kedge derive k-ecs --kedge HEX --ecs-id FQDN\n"
     "      K_ECS of profile bound from Kedge (SPEC.md 6), as the AUSF and an EEC derive it.\n"
     "      -> {\"ecsId\",\"kEcs\"} (the ECS ID as normalised)\n"
+    "  kedge derive suci --supi SUPI --profile null|A|B [--hn-public HEX --hn-key-id N]\n"
+    "                    [--mcc MCC --mnc MNC] [--rid RID] [--eph-private HEX]\n"
+    "      Conceals the SUPI (TS 33.501 6.12.2, Annex C): the SUCI as TS 29.503 writes it,\n"
+    "      and for a NAI SUPI also as an NAI (TS 23.003 2.2B). --mcc/--mnc: the home network\n"
+    "      an IMSI starts with. A fresh ephemeral key unless --eph-private gives one.\n"
+    "      -> {\"suci\",\"schemeOutput\"} plus \"nai\" for a NAI SUPI\n"
+    "  kedge derive suci --suci SUCI (--hn-private HEX | --hn-key-file FILE --master-key FILE)\n"
+    "      De-conceals a SUCI (SBI or NAI form) with the home network private key: raw (the\n"
+    "      SUCI's scheme names the profile) or a file of `kedge suci keygen`.\n"
+    "      -> {\"supi\",\"rid\",\"scheme\",\"hnPubKeyId\"}\n"
     "  kedge derive akma --kausf HEX --supi SUPI --mcc MCC --mnc MNC [--rid RID] [--af-fqdn FQDN]\n"
     "      AKMA (TS 33.535 Annex A, SPEC.md 9): K_AKMA (FC 0x80), A-TID (0x81), the A-KID\n"
     "      (--mcc/--mnc: the home network), and for --af-fqdn the AF_ID octets (FQDN ||\n"
@@ -67,6 +79,12 @@ static const char usage_text[] =
     "  --kausf HEX    KAUSF, 32 octets\n"
     "  --kedge HEX    Kedge, 32 octets\n"
     "  --ecs-id FQDN  ECS ID (DNS name; normalised to lower case without trailing dot)\n"
+    "  --profile P    SUCI protection scheme: null (0), A (1, X25519), B (2, secp256r1)\n"
+    "  --hn-public HEX   home network public key: 32 octets (A), 33 compressed (B)\n"
+    "  --hn-key-id N     hnPubKeyId, 1..255\n"
+    "  --eph-private HEX ephemeral private key, 32 octets (known answers only)\n"
+    "  --hn-private HEX  home network private key, 32 octets\n"
+    "  --hn-key-file FILE, --master-key FILE  a sealed key file and the master key it opens with\n"
     "  --af-fqdn FQDN the AF's (ECS's) FQDN for AF_ID, normalised like --ecs-id\n"
     "All hex may be upper or lower case on input and is lower case on output.\n"
     "Exit status: 0 success, 2 bad input (one line on stderr names the option).\n";
@@ -356,6 +374,164 @@ out:
   return rc;
 }
 
+static int suci_conceal(const option_t *o, size_t n)
+{
+  static const char *const required[] = {"supi", "profile", NULL};
+  int rc = require(o, n, required);
+  if (rc)
+    return rc;
+  kedge_supi_t supi;
+  kedge_suci_params_t p = {.mcc = opt(o, n, "mcc"), .mnc = opt(o, n, "mnc"), .rid = opt(o, n, "rid")};
+  uint8_t hn_pub[KEDGE_ECIES_PUBLIC_MAX], eph[KEDGE_ECIES_PRIVATE_LEN];
+  kedge_ecies_profile_t profile;
+  if ((rc = supi_arg(opt(o, n, "supi"), &supi)) || (p.rid && (rc = rid_arg(p.rid))))
+    return rc;
+  if (!strcmp(opt(o, n, "profile"), "null")) {
+    p.scheme = KEDGE_SUCI_NULL;
+  } else if (kedge_ecies_profile_parse(opt(o, n, "profile"), &profile) == KEDGE_OK) {
+    static const char *const keyed[] = {"hn-public", "hn-key-id", NULL};
+    const char *id = opt(o, n, "hn-key-id");
+    char *end = NULL;
+    if ((rc = require(o, n, keyed)))
+      return rc;
+    p.scheme = (unsigned)profile;
+    p.hn_key_id = (unsigned)strtoul(id, &end, 10);
+    if (!*id || *end || strspn(id, "0123456789") != strlen(id) || p.hn_key_id < 1 || p.hn_key_id > 255)
+      return fail("hn-key-id", "must be 1..255");
+    p.hn_pub_len = kedge_ecies_public_len(profile);
+    if ((rc = hex_arg("hn-public", opt(o, n, "hn-public"), hn_pub, p.hn_pub_len)))
+      return rc;
+    p.hn_pub = hn_pub;
+    if (opt(o, n, "eph-private")) {
+      if ((rc = hex_arg("eph-private", opt(o, n, "eph-private"), eph, sizeof(eph))))
+        return rc;
+      p.eph_priv = eph;
+    }
+  } else {
+    return fail("profile", "must be null, A or B");
+  }
+  if (supi.type == KEDGE_SUPI_IMSI && (!p.mcc || !p.mnc))
+    return fail(p.mcc ? "mnc" : "mcc", "required for an IMSI SUPI (the home network)");
+  kedge_suci_t suci;
+  char text[KEDGE_SUCI_MAX + 1], nai[KEDGE_SUCI_MAX + 1], out[2 * KEDGE_SUCI_OUTPUT_MAX + 1];
+  kedge_err_t err = kedge_suci_conceal(&supi, &p, &suci);
+  OPENSSL_cleanse(eph, sizeof(eph));
+  switch (err) {
+  case KEDGE_OK:
+    break;
+  case KEDGE_ERR_BAD_PLMN:
+    return fail("supi", "the IMSI does not begin with --mcc and --mnc (or has no MSIN)");
+  case KEDGE_ERR_BAD_LENGTH:
+    return fail(p.eph_priv ? "eph-private" : "hn-public", "not a valid key of profile %s",
+                opt(o, n, "profile"));
+  case KEDGE_ERR_BAD_SUPI:
+    return fail("supi", "too long to conceal");
+  default:
+    return crypto_failure();
+  }
+  if (kedge_suci_format(&suci, text, sizeof(text)) ||
+      (suci.supi_type == 1 && kedge_suci_format_nai(&suci, nai, sizeof(nai))))
+    return crypto_failure();
+  if (suci.scheme == KEDGE_SUCI_NULL)
+    snprintf(out, sizeof(out), "%.*s", (int)suci.output_len, (const char *)suci.output);
+  else
+    kedge_hex_encode(suci.output, suci.output_len, out);
+  /* text from kedge_suci_format() and NAI characters: no JSON escaping needed but for '"'
+   * and '\\', which a NAI may hold (RFC 7542): refuse those rather than print bad JSON */
+  if (strpbrk(text, "\"\\"))
+    return fail("supi", "holds '\"' or '\\', which kedge does not print in JSON");
+  printf("{\"suci\":\"%s\",\"schemeOutput\":\"%s\"", text, out);
+  if (suci.supi_type == 1)
+    printf(",\"nai\":\"%s\"", nai);
+  printf("}\n");
+  return 0;
+}
+
+static int suci_deconceal(const option_t *o, size_t n)
+{
+  kedge_suci_t suci;
+  kedge_suci_keys_t *keys = NULL;
+  kedge_supi_t supi;
+  kedge_ecies_profile_t profile;
+  uint8_t priv[KEDGE_ECIES_PRIVATE_LEN];
+  const char *why = NULL;
+  char reason[400];
+  int rc = 0;
+  if (kedge_suci_parse(opt(o, n, "suci"), &suci, &why))
+    return fail("suci", "%s", why);
+  if (opt(o, n, "hn-private")) {
+    if (opt(o, n, "hn-key-file"))
+      return fail("hn-key-file", "give --hn-private or --hn-key-file, not both");
+    if ((rc = hex_arg("hn-private", opt(o, n, "hn-private"), priv, sizeof(priv))))
+      return rc;
+    profile = suci.scheme == KEDGE_SUCI_PROFILE_B ? KEDGE_ECIES_PROFILE_B : KEDGE_ECIES_PROFILE_A;
+  } else if (opt(o, n, "hn-key-file")) {
+    kedge_master_key_t mk;
+    static const char *const req_mk[] = {"master-key", NULL};
+    if ((rc = require(o, n, req_mk)))
+      return rc;
+    if (kedge_master_key_load(opt(o, n, "master-key"), &mk, reason, sizeof(reason)))
+      return fail("master-key", "%s", reason);
+    kedge_err_t err = kedge_suci_key_file_read(opt(o, n, "hn-key-file"), &mk, &profile, priv, reason, sizeof(reason));
+    kedge_master_key_clear(&mk);
+    if (err)
+      return fail("hn-key-file", "%s", reason);
+  } else if (suci.scheme != KEDGE_SUCI_NULL) {
+    return fail("hn-private", "required (or --hn-key-file) to de-conceal scheme %u", suci.scheme);
+  } else {
+    memset(priv, 0, sizeof(priv));
+    profile = KEDGE_ECIES_PROFILE_A;
+  }
+  kedge_err_t err = kedge_suci_keys_new(&keys);
+  if (!err && suci.scheme != KEDGE_SUCI_NULL)
+    err = kedge_suci_keys_add(keys, suci.hn_key_id, profile, priv);
+  OPENSSL_cleanse(priv, sizeof(priv));
+  if (err == KEDGE_ERR_BAD_LENGTH)
+    rc = fail(opt(o, n, "hn-private") ? "hn-private" : "hn-key-file", "not a valid private key");
+  else if (err)
+    rc = crypto_failure();
+  if (!rc) {
+    switch (kedge_suci_deconceal(keys, &suci, &supi)) {
+    case KEDGE_OK:
+      printf("{\"supi\":\"%s\",\"rid\":\"%s\",\"scheme\":%u,\"hnPubKeyId\":%u}\n", supi.value, suci.rid,
+             suci.scheme, suci.hn_key_id);
+      break;
+    case KEDGE_ERR_UNSUPPORTED:
+      rc = fail("suci", "protection scheme %u is not supported (0, 1, 2)", suci.scheme);
+      break;
+    case KEDGE_ERR_MAC_FAILURE:
+      rc = fail("suci", "does not de-conceal with this key (MAC failure, or a key of the other profile)");
+      break;
+    case KEDGE_ERR_BAD_SUPI:
+      rc = fail("suci", "the null-scheme output makes no valid SUPI");
+      break;
+    default:
+      rc = crypto_failure();
+    }
+  }
+  kedge_suci_keys_free(keys);
+  OPENSSL_cleanse(&supi, sizeof(supi));
+  return rc;
+}
+
+static int derive_suci(int argc, char **argv)
+{
+  option_t o[] = {{"supi", false, NULL},       {"profile", false, NULL},     {"hn-public", false, NULL},
+                  {"hn-key-id", false, NULL},  {"mcc", false, NULL},         {"mnc", false, NULL},
+                  {"rid", false, NULL},        {"eph-private", false, NULL}, {"suci", false, NULL},
+                  {"hn-private", false, NULL}, {"hn-key-file", false, NULL}, {"master-key", false, NULL}};
+  const size_t n = sizeof(o) / sizeof(o[0]);
+  int rc = parse_options(argc, argv, o, n);
+  if (rc)
+    return rc;
+  if (opt(o, n, "suci")) {
+    if (opt(o, n, "supi"))
+      return fail("supi", "give --supi to conceal or --suci to de-conceal, not both");
+    return suci_deconceal(o, n);
+  }
+  return suci_conceal(o, n);
+}
+
 static int derive_akma(int argc, char **argv)
 {
   option_t o[] = {{"kausf", false, NULL}, {"supi", false, NULL}, {"mcc", false, NULL},
@@ -443,6 +619,7 @@ int kedge_cmd_derive(int argc, char **argv)
     {"aka", derive_aka},
     {"kedge", derive_kedge},
     {"k-ecs", derive_k_ecs},
+    {"suci", derive_suci},
     {"parse-id", derive_parse_id},
     {"akma", derive_akma},
     {"parse-akid", derive_parse_akid},
@@ -467,6 +644,6 @@ int kedge_cmd_derive(int argc, char **argv)
       }
     return forms[i].run(argc - 1, argv + 1);
   }
-  fprintf(stderr, "kedge derive: unknown form '%s' (milenage, aka, kedge, k-ecs, parse-id, akma, parse-akid)\n", argv[1]);
+  fprintf(stderr, "kedge derive: unknown form '%s' (milenage, aka, kedge, k-ecs, suci, parse-id, akma, parse-akid)\n", argv[1]);
   return EXIT_BAD_INPUT;
 }
