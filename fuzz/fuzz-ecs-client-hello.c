@@ -76,8 +76,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
           pki, pki, pki);
   fclose(f);
   static const kedge_daemon_info_t info = {.program = "fuzz-ecs-client-hello"};
+  /* own_tls: the ECS shows no SBI certificate (as daemons/ecs/main.c says) */
   const kedge_app_t app = {.info = &info, .service = "ecs", .read_config = ecs_read_config,
-                           .state = &ecs};
+                           .state = &ecs, .own_tls = true};
   static kedge_config_t *cfg_tree; /* kept: the ECS points into it */
   kedge_sbi_server_config_t cfg;
   char why[512];
