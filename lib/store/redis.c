@@ -35,6 +35,7 @@
 
 #define KID_PREFIX  "kedge:kid:"
 #define SUPI_PREFIX "kedge:supi:"
+#define KEY_CHECK   "kedge:key-check"
 
 /* Record: version 0x01 || expiry (8 octets, big endian, ms) || created (8) || SUPI length (1)
  * || SUPI || sealed Kedge. */
@@ -528,8 +529,49 @@ static redisReply *command(redisContext *c, const char *text, char *why, size_t 
   return reply;
 }
 
-/* Start-up check, synchronous: address, AUTH, DB, version, scripts. The asynchronous
- * connection that follows repeats AUTH and SELECT. */
+/* The key-check record (kedge/seal.h, issue 11): KEY_CHECK holds a constant sealed under the
+ * store's master key, written (SET NX) by the first process that opens the store and checked by
+ * every one after, so that a wrong master key stops start-up with one line instead of showing
+ * as keys that do not open. A database of an older kedge gets the record at its next start. */
+static kedge_err_t check_key(redisContext *c, const kedge_master_key_t *mk, const char *text,
+                             char *why, size_t why_size)
+{
+  uint8_t rec[KEDGE_KEY_CHECK_LEN];
+  size_t len = 0;
+  kedge_err_t err = kedge_key_check_make(mk, KEDGE_KEYSTORE_KEY_CHECK, rec, &len);
+  if (err) {
+    ks_why(why, why_size, "%s: cannot make the key-check record: %s", text, kedge_strerror(err));
+    return err;
+  }
+  const char *set[4] = {"SET", KEY_CHECK, (const char *)rec, "NX"};
+  size_t set_lens[4] = {3, strlen(KEY_CHECK), len, 2};
+  const char *get[2] = {"GET", KEY_CHECK};
+  size_t get_lens[2] = {3, strlen(KEY_CHECK)};
+  redisReply *reply = command(c, text, why, why_size, 4, set, set_lens);
+  if (!reply)
+    return KEDGE_ERR_UNAVAILABLE;
+  if (reply->type == REDIS_REPLY_ERROR) {
+    ks_why(why, why_size, "%s: Redis SET %s: %s", text, KEY_CHECK, reply->str);
+    err = KEDGE_ERR_FORBIDDEN;
+  }
+  freeReplyObject(reply);
+  if (!err && !(reply = command(c, text, why, why_size, 2, get, get_lens)))
+    return KEDGE_ERR_UNAVAILABLE;
+  if (!err) {
+    if (reply->type != REDIS_REPLY_STRING ||
+        kedge_key_check_verify(mk, KEDGE_KEYSTORE_KEY_CHECK, (const uint8_t *)reply->str,
+                               reply->len) != KEDGE_OK) {
+      ks_why(why, why_size, "%s: the master key does not open this key store (its key-check "
+             "record %s does not verify): wrong master key?", text, KEY_CHECK);
+      err = KEDGE_ERR_MAC_FAILURE;
+    }
+    freeReplyObject(reply);
+  }
+  return err;
+}
+
+/* Start-up check, synchronous: address, AUTH, DB, version, scripts, the master key. The
+ * asynchronous connection that follows repeats AUTH and SELECT. */
 static kedge_err_t check_server(const redis_store_t *rs, const char *text, char *why,
                                 size_t why_size)
 {
@@ -611,6 +653,8 @@ static kedge_err_t check_server(const redis_store_t *rs, const char *text, char 
     }
     freeReplyObject(reply);
   }
+  if (!err)
+    err = check_key(c, &rs->ks->mk, text, why, why_size);
   redisFree(c);
   return err;
 }

@@ -341,10 +341,25 @@ static void test_sealed_in_redis(void **state)
   snprintf(path, sizeof(path), "%s/dump.rdb", f->dir);
   assert_true(file_contains(path, rec.kedge_id, strlen(rec.kedge_id)));
   assert_false(file_contains(path, rec.kedge, 16));
-  /* another master key: present, but absent to that store */
+  /* another master key: refused at open, with one line (the key-check record the first open
+   * wrote, issue 11) */
   kedge_master_key_t other;
   assert_int_equal(RAND_bytes(other.key, sizeof(other.key)), 1);
-  kedge_keystore_t *ks2 = open_store(f, f->uri, &other);
+  kedge_keystore_t *ks2 = NULL;
+  char why[256] = "";
+  assert_int_equal(kedge_keystore_open(f->uri, &other, f->base, &f->opts, &ks2, why, sizeof(why)),
+                   KEDGE_ERR_MAC_FAILURE);
+  assert_null(ks2);
+  assert_non_null(strstr(why, "wrong master key?"));
+  reply = cmd(f->c, "GET kedge:key-check");
+  assert_int_equal(reply->type, REDIS_REPLY_STRING);
+  assert_null(memmem(reply->str, reply->len, "kedge key check", 15)); /* sealed */
+  freeReplyObject(reply);
+  /* without the record (a store of an older kedge) it opens, writes its own, and the keys
+   * sealed under the first key are absent to it */
+  reply = cmd(f->c, "DEL kedge:key-check");
+  freeReplyObject(reply);
+  ks2 = open_store(f, f->uri, &other);
   assert_int_equal(get_one(f->base, ks2, rec.kedge_id, NULL), KEDGE_ERR_NOT_FOUND);
   kedge_keystore_close(ks2);
   /* a value moved to another Kedge ID does not open either (additional data = Kedge ID) */
