@@ -77,19 +77,27 @@ const char *nef_outcome_name(nef_outcome_t outcome)
 static void audit(const retrieve_t *r, nef_outcome_t outcome, int status)
 {
   kedge_counter_add((r->api->akma ? r->nef->akma_requests : r->nef->requests)[outcome], 1);
-  double ms = (double)(nef_now_us() - r->start_us) / 1000.0;
-  kedge_log_info("audit: peer=%s afId=%s %s=%s profile=%s %s=%s outcome=%s "
-                 "status=%d latency_ms=%.3f ausf_ms=%.3f%s%s%s",
-                 r->peer, r->af_id[0] ? r->af_id : "-", r->api->id_member,
-                 r->kedge_id[0] ? r->kedge_id : "-",
-                 !r->kedge_id[0]   ? "-"
-                 : r->api->akma    ? "akma"
-                 : r->ecs_id[0]    ? "bound"
-                                   : "kedge",
-                 r->api->akma ? "aanf_group" : "ausf_group", r->group ? r->group->name : "-",
-                 nef_outcome_name(outcome), status, ms,
-                 (double)r->ausf_us / 1000.0, r->detail ? " detail=\"" : "",
-                 r->detail ? r->detail : "", r->detail ? "\"" : "");
+  char st[8], ms[24];
+  snprintf(st, sizeof(st), "%d", status);
+  snprintf(ms, sizeof(ms), "%.3f", (double)(nef_now_us() - r->start_us) / 1000.0);
+  /* identifiers as fields (docs/operations.md "Logs"): JSON lines carry them as members */
+  const kedge_log_field_t f[] = {
+      {"peer", r->peer, false},
+      {r->api->akma ? "a_kid" : "kedge_id", r->kedge_id[0] ? r->kedge_id : NULL, false},
+      {"status", st, true},
+      {"duration_ms", ms, true},
+  };
+  kedge_log_fields(KEDGE_LOG_INFO, f, sizeof(f) / sizeof(f[0]),
+                   "audit: afId=%s profile=%s %s=%s outcome=%s ausf_ms=%.3f%s%s%s",
+                   r->af_id[0] ? r->af_id : "-",
+                   !r->kedge_id[0]   ? "-"
+                   : r->api->akma    ? "akma"
+                   : r->ecs_id[0]    ? "bound"
+                                     : "kedge",
+                   r->api->akma ? "aanf_group" : "ausf_group", r->group ? r->group->name : "-",
+                   nef_outcome_name(outcome), (double)r->ausf_us / 1000.0,
+                   r->detail ? " detail=\"" : "", r->detail ? r->detail : "",
+                   r->detail ? "\"" : "");
 }
 
 static void respond_problem(retrieve_t *r, nef_outcome_t outcome, int status, const char *cause,
