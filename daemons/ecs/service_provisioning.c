@@ -161,6 +161,18 @@ static void respond_invalid(kedge_sbi_request_t *req, json_t *problem, bool miss
   kedge_sbi_respond_problem_json(req, problem);
 }
 
+
+/* One line per request; the Kedge ID (the connection's PSK identity, which passed the strict
+ * parser) as the kedge_id field (docs/operations.md "Logs"). */
+static void log_provisioning(const char *kedge_id, int status, const char *what)
+{
+  char st[8];
+  snprintf(st, sizeof(st), "%d", status);
+  const kedge_log_field_t f[] = {{"kedge_id", kedge_id, false}, {"status", st, true}};
+  kedge_log_fields(KEDGE_LOG_INFO, f, sizeof(f) / sizeof(f[0]), "service provisioning: %s",
+                   what);
+}
+
 static void service_provisioning_request(kedge_sbi_request_t *req, void *arg)
 {
   ecs_t *ecs = arg;
@@ -208,16 +220,14 @@ static void service_provisioning_request(kedge_sbi_request_t *req, void *arg)
   const char *kedge_id = kedge_sbi_request_peer(req, 0);
   const char *token = kedge_sbi_request_peer(req, 1);
   if (!ecs_list_allows(prov->allowed_eec_ids, prov->n_allowed_eec_ids, eec_id)) {
-    kedge_log_info("service provisioning: Kedge ID %s: eecId not in allowed_eec_ids: 403",
-                   kedge_id ? kedge_id : "?");
+    log_provisioning(kedge_id, 403, "eecId not in allowed_eec_ids");
     kedge_sbi_respond_problem(req, 403, CAUSE_EEC_NOT_AUTHORIZED,
                               "this ECS does not serve that eecId");
     return;
   }
   err = ecs_conn_bind_eec(token, eec_id);
   if (err == KEDGE_ERR_FORBIDDEN) {
-    kedge_log_info("service provisioning: Kedge ID %s: a second eecId on one connection: 403",
-                   kedge_id ? kedge_id : "?");
+    log_provisioning(kedge_id, 403, "a second eecId on one connection");
     kedge_sbi_respond_problem(req, 403, CAUSE_EEC_NOT_AUTHORIZED,
                               "another eecId is bound to this connection's Kedge ID");
     return;
@@ -236,8 +246,7 @@ static void service_provisioning_request(kedge_sbi_request_t *req, void *arg)
     return;
   }
   /* eecId is the peer's text: it stays out of the log (the Kedge ID passed the strict parser) */
-  kedge_log_info("service provisioning: Kedge ID %s: %s", kedge_id ? kedge_id : "?",
-                 resp ? "200" : "204 (nothing matches)");
+  log_provisioning(kedge_id, resp ? 200 : 204, resp ? "served" : "nothing matches");
   if (resp)
     kedge_sbi_respond_json(req, 200, NULL, resp);
   else
