@@ -330,7 +330,8 @@ static void removed(kedge_err_t err, void *arg)
     store_failed(c, "remove-context", err);
   } else {
     kedge_counter_add(c->aanf->removed, 1);
-    kedge_log_info("remove-context: consumer %s, SUPI %s: removed", first_peer(c->req), c->supi);
+    kedge_log_subscriber(KEDGE_LOG_INFO, c->supi, NULL, "remove-context: consumer %s: removed",
+                         first_peer(c->req));
     kedge_sbi_respond(c->req, 204, NULL, NULL, 0);
   }
   call_free(c);

@@ -38,14 +38,15 @@ static void registration_done(akma_call_t *k, bool ok, const char *why)
   if (ok) {
     k->c->ctx.akma_registered = true; /* a DELETE of this confirmation removes it (SPEC.md 7) */
     kedge_counter_add(ausf->akma_registered, 1);
-    kedge_log_info("AKMA anchor key for %s registered at %s: A-KID %s", k->c->ctx.supi,
-                   k->aanf_uri, k->akid);
+    kedge_log_subscriber(KEDGE_LOG_INFO, k->c->ctx.supi, NULL,
+                         "AKMA anchor key registered at %s: A-KID %s", k->aanf_uri, k->akid);
   } else {
     /* The primary authentication stands; the UE's AKMA requests will find no key (204) until
      * its next registration (docs/akma.md). */
     kedge_counter_add(ausf->akma_failed, 1);
-    kedge_log_warn("AKMA anchor key for %s not registered%s%s: %s", k->c->ctx.supi,
-                   k->aanf_uri ? " at " : "", k->aanf_uri ? k->aanf_uri : "", why);
+    kedge_log_subscriber(KEDGE_LOG_WARN, k->c->ctx.supi, NULL,
+                         "AKMA anchor key not registered%s%s: %s", k->aanf_uri ? " at " : "",
+                         k->aanf_uri ? k->aanf_uri : "", why);
   }
   ausf_confirmation_t *c = k->c;
   free(k);
@@ -129,14 +130,15 @@ static void removed(const kedge_sbi_client_response_t *r, void *arg)
   akma_remove_t *m = arg;
   if (!r->err && r->status == 204) {
     kedge_counter_add(m->ausf->akma_removed, 1);
-    kedge_log_info("AKMA context of %s removed at %s (%s)", m->supi, m->uri, m->reason);
+    kedge_log_subscriber(KEDGE_LOG_INFO, m->supi, NULL, "AKMA context removed at %s (%s)",
+                         m->uri, m->reason);
   } else if (!r->err && r->status == 404) {
     /* no context there: another AAnF's subscriber, or gone already */
   } else {
     kedge_counter_add(m->ausf->akma_remove_failed, 1);
-    kedge_log_warn("AKMA context of %s not removed at %s (%s): %s%ld", m->supi, m->uri,
-                   m->reason, r->err ? kedge_strerror(r->err) : "status ",
-                   r->err ? 0L : r->status);
+    kedge_log_subscriber(KEDGE_LOG_WARN, m->supi, NULL, "AKMA context not removed at %s (%s): %s%ld",
+                         m->uri, m->reason, r->err ? kedge_strerror(r->err) : "status ",
+                         r->err ? 0L : r->status);
   }
   m->done(m->arg);
   free(m);
@@ -160,8 +162,8 @@ static bool remove_at(ausf_t *ausf, kedge_sbi_client_t *aanf, const char *supi, 
   json_decref(body);
   if (err) {
     kedge_counter_add(ausf->akma_remove_failed, 1);
-    kedge_log_warn("AKMA context of %s not removed at %s (%s): %s", supi, uri, reason,
-                   kedge_strerror(err));
+    kedge_log_subscriber(KEDGE_LOG_WARN, supi, NULL, "AKMA context not removed at %s (%s): %s",
+                         uri, reason, kedge_strerror(err));
     free(m);
     return false;
   }

@@ -121,11 +121,11 @@ static void revoked(kedge_err_t err, void *arg)
   r->edge_err = err;
   if (!err) {
     kedge_counter_add(ausf->keys_revoked, 1);
-    kedge_log_info("edge keys of %s revoked (%s)%s%s", r->supi, r->reason,
-                   r->kedge_id[0] ? ": Kedge ID " : "", r->kedge_id);
+    kedge_log_subscriber(KEDGE_LOG_INFO, r->supi, r->kedge_id[0] ? r->kedge_id : NULL,
+                         "edge keys revoked (%s)", r->reason);
   } else if (err != KEDGE_ERR_NOT_FOUND) {
-    kedge_log_warn("edge keys of %s could not be revoked (%s): %s", r->supi, r->reason,
-                   kedge_strerror(err));
+    kedge_log_subscriber(KEDGE_LOG_WARN, r->supi, NULL, "edge keys could not be revoked (%s): %s",
+                         r->reason, kedge_strerror(err));
   }
   /* issue 13: the consumers that fetched the key hear of it (key_revocation.c). A SUPI-wide
    * delete that found nothing still clears what they may hold; a named key that is no longer

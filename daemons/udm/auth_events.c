@@ -80,7 +80,7 @@ static void event_done(void *arg)
   case KEDGE_OK:
     if (job->removal) {
       kedge_counter_add(udm->auth_events_removed, 1);
-      kedge_log_info("auth-event %s of %s removed", job->ev.id, job->ev.supi);
+      kedge_log_subscriber(KEDGE_LOG_INFO, job->ev.supi, NULL, "auth-event %s removed", job->ev.id);
       kedge_sbi_respond(req, 204, NULL, NULL, 0);
     } else {
       kedge_counter_add(udm->auth_events_stored, 1);
@@ -89,9 +89,9 @@ static void event_done(void *arg)
       kedge_sbi_path_segment(job->ev.supi, segment, sizeof(segment));
       snprintf(location, sizeof(location), "%s/nudm-ueau/v1/%s/auth-events/%s", root, segment,
                job->ev.id);
-      kedge_log_info("auth-event %s of %s: %s (%s, %s)", job->ev.id, job->ev.supi,
-                     job->ev.success ? "success" : "failure", job->ev.auth_type,
-                     job->ev.serving_network_name);
+      kedge_log_subscriber(KEDGE_LOG_INFO, job->ev.supi, NULL, "auth-event %s: %s (%s, %s)",
+                           job->ev.id, job->ev.success ? "success" : "failure",
+                           job->ev.auth_type, job->ev.serving_network_name);
       json_t *body = event_json(&job->ev);
       kedge_sbi_response_header(req, "location", location);
       if (body)

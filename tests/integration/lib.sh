@@ -112,3 +112,7 @@ schema_ok() {
   *) fail "$d (3GPP schema): $(cat "$T/schema.err")" ;;
   esac
 }
+
+# supi_hash SUPI: the supi_hash field of log lines about a subscriber (kedge_log_supi_hash:
+# the first 16 hex digits of SHA-256(SUPI)); the SUPI itself is never logged.
+supi_hash() { printf %s "$1" | sha256sum | cut -c1-16; }

@@ -16,7 +16,6 @@
 BUILD=${1:?usage: test-aka-service-set.sh BUILD_DIR}
 . "$(dirname "$0")/lib.sh"
 # The AUSF logs "edge keys stored supi_hash=<16 hex digits of SHA-256(SUPI)> kedge_id=<id>".
-supi_hash() { printf %s "$1" | sha256sum | cut -c1-16; }
 
 K=465b5ce8b199b49faa5f0a2ee238a6bc
 OPC=cd63cb71954a9f4e48a5994e37a02baf
