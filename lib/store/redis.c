@@ -408,7 +408,7 @@ kedge_err_t ks_redis_reply(ks_kind_t kind, const redisReply *reply, ks_row_t *ro
     if (reply->type != REDIS_REPLY_STRING)
       return KEDGE_ERR_IO;
     record_unpack((const uint8_t *)reply->str, reply->len, row);
-    return row->expiry_ms > ks_now_ms() ? KEDGE_OK : KEDGE_ERR_NOT_FOUND;
+    return row->expiry_ms > kedge_wall_ms() ? KEDGE_OK : KEDGE_ERR_NOT_FOUND;
   case KS_PUT:
     return reply->type == REDIS_REPLY_INTEGER && reply->integer == 1 ? KEDGE_OK : KEDGE_ERR_IO;
   case KS_DELETE_SUPI:
