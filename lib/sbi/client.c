@@ -46,7 +46,7 @@ typedef struct sbi_socket {
   struct event ev;
   curl_socket_t fd;
   kedge_sbi_client_t *client;
-  kedge_list_t node; /* in client->sockets */
+  LIST_ENTRY(sbi_socket) link; /* in client->sockets */
 } sbi_socket_t;
 
 struct kedge_sbi_client {
@@ -55,9 +55,9 @@ struct kedge_sbi_client {
   struct event *timer;
   kedge_sbi_client_options_t opts; /* file names cleared: the contents are below */
   pem_blob_t ca, cert, key;
-  kedge_list_t calls; /* kedge_sbi_client_call_t in flight */
+  LIST_HEAD(, kedge_sbi_client_call) calls; /* in flight */
   size_t pending;
-  kedge_list_t sockets; /* sbi_socket_t */
+  LIST_HEAD(, sbi_socket) sockets;
   unsigned dispatching; /* > 0 while a completion callback runs */
   bool free_pending;    /* kedge_sbi_client_free() called from inside a callback */
   char user_agent[128]; /* "" : none */
@@ -71,7 +71,7 @@ typedef enum call_state {
 
 struct kedge_sbi_client_call {
   kedge_sbi_client_t *client;
-  kedge_list_t node; /* in client->calls */
+  LIST_ENTRY(kedge_sbi_client_call) link; /* in client->calls */
   call_state_t state;
   CURL *easy;
   struct curl_slist *headers;
@@ -319,7 +319,7 @@ static void socket_free(kedge_sbi_client_t *c, sbi_socket_t *s)
 {
   (void)c;
   event_del(&s->ev);
-  kedge_list_remove(&s->node);
+  LIST_REMOVE(s, link);
   free(s);
 }
 
@@ -345,8 +345,7 @@ static int on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *userp, v
     }
     s->fd = fd;
     s->client = c;
-    kedge_list_init(&s->node);
-    kedge_list_insert_head(&c->sockets, &s->node);
+    LIST_INSERT_HEAD(&c->sockets, s, link);
     curl_multi_assign(c->multi, fd, s);
   } else {
     event_del(&s->ev);
@@ -398,8 +397,8 @@ kedge_err_t kedge_sbi_client_new(struct event_base *base, const kedge_sbi_client
     curl_global_cleanup();
     return KEDGE_ERR_NOMEM;
   }
-  kedge_list_init(&c->calls);
-  kedge_list_init(&c->sockets);
+  LIST_INIT(&c->calls);
+  LIST_INIT(&c->sockets);
   c->base = base;
   c->opts = *opts;
   c->opts.ca_file = c->opts.cert_file = c->opts.key_file = c->opts.user_agent = NULL;
@@ -471,7 +470,7 @@ static void call_free(kedge_sbi_client_call_t *call)
 static void call_unlink(kedge_sbi_client_call_t *call)
 {
   kedge_sbi_client_t *c = call->client;
-  kedge_list_remove(&call->node);
+  LIST_REMOVE(call, link);
   c->pending--;
 }
 
@@ -487,14 +486,14 @@ static void call_discard(kedge_sbi_client_call_t *call)
 
 static void client_destroy(kedge_sbi_client_t *c)
 {
-  while (!kedge_list_empty(&c->calls))
-    call_discard(kedge_container_of(c->calls.next, kedge_sbi_client_call_t, node));
+  while (!LIST_EMPTY(&c->calls))
+    call_discard(LIST_FIRST(&c->calls));
   /* curl_multi_cleanup closes the connections and may still call on_curl_socket and
    * on_curl_timer: everything they touch stays valid until it returns. */
   if (c->multi)
     curl_multi_cleanup(c->multi);
-  while (!kedge_list_empty(&c->sockets))
-    socket_free(c, kedge_container_of(c->sockets.next, sbi_socket_t, node));
+  while (!LIST_EMPTY(&c->sockets))
+    socket_free(c, LIST_FIRST(&c->sockets));
   if (c->timer)
     event_free(c->timer);
   blob_wipe_free(&c->ca);
@@ -508,8 +507,8 @@ void kedge_sbi_client_free(kedge_sbi_client_t *client)
 {
   if (!client || client->free_pending)
     return;
-  while (!kedge_list_empty(&client->calls))
-    call_discard(kedge_container_of(client->calls.next, kedge_sbi_client_call_t, node));
+  while (!LIST_EMPTY(&client->calls))
+    call_discard(LIST_FIRST(&client->calls));
   if (client->dispatching) {
     /* Inside a completion callback: the dispatcher still uses the client; it finishes the
      * job when the callback has returned (after_dispatch). */
@@ -729,7 +728,6 @@ kedge_err_t kedge_sbi_client_send(kedge_sbi_client_t *client, const kedge_sbi_cl
   if (!call)
     return KEDGE_ERR_NOMEM;
   call->client = client;
-  kedge_list_init(&call->node);
   kedge_buf_init(&call->body, client->opts.max_response_size);
   call->method = method;
   call->idempotent = idempotent;
@@ -761,7 +759,7 @@ kedge_err_t kedge_sbi_client_send(kedge_sbi_client_t *client, const kedge_sbi_cl
   if (err)
     goto fail;
 
-  kedge_list_insert_head(&client->calls, &call->node);
+  LIST_INSERT_HEAD(&client->calls, call, link);
   client->pending++;
   if (handle)
     *handle = call;

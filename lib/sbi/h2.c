@@ -39,7 +39,7 @@ static sbi_conn_t *conn_new(kedge_sbi_worker_t *w, evutil_socket_t fd)
   conn->w = w;
   conn->fd = fd;
   kedge_buf_init(&conn->out, SBI_OUT_MAX);
-  kedge_list_init(&conn->reqs);
+  LIST_INIT(&conn->reqs);
   conn->rev = event_new(w->base, fd, EV_READ | EV_PERSIST, conn_io_cb, conn);
   conn->wev = event_new(w->base, fd, EV_WRITE, conn_io_cb, conn);
   conn->timer = evtimer_new(w->base, conn_timer_cb, conn);
@@ -56,10 +56,7 @@ static sbi_conn_t *conn_new(kedge_sbi_worker_t *w, evutil_socket_t fd)
     free(conn);
     return NULL;
   }
-  conn->next = w->conns;
-  if (w->conns)
-    w->conns->prev = conn;
-  w->conns = conn;
+  LIST_INSERT_HEAD(&w->conns, conn, link);
   w->n_conns++;
   kedge_gauge_add(w->srv->m_conns_open, 1);
   kedge_counter_add(w->srv->m_conns_total, 1);
@@ -69,19 +66,14 @@ static sbi_conn_t *conn_new(kedge_sbi_worker_t *w, evutil_socket_t fd)
 void sbi_conn_free(sbi_conn_t *conn)
 {
   kedge_sbi_worker_t *w = conn->w;
-  if (conn->prev)
-    conn->prev->next = conn->next;
-  else
-    w->conns = conn->next;
-  if (conn->next)
-    conn->next->prev = conn->prev;
+  LIST_REMOVE(conn, link);
   w->n_conns--;
   kedge_conn_budget_remove(&w->hs_budget, &conn->hs_node);
   kedge_gauge_add(w->srv->m_conns_open, -1);
   /* Requests a handler still owns become "gone" (their cancel callbacks run now); the rest
    * are freed. nghttp2_session_del() does not call on_stream_close. */
-  while (!kedge_list_empty(&conn->reqs))
-    sbi_request_detach(kedge_container_of(conn->reqs.next, kedge_sbi_request_t, node));
+  while (!LIST_EMPTY(&conn->reqs))
+    sbi_request_detach(LIST_FIRST(&conn->reqs));
   if (conn->h2)
     nghttp2_session_del(conn->h2);
   event_free(conn->rev);
@@ -552,7 +544,7 @@ void sbi_conn_accept_tls(kedge_sbi_worker_t *w, evutil_socket_t fd, const struct
    * connection (of its address first); established connections are never touched */
   kedge_conn_node_t *victim;
   while ((victim = kedge_conn_budget_victim(&w->hs_budget, peer))) {
-    sbi_conn_t *old = (sbi_conn_t *)((char *)victim - offsetof(sbi_conn_t, hs_node));
+    sbi_conn_t *old = kedge_container_of(victim, sbi_conn_t, hs_node);
     kedge_counter_add(srv->m_handshakes_shed, 1);
     kedge_counter_add(srv->m_handshake_failures, 1);
     sbi_conn_free(old);
@@ -706,9 +698,8 @@ static bool conn_has_peer(const sbi_conn_t *conn, const char *name)
 static void close_peer_cb(evutil_socket_t fd, short what, void *arg)
 {
   close_peer_t *cp = arg;
-  sbi_conn_t *conn = cp->w->conns;
-  while (conn) {
-    sbi_conn_t *next = conn->next;
+  sbi_conn_t *conn, *next;
+  LIST_FOREACH_SAFE(conn, &cp->w->conns, link, next) {
     if (conn->state == CONN_H2 && !conn->closing && conn_has_peer(conn, cp->name)) {
       kedge_counter_add(cp->closed, 1);
       conn->closing = true;
@@ -723,7 +714,6 @@ static void close_peer_cb(evutil_socket_t fd, short what, void *arg)
       conn_flush(conn);
       conn_check(conn);
     }
-    conn = next;
   }
   free(cp);
 }

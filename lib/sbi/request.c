@@ -28,7 +28,7 @@ kedge_sbi_request_t *sbi_request_new(sbi_conn_t *conn, int32_t stream_id)
   req->content_length = -1;
   req->started_us = kedge_now_us();
   kedge_buf_init(&req->body, conn->w->srv->cfg.limits.max_body);
-  kedge_list_insert_head(&conn->reqs, &req->node);
+  LIST_INSERT_HEAD(&conn->reqs, req, link);
   conn->n_streams++;
   return req;
 }
@@ -64,7 +64,7 @@ void sbi_request_detach(kedge_sbi_request_t *req)
 {
   sbi_conn_t *conn = req->conn;
   if (conn) {
-    kedge_list_remove(&req->node);
+    LIST_REMOVE(req, link);
     conn->n_streams--;
     nghttp2_session_set_stream_user_data(conn->h2, req->stream_id, NULL);
   }

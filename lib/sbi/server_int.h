@@ -56,7 +56,7 @@ struct kedge_sbi_worker {
   struct event *grace_timer; /* ends the drain */
   struct event *accept_retry; /* resumes accepting after EMFILE (accept_error_cb) */
   bool draining;
-  sbi_conn_t *conns; /* all connections of this worker, handshaking or HTTP/2 */
+  LIST_HEAD(, sbi_conn) conns; /* all connections of this worker, handshaking or HTTP/2 */
   unsigned n_conns;
   kedge_conn_budget_t hs_budget; /* the handshaking ones among them (issue 12) */
   void *data;       /* the service's per-worker state (kedge_sbi_worker_set_data) */
@@ -102,7 +102,7 @@ struct kedge_sbi_server {
 typedef enum { CONN_HANDSHAKE, CONN_H2 } sbi_conn_state_t;
 
 struct sbi_conn {
-  sbi_conn_t *prev, *next;
+  LIST_ENTRY(sbi_conn) link; /* in w->conns */
   kedge_sbi_worker_t *w;
   evutil_socket_t fd;
   SSL *ssl;
@@ -122,7 +122,7 @@ struct sbi_conn {
   size_t n_peer_names;
   kedge_buf_t out; /* TLS plaintext waiting for SSL_write (at most SBI_OUT_MAX); wiped once written */
   size_t out_off;   /* octets of out already written */
-  kedge_list_t reqs; /* kedge_sbi_request_t of the open streams */
+  LIST_HEAD(, kedge_sbi_request) reqs; /* the open streams */
   size_t n_streams;
 };
 
@@ -138,7 +138,7 @@ typedef struct sbi_header {
 } sbi_header_t;
 
 struct kedge_sbi_request {
-  kedge_list_t node; /* in conn->reqs while the stream is open */
+  LIST_ENTRY(kedge_sbi_request) link; /* in conn->reqs while the stream is open */
   sbi_conn_t *conn;                 /* NULL once gone */
   kedge_sbi_worker_t *w;
   int32_t stream_id;
