@@ -32,19 +32,15 @@
 #include <openssl/err.h>
 #include <openssl/rand.h>
 
-#include "ecs.h"
+#include "psk_handshake.h"
+
+#include "binder_alert.h"
+#include "conn_binding.h"
+#include "key_fetch.h"
 #include "kedge/time.h"
 #include "kedge/log.h"
 #include "kedge/ratelimit.h"
 #include "psk_identity.h"
-
-typedef enum key_status {
-  KEY_NONE,    /* no identity looked up yet */
-  KEY_PENDING, /* waiting for the key source */
-  KEY_REAL,    /* the key of the identity */
-  KEY_DUMMY,   /* random: the binder cannot verify */
-  KEY_FAILED,  /* internal_error: the key source is down or refuses */
-} key_status_t;
 
 typedef struct ecs_hs {
   kedge_conn_node_t node; /* in the worker's handshake budget */
@@ -55,12 +51,11 @@ typedef struct ecs_hs {
   struct event *hold;      /* the answer floor */
   bool hello_seen;         /* the ClientHello arrived: handshake_timeout from acceptance */
   bool released;           /* the floor has passed for the identity looked up */
-  bool limited;            /* the dummy key stands for a refused fetch (metrics only) */
   int64_t accepted_ms, hello_ms, fetch_started_ms;
   struct sockaddr_storage peer;
   bool has_peer;
   ecs_key_waiter_t waiter;
-  key_status_t key_status;
+  ecs_key_state_t key_state; /* FOUND: the identity's key; UNKNOWN, LIMITED: a dummy key */
   bool no_psk;   /* no usable PSK offer in the ClientHello */
   bool psk_used; /* psk_find_session handed OpenSSL a session */
   uint8_t key[KEDGE_KEY_LEN];
@@ -78,17 +73,7 @@ static const unsigned char alpn_h2[] = {2, 'h', '2'};
 static bool same_identity(const ecs_hs_t *hs, const uint8_t *id, size_t len)
 {
   size_t kept = len < KEDGE_ID_MAX ? len : KEDGE_ID_MAX;
-  return hs->key_status != KEY_NONE && hs->id_len == len && memcmp(hs->id, id, kept) == 0;
-}
-
-static void use_dummy_key(ecs_hs_t *hs)
-{
-  if (RAND_bytes(hs->key, sizeof(hs->key)) != 1) {
-    ERR_clear_error();
-    hs->key_status = KEY_FAILED;
-    return;
-  }
-  hs->key_status = KEY_DUMMY;
+  return hs->key_state != ECS_KEY_NONE && hs->id_len == len && memcmp(hs->id, id, kept) == 0;
 }
 
 /* The answer floor: max(answer_floor, twice the running average fetch time), at most
@@ -114,30 +99,19 @@ static void fetch_time_sample(ecs_t *ecs, int64_t us)
   atomic_store(&ecs->fetch_avg_us, avg + (us - avg) / 16);
 }
 
-/* What a lookup's result means for the handshake (`key`: the key that arrived, for a fetch;
- * NULL when ecs_key_lookup() already copied it into hs->key). */
+/* A lookup's answer (`key`: the key that arrived, for a fetch; NULL when ecs_key_lookup()
+ * already copied it into hs->key). SPEC.md 4: an unknown identity gets a random dummy key, so
+ * the binder fails as with a wrong key; issue 12: a refused fetch (LIMITED) too, so the refusal
+ * tells nothing about the cache. */
 static void take_verdict(ecs_hs_t *hs, ecs_key_state_t state, const uint8_t *key)
 {
-  switch (state) {
-  case ECS_KEY_PENDING:
-    hs->key_status = KEY_PENDING;
-    break;
-  case ECS_KEY_FOUND:
-    if (key)
-      memcpy(hs->key, key, KEDGE_KEY_LEN);
-    hs->key_status = KEY_REAL;
-    break;
-  case ECS_KEY_UNKNOWN:
-    use_dummy_key(hs);
-    break;
-  case ECS_KEY_LIMITED:
-    /* Issue 12: like an unknown identity, so the refusal tells nothing about the cache */
-    hs->limited = true;
-    use_dummy_key(hs);
-    break;
-  default:
-    hs->key_status = KEY_FAILED;
-    break;
+  hs->key_state = state;
+  if (state == ECS_KEY_FOUND && key)
+    memcpy(hs->key, key, KEDGE_KEY_LEN);
+  else if ((state == ECS_KEY_UNKNOWN || state == ECS_KEY_LIMITED) &&
+           RAND_bytes(hs->key, sizeof(hs->key)) != 1) {
+    ERR_clear_error();
+    hs->key_state = ECS_KEY_FAILED;
   }
 }
 
@@ -146,7 +120,7 @@ static void hold_cb(evutil_socket_t fd, short what, void *arg);
 /* The verdict for the identity looked up, once the floor has passed: RETRY until then. */
 static int answer(ecs_hs_t *hs, int *al)
 {
-  if (hs->key_status == KEY_PENDING)
+  if (hs->key_state == ECS_KEY_PENDING)
     return SSL_CLIENT_HELLO_RETRY;
   if (!hs->released) {
     int64_t left = hs->hello_ms + answer_floor_ms(hs->ew->ecs) - kedge_now_ms();
@@ -157,7 +131,7 @@ static int answer(ecs_hs_t *hs, int *al)
     }
     hs->released = true;
   }
-  if (hs->key_status == KEY_FAILED) {
+  if (hs->key_state == ECS_KEY_FAILED) {
     *al = SSL_AD_INTERNAL_ERROR;
     return SSL_CLIENT_HELLO_ERROR;
   }
@@ -216,7 +190,6 @@ static int client_hello_cb(SSL *ssl, int *al, void *arg)
   /* A new identity (first ClientHello, or a second one naming another: start over). */
   ecs_key_waiter_cancel(&hs->waiter);
   hs->released = false;
-  hs->limited = false;
   hs->id_len = id->len;
   memcpy(hs->id, id->data, id->len < KEDGE_ID_MAX ? id->len : KEDGE_ID_MAX);
   hs->id[id->len < KEDGE_ID_MAX ? id->len : KEDGE_ID_MAX] = '\0';
@@ -224,7 +197,7 @@ static int client_hello_cb(SSL *ssl, int *al, void *arg)
   if (kedge_id_parse((const char *)id->data, id->len, &parsed, NULL) != KEDGE_OK) {
     /* SPEC.md 4: the strict parser first; malformed -> dummy key, no fetch */
     kedge_counter_add(hs->ew->ecs->m_lookup[ECS_LOOKUP_MALFORMED], 1);
-    use_dummy_key(hs);
+    take_verdict(hs, ECS_KEY_UNKNOWN, NULL);
     return answer(hs, al);
   }
   hs->fetch_started_ms = kedge_now_ms();
@@ -241,7 +214,7 @@ static int psk_find_session_cb(SSL *ssl, const unsigned char *identity, size_t i
 {
   ecs_hs_t *hs = SSL_get_app_data(ssl);
   *sess = NULL;
-  if (!hs || (hs->key_status != KEY_REAL && hs->key_status != KEY_DUMMY) ||
+  if (!hs || !ecs_key_state_has_key(hs->key_state) ||
       !same_identity(hs, identity, identity_len))
     return 1; /* not this identity: OpenSSL tries the next one */
   const SSL_CIPHER *cipher = SSL_CIPHER_find(ssl, tls_aes_128_gcm_sha256);
@@ -351,12 +324,12 @@ static ecs_outcome_t failure_outcome(const ecs_hs_t *hs)
 {
   unsigned long e = ERR_peek_last_error();
   if (ERR_GET_LIB(e) == ERR_LIB_SSL && ERR_GET_REASON(e) == SSL_R_BINDER_DOES_NOT_VERIFY)
-    return hs->key_status != KEY_DUMMY ? ECS_OUTCOME_BAD_BINDER
-           : hs->limited              ? ECS_OUTCOME_RATE_LIMITED
-                                      : ECS_OUTCOME_UNKNOWN_IDENTITY;
-  if (hs->key_status == KEY_FAILED)
+    return hs->key_state == ECS_KEY_UNKNOWN   ? ECS_OUTCOME_UNKNOWN_IDENTITY
+           : hs->key_state == ECS_KEY_LIMITED ? ECS_OUTCOME_RATE_LIMITED
+                                              : ECS_OUTCOME_BAD_BINDER;
+  if (hs->key_state == ECS_KEY_FAILED)
     return ECS_OUTCOME_KEY_SOURCE_ERROR;
-  if (hs->no_psk || (!hs->psk_used && hs->key_status == KEY_NONE))
+  if (hs->no_psk || (!hs->psk_used && hs->key_state == ECS_KEY_NONE))
     return ECS_OUTCOME_NO_PSK;
   return ECS_OUTCOME_FAILED;
 }
@@ -372,7 +345,7 @@ static void hs_established(ecs_hs_t *hs)
     hs_fail(hs, ECS_OUTCOME_NO_ALPN);
     return;
   }
-  if (!hs->psk_used || hs->key_status != KEY_REAL) {
+  if (!hs->psk_used || hs->key_state != ECS_KEY_FOUND) {
     hs_fail(hs, ECS_OUTCOME_FAILED); /* cannot happen without a certificate; never adopt it */
     return;
   }
