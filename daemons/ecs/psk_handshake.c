@@ -23,7 +23,6 @@
  * newcomer, and the ClientHello must arrive within sbi.limits.hello_timeout. */
 #include <errno.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -51,6 +50,7 @@ typedef struct ecs_hs {
   struct event *hold;      /* the answer floor */
   bool hello_seen;         /* the ClientHello arrived: handshake_timeout from acceptance */
   bool released;           /* the floor has passed for the identity looked up */
+  bool paused;             /* SSL_ERROR_WANT_CLIENT_HELLO_CB: waiting for the key or floor */
   int64_t accepted_ms, hello_ms, fetch_started_ms;
   struct sockaddr_storage peer;
   bool has_peer;
@@ -362,8 +362,10 @@ static void hs_established(ecs_hs_t *hs)
   const char *identities[2] = {id, token};
   SSL_set_app_data(ssl, NULL);
   ecs_binder_alert_detach(ssl);
-  hs_free(hs, false);
+  /* Adopted first, then the handshake's events go: libevent sees the socket's read interest
+   * pass from one event to the other and makes no epoll_ctl(2) for either. */
   kedge_err_t err = kedge_sbi_worker_adopt(ew->worker, ssl, fd, identities, 2);
+  hs_free(hs, false);
   ecs_count_outcome(ew->ecs, err ? ECS_OUTCOME_BUSY : ECS_OUTCOME_SUCCESS);
   if (err)
     kedge_log_debug("PSK handshake done but the connection was refused: %s", kedge_strerror(err));
@@ -371,6 +373,7 @@ static void hs_established(ecs_hs_t *hs)
 
 static void hs_step(ecs_hs_t *hs)
 {
+  hs->paused = false;
   ERR_clear_error();
   int rv = SSL_do_handshake(hs->ssl);
   if (rv == 1) {
@@ -385,8 +388,11 @@ static void hs_step(ecs_hs_t *hs)
     event_add(hs->wev, NULL);
     return;
   case SSL_ERROR_WANT_CLIENT_HELLO_CB:
-    /* paused until the key arrives: reading more now would only spin */
-    event_del(hs->rev);
+    /* paused until the key arrives or the floor passes. The read event stays armed: a client
+     * sends nothing more until the server's flight, so leaving it costs nothing, where
+     * removing and re-adding it cost two epoll_ctl(2) per handshake. Should the socket become
+     * readable meanwhile (more data, EOF), hs_io_cb() removes it then, lest it spin. */
+    hs->paused = true;
     event_del(hs->wev);
     return;
   default:
@@ -396,7 +402,12 @@ static void hs_step(ecs_hs_t *hs)
 
 static void hs_io_cb(evutil_socket_t fd, short what, void *arg)
 {
-  hs_step(arg);
+  ecs_hs_t *hs = arg;
+  if (hs->paused) {
+    event_del(hs->rev); /* hs_step() adds it again when OpenSSL wants to read */
+    return;
+  }
+  hs_step(hs);
 }
 
 static void hs_timeout_cb(evutil_socket_t fd, short what, void *arg)
@@ -442,8 +453,7 @@ void ecs_accept(kedge_sbi_worker_t *worker, evutil_socket_t fd, const struct soc
     kedge_sbi_worker_count_handshake_shed(worker);
     hs_fail((ecs_hs_t *)((char *)victim - offsetof(ecs_hs_t, node)), ECS_OUTCOME_BUSY);
   }
-  int one = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  /* TCP_NODELAY: inherited from the SBI runtime's listening socket */
   /* Build every part, then link it in (as lib/sbi/h2.c does); on failure free what exists. */
   ecs_hs_t *hs = calloc(1, sizeof(*hs));
   if (!hs) {
