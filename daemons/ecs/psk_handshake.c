@@ -43,6 +43,7 @@
 
 typedef struct ecs_hs {
   kedge_conn_node_t node; /* in the worker's handshake budget */
+  struct ecs_hs *pool_next; /* in the worker's pool of free handshake state */
   ecs_worker_t *ew;
   evutil_socket_t fd;
   SSL *ssl;
@@ -116,6 +117,10 @@ static void take_verdict(ecs_hs_t *hs, ecs_key_state_t state, const uint8_t *key
 }
 
 static void hold_cb(evutil_socket_t fd, short what, void *arg);
+static void hs_io_cb(evutil_socket_t fd, short what, void *arg);
+static void hs_timeout_cb(evutil_socket_t fd, short what, void *arg);
+static void key_done(ecs_key_waiter_t *waiter, ecs_key_state_t state,
+                     const uint8_t key[KEDGE_KEY_LEN]);
 
 /* The verdict for the identity looked up, once the floor has passed: RETRY until then. */
 static int answer(ecs_hs_t *hs, int *al)
@@ -280,16 +285,15 @@ SSL_CTX *ecs_tls_ctx_new(const ecs_t *ecs)
 
 /* ---- connection life ---- */
 
-/* Frees what exists: ecs_accept() may call it on a half-built handshake (out of memory), and
- * libevent 2.1.12's event_free(NULL) crashes. */
-static void hs_free(ecs_hs_t *hs, bool close_conn)
+/* Handshake state is pooled per worker (issue 17): a connection's ecs_hs_t and its four
+ * events are kept for the next one (at most ECS_HS_POOL_MAX), so a handshake costs no
+ * calloc/free and no event_new/event_free; the read and write events are re-bound to the new
+ * socket with event_assign(). */
+#define ECS_HS_POOL_MAX 256
+
+static void hs_destroy(ecs_hs_t *hs)
 {
-  ecs_worker_t *ew = hs->ew;
-  ecs_key_waiter_cancel(&hs->waiter);
-  if (hs->node.linked) {
-    kedge_conn_budget_remove(&ew->hs_budget, &hs->node);
-    kedge_gauge_add(ew->ecs->m_handshakes, -1);
-  }
+  /* libevent 2.1.12's event_free(NULL) crashes: free what exists */
   if (hs->rev)
     event_free(hs->rev);
   if (hs->wev)
@@ -298,12 +302,70 @@ static void hs_free(ecs_hs_t *hs, bool close_conn)
     event_free(hs->timer);
   if (hs->hold)
     event_free(hs->hold);
+  free(hs);
+}
+
+/* Ends a handshake: out of the budget, events off, the key wiped, the state back to the pool
+ * (or freed). ecs_accept() may call it on a half-built handshake (out of memory). */
+static void hs_free(ecs_hs_t *hs, bool close_conn)
+{
+  ecs_worker_t *ew = hs->ew;
+  ecs_key_waiter_cancel(&hs->waiter);
+  if (hs->node.linked) {
+    kedge_conn_budget_remove(&ew->hs_budget, &hs->node);
+    kedge_gauge_add(ew->ecs->m_handshakes, -1);
+  }
+  /* events off before the socket closes (an epoll_ctl on a closed socket fails) */
+  struct event *evs[] = {hs->rev, hs->wev, hs->timer, hs->hold};
+  bool complete = true;
+  for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++) {
+    if (evs[i])
+      event_del(evs[i]);
+    else
+      complete = false;
+  }
   if (close_conn) {
     SSL_free(hs->ssl);
     evutil_closesocket(hs->fd);
   }
+  hs->ssl = NULL;
   OPENSSL_cleanse(hs->key, sizeof(hs->key));
-  free(hs);
+  if (!complete || ew->n_hs_pool >= ECS_HS_POOL_MAX) {
+    hs_destroy(hs);
+    return;
+  }
+  hs->pool_next = ew->hs_pool;
+  ew->hs_pool = hs;
+  ew->n_hs_pool++;
+}
+
+/* A handshake's state for `fd`: from the pool, or new; NULL when out of memory. */
+static ecs_hs_t *hs_get(ecs_worker_t *ew, evutil_socket_t fd)
+{
+  ecs_hs_t *hs = ew->hs_pool;
+  if (hs) {
+    ew->hs_pool = hs->pool_next;
+    ew->n_hs_pool--;
+    struct event *rev = hs->rev, *wev = hs->wev, *timer = hs->timer, *hold = hs->hold;
+    memset(hs, 0, sizeof(*hs));
+    hs->rev = rev;
+    hs->wev = wev;
+    hs->timer = timer;
+    hs->hold = hold;
+    event_assign(hs->rev, ew->base, fd, EV_READ | EV_PERSIST, hs_io_cb, hs);
+    event_assign(hs->wev, ew->base, fd, EV_WRITE, hs_io_cb, hs);
+  } else if ((hs = calloc(1, sizeof(*hs)))) {
+    hs->rev = event_new(ew->base, fd, EV_READ | EV_PERSIST, hs_io_cb, hs);
+    hs->wev = event_new(ew->base, fd, EV_WRITE, hs_io_cb, hs);
+    hs->timer = evtimer_new(ew->base, hs_timeout_cb, hs);
+    hs->hold = evtimer_new(ew->base, hold_cb, hs);
+  }
+  if (hs) {
+    hs->ew = ew;
+    hs->fd = fd;
+    hs->waiter.done = key_done;
+  }
+  return hs;
 }
 
 static void hs_fail(ecs_hs_t *hs, ecs_outcome_t outcome)
@@ -455,23 +517,16 @@ void ecs_accept(kedge_sbi_worker_t *worker, evutil_socket_t fd, const struct soc
   }
   /* TCP_NODELAY: inherited from the SBI runtime's listening socket */
   /* Build every part, then link it in (as lib/sbi/h2.c does); on failure free what exists. */
-  ecs_hs_t *hs = calloc(1, sizeof(*hs));
+  ecs_hs_t *hs = hs_get(ew, fd);
   if (!hs) {
     evutil_closesocket(fd);
     return;
   }
-  hs->ew = ew;
-  hs->fd = fd;
-  hs->waiter.done = key_done;
   if (peer && peer_len > 0 && (size_t)peer_len <= sizeof(hs->peer)) {
     memcpy(&hs->peer, peer, (size_t)peer_len);
     hs->has_peer = true;
   }
   hs->ssl = SSL_new(ecs->ssl_ctx);
-  hs->rev = event_new(ew->base, fd, EV_READ | EV_PERSIST, hs_io_cb, hs);
-  hs->wev = event_new(ew->base, fd, EV_WRITE, hs_io_cb, hs);
-  hs->timer = evtimer_new(ew->base, hs_timeout_cb, hs);
-  hs->hold = evtimer_new(ew->base, hold_cb, hs);
   if (!hs->ssl || !hs->rev || !hs->wev || !hs->timer || !hs->hold ||
       ecs_binder_alert_attach(hs->ssl, (int)fd) != KEDGE_OK) {
     ERR_clear_error();
@@ -496,4 +551,10 @@ void ecs_handshakes_free(ecs_worker_t *ew)
 {
   while (ew->hs_budget.oldest)
     hs_free((ecs_hs_t *)((char *)ew->hs_budget.oldest - offsetof(ecs_hs_t, node)), true);
+  while (ew->hs_pool) {
+    ecs_hs_t *hs = ew->hs_pool;
+    ew->hs_pool = hs->pool_next;
+    hs_destroy(hs);
+  }
+  ew->n_hs_pool = 0;
 }

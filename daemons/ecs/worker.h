@@ -18,6 +18,8 @@ typedef struct ecs_worker {
   kedge_sbi_client_t *client; /* toward the key source */
   kedge_key_client_t *keys;   /* the key-service client on it */
   kedge_conn_budget_t hs_budget; /* handshakes in progress, oldest first (issue 12) */
+  struct ecs_hs *hs_pool;        /* free handshake state for the next ones (psk_handshake.c) */
+  size_t n_hs_pool;
   LIST_HEAD(, ecs_fetch) fetches; /* in flight */
   size_t n_fetches;
 } ecs_worker_t;
