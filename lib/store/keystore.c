@@ -17,7 +17,7 @@
 #include "kedge/log.h"
 
 struct ks_deferred {
-  ks_deferred_t *prev, *next;
+  LIST_ENTRY(ks_deferred) link; /* in ks->deferred */
   kedge_keystore_t *ks;
   struct event *ev;
   ks_call_t call;
@@ -254,9 +254,9 @@ void kedge_keystore_close(kedge_keystore_t *ks)
   if (!ks)
     return;
   ks->be->close(ks);
-  while (ks->deferred) {
-    ks_deferred_t *d = ks->deferred;
-    ks->deferred = d->next;
+  ks_deferred_t *d;
+  while ((d = LIST_FIRST(&ks->deferred))) {
+    LIST_REMOVE(d, link);
     deferred_free(d);
   }
   kedge_master_key_clear(&ks->mk);
@@ -312,12 +312,7 @@ static void deferred_run(evutil_socket_t fd, short what, void *p)
 {
   ks_deferred_t *d = p;
   kedge_keystore_t *ks = d->ks;
-  if (d->prev)
-    d->prev->next = d->next;
-  else
-    ks->deferred = d->next;
-  if (d->next)
-    d->next->prev = d->prev;
+  LIST_REMOVE(d, link);
   ks_call_t call = d->call;
   kedge_err_t err = d->err;
   ks_row_t row;
@@ -350,10 +345,7 @@ kedge_err_t ks_defer(kedge_keystore_t *ks, const ks_call_t *call, kedge_err_t er
     d->row = *row;
     d->has_row = true;
   }
-  d->next = ks->deferred;
-  if (d->next)
-    d->next->prev = d;
-  ks->deferred = d;
+  LIST_INSERT_HEAD(&ks->deferred, d, link);
   event_active(d->ev, EV_TIMEOUT, 0);
   return KEDGE_OK;
 }
