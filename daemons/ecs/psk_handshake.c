@@ -491,7 +491,7 @@ static void hold_cb(evutil_socket_t fd, short what, void *arg)
 static void key_done(ecs_key_waiter_t *waiter, ecs_key_state_t state,
                      const uint8_t key[KEDGE_KEY_LEN])
 {
-  ecs_hs_t *hs = (ecs_hs_t *)((char *)waiter - offsetof(ecs_hs_t, waiter));
+  ecs_hs_t *hs = kedge_container_of(waiter, ecs_hs_t, waiter);
   if (state == ECS_KEY_FOUND || state == ECS_KEY_UNKNOWN)
     fetch_time_sample(hs->ew->ecs, (kedge_now_ms() - hs->fetch_started_ms) * 1000);
   take_verdict(hs, state, key);
@@ -513,7 +513,7 @@ void ecs_accept(kedge_sbi_worker_t *worker, evutil_socket_t fd, const struct soc
   kedge_conn_node_t *victim;
   while ((victim = kedge_conn_budget_victim(&ew->hs_budget, peer))) {
     kedge_sbi_worker_count_handshake_shed(worker);
-    hs_fail((ecs_hs_t *)((char *)victim - offsetof(ecs_hs_t, node)), ECS_OUTCOME_BUSY);
+    hs_fail(kedge_container_of(victim, ecs_hs_t, node), ECS_OUTCOME_BUSY);
   }
   /* TCP_NODELAY: inherited from the SBI runtime's listening socket */
   /* Build every part, then link it in (as lib/sbi/h2.c does); on failure free what exists. */
@@ -550,7 +550,7 @@ void ecs_accept(kedge_sbi_worker_t *worker, evutil_socket_t fd, const struct soc
 void ecs_handshakes_free(ecs_worker_t *ew)
 {
   while (ew->hs_budget.oldest)
-    hs_free((ecs_hs_t *)((char *)ew->hs_budget.oldest - offsetof(ecs_hs_t, node)), true);
+    hs_free(kedge_container_of(ew->hs_budget.oldest, ecs_hs_t, node), true);
   while (ew->hs_pool) {
     ecs_hs_t *hs = ew->hs_pool;
     ew->hs_pool = hs->pool_next;
