@@ -67,7 +67,6 @@ typedef struct ecs_hs {
 /* RFC 8446 B.4: TLS_AES_128_GCM_SHA256. The PSK's hash must be the suite's (SPEC.md 4:
  * SHA-256), so only SHA-256 suites are offered. */
 static const unsigned char tls_aes_128_gcm_sha256[2] = {0x13, 0x01};
-static const unsigned char alpn_h2[] = {2, 'h', '2'};
 
 /* ---- OpenSSL callbacks ---- */
 
@@ -235,19 +234,6 @@ static int psk_find_session_cb(SSL *ssl, const unsigned char *identity, size_t i
   return 1;
 }
 
-/* RFC 7301 3.2 / RFC 9113 3.2: h2 only; a client offering only other protocols gets
- * no_application_protocol. */
-static int alpn_select_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
-                          const unsigned char *in, unsigned int inlen, void *arg)
-{
-  unsigned char *selected;
-  if (SSL_select_next_proto(&selected, outlen, alpn_h2, sizeof(alpn_h2), in, inlen) !=
-      OPENSSL_NPN_NEGOTIATED)
-    return SSL_TLSEXT_ERR_ALERT_FATAL;
-  *out = selected;
-  return SSL_TLSEXT_ERR_OK;
-}
-
 SSL_CTX *ecs_tls_ctx_new(const ecs_t *ecs)
 {
   SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
@@ -279,7 +265,7 @@ SSL_CTX *ecs_tls_ctx_new(const ecs_t *ecs)
   SSL_CTX_set_read_ahead(ctx, 1);
   SSL_CTX_set_client_hello_cb(ctx, client_hello_cb, (void *)ecs);
   SSL_CTX_set_psk_find_session_callback(ctx, psk_find_session_cb);
-  SSL_CTX_set_alpn_select_cb(ctx, alpn_select_cb, NULL);
+  SSL_CTX_set_alpn_select_cb(ctx, kedge_tls_alpn_select_h2, NULL); /* RFC 9113 3.2: h2 only */
   return ctx;
 }
 
