@@ -8,7 +8,8 @@
 #          python3 with jsonschema (tests/openapi_check.py), man, systemd-analyze, the
 #          packaging tools and debootstrap (test-man, test-units, test-deb)...
 #   deb    what `make deb` needs besides the build list: dpkg-dev, debhelper, lintian
-#   bench  the peers of `make bench`: h2load, nginx, stunnel4, redis-server, sqlite3
+#   bench  the peers of `make bench`: h2load, nginx, stunnel4, redis-server, sqlite3; gnuplot
+#          (the report's charts), perf (linux-perf: docs/performance.md's profiles)
 #   demo   what `make demo`'s "try this" list uses: curl, jq
 #   fuzz   clang and libFuzzer's runtime (`make fuzz`)
 # Idempotent: when everything is present it only runs dpkg-query and exits. Nothing it installs
@@ -35,6 +36,7 @@ list_deb="
 "
 list_bench="
   nghttp2-client openssl curl sqlite3 redis-server nginx-light stunnel4
+  gnuplot-nox linux-perf python3
 "
 list_demo="
   curl jq ca-certificates

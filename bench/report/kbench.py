@@ -12,6 +12,9 @@ the report built from them. Python 3 standard library only; the charts are drawn
   kbench.py merge FROM_FILE INTO_FILE
       one run's file (a C benchmark's) into the file of all runs: values appended per figure,
       points per series, notes kept once.
+  kbench.py machine DIR before|after [--quick] [--runs N]
+      records the machine in DIR/machine.json: CPU model, cores, memory, kernel, load average
+      (before and after the run), library and peer versions, the commit.
   kbench.py report DIR [--log FILE...]
       DIR/report.json and DIR/report.md (and DIR/*.svg) from DIR/*.json and DIR/machine.json.
   kbench.py check REPORT_OR_DIR BASELINE [--threshold 0.2]
@@ -168,6 +171,76 @@ def cmd_merge(a):
         add_curve(doc, curve)
     add_notes(doc, src["notes"])
     save(a.into, doc)
+
+
+# ---- the machine ----
+
+def first_line(cmd):
+    try:
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    out = (r.stdout.strip() or r.stderr.strip()).splitlines()
+    return out[0].strip() if out and r.returncode == 0 else None
+
+
+def machine_facts():
+    m = {"host": os.uname().nodename, "kernel": f"{os.uname().sysname} {os.uname().release}",
+         "cores": os.cpu_count()}
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    m["cpu_model"] = line.split(":", 1)[1].strip()
+                    break
+        with open("/proc/meminfo", encoding="utf-8") as f:
+            kb = int(f.readline().split()[1])
+            m["memory"] = f"{kb / 1048576:.1f} GiB"
+    except (OSError, ValueError, IndexError):
+        pass
+    v = {}
+    for name, pc in (("nghttp2", "libnghttp2"), ("libevent", "libevent"), ("SQLite", "sqlite3"),
+                     ("hiredis", "hiredis"), ("jansson", "jansson"), ("libcurl", "libcurl")):
+        ver = first_line(["pkg-config", "--modversion", pc])
+        if ver:
+            v[name] = ver
+    for name, cmd in (("OpenSSL", ["openssl", "version"]), ("redis-server", ["redis-server", "--version"]),
+                      ("nginx", ["/usr/sbin/nginx", "-v"]), ("h2load", ["h2load", "--version"]),
+                      ("gnuplot", ["gnuplot", "--version"]), ("gcc", ["gcc", "--version"])):
+        ver = first_line(cmd)
+        if ver:
+            v[name] = ver
+    try:  # stunnel prints its version on stderr and exits 1 without a config
+        r = subprocess.run(["stunnel4", "-version"], capture_output=True, text=True, timeout=10)
+        line = next((l for l in r.stderr.splitlines() if l.startswith("stunnel")), None)
+        if line:
+            v["stunnel4"] = line.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        pass
+    m["versions"] = v
+    m["commit"] = first_line(["git", "-C", os.path.dirname(os.path.abspath(__file__)), "describe",
+                              "--always", "--dirty"])
+    return m
+
+
+def loadavg():
+    with open("/proc/loadavg", encoding="utf-8") as f:
+        return " ".join(f.read().split()[:3])
+
+
+def cmd_machine(a):
+    path = os.path.join(a.dir, "machine.json")
+    m = {}
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as f:
+            m = json.load(f)
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if a.phase == "before":
+        m.update(machine_facts())
+        m.update({"load_before": loadavg(), "started": now, "quick": a.quick, "runs": a.runs})
+    else:
+        m.update({"load_after": loadavg(), "finished": now})
+    save(path, m)
 
 
 # ---- the report ----
@@ -462,6 +535,12 @@ def main():
     sp.add_argument("src")
     sp.add_argument("into")
     sp.set_defaults(fn=cmd_merge)
+    sp = sub.add_parser("machine")
+    sp.add_argument("dir")
+    sp.add_argument("phase", choices=("before", "after"))
+    sp.add_argument("--quick", action="store_true")
+    sp.add_argument("--runs", type=int)
+    sp.set_defaults(fn=cmd_machine)
     sp = sub.add_parser("report")
     sp.add_argument("dir")
     sp.add_argument("--log", nargs="*")
