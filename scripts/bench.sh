@@ -53,7 +53,7 @@ wanted() { [ -z "$only" ] || case ",$only," in *",$1,"*) true ;; *) false ;; esa
 quick_env() {
   case $1 in
     sbi) echo "REQUESTS=20000" ;;
-    ecs) echo "N=3000 COLD=200" ;;
+    ecs) echo "N=1500 COLD=100" ;;
     aka) echo "DURATION=3 WARMUP=1" ;;
     keyrequest) echo "KEYS=20000 DURATION=2 WARMUP=1 ROUNDS=1" ;;
     attack) echo "SECS=3 PROBES=12 IDLE=300" ;;

@@ -17,6 +17,9 @@ the report built from them. Python 3 standard library only; the charts are drawn
       (before and after the run), library and peer versions, the commit.
   kbench.py report DIR [--log FILE...]
       DIR/report.json and DIR/report.md (and DIR/*.svg) from DIR/*.json and DIR/machine.json.
+  kbench.py baseline DIR OUT --note TEXT
+      OUT (bench/results/baseline.json) from DIR/report.json: the machine and the CPU-per-operation
+      figures (median, min, max, runs) with TEXT saying how they were measured.
   kbench.py check REPORT_OR_DIR BASELINE [--threshold 0.2]
       prints every *_cpu_us_per_* figure whose median moved by more than the threshold against
       the baseline; informative: exit 0 unless a file cannot be read.
@@ -328,7 +331,7 @@ def draw(curve, path):
     series = [s for s in curve.get("series", []) if s.get("points")]
     if not gnuplot or not series:
         return False
-    lines = ["set terminal svg size 720,420 dynamic font 'sans,11' background '#ffffff'",
+    lines = ["set terminal svg size 720,420 dynamic noenhanced font 'sans,11' background '#ffffff'",
              f"set output {gp_quote(path)}",
              f"set title {gp_quote(curve.get('title', curve.get('id')))}",
              f"set xlabel {gp_quote(curve.get('x', 'x'))}",
@@ -476,6 +479,24 @@ def cpu_figures(path):
     return out
 
 
+def cmd_baseline(a):
+    rp = os.path.join(a.dir, "report.json")
+    try:
+        with open(rp, encoding="utf-8") as f:
+            report = json.load(f)
+    except (OSError, ValueError) as e:
+        fail(f"{rp}: cannot read: {e}")
+    keep = ("id", "label", "unit", "better", "median", "min", "max", "runs", "peer", "ratio")
+    benches = []
+    for b in report.get("benches", []):
+        figs = [{k: f[k] for k in keep if k in f} for f in b.get("figures", [])
+                if CPU_MARK in str(f.get("id", "")) and f.get("median")]
+        if figs:
+            benches.append({"bench": b["bench"], "figures": figs})
+    save(a.out, {"note": a.note, "machine": report.get("machine", {}), "benches": benches})
+    print(f"kbench: {a.out}: {sum(len(b['figures']) for b in benches)} CPU-per-operation figures")
+
+
 def cmd_check(a):
     now = cpu_figures(a.current)
     base = cpu_figures(a.baseline)
@@ -545,6 +566,11 @@ def main():
     sp.add_argument("dir")
     sp.add_argument("--log", nargs="*")
     sp.set_defaults(fn=cmd_report)
+    sp = sub.add_parser("baseline")
+    sp.add_argument("dir")
+    sp.add_argument("out")
+    sp.add_argument("--note", required=True)
+    sp.set_defaults(fn=cmd_baseline)
     sp = sub.add_parser("check")
     sp.add_argument("current")
     sp.add_argument("baseline")
