@@ -24,7 +24,7 @@ while [ $# -gt 0 ]; do
     --quick) quick=1 ;;
     --out) out=${2:?--out needs a directory}; shift ;;
     --only) only=${2:?--only needs names}; shift ;;
-    -h | --help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "bench.sh: unknown option $1 (--quick, --out DIR, --only NAMES)" >&2; exit 2 ;;
     *) build=$1 ;;
   esac
