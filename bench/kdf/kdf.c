@@ -182,7 +182,7 @@ int main(int argc, char **argv)
   bench_figure(&res, "kdf.kedge_id_cpu_us_per_derivation", "Kedge + Kedge ID from KAUSF", "us",
                false, c_kedge, "OpenSSL HMAC() one-shot HMAC-SHA-256", c_hmac, BENCH_RATIO_MAX,
                2.2);
-  bench_figure(&res, "kdf.kedge_id_vs_evp_mac_cpu_us_per_derivation",
+  bench_figure(&res, "kdf.kedge_id_vs_evp_mac_cpu_us",
                "Kedge + Kedge ID from KAUSF, against a pre-fetched EVP_MAC", "us", false, c_kedge,
                "OpenSSL EVP_MAC pre-fetched, new ctx per call", c_hmac_pf, BENCH_NO_TARGET, 0);
   bench_figure(&res, "kdf.he_av_cpu_us_per_vector", "Milenage + KAUSF chain (5G HE AV)", "us",

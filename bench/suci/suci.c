@@ -219,7 +219,7 @@ int main(int argc, char **argv)
                  peer_ok ? 1e6 / runs[i].openssl_best : 0, BENCH_RATIO_MAX, 1.25);
   }
   if (runs[1].floor_best > 0)
-    bench_figure(&res, "suci.profile_B_vs_floor_cpu_us_per_deconcealment",
+    bench_figure(&res, "suci.profile_B_vs_floor_cpu_us",
                  "SUCI de-concealment, profile B, against the in-process floor", "us", false,
                  1e6 / runs[1].kedge_best, "bare ECDH + point decompression in this process",
                  1e6 / runs[1].floor_best, BENCH_NO_TARGET, 0);
