@@ -11,6 +11,9 @@
 #                 pages; build packages only (no test peer lands on a production box)
 #   make deb      Debian packages kedge and libkedge-dev into build/deb/ (lintian-checked)
 #   make test-deb the packages installed with apt-get into a debootstrap root (docs/packaging.md)
+#   make interop  kedge against a real Open5GS NRF, SCP and AUSF built from OPEN5GS_SRC (the
+#                 interop package list; without OPEN5GS_SRC it says so and does nothing):
+#                 tests/interop/open5gs.sh, docs/interop.md. Not part of `make test`.
 #   make clean
 
 BUILD ?= build
@@ -20,13 +23,13 @@ FUZZ_SECONDS ?= 60
 CMAKE_FLAGS ?=
 MAKEFLAGS += --no-print-directory
 
-.PHONY: all deps configure build test demo bench fuzz clean install deb test-deb
+.PHONY: all deps configure build test demo bench fuzz clean install deb test-deb interop
 
 all: build
 
 # The package lists the goals on the command line need (always the build list).
 DEPS_LISTS = $(strip build $(filter test bench demo fuzz deb,$(MAKECMDGOALS)) \
-  $(if $(filter test-deb,$(MAKECMDGOALS)),test))
+  $(if $(filter test-deb,$(MAKECMDGOALS)),test) $(if $(filter interop,$(MAKECMDGOALS)),interop test))
 
 deps:
 	@scripts/deps.sh $(DEPS_LISTS)
@@ -60,6 +63,9 @@ deb: deps
 
 test-deb: build
 	KEDGE_TEST_DEB=1 sh tests/integration/test-deb.sh $(BUILD)
+
+interop: build
+	@sh tests/interop/open5gs.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) build-asan build-fuzz
