@@ -20,6 +20,7 @@
 #   OPEN5GS_BUILD  its meson build directory (default $OPEN5GS_SRC/build), reused when the three
 #                  programs are already there
 #   KEEP_LOGS=1    keep the temporary directory (configs, every daemon's log) when a row fails
+#   INTEROP_LOGS   a directory that receives every daemon's log and config at the end, pass or fail
 # Exit status: 0 when no row failed, 1 otherwise. Every wait is bounded.
 if [ -z "${OPEN5GS_SRC:-}" ]; then
   echo "interop: OPEN5GS_SRC is not set (an Open5GS source tree, docs/interop.md); nothing run"
@@ -166,7 +167,7 @@ K=465b5ce8b199b49faa5f0a2ee238a6bc
 OPC=cd63cb71954a9f4e48a5994e37a02baf
 SUPI=imsi-001010000000001
 SNN=5G:mnc001.mcc001.3gppnetwork.org
-nrf_section() { # nrf_section ALLOWED_NF_TYPES
+nrf_section() { # nrf_section ALLOWED_NF_TYPES [MORE LINES]
   cat <<EOF
 nrf:
   uri: $NRF
@@ -174,6 +175,8 @@ nrf:
   retry_max: 1s
   allowed_nf_types: $1
 EOF
+  shift
+  for l in "$@"; do echo "  $l"; done
 }
 cat >"$T/udm.yaml" <<EOF
 nf: {instance_id_file: $T/udm.id}
@@ -184,7 +187,8 @@ udm:
   database: $T/udm.sqlite
   master_key: $T/udm.key
   allowed_consumers: [ausf.kedge.test, o5gs-ausf.kedge.test]
-$(nrf_section "[AUSF]")
+$(nrf_section "[AUSF]" "group_id: udm-1" 'routing_indicators: ["0000"]' \
+  'supi_ranges: [{start: "001010000000000", end: "001010999999999"}]')
 EOF
 (umask 077 && echo $K >"$T/k.hex" && echo $OPC >"$T/opc.hex")
 "$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" --supi $SUPI --k-file "$T/k.hex" \
@@ -203,7 +207,7 @@ ue_authentication:
     - {name: seaf.kedge.test, serving_networks: ["$SNN"]}
     - {name: scp.kedge.test, serving_networks: ["$SNN"]}
 keystore: "memory:"
-$(nrf_section "[AMF, NEF]")
+$(nrf_section "[AMF, NEF]" 'routing_indicators: ["0000"]')
 EOF
 start_daemon AUSF kedge-ausfd "$T/ausf.yaml"
 AUSF_ID=$(cat "$T/ausf.id")
@@ -250,6 +254,32 @@ for who in UDM AUSF NEF AANF; do
       "NRF: $(grep -m1 -i "error\|invalid" "$T/o5-nrf.log" | cut -c1-120)"
   fi
 done
+# What the NRF kept of the profiles: it answers with nfServiceList (a map) and/or nfServices.
+svcs() { # svcs ID: the service names the NRF holds for ID, sorted, space-separated
+  in_nrf "$1" && cp "$T/prof.json" "$T/nrf-view-$1.json" &&
+    jq -r '[(.nfServices // [])[], (.nfServiceList // {} | .[])] | map(.serviceName) | unique | join(" ")' "$T/prof.json"
+}
+u=$(svcs "$UDM_ID")
+a=$(svcs "$AUSF_ID")
+# udmInfo as sent, or none: Open5GS's NRF keeps the nfInfo of SMF, AMF, SCP and SEPP only
+# (docs/interop.md, difference 2), so it cannot pick a UDM by SUPI range or routing indicator.
+info=$(jq -c .udmInfo "$T/nrf-view-$UDM_ID.json")
+case $info in
+null) note="udmInfo/ausfInfo not kept by Open5GS" ;;
+'{"groupId":"udm-1","supiRanges":[{"start":"001010000000000","end":"001010999999999"}],"routingIndicators":["0000"]}') note="udmInfo kept" ;;
+*) note="" ;;
+esac
+if [ -z "$note" ]; then
+  row FAIL "the NRF keeps the services of kedge's profiles" "udmInfo changed: $info"
+elif [ "$u" = nudm-ueau ] && [ "$a" = "nausf-auth nausf-kedge" ]; then
+  row PASS "the NRF keeps the services of kedge's profiles" "UDM: $u; AUSF: $a; $note"
+elif [ "$u" = nudm-ueau ] && [ "$a" = nausf-auth ]; then
+  # TS 29.510 ServiceName is anyOf(enum, string): a custom name is valid; Open5GS's model
+  # knows the enum only (docs/interop.md, difference 1).
+  row PASS "the NRF keeps the services of kedge's profiles" "UDM: $u; AUSF: $a (custom nausf-kedge dropped); $note"
+else
+  row FAIL "the NRF keeps the services of kedge's profiles" "UDM: '$u'; AUSF: '$a'"
+fi
 # Five NRF expiry periods later every profile is still there: heartbeats arrive in time.
 sleep $((HB * 5))
 alive=""
@@ -288,8 +318,10 @@ ausf:
   key: $P/seaf.key
 EOF
 chmod 600 "$T/ue.yaml" # it holds K and OPc: kedge-ue refuses a file others can read
-ue_register() { # ue_register NAME: kedge-ue register --json toward Open5GS's AUSF
-  timeout 20 "$BIN/kedge-ue" register --config "$T/ue.yaml" --json >"$T/$1.out" 2>"$T/$1.err"
+ue_register() { # ue_register NAME [ARGS]: kedge-ue register --json toward Open5GS's AUSF
+  n=$1
+  shift
+  timeout 20 "$BIN/kedge-ue" register --config "$T/ue.yaml" --json "$@" >"$T/$n.out" 2>"$T/$n.err"
 }
 jget() { jq -r ".$1" "$2"; }
 if ue_register aka1 && [ "$(jget sqn "$T/aka1.out")" = 000000000001 ]; then
@@ -310,6 +342,35 @@ if ue_register aka2 && [ "$(jget resynchronised "$T/aka2.out")" = true ] &&
   row PASS "resynchronisation through Open5GS AUSF" "AUTS -> kedge-udmd, SQN continues at 0x101"
 else
   row FAIL "resynchronisation through Open5GS AUSF" "$(cat "$T/aka2.out" "$T/aka2.err" | tr '\n' ' ' | cut -c1-150)"
+fi
+
+# A RES* that does not match (TS 33.501 6.1.3.2 step 12): the AUSF says AUTHENTICATION_FAILURE
+# and reports a failed AuthEvent to kedge-udmd.
+ue_register bad --corrupt-res
+"$BIN/kedge-udmd" subscriber show --config "$T/udm.yaml" --supi $SUPI >"$T/show.txt" 2>&1
+if [ "$(jget authResult "$T/bad.out")" = AUTHENTICATION_FAILURE ] &&
+  grep -q "^  .* failure 5G_AKA " "$T/show.txt"; then
+  row PASS "wrong RES*: Open5GS AUSF rejects, AuthEvent failure" "authResult AUTHENTICATION_FAILURE; kedge-udmd stores a failure"
+else
+  row FAIL "wrong RES*: Open5GS AUSF rejects, AuthEvent failure" "$(cat "$T/bad.out" "$T/bad.err" | tr '\n' ' ' | cut -c1-150)"
+fi
+# A SUCI (null scheme, TS 33.501 C.2): Open5GS's AUSF passes it on, kedge-udmd's SIDF reads it.
+sed -i "s|^  sqn_file: .*|&\n  suci: {protection_scheme: \"null\"}|" "$T/ue.yaml"
+if ue_register suci && [ "$(jget sqn "$T/suci.out")" = 000000000103 ]; then
+  row PASS "SUCI (null scheme) through Open5GS AUSF to kedge-udmd" "supiOrSuci suci-0-001-01-...; SQN 0x103"
+else
+  row FAIL "SUCI (null scheme) through Open5GS AUSF to kedge-udmd" "$(cat "$T/suci.out" "$T/suci.err" | tr '\n' ' ' | cut -c1-150)"
+fi
+# An unknown subscriber: kedge-udmd's 404 USER_NOT_FOUND (TS 29.503) as the AUSF passes it on.
+sed "s|^  supi: .*|  supi: imsi-001010000000099|; s|^  sqn_file: .*|  sqn_file: $T/unknown.sqn|; /^  suci:/d" \
+  "$T/ue.yaml" >"$T/ue-unknown.yaml"
+chmod 600 "$T/ue-unknown.yaml"
+timeout 20 "$BIN/kedge-ue" register --config "$T/ue-unknown.yaml" --json >"$T/unknown.out" 2>"$T/unknown.err"
+if [ "$(jget status "$T/unknown.out")" = 404 ] && [ "$(jget cause "$T/unknown.out")" = USER_NOT_FOUND ]; then
+  row PASS "unknown SUPI: 404 USER_NOT_FOUND through Open5GS AUSF" "kedge-udmd's ProblemDetails reach the SEAF"
+else
+  row FAIL "unknown SUPI: 404 USER_NOT_FOUND through Open5GS AUSF" \
+    "status $(jget status "$T/unknown.out") cause $(jget cause "$T/unknown.out"): $(head -c 120 "$T/unknown.err")"
 fi
 
 # ---------------------------------------------------------------- 3. kedge-ausfd discovers UDM
@@ -359,4 +420,8 @@ done
   row FAIL "SIGTERM deregisters all four from Open5GS's NRF" "gone:$gone"
 
 print_table
+if [ -n "${INTEROP_LOGS:-}" ]; then
+  mkdir -p "$INTEROP_LOGS" && cp "$T"/*.log "$T"/*.yaml "$T"/*.out "$T"/*.json "$INTEROP_LOGS"/ 2>/dev/null
+  echo "logs and configs copied to $INTEROP_LOGS"
+fi
 finish
