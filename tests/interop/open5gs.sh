@@ -284,14 +284,26 @@ fi
 # Discovery as Open5GS's NRF answers it (TS 29.510 5.3.2.2.2): kedge-udmd for an AUSF, nothing
 # for an AMF (allowedNfTypes [AUSF]).
 disc() { # disc REQUESTER: the nfInstanceIds of UDMs offering nudm-ueau to REQUESTER
-  nrf_curl "$NRF/nnrf-disc/v1/nf-instances?target-nf-type=UDM&requester-nf-type=$1&service-names=nudm-ueau" |
-    jq -r '[.nfInstances[]?.nfInstanceId] | join(" ")'
+  nrf_curl -o "$T/disc-$1.json" \
+    "$NRF/nnrf-disc/v1/nf-instances?target-nf-type=UDM&requester-nf-type=$1&service-names=nudm-ueau"
+  jq -r '[.nfInstances[]?.nfInstanceId] | join(" ")' "$T/disc-$1.json"
 }
 d_ausf=$(disc AUSF)
 d_amf=$(disc AMF)
 [ "$d_ausf" = "$UDM_ID" ] && [ -z "$d_amf" ] &&
   row PASS "NRF discovery finds kedge-udmd, honours allowedNfTypes" "requester AUSF: kedge-udmd; requester AMF: none" ||
   row FAIL "NRF discovery finds kedge-udmd, honours allowedNfTypes" "AUSF: '$d_ausf'; AMF: '$d_amf'"
+# What kedge's consumers will parse: Open5GS's answers against 3GPP's schemas (openapi_check.py).
+o5_schema() { # o5_schema FILE.yaml PATH BODY
+  /usr/bin/python3 "$OPENAPI_CHECK" response "$1" "$2" GET 200 "$3" 2>"$T/schema.err"
+}
+o5_schema TS29510_Nnrf_NFDiscovery.yaml /nf-instances "$T/disc-AUSF.json" &&
+  o5_schema TS29510_Nnrf_NFManagement.yaml '/nf-instances/{nfInstanceID}' "$T/nrf-view-$UDM_ID.json"
+case $? in
+0) row PASS "Open5GS's NFProfile and SearchResult fit 3GPP's schemas" "GET nf-instances/{id} (nfServiceList); discovery (nfServices)" ;;
+77) row SKIP "Open5GS's NFProfile and SearchResult fit 3GPP's schemas" "no 3GPP OpenAPI folder here" ;;
+*) row FAIL "Open5GS's NFProfile and SearchResult fit 3GPP's schemas" "$(grep -v Warning "$T/schema.err" | head -1 | cut -c1-120)" ;;
+esac
 # Five NRF expiry periods later every profile is still there: heartbeats arrive in time.
 sleep $((HB * 5))
 alive=""
@@ -399,6 +411,54 @@ if [ "$(jget status "$T/unknown.out")" = 404 ] && [ "$(jget cause "$T/unknown.ou
 else
   row FAIL "unknown SUPI: 404 USER_NOT_FOUND through Open5GS AUSF" \
     "status $(jget status "$T/unknown.out") cause $(jget cause "$T/unknown.out"): $(head -c 120 "$T/unknown.err")"
+fi
+
+# The removal (TS 29.509 DELETE 5g-aka-confirmation; TS 29.503 PUT auth-events/{authEventId}
+# with authRemovalInd): curl as the SEAF runs 5G AKA with RES* from `kedge derive`, then deletes
+# the confirmation; Open5GS's AUSF is to tell kedge-udmd, whose AuthEvent then shows as removed.
+seaf() { # seaf ARGS: curl as the SEAF toward Open5GS's AUSF
+  curl -s --http2 --max-time 10 --cacert "$P/ca.crt" --cert "$P/seaf.crt" --key "$P/seaf.key" "$@"
+}
+removal() { # sets DEL_CODE (the DELETE's status) once the confirmation succeeded
+  DEL_CODE=none
+  seaf -o "$T/rm1.json" -D "$T/rm1.hdr" -H 'Content-Type: application/json' \
+    -d "{\"supiOrSuci\":\"$SUPI\",\"servingNetworkName\":\"$SNN\"}" \
+    "https://127.0.0.1:$OAUSF_P/nausf-auth/v1/ue-authentications" || return 1
+  loc=$(sed -n 's/^location: *//Ip' "$T/rm1.hdr" | tr -d '\r')
+  rand=$(jq -r '."5gAuthData".rand' "$T/rm1.json")
+  autn=$(jq -r '."5gAuthData".autn' "$T/rm1.json")
+  [ -n "$loc" ] && [ "$rand" != null ] || return 1
+  # SQN = (SQN xor AK) xor AK, AK = f5(RAND) (TS 33.102 6.3.2; the SQN given does not change AK)
+  ak=$("$BIN/kedge" derive milenage --k $K --opc $OPC --rand "$rand" --sqn 000000000000 --amf 8000 | jq -r .ak)
+  sqn=$(printf '%012x' $((0x$(echo "$autn" | cut -c1-12) ^ 0x$ak)))
+  res=$("$BIN/kedge" derive aka --k $K --opc $OPC --rand "$rand" --sqn "$sqn" --amf 8000 --mcc 001 \
+    --mnc 01 --supi $SUPI | jq -r .xresStar)
+  [ "$(seaf -o "$T/rm2.json" -w '%{http_code}' -X PUT -H 'Content-Type: application/json' \
+    -d "{\"resStar\":\"$res\"}" "$loc/5g-aka-confirmation")" = 200 ] &&
+    [ "$(jq -r .authResult "$T/rm2.json")" = AUTHENTICATION_SUCCESS ] || return 1
+  DEL_CODE=$(seaf -o "$T/rm3.json" -w '%{http_code}' -X DELETE "$loc/5g-aka-confirmation")
+  [ "$DEL_CODE" = 204 ]
+}
+removed() {
+  "$BIN/kedge-udmd" subscriber show --config "$T/udm.yaml" --supi $SUPI >"$T/show.txt" 2>&1 &&
+    grep -q "^  .* success 5G_AKA .*, removed " "$T/show.txt"
+}
+if removal && wait_for 5 removed; then
+  row PASS "DELETE confirmation: Open5GS AUSF removes the AuthEvent" "PUT auth-events/{id} authRemovalInd at kedge-udmd"
+elif [ "$DEL_CODE" != none ] && grep -q "HTTP response error \[405\]" "$T/o5-ausf.log" &&
+  "$BIN/kedge-udmd" subscriber show --config "$T/udm.yaml" --supi $SUPI | grep -q "success 5G_AKA" &&
+  [ "$(sbi_curl ausf -o /dev/null -w '%{http_code}' -X PUT -H 'Content-Type: application/json' \
+    -d '{"nfInstanceId":"'"$UDM_ID"'","success":true,"timeStamp":"2026-01-01T00:00:00Z","authType":"5G_AKA","servingNetworkName":"'"$SNN"'","authRemovalInd":true}' \
+    "https://127.0.0.1:$UDM_P/nudm-ueau/v1/$SUPI/auth-events")" = 405 ]; then
+  # Open5GS 8f25f3bea (src/ausf/nudm-build.c) sends the removal as PUT on the collection
+  # /{supi}/auth-events; TS 29.503 has PUT only on /{supi}/auth-events/{authEventId}, the
+  # Location kedge-udmd gave (docs/interop.md, difference 8). kedge-udmd's 405 is the standard
+  # answer; the row is a SKIP with the evidence rather than a pass.
+  row SKIP "DELETE confirmation: Open5GS AUSF removes the AuthEvent" \
+    "Open5GS PUTs /{supi}/auth-events (no {authEventId}): kedge-udmd 405; SEAF got $DEL_CODE"
+else
+  row FAIL "DELETE confirmation: Open5GS AUSF removes the AuthEvent" \
+    "DELETE $DEL_CODE; $(cat "$T/rm1.json" "$T/rm2.json" 2>/dev/null | tr '\n' ' ' | cut -c1-100); $(tail -1 "$T/show.txt")"
 fi
 
 # ---------------------------------------------------------------- 3. kedge-ausfd discovers UDM
