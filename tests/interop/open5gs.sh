@@ -167,6 +167,14 @@ K=465b5ce8b199b49faa5f0a2ee238a6bc
 OPC=cd63cb71954a9f4e48a5994e37a02baf
 SUPI=imsi-001010000000001
 SNN=5G:mnc001.mcc001.3gppnetwork.org
+conf_head() { # conf_head NAME PORT: a kedge daemon's nf: and sbi: sections, NAME's certificate
+  cat <<EOF
+nf: {instance_id_file: $T/$1.id}
+sbi:
+  port: $2
+  tls: {cert: $P/$1.crt, key: $P/$1.key, ca: $P/ca.crt}
+EOF
+}
 nrf_section() { # nrf_section ALLOWED_NF_TYPES [MORE LINES]
   cat <<EOF
 nrf:
@@ -180,10 +188,7 @@ EOF
 }
 UDM_P=$(free_port) # fixed: kedge-udmd is restarted below, kedge-ausfd's udm.uri names it
 cat >"$T/udm.yaml" <<EOF
-nf: {instance_id_file: $T/udm.id}
-sbi:
-  port: $UDM_P
-  tls: {cert: $P/udm.crt, key: $P/udm.key, ca: $P/ca.crt}
+$(conf_head udm $UDM_P)
 udm:
   database: $T/udm.sqlite
   master_key: $T/udm.key
@@ -198,10 +203,7 @@ start_daemon UDM kedge-udmd "$T/udm.yaml"
 UDM_ID=$(cat "$T/udm.id")
 
 cat >"$T/ausf.yaml" <<EOF
-nf: {instance_id_file: $T/ausf.id}
-sbi:
-  port: 0
-  tls: {cert: $P/ausf.crt, key: $P/ausf.key, ca: $P/ca.crt}
+$(conf_head ausf 0)
 udm: {uri: "https://127.0.0.1:$UDM_PORT"}
 ue_authentication:
   allowed_consumers:
@@ -214,10 +216,7 @@ start_daemon AUSF kedge-ausfd "$T/ausf.yaml"
 AUSF_ID=$(cat "$T/ausf.id")
 
 cat >"$T/nef.yaml" <<EOF
-nf: {instance_id_file: $T/nef.id}
-sbi:
-  port: 0
-  tls: {cert: $P/nef.crt, key: $P/nef.key, ca: $P/ca.crt}
+$(conf_head nef 0)
 afs:
   - {af_id: af.kedge.test, profiles: [kedge], home_networks: [{mcc: "001", mnc: "01"}]}
 ausf:
@@ -229,8 +228,7 @@ start_daemon NEF kedge-nefd "$T/nef.yaml"
 NEF_ID=$(cat "$T/nef.id")
 
 cat >"$T/aanf.yaml" <<EOF
-nf: {instance_id_file: $T/aanf.id}
-sbi: {port: 0, tls: {cert: $P/aanf.crt, key: $P/aanf.key, ca: $P/ca.crt}}
+$(conf_head aanf 0)
 aanf: {home_network: {mcc: "001", mnc: "01"}, master_key: $T/aanf.key}
 keystore: "memory:"
 anchorkey: {allowed_consumers: [ausf.kedge.test]}
