@@ -154,7 +154,7 @@ nrf_curl() {
 o5_start nrf src/nrf/open5gs-nrfd "$NRF_P"
 NRF=https://127.0.0.1:$NRF_P
 
-# in_nrf ID: the NRF holds a profile for ID (its own view, TS 29.510 5.2.2.7 NFProfile retrieval).
+# in_nrf ID: the NRF holds a profile for ID (its own view: TS 29.510 NFProfileRetrieval).
 in_nrf() {
   [ "$(nrf_curl -o "$T/prof.json" -w '%{http_code}' "$NRF/nnrf-nfm/v1/nf-instances/$1")" = 200 ]
 }
@@ -279,7 +279,7 @@ elif [ "$u" = nudm-ueau ] && [ "$a" = nausf-auth ]; then
 else
   row FAIL "the NRF keeps the services of kedge's profiles" "UDM: '$u'; AUSF: '$a'"
 fi
-# Discovery as Open5GS's NRF answers it (TS 29.510 5.3.2.2.2): kedge-udmd for an AUSF, nothing
+# Discovery as Open5GS's NRF answers it (TS 29.510 5.3.2.2, NFDiscover): kedge-udmd for an AUSF, nothing
 # for an AMF (allowedNfTypes [AUSF]).
 disc() { # disc REQUESTER: the nfInstanceIds of UDMs offering nudm-ueau to REQUESTER
   nrf_curl -o "$T/disc-$1.json" \
