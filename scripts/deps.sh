@@ -13,7 +13,8 @@
 #   demo   what `make demo`'s "try this" list uses: curl, jq
 #   fuzz   clang and libFuzzer's runtime (`make fuzz`)
 #   interop what `make interop` needs to build Open5GS's NRF, SCP and AUSF from source
-#          (tests/interop/open5gs.sh; docs/interop.md)
+#          (tests/interop/open5gs.sh; docs/interop.md). libgcrypt20-dev, not the virtual
+#          libgcrypt-dev: dpkg-query sees only real packages as installed
 # Idempotent: when everything is present it only runs dpkg-query and exits. Nothing it installs
 # is started, nor enabled at boot: tests and benchmarks start their own instances on 127.0.0.1.
 set -eu
@@ -46,7 +47,7 @@ list_fuzz="
   clang libclang-rt-14-dev
 "
 list_interop="
-  meson ninja-build flex bison git libsctp-dev libc-ares-dev libgnutls28-dev libgcrypt-dev
+  meson ninja-build flex bison git libsctp-dev libc-ares-dev libgnutls28-dev libgcrypt20-dev
   libidn11-dev libmongoc-dev libbson-dev libmicrohttpd-dev libtalloc-dev libtins-dev
   libcurl4-openssl-dev libyaml-dev libnghttp2-dev
 "
