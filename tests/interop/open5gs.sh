@@ -460,17 +460,24 @@ else
 fi
 
 # ---------------------------------------------------------------- 3. kedge-ausfd discovers UDM
+# feature_probe WHAT FILE MISSING_LINE WHY: a feature kedge lacks yet. kedge-ausfd --check-config
+# on FILE: refused with MISSING_LINE (a grep pattern) -> SKIP WHY; accepted -> SKIP asking for the
+# run to be written here; refused for another reason -> FAIL (the probe itself is wrong).
+feature_probe() {
+  out=$("$BIN/kedge-ausfd" --check-config --config "$2" 2>&1)
+  rc=$?
+  if [ $rc -ne 0 ] && echo "$out" | grep -q "$3"; then
+    row SKIP "$1" "$4"
+  elif [ $rc -eq 0 ]; then
+    row SKIP "$1" "kedge accepts $(basename "$2") now: add this run to the script"
+  else
+    row FAIL "$1" "the probe config: $(echo "$out" | head -1)"
+  fi
+}
 # Discovery is there when kedge-ausfd accepts a udm: section without a static uri.
 sed 's|^udm: .*|udm: {}|' "$T/ausf.yaml" >"$T/disc.yaml"
-out=$("$BIN/kedge-ausfd" --check-config --config "$T/disc.yaml" 2>&1)
-rc=$?
-if [ $rc -ne 0 ] && echo "$out" | grep -q "disc.yaml:[0-9]*: udm.uri"; then
-  row SKIP "kedge-ausfd discovers kedge-udmd through Open5GS's NRF" "no NRF discovery in kedge yet (udm.uri required; issue 14, disc)"
-elif [ $rc -eq 0 ]; then
-  row SKIP "kedge-ausfd discovers kedge-udmd through Open5GS's NRF" "kedge accepts udm: without uri now: add the discovery run here"
-else
-  row FAIL "kedge-ausfd discovers kedge-udmd through Open5GS's NRF" "the probe config: $(echo "$out" | head -1)"
-fi
+feature_probe "kedge-ausfd discovers kedge-udmd through Open5GS's NRF" "$T/disc.yaml" \
+  "disc.yaml:[0-9]*: udm.uri" "no NRF discovery in kedge yet (udm.uri required; issue 14, disc)"
 
 # ---------------------------------------------------------------- 4. Open5GS SCP
 o5_start scp src/scp/open5gs-scpd "$SCP_P"
@@ -490,15 +497,8 @@ else
 fi
 # An SCP client is there when kedge-ausfd knows an scp: section (the nrf: section is the last).
 { sed '/^nrf:/,$d' "$T/ausf.yaml"; printf 'scp: {uri: "https://127.0.0.1:%s"}\n' "$SCP_P"; } >"$T/scp-probe.yaml"
-out=$("$BIN/kedge-ausfd" --check-config --config "$T/scp-probe.yaml" 2>&1)
-rc=$?
-if [ $rc -ne 0 ] && echo "$out" | grep -q "scp-probe.yaml:[0-9]*: scp: unknown key"; then
-  row SKIP "kedge-ausfd calls its UDM through Open5GS's SCP" "no SCP (model C) client in kedge yet (issue 14, oauth)"
-elif [ $rc -eq 0 ]; then
-  row SKIP "kedge-ausfd calls its UDM through Open5GS's SCP" "kedge accepts scp: now: add the SCP run here"
-else
-  row FAIL "kedge-ausfd calls its UDM through Open5GS's SCP" "the probe config: $(echo "$out" | head -1)"
-fi
+feature_probe "kedge-ausfd calls its UDM through Open5GS's SCP" "$T/scp-probe.yaml" \
+  "scp-probe.yaml:[0-9]*: scp: unknown key" "no SCP (model C) client in kedge yet (issue 14, oauth)"
 
 # ---------------------------------------------------------------- 5. NFDeregister on SIGTERM
 # stop_bounded NAME: stop_daemon (SIGTERM, wait for the exit status), but SIGKILL after 30 s so
