@@ -9,7 +9,10 @@
 #     and deregister on SIGTERM (5.2.2.4) — checked in the NRF's own view (GET nf-instances);
 #   - Open5GS's AUSF discovers kedge-udmd through the NRF (Nnrf_NFDiscovery) and completes 5G AKA
 #     (TS 33.501 6.1.3.2) driven by kedge-ue as the SEAF, resynchronisation (6.1.3.3) included,
-#     and reports each result to kedge-udmd's auth-events (TS 29.503);
+#     and reports each result to kedge-udmd's auth-events (TS 29.503); a wrong RES*, a SUCI, an
+#     unknown SUPI and the auth-event removal after DELETE 5g-aka-confirmation (TS 29.509) too;
+#   - what the NRF keeps of kedge's profiles, its discovery answers (allowedNfTypes honoured),
+#     both checked against 3GPP's schemas;
 #   - kedge-ausfd discovers kedge-udmd through Open5GS's NRF (SKIP while kedge has no discovery);
 #   - Open5GS's SCP forwards a SUCI-based Nausf_UEAuthentication request (model C,
 #     3gpp-Sbi-Target-apiRoot, TS 29.500 6.10) to kedge-ausfd and back; kedge-ausfd calling its UDM
