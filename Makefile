@@ -14,6 +14,8 @@
 #   make interop  kedge against a real Open5GS NRF, SCP and AUSF built from OPEN5GS_SRC (the
 #                 interop package list; without OPEN5GS_SRC it says so and does nothing):
 #                 tests/interop/open5gs.sh, docs/interop.md. Not part of `make test`.
+#   make format   clang-format -i over every tracked *.c and *.h (.clang-format)
+#   make format-check  the same with --dry-run -Werror: fails, naming the lines, if one differs
 #   make clean
 
 BUILD ?= build
@@ -23,7 +25,8 @@ FUZZ_SECONDS ?= 60
 CMAKE_FLAGS ?=
 MAKEFLAGS += --no-print-directory
 
-.PHONY: all deps configure build test demo bench fuzz clean install deb test-deb interop
+.PHONY: all deps configure build test demo bench fuzz clean install deb test-deb format \
+  format-check format-tool interop
 
 all: build
 
@@ -66,6 +69,19 @@ test-deb: build
 
 interop: build
 	@sh tests/interop/open5gs.sh $(BUILD)
+
+# clang-format comes with scripts/deps.sh test. The tracked files only: never build output.
+CLANG_FORMAT ?= clang-format
+FORMAT_FILES = git ls-files -z '*.c' '*.h'
+format-tool:
+	@command -v $(CLANG_FORMAT) >/dev/null || \
+	  { echo "$(CLANG_FORMAT) not found: scripts/deps.sh test installs it" >&2; exit 1; }
+
+format: format-tool
+	@$(FORMAT_FILES) | xargs -0 $(CLANG_FORMAT) -i
+
+format-check: format-tool
+	@$(FORMAT_FILES) | xargs -0 $(CLANG_FORMAT) --dry-run -Werror
 
 clean:
 	rm -rf $(BUILD) build-asan build-fuzz

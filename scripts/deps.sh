@@ -4,7 +4,8 @@
 #   build  what `make` and `make install` need: compiler, CMake, the libraries' -dev packages,
 #          scdoc (man pages)
 #   test   the peers `make test` and CI start or call: curl, nghttp, openssl, gnutls-cli,
-#          nginx, redis-server, stunnel4, sqlite3, clang with its sanitizer runtime, xmllint,
+#          nginx, redis-server, stunnel4, sqlite3, clang with its sanitizer runtime and
+#          clang-format (make format-check), xmllint,
 #          python3 with jsonschema (tests/openapi_check.py), man, systemd-analyze, the
 #          packaging tools and debootstrap (test-man, test-units, test-deb)...
 #   deb    what `make deb` needs besides the build list: dpkg-dev, debhelper, lintian
@@ -26,7 +27,7 @@ list_build="
   scdoc
 "
 list_test="
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev clang-format
   openssl nghttp2-client curl gnutls-bin ca-certificates
   sqlite3 redis-server nginx-light stunnel4
   jq libxml2-utils librsvg2-bin
