@@ -138,6 +138,7 @@ keystore: "$2"
 keyrequest:
   allowed_consumers:
     - {name: ecs.kedge.test, profiles: [kedge]}
+  per_consumer_rate: 0 # off: the bench is one consumer at many times the default 1000/s (429)
 YAML
 }
 start_ausf() { # start_ausf NAME KEYSTORE LOGLEVEL -> NAME_PID, NAME_PORT
