@@ -18,6 +18,7 @@
 #   env: DURATION=10 WARMUP=1 UES=2000 CONCURRENCY=64 LIGHT=4 CLIENTS=2 UDM_WORKERS=1
 #        AUSF_WORKERS=1 MAX_BATCH=256 (the UDM's group_commit.max_batch)
 #        INFLIGHT="1 4 16 64 128 256" ROUNDS=3 POINT=4 (seconds per point of the curve)
+#        UDMD=path of another kedge-udmd to measure (before/after a change; default the build's)
 # Two operating points: CONCURRENCY registrations in flight (throughput), then LIGHT in flight
 # for half as long (latency without queueing). Then the curve: AKA rate, p50/p99 and the
 # daemons' memory per registration in flight (RSS of kedge-ausfd + kedge-udmd during the run
@@ -60,7 +61,9 @@ trap cleanup EXIT INT TERM
 # start NAME PROGRAM CONFIG: runs it with --ports-file; sets NAME_PID, NAME_PORT and
 # NAME_METRICS_PORT.
 start() {
-  "$BIN/$2" --config "$3" --ports-file "$T/$1.ports" 2>>"$T/$1.log" &
+  prog=$2
+  case $prog in */*) ;; *) prog=$BIN/$prog ;; esac
+  "$prog" --config "$3" --ports-file "$T/$1.ports" 2>>"$T/$1.log" &
   PIDS="$PIDS $!"
   eval "$1_PID=$!"
   i=0
@@ -128,7 +131,7 @@ udm:
 EOF
 "$BIN/kedge-aka-load" generate --count "$UES" --out "$T/subscribers.csv"
 "$BIN/kedge-udmd" subscriber import --config "$T/udm.yaml" "$T/subscribers.csv" >/dev/null
-start UDM kedge-udmd "$T/udm.yaml"
+start UDM "${UDMD:-kedge-udmd}" "$T/udm.yaml"
 cat >"$T/ausf.yaml" <<EOF
 log: {level: warn}
 sbi:

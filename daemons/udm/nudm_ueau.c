@@ -1,8 +1,8 @@
 /* Nudm_UEAuthentication_Get (TS 29.503 5.4.2.2, 6.3.3.2.4): generate-auth-data.
  * The handler checks the consumer and the request on the worker loop, then queues a job on
  * the database pool: one thread that advances the SQNs of a whole batch in one transaction
- * (group commit, SPEC.md 1: stored durably before the vector leaves), builds the vectors and
- * hands each back to its loop for the answer. */
+ * (group commit, SPEC.md 1: stored durably before the vector leaves) and hands each back to
+ * its loop, which builds the vector and answers. */
 #include <stdio.h>
 #include <string.h>
 
@@ -60,7 +60,7 @@ bool udm_consumer_allowed(const udm_t *udm, const kedge_sbi_request_t *req)
   return false;
 }
 
-/* Pool thread: one transaction for the whole batch (SQNs and AuthEvents), then the vectors. */
+/* Pool thread: one transaction for the whole batch (SQNs and AuthEvents). */
 static void vectors_batch(void **args, size_t n, void *arg)
 {
   udm_t *udm = arg;
@@ -90,21 +90,14 @@ static void vectors_batch(void **args, size_t n, void *arg)
   if (!tx && (tx = udm_db_commit(udm->db)) != KEDGE_OK)
     udm_db_rollback(udm->db);
   kedge_counter_add(udm->batches, 1);
+  /* The vectors themselves are built on the workers' loops (vectors_done), not here: this
+   * thread only stores SQNs, so the next batch's transaction starts as soon as this one is
+   * durable, and the Milenage and KDF work of a batch runs beside the next fsync (bench/aka,
+   * docs/performance-latency.md). */
   for (size_t i = 0; i < n; i++) {
     udm_job_t *h = args[i];
     if (!h->err && tx)
       h->err = tx; /* nothing of this batch is durable: no vector (nor AuthEvent) may leave */
-    if (h->kind != UDM_JOB_VECTOR)
-      continue;
-    av_job_t *job = args[i];
-    if (!job->h.err) {
-      uint8_t rand[KEDGE_RAND_LEN];
-      job->h.err = RAND_bytes(rand, sizeof(rand)) == 1
-                     ? kedge_aka_generate_he_av(&job->sub.cred, rand, job->sub.sqn, job->sub.amf,
-                                                job->snn, &job->av)
-                     : KEDGE_ERR_CRYPTO;
-    }
-    OPENSSL_cleanse(&job->sub.cred, sizeof(job->sub.cred));
   }
 }
 
@@ -140,6 +133,14 @@ static void vectors_done(void *arg)
 {
   av_job_t *job = arg;
   udm_t *udm = job->h.udm;
+  if (!job->h.err) { /* its SQN is durable (vectors_batch): now the vector may be built */
+    uint8_t rand[KEDGE_RAND_LEN];
+    job->h.err = RAND_bytes(rand, sizeof(rand)) == 1
+                   ? kedge_aka_generate_he_av(&job->sub.cred, rand, job->sub.sqn, job->sub.amf,
+                                              job->snn, &job->av)
+                   : KEDGE_ERR_CRYPTO;
+  }
+  OPENSSL_cleanse(&job->sub.cred, sizeof(job->sub.cred));
   switch (job->h.err) {
   case KEDGE_OK:
     kedge_counter_add(udm->vectors_ok, 1);
