@@ -4,6 +4,7 @@
  * (group commit, SPEC.md 1: stored durably before the vector leaves) and hands each back to
  * its loop, which builds the vector and answers. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -58,6 +59,13 @@ bool udm_consumer_allowed(const udm_t *udm, const kedge_sbi_request_t *req)
     if (kedge_sbi_request_peer_is(req, udm->allowed_consumers[i]))
       return true;
   return false;
+}
+
+void udm_job_drop(void *arg)
+{
+  udm_job_t *h = arg;
+  OPENSSL_cleanse(h, h->size);
+  free(h);
 }
 
 /* Pool thread: one transaction for the whole batch (SQNs and AuthEvents). */
@@ -222,6 +230,7 @@ static void generate_auth_data(kedge_sbi_request_t *req, void *arg)
     return;
   }
   job->h.kind = UDM_JOB_VECTOR;
+  job->h.size = sizeof(*job);
   job->h.udm = udm;
   job->h.req = req;
   memcpy(job->supi, supi.value, supi.len + 1);
@@ -265,6 +274,8 @@ kedge_err_t udm_ueau_setup(udm_t *udm, kedge_sbi_server_t *srv)
   err = kedge_work_pool_new_batched(udm->max_queued, udm->max_batch, vectors_batch, udm, &udm->pool);
   if (err)
     return err;
+  /* at shutdown, jobs that will not be answered still hold K and OPc (or a vector): wiped */
+  kedge_work_pool_set_drop(udm->pool, udm_job_drop);
   return kedge_sbi_server_route(srv, "POST",
                                 "/nudm-ueau/v1/{supiOrSuci}/security-information/generate-auth-data",
                                 NULL, generate_auth_data, udm);

@@ -34,6 +34,7 @@ struct kedge_work_pool {
   kedge_work_batch_fn batch;
   void *batch_arg;
   size_t max_batch;
+  kedge_work_fn drop; /* for jobs whose done will not run (kedge_work_pool_set_drop) */
 };
 
 static pthread_once_t threads_once = PTHREAD_ONCE_INIT;
@@ -230,6 +231,12 @@ size_t kedge_work_pending(kedge_work_pool_t *pool)
   return n;
 }
 
+void kedge_work_pool_set_drop(kedge_work_pool_t *pool, kedge_work_fn drop)
+{
+  if (pool)
+    pool->drop = drop;
+}
+
 void kedge_work_pool_free(kedge_work_pool_t *pool)
 {
   if (!pool)
@@ -245,6 +252,8 @@ void kedge_work_pool_free(kedge_work_pool_t *pool)
   for (int i = 0; i < 2; i++)
     for (job_t *job = lists[i], *next; job; job = next) {
       next = job->next;
+      if (pool->drop)
+        pool->drop(job->arg);
       event_free(job->completion);
       free(job);
     }
