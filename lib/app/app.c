@@ -107,6 +107,11 @@ static kedge_err_t settle_nf_instance_id(char *why, size_t why_size)
   return KEDGE_OK;
 }
 
+const kedge_nrf_config_t *kedge_app_nrf_config(void)
+{
+  return &nrf_config;
+}
+
 /* The whole file into `state` (the daemon's own sections) and `sbi`, the log settings into
  * *level and *json, nothing applied. */
 static kedge_err_t load(const kedge_app_t *app, void *state, const char *path,

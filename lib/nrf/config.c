@@ -59,6 +59,8 @@ kedge_err_t kedge_nrf_config_read(kedge_config_node_t *root, kedge_nrf_config_t 
 {
   memset(cfg, 0, sizeof(*cfg));
   kedge_sbi_client_options_init(&cfg->client);
+  cfg->discovery_validity_ms = 60000;
+  cfg->discovery_cache_size = 10000;
   kedge_err_t err = KEDGE_OK;
   if (!kedge_config_has(root, "nrf"))
     return KEDGE_OK;
@@ -95,6 +97,13 @@ kedge_err_t kedge_nrf_config_read(kedge_config_node_t *root, kedge_nrf_config_t 
     if (!digits(cfg->routing_indicators[i]) || strlen(cfg->routing_indicators[i]) > 4)
       KEEP(kedge_config_invalid(sec, "routing_indicators", "each must be 1 to 4 digits"));
   KEEP(read_supi_ranges(sec, cfg));
+  /* discovery (docs/nrf.md): how long an answer without a usable validityPeriod is kept, and
+   * how many answers (one per query: per SUPI for AUSF->UDM) at most */
+  KEEP(kedge_config_duration(sec, "discovery_validity", 60000, 0, 86400000,
+                             &cfg->discovery_validity_ms));
+  int64_t n = 0;
+  KEEP(kedge_config_int(sec, "discovery_cache_size", 10000, 0, 10000000, &n));
+  cfg->discovery_cache_size = (size_t)n;
   return err;
 }
 
