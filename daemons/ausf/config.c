@@ -223,10 +223,10 @@ kedge_err_t ausf_read_config(kedge_config_node_t *root, void *state)
   /* SPEC.md 7: a static URI wins; without one the UDM is discovered at nrf.uri */
   const char *nrf_uri = NULL;
   KEEP(kedge_config_string(root, "nrf.uri", NULL, &nrf_uri));
-  if (!ausf->udm_uri && !nrf_uri && !err)
+  if (!ausf->udm_uri && !nrf_uri)
     KEEP(kedge_config_invalid(udm, "uri", "missing: give the UDM's apiRoot, or nrf.uri to "
                                           "discover it"));
-  else if (strncmp(ausf->udm_uri, "https://", 8) != 0)
+  else if (ausf->udm_uri && strncmp(ausf->udm_uri, "https://", 8) != 0)
     KEEP(kedge_config_invalid(udm, "uri", "must start with https:// (the SBI is always TLS)"));
   KEEP(kedge_config_string(udm, "ca", sbi_ca, &ausf->udm_client.ca_file));
   KEEP(kedge_config_string(udm, "cert", sbi_cert, &ausf->udm_client.cert_file));

@@ -44,6 +44,7 @@ typedef struct kedge_nrf_config {
   size_t n_routing_indicators;
   kedge_nrf_supi_range_t *supi_ranges;   /* ausfInfo/udmInfo supiRanges (malloc'ed) */
   size_t n_supi_ranges;
+  int priority, capacity;                /* NFProfile priority/capacity (0..65535); -1: absent */
   /* discovery (lib/nrf/disc.c) */
   int64_t discovery_validity_ms;         /* when a SearchResult's validityPeriod is unusable */
   size_t discovery_cache_size;           /* cached queries at most */

@@ -100,6 +100,9 @@ json_t *kedge_nrf_profile(const kedge_nrf_config_t *cfg, const kedge_nrf_self_t 
       json_object_set_new(p, "allowedNfTypes",
                           strings(cfg->allowed_nf_types, cfg->n_allowed_nf_types)))
     goto fail;
+  if ((cfg->priority >= 0 && json_object_set_new(p, "priority", json_integer(cfg->priority))) ||
+      (cfg->capacity >= 0 && json_object_set_new(p, "capacity", json_integer(cfg->capacity))))
+    goto fail;
   for (size_t i = 0; self->services && self->services[i]; i++) {
     json_t *s = service(cfg, self, self->services[i], v6);
     if (!s || json_object_set(map, self->services[i], s) || json_array_append_new(list, s))

@@ -1,0 +1,199 @@
+#!/bin/sh
+# NRF discovery (SPEC.md 7, TS 29.510 Nnrf_NFDiscovery 5.3.2.2): kedge-ausfd without a static
+# UDM URI finds the UDM of each subscriber at kedge-nrf-testd (a peer that stores the profiles
+# the UDMs registered and filters them; no other logic). Three kedge-udmd: UDM1 and UDM3 share
+# one subscriber database and serve SUPIs ...000-...049 (UDM1 with NFProfile priority 1, UDM3
+# with 2), UDM2 has its own database and serves ...050-...099. Checks: every discovery query
+# and every SearchResult is valid against TS29510_Nnrf_NFDiscovery.yaml; a UE of each range
+# registers (5G AKA through kedge-ue) through the UDM of its range; a second registration is
+# answered from the cache (no new query); UDM1 killed: the AUSF fails over to UDM3; a static
+# udm.uri wins over discovery; the NRF down: the cached answer serves until validityPeriod,
+# then a clear 504 ProblemDetails (never a hang) and one log line.
+# Usage: sh test-nrf-discovery.sh BUILD_DIR
+BUILD=${1:?usage: test-nrf-discovery.sh BUILD_DIR}
+. "$(dirname "$0")/lib.sh"
+
+K=465b5ce8b199b49faa5f0a2ee238a6bc
+OPC=cd63cb71954a9f4e48a5994e37a02baf
+S1=imsi-001010000000001 # UDM1/UDM3's range
+S2=imsi-001010000000051 # UDM2's range
+SNN=5G:mnc001.mcc001.3gppnetwork.org
+VP=4 # validityPeriod the NRF peer answers, seconds
+
+pki_init
+"$BIN/kedge" pki issue "$T/pki" nrf >/dev/null || { echo "kedge pki issue nrf failed"; exit 1; }
+"$BIN/kedge" master-key "$T/master.key" >/dev/null
+REC=$T/nrf.jsonl
+
+cat >"$T/nrf.yaml" <<EOC
+sbi:
+  port: 0
+  tls: {cert: $T/pki/nrf.crt, key: $T/pki/nrf.key, ca: $T/pki/ca.crt}
+EOC
+KEDGE_NRF_TEST_FILE=$REC KEDGE_NRF_TEST_HEARTBEAT=1 KEDGE_NRF_TEST_VALIDITY=$VP \
+  start_daemon NRF kedge-nrf-testd "$T/nrf.yaml"
+NRF=https://127.0.0.1:$NRF_PORT
+
+udm_yaml() { # udm_yaml NAME DB START END PRIORITY
+  cat >"$T/$1.yaml" <<EOC
+sbi:
+  port: 0
+  tls: {cert: $T/pki/udm.crt, key: $T/pki/udm.key, ca: $T/pki/ca.crt}
+  metrics: {port: 0}
+nf:
+  instance_id_file: $T/$1.nf-instance-id
+nrf:
+  uri: $NRF
+  retry_min: 100ms
+  priority: $5
+  supi_ranges: [{start: "$3", end: "$4"}]
+udm:
+  database: $T/$2.sqlite
+  master_key: $T/master.key
+  allowed_consumers: [ausf.kedge.test]
+EOC
+}
+udm_yaml udm1 db1 001010000000000 001010000000049 1
+udm_yaml udm2 db2 001010000000050 001010000000099 1
+udm_yaml udm3 db1 001010000000000 001010000000049 2
+for pair in "udm1 $S1" "udm2 $S2"; do
+  set -- $pair
+  printf '%s\n%s\n' "$K" "$OPC" | "$BIN/kedge-udmd" subscriber add --config "$T/$1.yaml" \
+    --supi "$2" --k-file - --opc-file - >/dev/null || { echo "subscriber add failed"; exit 1; }
+done
+start_daemon UDM1 kedge-udmd "$T/udm1.yaml"
+start_daemon UDM2 kedge-udmd "$T/udm2.yaml"
+start_daemon UDM3 kedge-udmd "$T/udm3.yaml"
+
+ausf_yaml() { # ausf_yaml NAME [STATIC_UDM_URI]
+  cat >"$T/$1.yaml" <<EOC
+sbi:
+  port: 0
+  tls: {cert: $T/pki/ausf.crt, key: $T/pki/ausf.key, ca: $T/pki/ca.crt}
+  metrics: {port: 0}
+nf:
+  instance_id_file: $T/$1.nf-instance-id
+nrf:
+  uri: $NRF
+  retry_min: 100ms
+udm:
+  uri: ${2:-null}
+  timeout: 2s
+ue_authentication:
+  allowed_consumers:
+    - name: seaf.kedge.test
+      serving_networks: ["$SNN"]
+EOC
+}
+ausf_yaml ausf
+start_daemon AUSF kedge-ausfd "$T/ausf.yaml"
+AUSF_ID=$(cat "$T/ausf.nf-instance-id")
+
+ue_yaml() { # ue_yaml NAME SUPI AUSF_PORT
+  cat >"$T/$1.yaml" <<EOC
+usim:
+  supi: $2
+  k: $K
+  opc: $OPC
+  routing_indicator: "0"
+  home_network: {mcc: "001", mnc: "01"}
+  sqn_file: $T/$1.sqn
+serving_network: {mcc: "001", mnc: "01"}
+ausf:
+  uri: https://127.0.0.1:$3
+  ca: $T/pki/ca.crt
+  cert: $T/pki/seaf.crt
+  key: $T/pki/seaf.key
+  timeout: 5s
+EOC
+  chmod 600 "$T/$1.yaml"
+}
+# register NAME: kedge-ue register --json; true when 5G AKA succeeded
+register() {
+  "$BIN/kedge-ue" register --config "$T/$1.yaml" --json >"$T/$1.out" 2>"$T/$1.err" &&
+    grep -q '"authResult":"AUTHENTICATION_SUCCESS"' "$T/$1.out"
+}
+ue_yaml ue1 $S1 "$AUSF_PORT"
+ue_yaml ue2 $S2 "$AUSF_PORT"
+
+# discoveries [UA]: the discovery requests the NRF received (from User-Agent UA)
+discoveries() {
+  jq -c "select(.method==\"GET\" and .path==\"/nnrf-disc/v1/nf-instances\"${1:+ and .userAgent==\"$1\"})" "$REC"
+}
+registered() { jq -r 'select(.method=="PUT" and (.userAgent | startswith("UDM-"))) | .path' "$REC" | sort -u | wc -l | grep -qx 3; }
+wait_for 10 registered && ok "three UDMs registered" || fail "UDM registrations: $(cat "$REC")"
+
+# --- discovery by SUPI: each UE through the UDM of its range ---
+register ue1 && ok "UE $S1 registered through a discovered UDM" || fail "ue1: $(cat "$T/ue1.err" "$T/ue1.out")"
+register ue2 && ok "UE $S2 registered through the UDM of its range (UDM2)" || fail "ue2: $(cat "$T/ue2.err" "$T/ue2.out")"
+discoveries "AUSF-$AUSF_ID" >"$T/disc.jsonl"
+[ "$(wc -l <"$T/disc.jsonl")" = 2 ] && ok "two discoveries, one per subscriber" || fail "discoveries: $(cat "$T/disc.jsonl")"
+head -1 "$T/disc.jsonl" | jq -c .body.query >"$T/q.json"
+[ "$(jq -r '.["target-nf-type"] + " " + .["requester-nf-type"] + " " + .["service-names"] + " " + .supi' "$T/q.json")" = "UDM AUSF nudm-ueau $S1" ] &&
+  ok "query: target-nf-type UDM, requester-nf-type AUSF, service-names nudm-ueau, supi" ||
+  fail "query: $(cat "$T/q.json")"
+n=0
+while read -r line; do
+  n=$((n + 1))
+  echo "$line" | jq -c .body.query >"$T/q.json"
+  echo "$line" | jq -c .body.answer >"$T/a.json"
+  schema_ok "discovery query $n" query TS29510_Nnrf_NFDiscovery.yaml /nf-instances GET "$T/q.json"
+  schema_ok "SearchResult $n" response TS29510_Nnrf_NFDiscovery.yaml /nf-instances GET 200 "$T/a.json"
+done <"$T/disc.jsonl"
+UDM1_ID=$(cat "$T/udm1.nf-instance-id")
+UDM2_ID=$(cat "$T/udm2.nf-instance-id")
+[ "$(sed -n 2p "$T/disc.jsonl" | jq -c '[.body.answer.nfInstances[].nfInstanceId]')" = "[\"$UDM2_ID\"]" ] &&
+  ok "the NRF peer answered only UDM2 for $S2 (supiRanges)" || fail "answer for S2: $(sed -n 2p "$T/disc.jsonl")"
+
+# --- the cache: a second registration within validityPeriod asks no NRF ---
+register ue2 && [ "$(discoveries "AUSF-$AUSF_ID" | wc -l)" = 2 ] &&
+  ok "second registration of $S2 answered from the cache (no new query)" ||
+  fail "cache: $(discoveries "AUSF-$AUSF_ID" | wc -l) queries"
+m=$(curl -s "http://127.0.0.1:$AUSF_METRICS_PORT/metrics")
+echo "$m" | grep -qx 'kedge_nrf_discovery_total{result="ok"} 2' &&
+  echo "$m" | grep -qx 'kedge_nrf_discovery_total{result="cached"} 1' &&
+  ok "metrics: kedge_nrf_discovery_total ok 2, cached 1" || fail "metrics: $(echo "$m" | grep discovery)"
+
+# --- failover: UDM1 (priority 1) killed, UDM3 (priority 2, same database) serves ---
+kill -KILL "$UDM1_PID"
+wait "$UDM1_PID" 2>/dev/null
+register ue1 && ok "UDM1 killed: $S1 registered through UDM3 (failover)" ||
+  fail "failover: $(cat "$T/ue1.err" "$T/ue1.out")"
+grep -q "not reachable; trying the next producer" "$T/AUSF.log" && ok "the failover is logged" ||
+  fail "no failover line: $(tail -3 "$T/AUSF.log")"
+
+# --- a static udm.uri wins over discovery ---
+ausf_yaml ausf2 "https://127.0.0.1:$UDM2_PORT"
+start_daemon AUSF2 kedge-ausfd "$T/ausf2.yaml"
+AUSF2_ID=$(cat "$T/ausf2.nf-instance-id")
+ue_yaml ue2b $S2 "$AUSF2_PORT"
+cp "$T/ue2.sqn" "$T/ue2b.sqn"
+register ue2b && [ "$(discoveries "AUSF-$AUSF2_ID" | wc -l)" = 0 ] &&
+  ok "static udm.uri: registered, no discovery sent" || fail "static: $(cat "$T/ue2b.err") $(discoveries "AUSF-$AUSF2_ID")"
+stop_daemon AUSF2
+
+# --- the NRF down: the cached answer until validityPeriod, then 504 ---
+sleep $VP # what was cached has expired
+register ue2 && t0=$(date +%s) || fail "fresh discovery before the NRF stops"
+stop_daemon NRF
+register ue2 && [ $(($(date +%s) - t0)) -lt $VP ] && ok "NRF down: the cached UDM still serves within validityPeriod" ||
+  fail "cached while the NRF is down: $(cat "$T/ue2.err") $(($(date +%s) - t0)) s"
+sleep $VP
+AI="{\"supiOrSuci\":\"$S2\",\"servingNetworkName\":\"$SNN\"}"
+start=$(date +%s)
+code=$(sbi_curl seaf -o "$T/p.json" -w '%{http_code}' -H 'content-type: application/json' -d "$AI" \
+  "https://127.0.0.1:$AUSF_PORT/nausf-auth/v1/ue-authentications")
+took=$(($(date +%s) - start))
+[ "$code" = 504 ] && [ "$(jq -r .cause "$T/p.json")" = TARGET_NF_NOT_REACHABLE ] && [ "$took" -le 5 ] &&
+  ok "past validityPeriod with the NRF down: 504 TARGET_NF_NOT_REACHABLE in ${took}s" ||
+  fail "NRF down: $code $(cat "$T/p.json") in ${took}s"
+schema_ok "the 504 ProblemDetails" schema TS29571_CommonData.yaml ProblemDetails "$T/p.json"
+[ "$(grep -c "discovery of nudm-ueau failed" "$T/AUSF.log")" = 1 ] &&
+  ok "one log line for the failed discovery" || fail "log: $(grep discovery "$T/AUSF.log")"
+curl -s "http://127.0.0.1:$AUSF_METRICS_PORT/metrics" | grep -qx 'kedge_nrf_discovery_total{result="failed"} 1' &&
+  ok "metrics: kedge_nrf_discovery_total failed 1" || fail "failed metric"
+! grep -q "$S1\|$S2" "$T/AUSF.log" && ok "no SUPI in the AUSF's log" || fail "SUPI logged"
+stop_daemon AUSF && ok "AUSF exits 0" || fail "AUSF exit"
+stop_daemon UDM2
+stop_daemon UDM3
+finish
