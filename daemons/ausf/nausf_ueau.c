@@ -361,13 +361,14 @@ static void ue_authentications(kedge_sbi_request_t *req, void *arg)
   kedge_suci_t suci;
   const char *why = NULL;
   kedge_nrf_query_t q = {.target_nf_type = "UDM", .service_name = "nudm-ueau"};
-  kedge_plmn_t home;
   if (strncmp(supi_or_suci, "suci-", 5) != 0) {
     q.supi = supi_or_suci;
   } else if (kedge_suci_parse(supi_or_suci, &suci, &why) != KEDGE_ERR_BAD_SUPI) {
     q.routing_indicator = suci.rid;
-    if (suci.supi_type == 0 && kedge_plmn_parse(suci.mcc, suci.mnc, &home) == KEDGE_OK)
-      q.target_plmn = &home;
+    if (suci.supi_type == 0) {
+      q.target_mcc = suci.mcc;
+      q.target_mnc = suci.mnc;
+    }
   }
   kedge_err_t err = !ausf->disc ? KEDGE_ERR_CONFIG : kedge_nrf_discover(ausf->disc, w->nrf,
                                        kedge_sbi_worker_base(kedge_sbi_request_worker(req)), &q,

@@ -129,7 +129,9 @@ typedef struct kedge_nrf_query {
   const char *service_name;      /* "nudm-ueau", "nausf-kedge", "naanf-akma" */
   const char *supi;              /* supi=imsi-..., or NULL */
   const char *routing_indicator; /* routing-indicator=NNNN, or NULL */
-  const kedge_plmn_t *target_plmn; /* target-plmn-list=[{mcc,mnc}], or NULL */
+  /* target-plmn-list=[{mcc,mnc}] when both are given: the MNC as written (2 or 3 digits are
+   * different PLMNs in TS 29.571 PlmnId; the Kedge ID realm writes 3) */
+  const char *target_mcc, *target_mnc;
 } kedge_nrf_query_t;
 
 /* The discovery URL (also the cache key): {nrf_uri}/nnrf-disc/v1/nf-instances?target-nf-type=

@@ -66,9 +66,10 @@ kedge_err_t kedge_nrf_disc_url(const char *nrf_uri, const char *requester_nf_typ
   size_t len = (size_t)n;
   char plmn[64] = "";
   /* target-plmn-list: content application/json, an array of PlmnId (TS 29.571 5.4.4.3) */
-  if (q->target_plmn)
-    snprintf(plmn, sizeof(plmn), "[{\"mcc\":\"%s\",\"mnc\":\"%s\"}]", q->target_plmn->mcc,
-             q->target_plmn->mnc);
+  if (q->target_mcc && q->target_mnc &&
+      kedge_plmn_parse(q->target_mcc, q->target_mnc, &(kedge_plmn_t){{0}, {0}}) == KEDGE_OK)
+    snprintf(plmn, sizeof(plmn), "[{\"mcc\":\"%s\",\"mnc\":\"%s\"}]", q->target_mcc,
+             q->target_mnc);
   if (!append(out, size, &len, "target-nf-type", q->target_nf_type) ||
       !append(out, size, &len, "requester-nf-type", requester_nf_type) ||
       !append(out, size, &len, "service-names", q->service_name) ||
