@@ -100,6 +100,7 @@ typedef struct ecs {
   const char *af_id; /* NEF only */
   kedge_key_routes_t routes; /* key_source.routes (or key_source.uri) */
   kedge_sbi_client_options_t client;
+  kedge_nrf_disc_t *disc;    /* with nrf.uri: `discover` routes (SPEC.md 7) */
   size_t max_pending_fetches; /* per worker */
   size_t key_cache_size;
   int64_t key_cache_ttl_ms;
@@ -164,6 +165,7 @@ struct ecs_worker {
   kedge_sbi_worker_t *worker;
   struct event_base *base;
   kedge_sbi_client_t *client; /* toward the key source */
+  kedge_sbi_client_t *nrf;    /* toward the NRF (with ecs->disc) */
   kedge_key_client_t *keys;   /* the key-service client on it */
   kedge_conn_budget_t hs_budget; /* handshakes in progress, oldest first (issue 12) */
   struct ecs_fetch *fetches; /* in flight */

@@ -55,7 +55,10 @@ static void reload(void *state, void *next_state)
 
 static void teardown(void *state)
 {
-  nef_revocation_teardown(state);
+  nef_t *n = state;
+  nef_revocation_teardown(n);
+  kedge_nrf_disc_free(n->disc);
+  n->disc = NULL;
 }
 
 int main(int argc, char **argv)

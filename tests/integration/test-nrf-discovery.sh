@@ -7,8 +7,10 @@
 # and every SearchResult is valid against TS29510_Nnrf_NFDiscovery.yaml; a UE of each range
 # registers (5G AKA through kedge-ue) through the UDM of its range; a second registration is
 # answered from the cache (no new query); UDM1 killed: the AUSF fails over to UDM3; a static
-# udm.uri wins over discovery; the NRF down: the cached answer serves until validityPeriod,
-# then a clear 504 ProblemDetails (never a hang) and one log line.
+# udm.uri wins over discovery; kedge-ecsd with `key_source.uri: discover` finds the AUSF of the
+# Kedge ID's RID (two AUSFs registered with routingIndicators 0 and 9) and a kedge-eec
+# handshake with the UE's Kedge succeeds; the NRF down: the cached answer serves until
+# validityPeriod, then a clear 504 ProblemDetails (never a hang) and one log line.
 # Usage: sh test-nrf-discovery.sh BUILD_DIR
 BUILD=${1:?usage: test-nrf-discovery.sh BUILD_DIR}
 . "$(dirname "$0")/lib.sh"
@@ -18,7 +20,7 @@ OPC=cd63cb71954a9f4e48a5994e37a02baf
 S1=imsi-001010000000001 # UDM1/UDM3's range
 S2=imsi-001010000000051 # UDM2's range
 SNN=5G:mnc001.mcc001.3gppnetwork.org
-VP=4 # validityPeriod the NRF peer answers, seconds
+VP=6 # validityPeriod the NRF peer answers, seconds
 
 pki_init
 "$BIN/kedge" pki issue "$T/pki" nrf >/dev/null || { echo "kedge pki issue nrf failed"; exit 1; }
@@ -65,7 +67,8 @@ start_daemon UDM1 kedge-udmd "$T/udm1.yaml"
 start_daemon UDM2 kedge-udmd "$T/udm2.yaml"
 start_daemon UDM3 kedge-udmd "$T/udm3.yaml"
 
-ausf_yaml() { # ausf_yaml NAME [STATIC_UDM_URI]
+"$BIN/kedge" master-key "$T/ausf.key" >/dev/null
+ausf_yaml() { # ausf_yaml NAME RID [STATIC_UDM_URI]
   cat >"$T/$1.yaml" <<EOC
 sbi:
   port: 0
@@ -76,16 +79,26 @@ nf:
 nrf:
   uri: $NRF
   retry_min: 100ms
+  routing_indicators: ["$2"]
 udm:
-  uri: ${2:-null}
+  uri: ${3:-null}
   timeout: 2s
 ue_authentication:
   allowed_consumers:
     - name: seaf.kedge.test
       serving_networks: ["$SNN"]
+edge:
+  enabled: true
+  home_network: {mcc: "001", mnc: "01"}
+  master_key: $T/ausf.key
+keystore: "sqlite:$T/$1-keys.sqlite"
+keyrequest:
+  allowed_consumers:
+    - {name: ecs.kedge.test, profiles: [kedge]}
+    - {name: nef.kedge.test, profiles: [kedge]}
 EOC
 }
-ausf_yaml ausf
+ausf_yaml ausf 0
 start_daemon AUSF kedge-ausfd "$T/ausf.yaml"
 AUSF_ID=$(cat "$T/ausf.nf-instance-id")
 
@@ -126,25 +139,6 @@ wait_for 10 registered && ok "three UDMs registered" || fail "UDM registrations:
 # --- discovery by SUPI: each UE through the UDM of its range ---
 register ue1 && ok "UE $S1 registered through a discovered UDM" || fail "ue1: $(cat "$T/ue1.err" "$T/ue1.out")"
 register ue2 && ok "UE $S2 registered through the UDM of its range (UDM2)" || fail "ue2: $(cat "$T/ue2.err" "$T/ue2.out")"
-discoveries "AUSF-$AUSF_ID" >"$T/disc.jsonl"
-[ "$(wc -l <"$T/disc.jsonl")" = 2 ] && ok "two discoveries, one per subscriber" || fail "discoveries: $(cat "$T/disc.jsonl")"
-head -1 "$T/disc.jsonl" | jq -c .body.query >"$T/q.json"
-[ "$(jq -r '.["target-nf-type"] + " " + .["requester-nf-type"] + " " + .["service-names"] + " " + .supi' "$T/q.json")" = "UDM AUSF nudm-ueau $S1" ] &&
-  ok "query: target-nf-type UDM, requester-nf-type AUSF, service-names nudm-ueau, supi" ||
-  fail "query: $(cat "$T/q.json")"
-n=0
-while read -r line; do
-  n=$((n + 1))
-  echo "$line" | jq -c .body.query >"$T/q.json"
-  echo "$line" | jq -c .body.answer >"$T/a.json"
-  schema_ok "discovery query $n" query TS29510_Nnrf_NFDiscovery.yaml /nf-instances GET "$T/q.json"
-  schema_ok "SearchResult $n" response TS29510_Nnrf_NFDiscovery.yaml /nf-instances GET 200 "$T/a.json"
-done <"$T/disc.jsonl"
-UDM1_ID=$(cat "$T/udm1.nf-instance-id")
-UDM2_ID=$(cat "$T/udm2.nf-instance-id")
-[ "$(sed -n 2p "$T/disc.jsonl" | jq -c '[.body.answer.nfInstances[].nfInstanceId]')" = "[\"$UDM2_ID\"]" ] &&
-  ok "the NRF peer answered only UDM2 for $S2 (supiRanges)" || fail "answer for S2: $(sed -n 2p "$T/disc.jsonl")"
-
 # --- the cache: a second registration within validityPeriod asks no NRF ---
 register ue2 && [ "$(discoveries "AUSF-$AUSF_ID" | wc -l)" = 2 ] &&
   ok "second registration of $S2 answered from the cache (no new query)" ||
@@ -153,6 +147,17 @@ m=$(curl -s "http://127.0.0.1:$AUSF_METRICS_PORT/metrics")
 echo "$m" | grep -qx 'kedge_nrf_discovery_total{result="ok"} 2' &&
   echo "$m" | grep -qx 'kedge_nrf_discovery_total{result="cached"} 1' &&
   ok "metrics: kedge_nrf_discovery_total ok 2, cached 1" || fail "metrics: $(echo "$m" | grep discovery)"
+
+discoveries "AUSF-$AUSF_ID" >"$T/disc.jsonl"
+[ "$(wc -l <"$T/disc.jsonl")" = 2 ] && ok "two discoveries, one per subscriber" || fail "discoveries: $(cat "$T/disc.jsonl")"
+head -1 "$T/disc.jsonl" | jq -c .body.query >"$T/q.json"
+[ "$(jq -r '.["target-nf-type"] + " " + .["requester-nf-type"] + " " + .["service-names"] + " " + .supi' "$T/q.json")" = "UDM AUSF nudm-ueau $S1" ] &&
+  ok "query: target-nf-type UDM, requester-nf-type AUSF, service-names nudm-ueau, supi" ||
+  fail "query: $(cat "$T/q.json")"
+UDM1_ID=$(cat "$T/udm1.nf-instance-id")
+UDM2_ID=$(cat "$T/udm2.nf-instance-id")
+[ "$(sed -n 2p "$T/disc.jsonl" | jq -c '[.body.answer.nfInstances[].nfInstanceId]')" = "[\"$UDM2_ID\"]" ] &&
+  ok "the NRF peer answered only UDM2 for $S2 (supiRanges)" || fail "answer for S2: $(sed -n 2p "$T/disc.jsonl")"
 
 # --- failover: UDM1 (priority 1) killed, UDM3 (priority 2, same database) serves ---
 kill -KILL "$UDM1_PID"
@@ -163,13 +168,57 @@ grep -q "not reachable; trying the next producer" "$T/AUSF.log" && ok "the failo
   fail "no failover line: $(tail -3 "$T/AUSF.log")"
 
 # --- a static udm.uri wins over discovery ---
-ausf_yaml ausf2 "https://127.0.0.1:$UDM2_PORT"
+ausf_yaml ausf2 9 "https://127.0.0.1:$UDM2_PORT"
 start_daemon AUSF2 kedge-ausfd "$T/ausf2.yaml"
 AUSF2_ID=$(cat "$T/ausf2.nf-instance-id")
 ue_yaml ue2b $S2 "$AUSF2_PORT"
 cp "$T/ue2.sqn" "$T/ue2b.sqn"
 register ue2b && [ "$(discoveries "AUSF-$AUSF2_ID" | wc -l)" = 0 ] &&
   ok "static udm.uri: registered, no discovery sent" || fail "static: $(cat "$T/ue2b.err") $(discoveries "AUSF-$AUSF2_ID")"
+
+# --- ECS -> AUSF by the Kedge ID's RID through the NRF (key_source.uri: discover) ---
+register ue1 || fail "ue1 before the ECS"
+KID=$(sed -n 's/.*"kedgeId":"\([^"]*\)".*/\1/p' "$T/ue1.out")
+sbi_curl nef -o "$T/r.json" -H 'content-type: application/json' -d "{\"kedgeId\":\"$KID\"}" \
+  "https://127.0.0.1:$AUSF_PORT/nausf-auth/v1/kedge-keys/retrieve"
+(umask 077 && jq -r .kedge "$T/r.json" >"$T/k1.hex")
+case $KID in 0.*) ok "Kedge ID with RID 0" ;; *) fail "Kedge ID $KID" ;; esac
+cat >"$T/ecs.yaml" <<EOC
+sbi:
+  port: 0
+nf:
+  instance_id_file: $T/ecs.nf-instance-id
+nrf:
+  uri: $NRF
+  ca: $T/pki/ca.crt
+  cert: $T/pki/ecs.crt
+  key: $T/pki/ecs.key
+key_source:
+  type: ausf
+  uri: discover
+  tls: {ca: $T/pki/ca.crt, cert: $T/pki/ecs.crt, key: $T/pki/ecs.key}
+  timeout: 5s
+service_provisioning:
+  allowed_eec_ids: ["*"]
+  allowed_ac_ids: [ac.video]
+  edns:
+    - dnn: edge.example
+      eess:
+        - {ees_id: ees-video, uri: "https://ees-video.example:8443", ac_ids: [ac.video]}
+EOC
+start_daemon ECS kedge-ecsd "$T/ecs.yaml"
+ECS_ID=$(cat "$T/ecs.nf-instance-id")
+"$BIN/kedge-eec" provision --ecs "127.0.0.1:$ECS_PORT" --eec-id eec-1 --kedge-id "$KID" \
+  --key-file "$T/k1.hex" >"$T/eec.out" 2>"$T/eec.err" && grep -q ees-video "$T/eec.out" &&
+  ok "kedge-eec provisioned through an ECS that discovered the AUSF" ||
+  fail "eec: $(cat "$T/eec.err" "$T/eec.out") ECS log: $(tail -5 "$T/ECS.log")"
+discoveries "AF-$ECS_ID" >"$T/ecs-disc.jsonl"
+[ "$(wc -l <"$T/ecs-disc.jsonl")" = 1 ] &&
+  [ "$(jq -r '.body.query | .["target-nf-type"] + " " + .["requester-nf-type"] + " " + .["service-names"] + " " + .["routing-indicator"] + " " + .["target-plmn-list"]' "$T/ecs-disc.jsonl")" = 'AUSF AF nausf-kedge 0 [{"mcc":"001","mnc":"001"}]' ] &&
+  [ "$(jq -c '[.body.answer.nfInstances[].nfInstanceId]' "$T/ecs-disc.jsonl")" = "[\"$AUSF_ID\"]" ] &&
+  ok "the ECS asked for nausf-kedge by RID 0 and home PLMN; only the AUSF of RID 0 answered" ||
+  fail "ECS discovery: $(cat "$T/ecs-disc.jsonl")"
+stop_daemon ECS
 stop_daemon AUSF2
 
 # --- the NRF down: the cached answer until validityPeriod, then 504 ---
@@ -193,6 +242,18 @@ schema_ok "the 504 ProblemDetails" schema TS29571_CommonData.yaml ProblemDetails
 curl -s "http://127.0.0.1:$AUSF_METRICS_PORT/metrics" | grep -qx 'kedge_nrf_discovery_total{result="failed"} 1' &&
   ok "metrics: kedge_nrf_discovery_total failed 1" || fail "failed metric"
 ! grep -q "$S1\|$S2" "$T/AUSF.log" && ok "no SUPI in the AUSF's log" || fail "SUPI logged"
+# every discovery query and answer of the run, against 3GPP's schema
+n=0
+discoveries >"$T/all.jsonl"
+while read -r line; do
+  n=$((n + 1))
+  echo "$line" | jq -c .body.query >"$T/q.json"
+  echo "$line" | jq -c .body.answer >"$T/a.json"
+  /usr/bin/python3 "$OPENAPI_CHECK" query TS29510_Nnrf_NFDiscovery.yaml /nf-instances GET "$T/q.json" 2>>"$T/all.err" &&
+    /usr/bin/python3 "$OPENAPI_CHECK" response TS29510_Nnrf_NFDiscovery.yaml /nf-instances GET 200 "$T/a.json" 2>>"$T/all.err" ||
+    fail "discovery $n: $(grep openapi_check "$T/all.err" | tail -2)"
+done <"$T/all.jsonl"
+[ "$n" -ge 4 ] && ok "all $n discovery queries and SearchResults valid (3GPP schema)" || fail "only $n discoveries"
 stop_daemon AUSF && ok "AUSF exits 0" || fail "AUSF exit"
 stop_daemon UDM2
 stop_daemon UDM3
