@@ -38,6 +38,8 @@ static sbi_conn_t *conn_new(kedge_sbi_worker_t *w, evutil_socket_t fd)
     return NULL;
   conn->w = w;
   conn->fd = fd;
+  kedge_buf_init(&conn->out, SBI_OUT_MAX);
+  LIST_INIT(&conn->reqs);
   conn->rev = event_new(w->base, fd, EV_READ | EV_PERSIST, conn_io_cb, conn);
   conn->wev = event_new(w->base, fd, EV_WRITE, conn_io_cb, conn);
   conn->timer = evtimer_new(w->base, conn_timer_cb, conn);
@@ -54,10 +56,7 @@ static sbi_conn_t *conn_new(kedge_sbi_worker_t *w, evutil_socket_t fd)
     free(conn);
     return NULL;
   }
-  conn->next = w->conns;
-  if (w->conns)
-    w->conns->prev = conn;
-  w->conns = conn;
+  LIST_INSERT_HEAD(&w->conns, conn, link);
   w->n_conns++;
   kedge_gauge_add(w->srv->m_conns_open, 1);
   kedge_counter_add(w->srv->m_conns_total, 1);
@@ -67,19 +66,14 @@ static sbi_conn_t *conn_new(kedge_sbi_worker_t *w, evutil_socket_t fd)
 void sbi_conn_free(sbi_conn_t *conn)
 {
   kedge_sbi_worker_t *w = conn->w;
-  if (conn->prev)
-    conn->prev->next = conn->next;
-  else
-    w->conns = conn->next;
-  if (conn->next)
-    conn->next->prev = conn->prev;
+  LIST_REMOVE(conn, link);
   w->n_conns--;
   kedge_conn_budget_remove(&w->hs_budget, &conn->hs_node);
   kedge_gauge_add(w->srv->m_conns_open, -1);
   /* Requests a handler still owns become "gone" (their cancel callbacks run now); the rest
    * are freed. nghttp2_session_del() does not call on_stream_close. */
-  while (conn->reqs)
-    sbi_request_detach(conn->reqs);
+  while (!LIST_EMPTY(&conn->reqs))
+    sbi_request_detach(LIST_FIRST(&conn->reqs));
   if (conn->h2)
     nghttp2_session_del(conn->h2);
   event_free(conn->rev);
@@ -99,35 +93,14 @@ void sbi_conn_free(sbi_conn_t *conn)
     evutil_closesocket(conn->fd);
   for (size_t i = 0; i < conn->n_peer_names; i++)
     free(conn->peer_names[i]);
-  if (conn->out) {
-    OPENSSL_cleanse(conn->out, conn->out_cap);
-    free(conn->out);
-  }
+  kedge_buf_free(&conn->out);
   free(conn);
   sbi_worker_conn_removed(w);
 }
 
 static bool out_append(sbi_conn_t *conn, const uint8_t *data, size_t len)
 {
-  if (len > conn->out_cap - conn->out_len) {
-    size_t cap = conn->out_cap ? conn->out_cap : 16384;
-    while (cap - conn->out_len < len)
-      cap *= 2;
-    /* Not realloc: the old block may hold response bodies and must be wiped. */
-    uint8_t *p = malloc(cap);
-    if (!p)
-      return false;
-    if (conn->out) {
-      memcpy(p, conn->out, conn->out_len);
-      OPENSSL_cleanse(conn->out, conn->out_cap);
-      free(conn->out);
-    }
-    conn->out = p;
-    conn->out_cap = cap;
-  }
-  memcpy(conn->out + conn->out_len, data, len);
-  conn->out_len += len;
-  return true;
+  return kedge_buf_add(&conn->out, data, len) == KEDGE_OK;
 }
 
 /* ---- nghttp2 callbacks ---- */
@@ -272,29 +245,12 @@ static int on_data_chunk_recv(nghttp2_session *session, uint8_t flags, int32_t s
     }
     return 0;
   }
-  if (len > max - req->body_len) {
+  /* req->body's maximum is max_body (sbi_request_new) */
+  kedge_err_t err = kedge_buf_add(&req->body, data, len);
+  if (err == KEDGE_ERR_TOO_BIG)
     sbi_request_reject(req, 413, "UNSPECIFIED_MSG_FAILURE", "request body too large", NULL);
-    return 0;
-  }
-  if (req->body_len + len > req->body_cap) {
-    size_t cap = req->body_cap ? req->body_cap : 1024;
-    while (cap < req->body_len + len)
-      cap *= 2;
-    if (cap > max)
-      cap = max;
-    uint8_t *p = malloc(cap);
-    if (!p)
-      return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
-    if (req->body) {
-      memcpy(p, req->body, req->body_len);
-      OPENSSL_cleanse(req->body, req->body_cap);
-      free(req->body);
-    }
-    req->body = p;
-    req->body_cap = cap;
-  }
-  memcpy(req->body + req->body_len, data, len);
-  req->body_len += len;
+  else if (err)
+    return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
   return 0;
 }
 
@@ -435,11 +391,10 @@ static void conn_flush(sbi_conn_t *conn)
   if (conn->fatal || conn->state != CONN_H2)
     return;
   for (;;) {
-    if (conn->out_off == conn->out_len) {
-      if (conn->out_len)
-        OPENSSL_cleanse(conn->out, conn->out_len);
-      conn->out_len = conn->out_off = 0;
-      while (conn->out_len < SBI_OUT_HIGH) {
+    if (conn->out_off == conn->out.len) {
+      kedge_buf_clear(&conn->out);
+      conn->out_off = 0;
+      while (conn->out.len < SBI_OUT_HIGH) {
         const uint8_t *data;
         ssize_t n = nghttp2_session_mem_send(conn->h2, &data);
         if (n < 0) {
@@ -453,11 +408,12 @@ static void conn_flush(sbi_conn_t *conn)
           return;
         }
       }
-      if (conn->out_len == 0)
+      if (conn->out.len == 0)
         return;
     }
     ERR_clear_error();
-    int n = SSL_write(conn->ssl, conn->out + conn->out_off, (int)(conn->out_len - conn->out_off));
+    int n = SSL_write(conn->ssl, conn->out.data + conn->out_off,
+                      (int)(conn->out.len - conn->out_off));
     if (n > 0) {
       conn->out_off += (size_t)n;
       continue;
@@ -486,7 +442,7 @@ static void conn_check(sbi_conn_t *conn)
   }
   if (conn->state != CONN_H2)
     return;
-  bool pending = conn->out_off < conn->out_len;
+  bool pending = conn->out_off < conn->out.len;
   if (pending)
     return;
   if (!nghttp2_session_want_read(conn->h2) && !nghttp2_session_want_write(conn->h2)) {
@@ -588,7 +544,7 @@ void sbi_conn_accept_tls(kedge_sbi_worker_t *w, evutil_socket_t fd, const struct
    * connection (of its address first); established connections are never touched */
   kedge_conn_node_t *victim;
   while ((victim = kedge_conn_budget_victim(&w->hs_budget, peer))) {
-    sbi_conn_t *old = (sbi_conn_t *)((char *)victim - offsetof(sbi_conn_t, hs_node));
+    sbi_conn_t *old = kedge_container_of(victim, sbi_conn_t, hs_node);
     kedge_counter_add(srv->m_handshakes_shed, 1);
     kedge_counter_add(srv->m_handshake_failures, 1);
     sbi_conn_free(old);
@@ -742,9 +698,8 @@ static bool conn_has_peer(const sbi_conn_t *conn, const char *name)
 static void close_peer_cb(evutil_socket_t fd, short what, void *arg)
 {
   close_peer_t *cp = arg;
-  sbi_conn_t *conn = cp->w->conns;
-  while (conn) {
-    sbi_conn_t *next = conn->next;
+  sbi_conn_t *conn, *next;
+  LIST_FOREACH_SAFE(conn, &cp->w->conns, link, next) {
     if (conn->state == CONN_H2 && !conn->closing && conn_has_peer(conn, cp->name)) {
       kedge_counter_add(cp->closed, 1);
       conn->closing = true;
@@ -759,7 +714,6 @@ static void close_peer_cb(evutil_socket_t fd, short what, void *arg)
       conn_flush(conn);
       conn_check(conn);
     }
-    conn = next;
   }
   free(cp);
 }

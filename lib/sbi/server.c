@@ -518,9 +518,10 @@ static void grace_cb(evutil_socket_t fd, short what, void *arg)
   if (w->n_conns)
     kedge_log_warn("sbi: worker %u: %u connections still busy after the grace period; closing",
                    w->id, w->n_conns);
-  while (w->conns) {
-    w->conns->fatal = true;
-    sbi_conn_free(w->conns);
+  sbi_conn_t *conn;
+  while ((conn = LIST_FIRST(&w->conns))) {
+    conn->fatal = true;
+    sbi_conn_free(conn);
   }
   event_base_loopexit(w->base, NULL);
 }
@@ -534,12 +535,9 @@ static void drain_cb(evutil_socket_t fd, short what, void *arg)
     w->listener = NULL;
     w->listen_fd = -1;
   }
-  sbi_conn_t *conn = w->conns;
-  while (conn) {
-    sbi_conn_t *next = conn->next;
+  sbi_conn_t *conn, *next;
+  LIST_FOREACH_SAFE(conn, &w->conns, link, next)
     sbi_conn_drain(conn);
-    conn = next;
-  }
   if (w->n_conns == 0) {
     event_base_loopexit(w->base, NULL);
     return;
@@ -832,9 +830,10 @@ void kedge_sbi_server_free(kedge_sbi_server_t *srv)
     kedge_sbi_worker_t *w = &srv->workers[i];
     if (w->thread_started)
       pthread_join(w->thread, NULL);
-    while (w->conns) {
-      w->conns->fatal = true;
-      sbi_conn_free(w->conns);
+    sbi_conn_t *conn;
+    while ((conn = LIST_FIRST(&w->conns))) {
+      conn->fatal = true;
+      sbi_conn_free(conn);
     }
     if (w->init_done && srv->worker_fini)
       srv->worker_fini(w, srv->worker_arg);
