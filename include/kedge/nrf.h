@@ -45,6 +45,7 @@ typedef struct kedge_nrf_config {
   kedge_nrf_supi_range_t *supi_ranges;   /* ausfInfo/udmInfo supiRanges (malloc'ed) */
   size_t n_supi_ranges;
   int priority, capacity;                /* NFProfile priority/capacity (0..65535); -1: absent */
+  const char *fqdn;                      /* nf.fqdn: the profile's fqdn, or NULL */
   /* discovery (lib/nrf/disc.c) */
   int64_t discovery_validity_ms;         /* when a SearchResult's validityPeriod is unusable */
   size_t discovery_cache_size;           /* cached queries at most */
@@ -67,7 +68,9 @@ typedef struct kedge_nrf_self {
 /* The NFProfile (TS 29.510 6.1.6.2.2) for NFRegister: nfInstanceId, nfType, nfStatus
  * REGISTERED, ipv4Addresses/ipv6Addresses, allowedNfTypes, nfServices (serviceInstanceId,
  * serviceName, versions, scheme https, nfServiceStatus, ipEndPoints), and ausfInfo or udmInfo
- * (groupId, supiRanges, routingIndicators) for an AUSF or UDM. NULL when out of memory. */
+ * (groupId, supiRanges, routingIndicators) for an AUSF or UDM, aanfInfoList (routingIndicators)
+ * for an AANF, nefInfo (nefId) for a NEF, priority, capacity and fqdn when configured. NULL when
+ * out of memory. */
 json_t *kedge_nrf_profile(const kedge_nrf_config_t *cfg, const kedge_nrf_self_t *self);
 
 /* The heartbeat interval in milliseconds from an NFRegister answer: its heartBeatTimer
@@ -91,6 +94,13 @@ typedef struct kedge_nrf kedge_nrf_t;
  * kedge_nrf_registrations_total{result}, kedge_nrf_heartbeats_total{result}. */
 kedge_err_t kedge_nrf_start(const kedge_nrf_config_t *cfg, const kedge_nrf_self_t *self,
                             kedge_metrics_t *metrics, kedge_nrf_t **out);
+
+/* NFUpdate after a reload (TS 29.510 5.2.2.3): `next` (copied; its supi_ranges are taken
+ * over and `next` is cleared; its strings must stay valid until kedge_nrf_stop()) replaces the
+ * section. When the profile it gives differs from the registered one the whole profile is sent
+ * again (PUT, TS 29.510 5.2.2.3.1 "complete replacement"); a new nrf.uri registers there (the
+ * old NRF expires the profile). Any thread; the NRF thread applies it. */
+kedge_err_t kedge_nrf_update(kedge_nrf_t *nrf, kedge_nrf_config_t *next);
 
 /* The current state (any thread). */
 kedge_nrf_state_t kedge_nrf_state(const kedge_nrf_t *nrf);

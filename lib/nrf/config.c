@@ -63,8 +63,14 @@ kedge_err_t kedge_nrf_config_read(kedge_config_node_t *root, kedge_nrf_config_t 
   cfg->discovery_cache_size = 10000;
   cfg->priority = cfg->capacity = -1;
   kedge_err_t err = KEDGE_OK;
+  /* nf.fqdn (the common nf: section): an FQDN is a DNS name (RFC 1035 2.3.4: at most 253) */
+  KEEP(kedge_config_string(root, "nf.fqdn", NULL, &cfg->fqdn));
+  if (cfg->fqdn && (!*cfg->fqdn || strlen(cfg->fqdn) > 253 ||
+                    strspn(cfg->fqdn, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                      "0123456789-.") != strlen(cfg->fqdn)))
+    KEEP(kedge_config_invalid(root, "nf.fqdn", "must be a DNS name (letters, digits, '-', '.')"));
   if (!kedge_config_has(root, "nrf"))
-    return KEDGE_OK;
+    return err;
   kedge_config_node_t *sec = NULL;
   const char *sbi_ca = NULL, *sbi_cert = NULL, *sbi_key = NULL;
   int64_t ms = 0;

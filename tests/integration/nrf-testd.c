@@ -185,7 +185,13 @@ static bool offers(const json_t *profile, const char *service)
 static const json_t *subscriber_info(const json_t *profile)
 {
   const json_t *ui = json_object_get(profile, "udmInfo");
-  return ui ? ui : json_object_get(profile, "ausfInfo");
+  if (!ui)
+    ui = json_object_get(profile, "ausfInfo");
+  if (!ui) { /* AanfInfo: the first of the map */
+    void *it = json_object_iter(json_object_get(profile, "aanfInfoList"));
+    ui = it ? json_object_iter_value(it) : NULL;
+  }
+  return ui;
 }
 
 /* TS 29.510 6.1.6.2.14 SupiRange: start..end (digit strings of equal length) or a pattern;

@@ -10,7 +10,9 @@
 # udm.uri wins over discovery; kedge-ecsd with `key_source.uri: discover` finds the AUSF of the
 # Kedge ID's RID (two AUSFs registered with routingIndicators 0 and 9) and a kedge-eec
 # handshake with the UE's Kedge succeeds; the NRF down: the cached answer serves until
-# validityPeriod, then a clear 504 ProblemDetails (never a hang) and one log line.
+# validityPeriod, then a clear 504 ProblemDetails (never a hang) and one log line. Besides:
+# NFUpdate on SIGHUP (a changed supiRanges is sent again by PUT, an unchanged file sends
+# nothing), and kedge-aanfd registers as AANF with naanf-akma, aanfInfoList and nf.fqdn.
 # Usage: sh test-nrf-discovery.sh BUILD_DIR
 BUILD=${1:?usage: test-nrf-discovery.sh BUILD_DIR}
 . "$(dirname "$0")/lib.sh"
@@ -23,7 +25,8 @@ SNN=5G:mnc001.mcc001.3gppnetwork.org
 VP=6 # validityPeriod the NRF peer answers, seconds
 
 pki_init
-"$BIN/kedge" pki issue "$T/pki" nrf >/dev/null || { echo "kedge pki issue nrf failed"; exit 1; }
+"$BIN/kedge" pki issue "$T/pki" nrf >/dev/null && "$BIN/kedge" pki issue "$T/pki" aanf >/dev/null ||
+  { echo "kedge pki issue failed"; exit 1; }
 "$BIN/kedge" master-key "$T/master.key" >/dev/null
 REC=$T/nrf.jsonl
 
@@ -220,6 +223,50 @@ discoveries "AF-$ECS_ID" >"$T/ecs-disc.jsonl"
   fail "ECS discovery: $(cat "$T/ecs-disc.jsonl")"
 stop_daemon ECS
 stop_daemon AUSF2
+
+# --- NFUpdate on SIGHUP (TS 29.510 5.2.2.3) ---
+UDM2_ID=$(cat "$T/udm2.nf-instance-id")
+puts() { jq -c "select(.method==\"PUT\" and .path==\"/nnrf-nfm/v1/nf-instances/$1\")" "$REC" | wc -l; }
+more_puts() { [ "$(puts "$1")" -gt "$2" ]; }
+before=$(puts "$UDM2_ID")
+sed -i 's/end: "001010000000099"/end: "001010000000199"/' "$T/udm2.yaml"
+kill -HUP "$UDM2_PID"
+wait_for 10 more_puts "$UDM2_ID" "$before" &&
+  [ "$(jq -c "select(.method==\"PUT\" and .path==\"/nnrf-nfm/v1/nf-instances/$UDM2_ID\") | .body.udmInfo.supiRanges" "$REC" | tail -1)" = '[{"start":"001010000000050","end":"001010000000199"}]' ] &&
+  grep -q "profile changed on reload; sending NFUpdate" "$T/UDM2.log" &&
+  ok "SIGHUP with a new supi range: the whole profile again (PUT), logged" ||
+  fail "NFUpdate: $(grep NRF "$T/UDM2.log" | tail -3)"
+jq -c "select(.method==\"PUT\" and .path==\"/nnrf-nfm/v1/nf-instances/$UDM2_ID\") | .body" "$REC" | tail -1 >"$T/upd.json"
+schema_ok "NFUpdate body (NFProfile)" request TS29510_Nnrf_NFManagement.yaml '/nf-instances/{nfInstanceID}' PUT "$T/upd.json"
+before=$(puts "$UDM2_ID")
+kill -HUP "$UDM2_PID"
+wait_for 10 grep -q "configuration reloaded, profile unchanged" "$T/UDM2.log" && sleep 0.5 &&
+  [ "$(puts "$UDM2_ID")" = "$before" ] && ok "SIGHUP with the same file: no NFUpdate" ||
+  fail "unchanged reload: $(puts "$UDM2_ID") PUTs (was $before)"
+curl -s "http://127.0.0.1:$UDM2_METRICS_PORT/metrics" | grep -qx 'kedge_nrf_updates_total 1' &&
+  ok "metrics: kedge_nrf_updates_total 1" || fail "updates metric"
+
+# --- kedge-aanfd registers as AANF (naanf-akma, aanfInfoList, fqdn) ---
+"$BIN/kedge" master-key "$T/aanf.key" >/dev/null
+cat >"$T/aanf.yaml" <<EOC
+sbi: {port: 0, tls: {cert: $T/pki/aanf.crt, key: $T/pki/aanf.key, ca: $T/pki/ca.crt}}
+nf: {instance_id_file: $T/aanf.nf-instance-id, fqdn: aanf.kedge.test}
+nrf: {uri: $NRF, routing_indicators: ["0", "12"]}
+aanf: {home_network: {mcc: "001", mnc: "01"}, key_lifetime: 1h, master_key: $T/aanf.key}
+keystore: "sqlite:$T/aanf.sqlite"
+anchorkey: {allowed_consumers: [ausf.kedge.test]}
+applicationkey:
+  allowed_consumers: [{name: ecs.kedge.test}]
+EOC
+start_daemon AANF kedge-aanfd "$T/aanf.yaml"
+AANF_ID=$(cat "$T/aanf.nf-instance-id")
+wait_for 10 more_puts "$AANF_ID" 0 && ok "kedge-aanfd registered" || fail "AAnF registration"
+jq -c "select(.method==\"PUT\" and .path==\"/nnrf-nfm/v1/nf-instances/$AANF_ID\") | .body" "$REC" | head -1 >"$T/aanf-put.json"
+schema_ok "AAnF NFRegister body (NFProfile)" request TS29510_Nnrf_NFManagement.yaml '/nf-instances/{nfInstanceID}' PUT "$T/aanf-put.json"
+[ "$(jq -r '.nfType + " " + .fqdn + " " + (.nfServices | map(.serviceName) | join(","))' "$T/aanf-put.json")" = "AANF aanf.kedge.test naanf-akma" ] &&
+  [ "$(jq -c .aanfInfoList "$T/aanf-put.json")" = '{"1":{"routingIndicators":["0","12"]}}' ] &&
+  ok "AAnF profile: nfType AANF, fqdn, naanf-akma, aanfInfoList" || fail "AAnF profile: $(cat "$T/aanf-put.json")"
+stop_daemon AANF
 
 # --- the NRF down: the cached answer until validityPeriod, then 504 ---
 sleep $VP # what was cached has expired
