@@ -30,10 +30,11 @@ typedef struct ausf_seaf {
 
 /* The AAnF that keeps the anchor keys of subscribers with these routing indicators
  * (akma.aanf, SPEC.md 9: picked by RID; "*" matches any). */
+#define AUSF_AANF_DISCOVER "discover" /* akma.aanf[].uri: found at the NRF by RID (SPEC.md 7) */
 typedef struct ausf_aanf_route {
   const char *const *rids;
   size_t n_rids;
-  const char *uri; /* apiRoot, https:// */
+  const char *uri; /* apiRoot, https://, or AUSF_AANF_DISCOVER */
 } ausf_aanf_route_t;
 
 /* A consumer of Nausf_UEAuthentication_keyrequest (SPEC.md 3): an internal ECS or the NEF, by

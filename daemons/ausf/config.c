@@ -144,10 +144,15 @@ static kedge_err_t read_akma(ausf_t *ausf, kedge_config_node_t *root, const char
         KEEP(kedge_config_invalid(items[i], "routing_indicators",
                                   "'%.16s' is not 1 to 4 decimal digits or \"*\"", r->rids[j]));
     KEEP(kedge_config_string(items[i], "uri", NULL, &r->uri));
+    const char *nrf_uri = NULL;
+    KEEP(kedge_config_string(root, "nrf.uri", NULL, &nrf_uri));
     if (!r->uri)
       KEEP(kedge_config_require(items[i], "uri"));
-    else if (strncmp(r->uri, "https://", 8) != 0)
-      KEEP(kedge_config_invalid(items[i], "uri", "must start with https:// (the SBI is always TLS)"));
+    else if (!strcmp(r->uri, AUSF_AANF_DISCOVER) && !nrf_uri) /* SPEC.md 7 */
+      KEEP(kedge_config_invalid(items[i], "uri", "discover needs nrf.uri"));
+    else if (strcmp(r->uri, AUSF_AANF_DISCOVER) && strncmp(r->uri, "https://", 8) != 0)
+      KEEP(kedge_config_invalid(items[i], "uri", "must start with https:// (the SBI is always "
+                                                 "TLS), or be discover"));
   }
   if (ausf->akma_enabled && n == 0)
     KEEP(kedge_config_invalid(sec, "aanf", "list the AAnF (uri) for the routing indicators"));

@@ -38,7 +38,7 @@ static kedge_err_t worker_init(kedge_sbi_worker_t *worker, void *arg)
     free(w);
     return err;
   }
-  if (ausf->disc && !ausf->udm_uri &&
+  if (ausf->disc &&
       (err = kedge_sbi_client_new(kedge_sbi_worker_base(worker), &kedge_app_nrf_config()->client,
                                   &w->nrf))) {
     kedge_log_error("cannot create the SBI client toward the NRF (nrf.ca, nrf.cert, nrf.key)");

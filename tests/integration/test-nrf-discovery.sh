@@ -61,14 +61,29 @@ EOC
 udm_yaml udm1 db1 001010000000000 001010000000049 1
 udm_yaml udm2 db2 001010000000050 001010000000099 1
 udm_yaml udm3 db1 001010000000000 001010000000049 2
-for pair in "udm1 $S1" "udm2 $S2"; do
+for pair in "udm1 $S1" "udm2 $S2 --akma"; do
   set -- $pair
   printf '%s\n%s\n' "$K" "$OPC" | "$BIN/kedge-udmd" subscriber add --config "$T/$1.yaml" \
-    --supi "$2" --k-file - --opc-file - >/dev/null || { echo "subscriber add failed"; exit 1; }
+    --supi "$2" --k-file - --opc-file - ${3:-} >/dev/null || { echo "subscriber add failed"; exit 1; }
 done
 start_daemon UDM1 kedge-udmd "$T/udm1.yaml"
 start_daemon UDM2 kedge-udmd "$T/udm2.yaml"
 start_daemon UDM3 kedge-udmd "$T/udm3.yaml"
+
+# kedge-aanfd (registers as AANF; the AUSF discovers it for AKMA)
+"$BIN/kedge" master-key "$T/aanf.key" >/dev/null
+cat >"$T/aanf.yaml" <<EOC
+sbi: {port: 0, tls: {cert: $T/pki/aanf.crt, key: $T/pki/aanf.key, ca: $T/pki/ca.crt}}
+nf: {instance_id_file: $T/aanf.nf-instance-id, fqdn: aanf.kedge.test}
+nrf: {uri: $NRF, routing_indicators: ["0", "12"]}
+aanf: {home_network: {mcc: "001", mnc: "01"}, key_lifetime: 1h, master_key: $T/aanf.key}
+keystore: "sqlite:$T/aanf.sqlite"
+anchorkey: {allowed_consumers: [ausf.kedge.test]}
+applicationkey:
+  allowed_consumers: [{name: ecs.kedge.test}]
+EOC
+start_daemon AANF kedge-aanfd "$T/aanf.yaml"
+AANF_ID=$(cat "$T/aanf.nf-instance-id")
 
 "$BIN/kedge" master-key "$T/ausf.key" >/dev/null
 ausf_yaml() { # ausf_yaml NAME RID [STATIC_UDM_URI]
@@ -99,6 +114,9 @@ keyrequest:
   allowed_consumers:
     - {name: ecs.kedge.test, profiles: [kedge]}
     - {name: nef.kedge.test, profiles: [kedge]}
+akma:
+  enabled: true
+  aanf: [{routing_indicators: ["*"], uri: discover}]
 EOC
 }
 ausf_yaml ausf 0
@@ -136,6 +154,10 @@ ue_yaml ue2 $S2 "$AUSF_PORT"
 discoveries() {
   jq -c "select(.method==\"GET\" and .path==\"/nnrf-disc/v1/nf-instances\"${1:+ and .userAgent==\"$1\"})" "$REC"
 }
+puts() { jq -c "select(.method==\"PUT\" and .path==\"/nnrf-nfm/v1/nf-instances/$1\")" "$REC" | wc -l; }
+more_puts() { [ "$(puts "$1")" -gt "$2" ]; }
+# udm_discoveries UA: the AUSF's discoveries of UDMs
+udm_discoveries() { discoveries "$1" | jq -c 'select(.body.query["target-nf-type"]=="UDM")'; }
 registered() { jq -r 'select(.method=="PUT" and (.userAgent | startswith("UDM-"))) | .path' "$REC" | sort -u | wc -l | grep -qx 3; }
 wait_for 10 registered && ok "three UDMs registered" || fail "UDM registrations: $(cat "$REC")"
 
@@ -143,15 +165,15 @@ wait_for 10 registered && ok "three UDMs registered" || fail "UDM registrations:
 register ue1 && ok "UE $S1 registered through a discovered UDM" || fail "ue1: $(cat "$T/ue1.err" "$T/ue1.out")"
 register ue2 && ok "UE $S2 registered through the UDM of its range (UDM2)" || fail "ue2: $(cat "$T/ue2.err" "$T/ue2.out")"
 # --- the cache: a second registration within validityPeriod asks no NRF ---
-register ue2 && [ "$(discoveries "AUSF-$AUSF_ID" | wc -l)" = 2 ] &&
-  ok "second registration of $S2 answered from the cache (no new query)" ||
+register ue2 && [ "$(discoveries "AUSF-$AUSF_ID" | wc -l)" = 3 ] &&
+  ok "second registration of $S2 answered from the cache (no new query for UDM or AAnF)" ||
   fail "cache: $(discoveries "AUSF-$AUSF_ID" | wc -l) queries"
 m=$(curl -s "http://127.0.0.1:$AUSF_METRICS_PORT/metrics")
-echo "$m" | grep -qx 'kedge_nrf_discovery_total{result="ok"} 2' &&
-  echo "$m" | grep -qx 'kedge_nrf_discovery_total{result="cached"} 1' &&
-  ok "metrics: kedge_nrf_discovery_total ok 2, cached 1" || fail "metrics: $(echo "$m" | grep discovery)"
+echo "$m" | grep -qx 'kedge_nrf_discovery_total{result="ok"} 3' &&
+  echo "$m" | grep -qx 'kedge_nrf_discovery_total{result="cached"} 2' &&
+  ok "metrics: kedge_nrf_discovery_total ok 3 (2 UDMs, 1 AAnF), cached 2" || fail "metrics: $(echo "$m" | grep discovery)"
 
-discoveries "AUSF-$AUSF_ID" >"$T/disc.jsonl"
+udm_discoveries "AUSF-$AUSF_ID" >"$T/disc.jsonl"
 [ "$(wc -l <"$T/disc.jsonl")" = 2 ] && ok "two discoveries, one per subscriber" || fail "discoveries: $(cat "$T/disc.jsonl")"
 head -1 "$T/disc.jsonl" | jq -c .body.query >"$T/q.json"
 [ "$(jq -r '.["target-nf-type"] + " " + .["requester-nf-type"] + " " + .["service-names"] + " " + .supi' "$T/q.json")" = "UDM AUSF nudm-ueau $S1" ] &&
@@ -161,6 +183,18 @@ UDM1_ID=$(cat "$T/udm1.nf-instance-id")
 UDM2_ID=$(cat "$T/udm2.nf-instance-id")
 [ "$(sed -n 2p "$T/disc.jsonl" | jq -c '[.body.answer.nfInstances[].nfInstanceId]')" = "[\"$UDM2_ID\"]" ] &&
   ok "the NRF peer answered only UDM2 for $S2 (supiRanges)" || fail "answer for S2: $(sed -n 2p "$T/disc.jsonl")"
+
+wait_for 10 more_puts "$AANF_ID" 0 && ok "kedge-aanfd registered" || fail "AAnF registration"
+jq -c "select(.method==\"PUT\" and .path==\"/nnrf-nfm/v1/nf-instances/$AANF_ID\") | .body" "$REC" | head -1 >"$T/aanf-put.json"
+schema_ok "AAnF NFRegister body (NFProfile)" request TS29510_Nnrf_NFManagement.yaml '/nf-instances/{nfInstanceID}' PUT "$T/aanf-put.json"
+[ "$(jq -r '.nfType + " " + .fqdn + " " + (.nfServices | map(.serviceName) | join(","))' "$T/aanf-put.json")" = "AANF aanf.kedge.test naanf-akma" ] &&
+  [ "$(jq -c .aanfInfoList "$T/aanf-put.json")" = '{"1":{"routingIndicators":["0","12"]}}' ] &&
+  ok "AAnF profile: nfType AANF, fqdn, naanf-akma, aanfInfoList" || fail "AAnF profile: $(cat "$T/aanf-put.json")"
+# AKMA: the AUSF found the AAnF at the NRF by the RID and registered $S2's anchor key
+discoveries "AUSF-$AUSF_ID" | jq -r 'select(.body.query["target-nf-type"]=="AANF") | .body.query["service-names"] + " " + .body.query["routing-indicator"]' | head -1 | grep -qx 'naanf-akma 0' &&
+  curl -s "http://127.0.0.1:$AUSF_METRICS_PORT/metrics" | grep -E '^kedge_ausf_akma_anchor_keys_total\{result="registered"\} [1-9]' >/dev/null &&
+  ok "AKMA: the AUSF discovered the AAnF (naanf-akma, RID 0) and registered the anchor key" ||
+  fail "AKMA through discovery: $(grep -i akma "$T/AUSF.log" | tail -2)"
 
 # --- failover: UDM1 (priority 1) killed, UDM3 (priority 2, same database) serves ---
 kill -KILL "$UDM1_PID"
@@ -176,8 +210,8 @@ start_daemon AUSF2 kedge-ausfd "$T/ausf2.yaml"
 AUSF2_ID=$(cat "$T/ausf2.nf-instance-id")
 ue_yaml ue2b $S2 "$AUSF2_PORT"
 cp "$T/ue2.sqn" "$T/ue2b.sqn"
-register ue2b && [ "$(discoveries "AUSF-$AUSF2_ID" | wc -l)" = 0 ] &&
-  ok "static udm.uri: registered, no discovery sent" || fail "static: $(cat "$T/ue2b.err") $(discoveries "AUSF-$AUSF2_ID")"
+register ue2b && [ "$(udm_discoveries "AUSF-$AUSF2_ID" | wc -l)" = 0 ] &&
+  ok "static udm.uri: registered, no UDM discovery sent" || fail "static: $(cat "$T/ue2b.err") $(discoveries "AUSF-$AUSF2_ID")"
 
 # --- ECS -> AUSF by the Kedge ID's RID through the NRF (key_source.uri: discover) ---
 register ue1 || fail "ue1 before the ECS"
@@ -226,8 +260,6 @@ stop_daemon AUSF2
 
 # --- NFUpdate on SIGHUP (TS 29.510 5.2.2.3) ---
 UDM2_ID=$(cat "$T/udm2.nf-instance-id")
-puts() { jq -c "select(.method==\"PUT\" and .path==\"/nnrf-nfm/v1/nf-instances/$1\")" "$REC" | wc -l; }
-more_puts() { [ "$(puts "$1")" -gt "$2" ]; }
 before=$(puts "$UDM2_ID")
 sed -i 's/end: "001010000000099"/end: "001010000000199"/' "$T/udm2.yaml"
 kill -HUP "$UDM2_PID"
@@ -246,27 +278,6 @@ wait_for 10 grep -q "configuration reloaded, profile unchanged" "$T/UDM2.log" &&
 curl -s "http://127.0.0.1:$UDM2_METRICS_PORT/metrics" | grep -qx 'kedge_nrf_updates_total 1' &&
   ok "metrics: kedge_nrf_updates_total 1" || fail "updates metric"
 
-# --- kedge-aanfd registers as AANF (naanf-akma, aanfInfoList, fqdn) ---
-"$BIN/kedge" master-key "$T/aanf.key" >/dev/null
-cat >"$T/aanf.yaml" <<EOC
-sbi: {port: 0, tls: {cert: $T/pki/aanf.crt, key: $T/pki/aanf.key, ca: $T/pki/ca.crt}}
-nf: {instance_id_file: $T/aanf.nf-instance-id, fqdn: aanf.kedge.test}
-nrf: {uri: $NRF, routing_indicators: ["0", "12"]}
-aanf: {home_network: {mcc: "001", mnc: "01"}, key_lifetime: 1h, master_key: $T/aanf.key}
-keystore: "sqlite:$T/aanf.sqlite"
-anchorkey: {allowed_consumers: [ausf.kedge.test]}
-applicationkey:
-  allowed_consumers: [{name: ecs.kedge.test}]
-EOC
-start_daemon AANF kedge-aanfd "$T/aanf.yaml"
-AANF_ID=$(cat "$T/aanf.nf-instance-id")
-wait_for 10 more_puts "$AANF_ID" 0 && ok "kedge-aanfd registered" || fail "AAnF registration"
-jq -c "select(.method==\"PUT\" and .path==\"/nnrf-nfm/v1/nf-instances/$AANF_ID\") | .body" "$REC" | head -1 >"$T/aanf-put.json"
-schema_ok "AAnF NFRegister body (NFProfile)" request TS29510_Nnrf_NFManagement.yaml '/nf-instances/{nfInstanceID}' PUT "$T/aanf-put.json"
-[ "$(jq -r '.nfType + " " + .fqdn + " " + (.nfServices | map(.serviceName) | join(","))' "$T/aanf-put.json")" = "AANF aanf.kedge.test naanf-akma" ] &&
-  [ "$(jq -c .aanfInfoList "$T/aanf-put.json")" = '{"1":{"routingIndicators":["0","12"]}}' ] &&
-  ok "AAnF profile: nfType AANF, fqdn, naanf-akma, aanfInfoList" || fail "AAnF profile: $(cat "$T/aanf-put.json")"
-stop_daemon AANF
 
 # --- the NRF down: the cached answer until validityPeriod, then 504 ---
 sleep $VP # what was cached has expired
@@ -304,4 +315,5 @@ done <"$T/all.jsonl"
 stop_daemon AUSF && ok "AUSF exits 0" || fail "AUSF exit"
 stop_daemon UDM2
 stop_daemon UDM3
+stop_daemon AANF
 finish
