@@ -4,8 +4,15 @@
  * connections were closed. */
 #include <stdlib.h>
 
+<<<<<<< HEAD
 #include "ecs.h"
 #include "kedge/app.h"
+=======
+#include "worker.h"
+
+#include "key_fetch.h"
+#include "psk_handshake.h"
+>>>>>>> main
 #include "kedge/log.h"
 
 static kedge_err_t worker_init(kedge_sbi_worker_t *worker, void *arg)
@@ -17,6 +24,7 @@ static kedge_err_t worker_init(kedge_sbi_worker_t *worker, void *arg)
   ew->ecs = ecs;
   ew->worker = worker;
   ew->base = kedge_sbi_worker_base(worker);
+  LIST_INIT(&ew->fetches);
   const kedge_sbi_limits_t *lim = kedge_sbi_worker_limits(worker);
   ew->hs_budget.max = lim->max_handshakes;
   ew->hs_budget.max_per_addr = lim->max_handshakes_per_address;

@@ -1,12 +1,12 @@
 /* One SBI connection: TLS records in and out on a non-blocking socket with kedge's own
  * libevent events, and an nghttp2 server session (RFC 9113) fed with mem_recv and drained
  * with mem_send. Life cycle: accept -> TLS handshake (bounded by handshake_timeout_ms) ->
- * HTTP/2 (sbi_conn_start_h2, also the entry point of kedge_sbi_worker_adopt) -> GOAWAY or
+ * HTTP/2 (conn_start_h2, also the entry point of kedge_sbi_worker_adopt; the nghttp2 session
+ * at the client's first bytes, conn_h2_session) -> GOAWAY or
  * peer close or error -> sbi_conn_free. Every callback ends with conn_check(), the single
  * place where a connection is torn down. */
 #include <errno.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -329,8 +329,14 @@ static void callbacks_init(void)
 
 /* ---- connection I/O ---- */
 
-static kedge_err_t conn_start_h2(sbi_conn_t *conn)
+/* The nghttp2 session and the server's SETTINGS (RFC 9113 3.4), made when the client's first
+ * bytes arrive (or when the server has to say something first: GOAWAY), not at the handshake's
+ * end: a connection closed before its first frame (a client that only authenticates, a
+ * scanner) costs no session. */
+static kedge_err_t conn_h2_session(sbi_conn_t *conn)
 {
+  if (conn->h2)
+    return KEDGE_OK;
   const kedge_sbi_limits_t *lim = &conn->w->srv->cfg.limits;
   pthread_once(&callbacks_once, callbacks_init);
   if (!callbacks || !options)
@@ -344,12 +350,18 @@ static kedge_err_t conn_start_h2(sbi_conn_t *conn)
   if (nghttp2_submit_settings(conn->h2, NGHTTP2_FLAG_NONE, settings,
                               sizeof(settings) / sizeof(settings[0])) != 0)
     return KEDGE_ERR_NOMEM;
+  return KEDGE_OK;
+}
+
+/* The handshake is done: HTTP/2 from here on (the session itself: conn_h2_session). */
+static void conn_start_h2(sbi_conn_t *conn)
+{
+  const kedge_sbi_limits_t *lim = &conn->w->srv->cfg.limits;
   conn->state = CONN_H2;
   event_base_gettimeofday_cached(conn->w->base, &conn->last_activity);
   struct timeval tv = {lim->idle_timeout_ms / 1000, (lim->idle_timeout_ms % 1000) * 1000};
   evtimer_add(conn->timer, &tv);
   event_add(conn->rev, NULL);
-  return KEDGE_OK;
 }
 
 static void conn_read(sbi_conn_t *conn)
@@ -360,6 +372,10 @@ static void conn_read(sbi_conn_t *conn)
     int n = SSL_read(conn->ssl, conn->w->read_buf, sizeof(conn->w->read_buf));
     if (n > 0) {
       event_base_gettimeofday_cached(conn->w->base, &conn->last_activity);
+      if (conn_h2_session(conn) != KEDGE_OK) {
+        conn->fatal = true;
+        return;
+      }
       conn->in_recv = true;
       ssize_t rv = nghttp2_session_mem_recv(conn->h2, conn->w->read_buf, (size_t)n);
       conn->in_recv = false;
@@ -388,7 +404,7 @@ static void conn_read(sbi_conn_t *conn)
 
 static void conn_flush(sbi_conn_t *conn)
 {
-  if (conn->fatal || conn->state != CONN_H2)
+  if (conn->fatal || conn->state != CONN_H2 || !conn->h2)
     return;
   for (;;) {
     if (conn->out_off == conn->out.len) {
@@ -440,7 +456,7 @@ static void conn_check(sbi_conn_t *conn)
     sbi_conn_free(conn);
     return;
   }
-  if (conn->state != CONN_H2)
+  if (conn->state != CONN_H2 || !conn->h2) /* !h2: the client's first frame is awaited */
     return;
   bool pending = conn->out_off < conn->out.len;
   if (pending)
@@ -477,10 +493,7 @@ static void conn_io_cb(evutil_socket_t fd, short what, void *arg)
       return;
     }
     sbi_tls_peer_names(conn);
-    if (conn_start_h2(conn) != KEDGE_OK) {
-      sbi_conn_free(conn);
-      return;
-    }
+    conn_start_h2(conn);
     what = EV_READ; /* the client's preface may already sit in the TLS buffers */
   }
   if ((what & EV_READ) || conn->read_wants_write) {
@@ -515,7 +528,10 @@ static void conn_timer_cb(evutil_socket_t fd, short what, void *arg)
   evutil_timeradd(&conn->last_activity, &idle, &deadline);
   if (conn->n_streams == 0 && !evutil_timercmp(&now, &deadline, <)) {
     /* RFC 9113 6.8: idle connection: GOAWAY(NO_ERROR), then close once it is written. */
-    nghttp2_session_terminate_session(conn->h2, NGHTTP2_NO_ERROR);
+    if (conn_h2_session(conn) != KEDGE_OK)
+      conn->fatal = true;
+    else
+      nghttp2_session_terminate_session(conn->h2, NGHTTP2_NO_ERROR);
     conn_flush(conn);
     conn_check(conn);
     return;
@@ -549,8 +565,7 @@ void sbi_conn_accept_tls(kedge_sbi_worker_t *w, evutil_socket_t fd, const struct
     kedge_counter_add(srv->m_handshake_failures, 1);
     sbi_conn_free(old);
   }
-  int one = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  /* TCP_NODELAY: inherited from the listening socket (listen_socket in server.c) */
   sbi_conn_t *conn = conn_new(w, fd);
   if (!conn) {
     evutil_closesocket(fd);
@@ -626,11 +641,7 @@ kedge_err_t kedge_sbi_worker_adopt(kedge_sbi_worker_t *w, SSL *ssl, evutil_socke
     }
     conn->peer_names[conn->n_peer_names++] = copy;
   }
-  if (conn_start_h2(conn) != KEDGE_OK) {
-    conn->fatal = true;
-    sbi_conn_free(conn);
-    return KEDGE_ERR_NOMEM;
-  }
+  conn_start_h2(conn);
   /* Whatever the adopter's handshake left buffered is read now, not on the next event. */
   event_active(conn->rev, EV_READ, 0);
   return KEDGE_OK;
@@ -643,6 +654,10 @@ void sbi_conn_drain(sbi_conn_t *conn)
     return;
   }
   /* RFC 9113 6.8: graceful shutdown: streams up to the last one processed still complete. */
+  if (conn_h2_session(conn) != KEDGE_OK) {
+    sbi_conn_free(conn);
+    return;
+  }
   nghttp2_submit_goaway(conn->h2, NGHTTP2_FLAG_NONE,
                         nghttp2_session_get_last_proc_stream_id(conn->h2), NGHTTP2_NO_ERROR, NULL,
                         0);
@@ -703,7 +718,9 @@ static void close_peer_cb(evutil_socket_t fd, short what, void *arg)
     if (conn->state == CONN_H2 && !conn->closing && conn_has_peer(conn, cp->name)) {
       kedge_counter_add(cp->closed, 1);
       conn->closing = true;
-      if (cp->how == KEDGE_SBI_CLOSE_NOW)
+      if (conn_h2_session(conn) != KEDGE_OK)
+        conn->fatal = true;
+      else if (cp->how == KEDGE_SBI_CLOSE_NOW)
         /* RFC 9113 6.8: GOAWAY, open streams are abandoned, closed once it is written */
         nghttp2_session_terminate_session(conn->h2, NGHTTP2_NO_ERROR);
       else

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -456,7 +457,10 @@ static evutil_socket_t listen_socket(const char *name, const char *address, uint
   evutil_socket_t fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
   int one = 1;
   /* SO_REUSEADDR only lets a restart bind past TIME_WAIT connections, never past a listener. */
+  /* TCP_NODELAY here: accepted sockets inherit it on Linux, one setsockopt(2) fewer per
+   * connection (HTTP/2 frames and TLS flights go out at once, not after Nagle's wait). */
   if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+      setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0 ||
       bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, SOMAXCONN) != 0 ||
       evutil_make_socket_nonblocking(fd) != 0) {
     if (errno == EADDRINUSE)
