@@ -70,8 +70,8 @@ typedef struct ecs {
   ecs_source_type_t source;
   const char *af_id; /* NEF only */
   kedge_key_routes_t routes; /* key_source.routes (or key_source.uri) */
-  kedge_sbi_client_options_t client;
   kedge_nrf_disc_t *disc;    /* with nrf.uri: `discover` routes (SPEC.md 7) */
+  kedge_sbi_client_options_t client;
   size_t max_pending_fetches; /* per worker */
   size_t key_cache_size;
   int64_t key_cache_ttl_ms;
@@ -115,86 +115,5 @@ void ecs_count_outcome(ecs_t *ecs, ecs_outcome_t outcome);
 const char *ecs_outcome_name(ecs_outcome_t outcome);
 /* What set-up would refuse in key_source.tls (CA, client certificate, key): kedge_app_t.check. */
 kedge_err_t ecs_check(void *state, char *why, size_t why_size);
-<<<<<<< HEAD
-/* The SBI runtime's accept hook (kedge_sbi_server_set_accept_hook); arg is the ecs_t. */
-void ecs_accept(kedge_sbi_worker_t *worker, evutil_socket_t fd, const struct sockaddr *peer,
-                int peer_len, void *arg);
-
-/* ---- binder_alert.c: decrypt_error for a binder that does not verify (RFC 8446 4.2.11) ---- */
-/* Gives `ssl` the socket `fd` (not closed by the BIOs) with the alert filter on writes. */
-kedge_err_t ecs_binder_alert_attach(SSL *ssl, int fd);
-/* After the handshake: writes go straight to the socket again. */
-void ecs_binder_alert_detach(SSL *ssl);
-
-/* ---- worker.c: per worker thread state (SBI runtime worker hooks) ---- */
-struct ecs_hs;
-struct ecs_fetch;
-struct ecs_worker {
-  ecs_t *ecs;
-  kedge_sbi_worker_t *worker;
-  struct event_base *base;
-  kedge_sbi_client_t *client; /* toward the key source */
-  kedge_sbi_client_t *nrf;    /* toward the NRF (with ecs->disc) */
-  kedge_key_client_t *keys;   /* the key-service client on it */
-  kedge_conn_budget_t hs_budget; /* handshakes in progress, oldest first (issue 12) */
-  struct ecs_fetch *fetches; /* in flight */
-  size_t n_fetches;
-};
-/* Registers the hooks that make and free each worker's state. */
-kedge_err_t ecs_workers_setup(ecs_t *ecs, kedge_sbi_server_t *srv);
-ecs_worker_t *ecs_worker_get(kedge_sbi_worker_t *worker);
-/* At a worker's end: handshakes and fetches still in progress are dropped. */
-void ecs_handshakes_free(ecs_worker_t *ew); /* psk_handshake.c */
-void ecs_fetches_free(ecs_worker_t *ew);    /* key_fetch.c */
-
-/* ---- key_fetch.c: cache -> key source, coalesced per worker ---- */
-typedef enum ecs_key_state {
-  ECS_KEY_PENDING, /* the waiter's callback comes later */
-  ECS_KEY_FOUND,   /* key copied out */
-  ECS_KEY_UNKNOWN, /* no key for this identity: continue with a dummy key */
-  ECS_KEY_FAILED,  /* key source failure: internal_error */
-  ECS_KEY_LIMITED, /* fetch rate limit: dummy key (issue 12: no oracle) */
-} ecs_key_state_t;
-
-typedef struct ecs_key_waiter ecs_key_waiter_t;
-typedef void (*ecs_key_done_fn)(ecs_key_waiter_t *waiter, ecs_key_state_t state,
-                                const uint8_t key[KEDGE_KEY_LEN]);
-struct ecs_key_waiter {
-  ecs_key_waiter_t *prev, *next;
-  struct ecs_fetch *fetch; /* NULL when not waiting */
-  ecs_key_done_fn done;
-};
-
-/* The key for a Kedge ID that passed the strict parser: key cache, negative cache, route,
- * rate limits (peer: the client's address), then a fetch that `waiter` joins (PENDING: done()
- * runs later on this worker's loop, exactly once, unless cancelled). */
-ecs_key_state_t ecs_key_lookup(ecs_worker_t *ew, const char *id, size_t len,
-                               const kedge_id_t *parsed, const struct sockaddr *peer,
-                               ecs_key_waiter_t *waiter, uint8_t key[KEDGE_KEY_LEN]);
-/* The waiter no longer wants the answer (its handshake ended); the fetch goes on and still
- * fills the cache. */
-void ecs_key_waiter_cancel(ecs_key_waiter_t *waiter);
-
-/* ---- conn_binding.c: per-connection state of an adopted connection ---- */
-#define ECS_CONN_TOKEN_MAX 32
-/* Attaches binding state to `ssl` (freed with it) and writes the token that names it; the
- * token goes to kedge_sbi_worker_adopt() as the connection's second identity. */
-kedge_err_t ecs_conn_binding_new(SSL *ssl, char token[ECS_CONN_TOKEN_MAX]);
-/* SPEC.md 4: the first eecId on a connection is bound to it: KEDGE_OK for that one (again),
- * KEDGE_ERR_FORBIDDEN for another, KEDGE_ERR_NOT_FOUND for an unknown token. */
-kedge_err_t ecs_conn_bind_eec(const char *token, const char *eec_id);
-
-/* ---- service_provisioning.c: EDGE-4 ---- */
-kedge_err_t ecs_service_provisioning_setup(ecs_t *ecs, kedge_sbi_server_t *srv);
-/* TS 24.558 8.2.2 ECSServProvReq as the handler checks it (also for fuzz/fuzz-ecs-bodies.c). */
-extern const kedge_json_member_t ecs_serv_prov_req_members[];
-extern const kedge_json_member_t ecs_ac_profile_members[]; /* each of acProfs */
-/* The ECSServProvResp (TS 24.558) for the ACs asked for (none: everything the policy allows),
- * or NULL in *resp when nothing matches (204). */
-kedge_err_t ecs_provisioning_answer(const ecs_provisioning_t *prov, const char *const *ac_ids,
-                                    size_t n_ac_ids, int64_t now_unix_ms, json_t **resp);
-bool ecs_list_allows(const char *const *list, size_t n, const char *value);
-=======
->>>>>>> main
 
 #endif

@@ -4,15 +4,11 @@
  * connections were closed. */
 #include <stdlib.h>
 
-<<<<<<< HEAD
-#include "ecs.h"
-#include "kedge/app.h"
-=======
 #include "worker.h"
 
 #include "key_fetch.h"
 #include "psk_handshake.h"
->>>>>>> main
+#include "kedge/app.h"
 #include "kedge/log.h"
 
 static kedge_err_t worker_init(kedge_sbi_worker_t *worker, void *arg)
