@@ -45,27 +45,27 @@ static void challenge(nef_t *nef, kedge_sbi_request_t *req, int status, const ch
   kedge_sbi_respond_problem(req, status, cause, description);
 }
 
-kedge_err_t nef_oauth_check(nef_t *nef, kedge_sbi_request_t *req, nef_jwt_status_t *status)
+kedge_err_t nef_oauth_check(nef_t *nef, kedge_sbi_request_t *req, kedge_jwt_status_t *status)
 {
-  *status = NEF_JWT_VALID;
+  *status = KEDGE_JWT_VALID;
   if (!nef->oauth.jwks)
     return KEDGE_OK;
   const char *auth = kedge_sbi_request_header(req, "authorization");
   /* RFC 9110 11.1: the scheme is case-insensitive; RFC 6750 2.1: one space, then the token. */
   if (!auth || strncasecmp(auth, "Bearer ", 7) != 0) {
-    *status = NEF_JWT_MALFORMED;
+    *status = KEDGE_JWT_MALFORMED;
     challenge(nef, req, 401, NULL, "a bearer access token is required", "ACCESS_TOKEN_REQUIRED");
     return KEDGE_ERR_FORBIDDEN;
   }
   const char *token = auth + 7;
   size_t len = strlen(token);
   if (!is_b64token(token, len)) {
-    *status = NEF_JWT_MALFORMED;
-    challenge(nef, req, 401, "invalid_token", nef_jwt_status_text(NEF_JWT_MALFORMED),
+    *status = KEDGE_JWT_MALFORMED;
+    challenge(nef, req, 401, "invalid_token", kedge_jwt_status_text(KEDGE_JWT_MALFORMED),
               "INVALID_TOKEN");
     return KEDGE_ERR_FORBIDDEN;
   }
-  kedge_err_t err = nef_jwt_verify(nef->oauth.jwks, token, len, &nef->oauth.policy,
+  kedge_err_t err = kedge_jwt_verify(nef->oauth.jwks, token, len, &nef->oauth.policy,
                                    (int64_t)time(NULL), status);
   if (err == KEDGE_OK)
     return KEDGE_OK;
@@ -74,10 +74,10 @@ kedge_err_t nef_oauth_check(nef_t *nef, kedge_sbi_request_t *req, nef_jwt_status
     return err;
   }
   /* RFC 6750 3.1: insufficient_scope is 403, every other refusal invalid_token with 401. */
-  if (*status == NEF_JWT_INSUFFICIENT_SCOPE)
-    challenge(nef, req, 403, "insufficient_scope", nef_jwt_status_text(*status),
+  if (*status == KEDGE_JWT_INSUFFICIENT_SCOPE)
+    challenge(nef, req, 403, "insufficient_scope", kedge_jwt_status_text(*status),
               "INSUFFICIENT_SCOPE");
   else
-    challenge(nef, req, 401, "invalid_token", nef_jwt_status_text(*status), "INVALID_TOKEN");
+    challenge(nef, req, 401, "invalid_token", kedge_jwt_status_text(*status), "INVALID_TOKEN");
   return KEDGE_ERR_FORBIDDEN;
 }
