@@ -130,6 +130,9 @@ static kedge_err_t load(const kedge_app_t *app, void *state, const char *path,
   e = kedge_sbi_server_config_read(sbi_node, sbi);
   if (!err)
     err = e;
+  e = kedge_sbi_oauth2_config_read(root, sbi);
+  if (!err)
+    err = e;
   e = read_nf(root);
   if (!err)
     err = e;
@@ -384,6 +387,12 @@ int kedge_app_main(const kedge_app_t *app, int argc, char **argv)
   snprintf(user_agent, sizeof(user_agent), "%s-%s", app->nf_type ? app->nf_type : role,
            nf_instance_id);
   kedge_sbi_client_set_default_user_agent(user_agent);
+  /* TS 29.510 6.3.5.2.4: a token's aud names this NF's type or its instance */
+  if ((err = kedge_sbi_server_set_oauth2_audience(srv, app->nf_type ? app->nf_type : role,
+                                                  nf_instance_id))) {
+    kedge_log_error("cannot start: oauth2: %s", kedge_strerror(err));
+    goto out;
+  }
   if (app->setup && (err = app->setup(srv, app->state, why, sizeof(why)))) {
     kedge_log_error("cannot start: %s", why[0] ? why : kedge_strerror(err));
     goto out;

@@ -258,6 +258,10 @@ void sbi_request_dispatch(kedge_sbi_request_t *req)
     }
   }
   req->state = REQ_DISPATCHED;
+  /* TS 29.500 6.7.3: the access token before the handler (which then never sees the request
+   * when it is refused: answered 401/403 here) */
+  if (!sbi_oauth2_allow(req))
+    return;
   route->handler(req, route->arg);
 }
 

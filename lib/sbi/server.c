@@ -47,6 +47,8 @@ void kedge_sbi_server_config_defaults(kedge_sbi_server_config_t *cfg)
   cfg->metrics_enabled = true;
   cfg->handle_signals = true;
   cfg->metrics_address = "127.0.0.1";
+  cfg->oauth2.check_subject = true;
+  cfg->oauth2.clock_skew_ms = 30000;
 }
 
 static bool dup_opt(const char *in, char **out)
@@ -102,7 +104,14 @@ kedge_err_t kedge_sbi_server_new(const kedge_sbi_server_config_t *cfg, kedge_sbi
   srv->cfg.key_file = srv->key_file;
   srv->cfg.ca_file = srv->ca_file;
   srv->cfg.metrics_address = srv->metrics_address;
-  kedge_err_t err = kedge_metrics_new(&srv->metrics);
+  /* the strings of cfg.oauth2 are not kept: sbi_oauth2_new copies what it needs */
+  memset(&srv->cfg.oauth2, 0, sizeof(srv->cfg.oauth2));
+  kedge_err_t err = sbi_oauth2_new(&cfg->oauth2, srv->name, &srv->oauth2);
+  if (err) {
+    kedge_sbi_server_free(srv);
+    return err;
+  }
+  err = kedge_metrics_new(&srv->metrics);
   if (err) {
     kedge_sbi_server_free(srv);
     return err;
@@ -260,6 +269,13 @@ kedge_err_t kedge_sbi_server_route(kedge_sbi_server_t *srv, const char *method, 
   if (!srv || srv->started)
     return KEDGE_ERR_INVALID_ARG;
   return sbi_router_add(&srv->router, method, pattern, media_type, handler, arg);
+}
+
+kedge_err_t kedge_sbi_server_route_service(kedge_sbi_server_t *srv, const char *service)
+{
+  if (!srv || srv->started)
+    return KEDGE_ERR_INVALID_ARG;
+  return sbi_router_set_service(&srv->router, service);
 }
 
 kedge_err_t kedge_sbi_server_set_worker_hooks(kedge_sbi_server_t *srv,
@@ -880,5 +896,6 @@ void kedge_sbi_server_free(kedge_sbi_server_t *srv)
   free(srv->key_file);
   free(srv->ca_file);
   free(srv->metrics_address);
+  sbi_oauth2_free(srv->oauth2);
   free(srv);
 }
