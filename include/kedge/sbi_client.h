@@ -65,6 +65,16 @@ typedef struct kedge_sbi_client_options {
  * CR/LF). kedge_app_main() sets "<NF type>-<nfInstanceId>" (kedge/app.h) before set-up. */
 kedge_err_t kedge_sbi_client_set_default_user_agent(const char *user_agent);
 
+/* OAuth2 for every client created later (TS 33.501 13.4.1.1, docs/oauth2.md): each request
+ * carries `Authorization: Bearer` with a token from the NRF's Nnrf_AccessToken at `token_uri`
+ * (https://<nrf>/oauth2/token) for the URL's service (its apiName; the NF type from the
+ * service name), fetched as `nf_type`/`nf_instance_id`, cached per client until expires_in
+ * minus `margin_ms`, refreshed ahead; a 401 from a producer drops the token and the call is
+ * sent once more with a new one. A call whose token cannot be had completes with
+ * KEDGE_ERR_UNAVAILABLE. NULL `token_uri`: off. Copied. */
+kedge_err_t kedge_sbi_client_set_oauth2(const char *token_uri, const char *nf_type,
+                                        const char *nf_instance_id, unsigned margin_ms);
+
 /* Fills *opts with the defaults above (file names NULL). */
 void kedge_sbi_client_options_init(kedge_sbi_client_options_t *opts);
 
@@ -83,6 +93,8 @@ typedef struct kedge_sbi_client_request {
   const char *method;         /* "GET", "POST", "PUT", "PATCH" or "DELETE" */
   const char *url;            /* absolute https:// URL, e.g. https://127.0.0.1:8443/nudm-ueau/... */
   const json_t *body;         /* sent compactly encoded, or NULL for no body */
+  const void *raw_body;       /* instead of `body`: octets sent as they are (a form) */
+  size_t raw_body_len;
   const char *content_type;   /* of the body; NULL: "application/json" */
   const char *const *headers; /* extra "Name: value" lines, NULL-terminated array, or NULL */
   uint32_t timeout_ms;        /* 0: the client's timeout_ms */

@@ -74,6 +74,9 @@ typedef struct kedge_sbi_oauth2_config {
                              certificate when mutual TLS carries one (default true) */
   unsigned clock_skew_ms; /* leeway for exp, nbf and iat (default 30 s) */
   const char *realm;      /* WWW-Authenticate realm (default: the server's name) */
+  /* consumer side (kedge_sbi_client_set_oauth2) */
+  const char *token_uri;  /* https://<nrf>/oauth2/token; NULL: requests carry no token */
+  unsigned token_margin_ms; /* a token is dropped this long before it expires (default 10 s) */
 } kedge_sbi_oauth2_config_t;
 
 typedef struct kedge_sbi_server_config {
@@ -140,7 +143,7 @@ kedge_err_t kedge_sbi_server_route(kedge_sbi_server_t *srv, const char *method,
 kedge_err_t kedge_sbi_server_route_service(kedge_sbi_server_t *srv, const char *service);
 
 /* Reads the top-level `oauth2:` section (required, jwks_file, issuer, check_subject,
- * clock_skew, realm) into cfg->oauth2. KEDGE_ERR_CONFIG after recording the problem. */
+ * clock_skew, realm; token_uri, token_margin for the consumer side) into cfg->oauth2. KEDGE_ERR_CONFIG after recording the problem. */
 kedge_err_t kedge_sbi_oauth2_config_read(struct kedge_config_node *root,
                                          kedge_sbi_server_config_t *cfg);
 

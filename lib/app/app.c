@@ -393,6 +393,13 @@ int kedge_app_main(const kedge_app_t *app, int argc, char **argv)
     kedge_log_error("cannot start: oauth2: %s", kedge_strerror(err));
     goto out;
   }
+  /* TS 33.501 13.4.1.1: with oauth2.token_uri every request this NF sends carries a token */
+  if (cfg.oauth2.token_uri &&
+      (err = kedge_sbi_client_set_oauth2(cfg.oauth2.token_uri, app->nf_type ? app->nf_type : role,
+                                         nf_instance_id, cfg.oauth2.token_margin_ms))) {
+    kedge_log_error("cannot start: oauth2.token_uri: %s", kedge_strerror(err));
+    goto out;
+  }
   if (app->setup && (err = app->setup(srv, app->state, why, sizeof(why)))) {
     kedge_log_error("cannot start: %s", why[0] ? why : kedge_strerror(err));
     goto out;

@@ -23,6 +23,7 @@
 
 #include "kedge/log.h"
 #include "kedge/trace.h"
+#include "sbi/access_token.h"
 #include "sbi/json_body.h"
 
 /* PEM files larger than this are not certificates or keys we expect. */
@@ -60,11 +61,13 @@ struct kedge_sbi_client {
   unsigned dispatching; /* > 0 while a completion callback runs */
   bool free_pending;    /* kedge_sbi_client_free() called from inside a callback */
   char user_agent[128]; /* "" : none */
+  sbi_token_cache_t *tokens; /* NULL: no OAuth2 (access_token.c) */
 };
 
 typedef enum call_state {
   CALL_ACTIVE,     /* the easy handle is in the multi handle */
   CALL_RETRY_WAIT, /* between attempts: timer set to the next attempt */
+  CALL_TOKEN_WAIT, /* waiting for an access token (access_token.c); timer: the deadline */
   CALL_DONE,       /* its callback runs */
 } call_state_t;
 
@@ -91,6 +94,10 @@ struct kedge_sbi_client_call {
   kedge_sbi_client_cb cb;
   void *arg;
   char errbuf[CURL_ERROR_SIZE];
+  /* OAuth2: the request kept for a (re)start once a token is there */
+  int token_slot;     /* -1: no token */
+  bool token_retried; /* a 401 already made it fetch a new token */
+  char *url, *content_type, **extra_headers;
 };
 
 static const struct {
@@ -421,6 +428,7 @@ kedge_err_t kedge_sbi_client_new(struct event_base *base, const kedge_sbi_client
     memcpy(c->user_agent, default_user_agent, sizeof(c->user_agent));
     pthread_mutex_unlock(&default_user_agent_lock);
   }
+  c->tokens = sbi_token_cache_new(); /* NULL: OAuth2 off in this process */
   err = read_pem("ca_file", opts->ca_file, &c->ca);
   if (!err && opts->cert_file && *opts->cert_file) {
     err = read_pem("cert_file", opts->cert_file, &c->cert);
@@ -471,6 +479,11 @@ static void call_free(kedge_sbi_client_call_t *call)
   if (call->easy)
     curl_easy_cleanup(call->easy);
   curl_slist_free_all(call->headers);
+  free(call->url);
+  free(call->content_type);
+  for (char **h = call->extra_headers; h && *h; h++)
+    free(*h);
+  free(call->extra_headers);
   if (call->req_body) {
     OPENSSL_cleanse(call->req_body, call->req_len);
     free(call->req_body);
@@ -520,6 +533,7 @@ static void client_destroy(kedge_sbi_client_t *c)
   blob_wipe_free(&c->ca);
   blob_wipe_free(&c->cert);
   blob_wipe_free(&c->key);
+  sbi_token_cache_free(c->tokens);
   free(c);
   curl_global_cleanup();
 }
@@ -618,7 +632,7 @@ static bool url_ok(const char *url)
 }
 
 static kedge_err_t build_headers(kedge_sbi_client_call_t *call,
-                                 const kedge_sbi_client_request_t *req)
+                                 const kedge_sbi_client_request_t *req, const char *token)
 {
   char line[HEADER_MAX + 32];
   struct curl_slist *l = NULL, *t;
@@ -640,7 +654,22 @@ static kedge_err_t build_headers(kedge_sbi_client_call_t *call,
   }
   for (const char *const *h = req->headers; h && *h; h++)
     APPEND(*h);
+  char *auth = NULL;
+  if (token) { /* RFC 6750 2.1; wiped: it is a credential */
+    size_t n = strlen(token) + 32;
+    auth = malloc(n);
+    if (!auth)
+      goto nomem;
+    snprintf(auth, n, "Authorization: Bearer %s", token);
+    t = curl_slist_append(l, auth);
+    OPENSSL_cleanse(auth, n);
+    free(auth);
+    if (!t)
+      goto nomem;
+    l = t;
+  }
 #undef APPEND
+  curl_slist_free_all(call->headers);
   call->headers = l;
   return KEDGE_OK;
 nomem:
@@ -740,6 +769,89 @@ static kedge_err_t call_start(kedge_sbi_client_call_t *call)
   return KEDGE_OK;
 }
 
+/* OAuth2: what a call needs to be (re)started once its token is there. */
+static kedge_err_t save_request(kedge_sbi_client_call_t *call, const kedge_sbi_client_request_t *req)
+{
+  size_t n = 0;
+  while (req->headers && req->headers[n])
+    n++;
+  call->url = strdup(req->url);
+  call->content_type = req->content_type ? strdup(req->content_type) : NULL;
+  call->extra_headers = calloc(n + 1, sizeof(char *));
+  if (!call->url || (req->content_type && !call->content_type) || !call->extra_headers)
+    return KEDGE_ERR_NOMEM;
+  for (size_t i = 0; i < n; i++)
+    if (!(call->extra_headers[i] = strdup(req->headers[i])))
+      return KEDGE_ERR_NOMEM;
+  return KEDGE_OK;
+}
+
+static kedge_sbi_client_request_t saved_request(const kedge_sbi_client_call_t *call)
+{
+  return (kedge_sbi_client_request_t){.method = call->method,
+                                      .url = call->url,
+                                      .content_type = call->content_type,
+                                      .headers = (const char *const *)call->extra_headers};
+}
+
+/* Parked until sbi_client_token_ready(); the timer keeps the call's deadline. */
+static kedge_err_t wait_for_token(kedge_sbi_client_call_t *call)
+{
+  uint64_t now = now_us();
+  uint64_t left_us = call->deadline_us > now ? call->deadline_us - now : 1;
+  struct timeval tv = {.tv_sec = (time_t)(left_us / 1000000u),
+                       .tv_usec = (suseconds_t)(left_us % 1000000u)};
+  if (!evtimer_pending(call->timer, NULL) && evtimer_add(call->timer, &tv) != 0)
+    return KEDGE_ERR_IO;
+  call->state = CALL_TOKEN_WAIT;
+  return KEDGE_OK;
+}
+
+static void call_complete(kedge_sbi_client_call_t *call, kedge_err_t err);
+
+/* Starts a parked call with the token now in its slot. */
+static kedge_err_t start_with_token(kedge_sbi_client_call_t *call)
+{
+  const char *token = NULL;
+  int slot = -1;
+  sbi_token_answer_t ta =
+      sbi_token_get(call->client, call->client->tokens, call->url, &slot, &token);
+  if (ta == SBI_TOKEN_WAIT)
+    return KEDGE_OK; /* dropped meanwhile: a new fetch runs; stay parked */
+  if (ta != SBI_TOKEN_READY)
+    return KEDGE_ERR_UNAVAILABLE;
+  const kedge_sbi_client_request_t req = saved_request(call);
+  evtimer_del(call->timer);
+  kedge_err_t err = build_headers(call, &req, token);
+  if (!err)
+    err = setup_easy(call, &req);
+  if (!err)
+    err = call_start(call);
+  return err;
+}
+
+void sbi_client_token_ready(kedge_sbi_client_t *c, int slot, bool ok)
+{
+  /* A completion callback may cancel other calls: look again from the head after each. */
+  bool again = true;
+  while (again) {
+    again = false;
+    for (kedge_sbi_client_call_t *call = c->calls; call; call = call->next) {
+      if (call->state != CALL_TOKEN_WAIT || call->token_slot != slot)
+        continue;
+      kedge_err_t err = ok ? start_with_token(call) : KEDGE_ERR_UNAVAILABLE;
+      if (err) {
+        snprintf(call->errbuf, sizeof(call->errbuf), "no OAuth2 access token");
+        call_complete(call, err);
+        again = !c->free_pending;
+        break;
+      }
+      if (call->state == CALL_TOKEN_WAIT)
+        continue; /* still parked for a new fetch */
+    }
+  }
+}
+
 kedge_err_t kedge_sbi_client_send(kedge_sbi_client_t *client, const kedge_sbi_client_request_t *req,
                                   kedge_sbi_client_cb cb, void *arg,
                                   kedge_sbi_client_call_t **handle)
@@ -777,6 +889,7 @@ kedge_err_t kedge_sbi_client_send(kedge_sbi_client_t *client, const kedge_sbi_cl
   uint32_t timeout_ms = req->timeout_ms ? req->timeout_ms : client->opts.timeout_ms;
   call->deadline_us = call->start_us + (uint64_t)timeout_ms * 1000u;
 
+  call->token_slot = -1;
   kedge_err_t err = KEDGE_OK;
   if (req->body) {
     uint8_t *body = NULL;
@@ -784,6 +897,14 @@ kedge_err_t kedge_sbi_client_send(kedge_sbi_client_t *client, const kedge_sbi_cl
     call->req_body = (char *)body;
     if (err)
       goto fail;
+  } else if (req->raw_body) {
+    call->req_body = malloc(req->raw_body_len + 1);
+    if (!call->req_body) {
+      err = KEDGE_ERR_NOMEM;
+      goto fail;
+    }
+    memcpy(call->req_body, req->raw_body, req->raw_body_len);
+    call->req_len = req->raw_body_len;
   }
   call->easy = curl_easy_init();
   call->timer = evtimer_new(client->base, on_call_timer, call);
@@ -791,11 +912,23 @@ kedge_err_t kedge_sbi_client_send(kedge_sbi_client_t *client, const kedge_sbi_cl
     err = KEDGE_ERR_NOMEM;
     goto fail;
   }
-  err = build_headers(call, req);
-  if (!err)
-    err = setup_easy(call, req);
-  if (!err)
-    err = call_start(call);
+  const char *token = NULL;
+  sbi_token_answer_t ta = sbi_token_get(client, client->tokens, req->url, &call->token_slot, &token);
+  if (ta == SBI_TOKEN_ERROR) {
+    err = KEDGE_ERR_UNAVAILABLE;
+    goto fail;
+  }
+  if (ta != SBI_TOKEN_NONE && (err = save_request(call, req)))
+    goto fail;
+  if (ta == SBI_TOKEN_WAIT) {
+    err = wait_for_token(call);
+  } else {
+    err = build_headers(call, req, token);
+    if (!err)
+      err = setup_easy(call, req);
+    if (!err)
+      err = call_start(call);
+  }
   if (err)
     goto fail;
 
@@ -966,7 +1099,8 @@ static void on_call_timer(evutil_socket_t fd, short what, void *arg)
     if (err)
       call_complete(call, err);
   } else {
-    curl_multi_remove_handle(c->multi, call->easy);
+    if (call->state == CALL_ACTIVE)
+      curl_multi_remove_handle(c->multi, call->easy);
     snprintf(call->errbuf, sizeof(call->errbuf), "deadline passed");
     call_complete(call, KEDGE_ERR_TIMEOUT);
   }
@@ -983,6 +1117,26 @@ static void call_finished(kedge_sbi_client_call_t *call, CURLcode rc)
     const char *url = NULL;
     curl_easy_getinfo(call->easy, CURLINFO_EFFECTIVE_URL, &url);
     kedge_log_warn("sbi client: %s: TLS refused: %s", url ? url : "?", call->errbuf);
+  }
+  long status = 0;
+  curl_easy_getinfo(call->easy, CURLINFO_RESPONSE_CODE, &status);
+  if (err == KEDGE_OK && status == 401 && call->token_slot >= 0 && !call->token_retried) {
+    /* TS 29.500 6.7.3: the producer refused the token before serving the request, so even a
+     * POST goes once more, with a fresh token */
+    call->token_retried = true;
+    sbi_token_drop(call->client->tokens, call->token_slot);
+    kedge_log_info("sbi client: %s %s: 401 from the producer; fetching a new access token",
+                   call->method, call->url);
+    if (wait_for_token(call) == KEDGE_OK) {
+      const char *token = NULL;
+      int slot;
+      sbi_token_answer_t ta =
+          sbi_token_get(call->client, call->client->tokens, call->url, &slot, &token);
+      if (ta == SBI_TOKEN_WAIT)
+        return;
+      if (ta == SBI_TOKEN_READY && start_with_token(call) == KEDGE_OK)
+        return;
+    }
   }
   if (retryable && call->idempotent && call->attempts <= call->client->opts.max_retries) {
     kedge_log_debug("sbi client: %s attempt %u failed (%s), retrying", call->method, call->attempts,

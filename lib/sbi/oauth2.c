@@ -239,7 +239,13 @@ kedge_err_t kedge_sbi_oauth2_config_read(struct kedge_config_node *root,
   KEEP(kedge_config_duration(node, "clock_skew", o->clock_skew_ms, 0, 600000, &ms));
   o->clock_skew_ms = (unsigned)ms;
   KEEP(kedge_config_string(node, "realm", o->realm, &o->realm));
+  KEEP(kedge_config_string(node, "token_uri", o->token_uri, &o->token_uri));
+  KEEP(kedge_config_duration(node, "token_margin", o->token_margin_ms, 0, 3600000, &ms));
+  o->token_margin_ms = (unsigned)ms;
 #undef KEEP
+  if (!err && o->token_uri && strncmp(o->token_uri, "https://", 8) != 0)
+    err = kedge_config_invalid(node, "token_uri", "must be an https:// URI (the NRF's "
+                                                  "Nnrf_AccessToken, TS 29.510 5.4)");
   if (!err && o->realm && strpbrk(o->realm, "\"\\\r\n"))
     err = kedge_config_invalid(node, "realm", "must not contain quotes, backslashes or line "
                                               "breaks (RFC 9110 11.6.1 quoted-string)");

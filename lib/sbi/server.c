@@ -49,6 +49,7 @@ void kedge_sbi_server_config_defaults(kedge_sbi_server_config_t *cfg)
   cfg->metrics_address = "127.0.0.1";
   cfg->oauth2.check_subject = true;
   cfg->oauth2.clock_skew_ms = 30000;
+  cfg->oauth2.token_margin_ms = 10000;
 }
 
 static bool dup_opt(const char *in, char **out)
