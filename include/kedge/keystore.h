@@ -14,7 +14,7 @@
  * Threads: one handle per event loop (each AUSF worker opens its own). A handle and its
  * callbacks belong to its loop's thread: call every function of a handle on that thread (or,
  * for close, after the loop has stopped). Nothing here blocks the loop once the handle is
- * open: SQLite runs on threads of kedge/work.h, Redis on the loop with hiredis async. Handles
+ * open: SQLite runs on a pool of threads of its own, Redis on the loop with hiredis async. Handles
  * of one process on the same `memory:` table or the same SQLite file share it (and, for
  * SQLite, one writer thread that group-commits the puts of every handle).
  *
@@ -86,8 +86,9 @@ kedge_err_t kedge_keystore_uri_check(const char *uri, char *why, size_t why_size
  * connects asynchronously on `base`. On error, one line in `why` (no secrets):
  * KEDGE_ERR_CONFIG (URI or options), KEDGE_ERR_IO (SQLite file), KEDGE_ERR_UNAVAILABLE (Redis
  * unreachable), KEDGE_ERR_FORBIDDEN (Redis AUTH refused or required), KEDGE_ERR_UNSUPPORTED
- * (Redis too old). Call kedge_work_threads_init() before creating `base` if the SQLite
- * backend may be used (kedge/work.h). */
+ * (Redis too old). If the SQLite backend may be used, make libevent thread-aware before
+ * creating `base`: evthread_use_pthreads() (in kedge's own programs kedge_work_threads_init()),
+ * since SQLite jobs complete on `base` from a pool thread. */
 kedge_err_t kedge_keystore_open(const char *uri, const kedge_master_key_t *mk,
                                 struct event_base *base, const kedge_keystore_options_t *opts,
                                 kedge_keystore_t **out, char *why, size_t why_size);
@@ -153,7 +154,7 @@ size_t kedge_keystore_pending(const kedge_keystore_t *ks);
 /* Closes the handle; callbacks of calls still outstanding never run. Call it on the loop's
  * thread or after the loop has stopped. With SQLite, the last handle of a file stops the
  * shared writer thread: every loop that used the file must have stopped by then, and no
- * handle's event_base may be freed before the last handle of its file is closed (kedge/work.h:
+ * handle's event_base may be freed before the last handle of its file is closed (the thread pool:
  * stop the loops, free the pool, then free the event_bases). */
 void kedge_keystore_close(kedge_keystore_t *ks);
 

@@ -125,11 +125,13 @@ for f in /usr/bin/kedge /usr/bin/kedge-udmd /usr/bin/kedge-ausfd /usr/bin/kedge-
   /usr/lib/sysusers.d/kedge.conf /usr/lib/tmpfiles.d/kedge.conf /usr/share/man/man8/kedge-udmd.8.gz \
   /usr/share/man/man5/kedge.yaml.5.gz /usr/share/man/man1/kedge.1.gz \
   /usr/share/bash-completion/completions/kedge /usr/share/bash-completion/completions/kedge-udmd \
-  /usr/include/kedge/edge.h /usr/lib/x86_64-linux-gnu/libkedge.a \
-  /usr/lib/x86_64-linux-gnu/pkgconfig/kedge.pc; do
+  /usr/include/kedge/edge.h /usr/lib/x86_64-linux-gnu/libkedge-crypto.a \
+  /usr/lib/x86_64-linux-gnu/libkedge-core.a /usr/lib/x86_64-linux-gnu/libkedge-sbi.a \
+  /usr/lib/x86_64-linux-gnu/libkedge-store.a /usr/lib/x86_64-linux-gnu/pkgconfig/kedge.pc \
+  /usr/lib/x86_64-linux-gnu/pkgconfig/kedge-crypto.pc; do
   [ -e "$ROOT$f" ] || fail "not installed: $f"
 done
-ok "programs, /etc/kedge samples, units, sysusers/tmpfiles entries, man pages, completion, headers, libkedge.a, kedge.pc installed"
+ok "programs, /etc/kedge samples, units, sysusers/tmpfiles entries, man pages, completion, headers, libkedge-*.a, kedge*.pc installed"
 conffiles=$(in_root dpkg-query -W -f='${Conffiles}' kedge)
 for c in udm ausf aanf nef ecs ue; do
   printf '%s\n' "$conffiles" | grep -q " /etc/kedge/$c.yaml " || fail "/etc/kedge/$c.yaml is not a conffile"
