@@ -57,6 +57,10 @@ typedef struct kedge_sbi_client_options {
                                default 2, 0 disables */
   uint32_t retry_delay_ms;  /* wait before a retry (times the attempt number); default 100 */
   bool tls12_allowed;       /* accept TLS 1.2 servers; default false (TLS 1.3 only) */
+  bool h2c;                 /* HTTP/2 with prior knowledge over TCP, no TLS (RFC 9113 3.3;
+                               transport h2c, SPEC.md 7): http:// URLs only, no ca_file needed;
+                               every request on a connection of its own (docs/oauth2.md:
+                               Debian 12's libcurl breaks a reused h2c connection) */
   const char *user_agent;   /* User-Agent of every request (TS 29.500 5.2.2.2:
                                "<NF type>-<nfInstanceId>"); NULL: the process default below */
 } kedge_sbi_client_options_t;
@@ -91,7 +95,8 @@ void kedge_sbi_client_free(kedge_sbi_client_t *client);
 
 typedef struct kedge_sbi_client_request {
   const char *method;         /* "GET", "POST", "PUT", "PATCH" or "DELETE" */
-  const char *url;            /* absolute https:// URL, e.g. https://127.0.0.1:8443/nudm-ueau/... */
+  const char *url;            /* absolute https:// URL, e.g. https://127.0.0.1:8443/nudm-ueau/...
+                                 (http:// for an h2c client) */
   const json_t *body;         /* sent compactly encoded, or NULL for no body */
   const void *raw_body;       /* instead of `body`: octets sent as they are (a form) */
   size_t raw_body_len;

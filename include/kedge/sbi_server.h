@@ -46,6 +46,18 @@ typedef enum kedge_sbi_verify {
   KEDGE_SBI_VERIFY_REQUIRED, /* handshake fails without a certificate from ca_file's CAs */
 } kedge_sbi_verify_t;
 
+/* SPEC.md 7: how the SBI is carried (sbi.transport; docs/oauth2.md "Transport modes"). */
+typedef enum kedge_sbi_transport {
+  KEDGE_SBI_TRANSPORT_TLS_MUTUAL = 0, /* TLS with client certificates (TS 33.501 13.1) */
+  KEDGE_SBI_TRANSPORT_TLS_SERVER,     /* server certificate only; the caller is known by its
+                                         OAuth2 token (oauth2.required) */
+  KEDGE_SBI_TRANSPORT_H2C,            /* HTTP/2 with prior knowledge, no TLS (RFC 9113 3.3):
+                                         the AKA services in a lab only, never key material */
+} kedge_sbi_transport_t;
+
+/* "tls-mutual", "tls-server", "h2c" */
+const char *kedge_sbi_transport_name(kedge_sbi_transport_t t);
+
 /* Exceeding a limit costs the offender its request or its connection, never the process. */
 typedef struct kedge_sbi_limits {
   size_t max_body;                /* request body octets; beyond: 413 (default 64 KiB) */
@@ -87,6 +99,8 @@ typedef struct kedge_sbi_server_config {
   const char *key_file;           /* PEM private key */
   const char *ca_file;            /* PEM CA bundle for client certificates */
   kedge_sbi_verify_t verify;      /* default REQUIRED */
+  kedge_sbi_transport_t transport; /* default tls-mutual; tls-server turns verify OFF, h2c
+                                      needs no certificate */
   bool tls12_allowed;             /* default false: TLS 1.3 only */
   unsigned workers;               /* threads, default 1 */
   kedge_sbi_limits_t limits;
@@ -104,7 +118,7 @@ typedef struct kedge_sbi_server_config {
 void kedge_sbi_server_config_defaults(kedge_sbi_server_config_t *cfg);
 
 /* Reads the common SBI keys of a daemon's YAML file (kedge/config.h) from the map `sbi` into
- * `cfg` (which holds the defaults or the daemon's own): address, port, workers,
+ * `cfg` (which holds the defaults or the daemon's own): address, port, workers, transport,
  * tls.{cert,key,ca,client_verification (off|optional|required),tls12},
  * limits.{max_body,max_header_list (sizes), max_streams, max_connections,
  * idle_timeout,handshake_timeout,shutdown_grace (durations)},

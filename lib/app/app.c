@@ -145,9 +145,20 @@ static kedge_err_t load(const kedge_app_t *app, void *state, const char *path,
   e = kedge_config_finish(conf);
   if (!err)
     err = e;
+  /* SPEC.md 7: key material never crosses h2c; tls-server needs tokens to know the caller */
+  const char *refused = !err && sbi->transport == KEDGE_SBI_TRANSPORT_H2C && app->h2c_refused
+                            ? app->h2c_refused(state)
+                            : NULL;
+  if (refused)
+    err = kedge_config_invalid(sbi_node, "transport", "h2c refused: %s (SPEC.md 7: only the 5G "
+                               "AKA services may run without TLS)", refused);
+  if (!err && sbi->transport == KEDGE_SBI_TRANSPORT_TLS_SERVER && !sbi->oauth2.required)
+    err = kedge_config_invalid(sbi_node, "transport", "tls-server needs oauth2.required: true "
+                               "(without a client certificate the caller is known by its token)");
   /* A server that terminates TLS itself needs its certificate: say so now, naming the key,
    * rather than "configuration OK" and a daemon that will not start (issue 11 item 9). */
-  if (!err && !app->own_tls && (!sbi->cert_file || !sbi->key_file))
+  if (!err && !app->own_tls && sbi->transport != KEDGE_SBI_TRANSPORT_H2C &&
+      (!sbi->cert_file || !sbi->key_file))
     err = sbi_node ? kedge_config_require(sbi_node, !sbi->cert_file ? "tls.cert" : "tls.key")
                    : kedge_config_require(root, "sbi");
   if (err) {

@@ -30,6 +30,9 @@
 #define PEM_FILE_MAX (1024 * 1024)
 /* Bounds for what a caller passes in; longer is a programming mistake, not a peer's doing. */
 #define URL_MAX    8192
+/* h2c connection reuse (see setup_easy): off for the libcurl versions curl issue 10634 hits
+ * (the library running, not the headers built against) */
+#define H2C_NO_REUSE (curl_version_info(CURLVERSION_NOW)->version_num < 0x080000)
 #define HEADER_MAX 8192
 /* Copied response headers longer than this are dropped (reported as absent). */
 #define RESPONSE_HEADER_MAX 4096
@@ -252,7 +255,7 @@ out:
 
 static kedge_err_t check_options(const kedge_sbi_client_options_t *o)
 {
-  if (!o->ca_file || !*o->ca_file) {
+  if (!o->h2c && (!o->ca_file || !*o->ca_file)) {
     /* Verification is always on, so a CA is always needed. */
     kedge_log_error("sbi client: ca_file is required");
     return KEDGE_ERR_CONFIG;
@@ -429,13 +432,14 @@ kedge_err_t kedge_sbi_client_new(struct event_base *base, const kedge_sbi_client
     pthread_mutex_unlock(&default_user_agent_lock);
   }
   c->tokens = sbi_token_cache_new(); /* NULL: OAuth2 off in this process */
-  err = read_pem("ca_file", opts->ca_file, &c->ca);
+  /* h2c: no TLS, so no files (the options are refused where key material would cross it) */
+  err = opts->h2c ? KEDGE_OK : read_pem("ca_file", opts->ca_file, &c->ca);
   if (!err && opts->cert_file && *opts->cert_file) {
     err = read_pem("cert_file", opts->cert_file, &c->cert);
     if (!err)
       err = read_pem("key_file", opts->key_file, &c->key);
   }
-  if (!err)
+  if (!err && !opts->h2c)
     err = check_pems(c, opts);
   if (err)
     goto fail;
@@ -599,6 +603,8 @@ static int on_connected(void *clientp, char *primary_ip, char *local_ip, int pri
                         int local_port)
 {
   kedge_sbi_client_call_t *call = clientp;
+  if (call->client->opts.h2c)
+    return CURL_PREREQFUNC_OK; /* prior knowledge: HTTP/2 by configuration, no ALPN */
   struct curl_tlssessioninfo *tls = NULL;
   if (curl_easy_getinfo(call->easy, CURLINFO_TLS_SSL_PTR, &tls) == CURLE_OK && tls &&
       tls->backend == CURLSSLBACKEND_OPENSSL && tls->internals) {
@@ -621,9 +627,11 @@ static bool header_value_ok(const char *s, size_t max)
   return n > 0;
 }
 
-static bool url_ok(const char *url)
+static bool url_ok(const char *url, bool h2c)
 {
-  if (strncasecmp(url, "https://", 8) != 0 || !url[8])
+  const char *scheme = h2c ? "http://" : "https://";
+  size_t sl = strlen(scheme);
+  if (strncasecmp(url, scheme, sl) != 0 || !url[sl])
     return false;
   for (size_t n = 0; url[n]; n++)
     if (n >= URL_MAX || (unsigned char)url[n] <= 0x20 || url[n] == 0x7f)
@@ -696,28 +704,37 @@ static kedge_err_t setup_easy(kedge_sbi_client_call_t *call, const kedge_sbi_cli
   SETOPT(CURLOPT_PRIVATE, call);
   SETOPT(CURLOPT_NOSIGNAL, 1L);
   SETOPT(CURLOPT_ERRORBUFFER, call->errbuf);
-  SETOPT(CURLOPT_PROTOCOLS_STR, "https");
+  SETOPT(CURLOPT_PROTOCOLS_STR, c->opts.h2c ? "http" : "https");
   SETOPT(CURLOPT_FOLLOWLOCATION, 0L); /* a 307/308 to another NF is the caller's decision */
   SETOPT(CURLOPT_PROXY, "");          /* ignore https_proxy & co. from the environment */
-  SETOPT(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+  SETOPT(CURLOPT_HTTP_VERSION, (long)(c->opts.h2c ? CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE
+                                                  : CURL_HTTP_VERSION_2TLS));
+  if (c->opts.h2c && H2C_NO_REUSE) {
+    /* curl issue 10634 (fixed in 8.0.0): libcurl 7.88.1 sends the second request on a reused
+     * prior-knowledge connection wrongly; one connection per request (test-sbi-client) */
+    SETOPT(CURLOPT_FRESH_CONNECT, 1L);
+    SETOPT(CURLOPT_FORBID_REUSE, 1L);
+  }
   /* Wait for the connection being set up rather than opening one per concurrent request. */
   SETOPT(CURLOPT_PIPEWAIT, 1L);
   SETOPT(CURLOPT_PREREQFUNCTION, on_connected);
   SETOPT(CURLOPT_PREREQDATA, call);
-  /* TS 33.501 13.1 + TS 33.210 6.2: TLS for the SBI; kedge requires 1.3 unless told. */
-  SETOPT(CURLOPT_SSLVERSION,
-         (long)(c->opts.tls12_allowed ? CURL_SSLVERSION_TLSv1_2 : CURL_SSLVERSION_TLSv1_3));
-  SETOPT(CURLOPT_SSL_VERIFYPEER, 1L);
-  SETOPT(CURLOPT_SSL_VERIFYHOST, 2L);
-  /* Only the configured CA: no system bundle, no CA directory. */
-  SETOPT(CURLOPT_CAINFO, NULL);
-  SETOPT(CURLOPT_CAPATH, NULL);
-  SETOPT(CURLOPT_CAINFO_BLOB, &ca);
-  if (c->cert.data) {
-    SETOPT(CURLOPT_SSLCERTTYPE, "PEM");
-    SETOPT(CURLOPT_SSLCERT_BLOB, &cert);
-    SETOPT(CURLOPT_SSLKEYTYPE, "PEM");
-    SETOPT(CURLOPT_SSLKEY_BLOB, &key);
+  if (!c->opts.h2c) {
+    /* TS 33.501 13.1 + TS 33.210 6.2: TLS for the SBI; kedge requires 1.3 unless told. */
+    SETOPT(CURLOPT_SSLVERSION,
+           (long)(c->opts.tls12_allowed ? CURL_SSLVERSION_TLSv1_2 : CURL_SSLVERSION_TLSv1_3));
+    SETOPT(CURLOPT_SSL_VERIFYPEER, 1L);
+    SETOPT(CURLOPT_SSL_VERIFYHOST, 2L);
+    /* Only the configured CA: no system bundle, no CA directory. */
+    SETOPT(CURLOPT_CAINFO, NULL);
+    SETOPT(CURLOPT_CAPATH, NULL);
+    SETOPT(CURLOPT_CAINFO_BLOB, &ca);
+    if (c->cert.data) {
+      SETOPT(CURLOPT_SSLCERTTYPE, "PEM");
+      SETOPT(CURLOPT_SSLCERT_BLOB, &cert);
+      SETOPT(CURLOPT_SSLKEYTYPE, "PEM");
+      SETOPT(CURLOPT_SSLKEY_BLOB, &key);
+    }
   }
   SETOPT(CURLOPT_WRITEFUNCTION, on_body);
   SETOPT(CURLOPT_WRITEDATA, call);
@@ -867,7 +884,7 @@ kedge_err_t kedge_sbi_client_send(kedge_sbi_client_t *client, const kedge_sbi_cl
       method = methods[i].name;
       idempotent = methods[i].idempotent;
     }
-  if (!method || !url_ok(req->url))
+  if (!method || !url_ok(req->url, client->opts.h2c))
     return KEDGE_ERR_INVALID_ARG;
   if (req->content_type && !header_value_ok(req->content_type, HEADER_MAX))
     return KEDGE_ERR_INVALID_ARG;

@@ -744,12 +744,18 @@ static kedge_err_t start(kedge_sbi_server_t *srv)
     format_addr(maddr, sizeof(maddr), srv->metrics_address, srv->metrics_port);
     snprintf(metrics, sizeof(metrics), "http://%s/metrics", maddr);
   }
+  if (srv->cfg.transport == KEDGE_SBI_TRANSPORT_H2C)
+    /* TS 33.501 13.1 leaves unprotected SBI links to the operator (SPEC.md 7) */
+    kedge_log_warn("sbi %s: sbi.transport h2c: HTTP/2 without TLS; what this NF sends (KAUSF, "
+                   "KSEAF in 5G AKA) crosses the link in clear: physically protected links only",
+                   srv->name);
   kedge_log_info("sbi %s: listening on %s port=%u (%s, ALPN h2, client verification %s), "
                  "workers=%u, metrics %s metrics_port=%u, limits: body %zu B, header list "
                  "%zu B, %u streams/connection, %u connections/worker",
                  srv->name, where, srv->port,
-                 srv->accept_hook         ? "TLS by the service"
-                 : srv->cfg.tls12_allowed ? "TLS 1.3 and 1.2"
+                 srv->accept_hook                                 ? "TLS by the service"
+                 : srv->cfg.transport == KEDGE_SBI_TRANSPORT_H2C ? "h2c, no TLS"
+                 : srv->cfg.tls12_allowed                         ? "TLS 1.3 and 1.2"
                                           : "TLS 1.3",
                  sbi_verify_name(srv->cfg.verify), srv->n_workers, metrics, srv->metrics_port,
                  srv->cfg.limits.max_body, srv->cfg.limits.max_header_list,
