@@ -79,6 +79,13 @@ kedge_err_t kedge_sbi_client_set_default_user_agent(const char *user_agent);
 kedge_err_t kedge_sbi_client_set_oauth2(const char *token_uri, const char *nf_type,
                                         const char *nf_instance_id, unsigned margin_ms);
 
+/* SCP model C (TS 29.500 6.10.2, TS 23.501 6.3.1.0): every client created later sends its
+ * requests to the SCP at `scp_api_root` (https://host[:port], no path) instead of the producer,
+ * with `3gpp-Sbi-Target-apiRoot` naming the producer's apiRoot (TS 29.500 5.2.3.2.4); the
+ * path stays the same. The token requests to the NRF (kedge_sbi_client_set_oauth2) go direct.
+ * NULL: off. Copied. */
+kedge_err_t kedge_sbi_client_set_scp(const char *scp_api_root);
+
 /* Fills *opts with the defaults above (file names NULL). */
 void kedge_sbi_client_options_init(kedge_sbi_client_options_t *opts);
 

@@ -36,6 +36,7 @@ static kedge_err_t read_log(kedge_config_node_t *root, kedge_log_level_t *level,
 static const char *nf_instance_id_conf, *nf_instance_id_file;
 static kedge_nrf_config_t nrf_config; /* the nrf: section (kedge/nrf.h) */
 static char nf_instance_id[37];
+static const char *scp_uri; /* scp.uri: SCP model C (kedge_sbi_client_set_scp) */
 
 const char *kedge_app_nf_instance_id(void)
 {
@@ -131,6 +132,21 @@ static kedge_err_t load(const kedge_app_t *app, void *state, const char *path,
   if (!err)
     err = e;
   e = kedge_sbi_oauth2_config_read(root, sbi);
+  if (!err)
+    err = e;
+  /* TS 29.500 6.10: indirect communication through an SCP (model C) */
+  kedge_config_node_t *scp = NULL;
+  const char *scp_next = NULL;
+  e = kedge_config_map(root, "scp", &scp);
+  if (!e)
+    e = kedge_config_string(scp, "uri", NULL, &scp_next);
+  if (!e && kedge_config_has(root, "scp") && !scp_next)
+    e = kedge_config_require(scp, "uri");
+  if (!e && scp_next && kedge_sbi_client_set_scp(scp_next) != KEDGE_OK)
+    e = kedge_config_invalid(scp, "uri", "must be https://host[:port] (or http:// for h2c) "
+                                         "without a path");
+  if (!e && state == app->state)
+    scp_uri = scp_next;
   if (!err)
     err = e;
   e = read_nf(root);
@@ -404,6 +420,7 @@ int kedge_app_main(const kedge_app_t *app, int argc, char **argv)
     kedge_log_error("cannot start: oauth2: %s", kedge_strerror(err));
     goto out;
   }
+  kedge_sbi_client_set_scp(scp_uri); /* checked at load; NULL: direct */
   /* TS 33.501 13.4.1.1: with oauth2.token_uri every request this NF sends carries a token */
   if (cfg.oauth2.token_uri &&
       (err = kedge_sbi_client_set_oauth2(cfg.oauth2.token_uri, app->nf_type ? app->nf_type : role,

@@ -203,16 +203,21 @@ static bool start_fetch(kedge_sbi_client_t *c, sbi_token_cache_t *tc, int slot)
   return true;
 }
 
+bool sbi_token_is_nrf(const char *url)
+{
+  pthread_mutex_lock(&settings_lock);
+  bool to_nrf = token_uri[0] && strncmp(url, token_uri, strlen(token_uri)) == 0;
+  pthread_mutex_unlock(&settings_lock);
+  return to_nrf;
+}
+
 sbi_token_answer_t sbi_token_get(kedge_sbi_client_t *c, sbi_token_cache_t *tc, const char *url,
                                  int *slot, const char **token)
 {
   *slot = -1;
   *token = NULL;
   char scope[64], target[16];
-  pthread_mutex_lock(&settings_lock);
-  bool to_nrf = strncmp(url, token_uri, strlen(token_uri)) == 0;
-  pthread_mutex_unlock(&settings_lock);
-  if (!tc || to_nrf || !scope_of_url(url, scope, sizeof(scope), target, sizeof(target)))
+  if (!tc || sbi_token_is_nrf(url) || !scope_of_url(url, scope, sizeof(scope), target, sizeof(target)))
     return SBI_TOKEN_NONE;
   int free_slot = -1, found = -1;
   for (int i = 0; i < SBI_TOKEN_SLOTS && found < 0; i++) {

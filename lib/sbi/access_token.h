@@ -33,6 +33,9 @@ typedef enum sbi_token_answer {
 sbi_token_answer_t sbi_token_get(kedge_sbi_client_t *c, sbi_token_cache_t *tc, const char *url,
                                  int *slot, const char **token);
 
+/* Whether `url` is the NRF's token endpoint (no token, no SCP for it). */
+bool sbi_token_is_nrf(const char *url);
+
 /* A producer answered 401: the token of `slot` is forgotten (TS 29.500 6.7.3). */
 void sbi_token_drop(sbi_token_cache_t *tc, int slot);
 

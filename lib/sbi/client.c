@@ -64,6 +64,7 @@ struct kedge_sbi_client {
   unsigned dispatching; /* > 0 while a completion callback runs */
   bool free_pending;    /* kedge_sbi_client_free() called from inside a callback */
   char user_agent[128]; /* "" : none */
+  char scp[256];        /* SCP apiRoot (model C), "" : direct */
   sbi_token_cache_t *tokens; /* NULL: no OAuth2 (access_token.c) */
 };
 
@@ -137,6 +138,38 @@ static pthread_mutex_t default_user_agent_lock = PTHREAD_MUTEX_INITIALIZER;
 static bool user_agent_ok(const char *ua)
 {
   return strlen(ua) < sizeof(default_user_agent) && !strpbrk(ua, "\r\n");
+}
+
+static char default_scp[256];
+
+kedge_err_t kedge_sbi_client_set_scp(const char *scp_api_root)
+{
+  if (scp_api_root) {
+    const char *auth = strncmp(scp_api_root, "https://", 8) == 0  ? scp_api_root + 8
+                       : strncmp(scp_api_root, "http://", 7) == 0 ? scp_api_root + 7
+                                                                 : NULL;
+    if (!auth || !*auth || strpbrk(auth, "/?# \t\r\n") ||
+        strlen(scp_api_root) >= sizeof(default_scp))
+      return KEDGE_ERR_INVALID_ARG;
+  }
+  pthread_mutex_lock(&default_user_agent_lock);
+  snprintf(default_scp, sizeof(default_scp), "%s", scp_api_root ? scp_api_root : "");
+  pthread_mutex_unlock(&default_user_agent_lock);
+  return KEDGE_OK;
+}
+
+/* TS 29.500 6.10.2.2: the SCP gets the request with the producer's apiRoot (scheme and
+ * authority of the URL) in 3gpp-Sbi-Target-apiRoot and the same path. */
+static kedge_err_t scp_route(const kedge_sbi_client_t *c, const kedge_sbi_client_request_t *req,
+                             char *url, size_t url_size, char *target, size_t target_size)
+{
+  const char *auth = strstr(req->url, "://");
+  const char *path = auth ? strchr(auth + 3, '/') : NULL;
+  size_t root_len = path ? (size_t)(path - req->url) : strlen(req->url);
+  int n = snprintf(target, target_size, "3gpp-Sbi-Target-apiRoot: %.*s", (int)root_len, req->url);
+  int m = snprintf(url, url_size, "%s%s", c->scp, path ? path : "/");
+  return n > 0 && (size_t)n < target_size && m > 0 && (size_t)m < url_size ? KEDGE_OK
+                                                                         : KEDGE_ERR_INVALID_ARG;
 }
 
 kedge_err_t kedge_sbi_client_set_default_user_agent(const char *user_agent)
@@ -432,6 +465,9 @@ kedge_err_t kedge_sbi_client_new(struct event_base *base, const kedge_sbi_client
     pthread_mutex_unlock(&default_user_agent_lock);
   }
   c->tokens = sbi_token_cache_new(); /* NULL: OAuth2 off in this process */
+  pthread_mutex_lock(&default_user_agent_lock);
+  memcpy(c->scp, default_scp, sizeof(c->scp));
+  pthread_mutex_unlock(&default_user_agent_lock);
   /* h2c: no TLS, so no files (the options are refused where key material would cross it) */
   err = opts->h2c ? KEDGE_OK : read_pem("ca_file", opts->ca_file, &c->ca);
   if (!err && opts->cert_file && *opts->cert_file) {
@@ -935,6 +971,25 @@ kedge_err_t kedge_sbi_client_send(kedge_sbi_client_t *client, const kedge_sbi_cl
     err = KEDGE_ERR_UNAVAILABLE;
     goto fail;
   }
+  /* SCP model C: the request goes to the SCP (not the token request: the NRF is asked direct) */
+  kedge_sbi_client_request_t routed = *req;
+  char scp_url[URL_MAX + 256], target[URL_MAX + 64];
+  const char *scp_headers[66];
+  if (client->scp[0] && !sbi_token_is_nrf(req->url)) {
+    size_t n = 0;
+    for (const char *const *h = req->headers; h && *h && n < 64; h++)
+      scp_headers[n++] = *h;
+    if (n == 64 || (err = scp_route(client, req, scp_url, sizeof(scp_url), target,
+                                    sizeof(target)))) {
+      err = KEDGE_ERR_INVALID_ARG;
+      goto fail;
+    }
+    scp_headers[n++] = target;
+    scp_headers[n] = NULL;
+    routed.url = scp_url;
+    routed.headers = scp_headers;
+  }
+  req = &routed;
   if (ta != SBI_TOKEN_NONE && (err = save_request(call, req)))
     goto fail;
   if (ta == SBI_TOKEN_WAIT) {

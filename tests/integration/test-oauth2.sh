@@ -12,6 +12,7 @@
 #   error="insufficient_scope"; each with a ProblemDetails valid against the API's 401/403;
 # - the NRF restarts with a new key and the UDM with its new JWK Set: the AUSF's cached token
 #   is refused (401), dropped, a new one fetched, and the request succeeds (one retry);
+# - the 3gpp-Sbi-* headers an SCP forwards are accepted and named at debug level;
 # - no token appears in any log (daemons at debug level).
 # Usage: sh test-oauth2.sh BUILD_DIR
 BUILD=${1:?usage: test-oauth2.sh BUILD_DIR}
@@ -181,6 +182,17 @@ code=$(ask "$NONE")
 code=$(ask "$GOOD")
 [ "$code" = 201 ] && ok "a good token minted the same way: 201 (the refusals were the token's)" ||
   fail "good token: $code $(cat "$T/b")"
+
+# SCP model C (TS 29.500 6.10): the producer accepts the 3gpp-Sbi-* headers an SCP forwards and
+# names them at debug level (Correlation-Info's value, which may hold a SUPI, is not shown)
+code=$(sbi_curl seaf -o "$T/b" -w '%{http_code}' -H 'content-type: application/json' \
+  -H "authorization: Bearer $GOOD" -H "3gpp-Sbi-Target-apiRoot: https://ausf.operator.example:443" \
+  -H '3gpp-Sbi-Correlation-Info: imsi-001010000000777' -d "$BODY" "$UE_AUTH")
+[ "$code" = 201 ] &&
+  grep -q 'sbi: POST /nausf-auth/v1/ue-authentications: 3gpp-sbi-target-apiroot: https://ausf.operator.example:443' "$T/AUSF.log" &&
+  grep -q '3gpp-sbi-correlation-info received' "$T/AUSF.log" && ! grep -q 'imsi-001010000000777' "$T/AUSF.log" &&
+  ok "3gpp-Sbi-Target-apiRoot and Correlation-Info accepted and logged at debug (no SUPI)" ||
+  fail "3gpp-Sbi headers: $code $(grep -i 3gpp-sbi "$T/AUSF.log")"
 
 # --- the NRF's key changes: the AUSF's cached UDM token is refused once, then renewed ---
 stop_daemon NRF

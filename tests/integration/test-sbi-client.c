@@ -279,6 +279,10 @@ static const char nginx_http_conf[] =
     "    }\n"
     /* streamed, no Content-Length: only the write bound can stop it */
     "    location = /stream { echo_duplicate 70000 'a'; }\n"
+    /* standing in for an SCP (model C): what arrived for which target */
+    "    location /nudm-ueau/ {\n"
+    "      return 200 '{\"target\":\"$http_3gpp_sbi_target_apiroot\",\"uri\":\"$request_uri\"}';\n"
+    "    }\n"
     "    location = /slow { echo_sleep 1; echo '{\"slow\":true}'; }\n"
     "    location /files/ { alias @PREFIX@/files/; }\n"
     "  }\n"
@@ -980,6 +984,37 @@ static void test_h2c(void **state)
   kedge_sbi_client_free(t);
 }
 
+/* SCP model C (TS 29.500 6.10.2): the request goes to the SCP (nginx here) with the producer's
+ * apiRoot in 3gpp-Sbi-Target-apiRoot and the same path and query. */
+static void test_scp_model_c(void **state)
+{
+  fixture_t *f = *state;
+  char scp[64];
+  snprintf(scp, sizeof(scp), "https://127.0.0.1:%d", port_main(f));
+  assert_int_equal(kedge_sbi_client_set_scp("https://127.0.0.1:1/prefix"), KEDGE_ERR_INVALID_ARG);
+  assert_int_equal(kedge_sbi_client_set_scp(scp), KEDGE_OK);
+  ECS_CLIENT(f, o);
+  kedge_sbi_client_t *c = client_with(f, &o);
+  assert_int_equal(kedge_sbi_client_set_scp(NULL), KEDGE_OK); /* later clients: direct */
+  result_t r;
+  do_request_url(f, c, "GET",
+                 "https://udm.operator.example:8443/nudm-ueau/v1/imsi-001010000000001/x?a=1",
+                 NULL, &r);
+  assert_int_equal(r.err, KEDGE_OK);
+  assert_int_equal(r.status, 200);
+  assert_string_equal(json_string_value(json_object_get(r.json, "target")),
+                      "https://udm.operator.example:8443");
+  assert_string_equal(json_string_value(json_object_get(r.json, "uri")),
+                      "/nudm-ueau/v1/imsi-001010000000001/x?a=1");
+  result_clear(&r);
+  kedge_sbi_client_free(c);
+  kedge_sbi_client_t *direct = client_with(f, &o);
+  do_request(f, direct, "GET", port_main(f), "/nudm-ueau/v1/y", NULL, &r);
+  assert_string_equal(json_string_value(json_object_get(r.json, "target")), "");
+  result_clear(&r);
+  kedge_sbi_client_free(direct);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -1001,6 +1036,7 @@ int main(void)
       cmocka_unit_test(test_free_with_calls_in_flight),
       cmocka_unit_test(test_reentrant_callbacks),
       cmocka_unit_test(test_h2c),
+      cmocka_unit_test(test_scp_model_c),
   };
   return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
