@@ -140,8 +140,6 @@ static kedge_err_t load(const kedge_app_t *app, void *state, const char *path,
   e = kedge_config_map(root, "scp", &scp);
   if (!e)
     e = kedge_config_string(scp, "uri", NULL, &scp_next);
-  if (!e && kedge_config_has(root, "scp") && !scp_next)
-    e = kedge_config_require(scp, "uri");
   if (!e && scp_next && kedge_sbi_client_set_scp(scp_next) != KEDGE_OK)
     e = kedge_config_invalid(scp, "uri", "must be https://host[:port] (or http:// for h2c) "
                                          "without a path");
