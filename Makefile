@@ -11,6 +11,8 @@
 #                 pages; build packages only (no test peer lands on a production box)
 #   make deb      Debian packages kedge and libkedge-dev into build/deb/ (lintian-checked)
 #   make test-deb the packages installed with apt-get into a debootstrap root (docs/packaging.md)
+#   make format   clang-format -i over every tracked *.c and *.h (.clang-format)
+#   make format-check  the same with --dry-run -Werror: fails, naming the lines, if one differs
 #   make clean
 
 BUILD ?= build
@@ -20,7 +22,8 @@ FUZZ_SECONDS ?= 60
 CMAKE_FLAGS ?=
 MAKEFLAGS += --no-print-directory
 
-.PHONY: all deps configure build test demo bench fuzz clean install deb test-deb
+.PHONY: all deps configure build test demo bench fuzz clean install deb test-deb format \
+  format-check format-tool
 
 all: build
 
@@ -60,6 +63,19 @@ deb: deps
 
 test-deb: build
 	KEDGE_TEST_DEB=1 sh tests/integration/test-deb.sh $(BUILD)
+
+# clang-format comes with scripts/deps.sh test. The tracked files only: never build output.
+CLANG_FORMAT ?= clang-format
+FORMAT_FILES = git ls-files -z '*.c' '*.h'
+format-tool:
+	@command -v $(CLANG_FORMAT) >/dev/null || \
+	  { echo "$(CLANG_FORMAT) not found: scripts/deps.sh test installs it" >&2; exit 1; }
+
+format: format-tool
+	@$(FORMAT_FILES) | xargs -0 $(CLANG_FORMAT) -i
+
+format-check: format-tool
+	@$(FORMAT_FILES) | xargs -0 $(CLANG_FORMAT) --dry-run -Werror
 
 clean:
 	rm -rf $(BUILD) build-asan build-fuzz

@@ -4,11 +4,13 @@
 #   build  what `make` and `make install` need: compiler, CMake, the libraries' -dev packages,
 #          scdoc (man pages)
 #   test   the peers `make test` and CI start or call: curl, nghttp, openssl, gnutls-cli,
-#          nginx, redis-server, stunnel4, sqlite3, clang with its sanitizer runtime, xmllint,
+#          nginx, redis-server, stunnel4, sqlite3, clang with its sanitizer runtime and
+#          clang-format (make format-check), xmllint,
 #          python3 with jsonschema (tests/openapi_check.py), man, systemd-analyze, the
 #          packaging tools and debootstrap (test-man, test-units, test-deb)...
 #   deb    what `make deb` needs besides the build list: dpkg-dev, debhelper, lintian
-#   bench  the peers of `make bench`: h2load, nginx, stunnel4, redis-server, sqlite3
+#   bench  the peers of `make bench`: h2load, nginx, stunnel4, redis-server, sqlite3; perf,
+#          strace and taskset (bench/ecs profiles and pins)
 #   demo   what `make demo`'s "try this" list uses: curl, jq
 #   fuzz   clang and libFuzzer's runtime (`make fuzz`)
 # Idempotent: when everything is present it only runs dpkg-query and exits. Nothing it installs
@@ -22,7 +24,7 @@ list_build="
   scdoc
 "
 list_test="
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev clang-format
   openssl nghttp2-client curl gnutls-bin ca-certificates
   sqlite3 redis-server nginx-light stunnel4
   jq libxml2-utils librsvg2-bin
@@ -34,7 +36,7 @@ list_deb="
   dpkg-dev debhelper lintian
 "
 list_bench="
-  nghttp2-client openssl curl sqlite3 redis-server nginx-light stunnel4
+  nghttp2-client openssl curl sqlite3 redis-server nginx-light stunnel4 linux-perf strace util-linux
 "
 list_demo="
   curl jq ca-certificates

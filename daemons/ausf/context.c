@@ -11,11 +11,12 @@
 #include <openssl/rand.h>
 
 #include "kedge/hex.h"
+#include "kedge/list.h"
 
 typedef struct entry {
   ausf_auth_ctx_t ctx;
   struct entry *hash_next;
-  struct entry *older, *newer; /* expiry order */
+  TAILQ_ENTRY(entry) expiry; /* in t->by_expiry */
   size_t bucket;
 } entry_t;
 
@@ -24,15 +25,8 @@ struct ausf_ctx_table {
   entry_t **buckets;
   size_t n_buckets; /* power of two */
   size_t count, max;
-  entry_t *oldest, *newest;
+  TAILQ_HEAD(, entry) by_expiry; /* oldest first */
 };
-
-int64_t ausf_now_ms(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* The id is random, so its first octets are a fine hash. */
 static size_t bucket_of(const ausf_ctx_table_t *t, const char *id)
@@ -59,6 +53,7 @@ kedge_err_t ausf_ctx_table_new(size_t max_contexts, ausf_ctx_table_t **out)
     return KEDGE_ERR_NOMEM;
   }
   t->max = max_contexts;
+  TAILQ_INIT(&t->by_expiry);
   pthread_mutex_init(&t->lock, NULL);
   *out = t;
   return KEDGE_OK;
@@ -71,14 +66,7 @@ static void unlink_entry(ausf_ctx_table_t *t, entry_t *e)
       *p = e->hash_next;
       break;
     }
-  if (e->older)
-    e->older->newer = e->newer;
-  else
-    t->oldest = e->newer;
-  if (e->newer)
-    e->newer->older = e->older;
-  else
-    t->newest = e->older;
+  TAILQ_REMOVE(&t->by_expiry, e, expiry);
   t->count--;
 }
 
@@ -92,10 +80,9 @@ void ausf_ctx_table_free(ausf_ctx_table_t *t)
 {
   if (!t)
     return;
-  for (entry_t *e = t->oldest, *next; e; e = next) {
-    next = e->newer;
+  entry_t *e, *next;
+  TAILQ_FOREACH_SAFE(e, &t->by_expiry, expiry, next)
     free_entry(e);
-  }
   pthread_mutex_destroy(&t->lock);
   free(t->buckets);
   free(t);
@@ -109,7 +96,6 @@ static kedge_err_t insert(ausf_ctx_table_t *t, const ausf_auth_ctx_t *ctx, bool 
     return KEDGE_ERR_NOMEM;
   e->ctx = *ctx;
   e->hash_next = NULL;
-  e->newer = NULL;
   pthread_mutex_lock(&t->lock);
   if (t->count >= t->max) {
     if (!evict) {
@@ -117,18 +103,13 @@ static kedge_err_t insert(ausf_ctx_table_t *t, const ausf_auth_ctx_t *ctx, bool 
       free_entry(e);
       return KEDGE_ERR_BUSY;
     }
-    evicted = t->oldest;
+    evicted = TAILQ_FIRST(&t->by_expiry);
     unlink_entry(t, evicted);
   }
   e->bucket = bucket_of(t, ctx->id);
   e->hash_next = t->buckets[e->bucket];
   t->buckets[e->bucket] = e;
-  e->older = t->newest;
-  if (t->newest)
-    t->newest->newer = e;
-  else
-    t->oldest = e;
-  t->newest = e;
+  TAILQ_INSERT_TAIL(&t->by_expiry, e, expiry);
   t->count++;
   pthread_mutex_unlock(&t->lock);
   if (evicted)
@@ -155,7 +136,7 @@ kedge_err_t ausf_ctx_take(ausf_ctx_table_t *t, const char *id, ausf_auth_ctx_t *
 {
   if (strlen(id) != AUSF_CTX_ID_LEN)
     return KEDGE_ERR_NOT_FOUND;
-  int64_t now = ausf_now_ms();
+  int64_t now = kedge_now_ms();
   pthread_mutex_lock(&t->lock);
   entry_t *e = t->buckets[bucket_of(t, id)];
   while (e && CRYPTO_memcmp(e->ctx.id, id, AUSF_CTX_ID_LEN) != 0)
@@ -174,12 +155,12 @@ kedge_err_t ausf_ctx_take(ausf_ctx_table_t *t, const char *id, ausf_auth_ctx_t *
 
 size_t ausf_ctx_purge(ausf_ctx_table_t *t)
 {
-  int64_t now = ausf_now_ms();
+  int64_t now = kedge_now_ms();
   size_t n = 0;
   entry_t *expired = NULL;
   pthread_mutex_lock(&t->lock);
-  while (t->oldest && t->oldest->ctx.expiry_ms <= now) {
-    entry_t *e = t->oldest;
+  entry_t *e;
+  while ((e = TAILQ_FIRST(&t->by_expiry)) && e->ctx.expiry_ms <= now) {
     unlink_entry(t, e);
     e->hash_next = expired;
     expired = e;

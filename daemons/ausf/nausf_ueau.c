@@ -214,7 +214,7 @@ static void vector_received(const kedge_sbi_client_response_t *resp, void *arg)
       }
       memcpy(ctx.snn, c->snn, sizeof(ctx.snn));
       memcpy(ctx.consumer, c->consumer, sizeof(ctx.consumer));
-      ctx.expiry_ms = ausf_now_ms() + ausf->context_expiry_ms;
+      ctx.expiry_ms = kedge_now_ms() + ausf->context_expiry_ms;
       kedge_err_t err = kedge_aka_hxres_star(rand, ctx.xres_star, hxres_star);
       if (!err)
         err = ausf_ctx_add(ausf->contexts, &ctx);
@@ -364,7 +364,7 @@ static void confirmation_respond(ausf_confirmation_t *c)
     ausf_auth_ctx_t kept = c->ctx;
     OPENSSL_cleanse(kept.xres_star, sizeof(kept.xres_star));
     OPENSSL_cleanse(kept.kausf, sizeof(kept.kausf));
-    kept.expiry_ms = ausf_now_ms() + ausf->key_lifetime_ms;
+    kept.expiry_ms = kedge_now_ms() + ausf->key_lifetime_ms;
     if (ausf_ctx_put(ausf->confirmed, &kept) != KEDGE_OK)
       kedge_log_subscriber(KEDGE_LOG_WARN, kept.supi, NULL,
                            "5G AKA: cannot keep it for a later DELETE (out of memory)");
@@ -394,6 +394,15 @@ void ausf_confirmation_answer(ausf_confirmation_t *c, kedge_err_t edge_err, cons
   }
   /* TS 33.501 6.1.4.1: the result goes to the UDM before the SEAF hears it */
   ausf_auth_event_send(c, confirmation_respond);
+}
+
+/* After the edge-key step: the AKMA step, or the 503 (SPEC.md 2: no success without the key). */
+static void edge_done(ausf_confirmation_t *c, kedge_err_t err, const char *cause)
+{
+  if (err)
+    ausf_confirmation_answer(c, err, cause);
+  else
+    ausf_akma_on_success(c);
 }
 
 static void confirmation(kedge_sbi_request_t *req, void *arg)
@@ -432,7 +441,7 @@ static void confirmation(kedge_sbi_request_t *req, void *arg)
     ausf_auth_event_send(c, confirmation_respond); /* failures too (TS 33.501 6.1.4.1) */
     return;
   }
-  ausf_edge_on_success(c);
+  ausf_edge_on_success(c, ausf_worker_of(req)->keys, edge_done);
 }
 
 /* ---- DELETE 5g-aka-confirmation and deregister: the edge keys go at once ---- */

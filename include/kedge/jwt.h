@@ -88,12 +88,4 @@ kedge_err_t kedge_jwt_verify_claims(const kedge_jwks_t *jwks, const char *token,
                                     const kedge_jwt_policy_t *policy, int64_t now,
                                     kedge_jwt_status_t *status, kedge_jwt_claims_t *claims);
 
-/* RFC 4648 5 base64url (the decoder the verifier uses; lib/core's base64url replaces it once
- * that lands) without padding, strict: only the URL-safe alphabet, no '=', no
- * whitespace, unused bits of the last character zero (one value, one spelling). Decodes into
- * out[0..max); KEDGE_ERR_BAD_LENGTH when it would not fit or the length is impossible,
- * KEDGE_ERR_INVALID_ARG for anything else. */
-kedge_err_t kedge_jwt_b64url_decode(const char *in, size_t len, uint8_t *out, size_t max,
-                              size_t *out_len);
-
 #endif

@@ -18,6 +18,8 @@
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 
+#include "kedge/base64url.h"
+
 enum { KEY_EC = 1, KEY_RSA = 2 };
 
 typedef struct jwk {
@@ -31,69 +33,6 @@ struct kedge_jwks {
   jwk_t keys[KEDGE_JWKS_MAX_KEYS];
 };
 
-/* ---- base64url ---- */
-
-static int b64url_value(unsigned char c)
-{
-  if (c >= 'A' && c <= 'Z')
-    return c - 'A';
-  if (c >= 'a' && c <= 'z')
-    return c - 'a' + 26;
-  if (c >= '0' && c <= '9')
-    return c - '0' + 52;
-  if (c == '-')
-    return 62;
-  if (c == '_')
-    return 63;
-  return -1;
-}
-
-kedge_err_t kedge_jwt_b64url_decode(const char *in, size_t len, uint8_t *out, size_t max,
-                              size_t *out_len)
-{
-  if (!in || !out_len || (!out && max))
-    return KEDGE_ERR_INVALID_ARG;
-  *out_len = 0;
-  /* RFC 4648 5: 4 characters carry 3 octets; a remainder of 1 character is impossible. */
-  if (len % 4 == 1)
-    return KEDGE_ERR_BAD_LENGTH;
-  size_t decoded = len / 4 * 3 + (len % 4 ? len % 4 - 1 : 0);
-  if (decoded > max)
-    return KEDGE_ERR_BAD_LENGTH;
-  for (size_t i = 0; i < len; i++)
-    if (b64url_value((unsigned char)in[i]) < 0)
-      return KEDGE_ERR_INVALID_ARG;
-  /* The unused low bits of the last character must be zero (RFC 4648 3.5: canonical). */
-  if (len % 4) {
-    int last = b64url_value((unsigned char)in[len - 1]);
-    if ((len % 4 == 2 && (last & 0x0f)) || (len % 4 == 3 && (last & 0x03)))
-      return KEDGE_ERR_INVALID_ARG;
-  }
-  /* OpenSSL decodes the standard alphabet with padding: map and pad, then trim. */
-  size_t padded = (len + 3) / 4 * 4;
-  unsigned char *b64 = malloc(padded + 1), *raw = malloc(padded / 4 * 3 + 1);
-  if (!b64 || !raw) {
-    free(b64);
-    free(raw);
-    return KEDGE_ERR_NOMEM;
-  }
-  for (size_t i = 0; i < len; i++)
-    b64[i] = in[i] == '-' ? '+' : in[i] == '_' ? '/' : (unsigned char)in[i];
-  for (size_t i = len; i < padded; i++)
-    b64[i] = '=';
-  kedge_err_t err = KEDGE_OK;
-  if (padded && EVP_DecodeBlock(raw, b64, (int)padded) != (int)(padded / 4 * 3))
-    err = KEDGE_ERR_INVALID_ARG;
-  else if (decoded)
-    memcpy(out, raw, decoded);
-  OPENSSL_cleanse(raw, padded / 4 * 3 + 1);
-  free(b64);
-  free(raw);
-  if (!err)
-    *out_len = decoded;
-  return err;
-}
-
 /* A base64url member of a JWK decoded into a fresh buffer of at most `max` octets. */
 static kedge_err_t member_b64(const json_t *obj, const char *name, size_t max, uint8_t **out,
                               size_t *len)
@@ -105,7 +44,7 @@ static kedge_err_t member_b64(const json_t *obj, const char *name, size_t max, u
   *out = malloc(max ? max : 1);
   if (!*out)
     return KEDGE_ERR_NOMEM;
-  if (kedge_jwt_b64url_decode(json_string_value(v), json_string_length(v), *out, max, len) != KEDGE_OK) {
+  if (kedge_b64url_decode(json_string_value(v), json_string_length(v), *out, max, len) != KEDGE_OK) {
     free(*out);
     *out = NULL;
     return KEDGE_ERR_CONFIG;
@@ -408,7 +347,7 @@ static json_t *segment_json(const char *seg, size_t len)
   if (!raw)
     return NULL;
   json_t *obj = NULL;
-  if (kedge_jwt_b64url_decode(seg, len, raw, max, &n) == KEDGE_OK) {
+  if (kedge_b64url_decode(seg, len, raw, max, &n) == KEDGE_OK) {
     json_error_t jerr;
     obj = json_loadb((const char *)raw, n, JSON_REJECT_DUPLICATES, &jerr);
     OPENSSL_cleanse(&jerr, sizeof(jerr));
@@ -570,7 +509,7 @@ kedge_err_t kedge_jwt_verify_claims(const kedge_jwks_t *jwks, const char *token,
   uint8_t sig[KEDGE_JWT_RSA_MAX_BITS / 8];
   size_t sig_len = 0;
   const char *sig_b64 = d2 + 1;
-  if (kedge_jwt_b64url_decode(sig_b64, (size_t)(token + len - sig_b64), sig, sizeof(sig), &sig_len) ||
+  if (kedge_b64url_decode(sig_b64, (size_t)(token + len - sig_b64), sig, sizeof(sig), &sig_len) ||
       (type == KEY_EC && sig_len != 64)) {
     json_decref(header);
     return refuse(status, KEDGE_JWT_MALFORMED);

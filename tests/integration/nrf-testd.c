@@ -34,6 +34,7 @@
 #include <openssl/pem.h>
 
 #include "kedge/app.h"
+#include "kedge/base64url.h"
 #include "kedge/log.h"
 #include "kedge/sbi_server.h"
 #include "kedge/time.h"
@@ -160,14 +161,10 @@ static void forget_all(kedge_sbi_request_t *req, void *arg)
 static EVP_PKEY *token_key;
 static int token_ttl_s = 300;
 
+/* out has room for KEDGE_B64URL_LEN(len) + 1 (the callers size it generously) */
 static void b64url_encode(const uint8_t *in, size_t len, char *out)
 {
-  int n = EVP_EncodeBlock((unsigned char *)out, in, (int)len);
-  while (n > 0 && out[n - 1] == '=')
-    n--;
-  for (int i = 0; i < n; i++)
-    out[i] = out[i] == '+' ? '-' : out[i] == '/' ? '_' : out[i];
-  out[n] = '\0';
+  kedge_b64url_encode(in, len, out, KEDGE_B64URL_LEN(len) + 1, NULL);
 }
 
 /* RFC 7515 7.1 compact JWS of `claims` with the test's key (RFC 7518 3.3/3.4). NULL on error. */

@@ -84,7 +84,7 @@ refused() { # refused DESCRIPTION PROGRAM CONFIG KEY REASON
     ok "$1: $(cat "$T/err")" || fail "$1: rc=$rc, $lines line(s): $(cat "$T/err")"
 }
 for nf in nef aanf; do
-  sed -e "s|/etc/kedge/pki/|$T/pki/|g" -e '/^sbi:/a\  transport: h2c' "$CONF/$nf.yaml" >"$T/$nf-h2c.yaml"
+  sed -e "s|/etc/kedge/pki/|$T/pki/|g" -e 's/^  transport: tls-mutual/  transport: h2c/' "$CONF/$nf.yaml" >"$T/$nf-h2c.yaml"
   refused "the ${nf} refuses sbi.transport h2c" kedge-${nf}d "$T/$nf-h2c.yaml" transport "h2c refused"
 done
 EDGE="edge: {enabled: true, home_network: {mcc: \"001\", mnc: \"01\"}, master_key: $T/ausf.key}

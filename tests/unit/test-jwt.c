@@ -19,6 +19,7 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
+#include "kedge/base64url.h"
 #include "kedge/jwt.h"
 
 #define NOW 1700000000
@@ -157,23 +158,23 @@ static void test_b64url(void **state)
   uint8_t out[16];
   size_t n;
   for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
-    assert_int_equal(kedge_jwt_b64url_decode(v[i].enc, strlen(v[i].enc), out, sizeof(out), &n), KEDGE_OK);
+    assert_int_equal(kedge_b64url_decode(v[i].enc, strlen(v[i].enc), out, sizeof(out), &n), KEDGE_OK);
     assert_int_equal(n, strlen(v[i].dec));
     assert_memory_equal(out, v[i].dec, n);
   }
   /* 0xfb 0xff: '+' and '/' of the standard alphabet are '-' and '_' here */
-  assert_int_equal(kedge_jwt_b64url_decode("-_8", 3, out, sizeof(out), &n), KEDGE_OK);
+  assert_int_equal(kedge_b64url_decode("-_8", 3, out, sizeof(out), &n), KEDGE_OK);
   assert_int_equal(n, 2);
   assert_int_equal(out[0], 0xfb);
   assert_int_equal(out[1], 0xff);
-  assert_int_not_equal(kedge_jwt_b64url_decode("+/8", 3, out, sizeof(out), &n), KEDGE_OK);
-  assert_int_not_equal(kedge_jwt_b64url_decode("Zg==", 4, out, sizeof(out), &n), KEDGE_OK);
-  assert_int_not_equal(kedge_jwt_b64url_decode("Z", 1, out, sizeof(out), &n), KEDGE_OK);
-  assert_int_not_equal(kedge_jwt_b64url_decode("Zh", 2, out, sizeof(out), &n), KEDGE_OK); /* pad bits */
-  assert_int_not_equal(kedge_jwt_b64url_decode("Zm9", 3, out, sizeof(out), &n), KEDGE_OK);
-  assert_int_not_equal(kedge_jwt_b64url_decode("Zm 9v", 5, out, sizeof(out), &n), KEDGE_OK);
-  assert_int_not_equal(kedge_jwt_b64url_decode("Zm\0v", 4, out, sizeof(out), &n), KEDGE_OK);
-  assert_int_equal(kedge_jwt_b64url_decode("Zm9vYmFy", 8, out, 5, &n), KEDGE_ERR_BAD_LENGTH);
+  assert_int_not_equal(kedge_b64url_decode("+/8", 3, out, sizeof(out), &n), KEDGE_OK);
+  assert_int_not_equal(kedge_b64url_decode("Zg==", 4, out, sizeof(out), &n), KEDGE_OK);
+  assert_int_not_equal(kedge_b64url_decode("Z", 1, out, sizeof(out), &n), KEDGE_OK);
+  assert_int_not_equal(kedge_b64url_decode("Zh", 2, out, sizeof(out), &n), KEDGE_OK); /* pad bits */
+  assert_int_not_equal(kedge_b64url_decode("Zm9", 3, out, sizeof(out), &n), KEDGE_OK);
+  assert_int_not_equal(kedge_b64url_decode("Zm 9v", 5, out, sizeof(out), &n), KEDGE_OK);
+  assert_int_not_equal(kedge_b64url_decode("Zm\0v", 4, out, sizeof(out), &n), KEDGE_OK);
+  assert_int_equal(kedge_b64url_decode("Zm9vYmFy", 8, out, 5, &n), KEDGE_ERR_BAD_LENGTH);
 }
 
 /* ---- JWK Sets ---- */
