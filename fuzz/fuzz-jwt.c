@@ -17,6 +17,7 @@
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 
+#include "kedge/base64url.h"
 #include "kedge/jwt.h"
 
 static EVP_PKEY *key;
@@ -60,7 +61,7 @@ static void check_b64url(const uint8_t *data, size_t size)
 {
   uint8_t *out = malloc(size + 1);
   size_t n = 0;
-  if (kedge_jwt_b64url_decode((const char *)data, size, out, size, &n) == KEDGE_OK) {
+  if (kedge_b64url_decode((const char *)data, size, out, size, &n) == KEDGE_OK) {
     char *back = malloc(size + 8);
     if (b64url_encode(out, n, back) != size || memcmp(back, data, size) != 0)
       abort(); /* one value, one spelling */
