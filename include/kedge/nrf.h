@@ -63,11 +63,12 @@ typedef struct kedge_nrf_self {
   const char *address;            /* the SBI listen address (IPv4 or IPv6, numeric) */
   uint16_t port;                  /* the bound SBI port */
   const char *const *services;    /* service names offered, NULL-terminated (may be NULL) */
+  bool h2c;                       /* the SBI is plain HTTP/2 (sbi.transport h2c): scheme http */
 } kedge_nrf_self_t;
 
 /* The NFProfile (TS 29.510 6.1.6.2.2) for NFRegister: nfInstanceId, nfType, nfStatus
  * REGISTERED, ipv4Addresses/ipv6Addresses, allowedNfTypes, nfServices (serviceInstanceId,
- * serviceName, versions, scheme https, nfServiceStatus, ipEndPoints), and ausfInfo or udmInfo
+ * serviceName, versions, scheme (https, http when h2c), nfServiceStatus, ipEndPoints), and ausfInfo or udmInfo
  * (groupId, supiRanges, routingIndicators) for an AUSF or UDM, aanfInfoList (routingIndicators)
  * for an AANF, nefInfo (nefId) for a NEF, priority, capacity and fqdn when configured. NULL when
  * out of memory. */

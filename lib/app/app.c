@@ -451,7 +451,8 @@ int kedge_app_main(const kedge_app_t *app, int argc, char **argv)
                                  .nf_type = app->nf_type ? app->nf_type : role,
                                  .address = cfg.address ? cfg.address : "127.0.0.1",
                                  .port = kedge_sbi_server_port(srv),
-                                 .services = app->nf_services};
+                                 .services = app->nf_services,
+                                 .h2c = cfg.transport == KEDGE_SBI_TRANSPORT_H2C};
   if (nrf_config.uri &&
       (err = kedge_nrf_start(&nrf_config, &self, kedge_sbi_server_metrics(srv), &nrf))) {
     kedge_log_error("cannot start: nrf: %s", kedge_strerror(err));

@@ -77,7 +77,8 @@ static json_t *service(const kedge_nrf_config_t *cfg, const kedge_nrf_self_t *se
   const char *full = full_version(name, &uri_version);
   json_t *s = json_pack("{s:s, s:s, s:[{s:s, s:s}], s:s, s:s, s:[{s:s, s:i}]}",
                         "serviceInstanceId", name, "serviceName", name, "versions",
-                        "apiVersionInUri", uri_version, "apiFullVersion", full, "scheme", "https",
+                        "apiVersionInUri", uri_version, "apiFullVersion", full, "scheme",
+                        self->h2c ? "http" : "https",
                         "nfServiceStatus", "REGISTERED", "ipEndPoints",
                         v6 ? "ipv6Address" : "ipv4Address", self->address, "port",
                         (int)self->port);

@@ -294,6 +294,7 @@ static kedge_err_t discovery_setup(kedge_sbi_server_t *srv)
   if (v)
     validity_s = atoi(v);
   return kedge_sbi_server_route(srv, "GET", "/nnrf-disc/v1/nf-instances", NULL, nf_discover, NULL);
+}
 
 /* ---- Nnrf_AccessToken (its own functions: discovery grows beside them) ---- */
 

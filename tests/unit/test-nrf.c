@@ -78,6 +78,36 @@ static void test_udm_profile(void **state)
   kedge_config_free(conf);
 }
 
+/* TS 29.510 6.1.6.2.3 NFService.scheme (TS 29.571 UriScheme): a UDM on sbi.transport h2c is
+ * reached over http; announcing https sent Open5GS's AUSF into a TLS handshake with a plain
+ * HTTP/2 port (make interop, docs/interop.md). Every service and the service map say http. */
+static void test_h2c_profile_scheme(void **state)
+{
+  (void)state;
+  kedge_config_t *conf;
+  kedge_nrf_config_t cfg;
+  assert_int_equal(load("nrf: {uri: 'https://nrf.example:8000', ca: ca.crt}\n", &conf, &cfg),
+                   KEDGE_OK);
+  kedge_nrf_self_t self = {.nf_instance_id = "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+                           .nf_type = "UDM", .address = "127.0.0.1", .port = 8001,
+                           .services = udm_services, .h2c = true};
+  json_t *p = kedge_nrf_profile(&cfg, &self);
+  assert_non_null(p);
+  json_t *svc = json_array_get(json_object_get(p, "nfServices"), 0);
+  assert_string_equal(json_string_value(json_object_get(svc, "scheme")), "http");
+  json_t *mapped = json_object_get(json_object_get(p, "nfServiceList"), "nudm-ueau");
+  assert_string_equal(json_string_value(json_object_get(mapped, "scheme")), "http");
+  json_decref(p);
+  self.h2c = false;
+  p = kedge_nrf_profile(&cfg, &self);
+  assert_non_null(p);
+  svc = json_array_get(json_object_get(p, "nfServices"), 0);
+  assert_string_equal(json_string_value(json_object_get(svc, "scheme")), "https");
+  json_decref(p);
+  kedge_nrf_config_clear(&cfg);
+  kedge_config_free(conf);
+}
+
 static void test_ausf_profile_ipv6(void **state)
 {
   (void)state;
@@ -217,6 +247,7 @@ int main(void)
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_no_section),
       cmocka_unit_test(test_udm_profile),
+      cmocka_unit_test(test_h2c_profile_scheme),
       cmocka_unit_test(test_ausf_profile_ipv6),
       cmocka_unit_test(test_aanf_nef_profiles),
       cmocka_unit_test(test_bad_config),
