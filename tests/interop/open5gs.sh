@@ -531,9 +531,10 @@ stop_daemon AUSF3 >/dev/null 2>&1
 
 # ---------------------------------------------------------------- 5. OAuth2 (Nnrf_AccessToken)
 # TS 29.510 5.4.2.2: POST {nrf}/oauth2/token, an AccessTokenReq form. Open5GS 8f25f3bea's NRF
-# dispatches nnrf-nfm and nnrf-disc only (src/nrf/nrf-sm.c: the switch on the service name,
-# "Invalid API name" otherwise) and its lib/sbi adds no Authorization header to requests nor
-# checks one (the 3gpp-Sbi-Access-Token name in lib/sbi/message.h is defined, not used).
+# cannot parse a form body (src/nrf/nrf-sm.c:78-86 "cannot parse HTTP message": lib/sbi/message.c
+# reads JSON and multipart only) and dispatches nnrf-nfm and nnrf-disc only (nrf-sm.c:100-291,
+# "Invalid API name" otherwise); its lib/sbi adds no Authorization header to requests nor checks
+# one (OGS_SBI_CUSTOM_ACCESS_TOKEN in lib/sbi/message.h:328 is defined, never used).
 code=$(nrf_curl -o "$T/token.json" -w '%{http_code}' \
   -d "grant_type=client_credentials&nfInstanceId=$AUSF_ID&nfType=AUSF&targetNfType=UDM&scope=nudm-ueau" \
   "$NRF/oauth2/token")
@@ -541,7 +542,7 @@ if [ "$code" = 200 ] && [ "$(jq -r .access_token "$T/token.json" 2>/dev/null)" !
   row FAIL "kedge fetches an access token from Open5GS's NRF" "the NRF issues tokens now: write the OAuth2 rows here"
 else
   row SKIP "kedge fetches an access token from Open5GS's NRF" \
-    "POST /oauth2/token: HTTP $code; no Nnrf_AccessToken in Open5GS (src/nrf/nrf-sm.c), no Bearer in lib/sbi"
+    "POST /oauth2/token: $code $(jq -r .title "$T/token.json" 2>/dev/null); src/nrf/nrf-sm.c:78-86,100-291: no oauth2"
 fi
 
 # ---------------------------------------------------------------- 6. NFDeregister on SIGTERM
