@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "ecs.h"
+#include "psk_handshake.h"
 #include "kedge/app.h"
 #include "kedge/log.h"
 #include "kedge/pki.h"

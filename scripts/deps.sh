@@ -9,7 +9,8 @@
 #          python3 with jsonschema (tests/openapi_check.py), man, systemd-analyze, the
 #          packaging tools and debootstrap (test-man, test-units, test-deb)...
 #   deb    what `make deb` needs besides the build list: dpkg-dev, debhelper, lintian
-#   bench  the peers of `make bench`: h2load, nginx, stunnel4, redis-server, sqlite3
+#   bench  the peers of `make bench`: h2load, nginx, stunnel4, redis-server, sqlite3; perf,
+#          strace and taskset (bench/ecs profiles and pins)
 #   demo   what `make demo`'s "try this" list uses: curl, jq
 #   fuzz   clang and libFuzzer's runtime (`make fuzz`)
 # Idempotent: when everything is present it only runs dpkg-query and exits. Nothing it installs
@@ -35,7 +36,7 @@ list_deb="
   dpkg-dev debhelper lintian
 "
 list_bench="
-  nghttp2-client openssl curl sqlite3 redis-server nginx-light stunnel4
+  nghttp2-client openssl curl sqlite3 redis-server nginx-light stunnel4 linux-perf strace util-linux
 "
 list_demo="
   curl jq ca-certificates

@@ -27,13 +27,6 @@ struct ausf_ctx_table {
   entry_t *oldest, *newest;
 };
 
-int64_t ausf_now_ms(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The id is random, so its first octets are a fine hash. */
 static size_t bucket_of(const ausf_ctx_table_t *t, const char *id)
 {
@@ -155,7 +148,7 @@ kedge_err_t ausf_ctx_take(ausf_ctx_table_t *t, const char *id, ausf_auth_ctx_t *
 {
   if (strlen(id) != AUSF_CTX_ID_LEN)
     return KEDGE_ERR_NOT_FOUND;
-  int64_t now = ausf_now_ms();
+  int64_t now = kedge_now_ms();
   pthread_mutex_lock(&t->lock);
   entry_t *e = t->buckets[bucket_of(t, id)];
   while (e && CRYPTO_memcmp(e->ctx.id, id, AUSF_CTX_ID_LEN) != 0)
@@ -174,7 +167,7 @@ kedge_err_t ausf_ctx_take(ausf_ctx_table_t *t, const char *id, ausf_auth_ctx_t *
 
 size_t ausf_ctx_purge(ausf_ctx_table_t *t)
 {
-  int64_t now = ausf_now_ms();
+  int64_t now = kedge_now_ms();
   size_t n = 0;
   entry_t *expired = NULL;
   pthread_mutex_lock(&t->lock);

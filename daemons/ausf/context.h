@@ -13,6 +13,7 @@
 #include "kedge/edge.h"
 #include "kedge/error.h"
 #include "kedge/identity.h"
+#include "kedge/time.h"
 
 #define AUSF_CTX_ID_LEN 32 /* hex of 16 random octets */
 #define AUSF_AUTH_EVENT_ID_MAX 64 /* the UDM's authEventId (the last segment of its Location) */
@@ -56,7 +57,5 @@ kedge_err_t ausf_ctx_take(ausf_ctx_table_t *table, const char *id, ausf_auth_ctx
 /* Drops (and wipes) expired contexts; returns how many. Called from a timer. */
 size_t ausf_ctx_purge(ausf_ctx_table_t *table);
 size_t ausf_ctx_count(ausf_ctx_table_t *table);
-
-int64_t ausf_now_ms(void);
 
 #endif

@@ -214,7 +214,7 @@ static void vector_received(const kedge_sbi_client_response_t *resp, void *arg)
       }
       memcpy(ctx.snn, c->snn, sizeof(ctx.snn));
       memcpy(ctx.consumer, c->consumer, sizeof(ctx.consumer));
-      ctx.expiry_ms = ausf_now_ms() + ausf->context_expiry_ms;
+      ctx.expiry_ms = kedge_now_ms() + ausf->context_expiry_ms;
       kedge_err_t err = kedge_aka_hxres_star(rand, ctx.xres_star, hxres_star);
       if (!err)
         err = ausf_ctx_add(ausf->contexts, &ctx);
@@ -364,7 +364,7 @@ static void confirmation_respond(ausf_confirmation_t *c)
     ausf_auth_ctx_t kept = c->ctx;
     OPENSSL_cleanse(kept.xres_star, sizeof(kept.xres_star));
     OPENSSL_cleanse(kept.kausf, sizeof(kept.kausf));
-    kept.expiry_ms = ausf_now_ms() + ausf->key_lifetime_ms;
+    kept.expiry_ms = kedge_now_ms() + ausf->key_lifetime_ms;
     if (ausf_ctx_put(ausf->confirmed, &kept) != KEDGE_OK)
       kedge_log_subscriber(KEDGE_LOG_WARN, kept.supi, NULL,
                            "5G AKA: cannot keep it for a later DELETE (out of memory)");

@@ -8,12 +8,13 @@
  * SSL_R_BINDER_DOES_NOT_VERIFY. Everything else passes through untouched. The filter is
  * removed once the handshake is done, before the connection is adopted. */
 #include <pthread.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include <openssl/bio.h>
 #include <openssl/err.h>
 
-#include "ecs.h"
+#include "binder_alert.h"
 
 #define TLS_CT_ALERT                21
 #define TLS_ALERT_FATAL             2

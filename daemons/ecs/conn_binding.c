@@ -5,13 +5,14 @@
  * the runtime frees the SSL with the connection) takes it out of the table again. */
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
 
-#include "ecs.h"
+#include "conn_binding.h"
 
 #define BUCKETS    4096 /* live connections spread over these by their sequence number */
 #define EEC_ID_MAX 256

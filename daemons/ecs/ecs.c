@@ -6,6 +6,8 @@
 #include <openssl/x509v3.h>
 
 #include "ecs.h"
+#include "psk_handshake.h"
+#include "worker.h"
 #include "kedge/log.h"
 
 static const char *const outcome_names[ECS_OUTCOME__COUNT] = {

@@ -3,23 +3,22 @@
  * Kedge (profile kedge) or K_ECS (profile bound, SPEC.md 6) as the key, fetched from the AUSF
  * (Nausf_UEAuthentication_keyrequest, in the operator's domain) or the NEF (outside it) while
  * the handshake waits, without blocking other connections. Inside the tunnel: HTTP/2 with
- * the ECS service provisioning API. Design: docs/ecs.md. */
+ * the ECS service provisioning API. Design: docs/ecs.md.
+ *
+ * This header: the ECS's configuration and run-time state (config.c, ecs.c). Each other concern
+ * has its own: psk_handshake.h, key_fetch.h, worker.h, binder_alert.h, conn_binding.h,
+ * service_provisioning.h, key_cache.h, key_revocation.h, rate_limit.h, psk_identity.h. */
 #ifndef KEDGE_ECS_H
 #define KEDGE_ECS_H
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/socket.h>
 
-#include <jansson.h>
 #include <openssl/ssl.h>
 
 #include "kedge/config.h"
-#include "kedge/json_check.h"
-#include "kedge/conn_budget.h"
 #include "kedge/edge.h"
 #include "kedge/key_client.h"
 #include "kedge/metrics.h"
@@ -28,38 +27,12 @@
 #include "key_cache.h"
 #include "key_revocation.h"
 #include "rate_limit.h"
+#include "service_provisioning.h"
 
 typedef enum ecs_source_type { ECS_SOURCE_AUSF, ECS_SOURCE_NEF, ECS_SOURCE_AANF } ecs_source_type_t;
 /* SPEC.md 6 and 9: kedge (Kedge), bound (K_ECS), akma (identity A-KID, key K_AF for ecs_id) */
 typedef enum ecs_profile { ECS_PROFILE_KEDGE, ECS_PROFILE_BOUND, ECS_PROFILE_AKMA } ecs_profile_t;
 
-
-/* ECS service provisioning (TS 24.558 8.2, EDGE-4): what the ECS answers, from its config. */
-typedef struct ecs_ees {
-  const char *ees_id;
-  const char *uri;                 /* endPt.uri */
-  bool eec_reg_conf;               /* EEC must register with the EES */
-  const char *const *auth_methods; /* eesAuthMethods (may be empty: member left out) */
-  size_t n_auth_methods;
-  const char *const *ac_ids; /* ACs this EES serves; "*": any */
-  size_t n_ac_ids;
-} ecs_ees_t;
-
-typedef struct ecs_edn {
-  const char *dnn;
-  ecs_ees_t *eess;
-  size_t n_eess;
-} ecs_edn_t;
-
-typedef struct ecs_provisioning {
-  const char *const *allowed_eec_ids; /* "*": any */
-  size_t n_allowed_eec_ids;
-  const char *const *allowed_ac_ids; /* "*": any */
-  size_t n_allowed_ac_ids;
-  int64_t lifetime_ms; /* lifeTime of the configuration handed out */
-  ecs_edn_t *edns;
-  size_t n_edns;
-} ecs_provisioning_t;
 
 /* How a handshake ended (metric kedge_ecs_handshakes_total{outcome}). */
 typedef enum ecs_outcome {
@@ -87,8 +60,6 @@ typedef enum ecs_lookup {
   ECS_LOOKUP_LIMITED,      /* rate limit or max_pending: dummy key without a fetch */
   ECS_LOOKUP__COUNT
 } ecs_lookup_t;
-
-typedef struct ecs_worker ecs_worker_t;
 
 typedef struct ecs {
   /* configuration */
@@ -136,92 +107,12 @@ const char *ecs_profile_name(ecs_profile_t profile);
 kedge_err_t ecs_read_config(kedge_config_node_t *root, void *state);
 void ecs_config_free(ecs_t *ecs);
 
-/* ---- ecs.c: set-up and tear-down of everything below ---- */
+/* ---- ecs.c: set-up and tear-down of every part ---- */
 kedge_err_t ecs_setup(ecs_t *ecs, kedge_sbi_server_t *srv, char *why, size_t why_size);
 void ecs_teardown(ecs_t *ecs);
 void ecs_count_outcome(ecs_t *ecs, ecs_outcome_t outcome);
 const char *ecs_outcome_name(ecs_outcome_t outcome);
-
-/* ---- psk_handshake.c: the TLS 1.3 PSK server side ---- */
-SSL_CTX *ecs_tls_ctx_new(const ecs_t *ecs);
 /* What set-up would refuse in key_source.tls (CA, client certificate, key): kedge_app_t.check. */
 kedge_err_t ecs_check(void *state, char *why, size_t why_size);
-/* The SBI runtime's accept hook (kedge_sbi_server_set_accept_hook); arg is the ecs_t. */
-void ecs_accept(kedge_sbi_worker_t *worker, evutil_socket_t fd, const struct sockaddr *peer,
-                int peer_len, void *arg);
-
-/* ---- binder_alert.c: decrypt_error for a binder that does not verify (RFC 8446 4.2.11) ---- */
-/* Gives `ssl` the socket `fd` (not closed by the BIOs) with the alert filter on writes. */
-kedge_err_t ecs_binder_alert_attach(SSL *ssl, int fd);
-/* After the handshake: writes go straight to the socket again. */
-void ecs_binder_alert_detach(SSL *ssl);
-
-/* ---- worker.c: per worker thread state (SBI runtime worker hooks) ---- */
-struct ecs_hs;
-struct ecs_fetch;
-struct ecs_worker {
-  ecs_t *ecs;
-  kedge_sbi_worker_t *worker;
-  struct event_base *base;
-  kedge_sbi_client_t *client; /* toward the key source */
-  kedge_key_client_t *keys;   /* the key-service client on it */
-  kedge_conn_budget_t hs_budget; /* handshakes in progress, oldest first (issue 12) */
-  struct ecs_fetch *fetches; /* in flight */
-  size_t n_fetches;
-};
-/* Registers the hooks that make and free each worker's state. */
-kedge_err_t ecs_workers_setup(ecs_t *ecs, kedge_sbi_server_t *srv);
-ecs_worker_t *ecs_worker_get(kedge_sbi_worker_t *worker);
-/* At a worker's end: handshakes and fetches still in progress are dropped. */
-void ecs_handshakes_free(ecs_worker_t *ew); /* psk_handshake.c */
-void ecs_fetches_free(ecs_worker_t *ew);    /* key_fetch.c */
-
-/* ---- key_fetch.c: cache -> key source, coalesced per worker ---- */
-typedef enum ecs_key_state {
-  ECS_KEY_PENDING, /* the waiter's callback comes later */
-  ECS_KEY_FOUND,   /* key copied out */
-  ECS_KEY_UNKNOWN, /* no key for this identity: continue with a dummy key */
-  ECS_KEY_FAILED,  /* key source failure: internal_error */
-  ECS_KEY_LIMITED, /* fetch rate limit: dummy key (issue 12: no oracle) */
-} ecs_key_state_t;
-
-typedef struct ecs_key_waiter ecs_key_waiter_t;
-typedef void (*ecs_key_done_fn)(ecs_key_waiter_t *waiter, ecs_key_state_t state,
-                                const uint8_t key[KEDGE_KEY_LEN]);
-struct ecs_key_waiter {
-  ecs_key_waiter_t *prev, *next;
-  struct ecs_fetch *fetch; /* NULL when not waiting */
-  ecs_key_done_fn done;
-};
-
-/* The key for a Kedge ID that passed the strict parser: key cache, negative cache, route,
- * rate limits (peer: the client's address), then a fetch that `waiter` joins (PENDING: done()
- * runs later on this worker's loop, exactly once, unless cancelled). */
-ecs_key_state_t ecs_key_lookup(ecs_worker_t *ew, const char *id, size_t len,
-                               const kedge_id_t *parsed, const struct sockaddr *peer,
-                               ecs_key_waiter_t *waiter, uint8_t key[KEDGE_KEY_LEN]);
-/* The waiter no longer wants the answer (its handshake ended); the fetch goes on and still
- * fills the cache. */
-void ecs_key_waiter_cancel(ecs_key_waiter_t *waiter);
-
-/* ---- conn_binding.c: per-connection state of an adopted connection ---- */
-#define ECS_CONN_TOKEN_MAX 32
-/* Attaches binding state to `ssl` (freed with it) and writes the token that names it; the
- * token goes to kedge_sbi_worker_adopt() as the connection's second identity. */
-kedge_err_t ecs_conn_binding_new(SSL *ssl, char token[ECS_CONN_TOKEN_MAX]);
-/* SPEC.md 4: the first eecId on a connection is bound to it: KEDGE_OK for that one (again),
- * KEDGE_ERR_FORBIDDEN for another, KEDGE_ERR_NOT_FOUND for an unknown token. */
-kedge_err_t ecs_conn_bind_eec(const char *token, const char *eec_id);
-
-/* ---- service_provisioning.c: EDGE-4 ---- */
-kedge_err_t ecs_service_provisioning_setup(ecs_t *ecs, kedge_sbi_server_t *srv);
-/* TS 24.558 8.2.2 ECSServProvReq as the handler checks it (also for fuzz/fuzz-ecs-bodies.c). */
-extern const kedge_json_member_t ecs_serv_prov_req_members[];
-extern const kedge_json_member_t ecs_ac_profile_members[]; /* each of acProfs */
-/* The ECSServProvResp (TS 24.558) for the ACs asked for (none: everything the policy allows),
- * or NULL in *resp when nothing matches (204). */
-kedge_err_t ecs_provisioning_answer(const ecs_provisioning_t *prov, const char *const *ac_ids,
-                                    size_t n_ac_ids, int64_t now_unix_ms, json_t **resp);
-bool ecs_list_allows(const char *const *list, size_t n, const char *value);
 
 #endif

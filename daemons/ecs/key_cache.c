@@ -1,10 +1,10 @@
-/* Key cache: a chained hash table (keyed hash, keyed_hash.h) plus a doubly linked LRU list. */
+/* Key cache: a chained hash table (keyed hash, keyed_hash.h) plus an LRU list (sys/queue.h). */
 #include "key_cache.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <sys/queue.h>
 
 #include <openssl/crypto.h>
 
@@ -12,7 +12,7 @@
 
 typedef struct entry {
   struct entry *chain;         /* next in the bucket */
-  struct entry *newer, *older; /* LRU list */
+  TAILQ_ENTRY(entry) lru;      /* newest first */
   int64_t deadline_ms;
   bool has_key;
   bool revoked; /* a tombstone: found by nobody, and no put replaces it before its deadline */
@@ -27,15 +27,8 @@ struct ecs_key_cache {
   entry_t **buckets;
   size_t n_buckets; /* power of two */
   size_t capacity, count;
-  entry_t *newest, *oldest;
+  TAILQ_HEAD(entry_list, entry) lru;
 };
-
-int64_t ecs_now_ms(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 kedge_err_t ecs_key_cache_new(size_t capacity, ecs_key_cache_t **out)
 {
@@ -56,6 +49,7 @@ kedge_err_t ecs_key_cache_new(size_t capacity, ecs_key_cache_t **out)
     return err;
   }
   pthread_mutex_init(&c->lock, NULL);
+  TAILQ_INIT(&c->lru);
   *out = c;
   return KEDGE_OK;
 }
@@ -74,36 +68,12 @@ static entry_t **slot_of(ecs_key_cache_t *c, const char *id, size_t len)
   return slot;
 }
 
-static void lru_unlink(ecs_key_cache_t *c, entry_t *e)
-{
-  if (e->newer)
-    e->newer->older = e->older;
-  else
-    c->newest = e->older;
-  if (e->older)
-    e->older->newer = e->newer;
-  else
-    c->oldest = e->newer;
-  e->newer = e->older = NULL;
-}
-
-static void lru_push(ecs_key_cache_t *c, entry_t *e)
-{
-  e->older = c->newest;
-  e->newer = NULL;
-  if (c->newest)
-    c->newest->newer = e;
-  c->newest = e;
-  if (!c->oldest)
-    c->oldest = e;
-}
-
 /* Unlinks *slot's entry from both structures and frees it. */
 static void remove_at(ecs_key_cache_t *c, entry_t **slot)
 {
   entry_t *e = *slot;
   *slot = e->chain;
-  lru_unlink(c, e);
+  TAILQ_REMOVE(&c->lru, e, lru);
   c->count--;
   entry_free(e);
 }
@@ -145,11 +115,12 @@ static kedge_err_t put_entry(ecs_key_cache_t *c, const char *id, size_t len,
   if (*slot)
     remove_at(c, slot); /* the slot now holds the rest of the chain: insert there */
   else if (c->count >= c->capacity)
-    remove_at(c, slot_of(c, c->oldest->id, c->oldest->id_len));
+    remove_at(c, slot_of(c, TAILQ_LAST(&c->lru, entry_list)->id,
+                         TAILQ_LAST(&c->lru, entry_list)->id_len));
   slot = slot_of(c, id, len); /* an eviction may have changed the chain */
   e->chain = NULL;
   *slot = e;
-  lru_push(c, e);
+  TAILQ_INSERT_HEAD(&c->lru, e, lru);
   c->count++;
   pthread_mutex_unlock(&c->lock);
   return KEDGE_OK;
@@ -181,8 +152,8 @@ bool ecs_key_cache_get(ecs_key_cache_t *c, const char *id, size_t len, int64_t n
   if (e && e->deadline_ms <= now_ms) {
     remove_at(c, slot);
   } else if (e && !e->revoked) {
-    lru_unlink(c, e);
-    lru_push(c, e);
+    TAILQ_REMOVE(&c->lru, e, lru);
+    TAILQ_INSERT_HEAD(&c->lru, e, lru);
     if (key && e->has_key)
       memcpy(key, e->key, KEDGE_KEY_LEN);
     found = true;
@@ -214,9 +185,9 @@ void ecs_key_cache_free(ecs_key_cache_t *c)
 {
   if (!c)
     return;
-  while (c->oldest) {
-    entry_t *e = c->oldest;
-    lru_unlink(c, e);
+  entry_t *e;
+  while ((e = TAILQ_FIRST(&c->lru))) {
+    TAILQ_REMOVE(&c->lru, e, lru);
     entry_free(e);
   }
   kedge_keyed_hash_free(&c->hash);

@@ -2,7 +2,7 @@
  * bounded in entries, least recently used evicted first, each entry with its own deadline
  * (min(key_cache_ttl, the key's expiry), computed by the caller). The same structure without
  * keys is the negative cache of identities the key source did not know. Thread-safe (one
- * mutex); keys are wiped when an entry goes. Times are CLOCK_MONOTONIC milliseconds. */
+ * mutex); keys are wiped when an entry goes. Times are kedge_now_ms() (CLOCK_MONOTONIC milliseconds). */
 #ifndef KEDGE_ECS_KEY_CACHE_H
 #define KEDGE_ECS_KEY_CACHE_H
 
@@ -41,8 +41,5 @@ kedge_err_t ecs_key_cache_revoke(ecs_key_cache_t *cache, const char *id, size_t 
                                  int64_t until_ms, int64_t now_ms, bool *had_key);
 
 size_t ecs_key_cache_count(ecs_key_cache_t *cache);
-
-/* Monotonic clock in milliseconds (the caches' and rate limits' time). */
-int64_t ecs_now_ms(void);
 
 #endif

@@ -14,16 +14,19 @@
 #include <event2/event.h>
 #include <openssl/crypto.h>
 
+#include "key_fetch.h"
+
 #include "ecs.h"
+#include "worker.h"
 #include "kedge/hex.h"
 #include "kedge/time.h"
 #include "kedge/log.h"
 
 struct ecs_fetch {
-  struct ecs_fetch *prev, *next; /* in the worker's list */
+  LIST_ENTRY(ecs_fetch) link; /* in the worker's list */
   ecs_worker_t *ew;
   kedge_key_fetch_t *call; /* the key-service client's fetch */
-  ecs_key_waiter_t *waiters;
+  LIST_HEAD(, ecs_key_waiter) waiters;
   size_t id_len;
   char id[KEDGE_ID_MAX + 1];
 };
@@ -33,37 +36,21 @@ typedef struct ecs_fetch ecs_fetch_t;
 static void waiter_push(ecs_fetch_t *f, ecs_key_waiter_t *w)
 {
   w->fetch = f;
-  w->prev = NULL;
-  w->next = f->waiters;
-  if (f->waiters)
-    f->waiters->prev = w;
-  f->waiters = w;
+  LIST_INSERT_HEAD(&f->waiters, w, link);
 }
 
 void ecs_key_waiter_cancel(ecs_key_waiter_t *w)
 {
-  ecs_fetch_t *f = w ? w->fetch : NULL;
-  if (!f)
+  if (!w || !w->fetch)
     return;
-  if (w->prev)
-    w->prev->next = w->next;
-  else
-    f->waiters = w->next;
-  if (w->next)
-    w->next->prev = w->prev;
-  w->prev = w->next = NULL;
+  LIST_REMOVE(w, link);
   w->fetch = NULL;
 }
 
 static void fetch_unlink(ecs_fetch_t *f)
 {
   ecs_worker_t *ew = f->ew;
-  if (f->prev)
-    f->prev->next = f->next;
-  else
-    ew->fetches = f->next;
-  if (f->next)
-    f->next->prev = f->prev;
+  LIST_REMOVE(f, link);
   ew->n_fetches--;
   kedge_gauge_add(ew->ecs->m_fetches, -1);
 }
@@ -79,7 +66,7 @@ static void fetch_answered(const kedge_key_answer_t *a, void *arg)
 {
   ecs_fetch_t *f = arg;
   ecs_t *ecs = f->ew->ecs;
-  int64_t now = ecs_now_ms();
+  int64_t now = kedge_now_ms();
   f->call = NULL;
   kedge_counter_add(ecs->m_fetch[a->outcome], 1);
   kedge_histogram_observe(ecs->m_fetch_seconds, (double)a->elapsed_us / 1e6);
@@ -101,8 +88,8 @@ static void fetch_answered(const kedge_key_answer_t *a, void *arg)
     kedge_log_debug("key request for %.*s: %s", (int)f->id_len, f->id,
                     kedge_key_outcome_text(a->outcome));
   fetch_unlink(f);
-  while (f->waiters) {
-    ecs_key_waiter_t *w = f->waiters;
+  ecs_key_waiter_t *w;
+  while ((w = LIST_FIRST(&f->waiters))) {
     ecs_key_waiter_cancel(w);
     w->done(w, state, state == ECS_KEY_FOUND ? a->key : NULL);
   }
@@ -114,7 +101,7 @@ ecs_key_state_t ecs_key_lookup(ecs_worker_t *ew, const char *id, size_t len,
                                ecs_key_waiter_t *waiter, uint8_t key[KEDGE_KEY_LEN])
 {
   ecs_t *ecs = ew->ecs;
-  int64_t now = ecs_now_ms();
+  int64_t now = kedge_now_ms();
   if (ecs_key_cache_get(ecs->keys, id, len, now, key)) {
     kedge_counter_add(ecs->m_lookup[ECS_LOOKUP_HIT], 1);
     return ECS_KEY_FOUND;
@@ -123,7 +110,8 @@ ecs_key_state_t ecs_key_lookup(ecs_worker_t *ew, const char *id, size_t len,
     kedge_counter_add(ecs->m_lookup[ECS_LOOKUP_NEGATIVE_HIT], 1);
     return ECS_KEY_UNKNOWN;
   }
-  for (ecs_fetch_t *f = ew->fetches; f; f = f->next) {
+  ecs_fetch_t *f;
+  LIST_FOREACH(f, &ew->fetches, link) {
     if (f->id_len == len && memcmp(f->id, id, len) == 0) {
       kedge_counter_add(ecs->m_lookup[ECS_LOOKUP_JOINED], 1);
       waiter_push(f, waiter);
@@ -131,7 +119,9 @@ ecs_key_state_t ecs_key_lookup(ecs_worker_t *ew, const char *id, size_t len,
     }
   }
   if (!kedge_key_route_find(&ecs->routes, &parsed->home, parsed->rid)) {
-    /* Like the NEF's 404 for a home network or RID it does not serve (SPEC.md 3). */
+    /* SPEC.md 3 (and 9 for an A-KID): not found, as the NEF answers (404, or 204 in
+     * 3gpp-akma) when no row of its own table serves the home network or RID; both tables
+     * are lib/keysvc's (kedge_key_route_find), each read from its daemon's config. */
     kedge_counter_add(ecs->m_lookup[ECS_LOOKUP_NO_ROUTE], 1);
     return ECS_KEY_UNKNOWN;
   }
@@ -140,7 +130,7 @@ ecs_key_state_t ecs_key_lookup(ecs_worker_t *ew, const char *id, size_t len,
     kedge_counter_add(ecs->m_lookup[ECS_LOOKUP_LIMITED], 1);
     return ECS_KEY_LIMITED;
   }
-  ecs_fetch_t *f = calloc(1, sizeof(*f));
+  f = calloc(1, sizeof(*f));
   if (!f)
     return ECS_KEY_FAILED;
   f->ew = ew;
@@ -164,10 +154,7 @@ ecs_key_state_t ecs_key_lookup(ecs_worker_t *ew, const char *id, size_t len,
     return ECS_KEY_FAILED;
   }
   kedge_counter_add(ecs->m_lookup[ECS_LOOKUP_FETCH], 1);
-  f->next = ew->fetches;
-  if (ew->fetches)
-    ew->fetches->prev = f;
-  ew->fetches = f;
+  LIST_INSERT_HEAD(&ew->fetches, f, link);
   ew->n_fetches++;
   kedge_gauge_add(ecs->m_fetches, 1);
   waiter_push(f, waiter);
@@ -176,11 +163,11 @@ ecs_key_state_t ecs_key_lookup(ecs_worker_t *ew, const char *id, size_t len,
 
 void ecs_fetches_free(ecs_worker_t *ew)
 {
-  while (ew->fetches) {
-    ecs_fetch_t *f = ew->fetches;
+  ecs_fetch_t *f;
+  while ((f = LIST_FIRST(&ew->fetches))) {
     kedge_key_fetch_cancel(f->call);
-    while (f->waiters)
-      ecs_key_waiter_cancel(f->waiters);
+    while (!LIST_EMPTY(&f->waiters))
+      ecs_key_waiter_cancel(LIST_FIRST(&f->waiters));
     fetch_unlink(f);
     fetch_free(f);
   }

@@ -9,6 +9,7 @@
 #include "kedge/problem.h"
 #include "kedge/revocation.h"
 #include "kedge/sbi_notify.h"
+#include "kedge/time.h"
 
 #define KEEP(call) ((e = (call)) && !err ? (void)(err = e) : (void)0)
 #define NOTIFY_PATH "/kedge-revocation/v1/notify"
@@ -61,7 +62,7 @@ uint16_t ecs_revocation_port(void *state)
 static void revoke(ecs_t *ecs, const char *id, size_t len, const char *cause)
 {
   ecs_revocation_t *r = &ecs->revocation;
-  int64_t now = ecs_now_ms();
+  int64_t now = kedge_now_ms();
   bool had_key = false;
   ecs_key_cache_revoke(ecs->keys, id, len, now + ecs->key_cache_ttl_ms, now, &had_key);
   kedge_counter_add(r->m_keys, 1);

@@ -23,7 +23,6 @@
  * newcomer, and the ClientHello must arrive within sbi.limits.hello_timeout. */
 #include <errno.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -32,22 +31,19 @@
 #include <openssl/err.h>
 #include <openssl/rand.h>
 
-#include "ecs.h"
+#include "psk_handshake.h"
+
+#include "binder_alert.h"
+#include "conn_binding.h"
+#include "key_fetch.h"
 #include "kedge/time.h"
 #include "kedge/log.h"
 #include "kedge/ratelimit.h"
 #include "psk_identity.h"
 
-typedef enum key_status {
-  KEY_NONE,    /* no identity looked up yet */
-  KEY_PENDING, /* waiting for the key source */
-  KEY_REAL,    /* the key of the identity */
-  KEY_DUMMY,   /* random: the binder cannot verify */
-  KEY_FAILED,  /* internal_error: the key source is down or refuses */
-} key_status_t;
-
 typedef struct ecs_hs {
   kedge_conn_node_t node; /* in the worker's handshake budget */
+  struct ecs_hs *pool_next; /* in the worker's pool of free handshake state */
   ecs_worker_t *ew;
   evutil_socket_t fd;
   SSL *ssl;
@@ -55,12 +51,12 @@ typedef struct ecs_hs {
   struct event *hold;      /* the answer floor */
   bool hello_seen;         /* the ClientHello arrived: handshake_timeout from acceptance */
   bool released;           /* the floor has passed for the identity looked up */
-  bool limited;            /* the dummy key stands for a refused fetch (metrics only) */
+  bool paused;             /* SSL_ERROR_WANT_CLIENT_HELLO_CB: waiting for the key or floor */
   int64_t accepted_ms, hello_ms, fetch_started_ms;
   struct sockaddr_storage peer;
   bool has_peer;
   ecs_key_waiter_t waiter;
-  key_status_t key_status;
+  ecs_key_state_t key_state; /* FOUND: the identity's key; UNKNOWN, LIMITED: a dummy key */
   bool no_psk;   /* no usable PSK offer in the ClientHello */
   bool psk_used; /* psk_find_session handed OpenSSL a session */
   uint8_t key[KEDGE_KEY_LEN];
@@ -78,17 +74,7 @@ static const unsigned char alpn_h2[] = {2, 'h', '2'};
 static bool same_identity(const ecs_hs_t *hs, const uint8_t *id, size_t len)
 {
   size_t kept = len < KEDGE_ID_MAX ? len : KEDGE_ID_MAX;
-  return hs->key_status != KEY_NONE && hs->id_len == len && memcmp(hs->id, id, kept) == 0;
-}
-
-static void use_dummy_key(ecs_hs_t *hs)
-{
-  if (RAND_bytes(hs->key, sizeof(hs->key)) != 1) {
-    ERR_clear_error();
-    hs->key_status = KEY_FAILED;
-    return;
-  }
-  hs->key_status = KEY_DUMMY;
+  return hs->key_state != ECS_KEY_NONE && hs->id_len == len && memcmp(hs->id, id, kept) == 0;
 }
 
 /* The answer floor: max(answer_floor, twice the running average fetch time), at most
@@ -114,39 +100,32 @@ static void fetch_time_sample(ecs_t *ecs, int64_t us)
   atomic_store(&ecs->fetch_avg_us, avg + (us - avg) / 16);
 }
 
-/* What a lookup's result means for the handshake (`key`: the key that arrived, for a fetch;
- * NULL when ecs_key_lookup() already copied it into hs->key). */
+/* A lookup's answer (`key`: the key that arrived, for a fetch; NULL when ecs_key_lookup()
+ * already copied it into hs->key). SPEC.md 4: an unknown identity gets a random dummy key, so
+ * the binder fails as with a wrong key; issue 12: a refused fetch (LIMITED) too, so the refusal
+ * tells nothing about the cache. */
 static void take_verdict(ecs_hs_t *hs, ecs_key_state_t state, const uint8_t *key)
 {
-  switch (state) {
-  case ECS_KEY_PENDING:
-    hs->key_status = KEY_PENDING;
-    break;
-  case ECS_KEY_FOUND:
-    if (key)
-      memcpy(hs->key, key, KEDGE_KEY_LEN);
-    hs->key_status = KEY_REAL;
-    break;
-  case ECS_KEY_UNKNOWN:
-    use_dummy_key(hs);
-    break;
-  case ECS_KEY_LIMITED:
-    /* Issue 12: like an unknown identity, so the refusal tells nothing about the cache */
-    hs->limited = true;
-    use_dummy_key(hs);
-    break;
-  default:
-    hs->key_status = KEY_FAILED;
-    break;
+  hs->key_state = state;
+  if (state == ECS_KEY_FOUND && key)
+    memcpy(hs->key, key, KEDGE_KEY_LEN);
+  else if ((state == ECS_KEY_UNKNOWN || state == ECS_KEY_LIMITED) &&
+           RAND_bytes(hs->key, sizeof(hs->key)) != 1) {
+    ERR_clear_error();
+    hs->key_state = ECS_KEY_FAILED;
   }
 }
 
 static void hold_cb(evutil_socket_t fd, short what, void *arg);
+static void hs_io_cb(evutil_socket_t fd, short what, void *arg);
+static void hs_timeout_cb(evutil_socket_t fd, short what, void *arg);
+static void key_done(ecs_key_waiter_t *waiter, ecs_key_state_t state,
+                     const uint8_t key[KEDGE_KEY_LEN]);
 
 /* The verdict for the identity looked up, once the floor has passed: RETRY until then. */
 static int answer(ecs_hs_t *hs, int *al)
 {
-  if (hs->key_status == KEY_PENDING)
+  if (hs->key_state == ECS_KEY_PENDING)
     return SSL_CLIENT_HELLO_RETRY;
   if (!hs->released) {
     int64_t left = hs->hello_ms + answer_floor_ms(hs->ew->ecs) - kedge_now_ms();
@@ -157,7 +136,7 @@ static int answer(ecs_hs_t *hs, int *al)
     }
     hs->released = true;
   }
-  if (hs->key_status == KEY_FAILED) {
+  if (hs->key_state == ECS_KEY_FAILED) {
     *al = SSL_AD_INTERNAL_ERROR;
     return SSL_CLIENT_HELLO_ERROR;
   }
@@ -216,7 +195,6 @@ static int client_hello_cb(SSL *ssl, int *al, void *arg)
   /* A new identity (first ClientHello, or a second one naming another: start over). */
   ecs_key_waiter_cancel(&hs->waiter);
   hs->released = false;
-  hs->limited = false;
   hs->id_len = id->len;
   memcpy(hs->id, id->data, id->len < KEDGE_ID_MAX ? id->len : KEDGE_ID_MAX);
   hs->id[id->len < KEDGE_ID_MAX ? id->len : KEDGE_ID_MAX] = '\0';
@@ -224,7 +202,7 @@ static int client_hello_cb(SSL *ssl, int *al, void *arg)
   if (kedge_id_parse((const char *)id->data, id->len, &parsed, NULL) != KEDGE_OK) {
     /* SPEC.md 4: the strict parser first; malformed -> dummy key, no fetch */
     kedge_counter_add(hs->ew->ecs->m_lookup[ECS_LOOKUP_MALFORMED], 1);
-    use_dummy_key(hs);
+    take_verdict(hs, ECS_KEY_UNKNOWN, NULL);
     return answer(hs, al);
   }
   hs->fetch_started_ms = kedge_now_ms();
@@ -241,7 +219,7 @@ static int psk_find_session_cb(SSL *ssl, const unsigned char *identity, size_t i
 {
   ecs_hs_t *hs = SSL_get_app_data(ssl);
   *sess = NULL;
-  if (!hs || (hs->key_status != KEY_REAL && hs->key_status != KEY_DUMMY) ||
+  if (!hs || !ecs_key_state_has_key(hs->key_state) ||
       !same_identity(hs, identity, identity_len))
     return 1; /* not this identity: OpenSSL tries the next one */
   const SSL_CIPHER *cipher = SSL_CIPHER_find(ssl, tls_aes_128_gcm_sha256);
@@ -307,16 +285,15 @@ SSL_CTX *ecs_tls_ctx_new(const ecs_t *ecs)
 
 /* ---- connection life ---- */
 
-/* Frees what exists: ecs_accept() may call it on a half-built handshake (out of memory), and
- * libevent 2.1.12's event_free(NULL) crashes. */
-static void hs_free(ecs_hs_t *hs, bool close_conn)
+/* Handshake state is pooled per worker (issue 17): a connection's ecs_hs_t and its four
+ * events are kept for the next one (at most ECS_HS_POOL_MAX), so a handshake costs no
+ * calloc/free and no event_new/event_free; the read and write events are re-bound to the new
+ * socket with event_assign(). */
+#define ECS_HS_POOL_MAX 256
+
+static void hs_destroy(ecs_hs_t *hs)
 {
-  ecs_worker_t *ew = hs->ew;
-  ecs_key_waiter_cancel(&hs->waiter);
-  if (hs->node.linked) {
-    kedge_conn_budget_remove(&ew->hs_budget, &hs->node);
-    kedge_gauge_add(ew->ecs->m_handshakes, -1);
-  }
+  /* libevent 2.1.12's event_free(NULL) crashes: free what exists */
   if (hs->rev)
     event_free(hs->rev);
   if (hs->wev)
@@ -325,12 +302,70 @@ static void hs_free(ecs_hs_t *hs, bool close_conn)
     event_free(hs->timer);
   if (hs->hold)
     event_free(hs->hold);
+  free(hs);
+}
+
+/* Ends a handshake: out of the budget, events off, the key wiped, the state back to the pool
+ * (or freed). ecs_accept() may call it on a half-built handshake (out of memory). */
+static void hs_free(ecs_hs_t *hs, bool close_conn)
+{
+  ecs_worker_t *ew = hs->ew;
+  ecs_key_waiter_cancel(&hs->waiter);
+  if (hs->node.linked) {
+    kedge_conn_budget_remove(&ew->hs_budget, &hs->node);
+    kedge_gauge_add(ew->ecs->m_handshakes, -1);
+  }
+  /* events off before the socket closes (an epoll_ctl on a closed socket fails) */
+  struct event *evs[] = {hs->rev, hs->wev, hs->timer, hs->hold};
+  bool complete = true;
+  for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++) {
+    if (evs[i])
+      event_del(evs[i]);
+    else
+      complete = false;
+  }
   if (close_conn) {
     SSL_free(hs->ssl);
     evutil_closesocket(hs->fd);
   }
+  hs->ssl = NULL;
   OPENSSL_cleanse(hs->key, sizeof(hs->key));
-  free(hs);
+  if (!complete || ew->n_hs_pool >= ECS_HS_POOL_MAX) {
+    hs_destroy(hs);
+    return;
+  }
+  hs->pool_next = ew->hs_pool;
+  ew->hs_pool = hs;
+  ew->n_hs_pool++;
+}
+
+/* A handshake's state for `fd`: from the pool, or new; NULL when out of memory. */
+static ecs_hs_t *hs_get(ecs_worker_t *ew, evutil_socket_t fd)
+{
+  ecs_hs_t *hs = ew->hs_pool;
+  if (hs) {
+    ew->hs_pool = hs->pool_next;
+    ew->n_hs_pool--;
+    struct event *rev = hs->rev, *wev = hs->wev, *timer = hs->timer, *hold = hs->hold;
+    memset(hs, 0, sizeof(*hs));
+    hs->rev = rev;
+    hs->wev = wev;
+    hs->timer = timer;
+    hs->hold = hold;
+    event_assign(hs->rev, ew->base, fd, EV_READ | EV_PERSIST, hs_io_cb, hs);
+    event_assign(hs->wev, ew->base, fd, EV_WRITE, hs_io_cb, hs);
+  } else if ((hs = calloc(1, sizeof(*hs)))) {
+    hs->rev = event_new(ew->base, fd, EV_READ | EV_PERSIST, hs_io_cb, hs);
+    hs->wev = event_new(ew->base, fd, EV_WRITE, hs_io_cb, hs);
+    hs->timer = evtimer_new(ew->base, hs_timeout_cb, hs);
+    hs->hold = evtimer_new(ew->base, hold_cb, hs);
+  }
+  if (hs) {
+    hs->ew = ew;
+    hs->fd = fd;
+    hs->waiter.done = key_done;
+  }
+  return hs;
 }
 
 static void hs_fail(ecs_hs_t *hs, ecs_outcome_t outcome)
@@ -351,12 +386,12 @@ static ecs_outcome_t failure_outcome(const ecs_hs_t *hs)
 {
   unsigned long e = ERR_peek_last_error();
   if (ERR_GET_LIB(e) == ERR_LIB_SSL && ERR_GET_REASON(e) == SSL_R_BINDER_DOES_NOT_VERIFY)
-    return hs->key_status != KEY_DUMMY ? ECS_OUTCOME_BAD_BINDER
-           : hs->limited              ? ECS_OUTCOME_RATE_LIMITED
-                                      : ECS_OUTCOME_UNKNOWN_IDENTITY;
-  if (hs->key_status == KEY_FAILED)
+    return hs->key_state == ECS_KEY_UNKNOWN   ? ECS_OUTCOME_UNKNOWN_IDENTITY
+           : hs->key_state == ECS_KEY_LIMITED ? ECS_OUTCOME_RATE_LIMITED
+                                              : ECS_OUTCOME_BAD_BINDER;
+  if (hs->key_state == ECS_KEY_FAILED)
     return ECS_OUTCOME_KEY_SOURCE_ERROR;
-  if (hs->no_psk || (!hs->psk_used && hs->key_status == KEY_NONE))
+  if (hs->no_psk || (!hs->psk_used && hs->key_state == ECS_KEY_NONE))
     return ECS_OUTCOME_NO_PSK;
   return ECS_OUTCOME_FAILED;
 }
@@ -372,7 +407,7 @@ static void hs_established(ecs_hs_t *hs)
     hs_fail(hs, ECS_OUTCOME_NO_ALPN);
     return;
   }
-  if (!hs->psk_used || hs->key_status != KEY_REAL) {
+  if (!hs->psk_used || hs->key_state != ECS_KEY_FOUND) {
     hs_fail(hs, ECS_OUTCOME_FAILED); /* cannot happen without a certificate; never adopt it */
     return;
   }
@@ -389,8 +424,10 @@ static void hs_established(ecs_hs_t *hs)
   const char *identities[2] = {id, token};
   SSL_set_app_data(ssl, NULL);
   ecs_binder_alert_detach(ssl);
-  hs_free(hs, false);
+  /* Adopted first, then the handshake's events go: libevent sees the socket's read interest
+   * pass from one event to the other and makes no epoll_ctl(2) for either. */
   kedge_err_t err = kedge_sbi_worker_adopt(ew->worker, ssl, fd, identities, 2);
+  hs_free(hs, false);
   ecs_count_outcome(ew->ecs, err ? ECS_OUTCOME_BUSY : ECS_OUTCOME_SUCCESS);
   if (err)
     kedge_log_debug("PSK handshake done but the connection was refused: %s", kedge_strerror(err));
@@ -398,6 +435,7 @@ static void hs_established(ecs_hs_t *hs)
 
 static void hs_step(ecs_hs_t *hs)
 {
+  hs->paused = false;
   ERR_clear_error();
   int rv = SSL_do_handshake(hs->ssl);
   if (rv == 1) {
@@ -412,8 +450,11 @@ static void hs_step(ecs_hs_t *hs)
     event_add(hs->wev, NULL);
     return;
   case SSL_ERROR_WANT_CLIENT_HELLO_CB:
-    /* paused until the key arrives: reading more now would only spin */
-    event_del(hs->rev);
+    /* paused until the key arrives or the floor passes. The read event stays armed: a client
+     * sends nothing more until the server's flight, so leaving it costs nothing, where
+     * removing and re-adding it cost two epoll_ctl(2) per handshake. Should the socket become
+     * readable meanwhile (more data, EOF), hs_io_cb() removes it then, lest it spin. */
+    hs->paused = true;
     event_del(hs->wev);
     return;
   default:
@@ -423,7 +464,12 @@ static void hs_step(ecs_hs_t *hs)
 
 static void hs_io_cb(evutil_socket_t fd, short what, void *arg)
 {
-  hs_step(arg);
+  ecs_hs_t *hs = arg;
+  if (hs->paused) {
+    event_del(hs->rev); /* hs_step() adds it again when OpenSSL wants to read */
+    return;
+  }
+  hs_step(hs);
 }
 
 static void hs_timeout_cb(evutil_socket_t fd, short what, void *arg)
@@ -469,26 +515,18 @@ void ecs_accept(kedge_sbi_worker_t *worker, evutil_socket_t fd, const struct soc
     kedge_sbi_worker_count_handshake_shed(worker);
     hs_fail((ecs_hs_t *)((char *)victim - offsetof(ecs_hs_t, node)), ECS_OUTCOME_BUSY);
   }
-  int one = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  /* TCP_NODELAY: inherited from the SBI runtime's listening socket */
   /* Build every part, then link it in (as lib/sbi/h2.c does); on failure free what exists. */
-  ecs_hs_t *hs = calloc(1, sizeof(*hs));
+  ecs_hs_t *hs = hs_get(ew, fd);
   if (!hs) {
     evutil_closesocket(fd);
     return;
   }
-  hs->ew = ew;
-  hs->fd = fd;
-  hs->waiter.done = key_done;
   if (peer && peer_len > 0 && (size_t)peer_len <= sizeof(hs->peer)) {
     memcpy(&hs->peer, peer, (size_t)peer_len);
     hs->has_peer = true;
   }
   hs->ssl = SSL_new(ecs->ssl_ctx);
-  hs->rev = event_new(ew->base, fd, EV_READ | EV_PERSIST, hs_io_cb, hs);
-  hs->wev = event_new(ew->base, fd, EV_WRITE, hs_io_cb, hs);
-  hs->timer = evtimer_new(ew->base, hs_timeout_cb, hs);
-  hs->hold = evtimer_new(ew->base, hold_cb, hs);
   if (!hs->ssl || !hs->rev || !hs->wev || !hs->timer || !hs->hold ||
       ecs_binder_alert_attach(hs->ssl, (int)fd) != KEDGE_OK) {
     ERR_clear_error();
@@ -513,4 +551,10 @@ void ecs_handshakes_free(ecs_worker_t *ew)
 {
   while (ew->hs_budget.oldest)
     hs_free((ecs_hs_t *)((char *)ew->hs_budget.oldest - offsetof(ecs_hs_t, node)), true);
+  while (ew->hs_pool) {
+    ecs_hs_t *hs = ew->hs_pool;
+    ew->hs_pool = hs->pool_next;
+    hs_destroy(hs);
+  }
+  ew->n_hs_pool = 0;
 }

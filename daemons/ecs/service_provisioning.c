@@ -7,6 +7,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "service_provisioning.h"
+
+#include "conn_binding.h"
 #include "ecs.h"
 #include "kedge/json_check.h"
 #include "kedge/time.h"

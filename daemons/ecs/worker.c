@@ -4,7 +4,10 @@
  * connections were closed. */
 #include <stdlib.h>
 
-#include "ecs.h"
+#include "worker.h"
+
+#include "key_fetch.h"
+#include "psk_handshake.h"
 #include "kedge/log.h"
 
 static kedge_err_t worker_init(kedge_sbi_worker_t *worker, void *arg)
@@ -16,6 +19,7 @@ static kedge_err_t worker_init(kedge_sbi_worker_t *worker, void *arg)
   ew->ecs = ecs;
   ew->worker = worker;
   ew->base = kedge_sbi_worker_base(worker);
+  LIST_INIT(&ew->fetches);
   const kedge_sbi_limits_t *lim = kedge_sbi_worker_limits(worker);
   ew->hs_budget.max = lim->max_handshakes;
   ew->hs_budget.max_per_addr = lim->max_handshakes_per_address;

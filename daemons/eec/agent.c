@@ -10,27 +10,21 @@
 
 #include "eec.h"
 #include "kedge/agent.h"
-
-static int64_t now_ms(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+#include "kedge/time.h"
 
 kedge_err_t eec_agent_get_psk(const char *socket_path, const char *ecs_id, bool akma,
                               unsigned wait_ms, eec_psk_t *psk, char *why, size_t why_size)
 {
   kedge_agent_keys_t keys;
   char agent_why[256] = "";
-  int64_t deadline = now_ms() + wait_ms;
+  int64_t deadline = kedge_now_ms() + wait_ms;
   kedge_err_t err;
   /* --wait: the agent may still be starting (it runs its own 5G AKA first) */
   while ((err = akma ? kedge_agent_get_akma_keys(socket_path, ecs_id, &keys, agent_why,
                                                  sizeof(agent_why))
                      : kedge_agent_get_keys(socket_path, ecs_id, &keys, agent_why,
                                             sizeof(agent_why))) == KEDGE_ERR_UNAVAILABLE &&
-         now_ms() < deadline) {
+         kedge_now_ms() < deadline) {
     struct timespec ts = {0, 100 * 1000 * 1000};
     nanosleep(&ts, NULL);
   }

@@ -54,11 +54,12 @@ typedef struct eec_tls_info {
   char cipher[64];
   char group[32];
   bool psk_dhe; /* forward secrecy: an (EC)DHE share was used */
+  int alert;    /* on failure too: the first alert received or sent (RFC 8446 6), -1 none */
 } eec_tls_info_t;
 
 /* TLS 1.3 PSK handshake on `fd` (SNI and verification off: the PSK authenticates the ECS;
  * a server that answers with a certificate instead is refused). ALPN h2. On failure `why`
- * names the alert received or sent. */
+ * names the alert received or sent, and info->alert (info may be NULL) holds its code. */
 kedge_err_t eec_tls_handshake(int fd, const eec_psk_t *psk, bool allow_psk_ke, unsigned timeout_ms,
                               SSL **out, eec_tls_info_t *info, char *why, size_t why_size);
 

@@ -162,15 +162,76 @@ static void http_failure(const eec_h2_response_t *r, char *why, size_t why_size)
   json_decref(p);
 }
 
-int eec_cmd_provision(int argc, char **argv)
+/* The command line, checked. */
+typedef struct provision_args {
+  const char *ecs, *eec_id, *agent, *kedge_id, *a_kid, *key_file, *ue_id, *request_file;
+  bool bound, akma, json_out, allow_psk_ke;
+  char ecs_id[KEDGE_ECS_ID_MAX + 1]; /* normalised; "" for profile kedge */
+  unsigned timeout_ms;
+  const char *ac_ids[AC_IDS_MAX];
+  size_t n_ac_ids;
+} provision_args_t;
+
+/* What a run holds; provision_cleanup releases whatever exists. */
+typedef struct provision {
+  eec_psk_t psk; /* wiped */
+  char *body;    /* the request body */
+  int fd;
+  SSL *ssl;
+  eec_h2_t *h2;
+  eec_tls_info_t info;
+  char why[512];
+} provision_t;
+
+/* Exit status for a usage problem with its line; `detail` may be NULL. */
+static int usage_error(const char *problem, const char *detail)
+{
+  fprintf(stderr, "kedge-eec provision: %s%s%s (try --help)\n", problem, detail ? ": " : "",
+          detail ? detail : "");
+  return EEC_EXIT_USAGE;
+}
+
+/* The rules between options; NULL when they hold. */
+static const char *check_args(provision_args_t *a, const char *profile, const char *ecs_id_arg,
+                              const char *timeout, const char **detail)
+{
+  a->bound = !strcmp(profile, "bound");
+  a->akma = !strcmp(profile, "akma");
+  bool with_ecs_id = a->bound || a->akma;
+  if (!a->ecs)
+    return "--ecs is required";
+  if (!a->eec_id || !*a->eec_id || strlen(a->eec_id) > 256)
+    return "--eec-id is required (1 to 256 characters)";
+  if (!a->agent == !(a->kedge_id || a->a_kid || a->key_file))
+    return "give either --agent or --kedge-id (--a-kid for akma) with --key-file";
+  if (!a->agent && (!(a->akma ? a->a_kid : a->kedge_id) || !a->key_file ||
+                    (a->akma ? a->kedge_id : a->a_kid)))
+    return a->akma ? "--a-kid and --key-file go together (profile akma)"
+                   : "--kedge-id and --key-file go together (--a-kid is for --profile akma)";
+  if (!with_ecs_id && strcmp(profile, "kedge"))
+    return "--profile must be kedge, bound or akma";
+  if (with_ecs_id && !ecs_id_arg)
+    return a->bound ? "--profile bound needs --ecs-id"
+                    : "--profile akma needs --ecs-id (the ECS FQDN)";
+  if (!with_ecs_id && ecs_id_arg)
+    return "--ecs-id is only for --profile bound or akma";
+  if (ecs_id_arg && kedge_ecs_id_normalise(ecs_id_arg, a->ecs_id, detail))
+    return "--ecs-id is not an FQDN";
+  if (timeout && (atoi(timeout) < 1 || atoi(timeout) > 600 ||
+                  strspn(timeout, "0123456789") != strlen(timeout)))
+    return "--timeout must be 1 to 600 seconds";
+  a->timeout_ms = timeout ? (unsigned)atoi(timeout) * 1000 : 10000;
+  return NULL;
+}
+
+/* Fills `a` from argv; -1 to go on, otherwise the exit status (--help, usage errors). */
+static int parse_args(int argc, char **argv, provision_args_t *a)
 {
   char why[512];
-  const char *ac_ids[AC_IDS_MAX];
-  size_t n_ac_ids = 0;
   char **rest = calloc((size_t)argc + 1, sizeof(*rest));
   if (!rest)
     return fail(1, "out of memory");
-  int n_rest = extract_ac_ids(argc, argv, rest, ac_ids, &n_ac_ids, why, sizeof(why));
+  int n_rest = extract_ac_ids(argc, argv, rest, a->ac_ids, &a->n_ac_ids, why, sizeof(why));
   kedge_cli_option_t opts[] = {
       {.name = "ecs"},
       {.name = "eec-id"},
@@ -188,176 +249,185 @@ int eec_cmd_provision(int argc, char **argv)
       {.name = "help", .flag = true},
   };
   const size_t n_opts = sizeof(opts) / sizeof(opts[0]);
-  if (n_rest < 0 ||
-      kedge_cli_parse(n_rest, rest, 1, opts, n_opts, NULL, 0, NULL, why, sizeof(why)) != KEDGE_OK) {
-    free(rest);
-    fprintf(stderr, "kedge-eec provision: %s (try --help)\n", why);
-    return EEC_EXIT_USAGE;
-  }
+  bool parsed = n_rest >= 0 && kedge_cli_parse(n_rest, rest, 1, opts, n_opts, NULL, 0, NULL, why,
+                                               sizeof(why)) == KEDGE_OK;
   free(rest);
+  if (!parsed)
+    return usage_error(why, NULL);
 #define OPT(name) kedge_cli_get(opts, n_opts, name)
   if (OPT("help")) {
     fputs(usage_text, stdout);
     return EEC_EXIT_OK;
   }
-  const char *ecs = OPT("ecs"), *eec_id = OPT("eec-id"), *agent = OPT("agent");
-  const char *kedge_id = OPT("kedge-id"), *key_file = OPT("key-file"), *a_kid = OPT("a-kid");
-  const char *profile = OPT("profile") ? OPT("profile") : "kedge", *ecs_id_arg = OPT("ecs-id");
-  const char *ue_id = OPT("ue-id"), *timeout = OPT("timeout"), *request_file = OPT("request-file");
-  bool json_out = OPT("json") != NULL, allow_psk_ke = OPT("allow-psk-ke") != NULL;
+  a->ecs = OPT("ecs");
+  a->eec_id = OPT("eec-id");
+  a->agent = OPT("agent");
+  a->kedge_id = OPT("kedge-id");
+  a->a_kid = OPT("a-kid");
+  a->key_file = OPT("key-file");
+  a->ue_id = OPT("ue-id");
+  a->request_file = OPT("request-file");
+  a->json_out = OPT("json") != NULL;
+  a->allow_psk_ke = OPT("allow-psk-ke") != NULL;
+  const char *detail = NULL;
+  const char *problem = check_args(a, OPT("profile") ? OPT("profile") : "kedge", OPT("ecs-id"),
+                                   OPT("timeout"), &detail);
 #undef OPT
-  const char *usage = NULL;
-  bool bound = !strcmp(profile, "bound"), akma = !strcmp(profile, "akma");
-  char ecs_id[KEDGE_ECS_ID_MAX + 1] = "";
-  const char *ecs_id_why = NULL;
-  unsigned timeout_ms = 10000;
-  if (!ecs)
-    usage = "--ecs is required";
-  else if (!eec_id || !*eec_id || strlen(eec_id) > 256)
-    usage = "--eec-id is required (1 to 256 characters)";
-  else if (!agent == !(kedge_id || a_kid || key_file))
-    usage = "give either --agent or --kedge-id (--a-kid for akma) with --key-file";
-  else if (!agent && (!(akma ? a_kid : kedge_id) || !key_file || (akma ? kedge_id : a_kid)))
-    usage = akma ? "--a-kid and --key-file go together (profile akma)"
-                 : "--kedge-id and --key-file go together (--a-kid is for --profile akma)";
-  else if (!bound && !akma && strcmp(profile, "kedge"))
-    usage = "--profile must be kedge, bound or akma";
-  else if ((bound || akma) && !ecs_id_arg)
-    usage = bound ? "--profile bound needs --ecs-id" : "--profile akma needs --ecs-id (the ECS FQDN)";
-  else if (!bound && !akma && ecs_id_arg)
-    usage = "--ecs-id is only for --profile bound or akma";
-  else if (ecs_id_arg && kedge_ecs_id_normalise(ecs_id_arg, ecs_id, &ecs_id_why))
-    usage = "--ecs-id is not an FQDN";
-  else if (timeout && (atoi(timeout) < 1 || atoi(timeout) > 600 ||
-                       strspn(timeout, "0123456789") != strlen(timeout)))
-    usage = "--timeout must be 1 to 600 seconds";
-  if (usage) {
-    fprintf(stderr, "kedge-eec provision: %s%s%s (try --help)\n", usage, ecs_id_why ? ": " : "",
-            ecs_id_why ? ecs_id_why : "");
-    return EEC_EXIT_USAGE;
-  }
-  if (timeout)
-    timeout_ms = (unsigned)atoi(timeout) * 1000;
-  char *file_body = NULL;
-  if (request_file && read_request_file(request_file, &file_body, why, sizeof(why)) != KEDGE_OK)
-    return fail(EEC_EXIT_USAGE, why);
+  return problem ? usage_error(problem, detail) : -1;
+}
 
-  /* Step 3: the keys */
-  eec_psk_t psk = {0};
+/* Step 3 without an agent: identity and key from the command line and the key file. */
+static int keys_from_file(const provision_args_t *a, provision_t *p)
+{
+  const char *id_why = NULL;
   kedge_err_t err;
-  int64_t t = kedge_trace_now_us();
-  if (agent) {
-    err = eec_agent_get_psk(agent, bound || akma ? ecs_id : NULL, akma, 0, &psk, why, sizeof(why));
-    kedge_trace_event("UE",
-                      akma    ? "keys from the UE agent (A-KID, K_AF for the ECS FQDN)"
-                      : bound ? "keys from the UE agent (K_ECS for the ECS ID)"
-                              : "keys from the UE agent (Kedge, Kedge ID)",
-                      t, kedge_trace_now_us() - t, 0, err ? "refused" : NULL);
-  } else if (akma) {
+  if (a->akma) {
     /* SPEC.md 9: the key file holds K_AF itself; the EEC never sees K_AKMA */
     kedge_akid_t parsed;
-    const char *id_why = NULL;
-    if (kedge_akid_parse(a_kid, strlen(a_kid), &parsed, &id_why) != KEDGE_OK) {
+    if (kedge_akid_parse(a->a_kid, strlen(a->a_kid), &parsed, &id_why) != KEDGE_OK) {
       fprintf(stderr, "kedge-eec provision: --a-kid: %s (SPEC.md 9)\n", id_why);
       return EEC_EXIT_USAGE;
     }
-    snprintf(psk.identity, sizeof(psk.identity), "%s", a_kid);
-    err = eec_key_file_read(key_file, psk.key, why, sizeof(why));
-  } else {
-    kedge_id_t parsed;
-    const char *id_why = NULL;
-    if (kedge_id_parse(kedge_id, strlen(kedge_id), &parsed, &id_why) != KEDGE_OK) {
-      fprintf(stderr, "kedge-eec provision: --kedge-id: %s (SPEC.md 2)\n", id_why);
-      free(file_body);
-      return EEC_EXIT_USAGE;
-    }
-    snprintf(psk.identity, sizeof(psk.identity), "%s", kedge_id);
-    err = eec_key_file_read(key_file, psk.key, why, sizeof(why));
-    if (!err && bound) {
-      /* SPEC.md 6: K_ECS = KDF(Kedge, 0xFC, ECS ID) */
-      uint8_t kedge[KEDGE_KEY_LEN];
-      memcpy(kedge, psk.key, sizeof(kedge));
-      err = kedge_derive_k_ecs(kedge, ecs_id, psk.key);
-      OPENSSL_cleanse(kedge, sizeof(kedge));
-      if (err)
-        snprintf(why, sizeof(why), "cannot derive K_ECS: %s", kedge_strerror(err));
-    }
+    snprintf(p->psk.identity, sizeof(p->psk.identity), "%s", a->a_kid);
+    err = eec_key_file_read(a->key_file, p->psk.key, p->why, sizeof(p->why));
+    return err ? fail(EEC_EXIT_KEYS, p->why) : EEC_EXIT_OK;
   }
+  kedge_id_t parsed;
+  if (kedge_id_parse(a->kedge_id, strlen(a->kedge_id), &parsed, &id_why) != KEDGE_OK) {
+    fprintf(stderr, "kedge-eec provision: --kedge-id: %s (SPEC.md 2)\n", id_why);
+    return EEC_EXIT_USAGE;
+  }
+  snprintf(p->psk.identity, sizeof(p->psk.identity), "%s", a->kedge_id);
+  if (eec_key_file_read(a->key_file, p->psk.key, p->why, sizeof(p->why)))
+    return fail(EEC_EXIT_KEYS, p->why);
+  if (!a->bound)
+    return EEC_EXIT_OK;
+  /* SPEC.md 6: K_ECS = KDF(Kedge, 0xFC, ECS ID) */
+  uint8_t kedge[KEDGE_KEY_LEN];
+  memcpy(kedge, p->psk.key, sizeof(kedge));
+  err = kedge_derive_k_ecs(kedge, a->ecs_id, p->psk.key);
+  OPENSSL_cleanse(kedge, sizeof(kedge));
   if (err) {
-    OPENSSL_cleanse(&psk, sizeof(psk));
-    free(file_body);
-    return fail(EEC_EXIT_KEYS, why);
+    snprintf(p->why, sizeof(p->why), "cannot derive K_ECS: %s", kedge_strerror(err));
+    return fail(EEC_EXIT_KEYS, p->why);
   }
+  return EEC_EXIT_OK;
+}
 
-  /* Step 4 and 7: TCP, TLS with the PSK, then EDGE-4 inside */
-  int fd = -1;
-  if ((err = eec_tcp_connect(ecs, timeout_ms, &fd, why, sizeof(why)))) {
-    OPENSSL_cleanse(&psk, sizeof(psk));
-    free(file_body);
-    return fail(err == KEDGE_ERR_INVALID_ARG ? EEC_EXIT_USAGE : EEC_EXIT_TCP, why);
+/* Step 3: the keys, from the agent or the key file. */
+static int get_keys(const provision_args_t *a, provision_t *p)
+{
+  if (!a->agent)
+    return keys_from_file(a, p);
+  kedge_trace_span_t span = kedge_trace_begin();
+  kedge_err_t err = eec_agent_get_psk(a->agent, a->bound || a->akma ? a->ecs_id : NULL, a->akma,
+                                      0, &p->psk, p->why, sizeof(p->why));
+  kedge_trace_end(span, "UE",
+                  a->akma    ? "keys from the UE agent (A-KID, K_AF for the ECS FQDN)"
+                  : a->bound ? "keys from the UE agent (K_ECS for the ECS ID)"
+                             : "keys from the UE agent (Kedge, Kedge ID)",
+                  0, err ? "refused" : NULL);
+  return err ? fail(EEC_EXIT_KEYS, p->why) : EEC_EXIT_OK;
+}
+
+/* Steps 4 and 7: TCP, then TLS 1.3 with the PSK (the identity in the ClientHello). */
+static int connect_ecs(const provision_args_t *a, provision_t *p)
+{
+  kedge_err_t err = eec_tcp_connect(a->ecs, a->timeout_ms, &p->fd, p->why, sizeof(p->why));
+  if (err)
+    return fail(err == KEDGE_ERR_INVALID_ARG ? EEC_EXIT_USAGE : EEC_EXIT_TCP, p->why);
+  kedge_trace_span_t span = kedge_trace_begin();
+  err = eec_tls_handshake(p->fd, &p->psk, a->allow_psk_ke, a->timeout_ms, &p->ssl, &p->info,
+                          p->why, sizeof(p->why));
+  char msg[200];
+  snprintf(msg, sizeof(msg), "TLS 1.3 PSK handshake, identity %.120s", p->psk.identity);
+  /* SPEC.md 4: decrypt_error is the ECS refusing the key; the demo shows it by name */
+  kedge_trace_end(span, "ECS", msg, 0,
+                  !err                                 ? NULL
+                  : p->info.alert == SSL_AD_DECRYPT_ERROR ? "decrypt_error"
+                                                          : "handshake failed");
+  return err ? fail(EEC_EXIT_TLS, p->why) : EEC_EXIT_OK;
+}
+
+/* What the ECS answered to the request: printed, and the exit status. */
+static int report_answer(const provision_args_t *a, provision_t *p, const eec_h2_response_t *resp)
+{
+  if (resp->status == 204) {
+    fprintf(stderr, "kedge-eec provision: the ECS has no edge configuration for this EEC (204)\n");
+    return EEC_EXIT_OK;
   }
-  SSL *ssl = NULL;
-  eec_tls_info_t info;
-  t = kedge_trace_now_us();
-  err = eec_tls_handshake(fd, &psk, allow_psk_ke, timeout_ms, &ssl, &info, why, sizeof(why));
-  {
-    /* step 4 (Kedge ID in the ClientHello) and 7 (TLS with the PSK); a failure names the alert */
-    char msg[200];
-    snprintf(msg, sizeof(msg), "TLS 1.3 PSK handshake, identity %.120s", psk.identity);
-    kedge_trace_event("ECS", msg, t, kedge_trace_now_us() - t, 0,
-                      err ? (strstr(why, "decrypt_error") ? "decrypt_error" : "handshake failed") : NULL);
+  if (resp->status != 200) {
+    http_failure(resp, p->why, sizeof(p->why));
+    return fail(EEC_EXIT_HTTP, p->why);
   }
-  if (err) {
-    OPENSSL_cleanse(&psk, sizeof(psk));
-    close(fd);
-    free(file_body);
-    return fail(EEC_EXIT_TLS, why);
+  int rc = EEC_EXIT_OK;
+  json_t *j = resp->body ? json_loads(resp->body, 0, NULL) : NULL;
+  if (!json_is_array(json_object_get(j, "ednCnfgInfo"))) {
+    rc = fail(EEC_EXIT_HTTP, "HTTP 200 without an ECSServProvResp");
+  } else if (a->json_out) {
+    char *text = json_dumps(j, JSON_INDENT(2));
+    if (text)
+      printf("%s\n", text);
+    free(text);
+  } else {
+    print_human(a->ecs, &p->psk, &p->info, j);
   }
-  char *body = file_body;
-  if (!request_file) {
-    json_t *req = request_body(eec_id, ue_id, ac_ids, n_ac_ids);
-    body = req ? json_dumps(req, JSON_COMPACT) : NULL;
+  json_decref(j);
+  return rc;
+}
+
+/* Step 7, inside the tunnel: the ECS service provisioning request (TS 24.558 8.2.2). */
+static int exchange(const provision_args_t *a, provision_t *p)
+{
+  if (!a->request_file) {
+    json_t *req = request_body(a->eec_id, a->ue_id, a->ac_ids, a->n_ac_ids);
+    p->body = req ? json_dumps(req, JSON_COMPACT) : NULL;
     json_decref(req);
   }
   eec_h2_response_t resp;
-  int rc = EEC_EXIT_OK;
-  eec_h2_t *h2 = NULL;
-  err = body ? eec_h2_open(ssl, &h2) : KEDGE_ERR_NOMEM;
-  t = kedge_trace_now_us();
+  kedge_err_t err = p->body ? eec_h2_open(p->ssl, &p->h2) : KEDGE_ERR_NOMEM;
+  kedge_trace_span_t span = kedge_trace_begin();
   if (!err)
-    err = eec_h2_request(h2, ecs, "POST", PROVISIONING_PATH, body, &resp, why, sizeof(why));
-  kedge_trace_event("ECS", "POST " PROVISIONING_PATH " (EECID)", t, kedge_trace_now_us() - t,
-                    err ? 0 : resp.status, err ? "failed" : NULL);
-  free(body);
-  if (err) {
-    if (err == KEDGE_ERR_NOMEM)
-      snprintf(why, sizeof(why), "out of memory");
-    rc = fail(EEC_EXIT_HTTP, why);
-  } else if (resp.status == 204) {
-    fprintf(stderr, "kedge-eec provision: the ECS has no edge configuration for this EEC (204)\n");
-  } else if (resp.status == 200) {
-    json_t *j = resp.body ? json_loads(resp.body, 0, NULL) : NULL;
-    if (!json_is_array(json_object_get(j, "ednCnfgInfo"))) {
-      rc = fail(EEC_EXIT_HTTP, "HTTP 200 without an ECSServProvResp");
-    } else if (json_out) {
-      char *text = json_dumps(j, JSON_INDENT(2));
-      if (text)
-        printf("%s\n", text);
-      free(text);
-    } else {
-      print_human(ecs, &psk, &info, j);
-    }
-    json_decref(j);
-  } else {
-    http_failure(&resp, why, sizeof(why));
-    rc = fail(EEC_EXIT_HTTP, why);
+    err = eec_h2_request(p->h2, a->ecs, "POST", PROVISIONING_PATH, p->body, &resp, p->why,
+                         sizeof(p->why));
+  kedge_trace_end(span, "ECS", "POST " PROVISIONING_PATH " (EECID)", err ? 0 : resp.status,
+                  err ? "failed" : NULL);
+  if (err)
+    return fail(EEC_EXIT_HTTP, err == KEDGE_ERR_NOMEM ? "out of memory" : p->why);
+  int rc = report_answer(a, p, &resp);
+  eec_h2_response_free(&resp);
+  return rc;
+}
+
+static void provision_cleanup(provision_t *p)
+{
+  eec_h2_close(p->h2);
+  OPENSSL_cleanse(&p->psk, sizeof(p->psk));
+  free(p->body);
+  if (p->ssl) {
+    SSL_shutdown(p->ssl);
+    SSL_free(p->ssl);
   }
-  if (!err)
-    eec_h2_response_free(&resp);
-  eec_h2_close(h2);
-  OPENSSL_cleanse(&psk, sizeof(psk));
-  SSL_shutdown(ssl);
-  SSL_free(ssl);
-  close(fd);
+  if (p->fd >= 0)
+    close(p->fd);
+}
+
+int eec_cmd_provision(int argc, char **argv)
+{
+  provision_args_t a = {0};
+  int rc = parse_args(argc, argv, &a);
+  if (rc >= 0)
+    return rc;
+  provision_t p = {.fd = -1, .info = {.alert = -1}};
+  rc = EEC_EXIT_OK;
+  if (a.request_file && read_request_file(a.request_file, &p.body, p.why, sizeof(p.why)))
+    rc = fail(EEC_EXIT_USAGE, p.why);
+  if (!rc)
+    rc = get_keys(&a, &p);
+  if (!rc)
+    rc = connect_ecs(&a, &p);
+  if (!rc)
+    rc = exchange(&a, &p);
+  provision_cleanup(&p);
   return rc;
 }

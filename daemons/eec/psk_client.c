@@ -117,7 +117,8 @@ kedge_err_t eec_tcp_connect(const char *host_port, unsigned timeout_ms, int *out
 
 typedef struct handshake_state {
   const eec_psk_t *psk;
-  char alert[96]; /* the first alert seen */
+  int alert_code; /* the first alert seen, -1 none */
+  char alert[96]; /* ... and its text */
 } handshake_state_t;
 
 static int use_session_cb(SSL *ssl, const EVP_MD *md, const unsigned char **id, size_t *id_len,
@@ -187,24 +188,28 @@ static void info_cb(const SSL *ssl, int where, int ret)
   handshake_state_t *st = SSL_get_app_data(ssl);
   if (!st || st->alert[0] || !(where & SSL_CB_ALERT))
     return;
+  st->alert_code = ret & 0xff;
   const char *name = alert_name(ret & 0xff);
   snprintf(st->alert, sizeof(st->alert), "%s alert %s", (where & SSL_CB_READ) ? "received" : "sent",
            name ? name : SSL_alert_desc_string_long(ret));
 }
 
 /* What an alert from the ECS means (SPEC.md 4). */
-static const char *alert_hint(const char *alert)
+static const char *alert_hint(int alert)
 {
-  if (strstr(alert, "decrypt_error"))
+  switch (alert) {
+  case SSL_AD_DECRYPT_ERROR:
     return " (the ECS does not accept this key: wrong key, or a Kedge ID it does not know "
            "or that expired)";
-  if (strstr(alert, "internal_error"))
+  case SSL_AD_INTERNAL_ERROR:
     return " (the ECS could not get the key from the AUSF/NEF now; try again later)";
-  if (strstr(alert, "handshake_failure"))
+  case SSL_AD_HANDSHAKE_FAILURE:
     return " (no PSK key exchange mode in common: the ECS allows psk_ke only if configured)";
-  if (strstr(alert, "no_application_protocol"))
+  case SSL_AD_NO_APPLICATION_PROTOCOL:
     return " (ALPN h2 refused)";
-  return "";
+  default:
+    return "";
+  }
 }
 
 /* An ECS that sheds handshakes for newer ones, or times one out, closes without an alert. */
@@ -219,7 +224,11 @@ kedge_err_t eec_tls_handshake(int fd, const eec_psk_t *psk, bool allow_psk_ke, u
   SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
   kedge_tls_keylog_enable(ctx); /* SSLKEYLOGFILE, for captures of test beds */
   SSL *ssl = NULL;
-  handshake_state_t st = {.psk = psk};
+  handshake_state_t st = {.psk = psk, .alert_code = -1};
+  if (info) {
+    memset(info, 0, sizeof(*info));
+    info->alert = -1;
+  }
   if (!ctx || SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) != 1 ||
       SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION) != 1 ||
       SSL_CTX_set_ciphersuites(ctx, "TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256") != 1 ||
@@ -247,7 +256,9 @@ kedge_err_t eec_tls_handshake(int fd, const eec_psk_t *psk, bool allow_psk_ke, u
       /* OpenSSL 3.0 then "sends" decode_error; the cause is the ECS hanging up */
       snprintf(why, why_size, "TLS handshake: %s", ecs_closed);
     } else if (st.alert[0]) {
-      snprintf(why, why_size, "TLS handshake: %s%s", st.alert, alert_hint(st.alert));
+      snprintf(why, why_size, "TLS handshake: %s%s", st.alert, alert_hint(st.alert_code));
+      if (info)
+        info->alert = st.alert_code;
     } else if (e == SSL_ERROR_SYSCALL || e == SSL_ERROR_ZERO_RETURN) {
       /* SIGPIPE is ignored (kedge_process_init): a write to a closed connection is EPIPE */
       snprintf(why, why_size, "TLS handshake: %s",
@@ -273,7 +284,6 @@ kedge_err_t eec_tls_handshake(int fd, const eec_psk_t *psk, bool allow_psk_ke, u
     return KEDGE_ERR_UNAVAILABLE;
   }
   if (info) {
-    memset(info, 0, sizeof(*info));
     snprintf(info->cipher, sizeof(info->cipher), "%s", SSL_get_cipher_name(ssl));
     int group = SSL_get_negotiated_group(ssl);
     info->psk_dhe = group != 0 && group != NID_undef;

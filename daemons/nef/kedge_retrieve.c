@@ -79,7 +79,7 @@ static void audit(const retrieve_t *r, nef_outcome_t outcome, int status)
   kedge_counter_add((r->api->akma ? r->nef->akma_requests : r->nef->requests)[outcome], 1);
   char st[8], ms[24];
   snprintf(st, sizeof(st), "%d", status);
-  snprintf(ms, sizeof(ms), "%.3f", (double)(nef_now_us() - r->start_us) / 1000.0);
+  snprintf(ms, sizeof(ms), "%.3f", (double)(kedge_now_us() - r->start_us) / 1000.0);
   /* identifiers as fields (docs/operations.md "Logs"): JSON lines carry them as members */
   const kedge_log_field_t f[] = {
       {"peer", r->peer, false},
@@ -442,7 +442,7 @@ static void ausf_answered(const kedge_key_answer_t *a, void *arg)
 
 static void retrieve(kedge_sbi_request_t *req, nef_t *nef, const nef_api_t *api)
 {
-  retrieve_t local = {.api = api, .nef = nef, .req = req, .start_us = nef_now_us()};
+  retrieve_t local = {.api = api, .nef = nef, .req = req, .start_us = kedge_now_us()};
   const char *peer = kedge_sbi_request_peer_count(req) ? kedge_sbi_request_peer(req, 0) : NULL;
   snprintf(local.peer, sizeof(local.peer), "%s", peer ? peer : "-");
 

@@ -136,7 +136,6 @@ void nef_rate_release(nef_af_t *af);
 /* Makes the AF's token bucket from its rate and burst (none for rate 0); nef_rate_fini frees. */
 kedge_err_t nef_rate_init(nef_af_t *af);
 void nef_rate_fini(nef_af_t *af);
-int64_t nef_now_us(void);
 
 /* oauth.c: checks the Authorization header of a request (RFC 6750 2.1). KEDGE_OK: allowed (or
  * OAuth is off). Otherwise the request has been answered (401, or 403 insufficient_scope)

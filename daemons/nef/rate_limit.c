@@ -4,13 +4,7 @@
 #include <time.h>
 
 #include "nef.h"
-
-int64_t nef_now_us(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
+#include "kedge/time.h"
 
 kedge_err_t nef_rate_init(nef_af_t *af)
 {

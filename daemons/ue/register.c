@@ -15,6 +15,7 @@
 
 #include "kedge/akma.h"
 #include "kedge/hex.h"
+#include "kedge/time.h"
 #include "ue.h"
 
 #define AUTH_PATH "/nausf-auth/v1/ue-authentications"
@@ -45,13 +46,6 @@ struct ue {
   uint8_t kedge[KEDGE_KEY_LEN];
   char kedge_id[KEDGE_ID_MAX + 1];
 };
-
-static uint64_t now_us(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
 
 const char *ue_outcome_name(ue_outcome_t outcome)
 {
@@ -86,7 +80,7 @@ const char *ue_outcome_name(ue_outcome_t outcome)
 static void step(ue_t *ue, int number, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void step(ue_t *ue, int number, const char *fmt, ...)
 {
-  uint64_t t = now_us();
+  uint64_t t = (uint64_t)kedge_now_us();
   ue_result_t *r = &ue->result;
   if (r->n_steps < UE_STEPS_MAX) {
     ue_step_t *s = &r->steps[r->n_steps++];
@@ -113,7 +107,7 @@ static void finish(ue_t *ue, ue_outcome_t outcome, const char *fmt, ...)
     vsnprintf(r->why, sizeof(r->why), fmt, ap);
     va_end(ap);
   }
-  r->elapsed_ms = (double)(now_us() - ue->start_us) / 1000.0;
+  r->elapsed_ms = (double)((uint64_t)kedge_now_us() - ue->start_us) / 1000.0;
   OPENSSL_cleanse(&ue->aka, sizeof(ue->aka));
   OPENSSL_cleanse(&ue->ctx, sizeof(ue->ctx));
   ue->busy = false;
@@ -439,7 +433,7 @@ kedge_err_t ue_register(ue_t *ue, ue_register_cb cb, void *arg)
   memset(&ue->result, 0, sizeof(ue->result));
   ue->cb = cb;
   ue->arg = arg;
-  ue->start_us = ue->mark_us = now_us();
+  ue->start_us = ue->mark_us = (uint64_t)kedge_now_us();
   kedge_err_t err = send_authenticate(ue, NULL, NULL);
   if (!err)
     ue->busy = true;

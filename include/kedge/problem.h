@@ -37,6 +37,10 @@ void kedge_problem_from_err(kedge_err_t err, int *status, const char **cause);
 /* The reason phrase used as `title` for a status ("Not Found"); never NULL. */
 const char *kedge_http_status_title(int status);
 
+/* The same table without the fall-backs: RFC 9110 15's phrase, "" for a status it lacks
+ * (the flow diagram of `kedge demo` then shows the number alone). */
+const char *kedge_http_reason_phrase(int status);
+
 #ifdef __cplusplus
 }
 #endif

@@ -103,6 +103,11 @@ kedge_err_t kedge_sbi_server_config_read(struct kedge_config_node *sbi,
  * (`kedge demo --keylog`). The SBI server enables it on its own contexts. */
 void kedge_tls_keylog_enable(SSL_CTX *ctx);
 
+/* The one ALPN callback of kedge's TLS servers (SSL_CTX_set_alpn_select_cb): "h2" or, when the
+ * client does not offer it, the no_application_protocol alert (RFC 7301 3.2, RFC 9113 3.2). */
+int kedge_tls_alpn_select_h2(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+                             const unsigned char *in, unsigned int inlen, void *arg);
+
 /* ---- server life cycle (main thread) ---- */
 
 /* Copies the configuration; loads certificate, key and CA (KEDGE_ERR_CONFIG with one log line

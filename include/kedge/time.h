@@ -13,8 +13,13 @@ extern "C" {
 
 /* CLOCK_MONOTONIC in milliseconds: deadlines, TTLs, rate limits. */
 int64_t kedge_now_ms(void);
+/* The same clock in microseconds: durations that logs and metrics report below a millisecond
+ * (request times, the trace's spans). */
+int64_t kedge_now_us(void);
 /* CLOCK_REALTIME in milliseconds since the Unix epoch: expiry times on the wire. */
 int64_t kedge_wall_ms(void);
+/* CLOCK_REALTIME in microseconds: the trace's event timestamps, comparable across processes. */
+int64_t kedge_wall_us(void);
 
 /* RFC 3339 5.6 date-time ("2026-11-27T20:58:04Z"; fractions and numeric offsets allowed; the
  * "T" and "Z" may be lower case, as the note in 5.6 permits) to Unix milliseconds (fractions

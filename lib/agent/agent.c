@@ -15,20 +15,14 @@
 
 #include "kedge/akma.h"
 #include "kedge/hex.h"
-
-static int64_t now_ms(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+#include "kedge/time.h"
 
 /* Moves `len` octets in or out before `deadline`. */
 static kedge_err_t transfer(int fd, uint8_t *buf, size_t len, bool out, int64_t deadline)
 {
   size_t done = 0;
   while (done < len) {
-    int64_t left = deadline - now_ms();
+    int64_t left = deadline - kedge_now_ms();
     if (left <= 0)
       return KEDGE_ERR_TIMEOUT;
     struct pollfd p = {fd, out ? POLLOUT : POLLIN, 0};
@@ -56,7 +50,7 @@ kedge_err_t kedge_agent_write_frame(int fd, const json_t *msg, int timeout_ms)
   kedge_err_t err = KEDGE_ERR_TOO_BIG;
   if (len <= KEDGE_AGENT_MSG_MAX) {
     uint8_t head[4] = {(uint8_t)(len >> 24), (uint8_t)(len >> 16), (uint8_t)(len >> 8), (uint8_t)len};
-    int64_t deadline = now_ms() + timeout_ms;
+    int64_t deadline = kedge_now_ms() + timeout_ms;
     err = transfer(fd, head, 4, true, deadline);
     if (!err)
       err = transfer(fd, (uint8_t *)text, len, true, deadline);
@@ -70,7 +64,7 @@ kedge_err_t kedge_agent_read_frame(int fd, json_t **msg, int timeout_ms)
 {
   *msg = NULL;
   uint8_t head[4];
-  int64_t deadline = now_ms() + timeout_ms;
+  int64_t deadline = kedge_now_ms() + timeout_ms;
   kedge_err_t err = transfer(fd, head, 4, false, deadline);
   if (err)
     return err;

@@ -10,6 +10,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "kedge/log.h"
+#include "kedge/time.h"
 
 void app_notify(const char *state)
 {
@@ -20,11 +21,9 @@ void app_notify(const char *state)
 void app_notify_reloading(void)
 {
   /* MONOTONIC_USEC: what systemd 253's Type=notify-reload wants with RELOADING=1. */
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
   char msg[64];
   snprintf(msg, sizeof(msg), "RELOADING=1\nMONOTONIC_USEC=%llu",
-           (unsigned long long)ts.tv_sec * 1000000ull + (unsigned long long)ts.tv_nsec / 1000u);
+           (unsigned long long)kedge_now_us());
   sd_notify(0, msg);
 }
 

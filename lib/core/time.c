@@ -6,21 +6,31 @@
 
 #include "kedge/time.h"
 
-static int64_t clock_ms(clockid_t id)
+static int64_t clock_us(clockid_t id)
 {
   struct timespec ts;
   clock_gettime(id, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 int64_t kedge_now_ms(void)
 {
-  return clock_ms(CLOCK_MONOTONIC);
+  return clock_us(CLOCK_MONOTONIC) / 1000;
+}
+
+int64_t kedge_now_us(void)
+{
+  return clock_us(CLOCK_MONOTONIC);
 }
 
 int64_t kedge_wall_ms(void)
 {
-  return clock_ms(CLOCK_REALTIME);
+  return clock_us(CLOCK_REALTIME) / 1000;
+}
+
+int64_t kedge_wall_us(void)
+{
+  return clock_us(CLOCK_REALTIME);
 }
 
 static bool digits(const char *s, int n, int *value)

@@ -5,8 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "kedge/time.h"
 
 static int trace_fd = -1;
 static char self_name[16] = "?";
@@ -22,13 +23,6 @@ void kedge_trace_init(const char *self)
 bool kedge_trace_enabled(void)
 {
   return trace_fd >= 0;
-}
-
-int64_t kedge_trace_now_us(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 /* JSON string content: the few characters that need it escaped, control characters dropped. */
@@ -85,4 +79,15 @@ const char *kedge_trace_role_of_url(const char *url)
     if (strstr(url, roles[i].service))
       return roles[i].role;
   return "?";
+}
+
+kedge_trace_span_t kedge_trace_begin(void)
+{
+  return (kedge_trace_span_t){.wall_us = kedge_wall_us(), .mono_us = kedge_now_us()};
+}
+
+void kedge_trace_end(kedge_trace_span_t span, const char *to, const char *msg, int status,
+                     const char *note)
+{
+  kedge_trace_event(to, msg, span.wall_us, kedge_now_us() - span.mono_us, status, note);
 }

@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 
+#include "kedge/base64url.h"
 #include "kedge/kdf.h"
 #include "crypto_int.h"
 
@@ -113,13 +113,10 @@ kedge_err_t kedge_nai_key_id_format(const kedge_id_t *id, char out[KEDGE_ID_MAX 
       return KEDGE_ERR_BAD_PLMN;
 
   /* RFC 4648 5: base64url without padding. */
-  unsigned char b64[48];
-  if (EVP_EncodeBlock(b64, id->tid, KEDGE_TID_LEN) != 44)
+  char b64[KEDGE_TID_B64_LEN + 1];
+  if (kedge_b64url_encode(id->tid, KEDGE_TID_LEN, b64, sizeof(b64), NULL) != KEDGE_OK)
     return KEDGE_ERR_CRYPTO;
-  for (int i = 0; i < KEDGE_TID_B64_LEN; i++)
-    b64[i] = b64[i] == '+' ? '-' : b64[i] == '/' ? '_' : b64[i];
-  b64[KEDGE_TID_B64_LEN] = '\0';
-  snprintf(out, KEDGE_ID_MAX + 1, "%s.%s%s%.3s%s%.3s%s", id->rid, (char *)b64, "@5gc.mnc",
+  snprintf(out, KEDGE_ID_MAX + 1, "%s.%s%s%.3s%s%.3s%s", id->rid, b64, "@5gc.mnc",
            id->home.mnc, realm_mid, id->home.mcc, realm_tail);
   return KEDGE_OK;
 }
@@ -199,12 +196,10 @@ kedge_err_t kedge_nai_key_id_parse(const char *text, size_t len, kedge_id_t *id,
     return bad_id(why, "realm must be 5gc.mnc<3 digits>.mcc<3 digits>.3gppnetwork.org in lower "
                        "case");
 
-  /* Decode the TID with OpenSSL's base64 after mapping the URL-safe alphabet back. */
-  unsigned char b64[44], raw[33];
-  for (int i = 0; i < KEDGE_TID_B64_LEN; i++)
-    b64[i] = tid[i] == '-' ? '+' : tid[i] == '_' ? '/' : (unsigned char)tid[i];
-  b64[KEDGE_TID_B64_LEN] = '=';
-  if (EVP_DecodeBlock(raw, b64, sizeof(b64)) != 33)
+  uint8_t raw[KEDGE_TID_LEN];
+  size_t raw_len;
+  if (kedge_b64url_decode(tid, KEDGE_TID_B64_LEN, raw, sizeof(raw), &raw_len) != KEDGE_OK ||
+      raw_len != KEDGE_TID_LEN)
     return bad_id(why, "TID does not decode as base64url");
 
   memcpy(id->rid, text, rid_len);

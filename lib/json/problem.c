@@ -62,7 +62,7 @@ void kedge_problem_from_err(kedge_err_t err, int *status, const char **cause)
     *cause = m.cause;
 }
 
-const char *kedge_http_status_title(int status)
+const char *kedge_http_reason_phrase(int status)
 {
   /* RFC 9110 section 15 reason phrases. */
   switch (status) {
@@ -91,8 +91,15 @@ const char *kedge_http_status_title(int status)
   case 502: return "Bad Gateway";
   case 503: return "Service Unavailable";
   case 504: return "Gateway Timeout";
-  default: break;
+  default: return "";
   }
+}
+
+const char *kedge_http_status_title(int status)
+{
+  const char *phrase = kedge_http_reason_phrase(status);
+  if (*phrase)
+    return phrase;
   if (status >= 400 && status < 500)
     return "Client Error";
   if (status >= 500 && status < 600)

@@ -14,6 +14,7 @@
 
 #include "kedge/http.h"
 #include "kedge/key_client.h"
+#include "kedge/list.h"
 #include "kedge/log.h"
 #include "kedge/time.h"
 
@@ -23,11 +24,11 @@
 struct kedge_key_client {
   kedge_sbi_client_t *sbi;
   kedge_key_client_options_t opts;
-  kedge_key_fetch_t *fetches; /* in flight */
+  LIST_HEAD(, kedge_key_fetch) fetches; /* in flight */
 };
 
 struct kedge_key_fetch {
-  kedge_key_fetch_t *prev, *next;
+  LIST_ENTRY(kedge_key_fetch) link; /* in client->fetches */
   kedge_key_client_t *client;
   kedge_key_request_t rq; /* its strings point into the buffers below */
   kedge_plmn_t home;
@@ -87,6 +88,7 @@ kedge_err_t kedge_key_client_new(kedge_sbi_client_t *sbi, const kedge_key_client
   kedge_key_client_t *c = calloc(1, sizeof(*c));
   if (!c)
     return KEDGE_ERR_NOMEM;
+  LIST_INIT(&c->fetches);
   c->sbi = sbi;
   c->opts = *opts;
   if (!c->opts.timeout_ms)
@@ -97,13 +99,7 @@ kedge_err_t kedge_key_client_new(kedge_sbi_client_t *sbi, const kedge_key_client
 
 static void fetch_unlink(kedge_key_fetch_t *f)
 {
-  if (f->prev)
-    f->prev->next = f->next;
-  else
-    f->client->fetches = f->next;
-  if (f->next)
-    f->next->prev = f->prev;
-  f->prev = f->next = NULL;
+  LIST_REMOVE(f, link);
 }
 
 static void fetch_free(kedge_key_fetch_t *f)
@@ -125,8 +121,8 @@ void kedge_key_client_free(kedge_key_client_t *c)
 {
   if (!c)
     return;
-  while (c->fetches)
-    kedge_key_fetch_cancel(c->fetches);
+  while (!LIST_EMPTY(&c->fetches))
+    kedge_key_fetch_cancel(LIST_FIRST(&c->fetches));
   free(c);
 }
 
@@ -324,10 +320,7 @@ kedge_err_t kedge_key_fetch(kedge_key_client_t *c, const kedge_key_request_t *rq
     fetch_free(f);
     return KEDGE_ERR_UNAVAILABLE;
   }
-  f->next = c->fetches;
-  if (c->fetches)
-    c->fetches->prev = f;
-  c->fetches = f;
+  LIST_INSERT_HEAD(&c->fetches, f, link);
   if (handle)
     *handle = f;
   return KEDGE_OK;

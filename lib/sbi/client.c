@@ -21,7 +21,10 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "kedge/buf.h"
+#include "kedge/list.h"
 #include "kedge/log.h"
+#include "kedge/time.h"
 #include "kedge/trace.h"
 #include "sbi/json_body.h"
 
@@ -32,8 +35,6 @@
 #define HEADER_MAX 8192
 /* Copied response headers longer than this are dropped (reported as absent). */
 #define RESPONSE_HEADER_MAX 4096
-/* First allocation for a response body; it doubles up to max_response_size. */
-#define BODY_INITIAL 1024
 
 typedef struct pem_blob {
   unsigned char *data;
@@ -45,7 +46,7 @@ typedef struct sbi_socket {
   struct event ev;
   curl_socket_t fd;
   kedge_sbi_client_t *client;
-  struct sbi_socket *prev, *next;
+  LIST_ENTRY(sbi_socket) link; /* in client->sockets */
 } sbi_socket_t;
 
 struct kedge_sbi_client {
@@ -54,9 +55,9 @@ struct kedge_sbi_client {
   struct event *timer;
   kedge_sbi_client_options_t opts; /* file names cleared: the contents are below */
   pem_blob_t ca, cert, key;
-  kedge_sbi_client_call_t *calls; /* in flight */
+  LIST_HEAD(, kedge_sbi_client_call) calls; /* in flight */
   size_t pending;
-  sbi_socket_t *sockets;
+  LIST_HEAD(, sbi_socket) sockets;
   unsigned dispatching; /* > 0 while a completion callback runs */
   bool free_pending;    /* kedge_sbi_client_free() called from inside a callback */
   char user_agent[128]; /* "" : none */
@@ -70,7 +71,7 @@ typedef enum call_state {
 
 struct kedge_sbi_client_call {
   kedge_sbi_client_t *client;
-  kedge_sbi_client_call_t *prev, *next;
+  LIST_ENTRY(kedge_sbi_client_call) link; /* in client->calls */
   call_state_t state;
   CURL *easy;
   struct curl_slist *headers;
@@ -78,8 +79,7 @@ struct kedge_sbi_client_call {
   bool idempotent;
   char *req_body; /* may carry keys: wiped */
   size_t req_len;
-  unsigned char *body; /* response body, may carry keys: wiped */
-  size_t body_len, body_cap;
+  kedge_buf_t body; /* response body (at most max_response_size), may carry keys: wiped */
   bool too_big;
   bool not_h2;
   unsigned attempts;
@@ -101,13 +101,6 @@ static const struct {
      * that may have reached the server is never sent again by kedge. */
     {"GET", true}, {"PUT", true}, {"DELETE", true}, {"POST", false}, {"PATCH", false},
 };
-
-static uint64_t now_us(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
 
 static void blob_wipe_free(pem_blob_t *b)
 {
@@ -324,13 +317,9 @@ static void on_timer_event(evutil_socket_t fd, short what, void *arg)
 
 static void socket_free(kedge_sbi_client_t *c, sbi_socket_t *s)
 {
+  (void)c;
   event_del(&s->ev);
-  if (s->prev)
-    s->prev->next = s->next;
-  else
-    c->sockets = s->next;
-  if (s->next)
-    s->next->prev = s->prev;
+  LIST_REMOVE(s, link);
   free(s);
 }
 
@@ -356,10 +345,7 @@ static int on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *userp, v
     }
     s->fd = fd;
     s->client = c;
-    s->next = c->sockets;
-    if (c->sockets)
-      c->sockets->prev = s;
-    c->sockets = s;
+    LIST_INSERT_HEAD(&c->sockets, s, link);
     curl_multi_assign(c->multi, fd, s);
   } else {
     event_del(&s->ev);
@@ -411,6 +397,8 @@ kedge_err_t kedge_sbi_client_new(struct event_base *base, const kedge_sbi_client
     curl_global_cleanup();
     return KEDGE_ERR_NOMEM;
   }
+  LIST_INIT(&c->calls);
+  LIST_INIT(&c->sockets);
   c->base = base;
   c->opts = *opts;
   c->opts.ca_file = c->opts.cert_file = c->opts.key_file = c->opts.user_agent = NULL;
@@ -475,23 +463,14 @@ static void call_free(kedge_sbi_client_call_t *call)
     OPENSSL_cleanse(call->req_body, call->req_len);
     free(call->req_body);
   }
-  if (call->body) {
-    OPENSSL_cleanse(call->body, call->body_cap);
-    free(call->body);
-  }
+  kedge_buf_free(&call->body);
   free(call);
 }
 
 static void call_unlink(kedge_sbi_client_call_t *call)
 {
   kedge_sbi_client_t *c = call->client;
-  if (call->prev)
-    call->prev->next = call->next;
-  else
-    c->calls = call->next;
-  if (call->next)
-    call->next->prev = call->prev;
-  call->prev = call->next = NULL;
+  LIST_REMOVE(call, link);
   c->pending--;
 }
 
@@ -507,14 +486,14 @@ static void call_discard(kedge_sbi_client_call_t *call)
 
 static void client_destroy(kedge_sbi_client_t *c)
 {
-  while (c->calls)
-    call_discard(c->calls);
+  while (!LIST_EMPTY(&c->calls))
+    call_discard(LIST_FIRST(&c->calls));
   /* curl_multi_cleanup closes the connections and may still call on_curl_socket and
    * on_curl_timer: everything they touch stays valid until it returns. */
   if (c->multi)
     curl_multi_cleanup(c->multi);
-  while (c->sockets)
-    socket_free(c, c->sockets);
+  while (!LIST_EMPTY(&c->sockets))
+    socket_free(c, LIST_FIRST(&c->sockets));
   if (c->timer)
     event_free(c->timer);
   blob_wipe_free(&c->ca);
@@ -528,8 +507,8 @@ void kedge_sbi_client_free(kedge_sbi_client_t *client)
 {
   if (!client || client->free_pending)
     return;
-  while (client->calls)
-    call_discard(client->calls);
+  while (!LIST_EMPTY(&client->calls))
+    call_discard(LIST_FIRST(&client->calls));
   if (client->dispatching) {
     /* Inside a completion callback: the dispatcher still uses the client; it finishes the
      * job when the callback has returned (after_dispatch). */
@@ -546,36 +525,16 @@ size_t kedge_sbi_client_pending(const kedge_sbi_client_t *client)
 
 /* ---- one call ------------------------------------------------------------------------- */
 
-/* CURLOPT_WRITEFUNCTION: the body into a bounded buffer (curl's own dynbuf idea: a hard
- * limit that fails cleanly). Grown by hand, not realloc, so no unwiped copy is left behind. */
+/* CURLOPT_WRITEFUNCTION: the body into the call's bounded buffer (kedge/buf.h). */
 static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
 {
   kedge_sbi_client_call_t *call = userp;
-  size_t max = call->client->opts.max_response_size;
   size_t n = size * nmemb; /* size is always 1 */
-  if (n > max - call->body_len) {
+  kedge_err_t err = kedge_buf_add(&call->body, data, n);
+  if (err == KEDGE_ERR_TOO_BIG)
     call->too_big = true;
-    return 0; /* CURLE_WRITE_ERROR: the stream is reset, the connection stays */
-  }
-  size_t need = call->body_len + n;
-  if (need > call->body_cap) {
-    size_t cap = call->body_cap ? call->body_cap : BODY_INITIAL;
-    while (cap < need)
-      cap = cap > max / 2 ? max : cap * 2;
-    unsigned char *nb = malloc(cap);
-    if (!nb)
-      return 0;
-    if (call->body) {
-      memcpy(nb, call->body, call->body_len);
-      OPENSSL_cleanse(call->body, call->body_cap);
-      free(call->body);
-    }
-    call->body = nb;
-    call->body_cap = cap;
-  }
-  memcpy(call->body + call->body_len, data, n);
-  call->body_len += n;
-  return n;
+  /* 0: CURLE_WRITE_ERROR, the stream is reset, the connection stays */
+  return err ? 0 : n;
 }
 
 /* CURLOPT_PREREQFUNCTION: runs once the connection (new or reused) is up and before the
@@ -719,10 +678,10 @@ static kedge_err_t setup_easy(kedge_sbi_client_call_t *call, const kedge_sbi_cli
 /* Starts (or restarts) the transfer with what is left of the deadline. */
 static kedge_err_t call_start(kedge_sbi_client_call_t *call)
 {
-  uint64_t now = now_us();
+  uint64_t now = (uint64_t)kedge_now_us();
   uint64_t left_ms = call->deadline_us > now ? (call->deadline_us - now + 999) / 1000 : 1;
   call->attempts++;
-  call->body_len = 0;
+  kedge_buf_clear(&call->body);
   call->too_big = call->not_h2 = false;
   call->errbuf[0] = '\0';
   if (curl_easy_setopt(call->easy, CURLOPT_TIMEOUT_MS, (long)left_ms) != CURLE_OK)
@@ -769,11 +728,12 @@ kedge_err_t kedge_sbi_client_send(kedge_sbi_client_t *client, const kedge_sbi_cl
   if (!call)
     return KEDGE_ERR_NOMEM;
   call->client = client;
+  kedge_buf_init(&call->body, client->opts.max_response_size);
   call->method = method;
   call->idempotent = idempotent;
   call->cb = cb;
   call->arg = arg;
-  call->start_us = now_us();
+  call->start_us = (uint64_t)kedge_now_us();
   uint32_t timeout_ms = req->timeout_ms ? req->timeout_ms : client->opts.timeout_ms;
   call->deadline_us = call->start_us + (uint64_t)timeout_ms * 1000u;
 
@@ -799,10 +759,7 @@ kedge_err_t kedge_sbi_client_send(kedge_sbi_client_t *client, const kedge_sbi_cl
   if (err)
     goto fail;
 
-  call->next = client->calls;
-  if (client->calls)
-    client->calls->prev = call;
-  client->calls = call;
+  LIST_INSERT_HEAD(&client->calls, call, link);
   client->pending++;
   if (handle)
     *handle = call;
@@ -868,7 +825,7 @@ static bool schedule_retry(kedge_sbi_client_call_t *call)
   kedge_sbi_client_t *c = call->client;
   uint64_t delay_us = (uint64_t)c->opts.retry_delay_ms * 1000u * call->attempts;
   /* Retrying only makes sense with time left for a connect and an answer after the wait. */
-  if (now_us() + delay_us >= call->deadline_us)
+  if ((uint64_t)kedge_now_us() + delay_us >= call->deadline_us)
     return false;
   struct timeval tv = {.tv_sec = (time_t)(delay_us / 1000000u),
                        .tv_usec = (suseconds_t)(delay_us % 1000000u)};
@@ -917,21 +874,21 @@ static void call_complete(kedge_sbi_client_call_t *call, kedge_err_t err)
     r.content_type = content_type;
     r.location = location;
     r.retry_after = retry_after;
-    r.body_len = call->body_len;
-    if (call->body_len > 0 && is_json_type(content_type)) {
+    r.body_len = call->body.len;
+    if (call->body.len > 0 && is_json_type(content_type)) {
       json_error_t jerr;
-      r.json = json_loadb((const char *)call->body, call->body_len, JSON_REJECT_DUPLICATES, &jerr);
+      r.json = json_loadb((const char *)call->body.data, call->body.len, JSON_REJECT_DUPLICATES, &jerr);
       /* jerr.text may quote the body: never logged, and wiped. */
       OPENSSL_cleanse(&jerr, sizeof(jerr));
     }
   }
-  r.elapsed_us = now_us() - call->start_us;
+  r.elapsed_us = (uint64_t)kedge_now_us() - call->start_us;
   if (kedge_trace_enabled()) {
     /* the demo's sequence diagram: who asked whom for what, and how long it took */
     const char *path = url && strlen(url) > 8 ? strchr(url + 8, '/') : NULL;
     char msg[256];
     snprintf(msg, sizeof(msg), "%s %s", call->method, path ? path : "?");
-    kedge_trace_event(kedge_trace_role_of_url(url), msg, kedge_trace_now_us() - (int64_t)r.elapsed_us,
+    kedge_trace_event(kedge_trace_role_of_url(url), msg, kedge_wall_us() - (int64_t)r.elapsed_us,
                       (int64_t)r.elapsed_us, (int)r.status, err ? kedge_strerror(err) : NULL);
   }
 

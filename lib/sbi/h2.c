@@ -1,12 +1,12 @@
 /* One SBI connection: TLS records in and out on a non-blocking socket with kedge's own
  * libevent events, and an nghttp2 server session (RFC 9113) fed with mem_recv and drained
  * with mem_send. Life cycle: accept -> TLS handshake (bounded by handshake_timeout_ms) ->
- * HTTP/2 (sbi_conn_start_h2, also the entry point of kedge_sbi_worker_adopt) -> GOAWAY or
+ * HTTP/2 (conn_start_h2, also the entry point of kedge_sbi_worker_adopt; the nghttp2 session
+ * at the client's first bytes, conn_h2_session) -> GOAWAY or
  * peer close or error -> sbi_conn_free. Every callback ends with conn_check(), the single
  * place where a connection is torn down. */
 #include <errno.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -38,6 +38,8 @@ static sbi_conn_t *conn_new(kedge_sbi_worker_t *w, evutil_socket_t fd)
     return NULL;
   conn->w = w;
   conn->fd = fd;
+  kedge_buf_init(&conn->out, SBI_OUT_MAX);
+  LIST_INIT(&conn->reqs);
   conn->rev = event_new(w->base, fd, EV_READ | EV_PERSIST, conn_io_cb, conn);
   conn->wev = event_new(w->base, fd, EV_WRITE, conn_io_cb, conn);
   conn->timer = evtimer_new(w->base, conn_timer_cb, conn);
@@ -54,10 +56,7 @@ static sbi_conn_t *conn_new(kedge_sbi_worker_t *w, evutil_socket_t fd)
     free(conn);
     return NULL;
   }
-  conn->next = w->conns;
-  if (w->conns)
-    w->conns->prev = conn;
-  w->conns = conn;
+  LIST_INSERT_HEAD(&w->conns, conn, link);
   w->n_conns++;
   kedge_gauge_add(w->srv->m_conns_open, 1);
   kedge_counter_add(w->srv->m_conns_total, 1);
@@ -67,19 +66,14 @@ static sbi_conn_t *conn_new(kedge_sbi_worker_t *w, evutil_socket_t fd)
 void sbi_conn_free(sbi_conn_t *conn)
 {
   kedge_sbi_worker_t *w = conn->w;
-  if (conn->prev)
-    conn->prev->next = conn->next;
-  else
-    w->conns = conn->next;
-  if (conn->next)
-    conn->next->prev = conn->prev;
+  LIST_REMOVE(conn, link);
   w->n_conns--;
   kedge_conn_budget_remove(&w->hs_budget, &conn->hs_node);
   kedge_gauge_add(w->srv->m_conns_open, -1);
   /* Requests a handler still owns become "gone" (their cancel callbacks run now); the rest
    * are freed. nghttp2_session_del() does not call on_stream_close. */
-  while (conn->reqs)
-    sbi_request_detach(conn->reqs);
+  while (!LIST_EMPTY(&conn->reqs))
+    sbi_request_detach(LIST_FIRST(&conn->reqs));
   if (conn->h2)
     nghttp2_session_del(conn->h2);
   event_free(conn->rev);
@@ -99,35 +93,14 @@ void sbi_conn_free(sbi_conn_t *conn)
     evutil_closesocket(conn->fd);
   for (size_t i = 0; i < conn->n_peer_names; i++)
     free(conn->peer_names[i]);
-  if (conn->out) {
-    OPENSSL_cleanse(conn->out, conn->out_cap);
-    free(conn->out);
-  }
+  kedge_buf_free(&conn->out);
   free(conn);
   sbi_worker_conn_removed(w);
 }
 
 static bool out_append(sbi_conn_t *conn, const uint8_t *data, size_t len)
 {
-  if (len > conn->out_cap - conn->out_len) {
-    size_t cap = conn->out_cap ? conn->out_cap : 16384;
-    while (cap - conn->out_len < len)
-      cap *= 2;
-    /* Not realloc: the old block may hold response bodies and must be wiped. */
-    uint8_t *p = malloc(cap);
-    if (!p)
-      return false;
-    if (conn->out) {
-      memcpy(p, conn->out, conn->out_len);
-      OPENSSL_cleanse(conn->out, conn->out_cap);
-      free(conn->out);
-    }
-    conn->out = p;
-    conn->out_cap = cap;
-  }
-  memcpy(conn->out + conn->out_len, data, len);
-  conn->out_len += len;
-  return true;
+  return kedge_buf_add(&conn->out, data, len) == KEDGE_OK;
 }
 
 /* ---- nghttp2 callbacks ---- */
@@ -272,29 +245,12 @@ static int on_data_chunk_recv(nghttp2_session *session, uint8_t flags, int32_t s
     }
     return 0;
   }
-  if (len > max - req->body_len) {
+  /* req->body's maximum is max_body (sbi_request_new) */
+  kedge_err_t err = kedge_buf_add(&req->body, data, len);
+  if (err == KEDGE_ERR_TOO_BIG)
     sbi_request_reject(req, 413, "UNSPECIFIED_MSG_FAILURE", "request body too large", NULL);
-    return 0;
-  }
-  if (req->body_len + len > req->body_cap) {
-    size_t cap = req->body_cap ? req->body_cap : 1024;
-    while (cap < req->body_len + len)
-      cap *= 2;
-    if (cap > max)
-      cap = max;
-    uint8_t *p = malloc(cap);
-    if (!p)
-      return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
-    if (req->body) {
-      memcpy(p, req->body, req->body_len);
-      OPENSSL_cleanse(req->body, req->body_cap);
-      free(req->body);
-    }
-    req->body = p;
-    req->body_cap = cap;
-  }
-  memcpy(req->body + req->body_len, data, len);
-  req->body_len += len;
+  else if (err)
+    return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
   return 0;
 }
 
@@ -373,8 +329,14 @@ static void callbacks_init(void)
 
 /* ---- connection I/O ---- */
 
-static kedge_err_t conn_start_h2(sbi_conn_t *conn)
+/* The nghttp2 session and the server's SETTINGS (RFC 9113 3.4), made when the client's first
+ * bytes arrive (or when the server has to say something first: GOAWAY), not at the handshake's
+ * end: a connection closed before its first frame (a client that only authenticates, a
+ * scanner) costs no session. */
+static kedge_err_t conn_h2_session(sbi_conn_t *conn)
 {
+  if (conn->h2)
+    return KEDGE_OK;
   const kedge_sbi_limits_t *lim = &conn->w->srv->cfg.limits;
   pthread_once(&callbacks_once, callbacks_init);
   if (!callbacks || !options)
@@ -388,12 +350,18 @@ static kedge_err_t conn_start_h2(sbi_conn_t *conn)
   if (nghttp2_submit_settings(conn->h2, NGHTTP2_FLAG_NONE, settings,
                               sizeof(settings) / sizeof(settings[0])) != 0)
     return KEDGE_ERR_NOMEM;
+  return KEDGE_OK;
+}
+
+/* The handshake is done: HTTP/2 from here on (the session itself: conn_h2_session). */
+static void conn_start_h2(sbi_conn_t *conn)
+{
+  const kedge_sbi_limits_t *lim = &conn->w->srv->cfg.limits;
   conn->state = CONN_H2;
   event_base_gettimeofday_cached(conn->w->base, &conn->last_activity);
   struct timeval tv = {lim->idle_timeout_ms / 1000, (lim->idle_timeout_ms % 1000) * 1000};
   evtimer_add(conn->timer, &tv);
   event_add(conn->rev, NULL);
-  return KEDGE_OK;
 }
 
 static void conn_read(sbi_conn_t *conn)
@@ -404,6 +372,10 @@ static void conn_read(sbi_conn_t *conn)
     int n = SSL_read(conn->ssl, conn->w->read_buf, sizeof(conn->w->read_buf));
     if (n > 0) {
       event_base_gettimeofday_cached(conn->w->base, &conn->last_activity);
+      if (conn_h2_session(conn) != KEDGE_OK) {
+        conn->fatal = true;
+        return;
+      }
       conn->in_recv = true;
       ssize_t rv = nghttp2_session_mem_recv(conn->h2, conn->w->read_buf, (size_t)n);
       conn->in_recv = false;
@@ -432,14 +404,13 @@ static void conn_read(sbi_conn_t *conn)
 
 static void conn_flush(sbi_conn_t *conn)
 {
-  if (conn->fatal || conn->state != CONN_H2)
+  if (conn->fatal || conn->state != CONN_H2 || !conn->h2)
     return;
   for (;;) {
-    if (conn->out_off == conn->out_len) {
-      if (conn->out_len)
-        OPENSSL_cleanse(conn->out, conn->out_len);
-      conn->out_len = conn->out_off = 0;
-      while (conn->out_len < SBI_OUT_HIGH) {
+    if (conn->out_off == conn->out.len) {
+      kedge_buf_clear(&conn->out);
+      conn->out_off = 0;
+      while (conn->out.len < SBI_OUT_HIGH) {
         const uint8_t *data;
         ssize_t n = nghttp2_session_mem_send(conn->h2, &data);
         if (n < 0) {
@@ -453,11 +424,12 @@ static void conn_flush(sbi_conn_t *conn)
           return;
         }
       }
-      if (conn->out_len == 0)
+      if (conn->out.len == 0)
         return;
     }
     ERR_clear_error();
-    int n = SSL_write(conn->ssl, conn->out + conn->out_off, (int)(conn->out_len - conn->out_off));
+    int n = SSL_write(conn->ssl, conn->out.data + conn->out_off,
+                      (int)(conn->out.len - conn->out_off));
     if (n > 0) {
       conn->out_off += (size_t)n;
       continue;
@@ -484,9 +456,9 @@ static void conn_check(sbi_conn_t *conn)
     sbi_conn_free(conn);
     return;
   }
-  if (conn->state != CONN_H2)
+  if (conn->state != CONN_H2 || !conn->h2) /* !h2: the client's first frame is awaited */
     return;
-  bool pending = conn->out_off < conn->out_len;
+  bool pending = conn->out_off < conn->out.len;
   if (pending)
     return;
   if (!nghttp2_session_want_read(conn->h2) && !nghttp2_session_want_write(conn->h2)) {
@@ -521,10 +493,7 @@ static void conn_io_cb(evutil_socket_t fd, short what, void *arg)
       return;
     }
     sbi_tls_peer_names(conn);
-    if (conn_start_h2(conn) != KEDGE_OK) {
-      sbi_conn_free(conn);
-      return;
-    }
+    conn_start_h2(conn);
     what = EV_READ; /* the client's preface may already sit in the TLS buffers */
   }
   if ((what & EV_READ) || conn->read_wants_write) {
@@ -559,7 +528,10 @@ static void conn_timer_cb(evutil_socket_t fd, short what, void *arg)
   evutil_timeradd(&conn->last_activity, &idle, &deadline);
   if (conn->n_streams == 0 && !evutil_timercmp(&now, &deadline, <)) {
     /* RFC 9113 6.8: idle connection: GOAWAY(NO_ERROR), then close once it is written. */
-    nghttp2_session_terminate_session(conn->h2, NGHTTP2_NO_ERROR);
+    if (conn_h2_session(conn) != KEDGE_OK)
+      conn->fatal = true;
+    else
+      nghttp2_session_terminate_session(conn->h2, NGHTTP2_NO_ERROR);
     conn_flush(conn);
     conn_check(conn);
     return;
@@ -588,13 +560,12 @@ void sbi_conn_accept_tls(kedge_sbi_worker_t *w, evutil_socket_t fd, const struct
    * connection (of its address first); established connections are never touched */
   kedge_conn_node_t *victim;
   while ((victim = kedge_conn_budget_victim(&w->hs_budget, peer))) {
-    sbi_conn_t *old = (sbi_conn_t *)((char *)victim - offsetof(sbi_conn_t, hs_node));
+    sbi_conn_t *old = kedge_container_of(victim, sbi_conn_t, hs_node);
     kedge_counter_add(srv->m_handshakes_shed, 1);
     kedge_counter_add(srv->m_handshake_failures, 1);
     sbi_conn_free(old);
   }
-  int one = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  /* TCP_NODELAY: inherited from the listening socket (listen_socket in server.c) */
   sbi_conn_t *conn = conn_new(w, fd);
   if (!conn) {
     evutil_closesocket(fd);
@@ -670,11 +641,7 @@ kedge_err_t kedge_sbi_worker_adopt(kedge_sbi_worker_t *w, SSL *ssl, evutil_socke
     }
     conn->peer_names[conn->n_peer_names++] = copy;
   }
-  if (conn_start_h2(conn) != KEDGE_OK) {
-    conn->fatal = true;
-    sbi_conn_free(conn);
-    return KEDGE_ERR_NOMEM;
-  }
+  conn_start_h2(conn);
   /* Whatever the adopter's handshake left buffered is read now, not on the next event. */
   event_active(conn->rev, EV_READ, 0);
   return KEDGE_OK;
@@ -687,6 +654,10 @@ void sbi_conn_drain(sbi_conn_t *conn)
     return;
   }
   /* RFC 9113 6.8: graceful shutdown: streams up to the last one processed still complete. */
+  if (conn_h2_session(conn) != KEDGE_OK) {
+    sbi_conn_free(conn);
+    return;
+  }
   nghttp2_submit_goaway(conn->h2, NGHTTP2_FLAG_NONE,
                         nghttp2_session_get_last_proc_stream_id(conn->h2), NGHTTP2_NO_ERROR, NULL,
                         0);
@@ -742,13 +713,14 @@ static bool conn_has_peer(const sbi_conn_t *conn, const char *name)
 static void close_peer_cb(evutil_socket_t fd, short what, void *arg)
 {
   close_peer_t *cp = arg;
-  sbi_conn_t *conn = cp->w->conns;
-  while (conn) {
-    sbi_conn_t *next = conn->next;
+  sbi_conn_t *conn, *next;
+  LIST_FOREACH_SAFE(conn, &cp->w->conns, link, next) {
     if (conn->state == CONN_H2 && !conn->closing && conn_has_peer(conn, cp->name)) {
       kedge_counter_add(cp->closed, 1);
       conn->closing = true;
-      if (cp->how == KEDGE_SBI_CLOSE_NOW)
+      if (conn_h2_session(conn) != KEDGE_OK)
+        conn->fatal = true;
+      else if (cp->how == KEDGE_SBI_CLOSE_NOW)
         /* RFC 9113 6.8: GOAWAY, open streams are abandoned, closed once it is written */
         nghttp2_session_terminate_session(conn->h2, NGHTTP2_NO_ERROR);
       else
@@ -759,7 +731,6 @@ static void close_peer_cb(evutil_socket_t fd, short what, void *arg)
       conn_flush(conn);
       conn_check(conn);
     }
-    conn = next;
   }
   free(cp);
 }

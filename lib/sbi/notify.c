@@ -10,10 +10,11 @@
 #include <event2/event.h>
 
 #include "kedge/config.h"
+#include "kedge/list.h"
 #include "kedge/log.h"
 
 typedef struct dest {
-  struct dest *prev, *next;
+  LIST_ENTRY(dest) link; /* in n->dests */
   struct kedge_sbi_notifier *n;
   char *uri;
   json_t *queue;  /* items waiting (array); appended under the lock */
@@ -34,7 +35,7 @@ struct kedge_sbi_notifier {
   char *callback_header; /* "3gpp-Sbi-Callback: <type>" */
   char *member;
   pthread_mutex_t lock;
-  dest_t *dests;
+  LIST_HEAD(, dest) dests; /* new ones at the head (wake_cb walks it unlocked) */
   size_t queued; /* items waiting or in flight */
   struct event *wake;
   kedge_counter_t *results[R__COUNT];
@@ -71,6 +72,7 @@ kedge_err_t kedge_sbi_notifier_new(struct event_base *base,
   kedge_sbi_notifier_t *n = calloc(1, sizeof(*n));
   if (!n)
     return KEDGE_ERR_NOMEM;
+  LIST_INIT(&n->dests);
   n->base = base;
   n->opts = *opts;
 #define DEF(f, v) (n->opts.f = n->opts.f ? n->opts.f : (v))
@@ -130,13 +132,7 @@ static void settle(kedge_sbi_notifier_t *n, size_t items, int result)
 
 static void dest_free(dest_t *d)
 {
-  kedge_sbi_notifier_t *n = d->n;
-  if (d->prev)
-    d->prev->next = d->next;
-  else
-    n->dests = d->next;
-  if (d->next)
-    d->next->prev = d->prev;
+  LIST_REMOVE(d, link);
   kedge_sbi_client_cancel(d->call);
   if (d->retry)
     event_free(d->retry);
@@ -157,9 +153,10 @@ kedge_err_t kedge_sbi_notifier_post(kedge_sbi_notifier_t *n, const char *uri, js
   if (n->queued >= n->opts.max_queue) {
     err = KEDGE_ERR_BUSY;
   } else {
-    dest_t *d = n->dests;
-    while (d && strcmp(d->uri, uri) != 0)
-      d = d->next;
+    dest_t *d;
+    LIST_FOREACH(d, &n->dests, link)
+      if (strcmp(d->uri, uri) == 0)
+        break;
     if (!d && (d = calloc(1, sizeof(*d)))) {
       d->n = n;
       d->uri = strdup(uri);
@@ -170,10 +167,7 @@ kedge_err_t kedge_sbi_notifier_post(kedge_sbi_notifier_t *n, const char *uri, js
         free(d);
         d = NULL;
       } else {
-        d->next = n->dests;
-        if (n->dests)
-          n->dests->prev = d;
-        n->dests = d;
+        LIST_INSERT_HEAD(&n->dests, d, link);
       }
     }
     if (!d || json_array_append(d->queue, item) != 0)
@@ -309,10 +303,10 @@ static void wake_cb(evutil_socket_t fd, short what, void *arg)
    * destination is only freed on this thread, so the list can be walked with the lock
    * dropped around each start. */
   pthread_mutex_lock(&n->lock);
-  dest_t *d = n->dests;
+  dest_t *d = LIST_FIRST(&n->dests);
   pthread_mutex_unlock(&n->lock);
   while (d) {
-    dest_t *next = d->next;
+    dest_t *next = LIST_NEXT(d, link);
     if (!d->batch)
       next_batch(d); /* may free d; `next` is still in the list (only this thread frees) */
     d = next;
@@ -323,8 +317,8 @@ void kedge_sbi_notifier_free(kedge_sbi_notifier_t *n)
 {
   if (!n)
     return;
-  while (n->dests)
-    dest_free(n->dests);
+  while (!LIST_EMPTY(&n->dests))
+    dest_free(LIST_FIRST(&n->dests));
   kedge_sbi_client_free(n->client);
   if (n->wake)
     event_free(n->wake);

@@ -13,6 +13,7 @@
 #include "kedge/log.h"
 #include "kedge/json_check.h"
 #include "kedge/problem.h"
+#include "kedge/time.h"
 #include "sbi/json_body.h"
 #include "sbi/server_int.h"
 
@@ -25,11 +26,9 @@ kedge_sbi_request_t *sbi_request_new(sbi_conn_t *conn, int32_t stream_id)
   req->w = conn->w;
   req->stream_id = stream_id;
   req->content_length = -1;
-  clock_gettime(CLOCK_MONOTONIC, &req->started);
-  req->next = conn->reqs;
-  if (conn->reqs)
-    conn->reqs->prev = req;
-  conn->reqs = req;
+  req->started_us = kedge_now_us();
+  kedge_buf_init(&req->body, conn->w->srv->cfg.limits.max_body);
+  LIST_INSERT_HEAD(&conn->reqs, req, link);
   conn->n_streams++;
   return req;
 }
@@ -49,7 +48,7 @@ void sbi_request_free(kedge_sbi_request_t *req)
     free(req->headers[i].name);
     free(req->headers[i].value);
   }
-  wipe_free(req->body, req->body_cap);
+  kedge_buf_free(&req->body);
   json_decref(req->json);
   sbi_match_clear(&req->match);
   for (size_t i = 0; i < req->n_resp_headers; i++) {
@@ -65,16 +64,10 @@ void sbi_request_detach(kedge_sbi_request_t *req)
 {
   sbi_conn_t *conn = req->conn;
   if (conn) {
-    if (req->prev)
-      req->prev->next = req->next;
-    else
-      conn->reqs = req->next;
-    if (req->next)
-      req->next->prev = req->prev;
+    LIST_REMOVE(req, link);
     conn->n_streams--;
     nghttp2_session_set_stream_user_data(conn->h2, req->stream_id, NULL);
   }
-  req->prev = req->next = NULL;
   req->conn = NULL;
   if (req->state != REQ_DISPATCHED) {
     sbi_request_free(req);
@@ -88,10 +81,7 @@ void sbi_request_detach(kedge_sbi_request_t *req)
 
 static double elapsed(const kedge_sbi_request_t *req)
 {
-  struct timespec now;
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  return (double)(now.tv_sec - req->started.tv_sec) +
-         (double)(now.tv_nsec - req->started.tv_nsec) / 1e9;
+  return (double)(kedge_now_us() - req->started_us) / 1e6;
 }
 
 /* Takes ownership of `body` (malloc'ed, wiped when freed). */
@@ -174,9 +164,7 @@ void sbi_request_reject(kedge_sbi_request_t *req, int status, const char *cause,
 {
   kedge_log_debug("sbi: %s %s -> %d %s", req->method, req->path ? req->path : "-", status, cause);
   req->state = REQ_REJECTED;
-  wipe_free(req->body, req->body_cap);
-  req->body = NULL;
-  req->body_len = req->body_cap = 0;
+  kedge_buf_free(&req->body);
   if (allow && *allow)
     add_header(req, "allow", allow);
   uint8_t *body;
@@ -236,7 +224,7 @@ void sbi_request_dispatch(kedge_sbi_request_t *req)
                        "Content-Encoding not supported: send identity", NULL);
     return;
   }
-  if (req->body_len > 0) {
+  if (req->body.len > 0) {
     /* TS 29.500 6.1: JSON bodies are application/json unless the API says otherwise. */
     if (!media_type_is(kedge_sbi_request_header(req, "content-type"), route->media_type)) {
       char detail[96];
@@ -246,7 +234,7 @@ void sbi_request_dispatch(kedge_sbi_request_t *req)
     }
     if (media_type_json(route->media_type)) {
       json_error_t jerr;
-      req->json = json_loadb((const char *)req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
+      req->json = json_loadb((const char *)req->body.data, req->body.len, JSON_REJECT_DUPLICATES, &jerr);
       if (!req->json) {
         char detail[160];
         /* jansson's text names the position, never the content. */
@@ -302,8 +290,8 @@ json_t *kedge_sbi_request_json(const kedge_sbi_request_t *req)
 const uint8_t *kedge_sbi_request_body(const kedge_sbi_request_t *req, size_t *len)
 {
   if (len)
-    *len = req->body_len;
-  return req->body_len ? req->body : NULL;
+    *len = req->body.len;
+  return req->body.len ? req->body.data : NULL;
 }
 
 /* Peer names live in the connection; once it is gone the handler has no identity to ask

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kedge/hex.h"
 #include "sbi/router.h"
 
 void sbi_router_init(sbi_router_t *r)
@@ -199,17 +200,6 @@ static int route_score(const sbi_route_t *route, const char **starts, const size
   return score;
 }
 
-static int hex_value(char c)
-{
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
 /* RFC 3986 2.1 percent-decoding into `out`; rejects bad escapes and NUL. */
 static bool percent_decode(const char *in, size_t len, char *out)
 {
@@ -218,10 +208,12 @@ static bool percent_decode(const char *in, size_t len, char *out)
     if (in[i] == '%') {
       if (i + 2 >= len)
         return false;
-      int hi = hex_value(in[i + 1]), lo = hex_value(in[i + 2]);
-      if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+      /* RFC 3986 2.1: either case of hex digit */
+      const char digits[3] = {in[i + 1], in[i + 2], '\0'};
+      uint8_t octet;
+      if (kedge_hex_decode(digits, &octet, 1) != KEDGE_OK || octet == 0)
         return false;
-      out[o++] = (char)(hi * 16 + lo);
+      out[o++] = (char)octet;
       i += 2;
     } else {
       out[o++] = in[i];

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -456,7 +457,10 @@ static evutil_socket_t listen_socket(const char *name, const char *address, uint
   evutil_socket_t fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
   int one = 1;
   /* SO_REUSEADDR only lets a restart bind past TIME_WAIT connections, never past a listener. */
+  /* TCP_NODELAY here: accepted sockets inherit it on Linux, one setsockopt(2) fewer per
+   * connection (HTTP/2 frames and TLS flights go out at once, not after Nagle's wait). */
   if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+      setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0 ||
       bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, SOMAXCONN) != 0 ||
       evutil_make_socket_nonblocking(fd) != 0) {
     if (errno == EADDRINUSE)
@@ -518,9 +522,10 @@ static void grace_cb(evutil_socket_t fd, short what, void *arg)
   if (w->n_conns)
     kedge_log_warn("sbi: worker %u: %u connections still busy after the grace period; closing",
                    w->id, w->n_conns);
-  while (w->conns) {
-    w->conns->fatal = true;
-    sbi_conn_free(w->conns);
+  sbi_conn_t *conn;
+  while ((conn = LIST_FIRST(&w->conns))) {
+    conn->fatal = true;
+    sbi_conn_free(conn);
   }
   event_base_loopexit(w->base, NULL);
 }
@@ -534,12 +539,9 @@ static void drain_cb(evutil_socket_t fd, short what, void *arg)
     w->listener = NULL;
     w->listen_fd = -1;
   }
-  sbi_conn_t *conn = w->conns;
-  while (conn) {
-    sbi_conn_t *next = conn->next;
+  sbi_conn_t *conn, *next;
+  LIST_FOREACH_SAFE(conn, &w->conns, link, next)
     sbi_conn_drain(conn);
-    conn = next;
-  }
   if (w->n_conns == 0) {
     event_base_loopexit(w->base, NULL);
     return;
@@ -832,9 +834,10 @@ void kedge_sbi_server_free(kedge_sbi_server_t *srv)
     kedge_sbi_worker_t *w = &srv->workers[i];
     if (w->thread_started)
       pthread_join(w->thread, NULL);
-    while (w->conns) {
-      w->conns->fatal = true;
-      sbi_conn_free(w->conns);
+    sbi_conn_t *conn;
+    while ((conn = LIST_FIRST(&w->conns))) {
+      conn->fatal = true;
+      sbi_conn_free(conn);
     }
     if (w->init_done && srv->worker_fini)
       srv->worker_fini(w, srv->worker_arg);

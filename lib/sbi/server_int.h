@@ -15,13 +15,17 @@
 #include <nghttp2/nghttp2.h>
 #include <openssl/ssl.h>
 
+#include "kedge/buf.h"
 #include "kedge/conn_budget.h"
+#include "kedge/list.h"
 #include "kedge/metrics.h"
 #include "kedge/sbi_server.h"
 #include "sbi/router.h"
 
 #define SBI_READ_BUF         16384
 #define SBI_OUT_HIGH         65536 /* stop asking nghttp2 for frames past this much pending output */
+/* ... so the output holds at most that plus one frame (RFC 9113 4.1: 9 + 2^24-1 octets). */
+#define SBI_OUT_MAX          (SBI_OUT_HIGH + 9 + (1u << 24))
 #define SBI_MAX_PEER_NAMES   16    /* SAN DNS names kept per connection */
 #define SBI_MAX_RESP_HEADERS 8     /* extra response headers per request */
 #define SBI_MAX_REQ_HEADERS  64    /* request header fields kept per request */
@@ -52,7 +56,7 @@ struct kedge_sbi_worker {
   struct event *grace_timer; /* ends the drain */
   struct event *accept_retry; /* resumes accepting after EMFILE (accept_error_cb) */
   bool draining;
-  sbi_conn_t *conns; /* all connections of this worker, handshaking or HTTP/2 */
+  LIST_HEAD(, sbi_conn) conns; /* all connections of this worker, handshaking or HTTP/2 */
   unsigned n_conns;
   kedge_conn_budget_t hs_budget; /* the handshaking ones among them (issue 12) */
   void *data;       /* the service's per-worker state (kedge_sbi_worker_set_data) */
@@ -98,7 +102,7 @@ struct kedge_sbi_server {
 typedef enum { CONN_HANDSHAKE, CONN_H2 } sbi_conn_state_t;
 
 struct sbi_conn {
-  sbi_conn_t *prev, *next;
+  LIST_ENTRY(sbi_conn) link; /* in w->conns */
   kedge_sbi_worker_t *w;
   evutil_socket_t fd;
   SSL *ssl;
@@ -116,9 +120,9 @@ struct sbi_conn {
   struct timeval last_activity;
   char *peer_names[SBI_MAX_PEER_NAMES];
   size_t n_peer_names;
-  uint8_t *out; /* TLS plaintext waiting for SSL_write; wiped once written */
-  size_t out_len, out_off, out_cap;
-  kedge_sbi_request_t *reqs; /* open streams */
+  kedge_buf_t out; /* TLS plaintext waiting for SSL_write (at most SBI_OUT_MAX); wiped once written */
+  size_t out_off;   /* octets of out already written */
+  LIST_HEAD(, kedge_sbi_request) reqs; /* the open streams */
   size_t n_streams;
 };
 
@@ -134,7 +138,7 @@ typedef struct sbi_header {
 } sbi_header_t;
 
 struct kedge_sbi_request {
-  kedge_sbi_request_t *prev, *next; /* in conn->reqs while the stream is open */
+  LIST_ENTRY(kedge_sbi_request) link; /* in conn->reqs while the stream is open */
   sbi_conn_t *conn;                 /* NULL once gone */
   kedge_sbi_worker_t *w;
   int32_t stream_id;
@@ -150,12 +154,11 @@ struct kedge_sbi_request {
   int64_t content_length; /* -1 if absent */
   size_t discarded;       /* body octets dropped after an early answer */
   bool reset_sent;
-  uint8_t *body;
-  size_t body_len, body_cap;
+  kedge_buf_t body; /* at most limits.max_body */
   json_t *json;
   sbi_match_t match;
   const sbi_route_t *route;
-  struct timespec started;
+  int64_t started_us; /* kedge_now_us() when the stream opened */
   kedge_sbi_cancel_fn cancel_fn;
   void *cancel_arg;
   /* response */

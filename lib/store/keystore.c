@@ -40,13 +40,6 @@ void ks_why(char *why, size_t why_size, const char *fmt, ...)
       *p = ' ';
 }
 
-int64_t ks_now_ms(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ---- URIs ---- */
 
 static const char uri_forms[] = "sqlite:PATH, redis://HOST:PORT[/DB] or memory:";
@@ -292,7 +285,7 @@ void ks_deliver(kedge_keystore_t *ks, const ks_call_t *call, kedge_err_t err, co
   }
   kedge_keystore_record_t rec;
   memset(&rec, 0, sizeof(rec));
-  if (!err && row->expiry_ms <= ks_now_ms())
+  if (!err && row->expiry_ms <= kedge_wall_ms())
     err = KEDGE_ERR_NOT_FOUND; /* expired while queued: never returned (issue 5) */
   if (!err) {
     uint8_t plain[KEDGE_SEAL_MAX_PLAINTEXT];
@@ -414,7 +407,7 @@ kedge_err_t kedge_keystore_put(kedge_keystore_t *ks, const kedge_keystore_record
   if ((err = parse_kedge_id(rec->kedge_id, &row)) || (err = check_supi(rec->supi, &row)))
     return err;
   row.expiry_ms = rec->expiry_ms;
-  row.created_ms = rec->created_ms ? rec->created_ms : ks_now_ms();
+  row.created_ms = rec->created_ms ? rec->created_ms : kedge_wall_ms();
   /* Sealed here, on the caller's thread: past this point only ciphertext travels (to the
    * writer thread, into Redis). Additional data: the Kedge ID (issue 5). */
   if ((err = kedge_seal(&ks->mk, row.kedge_id, strlen(row.kedge_id), rec->kedge, KEDGE_KEY_LEN,

@@ -128,7 +128,7 @@ static kedge_err_t put(mem_table_t *t, const ks_row_t *row)
 static kedge_err_t get(mem_table_t *t, ks_row_t *row)
 {
   mem_entry_t *e = *tid_slot(t, row->tid);
-  if (!e || strcmp(e->row.kedge_id, row->kedge_id) != 0 || e->row.expiry_ms <= ks_now_ms())
+  if (!e || strcmp(e->row.kedge_id, row->kedge_id) != 0 || e->row.expiry_ms <= kedge_wall_ms())
     return KEDGE_ERR_NOT_FOUND;
   *row = e->row;
   return KEDGE_OK;
@@ -146,7 +146,7 @@ static kedge_err_t delete_supi(mem_table_t *t, const char *supi, const char *ked
 
 static void purge(mem_table_t *t)
 {
-  int64_t now = ks_now_ms();
+  int64_t now = kedge_wall_ms();
   for (size_t i = 0; i < t->n_buckets; i++)
     for (mem_entry_t *e = t->by_tid[i], *next; e; e = next) {
       next = e->next_tid;

@@ -30,6 +30,7 @@
 #include <openssl/evp.h>
 
 #include "kedge/hex.h"
+#include "kedge/list.h"
 #include "kedge/log.h"
 #include "store.h"
 
@@ -98,13 +99,13 @@ typedef struct redis_store {
   redisAsyncContext *ac;
   rs_state_t state;
   struct event *connect_timer, *retry_timer, *drop_ev;
-  rs_op_t *ops;       /* sent, hiredis still holds them */
+  LIST_HEAD(, rs_op) ops; /* sent, hiredis still holds them */
   bool outage_logged; /* one warning per outage */
   unsigned errors_logged;
 } redis_store_t;
 
 struct rs_op {
-  rs_op_t *prev, *next;
+  LIST_ENTRY(rs_op) link; /* in rs->ops until answered or the handle is closed */
   redis_store_t *rs; /* NULL once the handle is closed: hiredis' callback frees the op */
   ks_call_t call;
   ks_row_t row;
@@ -339,12 +340,8 @@ static void op_free(rs_op_t *op)
 
 static void op_unlink(redis_store_t *rs, rs_op_t *op)
 {
-  if (op->prev)
-    op->prev->next = op->next;
-  else
-    rs->ops = op->next;
-  if (op->next)
-    op->next->prev = op->prev;
+  (void)rs;
+  LIST_REMOVE(op, link);
 }
 
 static int send_op(redis_store_t *rs, rs_op_t *op)
@@ -408,7 +405,7 @@ kedge_err_t ks_redis_reply(ks_kind_t kind, const redisReply *reply, ks_row_t *ro
     if (reply->type != REDIS_REPLY_STRING)
       return KEDGE_ERR_IO;
     record_unpack((const uint8_t *)reply->str, reply->len, row);
-    return row->expiry_ms > ks_now_ms() ? KEDGE_OK : KEDGE_ERR_NOT_FOUND;
+    return row->expiry_ms > kedge_wall_ms() ? KEDGE_OK : KEDGE_ERR_NOT_FOUND;
   case KS_PUT:
     return reply->type == REDIS_REPLY_INTEGER && reply->integer == 1 ? KEDGE_OK : KEDGE_ERR_IO;
   case KS_DELETE_SUPI:
@@ -490,10 +487,7 @@ static kedge_err_t rs_submit(kedge_keystore_t *ks, const ks_call_t *call, const 
     op_free(op);
     return ks_defer(ks, call, KEDGE_ERR_UNAVAILABLE, NULL);
   }
-  op->next = rs->ops;
-  if (op->next)
-    op->next->prev = op;
-  rs->ops = op;
+  LIST_INSERT_HEAD(&rs->ops, op, link);
   return KEDGE_OK;
 }
 
@@ -692,6 +686,7 @@ static kedge_err_t rs_open(kedge_keystore_t *ks, const ks_uri_t *uri, const char
   redis_store_t *rs = calloc(1, sizeof(*rs));
   if (!rs)
     return KEDGE_ERR_NOMEM;
+  LIST_INIT(&rs->ops);
   rs->ks = ks;
   rs->base = ks->base;
   rs->port = uri->port;
@@ -740,14 +735,15 @@ static void rs_close(kedge_keystore_t *ks)
   redis_store_t *rs = ks->impl;
   /* Calls still in hiredis: their callbacks come with NULL while the context is freed (or
    * after the current callback, if we are inside one) and free them; nobody is called. */
-  for (rs_op_t *op = rs->ops; op; op = op->next) {
+  rs_op_t *op;
+  while ((op = LIST_FIRST(&rs->ops))) {
+    LIST_REMOVE(op, link);
     op->rs = NULL;
     if (op->timer) {
       event_free(op->timer);
       op->timer = NULL;
     }
   }
-  rs->ops = NULL;
   redisAsyncContext *ac = rs->ac;
   rs->ac = NULL;
   if (ac) {

@@ -214,7 +214,7 @@ static kedge_err_t write_one(sq_engine_t *eng, sq_job_t *job, int64_t now)
 static void write_batch(void **args, size_t n, void *p)
 {
   sq_engine_t *eng = p;
-  int64_t now = ks_now_ms();
+  int64_t now = kedge_wall_ms();
   kedge_err_t err = run(eng->begin);
   for (size_t i = 0; i < n; i++) {
     sq_job_t *job = args[i];
@@ -263,7 +263,7 @@ static kedge_err_t read_row(sqlite3_stmt *st, ks_row_t *r)
   r->sealed_len = (size_t)sealed_len;
   r->expiry_ms = sqlite3_column_int64(st, 4);
   r->created_ms = sqlite3_column_int64(st, 5);
-  return r->expiry_ms > ks_now_ms() ? KEDGE_OK : KEDGE_ERR_NOT_FOUND;
+  return r->expiry_ms > kedge_wall_ms() ? KEDGE_OK : KEDGE_ERR_NOT_FOUND;
 }
 
 /* Looks up row->tid with `st` (the select of either read connection). */

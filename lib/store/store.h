@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "kedge/keystore.h"
+#include "kedge/time.h"
 
 struct event;
 
@@ -87,8 +88,7 @@ void ks_deliver(kedge_keystore_t *ks, const ks_call_t *call, kedge_err_t err, co
 kedge_err_t ks_defer(kedge_keystore_t *ks, const ks_call_t *call, kedge_err_t err,
                      const ks_row_t *row);
 
-/* Milliseconds since the Unix epoch (CLOCK_REALTIME: the clock of Redis PXAT). */
-int64_t ks_now_ms(void);
+/* Expiry times are kedge_wall_ms() (CLOCK_REALTIME: the clock of Redis PXAT). */
 
 /* redis.c: what one reply of Redis means for a call of `kind` (a get's record unpacked into
  * `row`, which holds the asked Kedge ID). A record kedge did not write leaves row->sealed_len 0

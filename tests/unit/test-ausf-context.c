@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "context.h"
+#include "kedge/time.h"
 
 static ausf_auth_ctx_t ctx_for(const char *supi, const char *id)
 {
@@ -19,7 +20,7 @@ static ausf_auth_ctx_t ctx_for(const char *supi, const char *id)
   snprintf(c.supi, sizeof(c.supi), "%s", supi);
   if (id)
     snprintf(c.id, sizeof(c.id), "%s", id);
-  c.expiry_ms = ausf_now_ms() + 60000;
+  c.expiry_ms = kedge_now_ms() + 60000;
   return c;
 }
 

@@ -8,6 +8,7 @@
 
 #include <cmocka.h>
 
+#include "conn_binding.h"
 #include "ecs.h"
 
 static const char *const any[] = {"*"};

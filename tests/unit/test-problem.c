@@ -71,6 +71,13 @@ static void test_mapping_complete(void **state)
 static void test_status_titles(void **state)
 {
   assert_string_equal(kedge_http_status_title(400), "Bad Request");
+  /* one table for titles and the flow diagram's phrases (tools/kedge/flow.c had its own) */
+  assert_string_equal(kedge_http_reason_phrase(201), "Created");
+  assert_string_equal(kedge_http_reason_phrase(308), "Permanent Redirect");
+  assert_string_equal(kedge_http_reason_phrase(429), "Too Many Requests");
+  assert_string_equal(kedge_http_reason_phrase(418), ""); /* no fall-back ... */
+  assert_string_equal(kedge_http_status_title(418), "Client Error"); /* ... unlike the title */
+  assert_string_equal(kedge_http_reason_phrase(599), "");
   assert_string_equal(kedge_http_status_title(403), "Forbidden");
   assert_string_equal(kedge_http_status_title(404), "Not Found");
   assert_string_equal(kedge_http_status_title(413), "Content Too Large");

@@ -75,6 +75,11 @@ static void clocks(void **state)
   int64_t a = kedge_now_ms(), b = kedge_now_ms();
   assert_true(b >= a);
   assert_true(kedge_wall_ms() > 1700000000000LL); /* after 2023-11: a real wall clock */
+  /* the microsecond clocks are the same clocks: within a second of the millisecond ones */
+  int64_t us = kedge_now_us(), ms = kedge_now_ms();
+  assert_true(us / 1000 <= ms && ms - us / 1000 < 1000);
+  int64_t wus = kedge_wall_us(), wms = kedge_wall_ms();
+  assert_true(wus / 1000 <= wms && wms - wus / 1000 < 1000);
 }
 
 static void retry_after(void **state)

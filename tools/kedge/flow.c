@@ -10,6 +10,8 @@
 
 #include <jansson.h>
 
+#include "kedge/problem.h"
+
 /* A trace line is at most ~600 bytes as lib/core/trace.c writes it; longer ones are not ours. */
 #define LINE_MAX_BYTES 4096
 #define FLOW_MAX_T_US  (INT64_MAX / 4) /* some 73,000 years after the epoch */
@@ -403,53 +405,6 @@ void flow_short_label(const char *msg, char *out, size_t size)
   ellipsize(out, size, LABEL_MAX_CHARS + 10);
 }
 
-static const char *reason_phrase(int status)
-{
-  /* RFC 9110 section 15, the codes TS 29.500 5.2.7 lists for SBI answers */
-  switch (status) {
-  case 200:
-    return "OK";
-  case 201:
-    return "Created";
-  case 204:
-    return "No Content";
-  case 307:
-    return "Temporary Redirect";
-  case 308:
-    return "Permanent Redirect";
-  case 400:
-    return "Bad Request";
-  case 401:
-    return "Unauthorized";
-  case 403:
-    return "Forbidden";
-  case 404:
-    return "Not Found";
-  case 405:
-    return "Method Not Allowed";
-  case 409:
-    return "Conflict";
-  case 411:
-    return "Length Required";
-  case 413:
-    return "Content Too Large";
-  case 415:
-    return "Unsupported Media Type";
-  case 429:
-    return "Too Many Requests";
-  case 500:
-    return "Internal Server Error";
-  case 501:
-    return "Not Implemented";
-  case 503:
-    return "Service Unavailable";
-  case 504:
-    return "Gateway Timeout";
-  default:
-    return "";
-  }
-}
-
 /* ---- the sequence diagram ---- */
 
 #define FONT     "DejaVu Sans, Verdana, Helvetica, Arial, sans-serif"
@@ -633,7 +588,7 @@ static void label_event(ev_layout_t *v)
     append(v->answer, sizeof(v->answer), "\xE2\x9C\x97 ");
   if (e->status) {
     char st[48];
-    const char *reason = reason_phrase(e->status);
+    const char *reason = kedge_http_reason_phrase(e->status);
     snprintf(st, sizeof(st), "%d%s%s", e->status, reason[0] ? " " : "", reason);
     append(v->answer, sizeof(v->answer), st);
   }

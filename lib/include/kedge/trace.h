@@ -18,13 +18,20 @@ extern "C" {
 void kedge_trace_init(const char *self);
 bool kedge_trace_enabled(void);
 
-/* Microseconds since the Unix epoch (the clock of trace lines). */
-int64_t kedge_trace_now_us(void);
-
-/* One exchange from this program to `to`, started at `start_us`, lasting `dur_us`; `status` 0
+/* One exchange from this program to `to`, started at `start_us` (kedge_wall_us(), kedge/time.h: comparable across processes), lasting `dur_us`; `status` 0
  * when there is none (a TLS handshake), `note` may be NULL ("psk_dhe_ke", an error cause). */
 void kedge_trace_event(const char *to, const char *msg, int64_t start_us, int64_t dur_us,
                        int status, const char *note);
+
+/* An exchange being timed: its start on the wall clock (for the line) and on the monotonic
+ * clock (for the duration, which a clock step must not bend). */
+typedef struct kedge_trace_span {
+  int64_t wall_us, mono_us;
+} kedge_trace_span_t;
+kedge_trace_span_t kedge_trace_begin(void);
+/* kedge_trace_event for the span begun at `span`, lasting until now. */
+void kedge_trace_end(kedge_trace_span_t span, const char *to, const char *msg, int status,
+                     const char *note);
 
 /* The role behind an SBI URL, from its service name: nudm-ueau -> UDM, nausf-auth -> AUSF,
  * 3gpp-kedge -> NEF, eecs-serviceprovisioning -> ECS; "?" otherwise. */
