@@ -52,7 +52,7 @@ metrics.h nrf.h problem.h ratelimit.h revocation.h sbi_client.h sbi_notify.h sbi
 sbi_subscriptions.h secret_file.h time.h"
 want=$(printf '%s\n' $PUBLIC_H | sort | tr '\n' ' ')
 got=$(ls "$P/include/kedge" | sort | tr '\n' ' ')
-[ "$got" = "$want" ] && ok "installed headers are the public API (32)" ||
+[ "$got" = "$want" ] && ok "installed headers are the public API ($(echo $PUBLIC_H | wc -w))" ||
   fail "installed headers: got [$got], want [$want]"
 PKG="env PKG_CONFIG_PATH=$P/lib/pkgconfig pkg-config --define-variable=prefix=$P"
 req=$($PKG --print-requires kedge-crypto)
