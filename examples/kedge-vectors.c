@@ -36,9 +36,9 @@ static bool set_field(struct block *b, const char *key, const char *value)
     size_t offset, size;
   } fields[] = {
 #define F(k, m) {k, offsetof(struct block, m), sizeof(((struct block *)0)->m)}
-    F("KAUSF", kausf),   F("SUPI", supi),         F("RID", rid),       F("MCC", mcc),
-    F("MNC", mnc),       F("Kedge", kedge),       F("Kedge ID", kedge_id),
-    F("ECS ID", ecs_id), F("K_ECS", k_ecs),
+      F("KAUSF", kausf),       F("SUPI", supi),     F("RID", rid),
+      F("MCC", mcc),           F("MNC", mnc),       F("Kedge", kedge),
+      F("Kedge ID", kedge_id), F("ECS ID", ecs_id), F("K_ECS", k_ecs),
 #undef F
   };
   for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
@@ -78,9 +78,8 @@ static int check_block(const struct block *b)
   bool ok_kedge = CRYPTO_memcmp(kedge, want_kedge, sizeof(kedge)) == 0;
   bool ok_id = strcmp(kedge_id, b->kedge_id) == 0;
   bool ok_k_ecs = CRYPTO_memcmp(k_ecs, want_k_ecs, sizeof(k_ecs)) == 0;
-  printf("[%s] Kedge %s, Kedge ID %s (%s), K_ECS for %s %s\n", b->name,
-         ok_kedge ? "ok" : "DIFFERS", ok_id ? "ok" : "DIFFERS", kedge_id, b->ecs_id,
-         ok_k_ecs ? "ok" : "DIFFERS");
+  printf("[%s] Kedge %s, Kedge ID %s (%s), K_ECS for %s %s\n", b->name, ok_kedge ? "ok" : "DIFFERS",
+         ok_id ? "ok" : "DIFFERS", kedge_id, b->ecs_id, ok_k_ecs ? "ok" : "DIFFERS");
   rc = ok_kedge && ok_id && ok_k_ecs ? 0 : 1;
 out:
   OPENSSL_cleanse(kausf, sizeof(kausf));

@@ -139,9 +139,9 @@ ausf_worker_t *ausf_worker_of(const kedge_sbi_request_t *req);
 
 /* A successful confirmation on its way out (TS 33.501 6.1.3.2 step 11-12). The edge-key step
  * (SPEC.md 0, step 2) runs between the RES* check and the answer, while KAUSF is still here:
- * it calls ausf_confirmation_answer() exactly once, possibly later (after a key store write);
- * an error there makes the confirmation fail with 503 and a cause, never a success without a
- * key. The answer wipes KAUSF. */
+ * it reports to its completion callback exactly once, possibly later (after a key store
+ * write); an error there makes the confirmation fail with 503 and a cause, never a success
+ * without a key. The answer wipes KAUSF. */
 typedef struct ausf_confirmation {
   ausf_t *ausf;
   kedge_sbi_request_t *req;
@@ -149,7 +149,13 @@ typedef struct ausf_confirmation {
   bool success; /* RES* matched */
 } ausf_confirmation_t;
 
-void ausf_edge_on_success(ausf_confirmation_t *c);
+/* The edge-key step's end: KEDGE_OK when the key is stored (or none was due: edge off, or no
+ * edge flag from the UDM under edge.derive udm-flag); otherwise the error and the `cause` of
+ * the 503 ("KEY_STORE_UNAVAILABLE", "SYSTEM_FAILURE"). */
+typedef void (*ausf_edge_done_fn)(ausf_confirmation_t *c, kedge_err_t err, const char *cause);
+/* Derives Kedge and Kedge ID from c->ctx.kausf and stores them through `keys` (the caller
+ * loop's handle; unused when no key is due), then done(c, ...) once, on that loop. */
+void ausf_edge_on_success(ausf_confirmation_t *c, kedge_keystore_t *keys, ausf_edge_done_fn done);
 /* The AKMA step after the edge step (SPEC.md 9, TS 33.535 6.1 steps 3-5): for an AKMA
  * subscriber derive K_AKMA and the A-KID and register them at the AAnF of the RID, then answer.
  * A failed registration is logged and counted but does not fail the primary authentication

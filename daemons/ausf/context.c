@@ -11,11 +11,12 @@
 #include <openssl/rand.h>
 
 #include "kedge/hex.h"
+#include "kedge/list.h"
 
 typedef struct entry {
   ausf_auth_ctx_t ctx;
   struct entry *hash_next;
-  struct entry *older, *newer; /* expiry order */
+  TAILQ_ENTRY(entry) expiry; /* in t->by_expiry */
   size_t bucket;
 } entry_t;
 
@@ -24,7 +25,7 @@ struct ausf_ctx_table {
   entry_t **buckets;
   size_t n_buckets; /* power of two */
   size_t count, max;
-  entry_t *oldest, *newest;
+  TAILQ_HEAD(, entry) by_expiry; /* oldest first */
 };
 
 /* The id is random, so its first octets are a fine hash. */
@@ -52,6 +53,7 @@ kedge_err_t ausf_ctx_table_new(size_t max_contexts, ausf_ctx_table_t **out)
     return KEDGE_ERR_NOMEM;
   }
   t->max = max_contexts;
+  TAILQ_INIT(&t->by_expiry);
   pthread_mutex_init(&t->lock, NULL);
   *out = t;
   return KEDGE_OK;
@@ -64,14 +66,7 @@ static void unlink_entry(ausf_ctx_table_t *t, entry_t *e)
       *p = e->hash_next;
       break;
     }
-  if (e->older)
-    e->older->newer = e->newer;
-  else
-    t->oldest = e->newer;
-  if (e->newer)
-    e->newer->older = e->older;
-  else
-    t->newest = e->older;
+  TAILQ_REMOVE(&t->by_expiry, e, expiry);
   t->count--;
 }
 
@@ -85,10 +80,9 @@ void ausf_ctx_table_free(ausf_ctx_table_t *t)
 {
   if (!t)
     return;
-  for (entry_t *e = t->oldest, *next; e; e = next) {
-    next = e->newer;
+  entry_t *e, *next;
+  TAILQ_FOREACH_SAFE(e, &t->by_expiry, expiry, next)
     free_entry(e);
-  }
   pthread_mutex_destroy(&t->lock);
   free(t->buckets);
   free(t);
@@ -102,7 +96,6 @@ static kedge_err_t insert(ausf_ctx_table_t *t, const ausf_auth_ctx_t *ctx, bool 
     return KEDGE_ERR_NOMEM;
   e->ctx = *ctx;
   e->hash_next = NULL;
-  e->newer = NULL;
   pthread_mutex_lock(&t->lock);
   if (t->count >= t->max) {
     if (!evict) {
@@ -110,18 +103,13 @@ static kedge_err_t insert(ausf_ctx_table_t *t, const ausf_auth_ctx_t *ctx, bool 
       free_entry(e);
       return KEDGE_ERR_BUSY;
     }
-    evicted = t->oldest;
+    evicted = TAILQ_FIRST(&t->by_expiry);
     unlink_entry(t, evicted);
   }
   e->bucket = bucket_of(t, ctx->id);
   e->hash_next = t->buckets[e->bucket];
   t->buckets[e->bucket] = e;
-  e->older = t->newest;
-  if (t->newest)
-    t->newest->newer = e;
-  else
-    t->oldest = e;
-  t->newest = e;
+  TAILQ_INSERT_TAIL(&t->by_expiry, e, expiry);
   t->count++;
   pthread_mutex_unlock(&t->lock);
   if (evicted)
@@ -171,8 +159,8 @@ size_t ausf_ctx_purge(ausf_ctx_table_t *t)
   size_t n = 0;
   entry_t *expired = NULL;
   pthread_mutex_lock(&t->lock);
-  while (t->oldest && t->oldest->ctx.expiry_ms <= now) {
-    entry_t *e = t->oldest;
+  entry_t *e;
+  while ((e = TAILQ_FIRST(&t->by_expiry)) && e->ctx.expiry_ms <= now) {
     unlink_entry(t, e);
     e->hash_next = expired;
     expired = e;

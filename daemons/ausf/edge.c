@@ -15,25 +15,27 @@
 
 typedef struct edge_put {
   ausf_confirmation_t *c;
+  ausf_edge_done_fn done;
   char kedge_id[KEDGE_ID_MAX + 1];
 } edge_put_t;
 
 static void stored(kedge_err_t err, void *arg)
 {
   edge_put_t *p = arg;
-  ausf_t *ausf = p->c->ausf;
+  ausf_confirmation_t *c = p->c;
+  ausf_edge_done_fn done = p->done;
+  ausf_t *ausf = c->ausf;
   if (err) {
     kedge_counter_add(ausf->keys_store_failed, 1);
-    ausf_confirmation_answer(p->c, err, "KEY_STORE_UNAVAILABLE");
   } else {
     kedge_counter_add(ausf->keys_stored, 1);
-    kedge_log_subscriber(KEDGE_LOG_INFO, p->c->ctx.supi, p->kedge_id, "edge keys stored");
-    memcpy(p->c->ctx.kedge_id, p->kedge_id, sizeof(p->c->ctx.kedge_id)); /* for a DELETE */
+    kedge_log_subscriber(KEDGE_LOG_INFO, c->ctx.supi, p->kedge_id, "edge keys stored");
+    memcpy(c->ctx.kedge_id, p->kedge_id, sizeof(c->ctx.kedge_id)); /* for a DELETE */
     /* the store replaced the SUPI's previous key in the same transaction */
-    ausf_edge_replaced(ausf, p->c->ctx.supi, p->kedge_id);
-    ausf_akma_on_success(p->c);
+    ausf_edge_replaced(ausf, c->ctx.supi, p->kedge_id);
   }
   free(p);
+  done(c, err, err ? "KEY_STORE_UNAVAILABLE" : NULL);
 }
 
 /* SPEC.md 7: edge.derive decides whether the UDM's flag is needed (a stock UDM sends none). */
@@ -52,11 +54,11 @@ static bool derive_for(const ausf_t *ausf, const ausf_auth_ctx_t *ctx)
   return ctx->edge_ind;
 }
 
-void ausf_edge_on_success(ausf_confirmation_t *c)
+void ausf_edge_on_success(ausf_confirmation_t *c, kedge_keystore_t *keys, ausf_edge_done_fn done)
 {
   ausf_t *ausf = c->ausf;
   if (!derive_for(ausf, &c->ctx)) {
-    ausf_akma_on_success(c);
+    done(c, KEDGE_OK, NULL);
     return;
   }
   kedge_keystore_record_t rec = {0};
@@ -73,13 +75,14 @@ void ausf_edge_on_success(ausf_confirmation_t *c)
     rec.expiry_ms = rec.created_ms + ausf->key_lifetime_ms;
     memcpy(p->kedge_id, rec.kedge_id, sizeof(p->kedge_id));
     p->c = c;
-    err = kedge_keystore_put(ausf_worker_of(c->req)->keys, &rec, stored, p);
+    p->done = done;
+    err = kedge_keystore_put(keys, &rec, stored, p);
   }
   OPENSSL_cleanse(&rec, sizeof(rec)); /* the store sealed its own copy */
   if (err) {
     free(p);
     kedge_counter_add(ausf->keys_store_failed, 1);
-    ausf_confirmation_answer(c, err, "SYSTEM_FAILURE");
+    done(c, err, "SYSTEM_FAILURE");
   }
 }
 

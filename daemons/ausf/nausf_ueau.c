@@ -396,6 +396,15 @@ void ausf_confirmation_answer(ausf_confirmation_t *c, kedge_err_t edge_err, cons
   ausf_auth_event_send(c, confirmation_respond);
 }
 
+/* After the edge-key step: the AKMA step, or the 503 (SPEC.md 2: no success without the key). */
+static void edge_done(ausf_confirmation_t *c, kedge_err_t err, const char *cause)
+{
+  if (err)
+    ausf_confirmation_answer(c, err, cause);
+  else
+    ausf_akma_on_success(c);
+}
+
 static void confirmation(kedge_sbi_request_t *req, void *arg)
 {
   ausf_t *ausf = arg;
@@ -432,7 +441,7 @@ static void confirmation(kedge_sbi_request_t *req, void *arg)
     ausf_auth_event_send(c, confirmation_respond); /* failures too (TS 33.501 6.1.4.1) */
     return;
   }
-  ausf_edge_on_success(c);
+  ausf_edge_on_success(c, ausf_worker_of(req)->keys, edge_done);
 }
 
 /* ---- DELETE 5g-aka-confirmation and deregister: the edge keys go at once ---- */

@@ -216,13 +216,257 @@ static int list_one(const udm_subscriber_t *sub, void *arg)
   return 0;
 }
 
+/* ---- the verbs ---- */
+
+/* One run of the command: the parsed options and what the verbs share. */
+typedef struct cmd {
+  const char *verb;
+  const kedge_cli_option_t *o;
+  size_t n;
+  const char *supi; /* --supi */
+  const char *file; /* import's positional argument */
+  udm_db_t *db;
+  udm_subscriber_t sub; /* add's record, from the command line before the database opens */
+  char why[KEDGE_CONFIG_ERR_MAX];
+} cmd_t;
+
+#define OPT(cmd, name) kedge_cli_get((cmd)->o, (cmd)->n, name)
+
+/* add, before the database: K and OPc (or OP) from files or stdin, or argv when allowed. */
+static int add_prepare(cmd_t *c)
+{
+  /* issue 12: secrets from files or stdin; the command line only when asked for */
+  static const char *const argv_secrets[] = {"k", "opc", "op"};
+  for (size_t i = 0; i < 3; i++) {
+    const char *name = argv_secrets[i];
+    char file_opt[16];
+    snprintf(file_opt, sizeof(file_opt), "%s-file", name);
+    if (OPT(c, name) && OPT(c, file_opt)) {
+      snprintf(c->why, sizeof(c->why), "--%s and --%s exclude each other", name, file_opt);
+      return bad_usage(c->verb, c->why);
+    }
+    if (OPT(c, name) && !OPT(c, "insecure-argv")) {
+      snprintf(c->why, sizeof(c->why),
+               "--%s puts the secret in the process list and shell history: use --%s FILE "
+               "(or - for stdin), or add --insecure-argv",
+               name, file_opt);
+      return bad_usage(c->verb, c->why);
+    }
+  }
+  char secrets[3][80] = {{0}};
+  const char *values[3];
+  int rc = KEDGE_EXIT_OK;
+  for (size_t i = 0; i < 3 && rc == KEDGE_EXIT_OK; i++) {
+    char file_opt[16];
+    snprintf(file_opt, sizeof(file_opt), "%s-file", argv_secrets[i]);
+    const char *file = OPT(c, file_opt);
+    values[i] = OPT(c, argv_secrets[i]);
+    if (!file)
+      continue;
+    if (kedge_secret_line_read(file, i == 0 ? "K" : i == 1 ? "OPc" : "OP", secrets[i],
+                               sizeof(secrets[i]), c->why, sizeof(c->why)) != KEDGE_OK) {
+      fprintf(stderr, "kedge-udmd subscriber add: --%s %s\n", file_opt, c->why);
+      rc = KEDGE_EXIT_USAGE;
+    }
+    values[i] = secrets[i];
+  }
+  udm_subscriber_text_t text = {
+    .supi = c->supi, .k = values[0], .opc = values[1], .op = values[2],
+    .amf = OPT(c, "amf"), .sqn = OPT(c, "sqn"), .rid = OPT(c, "rid"),
+    .edge = OPT(c, "no-edge") ? "false" : NULL, .akma = OPT(c, "akma") ? "true" : NULL};
+  const char *field = NULL, *reason = NULL;
+  if (rc == KEDGE_EXIT_OK && udm_subscriber_from_text(&text, &c->sub, &field, &reason)) {
+    char file_opt[16];
+    snprintf(file_opt, sizeof(file_opt), "%s-file", field);
+    snprintf(c->why, sizeof(c->why), "--%s: %s", OPT(c, file_opt) ? file_opt : field, reason);
+    rc = bad_usage(c->verb, c->why);
+  }
+  OPENSSL_cleanse(secrets, sizeof(secrets));
+  return rc;
+}
+
+static kedge_err_t add_run(cmd_t *c)
+{
+  kedge_err_t err = udm_db_add(c->db, &c->sub);
+  if (!err)
+    printf("added %s (rid %s, %s%s, sqn %012llx)\n", c->sub.supi, c->sub.routing_indicator,
+           c->sub.edge_capable ? "edge-capable" : "not edge-capable", c->sub.akma ? ", AKMA" : "",
+           (unsigned long long)c->sub.sqn);
+  else
+    fprintf(stderr, "kedge-udmd subscriber add: %s: %s\n", c->sub.supi,
+            err == KEDGE_ERR_EXISTS ? "already provisioned" : kedge_strerror(err));
+  return err;
+}
+
+static kedge_err_t modify_run(cmd_t *c)
+{
+  kedge_err_t err = modify_record(c->db, c->o, c->n, c->supi, &c->sub, c->why, sizeof(c->why));
+  if (!err)
+    printf("modified %s (rid %s, %s, amf %02x%02x; sqn %012llx kept)\n", c->sub.supi,
+           c->sub.routing_indicator, c->sub.edge_capable ? "edge-capable" : "not edge-capable",
+           c->sub.amf[0], c->sub.amf[1], (unsigned long long)c->sub.sqn);
+  else
+    fprintf(stderr, "kedge-udmd subscriber modify: %s\n", c->why);
+  return err;
+}
+
+static kedge_err_t show_run(cmd_t *c)
+{
+  size_t count = 0;
+  kedge_err_t err = udm_db_get(c->db, c->supi, &c->sub);
+  if (err) {
+    fprintf(stderr, "kedge-udmd subscriber show: %s: %s\n", c->supi,
+            err == KEDGE_ERR_NOT_FOUND ? "no such subscriber" : kedge_strerror(err));
+    return err;
+  }
+  print_subscriber(&c->sub);
+  /* TS 29.503 AuthEvents: the latest udm.auth_events.keep, oldest first */
+  printf("auth_events:\n");
+  err = udm_db_list_auth_events(c->db, c->supi, print_auth_event, &count);
+  if (!err && count == 0)
+    printf("  (none)\n");
+  return err;
+}
+
+static kedge_err_t list_run(cmd_t *c)
+{
+  size_t count = 0;
+  kedge_err_t err = udm_db_list(c->db, OPT(c, "json") ? list_json : list_one, &count);
+  if (err)
+    fprintf(stderr, "kedge-udmd subscriber list: %s\n", kedge_strerror(err));
+  return err;
+}
+
+static kedge_err_t delete_run(cmd_t *c)
+{
+  kedge_err_t err = udm_db_delete(c->db, c->supi);
+  if (!err)
+    printf("deleted %s\n", c->supi);
+  else
+    fprintf(stderr, "kedge-udmd subscriber delete: %s: %s\n", c->supi,
+            err == KEDGE_ERR_NOT_FOUND ? "no such subscriber" : kedge_strerror(err));
+  return err;
+}
+
+static kedge_err_t import_run(cmd_t *c)
+{
+  size_t count = 0;
+  /* issue 12: the file holds K and OPc (stdin: the caller's pipe, nothing to check) */
+  kedge_err_t err = strcmp(c->file, "-")
+                        ? kedge_secret_file_check(c->file, "K and OPc", c->why, sizeof(c->why))
+                        : KEDGE_OK;
+  if (!err)
+    err = udm_db_import_csv(c->db, c->file, &count, c->why, sizeof(c->why));
+  if (!err)
+    printf("imported %zu subscribers from %s\n", count, c->file);
+  else
+    fprintf(stderr, "kedge-udmd subscriber import: %s\n", c->why);
+  return err;
+}
+
+static kedge_err_t export_run(cmd_t *c)
+{
+  export_state_t x = {.reveal = OPT(c, "reveal") != NULL};
+  kedge_err_t err = udm_db_export(c->db, x.reveal, export_one, &x);
+  if (!err && fflush(stdout) != 0)
+    err = KEDGE_ERR_IO;
+  if (err)
+    fprintf(stderr, "kedge-udmd subscriber export: %s\n",
+            err == KEDGE_ERR_MAC_FAILURE ? "a record does not open under this master key"
+                                         : kedge_strerror(err));
+  return err;
+}
+
+#define VERB_OPTIONS_MAX 16
+
+/* Each verb: what it needs, which options it takes (besides --help; modify: what it may
+ * change, never K or OPc in argv), the step before the database opens, and its work. */
+static const struct verb {
+  const char *name;
+  bool needs_supi;
+  bool takes_file; /* import: one positional argument */
+  const char *const options[VERB_OPTIONS_MAX];
+  int (*prepare)(cmd_t *c); /* NULL: nothing; otherwise an exit status, 0 to go on */
+  kedge_err_t (*run)(cmd_t *c);
+} verbs[] = {
+  {"add", true, false,
+   {"config", "supi", "k", "opc", "op", "amf", "sqn", "rid", "edge", "no-edge", "k-file",
+    "opc-file", "op-file", "insecure-argv", "akma"},
+   add_prepare, add_run},
+  {"modify", true, false,
+   {"config", "supi", "k-file", "opc-file", "op-file", "amf", "rid", "edge", "no-edge", "akma",
+    "no-akma"},
+   NULL, modify_run},
+  {"show", true, false, {"config", "supi"}, NULL, show_run},
+  {"list", false, false, {"config", "supi", "json"}, NULL, list_run},
+  {"delete", true, false, {"config", "supi"}, NULL, delete_run},
+  {"import", false, true, {"config", "supi"}, NULL, import_run},
+  {"export", false, false, {"config", "supi", "reveal"}, NULL, export_run},
+};
+
+static const struct verb *verb_find(const char *name)
+{
+  for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+    if (!strcmp(verbs[i].name, name))
+      return &verbs[i];
+  return NULL;
+}
+
+/* The options given against the verb's list and each other; an exit status, 0 when fine. */
+static int check_options(const struct verb *v, cmd_t *c)
+{
+  for (size_t i = 0; i < c->n; i++) {
+    bool fine = !c->o[i].value || !strcmp(c->o[i].name, "help");
+    for (size_t j = 0; !fine && j < VERB_OPTIONS_MAX && v->options[j]; j++)
+      fine = !strcmp(c->o[i].name, v->options[j]);
+    if (!fine) {
+      snprintf(c->why, sizeof(c->why), "--%s: not an option of %s", c->o[i].name, v->name);
+      return bad_usage(v->name, c->why);
+    }
+  }
+  if (!!OPT(c, "opc-file") + !!OPT(c, "op-file") > 1)
+    return bad_usage(v->name, "--opc-file and --op-file exclude each other");
+  if (OPT(c, "edge") && OPT(c, "no-edge"))
+    return bad_usage(v->name, "--edge and --no-edge exclude each other");
+  if (OPT(c, "akma") && OPT(c, "no-akma"))
+    return bad_usage(v->name, "--akma and --no-akma exclude each other");
+  return KEDGE_EXIT_OK;
+}
+
+/* Opens the database of the daemon's configuration, runs the verb, closes everything. */
+static int run_verb(const struct kedge_app *app, const struct verb *v, cmd_t *c)
+{
+  const char *config = OPT(c, "config") ? OPT(c, "config") : app->info->default_config;
+  kedge_config_t *conf = NULL;
+  kedge_sbi_server_config_t sbi;
+  udm_t *udm = app->state;
+  if (kedge_app_load_config(app, config, &conf, &sbi, c->why, sizeof(c->why))) {
+    fprintf(stderr, "%s\n", c->why);
+    return KEDGE_EXIT_FAILURE;
+  }
+  /* Quiet logs: this is a command, not the daemon. */
+  kedge_log_init("kedge-udmd", KEDGE_LOG_WARN, false);
+  kedge_err_t err = udm_open_database(udm, &c->db, c->why, sizeof(c->why));
+  if (err) {
+    fprintf(stderr, "%s\n", c->why);
+    kedge_config_free(conf);
+    return KEDGE_EXIT_FAILURE;
+  }
+  err = v->run(c);
+  udm_db_close(c->db);
+  kedge_master_key_clear(&udm->master_key);
+  kedge_config_free(conf);
+  if (err)
+    return err == KEDGE_ERR_CONFIG ? KEDGE_EXIT_USAGE : KEDGE_EXIT_FAILURE;
+  return KEDGE_EXIT_OK;
+}
+
 int udm_subscriber_command(const struct kedge_app *app, int argc, char **argv)
 {
   if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
     fputs(usage, argc < 2 ? stderr : stdout);
     return argc < 2 ? KEDGE_EXIT_USAGE : KEDGE_EXIT_OK;
   }
-  const char *verb = argv[1];
   kedge_cli_option_t o[] = {
     {"config", false, NULL}, {"supi", false, NULL}, {"k", false, NULL},    {"opc", false, NULL},
     {"op", false, NULL},     {"amf", false, NULL},  {"sqn", false, NULL},  {"rid", false, NULL},
@@ -232,205 +476,30 @@ int udm_subscriber_command(const struct kedge_app *app, int argc, char **argv)
     {"help", true, NULL},
     {"json", true, NULL},    {"reveal", true, NULL},
   };
-  const size_t n = sizeof(o) / sizeof(o[0]);
+  cmd_t c = {.verb = argv[1], .o = o, .n = sizeof(o) / sizeof(o[0])};
   const char *pos[1] = {NULL};
   size_t n_pos = 0;
-  char why[KEDGE_CONFIG_ERR_MAX];
-  if (kedge_cli_parse(argc, argv, 2, o, n, pos, 1, &n_pos, why, sizeof(why)))
-    return bad_usage(verb, why);
-  if (kedge_cli_get(o, n, "help")) {
+  if (kedge_cli_parse(argc, argv, 2, o, c.n, pos, 1, &n_pos, c.why, sizeof(c.why)))
+    return bad_usage(c.verb, c.why);
+  if (OPT(&c, "help")) {
     fputs(usage, stdout);
     return KEDGE_EXIT_OK;
   }
-  bool add = !strcmp(verb, "add"), show = !strcmp(verb, "show"), list = !strcmp(verb, "list"),
-       del = !strcmp(verb, "delete"), import = !strcmp(verb, "import"),
-       modify = !strcmp(verb, "modify"), export = !strcmp(verb, "export");
-  if (!add && !show && !list && !del && !import && !modify && !export)
-    return bad_usage(verb, "unknown (add, modify, show, list, delete, import, export)");
-  const char *config = kedge_cli_get(o, n, "config") ? kedge_cli_get(o, n, "config")
-                                                     : app->info->default_config;
-  const char *supi = kedge_cli_get(o, n, "supi");
-  if ((add || show || del || modify) && !supi)
-    return bad_usage(verb, "--supi: required");
-  if (import != (n_pos == 1))
-    return bad_usage(verb, import ? "the file to import is missing (- for stdin)"
-                                  : "unexpected argument");
-  /* Which verb takes which options (modify: what it may change; never K or OPc in argv). */
-  static const char *const allowed[][16] = {
-    [0] = {"config", "supi", "k", "opc", "op", "amf", "sqn", "rid", "edge", "no-edge", "k-file",
-           "opc-file", "op-file", "insecure-argv", "akma"},
-    [1] = {"config", "supi", "k-file", "opc-file", "op-file", "amf", "rid", "edge", "no-edge",
-           "akma", "no-akma"},
-    [2] = {"config", "supi", "json"},
-    [3] = {"config", "supi", "reveal"},
-    [4] = {"config", "supi"},
-  };
-  const char *const *ok = allowed[add ? 0 : modify ? 1 : list ? 2 : export ? 3 : 4];
-  for (size_t i = 0; i < n; i++) {
-    bool fine = !o[i].value || !strcmp(o[i].name, "help");
-    for (size_t j = 0; !fine && j < 16 && ok[j]; j++)
-      fine = !strcmp(o[i].name, ok[j]);
-    if (!fine) {
-      snprintf(why, sizeof(why), "--%s: not an option of %s", o[i].name, verb);
-      return bad_usage(verb, why);
-    }
-  }
-  if (!!kedge_cli_get(o, n, "opc-file") + !!kedge_cli_get(o, n, "op-file") > 1)
-    return bad_usage(verb, "--opc-file and --op-file exclude each other");
-  if (kedge_cli_get(o, n, "edge") && kedge_cli_get(o, n, "no-edge"))
-    return bad_usage(verb, "--edge and --no-edge exclude each other");
-  if (kedge_cli_get(o, n, "akma") && kedge_cli_get(o, n, "no-akma"))
-    return bad_usage(verb, "--akma and --no-akma exclude each other");
-
-  udm_subscriber_t sub;
-  if (add) {
-    /* issue 12: secrets from files or stdin; the command line only when asked for */
-    static const char *const argv_secrets[] = {"k", "opc", "op"};
-    for (size_t i = 0; i < 3; i++) {
-      const char *name = argv_secrets[i];
-      char file_opt[16];
-      snprintf(file_opt, sizeof(file_opt), "%s-file", name);
-      if (kedge_cli_get(o, n, name) && kedge_cli_get(o, n, file_opt)) {
-        snprintf(why, sizeof(why), "--%s and --%s exclude each other", name, file_opt);
-        return bad_usage(verb, why);
-      }
-      if (kedge_cli_get(o, n, name) && !kedge_cli_get(o, n, "insecure-argv")) {
-        snprintf(why, sizeof(why),
-                 "--%s puts the secret in the process list and shell history: use --%s FILE "
-                 "(or - for stdin), or add --insecure-argv",
-                 name, file_opt);
-        return bad_usage(verb, why);
-      }
-    }
-    char secrets[3][80] = {{0}};
-    const char *values[3];
-    int rc = KEDGE_EXIT_OK;
-    for (size_t i = 0; i < 3 && rc == KEDGE_EXIT_OK; i++) {
-      char file_opt[16];
-      snprintf(file_opt, sizeof(file_opt), "%s-file", argv_secrets[i]);
-      const char *file = kedge_cli_get(o, n, file_opt);
-      values[i] = kedge_cli_get(o, n, argv_secrets[i]);
-      if (!file)
-        continue;
-      if (kedge_secret_line_read(file, i == 0 ? "K" : i == 1 ? "OPc" : "OP", secrets[i],
-                                 sizeof(secrets[i]), why, sizeof(why)) != KEDGE_OK) {
-        fprintf(stderr, "kedge-udmd subscriber add: --%s %s\n", file_opt, why);
-        rc = KEDGE_EXIT_USAGE;
-      }
-      values[i] = secrets[i];
-    }
-    udm_subscriber_text_t text = {
-      .supi = supi, .k = values[0], .opc = values[1], .op = values[2],
-      .amf = kedge_cli_get(o, n, "amf"), .sqn = kedge_cli_get(o, n, "sqn"),
-      .rid = kedge_cli_get(o, n, "rid"), .edge = kedge_cli_get(o, n, "no-edge") ? "false" : NULL,
-      .akma = kedge_cli_get(o, n, "akma") ? "true" : NULL};
-    const char *field = NULL, *reason = NULL;
-    if (rc == KEDGE_EXIT_OK && udm_subscriber_from_text(&text, &sub, &field, &reason)) {
-      char file_opt[16];
-      snprintf(file_opt, sizeof(file_opt), "%s-file", field);
-      snprintf(why, sizeof(why), "--%s: %s", kedge_cli_get(o, n, file_opt) ? file_opt : field,
-               reason);
-      rc = bad_usage(verb, why);
-    }
-    OPENSSL_cleanse(secrets, sizeof(secrets));
-    if (rc != KEDGE_EXIT_OK) {
-      OPENSSL_cleanse(&sub, sizeof(sub));
-      return rc;
-    }
-  }
-
-  /* Quiet logs: this is a command, not the daemon. */
-  kedge_config_t *conf = NULL;
-  kedge_sbi_server_config_t sbi;
-  udm_t *udm = app->state;
-  if (kedge_app_load_config(app, config, &conf, &sbi, why, sizeof(why))) {
-    fprintf(stderr, "%s\n", why);
-    OPENSSL_cleanse(&sub, sizeof(sub));
-    return KEDGE_EXIT_FAILURE;
-  }
-  kedge_log_init("kedge-udmd", KEDGE_LOG_WARN, false);
-  udm_db_t *db = NULL;
-  kedge_err_t err = udm_open_database(udm, &db, why, sizeof(why));
-  if (err) {
-    fprintf(stderr, "%s\n", why);
-    OPENSSL_cleanse(&sub, sizeof(sub));
-    kedge_config_free(conf);
-    return KEDGE_EXIT_FAILURE;
-  }
-
-  int rc = KEDGE_EXIT_OK;
-  size_t count = 0;
-  if (add) {
-    err = udm_db_add(db, &sub);
-    if (!err)
-      printf("added %s (rid %s, %s%s, sqn %012llx)\n", sub.supi, sub.routing_indicator,
-             sub.edge_capable ? "edge-capable" : "not edge-capable", sub.akma ? ", AKMA" : "",
-             (unsigned long long)sub.sqn);
-    else
-      fprintf(stderr, "kedge-udmd subscriber add: %s: %s\n", sub.supi,
-              err == KEDGE_ERR_EXISTS ? "already provisioned" : kedge_strerror(err));
-    OPENSSL_cleanse(&sub, sizeof(sub));
-  } else if (show) {
-    err = udm_db_get(db, supi, &sub);
-    if (!err) {
-      print_subscriber(&sub);
-      /* TS 29.503 AuthEvents: the latest udm.auth_events.keep, oldest first */
-      printf("auth_events:\n");
-      err = udm_db_list_auth_events(db, supi, print_auth_event, &count);
-      if (!err && count == 0)
-        printf("  (none)\n");
-    }
-    else
-      fprintf(stderr, "kedge-udmd subscriber show: %s: %s\n", supi,
-              err == KEDGE_ERR_NOT_FOUND ? "no such subscriber" : kedge_strerror(err));
-  } else if (modify) {
-    err = modify_record(db, o, n, supi, &sub, why, sizeof(why));
-    if (!err)
-      printf("modified %s (rid %s, %s, amf %02x%02x; sqn %012llx kept)\n", sub.supi,
-             sub.routing_indicator, sub.edge_capable ? "edge-capable" : "not edge-capable",
-             sub.amf[0], sub.amf[1], (unsigned long long)sub.sqn);
-    else
-      fprintf(stderr, "kedge-udmd subscriber modify: %s\n", why);
-    OPENSSL_cleanse(&sub, sizeof(sub));
-  } else if (export) {
-    export_state_t x = {.reveal = kedge_cli_get(o, n, "reveal") != NULL};
-    err = udm_db_export(db, x.reveal, export_one, &x);
-    if (!err && fflush(stdout) != 0)
-      err = KEDGE_ERR_IO;
-    if (err)
-      fprintf(stderr, "kedge-udmd subscriber export: %s\n",
-              err == KEDGE_ERR_MAC_FAILURE ? "a record does not open under this master key"
-                                           : kedge_strerror(err));
-  } else if (list && kedge_cli_get(o, n, "json")) {
-    err = udm_db_list(db, list_json, &count);
-    if (err)
-      fprintf(stderr, "kedge-udmd subscriber list: %s\n", kedge_strerror(err));
-  } else if (list) {
-    err = udm_db_list(db, list_one, &count);
-    if (err)
-      fprintf(stderr, "kedge-udmd subscriber list: %s\n", kedge_strerror(err));
-  } else if (del) {
-    err = udm_db_delete(db, supi);
-    if (!err)
-      printf("deleted %s\n", supi);
-    else
-      fprintf(stderr, "kedge-udmd subscriber delete: %s: %s\n", supi,
-              err == KEDGE_ERR_NOT_FOUND ? "no such subscriber" : kedge_strerror(err));
-  } else {
-    /* issue 12: the file holds K and OPc (stdin: the caller's pipe, nothing to check) */
-    err = strcmp(pos[0], "-") ? kedge_secret_file_check(pos[0], "K and OPc", why, sizeof(why))
-                              : KEDGE_OK;
-    if (!err)
-      err = udm_db_import_csv(db, pos[0], &count, why, sizeof(why));
-    if (!err)
-      printf("imported %zu subscribers from %s\n", count, pos[0]);
-    else
-      fprintf(stderr, "kedge-udmd subscriber import: %s\n", why);
-  }
-  if (err)
-    rc = err == KEDGE_ERR_CONFIG ? KEDGE_EXIT_USAGE : KEDGE_EXIT_FAILURE;
-  udm_db_close(db);
-  kedge_master_key_clear(&udm->master_key);
-  kedge_config_free(conf);
+  const struct verb *v = verb_find(c.verb);
+  if (!v)
+    return bad_usage(c.verb, "unknown (add, modify, show, list, delete, import, export)");
+  c.supi = OPT(&c, "supi");
+  c.file = pos[0];
+  if (v->needs_supi && !c.supi)
+    return bad_usage(v->name, "--supi: required");
+  if (v->takes_file != (n_pos == 1))
+    return bad_usage(v->name, v->takes_file ? "the file to import is missing (- for stdin)"
+                                            : "unexpected argument");
+  int rc = check_options(v, &c);
+  if (!rc && v->prepare)
+    rc = v->prepare(&c);
+  if (!rc)
+    rc = run_verb(app, v, &c);
+  OPENSSL_cleanse(&c.sub, sizeof(c.sub));
   return rc;
 }

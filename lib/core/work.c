@@ -8,9 +8,11 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 
+#include "kedge/list.h"
+
 typedef struct job {
-  struct job *next;
-  struct job *fprev; /* on the finished list: the one before, so unlinking is O(1) */
+  TAILQ_ENTRY(job) queued_link;  /* in pool->queue until a thread takes it */
+  LIST_ENTRY(job) finished_link; /* then in pool->finished until its loop completes it */
   struct kedge_work_pool *pool;
   kedge_work_fn work, done;
   void *arg;
@@ -23,17 +25,18 @@ static const struct timeval far_timeout = {.tv_sec = 7 * 24 * 3600};
 struct kedge_work_pool {
   pthread_mutex_t lock;
   pthread_cond_t wake;
-  job_t *head, *tail;
+  TAILQ_HEAD(, job) queue;
   size_t queued, running, max_queued;
   bool stopping;
   unsigned n_threads;
   pthread_t *threads;
   /* completions activated but not yet run: freed with the pool if their loop never ran them */
-  job_t *finished;
+  LIST_HEAD(, job) finished;
   /* batched pools */
   kedge_work_batch_fn batch;
   void *batch_arg;
   size_t max_batch;
+  kedge_work_fn drop; /* for jobs whose done will not run (kedge_work_pool_set_drop) */
 };
 
 static pthread_once_t threads_once = PTHREAD_ONCE_INIT;
@@ -50,16 +53,6 @@ kedge_err_t kedge_work_threads_init(void)
   return threads_rc == 0 ? KEDGE_OK : KEDGE_ERR_NOMEM;
 }
 
-static void unlink_finished(kedge_work_pool_t *pool, job_t *job)
-{
-  if (job->fprev)
-    job->fprev->next = job->next;
-  else
-    pool->finished = job->next;
-  if (job->next)
-    job->next->fprev = job->fprev;
-}
-
 /* Runs on the submitter's loop. */
 static void complete(evutil_socket_t fd, short what, void *p)
 {
@@ -71,7 +64,7 @@ static void complete(evutil_socket_t fd, short what, void *p)
     pthread_mutex_unlock(&pool->lock);
     return;
   }
-  unlink_finished(pool, job);
+  LIST_REMOVE(job, finished_link);
   pthread_mutex_unlock(&pool->lock);
   event_free(job->completion);
   kedge_work_fn done = job->done;
@@ -85,11 +78,7 @@ static void complete(evutil_socket_t fd, short what, void *p)
 static void finish(kedge_work_pool_t *pool, job_t *job)
 {
   job->finished = true;
-  job->fprev = NULL;
-  job->next = pool->finished;
-  if (job->next)
-    job->next->fprev = job;
-  pool->finished = job;
+  LIST_INSERT_HEAD(&pool->finished, job, finished_link);
   event_active(job->completion, EV_READ, 0);
 }
 
@@ -101,19 +90,17 @@ static void *pool_thread(void *p)
   void **args = calloc(cap, sizeof(*args));
   pthread_mutex_lock(&pool->lock);
   while (jobs && args) {
-    while (!pool->head && !pool->stopping)
+    while (TAILQ_EMPTY(&pool->queue) && !pool->stopping)
       pthread_cond_wait(&pool->wake, &pool->lock);
     if (pool->stopping)
       break;
     size_t n = 0;
-    while (pool->head && n < cap) {
-      jobs[n] = pool->head;
+    while (!TAILQ_EMPTY(&pool->queue) && n < cap) {
+      jobs[n] = TAILQ_FIRST(&pool->queue);
       args[n] = jobs[n]->arg;
-      pool->head = jobs[n]->next;
+      TAILQ_REMOVE(&pool->queue, jobs[n], queued_link);
       n++;
     }
-    if (!pool->head)
-      pool->tail = NULL;
     pool->queued -= n;
     pool->running += n;
     pthread_mutex_unlock(&pool->lock);
@@ -143,6 +130,8 @@ static kedge_err_t pool_create(unsigned threads, size_t max_queued, kedge_work_b
   kedge_work_pool_t *pool = calloc(1, sizeof(*pool));
   if (!pool)
     return KEDGE_ERR_NOMEM;
+  TAILQ_INIT(&pool->queue); /* its tail pointer points into the pool */
+  LIST_INIT(&pool->finished);
   pool->threads = calloc(threads, sizeof(pthread_t));
   if (!pool->threads) {
     free(pool);
@@ -211,11 +200,7 @@ kedge_err_t kedge_work_submit(kedge_work_pool_t *pool, struct event_base *base, 
     free(job);
     return KEDGE_ERR_BUSY;
   }
-  if (pool->tail)
-    pool->tail->next = job;
-  else
-    pool->head = job;
-  pool->tail = job;
+  TAILQ_INSERT_TAIL(&pool->queue, job, queued_link);
   pool->queued++;
   pthread_cond_signal(&pool->wake);
   pthread_mutex_unlock(&pool->lock);
@@ -230,6 +215,21 @@ size_t kedge_work_pending(kedge_work_pool_t *pool)
   return n;
 }
 
+/* A job whose done will not run: its owner's drop, then the job itself. */
+static void discard(kedge_work_pool_t *pool, job_t *job)
+{
+  if (pool->drop)
+    pool->drop(job->arg);
+  event_free(job->completion);
+  free(job);
+}
+
+void kedge_work_pool_set_drop(kedge_work_pool_t *pool, kedge_work_fn drop)
+{
+  if (pool)
+    pool->drop = drop;
+}
+
 void kedge_work_pool_free(kedge_work_pool_t *pool)
 {
   if (!pool)
@@ -241,13 +241,11 @@ void kedge_work_pool_free(kedge_work_pool_t *pool)
   for (unsigned i = 0; i < pool->n_threads; i++)
     pthread_join(pool->threads[i], NULL);
   /* Queued jobs never ran; finished ones never completed on their (stopped) loops. */
-  job_t *lists[] = {pool->head, pool->finished};
-  for (int i = 0; i < 2; i++)
-    for (job_t *job = lists[i], *next; job; job = next) {
-      next = job->next;
-      event_free(job->completion);
-      free(job);
-    }
+  job_t *job, *next;
+  TAILQ_FOREACH_SAFE(job, &pool->queue, queued_link, next)
+    discard(pool, job);
+  LIST_FOREACH_SAFE(job, &pool->finished, finished_link, next)
+    discard(pool, job);
   pthread_mutex_destroy(&pool->lock);
   pthread_cond_destroy(&pool->wake);
   free(pool->threads);

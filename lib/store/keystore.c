@@ -11,13 +11,14 @@
 #include <string.h>
 #include <time.h>
 
+#include <curl/curl.h>
 #include <event2/event.h>
 #include <openssl/crypto.h>
 
 #include "kedge/log.h"
 
 struct ks_deferred {
-  ks_deferred_t *prev, *next;
+  LIST_ENTRY(ks_deferred) link; /* in ks->deferred */
   kedge_keystore_t *ks;
   struct event *ev;
   ks_call_t call;
@@ -44,6 +45,102 @@ void ks_why(char *why, size_t why_size, const char *fmt, ...)
 
 static const char uri_forms[] = "sqlite:PATH, redis://HOST:PORT[/DB] or memory:";
 
+/* What is wrong with a redis:// URI, after the URI itself (which never holds a password:
+ * those are refused before anything is echoed). */
+static const char need_host[] = "needs a host: redis://HOST:PORT[/DB]",
+                  need_port[] = "needs a port: redis://HOST:PORT[/DB]",
+                  bad_port[] = "the port must be a number from 1 to 65535",
+                  bad_db[] = "after the port, only /DB with a database number",
+                  bad_v6[] = "an IPv6 host goes in brackets: redis://[ADDR]:PORT",
+                  bad_host[] = "the host has a character outside [A-Za-z0-9.-]";
+
+static const char *curlu_problem(CURLUcode rc, const char *rest)
+{
+  switch (rc) {
+  case CURLUE_BAD_IPV6:
+    return bad_v6;
+  case CURLUE_BAD_PORT_NUMBER: {
+    if (rest[0] == '[') /* "[::1]6379" */
+      return bad_v6;
+    /* "host:abc" has no port, "host:6379x" a bad one */
+    const char *colon = strchr(rest, ':');
+    return colon && isdigit((unsigned char)colon[1]) ? bad_port : need_port;
+  }
+  case CURLUE_NO_HOST:
+    return need_host;
+  case CURLUE_BAD_PATH:
+    return bad_db;
+  default:
+    return bad_host;
+  }
+}
+
+/* The database number (Redis SELECT) of the path: "/" or "/" and decimal digits. */
+static bool db_number(const char *path, const char *uri, int *db)
+{
+  *db = 0;
+  if (!strcmp(path, "/")) /* CURLU says "/" for no path too: a "/" the text ends with is empty */
+    return uri[strlen(uri) - 1] != '/';
+  if (path[0] != '/' || !path[1] || strspn(path + 1, "0123456789") != strlen(path + 1))
+    return false;
+  errno = 0;
+  long n = strtol(path + 1, NULL, 10);
+  if (errno || n > INT_MAX)
+    return false;
+  *db = (int)n;
+  return true;
+}
+
+/* redis://HOST:PORT[/DB] read with libcurl's URL API. CURLU normalises some text that kedge
+ * refuses (a percent-encoded host, an empty host before a number, a trailing "/"): those are
+ * told apart on the text, so that the accepted forms stay what they were. */
+static const char *redis_problem(CURLU *h, const char *uri, const char *rest, ks_uri_t *u)
+{
+  if (rest[0] == '/' || rest[0] == ':')
+    return need_host;
+  if (memchr(rest, '%', strcspn(rest, "/?#")))
+    return bad_host;
+  CURLUcode rc = curl_url_set(h, CURLUPART_URL, uri, CURLU_NON_SUPPORT_SCHEME);
+  if (rc)
+    return curlu_problem(rc, rest);
+  char *host = NULL, *port = NULL, *path = NULL, *query = NULL, *fragment = NULL, *zone = NULL;
+  curl_url_get(h, CURLUPART_HOST, &host, 0);
+  curl_url_get(h, CURLUPART_PORT, &port, 0);
+  curl_url_get(h, CURLUPART_PATH, &path, 0);
+  curl_url_get(h, CURLUPART_QUERY, &query, 0);
+  curl_url_get(h, CURLUPART_FRAGMENT, &fragment, 0);
+  curl_url_get(h, CURLUPART_ZONEID, &zone, 0);
+  const char *problem = NULL;
+  const char *name = host ? host : "";
+  size_t len = strlen(name);
+  if (rest[0] == '[') { /* CURLU keeps the brackets: the address goes without them */
+    name++;
+    len = len >= 2 ? len - 2 : 0;
+  }
+  if (len == 0 || len >= sizeof(u->host))
+    problem = need_host;
+  else if (zone || strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-:_") < len)
+    problem = bad_host;
+  else if (!port)
+    problem = rest[0] == '[' ? bad_v6 : need_port;
+  else if (atoi(port) < 1 || query || fragment)
+    problem = bad_port;
+  else if (!path || !db_number(path, uri, &u->db))
+    problem = bad_db;
+  if (!problem) {
+    memcpy(u->host, name, len);
+    u->host[len] = '\0';
+    u->port = atoi(port);
+  }
+  curl_free(host);
+  curl_free(port);
+  curl_free(path);
+  curl_free(query);
+  curl_free(fragment);
+  curl_free(zone);
+  return problem;
+}
+
 static kedge_err_t parse_redis(const char *uri, const char *rest, ks_uri_t *u, char *why,
                                size_t why_size)
 {
@@ -54,59 +151,16 @@ static kedge_err_t parse_redis(const char *uri, const char *rest, ks_uri_t *u, c
            "options");
     return KEDGE_ERR_CONFIG;
   }
-  const char *host = rest, *host_end, *p;
-  if (*host == '[') { /* [IPv6]:PORT */
-    host_end = strchr(host, ']');
-    if (!host_end || host_end[1] != ':') {
-      ks_why(why, why_size, "key store \"%s\": an IPv6 host goes in brackets: redis://[ADDR]:PORT",
-             uri);
-      return KEDGE_ERR_CONFIG;
-    }
-    host++;
-    p = host_end + 1;
-  } else {
-    host_end = host + strcspn(host, ":/");
-    p = host_end;
+  CURLU *h = curl_url();
+  if (!h) {
+    ks_why(why, why_size, "key store URI: out of memory");
+    return KEDGE_ERR_NOMEM;
   }
-  size_t host_len = (size_t)(host_end - host);
-  if (host_len == 0 || host_len >= sizeof(u->host)) {
-    ks_why(why, why_size, "key store \"%s\": needs a host: redis://HOST:PORT[/DB]", uri);
+  const char *problem = redis_problem(h, uri, rest, u);
+  curl_url_cleanup(h);
+  if (problem) {
+    ks_why(why, why_size, "key store \"%s\": %s", uri, problem);
     return KEDGE_ERR_CONFIG;
-  }
-  for (size_t i = 0; i < host_len; i++)
-    if (!isalnum((unsigned char)host[i]) && !strchr(".-:_", host[i])) {
-      ks_why(why, why_size, "key store \"%s\": the host has a character outside [A-Za-z0-9.-]",
-             uri);
-      return KEDGE_ERR_CONFIG;
-    }
-  memcpy(u->host, host, host_len);
-  u->host[host_len] = '\0';
-  if (*p != ':' || !isdigit((unsigned char)p[1])) {
-    ks_why(why, why_size, "key store \"%s\": needs a port: redis://HOST:PORT[/DB]", uri);
-    return KEDGE_ERR_CONFIG;
-  }
-  char *end;
-  errno = 0;
-  long port = strtol(p + 1, &end, 10);
-  if (errno || port < 1 || port > 65535 || (*end && *end != '/')) {
-    ks_why(why, why_size, "key store \"%s\": the port must be a number from 1 to 65535", uri);
-    return KEDGE_ERR_CONFIG;
-  }
-  u->port = (int)port;
-  u->db = 0;
-  if (*end == '/') {
-    const char *db = end + 1;
-    long n = -1;
-    if (isdigit((unsigned char)*db)) {
-      errno = 0;
-      n = strtol(db, &end, 10);
-    }
-    if (n < 0 || errno || n > INT_MAX || *end) {
-      ks_why(why, why_size, "key store \"%s\": after the port, only /DB with a database number",
-             uri);
-      return KEDGE_ERR_CONFIG;
-    }
-    u->db = (int)n;
   }
   u->be = &ks_redis_backend;
   return KEDGE_OK;
@@ -254,9 +308,9 @@ void kedge_keystore_close(kedge_keystore_t *ks)
   if (!ks)
     return;
   ks->be->close(ks);
-  while (ks->deferred) {
-    ks_deferred_t *d = ks->deferred;
-    ks->deferred = d->next;
+  ks_deferred_t *d;
+  while ((d = LIST_FIRST(&ks->deferred))) {
+    LIST_REMOVE(d, link);
     deferred_free(d);
   }
   kedge_master_key_clear(&ks->mk);
@@ -312,12 +366,7 @@ static void deferred_run(evutil_socket_t fd, short what, void *p)
 {
   ks_deferred_t *d = p;
   kedge_keystore_t *ks = d->ks;
-  if (d->prev)
-    d->prev->next = d->next;
-  else
-    ks->deferred = d->next;
-  if (d->next)
-    d->next->prev = d->prev;
+  LIST_REMOVE(d, link);
   ks_call_t call = d->call;
   kedge_err_t err = d->err;
   ks_row_t row;
@@ -350,10 +399,7 @@ kedge_err_t ks_defer(kedge_keystore_t *ks, const ks_call_t *call, kedge_err_t er
     d->row = *row;
     d->has_row = true;
   }
-  d->next = ks->deferred;
-  if (d->next)
-    d->next->prev = d;
-  ks->deferred = d;
+  LIST_INSERT_HEAD(&ks->deferred, d, link);
   event_active(d->ev, EV_TIMEOUT, 0);
   return KEDGE_OK;
 }

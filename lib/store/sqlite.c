@@ -83,7 +83,7 @@ typedef struct sq_engine {
       *rollback;
   kedge_work_pool_t *pool;
   pthread_mutex_t lock; /* orphans */
-  sq_job_t *orphans;    /* jobs of closed handles, still in the pool */
+  LIST_HEAD(, sq_job) orphans; /* jobs of closed handles, still in the pool */
 } sq_engine_t;
 
 typedef struct sq_handle {
@@ -94,13 +94,13 @@ typedef struct sq_handle {
   sq_job_t *asked, *asked_tail; /* gets of this loop pass, for flush_gets() */
   struct event *flush_ev;
   bool *delivering; /* set while callbacks of a read batch run: close clears it */
-  sq_job_t *jobs; /* outstanding, on the loop's thread only */
+  LIST_HEAD(, sq_job) jobs; /* outstanding, on the loop's thread only */
   struct event *purge_timer;
   bool purging;
 } sq_handle_t;
 
 struct sq_job {
-  sq_job_t *prev, *next;
+  LIST_ENTRY(sq_job) entry; /* in h->jobs, or eng->orphans */
   sq_job_t *gets, *link; /* a read batch: its gets, linked by link */
   kedge_keystore_t *ks; /* NULL once orphaned */
   sq_engine_t *eng;
@@ -143,25 +143,6 @@ static kedge_err_t run(sqlite3_stmt *st)
 static int prepare(sqlite3 *db, sqlite3_stmt **st, const char *sql)
 {
   return sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
-}
-
-static void list_add(sq_job_t **head, sq_job_t *job)
-{
-  job->prev = NULL;
-  job->next = *head;
-  if (job->next)
-    job->next->prev = job;
-  *head = job;
-}
-
-static void list_remove(sq_job_t **head, sq_job_t *job)
-{
-  if (job->prev)
-    job->prev->next = job->next;
-  else
-    *head = job->next;
-  if (job->next)
-    job->next->prev = job->prev;
 }
 
 static void job_free(sq_job_t *job)
@@ -333,14 +314,14 @@ static void job_done(void *p)
   kedge_keystore_t *ks = job->ks;
   if (!ks) { /* its handle was closed */
     pthread_mutex_lock(&job->eng->lock);
-    list_remove(&job->eng->orphans, job);
+    LIST_REMOVE(job, entry);
     pthread_mutex_unlock(&job->eng->lock);
     job_free(job);
     return;
   }
   sq_handle_t *h = ks->impl;
   if (job->gets) {
-    list_remove(&h->jobs, job);
+    LIST_REMOVE(job, entry);
     sq_job_t *gets = job->gets;
     job_free(job);
     deliver_gets(ks, gets);
@@ -348,7 +329,7 @@ static void job_done(void *p)
   }
   /* A purge deletes PURGE_CHUNK rows per transaction so that puts queued meanwhile are not
    * held up; it goes on until a chunk comes back short. */
-  list_remove(&h->jobs, job);
+  LIST_REMOVE(job, entry);
   if (job->call.kind == KS_PURGE && !job->err && job->purged == PURGE_CHUNK) {
     job->purged = 0;
     if (submit_job(ks, job) == KEDGE_OK)
@@ -374,7 +355,7 @@ static kedge_err_t submit_job(kedge_keystore_t *ks, sq_job_t *job)
   kedge_err_t err =
       kedge_work_submit(job->read ? h->reader : h->eng->pool, ks->base, NULL, job_done, job);
   if (!err)
-    list_add(&h->jobs, job);
+    LIST_INSERT_HEAD(&h->jobs, job, entry);
   return err;
 }
 
@@ -466,10 +447,9 @@ static void purge_tick(evutil_socket_t fd, short what, void *arg)
 static void engine_free(sq_engine_t *eng)
 {
   kedge_work_pool_free(eng->pool); /* joins the writer; its queued jobs are dropped */
-  for (sq_job_t *job = eng->orphans, *next; job; job = next) {
-    next = job->next;
+  sq_job_t *job, *next;
+  LIST_FOREACH_SAFE(job, &eng->orphans, entry, next)
     job_free(job);
-  }
   sqlite3_stmt *all[] = {eng->delete_supi, eng->insert, eng->purge,  eng->savepoint, eng->release,
                          eng->rollback_to, eng->begin,  eng->commit, eng->rollback};
   for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
@@ -675,18 +655,18 @@ static void sq_close(kedge_keystore_t *ks)
   /* Writes still in the shared writer's queue finish there; their completions find no handle
    * (job->ks NULL) and free themselves, or engine_free frees them with the writer. */
   pthread_mutex_lock(&eng->lock);
-  for (sq_job_t *job = h->jobs, *next; job; job = next) {
-    next = job->next;
+  sq_job_t *job, *next;
+  LIST_FOREACH_SAFE(job, &h->jobs, entry, next) {
+    LIST_REMOVE(job, entry);
     if (job->read) {
       free_gets(job->gets);
       job_free(job);
     } else {
       job->ks = NULL;
-      list_add(&eng->orphans, job);
+      LIST_INSERT_HEAD(&eng->orphans, job, entry);
     }
   }
   pthread_mutex_unlock(&eng->lock);
-  h->jobs = NULL;
   handle_free(h);
   engine_put(eng);
 }

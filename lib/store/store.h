@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "kedge/keystore.h"
+#include "kedge/list.h"
 #include "kedge/time.h"
 
 struct event;
@@ -73,7 +74,7 @@ struct kedge_keystore {
   kedge_keystore_options_t opts; /* defaults filled in */
   size_t pending;                /* callbacks still to run */
   bool unseal_failure_logged;
-  ks_deferred_t *deferred; /* results waiting for the loop (ks_defer) */
+  LIST_HEAD(, ks_deferred) deferred; /* results waiting for the loop (ks_defer) */
   void *impl;              /* the backend's */
 };
 

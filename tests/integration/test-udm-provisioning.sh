@@ -97,4 +97,19 @@ out=$(sub modify --config "$T/a.yaml" --supi imsi-001010000000001 --k-file "$T/k
 check "modify refuses a key file readable by others ($out)" sh -c "[ $rc -ne 0 ] && echo '$out' | grep -q 'chmod 600'"
 out=$(sub modify --config "$T/a.yaml" --supi imsi-001019999999999 --rid 1 2>&1); rc=$?
 check "modify of an unknown SUPI: exit 1 ($out)" sh -c "[ $rc -eq 1 ] && echo '$out' | grep -q 'no such subscriber'"
+# the verb table: each verb's options, wherever the verb or the option stands
+out=$(sub list --config "$T/a.yaml" --reveal 2>&1); rc=$?
+check "list refuses export's --reveal (rc $rc: $out)" \
+  sh -c "[ $rc -eq 2 ] && echo '$out' | grep -q -- '--reveal: not an option of list'"
+out=$(sub export --json --config "$T/a.yaml" 2>&1); rc=$?
+check "export refuses list's --json (rc $rc: $out)" \
+  sh -c "[ $rc -eq 2 ] && echo '$out' | grep -q -- '--json: not an option of export'"
+out=$(sub show --config "$T/a.yaml" extra --supi imsi-001010000000001 2>&1); rc=$?
+check "show takes no file argument (rc $rc: $out)" \
+  sh -c "[ $rc -eq 2 ] && echo '$out' | grep -q 'unexpected argument'"
+out=$(sub frobnicate --config "$T/a.yaml" 2>&1); rc=$?
+check "an unknown verb names the verbs (rc $rc: $out)" \
+  sh -c "[ $rc -eq 2 ] && echo '$out' | grep -q 'unknown (add, modify, show, list, delete, import, export)'"
+out=$(sub delete --config "$T/a.yaml" 2>&1); rc=$?
+check "delete needs --supi (rc $rc: $out)" sh -c "[ $rc -eq 2 ] && echo '$out' | grep -q -- '--supi: required'"
 finish

@@ -61,11 +61,34 @@ static void test_put_keeps_id_and_evicts_oldest(void **state)
   ausf_ctx_table_free(t);
 }
 
+/* Context expiry: an expired context is never taken, even before the purge timer ran; the
+ * purge drops exactly the expired ones, oldest first, and stops at the first live one. */
+static void test_expiry_and_purge(void **state)
+{
+  ausf_ctx_table_t *t = NULL;
+  assert_int_equal(ausf_ctx_table_new(8, &t), KEDGE_OK);
+  ausf_auth_ctx_t old1 = ctx_for("imsi-001010000000003", NULL), old2 = old1, live = old1, out;
+  old1.expiry_ms = old2.expiry_ms = kedge_now_ms() - 1;
+  assert_int_equal(ausf_ctx_add(t, &old1), KEDGE_OK);
+  assert_int_equal(ausf_ctx_add(t, &old2), KEDGE_OK);
+  assert_int_equal(ausf_ctx_add(t, &live), KEDGE_OK);
+  assert_int_equal(ausf_ctx_take(t, old1.id, &out), KEDGE_ERR_NOT_FOUND); /* expired */
+  assert_int_equal(ausf_ctx_count(t), 2); /* ... and gone with the take */
+  assert_int_equal(ausf_ctx_purge(t), 1);
+  assert_int_equal(ausf_ctx_count(t), 1);
+  assert_int_equal(ausf_ctx_purge(t), 0);
+  assert_int_equal(ausf_ctx_take(t, old2.id, &out), KEDGE_ERR_NOT_FOUND);
+  assert_int_equal(ausf_ctx_take(t, live.id, &out), KEDGE_OK);
+  assert_int_equal(ausf_ctx_purge(t), 0); /* empty */
+  ausf_ctx_table_free(t);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_add_take_once_and_bounded),
     cmocka_unit_test(test_put_keeps_id_and_evicts_oldest),
+    cmocka_unit_test(test_expiry_and_purge),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
