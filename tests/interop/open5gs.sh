@@ -469,9 +469,12 @@ else
 fi
 
 # ---------------------------------------------------------------- 3. kedge-ausfd discovers UDM
-# ue_via NAME AUSF_PORT: kedge-ue (the SEAF, SUPI) registers through the AUSF at AUSF_PORT.
+# ue_via NAME AUSF_PORT [suci]: kedge-ue (the SEAF; by SUPI, or by SUCI with "suci") registers
+# through the AUSF at AUSF_PORT.
 ue_via() {
-  sed -e "s|^  uri: https://127.0.0.1:.*|  uri: https://127.0.0.1:$2|" -e '/^  suci:/d' "$T/ue.yaml" >"$T/ue-$1.yaml"
+  keep='/^  suci:/d'
+  [ "${3:-}" = suci ] && keep=
+  sed -e "s|^  uri: https://127.0.0.1:.*|  uri: https://127.0.0.1:$2|" -e "$keep" "$T/ue.yaml" >"$T/ue-$1.yaml"
   chmod 600 "$T/ue-$1.yaml"
   timeout 20 "$BIN/kedge-ue" register --config "$T/ue-$1.yaml" --json >"$T/$1.out" 2>"$T/$1.err" &&
     [ "$(jget authResult "$T/$1.out")" = AUTHENTICATION_SUCCESS ]
@@ -484,9 +487,11 @@ events() { "$BIN/kedge-udmd" subscriber show --config "$T/udm.yaml" --supi $SUPI
 sed -e 's|^udm: .*|udm: {}|' -e "s|$T/ausf.id|$T/ausf2.id|" "$T/ausf.yaml" >"$T/ausf2.yaml"
 start_daemon AUSF2 kedge-ausfd "$T/ausf2.yaml"
 before=$(events)
+# Then by SUCI (TS 29.510 6.2.3.2.3.1: routing-indicator and the home PLMN instead of the SUPI).
 if ue_via disc "$AUSF2_PORT" && [ "$(events)" -gt "$before" ] &&
-  grep -q "(discovered at the NRF)" "$T/AUSF2.log"; then
-  row PASS "kedge-ausfd discovers kedge-udmd through Open5GS's NRF" "no udm.uri; by SUPI without udmInfo; SQN $(jget sqn "$T/disc.out"), AuthEvent stored"
+  grep -q "(discovered at the NRF)" "$T/AUSF2.log" && ue_via discsuci "$AUSF2_PORT" suci &&
+  [ "$(events)" -gt $((before + 1)) ]; then
+  row PASS "kedge-ausfd discovers kedge-udmd through Open5GS's NRF" "no udm.uri; by SUPI and by SUCI, no udmInfo; SQN $(jget sqn "$T/discsuci.out"), AuthEvents stored"
 else
   row FAIL "kedge-ausfd discovers kedge-udmd through Open5GS's NRF" \
     "$(cat "$T/disc.out" "$T/disc.err" | tr '\n' ' ' | cut -c1-100); $(grep -m1 -i "discover\|NRF .*fail" "$T/AUSF2.log" | cut -c1-100)"
