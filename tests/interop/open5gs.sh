@@ -630,7 +630,7 @@ echo 'edge: {enabled: true, home_network: {mcc: "001", mnc: "01"}}' >>"$T/ausf-h
 sed -e 's|^sbi:|&\n  transport: h2c|' "$T/nef.yaml" >"$T/nef-h2c.yaml"
 a_out=$("$BIN/kedge-ausfd" --check-config --config "$T/ausf-h2c.yaml" 2>&1) && a_rc=0 || a_rc=$?
 n_out=$("$BIN/kedge-nefd" --check-config --config "$T/nef-h2c.yaml" 2>&1) && n_rc=0 || n_rc=$?
-if [ $a_rc -ne 0 ] && [ $n_rc -ne 0 ] && echo "$a_out" | grep -q "ausf-h2c.yaml:[0-9]*: sbi.transport: h2c refused" &&
+if [ "$a_rc" -ne 0 ] && [ "$n_rc" -ne 0 ] && echo "$a_out" | grep -q "ausf-h2c.yaml:[0-9]*: sbi.transport: h2c refused" &&
   echo "$n_out" | grep -q "nef-h2c.yaml:[0-9]*: sbi.transport: h2c refused"; then
   row PASS "kedge refuses h2c for its key services at config load" "kedge-ausfd (edge keys), kedge-nefd: exit $a_rc/$n_rc, sbi.transport named"
 else
