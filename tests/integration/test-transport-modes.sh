@@ -137,4 +137,16 @@ code=$(curl -s --http2 --cacert "$T/pki/ca.crt" -o "$T/r" -w '%{http_code}' -H '
   "https://127.0.0.1:$UDM_PORT/nudm-ueau/v1/imsi-001010000000001/security-information/generate-auth-data")
 [ "$code" = 401 ] && ok "tls-server: a caller without certificate and without token gets 401" ||
   fail "tls-server without token: $code"
+# --- an h2c producer's NRF profile says scheme http (TS 29.510 6.1.6.2.3 NFService.scheme): with
+# https there, Open5GS's AUSF opened TLS toward kedge-udmd's h2c port (docs/interop.md, 11) ---
+stop_daemon UDM
+udm_conf h2c "nrf: {uri: \"https://127.0.0.1:$NRF_PORT\"}"
+sed -i "1a nf: {instance_id_file: $T/udmh.id}" "$T/udm.yaml"
+start_daemon UDMH kedge-udmd "$T/udm.yaml"
+h2c_put() { grep '"method": *"PUT"' "$T/nrf.jsonl" | grep -q "$(cat "$T/udmh.id" 2>/dev/null || echo none)"; }
+wait_for 10 h2c_put
+schemes=$(grep '"method": *"PUT"' "$T/nrf.jsonl" | grep "$(cat "$T/udmh.id")" | tail -1 |
+  jq -r '[.body.nfServices[].scheme, (.body.nfServiceList[] | .scheme)] | unique | join(" ")')
+[ "$schemes" = http ] && ok "the h2c UDM registers its services with scheme http" ||
+  fail "the h2c UDM's profile schemes: '$schemes'"
 finish
