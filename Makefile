@@ -4,13 +4,19 @@
 #   make test     the same plus the test peers (nginx, redis-server, stunnel4, gnutls-cli,
 #                 clang...), then every test (ctest)
 #   make demo     the build packages plus curl and jq, then the demo
-#   make bench    the build packages plus the benchmark peers; benchmarks in bench/, printing
-#                 figures and ratios
+#   make bench    the build packages plus the benchmark peers; every benchmark in bench/, 3 runs
+#                 each, and one report: bench/results/<date>-<host>/report.md (docs/performance.md)
+#   make bench-quick  the same in under 3 minutes (one short run each: a smoke run)
+#   make bench-check  bench-quick, then CPU per operation against bench/results/baseline.json:
+#                 prints what moved by more than 20 % (informative, never fails)
 #   make fuzz     libFuzzer targets in fuzz/ for FUZZ_SECONDS each (clang)
 #   make install  into PREFIX (default /usr/local), with kedge.pc for pkg-config, units, man
 #                 pages; build packages only (no test peer lands on a production box)
 #   make deb      Debian packages kedge and libkedge-dev into build/deb/ (lintian-checked)
 #   make test-deb the packages installed with apt-get into a debootstrap root (docs/packaging.md)
+#   make interop  kedge against a real Open5GS NRF, SCP and AUSF built from OPEN5GS_SRC (the
+#                 interop package list; without OPEN5GS_SRC it says so and does nothing):
+#                 tests/interop/open5gs.sh, docs/interop.md. Not part of `make test`.
 #   make format   clang-format -i over every tracked *.c and *.h (.clang-format)
 #   make format-check  the same with --dry-run -Werror: fails, naming the lines, if one differs
 #   make clean
@@ -22,14 +28,15 @@ FUZZ_SECONDS ?= 60
 CMAKE_FLAGS ?=
 MAKEFLAGS += --no-print-directory
 
-.PHONY: all deps configure build test demo bench fuzz clean install deb test-deb format \
-  format-check format-tool
+.PHONY: all deps configure build test demo bench bench-quick bench-check fuzz clean install deb \
+  test-deb format format-check format-tool interop
 
 all: build
 
 # The package lists the goals on the command line need (always the build list).
 DEPS_LISTS = $(strip build $(filter test bench demo fuzz deb,$(MAKECMDGOALS)) \
-  $(if $(filter test-deb,$(MAKECMDGOALS)),test))
+  $(if $(filter test-deb,$(MAKECMDGOALS)),test) $(if $(filter interop,$(MAKECMDGOALS)),interop test) \
+  $(if $(filter bench-quick bench-check,$(MAKECMDGOALS)),bench))
 
 deps:
 	@scripts/deps.sh $(DEPS_LISTS)
@@ -49,6 +56,14 @@ demo: build
 bench: build
 	@scripts/bench.sh $(BUILD)
 
+bench-quick: build
+	@scripts/bench.sh --quick $(BUILD)
+
+BENCH_CHECK_DIR ?= bench/results/check-$(shell date -u +%Y%m%dT%H%MZ)
+bench-check: build
+	@scripts/bench.sh --quick --out $(BENCH_CHECK_DIR) $(BUILD) || true
+	@/usr/bin/python3 bench/report/kbench.py check $(BENCH_CHECK_DIR) bench/results/baseline.json
+
 fuzz: deps
 	@CC=clang cmake -S . -B build-fuzz -DKEDGE_FUZZ=ON -DKEDGE_TESTS=OFF -DKEDGE_BENCH=OFF \
 	  -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -63,6 +78,9 @@ deb: deps
 
 test-deb: build
 	KEDGE_TEST_DEB=1 sh tests/integration/test-deb.sh $(BUILD)
+
+interop: build
+	@sh tests/interop/open5gs.sh $(BUILD)
 
 # clang-format comes with scripts/deps.sh test. The tracked files only: never build output.
 CLANG_FORMAT ?= clang-format

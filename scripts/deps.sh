@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs the Debian 12 packages that kedge needs, by list:
-#   scripts/deps.sh [LIST...]     LIST: build (default), test, bench, demo, fuzz, deb
+#   scripts/deps.sh [LIST...]     LIST: build (default), test, bench, demo, fuzz, deb, interop
 #   build  what `make` and `make install` need: compiler, CMake, the libraries' -dev packages,
 #          scdoc (man pages)
 #   test   the peers `make test` and CI start or call: curl, nghttp, openssl, gnutls-cli,
@@ -9,10 +9,14 @@
 #          python3 with jsonschema (tests/openapi_check.py), man, systemd-analyze, the
 #          packaging tools and debootstrap (test-man, test-units, test-deb)...
 #   deb    what `make deb` needs besides the build list: dpkg-dev, debhelper, lintian
-#   bench  the peers of `make bench`: h2load, nginx, stunnel4, redis-server, sqlite3; perf,
-#          strace and taskset (bench/ecs profiles and pins)
+#   bench  the peers of `make bench`: h2load, nginx, stunnel4, redis-server, sqlite3; gnuplot
+#          (the report's charts), perf, strace and taskset (docs/performance.md's profiles,
+#          bench/ecs pins)
 #   demo   what `make demo`'s "try this" list uses: curl, jq
 #   fuzz   clang and libFuzzer's runtime (`make fuzz`)
+#   interop what `make interop` needs to build Open5GS's NRF, SCP and AUSF from source
+#          (tests/interop/open5gs.sh; docs/interop.md). libgcrypt20-dev, not the virtual
+#          libgcrypt-dev: dpkg-query sees only real packages as installed
 # Idempotent: when everything is present it only runs dpkg-query and exits. Nothing it installs
 # is started, nor enabled at boot: tests and benchmarks start their own instances on 127.0.0.1.
 set -eu
@@ -36,13 +40,19 @@ list_deb="
   dpkg-dev debhelper lintian
 "
 list_bench="
-  nghttp2-client openssl curl sqlite3 redis-server nginx-light stunnel4 linux-perf strace util-linux
+  nghttp2-client openssl curl sqlite3 redis-server nginx-light stunnel4
+  gnuplot-nox linux-perf strace util-linux python3
 "
 list_demo="
   curl jq ca-certificates
 "
 list_fuzz="
   clang libclang-rt-14-dev
+"
+list_interop="
+  meson ninja-build flex bison git libsctp-dev libc-ares-dev libgnutls28-dev libgcrypt20-dev
+  libidn11-dev libmongoc-dev libbson-dev libmicrohttpd-dev libtalloc-dev libtins-dev
+  libcurl4-openssl-dev libyaml-dev libnghttp2-dev
 "
 # Packages that ship a service; deps.sh disables at boot what it installed itself (Debian's
 # postinst enables every unit it ships, and policy-rc.d only stops the start, not the enable).
@@ -64,7 +74,8 @@ for l in "$@"; do
     demo) PACKAGES="$PACKAGES $list_demo" ;;
     fuzz) PACKAGES="$PACKAGES $list_fuzz" ;;
     deb) PACKAGES="$PACKAGES $list_deb" ;;
-    *) echo "deps.sh: unknown list '$l' (build, test, bench, demo, fuzz, deb)" >&2; exit 2 ;;
+    interop) PACKAGES="$PACKAGES $list_interop" ;;
+    *) echo "deps.sh: unknown list '$l' (build, test, bench, demo, fuzz, deb, interop)" >&2; exit 2 ;;
   esac
 done
 

@@ -15,6 +15,8 @@
 # flood used to starve). Prints success %, p50/p99, and the key requests the key source saw
 # against the ECS's configured global fetch rate. Targets: >= 99 % genuine success, p99 < 50 ms,
 # key requests <= the global rate. Figures, not assertions; everything bounded.
+# With KEDGE_BENCH_OUT, the result file attack.json (bench/report/kbench.py): success % and p99
+# of each phase with its target, from one run (the phases take SECS each; the report shows runs 1).
 # Usage: sh bench/attack/run.sh [BUILD_DIR]   (env: SECS=10 GEN_RATE=20 FLOOD_RATE=2000
 #        IDLE=2000 GLOBAL_RATE=200)
 set -eu
@@ -83,10 +85,20 @@ ks_count() {
     "https://127.0.0.1:$KSP/test/v1/count" | sed -n 's/.*"requests": *\([0-9]*\).*/\1/p'
 }
 metric() { curl -s "http://127.0.0.1:$MP/metrics" | sed -n "s/^$1 //p"; }
+KBENCH="/usr/bin/python3 $TOP/bench/report/kbench.py"
+OUT=${KEDGE_BENCH_OUT:+$KEDGE_BENCH_OUT/attack.json}
 genuine() { # genuine SET LABEL
   printf '  %-34s ' "$2:"
   "$BA" genuine --port "$EP" --keys "$T/keys-$1.txt" --rate "$GEN_RATE" --seconds "$SECS" \
-    --sources 127.0.1.1/50
+    --sources 127.0.1.1/50 | tee "$T/genuine-$1.out"
+  ok=$(sed -n 's/.* ok (\([0-9.]*\) %).*/\1/p' "$T/genuine-$1.out")
+  p99=$(sed -n 's/.* p99 \([0-9.]*\) ms.*/\1/p' "$T/genuine-$1.out")
+  if [ -n "$OUT" ] && [ -n "$ok" ] && [ -n "$p99" ]; then
+    $KBENCH add "$OUT" --bench attack --id "attack.$1_genuine_success" --label "genuine handshakes that succeed, $2" \
+      --unit % --better higher --value "$ok" --target min=99
+    $KBENCH add "$OUT" --bench attack --id "attack.$1_genuine_p99" --label "genuine handshake p99, $2" \
+      --unit ms --better lower --value "$p99" --target max=50
+  fi
 }
 
 echo "bench/attack: $(nproc) CPU(s) shared by the ECS, the key source and the load (load average" \

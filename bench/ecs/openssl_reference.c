@@ -22,6 +22,7 @@
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
 
+#include "kedge/sbi_server.h"
 #include "openssl_reference.h"
 
 static const unsigned char aes128gcm[2] = {0x13, 0x01};
@@ -64,17 +65,6 @@ static int find_session_cb(SSL *ssl, const unsigned char *id, size_t len, SSL_SE
   return (*sess = psk_session(ssl)) != NULL;
 }
 
-static int alpn_select_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
-                          const unsigned char *in, unsigned int inlen, void *arg)
-{
-  unsigned char *selected;
-  if (SSL_select_next_proto(&selected, outlen, alpn_h2, sizeof(alpn_h2), in, inlen) !=
-      OPENSSL_NPN_NEGOTIATED)
-    return SSL_TLSEXT_ERR_ALERT_FATAL;
-  *out = selected;
-  return SSL_TLSEXT_ERR_OK;
-}
-
 static SSL_CTX *ctx_new(bool server)
 {
   SSL_CTX *ctx = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
@@ -89,7 +79,7 @@ static SSL_CTX *ctx_new(bool server)
   if (server) {
     SSL_CTX_set_num_tickets(ctx, 0);
     SSL_CTX_set_psk_find_session_callback(ctx, find_session_cb);
-    SSL_CTX_set_alpn_select_cb(ctx, alpn_select_cb, NULL);
+    SSL_CTX_set_alpn_select_cb(ctx, kedge_tls_alpn_select_h2, NULL); /* as the ECS */
   } else {
     SSL_CTX_set_alpn_protos(ctx, alpn_h2, sizeof(alpn_h2));
     SSL_CTX_set_psk_use_session_callback(ctx, use_session_cb);

@@ -6,7 +6,9 @@
 # the process (VmHWM from /proc, sampled), and the database size.
 # Peer in the same run: the sqlite3 shell's `.import` of the same CSV into a plain table with
 # the same columns (no parsing into fields, no sealing, no checks): the floor SQLite itself sets.
-# Nothing is asserted.
+# Nothing is asserted. The CSV import and its peer run KEDGE_BENCH_RUNS times (default 1), each
+# into new files; with KEDGE_BENCH_OUT, the result file import.json (bench/report/kbench.py),
+# CPU per subscriber from the shell's `times` (user + system of the finished children).
 # Usage: sh bench/import/run.sh [BUILD_DIR]    env: N=1000000
 set -eu
 BUILD=${1:-build}
@@ -34,6 +36,15 @@ awk -v n="$N" 'BEGIN {
 chmod 600 "$T/s.csv"
 
 now() { date +%s.%N; }
+# children_cpu VAR: sets VAR to the user + system seconds of this shell's finished children so
+# far (`times` in this shell, not in a $(...) subshell, which has no children of its own)
+children_cpu() {
+  times >"$T/times"
+  eval "$1=$(tail -1 "$T/times" | awk '{ split($1, u, /[ms]/); split($2, s, /[ms]/); print u[1] * 60 + u[2] + s[1] * 60 + s[2] }')"
+}
+RUNS=${KEDGE_BENCH_RUNS:-1}
+KBENCH="/usr/bin/python3 $(cd "$(dirname "$0")/.." && pwd)/report/kbench.py"
+OUT=${KEDGE_BENCH_OUT:+$KEDGE_BENCH_OUT/import.json}
 # measure NAME CMD...: runs CMD (stdin/stdout as given), sampling its VmHWM; prints a line.
 peak=0
 run_sampled() { # stdin from $IN (a background job's stdin is /dev/null otherwise)
@@ -56,32 +67,58 @@ report() { # report WHAT SECONDS PEAK_KB FILES...
 
 echo "bench/import: $N subscribers, $(nproc) CPUs (load average $(cut -d" " -f1-3 /proc/loadavg)), $(sqlite3 --version 2>/dev/null | cut -d' ' -f1 | sed 's/^/SQLite /')"
 echo "CSV: $(size_of "$T/s.csv" | awk '{printf "%.1f MiB", $1 / 1048576}')"
-t0=$(now)
-run_sampled "$BIN/kedge-udmd" subscriber import --config "$T/a.yaml" "$T/s.csv" >"$T/out"
-t1=$(now)
-grep -q "imported $N subscribers" "$T/out" || { echo "import failed: $(cat "$T/out")"; exit 1; }
-import_s=$(echo "$t1 $t0" | awk '{print $1 - $2}')
-report "kedge-udmd subscriber import (CSV)" "$import_s" "$peak" "$(size_of "$T"/a.sqlite*)"
+run=1
+while [ $run -le "$RUNS" ]; do
+  rm -f "$T"/a.sqlite* "$T"/peer.sqlite*
+  children_cpu c0
+  t0=$(now)
+  run_sampled "$BIN/kedge-udmd" subscriber import --config "$T/a.yaml" "$T/s.csv" >"$T/out"
+  t1=$(now)
+  children_cpu c1
+  grep -q "imported $N subscribers" "$T/out" || { echo "import failed: $(cat "$T/out")"; exit 1; }
+  import_s=$(echo "$t1 $t0" | awk '{print $1 - $2}')
+  import_peak=$peak import_size=$(size_of "$T"/a.sqlite*)
+  report "kedge-udmd subscriber import (CSV)" "$import_s" "$peak" "$import_size"
 
-# The peer right after kedge's CSV import, so both see about the same machine.
-if command -v sqlite3 >/dev/null 2>&1; then
-  cat >"$T/peer.sql" <<EOS
+  # The peer right after kedge's CSV import, so both see about the same machine.
+  peer_s= peer_cpu=
+  if command -v sqlite3 >/dev/null 2>&1; then
+    cat >"$T/peer.sql" <<EOS
 PRAGMA journal_mode=WAL;
 PRAGMA synchronous=FULL;
 CREATE TABLE subscriber (supi TEXT PRIMARY KEY, k TEXT NOT NULL, opc TEXT NOT NULL,
   sqn TEXT NOT NULL, rid TEXT NOT NULL, edge TEXT NOT NULL) WITHOUT ROWID;
 .import --csv --skip 1 $T/s.csv subscriber
 EOS
-  t0=$(now)
-  run_sampled sqlite3 "$T/peer.sqlite" ".read $T/peer.sql" >/dev/null
-  t1=$(now)
-  peer_s=$(echo "$t1 $t0" | awk '{print $1 - $2}')
-  report "peer: sqlite3 .import (plain table, no sealing)" "$peer_s" "$peak" "$(size_of "$T"/peer.sqlite*)"
-  awk -v a="$import_s" -v p="$peer_s" 'BEGIN {
-    printf "kedge CSV import time / sqlite3 .import time: %.2f (run back to back; the machine is shared)\n", a / p }'
-else
-  echo "peer: sqlite3 not installed (scripts/deps.sh bench)"
-fi
+    t0=$(now)
+    run_sampled sqlite3 "$T/peer.sqlite" ".read $T/peer.sql" >/dev/null
+    t1=$(now)
+    children_cpu c2
+    peer_s=$(echo "$t1 $t0" | awk '{print $1 - $2}')
+    peer_size=$(size_of "$T"/peer.sqlite*)
+    report "peer: sqlite3 .import (plain table, no sealing)" "$peer_s" "$peak" "$peer_size"
+    awk -v a="$import_s" -v p="$peer_s" 'BEGIN {
+      printf "kedge CSV import time / sqlite3 .import time: %.2f (run back to back; the machine is shared)\n", a / p }'
+  else
+    echo "peer: sqlite3 not installed (scripts/deps.sh bench)"
+  fi
+  if [ -n "$OUT" ]; then
+    P="sqlite3 .import (plain table, no sealing)"
+    $KBENCH add "$OUT" --bench import --id import.csv_rate --label "subscriber import from CSV, $N rows" \
+      --unit /s --better higher --value "$(awk -v n="$N" -v s="$import_s" 'BEGIN { print n / s }')" \
+      ${peer_s:+--peer-name "$P" --peer-value "$(awk -v n="$N" -v s="$peer_s" 'BEGIN { print n / s }')"}
+    $KBENCH add "$OUT" --bench import --id import.csv_cpu_us_per_subscriber \
+      --label "subscriber import CPU per subscriber (parse, seal K and OPc, insert)" --unit us --better lower \
+      --value "$(awk -v n="$N" -v c="$(echo "$c1 $c0" | awk '{print $1 - $2}')" 'BEGIN { print c / n * 1e6 }')" \
+      ${peer_s:+--peer-name "$P" --peer-value "$(awk -v n="$N" -v c="$(echo "$c2 $c1" | awk '{print $1 - $2}')" 'BEGIN { print c / n * 1e6 }')"}
+    $KBENCH add "$OUT" --bench import --id import.bytes_per_subscriber --label "subscriber database size per subscriber" \
+      --unit B --better lower --value "$(awk -v n="$N" -v b="$import_size" 'BEGIN { print b / n }')" \
+      ${peer_s:+--peer-name "$P" --peer-value "$(awk -v n="$N" -v b="$peer_size" 'BEGIN { print b / n }')"}
+    $KBENCH add "$OUT" --bench import --id import.peak_rss --label "subscriber import peak RSS" --unit MiB \
+      --better lower --value "$(awk -v kb="$import_peak" 'BEGIN { print kb / 1024 }')"
+  fi
+  run=$((run + 1))
+done
 
 t0=$(now)
 run_sampled "$BIN/kedge-udmd" subscriber export --config "$T/a.yaml" >"$T/export.jsonl"

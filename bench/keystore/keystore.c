@@ -9,6 +9,20 @@
  *           pipelined connection against `redis-benchmark -t set,get -q` on the same
  *           redis-server (started here on 127.0.0.1, no persistence). Then memory per key.
  *
+ * Curves (env KEYSTORE_CURVE="10000,100000,..."): get rate, p99 and bytes per key (on disk and
+ * in RSS) against the number of stored keys, for each backend, the store grown from one size to
+ * the next:
+ *   sqlite: the rows are bulk-loaded into kedge's own file (schema made by kedge_keystore_open):
+ *           one prepared INSERT in transactions of 1,000,000 rows with journal_mode=OFF,
+ *           synchronous=OFF and a 4 GiB page cache, Kedge sealed by kedge_seal() as the store
+ *           does; then the file is opened again through kedge_keystore_open (WAL, FULL) for the
+ *           gets. 10M keys: a ~2.8 GB file and a few hundred MB of RSS; BENCH_DIR must be a
+ *           disk (/var/tmp), not tmpfs (RAM).
+ *   redis:  through kedge_keystore_put (the Lua replacement script; about 20k puts/s here), up
+ *           to KEYSTORE_CURVE_REDIS_MAX keys (default 1,000,000: 10M would take ~10 minutes).
+ *   Kedge-TIDs are SHA-256(i) so that a get can name any stored key without keeping a list.
+ *
+ * With KEDGE_BENCH_OUT: the result file keystore.json (bench/report/result.h).
  * Usage: bench-keystore [SECONDS]   (each kedge measurement runs SECONDS, default 1)
  *        env BENCH_DIR: where the SQLite files go (default: the current directory, so that
  *        fsync reaches a disk; /tmp may be tmpfs). WINDOW: calls in flight (default 256). */
@@ -23,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -34,16 +49,58 @@
 #include <hiredis/hiredis.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 #include <sqlite3.h>
 
 #include "kedge/keystore.h"
 #include "kedge/log.h"
+#include "kedge/seal.h"
 #include "kedge/work.h"
+#include "result.h"
 
 #define ID_LEN 96 /* the Kedge IDs made here are 83 characters */
 
 static double seconds = 1.0;
 static int window = 256;
+static bench_result_t result;
+
+/* CPU seconds of this process (every thread: the loop, the reader and writer threads). */
+static double cpu_s(void)
+{
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+/* CPU seconds of another process so far, from /proc (utime + stime). */
+static double proc_cpu_s(pid_t pid)
+{
+  char path[64];
+  snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+  FILE *f = fopen(path, "r");
+  unsigned long ut = 0, st = 0;
+  if (f) {
+    if (fscanf(f, "%*d %*s %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+      ut = st = 0;
+    fclose(f);
+  }
+  return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* VmRSS of a process in bytes (0: unknown). */
+static long rss_bytes(pid_t pid)
+{
+  char path[64], line[128];
+  snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+  FILE *f = fopen(path, "r");
+  long kb = 0;
+  while (f && fgets(line, sizeof(line), f))
+    if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
+      break;
+  if (f)
+    fclose(f);
+  return kb * 1024;
+}
 
 static double now_s(void)
 {
@@ -71,6 +128,7 @@ typedef struct load {
   char (*ids)[ID_LEN]; /* puts record their IDs here; gets pick from them */
   long n_ids, cap_ids;
   unsigned rnd;
+  double cpu_us_per_call; /* of this process, over the last run_load */
 } load_t;
 
 static void issue(load_t *l);
@@ -132,12 +190,13 @@ static double run_load(load_t *l, bool put)
 {
   l->put = put;
   l->issued = l->done = l->errors = 0;
-  double start = now_s();
+  double start = now_s(), cpu0 = cpu_s();
   l->end = start + seconds;
   for (int i = 0; i < window; i++)
     issue(l);
   event_base_dispatch(l->base);
   double took = now_s() - start;
+  l->cpu_us_per_call = l->done ? (cpu_s() - cpu0) / l->done * 1e6 : 0;
   if (l->errors)
     printf("  (%ld of %ld calls failed)\n", l->errors, l->done);
   return l->done / took;
@@ -203,8 +262,8 @@ static double peer_sqlite_puts(const char *path)
   return rate;
 }
 
-/* Plain SELECTs by primary key on this thread, on kedge's own file. */
-static double peer_sqlite_gets(const char *path, load_t *l)
+/* Plain SELECTs by primary key on this thread, on kedge's own file; *cpu_us: CPU per SELECT. */
+static double peer_sqlite_gets(const char *path, load_t *l, double *cpu_us)
 {
   sqlite3 *db;
   sqlite3_stmt *st;
@@ -217,7 +276,7 @@ static double peer_sqlite_gets(const char *path, load_t *l)
     return 0;
   }
   long n = 0, missing = 0;
-  double start = now_s(), end = start + seconds;
+  double start = now_s(), end = start + seconds, cpu0 = cpu_s();
   while (now_s() < end) {
     l->rnd = l->rnd * 1103515245u + 12345u;
     const char *text = l->ids[(l->rnd >> 8) % (unsigned long)l->n_ids];
@@ -229,6 +288,7 @@ static double peer_sqlite_gets(const char *path, load_t *l)
     n++;
   }
   double rate = n / (now_s() - start);
+  *cpu_us = n ? (cpu_s() - cpu0) / n * 1e6 : 0;
   if (missing)
     printf("  (peer: %ld of %ld not found)\n", missing, n);
   sqlite3_finalize(st);
@@ -276,18 +336,34 @@ static void bench_sqlite(load_t *l, const kedge_master_key_t *mk)
   double peer_puts = peer_sqlite_puts(peer);
   ratio("kedge put (group commit, durable)", puts, "peer: SQLite, one transaction per put",
         peer_puts);
-  double gets = run_load(l, false);
-  double peer_gets = peer_sqlite_gets(path, l);
+  double put_cpu = l->cpu_us_per_call;
+  double gets = run_load(l, false), get_cpu = l->cpu_us_per_call, peer_cpu = 0;
+  double peer_gets = peer_sqlite_gets(path, l, &peer_cpu);
   ratio("kedge get (reader thread, back on the loop)", gets,
         "peer: SQLite SELECT on the calling thread", peer_gets);
+  printf("  CPU per call: put %.1f us, get %.1f us (peer SELECT %.1f us)\n", put_cpu, get_cpu,
+         peer_cpu);
+  bench_figure(&result, "keystore.sqlite_put_rate", "SQLite key store puts/s (group commit, durable)",
+               "/s", true, puts, "SQLite, one transaction per put", peer_puts, BENCH_NO_TARGET, 0);
+  bench_figure(&result, "keystore.sqlite_get_rate", "SQLite key store gets/s (reader thread)", "/s",
+               true, gets, "SQLite SELECT on the calling thread", peer_gets, BENCH_NO_TARGET, 0);
+  bench_figure(&result, "keystore.sqlite_put_cpu_us_per_put",
+               "SQLite key store CPU per put (all threads)", "us", false, put_cpu, NULL, 0,
+               BENCH_NO_TARGET, 0);
+  bench_figure(&result, "keystore.sqlite_get_cpu_us_per_get",
+               "SQLite key store CPU per get (all threads, unseal included)", "us", false, get_cpu,
+               "SQLite SELECT on the calling thread", peer_cpu, BENCH_NO_TARGET, 0);
   kedge_keystore_close(ks); /* the last handle: WAL checkpointed into the file */
   l->ks = NULL;
   char wal[620];
   snprintf(wal, sizeof(wal), "%s-wal", path);
   long size = file_size(path) + file_size(wal);
-  if (keys > 0)
+  if (keys > 0) {
     printf("  footprint: %ld bytes for %ld keys: %.0f bytes per key\n", size, keys,
            (double)size / keys);
+    bench_figure(&result, "keystore.sqlite_bytes_per_key", "SQLite key store file size per key",
+                 "B", false, (double)size / keys, NULL, 0, BENCH_MAX, 300);
+  }
   nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
 }
 
@@ -414,10 +490,16 @@ static void bench_redis(load_t *l, const kedge_master_key_t *mk)
   l->ks = ks;
   l->n_ids = 0;
   long supi0 = l->next_supi;
+  double r0 = proc_cpu_s(redis_pid);
   double puts = run_load(l, true);
   long keys = l->next_supi - supi0;
+  double put_cpu = l->cpu_us_per_call + (keys ? (proc_cpu_s(redis_pid) - r0) / keys * 1e6 : 0);
   long long mem1 = used_memory(c);
+  r0 = proc_cpu_s(redis_pid);
   double gets = run_load(l, false);
+  double get_cpu = l->cpu_us_per_call +
+                   (l->done ? (proc_cpu_s(redis_pid) - r0) / l->done * 1e6 : 0);
+  long gets_done = l->done;
   kedge_keystore_close(ks);
   l->ks = NULL;
   double set50, get50, setp, getp;
@@ -430,11 +512,363 @@ static void bench_redis(load_t *l, const kedge_master_key_t *mk)
   ratio("kedge get", gets, "peer: redis-benchmark GET, 50 clients", get50);
   printf("  %-44s %10.0f /s   kedge/peer %.2f\n", "peer: redis-benchmark GET -P 16", getp,
          getp > 0 ? gets / getp : 0);
-  if (keys > 0)
+  printf("  CPU per call (this process + redis-server): put %.1f us, get %.1f us\n", put_cpu,
+         get_cpu);
+  bench_figure(&result, "keystore.redis_put_rate", "Redis key store puts/s (EVALSHA)", "/s", true,
+               puts, "redis-benchmark SET, 50 clients", set50, BENCH_NO_TARGET, 0);
+  bench_figure(&result, "keystore.redis_get_rate", "Redis key store gets/s, one connection", "/s",
+               true, gets, "redis-benchmark GET -P 16", getp, BENCH_NO_TARGET, 0);
+  bench_figure(&result, "keystore.redis_put_cpu_us_per_put",
+               "Redis key store CPU per put (this process + redis-server)", "us", false, put_cpu,
+               NULL, 0, BENCH_NO_TARGET, 0);
+  if (gets_done > 0)
+    bench_figure(&result, "keystore.redis_get_cpu_us_per_get",
+                 "Redis key store CPU per get (this process + redis-server)", "us", false,
+                 get_cpu, NULL, 0, BENCH_NO_TARGET, 0);
+  if (keys > 0) {
     printf("  memory: %.0f bytes per key (used_memory, %ld keys: record + SUPI mapping)\n",
            (double)(mem1 - mem0) / keys, keys);
+    bench_figure(&result, "keystore.redis_bytes_per_key", "Redis used_memory per key", "B", false,
+                 (double)(mem1 - mem0) / keys, NULL, 0, BENCH_NO_TARGET, 0);
+  }
   redisFree(c);
   redis_stop();
+}
+
+/* ---- curves: get rate, p99 and bytes per key against the number of stored keys ---- */
+
+static kedge_plmn_t curve_home;
+
+/* The i-th key of the curves: Kedge-TID = SHA-256("kedge-bench-curve" || i), routing
+ * indicator 0, home 001/01. */
+static void curve_key(long i, char text[KEDGE_ID_MAX + 1])
+{
+  kedge_id_t id;
+  memset(&id, 0, sizeof(id));
+  char in[64];
+  int n = snprintf(in, sizeof(in), "kedge-bench-curve %ld", i);
+  SHA256((const unsigned char *)in, (size_t)n, id.tid);
+  strcpy(id.rid, "0");
+  id.home = curve_home;
+  if (kedge_id_format(&id, text) != KEDGE_OK)
+    abort(); /* a programmer error: the parts above are valid */
+}
+
+typedef struct curve_load curve_load_t;
+typedef struct probe {
+  curve_load_t *cl;
+  double start;
+} probe_t;
+
+struct curve_load {
+  struct event_base *base;
+  kedge_keystore_t *ks;
+  long keys, issued, done, errors, next_put;
+  double end;
+  double *lat; /* seconds per get, up to cap_lat of them */
+  long n_lat, cap_lat;
+  uint64_t rnd;
+};
+
+static void curve_issue(curve_load_t *c, probe_t *p);
+
+static void curve_got(kedge_err_t err, const kedge_keystore_record_t *rec, void *arg)
+{
+  probe_t *p = arg;
+  curve_load_t *c = p->cl;
+  double t = now_s();
+  c->done++;
+  c->errors += err != KEDGE_OK;
+  if (c->n_lat < c->cap_lat)
+    c->lat[c->n_lat++] = t - p->start;
+  if (t < c->end)
+    curve_issue(c, p);
+  else if (c->done == c->issued)
+    event_base_loopbreak(c->base);
+}
+
+static void curve_issue(curve_load_t *c, probe_t *p)
+{
+  char text[KEDGE_ID_MAX + 1];
+  c->rnd = c->rnd * 6364136223846793005ULL + 1442695040888963407ULL;
+  curve_key((long)((c->rnd >> 24) % (uint64_t)c->keys), text);
+  p->start = now_s();
+  if (kedge_keystore_get(c->ks, text, curve_got, p) != KEDGE_OK) {
+    c->errors++;
+    return;
+  }
+  c->issued++;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* Gets of random stored keys, WINDOW in flight, for `seconds`: the rate; *p99_ms, *cpu_us (of
+ * this process plus `other`, when not 0, per get). */
+static double curve_gets(curve_load_t *c, pid_t other, double *p99_ms, double *cpu_us)
+{
+  probe_t *probes = calloc((size_t)window, sizeof(*probes));
+  if (!probes)
+    return 0;
+  c->issued = c->done = c->errors = c->n_lat = 0;
+  double start = now_s(), cpu0 = cpu_s(), other0 = other ? proc_cpu_s(other) : 0;
+  c->end = start + seconds;
+  for (int i = 0; i < window; i++) {
+    probes[i].cl = c;
+    curve_issue(c, &probes[i]);
+  }
+  if (c->issued)
+    event_base_dispatch(c->base);
+  double took = now_s() - start;
+  double cpu = cpu_s() - cpu0 + (other ? proc_cpu_s(other) - other0 : 0);
+  free(probes);
+  qsort(c->lat, (size_t)c->n_lat, sizeof(double), cmp_double);
+  *p99_ms = c->n_lat ? c->lat[(long)((c->n_lat - 1) * 0.99)] * 1e3 : 0;
+  *cpu_us = c->done ? cpu / c->done * 1e6 : 0;
+  if (c->errors)
+    printf("    (%ld of %ld gets failed)\n", c->errors, c->done);
+  return c->errors ? 0 : c->done / took;
+}
+
+/* Rows [from, to) straight into kedge's SQLite file: one prepared INSERT, transactions of
+ * BULK_TXN rows, no journal, no fsync (a bulk load, not the AUSF's durable path). The rows land
+ * at random places of the Kedge-TID B-tree, so a commit writes nearly every leaf page it
+ * touched: large transactions and a page cache that holds the whole file (4 GiB: 10M keys are
+ * ~2.8 GB) keep each page from being written again and again (1 GiB and 100,000-row
+ * transactions wrote 11 GB for the first 1 GB of file). */
+#define BULK_TXN 1000000
+static int sqlite_bulk(const char *path, const kedge_master_key_t *mk, long from, long to)
+{
+  sqlite3 *db = NULL;
+  sqlite3_stmt *ins = NULL;
+  int rc = -1;
+  if (sqlite3_open(path, &db) != SQLITE_OK ||
+      sqlite3_exec(db, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-4194304",
+                   NULL, NULL, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(db,
+                         "INSERT INTO edge_key (tid, rid, home, kedge, supi, expiry, created) "
+                         "VALUES (?1, '0', '001001', ?2, ?3, ?4, ?5)",
+                         -1, &ins, NULL) != SQLITE_OK) {
+    fprintf(stderr, "bench-keystore: bulk load %s: %s\n", path, sqlite3_errmsg(db));
+    goto out;
+  }
+  int64_t now = epoch_ms();
+  for (long i = from; i < to; i++) {
+    if ((i - from) % BULK_TXN == 0 && sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+      goto fail;
+    char text[KEDGE_ID_MAX + 1], supi[32];
+    kedge_id_t id;
+    uint8_t kedge[KEDGE_KEY_LEN], sealed[KEDGE_KEY_LEN + KEDGE_SEAL_OVERHEAD];
+    size_t sealed_len = 0;
+    curve_key(i, text);
+    if (kedge_id_parse(text, strlen(text), &id, NULL) != KEDGE_OK ||
+        RAND_bytes(kedge, sizeof(kedge)) != 1 ||
+        kedge_seal(mk, text, strlen(text), kedge, sizeof(kedge), sealed, &sealed_len) != KEDGE_OK)
+      goto fail;
+    OPENSSL_cleanse(kedge, sizeof(kedge));
+    snprintf(supi, sizeof(supi), "imsi-00101%010ld", i);
+    sqlite3_bind_blob(ins, 1, id.tid, KEDGE_TID_LEN, SQLITE_TRANSIENT);
+    sqlite3_bind_blob(ins, 2, sealed, (int)sealed_len, SQLITE_TRANSIENT);
+    sqlite3_bind_text(ins, 3, supi, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(ins, 4, now + 24 * 3600 * 1000LL);
+    sqlite3_bind_int64(ins, 5, now);
+    if (sqlite3_step(ins) != SQLITE_DONE)
+      goto fail;
+    sqlite3_reset(ins);
+    if (((i - from) % BULK_TXN == BULK_TXN - 1 || i == to - 1) &&
+        sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+      goto fail;
+  }
+  rc = 0;
+  goto out;
+fail:
+  fprintf(stderr, "bench-keystore: bulk load %s: %s\n", path, sqlite3_errmsg(db));
+out:
+  sqlite3_finalize(ins);
+  sqlite3_close(db);
+  return rc;
+}
+
+static void put_stored(kedge_err_t err, void *arg);
+
+/* Puts [next_put, keys) through kedge_keystore_put, `window` in flight. */
+static void curve_put_next(curve_load_t *c)
+{
+  while (c->next_put < c->keys && c->issued - c->done < window) {
+    kedge_keystore_record_t rec;
+    memset(&rec, 0, sizeof(rec));
+    curve_key(c->next_put, rec.kedge_id);
+    snprintf(rec.supi, sizeof(rec.supi), "imsi-00101%010ld", c->next_put);
+    RAND_bytes(rec.kedge, KEDGE_KEY_LEN);
+    rec.expiry_ms = epoch_ms() + 24 * 3600 * 1000LL;
+    kedge_err_t err = kedge_keystore_put(c->ks, &rec, put_stored, c);
+    OPENSSL_cleanse(&rec, sizeof(rec));
+    if (err) {
+      c->errors++;
+      c->next_put = c->keys;
+      break;
+    }
+    c->issued++;
+    c->next_put++;
+  }
+  if (c->issued == c->done)
+    event_base_loopbreak(c->base);
+}
+
+static void put_stored(kedge_err_t err, void *arg)
+{
+  curve_load_t *c = arg;
+  c->done++;
+  c->errors += err != KEDGE_OK;
+  curve_put_next(c);
+}
+
+static void curve_points(const char *backend, long keys, double rate, double p99, double cpu,
+                         double disk_bytes, const char *disk_what, double rss_bytes_,
+                         const char *rss_what)
+{
+  printf("  %-6s %9ld keys: %9.0f gets/s  p99 %7.2f ms  CPU %6.1f us/get  %s %5.0f B/key  %s %5.0f B/key\n",
+         backend, keys, rate, p99, cpu, disk_what, disk_bytes / keys, rss_what, rss_bytes_ / keys);
+  char series[96];
+  bench_point(&result, "keystore.get_rate_vs_keys", "Key store gets/s vs stored keys",
+              "stored keys", "gets/s", true, backend, keys, rate);
+  bench_point(&result, "keystore.get_p99_vs_keys", "Key store get p99 vs stored keys",
+              "stored keys", "p99 (ms)", true, backend, keys, p99);
+  bench_point(&result, "keystore.get_cpu_vs_keys", "Key store CPU per get vs stored keys",
+              "stored keys", "CPU us per get", true, backend, keys, cpu);
+  snprintf(series, sizeof(series), "%s: %s", backend, disk_what);
+  bench_point(&result, "keystore.bytes_per_key_vs_keys", "Bytes per stored key", "stored keys",
+              "bytes per key", true, series, keys, disk_bytes / keys);
+  snprintf(series, sizeof(series), "%s: %s", backend, rss_what);
+  bench_point(&result, "keystore.bytes_per_key_vs_keys", "Bytes per stored key", "stored keys",
+              "bytes per key", true, series, keys, rss_bytes_ / keys);
+}
+
+static int parse_sizes(const char *text, long *sizes, int max)
+{
+  int n = 0;
+  for (const char *p = text; *p && n < max;) {
+    char *end;
+    long v = strtol(p, &end, 10);
+    if (end == p || v <= 0 || (n && v <= sizes[n - 1])) {
+      fprintf(stderr, "bench-keystore: KEYSTORE_CURVE: expected increasing sizes, as 10000,100000\n");
+      return -1;
+    }
+    sizes[n++] = v;
+    p = *end == ',' ? end + 1 : end;
+    if (*end && *end != ',')
+      return -1;
+  }
+  return n;
+}
+
+static void curve_sqlite(const long *sizes, int n, const kedge_master_key_t *mk,
+                         struct event_base *base)
+{
+  const char *parent = getenv("BENCH_DIR");
+  char dir[512], path[600], uri[620], why[256];
+  snprintf(dir, sizeof(dir), "%s/bench-keystore-curve-XXXXXX", parent && *parent ? parent : ".");
+  if (!mkdtemp(dir)) {
+    fprintf(stderr, "bench-keystore: mkdtemp %s: %s\n", dir, strerror(errno));
+    return;
+  }
+  snprintf(path, sizeof(path), "%s/keys.db", dir);
+  snprintf(uri, sizeof(uri), "sqlite:%s", path);
+  printf("curve, sqlite: %s, bulk-loaded, gets with %d in flight for %.1f s per size\n", path,
+         window, seconds);
+  curve_load_t c = {.base = base, .rnd = 42, .cap_lat = 4000000};
+  c.lat = malloc((size_t)c.cap_lat * sizeof(double));
+  long have = 0;
+  for (int i = 0; i < n && c.lat; i++) {
+    kedge_keystore_t *ks = NULL;
+    if (have == 0) { /* kedge makes the schema and the key-check record */
+      if (kedge_keystore_open(uri, mk, base, NULL, &ks, why, sizeof(why))) {
+        fprintf(stderr, "bench-keystore: %s\n", why);
+        break;
+      }
+      kedge_keystore_close(ks);
+    }
+    double t0 = now_s();
+    if (sqlite_bulk(path, mk, have, sizes[i]))
+      break;
+    double load_s = now_s() - t0;
+    have = sizes[i];
+    long rss0 = rss_bytes(getpid());
+    if (kedge_keystore_open(uri, mk, base, NULL, &ks, why, sizeof(why))) {
+      fprintf(stderr, "bench-keystore: %s\n", why);
+      break;
+    }
+    c.ks = ks;
+    c.keys = have;
+    double p99, cpu, rate = curve_gets(&c, 0, &p99, &cpu);
+    long rss = rss_bytes(getpid()) - rss0;
+    kedge_keystore_close(ks);
+    char wal[620];
+    snprintf(wal, sizeof(wal), "%s-wal", path);
+    printf("    (bulk load of %ld rows: %.1f s)\n", sizes[i] - (i ? sizes[i - 1] : 0), load_s);
+    curve_points("SQLite", have, rate, p99, cpu, (double)(file_size(path) + file_size(wal)),
+                 "file", (double)(rss > 0 ? rss : 0), "RSS growth of the process");
+  }
+  free(c.lat);
+  nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+static void curve_redis(const long *sizes, int n, const kedge_master_key_t *mk,
+                        struct event_base *base)
+{
+  long max = getenv("KEYSTORE_CURVE_REDIS_MAX") ? atol(getenv("KEYSTORE_CURVE_REDIS_MAX")) : 1000000;
+  int port;
+  redisContext *rc = redis_start(&port);
+  char uri[64], why[256];
+  kedge_keystore_t *ks = NULL;
+  snprintf(uri, sizeof(uri), "redis://127.0.0.1:%d", port);
+  if (!rc || kedge_keystore_open(uri, mk, base, NULL, &ks, why, sizeof(why))) {
+    fprintf(stderr, "bench-keystore: curve, redis: %s\n", rc ? why : "cannot start redis-server");
+    redisFree(rc);
+    redis_stop();
+    return;
+  }
+  printf("curve, redis: %s, populated through kedge_keystore_put (up to %ld keys), gets with %d "
+         "in flight for %.1f s per size\n", uri, max, window, seconds);
+  long long mem0 = used_memory(rc);
+  long rss0 = rss_bytes(redis_pid);
+  curve_load_t c = {.base = base, .ks = ks, .rnd = 43, .cap_lat = 4000000};
+  c.lat = malloc((size_t)c.cap_lat * sizeof(double));
+  for (int i = 0; i < n && c.lat && sizes[i] <= max; i++) {
+    double t0 = now_s();
+    c.keys = sizes[i];
+    c.issued = c.done = c.errors = 0;
+    curve_put_next(&c);
+    if (c.issued)
+      event_base_dispatch(base);
+    if (c.errors) {
+      fprintf(stderr, "bench-keystore: curve, redis: %ld puts failed\n", c.errors);
+      break;
+    }
+    printf("    (%ld puts: %.1f s)\n", c.issued, now_s() - t0);
+    double p99, cpu, rate = curve_gets(&c, redis_pid, &p99, &cpu);
+    curve_points("Redis", sizes[i], rate, p99, cpu, (double)(used_memory(rc) - mem0),
+                 "used_memory", (double)(rss_bytes(redis_pid) - rss0), "RSS growth of redis-server");
+  }
+  free(c.lat);
+  kedge_keystore_close(ks);
+  redisFree(rc);
+  redis_stop();
+}
+
+static void curves(const char *spec, const kedge_master_key_t *mk, struct event_base *base)
+{
+  long sizes[16];
+  int n = parse_sizes(spec, sizes, 16);
+  if (n <= 0)
+    return;
+  kedge_plmn_parse("001", "01", &curve_home);
+  curve_sqlite(sizes, n, mk, base);
+  printf("\n");
+  curve_redis(sizes, n, mk, base);
 }
 
 int main(int argc, char **argv)
@@ -452,11 +886,16 @@ int main(int argc, char **argv)
   l.ids = malloc((size_t)l.cap_ids * ID_LEN);
   if (!l.base || !l.ids)
     return 1;
+  bench_result_init(&result, "keystore");
   bench_sqlite(&l, &mk);
   printf("\n");
   bench_redis(&l, &mk);
   free(l.ids);
+  if (getenv("KEYSTORE_CURVE") && *getenv("KEYSTORE_CURVE")) {
+    printf("\n");
+    curves(getenv("KEYSTORE_CURVE"), &mk, l.base);
+  }
   event_base_free(l.base);
   kedge_master_key_clear(&mk);
-  return 0;
+  return bench_result_write(&result) ? 1 : 0;
 }

@@ -13,7 +13,8 @@
 #
 # Peer in the same run: one key request round trip ECS -> AUSF (kedge_ecs_key_fetch_seconds,
 # the same TLS 1.3 + HTTP/2 path, one SBI exchange): a notification is one such exchange plus
-# the queue. Nothing is asserted; the refusals are counted and printed.
+# the queue. Nothing is asserted; the refusals are counted and printed. With KEDGE_BENCH_OUT, the
+# result file revoke.json (bench/report/kbench.py), from one run of ROUNDS rounds.
 # Usage: sh bench/revoke/run.sh [BUILD_DIR]     env: ROUNDS=60
 set -eu
 BUILD=${1:-build}
@@ -126,10 +127,10 @@ handshake "$PLAIN_PORT" "$FIRST_ID" "$FIRST_KEY" | grep -q "Cipher is TLS_" && p
 fetch_sum=$(metric kedge_ecs_key_fetch_seconds_sum "$ECS_METRICS_PORT")
 fetch_n=$(metric kedge_ecs_key_fetch_seconds_count "$ECS_METRICS_PORT")
 python3 - "$T/AUSF.log" "$T/ECS.log" "$ROUNDS" "$refused" "$accepted" "$plain_kept" \
-  "${fetch_sum:-0}" "${fetch_n:-0}" "$(nproc)" <<'EOF'
+  "${fetch_sum:-0}" "${fetch_n:-0}" "$(nproc)" "$T/figures" <<'EOF'
 import re, sys
 from datetime import datetime
-ausf, ecs, rounds, refused, accepted, plain_kept, fsum, fn, cores = sys.argv[1:]
+ausf, ecs, rounds, refused, accepted, plain_kept, fsum, fn, cores, figures = sys.argv[1:]
 def stamps(path, pattern):
     out = {}
     for line in open(path):
@@ -157,4 +158,19 @@ print(f"  peer: one key request ECS -> AUSF, mean {fetch_ms:.2f} ms over {fn} fe
       f"revocation p99 / key request mean = {ratio:.1f}x")
 print(f"  ECS without a subscription: the first replaced key still "
       f"{'accepted after all rounds (key_cache_ttl 60 s rule)' if plain_kept == '1' else 'refused'}")
+with open(figures, "w") as f:  # for the result file: p50 p99 fetch_ms refused_percent
+    if lat:
+        f.write(f"{pct(50):.3f} {pct(99):.3f} {fetch_ms:.3f} {100 * int(refused) / int(rounds):.1f}\n")
 EOF
+if [ -n "${KEDGE_BENCH_OUT:-}" ] && [ -s "$T/figures" ]; then
+  KBENCH="/usr/bin/python3 $(cd "$(dirname "$0")/.." && pwd)/report/kbench.py"
+  read -r p50 p99 fetch pct <"$T/figures"
+  OUT=$KEDGE_BENCH_OUT/revoke.json
+  $KBENCH add "$OUT" --bench revoke --id revoke.p99 --label "AUSF delete -> ECS refuses the old key, p99 of $ROUNDS" \
+    --unit ms --better lower --value "$p99" --peer-name "one key request ECS -> AUSF (mean)" \
+    --peer-value "$fetch" --target max=50
+  $KBENCH add "$OUT" --bench revoke --id revoke.p50 --label "AUSF delete -> ECS refuses the old key, p50" \
+    --unit ms --better lower --value "$p50"
+  $KBENCH add "$OUT" --bench revoke --id revoke.refused --label "old key refused right after the re-registration" \
+    --unit % --better higher --value "$pct" --target min=100
+fi

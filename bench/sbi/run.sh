@@ -3,7 +3,9 @@
 # runtime (kedge-sbi-testd) and against nginx serving the same JSON as a static file, with the
 # same certificate, the same number of workers (threads vs processes) and client verification
 # optional on both (h2load has no client certificate option). Prints req/s and the ratio
-# kedge/nginx. Nothing is asserted.
+# kedge/nginx, and each server's CPU per request (from /proc: steadier than rates on a shared
+# machine). Nothing is asserted. KEDGE_BENCH_RUNS rounds (default 1) through the three targets;
+# with KEDGE_BENCH_OUT, the result file sbi.json (bench/report/kbench.py).
 # Usage: sh bench/sbi/run.sh [BUILD_DIR]   (env: WORKERS=1 REQUESTS=100000 CLIENTS=10 STREAMS=100)
 set -eu
 BUILD=${1:-build}
@@ -101,25 +103,57 @@ until start_nginx $(( (($$ + tries * 7919) % 20000) + 30000 )); do
   [ $tries -lt 10 ] || { cat "$T/nginx/start.log"; echo "bench/sbi: nginx did not start"; exit 1; }
 done
 
-# run VAR NAME URL [h2load args]: prints a result line, sets VAR to req/s.
+# ticks PID...: CPU clock ticks (user + system) of these processes so far.
+ticks() {
+  t=0
+  for p in "$@"; do t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0))); done
+  echo $t
+}
+# run VAR NAME URL PIDS [h2load args]: prints a result line, sets VAR to req/s and VAR_cpu to
+# the server's CPU microseconds per request (PIDS: the server's processes).
 run() {
-  var=$1 name=$2 url=$3
-  shift 3
+  var=$1 name=$2 url=$3 pids=$4
+  shift 4
   h2load -n $((REQUESTS / 10)) -c "$CLIENTS" -m "$STREAMS" "$@" "$url" >/dev/null 2>&1 || true # warm-up
+  c0=$(ticks $pids)
   out=$(h2load -n "$REQUESTS" -c "$CLIENTS" -m "$STREAMS" "$@" "$url" 2>&1)
+  c1=$(ticks $pids)
   rps=$(echo "$out" | sed -n 's/^finished in [^,]*, \([0-9.]*\) req\/s.*/\1/p')
   ok=$(echo "$out" | sed -n 's/^status codes: \([0-9]*\) 2xx.*/\1/p')
-  printf '%-40s %10s req/s  (%s of %s answered 2xx)\n' "$name" "${rps:-?}" "${ok:-?}" "$REQUESTS"
-  eval "$var=${rps:-0}"
+  cpu=$(awk -v t=$((c1 - c0)) -v hz="$(getconf CLK_TCK)" -v n="${ok:-0}" \
+    'BEGIN { printf "%.2f", (n > 0 ? t / hz / n * 1e6 : 0) }')
+  printf '%-40s %10s req/s  (%s of %s answered 2xx)  server CPU %s us/request\n' "$name" "${rps:-?}" \
+    "${ok:-?}" "$REQUESTS" "$cpu"
+  eval "$var=${rps:-0} ${var}_cpu=$cpu"
 }
+NGINX_PIDS="$NPID $(ps -o pid= --ppid "$NPID" | tr '\n' ' ')"
+RUNS=${KEDGE_BENCH_RUNS:-1}
+KBENCH="/usr/bin/python3 $(cd "$(dirname "$0")/.." && pwd)/report/kbench.py"
+OUT=${KEDGE_BENCH_OUT:+$KEDGE_BENCH_OUT/sbi.json}
 
-echo "bench/sbi: h2load -n $REQUESTS -c $CLIENTS -m $STREAMS, TLS 1.3 + h2, $WORKERS worker(s) each, $(nproc) CPU(s) shared with h2load"
-run K_GET "kedge GET /test/v1/items/{itemId}" "https://127.0.0.1:$KPORT/test/v1/items/bench"
-run K_ECHO "kedge POST /test/v1/echo (JSON body)" "https://127.0.0.1:$KPORT/test/v1/echo" \
-  -d "$T/body.json" -H 'content-type: application/json'
-run N_GET "nginx GET static JSON file" "https://127.0.0.1:$NPORT/test/v1/items/bench"
-awk -v kg="$K_GET" -v ke="$K_ECHO" -v n="$N_GET" 'BEGIN {
-  if (n > 0) {
-    printf "ratio kedge/nginx: GET %.2fx, echo %.2fx (target >= 1.0x)\n", kg / n, ke / n
-  }
-}'
+echo "bench/sbi: h2load -n $REQUESTS -c $CLIENTS -m $STREAMS, TLS 1.3 + h2, $WORKERS worker(s) each, $(nproc) CPU(s) shared with h2load, $RUNS round(s)"
+r=1
+while [ $r -le "$RUNS" ]; do
+  run K_GET "kedge GET /test/v1/items/{itemId}" "https://127.0.0.1:$KPORT/test/v1/items/bench" "$KPID"
+  run K_ECHO "kedge POST /test/v1/echo (JSON body)" "https://127.0.0.1:$KPORT/test/v1/echo" "$KPID" \
+    -d "$T/body.json" -H 'content-type: application/json'
+  run N_GET "nginx GET static JSON file" "https://127.0.0.1:$NPORT/test/v1/items/bench" "$NGINX_PIDS"
+  awk -v kg="$K_GET" -v ke="$K_ECHO" -v n="$N_GET" 'BEGIN {
+    if (n > 0) {
+      printf "ratio kedge/nginx: GET %.2fx, echo %.2fx (target >= 1.0x)\n", kg / n, ke / n
+    }
+  }'
+  if [ -n "$OUT" ]; then
+    $KBENCH add "$OUT" --bench sbi --id sbi.get_rate --label "SBI runtime GET req/s (h2load, $WORKERS worker)" \
+      --unit /s --better higher --value "$K_GET" --peer-name "nginx GET static file" --peer-value "$N_GET" \
+      --target ratio_min=1.0
+    $KBENCH add "$OUT" --bench sbi --id sbi.echo_rate --label "SBI runtime POST echo req/s" \
+      --unit /s --better higher --value "$K_ECHO" --peer-name "nginx GET static file" --peer-value "$N_GET" \
+      --target ratio_min=1.0
+    $KBENCH add "$OUT" --bench sbi --id sbi.get_cpu_us_per_request --label "SBI runtime CPU per GET" \
+      --unit us --better lower --value "$K_GET_cpu" --peer-name "nginx (master + workers)" --peer-value "$N_GET_cpu"
+    $KBENCH add "$OUT" --bench sbi --id sbi.echo_cpu_us_per_request --label "SBI runtime CPU per POST echo" \
+      --unit us --better lower --value "$K_ECHO_cpu" --peer-name "nginx GET (master + workers)" --peer-value "$N_GET_cpu"
+  fi
+  r=$((r + 1))
+done

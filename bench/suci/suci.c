@@ -17,6 +17,8 @@
  * (EC_POINT_oct2point) at about half the cost of the P-256 ECDH itself, while `openssl speed`
  * derives from a ready point. A third figure measures that floor in this process: the same
  * bare EVP_PKEY_derive plus EC_POINT_oct2point of the compressed key, nothing else.
+ * With KEDGE_BENCH_OUT: the result file suci.json (bench/report/result.h): CPU microseconds per
+ * de-concealment (1 / the rate per CPU-second), the target as ratio <= 1.25 (= rate >= 0.8x).
  * Usage: bench-suci [SECONDS_PER_MEASUREMENT] (default 1, whole seconds; 3 rounds of 5
  * measurements: about 15 x SECONDS of wall time). */
 #include <stdio.h>
@@ -30,6 +32,7 @@
 
 #include "kedge/hex.h"
 #include "kedge/suci.h"
+#include "result.h"
 
 #define POOL 64
 #define ROUNDS 3
@@ -203,6 +206,23 @@ int main(int argc, char **argv)
            "(%.2f x openssl speed); kedge SIDF = %.2f x that floor\n",
            runs[1].floor_best, runs[1].floor_best / runs[1].openssl_best,
            runs[1].kedge_best / runs[1].floor_best);
+  bench_result_t res;
+  bench_result_init(&res, "suci");
+  for (int i = 0; i < 2 && runs[i].kedge_best > 0; i++) {
+    char id[64], label[96], peer[64];
+    snprintf(id, sizeof(id), "suci.profile_%s_cpu_us_per_deconcealment", runs[i].name);
+    snprintf(label, sizeof(label), "SUCI de-concealment, profile %s (%s)", runs[i].name,
+             runs[i].curve);
+    snprintf(peer, sizeof(peer), "openssl speed %s (bare ECDH)", runs[i].speed_alg);
+    bool peer_ok = runs[i].openssl_best > 0;
+    bench_figure(&res, id, label, "us", false, 1e6 / runs[i].kedge_best, peer_ok ? peer : NULL,
+                 peer_ok ? 1e6 / runs[i].openssl_best : 0, BENCH_RATIO_MAX, 1.25);
+  }
+  if (runs[1].floor_best > 0)
+    bench_figure(&res, "suci.profile_B_vs_floor_cpu_us",
+                 "SUCI de-concealment, profile B, against the in-process floor", "us", false,
+                 1e6 / runs[1].kedge_best, "bare ECDH + point decompression in this process",
+                 1e6 / runs[1].floor_best, BENCH_NO_TARGET, 0);
   kedge_suci_keys_free(keys);
-  return 0;
+  return bench_result_write(&res) ? 1 : 0;
 }

@@ -1,14 +1,14 @@
-/* Key cache: a chained hash table (keyed hash, keyed_hash.h) plus an LRU list (sys/queue.h). */
+/* Key cache: a chained hash table (keyed hash, keyed_hash.h) plus an LRU list (kedge/list.h). */
 #include "key_cache.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/queue.h>
 
 #include <openssl/crypto.h>
 
 #include "kedge/keyed_hash.h"
+#include "kedge/list.h"
 
 typedef struct entry {
   struct entry *chain;         /* next in the bucket */

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/queue.h>
+#include "kedge/list.h"
 #include <sys/socket.h>
 
 #include "kedge/edge.h"

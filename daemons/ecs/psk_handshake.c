@@ -67,7 +67,6 @@ typedef struct ecs_hs {
 /* RFC 8446 B.4: TLS_AES_128_GCM_SHA256. The PSK's hash must be the suite's (SPEC.md 4:
  * SHA-256), so only SHA-256 suites are offered. */
 static const unsigned char tls_aes_128_gcm_sha256[2] = {0x13, 0x01};
-static const unsigned char alpn_h2[] = {2, 'h', '2'};
 
 /* ---- OpenSSL callbacks ---- */
 
@@ -235,19 +234,6 @@ static int psk_find_session_cb(SSL *ssl, const unsigned char *identity, size_t i
   return 1;
 }
 
-/* RFC 7301 3.2 / RFC 9113 3.2: h2 only; a client offering only other protocols gets
- * no_application_protocol. */
-static int alpn_select_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
-                          const unsigned char *in, unsigned int inlen, void *arg)
-{
-  unsigned char *selected;
-  if (SSL_select_next_proto(&selected, outlen, alpn_h2, sizeof(alpn_h2), in, inlen) !=
-      OPENSSL_NPN_NEGOTIATED)
-    return SSL_TLSEXT_ERR_ALERT_FATAL;
-  *out = selected;
-  return SSL_TLSEXT_ERR_OK;
-}
-
 SSL_CTX *ecs_tls_ctx_new(const ecs_t *ecs)
 {
   SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
@@ -279,7 +265,7 @@ SSL_CTX *ecs_tls_ctx_new(const ecs_t *ecs)
   SSL_CTX_set_read_ahead(ctx, 1);
   SSL_CTX_set_client_hello_cb(ctx, client_hello_cb, (void *)ecs);
   SSL_CTX_set_psk_find_session_callback(ctx, psk_find_session_cb);
-  SSL_CTX_set_alpn_select_cb(ctx, alpn_select_cb, NULL);
+  SSL_CTX_set_alpn_select_cb(ctx, kedge_tls_alpn_select_h2, NULL); /* RFC 9113 3.2: h2 only */
   return ctx;
 }
 
@@ -491,7 +477,7 @@ static void hold_cb(evutil_socket_t fd, short what, void *arg)
 static void key_done(ecs_key_waiter_t *waiter, ecs_key_state_t state,
                      const uint8_t key[KEDGE_KEY_LEN])
 {
-  ecs_hs_t *hs = (ecs_hs_t *)((char *)waiter - offsetof(ecs_hs_t, waiter));
+  ecs_hs_t *hs = kedge_container_of(waiter, ecs_hs_t, waiter);
   if (state == ECS_KEY_FOUND || state == ECS_KEY_UNKNOWN)
     fetch_time_sample(hs->ew->ecs, (kedge_now_ms() - hs->fetch_started_ms) * 1000);
   take_verdict(hs, state, key);
@@ -513,7 +499,7 @@ void ecs_accept(kedge_sbi_worker_t *worker, evutil_socket_t fd, const struct soc
   kedge_conn_node_t *victim;
   while ((victim = kedge_conn_budget_victim(&ew->hs_budget, peer))) {
     kedge_sbi_worker_count_handshake_shed(worker);
-    hs_fail((ecs_hs_t *)((char *)victim - offsetof(ecs_hs_t, node)), ECS_OUTCOME_BUSY);
+    hs_fail(kedge_container_of(victim, ecs_hs_t, node), ECS_OUTCOME_BUSY);
   }
   /* TCP_NODELAY: inherited from the SBI runtime's listening socket */
   /* Build every part, then link it in (as lib/sbi/h2.c does); on failure free what exists. */
@@ -550,7 +536,7 @@ void ecs_accept(kedge_sbi_worker_t *worker, evutil_socket_t fd, const struct soc
 void ecs_handshakes_free(ecs_worker_t *ew)
 {
   while (ew->hs_budget.oldest)
-    hs_free((ecs_hs_t *)((char *)ew->hs_budget.oldest - offsetof(ecs_hs_t, node)), true);
+    hs_free(kedge_container_of(ew->hs_budget.oldest, ecs_hs_t, node), true);
   while (ew->hs_pool) {
     ecs_hs_t *hs = ew->hs_pool;
     ew->hs_pool = hs->pool_next;

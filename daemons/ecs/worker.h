@@ -3,7 +3,7 @@
 #define KEDGE_ECS_WORKER_H
 
 #include <stddef.h>
-#include <sys/queue.h>
+#include "kedge/list.h"
 
 #include "ecs.h"
 #include "kedge/conn_budget.h"
