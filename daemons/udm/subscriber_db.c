@@ -146,7 +146,8 @@ kedge_err_t udm_db_open(const char *path, const kedge_master_key_t *mk, udm_db_t
       prepare(db, &db->list,
               "SELECT supi, amf, sqn, rid, edge, akma FROM subscriber ORDER BY supi") ||
       prepare(db, &db->modify,
-              "UPDATE subscriber SET k = ?2, opc = ?3, amf = ?4, rid = ?5, edge = ?6, akma = ?7 "
+              /* the insert's parameter numbers (bind_subscriber), without ?5 (sqn) */
+              "UPDATE subscriber SET k = ?2, opc = ?3, amf = ?4, rid = ?6, edge = ?7, akma = ?8 "
               "WHERE supi = ?1") ||
       prepare(db, &db->export,
               "SELECT supi, amf, sqn, rid, edge, akma, k, opc FROM subscriber ORDER BY supi") ||
@@ -224,24 +225,33 @@ static kedge_err_t unseal_column(udm_db_t *db, sqlite3_stmt *st, int col, const 
   return err;
 }
 
+/* The subscriber's columns as the insert numbers them (?1 supi, ?2 k, ?3 opc, ?4 amf, ?5 sqn,
+ * ?6 rid, ?7 edge, ?8 akma), K and OPc sealed into `k` and `opc`; ?5 only `with_sqn`. */
+static kedge_err_t bind_subscriber(udm_db_t *db, sqlite3_stmt *st, const udm_subscriber_t *sub,
+                                   bool with_sqn, uint8_t k[16 + KEDGE_SEAL_OVERHEAD],
+                                   uint8_t opc[16 + KEDGE_SEAL_OVERHEAD])
+{
+  kedge_err_t err = KEDGE_OK;
+  if (sqlite3_bind_text(st, 1, sub->supi, -1, SQLITE_STATIC) != SQLITE_OK ||
+      (err = seal_bind(db, st, 2, "k", sub->supi, sub->cred.k, k)) ||
+      (err = seal_bind(db, st, 3, "opc", sub->supi, sub->cred.opc, opc)) ||
+      sqlite3_bind_blob(st, 4, sub->amf, 2, SQLITE_STATIC) != SQLITE_OK ||
+      (with_sqn && sqlite3_bind_int64(st, 5, (sqlite3_int64)sub->sqn) != SQLITE_OK) ||
+      sqlite3_bind_text(st, 6, sub->routing_indicator, -1, SQLITE_STATIC) != SQLITE_OK ||
+      sqlite3_bind_int(st, 7, sub->edge_capable) != SQLITE_OK ||
+      sqlite3_bind_int(st, 8, sub->akma) != SQLITE_OK)
+    return err ? err : KEDGE_ERR_IO;
+  return KEDGE_OK;
+}
+
 kedge_err_t udm_db_add(udm_db_t *db, const udm_subscriber_t *sub)
 {
   if (!db || !sub)
     return KEDGE_ERR_INVALID_ARG;
   uint8_t k[16 + KEDGE_SEAL_OVERHEAD], opc[16 + KEDGE_SEAL_OVERHEAD];
   sqlite3_stmt *st = db->insert;
-  kedge_err_t err = KEDGE_OK;
-  if (sqlite3_bind_text(st, 1, sub->supi, -1, SQLITE_STATIC) != SQLITE_OK ||
-      (err = seal_bind(db, st, 2, "k", sub->supi, sub->cred.k, k)) ||
-      (err = seal_bind(db, st, 3, "opc", sub->supi, sub->cred.opc, opc)) ||
-      sqlite3_bind_blob(st, 4, sub->amf, 2, SQLITE_STATIC) != SQLITE_OK ||
-      sqlite3_bind_int64(st, 5, (sqlite3_int64)sub->sqn) != SQLITE_OK ||
-      sqlite3_bind_text(st, 6, sub->routing_indicator, -1, SQLITE_STATIC) != SQLITE_OK ||
-      sqlite3_bind_int(st, 7, sub->edge_capable) != SQLITE_OK ||
-      sqlite3_bind_int(st, 8, sub->akma) != SQLITE_OK) {
-    if (!err)
-      err = KEDGE_ERR_IO;
-  } else {
+  kedge_err_t err = bind_subscriber(db, st, sub, true, k, opc);
+  if (!err) {
     int rc = sqlite3_step(st);
     if (rc == SQLITE_CONSTRAINT || sqlite3_extended_errcode(db->sql) == SQLITE_CONSTRAINT_PRIMARYKEY)
       err = KEDGE_ERR_EXISTS;
@@ -415,23 +425,13 @@ kedge_err_t udm_db_modify(udm_db_t *db, const udm_subscriber_t *sub)
     return KEDGE_ERR_INVALID_ARG;
   uint8_t k[16 + KEDGE_SEAL_OVERHEAD], opc[16 + KEDGE_SEAL_OVERHEAD];
   sqlite3_stmt *st = db->modify;
-  kedge_err_t err = KEDGE_OK;
   /* Fresh nonces for K and OPc even when they did not change; the SQN column is not touched
    * (TS 33.102 C.3: the next vector goes on from the last SQN used). */
-  if (sqlite3_bind_text(st, 1, sub->supi, -1, SQLITE_STATIC) != SQLITE_OK ||
-      (err = seal_bind(db, st, 2, "k", sub->supi, sub->cred.k, k)) ||
-      (err = seal_bind(db, st, 3, "opc", sub->supi, sub->cred.opc, opc)) ||
-      sqlite3_bind_blob(st, 4, sub->amf, 2, SQLITE_STATIC) != SQLITE_OK ||
-      sqlite3_bind_text(st, 5, sub->routing_indicator, -1, SQLITE_STATIC) != SQLITE_OK ||
-      sqlite3_bind_int(st, 6, sub->edge_capable) != SQLITE_OK ||
-      sqlite3_bind_int(st, 7, sub->akma) != SQLITE_OK) {
-    if (!err)
-      err = KEDGE_ERR_IO;
-  } else if (sqlite3_step(st) != SQLITE_DONE) {
+  kedge_err_t err = bind_subscriber(db, st, sub, false, k, opc);
+  if (!err && sqlite3_step(st) != SQLITE_DONE)
     err = sqlite3_errcode(db->sql) == SQLITE_BUSY ? KEDGE_ERR_BUSY : KEDGE_ERR_IO;
-  } else if (sqlite3_changes(db->sql) == 0) {
+  else if (!err && sqlite3_changes(db->sql) == 0)
     err = KEDGE_ERR_NOT_FOUND;
-  }
   sqlite3_reset(st);
   sqlite3_clear_bindings(st);
   OPENSSL_cleanse(k, sizeof(k));
