@@ -188,7 +188,7 @@ static kedge_err_t read_oauth(nef_t *nef, kedge_config_node_t *root)
     return kedge_config_invalid(oauth, NULL, "realm and scope must not contain quotes or "
                                              "backslashes (scope: one token, no spaces)");
   const char *why = NULL;
-  kedge_err_t jerr = nef_jwks_load_file(o->jwks_file, &o->jwks, &why);
+  kedge_err_t jerr = kedge_jwks_load_file(o->jwks_file, &o->jwks, &why);
   if (jerr)
     return kedge_config_invalid(oauth, "jwks_file", "%s: %s", o->jwks_file,
                                 why ? why : kedge_strerror(jerr));
@@ -222,7 +222,7 @@ void nef_config_free(nef_t *nef)
   free(nef->afs);
   kedge_key_routes_free(&nef->groups);
   kedge_key_routes_free(&nef->aanf_groups);
-  nef_jwks_free(nef->oauth.jwks);
+  kedge_jwks_free(nef->oauth.jwks);
   nef->afs = NULL;
   nef->oauth.jwks = NULL;
   nef->n_afs = 0;

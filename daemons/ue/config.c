@@ -250,6 +250,8 @@ kedge_err_t ue_config_read(kedge_config_node_t *root, ue_config_t *cfg)
   /* The AUSF authorises its consumers by their certificate (TS 33.501 13.3.1): required. */
   KEEP(read_text(ausf, "cert", NULL, true, cfg->cert, sizeof(cfg->cert)));
   KEEP(read_text(ausf, "key", NULL, true, cfg->key, sizeof(cfg->key)));
+  /* TS 33.501 13.4.1.1: an AUSF that requires OAuth2 wants a token from the NRF */
+  KEEP(read_text(ausf, "oauth2_token_uri", NULL, false, cfg->token_uri, sizeof(cfg->token_uri)));
   KEEP(kedge_config_duration(ausf, "timeout", TIMEOUT_MS_DEFAULT, 100,
                              KEDGE_SBI_CLIENT_TIMEOUT_MS_MAX, &timeout));
   KEEP(read_agent(root, cfg));
