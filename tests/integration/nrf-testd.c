@@ -294,14 +294,22 @@ static kedge_err_t discovery_setup(kedge_sbi_server_t *srv)
   if (v)
     validity_s = atoi(v);
   return kedge_sbi_server_route(srv, "GET", "/nnrf-disc/v1/nf-instances", NULL, nf_discover, NULL);
+}
+
 /* ---- Nnrf_AccessToken (its own functions: discovery grows beside them) ---- */
+
 static EVP_PKEY *token_key;
 static int token_ttl_s = 300;
+
 /* out has room for KEDGE_B64URL_LEN(len) + 1 (the callers size it generously) */
 static void b64url_encode(const uint8_t *in, size_t len, char *out)
+{
   kedge_b64url_encode(in, len, out, KEDGE_B64URL_LEN(len) + 1, NULL);
+}
+
 /* RFC 7515 7.1 compact JWS of `claims` with the test's key (RFC 7518 3.3/3.4). NULL on error. */
 static char *sign_claims(const json_t *claims)
+{
   bool ec = EVP_PKEY_is_a(token_key, "EC");
   const char *header = ec ? "{\"alg\":\"ES256\",\"typ\":\"JWT\",\"kid\":\"nrf-test\"}"
                           : "{\"alg\":\"RS256\",\"typ\":\"JWT\",\"kid\":\"nrf-test\"}";
@@ -320,6 +328,7 @@ static char *sign_claims(const json_t *claims)
     b64url_encode((const uint8_t *)payload, plen, p);
     ok = EVP_DigestSignInit_ex(md, NULL, "SHA256", NULL, NULL, token_key, NULL) == 1 &&
          EVP_DigestSign(md, sig, &sig_len, (const uint8_t *)out, strlen(out)) == 1;
+  }
   if (ok && ec) { /* RFC 7518 3.4: R || S instead of DER */
     const uint8_t *d = sig;
     ECDSA_SIG *es = d2i_ECDSA_SIG(NULL, &d, (long)sig_len);
@@ -329,18 +338,24 @@ static char *sign_claims(const json_t *claims)
     ECDSA_SIG_free(es);
     memcpy(sig, raw, 64);
     sig_len = 64;
+  }
   if (ok) {
     char *p = out + strlen(out);
     *p++ = '.';
     b64url_encode(sig, sig_len, p);
+  }
   EVP_MD_CTX_free(md);
   free(payload);
   if (!ok) {
     free(out);
     return NULL;
+  }
   return out;
+}
+
 /* The public half as a JWK Set (RFC 7517 5, RFC 7518 6.2/6.3). */
 static kedge_err_t write_jwks(const char *path)
+{
   BIGNUM *a = NULL, *b = NULL;
   bool ec = EVP_PKEY_is_a(token_key, "EC");
   const char *na = ec ? OSSL_PKEY_PARAM_EC_PUB_X : OSSL_PKEY_PARAM_RSA_N;
@@ -364,9 +379,12 @@ static kedge_err_t write_jwks(const char *path)
   int rc = set ? json_dump_file(set, path, JSON_INDENT(2)) : -1;
   json_decref(set);
   return rc == 0 ? KEDGE_OK : KEDGE_ERR_IO;
+}
+
 /* application/x-www-form-urlencoded (WHATWG URL 5.1) into a JSON object of strings; libcurl
  * percent-decodes. NULL when a pair is not name=value or a name repeats. */
 static json_t *parse_form(const uint8_t *body, size_t len)
+{
   json_t *form = json_object();
   char *text = strndup((const char *)body, len);
   bool ok = form && text && strlen(text) == len;
@@ -376,6 +394,7 @@ static json_t *parse_form(const uint8_t *body, size_t len)
     if (!eq) {
       ok = false;
       break;
+    }
     *eq = '\0';
     for (char *p = pair; *p; p++)
       *p = *p == '+' ? ' ' : *p;
@@ -386,21 +405,32 @@ static json_t *parse_form(const uint8_t *body, size_t len)
     char *value = curl_easy_unescape(NULL, eq + 1, 0, &vl);
     ok = name && value && (size_t)nl == strlen(name) && (size_t)vl == strlen(value) &&
          !json_object_get(form, name) && json_object_set_new(form, name, json_string(value)) == 0;
+    curl_free(name);
+    curl_free(value);
+  }
   free(text);
   if (!ok) {
     json_decref(form);
     return NULL;
+  }
   return form;
+}
+
 /* RFC 6749 5.2 / TS 29.510 AccessTokenErr */
 static void token_error(kedge_sbi_request_t *req, const char *error, const char *description)
+{
   json_t *e = json_pack("{s:s, s:s}", "error", error, "error_description", description);
   kedge_sbi_respond_json(req, 400, NULL, e);
   json_decref(e);
+}
+
 static void respond_token(kedge_sbi_request_t *req, const json_t *claims, const char *scope)
+{
   char *jwt = sign_claims(claims);
   if (!jwt) {
     kedge_sbi_respond_problem(req, 500, "SYSTEM_FAILURE", "nrf-testd: cannot sign");
     return;
+  }
   /* TS 29.510 6.3.5.2.2 AccessTokenRsp */
   json_t *rsp = json_pack("{s:s, s:s, s:i, s:s}", "access_token", jwt, "token_type", "Bearer",
                           "expires_in", token_ttl_s, "scope", scope ? scope : "");
@@ -408,7 +438,11 @@ static void respond_token(kedge_sbi_request_t *req, const json_t *claims, const 
   kedge_sbi_response_header(req, "cache-control", "no-store"); /* RFC 6749 5.1 */
   kedge_sbi_respond_json(req, 200, NULL, rsp);
   json_decref(rsp);
+}
+
 static void access_token(kedge_sbi_request_t *req, void *arg)
+{
+  (void)arg;
   size_t len = 0;
   const uint8_t *body = kedge_sbi_request_body(req, &len);
   json_t *form = body ? parse_form(body, len) : NULL;
@@ -431,14 +465,23 @@ static void access_token(kedge_sbi_request_t *req, void *arg)
                                (json_int_t)(now + token_ttl_s));
     respond_token(req, claims, scope);
     json_decref(claims);
+  }
   json_decref(form);
+}
+
 static void test_token(kedge_sbi_request_t *req, void *arg)
+{
+  (void)arg;
   const json_t *claims = kedge_sbi_request_json(req);
   if (!json_is_object(claims)) {
     kedge_sbi_respond_problem(req, 400, "INVALID_MSG_FORMAT", "nrf-testd: claims object");
     return;
+  }
   respond_token(req, claims, json_string_value(json_object_get(claims, "scope")));
+}
+
 static kedge_err_t setup_access_token(kedge_sbi_server_t *srv, char *why, size_t why_size)
+{
   const char *key_file = getenv("KEDGE_NRF_TEST_TOKEN_KEY");
   const char *jwks_file = getenv("KEDGE_NRF_TEST_JWKS");
   const char *ttl = getenv("KEDGE_NRF_TEST_TOKEN_TTL");
@@ -454,6 +497,7 @@ static kedge_err_t setup_access_token(kedge_sbi_server_t *srv, char *why, size_t
     snprintf(why, why_size, "KEDGE_NRF_TEST_TOKEN_KEY %s: cannot read the key, or "
              "KEDGE_NRF_TEST_JWKS unset or unwritable", key_file);
     return KEDGE_ERR_CONFIG;
+  }
   kedge_err_t err;
   if ((err = kedge_sbi_server_route(srv, "POST", "/oauth2/token",
                                     "application/x-www-form-urlencoded", access_token, NULL)) ||
