@@ -14,6 +14,9 @@
 #                 pages; build packages only (no test peer lands on a production box)
 #   make deb      Debian packages kedge and libkedge-dev into build/deb/ (lintian-checked)
 #   make test-deb the packages installed with apt-get into a debootstrap root (docs/packaging.md)
+#   make interop  kedge against a real Open5GS NRF, SCP and AUSF built from OPEN5GS_SRC (the
+#                 interop package list; without OPEN5GS_SRC it says so and does nothing):
+#                 tests/interop/open5gs.sh, docs/interop.md. Not part of `make test`.
 #   make format   clang-format -i over every tracked *.c and *.h (.clang-format)
 #   make format-check  the same with --dry-run -Werror: fails, naming the lines, if one differs
 #   make clean
@@ -26,13 +29,13 @@ CMAKE_FLAGS ?=
 MAKEFLAGS += --no-print-directory
 
 .PHONY: all deps configure build test demo bench bench-quick bench-check fuzz clean install deb \
-  test-deb format format-check format-tool
+  test-deb format format-check format-tool interop
 
 all: build
 
 # The package lists the goals on the command line need (always the build list).
 DEPS_LISTS = $(strip build $(filter test bench demo fuzz deb,$(MAKECMDGOALS)) \
-  $(if $(filter test-deb,$(MAKECMDGOALS)),test) \
+  $(if $(filter test-deb,$(MAKECMDGOALS)),test) $(if $(filter interop,$(MAKECMDGOALS)),interop test) \
   $(if $(filter bench-quick bench-check,$(MAKECMDGOALS)),bench))
 
 deps:
@@ -75,6 +78,9 @@ deb: deps
 
 test-deb: build
 	KEDGE_TEST_DEB=1 sh tests/integration/test-deb.sh $(BUILD)
+
+interop: build
+	@sh tests/interop/open5gs.sh $(BUILD)
 
 # clang-format comes with scripts/deps.sh test. The tracked files only: never build output.
 CLANG_FORMAT ?= clang-format

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs the Debian 12 packages that kedge needs, by list:
-#   scripts/deps.sh [LIST...]     LIST: build (default), test, bench, demo, fuzz, deb
+#   scripts/deps.sh [LIST...]     LIST: build (default), test, bench, demo, fuzz, deb, interop
 #   build  what `make` and `make install` need: compiler, CMake, the libraries' -dev packages,
 #          scdoc (man pages)
 #   test   the peers `make test` and CI start or call: curl, nghttp, openssl, gnutls-cli,
@@ -14,6 +14,9 @@
 #          bench/ecs pins)
 #   demo   what `make demo`'s "try this" list uses: curl, jq
 #   fuzz   clang and libFuzzer's runtime (`make fuzz`)
+#   interop what `make interop` needs to build Open5GS's NRF, SCP and AUSF from source
+#          (tests/interop/open5gs.sh; docs/interop.md). libgcrypt20-dev, not the virtual
+#          libgcrypt-dev: dpkg-query sees only real packages as installed
 # Idempotent: when everything is present it only runs dpkg-query and exits. Nothing it installs
 # is started, nor enabled at boot: tests and benchmarks start their own instances on 127.0.0.1.
 set -eu
@@ -46,6 +49,11 @@ list_demo="
 list_fuzz="
   clang libclang-rt-14-dev
 "
+list_interop="
+  meson ninja-build flex bison git libsctp-dev libc-ares-dev libgnutls28-dev libgcrypt20-dev
+  libidn11-dev libmongoc-dev libbson-dev libmicrohttpd-dev libtalloc-dev libtins-dev
+  libcurl4-openssl-dev libyaml-dev libnghttp2-dev
+"
 # Packages that ship a service; deps.sh disables at boot what it installed itself (Debian's
 # postinst enables every unit it ships, and policy-rc.d only stops the start, not the enable).
 services_of() {
@@ -66,7 +74,8 @@ for l in "$@"; do
     demo) PACKAGES="$PACKAGES $list_demo" ;;
     fuzz) PACKAGES="$PACKAGES $list_fuzz" ;;
     deb) PACKAGES="$PACKAGES $list_deb" ;;
-    *) echo "deps.sh: unknown list '$l' (build, test, bench, demo, fuzz, deb)" >&2; exit 2 ;;
+    interop) PACKAGES="$PACKAGES $list_interop" ;;
+    *) echo "deps.sh: unknown list '$l' (build, test, bench, demo, fuzz, deb, interop)" >&2; exit 2 ;;
   esac
 done
 

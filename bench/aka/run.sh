@@ -17,12 +17,27 @@
 # Usage: sh bench/aka/run.sh [BUILD_DIR]
 #   env: DURATION=10 WARMUP=1 UES=2000 CONCURRENCY=64 LIGHT=4 CLIENTS=2 UDM_WORKERS=1
 #        AUSF_WORKERS=1 MAX_BATCH=256 (the UDM's group_commit.max_batch)
+#        INFLIGHT="1 4 16 64 128 256" ROUNDS=3 POINT=4 (seconds per point of the curve)
+#        UDMD=path of another kedge-udmd to measure (before/after a change; default the build's)
 # Two operating points: CONCURRENCY registrations in flight (throughput), then LIGHT in flight
-# for half as long (latency without queueing).
+# for half as long (latency without queueing). Then the curve: AKA rate, p50/p99 and the
+# daemons' memory per registration in flight (RSS of kedge-ausfd + kedge-udmd during the run
+# minus before any load, / in flight) at each INFLIGHT, ROUNDS rounds (median).
+# With the load in a closed loop, mean latency = in flight / rate (Little's law): at 64 in flight
+# and 5,200/s the mean alone is 12 ms, so p99 < 10 ms at >= 5,000/s needs fewer in flight, or
+# more rate; the curve shows where both hold. KEDGE_BENCH_QUICK=1: one short round.
+# KEDGE_BENCH_OUT=DIR: also DIR/aka.json (via bench/report/kbench.py).
 set -eu
 BUILD=${1:-build}
+if [ "${KEDGE_BENCH_QUICK:-0}" = 1 ]; then
+  DURATION=${DURATION:-1} WARMUP=${WARMUP:-0.5} ROUNDS=${ROUNDS:-1} POINT=${POINT:-1}
+fi
 DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-1}
+INFLIGHT=${INFLIGHT:-1 4 16 64 128 256}
+ROUNDS=${ROUNDS:-3}
+POINT=${POINT:-4}
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
 UES=${UES:-2000}
 CONCURRENCY=${CONCURRENCY:-64}
 LIGHT=${LIGHT:-4}
@@ -46,7 +61,9 @@ trap cleanup EXIT INT TERM
 # start NAME PROGRAM CONFIG: runs it with --ports-file; sets NAME_PID, NAME_PORT and
 # NAME_METRICS_PORT.
 start() {
-  "$BIN/$2" --config "$3" --ports-file "$T/$1.ports" 2>>"$T/$1.log" &
+  prog=$2
+  case $prog in */*) ;; *) prog=$BIN/$prog ;; esac
+  "$prog" --config "$3" --ports-file "$T/$1.ports" 2>>"$T/$1.log" &
   PIDS="$PIDS $!"
   eval "$1_PID=$!"
   i=0
@@ -63,8 +80,10 @@ metric() { # metric NAME PORT
 "$BIN/kedge" master-key "$T/master.key" >/dev/null
 SNN=5G:mnc001.mcc001.3gppnetwork.org
 
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 # --- peer 1: SQLite commits with synchronous=FULL, one row per transaction ---
-COMMITS=2000
+COMMITS=${COMMITS:-2000}
+[ "${KEDGE_BENCH_QUICK:-0}" = 1 ] && COMMITS=300
 sqlite3 "$T/fsync.sqlite" "PRAGMA journal_mode=WAL; CREATE TABLE t (k INTEGER PRIMARY KEY, v INTEGER);
   INSERT INTO t VALUES (1, 0);" >/dev/null
 {
@@ -112,7 +131,7 @@ udm:
 EOF
 "$BIN/kedge-aka-load" generate --count "$UES" --out "$T/subscribers.csv"
 "$BIN/kedge-udmd" subscriber import --config "$T/udm.yaml" "$T/subscribers.csv" >/dev/null
-start UDM kedge-udmd "$T/udm.yaml"
+start UDM "${UDMD:-kedge-udmd}" "$T/udm.yaml"
 cat >"$T/ausf.yaml" <<EOF
 log: {level: warn}
 sbi:
@@ -122,11 +141,15 @@ sbi:
 udm:
   uri: https://127.0.0.1:$UDM_PORT
 ue_authentication:
+  # a confirmed context is kept context_expiry for a DELETE (30 s by default: at 5,000/s that is
+  # 150,000 contexts, which would swamp the memory per registration in flight measured here)
+  context_expiry: 2s
   allowed_consumers:
     - name: seaf.kedge.test
       serving_networks: ["$SNN"]
 EOF
 start AUSF kedge-ausfd "$T/ausf.yaml"
+RSS0=$(awk '/^VmRSS:/ {s += $2} END {print s + 0}' "/proc/$UDM_PID/status" "/proc/$AUSF_PID/status")
 cat >"$T/ue.yaml" <<EOF
 usim:
   supi: imsi-001010000000000
@@ -164,12 +187,42 @@ aka() {
   eval "$1_n=$(echo "$result" | sed -n 's/.* registrations=\([0-9]*\).*/\1/p')"
   eval "$1_daemons_ticks=$((u1 - u0 + a1 - a0))"
 }
+# --- the curve: rate, latency and memory vs registrations in flight ---
+rss_kb() { awk '/^VmRSS:/ {s += $2} END {print s + 0}' "/proc/$UDM_PID/status" "/proc/$AUSF_PID/status"; }
+curve() {
+RSS_IDLE=$RSS0
+echo "curve: $ROUNDS round(s) of ${POINT}s per point after ${WARMUP}s warm-up; RSS of kedge-ausfd + kedge-udmd before any load $RSS_IDLE kB:"
+for r in $(seq "$ROUNDS"); do
+  for n in $INFLIGHT; do
+    "$BIN/kedge-aka-load" run --config "$T/ue.yaml" --subscribers "$T/subscribers.csv" \
+      --concurrency "$n" --clients "$CLIENTS" --warmup "$WARMUP" --duration "$POINT" \
+      >"$T/curve.out" 2>"$T/curve.err" &
+    lp=$!
+    # RSS in the middle of the measured window (the contexts of n registrations live)
+    sleep "$(awk -v w="$WARMUP" -v d="$POINT" 'BEGIN {print w + d / 2}')"
+    rss=$(rss_kb)
+    rss_split="AUSF $(awk '/^VmRSS:/ {print $2}' "/proc/$AUSF_PID/status") + UDM $(awk '/^VmRSS:/ {print $2}' "/proc/$UDM_PID/status")"
+    wait "$lp" || true
+    result=$(grep '^result ' "$T/curve.out" || echo "result rate=0 p50_ms=0 p99_ms=0 failed=0")
+    rate=$(echo "$result" | sed -n 's/.* rate=\([0-9.]*\).*/\1/p')
+    p50=$(echo "$result" | sed -n 's/.* p50_ms=\([0-9.]*\).*/\1/p')
+    p99=$(echo "$result" | sed -n 's/.* p99_ms=\([0-9.]*\).*/\1/p')
+    failed=$(echo "$result" | sed -n 's/.* failed=\([0-9]*\).*/\1/p')
+    per=$(awk -v a="$rss" -v b="$RSS_IDLE" -v n="$n" 'BEGIN {printf "%.0f", (a - b) * 1024 / n}')
+    echo "$n $rate $p50 $p99 $per" >>"$T/curve.$n"
+    printf '  round %d %4d in flight: %8.0f /s  p50 %7.2f ms  p99 %7.2f ms  RSS %d kB (%s): %s B per registration in flight%s\n' \
+      "$r" "$n" "${rate:-0}" "${p50:-0}" "${p99:-0}" "$rss" "$rss_split" "$per" \
+      "$([ "${failed:-0}" = 0 ] || echo "; $failed FAILED")"
+  done
+done
+}
+curve # first: the memory per registration in flight is read against the RSS before any load
 v0=$(metric 'kedge_udm_auth_vectors_total{result="ok"}' "$UDM_METRICS_PORT")
 c0=$(metric kedge_udm_sqn_commits_total "$UDM_METRICS_PORT")
 aka peak "$CONCURRENCY" "$DURATION"
 v1=$(metric 'kedge_udm_auth_vectors_total{result="ok"}' "$UDM_METRICS_PORT")
 c1=$(metric kedge_udm_sqn_commits_total "$UDM_METRICS_PORT")
-aka light "$LIGHT" "$((DURATION / 2 + 1))"
+aka light "$LIGHT" "$(awk -v d="$DURATION" 'BEGIN {print d / 2 + 0.5}')"
 awk -v rate="${peak_rate:-0}" -v p50="${peak_p50:-0}" -v p99="${peak_p99:-0}" \
   -v lrate="${light_rate:-0}" -v lp50="${light_p50:-0}" -v lp99="${light_p99:-0}" \
   -v conc="$CONCURRENCY" -v light="$LIGHT" -v v=$((v1 - v0)) -v c=$((c1 - c0)) \
@@ -187,3 +240,72 @@ awk -v rate="${peak_rate:-0}" -v p50="${peak_p50:-0}" -v p99="${peak_p99:-0}" \
   if (echo_rate != "?" && (echo_rate > 0))
     printf "%-58s %10.0f /s  -> 3 x AKA/s is %.2f of that\n", "peer: SBI runtime POST echo (h2load, 1 worker)", echo_rate, (3 * rate / echo_rate)
 }'
+
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+med() { sort -n | awk '{v[NR] = $1} END {print NR ? v[int((NR + 1) / 2)] : 0}'; }
+echo "curve, median of $ROUNDS (load average $LOAD_BEFORE before, $LOAD_AFTER after):"
+best=
+for n in $INFLIGHT; do
+  rate=$(cut -d' ' -f2 "$T/curve.$n" | med)
+  p99=$(cut -d' ' -f4 "$T/curve.$n" | med)
+  per=$(cut -d' ' -f5 "$T/curve.$n" | med)
+  printf '  %4d in flight: %8.0f AKA runs/s, p50 %7.2f ms, p99 %7.2f ms, mean by Little %6.2f ms, %s B per registration in flight\n' \
+    "$n" "$rate" "$(cut -d' ' -f3 "$T/curve.$n" | med)" "$p99" \
+    "$(awk -v n="$n" -v r="$rate" 'BEGIN {print (r > 0 ? n / r * 1000 : 0)}')" "$per"
+  if awk -v r="$rate" -v p="$p99" 'BEGIN {exit !(r >= 5000 && p < 10)}'; then best="${best:+$best, }$n"; fi
+done
+echo "target (>= 5000 AKA runs/s with p99 < 10 ms) met at: ${best:-no point of this run}"
+last=${INFLIGHT##* }
+prev=$(echo "$INFLIGHT" | awk '{print $(NF - 1)}')
+# round 1 only: later rounds reuse what the allocator kept from the first one
+echo "memory per registration in flight: $(paste -d' ' "$T/curve.$prev" "$T/curve.$last" | head -1 |
+  awk -v m="$prev" -v n="$last" '{printf "%.0f\n", ($10 * n - $5 * m) / (n - m)}') B" \
+  "(RSS growth of the daemons from $prev to $last in flight in the first round, per registration added)"
+
+[ -n "${KEDGE_BENCH_OUT:-}" ] || exit 0
+KBENCH=${KBENCH:-$SRC/bench/report/kbench.py}
+[ -f "$KBENCH" ] || { echo "bench/aka: $KBENCH missing: no result file written"; exit 0; }
+mkdir -p "$KEDGE_BENCH_OUT"
+OUT=$KEDGE_BENCH_OUT/aka.json
+quick=
+[ "${KEDGE_BENCH_QUICK:-0}" = 1 ] && quick=--quick
+kb() { python3 "$KBENCH" "$@"; }
+for n in $INFLIGHT; do
+  while read -r _ rate p50 p99 per; do
+    # shellcheck disable=SC2086
+    kb add "$OUT" --bench aka $quick --id "aka.p99_ms_at_${n}_in_flight" --unit ms --better lower \
+      --label "5G AKA p99 with $n registrations in flight" --value "$p99" --target max=10
+    # shellcheck disable=SC2086
+    kb add "$OUT" --bench aka $quick --id "aka.runs_per_s_at_${n}_in_flight" --unit "runs/s" \
+      --better higher --label "5G AKA runs/s with $n registrations in flight" --value "$rate" \
+      --target min=5000
+  done <"$T/curve.$n"
+  c=$(cut -d' ' -f2 "$T/curve.$n" | med)
+  kb point "$OUT" --bench aka --curve aka.rate_vs_in_flight --title "5G AKA runs/s vs registrations in flight" \
+    --x "registrations in flight" --y "AKA runs/s" --log-x --series "kedge-ausfd + kedge-udmd" "$n" "$c"
+  c=$(cut -d' ' -f4 "$T/curve.$n" | med)
+  kb point "$OUT" --bench aka --curve aka.p99_vs_in_flight --title "5G AKA p99 vs registrations in flight" \
+    --x "registrations in flight" --y "p99 ms" --log-x --series "kedge-ausfd + kedge-udmd" "$n" "$c"
+  c=$(cut -d' ' -f5 "$T/curve.$n" | med)
+  kb point "$OUT" --bench aka --curve aka.rss_per_in_flight --title "daemons' RSS growth per registration in flight" \
+    --x "registrations in flight" --y "bytes" --log-x --series "kedge-ausfd + kedge-udmd" "$n" "$c"
+done
+# per context: the RSS growth between the two largest points over the registrations added (at
+# small counts RSS minus idle is mostly buffers and caches that the first requests allocate)
+last=${INFLIGHT##* }
+prev=$(echo "$INFLIGHT" | awk '{print $(NF - 1)}')
+paste -d' ' "$T/curve.$prev" "$T/curve.$last" | head -1 | while read -r _ _ _ _ a _ _ _ _ b; do
+  # shellcheck disable=SC2086
+  kb add "$OUT" --bench aka $quick --id aka.rss_bytes_per_in_flight --unit B --better lower \
+    --label "RSS growth of kedge-ausfd + kedge-udmd per registration in flight, $prev -> $last in flight (first round)" \
+    --value "$(awk -v a="$a" -v b="$b" -v m="$prev" -v n="$last" 'BEGIN {printf "%.0f", (b * n - a * m) / (n - m)}')"
+done
+if [ -n "${peak_n:-}" ] && [ "$peak_n" -gt 0 ]; then
+  # shellcheck disable=SC2086
+  kb add "$OUT" --bench aka $quick --id aka.daemons_cpu_us_per_run --unit us --better lower \
+    --label "CPU of kedge-ausfd + kedge-udmd per AKA run ($CONCURRENCY in flight)" \
+    --value "$(awk -v t="$peak_daemons_ticks" -v hz="$(getconf CLK_TCK)" -v n="$peak_n" 'BEGIN {printf "%.1f", t / hz / n * 1e6}')"
+fi
+kb note "$OUT" --bench aka "$(nproc) CPUs shared by the UE driver, kedge-ausfd ($AUSF_WORKERS worker), kedge-udmd ($UDM_WORKERS worker, group_commit.max_batch $MAX_BATCH) and anything else running; load average $LOAD_BEFORE before, $LOAD_AFTER after"
+kb note "$OUT" --bench aka "target met (>= 5000 runs/s with p99 < 10 ms) at: ${best:-no point of this run}; closed loop: mean latency = in flight / rate (Little's law)"
+echo "bench/aka: wrote $OUT"

@@ -36,6 +36,9 @@
 #        POPULATE_ARGS: more for bench-keyrequest populate (e.g. --window 16384 --max-batch 8192)
 set -eu
 BUILD=${1:-build}
+if [ "${KEDGE_BENCH_QUICK:-0}" = 1 ]; then # a smoke run, well under a minute
+  KEYS=${KEYS:-20000} ROUNDS=${ROUNDS:-1} WARMUP=${WARMUP:-0.5} DURATION=${DURATION:-1}
+fi
 KEYS=${KEYS:-1000000}
 WORKERS=${WORKERS:-1}
 CONNS=${CONNS:-10}
@@ -44,6 +47,7 @@ WARMUP=${WARMUP:-2}
 DURATION=${DURATION:-5}
 ROUNDS=${ROUNDS:-3}
 REDIS=${REDIS:-1}
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
 BIN=$(cd "$BUILD/bin" && pwd)
 TOOL=$(cd "$BUILD/bench" && pwd)/bench-keyrequest
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
@@ -68,7 +72,8 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-num() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p"; }
+# num NAME: the value of NAME= in each line (whole names: p99_ms is not send_lag_p99_ms)
+num() { tr ' ' '\n' | sed -n "s/^$1=\([0-9.]*\)$/\1/p"; }
 # children PID: the processes whose parent is PID (nginx's workers)
 children() { awk -v p="$1" '$4 == p {print $1}' /proc/[0-9]*/stat 2>/dev/null | paste -sd, -; }
 median() { sort -n | awk '{v[NR] = $1} END {print NR ? v[int((NR + 1) / 2)] : 0}'; }
@@ -79,6 +84,7 @@ pick_port() { echo $(( (($$ + $1 * 7919) % 20000) + 30000 )); }
 "$BIN/kedge" master-key "$T/master.key" >/dev/null
 chmod 0755 "$T" # nginx workers run as an unprivileged user when started by root
 
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "bench/keyrequest: $KEYS keys; kedge-ausfd and nginx with $WORKERS worker(s) each; load tool:" \
   "$CONNS connections x $STREAMS streams, ${WARMUP}+${DURATION} s per measurement, $ROUNDS rounds" \
   "(median); $(nproc) CPU(s) shared by servers, load tool and anything else running"
@@ -138,6 +144,7 @@ keystore: "$2"
 keyrequest:
   allowed_consumers:
     - {name: ecs.kedge.test, profiles: [kedge]}
+  per_consumer_rate: 0 # off: the bench is one consumer at many times the default 1000/s (429)
 YAML
 }
 start_ausf() { # start_ausf NAME KEYSTORE LOGLEVEL -> NAME_PID, NAME_PORT
@@ -257,6 +264,7 @@ done
 
 # ---- the load tool against h2load, on nginx's file without client certificates ----
 NURL="https://127.0.0.1:$NPORT$PATH_KR"
+if [ "${KEDGE_BENCH_QUICK:-0}" != 1 ]; then
 h2=$(h2load -c "$CONNS" -m "$STREAMS" --warm-up-time="${WARMUP}s" -D "${DURATION}s" "$NURL" 2>&1 |
   sed -n 's/^finished in [^,]*, \([0-9.]*\) req\/s.*/\1/p')
 own=$(load "$T/ids-sqlite" "$NURL" --get | num rps)
@@ -267,16 +275,19 @@ awk -v a="${h2:-0}" -v b="${own:-0}" -v c="${h2b:-0}" -v d="${ownb:-0}" 'BEGIN {
   printf "load tool  vs h2load on nginx GET, no client certificate: %.0f vs %.0f req/s, then %.0f vs" \
     " %.0f: tool/h2load %.2f (agreement within 10%%: 0.90-1.10)\n", b, a, d, c,
     ((a + c) > 0 ? (b + d) / (a + c) : 0) }'
+fi
 
 # ---- 4: peak ----
 TARGETS="SQ SQA RD NG NP"
 [ "$REDIS" = 1 ] || TARGETS="SQ SQA NG NP"
+[ "${KEDGE_BENCH_QUICK:-0}" = 1 ] && TARGETS="SQ RD NG" && [ "$REDIS" != 1 ] && TARGETS="SQ NG"
 label() {
   case $1 in
     SQ) echo "kedge-ausfd, SQLite" ;;
     SQA) echo "kedge-ausfd, SQLite, audit log on" ;;
     RD) echo "kedge-ausfd, Redis (CPU: + redis-server)" ;;
     NG) echo "nginx, static file, GET" ;;
+    NK) echo "nginx GET at kedge SQLite's rate" ;;
     NP) echo "nginx, static file, POST (same body)" ;;
   esac
 }
@@ -290,9 +301,9 @@ measure() { # measure TARGET [args] -> the tool's line
       # shellcheck disable=SC2046
       load "$ids" "https://127.0.0.1:$port$PATH_KR" $(ecs) --cpu-pids "$cpu" "$@"
       ;;
-    NG | NP)
+    NG | NK | NP)
       get=
-      [ "$1" = NG ] && get=--get
+      [ "$1" = NP ] || get=--get
       shift
       # shellcheck disable=SC2046
       load "$T/ids-sqlite" "$NURL" $(ecs) $get --cpu-pids "$NWORKERS" "$@"
@@ -314,7 +325,7 @@ for t in $TARGETS; do
   done
   eval "printf '  %-42s %9s %9s %9s %14s\n' \"\$(label $t)\" \$${t}_rps \$${t}_p50_ms \$${t}_p99_ms \$${t}_cpu_us_per_req"
 done
-awk -v sq="$SQ_rps" -v sqa="$SQA_rps" -v rd="${RD_rps:-0}" -v ng="$NG_rps" -v np="$NP_rps" \
+awk -v sq="$SQ_rps" -v sqa="${SQA_rps:-0}" -v rd="${RD_rps:-0}" -v ng="$NG_rps" -v np="${NP_rps:-0}" \
   -v sqc="$SQ_cpu_us_per_req" -v ngc="$NG_cpu_us_per_req" 'BEGIN {
   if (ng > 0 && np > 0) {
     printf "ratios     SQLite / nginx GET %.2fx, / nginx POST %.2fx (target >= 0.8x);" \
@@ -323,23 +334,102 @@ awk -v sq="$SQ_rps" -v sqa="$SQA_rps" -v rd="${RD_rps:-0}" -v ng="$NG_rps" -v np
   }
 }'
 
-# ---- 5: half load (and a light load, to see the latency when the machine is not busy) ----
-open_loop() { # open_loop PERCENT TARGETS...
-  pc=$1
-  shift
-  for t in "$@"; do
-    [ "$t" = RD ] && [ "$REDIS" != 1 ] && continue
-    eval "peak=\$${t}_rps"
-    rate=$(awk -v p="$peak" -v pc="$pc" 'BEGIN {printf "%d", p * pc / 100}')
-    line=$(measure "$t" --rate "$rate")
-    printf '  %-42s at %6s req/s: p50 %s ms, p99 %s ms, max %s ms, server CPU %s us/req\n' \
-      "$(label "$t")" "$(echo "$line" | num rps)" "$(echo "$line" | num p50_ms)" \
-      "$(echo "$line" | num p99_ms)" "$(echo "$line" | num max_ms)" \
-      "$(echo "$line" | num cpu_us_per_req)"
+# ---- 5: open loop at 10, 50 and 80 % of each one's median peak ----
+# ROUNDS rounds; in each, every load level of every target in turn (kedge and nginx
+# interleaved, so that what the rest of the machine does falls on both). Latency counts from
+# the scheduled send. Beside each line: the tool's own wait (send lag: schedule -> TLS) and CPU,
+# so that a tool that cannot keep up is seen, not mistaken for the server.
+# NK: nginx at the same absolute rate as kedge on SQLite. Each one's own 50% loads the machine
+# (server + this tool) differently when the peaks differ; NK tells the machine from the server.
+OPEN_TARGETS="SQ RD NG NK"
+[ "$REDIS" = 1 ] || OPEN_TARGETS="SQ NG NK"
+echo "open loop at 10/50/80% of each one's median peak, latency from the scheduled send" \
+  "(target: p99 < 2 ms at 50%); load average $(cut -d' ' -f1-3 /proc/loadavg):"
+for r in $(seq "$ROUNDS"); do
+  for pc in 10 50 80; do
+    for t in $OPEN_TARGETS; do
+      peak_of=$t
+      [ "$t" = NK ] && peak_of=SQ
+      eval "peak=\$${peak_of}_rps"
+      rate=$(awk -v p="$peak" -v pc="$pc" 'BEGIN {printf "%d", p * pc / 100}')
+      line=$(measure "$t" --rate "$rate")
+      echo "$line" >>"$T/open.$t.$pc"
+      bad=$(echo "$line" | awk '{for (i = 1; i <= NF; i++) if ($i ~ /^(other|errors|dropped)=/) {
+        split($i, kv, "="); n += kv[2]}} END {print n + 0}')
+      printf 'round %d %3d%% %-42s %6s/s p50 %s p99 %s p999 %s ms; tool: send lag p99 %s ms, CPU %s us/req%s\n' \
+        "$r" "$pc" "$(label "$t")" "$(echo "$line" | num rps)" "$(echo "$line" | num p50_ms)" \
+        "$(echo "$line" | num p99_ms)" "$(echo "$line" | num p999_ms)" \
+        "$(echo "$line" | num send_lag_p99_ms)" "$(echo "$line" | num tool_cpu_us_per_req)" \
+        "$([ "$bad" = 0 ] || echo "; $bad answers not 2xx or lost: NOT a key request figure")"
+    done
   done
-}
-echo "half load: open loop at 50% of each one's median peak, latency from the scheduled send" \
-  "(target p99 < 2 ms):"
-open_loop 50 SQ RD NG
-echo "light load: open loop at 10% of each one's median peak:"
-open_loop 10 SQ NG
+done
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+# range FILE FIELD: "median (min-max)" of the rounds
+range() { num "$2" <"$1" | sort -n | awk '{v[NR] = $1} END {printf "%s (%s-%s)", v[int((NR + 1) / 2)], v[1], v[NR]}'; }
+echo "open loop, median of $ROUNDS (min-max), ms; load average $LOAD_BEFORE before, $LOAD_AFTER after:"
+for pc in 10 50 80; do
+  for t in $OPEN_TARGETS; do
+    f=$T/open.$t.$pc
+    printf '  %3d%%  %-42s p50 %-22s p99 %-22s p999 %s\n' "$pc" "$(label "$t")" \
+      "$(range "$f" p50_ms)" "$(range "$f" p99_ms)" "$(range "$f" p999_ms)"
+  done
+done
+
+# ---- the result file (BENCH-SCHEMA: $KEDGE_BENCH_OUT/keyrequest.json, via bench/report/kbench.py) ----
+[ -n "${KEDGE_BENCH_OUT:-}" ] || exit 0
+KBENCH=${KBENCH:-$SRC/bench/report/kbench.py}
+[ -f "$KBENCH" ] || { echo "bench/keyrequest: $KBENCH missing: no result file written"; exit 0; }
+mkdir -p "$KEDGE_BENCH_OUT"
+OUT=$KEDGE_BENCH_OUT/keyrequest.json
+quick=
+[ "${KEDGE_BENCH_QUICK:-0}" = 1 ] && quick=--quick
+kb() { python3 "$KBENCH" "$@"; }
+store_of() { case $1 in SQ) echo sqlite ;; RD) echo redis ;; esac; }
+for t in SQ RD; do
+  [ "$t" = RD ] && [ "$REDIS" != 1 ] && continue
+  st=$(store_of $t)
+  for pc in 10 50 80; do
+    for q in p50 p99 p999; do
+      target=
+      [ "$pc" = 50 ] && [ "$q" = p99 ] && target="--target max=2"
+      num "${q}_ms" <"$T/open.$t.$pc" >"$T/v.ours"
+      num "${q}_ms" <"$T/open.NG.$pc" >"$T/v.peer"
+      paste "$T/v.ours" "$T/v.peer" | while read -r v pv; do
+        # shellcheck disable=SC2086
+        kb add "$OUT" --bench keyrequest $quick --id "keyrequest.${st}.${q}_ms_at_${pc}pct" \
+          --label "key request $q at ${pc}% of peak (open loop), kedge-ausfd on $st" --unit ms \
+          --better lower --value "$v" --peer-name "nginx static file at ${pc}% of its peak" \
+          --peer-value "$pv" $target
+      done
+    done
+  done
+  num rps <"$T/peak.$t" >"$T/v.ours"
+  num rps <"$T/peak.NG" >"$T/v.peer"
+  paste "$T/v.ours" "$T/v.peer" | while read -r v pv; do
+    # shellcheck disable=SC2086
+    kb add "$OUT" --bench keyrequest $quick --id "keyrequest.${st}.peak_rps" \
+      --label "key requests/s at peak (closed loop), kedge-ausfd on $st" --unit "req/s" \
+      --better higher --value "$v" --peer-name "nginx static file GET" --peer-value "$pv"
+  done
+  num cpu_us_per_req <"$T/open.$t.50" >"$T/v.ours"
+  num cpu_us_per_req <"$T/open.NG.50" >"$T/v.peer"
+  paste "$T/v.ours" "$T/v.peer" | while read -r v pv; do
+    # shellcheck disable=SC2086
+    kb add "$OUT" --bench keyrequest $quick --id "keyrequest.${st}.server_cpu_us_per_req_at_50pct" \
+      --label "server CPU per key request at 50% of peak, kedge-ausfd on $st" --unit us \
+      --better lower --value "$v" --peer-name "nginx static file GET" --peer-value "$pv"
+  done
+done
+for pc in 10 50 80; do
+  num p99_ms <"$T/open.SQ.$pc" >"$T/v.ours"
+  num p99_ms <"$T/open.NK.$pc" >"$T/v.peer"
+  paste "$T/v.ours" "$T/v.peer" | while read -r v pv; do
+    # shellcheck disable=SC2086
+    kb add "$OUT" --bench keyrequest $quick --id "keyrequest.sqlite.p99_ms_at_${pc}pct_vs_nginx_same_rate" \
+      --label "key request p99 at ${pc}% of kedge's peak, kedge-ausfd on SQLite; nginx at the same rate" \
+      --unit ms --better lower --value "$v" --peer-name "nginx static file at kedge's rate" --peer-value "$pv"
+  done
+done
+kb note "$OUT" --bench keyrequest "$KEYS keys, $WORKERS worker(s), $CONNS connections x $STREAMS streams; $(nproc) CPUs shared with the load tool and anything else running; load average $LOAD_BEFORE before, $LOAD_AFTER after"
+echo "bench/keyrequest: wrote $OUT"

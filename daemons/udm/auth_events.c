@@ -165,6 +165,7 @@ static void auth_event_request(kedge_sbi_request_t *req, udm_t *udm, bool remova
     return;
   }
   job->h.kind = UDM_JOB_AUTH_EVENT;
+  job->h.size = sizeof(*job);
   job->h.udm = udm;
   job->h.req = req;
   job->removal = removal;

@@ -1,9 +1,10 @@
 /* Nudm_UEAuthentication_Get (TS 29.503 5.4.2.2, 6.3.3.2.4): generate-auth-data.
  * The handler checks the consumer and the request on the worker loop, then queues a job on
  * the database pool: one thread that advances the SQNs of a whole batch in one transaction
- * (group commit, SPEC.md 1: stored durably before the vector leaves), builds the vectors and
- * hands each back to its loop for the answer. */
+ * (group commit, SPEC.md 1: stored durably before the vector leaves) and hands each back to
+ * its loop, which builds the vector and answers. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -60,7 +61,14 @@ bool udm_consumer_allowed(const udm_t *udm, const kedge_sbi_request_t *req)
   return false;
 }
 
-/* Pool thread: one transaction for the whole batch (SQNs and AuthEvents), then the vectors. */
+void udm_job_drop(void *arg)
+{
+  udm_job_t *h = arg;
+  OPENSSL_cleanse(h, h->size);
+  free(h);
+}
+
+/* Pool thread: one transaction for the whole batch (SQNs and AuthEvents). */
 static void vectors_batch(void **args, size_t n, void *arg)
 {
   udm_t *udm = arg;
@@ -90,21 +98,14 @@ static void vectors_batch(void **args, size_t n, void *arg)
   if (!tx && (tx = udm_db_commit(udm->db)) != KEDGE_OK)
     udm_db_rollback(udm->db);
   kedge_counter_add(udm->batches, 1);
+  /* The vectors themselves are built on the workers' loops (vectors_done), not here: this
+   * thread only stores SQNs, so the next batch's transaction starts as soon as this one is
+   * durable, and the Milenage and KDF work of a batch runs beside the next fsync (bench/aka,
+   * docs/performance-latency.md). */
   for (size_t i = 0; i < n; i++) {
     udm_job_t *h = args[i];
     if (!h->err && tx)
       h->err = tx; /* nothing of this batch is durable: no vector (nor AuthEvent) may leave */
-    if (h->kind != UDM_JOB_VECTOR)
-      continue;
-    av_job_t *job = args[i];
-    if (!job->h.err) {
-      uint8_t rand[KEDGE_RAND_LEN];
-      job->h.err = RAND_bytes(rand, sizeof(rand)) == 1
-                     ? kedge_aka_generate_he_av(&job->sub.cred, rand, job->sub.sqn, job->sub.amf,
-                                                job->snn, &job->av)
-                     : KEDGE_ERR_CRYPTO;
-    }
-    OPENSSL_cleanse(&job->sub.cred, sizeof(job->sub.cred));
   }
 }
 
@@ -140,6 +141,14 @@ static void vectors_done(void *arg)
 {
   av_job_t *job = arg;
   udm_t *udm = job->h.udm;
+  if (!job->h.err) { /* its SQN is durable (vectors_batch): now the vector may be built */
+    uint8_t rand[KEDGE_RAND_LEN];
+    job->h.err = RAND_bytes(rand, sizeof(rand)) == 1
+                   ? kedge_aka_generate_he_av(&job->sub.cred, rand, job->sub.sqn, job->sub.amf,
+                                              job->snn, &job->av)
+                   : KEDGE_ERR_CRYPTO;
+  }
+  OPENSSL_cleanse(&job->sub.cred, sizeof(job->sub.cred));
   switch (job->h.err) {
   case KEDGE_OK:
     kedge_counter_add(udm->vectors_ok, 1);
@@ -221,6 +230,7 @@ static void generate_auth_data(kedge_sbi_request_t *req, void *arg)
     return;
   }
   job->h.kind = UDM_JOB_VECTOR;
+  job->h.size = sizeof(*job);
   job->h.udm = udm;
   job->h.req = req;
   memcpy(job->supi, supi.value, supi.len + 1);
@@ -264,6 +274,8 @@ kedge_err_t udm_ueau_setup(udm_t *udm, kedge_sbi_server_t *srv)
   err = kedge_work_pool_new_batched(udm->max_queued, udm->max_batch, vectors_batch, udm, &udm->pool);
   if (err)
     return err;
+  /* at shutdown, jobs that will not be answered still hold K and OPc (or a vector): wiped */
+  kedge_work_pool_set_drop(udm->pool, udm_job_drop);
   return kedge_sbi_server_route(srv, "POST",
                                 "/nudm-ueau/v1/{supiOrSuci}/security-information/generate-auth-data",
                                 NULL, generate_auth_data, udm);

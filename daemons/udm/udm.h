@@ -29,10 +29,14 @@ typedef enum udm_job_kind { UDM_JOB_VECTOR, UDM_JOB_AUTH_EVENT } udm_job_kind_t;
 struct udm;
 typedef struct udm_job {
   udm_job_kind_t kind;
+  size_t size; /* of the whole job (av_job_t, event_job_t): wiped with it (udm_job_drop) */
   kedge_err_t err; /* the result, set on the pool thread */
   struct udm *udm;
   kedge_sbi_request_t *req;
 } udm_job_t;
+
+/* The database pool's drop (kedge_work_pool_set_drop): wipes and frees a job never answered. */
+void udm_job_drop(void *arg);
 
 typedef struct udm {
   /* configuration (udm: section) */

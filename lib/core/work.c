@@ -36,6 +36,7 @@ struct kedge_work_pool {
   kedge_work_batch_fn batch;
   void *batch_arg;
   size_t max_batch;
+  kedge_work_fn drop; /* for jobs whose done will not run (kedge_work_pool_set_drop) */
 };
 
 static pthread_once_t threads_once = PTHREAD_ONCE_INIT;
@@ -214,6 +215,21 @@ size_t kedge_work_pending(kedge_work_pool_t *pool)
   return n;
 }
 
+/* A job whose done will not run: its owner's drop, then the job itself. */
+static void discard(kedge_work_pool_t *pool, job_t *job)
+{
+  if (pool->drop)
+    pool->drop(job->arg);
+  event_free(job->completion);
+  free(job);
+}
+
+void kedge_work_pool_set_drop(kedge_work_pool_t *pool, kedge_work_fn drop)
+{
+  if (pool)
+    pool->drop = drop;
+}
+
 void kedge_work_pool_free(kedge_work_pool_t *pool)
 {
   if (!pool)
@@ -226,14 +242,10 @@ void kedge_work_pool_free(kedge_work_pool_t *pool)
     pthread_join(pool->threads[i], NULL);
   /* Queued jobs never ran; finished ones never completed on their (stopped) loops. */
   job_t *job, *next;
-  TAILQ_FOREACH_SAFE(job, &pool->queue, queued_link, next) {
-    event_free(job->completion);
-    free(job);
-  }
-  LIST_FOREACH_SAFE(job, &pool->finished, finished_link, next) {
-    event_free(job->completion);
-    free(job);
-  }
+  TAILQ_FOREACH_SAFE(job, &pool->queue, queued_link, next)
+    discard(pool, job);
+  LIST_FOREACH_SAFE(job, &pool->finished, finished_link, next)
+    discard(pool, job);
   pthread_mutex_destroy(&pool->lock);
   pthread_cond_destroy(&pool->wake);
   free(pool->threads);

@@ -117,6 +117,41 @@ static void test_free_with_jobs_queued(void **state)
   assert_int_equal(kedge_work_pool_new(0, 1, &pool), KEDGE_ERR_INVALID_ARG);
 }
 
+static int dropped[5], done_calls_never;
+
+static void done_never(void *p)
+{
+  done_calls_never++;
+}
+
+static void drop_record(void *p)
+{
+  dropped[(int *)p - dropped]++;
+}
+
+/* Jobs whose done will never run (the loop never ran): each one's arg goes to drop exactly
+ * once, finished or still queued, so that its owner can wipe what it holds (kedge/work.h). */
+static void test_free_drops_what_is_not_done(void **state)
+{
+  struct event_base *base = event_base_new();
+  kedge_work_pool_t *pool;
+  assert_int_equal(kedge_work_pool_new(1, 10, &pool), KEDGE_OK);
+  kedge_work_pool_set_drop(pool, drop_record);
+  atomic_store(&release, 0);
+  atomic_store(&started, 0);
+  assert_int_equal(kedge_work_submit(pool, base, work_wait, done_never, &dropped[0]), KEDGE_OK);
+  while (atomic_load(&started) == 0)
+    usleep(1000);
+  for (int i = 1; i < 5; i++) /* queued behind the first, which runs */
+    assert_int_equal(kedge_work_submit(pool, base, work_wait, done_never, &dropped[i]), KEDGE_OK);
+  atomic_store(&release, 1); /* the first finishes; its completion never runs on the loop */
+  kedge_work_pool_free(pool);
+  for (int i = 0; i < 5; i++)
+    assert_int_equal(dropped[i], 1);
+  assert_int_equal(done_calls_never, 0);
+  event_base_free(base);
+}
+
 typedef struct batch_job {
   size_t batch_size; /* size of the batch it ran in */
   int *remaining;
@@ -175,6 +210,7 @@ int main(void)
     cmocka_unit_test(test_jobs_complete_on_the_loop),
     cmocka_unit_test(test_bounded_queue),
     cmocka_unit_test(test_free_with_jobs_queued),
+    cmocka_unit_test(test_free_drops_what_is_not_done),
     cmocka_unit_test(test_batched_pool),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -43,9 +43,14 @@ kedge_err_t kedge_work_submit(kedge_work_pool_t *pool, struct event_base *base, 
 size_t kedge_work_pending(kedge_work_pool_t *pool);
 
 /* Lets running jobs finish, drops queued ones and joins the threads. `done` is not called for
- * dropped jobs, nor for finished jobs whose completion had not yet run on their loop. Order at
- * shutdown: stop the loops, free the pool, then free the event_bases. */
+ * dropped jobs, nor for finished jobs whose completion had not yet run on their loop; `drop`
+ * (kedge_work_pool_set_drop) is, for each of them. Order at shutdown: stop the loops, free the
+ * pool, then free the event_bases. */
 void kedge_work_pool_free(kedge_work_pool_t *pool);
+
+/* `drop(arg)` runs in kedge_work_pool_free for every job whose `done` will not run, so that its
+ * owner can wipe (keys a job carries) and free it. Set before the first submit. */
+void kedge_work_pool_set_drop(kedge_work_pool_t *pool, kedge_work_fn drop);
 
 #ifdef __cplusplus
 }
