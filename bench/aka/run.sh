@@ -30,13 +30,14 @@
 set -eu
 BUILD=${1:-build}
 if [ "${KEDGE_BENCH_QUICK:-0}" = 1 ]; then
-  DURATION=${DURATION:-1} WARMUP=${WARMUP:-0.5} ROUNDS=${ROUNDS:-1} POINT=${POINT:-1}
+  DURATION=${DURATION:-0.8} WARMUP=${WARMUP:-0.3} ROUNDS=${ROUNDS:-1} POINT=${POINT:-0.8} UES=${UES:-600} ECHO_WARM=1000
 fi
 DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-1}
 INFLIGHT=${INFLIGHT:-1 4 16 64 128 256}
 ROUNDS=${ROUNDS:-3}
 POINT=${POINT:-4}
+ECHO_WARM=${ECHO_WARM:-5000}
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 UES=${UES:-2000}
 CONCURRENCY=${CONCURRENCY:-64}
@@ -110,7 +111,7 @@ EOF
   start TESTD kedge-sbi-testd "$T/testd.yaml"
   printf '{"supiOrSuci":"imsi-001010000000001","servingNetworkName":"%s"}' "$SNN" >"$T/body.json"
   h2args="-c $CLIENTS -m $(( (CONCURRENCY + CLIENTS - 1) / CLIENTS )) -d $T/body.json -H content-type:application/json"
-  h2load -n 5000 $h2args "https://127.0.0.1:$TESTD_PORT/test/v1/echo" >/dev/null 2>&1 || true
+  h2load -n "$ECHO_WARM" $h2args "https://127.0.0.1:$TESTD_PORT/test/v1/echo" >/dev/null 2>&1 || true
   out=$(h2load -D "$DURATION" $h2args "https://127.0.0.1:$TESTD_PORT/test/v1/echo" 2>&1 || true)
   ECHO_RATE=$(echo "$out" | sed -n 's/^finished in [^,]*, \([0-9.]*\) req\/s.*/\1/p')
   kill "$TESTD_PID" 2>/dev/null || true

@@ -37,9 +37,10 @@
 set -eu
 BUILD=${1:-build}
 if [ "${KEDGE_BENCH_QUICK:-0}" = 1 ]; then # a smoke run, well under a minute
-  KEYS=${KEYS:-20000} ROUNDS=${ROUNDS:-1} WARMUP=${WARMUP:-0.5} DURATION=${DURATION:-1}
+  KEYS=${KEYS:-10000} ROUNDS=${ROUNDS:-1} WARMUP=${WARMUP:-0.3} DURATION=${DURATION:-0.8} VERIFY_SECONDS=0.5
 fi
 KEYS=${KEYS:-1000000}
+VERIFY_SECONDS=${VERIFY_SECONDS:-1}
 WORKERS=${WORKERS:-1}
 CONNS=${CONNS:-10}
 STREAMS=${STREAMS:-100}
@@ -256,7 +257,7 @@ for b in SQ RD; do
   [ "$b" = RD ] && ids=$T/ids-redis
   # shellcheck disable=SC2046
   v=$("$TOOL" load --url "https://127.0.0.1:$port$PATH_KR" --ids "$ids" --ca "$T/pki/ca.crt" \
-    $(ecs) --conns 2 --streams 10 --warmup 0.2 --duration 1 --verify)
+    $(ecs) --conns 2 --streams 10 --warmup 0.2 --duration "$VERIFY_SECONDS" --verify)
   echo "verify     $b: $(echo "$v" | num ok) answers 200 with the right Kedge," \
     "$(echo "$v" | num verify_failed) with another, $(echo "$v" | num other) not 200," \
     "$(echo "$v" | num errors) errors"

@@ -41,11 +41,16 @@ static void teardown(void *state)
   kedge_keystore_config_clear(&((aanf_t *)state)->keystore);
 }
 
+/* TS 29.510 ServiceName of the AAnF (TS 29.535 Naanf_AKMA) */
+static const char *const aanf_services[] = {"naanf-akma", NULL};
+
 int main(int argc, char **argv)
 {
   const kedge_app_t app = {
     .info = &info,
     .service = "aanf",
+    .nf_type = "AANF", /* TS 29.510 NFType; the User-Agent is "AANF-<nfInstanceId>" */
+    .nf_services = aanf_services,
     .default_port = 8006,
     .read_config = aanf_read_config,
     .setup = setup,

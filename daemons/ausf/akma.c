@@ -20,6 +20,8 @@ typedef struct akma_call {
   ausf_confirmation_t *c;
   char akid[KEDGE_AKID_MAX + 1];
   const char *aanf_uri;
+  json_t *body;                       /* AkmaKeyInfo, while the AAnF is discovered */
+  char aanf_root[KEDGE_NRF_API_ROOT_MAX]; /* the discovered AAnF that answered */
 } akma_call_t;
 
 /* akma.aanf: the first entry listing the RID (exactly as written) or "*". */
@@ -49,6 +51,7 @@ static void registration_done(akma_call_t *k, bool ok, const char *why)
                          k->aanf_uri ? k->aanf_uri : "", why);
   }
   ausf_confirmation_t *c = k->c;
+  json_decref(k->body); /* holds K_AKMA in hex: jansson's copy, see docs/sbi-client.md */
   free(k);
   ausf_confirmation_answer(c, KEDGE_OK, NULL);
 }
@@ -65,6 +68,31 @@ static void registered(const kedge_sbi_client_response_t *r, void *arg)
     registration_done(k, false, why);
   } else {
     registration_done(k, true, NULL);
+  }
+}
+
+static void registered_at(const kedge_sbi_client_response_t *r, const char *api_root, void *arg)
+{
+  akma_call_t *k = arg;
+  snprintf(k->aanf_root, sizeof(k->aanf_root), "%s", api_root);
+  k->aanf_uri = k->aanf_root;
+  registered(r, k);
+}
+
+/* SPEC.md 7: akma.aanf says discover: the AAnF of the RID and home PLMN at the NRF (TS 29.510
+ * 6.2.3.2.3.1), then the producers it names in order while one is unreachable. */
+static void aanf_discovered(kedge_err_t err, const kedge_nrf_candidates_t *cands, void *arg)
+{
+  akma_call_t *k = arg;
+  if (!err) {
+    const kedge_sbi_client_request_t req = {.method = "POST", .body = k->body};
+    err = kedge_nrf_send(ausf_worker_of(k->c->req)->aanf, cands, &req,
+                         "/naanf-akma/v1/register-anchorkey", registered_at, k, NULL);
+  }
+  if (err) {
+    k->aanf_uri = NULL;
+    registration_done(k, false, err == KEDGE_ERR_NOT_FOUND ? "the NRF knows no AAnF for its RID"
+                                                           : "no AAnF discovered");
   }
 }
 
@@ -105,6 +133,24 @@ void ausf_akma_on_success(ausf_confirmation_t *c)
   /* TS 29.535 AkmaKeyInfo (step 4: SUPI, A-KID, K_AKMA) */
   json_t *body = json_pack("{s:s, s:s, s:s}", "supi", c->ctx.supi, "aKId", k->akid, "kAkma", hex);
   OPENSSL_cleanse(hex, sizeof(hex));
+  if (!strcmp(k->aanf_uri, AUSF_AANF_DISCOVER)) {
+    ausf_worker_t *w = ausf_worker_of(c->req);
+    kedge_nrf_query_t q = {.target_nf_type = "AANF", .service_name = "naanf-akma",
+                           .routing_indicator = c->ctx.routing_id,
+                           .target_mcc = ausf->home_network.mcc,
+                           .target_mnc = ausf->home_network.mnc};
+    k->body = body;
+    err = ausf->disc && w->nrf && body
+              ? kedge_nrf_discover(ausf->disc, w->nrf,
+                                   kedge_sbi_worker_base(kedge_sbi_request_worker(c->req)), &q,
+                                   aanf_discovered, k, NULL)
+              : KEDGE_ERR_NOMEM;
+    if (err) {
+      k->aanf_uri = NULL;
+      registration_done(k, false, kedge_strerror(err));
+    }
+    return;
+  }
   snprintf(url, sizeof(url), "%s/naanf-akma/v1/register-anchorkey", k->aanf_uri);
   const kedge_sbi_client_request_t req = {.method = "POST", .url = url, .body = body};
   err = body ? kedge_sbi_client_send(ausf_worker_of(c->req)->aanf, &req, registered, k, NULL)
@@ -177,7 +223,9 @@ unsigned ausf_akma_remove(ausf_t *ausf, kedge_sbi_client_t *aanf, const char *su
     return 0; /* "" : this authentication registered no anchor key */
   if (rid) {
     const char *uri = aanf_for(ausf, rid);
-    return uri && remove_at(ausf, aanf, supi, uri, reason, done, arg) ? 1 : 0;
+    /* a discovered AAnF is not remembered: its anchor key stays until replaced or expired
+     * (docs/nrf.md) */
+    return uri && strcmp(uri, AUSF_AANF_DISCOVER) && remove_at(ausf, aanf, supi, uri, reason, done, arg) ? 1 : 0;
   }
   /* deregistration names no RID: every AAnF once (CtxRemove is harmless where there is none) */
   unsigned n = 0;
@@ -185,7 +233,8 @@ unsigned ausf_akma_remove(ausf_t *ausf, kedge_sbi_client_t *aanf, const char *su
     bool seen = false;
     for (size_t j = 0; j < i && !seen; j++)
       seen = !strcmp(ausf->aanf_routes[j].uri, ausf->aanf_routes[i].uri);
-    if (!seen && remove_at(ausf, aanf, supi, ausf->aanf_routes[i].uri, reason, done, arg))
+    if (!seen && strcmp(ausf->aanf_routes[i].uri, AUSF_AANF_DISCOVER) &&
+        remove_at(ausf, aanf, supi, ausf->aanf_routes[i].uri, reason, done, arg))
       n++;
   }
   return n;

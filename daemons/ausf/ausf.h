@@ -14,6 +14,7 @@
 #include "kedge/keystore.h"
 #include "kedge/seal.h"
 #include "kedge/metrics.h"
+#include "kedge/nrf.h"
 #include "kedge/revocation.h"
 #include "kedge/sbi_client.h"
 #include "kedge/sbi_notify.h"
@@ -29,10 +30,11 @@ typedef struct ausf_seaf {
 
 /* The AAnF that keeps the anchor keys of subscribers with these routing indicators
  * (akma.aanf, SPEC.md 9: picked by RID; "*" matches any). */
+#define AUSF_AANF_DISCOVER "discover" /* akma.aanf[].uri: found at the NRF by RID (SPEC.md 7) */
 typedef struct ausf_aanf_route {
   const char *const *rids;
   size_t n_rids;
-  const char *uri; /* apiRoot, https:// */
+  const char *uri; /* apiRoot, https://, or AUSF_AANF_DISCOVER */
 } ausf_aanf_route_t;
 
 /* A consumer of Nausf_UEAuthentication_keyrequest (SPEC.md 3): an internal ECS or the NEF, by
@@ -70,8 +72,9 @@ typedef struct ausf {
   size_t n_seafs;
   int64_t context_expiry_ms;  /* an AKA context not confirmed in time is gone */
   size_t max_contexts;
-  const char *udm_uri;
+  const char *udm_uri;            /* static UDM apiRoot; NULL: discovered at the NRF (SPEC.md 7) */
   kedge_sbi_client_options_t udm_client;
+  struct kedge_nrf_disc *disc; /* NRF discovery (nrf.uri; NULL without), shared by workers */
   int64_t auth_event_timeout_ms; /* udm.auth_event_timeout: the SEAF waits at most this long */
 
   /* edge keys (SPEC.md 2) and their key service */
@@ -132,6 +135,7 @@ typedef struct ausf_worker {
   kedge_sbi_client_t *udm; /* HTTP/2 client toward the UDM */
   kedge_keystore_t *keys;  /* this loop's handle on the key store (NULL without edge) */
   kedge_sbi_client_t *aanf; /* HTTP/2 client toward the AAnFs (NULL without akma) */
+  kedge_sbi_client_t *nrf;  /* toward the NRF for discovery (NULL with a static udm.uri) */
 } ausf_worker_t;
 
 kedge_err_t ausf_workers_setup(ausf_t *ausf, kedge_sbi_server_t *srv);

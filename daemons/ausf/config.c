@@ -144,10 +144,15 @@ static kedge_err_t read_akma(ausf_t *ausf, kedge_config_node_t *root, const char
         KEEP(kedge_config_invalid(items[i], "routing_indicators",
                                   "'%.16s' is not 1 to 4 decimal digits or \"*\"", r->rids[j]));
     KEEP(kedge_config_string(items[i], "uri", NULL, &r->uri));
+    const char *nrf_uri = NULL;
+    KEEP(kedge_config_string(root, "nrf.uri", NULL, &nrf_uri));
     if (!r->uri)
       KEEP(kedge_config_require(items[i], "uri"));
-    else if (strncmp(r->uri, "https://", 8) != 0)
-      KEEP(kedge_config_invalid(items[i], "uri", "must start with https:// (the SBI is always TLS)"));
+    else if (!strcmp(r->uri, AUSF_AANF_DISCOVER) && !nrf_uri) /* SPEC.md 7 */
+      KEEP(kedge_config_invalid(items[i], "uri", "discover needs nrf.uri"));
+    else if (strcmp(r->uri, AUSF_AANF_DISCOVER) && strncmp(r->uri, "https://", 8) != 0)
+      KEEP(kedge_config_invalid(items[i], "uri", "must start with https:// (the SBI is always "
+                                                 "TLS), or be discover"));
   }
   if (ausf->akma_enabled && n == 0)
     KEEP(kedge_config_invalid(sec, "aanf", "list the AAnF (uri) for the routing indicators"));
@@ -220,9 +225,13 @@ kedge_err_t ausf_read_config(kedge_config_node_t *root, void *state)
   kedge_sbi_client_options_init(&ausf->udm_client);
   KEEP(kedge_config_map(root, "udm", &udm));
   KEEP(kedge_config_string(udm, "uri", NULL, &ausf->udm_uri));
-  if (!ausf->udm_uri)
-    KEEP(kedge_config_require(udm, "uri"));
-  else if (strncmp(ausf->udm_uri, "https://", 8) != 0)
+  /* SPEC.md 7: a static URI wins; without one the UDM is discovered at nrf.uri */
+  const char *nrf_uri = NULL;
+  KEEP(kedge_config_string(root, "nrf.uri", NULL, &nrf_uri));
+  if (!ausf->udm_uri && !nrf_uri)
+    KEEP(kedge_config_invalid(udm, "uri", "missing: give the UDM's apiRoot, or nrf.uri to "
+                                          "discover it"));
+  else if (ausf->udm_uri && strncmp(ausf->udm_uri, "https://", 8) != 0)
     KEEP(kedge_config_invalid(udm, "uri", "must start with https:// (the SBI is always TLS)"));
   KEEP(kedge_config_string(udm, "ca", sbi_ca, &ausf->udm_client.ca_file));
   KEEP(kedge_config_string(udm, "cert", sbi_cert, &ausf->udm_client.cert_file));

@@ -34,6 +34,7 @@ typedef struct ausf_auth_ctx {
   /* after the confirmation (the table of confirmed authentications, for DELETE) */
   char kedge_id[KEDGE_ID_MAX + 1];               /* the edge key derived, or "" */
   char auth_event_id[AUSF_AUTH_EVENT_ID_MAX + 1]; /* the UDM's AuthEvent, or "" */
+  char udm_root[256]; /* the apiRoot of the UDM that gave the vector: auth-events go there */
 } ausf_auth_ctx_t;
 
 typedef struct ausf_ctx_table ausf_ctx_table_t;

@@ -41,7 +41,7 @@ static kedge_err_t setup(kedge_sbi_server_t *srv, void *state, char *why, size_t
     return err;
   }
   kedge_log_info("UDM at %s; AKA contexts expire after %lld ms, at most %zu; instance %s",
-                 a->udm_uri, (long long)a->context_expiry_ms, a->max_contexts, a->instance_id);
+                 a->udm_uri ? a->udm_uri : "(discovered at the NRF)", (long long)a->context_expiry_ms, a->max_contexts, a->instance_id);
   if (a->edge_enabled)
     kedge_log_info("edge keys on: realm 5gc.mnc%s.mcc%s.3gppnetwork.org, lifetime %lld s, key "
                    "store %s, %zu key service consumers%s",

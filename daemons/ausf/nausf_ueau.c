@@ -9,11 +9,13 @@
 #include <openssl/crypto.h>
 
 #include "ausf.h"
+#include "kedge/app.h"
 #include "kedge/fingerprint.h"
 #include "kedge/hex.h"
 #include "kedge/json_check.h"
 #include "kedge/log.h"
 #include "kedge/problem.h"
+#include "kedge/suci.h"
 
 #define UEAU_BASE "/nausf-auth/v1/ue-authentications"
 
@@ -107,7 +109,10 @@ const kedge_json_member_t ausf_confirmation_members[] = {
 typedef struct ueau_call {
   ausf_t *ausf;
   kedge_sbi_request_t *req;
-  kedge_sbi_client_call_t *call;
+  kedge_nrf_disc_call_t *disc; /* asking the NRF for the UDM (no static udm.uri) */
+  kedge_nrf_send_t *call;      /* asking the UDM (one of the candidates) */
+  json_t *udm_body;
+  char path[3 * KEDGE_SUPI_MAX + 96];
   char snn[KEDGE_SNN_LEN + 1];
   char consumer[254];
   char suci_rid[KEDGE_RID_MAX + 1]; /* SPEC.md 7: the RID's fallbacks, in order */
@@ -116,6 +121,7 @@ typedef struct ueau_call {
 
 static void call_free(ueau_call_t *c)
 {
+  json_decref(c->udm_body);
   free(c);
 }
 
@@ -123,7 +129,8 @@ static void call_free(ueau_call_t *c)
 static void ueau_cancelled(kedge_sbi_request_t *req, void *arg)
 {
   ueau_call_t *c = arg;
-  kedge_sbi_client_cancel(c->call);
+  kedge_nrf_discover_cancel(c->disc);
+  kedge_nrf_send_cancel(c->call);
   kedge_sbi_respond_problem(req, 500, "SYSTEM_FAILURE", NULL); /* only frees it */
   call_free(c);
 }
@@ -172,9 +179,11 @@ bool ausf_read_vector(const json_t *body, ausf_auth_ctx_t *ctx, uint8_t rand[16]
   return true;
 }
 
-static void vector_received(const kedge_sbi_client_response_t *resp, void *arg)
+static void vector_received(const kedge_sbi_client_response_t *resp, const char *udm_root,
+                            void *arg)
 {
   ueau_call_t *c = arg;
+  c->call = NULL;
   ausf_t *ausf = c->ausf;
   kedge_sbi_request_t *req = c->req;
   kedge_sbi_request_on_cancel(req, NULL, NULL);
@@ -214,6 +223,7 @@ static void vector_received(const kedge_sbi_client_response_t *resp, void *arg)
       }
       memcpy(ctx.snn, c->snn, sizeof(ctx.snn));
       memcpy(ctx.consumer, c->consumer, sizeof(ctx.consumer));
+      snprintf(ctx.udm_root, sizeof(ctx.udm_root), "%s", udm_root);
       ctx.expiry_ms = kedge_now_ms() + ausf->context_expiry_ms;
       kedge_err_t err = kedge_aka_hxres_star(rand, ctx.xres_star, hxres_star);
       if (!err)
@@ -249,6 +259,35 @@ static void vector_received(const kedge_sbi_client_response_t *resp, void *arg)
   call_free(c);
 }
 
+/* The vector request to the UDM, tried on each candidate in turn while one is unreachable. */
+static void ask_udm(ueau_call_t *c, const kedge_nrf_candidates_t *cands)
+{
+  const kedge_sbi_client_request_t call = {.method = "POST", .body = c->udm_body};
+  kedge_err_t err = kedge_nrf_send(ausf_worker_of(c->req)->udm, cands, &call, c->path,
+                                   vector_received, c, &c->call);
+  if (err) {
+    kedge_sbi_request_on_cancel(c->req, NULL, NULL);
+    udm_failed(c, 504, "TARGET_NF_NOT_REACHABLE", "cannot send to the UDM");
+    call_free(c);
+  }
+}
+
+static void udm_discovered(kedge_err_t err, const kedge_nrf_candidates_t *cands, void *arg)
+{
+  ueau_call_t *c = arg;
+  c->disc = NULL;
+  if (!err) {
+    ask_udm(c, cands);
+    return;
+  }
+  /* TS 29.500 Table 5.2.7.2-1: no UDM to ask is the gateway's failure toward the SEAF */
+  kedge_sbi_request_on_cancel(c->req, NULL, NULL);
+  udm_failed(c, 504, "TARGET_NF_NOT_REACHABLE",
+             err == KEDGE_ERR_NOT_FOUND ? "the NRF knows no UDM for this subscriber"
+                                        : "no UDM discovered: the NRF did not answer");
+  call_free(c);
+}
+
 static void ue_authentications(kedge_sbi_request_t *req, void *arg)
 {
   ausf_t *ausf = arg;
@@ -273,10 +312,18 @@ static void ue_authentications(kedge_sbi_request_t *req, void *arg)
                               "servingNetworkName must be 5G:mnc<MNC>.mcc<MCC>.3gppnetwork.org");
     return;
   }
-  char segment[3 * KEDGE_SUPI_MAX + 1], url[4096];
-  if (!kedge_sbi_path_segment(string_member(body, "supiOrSuci"), segment, sizeof(segment)) ||
-      snprintf(url, sizeof(url), "%s/nudm-ueau/v1/%s/security-information/generate-auth-data",
-               ausf->udm_uri, segment) >= (int)sizeof(url)) {
+  char segment[3 * KEDGE_SUPI_MAX + 1];
+  const char *supi_or_suci = string_member(body, "supiOrSuci");
+  ueau_call_t *c = calloc(1, sizeof(*c));
+  if (!c) {
+    kedge_sbi_respond_err(req, KEDGE_ERR_NOMEM, NULL);
+    return;
+  }
+  if (!kedge_sbi_path_segment(supi_or_suci, segment, sizeof(segment)) ||
+      snprintf(c->path, sizeof(c->path),
+               "/nudm-ueau/v1/%s/security-information/generate-auth-data",
+               segment) >= (int)sizeof(c->path)) {
+    free(c);
     kedge_sbi_respond_problem(req, 400, "MANDATORY_IE_INCORRECT", "supiOrSuci too long");
     return;
   }
@@ -287,30 +334,50 @@ static void ue_authentications(kedge_sbi_request_t *req, void *arg)
   json_t *resync = json_object_get(body, "resynchronizationInfo");
   if (udm_body && resync)
     json_object_set(udm_body, "resynchronizationInfo", resync);
-  ueau_call_t *c = calloc(1, sizeof(*c));
-  kedge_sbi_client_t *client = ausf_worker_of(req)->udm;
-  if (!udm_body || !c || !client) {
+  ausf_worker_t *w = ausf_worker_of(req);
+  if (!udm_body || !w->udm) {
     json_decref(udm_body);
     free(c);
-    kedge_sbi_respond_err(req, client ? KEDGE_ERR_NOMEM : KEDGE_ERR_CONFIG, NULL);
+    kedge_sbi_respond_err(req, w->udm ? KEDGE_ERR_NOMEM : KEDGE_ERR_CONFIG, NULL);
     return;
   }
   c->ausf = ausf;
   c->req = req;
+  c->udm_body = udm_body;
   snprintf(c->snn, sizeof(c->snn), "%s", snn);
   snprintf(c->consumer, sizeof(c->consumer), "%s", seaf->name);
-  suci_rid(string_member(body, "supiOrSuci"), c->suci_rid);
+  suci_rid(supi_or_suci, c->suci_rid);
   if (string_member(body, "routingIndicator"))
     snprintf(c->info_rid, sizeof(c->info_rid), "%s", string_member(body, "routingIndicator"));
-  const kedge_sbi_client_request_t call = {.method = "POST", .url = url, .body = udm_body};
-  kedge_err_t err = kedge_sbi_client_send(client, &call, vector_received, c, &c->call);
-  json_decref(udm_body);
-  if (err) {
-    udm_failed(c, 504, "TARGET_NF_NOT_REACHABLE", "cannot send to the UDM");
-    call_free(c);
+  kedge_sbi_request_on_cancel(req, ueau_cancelled, c);
+  if (ausf->udm_uri) { /* SPEC.md 7: a static URI always wins */
+    kedge_nrf_candidates_t one = {.n = 1};
+    snprintf(one.c[0].api_root, sizeof(one.c[0].api_root), "%s", ausf->udm_uri);
+    ask_udm(c, &one);
     return;
   }
-  kedge_sbi_request_on_cancel(req, ueau_cancelled, c);
+  /* TS 29.510 6.2.3.2.3.1: the UDM of this subscriber, by SUPI; for a SUCI by its routing
+   * indicator and home network (TS 23.501 6.3.8: the AUSF selects the UDM with them) */
+  kedge_suci_t suci;
+  const char *why = NULL;
+  kedge_nrf_query_t q = {.target_nf_type = "UDM", .service_name = "nudm-ueau"};
+  if (strncmp(supi_or_suci, "suci-", 5) != 0) {
+    q.supi = supi_or_suci;
+  } else if (kedge_suci_parse(supi_or_suci, &suci, &why) != KEDGE_ERR_BAD_SUPI) {
+    q.routing_indicator = suci.rid;
+    if (suci.supi_type == 0) {
+      q.target_mcc = suci.mcc;
+      q.target_mnc = suci.mnc;
+    }
+  }
+  kedge_err_t err = !ausf->disc ? KEDGE_ERR_CONFIG : kedge_nrf_discover(ausf->disc, w->nrf,
+                                       kedge_sbi_worker_base(kedge_sbi_request_worker(req)), &q,
+                                       udm_discovered, c, &c->disc);
+  if (err) {
+    kedge_sbi_request_on_cancel(req, NULL, NULL);
+    udm_failed(c, 504, "TARGET_NF_NOT_REACHABLE", "cannot ask the NRF for the UDM");
+    call_free(c);
+  }
 }
 
 /* ---- 5g-aka-confirmation ---- */
@@ -567,8 +634,13 @@ kedge_err_t ausf_ueau_setup(ausf_t *ausf, kedge_sbi_server_t *srv)
                                    &ausf->keys_revoked)))
     return err;
   if ((err = ausf_ctx_table_new(ausf->max_contexts, &ausf->contexts)) ||
-      (err = ausf_ctx_table_new(ausf->max_contexts, &ausf->confirmed)) ||
-      (err = ausf_workers_setup(ausf, srv)))
+      (err = ausf_ctx_table_new(ausf->max_contexts, &ausf->confirmed)))
+    return err;
+  /* SPEC.md 7: with an NRF, the UDM (when udm.uri is not given) is discovered */
+  if (kedge_app_nrf_config()->uri &&
+      (err = kedge_nrf_disc_new(kedge_app_nrf_config(), "AUSF", m, &ausf->disc)))
+    return err;
+  if ((err = ausf_workers_setup(ausf, srv)))
     return err;
   ausf->purge_timer = event_new(kedge_sbi_server_base(srv), -1, EV_PERSIST, purge_contexts, ausf);
   const struct timeval every = {1, 0};
@@ -590,4 +662,6 @@ void ausf_ueau_teardown(ausf_t *ausf)
     event_free(ausf->purge_timer);
   ausf_ctx_table_free(ausf->contexts);
   ausf_ctx_table_free(ausf->confirmed);
+  kedge_nrf_disc_free(ausf->disc);
+  ausf->disc = NULL;
 }

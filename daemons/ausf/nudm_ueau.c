@@ -22,14 +22,14 @@ typedef struct event_call {
   void (*done)(ausf_confirmation_t *c);
 } event_call_t;
 
-/* {udm.uri}/nudm-ueau/v1/{supi}/auth-events[/{authEventId}] */
-static bool event_url(const ausf_t *ausf, const char *supi, const char *event_id, char *url,
+/* {the UDM that gave the vector}/nudm-ueau/v1/{supi}/auth-events[/{authEventId}] */
+static bool event_url(const ausf_auth_ctx_t *ctx, const char *supi, const char *event_id, char *url,
                       size_t size)
 {
   char segment[3 * KEDGE_SUPI_MAX + 1];
   if (!kedge_sbi_path_segment(supi, segment, sizeof(segment)))
     return false;
-  int n = snprintf(url, size, "%s/nudm-ueau/v1/%s/auth-events%s%s", ausf->udm_uri, segment,
+  int n = snprintf(url, size, "%s/nudm-ueau/v1/%s/auth-events%s%s", ctx->udm_root, segment,
                    event_id ? "/" : "", event_id ? event_id : "");
   return n > 0 && (size_t)n < size;
 }
@@ -96,7 +96,7 @@ void ausf_auth_event_send(ausf_confirmation_t *c, void (*done)(ausf_confirmation
   event_call_t *e = calloc(1, sizeof(*e));
   json_t *body = auth_event(ausf, &c->ctx, c->success, false);
   kedge_err_t err = KEDGE_ERR_NOMEM;
-  if (e && body && event_url(ausf, c->ctx.supi, NULL, url, sizeof(url))) {
+  if (e && body && event_url(&c->ctx, c->ctx.supi, NULL, url, sizeof(url))) {
     e->c = c;
     e->done = done;
     const kedge_sbi_client_request_t call = {
@@ -144,7 +144,7 @@ void ausf_auth_event_remove(ausf_t *ausf, kedge_sbi_client_t *udm, const ausf_au
   /* TS 29.503 5.4.2.4: the AuthEvent again, with authRemovalInd true */
   json_t *body = auth_event(ausf, ctx, true, true);
   kedge_err_t err = KEDGE_ERR_NOMEM;
-  if (r && body && event_url(ausf, ctx->supi, ctx->auth_event_id, url, sizeof(url))) {
+  if (r && body && event_url(ctx, ctx->supi, ctx->auth_event_id, url, sizeof(url))) {
     r->ausf = ausf;
     snprintf(r->supi, sizeof(r->supi), "%s", ctx->supi);
     const kedge_sbi_client_request_t call = {.method = "PUT", .url = url, .body = body};

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 
 #include "ausf.h"
+#include "kedge/app.h"
 #include "kedge/log.h"
 
 static kedge_err_t worker_init(kedge_sbi_worker_t *worker, void *arg)
@@ -37,6 +38,17 @@ static kedge_err_t worker_init(kedge_sbi_worker_t *worker, void *arg)
     free(w);
     return err;
   }
+  if (ausf->disc &&
+      (err = kedge_sbi_client_new(kedge_sbi_worker_base(worker), &kedge_app_nrf_config()->client,
+                                  &w->nrf))) {
+    kedge_log_error("cannot create the SBI client toward the NRF (nrf.ca, nrf.cert, nrf.key)");
+    kedge_sbi_client_free(w->aanf);
+    if (w->keys)
+      kedge_keystore_close(w->keys);
+    kedge_sbi_client_free(w->udm);
+    free(w);
+    return err;
+  }
   kedge_sbi_worker_set_data(worker, w);
   return KEDGE_OK;
 }
@@ -48,6 +60,7 @@ static void worker_fini(kedge_sbi_worker_t *worker, void *arg)
     return;
   kedge_sbi_client_free(w->udm);
   kedge_sbi_client_free(w->aanf);
+  kedge_sbi_client_free(w->nrf);
   if (w->keys)
     kedge_keystore_close(w->keys);
   free(w);

@@ -43,6 +43,9 @@ static kedge_err_t read_key_source(ecs_t *ecs, kedge_config_node_t *root)
                                             "is bound to the ECS's FQDN"));
   /* the routing table: any home network and any RID unless a row says otherwise */
   KEEP(kedge_key_routes_read(sec, "routes", "uri", 0, &ecs->routes));
+  if (!err)
+    KEEP(kedge_key_routes_check_nrf(root, sec, kedge_config_has(sec, "uri") ? "uri" : "routes",
+                                    &ecs->routes));
   ecs->api = ecs->source == ECS_SOURCE_AUSF   ? KEDGE_KEY_API_AUSF_KEDGE
              : ecs->source == ECS_SOURCE_AANF ? KEDGE_KEY_API_AANF_AKMA
              : akma                           ? KEDGE_KEY_API_NEF_AKMA

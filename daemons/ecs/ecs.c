@@ -182,6 +182,8 @@ void ecs_teardown(ecs_t *ecs)
   ecs_key_cache_free(ecs->keys);
   ecs_key_cache_free(ecs->negative);
   ecs_rate_limit_free(ecs->rate_limit);
+  kedge_nrf_disc_free(ecs->disc);
+  ecs->disc = NULL;
   ecs->keys = ecs->negative = NULL;
   ecs->rate_limit = NULL;
   ecs_config_free(ecs);

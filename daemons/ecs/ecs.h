@@ -70,6 +70,7 @@ typedef struct ecs {
   ecs_source_type_t source;
   const char *af_id; /* NEF only */
   kedge_key_routes_t routes; /* key_source.routes (or key_source.uri) */
+  kedge_nrf_disc_t *disc;    /* with nrf.uri: `discover` routes (SPEC.md 7) */
   kedge_sbi_client_options_t client;
   size_t max_pending_fetches; /* per worker */
   size_t key_cache_size;

@@ -8,6 +8,7 @@
 
 #include "key_fetch.h"
 #include "psk_handshake.h"
+#include "kedge/app.h"
 #include "kedge/log.h"
 
 static kedge_err_t worker_init(kedge_sbi_worker_t *worker, void *arg)
@@ -29,12 +30,23 @@ static kedge_err_t worker_init(kedge_sbi_worker_t *worker, void *arg)
     free(ew);
     return err;
   }
+  if (ecs->disc &&
+      (err = kedge_sbi_client_new(ew->base, &kedge_app_nrf_config()->client, &ew->nrf))) {
+    kedge_log_error("cannot create the SBI client toward the NRF (nrf.ca, nrf.cert, nrf.key)");
+    kedge_sbi_client_free(ew->client);
+    free(ew);
+    return err;
+  }
   const kedge_key_client_options_t opts = {
       .routes = &ecs->routes,
       .timeout_ms = ecs->client.timeout_ms, /* one deadline for the handshake's fetch */
       .max_retry_after_s = (unsigned)(ecs->max_retry_after_ms / 1000),
+      .disc = ecs->disc,
+      .nrf = ew->nrf,
+      .base = ew->base,
   };
   if ((err = kedge_key_client_new(ew->client, &opts, &ew->keys))) {
+    kedge_sbi_client_free(ew->nrf);
     kedge_sbi_client_free(ew->client);
     free(ew);
     return err;
@@ -52,12 +64,19 @@ static void worker_fini(kedge_sbi_worker_t *worker, void *arg)
   ecs_fetches_free(ew);
   kedge_key_client_free(ew->keys);
   kedge_sbi_client_free(ew->client);
+  kedge_sbi_client_free(ew->nrf);
   kedge_sbi_worker_set_data(worker, NULL);
   free(ew);
 }
 
 kedge_err_t ecs_workers_setup(ecs_t *ecs, kedge_sbi_server_t *srv)
 {
+  /* SPEC.md 7: with an NRF, `discover` routes find the AUSF or AAnF there (the ECS is an AF) */
+  kedge_err_t err;
+  if (kedge_app_nrf_config()->uri && !ecs->disc &&
+      (err = kedge_nrf_disc_new(kedge_app_nrf_config(), "AF", kedge_sbi_server_metrics(srv),
+                                &ecs->disc)))
+    return err;
   return kedge_sbi_server_set_worker_hooks(srv, worker_init, worker_fini, ecs);
 }
 

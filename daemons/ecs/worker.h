@@ -16,6 +16,7 @@ typedef struct ecs_worker {
   kedge_sbi_worker_t *worker;
   struct event_base *base;
   kedge_sbi_client_t *client; /* toward the key source */
+  kedge_sbi_client_t *nrf;    /* toward the NRF (with ecs->disc) */
   kedge_key_client_t *keys;   /* the key-service client on it */
   kedge_conn_budget_t hs_budget; /* handshakes in progress, oldest first (issue 12) */
   struct ecs_hs *hs_pool;        /* free handshake state for the next ones (psk_handshake.c) */

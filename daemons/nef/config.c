@@ -145,6 +145,8 @@ static kedge_err_t read_source(kedge_config_node_t *root, const char *name, bool
                              KEDGE_KEY_ROUTE_NEED_NAME | KEDGE_KEY_ROUTE_NEED_HOME |
                                  KEDGE_KEY_ROUTE_NEED_RIDS,
                              routes));
+  if (!err)
+    KEEP(kedge_key_routes_check_nrf(root, sec, "groups", routes));
   return err;
 }
 

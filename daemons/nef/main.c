@@ -55,8 +55,15 @@ static void reload(void *state, void *next_state)
 
 static void teardown(void *state)
 {
-  nef_revocation_teardown(state);
+  nef_t *n = state;
+  nef_revocation_teardown(n);
+  kedge_nrf_disc_free(n->disc);
+  n->disc = NULL;
 }
+
+/* The NEF's northbound key APIs announced as custom service names (SPEC.md 7, docs/nrf.md):
+ * TS 29.510 ServiceName allows any string besides 3GPP's own */
+static const char *const nef_services[] = {"3gpp-kedge", "3gpp-akma", NULL};
 
 int main(int argc, char **argv)
 {
@@ -70,6 +77,7 @@ int main(int argc, char **argv)
     .service = "nef",
     .default_port = 8005, /* conf/nef.yaml, docs/config.md "Ports" */
     .nf_type = "NEF",
+    .nf_services = nef_services,
     .read_config = nef_read_config,
     .setup = setup,
     .reload = reload,

@@ -6,12 +6,15 @@
  * every AUSF URI: libcurl keeps one HTTP/2 connection per authority. */
 #include <stdlib.h>
 
+#include "kedge/app.h"
 #include "kedge/log.h"
 #include "nef.h"
 
-/* One key source: an SBI client and the key-service client on it. */
+/* One key source: an SBI client and the key-service client on it, and for `discover` groups
+ * one toward the NRF. */
 typedef struct nef_source {
   kedge_sbi_client_t *sbi;
+  kedge_sbi_client_t *nrf;
   kedge_key_client_t *keys;
 } nef_source_t;
 
@@ -24,16 +27,22 @@ static void source_free(nef_source_t *s)
 {
   kedge_key_client_free(s->keys);
   kedge_sbi_client_free(s->sbi);
+  kedge_sbi_client_free(s->nrf);
 }
 
 static kedge_err_t source_new(struct event_base *base, const kedge_sbi_client_options_t *sbi_opts,
                               const kedge_key_routes_t *routes, const char *what,
-                              nef_source_t *s)
+                              kedge_nrf_disc_t *disc, nef_source_t *s)
 {
   kedge_err_t err = kedge_sbi_client_new(base, sbi_opts, &s->sbi);
   if (err) {
     kedge_log_error("cannot create the SBI client toward the %s (%s.ca, %s.cert, %s.key)", what,
                     what, what, what);
+    return err;
+  }
+  if (disc && (err = kedge_sbi_client_new(base, &kedge_app_nrf_config()->client, &s->nrf))) {
+    kedge_log_error("cannot create the SBI client toward the NRF (nrf.ca, nrf.cert, nrf.key)");
+    source_free(s);
     return err;
   }
   /* Each key source of the group gets the whole timeout; a retrieve has no side effect, so one
@@ -46,6 +55,9 @@ static kedge_err_t source_new(struct event_base *base, const kedge_sbi_client_op
       .timeout_ms = sbi_opts->timeout_ms * (uint32_t)most,
       .attempt_timeout_ms = sbi_opts->timeout_ms,
       .max_retry_after_s = 0, /* a key source's Retry-After is passed on to the AF, not kept */
+      .disc = disc,
+      .nrf = s->nrf,
+      .base = base,
   };
   if ((err = kedge_key_client_new(s->sbi, &opts, &s->keys)))
     source_free(s);
@@ -59,9 +71,9 @@ static kedge_err_t worker_init(kedge_sbi_worker_t *worker, void *arg)
   if (!w)
     return KEDGE_ERR_NOMEM;
   struct event_base *base = kedge_sbi_worker_base(worker);
-  kedge_err_t err = source_new(base, &nef->ausf_client, &nef->groups, "ausf", &w->ausf);
+  kedge_err_t err = source_new(base, &nef->ausf_client, &nef->groups, "ausf", nef->disc, &w->ausf);
   if (!err && nef->aanf_groups.n &&
-      (err = source_new(base, &nef->aanf_client, &nef->aanf_groups, "aanf", &w->aanf)))
+      (err = source_new(base, &nef->aanf_client, &nef->aanf_groups, "aanf", nef->disc, &w->aanf)))
     source_free(&w->ausf);
   if (err) {
     free(w);
@@ -85,6 +97,12 @@ static void worker_fini(kedge_sbi_worker_t *worker, void *arg)
 
 kedge_err_t nef_ausf_clients_setup(nef_t *nef, kedge_sbi_server_t *srv)
 {
+  /* SPEC.md 7: with an NRF, groups that say discover find their AUSF/AAnF there */
+  kedge_err_t err;
+  if (kedge_app_nrf_config()->uri && !nef->disc &&
+      (err = kedge_nrf_disc_new(kedge_app_nrf_config(), "NEF", kedge_sbi_server_metrics(srv),
+                                &nef->disc)))
+    return err;
   return kedge_sbi_server_set_worker_hooks(srv, worker_init, worker_fini, nef);
 }
 

@@ -104,6 +104,7 @@ typedef struct nef {
   kedge_key_routes_t aanf_groups;   /* aanf.groups: home network + RID -> AAnF apiRoots */
   kedge_sbi_client_options_t aanf_client; /* mTLS toward the AAnFs (3gpp-akma, SPEC.md 9) */
   unsigned retry_after_s;           /* Retry-After when no AUSF answered */
+  kedge_nrf_disc_t *disc;           /* with nrf.uri: `discover` groups (SPEC.md 7) */
   nef_oauth_t oauth;
   nef_revocation_t revocation;
 

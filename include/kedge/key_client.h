@@ -16,6 +16,7 @@
 #include "kedge/config.h"
 #include "kedge/edge.h"
 #include "kedge/identity.h"
+#include "kedge/nrf.h"
 #include "kedge/sbi_client.h"
 
 #ifdef __cplusplus
@@ -55,6 +56,8 @@ typedef struct kedge_key_route {
   size_t n_rids;
   char **uris; /* https://host[:port][/prefix], no trailing '/' */
   size_t n_uris;
+  bool discover; /* `discover: true` instead of uris: the key source is found at the NRF per
+                    fetch by the key ID's RID and home PLMN (SPEC.md 7; n_uris is 0) */
   _Atomic int64_t *not_before_ms; /* per URI: kedge_now_ms() before which it is not asked
                                      (a Retry-After, RFC 9110 10.2.3) */
 } kedge_key_route_t;
@@ -69,13 +72,20 @@ typedef struct kedge_key_routes {
 #define KEDGE_KEY_ROUTE_NEED_HOME 2u
 #define KEDGE_KEY_ROUTE_NEED_RIDS 4u
 
-/* Reads the list of maps `key` under `sec` ({name, mcc, mnc, rids, uris} each) into *routes;
- * `need` says which members are mandatory. With `shorthand` (e.g. "uri") a single apiRoot may
- * be given instead (one row: any home network, any RID) — but not both. KEDGE_ERR_CONFIG with
+/* Reads the list of maps `key` under `sec` ({name, mcc, mnc, rids, uris | discover: true} each)
+ * into *routes; `need` says which members are mandatory. With `shorthand` (e.g. "uri") a single
+ * apiRoot (or the word "discover") may be given instead (one row: any home network, any RID) —
+ * but not both. KEDGE_ERR_CONFIG with
  * the file:line reason recorded in the config. */
 kedge_err_t kedge_key_routes_read(kedge_config_node_t *sec, const char *key, const char *shorthand,
                                   unsigned need, kedge_key_routes_t *routes);
 void kedge_key_routes_free(kedge_key_routes_t *routes);
+/* Whether a row says `discover`. */
+bool kedge_key_routes_discover(const kedge_key_routes_t *routes);
+/* A `discover` row needs an NRF: KEDGE_ERR_CONFIG naming sec's `key` when `root` has no
+ * nrf.uri. */
+kedge_err_t kedge_key_routes_check_nrf(kedge_config_node_t *root, kedge_config_node_t *sec,
+                                       const char *key, const kedge_key_routes_t *routes);
 /* The first row (in file order) for this home network and RID, or NULL. */
 const kedge_key_route_t *kedge_key_route_find(const kedge_key_routes_t *routes,
                                               const kedge_plmn_t *home, const char *rid);
@@ -142,6 +152,11 @@ typedef struct kedge_key_client_options {
   uint32_t attempt_timeout_ms;      /* per URI; a timed-out URI is followed by the next while
                                        the fetch's deadline allows; 0: the whole deadline */
   unsigned max_retry_after_s;       /* a Retry-After is honoured up to this; 0: not at all */
+  /* For `discover` rows (NULL otherwise: such a row then fails as unreachable): the daemon's
+   * discovery (shared), an SBI client toward the NRF on this worker's loop, and that loop. */
+  kedge_nrf_disc_t *disc;
+  kedge_sbi_client_t *nrf;
+  struct event_base *base;
 } kedge_key_client_options_t;
 
 /* A client on one worker's SBI client (borrowed: used from that worker's thread only). */
@@ -163,6 +178,10 @@ void kedge_key_fetch_cancel(kedge_key_fetch_t *fetch);
 
 /* The path under an apiRoot, e.g. "/nausf-auth/v1/kedge-keys/retrieve". */
 const char *kedge_key_api_path(kedge_key_api_t api);
+/* The producer of this API for NRF discovery: its NFType and service name (TS 29.510; the
+ * AUSF's key service is the custom service nausf-kedge, SPEC.md 7; the NEF's northbound APIs
+ * are announced by their API names). */
+void kedge_key_api_target(kedge_key_api_t api, const char **nf_type, const char **service);
 /* The AKMA APIs (key ID an A-KID, key K_AF, 204 for an unknown A-KID). */
 bool kedge_key_api_is_akma(kedge_key_api_t api);
 /* The request body of this API for `request`, or NULL (out of memory). */

@@ -107,6 +107,11 @@ static kedge_err_t settle_nf_instance_id(char *why, size_t why_size)
   return KEDGE_OK;
 }
 
+const kedge_nrf_config_t *kedge_app_nrf_config(void)
+{
+  return &nrf_config;
+}
+
 /* The whole file into `state` (the daemon's own sections) and `sbi`, the log settings into
  * *level and *json, nothing applied. */
 static kedge_err_t load(const kedge_app_t *app, void *state, const char *path,
@@ -176,6 +181,7 @@ typedef struct app_run {
   const char *path;
   kedge_config_t **confs;
   size_t n_confs;
+  kedge_nrf_t *nrf; /* the NRF client, for NFUpdate on reload (NULL without nrf.uri) */
 } app_run_t;
 
 /* The scratch states of reloads, kept (with the tables their pointers reach) until the process
@@ -224,16 +230,13 @@ static void reload_cb(kedge_sbi_server_t *srv, void *arg)
   bool json;
   void *next = malloc(app->state_size);
   kedge_err_t err = KEDGE_OK;
+  kedge_nrf_config_t nrf_next = {0};
   if (!next) {
     err = KEDGE_ERR_NOMEM;
     snprintf(why, sizeof(why), "%s", kedge_strerror(err));
   } else {
     memcpy(next, app->state, app->state_size);
-    /* nrf: is checked but not applied: the NRF client keeps the section it started with
-     * (NFUpdate on reload is not built, docs/nrf.md) */
-    kedge_nrf_config_t nrf_next;
     err = load(app, next, run->path, &conf, &sbi, &nrf_next, &level, &json, why, sizeof(why));
-    kedge_nrf_config_clear(&nrf_next);
   }
   if (!err && app->check)
     err = app->check(next, why, sizeof(why));
@@ -246,6 +249,7 @@ static void reload_cb(kedge_sbi_server_t *srv, void *arg)
   if (err) {
     kedge_log_error("reload refused: %s; still serving with the configuration loaded before",
                     why);
+    kedge_nrf_config_clear(&nrf_next);
     kedge_config_free(conf);
     if (next)
       retire(next);
@@ -263,6 +267,14 @@ static void reload_cb(kedge_sbi_server_t *srv, void *arg)
     kedge_sbi_server_resume(srv);
   }
   kedge_log_init(app->info->program, level, json);
+  /* TS 29.510 5.2.2.3: the NRF hears of a changed profile (its strings live in conf, kept).
+   * Discovery keeps the NRF it started with; adding or removing nrf.uri needs a restart. */
+  if (run->nrf && nrf_next.uri)
+    kedge_nrf_update(run->nrf, &nrf_next);
+  else if (!run->nrf != !nrf_next.uri)
+    kedge_log_warn("reload: nrf.uri was %s; restart to %s", nrf_next.uri ? "added" : "removed",
+                   nrf_next.uri ? "register" : "deregister");
+  kedge_nrf_config_clear(&nrf_next);
   if (app->reload)
     free(next); /* what it points to is the live state's now */
   else
@@ -403,6 +415,7 @@ int kedge_app_main(const kedge_app_t *app, int argc, char **argv)
     kedge_log_error("cannot start: nrf: %s", kedge_strerror(err));
     kedge_sbi_server_stop(srv);
   }
+  run.nrf = nrf;
   if (ports_file && write_ports(ports_file, srv, app) != 0) {
     kedge_log_error("cannot write %s: %s", ports_file, strerror(errno));
     kedge_sbi_server_stop(srv);
@@ -411,6 +424,7 @@ int kedge_app_main(const kedge_app_t *app, int argc, char **argv)
   app_notify("READY=1");
   watchdog = app_watchdog_start(kedge_sbi_server_base(srv));
   rc = kedge_sbi_server_run(srv) == KEDGE_OK && !err ? KEDGE_EXIT_OK : KEDGE_EXIT_FAILURE;
+  run.nrf = NULL;
   kedge_nrf_stop(nrf); /* NFDeregister after SIGTERM (TS 29.510 5.2.2.4) */
 out:
   if (watchdog)

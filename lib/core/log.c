@@ -10,6 +10,7 @@
 #include <openssl/sha.h>
 
 #include "kedge/hex.h"
+#include "kedge/time.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -206,14 +207,14 @@ static void put_escaped(struct line *l, const char *s, size_t n, bool json)
 /* RFC 3339 section 5.6 in UTC with milliseconds: "2026-11-27T20:58:04.123Z" (24 octets). */
 static void timestamp(char out[32])
 {
-  struct timespec ts;
+  int64_t now = kedge_wall_ms();
+  time_t sec = (time_t)(now / 1000);
   struct tm tm;
-  if (clock_gettime(CLOCK_REALTIME, &ts) != 0 || !gmtime_r(&ts.tv_sec, &tm) ||
-      strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm) != 19) {
+  if (!gmtime_r(&sec, &tm) || strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm) != 19) {
     memcpy(out, "1970-01-01T00:00:00.000Z", 25);
     return;
   }
-  unsigned ms = (unsigned)(ts.tv_nsec / 1000000L) % 1000u;
+  unsigned ms = (unsigned)(now % 1000);
   out[19] = '.';
   out[20] = (char)('0' + ms / 100);
   out[21] = (char)('0' + ms / 10 % 10);

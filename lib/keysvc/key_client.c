@@ -37,6 +37,8 @@ struct kedge_key_fetch {
   char af_id[KEDGE_ECS_ID_MAX + 1];
   char ecs_id[KEDGE_ECS_ID_MAX + 1];
   const kedge_key_route_t *route;
+  kedge_nrf_candidates_t *found;       /* a `discover` row: the NRF's answer */
+  kedge_nrf_disc_call_t *disc_call;    /* the discovery in flight */
   size_t uri_index;
   json_t *body;
   kedge_sbi_client_call_t *call;
@@ -105,7 +107,23 @@ static void fetch_unlink(kedge_key_fetch_t *f)
 static void fetch_free(kedge_key_fetch_t *f)
 {
   json_decref(f->body);
+  free(f->found);
   free(f);
+}
+
+/* The row's URIs, or for a `discover` row the producers the NRF named. */
+static size_t n_uris(const kedge_key_fetch_t *f)
+{
+  return f->route->discover ? (f->found ? f->found->n : 0) : f->route->n_uris;
+}
+
+static const char *uri_at(const kedge_key_fetch_t *f, size_t i)
+{
+  size_t n = n_uris(f);
+  if (n == 0)
+    return "(NRF discovery)";
+  i = i < n ? i : n - 1;
+  return f->route->discover ? f->found->c[i].api_root : f->route->uris[i];
 }
 
 void kedge_key_fetch_cancel(kedge_key_fetch_t *f)
@@ -113,6 +131,7 @@ void kedge_key_fetch_cancel(kedge_key_fetch_t *f)
   if (!f)
     return;
   kedge_sbi_client_cancel(f->call);
+  kedge_nrf_discover_cancel(f->disc_call);
   fetch_unlink(f);
   fetch_free(f);
 }
@@ -147,8 +166,7 @@ static void complete(kedge_key_fetch_t *f, kedge_key_outcome_t outcome,
       .status = resp && !resp->err ? resp->status : 0,
       .cause = cause,
       .route = f->route,
-      .uri = f->route->uris[f->uri_index < f->route->n_uris ? f->uri_index
-                                                            : f->route->n_uris - 1],
+      .uri = uri_at(f, f->uri_index),
       .unreachable = f->unreachable,
       .timeouts = f->timeouts,
       .elapsed_us = (uint64_t)(kedge_now_ms() - f->started_ms) * 1000u,
@@ -172,11 +190,11 @@ static kedge_err_t send_next(kedge_key_fetch_t *f)
 {
   const kedge_key_route_t *row = f->route;
   int64_t now = kedge_now_ms();
-  for (; f->uri_index < row->n_uris; f->uri_index++) {
-    if (atomic_load(&row->not_before_ms[f->uri_index]) > now)
+  for (; f->uri_index < n_uris(f); f->uri_index++) {
+    if (!row->discover && atomic_load(&row->not_before_ms[f->uri_index]) > now)
       continue;
     char url[KEDGE_KEY_URI_MAX + 64];
-    snprintf(url, sizeof(url), "%s%s", row->uris[f->uri_index], kedge_key_api_path(f->rq.api));
+    snprintf(url, sizeof(url), "%s%s", uri_at(f, f->uri_index), kedge_key_api_path(f->rq.api));
     int64_t left = f->deadline_ms - now;
     uint32_t attempt = f->client->opts.attempt_timeout_ms;
     if (!attempt || attempt > left)
@@ -185,7 +203,7 @@ static kedge_err_t send_next(kedge_key_fetch_t *f)
         .method = "POST", .url = url, .body = f->body, .timeout_ms = attempt};
     if (kedge_sbi_client_send(f->client->sbi, &req, answered, f, &f->call) == KEDGE_OK)
       return KEDGE_OK;
-    kedge_log_warn("key source %s (group %s): cannot send", row->uris[f->uri_index], row->name);
+    kedge_log_warn("key source %s (group %s): cannot send", uri_at(f, f->uri_index), row->name);
     f->unreachable++;
   }
   return KEDGE_ERR_UNAVAILABLE;
@@ -195,7 +213,8 @@ static void honour_retry_after(kedge_key_fetch_t *f, const char *value)
 {
   unsigned s = 0;
   unsigned max = f->client->opts.max_retry_after_s;
-  if (max && kedge_http_retry_after_parse(value, max, &s) == KEDGE_OK && s > 0)
+  if (max && !f->route->discover &&
+      kedge_http_retry_after_parse(value, max, &s) == KEDGE_OK && s > 0)
     atomic_store(&f->route->not_before_ms[f->uri_index], kedge_now_ms() + (int64_t)s * 1000);
 }
 
@@ -209,7 +228,7 @@ static void answered(const kedge_sbi_client_response_t *resp, void *arg)
       f->timeouts++;
     else
       f->unreachable++;
-    kedge_log_warn("key source %s (group %s): %s", f->route->uris[f->uri_index], f->route->name,
+    kedge_log_warn("key source %s (group %s): %s", uri_at(f, f->uri_index), f->route->name,
                    timeout ? "no answer in time" : "not reachable");
     if (!timeout || kedge_now_ms() < f->deadline_ms) {
       f->uri_index++;
@@ -276,6 +295,36 @@ static kedge_err_t copy_string(char *dst, size_t size, const char *src)
   return KEDGE_OK;
 }
 
+/* A `discover` row (SPEC.md 7): the producers of the API's service for the key ID's RID and
+ * home PLMN (TS 29.510 6.2.3.2.3.1 routing-indicator, target-plmn-list), then as a static row. */
+static void discovered(kedge_err_t err, const kedge_nrf_candidates_t *cands, void *arg)
+{
+  kedge_key_fetch_t *f = arg;
+  f->disc_call = NULL;
+  if (!err && !(f->found = malloc(sizeof(*f->found))))
+    err = KEDGE_ERR_NOMEM;
+  if (err) { /* the discovery logged its one line */
+    f->unreachable++;
+    complete(f, err == KEDGE_ERR_TIMEOUT ? KEDGE_KEY_TIMEOUT : KEDGE_KEY_UNREACHABLE, NULL, NULL,
+             0);
+    return;
+  }
+  *f->found = *cands;
+  if (send_next(f) != KEDGE_OK)
+    complete(f, KEDGE_KEY_UNREACHABLE, NULL, NULL, 0);
+}
+
+static kedge_err_t start_discovery(kedge_key_fetch_t *f)
+{
+  const kedge_key_client_options_t *o = &f->client->opts;
+  if (!o->disc || !o->nrf || !o->base)
+    return KEDGE_ERR_UNAVAILABLE;
+  kedge_nrf_query_t q = {.routing_indicator = f->rid, .target_mcc = f->home.mcc,
+                         .target_mnc = f->home.mnc};
+  kedge_key_api_target(f->rq.api, &q.target_nf_type, &q.service_name);
+  return kedge_nrf_discover(o->disc, o->nrf, o->base, &q, discovered, f, &f->disc_call);
+}
+
 kedge_err_t kedge_key_fetch(kedge_key_client_t *c, const kedge_key_request_t *rq,
                             kedge_key_done_fn done, void *arg, kedge_key_fetch_t **handle)
 {
@@ -316,7 +365,7 @@ kedge_err_t kedge_key_fetch(kedge_key_client_t *c, const kedge_key_request_t *rq
     fetch_free(f);
     return KEDGE_ERR_NOMEM;
   }
-  if (send_next(f) != KEDGE_OK) {
+  if (row->discover ? start_discovery(f) != KEDGE_OK : send_next(f) != KEDGE_OK) {
     fetch_free(f);
     return KEDGE_ERR_UNAVAILABLE;
   }

@@ -25,6 +25,24 @@ const char *kedge_key_api_path(kedge_key_api_t api)
   }
 }
 
+void kedge_key_api_target(kedge_key_api_t api, const char **nf_type, const char **service)
+{
+  switch (api) {
+  case KEDGE_KEY_API_AUSF_KEDGE:
+    *nf_type = "AUSF", *service = "nausf-kedge";
+    return;
+  case KEDGE_KEY_API_AANF_AKMA: /* TS 29.535 */
+    *nf_type = "AANF", *service = "naanf-akma";
+    return;
+  case KEDGE_KEY_API_NEF_KEDGE:
+    *nf_type = "NEF", *service = "3gpp-kedge";
+    return;
+  default:
+    *nf_type = "NEF", *service = "3gpp-akma";
+    return;
+  }
+}
+
 bool kedge_key_api_is_akma(kedge_key_api_t api)
 {
   return api == KEDGE_KEY_API_AANF_AKMA || api == KEDGE_KEY_API_NEF_AKMA;

@@ -21,7 +21,8 @@ static kedge_err_t read_uris(kedge_config_node_t *item, const char *key,
                              const char *const *uris, size_t n, kedge_key_route_t *row)
 {
   if (n == 0)
-    return kedge_config_invalid(item, key, "list the apiRoots of the key source (https://...)");
+    return kedge_config_invalid(item, key, "list the apiRoots of the key source (https://...), or "
+                                           "give discover: true");
   row->uris = calloc(n, sizeof(*row->uris));
   row->not_before_ms = calloc(n, sizeof(*row->not_before_ms));
   if (!row->uris || !row->not_before_ms)
@@ -78,8 +79,12 @@ static kedge_err_t read_row(kedge_key_routes_t *routes, kedge_config_node_t *ite
   KEEP(kedge_config_string(item, "mnc", NULL, &mnc));
   KEEP(read_rids(item, need, row));
   KEEP(kedge_config_strings(item, "uris", &uris, &n_uris));
+  KEEP(kedge_config_bool(item, "discover", false, &row->discover));
   if (err)
     return err;
+  if (row->discover && n_uris)
+    return kedge_config_invalid(item, "discover", "give uris or discover: true, not both (a "
+                                                  "static URI always wins, SPEC.md 7)");
   if (!name && (need & KEDGE_KEY_ROUTE_NEED_NAME))
     return kedge_config_require(item, "name");
   /* the name goes into audit lines and metric labels: one harmless token */
@@ -104,7 +109,7 @@ static kedge_err_t read_row(kedge_key_routes_t *routes, kedge_config_node_t *ite
   }
   if (!row->name)
     return KEDGE_ERR_NOMEM;
-  return read_uris(item, "uris", uris, n_uris, row);
+  return row->discover ? KEDGE_OK : read_uris(item, "uris", uris, n_uris, row);
 }
 
 kedge_err_t kedge_key_routes_read(kedge_config_node_t *sec, const char *key, const char *shorthand,
@@ -139,6 +144,10 @@ kedge_err_t kedge_key_routes_read(kedge_config_node_t *sec, const char *key, con
     row->name = strdup("default");
     if (!row->name)
       return KEDGE_ERR_NOMEM;
+    if (strcmp(uri, "discover") == 0) { /* SPEC.md 7: found at the NRF by RID and home PLMN */
+      row->discover = true;
+      return KEDGE_OK;
+    }
     const char *one[1] = {uri};
     return read_uris(sec, shorthand, one, 1, row);
   }
@@ -161,6 +170,24 @@ void kedge_key_routes_free(kedge_key_routes_t *routes)
   }
   free(routes->rows);
   memset(routes, 0, sizeof(*routes));
+}
+
+bool kedge_key_routes_discover(const kedge_key_routes_t *routes)
+{
+  for (size_t i = 0; routes && i < routes->n; i++)
+    if (routes->rows[i].discover)
+      return true;
+  return false;
+}
+
+kedge_err_t kedge_key_routes_check_nrf(kedge_config_node_t *root, kedge_config_node_t *sec,
+                                       const char *key, const kedge_key_routes_t *routes)
+{
+  const char *nrf_uri = NULL;
+  kedge_err_t err = kedge_config_string(root, "nrf.uri", NULL, &nrf_uri);
+  if (err || nrf_uri || !kedge_key_routes_discover(routes))
+    return err;
+  return kedge_config_invalid(sec, key, "a route that says discover needs nrf.uri (SPEC.md 7)");
 }
 
 const kedge_key_route_t *kedge_key_route_find(const kedge_key_routes_t *routes,

@@ -59,9 +59,18 @@ kedge_err_t kedge_nrf_config_read(kedge_config_node_t *root, kedge_nrf_config_t 
 {
   memset(cfg, 0, sizeof(*cfg));
   kedge_sbi_client_options_init(&cfg->client);
+  cfg->discovery_validity_ms = 60000;
+  cfg->discovery_cache_size = 10000;
+  cfg->priority = cfg->capacity = -1;
   kedge_err_t err = KEDGE_OK;
+  /* nf.fqdn (the common nf: section): an FQDN is a DNS name (RFC 1035 2.3.4: at most 253) */
+  KEEP(kedge_config_string(root, "nf.fqdn", NULL, &cfg->fqdn));
+  if (cfg->fqdn && (!*cfg->fqdn || strlen(cfg->fqdn) > 253 ||
+                    strspn(cfg->fqdn, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                      "0123456789-.") != strlen(cfg->fqdn)))
+    KEEP(kedge_config_invalid(root, "nf.fqdn", "must be a DNS name (letters, digits, '-', '.')"));
   if (!kedge_config_has(root, "nrf"))
-    return KEDGE_OK;
+    return err;
   kedge_config_node_t *sec = NULL;
   const char *sbi_ca = NULL, *sbi_cert = NULL, *sbi_key = NULL;
   int64_t ms = 0;
@@ -95,6 +104,20 @@ kedge_err_t kedge_nrf_config_read(kedge_config_node_t *root, kedge_nrf_config_t 
     if (!digits(cfg->routing_indicators[i]) || strlen(cfg->routing_indicators[i]) > 4)
       KEEP(kedge_config_invalid(sec, "routing_indicators", "each must be 1 to 4 digits"));
   KEEP(read_supi_ranges(sec, cfg));
+  /* TS 29.510 6.1.6.2.2 NFProfile priority (lower is preferred) and capacity (relative
+   * weight), both 0..65535: how consumers order this NF among others of its type */
+  int64_t v = -1;
+  KEEP(kedge_config_int(sec, "priority", -1, 0, 65535, &v));
+  cfg->priority = (int)v;
+  KEEP(kedge_config_int(sec, "capacity", -1, 0, 65535, &v));
+  cfg->capacity = (int)v;
+  /* discovery (docs/nrf.md): how long an answer without a usable validityPeriod is kept, and
+   * how many answers (one per query: per SUPI for AUSF->UDM) at most */
+  KEEP(kedge_config_duration(sec, "discovery_validity", 60000, 0, 86400000,
+                             &cfg->discovery_validity_ms));
+  int64_t n = 0;
+  KEEP(kedge_config_int(sec, "discovery_cache_size", 10000, 0, 10000000, &n));
+  cfg->discovery_cache_size = (size_t)n;
   return err;
 }
 

@@ -21,7 +21,10 @@ struct kedge_nrf {
   const kedge_nrf_config_t *cfg;
   const kedge_nrf_self_t *self;
   struct event_base *base;
-  struct event *timer, *stop_ev;
+  struct event *timer, *stop_ev, *update_ev;
+  pthread_mutex_t update_lock;
+  kedge_nrf_config_t *pending; /* a reload's section, waiting for the thread (update_lock) */
+  kedge_nrf_config_t *owned;   /* the section in use when it came from a reload */
   kedge_sbi_client_t *client;
   kedge_sbi_client_call_t *call; /* the request in flight, or NULL */
   json_t *profile;
@@ -32,7 +35,7 @@ struct kedge_nrf {
   int64_t heartbeat_ms;
   pthread_t thread;
   kedge_gauge_t *state_gauge;
-  kedge_counter_t *reg_ok, *reg_failed, *hb_ok, *hb_not_found, *hb_failed;
+  kedge_counter_t *reg_ok, *reg_failed, *hb_ok, *hb_not_found, *hb_failed, *updates;
 };
 
 int64_t kedge_nrf_heartbeat_ms(const json_t *answer, int64_t fallback_ms)
@@ -170,6 +173,98 @@ static void tick(evutil_socket_t fd, short what, void *arg)
     send_heartbeat(nrf);
 }
 
+/* The URL of this instance at cfg's NRF. */
+static bool instance_url(const kedge_nrf_config_t *cfg, const kedge_nrf_self_t *self, char *url,
+                         size_t size)
+{
+  char id[128];
+  size_t ulen = strlen(cfg->uri);
+  while (ulen > 0 && cfg->uri[ulen - 1] == '/')
+    ulen--;
+  return kedge_sbi_path_segment(self->nf_instance_id, id, sizeof(id)) &&
+         snprintf(url, size, "%.*s/nnrf-nfm/v1/nf-instances/%s", (int)ulen, cfg->uri, id) <
+             (int)size;
+}
+
+static void config_free(kedge_nrf_config_t *cfg)
+{
+  if (!cfg)
+    return;
+  kedge_nrf_config_clear(cfg);
+  free(cfg);
+}
+
+/* On the NRF thread: a reload's nrf: section (TS 29.510 5.2.2.3 NFUpdate). Nothing changed:
+ * nothing sent. A changed profile or NRF: a new client (TLS files may have changed) and the
+ * whole profile again by PUT, which an NRF answers 200 for a known instance. */
+static void on_update(evutil_socket_t fd, short what, void *arg)
+{
+  (void)fd;
+  (void)what;
+  kedge_nrf_t *nrf = arg;
+  pthread_mutex_lock(&nrf->update_lock);
+  kedge_nrf_config_t *next = nrf->pending;
+  nrf->pending = NULL;
+  pthread_mutex_unlock(&nrf->update_lock);
+  if (!next || atomic_load(&nrf->state) == KEDGE_NRF_DEREGISTERED) {
+    config_free(next);
+    return;
+  }
+  char url[sizeof(nrf->url)];
+  json_t *profile = kedge_nrf_profile(next, nrf->self);
+  kedge_sbi_client_t *client = NULL;
+  if (!profile || !instance_url(next, nrf->self, url, sizeof(url)) ||
+      kedge_sbi_client_new(nrf->base, &next->client, &client) != KEDGE_OK) {
+    kedge_log_error("NRF: the reloaded nrf: section cannot be applied (profile, URI or TLS "
+                    "files); keeping the one in use");
+    json_decref(profile);
+    config_free(next);
+    return;
+  }
+  bool same_nrf = strcmp(url, nrf->url) == 0;
+  bool same = same_nrf && json_equal(profile, nrf->profile);
+  /* the client is replaced either way: its TLS files are the reloaded ones */
+  kedge_sbi_client_cancel(nrf->call);
+  nrf->call = NULL;
+  kedge_sbi_client_free(nrf->client);
+  nrf->client = client;
+  json_decref(nrf->profile);
+  nrf->profile = profile;
+  memcpy(nrf->url, url, sizeof(url));
+  config_free(nrf->owned);
+  nrf->owned = next;
+  nrf->cfg = next;
+  evtimer_del(nrf->timer);
+  if (same) {
+    kedge_log_info("NRF %s: configuration reloaded, profile unchanged", nrf->cfg->uri);
+    arm(nrf, atomic_load(&nrf->state) == KEDGE_NRF_UNREGISTERED ? 0 : nrf->heartbeat_ms);
+    return;
+  }
+  kedge_log_info("NRF %s: %s; sending NFUpdate (the whole profile, PUT)", nrf->cfg->uri,
+                 same_nrf ? "profile changed on reload" : "NRF changed on reload");
+  kedge_counter_add(nrf->updates, 1);
+  if (!same_nrf)
+    set_state(nrf, KEDGE_NRF_UNREGISTERED);
+  send_register(nrf);
+}
+
+kedge_err_t kedge_nrf_update(kedge_nrf_t *nrf, kedge_nrf_config_t *next)
+{
+  if (!nrf || !next || !next->uri)
+    return KEDGE_ERR_INVALID_ARG;
+  kedge_nrf_config_t *copy = malloc(sizeof(*copy));
+  if (!copy)
+    return KEDGE_ERR_NOMEM;
+  *copy = *next;
+  memset(next, 0, sizeof(*next)); /* supi_ranges now belong to the copy */
+  pthread_mutex_lock(&nrf->update_lock);
+  config_free(nrf->pending); /* two reloads before the thread ran: the last wins */
+  nrf->pending = copy;
+  pthread_mutex_unlock(&nrf->update_lock);
+  event_active(nrf->update_ev, EV_READ, 0);
+  return KEDGE_OK;
+}
+
 static void deregistered(const kedge_sbi_client_response_t *r, void *arg)
 {
   kedge_nrf_t *nrf = arg;
@@ -224,6 +319,11 @@ static void nrf_free(kedge_nrf_t *nrf)
     event_free(nrf->timer);
   if (nrf->stop_ev)
     event_free(nrf->stop_ev);
+  if (nrf->update_ev)
+    event_free(nrf->update_ev);
+  config_free(nrf->pending);
+  config_free(nrf->owned);
+  pthread_mutex_destroy(&nrf->update_lock);
   if (nrf->base)
     event_base_free(nrf->base);
   json_decref(nrf->profile);
@@ -245,7 +345,10 @@ static kedge_err_t metrics_init(kedge_nrf_t *nrf, kedge_metrics_t *m)
       (err = kedge_metrics_counter(m, "kedge_nrf_heartbeats_total", "heartbeats sent to the NRF",
                                    "result=\"not_found\"", &nrf->hb_not_found)) ||
       (err = kedge_metrics_counter(m, "kedge_nrf_heartbeats_total", "heartbeats sent to the NRF",
-                                   "result=\"failed\"", &nrf->hb_failed)))
+                                   "result=\"failed\"", &nrf->hb_failed)) ||
+      (err = kedge_metrics_counter(m, "kedge_nrf_updates_total",
+                                   "NFUpdate sent after a reload changed the profile", NULL,
+                                   &nrf->updates)))
     return err;
   return KEDGE_OK;
 }
@@ -264,20 +367,16 @@ kedge_err_t kedge_nrf_start(const kedge_nrf_config_t *cfg, const kedge_nrf_self_
     return KEDGE_ERR_NOMEM;
   nrf->cfg = cfg;
   nrf->self = self;
+  pthread_mutex_init(&nrf->update_lock, NULL);
   atomic_init(&nrf->state, KEDGE_NRF_UNREGISTERED);
-  char id[128];
-  size_t ulen = strlen(cfg->uri);
-  while (ulen > 0 && cfg->uri[ulen - 1] == '/')
-    ulen--;
-  if (!kedge_sbi_path_segment(self->nf_instance_id, id, sizeof(id)) ||
-      snprintf(nrf->url, sizeof(nrf->url), "%.*s/nnrf-nfm/v1/nf-instances/%s", (int)ulen, cfg->uri,
-               id) >= (int)sizeof(nrf->url)) {
+  if (!instance_url(cfg, self, nrf->url, sizeof(nrf->url))) {
     nrf_free(nrf);
     return KEDGE_ERR_INVALID_ARG;
   }
   if (!(nrf->profile = kedge_nrf_profile(cfg, self)) || !(nrf->base = event_base_new()) ||
       !(nrf->timer = evtimer_new(nrf->base, tick, nrf)) ||
-      !(nrf->stop_ev = event_new(nrf->base, -1, 0, on_stop, nrf))) {
+      !(nrf->stop_ev = event_new(nrf->base, -1, 0, on_stop, nrf)) ||
+      !(nrf->update_ev = event_new(nrf->base, -1, 0, on_update, nrf))) {
     nrf_free(nrf);
     return KEDGE_ERR_NOMEM;
   }

@@ -13,6 +13,9 @@ static const struct {
     {"nudm-ueau", "v1", "1.3.0"},
     {"nausf-auth", "v1", "1.3.0"},
     {"nausf-kedge", "v1", "1.0.0"},
+    {"naanf-akma", "v1", "1.1.0-alpha.4"}, /* TS29535_Naanf_AKMA.yaml */
+    {"3gpp-akma", "v1", "1.1.0-alpha.1"},  /* TS29522_AKMA.yaml */
+    {"3gpp-kedge", "v1", "1.0.0"},         /* kedge's own (SPEC.md 3) */
 };
 
 static const char *full_version(const char *service, const char **uri_version)
@@ -100,6 +103,9 @@ json_t *kedge_nrf_profile(const kedge_nrf_config_t *cfg, const kedge_nrf_self_t 
       json_object_set_new(p, "allowedNfTypes",
                           strings(cfg->allowed_nf_types, cfg->n_allowed_nf_types)))
     goto fail;
+  if ((cfg->priority >= 0 && json_object_set_new(p, "priority", json_integer(cfg->priority))) ||
+      (cfg->capacity >= 0 && json_object_set_new(p, "capacity", json_integer(cfg->capacity))))
+    goto fail;
   for (size_t i = 0; self->services && self->services[i]; i++) {
     json_t *s = service(cfg, self, self->services[i], v6);
     if (!s || json_object_set(map, self->services[i], s) || json_array_append_new(list, s))
@@ -118,6 +124,19 @@ json_t *kedge_nrf_profile(const kedge_nrf_config_t *cfg, const kedge_nrf_self_t 
     if (!info || json_object_set_new(p, info_key, info))
       goto fail;
   }
+  /* TS 29.510 6.1.6.2.2: aanfInfoList (a map of AanfInfo: routingIndicators only), nefInfo
+   * (nefId: kedge's NEF is named by its nfInstanceId) */
+  if (strcmp(self->nf_type, "AANF") == 0 && cfg->n_routing_indicators &&
+      json_object_set_new(p, "aanfInfoList",
+                          json_pack("{s:{s:o}}", "1", "routingIndicators",
+                                    strings(cfg->routing_indicators, cfg->n_routing_indicators))))
+    goto fail;
+  if (strcmp(self->nf_type, "NEF") == 0 &&
+      json_object_set_new(p, "nefInfo", json_pack("{s:s}", "nefId", self->nf_instance_id)))
+    goto fail;
+  /* TS 29.510 6.1.6.2.2 fqdn (nf.fqdn): what consumers put in https URIs (Open5GS wants it) */
+  if (cfg->fqdn && json_object_set_new(p, "fqdn", json_string(cfg->fqdn)))
+    goto fail;
   json_decref(list);
   json_decref(map);
   return p;

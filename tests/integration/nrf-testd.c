@@ -6,14 +6,22 @@
  *   DELETE /nnrf-nfm/v1/nf-instances/{id}  204; 404 for an unknown id (5.2.2.4.2)
  *   GET    /nnrf-nfm/v1/nf-instances/{id}  200 with the stored profile; 404
  *   DELETE /test/nf-instances               forgets every profile (as an NRF that expired them)
+ *   GET    /nnrf-disc/v1/nf-instances?...    NFDiscover (TS 29.510 5.3.2.2): a SearchResult of the
+ *          stored profiles that match target-nf-type, service-names, supi (in the
+ *          udmInfo/ausfInfo supiRanges) and routing-indicator (in their routingIndicators), with
+ *          validityPeriod = $KEDGE_NRF_TEST_VALIDITY seconds (default 60); the record line also
+ *          carries the decoded "query" and the "answer", which the test validates
  * and appends one JSON line per Nnrf request to $KEDGE_NRF_TEST_FILE:
  *   {"t": wall ms, "method": ..., "path": ..., "contentType": ..., "userAgent": ..., "body": ...}
  * so that the test validates every body against TS29510_Nnrf_NFManagement.yaml.
  * Configuration: YAML (log:, sbi:). */
 #include <pthread.h>
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <curl/curl.h>
 
 #include "kedge/app.h"
 #include "kedge/log.h"
@@ -34,6 +42,7 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static json_t *profiles; /* nfInstanceId -> NFProfile */
 static const char *record_file;
 static int heartbeat_s;
+static int validity_s = 60;
 
 static void record(kedge_sbi_request_t *req, json_t *body)
 {
@@ -137,6 +146,139 @@ static void forget_all(kedge_sbi_request_t *req, void *arg)
   kedge_sbi_respond(req, 204, NULL, NULL, 0);
 }
 
+/* ---- NFDiscover: store and filter, nothing else ---- */
+
+/* The query as a JSON object of decoded values (a repeated name keeps the last). */
+static json_t *query_params(const char *query)
+{
+  json_t *q = json_object();
+  char *copy = strdup(query ? query : ""), *save = NULL;
+  for (char *part = strtok_r(copy, "&", &save); q && part; part = strtok_r(NULL, "&", &save)) {
+    char *eq = strchr(part, '=');
+    if (eq)
+      *eq = '\0';
+    char *name = curl_easy_unescape(NULL, part, 0, NULL);
+    char *value = curl_easy_unescape(NULL, eq ? eq + 1 : "", 0, NULL);
+    if (name && value)
+      json_object_set_new(q, name, json_string(value));
+    curl_free(name);
+    curl_free(value);
+  }
+  free(copy);
+  return q;
+}
+
+static bool offers(const json_t *profile, const char *service)
+{
+  const char *key;
+  json_t *svc;
+  size_t i;
+  json_object_foreach(json_object_get(profile, "nfServiceList"), key, svc)
+    if (strcmp(json_string_value(json_object_get(svc, "serviceName")) ?: "", service) == 0)
+      return true;
+  json_array_foreach(json_object_get(profile, "nfServices"), i, svc)
+    if (strcmp(json_string_value(json_object_get(svc, "serviceName")) ?: "", service) == 0)
+      return true;
+  return false;
+}
+
+static const json_t *subscriber_info(const json_t *profile)
+{
+  const json_t *ui = json_object_get(profile, "udmInfo");
+  if (!ui)
+    ui = json_object_get(profile, "ausfInfo");
+  if (!ui) { /* AanfInfo: the first of the map */
+    void *it = json_object_iter(json_object_get(profile, "aanfInfoList"));
+    ui = it ? json_object_iter_value(it) : NULL;
+  }
+  return ui;
+}
+
+/* TS 29.510 6.1.6.2.14 SupiRange: start..end (digit strings of equal length) or a pattern;
+ * no supiRanges: every SUPI */
+static bool supi_matches(const json_t *profile, const char *supi)
+{
+  const json_t *ranges = json_object_get(subscriber_info(profile), "supiRanges");
+  if (!json_array_size(ranges))
+    return true;
+  const char *digits = strncmp(supi, "imsi-", 5) == 0 ? supi + 5 : supi;
+  size_t i;
+  json_t *r;
+  json_array_foreach(ranges, i, r) {
+    const char *start = json_string_value(json_object_get(r, "start"));
+    const char *end = json_string_value(json_object_get(r, "end"));
+    const char *pattern = json_string_value(json_object_get(r, "pattern"));
+    regex_t re;
+    if (start && end && strlen(start) == strlen(digits) && strcmp(start, digits) <= 0 &&
+        strcmp(digits, end) <= 0)
+      return true;
+    if (pattern && regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB) == 0) {
+      bool m = regexec(&re, supi, 0, NULL, 0) == 0;
+      regfree(&re);
+      if (m)
+        return true;
+    }
+  }
+  return false;
+}
+
+static bool rid_matches(const json_t *profile, const char *rid)
+{
+  const json_t *rids = json_object_get(subscriber_info(profile), "routingIndicators");
+  if (!json_array_size(rids))
+    return true;
+  size_t i;
+  json_t *r;
+  json_array_foreach(rids, i, r)
+    if (strcmp(json_string_value(r) ?: "", rid) == 0)
+      return true;
+  return false;
+}
+
+static void nf_discover(kedge_sbi_request_t *req, void *arg)
+{
+  (void)arg;
+  json_t *q = query_params(kedge_sbi_request_query(req));
+  const char *type = json_string_value(json_object_get(q, "target-nf-type"));
+  const char *service = json_string_value(json_object_get(q, "service-names"));
+  const char *supi = json_string_value(json_object_get(q, "supi"));
+  const char *rid = json_string_value(json_object_get(q, "routing-indicator"));
+  json_t *found = json_array();
+  const char *id;
+  json_t *p;
+  pthread_mutex_lock(&lock);
+  json_object_foreach(profiles, id, p) {
+    if (type && strcmp(json_string_value(json_object_get(p, "nfType")) ?: "", type) != 0)
+      continue;
+    if ((service && !offers(p, service)) || (supi && !supi_matches(p, supi)) ||
+        (rid && !rid_matches(p, rid)))
+      continue;
+    json_t *copy = json_deep_copy(p);
+    json_object_del(copy, "heartBeatTimer"); /* the NRF's answer to NFRegister, not the profile */
+    json_array_append_new(found, copy);
+  }
+  pthread_mutex_unlock(&lock);
+  json_t *answer = json_pack("{s:i, s:o}", "validityPeriod", validity_s, "nfInstances", found);
+  json_t *line_body = json_pack("{s:O, s:O}", "query", q, "answer", answer);
+  record(req, line_body);
+  json_decref(line_body);
+  if (!type || !json_object_get(q, "requester-nf-type"))
+    kedge_sbi_respond_problem(req, 400, "MANDATORY_IE_MISSING",
+                              "nrf-testd: target-nf-type and requester-nf-type are required");
+  else
+    kedge_sbi_respond_json(req, 200, NULL, answer);
+  json_decref(answer);
+  json_decref(q);
+}
+
+static kedge_err_t discovery_setup(kedge_sbi_server_t *srv)
+{
+  const char *v = getenv("KEDGE_NRF_TEST_VALIDITY");
+  if (v)
+    validity_s = atoi(v);
+  return kedge_sbi_server_route(srv, "GET", "/nnrf-disc/v1/nf-instances", NULL, nf_discover, NULL);
+}
+
 static kedge_err_t setup(kedge_sbi_server_t *srv, void *state, char *why, size_t why_size)
 {
   (void)state;
@@ -156,7 +298,8 @@ static kedge_err_t setup(kedge_sbi_server_t *srv, void *state, char *why, size_t
                                     NULL)) ||
       (err = kedge_sbi_server_route(srv, "DELETE", path, NULL, nf_delete, NULL)) ||
       (err = kedge_sbi_server_route(srv, "GET", path, NULL, nf_get, NULL)) ||
-      (err = kedge_sbi_server_route(srv, "DELETE", "/test/nf-instances", NULL, forget_all, NULL)))
+      (err = kedge_sbi_server_route(srv, "DELETE", "/test/nf-instances", NULL, forget_all, NULL)) ||
+      (err = discovery_setup(srv)))
     snprintf(why, why_size, "cannot set up: %s", kedge_strerror(err));
   return err;
 }

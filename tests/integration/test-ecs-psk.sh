@@ -202,9 +202,10 @@ KS_TYPE=nef write_ecs nef "ecs: {ecs_id: ecs.kedge.test}"
 start_daemon NEF kedge-ecsd "$T/nef.yaml"
 make_key 5
 n=$(ks_count)
-s_client "$NEF_PORT" "$KID" "$KEY" | grep -q "Cipher is TLS_AES_128_GCM_SHA256" &&
+out=$(s_client "$NEF_PORT" "$KID" "$KEY")
+printf '%s\n' "$out" | grep -q "Cipher is TLS_AES_128_GCM_SHA256" &&
   test "$(ks_count)" = $((n + 1)) && ok "key source type nef: key fetched from the NEF API" ||
-  fail "nef key source"
+  fail "nef key source: key source asked $(($(ks_count) - n)) times (1 expected); s_client: $(printf '%s\n' "$out" | grep -E 'Cipher|alert|error|errno' | head -3)"
 
 check "no ECS crashed" kill -0 "$ECS_PID" "$ECSKE_PID" "$LIMITED_PID" "$BOUND_PID" "$NEF_PID"
 finish

@@ -52,14 +52,29 @@ metrics.h nrf.h problem.h ratelimit.h revocation.h sbi_client.h sbi_notify.h sbi
 sbi_subscriptions.h secret_file.h time.h"
 want=$(printf '%s\n' $PUBLIC_H | sort | tr '\n' ' ')
 got=$(ls "$P/include/kedge" | sort | tr '\n' ' ')
-[ "$got" = "$want" ] && ok "installed headers are the public API (32)" ||
+[ "$got" = "$want" ] && ok "installed headers are the public API ($(echo $PUBLIC_H | wc -w))" ||
   fail "installed headers: got [$got], want [$want]"
 PKG="env PKG_CONFIG_PATH=$P/lib/pkgconfig pkg-config --define-variable=prefix=$P"
 req=$($PKG --print-requires kedge-crypto)
 [ "$req" = "libcrypto" ] && ok "kedge-crypto.pc requires libcrypto only" ||
   fail "kedge-crypto.pc requires: $req"
+# The derivations' headers include the C library's and OpenSSL's headers and each other, and
+# nothing else (no jansson, libevent, nghttp2...: they live in /usr/include too, so only this
+# look at the #include lines tells).
+foreign=""
+for h in $CRYPTO_H; do
+  for inc in $(sed -n 's/^#include [<"]\([^>"]*\)[>"].*/\1/p' "$P/include/kedge/$h"); do
+    case $inc in
+      std*.h | string.h | limits.h | openssl/*) ;;
+      kedge/*) case " $(echo $CRYPTO_H) " in *" ${inc#kedge/} "*) ;; *) foreign="$foreign $h:$inc" ;; esac ;;
+      *) foreign="$foreign $h:$inc" ;;
+    esac
+  done
+done
+[ -z "$foreign" ] && ok "the derivations' headers include only C, OpenSSL and each other" ||
+  fail "derivation headers include:$foreign"
 # Each header compiles alone, warnings as errors: the derivations with kedge-crypto's flags
-# only (no jansson, libevent or nghttp2 header in reach of them), the others with kedge's.
+# only, the others with kedge's.
 hdr_alone() { # PKG-MODULE HEADER
   printf '#include "kedge/%s"\nint kedge_header_alone_%s;\n' "$2" "$(echo "$2" | tr . _)" \
     >"$T/hdr.c"

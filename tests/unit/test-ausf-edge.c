@@ -170,8 +170,10 @@ static void derive_decisions(void **state)
     ausf_edge_derive_t derive;
     bool edge_ind, stored;
   } cases[] = {
-      {false, AUSF_DERIVE_ALWAYS, true, false},  {true, AUSF_DERIVE_NEVER, true, false},
-      {true, AUSF_DERIVE_UDM_FLAG, false, false}, {true, AUSF_DERIVE_UDM_FLAG, true, true},
+      {false, AUSF_DERIVE_ALWAYS, true, false},
+      {true, AUSF_DERIVE_NEVER, true, false},
+      {true, AUSF_DERIVE_UDM_FLAG, false, false},
+      {true, AUSF_DERIVE_UDM_FLAG, true, true},
   };
   for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
     f->calls = 0;

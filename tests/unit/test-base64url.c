@@ -16,7 +16,7 @@
 /* RFC 4648 10, padding dropped (section 5 allows it, JWS requires it). */
 static const struct {
   const char *raw, *enc;
-} rfc4648[] = {{"", ""},         {"f", "Zg"},         {"fo", "Zm8"},        {"foo", "Zm9v"},
+} rfc4648[] = {{"", ""},           {"f", "Zg"},          {"fo", "Zm8"},         {"foo", "Zm9v"},
                {"foob", "Zm9vYg"}, {"fooba", "Zm9vYmE"}, {"foobar", "Zm9vYmFy"}};
 
 static void known_answers(void **state)
@@ -31,8 +31,9 @@ static void known_answers(void **state)
     assert_string_equal(enc, rfc4648[i].enc);
     assert_int_equal(n, KEDGE_B64URL_LEN(rl));
     uint8_t raw[16];
-    assert_int_equal(kedge_b64url_decode(rfc4648[i].enc, strlen(rfc4648[i].enc), raw, sizeof(raw), &n),
-                     KEDGE_OK);
+    assert_int_equal(
+        kedge_b64url_decode(rfc4648[i].enc, strlen(rfc4648[i].enc), raw, sizeof(raw), &n),
+        KEDGE_OK);
     assert_int_equal(n, rl);
     assert_memory_equal(raw, rfc4648[i].raw, rl);
   }
@@ -99,7 +100,7 @@ static void hex_edges(void **state)
   assert_int_equal(out[1], 0xff);
   char enc[5];
   kedge_hex_encode(out, 2, enc);
-  assert_string_equal(enc, "0aff"); /* written in lower case */
+  assert_string_equal(enc, "0aff");                                     /* written in lower case */
   assert_int_equal(kedge_hex_decode("abc", out, 2), KEDGE_ERR_BAD_HEX); /* odd length */
   assert_int_equal(kedge_hex_decode_var("abc", out, 4, &n), KEDGE_ERR_BAD_HEX);
   assert_int_equal(kedge_hex_decode("0g", out, 1), KEDGE_ERR_BAD_HEX);

@@ -64,7 +64,7 @@ static void maximum_exceeded(void **state)
   assert_null(b.data);
   assert_int_equal(kedge_buf_add(&b, data, 60), KEDGE_OK);
   assert_int_equal(kedge_buf_add(&b, data, 41), KEDGE_ERR_TOO_BIG);
-  assert_int_equal(b.len, 60); /* unchanged */
+  assert_int_equal(b.len, 60);                                            /* unchanged */
   assert_int_equal(kedge_buf_add(&b, data, SIZE_MAX), KEDGE_ERR_TOO_BIG); /* no overflow */
   assert_int_equal(kedge_buf_add(&b, data, 40), KEDGE_OK);
   assert_int_equal(b.len, 100);

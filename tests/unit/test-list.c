@@ -25,7 +25,8 @@ static int list_values(struct item_list *head, int *out, int max)
 {
   int n = 0;
   item_t *it;
-  LIST_FOREACH(it, head, link) {
+  LIST_FOREACH(it, head, link)
+  {
     if (n < max)
       out[n] = it->value;
     n++;
@@ -46,7 +47,8 @@ static void list_remove_during_iteration(void **state)
   /* the even ones go (the first among them), freed in the body */
   item_t *it, *next;
   int seen = 0;
-  LIST_FOREACH_SAFE(it, &head, link, next) {
+  LIST_FOREACH_SAFE(it, &head, link, next)
+  {
     seen++;
     if (it->value % 2 == 0) {
       LIST_REMOVE(it, link);
@@ -60,20 +62,22 @@ static void list_remove_during_iteration(void **state)
   assert_int_equal(v[1], 3);
   assert_int_equal(v[2], 5);
   /* the last one alone, then everything */
-  LIST_FOREACH_SAFE(it, &head, link, next) {
+  LIST_FOREACH_SAFE(it, &head, link, next)
+  {
     if (it->value == 5) {
       LIST_REMOVE(it, link);
       free(it);
     }
   }
   assert_int_equal(list_values(&head, v, 6), 2);
-  LIST_FOREACH_SAFE(it, &head, link, next) {
+  LIST_FOREACH_SAFE(it, &head, link, next)
+  {
     LIST_REMOVE(it, link);
     free(it);
   }
   assert_true(LIST_EMPTY(&head));
   LIST_FOREACH_SAFE(it, &head, link, next) /* an empty list: the body never runs */
-    fail();
+  fail();
 }
 
 static void tailq_remove_during_iteration(void **state)
@@ -87,7 +91,8 @@ static void tailq_remove_during_iteration(void **state)
     TAILQ_INSERT_TAIL(&q, &items[i], order);
   }
   item_t *it, *next;
-  TAILQ_FOREACH_SAFE(it, &q, order, next) {
+  TAILQ_FOREACH_SAFE(it, &q, order, next)
+  {
     if (it->value == 0 || it->value == 3) /* head and tail */
       TAILQ_REMOVE(&q, it, order);
   }

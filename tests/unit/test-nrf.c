@@ -106,6 +106,58 @@ static void test_ausf_profile_ipv6(void **state)
   kedge_config_free(conf);
 }
 
+/* The AAnF (aanfInfoList) and the NEF (nefInfo), with nf.fqdn, priority and capacity
+ * (TS 29.510 6.1.6.2.2); a bad fqdn or priority is refused. */
+static void test_aanf_nef_profiles(void **state)
+{
+  (void)state;
+  kedge_config_t *conf;
+  kedge_nrf_config_t cfg;
+  static const char *const aanf_services[] = {"naanf-akma", NULL};
+  static const char *const nef_services[] = {"3gpp-kedge", "3gpp-akma", NULL};
+  assert_int_equal(load("nf: {fqdn: aanf.example.org}\n"
+                        "nrf: {uri: 'https://nrf', ca: ca.crt, routing_indicators: ['7'],"
+                        " priority: 3, capacity: 500}\n",
+                        &conf, &cfg),
+                   KEDGE_OK);
+  kedge_nrf_self_t self = {.nf_instance_id = "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+                           .nf_type = "AANF", .address = "127.0.0.1", .port = 8006,
+                           .services = aanf_services};
+  json_t *p = kedge_nrf_profile(&cfg, &self);
+  assert_non_null(p);
+  char *text = json_dumps(json_object_get(p, "aanfInfoList"), JSON_COMPACT);
+  assert_string_equal(text, "{\"1\":{\"routingIndicators\":[\"7\"]}}");
+  free(text);
+  assert_string_equal(json_string_value(json_object_get(p, "fqdn")), "aanf.example.org");
+  assert_int_equal(json_integer_value(json_object_get(p, "priority")), 3);
+  assert_int_equal(json_integer_value(json_object_get(p, "capacity")), 500);
+  json_t *svc = json_object_get(json_object_get(p, "nfServiceList"), "naanf-akma");
+  assert_string_equal(
+      json_string_value(json_object_get(json_array_get(json_object_get(svc, "versions"), 0),
+                                        "apiFullVersion")),
+      "1.1.0-alpha.4"); /* TS29535_Naanf_AKMA.yaml */
+  assert_null(json_object_get(p, "nefInfo"));
+  json_decref(p);
+  self.nf_type = "NEF";
+  self.services = nef_services;
+  p = kedge_nrf_profile(&cfg, &self);
+  assert_string_equal(json_string_value(json_object_get(json_object_get(p, "nefInfo"), "nefId")),
+                      self.nf_instance_id);
+  assert_null(json_object_get(p, "aanfInfoList"));
+  assert_int_equal(json_array_size(json_object_get(p, "nfServices")), 2);
+  json_decref(p);
+  kedge_nrf_config_clear(&cfg);
+  kedge_config_free(conf);
+  assert_int_equal(load("nf: {fqdn: 'a b'}\nnrf: {uri: 'https://nrf', ca: c}\n", &conf, &cfg),
+                   KEDGE_ERR_CONFIG);
+  kedge_nrf_config_clear(&cfg);
+  kedge_config_free(conf);
+  assert_int_equal(load("nrf: {uri: 'https://nrf', ca: c, priority: 70000}\n", &conf, &cfg),
+                   KEDGE_ERR_CONFIG);
+  kedge_nrf_config_clear(&cfg);
+  kedge_config_free(conf);
+}
+
 static void test_bad_config(void **state)
 {
   (void)state;
@@ -166,6 +218,7 @@ int main(void)
       cmocka_unit_test(test_no_section),
       cmocka_unit_test(test_udm_profile),
       cmocka_unit_test(test_ausf_profile_ipv6),
+      cmocka_unit_test(test_aanf_nef_profiles),
       cmocka_unit_test(test_bad_config),
       cmocka_unit_test(test_heartbeat_and_backoff),
   };

@@ -5,6 +5,7 @@ every $ref resolves), so that a field kedge sends or accepts that drifts from 3G
   openapi_check.py [--dir DIR] request  FILE.yaml PATH METHOD            [BODY]
   openapi_check.py [--dir DIR] response FILE.yaml PATH METHOD STATUS     [BODY]
   openapi_check.py [--dir DIR] schema   FILE.yaml SCHEMA                 [BODY]
+  openapi_check.py [--dir DIR] query    FILE.yaml PATH METHOD            [QUERY]
   openapi_check.py [--dir DIR] --where
 
 PATH is the path template as the OpenAPI file writes it (e.g. /{supi}/auth-events), METHOD is
@@ -13,6 +14,11 @@ BODY is a file of JSON ('-' or nothing: standard input). The schema for request 
 the operation's application/json (or application/problem+json) content, so a test never picks the
 schema by hand. OpenAPI 3.0's `nullable` is turned into JSON Schema's null type; formats are
 checked where jsonschema has a checker (date-time needs no extra package in jsonschema 4).
+
+For query, QUERY is a JSON object of the request's query parameters, decoded ({"name": "value"}):
+each must be a parameter of the operation, the required ones present, and each value valid
+against its parameter's schema (a `content` parameter is parsed as JSON first; an array of
+style form, explode false is split at commas; an integer or number is converted).
 
 Exit status: 0 valid, 1 invalid (one line per error on stderr, with the JSON path), 2 usage or
 unknown path/method/status/schema, 77 no OpenAPI folder (the test then reports itself skipped).
@@ -150,6 +156,45 @@ def body_schema(content):
     return None
 
 
+def query_schema(specs, name, op, query):
+    """The query (decoded strings) as a JSON instance of the operation's query parameters, and
+    the schema that instance must satisfy (an object: one property per parameter)."""
+    props, required, instance = {}, [], {}
+    for param in op.get("parameters", []):
+        _, param = specs.deref(name, param)
+        if param.get("in") != "query":
+            continue
+        pname = param["name"]
+        if param.get("required"):
+            required.append(pname)
+        schema = param.get("schema")
+        as_json = "content" in param
+        if as_json:
+            schema = body_schema(param["content"])
+        props[pname] = schema
+        if pname not in query:
+            continue
+        value = query[pname]
+        kind = schema.get("type") if isinstance(schema, dict) else None
+        try:
+            if as_json:
+                value = json.loads(value)
+            elif kind == "array" and not param.get("explode", True):
+                value = value.split(",")
+            elif kind == "integer":
+                value = int(value)
+            elif kind == "number":
+                value = float(value)
+        except ValueError:
+            pass  # left a string: the schema says why it is wrong
+        instance[pname] = value
+    for pname in query:
+        if pname not in props:
+            instance[pname] = query[pname]
+    return {"type": "object", "properties": props, "required": required,
+            "additionalProperties": False}, instance
+
+
 def usage(msg):
     print("openapi_check: " + msg, file=sys.stderr)
     sys.exit(2)
@@ -178,6 +223,14 @@ def main(argv):
         if schema_name not in doc.get("components", {}).get("schemas", {}):
             usage("%s: no schema %s" % (name, schema_name))
         schema = {"$ref": "#/components/schemas/" + schema_name}
+    elif mode == "query":
+        if len(rest) < 2:
+            usage("query needs PATH METHOD")
+        path, method = rest[0], rest[1].lower()
+        op = doc.get("paths", {}).get(path, {}).get(method)
+        if op is None:
+            usage("%s: no operation %s %s" % (name, method.upper(), path))
+        rest = rest[2:]
     elif mode in ("request", "response"):
         need = 2 if mode == "request" else 3
         if len(rest) < need:
@@ -212,6 +265,11 @@ def main(argv):
     except (OSError, ValueError) as e:
         print("openapi_check: body is not JSON: %s" % e, file=sys.stderr)
         return 1
+    if mode == "query":
+        if not isinstance(instance, dict) or not all(isinstance(v, str) for v in instance.values()):
+            print("openapi_check: QUERY must be a JSON object of strings", file=sys.stderr)
+            return 1
+        schema, instance = query_schema(specs, name, op, instance)
     resolver = jsonschema.RefResolver(specs.uri(name), specs.load(name),
                                       handlers={"file": specs.resolve_handler})
     validator = jsonschema.Draft7Validator(schema, resolver=resolver,

@@ -67,6 +67,11 @@ int kedge_app_main(const kedge_app_t *app, int argc, char **argv);
  * (so the id survives restarts); else a random one for this run (logged). "" before. */
 const char *kedge_app_nf_instance_id(void);
 
+/* The `nrf:` section as kedge_app_main() read it at start (kedge/nrf.h): uri NULL without an
+ * NRF. Valid from set-up until exit; a daemon's discovery (kedge_nrf_disc_new) uses it. */
+struct kedge_nrf_config;
+const struct kedge_nrf_config *kedge_app_nrf_config(void);
+
 /* Loads and checks a daemon's configuration without serving (for subcommands such as
  * `kedge-udmd subscriber ...`): the log: and sbi: sections are read and checked too. On
  * success *conf stays loaded (free it with kedge_config_free after use). */

@@ -19,17 +19,17 @@
 #include <sys/queue.h>
 
 #ifndef LIST_FOREACH_SAFE
-#define LIST_FOREACH_SAFE(var, head, field, tvar)                                               \
+#define LIST_FOREACH_SAFE(var, head, field, tvar)                                                  \
   for ((var) = LIST_FIRST((head)); (var) && ((tvar) = LIST_NEXT((var), field), 1); (var) = (tvar))
 #endif
 
 #ifndef TAILQ_FOREACH_SAFE
-#define TAILQ_FOREACH_SAFE(var, head, field, tvar)                                              \
+#define TAILQ_FOREACH_SAFE(var, head, field, tvar)                                                 \
   for ((var) = TAILQ_FIRST((head)); (var) && ((tvar) = TAILQ_NEXT((var), field), 1); (var) = (tvar))
 #endif
 
 /* The element of type `type` whose member `member` is at `ptr`. */
-#define kedge_container_of(ptr, type, member)                                                   \
-  ((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+#define kedge_container_of(ptr, type, member)                                                      \
+  ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
 #endif

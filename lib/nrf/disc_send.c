@@ -1,0 +1,103 @@
+/* Failover across discovered producers (TS 29.500 6.10.3: a consumer that cannot reach the
+ * selected producer may reselect another of the discovery answer). Only a producer that was
+ * not reached is skipped: a timeout or an error status may mean the request was processed, so
+ * that answer goes back to the caller as it is. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kedge/log.h"
+#include "kedge/nrf.h"
+
+struct kedge_nrf_send {
+  kedge_sbi_client_t *client;
+  kedge_nrf_candidates_t cands;
+  size_t next;
+  char method[8];
+  char path[2048];
+  json_t *body;
+  const char *content_type;
+  uint32_t timeout_ms;
+  kedge_nrf_send_cb cb;
+  void *arg;
+  kedge_sbi_client_call_t *call;
+};
+
+static void send_free(kedge_nrf_send_t *s)
+{
+  json_decref(s->body);
+  free(s);
+}
+
+static kedge_err_t attempt(kedge_nrf_send_t *s);
+
+static void answered(const kedge_sbi_client_response_t *r, void *arg)
+{
+  kedge_nrf_send_t *s = arg;
+  s->call = NULL;
+  const char *root = s->cands.c[s->next - 1].api_root;
+  if (r->err == KEDGE_ERR_UNAVAILABLE && s->next < s->cands.n) {
+    kedge_log_warn("%s not reachable; trying the next producer %s", root,
+                   s->cands.c[s->next].api_root);
+    if (attempt(s) == KEDGE_OK)
+      return;
+  }
+  s->cb(r, root, s->arg);
+  send_free(s);
+}
+
+static kedge_err_t attempt(kedge_nrf_send_t *s)
+{
+  while (s->next < s->cands.n) {
+    char url[KEDGE_NRF_API_ROOT_MAX + sizeof(s->path)];
+    snprintf(url, sizeof(url), "%s%s", s->cands.c[s->next].api_root, s->path);
+    s->next++;
+    const kedge_sbi_client_request_t req = {.method = s->method, .url = url, .body = s->body,
+                                            .content_type = s->content_type,
+                                            .timeout_ms = s->timeout_ms};
+    kedge_err_t err = kedge_sbi_client_send(s->client, &req, answered, s, &s->call);
+    if (err != KEDGE_ERR_INVALID_ARG) /* a malformed apiRoot: the next one */
+      return err;
+  }
+  return KEDGE_ERR_UNAVAILABLE;
+}
+
+kedge_err_t kedge_nrf_send(kedge_sbi_client_t *client, const kedge_nrf_candidates_t *cands,
+                           const kedge_sbi_client_request_t *req, const char *path,
+                           kedge_nrf_send_cb cb, void *arg, kedge_nrf_send_t **out)
+{
+  if (out)
+    *out = NULL;
+  if (!client || !cands || !cands->n || !req || !req->method || !path || !cb ||
+      strlen(path) >= sizeof(((kedge_nrf_send_t *)0)->path) || strlen(req->method) >= 8 ||
+      req->headers)
+    return KEDGE_ERR_INVALID_ARG;
+  kedge_nrf_send_t *s = calloc(1, sizeof(*s));
+  if (!s)
+    return KEDGE_ERR_NOMEM;
+  s->client = client;
+  s->cands = *cands;
+  snprintf(s->method, sizeof(s->method), "%s", req->method);
+  snprintf(s->path, sizeof(s->path), "%s", path);
+  s->body = json_incref((json_t *)req->body);
+  s->content_type = req->content_type; /* a literal in every caller */
+  s->timeout_ms = req->timeout_ms;
+  s->cb = cb;
+  s->arg = arg;
+  kedge_err_t err = attempt(s);
+  if (err) {
+    send_free(s);
+    return err;
+  }
+  if (out)
+    *out = s;
+  return KEDGE_OK;
+}
+
+void kedge_nrf_send_cancel(kedge_nrf_send_t *s)
+{
+  if (!s)
+    return;
+  kedge_sbi_client_cancel(s->call);
+  send_free(s);
+}
