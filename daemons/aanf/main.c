@@ -44,6 +44,13 @@ static void teardown(void *state)
 /* TS 29.510 ServiceName of the AAnF (TS 29.535 Naanf_AKMA) */
 static const char *const aanf_services[] = {"naanf-akma", NULL};
 
+/* SPEC.md 7: never over h2c */
+static const char *h2c_refused(void *state)
+{
+  (void)state;
+  return "the AAnF serves K_AF and holds K_AKMA";
+}
+
 int main(int argc, char **argv)
 {
   const kedge_app_t app = {
@@ -55,6 +62,7 @@ int main(int argc, char **argv)
     .read_config = aanf_read_config,
     .setup = setup,
     .teardown = teardown,
+    .h2c_refused = h2c_refused,
     .state = &aanf,
   };
   return kedge_app_main(&app, argc, argv);

@@ -229,12 +229,28 @@ kedge_err_t ausf_read_config(kedge_config_node_t *root, void *state)
   if (!ausf->udm_uri && !nrf_uri)
     KEDGE_CONFIG_KEEP(err, kedge_config_invalid(udm, "uri", "missing: give the UDM's apiRoot, or nrf.uri to "
                                           "discover it"));
-  else if (ausf->udm_uri && strncmp(ausf->udm_uri, "https://", 8) != 0)
-    KEDGE_CONFIG_KEEP(err, kedge_config_invalid(udm, "uri", "must start with https:// (the SBI is always TLS)"));
-  KEDGE_CONFIG_KEEP(err, kedge_config_string(udm, "ca", sbi_ca, &ausf->udm_client.ca_file));
-  KEDGE_CONFIG_KEEP(err, kedge_config_string(udm, "cert", sbi_cert, &ausf->udm_client.cert_file));
-  KEDGE_CONFIG_KEEP(err, kedge_config_string(udm, "key", sbi_key, &ausf->udm_client.key_file));
-  if (!ausf->udm_client.ca_file)
+
+  /* SPEC.md 7: udm.transport h2c (HTTP/2 without TLS) for the AKA service in a lab; it carries
+   * KAUSF in clear, so never together with edge keys or AKMA (their root is KAUSF) */
+  const char *transport = NULL;
+  KEDGE_CONFIG_KEEP(err, kedge_config_string(udm, "transport", "tls-mutual", &transport));
+  bool h2c = transport && strcmp(transport, "h2c") == 0;
+  if (transport && !h2c && strcmp(transport, "tls-mutual") != 0 &&
+      strcmp(transport, "tls-server") != 0)
+    KEDGE_CONFIG_KEEP(err, kedge_config_invalid(udm, "transport", "must be tls-mutual, tls-server or h2c"));
+  ausf->udm_client.h2c = h2c;
+  if (!ausf->udm_uri)
+    ;
+  else if (h2c && strncmp(ausf->udm_uri, "http://", 7) != 0)
+    KEDGE_CONFIG_KEEP(err, kedge_config_invalid(udm, "uri", "must start with http:// with transport h2c"));
+  else if (!h2c && strncmp(ausf->udm_uri, "https://", 8) != 0)
+    KEDGE_CONFIG_KEEP(err, kedge_config_invalid(udm, "uri", "must start with https:// (or transport: h2c)"));
+  KEDGE_CONFIG_KEEP(err, kedge_config_string(udm, "ca", h2c ? NULL : sbi_ca, &ausf->udm_client.ca_file));
+  /* tls-server: no client certificate (the AUSF is known by its OAuth2 token) */
+  bool cert = transport && strcmp(transport, "tls-mutual") == 0;
+  KEDGE_CONFIG_KEEP(err, kedge_config_string(udm, "cert", cert ? sbi_cert : NULL, &ausf->udm_client.cert_file));
+  KEDGE_CONFIG_KEEP(err, kedge_config_string(udm, "key", cert ? sbi_key : NULL, &ausf->udm_client.key_file));
+  if (!ausf->udm_client.ca_file && !h2c)
     KEDGE_CONFIG_KEEP(err, kedge_config_require(udm, "ca"));
   KEDGE_CONFIG_KEEP(err, kedge_config_duration(udm, "timeout", 2000, 10, 60000, &ms));
   ausf->udm_client.timeout_ms = (uint32_t)ms;
@@ -248,5 +264,10 @@ kedge_err_t ausf_read_config(kedge_config_node_t *root, void *state)
   ausf->max_contexts = (size_t)n;
   KEDGE_CONFIG_KEEP(err, read_akma(ausf, root, sbi_ca, sbi_cert, sbi_key));
   KEDGE_CONFIG_KEEP(err, read_edge(ausf, root));
+  if (h2c && (ausf->edge_enabled || ausf->akma_enabled))
+    KEDGE_CONFIG_KEEP(err, kedge_config_invalid(udm, "transport", "h2c refused: KAUSF, the root of %s, would "
+                              "cross the link in clear (SPEC.md 7)",
+                              ausf->edge_enabled ? "Kedge (edge.enabled)" : "K_AKMA (akma)"));
+
   return err;
 }

@@ -294,6 +294,8 @@ kedge_err_t ausf_keyrequest_setup(ausf_t *ausf, kedge_sbi_server_t *srv)
     if ((err = kedge_rate_new(&cfg, &ausf->keyrequest_limit)))
       return err;
   }
-  return kedge_sbi_server_route(srv, "POST", "/nausf-auth/v1/kedge-keys/retrieve", NULL, retrieve,
-                                ausf);
+  err = kedge_sbi_server_route(srv, "POST", "/nausf-auth/v1/kedge-keys/retrieve", NULL, retrieve,
+                               ausf);
+  /* SPEC.md 7: the key service is the AUSF's custom service nausf-kedge (OAuth2 scope) */
+  return err ? err : kedge_sbi_server_route_service(srv, "nausf-kedge");
 }

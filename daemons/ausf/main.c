@@ -102,6 +102,17 @@ static void reload(void *state, void *next_state)
   a->n_key_consumers = next->n_key_consumers;
 }
 
+/* SPEC.md 7: Kedge (the key service) and K_AKMA never cross h2c; 5G AKA alone may */
+static const char *h2c_refused(void *state)
+{
+  const ausf_t *a = state;
+  if (a->edge_enabled)
+    return "edge.enabled: the AUSF serves Kedge (nausf-kedge key service)";
+  if (a->akma_enabled)
+    return "akma: the AUSF sends K_AKMA to the AAnF";
+  return NULL;
+}
+
 int main(int argc, char **argv)
 {
   const kedge_app_t app = {
@@ -115,6 +126,7 @@ int main(int argc, char **argv)
     .teardown = teardown,
     .check = check,
     .reload = reload,
+    .h2c_refused = h2c_refused,
     .state_size = sizeof(ausf),
     .state = &ausf,
   };

@@ -446,14 +446,14 @@ static void retrieve(kedge_sbi_request_t *req, nef_t *nef, const nef_api_t *api)
   const char *peer = kedge_sbi_request_peer_count(req) ? kedge_sbi_request_peer(req, 0) : NULL;
   snprintf(local.peer, sizeof(local.peer), "%s", peer ? peer : "-");
 
-  nef_jwt_status_t token;
+  kedge_jwt_status_t token;
   kedge_err_t err = nef_oauth_check(nef, req, &token);
   if (err) {
-    local.detail = nef_jwt_status_text(token);
+    local.detail = kedge_jwt_status_text(token);
     audit(&local, err != KEDGE_ERR_FORBIDDEN             ? NEF_OUT_INTERNAL
-                  : token == NEF_JWT_INSUFFICIENT_SCOPE ? NEF_OUT_FORBIDDEN
+                  : token == KEDGE_JWT_INSUFFICIENT_SCOPE ? NEF_OUT_FORBIDDEN
                                                         : NEF_OUT_UNAUTHORIZED,
-          err != KEDGE_ERR_FORBIDDEN ? 500 : token == NEF_JWT_INSUFFICIENT_SCOPE ? 403 : 401);
+          err != KEDGE_ERR_FORBIDDEN ? 500 : token == KEDGE_JWT_INSUFFICIENT_SCOPE ? 403 : 401);
     return;
   }
   kedge_id_t id;

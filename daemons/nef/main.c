@@ -65,6 +65,13 @@ static void teardown(void *state)
  * TS 29.510 ServiceName allows any string besides 3GPP's own */
 static const char *const nef_services[] = {"3gpp-kedge", "3gpp-akma", NULL};
 
+/* SPEC.md 7: never over h2c */
+static const char *h2c_refused(void *state)
+{
+  (void)state;
+  return "the NEF relays Kedge, K_ECS and K_AF";
+}
+
 int main(int argc, char **argv)
 {
   /* Before anything allocates: every block OpenSSL, jansson and libcurl free is wiped. */
@@ -81,6 +88,7 @@ int main(int argc, char **argv)
     .read_config = nef_read_config,
     .setup = setup,
     .reload = reload,
+    .h2c_refused = h2c_refused,
     .state_size = sizeof(nef),
     .teardown = teardown,
     .state = &nef,

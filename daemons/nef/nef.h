@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "jwt.h"
+#include "kedge/jwt.h"
 #include "kedge/config.h"
 #include "kedge/json_check.h"
 #include "kedge/edge.h"
@@ -49,8 +49,8 @@ typedef struct nef_af {
 
 typedef struct nef_oauth {
   const char *jwks_file;            /* NULL: OAuth off */
-  nef_jwks_t *jwks;
-  nef_jwt_policy_t policy;
+  kedge_jwks_t *jwks;
+  kedge_jwt_policy_t policy;
   const char *realm;                /* RFC 6750 3: the realm of WWW-Authenticate */
 } nef_oauth_t;
 
@@ -141,7 +141,7 @@ void nef_rate_fini(nef_af_t *af);
 /* oauth.c: checks the Authorization header of a request (RFC 6750 2.1). KEDGE_OK: allowed (or
  * OAuth is off). Otherwise the request has been answered (401, or 403 insufficient_scope)
  * with WWW-Authenticate, and *status says why. */
-kedge_err_t nef_oauth_check(nef_t *nef, kedge_sbi_request_t *req, nef_jwt_status_t *status);
+kedge_err_t nef_oauth_check(nef_t *nef, kedge_sbi_request_t *req, kedge_jwt_status_t *status);
 
 /* nausf_client.c: one key-service client toward the AUSFs per worker (on an SBI client made
  * when the workers start, freed after their loops stopped), and the one of the worker serving

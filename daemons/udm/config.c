@@ -107,7 +107,6 @@ kedge_err_t udm_read_config(kedge_config_node_t *root, void *state)
   if (udm->api_root && strncmp(udm->api_root, "https://", 8) != 0)
     KEDGE_CONFIG_KEEP(err, kedge_config_invalid(sec, "api_root", "must start with https://"));
   KEDGE_CONFIG_KEEP(err, read_suci_keys(sec, udm));
-#undef KEEP
   udm->max_batch = (size_t)batch;
   udm->max_queued = (size_t)queued;
   udm->auth_events_keep = (size_t)keep;

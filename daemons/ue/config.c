@@ -194,7 +194,6 @@ static kedge_err_t read_usim(kedge_config_node_t *root, ue_usim_t *usim)
       KEDGE_CONFIG_KEEP(err, kedge_config_invalid(sec, "suci.home_network_public_key", "not a valid public key of "
                                                                       "the protection scheme"));
   }
-#undef KEEP
   return err;
 }
 
@@ -220,7 +219,6 @@ static kedge_err_t read_agent(kedge_config_node_t *root, ue_config_t *cfg)
     else
       cfg->agent_uids[cfg->n_agent_uids++] = uid;
   }
-#undef KEEP
   return err;
 }
 
@@ -247,10 +245,11 @@ kedge_err_t ue_config_read(kedge_config_node_t *root, ue_config_t *cfg)
   /* The AUSF authorises its consumers by their certificate (TS 33.501 13.3.1): required. */
   KEDGE_CONFIG_KEEP(err, read_text(ausf, "cert", NULL, true, cfg->cert, sizeof(cfg->cert)));
   KEDGE_CONFIG_KEEP(err, read_text(ausf, "key", NULL, true, cfg->key, sizeof(cfg->key)));
+  /* TS 33.501 13.4.1.1: an AUSF that requires OAuth2 wants a token from the NRF */
+  KEDGE_CONFIG_KEEP(err, read_text(ausf, "oauth2_token_uri", NULL, false, cfg->token_uri, sizeof(cfg->token_uri)));
   KEDGE_CONFIG_KEEP(err, kedge_config_duration(ausf, "timeout", TIMEOUT_MS_DEFAULT, 100,
                              KEDGE_SBI_CLIENT_TIMEOUT_MS_MAX, &timeout));
   KEDGE_CONFIG_KEEP(err, read_agent(root, cfg));
-#undef KEEP
   cfg->timeout_ms = (uint32_t)timeout;
   return err;
 }

@@ -373,6 +373,9 @@ kedge_err_t ue_new(const ue_config_t *cfg, struct event_base *base, ue_t **out)
   err = kedge_uuid_random(instance_id);
   snprintf(user_agent, sizeof(user_agent), "AMF-%s", instance_id);
   opts.user_agent = user_agent;
+  /* the SEAF's access tokens (docs/oauth2.md): NF type AMF, this run's instance id */
+  if (!err && cfg->token_uri[0])
+    err = kedge_sbi_client_set_oauth2(cfg->token_uri, "AMF", instance_id, 10000);
   if (!err)
     err = kedge_sbi_client_new(base, &opts, &ue->client);
   if (err) {

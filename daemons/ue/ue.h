@@ -50,6 +50,7 @@ typedef struct ue_config {
   kedge_plmn_t serving;        /* the serving network (default: home) */
   char snn[KEDGE_SNN_LEN + 1]; /* its serving network name */
   char ausf_uri[UE_URI_MAX];   /* apiRoot: https://host:port[/prefix], no '/' at the end */
+  char token_uri[UE_URI_MAX];  /* ausf.oauth2_token_uri: the NRF's Nnrf_AccessToken, "" off */
   /* the SEAF's TLS identity: CA bundle, client certificate and key */
   char ca[UE_PATH_MAX];
   char cert[UE_PATH_MAX];

@@ -57,6 +57,10 @@ typedef struct kedge_sbi_client_options {
                                default 2, 0 disables */
   uint32_t retry_delay_ms;  /* wait before a retry (times the attempt number); default 100 */
   bool tls12_allowed;       /* accept TLS 1.2 servers; default false (TLS 1.3 only) */
+  bool h2c;                 /* HTTP/2 with prior knowledge over TCP, no TLS (RFC 9113 3.3;
+                               transport h2c, SPEC.md 7): http:// URLs only, no ca_file needed;
+                               every request on a connection of its own (docs/oauth2.md:
+                               Debian 12's libcurl breaks a reused h2c connection) */
   const char *user_agent;   /* User-Agent of every request (TS 29.500 5.2.2.2:
                                "<NF type>-<nfInstanceId>"); NULL: the process default below */
 } kedge_sbi_client_options_t;
@@ -64,6 +68,23 @@ typedef struct kedge_sbi_client_options {
 /* The User-Agent of clients created later without their own (copied; at most 127 octets, no
  * CR/LF). kedge_app_main() sets "<NF type>-<nfInstanceId>" (kedge/app.h) before set-up. */
 kedge_err_t kedge_sbi_client_set_default_user_agent(const char *user_agent);
+
+/* OAuth2 for every client created later (TS 33.501 13.4.1.1, docs/oauth2.md): each request
+ * carries `Authorization: Bearer` with a token from the NRF's Nnrf_AccessToken at `token_uri`
+ * (https://<nrf>/oauth2/token) for the URL's service (its apiName; the NF type from the
+ * service name), fetched as `nf_type`/`nf_instance_id`, cached per client until expires_in
+ * minus `margin_ms`, refreshed ahead; a 401 from a producer drops the token and the call is
+ * sent once more with a new one. A call whose token cannot be had completes with
+ * KEDGE_ERR_UNAVAILABLE. NULL `token_uri`: off. Copied. */
+kedge_err_t kedge_sbi_client_set_oauth2(const char *token_uri, const char *nf_type,
+                                        const char *nf_instance_id, unsigned margin_ms);
+
+/* SCP model C (TS 29.500 6.10.2, TS 23.501 6.3.1.0): every client created later sends its
+ * requests to the SCP at `scp_api_root` (https://host[:port], no path) instead of the producer,
+ * with `3gpp-Sbi-Target-apiRoot` naming the producer's apiRoot (TS 29.500 5.2.3.2.4); the
+ * path stays the same. The token requests to the NRF (kedge_sbi_client_set_oauth2) go direct.
+ * NULL: off. Copied. */
+kedge_err_t kedge_sbi_client_set_scp(const char *scp_api_root);
 
 /* Fills *opts with the defaults above (file names NULL). */
 void kedge_sbi_client_options_init(kedge_sbi_client_options_t *opts);
@@ -81,8 +102,11 @@ void kedge_sbi_client_free(kedge_sbi_client_t *client);
 
 typedef struct kedge_sbi_client_request {
   const char *method;         /* "GET", "POST", "PUT", "PATCH" or "DELETE" */
-  const char *url;            /* absolute https:// URL, e.g. https://127.0.0.1:8443/nudm-ueau/... */
+  const char *url;            /* absolute https:// URL, e.g. https://127.0.0.1:8443/nudm-ueau/...
+                                 (http:// for an h2c client) */
   const json_t *body;         /* sent compactly encoded, or NULL for no body */
+  const void *raw_body;       /* instead of `body`: octets sent as they are (a form) */
+  size_t raw_body_len;
   const char *content_type;   /* of the body; NULL: "application/json" */
   const char *const *headers; /* extra "Name: value" lines, NULL-terminated array, or NULL */
   uint32_t timeout_ms;        /* 0: the client's timeout_ms */

@@ -46,6 +46,18 @@ typedef enum kedge_sbi_verify {
   KEDGE_SBI_VERIFY_REQUIRED, /* handshake fails without a certificate from ca_file's CAs */
 } kedge_sbi_verify_t;
 
+/* SPEC.md 7: how the SBI is carried (sbi.transport; docs/oauth2.md "Transport modes"). */
+typedef enum kedge_sbi_transport {
+  KEDGE_SBI_TRANSPORT_TLS_MUTUAL = 0, /* TLS with client certificates (TS 33.501 13.1) */
+  KEDGE_SBI_TRANSPORT_TLS_SERVER,     /* server certificate only; the caller is known by its
+                                         OAuth2 token (oauth2.required) */
+  KEDGE_SBI_TRANSPORT_H2C,            /* HTTP/2 with prior knowledge, no TLS (RFC 9113 3.3):
+                                         the AKA services in a lab only, never key material */
+} kedge_sbi_transport_t;
+
+/* "tls-mutual", "tls-server", "h2c" */
+const char *kedge_sbi_transport_name(kedge_sbi_transport_t t);
+
 /* Exceeding a limit costs the offender its request or its connection, never the process. */
 typedef struct kedge_sbi_limits {
   size_t max_body;                /* request body octets; beyond: 413 (default 64 KiB) */
@@ -64,6 +76,21 @@ typedef struct kedge_sbi_limits {
   unsigned shutdown_grace_ms;     /* in-flight requests get this long at shutdown (default 10 s) */
 } kedge_sbi_limits_t;
 
+/* OAuth2 on the producer side (TS 33.501 13.4.1, TS 29.500 6.7.3): the `oauth2:` section of a
+ * daemon's file (docs/oauth2.md). */
+typedef struct kedge_sbi_oauth2_config {
+  bool required;          /* every routed request needs a valid access token */
+  const char *jwks_file;  /* the NRF's public key(s) as a JWK Set (RFC 7517 5) */
+  const char *issuer;     /* NULL: "iss" not checked; else the NRF's nfInstanceId */
+  bool check_subject;     /* "sub" must name the consumer: the urn:uuid SAN of its client
+                             certificate when mutual TLS carries one (default true) */
+  unsigned clock_skew_ms; /* leeway for exp, nbf and iat (default 30 s) */
+  const char *realm;      /* WWW-Authenticate realm (default: the server's name) */
+  /* consumer side (kedge_sbi_client_set_oauth2) */
+  const char *token_uri;  /* https://<nrf>/oauth2/token; NULL: requests carry no token */
+  unsigned token_margin_ms; /* a token is dropped this long before it expires (default 10 s) */
+} kedge_sbi_oauth2_config_t;
+
 typedef struct kedge_sbi_server_config {
   const char *name;               /* service name for logs ("ausf"); default "sbi" */
   const char *address;            /* listen address, default "127.0.0.1" */
@@ -72,12 +99,15 @@ typedef struct kedge_sbi_server_config {
   const char *key_file;           /* PEM private key */
   const char *ca_file;            /* PEM CA bundle for client certificates */
   kedge_sbi_verify_t verify;      /* default REQUIRED */
+  kedge_sbi_transport_t transport; /* default tls-mutual; tls-server turns verify OFF, h2c
+                                      needs no certificate */
   bool tls12_allowed;             /* default false: TLS 1.3 only */
   unsigned workers;               /* threads, default 1 */
   kedge_sbi_limits_t limits;
   bool metrics_enabled;           /* default true */
   const char *metrics_address;    /* default "127.0.0.1" */
   uint16_t metrics_port;          /* 0: the kernel picks */
+  kedge_sbi_oauth2_config_t oauth2; /* off by default */
   bool handle_signals;            /* default true: SIGTERM/SIGINT stop run(). false for a
                                      second server of a process (libevent delivers a signal
                                      to one event_base only), which is never run() and stops
@@ -88,7 +118,7 @@ typedef struct kedge_sbi_server_config {
 void kedge_sbi_server_config_defaults(kedge_sbi_server_config_t *cfg);
 
 /* Reads the common SBI keys of a daemon's YAML file (kedge/config.h) from the map `sbi` into
- * `cfg` (which holds the defaults or the daemon's own): address, port, workers,
+ * `cfg` (which holds the defaults or the daemon's own): address, port, workers, transport,
  * tls.{cert,key,ca,client_verification (off|optional|required),tls12},
  * limits.{max_body,max_header_list (sizes), max_streams, max_connections,
  * idle_timeout,handshake_timeout,shutdown_grace (durations)},
@@ -124,6 +154,22 @@ typedef void (*kedge_sbi_handler_fn)(kedge_sbi_request_t *req, void *arg);
 kedge_err_t kedge_sbi_server_route(kedge_sbi_server_t *srv, const char *method,
                                    const char *pattern, const char *media_type,
                                    kedge_sbi_handler_fn handler, void *arg);
+
+/* Names the TS 29.510 service of the route registered last (kedge_sbi_server_route), whose
+ * OAuth2 scope a token must carry, where it is not the path's apiName: the kedge key service
+ * under /nausf-auth/v1 is "nausf-kedge" (SPEC.md 7). NULL: no token checked on that route
+ * (notification callbacks). Before start only. */
+kedge_err_t kedge_sbi_server_route_service(kedge_sbi_server_t *srv, const char *service);
+
+/* Reads the top-level `oauth2:` section (required, jwks_file, issuer, check_subject,
+ * clock_skew, realm; token_uri, token_margin for the consumer side) into cfg->oauth2. KEDGE_ERR_CONFIG after recording the problem. */
+kedge_err_t kedge_sbi_oauth2_config_read(struct kedge_config_node *root,
+                                         kedge_sbi_server_config_t *cfg);
+
+/* Who this producer is for "aud" (TS 29.510 6.3.5.2.4: its NF type or nfInstanceId); both
+ * copied. Required before start when oauth2.required. */
+kedge_err_t kedge_sbi_server_set_oauth2_audience(kedge_sbi_server_t *srv, const char *nf_type,
+                                                 const char *nf_instance_id);
 
 /* Replaces the runtime's own TLS accept path (for the ECS: TLS 1.3 PSK handshakes it drives
  * itself). Called on the worker thread with a new non-blocking socket that the hook owns; when

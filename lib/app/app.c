@@ -36,6 +36,7 @@ static kedge_err_t read_log(kedge_config_node_t *root, kedge_log_level_t *level,
 static const char *nf_instance_id_conf, *nf_instance_id_file;
 static kedge_nrf_config_t nrf_config; /* the nrf: section (kedge/nrf.h) */
 static char nf_instance_id[37];
+static const char *scp_uri; /* scp.uri: SCP model C (kedge_sbi_client_set_scp) */
 
 const char *kedge_app_nf_instance_id(void)
 {
@@ -135,6 +136,22 @@ static kedge_err_t load(const kedge_app_t *app, void *state, const char *path,
   e = kedge_sbi_server_config_read(sbi_node, sbi);
   if (!err)
     err = e;
+  e = kedge_sbi_oauth2_config_read(root, sbi);
+  if (!err)
+    err = e;
+  /* TS 29.500 6.10: indirect communication through an SCP (model C) */
+  kedge_config_node_t *scp = NULL;
+  const char *scp_next = NULL;
+  e = kedge_config_map(root, "scp", &scp);
+  if (!e)
+    e = kedge_config_string(scp, "uri", NULL, &scp_next);
+  if (!e && scp_next && kedge_sbi_client_set_scp(scp_next) != KEDGE_OK)
+    e = kedge_config_invalid(scp, "uri", "must be https://host[:port] (or http:// for h2c) "
+                                         "without a path");
+  if (!e && state == app->state)
+    scp_uri = scp_next;
+  if (!err)
+    err = e;
   e = read_nf(root);
   if (!err)
     err = e;
@@ -147,9 +164,20 @@ static kedge_err_t load(const kedge_app_t *app, void *state, const char *path,
   e = kedge_config_finish(conf);
   if (!err)
     err = e;
+  /* SPEC.md 7: key material never crosses h2c; tls-server needs tokens to know the caller */
+  const char *refused = !err && sbi->transport == KEDGE_SBI_TRANSPORT_H2C && app->h2c_refused
+                            ? app->h2c_refused(state)
+                            : NULL;
+  if (refused)
+    err = kedge_config_invalid(sbi_node, "transport", "h2c refused: %s (SPEC.md 7: only the 5G "
+                               "AKA services may run without TLS)", refused);
+  if (!err && sbi->transport == KEDGE_SBI_TRANSPORT_TLS_SERVER && !sbi->oauth2.required)
+    err = kedge_config_invalid(sbi_node, "transport", "tls-server needs oauth2.required: true "
+                               "(without a client certificate the caller is known by its token)");
   /* A server that terminates TLS itself needs its certificate: say so now, naming the key,
    * rather than "configuration OK" and a daemon that will not start (issue 11 item 9). */
-  if (!err && !app->own_tls && (!sbi->cert_file || !sbi->key_file))
+  if (!err && !app->own_tls && sbi->transport != KEDGE_SBI_TRANSPORT_H2C &&
+      (!sbi->cert_file || !sbi->key_file))
     err = sbi_node ? kedge_config_require(sbi_node, !sbi->cert_file ? "tls.cert" : "tls.key")
                    : kedge_config_require(root, "sbi");
   if (err) {
@@ -396,6 +424,20 @@ int kedge_app_main(const kedge_app_t *app, int argc, char **argv)
   snprintf(user_agent, sizeof(user_agent), "%s-%s", app->nf_type ? app->nf_type : role,
            nf_instance_id);
   kedge_sbi_client_set_default_user_agent(user_agent);
+  /* TS 29.510 6.3.5.2.4: a token's aud names this NF's type or its instance */
+  if ((err = kedge_sbi_server_set_oauth2_audience(srv, app->nf_type ? app->nf_type : role,
+                                                  nf_instance_id))) {
+    kedge_log_error("cannot start: oauth2: %s", kedge_strerror(err));
+    goto out;
+  }
+  kedge_sbi_client_set_scp(scp_uri); /* checked at load; NULL: direct */
+  /* TS 33.501 13.4.1.1: with oauth2.token_uri every request this NF sends carries a token */
+  if (cfg.oauth2.token_uri &&
+      (err = kedge_sbi_client_set_oauth2(cfg.oauth2.token_uri, app->nf_type ? app->nf_type : role,
+                                         nf_instance_id, cfg.oauth2.token_margin_ms))) {
+    kedge_log_error("cannot start: oauth2.token_uri: %s", kedge_strerror(err));
+    goto out;
+  }
   if (app->setup && (err = app->setup(srv, app->state, why, sizeof(why)))) {
     kedge_log_error("cannot start: %s", why[0] ? why : kedge_strerror(err));
     goto out;

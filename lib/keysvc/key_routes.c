@@ -116,6 +116,13 @@ kedge_err_t kedge_key_routes_read(kedge_config_node_t *sec, const char *key, con
   if (shorthand)
     KEDGE_CONFIG_KEEP(err, kedge_config_string(sec, shorthand, NULL, &uri));
   KEDGE_CONFIG_KEEP(err, kedge_config_maps(sec, key, &items, &n));
+  /* SPEC.md 7: a key source is never reached over h2c; the key says so in one line rather
+   * than as "unknown key" (the ECS's and the NEF's key source, the AUSF's AAnFs) */
+  const char *transport = NULL;
+  KEDGE_CONFIG_KEEP(err, kedge_config_string(sec, "transport", "tls-mutual", &transport));
+  if (!err && transport && strcmp(transport, "tls-mutual") != 0)
+    return kedge_config_invalid(sec, "transport", "%s refused: the key APIs carry Kedge, K_ECS "
+                                "or K_AF, so only tls-mutual (SPEC.md 7)", transport);
   if (err)
     return err;
   if (uri && n)

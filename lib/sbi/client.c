@@ -26,12 +26,16 @@
 #include "kedge/log.h"
 #include "kedge/time.h"
 #include "kedge/trace.h"
+#include "sbi/access_token.h"
 #include "sbi/json_body.h"
 
 /* PEM files larger than this are not certificates or keys we expect. */
 #define PEM_FILE_MAX (1024 * 1024)
 /* Bounds for what a caller passes in; longer is a programming mistake, not a peer's doing. */
 #define URL_MAX    8192
+/* h2c connection reuse (see setup_easy): off for the libcurl versions curl issue 10634 hits
+ * (the library running, not the headers built against) */
+#define H2C_NO_REUSE (curl_version_info(CURLVERSION_NOW)->version_num < 0x080000)
 #define HEADER_MAX 8192
 /* Copied response headers longer than this are dropped (reported as absent). */
 #define RESPONSE_HEADER_MAX 4096
@@ -61,11 +65,14 @@ struct kedge_sbi_client {
   unsigned dispatching; /* > 0 while a completion callback runs */
   bool free_pending;    /* kedge_sbi_client_free() called from inside a callback */
   char user_agent[128]; /* "" : none */
+  char scp[256];        /* SCP apiRoot (model C), "" : direct */
+  sbi_token_cache_t *tokens; /* NULL: no OAuth2 (access_token.c) */
 };
 
 typedef enum call_state {
   CALL_ACTIVE,     /* the easy handle is in the multi handle */
   CALL_RETRY_WAIT, /* between attempts: timer set to the next attempt */
+  CALL_TOKEN_WAIT, /* waiting for an access token (access_token.c); timer: the deadline */
   CALL_DONE,       /* its callback runs */
 } call_state_t;
 
@@ -91,6 +98,10 @@ struct kedge_sbi_client_call {
   kedge_sbi_client_cb cb;
   void *arg;
   char errbuf[CURL_ERROR_SIZE];
+  /* OAuth2: the request kept for a (re)start once a token is there */
+  int token_slot;     /* -1: no token */
+  bool token_retried; /* a 401 already made it fetch a new token */
+  char *url, *content_type, **extra_headers;
 };
 
 static const struct {
@@ -120,6 +131,38 @@ static pthread_mutex_t default_user_agent_lock = PTHREAD_MUTEX_INITIALIZER;
 static bool user_agent_ok(const char *ua)
 {
   return strlen(ua) < sizeof(default_user_agent) && !strpbrk(ua, "\r\n");
+}
+
+static char default_scp[256];
+
+kedge_err_t kedge_sbi_client_set_scp(const char *scp_api_root)
+{
+  if (scp_api_root) {
+    const char *auth = strncmp(scp_api_root, "https://", 8) == 0  ? scp_api_root + 8
+                       : strncmp(scp_api_root, "http://", 7) == 0 ? scp_api_root + 7
+                                                                 : NULL;
+    if (!auth || !*auth || strpbrk(auth, "/?# \t\r\n") ||
+        strlen(scp_api_root) >= sizeof(default_scp))
+      return KEDGE_ERR_INVALID_ARG;
+  }
+  pthread_mutex_lock(&default_user_agent_lock);
+  snprintf(default_scp, sizeof(default_scp), "%s", scp_api_root ? scp_api_root : "");
+  pthread_mutex_unlock(&default_user_agent_lock);
+  return KEDGE_OK;
+}
+
+/* TS 29.500 6.10.2.2: the SCP gets the request with the producer's apiRoot (scheme and
+ * authority of the URL) in 3gpp-Sbi-Target-apiRoot and the same path. */
+static kedge_err_t scp_route(const kedge_sbi_client_t *c, const kedge_sbi_client_request_t *req,
+                             char *url, size_t url_size, char *target, size_t target_size)
+{
+  const char *auth = strstr(req->url, "://");
+  const char *path = auth ? strchr(auth + 3, '/') : NULL;
+  size_t root_len = path ? (size_t)(path - req->url) : strlen(req->url);
+  int n = snprintf(target, target_size, "3gpp-Sbi-Target-apiRoot: %.*s", (int)root_len, req->url);
+  int m = snprintf(url, url_size, "%s%s", c->scp, path ? path : "/");
+  return n > 0 && (size_t)n < target_size && m > 0 && (size_t)m < url_size ? KEDGE_OK
+                                                                         : KEDGE_ERR_INVALID_ARG;
 }
 
 kedge_err_t kedge_sbi_client_set_default_user_agent(const char *user_agent)
@@ -238,7 +281,7 @@ out:
 
 static kedge_err_t check_options(const kedge_sbi_client_options_t *o)
 {
-  if (!o->ca_file || !*o->ca_file) {
+  if (!o->h2c && (!o->ca_file || !*o->ca_file)) {
     /* Verification is always on, so a CA is always needed. */
     kedge_log_error("sbi client: ca_file is required");
     return KEDGE_ERR_CONFIG;
@@ -409,13 +452,18 @@ kedge_err_t kedge_sbi_client_new(struct event_base *base, const kedge_sbi_client
     memcpy(c->user_agent, default_user_agent, sizeof(c->user_agent));
     pthread_mutex_unlock(&default_user_agent_lock);
   }
-  err = read_pem("ca_file", opts->ca_file, &c->ca);
+  c->tokens = sbi_token_cache_new(); /* NULL: OAuth2 off in this process */
+  pthread_mutex_lock(&default_user_agent_lock);
+  memcpy(c->scp, default_scp, sizeof(c->scp));
+  pthread_mutex_unlock(&default_user_agent_lock);
+  /* h2c: no TLS, so no files (the options are refused where key material would cross it) */
+  err = opts->h2c ? KEDGE_OK : read_pem("ca_file", opts->ca_file, &c->ca);
   if (!err && opts->cert_file && *opts->cert_file) {
     err = read_pem("cert_file", opts->cert_file, &c->cert);
     if (!err)
       err = read_pem("key_file", opts->key_file, &c->key);
   }
-  if (!err)
+  if (!err && !opts->h2c)
     err = check_pems(c, opts);
   if (err)
     goto fail;
@@ -459,6 +507,11 @@ static void call_free(kedge_sbi_client_call_t *call)
   if (call->easy)
     curl_easy_cleanup(call->easy);
   curl_slist_free_all(call->headers);
+  free(call->url);
+  free(call->content_type);
+  for (char **h = call->extra_headers; h && *h; h++)
+    free(*h);
+  free(call->extra_headers);
   if (call->req_body) {
     OPENSSL_cleanse(call->req_body, call->req_len);
     free(call->req_body);
@@ -499,6 +552,7 @@ static void client_destroy(kedge_sbi_client_t *c)
   blob_wipe_free(&c->ca);
   blob_wipe_free(&c->cert);
   blob_wipe_free(&c->key);
+  sbi_token_cache_free(c->tokens);
   free(c);
   curl_global_cleanup();
 }
@@ -544,6 +598,8 @@ static int on_connected(void *clientp, char *primary_ip, char *local_ip, int pri
                         int local_port)
 {
   kedge_sbi_client_call_t *call = clientp;
+  if (call->client->opts.h2c)
+    return CURL_PREREQFUNC_OK; /* prior knowledge: HTTP/2 by configuration, no ALPN */
   struct curl_tlssessioninfo *tls = NULL;
   if (curl_easy_getinfo(call->easy, CURLINFO_TLS_SSL_PTR, &tls) == CURLE_OK && tls &&
       tls->backend == CURLSSLBACKEND_OPENSSL && tls->internals) {
@@ -566,9 +622,11 @@ static bool header_value_ok(const char *s, size_t max)
   return n > 0;
 }
 
-static bool url_ok(const char *url)
+static bool url_ok(const char *url, bool h2c)
 {
-  if (strncasecmp(url, "https://", 8) != 0 || !url[8])
+  const char *scheme = h2c ? "http://" : "https://";
+  size_t sl = strlen(scheme);
+  if (strncasecmp(url, scheme, sl) != 0 || !url[sl])
     return false;
   for (size_t n = 0; url[n]; n++)
     if (n >= URL_MAX || (unsigned char)url[n] <= 0x20 || url[n] == 0x7f)
@@ -577,7 +635,7 @@ static bool url_ok(const char *url)
 }
 
 static kedge_err_t build_headers(kedge_sbi_client_call_t *call,
-                                 const kedge_sbi_client_request_t *req)
+                                 const kedge_sbi_client_request_t *req, const char *token)
 {
   char line[HEADER_MAX + 32];
   struct curl_slist *l = NULL, *t;
@@ -599,7 +657,22 @@ static kedge_err_t build_headers(kedge_sbi_client_call_t *call,
   }
   for (const char *const *h = req->headers; h && *h; h++)
     APPEND(*h);
+  char *auth = NULL;
+  if (token) { /* RFC 6750 2.1; wiped: it is a credential */
+    size_t n = strlen(token) + 32;
+    auth = malloc(n);
+    if (!auth)
+      goto nomem;
+    snprintf(auth, n, "Authorization: Bearer %s", token);
+    t = curl_slist_append(l, auth);
+    OPENSSL_cleanse(auth, n);
+    free(auth);
+    if (!t)
+      goto nomem;
+    l = t;
+  }
 #undef APPEND
+  curl_slist_free_all(call->headers);
   call->headers = l;
   return KEDGE_OK;
 nomem:
@@ -626,28 +699,37 @@ static kedge_err_t setup_easy(kedge_sbi_client_call_t *call, const kedge_sbi_cli
   SETOPT(CURLOPT_PRIVATE, call);
   SETOPT(CURLOPT_NOSIGNAL, 1L);
   SETOPT(CURLOPT_ERRORBUFFER, call->errbuf);
-  SETOPT(CURLOPT_PROTOCOLS_STR, "https");
+  SETOPT(CURLOPT_PROTOCOLS_STR, c->opts.h2c ? "http" : "https");
   SETOPT(CURLOPT_FOLLOWLOCATION, 0L); /* a 307/308 to another NF is the caller's decision */
   SETOPT(CURLOPT_PROXY, "");          /* ignore https_proxy & co. from the environment */
-  SETOPT(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+  SETOPT(CURLOPT_HTTP_VERSION, (long)(c->opts.h2c ? CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE
+                                                  : CURL_HTTP_VERSION_2TLS));
+  if (c->opts.h2c && H2C_NO_REUSE) {
+    /* curl issue 10634 (fixed in 8.0.0): libcurl 7.88.1 sends the second request on a reused
+     * prior-knowledge connection wrongly; one connection per request (test-sbi-client) */
+    SETOPT(CURLOPT_FRESH_CONNECT, 1L);
+    SETOPT(CURLOPT_FORBID_REUSE, 1L);
+  }
   /* Wait for the connection being set up rather than opening one per concurrent request. */
   SETOPT(CURLOPT_PIPEWAIT, 1L);
   SETOPT(CURLOPT_PREREQFUNCTION, on_connected);
   SETOPT(CURLOPT_PREREQDATA, call);
-  /* TS 33.501 13.1 + TS 33.210 6.2: TLS for the SBI; kedge requires 1.3 unless told. */
-  SETOPT(CURLOPT_SSLVERSION,
-         (long)(c->opts.tls12_allowed ? CURL_SSLVERSION_TLSv1_2 : CURL_SSLVERSION_TLSv1_3));
-  SETOPT(CURLOPT_SSL_VERIFYPEER, 1L);
-  SETOPT(CURLOPT_SSL_VERIFYHOST, 2L);
-  /* Only the configured CA: no system bundle, no CA directory. */
-  SETOPT(CURLOPT_CAINFO, NULL);
-  SETOPT(CURLOPT_CAPATH, NULL);
-  SETOPT(CURLOPT_CAINFO_BLOB, &ca);
-  if (c->cert.data) {
-    SETOPT(CURLOPT_SSLCERTTYPE, "PEM");
-    SETOPT(CURLOPT_SSLCERT_BLOB, &cert);
-    SETOPT(CURLOPT_SSLKEYTYPE, "PEM");
-    SETOPT(CURLOPT_SSLKEY_BLOB, &key);
+  if (!c->opts.h2c) {
+    /* TS 33.501 13.1 + TS 33.210 6.2: TLS for the SBI; kedge requires 1.3 unless told. */
+    SETOPT(CURLOPT_SSLVERSION,
+           (long)(c->opts.tls12_allowed ? CURL_SSLVERSION_TLSv1_2 : CURL_SSLVERSION_TLSv1_3));
+    SETOPT(CURLOPT_SSL_VERIFYPEER, 1L);
+    SETOPT(CURLOPT_SSL_VERIFYHOST, 2L);
+    /* Only the configured CA: no system bundle, no CA directory. */
+    SETOPT(CURLOPT_CAINFO, NULL);
+    SETOPT(CURLOPT_CAPATH, NULL);
+    SETOPT(CURLOPT_CAINFO_BLOB, &ca);
+    if (c->cert.data) {
+      SETOPT(CURLOPT_SSLCERTTYPE, "PEM");
+      SETOPT(CURLOPT_SSLCERT_BLOB, &cert);
+      SETOPT(CURLOPT_SSLKEYTYPE, "PEM");
+      SETOPT(CURLOPT_SSLKEY_BLOB, &key);
+    }
   }
   SETOPT(CURLOPT_WRITEFUNCTION, on_body);
   SETOPT(CURLOPT_WRITEDATA, call);
@@ -699,6 +781,90 @@ static kedge_err_t call_start(kedge_sbi_client_call_t *call)
   return KEDGE_OK;
 }
 
+/* OAuth2: what a call needs to be (re)started once its token is there. */
+static kedge_err_t save_request(kedge_sbi_client_call_t *call, const kedge_sbi_client_request_t *req)
+{
+  size_t n = 0;
+  while (req->headers && req->headers[n])
+    n++;
+  call->url = strdup(req->url);
+  call->content_type = req->content_type ? strdup(req->content_type) : NULL;
+  call->extra_headers = calloc(n + 1, sizeof(char *));
+  if (!call->url || (req->content_type && !call->content_type) || !call->extra_headers)
+    return KEDGE_ERR_NOMEM;
+  for (size_t i = 0; i < n; i++)
+    if (!(call->extra_headers[i] = strdup(req->headers[i])))
+      return KEDGE_ERR_NOMEM;
+  return KEDGE_OK;
+}
+
+static kedge_sbi_client_request_t saved_request(const kedge_sbi_client_call_t *call)
+{
+  return (kedge_sbi_client_request_t){.method = call->method,
+                                      .url = call->url,
+                                      .content_type = call->content_type,
+                                      .headers = (const char *const *)call->extra_headers};
+}
+
+/* Parked until sbi_client_token_ready(); the timer keeps the call's deadline. */
+static kedge_err_t wait_for_token(kedge_sbi_client_call_t *call)
+{
+  uint64_t now = (uint64_t)kedge_now_us();
+  uint64_t left_us = call->deadline_us > now ? call->deadline_us - now : 1;
+  struct timeval tv = {.tv_sec = (time_t)(left_us / 1000000u),
+                       .tv_usec = (suseconds_t)(left_us % 1000000u)};
+  if (!evtimer_pending(call->timer, NULL) && evtimer_add(call->timer, &tv) != 0)
+    return KEDGE_ERR_IO;
+  call->state = CALL_TOKEN_WAIT;
+  return KEDGE_OK;
+}
+
+static void call_complete(kedge_sbi_client_call_t *call, kedge_err_t err);
+
+/* Starts a parked call with the token now in its slot. */
+static kedge_err_t start_with_token(kedge_sbi_client_call_t *call)
+{
+  const char *token = NULL;
+  int slot = -1;
+  sbi_token_answer_t ta =
+      sbi_token_get(call->client, call->client->tokens, call->url, &slot, &token);
+  if (ta == SBI_TOKEN_WAIT)
+    return KEDGE_OK; /* dropped meanwhile: a new fetch runs; stay parked */
+  if (ta != SBI_TOKEN_READY)
+    return KEDGE_ERR_UNAVAILABLE;
+  const kedge_sbi_client_request_t req = saved_request(call);
+  evtimer_del(call->timer);
+  kedge_err_t err = build_headers(call, &req, token);
+  if (!err)
+    err = setup_easy(call, &req);
+  if (!err)
+    err = call_start(call);
+  return err;
+}
+
+void sbi_client_token_ready(kedge_sbi_client_t *c, int slot, bool ok)
+{
+  /* A completion callback may cancel other calls: look again from the head after each. */
+  bool again = true;
+  while (again) {
+    again = false;
+    kedge_sbi_client_call_t *call;
+    LIST_FOREACH(call, &c->calls, link) {
+      if (call->state != CALL_TOKEN_WAIT || call->token_slot != slot)
+        continue;
+      kedge_err_t err = ok ? start_with_token(call) : KEDGE_ERR_UNAVAILABLE;
+      if (err) {
+        snprintf(call->errbuf, sizeof(call->errbuf), "no OAuth2 access token");
+        call_complete(call, err);
+        again = !c->free_pending;
+        break;
+      }
+      if (call->state == CALL_TOKEN_WAIT)
+        continue; /* still parked for a new fetch */
+    }
+  }
+}
+
 kedge_err_t kedge_sbi_client_send(kedge_sbi_client_t *client, const kedge_sbi_client_request_t *req,
                                   kedge_sbi_client_cb cb, void *arg,
                                   kedge_sbi_client_call_t **handle)
@@ -714,7 +880,7 @@ kedge_err_t kedge_sbi_client_send(kedge_sbi_client_t *client, const kedge_sbi_cl
       method = methods[i].name;
       idempotent = methods[i].idempotent;
     }
-  if (!method || !url_ok(req->url))
+  if (!method || !url_ok(req->url, client->opts.h2c))
     return KEDGE_ERR_INVALID_ARG;
   if (req->content_type && !header_value_ok(req->content_type, HEADER_MAX))
     return KEDGE_ERR_INVALID_ARG;
@@ -737,6 +903,7 @@ kedge_err_t kedge_sbi_client_send(kedge_sbi_client_t *client, const kedge_sbi_cl
   uint32_t timeout_ms = req->timeout_ms ? req->timeout_ms : client->opts.timeout_ms;
   call->deadline_us = call->start_us + (uint64_t)timeout_ms * 1000u;
 
+  call->token_slot = -1;
   kedge_err_t err = KEDGE_OK;
   if (req->body) {
     uint8_t *body = NULL;
@@ -744,6 +911,14 @@ kedge_err_t kedge_sbi_client_send(kedge_sbi_client_t *client, const kedge_sbi_cl
     call->req_body = (char *)body;
     if (err)
       goto fail;
+  } else if (req->raw_body) {
+    call->req_body = malloc(req->raw_body_len + 1);
+    if (!call->req_body) {
+      err = KEDGE_ERR_NOMEM;
+      goto fail;
+    }
+    memcpy(call->req_body, req->raw_body, req->raw_body_len);
+    call->req_len = req->raw_body_len;
   }
   call->easy = curl_easy_init();
   call->timer = evtimer_new(client->base, on_call_timer, call);
@@ -751,11 +926,42 @@ kedge_err_t kedge_sbi_client_send(kedge_sbi_client_t *client, const kedge_sbi_cl
     err = KEDGE_ERR_NOMEM;
     goto fail;
   }
-  err = build_headers(call, req);
-  if (!err)
-    err = setup_easy(call, req);
-  if (!err)
-    err = call_start(call);
+  const char *token = NULL;
+  sbi_token_answer_t ta = sbi_token_get(client, client->tokens, req->url, &call->token_slot, &token);
+  if (ta == SBI_TOKEN_ERROR) {
+    err = KEDGE_ERR_UNAVAILABLE;
+    goto fail;
+  }
+  /* SCP model C: the request goes to the SCP (not the token request: the NRF is asked direct) */
+  kedge_sbi_client_request_t routed = *req;
+  char scp_url[URL_MAX + 256], target[URL_MAX + 64];
+  const char *scp_headers[66];
+  if (client->scp[0] && !sbi_token_is_nrf(req->url)) {
+    size_t n = 0;
+    for (const char *const *h = req->headers; h && *h && n < 64; h++)
+      scp_headers[n++] = *h;
+    if (n == 64 || (err = scp_route(client, req, scp_url, sizeof(scp_url), target,
+                                    sizeof(target)))) {
+      err = KEDGE_ERR_INVALID_ARG;
+      goto fail;
+    }
+    scp_headers[n++] = target;
+    scp_headers[n] = NULL;
+    routed.url = scp_url;
+    routed.headers = scp_headers;
+  }
+  req = &routed;
+  if (ta != SBI_TOKEN_NONE && (err = save_request(call, req)))
+    goto fail;
+  if (ta == SBI_TOKEN_WAIT) {
+    err = wait_for_token(call);
+  } else {
+    err = build_headers(call, req, token);
+    if (!err)
+      err = setup_easy(call, req);
+    if (!err)
+      err = call_start(call);
+  }
   if (err)
     goto fail;
 
@@ -923,7 +1129,8 @@ static void on_call_timer(evutil_socket_t fd, short what, void *arg)
     if (err)
       call_complete(call, err);
   } else {
-    curl_multi_remove_handle(c->multi, call->easy);
+    if (call->state == CALL_ACTIVE)
+      curl_multi_remove_handle(c->multi, call->easy);
     snprintf(call->errbuf, sizeof(call->errbuf), "deadline passed");
     call_complete(call, KEDGE_ERR_TIMEOUT);
   }
@@ -940,6 +1147,26 @@ static void call_finished(kedge_sbi_client_call_t *call, CURLcode rc)
     const char *url = NULL;
     curl_easy_getinfo(call->easy, CURLINFO_EFFECTIVE_URL, &url);
     kedge_log_warn("sbi client: %s: TLS refused: %s", url ? url : "?", call->errbuf);
+  }
+  long status = 0;
+  curl_easy_getinfo(call->easy, CURLINFO_RESPONSE_CODE, &status);
+  if (err == KEDGE_OK && status == 401 && call->token_slot >= 0 && !call->token_retried) {
+    /* TS 29.500 6.7.3: the producer refused the token before serving the request, so even a
+     * POST goes once more, with a fresh token */
+    call->token_retried = true;
+    sbi_token_drop(call->client->tokens, call->token_slot);
+    kedge_log_info("sbi client: %s %s: 401 from the producer; fetching a new access token",
+                   call->method, call->url);
+    if (wait_for_token(call) == KEDGE_OK) {
+      const char *token = NULL;
+      int slot;
+      sbi_token_answer_t ta =
+          sbi_token_get(call->client, call->client->tokens, call->url, &slot, &token);
+      if (ta == SBI_TOKEN_WAIT)
+        return;
+      if (ta == SBI_TOKEN_READY && start_with_token(call) == KEDGE_OK)
+        return;
+    }
   }
   if (retryable && call->idempotent && call->attempts <= call->client->opts.max_retries) {
     kedge_log_debug("sbi client: %s attempt %u failed (%s), retrying", call->method, call->attempts,

@@ -6,6 +6,7 @@
  * peer close or error -> sbi_conn_free. Every callback ends with conn_check(), the single
  * place where a connection is torn down. */
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stddef.h>
@@ -364,12 +365,29 @@ static void conn_start_h2(sbi_conn_t *conn)
   event_add(conn->rev, NULL);
 }
 
+/* h2c (sbi.transport: h2c, RFC 9113 3.3 prior knowledge): the same HTTP/2 session straight on
+ * the socket. */
+static int plain_read(sbi_conn_t *conn)
+{
+  ssize_t n = recv(conn->fd, conn->w->read_buf, sizeof(conn->w->read_buf), 0);
+  return n > INT_MAX ? INT_MAX : (int)n;
+}
+
+static int plain_write(sbi_conn_t *conn)
+{
+  size_t left = conn->out.len - conn->out_off;
+  ssize_t n = send(conn->fd, conn->out.data + conn->out_off, left > INT_MAX ? INT_MAX : left,
+                   MSG_NOSIGNAL);
+  return (int)n;
+}
+
 static void conn_read(sbi_conn_t *conn)
 {
   /* A bounded number of records per callback, so one busy peer cannot starve the others. */
   for (int i = 0; i < 16; i++) {
     ERR_clear_error();
-    int n = SSL_read(conn->ssl, conn->w->read_buf, sizeof(conn->w->read_buf));
+    int n = conn->ssl ? SSL_read(conn->ssl, conn->w->read_buf, sizeof(conn->w->read_buf))
+                      : plain_read(conn);
     if (n > 0) {
       event_base_gettimeofday_cached(conn->w->base, &conn->last_activity);
       if (conn_h2_session(conn) != KEDGE_OK) {
@@ -385,6 +403,12 @@ static void conn_read(sbi_conn_t *conn)
         return;
       }
       continue;
+    }
+    if (!conn->ssl) { /* h2c: -1 with EAGAIN is "nothing more now"; 0 or another error ends it */
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        return;
+      conn->fatal = true;
+      return;
     }
     switch (SSL_get_error(conn->ssl, n)) {
     case SSL_ERROR_WANT_READ:
@@ -428,11 +452,19 @@ static void conn_flush(sbi_conn_t *conn)
         return;
     }
     ERR_clear_error();
-    int n = SSL_write(conn->ssl, conn->out.data + conn->out_off,
-                      (int)(conn->out.len - conn->out_off));
+    int n = conn->ssl ? SSL_write(conn->ssl, conn->out.data + conn->out_off,
+                                  (int)(conn->out.len - conn->out_off))
+                      : plain_write(conn);
     if (n > 0) {
       conn->out_off += (size_t)n;
       continue;
+    }
+    if (!conn->ssl) {
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        event_add(conn->wev, NULL);
+      else
+        conn->fatal = true;
+      return;
     }
     switch (SSL_get_error(conn->ssl, n)) {
     case SSL_ERROR_WANT_WRITE:
@@ -569,6 +601,16 @@ void sbi_conn_accept_tls(kedge_sbi_worker_t *w, evutil_socket_t fd, const struct
   sbi_conn_t *conn = conn_new(w, fd);
   if (!conn) {
     evutil_closesocket(fd);
+    return;
+  }
+  if (srv->cfg.transport == KEDGE_SBI_TRANSPORT_H2C) {
+    /* no handshake: HTTP/2 from the first octet (the client preface), no peer identity */
+    if (w->n_conns - w->hs_budget.count > srv->cfg.limits.max_connections) {
+      kedge_counter_add(srv->m_conns_rejected, 1);
+      sbi_conn_free(conn);
+    } else {
+      conn_start_h2(conn);
+    }
     return;
   }
   conn->state = CONN_HANDSHAKE;

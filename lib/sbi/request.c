@@ -211,8 +211,28 @@ static bool content_encoding_identity(const char *header)
   return true;
 }
 
+/* TS 29.500 5.2.3.2 / 6.10: the 3gpp-Sbi-* headers a consumer or an SCP adds (Target-apiRoot,
+ * Callback, Correlation-Info, Discovery-*, Routing-Binding...) are accepted and named at debug
+ * level, by route pattern (a path may hold a SUPI); only Target-apiRoot's value is shown
+ * (Discovery-* may carry a SUPI). */
+static void log_sbi_headers(const kedge_sbi_request_t *req)
+{
+  if (!kedge_log_enabled(KEDGE_LOG_DEBUG))
+    return;
+  for (size_t i = 0; i < req->n_headers; i++) {
+    const sbi_header_t *h = &req->headers[i];
+    if (strncmp(h->name, "3gpp-sbi-", 9) != 0)
+      continue;
+    if (strcmp(h->name, "3gpp-sbi-target-apiroot") == 0)
+      kedge_log_debug("sbi: %s %s: %s: %s", req->method, req->route->pattern, h->name, h->value);
+    else
+      kedge_log_debug("sbi: %s %s: %s received", req->method, req->route->pattern, h->name);
+  }
+}
+
 void sbi_request_dispatch(kedge_sbi_request_t *req)
 {
+  log_sbi_headers(req);
   const sbi_route_t *route = req->route;
   const char *encoding = kedge_sbi_request_header(req, "content-encoding");
   if (encoding && !content_encoding_identity(encoding)) {
@@ -246,6 +266,10 @@ void sbi_request_dispatch(kedge_sbi_request_t *req)
     }
   }
   req->state = REQ_DISPATCHED;
+  /* TS 29.500 6.7.3: the access token before the handler (which then never sees the request
+   * when it is refused: answered 401/403 here) */
+  if (!sbi_oauth2_allow(req))
+    return;
   route->handler(req, route->arg);
 }
 

@@ -25,6 +25,7 @@ static void route_free(sbi_route_t *route)
   free(route->method);
   free(route->pattern);
   free(route->media_type);
+  free(route->service);
   free(route);
 }
 
@@ -114,6 +115,19 @@ static bool same_shape(const sbi_route_t *a, const sbi_route_t *b)
   return true;
 }
 
+kedge_err_t sbi_router_set_service(sbi_router_t *r, const char *service)
+{
+  if (!r || r->n == 0)
+    return KEDGE_ERR_INVALID_ARG;
+  sbi_route_t *route = r->routes[r->n - 1];
+  char *copy = service ? strdup(service) : NULL;
+  if (service && !copy)
+    return KEDGE_ERR_NOMEM;
+  free(route->service);
+  route->service = copy;
+  return KEDGE_OK;
+}
+
 kedge_err_t sbi_router_add(sbi_router_t *r, const char *method, const char *pattern,
                            const char *media_type, kedge_sbi_handler_fn handler, void *arg)
 {
@@ -138,6 +152,9 @@ kedge_err_t sbi_router_add(sbi_router_t *r, const char *method, const char *patt
   route->method = strdup(method);
   route->pattern = strdup(pattern);
   route->media_type = strdup(media_type);
+  /* TS 29.501 4.4.1: {apiRoot}/<apiName>/<apiVersion>/...; the apiName is the service name */
+  if (route->n_segments >= 2 && !route->is_var[0])
+    route->service = strdup(route->segments[0]);
   route->handler = handler;
   route->arg = arg;
   if (!route->method || !route->pattern || !route->media_type) {

@@ -15,6 +15,9 @@ typedef struct sbi_route {
   char *method;
   char *pattern;
   char *media_type;
+  char *service; /* TS 29.510 service name the OAuth2 scope must grant (TS 29.500 6.7.3):
+                    the apiName of the pattern ("/nudm-ueau/v1/..." -> "nudm-ueau") unless
+                    kedge_sbi_server_route_service() named another; NULL: no token checked */
   kedge_sbi_handler_fn handler;
   void *arg;
   size_t index; /* position in the router, for metrics */
@@ -52,6 +55,8 @@ kedge_err_t sbi_router_add(sbi_router_t *r, const char *method, const char *patt
 sbi_match_result_t sbi_router_match(const sbi_router_t *r, const char *method, const char *path,
                                     sbi_match_t *m, char *allow, size_t allow_size);
 void sbi_match_clear(sbi_match_t *m);
+/* Names the service of the route added last (NULL: no token check on it). */
+kedge_err_t sbi_router_set_service(sbi_router_t *r, const char *service);
 const char *sbi_match_var(const sbi_match_t *m, const char *name);
 
 #endif

@@ -48,6 +48,9 @@ void kedge_sbi_server_config_defaults(kedge_sbi_server_config_t *cfg)
   cfg->metrics_enabled = true;
   cfg->handle_signals = true;
   cfg->metrics_address = "127.0.0.1";
+  cfg->oauth2.check_subject = true;
+  cfg->oauth2.clock_skew_ms = 30000;
+  cfg->oauth2.token_margin_ms = 10000;
 }
 
 static bool dup_opt(const char *in, char **out)
@@ -103,7 +106,14 @@ kedge_err_t kedge_sbi_server_new(const kedge_sbi_server_config_t *cfg, kedge_sbi
   srv->cfg.key_file = srv->key_file;
   srv->cfg.ca_file = srv->ca_file;
   srv->cfg.metrics_address = srv->metrics_address;
-  kedge_err_t err = kedge_metrics_new(&srv->metrics);
+  /* the strings of cfg.oauth2 are not kept: sbi_oauth2_new copies what it needs */
+  memset(&srv->cfg.oauth2, 0, sizeof(srv->cfg.oauth2));
+  kedge_err_t err = sbi_oauth2_new(&cfg->oauth2, srv->name, &srv->oauth2);
+  if (err) {
+    kedge_sbi_server_free(srv);
+    return err;
+  }
+  err = kedge_metrics_new(&srv->metrics);
   if (err) {
     kedge_sbi_server_free(srv);
     return err;
@@ -261,6 +271,13 @@ kedge_err_t kedge_sbi_server_route(kedge_sbi_server_t *srv, const char *method, 
   if (!srv || srv->started)
     return KEDGE_ERR_INVALID_ARG;
   return sbi_router_add(&srv->router, method, pattern, media_type, handler, arg);
+}
+
+kedge_err_t kedge_sbi_server_route_service(kedge_sbi_server_t *srv, const char *service)
+{
+  if (!srv || srv->started)
+    return KEDGE_ERR_INVALID_ARG;
+  return sbi_router_set_service(&srv->router, service);
 }
 
 kedge_err_t kedge_sbi_server_set_worker_hooks(kedge_sbi_server_t *srv,
@@ -729,12 +746,18 @@ static kedge_err_t start(kedge_sbi_server_t *srv)
     format_addr(maddr, sizeof(maddr), srv->metrics_address, srv->metrics_port);
     snprintf(metrics, sizeof(metrics), "http://%s/metrics", maddr);
   }
+  if (srv->cfg.transport == KEDGE_SBI_TRANSPORT_H2C)
+    /* TS 33.501 13.1 leaves unprotected SBI links to the operator (SPEC.md 7) */
+    kedge_log_warn("sbi %s: sbi.transport h2c: HTTP/2 without TLS; what this NF sends (KAUSF, "
+                   "KSEAF in 5G AKA) crosses the link in clear: physically protected links only",
+                   srv->name);
   kedge_log_info("sbi %s: listening on %s port=%u (%s, ALPN h2, client verification %s), "
                  "workers=%u, metrics %s metrics_port=%u, limits: body %zu B, header list "
                  "%zu B, %u streams/connection, %u connections/worker",
                  srv->name, where, srv->port,
-                 srv->accept_hook         ? "TLS by the service"
-                 : srv->cfg.tls12_allowed ? "TLS 1.3 and 1.2"
+                 srv->accept_hook                                 ? "TLS by the service"
+                 : srv->cfg.transport == KEDGE_SBI_TRANSPORT_H2C ? "h2c, no TLS"
+                 : srv->cfg.tls12_allowed                         ? "TLS 1.3 and 1.2"
                                           : "TLS 1.3",
                  sbi_verify_name(srv->cfg.verify), srv->n_workers, metrics, srv->metrics_port,
                  srv->cfg.limits.max_body, srv->cfg.limits.max_header_list,
@@ -883,5 +906,6 @@ void kedge_sbi_server_free(kedge_sbi_server_t *srv)
   free(srv->key_file);
   free(srv->ca_file);
   free(srv->metrics_address);
+  sbi_oauth2_free(srv->oauth2);
   free(srv);
 }

@@ -27,6 +27,21 @@ kedge_err_t kedge_sbi_server_config_read(struct kedge_config_node *sbi,
   KEEP(kedge_config_int(sbi, "workers", cfg->workers, 1, 256, &i));
   cfg->workers = (unsigned)i;
 
+  static const char *const transports[] = {"tls-mutual", "tls-server", "h2c"};
+  KEEP(kedge_config_string(sbi, "transport", transports[cfg->transport], &s));
+  bool known_transport = false;
+  for (int t = 0; t < 3; t++) {
+    if (s && strcmp(s, transports[t]) == 0) {
+      cfg->transport = (kedge_sbi_transport_t)t;
+      known_transport = true;
+    }
+  }
+  if (!known_transport)
+    KEEP(kedge_config_invalid(sbi, "transport", "must be tls-mutual, tls-server or h2c"));
+  /* tls-server: no client certificate is asked for (the caller's identity is its token) */
+  if (cfg->transport == KEDGE_SBI_TRANSPORT_TLS_SERVER)
+    cfg->verify = KEDGE_SBI_VERIFY_OFF;
+
   KEEP(kedge_config_string(sbi, "tls.cert", cfg->cert_file, &cfg->cert_file));
   KEEP(kedge_config_string(sbi, "tls.key", cfg->key_file, &cfg->key_file));
   KEEP(kedge_config_string(sbi, "tls.ca", cfg->ca_file, &cfg->ca_file));
@@ -41,6 +56,9 @@ kedge_err_t kedge_sbi_server_config_read(struct kedge_config_node *sbi,
   }
   if (!known)
     KEEP(kedge_config_invalid(sbi, "tls.client_verification", "must be off, optional or required"));
+  if (cfg->transport == KEDGE_SBI_TRANSPORT_TLS_SERVER && cfg->verify != KEDGE_SBI_VERIFY_OFF)
+    KEEP(kedge_config_invalid(sbi, "tls.client_verification",
+                              "must be off with transport tls-server (use tls-mutual)"));
   KEEP(kedge_config_bool(sbi, "tls.tls12", cfg->tls12_allowed, &b));
   cfg->tls12_allowed = b;
 
@@ -75,4 +93,11 @@ kedge_err_t kedge_sbi_server_config_read(struct kedge_config_node *sbi,
   cfg->metrics_port = (uint16_t)i;
 #undef KEEP
   return err;
+}
+
+const char *kedge_sbi_transport_name(kedge_sbi_transport_t t)
+{
+  return t == KEDGE_SBI_TRANSPORT_H2C          ? "h2c"
+         : t == KEDGE_SBI_TRANSPORT_TLS_SERVER ? "tls-server"
+                                               : "tls-mutual";
 }

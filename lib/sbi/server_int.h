@@ -64,10 +64,19 @@ struct kedge_sbi_worker {
   uint8_t read_buf[SBI_READ_BUF]; /* one thread: shared by its connections */
 };
 
+/* oauth2.c: the producer's token check (NULL when oauth2.required is off). */
+typedef struct sbi_oauth2 sbi_oauth2_t;
+kedge_err_t sbi_oauth2_new(const kedge_sbi_oauth2_config_t *cfg, const char *server_name,
+                           sbi_oauth2_t **out);
+void sbi_oauth2_free(sbi_oauth2_t *o);
+/* true: go on to the handler; false: the request was answered 401/403. */
+bool sbi_oauth2_allow(kedge_sbi_request_t *req);
+
 struct kedge_sbi_server {
   kedge_sbi_server_config_t cfg; /* strings below are owned copies */
   char *name, *address, *cert_file, *key_file, *ca_file, *metrics_address;
   sbi_router_t router;
+  sbi_oauth2_t *oauth2;
   SSL_CTX *ssl_ctx;         /* for new connections; swapped at a reload under ctx_lock */
   pthread_mutex_t ctx_lock;
   pthread_mutex_t pause_lock; /* kedge_sbi_server_pause(): workers park on pause_cond */

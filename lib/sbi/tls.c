@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <event2/event.h>
 #include <openssl/err.h>
@@ -188,11 +189,17 @@ void sbi_tls_peer_names(sbi_conn_t *conn)
   int n = sk_GENERAL_NAME_num(sans);
   for (int i = 0; i < n && conn->n_peer_names < SBI_MAX_PEER_NAMES; i++) {
     const GENERAL_NAME *gn = sk_GENERAL_NAME_value(sans, i);
-    if (gn->type != GEN_DNS)
+    /* TS 33.310 6.1.3c: besides its FQDN an NF certificate may carry its nfInstanceId as the
+     * URI urn:uuid:<id>; kept so that an OAuth2 token's sub can be checked against it
+     * (lib/sbi/oauth2.c). Other URIs are not identities here. */
+    const ASN1_STRING *str = gn->type == GEN_DNS ? gn->d.dNSName
+                             : gn->type == GEN_URI ? gn->d.uniformResourceIdentifier : NULL;
+    if (!str)
       continue;
-    const unsigned char *data = ASN1_STRING_get0_data(gn->d.dNSName);
-    int len = ASN1_STRING_length(gn->d.dNSName);
-    if (!plausible_dns_name(data, len))
+    const unsigned char *data = ASN1_STRING_get0_data(str);
+    int len = ASN1_STRING_length(str);
+    if (!plausible_dns_name(data, len) ||
+        (gn->type == GEN_URI && (len != 45 || strncasecmp((const char *)data, "urn:uuid:", 9))))
       continue;
     char *name = strndup((const char *)data, (size_t)len);
     if (!name)

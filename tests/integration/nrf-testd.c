@@ -11,6 +11,17 @@
  *          udmInfo/ausfInfo supiRanges) and routing-indicator (in their routingIndicators), with
  *          validityPeriod = $KEDGE_NRF_TEST_VALIDITY seconds (default 60); the record line also
  *          carries the decoded "query" and the "answer", which the test validates
+ * and, with $KEDGE_NRF_TEST_TOKEN_KEY (a PEM EC P-256 or RSA private key the test generated),
+ * Nnrf_AccessToken (TS 29.510 5.4.2.2):
+ *   POST   /oauth2/token                    AccessTokenReq as application/x-www-form-urlencoded
+ *          -> 200 AccessTokenRsp with a JWT (ES256 or RS256) carrying AccessTokenClaims:
+ *          iss = this NRF's nfInstanceId, sub = nfInstanceId, aud = targetNfInstanceId or
+ *          targetNfType, scope as asked, iat, exp = iat + $KEDGE_NRF_TEST_TOKEN_TTL (300 s)
+ *   POST   /test/token                      signs the JSON claims it is given (for expired or
+ *          wrong-scope tokens in tests)
+ * writing its public key as a JWK Set to $KEDGE_NRF_TEST_JWKS for the producers; the form is
+ * recorded as a JSON object (values as strings) so that the test validates it against
+ * AccessTokenReq.
  * and appends one JSON line per Nnrf request to $KEDGE_NRF_TEST_FILE:
  *   {"t": wall ms, "method": ..., "path": ..., "contentType": ..., "userAgent": ..., "body": ...}
  * so that the test validates every body against TS29510_Nnrf_NFManagement.yaml.
@@ -22,8 +33,14 @@
 #include <string.h>
 
 #include <curl/curl.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 
 #include "kedge/app.h"
+#include "kedge/base64url.h"
 #include "kedge/log.h"
 #include "kedge/sbi_server.h"
 #include "kedge/time.h"
@@ -279,6 +296,216 @@ static kedge_err_t discovery_setup(kedge_sbi_server_t *srv)
   return kedge_sbi_server_route(srv, "GET", "/nnrf-disc/v1/nf-instances", NULL, nf_discover, NULL);
 }
 
+/* ---- Nnrf_AccessToken (its own functions: discovery grows beside them) ---- */
+
+static EVP_PKEY *token_key;
+static int token_ttl_s = 300;
+
+/* out has room for KEDGE_B64URL_LEN(len) + 1 (the callers size it generously) */
+static void b64url_encode(const uint8_t *in, size_t len, char *out)
+{
+  kedge_b64url_encode(in, len, out, KEDGE_B64URL_LEN(len) + 1, NULL);
+}
+
+/* RFC 7515 7.1 compact JWS of `claims` with the test's key (RFC 7518 3.3/3.4). NULL on error. */
+static char *sign_claims(const json_t *claims)
+{
+  bool ec = EVP_PKEY_is_a(token_key, "EC");
+  const char *header = ec ? "{\"alg\":\"ES256\",\"typ\":\"JWT\",\"kid\":\"nrf-test\"}"
+                          : "{\"alg\":\"RS256\",\"typ\":\"JWT\",\"kid\":\"nrf-test\"}";
+  char *payload = json_dumps(claims, JSON_COMPACT);
+  size_t plen = payload ? strlen(payload) : 0;
+  char *out = payload ? malloc(64 + (strlen(header) + plen) * 2 + 1200) : NULL;
+  uint8_t sig[1024];
+  size_t sig_len = sizeof(sig);
+  EVP_MD_CTX *md = EVP_MD_CTX_new();
+  bool ok = out && md;
+  if (ok) {
+    char *p = out;
+    b64url_encode((const uint8_t *)header, strlen(header), p);
+    p += strlen(p);
+    *p++ = '.';
+    b64url_encode((const uint8_t *)payload, plen, p);
+    ok = EVP_DigestSignInit_ex(md, NULL, "SHA256", NULL, NULL, token_key, NULL) == 1 &&
+         EVP_DigestSign(md, sig, &sig_len, (const uint8_t *)out, strlen(out)) == 1;
+  }
+  if (ok && ec) { /* RFC 7518 3.4: R || S instead of DER */
+    const uint8_t *d = sig;
+    ECDSA_SIG *es = d2i_ECDSA_SIG(NULL, &d, (long)sig_len);
+    uint8_t raw[64];
+    ok = es && BN_bn2binpad(ECDSA_SIG_get0_r(es), raw, 32) == 32 &&
+         BN_bn2binpad(ECDSA_SIG_get0_s(es), raw + 32, 32) == 32;
+    ECDSA_SIG_free(es);
+    memcpy(sig, raw, 64);
+    sig_len = 64;
+  }
+  if (ok) {
+    char *p = out + strlen(out);
+    *p++ = '.';
+    b64url_encode(sig, sig_len, p);
+  }
+  EVP_MD_CTX_free(md);
+  free(payload);
+  if (!ok) {
+    free(out);
+    return NULL;
+  }
+  return out;
+}
+
+/* The public half as a JWK Set (RFC 7517 5, RFC 7518 6.2/6.3). */
+static kedge_err_t write_jwks(const char *path)
+{
+  BIGNUM *a = NULL, *b = NULL;
+  bool ec = EVP_PKEY_is_a(token_key, "EC");
+  const char *na = ec ? OSSL_PKEY_PARAM_EC_PUB_X : OSSL_PKEY_PARAM_RSA_N;
+  const char *nb = ec ? OSSL_PKEY_PARAM_EC_PUB_Y : OSSL_PKEY_PARAM_RSA_E;
+  if (!EVP_PKEY_get_bn_param(token_key, na, &a) || !EVP_PKEY_get_bn_param(token_key, nb, &b))
+    return KEDGE_ERR_CRYPTO;
+  uint8_t ba[1024], bb[1024];
+  int la = ec ? 32 : BN_num_bytes(a), lb = ec ? 32 : BN_num_bytes(b);
+  BN_bn2binpad(a, ba, la);
+  BN_bn2binpad(b, bb, lb);
+  BN_free(a);
+  BN_free(b);
+  char ea[1400], eb[1400];
+  b64url_encode(ba, (size_t)la, ea);
+  b64url_encode(bb, (size_t)lb, eb);
+  json_t *key = ec ? json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "kty", "EC", "crv", "P-256", "x",
+                               ea, "y", eb, "kid", "nrf-test", "use", "sig")
+                   : json_pack("{s:s, s:s, s:s, s:s, s:s}", "kty", "RSA", "n", ea, "e", eb, "kid",
+                               "nrf-test", "use", "sig");
+  json_t *set = json_pack("{s:[o]}", "keys", key);
+  int rc = set ? json_dump_file(set, path, JSON_INDENT(2)) : -1;
+  json_decref(set);
+  return rc == 0 ? KEDGE_OK : KEDGE_ERR_IO;
+}
+
+/* application/x-www-form-urlencoded (WHATWG URL 5.1) into a JSON object of strings; libcurl
+ * percent-decodes. NULL when a pair is not name=value or a name repeats. */
+static json_t *parse_form(const uint8_t *body, size_t len)
+{
+  json_t *form = json_object();
+  char *text = strndup((const char *)body, len);
+  bool ok = form && text && strlen(text) == len;
+  for (char *save = NULL, *pair = ok ? strtok_r(text, "&", &save) : NULL; ok && pair;
+       pair = strtok_r(NULL, "&", &save)) {
+    char *eq = strchr(pair, '=');
+    if (!eq) {
+      ok = false;
+      break;
+    }
+    *eq = '\0';
+    for (char *p = pair; *p; p++)
+      *p = *p == '+' ? ' ' : *p;
+    for (char *p = eq + 1; *p; p++)
+      *p = *p == '+' ? ' ' : *p;
+    int nl = 0, vl = 0;
+    char *name = curl_easy_unescape(NULL, pair, 0, &nl);
+    char *value = curl_easy_unescape(NULL, eq + 1, 0, &vl);
+    ok = name && value && (size_t)nl == strlen(name) && (size_t)vl == strlen(value) &&
+         !json_object_get(form, name) && json_object_set_new(form, name, json_string(value)) == 0;
+    curl_free(name);
+    curl_free(value);
+  }
+  free(text);
+  if (!ok) {
+    json_decref(form);
+    return NULL;
+  }
+  return form;
+}
+
+/* RFC 6749 5.2 / TS 29.510 AccessTokenErr */
+static void token_error(kedge_sbi_request_t *req, const char *error, const char *description)
+{
+  json_t *e = json_pack("{s:s, s:s}", "error", error, "error_description", description);
+  kedge_sbi_respond_json(req, 400, NULL, e);
+  json_decref(e);
+}
+
+static void respond_token(kedge_sbi_request_t *req, const json_t *claims, const char *scope)
+{
+  char *jwt = sign_claims(claims);
+  if (!jwt) {
+    kedge_sbi_respond_problem(req, 500, "SYSTEM_FAILURE", "nrf-testd: cannot sign");
+    return;
+  }
+  /* TS 29.510 6.3.5.2.2 AccessTokenRsp */
+  json_t *rsp = json_pack("{s:s, s:s, s:i, s:s}", "access_token", jwt, "token_type", "Bearer",
+                          "expires_in", token_ttl_s, "scope", scope ? scope : "");
+  free(jwt);
+  kedge_sbi_response_header(req, "cache-control", "no-store"); /* RFC 6749 5.1 */
+  kedge_sbi_respond_json(req, 200, NULL, rsp);
+  json_decref(rsp);
+}
+
+static void access_token(kedge_sbi_request_t *req, void *arg)
+{
+  (void)arg;
+  size_t len = 0;
+  const uint8_t *body = kedge_sbi_request_body(req, &len);
+  json_t *form = body ? parse_form(body, len) : NULL;
+  record(req, form);
+  const char *grant = json_string_value(json_object_get(form, "grant_type"));
+  const char *sub = json_string_value(json_object_get(form, "nfInstanceId"));
+  const char *scope = json_string_value(json_object_get(form, "scope"));
+  const char *aud = json_string_value(json_object_get(form, "targetNfInstanceId"));
+  if (!aud)
+    aud = json_string_value(json_object_get(form, "targetNfType"));
+  if (!form || !grant || !sub || !scope) {
+    token_error(req, "invalid_request", "grant_type, nfInstanceId and scope are required");
+  } else if (strcmp(grant, "client_credentials") != 0) {
+    token_error(req, "unsupported_grant_type", "client_credentials only");
+  } else {
+    int64_t now = kedge_wall_ms() / 1000;
+    json_t *claims = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}", "iss",
+                               kedge_app_nf_instance_id(), "sub", sub, "aud", aud ? aud : "",
+                               "scope", scope, "iat", (json_int_t)now, "exp",
+                               (json_int_t)(now + token_ttl_s));
+    respond_token(req, claims, scope);
+    json_decref(claims);
+  }
+  json_decref(form);
+}
+
+static void test_token(kedge_sbi_request_t *req, void *arg)
+{
+  (void)arg;
+  const json_t *claims = kedge_sbi_request_json(req);
+  if (!json_is_object(claims)) {
+    kedge_sbi_respond_problem(req, 400, "INVALID_MSG_FORMAT", "nrf-testd: claims object");
+    return;
+  }
+  respond_token(req, claims, json_string_value(json_object_get(claims, "scope")));
+}
+
+static kedge_err_t setup_access_token(kedge_sbi_server_t *srv, char *why, size_t why_size)
+{
+  const char *key_file = getenv("KEDGE_NRF_TEST_TOKEN_KEY");
+  const char *jwks_file = getenv("KEDGE_NRF_TEST_JWKS");
+  const char *ttl = getenv("KEDGE_NRF_TEST_TOKEN_TTL");
+  if (!key_file)
+    return KEDGE_OK;
+  if (ttl)
+    token_ttl_s = atoi(ttl);
+  FILE *f = fopen(key_file, "r");
+  token_key = f ? PEM_read_PrivateKey(f, NULL, NULL, NULL) : NULL;
+  if (f)
+    fclose(f);
+  if (!token_key || !jwks_file || token_ttl_s <= 0 || write_jwks(jwks_file) != KEDGE_OK) {
+    snprintf(why, why_size, "KEDGE_NRF_TEST_TOKEN_KEY %s: cannot read the key, or "
+             "KEDGE_NRF_TEST_JWKS unset or unwritable", key_file);
+    return KEDGE_ERR_CONFIG;
+  }
+  kedge_err_t err;
+  if ((err = kedge_sbi_server_route(srv, "POST", "/oauth2/token",
+                                    "application/x-www-form-urlencoded", access_token, NULL)) ||
+      (err = kedge_sbi_server_route(srv, "POST", "/test/token", NULL, test_token, NULL)))
+    snprintf(why, why_size, "cannot set up: %s", kedge_strerror(err));
+  return err;
+}
+
 static kedge_err_t setup(kedge_sbi_server_t *srv, void *state, char *why, size_t why_size)
 {
   (void)state;
@@ -299,15 +526,18 @@ static kedge_err_t setup(kedge_sbi_server_t *srv, void *state, char *why, size_t
       (err = kedge_sbi_server_route(srv, "DELETE", path, NULL, nf_delete, NULL)) ||
       (err = kedge_sbi_server_route(srv, "GET", path, NULL, nf_get, NULL)) ||
       (err = kedge_sbi_server_route(srv, "DELETE", "/test/nf-instances", NULL, forget_all, NULL)) ||
-      (err = discovery_setup(srv)))
+      (err = discovery_setup(srv))) {
     snprintf(why, why_size, "cannot set up: %s", kedge_strerror(err));
-  return err;
+    return err;
+  }
+  return setup_access_token(srv, why, why_size);
 }
 
 static void teardown(void *state)
 {
   (void)state;
   json_decref(profiles);
+  EVP_PKEY_free(token_key);
 }
 
 int main(int argc, char **argv)

@@ -47,9 +47,9 @@ fi
 # public: add it here and to docs/architecture.md.
 CRYPTO_H="aka.h akma.h base64url.h ecies.h edge.h error.h fingerprint.h hex.h identity.h kdf.h milenage.h
 seal.h sqn.h suci.h"
-PUBLIC_H="$CRYPTO_H config.h http.h json_check.h key_client.h keyed_hash.h keystore.h log.h
-metrics.h nrf.h problem.h ratelimit.h revocation.h sbi_client.h sbi_notify.h sbi_server.h
-sbi_subscriptions.h secret_file.h time.h"
+PUBLIC_H="$CRYPTO_H config.h http.h json_check.h jwt.h key_client.h keyed_hash.h keystore.h log.h
+metrics.h nrf.h problem.h ratelimit.h revocation.h sbi_client.h sbi_notify.h sbi_oauth2.h
+sbi_server.h sbi_subscriptions.h secret_file.h time.h"
 want=$(printf '%s\n' $PUBLIC_H | sort | tr '\n' ' ')
 got=$(ls "$P/include/kedge" | sort | tr '\n' ' ')
 [ "$got" = "$want" ] && ok "installed headers are the public API ($(echo $PUBLIC_H | wc -w))" ||

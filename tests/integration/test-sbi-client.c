@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <event2/event.h>
 #include <jansson.h>
 
@@ -114,19 +115,26 @@ static void url(char *buf, size_t n, int port, const char *path)
   snprintf(buf, n, "https://127.0.0.1:%d%s", port, path);
 }
 
-/* One request, run to completion (or 10 s). */
-static void do_request(fixture_t *f, kedge_sbi_client_t *c, const char *method, int port,
-                       const char *path, const json_t *body, result_t *res)
+/* One request to an absolute URL, run to completion (or 10 s). */
+static void do_request_url(fixture_t *f, kedge_sbi_client_t *c, const char *method, const char *u,
+                           const json_t *body, result_t *res)
 {
-  char u[256];
   int done = 0;
-  url(u, sizeof(u), port, path);
   result_init(res, f, &done, 1);
   kedge_sbi_client_request_t req = {.method = method, .url = u, .body = body};
   assert_int_equal(kedge_sbi_client_send(c, &req, on_result, res, NULL), KEDGE_OK);
   run_loop(f, 10000);
   assert_true(res->fired);
   assert_int_equal(kedge_sbi_client_pending(c), 0);
+}
+
+/* One request to https://127.0.0.1:<port><path>. */
+static void do_request(fixture_t *f, kedge_sbi_client_t *c, const char *method, int port,
+                       const char *path, const json_t *body, result_t *res)
+{
+  char u[256];
+  url(u, sizeof(u), port, path);
+  do_request_url(f, c, method, u, body, res);
 }
 
 static kedge_sbi_client_t *client_with(fixture_t *f, const kedge_sbi_client_options_t *o)
@@ -170,6 +178,10 @@ static int port_other_ca(const fixture_t *f)
 static int port_http11(const fixture_t *f)
 {
   return f->nginx.ports[3];
+}
+static int port_h2c(const fixture_t *f)
+{
+  return f->nginx.ports[4];
 }
 
 /* ---- fixture ---------------------------------------------------------------------------- */
@@ -267,6 +279,10 @@ static const char nginx_http_conf[] =
     "    }\n"
     /* streamed, no Content-Length: only the write bound can stop it */
     "    location = /stream { echo_duplicate 70000 'a'; }\n"
+    /* standing in for an SCP (model C): what arrived for which target */
+    "    location /nudm-ueau/ {\n"
+    "      return 200 '{\"target\":\"$http_3gpp_sbi_target_apiroot\",\"uri\":\"$request_uri\"}';\n"
+    "    }\n"
     "    location = /slow { echo_sleep 1; echo '{\"slow\":true}'; }\n"
     "    location /files/ { alias @PREFIX@/files/; }\n"
     "  }\n"
@@ -292,6 +308,21 @@ static const char nginx_http_conf[] =
     "    ssl_certificate_key @PREFIX@/../pki/ausf.key;\n"
     "    access_log @PREFIX@/http11-access.log;\n"
     "    location = /ok { return 200 '{\"a\":1}'; }\n"
+    "  }\n"
+    /* h2c: HTTP/2 with prior knowledge, no TLS (the Open5GS/free5GC lab default) */
+    "  server {\n"
+    "    listen 127.0.0.1:@PORT4@ http2;\n"
+    "    location = /ok { return 200 '{\"a\":1}'; }\n"
+    "    location = /conn {\n"
+    "      return 200 '{\"http2\":\"$http2\",\"connection\":\"$connection\","
+    "\"requests\":\"$connection_requests\"}';\n"
+    "    }\n"
+    "    location = /echo {\n"
+    "      echo_read_request_body;\n"
+    "      echo -n '{\"method\":\"$request_method\",\"body\":';\n"
+    "      echo_request_body;\n"
+    "      echo '}';\n"
+    "    }\n"
     "  }\n";
 
 static void cleanup_children(void)
@@ -905,6 +936,85 @@ static void test_reentrant_callbacks(void **state)
   assert_int_equal(ch2.fired, 1);
 }
 
+/* transport h2c (SPEC.md 7): prior knowledge against nginx's plain http2 listener, several
+ * requests one after the other and a POST with a body. Debian 12's libcurl 7.88.1 corrupts the
+ * second request on a reused prior-knowledge connection (curl issue 10634, fixed in 8.0.0): the
+ * client opens one connection per request there, which nginx's $connection shows. */
+static void test_h2c(void **state)
+{
+  fixture_t *f = *state;
+  kedge_sbi_client_options_t o;
+  kedge_sbi_client_options_init(&o);
+  o.h2c = true;
+  kedge_sbi_client_t *c = client_with(f, &o);
+  result_t r;
+  char last_conn[32] = "", u[128];
+  snprintf(u, sizeof(u), "http://127.0.0.1:%d/conn", port_h2c(f));
+  for (int i = 0; i < 3; i++) {
+    do_request_url(f, c, "GET", u, NULL, &r);
+    assert_int_equal(r.err, KEDGE_OK);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(json_string_value(json_object_get(r.json, "http2")), "h2c");
+    const char *conn = json_string_value(json_object_get(r.json, "connection"));
+    assert_non_null(conn);
+    if (curl_version_info(CURLVERSION_NOW)->version_num < 0x080000)
+      assert_string_not_equal(conn, last_conn); /* a fresh connection each time */
+    snprintf(last_conn, sizeof(last_conn), "%s", conn);
+    result_clear(&r);
+  }
+  json_t *body = json_pack("{s:s}", "supiOrSuci", "imsi-001010000000001");
+  snprintf(u, sizeof(u), "http://127.0.0.1:%d/echo", port_h2c(f));
+  do_request_url(f, c, "POST", u, body, &r);
+  json_decref(body);
+  assert_int_equal(r.status, 200);
+  assert_string_equal(json_string_value(json_object_get(
+                          json_object_get(r.json, "body"), "supiOrSuci")),
+                      "imsi-001010000000001");
+  result_clear(&r);
+  /* an https:// URL is not for an h2c client, nor http:// for a TLS one */
+  snprintf(u, sizeof(u), "https://127.0.0.1:%d/ok", port_h2c(f));
+  kedge_sbi_client_request_t req = {.method = "GET", .url = u};
+  assert_int_equal(kedge_sbi_client_send(c, &req, on_result, &r, NULL), KEDGE_ERR_INVALID_ARG);
+  kedge_sbi_client_free(c);
+  ECS_CLIENT(f, tls);
+  kedge_sbi_client_t *t = client_with(f, &tls);
+  snprintf(u, sizeof(u), "http://127.0.0.1:%d/ok", port_h2c(f));
+  req.url = u;
+  assert_int_equal(kedge_sbi_client_send(t, &req, on_result, &r, NULL), KEDGE_ERR_INVALID_ARG);
+  kedge_sbi_client_free(t);
+}
+
+/* SCP model C (TS 29.500 6.10.2): the request goes to the SCP (nginx here) with the producer's
+ * apiRoot in 3gpp-Sbi-Target-apiRoot and the same path and query. */
+static void test_scp_model_c(void **state)
+{
+  fixture_t *f = *state;
+  char scp[64];
+  snprintf(scp, sizeof(scp), "https://127.0.0.1:%d", port_main(f));
+  assert_int_equal(kedge_sbi_client_set_scp("https://127.0.0.1:1/prefix"), KEDGE_ERR_INVALID_ARG);
+  assert_int_equal(kedge_sbi_client_set_scp(scp), KEDGE_OK);
+  ECS_CLIENT(f, o);
+  kedge_sbi_client_t *c = client_with(f, &o);
+  assert_int_equal(kedge_sbi_client_set_scp(NULL), KEDGE_OK); /* later clients: direct */
+  result_t r;
+  do_request_url(f, c, "GET",
+                 "https://udm.operator.example:8443/nudm-ueau/v1/imsi-001010000000001/x?a=1",
+                 NULL, &r);
+  assert_int_equal(r.err, KEDGE_OK);
+  assert_int_equal(r.status, 200);
+  assert_string_equal(json_string_value(json_object_get(r.json, "target")),
+                      "https://udm.operator.example:8443");
+  assert_string_equal(json_string_value(json_object_get(r.json, "uri")),
+                      "/nudm-ueau/v1/imsi-001010000000001/x?a=1");
+  result_clear(&r);
+  kedge_sbi_client_free(c);
+  kedge_sbi_client_t *direct = client_with(f, &o);
+  do_request(f, direct, "GET", port_main(f), "/nudm-ueau/v1/y", NULL, &r);
+  assert_string_equal(json_string_value(json_object_get(r.json, "target")), "");
+  result_clear(&r);
+  kedge_sbi_client_free(direct);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -925,6 +1035,8 @@ int main(void)
       cmocka_unit_test(test_cancel),
       cmocka_unit_test(test_free_with_calls_in_flight),
       cmocka_unit_test(test_reentrant_callbacks),
+      cmocka_unit_test(test_h2c),
+      cmocka_unit_test(test_scp_model_c),
   };
   return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

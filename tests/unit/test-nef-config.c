@@ -318,7 +318,7 @@ static void test_oauth_config(void **state)
   char why[512];
   assert_int_equal(load(yaml, &l, why, sizeof(why)), KEDGE_OK);
   assert_non_null(l.nef.oauth.jwks);
-  assert_int_equal(nef_jwks_count(l.nef.oauth.jwks), 1);
+  assert_int_equal(kedge_jwks_count(l.nef.oauth.jwks), 1);
   assert_string_equal(l.nef.oauth.policy.audience, "nef.kedge.test");
   assert_string_equal(l.nef.oauth.policy.scope, "3gpp-kedge"); /* default */
   assert_string_equal(l.nef.oauth.policy.issuer, "as");

@@ -9,7 +9,7 @@
 
 #include <sys/types.h>
 
-#define KEDGE_TEST_NGINX_MAX_PORTS 4
+#define KEDGE_TEST_NGINX_MAX_PORTS 5
 
 typedef struct kedge_test_nginx {
   pid_t pid; /* 0 when not running */

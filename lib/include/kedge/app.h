@@ -44,6 +44,11 @@ typedef struct kedge_app {
    * file was read and checked, into `state`. Runs on the main thread while every worker is
    * parked (kedge_sbi_server_pause()), so it must not block; it cannot fail. */
   void (*reload)(void *state, void *next);
+  /* SPEC.md 7: what this NF serves or consumes that must never cross h2c (may be NULL: h2c
+   * allowed, with a warning). Returns NULL when h2c is acceptable for `state`'s configuration,
+   * else the reason ("the NEF relays Kedge and K_AF"), refused at load as one line naming
+   * sbi.transport. */
+  const char *(*h2c_refused)(void *state);
   size_t state_size; /* sizeof(*state): the reload reads the new file into a scratch copy */
   bool own_tls;      /* the service terminates TLS itself (the ECS): sbi.tls is optional */
   /* Optional: a second listener the daemon runs itself (the ECS's notification listener):

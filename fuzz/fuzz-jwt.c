@@ -1,4 +1,4 @@
-/* libFuzzer target: the NEF's OAuth 2.0 parsers (daemons/nef/jwt.c): JWK Sets, compact JWS
+/* libFuzzer target: the OAuth 2.0 parsers (lib/sbi/jwt.c, kedge/jwt.h): JWK Sets, compact JWS
  * tokens, JOSE headers and, through tokens signed here with a key of the set, the claims.
  * The first input octet picks what the rest is:
  *   0  a JWK Set (JSON text)
@@ -17,11 +17,12 @@
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 
-#include "jwt.h"
+#include "kedge/base64url.h"
+#include "kedge/jwt.h"
 
 static EVP_PKEY *key;
-static nef_jwks_t *set;
-static const nef_jwt_policy_t policy = {
+static kedge_jwks_t *set;
+static const kedge_jwt_policy_t policy = {
   .audience = "nef.kedge.test", .scope = "3gpp-kedge", .issuer = "as", .leeway_s = 30};
 
 static size_t b64url_encode(const uint8_t *in, size_t len, char *out)
@@ -51,7 +52,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
   b64url_encode(by, 32, ey);
   snprintf(text, sizeof(text),
            "{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"%s\",\"y\":\"%s\"}]}", ex, ey);
-  if (nef_jwks_parse(text, strlen(text), &set, NULL) != KEDGE_OK)
+  if (kedge_jwks_parse(text, strlen(text), &set, NULL) != KEDGE_OK)
     abort();
   return 0;
 }
@@ -60,7 +61,7 @@ static void check_b64url(const uint8_t *data, size_t size)
 {
   uint8_t *out = malloc(size + 1);
   size_t n = 0;
-  if (nef_b64url_decode((const char *)data, size, out, size, &n) == KEDGE_OK) {
+  if (kedge_b64url_decode((const char *)data, size, out, size, &n) == KEDGE_OK) {
     char *back = malloc(size + 8);
     if (b64url_encode(out, n, back) != size || memcmp(back, data, size) != 0)
       abort(); /* one value, one spelling */
@@ -106,27 +107,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   data++;
   size--;
   check_b64url(data, size);
-  nef_jwt_status_t st;
+  kedge_jwt_status_t st;
   switch (mode) {
   case 0: {
-    nef_jwks_t *s = NULL;
+    kedge_jwks_t *s = NULL;
     const char *why = NULL;
-    kedge_err_t err = nef_jwks_parse((const char *)data, size, &s, &why);
-    if (err == KEDGE_OK ? (!s || nef_jwks_count(s) == 0 || nef_jwks_count(s) > NEF_JWKS_MAX_KEYS)
+    kedge_err_t err = kedge_jwks_parse((const char *)data, size, &s, &why);
+    if (err == KEDGE_OK ? (!s || kedge_jwks_count(s) == 0 || kedge_jwks_count(s) > KEDGE_JWKS_MAX_KEYS)
                         : (s != NULL || why == NULL))
       abort();
-    nef_jwks_free(s);
+    kedge_jwks_free(s);
     break;
   }
   case 1:
     /* the fuzzer does not hold the private key: nothing it writes may verify */
-    if (nef_jwt_verify(set, (const char *)data, size, &policy, 1700000000, &st) == KEDGE_OK)
+    if (kedge_jwt_verify(set, (const char *)data, size, &policy, 1700000000, &st) == KEDGE_OK)
       abort();
     break;
   case 2: {
     static const char payload[] = "{\"aud\":\"nef.kedge.test\",\"exp\":1800000000}";
     char *tok = make_token(data, size, (const uint8_t *)payload, strlen(payload), false);
-    if (nef_jwt_verify(set, tok, strlen(tok), &policy, 1700000000, &st) == KEDGE_OK)
+    if (kedge_jwt_verify(set, tok, strlen(tok), &policy, 1700000000, &st) == KEDGE_OK)
       abort();
     free(tok);
     break;
@@ -134,11 +135,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   case 3: {
     static const char header[] = "{\"alg\":\"ES256\"}";
     char *tok = make_token((const uint8_t *)header, strlen(header), data, size, true);
-    kedge_err_t err = nef_jwt_verify(set, tok, strlen(tok), &policy, 1700000000, &st);
-    if (err == KEDGE_OK && st != NEF_JWT_VALID)
+    kedge_err_t err = kedge_jwt_verify(set, tok, strlen(tok), &policy, 1700000000, &st);
+    if (err == KEDGE_OK && st != KEDGE_JWT_VALID)
       abort();
     /* a token too long to be read is never a signature failure of ours */
-    if (strlen(tok) <= NEF_JWT_MAX_SIZE && st == NEF_JWT_BAD_SIGNATURE)
+    if (strlen(tok) <= KEDGE_JWT_MAX_SIZE && st == KEDGE_JWT_BAD_SIGNATURE)
       abort();
     free(tok);
     break;

@@ -1,8 +1,8 @@
-/* JWK Sets and JWT verification (jwt.h): RFC 7515 (JWS), RFC 7517 (JWK), RFC 7518 (ES256,
+/* JWK Sets and JWT verification (kedge/jwt.h): RFC 7515 (JWS), RFC 7517 (JWK), RFC 7518 (ES256,
  * RS256), RFC 7519 (JWT claims), RFC 6750 bearer tokens. The key set is parsed with jansson
  * and turned into EVP_PKEYs with OSSL_PARAM_BLD / EVP_PKEY_fromdata; signatures are checked
  * with EVP_DigestVerify. */
-#include "jwt.h"
+#include "kedge/jwt.h"
 
 #include <errno.h>
 #include <math.h>
@@ -18,6 +18,8 @@
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 
+#include "kedge/base64url.h"
+
 enum { KEY_EC = 1, KEY_RSA = 2 };
 
 typedef struct jwk {
@@ -26,73 +28,10 @@ typedef struct jwk {
   EVP_PKEY *pkey;
 } jwk_t;
 
-struct nef_jwks {
+struct kedge_jwks {
   size_t n;
-  jwk_t keys[NEF_JWKS_MAX_KEYS];
+  jwk_t keys[KEDGE_JWKS_MAX_KEYS];
 };
-
-/* ---- base64url ---- */
-
-static int b64url_value(unsigned char c)
-{
-  if (c >= 'A' && c <= 'Z')
-    return c - 'A';
-  if (c >= 'a' && c <= 'z')
-    return c - 'a' + 26;
-  if (c >= '0' && c <= '9')
-    return c - '0' + 52;
-  if (c == '-')
-    return 62;
-  if (c == '_')
-    return 63;
-  return -1;
-}
-
-kedge_err_t nef_b64url_decode(const char *in, size_t len, uint8_t *out, size_t max,
-                              size_t *out_len)
-{
-  if (!in || !out_len || (!out && max))
-    return KEDGE_ERR_INVALID_ARG;
-  *out_len = 0;
-  /* RFC 4648 5: 4 characters carry 3 octets; a remainder of 1 character is impossible. */
-  if (len % 4 == 1)
-    return KEDGE_ERR_BAD_LENGTH;
-  size_t decoded = len / 4 * 3 + (len % 4 ? len % 4 - 1 : 0);
-  if (decoded > max)
-    return KEDGE_ERR_BAD_LENGTH;
-  for (size_t i = 0; i < len; i++)
-    if (b64url_value((unsigned char)in[i]) < 0)
-      return KEDGE_ERR_INVALID_ARG;
-  /* The unused low bits of the last character must be zero (RFC 4648 3.5: canonical). */
-  if (len % 4) {
-    int last = b64url_value((unsigned char)in[len - 1]);
-    if ((len % 4 == 2 && (last & 0x0f)) || (len % 4 == 3 && (last & 0x03)))
-      return KEDGE_ERR_INVALID_ARG;
-  }
-  /* OpenSSL decodes the standard alphabet with padding: map and pad, then trim. */
-  size_t padded = (len + 3) / 4 * 4;
-  unsigned char *b64 = malloc(padded + 1), *raw = malloc(padded / 4 * 3 + 1);
-  if (!b64 || !raw) {
-    free(b64);
-    free(raw);
-    return KEDGE_ERR_NOMEM;
-  }
-  for (size_t i = 0; i < len; i++)
-    b64[i] = in[i] == '-' ? '+' : in[i] == '_' ? '/' : (unsigned char)in[i];
-  for (size_t i = len; i < padded; i++)
-    b64[i] = '=';
-  kedge_err_t err = KEDGE_OK;
-  if (padded && EVP_DecodeBlock(raw, b64, (int)padded) != (int)(padded / 4 * 3))
-    err = KEDGE_ERR_INVALID_ARG;
-  else if (decoded)
-    memcpy(out, raw, decoded);
-  OPENSSL_cleanse(raw, padded / 4 * 3 + 1);
-  free(b64);
-  free(raw);
-  if (!err)
-    *out_len = decoded;
-  return err;
-}
 
 /* A base64url member of a JWK decoded into a fresh buffer of at most `max` octets. */
 static kedge_err_t member_b64(const json_t *obj, const char *name, size_t max, uint8_t **out,
@@ -105,7 +44,7 @@ static kedge_err_t member_b64(const json_t *obj, const char *name, size_t max, u
   *out = malloc(max ? max : 1);
   if (!*out)
     return KEDGE_ERR_NOMEM;
-  if (nef_b64url_decode(json_string_value(v), json_string_length(v), *out, max, len) != KEDGE_OK) {
+  if (kedge_b64url_decode(json_string_value(v), json_string_length(v), *out, max, len) != KEDGE_OK) {
     free(*out);
     *out = NULL;
     return KEDGE_ERR_CONFIG;
@@ -186,7 +125,7 @@ static kedge_err_t rsa_key(const json_t *k, EVP_PKEY **pkey, const char **why)
   uint8_t *n = NULL, *e = NULL;
   size_t nl = 0, el = 0;
   BIGNUM *bn_n = NULL, *bn_e = NULL;
-  kedge_err_t err = member_b64(k, "n", NEF_JWT_RSA_MAX_BITS / 8, &n, &nl);
+  kedge_err_t err = member_b64(k, "n", KEDGE_JWT_RSA_MAX_BITS / 8, &n, &nl);
   if (!err)
     err = member_b64(k, "e", 8, &e, &el);
   if (err) {
@@ -199,7 +138,7 @@ static kedge_err_t rsa_key(const json_t *k, EVP_PKEY **pkey, const char **why)
     err = KEDGE_ERR_NOMEM;
     goto out;
   }
-  if (BN_num_bits(bn_n) < NEF_JWT_RSA_MIN_BITS) {
+  if (BN_num_bits(bn_n) < KEDGE_JWT_RSA_MIN_BITS) {
     *why = "RSA key: n must have at least 2048 bits (RFC 7518 3.3)";
     err = KEDGE_ERR_CONFIG;
     goto out;
@@ -250,7 +189,7 @@ static bool usable_for_signatures(const json_t *k, int type)
   return true;
 }
 
-kedge_err_t nef_jwks_parse(const char *text, size_t len, nef_jwks_t **out, const char **why)
+kedge_err_t kedge_jwks_parse(const char *text, size_t len, kedge_jwks_t **out, const char **why)
 {
   const char *dummy;
   if (!why)
@@ -259,7 +198,7 @@ kedge_err_t nef_jwks_parse(const char *text, size_t len, nef_jwks_t **out, const
   if (!text || !out)
     return KEDGE_ERR_INVALID_ARG;
   *out = NULL;
-  if (len > NEF_JWKS_MAX_SIZE) {
+  if (len > KEDGE_JWKS_MAX_SIZE) {
     *why = "JWK Set larger than 64 KiB";
     return KEDGE_ERR_TOO_BIG;
   }
@@ -272,12 +211,12 @@ kedge_err_t nef_jwks_parse(const char *text, size_t len, nef_jwks_t **out, const
     *why = "not a JWK Set (a JSON object with a \"keys\" array)";
     return KEDGE_ERR_CONFIG;
   }
-  if (json_array_size(keys) > NEF_JWKS_MAX_KEYS) {
+  if (json_array_size(keys) > KEDGE_JWKS_MAX_KEYS) {
     json_decref(root);
     *why = "more than 32 keys in the JWK Set";
     return KEDGE_ERR_TOO_BIG;
   }
-  nef_jwks_t *set = calloc(1, sizeof(*set));
+  kedge_jwks_t *set = calloc(1, sizeof(*set));
   if (!set) {
     json_decref(root);
     return KEDGE_ERR_NOMEM;
@@ -321,14 +260,14 @@ kedge_err_t nef_jwks_parse(const char *text, size_t len, nef_jwks_t **out, const
   if (err) {
     if (!*why)
       *why = kedge_strerror(err);
-    nef_jwks_free(set);
+    kedge_jwks_free(set);
     return err;
   }
   *out = set;
   return KEDGE_OK;
 }
 
-kedge_err_t nef_jwks_load_file(const char *path, nef_jwks_t **out, const char **why)
+kedge_err_t kedge_jwks_load_file(const char *path, kedge_jwks_t **out, const char **why)
 {
   const char *dummy;
   if (!why)
@@ -342,12 +281,12 @@ kedge_err_t nef_jwks_load_file(const char *path, nef_jwks_t **out, const char **
     *why = "cannot open the JWK Set file";
     return KEDGE_ERR_IO;
   }
-  char *buf = malloc(NEF_JWKS_MAX_SIZE + 1);
+  char *buf = malloc(KEDGE_JWKS_MAX_SIZE + 1);
   if (!buf) {
     fclose(f);
     return KEDGE_ERR_NOMEM;
   }
-  size_t n = fread(buf, 1, NEF_JWKS_MAX_SIZE + 1, f);
+  size_t n = fread(buf, 1, KEDGE_JWKS_MAX_SIZE + 1, f);
   bool failed = ferror(f) != 0;
   fclose(f);
   kedge_err_t err;
@@ -355,18 +294,18 @@ kedge_err_t nef_jwks_load_file(const char *path, nef_jwks_t **out, const char **
     *why = "cannot read the JWK Set file";
     err = KEDGE_ERR_IO;
   } else {
-    err = nef_jwks_parse(buf, n, out, why);
+    err = kedge_jwks_parse(buf, n, out, why);
   }
   free(buf);
   return err;
 }
 
-size_t nef_jwks_count(const nef_jwks_t *jwks)
+size_t kedge_jwks_count(const kedge_jwks_t *jwks)
 {
   return jwks ? jwks->n : 0;
 }
 
-void nef_jwks_free(nef_jwks_t *jwks)
+void kedge_jwks_free(kedge_jwks_t *jwks)
 {
   if (!jwks)
     return;
@@ -379,19 +318,21 @@ void nef_jwks_free(nef_jwks_t *jwks)
 
 /* ---- JWT ---- */
 
-const char *nef_jwt_status_text(nef_jwt_status_t status)
+const char *kedge_jwt_status_text(kedge_jwt_status_t status)
 {
   switch (status) {
-  case NEF_JWT_VALID: return "valid";
-  case NEF_JWT_MALFORMED: return "malformed token";
-  case NEF_JWT_UNSUPPORTED_ALG: return "unsupported alg (ES256 or RS256 only)";
-  case NEF_JWT_NO_KEY: return "no key for this token";
-  case NEF_JWT_BAD_SIGNATURE: return "signature does not verify";
-  case NEF_JWT_EXPIRED: return "token expired";
-  case NEF_JWT_NOT_YET_VALID: return "token not yet valid";
-  case NEF_JWT_WRONG_AUDIENCE: return "token not for this audience";
-  case NEF_JWT_WRONG_ISSUER: return "token from another issuer";
-  case NEF_JWT_INSUFFICIENT_SCOPE: return "scope does not allow this request";
+  case KEDGE_JWT_VALID: return "valid";
+  case KEDGE_JWT_MALFORMED: return "malformed token";
+  case KEDGE_JWT_UNSUPPORTED_ALG: return "unsupported alg (ES256 or RS256 only)";
+  case KEDGE_JWT_NO_KEY: return "no key for this token";
+  case KEDGE_JWT_BAD_SIGNATURE: return "signature does not verify";
+  case KEDGE_JWT_EXPIRED: return "token expired";
+  case KEDGE_JWT_NOT_YET_VALID: return "token not yet valid";
+  case KEDGE_JWT_WRONG_AUDIENCE: return "token not for this audience";
+  case KEDGE_JWT_WRONG_ISSUER: return "token from another issuer";
+  case KEDGE_JWT_INSUFFICIENT_SCOPE: return "scope does not allow this request";
+  case KEDGE_JWT_WRONG_SUBJECT: return "token issued to another consumer";
+  case KEDGE_JWT_ISSUED_IN_FUTURE: return "token issued in the future";
   }
   return "invalid token";
 }
@@ -406,7 +347,7 @@ static json_t *segment_json(const char *seg, size_t len)
   if (!raw)
     return NULL;
   json_t *obj = NULL;
-  if (nef_b64url_decode(seg, len, raw, max, &n) == KEDGE_OK) {
+  if (kedge_b64url_decode(seg, len, raw, max, &n) == KEDGE_OK) {
     json_error_t jerr;
     obj = json_loadb((const char *)raw, n, JSON_REJECT_DUPLICATES, &jerr);
     OPENSSL_cleanse(&jerr, sizeof(jerr));
@@ -474,16 +415,17 @@ static bool scope_contains(const char *scope, const char *want)
   return false;
 }
 
-static kedge_err_t refuse(nef_jwt_status_t *status, nef_jwt_status_t why)
+static kedge_err_t refuse(kedge_jwt_status_t *status, kedge_jwt_status_t why)
 {
   *status = why;
   return KEDGE_ERR_FORBIDDEN;
 }
 
 /* The registered claims once the signature is good (RFC 7519 4.1). */
-static kedge_err_t check_claims(const json_t *claims, const nef_jwt_policy_t *policy, int64_t now,
-                                nef_jwt_status_t *status)
+static kedge_err_t check_claims(const json_t *claims, const kedge_jwt_policy_t *policy, int64_t now,
+                                kedge_jwt_status_t *status, kedge_jwt_claims_t *out)
 {
+  const json_t *iat = json_object_get(claims, "iat"), *sub = json_object_get(claims, "sub");
   const json_t *exp = json_object_get(claims, "exp"), *nbf = json_object_get(claims, "nbf");
   const json_t *iss = json_object_get(claims, "iss"), *aud = json_object_get(claims, "aud");
   const json_t *scope = json_object_get(claims, "scope");
@@ -491,42 +433,63 @@ static kedge_err_t check_claims(const json_t *claims, const nef_jwt_policy_t *po
   if (!json_is_number(exp) || !isfinite(json_number_value(exp)) ||
       (nbf && (!json_is_number(nbf) || !isfinite(json_number_value(nbf)))) ||
       (iss && !json_is_string(iss)) || (aud && !json_is_string(aud) && !json_is_array(aud)) ||
-      (scope && !json_is_string(scope)))
-    return refuse(status, NEF_JWT_MALFORMED);
+      (scope && !json_is_string(scope)) ||
+      (iat && (!json_is_number(iat) || !isfinite(json_number_value(iat)))) ||
+      (sub && (!json_is_string(sub) || json_string_length(sub) >= sizeof(out->sub))))
+    return refuse(status, KEDGE_JWT_MALFORMED);
   double t = (double)now, leeway = (double)policy->leeway_s;
   /* RFC 7519 4.1.4: the current time MUST be before exp. */
   if (t >= json_number_value(exp) + leeway)
-    return refuse(status, NEF_JWT_EXPIRED);
+    return refuse(status, KEDGE_JWT_EXPIRED);
   if (nbf && t + leeway < json_number_value(nbf))
-    return refuse(status, NEF_JWT_NOT_YET_VALID);
+    return refuse(status, KEDGE_JWT_NOT_YET_VALID);
+  /* RFC 7519 4.1.6: iat is when the NRF issued it; later than now (beyond the skew) means the
+   * clocks disagree or the token was minted for later use. */
+  if (iat && t + leeway < json_number_value(iat))
+    return refuse(status, KEDGE_JWT_ISSUED_IN_FUTURE);
   if (policy->issuer && (!iss || strcmp(json_string_value(iss), policy->issuer) != 0))
-    return refuse(status, NEF_JWT_WRONG_ISSUER);
+    return refuse(status, KEDGE_JWT_WRONG_ISSUER);
   /* RFC 7519 4.1.3: a recipient that does not identify itself with "aud" MUST reject. */
-  if (!aud || !audience_matches(aud, policy->audience))
-    return refuse(status, NEF_JWT_WRONG_AUDIENCE);
+  if (!aud || !(audience_matches(aud, policy->audience) ||
+                (policy->audience_alt && audience_matches(aud, policy->audience_alt))))
+    return refuse(status, KEDGE_JWT_WRONG_AUDIENCE);
+  /* TS 29.510 6.3.5.2.4: sub is the consumer's nfInstanceId. */
+  if (policy->subject && (!sub || strcmp(json_string_value(sub), policy->subject) != 0))
+    return refuse(status, KEDGE_JWT_WRONG_SUBJECT);
   if (policy->scope && (!scope || !scope_contains(json_string_value(scope), policy->scope)))
-    return refuse(status, NEF_JWT_INSUFFICIENT_SCOPE);
-  *status = NEF_JWT_VALID;
+    return refuse(status, KEDGE_JWT_INSUFFICIENT_SCOPE);
+  if (out) {
+    snprintf(out->sub, sizeof(out->sub), "%s", sub ? json_string_value(sub) : "");
+    out->exp = (int64_t)json_number_value(exp);
+  }
+  *status = KEDGE_JWT_VALID;
   return KEDGE_OK;
 }
 
-kedge_err_t nef_jwt_verify(const nef_jwks_t *jwks, const char *token, size_t len,
-                           const nef_jwt_policy_t *policy, int64_t now, nef_jwt_status_t *status)
+kedge_err_t kedge_jwt_verify(const kedge_jwks_t *jwks, const char *token, size_t len,
+                           const kedge_jwt_policy_t *policy, int64_t now, kedge_jwt_status_t *status)
 {
-  nef_jwt_status_t dummy;
+  return kedge_jwt_verify_claims(jwks, token, len, policy, now, status, NULL);
+}
+
+kedge_err_t kedge_jwt_verify_claims(const kedge_jwks_t *jwks, const char *token, size_t len,
+                                    const kedge_jwt_policy_t *policy, int64_t now,
+                                    kedge_jwt_status_t *status, kedge_jwt_claims_t *out)
+{
+  kedge_jwt_status_t dummy;
   if (!status)
     status = &dummy;
-  *status = NEF_JWT_MALFORMED;
+  *status = KEDGE_JWT_MALFORMED;
   if (!jwks || !token || !policy || !policy->audience)
     return KEDGE_ERR_INVALID_ARG;
-  if (len == 0 || len > NEF_JWT_MAX_SIZE)
-    return refuse(status, NEF_JWT_MALFORMED);
+  if (len == 0 || len > KEDGE_JWT_MAX_SIZE)
+    return refuse(status, KEDGE_JWT_MALFORMED);
   /* RFC 7515 7.1: BASE64URL(header) '.' BASE64URL(payload) '.' BASE64URL(signature) */
   const char *d1 = memchr(token, '.', len);
   const char *d2 = d1 ? memchr(d1 + 1, '.', len - (size_t)(d1 + 1 - token)) : NULL;
   if (!d1 || !d2 || memchr(d2 + 1, '.', len - (size_t)(d2 + 1 - token)) || d1 == token ||
       d2 == d1 + 1 || d2 + 1 == token + len)
-    return refuse(status, NEF_JWT_MALFORMED);
+    return refuse(status, KEDGE_JWT_MALFORMED);
 
   json_t *header = segment_json(token, (size_t)(d1 - token));
   const char *alg = json_string_value(json_object_get(header, "alg"));
@@ -535,21 +498,21 @@ kedge_err_t nef_jwt_verify(const nef_jwks_t *jwks, const char *token, size_t len
       /* RFC 7515 4.1.11: we understand no extension, so any "crit" makes the JWS invalid */
       json_object_get(header, "crit")) {
     json_decref(header);
-    return refuse(status, NEF_JWT_MALFORMED);
+    return refuse(status, KEDGE_JWT_MALFORMED);
   }
   int type = !strcmp(alg, "ES256") ? KEY_EC : !strcmp(alg, "RS256") ? KEY_RSA : 0;
   if (!type) {
     json_decref(header); /* "none", HS256 (a public key is no HMAC secret), others */
-    return refuse(status, NEF_JWT_UNSUPPORTED_ALG);
+    return refuse(status, KEDGE_JWT_UNSUPPORTED_ALG);
   }
 
-  uint8_t sig[NEF_JWT_RSA_MAX_BITS / 8];
+  uint8_t sig[KEDGE_JWT_RSA_MAX_BITS / 8];
   size_t sig_len = 0;
   const char *sig_b64 = d2 + 1;
-  if (nef_b64url_decode(sig_b64, (size_t)(token + len - sig_b64), sig, sizeof(sig), &sig_len) ||
+  if (kedge_b64url_decode(sig_b64, (size_t)(token + len - sig_b64), sig, sizeof(sig), &sig_len) ||
       (type == KEY_EC && sig_len != 64)) {
     json_decref(header);
-    return refuse(status, NEF_JWT_MALFORMED);
+    return refuse(status, KEDGE_JWT_MALFORMED);
   }
   uint8_t *der = NULL;
   int der_len = 0;
@@ -575,15 +538,15 @@ kedge_err_t nef_jwt_verify(const nef_jwks_t *jwks, const char *token, size_t len
   OPENSSL_free(der);
   json_decref(header);
   if (!candidate)
-    return refuse(status, NEF_JWT_NO_KEY);
+    return refuse(status, KEDGE_JWT_NO_KEY);
   if (!verified)
-    return refuse(status, NEF_JWT_BAD_SIGNATURE);
+    return refuse(status, KEDGE_JWT_BAD_SIGNATURE);
 
   /* Only a signed payload is parsed further. */
   json_t *claims = segment_json(d1 + 1, (size_t)(d2 - d1 - 1));
   if (!claims)
-    return refuse(status, NEF_JWT_MALFORMED);
-  err = check_claims(claims, policy, now, status);
+    return refuse(status, KEDGE_JWT_MALFORMED);
+  err = check_claims(claims, policy, now, status, out);
   json_decref(claims);
   return err;
 }

@@ -1,4 +1,4 @@
-/* The NEF's OAuth 2.0 token checks (daemons/nef/jwt.c): strict base64url (RFC 4648 5 test
+/* The OAuth 2.0 token verifier (lib/sbi/jwt.c, kedge/jwt.h): strict base64url (RFC 4648 5 test
  * vectors and rejections), JWK Set parsing (EC P-256 and RSA keys, refusal of off-curve
  * points, short RSA moduli, unusable sets), the RFC 7515 A.3 ES256 example as a known answer,
  * and tokens minted here with OpenSSL (ES256 and RS256) against every claim rule: exp, nbf,
@@ -17,8 +17,10 @@
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
+#include <openssl/x509.h>
 
-#include "jwt.h"
+#include "kedge/base64url.h"
+#include "kedge/jwt.h"
 
 #define NOW 1700000000
 
@@ -85,11 +87,11 @@ static void jwk_of(const EVP_PKEY *k, const char *kid, const char *extra, char *
   }
 }
 
-static nef_jwks_t *jwks_from(const char *text)
+static kedge_jwks_t *jwks_from(const char *text)
 {
-  nef_jwks_t *set = NULL;
+  kedge_jwks_t *set = NULL;
   const char *why = NULL;
-  kedge_err_t err = nef_jwks_parse(text, strlen(text), &set, &why);
+  kedge_err_t err = kedge_jwks_parse(text, strlen(text), &set, &why);
   if (err)
     fprintf(stderr, "jwks: %s\n", why ? why : "?");
   assert_int_equal(err, KEDGE_OK);
@@ -127,16 +129,16 @@ static void sign_token(EVP_PKEY *k, const char *header, const char *payload, cha
   snprintf(out + used, size - used, ".%s", sb);
 }
 
-static const nef_jwt_policy_t policy = {
+static const kedge_jwt_policy_t policy = {
   .audience = "nef.kedge.test", .scope = "3gpp-kedge", .issuer = NULL, .leeway_s = 0};
 
-static nef_jwt_status_t verify(const nef_jwks_t *set, const char *token,
-                               const nef_jwt_policy_t *pol)
+static kedge_jwt_status_t verify(const kedge_jwks_t *set, const char *token,
+                               const kedge_jwt_policy_t *pol)
 {
-  nef_jwt_status_t st = NEF_JWT_VALID;
-  kedge_err_t err = nef_jwt_verify(set, token, strlen(token), pol, NOW, &st);
+  kedge_jwt_status_t st = KEDGE_JWT_VALID;
+  kedge_err_t err = kedge_jwt_verify(set, token, strlen(token), pol, NOW, &st);
   assert_true(err == KEDGE_OK || err == KEDGE_ERR_FORBIDDEN);
-  assert_int_equal(err == KEDGE_OK, st == NEF_JWT_VALID);
+  assert_int_equal(err == KEDGE_OK, st == KEDGE_JWT_VALID);
   return st;
 }
 
@@ -156,23 +158,23 @@ static void test_b64url(void **state)
   uint8_t out[16];
   size_t n;
   for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
-    assert_int_equal(nef_b64url_decode(v[i].enc, strlen(v[i].enc), out, sizeof(out), &n), KEDGE_OK);
+    assert_int_equal(kedge_b64url_decode(v[i].enc, strlen(v[i].enc), out, sizeof(out), &n), KEDGE_OK);
     assert_int_equal(n, strlen(v[i].dec));
     assert_memory_equal(out, v[i].dec, n);
   }
   /* 0xfb 0xff: '+' and '/' of the standard alphabet are '-' and '_' here */
-  assert_int_equal(nef_b64url_decode("-_8", 3, out, sizeof(out), &n), KEDGE_OK);
+  assert_int_equal(kedge_b64url_decode("-_8", 3, out, sizeof(out), &n), KEDGE_OK);
   assert_int_equal(n, 2);
   assert_int_equal(out[0], 0xfb);
   assert_int_equal(out[1], 0xff);
-  assert_int_not_equal(nef_b64url_decode("+/8", 3, out, sizeof(out), &n), KEDGE_OK);
-  assert_int_not_equal(nef_b64url_decode("Zg==", 4, out, sizeof(out), &n), KEDGE_OK);
-  assert_int_not_equal(nef_b64url_decode("Z", 1, out, sizeof(out), &n), KEDGE_OK);
-  assert_int_not_equal(nef_b64url_decode("Zh", 2, out, sizeof(out), &n), KEDGE_OK); /* pad bits */
-  assert_int_not_equal(nef_b64url_decode("Zm9", 3, out, sizeof(out), &n), KEDGE_OK);
-  assert_int_not_equal(nef_b64url_decode("Zm 9v", 5, out, sizeof(out), &n), KEDGE_OK);
-  assert_int_not_equal(nef_b64url_decode("Zm\0v", 4, out, sizeof(out), &n), KEDGE_OK);
-  assert_int_equal(nef_b64url_decode("Zm9vYmFy", 8, out, 5, &n), KEDGE_ERR_BAD_LENGTH);
+  assert_int_not_equal(kedge_b64url_decode("+/8", 3, out, sizeof(out), &n), KEDGE_OK);
+  assert_int_not_equal(kedge_b64url_decode("Zg==", 4, out, sizeof(out), &n), KEDGE_OK);
+  assert_int_not_equal(kedge_b64url_decode("Z", 1, out, sizeof(out), &n), KEDGE_OK);
+  assert_int_not_equal(kedge_b64url_decode("Zh", 2, out, sizeof(out), &n), KEDGE_OK); /* pad bits */
+  assert_int_not_equal(kedge_b64url_decode("Zm9", 3, out, sizeof(out), &n), KEDGE_OK);
+  assert_int_not_equal(kedge_b64url_decode("Zm 9v", 5, out, sizeof(out), &n), KEDGE_OK);
+  assert_int_not_equal(kedge_b64url_decode("Zm\0v", 4, out, sizeof(out), &n), KEDGE_OK);
+  assert_int_equal(kedge_b64url_decode("Zm9vYmFy", 8, out, 5, &n), KEDGE_ERR_BAD_LENGTH);
 }
 
 /* ---- JWK Sets ---- */
@@ -189,38 +191,38 @@ static const char rfc_jws[] =
 
 static void test_rfc7515_a3(void **state)
 {
-  nef_jwks_t *set = jwks_from(rfc_jwk);
-  assert_int_equal(nef_jwks_count(set), 1);
-  nef_jwt_status_t st;
-  nef_jwt_policy_t pol = {.audience = "x", .scope = NULL};
+  kedge_jwks_t *set = jwks_from(rfc_jwk);
+  assert_int_equal(kedge_jwks_count(set), 1);
+  kedge_jwt_status_t st;
+  kedge_jwt_policy_t pol = {.audience = "x", .scope = NULL};
   /* The signature verifies: the token then fails on the claims, not on the signature. It has
    * no "aud", so it is not for us; a second after its exp it has expired. */
-  assert_int_equal(nef_jwt_verify(set, rfc_jws, strlen(rfc_jws), &pol, 1300819379, &st),
+  assert_int_equal(kedge_jwt_verify(set, rfc_jws, strlen(rfc_jws), &pol, 1300819379, &st),
                    KEDGE_ERR_FORBIDDEN);
-  assert_int_equal(st, NEF_JWT_WRONG_AUDIENCE);
-  assert_int_equal(nef_jwt_verify(set, rfc_jws, strlen(rfc_jws), &pol, 1300819380, &st),
+  assert_int_equal(st, KEDGE_JWT_WRONG_AUDIENCE);
+  assert_int_equal(kedge_jwt_verify(set, rfc_jws, strlen(rfc_jws), &pol, 1300819380, &st),
                    KEDGE_ERR_FORBIDDEN);
-  assert_int_equal(st, NEF_JWT_EXPIRED);
+  assert_int_equal(st, KEDGE_JWT_EXPIRED);
   /* One bit of the signature or of the payload changed: bad signature. */
   char bad[sizeof(rfc_jws)];
   memcpy(bad, rfc_jws, sizeof(rfc_jws));
   bad[sizeof(rfc_jws) - 3] = bad[sizeof(rfc_jws) - 3] == 'N' ? 'M' : 'N';
-  assert_int_equal(nef_jwt_verify(set, bad, strlen(bad), &pol, 1300819379, &st),
+  assert_int_equal(kedge_jwt_verify(set, bad, strlen(bad), &pol, 1300819379, &st),
                    KEDGE_ERR_FORBIDDEN);
-  assert_int_equal(st, NEF_JWT_BAD_SIGNATURE);
+  assert_int_equal(st, KEDGE_JWT_BAD_SIGNATURE);
   memcpy(bad, rfc_jws, sizeof(rfc_jws));
   bad[30] = bad[30] == 'a' ? 'b' : 'a';
-  assert_int_equal(nef_jwt_verify(set, bad, strlen(bad), &pol, 1300819379, &st),
+  assert_int_equal(kedge_jwt_verify(set, bad, strlen(bad), &pol, 1300819379, &st),
                    KEDGE_ERR_FORBIDDEN);
-  assert_int_equal(st, NEF_JWT_BAD_SIGNATURE);
-  nef_jwks_free(set);
+  assert_int_equal(st, KEDGE_JWT_BAD_SIGNATURE);
+  kedge_jwks_free(set);
 }
 
 static void expect_jwks_error(const char *text, kedge_err_t want)
 {
-  nef_jwks_t *set = (nef_jwks_t *)1;
+  kedge_jwks_t *set = (kedge_jwks_t *)1;
   const char *why = NULL;
-  assert_int_equal(nef_jwks_parse(text, strlen(text), &set, &why), want);
+  assert_int_equal(kedge_jwks_parse(text, strlen(text), &set, &why), want);
   assert_null(set);
   assert_non_null(why);
 }
@@ -246,9 +248,9 @@ static void test_jwks_rejects(void **state)
                            "\"x\":\"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU\","
                            "\"y\":\"x_FFzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0\"}]}";
   expect_jwks_error(off_curve, KEDGE_ERR_CONFIG);
-  nef_jwks_t *off = NULL;
+  kedge_jwks_t *off = NULL;
   const char *off_why = NULL;
-  nef_jwks_parse(off_curve, strlen(off_curve), &off, &off_why);
+  kedge_jwks_parse(off_curve, strlen(off_curve), &off, &off_why);
   assert_non_null(strstr(off_why, "not a point on P-256"));
   /* y with non-zero pad bits in its last character: not canonical base64url */
   expect_jwks_error("{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\","
@@ -286,9 +288,9 @@ static void test_jwks_rejects(void **state)
   free(many);
   EVP_PKEY_free(ec);
   /* a file that does not exist */
-  nef_jwks_t *set = NULL;
+  kedge_jwks_t *set = NULL;
   const char *why = NULL;
-  assert_int_equal(nef_jwks_load_file("/nonexistent/jwks.json", &set, &why), KEDGE_ERR_IO);
+  assert_int_equal(kedge_jwks_load_file("/nonexistent/jwks.json", &set, &why), KEDGE_ERR_IO);
   assert_null(set);
 }
 
@@ -301,9 +303,9 @@ static void test_jwks_skips_unknown(void **state)
            "{\"keys\":[{\"kty\":\"oct\",\"k\":\"AAAA\"},{\"kty\":\"OKP\",\"crv\":\"Ed25519\","
            "\"x\":\"AAAA\"},%s]}",
            jwk);
-  nef_jwks_t *set = jwks_from(text);
-  assert_int_equal(nef_jwks_count(set), 1);
-  nef_jwks_free(set);
+  kedge_jwks_t *set = jwks_from(text);
+  assert_int_equal(kedge_jwks_count(set), 1);
+  kedge_jwks_free(set);
   EVP_PKEY_free(ec);
 }
 
@@ -311,7 +313,7 @@ static void test_jwks_skips_unknown(void **state)
 
 typedef struct keys {
   EVP_PKEY *ec, *rsa, *other_ec;
-  nef_jwks_t *set; /* ec as "ec1", rsa as "rsa1" */
+  kedge_jwks_t *set; /* ec as "ec1", rsa as "rsa1" */
 } keys_t;
 
 static int keys_setup(void **state)
@@ -325,7 +327,7 @@ static int keys_setup(void **state)
   jwk_of(k->rsa, "rsa1", ",\"alg\":\"RS256\",\"use\":\"sig\"", b, sizeof(b));
   snprintf(text, sizeof(text), "{\"keys\":[%s,%s]}", a, b);
   k->set = jwks_from(text);
-  assert_int_equal(nef_jwks_count(k->set), 2);
+  assert_int_equal(kedge_jwks_count(k->set), 2);
   *state = k;
   return 0;
 }
@@ -336,7 +338,7 @@ static int keys_teardown(void **state)
   EVP_PKEY_free(k->ec);
   EVP_PKEY_free(k->rsa);
   EVP_PKEY_free(k->other_ec);
-  nef_jwks_free(k->set);
+  kedge_jwks_free(k->set);
   free(k);
   return 0;
 }
@@ -347,63 +349,63 @@ static void test_good_tokens(void **state)
   char tok[4096];
   sign_token(k->ec, "{\"alg\":\"ES256\",\"typ\":\"JWT\",\"kid\":\"ec1\"}", good_claims, tok,
              sizeof(tok));
-  assert_int_equal(verify(k->set, tok, &policy), NEF_JWT_VALID);
+  assert_int_equal(verify(k->set, tok, &policy), KEDGE_JWT_VALID);
   sign_token(k->ec, "{\"alg\":\"ES256\"}", good_claims, tok, sizeof(tok)); /* no kid */
-  assert_int_equal(verify(k->set, tok, &policy), NEF_JWT_VALID);
+  assert_int_equal(verify(k->set, tok, &policy), KEDGE_JWT_VALID);
   sign_token(k->rsa, "{\"alg\":\"RS256\",\"kid\":\"rsa1\"}", good_claims, tok, sizeof(tok));
-  assert_int_equal(verify(k->set, tok, &policy), NEF_JWT_VALID);
+  assert_int_equal(verify(k->set, tok, &policy), KEDGE_JWT_VALID);
   sign_token(k->rsa, "{\"alg\":\"RS256\"}", good_claims, tok, sizeof(tok));
-  assert_int_equal(verify(k->set, tok, &policy), NEF_JWT_VALID);
+  assert_int_equal(verify(k->set, tok, &policy), KEDGE_JWT_VALID);
   /* aud as an array, scope among others, issuer checked */
   sign_token(k->ec, "{\"alg\":\"ES256\"}",
              "{\"aud\":[\"other\",\"nef.kedge.test\"],\"exp\":1700000001,"
              "\"scope\":\"nnef-x 3gpp-kedge  other\",\"iss\":\"as.kedge.test\"}",
              tok, sizeof(tok));
-  nef_jwt_policy_t with_iss = policy;
+  kedge_jwt_policy_t with_iss = policy;
   with_iss.issuer = "as.kedge.test";
-  assert_int_equal(verify(k->set, tok, &with_iss), NEF_JWT_VALID);
+  assert_int_equal(verify(k->set, tok, &with_iss), KEDGE_JWT_VALID);
   with_iss.issuer = "evil.example";
-  assert_int_equal(verify(k->set, tok, &with_iss), NEF_JWT_WRONG_ISSUER);
+  assert_int_equal(verify(k->set, tok, &with_iss), KEDGE_JWT_WRONG_ISSUER);
   /* no scope required by the policy: a token without scope is fine */
   sign_token(k->ec, "{\"alg\":\"ES256\"}", "{\"aud\":\"nef.kedge.test\",\"exp\":1700000001}", tok,
              sizeof(tok));
-  nef_jwt_policy_t no_scope = policy;
+  kedge_jwt_policy_t no_scope = policy;
   no_scope.scope = NULL;
-  assert_int_equal(verify(k->set, tok, &no_scope), NEF_JWT_VALID);
-  assert_int_equal(verify(k->set, tok, &policy), NEF_JWT_INSUFFICIENT_SCOPE);
+  assert_int_equal(verify(k->set, tok, &no_scope), KEDGE_JWT_VALID);
+  assert_int_equal(verify(k->set, tok, &policy), KEDGE_JWT_INSUFFICIENT_SCOPE);
 }
 
 static void test_time_claims(void **state)
 {
   keys_t *k = *state;
   char tok[4096];
-  nef_jwt_policy_t lax = policy;
+  kedge_jwt_policy_t lax = policy;
   lax.leeway_s = 30;
   /* exp == now: expired (RFC 7519 4.1.4: now must be before exp); within leeway: accepted */
   sign_token(k->ec, "{\"alg\":\"ES256\"}",
              "{\"aud\":\"nef.kedge.test\",\"exp\":1700000000,\"scope\":\"3gpp-kedge\"}", tok,
              sizeof(tok));
-  assert_int_equal(verify(k->set, tok, &policy), NEF_JWT_EXPIRED);
-  assert_int_equal(verify(k->set, tok, &lax), NEF_JWT_VALID);
+  assert_int_equal(verify(k->set, tok, &policy), KEDGE_JWT_EXPIRED);
+  assert_int_equal(verify(k->set, tok, &lax), KEDGE_JWT_VALID);
   sign_token(k->ec, "{\"alg\":\"ES256\"}",
              "{\"aud\":\"nef.kedge.test\",\"exp\":1699996400,\"scope\":\"3gpp-kedge\"}", tok,
              sizeof(tok));
-  assert_int_equal(verify(k->set, tok, &lax), NEF_JWT_EXPIRED);
+  assert_int_equal(verify(k->set, tok, &lax), KEDGE_JWT_EXPIRED);
   /* nbf in the future */
   sign_token(k->ec, "{\"alg\":\"ES256\"}",
              "{\"aud\":\"nef.kedge.test\",\"exp\":1700009999,\"nbf\":1700000010,"
              "\"scope\":\"3gpp-kedge\"}",
              tok, sizeof(tok));
-  assert_int_equal(verify(k->set, tok, &policy), NEF_JWT_NOT_YET_VALID);
-  assert_int_equal(verify(k->set, tok, &lax), NEF_JWT_VALID);
+  assert_int_equal(verify(k->set, tok, &policy), KEDGE_JWT_NOT_YET_VALID);
+  assert_int_equal(verify(k->set, tok, &lax), KEDGE_JWT_VALID);
   /* no exp at all, exp as a string */
   sign_token(k->ec, "{\"alg\":\"ES256\"}", "{\"aud\":\"nef.kedge.test\",\"scope\":\"3gpp-kedge\"}",
              tok, sizeof(tok));
-  assert_int_equal(verify(k->set, tok, &policy), NEF_JWT_MALFORMED);
+  assert_int_equal(verify(k->set, tok, &policy), KEDGE_JWT_MALFORMED);
   sign_token(k->ec, "{\"alg\":\"ES256\"}",
              "{\"aud\":\"nef.kedge.test\",\"exp\":\"1800000000\",\"scope\":\"3gpp-kedge\"}", tok,
              sizeof(tok));
-  assert_int_equal(verify(k->set, tok, &policy), NEF_JWT_MALFORMED);
+  assert_int_equal(verify(k->set, tok, &policy), KEDGE_JWT_MALFORMED);
 }
 
 static void test_audience_and_scope(void **state)
@@ -413,32 +415,32 @@ static void test_audience_and_scope(void **state)
   sign_token(k->ec, "{\"alg\":\"ES256\"}",
              "{\"aud\":\"other.kedge.test\",\"exp\":1700000600,\"scope\":\"3gpp-kedge\"}", tok,
              sizeof(tok));
-  assert_int_equal(verify(k->set, tok, &policy), NEF_JWT_WRONG_AUDIENCE);
+  assert_int_equal(verify(k->set, tok, &policy), KEDGE_JWT_WRONG_AUDIENCE);
   sign_token(k->ec, "{\"alg\":\"ES256\"}", "{\"exp\":1700000600,\"scope\":\"3gpp-kedge\"}", tok,
              sizeof(tok));
-  assert_int_equal(verify(k->set, tok, &policy), NEF_JWT_WRONG_AUDIENCE);
+  assert_int_equal(verify(k->set, tok, &policy), KEDGE_JWT_WRONG_AUDIENCE);
   sign_token(k->ec, "{\"alg\":\"ES256\"}",
              "{\"aud\":[\"a\",\"b\"],\"exp\":1700000600,\"scope\":\"3gpp-kedge\"}", tok,
              sizeof(tok));
-  assert_int_equal(verify(k->set, tok, &policy), NEF_JWT_WRONG_AUDIENCE);
+  assert_int_equal(verify(k->set, tok, &policy), KEDGE_JWT_WRONG_AUDIENCE);
   /* a scope that only starts like ours, none, or the wrong type */
   sign_token(k->ec, "{\"alg\":\"ES256\"}",
              "{\"aud\":\"nef.kedge.test\",\"exp\":1700000600,\"scope\":\"3gpp-kedgeX 3gpp\"}", tok,
              sizeof(tok));
-  assert_int_equal(verify(k->set, tok, &policy), NEF_JWT_INSUFFICIENT_SCOPE);
+  assert_int_equal(verify(k->set, tok, &policy), KEDGE_JWT_INSUFFICIENT_SCOPE);
   sign_token(k->ec, "{\"alg\":\"ES256\"}", "{\"aud\":\"nef.kedge.test\",\"exp\":1700000600}", tok,
              sizeof(tok));
-  assert_int_equal(verify(k->set, tok, &policy), NEF_JWT_INSUFFICIENT_SCOPE);
+  assert_int_equal(verify(k->set, tok, &policy), KEDGE_JWT_INSUFFICIENT_SCOPE);
   sign_token(k->ec, "{\"alg\":\"ES256\"}",
              "{\"aud\":\"nef.kedge.test\",\"exp\":1700000600,\"scope\":[\"3gpp-kedge\"]}", tok,
              sizeof(tok));
-  assert_int_equal(verify(k->set, tok, &policy), NEF_JWT_MALFORMED);
+  assert_int_equal(verify(k->set, tok, &policy), KEDGE_JWT_MALFORMED);
   /* two "aud" members: refused rather than guessing which one counts */
   sign_token(k->ec, "{\"alg\":\"ES256\"}",
              "{\"aud\":\"x\",\"aud\":\"nef.kedge.test\",\"exp\":1700000600,"
              "\"scope\":\"3gpp-kedge\"}",
              tok, sizeof(tok));
-  assert_int_equal(verify(k->set, tok, &policy), NEF_JWT_MALFORMED);
+  assert_int_equal(verify(k->set, tok, &policy), KEDGE_JWT_MALFORMED);
 }
 
 static void test_signatures_and_keys(void **state)
@@ -447,18 +449,18 @@ static void test_signatures_and_keys(void **state)
   char tok[4096];
   /* signed by a key not in the set */
   sign_token(k->other_ec, "{\"alg\":\"ES256\"}", good_claims, tok, sizeof(tok));
-  assert_int_equal(verify(k->set, tok, &policy), NEF_JWT_BAD_SIGNATURE);
+  assert_int_equal(verify(k->set, tok, &policy), KEDGE_JWT_BAD_SIGNATURE);
   /* a kid the set does not have, and the right key under another kid */
   sign_token(k->ec, "{\"alg\":\"ES256\",\"kid\":\"nope\"}", good_claims, tok, sizeof(tok));
-  assert_int_equal(verify(k->set, tok, &policy), NEF_JWT_NO_KEY);
+  assert_int_equal(verify(k->set, tok, &policy), KEDGE_JWT_NO_KEY);
   sign_token(k->ec, "{\"alg\":\"ES256\",\"kid\":\"rsa1\"}", good_claims, tok, sizeof(tok));
-  assert_int_equal(verify(k->set, tok, &policy), NEF_JWT_NO_KEY);
+  assert_int_equal(verify(k->set, tok, &policy), KEDGE_JWT_NO_KEY);
   /* an EC key's token labelled RS256: the RSA key cannot verify a 64-octet signature */
   sign_token(k->ec, "{\"alg\":\"RS256\"}", good_claims, tok, sizeof(tok));
-  assert_int_equal(verify(k->set, tok, &policy), NEF_JWT_BAD_SIGNATURE);
+  assert_int_equal(verify(k->set, tok, &policy), KEDGE_JWT_BAD_SIGNATURE);
   /* an RSA signature labelled ES256: wrong length */
   sign_token(k->rsa, "{\"alg\":\"ES256\"}", good_claims, tok, sizeof(tok));
-  assert_int_equal(verify(k->set, tok, &policy), NEF_JWT_MALFORMED);
+  assert_int_equal(verify(k->set, tok, &policy), KEDGE_JWT_MALFORMED);
   /* the payload swapped for another one under the same signature */
   sign_token(k->ec, "{\"alg\":\"ES256\"}", good_claims, tok, sizeof(tok));
   char other[4096], forged[8192];
@@ -468,7 +470,7 @@ static void test_signatures_and_keys(void **state)
   const char *d1 = strchr(tok, '.'), *d2 = strrchr(tok, '.');
   const char *o1 = strchr(other, '.'), *o2 = strrchr(other, '.');
   snprintf(forged, sizeof(forged), "%.*s%.*s%s", (int)(d1 - tok), tok, (int)(o2 - o1), o1, d2);
-  assert_int_equal(verify(k->set, forged, &policy), NEF_JWT_BAD_SIGNATURE);
+  assert_int_equal(verify(k->set, forged, &policy), KEDGE_JWT_BAD_SIGNATURE);
 }
 
 static void test_algorithms_and_form(void **state)
@@ -479,38 +481,133 @@ static void test_algorithms_and_form(void **state)
   b64url_str("{\"alg\":\"none\"}", h);
   b64url_str(good_claims, p);
   snprintf(tok, sizeof(tok), "%s.%s.", h, p);
-  assert_int_equal(verify(k->set, tok, &policy), NEF_JWT_MALFORMED);
+  assert_int_equal(verify(k->set, tok, &policy), KEDGE_JWT_MALFORMED);
   snprintf(tok, sizeof(tok), "%s.%s.AAAA", h, p);
-  assert_int_equal(verify(k->set, tok, &policy), NEF_JWT_UNSUPPORTED_ALG);
+  assert_int_equal(verify(k->set, tok, &policy), KEDGE_JWT_UNSUPPORTED_ALG);
   /* HS256 with the public key's bytes as the secret (the classic confusion) */
   b64url_str("{\"alg\":\"HS256\"}", h);
   snprintf(tok, sizeof(tok), "%s.%s.AAAA", h, p);
-  assert_int_equal(verify(k->set, tok, &policy), NEF_JWT_UNSUPPORTED_ALG);
+  assert_int_equal(verify(k->set, tok, &policy), KEDGE_JWT_UNSUPPORTED_ALG);
   /* crit present */
   sign_token(k->ec, "{\"alg\":\"ES256\",\"crit\":[\"exp\"],\"exp\":1}", good_claims, tok,
              sizeof(tok));
-  assert_int_equal(verify(k->set, tok, &policy), NEF_JWT_MALFORMED);
+  assert_int_equal(verify(k->set, tok, &policy), KEDGE_JWT_MALFORMED);
   /* not three parts, empty parts, padding, a JSON array as header */
   const char *bad[] = {"", ".", "..", "a.b", "a.b.c.d", ".a.b", "a..b"};
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-    assert_int_equal(verify(k->set, bad[i], &policy), NEF_JWT_MALFORMED);
+    assert_int_equal(verify(k->set, bad[i], &policy), KEDGE_JWT_MALFORMED);
   sign_token(k->ec, "{\"alg\":\"ES256\"}", good_claims, tok, sizeof(tok));
   char padded[4200];
   snprintf(padded, sizeof(padded), "%s=", tok);
-  assert_int_equal(verify(k->set, padded, &policy), NEF_JWT_MALFORMED);
+  assert_int_equal(verify(k->set, padded, &policy), KEDGE_JWT_MALFORMED);
   b64url_str("[\"ES256\"]", h);
   snprintf(tok, sizeof(tok), "%s.%s.AAAA", h, p);
-  assert_int_equal(verify(k->set, tok, &policy), NEF_JWT_MALFORMED);
+  assert_int_equal(verify(k->set, tok, &policy), KEDGE_JWT_MALFORMED);
   /* too long */
-  char *huge = malloc(NEF_JWT_MAX_SIZE + 10);
-  memset(huge, 'A', NEF_JWT_MAX_SIZE + 9);
+  char *huge = malloc(KEDGE_JWT_MAX_SIZE + 10);
+  memset(huge, 'A', KEDGE_JWT_MAX_SIZE + 9);
   huge[10] = huge[20] = '.';
-  huge[NEF_JWT_MAX_SIZE + 9] = '\0';
-  assert_int_equal(verify(k->set, huge, &policy), NEF_JWT_MALFORMED);
+  huge[KEDGE_JWT_MAX_SIZE + 9] = '\0';
+  assert_int_equal(verify(k->set, huge, &policy), KEDGE_JWT_MALFORMED);
   free(huge);
   /* every status has a text */
-  for (int s = NEF_JWT_VALID; s <= NEF_JWT_INSUFFICIENT_SCOPE; s++)
-    assert_non_null(nef_jwt_status_text(s));
+  for (int s = KEDGE_JWT_VALID; s <= KEDGE_JWT_ISSUED_IN_FUTURE; s++)
+    assert_non_null(kedge_jwt_status_text(s));
+}
+
+/* TS 29.510 6.3.5.2.4 AccessTokenClaims as an SBI producer checks them: aud = the producer's NF
+ * type or nfInstanceId, scope = service names, sub = the consumer's nfInstanceId, iat skew. */
+static const kedge_jwt_policy_t sbi_policy = {
+  .audience = "UDM", .audience_alt = "5f1c2bd4-8c2b-4f5e-9a43-3c1d2e0b7a11",
+  .scope = "nudm-ueau", .subject = "0a9e3a2c-4f7c-4f0e-9d1d-8a2c9f1e6b01", .leeway_s = 5};
+
+static void test_sbi_claims(void **state)
+{
+  keys_t *k = *state;
+  char tok[4096];
+  kedge_jwt_status_t st;
+  kedge_jwt_claims_t claims;
+  /* aud as the NF type, sub as the consumer: valid, and the claims come out */
+  sign_token(k->ec, "{\"alg\":\"ES256\",\"typ\":\"JWT\"}",
+             "{\"iss\":\"6a7bd2a8-0000-4000-8000-000000000001\","
+             "\"sub\":\"0a9e3a2c-4f7c-4f0e-9d1d-8a2c9f1e6b01\",\"aud\":\"UDM\","
+             "\"scope\":\"nudm-sdm nudm-ueau\",\"exp\":1700000600,\"iat\":1700000000}",
+             tok, sizeof(tok));
+  assert_int_equal(kedge_jwt_verify_claims(k->set, tok, strlen(tok), &sbi_policy, NOW, &st,
+                                           &claims), KEDGE_OK);
+  assert_string_equal(claims.sub, "0a9e3a2c-4f7c-4f0e-9d1d-8a2c9f1e6b01");
+  assert_int_equal(claims.exp, 1700000600);
+  /* aud as the producer's nfInstanceId (in an array) */
+  sign_token(k->ec, "{\"alg\":\"ES256\"}",
+             "{\"sub\":\"0a9e3a2c-4f7c-4f0e-9d1d-8a2c9f1e6b01\","
+             "\"aud\":[\"5f1c2bd4-8c2b-4f5e-9a43-3c1d2e0b7a11\"],\"scope\":\"nudm-ueau\","
+             "\"exp\":1700000600}",
+             tok, sizeof(tok));
+  assert_int_equal(verify(k->set, tok, &sbi_policy), KEDGE_JWT_VALID);
+  /* another producer's type */
+  sign_token(k->ec, "{\"alg\":\"ES256\"}",
+             "{\"sub\":\"0a9e3a2c-4f7c-4f0e-9d1d-8a2c9f1e6b01\",\"aud\":\"AUSF\","
+             "\"scope\":\"nudm-ueau\",\"exp\":1700000600}",
+             tok, sizeof(tok));
+  assert_int_equal(verify(k->set, tok, &sbi_policy), KEDGE_JWT_WRONG_AUDIENCE);
+  /* issued to another consumer, or to nobody */
+  sign_token(k->ec, "{\"alg\":\"ES256\"}",
+             "{\"sub\":\"ffffffff-4f7c-4f0e-9d1d-8a2c9f1e6b01\",\"aud\":\"UDM\","
+             "\"scope\":\"nudm-ueau\",\"exp\":1700000600}",
+             tok, sizeof(tok));
+  assert_int_equal(verify(k->set, tok, &sbi_policy), KEDGE_JWT_WRONG_SUBJECT);
+  sign_token(k->ec, "{\"alg\":\"ES256\"}",
+             "{\"aud\":\"UDM\",\"scope\":\"nudm-ueau\",\"exp\":1700000600}", tok,
+             sizeof(tok));
+  assert_int_equal(verify(k->set, tok, &sbi_policy), KEDGE_JWT_WRONG_SUBJECT);
+  kedge_jwt_policy_t any_sub = sbi_policy;
+  any_sub.subject = NULL;
+  assert_int_equal(verify(k->set, tok, &any_sub), KEDGE_JWT_VALID);
+  /* another service's scope */
+  sign_token(k->ec, "{\"alg\":\"ES256\"}",
+             "{\"sub\":\"0a9e3a2c-4f7c-4f0e-9d1d-8a2c9f1e6b01\",\"aud\":\"UDM\","
+             "\"scope\":\"nudm-sdm\",\"exp\":1700000600}",
+             tok, sizeof(tok));
+  assert_int_equal(verify(k->set, tok, &sbi_policy), KEDGE_JWT_INSUFFICIENT_SCOPE);
+  /* iat: within the skew, beyond it, the wrong type */
+  sign_token(k->ec, "{\"alg\":\"ES256\"}",
+             "{\"sub\":\"0a9e3a2c-4f7c-4f0e-9d1d-8a2c9f1e6b01\",\"aud\":\"UDM\","
+             "\"scope\":\"nudm-ueau\",\"exp\":1700000600,\"iat\":1700000005}",
+             tok, sizeof(tok));
+  assert_int_equal(verify(k->set, tok, &sbi_policy), KEDGE_JWT_VALID);
+  sign_token(k->ec, "{\"alg\":\"ES256\"}",
+             "{\"sub\":\"0a9e3a2c-4f7c-4f0e-9d1d-8a2c9f1e6b01\",\"aud\":\"UDM\","
+             "\"scope\":\"nudm-ueau\",\"exp\":1700000600,\"iat\":1700000006}",
+             tok, sizeof(tok));
+  assert_int_equal(verify(k->set, tok, &sbi_policy), KEDGE_JWT_ISSUED_IN_FUTURE);
+  sign_token(k->ec, "{\"alg\":\"ES256\"}",
+             "{\"sub\":\"0a9e3a2c-4f7c-4f0e-9d1d-8a2c9f1e6b01\",\"aud\":\"UDM\","
+             "\"scope\":\"nudm-ueau\",\"exp\":1700000600,\"iat\":\"now\"}",
+             tok, sizeof(tok));
+  assert_int_equal(verify(k->set, tok, &sbi_policy), KEDGE_JWT_MALFORMED);
+}
+
+/* HS256 made for real with the verifier's public key (its SubjectPublicKeyInfo DER) as the
+ * HMAC secret: the algorithm-confusion attack (RFC 8725 2.1, 3.1) is refused before any key is
+ * touched. */
+static void test_hs256_with_public_key(void **state)
+{
+  keys_t *k = *state;
+  uint8_t *der = NULL;
+  int der_len = i2d_PUBKEY(k->ec, &der);
+  assert_true(der_len > 0);
+  char h[256], p[1024], input[2048], sb[128], tok[4096];
+  b64url_str("{\"alg\":\"HS256\",\"typ\":\"JWT\"}", h);
+  b64url_str(good_claims, p);
+  snprintf(input, sizeof(input), "%s.%s", h, p);
+  uint8_t mac[32];
+  size_t mac_len = 0;
+  assert_non_null(EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, der, (size_t)der_len,
+                            (const uint8_t *)input, strlen(input), mac, sizeof(mac), &mac_len));
+  OPENSSL_free(der);
+  b64url(mac, mac_len, sb);
+  snprintf(tok, sizeof(tok), "%s.%s", input, sb);
+  assert_int_equal(verify(k->set, tok, &policy), KEDGE_JWT_UNSUPPORTED_ALG);
 }
 
 int main(void)
@@ -525,6 +622,8 @@ int main(void)
     cmocka_unit_test_setup_teardown(test_audience_and_scope, keys_setup, keys_teardown),
     cmocka_unit_test_setup_teardown(test_signatures_and_keys, keys_setup, keys_teardown),
     cmocka_unit_test_setup_teardown(test_algorithms_and_form, keys_setup, keys_teardown),
+    cmocka_unit_test_setup_teardown(test_sbi_claims, keys_setup, keys_teardown),
+    cmocka_unit_test_setup_teardown(test_hs256_with_public_key, keys_setup, keys_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
