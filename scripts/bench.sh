@@ -48,14 +48,11 @@ fi
 export KEDGE_BENCH_RUNS=$runs
 wanted() { [ -z "$only" ] || case ",$only," in *",$1,"*) true ;; *) false ;; esac; }
 
-# Short settings of the scripts for --quick (their own defaults otherwise). The scripts that
-# shorten themselves under KEDGE_BENCH_QUICK=1 ignore these.
+# Short settings of the scripts for --quick (their own defaults otherwise); bench/ecs, bench/aka
+# and bench/keyrequest shorten themselves under KEDGE_BENCH_QUICK=1.
 quick_env() {
   case $1 in
     sbi) echo "REQUESTS=20000" ;;
-    ecs) echo "N=1500 COLD=100" ;;
-    aka) echo "DURATION=3 WARMUP=1" ;;
-    keyrequest) echo "KEYS=20000 DURATION=2 WARMUP=1 ROUNDS=1" ;;
     attack) echo "SECS=3 PROBES=12 IDLE=300" ;;
     revoke) echo "ROUNDS=10" ;;
     import) echo "N=50000" ;;

@@ -338,7 +338,7 @@ def draw(curve, path):
              f"set ylabel {gp_quote(curve.get('y', 'y'))}",
              "set grid", "set key outside bottom center horizontal", "set yrange [0:*]"]
     if curve.get("log_x"):
-        lines.append("set logscale x 10")
+        lines += ["set logscale x 10", "set format x '%.0s%c'"]  # 10k, 100k, 1M
     if curve.get("log_y"):
         lines += ["set logscale y 10", "set yrange [*:*]"]
     plots = [f"'-' using 1:2 with linespoints lw 2 title {gp_quote(s['name'])}" for s in series]

@@ -24,8 +24,8 @@ typedef struct akma_call {
   char aanf_root[KEDGE_NRF_API_ROOT_MAX]; /* the discovered AAnF that answered */
 } akma_call_t;
 
-/* akma.aanf: the first entry listing the RID (exactly as written) or "*". */
-static const char *aanf_for(const ausf_t *ausf, const char *rid)
+/* akma.aanf: the first entry listing the RID (exactly as written) or "*" (ausf.h). */
+const char *ausf_aanf_for(const ausf_t *ausf, const char *rid)
 {
   for (size_t i = 0; i < ausf->n_aanf_routes; i++)
     for (size_t j = 0; j < ausf->aanf_routes[i].n_rids; j++)
@@ -110,7 +110,7 @@ void ausf_akma_on_success(ausf_confirmation_t *c)
     return;
   }
   k->c = c;
-  k->aanf_uri = aanf_for(ausf, c->ctx.routing_id);
+  k->aanf_uri = ausf_aanf_for(ausf, c->ctx.routing_id);
   if (!k->aanf_uri) {
     registration_done(k, false, "no AAnF for its routing indicator in akma.aanf");
     return;
@@ -222,7 +222,7 @@ unsigned ausf_akma_remove(ausf_t *ausf, kedge_sbi_client_t *aanf, const char *su
   if (!ausf->akma_enabled || !aanf || (rid && !rid[0]))
     return 0; /* "" : this authentication registered no anchor key */
   if (rid) {
-    const char *uri = aanf_for(ausf, rid);
+    const char *uri = ausf_aanf_for(ausf, rid);
     /* a discovered AAnF is not remembered: its anchor key stays until replaced or expired
      * (docs/nrf.md) */
     return uri && strcmp(uri, AUSF_AANF_DISCOVER) && remove_at(ausf, aanf, supi, uri, reason, done, arg) ? 1 : 0;

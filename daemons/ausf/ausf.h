@@ -221,6 +221,26 @@ void ausf_revocation_notify(ausf_t *ausf, const char *supi, const char *keep_ked
 
 /* Nausf_UEAuthentication_keyrequest: POST /nausf-auth/v1/kedge-keys/retrieve */
 kedge_err_t ausf_keyrequest_setup(ausf_t *ausf, kedge_sbi_server_t *srv);
+
+/* A KedgeKeyRequest (SPEC.md 3) that passed ausf_key_request_members: the strings point into
+ * the body; ecs_norm is ecsId normalised ("" without ecsId). */
+typedef struct ausf_key_request {
+  const char *kedge_id;
+  const char *ecs_id;       /* NULL: profile kedge */
+  const char *callback_uri; /* revocCallbackUri, or NULL */
+  char ecs_norm[KEDGE_ECS_ID_MAX + 1];
+} ausf_key_request_t;
+/* keyrequest.c: fills `kr` from `body`; NULL when its values are valid, else the 400
+ * ProblemDetails to answer (MANDATORY_IE_INCORRECT for kedgeId/ecsId, OPTIONAL_IE_INCORRECT
+ * for revocCallbackUri; TS 29.500 Table 5.2.7.2-1) for the caller to free. */
+json_t *ausf_key_request_parse(const json_t *body, ausf_key_request_t *kr);
+/* keyrequest.c: the KedgeKeyResponse (SPEC.md 3) {kedgeId, kedge (hex), expiry (RFC 3339)};
+ * NULL when out of memory. The key's hex copy is wiped. */
+json_t *ausf_key_response_new(const char *kedge_id, const uint8_t key[KEDGE_KEY_LEN],
+                              int64_t expiry_ms);
+/* akma.c: the AAnF apiRoot (or AUSF_AANF_DISCOVER) of akma.aanf for routing indicator `rid`:
+ * the first entry listing it exactly or "*" (SPEC.md 9); NULL when none does. */
+const char *ausf_aanf_for(const ausf_t *ausf, const char *rid);
 void ausf_confirmation_answer(ausf_confirmation_t *c, kedge_err_t edge_err, const char *cause);
 
 #endif

@@ -39,6 +39,45 @@ const kedge_json_member_t ausf_key_request_members[] = {
   {.name = NULL},
 };
 
+json_t *ausf_key_request_parse(const json_t *body, ausf_key_request_t *kr)
+{
+  memset(kr, 0, sizeof(*kr));
+  kr->kedge_id = json_string_value(json_object_get(body, "kedgeId"));
+  kr->ecs_id = json_string_value(json_object_get(body, "ecsId"));
+  kr->callback_uri = json_string_value(json_object_get(body, "revocCallbackUri"));
+  const char *why = NULL, *param = NULL;
+  kedge_id_t parsed;
+  if (!kr->kedge_id) /* not through ausf_key_request_members: no kedgeId to parse */
+    return kedge_problem_new(400, "MANDATORY_IE_MISSING", "KedgeKeyRequest without kedgeId");
+  if (kedge_id_parse(kr->kedge_id, strlen(kr->kedge_id), &parsed, &why))
+    param = "/kedgeId";
+  else if (kr->ecs_id && kedge_ecs_id_normalise(kr->ecs_id, kr->ecs_norm, &why))
+    param = "/ecsId";
+  json_t *problem = NULL;
+  if (param) {
+    problem = kedge_problem_new(400, "MANDATORY_IE_INCORRECT", "invalid KedgeKeyRequest");
+    kedge_problem_add_invalid_param(problem, param, why);
+  } else if (kr->callback_uri && !kedge_sbi_callback_uri_ok(kr->callback_uri)) {
+    /* TS 29.500 Table 5.2.7.2-1: an optional IE with a wrong value */
+    problem = kedge_problem_new(400, "OPTIONAL_IE_INCORRECT", "invalid KedgeKeyRequest");
+    kedge_problem_add_invalid_param(problem, "/revocCallbackUri",
+                                    "must be an absolute https URI without user info");
+  }
+  return problem;
+}
+
+json_t *ausf_key_response_new(const char *kedge_id, const uint8_t key[KEDGE_KEY_LEN],
+                              int64_t expiry_ms)
+{
+  char hex[2 * KEDGE_KEY_LEN + 1], expiry[KEDGE_RFC3339_LEN + 1];
+  kedge_hex_encode(key, KEDGE_KEY_LEN, hex);
+  kedge_rfc3339_format(expiry_ms, expiry);
+  /* SPEC.md 3 KedgeKeyResponse */
+  json_t *body = json_pack("{s:s, s:s, s:s}", "kedgeId", kedge_id, "kedge", hex, "expiry", expiry);
+  OPENSSL_cleanse(hex, sizeof(hex));
+  return body;
+}
+
 static const ausf_key_consumer_t *consumer_of(const ausf_t *ausf, const kedge_sbi_request_t *req)
 {
   for (size_t i = 0; i < ausf->n_key_consumers; i++)
@@ -91,18 +130,12 @@ static void answer(key_call_t *k)
   kedge_sbi_request_t *req = k->req;
   switch (k->err) {
   case KEDGE_OK: {
-    char hex[2 * KEDGE_KEY_LEN + 1], expiry[KEDGE_RFC3339_LEN + 1];
-    kedge_hex_encode(k->key, KEDGE_KEY_LEN, hex);
-    kedge_rfc3339_format(k->expiry_ms, expiry);
-    /* SPEC.md 3 KedgeKeyResponse */
-    json_t *body =
-        json_pack("{s:s, s:s, s:s}", "kedgeId", k->kedge_id, "kedge", hex, "expiry", expiry);
+    json_t *body = ausf_key_response_new(k->kedge_id, k->key, k->expiry_ms);
     if (body)
       kedge_sbi_respond_json(req, 200, NULL, body);
     else
       kedge_sbi_respond_err(req, KEDGE_ERR_NOMEM, NULL);
     json_decref(body);
-    OPENSSL_cleanse(hex, sizeof(hex));
     kedge_counter_add(ausf->keyrequests_ok, 1);
     audit(k, k->consumer->name, k->kedge_id, 200, NULL, "key returned");
     break;
@@ -187,32 +220,15 @@ static void retrieve(kedge_sbi_request_t *req, void *arg)
   json_t *body = kedge_sbi_request_checked_json(req, ausf_key_request_members, "KedgeKeyRequest");
   if (!body)
     return;
-  const char *kedge_id = json_string_value(json_object_get(body, "kedgeId"));
-  const char *ecs_id = json_string_value(json_object_get(body, "ecsId"));
-  const char *callback = json_string_value(json_object_get(body, "revocCallbackUri"));
-  const char *why = NULL, *param = NULL;
-  kedge_id_t parsed;
-  char ecs_norm[KEDGE_ECS_ID_MAX + 1] = "";
-  if (kedge_id_parse(kedge_id, strlen(kedge_id), &parsed, &why))
-    param = "/kedgeId";
-  else if (ecs_id && kedge_ecs_id_normalise(ecs_id, ecs_norm, &why))
-    param = "/ecsId";
-  if (!param && callback && !kedge_sbi_callback_uri_ok(callback)) {
-    /* TS 29.500 Table 5.2.7.2-1: an optional IE with a wrong value */
-    json_t *problem = kedge_problem_new(400, "OPTIONAL_IE_INCORRECT", "invalid KedgeKeyRequest");
-    kedge_problem_add_invalid_param(problem, "/revocCallbackUri",
-                                    "must be an absolute https URI without user info");
+  ausf_key_request_t kr;
+  json_t *problem = ausf_key_request_parse(body, &kr);
+  if (problem) {
     kedge_sbi_respond_problem_json(req, problem);
     json_decref(problem);
     return;
   }
-  if (param) {
-    json_t *problem = kedge_problem_new(400, "MANDATORY_IE_INCORRECT", "invalid KedgeKeyRequest");
-    kedge_problem_add_invalid_param(problem, param, why);
-    kedge_sbi_respond_problem_json(req, problem);
-    json_decref(problem);
-    return;
-  }
+  const char *kedge_id = kr.kedge_id, *ecs_id = kr.ecs_id, *callback = kr.callback_uri;
+  const char *ecs_norm = kr.ecs_norm;
 
   /* SPEC.md 3 and 6: profiles per consumer; only a relay may name someone else's ECS ID */
   if (ecs_id && !consumer->profile_bound) {
@@ -237,7 +253,7 @@ static void retrieve(kedge_sbi_request_t *req, void *arg)
   k->req = req;
   k->consumer = consumer;
   snprintf(k->kedge_id, sizeof(k->kedge_id), "%s", kedge_id);
-  memcpy(k->ecs_id, ecs_norm, sizeof(k->ecs_id));
+  memcpy(k->ecs_id, kr.ecs_norm, sizeof(k->ecs_id));
   if (callback && ausf->revocation && !(k->callback_uri = strdup(callback))) {
     free(k);
     kedge_sbi_respond_err(req, KEDGE_ERR_NOMEM, NULL);

@@ -11,7 +11,6 @@
 #include "kedge/sbi_notify.h"
 #include "kedge/time.h"
 
-#define KEEP(call) ((e = (call)) && !err ? (void)(err = e) : (void)0)
 #define NOTIFY_PATH "/kedge-revocation/v1/notify"
 
 kedge_err_t ecs_revocation_read_config(ecs_t *ecs, kedge_config_node_t *root)
@@ -20,17 +19,17 @@ kedge_err_t ecs_revocation_read_config(ecs_t *ecs, kedge_config_node_t *root)
   kedge_config_node_t *sec = NULL;
   const char *conns = NULL;
   int64_t port = 0;
-  kedge_err_t err = KEDGE_OK, e;
-  KEEP(kedge_config_map(root, "revocation", &sec));
-  KEEP(kedge_config_bool(sec, "enabled", false, &r->enabled));
-  KEEP(kedge_config_string(sec, "address", "127.0.0.1", &r->address));
-  KEEP(kedge_config_int(sec, "port", 0, 0, 65535, &port));
+  kedge_err_t err = KEDGE_OK;
+  KEDGE_CONFIG_KEEP(err, kedge_config_map(root, "revocation", &sec));
+  KEDGE_CONFIG_KEEP(err, kedge_config_bool(sec, "enabled", false, &r->enabled));
+  KEDGE_CONFIG_KEEP(err, kedge_config_string(sec, "address", "127.0.0.1", &r->address));
+  KEDGE_CONFIG_KEEP(err, kedge_config_int(sec, "port", 0, 0, 65535, &port));
   r->port = (uint16_t)port;
-  KEEP(kedge_config_string(sec, "callback_uri", NULL, &r->callback_uri));
+  KEDGE_CONFIG_KEEP(err, kedge_config_string(sec, "callback_uri", NULL, &r->callback_uri));
   if (r->callback_uri && !kedge_sbi_callback_uri_ok(r->callback_uri))
-    KEEP(kedge_config_invalid(sec, "callback_uri", "must be an https URI without user info"));
-  KEEP(kedge_config_strings(sec, "notifiers", &r->notifiers, &r->n_notifiers));
-  KEEP(kedge_config_string(sec, "connections", "close", &conns));
+    KEDGE_CONFIG_KEEP(err, kedge_config_invalid(sec, "callback_uri", "must be an https URI without user info"));
+  KEDGE_CONFIG_KEEP(err, kedge_config_strings(sec, "notifiers", &r->notifiers, &r->n_notifiers));
+  KEDGE_CONFIG_KEEP(err, kedge_config_string(sec, "connections", "close", &conns));
   if (conns && !strcmp(conns, "close"))
     r->connections = ECS_REVOKED_CLOSE;
   else if (conns && !strcmp(conns, "drain"))
@@ -38,9 +37,9 @@ kedge_err_t ecs_revocation_read_config(ecs_t *ecs, kedge_config_node_t *root)
   else if (conns && !strcmp(conns, "keep"))
     r->connections = ECS_REVOKED_KEEP;
   else
-    KEEP(kedge_config_invalid(sec, "connections", "must be close, drain or keep"));
+    KEDGE_CONFIG_KEEP(err, kedge_config_invalid(sec, "connections", "must be close, drain or keep"));
   if (!err && r->enabled && r->n_notifiers == 0)
-    KEEP(kedge_config_invalid(sec, "notifiers",
+    KEDGE_CONFIG_KEEP(err, kedge_config_invalid(sec, "notifiers",
                               "list the certificate names of the AUSF or NEF that may notify"));
   return err;
 }

@@ -535,8 +535,9 @@ void ecs_accept(kedge_sbi_worker_t *worker, evutil_socket_t fd, const struct soc
 
 void ecs_handshakes_free(ecs_worker_t *ew)
 {
-  while (ew->hs_budget.oldest)
-    hs_free(kedge_container_of(ew->hs_budget.oldest, ecs_hs_t, node), true);
+  kedge_conn_node_t *oldest;
+  while ((oldest = kedge_conn_budget_oldest(&ew->hs_budget)))
+    hs_free(kedge_container_of(oldest, ecs_hs_t, node), true);
   while (ew->hs_pool) {
     ecs_hs_t *hs = ew->hs_pool;
     ew->hs_pool = hs->pool_next;

@@ -22,8 +22,7 @@ static kedge_err_t worker_init(kedge_sbi_worker_t *worker, void *arg)
   ew->base = kedge_sbi_worker_base(worker);
   LIST_INIT(&ew->fetches);
   const kedge_sbi_limits_t *lim = kedge_sbi_worker_limits(worker);
-  ew->hs_budget.max = lim->max_handshakes;
-  ew->hs_budget.max_per_addr = lim->max_handshakes_per_address;
+  kedge_conn_budget_init(&ew->hs_budget, lim->max_handshakes, lim->max_handshakes_per_address);
   kedge_err_t err = kedge_sbi_client_new(ew->base, &ecs->client, &ew->client);
   if (err) {
     kedge_log_error("cannot create the SBI client toward the key source (key_source.tls)");

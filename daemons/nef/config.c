@@ -7,20 +7,18 @@
 #include "kedge/log.h"
 #include "nef.h"
 
-#define KEEP(call) ((e = (call)) && !err ? (void)(err = e) : (void)0)
-
 /* {mcc, mnc} -> a PLMN with 3-digit codes (MNC zero padded, as the Kedge ID realm writes it). */
 static kedge_err_t read_plmn(kedge_config_node_t *map, kedge_plmn_t *plmn)
 {
   const char *mcc = NULL, *mnc = NULL;
-  kedge_err_t err = KEDGE_OK, e;
-  KEEP(kedge_config_string(map, "mcc", NULL, &mcc));
-  KEEP(kedge_config_string(map, "mnc", NULL, &mnc));
+  kedge_err_t err = KEDGE_OK;
+  KEDGE_CONFIG_KEEP(err, kedge_config_string(map, "mcc", NULL, &mcc));
+  KEDGE_CONFIG_KEEP(err, kedge_config_string(map, "mnc", NULL, &mnc));
   if (err)
     return err;
   if (!mcc || !mnc) {
-    KEEP(kedge_config_require(map, "mcc"));
-    KEEP(kedge_config_require(map, "mnc"));
+    KEDGE_CONFIG_KEEP(err, kedge_config_require(map, "mcc"));
+    KEDGE_CONFIG_KEEP(err, kedge_config_require(map, "mnc"));
     return err;
   }
   if (kedge_plmn_parse(mcc, mnc, plmn) != KEDGE_OK)
@@ -31,23 +29,23 @@ static kedge_err_t read_plmn(kedge_config_node_t *map, kedge_plmn_t *plmn)
 
 static kedge_err_t read_af(nef_t *nef, kedge_config_node_t *item, nef_af_t *af)
 {
-  kedge_err_t err = KEDGE_OK, e;
+  kedge_err_t err = KEDGE_OK;
   const char *af_id = NULL, *why = NULL;
   const char *const *profiles = NULL;
   size_t n_profiles = 0;
   int64_t v = 0;
 
-  KEEP(kedge_config_string(item, "af_id", NULL, &af_id));
+  KEDGE_CONFIG_KEEP(err, kedge_config_string(item, "af_id", NULL, &af_id));
   if (!af_id)
-    KEEP(kedge_config_require(item, "af_id"));
+    KEDGE_CONFIG_KEEP(err, kedge_config_require(item, "af_id"));
   else if (kedge_ecs_id_normalise(af_id, af->af_id, &why) != KEDGE_OK)
-    KEEP(kedge_config_invalid(item, "af_id", "must be the AF's FQDN (a SAN DNS name of its "
+    KEDGE_CONFIG_KEEP(err, kedge_config_invalid(item, "af_id", "must be the AF's FQDN (a SAN DNS name of its "
                                              "certificate): %s", why));
   for (nef_af_t *other = nef->afs; !err && other < af; other++)
     if (!strcmp(other->af_id, af->af_id))
-      KEEP(kedge_config_invalid(item, "af_id", "listed twice"));
+      KEDGE_CONFIG_KEEP(err, kedge_config_invalid(item, "af_id", "listed twice"));
 
-  KEEP(kedge_config_strings(item, "profiles", &profiles, &n_profiles));
+  KEDGE_CONFIG_KEEP(err, kedge_config_strings(item, "profiles", &profiles, &n_profiles));
   for (size_t i = 0; !err && i < n_profiles; i++) {
     if (!strcmp(profiles[i], "kedge"))
       af->profiles |= NEF_PROFILE_KEDGE;
@@ -56,17 +54,17 @@ static kedge_err_t read_af(nef_t *nef, kedge_config_node_t *item, nef_af_t *af)
     else if (!strcmp(profiles[i], "akma"))
       af->profiles |= NEF_PROFILE_AKMA;
     else
-      KEEP(kedge_config_invalid(item, "profiles", "must list kedge, bound and/or akma"));
+      KEDGE_CONFIG_KEEP(err, kedge_config_invalid(item, "profiles", "must list kedge, bound and/or akma"));
   }
   if (!err && !af->profiles)
-    KEEP(kedge_config_invalid(item, "profiles", "list the profiles this AF may use: kedge, "
+    KEDGE_CONFIG_KEEP(err, kedge_config_invalid(item, "profiles", "list the profiles this AF may use: kedge, "
                                                 "bound and/or akma (SPEC.md 6, 9)"));
 
   kedge_config_node_t *const *nets = NULL;
   size_t n_nets = 0;
-  KEEP(kedge_config_maps(item, "home_networks", &nets, &n_nets));
+  KEDGE_CONFIG_KEEP(err, kedge_config_maps(item, "home_networks", &nets, &n_nets));
   if (!err && n_nets == 0)
-    KEEP(kedge_config_invalid(item, "home_networks", "list the home networks ({mcc, mnc}) whose "
+    KEDGE_CONFIG_KEEP(err, kedge_config_invalid(item, "home_networks", "list the home networks ({mcc, mnc}) whose "
                                                      "Kedge IDs this AF may ask for"));
   if (!err) {
     af->home_networks = calloc(n_nets, sizeof(*af->home_networks));
@@ -74,14 +72,14 @@ static kedge_err_t read_af(nef_t *nef, kedge_config_node_t *item, nef_af_t *af)
       return KEDGE_ERR_NOMEM;
     af->n_home_networks = n_nets;
     for (size_t i = 0; i < n_nets; i++)
-      KEEP(read_plmn(nets[i], &af->home_networks[i]));
+      KEDGE_CONFIG_KEEP(err, read_plmn(nets[i], &af->home_networks[i]));
   }
 
-  KEEP(kedge_config_int(item, "rate", 100, 0, 1000000, &v));
+  KEDGE_CONFIG_KEEP(err, kedge_config_int(item, "rate", 100, 0, 1000000, &v));
   af->rate = (uint32_t)v;
-  KEEP(kedge_config_int(item, "burst", af->rate ? af->rate : 1, 1, 1000000, &v));
+  KEDGE_CONFIG_KEEP(err, kedge_config_int(item, "burst", af->rate ? af->rate : 1, 1, 1000000, &v));
   af->burst = (uint32_t)v;
-  KEEP(kedge_config_int(item, "max_concurrent", 64, 0, 1000000, &v));
+  KEDGE_CONFIG_KEEP(err, kedge_config_int(item, "max_concurrent", 64, 0, 1000000, &v));
   af->max_concurrent = (uint32_t)v;
   if (!err)
     err = nef_rate_init(af);
@@ -100,10 +98,9 @@ static kedge_err_t read_afs(nef_t *nef, kedge_config_node_t *root)
   nef->afs = calloc(n, sizeof(*nef->afs));
   if (!nef->afs)
     return KEDGE_ERR_NOMEM;
-  kedge_err_t e;
   for (size_t i = 0; i < n; i++) {
     nef->n_afs = i + 1;
-    KEEP(read_af(nef, items[i], &nef->afs[i]));
+    KEDGE_CONFIG_KEEP(err, read_af(nef, items[i], &nef->afs[i]));
   }
   return err;
 }
@@ -113,7 +110,7 @@ static kedge_err_t read_afs(nef_t *nef, kedge_config_node_t *root)
 static kedge_err_t read_source(kedge_config_node_t *root, const char *name, bool required,
                                kedge_sbi_client_options_t *client, kedge_key_routes_t *routes)
 {
-  kedge_err_t err = KEDGE_OK, e;
+  kedge_err_t err = KEDGE_OK;
   kedge_config_node_t *sec = NULL;
   const char *sbi_ca = NULL, *sbi_cert = NULL, *sbi_key = NULL;
   int64_t ms = 0;
@@ -121,61 +118,61 @@ static kedge_err_t read_source(kedge_config_node_t *root, const char *name, bool
   /* The NEF asks as itself, with its own SBI certificate unless told otherwise: the AUSF lists
    * the NEF (not the AF) in keyrequest.allowed_consumers and keyrequest.relays, the AAnF in
    * applicationkey.allowed_consumers and relays. */
-  KEEP(kedge_config_string(root, "sbi.tls.ca", NULL, &sbi_ca));
-  KEEP(kedge_config_string(root, "sbi.tls.cert", NULL, &sbi_cert));
-  KEEP(kedge_config_string(root, "sbi.tls.key", NULL, &sbi_key));
+  KEDGE_CONFIG_KEEP(err, kedge_config_string(root, "sbi.tls.ca", NULL, &sbi_ca));
+  KEDGE_CONFIG_KEEP(err, kedge_config_string(root, "sbi.tls.cert", NULL, &sbi_cert));
+  KEDGE_CONFIG_KEEP(err, kedge_config_string(root, "sbi.tls.key", NULL, &sbi_key));
   kedge_sbi_client_options_init(client);
-  KEEP(kedge_config_map(root, name, &sec));
+  KEDGE_CONFIG_KEEP(err, kedge_config_map(root, name, &sec));
   if (!required && !kedge_config_has(root, name))
     return err;
-  KEEP(kedge_config_string(sec, "ca", sbi_ca, &client->ca_file));
-  KEEP(kedge_config_string(sec, "cert", sbi_cert, &client->cert_file));
-  KEEP(kedge_config_string(sec, "key", sbi_key, &client->key_file));
+  KEDGE_CONFIG_KEEP(err, kedge_config_string(sec, "ca", sbi_ca, &client->ca_file));
+  KEDGE_CONFIG_KEEP(err, kedge_config_string(sec, "cert", sbi_cert, &client->cert_file));
+  KEDGE_CONFIG_KEEP(err, kedge_config_string(sec, "key", sbi_key, &client->key_file));
   if (!client->ca_file)
-    KEEP(kedge_config_require(sec, "ca"));
+    KEDGE_CONFIG_KEEP(err, kedge_config_require(sec, "ca"));
   if (!client->cert_file || !client->key_file)
-    KEEP(kedge_config_invalid(sec, "cert", "the NEF needs a client certificate and key for the "
+    KEDGE_CONFIG_KEEP(err, kedge_config_invalid(sec, "cert", "the NEF needs a client certificate and key for the "
                                            "%s (%s.cert/key or sbi.tls.cert/key)", name, name));
-  KEEP(kedge_config_duration(sec, "timeout", 2000, 10, 60000, &ms));
+  KEDGE_CONFIG_KEEP(err, kedge_config_duration(sec, "timeout", 2000, 10, 60000, &ms));
   client->timeout_ms = (uint32_t)ms;
   client->max_retries = 0; /* POST; the NEF moves on to the group's next URI itself */
 
   /* the routing table (SPEC.md 2, 9): {name, mcc, mnc, rids, uris}, all mandatory */
-  KEEP(kedge_key_routes_read(sec, "groups", NULL,
+  KEDGE_CONFIG_KEEP(err, kedge_key_routes_read(sec, "groups", NULL,
                              KEDGE_KEY_ROUTE_NEED_NAME | KEDGE_KEY_ROUTE_NEED_HOME |
                                  KEDGE_KEY_ROUTE_NEED_RIDS,
                              routes));
   if (!err)
-    KEEP(kedge_key_routes_check_nrf(root, sec, "groups", routes));
+    KEDGE_CONFIG_KEEP(err, kedge_key_routes_check_nrf(root, sec, "groups", routes));
   return err;
 }
 
 static kedge_err_t read_ausf(nef_t *nef, kedge_config_node_t *root)
 {
-  kedge_err_t err = KEDGE_OK, e;
+  kedge_err_t err = KEDGE_OK;
   kedge_config_node_t *ausf = NULL;
   int64_t ms = 0;
-  KEEP(read_source(root, "ausf", true, &nef->ausf_client, &nef->groups));
-  KEEP(kedge_config_map(root, "ausf", &ausf));
-  KEEP(kedge_config_duration(ausf, "retry_after", 1000, 1000, 3600000, &ms));
+  KEDGE_CONFIG_KEEP(err, read_source(root, "ausf", true, &nef->ausf_client, &nef->groups));
+  KEDGE_CONFIG_KEEP(err, kedge_config_map(root, "ausf", &ausf));
+  KEDGE_CONFIG_KEEP(err, kedge_config_duration(ausf, "retry_after", 1000, 1000, 3600000, &ms));
   nef->retry_after_s = (unsigned)((ms + 999) / 1000);
-  KEEP(read_source(root, "aanf", false, &nef->aanf_client, &nef->aanf_groups));
+  KEDGE_CONFIG_KEEP(err, read_source(root, "aanf", false, &nef->aanf_client, &nef->aanf_groups));
   return err;
 }
 
 static kedge_err_t read_oauth(nef_t *nef, kedge_config_node_t *root)
 {
-  kedge_err_t err = KEDGE_OK, e;
+  kedge_err_t err = KEDGE_OK;
   kedge_config_node_t *oauth = NULL;
   nef_oauth_t *o = &nef->oauth;
   int64_t ms = 0;
-  KEEP(kedge_config_map(root, "oauth", &oauth));
-  KEEP(kedge_config_string(oauth, "jwks_file", NULL, &o->jwks_file));
-  KEEP(kedge_config_string(oauth, "audience", NULL, &o->policy.audience));
-  KEEP(kedge_config_string(oauth, "scope", "3gpp-kedge", &o->policy.scope));
-  KEEP(kedge_config_string(oauth, "issuer", NULL, &o->policy.issuer));
-  KEEP(kedge_config_string(oauth, "realm", "kedge-nef", &o->realm));
-  KEEP(kedge_config_duration(oauth, "clock_skew", 30000, 0, 600000, &ms));
+  KEDGE_CONFIG_KEEP(err, kedge_config_map(root, "oauth", &oauth));
+  KEDGE_CONFIG_KEEP(err, kedge_config_string(oauth, "jwks_file", NULL, &o->jwks_file));
+  KEDGE_CONFIG_KEEP(err, kedge_config_string(oauth, "audience", NULL, &o->policy.audience));
+  KEDGE_CONFIG_KEEP(err, kedge_config_string(oauth, "scope", "3gpp-kedge", &o->policy.scope));
+  KEDGE_CONFIG_KEEP(err, kedge_config_string(oauth, "issuer", NULL, &o->policy.issuer));
+  KEDGE_CONFIG_KEEP(err, kedge_config_string(oauth, "realm", "kedge-nef", &o->realm));
+  KEDGE_CONFIG_KEEP(err, kedge_config_duration(oauth, "clock_skew", 30000, 0, 600000, &ms));
   o->policy.leeway_s = ms / 1000;
   if (err || !o->jwks_file)
     return err;
@@ -198,18 +195,18 @@ static kedge_err_t read_oauth(nef_t *nef, kedge_config_node_t *root)
 kedge_err_t nef_read_config(kedge_config_node_t *root, void *state)
 {
   nef_t *nef = state;
-  kedge_err_t err = KEDGE_OK, e;
+  kedge_err_t err = KEDGE_OK;
   const char *verify = NULL;
   /* The AF is authenticated by its certificate (SPEC.md 3; the solution's NOTE 3: the
    * ECS-NEF link is always TLS): a NEF that does not require one is a configuration error. */
-  KEEP(kedge_config_string(root, "sbi.tls.client_verification", "required", &verify));
+  KEDGE_CONFIG_KEEP(err, kedge_config_string(root, "sbi.tls.client_verification", "required", &verify));
   if (!err && strcmp(verify, "required") != 0)
-    KEEP(kedge_config_invalid(root, "sbi.tls.client_verification",
+    KEDGE_CONFIG_KEEP(err, kedge_config_invalid(root, "sbi.tls.client_verification",
                               "must be required: the NEF authenticates AFs by certificate"));
-  KEEP(read_afs(nef, root));
-  KEEP(read_ausf(nef, root));
-  KEEP(read_oauth(nef, root));
-  KEEP(nef_revocation_read_config(nef, root));
+  KEDGE_CONFIG_KEEP(err, read_afs(nef, root));
+  KEDGE_CONFIG_KEEP(err, read_ausf(nef, root));
+  KEDGE_CONFIG_KEEP(err, read_oauth(nef, root));
+  KEDGE_CONFIG_KEEP(err, nef_revocation_read_config(nef, root));
   return err;
 }
 

@@ -15,7 +15,6 @@
 #include "kedge/revocation.h"
 #include "nef.h"
 
-#define KEEP(call) ((e = (call)) && !err ? (void)(err = e) : (void)0)
 #define NOTIFY_PATH "/nnef-kedge-revocation/v1/notify"
 #define PURGE_INTERVAL_S 60
 
@@ -24,28 +23,28 @@ kedge_err_t nef_revocation_read_config(nef_t *nef, kedge_config_node_t *root)
   nef_revocation_t *r = &nef->revocation;
   kedge_config_node_t *sec = NULL;
   int64_t n = 0;
-  kedge_err_t err = KEDGE_OK, e;
+  kedge_err_t err = KEDGE_OK;
   kedge_sbi_client_options_init(&r->client);
-  KEEP(kedge_config_string(root, "sbi.address", "127.0.0.1", &r->sbi_address));
-  KEEP(kedge_config_string(root, "sbi.tls.ca", NULL, &r->client.ca_file));
-  KEEP(kedge_config_string(root, "sbi.tls.cert", NULL, &r->client.cert_file));
-  KEEP(kedge_config_string(root, "sbi.tls.key", NULL, &r->client.key_file));
-  KEEP(kedge_config_map(root, "revocation", &sec));
-  KEEP(kedge_config_bool(sec, "enabled", false, &r->enabled));
-  KEEP(kedge_config_string(sec, "callback_uri", NULL, &r->callback_uri));
+  KEDGE_CONFIG_KEEP(err, kedge_config_string(root, "sbi.address", "127.0.0.1", &r->sbi_address));
+  KEDGE_CONFIG_KEEP(err, kedge_config_string(root, "sbi.tls.ca", NULL, &r->client.ca_file));
+  KEDGE_CONFIG_KEEP(err, kedge_config_string(root, "sbi.tls.cert", NULL, &r->client.cert_file));
+  KEDGE_CONFIG_KEEP(err, kedge_config_string(root, "sbi.tls.key", NULL, &r->client.key_file));
+  KEDGE_CONFIG_KEEP(err, kedge_config_map(root, "revocation", &sec));
+  KEDGE_CONFIG_KEEP(err, kedge_config_bool(sec, "enabled", false, &r->enabled));
+  KEDGE_CONFIG_KEEP(err, kedge_config_string(sec, "callback_uri", NULL, &r->callback_uri));
   if (r->callback_uri && !kedge_sbi_callback_uri_ok(r->callback_uri))
-    KEEP(kedge_config_invalid(sec, "callback_uri", "must be an https URI without user info"));
-  KEEP(kedge_config_strings(sec, "notifiers", &r->notifiers, &r->n_notifiers));
-  KEEP(kedge_config_int(sec, "max_subscriptions", 100000, 1, 10000000, &n));
+    KEDGE_CONFIG_KEEP(err, kedge_config_invalid(sec, "callback_uri", "must be an https URI without user info"));
+  KEDGE_CONFIG_KEEP(err, kedge_config_strings(sec, "notifiers", &r->notifiers, &r->n_notifiers));
+  KEDGE_CONFIG_KEEP(err, kedge_config_int(sec, "max_subscriptions", 100000, 1, 10000000, &n));
   r->max_subscriptions = (size_t)n;
-  KEEP(kedge_config_duration(sec, "max_age", 24 * 3600 * 1000LL, 1000, 366LL * 24 * 3600 * 1000,
+  KEDGE_CONFIG_KEEP(err, kedge_config_duration(sec, "max_age", 24 * 3600 * 1000LL, 1000, 366LL * 24 * 3600 * 1000,
                              &r->max_age_ms));
-  KEEP(kedge_sbi_notifier_config_read(sec, &r->notify, &r->client));
+  KEDGE_CONFIG_KEEP(err, kedge_sbi_notifier_config_read(sec, &r->notify, &r->client));
   if (!err && r->enabled && r->n_notifiers == 0)
-    KEEP(kedge_config_invalid(sec, "notifiers",
+    KEDGE_CONFIG_KEEP(err, kedge_config_invalid(sec, "notifiers",
                               "list the certificate names of the AUSFs that may notify"));
   if (!err && r->enabled && !r->client.ca_file)
-    KEEP(kedge_config_require(root, "sbi.tls.ca"));
+    KEDGE_CONFIG_KEEP(err, kedge_config_require(root, "sbi.tls.ca"));
   return err;
 }
 

@@ -19,8 +19,7 @@
 struct udm_db {
   sqlite3 *sql;
   kedge_master_key_t mk;
-  sqlite3_stmt *insert, *select, *select_keys, *update_sqn, *remove, *list, *modify, *export,
-      *insert_sealed;
+  sqlite3_stmt *insert, *select, *select_keys, *update_sqn, *remove, *list, *modify, *export;
   sqlite3_stmt *event_insert, *event_trim, *event_remove, *event_list, *event_delete_supi;
 };
 
@@ -146,13 +145,11 @@ kedge_err_t udm_db_open(const char *path, const kedge_master_key_t *mk, udm_db_t
       prepare(db, &db->list,
               "SELECT supi, amf, sqn, rid, edge, akma FROM subscriber ORDER BY supi") ||
       prepare(db, &db->modify,
-              "UPDATE subscriber SET k = ?2, opc = ?3, amf = ?4, rid = ?5, edge = ?6, akma = ?7 "
+              /* the insert's parameter numbers (bind_subscriber), without ?5 (sqn) */
+              "UPDATE subscriber SET k = ?2, opc = ?3, amf = ?4, rid = ?6, edge = ?7, akma = ?8 "
               "WHERE supi = ?1") ||
       prepare(db, &db->export,
               "SELECT supi, amf, sqn, rid, edge, akma, k, opc FROM subscriber ORDER BY supi") ||
-      prepare(db, &db->insert_sealed,
-              "INSERT INTO subscriber (supi, k, opc, amf, sqn, rid, edge, akma) "
-              "VALUES (?, ?, ?, ?, ?, ?, ?, ?)") ||
       prepare(db, &db->event_insert,
               "INSERT INTO auth_event (supi, id, nf_instance_id, success, time_stamp, auth_type,"
               " serving_network_name) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7"
@@ -181,7 +178,7 @@ void udm_db_close(udm_db_t *db)
     return;
   sqlite3_stmt *all[] = {db->insert,       db->select,       db->select_keys,
                          db->update_sqn,   db->remove,       db->list,
-                         db->modify,       db->export,       db->insert_sealed,
+                         db->modify,       db->export,
                          db->event_insert, db->event_trim,   db->event_remove,
                          db->event_list,   db->event_delete_supi};
   for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
@@ -197,14 +194,15 @@ static size_t seal_aad(char *aad, size_t size, const char *role, const char *sup
   return (size_t)snprintf(aad, size, "kedge-udm:%s:%s", role, supi);
 }
 
-static kedge_err_t seal_bind(udm_db_t *db, sqlite3_stmt *st, int col, const char *role,
-                             const char *supi, const uint8_t secret[16], uint8_t *buf)
+/* K and OPc of `sub` sealed for its SUPI, as stored. */
+static kedge_err_t seal_credentials(udm_db_t *db, const udm_subscriber_t *sub, udm_sealed_t *out)
 {
   char aad[KEDGE_SUPI_MAX + 32];
-  size_t aad_len = seal_aad(aad, sizeof(aad), role, supi), len;
-  kedge_err_t err = kedge_seal(&db->mk, aad, aad_len, secret, 16, buf, &len);
-  if (!err && sqlite3_bind_blob(st, col, buf, (int)len, SQLITE_STATIC) != SQLITE_OK)
-    err = KEDGE_ERR_IO;
+  kedge_err_t err = kedge_seal(&db->mk, aad, seal_aad(aad, sizeof(aad), "k", sub->supi),
+                               sub->cred.k, 16, out->k, &out->k_len);
+  if (!err)
+    err = kedge_seal(&db->mk, aad, seal_aad(aad, sizeof(aad), "opc", sub->supi), sub->cred.opc,
+                     16, out->opc, &out->opc_len);
   return err;
 }
 
@@ -224,24 +222,30 @@ static kedge_err_t unseal_column(udm_db_t *db, sqlite3_stmt *st, int col, const 
   return err;
 }
 
-kedge_err_t udm_db_add(udm_db_t *db, const udm_subscriber_t *sub)
+/* The subscriber's columns as the insert numbers them (?1 supi, ?2 k, ?3 opc, ?4 amf, ?5 sqn,
+ * ?6 rid, ?7 edge, ?8 akma), K and OPc as sealed; ?5 only `with_sqn`. `sealed` must outlive the
+ * statement's next step (SQLITE_STATIC). */
+static kedge_err_t bind_subscriber(sqlite3_stmt *st, const udm_subscriber_t *sub,
+                                   const udm_sealed_t *sealed, bool with_sqn)
 {
-  if (!db || !sub)
-    return KEDGE_ERR_INVALID_ARG;
-  uint8_t k[16 + KEDGE_SEAL_OVERHEAD], opc[16 + KEDGE_SEAL_OVERHEAD];
-  sqlite3_stmt *st = db->insert;
-  kedge_err_t err = KEDGE_OK;
   if (sqlite3_bind_text(st, 1, sub->supi, -1, SQLITE_STATIC) != SQLITE_OK ||
-      (err = seal_bind(db, st, 2, "k", sub->supi, sub->cred.k, k)) ||
-      (err = seal_bind(db, st, 3, "opc", sub->supi, sub->cred.opc, opc)) ||
+      sqlite3_bind_blob(st, 2, sealed->k, (int)sealed->k_len, SQLITE_STATIC) != SQLITE_OK ||
+      sqlite3_bind_blob(st, 3, sealed->opc, (int)sealed->opc_len, SQLITE_STATIC) != SQLITE_OK ||
       sqlite3_bind_blob(st, 4, sub->amf, 2, SQLITE_STATIC) != SQLITE_OK ||
-      sqlite3_bind_int64(st, 5, (sqlite3_int64)sub->sqn) != SQLITE_OK ||
+      (with_sqn && sqlite3_bind_int64(st, 5, (sqlite3_int64)sub->sqn) != SQLITE_OK) ||
       sqlite3_bind_text(st, 6, sub->routing_indicator, -1, SQLITE_STATIC) != SQLITE_OK ||
       sqlite3_bind_int(st, 7, sub->edge_capable) != SQLITE_OK ||
-      sqlite3_bind_int(st, 8, sub->akma) != SQLITE_OK) {
-    if (!err)
-      err = KEDGE_ERR_IO;
-  } else {
+      sqlite3_bind_int(st, 8, sub->akma) != SQLITE_OK)
+    return KEDGE_ERR_IO;
+  return KEDGE_OK;
+}
+
+/* Inserts the row of `sub` with K and OPc as sealed: KEDGE_ERR_EXISTS for a SUPI already there. */
+static kedge_err_t insert_row(udm_db_t *db, const udm_subscriber_t *sub, const udm_sealed_t *sealed)
+{
+  sqlite3_stmt *st = db->insert;
+  kedge_err_t err = bind_subscriber(st, sub, sealed, true);
+  if (!err) {
     int rc = sqlite3_step(st);
     if (rc == SQLITE_CONSTRAINT || sqlite3_extended_errcode(db->sql) == SQLITE_CONSTRAINT_PRIMARYKEY)
       err = KEDGE_ERR_EXISTS;
@@ -251,6 +255,15 @@ kedge_err_t udm_db_add(udm_db_t *db, const udm_subscriber_t *sub)
   sqlite3_reset(st);
   sqlite3_clear_bindings(st);
   return err;
+}
+
+kedge_err_t udm_db_add(udm_db_t *db, const udm_subscriber_t *sub)
+{
+  if (!db || !sub)
+    return KEDGE_ERR_INVALID_ARG;
+  udm_sealed_t sealed;
+  kedge_err_t err = seal_credentials(db, sub, &sealed);
+  return err ? err : insert_row(db, sub, &sealed);
 }
 
 /* Columns supi, amf, sqn, rid, edge, akma of the current row. */
@@ -413,29 +426,20 @@ kedge_err_t udm_db_modify(udm_db_t *db, const udm_subscriber_t *sub)
 {
   if (!db || !sub)
     return KEDGE_ERR_INVALID_ARG;
-  uint8_t k[16 + KEDGE_SEAL_OVERHEAD], opc[16 + KEDGE_SEAL_OVERHEAD];
+  udm_sealed_t sealed;
   sqlite3_stmt *st = db->modify;
-  kedge_err_t err = KEDGE_OK;
   /* Fresh nonces for K and OPc even when they did not change; the SQN column is not touched
    * (TS 33.102 C.3: the next vector goes on from the last SQN used). */
-  if (sqlite3_bind_text(st, 1, sub->supi, -1, SQLITE_STATIC) != SQLITE_OK ||
-      (err = seal_bind(db, st, 2, "k", sub->supi, sub->cred.k, k)) ||
-      (err = seal_bind(db, st, 3, "opc", sub->supi, sub->cred.opc, opc)) ||
-      sqlite3_bind_blob(st, 4, sub->amf, 2, SQLITE_STATIC) != SQLITE_OK ||
-      sqlite3_bind_text(st, 5, sub->routing_indicator, -1, SQLITE_STATIC) != SQLITE_OK ||
-      sqlite3_bind_int(st, 6, sub->edge_capable) != SQLITE_OK ||
-      sqlite3_bind_int(st, 7, sub->akma) != SQLITE_OK) {
-    if (!err)
-      err = KEDGE_ERR_IO;
-  } else if (sqlite3_step(st) != SQLITE_DONE) {
+  kedge_err_t err = seal_credentials(db, sub, &sealed);
+  if (!err)
+    err = bind_subscriber(st, sub, &sealed, false);
+  if (!err && sqlite3_step(st) != SQLITE_DONE)
     err = sqlite3_errcode(db->sql) == SQLITE_BUSY ? KEDGE_ERR_BUSY : KEDGE_ERR_IO;
-  } else if (sqlite3_changes(db->sql) == 0) {
+  else if (!err && sqlite3_changes(db->sql) == 0)
     err = KEDGE_ERR_NOT_FOUND;
-  }
   sqlite3_reset(st);
   sqlite3_clear_bindings(st);
-  OPENSSL_cleanse(k, sizeof(k));
-  OPENSSL_cleanse(opc, sizeof(opc));
+  OPENSSL_cleanse(&sealed, sizeof(sealed));
   return err;
 }
 
@@ -485,7 +489,6 @@ kedge_err_t udm_db_add_sealed(udm_db_t *db, const udm_subscriber_t *sub, const u
   if (!db || !sub || !sealed)
     return KEDGE_ERR_INVALID_ARG;
   /* Only what opens under this master key for this SUPI goes in. */
-  sqlite3_stmt *st = db->insert_sealed;
   char aad[KEDGE_SUPI_MAX + 32];
   uint8_t out[KEDGE_SEAL_MAX_PLAINTEXT];
   size_t len = 0;
@@ -499,28 +502,7 @@ kedge_err_t udm_db_add_sealed(udm_db_t *db, const udm_subscriber_t *sub, const u
   if (!err && len != 16)
     err = KEDGE_ERR_BAD_LENGTH;
   OPENSSL_cleanse(out, sizeof(out));
-  if (err)
-    return err;
-  if (sqlite3_bind_text(st, 1, sub->supi, -1, SQLITE_STATIC) != SQLITE_OK ||
-      sqlite3_bind_blob(st, 2, sealed->k, (int)sealed->k_len, SQLITE_STATIC) != SQLITE_OK ||
-      sqlite3_bind_blob(st, 3, sealed->opc, (int)sealed->opc_len, SQLITE_STATIC) != SQLITE_OK ||
-      sqlite3_bind_blob(st, 4, sub->amf, 2, SQLITE_STATIC) != SQLITE_OK ||
-      sqlite3_bind_int64(st, 5, (sqlite3_int64)sub->sqn) != SQLITE_OK ||
-      sqlite3_bind_text(st, 6, sub->routing_indicator, -1, SQLITE_STATIC) != SQLITE_OK ||
-      sqlite3_bind_int(st, 7, sub->edge_capable) != SQLITE_OK ||
-      sqlite3_bind_int(st, 8, sub->akma) != SQLITE_OK) {
-    err = KEDGE_ERR_IO;
-  } else {
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_CONSTRAINT ||
-        sqlite3_extended_errcode(db->sql) == SQLITE_CONSTRAINT_PRIMARYKEY)
-      err = KEDGE_ERR_EXISTS;
-    else if (rc != SQLITE_DONE)
-      err = KEDGE_ERR_IO;
-  }
-  sqlite3_reset(st);
-  sqlite3_clear_bindings(st);
-  return err;
+  return err ? err : insert_row(db, sub, sealed);
 }
 
 /* ---- AuthEvents ---- */

@@ -145,57 +145,55 @@ static kedge_err_t read_usim(kedge_config_node_t *root, ue_usim_t *usim)
   kedge_config_node_t *sec = NULL, *home = NULL;
   char supi[KEDGE_SUPI_MAX + 2];
   kedge_err_t err = KEDGE_OK, e;
-#define KEEP(call) ((e = (call)) && !err ? (void)(err = e) : (void)0)
-  KEEP(kedge_config_map(root, "usim", &sec));
-  KEEP(read_text(sec, "supi", NULL, true, supi, sizeof(supi)));
+  KEDGE_CONFIG_KEEP(err, kedge_config_map(root, "usim", &sec));
+  KEDGE_CONFIG_KEEP(err, read_text(sec, "supi", NULL, true, supi, sizeof(supi)));
   if (supi[0] && kedge_supi_parse(supi, &usim->supi) != KEDGE_OK)
-    KEEP(kedge_config_invalid(sec, "supi", "must be imsi-<5 to 15 digits> or nai-<user>@<realm>"));
+    KEDGE_CONFIG_KEEP(err, kedge_config_invalid(sec, "supi", "must be imsi-<5 to 15 digits> or nai-<user>@<realm>"));
   if (!kedge_config_has(sec, "k"))
-    KEEP(kedge_config_require(sec, "k"));
-  KEEP(read_key(sec, "k", usim->cred.k));
+    KEDGE_CONFIG_KEEP(err, kedge_config_require(sec, "k"));
+  KEDGE_CONFIG_KEEP(err, read_key(sec, "k", usim->cred.k));
   /* TS 35.206 4.1: the USIM holds OPc; OP is converted here, as the UDM does at provisioning. */
   bool has_opc = kedge_config_has(sec, "opc"), has_op = kedge_config_has(sec, "op");
   if (has_opc && has_op)
-    KEEP(kedge_config_invalid(sec, "op", "give either opc or op, not both"));
+    KEDGE_CONFIG_KEEP(err, kedge_config_invalid(sec, "op", "give either opc or op, not both"));
   else if (!has_opc && !has_op)
-    KEEP(kedge_config_invalid(sec, "opc", "missing (required; or give op)"));
+    KEDGE_CONFIG_KEEP(err, kedge_config_invalid(sec, "opc", "missing (required; or give op)"));
   uint8_t op[16];
-  KEEP(read_key(sec, "opc", usim->cred.opc));
-  KEEP(read_key(sec, "op", op));
+  KEDGE_CONFIG_KEEP(err, read_key(sec, "opc", usim->cred.opc));
+  KEDGE_CONFIG_KEEP(err, read_key(sec, "op", op));
   if (!err && has_op && !has_opc &&
       kedge_milenage_opc(usim->cred.k, op, usim->cred.opc) != KEDGE_OK)
-    KEEP(kedge_config_invalid(sec, "op", "cannot compute OPc (crypto failure)"));
+    KEDGE_CONFIG_KEEP(err, kedge_config_invalid(sec, "op", "cannot compute OPc (crypto failure)"));
   OPENSSL_cleanse(op, sizeof(op));
   /* SPEC.md 2: the RID exactly as provisioned ("012" and "12" differ) */
   char rid[16];
   e = read_text(sec, "routing_indicator", "0", false, rid, sizeof(rid));
   if (e)
-    KEEP(e);
+    KEDGE_CONFIG_KEEP(err, e);
   else if (kedge_rid_check(rid) != KEDGE_OK)
-    KEEP(kedge_config_invalid(sec, "routing_indicator", "must be 1 to 4 decimal digits"));
+    KEDGE_CONFIG_KEEP(err, kedge_config_invalid(sec, "routing_indicator", "must be 1 to 4 decimal digits"));
   else
     memcpy(usim->rid, rid, strlen(rid) + 1);
   if (!kedge_config_has(sec, "home_network"))
-    KEEP(kedge_config_require(sec, "home_network"));
-  KEEP(kedge_config_map(sec, "home_network", &home));
-  KEEP(read_plmn(home, &usim->home, usim->home_mnc));
-  KEEP(read_text(sec, "sqn_file", NULL, true, usim->sqn_file, sizeof(usim->sqn_file)));
-  KEEP(kedge_config_bool(sec, "akma", false, &usim->akma));
+    KEDGE_CONFIG_KEEP(err, kedge_config_require(sec, "home_network"));
+  KEDGE_CONFIG_KEEP(err, kedge_config_map(sec, "home_network", &home));
+  KEDGE_CONFIG_KEEP(err, read_plmn(home, &usim->home, usim->home_mnc));
+  KEDGE_CONFIG_KEEP(err, read_text(sec, "sqn_file", NULL, true, usim->sqn_file, sizeof(usim->sqn_file)));
+  KEDGE_CONFIG_KEEP(err, kedge_config_bool(sec, "akma", false, &usim->akma));
   if (!err && kedge_config_has(sec, "suci"))
-    KEEP(read_suci(sec, usim));
+    KEDGE_CONFIG_KEEP(err, read_suci(sec, usim));
   if (!err && usim->conceal) {
     /* one SUCI now: a key off the curve or an IMSI outside the home network is refused at
      * start rather than at each registration */
     char suci[KEDGE_SUCI_MAX + 1];
     e = ue_supi_or_suci(usim, suci, sizeof(suci));
     if (e == KEDGE_ERR_BAD_PLMN)
-      KEEP(kedge_config_invalid(sec, "supi", "an IMSI must begin with home_network's MCC and MNC "
+      KEDGE_CONFIG_KEEP(err, kedge_config_invalid(sec, "supi", "an IMSI must begin with home_network's MCC and MNC "
                                              "to be concealed (usim.suci)"));
     else if (e)
-      KEEP(kedge_config_invalid(sec, "suci.home_network_public_key", "not a valid public key of "
+      KEDGE_CONFIG_KEEP(err, kedge_config_invalid(sec, "suci.home_network_public_key", "not a valid public key of "
                                                                       "the protection scheme"));
   }
-#undef KEEP
   return err;
 }
 
@@ -205,24 +203,22 @@ static kedge_err_t read_agent(kedge_config_node_t *root, ue_config_t *cfg)
   kedge_config_node_t *sec = NULL;
   const char *const *uids = NULL;
   size_t n_uids = 0;
-  kedge_err_t err = KEDGE_OK, e;
-#define KEEP(call) ((e = (call)) && !err ? (void)(err = e) : (void)0)
-  KEEP(kedge_config_map(root, "agent", &sec));
-  KEEP(read_text(sec, "socket", "/run/kedge/ue-agent/agent.sock", false, cfg->agent_socket,
+  kedge_err_t err = KEDGE_OK;
+  KEDGE_CONFIG_KEEP(err, kedge_config_map(root, "agent", &sec));
+  KEDGE_CONFIG_KEEP(err, read_text(sec, "socket", "/run/kedge/ue-agent/agent.sock", false, cfg->agent_socket,
                  sizeof(cfg->agent_socket)));
-  KEEP(read_text(sec, "group", "", false, cfg->agent_group, sizeof(cfg->agent_group)));
-  KEEP(kedge_config_strings(sec, "allowed_uids", &uids, &n_uids));
+  KEDGE_CONFIG_KEEP(err, read_text(sec, "group", "", false, cfg->agent_group, sizeof(cfg->agent_group)));
+  KEDGE_CONFIG_KEEP(err, kedge_config_strings(sec, "allowed_uids", &uids, &n_uids));
   if (n_uids > sizeof(cfg->agent_uids) / sizeof(cfg->agent_uids[0]))
-    KEEP(kedge_config_invalid(sec, "allowed_uids", "at most 16 uids"));
+    KEDGE_CONFIG_KEEP(err, kedge_config_invalid(sec, "allowed_uids", "at most 16 uids"));
   for (size_t i = 0; !err && i < n_uids; i++) {
     char *end = NULL;
     long uid = strtol(uids[i], &end, 10);
     if (!uids[i][0] || *end || uid < 0 || uid > 4294967294L)
-      KEEP(kedge_config_invalid(sec, "allowed_uids", "must list numeric uids"));
+      KEDGE_CONFIG_KEEP(err, kedge_config_invalid(sec, "allowed_uids", "must list numeric uids"));
     else
       cfg->agent_uids[cfg->n_agent_uids++] = uid;
   }
-#undef KEEP
   return err;
 }
 
@@ -230,32 +226,30 @@ kedge_err_t ue_config_read(kedge_config_node_t *root, ue_config_t *cfg)
 {
   kedge_config_node_t *serving = NULL, *ausf = NULL;
   int64_t timeout = 0;
-  kedge_err_t err = KEDGE_OK, e;
+  kedge_err_t err = KEDGE_OK;
   memset(cfg, 0, sizeof(*cfg));
-#define KEEP(call) ((e = (call)) && !err ? (void)(err = e) : (void)0)
-  KEEP(read_log(root, cfg));
-  KEEP(read_usim(root, &cfg->usim));
+  KEDGE_CONFIG_KEEP(err, read_log(root, cfg));
+  KEDGE_CONFIG_KEEP(err, read_usim(root, &cfg->usim));
   /* The serving network defaults to the home network (the UE is not roaming). */
   cfg->serving = cfg->usim.home;
   if (kedge_config_has(root, "serving_network")) {
-    KEEP(kedge_config_map(root, "serving_network", &serving));
-    KEEP(read_plmn(serving, &cfg->serving, NULL));
+    KEDGE_CONFIG_KEEP(err, kedge_config_map(root, "serving_network", &serving));
+    KEDGE_CONFIG_KEEP(err, read_plmn(serving, &cfg->serving, NULL));
   }
   kedge_serving_network_name(&cfg->serving, cfg->snn);
   if (!kedge_config_has(root, "ausf"))
-    KEEP(kedge_config_require(root, "ausf"));
-  KEEP(kedge_config_map(root, "ausf", &ausf));
-  KEEP(read_api_root(ausf, cfg->ausf_uri, sizeof(cfg->ausf_uri)));
-  KEEP(read_text(ausf, "ca", NULL, true, cfg->ca, sizeof(cfg->ca)));
+    KEDGE_CONFIG_KEEP(err, kedge_config_require(root, "ausf"));
+  KEDGE_CONFIG_KEEP(err, kedge_config_map(root, "ausf", &ausf));
+  KEDGE_CONFIG_KEEP(err, read_api_root(ausf, cfg->ausf_uri, sizeof(cfg->ausf_uri)));
+  KEDGE_CONFIG_KEEP(err, read_text(ausf, "ca", NULL, true, cfg->ca, sizeof(cfg->ca)));
   /* The AUSF authorises its consumers by their certificate (TS 33.501 13.3.1): required. */
-  KEEP(read_text(ausf, "cert", NULL, true, cfg->cert, sizeof(cfg->cert)));
-  KEEP(read_text(ausf, "key", NULL, true, cfg->key, sizeof(cfg->key)));
+  KEDGE_CONFIG_KEEP(err, read_text(ausf, "cert", NULL, true, cfg->cert, sizeof(cfg->cert)));
+  KEDGE_CONFIG_KEEP(err, read_text(ausf, "key", NULL, true, cfg->key, sizeof(cfg->key)));
   /* TS 33.501 13.4.1.1: an AUSF that requires OAuth2 wants a token from the NRF */
-  KEEP(read_text(ausf, "oauth2_token_uri", NULL, false, cfg->token_uri, sizeof(cfg->token_uri)));
-  KEEP(kedge_config_duration(ausf, "timeout", TIMEOUT_MS_DEFAULT, 100,
+  KEDGE_CONFIG_KEEP(err, read_text(ausf, "oauth2_token_uri", NULL, false, cfg->token_uri, sizeof(cfg->token_uri)));
+  KEDGE_CONFIG_KEEP(err, kedge_config_duration(ausf, "timeout", TIMEOUT_MS_DEFAULT, 100,
                              KEDGE_SBI_CLIENT_TIMEOUT_MS_MAX, &timeout));
-  KEEP(read_agent(root, cfg));
-#undef KEEP
+  KEDGE_CONFIG_KEEP(err, read_agent(root, cfg));
   cfg->timeout_ms = (uint32_t)timeout;
   return err;
 }

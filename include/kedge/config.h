@@ -27,6 +27,16 @@ extern "C" {
 #define KEDGE_CONFIG_NODES_MAX 16384        /* keys, maps, sequences and scalars in a file */
 #define KEDGE_CONFIG_ERR_MAX 512            /* room for one error line */
 
+/* Readers record every problem of a file in one pass (the operator fixes them all at once) and
+ * return the first error: KEDGE_CONFIG_KEEP(err, kedge_config_int(...)) runs the call and keeps
+ * its result in `err` unless `err` already holds one. */
+#define KEDGE_CONFIG_KEEP(err, call)                                                               \
+  do {                                                                                             \
+    kedge_err_t kedge_keep_ = (call);                                                              \
+    if (!(err))                                                                                    \
+      (err) = kedge_keep_;                                                                         \
+  } while (0)
+
 typedef struct kedge_config kedge_config_t;
 /* A map, a sequence or a scalar inside a loaded file; owned by its kedge_config_t. */
 typedef struct kedge_config_node kedge_config_node_t;

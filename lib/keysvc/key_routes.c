@@ -8,13 +8,6 @@
 
 #include "kedge/key_client.h"
 
-#define KEEP(call)                                                                                 \
-  do {                                                                                             \
-    kedge_err_t e_ = (call);                                                                       \
-    if (!err)                                                                                      \
-      err = e_;                                                                                    \
-  } while (0)
-
 /* https://host[:port][/prefix]: the key APIs carry keys, so never plain HTTP (NOTE 3 of the
  * solution for the ECS-NEF link; SPEC.md 3 for the SBI). Trailing '/' dropped. */
 static kedge_err_t read_uris(kedge_config_node_t *item, const char *key,
@@ -74,12 +67,12 @@ static kedge_err_t read_row(kedge_key_routes_t *routes, kedge_config_node_t *ite
   const char *name = NULL, *mcc = NULL, *mnc = NULL;
   const char *const *uris = NULL;
   size_t n_uris = 0;
-  KEEP(kedge_config_string(item, "name", NULL, &name));
-  KEEP(kedge_config_string(item, "mcc", NULL, &mcc));
-  KEEP(kedge_config_string(item, "mnc", NULL, &mnc));
-  KEEP(read_rids(item, need, row));
-  KEEP(kedge_config_strings(item, "uris", &uris, &n_uris));
-  KEEP(kedge_config_bool(item, "discover", false, &row->discover));
+  KEDGE_CONFIG_KEEP(err, kedge_config_string(item, "name", NULL, &name));
+  KEDGE_CONFIG_KEEP(err, kedge_config_string(item, "mcc", NULL, &mcc));
+  KEDGE_CONFIG_KEEP(err, kedge_config_string(item, "mnc", NULL, &mnc));
+  KEDGE_CONFIG_KEEP(err, read_rids(item, need, row));
+  KEDGE_CONFIG_KEEP(err, kedge_config_strings(item, "uris", &uris, &n_uris));
+  KEDGE_CONFIG_KEEP(err, kedge_config_bool(item, "discover", false, &row->discover));
   if (err)
     return err;
   if (row->discover && n_uris)
@@ -121,12 +114,12 @@ kedge_err_t kedge_key_routes_read(kedge_config_node_t *sec, const char *key, con
   kedge_config_node_t *const *items = NULL;
   size_t n = 0;
   if (shorthand)
-    KEEP(kedge_config_string(sec, shorthand, NULL, &uri));
-  KEEP(kedge_config_maps(sec, key, &items, &n));
+    KEDGE_CONFIG_KEEP(err, kedge_config_string(sec, shorthand, NULL, &uri));
+  KEDGE_CONFIG_KEEP(err, kedge_config_maps(sec, key, &items, &n));
   /* SPEC.md 7: a key source is never reached over h2c; the key says so in one line rather
    * than as "unknown key" (the ECS's and the NEF's key source, the AUSF's AAnFs) */
   const char *transport = NULL;
-  KEEP(kedge_config_string(sec, "transport", "tls-mutual", &transport));
+  KEDGE_CONFIG_KEEP(err, kedge_config_string(sec, "transport", "tls-mutual", &transport));
   if (!err && transport && strcmp(transport, "tls-mutual") != 0)
     return kedge_config_invalid(sec, "transport", "%s refused: the key APIs carry Kedge, K_ECS "
                                 "or K_AF, so only tls-mutual (SPEC.md 7)", transport);

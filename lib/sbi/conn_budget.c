@@ -5,6 +5,19 @@
 
 #include <string.h>
 
+void kedge_conn_budget_init(kedge_conn_budget_t *b, size_t max, size_t max_per_addr)
+{
+  TAILQ_INIT(&b->nodes);
+  b->count = 0;
+  b->max = max;
+  b->max_per_addr = max_per_addr;
+}
+
+kedge_conn_node_t *kedge_conn_budget_oldest(const kedge_conn_budget_t *b)
+{
+  return TAILQ_FIRST(&b->nodes);
+}
+
 kedge_conn_node_t *kedge_conn_budget_victim(const kedge_conn_budget_t *b,
                                             const struct sockaddr *peer)
 {
@@ -12,7 +25,8 @@ kedge_conn_node_t *kedge_conn_budget_victim(const kedge_conn_budget_t *b,
   if (b->max_per_addr && kedge_addr_key(peer, key)) {
     kedge_conn_node_t *oldest_here = NULL;
     size_t n = 0;
-    for (kedge_conn_node_t *c = b->oldest; c; c = c->newer) {
+    kedge_conn_node_t *c;
+    TAILQ_FOREACH(c, &b->nodes, link) {
       if (c->has_addr && memcmp(c->addr, key, sizeof(key)) == 0) {
         if (!oldest_here)
           oldest_here = c;
@@ -22,7 +36,7 @@ kedge_conn_node_t *kedge_conn_budget_victim(const kedge_conn_budget_t *b,
     }
   }
   if (b->count >= b->max)
-    return b->oldest;
+    return TAILQ_FIRST(&b->nodes);
   return NULL;
 }
 
@@ -30,13 +44,7 @@ void kedge_conn_budget_add(kedge_conn_budget_t *b, kedge_conn_node_t *node,
                            const struct sockaddr *peer)
 {
   node->has_addr = kedge_addr_key(peer, node->addr);
-  node->newer = NULL;
-  node->older = b->newest;
-  if (b->newest)
-    b->newest->newer = node;
-  else
-    b->oldest = node;
-  b->newest = node;
+  TAILQ_INSERT_TAIL(&b->nodes, node, link);
   node->linked = true;
   b->count++;
 }
@@ -45,15 +53,7 @@ void kedge_conn_budget_remove(kedge_conn_budget_t *b, kedge_conn_node_t *node)
 {
   if (!node->linked)
     return;
-  if (node->older)
-    node->older->newer = node->newer;
-  else
-    b->oldest = node->newer;
-  if (node->newer)
-    node->newer->older = node->older;
-  else
-    b->newest = node->older;
-  node->older = node->newer = NULL;
+  TAILQ_REMOVE(&b->nodes, node, link);
   node->linked = false;
   b->count--;
 }

@@ -328,29 +328,27 @@ void kedge_sbi_notifier_free(kedge_sbi_notifier_t *n)
   free(n);
 }
 
-#define KEEP(call) ((e = (call)) && !err ? (void)(err = e) : (void)0)
-
 kedge_err_t kedge_sbi_notifier_config_read(struct kedge_config_node *sec,
                                            kedge_sbi_notifier_options_t *o,
                                            kedge_sbi_client_options_t *client)
 {
   int64_t n = 0, ms = 0;
-  kedge_err_t err = KEDGE_OK, e;
-  KEEP(kedge_config_int(sec, "queue_size", KEDGE_SBI_NOTIFY_MAX_QUEUE_DEFAULT, 1, 1000000, &n));
+  kedge_err_t err = KEDGE_OK;
+  KEDGE_CONFIG_KEEP(err, kedge_config_int(sec, "queue_size", KEDGE_SBI_NOTIFY_MAX_QUEUE_DEFAULT, 1, 1000000, &n));
   o->max_queue = (size_t)n;
-  KEEP(kedge_config_int(sec, "max_batch", KEDGE_SBI_NOTIFY_MAX_BATCH_DEFAULT, 1, 1000, &n));
+  KEDGE_CONFIG_KEEP(err, kedge_config_int(sec, "max_batch", KEDGE_SBI_NOTIFY_MAX_BATCH_DEFAULT, 1, 1000, &n));
   o->max_batch = (size_t)n;
-  KEEP(kedge_config_duration(sec, "retry_min", KEDGE_SBI_NOTIFY_RETRY_MIN_MS_DEFAULT, 1, 60000,
+  KEDGE_CONFIG_KEEP(err, kedge_config_duration(sec, "retry_min", KEDGE_SBI_NOTIFY_RETRY_MIN_MS_DEFAULT, 1, 60000,
                              &ms));
   o->retry_min_ms = (uint32_t)ms;
-  KEEP(kedge_config_duration(sec, "retry_max", KEDGE_SBI_NOTIFY_RETRY_MAX_MS_DEFAULT, 1, 600000,
+  KEDGE_CONFIG_KEEP(err, kedge_config_duration(sec, "retry_max", KEDGE_SBI_NOTIFY_RETRY_MAX_MS_DEFAULT, 1, 600000,
                              &ms));
   o->retry_max_ms = (uint32_t)ms;
   if (!err && o->retry_max_ms < o->retry_min_ms)
-    KEEP(kedge_config_invalid(sec, "retry_max", "must not be below retry_min"));
-  KEEP(kedge_config_int(sec, "max_attempts", KEDGE_SBI_NOTIFY_MAX_ATTEMPTS_DEFAULT, 1, 100, &n));
+    KEDGE_CONFIG_KEEP(err, kedge_config_invalid(sec, "retry_max", "must not be below retry_min"));
+  KEDGE_CONFIG_KEEP(err, kedge_config_int(sec, "max_attempts", KEDGE_SBI_NOTIFY_MAX_ATTEMPTS_DEFAULT, 1, 100, &n));
   o->max_attempts = (uint32_t)n;
-  KEEP(kedge_config_duration(sec, "timeout", 2000, 10, 60000, &ms));
+  KEDGE_CONFIG_KEEP(err, kedge_config_duration(sec, "timeout", 2000, 10, 60000, &ms));
   client->timeout_ms = (uint32_t)ms;
   client->max_retries = 0;
   return err;

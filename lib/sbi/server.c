@@ -641,8 +641,8 @@ static kedge_err_t start(kedge_sbi_server_t *srv)
     kedge_sbi_worker_t *w = &srv->workers[i];
     w->srv = srv;
     w->id = i;
-    w->hs_budget.max = srv->cfg.limits.max_handshakes;
-    w->hs_budget.max_per_addr = srv->cfg.limits.max_handshakes_per_address;
+    kedge_conn_budget_init(&w->hs_budget, srv->cfg.limits.max_handshakes,
+                           srv->cfg.limits.max_handshakes_per_address);
     w->listen_fd = -1;
     w->base = event_base_new();
     if (!w->base)

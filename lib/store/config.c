@@ -9,23 +9,21 @@
 #include "kedge/secret_file.h"
 #include "kedge/keystore.h"
 
-#define KEEP(call) ((e = (call)) && !err ? (void)(err = e) : (void)0)
-
 kedge_err_t kedge_keystore_config_read(kedge_config_node_t *root, kedge_keystore_config_t *c)
 {
   kedge_config_node_t *redis = NULL;
   int64_t ms = 0;
-  kedge_err_t err = KEDGE_OK, e;
-  KEEP(kedge_config_string(root, "keystore", "memory:", &c->uri));
+  kedge_err_t err = KEDGE_OK;
+  KEDGE_CONFIG_KEEP(err, kedge_config_string(root, "keystore", "memory:", &c->uri));
   char why[256];
   if (c->uri && kedge_keystore_uri_check(c->uri, why, sizeof(why)))
-    KEEP(kedge_config_invalid(root, "keystore", "%s", why));
-  KEEP(kedge_config_map(root, "redis", &redis));
-  KEEP(kedge_config_string(redis, "user", NULL, &c->opts.redis_user));
-  KEEP(kedge_config_string(redis, "password_file", NULL, &c->redis_password_file));
-  KEEP(kedge_config_duration(redis, "connect_timeout", 1000, 10, 60000, &ms));
+    KEDGE_CONFIG_KEEP(err, kedge_config_invalid(root, "keystore", "%s", why));
+  KEDGE_CONFIG_KEEP(err, kedge_config_map(root, "redis", &redis));
+  KEDGE_CONFIG_KEEP(err, kedge_config_string(redis, "user", NULL, &c->opts.redis_user));
+  KEDGE_CONFIG_KEEP(err, kedge_config_string(redis, "password_file", NULL, &c->redis_password_file));
+  KEDGE_CONFIG_KEEP(err, kedge_config_duration(redis, "connect_timeout", 1000, 10, 60000, &ms));
   c->opts.connect_timeout_ms = (unsigned)ms;
-  KEEP(kedge_config_duration(redis, "timeout", 1000, 10, 60000, &ms));
+  KEDGE_CONFIG_KEEP(err, kedge_config_duration(redis, "timeout", 1000, 10, 60000, &ms));
   c->opts.op_timeout_ms = (unsigned)ms;
   return err;
 }

@@ -24,8 +24,6 @@
 #include "kedge/log.h"
 #include "kedge/problem.h"
 
-#define KEEP(call) ((e = (call)) && !err ? (void)(err = e) : (void)0)
-
 typedef struct test_key {
   const char *kedge_id;
   uint8_t kedge[KEDGE_KEY_LEN];
@@ -190,14 +188,14 @@ static kedge_err_t read_config(kedge_config_node_t *root, void *state)
 {
   fixture_t *f = state;
   kedge_config_node_t *kr = NULL, *const *items = NULL;
-  kedge_err_t err = KEDGE_OK, e;
-  KEEP(kedge_config_map(root, "keyrequest", &kr));
-  KEEP(kedge_config_strings(kr, "allowed_consumers", &f->consumers, &f->n_consumers));
-  KEEP(kedge_config_strings(kr, "relays", &f->relays, &f->n_relays));
-  KEEP(kedge_config_duration(kr, "delay", 0, 0, 600000, &f->delay_ms));
-  KEEP(kedge_config_int(kr, "fail_status", 0, 0, 599, &f->fail_status));
-  KEEP(kedge_config_bool(kr, "garbage", false, &f->garbage));
-  KEEP(kedge_config_maps(kr, "keys", &items, &f->n_keys));
+  kedge_err_t err = KEDGE_OK;
+  KEDGE_CONFIG_KEEP(err, kedge_config_map(root, "keyrequest", &kr));
+  KEDGE_CONFIG_KEEP(err, kedge_config_strings(kr, "allowed_consumers", &f->consumers, &f->n_consumers));
+  KEDGE_CONFIG_KEEP(err, kedge_config_strings(kr, "relays", &f->relays, &f->n_relays));
+  KEDGE_CONFIG_KEEP(err, kedge_config_duration(kr, "delay", 0, 0, 600000, &f->delay_ms));
+  KEDGE_CONFIG_KEEP(err, kedge_config_int(kr, "fail_status", 0, 0, 599, &f->fail_status));
+  KEDGE_CONFIG_KEEP(err, kedge_config_bool(kr, "garbage", false, &f->garbage));
+  KEDGE_CONFIG_KEEP(err, kedge_config_maps(kr, "keys", &items, &f->n_keys));
   if (err)
     return err;
   f->keys = calloc(f->n_keys ? f->n_keys : 1, sizeof(*f->keys));
@@ -205,12 +203,12 @@ static kedge_err_t read_config(kedge_config_node_t *root, void *state)
     return KEDGE_ERR_NOMEM;
   for (size_t i = 0; i < f->n_keys; i++) {
     const char *hex = NULL;
-    KEEP(kedge_config_string(items[i], "kedge_id", NULL, &f->keys[i].kedge_id));
-    KEEP(kedge_config_string(items[i], "kedge", NULL, &hex));
-    KEEP(kedge_config_string(items[i], "expiry", "2099-01-01T00:00:00Z", &f->keys[i].expiry));
+    KEDGE_CONFIG_KEEP(err, kedge_config_string(items[i], "kedge_id", NULL, &f->keys[i].kedge_id));
+    KEDGE_CONFIG_KEEP(err, kedge_config_string(items[i], "kedge", NULL, &hex));
+    KEDGE_CONFIG_KEEP(err, kedge_config_string(items[i], "expiry", "2099-01-01T00:00:00Z", &f->keys[i].expiry));
     if (!err && (!f->keys[i].kedge_id || !hex ||
                  kedge_hex_decode(hex, f->keys[i].kedge, KEDGE_KEY_LEN) != KEDGE_OK))
-      KEEP(kedge_config_invalid(items[i], NULL, "needs kedge_id and kedge (64 hex digits)"));
+      KEDGE_CONFIG_KEEP(err, kedge_config_invalid(items[i], NULL, "needs kedge_id and kedge (64 hex digits)"));
   }
   return err;
 }

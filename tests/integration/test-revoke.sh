@@ -176,8 +176,11 @@ sbi_curl ecs -o "$T/r" -w '%{http_code}' -H 'content-type: application/json' \
 check "key request with revocCallbackUri: 200" test "$(cat "$T/code")" = 200
 SINK_ID=$ID
 register 2
-wait_for 5 sh -c "sbi_curl() { curl -s --http2 --cacert $T/pki/ca.crt --cert $T/pki/ecs.crt --key $T/pki/ecs.key \"\$@\"; }; sbi_curl https://127.0.0.1:$SINK_PORT/test/v1/notified | grep -q revokedKeys" ||
-  fail "the sink got no notification"
+# sink_notified (for wait_for): the sink has recorded a KedgeRevocation notice
+sink_notified() {
+  sbi_curl ecs "https://127.0.0.1:$SINK_PORT/test/v1/notified" | grep -q revokedKeys
+}
+wait_for 5 sink_notified || fail "the sink got no notification"
 sbi_curl ecs "https://127.0.0.1:$SINK_PORT/test/v1/notified" >"$T/notified.json"
 python3 -c '
 import json, sys

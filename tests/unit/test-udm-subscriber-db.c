@@ -363,6 +363,37 @@ static void test_auth_events(void **state)
   udm_db_close(db);
 }
 
+/* udm_db_modify binds the insert's columns without the SQN (TS 33.102 C.3: the next vector goes
+ * on from the last SQN used): every other column changes, the SQN stays, K and OPc as given. */
+static void test_modify_keeps_sqn(void **state)
+{
+  udm_db_t *db = open_db(db_path);
+  provision(db, "imsi-001010000000077", "000000000042");
+  udm_subscriber_t sub;
+  assert_int_equal(udm_db_get_credentials(db, "imsi-001010000000077", &sub), KEDGE_OK);
+  memset(sub.cred.k, 0xa5, sizeof(sub.cred.k));
+  memset(sub.cred.opc, 0x3c, sizeof(sub.cred.opc));
+  sub.amf[0] = 0x90;
+  sub.sqn = 7; /* not written */
+  snprintf(sub.routing_indicator, sizeof(sub.routing_indicator), "%s", "77");
+  sub.edge_capable = false;
+  sub.akma = true;
+  assert_int_equal(udm_db_modify(db, &sub), KEDGE_OK);
+  udm_subscriber_t got;
+  assert_int_equal(udm_db_get_credentials(db, "imsi-001010000000077", &got), KEDGE_OK);
+  assert_memory_equal(got.cred.k, sub.cred.k, sizeof(sub.cred.k));
+  assert_memory_equal(got.cred.opc, sub.cred.opc, sizeof(sub.cred.opc));
+  assert_memory_equal(got.amf, sub.amf, 2);
+  assert_true(got.sqn == 0x42);
+  assert_string_equal(got.routing_indicator, "77");
+  assert_false(got.edge_capable);
+  assert_true(got.akma);
+  snprintf(sub.supi, sizeof(sub.supi), "%s", "imsi-001010000000078");
+  assert_int_equal(udm_db_modify(db, &sub), KEDGE_ERR_NOT_FOUND);
+  assert_int_equal(udm_db_delete(db, "imsi-001010000000077"), KEDGE_OK);
+  udm_db_close(db);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -370,6 +401,7 @@ int main(void)
     cmocka_unit_test(test_keys_sealed_at_rest),
     cmocka_unit_test(test_key_check_added_to_old_database),
     cmocka_unit_test(test_sqn_advances_durably),
+    cmocka_unit_test(test_modify_keeps_sqn),
     cmocka_unit_test(test_import_csv),
     cmocka_unit_test(test_text_fields),
     cmocka_unit_test(test_auth_events),

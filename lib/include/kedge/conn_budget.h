@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "kedge/list.h"
 #include "kedge/ratelimit.h"
 
 #ifdef __cplusplus
@@ -23,18 +24,24 @@ extern "C" {
 
 /* Embedded in the owner's connection structure. */
 typedef struct kedge_conn_node {
-  struct kedge_conn_node *older, *newer;
+  TAILQ_ENTRY(kedge_conn_node) link; /* oldest first */
   uint8_t addr[KEDGE_ADDR_KEY_LEN];
   bool has_addr;
   bool linked;
 } kedge_conn_node_t;
 
 typedef struct kedge_conn_budget {
-  kedge_conn_node_t *oldest, *newest;
+  TAILQ_HEAD(, kedge_conn_node) nodes; /* oldest first; kedge_conn_budget_init */
   size_t count;
   size_t max;          /* handshaking connections at once */
   size_t max_per_addr; /* of them from one address */
 } kedge_conn_budget_t;
+
+/* An empty budget of `max` handshaking connections, `max_per_addr` of them from one address
+ * (0: no per-address cap). */
+void kedge_conn_budget_init(kedge_conn_budget_t *b, size_t max, size_t max_per_addr);
+/* The oldest connection still handshaking, or NULL when there is none (to shed them all). */
+kedge_conn_node_t *kedge_conn_budget_oldest(const kedge_conn_budget_t *b);
 
 /* Before admitting a connection from `peer` (NULL: no address): the connection to shed first
  * (the oldest of that address when it is at its cap, else the oldest of all when the budget
