@@ -35,7 +35,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (ausf_read_vector(body, &ctx, rand, autn)) {
       kedge_supi_t supi;
       if (kedge_supi_parse(ctx.supi, &supi) != KEDGE_OK ||
-          (ctx.rid_from_udm ? kedge_rid_check(ctx.routing_id) != KEDGE_OK : ctx.routing_id[0] != '\0'))
+          (ctx.rid_from_udm ? kedge_rid_check(ctx.routing_id) != KEDGE_OK
+                            : ctx.routing_id[0] != '\0'))
         abort();
     }
   }

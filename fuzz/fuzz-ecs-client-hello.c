@@ -21,10 +21,10 @@
 #include <unistd.h>
 
 #include "ecs.h"
-#include "psk_handshake.h"
 #include "kedge/app.h"
 #include "kedge/log.h"
 #include "kedge/pki.h"
+#include "psk_handshake.h"
 #include "sbi/server_int.h"
 
 static ecs_t ecs;
@@ -78,8 +78,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
   fclose(f);
   static const kedge_daemon_info_t info = {.program = "fuzz-ecs-client-hello"};
   /* own_tls: the ECS shows no SBI certificate (as daemons/ecs/main.c says) */
-  const kedge_app_t app = {.info = &info, .service = "ecs", .read_config = ecs_read_config,
-                           .state = &ecs, .own_tls = true};
+  const kedge_app_t app = {.info = &info,
+                           .service = "ecs",
+                           .read_config = ecs_read_config,
+                           .state = &ecs,
+                           .own_tls = true};
   static kedge_config_t *cfg_tree; /* kept: the ECS points into it */
   kedge_sbi_server_config_t cfg;
   char why[512];

@@ -23,7 +23,7 @@
 static EVP_PKEY *key;
 static kedge_jwks_t *set;
 static const kedge_jwt_policy_t policy = {
-  .audience = "nef.kedge.test", .scope = "3gpp-kedge", .issuer = "as", .leeway_s = 30};
+    .audience = "nef.kedge.test", .scope = "3gpp-kedge", .issuer = "as", .leeway_s = 30};
 
 static size_t b64url_encode(const uint8_t *in, size_t len, char *out)
 {
@@ -113,8 +113,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     kedge_jwks_t *s = NULL;
     const char *why = NULL;
     kedge_err_t err = kedge_jwks_parse((const char *)data, size, &s, &why);
-    if (err == KEDGE_OK ? (!s || kedge_jwks_count(s) == 0 || kedge_jwks_count(s) > KEDGE_JWKS_MAX_KEYS)
-                        : (s != NULL || why == NULL))
+    if (err == KEDGE_OK
+            ? (!s || kedge_jwks_count(s) == 0 || kedge_jwks_count(s) > KEDGE_JWKS_MAX_KEYS)
+            : (s != NULL || why == NULL))
       abort();
     kedge_jwks_free(s);
     break;

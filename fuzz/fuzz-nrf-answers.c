@@ -4,7 +4,8 @@
  * duplicates refused, fuzz_body.h); the first octet picks the service asked for.
  * Invariants: no crash, no leak; at most KEDGE_NRF_CANDIDATES_MAX candidates, each with an
  * https apiRoot that fits its buffer, ordered by priority (lower first) then capacity (higher
- * first); a validity that is not negative (0: not cached); a heartbeat interval that is positive. */
+ * first); a validity that is not negative (0: not cached); a heartbeat interval that is positive.
+ */
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,9 +31,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
       if (strnlen(c.c[i].api_root, sizeof(c.c[i].api_root)) == sizeof(c.c[i].api_root) ||
           strncmp(c.c[i].api_root, "https://", 8) != 0)
         abort(); /* SPEC.md 7: only https producers are kept */
-      if (i > 0 && (c.c[i - 1].priority > c.c[i].priority ||
-                    (c.c[i - 1].priority == c.c[i].priority &&
-                     c.c[i - 1].capacity < c.c[i].capacity)))
+      if (i > 0 &&
+          (c.c[i - 1].priority > c.c[i].priority ||
+           (c.c[i - 1].priority == c.c[i].priority && c.c[i - 1].capacity < c.c[i].capacity)))
         abort(); /* TS 29.510 6.1.6.2.2: lower priority first, then higher capacity */
     }
   }

@@ -11,6 +11,7 @@
  * the first octet is odd) then the rest of the input as raw frames; then end of input. The
  * runner reads until the server closes: every input ends with the connection freed.
  * Invariants: no crash, no leak, no undefined behaviour, no hang. */
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -18,7 +19,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <fcntl.h>
 
 #include <event2/event.h>
 #include <openssl/err.h>
@@ -42,7 +42,8 @@ static const unsigned char psk[32] = {1};
 static const kedge_json_member_t auth_info_request[] = {
     {.name = "servingNetworkName", .kind = KEDGE_JSON_STRING, .required = true, .max_len = 64},
     {.name = "ausfInstanceId", .kind = KEDGE_JSON_STRING, .required = true, .max_len = 64},
-    {.name = "resynchronizationInfo", .kind = KEDGE_JSON_OBJECT,
+    {.name = "resynchronizationInfo",
+     .kind = KEDGE_JSON_OBJECT,
      .object = kedge_json_resynchronization_info},
     {.name = NULL},
 };
@@ -55,7 +56,8 @@ static void by_supi(kedge_sbi_request_t *req, void *arg)
     kedge_sbi_respond_problem(req, 400, "MANDATORY_IE_INCORRECT", "supiOrSuci");
     return;
   }
-  json_t *body = kedge_sbi_request_checked_json(req, auth_info_request, "AuthenticationInfoRequest");
+  json_t *body =
+      kedge_sbi_request_checked_json(req, auth_info_request, "AuthenticationInfoRequest");
   if (!body)
     return;
   json_t *out = json_pack("{s:s, s:O}", "supi", supi.value, "echo", body);
@@ -171,8 +173,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
       kedge_sbi_server_route(srv, "PUT",
                              "/nausf-auth/v1/ue-authentications/{authCtxId}/5g-aka-confirmation",
                              NULL, later, NULL) != KEDGE_OK ||
-      kedge_sbi_server_route(srv, "POST", "/nausf-auth/v1/ue-authentications", NULL, any,
-                             NULL) != KEDGE_OK ||
+      kedge_sbi_server_route(srv, "POST", "/nausf-auth/v1/ue-authentications", NULL, any, NULL) !=
+          KEDGE_OK ||
       kedge_sbi_server_route(srv, "GET", "/x/{a}/{b}", NULL, any, NULL) != KEDGE_OK ||
       kedge_sbi_server_route(srv, "POST", "/raw", "application/octet-stream", any, NULL) !=
           KEDGE_OK ||

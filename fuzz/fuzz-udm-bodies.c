@@ -1,10 +1,10 @@
 /* libFuzzer target: what an AUSF (or anyone past mTLS) sends the UDM's generate-auth-data
  * (TS 29.503 6.3.3.2.4): the {supiOrSuci} path segment (udm_resolve_supi_or_suci: SUPI or
- * SUCI, TS 23.003 2.2B; no home network keys here, fuzz-suci covers de-concealment) and the AuthenticationInfoRequest body with
- * resynchronizationInfo (TS 29.503 6.3.6.2.2), checked with the handler's own table.
- * Input: the first line is the path segment, the rest the body.
- * Invariants: no crash, no leak; a resolved SUPI is a SUPI kedge_supi_parse accepts; a body
- * that passes has the members the handler then reads, with the lengths it assumes. */
+ * SUCI, TS 23.003 2.2B; no home network keys here, fuzz-suci covers de-concealment) and the
+ * AuthenticationInfoRequest body with resynchronizationInfo (TS 29.503 6.3.6.2.2), checked with the
+ * handler's own table. Input: the first line is the path segment, the rest the body. Invariants: no
+ * crash, no leak; a resolved SUPI is a SUPI kedge_supi_parse accepts; a body that passes has the
+ * members the handler then reads, with the lengths it assumes. */
 #include <string.h>
 
 #include "fuzz_body.h"

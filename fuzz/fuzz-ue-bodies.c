@@ -30,7 +30,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   const char *result = NULL;
   why = NULL;
   kedge_err_t err = ue_parse_confirmation(body, "imsi-001010000000001", &result, kseaf, &why);
-  if ((err == KEDGE_ERR_CONFIG && !why) || (err == KEDGE_OK && strcmp(result, "AUTHENTICATION_SUCCESS")))
+  if ((err == KEDGE_ERR_CONFIG && !why) ||
+      (err == KEDGE_OK && strcmp(result, "AUTHENTICATION_SUCCESS")))
     abort();
   json_decref(body);
   return 0;

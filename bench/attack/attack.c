@@ -95,8 +95,7 @@ static int use_session_cb(SSL *ssl, const EVP_MD *md, const unsigned char **id, 
   const SSL_CIPHER *cipher = SSL_CIPHER_find(ssl, aes128);
   SSL_SESSION *s = SSL_SESSION_new();
   if (!s || !cipher || !SSL_SESSION_set1_master_key(s, c->key->psk, sizeof(c->key->psk)) ||
-      !SSL_SESSION_set_cipher(s, cipher) ||
-      !SSL_SESSION_set_protocol_version(s, TLS1_3_VERSION)) {
+      !SSL_SESSION_set_cipher(s, cipher) || !SSL_SESSION_set_protocol_version(s, TLS1_3_VERSION)) {
     SSL_SESSION_free(s);
     return 0;
   }
@@ -312,8 +311,8 @@ int main(int argc, char **argv)
   kedge_process_init(); /* the ECS closes connections under us: EPIPE, not SIGPIPE */
   static run_t r;
   const char *keys = NULL, *sources = "127.0.0.1/1";
-  if (argc < 2 || (strcmp(argv[1], "genuine") && strcmp(argv[1], "flood") &&
-                    strcmp(argv[1], "probe"))) {
+  if (argc < 2 ||
+      (strcmp(argv[1], "genuine") && strcmp(argv[1], "flood") && strcmp(argv[1], "probe"))) {
     fputs(usage, stderr);
     return 2;
   }

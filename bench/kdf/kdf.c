@@ -137,8 +137,8 @@ int main(int argc, char **argv)
     seconds = 1.0;
   /* Inputs of tests/vectors: [kedge-1] and TS 35.208 set 1. */
   kedge_hex_decode("474698caf02cc715db2ec0726510cfee6caa5bb1a649cb01224f2e23af94de1b", kausf, 32);
-  kedge_hex_decode_var("fe454447450004303031303130303030303030303031000f", s_kedge,
-                       sizeof(s_kedge), &s_kedge_len);
+  kedge_hex_decode_var("fe454447450004303031303130303030303030303031000f", s_kedge, sizeof(s_kedge),
+                       &s_kedge_len);
   kedge_hex_decode("465b5ce8b199b49faa5f0a2ee238a6bc", cred.k, 16);
   kedge_hex_decode("cd63cb71954a9f4e48a5994e37a02baf", cred.opc, 16);
   kedge_hex_decode("23553cbe9637a89d218ae64dae47bf35", rand_, 16);

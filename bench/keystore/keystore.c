@@ -69,7 +69,8 @@ static double cpu_s(void)
 {
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
-  return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+  return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+         (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
 /* CPU seconds of another process so far, from /proc (utime + stime). */
@@ -343,8 +344,9 @@ static void bench_sqlite(load_t *l, const kedge_master_key_t *mk)
         "peer: SQLite SELECT on the calling thread", peer_gets);
   printf("  CPU per call: put %.1f us, get %.1f us (peer SELECT %.1f us)\n", put_cpu, get_cpu,
          peer_cpu);
-  bench_figure(&result, "keystore.sqlite_put_rate", "SQLite key store puts/s (group commit, durable)",
-               "/s", true, puts, "SQLite, one transaction per put", peer_puts, BENCH_NO_TARGET, 0);
+  bench_figure(&result, "keystore.sqlite_put_rate",
+               "SQLite key store puts/s (group commit, durable)", "/s", true, puts,
+               "SQLite, one transaction per put", peer_puts, BENCH_NO_TARGET, 0);
   bench_figure(&result, "keystore.sqlite_get_rate", "SQLite key store gets/s (reader thread)", "/s",
                true, gets, "SQLite SELECT on the calling thread", peer_gets, BENCH_NO_TARGET, 0);
   bench_figure(&result, "keystore.sqlite_put_cpu_us_per_put",
@@ -497,8 +499,8 @@ static void bench_redis(load_t *l, const kedge_master_key_t *mk)
   long long mem1 = used_memory(c);
   r0 = proc_cpu_s(redis_pid);
   double gets = run_load(l, false);
-  double get_cpu = l->cpu_us_per_call +
-                   (l->done ? (proc_cpu_s(redis_pid) - r0) / l->done * 1e6 : 0);
+  double get_cpu =
+      l->cpu_us_per_call + (l->done ? (proc_cpu_s(redis_pid) - r0) / l->done * 1e6 : 0);
   long gets_done = l->done;
   kedge_keystore_close(ks);
   l->ks = NULL;
@@ -523,8 +525,8 @@ static void bench_redis(load_t *l, const kedge_master_key_t *mk)
                NULL, 0, BENCH_NO_TARGET, 0);
   if (gets_done > 0)
     bench_figure(&result, "keystore.redis_get_cpu_us_per_get",
-                 "Redis key store CPU per get (this process + redis-server)", "us", false,
-                 get_cpu, NULL, 0, BENCH_NO_TARGET, 0);
+                 "Redis key store CPU per get (this process + redis-server)", "us", false, get_cpu,
+                 NULL, 0, BENCH_NO_TARGET, 0);
   if (keys > 0) {
     printf("  memory: %.0f bytes per key (used_memory, %ld keys: record + SUPI mapping)\n",
            (double)(mem1 - mem0) / keys, keys);
@@ -646,7 +648,8 @@ static int sqlite_bulk(const char *path, const kedge_master_key_t *mk, long from
   sqlite3_stmt *ins = NULL;
   int rc = -1;
   if (sqlite3_open(path, &db) != SQLITE_OK ||
-      sqlite3_exec(db, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-4194304",
+      sqlite3_exec(db,
+                   "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-4194304",
                    NULL, NULL, NULL) != SQLITE_OK ||
       sqlite3_prepare_v2(db,
                          "INSERT INTO edge_key (tid, rid, home, kedge, supi, expiry, created) "
@@ -730,7 +733,8 @@ static void curve_points(const char *backend, long keys, double rate, double p99
                          double disk_bytes, const char *disk_what, double rss_bytes_,
                          const char *rss_what)
 {
-  printf("  %-6s %9ld keys: %9.0f gets/s  p99 %7.2f ms  CPU %6.1f us/get  %s %5.0f B/key  %s %5.0f B/key\n",
+  printf("  %-6s %9ld keys: %9.0f gets/s  p99 %7.2f ms  CPU %6.1f us/get  %s %5.0f B/key  %s %5.0f "
+         "B/key\n",
          backend, keys, rate, p99, cpu, disk_what, disk_bytes / keys, rss_what, rss_bytes_ / keys);
   char series[96];
   bench_point(&result, "keystore.get_rate_vs_keys", "Key store gets/s vs stored keys",
@@ -754,7 +758,8 @@ static int parse_sizes(const char *text, long *sizes, int max)
     char *end;
     long v = strtol(p, &end, 10);
     if (end == p || v <= 0 || (n && v <= sizes[n - 1])) {
-      fprintf(stderr, "bench-keystore: KEYSTORE_CURVE: expected increasing sizes, as 10000,100000\n");
+      fprintf(stderr,
+              "bench-keystore: KEYSTORE_CURVE: expected increasing sizes, as 10000,100000\n");
       return -1;
     }
     sizes[n++] = v;
@@ -809,8 +814,8 @@ static void curve_sqlite(const long *sizes, int n, const kedge_master_key_t *mk,
     char wal[620];
     snprintf(wal, sizeof(wal), "%s-wal", path);
     printf("    (bulk load of %ld rows: %.1f s)\n", sizes[i] - (i ? sizes[i - 1] : 0), load_s);
-    curve_points("SQLite", have, rate, p99, cpu, (double)(file_size(path) + file_size(wal)),
-                 "file", (double)(rss > 0 ? rss : 0), "RSS growth of the process");
+    curve_points("SQLite", have, rate, p99, cpu, (double)(file_size(path) + file_size(wal)), "file",
+                 (double)(rss > 0 ? rss : 0), "RSS growth of the process");
   }
   free(c.lat);
   nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
@@ -819,7 +824,8 @@ static void curve_sqlite(const long *sizes, int n, const kedge_master_key_t *mk,
 static void curve_redis(const long *sizes, int n, const kedge_master_key_t *mk,
                         struct event_base *base)
 {
-  long max = getenv("KEYSTORE_CURVE_REDIS_MAX") ? atol(getenv("KEYSTORE_CURVE_REDIS_MAX")) : 1000000;
+  long max =
+      getenv("KEYSTORE_CURVE_REDIS_MAX") ? atol(getenv("KEYSTORE_CURVE_REDIS_MAX")) : 1000000;
   int port;
   redisContext *rc = redis_start(&port);
   char uri[64], why[256];
@@ -832,7 +838,8 @@ static void curve_redis(const long *sizes, int n, const kedge_master_key_t *mk,
     return;
   }
   printf("curve, redis: %s, populated through kedge_keystore_put (up to %ld keys), gets with %d "
-         "in flight for %.1f s per size\n", uri, max, window, seconds);
+         "in flight for %.1f s per size\n",
+         uri, max, window, seconds);
   long long mem0 = used_memory(rc);
   long rss0 = rss_bytes(redis_pid);
   curve_load_t c = {.base = base, .ks = ks, .rnd = 43, .cap_lat = 4000000};
@@ -850,8 +857,8 @@ static void curve_redis(const long *sizes, int n, const kedge_master_key_t *mk,
     }
     printf("    (%ld puts: %.1f s)\n", c.issued, now_s() - t0);
     double p99, cpu, rate = curve_gets(&c, redis_pid, &p99, &cpu);
-    curve_points("Redis", sizes[i], rate, p99, cpu, (double)(used_memory(rc) - mem0),
-                 "used_memory", (double)(rss_bytes(redis_pid) - rss0), "RSS growth of redis-server");
+    curve_points("Redis", sizes[i], rate, p99, cpu, (double)(used_memory(rc) - mem0), "used_memory",
+                 (double)(rss_bytes(redis_pid) - rss0), "RSS growth of redis-server");
   }
   free(c.lat);
   kedge_keystore_close(ks);

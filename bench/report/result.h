@@ -20,7 +20,13 @@ typedef struct bench_result {
 } bench_result_t;
 
 /* Target kinds of a figure (the schema's "target" member); BENCH_NO_TARGET: none. */
-typedef enum { BENCH_NO_TARGET, BENCH_RATIO_MAX, BENCH_RATIO_MIN, BENCH_MAX, BENCH_MIN } bench_target_t;
+typedef enum {
+  BENCH_NO_TARGET,
+  BENCH_RATIO_MAX,
+  BENCH_RATIO_MIN,
+  BENCH_MAX,
+  BENCH_MIN
+} bench_target_t;
 
 static inline void bench_result_init(bench_result_t *r, const char *bench)
 {
@@ -50,7 +56,8 @@ static inline void bench_figure(bench_result_t *r, const char *id, const char *l
   if (!fig)
     return;
   if (peer_name)
-    json_object_set_new(fig, "peer", json_pack("{s:s, s:[f]}", "name", peer_name, "values", peer_value));
+    json_object_set_new(fig, "peer",
+                        json_pack("{s:s, s:[f]}", "name", peer_name, "values", peer_value));
   static const char *const kinds[] = {NULL, "ratio_max", "ratio_min", "max", "min"};
   if (kind != BENCH_NO_TARGET)
     json_object_set_new(fig, "target", json_pack("{s:f}", kinds[kind], target));
@@ -66,17 +73,15 @@ static inline void bench_point(bench_result_t *r, const char *id, const char *ti
     return;
   json_t *curves = json_object_get(r->doc, "curves"), *curve = NULL, *s = NULL, *c;
   size_t i;
-  json_array_foreach(curves, i, c)
-    if (!strcmp(json_string_value(json_object_get(c, "id")), id))
+  json_array_foreach(curves, i, c) if (!strcmp(json_string_value(json_object_get(c, "id")), id))
       curve = c;
   if (!curve) {
     curve = json_pack("{s:s, s:s, s:s, s:s, s:b, s:[]}", "id", id, "title", title, "x", x_label,
                       "y", y_label, "log_x", log_x, "series");
     json_array_append_new(curves, curve);
   }
-  json_array_foreach(json_object_get(curve, "series"), i, c)
-    if (!strcmp(json_string_value(json_object_get(c, "name")), series))
-      s = c;
+  json_array_foreach(json_object_get(curve, "series"), i,
+                     c) if (!strcmp(json_string_value(json_object_get(c, "name")), series)) s = c;
   if (!s) {
     s = json_pack("{s:s, s:[]}", "name", series, "points");
     json_array_append_new(json_object_get(curve, "series"), s);

@@ -34,7 +34,7 @@
 #include "kedge/suci.h"
 #include "result.h"
 
-#define POOL 64
+#define POOL   64
 #define ROUNDS 3
 
 static double clock_s(clockid_t id)
@@ -64,8 +64,12 @@ static int prepare(profile_run_t *r)
     err = kedge_suci_keys_add(keys, (unsigned)r->profile, r->profile, priv);
   if (!err)
     err = kedge_supi_parse("imsi-001010123456789", &supi);
-  kedge_suci_params_t p = {.mcc = "001", .mnc = "01", .scheme = (unsigned)r->profile,
-                           .hn_key_id = (unsigned)r->profile, .hn_pub = pub, .hn_pub_len = pub_len};
+  kedge_suci_params_t p = {.mcc = "001",
+                           .mnc = "01",
+                           .scheme = (unsigned)r->profile,
+                           .hn_key_id = (unsigned)r->profile,
+                           .hn_pub = pub,
+                           .hn_pub_len = pub_len};
   for (int i = 0; i < POOL && !err; i++) {
     kedge_suci_t s;
     err = kedge_suci_conceal(&supi, &p, &s);
@@ -161,8 +165,16 @@ int main(int argc, char **argv)
     return 2;
   }
   static profile_run_t runs[2] = {
-    {.name = "A", .curve = "X25519", .speed_alg = "ecdhx25519", .bits = 253, .profile = KEDGE_ECIES_PROFILE_A},
-    {.name = "B", .curve = "secp256r1", .speed_alg = "ecdhp256", .bits = 256, .profile = KEDGE_ECIES_PROFILE_B},
+      {.name = "A",
+       .curve = "X25519",
+       .speed_alg = "ecdhx25519",
+       .bits = 253,
+       .profile = KEDGE_ECIES_PROFILE_A},
+      {.name = "B",
+       .curve = "secp256r1",
+       .speed_alg = "ecdhp256",
+       .bits = 256,
+       .profile = KEDGE_ECIES_PROFILE_B},
   };
   if (kedge_suci_keys_new(&keys))
     return 1;

@@ -25,7 +25,7 @@ typedef struct aanf {
   /* configuration */
   kedge_plmn_t home_network; /* the realm of the A-KIDs this AAnF serves */
   int64_t key_lifetime_ms;
-  kedge_keystore_config_t keystore; /* keystore:, redis:, aanf.master_key */
+  kedge_keystore_config_t keystore;    /* keystore:, redis:, aanf.master_key */
   const char *const *anchor_consumers; /* AUSFs: register-anchorkey, remove-context */
   size_t n_anchor_consumers;
   aanf_af_consumer_t *af_consumers;

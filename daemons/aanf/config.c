@@ -32,8 +32,9 @@ static kedge_err_t read_af_consumers(aanf_t *aanf, kedge_config_node_t *sec)
         found = true;
       }
     if (!found)
-      KEDGE_CONFIG_KEEP(err, kedge_config_invalid(sec, "relays",
-                                "'%.64s' is not in applicationkey.allowed_consumers", relays[r]));
+      KEDGE_CONFIG_KEEP(
+          err, kedge_config_invalid(
+                   sec, "relays", "'%.64s' is not in applicationkey.allowed_consumers", relays[r]));
   }
   return err;
 }
@@ -49,22 +50,27 @@ kedge_err_t aanf_read_config(kedge_config_node_t *root, void *state)
   KEDGE_CONFIG_KEEP(err, kedge_config_string(sec, "home_network.mcc", NULL, &mcc));
   KEDGE_CONFIG_KEEP(err, kedge_config_string(sec, "home_network.mnc", NULL, &mnc));
   if (!mcc || !mnc)
-    KEDGE_CONFIG_KEEP(err, kedge_config_require(sec, mcc ? "home_network.mnc" : "home_network.mcc"));
+    KEDGE_CONFIG_KEEP(err,
+                      kedge_config_require(sec, mcc ? "home_network.mnc" : "home_network.mcc"));
   else if (kedge_plmn_parse(mcc, mnc, &aanf->home_network))
-    KEDGE_CONFIG_KEEP(err, kedge_config_invalid(sec, "home_network", "MCC must be 3 digits, MNC 2 or 3"));
+    KEDGE_CONFIG_KEEP(
+        err, kedge_config_invalid(sec, "home_network", "MCC must be 3 digits, MNC 2 or 3"));
   /* SPEC.md 9: anchor keys expire like the AUSF's edge keys (edge.key_lifetime) */
   KEDGE_CONFIG_KEEP(err, kedge_config_duration(sec, "key_lifetime", 24 * 3600 * 1000LL, 1000,
-                             366LL * 24 * 3600 * 1000, &aanf->key_lifetime_ms));
-  KEDGE_CONFIG_KEEP(err, kedge_config_string(sec, "master_key", NULL, &aanf->keystore.master_key_file));
+                                               366LL * 24 * 3600 * 1000, &aanf->key_lifetime_ms));
+  KEDGE_CONFIG_KEEP(err,
+                    kedge_config_string(sec, "master_key", NULL, &aanf->keystore.master_key_file));
   KEDGE_CONFIG_KEEP(err, kedge_keystore_config_read(root, &aanf->keystore));
-  KEDGE_CONFIG_KEEP(err, kedge_keystore_config_check_master_key(&aanf->keystore, sec, "master_key"));
+  KEDGE_CONFIG_KEEP(err,
+                    kedge_keystore_config_check_master_key(&aanf->keystore, sec, "master_key"));
 
   KEDGE_CONFIG_KEEP(err, kedge_config_map(root, "anchorkey", &anchor));
   KEDGE_CONFIG_KEEP(err, kedge_config_strings(anchor, "allowed_consumers", &aanf->anchor_consumers,
-                            &aanf->n_anchor_consumers));
+                                              &aanf->n_anchor_consumers));
   if (!err && aanf->n_anchor_consumers == 0)
-    KEDGE_CONFIG_KEEP(err, kedge_config_invalid(anchor, "allowed_consumers",
-                              "list the AUSF certificate names that register anchor keys"));
+    KEDGE_CONFIG_KEEP(
+        err, kedge_config_invalid(anchor, "allowed_consumers",
+                                  "list the AUSF certificate names that register anchor keys"));
   KEDGE_CONFIG_KEEP(err, kedge_config_map(root, "applicationkey", &appkey));
   KEDGE_CONFIG_KEEP(err, read_af_consumers(aanf, appkey));
   return err;

@@ -8,13 +8,13 @@
 static const char *const extra_usage[] = {KEDGE_APP_PORTS_FILE_USAGE, NULL};
 
 static const kedge_daemon_info_t info = {
-  .program = "kedge-aanfd",
-  .description = "kedge AAnF (AKMA Anchor Function, TS 33.535): keeps the latest K_AKMA per "
-                 "SUPI that AUSFs register (Naanf_AKMA, TS 29.535 register-anchorkey, "
-                 "remove-context) and derives K_AF for the asking AF or the NEF "
-                 "(retrieve-applicationkey); K_AKMA never leaves it.",
-  .default_config = "/etc/kedge/aanf.yaml",
-  .extra_usage = extra_usage,
+    .program = "kedge-aanfd",
+    .description = "kedge AAnF (AKMA Anchor Function, TS 33.535): keeps the latest K_AKMA per "
+                   "SUPI that AUSFs register (Naanf_AKMA, TS 29.535 register-anchorkey, "
+                   "remove-context) and derives K_AF for the asking AF or the NEF "
+                   "(retrieve-applicationkey); K_AKMA never leaves it.",
+    .default_config = "/etc/kedge/aanf.yaml",
+    .extra_usage = extra_usage,
 };
 
 static aanf_t aanf;
@@ -54,16 +54,16 @@ static const char *h2c_refused(void *state)
 int main(int argc, char **argv)
 {
   const kedge_app_t app = {
-    .info = &info,
-    .service = "aanf",
-    .nf_type = "AANF", /* TS 29.510 NFType; the User-Agent is "AANF-<nfInstanceId>" */
-    .nf_services = aanf_services,
-    .default_port = 8006,
-    .read_config = aanf_read_config,
-    .setup = setup,
-    .teardown = teardown,
-    .h2c_refused = h2c_refused,
-    .state = &aanf,
+      .info = &info,
+      .service = "aanf",
+      .nf_type = "AANF", /* TS 29.510 NFType; the User-Agent is "AANF-<nfInstanceId>" */
+      .nf_services = aanf_services,
+      .default_port = 8006,
+      .read_config = aanf_read_config,
+      .setup = setup,
+      .teardown = teardown,
+      .h2c_refused = h2c_refused,
+      .state = &aanf,
   };
   return kedge_app_main(&app, argc, argv);
 }

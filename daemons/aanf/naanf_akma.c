@@ -24,28 +24,31 @@
 
 /* TS 29.535 AkmaKeyInfo (kedge anchors by SUPI: gpsi alone is refused, see docs/aanf.md) */
 static const kedge_json_member_t key_info_members[] = {
-  {.name = "aKId", .kind = KEDGE_JSON_STRING, .required = true, .max_len = KEDGE_AKID_MAX},
-  {.name = "kAkma", .kind = KEDGE_JSON_STRING, .required = true, .max_len = 64,
-   .check = kedge_json_check_hex32},
-  {.name = "supi", .kind = KEDGE_JSON_STRING, .max_len = KEDGE_SUPI_MAX},
-  {.name = "gpsi", .kind = KEDGE_JSON_STRING, .max_len = 255},
-  {.name = "suppFeat", .kind = KEDGE_JSON_STRING, .max_len = 64},
-  {.name = NULL},
+    {.name = "aKId", .kind = KEDGE_JSON_STRING, .required = true, .max_len = KEDGE_AKID_MAX},
+    {.name = "kAkma",
+     .kind = KEDGE_JSON_STRING,
+     .required = true,
+     .max_len = 64,
+     .check = kedge_json_check_hex32},
+    {.name = "supi", .kind = KEDGE_JSON_STRING, .max_len = KEDGE_SUPI_MAX},
+    {.name = "gpsi", .kind = KEDGE_JSON_STRING, .max_len = 255},
+    {.name = "suppFeat", .kind = KEDGE_JSON_STRING, .max_len = 64},
+    {.name = NULL},
 };
 
 /* TS 29.522 AkmaAfKeyRequest (the AAnF's request body too) */
 static const kedge_json_member_t af_key_request_members[] = {
-  {.name = "afId", .kind = KEDGE_JSON_STRING, .required = true, .max_len = KEDGE_ECS_ID_MAX + 1},
-  {.name = "aKId", .kind = KEDGE_JSON_STRING, .required = true, .max_len = KEDGE_AKID_MAX},
-  {.name = "anonInd", .kind = KEDGE_JSON_BOOLEAN},
-  {.name = "suppFeat", .kind = KEDGE_JSON_STRING, .max_len = 64},
-  {.name = NULL},
+    {.name = "afId", .kind = KEDGE_JSON_STRING, .required = true, .max_len = KEDGE_ECS_ID_MAX + 1},
+    {.name = "aKId", .kind = KEDGE_JSON_STRING, .required = true, .max_len = KEDGE_AKID_MAX},
+    {.name = "anonInd", .kind = KEDGE_JSON_BOOLEAN},
+    {.name = "suppFeat", .kind = KEDGE_JSON_STRING, .max_len = 64},
+    {.name = NULL},
 };
 
 /* TS 29.535 CtxRemove: "the supi attribute shall be included" */
 static const kedge_json_member_t ctx_remove_members[] = {
-  {.name = "supi", .kind = KEDGE_JSON_STRING, .required = true, .max_len = KEDGE_SUPI_MAX},
-  {.name = NULL},
+    {.name = "supi", .kind = KEDGE_JSON_STRING, .required = true, .max_len = KEDGE_SUPI_MAX},
+    {.name = NULL},
 };
 
 typedef struct call {
@@ -175,8 +178,7 @@ static void register_anchorkey(kedge_sbi_request_t *req, void *arg)
   }
   /* oneOf supi | gpsi; kedge keeps anchor keys by SUPI (the AUSF always has it) */
   if (supi_text && has_gpsi) {
-    bad_param(req, "AkmaKeyInfo", "MANDATORY_IE_INCORRECT", "/gpsi",
-              "give supi or gpsi, not both");
+    bad_param(req, "AkmaKeyInfo", "MANDATORY_IE_INCORRECT", "/gpsi", "give supi or gpsi, not both");
     return;
   }
   if (!supi_text) {
@@ -390,6 +392,6 @@ kedge_err_t aanf_akma_setup(aanf_t *aanf, kedge_sbi_server_t *srv)
       (err = kedge_sbi_server_route(srv, "POST", "/naanf-akma/v1/retrieve-applicationkey", NULL,
                                     retrieve_applicationkey, aanf)))
     return err;
-  return kedge_sbi_server_route(srv, "POST", "/naanf-akma/v1/remove-context", NULL,
-                                remove_context, aanf);
+  return kedge_sbi_server_route(srv, "POST", "/naanf-akma/v1/remove-context", NULL, remove_context,
+                                aanf);
 }

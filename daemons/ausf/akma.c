@@ -20,7 +20,7 @@ typedef struct akma_call {
   ausf_confirmation_t *c;
   char akid[KEDGE_AKID_MAX + 1];
   const char *aanf_uri;
-  json_t *body;                       /* AkmaKeyInfo, while the AAnF is discovered */
+  json_t *body;                           /* AkmaKeyInfo, while the AAnF is discovered */
   char aanf_root[KEDGE_NRF_API_ROOT_MAX]; /* the discovered AAnF that answered */
 } akma_call_t;
 
@@ -91,8 +91,9 @@ static void aanf_discovered(kedge_err_t err, const kedge_nrf_candidates_t *cands
   }
   if (err) {
     k->aanf_uri = NULL;
-    registration_done(k, false, err == KEDGE_ERR_NOT_FOUND ? "the NRF knows no AAnF for its RID"
-                                                           : "no AAnF discovered");
+    registration_done(k, false,
+                      err == KEDGE_ERR_NOT_FOUND ? "the NRF knows no AAnF for its RID"
+                                                 : "no AAnF discovered");
   }
 }
 
@@ -135,7 +136,8 @@ void ausf_akma_on_success(ausf_confirmation_t *c)
   OPENSSL_cleanse(hex, sizeof(hex));
   if (!strcmp(k->aanf_uri, AUSF_AANF_DISCOVER)) {
     ausf_worker_t *w = ausf_worker_of(c->req);
-    kedge_nrf_query_t q = {.target_nf_type = "AANF", .service_name = "naanf-akma",
+    kedge_nrf_query_t q = {.target_nf_type = "AANF",
+                           .service_name = "naanf-akma",
                            .routing_indicator = c->ctx.routing_id,
                            .target_mcc = ausf->home_network.mcc,
                            .target_mnc = ausf->home_network.mnc};
@@ -176,15 +178,15 @@ static void removed(const kedge_sbi_client_response_t *r, void *arg)
   akma_remove_t *m = arg;
   if (!r->err && r->status == 204) {
     kedge_counter_add(m->ausf->akma_removed, 1);
-    kedge_log_subscriber(KEDGE_LOG_INFO, m->supi, NULL, "AKMA context removed at %s (%s)",
-                         m->uri, m->reason);
+    kedge_log_subscriber(KEDGE_LOG_INFO, m->supi, NULL, "AKMA context removed at %s (%s)", m->uri,
+                         m->reason);
   } else if (!r->err && r->status == 404) {
     /* no context there: another AAnF's subscriber, or gone already */
   } else {
     kedge_counter_add(m->ausf->akma_remove_failed, 1);
-    kedge_log_subscriber(KEDGE_LOG_WARN, m->supi, NULL, "AKMA context not removed at %s (%s): %s%ld",
-                         m->uri, m->reason, r->err ? kedge_strerror(r->err) : "status ",
-                         r->err ? 0L : r->status);
+    kedge_log_subscriber(KEDGE_LOG_WARN, m->supi, NULL,
+                         "AKMA context not removed at %s (%s): %s%ld", m->uri, m->reason,
+                         r->err ? kedge_strerror(r->err) : "status ", r->err ? 0L : r->status);
   }
   m->done(m->arg);
   free(m);
@@ -208,16 +210,16 @@ static bool remove_at(ausf_t *ausf, kedge_sbi_client_t *aanf, const char *supi, 
   json_decref(body);
   if (err) {
     kedge_counter_add(ausf->akma_remove_failed, 1);
-    kedge_log_subscriber(KEDGE_LOG_WARN, supi, NULL, "AKMA context not removed at %s (%s): %s",
-                         uri, reason, kedge_strerror(err));
+    kedge_log_subscriber(KEDGE_LOG_WARN, supi, NULL, "AKMA context not removed at %s (%s): %s", uri,
+                         reason, kedge_strerror(err));
     free(m);
     return false;
   }
   return true;
 }
 
-unsigned ausf_akma_remove(ausf_t *ausf, kedge_sbi_client_t *aanf, const char *supi,
-                          const char *rid, const char *reason, void (*done)(void *arg), void *arg)
+unsigned ausf_akma_remove(ausf_t *ausf, kedge_sbi_client_t *aanf, const char *supi, const char *rid,
+                          const char *reason, void (*done)(void *arg), void *arg)
 {
   if (!ausf->akma_enabled || !aanf || (rid && !rid[0]))
     return 0; /* "" : this authentication registered no anchor key */
@@ -225,7 +227,10 @@ unsigned ausf_akma_remove(ausf_t *ausf, kedge_sbi_client_t *aanf, const char *su
     const char *uri = ausf_aanf_for(ausf, rid);
     /* a discovered AAnF is not remembered: its anchor key stays until replaced or expired
      * (docs/nrf.md) */
-    return uri && strcmp(uri, AUSF_AANF_DISCOVER) && remove_at(ausf, aanf, supi, uri, reason, done, arg) ? 1 : 0;
+    return uri && strcmp(uri, AUSF_AANF_DISCOVER) &&
+                   remove_at(ausf, aanf, supi, uri, reason, done, arg)
+               ? 1
+               : 0;
   }
   /* deregistration names no RID: every AAnF once (CtxRemove is harmless where there is none) */
   unsigned n = 0;
@@ -245,14 +250,14 @@ kedge_err_t ausf_akma_setup(ausf_t *ausf, kedge_sbi_server_t *srv)
   kedge_metrics_t *m = kedge_sbi_server_metrics(srv);
   const char *name = "kedge_ausf_akma_anchor_keys_total",
              *help = "AKMA anchor keys registered at the AAnF after 5G AKA, by result";
-  kedge_err_t err = kedge_metrics_counter(m, name, help, "result=\"registered\"",
-                                          &ausf->akma_registered);
+  kedge_err_t err =
+      kedge_metrics_counter(m, name, help, "result=\"registered\"", &ausf->akma_registered);
   if (!err)
     err = kedge_metrics_counter(m, name, help, "result=\"failed\"", &ausf->akma_failed);
   if (!err)
     err = kedge_metrics_counter(m, name, help, "result=\"removed\"", &ausf->akma_removed);
   if (!err)
-    err = kedge_metrics_counter(m, name, help, "result=\"remove_failed\"",
-                                &ausf->akma_remove_failed);
+    err =
+        kedge_metrics_counter(m, name, help, "result=\"remove_failed\"", &ausf->akma_remove_failed);
   return err;
 }

@@ -8,17 +8,17 @@
 #include <stddef.h>
 
 #include "context.h"
-#include "kedge/ratelimit.h"
 #include "kedge/config.h"
 #include "kedge/json_check.h"
 #include "kedge/keystore.h"
-#include "kedge/seal.h"
 #include "kedge/metrics.h"
 #include "kedge/nrf.h"
+#include "kedge/ratelimit.h"
 #include "kedge/revocation.h"
 #include "kedge/sbi_client.h"
 #include "kedge/sbi_notify.h"
 #include "kedge/sbi_server.h"
+#include "kedge/seal.h"
 
 /* An allowed consumer of ue-authentications: a SEAF/AMF by certificate SAN DNS name, with
  * the serving network names it may authenticate for ("*" = any). */
@@ -66,22 +66,22 @@ typedef enum ausf_edge_derive {
 
 typedef struct ausf {
   /* configuration */
-  const char *api_root;       /* absolute URI prefix for Location/_links; NULL: from sbi */
-  const char *instance_id;    /* nfInstanceId (kedge_app_nf_instance_id): ausfInstanceId */
+  const char *api_root;    /* absolute URI prefix for Location/_links; NULL: from sbi */
+  const char *instance_id; /* nfInstanceId (kedge_app_nf_instance_id): ausfInstanceId */
   ausf_seaf_t *seafs;
   size_t n_seafs;
-  int64_t context_expiry_ms;  /* an AKA context not confirmed in time is gone */
+  int64_t context_expiry_ms; /* an AKA context not confirmed in time is gone */
   size_t max_contexts;
-  const char *udm_uri;            /* static UDM apiRoot; NULL: discovered at the NRF (SPEC.md 7) */
+  const char *udm_uri; /* static UDM apiRoot; NULL: discovered at the NRF (SPEC.md 7) */
   kedge_sbi_client_options_t udm_client;
-  struct kedge_nrf_disc *disc; /* NRF discovery (nrf.uri; NULL without), shared by workers */
+  struct kedge_nrf_disc *disc;   /* NRF discovery (nrf.uri; NULL without), shared by workers */
   int64_t auth_event_timeout_ms; /* udm.auth_event_timeout: the SEAF waits at most this long */
 
   /* edge keys (SPEC.md 2) and their key service */
   bool edge_enabled;
   ausf_edge_derive_t edge_derive;
   int64_t key_lifetime_ms;
-  kedge_plmn_t home_network;      /* the Kedge ID realm */
+  kedge_plmn_t home_network;        /* the Kedge ID realm */
   kedge_keystore_config_t keystore; /* keystore:, redis:, edge.master_key */
   ausf_key_consumer_t *key_consumers;
   size_t n_key_consumers;
@@ -90,10 +90,10 @@ typedef struct ausf {
   ausf_aanf_route_t *aanf_routes;
   size_t n_aanf_routes;
   kedge_sbi_client_options_t aanf_client;
-  double keyrequest_rate;         /* keyrequest.per_consumer_rate: per second; 0: no limit */
-  double keyrequest_burst;        /* keyrequest.per_consumer_burst */
-  bool testing;                   /* testing.enabled: the knobs below are honoured */
-  int64_t keyrequest_delay_ms;    /* testing: answers of kedge-keys/retrieve wait this long */
+  double keyrequest_rate;      /* keyrequest.per_consumer_rate: per second; 0: no limit */
+  double keyrequest_burst;     /* keyrequest.per_consumer_burst */
+  bool testing;                /* testing.enabled: the knobs below are honoured */
+  int64_t keyrequest_delay_ms; /* testing: answers of kedge-keys/retrieve wait this long */
 
   /* revocation: notices to consumers that gave revocCallbackUri (key_revocation.c) */
   bool revocation_enabled;
@@ -132,8 +132,8 @@ void ausf_ueau_teardown(ausf_t *ausf);
 
 /* What belongs to one worker's event loop (kedge_sbi_server_set_worker_hooks). */
 typedef struct ausf_worker {
-  kedge_sbi_client_t *udm; /* HTTP/2 client toward the UDM */
-  kedge_keystore_t *keys;  /* this loop's handle on the key store (NULL without edge) */
+  kedge_sbi_client_t *udm;  /* HTTP/2 client toward the UDM */
+  kedge_keystore_t *keys;   /* this loop's handle on the key store (NULL without edge) */
   kedge_sbi_client_t *aanf; /* HTTP/2 client toward the AAnFs (NULL without akma) */
   kedge_sbi_client_t *nrf;  /* toward the NRF for discovery (NULL with a static udm.uri) */
 } ausf_worker_t;
@@ -183,14 +183,13 @@ typedef void (*ausf_revoke_fn)(kedge_err_t err, void *arg);
  * with `akma_rid` NULL (deregistration: the RID is not known), at every AAnF of akma.aanf.
  * done() then runs after the AAnFs answered too; their failures are logged and counted, not
  * reported (like a failed registration, docs/akma.md). `w` is the caller's worker. */
-kedge_err_t ausf_edge_revoke(ausf_t *ausf, ausf_worker_t *w, const char *supi,
-                             const char *kedge_id, const char *akma_rid, const char *reason,
-                             ausf_revoke_fn done, void *arg);
+kedge_err_t ausf_edge_revoke(ausf_t *ausf, ausf_worker_t *w, const char *supi, const char *kedge_id,
+                             const char *akma_rid, const char *reason, ausf_revoke_fn done,
+                             void *arg);
 /* akma.c: remove-context for `supi` at the AAnF of `rid` (NULL: every AAnF of akma.aanf);
  * done(arg) runs once per request started, later, on the loop; returns how many started. */
-unsigned ausf_akma_remove(ausf_t *ausf, kedge_sbi_client_t *aanf, const char *supi,
-                          const char *rid, const char *reason, void (*done)(void *arg),
-                          void *arg);
+unsigned ausf_akma_remove(ausf_t *ausf, kedge_sbi_client_t *aanf, const char *supi, const char *rid,
+                          const char *reason, void (*done)(void *arg), void *arg);
 
 /* Nudm_UEAuthentication_ResultConfirmation and _ResultRemoval toward the UDM (TS 29.503
  * 5.4.2.3, 5.4.2.4; TS 33.501 6.1.4.1): POST {supi}/auth-events with the result of a

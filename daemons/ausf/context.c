@@ -82,7 +82,7 @@ void ausf_ctx_table_free(ausf_ctx_table_t *t)
     return;
   entry_t *e, *next;
   TAILQ_FOREACH_SAFE(e, &t->by_expiry, expiry, next)
-    free_entry(e);
+  free_entry(e);
   pthread_mutex_destroy(&t->lock);
   free(t->buckets);
   free(t);

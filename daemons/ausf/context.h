@@ -15,24 +15,24 @@
 #include "kedge/identity.h"
 #include "kedge/time.h"
 
-#define AUSF_CTX_ID_LEN 32 /* hex of 16 random octets */
+#define AUSF_CTX_ID_LEN        32 /* hex of 16 random octets */
 #define AUSF_AUTH_EVENT_ID_MAX 64 /* the UDM's authEventId (the last segment of its Location) */
 
 typedef struct ausf_auth_ctx {
   char id[AUSF_CTX_ID_LEN + 1];
   char supi[KEDGE_SUPI_MAX + 1];
   char snn[KEDGE_SNN_LEN + 1];
-  char consumer[254];        /* the SAN DNS name that created it: only it may confirm */
+  char consumer[254]; /* the SAN DNS name that created it: only it may confirm */
   char routing_id[KEDGE_RID_MAX + 1];
   bool edge_ind;
-  bool akma_ind;             /* the UDM's akmaInd (TS 29.503): register K_AKMA (SPEC.md 9) */
-  bool akma_registered;      /* the AAnF took this authentication's anchor key */
-  bool rid_from_udm;         /* routing_id came from the UDM's routingId (SPEC.md 7) */
+  bool akma_ind;        /* the UDM's akmaInd (TS 29.503): register K_AKMA (SPEC.md 9) */
+  bool akma_registered; /* the AAnF took this authentication's anchor key */
+  bool rid_from_udm;    /* routing_id came from the UDM's routingId (SPEC.md 7) */
   uint8_t xres_star[KEDGE_RES_STAR_LEN];
   uint8_t kausf[KEDGE_KAUSF_LEN];
-  int64_t expiry_ms;         /* CLOCK_MONOTONIC */
+  int64_t expiry_ms; /* CLOCK_MONOTONIC */
   /* after the confirmation (the table of confirmed authentications, for DELETE) */
-  char kedge_id[KEDGE_ID_MAX + 1];               /* the edge key derived, or "" */
+  char kedge_id[KEDGE_ID_MAX + 1];                /* the edge key derived, or "" */
   char auth_event_id[AUSF_AUTH_EVENT_ID_MAX + 1]; /* the UDM's AuthEvent, or "" */
   char udm_root[256]; /* the apiRoot of the UDM that gave the vector: auth-events go there */
 } ausf_auth_ctx_t;

@@ -97,7 +97,7 @@ typedef struct revoke {
   ausf_t *ausf;
   ausf_revoke_fn done;
   void *arg;
-  unsigned pending;    /* the edge key store call and the AAnF remove-contexts */
+  unsigned pending;     /* the edge key store call and the AAnF remove-contexts */
   kedge_err_t edge_err; /* what done() reports: the edge keys' fate */
   char supi[KEDGE_SUPI_MAX + 1];
   char kedge_id[KEDGE_ID_MAX + 1];
@@ -139,9 +139,9 @@ static void revoked(kedge_err_t err, void *arg)
   revoke_step_done(r);
 }
 
-kedge_err_t ausf_edge_revoke(ausf_t *ausf, ausf_worker_t *w, const char *supi,
-                             const char *kedge_id, const char *akma_rid, const char *reason,
-                             ausf_revoke_fn done, void *arg)
+kedge_err_t ausf_edge_revoke(ausf_t *ausf, ausf_worker_t *w, const char *supi, const char *kedge_id,
+                             const char *akma_rid, const char *reason, ausf_revoke_fn done,
+                             void *arg)
 {
   kedge_keystore_t *ks = w ? w->keys : NULL;
   const bool edge = ausf->edge_enabled && ks;

@@ -17,8 +17,8 @@
 
 #include "ausf.h"
 #include "kedge/log.h"
-#include "kedge/time.h"
 #include "kedge/sbi_subscriptions.h"
+#include "kedge/time.h"
 
 #define PURGE_INTERVAL_MS 60000
 
@@ -136,12 +136,12 @@ void ausf_revocation_notify(ausf_t *ausf, const char *supi, const char *keep_ked
   kedge_counter_add(r->m_revoked[cause], n);
   for (kedge_sbi_sub_t *s = taken; s; s = s->next) {
     /* KedgeRevokedKey (api/TS29509_Nausf_UEAuthentication_keyrequest.yaml) */
-    json_t *item = json_pack("{s:s, s:s}", "kedgeId", s->id, "cause",
-                             ausf_revoke_cause_name(cause));
+    json_t *item =
+        json_pack("{s:s, s:s}", "kedgeId", s->id, "cause", ausf_revoke_cause_name(cause));
     kedge_err_t err = item ? kedge_sbi_notifier_post(r->notifier, s->uri, item) : KEDGE_ERR_NOMEM;
     if (err)
-      kedge_log_warn("revocation of Kedge ID %s: notification to %s not queued: %s", s->id,
-                     s->uri, kedge_strerror(err));
+      kedge_log_warn("revocation of Kedge ID %s: notification to %s not queued: %s", s->id, s->uri,
+                     kedge_strerror(err));
     else
       kedge_log_info("revocation of Kedge ID %s (%s): notification to %s queued", s->id,
                      ausf_revoke_cause_name(cause), s->uri);

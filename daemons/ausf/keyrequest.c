@@ -1,8 +1,8 @@
-/* Nausf_UEAuthentication_keyrequest (SPEC.md 3; api/TS29509_Nausf_UEAuthentication_keyrequest.yaml):
- * POST /nausf-auth/v1/kedge-keys/retrieve {kedgeId, ecsId?} -> {kedgeId, kedge, expiry}.
- * Steps 5-6 of SPEC.md 0 (5.2/6.1 through the NEF). Consumers are authorised by their
- * certificate's SAN DNS names; every answer is audit-logged with consumer, Kedge ID, profile and
- * outcome, never the key. */
+/* Nausf_UEAuthentication_keyrequest (SPEC.md 3;
+ * api/TS29509_Nausf_UEAuthentication_keyrequest.yaml): POST /nausf-auth/v1/kedge-keys/retrieve
+ * {kedgeId, ecsId?} -> {kedgeId, kedge, expiry}. Steps 5-6 of SPEC.md 0 (5.2/6.1 through the NEF).
+ * Consumers are authorised by their certificate's SAN DNS names; every answer is audit-logged with
+ * consumer, Kedge ID, profile and outcome, never the key. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,10 +33,10 @@ typedef struct key_call {
 
 /* SPEC.md 3 KedgeKeyRequest */
 const kedge_json_member_t ausf_key_request_members[] = {
-  {.name = "kedgeId", .kind = KEDGE_JSON_STRING, .required = true, .max_len = KEDGE_ID_MAX},
-  {.name = "ecsId", .kind = KEDGE_JSON_STRING, .max_len = KEDGE_ECS_ID_MAX + 1},
-  {.name = "revocCallbackUri", .kind = KEDGE_JSON_STRING, .max_len = KEDGE_SBI_NOTIFY_URI_MAX},
-  {.name = NULL},
+    {.name = "kedgeId", .kind = KEDGE_JSON_STRING, .required = true, .max_len = KEDGE_ID_MAX},
+    {.name = "ecsId", .kind = KEDGE_JSON_STRING, .max_len = KEDGE_ECS_ID_MAX + 1},
+    {.name = "revocCallbackUri", .kind = KEDGE_JSON_STRING, .max_len = KEDGE_SBI_NOTIFY_URI_MAX},
+    {.name = NULL},
 };
 
 json_t *ausf_key_request_parse(const json_t *body, ausf_key_request_t *kr)
@@ -99,17 +99,17 @@ static void audit_line(const char *consumer, const char *kedge_id, bool bound, i
   char st[8];
   snprintf(st, sizeof(st), "%d", status);
   const kedge_log_field_t f[] = {
-    {"peer", consumer, false},
-    {"kedge_id", kedge_id, false},
-    {"status", st, true},
-    {"cause", cause, false},
+      {"peer", consumer, false},
+      {"kedge_id", kedge_id, false},
+      {"status", st, true},
+      {"cause", cause, false},
   };
   kedge_log_fields(KEDGE_LOG_INFO, f, sizeof(f) / sizeof(f[0]), "keyrequest: profile %s: %s",
                    bound ? "bound" : "kedge", outcome);
 }
 
-static void audit(const key_call_t *k, const char *consumer, const char *kedge_id,
-                  int status, const char *cause, const char *outcome)
+static void audit(const key_call_t *k, const char *consumer, const char *kedge_id, int status,
+                  const char *cause, const char *outcome)
 {
   audit_line(consumer, kedge_id, k && k->ecs_id[0], status, cause, outcome);
 }
@@ -148,8 +148,7 @@ static void answer(key_call_t *k)
     break;
   default:
     kedge_counter_add(ausf->keyrequests_failed, 1);
-    audit(k, k->consumer->name, k->kedge_id, 503, "KEY_STORE_UNAVAILABLE",
-          kedge_strerror(k->err));
+    audit(k, k->consumer->name, k->kedge_id, 503, "KEY_STORE_UNAVAILABLE", kedge_strerror(k->err));
     kedge_sbi_response_header(req, "retry-after", "1");
     kedge_sbi_respond_problem(req, 503, "KEY_STORE_UNAVAILABLE", NULL);
   }
@@ -172,9 +171,8 @@ static void got_key(kedge_err_t err, const kedge_keystore_record_t *rec, void *a
   if (!err) {
     k->expiry_ms = rec->expiry_ms;
     /* issue 13: the consumer hears when this key is replaced or deleted */
-    if (k->callback_uri &&
-        ausf_revocation_subscribe(k->ausf, rec->supi, k->kedge_id, rec->expiry_ms,
-                                  k->callback_uri) != KEDGE_OK)
+    if (k->callback_uri && ausf_revocation_subscribe(k->ausf, rec->supi, k->kedge_id,
+                                                     rec->expiry_ms, k->callback_uri) != KEDGE_OK)
       kedge_log_warn("keyrequest: consumer %s, Kedge ID %s: no revocation subscription "
                      "(revocation.max_subscriptions reached); key_cache_ttl still applies",
                      k->consumer->name, k->kedge_id);
@@ -277,15 +275,16 @@ kedge_err_t ausf_keyrequest_setup(ausf_t *ausf, kedge_sbi_server_t *srv)
                                    &ausf->keyrequests_not_found)) ||
       (err = kedge_metrics_counter(m, name, help, "result=\"refused\"",
                                    &ausf->keyrequests_refused)) ||
-      (err = kedge_metrics_counter(m, name, help, "result=\"failed\"", &ausf->keyrequests_failed)) ||
+      (err =
+           kedge_metrics_counter(m, name, help, "result=\"failed\"", &ausf->keyrequests_failed)) ||
       (err = kedge_metrics_counter(m, name, help, "result=\"rate_limited\"",
                                    &ausf->keyrequests_limited)) ||
       (err = kedge_metrics_counter(m, "kedge_ausf_edge_keys_total",
-                                   "edge keys derived at 5G AKA success, by result", "result=\"stored\"",
-                                   &ausf->keys_stored)) ||
+                                   "edge keys derived at 5G AKA success, by result",
+                                   "result=\"stored\"", &ausf->keys_stored)) ||
       (err = kedge_metrics_counter(m, "kedge_ausf_edge_keys_total",
-                                   "edge keys derived at 5G AKA success, by result", "result=\"failed\"",
-                                   &ausf->keys_store_failed)))
+                                   "edge keys derived at 5G AKA success, by result",
+                                   "result=\"failed\"", &ausf->keys_store_failed)))
     return err;
   if (ausf->keyrequest_rate > 0) {
     kedge_rate_config_t cfg = {.rate = ausf->keyrequest_rate,

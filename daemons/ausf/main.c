@@ -9,12 +9,12 @@
 static const char *const extra_usage[] = {KEDGE_APP_PORTS_FILE_USAGE, NULL};
 
 static const kedge_daemon_info_t info = {
-  .program = "kedge-ausfd",
-  .description = "kedge AUSF: 5G AKA for SEAFs (Nausf_UEAuthentication, TS 29.509) with vectors "
-                 "from the UDM; after a successful AKA of an edge-capable subscriber it derives "
-                 "Kedge and Kedge ID from KAUSF and keeps them for the key service.",
-  .default_config = "/etc/kedge/ausf.yaml",
-  .extra_usage = extra_usage,
+    .program = "kedge-ausfd",
+    .description = "kedge AUSF: 5G AKA for SEAFs (Nausf_UEAuthentication, TS 29.509) with vectors "
+                   "from the UDM; after a successful AKA of an edge-capable subscriber it derives "
+                   "Kedge and Kedge ID from KAUSF and keeps them for the key service.",
+    .default_config = "/etc/kedge/ausf.yaml",
+    .extra_usage = extra_usage,
 };
 
 static ausf_t ausf;
@@ -41,7 +41,8 @@ static kedge_err_t setup(kedge_sbi_server_t *srv, void *state, char *why, size_t
     return err;
   }
   kedge_log_info("UDM at %s; AKA contexts expire after %lld ms, at most %zu; instance %s",
-                 a->udm_uri ? a->udm_uri : "(discovered at the NRF)", (long long)a->context_expiry_ms, a->max_contexts, a->instance_id);
+                 a->udm_uri ? a->udm_uri : "(discovered at the NRF)",
+                 (long long)a->context_expiry_ms, a->max_contexts, a->instance_id);
   if (a->edge_enabled)
     kedge_log_info("edge keys on: realm 5gc.mnc%s.mcc%s.3gppnetwork.org, lifetime %lld s, key "
                    "store %s, %zu key service consumers%s",
@@ -84,8 +85,8 @@ static kedge_err_t check(void *state, char *why, size_t why_size)
   kedge_master_key_t mk;
   kedge_err_t err = kedge_master_key_load(a->keystore.master_key_file, &mk, why, why_size);
   if (!err)
-    err = kedge_keystore_check_key(a->keystore.uri, &mk, a->keystore.master_key_file, why,
-                                   why_size);
+    err =
+        kedge_keystore_check_key(a->keystore.uri, &mk, a->keystore.master_key_file, why, why_size);
   kedge_master_key_clear(&mk);
   return err;
 }
@@ -116,19 +117,19 @@ static const char *h2c_refused(void *state)
 int main(int argc, char **argv)
 {
   const kedge_app_t app = {
-    .info = &info,
-    .service = "ausf",
-    .default_port = 8002, /* conf/ausf.yaml, docs/config.md "Ports" */
-    .nf_type = "AUSF",
-    .nf_services = ausf_services,
-    .read_config = ausf_read_config,
-    .setup = setup,
-    .teardown = teardown,
-    .check = check,
-    .reload = reload,
-    .h2c_refused = h2c_refused,
-    .state_size = sizeof(ausf),
-    .state = &ausf,
+      .info = &info,
+      .service = "ausf",
+      .default_port = 8002, /* conf/ausf.yaml, docs/config.md "Ports" */
+      .nf_type = "AUSF",
+      .nf_services = ausf_services,
+      .read_config = ausf_read_config,
+      .setup = setup,
+      .teardown = teardown,
+      .check = check,
+      .reload = reload,
+      .h2c_refused = h2c_refused,
+      .state_size = sizeof(ausf),
+      .state = &ausf,
   };
   return kedge_app_main(&app, argc, argv);
 }

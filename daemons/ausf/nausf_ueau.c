@@ -47,7 +47,6 @@ static bool serving_network_allowed(const ausf_seaf_t *seaf, const char *snn)
   return false;
 }
 
-
 /* TS 29.571 SupiOrSuci: its pattern ends in "|.+", so anything but the empty string. */
 static const char *check_supi_or_suci(const json_t *value)
 {
@@ -62,18 +61,26 @@ static const char *check_rid(const json_t *value)
 
 /* TS 29.509 6.1.6.2.2 AuthenticationInfo */
 const kedge_json_member_t ausf_auth_info_members[] = {
-  {.name = "supiOrSuci", .kind = KEDGE_JSON_STRING, .required = true, .max_len = KEDGE_SUPI_MAX,
-   .check = check_supi_or_suci},
-  {.name = "servingNetworkName", .kind = KEDGE_JSON_STRING, .required = true, .max_len = 64},
-  {.name = "resynchronizationInfo", .kind = KEDGE_JSON_OBJECT, .object = kedge_json_resynchronization_info},
-  {.name = "routingIndicator", .kind = KEDGE_JSON_STRING, .max_len = KEDGE_RID_MAX, .check = check_rid},
-  {.name = NULL},
+    {.name = "supiOrSuci",
+     .kind = KEDGE_JSON_STRING,
+     .required = true,
+     .max_len = KEDGE_SUPI_MAX,
+     .check = check_supi_or_suci},
+    {.name = "servingNetworkName", .kind = KEDGE_JSON_STRING, .required = true, .max_len = 64},
+    {.name = "resynchronizationInfo",
+     .kind = KEDGE_JSON_OBJECT,
+     .object = kedge_json_resynchronization_info},
+    {.name = "routingIndicator",
+     .kind = KEDGE_JSON_STRING,
+     .max_len = KEDGE_RID_MAX,
+     .check = check_rid},
+    {.name = NULL},
 };
 
 /* TS 29.509 6.1.6.2.x DeregistrationInfo */
 static const kedge_json_member_t deregistration_members[] = {
-  {.name = "supi", .kind = KEDGE_JSON_STRING, .required = true, .max_len = KEDGE_SUPI_MAX},
-  {.name = NULL},
+    {.name = "supi", .kind = KEDGE_JSON_STRING, .required = true, .max_len = KEDGE_SUPI_MAX},
+    {.name = NULL},
 };
 
 /* The routing indicator of a SUCI (TS 23.003 2.2B, TS 29.503 SUCI string form
@@ -100,8 +107,11 @@ static void suci_rid(const char *supi_or_suci, char rid[KEDGE_RID_MAX + 1])
 
 /* TS 29.509 6.1.6.2.5 ConfirmationData */
 const kedge_json_member_t ausf_confirmation_members[] = {
-  {.name = "resStar", .kind = KEDGE_JSON_STRING, .required = true, .check = kedge_json_check_hex16},
-  {.name = NULL},
+    {.name = "resStar",
+     .kind = KEDGE_JSON_STRING,
+     .required = true,
+     .check = kedge_json_check_hex16},
+    {.name = NULL},
 };
 
 /* ---- ue-authentications ---- */
@@ -151,8 +161,7 @@ static const char *string_member(const json_t *obj, const char *name)
 
 /* Reads the 5G HE AV of an AuthenticationInfoResult (TS 29.503 6.3.6.2.3) into ctx, with the
  * edge flag from kedge's vendor-specific attribute (SPEC.md 7, TS 29.500 6.6.3). */
-bool ausf_read_vector(const json_t *body, ausf_auth_ctx_t *ctx, uint8_t rand[16],
-                      uint8_t autn[16])
+bool ausf_read_vector(const json_t *body, ausf_auth_ctx_t *ctx, uint8_t rand[16], uint8_t autn[16])
 {
   const json_t *av = json_object_get(body, "authenticationVector");
   const char *supi = string_member(body, "supi"), *rid = string_member(body, "routingId");
@@ -217,9 +226,9 @@ static void vector_received(const kedge_sbi_client_response_t *resp, const char 
         snprintf(ctx.routing_id, sizeof(ctx.routing_id), "%s", rid);
         kedge_log_subscriber(KEDGE_LOG_INFO, ctx.supi, NULL,
                              "ue-authentications: the UDM sent no routingId; RID %s from %s", rid,
-                       c->suci_rid[0]   ? "the SUCI"
-                       : c->info_rid[0] ? "the AuthenticationInfo's routingIndicator"
-                                        : "nowhere (the default 0)");
+                             c->suci_rid[0]   ? "the SUCI"
+                             : c->info_rid[0] ? "the AuthenticationInfo's routingIndicator"
+                                              : "nowhere (the default 0)");
       }
       memcpy(ctx.snn, c->snn, sizeof(ctx.snn));
       memcpy(ctx.consumer, c->consumer, sizeof(ctx.consumer));
@@ -230,7 +239,8 @@ static void vector_received(const kedge_sbi_client_response_t *resp, const char 
         err = ausf_ctx_add(ausf->contexts, &ctx);
       if (err == KEDGE_ERR_BUSY) {
         kedge_sbi_response_header(req, "retry-after", "1");
-        kedge_sbi_respond_problem(req, 503, "NF_CONGESTION", "too many authentications in progress");
+        kedge_sbi_respond_problem(req, 503, "NF_CONGESTION",
+                                  "too many authentications in progress");
       } else if (err) {
         kedge_sbi_respond_err(req, err, NULL);
       } else {
@@ -320,8 +330,7 @@ static void ue_authentications(kedge_sbi_request_t *req, void *arg)
     return;
   }
   if (!kedge_sbi_path_segment(supi_or_suci, segment, sizeof(segment)) ||
-      snprintf(c->path, sizeof(c->path),
-               "/nudm-ueau/v1/%s/security-information/generate-auth-data",
+      snprintf(c->path, sizeof(c->path), "/nudm-ueau/v1/%s/security-information/generate-auth-data",
                segment) >= (int)sizeof(c->path)) {
     free(c);
     kedge_sbi_respond_problem(req, 400, "MANDATORY_IE_INCORRECT", "supiOrSuci too long");
@@ -329,8 +338,8 @@ static void ue_authentications(kedge_sbi_request_t *req, void *arg)
   }
 
   /* TS 29.503 6.3.6.2.2 AuthenticationInfoRequest */
-  json_t *udm_body = json_pack("{s:s, s:s}", "servingNetworkName", snn, "ausfInstanceId",
-                               ausf->instance_id);
+  json_t *udm_body =
+      json_pack("{s:s, s:s}", "servingNetworkName", snn, "ausfInstanceId", ausf->instance_id);
   json_t *resync = json_object_get(body, "resynchronizationInfo");
   if (udm_body && resync)
     json_object_set(udm_body, "resynchronizationInfo", resync);
@@ -370,9 +379,11 @@ static void ue_authentications(kedge_sbi_request_t *req, void *arg)
       q.target_mnc = suci.mnc;
     }
   }
-  kedge_err_t err = !ausf->disc ? KEDGE_ERR_CONFIG : kedge_nrf_discover(ausf->disc, w->nrf,
-                                       kedge_sbi_worker_base(kedge_sbi_request_worker(req)), &q,
-                                       udm_discovered, c, &c->disc);
+  kedge_err_t err = !ausf->disc
+                        ? KEDGE_ERR_CONFIG
+                        : kedge_nrf_discover(ausf->disc, w->nrf,
+                                             kedge_sbi_worker_base(kedge_sbi_request_worker(req)),
+                                             &q, udm_discovered, c, &c->disc);
   if (err) {
     kedge_sbi_request_on_cancel(req, NULL, NULL);
     udm_failed(c, 504, "TARGET_NF_NOT_REACHABLE", "cannot ask the NRF for the UDM");
@@ -424,8 +435,7 @@ static void confirmation_respond(ausf_confirmation_t *c)
       kedge_key_fingerprint(c->ctx.kausf, sizeof(c->ctx.kausf), fp);
       /* a fingerprint, never the key: the UE's log shows the same one (docs/ue.md) */
       kedge_log_subscriber(KEDGE_LOG_INFO, c->ctx.supi, NULL,
-                           "5G AKA success (serving network %s), KAUSF sha256:%s", c->ctx.snn,
-                           fp);
+                           "5G AKA success (serving network %s), KAUSF sha256:%s", c->ctx.snn, fp);
     }
     /* kept (without XRES* and KAUSF) for DELETE .../5g-aka-confirmation */
     ausf_auth_ctx_t kept = c->ctx;
@@ -542,8 +552,8 @@ static void revoke_and_answer(ausf_t *ausf, kedge_sbi_request_t *req, const char
   }
   r->ausf = ausf;
   r->req = req;
-  kedge_err_t err = ausf_edge_revoke(ausf, ausf_worker_of(req), supi, kedge_id, akma_rid,
-                                     reason, removal_done, r);
+  kedge_err_t err = ausf_edge_revoke(ausf, ausf_worker_of(req), supi, kedge_id, akma_rid, reason,
+                                     removal_done, r);
   if (err)
     removal_done(err == KEDGE_ERR_NOMEM ? err : KEDGE_ERR_NOT_FOUND, r);
 }
@@ -569,8 +579,8 @@ static void confirmation_delete(kedge_sbi_request_t *req, void *arg)
     return;
   }
   ausf_auth_event_remove(ausf, ausf_worker_of(req)->udm, &ctx);
-  revoke_and_answer(ausf, req, ctx.supi, ctx.kedge_id,
-                    ctx.akma_registered ? ctx.routing_id : "", "5g-aka-confirmation deleted");
+  revoke_and_answer(ausf, req, ctx.supi, ctx.kedge_id, ctx.akma_registered ? ctx.routing_id : "",
+                    "5g-aka-confirmation deleted");
   OPENSSL_cleanse(&ctx, sizeof(ctx));
 }
 
@@ -586,7 +596,8 @@ static void deregister(kedge_sbi_request_t *req, void *arg)
     return;
   kedge_supi_t supi;
   if (kedge_supi_parse(string_member(body, "supi"), &supi)) {
-    json_t *problem = kedge_problem_new(400, "MANDATORY_IE_INCORRECT", "invalid DeregistrationInfo");
+    json_t *problem =
+        kedge_problem_new(400, "MANDATORY_IE_INCORRECT", "invalid DeregistrationInfo");
     kedge_problem_add_invalid_param(problem, "/supi", "not a SUPI (imsi-..., nai-...)");
     kedge_sbi_respond_problem_json(req, problem);
     json_decref(problem);
@@ -618,20 +629,24 @@ kedge_err_t ausf_ueau_setup(ausf_t *ausf, kedge_sbi_server_t *srv)
       (err = kedge_metrics_counter(m, "kedge_ausf_udm_errors_total",
                                    "UDM calls that failed or gave unusable answers", NULL,
                                    &ausf->udm_errors)) ||
-      (err = kedge_metrics_gauge(m, "kedge_ausf_auth_contexts", "5G AKA contexts awaiting confirmation",
-                                 NULL, &ausf->contexts_live)))
+      (err = kedge_metrics_gauge(m, "kedge_ausf_auth_contexts",
+                                 "5G AKA contexts awaiting confirmation", NULL,
+                                 &ausf->contexts_live)))
     return err;
   const char *ev = "kedge_ausf_auth_events_total",
-             *ev_help = "AuthEvents sent to the UDM after confirmations (TS 29.503 ResultConfirmation)",
+             *ev_help =
+                 "AuthEvents sent to the UDM after confirmations (TS 29.503 ResultConfirmation)",
              *rm = "kedge_ausf_auth_event_removals_total",
              *rm_help = "AuthEvent removals sent to the UDM (TS 29.503 ResultRemoval)";
   if ((err = kedge_metrics_counter(m, ev, ev_help, "result=\"ok\"", &ausf->auth_events_ok)) ||
-      (err = kedge_metrics_counter(m, ev, ev_help, "result=\"failed\"", &ausf->auth_events_failed)) ||
+      (err =
+           kedge_metrics_counter(m, ev, ev_help, "result=\"failed\"", &ausf->auth_events_failed)) ||
       (err = kedge_metrics_counter(m, rm, rm_help, "result=\"ok\"", &ausf->auth_removals_ok)) ||
-      (err = kedge_metrics_counter(m, rm, rm_help, "result=\"failed\"", &ausf->auth_removals_failed)) ||
+      (err = kedge_metrics_counter(m, rm, rm_help, "result=\"failed\"",
+                                   &ausf->auth_removals_failed)) ||
       (err = kedge_metrics_counter(m, "kedge_ausf_keys_revoked_total",
-                                   "edge keys deleted before their expiry (DELETE, deregister)", NULL,
-                                   &ausf->keys_revoked)))
+                                   "edge keys deleted before their expiry (DELETE, deregister)",
+                                   NULL, &ausf->keys_revoked)))
     return err;
   if ((err = ausf_ctx_table_new(ausf->max_contexts, &ausf->contexts)) ||
       (err = ausf_ctx_table_new(ausf->max_contexts, &ausf->confirmed)))

@@ -40,9 +40,9 @@ static json_t *auth_event(const ausf_t *ausf, const ausf_auth_ctx_t *ctx, bool s
 {
   char now[21];
   kedge_rfc3339_format(kedge_wall_ms(), now);
-  json_t *body = json_pack("{s:s, s:b, s:s, s:s, s:s}", "nfInstanceId", ausf->instance_id,
-                           "success", success, "timeStamp", now, "authType", "5G_AKA",
-                           "servingNetworkName", ctx->snn);
+  json_t *body =
+      json_pack("{s:s, s:b, s:s, s:s, s:s}", "nfInstanceId", ausf->instance_id, "success", success,
+                "timeStamp", now, "authType", "5G_AKA", "servingNetworkName", ctx->snn);
   if (body && removal && json_object_set_new(body, "authRemovalInd", json_true()) != 0) {
     json_decref(body);
     return NULL;
@@ -99,8 +99,10 @@ void ausf_auth_event_send(ausf_confirmation_t *c, void (*done)(ausf_confirmation
   if (e && body && event_url(&c->ctx, c->ctx.supi, NULL, url, sizeof(url))) {
     e->c = c;
     e->done = done;
-    const kedge_sbi_client_request_t call = {
-      .method = "POST", .url = url, .body = body, .timeout_ms = (uint32_t)ausf->auth_event_timeout_ms};
+    const kedge_sbi_client_request_t call = {.method = "POST",
+                                             .url = url,
+                                             .body = body,
+                                             .timeout_ms = (uint32_t)ausf->auth_event_timeout_ms};
     err = kedge_sbi_client_send(udm, &call, event_answered, e, NULL);
   }
   json_decref(body);

@@ -38,9 +38,8 @@ static kedge_err_t worker_init(kedge_sbi_worker_t *worker, void *arg)
     free(w);
     return err;
   }
-  if (ausf->disc &&
-      (err = kedge_sbi_client_new(kedge_sbi_worker_base(worker), &kedge_app_nrf_config()->client,
-                                  &w->nrf))) {
+  if (ausf->disc && (err = kedge_sbi_client_new(kedge_sbi_worker_base(worker),
+                                                &kedge_app_nrf_config()->client, &w->nrf))) {
     kedge_log_error("cannot create the SBI client toward the NRF (nrf.ca, nrf.cert, nrf.key)");
     kedge_sbi_client_free(w->aanf);
     if (w->keys)

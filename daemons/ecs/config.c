@@ -25,25 +25,29 @@ static kedge_err_t read_key_source(ecs_t *ecs, kedge_config_node_t *root)
   else if (type && !strcmp(type, "nef"))
     ecs->source = ECS_SOURCE_NEF;
   else
-    KEDGE_CONFIG_KEEP(err, kedge_config_invalid(sec, "type",
-                              akma ? "must be aanf (in the operator's domain) or nef with "
-                                     "psk_profile akma (SPEC.md 9)"
-                                   : "must be ausf (in the operator's domain) or nef"));
+    KEDGE_CONFIG_KEEP(
+        err, kedge_config_invalid(sec, "type",
+                                  akma ? "must be aanf (in the operator's domain) or nef with "
+                                         "psk_profile akma (SPEC.md 9)"
+                                       : "must be ausf (in the operator's domain) or nef"));
   KEDGE_CONFIG_KEEP(err, kedge_config_string(sec, "af_id", ecs->ecs_id, &ecs->af_id));
   if (ecs->source == ECS_SOURCE_NEF && !ecs->af_id)
-    KEDGE_CONFIG_KEEP(err, kedge_config_invalid(sec, "af_id", "required for type nef (or set ecs.ecs_id)"));
+    KEDGE_CONFIG_KEEP(
+        err, kedge_config_invalid(sec, "af_id", "required for type nef (or set ecs.ecs_id)"));
   if (ecs->source != ECS_SOURCE_NEF && kedge_config_has(sec, "af_id"))
     KEDGE_CONFIG_KEEP(err, kedge_config_invalid(sec, "af_id", "only for type nef"));
   /* SPEC.md 9: K_AF is bound to the FQDN the EEC names, the ECS ID; the afId the ECS asks
    * with must be that same name */
   if (akma && ecs->af_id && ecs->ecs_id && strcmp(ecs->af_id, ecs->ecs_id) != 0)
-    KEDGE_CONFIG_KEEP(err, kedge_config_invalid(sec, "af_id", "must equal ecs.ecs_id with psk_profile akma: K_AF "
-                                            "is bound to the ECS's FQDN"));
+    KEDGE_CONFIG_KEEP(err, kedge_config_invalid(sec, "af_id",
+                                                "must equal ecs.ecs_id with psk_profile akma: K_AF "
+                                                "is bound to the ECS's FQDN"));
   /* the routing table: any home network and any RID unless a row says otherwise */
   KEDGE_CONFIG_KEEP(err, kedge_key_routes_read(sec, "routes", "uri", 0, &ecs->routes));
   if (!err)
-    KEDGE_CONFIG_KEEP(err, kedge_key_routes_check_nrf(root, sec, kedge_config_has(sec, "uri") ? "uri" : "routes",
-                                    &ecs->routes));
+    KEDGE_CONFIG_KEEP(
+        err, kedge_key_routes_check_nrf(root, sec, kedge_config_has(sec, "uri") ? "uri" : "routes",
+                                        &ecs->routes));
   ecs->api = ecs->source == ECS_SOURCE_AUSF   ? KEDGE_KEY_API_AUSF_KEDGE
              : ecs->source == ECS_SOURCE_AANF ? KEDGE_KEY_API_AANF_AKMA
              : akma                           ? KEDGE_KEY_API_NEF_AKMA
@@ -67,7 +71,8 @@ static kedge_err_t read_key_source(ecs_t *ecs, kedge_config_node_t *root)
   ecs->client.max_connections = (uint32_t)v;
   KEDGE_CONFIG_KEEP(err, kedge_config_int(sec, "max_pending", 1024, 1, 1000000, &v));
   ecs->max_pending_fetches = (size_t)v;
-  KEDGE_CONFIG_KEEP(err, kedge_config_duration(sec, "max_retry_after", 60000, 0, 3600000, &ecs->max_retry_after_ms));
+  KEDGE_CONFIG_KEEP(err, kedge_config_duration(sec, "max_retry_after", 60000, 0, 3600000,
+                                               &ecs->max_retry_after_ms));
 
   KEDGE_CONFIG_KEEP(err, kedge_config_map(sec, "rate_limit", &rl));
   KEDGE_CONFIG_KEEP(err, kedge_config_int(rl, "global", 500, 0, 10000000, &v));
@@ -76,7 +81,8 @@ static kedge_err_t read_key_source(ecs_t *ecs, kedge_config_node_t *root)
   ecs->rate.global_burst = (double)v;
   KEDGE_CONFIG_KEEP(err, kedge_config_int(rl, "per_address", 10, 0, 10000000, &v));
   ecs->rate.address_rate = (double)v;
-  KEDGE_CONFIG_KEEP(err, kedge_config_int(rl, "per_address_burst", v > 0 ? 2 * v : 1, 1, 100000000, &v));
+  KEDGE_CONFIG_KEEP(err,
+                    kedge_config_int(rl, "per_address_burst", v > 0 ? 2 * v : 1, 1, 100000000, &v));
   ecs->rate.address_burst = (double)v;
   KEDGE_CONFIG_KEEP(err, kedge_config_int(rl, "address_slots", 65536, 1, 1 << 24, &v));
   ecs->rate.address_slots = (size_t)v;
@@ -93,7 +99,8 @@ static kedge_err_t read_ees(kedge_config_node_t *node, ecs_profile_t profile, ec
   if (!ees->uri)
     KEDGE_CONFIG_KEEP(err, kedge_config_require(node, "uri"));
   KEDGE_CONFIG_KEEP(err, kedge_config_bool(node, "eec_reg_conf", false, &ees->eec_reg_conf));
-  KEDGE_CONFIG_KEEP(err, kedge_config_strings(node, "ees_auth_methods", &ees->auth_methods, &ees->n_auth_methods));
+  KEDGE_CONFIG_KEEP(err, kedge_config_strings(node, "ees_auth_methods", &ees->auth_methods,
+                                              &ees->n_auth_methods));
   /* SPEC.md 9: an ECS of profile akma advertises AKMA for EESs that say nothing else */
   if (!err && profile == ECS_PROFILE_AKMA && !kedge_config_has(node, "ees_auth_methods")) {
     ees->auth_methods = tls_with_akma;
@@ -115,17 +122,20 @@ static kedge_err_t read_provisioning(ecs_t *ecs, kedge_config_node_t *root)
   kedge_config_node_t *const *edns = NULL;
   size_t n = 0;
   KEDGE_CONFIG_KEEP(err, kedge_config_map(root, "service_provisioning", &sec));
-  KEDGE_CONFIG_KEEP(err, kedge_config_strings(sec, "allowed_eec_ids", &p->allowed_eec_ids, &p->n_allowed_eec_ids));
+  KEDGE_CONFIG_KEEP(err, kedge_config_strings(sec, "allowed_eec_ids", &p->allowed_eec_ids,
+                                              &p->n_allowed_eec_ids));
   if (!err && p->n_allowed_eec_ids == 0) {
     p->allowed_eec_ids = any;
     p->n_allowed_eec_ids = 1;
   }
-  KEDGE_CONFIG_KEEP(err, kedge_config_strings(sec, "allowed_ac_ids", &p->allowed_ac_ids, &p->n_allowed_ac_ids));
+  KEDGE_CONFIG_KEEP(
+      err, kedge_config_strings(sec, "allowed_ac_ids", &p->allowed_ac_ids, &p->n_allowed_ac_ids));
   if (!err && p->n_allowed_ac_ids == 0) {
     p->allowed_ac_ids = any;
     p->n_allowed_ac_ids = 1;
   }
-  KEDGE_CONFIG_KEEP(err, kedge_config_duration(sec, "lifetime", 86400000, 1000, 365LL * 86400000, &p->lifetime_ms));
+  KEDGE_CONFIG_KEEP(err, kedge_config_duration(sec, "lifetime", 86400000, 1000, 365LL * 86400000,
+                                               &p->lifetime_ms));
   KEDGE_CONFIG_KEEP(err, kedge_config_maps(sec, "edns", &edns, &n));
   if (err)
     return err;
@@ -145,7 +155,8 @@ static kedge_err_t read_provisioning(ecs_t *ecs, kedge_config_node_t *root)
     if (e)
       continue;
     if (m == 0) {
-      KEDGE_CONFIG_KEEP(err, kedge_config_invalid(edns[i], "eess", "list at least one EES (TS 24.558: eess)"));
+      KEDGE_CONFIG_KEEP(
+          err, kedge_config_invalid(edns[i], "eess", "list at least one EES (TS 24.558: eess)"));
       continue;
     }
     edn->eess = calloc(m, sizeof(*edn->eess));
@@ -169,11 +180,13 @@ kedge_err_t ecs_read_config(kedge_config_node_t *root, void *state)
   /* The ECS's listener is TLS-PSK without a certificate (SPEC.md 4); its certificate is the
    * one it shows the AUSF or the NEF, under key_source.tls. */
   if (kedge_config_has(root, "sbi.tls"))
-    KEDGE_CONFIG_KEEP(err, kedge_config_invalid(root, "sbi.tls",
-                              "the ECS serves TLS 1.3 PSK without a certificate; its client "
-                              "certificate goes under key_source.tls"));
+    KEDGE_CONFIG_KEEP(
+        err, kedge_config_invalid(root, "sbi.tls",
+                                  "the ECS serves TLS 1.3 PSK without a certificate; its client "
+                                  "certificate goes under key_source.tls"));
   /* Read again here (lib/sbi read them first) because the handshakes are the ECS's own. */
-  KEDGE_CONFIG_KEEP(err, kedge_config_duration(root, "sbi.limits.handshake_timeout", 10000, 1, 600000, &v));
+  KEDGE_CONFIG_KEEP(
+      err, kedge_config_duration(root, "sbi.limits.handshake_timeout", 10000, 1, 600000, &v));
   ecs->handshake_timeout_ms = (unsigned)v;
 
   KEDGE_CONFIG_KEEP(err, kedge_config_map(root, "ecs", &sec));
@@ -185,7 +198,8 @@ kedge_err_t ecs_read_config(kedge_config_node_t *root, void *state)
   else if (profile && !strcmp(profile, "akma"))
     ecs->profile = ECS_PROFILE_AKMA;
   else
-    KEDGE_CONFIG_KEEP(err, kedge_config_invalid(sec, "psk_profile", "must be kedge, bound or akma (SPEC.md 6, 9)"));
+    KEDGE_CONFIG_KEEP(err, kedge_config_invalid(sec, "psk_profile",
+                                                "must be kedge, bound or akma (SPEC.md 6, 9)"));
   KEDGE_CONFIG_KEEP(err, kedge_config_string(sec, "ecs_id", NULL, &ecs_id));
   if (ecs_id) {
     if (kedge_ecs_id_normalise(ecs_id, ecs->ecs_id_buf, &why))
@@ -193,8 +207,9 @@ kedge_err_t ecs_read_config(kedge_config_node_t *root, void *state)
     else
       ecs->ecs_id = ecs->ecs_id_buf;
   } else if (ecs->profile != ECS_PROFILE_KEDGE) {
-    KEDGE_CONFIG_KEEP(err, kedge_config_invalid(sec, "ecs_id", "required with psk_profile bound or akma (SPEC.md "
-                                             "6: the ECS ID; 9: the FQDN K_AF is bound to)"));
+    KEDGE_CONFIG_KEEP(err, kedge_config_invalid(sec, "ecs_id",
+                                                "required with psk_profile bound or akma (SPEC.md "
+                                                "6: the ECS ID; 9: the FQDN K_AF is bound to)"));
   }
   KEDGE_CONFIG_KEEP(err, kedge_config_bool(sec, "allow_psk_ke", false, &ecs->allow_psk_ke));
 
@@ -204,31 +219,37 @@ kedge_err_t ecs_read_config(kedge_config_node_t *root, void *state)
   KEDGE_CONFIG_KEEP(err, kedge_config_int(cache, "size", 100000, 1, 100000000, &v));
   ecs->key_cache_size = (size_t)v;
   /* SPEC.md 4: at most key_cache_ttl (default 60 s), never past the key's expiry */
-  KEDGE_CONFIG_KEEP(err, kedge_config_duration(cache, "ttl", 60000, 0, 86400000, &ecs->key_cache_ttl_ms));
+  KEDGE_CONFIG_KEEP(
+      err, kedge_config_duration(cache, "ttl", 60000, 0, 86400000, &ecs->key_cache_ttl_ms));
   KEDGE_CONFIG_KEEP(err, kedge_config_int(cache, "negative_size", 10000, 1, 100000000, &v));
   ecs->negative_cache_size = (size_t)v;
   /* Issue 12: an unknown identity stays in the negative cache exactly as long as a key stays
    * in the key cache, so that whether a later handshake fetches tells nothing about which
    * kind of entry it was. */
   if (kedge_config_has(cache, "negative_ttl"))
-    KEDGE_CONFIG_KEEP(err, kedge_config_invalid(cache, "negative_ttl",
-                              "removed: unknown identities are cached for key_cache.ttl like "
-                              "keys, so that neither reveals itself (docs/security.md)"));
+    KEDGE_CONFIG_KEEP(
+        err, kedge_config_invalid(cache, "negative_ttl",
+                                  "removed: unknown identities are cached for key_cache.ttl like "
+                                  "keys, so that neither reveals itself (docs/security.md)"));
   ecs->negative_cache_ttl_ms = ecs->key_cache_ttl_ms;
   /* Issue 12: every identity is answered no sooner than the floor after its ClientHello */
-  KEDGE_CONFIG_KEEP(err, kedge_config_duration(cache, "answer_floor", 5, 0, 1000, &ecs->answer_floor_ms));
-  KEDGE_CONFIG_KEEP(err, kedge_config_duration(cache, "answer_floor_max", 50, 0, 5000, &ecs->answer_floor_max_ms));
+  KEDGE_CONFIG_KEEP(
+      err, kedge_config_duration(cache, "answer_floor", 5, 0, 1000, &ecs->answer_floor_ms));
+  KEDGE_CONFIG_KEEP(err, kedge_config_duration(cache, "answer_floor_max", 50, 0, 5000,
+                                               &ecs->answer_floor_max_ms));
   if (!err && ecs->answer_floor_max_ms < ecs->answer_floor_ms)
-    KEDGE_CONFIG_KEEP(err, kedge_config_invalid(cache, "answer_floor_max", "must not be below answer_floor"));
+    KEDGE_CONFIG_KEEP(
+        err, kedge_config_invalid(cache, "answer_floor_max", "must not be below answer_floor"));
 
   KEDGE_CONFIG_KEEP(err, read_provisioning(ecs, root));
   KEDGE_CONFIG_KEEP(err, ecs_revocation_read_config(ecs, root));
 
   if (!err && ecs->client.timeout_ms >= ecs->handshake_timeout_ms)
-    KEDGE_CONFIG_KEEP(err, kedge_config_invalid(root, "key_source.timeout",
-                              "must be shorter than sbi.limits.handshake_timeout (%u ms), so "
-                              "that a slow key source ends in internal_error",
-                              ecs->handshake_timeout_ms));
+    KEDGE_CONFIG_KEEP(
+        err, kedge_config_invalid(root, "key_source.timeout",
+                                  "must be shorter than sbi.limits.handshake_timeout (%u ms), so "
+                                  "that a slow key source ends in internal_error",
+                                  ecs->handshake_timeout_ms));
   return err;
 }
 

@@ -6,9 +6,9 @@
 #include <openssl/x509v3.h>
 
 #include "ecs.h"
+#include "kedge/log.h"
 #include "psk_handshake.h"
 #include "worker.h"
-#include "kedge/log.h"
 
 static const char *const outcome_names[ECS_OUTCOME__COUNT] = {
     [ECS_OUTCOME_SUCCESS] = "success",
@@ -32,7 +32,6 @@ static const char *const lookup_names[ECS_LOOKUP__COUNT] = {
     [ECS_LOOKUP_JOINED] = "joined",
     [ECS_LOOKUP_LIMITED] = "rate_limited",
 };
-
 
 const char *ecs_outcome_name(ecs_outcome_t outcome)
 {

@@ -33,7 +33,6 @@ typedef enum ecs_source_type { ECS_SOURCE_AUSF, ECS_SOURCE_NEF, ECS_SOURCE_AANF 
 /* SPEC.md 6 and 9: kedge (Kedge), bound (K_ECS), akma (identity A-KID, key K_AF for ecs_id) */
 typedef enum ecs_profile { ECS_PROFILE_KEDGE, ECS_PROFILE_BOUND, ECS_PROFILE_AKMA } ecs_profile_t;
 
-
 /* How a handshake ended (metric kedge_ecs_handshakes_total{outcome}). */
 typedef enum ecs_outcome {
   ECS_OUTCOME_SUCCESS,          /* handshake done, connection handed to HTTP/2 */
@@ -68,7 +67,7 @@ typedef struct ecs {
   char ecs_id_buf[KEDGE_ECS_ID_MAX + 1];
   bool allow_psk_ke;
   ecs_source_type_t source;
-  const char *af_id; /* NEF only */
+  const char *af_id;         /* NEF only */
   kedge_key_routes_t routes; /* key_source.routes (or key_source.uri) */
   kedge_nrf_disc_t *disc;    /* with nrf.uri: `discover` routes (SPEC.md 7) */
   kedge_sbi_client_options_t client;

@@ -11,8 +11,8 @@
 #include "kedge/list.h"
 
 typedef struct entry {
-  struct entry *chain;         /* next in the bucket */
-  TAILQ_ENTRY(entry) lru;      /* newest first */
+  struct entry *chain;    /* next in the bucket */
+  TAILQ_ENTRY(entry) lru; /* newest first */
   int64_t deadline_ms;
   bool has_key;
   bool revoked; /* a tombstone: found by nobody, and no put replaces it before its deadline */
@@ -132,8 +132,8 @@ kedge_err_t ecs_key_cache_put(ecs_key_cache_t *c, const char *id, size_t len,
   return put_entry(c, id, len, key, deadline_ms, now_ms, false, NULL);
 }
 
-kedge_err_t ecs_key_cache_revoke(ecs_key_cache_t *c, const char *id, size_t len,
-                                 int64_t until_ms, int64_t now_ms, bool *had_key)
+kedge_err_t ecs_key_cache_revoke(ecs_key_cache_t *c, const char *id, size_t len, int64_t until_ms,
+                                 int64_t now_ms, bool *had_key)
 {
   if (had_key)
     *had_key = false;

@@ -2,7 +2,8 @@
  * bounded in entries, least recently used evicted first, each entry with its own deadline
  * (min(key_cache_ttl, the key's expiry), computed by the caller). The same structure without
  * keys is the negative cache of identities the key source did not know. Thread-safe (one
- * mutex); keys are wiped when an entry goes. Times are kedge_now_ms() (CLOCK_MONOTONIC milliseconds). */
+ * mutex); keys are wiped when an entry goes. Times are kedge_now_ms() (CLOCK_MONOTONIC
+ * milliseconds). */
 #ifndef KEDGE_ECS_KEY_CACHE_H
 #define KEDGE_ECS_KEY_CACHE_H
 

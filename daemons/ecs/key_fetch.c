@@ -17,10 +17,10 @@
 #include "key_fetch.h"
 
 #include "ecs.h"
-#include "worker.h"
 #include "kedge/hex.h"
-#include "kedge/time.h"
 #include "kedge/log.h"
+#include "kedge/time.h"
+#include "worker.h"
 
 struct ecs_fetch {
   LIST_ENTRY(ecs_fetch) link; /* in the worker's list */
@@ -31,7 +31,6 @@ struct ecs_fetch {
   char id[KEDGE_ID_MAX + 1];
 };
 typedef struct ecs_fetch ecs_fetch_t;
-
 
 static void waiter_push(ecs_fetch_t *f, ecs_key_waiter_t *w)
 {
@@ -111,7 +110,8 @@ ecs_key_state_t ecs_key_lookup(ecs_worker_t *ew, const char *id, size_t len,
     return ECS_KEY_UNKNOWN;
   }
   ecs_fetch_t *f;
-  LIST_FOREACH(f, &ew->fetches, link) {
+  LIST_FOREACH(f, &ew->fetches, link)
+  {
     if (f->id_len == len && memcmp(f->id, id, len) == 0) {
       kedge_counter_add(ecs->m_lookup[ECS_LOOKUP_JOINED], 1);
       waiter_push(f, waiter);
@@ -143,8 +143,8 @@ ecs_key_state_t ecs_key_lookup(ecs_worker_t *ew, const char *id, size_t len,
       .home = &parsed->home,
       .rid = parsed->rid,
       .af_id = ecs->profile == ECS_PROFILE_AKMA ? ecs->ecs_id : ecs->af_id, /* SPEC.md 9 */
-      .ecs_id = ecs->profile == ECS_PROFILE_BOUND ? ecs->ecs_id : NULL, /* SPEC.md 6 */
-      .revoc_callback_uri = ecs_revocation_callback_uri(ecs), /* issue 13 */
+      .ecs_id = ecs->profile == ECS_PROFILE_BOUND ? ecs->ecs_id : NULL,     /* SPEC.md 6 */
+      .revoc_callback_uri = ecs_revocation_callback_uri(ecs),               /* issue 13 */
   };
   if (kedge_key_fetch(ew->keys, &rq, fetch_answered, f, &f->call) != KEDGE_OK) {
     kedge_counter_add(ecs->m_fetch[KEDGE_KEY_UNREACHABLE], 1);

@@ -2,10 +2,10 @@
 #ifndef KEDGE_ECS_KEY_FETCH_H
 #define KEDGE_ECS_KEY_FETCH_H
 
+#include "kedge/list.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "kedge/list.h"
 #include <sys/socket.h>
 
 #include "kedge/edge.h"

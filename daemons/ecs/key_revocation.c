@@ -27,7 +27,8 @@ kedge_err_t ecs_revocation_read_config(ecs_t *ecs, kedge_config_node_t *root)
   r->port = (uint16_t)port;
   KEDGE_CONFIG_KEEP(err, kedge_config_string(sec, "callback_uri", NULL, &r->callback_uri));
   if (r->callback_uri && !kedge_sbi_callback_uri_ok(r->callback_uri))
-    KEDGE_CONFIG_KEEP(err, kedge_config_invalid(sec, "callback_uri", "must be an https URI without user info"));
+    KEDGE_CONFIG_KEEP(
+        err, kedge_config_invalid(sec, "callback_uri", "must be an https URI without user info"));
   KEDGE_CONFIG_KEEP(err, kedge_config_strings(sec, "notifiers", &r->notifiers, &r->n_notifiers));
   KEDGE_CONFIG_KEEP(err, kedge_config_string(sec, "connections", "close", &conns));
   if (conns && !strcmp(conns, "close"))
@@ -37,10 +38,12 @@ kedge_err_t ecs_revocation_read_config(ecs_t *ecs, kedge_config_node_t *root)
   else if (conns && !strcmp(conns, "keep"))
     r->connections = ECS_REVOKED_KEEP;
   else
-    KEDGE_CONFIG_KEEP(err, kedge_config_invalid(sec, "connections", "must be close, drain or keep"));
+    KEDGE_CONFIG_KEEP(err,
+                      kedge_config_invalid(sec, "connections", "must be close, drain or keep"));
   if (!err && r->enabled && r->n_notifiers == 0)
-    KEDGE_CONFIG_KEEP(err, kedge_config_invalid(sec, "notifiers",
-                              "list the certificate names of the AUSF or NEF that may notify"));
+    KEDGE_CONFIG_KEEP(
+        err, kedge_config_invalid(sec, "notifiers",
+                                  "list the certificate names of the AUSF or NEF that may notify"));
   return err;
 }
 
@@ -54,7 +57,6 @@ uint16_t ecs_revocation_port(void *state)
   ecs_t *ecs = state;
   return ecs->revocation.listener ? kedge_sbi_server_port(ecs->revocation.listener) : 0;
 }
-
 
 /* One Kedge ID: out of the cache (a tombstone for key_cache_ttl keeps a late fetch answer
  * out), and its connections ended as configured. */
@@ -97,14 +99,13 @@ kedge_err_t ecs_revocation_setup(ecs_t *ecs, kedge_sbi_server_t *srv, char *why,
 {
   ecs_revocation_t *r = &ecs->revocation;
   kedge_metrics_t *m = kedge_sbi_server_metrics(srv);
-  kedge_err_t err =
-      kedge_metrics_counter(m, "kedge_ecs_revoked_keys_total",
-                            "Kedge IDs revoked by a notification from the AUSF or the NEF", NULL,
-                            &r->m_keys);
+  kedge_err_t err = kedge_metrics_counter(
+      m, "kedge_ecs_revoked_keys_total",
+      "Kedge IDs revoked by a notification from the AUSF or the NEF", NULL, &r->m_keys);
   if (!err)
-    err = kedge_metrics_counter(m, "kedge_ecs_revoked_connections_total",
-                                "Connections ended because their key was revoked", NULL,
-                                &r->m_conns);
+    err =
+        kedge_metrics_counter(m, "kedge_ecs_revoked_connections_total",
+                              "Connections ended because their key was revoked", NULL, &r->m_conns);
   if (!err)
     err = kedge_metrics_counter(m, "kedge_ecs_revocation_refused_total",
                                 "Notifications from a certificate not in revocation.notifiers",
@@ -131,18 +132,18 @@ kedge_err_t ecs_revocation_setup(ecs_t *ecs, kedge_sbi_server_t *srv, char *why,
   if ((err = kedge_sbi_server_new(&cfg, &r->listener)) ||
       (err = kedge_sbi_server_route(r->listener, "POST", NOTIFY_PATH, NULL, notified, ecs)) ||
       (err = kedge_sbi_server_start(r->listener))) {
-    snprintf(why, why_size, "revocation listener on %s port %u (key_source.tls): %s",
-             r->address, r->port, kedge_strerror(err));
+    snprintf(why, why_size, "revocation listener on %s port %u (key_source.tls): %s", r->address,
+             r->port, kedge_strerror(err));
     return err;
   }
   if (r->callback_uri)
     snprintf(r->uri_buf, sizeof(r->uri_buf), "%s", r->callback_uri);
   else
-    snprintf(r->uri_buf, sizeof(r->uri_buf), strchr(r->address, ':') ? "https://[%s]:%u%s"
-                                                                       : "https://%s:%u%s",
-             r->address, kedge_sbi_server_port(r->listener), NOTIFY_PATH);
-  kedge_log_info("revocation notices from %s%s at %s; revoked connections: %s",
-                 r->notifiers[0], r->n_notifiers > 1 ? " and others" : "", r->uri_buf,
+    snprintf(r->uri_buf, sizeof(r->uri_buf),
+             strchr(r->address, ':') ? "https://[%s]:%u%s" : "https://%s:%u%s", r->address,
+             kedge_sbi_server_port(r->listener), NOTIFY_PATH);
+  kedge_log_info("revocation notices from %s%s at %s; revoked connections: %s", r->notifiers[0],
+                 r->n_notifiers > 1 ? " and others" : "", r->uri_buf,
                  r->connections == ECS_REVOKED_CLOSE   ? "closed at once"
                  : r->connections == ECS_REVOKED_DRAIN ? "drained (GOAWAY)"
                                                        : "kept");

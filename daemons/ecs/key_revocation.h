@@ -1,9 +1,10 @@
-/* The ECS's side of edge key revocation (issue 13; api/TS29509_Nausf_UEAuthentication_keyrequest.yaml,
- * callback KedgeRevocation): a second listener (HTTP/2, mutual TLS with the key_source.tls
- * certificate) that receives KedgeRevocationNotification from the AUSF or the NEF, whose URI
- * the ECS sends as revocCallbackUri with every key request. A notice drops the key from the
- * cache (and keeps a fetch in flight from putting it back) and ends the connections that
- * were authenticated with it, as `revocation.connections` says. Docs: docs/ecs.md. */
+/* The ECS's side of edge key revocation (issue 13;
+ * api/TS29509_Nausf_UEAuthentication_keyrequest.yaml, callback KedgeRevocation): a second listener
+ * (HTTP/2, mutual TLS with the key_source.tls certificate) that receives
+ * KedgeRevocationNotification from the AUSF or the NEF, whose URI the ECS sends as revocCallbackUri
+ * with every key request. A notice drops the key from the cache (and keeps a fetch in flight from
+ * putting it back) and ends the connections that were authenticated with it, as
+ * `revocation.connections` says. Docs: docs/ecs.md. */
 #ifndef KEDGE_ECS_KEY_REVOCATION_H
 #define KEDGE_ECS_KEY_REVOCATION_H
 
@@ -26,7 +27,7 @@ typedef struct ecs_revocation {
   bool enabled;
   const char *address;
   uint16_t port;
-  const char *callback_uri; /* NULL: built from address and the bound port */
+  const char *callback_uri;     /* NULL: built from address and the bound port */
   const char *const *notifiers; /* certificate SAN DNS names allowed to notify */
   size_t n_notifiers;
   ecs_revoked_conns_t connections;

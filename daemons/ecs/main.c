@@ -49,7 +49,7 @@ int main(int argc, char **argv)
       .info = &info,
       .service = "ecs",
       .default_port = 8443, /* conf/ecs.yaml, docs/config.md "Ports" */
-      .nf_type = "AF", /* the ECS asks as an application function (TS 29.510 NFType) */
+      .nf_type = "AF",      /* the ECS asks as an application function (TS 29.510 NFType) */
       .read_config = ecs_read_config,
       .setup = setup,
       .teardown = teardown,

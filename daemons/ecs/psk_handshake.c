@@ -35,30 +35,30 @@
 
 #include "binder_alert.h"
 #include "conn_binding.h"
-#include "key_fetch.h"
-#include "kedge/time.h"
 #include "kedge/log.h"
 #include "kedge/ratelimit.h"
+#include "kedge/time.h"
+#include "key_fetch.h"
 #include "psk_identity.h"
 
 typedef struct ecs_hs {
-  kedge_conn_node_t node; /* in the worker's handshake budget */
+  kedge_conn_node_t node;   /* in the worker's handshake budget */
   struct ecs_hs *pool_next; /* in the worker's pool of free handshake state */
   ecs_worker_t *ew;
   evutil_socket_t fd;
   SSL *ssl;
   struct event *rev, *wev, *timer;
-  struct event *hold;      /* the answer floor */
-  bool hello_seen;         /* the ClientHello arrived: handshake_timeout from acceptance */
-  bool released;           /* the floor has passed for the identity looked up */
-  bool paused;             /* SSL_ERROR_WANT_CLIENT_HELLO_CB: waiting for the key or floor */
+  struct event *hold; /* the answer floor */
+  bool hello_seen;    /* the ClientHello arrived: handshake_timeout from acceptance */
+  bool released;      /* the floor has passed for the identity looked up */
+  bool paused;        /* SSL_ERROR_WANT_CLIENT_HELLO_CB: waiting for the key or floor */
   int64_t accepted_ms, hello_ms, fetch_started_ms;
   struct sockaddr_storage peer;
   bool has_peer;
   ecs_key_waiter_t waiter;
   ecs_key_state_t key_state; /* FOUND: the identity's key; UNKNOWN, LIMITED: a dummy key */
-  bool no_psk;   /* no usable PSK offer in the ClientHello */
-  bool psk_used; /* psk_find_session handed OpenSSL a session */
+  bool no_psk;               /* no usable PSK offer in the ClientHello */
+  bool psk_used;             /* psk_find_session handed OpenSSL a session */
   uint8_t key[KEDGE_KEY_LEN];
   size_t id_len; /* the identity looked up (its first KEDGE_ID_MAX octets kept) */
   char id[KEDGE_ID_MAX + 1];
@@ -205,9 +205,10 @@ static int client_hello_cb(SSL *ssl, int *al, void *arg)
     return answer(hs, al);
   }
   hs->fetch_started_ms = kedge_now_ms();
-  take_verdict(hs, ecs_key_lookup(hs->ew, hs->id, hs->id_len, &parsed,
-                                  hs->has_peer ? (const struct sockaddr *)&hs->peer : NULL,
-                                  &hs->waiter, hs->key),
+  take_verdict(hs,
+               ecs_key_lookup(hs->ew, hs->id, hs->id_len, &parsed,
+                              hs->has_peer ? (const struct sockaddr *)&hs->peer : NULL, &hs->waiter,
+                              hs->key),
                NULL);
   return answer(hs, al);
 }
@@ -218,8 +219,7 @@ static int psk_find_session_cb(SSL *ssl, const unsigned char *identity, size_t i
 {
   ecs_hs_t *hs = SSL_get_app_data(ssl);
   *sess = NULL;
-  if (!hs || !ecs_key_state_has_key(hs->key_state) ||
-      !same_identity(hs, identity, identity_len))
+  if (!hs || !ecs_key_state_has_key(hs->key_state) || !same_identity(hs, identity, identity_len))
     return 1; /* not this identity: OpenSSL tries the next one */
   const SSL_CIPHER *cipher = SSL_CIPHER_find(ssl, tls_aes_128_gcm_sha256);
   SSL_SESSION *s = SSL_SESSION_new();

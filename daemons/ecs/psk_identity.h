@@ -11,8 +11,8 @@
 
 #include "kedge/error.h"
 
-#define ECS_TLSEXT_PRE_SHARED_KEY 41
-#define ECS_TLSEXT_PSK_KEX_MODES  45
+#define ECS_TLSEXT_PRE_SHARED_KEY     41
+#define ECS_TLSEXT_PSK_KEX_MODES      45
 #define ECS_TLSEXT_SUPPORTED_VERSIONS 43
 
 /* Identities kept from one ClientHello; more are counted but not kept. A client offers one

@@ -12,9 +12,9 @@
 #include "conn_binding.h"
 #include "ecs.h"
 #include "kedge/json_check.h"
-#include "kedge/time.h"
 #include "kedge/log.h"
 #include "kedge/problem.h"
+#include "kedge/time.h"
 
 #define EEC_ID_MAX   256
 #define AC_ID_MAX    256
@@ -164,7 +164,6 @@ static void respond_invalid(kedge_sbi_request_t *req, json_t *problem, bool miss
   kedge_sbi_respond_problem_json(req, problem);
 }
 
-
 /* One line per request; the Kedge ID (the connection's PSK identity, which passed the strict
  * parser) as the kedge_id field (docs/operations.md "Logs"). */
 static void log_provisioning(const char *kedge_id, int status, const char *what)
@@ -172,8 +171,7 @@ static void log_provisioning(const char *kedge_id, int status, const char *what)
   char st[8];
   snprintf(st, sizeof(st), "%d", status);
   const kedge_log_field_t f[] = {{"kedge_id", kedge_id, false}, {"status", st, true}};
-  kedge_log_fields(KEDGE_LOG_INFO, f, sizeof(f) / sizeof(f[0]), "service provisioning: %s",
-                   what);
+  kedge_log_fields(KEDGE_LOG_INFO, f, sizeof(f) / sizeof(f[0]), "service provisioning: %s", what);
 }
 
 static void service_provisioning_request(kedge_sbi_request_t *req, void *arg)

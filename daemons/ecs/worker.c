@@ -6,10 +6,10 @@
 
 #include "worker.h"
 
-#include "key_fetch.h"
-#include "psk_handshake.h"
 #include "kedge/app.h"
 #include "kedge/log.h"
+#include "key_fetch.h"
+#include "psk_handshake.h"
 
 static kedge_err_t worker_init(kedge_sbi_worker_t *worker, void *arg)
 {

@@ -2,8 +2,8 @@
 #ifndef KEDGE_ECS_WORKER_H
 #define KEDGE_ECS_WORKER_H
 
-#include <stddef.h>
 #include "kedge/list.h"
+#include <stddef.h>
 
 #include "ecs.h"
 #include "kedge/conn_budget.h"
@@ -15,9 +15,9 @@ typedef struct ecs_worker {
   ecs_t *ecs;
   kedge_sbi_worker_t *worker;
   struct event_base *base;
-  kedge_sbi_client_t *client; /* toward the key source */
-  kedge_sbi_client_t *nrf;    /* toward the NRF (with ecs->disc) */
-  kedge_key_client_t *keys;   /* the key-service client on it */
+  kedge_sbi_client_t *client;    /* toward the key source */
+  kedge_sbi_client_t *nrf;       /* toward the NRF (with ecs->disc) */
+  kedge_key_client_t *keys;      /* the key-service client on it */
   kedge_conn_budget_t hs_budget; /* handshakes in progress, oldest first (issue 12) */
   struct ecs_hs *hs_pool;        /* free handshake state for the next ones (psk_handshake.c) */
   size_t n_hs_pool;

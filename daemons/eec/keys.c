@@ -65,16 +65,16 @@ int eec_cmd_keys(int argc, char **argv)
   }
   eec_psk_t psk;
   kedge_err_t err =
-      eec_agent_get_psk(agent, ecs_id_arg ? ecs_id : NULL, akma, wait ? (unsigned)atoi(wait) * 1000 : 0,
-                        &psk, why, sizeof(why));
+      eec_agent_get_psk(agent, ecs_id_arg ? ecs_id : NULL, akma,
+                        wait ? (unsigned)atoi(wait) * 1000 : 0, &psk, why, sizeof(why));
   if (err) {
     fprintf(stderr, "kedge-eec keys: %s\n", why);
     return EEC_EXIT_KEYS;
   }
   char hex[2 * KEDGE_KEY_LEN + 1];
   kedge_hex_encode(psk.key, KEDGE_KEY_LEN, hex);
-  json_t *j = json_pack("{s:s, s:s}", akma ? "aKid" : "kedgeId", psk.identity,
-                        akma ? "kaf" : "kedge", hex);
+  json_t *j =
+      json_pack("{s:s, s:s}", akma ? "aKid" : "kedgeId", psk.identity, akma ? "kaf" : "kedge", hex);
   char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
   if (text) {
     printf("%s\n", text);
@@ -85,6 +85,9 @@ int eec_cmd_keys(int argc, char **argv)
   OPENSSL_cleanse(hex, sizeof(hex));
   OPENSSL_cleanse(&psk, sizeof(psk));
   fprintf(stderr, "kedge-eec keys: revealed the %s for %s on stdout\n",
-          akma ? "K_AF" : ecs_id_arg ? "K_ECS" : "Kedge", agent);
+          akma         ? "K_AF"
+          : ecs_id_arg ? "K_ECS"
+                       : "Kedge",
+          agent);
   return EEC_EXIT_OK;
 }

@@ -2,8 +2,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "kedge/daemon.h"
 #include "eec.h"
+#include "kedge/daemon.h"
 #include "kedge/json_check.h"
 #include "kedge/trace.h"
 

@@ -11,8 +11,8 @@
 
 #include "eec.h"
 #include "kedge/akma.h"
-#include "kedge/trace.h"
 #include "kedge/cli.h"
+#include "kedge/trace.h"
 
 #define AC_IDS_MAX        64
 #define PROVISIONING_PATH "/eecs-serviceprovisioning/v1/request"
@@ -102,8 +102,8 @@ static json_t *request_body(const char *eec_id, const char *ue_id, const char *c
 static void print_human(const char *ecs, const eec_psk_t *psk, const eec_tls_info_t *info,
                         const json_t *resp)
 {
-  printf("ECS %s: TLS 1.3 PSK, %s, key exchange %s, PSK identity %s\n", ecs, info->cipher, info->group,
-         psk->identity);
+  printf("ECS %s: TLS 1.3 PSK, %s, key exchange %s, PSK identity %s\n", ecs, info->cipher,
+         info->group, psk->identity);
   size_t i, j;
   json_t *edn, *ees;
   json_array_foreach(json_object_get(resp, "ednCnfgInfo"), i, edn)
@@ -142,7 +142,9 @@ static kedge_err_t read_request_file(const char *path, char **out, char *why, si
     fclose(f);
   if (bad) {
     snprintf(why, why_size, "--request-file %s: %s", path,
-             !f ? strerror(errno) : n > MAX ? "larger than 64 KiB" : "cannot read");
+             !f        ? strerror(errno)
+             : n > MAX ? "larger than 64 KiB"
+                       : "cannot read");
     free(buf);
     return KEDGE_ERR_INVALID_ARG;
   }
@@ -204,8 +206,8 @@ static const char *check_args(provision_args_t *a, const char *profile, const ch
     return "--eec-id is required (1 to 256 characters)";
   if (!a->agent == !(a->kedge_id || a->a_kid || a->key_file))
     return "give either --agent or --kedge-id (--a-kid for akma) with --key-file";
-  if (!a->agent && (!(a->akma ? a->a_kid : a->kedge_id) || !a->key_file ||
-                    (a->akma ? a->kedge_id : a->a_kid)))
+  if (!a->agent &&
+      (!(a->akma ? a->a_kid : a->kedge_id) || !a->key_file || (a->akma ? a->kedge_id : a->a_kid)))
     return a->akma ? "--a-kid and --key-file go together (profile akma)"
                    : "--kedge-id and --key-file go together (--a-kid is for --profile akma)";
   if (!with_ecs_id && strcmp(profile, "kedge"))
@@ -320,8 +322,8 @@ static int get_keys(const provision_args_t *a, provision_t *p)
   if (!a->agent)
     return keys_from_file(a, p);
   kedge_trace_span_t span = kedge_trace_begin();
-  kedge_err_t err = eec_agent_get_psk(a->agent, a->bound || a->akma ? a->ecs_id : NULL, a->akma,
-                                      0, &p->psk, p->why, sizeof(p->why));
+  kedge_err_t err = eec_agent_get_psk(a->agent, a->bound || a->akma ? a->ecs_id : NULL, a->akma, 0,
+                                      &p->psk, p->why, sizeof(p->why));
   kedge_trace_end(span, "UE",
                   a->akma    ? "keys from the UE agent (A-KID, K_AF for the ECS FQDN)"
                   : a->bound ? "keys from the UE agent (K_ECS for the ECS ID)"
@@ -337,13 +339,13 @@ static int connect_ecs(const provision_args_t *a, provision_t *p)
   if (err)
     return fail(err == KEDGE_ERR_INVALID_ARG ? EEC_EXIT_USAGE : EEC_EXIT_TCP, p->why);
   kedge_trace_span_t span = kedge_trace_begin();
-  err = eec_tls_handshake(p->fd, &p->psk, a->allow_psk_ke, a->timeout_ms, &p->ssl, &p->info,
-                          p->why, sizeof(p->why));
+  err = eec_tls_handshake(p->fd, &p->psk, a->allow_psk_ke, a->timeout_ms, &p->ssl, &p->info, p->why,
+                          sizeof(p->why));
   char msg[200];
   snprintf(msg, sizeof(msg), "TLS 1.3 PSK handshake, identity %.120s", p->psk.identity);
   /* SPEC.md 4: decrypt_error is the ECS refusing the key; the demo shows it by name */
   kedge_trace_end(span, "ECS", msg, 0,
-                  !err                                 ? NULL
+                  !err                                    ? NULL
                   : p->info.alert == SSL_AD_DECRYPT_ERROR ? "decrypt_error"
                                                           : "handshake failed");
   return err ? fail(EEC_EXIT_TLS, p->why) : EEC_EXIT_OK;

@@ -22,8 +22,9 @@ static kedge_err_t read_plmn(kedge_config_node_t *map, kedge_plmn_t *plmn)
     return err;
   }
   if (kedge_plmn_parse(mcc, mnc, plmn) != KEDGE_OK)
-    return kedge_config_invalid(map, NULL, "mcc must be 3 digits and mnc 2 or 3 digits (quote "
-                                           "them: \"001\", \"01\")");
+    return kedge_config_invalid(map, NULL,
+                                "mcc must be 3 digits and mnc 2 or 3 digits (quote "
+                                "them: \"001\", \"01\")");
   return KEDGE_OK;
 }
 
@@ -39,8 +40,10 @@ static kedge_err_t read_af(nef_t *nef, kedge_config_node_t *item, nef_af_t *af)
   if (!af_id)
     KEDGE_CONFIG_KEEP(err, kedge_config_require(item, "af_id"));
   else if (kedge_ecs_id_normalise(af_id, af->af_id, &why) != KEDGE_OK)
-    KEDGE_CONFIG_KEEP(err, kedge_config_invalid(item, "af_id", "must be the AF's FQDN (a SAN DNS name of its "
-                                             "certificate): %s", why));
+    KEDGE_CONFIG_KEEP(err, kedge_config_invalid(item, "af_id",
+                                                "must be the AF's FQDN (a SAN DNS name of its "
+                                                "certificate): %s",
+                                                why));
   for (nef_af_t *other = nef->afs; !err && other < af; other++)
     if (!strcmp(other->af_id, af->af_id))
       KEDGE_CONFIG_KEEP(err, kedge_config_invalid(item, "af_id", "listed twice"));
@@ -54,18 +57,21 @@ static kedge_err_t read_af(nef_t *nef, kedge_config_node_t *item, nef_af_t *af)
     else if (!strcmp(profiles[i], "akma"))
       af->profiles |= NEF_PROFILE_AKMA;
     else
-      KEDGE_CONFIG_KEEP(err, kedge_config_invalid(item, "profiles", "must list kedge, bound and/or akma"));
+      KEDGE_CONFIG_KEEP(
+          err, kedge_config_invalid(item, "profiles", "must list kedge, bound and/or akma"));
   }
   if (!err && !af->profiles)
-    KEDGE_CONFIG_KEEP(err, kedge_config_invalid(item, "profiles", "list the profiles this AF may use: kedge, "
+    KEDGE_CONFIG_KEEP(err, kedge_config_invalid(item, "profiles",
+                                                "list the profiles this AF may use: kedge, "
                                                 "bound and/or akma (SPEC.md 6, 9)"));
 
   kedge_config_node_t *const *nets = NULL;
   size_t n_nets = 0;
   KEDGE_CONFIG_KEEP(err, kedge_config_maps(item, "home_networks", &nets, &n_nets));
   if (!err && n_nets == 0)
-    KEDGE_CONFIG_KEEP(err, kedge_config_invalid(item, "home_networks", "list the home networks ({mcc, mnc}) whose "
-                                                     "Kedge IDs this AF may ask for"));
+    KEDGE_CONFIG_KEEP(err, kedge_config_invalid(item, "home_networks",
+                                                "list the home networks ({mcc, mnc}) whose "
+                                                "Kedge IDs this AF may ask for"));
   if (!err) {
     af->home_networks = calloc(n_nets, sizeof(*af->home_networks));
     if (!af->home_networks)
@@ -131,17 +137,21 @@ static kedge_err_t read_source(kedge_config_node_t *root, const char *name, bool
   if (!client->ca_file)
     KEDGE_CONFIG_KEEP(err, kedge_config_require(sec, "ca"));
   if (!client->cert_file || !client->key_file)
-    KEDGE_CONFIG_KEEP(err, kedge_config_invalid(sec, "cert", "the NEF needs a client certificate and key for the "
-                                           "%s (%s.cert/key or sbi.tls.cert/key)", name, name));
+    KEDGE_CONFIG_KEEP(err,
+                      kedge_config_invalid(sec, "cert",
+                                           "the NEF needs a client certificate and key for the "
+                                           "%s (%s.cert/key or sbi.tls.cert/key)",
+                                           name, name));
   KEDGE_CONFIG_KEEP(err, kedge_config_duration(sec, "timeout", 2000, 10, 60000, &ms));
   client->timeout_ms = (uint32_t)ms;
   client->max_retries = 0; /* POST; the NEF moves on to the group's next URI itself */
 
   /* the routing table (SPEC.md 2, 9): {name, mcc, mnc, rids, uris}, all mandatory */
-  KEDGE_CONFIG_KEEP(err, kedge_key_routes_read(sec, "groups", NULL,
-                             KEDGE_KEY_ROUTE_NEED_NAME | KEDGE_KEY_ROUTE_NEED_HOME |
-                                 KEDGE_KEY_ROUTE_NEED_RIDS,
-                             routes));
+  KEDGE_CONFIG_KEEP(err,
+                    kedge_key_routes_read(sec, "groups", NULL,
+                                          KEDGE_KEY_ROUTE_NEED_NAME | KEDGE_KEY_ROUTE_NEED_HOME |
+                                              KEDGE_KEY_ROUTE_NEED_RIDS,
+                                          routes));
   if (!err)
     KEDGE_CONFIG_KEEP(err, kedge_key_routes_check_nrf(root, sec, "groups", routes));
   return err;
@@ -177,13 +187,15 @@ static kedge_err_t read_oauth(nef_t *nef, kedge_config_node_t *root)
   if (err || !o->jwks_file)
     return err;
   if (!o->policy.audience || !*o->policy.audience)
-    return kedge_config_invalid(oauth, "audience", "required with jwks_file: the \"aud\" value "
-                                                   "tokens for this NEF carry (RFC 7519 4.1.3)");
+    return kedge_config_invalid(oauth, "audience",
+                                "required with jwks_file: the \"aud\" value "
+                                "tokens for this NEF carry (RFC 7519 4.1.3)");
   if (!*o->policy.scope)
     o->policy.scope = NULL;
   if (strpbrk(o->realm, "\"\\\r\n") || (o->policy.scope && strpbrk(o->policy.scope, "\"\\ ")))
-    return kedge_config_invalid(oauth, NULL, "realm and scope must not contain quotes or "
-                                             "backslashes (scope: one token, no spaces)");
+    return kedge_config_invalid(oauth, NULL,
+                                "realm and scope must not contain quotes or "
+                                "backslashes (scope: one token, no spaces)");
   const char *why = NULL;
   kedge_err_t jerr = kedge_jwks_load_file(o->jwks_file, &o->jwks, &why);
   if (jerr)
@@ -199,10 +211,12 @@ kedge_err_t nef_read_config(kedge_config_node_t *root, void *state)
   const char *verify = NULL;
   /* The AF is authenticated by its certificate (SPEC.md 3; the solution's NOTE 3: the
    * ECS-NEF link is always TLS): a NEF that does not require one is a configuration error. */
-  KEDGE_CONFIG_KEEP(err, kedge_config_string(root, "sbi.tls.client_verification", "required", &verify));
+  KEDGE_CONFIG_KEEP(err,
+                    kedge_config_string(root, "sbi.tls.client_verification", "required", &verify));
   if (!err && strcmp(verify, "required") != 0)
-    KEDGE_CONFIG_KEEP(err, kedge_config_invalid(root, "sbi.tls.client_verification",
-                              "must be required: the NEF authenticates AFs by certificate"));
+    KEDGE_CONFIG_KEEP(
+        err, kedge_config_invalid(root, "sbi.tls.client_verification",
+                                  "must be required: the NEF authenticates AFs by certificate"));
   KEDGE_CONFIG_KEEP(err, read_afs(nef, root));
   KEDGE_CONFIG_KEEP(err, read_ausf(nef, root));
   KEDGE_CONFIG_KEEP(err, read_oauth(nef, root));

@@ -25,9 +25,9 @@
 
 /* What differs between the two northbound APIs. */
 typedef struct nef_api {
-  const char *path;                   /* northbound */
-  const char *type_name;              /* of the request body, for 400 details */
-  const char *id_member;              /* the key ID's member: "kedgeId", "aKId" */
+  const char *path;      /* northbound */
+  const char *type_name; /* of the request body, for 400 details */
+  const char *id_member; /* the key ID's member: "kedgeId", "aKId" */
   const kedge_json_member_t *members;
   kedge_err_t (*parse_id)(const char *text, size_t len, kedge_id_t *id, const char **why);
   bool akma;
@@ -40,30 +40,30 @@ typedef struct retrieve {
   const nef_api_t *api;
   nef_t *nef;
   kedge_sbi_request_t *req;
-  nef_af_t *af;                       /* set while an admission slot is held */
-  const kedge_key_route_t *group;     /* the AUSF (AAnF) group asked: row of ausf.groups
-                                         (aanf.groups) */
-  kedge_key_fetch_t *call;            /* the key request in flight, or NULL */
-  kedge_id_t id;                      /* the Kedge ID, parsed */
-  char peer[256];                     /* first SAN DNS name of the certificate (a copy: the
-                                         audit line is written after the request is freed) */
-  const char *detail;                 /* static phrase for the audit line */
-  char af_id[KEDGE_ECS_ID_MAX + 1];   /* "" until it passed the checks */
-  char kedge_id[KEDGE_ID_MAX + 1];    /* "" until it parsed */
-  char ecs_id[KEDGE_ECS_ID_MAX + 1];  /* "" for profile kedge */
+  nef_af_t *af;                                /* set while an admission slot is held */
+  const kedge_key_route_t *group;              /* the AUSF (AAnF) group asked: row of ausf.groups
+                                                  (aanf.groups) */
+  kedge_key_fetch_t *call;                     /* the key request in flight, or NULL */
+  kedge_id_t id;                               /* the Kedge ID, parsed */
+  char peer[256];                              /* first SAN DNS name of the certificate (a copy: the
+                                                  audit line is written after the request is freed) */
+  const char *detail;                          /* static phrase for the audit line */
+  char af_id[KEDGE_ECS_ID_MAX + 1];            /* "" until it passed the checks */
+  char kedge_id[KEDGE_ID_MAX + 1];             /* "" until it parsed */
+  char ecs_id[KEDGE_ECS_ID_MAX + 1];           /* "" for profile kedge */
   char callback[KEDGE_SBI_NOTIFY_URI_MAX + 1]; /* the AF's revocCallbackUri, or "" */
   int64_t start_us;
-  int64_t ausf_us;                    /* time spent waiting for AUSFs, all attempts */
+  int64_t ausf_us; /* time spent waiting for AUSFs, all attempts */
 } retrieve_t;
 
 const char *nef_outcome_name(nef_outcome_t outcome)
 {
   static const char *const names[NEF_OUT__COUNT] = {
-    [NEF_OUT_SUCCESS] = "success",         [NEF_OUT_NOT_FOUND] = "not_found",
-    [NEF_OUT_BAD_REQUEST] = "bad_request", [NEF_OUT_UNAUTHORIZED] = "unauthorized",
-    [NEF_OUT_FORBIDDEN] = "forbidden",     [NEF_OUT_RATE_LIMITED] = "rate_limited",
-    [NEF_OUT_UNAVAILABLE] = "unavailable", [NEF_OUT_UPSTREAM] = "upstream_error",
-    [NEF_OUT_CANCELLED] = "cancelled",     [NEF_OUT_INTERNAL] = "internal_error",
+      [NEF_OUT_SUCCESS] = "success",         [NEF_OUT_NOT_FOUND] = "not_found",
+      [NEF_OUT_BAD_REQUEST] = "bad_request", [NEF_OUT_UNAUTHORIZED] = "unauthorized",
+      [NEF_OUT_FORBIDDEN] = "forbidden",     [NEF_OUT_RATE_LIMITED] = "rate_limited",
+      [NEF_OUT_UNAVAILABLE] = "unavailable", [NEF_OUT_UPSTREAM] = "upstream_error",
+      [NEF_OUT_CANCELLED] = "cancelled",     [NEF_OUT_INTERNAL] = "internal_error",
   };
   return outcome < NEF_OUT__COUNT ? names[outcome] : "internal_error";
 }
@@ -87,17 +87,16 @@ static void audit(const retrieve_t *r, nef_outcome_t outcome, int status)
       {"status", st, true},
       {"duration_ms", ms, true},
   };
-  kedge_log_fields(KEDGE_LOG_INFO, f, sizeof(f) / sizeof(f[0]),
-                   "audit: afId=%s profile=%s %s=%s outcome=%s ausf_ms=%.3f%s%s%s",
-                   r->af_id[0] ? r->af_id : "-",
-                   !r->kedge_id[0]   ? "-"
-                   : r->api->akma    ? "akma"
-                   : r->ecs_id[0]    ? "bound"
-                                     : "kedge",
-                   r->api->akma ? "aanf_group" : "ausf_group", r->group ? r->group->name : "-",
-                   nef_outcome_name(outcome), (double)r->ausf_us / 1000.0,
-                   r->detail ? " detail=\"" : "", r->detail ? r->detail : "",
-                   r->detail ? "\"" : "");
+  kedge_log_fields(
+      KEDGE_LOG_INFO, f, sizeof(f) / sizeof(f[0]),
+      "audit: afId=%s profile=%s %s=%s outcome=%s ausf_ms=%.3f%s%s%s", r->af_id[0] ? r->af_id : "-",
+      !r->kedge_id[0] ? "-"
+      : r->api->akma  ? "akma"
+      : r->ecs_id[0]  ? "bound"
+                      : "kedge",
+      r->api->akma ? "aanf_group" : "ausf_group", r->group ? r->group->name : "-",
+      nef_outcome_name(outcome), (double)r->ausf_us / 1000.0, r->detail ? " detail=\"" : "",
+      r->detail ? r->detail : "", r->detail ? "\"" : "");
 }
 
 static void respond_problem(retrieve_t *r, nef_outcome_t outcome, int status, const char *cause,
@@ -108,8 +107,8 @@ static void respond_problem(retrieve_t *r, nef_outcome_t outcome, int status, co
   audit(r, outcome, status);
 }
 
-static void respond_retry_later(retrieve_t *r, nef_outcome_t outcome, int status,
-                                const char *cause, const char *detail, unsigned seconds)
+static void respond_retry_later(retrieve_t *r, nef_outcome_t outcome, int status, const char *cause,
+                                const char *detail, unsigned seconds)
 {
   char value[16];
   snprintf(value, sizeof(value), "%u", seconds ? seconds : 1); /* RFC 9110 10.2.3 */
@@ -121,51 +120,51 @@ static void respond_retry_later(retrieve_t *r, nef_outcome_t outcome, int status
 
 /* The request body: a KedgeAfKeyRequest (docs/nef.md). */
 const kedge_json_member_t nef_key_request_members[] = {
-  {.name = "afId", .kind = KEDGE_JSON_STRING, .required = true, .max_len = KEDGE_ECS_ID_MAX + 1},
-  {.name = "kedgeId", .kind = KEDGE_JSON_STRING, .required = true, .max_len = KEDGE_ID_MAX},
-  {.name = "ecsId", .kind = KEDGE_JSON_STRING, .max_len = KEDGE_ECS_ID_MAX + 1},
-  {.name = "revocCallbackUri", .kind = KEDGE_JSON_STRING, .max_len = KEDGE_SBI_NOTIFY_URI_MAX},
-  {.name = NULL},
+    {.name = "afId", .kind = KEDGE_JSON_STRING, .required = true, .max_len = KEDGE_ECS_ID_MAX + 1},
+    {.name = "kedgeId", .kind = KEDGE_JSON_STRING, .required = true, .max_len = KEDGE_ID_MAX},
+    {.name = "ecsId", .kind = KEDGE_JSON_STRING, .max_len = KEDGE_ECS_ID_MAX + 1},
+    {.name = "revocCallbackUri", .kind = KEDGE_JSON_STRING, .max_len = KEDGE_SBI_NOTIFY_URI_MAX},
+    {.name = NULL},
 };
 
 /* TS 29.522 AkmaAfKeyRequest */
 static const kedge_json_member_t akma_request_members[] = {
-  {.name = "afId", .kind = KEDGE_JSON_STRING, .required = true, .max_len = KEDGE_ECS_ID_MAX + 1},
-  {.name = "aKId", .kind = KEDGE_JSON_STRING, .required = true, .max_len = KEDGE_ID_MAX},
-  {.name = "anonInd", .kind = KEDGE_JSON_BOOLEAN},
-  {.name = "suppFeat", .kind = KEDGE_JSON_STRING, .max_len = 64},
-  {.name = NULL},
+    {.name = "afId", .kind = KEDGE_JSON_STRING, .required = true, .max_len = KEDGE_ECS_ID_MAX + 1},
+    {.name = "aKId", .kind = KEDGE_JSON_STRING, .required = true, .max_len = KEDGE_ID_MAX},
+    {.name = "anonInd", .kind = KEDGE_JSON_BOOLEAN},
+    {.name = "suppFeat", .kind = KEDGE_JSON_STRING, .max_len = 64},
+    {.name = NULL},
 };
 
 static const nef_api_t kedge_api = {
-  .path = "/3gpp-kedge/v1/retrieve",
-  .type_name = "KedgeAfKeyRequest",
-  .id_member = "kedgeId",
-  .members = nef_key_request_members,
-  .parse_id = kedge_id_parse,
-  .southbound = KEDGE_KEY_API_AUSF_KEDGE,
-  .no_group = "no AUSF group serves this home network and RID",
-  .none_in_time = "no AUSF of the group answered in time",
-  .none_reachable = "no AUSF of the group is reachable",
-  .congested = "the AUSF is congested",
-  .bad_answer = "the AUSF's answer is not a KedgeKeyResponse for this Kedge ID",
-  .refused = "the AUSF refused or failed the request",
+    .path = "/3gpp-kedge/v1/retrieve",
+    .type_name = "KedgeAfKeyRequest",
+    .id_member = "kedgeId",
+    .members = nef_key_request_members,
+    .parse_id = kedge_id_parse,
+    .southbound = KEDGE_KEY_API_AUSF_KEDGE,
+    .no_group = "no AUSF group serves this home network and RID",
+    .none_in_time = "no AUSF of the group answered in time",
+    .none_reachable = "no AUSF of the group is reachable",
+    .congested = "the AUSF is congested",
+    .bad_answer = "the AUSF's answer is not a KedgeKeyResponse for this Kedge ID",
+    .refused = "the AUSF refused or failed the request",
 };
 
 static const nef_api_t akma_api = {
-  .path = "/3gpp-akma/v1/retrieve",
-  .type_name = "AkmaAfKeyRequest",
-  .id_member = "aKId",
-  .members = akma_request_members,
-  .parse_id = kedge_akid_parse,
-  .akma = true,
-  .southbound = KEDGE_KEY_API_AANF_AKMA,
-  .no_group = "no AAnF group serves this home network and RID",
-  .none_in_time = "no AAnF of the group answered in time",
-  .none_reachable = "no AAnF of the group is reachable",
-  .congested = "the AAnF is congested",
-  .bad_answer = "the AAnF's answer is not an AkmaAfKeyData",
-  .refused = "the AAnF refused or failed the request",
+    .path = "/3gpp-akma/v1/retrieve",
+    .type_name = "AkmaAfKeyRequest",
+    .id_member = "aKId",
+    .members = akma_request_members,
+    .parse_id = kedge_akid_parse,
+    .akma = true,
+    .southbound = KEDGE_KEY_API_AANF_AKMA,
+    .no_group = "no AAnF group serves this home network and RID",
+    .none_in_time = "no AAnF of the group answered in time",
+    .none_reachable = "no AAnF of the group is reachable",
+    .congested = "the AAnF is congested",
+    .bad_answer = "the AAnF's answer is not an AkmaAfKeyData",
+    .refused = "the AAnF refused or failed the request",
 };
 
 /* A DNS name member normalised (SPEC.md 6: lower case, no trailing dot); an embedded NUL is
@@ -320,8 +319,8 @@ static void send_request(retrieve_t *r)
       /* issue 13: the AUSF tells the NEF, the NEF tells the AF (revocation_relay.c) */
       .revoc_callback_uri = r->callback[0] ? nef_revocation_callback_uri(r->nef) : NULL,
   };
-  kedge_err_t err = client ? kedge_key_fetch(client, &rq, ausf_answered, r, &r->call)
-                           : KEDGE_ERR_INVALID_ARG;
+  kedge_err_t err =
+      client ? kedge_key_fetch(client, &rq, ausf_answered, r, &r->call) : KEDGE_ERR_INVALID_ARG;
   if (err == KEDGE_OK)
     return;
   if (err == KEDGE_ERR_UNAVAILABLE) {
@@ -416,7 +415,7 @@ static void ausf_answered(const kedge_key_answer_t *a, void *arg)
     /* a congested key source's Retry-After passed on when it is within an hour */
     respond_retry_later(r, NEF_OUT_UNAVAILABLE, 503, "NF_CONGESTION", api->congested,
                         a->retry_after_s >= 1 && a->retry_after_s <= 3600 ? a->retry_after_s
-                                                                           : nef->retry_after_s);
+                                                                          : nef->retry_after_s);
     break;
   case KEDGE_KEY_BAD_ANSWER:
     if (a->status == 200) {
@@ -450,10 +449,13 @@ static void retrieve(kedge_sbi_request_t *req, nef_t *nef, const nef_api_t *api)
   kedge_err_t err = nef_oauth_check(nef, req, &token);
   if (err) {
     local.detail = kedge_jwt_status_text(token);
-    audit(&local, err != KEDGE_ERR_FORBIDDEN             ? NEF_OUT_INTERNAL
-                  : token == KEDGE_JWT_INSUFFICIENT_SCOPE ? NEF_OUT_FORBIDDEN
-                                                        : NEF_OUT_UNAUTHORIZED,
-          err != KEDGE_ERR_FORBIDDEN ? 500 : token == KEDGE_JWT_INSUFFICIENT_SCOPE ? 403 : 401);
+    audit(&local,
+          err != KEDGE_ERR_FORBIDDEN              ? NEF_OUT_INTERNAL
+          : token == KEDGE_JWT_INSUFFICIENT_SCOPE ? NEF_OUT_FORBIDDEN
+                                                  : NEF_OUT_UNAUTHORIZED,
+          err != KEDGE_ERR_FORBIDDEN              ? 500
+          : token == KEDGE_JWT_INSUFFICIENT_SCOPE ? 403
+                                                  : 401);
     return;
   }
   kedge_id_t id;
@@ -463,8 +465,8 @@ static void retrieve(kedge_sbi_request_t *req, nef_t *nef, const nef_api_t *api)
   if (!af)
     return;
   local.id = id;
-  local.group = kedge_key_route_find(api->akma ? &nef->aanf_groups : &nef->groups, &id.home,
-                                     id.rid);
+  local.group =
+      kedge_key_route_find(api->akma ? &nef->aanf_groups : &nef->groups, &id.home, id.rid);
   if (!local.group) {
     /* SPEC.md 3: a Kedge ID whose home network or RID no AUSF group serves is not found;
      * SPEC.md 9 likewise for an A-KID and the AAnF groups (204, as 3gpp-akma answers) */
@@ -534,10 +536,10 @@ kedge_err_t nef_retrieve_setup(nef_t *nef, kedge_sbi_server_t *srv)
       (err = kedge_metrics_counter(m, attempts, help, "result=\"unreachable\"",
                                    &nef->ausf_unreachable)) ||
       (err = kedge_metrics_counter(m, attempts, help, "result=\"timeout\"", &nef->ausf_timeouts)) ||
-      (err = kedge_metrics_histogram(m, "kedge_nef_ausf_request_duration_seconds",
-                                     "time from sending a key request to an AUSF to its answer",
-                                     NULL, bounds, sizeof(bounds) / sizeof(bounds[0]),
-                                     &nef->ausf_latency)))
+      (err =
+           kedge_metrics_histogram(m, "kedge_nef_ausf_request_duration_seconds",
+                                   "time from sending a key request to an AUSF to its answer", NULL,
+                                   bounds, sizeof(bounds) / sizeof(bounds[0]), &nef->ausf_latency)))
     return err;
   const char *aanf_attempts = "kedge_nef_aanf_attempts_total",
              *aanf_help = "calls to AAnFs (3gpp-akma) by result";

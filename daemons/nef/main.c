@@ -8,15 +8,15 @@
 static const char *const extra_usage[] = {KEDGE_APP_PORTS_FILE_USAGE, NULL};
 
 static const kedge_daemon_info_t info = {
-  .program = "kedge-nefd",
-  .description = "kedge NEF: the key relay for ECSs outside the operator domain (steps 5.1-6.2). "
-                 "An AF asks POST /3gpp-kedge/v1/retrieve over mutual TLS (and, if configured, "
-                 "with an OAuth 2.0 bearer token); the NEF checks its certificate against the AF "
-                 "table, asks the AUSF group that holds the Kedge ID "
-                 "(Nausf_UEAuthentication_keyrequest) as itself, and relays the key without "
-                 "keeping a copy.",
-  .default_config = "/etc/kedge/nef.yaml",
-  .extra_usage = extra_usage,
+    .program = "kedge-nefd",
+    .description = "kedge NEF: the key relay for ECSs outside the operator domain (steps 5.1-6.2). "
+                   "An AF asks POST /3gpp-kedge/v1/retrieve over mutual TLS (and, if configured, "
+                   "with an OAuth 2.0 bearer token); the NEF checks its certificate against the AF "
+                   "table, asks the AUSF group that holds the Kedge ID "
+                   "(Nausf_UEAuthentication_keyrequest) as itself, and relays the key without "
+                   "keeping a copy.",
+    .default_config = "/etc/kedge/nef.yaml",
+    .extra_usage = extra_usage,
 };
 
 static nef_t nef;
@@ -80,18 +80,18 @@ int main(int argc, char **argv)
     return 1;
   }
   const kedge_app_t app = {
-    .info = &info,
-    .service = "nef",
-    .default_port = 8005, /* conf/nef.yaml, docs/config.md "Ports" */
-    .nf_type = "NEF",
-    .nf_services = nef_services,
-    .read_config = nef_read_config,
-    .setup = setup,
-    .reload = reload,
-    .h2c_refused = h2c_refused,
-    .state_size = sizeof(nef),
-    .teardown = teardown,
-    .state = &nef,
+      .info = &info,
+      .service = "nef",
+      .default_port = 8005, /* conf/nef.yaml, docs/config.md "Ports" */
+      .nf_type = "NEF",
+      .nf_services = nef_services,
+      .read_config = nef_read_config,
+      .setup = setup,
+      .reload = reload,
+      .h2c_refused = h2c_refused,
+      .state_size = sizeof(nef),
+      .teardown = teardown,
+      .state = &nef,
   };
   int rc = kedge_app_main(&app, argc, argv);
   nef_config_free(&nef);

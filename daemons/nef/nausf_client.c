@@ -1,9 +1,9 @@
-/* The NEF's clients toward the AUSFs (and the AAnFs of 3gpp-akma, SPEC.md 9): per worker loop (a libcurl multi handle is bound to one
- * event_base) an SBI client and the key-service client on it (include/kedge/key_client.h:
- * AUSF selection by the Kedge ID's realm and RID, SPEC.md 2, as the SUCI's routing indicator
- * does for TS 23.501 6.3.4; failover to the group's next AUSF). Made when the workers start (a
- * bad certificate or key stops start-up), freed after the loops stopped. One SBI client serves
- * every AUSF URI: libcurl keeps one HTTP/2 connection per authority. */
+/* The NEF's clients toward the AUSFs (and the AAnFs of 3gpp-akma, SPEC.md 9): per worker loop (a
+ * libcurl multi handle is bound to one event_base) an SBI client and the key-service client on it
+ * (include/kedge/key_client.h: AUSF selection by the Kedge ID's realm and RID, SPEC.md 2, as the
+ * SUCI's routing indicator does for TS 23.501 6.3.4; failover to the group's next AUSF). Made when
+ * the workers start (a bad certificate or key stops start-up), freed after the loops stopped. One
+ * SBI client serves every AUSF URI: libcurl keeps one HTTP/2 connection per authority. */
 #include <stdlib.h>
 
 #include "kedge/app.h"

@@ -14,11 +14,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "kedge/jwt.h"
 #include "kedge/config.h"
-#include "kedge/json_check.h"
 #include "kedge/edge.h"
 #include "kedge/identity.h"
+#include "kedge/json_check.h"
+#include "kedge/jwt.h"
 #include "kedge/key_client.h"
 #include "kedge/metrics.h"
 #include "kedge/ratelimit.h"
@@ -30,7 +30,7 @@
 /* PSK profiles an AF may ask for (SPEC.md 6), a bit set. */
 #define NEF_PROFILE_KEDGE 1u /* the raw Kedge: request without ecsId */
 #define NEF_PROFILE_BOUND 2u /* K_ECS for the AF's own FQDN: request with ecsId == afId */
-#define NEF_PROFILE_AKMA 4u  /* K_AF for the AF's own FQDN through 3gpp-akma (SPEC.md 9) */
+#define NEF_PROFILE_AKMA  4u /* K_AF for the AF's own FQDN through 3gpp-akma (SPEC.md 9) */
 
 /* One row of the AF table: who may ask for what. Run-time state (the token bucket and the
  * number of requests in flight) is shared by the worker threads. */
@@ -39,19 +39,19 @@ typedef struct nef_af {
   unsigned profiles;                /* NEF_PROFILE_* */
   kedge_plmn_t *home_networks;      /* the HPLMNs whose keys it may ask for */
   size_t n_home_networks;
-  uint32_t rate;                    /* tokens per second, 0: no rate limit */
-  uint32_t burst;                   /* bucket size */
-  uint32_t max_concurrent;          /* requests in flight toward the AUSF, 0: no cap */
+  uint32_t rate;           /* tokens per second, 0: no rate limit */
+  uint32_t burst;          /* bucket size */
+  uint32_t max_concurrent; /* requests in flight toward the AUSF, 0: no cap */
 
-  kedge_rate_t *bucket;             /* rate/burst (kedge/ratelimit.h); NULL: no rate limit */
+  kedge_rate_t *bucket; /* rate/burst (kedge/ratelimit.h); NULL: no rate limit */
   atomic_uint in_flight;
 } nef_af_t;
 
 typedef struct nef_oauth {
-  const char *jwks_file;            /* NULL: OAuth off */
+  const char *jwks_file; /* NULL: OAuth off */
   kedge_jwks_t *jwks;
   kedge_jwt_policy_t policy;
-  const char *realm;                /* RFC 6750 3: the realm of WWW-Authenticate */
+  const char *realm; /* RFC 6750 3: the realm of WWW-Authenticate */
 } nef_oauth_t;
 
 /* Revocation relay (issue 13; revocation_relay.c): an AF that gives revocCallbackUri is
@@ -60,12 +60,12 @@ typedef struct nef_oauth {
 typedef struct nef_revocation {
   /* configuration (revocation: in the NEF's YAML) */
   bool enabled;
-  const char *callback_uri;         /* NULL: https://<sbi.address>:<port><path> */
+  const char *callback_uri; /* NULL: https://<sbi.address>:<port><path> */
   const char *sbi_address;
-  const char *const *notifiers;     /* certificate names of the AUSFs that may notify */
+  const char *const *notifiers; /* certificate names of the AUSFs that may notify */
   size_t n_notifiers;
   size_t max_subscriptions;
-  int64_t max_age_ms;               /* a subscription is forgotten after this long */
+  int64_t max_age_ms; /* a subscription is forgotten after this long */
   kedge_sbi_notifier_options_t notify;
   kedge_sbi_client_options_t client; /* the NEF's SBI certificate */
   /* run time */
@@ -81,15 +81,15 @@ typedef struct nef_revocation {
 /* Outcomes of a request, for the audit line and kedge_nef_requests_total. */
 typedef enum nef_outcome {
   NEF_OUT_SUCCESS = 0,
-  NEF_OUT_NOT_FOUND,     /* 404: the AUSF has no such key, or no AUSF group serves the ID */
-  NEF_OUT_BAD_REQUEST,   /* 400 */
-  NEF_OUT_UNAUTHORIZED,  /* 401: OAuth */
-  NEF_OUT_FORBIDDEN,     /* 403: certificate, AF table, profile, home network, scope */
-  NEF_OUT_RATE_LIMITED,  /* 429 */
-  NEF_OUT_UNAVAILABLE,   /* 503: no AUSF of the group answered, or the AUSF is congested */
-  NEF_OUT_UPSTREAM,      /* 502: the AUSF answered something the NEF cannot relay */
-  NEF_OUT_CANCELLED,     /* the AF went away first */
-  NEF_OUT_INTERNAL,      /* 500 */
+  NEF_OUT_NOT_FOUND,    /* 404: the AUSF has no such key, or no AUSF group serves the ID */
+  NEF_OUT_BAD_REQUEST,  /* 400 */
+  NEF_OUT_UNAUTHORIZED, /* 401: OAuth */
+  NEF_OUT_FORBIDDEN,    /* 403: certificate, AF table, profile, home network, scope */
+  NEF_OUT_RATE_LIMITED, /* 429 */
+  NEF_OUT_UNAVAILABLE,  /* 503: no AUSF of the group answered, or the AUSF is congested */
+  NEF_OUT_UPSTREAM,     /* 502: the AUSF answered something the NEF cannot relay */
+  NEF_OUT_CANCELLED,    /* the AF went away first */
+  NEF_OUT_INTERNAL,     /* 500 */
   NEF_OUT__COUNT
 } nef_outcome_t;
 
@@ -99,12 +99,12 @@ typedef struct nef {
   /* configuration */
   nef_af_t *afs;
   size_t n_afs;
-  kedge_key_routes_t groups;        /* ausf.groups: home network + RID -> AUSF apiRoots */
+  kedge_key_routes_t groups;              /* ausf.groups: home network + RID -> AUSF apiRoots */
   kedge_sbi_client_options_t ausf_client; /* mTLS toward the AUSFs, as the NEF itself */
-  kedge_key_routes_t aanf_groups;   /* aanf.groups: home network + RID -> AAnF apiRoots */
+  kedge_key_routes_t aanf_groups;         /* aanf.groups: home network + RID -> AAnF apiRoots */
   kedge_sbi_client_options_t aanf_client; /* mTLS toward the AAnFs (3gpp-akma, SPEC.md 9) */
-  unsigned retry_after_s;           /* Retry-After when no AUSF answered */
-  kedge_nrf_disc_t *disc;           /* with nrf.uri: `discover` groups (SPEC.md 7) */
+  unsigned retry_after_s;                 /* Retry-After when no AUSF answered */
+  kedge_nrf_disc_t *disc;                 /* with nrf.uri: `discover` groups (SPEC.md 7) */
   nef_oauth_t oauth;
   nef_revocation_t revocation;
 
@@ -131,8 +131,7 @@ bool nef_af_serves_home(const nef_af_t *af, const kedge_plmn_t *home);
 /* rate_limit.c: admission of one request of `af` at `now_us` (CLOCK_MONOTONIC). KEDGE_OK: a
  * slot is held until nef_rate_release(); KEDGE_ERR_BUSY: refused, *retry_after_s says when to
  * come back (at least 1), *why whether the rate or the concurrency cap refused it. */
-kedge_err_t nef_rate_admit(nef_af_t *af, int64_t now_us, unsigned *retry_after_s,
-                           const char **why);
+kedge_err_t nef_rate_admit(nef_af_t *af, int64_t now_us, unsigned *retry_after_s, const char **why);
 void nef_rate_release(nef_af_t *af);
 /* Makes the AF's token bucket from its rate and burst (none for rate 0); nef_rate_fini frees. */
 kedge_err_t nef_rate_init(nef_af_t *af);
@@ -163,8 +162,7 @@ void nef_revocation_teardown(nef_t *nef);
  * when revocation is off. Any worker. */
 const char *nef_revocation_callback_uri(nef_t *nef);
 /* The AF `af_id` got `kedge_id` and asked to hear of its revocation at `uri`. Any worker. */
-void nef_revocation_subscribe(nef_t *nef, const char *kedge_id, const char *af_id,
-                              const char *uri);
+void nef_revocation_subscribe(nef_t *nef, const char *kedge_id, const char *af_id, const char *uri);
 
 /* wipe_alloc.c: routes OpenSSL's, jansson's and libcurl's allocations through functions that
  * wipe every block before freeing it. Call first in main(), before any of them allocates. */

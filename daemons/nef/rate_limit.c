@@ -3,8 +3,8 @@
  * atomic). */
 #include <time.h>
 
-#include "nef.h"
 #include "kedge/time.h"
+#include "nef.h"
 
 kedge_err_t nef_rate_init(nef_af_t *af)
 {
@@ -22,8 +22,7 @@ void nef_rate_fini(nef_af_t *af)
   af->bucket = NULL;
 }
 
-kedge_err_t nef_rate_admit(nef_af_t *af, int64_t now_us, unsigned *retry_after_s,
-                           const char **why)
+kedge_err_t nef_rate_admit(nef_af_t *af, int64_t now_us, unsigned *retry_after_s, const char **why)
 {
   *retry_after_s = 0;
   if (af->max_concurrent) {

@@ -11,11 +11,11 @@
 #include <event2/event.h>
 
 #include "kedge/log.h"
-#include "kedge/time.h"
 #include "kedge/revocation.h"
+#include "kedge/time.h"
 #include "nef.h"
 
-#define NOTIFY_PATH "/nnef-kedge-revocation/v1/notify"
+#define NOTIFY_PATH      "/nnef-kedge-revocation/v1/notify"
 #define PURGE_INTERVAL_S 60
 
 kedge_err_t nef_revocation_read_config(nef_t *nef, kedge_config_node_t *root)
@@ -33,16 +33,18 @@ kedge_err_t nef_revocation_read_config(nef_t *nef, kedge_config_node_t *root)
   KEDGE_CONFIG_KEEP(err, kedge_config_bool(sec, "enabled", false, &r->enabled));
   KEDGE_CONFIG_KEEP(err, kedge_config_string(sec, "callback_uri", NULL, &r->callback_uri));
   if (r->callback_uri && !kedge_sbi_callback_uri_ok(r->callback_uri))
-    KEDGE_CONFIG_KEEP(err, kedge_config_invalid(sec, "callback_uri", "must be an https URI without user info"));
+    KEDGE_CONFIG_KEEP(
+        err, kedge_config_invalid(sec, "callback_uri", "must be an https URI without user info"));
   KEDGE_CONFIG_KEEP(err, kedge_config_strings(sec, "notifiers", &r->notifiers, &r->n_notifiers));
   KEDGE_CONFIG_KEEP(err, kedge_config_int(sec, "max_subscriptions", 100000, 1, 10000000, &n));
   r->max_subscriptions = (size_t)n;
-  KEDGE_CONFIG_KEEP(err, kedge_config_duration(sec, "max_age", 24 * 3600 * 1000LL, 1000, 366LL * 24 * 3600 * 1000,
-                             &r->max_age_ms));
+  KEDGE_CONFIG_KEEP(err, kedge_config_duration(sec, "max_age", 24 * 3600 * 1000LL, 1000,
+                                               366LL * 24 * 3600 * 1000, &r->max_age_ms));
   KEDGE_CONFIG_KEEP(err, kedge_sbi_notifier_config_read(sec, &r->notify, &r->client));
   if (!err && r->enabled && r->n_notifiers == 0)
-    KEDGE_CONFIG_KEEP(err, kedge_config_invalid(sec, "notifiers",
-                              "list the certificate names of the AUSFs that may notify"));
+    KEDGE_CONFIG_KEEP(
+        err, kedge_config_invalid(sec, "notifiers",
+                                  "list the certificate names of the AUSFs that may notify"));
   if (!err && r->enabled && !r->client.ca_file)
     KEDGE_CONFIG_KEEP(err, kedge_config_require(root, "sbi.tls.ca"));
   return err;
@@ -66,8 +68,7 @@ const char *nef_revocation_callback_uri(nef_t *nef)
   return r->uri_buf;
 }
 
-void nef_revocation_subscribe(nef_t *nef, const char *kedge_id, const char *af_id,
-                              const char *uri)
+void nef_revocation_subscribe(nef_t *nef, const char *kedge_id, const char *af_id, const char *uri)
 {
   nef_revocation_t *r = &nef->revocation;
   if (!r->subs)
@@ -84,7 +85,6 @@ void nef_revocation_subscribe(nef_t *nef, const char *kedge_id, const char *af_i
                    af_id, kedge_id);
   }
 }
-
 
 static void notified(kedge_sbi_request_t *req, void *arg)
 {

@@ -14,8 +14,8 @@
 #include "kedge/json_check.h"
 #include "kedge/log.h"
 #include "kedge/problem.h"
-#include "kedge/time.h"
 #include "kedge/sbi_client.h"
+#include "kedge/time.h"
 #include "udm.h"
 
 #define EVENTS_ROUTE "/nudm-ueau/v1/{supi}/auth-events"
@@ -37,20 +37,25 @@ static const char *check_date_time(const json_t *value)
 {
   int64_t ms;
   return kedge_rfc3339_parse(json_string_value(value), &ms) ? "must be an RFC 3339 date-time"
-                                                           : NULL;
+                                                            : NULL;
 }
 
 /* TS 29.503 6.3.6.2.8 AuthEvent */
 static const kedge_json_member_t auth_event_members[] = {
-  {.name = "nfInstanceId", .kind = KEDGE_JSON_STRING, .required = true, .check = check_uuid},
-  {.name = "success", .kind = KEDGE_JSON_BOOLEAN, .required = true},
-  {.name = "timeStamp", .kind = KEDGE_JSON_STRING, .required = true, .max_len = 64,
-   .check = check_date_time},
-  {.name = "authType", .kind = KEDGE_JSON_STRING, .required = true, .max_len = 32},
-  {.name = "servingNetworkName", .kind = KEDGE_JSON_STRING, .required = true,
-   .check = udm_check_snn},
-  {.name = "authRemovalInd", .kind = KEDGE_JSON_BOOLEAN},
-  {.name = NULL},
+    {.name = "nfInstanceId", .kind = KEDGE_JSON_STRING, .required = true, .check = check_uuid},
+    {.name = "success", .kind = KEDGE_JSON_BOOLEAN, .required = true},
+    {.name = "timeStamp",
+     .kind = KEDGE_JSON_STRING,
+     .required = true,
+     .max_len = 64,
+     .check = check_date_time},
+    {.name = "authType", .kind = KEDGE_JSON_STRING, .required = true, .max_len = 32},
+    {.name = "servingNetworkName",
+     .kind = KEDGE_JSON_STRING,
+     .required = true,
+     .check = udm_check_snn},
+    {.name = "authRemovalInd", .kind = KEDGE_JSON_BOOLEAN},
+    {.name = NULL},
 };
 
 /* Pool thread, inside the batch's transaction. */
@@ -90,8 +95,8 @@ static void event_done(void *arg)
       snprintf(location, sizeof(location), "%s/nudm-ueau/v1/%s/auth-events/%s", root, segment,
                job->ev.id);
       kedge_log_subscriber(KEDGE_LOG_INFO, job->ev.supi, NULL, "auth-event %s: %s (%s, %s)",
-                           job->ev.id, job->ev.success ? "success" : "failure",
-                           job->ev.auth_type, job->ev.serving_network_name);
+                           job->ev.id, job->ev.success ? "success" : "failure", job->ev.auth_type,
+                           job->ev.serving_network_name);
       json_t *body = event_json(&job->ev);
       kedge_sbi_response_header(req, "location", location);
       if (body)
@@ -189,7 +194,8 @@ static void auth_event_request(kedge_sbi_request_t *req, udm_t *udm, bool remova
   copy_member(body, "authType", ev->auth_type, sizeof(ev->auth_type));
   copy_member(body, "servingNetworkName", ev->serving_network_name,
               sizeof(ev->serving_network_name));
-  kedge_err_t err = kedge_work_submit(udm->pool, kedge_sbi_request_base(req), NULL, event_done, job);
+  kedge_err_t err =
+      kedge_work_submit(udm->pool, kedge_sbi_request_base(req), NULL, event_done, job);
   if (err) {
     job->h.err = err;
     event_done(job); /* 503 when the queue is full */
@@ -212,7 +218,8 @@ kedge_err_t udm_auth_events_setup(udm_t *udm, kedge_sbi_server_t *srv)
   const char *name = "kedge_udm_auth_events_total", *help = "auth-events by outcome";
   kedge_err_t err;
   if ((err = kedge_metrics_counter(m, name, help, "result=\"stored\"", &udm->auth_events_stored)) ||
-      (err = kedge_metrics_counter(m, name, help, "result=\"removed\"", &udm->auth_events_removed)) ||
+      (err =
+           kedge_metrics_counter(m, name, help, "result=\"removed\"", &udm->auth_events_removed)) ||
       (err = kedge_metrics_counter(m, name, help, "result=\"not_found\"",
                                    &udm->auth_events_refused)) ||
       (err = kedge_sbi_server_route(srv, "POST", EVENTS_ROUTE, NULL, post_auth_event, udm)) ||

@@ -11,9 +11,10 @@
 static kedge_err_t key_refused(const udm_t *udm, kedge_err_t err, char *why, size_t why_size)
 {
   if (err == KEDGE_ERR_MAC_FAILURE)
-    snprintf(why, why_size, "udm.master_key %s does not open the subscriber database %s (its "
-             "key-check record does not verify): wrong master key?", udm->master_key_file,
-             udm->database);
+    snprintf(why, why_size,
+             "udm.master_key %s does not open the subscriber database %s (its "
+             "key-check record does not verify): wrong master key?",
+             udm->master_key_file, udm->database);
   return err;
 }
 
@@ -96,12 +97,14 @@ kedge_err_t udm_read_config(kedge_config_node_t *root, void *state)
   if (!udm->master_key_file)
     KEDGE_CONFIG_KEEP(err, kedge_config_require(sec, "master_key"));
   KEDGE_CONFIG_KEEP(err, kedge_config_strings(sec, "allowed_consumers", &udm->allowed_consumers,
-                            &udm->n_allowed_consumers));
+                                              &udm->n_allowed_consumers));
   if (!err && udm->n_allowed_consumers == 0)
-    KEDGE_CONFIG_KEEP(err, kedge_config_invalid(sec, "allowed_consumers",
-                              "list the SAN DNS names of the AUSFs allowed to ask for vectors"));
+    KEDGE_CONFIG_KEEP(err, kedge_config_invalid(
+                               sec, "allowed_consumers",
+                               "list the SAN DNS names of the AUSFs allowed to ask for vectors"));
   KEDGE_CONFIG_KEEP(err, kedge_config_int(sec, "group_commit.max_batch", 256, 1, 65536, &batch));
-  KEDGE_CONFIG_KEEP(err, kedge_config_int(sec, "group_commit.max_queued", 20000, 1, 10000000, &queued));
+  KEDGE_CONFIG_KEEP(err,
+                    kedge_config_int(sec, "group_commit.max_queued", 20000, 1, 10000000, &queued));
   KEDGE_CONFIG_KEEP(err, kedge_config_int(sec, "auth_events.keep", 8, 1, 1000, &keep));
   KEDGE_CONFIG_KEEP(err, kedge_config_string(sec, "api_root", NULL, &udm->api_root));
   if (udm->api_root && strncmp(udm->api_root, "https://", 8) != 0)

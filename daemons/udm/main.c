@@ -8,31 +8,32 @@
 #include "udm.h"
 
 static const char *const extra_usage[] = {
-  KEDGE_APP_PORTS_FILE_USAGE,
-  "",
-  "Provisioning (works while the daemon runs; never prints K or OPc):",
-  "  kedge-udmd subscriber add --config FILE --supi SUPI --k-file FILE (--opc-file FILE | --op-file FILE)",
-  "                            [--amf HEX] [--sqn HEX] [--rid RID] [--edge | --no-edge] [--akma]",
-  "  kedge-udmd subscriber modify --config FILE --supi SUPI [--k-file F] [--opc-file F |",
-  "                            --op-file F] [--amf HEX] [--rid RID] [--edge | --no-edge]",
-  "  kedge-udmd subscriber show --config FILE --supi SUPI",
-  "  kedge-udmd subscriber list --config FILE [--json]",
-  "  kedge-udmd subscriber delete --config FILE --supi SUPI",
-  "  kedge-udmd subscriber import --config FILE FILE|-   (CSV with header supi,k,opc|op",
-  "                            [,amf,sqn,rid,edge,akma], or JSON lines; - is stdin)",
-  "  kedge-udmd subscriber export --config FILE [--reveal]   (JSON lines, K/OPc sealed)",
-  NULL,
+    KEDGE_APP_PORTS_FILE_USAGE,
+    "",
+    "Provisioning (works while the daemon runs; never prints K or OPc):",
+    "  kedge-udmd subscriber add --config FILE --supi SUPI --k-file FILE (--opc-file FILE | "
+    "--op-file FILE)",
+    "                            [--amf HEX] [--sqn HEX] [--rid RID] [--edge | --no-edge] [--akma]",
+    "  kedge-udmd subscriber modify --config FILE --supi SUPI [--k-file F] [--opc-file F |",
+    "                            --op-file F] [--amf HEX] [--rid RID] [--edge | --no-edge]",
+    "  kedge-udmd subscriber show --config FILE --supi SUPI",
+    "  kedge-udmd subscriber list --config FILE [--json]",
+    "  kedge-udmd subscriber delete --config FILE --supi SUPI",
+    "  kedge-udmd subscriber import --config FILE FILE|-   (CSV with header supi,k,opc|op",
+    "                            [,amf,sqn,rid,edge,akma], or JSON lines; - is stdin)",
+    "  kedge-udmd subscriber export --config FILE [--reveal]   (JSON lines, K/OPc sealed)",
+    NULL,
 };
 
 const kedge_daemon_info_t udm_info = {
-  .program = "kedge-udmd",
-  .description = "kedge UDM/ARPF: the subscriber database (SQLite, K and OPc sealed under a "
-                 "master key) and Nudm_UEAuthentication_Get (TS 29.503): 5G HE AVs for the "
-                 "AUSF's 5G AKA, with the routing indicator and the edge-capable flag (edgeInd); "
-                 "the AUSF's results (auth-events, the latest udm.auth_events.keep per SUPI); "
-                 "its SIDF de-conceals SUCIs of protection schemes 0, 1 and 2 (TS 33.501 6.12).",
-  .default_config = "/etc/kedge/udm.yaml",
-  .extra_usage = extra_usage,
+    .program = "kedge-udmd",
+    .description = "kedge UDM/ARPF: the subscriber database (SQLite, K and OPc sealed under a "
+                   "master key) and Nudm_UEAuthentication_Get (TS 29.503): 5G HE AVs for the "
+                   "AUSF's 5G AKA, with the routing indicator and the edge-capable flag (edgeInd); "
+                   "the AUSF's results (auth-events, the latest udm.auth_events.keep per SUPI); "
+                   "its SIDF de-conceals SUCIs of protection schemes 0, 1 and 2 (TS 33.501 6.12).",
+    .default_config = "/etc/kedge/udm.yaml",
+    .extra_usage = extra_usage,
 };
 
 static udm_t udm;
@@ -78,18 +79,18 @@ static void teardown(void *state)
 static const char *const udm_services[] = {"nudm-ueau", NULL};
 
 const kedge_app_t udm_app = {
-  .info = &udm_info,
-  .service = "udm",
-  .default_port = 8001, /* conf/udm.yaml, docs/config.md "Ports" */
-  .nf_type = "UDM",
-  .nf_services = udm_services,
-  .read_config = udm_read_config,
-  .setup = setup,
-  .teardown = teardown,
-  .check = udm_check,
-  .reload = udm_reload,
-  .state_size = sizeof(udm),
-  .state = &udm,
+    .info = &udm_info,
+    .service = "udm",
+    .default_port = 8001, /* conf/udm.yaml, docs/config.md "Ports" */
+    .nf_type = "UDM",
+    .nf_services = udm_services,
+    .read_config = udm_read_config,
+    .setup = setup,
+    .teardown = teardown,
+    .check = udm_check,
+    .reload = udm_reload,
+    .state_size = sizeof(udm),
+    .state = &udm,
 };
 
 int main(int argc, char **argv)

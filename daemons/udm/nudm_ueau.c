@@ -27,7 +27,7 @@ typedef struct av_job {
   uint8_t auts[KEDGE_AUTS_LEN];
 
   /* results, written on the pool thread */
-  udm_subscriber_t sub;  /* sub.cred wiped once the vector is built */
+  udm_subscriber_t sub; /* sub.cred wiped once the vector is built */
   kedge_he_av_t av;
 } av_job_t;
 
@@ -39,18 +39,23 @@ const char *udm_check_snn(const json_t *value)
   unsigned mnc, mcc;
   int end = 0;
   if (strlen(s) != KEDGE_SNN_LEN ||
-      sscanf(s, "5G:mnc%3u.mcc%3u.3gppnetwork.org%n", &mnc, &mcc, &end) != 2 || end != KEDGE_SNN_LEN ||
-      strspn(s + 6, "0123456789") != 3 || strspn(s + 13, "0123456789") != 3)
+      sscanf(s, "5G:mnc%3u.mcc%3u.3gppnetwork.org%n", &mnc, &mcc, &end) != 2 ||
+      end != KEDGE_SNN_LEN || strspn(s + 6, "0123456789") != 3 || strspn(s + 13, "0123456789") != 3)
     return "must be 5G:mnc<3 digits>.mcc<3 digits>.3gppnetwork.org";
   return NULL;
 }
 
 /* TS 29.503 6.3.6.2.2 AuthenticationInfoRequest */
 const kedge_json_member_t udm_auth_info_request_members[] = {
-  {.name = "servingNetworkName", .kind = KEDGE_JSON_STRING, .required = true, .check = udm_check_snn},
-  {.name = "ausfInstanceId", .kind = KEDGE_JSON_STRING, .required = true, .max_len = 64},
-  {.name = "resynchronizationInfo", .kind = KEDGE_JSON_OBJECT, .object = kedge_json_resynchronization_info},
-  {.name = NULL},
+    {.name = "servingNetworkName",
+     .kind = KEDGE_JSON_STRING,
+     .required = true,
+     .check = udm_check_snn},
+    {.name = "ausfInstanceId", .kind = KEDGE_JSON_STRING, .required = true, .max_len = 64},
+    {.name = "resynchronizationInfo",
+     .kind = KEDGE_JSON_OBJECT,
+     .object = kedge_json_resynchronization_info},
+    {.name = NULL},
 };
 
 bool udm_consumer_allowed(const udm_t *udm, const kedge_sbi_request_t *req)
@@ -147,9 +152,9 @@ static void vectors_done(void *arg)
   if (!job->h.err) { /* its SQN is durable (vectors_batch): now the vector may be built */
     uint8_t rand[KEDGE_RAND_LEN];
     job->h.err = RAND_bytes(rand, sizeof(rand)) == 1
-                   ? kedge_aka_generate_he_av(&job->sub.cred, rand, job->sub.sqn, job->sub.amf,
-                                              job->snn, &job->av)
-                   : KEDGE_ERR_CRYPTO;
+                     ? kedge_aka_generate_he_av(&job->sub.cred, rand, job->sub.sqn, job->sub.amf,
+                                                job->snn, &job->av)
+                     : KEDGE_ERR_CRYPTO;
   }
   OPENSSL_cleanse(&job->sub.cred, sizeof(job->sub.cred));
   switch (job->h.err) {
@@ -192,7 +197,8 @@ static void generate_auth_data(kedge_sbi_request_t *req, void *arg)
   kedge_supi_t supi;
   char rid[KEDGE_RID_MAX + 1];
   const char *why = NULL;
-  kedge_err_t err = udm_resolve_supi_or_suci(udm, kedge_sbi_request_var(req, "supiOrSuci"), &supi, rid, &why);
+  kedge_err_t err =
+      udm_resolve_supi_or_suci(udm, kedge_sbi_request_var(req, "supiOrSuci"), &supi, rid, &why);
   switch (err) {
   case KEDGE_OK:
     break;
@@ -223,7 +229,8 @@ static void generate_auth_data(kedge_sbi_request_t *req, void *arg)
   if (rid[0])
     kedge_counter_add(udm->suci_ok, 1);
 
-  json_t *body = kedge_sbi_request_checked_json(req, udm_auth_info_request_members, "AuthenticationInfoRequest");
+  json_t *body = kedge_sbi_request_checked_json(req, udm_auth_info_request_members,
+                                                "AuthenticationInfoRequest");
   if (!body)
     return;
 
@@ -274,12 +281,13 @@ kedge_err_t udm_ueau_setup(udm_t *udm, kedge_sbi_server_t *srv)
                                    "transactions (fsyncs) that stored SQNs, one per batch", NULL,
                                    &udm->batches)))
     return err;
-  err = kedge_work_pool_new_batched(udm->max_queued, udm->max_batch, vectors_batch, udm, &udm->pool);
+  err =
+      kedge_work_pool_new_batched(udm->max_queued, udm->max_batch, vectors_batch, udm, &udm->pool);
   if (err)
     return err;
   /* at shutdown, jobs that will not be answered still hold K and OPc (or a vector): wiped */
   kedge_work_pool_set_drop(udm->pool, udm_job_drop);
-  return kedge_sbi_server_route(srv, "POST",
-                                "/nudm-ueau/v1/{supiOrSuci}/security-information/generate-auth-data",
-                                NULL, generate_auth_data, udm);
+  return kedge_sbi_server_route(
+      srv, "POST", "/nudm-ueau/v1/{supiOrSuci}/security-information/generate-auth-data", NULL,
+      generate_auth_data, udm);
 }

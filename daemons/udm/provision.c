@@ -26,7 +26,8 @@ static const char *hex_reason(const char *text, size_t octets)
   if (n % 2)
     return "odd number of hex digits";
   uint8_t tmp[16];
-  kedge_err_t err = octets <= sizeof(tmp) ? kedge_hex_decode(text, tmp, octets) : KEDGE_ERR_BAD_LENGTH;
+  kedge_err_t err =
+      octets <= sizeof(tmp) ? kedge_hex_decode(text, tmp, octets) : KEDGE_ERR_BAD_LENGTH;
   OPENSSL_cleanse(tmp, sizeof(tmp));
   if (err == KEDGE_ERR_BAD_HEX)
     return "not a hex string";
@@ -230,8 +231,7 @@ static kedge_err_t add_record(udm_db_t *db, input_t *in, const udm_subscriber_te
   return err;
 }
 
-static kedge_err_t import_csv(udm_db_t *db, input_t *in, size_t *count, char *why,
-                              size_t why_size)
+static kedge_err_t import_csv(udm_db_t *db, input_t *in, size_t *count, char *why, size_t why_size)
 {
   char buf[CSV_RECORD_MAX + 2];
   char *fields[CSV_FIELDS_MAX];
@@ -281,9 +281,8 @@ static kedge_err_t import_csv(udm_db_t *db, input_t *in, size_t *count, char *wh
     const char *v[N_COLS] = {0};
     for (int c = 0; c < N_COLS; c++)
       v[c] = col_of[c] >= 0 ? fields[col_of[c]] : NULL;
-    udm_subscriber_text_t text = {v[COL_SUPI], v[COL_K],   v[COL_OPC], v[COL_OP],
-                                  v[COL_AMF],  v[COL_SQN], v[COL_RID], v[COL_EDGE],
-                                  v[COL_AKMA]};
+    udm_subscriber_text_t text = {v[COL_SUPI], v[COL_K],   v[COL_OPC],  v[COL_OP],  v[COL_AMF],
+                                  v[COL_SQN],  v[COL_RID], v[COL_EDGE], v[COL_AKMA]};
     if (!(err = add_record(db, in, &text, NULL, why, why_size)))
       (*count)++;
   }
@@ -324,8 +323,8 @@ static kedge_err_t import_jsonl(udm_db_t *db, input_t *in, size_t *count, char *
     json_t *o = json_loads(line, JSON_REJECT_DUPLICATES, &jerr);
     const char *v[N_COLS] = {0}, *sv[2] = {0};
     if (!json_is_object(o)) {
-      snprintf(why, why_size, "%s:%zu: not a JSON object%s%s", in->name, in->line,
-               o ? "" : ": ", o ? "" : jerr.text);
+      snprintf(why, why_size, "%s:%zu: not a JSON object%s%s", in->name, in->line, o ? "" : ": ",
+               o ? "" : jerr.text);
       err = KEDGE_ERR_CONFIG;
     }
     const char *key;
@@ -335,7 +334,10 @@ static kedge_err_t import_jsonl(udm_db_t *db, input_t *in, size_t *count, char *
       int c = 0;
       while (c < N_COLS && strcmp(key, col_names[c]))
         c++;
-      int s = c < N_COLS ? -1 : !strcmp(key, sealed_names[0]) ? 0 : !strcmp(key, sealed_names[1]) ? 1 : -2;
+      int s = c < N_COLS                      ? -1
+              : !strcmp(key, sealed_names[0]) ? 0
+              : !strcmp(key, sealed_names[1]) ? 1
+                                              : -2;
       const char *text = json_is_string(val) ? json_string_value(val)
                          : (c == COL_EDGE || c == COL_AKMA) && json_is_boolean(val)
                              ? (json_is_true(val) ? "true" : "false")
@@ -358,14 +360,15 @@ static kedge_err_t import_jsonl(udm_db_t *db, input_t *in, size_t *count, char *
     if (use_sealed && (!sv[0] || !sv[1] || v[COL_K] || v[COL_OPC] || v[COL_OP] ||
                        !sealed_hex(sv[0], sealed.k, sizeof(sealed.k), &sealed.k_len) ||
                        !sealed_hex(sv[1], sealed.opc, sizeof(sealed.opc), &sealed.opc_len))) {
-      snprintf(why, why_size, "%s:%zu: k_sealed and opc_sealed go together, as hex, instead of "
-               "k, opc and op", in->name, in->line);
+      snprintf(why, why_size,
+               "%s:%zu: k_sealed and opc_sealed go together, as hex, instead of "
+               "k, opc and op",
+               in->name, in->line);
       err = KEDGE_ERR_CONFIG;
     }
     if (!err) {
-      udm_subscriber_text_t text = {v[COL_SUPI], v[COL_K],   v[COL_OPC], v[COL_OP],
-                                    v[COL_AMF],  v[COL_SQN], v[COL_RID], v[COL_EDGE],
-                                    v[COL_AKMA]};
+      udm_subscriber_text_t text = {v[COL_SUPI], v[COL_K],   v[COL_OPC],  v[COL_OP],  v[COL_AMF],
+                                    v[COL_SQN],  v[COL_RID], v[COL_EDGE], v[COL_AKMA]};
       if (!(err = add_record(db, in, &text, use_sealed ? &sealed : NULL, why, why_size)))
         (*count)++;
     }

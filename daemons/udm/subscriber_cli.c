@@ -17,8 +17,8 @@
 #include "kedge/app.h"
 #include "kedge/cli.h"
 #include "kedge/hex.h"
-#include "kedge/milenage.h"
 #include "kedge/log.h"
+#include "kedge/milenage.h"
 #include "kedge/secret_file.h"
 #include "udm.h"
 
@@ -55,7 +55,8 @@ static const char usage[] =
     "  --json        (list) one JSON object per subscriber and line\n"
     "  --reveal      (export) K and OPc in clear instead of sealed under the master key\n"
     "Import: CSV (RFC 4180: quoted fields, CRLF, a UTF-8 BOM) with a header naming the columns\n"
-    "(supi,k,opc or op, and optionally amf,sqn,rid,edge,akma), or JSON lines with those members or an\n"
+    "(supi,k,opc or op, and optionally amf,sqn,rid,edge,akma), or JSON lines with those members or "
+    "an\n"
     "export's k_sealed/opc_sealed; from FILE or stdin (-). All records are added in one\n"
     "transaction, or none. Export: JSON lines with k_sealed/opc_sealed (they open only under\n"
     "this master key), or k/opc with --reveal; `export | import -` restores a database.\n";
@@ -70,9 +71,8 @@ static void print_subscriber(const udm_subscriber_t *sub)
 {
   printf("supi: %s\namf: %02x%02x\nsqn: %012llx\nrouting_indicator: %s\nedge_capable: %s\n"
          "akma: %s\n",
-         sub->supi, sub->amf[0], sub->amf[1], (unsigned long long)sub->sqn,
-         sub->routing_indicator, sub->edge_capable ? "true" : "false",
-         sub->akma ? "true" : "false");
+         sub->supi, sub->amf[0], sub->amf[1], (unsigned long long)sub->sqn, sub->routing_indicator,
+         sub->edge_capable ? "true" : "false", sub->akma ? "true" : "false");
 }
 
 /* One subscriber as JSON (list --json, export): the CSV columns' names and text forms. */
@@ -166,16 +166,17 @@ static kedge_err_t modify_record(udm_db_t *db, const kedge_cli_option_t *o, size
     err = kedge_milenage_opc(sub->cred.k, op_value, sub->cred.opc); /* TS 35.206 4.1 */
   OPENSSL_cleanse(op_value, sizeof(op_value));
   /* the other fields through the same checks as add */
-  udm_subscriber_text_t text = {.supi = supi, .k = "00000000000000000000000000000000",
+  udm_subscriber_text_t text = {.supi = supi,
+                                .k = "00000000000000000000000000000000",
                                 .opc = "00000000000000000000000000000000",
                                 .amf = kedge_cli_get(o, n, "amf"),
                                 .rid = kedge_cli_get(o, n, "rid"),
                                 .edge = kedge_cli_get(o, n, "no-edge") ? "false"
-                                        : kedge_cli_get(o, n, "edge") ? "true"
-                                                                      : NULL,
+                                        : kedge_cli_get(o, n, "edge")  ? "true"
+                                                                       : NULL,
                                 .akma = kedge_cli_get(o, n, "no-akma") ? "false"
-                                        : kedge_cli_get(o, n, "akma") ? "true"
-                                                                      : NULL};
+                                        : kedge_cli_get(o, n, "akma")  ? "true"
+                                                                       : NULL};
   udm_subscriber_t parsed;
   const char *field = NULL, *reason = NULL;
   if (!err && udm_subscriber_from_text(&text, &parsed, &field, &reason)) {
@@ -263,17 +264,26 @@ static int add_prepare(cmd_t *c)
     values[i] = OPT(c, argv_secrets[i]);
     if (!file)
       continue;
-    if (kedge_secret_line_read(file, i == 0 ? "K" : i == 1 ? "OPc" : "OP", secrets[i],
-                               sizeof(secrets[i]), c->why, sizeof(c->why)) != KEDGE_OK) {
+    if (kedge_secret_line_read(file,
+                               i == 0   ? "K"
+                               : i == 1 ? "OPc"
+                                        : "OP",
+                               secrets[i], sizeof(secrets[i]), c->why,
+                               sizeof(c->why)) != KEDGE_OK) {
       fprintf(stderr, "kedge-udmd subscriber add: --%s %s\n", file_opt, c->why);
       rc = KEDGE_EXIT_USAGE;
     }
     values[i] = secrets[i];
   }
-  udm_subscriber_text_t text = {
-    .supi = c->supi, .k = values[0], .opc = values[1], .op = values[2],
-    .amf = OPT(c, "amf"), .sqn = OPT(c, "sqn"), .rid = OPT(c, "rid"),
-    .edge = OPT(c, "no-edge") ? "false" : NULL, .akma = OPT(c, "akma") ? "true" : NULL};
+  udm_subscriber_text_t text = {.supi = c->supi,
+                                .k = values[0],
+                                .opc = values[1],
+                                .op = values[2],
+                                .amf = OPT(c, "amf"),
+                                .sqn = OPT(c, "sqn"),
+                                .rid = OPT(c, "rid"),
+                                .edge = OPT(c, "no-edge") ? "false" : NULL,
+                                .akma = OPT(c, "akma") ? "true" : NULL};
   const char *field = NULL, *reason = NULL;
   if (rc == KEDGE_EXIT_OK && udm_subscriber_from_text(&text, &c->sub, &field, &reason)) {
     char file_opt[16];
@@ -389,19 +399,25 @@ static const struct verb {
   int (*prepare)(cmd_t *c); /* NULL: nothing; otherwise an exit status, 0 to go on */
   kedge_err_t (*run)(cmd_t *c);
 } verbs[] = {
-  {"add", true, false,
-   {"config", "supi", "k", "opc", "op", "amf", "sqn", "rid", "edge", "no-edge", "k-file",
-    "opc-file", "op-file", "insecure-argv", "akma"},
-   add_prepare, add_run},
-  {"modify", true, false,
-   {"config", "supi", "k-file", "opc-file", "op-file", "amf", "rid", "edge", "no-edge", "akma",
-    "no-akma"},
-   NULL, modify_run},
-  {"show", true, false, {"config", "supi"}, NULL, show_run},
-  {"list", false, false, {"config", "supi", "json"}, NULL, list_run},
-  {"delete", true, false, {"config", "supi"}, NULL, delete_run},
-  {"import", false, true, {"config", "supi"}, NULL, import_run},
-  {"export", false, false, {"config", "supi", "reveal"}, NULL, export_run},
+    {"add",
+     true,
+     false,
+     {"config", "supi", "k", "opc", "op", "amf", "sqn", "rid", "edge", "no-edge", "k-file",
+      "opc-file", "op-file", "insecure-argv", "akma"},
+     add_prepare,
+     add_run},
+    {"modify",
+     true,
+     false,
+     {"config", "supi", "k-file", "opc-file", "op-file", "amf", "rid", "edge", "no-edge", "akma",
+      "no-akma"},
+     NULL,
+     modify_run},
+    {"show", true, false, {"config", "supi"}, NULL, show_run},
+    {"list", false, false, {"config", "supi", "json"}, NULL, list_run},
+    {"delete", true, false, {"config", "supi"}, NULL, delete_run},
+    {"import", false, true, {"config", "supi"}, NULL, import_run},
+    {"export", false, false, {"config", "supi", "reveal"}, NULL, export_run},
 };
 
 static const struct verb *verb_find(const char *name)
@@ -468,13 +484,13 @@ int udm_subscriber_command(const struct kedge_app *app, int argc, char **argv)
     return argc < 2 ? KEDGE_EXIT_USAGE : KEDGE_EXIT_OK;
   }
   kedge_cli_option_t o[] = {
-    {"config", false, NULL}, {"supi", false, NULL}, {"k", false, NULL},    {"opc", false, NULL},
-    {"op", false, NULL},     {"amf", false, NULL},  {"sqn", false, NULL},  {"rid", false, NULL},
-    {"edge", true, NULL},    {"no-edge", true, NULL}, {"k-file", false, NULL},
-    {"opc-file", false, NULL}, {"op-file", false, NULL}, {"insecure-argv", true, NULL},
-    {"akma", true, NULL},    {"no-akma", true, NULL},
-    {"help", true, NULL},
-    {"json", true, NULL},    {"reveal", true, NULL},
+      {"config", false, NULL},  {"supi", false, NULL},         {"k", false, NULL},
+      {"opc", false, NULL},     {"op", false, NULL},           {"amf", false, NULL},
+      {"sqn", false, NULL},     {"rid", false, NULL},          {"edge", true, NULL},
+      {"no-edge", true, NULL},  {"k-file", false, NULL},       {"opc-file", false, NULL},
+      {"op-file", false, NULL}, {"insecure-argv", true, NULL}, {"akma", true, NULL},
+      {"no-akma", true, NULL},  {"help", true, NULL},          {"json", true, NULL},
+      {"reveal", true, NULL},
   };
   cmd_t c = {.verb = argv[1], .o = o, .n = sizeof(o) / sizeof(o[0])};
   const char *pos[1] = {NULL};

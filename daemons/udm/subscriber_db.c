@@ -26,10 +26,10 @@ struct udm_db {
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS subscriber ("
     " supi TEXT PRIMARY KEY,"
-    " k BLOB NOT NULL,"         /* sealed K */
-    " opc BLOB NOT NULL,"       /* sealed OPc */
+    " k BLOB NOT NULL,"   /* sealed K */
+    " opc BLOB NOT NULL," /* sealed OPc */
     " amf BLOB NOT NULL,"
-    " sqn INTEGER NOT NULL,"    /* last SQN used */
+    " sqn INTEGER NOT NULL," /* last SQN used */
     " rid TEXT NOT NULL,"
     " edge INTEGER NOT NULL,"
     " akma INTEGER NOT NULL DEFAULT 0" /* akmaInd (SPEC.md 9) */
@@ -38,13 +38,13 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS auth_event ("
     " seq INTEGER PRIMARY KEY,"
     " supi TEXT NOT NULL,"
-    " id TEXT NOT NULL,"        /* authEventId: 128 random bits in hex */
+    " id TEXT NOT NULL," /* authEventId: 128 random bits in hex */
     " nf_instance_id TEXT NOT NULL,"
     " success INTEGER NOT NULL,"
     " time_stamp TEXT NOT NULL,"
     " auth_type TEXT NOT NULL,"
     " serving_network_name TEXT NOT NULL,"
-    " removed_at TEXT"          /* set by the removal (authRemovalInd) */
+    " removed_at TEXT" /* set by the removal (authRemovalInd) */
     ");"
     "CREATE UNIQUE INDEX IF NOT EXISTS auth_event_supi ON auth_event (supi, id);";
 
@@ -53,9 +53,9 @@ static const char add_akma[] = "ALTER TABLE subscriber ADD COLUMN akma INTEGER N
 
 /* The key-check record (kedge/keystore.h): for a database from before it, a subscriber's
  * sealed K (additional data as in seal_aad()) must open before the record is written. */
-#define KEY_CHECK_STORE "udm-subscribers"
+#define KEY_CHECK_STORE  "udm-subscribers"
 #define KEY_CHECK_SAMPLE "SELECT supi, k FROM subscriber LIMIT 1"
-#define KEY_CHECK_AAD "kedge-udm:k:"
+#define KEY_CHECK_AAD    "kedge-udm:k:"
 
 __attribute__((format(printf, 3, 4))) static void say(char *why, size_t size, const char *fmt, ...)
 {
@@ -77,8 +77,8 @@ static kedge_err_t prepare(udm_db_t *db, sqlite3_stmt **st, const char *sql)
 kedge_err_t udm_db_check_key(const char *path, const kedge_master_key_t *mk, char *why,
                              size_t why_size)
 {
-  kedge_err_t err = kedge_key_check_sqlite_file(path, mk, KEY_CHECK_STORE, KEY_CHECK_SAMPLE,
-                                                KEY_CHECK_AAD);
+  kedge_err_t err =
+      kedge_key_check_sqlite_file(path, mk, KEY_CHECK_STORE, KEY_CHECK_SAMPLE, KEY_CHECK_AAD);
   if (err == KEDGE_ERR_MAC_FAILURE)
     say(why, why_size, "%s: the master key does not open this subscriber database", path);
   else if (err)
@@ -99,8 +99,8 @@ kedge_err_t udm_db_open(const char *path, const kedge_master_key_t *mk, udm_db_t
   struct stat st;
   bool created = stat(path, &st) != 0;
   if (sqlite3_open_v2(path, &db->sql,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
-      SQLITE_OK) {
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                      NULL) != SQLITE_OK) {
     say(why, why_size, "%s: cannot open subscriber database: %s", path,
         db->sql ? sqlite3_errmsg(db->sql) : "out of memory");
     udm_db_close(db);
@@ -115,7 +115,8 @@ kedge_err_t udm_db_open(const char *path, const kedge_master_key_t *mk, udm_db_t
       sqlite3_exec(db->sql, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", NULL, NULL,
                    &err) != SQLITE_OK ||
       sqlite3_exec(db->sql, schema, NULL, NULL, &err) != SQLITE_OK ||
-      (sqlite3_exec(db->sql, "SELECT akma FROM subscriber LIMIT 0", NULL, NULL, NULL) != SQLITE_OK &&
+      (sqlite3_exec(db->sql, "SELECT akma FROM subscriber LIMIT 0", NULL, NULL, NULL) !=
+           SQLITE_OK &&
        sqlite3_exec(db->sql, add_akma, NULL, NULL, &err) != SQLITE_OK)) {
     say(why, why_size, "%s: cannot set up subscriber database: %s", path,
         err ? err : sqlite3_errmsg(db->sql));
@@ -123,8 +124,8 @@ kedge_err_t udm_db_open(const char *path, const kedge_master_key_t *mk, udm_db_t
     udm_db_close(db);
     return KEDGE_ERR_IO;
   }
-  kedge_err_t kerr = kedge_key_check_sqlite(db->sql, mk, KEY_CHECK_STORE, KEY_CHECK_SAMPLE,
-                                            KEY_CHECK_AAD, true);
+  kedge_err_t kerr =
+      kedge_key_check_sqlite(db->sql, mk, KEY_CHECK_STORE, KEY_CHECK_SAMPLE, KEY_CHECK_AAD, true);
   if (kerr) {
     if (kerr == KEDGE_ERR_MAC_FAILURE)
       say(why, why_size, "%s: the master key does not open this subscriber database", path);
@@ -176,11 +177,10 @@ void udm_db_close(udm_db_t *db)
 {
   if (!db)
     return;
-  sqlite3_stmt *all[] = {db->insert,       db->select,       db->select_keys,
-                         db->update_sqn,   db->remove,       db->list,
-                         db->modify,       db->export,
-                         db->event_insert, db->event_trim,   db->event_remove,
-                         db->event_list,   db->event_delete_supi};
+  sqlite3_stmt *all[] = {db->insert,           db->select,     db->select_keys,  db->update_sqn,
+                         db->remove,           db->list,       db->modify,       db->export,
+                         db->event_insert,     db->event_trim, db->event_remove, db->event_list,
+                         db->event_delete_supi};
   for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
     sqlite3_finalize(all[i]);
   sqlite3_close(db->sql);
@@ -201,8 +201,8 @@ static kedge_err_t seal_credentials(udm_db_t *db, const udm_subscriber_t *sub, u
   kedge_err_t err = kedge_seal(&db->mk, aad, seal_aad(aad, sizeof(aad), "k", sub->supi),
                                sub->cred.k, 16, out->k, &out->k_len);
   if (!err)
-    err = kedge_seal(&db->mk, aad, seal_aad(aad, sizeof(aad), "opc", sub->supi), sub->cred.opc,
-                     16, out->opc, &out->opc_len);
+    err = kedge_seal(&db->mk, aad, seal_aad(aad, sizeof(aad), "opc", sub->supi), sub->cred.opc, 16,
+                     out->opc, &out->opc_len);
   return err;
 }
 
@@ -247,7 +247,8 @@ static kedge_err_t insert_row(udm_db_t *db, const udm_subscriber_t *sub, const u
   kedge_err_t err = bind_subscriber(st, sub, sealed, true);
   if (!err) {
     int rc = sqlite3_step(st);
-    if (rc == SQLITE_CONSTRAINT || sqlite3_extended_errcode(db->sql) == SQLITE_CONSTRAINT_PRIMARYKEY)
+    if (rc == SQLITE_CONSTRAINT ||
+        sqlite3_extended_errcode(db->sql) == SQLITE_CONSTRAINT_PRIMARYKEY)
       err = KEDGE_ERR_EXISTS;
     else if (rc != SQLITE_DONE)
       err = KEDGE_ERR_IO;

@@ -23,10 +23,10 @@ typedef struct udm_subscriber {
   char supi[KEDGE_SUPI_MAX + 1];
   kedge_aka_credentials_t cred; /* K, OPc: filled only by calls that need them */
   uint8_t amf[KEDGE_AMF_LEN];
-  uint64_t sqn;                 /* the last SQN used in a vector (SPEC.md 1) */
+  uint64_t sqn; /* the last SQN used in a vector (SPEC.md 1) */
   char routing_indicator[KEDGE_RID_MAX + 1];
   bool edge_capable;
-  bool akma;                    /* AKMA subscriber: akmaInd (TS 29.503, TS 33.535 6.1) */
+  bool akma; /* AKMA subscriber: akmaInd (TS 29.503, TS 33.535 6.1) */
 } udm_subscriber_t;
 
 /* One AuthEvent (TS 29.503 6.3.6.2.8) as the UDM keeps it: the latest few per SUPI. */
@@ -36,10 +36,10 @@ typedef struct udm_auth_event {
   char id[UDM_AUTH_EVENT_ID_LEN + 1];
   char nf_instance_id[64 + 1];
   bool success;
-  char time_stamp[64 + 1];            /* as the AUSF wrote it (RFC 3339) */
+  char time_stamp[64 + 1]; /* as the AUSF wrote it (RFC 3339) */
   char auth_type[32 + 1];
   char serving_network_name[64 + 1];
-  char removed_at[21];                /* RFC 3339, when authRemovalInd came; "" if not */
+  char removed_at[21]; /* RFC 3339, when authRemovalInd came; "" if not */
 } udm_auth_event_t;
 
 /* Opens (creating if needed) the database at `path` in WAL mode with synchronous=FULL. The
@@ -88,8 +88,7 @@ kedge_err_t udm_db_delete(udm_db_t *db, const char *supi);
 
 /* Calls `fn` for each subscriber in SUPI order (without K and OPc); stops at a non-zero
  * return. */
-kedge_err_t udm_db_list(udm_db_t *db, int (*fn)(const udm_subscriber_t *sub, void *arg),
-                        void *arg);
+kedge_err_t udm_db_list(udm_db_t *db, int (*fn)(const udm_subscriber_t *sub, void *arg), void *arg);
 
 /* For one authentication vector (TS 33.501 6.1.3.2 step 2, SPEC.md 1): in one transaction,
  * reads the subscriber with K and OPc, takes SQN = last + 1 (or SQNms + 1 when `sqn_ms` is
@@ -128,8 +127,6 @@ void udm_db_rollback(udm_db_t *db);
  * on error `why` names the file, line and column. */
 kedge_err_t udm_db_import_csv(udm_db_t *db, const char *path, size_t *count, char *why,
                               size_t why_size);
-
-
 
 /* Provisioning input as text (command line or CSV). NULL fields take their defaults: AMF 8000
  * (separation bit set, TS 33.501 Annex A.2... and TS 33.102 Annex H), SQN 0, RID "0", edge

@@ -25,8 +25,10 @@ kedge_err_t udm_suci_load(udm_t *udm, char *why, size_t why_size)
     err = kedge_suci_key_file_read(c->private_key, &udm->master_key, &profile, priv, why, why_size);
     if (!err && profile != c->profile) {
       err = KEDGE_ERR_CONFIG;
-      snprintf(why, why_size, "%s: holds a profile %s key, but udm.suci.keys says %s for hnPubKeyId %u",
-               c->private_key, kedge_ecies_profile_name(profile), kedge_ecies_profile_name(c->profile), c->id);
+      snprintf(why, why_size,
+               "%s: holds a profile %s key, but udm.suci.keys says %s for hnPubKeyId %u",
+               c->private_key, kedge_ecies_profile_name(profile),
+               kedge_ecies_profile_name(c->profile), c->id);
     }
     if (!err && (err = kedge_suci_keys_add(udm->suci_keys, c->id, profile, priv)))
       snprintf(why, why_size, "%s: cannot load the key: %s", c->private_key, kedge_strerror(err));

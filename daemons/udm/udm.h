@@ -7,9 +7,9 @@
 #include <stddef.h>
 
 #include "kedge/config.h"
-#include "kedge/json_check.h"
 #include "kedge/edge.h"
 #include "kedge/identity.h"
+#include "kedge/json_check.h"
 #include "kedge/metrics.h"
 #include "kedge/sbi_server.h"
 #include "kedge/seal.h"
@@ -29,7 +29,7 @@ typedef enum udm_job_kind { UDM_JOB_VECTOR, UDM_JOB_AUTH_EVENT } udm_job_kind_t;
 struct udm;
 typedef struct udm_job {
   udm_job_kind_t kind;
-  size_t size; /* of the whole job (av_job_t, event_job_t): wiped with it (udm_job_drop) */
+  size_t size;     /* of the whole job (av_job_t, event_job_t): wiped with it (udm_job_drop) */
   kedge_err_t err; /* the result, set on the pool thread */
   struct udm *udm;
   kedge_sbi_request_t *req;
@@ -44,8 +44,8 @@ typedef struct udm {
   const char *master_key_file;
   const char *const *allowed_consumers; /* SAN DNS names of AUSFs */
   size_t n_allowed_consumers;
-  size_t max_batch;  /* SQN updates per transaction (group commit) */
-  size_t max_queued; /* vector requests waiting for the database */
+  size_t max_batch;                   /* SQN updates per transaction (group commit) */
+  size_t max_queued;                  /* vector requests waiting for the database */
   udm_suci_key_conf_t *suci_key_conf; /* udm.suci.keys: several at once for rotation */
   size_t n_suci_key_conf;
   size_t auth_events_keep; /* AuthEvents kept per SUPI (the latest) */
@@ -53,8 +53,8 @@ typedef struct udm {
 
   /* run time */
   kedge_master_key_t master_key;
-  udm_db_t *db;              /* owned by the pool's thread once serving */
-  kedge_work_pool_t *pool;   /* batched: one thread, one fsync per batch */
+  udm_db_t *db;                 /* owned by the pool's thread once serving */
+  kedge_work_pool_t *pool;      /* batched: one thread, one fsync per batch */
   kedge_suci_keys_t *suci_keys; /* read-only once serving: shared by the workers */
   kedge_sbi_server_t *srv;
   kedge_counter_t *vectors_ok, *vectors_failed, *resyncs, *batches, *suci_ok, *suci_failed;

@@ -71,10 +71,9 @@ static void registered(const ue_result_t *result, void *arg)
     if (ue_keys(a->ue, kausf, keys.kedge, keys.kedge_id) == KEDGE_OK) {
       keys.valid = true;
       /* TS 33.535 6.1: the UE's K_AKMA and A-KID from the same KAUSF */
-      keys.akma = a->cfg->usim.akma &&
-                  kedge_derive_k_akma_and_akid(kausf, &a->cfg->usim.supi, a->cfg->usim.rid,
-                                               &a->cfg->usim.home, keys.k_akma,
-                                               keys.akid) == KEDGE_OK;
+      keys.akma = a->cfg->usim.akma && kedge_derive_k_akma_and_akid(
+                                           kausf, &a->cfg->usim.supi, a->cfg->usim.rid,
+                                           &a->cfg->usim.home, keys.k_akma, keys.akid) == KEDGE_OK;
       kedge_log_info("agent: registered %s: Kedge ID %s (Kedge sha256:%s)", a->cfg->usim.supi.value,
                      keys.kedge_id, result->kedge_fingerprint);
       if (keys.akma)
@@ -172,8 +171,8 @@ static void serve_keys(int fd, const json_t *req)
     }
     kedge_hex_encode(k_ecs, KEDGE_KEY_LEN, hex);
     OPENSSL_cleanse(k_ecs, sizeof(k_ecs));
-    msg = json_pack("{s:s, s:s, s:s, s:s}", "kedgeId", keys.kedge_id, "key", hex, "profile", "bound",
-                    "ecsId", ecs_id);
+    msg = json_pack("{s:s, s:s, s:s, s:s}", "kedgeId", keys.kedge_id, "key", hex, "profile",
+                    "bound", "ecsId", ecs_id);
   }
   OPENSSL_cleanse(hex, sizeof(hex));
   answer(fd, msg);
@@ -258,17 +257,18 @@ static struct evconnlistener *listen_on(agent_t *a)
   snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", cfg->agent_socket);
   struct stat st;
   if (lstat(addr.sun_path, &st) == 0 && S_ISSOCK(st.st_mode))
-    unlink(addr.sun_path); /* a stale socket of an earlier run */
+    unlink(addr.sun_path);  /* a stale socket of an earlier run */
   mode_t old = umask(0117); /* the socket is born 0660 */
-  struct evconnlistener *l = evconnlistener_new_bind(
-      a->base, accepted, a, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 16,
-      (struct sockaddr *)&addr, sizeof(addr));
+  struct evconnlistener *l =
+      evconnlistener_new_bind(a->base, accepted, a, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
+                              16, (struct sockaddr *)&addr, sizeof(addr));
   umask(old);
   if (!l) {
     kedge_log_error("agent: cannot listen on %s: %s", addr.sun_path, strerror(errno));
     return NULL;
   }
-  if (chmod(addr.sun_path, 0660) != 0 || (gid != (gid_t)-1 && chown(addr.sun_path, (uid_t)-1, gid) != 0)) {
+  if (chmod(addr.sun_path, 0660) != 0 ||
+      (gid != (gid_t)-1 && chown(addr.sun_path, (uid_t)-1, gid) != 0)) {
     kedge_log_error("agent: cannot set mode and group of %s: %s", addr.sun_path, strerror(errno));
     evconnlistener_free(l);
     return NULL;

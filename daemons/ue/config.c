@@ -7,9 +7,9 @@
 #include <curl/curl.h>
 #include <openssl/crypto.h>
 
-#include "kedge/secret_file.h"
 #include "kedge/hex.h"
 #include "kedge/milenage.h"
+#include "kedge/secret_file.h"
 #include "ue.h"
 
 #define TIMEOUT_MS_DEFAULT 5000
@@ -135,7 +135,8 @@ static kedge_err_t read_suci(kedge_config_node_t *usim_sec, ue_usim_t *usim)
   usim->hn_public_key_len = kedge_ecies_public_len(profile);
   if (strlen(pub) != 2 * usim->hn_public_key_len ||
       kedge_hex_decode(pub, usim->hn_public_key, usim->hn_public_key_len))
-    return kedge_config_invalid(sec, "home_network_public_key", "must be %zu hex digits for profile %s",
+    return kedge_config_invalid(sec, "home_network_public_key",
+                                "must be %zu hex digits for profile %s",
                                 2 * usim->hn_public_key_len, scheme);
   return KEDGE_OK;
 }
@@ -148,7 +149,8 @@ static kedge_err_t read_usim(kedge_config_node_t *root, ue_usim_t *usim)
   KEDGE_CONFIG_KEEP(err, kedge_config_map(root, "usim", &sec));
   KEDGE_CONFIG_KEEP(err, read_text(sec, "supi", NULL, true, supi, sizeof(supi)));
   if (supi[0] && kedge_supi_parse(supi, &usim->supi) != KEDGE_OK)
-    KEDGE_CONFIG_KEEP(err, kedge_config_invalid(sec, "supi", "must be imsi-<5 to 15 digits> or nai-<user>@<realm>"));
+    KEDGE_CONFIG_KEEP(err, kedge_config_invalid(
+                               sec, "supi", "must be imsi-<5 to 15 digits> or nai-<user>@<realm>"));
   if (!kedge_config_has(sec, "k"))
     KEDGE_CONFIG_KEEP(err, kedge_config_require(sec, "k"));
   KEDGE_CONFIG_KEEP(err, read_key(sec, "k", usim->cred.k));
@@ -171,14 +173,16 @@ static kedge_err_t read_usim(kedge_config_node_t *root, ue_usim_t *usim)
   if (e)
     KEDGE_CONFIG_KEEP(err, e);
   else if (kedge_rid_check(rid) != KEDGE_OK)
-    KEDGE_CONFIG_KEEP(err, kedge_config_invalid(sec, "routing_indicator", "must be 1 to 4 decimal digits"));
+    KEDGE_CONFIG_KEEP(
+        err, kedge_config_invalid(sec, "routing_indicator", "must be 1 to 4 decimal digits"));
   else
     memcpy(usim->rid, rid, strlen(rid) + 1);
   if (!kedge_config_has(sec, "home_network"))
     KEDGE_CONFIG_KEEP(err, kedge_config_require(sec, "home_network"));
   KEDGE_CONFIG_KEEP(err, kedge_config_map(sec, "home_network", &home));
   KEDGE_CONFIG_KEEP(err, read_plmn(home, &usim->home, usim->home_mnc));
-  KEDGE_CONFIG_KEEP(err, read_text(sec, "sqn_file", NULL, true, usim->sqn_file, sizeof(usim->sqn_file)));
+  KEDGE_CONFIG_KEEP(err,
+                    read_text(sec, "sqn_file", NULL, true, usim->sqn_file, sizeof(usim->sqn_file)));
   KEDGE_CONFIG_KEEP(err, kedge_config_bool(sec, "akma", false, &usim->akma));
   if (!err && kedge_config_has(sec, "suci"))
     KEDGE_CONFIG_KEEP(err, read_suci(sec, usim));
@@ -188,11 +192,14 @@ static kedge_err_t read_usim(kedge_config_node_t *root, ue_usim_t *usim)
     char suci[KEDGE_SUCI_MAX + 1];
     e = ue_supi_or_suci(usim, suci, sizeof(suci));
     if (e == KEDGE_ERR_BAD_PLMN)
-      KEDGE_CONFIG_KEEP(err, kedge_config_invalid(sec, "supi", "an IMSI must begin with home_network's MCC and MNC "
+      KEDGE_CONFIG_KEEP(err,
+                        kedge_config_invalid(sec, "supi",
+                                             "an IMSI must begin with home_network's MCC and MNC "
                                              "to be concealed (usim.suci)"));
     else if (e)
-      KEDGE_CONFIG_KEEP(err, kedge_config_invalid(sec, "suci.home_network_public_key", "not a valid public key of "
-                                                                      "the protection scheme"));
+      KEDGE_CONFIG_KEEP(err, kedge_config_invalid(sec, "suci.home_network_public_key",
+                                                  "not a valid public key of "
+                                                  "the protection scheme"));
   }
   return err;
 }
@@ -205,9 +212,10 @@ static kedge_err_t read_agent(kedge_config_node_t *root, ue_config_t *cfg)
   size_t n_uids = 0;
   kedge_err_t err = KEDGE_OK;
   KEDGE_CONFIG_KEEP(err, kedge_config_map(root, "agent", &sec));
-  KEDGE_CONFIG_KEEP(err, read_text(sec, "socket", "/run/kedge/ue-agent/agent.sock", false, cfg->agent_socket,
-                 sizeof(cfg->agent_socket)));
-  KEDGE_CONFIG_KEEP(err, read_text(sec, "group", "", false, cfg->agent_group, sizeof(cfg->agent_group)));
+  KEDGE_CONFIG_KEEP(err, read_text(sec, "socket", "/run/kedge/ue-agent/agent.sock", false,
+                                   cfg->agent_socket, sizeof(cfg->agent_socket)));
+  KEDGE_CONFIG_KEEP(err,
+                    read_text(sec, "group", "", false, cfg->agent_group, sizeof(cfg->agent_group)));
   KEDGE_CONFIG_KEEP(err, kedge_config_strings(sec, "allowed_uids", &uids, &n_uids));
   if (n_uids > sizeof(cfg->agent_uids) / sizeof(cfg->agent_uids[0]))
     KEDGE_CONFIG_KEEP(err, kedge_config_invalid(sec, "allowed_uids", "at most 16 uids"));
@@ -246,9 +254,10 @@ kedge_err_t ue_config_read(kedge_config_node_t *root, ue_config_t *cfg)
   KEDGE_CONFIG_KEEP(err, read_text(ausf, "cert", NULL, true, cfg->cert, sizeof(cfg->cert)));
   KEDGE_CONFIG_KEEP(err, read_text(ausf, "key", NULL, true, cfg->key, sizeof(cfg->key)));
   /* TS 33.501 13.4.1.1: an AUSF that requires OAuth2 wants a token from the NRF */
-  KEDGE_CONFIG_KEEP(err, read_text(ausf, "oauth2_token_uri", NULL, false, cfg->token_uri, sizeof(cfg->token_uri)));
+  KEDGE_CONFIG_KEEP(err, read_text(ausf, "oauth2_token_uri", NULL, false, cfg->token_uri,
+                                   sizeof(cfg->token_uri)));
   KEDGE_CONFIG_KEEP(err, kedge_config_duration(ausf, "timeout", TIMEOUT_MS_DEFAULT, 100,
-                             KEDGE_SBI_CLIENT_TIMEOUT_MS_MAX, &timeout));
+                                               KEDGE_SBI_CLIENT_TIMEOUT_MS_MAX, &timeout));
   KEDGE_CONFIG_KEEP(err, read_agent(root, cfg));
   cfg->timeout_ms = (uint32_t)timeout;
   return err;

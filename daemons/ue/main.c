@@ -8,8 +8,8 @@
 
 #include "kedge/agent.h"
 #include "kedge/cli.h"
-#include "kedge/json_check.h"
 #include "kedge/daemon.h"
+#include "kedge/json_check.h"
 #include "kedge/log.h"
 #include "kedge/trace.h"
 #include "ue.h"
@@ -185,7 +185,7 @@ int main(int argc, char **argv)
   int rc = check   ? check_config(path, &cfg)
            : agent ? ue_agent_run(&cfg)
                    : run_register(&cfg, kedge_cli_get(o, n, "json") != NULL,
-                                kedge_cli_get(o, n, "corrupt-res") != NULL);
+                                  kedge_cli_get(o, n, "corrupt-res") != NULL);
   ue_config_clear(&cfg);
   return rc;
 }

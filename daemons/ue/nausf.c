@@ -17,9 +17,13 @@ kedge_err_t ue_supi_or_suci(const ue_usim_t *usim, char *out, size_t size)
     return n < 0 || (size_t)n >= size ? KEDGE_ERR_TOO_BIG : KEDGE_OK;
   }
   /* TS 33.501 6.12.2: the ME makes a new SUCI, with a fresh ephemeral key, for each request */
-  kedge_suci_params_t p = {.mcc = usim->home.mcc, .mnc = usim->home_mnc, .rid = usim->rid,
-                           .scheme = usim->suci_scheme, .hn_key_id = usim->hn_key_id,
-                           .hn_pub = usim->hn_public_key, .hn_pub_len = usim->hn_public_key_len};
+  kedge_suci_params_t p = {.mcc = usim->home.mcc,
+                           .mnc = usim->home_mnc,
+                           .rid = usim->rid,
+                           .scheme = usim->suci_scheme,
+                           .hn_key_id = usim->hn_key_id,
+                           .hn_pub = usim->hn_public_key,
+                           .hn_pub_len = usim->hn_public_key_len};
   kedge_suci_t suci;
   kedge_err_t err = kedge_suci_conceal(&usim->supi, &p, &suci);
   if (!err)

@@ -284,8 +284,8 @@ static void on_confirmation(const kedge_sbi_client_response_t *r, void *arg)
   /* TS 29.509 6.1.6.2.6 ConfirmationDataResponse{authResult, supi?, kseaf?} */
   uint8_t kseaf[KEDGE_KSEAF_LEN];
   const char *why = NULL, *auth_result = NULL;
-  kedge_err_t err = ue_parse_confirmation(r->json, ue->cfg.usim.supi.value, &auth_result, kseaf,
-                                          &why);
+  kedge_err_t err =
+      ue_parse_confirmation(r->json, ue->cfg.usim.supi.value, &auth_result, kseaf, &why);
   flat_copy(ue->result.auth_result, sizeof(ue->result.auth_result), auth_result);
   if (err)
     OPENSSL_cleanse(kseaf, sizeof(kseaf));
@@ -305,7 +305,7 @@ static void on_confirmation(const kedge_sbi_client_response_t *r, void *arg)
 
   /* SPEC.md 0 step 1: Kedge and Kedge ID from KAUSF, the USIM's SUPI, RID and home network. */
   err = kedge_derive_kedge_and_id(ue->aka.kausf, &ue->cfg.usim.supi, ue->cfg.usim.rid,
-                                              &ue->cfg.usim.home, ue->kedge, ue->kedge_id);
+                                  &ue->cfg.usim.home, ue->kedge, ue->kedge_id);
   if (err)
     FAIL(ue, UE_FAIL_LOCAL, "cannot derive Kedge: %s", kedge_strerror(err));
   memcpy(ue->kausf, ue->aka.kausf, sizeof(ue->kausf));

@@ -37,12 +37,12 @@ typedef struct ue_usim {
   /* SUCI calculation (TS 31.102 EF SUCI_Calc_Info; TS 33.501 6.12.2): with conceal set, every
    * request carries a SUCI made with a fresh ephemeral key instead of the SUPI. */
   bool conceal;
-  unsigned suci_scheme;         /* KEDGE_SUCI_NULL, _PROFILE_A, _PROFILE_B */
-  unsigned hn_key_id;           /* hnPubKeyId, 1..255 (0 for the null scheme) */
+  unsigned suci_scheme; /* KEDGE_SUCI_NULL, _PROFILE_A, _PROFILE_B */
+  unsigned hn_key_id;   /* hnPubKeyId, 1..255 (0 for the null scheme) */
   uint8_t hn_public_key[KEDGE_ECIES_PUBLIC_MAX];
   size_t hn_public_key_len;
-  bool akma;                    /* the network supports AKMA: derive K_AKMA and the A-KID
-                                   after 5G AKA (TS 33.535 6.1, SPEC.md 9) */
+  bool akma; /* the network supports AKMA: derive K_AKMA and the A-KID
+                after 5G AKA (TS 33.535 6.1, SPEC.md 9) */
 } ue_usim_t;
 
 typedef struct ue_config {
@@ -59,9 +59,9 @@ typedef struct ue_config {
   kedge_log_level_t log_level; /* log: section, as every kedge program */
   bool log_json;
   /* agent: section (kedge-ue agent, SPEC.md 5) */
-  char agent_socket[108];      /* Unix socket path (sun_path holds 108 octets) */
-  char agent_group[64];        /* group owning the socket (mode 0660) and its directory; "" */
-  long agent_uids[16];         /* peers allowed by SO_PEERCRED; none listed: the agent's uid */
+  char agent_socket[108]; /* Unix socket path (sun_path holds 108 octets) */
+  char agent_group[64];   /* group owning the socket (mode 0660) and its directory; "" */
+  long agent_uids[16];    /* peers allowed by SO_PEERCRED; none listed: the agent's uid */
   size_t n_agent_uids;
 } ue_config_t;
 

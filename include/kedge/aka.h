@@ -15,17 +15,17 @@
 extern "C" {
 #endif
 
-#define KEDGE_AUTN_LEN 16
-#define KEDGE_AUTS_LEN 14
-#define KEDGE_RES_STAR_LEN 16
+#define KEDGE_AUTN_LEN       16
+#define KEDGE_AUTS_LEN       14
+#define KEDGE_RES_STAR_LEN   16
 #define KEDGE_HXRES_STAR_LEN 16
-#define KEDGE_KAUSF_LEN 32
-#define KEDGE_KSEAF_LEN 32
+#define KEDGE_KAUSF_LEN      32
+#define KEDGE_KSEAF_LEN      32
 
 /* FC values of TS 33.501 Annex A. */
-#define KEDGE_FC_KAUSF 0x6A    /* A.2 */
+#define KEDGE_FC_KAUSF    0x6A /* A.2 */
 #define KEDGE_FC_RES_STAR 0x6B /* A.4 */
-#define KEDGE_FC_KSEAF 0x6C    /* A.6 */
+#define KEDGE_FC_KSEAF    0x6C /* A.6 */
 
 /* The subscriber's long-term credentials, as held by the ARPF and the USIM. */
 typedef struct kedge_aka_credentials {
@@ -89,7 +89,7 @@ kedge_err_t kedge_aka_auts_check(const kedge_aka_credentials_t *cred,
 
 /* The UE's answer to an authentication request (TS 33.501 6.1.3.2 step 7-8). */
 typedef struct kedge_ue_aka_result {
-  uint64_t sqn;                          /* the accepted SQN: the new SQNms */
+  uint64_t sqn; /* the accepted SQN: the new SQNms */
   uint8_t res_star[KEDGE_RES_STAR_LEN];
   uint8_t kausf[KEDGE_KAUSF_LEN];
   uint8_t kseaf[KEDGE_KSEAF_LEN];

@@ -4,8 +4,8 @@
  * the TS 33.501 A.7.0 form). TS 33.535 6.1 makes the A-KID an NAI (RFC 7542 2.2) whose username
  * carries the routing indicator and the A-TID and whose realm carries the home network
  * identifier; kedge spells the username exactly like its Kedge ID ("<RID>.<base64url(A-TID)>",
- * SPEC.md 2 and 9) and uses the realm of TS 23.003 28.7.3 ("5gc.mnc<MNC>.mcc<MCC>.3gppnetwork.org"),
- * see docs/akma.md for why. */
+ * SPEC.md 2 and 9) and uses the realm of TS 23.003 28.7.3
+ * ("5gc.mnc<MNC>.mcc<MCC>.3gppnetwork.org"), see docs/akma.md for why. */
 #ifndef KEDGE_AKMA_H
 #define KEDGE_AKMA_H
 
@@ -22,20 +22,23 @@ extern "C" {
 
 /* TS 33.535 A.1: FC values 0x80-0x82 are allocated to AKMA. */
 #define KEDGE_FC_K_AKMA 0x80 /* A.2 */
-#define KEDGE_FC_A_TID 0x81  /* A.3 */
-#define KEDGE_FC_K_AF 0x82   /* A.4 */
+#define KEDGE_FC_A_TID  0x81 /* A.3 */
+#define KEDGE_FC_K_AF   0x82 /* A.4 */
 
 #define KEDGE_K_AKMA_LEN 32
-#define KEDGE_A_TID_LEN 32
-#define KEDGE_K_AF_LEN 32
-#define KEDGE_AKID_MAX KEDGE_ID_MAX
+#define KEDGE_A_TID_LEN  32
+#define KEDGE_K_AF_LEN   32
+#define KEDGE_AKID_MAX   KEDGE_ID_MAX
 
 /* TS 33.220 Annex H.3: Ua security protocol identifier (0x01,0x00,0x00,0x00,0x07), "Ua security
  * protocol for shared key TLS 1.3 given in clause 5.4.0.2 of TS 33.222" - the TLS 1.3
  * external-PSK profile kedge's ECS runs. Five octets (H.1: one organisation octet, 0x01 = 3GPP,
  * and four protocol octets). */
 #define KEDGE_UA_SPID_LEN 5
-#define KEDGE_UA_SPID_TLS13_PSK {0x01, 0x00, 0x00, 0x00, 0x07}
+#define KEDGE_UA_SPID_TLS13_PSK                                                                    \
+  {                                                                                                \
+    0x01, 0x00, 0x00, 0x00, 0x07                                                                   \
+  }
 /* AF_ID = FQDN of the AF || Ua* security protocol identifier (TS 33.535 A.4). */
 #define KEDGE_AF_ID_MAX (KEDGE_ECS_ID_MAX + KEDGE_UA_SPID_LEN)
 

@@ -22,10 +22,10 @@
 extern "C" {
 #endif
 
-#define KEDGE_CONFIG_FILE_MAX (1024 * 1024) /* octets */
-#define KEDGE_CONFIG_DEPTH_MAX 32           /* nested maps and sequences */
-#define KEDGE_CONFIG_NODES_MAX 16384        /* keys, maps, sequences and scalars in a file */
-#define KEDGE_CONFIG_ERR_MAX 512            /* room for one error line */
+#define KEDGE_CONFIG_FILE_MAX  (1024 * 1024) /* octets */
+#define KEDGE_CONFIG_DEPTH_MAX 32            /* nested maps and sequences */
+#define KEDGE_CONFIG_NODES_MAX 16384         /* keys, maps, sequences and scalars in a file */
+#define KEDGE_CONFIG_ERR_MAX   512           /* room for one error line */
 
 /* Readers record every problem of a file in one pass (the operator fixes them all at once) and
  * return the first error: KEDGE_CONFIG_KEEP(err, kedge_config_int(...)) runs the call and keeps
@@ -67,8 +67,8 @@ const char *kedge_config_name(const kedge_config_t *cfg);
 kedge_err_t kedge_config_string(kedge_config_node_t *node, const char *key, const char *def,
                                 const char **out);
 /* Decimal integer in min..max ("must be an integer 0..65535"). */
-kedge_err_t kedge_config_int(kedge_config_node_t *node, const char *key, int64_t def,
-                             int64_t min, int64_t max, int64_t *out);
+kedge_err_t kedge_config_int(kedge_config_node_t *node, const char *key, int64_t def, int64_t min,
+                             int64_t max, int64_t *out);
 /* true or false (YAML 1.2; yes/no/on/off are refused, they are too easy to misread). */
 kedge_err_t kedge_config_bool(kedge_config_node_t *node, const char *key, bool def, bool *out);
 /* Duration in milliseconds: one or more <digits><unit> with unit ms, s, m, h, d ("500ms",
@@ -84,8 +84,7 @@ kedge_err_t kedge_config_strings(kedge_config_node_t *node, const char *key,
                                  const char *const **out, size_t *count);
 /* A nested map. Absent or null gives an empty map (never NULL, so required keys inside it are
  * still reported with a path and line). */
-kedge_err_t kedge_config_map(kedge_config_node_t *node, const char *key,
-                             kedge_config_node_t **out);
+kedge_err_t kedge_config_map(kedge_config_node_t *node, const char *key, kedge_config_node_t **out);
 /* A sequence of maps (e.g. `allowed_consumers: [{name: ..., serving_networks: [...]}]`):
  * items[0..count-1] are maps to read with the getters above. Absent or null gives count 0. */
 kedge_err_t kedge_config_maps(kedge_config_node_t *node, const char *key,
@@ -94,8 +93,7 @@ kedge_err_t kedge_config_maps(kedge_config_node_t *node, const char *key,
 /* Iterating over a map whose keys are data (names), in file order: the number of entries, and
  * entry i's key and value (marking it read). NULL when `map` is not a map or i is too big. */
 size_t kedge_config_map_size(const kedge_config_node_t *map);
-kedge_config_node_t *kedge_config_map_entry(kedge_config_node_t *map, size_t i,
-                                            const char **key);
+kedge_config_node_t *kedge_config_map_entry(kedge_config_node_t *map, size_t i, const char **key);
 
 /* Whether `key` is present with a non-null value (does not mark it read). */
 bool kedge_config_has(const kedge_config_node_t *node, const char *key);
@@ -104,8 +102,8 @@ kedge_err_t kedge_config_require(kedge_config_node_t *node, const char *key);
 /* Records a caller's own finding about `key` (or `node` itself when NULL) in the same format:
  * kedge_config_invalid(map, "supi", "must be imsi-<5 to 15 digits>"). Returns KEDGE_ERR_CONFIG.
  * Never put a secret's value in the text. */
-kedge_err_t kedge_config_invalid(kedge_config_node_t *node, const char *key, const char *fmt,
-                                 ...) __attribute__((format(printf, 3, 4)));
+kedge_err_t kedge_config_invalid(kedge_config_node_t *node, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* The line (1-based) of `node`, and its dotted path ("allowed_consumers[0].name"). */
 int kedge_config_line(const kedge_config_node_t *node);
 void kedge_config_path(const kedge_config_node_t *node, char *out, size_t size);

@@ -28,13 +28,14 @@ typedef enum kedge_ecies_profile {
   KEDGE_ECIES_PROFILE_B = 2,
 } kedge_ecies_profile_t;
 
-#define KEDGE_ECIES_PRIVATE_LEN 32 /* both profiles: X25519 scalar, P-256 scalar big-endian */
-#define KEDGE_ECIES_PUBLIC_A_LEN 32
-#define KEDGE_ECIES_PUBLIC_B_LEN 33 /* compressed point (SEC 1 2.3.3) */
-#define KEDGE_ECIES_PUBLIC_MAX 33
-#define KEDGE_ECIES_MAC_LEN 8
+#define KEDGE_ECIES_PRIVATE_LEN   32 /* both profiles: X25519 scalar, P-256 scalar big-endian */
+#define KEDGE_ECIES_PUBLIC_A_LEN  32
+#define KEDGE_ECIES_PUBLIC_B_LEN  33 /* compressed point (SEC 1 2.3.3) */
+#define KEDGE_ECIES_PUBLIC_MAX    33
+#define KEDGE_ECIES_MAC_LEN       8
 #define KEDGE_ECIES_PLAINTEXT_MAX 256 /* a NAI username at most; a BCD MSIN is 5 octets */
-#define KEDGE_ECIES_OUTPUT_MAX (KEDGE_ECIES_PUBLIC_MAX + KEDGE_ECIES_PLAINTEXT_MAX + KEDGE_ECIES_MAC_LEN)
+#define KEDGE_ECIES_OUTPUT_MAX                                                                     \
+  (KEDGE_ECIES_PUBLIC_MAX + KEDGE_ECIES_PLAINTEXT_MAX + KEDGE_ECIES_MAC_LEN)
 
 /* 32 for A, 33 for B; 0 for anything else. */
 size_t kedge_ecies_public_len(kedge_ecies_profile_t profile);
@@ -45,9 +46,8 @@ const char *kedge_ecies_profile_name(kedge_ecies_profile_t profile);
 
 /* A new key pair from the CSPRNG: the raw private key and the public key as TS 33.501 C.4
  * writes it (`pub` has room for KEDGE_ECIES_PUBLIC_MAX; *pub_len receives its size). */
-kedge_err_t kedge_ecies_keygen(kedge_ecies_profile_t profile,
-                               uint8_t priv[KEDGE_ECIES_PRIVATE_LEN], uint8_t *pub,
-                               size_t *pub_len);
+kedge_err_t kedge_ecies_keygen(kedge_ecies_profile_t profile, uint8_t priv[KEDGE_ECIES_PRIVATE_LEN],
+                               uint8_t *pub, size_t *pub_len);
 
 /* The public key of a raw private key. KEDGE_ERR_BAD_LENGTH when a P-256 scalar is 0 or not
  * below the group order. */

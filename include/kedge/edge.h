@@ -15,16 +15,16 @@ extern "C" {
 
 /* No FC value is allocated by 3GPP for these (SPEC.md 2); a later allocation is a one-line
  * change here. UE and AUSF must agree. */
-#define KEDGE_FC_KEDGE 0xFE
+#define KEDGE_FC_KEDGE     0xFE
 #define KEDGE_FC_KEDGE_TID 0xFD
-#define KEDGE_FC_K_ECS 0xFC
+#define KEDGE_FC_K_ECS     0xFC
 
-#define KEDGE_KEY_LEN 32     /* Kedge and K_ECS: the PSK */
-#define KEDGE_TID_LEN 32     /* Kedge-TID */
+#define KEDGE_KEY_LEN     32 /* Kedge and K_ECS: the PSK */
+#define KEDGE_TID_LEN     32 /* Kedge-TID */
 #define KEDGE_TID_B64_LEN 43 /* base64url without padding of 32 octets */
-#define KEDGE_RID_MAX 4
-#define KEDGE_ID_MAX 255
-#define KEDGE_ECS_ID_MAX 253
+#define KEDGE_RID_MAX     4
+#define KEDGE_ID_MAX      255
+#define KEDGE_ECS_ID_MAX  253
 
 /* The UDM's edge flag on the wire (SPEC.md 7). TS 29.500 6.6.3 names a vendor-specific
  * attribute "vendorSpecific-" followed by the vendor's IANA Private Enterprise Number in 6
@@ -38,7 +38,7 @@ extern "C" {
 typedef struct kedge_id {
   char rid[KEDGE_RID_MAX + 1]; /* digits as written: "012" and "12" differ */
   uint8_t tid[KEDGE_TID_LEN];
-  kedge_plmn_t home;           /* the home network of the realm */
+  kedge_plmn_t home; /* the home network of the realm */
 } kedge_id_t;
 
 /* Routing indicator: 1 to 4 decimal digits (KEDGE_ERR_BAD_RID). */
@@ -47,8 +47,7 @@ kedge_err_t kedge_rid_check(const char *rid);
 /* Kedge = KDF(KAUSF, 0xFE, "EDGE", SUPI); Kedge-TID = KDF(KAUSF, 0xFD, "EDGE-TID", SUPI),
  * both from one keyed HMAC state. Either output may be NULL. */
 kedge_err_t kedge_derive_edge_keys(const uint8_t kausf[32], const kedge_supi_t *supi,
-                                   uint8_t kedge[KEDGE_KEY_LEN],
-                                   uint8_t kedge_tid[KEDGE_TID_LEN]);
+                                   uint8_t kedge[KEDGE_KEY_LEN], uint8_t kedge_tid[KEDGE_TID_LEN]);
 
 /* "<RID>.<base64url(TID)>@5gc.mnc<MNC>.mcc<MCC>.3gppnetwork.org" into out (NUL-terminated). */
 kedge_err_t kedge_id_format(const kedge_id_t *id, char out[KEDGE_ID_MAX + 1]);

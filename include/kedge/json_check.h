@@ -28,11 +28,11 @@ typedef enum kedge_json_kind {
 typedef const char *(*kedge_json_check_fn)(const json_t *value);
 
 typedef struct kedge_json_member {
-  const char *name;        /* member name exactly as the OpenAPI file spells it */
+  const char *name; /* member name exactly as the OpenAPI file spells it */
   kedge_json_kind_t kind;
   bool required;
-  size_t max_len;          /* strings: maximum length in octets; arrays: maximum number of
-                            * elements; 0 = no limit */
+  size_t max_len;            /* strings: maximum length in octets; arrays: maximum number of
+                              * elements; 0 = no limit */
   kedge_json_check_fn check; /* optional */
   const struct kedge_json_member *object; /* KEDGE_JSON_OBJECT: members, ended by name NULL */
 } kedge_json_member_t;
@@ -54,8 +54,7 @@ kedge_err_t kedge_json_check(const json_t *body, const kedge_json_member_t *memb
 /* kedge_json_check for a body found at `pointer_prefix` inside a larger document
  * (e.g. "/authenticationVector"): every param starts with that prefix. */
 kedge_err_t kedge_json_check_at(const json_t *body, const kedge_json_member_t *members,
-                                const char *pointer_prefix, json_t *problem,
-                                bool *missing_only);
+                                const char *pointer_prefix, json_t *problem, bool *missing_only);
 
 /* Makes jansson wipe every block it frees (call once at start, before any JSON is made):
  * bodies carry keys, and jansson copies the strings it parses and packs. */

@@ -13,7 +13,7 @@
 extern "C" {
 #endif
 
-#define KEDGE_KDF_OUT_LEN 32
+#define KEDGE_KDF_OUT_LEN    32
 #define KEDGE_KDF_MAX_PARAMS 8
 
 typedef struct kedge_kdf_param {

@@ -135,10 +135,10 @@ typedef struct kedge_key_answer {
   const char *cause;      /* the ProblemDetails cause of an error answer, reduced to
                              [A-Za-z0-9_] (a peer's text), "" if none */
   const kedge_key_route_t *route;
-  const char *uri;        /* the apiRoot that answered last (or was tried last) */
-  unsigned unreachable;   /* URIs that could not be reached on the way */
-  unsigned timeouts;      /* attempts that timed out on the way */
-  uint64_t elapsed_us;    /* from kedge_key_fetch() to the answer */
+  const char *uri;      /* the apiRoot that answered last (or was tried last) */
+  unsigned unreachable; /* URIs that could not be reached on the way */
+  unsigned timeouts;    /* attempts that timed out on the way */
+  uint64_t elapsed_us;  /* from kedge_key_fetch() to the answer */
 } kedge_key_answer_t;
 
 typedef void (*kedge_key_done_fn)(const kedge_key_answer_t *answer, void *arg);

@@ -18,9 +18,9 @@
  * of one process on the same `memory:` table or the same SQLite file share it (and, for
  * SQLite, one writer thread that group-commits the puts of every handle).
  *
- * Calls: put, get, delete_supi, delete_key and purge return KEDGE_OK when their callback will run, exactly
- * once, later, on the handle's loop (never inside the call). Any other return value means the
- * callback will not run; that is only for bad arguments (KEDGE_ERR_INVALID_ARG,
+ * Calls: put, get, delete_supi, delete_key and purge return KEDGE_OK when their callback will run,
+ * exactly once, later, on the handle's loop (never inside the call). Any other return value means
+ * the callback will not run; that is only for bad arguments (KEDGE_ERR_INVALID_ARG,
  * KEDGE_ERR_BAD_KEDGE_ID, KEDGE_ERR_BAD_SUPI), KEDGE_ERR_NOMEM or KEDGE_ERR_CRYPTO. The state
  * of the store always arrives through the callback:
  *   KEDGE_ERR_NOT_FOUND    get: unknown, expired, or not sealed under this master key (all
@@ -160,13 +160,14 @@ void kedge_keystore_close(kedge_keystore_t *ks);
 
 /* The configuration a daemon with a key store reads (the AUSF, the AAnF): the top-level
  * `keystore:` URI and `redis:` section, the master key file (from wherever the daemon keeps that
- * key), and the secrets loaded at set-up (lib/store/config.c; conf/ausf.yaml documents the keys). */
+ * key), and the secrets loaded at set-up (lib/store/config.c; conf/ausf.yaml documents the keys).
+ */
 typedef struct kedge_keystore_config {
   const char *uri;                 /* keystore: (default memory:) */
   const char *master_key_file;     /* NULL: a random key for this run (memory: only) */
   const char *redis_password_file; /* redis.password_file: the secret stays out of the config */
   kedge_keystore_options_t opts;
-  kedge_master_key_t master_key;   /* loaded by kedge_keystore_config_load_secrets */
+  kedge_master_key_t master_key; /* loaded by kedge_keystore_config_load_secrets */
   char redis_password[256];
 } kedge_keystore_config_t;
 

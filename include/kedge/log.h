@@ -40,8 +40,7 @@ const char *kedge_log_level_name(kedge_log_level_t level);
 
 bool kedge_log_enabled(kedge_log_level_t level);
 
-void kedge_log(kedge_log_level_t level, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+void kedge_log(kedge_log_level_t level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* A field of a structured line: JSON lines carry it as a member of its own ("supi_hash",
  * "kedge_id", "peer", "route", "status", "cause", "duration_ms"; docs/operations.md "Logs"),
@@ -69,12 +68,12 @@ void kedge_log_subscriber(kedge_log_level_t level, const char *supi, const char 
                           const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 #define kedge_log_error(...) kedge_log(KEDGE_LOG_ERROR, __VA_ARGS__)
-#define kedge_log_warn(...) kedge_log(KEDGE_LOG_WARN, __VA_ARGS__)
-#define kedge_log_info(...) kedge_log(KEDGE_LOG_INFO, __VA_ARGS__)
-#define kedge_log_debug(...) \
-  do { \
-    if (kedge_log_enabled(KEDGE_LOG_DEBUG)) \
-      kedge_log(KEDGE_LOG_DEBUG, __VA_ARGS__); \
+#define kedge_log_warn(...)  kedge_log(KEDGE_LOG_WARN, __VA_ARGS__)
+#define kedge_log_info(...)  kedge_log(KEDGE_LOG_INFO, __VA_ARGS__)
+#define kedge_log_debug(...)                                                                       \
+  do {                                                                                             \
+    if (kedge_log_enabled(KEDGE_LOG_DEBUG))                                                        \
+      kedge_log(KEDGE_LOG_DEBUG, __VA_ARGS__);                                                     \
   } while (0)
 
 #ifdef __cplusplus

@@ -11,16 +11,16 @@
 extern "C" {
 #endif
 
-#define KEDGE_K_LEN 16
-#define KEDGE_OPC_LEN 16
+#define KEDGE_K_LEN    16
+#define KEDGE_OPC_LEN  16
 #define KEDGE_RAND_LEN 16
-#define KEDGE_SQN_LEN 6
-#define KEDGE_AMF_LEN 2
-#define KEDGE_MAC_LEN 8
-#define KEDGE_RES_LEN 8
-#define KEDGE_CK_LEN 16
-#define KEDGE_IK_LEN 16
-#define KEDGE_AK_LEN 6
+#define KEDGE_SQN_LEN  6
+#define KEDGE_AMF_LEN  2
+#define KEDGE_MAC_LEN  8
+#define KEDGE_RES_LEN  8
+#define KEDGE_CK_LEN   16
+#define KEDGE_IK_LEN   16
+#define KEDGE_AK_LEN   6
 
 /* TS 35.206 4.1: OPc = E_K(OP) xor OP. */
 kedge_err_t kedge_milenage_opc(const uint8_t k[KEDGE_K_LEN], const uint8_t op[16],

@@ -33,45 +33,45 @@ typedef struct kedge_nrf_supi_range {
 
 /* What the `nrf:` section says (strings point into the config tree). */
 typedef struct kedge_nrf_config {
-  const char *uri;                       /* the NRF's apiRoot (https://); NULL: no NRF */
-  kedge_sbi_client_options_t client;     /* ca/cert/key (default: sbi.tls.*), timeout */
-  int64_t retry_min_ms, retry_max_ms;    /* back-off while the NRF does not answer */
-  int64_t heartbeat_ms;                  /* used when the NRF's answer has no heartBeatTimer */
-  const char *const *allowed_nf_types;   /* allowedNfTypes of the profile and its services */
+  const char *uri;                     /* the NRF's apiRoot (https://); NULL: no NRF */
+  kedge_sbi_client_options_t client;   /* ca/cert/key (default: sbi.tls.*), timeout */
+  int64_t retry_min_ms, retry_max_ms;  /* back-off while the NRF does not answer */
+  int64_t heartbeat_ms;                /* used when the NRF's answer has no heartBeatTimer */
+  const char *const *allowed_nf_types; /* allowedNfTypes of the profile and its services */
   size_t n_allowed_nf_types;
   const char *group_id;                  /* ausfInfo/udmInfo groupId, or NULL */
   const char *const *routing_indicators; /* ausfInfo/udmInfo routingIndicators */
   size_t n_routing_indicators;
-  kedge_nrf_supi_range_t *supi_ranges;   /* ausfInfo/udmInfo supiRanges (malloc'ed) */
+  kedge_nrf_supi_range_t *supi_ranges; /* ausfInfo/udmInfo supiRanges (malloc'ed) */
   size_t n_supi_ranges;
-  int priority, capacity;                /* NFProfile priority/capacity (0..65535); -1: absent */
-  const char *fqdn;                      /* nf.fqdn: the profile's fqdn, or NULL */
+  int priority, capacity; /* NFProfile priority/capacity (0..65535); -1: absent */
+  const char *fqdn;       /* nf.fqdn: the profile's fqdn, or NULL */
   /* discovery (lib/nrf/disc.c) */
-  int64_t discovery_validity_ms;         /* when a SearchResult's validityPeriod is unusable */
-  size_t discovery_cache_size;           /* cached queries at most */
+  int64_t discovery_validity_ms; /* when a SearchResult's validityPeriod is unusable */
+  size_t discovery_cache_size;   /* cached queries at most */
 } kedge_nrf_config_t;
 
-/* Reads `nrf:` of `root` (absent, or nrf.uri null: cfg->uri NULL, no NRF). sbi.tls.{ca,cert,key} are
- * the client's defaults. KEDGE_ERR_CONFIG after recording the problem in the tree. */
+/* Reads `nrf:` of `root` (absent, or nrf.uri null: cfg->uri NULL, no NRF). sbi.tls.{ca,cert,key}
+ * are the client's defaults. KEDGE_ERR_CONFIG after recording the problem in the tree. */
 kedge_err_t kedge_nrf_config_read(struct kedge_config_node *root, kedge_nrf_config_t *cfg);
 void kedge_nrf_config_clear(kedge_nrf_config_t *cfg);
 
 /* This NF as the profile announces it. */
 typedef struct kedge_nrf_self {
-  const char *nf_instance_id;     /* UUID (kedge_app_nf_instance_id()) */
-  const char *nf_type;            /* TS 29.510 NFType: "UDM", "AUSF", ... */
-  const char *address;            /* the SBI listen address (IPv4 or IPv6, numeric) */
-  uint16_t port;                  /* the bound SBI port */
-  const char *const *services;    /* service names offered, NULL-terminated (may be NULL) */
-  bool h2c;                       /* the SBI is plain HTTP/2 (sbi.transport h2c): scheme http */
+  const char *nf_instance_id;  /* UUID (kedge_app_nf_instance_id()) */
+  const char *nf_type;         /* TS 29.510 NFType: "UDM", "AUSF", ... */
+  const char *address;         /* the SBI listen address (IPv4 or IPv6, numeric) */
+  uint16_t port;               /* the bound SBI port */
+  const char *const *services; /* service names offered, NULL-terminated (may be NULL) */
+  bool h2c;                    /* the SBI is plain HTTP/2 (sbi.transport h2c): scheme http */
 } kedge_nrf_self_t;
 
 /* The NFProfile (TS 29.510 6.1.6.2.2) for NFRegister: nfInstanceId, nfType, nfStatus
  * REGISTERED, ipv4Addresses/ipv6Addresses, allowedNfTypes, nfServices (serviceInstanceId,
- * serviceName, versions, scheme (https, http when h2c), nfServiceStatus, ipEndPoints), and ausfInfo or udmInfo
- * (groupId, supiRanges, routingIndicators) for an AUSF or UDM, aanfInfoList (routingIndicators)
- * for an AANF, nefInfo (nefId) for a NEF, priority, capacity and fqdn when configured. NULL when
- * out of memory. */
+ * serviceName, versions, scheme (https, http when h2c), nfServiceStatus, ipEndPoints), and ausfInfo
+ * or udmInfo (groupId, supiRanges, routingIndicators) for an AUSF or UDM, aanfInfoList
+ * (routingIndicators) for an AANF, nefInfo (nefId) for a NEF, priority, capacity and fqdn when
+ * configured. NULL when out of memory. */
 json_t *kedge_nrf_profile(const kedge_nrf_config_t *cfg, const kedge_nrf_self_t *self);
 
 /* The heartbeat interval in milliseconds from an NFRegister answer: its heartBeatTimer
@@ -160,8 +160,8 @@ kedge_err_t kedge_nrf_disc_url(const char *nrf_uri, const char *requester_nf_typ
  * `default_validity_ms` when absent or out of range. KEDGE_ERR_INVALID_ARG when the body is not
  * a SearchResult; KEDGE_OK with out->n == 0 when no profile offers the service. */
 kedge_err_t kedge_nrf_search_result_read(const json_t *body, const char *service_name,
-                                         int64_t default_validity_ms,
-                                         kedge_nrf_candidates_t *out, int64_t *validity_ms);
+                                         int64_t default_validity_ms, kedge_nrf_candidates_t *out,
+                                         int64_t *validity_ms);
 
 typedef struct kedge_nrf_disc kedge_nrf_disc_t;
 typedef struct kedge_nrf_disc_call kedge_nrf_disc_call_t;
@@ -184,8 +184,7 @@ kedge_err_t kedge_nrf_disc_cache_put(kedge_nrf_disc_t *disc, const char *url,
  * KEDGE_ERR_NOT_FOUND: the NRF knows no producer (an empty SearchResult, or 404);
  * KEDGE_ERR_TIMEOUT / KEDGE_ERR_UNAVAILABLE: the NRF did not answer / could not be reached or
  * answered with an error status or a body that is not a SearchResult. */
-typedef void (*kedge_nrf_disc_cb)(kedge_err_t err, const kedge_nrf_candidates_t *cands,
-                                  void *arg);
+typedef void (*kedge_nrf_disc_cb)(kedge_err_t err, const kedge_nrf_candidates_t *cands, void *arg);
 
 /* Discovers: from the cache when fresh, else a GET over `nrf_client` (an SBI client on the
  * caller's loop `base`, with the nrf: section's TLS options). The callback runs later on that
@@ -203,8 +202,8 @@ void kedge_nrf_discover_cancel(kedge_nrf_disc_call_t *call);
  * the SBI client's own retry rules. The callback gets the last answer and the apiRoot that gave
  * it; it runs exactly once unless cancelled. `body` is kept (referenced) until then. */
 typedef struct kedge_nrf_send kedge_nrf_send_t;
-typedef void (*kedge_nrf_send_cb)(const kedge_sbi_client_response_t *response,
-                                  const char *api_root, void *arg);
+typedef void (*kedge_nrf_send_cb)(const kedge_sbi_client_response_t *response, const char *api_root,
+                                  void *arg);
 kedge_err_t kedge_nrf_send(kedge_sbi_client_t *client, const kedge_nrf_candidates_t *cands,
                            const kedge_sbi_client_request_t *request, const char *path,
                            kedge_nrf_send_cb cb, void *arg, kedge_nrf_send_t **send);

@@ -25,8 +25,7 @@ json_t *kedge_problem_from_error(kedge_err_t err, const char *detail);
 
 /* Appends {param, reason} to the object's invalidParams array (created on first use).
  * `param` names the field as a JSON pointer (e.g. "/resynchronizationInfo/auts"). */
-kedge_err_t kedge_problem_add_invalid_param(json_t *problem, const char *param,
-                                            const char *reason);
+kedge_err_t kedge_problem_add_invalid_param(json_t *problem, const char *param, const char *reason);
 
 /* The HTTP status and TS 29.500/29.509 cause for a library error (e.g. KEDGE_ERR_BUSY -> 503
  * "NF_CONGESTION", KEDGE_ERR_BAD_KEDGE_ID -> 400 "MANDATORY_IE_INCORRECT"). KEDGE_OK gives 200

@@ -53,8 +53,8 @@ void kedge_rate_free(kedge_rate_t *rl);
 
 /* Takes one token for `key` (len octets; NULL: only the global bucket applies), or none.
  * When refused and `wait_ms` is not NULL, *wait_ms is when a token will be there (>= 1). */
-kedge_rate_verdict_t kedge_rate_take(kedge_rate_t *rl, const void *key, size_t len,
-                                     int64_t now_ms, int64_t *wait_ms);
+kedge_rate_verdict_t kedge_rate_take(kedge_rate_t *rl, const void *key, size_t len, int64_t now_ms,
+                                     int64_t *wait_ms);
 
 /* Keys seen in the current or the previous second (the A of fair sharing). */
 size_t kedge_rate_active_keys(kedge_rate_t *rl, int64_t now_ms);

@@ -19,8 +19,8 @@
 extern "C" {
 #endif
 
-#define KEDGE_REVOCATION_CALLBACK "Nausf_UEAuthentication_KedgeRevocation; apiversion=1"
-#define KEDGE_REVOCATION_MEMBER   "revokedKeys"
+#define KEDGE_REVOCATION_CALLBACK  "Nausf_UEAuthentication_KedgeRevocation; apiversion=1"
+#define KEDGE_REVOCATION_MEMBER    "revokedKeys"
 #define KEDGE_REVOCATION_MAX_ITEMS 1000
 
 /* KEDGE_OK when `body` is a KedgeRevocationNotification of 1 to KEDGE_REVOCATION_MAX_ITEMS

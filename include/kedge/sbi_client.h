@@ -101,11 +101,11 @@ kedge_err_t kedge_sbi_client_new(struct event_base *base, const kedge_sbi_client
 void kedge_sbi_client_free(kedge_sbi_client_t *client);
 
 typedef struct kedge_sbi_client_request {
-  const char *method;         /* "GET", "POST", "PUT", "PATCH" or "DELETE" */
-  const char *url;            /* absolute https:// URL, e.g. https://127.0.0.1:8443/nudm-ueau/...
-                                 (http:// for an h2c client) */
-  const json_t *body;         /* sent compactly encoded, or NULL for no body */
-  const void *raw_body;       /* instead of `body`: octets sent as they are (a form) */
+  const char *method;   /* "GET", "POST", "PUT", "PATCH" or "DELETE" */
+  const char *url;      /* absolute https:// URL, e.g. https://127.0.0.1:8443/nudm-ueau/...
+                           (http:// for an h2c client) */
+  const json_t *body;   /* sent compactly encoded, or NULL for no body */
+  const void *raw_body; /* instead of `body`: octets sent as they are (a form) */
   size_t raw_body_len;
   const char *content_type;   /* of the body; NULL: "application/json" */
   const char *const *headers; /* extra "Name: value" lines, NULL-terminated array, or NULL */

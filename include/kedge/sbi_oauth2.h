@@ -15,9 +15,9 @@ extern "C" {
 /* ProblemDetails causes of a refused token (docs/oauth2.md "Answers"): TS 29.500 names the
  * status and the WWW-Authenticate error (RFC 6750 3.1); the cause strings are the ones the
  * NEF's northbound API has used since issue 8, kept so that one client sees one set. */
-#define KEDGE_SBI_CAUSE_TOKEN_REQUIRED "ACCESS_TOKEN_REQUIRED"  /* 401, no error= */
-#define KEDGE_SBI_CAUSE_INVALID_TOKEN "INVALID_TOKEN"          /* 401 invalid_token */
-#define KEDGE_SBI_CAUSE_INSUFFICIENT_SCOPE "INSUFFICIENT_SCOPE" /* 403 insufficient_scope */
+#define KEDGE_SBI_CAUSE_TOKEN_REQUIRED     "ACCESS_TOKEN_REQUIRED" /* 401, no error= */
+#define KEDGE_SBI_CAUSE_INVALID_TOKEN      "INVALID_TOKEN"         /* 401 invalid_token */
+#define KEDGE_SBI_CAUSE_INSUFFICIENT_SCOPE "INSUFFICIENT_SCOPE"    /* 403 insufficient_scope */
 
 /* Checks the request's `Authorization: Bearer` token against `jwks` and `policy` (the time is
  * the wall clock). KEDGE_OK: valid (`claims`, may be NULL, filled). Otherwise the request has

@@ -3,9 +3,10 @@
  * 5.2.7), limits, metrics and graceful shutdown. Design notes: docs/sbi.md.
  *
  * Threads: `workers` threads, each with its own libevent loop, accepting from one listening
- * socket (bound without SO_REUSEPORT: a second process on the port gets EADDRINUSE). Handlers run on the worker thread that owns the connection and
- * must never block; they may answer before returning or later (after an async call), but
- * always on that worker's thread (kedge_sbi_request_base()).
+ * socket (bound without SO_REUSEPORT: a second process on the port gets EADDRINUSE). Handlers run
+ * on the worker thread that owns the connection and must never block; they may answer before
+ * returning or later (after an async call), but always on that worker's thread
+ * (kedge_sbi_request_base()).
  *
  * Request life time: the runtime hands each request to at most one handler. The handler owns
  * the request until it calls one kedge_sbi_respond*() function exactly once; answering is what
@@ -32,7 +33,7 @@
 extern "C" {
 #endif
 
-#define KEDGE_SBI_JSON "application/json"
+#define KEDGE_SBI_JSON     "application/json"
 #define KEDGE_SBI_HAL_JSON "application/3gppHal+json"
 
 typedef struct kedge_sbi_server kedge_sbi_server_t;
@@ -60,20 +61,20 @@ const char *kedge_sbi_transport_name(kedge_sbi_transport_t t);
 
 /* Exceeding a limit costs the offender its request or its connection, never the process. */
 typedef struct kedge_sbi_limits {
-  size_t max_body;                /* request body octets; beyond: 413 (default 64 KiB) */
-  size_t max_header_list;         /* RFC 9113 6.5.2 SETTINGS_MAX_HEADER_LIST_SIZE; beyond: 431
-                                     (default 16 KiB) */
-  uint32_t max_streams;           /* SETTINGS_MAX_CONCURRENT_STREAMS (default 128) */
-  unsigned max_connections;       /* established (HTTP/2) per worker; beyond: closed once the
-                                     handshake is done (default 1024) */
-  unsigned max_handshakes;        /* handshaking per worker; beyond: the oldest of them is shed
-                                     (default 1024; kedge/conn_budget.h) */
+  size_t max_body;                     /* request body octets; beyond: 413 (default 64 KiB) */
+  size_t max_header_list;              /* RFC 9113 6.5.2 SETTINGS_MAX_HEADER_LIST_SIZE; beyond: 431
+                                          (default 16 KiB) */
+  uint32_t max_streams;                /* SETTINGS_MAX_CONCURRENT_STREAMS (default 128) */
+  unsigned max_connections;            /* established (HTTP/2) per worker; beyond: closed once the
+                                          handshake is done (default 1024) */
+  unsigned max_handshakes;             /* handshaking per worker; beyond: the oldest of them is shed
+                                          (default 1024; kedge/conn_budget.h) */
   unsigned max_handshakes_per_address; /* of them from one IPv4 address or IPv6 /64; beyond:
                                      that address's oldest is shed (default 128; 0: no cap) */
-  unsigned idle_timeout_ms;       /* no open stream and no traffic: GOAWAY (default 60 s) */
-  unsigned hello_timeout_ms;      /* the ClientHello must have arrived by then (default 2 s) */
-  unsigned handshake_timeout_ms;  /* TLS handshake must finish in time (default 10 s) */
-  unsigned shutdown_grace_ms;     /* in-flight requests get this long at shutdown (default 10 s) */
+  unsigned idle_timeout_ms;            /* no open stream and no traffic: GOAWAY (default 60 s) */
+  unsigned hello_timeout_ms;           /* the ClientHello must have arrived by then (default 2 s) */
+  unsigned handshake_timeout_ms;       /* TLS handshake must finish in time (default 10 s) */
+  unsigned shutdown_grace_ms; /* in-flight requests get this long at shutdown (default 10 s) */
 } kedge_sbi_limits_t;
 
 /* OAuth2 on the producer side (TS 33.501 13.4.1, TS 29.500 6.7.3): the `oauth2:` section of a
@@ -87,31 +88,31 @@ typedef struct kedge_sbi_oauth2_config {
   unsigned clock_skew_ms; /* leeway for exp, nbf and iat (default 30 s) */
   const char *realm;      /* WWW-Authenticate realm (default: the server's name) */
   /* consumer side (kedge_sbi_client_set_oauth2) */
-  const char *token_uri;  /* https://<nrf>/oauth2/token; NULL: requests carry no token */
+  const char *token_uri;    /* https://<nrf>/oauth2/token; NULL: requests carry no token */
   unsigned token_margin_ms; /* a token is dropped this long before it expires (default 10 s) */
 } kedge_sbi_oauth2_config_t;
 
 typedef struct kedge_sbi_server_config {
-  const char *name;               /* service name for logs ("ausf"); default "sbi" */
-  const char *address;            /* listen address, default "127.0.0.1" */
-  uint16_t port;                  /* 0: the kernel picks; see kedge_sbi_server_port() */
-  const char *cert_file;          /* PEM chain, leaf first; required unless an accept hook */
-  const char *key_file;           /* PEM private key */
-  const char *ca_file;            /* PEM CA bundle for client certificates */
-  kedge_sbi_verify_t verify;      /* default REQUIRED */
+  const char *name;                /* service name for logs ("ausf"); default "sbi" */
+  const char *address;             /* listen address, default "127.0.0.1" */
+  uint16_t port;                   /* 0: the kernel picks; see kedge_sbi_server_port() */
+  const char *cert_file;           /* PEM chain, leaf first; required unless an accept hook */
+  const char *key_file;            /* PEM private key */
+  const char *ca_file;             /* PEM CA bundle for client certificates */
+  kedge_sbi_verify_t verify;       /* default REQUIRED */
   kedge_sbi_transport_t transport; /* default tls-mutual; tls-server turns verify OFF, h2c
                                       needs no certificate */
-  bool tls12_allowed;             /* default false: TLS 1.3 only */
-  unsigned workers;               /* threads, default 1 */
+  bool tls12_allowed;              /* default false: TLS 1.3 only */
+  unsigned workers;                /* threads, default 1 */
   kedge_sbi_limits_t limits;
-  bool metrics_enabled;           /* default true */
-  const char *metrics_address;    /* default "127.0.0.1" */
-  uint16_t metrics_port;          /* 0: the kernel picks */
+  bool metrics_enabled;             /* default true */
+  const char *metrics_address;      /* default "127.0.0.1" */
+  uint16_t metrics_port;            /* 0: the kernel picks */
   kedge_sbi_oauth2_config_t oauth2; /* off by default */
-  bool handle_signals;            /* default true: SIGTERM/SIGINT stop run(). false for a
-                                     second server of a process (libevent delivers a signal
-                                     to one event_base only), which is never run() and stops
-                                     at kedge_sbi_server_free() */
+  bool handle_signals;              /* default true: SIGTERM/SIGINT stop run(). false for a
+                                       second server of a process (libevent delivers a signal
+                                       to one event_base only), which is never run() and stops
+                                       at kedge_sbi_server_free() */
 } kedge_sbi_server_config_t;
 
 /* Fills every field with its default. */
@@ -142,8 +143,7 @@ int kedge_tls_alpn_select_h2(SSL *ssl, const unsigned char **out, unsigned char 
 
 /* Copies the configuration; loads certificate, key and CA (KEDGE_ERR_CONFIG with one log line
  * naming the file on failure). Nothing listens yet. */
-kedge_err_t kedge_sbi_server_new(const kedge_sbi_server_config_t *cfg,
-                                 kedge_sbi_server_t **out);
+kedge_err_t kedge_sbi_server_new(const kedge_sbi_server_config_t *cfg, kedge_sbi_server_t **out);
 
 typedef void (*kedge_sbi_handler_fn)(kedge_sbi_request_t *req, void *arg);
 
@@ -151,9 +151,8 @@ typedef void (*kedge_sbi_handler_fn)(kedge_sbi_request_t *req, void *arg);
  * ("/nausf-auth/v1/ue-authentications/{authCtxId}/5g-aka-confirmation"). Literal segments win
  * over variables. The request body must be `media_type` (NULL: application/json), else 415.
  * Before kedge_sbi_server_start() only. */
-kedge_err_t kedge_sbi_server_route(kedge_sbi_server_t *srv, const char *method,
-                                   const char *pattern, const char *media_type,
-                                   kedge_sbi_handler_fn handler, void *arg);
+kedge_err_t kedge_sbi_server_route(kedge_sbi_server_t *srv, const char *method, const char *pattern,
+                                   const char *media_type, kedge_sbi_handler_fn handler, void *arg);
 
 /* Names the TS 29.510 service of the route registered last (kedge_sbi_server_route), whose
  * OAuth2 scope a token must carry, where it is not the path's apiName: the kedge key service
@@ -162,7 +161,8 @@ kedge_err_t kedge_sbi_server_route(kedge_sbi_server_t *srv, const char *method,
 kedge_err_t kedge_sbi_server_route_service(kedge_sbi_server_t *srv, const char *service);
 
 /* Reads the top-level `oauth2:` section (required, jwks_file, issuer, check_subject,
- * clock_skew, realm; token_uri, token_margin for the consumer side) into cfg->oauth2. KEDGE_ERR_CONFIG after recording the problem. */
+ * clock_skew, realm; token_uri, token_margin for the consumer side) into cfg->oauth2.
+ * KEDGE_ERR_CONFIG after recording the problem. */
 kedge_err_t kedge_sbi_oauth2_config_read(struct kedge_config_node *root,
                                          kedge_sbi_server_config_t *cfg);
 
@@ -279,9 +279,9 @@ const kedge_sbi_limits_t *kedge_sbi_worker_limits(const kedge_sbi_worker_t *work
 /* ---- request (handler, worker thread) ---- */
 
 const char *kedge_sbi_request_method(const kedge_sbi_request_t *req);
-const char *kedge_sbi_request_path(const kedge_sbi_request_t *req);    /* without query */
-const char *kedge_sbi_request_query(const kedge_sbi_request_t *req);   /* after '?', or NULL */
-const char *kedge_sbi_request_route(const kedge_sbi_request_t *req);   /* matched pattern */
+const char *kedge_sbi_request_path(const kedge_sbi_request_t *req);  /* without query */
+const char *kedge_sbi_request_query(const kedge_sbi_request_t *req); /* after '?', or NULL */
+const char *kedge_sbi_request_route(const kedge_sbi_request_t *req); /* matched pattern */
 /* A {name} path variable, percent-decoded; NULL if the pattern has none of that name. */
 const char *kedge_sbi_request_var(const kedge_sbi_request_t *req, const char *name);
 /* A request header by lower-case name (the first one), or NULL. */
@@ -320,8 +320,8 @@ kedge_err_t kedge_sbi_response_header(kedge_sbi_request_t *req, const char *name
 
 /* JSON body (borrowed; NULL: no body) with `content_type` (NULL: application/json). The
  * serialized body is wiped (OPENSSL_cleanse) once sent or dropped: it may carry keys. */
-kedge_err_t kedge_sbi_respond_json(kedge_sbi_request_t *req, int status,
-                                   const char *content_type, const json_t *body);
+kedge_err_t kedge_sbi_respond_json(kedge_sbi_request_t *req, int status, const char *content_type,
+                                   const json_t *body);
 
 /* Raw body (copied; wiped after sending). */
 kedge_err_t kedge_sbi_respond(kedge_sbi_request_t *req, int status, const char *content_type,
@@ -337,8 +337,7 @@ kedge_err_t kedge_sbi_respond_problem(kedge_sbi_request_t *req, int status, cons
 kedge_err_t kedge_sbi_respond_problem_json(kedge_sbi_request_t *req, const json_t *problem);
 
 /* The one mapping of a library error to status + cause (kedge_problem_from_err). */
-kedge_err_t kedge_sbi_respond_err(kedge_sbi_request_t *req, kedge_err_t err,
-                                  const char *detail);
+kedge_err_t kedge_sbi_respond_err(kedge_sbi_request_t *req, kedge_err_t err, const char *detail);
 
 #ifdef __cplusplus
 }

@@ -17,8 +17,8 @@
 extern "C" {
 #endif
 
-#define KEDGE_MASTER_KEY_LEN 32
-#define KEDGE_SEAL_OVERHEAD (1 + 12 + 16)
+#define KEDGE_MASTER_KEY_LEN     32
+#define KEDGE_SEAL_OVERHEAD      (1 + 12 + 16)
 #define KEDGE_SEAL_MAX_PLAINTEXT 256
 
 typedef struct kedge_master_key {

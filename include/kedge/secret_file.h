@@ -17,8 +17,7 @@ extern "C" {
  * access (mode 0600 or 0400); else one line in `why`: "<path>: <what> is readable by group or
  * others (mode 0644): chmod 600 <path>" (KEDGE_ERR_FORBIDDEN), or why it cannot be opened
  * (KEDGE_ERR_IO). `what` names the contents ("K and OPc", "master key"). */
-kedge_err_t kedge_secret_file_check(const char *path, const char *what, char *why,
-                                    size_t why_size);
+kedge_err_t kedge_secret_file_check(const char *path, const char *what, char *why, size_t why_size);
 
 /* Reads one line of a secret (at most cap - 1 octets, trailing CR/LF dropped, NUL-terminated)
  * from `path` after kedge_secret_file_check, or from stdin when path is "-" (the next line).

@@ -14,7 +14,7 @@
 extern "C" {
 #endif
 
-#define KEDGE_SQN_MAX ((UINT64_C(1) << 48) - 1)
+#define KEDGE_SQN_MAX   ((UINT64_C(1) << 48) - 1)
 #define KEDGE_SQN_DELTA (UINT64_C(1) << 28)
 
 /* UDM: the SQN of the next vector after `last` (SPEC.md 1: last + 1).

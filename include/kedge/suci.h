@@ -30,10 +30,10 @@
 extern "C" {
 #endif
 
-#define KEDGE_SUCI_NULL 0 /* protection scheme identifiers, TS 33.501 C.1 */
-#define KEDGE_SUCI_PROFILE_A 1
-#define KEDGE_SUCI_PROFILE_B 2
-#define KEDGE_SUCI_REALM_MAX 253
+#define KEDGE_SUCI_NULL       0 /* protection scheme identifiers, TS 33.501 C.1 */
+#define KEDGE_SUCI_PROFILE_A  1
+#define KEDGE_SUCI_PROFILE_B  2
+#define KEDGE_SUCI_REALM_MAX  253
 #define KEDGE_SUCI_OUTPUT_MAX KEDGE_ECIES_OUTPUT_MAX
 /* The longest SBI or NAI string: prefix, realm, RID, ids and the hex scheme output. */
 #define KEDGE_SUCI_MAX (64 + KEDGE_SUCI_REALM_MAX + 2 * KEDGE_SUCI_OUTPUT_MAX)
@@ -90,8 +90,7 @@ typedef struct kedge_suci_keys kedge_suci_keys_t;
 
 kedge_err_t kedge_suci_keys_new(kedge_suci_keys_t **keys);
 /* KEDGE_ERR_EXISTS when `id` (1..255) is taken; the raw key stays the caller's to wipe. */
-kedge_err_t kedge_suci_keys_add(kedge_suci_keys_t *keys, unsigned id,
-                                kedge_ecies_profile_t profile,
+kedge_err_t kedge_suci_keys_add(kedge_suci_keys_t *keys, unsigned id, kedge_ecies_profile_t profile,
                                 const uint8_t priv[KEDGE_ECIES_PRIVATE_LEN]);
 void kedge_suci_keys_free(kedge_suci_keys_t *keys);
 

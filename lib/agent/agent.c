@@ -31,7 +31,8 @@ static kedge_err_t transfer(int fd, uint8_t *buf, size_t len, bool out, int64_t 
       return KEDGE_ERR_IO;
     if (r <= 0)
       continue;
-    ssize_t n = out ? send(fd, buf + done, len - done, MSG_NOSIGNAL) : recv(fd, buf + done, len - done, 0);
+    ssize_t n =
+        out ? send(fd, buf + done, len - done, MSG_NOSIGNAL) : recv(fd, buf + done, len - done, 0);
     if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
       continue;
     if (n <= 0)
@@ -49,7 +50,8 @@ kedge_err_t kedge_agent_write_frame(int fd, const json_t *msg, int timeout_ms)
   size_t len = strlen(text);
   kedge_err_t err = KEDGE_ERR_TOO_BIG;
   if (len <= KEDGE_AGENT_MSG_MAX) {
-    uint8_t head[4] = {(uint8_t)(len >> 24), (uint8_t)(len >> 16), (uint8_t)(len >> 8), (uint8_t)len};
+    uint8_t head[4] = {(uint8_t)(len >> 24), (uint8_t)(len >> 16), (uint8_t)(len >> 8),
+                       (uint8_t)len};
     int64_t deadline = kedge_now_ms() + timeout_ms;
     err = transfer(fd, head, 4, true, deadline);
     if (!err)

@@ -1,6 +1,6 @@
 /* The daemon skeleton (kedge/app.h). */
-#include "kedge/daemon.h"
 #include "kedge/app.h"
+#include "kedge/daemon.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -10,13 +10,13 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "app/notify.h"
 #include "kedge/identity.h"
 #include "kedge/json_check.h"
-#include "kedge/sbi_client.h"
 #include "kedge/log.h"
 #include "kedge/nrf.h"
+#include "kedge/sbi_client.h"
 #include "kedge/trace.h"
-#include "app/notify.h"
 
 /* log.level, log.json: every daemon's logging keys (applied by the caller). */
 static kedge_err_t read_log(kedge_config_node_t *root, kedge_log_level_t *level, bool *json)
@@ -50,8 +50,7 @@ static kedge_err_t read_nf(kedge_config_node_t *root)
   if (!err)
     err = e;
   if (!err && nf_instance_id_conf && !kedge_uuid_check(nf_instance_id_conf))
-    err = kedge_config_invalid(root, "nf.instance_id",
-                               "must be a UUID (8-4-4-4-12 hex digits)");
+    err = kedge_config_invalid(root, "nf.instance_id", "must be a UUID (8-4-4-4-12 hex digits)");
   return err;
 }
 
@@ -76,8 +75,7 @@ static kedge_err_t settle_nf_instance_id(char *why, size_t why_size)
     fclose(f);
     line[strcspn(line, "\r\n")] = '\0';
     if (!got || !kedge_uuid_check(line)) {
-      snprintf(why, why_size, "%s: nf.instance_id_file does not hold a UUID",
-               nf_instance_id_file);
+      snprintf(why, why_size, "%s: nf.instance_id_file does not hold a UUID", nf_instance_id_file);
       return KEDGE_ERR_CONFIG;
     }
     memcpy(nf_instance_id, line, sizeof(nf_instance_id));
@@ -115,10 +113,9 @@ const kedge_nrf_config_t *kedge_app_nrf_config(void)
 
 /* The whole file into `state` (the daemon's own sections) and `sbi`, the log settings into
  * *level and *json, nothing applied. */
-static kedge_err_t load(const kedge_app_t *app, void *state, const char *path,
-                        kedge_config_t **out, kedge_sbi_server_config_t *sbi,
-                        kedge_nrf_config_t *nrf, kedge_log_level_t *level, bool *json, char *why,
-                        size_t why_size)
+static kedge_err_t load(const kedge_app_t *app, void *state, const char *path, kedge_config_t **out,
+                        kedge_sbi_server_config_t *sbi, kedge_nrf_config_t *nrf,
+                        kedge_log_level_t *level, bool *json, char *why, size_t why_size)
 {
   kedge_config_t *conf = NULL;
   *out = NULL;
@@ -146,8 +143,9 @@ static kedge_err_t load(const kedge_app_t *app, void *state, const char *path,
   if (!e)
     e = kedge_config_string(scp, "uri", NULL, &scp_next);
   if (!e && scp_next && kedge_sbi_client_set_scp(scp_next) != KEDGE_OK)
-    e = kedge_config_invalid(scp, "uri", "must be https://host[:port] (or http:// for h2c) "
-                                         "without a path");
+    e = kedge_config_invalid(scp, "uri",
+                             "must be https://host[:port] (or http:// for h2c) "
+                             "without a path");
   if (!e && state == app->state)
     scp_uri = scp_next;
   if (!err)
@@ -169,10 +167,13 @@ static kedge_err_t load(const kedge_app_t *app, void *state, const char *path,
                             ? app->h2c_refused(state)
                             : NULL;
   if (refused)
-    err = kedge_config_invalid(sbi_node, "transport", "h2c refused: %s (SPEC.md 7: only the 5G "
-                               "AKA services may run without TLS)", refused);
+    err = kedge_config_invalid(sbi_node, "transport",
+                               "h2c refused: %s (SPEC.md 7: only the 5G "
+                               "AKA services may run without TLS)",
+                               refused);
   if (!err && sbi->transport == KEDGE_SBI_TRANSPORT_TLS_SERVER && !sbi->oauth2.required)
-    err = kedge_config_invalid(sbi_node, "transport", "tls-server needs oauth2.required: true "
+    err = kedge_config_invalid(sbi_node, "transport",
+                               "tls-server needs oauth2.required: true "
                                "(without a client certificate the caller is known by its token)");
   /* A server that terminates TLS itself needs its certificate: say so now, naming the key,
    * rather than "configuration OK" and a daemon that will not start (issue 11 item 9). */
@@ -275,8 +276,7 @@ static void reload_cb(kedge_sbi_server_t *srv, void *arg)
     snprintf(why, sizeof(why), "%s", kedge_strerror(err));
   }
   if (err) {
-    kedge_log_error("reload refused: %s; still serving with the configuration loaded before",
-                    why);
+    kedge_log_error("reload refused: %s; still serving with the configuration loaded before", why);
     kedge_nrf_config_clear(&nrf_next);
     kedge_config_free(conf);
     if (next)
@@ -346,7 +346,7 @@ int kedge_app_main(const kedge_app_t *app, int argc, char **argv)
   size_t r = 0;
   for (; app->service[r] && r < sizeof(role) - 1; r++)
     role[r] = (char)(app->service[r] >= 'a' && app->service[r] <= 'z' ? app->service[r] - 32
-                                                                       : app->service[r]);
+                                                                      : app->service[r]);
   role[r] = '\0';
   kedge_trace_init(role); /* KEDGE_TRACE: the demo's message trace */
   /* --ports-file is taken out here; the rest is the common command line. */

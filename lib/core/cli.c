@@ -26,7 +26,8 @@ kedge_err_t kedge_cli_parse(int argc, char *const *argv, int first, kedge_cli_op
       if (strlen(opts[j].name) == name_len && !strncmp(opts[j].name, name, name_len))
         o = &opts[j];
     if (!o) {
-      snprintf(why, why_size, "unknown option '%.*s' (see --help)", (int)(name_len + 2 < 66 ? name_len + 2 : 66), arg);
+      snprintf(why, why_size, "unknown option '%.*s' (see --help)",
+               (int)(name_len + 2 < 66 ? name_len + 2 : 66), arg);
       return KEDGE_ERR_INVALID_ARG;
     }
     if (o->value) {

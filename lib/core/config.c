@@ -18,18 +18,18 @@ enum node_type { NODE_SCALAR, NODE_MAP, NODE_SEQ };
 
 struct kedge_config_node {
   enum node_type type;
-  int line;              /* 1-based line of the value */
-  bool used;             /* read by a getter (map entries, sequence items) */
-  bool plain;            /* scalar written without quotes */
-  bool null;             /* plain "", "~", "null": means "not set" */
-  char *value;           /* scalar text, NUL-terminated */
-  char *key;             /* key in the parent map (NULL for sequence items and the root) */
+  int line;    /* 1-based line of the value */
+  bool used;   /* read by a getter (map entries, sequence items) */
+  bool plain;  /* scalar written without quotes */
+  bool null;   /* plain "", "~", "null": means "not set" */
+  char *value; /* scalar text, NUL-terminated */
+  char *key;   /* key in the parent map (NULL for sequence items and the root) */
   int key_line;
-  size_t index;          /* position in the parent sequence */
+  size_t index; /* position in the parent sequence */
   struct kedge_config_node *parent;
   struct kedge_config_node **items; /* map values (each with its key) or sequence items */
   size_t count, cap;
-  const char **strings;  /* cache for kedge_config_strings */
+  const char **strings; /* cache for kedge_config_strings */
   kedge_config_t *cfg;
 };
 
@@ -71,10 +71,9 @@ static void node_path(const kedge_config_node_t *n, char *out, size_t size)
     snprintf(out + len, size - len, "[%zu]", n->index);
 }
 
-static void vrecord(kedge_config_t *cfg, int line, const char *path, const char *fmt,
-                    va_list ap) __attribute__((format(printf, 4, 0)));
-static void vrecord(kedge_config_t *cfg, int line, const char *path, const char *fmt,
-                    va_list ap)
+static void vrecord(kedge_config_t *cfg, int line, const char *path, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+static void vrecord(kedge_config_t *cfg, int line, const char *path, const char *fmt, va_list ap)
 {
   if (cfg->failed)
     return; /* keep the first: later errors are often consequences of it */
@@ -288,8 +287,7 @@ static kedge_config_node_t *count_node(struct loader *ld, enum node_type type, i
   return n;
 }
 
-static kedge_config_node_t *parse_scalar(struct loader *ld, yaml_event_t *ev,
-                                         struct slot *slot)
+static kedge_config_node_t *parse_scalar(struct loader *ld, yaml_event_t *ev, struct slot *slot)
 {
   int line = (int)ev->start_mark.line + 1;
   const char *text = (const char *)ev->data.scalar.value;
@@ -351,7 +349,7 @@ static kedge_config_node_t *parse_map(struct loader *ld, yaml_event_t *start, in
         goto fail;
       }
     }
-    struct slot child = { map, key->value, key_line };
+    struct slot child = {map, key->value, key_line};
     key->value = NULL;
     node_free(key);
     if (!next_event(ld, &ev)) {
@@ -389,7 +387,7 @@ static kedge_config_node_t *parse_seq(struct loader *ld, yaml_event_t *start, in
       yaml_event_delete(&ev);
       return seq;
     }
-    struct slot child = { seq, NULL, 0 };
+    struct slot child = {seq, NULL, 0};
     kedge_config_node_t *item = parse_node(ld, &ev, depth + 1, &child);
     int line = (int)ev.start_mark.line + 1;
     yaml_event_delete(&ev);
@@ -418,9 +416,12 @@ static kedge_config_node_t *parse_node(struct loader *ld, yaml_event_t *ev, int 
     return NULL;
   }
   switch (ev->type) {
-  case YAML_SCALAR_EVENT: return parse_scalar(ld, ev, slot);
-  case YAML_MAPPING_START_EVENT: return parse_map(ld, ev, depth, slot);
-  case YAML_SEQUENCE_START_EVENT: return parse_seq(ld, ev, depth, slot);
+  case YAML_SCALAR_EVENT:
+    return parse_scalar(ld, ev, slot);
+  case YAML_MAPPING_START_EVENT:
+    return parse_map(ld, ev, depth, slot);
+  case YAML_SEQUENCE_START_EVENT:
+    return parse_seq(ld, ev, depth, slot);
   default:
     record(ld->cfg, line, NULL, "malformed YAML: unexpected event");
     return NULL;
@@ -508,7 +509,7 @@ kedge_err_t kedge_config_load_buffer(const char *name, const char *data, size_t 
     copy_error("out of memory", err, err_size);
     return KEDGE_ERR_NOMEM;
   }
-  struct loader ld = { .cfg = cfg, .data = data ? data : "", .len = len };
+  struct loader ld = {.cfg = cfg, .data = data ? data : "", .len = len};
   if (!yaml_parser_initialize(&ld.parser)) {
     kedge_config_free(cfg);
     copy_error("out of memory", err, err_size);
@@ -687,8 +688,8 @@ static bool parse_int64(const char *s, int64_t *out)
   return true;
 }
 
-kedge_err_t kedge_config_int(kedge_config_node_t *node, const char *key, int64_t def,
-                             int64_t min, int64_t max, int64_t *out)
+kedge_err_t kedge_config_int(kedge_config_node_t *node, const char *key, int64_t def, int64_t min,
+                             int64_t max, int64_t *out)
 {
   kedge_config_node_t *v;
   int64_t dummy;
@@ -751,8 +752,11 @@ static bool take_digits(const char **s, uint64_t *v)
 
 static bool parse_duration(const char *s, int64_t *out_ms)
 {
-  static const struct { const char *unit; uint64_t ms; } units[] = {
-    { "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 }, { "d", 86400000 },
+  static const struct {
+    const char *unit;
+    uint64_t ms;
+  } units[] = {
+      {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"d", 86400000},
   };
   if (strcmp(s, "0") == 0) {
     *out_ms = 0;
@@ -768,8 +772,7 @@ static bool parse_duration(const char *s, int64_t *out_ms)
     size_t best = 0, best_len = 0;
     for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
       size_t ul = strlen(units[i].unit);
-      if (strncmp(s, units[i].unit, ul) == 0 && ul > best_len &&
-          !(s[ul] >= 'a' && s[ul] <= 'z')) {
+      if (strncmp(s, units[i].unit, ul) == 0 && ul > best_len && !(s[ul] >= 'a' && s[ul] <= 'z')) {
         best = i;
         best_len = ul;
       }
@@ -829,11 +832,12 @@ kedge_err_t kedge_config_duration(kedge_config_node_t *node, const char *key, in
 
 static bool parse_size(const char *s, uint64_t *out)
 {
-  static const struct { const char *unit; uint64_t factor; } units[] = {
-    { "B", 1 },
-    { "KiB", 1024ull }, { "MiB", 1024ull * 1024 }, { "GiB", 1024ull * 1024 * 1024 },
-    { "kB", 1000ull }, { "KB", 1000ull }, { "MB", 1000ull * 1000 },
-    { "GB", 1000ull * 1000 * 1000 },
+  static const struct {
+    const char *unit;
+    uint64_t factor;
+  } units[] = {
+      {"B", 1},        {"KiB", 1024ull}, {"MiB", 1024ull * 1024}, {"GiB", 1024ull * 1024 * 1024},
+      {"kB", 1000ull}, {"KB", 1000ull},  {"MB", 1000ull * 1000},  {"GB", 1000ull * 1000 * 1000},
   };
   uint64_t n;
   if (!take_digits(&s, &n))
@@ -897,7 +901,7 @@ kedge_err_t kedge_config_size(kedge_config_node_t *node, const char *key, uint64
 kedge_err_t kedge_config_strings(kedge_config_node_t *node, const char *key,
                                  const char *const **out, size_t *count)
 {
-  static const char *const none[] = { NULL };
+  static const char *const none[] = {NULL};
   kedge_config_node_t *v;
   const char *const *dummy_out;
   size_t dummy_count;
@@ -992,8 +996,7 @@ static kedge_config_node_t *null_value_at(kedge_config_node_t *node, const char 
   return n && n->type == NODE_SCALAR && n->null ? n : NULL;
 }
 
-kedge_err_t kedge_config_map(kedge_config_node_t *node, const char *key,
-                             kedge_config_node_t **out)
+kedge_err_t kedge_config_map(kedge_config_node_t *node, const char *key, kedge_config_node_t **out)
 {
   kedge_config_node_t *v;
   kedge_config_node_t *dummy;
@@ -1028,7 +1031,7 @@ kedge_err_t kedge_config_map(kedge_config_node_t *node, const char *key,
 kedge_err_t kedge_config_maps(kedge_config_node_t *node, const char *key,
                               kedge_config_node_t *const **items, size_t *count)
 {
-  static kedge_config_node_t *const none[] = { NULL };
+  static kedge_config_node_t *const none[] = {NULL};
   kedge_config_node_t *v;
   kedge_config_node_t *const *dummy_items;
   size_t dummy_count;
@@ -1061,8 +1064,7 @@ size_t kedge_config_map_size(const kedge_config_node_t *map)
   return map && map->type == NODE_MAP ? map->count : 0;
 }
 
-kedge_config_node_t *kedge_config_map_entry(kedge_config_node_t *map, size_t i,
-                                            const char **key)
+kedge_config_node_t *kedge_config_map_entry(kedge_config_node_t *map, size_t i, const char **key)
 {
   if (!map || map->type != NODE_MAP || i >= map->count)
     return NULL;
@@ -1101,8 +1103,7 @@ kedge_err_t kedge_config_require(kedge_config_node_t *node, const char *key)
   return KEDGE_ERR_CONFIG;
 }
 
-kedge_err_t kedge_config_invalid(kedge_config_node_t *node, const char *key, const char *fmt,
-                                 ...)
+kedge_err_t kedge_config_invalid(kedge_config_node_t *node, const char *key, const char *fmt, ...)
 {
   if (!node || !fmt)
     return KEDGE_ERR_CONFIG;

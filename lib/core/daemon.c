@@ -27,8 +27,8 @@ static void put_flat(FILE *f, const char *s)
 }
 
 static kedge_daemon_action_t usage_error(const kedge_daemon_info_t *info,
-                                         kedge_daemon_options_t *opts, FILE *err,
-                                         const char *what, const char *arg, const char *tail)
+                                         kedge_daemon_options_t *opts, FILE *err, const char *what,
+                                         const char *arg, const char *tail)
 {
   fprintf(err, "%s: %s '", program_of(info), what);
   put_flat(err, arg);
@@ -82,15 +82,15 @@ void kedge_daemon_usage(const kedge_daemon_info_t *info, FILE *out)
     for (const char *const *l = info->extra_usage; *l; l++)
       fprintf(out, "%s\n", *l);
   }
-  fprintf(out, "\nExit status: %d success, %d configuration or runtime failure, %d usage "
-               "error.\n",
+  fprintf(out,
+          "\nExit status: %d success, %d configuration or runtime failure, %d usage "
+          "error.\n",
           KEDGE_EXIT_OK, KEDGE_EXIT_FAILURE, KEDGE_EXIT_USAGE);
 }
 
 kedge_daemon_action_t kedge_daemon_parse_args_to(const kedge_daemon_info_t *info, int argc,
-                                                 char *const *argv,
-                                                 kedge_daemon_options_t *opts, FILE *out,
-                                                 FILE *err)
+                                                 char *const *argv, kedge_daemon_options_t *opts,
+                                                 FILE *out, FILE *err)
 {
   opts->action = KEDGE_DAEMON_RUN;
   opts->config_path = info ? info->default_config : NULL;
@@ -131,7 +131,7 @@ kedge_daemon_action_t kedge_daemon_parse_args_to(const kedge_daemon_info_t *info
     } else {
       const char *eq = strchr(a, '=');
       if (eq && a[1] == '-') {
-        static const char *const flags[] = { "--help", "--version", "--check-config" };
+        static const char *const flags[] = {"--help", "--version", "--check-config"};
         for (size_t k = 0; k < sizeof flags / sizeof flags[0]; k++)
           if ((size_t)(eq - a) == strlen(flags[k]) && strncmp(a, flags[k], strlen(flags[k])) == 0)
             return usage_error(info, opts, err, "option", flags[k], " takes no argument");
@@ -180,9 +180,8 @@ int kedge_daemon_config_loaded_to(const kedge_daemon_info_t *info,
   return -1;
 }
 
-int kedge_daemon_config_loaded(const kedge_daemon_info_t *info,
-                               const kedge_daemon_options_t *opts, kedge_err_t rc,
-                               const char *error)
+int kedge_daemon_config_loaded(const kedge_daemon_info_t *info, const kedge_daemon_options_t *opts,
+                               kedge_err_t rc, const char *error)
 {
   return kedge_daemon_config_loaded_to(info, opts, rc, error, stdout, stderr);
 }

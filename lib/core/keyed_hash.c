@@ -1,4 +1,5 @@
-/* SipHash through OpenSSL's EVP_MAC (no hand-written hash; see kedge/keyed_hash.h for why keyed). */
+/* SipHash through OpenSSL's EVP_MAC (no hand-written hash; see kedge/keyed_hash.h for why keyed).
+ */
 #include "kedge/keyed_hash.h"
 
 #include <string.h>

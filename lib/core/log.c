@@ -19,14 +19,14 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/stat.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 _Static_assert(KEDGE_LOG_LINE_MAX <= PIPE_BUF, "a log line must be written atomically");
 
-#define PROGRAM_MAX 64
+#define PROGRAM_MAX    64
 #define TRUNCATED_MARK "...[truncated]"
 
 static char program_name[PROGRAM_MAX] = "kedge";
@@ -36,10 +36,10 @@ static atomic_bool journal = false; /* stderr is journald's stream: "<N>" prefix
 
 /* sd-daemon(3) priorities: SD_ERR, SD_WARNING, SD_INFO, SD_DEBUG. */
 static const char *const journal_prefix[] = {
-  [KEDGE_LOG_ERROR] = "<3>",
-  [KEDGE_LOG_WARN] = "<4>",
-  [KEDGE_LOG_INFO] = "<6>",
-  [KEDGE_LOG_DEBUG] = "<7>",
+    [KEDGE_LOG_ERROR] = "<3>",
+    [KEDGE_LOG_WARN] = "<4>",
+    [KEDGE_LOG_INFO] = "<6>",
+    [KEDGE_LOG_DEBUG] = "<7>",
 };
 
 /* systemd.exec(5): JOURNAL_STREAM is "DEVICE:INODE" of the stream stderr was connected to;
@@ -54,10 +54,10 @@ static bool stderr_is_journal(void)
 }
 
 static const char *const level_names[] = {
-  [KEDGE_LOG_ERROR] = "error",
-  [KEDGE_LOG_WARN] = "warn",
-  [KEDGE_LOG_INFO] = "info",
-  [KEDGE_LOG_DEBUG] = "debug",
+    [KEDGE_LOG_ERROR] = "error",
+    [KEDGE_LOG_WARN] = "warn",
+    [KEDGE_LOG_INFO] = "info",
+    [KEDGE_LOG_DEBUG] = "debug",
 };
 
 void kedge_log_init(const char *program, kedge_log_level_t level, bool json)
@@ -183,10 +183,18 @@ static void put_escaped(struct line *l, const char *s, size_t n, bool json)
       continue;
     }
     switch (c) {
-    case '\n': put(l, "\\n", 2); break;
-    case '\r': put(l, "\\r", 2); break;
-    case '\t': put(l, "\\t", 2); break;
-    case '\\': put(l, "\\\\", 2); break;
+    case '\n':
+      put(l, "\\n", 2);
+      break;
+    case '\r':
+      put(l, "\\r", 2);
+      break;
+    case '\t':
+      put(l, "\\t", 2);
+      break;
+    case '\\':
+      put(l, "\\\\", 2);
+      break;
     case '"':
       if (json)
         put(l, "\\\"", 2);
@@ -240,8 +248,7 @@ static void write_all(const char *buf, size_t len)
 /* One line: the message, then the fields (JSON members, or " key=value" in text). */
 __attribute__((format(printf, 4, 0))) static void emit(kedge_log_level_t level,
                                                        const kedge_log_field_t *fields,
-                                                       size_t n_fields, const char *fmt,
-                                                       va_list ap)
+                                                       size_t n_fields, const char *fmt, va_list ap)
 {
   int saved_errno = errno;
 
@@ -264,7 +271,7 @@ __attribute__((format(printf, 4, 0))) static void emit(kedge_log_level_t level,
   static const char json_tail_trunc[] = ",\"truncated\":true}\n";
   char buf[KEDGE_LOG_LINE_MAX];
   size_t reserve = sizeof TRUNCATED_MARK - 1 + (json ? sizeof json_tail_trunc + 1 : 1);
-  struct line l = { buf, 0, sizeof buf - reserve, false };
+  struct line l = {buf, 0, sizeof buf - reserve, false};
   bool in_string = false; /* JSON: a string is open (to close after a cut) */
 
   if (atomic_load(&journal))
@@ -372,8 +379,8 @@ void kedge_log_subscriber(kedge_log_level_t level, const char *supi, const char 
   char hash[KEDGE_LOG_SUPI_HASH_LEN + 1];
   kedge_log_supi_hash(supi, hash);
   const kedge_log_field_t f[] = {
-    {"supi_hash", supi ? hash : NULL, false},
-    {"kedge_id", kedge_id, false},
+      {"supi_hash", supi ? hash : NULL, false},
+      {"kedge_id", kedge_id, false},
   };
   va_list ap;
   va_start(ap, fmt);

@@ -127,13 +127,12 @@ static slot_t *slot_of(kedge_rate_t *rl, const void *key, size_t len, int64_t no
     else if (victim->used && set[i].b.last_ms < victim->b.last_ms)
       victim = &set[i];
   }
-  *victim = (slot_t){.tag = tag, .used = true, .seen_window = -1,
-                     .b = {rl->cfg.burst, now_ms}};
+  *victim = (slot_t){.tag = tag, .used = true, .seen_window = -1, .b = {rl->cfg.burst, now_ms}};
   return victim;
 }
 
-kedge_rate_verdict_t kedge_rate_take(kedge_rate_t *rl, const void *key, size_t len,
-                                     int64_t now_ms, int64_t *wait_ms)
+kedge_rate_verdict_t kedge_rate_take(kedge_rate_t *rl, const void *key, size_t len, int64_t now_ms,
+                                     int64_t *wait_ms)
 {
   const kedge_rate_config_t *cfg = &rl->cfg;
   kedge_rate_verdict_t verdict = KEDGE_RATE_OK;

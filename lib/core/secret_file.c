@@ -19,8 +19,8 @@ static kedge_err_t check_fd(int fd, const char *path, const char *what, char *wh
     return KEDGE_ERR_IO;
   }
   if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-    snprintf(why, why_size, "%s: %s is readable by group or others (mode %03o): chmod 600 %s",
-             path, what, (unsigned)(st.st_mode & 0777), path);
+    snprintf(why, why_size, "%s: %s is readable by group or others (mode %03o): chmod 600 %s", path,
+             what, (unsigned)(st.st_mode & 0777), path);
     return KEDGE_ERR_FORBIDDEN;
   }
   return KEDGE_OK;
@@ -43,8 +43,7 @@ static int open_secret(const char *path, const char *what, kedge_err_t *err, cha
   return fd;
 }
 
-kedge_err_t kedge_secret_file_check(const char *path, const char *what, char *why,
-                                    size_t why_size)
+kedge_err_t kedge_secret_file_check(const char *path, const char *what, char *why, size_t why_size)
 {
   kedge_err_t err;
   int fd = open_secret(path, what, &err, why, why_size);

@@ -68,12 +68,8 @@ const char *kedge_trace_role_of_url(const char *url)
   static const struct {
     const char *service, *role;
   } roles[] = {
-    {"/nudm-ueau/", "UDM"},
-    {"/nausf-auth/", "AUSF"},
-    {"/3gpp-kedge/", "NEF"},
-    {"/3gpp-akma/", "NEF"},
-    {"/naanf-akma/", "AANF"},
-    {"/eecs-serviceprovisioning/", "ECS"},
+      {"/nudm-ueau/", "UDM"}, {"/nausf-auth/", "AUSF"}, {"/3gpp-kedge/", "NEF"},
+      {"/3gpp-akma/", "NEF"}, {"/naanf-akma/", "AANF"}, {"/eecs-serviceprovisioning/", "ECS"},
   };
   for (size_t i = 0; url && i < sizeof(roles) / sizeof(roles[0]); i++)
     if (strstr(url, roles[i].service))

@@ -243,9 +243,9 @@ void kedge_work_pool_free(kedge_work_pool_t *pool)
   /* Queued jobs never ran; finished ones never completed on their (stopped) loops. */
   job_t *job, *next;
   TAILQ_FOREACH_SAFE(job, &pool->queue, queued_link, next)
-    discard(pool, job);
+  discard(pool, job);
   LIST_FOREACH_SAFE(job, &pool->finished, finished_link, next)
-    discard(pool, job);
+  discard(pool, job);
   pthread_mutex_destroy(&pool->lock);
   pthread_cond_destroy(&pool->wake);
   free(pool->threads);

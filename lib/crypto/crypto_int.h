@@ -22,15 +22,14 @@ kedge_err_t kedge_kausf_pair_derive(const kedge_kausf_pair_t *pair, const uint8_
                                     const kedge_supi_t *supi, uint8_t key_out[32],
                                     uint8_t tid_out[32]);
 /* The key and the key identifier's text for RID and home PLMN. */
-kedge_err_t kedge_kausf_pair_derive_with_id(const kedge_kausf_pair_t *pair,
-                                            const uint8_t kausf[32], const kedge_supi_t *supi,
-                                            const char *rid, const kedge_plmn_t *home,
-                                            uint8_t key_out[32], char id_text[KEDGE_ID_MAX + 1]);
+kedge_err_t kedge_kausf_pair_derive_with_id(const kedge_kausf_pair_t *pair, const uint8_t kausf[32],
+                                            const kedge_supi_t *supi, const char *rid,
+                                            const kedge_plmn_t *home, uint8_t key_out[32],
+                                            char id_text[KEDGE_ID_MAX + 1]);
 
 kedge_err_t kedge_nai_key_id_format(const kedge_id_t *id, char out[KEDGE_ID_MAX + 1]);
 /* Errors come back as KEDGE_ERR_BAD_KEDGE_ID (or KEDGE_ERR_INVALID_ARG); the caller maps them
  * to its own code. */
-kedge_err_t kedge_nai_key_id_parse(const char *text, size_t len, kedge_id_t *id,
-                                   const char **why);
+kedge_err_t kedge_nai_key_id_parse(const char *text, size_t len, kedge_id_t *id, const char **why);
 
 #endif

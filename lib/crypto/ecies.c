@@ -18,11 +18,11 @@
 
 /* TS 33.501 C.3.4.1/C.3.4.2: enc key 16, ICB 16, MAC key 32 octets from the KDF. */
 #define ENC_KEY_LEN 16
-#define ICB_LEN 16
+#define ICB_LEN     16
 #define MAC_KEY_LEN 32
 #define KDF_OUT_LEN (ENC_KEY_LEN + ICB_LEN + MAC_KEY_LEN)
-#define SECRET_LEN 32
-#define P256_NAME "prime256v1"
+#define SECRET_LEN  32
+#define P256_NAME   "prime256v1"
 
 struct kedge_ecies_key {
   kedge_ecies_profile_t profile;
@@ -73,7 +73,8 @@ static void fetch_algorithms(void)
   p256 = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
   uint8_t one[KEDGE_ECIES_PRIVATE_LEN] = {0}, g[KEDGE_ECIES_PUBLIC_B_LEN], u9[32] = {9};
   one[KEDGE_ECIES_PRIVATE_LEN - 1] = 1;
-  peer_template[KEDGE_ECIES_PROFILE_A] = EVP_PKEY_new_raw_public_key_ex(NULL, "X25519", NULL, u9, 32);
+  peer_template[KEDGE_ECIES_PROFILE_A] =
+      EVP_PKEY_new_raw_public_key_ex(NULL, "X25519", NULL, u9, 32);
   if (p256 && p256_public(one, NULL, g) == KEDGE_OK)
     peer_template[KEDGE_ECIES_PROFILE_B] = p256_pkey(NULL, g, sizeof(g));
   peer_cache_ok = pthread_key_create(&peer_cache_key, peer_cache_free) == 0;
@@ -185,18 +186,19 @@ kedge_err_t kedge_ecies_public_key(kedge_ecies_profile_t profile,
       *pub_len = KEDGE_ECIES_PUBLIC_B_LEN;
     return err;
   }
-  EVP_PKEY *pkey = EVP_PKEY_new_raw_private_key_ex(NULL, "X25519", NULL, priv, KEDGE_ECIES_PRIVATE_LEN);
+  EVP_PKEY *pkey =
+      EVP_PKEY_new_raw_private_key_ex(NULL, "X25519", NULL, priv, KEDGE_ECIES_PRIVATE_LEN);
   size_t len = KEDGE_ECIES_PUBLIC_A_LEN;
-  kedge_err_t err = pkey && EVP_PKEY_get_raw_public_key(pkey, pub, &len) == 1 ? KEDGE_OK : KEDGE_ERR_CRYPTO;
+  kedge_err_t err =
+      pkey && EVP_PKEY_get_raw_public_key(pkey, pub, &len) == 1 ? KEDGE_OK : KEDGE_ERR_CRYPTO;
   EVP_PKEY_free(pkey);
   if (!err)
     *pub_len = len;
   return err;
 }
 
-kedge_err_t kedge_ecies_keygen(kedge_ecies_profile_t profile,
-                               uint8_t priv[KEDGE_ECIES_PRIVATE_LEN], uint8_t *pub,
-                               size_t *pub_len)
+kedge_err_t kedge_ecies_keygen(kedge_ecies_profile_t profile, uint8_t priv[KEDGE_ECIES_PRIVATE_LEN],
+                               uint8_t *pub, size_t *pub_len)
 {
   if (!priv || !pub || !pub_len || !kedge_ecies_public_len(profile))
     return KEDGE_ERR_INVALID_ARG;
@@ -337,26 +339,29 @@ static kedge_err_t kdf(const uint8_t z[SECRET_LEN], const uint8_t *eph_pub, size
 {
   EVP_KDF_CTX *ctx = EVP_KDF_CTX_new(x963kdf);
   OSSL_PARAM params[] = {
-    OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0),
-    OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)z, SECRET_LEN),
-    OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)eph_pub, eph_len),
-    OSSL_PARAM_construct_end(),
+      OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0),
+      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)z, SECRET_LEN),
+      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)eph_pub, eph_len),
+      OSSL_PARAM_construct_end(),
   };
-  kedge_err_t err = ctx && EVP_KDF_derive(ctx, out, KDF_OUT_LEN, params) == 1 ? KEDGE_OK : KEDGE_ERR_CRYPTO;
+  kedge_err_t err =
+      ctx && EVP_KDF_derive(ctx, out, KDF_OUT_LEN, params) == 1 ? KEDGE_OK : KEDGE_ERR_CRYPTO;
   EVP_KDF_CTX_free(ctx);
   return err;
 }
 
 /* AES-128-CTR with the ICB as the initial counter block (encryption and decryption alike). */
-static kedge_err_t aes_ctr(const uint8_t keys[KDF_OUT_LEN], const uint8_t *in, size_t len, uint8_t *out)
+static kedge_err_t aes_ctr(const uint8_t keys[KDF_OUT_LEN], const uint8_t *in, size_t len,
+                           uint8_t *out)
 {
   EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
   int n = 0, m = 0;
-  kedge_err_t err = ctx && EVP_EncryptInit_ex2(ctx, aes128_ctr, keys, keys + ENC_KEY_LEN, NULL) == 1 &&
-                            EVP_EncryptUpdate(ctx, out, &n, in, (int)len) == 1 &&
-                            EVP_EncryptFinal_ex(ctx, out + n, &m) == 1 && (size_t)(n + m) == len
-                        ? KEDGE_OK
-                        : KEDGE_ERR_CRYPTO;
+  kedge_err_t err =
+      ctx && EVP_EncryptInit_ex2(ctx, aes128_ctr, keys, keys + ENC_KEY_LEN, NULL) == 1 &&
+              EVP_EncryptUpdate(ctx, out, &n, in, (int)len) == 1 &&
+              EVP_EncryptFinal_ex(ctx, out + n, &m) == 1 && (size_t)(n + m) == len
+          ? KEDGE_OK
+          : KEDGE_ERR_CRYPTO;
   EVP_CIPHER_CTX_free(ctx);
   return err;
 }
@@ -369,14 +374,15 @@ static kedge_err_t mac_tag(const uint8_t keys[KDF_OUT_LEN], const uint8_t *ciphe
   size_t full_len = 0;
   EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(hmac);
   OSSL_PARAM params[] = {
-    OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0),
-    OSSL_PARAM_construct_end(),
+      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0),
+      OSSL_PARAM_construct_end(),
   };
-  kedge_err_t err = ctx && EVP_MAC_init(ctx, keys + ENC_KEY_LEN + ICB_LEN, MAC_KEY_LEN, params) == 1 &&
-                            EVP_MAC_update(ctx, cipher, len) == 1 &&
-                            EVP_MAC_final(ctx, full, &full_len, sizeof(full)) == 1 && full_len == 32
-                        ? KEDGE_OK
-                        : KEDGE_ERR_CRYPTO;
+  kedge_err_t err =
+      ctx && EVP_MAC_init(ctx, keys + ENC_KEY_LEN + ICB_LEN, MAC_KEY_LEN, params) == 1 &&
+              EVP_MAC_update(ctx, cipher, len) == 1 &&
+              EVP_MAC_final(ctx, full, &full_len, sizeof(full)) == 1 && full_len == 32
+          ? KEDGE_OK
+          : KEDGE_ERR_CRYPTO;
   EVP_MAC_CTX_free(ctx);
   if (!err)
     memcpy(tag, full, KEDGE_ECIES_MAC_LEN);
@@ -400,7 +406,8 @@ kedge_err_t kedge_ecies_conceal(kedge_ecies_profile_t profile, const uint8_t *hn
   EVP_PKEY *hn = peer_key(profile, hn_pub, hn_pub_len);
   kedge_err_t err = hn ? KEDGE_OK : KEDGE_ERR_BAD_LENGTH;
   if (!err)
-    err = eph_priv ? kedge_ecies_key_new(profile, eph_priv, &eph) : kedge_ecies_key_random(profile, &eph);
+    err = eph_priv ? kedge_ecies_key_new(profile, eph_priv, &eph)
+                   : kedge_ecies_key_random(profile, &eph);
   if (!err && shared_secret(eph->derive, hn, z) != KEDGE_OK)
     err = KEDGE_ERR_BAD_LENGTH; /* a small-order home network key */
   if (!err)
@@ -426,7 +433,8 @@ kedge_err_t kedge_ecies_deconceal(const kedge_ecies_key_t *key, const uint8_t *s
   if (!key || !scheme_output || !plain || !plain_len)
     return KEDGE_ERR_INVALID_ARG;
   size_t pub_len = kedge_ecies_public_len(key->profile);
-  if (len < pub_len + KEDGE_ECIES_MAC_LEN || len - pub_len - KEDGE_ECIES_MAC_LEN > KEDGE_ECIES_PLAINTEXT_MAX)
+  if (len < pub_len + KEDGE_ECIES_MAC_LEN ||
+      len - pub_len - KEDGE_ECIES_MAC_LEN > KEDGE_ECIES_PLAINTEXT_MAX)
     return KEDGE_ERR_BAD_LENGTH;
   const uint8_t *cipher = scheme_output + pub_len;
   size_t cipher_len = len - pub_len - KEDGE_ECIES_MAC_LEN;

@@ -7,9 +7,9 @@
 
 #include <openssl/crypto.h>
 
+#include "crypto_int.h"
 #include "kedge/base64url.h"
 #include "kedge/kdf.h"
-#include "crypto_int.h"
 
 static const char label_kedge[] = "EDGE";
 static const char label_kedge_tid[] = "EDGE-TID";
@@ -71,10 +71,10 @@ kedge_err_t kedge_kausf_pair_derive(const kedge_kausf_pair_t *pair, const uint8_
   return err;
 }
 
-kedge_err_t kedge_kausf_pair_derive_with_id(const kedge_kausf_pair_t *pair,
-                                            const uint8_t kausf[32], const kedge_supi_t *supi,
-                                            const char *rid, const kedge_plmn_t *home,
-                                            uint8_t key_out[32], char id_text[KEDGE_ID_MAX + 1])
+kedge_err_t kedge_kausf_pair_derive_with_id(const kedge_kausf_pair_t *pair, const uint8_t kausf[32],
+                                            const kedge_supi_t *supi, const char *rid,
+                                            const kedge_plmn_t *home, uint8_t key_out[32],
+                                            char id_text[KEDGE_ID_MAX + 1])
 {
   if (!kausf || !supi || !rid || !home || !key_out || !id_text)
     return KEDGE_ERR_INVALID_ARG;
@@ -116,8 +116,8 @@ kedge_err_t kedge_nai_key_id_format(const kedge_id_t *id, char out[KEDGE_ID_MAX 
   char b64[KEDGE_TID_B64_LEN + 1];
   if (kedge_b64url_encode(id->tid, KEDGE_TID_LEN, b64, sizeof(b64), NULL) != KEDGE_OK)
     return KEDGE_ERR_CRYPTO;
-  snprintf(out, KEDGE_ID_MAX + 1, "%s.%s%s%.3s%s%.3s%s", id->rid, b64, "@5gc.mnc",
-           id->home.mnc, realm_mid, id->home.mcc, realm_tail);
+  snprintf(out, KEDGE_ID_MAX + 1, "%s.%s%s%.3s%s%.3s%s", id->rid, b64, "@5gc.mnc", id->home.mnc,
+           realm_mid, id->home.mcc, realm_tail);
   return KEDGE_OK;
 }
 
@@ -184,15 +184,14 @@ kedge_err_t kedge_nai_key_id_parse(const char *text, size_t len, kedge_id_t *id,
 
   /* realm: 5gc.mnc<3 digits>.mcc<3 digits>.3gppnetwork.org, lower case */
   const char *realm = at + 1;
-  const size_t realm_len = sizeof(realm_head) - 1 + 3 + sizeof(realm_mid) - 1 + 3 +
-                           sizeof(realm_tail) - 1;
+  const size_t realm_len =
+      sizeof(realm_head) - 1 + 3 + sizeof(realm_mid) - 1 + 3 + sizeof(realm_tail) - 1;
   const char *mnc = realm + sizeof(realm_head) - 1;
   const char *mcc = mnc + 3 + sizeof(realm_mid) - 1;
   if ((size_t)(end - realm) != realm_len || memcmp(realm, realm_head, sizeof(realm_head) - 1) ||
       !is_digit(mnc[0]) || !is_digit(mnc[1]) || !is_digit(mnc[2]) ||
-      memcmp(mnc + 3, realm_mid, sizeof(realm_mid) - 1) || !is_digit(mcc[0]) ||
-      !is_digit(mcc[1]) || !is_digit(mcc[2]) ||
-      memcmp(mcc + 3, realm_tail, sizeof(realm_tail) - 1))
+      memcmp(mnc + 3, realm_mid, sizeof(realm_mid) - 1) || !is_digit(mcc[0]) || !is_digit(mcc[1]) ||
+      !is_digit(mcc[2]) || memcmp(mcc + 3, realm_tail, sizeof(realm_tail) - 1))
     return bad_id(why, "realm must be 5gc.mnc<3 digits>.mcc<3 digits>.3gppnetwork.org in lower "
                        "case");
 

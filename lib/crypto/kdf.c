@@ -35,8 +35,8 @@ kedge_err_t kedge_kdf_key_new(const uint8_t *key, size_t key_len, kedge_kdf_key_
     return KEDGE_ERR_NOMEM;
   k->hmac = EVP_MAC_CTX_new(hmac_alg);
   OSSL_PARAM params[] = {
-    OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0),
-    OSSL_PARAM_construct_end(),
+      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0),
+      OSSL_PARAM_construct_end(),
   };
   if (!k->hmac || !EVP_MAC_init(k->hmac, key, key_len, params)) {
     kedge_kdf_key_free(k);

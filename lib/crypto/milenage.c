@@ -142,9 +142,9 @@ kedge_err_t kedge_milenage_f1(const uint8_t k[16], const uint8_t opc[16], const 
   return err;
 }
 
-kedge_err_t kedge_milenage_f2345(const uint8_t k[16], const uint8_t opc[16],
-                                 const uint8_t rand[16], uint8_t res[8], uint8_t ck[16],
-                                 uint8_t ik[16], uint8_t ak[6], uint8_t ak_star[6])
+kedge_err_t kedge_milenage_f2345(const uint8_t k[16], const uint8_t opc[16], const uint8_t rand[16],
+                                 uint8_t res[8], uint8_t ck[16], uint8_t ik[16], uint8_t ak[6],
+                                 uint8_t ak_star[6])
 {
   if (!k || !opc || !rand)
     return KEDGE_ERR_INVALID_ARG;
@@ -158,7 +158,7 @@ kedge_err_t kedge_milenage_f2345(const uint8_t k[16], const uint8_t opc[16],
   err = temp_of(&m, rand, temp);
   if (!err && (res || ak) && !(err = out_n(&m, temp, R2, C2, out))) {
     if (ak)
-      memcpy(ak, out, 6);   /* f5 */
+      memcpy(ak, out, 6); /* f5 */
     if (res)
       memcpy(res, out + 8, 8); /* f2 */
   }

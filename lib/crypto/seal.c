@@ -18,8 +18,8 @@
 #include "kedge/hex.h"
 
 #define SEAL_VERSION 0x01
-#define NONCE_LEN 12
-#define TAG_LEN 16
+#define NONCE_LEN    12
+#define TAG_LEN      16
 
 static EVP_CIPHER *aes256_gcm;
 static pthread_once_t gcm_once = PTHREAD_ONCE_INIT;
@@ -57,8 +57,8 @@ kedge_err_t kedge_secret_file_read(const char *path, const char *what, char *buf
     err = why_fail(KEDGE_ERR_CONFIG, reason, "%s: %s is not a regular file", path, what);
   } else if (st.st_mode & (S_IRWXG | S_IRWXO)) {
     err = why_fail(KEDGE_ERR_CONFIG, reason,
-                   "%s: %s is accessible by group or others (mode %03o): chmod 600 it", path,
-                   what, (unsigned)(st.st_mode & 0777));
+                   "%s: %s is accessible by group or others (mode %03o): chmod 600 it", path, what,
+                   (unsigned)(st.st_mode & 0777));
   } else if ((n = read(fd, buf, size - 1)) < 0) {
     err = why_fail(KEDGE_ERR_IO, reason, "%s: cannot read %s: %s", path, what, strerror(errno));
   } else {
@@ -106,13 +106,16 @@ kedge_err_t kedge_master_key_load(const char *configured, kedge_master_key_t *mk
   const char *path = kedge_master_key_resolve(configured, resolved, sizeof(resolved));
   if (!path) {
     if (why && why_size)
-      snprintf(why, why_size, "%s: no such credential: $CREDENTIALS_DIRECTORY is not set or the "
-               "name is not one file name (systemd LoadCredential=)", configured);
+      snprintf(why, why_size,
+               "%s: no such credential: $CREDENTIALS_DIRECTORY is not set or the "
+               "name is not one file name (systemd LoadCredential=)",
+               configured);
     return KEDGE_ERR_CONFIG;
   }
   char text[80];
   size_t n = 0;
-  kedge_err_t err = kedge_secret_file_read(path, "master key", text, sizeof(text), &n, why, why_size);
+  kedge_err_t err =
+      kedge_secret_file_read(path, "master key", text, sizeof(text), &n, why, why_size);
   if (!err) {
     if (n == 2 * KEDGE_MASTER_KEY_LEN + 1 && text[n - 1] == '\n')
       text[--n] = '\0';
@@ -273,8 +276,7 @@ const char *kedge_master_key_resolve(const char *configured, char *buf, size_t s
     /* systemd.exec(5) LoadCredential=NAME:PATH: the file appears as $CREDENTIALS_DIRECTORY/NAME,
      * readable by the service only. A name is one path component. */
     const char *name = configured + sizeof(prefix) - 1;
-    if (!dir || !*dir || !*name || strchr(name, '/') || !strcmp(name, ".") ||
-        !strcmp(name, ".."))
+    if (!dir || !*dir || !*name || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
       return NULL;
     int n = snprintf(buf, size, "%s/%s", dir, name);
     return n > 0 && (size_t)n < size ? buf : NULL;

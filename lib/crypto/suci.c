@@ -10,7 +10,7 @@
 #include "kedge/edge.h"
 #include "kedge/hex.h"
 
-#define MAX_KEY_ID 255
+#define MAX_KEY_ID   255
 #define KEY_FILE_TAG "kedge-suci-key "
 
 struct kedge_suci_keys {
@@ -62,7 +62,8 @@ static bool realm_text(const char *s, size_t n)
 
 /* A decimal number of 1..max_digits digits without a leading zero (except "0" itself) and at
  * most `max`; *end past it. */
-static bool number(const char *s, size_t max_digits, unsigned max, unsigned *value, const char **end)
+static bool number(const char *s, size_t max_digits, unsigned max, unsigned *value,
+                   const char **end)
 {
   size_t n = digits(s);
   if (n == 0 || n > max_digits || (n > 1 && s[0] == '0'))
@@ -222,7 +223,8 @@ static kedge_err_t parse_nai(const char *s, kedge_suci_t *suci, const char **why
     return KEDGE_ERR_BAD_SUPI;
   /* the three parts, each hex; the profile fixes the key and tag sizes (TS 33.501 C.3) */
   static const char *const labels[] = {".ecckey", ".cip", ".mac"};
-  size_t want[3] = {kedge_ecies_public_len((kedge_ecies_profile_t)suci->scheme), 0, KEDGE_ECIES_MAC_LEN};
+  size_t want[3] = {kedge_ecies_public_len((kedge_ecies_profile_t)suci->scheme), 0,
+                    KEDGE_ECIES_MAC_LEN};
   suci->output_len = 0;
   for (int i = 0; i < 3; i++) {
     if (strncmp(q, labels[i], strlen(labels[i])) != 0)
@@ -287,11 +289,10 @@ kedge_err_t kedge_suci_format(const kedge_suci_t *suci, char *out, size_t size)
     return KEDGE_ERR_INVALID_ARG;
   char text[2 * KEDGE_SUCI_OUTPUT_MAX + 1];
   output_text(suci, suci->output, suci->output_len, text);
-  int n = suci->supi_type == 0
-              ? snprintf(out, size, "suci-0-%s-%s-%s-%x-%u-%s", suci->mcc, suci->mnc, suci->rid,
-                         suci->scheme, suci->hn_key_id, text)
-              : snprintf(out, size, "suci-1-%s-%s-%x-%u-%s", suci->realm, suci->rid, suci->scheme,
-                         suci->hn_key_id, text);
+  int n = suci->supi_type == 0 ? snprintf(out, size, "suci-0-%s-%s-%s-%x-%u-%s", suci->mcc,
+                                          suci->mnc, suci->rid, suci->scheme, suci->hn_key_id, text)
+                               : snprintf(out, size, "suci-1-%s-%s-%x-%u-%s", suci->realm,
+                                          suci->rid, suci->scheme, suci->hn_key_id, text);
   if (n < 0 || (size_t)n >= size)
     return KEDGE_ERR_TOO_BIG;
   /* type 1: a realm with "-<digits>-<hex digit>-<digits>-" in it (a DNS label may look like
@@ -371,10 +372,12 @@ static kedge_err_t make_supi(const kedge_suci_t *suci, const char *part, size_t 
                              kedge_supi_t *supi)
 {
   char text[KEDGE_SUPI_MAX + 2];
-  int n = suci->supi_type == 0
-              ? snprintf(text, sizeof(text), "imsi-%s%s%.*s", suci->mcc, suci->mnc, (int)part_len, part)
-              : snprintf(text, sizeof(text), "nai-%.*s@%s", (int)part_len, part, suci->realm);
-  kedge_err_t err = n < 0 || (size_t)n >= sizeof(text) ? KEDGE_ERR_BAD_SUPI : kedge_supi_parse(text, supi);
+  int n =
+      suci->supi_type == 0
+          ? snprintf(text, sizeof(text), "imsi-%s%s%.*s", suci->mcc, suci->mnc, (int)part_len, part)
+          : snprintf(text, sizeof(text), "nai-%.*s@%s", (int)part_len, part, suci->realm);
+  kedge_err_t err =
+      n < 0 || (size_t)n >= sizeof(text) ? KEDGE_ERR_BAD_SUPI : kedge_supi_parse(text, supi);
   OPENSSL_cleanse(text, sizeof(text));
   return err;
 }
@@ -457,8 +460,7 @@ kedge_err_t kedge_suci_keys_new(kedge_suci_keys_t **keys)
   return KEDGE_OK;
 }
 
-kedge_err_t kedge_suci_keys_add(kedge_suci_keys_t *keys, unsigned id,
-                                kedge_ecies_profile_t profile,
+kedge_err_t kedge_suci_keys_add(kedge_suci_keys_t *keys, unsigned id, kedge_ecies_profile_t profile,
                                 const uint8_t priv[KEDGE_ECIES_PRIVATE_LEN])
 {
   if (!keys || !priv || id < 1 || id > MAX_KEY_ID)
@@ -491,7 +493,8 @@ kedge_err_t kedge_suci_deconceal(const kedge_suci_keys_t *keys, const kedge_suci
 
   /* An unknown id, or one of the other profile, runs the same work with the decoy key and
    * fails like a MAC failure (SPEC.md 8: the asker cannot tell them apart). */
-  const kedge_ecies_key_t *key = suci->hn_key_id <= MAX_KEY_ID ? keys->by_id[suci->hn_key_id] : NULL;
+  const kedge_ecies_key_t *key =
+      suci->hn_key_id <= MAX_KEY_ID ? keys->by_id[suci->hn_key_id] : NULL;
   bool decoy = !key || kedge_ecies_key_profile(key) != (kedge_ecies_profile_t)suci->scheme;
   if (decoy)
     key = keys->decoy[suci->scheme];
@@ -535,7 +538,8 @@ kedge_err_t kedge_suci_key_file_write(const char *path, const kedge_master_key_t
   char line[sizeof(KEY_FILE_TAG) + 3 + 2 * sizeof(sealed) + 1];
   size_t sealed_len = 0;
   const char *aad = profile_aad(profile);
-  kedge_err_t err = kedge_seal(mk, aad, strlen(aad), priv, KEDGE_ECIES_PRIVATE_LEN, sealed, &sealed_len);
+  kedge_err_t err =
+      kedge_seal(mk, aad, strlen(aad), priv, KEDGE_ECIES_PRIVATE_LEN, sealed, &sealed_len);
   if (err) {
     if (why && why_size)
       snprintf(why, why_size, "%s: cannot seal the key: %s", path, kedge_strerror(err));
@@ -559,7 +563,8 @@ kedge_err_t kedge_suci_key_file_read(const char *path, const kedge_master_key_t 
   uint8_t sealed[KEDGE_ECIES_PRIVATE_LEN + KEDGE_SEAL_OVERHEAD];
   size_t n = 0, out_len = 0;
   const size_t tag = strlen(KEY_FILE_TAG), hex_len = 2 * sizeof(sealed);
-  kedge_err_t err = kedge_secret_file_read(path, "SUCI home network key", text, sizeof(text), &n, why, why_size);
+  kedge_err_t err =
+      kedge_secret_file_read(path, "SUCI home network key", text, sizeof(text), &n, why, why_size);
   if (err)
     return err;
   if (n && text[n - 1] == '\n')

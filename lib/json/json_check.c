@@ -53,11 +53,16 @@ static void record(struct tally *t, const char *pointer, const char *reason, boo
 static const char *kind_reason(kedge_json_kind_t kind)
 {
   switch (kind) {
-  case KEDGE_JSON_STRING: return "must be a string";
-  case KEDGE_JSON_INTEGER: return "must be an integer";
-  case KEDGE_JSON_BOOLEAN: return "must be a boolean";
-  case KEDGE_JSON_OBJECT: return "must be an object";
-  case KEDGE_JSON_ARRAY: return "must be an array";
+  case KEDGE_JSON_STRING:
+    return "must be a string";
+  case KEDGE_JSON_INTEGER:
+    return "must be an integer";
+  case KEDGE_JSON_BOOLEAN:
+    return "must be a boolean";
+  case KEDGE_JSON_OBJECT:
+    return "must be an object";
+  case KEDGE_JSON_ARRAY:
+    return "must be an array";
   }
   return "has the wrong type";
 }
@@ -65,17 +70,22 @@ static const char *kind_reason(kedge_json_kind_t kind)
 static bool kind_matches(const json_t *v, kedge_json_kind_t kind)
 {
   switch (kind) {
-  case KEDGE_JSON_STRING: return json_is_string(v);
-  case KEDGE_JSON_INTEGER: return json_is_integer(v);
-  case KEDGE_JSON_BOOLEAN: return json_is_boolean(v);
-  case KEDGE_JSON_OBJECT: return json_is_object(v);
-  case KEDGE_JSON_ARRAY: return json_is_array(v);
+  case KEDGE_JSON_STRING:
+    return json_is_string(v);
+  case KEDGE_JSON_INTEGER:
+    return json_is_integer(v);
+  case KEDGE_JSON_BOOLEAN:
+    return json_is_boolean(v);
+  case KEDGE_JSON_OBJECT:
+    return json_is_object(v);
+  case KEDGE_JSON_ARRAY:
+    return json_is_array(v);
   }
   return false;
 }
 
-static void check_object(const json_t *obj, const kedge_json_member_t *members,
-                         const char *prefix, struct tally *t, int depth)
+static void check_object(const json_t *obj, const kedge_json_member_t *members, const char *prefix,
+                         struct tally *t, int depth)
 {
   char pointer[POINTER_MAX];
   char reason[64];
@@ -122,10 +132,9 @@ static void check_object(const json_t *obj, const kedge_json_member_t *members,
 }
 
 kedge_err_t kedge_json_check_at(const json_t *body, const kedge_json_member_t *members,
-                                const char *pointer_prefix, json_t *problem,
-                                bool *missing_only)
+                                const char *pointer_prefix, json_t *problem, bool *missing_only)
 {
-  struct tally t = { problem, 0, 0, KEDGE_OK };
+  struct tally t = {problem, 0, 0, KEDGE_OK};
   const char *prefix = pointer_prefix ? pointer_prefix : "";
   if (!json_is_object(body))
     record(&t, prefix, "must be a JSON object", false); /* RFC 6901: "" is the whole body */
@@ -170,7 +179,7 @@ const char *kedge_json_check_auts(const json_t *value)
 }
 
 const kedge_json_member_t kedge_json_resynchronization_info[] = {
-  {.name = "rand", .kind = KEDGE_JSON_STRING, .required = true, .check = kedge_json_check_hex16},
-  {.name = "auts", .kind = KEDGE_JSON_STRING, .required = true, .check = kedge_json_check_auts},
-  {.name = NULL},
+    {.name = "rand", .kind = KEDGE_JSON_STRING, .required = true, .check = kedge_json_check_hex16},
+    {.name = "auts", .kind = KEDGE_JSON_STRING, .required = true, .check = kedge_json_check_auts},
+    {.name = NULL},
 };

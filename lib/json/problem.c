@@ -14,46 +14,46 @@ struct mapping {
 };
 
 static const struct mapping mappings[KEDGE_ERR__COUNT] = {
-  [KEDGE_OK] = { 200, NULL },
-  /* kedge_json_check reports an invalid body as KEDGE_ERR_INVALID_ARG. */
-  [KEDGE_ERR_INVALID_ARG] = { 400, "MANDATORY_IE_INCORRECT" },
-  [KEDGE_ERR_BAD_HEX] = { 400, "MANDATORY_IE_INCORRECT" },
-  [KEDGE_ERR_BAD_LENGTH] = { 400, "MANDATORY_IE_INCORRECT" },
-  [KEDGE_ERR_BAD_SUPI] = { 400, "MANDATORY_IE_INCORRECT" },
-  [KEDGE_ERR_BAD_PLMN] = { 400, "MANDATORY_IE_INCORRECT" },
-  [KEDGE_ERR_BAD_RID] = { 400, "MANDATORY_IE_INCORRECT" },
-  [KEDGE_ERR_BAD_KEDGE_ID] = { 400, "MANDATORY_IE_INCORRECT" },
-  [KEDGE_ERR_BAD_ECS_ID] = { 400, "MANDATORY_IE_INCORRECT" },
-  /* TS 29.503 6.3.7.3 / TS 29.509 6.1.7.3: a failed MAC-S on resynchronisation is an
-   * authentication rejection. */
-  [KEDGE_ERR_MAC_FAILURE] = { 403, "AUTHENTICATION_REJECTED" },
-  [KEDGE_ERR_SYNC_FAILURE] = { 403, "AUTHENTICATION_REJECTED" },
-  [KEDGE_ERR_SQN_EXHAUSTED] = { 500, "SYSTEM_FAILURE" },
-  [KEDGE_ERR_CRYPTO] = { 500, "SYSTEM_FAILURE" },
-  [KEDGE_ERR_NOMEM] = { 500, "SYSTEM_FAILURE" },
-  /* TS 29.500 defines no cause for 413; the client sent too much: UNSPECIFIED_MSG_FAILURE is
-   * the generic client-error cause. */
-  [KEDGE_ERR_TOO_BIG] = { 413, "UNSPECIFIED_MSG_FAILURE" },
-  /* TS 29.500 has no generic "not found" cause; a missing context (authCtxId) is the generic
-   * case in kedge; SUPI and Kedge ID lookups override it. */
-  [KEDGE_ERR_NOT_FOUND] = { 404, "CONTEXT_NOT_FOUND" },
-  [KEDGE_ERR_IO] = { 500, "SYSTEM_FAILURE" },
-  [KEDGE_ERR_CONFIG] = { 500, "SYSTEM_FAILURE" },
-  [KEDGE_ERR_BUSY] = { 503, "NF_CONGESTION" },
-  [KEDGE_ERR_TIMEOUT] = { 504, "TIMED_OUT_REQUEST" },
-  /* SPEC.md section 3: 503 + Retry-After when no upstream NF answers (TS 29.500 lists
-   * TARGET_NF_NOT_REACHABLE under 504 for an SCP; kedge answers as the NF itself). */
-  [KEDGE_ERR_UNAVAILABLE] = { 503, "TARGET_NF_NOT_REACHABLE" },
-  /* SPEC.md section 3: the 403 cause of both kedge services that authorise consumers. */
-  [KEDGE_ERR_FORBIDDEN] = { 403, "CONSUMER_NOT_AUTHORIZED" },
-  /* TS 29.503 6.3.7.3: the unsupported thing kedge meets is a SUCI protection scheme. */
-  [KEDGE_ERR_UNSUPPORTED] = { 501, "UNSUPPORTED_PROTECTION_SCHEME" },
-  [KEDGE_ERR_BAD_AKID] = { 400, "MANDATORY_IE_INCORRECT" },
+    [KEDGE_OK] = {200, NULL},
+    /* kedge_json_check reports an invalid body as KEDGE_ERR_INVALID_ARG. */
+    [KEDGE_ERR_INVALID_ARG] = {400, "MANDATORY_IE_INCORRECT"},
+    [KEDGE_ERR_BAD_HEX] = {400, "MANDATORY_IE_INCORRECT"},
+    [KEDGE_ERR_BAD_LENGTH] = {400, "MANDATORY_IE_INCORRECT"},
+    [KEDGE_ERR_BAD_SUPI] = {400, "MANDATORY_IE_INCORRECT"},
+    [KEDGE_ERR_BAD_PLMN] = {400, "MANDATORY_IE_INCORRECT"},
+    [KEDGE_ERR_BAD_RID] = {400, "MANDATORY_IE_INCORRECT"},
+    [KEDGE_ERR_BAD_KEDGE_ID] = {400, "MANDATORY_IE_INCORRECT"},
+    [KEDGE_ERR_BAD_ECS_ID] = {400, "MANDATORY_IE_INCORRECT"},
+    /* TS 29.503 6.3.7.3 / TS 29.509 6.1.7.3: a failed MAC-S on resynchronisation is an
+     * authentication rejection. */
+    [KEDGE_ERR_MAC_FAILURE] = {403, "AUTHENTICATION_REJECTED"},
+    [KEDGE_ERR_SYNC_FAILURE] = {403, "AUTHENTICATION_REJECTED"},
+    [KEDGE_ERR_SQN_EXHAUSTED] = {500, "SYSTEM_FAILURE"},
+    [KEDGE_ERR_CRYPTO] = {500, "SYSTEM_FAILURE"},
+    [KEDGE_ERR_NOMEM] = {500, "SYSTEM_FAILURE"},
+    /* TS 29.500 defines no cause for 413; the client sent too much: UNSPECIFIED_MSG_FAILURE is
+     * the generic client-error cause. */
+    [KEDGE_ERR_TOO_BIG] = {413, "UNSPECIFIED_MSG_FAILURE"},
+    /* TS 29.500 has no generic "not found" cause; a missing context (authCtxId) is the generic
+     * case in kedge; SUPI and Kedge ID lookups override it. */
+    [KEDGE_ERR_NOT_FOUND] = {404, "CONTEXT_NOT_FOUND"},
+    [KEDGE_ERR_IO] = {500, "SYSTEM_FAILURE"},
+    [KEDGE_ERR_CONFIG] = {500, "SYSTEM_FAILURE"},
+    [KEDGE_ERR_BUSY] = {503, "NF_CONGESTION"},
+    [KEDGE_ERR_TIMEOUT] = {504, "TIMED_OUT_REQUEST"},
+    /* SPEC.md section 3: 503 + Retry-After when no upstream NF answers (TS 29.500 lists
+     * TARGET_NF_NOT_REACHABLE under 504 for an SCP; kedge answers as the NF itself). */
+    [KEDGE_ERR_UNAVAILABLE] = {503, "TARGET_NF_NOT_REACHABLE"},
+    /* SPEC.md section 3: the 403 cause of both kedge services that authorise consumers. */
+    [KEDGE_ERR_FORBIDDEN] = {403, "CONSUMER_NOT_AUTHORIZED"},
+    /* TS 29.503 6.3.7.3: the unsupported thing kedge meets is a SUCI protection scheme. */
+    [KEDGE_ERR_UNSUPPORTED] = {501, "UNSUPPORTED_PROTECTION_SCHEME"},
+    [KEDGE_ERR_BAD_AKID] = {400, "MANDATORY_IE_INCORRECT"},
 };
 
 void kedge_problem_from_err(kedge_err_t err, int *status, const char **cause)
 {
-  struct mapping m = { 500, "SYSTEM_FAILURE" };
+  struct mapping m = {500, "SYSTEM_FAILURE"};
   if ((unsigned)err < KEDGE_ERR__COUNT && mappings[err].status)
     m = mappings[err];
   if (status)
@@ -66,32 +66,58 @@ const char *kedge_http_reason_phrase(int status)
 {
   /* RFC 9110 section 15 reason phrases. */
   switch (status) {
-  case 200: return "OK";
-  case 201: return "Created";
-  case 204: return "No Content";
-  case 307: return "Temporary Redirect";
-  case 308: return "Permanent Redirect";
-  case 400: return "Bad Request";
-  case 401: return "Unauthorized";
-  case 403: return "Forbidden";
-  case 404: return "Not Found";
-  case 405: return "Method Not Allowed";
-  case 406: return "Not Acceptable";
-  case 408: return "Request Timeout";
-  case 409: return "Conflict";
-  case 410: return "Gone";
-  case 411: return "Length Required";
-  case 412: return "Precondition Failed";
-  case 413: return "Content Too Large";
-  case 414: return "URI Too Long";
-  case 415: return "Unsupported Media Type";
-  case 429: return "Too Many Requests";
-  case 500: return "Internal Server Error";
-  case 501: return "Not Implemented";
-  case 502: return "Bad Gateway";
-  case 503: return "Service Unavailable";
-  case 504: return "Gateway Timeout";
-  default: return "";
+  case 200:
+    return "OK";
+  case 201:
+    return "Created";
+  case 204:
+    return "No Content";
+  case 307:
+    return "Temporary Redirect";
+  case 308:
+    return "Permanent Redirect";
+  case 400:
+    return "Bad Request";
+  case 401:
+    return "Unauthorized";
+  case 403:
+    return "Forbidden";
+  case 404:
+    return "Not Found";
+  case 405:
+    return "Method Not Allowed";
+  case 406:
+    return "Not Acceptable";
+  case 408:
+    return "Request Timeout";
+  case 409:
+    return "Conflict";
+  case 410:
+    return "Gone";
+  case 411:
+    return "Length Required";
+  case 412:
+    return "Precondition Failed";
+  case 413:
+    return "Content Too Large";
+  case 414:
+    return "URI Too Long";
+  case 415:
+    return "Unsupported Media Type";
+  case 429:
+    return "Too Many Requests";
+  case 500:
+    return "Internal Server Error";
+  case 501:
+    return "Not Implemented";
+  case 502:
+    return "Bad Gateway";
+  case 503:
+    return "Service Unavailable";
+  case 504:
+    return "Gateway Timeout";
+  default:
+    return "";
   }
 }
 
@@ -127,8 +153,7 @@ json_t *kedge_problem_new(int status, const char *cause, const char *detail)
   if (!p)
     return NULL;
   if (!set(p, "title", json_string(kedge_http_status_title(status))) ||
-      !set(p, "status", json_integer(status)) ||
-      (detail && !set(p, "detail", text(detail))) ||
+      !set(p, "status", json_integer(status)) || (detail && !set(p, "detail", text(detail))) ||
       (cause && !set(p, "cause", text(cause)))) {
     json_decref(p);
     return NULL;
@@ -144,8 +169,7 @@ json_t *kedge_problem_from_error(kedge_err_t err, const char *detail)
   return kedge_problem_new(status, cause, detail ? detail : kedge_strerror(err));
 }
 
-kedge_err_t kedge_problem_add_invalid_param(json_t *problem, const char *param,
-                                            const char *reason)
+kedge_err_t kedge_problem_add_invalid_param(json_t *problem, const char *param, const char *reason)
 {
   if (!json_is_object(problem) || !param)
     return KEDGE_ERR_INVALID_ARG;

@@ -19,7 +19,10 @@ static const char *check_cause(const json_t *v)
 /* KedgeRevokedKey */
 static const kedge_json_member_t item_members[] = {
     {.name = "kedgeId", .kind = KEDGE_JSON_STRING, .required = true, .max_len = KEDGE_ID_MAX},
-    {.name = "cause", .kind = KEDGE_JSON_STRING, .required = true, .max_len = 16,
+    {.name = "cause",
+     .kind = KEDGE_JSON_STRING,
+     .required = true,
+     .max_len = 16,
      .check = check_cause},
     {.name = NULL},
 };
@@ -27,7 +30,8 @@ static const kedge_json_member_t item_members[] = {
 kedge_err_t kedge_revocation_check(const json_t *body, json_t **problem)
 {
   *problem = NULL;
-  json_t *p = kedge_problem_new(400, "MANDATORY_IE_INCORRECT", "invalid KedgeRevocationNotification");
+  json_t *p =
+      kedge_problem_new(400, "MANDATORY_IE_INCORRECT", "invalid KedgeRevocationNotification");
   if (!p)
     return KEDGE_ERR_NOMEM;
   const json_t *items = json_object_get(body, KEDGE_REVOCATION_MEMBER);

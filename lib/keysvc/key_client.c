@@ -19,7 +19,7 @@
 #include "kedge/time.h"
 
 #define KEY_ID_MAX 512
-#define CAUSE_MAX 64
+#define CAUSE_MAX  64
 
 struct kedge_key_client {
   kedge_sbi_client_t *sbi;
@@ -37,8 +37,8 @@ struct kedge_key_fetch {
   char af_id[KEDGE_ECS_ID_MAX + 1];
   char ecs_id[KEDGE_ECS_ID_MAX + 1];
   const kedge_key_route_t *route;
-  kedge_nrf_candidates_t *found;       /* a `discover` row: the NRF's answer */
-  kedge_nrf_disc_call_t *disc_call;    /* the discovery in flight */
+  kedge_nrf_candidates_t *found;    /* a `discover` row: the NRF's answer */
+  kedge_nrf_disc_call_t *disc_call; /* the discovery in flight */
   size_t uri_index;
   json_t *body;
   kedge_sbi_client_call_t *call;
@@ -213,8 +213,8 @@ static void honour_retry_after(kedge_key_fetch_t *f, const char *value)
 {
   unsigned s = 0;
   unsigned max = f->client->opts.max_retry_after_s;
-  if (max && !f->route->discover &&
-      kedge_http_retry_after_parse(value, max, &s) == KEDGE_OK && s > 0)
+  if (max && !f->route->discover && kedge_http_retry_after_parse(value, max, &s) == KEDGE_OK &&
+      s > 0)
     atomic_store(&f->route->not_before_ms[f->uri_index], kedge_now_ms() + (int64_t)s * 1000);
 }
 
@@ -256,8 +256,8 @@ static void answered(const kedge_sbi_client_response_t *resp, void *arg)
     return;
   }
   case 204: /* TS 29.535 / TS 29.522: the AKMA APIs' "no such A-KID"; no other API sends it */
-    complete(f, kedge_key_api_is_akma(f->rq.api) ? KEDGE_KEY_NOT_FOUND : KEDGE_KEY_BAD_ANSWER,
-             resp, NULL, 0);
+    complete(f, kedge_key_api_is_akma(f->rq.api) ? KEDGE_KEY_NOT_FOUND : KEDGE_KEY_BAD_ANSWER, resp,
+             NULL, 0);
     return;
   case 404:
     complete(f, KEDGE_KEY_NOT_FOUND, resp, NULL, 0);
@@ -319,8 +319,8 @@ static kedge_err_t start_discovery(kedge_key_fetch_t *f)
   const kedge_key_client_options_t *o = &f->client->opts;
   if (!o->disc || !o->nrf || !o->base)
     return KEDGE_ERR_UNAVAILABLE;
-  kedge_nrf_query_t q = {.routing_indicator = f->rid, .target_mcc = f->home.mcc,
-                         .target_mnc = f->home.mnc};
+  kedge_nrf_query_t q = {
+      .routing_indicator = f->rid, .target_mcc = f->home.mcc, .target_mnc = f->home.mnc};
   kedge_key_api_target(f->rq.api, &q.target_nf_type, &q.service_name);
   return kedge_nrf_discover(o->disc, o->nrf, o->base, &q, discovered, f, &f->disc_call);
 }

@@ -10,12 +10,13 @@
 
 /* https://host[:port][/prefix]: the key APIs carry keys, so never plain HTTP (NOTE 3 of the
  * solution for the ECS-NEF link; SPEC.md 3 for the SBI). Trailing '/' dropped. */
-static kedge_err_t read_uris(kedge_config_node_t *item, const char *key,
-                             const char *const *uris, size_t n, kedge_key_route_t *row)
+static kedge_err_t read_uris(kedge_config_node_t *item, const char *key, const char *const *uris,
+                             size_t n, kedge_key_route_t *row)
 {
   if (n == 0)
-    return kedge_config_invalid(item, key, "list the apiRoots of the key source (https://...), or "
-                                           "give discover: true");
+    return kedge_config_invalid(item, key,
+                                "list the apiRoots of the key source (https://...), or "
+                                "give discover: true");
   row->uris = calloc(n, sizeof(*row->uris));
   row->not_before_ms = calloc(n, sizeof(*row->not_before_ms));
   if (!row->uris || !row->not_before_ms)
@@ -26,8 +27,9 @@ static kedge_err_t read_uris(kedge_config_node_t *item, const char *key,
       len--;
     if (strncmp(uris[i], "https://", 8) != 0 || len <= 8 || len > KEDGE_KEY_URI_MAX ||
         strpbrk(uris[i], " \t\r\n?#"))
-      return kedge_config_invalid(item, key, "each must be https://host[:port] (key APIs carry "
-                                             "keys: TLS only), without query or fragment");
+      return kedge_config_invalid(item, key,
+                                  "each must be https://host[:port] (key APIs carry "
+                                  "keys: TLS only), without query or fragment");
     row->uris[i] = strndup(uris[i], len);
     if (!row->uris[i])
       return KEDGE_ERR_NOMEM;
@@ -43,8 +45,9 @@ static kedge_err_t read_rids(kedge_config_node_t *item, unsigned need, kedge_key
     return err;
   if (row->n_rids == 0) {
     if (need & KEDGE_KEY_ROUTE_NEED_RIDS)
-      return kedge_config_invalid(item, "rids", "list the routing indicators served (exact "
-                                                "digit strings) or [\"*\"]");
+      return kedge_config_invalid(item, "rids",
+                                  "list the routing indicators served (exact "
+                                  "digit strings) or [\"*\"]");
     row->any_rid = true;
     return KEDGE_OK;
   }
@@ -76,14 +79,16 @@ static kedge_err_t read_row(kedge_key_routes_t *routes, kedge_config_node_t *ite
   if (err)
     return err;
   if (row->discover && n_uris)
-    return kedge_config_invalid(item, "discover", "give uris or discover: true, not both (a "
-                                                  "static URI always wins, SPEC.md 7)");
+    return kedge_config_invalid(item, "discover",
+                                "give uris or discover: true, not both (a "
+                                "static URI always wins, SPEC.md 7)");
   if (!name && (need & KEDGE_KEY_ROUTE_NEED_NAME))
     return kedge_config_require(item, "name");
   /* the name goes into audit lines and metric labels: one harmless token */
   if (name && (!*name || strlen(name) > 64 || strpbrk(name, " \t\r\n\"\\=")))
-    return kedge_config_invalid(item, "name", "must be 1 to 64 characters without spaces, "
-                                              "quotes, '\\' or '='");
+    return kedge_config_invalid(item, "name",
+                                "must be 1 to 64 characters without spaces, "
+                                "quotes, '\\' or '='");
   for (size_t i = 0; name && i < index; i++)
     if (!strcmp(routes->rows[i].name, name))
       return kedge_config_invalid(item, "name", "used twice");
@@ -121,8 +126,10 @@ kedge_err_t kedge_key_routes_read(kedge_config_node_t *sec, const char *key, con
   const char *transport = NULL;
   KEDGE_CONFIG_KEEP(err, kedge_config_string(sec, "transport", "tls-mutual", &transport));
   if (!err && transport && strcmp(transport, "tls-mutual") != 0)
-    return kedge_config_invalid(sec, "transport", "%s refused: the key APIs carry Kedge, K_ECS "
-                                "or K_AF, so only tls-mutual (SPEC.md 7)", transport);
+    return kedge_config_invalid(sec, "transport",
+                                "%s refused: the key APIs carry Kedge, K_ECS "
+                                "or K_AF, so only tls-mutual (SPEC.md 7)",
+                                transport);
   if (err)
     return err;
   if (uri && n)

@@ -37,13 +37,17 @@ static kedge_err_t read_supi_ranges(kedge_config_node_t *sec, kedge_nrf_config_t
     if (err)
       continue;
     if (r->pattern && (r->start || r->end))
-      KEDGE_CONFIG_KEEP(err, kedge_config_invalid(items[i], NULL, "give start and end, or pattern, not both"));
+      KEDGE_CONFIG_KEEP(
+          err, kedge_config_invalid(items[i], NULL, "give start and end, or pattern, not both"));
     else if (!r->pattern && !(r->start && r->end))
-      KEDGE_CONFIG_KEEP(err, kedge_config_invalid(items[i], NULL, "needs start and end, or pattern"));
+      KEDGE_CONFIG_KEEP(err,
+                        kedge_config_invalid(items[i], NULL, "needs start and end, or pattern"));
     else if (!r->pattern && (!digits(r->start) || !digits(r->end) ||
                              strlen(r->start) != strlen(r->end) || strcmp(r->start, r->end) > 0))
-      KEDGE_CONFIG_KEEP(err, kedge_config_invalid(items[i], NULL,
-                                "start and end must be digit strings of equal length, start <= end"));
+      KEDGE_CONFIG_KEEP(
+          err,
+          kedge_config_invalid(
+              items[i], NULL, "start and end must be digit strings of equal length, start <= end"));
   }
   return err;
 }
@@ -61,7 +65,8 @@ kedge_err_t kedge_nrf_config_read(kedge_config_node_t *root, kedge_nrf_config_t 
   if (cfg->fqdn && (!*cfg->fqdn || strlen(cfg->fqdn) > 253 ||
                     strspn(cfg->fqdn, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
                                       "0123456789-.") != strlen(cfg->fqdn)))
-    KEDGE_CONFIG_KEEP(err, kedge_config_invalid(root, "nf.fqdn", "must be a DNS name (letters, digits, '-', '.')"));
+    KEDGE_CONFIG_KEEP(err, kedge_config_invalid(root, "nf.fqdn",
+                                                "must be a DNS name (letters, digits, '-', '.')"));
   if (!kedge_config_has(root, "nrf"))
     return err;
   kedge_config_node_t *sec = NULL;
@@ -74,7 +79,8 @@ kedge_err_t kedge_nrf_config_read(kedge_config_node_t *root, kedge_nrf_config_t 
   /* nrf.uri null: no NRF (the section's other keys are still checked: the samples in conf/) */
   KEDGE_CONFIG_KEEP(err, kedge_config_string(sec, "uri", NULL, &cfg->uri));
   if (cfg->uri && strncmp(cfg->uri, "https://", 8) != 0)
-    KEDGE_CONFIG_KEEP(err, kedge_config_invalid(sec, "uri", "must start with https:// (the SBI is always TLS)"));
+    KEDGE_CONFIG_KEEP(
+        err, kedge_config_invalid(sec, "uri", "must start with https:// (the SBI is always TLS)"));
   KEDGE_CONFIG_KEEP(err, kedge_config_string(sec, "ca", sbi_ca, &cfg->client.ca_file));
   KEDGE_CONFIG_KEEP(err, kedge_config_string(sec, "cert", sbi_cert, &cfg->client.cert_file));
   KEDGE_CONFIG_KEEP(err, kedge_config_string(sec, "key", sbi_key, &cfg->client.key_file));
@@ -82,20 +88,24 @@ kedge_err_t kedge_nrf_config_read(kedge_config_node_t *root, kedge_nrf_config_t 
     KEDGE_CONFIG_KEEP(err, kedge_config_require(sec, "ca"));
   KEDGE_CONFIG_KEEP(err, kedge_config_duration(sec, "timeout", 2000, 10, 60000, &ms));
   cfg->client.timeout_ms = (uint32_t)ms;
-  KEDGE_CONFIG_KEEP(err, kedge_config_duration(sec, "retry_min", 1000, 10, 3600000, &cfg->retry_min_ms));
-  KEDGE_CONFIG_KEEP(err, kedge_config_duration(sec, "retry_max", 60000, 10, 3600000, &cfg->retry_max_ms));
+  KEDGE_CONFIG_KEEP(err,
+                    kedge_config_duration(sec, "retry_min", 1000, 10, 3600000, &cfg->retry_min_ms));
+  KEDGE_CONFIG_KEEP(
+      err, kedge_config_duration(sec, "retry_max", 60000, 10, 3600000, &cfg->retry_max_ms));
   if (!err && cfg->retry_max_ms < cfg->retry_min_ms)
     KEDGE_CONFIG_KEEP(err, kedge_config_invalid(sec, "retry_max", "must not be below retry_min"));
-  KEDGE_CONFIG_KEEP(err, kedge_config_duration(sec, "heartbeat", 60000, 1000, 3600000, &cfg->heartbeat_ms));
+  KEDGE_CONFIG_KEEP(
+      err, kedge_config_duration(sec, "heartbeat", 60000, 1000, 3600000, &cfg->heartbeat_ms));
   KEDGE_CONFIG_KEEP(err, kedge_config_strings(sec, "allowed_nf_types", &cfg->allowed_nf_types,
-                            &cfg->n_allowed_nf_types));
+                                              &cfg->n_allowed_nf_types));
   KEDGE_CONFIG_KEEP(err, kedge_config_string(sec, "group_id", NULL, &cfg->group_id));
   KEDGE_CONFIG_KEEP(err, kedge_config_strings(sec, "routing_indicators", &cfg->routing_indicators,
-                            &cfg->n_routing_indicators));
+                                              &cfg->n_routing_indicators));
   /* TS 29.510 AusfInfo/UdmInfo: routingIndicators match ^[0-9]{1,4}$ */
   for (size_t i = 0; !err && i < cfg->n_routing_indicators; i++)
     if (!digits(cfg->routing_indicators[i]) || strlen(cfg->routing_indicators[i]) > 4)
-      KEDGE_CONFIG_KEEP(err, kedge_config_invalid(sec, "routing_indicators", "each must be 1 to 4 digits"));
+      KEDGE_CONFIG_KEEP(
+          err, kedge_config_invalid(sec, "routing_indicators", "each must be 1 to 4 digits"));
   KEDGE_CONFIG_KEEP(err, read_supi_ranges(sec, cfg));
   /* TS 29.510 6.1.6.2.2 NFProfile priority (lower is preferred) and capacity (relative
    * weight), both 0..65535: how consumers order this NF among others of its type */
@@ -107,7 +117,7 @@ kedge_err_t kedge_nrf_config_read(kedge_config_node_t *root, kedge_nrf_config_t 
   /* discovery (docs/nrf.md): how long an answer without a usable validityPeriod is kept, and
    * how many answers (one per query: per SUPI for AUSF->UDM) at most */
   KEDGE_CONFIG_KEEP(err, kedge_config_duration(sec, "discovery_validity", 60000, 0, 86400000,
-                             &cfg->discovery_validity_ms));
+                                               &cfg->discovery_validity_ms));
   int64_t n = 0;
   KEDGE_CONFIG_KEEP(err, kedge_config_int(sec, "discovery_cache_size", 10000, 0, 10000000, &n));
   cfg->discovery_cache_size = (size_t)n;

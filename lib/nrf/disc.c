@@ -30,8 +30,8 @@ struct kedge_nrf_disc_call {
   kedge_nrf_disc_t *disc;
   kedge_nrf_disc_cb cb;
   void *arg;
-  struct event *hit;              /* a cache hit is answered from the loop, not inside */
-  kedge_sbi_client_call_t *call;  /* the GET in flight */
+  struct event *hit;             /* a cache hit is answered from the loop, not inside */
+  kedge_sbi_client_call_t *call; /* the GET in flight */
   char service[64];
   kedge_nrf_candidates_t cands;
   char url[2048];
@@ -68,8 +68,7 @@ kedge_err_t kedge_nrf_disc_url(const char *nrf_uri, const char *requester_nf_typ
   /* target-plmn-list: content application/json, an array of PlmnId (TS 29.571 5.4.4.3) */
   if (q->target_mcc && q->target_mnc &&
       kedge_plmn_parse(q->target_mcc, q->target_mnc, &(kedge_plmn_t){{0}, {0}}) == KEDGE_OK)
-    snprintf(plmn, sizeof(plmn), "[{\"mcc\":\"%s\",\"mnc\":\"%s\"}]", q->target_mcc,
-             q->target_mnc);
+    snprintf(plmn, sizeof(plmn), "[{\"mcc\":\"%s\",\"mnc\":\"%s\"}]", q->target_mcc, q->target_mnc);
   if (!append(out, size, &len, "target-nf-type", q->target_nf_type) ||
       !append(out, size, &len, "requester-nf-type", requester_nf_type) ||
       !append(out, size, &len, "service-names", q->service_name) ||
@@ -191,7 +190,8 @@ kedge_err_t kedge_nrf_search_result_read(const json_t *body, const char *service
     *validity_ms = (int64_t)json_integer_value(vp) * 1000;
   size_t i;
   const json_t *profile;
-  json_array_foreach(list, i, profile) {
+  json_array_foreach(list, i, profile)
+  {
     if (!json_is_object(profile) || !registered(profile, "nfStatus"))
       continue;
     /* Rel-16 nfServiceList (a map by serviceInstanceId); older NRFs the nfServices array */
@@ -201,12 +201,10 @@ kedge_err_t kedge_nrf_search_result_read(const json_t *body, const char *service
     const json_t *svc;
     size_t j;
     if (json_is_object(map)) {
-      json_object_foreach((json_t *)map, key, svc)
-        if (offers(svc, service_name))
+      json_object_foreach((json_t *)map, key, svc) if (offers(svc, service_name))
           add_candidate(out, profile, svc);
     } else if (json_is_array(arr)) {
-      json_array_foreach(arr, j, svc)
-        if (offers(svc, service_name))
+      json_array_foreach(arr, j, svc) if (offers(svc, service_name))
           add_candidate(out, profile, svc);
     }
   }
@@ -214,8 +212,9 @@ kedge_err_t kedge_nrf_search_result_read(const json_t *body, const char *service
   for (size_t a = 1; a < out->n; a++) {
     kedge_nrf_candidate_t t = out->c[a];
     size_t b = a;
-    while (b > 0 && (out->c[b - 1].priority > t.priority ||
-                     (out->c[b - 1].priority == t.priority && out->c[b - 1].capacity < t.capacity))) {
+    while (b > 0 &&
+           (out->c[b - 1].priority > t.priority ||
+            (out->c[b - 1].priority == t.priority && out->c[b - 1].capacity < t.capacity))) {
       out->c[b] = out->c[b - 1];
       b--;
     }
@@ -275,7 +274,8 @@ bool kedge_nrf_disc_cache_get(kedge_nrf_disc_t *d, const char *url, int64_t now_
     size_t i;
     json_t *c;
     out->n = 0;
-    json_array_foreach(json_object_get(e, "c"), i, c) {
+    json_array_foreach(json_object_get(e, "c"), i, c)
+    {
       if (out->n == KEDGE_NRF_CANDIDATES_MAX)
         break;
       kedge_nrf_candidate_t *k = &out->c[out->n++];
@@ -298,7 +298,8 @@ static void make_room(kedge_nrf_disc_t *d, int64_t now_ms)
   json_t *e;
   void *tmp;
   int64_t soonest_exp = INT64_MAX;
-  json_object_foreach_safe(d->cache, tmp, key, e) {
+  json_object_foreach_safe(d->cache, tmp, key, e)
+  {
     int64_t exp = json_integer_value(json_object_get(e, "exp"));
     if (exp <= now_ms) {
       json_object_del(d->cache, key);

@@ -52,7 +52,9 @@ static kedge_err_t attempt(kedge_nrf_send_t *s)
     char url[KEDGE_NRF_API_ROOT_MAX + sizeof(s->path)];
     snprintf(url, sizeof(url), "%s%s", s->cands.c[s->next].api_root, s->path);
     s->next++;
-    const kedge_sbi_client_request_t req = {.method = s->method, .url = url, .body = s->body,
+    const kedge_sbi_client_request_t req = {.method = s->method,
+                                            .url = url,
+                                            .body = s->body,
                                             .content_type = s->content_type,
                                             .timeout_ms = s->timeout_ms};
     kedge_err_t err = kedge_sbi_client_send(s->client, &req, answered, s, &s->call);

@@ -99,7 +99,8 @@ static void registered(const kedge_sbi_client_response_t *r, void *arg)
   why(r, reason, sizeof(reason));
   if (!nrf->failing) /* one line for a run of failures; the metric counts each */
     kedge_log_warn("NRF %s: registration failed (%s); retrying with back-off up to %lld ms, "
-                   "serving meanwhile", nrf->cfg->uri, reason, (long long)nrf->cfg->retry_max_ms);
+                   "serving meanwhile",
+                   nrf->cfg->uri, reason, (long long)nrf->cfg->retry_max_ms);
   nrf->failing = true;
   arm(nrf, nrf->backoff_ms);
 }
@@ -152,9 +153,11 @@ static void send_heartbeat(kedge_nrf_t *nrf)
 {
   /* TS 29.510 5.2.2.3.2: the heartbeat is an NFUpdate whose JSON Patch (RFC 6902) replaces
    * nfStatus with REGISTERED */
-  json_t *patch = json_pack("[{s:s, s:s, s:s}]", "op", "replace", "path", "/nfStatus", "value",
-                            "REGISTERED");
-  const kedge_sbi_client_request_t req = {.method = "PATCH", .url = nrf->url, .body = patch,
+  json_t *patch =
+      json_pack("[{s:s, s:s, s:s}]", "op", "replace", "path", "/nfStatus", "value", "REGISTERED");
+  const kedge_sbi_client_request_t req = {.method = "PATCH",
+                                          .url = nrf->url,
+                                          .body = patch,
                                           .content_type = "application/json-patch+json"};
   kedge_sbi_client_response_t fail = {.err = KEDGE_ERR_NOMEM};
   if (!patch || kedge_sbi_client_send(nrf->client, &req, heartbeat_answered, nrf, &nrf->call))

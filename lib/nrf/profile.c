@@ -75,13 +75,11 @@ static json_t *service(const kedge_nrf_config_t *cfg, const kedge_nrf_self_t *se
 {
   const char *uri_version = NULL;
   const char *full = full_version(name, &uri_version);
-  json_t *s = json_pack("{s:s, s:s, s:[{s:s, s:s}], s:s, s:s, s:[{s:s, s:i}]}",
-                        "serviceInstanceId", name, "serviceName", name, "versions",
-                        "apiVersionInUri", uri_version, "apiFullVersion", full, "scheme",
-                        self->h2c ? "http" : "https",
+  json_t *s = json_pack("{s:s, s:s, s:[{s:s, s:s}], s:s, s:s, s:[{s:s, s:i}]}", "serviceInstanceId",
+                        name, "serviceName", name, "versions", "apiVersionInUri", uri_version,
+                        "apiFullVersion", full, "scheme", self->h2c ? "http" : "https",
                         "nfServiceStatus", "REGISTERED", "ipEndPoints",
-                        v6 ? "ipv6Address" : "ipv4Address", self->address, "port",
-                        (int)self->port);
+                        v6 ? "ipv6Address" : "ipv4Address", self->address, "port", (int)self->port);
   if (s && cfg->n_allowed_nf_types &&
       json_object_set_new(s, "allowedNfTypes",
                           strings(cfg->allowed_nf_types, cfg->n_allowed_nf_types))) {

@@ -22,14 +22,14 @@
 
 #include "kedge/pki.h"
 
-#define CA_CN "kedge development CA"
-#define CA_DAYS 3650   /* outlives every leaf it signs */
-#define LEAF_DAYS 825  /* the CA/Browser Forum ceiling of 2018; long enough for a dev setup */
+#define CA_CN            "kedge development CA"
+#define CA_DAYS          3650 /* outlives every leaf it signs */
+#define LEAF_DAYS        825 /* the CA/Browser Forum ceiling of 2018; long enough for a dev setup */
 #define BACKDATE_SECONDS 300 /* tolerate clocks a little behind the one that issued */
-#define SERIAL_OCTETS 16     /* RFC 5280 4.1.2.2: positive, unique, at most 20 octets */
-#define LABEL_MAX 63         /* RFC 1035 2.3.4 */
-#define CN_MAX 64            /* RFC 5280 appendix A: ub-common-name */
-#define MAX_FILES (2 + 2 * 6)
+#define SERIAL_OCTETS    16  /* RFC 5280 4.1.2.2: positive, unique, at most 20 octets */
+#define LABEL_MAX        63  /* RFC 1035 2.3.4 */
+#define CN_MAX           64  /* RFC 5280 appendix A: ub-common-name */
+#define MAX_FILES        (2 + 2 * 6)
 
 const char *const kedge_pki_default_names[] = {"udm", "ausf", "nef", "ecs", "af", "seaf", NULL};
 
@@ -75,8 +75,8 @@ static kedge_err_t join(char *out, const char *dir, const char *name, const char
   size_t len = strlen(dir);
   while (len > 1 && dir[len - 1] == '/')
     len--;
-  int n = snprintf(out, PATH_MAX, "%.*s%s%s%s", (int)len, dir,
-                   dir[len - 1] == '/' ? "" : "/", name, ext);
+  int n = snprintf(out, PATH_MAX, "%.*s%s%s%s", (int)len, dir, dir[len - 1] == '/' ? "" : "/", name,
+                   ext);
   if (n < 0 || n >= PATH_MAX)
     return fail(KEDGE_ERR_IO, "%.*s...: path too long", 64, dir);
   return KEDGE_OK;
@@ -127,8 +127,7 @@ static kedge_err_t check_name(const char *name)
     if (!dot) {
       /* RFC 3696 2: a top-level label is never all digits, so 127.0.0.1 is no DNS name. */
       if (label != name && all_digits(label, n))
-        return fail(KEDGE_ERR_INVALID_ARG, "identity name \"%s\": last label is all digits",
-                    name);
+        return fail(KEDGE_ERR_INVALID_ARG, "identity name \"%s\": last label is all digits", name);
       break;
     }
     label = dot + 1;
@@ -204,8 +203,8 @@ static kedge_err_t make_cert(EVP_PKEY *key, const char *dns, X509 *issuer, EVP_P
   const char *cn = issuer ? dns : CA_CN;
   bool has_cn = strlen(cn) <= CN_MAX;
   X509_NAME *subject = X509_get_subject_name(cert);
-  if ((has_cn && !X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_ASC,
-                                             (const unsigned char *)cn, -1, -1, 0)) ||
+  if ((has_cn && !X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_ASC, (const unsigned char *)cn,
+                                             -1, -1, 0)) ||
       !X509_set_issuer_name(cert, issuer ? X509_get_subject_name(issuer) : subject) ||
       !X509_set_pubkey(cert, key)) {
     err = fail_ssl("certificate subject");
@@ -461,8 +460,7 @@ kedge_err_t kedge_pki_issue(const char *dir, const char *name)
   struct written *w = calloc(1, sizeof *w);
   if (!w)
     return fail(KEDGE_ERR_NOMEM, "out of memory");
-  if (!(err = load_ca(dir, &ca, &ca_key)) &&
-      (err = issue_one(dir, name, dns, ca, ca_key, w)))
+  if (!(err = load_ca(dir, &ca, &ca_key)) && (err = issue_one(dir, name, dns, ca, ca_key, w)))
     remove_written(w);
   free(w);
   X509_free(ca);

@@ -126,8 +126,8 @@ static void fetched(const kedge_sbi_client_response_t *r, void *arg)
   const char *tok = json_string_value(json_object_get(r->json, "access_token"));
   const char *type = json_string_value(json_object_get(r->json, "token_type"));
   json_int_t expires_in = json_integer_value(json_object_get(r->json, "expires_in"));
-  bool ok = r->err == KEDGE_OK && r->status == 200 && tok && strlen(tok) < SBI_TOKEN_MAX &&
-            type && strcasecmp(type, "Bearer") == 0 && expires_in > 0;
+  bool ok = r->err == KEDGE_OK && r->status == 200 && tok && strlen(tok) < SBI_TOKEN_MAX && type &&
+            strcasecmp(type, "Bearer") == 0 && expires_in > 0;
   if (ok) {
     char *copy = strdup(tok);
     ok = copy != NULL;
@@ -148,7 +148,9 @@ static void fetched(const kedge_sbi_client_response_t *r, void *arg)
     /* AccessTokenErr's error (RFC 6749 5.2) names why, never a token */
     const char *error = json_string_value(json_object_get(r->json, "error"));
     kedge_log_warn("oauth2: no access token for %s %s from the NRF: %s", s->target, s->scope,
-                   r->err ? kedge_strerror(r->err) : error ? error : "unexpected answer");
+                   r->err  ? kedge_strerror(r->err)
+                   : error ? error
+                           : "unexpected answer");
   }
   kedge_sbi_client_t *c = f->client;
   int slot = f->slot;
@@ -217,7 +219,8 @@ sbi_token_answer_t sbi_token_get(kedge_sbi_client_t *c, sbi_token_cache_t *tc, c
   *slot = -1;
   *token = NULL;
   char scope[64], target[16];
-  if (!tc || sbi_token_is_nrf(url) || !scope_of_url(url, scope, sizeof(scope), target, sizeof(target)))
+  if (!tc || sbi_token_is_nrf(url) ||
+      !scope_of_url(url, scope, sizeof(scope), target, sizeof(target)))
     return SBI_TOKEN_NONE;
   int free_slot = -1, found = -1;
   for (int i = 0; i < SBI_TOKEN_SLOTS && found < 0; i++) {

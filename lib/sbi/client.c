@@ -32,11 +32,11 @@
 /* PEM files larger than this are not certificates or keys we expect. */
 #define PEM_FILE_MAX (1024 * 1024)
 /* Bounds for what a caller passes in; longer is a programming mistake, not a peer's doing. */
-#define URL_MAX    8192
+#define URL_MAX 8192
 /* h2c connection reuse (see setup_easy): off for the libcurl versions curl issue 10634 hits
  * (the library running, not the headers built against) */
 #define H2C_NO_REUSE (curl_version_info(CURLVERSION_NOW)->version_num < 0x080000)
-#define HEADER_MAX 8192
+#define HEADER_MAX   8192
 /* Copied response headers longer than this are dropped (reported as absent). */
 #define RESPONSE_HEADER_MAX 4096
 
@@ -62,10 +62,10 @@ struct kedge_sbi_client {
   LIST_HEAD(, kedge_sbi_client_call) calls; /* in flight */
   size_t pending;
   LIST_HEAD(, sbi_socket) sockets;
-  unsigned dispatching; /* > 0 while a completion callback runs */
-  bool free_pending;    /* kedge_sbi_client_free() called from inside a callback */
-  char user_agent[128]; /* "" : none */
-  char scp[256];        /* SCP apiRoot (model C), "" : direct */
+  unsigned dispatching;      /* > 0 while a completion callback runs */
+  bool free_pending;         /* kedge_sbi_client_free() called from inside a callback */
+  char user_agent[128];      /* "" : none */
+  char scp[256];             /* SCP apiRoot (model C), "" : direct */
   sbi_token_cache_t *tokens; /* NULL: no OAuth2 (access_token.c) */
 };
 
@@ -140,7 +140,7 @@ kedge_err_t kedge_sbi_client_set_scp(const char *scp_api_root)
   if (scp_api_root) {
     const char *auth = strncmp(scp_api_root, "https://", 8) == 0  ? scp_api_root + 8
                        : strncmp(scp_api_root, "http://", 7) == 0 ? scp_api_root + 7
-                                                                 : NULL;
+                                                                  : NULL;
     if (!auth || !*auth || strpbrk(auth, "/?# \t\r\n") ||
         strlen(scp_api_root) >= sizeof(default_scp))
       return KEDGE_ERR_INVALID_ARG;
@@ -162,7 +162,7 @@ static kedge_err_t scp_route(const kedge_sbi_client_t *c, const kedge_sbi_client
   int n = snprintf(target, target_size, "3gpp-Sbi-Target-apiRoot: %.*s", (int)root_len, req->url);
   int m = snprintf(url, url_size, "%s%s", c->scp, path ? path : "/");
   return n > 0 && (size_t)n < target_size && m > 0 && (size_t)m < url_size ? KEDGE_OK
-                                                                         : KEDGE_ERR_INVALID_ARG;
+                                                                           : KEDGE_ERR_INVALID_ARG;
 }
 
 kedge_err_t kedge_sbi_client_set_default_user_agent(const char *user_agent)
@@ -702,8 +702,8 @@ static kedge_err_t setup_easy(kedge_sbi_client_call_t *call, const kedge_sbi_cli
   SETOPT(CURLOPT_PROTOCOLS_STR, c->opts.h2c ? "http" : "https");
   SETOPT(CURLOPT_FOLLOWLOCATION, 0L); /* a 307/308 to another NF is the caller's decision */
   SETOPT(CURLOPT_PROXY, "");          /* ignore https_proxy & co. from the environment */
-  SETOPT(CURLOPT_HTTP_VERSION, (long)(c->opts.h2c ? CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE
-                                                  : CURL_HTTP_VERSION_2TLS));
+  SETOPT(CURLOPT_HTTP_VERSION,
+         (long)(c->opts.h2c ? CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE : CURL_HTTP_VERSION_2TLS));
   if (c->opts.h2c && H2C_NO_REUSE) {
     /* curl issue 10634 (fixed in 8.0.0): libcurl 7.88.1 sends the second request on a reused
      * prior-knowledge connection wrongly; one connection per request (test-sbi-client) */
@@ -782,7 +782,8 @@ static kedge_err_t call_start(kedge_sbi_client_call_t *call)
 }
 
 /* OAuth2: what a call needs to be (re)started once its token is there. */
-static kedge_err_t save_request(kedge_sbi_client_call_t *call, const kedge_sbi_client_request_t *req)
+static kedge_err_t save_request(kedge_sbi_client_call_t *call,
+                                const kedge_sbi_client_request_t *req)
 {
   size_t n = 0;
   while (req->headers && req->headers[n])
@@ -849,7 +850,8 @@ void sbi_client_token_ready(kedge_sbi_client_t *c, int slot, bool ok)
   while (again) {
     again = false;
     kedge_sbi_client_call_t *call;
-    LIST_FOREACH(call, &c->calls, link) {
+    LIST_FOREACH(call, &c->calls, link)
+    {
       if (call->state != CALL_TOKEN_WAIT || call->token_slot != slot)
         continue;
       kedge_err_t err = ok ? start_with_token(call) : KEDGE_ERR_UNAVAILABLE;
@@ -927,7 +929,8 @@ kedge_err_t kedge_sbi_client_send(kedge_sbi_client_t *client, const kedge_sbi_cl
     goto fail;
   }
   const char *token = NULL;
-  sbi_token_answer_t ta = sbi_token_get(client, client->tokens, req->url, &call->token_slot, &token);
+  sbi_token_answer_t ta =
+      sbi_token_get(client, client->tokens, req->url, &call->token_slot, &token);
   if (ta == SBI_TOKEN_ERROR) {
     err = KEDGE_ERR_UNAVAILABLE;
     goto fail;
@@ -940,8 +943,8 @@ kedge_err_t kedge_sbi_client_send(kedge_sbi_client_t *client, const kedge_sbi_cl
     size_t n = 0;
     for (const char *const *h = req->headers; h && *h && n < 64; h++)
       scp_headers[n++] = *h;
-    if (n == 64 || (err = scp_route(client, req, scp_url, sizeof(scp_url), target,
-                                    sizeof(target)))) {
+    if (n == 64 ||
+        (err = scp_route(client, req, scp_url, sizeof(scp_url), target, sizeof(target)))) {
       err = KEDGE_ERR_INVALID_ARG;
       goto fail;
     }
@@ -1083,7 +1086,8 @@ static void call_complete(kedge_sbi_client_call_t *call, kedge_err_t err)
     r.body_len = call->body.len;
     if (call->body.len > 0 && is_json_type(content_type)) {
       json_error_t jerr;
-      r.json = json_loadb((const char *)call->body.data, call->body.len, JSON_REJECT_DUPLICATES, &jerr);
+      r.json =
+          json_loadb((const char *)call->body.data, call->body.len, JSON_REJECT_DUPLICATES, &jerr);
       /* jerr.text may quote the body: never logged, and wiped. */
       OPENSSL_cleanse(&jerr, sizeof(jerr));
     }

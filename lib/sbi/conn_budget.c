@@ -26,7 +26,8 @@ kedge_conn_node_t *kedge_conn_budget_victim(const kedge_conn_budget_t *b,
     kedge_conn_node_t *oldest_here = NULL;
     size_t n = 0;
     kedge_conn_node_t *c;
-    TAILQ_FOREACH(c, &b->nodes, link) {
+    TAILQ_FOREACH(c, &b->nodes, link)
+    {
       if (c->has_addr && memcmp(c->addr, key, sizeof(key)) == 0) {
         if (!oldest_here)
           oldest_here = c;

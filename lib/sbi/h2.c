@@ -376,8 +376,8 @@ static int plain_read(sbi_conn_t *conn)
 static int plain_write(sbi_conn_t *conn)
 {
   size_t left = conn->out.len - conn->out_off;
-  ssize_t n = send(conn->fd, conn->out.data + conn->out_off, left > INT_MAX ? INT_MAX : left,
-                   MSG_NOSIGNAL);
+  ssize_t n =
+      send(conn->fd, conn->out.data + conn->out_off, left > INT_MAX ? INT_MAX : left, MSG_NOSIGNAL);
   return (int)n;
 }
 
@@ -756,7 +756,8 @@ static void close_peer_cb(evutil_socket_t fd, short what, void *arg)
 {
   close_peer_t *cp = arg;
   sbi_conn_t *conn, *next;
-  LIST_FOREACH_SAFE(conn, &cp->w->conns, link, next) {
+  LIST_FOREACH_SAFE(conn, &cp->w->conns, link, next)
+  {
     if (conn->state == CONN_H2 && !conn->closing && conn_has_peer(conn, cp->name)) {
       kedge_counter_add(cp->closed, 1);
       conn->closing = true;

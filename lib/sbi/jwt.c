@@ -44,7 +44,8 @@ static kedge_err_t member_b64(const json_t *obj, const char *name, size_t max, u
   *out = malloc(max ? max : 1);
   if (!*out)
     return KEDGE_ERR_NOMEM;
-  if (kedge_b64url_decode(json_string_value(v), json_string_length(v), *out, max, len) != KEDGE_OK) {
+  if (kedge_b64url_decode(json_string_value(v), json_string_length(v), *out, max, len) !=
+      KEDGE_OK) {
     free(*out);
     *out = NULL;
     return KEDGE_ERR_CONFIG;
@@ -176,15 +177,13 @@ static bool usable_for_signatures(const json_t *k, int type)
     bool verify = false;
     size_t i;
     const json_t *op;
-    json_array_foreach(ops, i, op)
-      if (json_is_string(op) && strcmp(json_string_value(op), "verify") == 0)
-        verify = true;
+    json_array_foreach(ops, i, op) if (json_is_string(op) &&
+                                       strcmp(json_string_value(op), "verify") == 0) verify = true;
     if (!verify)
       return false;
   }
   const char *alg = json_string_value(json_object_get(k, "alg"));
-  if (json_object_get(k, "alg") &&
-      (!alg || strcmp(alg, type == KEY_EC ? "ES256" : "RS256") != 0))
+  if (json_object_get(k, "alg") && (!alg || strcmp(alg, type == KEY_EC ? "ES256" : "RS256") != 0))
     return false;
   return true;
 }
@@ -224,7 +223,8 @@ kedge_err_t kedge_jwks_parse(const char *text, size_t len, kedge_jwks_t **out, c
   kedge_err_t err = KEDGE_OK;
   size_t i;
   const json_t *k;
-  json_array_foreach(keys, i, k) {
+  json_array_foreach(keys, i, k)
+  {
     if (!json_is_object(k)) {
       *why = "a key is not a JSON object";
       err = KEDGE_ERR_CONFIG;
@@ -321,18 +321,30 @@ void kedge_jwks_free(kedge_jwks_t *jwks)
 const char *kedge_jwt_status_text(kedge_jwt_status_t status)
 {
   switch (status) {
-  case KEDGE_JWT_VALID: return "valid";
-  case KEDGE_JWT_MALFORMED: return "malformed token";
-  case KEDGE_JWT_UNSUPPORTED_ALG: return "unsupported alg (ES256 or RS256 only)";
-  case KEDGE_JWT_NO_KEY: return "no key for this token";
-  case KEDGE_JWT_BAD_SIGNATURE: return "signature does not verify";
-  case KEDGE_JWT_EXPIRED: return "token expired";
-  case KEDGE_JWT_NOT_YET_VALID: return "token not yet valid";
-  case KEDGE_JWT_WRONG_AUDIENCE: return "token not for this audience";
-  case KEDGE_JWT_WRONG_ISSUER: return "token from another issuer";
-  case KEDGE_JWT_INSUFFICIENT_SCOPE: return "scope does not allow this request";
-  case KEDGE_JWT_WRONG_SUBJECT: return "token issued to another consumer";
-  case KEDGE_JWT_ISSUED_IN_FUTURE: return "token issued in the future";
+  case KEDGE_JWT_VALID:
+    return "valid";
+  case KEDGE_JWT_MALFORMED:
+    return "malformed token";
+  case KEDGE_JWT_UNSUPPORTED_ALG:
+    return "unsupported alg (ES256 or RS256 only)";
+  case KEDGE_JWT_NO_KEY:
+    return "no key for this token";
+  case KEDGE_JWT_BAD_SIGNATURE:
+    return "signature does not verify";
+  case KEDGE_JWT_EXPIRED:
+    return "token expired";
+  case KEDGE_JWT_NOT_YET_VALID:
+    return "token not yet valid";
+  case KEDGE_JWT_WRONG_AUDIENCE:
+    return "token not for this audience";
+  case KEDGE_JWT_WRONG_ISSUER:
+    return "token from another issuer";
+  case KEDGE_JWT_INSUFFICIENT_SCOPE:
+    return "scope does not allow this request";
+  case KEDGE_JWT_WRONG_SUBJECT:
+    return "token issued to another consumer";
+  case KEDGE_JWT_ISSUED_IN_FUTURE:
+    return "token issued in the future";
   }
   return "invalid token";
 }
@@ -393,9 +405,8 @@ static bool audience_matches(const json_t *aud, const char *want)
     return strcmp(json_string_value(aud), want) == 0;
   size_t i;
   const json_t *a;
-  json_array_foreach(aud, i, a)
-    if (json_is_string(a) && strcmp(json_string_value(a), want) == 0)
-      return true;
+  json_array_foreach(aud, i, a) if (json_is_string(a) &&
+                                    strcmp(json_string_value(a), want) == 0) return true;
   return false;
 }
 
@@ -467,7 +478,8 @@ static kedge_err_t check_claims(const json_t *claims, const kedge_jwt_policy_t *
 }
 
 kedge_err_t kedge_jwt_verify(const kedge_jwks_t *jwks, const char *token, size_t len,
-                           const kedge_jwt_policy_t *policy, int64_t now, kedge_jwt_status_t *status)
+                             const kedge_jwt_policy_t *policy, int64_t now,
+                             kedge_jwt_status_t *status)
 {
   return kedge_jwt_verify_claims(jwks, token, len, policy, now, status, NULL);
 }
@@ -531,9 +543,9 @@ kedge_err_t kedge_jwt_verify_claims(const kedge_jwks_t *jwks, const char *token,
     candidate = true;
     if (type == KEY_RSA && sig_len != (size_t)EVP_PKEY_get_size(k->pkey))
       continue; /* RFC 8017 8.2.2: a signature is exactly k octets */
-    verified = type == KEY_EC ? verify_with(k->pkey, der, (size_t)der_len, token,
-                                            (size_t)(d2 - token))
-                              : verify_with(k->pkey, sig, sig_len, token, (size_t)(d2 - token));
+    verified = type == KEY_EC
+                   ? verify_with(k->pkey, der, (size_t)der_len, token, (size_t)(d2 - token))
+                   : verify_with(k->pkey, sig, sig_len, token, (size_t)(d2 - token));
   }
   OPENSSL_free(der);
   json_decref(header);

@@ -383,8 +383,9 @@ static void render_process(text_t *t, const char *program)
     buf[n] = '\0';
     /* after "(comm)": state is field 3; utime 14, stime 15, starttime 22, vsize 23, rss 24 */
     const char *p = strrchr(buf, ')');
-    stat_ok = p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d "
-                                 "%*d %*d %*d %*d %llu %llu %lld",
+    stat_ok = p && sscanf(p + 2,
+                          "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d "
+                          "%*d %*d %*d %*d %llu %llu %lld",
                           &utime, &stime, &start, &vsize, &rss) == 5;
   }
   double boot = 0;
@@ -405,26 +406,37 @@ static void render_process(text_t *t, const char *program)
   }
   struct rlimit rl;
   if (stat_ok && ticks > 0) {
-    text_printf(t, "# HELP process_cpu_seconds_total Total user and system CPU time spent in "
-                   "seconds.\n# TYPE process_cpu_seconds_total counter\n"
-                   "process_cpu_seconds_total %.2f\n", (double)(utime + stime) / (double)ticks);
-    text_printf(t, "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
-                   "# TYPE process_resident_memory_bytes gauge\n"
-                   "process_resident_memory_bytes %lld\n", rss * (long long)page);
-    text_printf(t, "# HELP process_virtual_memory_bytes Virtual memory size in bytes.\n"
-                   "# TYPE process_virtual_memory_bytes gauge\n"
-                   "process_virtual_memory_bytes %llu\n", vsize);
+    text_printf(t,
+                "# HELP process_cpu_seconds_total Total user and system CPU time spent in "
+                "seconds.\n# TYPE process_cpu_seconds_total counter\n"
+                "process_cpu_seconds_total %.2f\n",
+                (double)(utime + stime) / (double)ticks);
+    text_printf(t,
+                "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
+                "# TYPE process_resident_memory_bytes gauge\n"
+                "process_resident_memory_bytes %lld\n",
+                rss * (long long)page);
+    text_printf(t,
+                "# HELP process_virtual_memory_bytes Virtual memory size in bytes.\n"
+                "# TYPE process_virtual_memory_bytes gauge\n"
+                "process_virtual_memory_bytes %llu\n",
+                vsize);
     if (boot > 0)
-      text_printf(t, "# HELP process_start_time_seconds Start time of the process since unix "
-                     "epoch in seconds.\n# TYPE process_start_time_seconds gauge\n"
-                     "process_start_time_seconds %.2f\n", boot + (double)start / (double)ticks);
+      text_printf(t,
+                  "# HELP process_start_time_seconds Start time of the process since unix "
+                  "epoch in seconds.\n# TYPE process_start_time_seconds gauge\n"
+                  "process_start_time_seconds %.2f\n",
+                  boot + (double)start / (double)ticks);
   }
   if (d) /* counted above */
-    text_printf(t, "# HELP process_open_fds Number of open file descriptors.\n"
-                   "# TYPE process_open_fds gauge\nprocess_open_fds %u\n", fds);
+    text_printf(t,
+                "# HELP process_open_fds Number of open file descriptors.\n"
+                "# TYPE process_open_fds gauge\nprocess_open_fds %u\n",
+                fds);
   if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
-    text_printf(t, "# HELP process_max_fds Maximum number of open file descriptors.\n"
-                   "# TYPE process_max_fds gauge\nprocess_max_fds %llu\n",
+    text_printf(t,
+                "# HELP process_max_fds Maximum number of open file descriptors.\n"
+                "# TYPE process_max_fds gauge\nprocess_max_fds %llu\n",
                 (unsigned long long)rl.rlim_cur);
   char labels[256] = "";
   kedge_metrics_label(labels, sizeof(labels), "program", program);

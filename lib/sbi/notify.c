@@ -36,7 +36,7 @@ struct kedge_sbi_notifier {
   char *member;
   pthread_mutex_t lock;
   LIST_HEAD(, dest) dests; /* new ones at the head (wake_cb walks it unlocked) */
-  size_t queued; /* items waiting or in flight */
+  size_t queued;           /* items waiting or in flight */
   struct event *wake;
   kedge_counter_t *results[R__COUNT];
   kedge_counter_t *retries;
@@ -66,8 +66,8 @@ kedge_err_t kedge_sbi_notifier_new(struct event_base *base,
                                    const kedge_sbi_notifier_options_t *opts,
                                    kedge_metrics_t *metrics, kedge_sbi_notifier_t **out)
 {
-  if (!base || !client || !opts || !opts->callback_type || !opts->member ||
-      !opts->metric_prefix || !metrics || !out)
+  if (!base || !client || !opts || !opts->callback_type || !opts->member || !opts->metric_prefix ||
+      !metrics || !out)
     return KEDGE_ERR_INVALID_ARG;
   kedge_sbi_notifier_t *n = calloc(1, sizeof(*n));
   if (!n)
@@ -155,8 +155,8 @@ kedge_err_t kedge_sbi_notifier_post(kedge_sbi_notifier_t *n, const char *uri, js
   } else {
     dest_t *d;
     LIST_FOREACH(d, &n->dests, link)
-      if (strcmp(d->uri, uri) == 0)
-        break;
+    if (strcmp(d->uri, uri) == 0)
+      break;
     if (!d && (d = calloc(1, sizeof(*d)))) {
       d->n = n;
       d->uri = strdup(uri);
@@ -334,19 +334,24 @@ kedge_err_t kedge_sbi_notifier_config_read(struct kedge_config_node *sec,
 {
   int64_t n = 0, ms = 0;
   kedge_err_t err = KEDGE_OK;
-  KEDGE_CONFIG_KEEP(err, kedge_config_int(sec, "queue_size", KEDGE_SBI_NOTIFY_MAX_QUEUE_DEFAULT, 1, 1000000, &n));
+  KEDGE_CONFIG_KEEP(
+      err, kedge_config_int(sec, "queue_size", KEDGE_SBI_NOTIFY_MAX_QUEUE_DEFAULT, 1, 1000000, &n));
   o->max_queue = (size_t)n;
-  KEDGE_CONFIG_KEEP(err, kedge_config_int(sec, "max_batch", KEDGE_SBI_NOTIFY_MAX_BATCH_DEFAULT, 1, 1000, &n));
+  KEDGE_CONFIG_KEEP(
+      err, kedge_config_int(sec, "max_batch", KEDGE_SBI_NOTIFY_MAX_BATCH_DEFAULT, 1, 1000, &n));
   o->max_batch = (size_t)n;
-  KEDGE_CONFIG_KEEP(err, kedge_config_duration(sec, "retry_min", KEDGE_SBI_NOTIFY_RETRY_MIN_MS_DEFAULT, 1, 60000,
-                             &ms));
+  KEDGE_CONFIG_KEEP(err,
+                    kedge_config_duration(sec, "retry_min", KEDGE_SBI_NOTIFY_RETRY_MIN_MS_DEFAULT,
+                                          1, 60000, &ms));
   o->retry_min_ms = (uint32_t)ms;
-  KEDGE_CONFIG_KEEP(err, kedge_config_duration(sec, "retry_max", KEDGE_SBI_NOTIFY_RETRY_MAX_MS_DEFAULT, 1, 600000,
-                             &ms));
+  KEDGE_CONFIG_KEEP(err,
+                    kedge_config_duration(sec, "retry_max", KEDGE_SBI_NOTIFY_RETRY_MAX_MS_DEFAULT,
+                                          1, 600000, &ms));
   o->retry_max_ms = (uint32_t)ms;
   if (!err && o->retry_max_ms < o->retry_min_ms)
     KEDGE_CONFIG_KEEP(err, kedge_config_invalid(sec, "retry_max", "must not be below retry_min"));
-  KEDGE_CONFIG_KEEP(err, kedge_config_int(sec, "max_attempts", KEDGE_SBI_NOTIFY_MAX_ATTEMPTS_DEFAULT, 1, 100, &n));
+  KEDGE_CONFIG_KEEP(err, kedge_config_int(sec, "max_attempts",
+                                          KEDGE_SBI_NOTIFY_MAX_ATTEMPTS_DEFAULT, 1, 100, &n));
   o->max_attempts = (uint32_t)n;
   KEDGE_CONFIG_KEEP(err, kedge_config_duration(sec, "timeout", 2000, 10, 60000, &ms));
   client->timeout_ms = (uint32_t)ms;

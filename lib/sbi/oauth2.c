@@ -42,8 +42,10 @@ static void challenge(kedge_sbi_request_t *req, const char *realm, const char *s
   if (!error)
     snprintf(value, sizeof(value), "Bearer realm=\"%s\"", realm);
   else if (status == 403 && scope)
-    snprintf(value, sizeof(value), "Bearer realm=\"%s\", error=\"%s\", error_description=\"%s\", "
-             "scope=\"%s\"", realm, error, description, scope);
+    snprintf(value, sizeof(value),
+             "Bearer realm=\"%s\", error=\"%s\", error_description=\"%s\", "
+             "scope=\"%s\"",
+             realm, error, description, scope);
   else
     snprintf(value, sizeof(value), "Bearer realm=\"%s\", error=\"%s\", error_description=\"%s\"",
              realm, error, description);
@@ -221,34 +223,30 @@ kedge_err_t kedge_sbi_oauth2_config_read(struct kedge_config_node *root,
   kedge_err_t err = kedge_config_map(root, "oauth2", &node);
   if (err || !node)
     return err;
-  kedge_err_t e;
   bool b;
   int64_t ms;
-#define KEEP(call)                                                                                 \
-  do {                                                                                             \
-    e = (call);                                                                                    \
-    if (e && !err)                                                                                 \
-      err = e;                                                                                     \
-  } while (0)
-  KEEP(kedge_config_bool(node, "required", o->required, &b));
+  KEDGE_CONFIG_KEEP(err, kedge_config_bool(node, "required", o->required, &b));
   o->required = b;
-  KEEP(kedge_config_string(node, "jwks_file", o->jwks_file, &o->jwks_file));
-  KEEP(kedge_config_string(node, "issuer", o->issuer, &o->issuer));
-  KEEP(kedge_config_bool(node, "check_subject", o->check_subject, &b));
+  KEDGE_CONFIG_KEEP(err, kedge_config_string(node, "jwks_file", o->jwks_file, &o->jwks_file));
+  KEDGE_CONFIG_KEEP(err, kedge_config_string(node, "issuer", o->issuer, &o->issuer));
+  KEDGE_CONFIG_KEEP(err, kedge_config_bool(node, "check_subject", o->check_subject, &b));
   o->check_subject = b;
-  KEEP(kedge_config_duration(node, "clock_skew", o->clock_skew_ms, 0, 600000, &ms));
+  KEDGE_CONFIG_KEEP(err,
+                    kedge_config_duration(node, "clock_skew", o->clock_skew_ms, 0, 600000, &ms));
   o->clock_skew_ms = (unsigned)ms;
-  KEEP(kedge_config_string(node, "realm", o->realm, &o->realm));
-  KEEP(kedge_config_string(node, "token_uri", o->token_uri, &o->token_uri));
-  KEEP(kedge_config_duration(node, "token_margin", o->token_margin_ms, 0, 3600000, &ms));
+  KEDGE_CONFIG_KEEP(err, kedge_config_string(node, "realm", o->realm, &o->realm));
+  KEDGE_CONFIG_KEEP(err, kedge_config_string(node, "token_uri", o->token_uri, &o->token_uri));
+  KEDGE_CONFIG_KEEP(
+      err, kedge_config_duration(node, "token_margin", o->token_margin_ms, 0, 3600000, &ms));
   o->token_margin_ms = (unsigned)ms;
-#undef KEEP
   if (!err && o->token_uri && strncmp(o->token_uri, "https://", 8) != 0)
-    err = kedge_config_invalid(node, "token_uri", "must be an https:// URI (the NRF's "
-                                                  "Nnrf_AccessToken, TS 29.510 5.4)");
+    err = kedge_config_invalid(node, "token_uri",
+                               "must be an https:// URI (the NRF's "
+                               "Nnrf_AccessToken, TS 29.510 5.4)");
   if (!err && o->realm && strpbrk(o->realm, "\"\\\r\n"))
-    err = kedge_config_invalid(node, "realm", "must not contain quotes, backslashes or line "
-                                              "breaks (RFC 9110 11.6.1 quoted-string)");
+    err = kedge_config_invalid(node, "realm",
+                               "must not contain quotes, backslashes or line "
+                               "breaks (RFC 9110 11.6.1 quoted-string)");
   if (!err && o->required && !o->jwks_file)
     err = kedge_config_require(node, "jwks_file");
   return err;

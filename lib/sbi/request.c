@@ -10,8 +10,8 @@
 
 #include <openssl/crypto.h>
 
-#include "kedge/log.h"
 #include "kedge/json_check.h"
+#include "kedge/log.h"
 #include "kedge/problem.h"
 #include "kedge/time.h"
 #include "sbi/json_body.h"
@@ -110,13 +110,12 @@ static kedge_err_t respond_raw(kedge_sbi_request_t *req, int status, const char 
     snprintf(st, sizeof(st), "%d", status);
     snprintf(ms, sizeof(ms), "%.3f", seconds * 1000.0);
     const kedge_log_field_t f[] = {
-      {"route", req->route ? req->route->pattern : "unmatched", false},
-      {"status", st, true},
-      {"duration_ms", ms, true},
-      {"peer", req->conn && req->conn->n_peer_names ? req->conn->peer_names[0] : NULL, false},
+        {"route", req->route ? req->route->pattern : "unmatched", false},
+        {"status", st, true},
+        {"duration_ms", ms, true},
+        {"peer", req->conn && req->conn->n_peer_names ? req->conn->peer_names[0] : NULL, false},
     };
-    kedge_log_fields(KEDGE_LOG_DEBUG, f, sizeof(f) / sizeof(f[0]), "sbi: %s answered",
-                     req->method);
+    kedge_log_fields(KEDGE_LOG_DEBUG, f, sizeof(f) / sizeof(f[0]), "sbi: %s answered", req->method);
   }
   return sbi_conn_submit_response(req);
 }
@@ -254,7 +253,8 @@ void sbi_request_dispatch(kedge_sbi_request_t *req)
     }
     if (media_type_json(route->media_type)) {
       json_error_t jerr;
-      req->json = json_loadb((const char *)req->body.data, req->body.len, JSON_REJECT_DUPLICATES, &jerr);
+      req->json =
+          json_loadb((const char *)req->body.data, req->body.len, JSON_REJECT_DUPLICATES, &jerr);
       if (!req->json) {
         char detail[160];
         /* jansson's text names the position, never the content. */

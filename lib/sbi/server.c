@@ -124,8 +124,8 @@ kedge_err_t kedge_sbi_server_new(const kedge_sbi_server_config_t *cfg, kedge_sbi
   kedge_metrics_counter(srv->metrics, "kedge_sbi_connections_total", "SBI connections accepted",
                         NULL, &srv->m_conns_total);
   kedge_metrics_counter(srv->metrics, "kedge_sbi_connections_rejected_total",
-                        "SBI connections closed: max_connections reached or shutting down",
-                        NULL, &srv->m_conns_rejected);
+                        "SBI connections closed: max_connections reached or shutting down", NULL,
+                        &srv->m_conns_rejected);
   kedge_metrics_counter(srv->metrics, "kedge_sbi_handshakes_shed_total",
                         "Unauthenticated connections closed for a newer one (max_handshakes, "
                         "max_handshakes_per_address)",
@@ -395,8 +395,7 @@ static void metrics_cb(struct evhttp_request *hreq, void *arg)
   evbuffer_free(buf);
 }
 
-static void send_text(struct evhttp_request *hreq, int status, const char *reason,
-                      const char *text)
+static void send_text(struct evhttp_request *hreq, int status, const char *reason, const char *text)
 {
   struct evbuffer *buf = evbuffer_new();
   if (!buf) {
@@ -438,7 +437,6 @@ static void format_addr(char *out, size_t size, const char *address, uint16_t po
 {
   snprintf(out, size, strchr(address, ':') ? "[%s]:%u" : "%s:%u", address, port);
 }
-
 
 static uint16_t sockaddr_port(evutil_socket_t fd)
 {
@@ -482,7 +480,8 @@ static evutil_socket_t listen_socket(const char *name, const char *address, uint
       evutil_make_socket_nonblocking(fd) != 0) {
     if (errno == EADDRINUSE)
       kedge_log_error("sbi %s: cannot listen on %s: address already in use (is another daemon "
-                      "serving there?)", name, where);
+                      "serving there?)",
+                      name, where);
     else
       kedge_log_error("sbi %s: cannot listen on %s: %s", name, where, strerror(errno));
     if (fd >= 0)
@@ -558,7 +557,7 @@ static void drain_cb(evutil_socket_t fd, short what, void *arg)
   }
   sbi_conn_t *conn, *next;
   LIST_FOREACH_SAFE(conn, &w->conns, link, next)
-    sbi_conn_drain(conn);
+  sbi_conn_drain(conn);
   if (w->n_conns == 0) {
     event_base_loopexit(w->base, NULL);
     return;
@@ -663,8 +662,8 @@ static kedge_err_t start(kedge_sbi_server_t *srv)
     } else {
       w->listen_fd = fcntl(srv->workers[0].listen_fd, F_DUPFD_CLOEXEC, 0);
       if (w->listen_fd < 0) {
-        kedge_log_error("sbi %s: worker %u: cannot share the listening socket: %s", srv->name,
-                        i, strerror(errno));
+        kedge_log_error("sbi %s: worker %u: cannot share the listening socket: %s", srv->name, i,
+                        strerror(errno));
         return KEDGE_ERR_IO;
       }
     }
@@ -755,10 +754,10 @@ static kedge_err_t start(kedge_sbi_server_t *srv)
                  "workers=%u, metrics %s metrics_port=%u, limits: body %zu B, header list "
                  "%zu B, %u streams/connection, %u connections/worker",
                  srv->name, where, srv->port,
-                 srv->accept_hook                                 ? "TLS by the service"
+                 srv->accept_hook                                ? "TLS by the service"
                  : srv->cfg.transport == KEDGE_SBI_TRANSPORT_H2C ? "h2c, no TLS"
-                 : srv->cfg.tls12_allowed                         ? "TLS 1.3 and 1.2"
-                                          : "TLS 1.3",
+                 : srv->cfg.tls12_allowed                        ? "TLS 1.3 and 1.2"
+                                                                 : "TLS 1.3",
                  sbi_verify_name(srv->cfg.verify), srv->n_workers, metrics, srv->metrics_port,
                  srv->cfg.limits.max_body, srv->cfg.limits.max_header_list,
                  srv->cfg.limits.max_streams, srv->cfg.limits.max_connections);

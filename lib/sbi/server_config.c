@@ -14,21 +14,15 @@ kedge_err_t kedge_sbi_server_config_read(struct kedge_config_node *sbi,
   uint64_t u;
   bool b;
   const char *s;
-#define KEEP(call)                                                                                 \
-  do {                                                                                             \
-    kedge_err_t e_ = (call);                                                                       \
-    if (e_ && !err)                                                                                \
-      err = e_;                                                                                    \
-  } while (0)
 
-  KEEP(kedge_config_string(sbi, "address", cfg->address, &cfg->address));
-  KEEP(kedge_config_int(sbi, "port", cfg->port, 0, 65535, &i));
+  KEDGE_CONFIG_KEEP(err, kedge_config_string(sbi, "address", cfg->address, &cfg->address));
+  KEDGE_CONFIG_KEEP(err, kedge_config_int(sbi, "port", cfg->port, 0, 65535, &i));
   cfg->port = (uint16_t)i;
-  KEEP(kedge_config_int(sbi, "workers", cfg->workers, 1, 256, &i));
+  KEDGE_CONFIG_KEEP(err, kedge_config_int(sbi, "workers", cfg->workers, 1, 256, &i));
   cfg->workers = (unsigned)i;
 
   static const char *const transports[] = {"tls-mutual", "tls-server", "h2c"};
-  KEEP(kedge_config_string(sbi, "transport", transports[cfg->transport], &s));
+  KEDGE_CONFIG_KEEP(err, kedge_config_string(sbi, "transport", transports[cfg->transport], &s));
   bool known_transport = false;
   for (int t = 0; t < 3; t++) {
     if (s && strcmp(s, transports[t]) == 0) {
@@ -37,16 +31,18 @@ kedge_err_t kedge_sbi_server_config_read(struct kedge_config_node *sbi,
     }
   }
   if (!known_transport)
-    KEEP(kedge_config_invalid(sbi, "transport", "must be tls-mutual, tls-server or h2c"));
+    KEDGE_CONFIG_KEEP(
+        err, kedge_config_invalid(sbi, "transport", "must be tls-mutual, tls-server or h2c"));
   /* tls-server: no client certificate is asked for (the caller's identity is its token) */
   if (cfg->transport == KEDGE_SBI_TRANSPORT_TLS_SERVER)
     cfg->verify = KEDGE_SBI_VERIFY_OFF;
 
-  KEEP(kedge_config_string(sbi, "tls.cert", cfg->cert_file, &cfg->cert_file));
-  KEEP(kedge_config_string(sbi, "tls.key", cfg->key_file, &cfg->key_file));
-  KEEP(kedge_config_string(sbi, "tls.ca", cfg->ca_file, &cfg->ca_file));
+  KEDGE_CONFIG_KEEP(err, kedge_config_string(sbi, "tls.cert", cfg->cert_file, &cfg->cert_file));
+  KEDGE_CONFIG_KEEP(err, kedge_config_string(sbi, "tls.key", cfg->key_file, &cfg->key_file));
+  KEDGE_CONFIG_KEEP(err, kedge_config_string(sbi, "tls.ca", cfg->ca_file, &cfg->ca_file));
   static const char *const modes[] = {"off", "optional", "required"};
-  KEEP(kedge_config_string(sbi, "tls.client_verification", modes[cfg->verify], &s));
+  KEDGE_CONFIG_KEEP(err,
+                    kedge_config_string(sbi, "tls.client_verification", modes[cfg->verify], &s));
   bool known = false;
   for (int m = 0; m < 3; m++) {
     if (s && strcmp(s, modes[m]) == 0) {
@@ -55,43 +51,51 @@ kedge_err_t kedge_sbi_server_config_read(struct kedge_config_node *sbi,
     }
   }
   if (!known)
-    KEEP(kedge_config_invalid(sbi, "tls.client_verification", "must be off, optional or required"));
+    KEDGE_CONFIG_KEEP(err, kedge_config_invalid(sbi, "tls.client_verification",
+                                                "must be off, optional or required"));
   if (cfg->transport == KEDGE_SBI_TRANSPORT_TLS_SERVER && cfg->verify != KEDGE_SBI_VERIFY_OFF)
-    KEEP(kedge_config_invalid(sbi, "tls.client_verification",
-                              "must be off with transport tls-server (use tls-mutual)"));
-  KEEP(kedge_config_bool(sbi, "tls.tls12", cfg->tls12_allowed, &b));
+    KEDGE_CONFIG_KEEP(
+        err, kedge_config_invalid(sbi, "tls.client_verification",
+                                  "must be off with transport tls-server (use tls-mutual)"));
+  KEDGE_CONFIG_KEEP(err, kedge_config_bool(sbi, "tls.tls12", cfg->tls12_allowed, &b));
   cfg->tls12_allowed = b;
 
   kedge_sbi_limits_t *l = &cfg->limits;
-  KEEP(kedge_config_size(sbi, "limits.max_body", l->max_body, 1, 64u << 20, &u));
+  KEDGE_CONFIG_KEEP(err, kedge_config_size(sbi, "limits.max_body", l->max_body, 1, 64u << 20, &u));
   l->max_body = (size_t)u;
-  KEEP(kedge_config_size(sbi, "limits.max_header_list", l->max_header_list, 1024, 1u << 20, &u));
+  KEDGE_CONFIG_KEEP(err, kedge_config_size(sbi, "limits.max_header_list", l->max_header_list, 1024,
+                                           1u << 20, &u));
   l->max_header_list = (size_t)u;
-  KEEP(kedge_config_int(sbi, "limits.max_streams", l->max_streams, 1, 10000, &i));
+  KEDGE_CONFIG_KEEP(err, kedge_config_int(sbi, "limits.max_streams", l->max_streams, 1, 10000, &i));
   l->max_streams = (uint32_t)i;
-  KEEP(kedge_config_int(sbi, "limits.max_connections", l->max_connections, 1, 1000000, &i));
+  KEDGE_CONFIG_KEEP(
+      err, kedge_config_int(sbi, "limits.max_connections", l->max_connections, 1, 1000000, &i));
   l->max_connections = (unsigned)i;
-  KEEP(kedge_config_int(sbi, "limits.max_handshakes", l->max_handshakes, 1, 1000000, &i));
+  KEDGE_CONFIG_KEEP(
+      err, kedge_config_int(sbi, "limits.max_handshakes", l->max_handshakes, 1, 1000000, &i));
   l->max_handshakes = (unsigned)i;
-  KEEP(kedge_config_int(sbi, "limits.max_handshakes_per_address", l->max_handshakes_per_address, 0,
-                        1000000, &i));
+  KEDGE_CONFIG_KEEP(err, kedge_config_int(sbi, "limits.max_handshakes_per_address",
+                                          l->max_handshakes_per_address, 0, 1000000, &i));
   l->max_handshakes_per_address = (unsigned)i;
-  KEEP(kedge_config_duration(sbi, "limits.hello_timeout", l->hello_timeout_ms, 1, 600000, &i));
+  KEDGE_CONFIG_KEEP(
+      err, kedge_config_duration(sbi, "limits.hello_timeout", l->hello_timeout_ms, 1, 600000, &i));
   l->hello_timeout_ms = (unsigned)i;
-  KEEP(kedge_config_duration(sbi, "limits.idle_timeout", l->idle_timeout_ms, 1, 86400000, &i));
+  KEDGE_CONFIG_KEEP(
+      err, kedge_config_duration(sbi, "limits.idle_timeout", l->idle_timeout_ms, 1, 86400000, &i));
   l->idle_timeout_ms = (unsigned)i;
-  KEEP(kedge_config_duration(sbi, "limits.handshake_timeout", l->handshake_timeout_ms, 1, 600000,
-                             &i));
+  KEDGE_CONFIG_KEEP(err, kedge_config_duration(sbi, "limits.handshake_timeout",
+                                               l->handshake_timeout_ms, 1, 600000, &i));
   l->handshake_timeout_ms = (unsigned)i;
-  KEEP(kedge_config_duration(sbi, "limits.shutdown_grace", l->shutdown_grace_ms, 0, 600000, &i));
+  KEDGE_CONFIG_KEEP(err, kedge_config_duration(sbi, "limits.shutdown_grace", l->shutdown_grace_ms,
+                                               0, 600000, &i));
   l->shutdown_grace_ms = (unsigned)i;
 
-  KEEP(kedge_config_bool(sbi, "metrics.enabled", cfg->metrics_enabled, &b));
+  KEDGE_CONFIG_KEEP(err, kedge_config_bool(sbi, "metrics.enabled", cfg->metrics_enabled, &b));
   cfg->metrics_enabled = b;
-  KEEP(kedge_config_string(sbi, "metrics.address", cfg->metrics_address, &cfg->metrics_address));
-  KEEP(kedge_config_int(sbi, "metrics.port", cfg->metrics_port, 0, 65535, &i));
+  KEDGE_CONFIG_KEEP(err, kedge_config_string(sbi, "metrics.address", cfg->metrics_address,
+                                             &cfg->metrics_address));
+  KEDGE_CONFIG_KEEP(err, kedge_config_int(sbi, "metrics.port", cfg->metrics_port, 0, 65535, &i));
   cfg->metrics_port = (uint16_t)i;
-#undef KEEP
   return err;
 }
 

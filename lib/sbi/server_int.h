@@ -22,13 +22,13 @@
 #include "kedge/sbi_server.h"
 #include "sbi/router.h"
 
-#define SBI_READ_BUF         16384
-#define SBI_OUT_HIGH         65536 /* stop asking nghttp2 for frames past this much pending output */
+#define SBI_READ_BUF 16384
+#define SBI_OUT_HIGH 65536 /* stop asking nghttp2 for frames past this much pending output */
 /* ... so the output holds at most that plus one frame (RFC 9113 4.1: 9 + 2^24-1 octets). */
 #define SBI_OUT_MAX          (SBI_OUT_HIGH + 9 + (1u << 24))
-#define SBI_MAX_PEER_NAMES   16    /* SAN DNS names kept per connection */
-#define SBI_MAX_RESP_HEADERS 8     /* extra response headers per request */
-#define SBI_MAX_REQ_HEADERS  64    /* request header fields kept per request */
+#define SBI_MAX_PEER_NAMES   16 /* SAN DNS names kept per connection */
+#define SBI_MAX_RESP_HEADERS 8  /* extra response headers per request */
+#define SBI_MAX_REQ_HEADERS  64 /* request header fields kept per request */
 #define SBI_DISCARD_FACTOR                                                                         \
   16 /* body dropped after an early answer before RST_STREAM, in                                   \
         units of max_body */
@@ -51,16 +51,16 @@ struct kedge_sbi_worker {
   struct event_base *base;
   evutil_socket_t listen_fd;
   struct evconnlistener *listener;
-  struct event *drain_ev;    /* activated by the main thread at shutdown */
-  struct event *pause_ev;    /* activated by kedge_sbi_server_pause() */
-  struct event *grace_timer; /* ends the drain */
+  struct event *drain_ev;     /* activated by the main thread at shutdown */
+  struct event *pause_ev;     /* activated by kedge_sbi_server_pause() */
+  struct event *grace_timer;  /* ends the drain */
   struct event *accept_retry; /* resumes accepting after EMFILE (accept_error_cb) */
   bool draining;
   LIST_HEAD(, sbi_conn) conns; /* all connections of this worker, handshaking or HTTP/2 */
   unsigned n_conns;
-  kedge_conn_budget_t hs_budget; /* the handshaking ones among them (issue 12) */
-  void *data;       /* the service's per-worker state (kedge_sbi_worker_set_data) */
-  bool init_done;   /* the worker init hook succeeded: fini runs at free */
+  kedge_conn_budget_t hs_budget;  /* the handshaking ones among them (issue 12) */
+  void *data;                     /* the service's per-worker state (kedge_sbi_worker_set_data) */
+  bool init_done;                 /* the worker init hook succeeded: fini runs at free */
   uint8_t read_buf[SBI_READ_BUF]; /* one thread: shared by its connections */
 };
 
@@ -77,7 +77,7 @@ struct kedge_sbi_server {
   char *name, *address, *cert_file, *key_file, *ca_file, *metrics_address;
   sbi_router_t router;
   sbi_oauth2_t *oauth2;
-  SSL_CTX *ssl_ctx;         /* for new connections; swapped at a reload under ctx_lock */
+  SSL_CTX *ssl_ctx; /* for new connections; swapped at a reload under ctx_lock */
   pthread_mutex_t ctx_lock;
   pthread_mutex_t pause_lock; /* kedge_sbi_server_pause(): workers park on pause_cond */
   pthread_cond_t pause_cond;
@@ -122,15 +122,16 @@ struct sbi_conn {
   bool fatal;            /* tear down at the end of the current callback */
   bool in_recv;          /* inside nghttp2_session_mem_recv: no mem_send now */
   bool goaway_sent;
-  bool closing;          /* kedge_sbi_server_close_peer(DRAIN): closed once its streams end */
-  bool hello_seen;             /* the ClientHello arrived (hello_timeout met) */
-  kedge_conn_node_t hs_node;   /* in w->hs_budget while handshaking */
+  bool closing;              /* kedge_sbi_server_close_peer(DRAIN): closed once its streams end */
+  bool hello_seen;           /* the ClientHello arrived (hello_timeout met) */
+  kedge_conn_node_t hs_node; /* in w->hs_budget while handshaking */
   struct timeval accepted;
   struct timeval last_activity;
   char *peer_names[SBI_MAX_PEER_NAMES];
   size_t n_peer_names;
-  kedge_buf_t out; /* TLS plaintext waiting for SSL_write (at most SBI_OUT_MAX); wiped once written */
-  size_t out_off;   /* octets of out already written */
+  kedge_buf_t
+      out; /* TLS plaintext waiting for SSL_write (at most SBI_OUT_MAX); wiped once written */
+  size_t out_off;                      /* octets of out already written */
   LIST_HEAD(, kedge_sbi_request) reqs; /* the open streams */
   size_t n_streams;
 };
@@ -148,7 +149,7 @@ typedef struct sbi_header {
 
 struct kedge_sbi_request {
   LIST_ENTRY(kedge_sbi_request) link; /* in conn->reqs while the stream is open */
-  sbi_conn_t *conn;                 /* NULL once gone */
+  sbi_conn_t *conn;                   /* NULL once gone */
   kedge_sbi_worker_t *w;
   int32_t stream_id;
   sbi_req_state_t state;

@@ -192,8 +192,9 @@ void sbi_tls_peer_names(sbi_conn_t *conn)
     /* TS 33.310 6.1.3c: besides its FQDN an NF certificate may carry its nfInstanceId as the
      * URI urn:uuid:<id>; kept so that an OAuth2 token's sub can be checked against it
      * (lib/sbi/oauth2.c). Other URIs are not identities here. */
-    const ASN1_STRING *str = gn->type == GEN_DNS ? gn->d.dNSName
-                             : gn->type == GEN_URI ? gn->d.uniformResourceIdentifier : NULL;
+    const ASN1_STRING *str = gn->type == GEN_DNS   ? gn->d.dNSName
+                             : gn->type == GEN_URI ? gn->d.uniformResourceIdentifier
+                                                   : NULL;
     if (!str)
       continue;
     const unsigned char *data = ASN1_STRING_get0_data(str);

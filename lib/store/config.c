@@ -6,8 +6,8 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
-#include "kedge/secret_file.h"
 #include "kedge/keystore.h"
+#include "kedge/secret_file.h"
 
 kedge_err_t kedge_keystore_config_read(kedge_config_node_t *root, kedge_keystore_config_t *c)
 {
@@ -20,7 +20,8 @@ kedge_err_t kedge_keystore_config_read(kedge_config_node_t *root, kedge_keystore
     KEDGE_CONFIG_KEEP(err, kedge_config_invalid(root, "keystore", "%s", why));
   KEDGE_CONFIG_KEEP(err, kedge_config_map(root, "redis", &redis));
   KEDGE_CONFIG_KEEP(err, kedge_config_string(redis, "user", NULL, &c->opts.redis_user));
-  KEDGE_CONFIG_KEEP(err, kedge_config_string(redis, "password_file", NULL, &c->redis_password_file));
+  KEDGE_CONFIG_KEEP(err,
+                    kedge_config_string(redis, "password_file", NULL, &c->redis_password_file));
   KEDGE_CONFIG_KEEP(err, kedge_config_duration(redis, "connect_timeout", 1000, 10, 60000, &ms));
   c->opts.connect_timeout_ms = (unsigned)ms;
   KEDGE_CONFIG_KEEP(err, kedge_config_duration(redis, "timeout", 1000, 10, 60000, &ms));

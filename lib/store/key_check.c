@@ -19,8 +19,10 @@ static const char table[] = "CREATE TABLE IF NOT EXISTS key_check ("
 static int has_table(sqlite3 *db)
 {
   sqlite3_stmt *st = NULL;
-  if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
-                             "name = 'key_check'", -1, &st, NULL) != SQLITE_OK)
+  if (sqlite3_prepare_v2(db,
+                         "SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
+                         "name = 'key_check'",
+                         -1, &st, NULL) != SQLITE_OK)
     return -1;
   int rc = sqlite3_step(st);
   sqlite3_finalize(st);
@@ -88,8 +90,8 @@ kedge_err_t kedge_key_check_sqlite(sqlite3 *db, const kedge_master_key_t *mk, co
   if ((err = kedge_key_check_make(mk, store, rec, &len)))
     return err;
   if (sqlite3_exec(db, table, NULL, NULL, NULL) != SQLITE_OK ||
-      sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO key_check (id, sealed) VALUES (1, ?1)", -1,
-                         &st, NULL) != SQLITE_OK)
+      sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO key_check (id, sealed) VALUES (1, ?1)", -1, &st,
+                         NULL) != SQLITE_OK)
     return KEDGE_ERR_IO;
   if (sqlite3_bind_blob(st, 1, rec, (int)len, SQLITE_STATIC) != SQLITE_OK ||
       sqlite3_step(st) != SQLITE_DONE)
@@ -124,8 +126,10 @@ kedge_err_t kedge_keystore_check_key(const char *uri, const kedge_master_key_t *
     return err; /* Redis: checked when the daemon connects; memory: a key of its own run */
   err = kedge_key_check_sqlite_file(u.path, mk, KEDGE_KEYSTORE_KEY_CHECK, NULL, NULL);
   if (err == KEDGE_ERR_MAC_FAILURE)
-    snprintf(why, why_size, "keystore master key %s does not open the key store %s (its "
-             "key-check record does not verify): wrong master key?", key_file, u.path);
+    snprintf(why, why_size,
+             "keystore master key %s does not open the key store %s (its "
+             "key-check record does not verify): wrong master key?",
+             key_file, u.path);
   else if (err)
     snprintf(why, why_size, "%s: cannot read the key store", u.path);
   return err;

@@ -119,7 +119,8 @@ static const char *redis_problem(CURLU *h, const char *uri, const char *rest, ks
   }
   if (len == 0 || len >= sizeof(u->host))
     problem = need_host;
-  else if (zone || strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-:_") < len)
+  else if (zone ||
+           strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-:_") < len)
     problem = bad_host;
   else if (!port)
     problem = rest[0] == '[' ? bad_v6 : need_port;

@@ -100,13 +100,13 @@ typedef struct redis_store {
   rs_state_t state;
   struct event *connect_timer, *retry_timer, *drop_ev;
   LIST_HEAD(, rs_op) ops; /* sent, hiredis still holds them */
-  bool outage_logged; /* one warning per outage */
+  bool outage_logged;     /* one warning per outage */
   unsigned errors_logged;
 } redis_store_t;
 
 struct rs_op {
   LIST_ENTRY(rs_op) link; /* in rs->ops until answered or the handle is closed */
-  redis_store_t *rs; /* NULL once the handle is closed: hiredis' callback frees the op */
+  redis_store_t *rs;      /* NULL once the handle is closed: hiredis' callback frees the op */
   ks_call_t call;
   ks_row_t row;
   struct event *timer;
@@ -555,8 +555,10 @@ static kedge_err_t check_key(redisContext *c, const kedge_master_key_t *mk, cons
     if (reply->type != REDIS_REPLY_STRING ||
         kedge_key_check_verify(mk, KEDGE_KEYSTORE_KEY_CHECK, (const uint8_t *)reply->str,
                                reply->len) != KEDGE_OK) {
-      ks_why(why, why_size, "%s: the master key does not open this key store (its key-check "
-             "record %s does not verify): wrong master key?", text, KEY_CHECK);
+      ks_why(why, why_size,
+             "%s: the master key does not open this key store (its key-check "
+             "record %s does not verify): wrong master key?",
+             text, KEY_CHECK);
       err = KEDGE_ERR_MAC_FAILURE;
     }
     freeReplyObject(reply);

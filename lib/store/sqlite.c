@@ -82,7 +82,7 @@ typedef struct sq_engine {
   sqlite3_stmt *delete_supi, *insert, *purge, *savepoint, *release, *rollback_to, *begin, *commit,
       *rollback;
   kedge_work_pool_t *pool;
-  pthread_mutex_t lock; /* orphans */
+  pthread_mutex_t lock;        /* orphans */
   LIST_HEAD(, sq_job) orphans; /* jobs of closed handles, still in the pool */
 } sq_engine_t;
 
@@ -93,7 +93,7 @@ typedef struct sq_handle {
   kedge_work_pool_t *reader;
   sq_job_t *asked, *asked_tail; /* gets of this loop pass, for flush_gets() */
   struct event *flush_ev;
-  bool *delivering; /* set while callbacks of a read batch run: close clears it */
+  bool *delivering;         /* set while callbacks of a read batch run: close clears it */
   LIST_HEAD(, sq_job) jobs; /* outstanding, on the loop's thread only */
   struct event *purge_timer;
   bool purging;
@@ -101,8 +101,8 @@ typedef struct sq_handle {
 
 struct sq_job {
   LIST_ENTRY(sq_job) entry; /* in h->jobs, or eng->orphans */
-  sq_job_t *gets, *link; /* a read batch: its gets, linked by link */
-  kedge_keystore_t *ks; /* NULL once orphaned */
+  sq_job_t *gets, *link;    /* a read batch: its gets, linked by link */
+  kedge_keystore_t *ks;     /* NULL once orphaned */
   sq_engine_t *eng;
   bool read, internal; /* internal: the periodic purge, nobody to call back */
   ks_call_t call;
@@ -275,7 +275,6 @@ static void read_batch(void **args, size_t n, void *p)
     run(h->commit);
 }
 
-
 /* ---- completions (the handle's loop) ---- */
 
 static kedge_err_t submit_job(kedge_keystore_t *ks, sq_job_t *job);
@@ -306,7 +305,6 @@ static void deliver_gets(kedge_keystore_t *ks, sq_job_t *get)
   }
   h->delivering = NULL;
 }
-
 
 static void job_done(void *p)
 {
@@ -449,7 +447,7 @@ static void engine_free(sq_engine_t *eng)
   kedge_work_pool_free(eng->pool); /* joins the writer; its queued jobs are dropped */
   sq_job_t *job, *next;
   LIST_FOREACH_SAFE(job, &eng->orphans, entry, next)
-    job_free(job);
+  job_free(job);
   sqlite3_stmt *all[] = {eng->delete_supi, eng->insert, eng->purge,  eng->savepoint, eng->release,
                          eng->rollback_to, eng->begin,  eng->commit, eng->rollback};
   for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
@@ -509,11 +507,13 @@ static kedge_err_t engine_get(const char *path, const char *text, const kedge_ke
     err = KEDGE_ERR_IO;
   }
   sqlite3_free(msg);
-  if (!err && (err = kedge_key_check_sqlite(eng->db, &ks->mk, KEDGE_KEYSTORE_KEY_CHECK, NULL,
-                                            NULL, true))) {
+  if (!err && (err = kedge_key_check_sqlite(eng->db, &ks->mk, KEDGE_KEYSTORE_KEY_CHECK, NULL, NULL,
+                                            true))) {
     if (err == KEDGE_ERR_MAC_FAILURE)
-      ks_why(why, why_size, "%s: the master key does not open this key store (its key-check "
-             "record does not verify): wrong master key?", text);
+      ks_why(why, why_size,
+             "%s: the master key does not open this key store (its key-check "
+             "record does not verify): wrong master key?",
+             text);
     else
       ks_why(why, why_size, "%s: cannot check the master key: %s", text, sqlite3_errmsg(eng->db));
   }
@@ -612,8 +612,7 @@ static kedge_err_t sq_open(kedge_keystore_t *ks, const ks_uri_t *uri, const char
     return err;
   }
   if (!(err = open_db(uri->path, &h->db, text, why, why_size))) {
-    if (sqlite3_exec(h->db, "PRAGMA query_only=1; PRAGMA mmap_size=" MMAP_SIZE, NULL, NULL,
-                     NULL) ||
+    if (sqlite3_exec(h->db, "PRAGMA query_only=1; PRAGMA mmap_size=" MMAP_SIZE, NULL, NULL, NULL) ||
         prepare(h->db, &h->select,
                 "SELECT rid, home, kedge, supi, expiry, created FROM edge_key WHERE tid = ?1") ||
         prepare(h->db, &h->begin, "BEGIN") || prepare(h->db, &h->commit, "COMMIT")) {
@@ -656,7 +655,8 @@ static void sq_close(kedge_keystore_t *ks)
    * (job->ks NULL) and free themselves, or engine_free frees them with the writer. */
   pthread_mutex_lock(&eng->lock);
   sq_job_t *job, *next;
-  LIST_FOREACH_SAFE(job, &h->jobs, entry, next) {
+  LIST_FOREACH_SAFE(job, &h->jobs, entry, next)
+  {
     LIST_REMOVE(job, entry);
     if (job->read) {
       free_gets(job->gets);

@@ -75,7 +75,7 @@ struct kedge_keystore {
   size_t pending;                /* callbacks still to run */
   bool unseal_failure_logged;
   LIST_HEAD(, ks_deferred) deferred; /* results waiting for the loop (ks_defer) */
-  void *impl;              /* the backend's */
+  void *impl;                        /* the backend's */
 };
 
 /* Hands a result to the caller (on the loop): for a get with KEDGE_OK, checks the expiry once

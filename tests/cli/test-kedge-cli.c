@@ -89,11 +89,11 @@ static void test_aka_chain(void **state)
 {
   /* Section 4: TS 35.208 set 1 through 5G AKA to the edge keys of [kedge-1]. */
   char *v = vec_load("3gpp.txt"), *e = vec_load("kedge.txt");
-  json_t *o = kedge_json(7, "derive", "aka", "--k", "465b5ce8b199b49faa5f0a2ee238a6bc", "--opc",
-                         "CD63CB71954A9F4E48A5994E37A02BAF", "--rand",
-                         "23553cbe9637a89d218ae64dae47bf35", "--sqn", "ff9bb4d0b607", "--amf",
-                         "b9b9", "--mcc", "001", "--mnc", "01", "--supi", "imsi-001010000000001",
-                         NULL);
+  json_t *o =
+      kedge_json(7, "derive", "aka", "--k", "465b5ce8b199b49faa5f0a2ee238a6bc", "--opc",
+                 "CD63CB71954A9F4E48A5994E37A02BAF", "--rand", "23553cbe9637a89d218ae64dae47bf35",
+                 "--sqn", "ff9bb4d0b607", "--amf", "b9b9", "--mcc", "001", "--mnc", "01", "--supi",
+                 "imsi-001010000000001", NULL);
   expect_member(o, "autn", v, "## 4.", "AUTN");
   expect_member(o, "xresStar", v, "## 4.", "XRES*");
   expect_member(o, "hxresStar", v, "## 4.", "HXRES*");
@@ -107,9 +107,9 @@ static void test_aka_chain(void **state)
    * of the Kedge ID follows --home-mcc/--home-mnc. */
   o = kedge_json(7, "derive", "aka", "--k", "00112233445566778899aabbccddeeff", "--opc",
                  "62e75b8d6fa5bf46ec87a9276f9df54d", "--rand", "00112233445566778899aabbccddeeff",
-                 "--sqn", "000000000001", "--amf", "8000", "--mcc", "001", "--mnc", "001",
-                 "--supi", "nai-alice@edge.example.org", "--rid", "4321", "--home-mcc", "310",
-                 "--home-mnc", "260", NULL);
+                 "--sqn", "000000000001", "--amf", "8000", "--mcc", "001", "--mnc", "001", "--supi",
+                 "nai-alice@edge.example.org", "--rid", "4321", "--home-mcc", "310", "--home-mnc",
+                 "260", NULL);
   expect_member(o, "autn", v, "## 3.", "AUTN");
   expect_member(o, "xresStar", v, "## 3.", "XRES* (mnc001)");
   expect_member(o, "hxresStar", v, "## 3.", "HXRES*");
@@ -224,9 +224,9 @@ static void expect_rejected(const char *needle, char *const args[])
 }
 
 #define REJECT(needle, ...) expect_rejected(needle, (char *const[]){__VA_ARGS__, NULL})
-#define HN_PUB_A "5a8d38864820197c3394b92613b20b91633cbd897119273bf8e4a6f4eec0a650"
-#define KAUSF "474698caf02cc715db2ec0726510cfee6caa5bb1a649cb01224f2e23af94de1b"
-#define KEY16 "465b5ce8b199b49faa5f0a2ee238a6bc"
+#define HN_PUB_A            "5a8d38864820197c3394b92613b20b91633cbd897119273bf8e4a6f4eec0a650"
+#define KAUSF               "474698caf02cc715db2ec0726510cfee6caa5bb1a649cb01224f2e23af94de1b"
+#define KEY16               "465b5ce8b199b49faa5f0a2ee238a6bc"
 
 static void test_bad_input(void **state)
 {
@@ -236,8 +236,8 @@ static void test_bad_input(void **state)
          "imsi-001010000000001", "--mcc", "001", "--mnc", "01");
   REJECT("--kausf: not a hex string", "derive", "kedge", "--kausf", "zz", "--supi",
          "imsi-001010000000001", "--mcc", "001", "--mnc", "01");
-  REJECT("--supi", "derive", "kedge", "--kausf", KAUSF, "--supi", "001010000000001", "--mcc",
-         "001", "--mnc", "01");
+  REJECT("--supi", "derive", "kedge", "--kausf", KAUSF, "--supi", "001010000000001", "--mcc", "001",
+         "--mnc", "01");
   REJECT("--supi", "derive", "kedge", "--kausf", KAUSF, "--supi", "nai-nobody", "--mcc", "001",
          "--mnc", "01");
   REJECT("--mcc", "derive", "kedge", "--kausf", KAUSF, "--supi", "imsi-001010000000001", "--mcc",
@@ -246,15 +246,15 @@ static void test_bad_input(void **state)
          "001", "--mnc", "1");
   REJECT("--rid", "derive", "kedge", "--kausf", KAUSF, "--supi", "imsi-001010000000001", "--mcc",
          "001", "--mnc", "01", "--rid", "12345");
-  REJECT("--ecs-id", "derive", "kedge", "--kausf", KAUSF, "--supi", "imsi-001010000000001",
-         "--mcc", "001", "--mnc", "01", "--ecs-id", "not a name");
-  REJECT("--mnc: required", "derive", "kedge", "--kausf", KAUSF, "--supi",
-         "imsi-001010000000001", "--mcc", "001");
+  REJECT("--ecs-id", "derive", "kedge", "--kausf", KAUSF, "--supi", "imsi-001010000000001", "--mcc",
+         "001", "--mnc", "01", "--ecs-id", "not a name");
+  REJECT("--mnc: required", "derive", "kedge", "--kausf", KAUSF, "--supi", "imsi-001010000000001",
+         "--mcc", "001");
   REJECT("unknown option '--kseaf'", "derive", "kedge", "--kseaf", KAUSF);
   REJECT("--opc", "derive", "milenage", "--k", KEY16, "--rand", KEY16, "--sqn", "000000000001",
          "--amf", "8000");
-  REJECT("--sqn: wrong length", "derive", "milenage", "--k", KEY16, "--opc", KEY16, "--rand",
-         KEY16, "--sqn", "0001", "--amf", "8000");
+  REJECT("--sqn: wrong length", "derive", "milenage", "--k", KEY16, "--opc", KEY16, "--rand", KEY16,
+         "--sqn", "0001", "--amf", "8000");
   REJECT("--home-mnc", "derive", "aka", "--k", KEY16, "--opc", KEY16, "--rand", KEY16, "--sqn",
          "000000000001", "--amf", "8000", "--mcc", "001", "--mnc", "01", "--supi",
          "imsi-001010000000001", "--home-mcc", "310");
@@ -266,20 +266,26 @@ static void test_bad_input(void **state)
   REJECT("--hn-key-id: required", "derive", "suci", "--supi", "imsi-001010000000001", "--profile",
          "A", "--mcc", "001", "--mnc", "01", "--hn-public", HN_PUB_A);
   REJECT("--hn-key-id: must be 1..255", "derive", "suci", "--supi", "imsi-001010000000001",
-         "--profile", "A", "--mcc", "001", "--mnc", "01", "--hn-public", HN_PUB_A, "--hn-key-id", "256");
+         "--profile", "A", "--mcc", "001", "--mnc", "01", "--hn-public", HN_PUB_A, "--hn-key-id",
+         "256");
   REJECT("--hn-public: wrong length", "derive", "suci", "--supi", "imsi-001010000000001",
-         "--profile", "B", "--mcc", "001", "--mnc", "01", "--hn-public", HN_PUB_A, "--hn-key-id", "1");
-  REJECT("--mcc: required", "derive", "suci", "--supi", "imsi-001010000000001", "--profile", "null");
+         "--profile", "B", "--mcc", "001", "--mnc", "01", "--hn-public", HN_PUB_A, "--hn-key-id",
+         "1");
+  REJECT("--mcc: required", "derive", "suci", "--supi", "imsi-001010000000001", "--profile",
+         "null");
   REJECT("--supi: the IMSI does not begin", "derive", "suci", "--supi", "imsi-001010000000001",
          "--profile", "null", "--mcc", "002", "--mnc", "01");
-  REJECT("--suci: hnPubKeyId", "derive", "suci", "--suci", "suci-0-001-01-0-1-0-00", "--hn-private", HN_PUB_A);
-  REJECT("--suci: protection scheme 3", "derive", "suci", "--suci", "suci-0-001-01-0-3-1-00", "--hn-private", HN_PUB_A);
+  REJECT("--suci: hnPubKeyId", "derive", "suci", "--suci", "suci-0-001-01-0-1-0-00", "--hn-private",
+         HN_PUB_A);
+  REJECT("--suci: protection scheme 3", "derive", "suci", "--suci", "suci-0-001-01-0-3-1-00",
+         "--hn-private", HN_PUB_A);
   REJECT("--hn-private: required", "derive", "suci", "--suci", "suci-0-001-01-0-1-1-00");
-  REJECT("--suci: does not de-conceal", "derive", "suci", "--suci", "suci-0-001-01-0-1-1-00", "--hn-private", HN_PUB_A);
+  REJECT("--suci: does not de-conceal", "derive", "suci", "--suci", "suci-0-001-01-0-1-1-00",
+         "--hn-private", HN_PUB_A);
   REJECT("--profile", "suci", "keygen", "--profile", "C", "--master-key", "x", "--out", "y");
   REJECT("--out: required", "suci", "keygen", "--profile", "A", "--master-key", "x");
-  REJECT("--af-fqdn", "derive", "akma", "--kausf", KAUSF, "--supi", "imsi-001010000000001",
-         "--mcc", "001", "--mnc", "01", "--af-fqdn", "ecs_1.example.com");
+  REJECT("--af-fqdn", "derive", "akma", "--kausf", KAUSF, "--supi", "imsi-001010000000001", "--mcc",
+         "001", "--mnc", "01", "--af-fqdn", "ecs_1.example.com");
   REJECT("--kausf: required", "derive", "akma", "--supi", "imsi-001010000000001", "--mcc", "001",
          "--mnc", "01");
   REJECT("malformed A-KID: TID's last character has non-zero pad bits", "derive", "parse-akid",
@@ -294,11 +300,13 @@ static void test_help(void **state)
   run_result_t r;
   run_capture(argv, &r);
   assert_int_equal(r.status, 0);
-  const char *options[] = {"--k", "--op", "--opc", "--rand", "--sqn", "--amf", "--mcc", "--mnc",
-                           "--home-mcc", "--home-mnc", "--supi", "--rid", "--kausf", "--ecs-id",
-                           "parse-id", "suci", "--profile", "--hn-public", "--hn-key-id",
-                           "--eph-private", "--hn-private", "--hn-key-file", "--master-key",
-                           "akma", "--af-fqdn", "parse-akid"};
+  const char *options[] = {"--k",          "--op",          "--opc",        "--rand",
+                           "--sqn",        "--amf",         "--mcc",        "--mnc",
+                           "--home-mcc",   "--home-mnc",    "--supi",       "--rid",
+                           "--kausf",      "--ecs-id",      "parse-id",     "suci",
+                           "--profile",    "--hn-public",   "--hn-key-id",  "--eph-private",
+                           "--hn-private", "--hn-key-file", "--master-key", "akma",
+                           "--af-fqdn",    "parse-akid"};
   for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++)
     if (!strstr(r.out, options[i]))
       fail_msg("derive --help does not describe %s", options[i]);
@@ -351,15 +359,16 @@ static void test_suci_vectors(void **state)
   run_capture(argv_mk, &r);
   assert_int_equal(r.status, 0);
   run_free(&r);
-  char *argv_kg[] = {(char *)run_bin("kedge"), "suci", "keygen", "--profile", "B", "--master-key", mk, "--out", key, NULL};
+  char *argv_kg[] = {(char *)run_bin("kedge"), "suci", "keygen", "--profile", "B",
+                     "--master-key",           mk,     "--out",  key,         NULL};
   run_capture(argv_kg, &r);
   assert_int_equal(r.status, 0);
   /* 33 octets, compressed: 66 hex digits starting 02 or 03 */
   assert_int_equal(strlen(r.out), 67);
   assert_true(!strncmp(r.out, "02", 2) || !strncmp(r.out, "03", 2));
   r.out[66] = '\0';
-  json_t *o = kedge_json(3, "derive", "suci", "--supi", "nai-carol@edge.example.org", "--profile", "B",
-                         "--hn-public", r.out, "--hn-key-id", "200", "--rid", "42", NULL);
+  json_t *o = kedge_json(3, "derive", "suci", "--supi", "nai-carol@edge.example.org", "--profile",
+                         "B", "--hn-public", r.out, "--hn-key-id", "200", "--rid", "42", NULL);
   run_free(&r);
   const char *suci = json_string_value(json_object_get(o, "suci"));
   const char *nai = json_string_value(json_object_get(o, "nai"));
@@ -386,13 +395,10 @@ static void test_suci_vectors(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_milenage_sets),
-    cmocka_unit_test(test_aka_chain),
-    cmocka_unit_test(test_kedge_blocks),
-    cmocka_unit_test(test_suci_vectors),
-    cmocka_unit_test(test_akma),
-    cmocka_unit_test(test_bad_input),
-    cmocka_unit_test(test_help),
+      cmocka_unit_test(test_milenage_sets), cmocka_unit_test(test_aka_chain),
+      cmocka_unit_test(test_kedge_blocks),  cmocka_unit_test(test_suci_vectors),
+      cmocka_unit_test(test_akma),          cmocka_unit_test(test_bad_input),
+      cmocka_unit_test(test_help),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -22,7 +22,6 @@
  * registration succeeded, 1 when one failed, 2 on bad usage or set-up. SIGTERM or SIGINT
  * ends a run early: no new registration starts, those in flight end, the summary follows. */
 #include <errno.h>
-#include <unistd.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
@@ -32,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 #include <openssl/crypto.h>

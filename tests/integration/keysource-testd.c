@@ -53,7 +53,7 @@ typedef struct keysource {
   test_key_t *keys;
   size_t n_keys;
   _Atomic int64_t delay_ms;
-  _Atomic int mode; /* 0 ok, 1 drop, else the HTTP status to answer */
+  _Atomic int mode;        /* 0 ok, 1 drop, else the HTTP status to answer */
   _Atomic int retry_after; /* seconds; 0: no Retry-After */
   _Atomic uint64_t requests;
 } keysource_t;

@@ -46,12 +46,12 @@ static fixture_t fx;
 
 static const char *const extra_usage[] = {KEDGE_APP_PORTS_FILE_USAGE, NULL};
 static const kedge_daemon_info_t info = {
-  .program = "kedge-nef-ausf-testd",
-  .description = "Test AUSF key service for the NEF tests: POST "
-                 "/nausf-auth/v1/kedge-keys/retrieve from a table in the configuration, with "
-                 "delay and failure knobs.",
-  .default_config = NULL,
-  .extra_usage = extra_usage,
+    .program = "kedge-nef-ausf-testd",
+    .description = "Test AUSF key service for the NEF tests: POST "
+                   "/nausf-auth/v1/kedge-keys/retrieve from a table in the configuration, with "
+                   "delay and failure knobs.",
+    .default_config = NULL,
+    .extra_usage = extra_usage,
 };
 
 static bool listed(const char *const *names, size_t n, const kedge_sbi_request_t *req)
@@ -62,8 +62,7 @@ static bool listed(const char *const *names, size_t n, const kedge_sbi_request_t
   return false;
 }
 
-static void log_line(kedge_sbi_request_t *req, const char *kedge_id, const char *ecs_id,
-                     int status)
+static void log_line(kedge_sbi_request_t *req, const char *kedge_id, const char *ecs_id, int status)
 {
   kedge_log_info("keyrequest consumer=%s kedgeId=%s ecsId=%s status=%d",
                  kedge_sbi_request_peer_count(req) ? kedge_sbi_request_peer(req, 0) : "-",
@@ -71,9 +70,9 @@ static void log_line(kedge_sbi_request_t *req, const char *kedge_id, const char 
 }
 
 static const kedge_json_member_t members[] = {
-  {.name = "kedgeId", .kind = KEDGE_JSON_STRING, .required = true, .max_len = KEDGE_ID_MAX},
-  {.name = "ecsId", .kind = KEDGE_JSON_STRING, .max_len = KEDGE_ECS_ID_MAX + 1},
-  {.name = NULL},
+    {.name = "kedgeId", .kind = KEDGE_JSON_STRING, .required = true, .max_len = KEDGE_ID_MAX},
+    {.name = "ecsId", .kind = KEDGE_JSON_STRING, .max_len = KEDGE_ECS_ID_MAX + 1},
+    {.name = NULL},
 };
 
 /* Answers now: the configured failure, a refusal, 404, or 200 with the key (K_ECS for ecsId). */
@@ -105,8 +104,7 @@ static void answer(kedge_sbi_request_t *req)
     return;
   }
   kedge_id = json_string_value(json_object_get(body, "kedgeId"));
-  if (ecs && !kedge_sbi_request_peer_is(req, ecs_id) &&
-      !listed(fx.relays, fx.n_relays, req)) {
+  if (ecs && !kedge_sbi_request_peer_is(req, ecs_id) && !listed(fx.relays, fx.n_relays, req)) {
     kedge_sbi_respond_problem(req, 403, "CONSUMER_NOT_AUTHORIZED", "not your ecsId");
     log_line(req, kedge_id, ecs_id, 403);
     return;
@@ -190,7 +188,8 @@ static kedge_err_t read_config(kedge_config_node_t *root, void *state)
   kedge_config_node_t *kr = NULL, *const *items = NULL;
   kedge_err_t err = KEDGE_OK;
   KEDGE_CONFIG_KEEP(err, kedge_config_map(root, "keyrequest", &kr));
-  KEDGE_CONFIG_KEEP(err, kedge_config_strings(kr, "allowed_consumers", &f->consumers, &f->n_consumers));
+  KEDGE_CONFIG_KEEP(err,
+                    kedge_config_strings(kr, "allowed_consumers", &f->consumers, &f->n_consumers));
   KEDGE_CONFIG_KEEP(err, kedge_config_strings(kr, "relays", &f->relays, &f->n_relays));
   KEDGE_CONFIG_KEEP(err, kedge_config_duration(kr, "delay", 0, 0, 600000, &f->delay_ms));
   KEDGE_CONFIG_KEEP(err, kedge_config_int(kr, "fail_status", 0, 0, 599, &f->fail_status));
@@ -205,10 +204,12 @@ static kedge_err_t read_config(kedge_config_node_t *root, void *state)
     const char *hex = NULL;
     KEDGE_CONFIG_KEEP(err, kedge_config_string(items[i], "kedge_id", NULL, &f->keys[i].kedge_id));
     KEDGE_CONFIG_KEEP(err, kedge_config_string(items[i], "kedge", NULL, &hex));
-    KEDGE_CONFIG_KEEP(err, kedge_config_string(items[i], "expiry", "2099-01-01T00:00:00Z", &f->keys[i].expiry));
+    KEDGE_CONFIG_KEEP(
+        err, kedge_config_string(items[i], "expiry", "2099-01-01T00:00:00Z", &f->keys[i].expiry));
     if (!err && (!f->keys[i].kedge_id || !hex ||
                  kedge_hex_decode(hex, f->keys[i].kedge, KEDGE_KEY_LEN) != KEDGE_OK))
-      KEDGE_CONFIG_KEEP(err, kedge_config_invalid(items[i], NULL, "needs kedge_id and kedge (64 hex digits)"));
+      KEDGE_CONFIG_KEEP(
+          err, kedge_config_invalid(items[i], NULL, "needs kedge_id and kedge (64 hex digits)"));
   }
   return err;
 }
@@ -222,11 +223,11 @@ static kedge_err_t setup(kedge_sbi_server_t *srv, void *state, char *why, size_t
 int main(int argc, char **argv)
 {
   const kedge_app_t app = {
-    .info = &info,
-    .service = "ausf",
-    .read_config = read_config,
-    .setup = setup,
-    .state = &fx,
+      .info = &info,
+      .service = "ausf",
+      .read_config = read_config,
+      .setup = setup,
+      .state = &fx,
   };
   int rc = kedge_app_main(&app, argc, argv);
   if (fx.keys)

@@ -65,11 +65,11 @@ static void record(kedge_sbi_request_t *req, json_t *body)
 {
   const char *ua = kedge_sbi_request_header(req, "user-agent");
   const char *ct = kedge_sbi_request_header(req, "content-type");
-  json_t *line = json_pack("{s:I, s:s, s:s, s:o, s:o, s:O}", "t", (json_int_t)kedge_wall_ms(),
-                           "method", kedge_sbi_request_method(req), "path",
-                           kedge_sbi_request_path(req), "contentType",
-                           ct ? json_string(ct) : json_null(), "userAgent",
-                           ua ? json_string(ua) : json_null(), "body", body ? body : json_null());
+  json_t *line =
+      json_pack("{s:I, s:s, s:s, s:o, s:o, s:O}", "t", (json_int_t)kedge_wall_ms(), "method",
+                kedge_sbi_request_method(req), "path", kedge_sbi_request_path(req), "contentType",
+                ct ? json_string(ct) : json_null(), "userAgent", ua ? json_string(ua) : json_null(),
+                "body", body ? body : json_null());
   pthread_mutex_lock(&lock);
   FILE *f = line ? fopen(record_file, "a") : NULL;
   if (f) {
@@ -190,12 +190,12 @@ static bool offers(const json_t *profile, const char *service)
   const char *key;
   json_t *svc;
   size_t i;
-  json_object_foreach(json_object_get(profile, "nfServiceList"), key, svc)
-    if (strcmp(json_string_value(json_object_get(svc, "serviceName")) ?: "", service) == 0)
-      return true;
-  json_array_foreach(json_object_get(profile, "nfServices"), i, svc)
-    if (strcmp(json_string_value(json_object_get(svc, "serviceName")) ?: "", service) == 0)
-      return true;
+  json_object_foreach(json_object_get(profile, "nfServiceList"), key,
+                      svc) if (strcmp(json_string_value(json_object_get(svc, "serviceName")) ?: "",
+                                      service) == 0) return true;
+  json_array_foreach(json_object_get(profile, "nfServices"), i,
+                     svc) if (strcmp(json_string_value(json_object_get(svc, "serviceName")) ?: "",
+                                     service) == 0) return true;
   return false;
 }
 
@@ -221,7 +221,8 @@ static bool supi_matches(const json_t *profile, const char *supi)
   const char *digits = strncmp(supi, "imsi-", 5) == 0 ? supi + 5 : supi;
   size_t i;
   json_t *r;
-  json_array_foreach(ranges, i, r) {
+  json_array_foreach(ranges, i, r)
+  {
     const char *start = json_string_value(json_object_get(r, "start"));
     const char *end = json_string_value(json_object_get(r, "end"));
     const char *pattern = json_string_value(json_object_get(r, "pattern"));
@@ -246,9 +247,7 @@ static bool rid_matches(const json_t *profile, const char *rid)
     return true;
   size_t i;
   json_t *r;
-  json_array_foreach(rids, i, r)
-    if (strcmp(json_string_value(r) ?: "", rid) == 0)
-      return true;
+  json_array_foreach(rids, i, r) if (strcmp(json_string_value(r) ?: "", rid) == 0) return true;
   return false;
 }
 
@@ -264,7 +263,8 @@ static void nf_discover(kedge_sbi_request_t *req, void *arg)
   const char *id;
   json_t *p;
   pthread_mutex_lock(&lock);
-  json_object_foreach(profiles, id, p) {
+  json_object_foreach(profiles, id, p)
+  {
     if (type && strcmp(json_string_value(json_object_get(p, "nfType")) ?: "", type) != 0)
       continue;
     if ((service && !offers(p, service)) || (supi && !supi_matches(p, supi)) ||
@@ -459,10 +459,9 @@ static void access_token(kedge_sbi_request_t *req, void *arg)
     token_error(req, "unsupported_grant_type", "client_credentials only");
   } else {
     int64_t now = kedge_wall_ms() / 1000;
-    json_t *claims = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}", "iss",
-                               kedge_app_nf_instance_id(), "sub", sub, "aud", aud ? aud : "",
-                               "scope", scope, "iat", (json_int_t)now, "exp",
-                               (json_int_t)(now + token_ttl_s));
+    json_t *claims = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}", "iss", kedge_app_nf_instance_id(),
+                               "sub", sub, "aud", aud ? aud : "", "scope", scope, "iat",
+                               (json_int_t)now, "exp", (json_int_t)(now + token_ttl_s));
     respond_token(req, claims, scope);
     json_decref(claims);
   }
@@ -494,8 +493,10 @@ static kedge_err_t setup_access_token(kedge_sbi_server_t *srv, char *why, size_t
   if (f)
     fclose(f);
   if (!token_key || !jwks_file || token_ttl_s <= 0 || write_jwks(jwks_file) != KEDGE_OK) {
-    snprintf(why, why_size, "KEDGE_NRF_TEST_TOKEN_KEY %s: cannot read the key, or "
-             "KEDGE_NRF_TEST_JWKS unset or unwritable", key_file);
+    snprintf(why, why_size,
+             "KEDGE_NRF_TEST_TOKEN_KEY %s: cannot read the key, or "
+             "KEDGE_NRF_TEST_JWKS unset or unwritable",
+             key_file);
     return KEDGE_ERR_CONFIG;
   }
   kedge_err_t err;

@@ -228,7 +228,7 @@ static void bad_bodies(void **state)
   /* issue 12: an identifier's characters only; control characters, spaces, quotes, '%' and
    * non-ASCII are 400 MANDATORY_IE_INCORRECT naming /eecId, and bind nothing */
   static const char *const bad_ids[] = {"eec\\u0001x", "eec\\u001b[31m", "eec\\nid", "eec id",
-                                        "eec\\\"id", "eec%41",           "\\u00e9ec"};
+                                        "eec\\\"id",   "eec%41",         "\\u00e9ec"};
   for (size_t i = 0; i < sizeof(bad_ids) / sizeof(bad_ids[0]); i++) {
     char body[128];
     snprintf(body, sizeof(body), "{\"eecId\":\"%s\"}", bad_ids[i]);

@@ -967,9 +967,9 @@ static void test_h2c(void **state)
   do_request_url(f, c, "POST", u, body, &r);
   json_decref(body);
   assert_int_equal(r.status, 200);
-  assert_string_equal(json_string_value(json_object_get(
-                          json_object_get(r.json, "body"), "supiOrSuci")),
-                      "imsi-001010000000001");
+  assert_string_equal(
+      json_string_value(json_object_get(json_object_get(r.json, "body"), "supiOrSuci")),
+      "imsi-001010000000001");
   result_clear(&r);
   /* an https:// URL is not for an h2c client, nor http:// for a TLS one */
   snprintf(u, sizeof(u), "https://127.0.0.1:%d/ok", port_h2c(f));
@@ -998,8 +998,8 @@ static void test_scp_model_c(void **state)
   assert_int_equal(kedge_sbi_client_set_scp(NULL), KEDGE_OK); /* later clients: direct */
   result_t r;
   do_request_url(f, c, "GET",
-                 "https://udm.operator.example:8443/nudm-ueau/v1/imsi-001010000000001/x?a=1",
-                 NULL, &r);
+                 "https://udm.operator.example:8443/nudm-ueau/v1/imsi-001010000000001/x?a=1", NULL,
+                 &r);
   assert_int_equal(r.err, KEDGE_OK);
   assert_int_equal(r.status, 200);
   assert_string_equal(json_string_value(json_object_get(r.json, "target")),

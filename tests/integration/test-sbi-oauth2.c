@@ -36,10 +36,10 @@ static int port;
 static struct event_base *base;
 
 /* the peer's state (its handlers run on the server's worker thread) */
-static atomic_int fetches;       /* tokens issued: tok-1, tok-2... */
-static atomic_int min_accepted;  /* the producer accepts tok-N for N >= this */
-static atomic_int refusals;      /* 401s the producer sent */
-static atomic_bool token_fails;  /* the token endpoint answers 400 */
+static atomic_int fetches;      /* tokens issued: tok-1, tok-2... */
+static atomic_int min_accepted; /* the producer accepts tok-N for N >= this */
+static atomic_int refusals;     /* 401s the producer sent */
+static atomic_bool token_fails; /* the token endpoint answers 400 */
 static atomic_int expires_in = 300;
 static pthread_mutex_t form_lock = PTHREAD_MUTEX_INITIALIZER;
 static char last_form[1024];
@@ -185,8 +185,8 @@ static void send_n(kedge_sbi_client_t *c, const char *method, const char *path, 
   int pending = n;
   for (int i = 0; i < n; i++) {
     res[i] = (result_t){.err = KEDGE_ERR_IO, .pending = &pending};
-    kedge_sbi_client_request_t req = {.method = method, .url = u,
-                                      .body = strcmp(method, "POST") == 0 ? body : NULL};
+    kedge_sbi_client_request_t req = {
+        .method = method, .url = u, .body = strcmp(method, "POST") == 0 ? body : NULL};
     assert_int_equal(kedge_sbi_client_send(c, &req, on_result, &res[i], NULL), KEDGE_OK);
   }
   json_decref(body);
@@ -255,7 +255,7 @@ static void test_expired_token_fetched_again(void **state)
   send_n(c, "GET", "/nudm-ueau/v1/x", &r, 1);
   send_n(c, "GET", "/nudm-ueau/v1/x", &r, 1);
   assert_int_equal(atomic_load(&fetches), before + 1); /* still valid */
-  usleep(600 * 1000); /* past 1 s minus the margin (0.5 s) */
+  usleep(600 * 1000);                                  /* past 1 s minus the margin (0.5 s) */
   send_n(c, "GET", "/nudm-ueau/v1/x", &r, 1);
   assert_int_equal(r.status, 200);
   assert_int_equal(atomic_load(&fetches), before + 2);

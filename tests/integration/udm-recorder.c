@@ -69,10 +69,10 @@ static void record(kedge_sbi_request_t *req, json_t *body)
 {
   const char *ua = kedge_sbi_request_header(req, "user-agent");
   const char *ct = kedge_sbi_request_header(req, "content-type");
-  json_t *line = json_pack("{s:s, s:s, s:o, s:o, s:O}", "method", kedge_sbi_request_method(req),
-                           "path", kedge_sbi_request_path(req), "userAgent",
-                           ua ? json_string(ua) : json_null(), "contentType",
-                           ct ? json_string(ct) : json_null(), "body", body);
+  json_t *line =
+      json_pack("{s:s, s:s, s:o, s:o, s:O}", "method", kedge_sbi_request_method(req), "path",
+                kedge_sbi_request_path(req), "userAgent", ua ? json_string(ua) : json_null(),
+                "contentType", ct ? json_string(ct) : json_null(), "body", body);
   FILE *f = line ? fopen(record_file, "a") : NULL;
   if (f) {
     json_dumpf(line, f, JSON_COMPACT);
@@ -89,7 +89,8 @@ static void forward(kedge_sbi_request_t *req, void *arg)
   kedge_sbi_client_t *client = kedge_sbi_worker_data(kedge_sbi_request_worker(req));
   json_t *body = kedge_sbi_request_json(req);
   if (!body) {
-    kedge_sbi_respond_problem(req, 400, "MANDATORY_IE_MISSING", "recorder: a JSON body is required");
+    kedge_sbi_respond_problem(req, 400, "MANDATORY_IE_MISSING",
+                              "recorder: a JSON body is required");
     return;
   }
   record(req, body);
@@ -137,9 +138,9 @@ static kedge_err_t setup(kedge_sbi_server_t *srv, void *state, char *why, size_t
   }
   kedge_err_t err;
   if ((err = kedge_sbi_server_set_worker_hooks(srv, worker_init, worker_fini, NULL)) ||
-      (err = kedge_sbi_server_route(srv, "POST",
-                                    "/nudm-ueau/v1/{supiOrSuci}/security-information/generate-auth-data",
-                                    NULL, forward, NULL)) ||
+      (err = kedge_sbi_server_route(
+           srv, "POST", "/nudm-ueau/v1/{supiOrSuci}/security-information/generate-auth-data", NULL,
+           forward, NULL)) ||
       (err = kedge_sbi_server_route(srv, "POST", "/nudm-ueau/v1/{supi}/auth-events", NULL, forward,
                                     NULL)) ||
       (err = kedge_sbi_server_route(srv, "PUT", "/nudm-ueau/v1/{supi}/auth-events/{authEventId}",

@@ -69,7 +69,8 @@ static void test_chain_from_ck_ik(void **state)
   assert_int_equal(kedge_aka_hxres_star(rand, xres_star, hxres_star), KEDGE_OK);
   assert_memory_equal(hxres_star, e_hxres_star, 16);
   /* RES outside 4..16 octets is refused */
-  assert_int_equal(kedge_aka_res_star(ck, ik, snn, rand, xres, 3, xres_star), KEDGE_ERR_INVALID_ARG);
+  assert_int_equal(kedge_aka_res_star(ck, ik, snn, rand, xres, 3, xres_star),
+                   KEDGE_ERR_INVALID_ARG);
   free(v);
 }
 
@@ -191,8 +192,7 @@ static void test_resynchronisation(void **state)
 
   /* Too far ahead (more than Delta = 2^28): also a synchronisation failure. */
   assert_int_equal(
-      kedge_aka_generate_he_av(&cred, rand, sqn_ms + KEDGE_SQN_DELTA + 1, amf, snn, &av),
-      KEDGE_OK);
+      kedge_aka_generate_he_av(&cred, rand, sqn_ms + KEDGE_SQN_DELTA + 1, amf, snn, &av), KEDGE_OK);
   assert_int_equal(kedge_aka_ue_respond(&cred, sqn_ms, rand, av.autn, snn, &ue, auts),
                    KEDGE_ERR_SYNC_FAILURE);
   assert_int_equal(kedge_aka_generate_he_av(&cred, rand, sqn_ms + KEDGE_SQN_DELTA, amf, snn, &av),
@@ -246,14 +246,10 @@ static void test_sqn_scheme(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_serving_network_name),
-    cmocka_unit_test(test_chain_from_ck_ik),
-    cmocka_unit_test(test_he_av_full_chain),
-    cmocka_unit_test(test_he_av_set_1),
-    cmocka_unit_test(test_autn_tampered),
-    cmocka_unit_test(test_resynchronisation),
-    cmocka_unit_test(test_auts_uses_amf_zero),
-    cmocka_unit_test(test_sqn_scheme),
+      cmocka_unit_test(test_serving_network_name), cmocka_unit_test(test_chain_from_ck_ik),
+      cmocka_unit_test(test_he_av_full_chain),     cmocka_unit_test(test_he_av_set_1),
+      cmocka_unit_test(test_autn_tampered),        cmocka_unit_test(test_resynchronisation),
+      cmocka_unit_test(test_auts_uses_amf_zero),   cmocka_unit_test(test_sqn_scheme),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

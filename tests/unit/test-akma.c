@@ -50,20 +50,20 @@ struct vector {
 };
 
 static const struct vector vectors[] = {
-  {"474698caf02cc715db2ec0726510cfee6caa5bb1a649cb01224f2e23af94de1b", "imsi-001010000000001",
-   "0", "001", "01", "ecs.example.com",
-   "176cdc89b8bc8634d912bf84cb7ed7b85afe1b8802afa110d1100a881df659a3",
-   "a4763ff6a5427c58fa51f62e036c2aa33c88343cdda5f17db86cf1ab7b5661b6",
-   "0.pHY_9qVCfFj6UfYuA2wqozyINDzdpfF9uGzxq3tWYbY@5gc.mnc001.mcc001.3gppnetwork.org",
-   "6563732e6578616d706c652e636f6d0100000007",
-   "5905cdf5920d0ab874f9ed890d7845c2ceec51c8e2b206d9ca947b19a1a24119"},
-  {"20de4eb2b75c8dac301ad52773e2e37bd7b4b0c2fdb1c3751b98dd0df846aed5", "nai-alice@example.org",
-   "12", "208", "93", "ecs1.operator.example",
-   "d907da8c50f1dac0c7253af8ebbf9761f96fb71d86f367f71df6a99510fd8f50",
-   "207a896ee8a33db23bdc4890d99ef56e157e79cc19880eee5568107a78b620c2",
-   "12.IHqJbuijPbI73EiQ2Z71bhV-ecwZiA7uVWgQeni2IMI@5gc.mnc093.mcc208.3gppnetwork.org",
-   "656373312e6f70657261746f722e6578616d706c650100000007",
-   "42e46cbf0dff5fe8011a3b83be77316bcf0f6fe5c46c3724f3dc9c0393d4532e"},
+    {"474698caf02cc715db2ec0726510cfee6caa5bb1a649cb01224f2e23af94de1b", "imsi-001010000000001",
+     "0", "001", "01", "ecs.example.com",
+     "176cdc89b8bc8634d912bf84cb7ed7b85afe1b8802afa110d1100a881df659a3",
+     "a4763ff6a5427c58fa51f62e036c2aa33c88343cdda5f17db86cf1ab7b5661b6",
+     "0.pHY_9qVCfFj6UfYuA2wqozyINDzdpfF9uGzxq3tWYbY@5gc.mnc001.mcc001.3gppnetwork.org",
+     "6563732e6578616d706c652e636f6d0100000007",
+     "5905cdf5920d0ab874f9ed890d7845c2ceec51c8e2b206d9ca947b19a1a24119"},
+    {"20de4eb2b75c8dac301ad52773e2e37bd7b4b0c2fdb1c3751b98dd0df846aed5", "nai-alice@example.org",
+     "12", "208", "93", "ecs1.operator.example",
+     "d907da8c50f1dac0c7253af8ebbf9761f96fb71d86f367f71df6a99510fd8f50",
+     "207a896ee8a33db23bdc4890d99ef56e157e79cc19880eee5568107a78b620c2",
+     "12.IHqJbuijPbI73EiQ2Z71bhV-ecwZiA7uVWgQeni2IMI@5gc.mnc093.mcc208.3gppnetwork.org",
+     "656373312e6f70657261746f722e6578616d706c650100000007",
+     "42e46cbf0dff5fe8011a3b83be77316bcf0f6fe5c46c3724f3dc9c0393d4532e"},
 };
 
 static void hex(const char *text, uint8_t *out, size_t len)
@@ -187,8 +187,7 @@ static void test_akid_rejections(void **state)
       "pad bits");
   BAD("0.pHY_9qVCfFj6UfYuA2wqozyINDzdpfF9uGzxq3tWYbY@5gc.mnc01.mcc001.3gppnetwork.org", "realm");
   BAD("0.pHY_9qVCfFj6UfYuA2wqozyINDzdpfF9uGzxq3tWYbY@5GC.mnc001.mcc001.3gppnetwork.org", "realm");
-  BAD("0.pHY_9qVCfFj6UfYuA2wqozyINDzdpfF9uGzxq3tWYbY@5gc.mnc001.mcc001.3gppnetwork.org.",
-      "realm");
+  BAD("0.pHY_9qVCfFj6UfYuA2wqozyINDzdpfF9uGzxq3tWYbY@5gc.mnc001.mcc001.3gppnetwork.org.", "realm");
   BAD("0.pHY_9qVCfFj6UfYuA2wqozyINDzdpfF9uGzxq3tWYbY@ausf.5gc.mnc001.mcc001.3gppnetwork.org",
       "realm");
   /* an embedded NUL, and a length past 255 octets */
@@ -203,11 +202,9 @@ static void test_akid_rejections(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_vector_imsi),
-    cmocka_unit_test(test_vector_nai),
-    cmocka_unit_test(test_ua_spid),
-    cmocka_unit_test(test_k_af_separates_afs),
-    cmocka_unit_test(test_akid_rejections),
+      cmocka_unit_test(test_vector_imsi),     cmocka_unit_test(test_vector_nai),
+      cmocka_unit_test(test_ua_spid),         cmocka_unit_test(test_k_af_separates_afs),
+      cmocka_unit_test(test_akid_rejections),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

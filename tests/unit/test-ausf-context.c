@@ -32,7 +32,7 @@ static void test_add_take_once_and_bounded(void **state)
   assert_int_equal(ausf_ctx_add(t, &a), KEDGE_OK);
   assert_int_equal(strlen(a.id), AUSF_CTX_ID_LEN);
   assert_int_equal(ausf_ctx_add(t, &b), KEDGE_OK);
-  assert_string_not_equal(a.id, b.id); /* random, never an index */
+  assert_string_not_equal(a.id, b.id);                   /* random, never an index */
   assert_int_equal(ausf_ctx_add(t, &c), KEDGE_ERR_BUSY); /* pending contexts: refused */
   assert_int_equal(ausf_ctx_take(t, a.id, &out), KEDGE_OK);
   assert_string_equal(out.supi, "imsi-001010000000001");
@@ -86,9 +86,9 @@ static void test_expiry_and_purge(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_add_take_once_and_bounded),
-    cmocka_unit_test(test_put_keeps_id_and_evicts_oldest),
-    cmocka_unit_test(test_expiry_and_purge),
+      cmocka_unit_test(test_add_take_once_and_bounded),
+      cmocka_unit_test(test_put_keeps_id_and_evicts_oldest),
+      cmocka_unit_test(test_expiry_and_purge),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -101,19 +101,19 @@ static void parse_refusals(void **state)
   const struct {
     const char *kedge_id, *ecs_id, *callback, *cause, *param;
   } cases[] = {
-    /* a Kedge ID must be RID.Kedge-TID@realm (SPEC.md 2) */
-    {"not-a-kedge-id", NULL, NULL, "MANDATORY_IE_INCORRECT", "/kedgeId"},
-    {"12.short@5gc.mnc093.mcc208.3gppnetwork.org", NULL, NULL, "MANDATORY_IE_INCORRECT",
-     "/kedgeId"},
-    {v.kedge_id, "no_underscores.example", NULL, "MANDATORY_IE_INCORRECT", "/ecsId"},
-    {v.kedge_id, "single-label", NULL, "MANDATORY_IE_INCORRECT", "/ecsId"},
-    /* TS 29.500 Table 5.2.7.2-1: an optional IE with a wrong value */
-    {v.kedge_id, v.ecs_id, "http://nef.example/revoked", "OPTIONAL_IE_INCORRECT",
-     "/revocCallbackUri"},
-    {v.kedge_id, NULL, "https://user@nef.example/revoked", "OPTIONAL_IE_INCORRECT",
-     "/revocCallbackUri"},
-    /* the mandatory IE's fault is reported first */
-    {"not-a-kedge-id", NULL, "http://nef.example/revoked", "MANDATORY_IE_INCORRECT", "/kedgeId"},
+      /* a Kedge ID must be RID.Kedge-TID@realm (SPEC.md 2) */
+      {"not-a-kedge-id", NULL, NULL, "MANDATORY_IE_INCORRECT", "/kedgeId"},
+      {"12.short@5gc.mnc093.mcc208.3gppnetwork.org", NULL, NULL, "MANDATORY_IE_INCORRECT",
+       "/kedgeId"},
+      {v.kedge_id, "no_underscores.example", NULL, "MANDATORY_IE_INCORRECT", "/ecsId"},
+      {v.kedge_id, "single-label", NULL, "MANDATORY_IE_INCORRECT", "/ecsId"},
+      /* TS 29.500 Table 5.2.7.2-1: an optional IE with a wrong value */
+      {v.kedge_id, v.ecs_id, "http://nef.example/revoked", "OPTIONAL_IE_INCORRECT",
+       "/revocCallbackUri"},
+      {v.kedge_id, NULL, "https://user@nef.example/revoked", "OPTIONAL_IE_INCORRECT",
+       "/revocCallbackUri"},
+      /* the mandatory IE's fault is reported first */
+      {"not-a-kedge-id", NULL, "http://nef.example/revoked", "MANDATORY_IE_INCORRECT", "/kedgeId"},
   };
   for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
     json_t *body = json_pack("{s:s}", "kedgeId", cases[i].kedge_id);
@@ -131,8 +131,7 @@ static void parse_refusals(void **state)
   json_t *body = json_loads(text, 0, NULL);
   json_t *problem = ausf_key_request_parse(body, &kr);
   assert_non_null(problem);
-  assert_string_equal(json_string_value(json_object_get(problem, "cause")),
-                      "MANDATORY_IE_MISSING");
+  assert_string_equal(json_string_value(json_object_get(problem, "cause")), "MANDATORY_IE_MISSING");
   json_decref(problem);
   json_decref(body);
 }
@@ -164,9 +163,9 @@ static void aanf_by_rid(void **state)
   (void)state;
   const char *const east[] = {"0", "12"}, *const west[] = {"4321", "12"}, *const any[] = {"*"};
   ausf_aanf_route_t routes[] = {
-    {.rids = east, .n_rids = 2, .uri = "https://aanf-east.example"},
-    {.rids = west, .n_rids = 2, .uri = AUSF_AANF_DISCOVER},
-    {.rids = any, .n_rids = 1, .uri = "https://aanf-any.example"},
+      {.rids = east, .n_rids = 2, .uri = "https://aanf-east.example"},
+      {.rids = west, .n_rids = 2, .uri = AUSF_AANF_DISCOVER},
+      {.rids = any, .n_rids = 1, .uri = "https://aanf-any.example"},
   };
   ausf_t ausf = {.aanf_routes = routes, .n_aanf_routes = 2};
   assert_string_equal(ausf_aanf_for(&ausf, "0"), "https://aanf-east.example");
@@ -184,10 +183,10 @@ static void aanf_by_rid(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(parse_profiles),
-    cmocka_unit_test(parse_refusals),
-    cmocka_unit_test(response_body),
-    cmocka_unit_test(aanf_by_rid),
+      cmocka_unit_test(parse_profiles),
+      cmocka_unit_test(parse_refusals),
+      cmocka_unit_test(response_body),
+      cmocka_unit_test(aanf_by_rid),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -55,23 +55,23 @@ static void expect_error(kedge_config_t *cfg, const char *msg)
 }
 
 static const char sample[] =
-  "# AUSF\n"                                              /* 1 */
-  "sbi:\n"                                                /* 2 */
-  "  host: 127.0.0.1\n"                                   /* 3 */
-  "  port: 7777\n"                                        /* 4 */
-  "  tls:\n"                                              /* 5 */
-  "    cert: \"/etc/kedge/ausf.pem\"\n"                   /* 6 */
-  "log_level: debug\n"                                    /* 7 */
-  "edge:\n"                                               /* 8 */
-  "  enabled: true\n"                                     /* 9 */
-  "  key_lifetime: 24h\n"                                 /* 10 */
-  "  offset: -3\n"                                        /* 11 */
-  "max_body: 64KiB\n"                                     /* 12 */
-  "peers: [udm.kedge.test, 'nef.kedge.test']\n"           /* 13 */
-  "allowed_consumers: [{name: seaf.kedge.test, serving_networks: "
-  "[\"5G:mnc001.mcc001.3gppnetwork.org\"]}, {name: ecs.kedge.test, serving_networks: []}]\n"
-  "empty:\n"                                              /* 15 */
-  "tilde: ~\n";                                           /* 16 */
+    "# AUSF\n"                                    /* 1 */
+    "sbi:\n"                                      /* 2 */
+    "  host: 127.0.0.1\n"                         /* 3 */
+    "  port: 7777\n"                              /* 4 */
+    "  tls:\n"                                    /* 5 */
+    "    cert: \"/etc/kedge/ausf.pem\"\n"         /* 6 */
+    "log_level: debug\n"                          /* 7 */
+    "edge:\n"                                     /* 8 */
+    "  enabled: true\n"                           /* 9 */
+    "  key_lifetime: 24h\n"                       /* 10 */
+    "  offset: -3\n"                              /* 11 */
+    "max_body: 64KiB\n"                           /* 12 */
+    "peers: [udm.kedge.test, 'nef.kedge.test']\n" /* 13 */
+    "allowed_consumers: [{name: seaf.kedge.test, serving_networks: "
+    "[\"5G:mnc001.mcc001.3gppnetwork.org\"]}, {name: ecs.kedge.test, serving_networks: []}]\n"
+    "empty:\n"    /* 15 */
+    "tilde: ~\n"; /* 16 */
 
 static void test_every_getter(void **state)
 {
@@ -192,7 +192,7 @@ static void test_defaults_for_absent_keys(void **state)
 
 static void test_empty_file_is_empty_map(void **state)
 {
-  const char *docs[] = { "", "# only a comment\n", "---\n", "~\n" };
+  const char *docs[] = {"", "# only a comment\n", "---\n", "~\n"};
   for (size_t k = 0; k < sizeof docs / sizeof docs[0]; k++) {
     kedge_config_t *cfg = load(docs[k]);
     int64_t i;
@@ -494,19 +494,25 @@ static void test_load_file(void **state)
 
 static void test_durations_and_sizes(void **state)
 {
-  static const struct { const char *text; int64_t ms; } durations[] = {
-    { "0", 0 }, { "500ms", 500 }, { "30s", 30000 }, { "5m", 300000 }, { "24h", 86400000 },
-    { "2d", 172800000 }, { "1h30m", 5400000 }, { "1m500ms", 60500 },
+  static const struct {
+    const char *text;
+    int64_t ms;
+  } durations[] = {
+      {"0", 0},          {"500ms", 500},    {"30s", 30000},     {"5m", 300000},
+      {"24h", 86400000}, {"2d", 172800000}, {"1h30m", 5400000}, {"1m500ms", 60500},
   };
-  static const char *bad_durations[] = { "10", "s", "1.5s", "-1s", "1 h", "1hh", "1x",
-                                         "1msx", "99999999999999999999d", "\"5s\"" };
-  static const struct { const char *text; uint64_t n; } sizes[] = {
-    { "0", 0 }, { "1048576", 1048576 }, { "64KiB", 65536 }, { "1MiB", 1048576 },
-    { "1 MiB", 1048576 }, { "2GiB", 2147483648ULL }, { "3kB", 3000 }, { "3KB", 3000 },
-    { "2MB", 2000000 }, { "1GB", 1000000000 }, { "10B", 10 },
+  static const char *bad_durations[] = {
+      "10", "s", "1.5s", "-1s", "1 h", "1hh", "1x", "1msx", "99999999999999999999d", "\"5s\""};
+  static const struct {
+    const char *text;
+    uint64_t n;
+  } sizes[] = {
+      {"0", 0},           {"1048576", 1048576},    {"64KiB", 65536}, {"1MiB", 1048576},
+      {"1 MiB", 1048576}, {"2GiB", 2147483648ULL}, {"3kB", 3000},    {"3KB", 3000},
+      {"2MB", 2000000},   {"1GB", 1000000000},     {"10B", 10},
   };
-  static const char *bad_sizes[] = { "1.5MiB", "-1", "1 mib", "KiB", "1KiBB",
-                                     "99999999999999999999", "20000000000GiB", "'1MiB'" };
+  static const char *bad_sizes[] = {
+      "1.5MiB", "-1", "1 mib", "KiB", "1KiBB", "99999999999999999999", "20000000000GiB", "'1MiB'"};
   char yaml[128];
   for (size_t k = 0; k < sizeof durations / sizeof durations[0]; k++) {
     snprintf(yaml, sizeof yaml, "d: %s\n", durations[k].text);
@@ -550,12 +556,27 @@ static void test_durations_and_sizes(void **state)
 
 static void test_integers(void **state)
 {
-  static const struct { const char *text; int64_t v; } ints[] = {
-    { "0", 0 }, { "-0", 0 }, { "42", 42 }, { "-42", -42 },
-    { "9223372036854775807", INT64_MAX }, { "-9223372036854775808", INT64_MIN },
+  static const struct {
+    const char *text;
+    int64_t v;
+  } ints[] = {
+      {"0", 0},
+      {"-0", 0},
+      {"42", 42},
+      {"-42", -42},
+      {"9223372036854775807", INT64_MAX},
+      {"-9223372036854775808", INT64_MIN},
   };
-  static const char *bad_ints[] = { "9223372036854775808", "-9223372036854775809", "+1", "1e3",
-                                    "0x10", "1_000", "1.0", "01", "--1", "true" };
+  static const char *bad_ints[] = {"9223372036854775808",
+                                   "-9223372036854775809",
+                                   "+1",
+                                   "1e3",
+                                   "0x10",
+                                   "1_000",
+                                   "1.0",
+                                   "01",
+                                   "--1",
+                                   "true"};
   char yaml[128];
   for (size_t k = 0; k < sizeof ints / sizeof ints[0]; k++) {
     snprintf(yaml, sizeof yaml, "i: %s\n", ints[k].text);
@@ -578,8 +599,8 @@ static void test_integers(void **state)
 
 static void test_booleans(void **state)
 {
-  const char *yes[] = { "true", "True", "TRUE" }, *no[] = { "false", "False", "FALSE" };
-  const char *bad_bools[] = { "yes", "no", "on", "off", "1", "0", "y", "\"true\"" };
+  const char *yes[] = {"true", "True", "TRUE"}, *no[] = {"false", "False", "FALSE"};
+  const char *bad_bools[] = {"yes", "no", "on", "off", "1", "0", "y", "\"true\""};
   char yaml[64];
   for (size_t k = 0; k < 3; k++) {
     bool v = false;
@@ -698,27 +719,27 @@ static void test_control_characters_in_keys_stay_on_one_line(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_every_getter),
-    cmocka_unit_test(test_defaults_for_absent_keys),
-    cmocka_unit_test(test_empty_file_is_empty_map),
-    cmocka_unit_test(test_error_lines),
-    cmocka_unit_test(test_first_error_is_kept),
-    cmocka_unit_test(test_unknown_keys),
-    cmocka_unit_test(test_sequence_of_maps_unknown_key),
-    cmocka_unit_test(test_duplicate_keys),
-    cmocka_unit_test(test_refused_features),
-    cmocka_unit_test(test_alias_refused),
-    cmocka_unit_test(test_malformed_yaml),
-    cmocka_unit_test(test_depth_limit),
-    cmocka_unit_test(test_size_and_node_limits),
-    cmocka_unit_test(test_load_file),
-    cmocka_unit_test(test_durations_and_sizes),
-    cmocka_unit_test(test_integers),
-    cmocka_unit_test(test_booleans),
-    cmocka_unit_test(test_require_and_invalid),
-    cmocka_unit_test(test_map_iteration),
-    cmocka_unit_test(test_key_null_reads_node_itself),
-    cmocka_unit_test(test_control_characters_in_keys_stay_on_one_line),
+      cmocka_unit_test(test_every_getter),
+      cmocka_unit_test(test_defaults_for_absent_keys),
+      cmocka_unit_test(test_empty_file_is_empty_map),
+      cmocka_unit_test(test_error_lines),
+      cmocka_unit_test(test_first_error_is_kept),
+      cmocka_unit_test(test_unknown_keys),
+      cmocka_unit_test(test_sequence_of_maps_unknown_key),
+      cmocka_unit_test(test_duplicate_keys),
+      cmocka_unit_test(test_refused_features),
+      cmocka_unit_test(test_alias_refused),
+      cmocka_unit_test(test_malformed_yaml),
+      cmocka_unit_test(test_depth_limit),
+      cmocka_unit_test(test_size_and_node_limits),
+      cmocka_unit_test(test_load_file),
+      cmocka_unit_test(test_durations_and_sizes),
+      cmocka_unit_test(test_integers),
+      cmocka_unit_test(test_booleans),
+      cmocka_unit_test(test_require_and_invalid),
+      cmocka_unit_test(test_map_iteration),
+      cmocka_unit_test(test_key_null_reads_node_itself),
+      cmocka_unit_test(test_control_characters_in_keys_stay_on_one_line),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

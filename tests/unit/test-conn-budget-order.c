@@ -93,8 +93,8 @@ static void ipv6_prefix_is_one_address(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(per_address_then_global),
-    cmocka_unit_test(ipv6_prefix_is_one_address),
+      cmocka_unit_test(per_address_then_global),
+      cmocka_unit_test(ipv6_prefix_is_one_address),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,12 +1,12 @@
 /* The shared daemon command line: every option form, the exact usage-error lines and exit
  * statuses, --help and --version output, and the --check-config report. */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -16,14 +16,13 @@
 
 #include "kedge/daemon.h"
 
-static const char *const extra[] = { "Signals: SIGTERM and SIGINT stop the daemon cleanly.",
-                                     NULL };
+static const char *const extra[] = {"Signals: SIGTERM and SIGINT stop the daemon cleanly.", NULL};
 static const kedge_daemon_info_t info = {
-  .program = "kedge-testd",
-  .description = "Test daemon for the shared command line. This sentence is long enough that "
-                 "the paragraph has to be wrapped at seventy-nine columns to fit a terminal.",
-  .default_config = "/etc/kedge/test.yaml",
-  .extra_usage = extra,
+    .program = "kedge-testd",
+    .description = "Test daemon for the shared command line. This sentence is long enough that "
+                   "the paragraph has to be wrapped at seventy-nine columns to fit a terminal.",
+    .default_config = "/etc/kedge/test.yaml",
+    .extra_usage = extra,
 };
 
 struct result {
@@ -88,55 +87,54 @@ static void expect_usage_error(const char *args[], const char *line)
 
 static void test_config_forms(void **state)
 {
-  expect_run((const char *[]){ NULL }, KEDGE_DAEMON_RUN, "/etc/kedge/test.yaml");
-  expect_run((const char *[]){ "-c", "a.yaml", NULL }, KEDGE_DAEMON_RUN, "a.yaml");
-  expect_run((const char *[]){ "--config", "b.yaml", NULL }, KEDGE_DAEMON_RUN, "b.yaml");
-  expect_run((const char *[]){ "--config=c.yaml", NULL }, KEDGE_DAEMON_RUN, "c.yaml");
-  expect_run((const char *[]){ "-cd.yaml", NULL }, KEDGE_DAEMON_RUN, "d.yaml");
-  expect_run((const char *[]){ "-c", "-odd-name.yaml", NULL }, KEDGE_DAEMON_RUN,
-             "-odd-name.yaml");
-  expect_run((const char *[]){ "-c", "x", "--config", "y", NULL }, KEDGE_DAEMON_RUN, "y");
-  expect_run((const char *[]){ "--", NULL }, KEDGE_DAEMON_RUN, "/etc/kedge/test.yaml");
+  expect_run((const char *[]){NULL}, KEDGE_DAEMON_RUN, "/etc/kedge/test.yaml");
+  expect_run((const char *[]){"-c", "a.yaml", NULL}, KEDGE_DAEMON_RUN, "a.yaml");
+  expect_run((const char *[]){"--config", "b.yaml", NULL}, KEDGE_DAEMON_RUN, "b.yaml");
+  expect_run((const char *[]){"--config=c.yaml", NULL}, KEDGE_DAEMON_RUN, "c.yaml");
+  expect_run((const char *[]){"-cd.yaml", NULL}, KEDGE_DAEMON_RUN, "d.yaml");
+  expect_run((const char *[]){"-c", "-odd-name.yaml", NULL}, KEDGE_DAEMON_RUN, "-odd-name.yaml");
+  expect_run((const char *[]){"-c", "x", "--config", "y", NULL}, KEDGE_DAEMON_RUN, "y");
+  expect_run((const char *[]){"--", NULL}, KEDGE_DAEMON_RUN, "/etc/kedge/test.yaml");
 }
 
 static void test_check_config(void **state)
 {
-  expect_run((const char *[]){ "--check-config", NULL }, KEDGE_DAEMON_CHECK_CONFIG,
+  expect_run((const char *[]){"--check-config", NULL}, KEDGE_DAEMON_CHECK_CONFIG,
              "/etc/kedge/test.yaml");
-  expect_run((const char *[]){ "--check-config", "-c", "e.yaml", NULL },
-             KEDGE_DAEMON_CHECK_CONFIG, "e.yaml");
-  expect_run((const char *[]){ "-c", "e.yaml", "--check-config", NULL },
-             KEDGE_DAEMON_CHECK_CONFIG, "e.yaml");
+  expect_run((const char *[]){"--check-config", "-c", "e.yaml", NULL}, KEDGE_DAEMON_CHECK_CONFIG,
+             "e.yaml");
+  expect_run((const char *[]){"-c", "e.yaml", "--check-config", NULL}, KEDGE_DAEMON_CHECK_CONFIG,
+             "e.yaml");
 }
 
 static void test_usage_errors(void **state)
 {
-  expect_usage_error((const char *[]){ "--frobnicate", NULL },
+  expect_usage_error((const char *[]){"--frobnicate", NULL},
                      "kedge-testd: unknown option '--frobnicate' (try --help)\n");
-  expect_usage_error((const char *[]){ "-x", NULL },
+  expect_usage_error((const char *[]){"-x", NULL},
                      "kedge-testd: unknown option '-x' (try --help)\n");
-  expect_usage_error((const char *[]){ "--conf", "a", NULL },
+  expect_usage_error((const char *[]){"--conf", "a", NULL},
                      "kedge-testd: unknown option '--conf' (try --help)\n");
-  expect_usage_error((const char *[]){ "-c", NULL },
+  expect_usage_error((const char *[]){"-c", NULL},
                      "kedge-testd: option '-c' needs a FILE argument (try --help)\n");
-  expect_usage_error((const char *[]){ "--config", NULL },
+  expect_usage_error((const char *[]){"--config", NULL},
                      "kedge-testd: option '--config' needs a FILE argument (try --help)\n");
-  expect_usage_error((const char *[]){ "--config=", NULL },
+  expect_usage_error((const char *[]){"--config=", NULL},
                      "kedge-testd: option '--config' needs a FILE argument (try --help)\n");
-  expect_usage_error((const char *[]){ "serve", NULL },
+  expect_usage_error((const char *[]){"serve", NULL},
                      "kedge-testd: unexpected argument 'serve' (try --help)\n");
-  expect_usage_error((const char *[]){ "-", NULL },
+  expect_usage_error((const char *[]){"-", NULL},
                      "kedge-testd: unexpected argument '-' (try --help)\n");
-  expect_usage_error((const char *[]){ "--", "--help", NULL },
+  expect_usage_error((const char *[]){"--", "--help", NULL},
                      "kedge-testd: unexpected argument '--help' (try --help)\n");
-  expect_usage_error((const char *[]){ "--help=yes", NULL },
+  expect_usage_error((const char *[]){"--help=yes", NULL},
                      "kedge-testd: option '--help' takes no argument (try --help)\n");
-  expect_usage_error((const char *[]){ "--check-config=1", NULL },
+  expect_usage_error((const char *[]){"--check-config=1", NULL},
                      "kedge-testd: option '--check-config' takes no argument (try --help)\n");
-  expect_usage_error((const char *[]){ "--bad\noption", NULL },
+  expect_usage_error((const char *[]){"--bad\noption", NULL},
                      "kedge-testd: unknown option '--bad?option' (try --help)\n");
   /* the first mistake is reported even when --help comes later */
-  expect_usage_error((const char *[]){ "--nope", "--help", NULL },
+  expect_usage_error((const char *[]){"--nope", "--help", NULL},
                      "kedge-testd: unknown option '--nope' (try --help)\n");
 }
 
@@ -144,12 +142,12 @@ static void test_no_default_config(void **state)
 {
   kedge_daemon_info_t bare = info;
   bare.default_config = NULL;
-  struct result r = parse_with(&bare, (const char *[]){ NULL });
+  struct result r = parse_with(&bare, (const char *[]){NULL});
   assert_int_equal(r.action, KEDGE_DAEMON_EXIT);
   assert_int_equal(r.opts.exit_status, KEDGE_EXIT_USAGE);
   assert_string_equal(r.err, "kedge-testd: no configuration file given (use --config FILE)\n");
   done(&r);
-  r = parse_with(&bare, (const char *[]){ "-c", "f.yaml", NULL });
+  r = parse_with(&bare, (const char *[]){"-c", "f.yaml", NULL});
   assert_int_equal(r.action, KEDGE_DAEMON_RUN);
   assert_string_equal(r.opts.config_path, "f.yaml");
   done(&r);
@@ -157,28 +155,27 @@ static void test_no_default_config(void **state)
 
 static void test_help(void **state)
 {
-  const char *forms[] = { "-h", "--help" };
+  const char *forms[] = {"-h", "--help"};
   for (size_t k = 0; k < 2; k++) {
-    struct result r = parse((const char *[]){ "-c", "x.yaml", forms[k], "--unknown", NULL });
+    struct result r = parse((const char *[]){"-c", "x.yaml", forms[k], "--unknown", NULL});
     assert_int_equal(r.action, KEDGE_DAEMON_EXIT);
     assert_int_equal(r.opts.exit_status, KEDGE_EXIT_OK);
     assert_string_equal(r.err, "");
     assert_string_equal(
-        r.out,
-        "Usage: kedge-testd [OPTION]...\n"
-        "Test daemon for the shared command line. This sentence is long enough that the\n"
-        "paragraph has to be wrapped at seventy-nine columns to fit a terminal.\n"
-        "\n"
-        "Options:\n"
-        "  -c, --config FILE   read the configuration from FILE\n"
-        "                      (default: /etc/kedge/test.yaml)\n"
-        "      --check-config  check the configuration file, report, and exit\n"
-        "  -h, --help          show this help and exit\n"
-        "  -V, --version       show the version and exit\n"
-        "\n"
-        "Signals: SIGTERM and SIGINT stop the daemon cleanly.\n"
-        "\n"
-        "Exit status: 0 success, 1 configuration or runtime failure, 2 usage error.\n");
+        r.out, "Usage: kedge-testd [OPTION]...\n"
+               "Test daemon for the shared command line. This sentence is long enough that the\n"
+               "paragraph has to be wrapped at seventy-nine columns to fit a terminal.\n"
+               "\n"
+               "Options:\n"
+               "  -c, --config FILE   read the configuration from FILE\n"
+               "                      (default: /etc/kedge/test.yaml)\n"
+               "      --check-config  check the configuration file, report, and exit\n"
+               "  -h, --help          show this help and exit\n"
+               "  -V, --version       show the version and exit\n"
+               "\n"
+               "Signals: SIGTERM and SIGINT stop the daemon cleanly.\n"
+               "\n"
+               "Exit status: 0 success, 1 configuration or runtime failure, 2 usage error.\n");
     for (char *line = r.out; *line;) {
       size_t len = strcspn(line, "\n");
       assert_true(len <= 79);
@@ -190,9 +187,9 @@ static void test_help(void **state)
 
 static void test_version(void **state)
 {
-  const char *forms[] = { "-V", "--version" };
+  const char *forms[] = {"-V", "--version"};
   for (size_t k = 0; k < 2; k++) {
-    struct result r = parse((const char *[]){ forms[k], NULL });
+    struct result r = parse((const char *[]){forms[k], NULL});
     assert_int_equal(r.action, KEDGE_DAEMON_EXIT);
     assert_int_equal(r.opts.exit_status, KEDGE_EXIT_OK);
     assert_string_equal(r.out, "kedge-testd (kedge) " KEDGE_VERSION "\n");
@@ -204,7 +201,7 @@ static void test_version(void **state)
 static int loaded(kedge_daemon_action_t action, kedge_err_t rc, const char *error, char **out,
                   char **err)
 {
-  kedge_daemon_options_t opts = { action, "ausf.yaml", 0 };
+  kedge_daemon_options_t opts = {action, "ausf.yaml", 0};
   size_t ol, el;
   FILE *o = open_memstream(out, &ol), *e = open_memstream(err, &el);
   int status = kedge_daemon_config_loaded_to(&info, &opts, rc, error, o, e);
@@ -268,14 +265,10 @@ static void test_process_protection(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_config_forms),
-    cmocka_unit_test(test_check_config),
-    cmocka_unit_test(test_usage_errors),
-    cmocka_unit_test(test_no_default_config),
-    cmocka_unit_test(test_help),
-    cmocka_unit_test(test_version),
-    cmocka_unit_test(test_config_loaded),
-    cmocka_unit_test(test_process_protection),
+      cmocka_unit_test(test_config_forms),  cmocka_unit_test(test_check_config),
+      cmocka_unit_test(test_usage_errors),  cmocka_unit_test(test_no_default_config),
+      cmocka_unit_test(test_help),          cmocka_unit_test(test_version),
+      cmocka_unit_test(test_config_loaded), cmocka_unit_test(test_process_protection),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

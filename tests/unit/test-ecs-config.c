@@ -175,8 +175,8 @@ static void mistakes(void **state)
   refuses("ecs: {psk_profile: akma, ecs_id: e.example}\n" KS("  type: ausf\n  uri: https://a\n"),
           "key_source.type");
   refuses("ecs: {ecs_id: e.example}\n" KS("  type: aanf\n  uri: https://a\n"), "key_source.type");
-  refuses("ecs: {psk_profile: akma, ecs_id: e.example}\n"
-          KS("  type: nef\n  af_id: other.example\n  uri: https://a\n"),
+  refuses("ecs: {psk_profile: akma, ecs_id: e.example}\n" KS(
+              "  type: nef\n  af_id: other.example\n  uri: https://a\n"),
           "must equal ecs.ecs_id");
 }
 

@@ -165,8 +165,7 @@ static void test_kedge_id_rejections(void **state)
   BAD("0.n7vQzdxI1m6ZzRrt3hmFUq36AjQLHQGB5r3TJBEfjwU@5GC.MNC001.MCC001.3GPPNETWORK.ORG", "realm");
   BAD("0.n7vQzdxI1m6ZzRrt3hmFUq36AjQLHQGB5r3TJBEfjwU@5gc.mnc01.mcc001.3gppnetwork.org", "realm");
   BAD("0.n7vQzdxI1m6ZzRrt3hmFUq36AjQLHQGB5r3TJBEfjwU@5gc.mnc001.mcc01.3gppnetwork.org", "realm");
-  BAD("0.n7vQzdxI1m6ZzRrt3hmFUq36AjQLHQGB5r3TJBEfjwU@5gc.mnc001.mcc001.3gppnetwork.org.",
-      "realm");
+  BAD("0.n7vQzdxI1m6ZzRrt3hmFUq36AjQLHQGB5r3TJBEfjwU@5gc.mnc001.mcc001.3gppnetwork.org.", "realm");
   BAD("0.n7vQzdxI1m6ZzRrt3hmFUq36AjQLHQGB5r3TJBEfjwU@5gc.mnc0a1.mcc001.3gppnetwork.org", "realm");
   BAD("0.n7vQzdxI1m6ZzRrt3hmFUq36AjQLHQGB5r3TJBEfjwU@ausf.example.com", "realm");
   BAD("0.n7vQzdxI1m6ZzRrt3hmFUq36AjQLHQGB5r3TJBEfjwU@@5gc.mnc001.mcc001.3gppnetwork.org", "realm");
@@ -191,8 +190,8 @@ static void test_kedge_id_rid_as_written(void **state)
   memcpy(id.home.mnc, "093", 4);
   char text[KEDGE_ID_MAX + 1];
   assert_int_equal(kedge_id_format(&id, text), KEDGE_OK);
-  assert_string_equal(text,
-                      "012.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA@5gc.mnc093.mcc208.3gppnetwork.org");
+  assert_string_equal(
+      text, "012.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA@5gc.mnc093.mcc208.3gppnetwork.org");
   kedge_id_t back;
   assert_int_equal(kedge_id_parse(text, strlen(text), &back, NULL), KEDGE_OK);
   assert_string_equal(back.rid, "012");
@@ -216,9 +215,22 @@ static void test_supi_forms(void **state)
   assert_string_equal(kedge_supi_kdf_param(&s, &n), "alice@edge.example.org");
 
   const char *bad[] = {
-    "", "imsi-", "imsi-1234", "imsi-0010101234567890", "imsi-00101012345678a", "IMSI-001010123456789",
-    "001010123456789", "nai-", "nai-alice", "nai-@example.org", "nai-alice@", "nai-a@b@c",
-    "nai-ali ce@example.org", "nai-alice@exa\x01mple.org", "gci-whatever", "suci-0-001-01-0-0-0-1",
+      "",
+      "imsi-",
+      "imsi-1234",
+      "imsi-0010101234567890",
+      "imsi-00101012345678a",
+      "IMSI-001010123456789",
+      "001010123456789",
+      "nai-",
+      "nai-alice",
+      "nai-@example.org",
+      "nai-alice@",
+      "nai-a@b@c",
+      "nai-ali ce@example.org",
+      "nai-alice@exa\x01mple.org",
+      "gci-whatever",
+      "suci-0-001-01-0-0-0-1",
   };
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
     if (kedge_supi_parse(bad[i], &s) != KEDGE_ERR_BAD_SUPI)
@@ -237,9 +249,17 @@ static void test_ecs_id_normalise(void **state)
   assert_string_equal(out, "ecs.example.com");
   assert_int_equal(kedge_ecs_id_normalise("xn--bcher-kva.example", out, &why), KEDGE_OK);
   assert_string_equal(out, "xn--bcher-kva.example");
-  const char *bad[] = {"", ".", "ecs", "ecs..example.com", "-ecs.example.com",
-                       "ecs-.example.com", "ecs_1.example.com", "ecs.example.com..",
-                       "b\303\274cher.example", "127.0.0.1", "ecs example.com"};
+  const char *bad[] = {"",
+                       ".",
+                       "ecs",
+                       "ecs..example.com",
+                       "-ecs.example.com",
+                       "ecs-.example.com",
+                       "ecs_1.example.com",
+                       "ecs.example.com..",
+                       "b\303\274cher.example",
+                       "127.0.0.1",
+                       "ecs example.com"};
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
     why = NULL;
     if (kedge_ecs_id_normalise(bad[i], out, &why) != KEDGE_ERR_BAD_ECS_ID || !why)
@@ -263,14 +283,14 @@ static void test_ecs_id_normalise(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_kedge_1),
-    cmocka_unit_test(test_kedge_2),
-    cmocka_unit_test(test_kedge_3),
-    cmocka_unit_test(test_kdf_s_kausf),
-    cmocka_unit_test(test_kedge_id_rejections),
-    cmocka_unit_test(test_kedge_id_rid_as_written),
-    cmocka_unit_test(test_supi_forms),
-    cmocka_unit_test(test_ecs_id_normalise),
+      cmocka_unit_test(test_kedge_1),
+      cmocka_unit_test(test_kedge_2),
+      cmocka_unit_test(test_kedge_3),
+      cmocka_unit_test(test_kdf_s_kausf),
+      cmocka_unit_test(test_kedge_id_rejections),
+      cmocka_unit_test(test_kedge_id_rid_as_written),
+      cmocka_unit_test(test_supi_forms),
+      cmocka_unit_test(test_ecs_id_normalise),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -23,25 +23,23 @@ static const char *check_auts(const json_t *v)
 }
 
 static const kedge_json_member_t resync_members[] = {
-  { .name = "rand", .kind = KEDGE_JSON_STRING, .required = true,
-    .check = kedge_json_check_hex16 },
-  { .name = "auts", .kind = KEDGE_JSON_STRING, .required = true, .check = check_auts },
-  { .name = NULL },
+    {.name = "rand", .kind = KEDGE_JSON_STRING, .required = true, .check = kedge_json_check_hex16},
+    {.name = "auts", .kind = KEDGE_JSON_STRING, .required = true, .check = check_auts},
+    {.name = NULL},
 };
 
 static const kedge_json_member_t request_members[] = {
-  { .name = "servingNetworkName", .kind = KEDGE_JSON_STRING, .required = true,
-    .max_len = 64 },
-  { .name = "ausfInstanceId", .kind = KEDGE_JSON_STRING, .required = true },
-  { .name = "resynchronizationInfo", .kind = KEDGE_JSON_OBJECT, .object = resync_members },
-  { .name = "counter", .kind = KEDGE_JSON_INTEGER },
-  { .name = "edgeInd", .kind = KEDGE_JSON_BOOLEAN },
-  { .name = "list", .kind = KEDGE_JSON_ARRAY, .max_len = 2 },
-  { .name = "odd/na~me", .kind = KEDGE_JSON_STRING },
-  { .name = NULL },
+    {.name = "servingNetworkName", .kind = KEDGE_JSON_STRING, .required = true, .max_len = 64},
+    {.name = "ausfInstanceId", .kind = KEDGE_JSON_STRING, .required = true},
+    {.name = "resynchronizationInfo", .kind = KEDGE_JSON_OBJECT, .object = resync_members},
+    {.name = "counter", .kind = KEDGE_JSON_INTEGER},
+    {.name = "edgeInd", .kind = KEDGE_JSON_BOOLEAN},
+    {.name = "list", .kind = KEDGE_JSON_ARRAY, .max_len = 2},
+    {.name = "odd/na~me", .kind = KEDGE_JSON_STRING},
+    {.name = NULL},
 };
 
-#define SNN "5G:mnc001.mcc001.3gppnetwork.org"
+#define SNN  "5G:mnc001.mcc001.3gppnetwork.org"
 #define RAND "0123456789abcdef0123456789ABCDEF"
 
 static json_t *parse(const char *text)
@@ -83,7 +81,8 @@ static void test_valid_bodies(void **state)
   expect("{\"servingNetworkName\":\"" SNN "\",\"ausfInstanceId\":\"a\"}", KEDGE_OK, false, "[]");
   /* Unknown members are ignored (TS 29.500 5.2.7: extensibility). */
   expect("{\"servingNetworkName\":\"" SNN "\",\"ausfInstanceId\":\"a\",\"x\":[1,{}],"
-         "\"resynchronizationInfo\":{\"rand\":\"" RAND "\",\"auts\":\"00112233445566778899aabbccdd\"},"
+         "\"resynchronizationInfo\":{\"rand\":\"" RAND
+         "\",\"auts\":\"00112233445566778899aabbccdd\"},"
          "\"counter\":-3,\"edgeInd\":false,\"list\":[1,2],\"odd/na~me\":\"\"}",
          KEDGE_OK, false, "[]");
 }
@@ -152,7 +151,7 @@ static void test_pointer_escaping(void **state)
 
 static void test_non_object_body(void **state)
 {
-  const char *bodies[] = { "[]", "\"x\"", "3", "null", "true" };
+  const char *bodies[] = {"[]", "\"x\"", "3", "null", "true"};
   for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++)
     expect(bodies[i], KEDGE_ERR_INVALID_ARG, false,
            "[{\"param\":\"\",\"reason\":\"must be a JSON object\"}]");
@@ -174,13 +173,14 @@ static void test_check_at_prefix(void **state)
   json_t *body = parse("{\"rand\":\"00\"}");
   json_t *problem = kedge_problem_new(400, "MANDATORY_IE_INCORRECT", NULL);
   bool missing_only;
-  assert_int_equal(kedge_json_check_at(body, resync_members, "/resynchronizationInfo", problem,
-                                       &missing_only), KEDGE_ERR_INVALID_ARG);
+  assert_int_equal(
+      kedge_json_check_at(body, resync_members, "/resynchronizationInfo", problem, &missing_only),
+      KEDGE_ERR_INVALID_ARG);
   assert_false(missing_only);
   char *s = json_dumps(json_object_get(problem, "invalidParams"), JSON_COMPACT);
-  assert_string_equal(s,
-                      "[{\"param\":\"/resynchronizationInfo/rand\",\"reason\":\"must be 32 hex digits\"},"
-                      "{\"param\":\"/resynchronizationInfo/auts\",\"reason\":\"mandatory member missing\"}]");
+  assert_string_equal(
+      s, "[{\"param\":\"/resynchronizationInfo/rand\",\"reason\":\"must be 32 hex digits\"},"
+         "{\"param\":\"/resynchronizationInfo/auts\",\"reason\":\"mandatory member missing\"}]");
   free(s);
   json_decref(problem);
   json_decref(body);
@@ -203,7 +203,9 @@ static void test_hex_checks(void **state)
   assert_string_equal(kedge_json_check_hex16(v), "must be a string");
   json_decref(v);
   /* an embedded NUL must not let a short string pass */
-  v = json_stringn("0123456789abcdef\0" "123456789abcdef", 32);
+  v = json_stringn("0123456789abcdef\0"
+                   "123456789abcdef",
+                   32);
   if (v) {
     assert_string_equal(kedge_json_check_hex16(v), "must be 32 hex digits");
     json_decref(v);
@@ -213,16 +215,11 @@ static void test_hex_checks(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_valid_bodies),
-    cmocka_unit_test(test_missing_required),
-    cmocka_unit_test(test_wrong_types),
-    cmocka_unit_test(test_too_long),
-    cmocka_unit_test(test_nested_pointers),
-    cmocka_unit_test(test_pointer_escaping),
-    cmocka_unit_test(test_non_object_body),
-    cmocka_unit_test(test_without_problem_or_flag),
-    cmocka_unit_test(test_check_at_prefix),
-    cmocka_unit_test(test_hex_checks),
+      cmocka_unit_test(test_valid_bodies),    cmocka_unit_test(test_missing_required),
+      cmocka_unit_test(test_wrong_types),     cmocka_unit_test(test_too_long),
+      cmocka_unit_test(test_nested_pointers), cmocka_unit_test(test_pointer_escaping),
+      cmocka_unit_test(test_non_object_body), cmocka_unit_test(test_without_problem_or_flag),
+      cmocka_unit_test(test_check_at_prefix), cmocka_unit_test(test_hex_checks),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -81,8 +81,8 @@ static void jwk_of(const EVP_PKEY *k, const char *kid, const char *extra, char *
   } else {
     bn_param_b64(k, OSSL_PKEY_PARAM_RSA_N, 0, a);
     bn_param_b64(k, OSSL_PKEY_PARAM_RSA_E, 0, b);
-    int n = snprintf(out, size, "{\"kty\":\"RSA\",\"n\":\"%s\",\"e\":\"%s\"%s%s}", a, b,
-                     kid_member, extra ? extra : "");
+    int n = snprintf(out, size, "{\"kty\":\"RSA\",\"n\":\"%s\",\"e\":\"%s\"%s%s}", a, b, kid_member,
+                     extra ? extra : "");
     assert_true(n > 0 && (size_t)n < size);
   }
 }
@@ -99,8 +99,7 @@ static kedge_jwks_t *jwks_from(const char *text)
 }
 
 /* header.payload signed with `k` (ES256 for EC keys, RS256 for RSA) into out. */
-static void sign_token(EVP_PKEY *k, const char *header, const char *payload, char *out,
-                       size_t size)
+static void sign_token(EVP_PKEY *k, const char *header, const char *payload, char *out, size_t size)
 {
   char h[1024], p[2048];
   b64url_str(header, h);
@@ -130,10 +129,10 @@ static void sign_token(EVP_PKEY *k, const char *header, const char *payload, cha
 }
 
 static const kedge_jwt_policy_t policy = {
-  .audience = "nef.kedge.test", .scope = "3gpp-kedge", .issuer = NULL, .leeway_s = 0};
+    .audience = "nef.kedge.test", .scope = "3gpp-kedge", .issuer = NULL, .leeway_s = 0};
 
 static kedge_jwt_status_t verify(const kedge_jwks_t *set, const char *token,
-                               const kedge_jwt_policy_t *pol)
+                                 const kedge_jwt_policy_t *pol)
 {
   kedge_jwt_status_t st = KEDGE_JWT_VALID;
   kedge_err_t err = kedge_jwt_verify(set, token, strlen(token), pol, NOW, &st);
@@ -151,14 +150,17 @@ static const char good_claims[] =
 static void test_b64url(void **state)
 {
   /* RFC 4648 10 test vectors, in the URL-safe alphabet without padding */
-  static const struct { const char *enc, *dec; } v[] = {
-    {"", ""}, {"Zg", "f"}, {"Zm8", "fo"}, {"Zm9v", "foo"}, {"Zm9vYg", "foob"},
-    {"Zm9vYmE", "fooba"}, {"Zm9vYmFy", "foobar"},
+  static const struct {
+    const char *enc, *dec;
+  } v[] = {
+      {"", ""},           {"Zg", "f"},          {"Zm8", "fo"},          {"Zm9v", "foo"},
+      {"Zm9vYg", "foob"}, {"Zm9vYmE", "fooba"}, {"Zm9vYmFy", "foobar"},
   };
   uint8_t out[16];
   size_t n;
   for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
-    assert_int_equal(kedge_b64url_decode(v[i].enc, strlen(v[i].enc), out, sizeof(out), &n), KEDGE_OK);
+    assert_int_equal(kedge_b64url_decode(v[i].enc, strlen(v[i].enc), out, sizeof(out), &n),
+                     KEDGE_OK);
     assert_int_equal(n, strlen(v[i].dec));
     assert_memory_equal(out, v[i].dec, n);
   }
@@ -517,9 +519,12 @@ static void test_algorithms_and_form(void **state)
 
 /* TS 29.510 6.3.5.2.4 AccessTokenClaims as an SBI producer checks them: aud = the producer's NF
  * type or nfInstanceId, scope = service names, sub = the consumer's nfInstanceId, iat skew. */
-static const kedge_jwt_policy_t sbi_policy = {
-  .audience = "UDM", .audience_alt = "5f1c2bd4-8c2b-4f5e-9a43-3c1d2e0b7a11",
-  .scope = "nudm-ueau", .subject = "0a9e3a2c-4f7c-4f0e-9d1d-8a2c9f1e6b01", .leeway_s = 5};
+static const kedge_jwt_policy_t sbi_policy = {.audience = "UDM",
+                                              .audience_alt =
+                                                  "5f1c2bd4-8c2b-4f5e-9a43-3c1d2e0b7a11",
+                                              .scope = "nudm-ueau",
+                                              .subject = "0a9e3a2c-4f7c-4f0e-9d1d-8a2c9f1e6b01",
+                                              .leeway_s = 5};
 
 static void test_sbi_claims(void **state)
 {
@@ -533,8 +538,8 @@ static void test_sbi_claims(void **state)
              "\"sub\":\"0a9e3a2c-4f7c-4f0e-9d1d-8a2c9f1e6b01\",\"aud\":\"UDM\","
              "\"scope\":\"nudm-sdm nudm-ueau\",\"exp\":1700000600,\"iat\":1700000000}",
              tok, sizeof(tok));
-  assert_int_equal(kedge_jwt_verify_claims(k->set, tok, strlen(tok), &sbi_policy, NOW, &st,
-                                           &claims), KEDGE_OK);
+  assert_int_equal(
+      kedge_jwt_verify_claims(k->set, tok, strlen(tok), &sbi_policy, NOW, &st, &claims), KEDGE_OK);
   assert_string_equal(claims.sub, "0a9e3a2c-4f7c-4f0e-9d1d-8a2c9f1e6b01");
   assert_int_equal(claims.exp, 1700000600);
   /* aud as the producer's nfInstanceId (in an array) */
@@ -557,8 +562,7 @@ static void test_sbi_claims(void **state)
              tok, sizeof(tok));
   assert_int_equal(verify(k->set, tok, &sbi_policy), KEDGE_JWT_WRONG_SUBJECT);
   sign_token(k->ec, "{\"alg\":\"ES256\"}",
-             "{\"aud\":\"UDM\",\"scope\":\"nudm-ueau\",\"exp\":1700000600}", tok,
-             sizeof(tok));
+             "{\"aud\":\"UDM\",\"scope\":\"nudm-ueau\",\"exp\":1700000600}", tok, sizeof(tok));
   assert_int_equal(verify(k->set, tok, &sbi_policy), KEDGE_JWT_WRONG_SUBJECT);
   kedge_jwt_policy_t any_sub = sbi_policy;
   any_sub.subject = NULL;
@@ -613,17 +617,17 @@ static void test_hs256_with_public_key(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_b64url),
-    cmocka_unit_test(test_rfc7515_a3),
-    cmocka_unit_test(test_jwks_rejects),
-    cmocka_unit_test(test_jwks_skips_unknown),
-    cmocka_unit_test_setup_teardown(test_good_tokens, keys_setup, keys_teardown),
-    cmocka_unit_test_setup_teardown(test_time_claims, keys_setup, keys_teardown),
-    cmocka_unit_test_setup_teardown(test_audience_and_scope, keys_setup, keys_teardown),
-    cmocka_unit_test_setup_teardown(test_signatures_and_keys, keys_setup, keys_teardown),
-    cmocka_unit_test_setup_teardown(test_algorithms_and_form, keys_setup, keys_teardown),
-    cmocka_unit_test_setup_teardown(test_sbi_claims, keys_setup, keys_teardown),
-    cmocka_unit_test_setup_teardown(test_hs256_with_public_key, keys_setup, keys_teardown),
+      cmocka_unit_test(test_b64url),
+      cmocka_unit_test(test_rfc7515_a3),
+      cmocka_unit_test(test_jwks_rejects),
+      cmocka_unit_test(test_jwks_skips_unknown),
+      cmocka_unit_test_setup_teardown(test_good_tokens, keys_setup, keys_teardown),
+      cmocka_unit_test_setup_teardown(test_time_claims, keys_setup, keys_teardown),
+      cmocka_unit_test_setup_teardown(test_audience_and_scope, keys_setup, keys_teardown),
+      cmocka_unit_test_setup_teardown(test_signatures_and_keys, keys_setup, keys_teardown),
+      cmocka_unit_test_setup_teardown(test_algorithms_and_form, keys_setup, keys_teardown),
+      cmocka_unit_test_setup_teardown(test_sbi_claims, keys_setup, keys_teardown),
+      cmocka_unit_test_setup_teardown(test_hs256_with_public_key, keys_setup, keys_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

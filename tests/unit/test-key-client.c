@@ -41,11 +41,13 @@ static void routes_defaults_and_lookup(void **state)
   (void)state;
   char why[256];
   kedge_key_routes_t r;
-  assert_int_equal(read_routes("src:\n  routes:\n"
-                               "    - {mcc: \"001\", mnc: \"01\", rids: [\"12\"], uris: [https://a/, https://b]}\n"
-                               "    - {uris: [https://c:8443/prefix]}\n",
-                               "uri", 0, &r, why, sizeof(why)),
-                   KEDGE_OK);
+  assert_int_equal(
+      read_routes(
+          "src:\n  routes:\n"
+          "    - {mcc: \"001\", mnc: \"01\", rids: [\"12\"], uris: [https://a/, https://b]}\n"
+          "    - {uris: [https://c:8443/prefix]}\n",
+          "uri", 0, &r, why, sizeof(why)),
+      KEDGE_OK);
   assert_int_equal(r.n, 2);
   assert_string_equal(r.rows[0].name, "route1");
   assert_string_equal(r.rows[0].uris[0], "https://a"); /* trailing '/' dropped */
@@ -89,14 +91,14 @@ static void routes_mistakes(void **state)
   refuses("src: {routes: [{mcc: \"001\", uris: [https://a]}]}\n", NULL, 0, "mnc");
   refuses("src: {routes: [{rids: [\"1\", \"*\"], uris: [https://a]}]}\n", NULL, 0, "alone");
   refuses("src: {routes: [{rids: [\"12345\"], uris: [https://a]}]}\n", NULL, 0, "1 to 4");
-  refuses("src: {routes: [{mcc: \"001\", mnc: \"01\", rids: [\"1\"], uris: [https://a]}]}\n",
-          NULL, all, "src.routes[0].name");
+  refuses("src: {routes: [{mcc: \"001\", mnc: \"01\", rids: [\"1\"], uris: [https://a]}]}\n", NULL,
+          all, "src.routes[0].name");
   refuses("src: {routes: [{name: a, rids: [\"1\"], uris: [https://a]}]}\n", NULL, all, "mcc");
-  refuses("src: {routes: [{name: a, mcc: \"001\", mnc: \"01\", uris: [https://a]}]}\n", NULL,
-          all, "routing indicators");
+  refuses("src: {routes: [{name: a, mcc: \"001\", mnc: \"01\", uris: [https://a]}]}\n", NULL, all,
+          "routing indicators");
   refuses("src: {routes: [{name: \"a=b\", uris: [https://a]}]}\n", NULL, 0, "'='");
-  refuses("src: {routes: [{name: a, uris: [https://a]}, {name: a, uris: [https://b]}]}\n", NULL,
-          0, "src.routes[1].name: used twice");
+  refuses("src: {routes: [{name: a, uris: [https://a]}, {name: a, uris: [https://b]}]}\n", NULL, 0,
+          "src.routes[1].name: used twice");
 }
 
 static const char kid[] = "12.AAECAwQFBgcICQoLDA0ODw@5gc.mnc001.mcc001.3gppnetwork.org";
@@ -106,8 +108,11 @@ static void codec_bodies(void **state)
   (void)state;
   kedge_plmn_t home;
   kedge_plmn_parse("001", "01", &home);
-  kedge_key_request_t rq = {.api = KEDGE_KEY_API_AUSF_KEDGE, .key_id = kid,
-                            .key_id_len = strlen(kid), .home = &home, .rid = "12"};
+  kedge_key_request_t rq = {.api = KEDGE_KEY_API_AUSF_KEDGE,
+                            .key_id = kid,
+                            .key_id_len = strlen(kid),
+                            .home = &home,
+                            .rid = "12"};
   assert_string_equal(kedge_key_api_path(rq.api), "/nausf-auth/v1/kedge-keys/retrieve");
   json_t *b = kedge_key_request_body(&rq);
   char *text = json_dumps(b, JSON_SORT_KEYS | JSON_COMPACT);
@@ -130,13 +135,13 @@ static void codec_bodies(void **state)
 static void codec_answers(void **state)
 {
   (void)state;
-  kedge_key_request_t rq = {.api = KEDGE_KEY_API_AUSF_KEDGE, .key_id = kid,
-                            .key_id_len = strlen(kid)};
+  kedge_key_request_t rq = {
+      .api = KEDGE_KEY_API_AUSF_KEDGE, .key_id = kid, .key_id_len = strlen(kid)};
   const char *key = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
   uint8_t out[KEDGE_KEY_LEN];
   int64_t expiry = 0;
-  json_t *j = json_pack("{s:s, s:s, s:s}", "kedgeId", kid, "kedge", key, "expiry",
-                        "2099-01-01T00:00:00Z");
+  json_t *j =
+      json_pack("{s:s, s:s, s:s}", "kedgeId", kid, "kedge", key, "expiry", "2099-01-01T00:00:00Z");
   assert_int_equal(kedge_key_answer_read(&rq, j, out, &expiry), KEDGE_OK);
   assert_int_equal(out[0], 0x00);
   assert_int_equal(out[31], 0x1f);
@@ -174,8 +179,11 @@ static void codec_akma(void **state)
   (void)state;
   kedge_plmn_t home;
   kedge_plmn_parse("001", "01", &home);
-  kedge_key_request_t rq = {.api = KEDGE_KEY_API_AANF_AKMA, .key_id = kid,
-                            .key_id_len = strlen(kid), .home = &home, .rid = "12",
+  kedge_key_request_t rq = {.api = KEDGE_KEY_API_AANF_AKMA,
+                            .key_id = kid,
+                            .key_id_len = strlen(kid),
+                            .home = &home,
+                            .rid = "12",
                             .af_id = "ecs.example.com"};
   assert_true(kedge_key_api_is_akma(KEDGE_KEY_API_AANF_AKMA));
   assert_true(kedge_key_api_is_akma(KEDGE_KEY_API_NEF_AKMA));
@@ -231,9 +239,12 @@ static void outcome_names(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(routes_defaults_and_lookup), cmocka_unit_test(routes_mistakes),
-      cmocka_unit_test(codec_bodies),               cmocka_unit_test(codec_answers),
-      cmocka_unit_test(codec_akma),                 cmocka_unit_test(outcome_names),
+      cmocka_unit_test(routes_defaults_and_lookup),
+      cmocka_unit_test(routes_mistakes),
+      cmocka_unit_test(codec_bodies),
+      cmocka_unit_test(codec_answers),
+      cmocka_unit_test(codec_akma),
+      cmocka_unit_test(outcome_names),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   kedge_config_free(cfg);

@@ -962,8 +962,7 @@ int main(void)
       cmocka_unit_test_setup_teardown(test_sqlite_committed_before_callback, setup_sqlite,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_sqlite_swapped_ciphertext, setup_sqlite, teardown),
-      cmocka_unit_test_setup_teardown(test_sqlite_locked_wal_read_off_loop, setup_sqlite,
-                                      teardown),
+      cmocka_unit_test_setup_teardown(test_sqlite_locked_wal_read_off_loop, setup_sqlite, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -82,10 +82,11 @@ static void test_text_line_format(void **state)
                       "kedge-test info: hello 42\n$");
 
   /* The timestamp is now, in UTC (RFC 3339). */
-  struct tm tm = { 0 };
+  struct tm tm = {0};
   int ms;
-  assert_int_equal(sscanf(out, "%4d-%2d-%2dT%2d:%2d:%2d.%3d", &tm.tm_year, &tm.tm_mon,
-                          &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms), 7);
+  assert_int_equal(sscanf(out, "%4d-%2d-%2dT%2d:%2d:%2d.%3d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                          &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms),
+                   7);
   tm.tm_year -= 1900;
   tm.tm_mon -= 1;
   time_t logged = timegm(&tm);
@@ -127,7 +128,9 @@ static void test_text_escapes_control_characters(void **state)
   kedge_log_init("kedge-test", KEDGE_LOG_INFO, false);
   capture_start();
   /* A peer-chosen string must not be able to start a forged second line. */
-  kedge_log_info("%s", "a\nb\rc\td\x01" "e\\f\xff" "g \xc3\xa9");
+  kedge_log_info("%s", "a\nb\rc\td\x01"
+                       "e\\f\xff"
+                       "g \xc3\xa9");
   char *out = capture_end();
   assert_int_equal(count_lines(out), 1);
   assert_non_null(strstr(out, "info: a\\nb\\rc\\td\\x01e\\\\f\\xffg \xc3\xa9\n"));
@@ -212,8 +215,7 @@ static void test_journal_priority_prefix(void **state)
   struct stat st;
   assert_int_equal(fstat(STDERR_FILENO, &st), 0);
   char v[64];
-  snprintf(v, sizeof(v), "%llu:%llu", (unsigned long long)st.st_dev,
-           (unsigned long long)st.st_ino);
+  snprintf(v, sizeof(v), "%llu:%llu", (unsigned long long)st.st_dev, (unsigned long long)st.st_ino);
   setenv("JOURNAL_STREAM", v, 1);
   kedge_log_init("kedge-test", KEDGE_LOG_DEBUG, false);
   kedge_log_error("e");
@@ -344,7 +346,7 @@ static void test_errno_preserved(void **state)
   assert_int_equal(e, ENOENT);
 }
 
-#define THREADS 4
+#define THREADS          4
 #define LINES_PER_THREAD 300
 
 static void *log_worker(void *arg)
@@ -369,7 +371,7 @@ static void test_concurrent_lines_stay_whole(void **state)
     pthread_join(t[i], NULL);
   char *out = capture_end();
   assert_int_equal(count_lines(out), THREADS * LINES_PER_THREAD);
-  int seen[THREADS] = { 0 };
+  int seen[THREADS] = {0};
   char *save = NULL;
   for (char *line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
     json_t *j = parse_line(line);
@@ -382,7 +384,7 @@ static void test_concurrent_lines_stay_whole(void **state)
     seen[id]++;
     const char *pad = strchr(strchr(msg, ' ') + 1, ' ') + 1;
     assert_int_equal(strlen(pad), 1499);
-    assert_int_equal(strspn(pad, (char[]){ (char)('a' + id), 0 }), 1499);
+    assert_int_equal(strspn(pad, (char[]){(char)('a' + id), 0}), 1499);
     json_decref(j);
   }
   for (int i = 0; i < THREADS; i++)
@@ -393,18 +395,18 @@ static void test_concurrent_lines_stay_whole(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_text_line_format),
-    cmocka_unit_test(test_threshold),
-    cmocka_unit_test(test_text_escapes_control_characters),
-    cmocka_unit_test(test_json_line),
-    cmocka_unit_test(test_truncation_text),
-    cmocka_unit_test(test_truncation_json_keeps_valid_utf8),
-    cmocka_unit_test(test_level_parse_and_name),
-    cmocka_unit_test(test_fields_json_and_text),
-    cmocka_unit_test(test_fields_long_values_stay_json),
-    cmocka_unit_test(test_journal_priority_prefix),
-    cmocka_unit_test(test_errno_preserved),
-    cmocka_unit_test(test_concurrent_lines_stay_whole),
+      cmocka_unit_test(test_text_line_format),
+      cmocka_unit_test(test_threshold),
+      cmocka_unit_test(test_text_escapes_control_characters),
+      cmocka_unit_test(test_json_line),
+      cmocka_unit_test(test_truncation_text),
+      cmocka_unit_test(test_truncation_json_keeps_valid_utf8),
+      cmocka_unit_test(test_level_parse_and_name),
+      cmocka_unit_test(test_fields_json_and_text),
+      cmocka_unit_test(test_fields_long_values_stay_json),
+      cmocka_unit_test(test_journal_priority_prefix),
+      cmocka_unit_test(test_errno_preserved),
+      cmocka_unit_test(test_concurrent_lines_stay_whole),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,25 +12,31 @@
 
 #include "kedge/metrics.h"
 
-static void test_render(void **state) {
+static void test_render(void **state)
+{
   kedge_metrics_t *m;
   assert_int_equal(kedge_metrics_new(&m), KEDGE_OK);
   kedge_counter_t *c1, *c2, *again;
   kedge_gauge_t *g;
   kedge_histogram_t *h;
-  assert_int_equal(kedge_metrics_counter(m, "req_total", "Requests", "route=\"/a\"", &c1), KEDGE_OK);
-  assert_int_equal(kedge_metrics_counter(m, "req_total", "Requests", "route=\"/b\"", &c2), KEDGE_OK);
-  assert_int_equal(kedge_metrics_counter(m, "req_total", "Requests", "route=\"/a\"", &again), KEDGE_OK);
+  assert_int_equal(kedge_metrics_counter(m, "req_total", "Requests", "route=\"/a\"", &c1),
+                   KEDGE_OK);
+  assert_int_equal(kedge_metrics_counter(m, "req_total", "Requests", "route=\"/b\"", &c2),
+                   KEDGE_OK);
+  assert_int_equal(kedge_metrics_counter(m, "req_total", "Requests", "route=\"/a\"", &again),
+                   KEDGE_OK);
   assert_ptr_equal(c1, again);
   assert_int_equal(kedge_metrics_gauge(m, "open", "Open", NULL, &g), KEDGE_OK);
   const double bounds[] = {0.1, 1};
-  assert_int_equal(kedge_metrics_histogram(m, "lat_seconds", "Latency", "", bounds, 2, &h), KEDGE_OK);
+  assert_int_equal(kedge_metrics_histogram(m, "lat_seconds", "Latency", "", bounds, 2, &h),
+                   KEDGE_OK);
   /* One name, one type. */
   assert_int_equal(kedge_metrics_gauge(m, "req_total", "x", NULL, &g), KEDGE_ERR_INVALID_ARG);
   assert_int_equal(kedge_metrics_gauge(m, "open", "Open", NULL, &g), KEDGE_OK);
   assert_int_equal(kedge_metrics_counter(m, "9bad", "x", NULL, &c1), KEDGE_ERR_INVALID_ARG);
   assert_int_equal(kedge_metrics_counter(m, "bad-name", "x", NULL, &c1), KEDGE_ERR_INVALID_ARG);
-  assert_int_equal(kedge_metrics_counter(m, "req_total", "Requests", "route=\"/a\"", &c1), KEDGE_OK);
+  assert_int_equal(kedge_metrics_counter(m, "req_total", "Requests", "route=\"/a\"", &c1),
+                   KEDGE_OK);
 
   kedge_counter_add(c1, 3);
   kedge_counter_add(c2, 1);
@@ -46,27 +52,27 @@ static void test_render(void **state) {
   size_t len;
   assert_int_equal(kedge_metrics_render(m, &text, &len), KEDGE_OK);
   assert_int_equal(strlen(text), len);
-  const char *want =
-      "# HELP req_total Requests\n"
-      "# TYPE req_total counter\n"
-      "req_total{route=\"/a\"} 3\n"
-      "req_total{route=\"/b\"} 1\n"
-      "# HELP open Open\n"
-      "# TYPE open gauge\n"
-      "open -2\n"
-      "# HELP lat_seconds Latency\n"
-      "# TYPE lat_seconds histogram\n"
-      "lat_seconds_bucket{le=\"0.1\"} 1\n"
-      "lat_seconds_bucket{le=\"1\"} 3\n"
-      "lat_seconds_bucket{le=\"+Inf\"} 4\n"
-      "lat_seconds_sum 11.05\n"
-      "lat_seconds_count 4\n";
+  const char *want = "# HELP req_total Requests\n"
+                     "# TYPE req_total counter\n"
+                     "req_total{route=\"/a\"} 3\n"
+                     "req_total{route=\"/b\"} 1\n"
+                     "# HELP open Open\n"
+                     "# TYPE open gauge\n"
+                     "open -2\n"
+                     "# HELP lat_seconds Latency\n"
+                     "# TYPE lat_seconds histogram\n"
+                     "lat_seconds_bucket{le=\"0.1\"} 1\n"
+                     "lat_seconds_bucket{le=\"1\"} 3\n"
+                     "lat_seconds_bucket{le=\"+Inf\"} 4\n"
+                     "lat_seconds_sum 11.05\n"
+                     "lat_seconds_count 4\n";
   assert_string_equal(text, want);
   free(text);
   kedge_metrics_free(m);
 }
 
-static void test_label_escaping(void **state) {
+static void test_label_escaping(void **state)
+{
   char buf[64] = "";
   assert_int_equal(kedge_metrics_label(buf, sizeof(buf), "route", "/a/{x}"), KEDGE_OK);
   assert_int_equal(kedge_metrics_label(buf, sizeof(buf), "v", "q\"b\\s\nn"), KEDGE_OK);
@@ -74,13 +80,15 @@ static void test_label_escaping(void **state) {
   char small[12] = "";
   assert_int_equal(kedge_metrics_label(small, sizeof(small), "k", "0123456789"), KEDGE_ERR_TOO_BIG);
   assert_string_equal(small, ""); /* untouched on failure */
-  assert_int_equal(kedge_metrics_label(small, sizeof(small), "bad key", "v"), KEDGE_ERR_INVALID_ARG);
+  assert_int_equal(kedge_metrics_label(small, sizeof(small), "bad key", "v"),
+                   KEDGE_ERR_INVALID_ARG);
 }
 
 static kedge_counter_t *shared_counter;
 static kedge_histogram_t *shared_hist;
 
-static void *hammer(void *arg) {
+static void *hammer(void *arg)
+{
   for (int i = 0; i < 100000; i++) {
     kedge_counter_add(shared_counter, 1);
     kedge_histogram_observe(shared_hist, 0.001);
@@ -88,7 +96,8 @@ static void *hammer(void *arg) {
   return NULL;
 }
 
-static void test_threads(void **state) {
+static void test_threads(void **state)
+{
   kedge_metrics_t *m;
   assert_int_equal(kedge_metrics_new(&m), KEDGE_OK);
   const double bounds[] = {0.01};
@@ -104,7 +113,8 @@ static void test_threads(void **state) {
   kedge_metrics_free(m);
 }
 
-int main(void) {
+int main(void)
+{
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_render),
       cmocka_unit_test(test_label_escaping),

@@ -98,11 +98,9 @@ static void test_null_arguments(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_set_1),
-    cmocka_unit_test(test_set_2),
-    cmocka_unit_test(test_set_3),
-    cmocka_unit_test(test_full_chain_opc),
-    cmocka_unit_test(test_null_arguments),
+      cmocka_unit_test(test_set_1),          cmocka_unit_test(test_set_2),
+      cmocka_unit_test(test_set_3),          cmocka_unit_test(test_full_chain_opc),
+      cmocka_unit_test(test_null_arguments),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

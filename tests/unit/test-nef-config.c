@@ -52,8 +52,8 @@ static kedge_err_t load(const char *yaml, loaded_t *l, char *why, size_t why_siz
 {
   memset(l, 0, sizeof(*l));
   why[0] = '\0';
-  kedge_err_t err = kedge_config_load_buffer("nef.yaml", yaml, strlen(yaml), &l->cfg, why,
-                                             why_size);
+  kedge_err_t err =
+      kedge_config_load_buffer("nef.yaml", yaml, strlen(yaml), &l->cfg, why, why_size);
   if (err)
     return err;
   kedge_config_node_t *root = kedge_config_root(l->cfg);
@@ -219,7 +219,7 @@ static void test_concurrency_cap(void **state)
   /* a refusal by the bucket gives the slot back too */
   af.rate = 1;
   af.burst = 1;
-  assert_int_equal(nef_rate_init(&af), KEDGE_OK); /* in flight: 0 again */
+  assert_int_equal(nef_rate_init(&af), KEDGE_OK);                   /* in flight: 0 again */
   assert_int_equal(nef_rate_admit(&af, 0, &retry, &why), KEDGE_OK); /* the burst */
   assert_int_equal(nef_rate_admit(&af, 0, &retry, &why), KEDGE_ERR_BUSY);
   assert_non_null(strstr(why, "rate"));
@@ -239,10 +239,10 @@ static void expect_bad(const char *yaml, const char *want)
 }
 
 #define SBI "sbi:\n  tls: {cert: /x/nef.crt, key: /x/nef.key, ca: /x/ca.crt}\n"
-#define AF                                                                                        \
+#define AF                                                                                         \
   "afs:\n  - {af_id: af.kedge.test, profiles: [kedge],\n"                                          \
   "     home_networks: [{mcc: \"001\", mnc: \"01\"}]}\n"
-#define GROUPS                                                                                    \
+#define GROUPS                                                                                     \
   "ausf:\n  groups:\n"                                                                             \
   "    - {name: a, mcc: \"001\", mnc: \"01\", rids: [\"*\"], uris: [https://h:1]}\n"
 
@@ -268,7 +268,7 @@ static void test_bad_configs(void **state)
                  "mnc: \"01\"}]}\n" GROUPS,
              "nef.yaml:5: afs[1].af_id: listed twice");
   expect_bad(SBI AF "ausf:\n  groups: []\n", "ausf.groups: missing: list the key source's routes "
-                                               "{name, mcc, mnc, rids, uris}");
+                                             "{name, mcc, mnc, rids, uris}");
   expect_bad(SBI AF "ausf:\n  groups:\n    - {name: a b, mcc: \"001\", mnc: \"01\", rids: [\"*\"], "
                     "uris: [https://h:1]}\n",
              "name: must be 1 to 64 characters without spaces");
@@ -338,9 +338,9 @@ static void test_oauth_config(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_read_good),       cmocka_unit_test(test_routing),
-    cmocka_unit_test(test_rate_limit),      cmocka_unit_test(test_concurrency_cap),
-    cmocka_unit_test(test_bad_configs),     cmocka_unit_test(test_oauth_config),
+      cmocka_unit_test(test_read_good),   cmocka_unit_test(test_routing),
+      cmocka_unit_test(test_rate_limit),  cmocka_unit_test(test_concurrency_cap),
+      cmocka_unit_test(test_bad_configs), cmocka_unit_test(test_oauth_config),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

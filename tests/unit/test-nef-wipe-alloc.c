@@ -69,9 +69,9 @@ int main(void)
   if (nef_wipe_alloc_install() != KEDGE_OK)
     return 1;
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_installed),
-    cmocka_unit_test(realloc_keeps_contents),
-    cmocka_unit_test(test_libraries_work),
+      cmocka_unit_test(test_installed),
+      cmocka_unit_test(realloc_keeps_contents),
+      cmocka_unit_test(test_libraries_work),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   nef_wipe_alloc_release();

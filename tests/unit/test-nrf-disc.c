@@ -23,16 +23,18 @@ static void query_url(void **state)
 {
   (void)state;
   char url[1024];
-  const kedge_nrf_query_t by_supi = {.target_nf_type = "UDM", .service_name = "nudm-ueau",
-                                     .supi = "imsi-001010000000001"};
+  const kedge_nrf_query_t by_supi = {
+      .target_nf_type = "UDM", .service_name = "nudm-ueau", .supi = "imsi-001010000000001"};
   assert_int_equal(kedge_nrf_disc_url("https://nrf:8443/", "AUSF", &by_supi, url, sizeof(url)),
                    KEDGE_OK);
   assert_string_equal(url, "https://nrf:8443/nnrf-disc/v1/nf-instances?target-nf-type=UDM"
                            "&requester-nf-type=AUSF&service-names=nudm-ueau"
                            "&supi=imsi-001010000000001");
   /* TS 29.510 6.2.3.2.3.1: target-plmn-list is JSON, percent-encoded */
-  const kedge_nrf_query_t by_rid = {.target_nf_type = "AUSF", .service_name = "nausf-kedge",
-                                    .routing_indicator = "0012", .target_mcc = "001",
+  const kedge_nrf_query_t by_rid = {.target_nf_type = "AUSF",
+                                    .service_name = "nausf-kedge",
+                                    .routing_indicator = "0012",
+                                    .target_mcc = "001",
                                     .target_mnc = "01"};
   assert_int_equal(kedge_nrf_disc_url("https://nrf", "NEF", &by_rid, url, sizeof(url)), KEDGE_OK);
   assert_string_equal(url, "https://nrf/nnrf-disc/v1/nf-instances?target-nf-type=AUSF"
@@ -40,8 +42,8 @@ static void query_url(void **state)
                            "&routing-indicator=0012&target-plmn-list=%5B%7B%22mcc%22%3A%22001"
                            "%22%2C%22mnc%22%3A%2201%22%7D%5D");
   /* a NAI SUPI's '@' is encoded too (a query value) */
-  const kedge_nrf_query_t nai = {.target_nf_type = "UDM", .service_name = "nudm-ueau",
-                                 .supi = "nai-a b@x.org"};
+  const kedge_nrf_query_t nai = {
+      .target_nf_type = "UDM", .service_name = "nudm-ueau", .supi = "nai-a b@x.org"};
   assert_int_equal(kedge_nrf_disc_url("https://nrf", "AUSF", &nai, url, sizeof(url)), KEDGE_OK);
   assert_non_null(strstr(url, "&supi=nai-a%20b%40x.org"));
   assert_int_equal(kedge_nrf_disc_url("https://nrf", "AUSF", &nai, url, 40), KEDGE_ERR_TOO_BIG);
@@ -78,10 +80,12 @@ static void search_result_services_array(void **state)
       "   \"ipEndPoints\": [{\"ipv6Address\": \"2001:db8::1\", \"port\": 443}]}]},"
       " {\"nfInstanceId\": \"d\", \"nfType\": \"UDM\", \"nfStatus\": \"SUSPENDED\","
       "  \"nfServices\": [{\"serviceInstanceId\": \"s\", \"serviceName\": \"nudm-ueau\","
-      "   \"versions\": [], \"scheme\": \"https\", \"ipEndPoints\": [{\"ipv4Address\": \"10.0.0.4\"}]}]},"
+      "   \"versions\": [], \"scheme\": \"https\", \"ipEndPoints\": [{\"ipv4Address\": "
+      "\"10.0.0.4\"}]}]},"
       " {\"nfInstanceId\": \"e\", \"nfType\": \"UDM\", \"nfStatus\": \"REGISTERED\","
       "  \"nfServices\": [{\"serviceInstanceId\": \"s\", \"serviceName\": \"nudm-ueau\","
-      "   \"versions\": [], \"scheme\": \"http\", \"ipEndPoints\": [{\"ipv4Address\": \"10.0.0.5\"}]},"
+      "   \"versions\": [], \"scheme\": \"http\", \"ipEndPoints\": [{\"ipv4Address\": "
+      "\"10.0.0.5\"}]},"
       "   {\"serviceInstanceId\": \"t\", \"serviceName\": \"nudm-sdm\", \"versions\": [],"
       "   \"scheme\": \"https\", \"ipEndPoints\": [{\"ipv4Address\": \"10.0.0.5\"}]}]}"
       "]}");
@@ -106,21 +110,26 @@ static void search_result_services_array(void **state)
 static void search_result_service_list_only(void **state)
 {
   (void)state;
-  json_t *body = parse(
-      "{\"validityPeriod\": 3600, \"nfInstances\": ["
-      " {\"nfInstanceId\": \"x\", \"nfType\": \"AUSF\", \"nfStatus\": \"REGISTERED\","
-      "  \"nfServiceList\": {\"k1\": {\"serviceInstanceId\": \"k1\", \"serviceName\": \"nausf-kedge\","
-      "   \"versions\": [], \"scheme\": \"https\","
-      "   \"ipEndPoints\": [{\"ipv4Address\": \"127.0.0.9\", \"port\": 7777}]}}},"
-      " {\"nfInstanceId\": \"y\", \"nfType\": \"AUSF\", \"nfStatus\": \"REGISTERED\","
-      "  \"nfServices\": [{\"serviceInstanceId\": \"k2\", \"serviceName\": \"nausf-kedge\","
-      "   \"versions\": [], \"scheme\": \"https\", \"ipEndPoints\": [{\"ipv4Address\": \"127.0.0.8\", \"port\": 1}]}],"
-      "  \"nfServiceList\": {\"k2\": {\"serviceInstanceId\": \"k2\", \"serviceName\": \"nausf-kedge\","
-      "   \"versions\": [], \"scheme\": \"https\", \"ipEndPoints\": [{\"ipv4Address\": \"127.0.0.8\", \"port\": 1}]}}}"
-      "]}");
+  json_t *body =
+      parse("{\"validityPeriod\": 3600, \"nfInstances\": ["
+            " {\"nfInstanceId\": \"x\", \"nfType\": \"AUSF\", \"nfStatus\": \"REGISTERED\","
+            "  \"nfServiceList\": {\"k1\": {\"serviceInstanceId\": \"k1\", \"serviceName\": "
+            "\"nausf-kedge\","
+            "   \"versions\": [], \"scheme\": \"https\","
+            "   \"ipEndPoints\": [{\"ipv4Address\": \"127.0.0.9\", \"port\": 7777}]}}},"
+            " {\"nfInstanceId\": \"y\", \"nfType\": \"AUSF\", \"nfStatus\": \"REGISTERED\","
+            "  \"nfServices\": [{\"serviceInstanceId\": \"k2\", \"serviceName\": \"nausf-kedge\","
+            "   \"versions\": [], \"scheme\": \"https\", \"ipEndPoints\": [{\"ipv4Address\": "
+            "\"127.0.0.8\", \"port\": 1}]}],"
+            "  \"nfServiceList\": {\"k2\": {\"serviceInstanceId\": \"k2\", \"serviceName\": "
+            "\"nausf-kedge\","
+            "   \"versions\": [], \"scheme\": \"https\", \"ipEndPoints\": [{\"ipv4Address\": "
+            "\"127.0.0.8\", \"port\": 1}]}}}"
+            "]}");
   kedge_nrf_candidates_t c;
   int64_t validity = 0;
-  assert_int_equal(kedge_nrf_search_result_read(body, "nausf-kedge", 60000, &c, &validity), KEDGE_OK);
+  assert_int_equal(kedge_nrf_search_result_read(body, "nausf-kedge", 60000, &c, &validity),
+                   KEDGE_OK);
   assert_int_equal(validity, 3600000);
   assert_int_equal(c.n, 2);
   assert_string_equal(c.c[0].api_root, "https://127.0.0.9:7777");
@@ -142,8 +151,8 @@ static void search_result_service_list_only(void **state)
 static void cache_expiry(void **state)
 {
   (void)state;
-  kedge_nrf_config_t cfg = {.uri = "https://nrf", .discovery_validity_ms = 60000,
-                            .discovery_cache_size = 2};
+  kedge_nrf_config_t cfg = {
+      .uri = "https://nrf", .discovery_validity_ms = 60000, .discovery_cache_size = 2};
   kedge_nrf_disc_t *d = NULL;
   assert_int_equal(kedge_nrf_disc_new(&cfg, "AUSF", NULL, &d), KEDGE_OK);
   kedge_nrf_candidates_t in = {.n = 2}, out;
@@ -211,7 +220,8 @@ static void failover(void **state)
   snprintf(c.c[1].api_root, sizeof(c.c[1].api_root), "https://127.0.0.1:2");
   const kedge_sbi_client_request_t req = {.method = "POST"};
   sent_t s = {.base = base};
-  assert_int_equal(kedge_nrf_send(client, &c, &req, "/nudm-ueau/v1/x", on_sent, &s, NULL), KEDGE_OK);
+  assert_int_equal(kedge_nrf_send(client, &c, &req, "/nudm-ueau/v1/x", on_sent, &s, NULL),
+                   KEDGE_OK);
   assert_int_equal(s.calls, 0); /* never inside the call */
   event_base_dispatch(base);
   assert_int_equal(s.calls, 1);
@@ -221,9 +231,9 @@ static void failover(void **state)
   kedge_nrf_send_t *h = NULL;
   assert_int_equal(kedge_nrf_send(client, &c, &req, "/x", on_sent, &s, &h), KEDGE_OK);
   kedge_nrf_send_cancel(h);
-  assert_int_equal(kedge_nrf_send(client, &(kedge_nrf_candidates_t){.n = 0}, &req, "/x", on_sent,
-                                  &s, NULL),
-                   KEDGE_ERR_INVALID_ARG);
+  assert_int_equal(
+      kedge_nrf_send(client, &(kedge_nrf_candidates_t){.n = 0}, &req, "/x", on_sent, &s, NULL),
+      KEDGE_ERR_INVALID_ARG);
   kedge_sbi_client_free(client);
   event_base_free(base);
   char cmd[128];

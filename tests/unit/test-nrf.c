@@ -45,24 +45,28 @@ static void test_udm_profile(void **state)
   (void)state;
   kedge_config_t *conf;
   kedge_nrf_config_t cfg;
-  assert_int_equal(load("sbi: {tls: {ca: ca.crt, cert: u.crt, key: u.key}}\n"
-                        "nrf:\n  uri: https://nrf.example:8000\n  allowed_nf_types: [AUSF]\n"
-                        "  group_id: g1\n  routing_indicators: ['0000', '12']\n"
-                        "  supi_ranges: [{start: '00101000', end: '00101999'}, {pattern: '^imsi-1'}]\n",
-                        &conf, &cfg),
-                   KEDGE_OK);
+  assert_int_equal(
+      load("sbi: {tls: {ca: ca.crt, cert: u.crt, key: u.key}}\n"
+           "nrf:\n  uri: https://nrf.example:8000\n  allowed_nf_types: [AUSF]\n"
+           "  group_id: g1\n  routing_indicators: ['0000', '12']\n"
+           "  supi_ranges: [{start: '00101000', end: '00101999'}, {pattern: '^imsi-1'}]\n",
+           &conf, &cfg),
+      KEDGE_OK);
   assert_string_equal(cfg.client.ca_file, "ca.crt"); /* defaults from sbi.tls */
   assert_string_equal(cfg.client.cert_file, "u.crt");
   const kedge_nrf_self_t self = {.nf_instance_id = "3fa85f64-5717-4562-b3fc-2c963f66afa6",
-                                 .nf_type = "UDM", .address = "127.0.0.1", .port = 8001,
+                                 .nf_type = "UDM",
+                                 .address = "127.0.0.1",
+                                 .port = 8001,
                                  .services = udm_services};
   json_t *p = kedge_nrf_profile(&cfg, &self);
   assert_non_null(p);
   char *text = json_dumps(p, JSON_COMPACT | JSON_SORT_KEYS);
-  const char *svc = "{\"allowedNfTypes\":[\"AUSF\"],\"ipEndPoints\":[{\"ipv4Address\":\"127.0.0.1\","
-                    "\"port\":8001}],\"nfServiceStatus\":\"REGISTERED\",\"scheme\":\"https\","
-                    "\"serviceInstanceId\":\"nudm-ueau\",\"serviceName\":\"nudm-ueau\","
-                    "\"versions\":[{\"apiFullVersion\":\"1.3.0\",\"apiVersionInUri\":\"v1\"}]}";
+  const char *svc =
+      "{\"allowedNfTypes\":[\"AUSF\"],\"ipEndPoints\":[{\"ipv4Address\":\"127.0.0.1\","
+      "\"port\":8001}],\"nfServiceStatus\":\"REGISTERED\",\"scheme\":\"https\","
+      "\"serviceInstanceId\":\"nudm-ueau\",\"serviceName\":\"nudm-ueau\","
+      "\"versions\":[{\"apiFullVersion\":\"1.3.0\",\"apiVersionInUri\":\"v1\"}]}";
   char want[2048];
   snprintf(want, sizeof(want),
            "{\"allowedNfTypes\":[\"AUSF\"],\"ipv4Addresses\":[\"127.0.0.1\"],"
@@ -89,8 +93,11 @@ static void test_h2c_profile_scheme(void **state)
   assert_int_equal(load("nrf: {uri: 'https://nrf.example:8000', ca: ca.crt}\n", &conf, &cfg),
                    KEDGE_OK);
   kedge_nrf_self_t self = {.nf_instance_id = "3fa85f64-5717-4562-b3fc-2c963f66afa6",
-                           .nf_type = "UDM", .address = "127.0.0.1", .port = 8001,
-                           .services = udm_services, .h2c = true};
+                           .nf_type = "UDM",
+                           .address = "127.0.0.1",
+                           .port = 8001,
+                           .services = udm_services,
+                           .h2c = true};
   json_t *p = kedge_nrf_profile(&cfg, &self);
   assert_non_null(p);
   json_t *svc = json_array_get(json_object_get(p, "nfServices"), 0);
@@ -115,7 +122,9 @@ static void test_ausf_profile_ipv6(void **state)
   kedge_nrf_config_t cfg;
   assert_int_equal(load("nrf: {uri: 'https://[::1]:8000', ca: ca.crt}\n", &conf, &cfg), KEDGE_OK);
   const kedge_nrf_self_t self = {.nf_instance_id = "3fa85f64-5717-4562-b3fc-2c963f66afa6",
-                                 .nf_type = "AUSF", .address = "::1", .port = 8002,
+                                 .nf_type = "AUSF",
+                                 .address = "::1",
+                                 .port = 8002,
                                  .services = ausf_services};
   json_t *p = kedge_nrf_profile(&cfg, &self);
   assert_non_null(p);
@@ -124,8 +133,9 @@ static void test_ausf_profile_ipv6(void **state)
                       "::1");
   json_t *services = json_object_get(p, "nfServices");
   assert_int_equal(json_array_size(services), 2);
-  assert_string_equal(json_string_value(json_object_get(json_array_get(services, 1), "serviceName")),
-                      "nausf-kedge");
+  assert_string_equal(
+      json_string_value(json_object_get(json_array_get(services, 1), "serviceName")),
+      "nausf-kedge");
   json_t *ep = json_array_get(json_object_get(json_array_get(services, 0), "ipEndPoints"), 0);
   assert_string_equal(json_string_value(json_object_get(ep, "ipv6Address")), "::1");
   assert_int_equal(json_integer_value(json_object_get(ep, "port")), 8002);
@@ -151,7 +161,9 @@ static void test_aanf_nef_profiles(void **state)
                         &conf, &cfg),
                    KEDGE_OK);
   kedge_nrf_self_t self = {.nf_instance_id = "3fa85f64-5717-4562-b3fc-2c963f66afa6",
-                           .nf_type = "AANF", .address = "127.0.0.1", .port = 8006,
+                           .nf_type = "AANF",
+                           .address = "127.0.0.1",
+                           .port = 8006,
                            .services = aanf_services};
   json_t *p = kedge_nrf_profile(&cfg, &self);
   assert_non_null(p);
@@ -162,10 +174,9 @@ static void test_aanf_nef_profiles(void **state)
   assert_int_equal(json_integer_value(json_object_get(p, "priority")), 3);
   assert_int_equal(json_integer_value(json_object_get(p, "capacity")), 500);
   json_t *svc = json_object_get(json_object_get(p, "nfServiceList"), "naanf-akma");
-  assert_string_equal(
-      json_string_value(json_object_get(json_array_get(json_object_get(svc, "versions"), 0),
-                                        "apiFullVersion")),
-      "1.1.0-alpha.4"); /* TS29535_Naanf_AKMA.yaml */
+  assert_string_equal(json_string_value(json_object_get(
+                          json_array_get(json_object_get(svc, "versions"), 0), "apiFullVersion")),
+                      "1.1.0-alpha.4"); /* TS29535_Naanf_AKMA.yaml */
   assert_null(json_object_get(p, "nefInfo"));
   json_decref(p);
   self.nf_type = "NEF";
@@ -197,7 +208,8 @@ static void test_bad_config(void **state)
       {"nrf: {uri: 'http://nrf:80', ca: c}\n", "t.yaml:1: nrf.uri: must start with https://"},
       {"nrf: {uri: 'https://nrf'}\n", "nrf.ca: missing"},
       {"nrf: {uri: 'https://nrf', ca: c, routing_indicators: ['12345']}\n", "1 to 4 digits"},
-      {"nrf: {uri: 'https://nrf', ca: c, supi_ranges: [{start: '1'}]}\n", "start and end, or pattern"},
+      {"nrf: {uri: 'https://nrf', ca: c, supi_ranges: [{start: '1'}]}\n",
+       "start and end, or pattern"},
       {"nrf: {uri: 'https://nrf', ca: c, supi_ranges: [{start: '1', end: '2', pattern: x}]}\n",
        "not both"},
       {"nrf: {uri: 'https://nrf', ca: c, supi_ranges: [{start: '19', end: '2'}]}\n",

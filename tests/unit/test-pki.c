@@ -142,8 +142,8 @@ static int verify(X509 *ca, X509 *leaf, int purpose)
 static void assert_cn(X509 *cert, const char *cn)
 {
   char buf[256];
-  assert_true(X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, buf,
-                                        sizeof buf) > 0);
+  assert_true(
+      X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, buf, sizeof buf) > 0);
   assert_string_equal(buf, cn);
 }
 
@@ -464,10 +464,31 @@ static void test_issue_rejects_bad_names(void **state)
   memset(long_label, 'a', 64);
   long_label[64] = '\0';
   const char *bad[] = {
-      "",           "ECS2",     "Ecs.example.com", "ecs_2", "-ecs",  "ecs-",       "ecs.-x.com",
-      "a..b",       ".ecs",     "ecs.",            ".",     "ca",    "127.0.0.1",  "ecs.123",
-      "ecs 2",      "ecs/x",    "../ausf",         "x/..",  "*.kedge.test", "\xc3\xa9" "cs",
-      "ecs\n",      "ecs:1",    "ecs,IP:10.0.0.1", long_label,
+      "",
+      "ECS2",
+      "Ecs.example.com",
+      "ecs_2",
+      "-ecs",
+      "ecs-",
+      "ecs.-x.com",
+      "a..b",
+      ".ecs",
+      "ecs.",
+      ".",
+      "ca",
+      "127.0.0.1",
+      "ecs.123",
+      "ecs 2",
+      "ecs/x",
+      "../ausf",
+      "x/..",
+      "*.kedge.test",
+      "\xc3\xa9"
+      "cs",
+      "ecs\n",
+      "ecs:1",
+      "ecs,IP:10.0.0.1",
+      long_label,
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     assert_int_equal(kedge_pki_issue(f->dir, bad[i]), KEDGE_ERR_INVALID_ARG);

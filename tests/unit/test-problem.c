@@ -75,7 +75,7 @@ static void test_status_titles(void **state)
   assert_string_equal(kedge_http_reason_phrase(201), "Created");
   assert_string_equal(kedge_http_reason_phrase(308), "Permanent Redirect");
   assert_string_equal(kedge_http_reason_phrase(429), "Too Many Requests");
-  assert_string_equal(kedge_http_reason_phrase(418), ""); /* no fall-back ... */
+  assert_string_equal(kedge_http_reason_phrase(418), "");            /* no fall-back ... */
   assert_string_equal(kedge_http_status_title(418), "Client Error"); /* ... unlike the title */
   assert_string_equal(kedge_http_reason_phrase(599), "");
   assert_string_equal(kedge_http_status_title(403), "Forbidden");
@@ -132,8 +132,9 @@ static void test_problem_from_error(void **state)
 static void test_invalid_params(void **state)
 {
   json_t *p = kedge_problem_new(400, "MANDATORY_IE_INCORRECT", NULL);
-  assert_int_equal(kedge_problem_add_invalid_param(p, "/resynchronizationInfo/auts",
-                                                   "must be 28 hex digits"), KEDGE_OK);
+  assert_int_equal(
+      kedge_problem_add_invalid_param(p, "/resynchronizationInfo/auts", "must be 28 hex digits"),
+      KEDGE_OK);
   assert_int_equal(kedge_problem_add_invalid_param(p, "/servingNetworkName", NULL), KEDGE_OK);
   char *s = json_dumps(json_object_get(p, "invalidParams"), JSON_COMPACT);
   assert_string_equal(s, "[{\"param\":\"/resynchronizationInfo/auts\","
@@ -155,12 +156,9 @@ static void test_invalid_params(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_mapping_each_error),
-    cmocka_unit_test(test_mapping_complete),
-    cmocka_unit_test(test_status_titles),
-    cmocka_unit_test(test_problem_new_exact_json),
-    cmocka_unit_test(test_problem_from_error),
-    cmocka_unit_test(test_invalid_params),
+      cmocka_unit_test(test_mapping_each_error), cmocka_unit_test(test_mapping_complete),
+      cmocka_unit_test(test_status_titles),      cmocka_unit_test(test_problem_new_exact_json),
+      cmocka_unit_test(test_problem_from_error), cmocka_unit_test(test_invalid_params),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -184,9 +184,9 @@ static void address_unit(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(bad_configs),   cmocka_unit_test(one_key),
+      cmocka_unit_test(bad_configs),       cmocka_unit_test(one_key),
       cmocka_unit_test(sets_and_takeover), cmocka_unit_test(global_bucket),
-      cmocka_unit_test(fair_share),    cmocka_unit_test(fair_reserve),
+      cmocka_unit_test(fair_share),        cmocka_unit_test(fair_reserve),
       cmocka_unit_test(address_unit),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

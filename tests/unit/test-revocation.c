@@ -44,8 +44,10 @@ static void notification_bodies(void **state)
                     param, sizeof(param)));
   assert_string_equal(check("{}", param, sizeof(param)), "MANDATORY_IE_MISSING");
   assert_string_equal(param, "/revokedKeys");
-  assert_string_equal(check("{\"revokedKeys\":[]}", param, sizeof(param)), "MANDATORY_IE_INCORRECT");
-  assert_string_equal(check("{\"revokedKeys\":{}}", param, sizeof(param)), "MANDATORY_IE_INCORRECT");
+  assert_string_equal(check("{\"revokedKeys\":[]}", param, sizeof(param)),
+                      "MANDATORY_IE_INCORRECT");
+  assert_string_equal(check("{\"revokedKeys\":{}}", param, sizeof(param)),
+                      "MANDATORY_IE_INCORRECT");
   assert_string_equal(check("{\"revokedKeys\":[{\"kedgeId\":\"0.x@y\",\"cause\":\"DELETED\"}]}",
                             param, sizeof(param)),
                       "MANDATORY_IE_INCORRECT");
@@ -96,8 +98,7 @@ static void subscriptions(void **state)
   assert_false(added); /* the same consumer asking again: one entry */
   assert_int_equal(kedge_sbi_subs_add(t, "imsi-1", "new", "https://a/", 100, &added), KEDGE_OK);
   assert_int_equal(kedge_sbi_subs_add(t, "imsi-2", "x", "https://b/", 50, &added), KEDGE_OK);
-  assert_int_equal(kedge_sbi_subs_add(t, "imsi-3", "y", "https://b/", 100, &added),
-                   KEDGE_ERR_BUSY);
+  assert_int_equal(kedge_sbi_subs_add(t, "imsi-3", "y", "https://b/", 100, &added), KEDGE_ERR_BUSY);
   assert_false(added);
   assert_int_equal(kedge_sbi_subs_count(t), 3);
   /* a replacement: every key of the SUPI but the new one */

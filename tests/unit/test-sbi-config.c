@@ -11,7 +11,8 @@
 #include "kedge/config.h"
 #include "kedge/sbi_server.h"
 
-static kedge_err_t load(const char *yaml, kedge_config_t **conf, kedge_sbi_server_config_t *cfg) {
+static kedge_err_t load(const char *yaml, kedge_config_t **conf, kedge_sbi_server_config_t *cfg)
+{
   char err[KEDGE_CONFIG_ERR_MAX];
   assert_int_equal(kedge_config_load_buffer("t.yaml", yaml, strlen(yaml), conf, err, sizeof(err)),
                    KEDGE_OK);
@@ -23,7 +24,8 @@ static kedge_err_t load(const char *yaml, kedge_config_t **conf, kedge_sbi_serve
   return e ? e : f;
 }
 
-static void test_defaults(void **state) {
+static void test_defaults(void **state)
+{
   kedge_sbi_server_config_t cfg;
   kedge_sbi_server_config_defaults(&cfg);
   assert_string_equal(cfg.address, "127.0.0.1");
@@ -46,7 +48,8 @@ static void test_defaults(void **state) {
   kedge_config_free(conf);
 }
 
-static void test_all_keys(void **state) {
+static void test_all_keys(void **state)
+{
   kedge_config_t *conf;
   kedge_sbi_server_config_t cfg;
   assert_int_equal(load("sbi:\n"
@@ -94,7 +97,8 @@ static void test_all_keys(void **state) {
   kedge_config_free(conf);
 }
 
-static void expect_error(const char *yaml, const char *message) {
+static void expect_error(const char *yaml, const char *message)
+{
   kedge_config_t *conf;
   kedge_sbi_server_config_t cfg;
   assert_int_equal(load(yaml, &conf, &cfg), KEDGE_ERR_CONFIG);
@@ -104,7 +108,8 @@ static void expect_error(const char *yaml, const char *message) {
   kedge_config_free(conf);
 }
 
-static void test_errors(void **state) {
+static void test_errors(void **state)
+{
   expect_error("sbi:\n  port: 70000\n", "t.yaml:2: sbi.port");
   expect_error("sbi:\n  workers: 0\n", "t.yaml:2: sbi.workers");
   expect_error("sbi:\n  tls:\n    client_verification: maybe\n",
@@ -116,7 +121,8 @@ static void test_errors(void **state) {
   expect_error("sbi:\n  limit:\n    max_body: 1\n", "t.yaml:2: sbi.limit");
 }
 
-static void test_server_new_checks_limits(void **state) {
+static void test_server_new_checks_limits(void **state)
+{
   kedge_sbi_server_config_t cfg;
   kedge_sbi_server_t *srv = NULL;
   kedge_sbi_server_config_defaults(&cfg);
@@ -139,7 +145,8 @@ static void test_server_new_checks_limits(void **state) {
   kedge_sbi_server_free(srv);
 }
 
-int main(void) {
+int main(void)
+{
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_defaults),
       cmocka_unit_test(test_all_keys),

@@ -57,13 +57,15 @@ static void test_round_trip(void **state)
   kedge_master_key_t mk;
   make_key(&mk, 0x42);
   const uint8_t secret[32] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
-  const char aad[] = "0.n7vQzdxI1m6ZzRrt3hmFUq36AjQLHQGB5r3TJBEfjwU@5gc.mnc001.mcc001.3gppnetwork.org";
+  const char aad[] =
+      "0.n7vQzdxI1m6ZzRrt3hmFUq36AjQLHQGB5r3TJBEfjwU@5gc.mnc001.mcc001.3gppnetwork.org";
   uint8_t sealed[32 + KEDGE_SEAL_OVERHEAD], sealed2[32 + KEDGE_SEAL_OVERHEAD], out[64];
   size_t sealed_len, sealed2_len, out_len;
   assert_int_equal(kedge_seal(&mk, aad, strlen(aad), secret, 32, sealed, &sealed_len), KEDGE_OK);
   assert_int_equal(sealed_len, 32 + KEDGE_SEAL_OVERHEAD);
   assert_memory_not_equal(sealed + 13, secret, 32);
-  assert_int_equal(kedge_unseal(&mk, aad, strlen(aad), sealed, sealed_len, out, &out_len), KEDGE_OK);
+  assert_int_equal(kedge_unseal(&mk, aad, strlen(aad), sealed, sealed_len, out, &out_len),
+                   KEDGE_OK);
   assert_int_equal(out_len, 32);
   assert_memory_equal(out, secret, 32);
   /* a fresh nonce each time: the same secret never seals to the same octets */
@@ -133,8 +135,7 @@ static void test_master_key_files(void **state)
   char target[128];
   snprintf(target, sizeof(target), "%s", path_in_dir("good"));
   assert_int_equal(symlink(target, path_in_dir("link")), 0);
-  assert_int_equal(kedge_master_key_load(path_in_dir("link"), &mk, why, sizeof(why)),
-                   KEDGE_ERR_IO);
+  assert_int_equal(kedge_master_key_load(path_in_dir("link"), &mk, why, sizeof(why)), KEDGE_ERR_IO);
   assert_int_equal(kedge_master_key_load(dir, &mk, why, sizeof(why)) == KEDGE_OK, 0);
 }
 
@@ -145,8 +146,8 @@ static void test_master_key_credential(void **state)
   kedge_master_key_t mk;
   char why[256];
   char creds[128], configured[160];
-  write_file("udm-master.key",
-             "1111111111111111111111111111111111111111111111111111111111111111\n", 0600);
+  write_file("udm-master.key", "1111111111111111111111111111111111111111111111111111111111111111\n",
+             0600);
   snprintf(configured, sizeof(configured), "%s", path_in_dir("udm-master.key"));
   snprintf(creds, sizeof(creds), "%s", path_in_dir("creds"));
   assert_int_equal(mkdir(creds, 0700), 0);
@@ -157,8 +158,7 @@ static void test_master_key_credential(void **state)
   assert_int_equal(kedge_master_key_load(configured, &mk, why, sizeof(why)), KEDGE_OK);
   assert_int_equal(mk.key[0], 0x22);
   /* no credential of that name: the configured file */
-  write_file("other.key",
-             "3333333333333333333333333333333333333333333333333333333333333333", 0600);
+  write_file("other.key", "3333333333333333333333333333333333333333333333333333333333333333", 0600);
   assert_int_equal(kedge_master_key_load(path_in_dir("other.key"), &mk, why, sizeof(why)),
                    KEDGE_OK);
   assert_int_equal(mk.key[0], 0x33);
@@ -196,10 +196,10 @@ static void test_master_key_create(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_round_trip),
-    cmocka_unit_test(test_master_key_files),
-    cmocka_unit_test(test_master_key_credential),
-    cmocka_unit_test(test_master_key_create),
+      cmocka_unit_test(test_round_trip),
+      cmocka_unit_test(test_master_key_files),
+      cmocka_unit_test(test_master_key_credential),
+      cmocka_unit_test(test_master_key_create),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

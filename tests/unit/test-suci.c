@@ -186,9 +186,11 @@ static fixture_t *fixture_new(void)
   assert_int_equal(kedge_suci_keys_new(&f->keys), KEDGE_OK);
   for (int p = 1; p <= 2; p++) {
     uint8_t priv[32];
-    assert_int_equal(kedge_ecies_keygen((kedge_ecies_profile_t)p, priv, f->pub[p], &f->pub_len[p]), KEDGE_OK);
+    assert_int_equal(kedge_ecies_keygen((kedge_ecies_profile_t)p, priv, f->pub[p], &f->pub_len[p]),
+                     KEDGE_OK);
     assert_int_equal(f->pub_len[p], p == 1 ? 32 : 33);
-    assert_int_equal(kedge_suci_keys_add(f->keys, (unsigned)p, (kedge_ecies_profile_t)p, priv), KEDGE_OK);
+    assert_int_equal(kedge_suci_keys_add(f->keys, (unsigned)p, (kedge_ecies_profile_t)p, priv),
+                     KEDGE_OK);
   }
   return f;
 }
@@ -204,8 +206,13 @@ static kedge_suci_t conceal(const fixture_t *f, const char *supi_text, unsigned 
   kedge_supi_t supi;
   kedge_suci_t suci;
   assert_int_equal(kedge_supi_parse(supi_text, &supi), KEDGE_OK);
-  kedge_suci_params_t p = {.mcc = "001", .mnc = "01", .rid = "12", .scheme = scheme,
-                           .hn_key_id = id, .hn_pub = f->pub[scheme], .hn_pub_len = f->pub_len[scheme]};
+  kedge_suci_params_t p = {.mcc = "001",
+                           .mnc = "01",
+                           .rid = "12",
+                           .scheme = scheme,
+                           .hn_key_id = id,
+                           .hn_pub = f->pub[scheme],
+                           .hn_pub_len = f->pub_len[scheme]};
   assert_int_equal(kedge_suci_conceal(&supi, &p, &suci), KEDGE_OK);
   return suci;
 }
@@ -217,7 +224,8 @@ static void test_fresh_ephemeral_and_nai(void **state)
                                       "nai-alice.smith@operator-one.example.org"};
   for (unsigned scheme = 1; scheme <= 2; scheme++)
     for (size_t i = 0; i < 3; i++) {
-      kedge_suci_t a = conceal(f, supis[i], scheme, scheme), b = conceal(f, supis[i], scheme, scheme);
+      kedge_suci_t a = conceal(f, supis[i], scheme, scheme),
+                   b = conceal(f, supis[i], scheme, scheme);
       size_t key = scheme == 1 ? 32 : 33;
       /* TS 33.501 6.12.2: a fresh ephemeral key each time, so two SUCIs never match */
       assert_memory_not_equal(a.output, b.output, key);
@@ -233,7 +241,11 @@ static void test_fresh_ephemeral_and_nai(void **state)
         assert_string_equal(parsed.realm, "operator-one.example.org");
         /* the TS 23.003 NAI form carries the same SUCI */
         assert_int_equal(kedge_suci_format_nai(&a, text, sizeof(text)), KEDGE_OK);
-        assert_int_equal(strncmp(text, scheme == 1 ? "type1.rid12.schid1.hnkey1.ecckey" : "type1.rid12.schid2.hnkey2.ecckey", 32), 0);
+        assert_int_equal(strncmp(text,
+                                 scheme == 1 ? "type1.rid12.schid1.hnkey1.ecckey"
+                                             : "type1.rid12.schid2.hnkey2.ecckey",
+                                 32),
+                         0);
         assert_int_equal(kedge_suci_parse(text, &parsed, NULL), KEDGE_OK);
         assert_int_equal(kedge_suci_deconceal(f->keys, &parsed, &supi), KEDGE_OK);
         assert_string_equal(supi.value, supis[i]);
@@ -317,7 +329,8 @@ static void test_parse_accepts(void **state)
   assert_string_equal(s.rid, "7");
   assert_int_equal(s.output_len, 5);
   assert_memory_equal(s.output, "bob-x", 5);
-  assert_int_equal(kedge_suci_parse("type1.rid678.schid0.useriduser17@example.com", &s, NULL), KEDGE_OK);
+  assert_int_equal(kedge_suci_parse("type1.rid678.schid0.useriduser17@example.com", &s, NULL),
+                   KEDGE_OK);
   assert_string_equal(s.rid, "678");
   assert_string_equal(s.realm, "example.com");
   assert_memory_equal(s.output, "user17", 6);
@@ -328,7 +341,8 @@ static void test_parse_accepts(void **state)
   assert_string_equal(text, "suci-1-example.com-678-0-0-user17");
   assert_int_equal(kedge_suci_format(&s, text, 10), KEDGE_ERR_TOO_BIG);
   /* a realm that would be split elsewhere in the SBI form: NAI form only */
-  assert_int_equal(kedge_suci_parse("type1.rid1.schid0.useridbob@a-12-3-4-b.example", &s, NULL), KEDGE_OK);
+  assert_int_equal(kedge_suci_parse("type1.rid1.schid0.useridbob@a-12-3-4-b.example", &s, NULL),
+                   KEDGE_OK);
   assert_int_equal(kedge_suci_format(&s, text, sizeof(text)), KEDGE_ERR_INVALID_ARG);
   assert_int_equal(kedge_suci_parse("type1.rid1.schid0.useridbob@x-12", &s, NULL), KEDGE_OK);
   assert_int_equal(kedge_suci_format(&s, text, sizeof(text)), KEDGE_ERR_INVALID_ARG);
@@ -337,33 +351,33 @@ static void test_parse_accepts(void **state)
 static void test_parse_rejects(void **state)
 {
   static const char *const bad[] = {
-    "",
-    "suci",
-    "suci-",
-    "imsi-001010000000001",
-    "suci-0-001-01-0-0-0-",                /* empty MSIN */
-    "suci-0-01-01-0-0-0-0000000001",       /* MCC of 2 digits */
-    "suci-0-001-1-0-0-0-0000000001",       /* MNC of 1 digit */
-    "suci-0-001-0001-0-0-0-0000000001",    /* MNC of 4 digits */
-    "suci-0-001-01--0-0-0000000001",       /* empty RID */
-    "suci-0-001-01-12345-0-0-0000000001",  /* RID of 5 digits */
-    "suci-0-001-01-0-0-1-0000000001",      /* null scheme with key id 1 */
-    "suci-0-001-01-0-1-0-00112233",        /* ECIES scheme with key id 0 */
-    "suci-0-001-01-0-1-256-00112233",      /* key id above 255 */
-    "suci-0-001-01-0-1-01-00112233",       /* leading zero */
-    "suci-0-001-01-0-0-0-00000a0001",      /* null-scheme MSIN not digits */
-    "suci-0-001-01-0-10-1-00112233",       /* scheme of two characters */
-    "suci-2-001-01-0-0-0-0000000001",      /* GLI: not supported */
-    "suci-8-x-0-0-0-y",
-    "suci-1-example.org-0-0-0-a@b",        /* '@' in the username */
-    "suci-1-exa%mple.org-0-0-0-bob",       /* realm not a DNS name */
-    "type1.rid0.schid0.useridbob@exa_mple.org",
-    "suci-1--0-0-0-bob",                   /* empty realm */
-    "suci-1-example.org",
-    "type1.rid0.schid0.userid@example.com", /* empty username */
-    "type1.rid0.schid0.useridbob@",         /* empty realm */
-    "type1.rid0.schid0.useridbob@ex@ample.com",
-    "type0.rid0.schid0.userid0000000001@nai.5gc.mnc001.mcc001.3gppnetwork.org",
+      "",
+      "suci",
+      "suci-",
+      "imsi-001010000000001",
+      "suci-0-001-01-0-0-0-",               /* empty MSIN */
+      "suci-0-01-01-0-0-0-0000000001",      /* MCC of 2 digits */
+      "suci-0-001-1-0-0-0-0000000001",      /* MNC of 1 digit */
+      "suci-0-001-0001-0-0-0-0000000001",   /* MNC of 4 digits */
+      "suci-0-001-01--0-0-0000000001",      /* empty RID */
+      "suci-0-001-01-12345-0-0-0000000001", /* RID of 5 digits */
+      "suci-0-001-01-0-0-1-0000000001",     /* null scheme with key id 1 */
+      "suci-0-001-01-0-1-0-00112233",       /* ECIES scheme with key id 0 */
+      "suci-0-001-01-0-1-256-00112233",     /* key id above 255 */
+      "suci-0-001-01-0-1-01-00112233",      /* leading zero */
+      "suci-0-001-01-0-0-0-00000a0001",     /* null-scheme MSIN not digits */
+      "suci-0-001-01-0-10-1-00112233",      /* scheme of two characters */
+      "suci-2-001-01-0-0-0-0000000001",     /* GLI: not supported */
+      "suci-8-x-0-0-0-y",
+      "suci-1-example.org-0-0-0-a@b",  /* '@' in the username */
+      "suci-1-exa%mple.org-0-0-0-bob", /* realm not a DNS name */
+      "type1.rid0.schid0.useridbob@exa_mple.org",
+      "suci-1--0-0-0-bob", /* empty realm */
+      "suci-1-example.org",
+      "type1.rid0.schid0.userid@example.com", /* empty username */
+      "type1.rid0.schid0.useridbob@",         /* empty realm */
+      "type1.rid0.schid0.useridbob@ex@ample.com",
+      "type0.rid0.schid0.userid0000000001@nai.5gc.mnc001.mcc001.3gppnetwork.org",
   };
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
     kedge_suci_t s;
@@ -374,12 +388,16 @@ static void test_parse_rejects(void **state)
   }
   /* only the scheme output at fault: KEDGE_ERR_BAD_HEX */
   static const char *const bad_output[] = {
-    "suci-0-001-01-0-1-1-0011223",   /* odd hex */
-    "suci-0-001-01-0-1-1-00112g",    /* not hex */
-    "suci-0-001-01-0-1-1-",          /* empty output */
-    "suci-0-001-01-0-1-1-0011-2233", /* a dash in it */
-    "type1.rid0.schid1.hnkey1.ecckey00.cip00.mac0011223344556677@example.com", /* short key */
-    "type1.rid0.schid2.hnkey1.ecckey" "02" "00000000000000000000000000000000" "00000000000000000000000000000000" ".cip00.mac00@example.com", /* short tag */
+      "suci-0-001-01-0-1-1-0011223",                                             /* odd hex */
+      "suci-0-001-01-0-1-1-00112g",                                              /* not hex */
+      "suci-0-001-01-0-1-1-",                                                    /* empty output */
+      "suci-0-001-01-0-1-1-0011-2233",                                           /* a dash in it */
+      "type1.rid0.schid1.hnkey1.ecckey00.cip00.mac0011223344556677@example.com", /* short key */
+      "type1.rid0.schid2.hnkey1.ecckey"
+      "02"
+      "00000000000000000000000000000000"
+      "00000000000000000000000000000000"
+      ".cip00.mac00@example.com", /* short tag */
   };
   for (size_t i = 0; i < sizeof(bad_output) / sizeof(bad_output[0]); i++) {
     kedge_suci_t s;
@@ -410,8 +428,12 @@ static void test_conceal_rejects(void **state)
   kedge_supi_t supi;
   kedge_suci_t s;
   assert_int_equal(kedge_supi_parse("imsi-001010000000001", &supi), KEDGE_OK);
-  kedge_suci_params_t p = {.mcc = "002", .mnc = "01", .scheme = 1, .hn_key_id = 1,
-                           .hn_pub = f->pub[1], .hn_pub_len = 32};
+  kedge_suci_params_t p = {.mcc = "002",
+                           .mnc = "01",
+                           .scheme = 1,
+                           .hn_key_id = 1,
+                           .hn_pub = f->pub[1],
+                           .hn_pub_len = 32};
   assert_int_equal(kedge_suci_conceal(&supi, &p, &s), KEDGE_ERR_BAD_PLMN); /* other MCC */
   p.mcc = "001";
   p.rid = "12345";
@@ -431,8 +453,10 @@ static void test_conceal_rejects(void **state)
   uint8_t zero[32] = {0}, big[32], pub[33];
   size_t len;
   memset(big, 0xff, sizeof(big));
-  assert_int_equal(kedge_ecies_public_key(KEDGE_ECIES_PROFILE_B, zero, pub, &len), KEDGE_ERR_BAD_LENGTH);
-  assert_int_equal(kedge_ecies_public_key(KEDGE_ECIES_PROFILE_B, big, pub, &len), KEDGE_ERR_BAD_LENGTH);
+  assert_int_equal(kedge_ecies_public_key(KEDGE_ECIES_PROFILE_B, zero, pub, &len),
+                   KEDGE_ERR_BAD_LENGTH);
+  assert_int_equal(kedge_ecies_public_key(KEDGE_ECIES_PROFILE_B, big, pub, &len),
+                   KEDGE_ERR_BAD_LENGTH);
   fixture_free(f);
 }
 
@@ -449,12 +473,16 @@ static void test_key_files(void **state)
   char why[300];
   kedge_ecies_profile_t profile;
   assert_int_equal(kedge_ecies_keygen(KEDGE_ECIES_PROFILE_B, priv, pub, &len), KEDGE_OK);
-  assert_int_equal(kedge_suci_key_file_write(path, &mk, KEDGE_ECIES_PROFILE_B, priv, why, sizeof(why)), KEDGE_OK);
+  assert_int_equal(
+      kedge_suci_key_file_write(path, &mk, KEDGE_ECIES_PROFILE_B, priv, why, sizeof(why)),
+      KEDGE_OK);
   struct stat st;
   assert_int_equal(stat(path, &st), 0);
   assert_int_equal(st.st_mode & 0777, 0600);
   /* never overwritten */
-  assert_int_equal(kedge_suci_key_file_write(path, &mk, KEDGE_ECIES_PROFILE_B, priv, why, sizeof(why)), KEDGE_ERR_IO);
+  assert_int_equal(
+      kedge_suci_key_file_write(path, &mk, KEDGE_ECIES_PROFILE_B, priv, why, sizeof(why)),
+      KEDGE_ERR_IO);
   assert_int_equal(kedge_suci_key_file_read(path, &mk, &profile, back, why, sizeof(why)), KEDGE_OK);
   assert_int_equal(profile, KEDGE_ECIES_PROFILE_B);
   assert_memory_equal(back, priv, 32);
@@ -468,15 +496,19 @@ static void test_key_files(void **state)
   assert_null(strstr(text, hex));
   assert_int_equal(strncmp(text, "kedge-suci-key B ", 17), 0);
   /* another master key, or the label changed to the other profile: refused */
-  assert_int_equal(kedge_suci_key_file_read(path, &other, &profile, back, why, sizeof(why)), KEDGE_ERR_CONFIG);
+  assert_int_equal(kedge_suci_key_file_read(path, &other, &profile, back, why, sizeof(why)),
+                   KEDGE_ERR_CONFIG);
   assert_non_null(strstr(why, "does not open"));
   text[15] = 'A';
   snprintf(path, sizeof(path), "%s/relabelled.key", dir);
-  assert_int_equal(kedge_secret_file_create(path, "test key", text, strlen(text), why, sizeof(why)), KEDGE_OK);
-  assert_int_equal(kedge_suci_key_file_read(path, &mk, &profile, back, why, sizeof(why)), KEDGE_ERR_CONFIG);
+  assert_int_equal(kedge_secret_file_create(path, "test key", text, strlen(text), why, sizeof(why)),
+                   KEDGE_OK);
+  assert_int_equal(kedge_suci_key_file_read(path, &mk, &profile, back, why, sizeof(why)),
+                   KEDGE_ERR_CONFIG);
   /* readable by others */
   assert_int_equal(chmod(path, 0644), 0);
-  assert_int_equal(kedge_suci_key_file_read(path, &mk, &profile, back, why, sizeof(why)), KEDGE_ERR_CONFIG);
+  assert_int_equal(kedge_suci_key_file_read(path, &mk, &profile, back, why, sizeof(why)),
+                   KEDGE_ERR_CONFIG);
   assert_non_null(strstr(why, "chmod 600"));
   snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
   assert_int_equal(system(cmd), 0);
@@ -485,15 +517,11 @@ static void test_key_files(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_vector_null),
-    cmocka_unit_test(test_vector_profile_a),
-    cmocka_unit_test(test_vector_profile_b),
-    cmocka_unit_test(test_fresh_ephemeral_and_nai),
-    cmocka_unit_test(test_failures_alike),
-    cmocka_unit_test(test_parse_accepts),
-    cmocka_unit_test(test_parse_rejects),
-    cmocka_unit_test(test_conceal_rejects),
-    cmocka_unit_test(test_key_files),
+      cmocka_unit_test(test_vector_null),      cmocka_unit_test(test_vector_profile_a),
+      cmocka_unit_test(test_vector_profile_b), cmocka_unit_test(test_fresh_ephemeral_and_nai),
+      cmocka_unit_test(test_failures_alike),   cmocka_unit_test(test_parse_accepts),
+      cmocka_unit_test(test_parse_rejects),    cmocka_unit_test(test_conceal_rejects),
+      cmocka_unit_test(test_key_files),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

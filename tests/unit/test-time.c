@@ -38,13 +38,20 @@ static void rfc3339_parse_bad(void **state)
 {
   (void)state;
   int64_t ms = 42;
-  const char *bad[] = {"2026-11-27 20:58:04Z",    "2026-11-27T20:58:04",
-                       "2026-02-30T00:00:00Z",    "2025-02-29T00:00:00Z",
-                       "2026-11-27T20:58:04.Z",   "2026-13-01T00:00:00Z",
-                       "2026-11-27T20:58:04Zx",   "",
-                       "2026-11-27T20:58:04+0100", "2026-11-27T24:00:00Z",
-                       "2026-11-27T20:60:00Z",    "2026-11-27T20:58:04+24:00",
-                       "+2026-11-27T20:58:04Z",   "2026-11-27T20:58:04.1234567890123456789012345678901234567890123Z"};
+  const char *bad[] = {"2026-11-27 20:58:04Z",
+                       "2026-11-27T20:58:04",
+                       "2026-02-30T00:00:00Z",
+                       "2025-02-29T00:00:00Z",
+                       "2026-11-27T20:58:04.Z",
+                       "2026-13-01T00:00:00Z",
+                       "2026-11-27T20:58:04Zx",
+                       "",
+                       "2026-11-27T20:58:04+0100",
+                       "2026-11-27T24:00:00Z",
+                       "2026-11-27T20:60:00Z",
+                       "2026-11-27T20:58:04+24:00",
+                       "+2026-11-27T20:58:04Z",
+                       "2026-11-27T20:58:04.1234567890123456789012345678901234567890123Z"};
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
     if (kedge_rfc3339_parse(bad[i], &ms) == KEDGE_OK)
       fail_msg("accepted '%s'", bad[i]);
@@ -90,13 +97,13 @@ static void retry_after(void **state)
   assert_int_equal(s, 120);
   assert_int_equal(kedge_http_retry_after_parse("0", 3600, &s), KEDGE_OK);
   assert_int_equal(s, 0);
-  assert_int_equal(kedge_http_retry_after_parse("99999", 3600, &s), KEDGE_OK); /* 5 digits */
-  assert_int_equal(s, 3600);                                                     /* capped */
+  assert_int_equal(kedge_http_retry_after_parse("99999", 3600, &s), KEDGE_OK);      /* 5 digits */
+  assert_int_equal(s, 3600);                                                        /* capped */
   assert_int_equal(kedge_http_retry_after_parse("999999999", 86400, &s), KEDGE_OK); /* 9 */
   assert_int_equal(s, 86400);
   s = 7;
-  const char *bad[] = {"", "1234567890", "-1", "+1", " 1", "1 ", "1.5", "0x10",
-                       "Wed, 21 Oct 2015 07:28:00 GMT"};
+  const char *bad[] = {
+      "", "1234567890", "-1", "+1", " 1", "1 ", "1.5", "0x10", "Wed, 21 Oct 2015 07:28:00 GMT"};
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
     if (kedge_http_retry_after_parse(bad[i], 3600, &s) == KEDGE_OK)
       fail_msg("accepted '%s'", bad[i]);

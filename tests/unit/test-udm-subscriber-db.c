@@ -15,9 +15,9 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
-#include "subscriber_db.h"
 #include "kedge/hex.h"
 #include "kedge/sqn.h"
+#include "subscriber_db.h"
 #include "testutil.h"
 
 static char dir[64], db_path[128];
@@ -51,8 +51,11 @@ static udm_db_t *open_db(const char *path)
 
 static void provision(udm_db_t *db, const char *supi, const char *sqn)
 {
-  udm_subscriber_text_t t = {.supi = supi, .k = "465b5ce8b199b49faa5f0a2ee238a6bc",
-                             .op = "cdc202d5123e20f62b6d676ac72cb318", .sqn = sqn, .rid = "12",
+  udm_subscriber_text_t t = {.supi = supi,
+                             .k = "465b5ce8b199b49faa5f0a2ee238a6bc",
+                             .op = "cdc202d5123e20f62b6d676ac72cb318",
+                             .sqn = sqn,
+                             .rid = "12",
                              .edge = "true"};
   udm_subscriber_t sub;
   const char *field, *why;
@@ -242,8 +245,8 @@ static void test_import_csv(void **state)
 
   const char *k = "465b5ce8b199b49faa5f0a2ee238a6bc";
   char text[512];
-  snprintf(text, sizeof(text), "supi,k,opc\nimsi-001019000000001,%s,%s\nimsi-0010,%s,%s\n", k,
-           k, k, k);
+  snprintf(text, sizeof(text), "supi,k,opc\nimsi-001019000000001,%s,%s\nimsi-0010,%s,%s\n", k, k, k,
+           k);
   expect_import_error(db, text, "bad.csv:3: supi");
   snprintf(text, sizeof(text), "supi,k,opc\nimsi-001019000000001,%.31s,%s\n", k, k);
   expect_import_error(db, text, "bad.csv:2: k: odd number of hex digits");
@@ -338,9 +341,9 @@ static void test_auth_events(void **state)
   assert_int_equal(udm_db_remove_auth_event(db, ev.supi, "00000000000000000000000000000000",
                                             "2026-12-06T11:00:00Z"),
                    KEDGE_ERR_NOT_FOUND);
-  assert_int_equal(udm_db_remove_auth_event(db, "imsi-001010000000009", seen.ids[2],
-                                            "2026-12-06T11:00:00Z"),
-                   KEDGE_ERR_NOT_FOUND);
+  assert_int_equal(
+      udm_db_remove_auth_event(db, "imsi-001010000000009", seen.ids[2], "2026-12-06T11:00:00Z"),
+      KEDGE_ERR_NOT_FOUND);
   memset(&seen, 0, sizeof(seen));
   udm_db_list_auth_events(db, "imsi-001010000000001", collect_event, &seen);
   assert_false(seen.removed[0]);
@@ -397,14 +400,14 @@ static void test_modify_keeps_sqn(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_provision_and_read),
-    cmocka_unit_test(test_keys_sealed_at_rest),
-    cmocka_unit_test(test_key_check_added_to_old_database),
-    cmocka_unit_test(test_sqn_advances_durably),
-    cmocka_unit_test(test_modify_keeps_sqn),
-    cmocka_unit_test(test_import_csv),
-    cmocka_unit_test(test_text_fields),
-    cmocka_unit_test(test_auth_events),
+      cmocka_unit_test(test_provision_and_read),
+      cmocka_unit_test(test_keys_sealed_at_rest),
+      cmocka_unit_test(test_key_check_added_to_old_database),
+      cmocka_unit_test(test_sqn_advances_durably),
+      cmocka_unit_test(test_modify_keeps_sqn),
+      cmocka_unit_test(test_import_csv),
+      cmocka_unit_test(test_text_fields),
+      cmocka_unit_test(test_auth_events),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -2,11 +2,11 @@
  * converted to OPc, defaults for routing indicator, serving network, timeout and log), and each
  * mistake reported as the one line "FILE:LINE: key: problem" without quoting a key's value. */
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 
@@ -294,10 +294,12 @@ static void test_suci(void **state)
     uint8_t priv[32], pub[33];
     size_t pub_len;
     char hex[67], text[2048], line[KEDGE_CONFIG_ERR_MAX];
-    assert_int_equal(kedge_ecies_keygen((kedge_ecies_profile_t)profile, priv, pub, &pub_len), KEDGE_OK);
+    assert_int_equal(kedge_ecies_keygen((kedge_ecies_profile_t)profile, priv, pub, &pub_len),
+                     KEDGE_OK);
     kedge_hex_encode(pub, pub_len, hex);
     char repl[400];
-    snprintf(repl, sizeof(repl), "  sqn_file: ue.sqn\n  suci:\n    protection_scheme: %s\n"
+    snprintf(repl, sizeof(repl),
+             "  sqn_file: ue.sqn\n  suci:\n    protection_scheme: %s\n"
              "    home_network_public_key_id: 17\n    home_network_public_key: %s\n",
              profile == 1 ? "A" : "B", hex);
     snprintf(text, sizeof(text), "%s", with_line(9, repl));
@@ -328,7 +330,8 @@ static void test_suci(void **state)
     kedge_suci_keys_free(keys);
     ue_config_clear(&cfg);
     /* the wrong size for the profile, a missing id, an IMSI outside the home network */
-    snprintf(repl, sizeof(repl), "  sqn_file: ue.sqn\n  suci:\n    protection_scheme: %s\n"
+    snprintf(repl, sizeof(repl),
+             "  sqn_file: ue.sqn\n  suci:\n    protection_scheme: %s\n"
              "    home_network_public_key_id: 17\n    home_network_public_key: %s00\n",
              profile == 1 ? "A" : "B", hex);
     expect_error(with_line(9, repl), "ue.yaml:13: usim.suci.home_network_public_key: must be");
@@ -343,10 +346,12 @@ static void test_suci(void **state)
   /* null scheme: the MSIN in clear, still a SUCI */
   ue_config_t cfg;
   char line[KEDGE_CONFIG_ERR_MAX];
-  assert_int_equal(load(with_line(9, "  sqn_file: x\n  suci: {protection_scheme: \"null\"}\n"), &cfg,
-                        line, sizeof(line)), KEDGE_OK);
+  assert_int_equal(load(with_line(9, "  sqn_file: x\n  suci: {protection_scheme: \"null\"}\n"),
+                        &cfg, line, sizeof(line)),
+                   KEDGE_OK);
   json_t *b = ue_authentication_info(&cfg, NULL, NULL);
-  assert_string_equal(json_string_value(json_object_get(b, "supiOrSuci")), "suci-0-001-01-012-0-0-0000000001");
+  assert_string_equal(json_string_value(json_object_get(b, "supiOrSuci")),
+                      "suci-0-001-01-012-0-0-0000000001");
   json_decref(b);
 }
 

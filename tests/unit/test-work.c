@@ -207,11 +207,11 @@ static void test_batched_pool(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_jobs_complete_on_the_loop),
-    cmocka_unit_test(test_bounded_queue),
-    cmocka_unit_test(test_free_with_jobs_queued),
-    cmocka_unit_test(test_free_drops_what_is_not_done),
-    cmocka_unit_test(test_batched_pool),
+      cmocka_unit_test(test_jobs_complete_on_the_loop),
+      cmocka_unit_test(test_bounded_queue),
+      cmocka_unit_test(test_free_with_jobs_queued),
+      cmocka_unit_test(test_free_drops_what_is_not_done),
+      cmocka_unit_test(test_batched_pool),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,9 +4,9 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <setjmp.h>
-#include <stdbool.h>
 #include <spawn.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>

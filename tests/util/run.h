@@ -3,9 +3,9 @@
 #define KEDGE_TEST_RUN_H
 
 typedef struct run_result {
-  int status;  /* exit status, or 128 + signal number */
-  char *out;   /* stdout, NUL-terminated; free() */
-  char *err;   /* stderr, NUL-terminated; free() */
+  int status; /* exit status, or 128 + signal number */
+  char *out;  /* stdout, NUL-terminated; free() */
+  char *err;  /* stderr, NUL-terminated; free() */
 } run_result_t;
 
 /* argv[0] is a path; NULL-terminated. Fails the test if the child cannot be started. */

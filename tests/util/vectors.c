@@ -31,7 +31,8 @@ char *vec_load(const char *file_name)
 static const char *section_start(const char *data, const char *section)
 {
   size_t n = strlen(section);
-  for (const char *line = data; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+  for (const char *line = data; line && *line;
+       line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
     if (strncmp(line, section, n) == 0)
       return strchr(line, '\n') ? strchr(line, '\n') + 1 : line + strlen(line);
   fail_msg("no section %s in the vectors", section);
@@ -48,7 +49,8 @@ void vec_text(const char *data, const char *section, const char *key, char *out,
     if (line[0] == '[' || (line[0] == '#' && line[1] == '#'))
       break; /* next section */
     for (const char *p = line; p + klen <= eol; p++) {
-      if (strncmp(p, key, klen) != 0 || (p != line && !(p - line >= 2 && p[-1] == ' ' && p[-2] == ' ')))
+      if (strncmp(p, key, klen) != 0 ||
+          (p != line && !(p - line >= 2 && p[-1] == ' ' && p[-2] == ' ')))
         continue;
       const char *q = p + klen;
       while (q < eol && *q == ' ')
@@ -59,7 +61,8 @@ void vec_text(const char *data, const char *section, const char *key, char *out,
       while (q < eol && *q == ' ')
         q++;
       const char *v_end = q;
-      while (v_end < eol && !(v_end[0] == ' ' && v_end + 1 < eol && v_end[1] == ' ') && *v_end != '\r')
+      while (v_end < eol && !(v_end[0] == ' ' && v_end + 1 < eol && v_end[1] == ' ') &&
+             *v_end != '\r')
         v_end++;
       while (v_end > q && v_end[-1] == ' ')
         v_end--;

@@ -37,8 +37,8 @@
 #include "kedge/time.h"
 #include "kedge/trace.h"
 
-#define DEMO_K "465b5ce8b199b49faa5f0a2ee238a6bc"
-#define DEMO_OPC "cd63cb71954a9f4e48a5994e37a02baf"
+#define DEMO_K    "465b5ce8b199b49faa5f0a2ee238a6bc"
+#define DEMO_OPC  "cd63cb71954a9f4e48a5994e37a02baf"
 #define DEMO_SUPI "imsi-001010000000001"
 
 typedef struct proc {
@@ -64,7 +64,7 @@ enum {
 };
 
 /* The FQDNs the akma ECSs' K_AF is bound to (SPEC.md 9: their certificate names). */
-#define DEMO_AKMA_FQDN "ecs.kedge.test"
+#define DEMO_AKMA_FQDN     "ecs.kedge.test"
 #define DEMO_AKMA_EXT_FQDN "af.kedge.test"
 
 typedef struct demo {
@@ -83,16 +83,16 @@ typedef struct demo {
 } demo_t;
 
 static const proc_t proc_table[N_PROCS] = {
-  {"udm", "kedge-udmd", "UDM", 0, 0, 0},
-  {"ausf", "kedge-ausfd", "AUSF", 0, 0, 0},
-  {"nef", "kedge-nefd", "NEF", 0, 0, 0},
-  {"ecs-internal", "kedge-ecsd", "ECS (in domain)", 0, 0, 0},
-  {"ecs-external", "kedge-ecsd", "ECS (outside, via NEF)", 0, 0, 0},
-  {"ecs-bound", "kedge-ecsd", "ECS (profile bound)", 0, 0, 0},
-  {"aanf", "kedge-aanfd", "AAnF", 0, 0, 0},
-  {"ecs-akma", "kedge-ecsd", "ECS (akma, AAnF)", 0, 0, 0},
-  {"ecs-akma-external", "kedge-ecsd", "ECS (akma, via NEF)", 0, 0, 0},
-  {"ue", "kedge-ue", "UE agent", 0, 0, 0},
+    {"udm", "kedge-udmd", "UDM", 0, 0, 0},
+    {"ausf", "kedge-ausfd", "AUSF", 0, 0, 0},
+    {"nef", "kedge-nefd", "NEF", 0, 0, 0},
+    {"ecs-internal", "kedge-ecsd", "ECS (in domain)", 0, 0, 0},
+    {"ecs-external", "kedge-ecsd", "ECS (outside, via NEF)", 0, 0, 0},
+    {"ecs-bound", "kedge-ecsd", "ECS (profile bound)", 0, 0, 0},
+    {"aanf", "kedge-aanfd", "AAnF", 0, 0, 0},
+    {"ecs-akma", "kedge-ecsd", "ECS (akma, AAnF)", 0, 0, 0},
+    {"ecs-akma-external", "kedge-ecsd", "ECS (akma, via NEF)", 0, 0, 0},
+    {"ue", "kedge-ue", "UE agent", 0, 0, 0},
 };
 
 __attribute__((format(printf, 3, 4))) static void path_of(const demo_t *d, char *out,
@@ -330,7 +330,8 @@ static void show_trace(demo_t *d)
     ev->t_us = json_integer_value(json_object_get(e, "t"));
     ev->ms = json_number_value(json_object_get(e, "ms"));
     ev->status = (int)json_integer_value(json_object_get(e, "status"));
-    snprintf(ev->from, sizeof(ev->from), "%s", json_string_value(json_object_get(e, "from")) ?: "?");
+    snprintf(ev->from, sizeof(ev->from), "%s",
+             json_string_value(json_object_get(e, "from")) ?: "?");
     snprintf(ev->to, sizeof(ev->to), "%s", json_string_value(json_object_get(e, "to")) ?: "?");
     snprintf(ev->msg, sizeof(ev->msg), "%s", json_string_value(json_object_get(e, "msg")) ?: "");
     snprintf(ev->note, sizeof(ev->note), "%s", json_string_value(json_object_get(e, "note")) ?: "");
@@ -381,12 +382,12 @@ static bool write_configs(demo_t *d)
   path_of(d, path, "conf/udm.yaml");
   if (!write_text(path,
                   "# kedge demo: the UDM/ARPF (every key: conf/udm.yaml of the source tree)\n%s"
-                  "sbi:\n  port: 0\n" TLS("udm")
-                  "udm:\n  database: %s/udm.sqlite\n  master_key: %s/udm.key\n"
-                  "  allowed_consumers: [ausf.kedge.test]\n"
-                  "  suci:\n    keys:\n"
-                  "      - {id: 1, profile: A, private_key: %s/suci-1.key}\n"
-                  "      - {id: 2, profile: B, private_key: %s/suci-2.key}\n",
+                  "sbi:\n  port: 0\n" TLS(
+                      "udm") "udm:\n  database: %s/udm.sqlite\n  master_key: %s/udm.key\n"
+                             "  allowed_consumers: [ausf.kedge.test]\n"
+                             "  suci:\n    keys:\n"
+                             "      - {id: 1, profile: A, private_key: %s/suci-1.key}\n"
+                             "      - {id: 2, profile: B, private_key: %s/suci-2.key}\n",
                   log, pki, pki, pki, d->dir, d->dir, d->dir, d->dir))
     return false;
   return true;
@@ -400,20 +401,22 @@ static bool write_ausf_config(demo_t *d)
   return write_text(
       path,
       "# kedge demo: the AUSF (every key: conf/ausf.yaml of the source tree)\nlog: {level: info}\n"
-      "sbi:\n  port: 0\n" TLS("ausf")
-      "udm: {uri: \"https://127.0.0.1:%u\"}\n"
-      "ue_authentication:\n  allowed_consumers:\n"
-      "    - {name: seaf.kedge.test, serving_networks: [\"5G:mnc001.mcc001.3gppnetwork.org\"]}\n"
-      "edge:\n  enabled: true\n  key_lifetime: 24h\n  home_network: {mcc: \"001\", mnc: \"01\"}\n"
-      "  master_key: %s/ausf.key\n"
-      "keystore: \"sqlite:%s/ausf-keys.sqlite\"\n"
-      "keyrequest:\n  allowed_consumers:\n"
-      "    - {name: ecs.kedge.test, profiles: [kedge, bound]}\n"
-      "    - {name: nef.kedge.test, profiles: [kedge, bound]}\n"
-      "  relays: [nef.kedge.test]\n"
-      "revocation: {enabled: true}\n"
-      "akma:\n  enabled: true\n"
-      "  aanf: [{routing_indicators: [\"*\"], uri: \"https://127.0.0.1:%u\"}]\n",
+      "sbi:\n  port: 0\n" TLS(
+          "ausf") "udm: {uri: \"https://127.0.0.1:%u\"}\n"
+                  "ue_authentication:\n  allowed_consumers:\n"
+                  "    - {name: seaf.kedge.test, serving_networks: "
+                  "[\"5G:mnc001.mcc001.3gppnetwork.org\"]}\n"
+                  "edge:\n  enabled: true\n  key_lifetime: 24h\n  home_network: {mcc: \"001\", "
+                  "mnc: \"01\"}\n"
+                  "  master_key: %s/ausf.key\n"
+                  "keystore: \"sqlite:%s/ausf-keys.sqlite\"\n"
+                  "keyrequest:\n  allowed_consumers:\n"
+                  "    - {name: ecs.kedge.test, profiles: [kedge, bound]}\n"
+                  "    - {name: nef.kedge.test, profiles: [kedge, bound]}\n"
+                  "  relays: [nef.kedge.test]\n"
+                  "revocation: {enabled: true}\n"
+                  "akma:\n  enabled: true\n"
+                  "  aanf: [{routing_indicators: [\"*\"], uri: \"https://127.0.0.1:%u\"}]\n",
       pki, pki, pki, d->p[P_UDM].port, d->dir, d->dir, d->p[P_AANF].port);
 }
 
@@ -425,12 +428,13 @@ static bool write_aanf_config(demo_t *d)
   return write_text(
       path,
       "# kedge demo: the AAnF (every key: conf/aanf.yaml of the source tree)\nlog: {level: info}\n"
-      "sbi:\n  port: 0\n" TLS("aanf")
-      "aanf:\n  home_network: {mcc: \"001\", mnc: \"01\"}\n  master_key: %s/aanf.key\n"
-      "keystore: \"sqlite:%s/aanf-keys.sqlite\"\n"
-      "anchorkey: {allowed_consumers: [ausf.kedge.test]}\n"
-      "applicationkey:\n  allowed_consumers: [{name: ecs.kedge.test}, {name: nef.kedge.test}]\n"
-      "  relays: [nef.kedge.test]\n",
+      "sbi:\n  port: 0\n" TLS(
+          "aanf") "aanf:\n  home_network: {mcc: \"001\", mnc: \"01\"}\n  master_key: %s/aanf.key\n"
+                  "keystore: \"sqlite:%s/aanf-keys.sqlite\"\n"
+                  "anchorkey: {allowed_consumers: [ausf.kedge.test]}\n"
+                  "applicationkey:\n  allowed_consumers: [{name: ecs.kedge.test}, {name: "
+                  "nef.kedge.test}]\n"
+                  "  relays: [nef.kedge.test]\n",
       pki, pki, pki, d->dir, d->dir);
 }
 
@@ -441,14 +445,16 @@ static bool write_nef_config(demo_t *d)
   path_of(d, path, "conf/nef.yaml");
   return write_text(path,
                     "# kedge demo: the NEF (every key: conf/nef.yaml of the source tree)\n"
-                    "log: {level: info}\nsbi:\n  port: 0\n" TLS("nef")
-                    "afs:\n  - {af_id: af.kedge.test, profiles: [kedge, bound, akma],\n"
-                    "     home_networks: [{mcc: \"001\", mnc: \"01\"}]}\n"
-                    "ausf:\n  groups:\n    - {name: home-001-01, mcc: \"001\", mnc: \"01\", rids: [\"*\"],\n"
-                    "       uris: [\"https://127.0.0.1:%u\"]}\n"
-                    "aanf:\n  groups:\n    - {name: aanf-001-01, mcc: \"001\", mnc: \"01\", rids: [\"*\"],\n"
-                    "       uris: [\"https://127.0.0.1:%u\"]}\n"
-                    "revocation: {enabled: true, notifiers: [ausf.kedge.test]}\n",
+                    "log: {level: info}\nsbi:\n  port: 0\n" TLS(
+                        "nef") "afs:\n  - {af_id: af.kedge.test, profiles: [kedge, bound, akma],\n"
+                               "     home_networks: [{mcc: \"001\", mnc: \"01\"}]}\n"
+                               "ausf:\n  groups:\n    - {name: home-001-01, mcc: \"001\", mnc: "
+                               "\"01\", rids: [\"*\"],\n"
+                               "       uris: [\"https://127.0.0.1:%u\"]}\n"
+                               "aanf:\n  groups:\n    - {name: aanf-001-01, mcc: \"001\", mnc: "
+                               "\"01\", rids: [\"*\"],\n"
+                               "       uris: [\"https://127.0.0.1:%u\"]}\n"
+                               "revocation: {enabled: true, notifiers: [ausf.kedge.test]}\n",
                     pki, pki, pki, d->p[P_AUSF].port, d->p[P_AANF].port);
 }
 
@@ -481,10 +487,19 @@ static bool write_ecs_config(demo_t *d, int i)
       "service_provisioning:\n  edns:\n    - dnn: edge.example\n      eess:\n"
       "        - {ees_id: ees-1.edge.example, uri: \"https://ees-1.edge.example:8443\", "
       "eec_reg_conf: true}\n",
-      d->p[i].role, bound ? "bound" : akma ? "akma" : "kedge", ecs_id,
-      nef ? "nef" : akma ? "aanf" : "ausf", nef ? "  af_id: af.kedge.test\n" : "",
-      nef ? d->p[P_NEF].port : i == P_ECS_AKMA ? d->p[P_AANF].port : d->p[P_AUSF].port, pki, pki,
-      cert, pki, cert, revocation);
+      d->p[i].role,
+      bound  ? "bound"
+      : akma ? "akma"
+             : "kedge",
+      ecs_id,
+      nef    ? "nef"
+      : akma ? "aanf"
+             : "ausf",
+      nef ? "  af_id: af.kedge.test\n" : "",
+      nef               ? d->p[P_NEF].port
+      : i == P_ECS_AKMA ? d->p[P_AANF].port
+                        : d->p[P_AUSF].port,
+      pki, pki, cert, pki, cert, revocation);
 }
 
 static bool write_ue_config(demo_t *d)
@@ -574,9 +589,9 @@ static bool set_up(demo_t *d)
   /* K and OPc from files, never on a command line (issue 12) */
   if (!write_text(k_file, "%s\n", DEMO_K) || !write_text(opc_file, "%s\n", DEMO_OPC))
     return false;
-  char *add[] = {"kedge-udmd", "subscriber", "add", "--config", conf, "--supi", DEMO_SUPI,
-                 "--k-file", k_file, "--opc-file", opc_file, "--rid", "0", "--edge", "--akma",
-                 NULL};
+  char *add[] = {"kedge-udmd", "subscriber", "add",    "--config",   conf,     "--supi",
+                 DEMO_SUPI,    "--k-file",   k_file,   "--opc-file", opc_file, "--rid",
+                 "0",          "--edge",     "--akma", NULL};
   if (run(d, add, NULL, 0) != 0) {
     snprintf(d->failed_step, sizeof(d->failed_step), "provisioning the subscriber");
     path_of(d, d->failed_log, "logs/commands.log");
@@ -618,8 +633,10 @@ static bool steps_0_to_2(demo_t *d)
          d->kedge_id, fp ? fp + 7 : "?");
   char needle[400];
   snprintf(needle, sizeof(needle), " kedge_id=%s", d->kedge_id); /* "edge keys stored" */
-  bool same = ok && d->kedge_id[0] && log_has(d, &d->p[P_AUSF], needle, ausf_line, sizeof(ausf_line));
-  printf("    step 2  AUSF: %s\n", same ? "stored the same Kedge ID before dropping KAUSF" : "no matching key stored");
+  bool same =
+      ok && d->kedge_id[0] && log_has(d, &d->p[P_AUSF], needle, ausf_line, sizeof(ausf_line));
+  printf("    step 2  AUSF: %s\n",
+         same ? "stored the same Kedge ID before dropping KAUSF" : "no matching key stored");
   /* TS 33.535 6.1 (SPEC.md 9): the UE derives K_AKMA and the A-KID (step 3); the AUSF derives
    * them too and registers them at the AAnF (steps 3-5) before KAUSF goes */
   line[0] = '\0';
@@ -629,9 +646,10 @@ static bool steps_0_to_2(demo_t *d)
     snprintf(d->akid, sizeof(d->akid), "%s", ak + 6);
     d->akid[strcspn(d->akid, " \n")] = '\0';
   }
-  printf("    AKMA 6.1 step 3  UE:   A-KID %s (K_AKMA stays in the UE)\n", d->akid[0] ? d->akid : "?");
-  snprintf(needle, sizeof(needle), "registered at https://127.0.0.1:%u: A-KID %s", d->p[P_AANF].port,
-           d->akid);
+  printf("    AKMA 6.1 step 3  UE:   A-KID %s (K_AKMA stays in the UE)\n",
+         d->akid[0] ? d->akid : "?");
+  snprintf(needle, sizeof(needle), "registered at https://127.0.0.1:%u: A-KID %s",
+           d->p[P_AANF].port, d->akid);
   bool registered = akma && d->akid[0] && log_has(d, &d->p[P_AUSF], needle, NULL, 0);
   printf("    AKMA 6.1 steps 3-5  AUSF: %s\n",
          registered ? "derived the same A-KID and K_AKMA and registered them at the AAnF"
@@ -709,7 +727,8 @@ static void run_steps(demo_t *d)
 {
   if (!steps_0_to_2(d))
     return;
-  provision(d, "Steps 3-7: EEC <- UE agent, EEC -> ECS in the operator's domain (key from the AUSF)",
+  provision(d,
+            "Steps 3-7: EEC <- UE agent, EEC -> ECS in the operator's domain (key from the AUSF)",
             P_ECS_IN, NULL, true);
   provision(d, "Steps 3-7 with 5.1/5.2/6.1/6.2: ECS outside the domain, key through the NEF",
             P_ECS_OUT, NULL, true);
@@ -717,12 +736,14 @@ static void run_steps(demo_t *d)
   provision(d, "Profile bound: the agent derives K_ECS for ecs.kedge.test; the ECS gets K_ECS",
             P_ECS_BOUND, bound, true);
   static const char *const akma[] = {"--profile", "akma", "--ecs-id", DEMO_AKMA_FQDN, NULL};
-  provision(d, "Profile akma (TS 33.535 6.2 steps 1-6): the agent derives K_AF for "
-               DEMO_AKMA_FQDN "; the ECS gets K_AF from the AAnF with the A-KID",
+  provision(d,
+            "Profile akma (TS 33.535 6.2 steps 1-6): the agent derives K_AF for " DEMO_AKMA_FQDN
+            "; the ECS gets K_AF from the AAnF with the A-KID",
             P_ECS_AKMA, akma, true);
   static const char *const akma_ext[] = {"--profile", "akma", "--ecs-id", DEMO_AKMA_EXT_FQDN, NULL};
-  provision(d, "Profile akma outside the domain (TS 33.535 6.3): the ECS asks the NEF's 3gpp-akma, "
-               "the NEF the AAnF",
+  provision(d,
+            "Profile akma outside the domain (TS 33.535 6.3): the ECS asks the NEF's 3gpp-akma, "
+            "the NEF the AAnF",
             P_ECS_AKMA_EXT, akma_ext, true);
   char key_file[PATH_MAX];
   if (!random_key_file(d, key_file))
@@ -731,15 +752,17 @@ static void run_steps(demo_t *d)
   provision(d, "On purpose: an EEC with the right Kedge ID but a wrong key (key file)", P_ECS_IN,
             wrong, false);
   static const char *const unknown[] = {
-    "--kedge-id", "0.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA@5gc.mnc001.mcc001.3gppnetwork.org",
-    "--key-file", NULL, NULL};
+      "--kedge-id",
+      "0.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA@5gc.mnc001.mcc001.3gppnetwork.org",
+      "--key-file", NULL, NULL};
   const char *unk[5];
   memcpy(unk, unknown, sizeof(unk));
   unk[3] = key_file;
   provision(d, "On purpose: an unknown Kedge ID (the ECS answers exactly as for a wrong key)",
             P_ECS_IN, unk, false);
-  const char *const akma_wrong[] = {"--profile", "akma", "--ecs-id", DEMO_AKMA_FQDN, "--a-kid",
-                                    d->akid, "--key-file", key_file, NULL};
+  const char *const akma_wrong[] = {"--profile",    "akma",    "--ecs-id",
+                                    DEMO_AKMA_FQDN, "--a-kid", d->akid,
+                                    "--key-file",   key_file,  NULL};
   provision(d, "On purpose: profile akma with the right A-KID but a wrong K_AF (the same alert)",
             P_ECS_AKMA, akma_wrong, false);
 }
@@ -751,9 +774,10 @@ static void write_outputs(demo_t *d)
   char json[PATH_MAX], svg[PATH_MAX];
   path_of(d, json, "trace.json");
   path_of(d, svg, "flow.svg");
-  bool ok = flow_write_json(d->flow, json) == KEDGE_OK &&
-            flow_write_svg(d->flow, "kedge demo: 5G AKA, edge keys and AKMA, EEC to ECS over TLS-PSK", svg) ==
-                KEDGE_OK;
+  bool ok =
+      flow_write_json(d->flow, json) == KEDGE_OK &&
+      flow_write_svg(d->flow, "kedge demo: 5G AKA, edge keys and AKMA, EEC to ECS over TLS-PSK",
+                     svg) == KEDGE_OK;
   printf("\n%s %s and %s (the messages of this run, as the processes traced them)\n",
          ok ? "Wrote" : "Could not write", svg, json);
 }
@@ -762,10 +786,9 @@ static void print_table(const demo_t *d)
 {
   printf("kedge demo in %s (logs in %s/logs, configurations in %s/conf)\n", d->dir, d->dir, d->dir);
   for (int i = 0; i < N_PROCS - 1; i++)
-    printf("  %-24s %-12s %s://127.0.0.1:%u   metrics http://127.0.0.1:%u/metrics\n",
-           d->p[i].role, d->p[i].program,
-           !strcmp(d->p[i].program, "kedge-ecsd") ? "tls-psk" : "https", d->p[i].port,
-           d->p[i].metrics_port);
+    printf("  %-24s %-12s %s://127.0.0.1:%u   metrics http://127.0.0.1:%u/metrics\n", d->p[i].role,
+           d->p[i].program, !strcmp(d->p[i].program, "kedge-ecsd") ? "tls-psk" : "https",
+           d->p[i].port, d->p[i].metrics_port);
 }
 
 static bool write_endpoints(const demo_t *d)
@@ -797,8 +820,9 @@ static bool write_endpoints(const demo_t *d)
   json_object_set_new(e, "aanf", json_string(aanf));
   json_object_set_new(e, "ecs_akma", json_string(akma_in));
   json_object_set_new(e, "ecs_akma_external", json_string(akma_ext));
-  json_object_set_new(e, "akma_af_ids", json_pack("{s:s, s:s}", "ecs_akma", DEMO_AKMA_FQDN,
-                                                  "ecs_akma_external", DEMO_AKMA_EXT_FQDN));
+  json_object_set_new(
+      e, "akma_af_ids",
+      json_pack("{s:s, s:s}", "ecs_akma", DEMO_AKMA_FQDN, "ecs_akma_external", DEMO_AKMA_EXT_FQDN));
   json_object_set_new(e, "ue_agent", json_string(sock));
   json_object_set_new(e, "pki_dir", json_string(pki));
   json_object_set_new(e, "conf_dir", json_string(conf));
@@ -857,7 +881,8 @@ static int down(const char *dir)
   snprintf(path, sizeof(path), "%s/run/pids", dir);
   FILE *f = fopen(path, "r");
   if (!f) {
-    fprintf(stderr, "kedge demo --down: %s: %s (was it started with --up?)\n", path, strerror(errno));
+    fprintf(stderr, "kedge demo --down: %s: %s (was it started with --up?)\n", path,
+            strerror(errno));
     return 1;
   }
   long pids[N_PROCS];
@@ -893,7 +918,8 @@ static const char usage[] =
     "kedge-nefd, kedge-aanfd, five kedge-ecsd (in the domain, outside it through the NEF,\n"
     "profile bound, profile akma with the AAnF and through the NEF's 3gpp-akma) and the UE key\n"
     "agent, then the steps of SPEC.md 0 and of AKMA (TS 33.535 6.1-6.3) with kedge-eec, and\n"
-    "three failures on purpose. Writes DIR/flow.svg (a sequence diagram of what ran) and DIR/trace.json.\n"
+    "three failures on purpose. Writes DIR/flow.svg (a sequence diagram of what ran) and "
+    "DIR/trace.json.\n"
     "  --dir DIR      where (default: a new /tmp/kedge-demo-XXXXXX); must be new or empty\n"
     "  --up DIR       set up and register, then leave everything running (DIR/endpoints.json)\n"
     "  --down DIR     stop what --up DIR started\n"
@@ -903,8 +929,11 @@ static const char usage[] =
 
 int kedge_cmd_demo(int argc, char **argv)
 {
-  kedge_cli_option_t o[] = {{"dir", false, NULL},  {"up", false, NULL},  {"down", false, NULL},
-                            {"keylog", false, NULL}, {"help", true, NULL}};
+  kedge_cli_option_t o[] = {{"dir", false, NULL},
+                            {"up", false, NULL},
+                            {"down", false, NULL},
+                            {"keylog", false, NULL},
+                            {"help", true, NULL}};
   const size_t n = sizeof(o) / sizeof(o[0]);
   char why[200];
   if (kedge_cli_parse(argc, argv, 1, o, n, NULL, 0, NULL, why, sizeof(why))) {

@@ -184,7 +184,7 @@ static void put_hex(const char *member, const uint8_t *bytes, size_t len, bool l
 
 static int derive_milenage(int argc, char **argv)
 {
-  option_t o[] = {{"k", false, NULL},   {"opc", false, NULL}, {"op", false, NULL},
+  option_t o[] = {{"k", false, NULL},    {"opc", false, NULL}, {"op", false, NULL},
                   {"rand", false, NULL}, {"sqn", false, NULL}, {"amf", false, NULL}};
   const size_t n = sizeof(o) / sizeof(o[0]);
   static const char *const required[] = {"k", "rand", "sqn", "amf", NULL};
@@ -196,8 +196,10 @@ static int derive_milenage(int argc, char **argv)
 
   uint8_t k[16], op[16], opc[16], rand[16], sqn[6], amf[2];
   uint8_t mac_a[8], mac_s[8], res[8], ck[16], ik[16], ak[6], ak_star[6];
-  if ((rc = hex_arg("k", opt(o, n, "k"), k, 16)) || (rc = hex_arg("rand", opt(o, n, "rand"), rand, 16)) ||
-      (rc = hex_arg("sqn", opt(o, n, "sqn"), sqn, 6)) || (rc = hex_arg("amf", opt(o, n, "amf"), amf, 2)))
+  if ((rc = hex_arg("k", opt(o, n, "k"), k, 16)) ||
+      (rc = hex_arg("rand", opt(o, n, "rand"), rand, 16)) ||
+      (rc = hex_arg("sqn", opt(o, n, "sqn"), sqn, 6)) ||
+      (rc = hex_arg("amf", opt(o, n, "amf"), amf, 2)))
     goto out;
   if (opt(o, n, "opc")) {
     if ((rc = hex_arg("opc", opt(o, n, "opc"), opc, 16)))
@@ -250,11 +252,13 @@ static int home_plmn(const option_t *o, size_t n, const kedge_plmn_t *serving, k
 
 static int derive_aka(int argc, char **argv)
 {
-  option_t o[] = {{"k", false, NULL},   {"opc", false, NULL},  {"rand", false, NULL},     {"sqn", false, NULL},
-                  {"amf", false, NULL}, {"mcc", false, NULL},  {"mnc", false, NULL},      {"supi", false, NULL},
-                  {"rid", false, NULL}, {"home-mcc", false, NULL}, {"home-mnc", false, NULL}};
+  option_t o[] = {{"k", false, NULL},        {"opc", false, NULL},     {"rand", false, NULL},
+                  {"sqn", false, NULL},      {"amf", false, NULL},     {"mcc", false, NULL},
+                  {"mnc", false, NULL},      {"supi", false, NULL},    {"rid", false, NULL},
+                  {"home-mcc", false, NULL}, {"home-mnc", false, NULL}};
   const size_t n = sizeof(o) / sizeof(o[0]);
-  static const char *const required[] = {"k", "opc", "rand", "sqn", "amf", "mcc", "mnc", "supi", NULL};
+  static const char *const required[] = {"k",   "opc", "rand", "sqn", "amf",
+                                         "mcc", "mnc", "supi", NULL};
   int rc = parse_options(argc, argv, o, n);
   if (rc || (rc = require(o, n, required)))
     return rc;
@@ -381,7 +385,8 @@ static int suci_conceal(const option_t *o, size_t n)
   if (rc)
     return rc;
   kedge_supi_t supi;
-  kedge_suci_params_t p = {.mcc = opt(o, n, "mcc"), .mnc = opt(o, n, "mnc"), .rid = opt(o, n, "rid")};
+  kedge_suci_params_t p = {
+      .mcc = opt(o, n, "mcc"), .mnc = opt(o, n, "mnc"), .rid = opt(o, n, "rid")};
   uint8_t hn_pub[KEDGE_ECIES_PUBLIC_MAX], eph[KEDGE_ECIES_PRIVATE_LEN];
   kedge_ecies_profile_t profile;
   if ((rc = supi_arg(opt(o, n, "supi"), &supi)) || (p.rid && (rc = rid_arg(p.rid))))
@@ -396,7 +401,8 @@ static int suci_conceal(const option_t *o, size_t n)
       return rc;
     p.scheme = (unsigned)profile;
     p.hn_key_id = (unsigned)strtoul(id, &end, 10);
-    if (!*id || *end || strspn(id, "0123456789") != strlen(id) || p.hn_key_id < 1 || p.hn_key_id > 255)
+    if (!*id || *end || strspn(id, "0123456789") != strlen(id) || p.hn_key_id < 1 ||
+        p.hn_key_id > 255)
       return fail("hn-key-id", "must be 1..255");
     p.hn_pub_len = kedge_ecies_public_len(profile);
     if ((rc = hex_arg("hn-public", opt(o, n, "hn-public"), hn_pub, p.hn_pub_len)))
@@ -472,7 +478,8 @@ static int suci_deconceal(const option_t *o, size_t n)
       return rc;
     if (kedge_master_key_load(opt(o, n, "master-key"), &mk, reason, sizeof(reason)))
       return fail("master-key", "%s", reason);
-    kedge_err_t err = kedge_suci_key_file_read(opt(o, n, "hn-key-file"), &mk, &profile, priv, reason, sizeof(reason));
+    kedge_err_t err = kedge_suci_key_file_read(opt(o, n, "hn-key-file"), &mk, &profile, priv,
+                                               reason, sizeof(reason));
     kedge_master_key_clear(&mk);
     if (err)
       return fail("hn-key-file", "%s", reason);
@@ -493,14 +500,15 @@ static int suci_deconceal(const option_t *o, size_t n)
   if (!rc) {
     switch (kedge_suci_deconceal(keys, &suci, &supi)) {
     case KEDGE_OK:
-      printf("{\"supi\":\"%s\",\"rid\":\"%s\",\"scheme\":%u,\"hnPubKeyId\":%u}\n", supi.value, suci.rid,
-             suci.scheme, suci.hn_key_id);
+      printf("{\"supi\":\"%s\",\"rid\":\"%s\",\"scheme\":%u,\"hnPubKeyId\":%u}\n", supi.value,
+             suci.rid, suci.scheme, suci.hn_key_id);
       break;
     case KEDGE_ERR_UNSUPPORTED:
       rc = fail("suci", "protection scheme %u is not supported (0, 1, 2)", suci.scheme);
       break;
     case KEDGE_ERR_MAC_FAILURE:
-      rc = fail("suci", "does not de-conceal with this key (MAC failure, or a key of the other profile)");
+      rc = fail("suci",
+                "does not de-conceal with this key (MAC failure, or a key of the other profile)");
       break;
     case KEDGE_ERR_BAD_SUPI:
       rc = fail("suci", "the null-scheme output makes no valid SUPI");
@@ -516,10 +524,11 @@ static int suci_deconceal(const option_t *o, size_t n)
 
 static int derive_suci(int argc, char **argv)
 {
-  option_t o[] = {{"supi", false, NULL},       {"profile", false, NULL},     {"hn-public", false, NULL},
-                  {"hn-key-id", false, NULL},  {"mcc", false, NULL},         {"mnc", false, NULL},
-                  {"rid", false, NULL},        {"eph-private", false, NULL}, {"suci", false, NULL},
-                  {"hn-private", false, NULL}, {"hn-key-file", false, NULL}, {"master-key", false, NULL}};
+  option_t o[] = {
+      {"supi", false, NULL},       {"profile", false, NULL},     {"hn-public", false, NULL},
+      {"hn-key-id", false, NULL},  {"mcc", false, NULL},         {"mnc", false, NULL},
+      {"rid", false, NULL},        {"eph-private", false, NULL}, {"suci", false, NULL},
+      {"hn-private", false, NULL}, {"hn-key-file", false, NULL}, {"master-key", false, NULL}};
   const size_t n = sizeof(o) / sizeof(o[0]);
   int rc = parse_options(argc, argv, o, n);
   if (rc)
@@ -560,8 +569,8 @@ static int derive_akma(int argc, char **argv)
   }
   if (kedge_derive_k_akma_and_akid(kausf, &supi, rid, &home, k_akma, akid) ||
       kedge_derive_akma_keys(kausf, &supi, NULL, a_tid) ||
-      (with_af && (kedge_af_id_build(fqdn, af_id, &af_id_len) ||
-                   kedge_derive_k_af(k_akma, fqdn, k_af)))) {
+      (with_af &&
+       (kedge_af_id_build(fqdn, af_id, &af_id_len) || kedge_derive_k_af(k_akma, fqdn, k_af)))) {
     rc = crypto_failure();
     goto out;
   }
@@ -594,8 +603,8 @@ static int parse_key_id(int argc, char **argv, const char *what, const char *tid
     return fail(NULL, "malformed %s: %s", what, why);
   /* The TID as written: between the first '.' and the '@' (the parser checked both). */
   const char *tid = strchr(text, '.') + 1;
-  printf("{\"rid\":\"%s\",\"%s\":\"%.*s\",\"mcc\":\"%s\",\"mnc\":\"%s\"}\n", id.rid,
-         tid_member, KEDGE_TID_B64_LEN, tid, id.home.mcc, id.home.mnc);
+  printf("{\"rid\":\"%s\",\"%s\":\"%.*s\",\"mcc\":\"%s\",\"mnc\":\"%s\"}\n", id.rid, tid_member,
+         KEDGE_TID_B64_LEN, tid, id.home.mcc, id.home.mnc);
   return 0;
 }
 
@@ -615,14 +624,10 @@ int kedge_cmd_derive(int argc, char **argv)
     const char *name;
     int (*run)(int, char **);
   } forms[] = {
-    {"milenage", derive_milenage},
-    {"aka", derive_aka},
-    {"kedge", derive_kedge},
-    {"k-ecs", derive_k_ecs},
-    {"suci", derive_suci},
-    {"parse-id", derive_parse_id},
-    {"akma", derive_akma},
-    {"parse-akid", derive_parse_akid},
+      {"milenage", derive_milenage}, {"aka", derive_aka},
+      {"kedge", derive_kedge},       {"k-ecs", derive_k_ecs},
+      {"suci", derive_suci},         {"parse-id", derive_parse_id},
+      {"akma", derive_akma},         {"parse-akid", derive_parse_akid},
   };
   form = "";
   if (argc < 2) {
@@ -644,6 +649,9 @@ int kedge_cmd_derive(int argc, char **argv)
       }
     return forms[i].run(argc - 1, argv + 1);
   }
-  fprintf(stderr, "kedge derive: unknown form '%s' (milenage, aka, kedge, k-ecs, suci, parse-id, akma, parse-akid)\n", argv[1]);
+  fprintf(stderr,
+          "kedge derive: unknown form '%s' (milenage, aka, kedge, k-ecs, suci, parse-id, akma, "
+          "parse-akid)\n",
+          argv[1]);
   return EXIT_BAD_INPUT;
 }

@@ -2,19 +2,19 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "kedge/daemon.h"
 #include "commands.h"
+#include "kedge/daemon.h"
 
 static const struct {
   const char *name;
   int (*run)(int argc, char **argv);
   const char *summary;
 } commands[] = {
-  {"derive", kedge_cmd_derive, "compute Milenage, 5G AKA, edge keys and SUCIs from given inputs"},
-  {"pki", kedge_cmd_pki, "create a development PKI (CA and one certificate per function)"},
-  {"master-key", kedge_cmd_master_key, "create a master key file for secrets at rest"},
-  {"suci", kedge_cmd_suci, "create a home network key pair for SUCI concealment"},
-  {"demo", kedge_cmd_demo, "run the whole mission on 127.0.0.1, step by step"},
+    {"derive", kedge_cmd_derive, "compute Milenage, 5G AKA, edge keys and SUCIs from given inputs"},
+    {"pki", kedge_cmd_pki, "create a development PKI (CA and one certificate per function)"},
+    {"master-key", kedge_cmd_master_key, "create a master key file for secrets at rest"},
+    {"suci", kedge_cmd_suci, "create a home network key pair for SUCI concealment"},
+    {"demo", kedge_cmd_demo, "run the whole mission on 127.0.0.1, step by step"},
 };
 
 static void usage(FILE *out)

@@ -26,7 +26,8 @@ static const char usage_text[] =
 
 static int keygen(int argc, char **argv)
 {
-  kedge_cli_option_t o[] = {{"profile", false, NULL}, {"master-key", false, NULL}, {"out", false, NULL}};
+  kedge_cli_option_t o[] = {
+      {"profile", false, NULL}, {"master-key", false, NULL}, {"out", false, NULL}};
   const size_t n = sizeof(o) / sizeof(o[0]);
   char why[400];
   if (kedge_cli_parse(argc, argv, 1, o, n, NULL, 0, NULL, why, sizeof(why))) {
@@ -55,7 +56,8 @@ static int keygen(int argc, char **argv)
   kedge_err_t err = kedge_ecies_keygen(profile, priv, pub, &pub_len);
   if (err)
     fprintf(stderr, "kedge suci keygen: %s\n", kedge_strerror(err));
-  else if (kedge_suci_key_file_write(kedge_cli_get(o, n, "out"), &mk, profile, priv, why, sizeof(why)))
+  else if (kedge_suci_key_file_write(kedge_cli_get(o, n, "out"), &mk, profile, priv, why,
+                                     sizeof(why)))
     fprintf(stderr, "kedge suci keygen: %s\n", why);
   else
     rc = 0;

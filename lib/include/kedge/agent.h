@@ -38,11 +38,11 @@ kedge_err_t kedge_agent_write_frame(int fd, const json_t *msg, int timeout_ms);
 kedge_err_t kedge_agent_read_frame(int fd, json_t **msg, int timeout_ms);
 
 typedef struct kedge_agent_keys {
-  char kedge_id[KEDGE_ID_MAX + 1];          /* the PSK identity: Kedge ID, or A-KID (akma) */
-  uint8_t key[KEDGE_KEY_LEN];               /* Kedge, K_ECS in profile bound, K_AF in akma */
+  char kedge_id[KEDGE_ID_MAX + 1]; /* the PSK identity: Kedge ID, or A-KID (akma) */
+  uint8_t key[KEDGE_KEY_LEN];      /* Kedge, K_ECS in profile bound, K_AF in akma */
   bool bound;
   bool akma;
-  char ecs_id[KEDGE_ECS_ID_MAX + 1];        /* as normalised by the agent, "" for kedge */
+  char ecs_id[KEDGE_ECS_ID_MAX + 1]; /* as normalised by the agent, "" for kedge */
 } kedge_agent_keys_t;
 
 /* Client side (blocking, for commands). `why` receives one line on failure (the agent's own

@@ -15,14 +15,14 @@ extern "C" {
 #endif
 
 /* The --help line for --ports-file, for a daemon's kedge_daemon_info_t.extra_usage. */
-#define KEDGE_APP_PORTS_FILE_USAGE \
+#define KEDGE_APP_PORTS_FILE_USAGE                                                                 \
   "      --ports-file FILE  write \"port=N\" and \"metrics_port=N\" once listening"
 
 typedef struct kedge_app {
   const kedge_daemon_info_t *info;
-  const char *service;  /* short name for logs and metrics: "udm", "ausf" */
-  const char *nf_type;  /* TS 29.510 NFType ("UDM", "AUSF", "NEF", "AF"): the User-Agent is
-                           "<nf_type>-<nfInstanceId>" (TS 29.500 5.2.2.2); NULL: service */
+  const char *service;   /* short name for logs and metrics: "udm", "ausf" */
+  const char *nf_type;   /* TS 29.510 NFType ("UDM", "AUSF", "NEF", "AF"): the User-Agent is
+                            "<nf_type>-<nfInstanceId>" (TS 29.500 5.2.2.2); NULL: service */
   uint16_t default_port; /* the sbi.port default (0: the kernel picks) */
   /* TS 29.510 service names this NF offers, NULL-terminated (or NULL): announced in the
    * NFProfile when the configuration has an `nrf:` section (kedge/nrf.h, docs/nrf.md). */
@@ -60,10 +60,10 @@ typedef struct kedge_app {
 
 /* The whole life of a daemon; returns the process exit status. Under systemd (NOTIFY_SOCKET)
  * it sends READY=1 once listening, RELOADING=1 and READY=1 around a reload (SIGHUP),
- * STOPPING=1 when the drain begins and WATCHDOG=1 when WATCHDOG_USEC asks for it. Options besides those of
- * kedge/daemon.h: --ports-file FILE writes "port=N" and "metrics_port=N" once listening (for
- * tests and scripts that start daemons on port 0). With an `nrf:` section the NF registers
- * at the NRF once listening and deregisters after SIGTERM (kedge/nrf.h). */
+ * STOPPING=1 when the drain begins and WATCHDOG=1 when WATCHDOG_USEC asks for it. Options besides
+ * those of kedge/daemon.h: --ports-file FILE writes "port=N" and "metrics_port=N" once listening
+ * (for tests and scripts that start daemons on port 0). With an `nrf:` section the NF registers at
+ * the NRF once listening and deregisters after SIGTERM (kedge/nrf.h). */
 int kedge_app_main(const kedge_app_t *app, int argc, char **argv);
 
 /* The NF instance id (TS 29.510 nfInstanceId, an RFC 4122 UUID), settled by kedge_app_main()

@@ -17,9 +17,9 @@ extern "C" {
 #endif
 
 /* Exit statuses: success, a configuration or runtime failure, a command-line mistake. */
-#define KEDGE_EXIT_OK 0
+#define KEDGE_EXIT_OK      0
 #define KEDGE_EXIT_FAILURE 1
-#define KEDGE_EXIT_USAGE 2
+#define KEDGE_EXIT_USAGE   2
 
 /* What every kedge program does first (issue 12). SIGPIPE is ignored: a peer that closes
  * its end makes a write fail with EPIPE, which the program reports, instead of killing it
@@ -33,9 +33,9 @@ void kedge_process_init(void);
 kedge_err_t kedge_process_protect_keys(void);
 
 typedef struct kedge_daemon_info {
-  const char *program;        /* "kedge-ausfd" */
-  const char *description;    /* one paragraph for --help; wrapped to 79 columns */
-  const char *default_config; /* "/etc/kedge/ausf.yaml"; NULL: --config is required */
+  const char *program;            /* "kedge-ausfd" */
+  const char *description;        /* one paragraph for --help; wrapped to 79 columns */
+  const char *default_config;     /* "/etc/kedge/ausf.yaml"; NULL: --config is required */
   const char *const *extra_usage; /* more --help lines, NULL-terminated; may be NULL */
 } kedge_daemon_info_t;
 
@@ -57,9 +57,8 @@ kedge_daemon_action_t kedge_daemon_parse_args(const kedge_daemon_info_t *info, i
                                               char *const *argv, kedge_daemon_options_t *opts);
 /* The same, printing to `out` and `err` (tests). */
 kedge_daemon_action_t kedge_daemon_parse_args_to(const kedge_daemon_info_t *info, int argc,
-                                                 char *const *argv,
-                                                 kedge_daemon_options_t *opts, FILE *out,
-                                                 FILE *err);
+                                                 char *const *argv, kedge_daemon_options_t *opts,
+                                                 FILE *out, FILE *err);
 
 /* Writes the --help text to `out`. */
 void kedge_daemon_usage(const kedge_daemon_info_t *info, FILE *out);
@@ -68,9 +67,8 @@ void kedge_daemon_usage(const kedge_daemon_info_t *info, FILE *out);
  * kedge_config_error()): on failure prints `error` to stderr and returns KEDGE_EXIT_FAILURE;
  * on success with --check-config prints "FILE: configuration OK" to stdout and returns
  * KEDGE_EXIT_OK; on success otherwise returns -1: go on and serve. */
-int kedge_daemon_config_loaded(const kedge_daemon_info_t *info,
-                               const kedge_daemon_options_t *opts, kedge_err_t rc,
-                               const char *error);
+int kedge_daemon_config_loaded(const kedge_daemon_info_t *info, const kedge_daemon_options_t *opts,
+                               kedge_err_t rc, const char *error);
 /* The same, printing to `out` and `err`. */
 int kedge_daemon_config_loaded_to(const kedge_daemon_info_t *info,
                                   const kedge_daemon_options_t *opts, kedge_err_t rc,

@@ -1,9 +1,10 @@
 /* A message trace for `kedge demo` (flow.svg, trace.json): when the environment variable
  * KEDGE_TRACE names a file, every kedge program appends one JSON line per exchange it made as
  * a client (the SBI client does it for every call), e.g.
- *   {"t":1764277200123456,"ms":1.8,"from":"AUSF","to":"UDM","msg":"POST .../generate-auth-data","status":200}
- * Lines are written with one write(2) to a file opened with O_APPEND, so the processes of one
- * run share the file. Nothing secret is ever traced: messages are named, never shown. */
+ *   {"t":1764277200123456,"ms":1.8,"from":"AUSF","to":"UDM","msg":"POST
+ * .../generate-auth-data","status":200} Lines are written with one write(2) to a file opened with
+ * O_APPEND, so the processes of one run share the file. Nothing secret is ever traced: messages are
+ * named, never shown. */
 #ifndef KEDGE_TRACE_H
 #define KEDGE_TRACE_H
 
@@ -18,8 +19,9 @@ extern "C" {
 void kedge_trace_init(const char *self);
 bool kedge_trace_enabled(void);
 
-/* One exchange from this program to `to`, started at `start_us` (kedge_wall_us(), kedge/time.h: comparable across processes), lasting `dur_us`; `status` 0
- * when there is none (a TLS handshake), `note` may be NULL ("psk_dhe_ke", an error cause). */
+/* One exchange from this program to `to`, started at `start_us` (kedge_wall_us(), kedge/time.h:
+ * comparable across processes), lasting `dur_us`; `status` 0 when there is none (a TLS handshake),
+ * `note` may be NULL ("psk_dhe_ke", an error cause). */
 void kedge_trace_event(const char *to, const char *msg, int64_t start_us, int64_t dur_us,
                        int status, const char *note);
 
