@@ -300,18 +300,18 @@ schema_ok "the 504 ProblemDetails" schema TS29571_CommonData.yaml ProblemDetails
 curl -s "http://127.0.0.1:$AUSF_METRICS_PORT/metrics" | grep -qx 'kedge_nrf_discovery_total{result="failed"} 1' &&
   ok "metrics: kedge_nrf_discovery_total failed 1" || fail "failed metric"
 ! grep -q "$S1\|$S2" "$T/AUSF.log" && ok "no SUPI in the AUSF's log" || fail "SUPI logged"
-# every discovery query and answer of the run, against 3GPP's schema
+# every discovery query and answer of the run, against 3GPP's schema (schema_ok: skipped when
+# no OpenAPI folder is found)
 n=0
 discoveries >"$T/all.jsonl"
 while read -r line; do
   n=$((n + 1))
   echo "$line" | jq -c .body.query >"$T/q.json"
   echo "$line" | jq -c .body.answer >"$T/a.json"
-  /usr/bin/python3 "$OPENAPI_CHECK" query TS29510_Nnrf_NFDiscovery.yaml /nf-instances GET "$T/q.json" 2>>"$T/all.err" &&
-    /usr/bin/python3 "$OPENAPI_CHECK" response TS29510_Nnrf_NFDiscovery.yaml /nf-instances GET 200 "$T/a.json" 2>>"$T/all.err" ||
-    fail "discovery $n: $(grep openapi_check "$T/all.err" | tail -2)"
+  schema_ok "discovery $n query" query TS29510_Nnrf_NFDiscovery.yaml /nf-instances GET "$T/q.json"
+  schema_ok "discovery $n SearchResult" response TS29510_Nnrf_NFDiscovery.yaml /nf-instances GET 200 "$T/a.json"
 done <"$T/all.jsonl"
-[ "$n" -ge 4 ] && ok "all $n discovery queries and SearchResults valid (3GPP schema)" || fail "only $n discoveries"
+[ "$n" -ge 4 ] && ok "$n discovery queries and SearchResults recorded" || fail "only $n discoveries"
 stop_daemon AUSF && ok "AUSF exits 0" || fail "AUSF exit"
 stop_daemon UDM2
 stop_daemon UDM3
