@@ -2,13 +2,6 @@
  * certificates plus OAuth 2.0 authorisation): an RFC 6750 bearer token in the Authorization
  * header, a JWT verified by lib/sbi (kedge/jwt.h, kedge/sbi_oauth2.h). Off unless oauth.jwks_file
  * is configured. */
-#include <stdio.h>
-#include <string.h>
-#include <strings.h>
-#include <time.h>
-
-#include "kedge/log.h"
-#include "kedge/problem.h"
 #include "kedge/sbi_oauth2.h"
 #include "nef.h"
 
