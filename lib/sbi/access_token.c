@@ -118,6 +118,19 @@ typedef struct fetch {
   int slot;
 } fetch_t;
 
+/* RFC 6750 2.1 b64token: 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=": what
+ * may follow "Bearer " in a header line (no space, CR or LF from the NRF reaches it). */
+static bool is_b64token(const char *t)
+{
+  size_t n = strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/");
+  if (n == 0)
+    return false;
+  return t[n + strspn(t + n, "=")] == '\0';
+}
+
+/* a year: an expires_in beyond it is nonsense, not a token's life (and would overflow in ms) */
+#define TOKEN_LIFE_MAX_S 31536000
+
 static void fetched(const kedge_sbi_client_response_t *r, void *arg)
 {
   fetch_t *f = arg;
@@ -126,8 +139,9 @@ static void fetched(const kedge_sbi_client_response_t *r, void *arg)
   const char *tok = json_string_value(json_object_get(r->json, "access_token"));
   const char *type = json_string_value(json_object_get(r->json, "token_type"));
   json_int_t expires_in = json_integer_value(json_object_get(r->json, "expires_in"));
-  bool ok = r->err == KEDGE_OK && r->status == 200 && tok && strlen(tok) < SBI_TOKEN_MAX && type &&
-            strcasecmp(type, "Bearer") == 0 && expires_in > 0;
+  bool ok = r->err == KEDGE_OK && r->status == 200 && tok && strlen(tok) < SBI_TOKEN_MAX &&
+            is_b64token(tok) && type && strcasecmp(type, "Bearer") == 0 && expires_in > 0 &&
+            expires_in <= TOKEN_LIFE_MAX_S;
   if (ok) {
     char *copy = strdup(tok);
     ok = copy != NULL;

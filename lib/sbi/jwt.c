@@ -368,6 +368,7 @@ static json_t *segment_json(const char *seg, size_t len)
       obj = NULL;
     }
   }
+  OPENSSL_cleanse(raw, max); /* the claims of a credential */
   free(raw);
   return obj;
 }

@@ -45,6 +45,8 @@ void sbi_request_free(kedge_sbi_request_t *req)
 {
   free(req->path);
   for (size_t i = 0; i < req->n_headers; i++) {
+    if (req->headers[i].value && strcasecmp(req->headers[i].name, "authorization") == 0)
+      OPENSSL_cleanse(req->headers[i].value, strlen(req->headers[i].value)); /* a bearer token */
     free(req->headers[i].name);
     free(req->headers[i].value);
   }

@@ -41,6 +41,22 @@ static atomic_int min_accepted; /* the producer accepts tok-N for N >= this */
 static atomic_int refusals;     /* 401s the producer sent */
 static atomic_bool token_fails; /* the token endpoint answers 400 */
 static atomic_int expires_in = 300;
+static atomic_int bad_answer; /* > 0: the token endpoint answers 200 with bad_answers[n - 1] */
+/* 200 answers that are no AccessTokenRsp (TS 29.510 6.3.5.2.3, RFC 6749 5.1, RFC 6750 2.1) */
+static const char *const bad_answers[] = {
+    "not json",
+    "[]",
+    "{\"token_type\":\"Bearer\",\"expires_in\":300}",
+    "{\"access_token\":7,\"token_type\":\"Bearer\",\"expires_in\":300}",
+    "{\"access_token\":\"tok-1\",\"token_type\":\"MAC\",\"expires_in\":300}",
+    "{\"access_token\":\"tok-1\",\"token_type\":\"Bearer\",\"expires_in\":0}",
+    "{\"access_token\":\"tok-1\",\"token_type\":\"Bearer\",\"expires_in\":-5}",
+    "{\"access_token\":\"tok-1\",\"token_type\":\"Bearer\",\"expires_in\":\"300\"}",
+    "{\"access_token\":\"tok-1\",\"token_type\":\"Bearer\",\"expires_in\":9223372036854775807}",
+    "{\"access_token\":\"tok-1\\r\\nX-Injected: 1\",\"token_type\":\"Bearer\",\"expires_in\":300}",
+    "{\"access_token\":\"tok 1\",\"token_type\":\"Bearer\",\"expires_in\":300}",
+    "{\"access_token\":\"\",\"token_type\":\"Bearer\",\"expires_in\":300}",
+};
 static pthread_mutex_t form_lock = PTHREAD_MUTEX_INITIALIZER;
 static char last_form[1024];
 
@@ -52,6 +68,12 @@ static void token(kedge_sbi_request_t *req, void *arg)
   pthread_mutex_lock(&form_lock);
   snprintf(last_form, sizeof(last_form), "%.*s", (int)len, body ? (const char *)body : "");
   pthread_mutex_unlock(&form_lock);
+  int bad = atomic_load(&bad_answer);
+  if (bad > 0) {
+    const char *b = bad_answers[bad - 1];
+    kedge_sbi_respond(req, 200, "application/json", (const uint8_t *)b, strlen(b));
+    return;
+  }
   if (atomic_load(&token_fails)) {
     json_t *e = json_pack("{s:s}", "error", "invalid_client");
     kedge_sbi_respond_json(req, 400, NULL, e);
@@ -307,6 +329,28 @@ static void test_token_endpoint_refuses(void **state)
   kedge_sbi_client_free(c);
 }
 
+/* Garbage from the NRF where an AccessTokenRsp belongs: no token, the call fails cleanly and
+ * the producer is never asked without one; a good answer afterwards works again. */
+static void test_bad_token_answers(void **state)
+{
+  (void)state;
+  for (size_t i = 0; i < sizeof(bad_answers) / sizeof(bad_answers[0]); i++) {
+    kedge_sbi_client_t *c = new_client();
+    atomic_store(&bad_answer, (int)i + 1);
+    int refused = atomic_load(&refusals);
+    result_t r;
+    send_n(c, "GET", "/nudm-ueau/v1/x", &r, 1);
+    if (r.err != KEDGE_ERR_UNAVAILABLE)
+      fail_msg("bad token answer %zu (%s): err %d status %d", i + 1, bad_answers[i], r.err,
+               r.status);
+    assert_int_equal(atomic_load(&refusals), refused);
+    atomic_store(&bad_answer, 0);
+    send_n(c, "GET", "/nudm-ueau/v1/x", &r, 1);
+    assert_int_equal(r.status, 200);
+    kedge_sbi_client_free(c);
+  }
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -315,6 +359,7 @@ int main(void)
       cmocka_unit_test(test_expired_token_fetched_again),
       cmocka_unit_test(test_401_renews_once),
       cmocka_unit_test(test_token_endpoint_refuses),
+      cmocka_unit_test(test_bad_token_answers),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -92,6 +92,13 @@ keystore: \"sqlite:$T/ausf-keys.sqlite\""
 ausf_conf "http://127.0.0.1:$UDM_PORT" h2c "$EDGE"
 refused "an AUSF with edge keys refuses udm.transport h2c" kedge-ausfd "$T/ausf.yaml" \
   "udm.*transport" "KAUSF"
+# bad values get one line naming the key, never a silent default
+ausf_conf "https://127.0.0.1:$UDM_PORT" h2c-please ""
+refused "an unknown udm.transport" kedge-ausfd "$T/ausf.yaml" "udm.*transport" "tls-mutual, tls-server or h2c"
+ausf_conf "https://127.0.0.1:$UDM_PORT" h2c ""
+refused "udm.transport h2c with an https:// uri" kedge-ausfd "$T/ausf.yaml" "udm.*uri" "http://"
+ausf_conf "http://127.0.0.1:$UDM_PORT" tls-mutual ""
+refused "udm.transport tls-mutual with an http:// uri" kedge-ausfd "$T/ausf.yaml" "udm.*uri" "https://"
 ausf_conf "https://127.0.0.1:$UDM_PORT" tls-mutual "$EDGE"
 sed -i 's/^sbi: {port: 0,/sbi: {port: 0, transport: h2c,/' "$T/ausf.yaml"
 refused "an AUSF with edge keys refuses sbi.transport h2c" kedge-ausfd "$T/ausf.yaml" \
