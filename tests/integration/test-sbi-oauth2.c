@@ -341,8 +341,8 @@ static void test_bad_token_answers(void **state)
     result_t r;
     send_n(c, "GET", "/nudm-ueau/v1/x", &r, 1);
     if (r.err != KEDGE_ERR_UNAVAILABLE)
-      fail_msg("bad token answer %zu (%s): err %d status %d", i + 1, bad_answers[i], r.err,
-               r.status);
+      fail_msg("bad token answer %zu (%s): err %d status %ld", i + 1, bad_answers[i], (int)r.err,
+               (long)r.status);
     assert_int_equal(atomic_load(&refusals), refused);
     atomic_store(&bad_answer, 0);
     send_n(c, "GET", "/nudm-ueau/v1/x", &r, 1);
