@@ -19,6 +19,9 @@
 #        AUSF_WORKERS=1 MAX_BATCH=256 (the UDM's group_commit.max_batch)
 #        INFLIGHT="1 4 16 64 128 256" ROUNDS=3 POINT=4 (seconds per point of the curve)
 #        UDMD=path of another kedge-udmd to measure (before/after a change; default the build's)
+#        EDGE=1 (the AUSF derives and durably stores Kedge at each success, SQLite key store
+#        with its group commit, as a run of SPEC.md 0 does; EDGE=0: no edge keys, as bench/aka
+#        measured before issue 17's AKA work)
 # Two operating points: CONCURRENCY registrations in flight (throughput), then LIGHT in flight
 # for half as long (latency without queueing). Then the curve: AKA rate, p50/p99 and the
 # daemons' memory per registration in flight (RSS of kedge-ausfd + kedge-udmd during the run
@@ -46,6 +49,7 @@ CLIENTS=${CLIENTS:-2}
 UDM_WORKERS=${UDM_WORKERS:-1}
 AUSF_WORKERS=${AUSF_WORKERS:-1}
 MAX_BATCH=${MAX_BATCH:-256}
+EDGE=${EDGE:-1}
 BIN=$BUILD/bin
 for prog in kedge kedge-udmd kedge-ausfd kedge-aka-load kedge-sbi-testd; do
   [ -x "$BIN/$prog" ] || { echo "bench/aka: $BIN/$prog missing (build with tests on)"; exit 1; }
@@ -149,6 +153,17 @@ ue_authentication:
     - name: seaf.kedge.test
       serving_networks: ["$SNN"]
 EOF
+if [ "$EDGE" = 1 ]; then
+  "$BIN/kedge" master-key "$T/ausf-master.key" >/dev/null
+  cat >>"$T/ausf.yaml" <<EOF
+edge:
+  enabled: true
+  derive: always
+  home_network: {mcc: "001", mnc: "01"}
+  master_key: $T/ausf-master.key
+keystore: "sqlite:$T/ausf-keys.sqlite"
+EOF
+fi
 start AUSF kedge-ausfd "$T/ausf.yaml"
 RSS0=$(awk '/^VmRSS:/ {s += $2} END {print s + 0}' "/proc/$UDM_PID/status" "/proc/$AUSF_PID/status")
 cat >"$T/ue.yaml" <<EOF
@@ -167,7 +182,7 @@ ausf:
 EOF
 chmod 600 "$T/ue.yaml" # K and OPc: kedge-ue refuses a file others may read
 
-echo "bench/aka: $(nproc) CPU(s) shared by the UE driver, kedge-ausfd ($AUSF_WORKERS worker) and kedge-udmd ($UDM_WORKERS worker, group_commit.max_batch $MAX_BATCH); $UES UEs over $CLIENTS connection(s), ${DURATION}s after ${WARMUP}s warm-up; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "bench/aka: $(nproc) CPU(s) shared by the UE driver, kedge-ausfd ($AUSF_WORKERS worker, edge keys $([ "$EDGE" = 1 ] && echo "stored in SQLite" || echo off)) and kedge-udmd ($UDM_WORKERS worker, group_commit.max_batch $MAX_BATCH); $UES UEs over $CLIENTS connection(s), ${DURATION}s after ${WARMUP}s warm-up; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 # aka NAME IN_FLIGHT SECONDS: one measurement; sets NAME_rate, NAME_p50, NAME_p99, NAME_cpu (CPU
 # microseconds per AKA run of the three processes together, from /proc: robust to other load
 # on the machine, unlike the rate).
@@ -333,6 +348,6 @@ if [ -n "${peak_runs:-}" ] && [ "$peak_runs" -gt 0 ]; then
       --value "$(awk -v v=$((v1 - v0)) -v c=$((c1 - c0)) 'BEGIN {printf "%.1f", v / c}')"
   fi
 fi
-kb note "$OUT" --bench aka "$(nproc) CPUs shared by the UE driver, kedge-ausfd ($AUSF_WORKERS worker), kedge-udmd ($UDM_WORKERS worker, group_commit.max_batch $MAX_BATCH) and anything else running; load average $LOAD_BEFORE before, $LOAD_AFTER after"
+kb note "$OUT" --bench aka "$(nproc) CPUs shared by the UE driver, kedge-ausfd ($AUSF_WORKERS worker, edge keys $([ "$EDGE" = 1 ] && echo "stored in SQLite" || echo off)), kedge-udmd ($UDM_WORKERS worker, group_commit.max_batch $MAX_BATCH) and anything else running; load average $LOAD_BEFORE before, $LOAD_AFTER after"
 kb note "$OUT" --bench aka "target met (>= 5000 runs/s with p99 < 10 ms) at: ${best:-no point of this run}; closed loop: mean latency = in flight / rate (Little's law)"
 echo "bench/aka: wrote $OUT"
