@@ -676,8 +676,7 @@ static int sqlite_bulk(const char *path, const kedge_master_key_t *mk, long keys
   }
   qsort(rows, (size_t)keys, sizeof(*rows), cmp_tid);
   if (sqlite3_open(path, &db) != SQLITE_OK ||
-      sqlite3_exec(db,
-                   "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-262144",
+      sqlite3_exec(db, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-262144",
                    NULL, NULL, NULL) != SQLITE_OK ||
       sqlite3_prepare_v2(db,
                          "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND "
