@@ -83,7 +83,7 @@ plan() { # plan NAME -> "SECONDS FORMULA"
   q=$quick r=$runs
   case $1 in
     kdf) f="$r x (5 operations x best of 3 x $secs s + 0.5)" e="$r * (15 * $secs + 0.5)" ;;
-    suci) f="$r x (3 rounds x 5 measurements x $suci_secs s + 1)" e="$r * (15 * $suci_secs + 1)" ;;
+    suci) f="$r x (3 rounds x (5 + 2/3) measurements x $suci_secs s + 1)" e="$r * (17 * $suci_secs + 1)" ;;
     keystore)
       c=$curve
       rmax=${KEYSTORE_CURVE_REDIS_MAX:-1000000}
