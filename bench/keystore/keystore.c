@@ -10,14 +10,14 @@
  *           redis-server (started here on 127.0.0.1, no persistence). Then memory per key.
  *
  * Curves (env KEYSTORE_CURVE="10000,100000,..."): get rate, p99 and bytes per key (on disk and
- * in RSS) against the number of stored keys, for each backend, the store grown from one size to
- * the next:
- *   sqlite: the rows are bulk-loaded into kedge's own file (schema made by kedge_keystore_open):
- *           one prepared INSERT in transactions of 1,000,000 rows with journal_mode=OFF,
- *           synchronous=OFF and a 4 GiB page cache, Kedge sealed by kedge_seal() as the store
- *           does; then the file is opened again through kedge_keystore_open (WAL, FULL) for the
- *           gets. 10M keys: a ~2.8 GB file and a few hundred MB of RSS; BENCH_DIR must be a
- *           disk (/var/tmp), not tmpfs (RAM).
+ * in RSS) against the number of stored keys, for each backend; the gets of each size run
+ * KEDGE_BENCH_RUNS times on the store populated once (the point: their median):
+ *   sqlite: each size in a file of its own, bulk-loaded from empty into kedge's own schema
+ *           (made by kedge_keystore_open) with the rows kedge_keystore_put would write, in
+ *           Kedge-TID order with kedge's indexes built afterwards (sqlite_bulk); then opened
+ *           through kedge_keystore_open (WAL, FULL) for the gets, which unseal every key.
+ *           10M keys: a 2.7 GB file and about 1 GB of peak RSS; BENCH_DIR must be a disk
+ *           (/var/tmp), not tmpfs (RAM).
  *   redis:  through kedge_keystore_put (the Lua replacement script; about 20k puts/s here), up
  *           to KEYSTORE_CURVE_REDIS_MAX keys (default 1,000,000: 10M would take ~10 minutes).
  *   Kedge-TIDs are SHA-256(i) so that a get can name any stored key without keeping a list.
