@@ -4,9 +4,9 @@
 # Each prints its figures and ratios as before, and writes its result file (KEDGE_BENCH_OUT,
 # bench/report/kbench.py); then the report is built from them:
 #   bench/results/<UTC date>-<host>/report.md, report.json, one SVG per curve (gnuplot),
-#   machine.json, logs/<bench>.log. Nothing is asserted: a benchmark that fails is named in
+#   machine.json, time.tsv, logs/<bench>.log. Nothing is asserted: a benchmark that fails is named in
 #   the report and the exit status, the others still run.
-# Usage: scripts/bench.sh [--quick] [--out DIR] [--only NAME[,NAME...]] [BUILD_DIR]
+# Usage: scripts/bench.sh [--quick] [--plan] [--out DIR] [--only NAME[,NAME...]] [BUILD_DIR]
 #   --quick  one run per figure, short measurements, key store curve to 100k keys: a smoke run
 #            of all benchmarks in under 3 minutes on a 2-core machine (KEDGE_BENCH_QUICK=1)
 #   (full)   3 runs per figure (KEDGE_BENCH_RUNS=3), the key store curve to 10M keys for SQLite
@@ -35,8 +35,10 @@ done
 [ -d "$build/bench" ] || { echo "bench.sh: $build/bench missing: build first (make)" >&2; exit 2; }
 build=$(cd "$build" && pwd)
 out=${out:-$top/bench/results/$(date -u +%Y%m%dT%H%MZ)-$(hostname -s)}
-mkdir -p "$out/logs"
-out=$(cd "$out" && pwd)
+if [ "$plan_only" = 0 ]; then
+  mkdir -p "$out/logs"
+  out=$(cd "$out" && pwd)
+fi
 export BENCH_DIR=${BENCH_DIR:-/var/tmp}
 if [ "$quick" = 1 ]; then
   runs=1
@@ -141,7 +143,6 @@ for script in "$top"/bench/*/run.sh; do
   name=$(basename "$(dirname "$script")")
   [ -f "$script" ] && wanted "$name" && names="$names $name"
 done
-printf 'name\tplanned_s\tactual_s\tplan\n' >"$out/time.tsv"
 planned_total=0
 echo "bench.sh: planned time (budget $budget s on a quiet 2-core machine):"
 for name in $names; do
@@ -150,11 +151,8 @@ for name in $names; do
   planned_total=$((planned_total + ${p%% *}))
 done
 echo "  total       $planned_total s of $budget s$([ "$planned_total" -gt "$budget" ] && echo ": OVER BUDGET")"
-if [ "$plan_only" = 1 ]; then
-  rm -f "$out/time.tsv"
-  rmdir "$out/logs" "$out" 2>/dev/null || true
-  exit 0
-fi
+[ "$plan_only" = 0 ] || exit 0
+printf 'name\tplanned_s\tactual_s\tplan\n' >"$out/time.tsv"
 # timed NAME SECONDS: one benchmark's planned and actual time into time.tsv
 timed() {
   p=$(plan "$1")
