@@ -39,10 +39,6 @@
 #define HEADER_MAX   8192
 /* Copied response headers longer than this are dropped (reported as absent). */
 #define RESPONSE_HEADER_MAX 4096
-/* Idle easy handles kept for the next calls (curl_easy_reset, not curl_easy_init: libcurl's
- * per-handle buffers and state stay allocated, docs/sbi-client.md "Easy handles"). Past this,
- * finished handles are freed: the pool is as deep as the peak of calls in flight, bounded. */
-#define EASY_POOL_MAX 128
 
 typedef struct pem_blob {
   unsigned char *data;
@@ -66,13 +62,11 @@ struct kedge_sbi_client {
   LIST_HEAD(, kedge_sbi_client_call) calls; /* in flight */
   size_t pending;
   LIST_HEAD(, sbi_socket) sockets;
-  unsigned dispatching;           /* > 0 while a completion callback runs */
-  bool free_pending;              /* kedge_sbi_client_free() called from inside a callback */
-  char user_agent[128];           /* "" : none */
-  char scp[256];                  /* SCP apiRoot (model C), "" : direct */
-  sbi_token_cache_t *tokens;      /* NULL: no OAuth2 (access_token.c) */
-  CURL *idle_easy[EASY_POOL_MAX]; /* reset handles for the next calls */
-  size_t n_idle_easy;
+  unsigned dispatching;      /* > 0 while a completion callback runs */
+  bool free_pending;         /* kedge_sbi_client_free() called from inside a callback */
+  char user_agent[128];      /* "" : none */
+  char scp[256];             /* SCP apiRoot (model C), "" : direct */
+  sbi_token_cache_t *tokens; /* NULL: no OAuth2 (access_token.c) */
 };
 
 typedef enum call_state {
@@ -506,30 +500,12 @@ fail:
   return err;
 }
 
-/* A handle for a new call: one kept from an earlier call, else a new one. */
-static CURL *easy_get(kedge_sbi_client_t *c)
-{
-  return c->n_idle_easy ? c->idle_easy[--c->n_idle_easy] : curl_easy_init();
-}
-
-/* A finished call's handle (out of the multi handle): reset to its defaults, so nothing of
- * the call (URL, body pointer, headers, callbacks) stays set, and kept while there is room. */
-static void easy_put(kedge_sbi_client_t *c, CURL *easy)
-{
-  if (c->free_pending || c->n_idle_easy == EASY_POOL_MAX) {
-    curl_easy_cleanup(easy);
-    return;
-  }
-  curl_easy_reset(easy);
-  c->idle_easy[c->n_idle_easy++] = easy;
-}
-
 static void call_free(kedge_sbi_client_call_t *call)
 {
   if (call->timer)
     event_free(call->timer);
   if (call->easy)
-    easy_put(call->client, call->easy);
+    curl_easy_cleanup(call->easy);
   curl_slist_free_all(call->headers);
   free(call->url);
   free(call->content_type);
@@ -569,8 +545,6 @@ static void client_destroy(kedge_sbi_client_t *c)
    * on_curl_timer: everything they touch stays valid until it returns. */
   if (c->multi)
     curl_multi_cleanup(c->multi);
-  while (c->n_idle_easy)
-    curl_easy_cleanup(c->idle_easy[--c->n_idle_easy]);
   while (!LIST_EMPTY(&c->sockets))
     socket_free(c, LIST_FIRST(&c->sockets));
   if (c->timer)
@@ -948,7 +922,7 @@ kedge_err_t kedge_sbi_client_send(kedge_sbi_client_t *client, const kedge_sbi_cl
     memcpy(call->req_body, req->raw_body, req->raw_body_len);
     call->req_len = req->raw_body_len;
   }
-  call->easy = easy_get(client);
+  call->easy = curl_easy_init();
   call->timer = evtimer_new(client->base, on_call_timer, call);
   if (!call->easy || !call->timer) {
     err = KEDGE_ERR_NOMEM;

@@ -517,8 +517,6 @@ static void test_methods_and_bodies(void **state)
                       "application/merge-patch+json");
   result_clear(&r);
 
-  /* These reuse the easy handles of the calls above (client.c keeps finished handles, reset):
-   * no method, body or header of an earlier call may stick. */
   static const char *const no_body[] = {"GET", "DELETE"};
   for (size_t i = 0; i < 2; i++) {
     do_request(f, c, no_body[i], port_main(f), "/method", NULL, &r);
