@@ -7,6 +7,7 @@
 
 #include "ecs.h"
 #include "kedge/log.h"
+#include "key_fetch.h"
 #include "psk_handshake.h"
 #include "worker.h"
 
@@ -87,6 +88,14 @@ static kedge_err_t metrics_setup(ecs_t *ecs, kedge_metrics_t *m)
   if (!err)
     err = kedge_metrics_gauge(m, "kedge_ecs_key_fetches_in_progress",
                               "Key requests waiting for an answer", NULL, &ecs->m_fetches);
+  if (!err)
+    err = kedge_metrics_gauge(m, "kedge_ecs_answer_floor_microseconds",
+                              "No identity is answered sooner after its ClientHello (issue 12)",
+                              NULL, &ecs->m_answer_floor);
+  if (!err) {
+    atomic_store(&ecs->answer_floor_us, ecs_answer_floor_ms(ecs) * 1000);
+    kedge_gauge_add(ecs->m_answer_floor, atomic_load(&ecs->answer_floor_us));
+  }
   return err;
 }
 

@@ -96,7 +96,9 @@ typedef struct ecs {
   kedge_histogram_t *m_fetch_seconds;
   kedge_gauge_t *m_handshakes;
   kedge_gauge_t *m_fetches;
-  _Atomic int64_t fetch_avg_us; /* running average of key fetch times (the answer floor) */
+  kedge_gauge_t *m_answer_floor;
+  _Atomic int64_t fetch_avg_us;    /* running average of key fetch times (the answer floor) */
+  _Atomic int64_t answer_floor_us; /* the floor m_answer_floor shows */
 } ecs_t;
 
 /* "AUSF", "NEF", "AAnF" for logs; "kedge", "bound", "akma". */

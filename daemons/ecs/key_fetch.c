@@ -54,6 +54,35 @@ static void fetch_unlink(ecs_fetch_t *f)
   kedge_gauge_add(ew->ecs->m_fetches, -1);
 }
 
+/* The answer floor (issue 12): max(answer_floor, twice the running average fetch time), at
+ * most answer_floor_max. Twice the average covers the fetches that take longer than most. */
+int64_t ecs_answer_floor_ms(const ecs_t *ecs)
+{
+  int64_t floor = ecs->answer_floor_ms;
+  int64_t adaptive = (2 * atomic_load(&((ecs_t *)ecs)->fetch_avg_us) + 999) / 1000;
+  if (adaptive > floor)
+    floor = adaptive < ecs->answer_floor_max_ms ? adaptive : ecs->answer_floor_max_ms;
+  return floor;
+}
+
+/* One fetch took `us`: the running average moves 1/16 of the way, from 0 at start (an EWMA;
+ * one slow first fetch, which opens the connection to the key source, does not set it; workers
+ * race on it harmlessly, a lost update is one sample). One sample per fetch, however many
+ * handshakes waited for it (issue 17: a sample per waiter, each timed from its own
+ * ClientHello, let one slow fetch joined by a thousand handshakes under load pin the floor
+ * at answer_floor_max, and every handshake after it waited 50 ms). The gauge follows the
+ * floor: the exchange makes its deltas add up to the value last stored. */
+static void fetch_time_sample(ecs_t *ecs, int64_t us)
+{
+  int64_t avg = atomic_load(&ecs->fetch_avg_us);
+  int64_t cap = ecs->answer_floor_max_ms * 1000;
+  if (us > cap)
+    us = cap;
+  atomic_store(&ecs->fetch_avg_us, avg + (us - avg) / 16);
+  int64_t floor_us = ecs_answer_floor_ms(ecs) * 1000;
+  kedge_gauge_add(ecs->m_answer_floor, floor_us - atomic_exchange(&ecs->answer_floor_us, floor_us));
+}
+
 static void fetch_free(ecs_fetch_t *f)
 {
   free(f);
@@ -80,6 +109,8 @@ static void fetch_answered(const kedge_key_answer_t *a, void *arg)
     ecs_key_cache_put(ecs->negative, f->id, f->id_len, NULL, now + ecs->negative_cache_ttl_ms, now);
     state = ECS_KEY_UNKNOWN;
   }
+  if (state != ECS_KEY_FAILED)
+    fetch_time_sample(ecs, (int64_t)a->elapsed_us);
   if (state == ECS_KEY_FAILED)
     kedge_log_warn("key request for %.*s: %s %s %s", (int)f->id_len, f->id, ecs_source_name(ecs),
                    a->uri, kedge_key_outcome_text(a->outcome));

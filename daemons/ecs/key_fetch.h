@@ -35,6 +35,11 @@ struct ecs_key_waiter {
   ecs_key_done_fn done;
 };
 
+struct ecs;
+/* The answer floor now (issue 12, docs/ecs.md "Timing"): max(key_cache.answer_floor, twice the
+ * running average key fetch time), at most answer_floor_max; in milliseconds. */
+int64_t ecs_answer_floor_ms(const struct ecs *ecs);
+
 struct ecs_worker;
 /* The key for a Kedge ID that passed the strict parser: key cache, negative cache, route,
  * rate limits (peer: the client's address), then a fetch that `waiter` joins (PENDING: done()

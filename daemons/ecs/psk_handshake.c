@@ -52,7 +52,7 @@ typedef struct ecs_hs {
   bool hello_seen;    /* the ClientHello arrived: handshake_timeout from acceptance */
   bool released;      /* the floor has passed for the identity looked up */
   bool paused;        /* SSL_ERROR_WANT_CLIENT_HELLO_CB: waiting for the key or floor */
-  int64_t accepted_ms, hello_ms, fetch_started_ms;
+  int64_t accepted_ms, hello_ms;
   struct sockaddr_storage peer;
   bool has_peer;
   ecs_key_waiter_t waiter;
@@ -74,29 +74,6 @@ static bool same_identity(const ecs_hs_t *hs, const uint8_t *id, size_t len)
 {
   size_t kept = len < KEDGE_ID_MAX ? len : KEDGE_ID_MAX;
   return hs->key_state != ECS_KEY_NONE && hs->id_len == len && memcmp(hs->id, id, kept) == 0;
-}
-
-/* The answer floor: max(answer_floor, twice the running average fetch time), at most
- * answer_floor_max. Twice the average covers the fetches that take longer than most. */
-static int64_t answer_floor_ms(const ecs_t *ecs)
-{
-  int64_t floor = ecs->answer_floor_ms;
-  int64_t adaptive = (2 * atomic_load(&((ecs_t *)ecs)->fetch_avg_us) + 999) / 1000;
-  if (adaptive > floor)
-    floor = adaptive < ecs->answer_floor_max_ms ? adaptive : ecs->answer_floor_max_ms;
-  return floor;
-}
-
-/* One fetch took `us`: the running average moves 1/16 of the way, from 0 at start (an EWMA;
- * one slow first fetch, which opens the connection to the key source, does not set it; workers
- * race on it harmlessly, a lost update is one sample). */
-static void fetch_time_sample(ecs_t *ecs, int64_t us)
-{
-  int64_t avg = atomic_load(&ecs->fetch_avg_us);
-  int64_t cap = ecs->answer_floor_max_ms * 1000;
-  if (us > cap)
-    us = cap;
-  atomic_store(&ecs->fetch_avg_us, avg + (us - avg) / 16);
 }
 
 /* A lookup's answer (`key`: the key that arrived, for a fetch; NULL when ecs_key_lookup()
@@ -127,7 +104,7 @@ static int answer(ecs_hs_t *hs, int *al)
   if (hs->key_state == ECS_KEY_PENDING)
     return SSL_CLIENT_HELLO_RETRY;
   if (!hs->released) {
-    int64_t left = hs->hello_ms + answer_floor_ms(hs->ew->ecs) - kedge_now_ms();
+    int64_t left = hs->hello_ms + ecs_answer_floor_ms(hs->ew->ecs) - kedge_now_ms();
     if (left > 0) {
       struct timeval tv = {(time_t)(left / 1000), (suseconds_t)(left % 1000) * 1000};
       if (evtimer_add(hs->hold, &tv) == 0)
@@ -204,7 +181,6 @@ static int client_hello_cb(SSL *ssl, int *al, void *arg)
     take_verdict(hs, ECS_KEY_UNKNOWN, NULL);
     return answer(hs, al);
   }
-  hs->fetch_started_ms = kedge_now_ms();
   take_verdict(hs,
                ecs_key_lookup(hs->ew, hs->id, hs->id_len, &parsed,
                               hs->has_peer ? (const struct sockaddr *)&hs->peer : NULL, &hs->waiter,
@@ -478,8 +454,6 @@ static void key_done(ecs_key_waiter_t *waiter, ecs_key_state_t state,
                      const uint8_t key[KEDGE_KEY_LEN])
 {
   ecs_hs_t *hs = kedge_container_of(waiter, ecs_hs_t, waiter);
-  if (state == ECS_KEY_FOUND || state == ECS_KEY_UNKNOWN)
-    fetch_time_sample(hs->ew->ecs, (kedge_now_ms() - hs->fetch_started_ms) * 1000);
   take_verdict(hs, state, key);
   hs_step(hs); /* SSL_do_handshake again: the ClientHello callback now decides */
 }

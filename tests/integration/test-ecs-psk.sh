@@ -11,7 +11,9 @@
 # - hellos that can never complete (TLS 1.2 only, no SHA-256 suite, psk_ke only) end with the
 #   alert TLS gives and cost no key request (issue 12);
 # - key source 403/429/500/503/silent/down -> internal_error; back -> works, no restart;
-# - profile bound: K_ECS works, the plain Kedge fails; the NEF as key source.
+# - profile bound: K_ECS works, the plain Kedge fails; the NEF as key source;
+# - issue 17: one slow key request joined by many handshakes moves the answer floor by one
+#   sample (the fetch's time), not one per waiting handshake.
 # Usage: sh test-ecs-psk.sh BUILD_DIR
 BUILD=${1:?usage: test-ecs-psk.sh BUILD_DIR}
 . "$(dirname "$0")/lib.sh"
@@ -207,5 +209,46 @@ printf '%s\n' "$out" | grep -q "Cipher is TLS_AES_128_GCM_SHA256" &&
   test "$(ks_count)" = $((n + 1)) && ok "key source type nef: key fetched from the NEF API" ||
   fail "nef key source: key source asked $(($(ks_count) - n)) times (1 expected); s_client: $(printf '%s\n' "$out" | grep -E 'Cipher|alert|error|errno' | head -3)"
 
-check "no ECS crashed" kill -0 "$ECS_PID" "$ECSKE_PID" "$LIMITED_PID" "$BOUND_PID" "$NEF_PID"
+# ---- issue 17: the answer floor follows the fetch time, once per fetch ----
+# The floor is max(answer_floor, 2 x the running average fetch time), the average moving 1/16
+# of the way per sample. With a sample per waiting handshake (each timed from its own
+# ClientHello) one slow fetch joined by N handshakes counted N times: 20 handshakes on a
+# 300 ms fetch lifted the floor to ~400 ms (to answer_floor_max, 50 ms, by default: every
+# handshake after it waited 50 ms). One sample: 2 x (the fetch's time / 16), the fetch's time
+# read from kedge_ecs_key_fetch_seconds (the same figure, one fetch).
+HS_TIMEOUT=6s KS_TIMEOUT=3s write_ecs floor "key_cache: {answer_floor: 5ms, answer_floor_max: 2s}"
+start_daemon FLOOR kedge-ecsd "$T/floor.yaml"
+floor_metric() {
+  curl -s "http://127.0.0.1:$FLOOR_METRICS_PORT/metrics" | sed -n "s/^$1 \\([0-9.e+-]*\\)$/\\1/p"
+}
+check "the answer floor starts at answer_floor (5 ms)" \
+  test "$(floor_metric kedge_ecs_answer_floor_microseconds)" = 5000
+ks_mode '{"mode": "ok", "delayMs": 300}'
+make_key 8
+n=$(ks_count)
+i=1
+pids=""
+while [ $i -le 20 ]; do
+  s_client "$FLOOR_PORT" "$KID" "$KEY" >"$T/floor$i.out" &
+  pids="$pids $!"
+  i=$((i + 1))
+done
+for p in $pids; do wait "$p"; done # not bare `wait`: the daemons are children too
+ks_mode '{"mode": "ok", "delayMs": 0}'
+done_ok=$(grep -l "Cipher is TLS_AES_128_GCM_SHA256" "$T"/floor*.out | wc -l)
+joined=$(metric kedge_ecs_key_lookups_total 'result="joined"' "$FLOOR_METRICS_PORT")
+f=$(floor_metric kedge_ecs_answer_floor_microseconds)
+took=$(floor_metric kedge_ecs_key_fetch_seconds_sum)
+# one EWMA step from 0: avg = took / 16; floor = max(5 ms, 2 x avg rounded up to the ms)
+want=$(awk -v t="${took:-0}" 'BEGIN { a = int(t * 1e6 / 16); f = int((2 * a + 999) / 1000) * 1000;
+  print (f < 5000 ? 5000 : f) }')
+echo "20 handshakes on one key request of ${took}s: $done_ok completed, $joined joined it;" \
+  "floor $f us (one sample: $want us)"
+check "20 concurrent handshakes complete on one key request" \
+  test "$done_ok" = 20 -a "$(($(ks_count) - n))" = 1 -a "$joined" -ge 5
+check "the floor moved by one sample of the fetch's time ($want us), got ${f:-none}" \
+  test "${f:-0}" -ge $((want - 1000)) -a "${f:-0}" -le $((want + 1000))
+
+check "no ECS crashed" kill -0 "$ECS_PID" "$ECSKE_PID" "$LIMITED_PID" "$BOUND_PID" "$NEF_PID" \
+  "$FLOOR_PID"
 finish
