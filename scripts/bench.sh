@@ -81,7 +81,7 @@ setting() {
 count() { echo "$1" | tr ', ' '\n\n' | grep -c .; }
 total() { echo "$1" | tr ', ' '\n\n' | awk -v max="${2:-0}" 'NF { s += (max && $1 > max) ? max : $1 } END { print s + 0 }'; }
 plan() { # plan NAME -> "SECONDS FORMULA"
-  local q r n d w pt rr ni cm k nt ck sc pr ro c rmax rs cc cn cur e f
+  local q r n d w pt rr ni cm k nt nl ck sc pr ro c rmax rs cc cn cur rq e f
   q=$quick r=$runs
   case $1 in
     kdf) f="$r x (5 operations x best of 3 x $secs s + 0.5)" e="$r * (15 * $secs + 0.5)" ;;
@@ -101,8 +101,9 @@ plan() { # plan NAME -> "SECONDS FORMULA"
       cc=$([ "$q" = 1 ] && echo "${CURVE_CLIENTS:-10 100 1000}" || echo "${CURVE_CLIENTS:-10 100 1000 10000}")
       cn=$([ "$q" = 1 ] && echo "${CURVE_N:-300}" || echo "${CURVE_N:-4000}")
       cur=$(echo "$cc" | tr ' ' '\n' | awk -v n="$cn" 'NF { s += ($1 * 2 > n ? $1 * 2 : n) } END { print s + 0 }')
-      f="tool check 10 x $((n * 5)) GETs at 60,000/s + $rr rounds x $n handshakes at 2,500/s (kedge-ecsd), 1,000/s (stunnel4), 2,000/s (s_server) + curves $cur handshakes x 4 servers at 1,500/s + ${COLD:-2000} cold at 500/s + 10 set-up"
-      e="10 * $n * 5 / 60000 + $rr * ($n / 2500 + $n / 1000 + $n / 2000 + $n / 4 / 5000) + $cur * 4 / 1500 + ${COLD:-2000} / 500 + 10" ;;
+      rq=$([ "$q" = 1 ] && echo $((n * 2)) || echo "$n")
+      f="tool check 10 x $((n * 5)) GETs at 60,000/s + $rr rounds x $n handshakes at 2,500/s (kedge-ecsd), 1,000/s (stunnel4), 2,000/s (s_server) + EDGE-4: $n handshakes at 2,500/s, $rq requests at 1,500/s (kedge-ecsd) and 700/s (stunnel4 + nginx) + curves $cur handshakes x 4 servers at 1,500/s + ${COLD:-2000} cold at 500/s + 10 set-up"
+      e="10 * $n * 5 / 60000 + $rr * ($n / 2500 + $n / 1000 + $n / 2000 + $n / 4 / 5000) + $n / 2500 + $rq / 1500 + $rq / 700 + $cur * 4 / 1500 + ${COLD:-2000} / 500 + 10" ;;
     aka)
       d=$([ "$q" = 1 ] && echo "${DURATION:-0.8}" || echo "${DURATION:-10}")
       w=$([ "$q" = 1 ] && echo "${WARMUP:-0.3}" || echo "${WARMUP:-1}")
@@ -119,8 +120,9 @@ plan() { # plan NAME -> "SECONDS FORMULA"
       rr=$([ "$q" = 1 ] && echo "${ROUNDS:-1}" || echo "${ROUNDS:-3}")
       nt=$([ "$q" = 1 ] && echo 3 || echo 5)
       ck=$([ "$q" = 1 ] && echo 0 || echo 4)
-      f="populate 2 x $k keys at 20,000/s + tool check $ck x ($w+$d s) + peak $rr rounds x $nt targets x ($w+$d s) + open loop $rr x 3 levels x 4 targets x ($w+$d s) + 15 set-up"
-      e="2 * $k / 20000 + ($ck + $rr * $nt + $rr * 12) * ($w + $d) + 15" ;;
+      nl=$(count "${LOADS:-10 50 80}")
+      f="populate 2 x $k keys at 20,000/s + tool check $ck x ($w+$d s) + peak $rr rounds x $nt targets x ($w+$d s) + open loop $rr x $nl loads x 4 targets x ($w+$d s) + 15 set-up"
+      e="2 * $k / 20000 + ($ck + $rr * $nt + $rr * $nl * 4) * ($w + $d) + 15" ;;
     attack)
       sc=$(setting attack SECS 10) pr=$(setting attack PROBES 60)
       f="3 phases x $sc s + 1 + 2 probes x $pr/10 s + 12 set-up" e="3 * $sc + 1 + 2 * $pr / 10 + 12" ;;

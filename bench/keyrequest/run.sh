@@ -395,7 +395,10 @@ for r in $(seq "$ROUNDS"); do
         "$(awk -v s="$sw" -v n="$(echo "$line" | num rps)" -v d="$(awk -v w="$WARMUP" -v d="$DURATION" 'BEGIN {print w + d}')" \
           'BEGIN {printf "%.2f", (n > 0 ? s / (n * d) : 0)}')" \
         "$(echo "$line" | num send_lag_p99_ms)" "$(echo "$line" | num tool_cpu_us_per_req)" \
-        "$([ "$bad" = 0 ] || echo "; $bad answers not 2xx or lost: NOT a key request figure")"
+        "$([ "$bad" = 0 ] || echo "; $bad answers not 2xx or lost: NOT a key request figure")$(
+          awk -v got="$(echo "$line" | num rps)" -v want="$rate" 'BEGIN {
+            if (want > 0 && got < 0.95 * want)
+              printf "; %.0f%% of the scheduled rate answered: overloaded (the send lag says whether the tool was)", 100 * got / want }')"
     done
   done
 done

@@ -435,7 +435,12 @@ static void ask_get(kedge_keystore_t *ks, sq_job_t *job)
   else
     h->asked = job;
   h->asked_tail = job;
-  if (job == h->asked)
+  if (job != h->asked)
+    return;
+  /* Asked from a get's callback: read at the next pass, after the loop has polled, or a
+   * caller that asks again from each callback would keep the loop in this pass for ever. */
+  static const struct timeval next_pass = {0, 0};
+  if (!h->delivering || event_add(h->flush_ev, &next_pass) != 0)
     event_active(h->flush_ev, EV_TIMEOUT, 0);
 }
 

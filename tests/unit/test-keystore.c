@@ -966,6 +966,53 @@ static void test_sqlite_get_answered_in_one_pass(void **state)
   }
 }
 
+/* A caller that asks for the next get from each get's callback: the loop still polls and runs
+ * its timers between the gets (a timer of 20 ms ends the chain long before its bound). */
+typedef struct chain {
+  kedge_keystore_t *ks;
+  const char *kedge_id;
+  long gets, at_stop; /* gets called back, and when the timer fired */
+  bool stop, failed;
+} chain_t;
+
+static void chain_got(kedge_err_t err, const kedge_keystore_record_t *rec, void *arg)
+{
+  chain_t *c = arg;
+  c->gets++;
+  c->failed |= err != KEDGE_OK;
+  if (!c->stop && c->gets < 1000000 &&
+      kedge_keystore_get(c->ks, c->kedge_id, chain_got, c) != KEDGE_OK)
+    c->failed = true;
+}
+
+static void chain_stop(evutil_socket_t fd, short what, void *arg)
+{
+  chain_t *c = arg;
+  c->stop = true;
+  c->at_stop = c->gets;
+}
+
+static void test_sqlite_get_chain_lets_loop_poll(void **state)
+{
+  fixture_t *f = *state;
+  kedge_keystore_record_t rec;
+  make_rec(&rec, "imsi-001010000000031", 60000);
+  put_ok(f->base, f->ks, &rec);
+  chain_t c = {.ks = f->ks, .kedge_id = rec.kedge_id};
+  struct event *timer = evtimer_new(f->base, chain_stop, &c);
+  struct timeval tv = {0, 20000};
+  assert_non_null(timer);
+  assert_int_equal(evtimer_add(timer, &tv), 0);
+  assert_int_equal(kedge_keystore_get(f->ks, rec.kedge_id, chain_got, &c), KEDGE_OK);
+  while (!c.stop)
+    event_base_loop(f->base, EVLOOP_ONCE);
+  run_for(f->base, 50); /* the get in flight when the timer fired */
+  event_free(timer);
+  assert_false(c.failed);
+  assert_true(c.at_stop > 1);
+  assert_true(c.at_stop < 1000000); /* the timer fired while the chain went on */
+}
+
 #define BOTH(t)                                                                                    \
   cmocka_unit_test_setup_teardown(t, setup_memory, teardown),                                      \
       cmocka_unit_test_setup_teardown(t, setup_sqlite, teardown)
@@ -995,6 +1042,7 @@ int main(void)
       cmocka_unit_test_setup_teardown(test_sqlite_swapped_ciphertext, setup_sqlite, teardown),
       cmocka_unit_test_setup_teardown(test_sqlite_locked_wal_read_off_loop, setup_sqlite, teardown),
       cmocka_unit_test_setup_teardown(test_sqlite_get_answered_in_one_pass, setup_sqlite, teardown),
+      cmocka_unit_test_setup_teardown(test_sqlite_get_chain_lets_loop_poll, setup_sqlite, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
