@@ -18,7 +18,8 @@
 #   env: DURATION=10 WARMUP=1 UES=2000 CONCURRENCY=64 LIGHT=4 CLIENTS=2 UDM_WORKERS=1
 #        AUSF_WORKERS=1 MAX_BATCH=256 (the UDM's group_commit.max_batch)
 #        INFLIGHT="1 4 16 64 128 256" ROUNDS=3 POINT=4 (seconds per point of the curve)
-#        UDMD=path of another kedge-udmd to measure (before/after a change; default the build's)
+#        UDMD=, AUSFD=, AKA_LOAD=: paths of another kedge-udmd, kedge-ausfd, kedge-aka-load to
+#        measure (before/after a change, or a wrapper that runs it under valgrind; default the build's)
 #        EDGE=1 (the AUSF derives and durably stores Kedge at each success, SQLite key store
 #        with its group commit, as a run of SPEC.md 0 does; EDGE=0: no edge keys, as bench/aka
 #        measured before issue 17's AKA work)
@@ -51,6 +52,7 @@ AUSF_WORKERS=${AUSF_WORKERS:-1}
 MAX_BATCH=${MAX_BATCH:-256}
 EDGE=${EDGE:-1}
 BIN=$BUILD/bin
+AKA_LOAD=${AKA_LOAD:-$BIN/kedge-aka-load}
 for prog in kedge kedge-udmd kedge-ausfd kedge-aka-load kedge-sbi-testd; do
   [ -x "$BIN/$prog" ] || { echo "bench/aka: $BIN/$prog missing (build with tests on)"; exit 1; }
 done
@@ -164,7 +166,7 @@ edge:
 keystore: "sqlite:$T/ausf-keys.sqlite"
 EOF
 fi
-start AUSF kedge-ausfd "$T/ausf.yaml"
+start AUSF "${AUSFD:-kedge-ausfd}" "$T/ausf.yaml"
 RSS0=$(awk '/^VmRSS:/ {s += $2} END {print s + 0}' "/proc/$UDM_PID/status" "/proc/$AUSF_PID/status")
 cat >"$T/ue.yaml" <<EOF
 usim:
@@ -191,7 +193,7 @@ SUCCESS='kedge_ausf_ue_authentications_total{result="success"}'
 aka() {
   s0=$(metric "$SUCCESS" "$AUSF_METRICS_PORT")
   u0=$(ticks "$UDM_PID") a0=$(ticks "$AUSF_PID")
-  "$BIN/kedge-aka-load" run --config "$T/ue.yaml" --subscribers "$T/subscribers.csv" \
+  "$AKA_LOAD" run --config "$T/ue.yaml" --subscribers "$T/subscribers.csv" \
     --concurrency "$2" --clients "$CLIENTS" --warmup "$WARMUP" --duration "$3" \
     >"$T/$1.out" 2>"$T/$1.err" || true
   u1=$(ticks "$UDM_PID") a1=$(ticks "$AUSF_PID")
@@ -220,7 +222,7 @@ RSS_IDLE=$RSS0
 echo "curve: $ROUNDS round(s) of ${POINT}s per point after ${WARMUP}s warm-up; RSS of kedge-ausfd + kedge-udmd before any load $RSS_IDLE kB:"
 for r in $(seq "$ROUNDS"); do
   for n in $INFLIGHT; do
-    "$BIN/kedge-aka-load" run --config "$T/ue.yaml" --subscribers "$T/subscribers.csv" \
+    "$AKA_LOAD" run --config "$T/ue.yaml" --subscribers "$T/subscribers.csv" \
       --concurrency "$n" --clients "$CLIENTS" --warmup "$WARMUP" --duration "$POINT" \
       >"$T/curve.out" 2>"$T/curve.err" &
     lp=$!

@@ -735,6 +735,13 @@ static kedge_err_t setup_easy(kedge_sbi_client_call_t *call, const kedge_sbi_cli
   SETOPT(CURLOPT_WRITEDATA, call);
   /* Fails early when Content-Length already says too much; on_body bounds the rest. */
   SETOPT(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)c->opts.max_response_size);
+  /* libcurl's upload (64 KiB) and receive (16 KiB) buffers are allocated per transfer and
+   * freed with the handle: through the wiping allocator (lib/app/wipe_alloc.c) each is
+   * cleansed whole, and a free of >= 64 KiB runs glibc's malloc_consolidate. SBI bodies are
+   * small (a larger one takes more passes through on_body); 16 KiB is libcurl's minimum for
+   * the upload buffer (issue 17: docs/performance-latency.md, "What costs CPU"). */
+  SETOPT(CURLOPT_UPLOAD_BUFFERSIZE, 16384L);
+  SETOPT(CURLOPT_BUFFERSIZE, 4096L);
   SETOPT(CURLOPT_HTTPHEADER, call->headers);
   if (c->user_agent[0]) /* TS 29.500 5.2.2.2 */
     SETOPT(CURLOPT_USERAGENT, c->user_agent);
