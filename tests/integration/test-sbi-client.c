@@ -271,6 +271,7 @@ static const char nginx_http_conf[] =
     "      return 200 '{\"method\":\"$request_method\",\"length\":\"$content_length\"}';\n"
     "    }\n"
     "    location = /echo {\n"
+    "      client_body_buffer_size 128k;\n" /* in memory: echo_request_body sends it back */
     "      echo_read_request_body;\n"
     "      echo -n '{\"method\":\"$request_method\",\"content_type\":\"$content_type\","
     "\"body\":';\n"
@@ -474,6 +475,33 @@ static void test_headers_of_interest(void **state)
   assert_string_equal(r.retry_after, "7");
   assert_string_equal(json_string_value(json_object_get(r.json, "id")), "1");
   result_clear(&r);
+  json_decref(body);
+  kedge_sbi_client_free(c);
+}
+
+/* Bodies past libcurl's per-transfer buffers (lib/sbi/client.c: 16 KiB upload, 4 KiB receive,
+ * issue 17) go and come back whole: 40 KiB out, 40 KiB and more back. */
+static void test_bodies_past_curl_buffers(void **state)
+{
+  fixture_t *f = *state;
+  ECS_CLIENT(f, o);
+  kedge_sbi_client_t *c = client_with(f, &o); /* max_response_size 64 KiB */
+  char *pad = json_of_size(40 * 1024);
+  assert_non_null(pad);
+  json_t *body = json_loads(pad, 0, NULL);
+  free(pad);
+  assert_non_null(body);
+  static const char *const with_body[] = {"POST", "PUT"};
+  for (size_t i = 0; i < 2; i++) {
+    result_t r;
+    do_request(f, c, with_body[i], port_main(f), "/echo", body, &r);
+    assert_int_equal(r.err, KEDGE_OK);
+    assert_int_equal(r.status, 200);
+    assert_true(r.body_len > 40 * 1024);
+    assert_non_null(r.json);
+    assert_true(json_equal(json_object_get(r.json, "body"), body));
+    result_clear(&r);
+  }
   json_decref(body);
   kedge_sbi_client_free(c);
 }
@@ -1022,6 +1050,7 @@ int main(void)
       cmocka_unit_test(test_problem_details),
       cmocka_unit_test(test_headers_of_interest),
       cmocka_unit_test(test_methods_and_bodies),
+      cmocka_unit_test(test_bodies_past_curl_buffers),
       cmocka_unit_test(test_client_certificate_sent),
       cmocka_unit_test(test_no_client_certificate_refused),
       cmocka_unit_test(test_server_from_other_ca_refused),
