@@ -48,6 +48,7 @@ typedef struct pem_blob {
 /* One socket libcurl asked us to watch. */
 typedef struct sbi_socket {
   struct event ev;
+  short events; /* ev's flags (EV_PERSIST and EV_READ/EV_WRITE) once added, else 0 */
   curl_socket_t fd;
   kedge_sbi_client_t *client;
   LIST_ENTRY(sbi_socket) link; /* in client->sockets */
@@ -390,17 +391,25 @@ static int on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *userp, v
     s->client = c;
     LIST_INSERT_HEAD(&c->sockets, s, link);
     curl_multi_assign(c->multi, fd, s);
-  } else {
-    event_del(&s->ev);
   }
   short ev = EV_PERSIST;
   if (what & CURL_POLL_IN)
     ev |= EV_READ;
   if (what & CURL_POLL_OUT)
     ev |= EV_WRITE;
+  /* libcurl 7.88 tells the same interest again for most transfers on a multiplexed
+   * connection: leave the event as it is (each re-add was an EPOLL_CTL_DEL and _ADD pair). */
+  if (ev == s->events)
+    return 0;
+  if (s->events)
+    event_del(&s->ev);
+  s->events = 0;
   if (event_assign(&s->ev, c->base, fd, ev, on_socket_event, s) != 0 ||
-      event_add(&s->ev, NULL) != 0)
+      event_add(&s->ev, NULL) != 0) {
     kedge_log_error("sbi client: cannot watch socket %d", (int)fd);
+    return 0;
+  }
+  s->events = ev;
   return 0;
 }
 
