@@ -111,8 +111,8 @@ plan() { # plan NAME -> "SECONDS FORMULA"
       rr=$([ "$q" = 1 ] && echo "${ROUNDS:-1}" || echo "${ROUNDS:-3}")
       ni=$(count "${INFLIGHT:-1 4 16 64 128 256}")
       cm=$([ "$q" = 1 ] && echo 300 || echo "${COMMITS:-2000}")
-      f="echo $d s + $cm commits at 387/s + curve $rr rounds x $ni points x (2 x $w + 1.5 x $pt s) + peak $w+$d s + light $w+$d/2 s + 15 set-up"
-      e="$d + $cm / 387 + $rr * $ni * (2 * $w + 1.5 * $pt) + ($w + $d) + ($w + $d / 2 + 0.5) + 15" ;;
+      f="echo $d s + $cm commits at 387/s + curve $rr rounds x $ni points x (2 x $w + 1.5 x $pt s) + peak $w+$d s + light $w+$d/2 s + peak without edge keys $w+$d s + 17 set-up"
+      e="$d + $cm / 387 + $rr * $ni * (2 * $w + 1.5 * $pt) + ($w + $d) + ($w + $d / 2 + 0.5) + ($w + $d) + 17" ;;
     keyrequest)
       k=$([ "$q" = 1 ] && echo "${KEYS:-10000}" || echo "${KEYS:-1000000}")
       d=$([ "$q" = 1 ] && echo "${DURATION:-0.8}" || echo "${DURATION:-5}")

@@ -22,7 +22,8 @@
 #        measure (before/after a change, or a wrapper that runs it under valgrind; default the build's)
 #        EDGE=1 (the AUSF derives and durably stores Kedge at each success, SQLite key store
 #        with its group commit, as a run of SPEC.md 0 does; EDGE=0: no edge keys, as bench/aka
-#        measured before issue 17's AKA work)
+#        measured before issue 17's AKA work); with EDGE=1 the peak is measured again without
+#        edge keys at the end (kedge-ausfd restarted; NO_EDGE_PEAK=0 leaves it out)
 # Two operating points: CONCURRENCY registrations in flight (throughput), then LIGHT in flight
 # for half as long (latency without queueing). Then the curve: AKA rate, p50/p99 and the
 # daemons' memory per registration in flight (RSS of kedge-ausfd + kedge-udmd during the run
@@ -275,6 +276,27 @@ awk -v rate="${peak_rate:-0}" -v p50="${peak_p50:-0}" -v p99="${peak_p99:-0}" \
     printf "%-58s %10.0f /s  -> 4 x AKA/s is %.2f of that\n", "peer: SBI runtime POST echo (h2load, 1 worker)", echo_rate, (4 * rate / echo_rate)
 }'
 
+# --- the other flow: the same peak without edge keys, so both are visible in one run (issue 17) ---
+if [ "$EDGE" = 1 ] && [ "${NO_EDGE_PEAK:-1}" = 1 ]; then
+  kill "$AUSF_PID" 2>/dev/null || true
+  wait "$AUSF_PID" 2>/dev/null || true
+  sed '/^edge:/,$d' "$T/ausf.yaml" >"$T/ausf-noedge.yaml" # the edge block and keystore are last
+  rm -f "$T/AUSF.ports"
+  start AUSF "${AUSFD:-kedge-ausfd}" "$T/ausf-noedge.yaml"
+  sed -i "s|^  uri: https://127.0.0.1:.*|  uri: https://127.0.0.1:$AUSF_PORT|" "$T/ue.yaml" # its new port
+  aka noedge "$CONCURRENCY" "$DURATION"
+  awk -v rate="${noedge_rate:-0}" -v p50="${noedge_p50:-0}" -v p99="${noedge_p99:-0}" -v conc="$CONCURRENCY" \
+    -v dticks="$noedge_daemons_ticks" -v hz="$(getconf CLK_TCK)" -v n="${noedge_runs:-0}" \
+    -v aticks="$noedge_ausf_ticks" -v uticks="$noedge_udm_ticks" -v lcpu="${noedge_load_cpu:-0}" 'BEGIN {
+    printf "%-58s %10.0f /s  p50 %.2f ms, p99 %.2f ms\n",
+           "5G AKA runs without edge keys, " conc " in flight", rate, p50, p99
+    if (n > 0)
+      printf "%-58s %10.0f us CPU per AKA run (kedge-ausfd %.0f + kedge-udmd %.0f; load tool %.0f)\n",
+             "daemons without edge keys", dticks / hz / n * 1e6, aticks / hz / n * 1e6,
+             uticks / hz / n * 1e6, lcpu
+  }'
+fi
+
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 med() { sort -n | awk '{v[NR] = $1} END {print NR ? v[int((NR + 1) / 2)] : 0}'; }
 echo "curve, median of $ROUNDS (load average $LOAD_BEFORE before, $LOAD_AFTER after):"
@@ -349,6 +371,19 @@ if [ -n "${peak_runs:-}" ] && [ "$peak_runs" -gt 0 ]; then
       --label "UDM group commit: vectors per SQLite commit (fsync) at $CONCURRENCY in flight" \
       --value "$(awk -v v=$((v1 - v0)) -v c=$((c1 - c0)) 'BEGIN {printf "%.1f", v / c}')"
   fi
+fi
+if [ -n "${noedge_runs:-}" ] && [ "$noedge_runs" -gt 0 ]; then
+  # shellcheck disable=SC2086
+  kb add "$OUT" --bench aka $quick --id aka.noedge_runs_per_s --unit "runs/s" --better higher \
+    --label "5G AKA runs/s without edge keys ($CONCURRENCY in flight)" --value "${noedge_rate:-0}"
+  # shellcheck disable=SC2086
+  kb add "$OUT" --bench aka $quick --id aka.noedge_daemons_cpu_us_per_run --unit us --better lower \
+    --label "CPU of kedge-ausfd + kedge-udmd per AKA run without edge keys ($CONCURRENCY in flight)" \
+    --value "$(awk -v t="$noedge_daemons_ticks" -v hz="$(getconf CLK_TCK)" -v n="$noedge_runs" 'BEGIN {printf "%.1f", t / hz / n * 1e6}')"
+  # shellcheck disable=SC2086
+  [ -n "${noedge_load_cpu:-}" ] && kb add "$OUT" --bench aka $quick --id aka.noedge_load_cpu_us_per_run \
+    --unit us --better lower --value "$noedge_load_cpu" \
+    --label "CPU of the load tool (kedge-aka-load) per AKA run without edge keys ($CONCURRENCY in flight)"
 fi
 kb note "$OUT" --bench aka "$(nproc) CPUs shared by the UE driver, kedge-ausfd ($AUSF_WORKERS worker, edge keys $([ "$EDGE" = 1 ] && echo "stored in SQLite" || echo off)), kedge-udmd ($UDM_WORKERS worker, group_commit.max_batch $MAX_BATCH) and anything else running; load average $LOAD_BEFORE before, $LOAD_AFTER after"
 kb note "$OUT" --bench aka "target met (>= 5000 runs/s with p99 < 10 ms) at: ${best:-no point of this run}; closed loop: mean latency = in flight / rate (Little's law)"
