@@ -1039,8 +1039,7 @@ static void test_sqlite_loop_read_sees_other_handles(void **state)
   for (int i = 0; i < 3; i++) /* the other loop's connection has read the key */
     assert_int_equal(get_one(base2, other, rec.kedge_id, NULL), KEDGE_OK);
   result_t r = {0};
-  assert_int_equal(kedge_keystore_delete_key(f->ks, rec.supi, rec.kedge_id, on_done, &r),
-                   KEDGE_OK);
+  assert_int_equal(kedge_keystore_delete_key(f->ks, rec.supi, rec.kedge_id, on_done, &r), KEDGE_OK);
   wait_calls(f->base, &r.calls, 1);
   assert_int_equal(r.err, KEDGE_OK);
   assert_int_equal(get_one(base2, other, rec.kedge_id, NULL), KEDGE_ERR_NOT_FOUND);
