@@ -34,6 +34,12 @@
 #        DATA_DIR=dir for the SQLite file (default: the run's temporary directory)
 #        REDIS=1 (0: no Redis backend)
 #        POPULATE_ARGS: more for bench-keyrequest populate (e.g. --window 16384 --max-batch 8192)
+#        PIN=1 (0: unpinned): with 2 CPUs or more, every server (kedge-ausfd, redis-server,
+#          nginx) runs on CPU 0 and the load tool on the last CPU (taskset), so that the tool
+#          and the server it measures never queue for one CPU; nginx is pinned like kedge
+#        LOADS="10 50 80": the open loop's loads, % of each one's peak (the result file needs all three)
+#        AUSFD_B=PATH: another kedge-ausfd build, measured on SQLite beside this one (peak and
+#          open loop, interleaved: "kedge-ausfd B"), e.g. main's to see what a change did
 set -eu
 BUILD=${1:-build}
 if [ "${KEDGE_BENCH_QUICK:-0}" = 1 ]; then # a smoke run, well under a minute
@@ -48,6 +54,9 @@ WARMUP=${WARMUP:-2}
 DURATION=${DURATION:-5}
 ROUNDS=${ROUNDS:-3}
 REDIS=${REDIS:-1}
+PIN=${PIN:-1}
+LOADS=${LOADS:-10 50 80}
+AUSFD_B=${AUSFD_B:-}
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 BIN=$(cd "$BUILD/bin" && pwd)
 TOOL=$(cd "$BUILD/bench" && pwd)/bench-keyrequest
@@ -59,6 +68,12 @@ if [ "$REDIS" = 1 ]; then
   for tool in redis-server redis-cli; do
     command -v $tool >/dev/null 2>&1 || { echo "bench/keyrequest: $tool missing (scripts/deps.sh)"; exit 1; }
   done
+fi
+
+ON_SERVER= ON_TOOL= PINNED="unpinned"
+if [ "$PIN" = 1 ] && [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null 2>&1; then
+  ON_SERVER="taskset -c 0" ON_TOOL="taskset -c $(($(nproc) - 1))"
+  PINNED="servers on CPU 0, load tool on CPU $(($(nproc) - 1))"
 fi
 
 T=$(mktemp -d)
@@ -88,7 +103,7 @@ chmod 0755 "$T" # nginx workers run as an unprivileged user when started by root
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "bench/keyrequest: $KEYS keys; kedge-ausfd and nginx with $WORKERS worker(s) each; load tool:" \
   "$CONNS connections x $STREAMS streams, ${WARMUP}+${DURATION} s per measurement, $ROUNDS rounds" \
-  "(median); $(nproc) CPU(s) shared by servers, load tool and anything else running"
+  "(median); $(nproc) CPU(s) shared by servers, load tool and anything else running; $PINNED"
 
 # ---- 1, 2: populate and measure the footprint ----
 populate() { # populate URI IDS -> prints the tool's line; sets P_LINE
@@ -107,7 +122,7 @@ if [ "$REDIS" = 1 ]; then
   tries=0
   while :; do
     RPORT=$(pick_port $((tries + 3)))
-    redis-server --port "$RPORT" --bind 127.0.0.1 --save "" --appendonly no --dir "$T" \
+    $ON_SERVER redis-server --port "$RPORT" --bind 127.0.0.1 --save "" --appendonly no --dir "$T" \
       >"$T/redis.log" 2>&1 &
     RPID=$!
     PIDS="$PIDS $RPID"
@@ -148,9 +163,9 @@ keyrequest:
   per_consumer_rate: 0 # off: the bench is one consumer at many times the default 1000/s (429)
 YAML
 }
-start_ausf() { # start_ausf NAME KEYSTORE LOGLEVEL -> NAME_PID, NAME_PORT
+start_ausf() { # start_ausf NAME KEYSTORE LOGLEVEL [BINARY] -> NAME_PID, NAME_PORT
   ausf_conf "$T/$1.yaml" "$2" "$3"
-  "$BIN/kedge-ausfd" --config "$T/$1.yaml" --ports-file "$T/$1.ports" 2>"$T/$1.log" &
+  $ON_SERVER "${4:-$BIN/kedge-ausfd}" --config "$T/$1.yaml" --ports-file "$T/$1.ports" 2>"$T/$1.log" &
   eval "$1_PID=$!"
   PIDS="$PIDS $!"
   i=0
@@ -161,6 +176,7 @@ start_ausf() { # start_ausf NAME KEYSTORE LOGLEVEL -> NAME_PID, NAME_PORT
 start_ausf SQ "sqlite:$DB" warn
 start_ausf SQA "sqlite:$DB" info # the audit log: one line per answer (to a file)
 [ "$REDIS" = 1 ] && start_ausf RD "redis://127.0.0.1:$RPORT" warn
+[ -n "$AUSFD_B" ] && start_ausf SB "sqlite:$DB" warn "$AUSFD_B"
 PATH_KR=/nausf-auth/v1/kedge-keys/retrieve
 
 # One key answer, checked against the Kedge populated for its ID: it becomes nginx's file.
@@ -211,7 +227,7 @@ http {
   }
 }
 CONF
-  "$NGINX" -p "$T/nginx" -c "$T/nginx/nginx.conf" 2>>"$T/nginx/start.log" &
+  $ON_SERVER "$NGINX" -p "$T/nginx" -c "$T/nginx/nginx.conf" 2>>"$T/nginx/start.log" &
   NPID=$!
   sleep 0.3
   kill -0 "$NPID" 2>/dev/null
@@ -232,7 +248,7 @@ code=$(curl -sS --http2 --cacert "$T/pki/ca.crt" --cert "$T/pki/ecs.crt" --key "
 load() { # load IDS URL [args]: one measurement; prints the tool's line
   ids=$1 url=$2
   shift 2
-  "$TOOL" load --url "$url" --ids "$ids" --ca "$T/pki/ca.crt" --conns "$CONNS" \
+  $ON_TOOL "$TOOL" load --url "$url" --ids "$ids" --ca "$T/pki/ca.crt" --conns "$CONNS" \
     --streams "$STREAMS" --warmup "$WARMUP" --duration "$DURATION" "$@"
 }
 ecs() { echo "--cert $T/pki/ecs.crt --key $T/pki/ecs.key"; }
@@ -282,10 +298,12 @@ fi
 TARGETS="SQ SQA RD NG NP"
 [ "$REDIS" = 1 ] || TARGETS="SQ SQA NG NP"
 [ "${KEDGE_BENCH_QUICK:-0}" = 1 ] && TARGETS="SQ RD NG" && [ "$REDIS" != 1 ] && TARGETS="SQ NG"
+[ -n "$AUSFD_B" ] && TARGETS="$TARGETS SB"
 label() {
   case $1 in
     SQ) echo "kedge-ausfd, SQLite" ;;
     SQA) echo "kedge-ausfd, SQLite, audit log on" ;;
+    SB) echo "kedge-ausfd B, SQLite" ;;
     RD) echo "kedge-ausfd, Redis (CPU: + redis-server)" ;;
     NG) echo "nginx, static file, GET" ;;
     NK) echo "nginx GET at kedge SQLite's rate" ;;
@@ -294,7 +312,7 @@ label() {
 }
 measure() { # measure TARGET [args] -> the tool's line
   case $1 in
-    SQ | SQA | RD)
+    SQ | SQA | RD | SB)
       eval "port=\$${1}_PORT pid=\$${1}_PID"
       ids=$T/ids-sqlite cpu=$pid
       [ "$1" = RD ] && ids=$T/ids-redis cpu=$pid,$RPID
@@ -342,26 +360,45 @@ awk -v sq="$SQ_rps" -v sqa="${SQA_rps:-0}" -v rd="${RD_rps:-0}" -v ng="$NG_rps" 
 # so that a tool that cannot keep up is seen, not mistaken for the server.
 # NK: nginx at the same absolute rate as kedge on SQLite. Each one's own 50% loads the machine
 # (server + this tool) differently when the peaks differ; NK tells the machine from the server.
+# ctx_switches TARGET: context switches so far of every thread of the target's server processes
+ctx_switches() {
+  case $1 in
+    SQ | SQA | RD | SB) eval "p=\$${1}_PID" ;;
+    *) p=$(echo "$NWORKERS" | tr ',' ' ') ;;
+  esac
+  [ "$1" = RD ] && p="$p $RPID"
+  for q in $p; do cat /proc/"$q"/task/*/status 2>/dev/null; done |
+    awk '/ctxt_switches/ {n += $2} END {print n + 0}'
+}
 OPEN_TARGETS="SQ RD NG NK"
 [ "$REDIS" = 1 ] || OPEN_TARGETS="SQ NG NK"
+[ -n "$AUSFD_B" ] && OPEN_TARGETS="$OPEN_TARGETS SB"
 echo "open loop at 10/50/80% of each one's median peak, latency from the scheduled send" \
   "(target: p99 < 2 ms at 50%); load average $(cut -d' ' -f1-3 /proc/loadavg):"
 for r in $(seq "$ROUNDS"); do
-  for pc in 10 50 80; do
+  for pc in $LOADS; do
     for t in $OPEN_TARGETS; do
       peak_of=$t
       [ "$t" = NK ] && peak_of=SQ
       eval "peak=\$${peak_of}_rps"
       rate=$(awk -v p="$peak" -v pc="$pc" 'BEGIN {printf "%d", p * pc / 100}')
+      sw0=$(ctx_switches "$t")
       line=$(measure "$t" --rate "$rate")
+      sw=$(($(ctx_switches "$t") - sw0))
       echo "$line" >>"$T/open.$t.$pc"
       bad=$(echo "$line" | awk '{for (i = 1; i <= NF; i++) if ($i ~ /^(other|errors|dropped)=/) {
         split($i, kv, "="); n += kv[2]}} END {print n + 0}')
-      printf 'round %d %3d%% %-42s %6s/s p50 %s p99 %s p999 %s ms; tool: send lag p99 %s ms, CPU %s us/req%s\n' \
+      printf 'round %d %3d%% %-42s %6s/s p50 %s p99 %s p999 %s ms; server: CPU %s us/req, %s context switches/req; tool: send lag p99 %s ms, CPU %s us/req%s\n' \
         "$r" "$pc" "$(label "$t")" "$(echo "$line" | num rps)" "$(echo "$line" | num p50_ms)" \
         "$(echo "$line" | num p99_ms)" "$(echo "$line" | num p999_ms)" \
+        "$(echo "$line" | num cpu_us_per_req)" \
+        "$(awk -v s="$sw" -v n="$(echo "$line" | num rps)" -v d="$(awk -v w="$WARMUP" -v d="$DURATION" 'BEGIN {print w + d}')" \
+          'BEGIN {printf "%.2f", (n > 0 ? s / (n * d) : 0)}')" \
         "$(echo "$line" | num send_lag_p99_ms)" "$(echo "$line" | num tool_cpu_us_per_req)" \
-        "$([ "$bad" = 0 ] || echo "; $bad answers not 2xx or lost: NOT a key request figure")"
+        "$([ "$bad" = 0 ] || echo "; $bad answers not 2xx or lost: NOT a key request figure")$(
+          awk -v got="$(echo "$line" | num rps)" -v want="$rate" 'BEGIN {
+            if (want > 0 && got < 0.95 * want)
+              printf "; %.0f%% of the scheduled rate answered: overloaded (the send lag says whether the tool was)", 100 * got / want }')"
     done
   done
 done
@@ -369,7 +406,7 @@ LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 # range FILE FIELD: "median (min-max)" of the rounds
 range() { num "$2" <"$1" | sort -n | awk '{v[NR] = $1} END {printf "%s (%s-%s)", v[int((NR + 1) / 2)], v[1], v[NR]}'; }
 echo "open loop, median of $ROUNDS (min-max), ms; load average $LOAD_BEFORE before, $LOAD_AFTER after:"
-for pc in 10 50 80; do
+for pc in $LOADS; do
   for t in $OPEN_TARGETS; do
     f=$T/open.$t.$pc
     printf '  %3d%%  %-42s p50 %-22s p99 %-22s p999 %s\n' "$pc" "$(label "$t")" \
@@ -379,6 +416,7 @@ done
 
 # ---- the result file (BENCH-SCHEMA: $KEDGE_BENCH_OUT/keyrequest.json, via bench/report/kbench.py) ----
 [ -n "${KEDGE_BENCH_OUT:-}" ] || exit 0
+[ "$LOADS" = "10 50 80" ] || { echo "bench/keyrequest: LOADS=\"$LOADS\": no result file (it needs 10 50 80)"; exit 0; }
 KBENCH=${KBENCH:-$SRC/bench/report/kbench.py}
 [ -f "$KBENCH" ] || { echo "bench/keyrequest: $KBENCH missing: no result file written"; exit 0; }
 mkdir -p "$KEDGE_BENCH_OUT"
@@ -432,5 +470,5 @@ for pc in 10 50 80; do
       --unit ms --better lower --value "$v" --peer-name "nginx static file at kedge's rate" --peer-value "$pv"
   done
 done
-kb note "$OUT" --bench keyrequest "$KEYS keys, $WORKERS worker(s), $CONNS connections x $STREAMS streams; $(nproc) CPUs shared with the load tool and anything else running; load average $LOAD_BEFORE before, $LOAD_AFTER after"
+kb note "$OUT" --bench keyrequest "$KEYS keys, $WORKERS worker(s), $CONNS connections x $STREAMS streams; $PINNED; $(nproc) CPUs shared with the load tool and anything else running; load average $LOAD_BEFORE before, $LOAD_AFTER after"
 echo "bench/keyrequest: wrote $OUT"

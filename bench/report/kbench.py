@@ -368,6 +368,43 @@ def machine_md(m):
     return out + [""]
 
 
+def time_table(d, machine):
+    """time.tsv (scripts/bench.sh: name, planned_s, actual_s, plan) as report.md's "Time"
+    table, planned beside actual, against the budget (docs/performance.md "Time budget")."""
+    path = os.path.join(d, "time.tsv")
+    if not os.path.exists(path):
+        return [], None
+    rows = []
+    with open(path, encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            cells = line.rstrip("\n").split("\t")
+            if n == 1 and cells[:1] == ["name"]:
+                continue
+            if len(cells) != 4:
+                fail(f"{path}:{n}: expected name, planned_s, actual_s, plan (tab-separated)")
+            rows.append({"name": cells[0], "planned_s": number(cells[1], f"{path}:{n}: planned_s"),
+                         "actual_s": number(cells[2], f"{path}:{n}: actual_s"), "plan": cells[3]})
+    def secs(v):
+        return f"{v:.0f}"
+    quick = machine.get("quick", False)
+    budget = 180 if quick else 1800
+    planned = sum(r["planned_s"] for r in rows)
+    actual = sum(r["actual_s"] for r in rows)
+    md = ["## Time", "",
+          f"Budget: {budget} s ({'quick' if quick else 'full'} run on a quiet 2-core machine). "
+          f"Planned {secs(planned)} s ({'within' if planned <= budget else '**over**'} the budget), "
+          f"took {secs(actual)} s ({'within' if actual <= budget else '**over**'}), load average "
+          f"{machine.get('load_before', '?')} before, {machine.get('load_after', '?')} after: "
+          "on a busy machine the actual time is longer than the plan.", "",
+          "| benchmark | planned s | actual s | actual / planned | how planned |", "|---|---:|---:|---:|---|"]
+    for r in rows:
+        ratio = f"{r['actual_s'] / r['planned_s']:.2f}" if r["planned_s"] else ""
+        md.append(f"| {r['name']} | {secs(r['planned_s'])} | {secs(r['actual_s'])} | {ratio} | {r['plan']} |")
+    md += [f"| **total** | {secs(planned)} | {secs(actual)} | "
+           f"{actual / planned:.2f} | |" if planned else f"| **total** | 0 | {secs(actual)} | | |", ""]
+    return md, {"budget_s": budget, "planned_s": planned, "actual_s": actual, "benches": rows}
+
+
 def cmd_report(a):
     d = a.dir
     machine = {}
@@ -436,6 +473,8 @@ def cmd_report(a):
             text = f.read().strip()
         md += [f"## {name} (text output only: no result file)", "", "```", text[-6000:], "```", ""]
         report["benches"].append({"bench": name, "text_only": True})
+    time_md, report["time"] = time_table(d, machine)
+    md += time_md
     md.insert(2, f"Targets: {met} met, {notmet} not met.\n")
     report["targets"] = {"met": met, "not_met": notmet}
     save(os.path.join(d, "report.json"), report)

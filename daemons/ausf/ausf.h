@@ -151,6 +151,11 @@ typedef struct ausf_confirmation {
   kedge_sbi_request_t *req;
   ausf_auth_ctx_t ctx;
   bool success; /* RES* matched */
+  /* After a match the AuthEvent POST and the edge-key step (then AKMA) run at once; the answer
+   * waits for both (nausf_ueau.c confirmation_step_done). */
+  unsigned pending;
+  kedge_err_t edge_err;   /* the edge-key step's result */
+  const char *edge_cause; /* its 503's cause (static string) */
 } ausf_confirmation_t;
 
 /* The edge-key step's end: KEDGE_OK when the key is stored (or none was due: edge off, or no
@@ -240,6 +245,8 @@ json_t *ausf_key_response_new(const char *kedge_id, const uint8_t key[KEDGE_KEY_
 /* akma.c: the AAnF apiRoot (or AUSF_AANF_DISCOVER) of akma.aanf for routing indicator `rid`:
  * the first entry listing it exactly or "*" (SPEC.md 9); NULL when none does. */
 const char *ausf_aanf_for(const ausf_t *ausf, const char *rid);
+/* The edge-key and AKMA steps are over: edge_err says whether the key was kept (KEDGE_OK) or
+ * not (then `cause` is the 503's). The SEAF is answered once the AuthEvent POST is over too. */
 void ausf_confirmation_answer(ausf_confirmation_t *c, kedge_err_t edge_err, const char *cause);
 
 #endif

@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "kedge/app.h"
+#include "kedge/json_check.h"
 #include "kedge/log.h"
 #include "nef.h"
 
@@ -74,8 +75,10 @@ static const char *h2c_refused(void *state)
 
 int main(int argc, char **argv)
 {
-  /* Before anything allocates: every block OpenSSL, jansson and libcurl free is wiped. */
-  if (nef_wipe_alloc_install() != KEDGE_OK) {
+  /* Before anything allocates: every block OpenSSL, jansson and libcurl free is wiped
+   * (kedge_app_main adds jansson's and libcurl's; OpenSSL's only the NEF takes). */
+  kedge_json_wipe_on_free();
+  if (kedge_app_wipe_openssl() != KEDGE_OK || kedge_app_wipe_curl() != KEDGE_OK) {
     fprintf(stderr, "kedge-nefd: cannot install the wiping allocators\n");
     return 1;
   }
@@ -95,6 +98,6 @@ int main(int argc, char **argv)
   };
   int rc = kedge_app_main(&app, argc, argv);
   nef_config_free(&nef);
-  nef_wipe_alloc_release();
+  kedge_app_wipe_release();
   return rc;
 }

@@ -164,10 +164,4 @@ const char *nef_revocation_callback_uri(nef_t *nef);
 /* The AF `af_id` got `kedge_id` and asked to hear of its revocation at `uri`. Any worker. */
 void nef_revocation_subscribe(nef_t *nef, const char *kedge_id, const char *af_id, const char *uri);
 
-/* wipe_alloc.c: routes OpenSSL's, jansson's and libcurl's allocations through functions that
- * wipe every block before freeing it. Call first in main(), before any of them allocates. */
-kedge_err_t nef_wipe_alloc_install(void);
-bool nef_wipe_alloc_installed(void);
-void nef_wipe_alloc_release(void);
-
 #endif

@@ -7,6 +7,7 @@
 #include <event2/event.h>
 
 #include "kedge/agent.h"
+#include "kedge/app.h"
 #include "kedge/cli.h"
 #include "kedge/daemon.h"
 #include "kedge/json_check.h"
@@ -119,7 +120,11 @@ static int run_register(const ue_config_t *cfg, bool json, bool corrupt_res)
 
 int main(int argc, char **argv)
 {
-  kedge_json_wipe_on_free(); /* JSON bodies carry KSEAF and keys */
+  kedge_json_wipe_on_free();               /* JSON bodies carry KSEAF and keys */
+  if (kedge_app_wipe_curl() != KEDGE_OK) { /* libcurl's copy of the bearer header line */
+    fputs(PROGRAM ": cannot install libcurl's wiping allocator\n", stderr);
+    return KEDGE_EXIT_FAILURE;
+  }
   kedge_process_init();
   if (kedge_process_protect_keys() != KEDGE_OK)
     fputs(PROGRAM ": cannot disable core dumps (RLIMIT_CORE, PR_SET_DUMPABLE)\n", stderr);

@@ -337,7 +337,11 @@ static int write_ports(const char *path, kedge_sbi_server_t *srv, const kedge_ap
 
 int kedge_app_main(const kedge_app_t *app, int argc, char **argv)
 {
-  kedge_json_wipe_on_free(); /* before the first JSON object */
+  kedge_json_wipe_on_free();               /* before the first JSON object */
+  if (kedge_app_wipe_curl() != KEDGE_OK) { /* before libcurl's first allocation */
+    fprintf(stderr, "%s: cannot install libcurl's wiping allocator\n", app->info->program);
+    return KEDGE_EXIT_FAILURE;
+  }
   kedge_process_init();
   if (kedge_process_protect_keys() != KEDGE_OK)
     fprintf(stderr, "%s: cannot disable core dumps (RLIMIT_CORE, PR_SET_DUMPABLE)\n",

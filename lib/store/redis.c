@@ -99,6 +99,9 @@ typedef struct redis_store {
   redisAsyncContext *ac;
   rs_state_t state;
   struct event *connect_timer, *retry_timer, *drop_ev;
+  /* op_timeout_ms as a libevent common timeout: every call has the same one, so its timer
+   * goes into one queue in order (O(1)) instead of the loop's heap of timers. */
+  const struct timeval *op_tv;
   LIST_HEAD(, rs_op) ops; /* sent, hiredis still holds them */
   bool outage_logged;     /* one warning per outage */
   unsigned errors_logged;
@@ -478,8 +481,8 @@ static kedge_err_t rs_submit(kedge_keystore_t *ks, const ks_call_t *call, const 
   op->rs = rs;
   op->call = *call;
   op->row = *row;
-  struct timeval tv = ms_tv(rs->op_timeout_ms);
-  if (!(op->timer = evtimer_new(rs->base, op_timeout, op)) || evtimer_add(op->timer, &tv) != 0) {
+  if (!(op->timer = evtimer_new(rs->base, op_timeout, op)) ||
+      evtimer_add(op->timer, rs->op_tv) != 0) {
     op_free(op);
     return KEDGE_ERR_NOMEM;
   }
@@ -718,7 +721,9 @@ static kedge_err_t rs_open(kedge_keystore_t *ks, const ks_uri_t *uri, const char
     rs_free(rs);
     return err;
   }
-  if (!(rs->connect_timer = evtimer_new(rs->base, connect_timeout, rs)) ||
+  struct timeval op_tv = ms_tv(rs->op_timeout_ms);
+  if (!(rs->op_tv = event_base_init_common_timeout(rs->base, &op_tv)) ||
+      !(rs->connect_timer = evtimer_new(rs->base, connect_timeout, rs)) ||
       !(rs->retry_timer = evtimer_new(rs->base, retry_tick, rs)) ||
       !(rs->drop_ev = event_new(rs->base, -1, 0, drop_tick, rs))) {
     rs_free(rs);

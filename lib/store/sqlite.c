@@ -1,17 +1,23 @@
-/* sqlite:PATH backend. SQLite calls block, so none runs on an event loop (kedge/work.h):
+/* sqlite:PATH backend.
  *  - one writer per file and process: a batched pool (one thread, one connection) shared by
  *    every handle on the file. It takes whatever puts are queued, runs them in one transaction
  *    and commits once: group commit, one fsync for many puts, and no two writers of one
- *    process contending for SQLite's write lock.
- *  - one reader per handle: a batched pool (one thread) with its own read-only connection, so
- *    that no SQLite call ever runs on a loop (a read can wait: for a page of the file not in
- *    memory, or for WAL locks held by another process, which SQLite retries for up to 10 s).
- *    WAL mode: readers never wait for the writer. The gets asked during one pass of the loop
- *    go to the reader as one job, are read there in one read transaction, and come back as
- *    one completion that calls every caller back: the hop between threads, the lock of the
- *    file and the WAL index are paid once per pass, not once per get (bench/keyrequest: per
- *    get, they cost more than the lookup itself). The connection maps the file into memory
- *    (mmap_size): a lookup is a few B-tree pages of the page cache, no pread(2).
+ *    process contending for SQLite's write lock. Writes never run on a loop.
+ *  - gets on the handle's loop, with a read-only connection of the handle (WAL mode: readers
+ *    never wait for the writer). The gets asked during one pass of the loop are read together
+ *    at the end of the pass, in one read transaction (one round of the file's and the WAL
+ *    index's locks), and answered in the same pass: no thread hop. bench/keyrequest and
+ *    docs/performance-latency.md: the hop to a reader thread and back (two scheduler wake-ups,
+ *    futex and libevent's cross-thread activation) cost more than the B-tree lookup (a few
+ *    microseconds: the connection maps the file, mmap_size, so a lookup reads pages of the
+ *    page cache without pread(2)) and made the p99 of a key request.
+ *  - a read on the loop must never wait: SQLite retries WAL-index locks held by another
+ *    process for up to about 10 s, sleeping through its VFS between tries, and calls the busy
+ *    handler on SQLITE_BUSY. The loop's connection has no busy handler and opens the file
+ *    through a VFS that is the default one except that it never sleeps ("kedge-nowait"), so
+ *    such a read fails at once (SQLITE_BUSY or SQLITE_PROTOCOL). Those gets, and the gets of
+ *    the next LOOP_BACKOFF_MS, go to the handle's reader thread (a batched pool with its own
+ *    connection, the previous design), which waits as long as SQLite does.
  * journal_mode=WAL with synchronous=FULL: the WAL is fsynced at every commit, so a put is on
  * disk before its callback says KEDGE_OK (issue 5: "a key is on disk before the confirmation
  * that created it is answered"). NORMAL would survive a crash of the AUSF but could lose the
@@ -36,6 +42,8 @@
 #define PURGE_CHUNK 1000    /* expired rows deleted per transaction */
 #define MAX_QUEUED  1000000 /* writer queue, all handles; each handle has max_pending too */
 #define READ_BATCH  64
+/* After a read on the loop would have waited, gets go to the reader thread for this long. */
+#define LOOP_BACKOFF_MS 100
 /* Address space mapped per read connection: files up to this size are read without pread(2)
  * (beyond it SQLite reads the rest as usual). 1M keys take about 280 MB. */
 #define MMAP_SIZE "1073741824"
@@ -88,8 +96,11 @@ typedef struct sq_engine {
 
 typedef struct sq_handle {
   sq_engine_t *eng;
-  sqlite3 *db; /* the reader's */
+  sqlite3 *db; /* the reader thread's */
   sqlite3_stmt *select, *begin, *commit;
+  sqlite3 *ldb; /* the loop's: VFS kedge-nowait, no busy handler */
+  sqlite3_stmt *lselect, *lbegin, *lcommit;
+  int64_t loop_off_until; /* kedge_now_ms(): gets go to the reader thread until then */
   kedge_work_pool_t *reader;
   sq_job_t *asked, *asked_tail; /* gets of this loop pass, for flush_gets() */
   struct event *flush_ev;
@@ -223,7 +234,7 @@ static void write_batch(void **args, size_t n, void *p)
                    sqlite3_errmsg(eng->db));
 }
 
-/* ---- the reader (its pool thread) ---- */
+/* ---- reading (the loop's connection, or the reader thread's) ---- */
 
 /* Columns rid, home, kedge, supi, expiry, created. */
 static kedge_err_t read_row(sqlite3_stmt *st, ks_row_t *r)
@@ -261,9 +272,11 @@ static kedge_err_t read_one(sqlite3_stmt *st, ks_row_t *row)
   return err;
 }
 
-/* args: read batches (flush_gets), each the gets of one loop pass. One read transaction for
- * all: one snapshot, one round of locks. It starts here, after every get of these batches was
- * asked, so each get sees every put that had completed when it was asked, on any loop. */
+/* The reader thread. args: read batches (flush_gets), each the gets of one loop pass that the
+ * loop could not read without waiting. One read transaction for all: one snapshot, one round of
+ * locks. It starts here, after every get of these batches was asked, so each get sees every put
+ * that had completed when it was asked, on any loop (the same holds on the loop: its
+ * transaction starts at the end of the pass in which the gets were asked). */
 static void read_batch(void **args, size_t n, void *p)
 {
   sq_handle_t *h = p;
@@ -357,30 +370,59 @@ static kedge_err_t submit_job(kedge_keystore_t *ks, sq_job_t *job)
   return err;
 }
 
-/* Sends the gets asked during this loop pass to the reader thread as one job. */
+/* Sends gets (linked by link) to the reader thread as one job. Not KEDGE_OK: they stay the
+ * caller's (the reader's queue is full, or no memory). */
+static kedge_err_t gets_to_reader(kedge_keystore_t *ks, sq_job_t *gets)
+{
+  sq_handle_t *h = ks->impl;
+  sq_job_t *batch = calloc(1, sizeof(*batch));
+  if (!batch)
+    return KEDGE_ERR_NOMEM;
+  batch->ks = ks;
+  batch->eng = h->eng;
+  batch->read = true;
+  batch->call.kind = KS_GET;
+  batch->gets = gets;
+  kedge_err_t err = submit_job(ks, batch);
+  if (err)
+    free(batch);
+  return err;
+}
+
+/* Reads the gets of this loop pass on the loop's connection, in one read transaction, and
+ * answers them. The first one that would wait (its error is neither a row nor "no row") and
+ * every one after it go to the reader thread. */
 static void flush_gets(evutil_socket_t fd, short what, void *arg)
 {
   kedge_keystore_t *ks = arg;
   sq_handle_t *h = ks->impl;
-  sq_job_t *gets = h->asked;
+  sq_job_t *gets = h->asked, *rest = gets, *read_tail = NULL;
   h->asked = h->asked_tail = NULL;
   if (!gets)
     return;
-  sq_job_t *batch = calloc(1, sizeof(*batch));
-  kedge_err_t err = KEDGE_ERR_NOMEM;
-  if (batch) {
-    batch->ks = ks;
-    batch->eng = h->eng;
-    batch->read = true;
-    batch->call.kind = KS_GET;
-    batch->gets = gets;
-    if ((err = submit_job(ks, batch)) == KEDGE_OK)
-      return;
-    free(batch);
+  if (h->ldb && kedge_now_ms() >= h->loop_off_until) {
+    bool tx = gets->link && run(h->lbegin) == KEDGE_OK;
+    for (; rest; read_tail = rest, rest = rest->link) {
+      kedge_err_t err = read_one(h->lselect, &rest->row);
+      if (err != KEDGE_OK && err != KEDGE_ERR_NOT_FOUND) {
+        h->loop_off_until = kedge_now_ms() + LOOP_BACKOFF_MS;
+        break;
+      }
+      rest->err = err;
+    }
+    if (tx)
+      run(h->lcommit);
   }
-  /* the reader's queue is full (or no memory): the store's state, reported like any other */
-  for (sq_job_t *get = gets; get; get = get->link)
-    get->err = err;
+  if (rest) {
+    kedge_err_t err = gets_to_reader(ks, rest);
+    if (err) /* the store's state, reported like any other */
+      for (sq_job_t *get = rest; get; get = get->link)
+        get->err = err;
+    else if (read_tail)
+      read_tail->link = NULL; /* the rest are the reader's now */
+    else
+      return;
+  }
   deliver_gets(ks, gets);
 }
 
@@ -393,7 +435,12 @@ static void ask_get(kedge_keystore_t *ks, sq_job_t *job)
   else
     h->asked = job;
   h->asked_tail = job;
-  if (job == h->asked)
+  if (job != h->asked)
+    return;
+  /* Asked from a get's callback: read at the next pass, after the loop has polled, or a
+   * caller that asks again from each callback would keep the loop in this pass for ever. */
+  static const struct timeval next_pass = {0, 0};
+  if (!h->delivering || event_add(h->flush_ev, &next_pass) != 0)
     event_active(h->flush_ev, EV_TIMEOUT, 0);
 }
 
@@ -457,11 +504,37 @@ static void engine_free(sq_engine_t *eng)
   free(eng);
 }
 
-static kedge_err_t open_db(const char *path, sqlite3 **db, const char *text, char *why,
-                           size_t why_size)
+/* The default VFS except that it never sleeps: a WAL-index lock that SQLite would retry for up
+ * to about 10 s (sleeping between tries) fails at once instead, for the loop's connection. */
+static sqlite3_vfs nowait_vfs;
+static pthread_once_t nowait_once = PTHREAD_ONCE_INIT;
+static bool nowait_ok;
+
+static int nowait_sleep(sqlite3_vfs *vfs, int us)
+{
+  (void)vfs;
+  (void)us;
+  return 0;
+}
+
+static void nowait_register(void)
+{
+  sqlite3_vfs *def = sqlite3_vfs_find(NULL);
+  if (!def)
+    return;
+  nowait_vfs = *def;
+  nowait_vfs.pNext = NULL;
+  nowait_vfs.zName = "kedge-nowait";
+  nowait_vfs.xSleep = nowait_sleep;
+  nowait_ok = sqlite3_vfs_register(&nowait_vfs, 0) == SQLITE_OK;
+}
+
+/* vfs: NULL for the default one. */
+static kedge_err_t open_db(const char *path, sqlite3 **db, const char *vfs, const char *text,
+                           char *why, size_t why_size)
 {
   if (sqlite3_open_v2(path, db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                      NULL) != SQLITE_OK) {
+                      vfs) != SQLITE_OK) {
     ks_why(why, why_size, "%s: cannot open: %s", text, *db ? sqlite3_errmsg(*db) : "no memory");
     return KEDGE_ERR_IO;
   }
@@ -492,7 +565,7 @@ static kedge_err_t engine_get(const char *path, const char *text, const kedge_ke
   if (!eng)
     return KEDGE_ERR_NOMEM;
   pthread_mutex_init(&eng->lock, NULL);
-  kedge_err_t err = open_db(path, &eng->db, text, why, why_size);
+  kedge_err_t err = open_db(path, &eng->db, NULL, text, why, why_size);
   char *msg = NULL;
   if (!err && !exists)
     chmod(path, 0600); /* sealed keys, SUPIs: the AUSF's business only */
@@ -584,10 +657,11 @@ static void engine_put(sq_engine_t *eng)
 static void handle_free(sq_handle_t *h)
 {
   kedge_work_pool_free(h->reader);
-  sqlite3_finalize(h->select);
-  sqlite3_finalize(h->begin);
-  sqlite3_finalize(h->commit);
+  sqlite3_stmt *all[] = {h->select, h->begin, h->commit, h->lselect, h->lbegin, h->lcommit};
+  for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+    sqlite3_finalize(all[i]);
   sqlite3_close(h->db);
+  sqlite3_close(h->ldb);
   if (h->delivering)
     *h->delivering = false;
   free_gets(h->asked);
@@ -596,6 +670,20 @@ static void handle_free(sq_handle_t *h)
   if (h->purge_timer)
     event_free(h->purge_timer);
   free(h);
+}
+
+/* A read-only connection's statements: the point select and its read transaction. */
+static kedge_err_t open_reader(sqlite3 *db, sqlite3_stmt **select, sqlite3_stmt **begin,
+                               sqlite3_stmt **commit, const char *text, char *why, size_t why_size)
+{
+  if (sqlite3_exec(db, "PRAGMA query_only=1; PRAGMA mmap_size=" MMAP_SIZE, NULL, NULL, NULL) ||
+      prepare(db, select,
+              "SELECT rid, home, kedge, supi, expiry, created FROM edge_key WHERE tid = ?1") ||
+      prepare(db, begin, "BEGIN") || prepare(db, commit, "COMMIT")) {
+    ks_why(why, why_size, "%s: %s", text, sqlite3_errmsg(db));
+    return KEDGE_ERR_IO;
+  }
+  return KEDGE_OK;
 }
 
 static kedge_err_t sq_open(kedge_keystore_t *ks, const ks_uri_t *uri, const char *text, char *why,
@@ -611,14 +699,17 @@ static kedge_err_t sq_open(kedge_keystore_t *ks, const ks_uri_t *uri, const char
     free(h);
     return err;
   }
-  if (!(err = open_db(uri->path, &h->db, text, why, why_size))) {
-    if (sqlite3_exec(h->db, "PRAGMA query_only=1; PRAGMA mmap_size=" MMAP_SIZE, NULL, NULL, NULL) ||
-        prepare(h->db, &h->select,
-                "SELECT rid, home, kedge, supi, expiry, created FROM edge_key WHERE tid = ?1") ||
-        prepare(h->db, &h->begin, "BEGIN") || prepare(h->db, &h->commit, "COMMIT")) {
-      ks_why(why, why_size, "%s: %s", text, sqlite3_errmsg(h->db));
-      err = KEDGE_ERR_IO;
-    }
+  if (!(err = open_db(uri->path, &h->db, NULL, text, why, why_size)))
+    err = open_reader(h->db, &h->select, &h->begin, &h->commit, text, why, why_size);
+  /* The loop's connection: kedge-nowait, and no busy handler (open_db sets one). */
+  pthread_once(&nowait_once, nowait_register);
+  if (!err && !nowait_ok) {
+    ks_why(why, why_size, "%s: cannot register SQLite's VFS kedge-nowait", text);
+    err = KEDGE_ERR_IO;
+  }
+  if (!err && !(err = open_db(uri->path, &h->ldb, nowait_vfs.zName, text, why, why_size))) {
+    sqlite3_busy_timeout(h->ldb, 0);
+    err = open_reader(h->ldb, &h->lselect, &h->lbegin, &h->lcommit, text, why, why_size);
   }
   if (!err && (err = kedge_work_pool_new_batched(ks->opts.max_pending, READ_BATCH, read_batch, h,
                                                  &h->reader)))

@@ -61,6 +61,20 @@ assert f["target"] == {"ratio_max": 1.3}, f
 assert d["curves"][0]["series"][0]["points"] == [[10.0, 2.0]], d["curves"]
 PY
 
+# --- time: bench.sh's time.tsv as the report's "Time" table, planned beside actual ---
+cp -r "$here/current" "$T/timed"
+printf 'name\tplanned_s\tactual_s\tplan\nkdf\t47\t94\t3 x 15 s\nsuci\t48\t40\t3 x 15 s\n' >"$T/timed/time.tsv"
+$KB report "$T/timed" >/dev/null
+grep -q '^## Time' "$T/timed/report.md" || fail "no Time section"
+grep -q '^| kdf | 47 | 94 | 2.00 | 3 x 15 s |' "$T/timed/report.md" || fail "the kdf time row"
+grep -q '^| \*\*total\*\* | 95 | 134 | 1.41 | |' "$T/timed/report.md" || fail "the time total"
+grep -q 'Budget: 1800 s (full run' "$T/timed/report.md" || fail "the budget line"
+/usr/bin/python3 -c 'import json, sys; t = json.load(open(sys.argv[1]))["time"]; assert (t["planned_s"], t["actual_s"], t["budget_s"]) == (95, 134, 1800), t' \
+  "$T/timed/report.json" || fail "report.json time"
+printf 'name\tplanned_s\tactual_s\tplan\nkdf\tx\t94\tp\n' >"$T/timed/time.tsv"
+if $KB report "$T/timed" 2>"$T/err" >/dev/null; then fail "a broken time.tsv was accepted"; fi
+grep -q "time.tsv:2: planned_s" "$T/err" || fail "the error does not name time.tsv's line: $(cat "$T/err")"
+
 # --- bad input: one line naming the file, exit 2 ---
 echo '{"figures": 3' >"$T/bad.json"
 if $KB check "$T/bad.json" "$here/baseline.json" 2>"$T/err"; then fail "a broken file was accepted"; fi

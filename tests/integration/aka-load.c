@@ -18,9 +18,11 @@
  * registration: SUPI, accepted SQN (12 hex digits, or "-"), outcome, resynchronised (0/1),
  * milliseconds, and for a failure the reason. It ends with a summary and one machine-readable
  * line "result registrations=... registered=... failed=... resynchronised=... seconds=...
- * rate=... p50_ms=... p90_ms=... p99_ms=... max_ms=...". Exit status 0 when every
- * registration succeeded, 1 when one failed, 2 on bad usage or set-up. SIGTERM or SIGINT
- * ends a run early: no new registration starts, those in flight end, the summary follows. */
+ * rate=... p50_ms=... p90_ms=... p99_ms=... max_ms=... cpu_us_per_run=..." (this process's
+ * CPU, user + system, from the first registration to the last, over every registration it
+ * ran, warm-up included: the load side's share of the machine in bench/aka). Exit status 0 when
+ * every registration succeeded, 1 when one failed, 2 on bad usage or set-up. SIGTERM or SIGINT ends
+ * a run early: no new registration starts, those in flight end, the summary follows. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -30,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -103,6 +106,7 @@ struct load {
   double *latency_ms; /* of the registered ones */
   size_t n_latency, latency_cap;
   double first_start, last_end;
+  double cpu_us; /* this process's CPU while registrations ran (getrusage) */
   FILE *log;
 };
 
@@ -325,6 +329,16 @@ static kedge_err_t read_subscribers(const char *path, subscriber_line_t **out, s
 
 static void start_more(load_t *load);
 
+/* User + system CPU of this process so far, in microseconds. */
+static double cpu_now_us(void)
+{
+  struct rusage ru;
+  if (getrusage(RUSAGE_SELF, &ru) != 0)
+    return 0;
+  return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e6 +
+         (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+}
+
 static void record(load_t *load, slot_t *slot, const ue_result_t *r, double started)
 {
   if (load->log) {
@@ -418,6 +432,7 @@ static void summarise(load_t *load, size_t n_ues)
   qsort(load->latency_ms, load->n_latency, sizeof(double), cmp_double);
   double seconds = load->last_end > load->first_start ? load->last_end - load->first_start : 0;
   double rate = seconds > 0 ? (double)load->registered / seconds : 0;
+  double cpu_per_run = load->started ? load->cpu_us / (double)load->started : 0;
   size_t failed = load->counted - load->registered;
   const double *v = load->latency_ms;
   size_t n = load->n_latency;
@@ -432,10 +447,14 @@ static void summarise(load_t *load, size_t n_ues)
          "max %.2f\n",
          seconds, rate, percentile(v, n, 50), percentile(v, n, 90), percentile(v, n, 99),
          n ? v[n - 1] : 0);
+  printf("aka-load: %.0f us CPU per registration in this process (%zu registrations, warm-up "
+         "included)\n",
+         cpu_per_run, load->started);
   printf("result registrations=%zu registered=%zu failed=%zu resynchronised=%zu seconds=%.3f "
-         "rate=%.1f p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f max_ms=%.3f\n",
+         "rate=%.1f p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f max_ms=%.3f cpu_us_per_run=%.1f\n",
          load->counted, load->registered, failed, load->resynchronised, seconds, rate,
-         percentile(v, n, 50), percentile(v, n, 90), percentile(v, n, 99), n ? v[n - 1] : 0);
+         percentile(v, n, 50), percentile(v, n, 90), percentile(v, n, 99), n ? v[n - 1] : 0,
+         cpu_per_run);
   fflush(stdout);
 }
 
@@ -528,10 +547,12 @@ static int run(const run_options_t *o)
     load.warmup_end = t0 + o->warmup;
   if (o->duration > 0)
     load.deadline = t0 + o->warmup + o->duration;
+  double cpu0 = cpu_now_us();
   start_more(&load);
   while (load.in_flight > 0)
     if (event_base_dispatch(load.base) < 0)
       break;
+  load.cpu_us = cpu_now_us() - cpu0;
   summarise(&load, n_subs);
   rc = load.local_err || load.counted == 0 ? KEDGE_EXIT_USAGE
        : load.registered == load.counted   ? KEDGE_EXIT_OK

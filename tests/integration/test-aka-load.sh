@@ -85,6 +85,10 @@ result=$(grep '^result ' "$T/round1.out")
 [ $RC -eq 0 ] && echo "$result" | grep -q "registrations=$N registered=$N failed=0 resynchronised=0 " \
   && ok "$N concurrent registrations, no failure, no resynchronisation" \
   || fail "round 1 (rc $RC): $result $(head -5 "$T/round1.err")"
+# bench/aka reads the tool's own CPU per registration from this line (getrusage)
+echo "$result" | grep -Eq ' cpu_us_per_run=[0-9]*[1-9][0-9]*(\.[0-9]+)?$' \
+  && ok "the summary gives the tool's CPU per registration" \
+  || fail "no cpu_us_per_run in: $result"
 [ "$(wc -l <"$T/round1.log")" -eq $N ] \
   && [ "$(cut -d' ' -f1 "$T/round1.log" | sort -u | wc -l)" -eq $N ] \
   && [ "$(grep -c ' 000000000001 REGISTERED 0 ' "$T/round1.log")" -eq $N ] \

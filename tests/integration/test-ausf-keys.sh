@@ -293,9 +293,21 @@ if command -v redis-server >/dev/null; then
     ok "Redis down: key request answered 503 KEY_STORE_UNAVAILABLE" || fail "Redis down: $code $(cat "$T/r")"
   ue_conf redisdown imsi-001010000000001 12 "$R1_PORT"
   cp "$T/redis.sqn" "$T/redisdown.sqn"
+  udm_events() { # stored removed
+    curl -s "http://127.0.0.1:$UDM_METRICS_PORT/metrics" |
+      sed -n "s/^kedge_udm_auth_events_total{result=\"$1\"} //p"
+  }
+  stored0=$(udm_events stored) removed0=$(udm_events removed)
   register redisdown && fail "registration succeeded without a key store" ||
     { grep -q "503" "$T/redisdown.err" && ok "Redis down: the confirmation fails with 503, no key handed out" ||
       fail "Redis down, registration: $(cat "$T/redisdown.err")"; }
+  # the AuthEvent went to the UDM beside the failed key store write; with no result for the
+  # SEAF it is removed again (TS 29.503 ResultRemoval, daemons/ausf/nausf_ueau.c)
+  wait_for 10 sh -c "[ \"\$(curl -s http://127.0.0.1:$UDM_METRICS_PORT/metrics |
+    sed -n 's/^kedge_udm_auth_events_total{result=\"removed\"} //p')\" = $((removed0 + 1)) ]" &&
+    [ "$(udm_events stored)" = $((stored0 + 1)) ] &&
+    ok "Redis down: the UDM's AuthEvent of that confirmation was removed again" ||
+    fail "Redis down: UDM auth-events stored $stored0 -> $(udm_events stored), removed $removed0 -> $(udm_events removed)"
   cp "$T/redisdown.sqn" "$T/redis.sqn"
   redis-server --port "$RPORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$T" \
     >>"$T/redis.log" 2>&1 &

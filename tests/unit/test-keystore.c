@@ -883,11 +883,11 @@ static double mono_now(void)
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* No SQLite call runs on the loop, so the loop never waits for SQLite's locks: here a child
- * process holds the WAL-index read locks that every reader of the file needs (the -shm file,
- * bytes 120 + 3..7: WAL_READ_LOCK(0..4)), so the handle's reader retries (SQLite sleeps between
- * tries), while the loop keeps running its timers on time; the get completes once the locks
- * are gone. */
+/* The loop never waits for SQLite's locks: here a child process holds the WAL-index read locks
+ * that every reader of the file needs (the -shm file, bytes 120 + 3..7: WAL_READ_LOCK(0..4)).
+ * The loop's read fails at once (its VFS does not sleep between SQLite's tries, sqlite.c), the
+ * get goes to the handle's reader thread, which retries (sleeping), while the loop keeps running
+ * its timers on time; the get completes once the locks are gone. */
 static void test_sqlite_locked_wal_read_off_loop(void **state)
 {
   fixture_t *f = *state;
@@ -935,6 +935,84 @@ static void test_sqlite_locked_wal_read_off_loop(void **state)
   assert_same(&rec, &r.rec);
 }
 
+/* A get is read on the loop's own connection and answered in the pass of the loop that follows
+ * the ask: no hop to a thread and back (docs/performance-latency.md). Ten gets asked together
+ * (one read transaction), known and unknown, all answered in that one pass. */
+static void test_sqlite_get_answered_in_one_pass(void **state)
+{
+  fixture_t *f = *state;
+  kedge_keystore_record_t rec[5];
+  for (int i = 0; i < 5; i++) {
+    char supi[32];
+    snprintf(supi, sizeof(supi), "imsi-00101000000002%d", i);
+    make_rec(&rec[i], supi, 60000);
+    put_ok(f->base, f->ks, &rec[i]);
+  }
+  kedge_keystore_record_t gone;
+  make_rec(&gone, "imsi-001010000000029", 60000); /* never stored */
+  result_t r[10] = {{0}};
+  for (int i = 0; i < 10; i++)
+    assert_int_equal(
+        kedge_keystore_get(f->ks, i < 5 ? rec[i].kedge_id : gone.kedge_id, on_got, &r[i]),
+        KEDGE_OK);
+  for (int i = 0; i < 10; i++)
+    assert_int_equal(r[i].calls, 0); /* never inside the call */
+  assert_int_equal(event_base_loop(f->base, EVLOOP_ONCE | EVLOOP_NONBLOCK), 0);
+  for (int i = 0; i < 10; i++) {
+    assert_int_equal(r[i].calls, 1);
+    assert_int_equal(r[i].err, i < 5 ? KEDGE_OK : KEDGE_ERR_NOT_FOUND);
+    if (i < 5)
+      assert_same(&rec[i], &r[i].rec);
+  }
+}
+
+/* A caller that asks for the next get from each get's callback: the loop still polls and runs
+ * its timers between the gets (a timer of 20 ms ends the chain long before its bound). */
+typedef struct chain {
+  kedge_keystore_t *ks;
+  const char *kedge_id;
+  long gets, at_stop; /* gets called back, and when the timer fired */
+  bool stop, failed;
+} chain_t;
+
+static void chain_got(kedge_err_t err, const kedge_keystore_record_t *rec, void *arg)
+{
+  chain_t *c = arg;
+  c->gets++;
+  c->failed |= err != KEDGE_OK;
+  if (!c->stop && c->gets < 1000000 &&
+      kedge_keystore_get(c->ks, c->kedge_id, chain_got, c) != KEDGE_OK)
+    c->failed = true;
+}
+
+static void chain_stop(evutil_socket_t fd, short what, void *arg)
+{
+  chain_t *c = arg;
+  c->stop = true;
+  c->at_stop = c->gets;
+}
+
+static void test_sqlite_get_chain_lets_loop_poll(void **state)
+{
+  fixture_t *f = *state;
+  kedge_keystore_record_t rec;
+  make_rec(&rec, "imsi-001010000000031", 60000);
+  put_ok(f->base, f->ks, &rec);
+  chain_t c = {.ks = f->ks, .kedge_id = rec.kedge_id};
+  struct event *timer = evtimer_new(f->base, chain_stop, &c);
+  struct timeval tv = {0, 20000};
+  assert_non_null(timer);
+  assert_int_equal(evtimer_add(timer, &tv), 0);
+  assert_int_equal(kedge_keystore_get(f->ks, rec.kedge_id, chain_got, &c), KEDGE_OK);
+  while (!c.stop)
+    event_base_loop(f->base, EVLOOP_ONCE);
+  run_for(f->base, 50); /* the get in flight when the timer fired */
+  event_free(timer);
+  assert_false(c.failed);
+  assert_true(c.at_stop > 1);
+  assert_true(c.at_stop < 1000000); /* the timer fired while the chain went on */
+}
+
 #define BOTH(t)                                                                                    \
   cmocka_unit_test_setup_teardown(t, setup_memory, teardown),                                      \
       cmocka_unit_test_setup_teardown(t, setup_sqlite, teardown)
@@ -963,6 +1041,8 @@ int main(void)
                                       teardown),
       cmocka_unit_test_setup_teardown(test_sqlite_swapped_ciphertext, setup_sqlite, teardown),
       cmocka_unit_test_setup_teardown(test_sqlite_locked_wal_read_off_loop, setup_sqlite, teardown),
+      cmocka_unit_test_setup_teardown(test_sqlite_get_answered_in_one_pass, setup_sqlite, teardown),
+      cmocka_unit_test_setup_teardown(test_sqlite_get_chain_lets_loop_poll, setup_sqlite, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -83,6 +83,23 @@ const struct kedge_nrf_config *kedge_app_nrf_config(void);
 kedge_err_t kedge_app_load_config(const kedge_app_t *app, const char *path, kedge_config_t **conf,
                                   kedge_sbi_server_config_t *sbi, char *why, size_t why_size);
 
+/* Wiping allocators (lib/app/wipe_alloc.c): libcurl copies the `Authorization: Bearer` header
+ * line and the bodies it receives into blocks of its own, and OpenSSL its TLS records; with these
+ * installed every such block is overwritten (OPENSSL_cleanse) before it is freed.
+ * kedge_app_wipe_curl: libcurl's; kedge_app_main installs it first thing, and every program
+ * using libcurl without kedge_app_main (kedge-ue) calls it first in main; it holds libcurl's
+ * global reference until kedge_app_wipe_release (or exit). Again: nothing more.
+ * kedge_app_wipe_openssl: OpenSSL's, before OpenSSL's first allocation (the NEF, which relays
+ * keys in TLS records; not the default, since it costs every handshake's frees).
+ * kedge_app_wipe_installed: libcurl's and jansson's are in place (and OpenSSL's, if asked).
+ * kedge_app_wipe_observe: for tests, a function shown each block after it is wiped and before
+ * it is freed (NULL: none). */
+kedge_err_t kedge_app_wipe_curl(void);
+kedge_err_t kedge_app_wipe_openssl(void);
+bool kedge_app_wipe_installed(bool openssl_too);
+void kedge_app_wipe_release(void);
+void kedge_app_wipe_observe(void (*fn)(const void *block, size_t size));
+
 #ifdef __cplusplus
 }
 #endif

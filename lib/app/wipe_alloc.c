@@ -1,12 +1,12 @@
-/* Wiping allocators for the libraries that let kedge supply one (issue 7: the NEF keeps no copy
- * of a key): every block OpenSSL, jansson or libcurl frees is overwritten with
- * OPENSSL_cleanse first, so the TLS plaintext records, the parsed JSON strings and libcurl's
- * receive buffers that held a Kedge or K_ECS on its way through do not linger in freed heap.
- * jansson's is the library's (kedge_json_wipe_on_free, which kedge_app_main also installs);
- * OpenSSL's and libcurl's are here. What stays outside (nghttp2, libevent, the kernel) is
- * listed in docs/nef.md. */
+/* Wiping allocators for the libraries that let kedge supply one (kedge/app.h): every block
+ * libcurl frees (and, for the NEF, every block OpenSSL frees) is overwritten with
+ * OPENSSL_cleanse first, so libcurl's copy of the `Authorization: Bearer` header line, its
+ * receive buffers and, in the NEF, the TLS plaintext records that held a Kedge or K_ECS do not
+ * linger in freed heap (issue 7). jansson's is the library's (kedge_json_wipe_on_free, which
+ * kedge_app_main also installs). What stays outside (nghttp2, libevent, the kernel) is listed
+ * in docs/nef.md. */
+#include "kedge/app.h"
 #include "kedge/json_check.h"
-#include "nef.h"
 
 #include <malloc.h>
 #include <stdlib.h>
@@ -16,11 +16,17 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 
+static void (*observer)(const void *block, size_t size);
+static bool curl_installed;
+
 /* glibc knows each block's usable size, so no header is needed to wipe all of it. */
 static void wipe_free(void *p)
 {
   if (p) {
-    OPENSSL_cleanse(p, malloc_usable_size(p));
+    size_t n = malloc_usable_size(p);
+    OPENSSL_cleanse(p, n);
+    if (observer)
+      observer(p, n);
     free(p);
   }
 }
@@ -70,21 +76,28 @@ static char *curl_wipe_strdup(const char *s)
   return strdup(s);
 }
 
-kedge_err_t nef_wipe_alloc_install(void)
+kedge_err_t kedge_app_wipe_curl(void)
 {
-  /* OpenSSL accepts new functions only before its first allocation: this runs first in main. */
-  if (CRYPTO_set_mem_functions(ossl_malloc, ossl_realloc, ossl_free) != 1)
-    return KEDGE_ERR_CRYPTO;
-  kedge_json_wipe_on_free();
+  if (curl_installed)
+    return KEDGE_OK;
   /* Holds libcurl's global reference for the whole process, so the later curl_global_init()
-   * calls of the SBI client only count up and never reset the functions to the defaults. */
+   * calls of the SBI client (lib/sbi/client.c) only count up and never reset the functions to
+   * the defaults. */
   if (curl_global_init_mem(CURL_GLOBAL_DEFAULT, malloc, wipe_free, wipe_realloc, curl_wipe_strdup,
                            curl_wipe_calloc) != CURLE_OK)
     return KEDGE_ERR_NOMEM;
+  curl_installed = true;
   return KEDGE_OK;
 }
 
-bool nef_wipe_alloc_installed(void)
+kedge_err_t kedge_app_wipe_openssl(void)
+{
+  /* OpenSSL accepts new functions only before its first allocation: first thing in main. */
+  return CRYPTO_set_mem_functions(ossl_malloc, ossl_realloc, ossl_free) == 1 ? KEDGE_OK
+                                                                             : KEDGE_ERR_CRYPTO;
+}
+
+bool kedge_app_wipe_installed(bool openssl_too)
 {
   json_malloc_t m = NULL;
   json_free_t f = NULL;
@@ -93,10 +106,17 @@ bool nef_wipe_alloc_installed(void)
   CRYPTO_realloc_fn orr = NULL;
   CRYPTO_free_fn of = NULL;
   CRYPTO_get_mem_functions(&om, &orr, &of);
-  return f != NULL && f != free && of == ossl_free;
+  return curl_installed && f != NULL && f != free && (!openssl_too || of == ossl_free);
 }
 
-void nef_wipe_alloc_release(void)
+void kedge_app_wipe_release(void)
 {
-  curl_global_cleanup();
+  if (curl_installed)
+    curl_global_cleanup();
+  curl_installed = false;
+}
+
+void kedge_app_wipe_observe(void (*fn)(const void *block, size_t size))
+{
+  observer = fn;
 }
