@@ -11,8 +11,8 @@
 #   group commit is what makes durable SQNs affordable; the UDM's own commit counter gives the
 #   vectors per fsync.
 # - The SBI runtime's plain POST echo rate (h2load against kedge-sbi-testd, same TLS 1.3 and
-#   HTTP/2, one worker): one AKA costs three SBI exchanges (SEAF->AUSF twice, AUSF->UDM once)
-#   plus the client side, so echo/3 is a ceiling for AKA/s on the same cores.
+#   HTTP/2, one worker): one AKA costs four SBI exchanges (SEAF->AUSF twice, AUSF->UDM twice)
+#   plus the client side, so echo/4 is a ceiling for AKA/s on the same cores.
 # Nothing is asserted. All processes share this machine's CPUs (nproc below).
 # Usage: sh bench/aka/run.sh [BUILD_DIR]
 #   env: DURATION=10 WARMUP=1 UES=2000 CONCURRENCY=64 LIGHT=4 CLIENTS=2 UDM_WORKERS=1
@@ -270,7 +270,7 @@ awk -v rate="${peak_rate:-0}" -v p50="${peak_p50:-0}" -v p99="${peak_p99:-0}" \
            "UDM group commit", v / c, v, c, (n > 0 ? c / n : 0)
   printf "%-58s %10.0f /s  -> AKA/s is %.1fx that\n", "peer: SQLite commits, synchronous=FULL (one fsync each)", fs, (fs > 0 ? rate / fs : 0)
   if (echo_rate != "?" && (echo_rate > 0))
-    printf "%-58s %10.0f /s  -> 3 x AKA/s is %.2f of that\n", "peer: SBI runtime POST echo (h2load, 1 worker)", echo_rate, (3 * rate / echo_rate)
+    printf "%-58s %10.0f /s  -> 4 x AKA/s is %.2f of that\n", "peer: SBI runtime POST echo (h2load, 1 worker)", echo_rate, (4 * rate / echo_rate)
 }'
 
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)

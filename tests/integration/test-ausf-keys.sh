@@ -241,7 +241,12 @@ if command -v redis-server >/dev/null; then
   RPORT=$((20000 + $$ % 20000))
   redis-server --port "$RPORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$T" \
     >"$T/redis.log" 2>&1 &
-  PIDS="$PIDS $!"
+  RPID=$!
+  PIDS="$PIDS $RPID"
+  udm_events() { # stored | removed: the UDM's auth-event counter
+    curl -s "http://127.0.0.1:$UDM_METRICS_PORT/metrics" |
+      sed -n "s/^kedge_udm_auth_events_total{result=\"$1\"} //p"
+  }
   wait_for 10 sh -c "redis-cli -p $RPORT ping | grep -q PONG" || fail "redis-server did not start"
   ausf_conf "$T/ausf-r1.yaml" "redis://127.0.0.1:$RPORT" 24h
   ausf_conf "$T/ausf-r2.yaml" "redis://127.0.0.1:$RPORT/0" 24h
@@ -255,6 +260,31 @@ if command -v redis-server >/dev/null; then
   [ "$code" = 200 ] && [ "$(fp "$(jget kedge "$T/r")")" = "$(jget kedgeFingerprint "$T/redis.out")" ] &&
     ok "Redis: registered through one AUSF, retrieved through the other" || fail "redis: $code $(cat "$T/r")"
   RKEY=$(jget kedge "$T/r")
+  # After RES* the AuthEvent POST and the Kedge put run at once (daemons/ausf/nausf_ueau.c):
+  # with the key store held (redis-server stopped; this AUSF waits 20 s for it), the AuthEvent
+  # reaches the UDM all the same, and the SEAF's answer waits for the key (SPEC.md 2: no
+  # success without it; TS 33.501 6.1.4.1: the UDM hears the result before the SEAF)
+  ausf_conf "$T/ausf-r3.yaml" "redis://127.0.0.1:$RPORT" 24h
+  printf 'redis: {timeout: 20s}\n' >>"$T/ausf-r3.yaml"
+  start_daemon R3 kedge-ausfd "$T/ausf-r3.yaml"
+  ue_conf held nai-alice@edge.example.org 4321 "$R3_PORT" # another SUPI: $RID stays its key
+  cp "$T/nai.sqn" "$T/held.sqn"
+  stored0=$(udm_events stored)
+  kill -STOP "$RPID"
+  register held &
+  REG=$!
+  if wait_for 15 sh -c "[ \"\$(curl -s http://127.0.0.1:$UDM_METRICS_PORT/metrics |
+    sed -n 's/^kedge_udm_auth_events_total{result=\"stored\"} //p')\" = $((stored0 + 1)) ]" &&
+    kill -0 "$REG" 2>/dev/null; then
+    ok "key store held: the AuthEvent reached the UDM, the SEAF's answer still waits for the key"
+  else
+    fail "key store held: UDM auth-events stored $stored0 -> $(udm_events stored), registration $(kill -0 "$REG" 2>/dev/null && echo waiting || echo over)"
+  fi
+  kill -CONT "$RPID"
+  wait "$REG" && [ "$(jget kedgeId "$T/held.out")" != "" ] &&
+    ok "key store back: the held registration succeeded with its Kedge" ||
+    fail "held registration: $(cat "$T/held.err")"
+  cp "$T/held.sqn" "$T/nai.sqn"
   redis-cli -p "$RPORT" save >/dev/null
   [ "$(redis-cli -p "$RPORT" --scan | grep -c "$RID")" -ge 1 ] && [ -s "$T/dump.rdb" ] &&
     perl -e 'local $/; my $k = pack("H*", shift); open my $f, "<:raw", shift; exit(index(<$f>, $k) >= 0)' \
@@ -293,10 +323,6 @@ if command -v redis-server >/dev/null; then
     ok "Redis down: key request answered 503 KEY_STORE_UNAVAILABLE" || fail "Redis down: $code $(cat "$T/r")"
   ue_conf redisdown imsi-001010000000001 12 "$R1_PORT"
   cp "$T/redis.sqn" "$T/redisdown.sqn"
-  udm_events() { # stored removed
-    curl -s "http://127.0.0.1:$UDM_METRICS_PORT/metrics" |
-      sed -n "s/^kedge_udm_auth_events_total{result=\"$1\"} //p"
-  }
   stored0=$(udm_events stored) removed0=$(udm_events removed)
   register redisdown && fail "registration succeeded without a key store" ||
     { grep -q "503" "$T/redisdown.err" && ok "Redis down: the confirmation fails with 503, no key handed out" ||
