@@ -17,11 +17,29 @@
 #include "sbi/json_body.h"
 #include "sbi/server_int.h"
 
+_Thread_local kedge_sbi_worker_t *sbi_this_worker;
+
+void sbi_worker_free_spare_reqs(kedge_sbi_worker_t *w)
+{
+  kedge_sbi_request_t *req;
+  while ((req = w->spare_reqs)) {
+    w->spare_reqs = req->spare_next;
+    free(req);
+  }
+  w->n_spare_reqs = 0;
+}
+
 kedge_sbi_request_t *sbi_request_new(sbi_conn_t *conn, int32_t stream_id)
 {
-  kedge_sbi_request_t *req = calloc(1, sizeof(*req));
-  if (!req)
+  kedge_sbi_worker_t *w = conn->w;
+  kedge_sbi_request_t *req = w->spare_reqs;
+  if (req) {
+    w->spare_reqs = req->spare_next;
+    w->n_spare_reqs--;
+    memset(req, 0, sizeof(*req));
+  } else if (!(req = calloc(1, sizeof(*req)))) {
     return NULL;
+  }
   req->conn = conn;
   req->w = conn->w;
   req->stream_id = stream_id;
@@ -59,6 +77,15 @@ void sbi_request_free(kedge_sbi_request_t *req)
   }
   free(req->resp_type);
   wipe_free(req->resp_body, req->resp_len);
+  /* kept for the worker's next stream when freed on its own loop (a handler may answer a
+   * request its peer left from elsewhere) */
+  kedge_sbi_worker_t *w = req->w;
+  if (w == sbi_this_worker && w->n_spare_reqs < SBI_SPARE_REQS) {
+    req->spare_next = w->spare_reqs;
+    w->spare_reqs = req;
+    w->n_spare_reqs++;
+    return;
+  }
   free(req);
 }
 

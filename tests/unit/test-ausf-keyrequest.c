@@ -143,7 +143,12 @@ static void response_body(void **state)
   vector_t v;
   load("[kedge-3]", &v);
   const int64_t expiry_ms = 1795813084999LL;
-  json_t *r = ausf_key_response_new(v.kedge_id, v.kedge, expiry_ms);
+  char text[AUSF_KEY_RESPONSE_MAX];
+  size_t len = ausf_key_response_format(v.kedge_id, v.kedge, expiry_ms, text);
+  assert_true(len > 0);
+  assert_int_equal(strlen(text), len);
+  json_error_t jerr;
+  json_t *r = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
   assert_non_null(r);
   assert_int_equal(json_object_size(r), 3);
   assert_string_equal(json_string_value(json_object_get(r, "kedgeId")), v.kedge_id);
