@@ -402,6 +402,12 @@ static void conn_read(sbi_conn_t *conn)
         conn->fatal = true;
         return;
       }
+      /* Nothing left in OpenSSL's buffers (read-ahead: the socket was read as far as it had
+       * data, up to SBI_READ_BUF): back to the loop rather than one more read(2) per
+       * connection and pass that only says EAGAIN. The event is level-triggered: octets that
+       * arrived meanwhile wake it again. */
+      if (conn->ssl && !SSL_has_pending(conn->ssl))
+        return;
       continue;
     }
     if (!conn->ssl) { /* h2c: -1 with EAGAIN is "nothing more now"; 0 or another error ends it */

@@ -32,6 +32,7 @@
 /* freed request objects a worker keeps for its next streams (sbi_request_new): the object is
  * over 1 KiB, and glibc's malloc consolidates its fast bins for each one it hands out */
 #define SBI_SPARE_REQS 256
+#define SBI_SPARE_BODY 4096 /* a kept request keeps its body's block up to this size, wiped */
 #define SBI_DISCARD_FACTOR                                                                         \
   16 /* body dropped after an early answer before RST_STREAM, in                                   \
         units of max_body */
