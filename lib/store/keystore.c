@@ -314,6 +314,7 @@ void kedge_keystore_close(kedge_keystore_t *ks)
     LIST_REMOVE(d, link);
     deferred_free(d);
   }
+  kedge_unsealer_free(ks->unsealer);
   kedge_master_key_clear(&ks->mk);
   free(ks);
 }
@@ -345,8 +346,11 @@ void ks_deliver(kedge_keystore_t *ks, const ks_call_t *call, kedge_err_t err, co
   if (!err) {
     uint8_t plain[KEDGE_SEAL_MAX_PLAINTEXT];
     size_t len = 0;
-    kedge_err_t e = kedge_unseal(&ks->mk, row->kedge_id, strlen(row->kedge_id), row->sealed,
-                                 row->sealed_len, plain, &len);
+    kedge_err_t e = ks->unsealer || kedge_unsealer_new(&ks->mk, &ks->unsealer) == KEDGE_OK
+                        ? kedge_unsealer_open(ks->unsealer, row->kedge_id, strlen(row->kedge_id),
+                                              row->sealed, row->sealed_len, plain, &len)
+                        : kedge_unseal(&ks->mk, row->kedge_id, strlen(row->kedge_id), row->sealed,
+                                       row->sealed_len, plain, &len);
     if (e || len != KEDGE_KEY_LEN) {
       log_unseal_failure(ks, row->kedge_id);
       err = KEDGE_ERR_NOT_FOUND;
