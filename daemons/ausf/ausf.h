@@ -234,6 +234,7 @@ typedef struct ausf_key_request {
   const char *ecs_id;       /* NULL: profile kedge */
   const char *callback_uri; /* revocCallbackUri, or NULL */
   char ecs_norm[KEDGE_ECS_ID_MAX + 1];
+  kedge_id_t id; /* kedge_id parsed (for kedge_keystore_get_parsed) */
 } ausf_key_request_t;
 /* keyrequest.c: fills `kr` from `body`; NULL when its values are valid, else the 400
  * ProblemDetails to answer (MANDATORY_IE_INCORRECT for kedgeId/ecsId, OPTIONAL_IE_INCORRECT

@@ -46,10 +46,9 @@ json_t *ausf_key_request_parse(const json_t *body, ausf_key_request_t *kr)
   kr->ecs_id = json_string_value(json_object_get(body, "ecsId"));
   kr->callback_uri = json_string_value(json_object_get(body, "revocCallbackUri"));
   const char *why = NULL, *param = NULL;
-  kedge_id_t parsed;
   if (!kr->kedge_id) /* not through ausf_key_request_members: no kedgeId to parse */
     return kedge_problem_new(400, "MANDATORY_IE_MISSING", "KedgeKeyRequest without kedgeId");
-  if (kedge_id_parse(kr->kedge_id, strlen(kr->kedge_id), &parsed, &why))
+  if (kedge_id_parse(kr->kedge_id, strlen(kr->kedge_id), &kr->id, &why))
     param = "/kedgeId";
   else if (kr->ecs_id && kedge_ecs_id_normalise(kr->ecs_id, kr->ecs_norm, &why))
     param = "/ecsId";
@@ -264,7 +263,8 @@ static void retrieve(kedge_sbi_request_t *req, void *arg)
     kedge_sbi_respond_err(req, KEDGE_ERR_NOMEM, NULL);
     return;
   }
-  kedge_err_t err = kedge_keystore_get(ausf_worker_of(req)->keys, k->kedge_id, got_key, k);
+  kedge_err_t err =
+      kedge_keystore_get_parsed(ausf_worker_of(req)->keys, k->kedge_id, &kr.id, got_key, k);
   if (err) {
     k->err = err;
     answer(k);
