@@ -6,7 +6,7 @@
  *   bench-ecs --target HOST:PORT [-c CLIENTS] [-n REQUESTS] [-m STREAMS] [--path PATH]
  *             [--data FILE] [--psk-identity ID --psk HEX] [--new-connection] [--handshake-only]
  *             [--warmup N] [--label TEXT]
- *   bench-ecs --openssl-reference [-n HANDSHAKES] [--warmup N]   (openssl_reference.c)
+ *   bench-ecs --openssl-reference [--tcp] [-n HANDSHAKES] [--warmup N]   (openssl_reference.c)
  *
  * Modes:
  * - default (like h2load): CLIENTS connections (TLS 1.3, certificate not verified, ALPN h2),
@@ -518,7 +518,7 @@ static const char usage[] =
     "Usage: bench-ecs --target HOST:PORT [-c CLIENTS] [-n REQUESTS] [-m STREAMS] [--path PATH]\n"
     "                 [--data FILE] [--psk-identity ID --psk HEX] [--new-connection]\n"
     "                 [--handshake-only] [--warmup N] [--label TEXT]\n"
-    "       bench-ecs --openssl-reference [-n HANDSHAKES] [--warmup N]\n"
+    "       bench-ecs --openssl-reference [--tcp] [-n HANDSHAKES] [--warmup N]\n"
     "(kedge-bench; bench/ecs/run.sh shows it at work)\n";
 
 int main(int argc, char **argv)
@@ -526,7 +526,7 @@ int main(int argc, char **argv)
   bench_t b = {.clients = 10, .streams = 1, .path = "/"};
   long n = 10000, warmup = 0;
   const char *target = NULL, *label = NULL, *data_file = NULL, *psk_hex = NULL;
-  bool reference = false;
+  bool reference = false, tcp = false;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 #define ARG(name) (!strcmp(a, name) && v && (i++, 1))
@@ -556,6 +556,8 @@ int main(int argc, char **argv)
       b.handshake_only = true;
     else if (!strcmp(a, "--openssl-reference"))
       reference = true;
+    else if (!strcmp(a, "--tcp"))
+      tcp = true;
     else if (!target && strspn(a, "0123456789") == strlen(a)) {
       /* scripts/bench.sh passes BENCH_SECONDS: this program needs peers */
       printf("bench-ecs is kedge-bench, the load generator of bench/ecs/run.sh (needs peers)\n");
@@ -567,7 +569,7 @@ int main(int argc, char **argv)
 #undef ARG
   }
   if (reference)
-    return n > 0 && warmup >= 0 ? openssl_reference(n, warmup) : 2;
+    return n > 0 && warmup >= 0 ? openssl_reference(n, warmup, tcp) : 2;
   if (!target) {
     printf("bench-ecs is kedge-bench, the load generator of bench/ecs/run.sh (needs peers)\n");
     return 0;

@@ -13,7 +13,8 @@
 #  5. the akma cold path (SPEC.md 9): an ECS of psk_profile akma with key_cache.ttl 0, every
 #     handshake (identity A-KID, PSK K_AF) asks a real kedge-aanfd, which derives K_AF.
 #  6. OpenSSL's own cost (issue 17): RUNS rounds of bench-ecs --openssl-reference (the same
-#     psk_dhe_ke handshake between two SSL objects over a BIO pair, server side CPU alone),
+#     psk_dhe_ke handshake between two SSL objects over a BIO pair, server side CPU alone;
+#     then with --tcp over a loopback TCP connection each, the kernel's share included),
 #     kedge-ecsd's server CPU per handshake (from /proc) and stunnel4's rate, in turns; with
 #     strace the system calls per kedge-ecsd handshake (strace -c -f, a short extra run).
 #  7. curves: handshakes/s, p99 and server CPU per handshake vs concurrent clients (10 ...
@@ -36,12 +37,12 @@ QUICK=${KEDGE_BENCH_QUICK:-0}
 if [ $QUICK = 1 ]; then
   N=${N:-1000}
   RUNS=${RUNS:-1}
-  CURVE_CLIENTS=${CURVE_CLIENTS:-"10 100 1000"}
+  CURVE_CLIENTS=${CURVE_CLIENTS:-"10 50 100 200 1000"}
   CURVE_N=${CURVE_N:-300}
 else
   N=${N:-20000}
   RUNS=${RUNS:-3}
-  CURVE_CLIENTS=${CURVE_CLIENTS:-"10 100 1000 10000"}
+  CURVE_CLIENTS=${CURVE_CLIENTS:-"10 50 100 200 1000 10000"}
   CURVE_N=${CURVE_N:-4000}
 fi
 CLIENTS=${CLIENTS:-20}
@@ -286,11 +287,18 @@ for round in $(seq 1 "$RUNS"); do
   echo "  round $round: $out"
   REF_US=$(echo "$out" | sed -n 's/.*server side \([0-9.]*\) us.*/\1/p')
   peer ecs.server_cpu_us_per_handshake "$REF_US"
+  # the same over loopback TCP: OpenSSL's work plus the kernel's for the same bytes
+  # shellcheck disable=SC2086
+  out=$($PIN_S "$KB" --openssl-reference --tcp -n "$REF_N" --warmup $((REF_N / 10)))
+  echo "  round $round: $out"
+  TCP_US=$(echo "$out" | sed -n 's/.*server side \([0-9.]*\) us.*/\1/p')
+  peer ecs.server_cpu_us_per_handshake_tcp "$TCP_US"
   out=$(hs "$ECS_PID" "  round $round: kedge-ecsd" "$EP")
   echo "$out"
   E_HS=$(field "$out" "handshakes/s")
   E_US=$(us_op "$out")
   fig ecs.server_cpu_us_per_handshake "$E_US"
+  fig ecs.server_cpu_us_per_handshake_tcp "$E_US"
   fig ecs.handshakes_per_s "$E_HS"
   fig ecs.p99_ms "$(p99_of "$out")"
   out=$(hs "$STUNNEL_PID" "  round $round: stunnel4 (PSKsecrets)" "$STP")
@@ -300,9 +308,9 @@ for round in $(seq 1 "$RUNS"); do
   peer ecs.handshakes_per_s "$S_HS"
   peer ecs.p99_ms "$(p99_of "$out")"
   fig ecs.stunnel4_server_cpu_us_per_handshake "$S_US"
-  awk -v e="$E_HS" -v s="$S_HS" -v eu="$E_US" -v su="$S_US" -v r="$REF_US" 'BEGIN {
-    printf "  round %d: kedge-ecsd server CPU %.2fx OpenSSL'"'"'s server side (target <= 1.3); %.2fx stunnel4'"'"'s handshake rate (target >= 3); stunnel4 spends %.2fx the CPU per handshake\n",
-      '"$round"', eu / r, e / s, su / eu }'
+  awk -v e="$E_HS" -v s="$S_HS" -v eu="$E_US" -v su="$S_US" -v r="$REF_US" -v rt="$TCP_US" 'BEGIN {
+    printf "  round %d: kedge-ecsd server CPU %.2fx OpenSSL'"'"'s server side (target <= 1.3), %.2fx the same over loopback TCP; %.2fx stunnel4'"'"'s handshake rate (target >= 3); stunnel4 spends %.2fx the CPU per handshake\n",
+      '"$round"', eu / r, eu / rt, e / s, su / eu }'
 done
 out=$(hs "$SSERVER_PID" "  openssl s_server -nocert -psk" "$SSP" 1)
 echo "$out (sequential server: one client)"
@@ -363,12 +371,41 @@ for c in $CURVE_CLIENTS; do
     us=$(awk -v t=$((t1 - t0)) -v hz="$HZ" -v n="${okn:-0}" -v w="$warm" \
       'BEGIN { printf "%.0f", n ? t * 1e6 / hz / (n + w) : 0 }')
     echo "$line  server CPU $us us/op"
+    echo "$name|$c|$(field "$line" "handshakes/s")" >>"$T/curve.txt"
     key=$(echo "$name" | tr ' ' '_')
     pt ecs.rate_vs_clients "$key" "$c" "$(field "$line" "handshakes/s")"
     pt ecs.p99_vs_clients "$key" "$c" "$(p99_of "$line")"
     pt ecs.cpu_vs_clients "$key" "$c" "$us"
   done
 done
+
+# Issue 17's rate target, read off the curves: each server's peak (closed loop: the answer
+# floor caps kedge-ecsd at clients / 5 ms, so few clients do not show its rate) and the ratio at
+# each client count, kedge-ecsd 1 worker and stunnel4 both pinned to CPU 0 (like for like).
+if [ -s "$T/curve.txt" ]; then
+  awk -F'|' -v order="$CURVE_CLIENTS" '
+    { r[$1 "|" $2] = $3; if ($3 + 0 > peak[$1] + 0) { peak[$1] = $3; at[$1] = $2 } cs[$2] = 1 }
+    END {
+      printf "  peaks:"
+      for (n in peak) printf " %s %.0f/s at %d clients;", n, peak[n], at[n]
+      printf "\n"
+      s = peak["stunnel4"]
+      if (s > 0)
+        printf "  peak vs peak: kedge-ecsd 1 worker %.2fx, 2 workers %.2fx stunnel4 (target >= 3)\n",
+          peak["kedge-ecsd 1 worker"] / s, peak["kedge-ecsd 2 workers"] / s
+      printf "  same clients, kedge-ecsd 1 worker / stunnel4 (both on CPU 0):"
+      k = split(order, cl, " ")
+      for (i = 1; i <= k; i++) {
+        c = cl[i]
+        if (r["stunnel4|" c] > 0) printf " %d: %.2fx", c, r["kedge-ecsd 1 worker|" c] / r["stunnel4|" c]
+      }
+      printf "\n"
+    }' "$T/curve.txt"
+  pk() { awk -F'|' -v n="$1" '$1 == n && $3 + 0 > m + 0 { m = $3 } END { print m + 0 }' "$T/curve.txt"; }
+  fig ecs.peak_handshakes_per_s "$(pk "kedge-ecsd 1 worker")"
+  peer ecs.peak_handshakes_per_s "$(pk stunnel4)"
+  fig ecs.peak_handshakes_per_s_2_workers "$(pk "kedge-ecsd 2 workers")"
+fi
 
 # ---- 3. handshake + one EDGE-4 request per connection, next to handshake-only ----
 # Issue 17: this ran at 369/s with p50 53.9 ms on an ECS whose handshakes alone had p50 8.4 ms:
@@ -534,6 +571,8 @@ for line in open(res):
 meta = {
     "ecs.server_cpu_us_per_handshake": ("kedge-ecsd server CPU per full PSK handshake", "us", "lower",
                                         "openssl-bio-pair server side", {"ratio_max": 1.3}),
+    "ecs.server_cpu_us_per_handshake_tcp": ("kedge-ecsd server CPU per full PSK handshake, against OpenSSL over loopback TCP",
+                                            "us", "lower", "openssl over loopback TCP, server side", None),
     "ecs.handshakes_per_s": ("kedge-ecsd full PSK handshakes per second", "handshakes/s", "higher",
                              "stunnel4 (PSKsecrets)", {"ratio_min": 3}),
     "ecs.p99_ms": ("kedge-ecsd handshake latency p99 (answer floor included)", "ms", "lower",
@@ -548,6 +587,11 @@ meta = {
                             "higher", "stunnel4 + nginx h2c", None),
     "ecs.edge4_p50_ms": ("kedge-ecsd handshake + EDGE-4 request p50 (answer floor included)", "ms",
                          "lower", "stunnel4 + nginx h2c", None),
+    "ecs.peak_handshakes_per_s": ("kedge-ecsd 1 worker peak handshakes/s over the curve's client counts",
+                                  "handshakes/s", "higher", "stunnel4 peak (same client counts)",
+                                  {"ratio_min": 3}),
+    "ecs.peak_handshakes_per_s_2_workers": ("kedge-ecsd 2 workers peak handshakes/s over the curve's client counts",
+                                            "handshakes/s", "higher", None, None),
     "ecs.syscalls_per_handshake": ("kedge-ecsd system calls per handshake (strace -c -f)", "calls",
                                    "lower", None, None),
 }
