@@ -199,18 +199,19 @@ kedge_err_t kedge_seal(const kedge_master_key_t *mk, const void *aad, size_t aad
   return err;
 }
 
-/* Checks a sealed value's framing: its plaintext length, or a negative number. */
-static long sealed_plain_len(const void *aad, size_t aad_len, const uint8_t *sealed,
-                             size_t sealed_len, const uint8_t *out, const size_t *out_len,
-                             kedge_err_t *err)
+/* Checks an open's arguments (`keyed`: the master key or the unsealer) and the sealed value's
+ * framing; *len gets its plaintext length. */
+static kedge_err_t open_args(const void *keyed, const void *aad, size_t aad_len,
+                             const uint8_t *sealed, size_t sealed_len, const uint8_t *out,
+                             const size_t *out_len, size_t *len)
 {
-  *err = KEDGE_OK;
-  if ((aad_len && !aad) || !sealed || !out || !out_len || aad_len > 1024)
-    *err = KEDGE_ERR_INVALID_ARG;
-  else if (sealed_len < KEDGE_SEAL_OVERHEAD || sealed[0] != SEAL_VERSION ||
-           sealed_len - KEDGE_SEAL_OVERHEAD > KEDGE_SEAL_MAX_PLAINTEXT)
-    *err = KEDGE_ERR_BAD_LENGTH;
-  return *err ? -1 : (long)(sealed_len - KEDGE_SEAL_OVERHEAD);
+  if (!keyed || (aad_len && !aad) || !sealed || !out || !out_len || aad_len > 1024)
+    return KEDGE_ERR_INVALID_ARG;
+  if (sealed_len < KEDGE_SEAL_OVERHEAD || sealed[0] != SEAL_VERSION ||
+      sealed_len - KEDGE_SEAL_OVERHEAD > KEDGE_SEAL_MAX_PLAINTEXT)
+    return KEDGE_ERR_BAD_LENGTH;
+  *len = sealed_len - KEDGE_SEAL_OVERHEAD;
+  return KEDGE_OK;
 }
 
 /* Decrypts and verifies on a context with key and nonce set. */
@@ -236,16 +237,14 @@ static kedge_err_t gcm_open(EVP_CIPHER_CTX *ctx, const void *aad, size_t aad_len
 kedge_err_t kedge_unseal(const kedge_master_key_t *mk, const void *aad, size_t aad_len,
                          const uint8_t *sealed, size_t sealed_len, uint8_t *out, size_t *out_len)
 {
-  if (!mk)
-    return KEDGE_ERR_INVALID_ARG;
-  kedge_err_t err;
-  long len = sealed_plain_len(aad, aad_len, sealed, sealed_len, out, out_len, &err);
+  size_t len;
+  kedge_err_t err = open_args(mk, aad, aad_len, sealed, sealed_len, out, out_len, &len);
   if (err)
     return err;
   EVP_CIPHER_CTX *ctx = gcm_begin(mk, sealed + 1, 0, NULL, 0);
   if (!ctx)
     return KEDGE_ERR_CRYPTO;
-  err = gcm_open(ctx, aad, aad_len, sealed, (size_t)len, out, out_len);
+  err = gcm_open(ctx, aad, aad_len, sealed, len, out, out_len);
   EVP_CIPHER_CTX_free(ctx);
   return err;
 }
@@ -276,17 +275,15 @@ kedge_err_t kedge_unsealer_open(kedge_unsealer_t *u, const void *aad, size_t aad
                                 const uint8_t *sealed, size_t sealed_len, uint8_t *out,
                                 size_t *out_len)
 {
-  if (!u)
-    return KEDGE_ERR_INVALID_ARG;
-  kedge_err_t err;
-  long len = sealed_plain_len(aad, aad_len, sealed, sealed_len, out, out_len, &err);
+  size_t len;
+  kedge_err_t err = open_args(u, aad, aad_len, sealed, sealed_len, out, out_len, &len);
   if (err)
     return err;
   /* the key stays, the nonce and GCM's state are new (EVP_DecryptInit_ex2(3): NULL cipher and
    * key keep the context's) */
   if (!EVP_DecryptInit_ex2(u->ctx, NULL, NULL, sealed + 1, NULL))
     return KEDGE_ERR_CRYPTO;
-  return gcm_open(u->ctx, aad, aad_len, sealed, (size_t)len, out, out_len);
+  return gcm_open(u->ctx, aad, aad_len, sealed, len, out, out_len);
 }
 
 void kedge_unsealer_free(kedge_unsealer_t *u)
