@@ -160,6 +160,12 @@ static void response_body(void **state)
   assert_int_equal(kedge_rfc3339_parse(expiry, &back), KEDGE_OK);
   assert_int_equal(back, expiry_ms / 1000 * 1000);
   json_decref(r);
+  /* a text that cannot fit: 0, never a cut answer */
+  char id[AUSF_KEY_RESPONSE_MAX + 1];
+  memset(id, 'a', sizeof(id) - 1);
+  id[sizeof(id) - 1] = '\0';
+  assert_int_equal(ausf_key_response_format(id, v.kedge, expiry_ms, text), 0);
+  assert_string_equal(text, "");
 }
 
 /* SPEC.md 9: akma.aanf in order; "*" anywhere in an entry matches any RID */
