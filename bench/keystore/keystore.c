@@ -3,8 +3,8 @@
  *
  *   sqlite: kedge's group-committed puts (WAL, synchronous=FULL: durable) against plain
  *           SQLite doing the same DELETE + INSERT with one transaction (one fsync) per put;
- *           kedge's gets (on a reader thread, completing on the loop) against plain SELECTs
- *           by primary key on the calling thread. Then bytes per key of the file.
+ *           kedge's gets (read on the handle's loop, lib/store/sqlite.c) against plain
+ *           SELECTs by primary key on the calling thread. Then bytes per key of the file.
  *   redis:  kedge's puts (one EVALSHA of the replacement script each) and gets on one
  *           pipelined connection against `redis-benchmark -t set,get -q` on the same
  *           redis-server (started here on 127.0.0.1, no persistence). Then memory per key.
@@ -340,14 +340,14 @@ static void bench_sqlite(load_t *l, const kedge_master_key_t *mk)
   double put_cpu = l->cpu_us_per_call;
   double gets = run_load(l, false), get_cpu = l->cpu_us_per_call, peer_cpu = 0;
   double peer_gets = peer_sqlite_gets(path, l, &peer_cpu);
-  ratio("kedge get (reader thread, back on the loop)", gets,
+  ratio("kedge get (read on the loop, answered in its pass)", gets,
         "peer: SQLite SELECT on the calling thread", peer_gets);
   printf("  CPU per call: put %.1f us, get %.1f us (peer SELECT %.1f us)\n", put_cpu, get_cpu,
          peer_cpu);
   bench_figure(&result, "keystore.sqlite_put_rate",
                "SQLite key store puts/s (group commit, durable)", "/s", true, puts,
                "SQLite, one transaction per put", peer_puts, BENCH_NO_TARGET, 0);
-  bench_figure(&result, "keystore.sqlite_get_rate", "SQLite key store gets/s (reader thread)", "/s",
+  bench_figure(&result, "keystore.sqlite_get_rate", "SQLite key store gets/s (on the loop)", "/s",
                true, gets, "SQLite SELECT on the calling thread", peer_gets, BENCH_NO_TARGET, 0);
   bench_figure(&result, "keystore.sqlite_put_cpu_us_per_put",
                "SQLite key store CPU per put (all threads)", "us", false, put_cpu, NULL, 0,

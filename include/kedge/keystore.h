@@ -14,7 +14,9 @@
  * Threads: one handle per event loop (each AUSF worker opens its own). A handle and its
  * callbacks belong to its loop's thread: call every function of a handle on that thread (or,
  * for close, after the loop has stopped). Nothing here blocks the loop once the handle is
- * open: SQLite runs on a pool of threads of its own, Redis on the loop with hiredis async. Handles
+ * open: SQLite writes run on a thread of their own, SQLite gets on the loop through a connection
+ * that never waits for a lock (a get that would wait goes to a reader thread of the handle,
+ * docs/keystore.md), Redis on the loop with hiredis async. Handles
  * of one process on the same `memory:` table or the same SQLite file share it (and, for
  * SQLite, one writer thread that group-commits the puts of every handle).
  *
