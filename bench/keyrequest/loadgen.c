@@ -59,6 +59,7 @@
 typedef struct ids {
   char *text;
   const char **id;  /* n entries, NUL-terminated in text */
+  size_t *id_len;   /* their lengths (a request's body is put together without snprintf) */
   const char **hex; /* the Kedge, 64 hex digits, or NULL */
   size_t n;
 } ids_t;
@@ -87,7 +88,8 @@ static int ids_load(const char *path, ids_t *ids)
     lines += ids->text[i] == '\n';
   ids->id = calloc(lines + 1, sizeof(*ids->id));
   ids->hex = calloc(lines + 1, sizeof(*ids->hex));
-  if (!ids->id || !ids->hex)
+  ids->id_len = calloc(lines + 1, sizeof(*ids->id_len));
+  if (!ids->id || !ids->hex || !ids->id_len)
     return -1;
   for (char *p = ids->text, *nl; *p; p = nl + 1) {
     nl = strchr(p, '\n');
@@ -99,6 +101,7 @@ static int ids_load(const char *path, ids_t *ids)
       *sp = '\0';
     if (*p && strlen(p) < BODY_MAX - 20) {
       ids->id[ids->n] = p;
+      ids->id_len[ids->n] = strlen(p);
       ids->hex[ids->n] = sp && strlen(sp + 1) == 64 ? sp + 1 : NULL;
       ids->n++;
     }
@@ -114,6 +117,7 @@ static int ids_load(const char *path, ids_t *ids)
 
 typedef struct config {
   char host[256], port[8], path[1024], authority[300];
+  size_t path_len, authority_len;
   bool post;
   int threads, conns, streams;
   double rate, warmup, duration;
@@ -268,18 +272,31 @@ static bool submit(conn_t *c, double intended)
   s->c = c;
   s->intended = intended;
   s->idx = (size_t)(next_random(w) % cfg->ids.n);
-  s->body_len =
-      (size_t)snprintf(s->body, sizeof(s->body), "{\"kedgeId\":\"%s\"}", cfg->ids.id[s->idx]);
-  int clen = snprintf(s->clen, sizeof(s->clen), "%zu", s->body_len);
+  /* {"kedgeId":"ID"}, put together by hand: snprintf and the strlens were a tenth of the
+   * tool's CPU per request (perf, open loop at 15,000/s) */
+  static const char head[] = "{\"kedgeId\":\"", tail[] = "\"}";
+  size_t id_len = cfg->ids.id_len[s->idx]; /* < BODY_MAX - 20 (ids_load) */
+  memcpy(s->body, head, sizeof(head) - 1);
+  memcpy(s->body + sizeof(head) - 1, cfg->ids.id[s->idx], id_len);
+  memcpy(s->body + sizeof(head) - 1 + id_len, tail, sizeof(tail) - 1);
+  s->body_len = sizeof(head) - 1 + id_len + sizeof(tail) - 1;
+  size_t clen = 0;
+  for (size_t v = s->body_len; v; v /= 10) /* the digits of body_len, backwards, then turned */
+    s->clen[clen++] = (char)('0' + v % 10);
+  for (size_t i = 0; i < clen / 2; i++) {
+    char t = s->clen[i];
+    s->clen[i] = s->clen[clen - 1 - i];
+    s->clen[clen - 1 - i] = t;
+  }
   nghttp2_nv post[] = {NV(":method", "POST", 4),
                        NV(":scheme", "https", 5),
-                       NV(":authority", cfg->authority, strlen(cfg->authority)),
-                       NV(":path", cfg->path, strlen(cfg->path)),
+                       NV(":authority", cfg->authority, cfg->authority_len),
+                       NV(":path", cfg->path, cfg->path_len),
                        NV("content-type", "application/json", 16),
-                       NV("content-length", s->clen, (size_t)clen)};
+                       NV("content-length", s->clen, clen)};
   nghttp2_nv get[] = {NV(":method", "GET", 3), NV(":scheme", "https", 5),
-                      NV(":authority", cfg->authority, strlen(cfg->authority)),
-                      NV(":path", cfg->path, strlen(cfg->path))};
+                      NV(":authority", cfg->authority, cfg->authority_len),
+                      NV(":path", cfg->path, cfg->path_len)};
   nghttp2_data_provider body = {.source.ptr = s, .read_callback = read_body};
   int32_t id = cfg->post ? nghttp2_submit_request(c->h2, NULL, post, 6, &body, s)
                          : nghttp2_submit_request(c->h2, NULL, get, 4, NULL, s);
@@ -503,6 +520,8 @@ static void conn_io(evutil_socket_t fd, short what, void *arg)
         conn_drop(c);
         return;
       }
+      if (!SSL_has_pending(c->ssl))
+        break; /* no read(2) that only says EAGAIN: the event is level-triggered */
     }
   }
   if (!conn_flush(c))
@@ -760,6 +779,8 @@ static int parse_url(const char *url, config_t *cfg)
   memcpy(cfg->port, colon + 1, (size_t)(slash - colon - 1));
   strcpy(cfg->path, slash);
   snprintf(cfg->authority, sizeof(cfg->authority), "%s:%s", cfg->host, cfg->port);
+  cfg->path_len = strlen(cfg->path);
+  cfg->authority_len = strlen(cfg->authority);
   struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV};
   return getaddrinfo(cfg->host, cfg->port, &hints, &cfg->addr) == 0 ? 0 : -1;
 }

@@ -37,6 +37,8 @@
 #        PIN=1 (0: unpinned): with 2 CPUs or more, every server (kedge-ausfd, redis-server,
 #          nginx) runs on CPU 0 and the load tool on the last CPU (taskset), so that the tool
 #          and the server it measures never queue for one CPU; nginx is pinned like kedge
+#        REDIS_CPU=server (tool: on the load tool's CPU; any: unpinned): where redis-server
+#          runs when pinned (docs/performance-latency.md: which placement is the fairest)
 #        LOADS="10 50 80": the open loop's loads, % of each one's peak (the result file needs all three)
 #        AUSFD_B=PATH: another kedge-ausfd build, measured on SQLite beside this one (peak and
 #          open loop, interleaved: "kedge-ausfd B"), e.g. main's to see what a change did
@@ -55,6 +57,7 @@ DURATION=${DURATION:-5}
 ROUNDS=${ROUNDS:-3}
 REDIS=${REDIS:-1}
 PIN=${PIN:-1}
+REDIS_CPU=${REDIS_CPU:-server}
 LOADS=${LOADS:-10 50 80}
 AUSFD_B=${AUSFD_B:-}
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
@@ -75,6 +78,12 @@ if [ "$PIN" = 1 ] && [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null 2>&1;
   ON_SERVER="taskset -c 0" ON_TOOL="taskset -c $(($(nproc) - 1))"
   PINNED="servers on CPU 0, load tool on CPU $(($(nproc) - 1))"
 fi
+case $REDIS_CPU in
+  server) ON_REDIS=$ON_SERVER ;;
+  tool) ON_REDIS=$ON_TOOL PINNED="$PINNED, redis-server with the load tool" ;;
+  any) ON_REDIS= PINNED="$PINNED, redis-server unpinned" ;;
+  *) echo "bench/keyrequest: REDIS_CPU must be server, tool or any"; exit 1 ;;
+esac
 
 T=$(mktemp -d)
 DATA=${DATA_DIR:-$T}
@@ -122,7 +131,7 @@ if [ "$REDIS" = 1 ]; then
   tries=0
   while :; do
     RPORT=$(pick_port $((tries + 3)))
-    $ON_SERVER redis-server --port "$RPORT" --bind 127.0.0.1 --save "" --appendonly no --dir "$T" \
+    $ON_REDIS redis-server --port "$RPORT" --bind 127.0.0.1 --save "" --appendonly no --dir "$T" \
       >"$T/redis.log" 2>&1 &
     RPID=$!
     PIDS="$PIDS $RPID"

@@ -19,6 +19,7 @@
 #include "kedge/sbi_notify.h"
 #include "kedge/sbi_server.h"
 #include "kedge/seal.h"
+#include "kedge/time.h"
 
 /* An allowed consumer of ue-authentications: a SEAF/AMF by certificate SAN DNS name, with
  * the serving network names it may authenticate for ("*" = any). */
@@ -233,15 +234,18 @@ typedef struct ausf_key_request {
   const char *ecs_id;       /* NULL: profile kedge */
   const char *callback_uri; /* revocCallbackUri, or NULL */
   char ecs_norm[KEDGE_ECS_ID_MAX + 1];
+  kedge_id_t id; /* kedge_id parsed (for kedge_keystore_get_parsed) */
 } ausf_key_request_t;
 /* keyrequest.c: fills `kr` from `body`; NULL when its values are valid, else the 400
  * ProblemDetails to answer (MANDATORY_IE_INCORRECT for kedgeId/ecsId, OPTIONAL_IE_INCORRECT
  * for revocCallbackUri; TS 29.500 Table 5.2.7.2-1) for the caller to free. */
 json_t *ausf_key_request_parse(const json_t *body, ausf_key_request_t *kr);
-/* keyrequest.c: the KedgeKeyResponse (SPEC.md 3) {kedgeId, kedge (hex), expiry (RFC 3339)};
- * NULL when out of memory. The key's hex copy is wiped. */
-json_t *ausf_key_response_new(const char *kedge_id, const uint8_t key[KEDGE_KEY_LEN],
-                              int64_t expiry_ms);
+/* keyrequest.c: the KedgeKeyResponse (SPEC.md 3) {kedgeId, kedge (hex), expiry (RFC 3339)}
+ * as JSON text in `out`, for a Kedge ID that passed kedge_id_parse; its length, 0 if it does not
+ * fit. The key's hex copy is wiped; the caller wipes `out`. */
+#define AUSF_KEY_RESPONSE_MAX (KEDGE_ID_MAX + 2 * KEDGE_KEY_LEN + KEDGE_RFC3339_LEN + 48)
+size_t ausf_key_response_format(const char *kedge_id, const uint8_t key[KEDGE_KEY_LEN],
+                                int64_t expiry_ms, char out[AUSF_KEY_RESPONSE_MAX]);
 /* akma.c: the AAnF apiRoot (or AUSF_AANF_DISCOVER) of akma.aanf for routing indicator `rid`:
  * the first entry listing it exactly or "*" (SPEC.md 9); NULL when none does. */
 const char *ausf_aanf_for(const ausf_t *ausf, const char *rid);

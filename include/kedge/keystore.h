@@ -134,6 +134,10 @@ kedge_err_t kedge_keystore_put(kedge_keystore_t *ks, const kedge_keystore_record
 /* Looks up a Kedge ID (NUL-terminated text; checked with the strict parser). */
 kedge_err_t kedge_keystore_get(kedge_keystore_t *ks, const char *kedge_id,
                                kedge_keystore_get_fn got, void *arg);
+/* The same for a Kedge ID the caller has parsed already: `id` is what kedge_id_parse() gave
+ * for `kedge_id` (the key request handler's, which checks it for its 400). */
+kedge_err_t kedge_keystore_get_parsed(kedge_keystore_t *ks, const char *kedge_id,
+                                      const kedge_id_t *id, kedge_keystore_get_fn got, void *arg);
 
 /* Deletes the SUPI's key (e.g. when the subscription ends). */
 kedge_err_t kedge_keystore_delete_supi(kedge_keystore_t *ks, const char *supi,

@@ -76,6 +76,17 @@ kedge_err_t kedge_seal(const kedge_master_key_t *mk, const void *aad, size_t aad
 kedge_err_t kedge_unseal(const kedge_master_key_t *mk, const void *aad, size_t aad_len,
                          const uint8_t *sealed, size_t sealed_len, uint8_t *out, size_t *out_len);
 
+/* kedge_unseal() for many values under one master key, on one thread: the AES key schedule is
+ * made once (kedge_unsealer_new), each open only sets the value's nonce (the key store's gets:
+ * about 3,000 of the 5,700 instructions of an unseal, callgrind). Same answers as
+ * kedge_unseal(). Free wipes the schedule. */
+typedef struct kedge_unsealer kedge_unsealer_t;
+kedge_err_t kedge_unsealer_new(const kedge_master_key_t *mk, kedge_unsealer_t **out);
+kedge_err_t kedge_unsealer_open(kedge_unsealer_t *u, const void *aad, size_t aad_len,
+                                const uint8_t *sealed, size_t sealed_len, uint8_t *out,
+                                size_t *out_len);
+void kedge_unsealer_free(kedge_unsealer_t *u);
+
 #ifdef __cplusplus
 }
 #endif

@@ -199,32 +199,99 @@ kedge_err_t kedge_seal(const kedge_master_key_t *mk, const void *aad, size_t aad
   return err;
 }
 
-kedge_err_t kedge_unseal(const kedge_master_key_t *mk, const void *aad, size_t aad_len,
-                         const uint8_t *sealed, size_t sealed_len, uint8_t *out, size_t *out_len)
+/* Checks an open's arguments (`keyed`: the master key or the unsealer) and the sealed value's
+ * framing; *len gets its plaintext length. */
+static kedge_err_t open_args(const void *keyed, const void *aad, size_t aad_len,
+                             const uint8_t *sealed, size_t sealed_len, const uint8_t *out,
+                             const size_t *out_len, size_t *len)
 {
-  if (!mk || (aad_len && !aad) || !sealed || !out || !out_len || aad_len > 1024)
+  if (!keyed || (aad_len && !aad) || !sealed || !out || !out_len || aad_len > 1024)
     return KEDGE_ERR_INVALID_ARG;
   if (sealed_len < KEDGE_SEAL_OVERHEAD || sealed[0] != SEAL_VERSION ||
       sealed_len - KEDGE_SEAL_OVERHEAD > KEDGE_SEAL_MAX_PLAINTEXT)
     return KEDGE_ERR_BAD_LENGTH;
-  size_t len = sealed_len - KEDGE_SEAL_OVERHEAD;
-  const uint8_t *nonce = sealed + 1, *ct = sealed + 1 + NONCE_LEN, *tag = ct + len;
-  EVP_CIPHER_CTX *ctx = gcm_begin(mk, nonce, 0, aad, aad_len);
-  if (!ctx)
-    return KEDGE_ERR_CRYPTO;
+  *len = sealed_len - KEDGE_SEAL_OVERHEAD;
+  return KEDGE_OK;
+}
+
+/* Decrypts and verifies on a context with key and nonce set. */
+static kedge_err_t gcm_open(EVP_CIPHER_CTX *ctx, const void *aad, size_t aad_len,
+                            const uint8_t *sealed, size_t len, uint8_t *out, size_t *out_len)
+{
+  const uint8_t *ct = sealed + 1 + NONCE_LEN, *tag = ct + len;
   int n = 0, fin = 0;
   kedge_err_t err = KEDGE_OK;
-  if (!EVP_DecryptUpdate(ctx, out, &n, ct, (int)len) ||
+  if ((aad_len && !EVP_DecryptUpdate(ctx, NULL, &n, aad, (int)aad_len)) ||
+      !EVP_DecryptUpdate(ctx, out, &n, ct, (int)len) ||
       !EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, TAG_LEN, (void *)tag))
     err = KEDGE_ERR_CRYPTO;
   else if (EVP_DecryptFinal_ex(ctx, out + n, &fin) != 1)
     err = KEDGE_ERR_MAC_FAILURE; /* the tag does not verify: never release the plaintext */
-  EVP_CIPHER_CTX_free(ctx);
   if (err)
     OPENSSL_cleanse(out, len);
   else
     *out_len = len;
   return err;
+}
+
+kedge_err_t kedge_unseal(const kedge_master_key_t *mk, const void *aad, size_t aad_len,
+                         const uint8_t *sealed, size_t sealed_len, uint8_t *out, size_t *out_len)
+{
+  size_t len;
+  kedge_err_t err = open_args(mk, aad, aad_len, sealed, sealed_len, out, out_len, &len);
+  if (err)
+    return err;
+  EVP_CIPHER_CTX *ctx = gcm_begin(mk, sealed + 1, 0, NULL, 0);
+  if (!ctx)
+    return KEDGE_ERR_CRYPTO;
+  err = gcm_open(ctx, aad, aad_len, sealed, len, out, out_len);
+  EVP_CIPHER_CTX_free(ctx);
+  return err;
+}
+
+struct kedge_unsealer {
+  EVP_CIPHER_CTX *ctx; /* AES-256-GCM with the master key's schedule: a nonce per value */
+};
+
+kedge_err_t kedge_unsealer_new(const kedge_master_key_t *mk, kedge_unsealer_t **out)
+{
+  if (!mk || !out)
+    return KEDGE_ERR_INVALID_ARG;
+  *out = NULL;
+  pthread_once(&gcm_once, fetch_gcm);
+  kedge_unsealer_t *u = calloc(1, sizeof(*u));
+  if (!u)
+    return KEDGE_ERR_NOMEM;
+  if (!aes256_gcm || !(u->ctx = EVP_CIPHER_CTX_new()) ||
+      !EVP_DecryptInit_ex2(u->ctx, aes256_gcm, mk->key, NULL, NULL)) {
+    kedge_unsealer_free(u);
+    return KEDGE_ERR_CRYPTO;
+  }
+  *out = u;
+  return KEDGE_OK;
+}
+
+kedge_err_t kedge_unsealer_open(kedge_unsealer_t *u, const void *aad, size_t aad_len,
+                                const uint8_t *sealed, size_t sealed_len, uint8_t *out,
+                                size_t *out_len)
+{
+  size_t len;
+  kedge_err_t err = open_args(u, aad, aad_len, sealed, sealed_len, out, out_len, &len);
+  if (err)
+    return err;
+  /* the key stays, the nonce and GCM's state are new (EVP_DecryptInit_ex2(3): NULL cipher and
+   * key keep the context's) */
+  if (!EVP_DecryptInit_ex2(u->ctx, NULL, NULL, sealed + 1, NULL))
+    return KEDGE_ERR_CRYPTO;
+  return gcm_open(u->ctx, aad, aad_len, sealed, len, out, out_len);
+}
+
+void kedge_unsealer_free(kedge_unsealer_t *u)
+{
+  if (!u)
+    return;
+  EVP_CIPHER_CTX_free(u->ctx); /* the provider's GCM context is freed with OPENSSL_clear_free */
+  free(u);
 }
 
 /* The key-check record: a constant sealed under the master key with the store's name as

@@ -22,9 +22,12 @@ struct tally {
 /* prefix + "/" + name with RFC 6901 escaping ('~' -> "~0", '/' -> "~1"). */
 static void pointer_join(char out[POINTER_MAX], const char *prefix, const char *name)
 {
-  size_t n = (size_t)snprintf(out, POINTER_MAX, "%s/", prefix);
+  size_t n = strnlen(prefix, POINTER_MAX - 1); /* not snprintf: this runs per member checked */
+  memcpy(out, prefix, n);
+  if (n < POINTER_MAX - 1)
+    out[n++] = '/';
   if (n >= POINTER_MAX - 1) {
-    out[POINTER_MAX - 1] = '\0';
+    out[n] = '\0';
     return;
   }
   for (const char *c = name; *c && n + 3 < POINTER_MAX; c++) {

@@ -17,17 +17,40 @@
 #include "sbi/json_body.h"
 #include "sbi/server_int.h"
 
+_Thread_local kedge_sbi_worker_t *sbi_this_worker;
+
+void sbi_worker_free_spare_reqs(kedge_sbi_worker_t *w)
+{
+  kedge_sbi_request_t *req;
+  while ((req = w->spare_reqs)) {
+    w->spare_reqs = req->spare_next;
+    kedge_buf_free(&req->body);
+    free(req);
+  }
+  w->n_spare_reqs = 0;
+}
+
 kedge_sbi_request_t *sbi_request_new(sbi_conn_t *conn, int32_t stream_id)
 {
-  kedge_sbi_request_t *req = calloc(1, sizeof(*req));
-  if (!req)
+  kedge_sbi_worker_t *w = conn->w;
+  kedge_sbi_request_t *req = w->spare_reqs;
+  if (req) { /* its body's block comes with it, wiped and empty */
+    w->spare_reqs = req->spare_next;
+    w->n_spare_reqs--;
+    kedge_buf_t body = req->body;
+    memset(req, 0, sizeof(*req));
+    req->body = body;
+    req->body.max = w->srv->cfg.limits.max_body;
+  } else if ((req = calloc(1, sizeof(*req)))) {
+    kedge_buf_init(&req->body, w->srv->cfg.limits.max_body);
+  } else {
     return NULL;
+  }
   req->conn = conn;
   req->w = conn->w;
   req->stream_id = stream_id;
   req->content_length = -1;
   req->started_us = kedge_now_us();
-  kedge_buf_init(&req->body, conn->w->srv->cfg.limits.max_body);
   LIST_INSERT_HEAD(&conn->reqs, req, link);
   conn->n_streams++;
   return req;
@@ -50,7 +73,6 @@ void sbi_request_free(kedge_sbi_request_t *req)
     free(req->headers[i].name);
     free(req->headers[i].value);
   }
-  kedge_buf_free(&req->body);
   json_decref(req->json);
   sbi_match_clear(&req->match);
   for (size_t i = 0; i < req->n_resp_headers; i++) {
@@ -59,6 +81,17 @@ void sbi_request_free(kedge_sbi_request_t *req)
   }
   free(req->resp_type);
   wipe_free(req->resp_body, req->resp_len);
+  /* kept for the worker's next stream when freed on its own loop (a handler may answer a
+   * request its peer left from elsewhere) */
+  kedge_sbi_worker_t *w = req->w;
+  if (w == sbi_this_worker && w->n_spare_reqs < SBI_SPARE_REQS && req->body.cap <= SBI_SPARE_BODY) {
+    kedge_buf_clear(&req->body);
+    req->spare_next = w->spare_reqs;
+    w->spare_reqs = req;
+    w->n_spare_reqs++;
+    return;
+  }
+  kedge_buf_free(&req->body);
   free(req);
 }
 

@@ -621,7 +621,9 @@ void kedge_sbi_server_stop(kedge_sbi_server_t *srv)
 static void *worker_main(void *arg)
 {
   kedge_sbi_worker_t *w = arg;
+  sbi_this_worker = w;
   event_base_dispatch(w->base);
+  sbi_this_worker = NULL;
   return NULL;
 }
 
@@ -885,6 +887,7 @@ void kedge_sbi_server_free(kedge_sbi_server_t *srv)
       event_free(w->accept_retry);
     if (w->base)
       event_base_free(w->base);
+    sbi_worker_free_spare_reqs(w);
   }
   free(srv->workers);
   if (srv->metrics_http)

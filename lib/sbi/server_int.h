@@ -29,6 +29,10 @@
 #define SBI_MAX_PEER_NAMES   16 /* SAN DNS names kept per connection */
 #define SBI_MAX_RESP_HEADERS 8  /* extra response headers per request */
 #define SBI_MAX_REQ_HEADERS  64 /* request header fields kept per request */
+/* freed request objects a worker keeps for its next streams (sbi_request_new): the object is
+ * over 1 KiB, and glibc's malloc consolidates its fast bins for each one it hands out */
+#define SBI_SPARE_REQS 256
+#define SBI_SPARE_BODY 4096 /* a kept request keeps its body's block up to this size, wiped */
 #define SBI_DISCARD_FACTOR                                                                         \
   16 /* body dropped after an early answer before RST_STREAM, in                                   \
         units of max_body */
@@ -58,9 +62,11 @@ struct kedge_sbi_worker {
   bool draining;
   LIST_HEAD(, sbi_conn) conns; /* all connections of this worker, handshaking or HTTP/2 */
   unsigned n_conns;
-  kedge_conn_budget_t hs_budget;  /* the handshaking ones among them (issue 12) */
-  void *data;                     /* the service's per-worker state (kedge_sbi_worker_set_data) */
-  bool init_done;                 /* the worker init hook succeeded: fini runs at free */
+  kedge_conn_budget_t hs_budget;   /* the handshaking ones among them (issue 12) */
+  void *data;                      /* the service's per-worker state (kedge_sbi_worker_set_data) */
+  bool init_done;                  /* the worker init hook succeeded: fini runs at free */
+  kedge_sbi_request_t *spare_reqs; /* freed on this loop, kept for reuse (SBI_SPARE_REQS) */
+  unsigned n_spare_reqs;
   uint8_t read_buf[SBI_READ_BUF]; /* one thread: shared by its connections */
 };
 
@@ -148,8 +154,9 @@ typedef struct sbi_header {
 } sbi_header_t;
 
 struct kedge_sbi_request {
-  LIST_ENTRY(kedge_sbi_request) link; /* in conn->reqs while the stream is open */
-  sbi_conn_t *conn;                   /* NULL once gone */
+  LIST_ENTRY(kedge_sbi_request) link;   /* in conn->reqs while the stream is open */
+  struct kedge_sbi_request *spare_next; /* in w->spare_reqs once freed */
+  sbi_conn_t *conn;                     /* NULL once gone */
   kedge_sbi_worker_t *w;
   int32_t stream_id;
   sbi_req_state_t state;
@@ -203,6 +210,10 @@ kedge_err_t sbi_conn_submit_response(kedge_sbi_request_t *req);
 void sbi_worker_conn_removed(kedge_sbi_worker_t *w);
 
 /* request.c */
+/* The worker whose loop runs on this thread (NULL elsewhere), set by its thread. */
+extern _Thread_local kedge_sbi_worker_t *sbi_this_worker;
+/* Frees the request objects a worker kept for reuse (after its thread ended). */
+void sbi_worker_free_spare_reqs(kedge_sbi_worker_t *w);
 kedge_sbi_request_t *sbi_request_new(sbi_conn_t *conn, int32_t stream_id);
 void sbi_request_free(kedge_sbi_request_t *req);
 /* Called when the request is complete (END_STREAM): checks media type, parses the JSON body

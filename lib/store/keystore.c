@@ -314,6 +314,7 @@ void kedge_keystore_close(kedge_keystore_t *ks)
     LIST_REMOVE(d, link);
     deferred_free(d);
   }
+  kedge_unsealer_free(ks->unsealer);
   kedge_master_key_clear(&ks->mk);
   free(ks);
 }
@@ -345,8 +346,11 @@ void ks_deliver(kedge_keystore_t *ks, const ks_call_t *call, kedge_err_t err, co
   if (!err) {
     uint8_t plain[KEDGE_SEAL_MAX_PLAINTEXT];
     size_t len = 0;
-    kedge_err_t e = kedge_unseal(&ks->mk, row->kedge_id, strlen(row->kedge_id), row->sealed,
-                                 row->sealed_len, plain, &len);
+    kedge_err_t e = ks->unsealer || kedge_unsealer_new(&ks->mk, &ks->unsealer) == KEDGE_OK
+                        ? kedge_unsealer_open(ks->unsealer, row->kedge_id, strlen(row->kedge_id),
+                                              row->sealed, row->sealed_len, plain, &len)
+                        : kedge_unseal(&ks->mk, row->kedge_id, strlen(row->kedge_id), row->sealed,
+                                       row->sealed_len, plain, &len);
     if (e || len != KEDGE_KEY_LEN) {
       log_unseal_failure(ks, row->kedge_id);
       err = KEDGE_ERR_NOT_FOUND;
@@ -416,6 +420,18 @@ static kedge_err_t submit(kedge_keystore_t *ks, const ks_call_t *call, const ks_
   return err;
 }
 
+/* The row's key columns from a Kedge ID's text (len <= KEDGE_ID_MAX) and its parse. */
+static void row_of_kedge_id(const char *text, size_t len, const kedge_id_t *id, ks_row_t *row)
+{
+  memcpy(row->kedge_id, text, len);
+  row->kedge_id[len] = '\0';
+  memcpy(row->tid, id->tid, KEDGE_TID_LEN);
+  memcpy(row->rid, id->rid, sizeof(row->rid));
+  memcpy(row->home, id->home.mcc, 3); /* MCC || MNC, 3 digits each (the realm's grammar) */
+  memcpy(row->home + 3, id->home.mnc, 3);
+  row->home[6] = '\0';
+}
+
 static kedge_err_t parse_kedge_id(const char *text, ks_row_t *row)
 {
   if (!text)
@@ -424,11 +440,7 @@ static kedge_err_t parse_kedge_id(const char *text, ks_row_t *row)
   kedge_id_t id;
   if (len > KEDGE_ID_MAX || kedge_id_parse(text, len, &id, NULL) != KEDGE_OK)
     return KEDGE_ERR_BAD_KEDGE_ID;
-  memcpy(row->kedge_id, text, len);
-  row->kedge_id[len] = '\0';
-  memcpy(row->tid, id.tid, KEDGE_TID_LEN);
-  memcpy(row->rid, id.rid, sizeof(row->rid));
-  snprintf(row->home, sizeof(row->home), "%.3s%.3s", id.home.mcc, id.home.mnc);
+  row_of_kedge_id(text, len, &id, row);
   return KEDGE_OK;
 }
 
@@ -474,6 +486,21 @@ kedge_err_t kedge_keystore_get(kedge_keystore_t *ks, const char *kedge_id,
   kedge_err_t err = parse_kedge_id(kedge_id, &row);
   if (err)
     return err;
+  ks_call_t call = {.kind = KS_GET, .got = got, .arg = arg};
+  return submit(ks, &call, &row);
+}
+
+kedge_err_t kedge_keystore_get_parsed(kedge_keystore_t *ks, const char *kedge_id,
+                                      const kedge_id_t *id, kedge_keystore_get_fn got, void *arg)
+{
+  if (!ks || !got || !kedge_id || !id)
+    return KEDGE_ERR_INVALID_ARG;
+  size_t len = strnlen(kedge_id, KEDGE_ID_MAX + 1);
+  if (len > KEDGE_ID_MAX)
+    return KEDGE_ERR_BAD_KEDGE_ID;
+  ks_row_t row;
+  memset(&row, 0, sizeof(row));
+  row_of_kedge_id(kedge_id, len, id, &row);
   ks_call_t call = {.kind = KS_GET, .got = got, .arg = arg};
   return submit(ks, &call, &row);
 }

@@ -143,7 +143,12 @@ static void response_body(void **state)
   vector_t v;
   load("[kedge-3]", &v);
   const int64_t expiry_ms = 1795813084999LL;
-  json_t *r = ausf_key_response_new(v.kedge_id, v.kedge, expiry_ms);
+  char text[AUSF_KEY_RESPONSE_MAX];
+  size_t len = ausf_key_response_format(v.kedge_id, v.kedge, expiry_ms, text);
+  assert_true(len > 0);
+  assert_int_equal(strlen(text), len);
+  json_error_t jerr;
+  json_t *r = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
   assert_non_null(r);
   assert_int_equal(json_object_size(r), 3);
   assert_string_equal(json_string_value(json_object_get(r, "kedgeId")), v.kedge_id);
@@ -155,6 +160,12 @@ static void response_body(void **state)
   assert_int_equal(kedge_rfc3339_parse(expiry, &back), KEDGE_OK);
   assert_int_equal(back, expiry_ms / 1000 * 1000);
   json_decref(r);
+  /* a text that cannot fit: 0, never a cut answer */
+  char id[AUSF_KEY_RESPONSE_MAX + 1];
+  memset(id, 'a', sizeof(id) - 1);
+  id[sizeof(id) - 1] = '\0';
+  assert_int_equal(ausf_key_response_format(id, v.kedge, expiry_ms, text), 0);
+  assert_string_equal(text, "");
 }
 
 /* SPEC.md 9: akma.aanf in order; "*" anywhere in an entry matches any RID */

@@ -328,6 +328,24 @@ static void test_round_trip(void **state)
   assert_int_equal(get_one(f->base, f->ks, rec.kedge_id, &got), KEDGE_OK);
   assert_same(&rec, &got);
   assert_true(got.created_ms >= before && got.created_ms <= before + 5000);
+  /* the same get for a Kedge ID parsed by the caller (the key request handler's) */
+  kedge_id_t id;
+  assert_int_equal(kedge_id_parse(rec.kedge_id, strlen(rec.kedge_id), &id, NULL), KEDGE_OK);
+  result_t r = {0};
+  assert_int_equal(kedge_keystore_get_parsed(f->ks, rec.kedge_id, &id, on_got, &r), KEDGE_OK);
+  wait_calls(f->base, &r.calls, 1);
+  assert_int_equal(r.err, KEDGE_OK);
+  assert_same(&rec, &r.rec);
+  kedge_keystore_record_t unknown;
+  make_rec(&unknown, "imsi-001010000000002", 60000); /* never stored */
+  assert_int_equal(kedge_id_parse(unknown.kedge_id, strlen(unknown.kedge_id), &id, NULL), KEDGE_OK);
+  memset(&r, 0, sizeof(r));
+  assert_int_equal(kedge_keystore_get_parsed(f->ks, unknown.kedge_id, &id, on_got, &r), KEDGE_OK);
+  wait_calls(f->base, &r.calls, 1);
+  assert_int_equal(r.err, KEDGE_ERR_NOT_FOUND);
+  assert_int_equal(kedge_keystore_get_parsed(f->ks, unknown.kedge_id, NULL, on_got, &r),
+                   KEDGE_ERR_INVALID_ARG);
+  OPENSSL_cleanse(&r, sizeof(r));
   assert_int_equal(kedge_keystore_pending(f->ks), 0);
 }
 

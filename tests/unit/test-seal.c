@@ -96,6 +96,61 @@ static void test_round_trip(void **state)
                    KEDGE_ERR_INVALID_ARG);
 }
 
+/* The reusable unsealer (the key store's gets) gives kedge_unseal()'s answers value after
+ * value, whatever failed before: a failed tag leaves no state behind for the next value. */
+static void test_unsealer(void **state)
+{
+  (void)state;
+  kedge_master_key_t mk, other;
+  make_key(&mk, 0x42);
+  make_key(&other, 0x43);
+  const char *aads[] = {"1.a@x", "2.b@x", "3.c@x"};
+  uint8_t secret[3][32], sealed[3][32 + KEDGE_SEAL_OVERHEAD], out[64];
+  size_t sealed_len[3], out_len = 0;
+  for (int i = 0; i < 3; i++) {
+    memset(secret[i], 0x10 + i, 32);
+    assert_int_equal(
+        kedge_seal(&mk, aads[i], strlen(aads[i]), secret[i], 32, sealed[i], &sealed_len[i]),
+        KEDGE_OK);
+  }
+  kedge_unsealer_t *u = NULL, *u_other = NULL;
+  assert_int_equal(kedge_unsealer_new(&mk, &u), KEDGE_OK);
+  assert_int_equal(kedge_unsealer_new(&other, &u_other), KEDGE_OK);
+  for (int round = 0; round < 2; round++) {
+    for (int i = 0; i < 3; i++) {
+      out_len = 0;
+      assert_int_equal(
+          kedge_unsealer_open(u, aads[i], strlen(aads[i]), sealed[i], sealed_len[i], out, &out_len),
+          KEDGE_OK);
+      assert_int_equal(out_len, 32);
+      assert_memory_equal(out, secret[i], 32);
+      /* another value's additional data, a flipped tag bit, another key: refused, and the
+       * next value opens again */
+      int j = (i + 1) % 3;
+      assert_int_equal(
+          kedge_unsealer_open(u, aads[j], strlen(aads[j]), sealed[i], sealed_len[i], out, &out_len),
+          KEDGE_ERR_MAC_FAILURE);
+      uint8_t bad[32 + KEDGE_SEAL_OVERHEAD];
+      memcpy(bad, sealed[i], sealed_len[i]);
+      bad[sealed_len[i] - 1] ^= 0x80;
+      assert_int_equal(
+          kedge_unsealer_open(u, aads[i], strlen(aads[i]), bad, sealed_len[i], out, &out_len),
+          KEDGE_ERR_MAC_FAILURE);
+      assert_int_equal(kedge_unsealer_open(u_other, aads[i], strlen(aads[i]), sealed[i],
+                                           sealed_len[i], out, &out_len),
+                       KEDGE_ERR_MAC_FAILURE);
+    }
+  }
+  assert_int_equal(kedge_unsealer_open(u, aads[0], strlen(aads[0]), sealed[0], 10, out, &out_len),
+                   KEDGE_ERR_BAD_LENGTH);
+  assert_int_equal(
+      kedge_unsealer_open(NULL, aads[0], strlen(aads[0]), sealed[0], sealed_len[0], out, &out_len),
+      KEDGE_ERR_INVALID_ARG);
+  kedge_unsealer_free(u);
+  kedge_unsealer_free(u_other);
+  kedge_unsealer_free(NULL);
+}
+
 static void test_master_key_files(void **state)
 {
   kedge_master_key_t mk;
@@ -196,9 +251,8 @@ static void test_master_key_create(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_round_trip),
-      cmocka_unit_test(test_master_key_files),
-      cmocka_unit_test(test_master_key_credential),
+      cmocka_unit_test(test_round_trip),        cmocka_unit_test(test_unsealer),
+      cmocka_unit_test(test_master_key_files),  cmocka_unit_test(test_master_key_credential),
       cmocka_unit_test(test_master_key_create),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
