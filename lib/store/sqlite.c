@@ -410,8 +410,10 @@ static void flush_gets(evutil_socket_t fd, short what, void *arg)
       }
       rest->err = err;
     }
-    if (tx)
-      run(h->lcommit);
+    /* A read transaction left open would pin its WAL snapshot: every later get on this
+     * connection would miss newer puts and revocations. */
+    if (tx && run(h->lcommit) != KEDGE_OK && !sqlite3_get_autocommit(h->ldb))
+      sqlite3_exec(h->ldb, "ROLLBACK", NULL, NULL, NULL);
   }
   if (rest) {
     kedge_err_t err = gets_to_reader(ks, rest);
