@@ -66,7 +66,11 @@ static const char writer_tuning[] = "PRAGMA cache_size=-65536; PRAGMA mmap_size=
  * kept as its parts: its text repeats the TID in base64 (43 of its 83 octets), and the parts
  * bring a key from about 378 to about 281 octets on disk (issue 5 asks for at most 300);
  * kedge_id_format() gives the text back. */
+/* In one BEGIN IMMEDIATE transaction: two daemons creating the same new file at once would
+ * otherwise each read the schema and then both ask for the write lock, which SQLite answers
+ * with SQLITE_BUSY at once (a deadlock, no busy handler called). */
 static const char schema[] =
+    "BEGIN IMMEDIATE;"
     "CREATE TABLE IF NOT EXISTS edge_key ("
     " tid BLOB PRIMARY KEY," /* Kedge-TID, 32 octets */
     " rid TEXT NOT NULL,"    /* routing indicator of the Kedge ID, as written */
@@ -77,7 +81,8 @@ static const char schema[] =
     " created INTEGER NOT NULL" /* ms since the epoch */
     ") WITHOUT ROWID;"
     "CREATE UNIQUE INDEX IF NOT EXISTS edge_key_supi ON edge_key (supi);"
-    "CREATE INDEX IF NOT EXISTS edge_key_expiry ON edge_key (expiry);";
+    "CREATE INDEX IF NOT EXISTS edge_key_expiry ON edge_key (expiry);"
+    "COMMIT;";
 
 typedef struct sq_job sq_job_t;
 
@@ -551,6 +556,23 @@ static int journal_mode(void *arg, int n, char **values, char **names)
   return 0;
 }
 
+/* PRAGMA journal_mode=WAL. Turning a new file to WAL needs its exclusive lock, and SQLite
+ * answers SQLITE_BUSY at once, without the busy handler, while another process opening the
+ * same new file holds a shared one: retried here for up to 5 s, like open_db's busy timeout. */
+static int set_wal(sqlite3 *db, char mode[16], char **msg)
+{
+  int rc = SQLITE_BUSY;
+  for (int waited_ms = 0; waited_ms <= 5000; waited_ms += 10) {
+    sqlite3_free(*msg);
+    *msg = NULL;
+    rc = sqlite3_exec(db, "PRAGMA journal_mode=WAL", journal_mode, mode, msg);
+    if ((rc & 0xff) != SQLITE_BUSY)
+      break;
+    usleep(10 * 1000);
+  }
+  return rc;
+}
+
 /* Finds the engine of the file, or makes it. Called with engines_lock held. */
 static kedge_err_t engine_get(const char *path, const char *text, const kedge_keystore_t *ks,
                               sq_engine_t **out, char *why, size_t why_size)
@@ -572,11 +594,10 @@ static kedge_err_t engine_get(const char *path, const char *text, const kedge_ke
   if (!err && !exists)
     chmod(path, 0600); /* sealed keys, SUPIs: the AUSF's business only */
   char mode[16] = "";
-  if (!err &&
-      (sqlite3_exec(eng->db, "PRAGMA journal_mode=WAL", journal_mode, mode, &msg) != SQLITE_OK ||
-       sqlite3_exec(eng->db, "PRAGMA synchronous=FULL", NULL, NULL, &msg) != SQLITE_OK ||
-       sqlite3_exec(eng->db, writer_tuning, NULL, NULL, &msg) != SQLITE_OK ||
-       sqlite3_exec(eng->db, schema, NULL, NULL, &msg) != SQLITE_OK)) {
+  if (!err && (set_wal(eng->db, mode, &msg) != SQLITE_OK ||
+               sqlite3_exec(eng->db, "PRAGMA synchronous=FULL", NULL, NULL, &msg) != SQLITE_OK ||
+               sqlite3_exec(eng->db, writer_tuning, NULL, NULL, &msg) != SQLITE_OK ||
+               sqlite3_exec(eng->db, schema, NULL, NULL, &msg) != SQLITE_OK)) {
     ks_why(why, why_size, "%s: cannot set up the key table: %s", text,
            msg ? msg : sqlite3_errmsg(eng->db));
     err = KEDGE_ERR_IO;
@@ -674,6 +695,16 @@ static void handle_free(sq_handle_t *h)
   free(h);
 }
 
+/* The loop's connection while it is opened: up to 5 s (open_db's busy timeout) in real sleeps. */
+static int open_busy(void *arg, int count)
+{
+  (void)arg;
+  if (count >= 5000)
+    return 0;
+  usleep(1000);
+  return 1;
+}
+
 /* A read-only connection's statements: the point select and its read transaction. */
 static kedge_err_t open_reader(sqlite3 *db, sqlite3_stmt **select, sqlite3_stmt **begin,
                                sqlite3_stmt **commit, const char *text, char *why, size_t why_size)
@@ -710,8 +741,12 @@ static kedge_err_t sq_open(kedge_keystore_t *ks, const ks_uri_t *uri, const char
     err = KEDGE_ERR_IO;
   }
   if (!err && !(err = open_db(uri->path, &h->ldb, nowait_vfs.zName, text, why, why_size))) {
-    sqlite3_busy_timeout(h->ldb, 0);
+    /* Reading the schema to prepare may meet another process's WAL lock (a second daemon on
+     * the same file opening it): wait for it here, at start-up, as the other connections do
+     * (kedge-nowait's sleep returns at once, so SQLite's own busy timeout would only spin). */
+    sqlite3_busy_handler(h->ldb, open_busy, NULL);
     err = open_reader(h->ldb, &h->lselect, &h->lbegin, &h->lcommit, text, why, why_size);
+    sqlite3_busy_handler(h->ldb, NULL, NULL);
   }
   if (!err && (err = kedge_work_pool_new_batched(ks->opts.max_pending, READ_BATCH, read_batch, h,
                                                  &h->reader)))

@@ -1081,6 +1081,46 @@ static void test_sqlite_loop_read_sees_other_handles(void **state)
   event_base_free(base2);
 }
 
+/* Two daemons starting on the same new file at once (two kedge-ausfd sharing one key store
+ * on a host): both must open it. SQLite answers the second one's turn to WAL and its schema
+ * with SQLITE_BUSY at once, without its busy handler; the open waits and tries again. */
+static void test_sqlite_two_processes_create(void **state)
+{
+  fixture_t *f = *state;
+  for (int round = 0; round < 30; round++) {
+    char uri[200];
+    snprintf(uri, sizeof(uri), "sqlite:%s/new-%d.db", f->dir, round);
+    int go[2];
+    assert_int_equal(pipe(go), 0);
+    pid_t kids[2];
+    for (int k = 0; k < 2; k++) {
+      kids[k] = fork();
+      assert_true(kids[k] >= 0);
+      if (kids[k] == 0) {
+        char c;
+        close(go[1]);
+        if (read(go[0], &c, 1) < 0)
+          _exit(3);
+        struct event_base *base = event_base_new();
+        kedge_keystore_t *ks = NULL;
+        char why[256] = "";
+        kedge_err_t err = kedge_keystore_open(uri, &f->mk, base, NULL, &ks, why, sizeof(why));
+        if (err)
+          fprintf(stderr, "round %d, process %d: %s\n", round, k, why);
+        _exit(err ? 1 : 0);
+      }
+    }
+    close(go[0]);
+    close(go[1]); /* both start now */
+    for (int k = 0; k < 2; k++) {
+      int status = 0;
+      assert_int_equal(waitpid(kids[k], &status, 0), kids[k]);
+      assert_true(WIFEXITED(status));
+      assert_int_equal(WEXITSTATUS(status), 0);
+    }
+  }
+}
+
 #define BOTH(t)                                                                                    \
   cmocka_unit_test_setup_teardown(t, setup_memory, teardown),                                      \
       cmocka_unit_test_setup_teardown(t, setup_sqlite, teardown)
@@ -1113,6 +1153,7 @@ int main(void)
       cmocka_unit_test_setup_teardown(test_sqlite_get_chain_lets_loop_poll, setup_sqlite, teardown),
       cmocka_unit_test_setup_teardown(test_sqlite_loop_read_sees_other_handles, setup_sqlite,
                                       teardown),
+      cmocka_unit_test_setup_teardown(test_sqlite_two_processes_create, setup_sqlite, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
