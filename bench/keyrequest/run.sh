@@ -43,6 +43,7 @@
 #        AUSFD_B=PATH: another kedge-ausfd build, measured on SQLite beside this one (peak and
 #          open loop, interleaved: "kedge-ausfd B"), e.g. main's to see what a change did
 set -eu
+. "$(dirname "$0")/../lib.sh"
 BUILD=${1:-build}
 if [ "${KEDGE_BENCH_QUICK:-0}" = 1 ]; then # a smoke run, well under a minute
   KEYS=${KEYS:-10000} ROUNDS=${ROUNDS:-1} WARMUP=${WARMUP:-0.3} DURATION=${DURATION:-0.8} VERIFY_SECONDS=0.5
@@ -102,8 +103,6 @@ num() { tr ' ' '\n' | sed -n "s/^$1=\([0-9.]*\)$/\1/p"; }
 # children PID: the processes whose parent is PID (nginx's workers)
 children() { awk -v p="$1" '$4 == p {print $1}' /proc/[0-9]*/stat 2>/dev/null | paste -sd, -; }
 median() { sort -n | awk '{v[NR] = $1} END {print NR ? v[int((NR + 1) / 2)] : 0}'; }
-# pick_port N: a port for a server that cannot take port 0 (nginx, redis), varied per try
-pick_port() { echo $(( (($$ + $1 * 7919) % 20000) + 30000 )); }
 
 "$BIN/kedge" pki init "$T/pki" >/dev/null
 "$BIN/kedge" master-key "$T/master.key" >/dev/null
@@ -130,7 +129,7 @@ parts=$(sqlite3 "$DB" "SELECT name, sum(pgsize) FROM dbstat GROUP BY name ORDER 
 if [ "$REDIS" = 1 ]; then
   tries=0
   while :; do
-    RPORT=$(pick_port $((tries + 3)))
+    RPORT=$(peer_port $((tries + 3)))
     $ON_REDIS redis-server --port "$RPORT" --bind 127.0.0.1 --save "" --appendonly no --dir "$T" \
       >"$T/redis.log" 2>&1 &
     RPID=$!
@@ -238,11 +237,10 @@ http {
 CONF
   $ON_SERVER "$NGINX" -p "$T/nginx" -c "$T/nginx/nginx.conf" 2>>"$T/nginx/start.log" &
   NPID=$!
-  sleep 0.3
-  kill -0 "$NPID" 2>/dev/null
+  listening "$NPORT" "$NPID"
 }
 tries=0
-until start_nginx "$(pick_port "$tries")"; do
+until start_nginx "$(peer_port "$tries")"; do
   tries=$((tries + 1))
   [ $tries -lt 10 ] || { cat "$T/nginx/start.log"; echo "bench/keyrequest: nginx did not start"; exit 1; }
 done

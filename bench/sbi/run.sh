@@ -8,6 +8,7 @@
 # with KEDGE_BENCH_OUT, the result file sbi.json (bench/report/kbench.py).
 # Usage: sh bench/sbi/run.sh [BUILD_DIR]   (env: WORKERS=1 REQUESTS=100000 CLIENTS=10 STREAMS=100)
 set -eu
+. "$(dirname "$0")/../lib.sh"
 BUILD=${1:-build}
 WORKERS=${WORKERS:-1}
 REQUESTS=${REQUESTS:-100000}
@@ -94,11 +95,10 @@ http {
 CONF
   "$NGINX" -p "$T/nginx" -c "$T/nginx/nginx.conf" 2>>"$T/nginx/start.log" &
   NPID=$!
-  sleep 0.3
-  kill -0 "$NPID" 2>/dev/null
+  listening "$NPORT" "$NPID"
 }
 tries=0
-until start_nginx $(( (($$ + tries * 7919) % 20000) + 30000 )); do
+until start_nginx "$(peer_port "$tries")"; do
   tries=$((tries + 1))
   [ $tries -lt 10 ] || { cat "$T/nginx/start.log"; echo "bench/sbi: nginx did not start"; exit 1; }
 done
