@@ -50,6 +50,24 @@ wait_for() {
   return 1
 }
 
+# start_redis: a redis-server of the test's own on 127.0.0.1 (no persistence, files in $T);
+# sets RPORT and RPID. The port is below Linux's ephemeral range (32768-60999), not listened on
+# when chosen, and another is tried when the server still does not answer PING (a port taken
+# meanwhile by a test running in parallel). 1 when none of 5 ports worked.
+start_redis() {
+  for try in 1 2 3 4 5; do
+    RPORT=$(((($$ + try * 7919) % 12000) + 20000))
+    while ss -ltnH "sport = :$RPORT" 2>/dev/null | grep -q .; do RPORT=$((RPORT + 1)); done
+    redis-server --port "$RPORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$T" \
+      >>"$T/redis.log" 2>&1 &
+    RPID=$!
+    PIDS="$PIDS $RPID"
+    wait_for 10 sh -c "kill -0 $RPID && redis-cli -p $RPORT ping | grep -q PONG" && return 0
+    kill "$RPID" 2>/dev/null
+  done
+  return 1
+}
+
 # pki_init: $T/pki with ca.crt and NAME.crt/.key for udm ausf nef ecs af seaf.
 pki_init() {
   "$BIN/kedge" pki init "$T/pki" >/dev/null || { echo "kedge pki init failed"; exit 1; }

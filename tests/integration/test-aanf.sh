@@ -179,12 +179,7 @@ code=$(post ecs retrieve-applicationkey "$REQ")
 
 # --- the key store down: 503 with Retry-After (Redis) ---
 if command -v redis-server >/dev/null; then
-  RPORT=$((20000 + ($$ + 7) % 20000))
-  redis-server --port "$RPORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$T" \
-    >"$T/redis.log" 2>&1 &
-  RPID=$!
-  PIDS="$PIDS $RPID"
-  wait_for 10 sh -c "redis-cli -p $RPORT ping | grep -q PONG" || fail "redis-server did not start"
+  start_redis || fail "redis-server did not start"
   aanf_conf "$T/aanf-redis.yaml" "redis://127.0.0.1:$RPORT/3" 24h
   start_daemon AANFR kedge-aanfd "$T/aanf-redis.yaml"
   AANF_SAVED=$AANF_PORT AANF_PORT=$AANFR_PORT

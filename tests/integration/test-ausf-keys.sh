@@ -238,16 +238,11 @@ out=$("$BIN/kedge-ausfd" --check-config --config "$T/ausf-badrelay.yaml" 2>&1)
 
 # --- two AUSFs sharing one Redis ---
 if command -v redis-server >/dev/null; then
-  RPORT=$((20000 + $$ % 20000))
-  redis-server --port "$RPORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$T" \
-    >"$T/redis.log" 2>&1 &
-  RPID=$!
-  PIDS="$PIDS $RPID"
+  start_redis || fail "redis-server did not start"
   udm_events() { # stored | removed: the UDM's auth-event counter
     curl -s "http://127.0.0.1:$UDM_METRICS_PORT/metrics" |
       sed -n "s/^kedge_udm_auth_events_total{result=\"$1\"} //p"
   }
-  wait_for 10 sh -c "redis-cli -p $RPORT ping | grep -q PONG" || fail "redis-server did not start"
   ausf_conf "$T/ausf-r1.yaml" "redis://127.0.0.1:$RPORT" 24h
   ausf_conf "$T/ausf-r2.yaml" "redis://127.0.0.1:$RPORT/0" 24h
   start_daemon R1 kedge-ausfd "$T/ausf-r1.yaml"
