@@ -29,6 +29,7 @@
 # check (1) and the cold paths (4, 5): well under a minute.
 # Usage: sh bench/ecs/run.sh [BUILD_DIR]   (env: N=20000 CLIENTS=20 WORKERS=1 COLD=2000 RUNS=3)
 set -eu
+. "$(dirname "$0")/../lib.sh"
 BUILD=$(cd "${1:-build}" && pwd)
 BIN=$BUILD/bin
 KB=$BUILD/bench/bench-ecs
@@ -85,12 +86,6 @@ port_of() {
   i=0
   while [ ! -s "$1" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
   sed -n 's/^port=//p' "$1"
-}
-# free_port: a port nothing listens on (for peers without port 0 support)
-free_port() {
-  p=$(( ($$ * 7 + $1 * 7919) % 20000 + 30000 ))
-  while ss -ltn 2>/dev/null | grep -q ":$p "; do p=$((p + 1)); done
-  echo $p
 }
 wait_port() {
   i=0
@@ -207,7 +202,7 @@ printf '{"eecId":"eec-bench"}' >"$T/req.json"
 "$KB" --target "127.0.0.1:$EP" -n 1 -c 1 --new-connection --psk-identity "$ID" --psk "$PSK" \
   --path /eecs-serviceprovisioning/v1/request --data "$T/req.json" >/dev/null
 # nginx (h2c, prior knowledge) as stunnel's backend
-NGP=$(free_port 1)
+NGP=$(peer_port 1)
 mkdir -p "$T/nginx/tmp"
 cat >"$T/nginx/nginx.conf" <<CONF
 worker_processes $WORKERS;
@@ -236,7 +231,7 @@ NGINX_PID=$!
 PIDS="$PIDS $!"
 wait_port "$NGP"
 
-STP=$(free_port 2)
+STP=$(peer_port 2)
 printf '%s:%s\n' "$ID" "$PSK_ASCII" >"$T/psk.txt"
 chmod 600 "$T/psk.txt"
 cat >"$T/stunnel.conf" <<CONF
@@ -256,7 +251,7 @@ STUNNEL_PID=$!
 PIDS="$PIDS $!"
 wait_port "$STP"
 
-SSP=$(free_port 3)
+SSP=$(peer_port 3)
 openssl s_server -quiet -nocert -tls1_3 -accept "$SSP" -psk_identity "$ID" -psk "$PSK" \
   -ciphersuites TLS_AES_128_GCM_SHA256 </dev/null >"$T/s_server.log" 2>&1 &
 SSERVER_PID=$!

@@ -73,22 +73,17 @@ size_t ausf_key_response_format(const char *kedge_id, const uint8_t key[KEDGE_KE
   kedge_rfc3339_format(expiry_ms, expiry);
   /* SPEC.md 3 KedgeKeyResponse, written out: no member needs escaping (the Kedge ID passed
    * kedge_id_parse: digits, base64url, '.', '@' and a lower-case realm; hex; RFC 3339), and a
-   * JSON tree built and serialised per answer cost more than the rest of the handler; pieces
-   * copied, not snprintf */
-  const char *parts[] = {
-      "{\"kedgeId\":\"", kedge_id, "\",\"kedge\":\"", hex, "\",\"expiry\":\"", expiry, "\"}"};
-  size_t n = 0;
-  bool fits = true;
-  for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]) && fits; i++) {
-    size_t len = strlen(parts[i]);
-    if ((fits = len < AUSF_KEY_RESPONSE_MAX - n)) {
-      memcpy(out + n, parts[i], len);
-      n += len;
-    }
-  }
-  out[fits ? n : 0] = '\0';
+   * JSON tree built and serialised per answer cost more than the rest of the handler */
+  int n =
+      snprintf(out, AUSF_KEY_RESPONSE_MAX,
+               "{\"kedgeId\":\"%s\",\"kedge\":\"%s\",\"expiry\":\"%s\"}", kedge_id, hex, expiry);
   OPENSSL_cleanse(hex, sizeof(hex));
-  return fits ? n : 0;
+  if (n <= 0 || n >= AUSF_KEY_RESPONSE_MAX) { /* never a cut answer (nor its part of the key) */
+    OPENSSL_cleanse(out, AUSF_KEY_RESPONSE_MAX);
+    out[0] = '\0';
+    return 0;
+  }
+  return (size_t)n;
 }
 
 static const ausf_key_consumer_t *consumer_of(const ausf_t *ausf, const kedge_sbi_request_t *req)

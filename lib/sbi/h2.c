@@ -716,17 +716,9 @@ void sbi_conn_drain(sbi_conn_t *conn)
 kedge_err_t sbi_conn_submit_response(kedge_sbi_request_t *req)
 {
   sbi_conn_t *conn = req->conn;
-  /* not snprintf (once per answer): a status has three digits (none other is sent), the
-   * length is written from its end */
-  int st = req->status >= 100 && req->status <= 599 ? req->status : 500;
-  char status[4] = {(char)('0' + st / 100), (char)('0' + st / 10 % 10), (char)('0' + st % 10),
-                    '\0'};
-  char length[24], *digits = length + sizeof(length) - 1;
-  *digits = '\0';
-  size_t v = req->resp_len;
-  do
-    *--digits = (char)('0' + v % 10);
-  while (v /= 10);
+  char status[8], length[24];
+  snprintf(status, sizeof(status), "%d", req->status);
+  snprintf(length, sizeof(length), "%zu", req->resp_len);
   nghttp2_nv nva[3 + SBI_MAX_RESP_HEADERS];
   size_t n = 0;
 #define NV(n_, v_)                                                                                 \
@@ -735,7 +727,7 @@ kedge_err_t sbi_conn_submit_response(kedge_sbi_request_t *req)
   if (req->resp_type)
     nva[n++] = NV("content-type", req->resp_type);
   if (req->status != 204 && req->status != 304)
-    nva[n++] = NV("content-length", digits);
+    nva[n++] = NV("content-length", length);
   for (size_t i = 0; i < req->n_resp_headers; i++)
     nva[n++] = NV(req->resp_headers[i].name, req->resp_headers[i].value);
 #undef NV
