@@ -424,6 +424,15 @@ static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
     evtimer_del(c->timer);
     return 0;
   }
+  if (timeout_ms == 0) {
+    /* "Now" (a transfer was added, or data is due): run it at the end of this loop pass, as
+     * the server's answers are flushed (lib/sbi/h2.c), not as a timer of the next pass. A 0 ms
+     * timer waits for the next epoll_wait and runs after every read it reports: the request
+     * left a pass later, behind all new input (issue 17: docs/performance-latency.md). */
+    evtimer_del(c->timer);
+    event_active(c->timer, EV_TIMEOUT, 0);
+    return 0;
+  }
   struct timeval tv = {.tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000};
   if (evtimer_add(c->timer, &tv) != 0)
     kedge_log_error("sbi client: cannot arm the timer"); /* call deadlines still fire */
