@@ -17,7 +17,7 @@
 # Usage: sh bench/aka/run.sh [BUILD_DIR]
 #   env: DURATION=10 WARMUP=1 UES=2000 CONCURRENCY=64 LIGHT=4 CLIENTS=2 UDM_WORKERS=1
 #        AUSF_WORKERS=1 MAX_BATCH=256 (the UDM's group_commit.max_batch)
-#        INFLIGHT="1 4 16 64 128 256" ROUNDS=3 POINT=4 (seconds per point of the curve)
+#        INFLIGHT="1 4 16 32 64 128 256" ROUNDS=3 POINT=4 (seconds per point of the curve)
 #        UDMD=, AUSFD=, AKA_LOAD=: paths of another kedge-udmd, kedge-ausfd, kedge-aka-load to
 #        measure (before/after a change, or a wrapper that runs it under valgrind; default the build's)
 #        EDGE=1 (the AUSF derives and durably stores Kedge at each success, SQLite key store
@@ -30,7 +30,11 @@
 # minus before any load, / in flight) at each INFLIGHT, ROUNDS rounds (median).
 # With the load in a closed loop, mean latency = in flight / rate (Little's law): at 64 in flight
 # and 5,200/s the mean alone is 12 ms, so p99 < 10 ms at >= 5,000/s needs fewer in flight, or
-# more rate; the curve shows where both hold. KEDGE_BENCH_QUICK=1: one short round.
+# more rate; at 1, 4 or 16 in flight 5,000/s would need a mean under 0.2, 0.8 or 3.2 ms. So the
+# target is one figure (issue 17: "p99 < 10 ms at >= 5,000 runs/s"): aka.runs_per_s_at_p99_10ms,
+# the highest rate on the curve (median over the rounds of each point) whose p99 (median) is
+# below 10 ms, target >= 5000; the per-point rates carry no target. KEDGE_BENCH_QUICK=1: one
+# short round.
 # KEDGE_BENCH_OUT=DIR: also DIR/aka.json (via bench/report/kbench.py).
 set -eu
 BUILD=${1:-build}
@@ -39,7 +43,7 @@ if [ "${KEDGE_BENCH_QUICK:-0}" = 1 ]; then
 fi
 DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-1}
-INFLIGHT=${INFLIGHT:-1 4 16 64 128 256}
+INFLIGHT=${INFLIGHT:-1 4 16 32 64 128 256}
 ROUNDS=${ROUNDS:-3}
 POINT=${POINT:-4}
 ECHO_WARM=${ECHO_WARM:-5000}
@@ -258,7 +262,7 @@ awk -v rate="${peak_rate:-0}" -v p50="${peak_p50:-0}" -v p99="${peak_p99:-0}" \
   -v dticks="$peak_daemons_ticks" -v hz="$(getconf CLK_TCK)" -v n="${peak_runs:-0}" \
   -v aticks="$peak_ausf_ticks" -v uticks="$peak_udm_ticks" -v lcpu="${peak_load_cpu:-0}" \
   -v fs="$FSYNC_RATE" -v echo_rate="${ECHO_RATE:-?}" 'BEGIN {
-  printf "%-58s %10.0f /s  p50 %.2f ms, p99 %.2f ms  (target >= 5000 /s, p99 < 10 ms)\n",
+  printf "%-58s %10.0f /s  p50 %.2f ms, p99 %.2f ms\n",
          "5G AKA runs (UE + AUSF + UDM, durable SQNs), " conc " in flight", rate, p50, p99
   printf "%-58s %10.0f /s  p50 %.2f ms, p99 %.2f ms\n",
          "5G AKA runs, " light " in flight (latency at light load)", lrate, lp50, lp99
@@ -309,7 +313,12 @@ for n in $INFLIGHT; do
     "$n" "$rate" "$(cut -d' ' -f3 "$T/curve.$n" | med)" "$p99" \
     "$(awk -v n="$n" -v r="$rate" 'BEGIN {print (r > 0 ? n / r * 1000 : 0)}')" "$per"
   if awk -v r="$rate" -v p="$p99" 'BEGIN {exit !(r >= 5000 && p < 10)}'; then best="${best:+$best, }$n"; fi
+  # the highest rate whose p99 is below 10 ms (issue 17's target, one figure for the curve)
+  if awk -v r="$rate" -v p="$p99" -v b="${at10_rate:-0}" 'BEGIN {exit !(p > 0 && p < 10 && r > b)}'; then
+    at10_rate=$rate at10_n=$n
+  fi
 done
+echo "highest rate with p99 < 10 ms: ${at10_rate:-0} AKA runs/s$([ -n "${at10_n:-}" ] && echo " ($at10_n in flight)" || echo " (no point of this run)") (target >= 5000)"
 echo "target (>= 5000 AKA runs/s with p99 < 10 ms) met at: ${best:-no point of this run}"
 last=${INFLIGHT##* }
 prev=$(echo "$INFLIGHT" | awk '{print $(NF - 1)}')
@@ -333,8 +342,7 @@ for n in $INFLIGHT; do
       --label "5G AKA p99 with $n registrations in flight" --value "$p99" --target max=10
     # shellcheck disable=SC2086
     kb add "$OUT" --bench aka $quick --id "aka.runs_per_s_at_${n}_in_flight" --unit "runs/s" \
-      --better higher --label "5G AKA runs/s with $n registrations in flight" --value "$rate" \
-      --target min=5000
+      --better higher --label "5G AKA runs/s with $n registrations in flight" --value "$rate"
   done <"$T/curve.$n"
   c=$(cut -d' ' -f2 "$T/curve.$n" | med)
   kb point "$OUT" --bench aka --curve aka.rate_vs_in_flight --title "5G AKA runs/s vs registrations in flight" \
@@ -346,6 +354,10 @@ for n in $INFLIGHT; do
   kb point "$OUT" --bench aka --curve aka.rss_per_in_flight --title "daemons' RSS growth per registration in flight" \
     --x "registrations in flight" --y "bytes" --log-x --series "kedge-ausfd + kedge-udmd" "$n" "$c"
 done
+# shellcheck disable=SC2086
+kb add "$OUT" --bench aka $quick --id aka.runs_per_s_at_p99_10ms --unit "runs/s" --better higher \
+  --label "5G AKA: highest runs/s on the curve with p99 < 10 ms (median of $ROUNDS round(s) per point$([ -n "${at10_n:-}" ] && echo "; $at10_n in flight"))" \
+  --value "${at10_rate:-0}" --target min=5000
 # per context: the RSS growth between the two largest points over the registrations added (at
 # small counts RSS minus idle is mostly buffers and caches that the first requests allocate)
 last=${INFLIGHT##* }
@@ -386,5 +398,5 @@ if [ -n "${noedge_runs:-}" ] && [ "$noedge_runs" -gt 0 ]; then
     --label "CPU of the load tool (kedge-aka-load) per AKA run without edge keys ($CONCURRENCY in flight)"
 fi
 kb note "$OUT" --bench aka "$(nproc) CPUs shared by the UE driver, kedge-ausfd ($AUSF_WORKERS worker, edge keys $([ "$EDGE" = 1 ] && echo "stored in SQLite" || echo off)), kedge-udmd ($UDM_WORKERS worker, group_commit.max_batch $MAX_BATCH) and anything else running; load average $LOAD_BEFORE before, $LOAD_AFTER after"
-kb note "$OUT" --bench aka "target met (>= 5000 runs/s with p99 < 10 ms) at: ${best:-no point of this run}; closed loop: mean latency = in flight / rate (Little's law)"
+kb note "$OUT" --bench aka "highest rate with p99 < 10 ms: ${at10_rate:-0} runs/s$([ -n "${at10_n:-}" ] && echo " at $at10_n in flight"); target (>= 5000 runs/s with p99 < 10 ms) met at: ${best:-no point of this run}; closed loop: mean latency = in flight / rate (Little's law)"
 echo "bench/aka: wrote $OUT"
