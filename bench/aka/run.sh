@@ -25,7 +25,8 @@
 #        measured before issue 17's AKA work); with EDGE=1 the peak is measured again without
 #        edge keys at the end (kedge-ausfd restarted; NO_EDGE_PEAK=0 leaves it out)
 # Two operating points: CONCURRENCY registrations in flight (throughput), then LIGHT in flight
-# for half as long (latency without queueing). Then the curve: AKA rate, p50/p99 and the
+# for half as long (latency without queueing), each with where a run's time went (the daemons'
+# own per-route request clocks; stages below). Then the curve: AKA rate, p50/p99 and the
 # daemons' memory per registration in flight (RSS of kedge-ausfd + kedge-udmd during the run
 # minus before any load, / in flight) at each INFLIGHT, ROUNDS rounds (median).
 # With the load in a closed loop, mean latency = in flight / rate (Little's law): at 64 in flight
@@ -195,18 +196,48 @@ echo "bench/aka: $(nproc) CPU(s) shared by the UE driver, kedge-ausfd ($AUSF_WOR
 # on the machine, unlike the rate).
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 SUCCESS='kedge_ausf_ue_authentications_total{result="success"}'
+# durations PORT: the sum and count lines of the request-duration histograms of the daemon on
+# PORT (/metrics: from a request's first header to its answer, per route)
+durations() {
+  curl -s --max-time 5 "http://127.0.0.1:$1/metrics" | grep '^kedge_sbi_request_duration_seconds_\(sum\|count\){'
+}
+# stages FILE_BEFORE FILE_AFTER IN_FLIGHT RATE: where an AKA run's time went, from the daemons'
+# own clocks over the same window (docs/performance-latency.md "Third round"): the means of the
+# AUSF's two routes and of the UDM's two inside them; the rest of a run (mean = in flight / rate,
+# Little's law) is outside the AUSF's clocks: the load tool, the wire, requests not yet read.
+stages() {
+  awk -v n="$3" -v rate="$4" 'FNR == NR { b[$1] = $2; next } { d[$1] = $2 - b[$1] }
+    function mean(route, method,   k, c) {
+      for (k in d) if (index(k, "_sum{method=\"" method "\",route=\"" route "\"}")) {
+        c = k; sub(/_sum\{/, "_count{", c)
+        return d[c] > 0 ? d[k] / d[c] * 1000 : 0
+      }
+      return 0
+    }
+    END {
+      post = mean("/nausf-auth/v1/ue-authentications", "POST")
+      put = mean("/nausf-auth/v1/ue-authentications/{authCtxId}/5g-aka-confirmation", "PUT")
+      run = rate > 0 ? n / rate * 1000 : 0
+      printf "    where a run went (means): AUSF ue-authentications %.2f ms (UDM generate-auth-data %.2f), AUSF 5g-aka-confirmation %.2f ms (UDM auth-events %.2f), outside the AUSF'"'"'s clocks %.2f ms of the %.2f ms run\n",
+        post, mean("/nudm-ueau/v1/{supiOrSuci}/security-information/generate-auth-data", "POST"),
+        put, mean("/nudm-ueau/v1/{supi}/auth-events", "POST"), run - post - put, run
+    }' "$1" "$2"
+}
 aka() {
   s0=$(metric "$SUCCESS" "$AUSF_METRICS_PORT")
   u0=$(ticks "$UDM_PID") a0=$(ticks "$AUSF_PID")
+  { durations "$AUSF_METRICS_PORT"; durations "$UDM_METRICS_PORT"; } >"$T/$1.dur0"
   "$AKA_LOAD" run --config "$T/ue.yaml" --subscribers "$T/subscribers.csv" \
     --concurrency "$2" --clients "$CLIENTS" --warmup "$WARMUP" --duration "$3" \
     >"$T/$1.out" 2>"$T/$1.err" || true
   u1=$(ticks "$UDM_PID") a1=$(ticks "$AUSF_PID")
   s1=$(metric "$SUCCESS" "$AUSF_METRICS_PORT")
+  { durations "$AUSF_METRICS_PORT"; durations "$UDM_METRICS_PORT"; } >"$T/$1.dur1"
   echo "  $2 in flight:"
   grep -v '^result ' "$T/$1.out" | sed 's/^aka-load: /    /'
   head -3 "$T/$1.err"
   result=$(grep '^result ' "$T/$1.out" || echo "result rate=0")
+  stages "$T/$1.dur0" "$T/$1.dur1" "$2" "$(echo "$result" | sed -n 's/.* rate=\([0-9.]*\).*/\1/p')"
   eval "$1_rate=$(echo "$result" | sed -n 's/.* rate=\([0-9.]*\).*/\1/p')"
   eval "$1_p50=$(echo "$result" | sed -n 's/.* p50_ms=\([0-9.]*\).*/\1/p')"
   eval "$1_p99=$(echo "$result" | sed -n 's/.* p99_ms=\([0-9.]*\).*/\1/p')"
