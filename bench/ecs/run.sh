@@ -9,7 +9,9 @@
 #  3. full handshake + one EDGE-4 request per connection: kedge-ecsd (next to its handshake-only
 #     p50 and its answer floor), and stunnel4 in front of nginx (h2c) answering the same JSON;
 #  4. cold path: kedge-ecsd with key_cache.ttl 0, so every handshake fetches the key from a real
-#     kedge-ausfd (after kedge-ue registered with kedge-udmd): latency p50/p99, one at a time;
+#     kedge-ausfd (after kedge-ue registered with kedge-udmd): latency p50/p99, one at a time,
+#     and above the answer floor in force; the key request's own time at the ECS and inside
+#     kedge-ausfd (their histograms), and how many outlasted 5 ms;
 #  5. the akma cold path (SPEC.md 9): an ECS of psk_profile akma with key_cache.ttl 0, every
 #     handshake (identity A-KID, PSK K_AF) asks a real kedge-aanfd, which derives K_AF.
 #  6. OpenSSL's own cost (issue 17): RUNS rounds of bench-ecs --openssl-reference (the same
