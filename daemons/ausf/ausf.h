@@ -73,6 +73,7 @@ typedef struct ausf {
   size_t n_seafs;
   int64_t context_expiry_ms; /* an AKA context not confirmed in time is gone */
   size_t max_contexts;
+  size_t max_confirmed; /* confirmed authentications kept for a DELETE (oldest dropped) */
   const char *udm_uri; /* static UDM apiRoot; NULL: discovered at the NRF (SPEC.md 7) */
   kedge_sbi_client_options_t udm_client;
   struct kedge_nrf_disc *disc;   /* NRF discovery (nrf.uri; NULL without), shared by workers */
@@ -115,6 +116,7 @@ typedef struct ausf {
   kedge_counter_t *akma_registered, *akma_failed, *akma_removed, *akma_remove_failed;
   kedge_counter_t *auth_events_ok, *auth_events_failed, *auth_removals_ok, *auth_removals_failed;
   kedge_gauge_t *contexts_live;
+  kedge_gauge_t *confirmed_live; /* ausf->confirmed's size, set by the purge timer */
 } ausf_t;
 
 kedge_err_t ausf_read_config(kedge_config_node_t *root, void *state);

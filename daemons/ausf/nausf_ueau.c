@@ -635,6 +635,8 @@ static void purge_contexts(evutil_socket_t fd, short what, void *arg)
   if (n)
     kedge_gauge_add(ausf->contexts_live, -(int64_t)n);
   ausf_ctx_purge(ausf->confirmed);
+  kedge_gauge_add(ausf->confirmed_live, (int64_t)ausf_ctx_count(ausf->confirmed) -
+                                            kedge_gauge_value(ausf->confirmed_live));
 }
 
 kedge_err_t ausf_ueau_setup(ausf_t *ausf, kedge_sbi_server_t *srv)
@@ -651,7 +653,11 @@ kedge_err_t ausf_ueau_setup(ausf_t *ausf, kedge_sbi_server_t *srv)
                                    &ausf->udm_errors)) ||
       (err = kedge_metrics_gauge(m, "kedge_ausf_auth_contexts",
                                  "5G AKA contexts awaiting confirmation", NULL,
-                                 &ausf->contexts_live)))
+                                 &ausf->contexts_live)) ||
+      (err = kedge_metrics_gauge(m, "kedge_ausf_confirmed_authentications",
+                                 "confirmed 5G AKA kept for DELETE 5g-aka-confirmation "
+                                 "(ue_authentication.max_confirmed)",
+                                 NULL, &ausf->confirmed_live)))
     return err;
   const char *ev = "kedge_ausf_auth_events_total",
              *ev_help =
@@ -669,7 +675,7 @@ kedge_err_t ausf_ueau_setup(ausf_t *ausf, kedge_sbi_server_t *srv)
                                    NULL, &ausf->keys_revoked)))
     return err;
   if ((err = ausf_ctx_table_new(ausf->max_contexts, &ausf->contexts)) ||
-      (err = ausf_ctx_table_new(ausf->max_contexts, &ausf->confirmed)))
+      (err = ausf_ctx_table_new(ausf->max_confirmed, &ausf->confirmed)))
     return err;
   /* SPEC.md 7: with an NRF, the UDM (when udm.uri is not given) is discovered */
   if (kedge_app_nrf_config()->uri &&
