@@ -66,8 +66,27 @@ static void worker_fini(kedge_sbi_worker_t *worker, void *arg)
   kedge_sbi_worker_set_data(worker, NULL);
 }
 
+/* lib/store/redis.c: a put the SEAF heard failed (503 KEY_STORE_UNAVAILABLE) got a delete of
+ * its Kedge ID behind it, in case Redis applies it later (docs/operations.md). */
+static void put_undone(void *arg)
+{
+  ausf_t *ausf = arg;
+  kedge_counter_add(ausf->keys_put_undone, 1);
+}
+
 kedge_err_t ausf_workers_setup(ausf_t *ausf, kedge_sbi_server_t *srv)
 {
+  kedge_err_t err;
+  if (ausf->edge_enabled) {
+    if ((err = kedge_metrics_counter(kedge_sbi_server_metrics(srv),
+                                     "kedge_ausf_key_store_puts_undone_total",
+                                     "Redis key store puts that timed out or lost their connection, "
+                                     "each followed by a delete of its Kedge ID",
+                                     NULL, &ausf->keys_put_undone)))
+      return err;
+    ausf->keystore.opts.put_undone = put_undone;
+    ausf->keystore.opts.put_undone_arg = ausf;
+  }
   return kedge_sbi_server_set_worker_hooks(srv, worker_init, worker_fini, ausf);
 }
 
