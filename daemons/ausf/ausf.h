@@ -11,6 +11,7 @@
 #include "kedge/config.h"
 #include "kedge/json_check.h"
 #include "kedge/keystore.h"
+#include "kedge/list.h"
 #include "kedge/metrics.h"
 #include "kedge/nrf.h"
 #include "kedge/ratelimit.h"
@@ -140,6 +141,9 @@ typedef struct ausf_worker {
   kedge_keystore_t *keys;   /* this loop's handle on the key store (NULL without edge) */
   kedge_sbi_client_t *aanf; /* HTTP/2 client toward the AAnFs (NULL without akma) */
   kedge_sbi_client_t *nrf;  /* toward the NRF for discovery (NULL with a static udm.uri) */
+  /* Confirmations whose steps (AuthEvent, key store put, AKMA) are still out: at shutdown
+   * (worker_fini) the ones the drain did not see end are failed, wiped and freed. */
+  LIST_HEAD(, ausf_confirmation) confirmations;
 } ausf_worker_t;
 
 kedge_err_t ausf_workers_setup(ausf_t *ausf, kedge_sbi_server_t *srv);
@@ -150,9 +154,13 @@ ausf_worker_t *ausf_worker_of(const kedge_sbi_request_t *req);
  * it reports to its completion callback exactly once, possibly later (after a key store
  * write); an error there makes the confirmation fail with 503 and a cause, never a success
  * without a key. The answer wipes KAUSF. */
+typedef void (*ausf_edge_done_fn)(struct ausf_confirmation *c, kedge_err_t err, const char *cause);
+struct akma_call;
 typedef struct ausf_confirmation {
   ausf_t *ausf;
   kedge_sbi_request_t *req;
+  ausf_worker_t *w;                      /* the loop it runs on */
+  LIST_ENTRY(ausf_confirmation) link;    /* in w->confirmations while steps are out */
   ausf_auth_ctx_t ctx;
   bool success; /* RES* matched */
   /* After a match the AuthEvent POST and the edge-key step (then AKMA) run at once; the answer
@@ -160,12 +168,25 @@ typedef struct ausf_confirmation {
   unsigned pending;
   kedge_err_t edge_err;   /* the edge-key step's result */
   const char *edge_cause; /* its 503's cause (static string) */
+  /* The steps' own state, here so that a confirmation abandoned at shutdown (their callbacks
+   * never run) frees all of it: the edge step's put (edge.c), the AuthEvent (nudm_ueau.c), the
+   * AKMA registration (akma.c, allocated: it holds the AkmaKeyInfo body). */
+  ausf_edge_done_fn edge_done;
+  char edge_kedge_id[KEDGE_ID_MAX + 1];
+  void (*event_done)(struct ausf_confirmation *c);
+  struct akma_call *akma;
 } ausf_confirmation_t;
 
-/* The edge-key step's end: KEDGE_OK when the key is stored (or none was due: edge off, or no
- * edge flag from the UDM under edge.derive udm-flag); otherwise the error and the `cause` of
- * the 503 ("KEY_STORE_UNAVAILABLE", "SYSTEM_FAILURE"). */
-typedef void (*ausf_edge_done_fn)(ausf_confirmation_t *c, kedge_err_t err, const char *cause);
+/* worker.c at shutdown, after the worker's loop ended and its key store and clients were closed
+ * (so no step's callback can come): a confirmation still waiting is answered 503 if its stream
+ * is still there (normally the drain's end closed it), logged, wiped and freed. */
+void ausf_confirmation_abandon(ausf_confirmation_t *c);
+/* akma.c: frees the AKMA step's state of an abandoned confirmation. */
+void ausf_akma_abandon(ausf_confirmation_t *c);
+
+/* ausf_edge_done_fn, the edge-key step's end: KEDGE_OK when the key is stored (or none was
+ * due: edge off, or no edge flag from the UDM under edge.derive udm-flag); otherwise the error
+ * and the `cause` of the 503 ("KEY_STORE_UNAVAILABLE", "SYSTEM_FAILURE"). */
 /* Derives Kedge and Kedge ID from c->ctx.kausf and stores them through `keys` (the caller
  * loop's handle; unused when no key is due), then done(c, ...) once, on that loop. */
 void ausf_edge_on_success(ausf_confirmation_t *c, kedge_keystore_t *keys, ausf_edge_done_fn done);

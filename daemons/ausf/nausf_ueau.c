@@ -395,8 +395,31 @@ static void ue_authentications(kedge_sbi_request_t *req, void *arg)
 
 static void confirmation_free(ausf_confirmation_t *c)
 {
+  if (c->w)
+    LIST_REMOVE(c, link);
   OPENSSL_cleanse(c, sizeof(*c)); /* KAUSF goes here, after the edge keys were derived */
   free(c);
+}
+
+/* Shutdown (worker.c): the drain ended (sbi.limits.shutdown_grace) with this confirmation's
+ * steps still out, and the key store and clients that would have answered are closed. Not a
+ * success (no key: SPEC.md 2), and KAUSF must not outlive the worker. */
+void ausf_confirmation_abandon(ausf_confirmation_t *c)
+{
+  const char *waiting = c->edge_done    ? "the key store's put"
+                        : c->event_done ? "the UDM's answer to the AuthEvent"
+                        : c->akma       ? "the AAnF's answer"
+                                        : "its answer";
+  kedge_log_subscriber(KEDGE_LOG_WARN, c->ctx.supi, NULL,
+                       "5G AKA confirmation dropped at shutdown: %s did not come within "
+                       "sbi.limits.shutdown_grace; context wiped",
+                       waiting);
+  ausf_akma_abandon(c);
+  /* only frees the request when its stream is gone, as the drain's end leaves it */
+  kedge_sbi_response_header(c->req, "retry-after", "1");
+  kedge_sbi_respond_problem(c->req, 503, c->edge_done ? "KEY_STORE_UNAVAILABLE" : "SYSTEM_FAILURE",
+                            "the AUSF is shutting down");
+  confirmation_free(c);
 }
 
 /* The UDM has the AuthEvent (or did not answer in time): answer the SEAF, keep what a later
@@ -527,6 +550,9 @@ static void confirmation(kedge_sbi_request_t *req, void *arg)
   /* TS 33.501 6.1.3.2 step 11: RES* against XRES*, in constant time */
   c->success = CRYPTO_memcmp(res_star, c->ctx.xres_star, sizeof(res_star)) == 0;
   OPENSSL_cleanse(res_star, sizeof(res_star));
+  /* the steps below may outlive the drain: the worker keeps it until the answer */
+  c->w = ausf_worker_of(req);
+  LIST_INSERT_HEAD(&c->w->confirmations, c, link);
   if (!c->success) {
     kedge_log_subscriber(KEDGE_LOG_WARN, c->ctx.supi, NULL, "5G AKA failure: RES* does not match");
     ausf_auth_event_send(c, confirmation_respond); /* failures too (TS 33.501 6.1.4.1) */

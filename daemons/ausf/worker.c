@@ -48,10 +48,17 @@ static kedge_err_t worker_init(kedge_sbi_worker_t *worker, void *arg)
     free(w);
     return err;
   }
+  LIST_INIT(&w->confirmations);
   kedge_sbi_worker_set_data(worker, w);
   return KEDGE_OK;
 }
 
+/* After the worker's loop ended (the drain is over, or its grace ran out). The drain waits for
+ * a confirmation's key store put like for any answer in flight, bounded by
+ * sbi.limits.shutdown_grace; a put the store had not answered by then would otherwise stay
+ * queued with its confirmation (KAUSF, Kedge ID) until exit, its callback never run: the clients
+ * and the store are closed first (none of their callbacks can come any more), then each such
+ * confirmation is failed, wiped and freed (issue 17). */
 static void worker_fini(kedge_sbi_worker_t *worker, void *arg)
 {
   ausf_worker_t *w = kedge_sbi_worker_data(worker);
@@ -62,6 +69,9 @@ static void worker_fini(kedge_sbi_worker_t *worker, void *arg)
   kedge_sbi_client_free(w->nrf);
   if (w->keys)
     kedge_keystore_close(w->keys);
+  ausf_confirmation_t *c;
+  while ((c = LIST_FIRST(&w->confirmations)))
+    ausf_confirmation_abandon(c); /* unlinks it */
   free(w);
   kedge_sbi_worker_set_data(worker, NULL);
 }

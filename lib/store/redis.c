@@ -205,29 +205,36 @@ static void schedule_retry(redis_store_t *rs)
 
 static void undo_put(redis_store_t *rs, rs_op_t *op);
 
+/* The connection is about to be dropped with calls in flight, whose callers hear they failed:
+ * each put among them gets its compensating delete, and what hiredis has not written yet goes
+ * out now (non-blocking, best effort): redisAsyncFree discards its output buffer. */
+static void undo_puts_in_flight(redis_store_t *rs)
+{
+  redisAsyncContext *ac = rs->ac;
+  if (!ac)
+    return;
+  rs_op_t *op;
+  LIST_FOREACH(op, &rs->ops, link)
+  undo_put(rs, op);
+  int done = 0;
+  /* redisBufferWrite, not redisAsyncHandleWrite: the latter frees the context on an error */
+  for (int i = 0; i < 8 && !done && (ac->c.flags & REDIS_CONNECTED); i++)
+    if (redisBufferWrite(&ac->c, &done) != REDIS_OK)
+      break;
+  if (rs->undone)
+    kedge_log_warn("keystore redis %s: %u put(s) not confirmed: a delete of each Kedge ID written "
+                   "behind it%s, in case Redis applies the put later",
+                   rs->name, rs->undone, done ? "" : " (not all could be sent)");
+  rs->undone = 0;
+}
+
 /* Ends the connection: calls in flight get KEDGE_ERR_UNAVAILABLE from their hiredis callbacks
  * (at once, or when the current hiredis callback returns). Those callbacks may close the
- * handle: callers return right after this. Puts still in flight get their compensating delete
- * first, and what hiredis has not written yet goes out now (non-blocking, best effort):
- * redisAsyncFree discards its output buffer. */
+ * handle: callers return right after this. */
 static void drop(redis_store_t *rs)
 {
   redisAsyncContext *ac = rs->ac;
-  if (ac) {
-    rs_op_t *op;
-    LIST_FOREACH(op, &rs->ops, link)
-    undo_put(rs, op);
-    int done = 0;
-    /* redisBufferWrite, not redisAsyncHandleWrite: the latter frees the context on an error */
-    for (int i = 0; i < 8 && !done && (ac->c.flags & REDIS_CONNECTED); i++)
-      if (redisBufferWrite(&ac->c, &done) != REDIS_OK)
-        break;
-    if (rs->undone)
-      kedge_log_warn("keystore redis %s: %u put(s) not confirmed: a delete of each Kedge ID written "
-                     "behind it%s, in case Redis applies the put later",
-                     rs->name, rs->undone, done ? "" : " (not all could be sent)");
-    rs->undone = 0;
-  }
+  undo_puts_in_flight(rs);
   rs->ac = NULL;
   rs->state = RS_DOWN;
   evtimer_del(rs->connect_timer);
@@ -796,7 +803,8 @@ static void rs_close(kedge_keystore_t *ks)
 {
   redis_store_t *rs = ks->impl;
   /* Calls still in hiredis: their callbacks come with NULL while the context is freed (or
-   * after the current callback, if we are inside one) and free them; nobody is called. */
+   * after the current callback, if we are inside one) and free them; nobody is called (a put
+   * already written may still be applied: close promises no outcome, so it is not undone). */
   rs_op_t *op;
   while ((op = LIST_FIRST(&rs->ops))) {
     LIST_REMOVE(op, link);
