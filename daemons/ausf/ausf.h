@@ -117,6 +117,7 @@ typedef struct ausf {
   kedge_counter_t *aka_success, *aka_failure, *aka_rejected, *udm_errors;
   kedge_counter_t *akma_registered, *akma_failed, *akma_removed, *akma_remove_failed;
   kedge_counter_t *auth_events_ok, *auth_events_failed, *auth_removals_ok, *auth_removals_failed;
+  kedge_counter_t *auth_removals_no_id; /* ResultRemoval due, but the AuthEvent POST gave no id */
   kedge_gauge_t *contexts_live;
   kedge_gauge_t *confirmed_live; /* ausf->confirmed's size, set by the purge timer */
 } ausf_t;
@@ -226,7 +227,9 @@ unsigned ausf_akma_remove(ausf_t *ausf, kedge_sbi_client_t *aanf, const char *su
  * confirmation, then done(c) once the UDM answered or udm.auth_event_timeout passed (the
  * AuthEvent's id, if any, in c->ctx.auth_event_id). Never fails the authentication. */
 void ausf_auth_event_send(ausf_confirmation_t *c, void (*done)(ausf_confirmation_t *c));
-/* PUT {supi}/auth-events/{authEventId} with authRemovalInd: fire and forget (logged). */
+/* PUT {supi}/auth-events/{authEventId} with authRemovalInd: fire and forget (logged). Without
+ * an authEventId (the POST failed or timed out) one warning and
+ * kedge_ausf_auth_event_removals_total{result="no_event_id"} instead. */
 void ausf_auth_event_remove(ausf_t *ausf, kedge_sbi_client_t *udm, const ausf_auth_ctx_t *ctx);
 
 /* A new authentication's key replaced the SUPI's previous one in the store (SPEC.md 2): the

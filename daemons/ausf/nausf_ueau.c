@@ -495,8 +495,7 @@ static void confirmation_step_done(ausf_confirmation_t *c)
   kedge_log_subscriber(KEDGE_LOG_ERROR, c->ctx.supi, NULL,
                        "5G AKA confirmed, but the edge keys could not be kept: %s",
                        kedge_strerror(c->edge_err));
-  if (c->ctx.auth_event_id[0])
-    ausf_auth_event_remove(ausf, ausf_worker_of(req)->udm, &c->ctx);
+  ausf_auth_event_remove(ausf, ausf_worker_of(req)->udm, &c->ctx); /* or one line why not */
   kedge_sbi_response_header(req, "retry-after", "1");
   kedge_sbi_respond_problem(req, 503, c->edge_cause ? c->edge_cause : "SYSTEM_FAILURE",
                             "edge keys could not be stored");
@@ -696,6 +695,8 @@ kedge_err_t ausf_ueau_setup(ausf_t *ausf, kedge_sbi_server_t *srv)
       (err = kedge_metrics_counter(m, rm, rm_help, "result=\"ok\"", &ausf->auth_removals_ok)) ||
       (err = kedge_metrics_counter(m, rm, rm_help, "result=\"failed\"",
                                    &ausf->auth_removals_failed)) ||
+      (err = kedge_metrics_counter(m, rm, rm_help, "result=\"no_event_id\"",
+                                   &ausf->auth_removals_no_id)) ||
       (err = kedge_metrics_counter(m, "kedge_ausf_keys_revoked_total",
                                    "edge keys deleted before their expiry (DELETE, deregister)",
                                    NULL, &ausf->keys_revoked)))

@@ -131,8 +131,12 @@ static void removal_answered(const kedge_sbi_client_response_t *resp, void *arg)
 void ausf_auth_event_remove(ausf_t *ausf, kedge_sbi_client_t *udm, const ausf_auth_ctx_t *ctx)
 {
   if (!ctx->auth_event_id[0]) {
-    kedge_log_warn("authentication of %s deleted; the UDM holds no auth-event of it to remove",
-                   ctx->supi);
+    /* TS 29.503 5.4.2.4 names the AuthEvent by the id of the POST's Location: without it (the
+     * POST failed or timed out) there is nothing to address, and the UDM may keep the result */
+    kedge_counter_add(ausf->auth_removals_no_id, 1);
+    kedge_log_subscriber(KEDGE_LOG_WARN, ctx->supi, NULL,
+                         "auth-event removal not sent: no authEventId (the AuthEvent POST failed "
+                         "or timed out); the UDM may keep this authentication's result");
     return;
   }
   char url[4096];
