@@ -75,7 +75,7 @@ typedef struct ausf {
   int64_t context_expiry_ms; /* an AKA context not confirmed in time is gone */
   size_t max_contexts;
   size_t max_confirmed; /* confirmed authentications kept for a DELETE (oldest dropped) */
-  const char *udm_uri; /* static UDM apiRoot; NULL: discovered at the NRF (SPEC.md 7) */
+  const char *udm_uri;  /* static UDM apiRoot; NULL: discovered at the NRF (SPEC.md 7) */
   kedge_sbi_client_options_t udm_client;
   struct kedge_nrf_disc *disc;   /* NRF discovery (nrf.uri; NULL without), shared by workers */
   int64_t auth_event_timeout_ms; /* udm.auth_event_timeout: the SEAF waits at most this long */
@@ -109,7 +109,7 @@ typedef struct ausf {
   kedge_counter_t *keys_stored, *keys_store_failed, *keys_revoked, *keyrequests_ok,
       *keyrequests_not_found, *keyrequests_refused, *keyrequests_failed, *keyrequests_limited;
   kedge_counter_t *keys_put_undone; /* Redis puts given a compensating delete (worker.c) */
-  kedge_rate_t *keyrequest_limit; /* one bucket per consumer (issue 12) */
+  kedge_rate_t *keyrequest_limit;   /* one bucket per consumer (issue 12) */
   kedge_sbi_server_t *srv;
   ausf_ctx_table_t *contexts;
   ausf_ctx_table_t *confirmed; /* confirmed authentications, for DELETE 5g-aka-confirmation */
@@ -160,8 +160,8 @@ struct akma_call;
 typedef struct ausf_confirmation {
   ausf_t *ausf;
   kedge_sbi_request_t *req;
-  ausf_worker_t *w;                      /* the loop it runs on */
-  LIST_ENTRY(ausf_confirmation) link;    /* in w->confirmations while steps are out */
+  ausf_worker_t *w;                   /* the loop it runs on */
+  LIST_ENTRY(ausf_confirmation) link; /* in w->confirmations while steps are out */
   ausf_auth_ctx_t ctx;
   bool success; /* RES* matched */
   /* After a match the AuthEvent POST and the edge-key step (then AKMA) run at once; the answer

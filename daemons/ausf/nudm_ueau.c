@@ -79,7 +79,7 @@ static void event_answered(const kedge_sbi_client_response_t *resp, void *arg)
                            "auth-event not stored at the UDM: status %ld%s; the result stands",
                            resp->status, resp->status == 201 ? " without a usable Location" : "");
   }
-  void (*done)(ausf_confirmation_t *c) = c->event_done;
+  void (*done)(ausf_confirmation_t * c) = c->event_done;
   c->event_done = NULL; /* no longer out */
   done(c);
 }

@@ -88,11 +88,11 @@ kedge_err_t ausf_workers_setup(ausf_t *ausf, kedge_sbi_server_t *srv)
 {
   kedge_err_t err;
   if (ausf->edge_enabled) {
-    if ((err = kedge_metrics_counter(kedge_sbi_server_metrics(srv),
-                                     "kedge_ausf_key_store_puts_undone_total",
-                                     "Redis key store puts that timed out or lost their connection, "
-                                     "each followed by a delete of its Kedge ID",
-                                     NULL, &ausf->keys_put_undone)))
+    if ((err = kedge_metrics_counter(
+             kedge_sbi_server_metrics(srv), "kedge_ausf_key_store_puts_undone_total",
+             "Redis key store puts that timed out or lost their connection, "
+             "each followed by a delete of its Kedge ID",
+             NULL, &ausf->keys_put_undone)))
       return err;
     ausf->keystore.opts.put_undone = put_undone;
     ausf->keystore.opts.put_undone_arg = ausf;

@@ -9,6 +9,9 @@
 #    line, its context wiped and freed (daemons/ausf/worker.c), the SEAF gets no success, and
 #    the AUSF exits 0: under the ASan build (.ci/run) a confirmation left behind is a leak, and
 #    LeakSanitizer turns the exit status non-zero.
+# And the ResultRemoval that cannot be sent (issue 17): the UDM and Redis both stopped at the
+# confirmation, so the AuthEvent POST times out (no authEventId) and the put fails: the SEAF gets
+# 503, and the removal TS 29.503 5.4.2.4 would want is one warning and a count instead.
 # Usage: sh test-ausf-drain.sh BUILD_DIR
 BUILD=${1:?usage: test-ausf-drain.sh BUILD_DIR}
 . "$(dirname "$0")/lib.sh"
@@ -33,14 +36,14 @@ printf '%s\n%s\n' "$K" "$OPC" |
 start_daemon UDM kedge-udmd "$T/udm.yaml"
 start_redis || fail "redis-server did not start"
 
-# ausf_conf FILE GRACE REDIS_TIMEOUT
+# ausf_conf FILE GRACE REDIS_TIMEOUT [AUTH_EVENT_TIMEOUT]
 ausf_conf() {
   cat >"$1" <<EOC
 sbi:
   port: 0
   tls: {cert: $T/pki/ausf.crt, key: $T/pki/ausf.key, ca: $T/pki/ca.crt}
   limits: {shutdown_grace: $2}
-udm: {uri: "https://127.0.0.1:$UDM_PORT"}
+udm: {uri: "https://127.0.0.1:$UDM_PORT", auth_event_timeout: ${4:-1s}}
 ue_authentication:
   allowed_consumers: [{name: seaf.kedge.test, serving_networks: ["*"]}]
 edge:
@@ -79,6 +82,37 @@ held() {
     sed -n 's/^kedge_udm_auth_events_total{result=\"stored\"} //p')\" = $((stored0 + 1)) ]" ||
     fail "$1: the confirmation did not reach the AUSF ($(cat "$T/$1.err"))"
 }
+
+# --- a key store failure after an AuthEvent POST that timed out: no removal to send ---
+ausf_conf "$T/ausf0.yaml" 10s 1s 300ms
+start_daemon A0 kedge-ausfd "$T/ausf0.yaml"
+field() { sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p" "$2"; }
+SNN=5G:mnc001.mcc001.3gppnetwork.org
+code=$(sbi_curl seaf -o "$T/auth" -w '%{http_code}' -H 'content-type: application/json' \
+  -d '{"supiOrSuci":"'$SUPI'","servingNetworkName":"'$SNN'"}' \
+  "https://127.0.0.1:$A0_PORT/nausf-auth/v1/ue-authentications")
+[ "$code" = 201 ] || fail "ue-authentications: $code $(cat "$T/auth")"
+"$BIN/kedge" derive milenage --k $K --opc $OPC --rand "$(field rand "$T/auth")" --sqn 000000000000 \
+  --amf 8000 >"$T/mil"
+sqn=$(printf '%012x' $((0x$(field autn "$T/auth" | cut -c1-12) ^ 0x$(field ak "$T/mil"))))
+"$BIN/kedge" derive aka --k $K --opc $OPC --rand "$(field rand "$T/auth")" --sqn "$sqn" --amf 8000 \
+  --mcc 001 --mnc 01 --supi $SUPI >"$T/usim"
+kill -STOP "$UDM_PID" "$RPID"
+code=$(sbi_curl seaf -o "$T/b" -w '%{http_code}' -X PUT -H 'content-type: application/json' \
+  -d '{"resStar":"'"$(field xresStar "$T/usim")"'"}' "$(field href "$T/auth")")
+kill -CONT "$UDM_PID" "$RPID"
+[ "$code" = 503 ] && grep -q KEY_STORE_UNAVAILABLE "$T/b" &&
+  ok "UDM and key store stopped at the confirmation: 503 KEY_STORE_UNAVAILABLE" ||
+  fail "confirmation with UDM and key store stopped: $code $(cat "$T/b")"
+grep -q "auth-event removal not sent: no authEventId .* supi_hash=$(supi_hash $SUPI)" "$T/A0.log" &&
+  ok "the removal that cannot be addressed: one warning, SUPI hashed" ||
+  fail "no line for the removal without authEventId: $(tail -5 "$T/A0.log")"
+curl -s "http://127.0.0.1:$A0_METRICS_PORT/metrics" |
+  grep -q '^kedge_ausf_auth_event_removals_total{result="no_event_id"} 1$' &&
+  ok "counted: kedge_ausf_auth_event_removals_total{result=\"no_event_id\"} 1" ||
+  fail "no_event_id metric: $(curl -s "http://127.0.0.1:$A0_METRICS_PORT/metrics" | grep removals)"
+stop_daemon A0 || fail "A0 did not exit 0"
+redis-cli -p "$RPORT" flushall >/dev/null
 
 # --- the put ends within the drain: the SEAF hears 503 KEY_STORE_UNAVAILABLE ---
 ausf_conf "$T/ausf1.yaml" 10s 1s
