@@ -145,6 +145,7 @@ typedef struct ausf_worker {
   /* Confirmations whose steps (AuthEvent, key store put, AKMA) are still out: at shutdown
    * (worker_fini) the ones the drain did not see end are failed, wiped and freed. */
   LIST_HEAD(, ausf_confirmation) confirmations;
+  LIST_HEAD(, removal_call) removals; /* ResultRemovals sent, not yet answered (nudm_ueau.c) */
 } ausf_worker_t;
 
 kedge_err_t ausf_workers_setup(ausf_t *ausf, kedge_sbi_server_t *srv);
@@ -230,7 +231,10 @@ void ausf_auth_event_send(ausf_confirmation_t *c, void (*done)(ausf_confirmation
 /* PUT {supi}/auth-events/{authEventId} with authRemovalInd: fire and forget (logged). Without
  * an authEventId (the POST failed or timed out) one warning and
  * kedge_ausf_auth_event_removals_total{result="no_event_id"} instead. */
-void ausf_auth_event_remove(ausf_t *ausf, kedge_sbi_client_t *udm, const ausf_auth_ctx_t *ctx);
+void ausf_auth_event_remove(ausf_t *ausf, ausf_worker_t *w, const ausf_auth_ctx_t *ctx);
+/* worker.c at shutdown, after w->udm was freed (their answers never come): frees the removals
+ * still in flight, counted as failed, one line. */
+void ausf_auth_event_removals_drop(ausf_t *ausf, ausf_worker_t *w);
 
 /* A new authentication's key replaced the SUPI's previous one in the store (SPEC.md 2): the
  * consumers that fetched an older key of the SUPI hear of it (cause REPLACED). The other

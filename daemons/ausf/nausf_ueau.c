@@ -495,7 +495,7 @@ static void confirmation_step_done(ausf_confirmation_t *c)
   kedge_log_subscriber(KEDGE_LOG_ERROR, c->ctx.supi, NULL,
                        "5G AKA confirmed, but the edge keys could not be kept: %s",
                        kedge_strerror(c->edge_err));
-  ausf_auth_event_remove(ausf, ausf_worker_of(req)->udm, &c->ctx); /* or one line why not */
+  ausf_auth_event_remove(ausf, ausf_worker_of(req), &c->ctx); /* or one line why not */
   kedge_sbi_response_header(req, "retry-after", "1");
   kedge_sbi_respond_problem(req, 503, c->edge_cause ? c->edge_cause : "SYSTEM_FAILURE",
                             "edge keys could not be stored");
@@ -623,7 +623,7 @@ static void confirmation_delete(kedge_sbi_request_t *req, void *arg)
     kedge_sbi_respond_problem(req, 404, "CONTEXT_NOT_FOUND", NULL);
     return;
   }
-  ausf_auth_event_remove(ausf, ausf_worker_of(req)->udm, &ctx);
+  ausf_auth_event_remove(ausf, ausf_worker_of(req), &ctx);
   revoke_and_answer(ausf, req, ctx.supi, ctx.kedge_id, ctx.akma_registered ? ctx.routing_id : "",
                     "5g-aka-confirmation deleted");
   OPENSSL_cleanse(&ctx, sizeof(ctx));

@@ -110,6 +110,7 @@ void ausf_auth_event_send(ausf_confirmation_t *c, void (*done)(ausf_confirmation
 }
 
 typedef struct removal_call {
+  LIST_ENTRY(removal_call) link; /* in w->removals until answered */
   ausf_t *ausf;
   char supi[KEDGE_SUPI_MAX + 1];
 } removal_call_t;
@@ -117,6 +118,7 @@ typedef struct removal_call {
 static void removal_answered(const kedge_sbi_client_response_t *resp, void *arg)
 {
   removal_call_t *r = arg;
+  LIST_REMOVE(r, link);
   if (!resp->err && resp->status == 204) {
     kedge_counter_add(r->ausf->auth_removals_ok, 1);
   } else {
@@ -128,7 +130,7 @@ static void removal_answered(const kedge_sbi_client_response_t *resp, void *arg)
   free(r);
 }
 
-void ausf_auth_event_remove(ausf_t *ausf, kedge_sbi_client_t *udm, const ausf_auth_ctx_t *ctx)
+void ausf_auth_event_remove(ausf_t *ausf, ausf_worker_t *w, const ausf_auth_ctx_t *ctx)
 {
   if (!ctx->auth_event_id[0]) {
     /* TS 29.503 5.4.2.4 names the AuthEvent by the id of the POST's Location: without it (the
@@ -148,7 +150,9 @@ void ausf_auth_event_remove(ausf_t *ausf, kedge_sbi_client_t *udm, const ausf_au
     r->ausf = ausf;
     snprintf(r->supi, sizeof(r->supi), "%s", ctx->supi);
     const kedge_sbi_client_request_t call = {.method = "PUT", .url = url, .body = body};
-    err = kedge_sbi_client_send(udm, &call, removal_answered, r, NULL);
+    err = kedge_sbi_client_send(w->udm, &call, removal_answered, r, NULL);
+    if (!err)
+      LIST_INSERT_HEAD(&w->removals, r, link);
   }
   json_decref(body);
   if (err) {
@@ -156,5 +160,20 @@ void ausf_auth_event_remove(ausf_t *ausf, kedge_sbi_client_t *udm, const ausf_au
     kedge_counter_add(ausf->auth_removals_failed, 1);
     kedge_log_subscriber(KEDGE_LOG_WARN, ctx->supi, NULL, "auth-event removal not sent: %s",
                          kedge_strerror(err));
+  }
+}
+
+void ausf_auth_event_removals_drop(ausf_t *ausf, ausf_worker_t *w)
+{
+  unsigned n = 0;
+  removal_call_t *r;
+  while ((r = LIST_FIRST(&w->removals))) {
+    LIST_REMOVE(r, link);
+    free(r);
+    n++;
+  }
+  if (n) {
+    kedge_counter_add(ausf->auth_removals_failed, n);
+    kedge_log_warn("%u auth-event removal(s) still unanswered by the UDM at shutdown: dropped", n);
   }
 }

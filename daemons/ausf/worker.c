@@ -49,6 +49,7 @@ static kedge_err_t worker_init(kedge_sbi_worker_t *worker, void *arg)
     return err;
   }
   LIST_INIT(&w->confirmations);
+  LIST_INIT(&w->removals);
   kedge_sbi_worker_set_data(worker, w);
   return KEDGE_OK;
 }
@@ -69,9 +70,12 @@ static void worker_fini(kedge_sbi_worker_t *worker, void *arg)
   kedge_sbi_client_free(w->nrf);
   if (w->keys)
     kedge_keystore_close(w->keys);
+  w->udm = w->aanf = w->nrf = NULL;
+  w->keys = NULL;
   ausf_confirmation_t *c;
   while ((c = LIST_FIRST(&w->confirmations)))
     ausf_confirmation_abandon(c); /* unlinks it */
+  ausf_auth_event_removals_drop(arg, w);
   free(w);
   kedge_sbi_worker_set_data(worker, NULL);
 }
