@@ -11,7 +11,8 @@
 #    LeakSanitizer turns the exit status non-zero.
 # And the ResultRemoval that cannot be sent (issue 17): the UDM and Redis both stopped at the
 # confirmation, so the AuthEvent POST times out (no authEventId) and the put fails: the SEAF gets
-# 503, and the removal TS 29.503 5.4.2.4 would want is one warning and a count instead.
+# 503, and the removal TS 29.503 5.4.2.4 would want is one warning and a count instead; the put's
+# compensating delete is counted (kedge_ausf_key_store_puts_undone_total).
 # Usage: sh test-ausf-drain.sh BUILD_DIR
 BUILD=${1:?usage: test-ausf-drain.sh BUILD_DIR}
 . "$(dirname "$0")/lib.sh"
@@ -111,6 +112,10 @@ curl -s "http://127.0.0.1:$A0_METRICS_PORT/metrics" |
   grep -q '^kedge_ausf_auth_event_removals_total{result="no_event_id"} 1$' &&
   ok "counted: kedge_ausf_auth_event_removals_total{result=\"no_event_id\"} 1" ||
   fail "no_event_id metric: $(curl -s "http://127.0.0.1:$A0_METRICS_PORT/metrics" | grep removals)"
+curl -s "http://127.0.0.1:$A0_METRICS_PORT/metrics" |
+  grep -q '^kedge_ausf_key_store_puts_undone_total 1$' &&
+  ok "the timed-out put's compensating delete is counted" ||
+  fail "puts_undone metric: $(curl -s "http://127.0.0.1:$A0_METRICS_PORT/metrics" | grep undone)"
 stop_daemon A0 || fail "A0 did not exit 0"
 redis-cli -p "$RPORT" flushall >/dev/null
 
