@@ -32,6 +32,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -48,10 +49,13 @@
 #define RESP_MAX    512   /* response body octets kept per stream (for --verify) */
 #define BODY_MAX    320
 #define BACKLOG_MAX (1 << 20)
-/* --rate: the schedule's timer fires at the next send instant, but not more often than every
+/* --rate: the schedule's tick fires at every send instant, but not more often than every
  * TICK_US (sends due meanwhile go out together). A fixed 100 us tick cost the tool ~100 us of
  * CPU per request at 2,500 req/s (10,000 idle wake-ups a second), CPU the servers it measures
- * share on a 2-core machine. */
+ * share on a 2-core machine. The tick is a periodic timerfd armed once and read at each tick
+ * (a periodic timerfd goes on only once read). libevent's precise timers (a timerfd too) were
+ * re-armed with timerfd_settime(2) on every pass of the loop, the passes that only read
+ * answers included: a system call per pass that the tick's read now makes per tick (strace). */
 #define TICK_US 100
 
 /* ---- the ids file: "KEDGE_ID KEDGE_HEX" lines ---- */
@@ -591,6 +595,9 @@ static void refill(worker_t *w, conn_t *c)
 static void tick(evutil_socket_t fd, short what, void *arg)
 {
   worker_t *w = arg;
+  uint64_t expired; /* how many ticks: unused, the due requests are counted from the clock */
+  if (read(fd, &expired, sizeof(expired)) < 0 && errno != EAGAIN)
+    return;
   if (w->stopping)
     return;
   double t = now();
@@ -621,11 +628,30 @@ static void tick(evutil_socket_t fd, short what, void *arg)
     if (c->ready && c->dirty && !conn_flush(c))
       conn_drop(c);
   }
-  double wait = w->t0 + (double)w->scheduled / w->per_second - now();
-  if (wait < TICK_US / 1e6)
-    wait = TICK_US / 1e6;
-  struct timeval tv = {(time_t)wait, (suseconds_t)((wait - (double)(time_t)wait) * 1e6)};
-  evtimer_add(w->tick, &tv);
+}
+
+/* The tick of a thread's schedule: every 1 / per_second (at least TICK_US) from t0 on, on the
+ * clock kr_now() reads (CLOCK_MONOTONIC), so that tick k comes at request k's instant. */
+static struct event *tick_new(worker_t *w)
+{
+  double every = 1.0 / w->per_second;
+  if (every < TICK_US / 1e6)
+    every = TICK_US / 1e6;
+  double first = w->t0 + every;
+  struct itimerspec its = {
+      .it_interval = {(time_t)every, (long)((every - (double)(time_t)every) * 1e9)},
+      .it_value = {(time_t)first, (long)((first - (double)(time_t)first) * 1e9)}};
+  int fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+  if (fd < 0)
+    return NULL;
+  struct event *ev = event_new(w->base, fd, EV_READ | EV_PERSIST, tick, w);
+  if (!ev || event_add(ev, NULL) != 0 || timerfd_settime(fd, TFD_TIMER_ABSTIME, &its, NULL) != 0) {
+    if (ev)
+      event_free(ev);
+    close(fd);
+    return NULL;
+  }
+  return ev;
 }
 
 static void phase(evutil_socket_t fd, short what, void *arg)
@@ -650,10 +676,7 @@ static void *worker_main(void *arg)
 {
   worker_t *w = arg;
   const config_t *cfg = w->cfg;
-  struct event_config *ec = event_config_new();
-  event_config_set_flag(ec, EVENT_BASE_FLAG_PRECISE_TIMER);
-  w->base = event_base_new_with_config(ec);
-  event_config_free(ec);
+  w->base = event_base_new(); /* the schedule's tick is a timerfd of its own (TICK_US) */
   w->conns = calloc((size_t)w->n_conns, sizeof(*w->conns));
   if (!w->base || !w->conns)
     return NULL;
@@ -676,9 +699,7 @@ static void *worker_main(void *arg)
   if (cfg->rate > 0) {
     w->per_second = cfg->rate / cfg->threads;
     w->backlog = calloc(BACKLOG_MAX, sizeof(*w->backlog));
-    w->tick = evtimer_new(w->base, tick, w);
-    struct timeval first = {0, TICK_US};
-    if (!w->backlog || !w->tick || evtimer_add(w->tick, &first) != 0)
+    if (!w->backlog || !(w->tick = tick_new(w)))
       return NULL;
   }
   struct timeval warm = {(time_t)cfg->warmup,
