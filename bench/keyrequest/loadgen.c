@@ -50,10 +50,10 @@
 #define BODY_MAX    320
 #define BACKLOG_MAX (1 << 20)
 /* --rate: the schedule's tick fires at every send instant, but not more often than every
- * TICK_US (sends due meanwhile go out together). A fixed 100 us tick cost the tool ~100 us of
- * CPU per request at 2,500 req/s (10,000 idle wake-ups a second), CPU the servers it measures
- * share on a 2-core machine. The tick is a periodic timerfd armed once and read at each tick
- * (a periodic timerfd goes on only once read). libevent's precise timers (a timerfd too) were
+ * --tick-us, default TICK_US (sends due meanwhile go out together). A fixed 100 us tick cost the
+ * tool ~100 us of CPU per request at 2,500 req/s (10,000 idle wake-ups a second), CPU the servers
+ * it measures share on a 2-core machine. The tick is a periodic timerfd armed once and read at each
+ * tick (a periodic timerfd goes on only once read). libevent's precise timers (a timerfd too) were
  * re-armed with timerfd_settime(2) on every pass of the loop, the passes that only read
  * answers included: a system call per pass that the tick's read now makes per tick (strace). */
 #define TICK_US 100
@@ -125,6 +125,7 @@ typedef struct config {
   bool post;
   int threads, conns, streams;
   double rate, warmup, duration;
+  double tick; /* --tick-us, in seconds */
   bool verify;
   ids_t ids;
   SSL_CTX *tls;
@@ -630,13 +631,13 @@ static void tick(evutil_socket_t fd, short what, void *arg)
   }
 }
 
-/* The tick of a thread's schedule: every 1 / per_second (at least TICK_US) from t0 on, on the
+/* The tick of a thread's schedule: every 1 / per_second (at least --tick-us) from t0 on, on the
  * clock kr_now() reads (CLOCK_MONOTONIC), so that tick k comes at request k's instant. */
 static struct event *tick_new(worker_t *w)
 {
   double every = 1.0 / w->per_second;
-  if (every < TICK_US / 1e6)
-    every = TICK_US / 1e6;
+  if (every < w->cfg->tick)
+    every = w->cfg->tick;
   double first = w->t0 + every;
   struct itimerspec its = {
       .it_interval = {(time_t)every, (long)((every - (double)(time_t)every) * 1e9)},
@@ -676,7 +677,7 @@ static void *worker_main(void *arg)
 {
   worker_t *w = arg;
   const config_t *cfg = w->cfg;
-  w->base = event_base_new(); /* the schedule's tick is a timerfd of its own (TICK_US) */
+  w->base = event_base_new(); /* the schedule's tick is a timerfd of its own (tick_new) */
   w->conns = calloc((size_t)w->n_conns, sizeof(*w->conns));
   if (!w->base || !w->conns)
     return NULL;
@@ -839,25 +840,19 @@ static void usage(void)
   fprintf(stderr,
           "usage: bench-keyrequest load --url https://HOST:PORT/PATH --ids FILE --ca FILE\n"
           "         [--cert FILE --key FILE] [--get] [--threads 1] [--conns 10] [--streams 100]\n"
-          "         [--rate REQ_PER_S] [--warmup 2] [--duration 10] [--verify]\n"
+          "         [--rate REQ_PER_S] [--tick-us 100] [--warmup 2] [--duration 10] [--verify]\n"
           "         [--cpu-pids PID,...]  (the servers' CPU time per request)\n");
 }
 
 int kr_load(int argc, char **argv)
 {
-  kedge_cli_option_t opts[] = {{.name = "url"},
-                               {.name = "ids"},
-                               {.name = "ca"},
-                               {.name = "cert"},
-                               {.name = "key"},
-                               {.name = "get", .flag = true},
-                               {.name = "threads"},
-                               {.name = "conns"},
-                               {.name = "streams"},
-                               {.name = "rate"},
-                               {.name = "warmup"},
-                               {.name = "duration"},
-                               {.name = "verify", .flag = true},
+  kedge_cli_option_t opts[] = {{.name = "url"},      {.name = "ids"},
+                               {.name = "ca"},       {.name = "cert"},
+                               {.name = "key"},      {.name = "get", .flag = true},
+                               {.name = "threads"},  {.name = "conns"},
+                               {.name = "streams"},  {.name = "rate"},
+                               {.name = "tick-us"},  {.name = "warmup"},
+                               {.name = "duration"}, {.name = "verify", .flag = true},
                                {.name = "cpu-pids"}};
   size_t n_opts = sizeof(opts) / sizeof(opts[0]);
   char why[512];
@@ -878,11 +873,13 @@ int kr_load(int argc, char **argv)
   cfg.conns = OPT("conns") ? atoi(OPT("conns")) : 10;
   cfg.streams = OPT("streams") ? atoi(OPT("streams")) : 100;
   cfg.rate = OPT("rate") ? atof(OPT("rate")) : 0;
+  cfg.tick = (OPT("tick-us") ? atof(OPT("tick-us")) : TICK_US) / 1e6;
   cfg.warmup = OPT("warmup") ? atof(OPT("warmup")) : 2;
   cfg.duration = OPT("duration") ? atof(OPT("duration")) : 10;
   cfg.verify = OPT("verify") != NULL;
   if (cfg.threads < 1 || cfg.threads > 64 || cfg.conns < cfg.threads || cfg.streams < 1 ||
-      cfg.streams > 1000 || cfg.rate < 0 || cfg.warmup <= 0 || cfg.duration <= 0) {
+      cfg.streams > 1000 || cfg.rate < 0 || cfg.warmup <= 0 || cfg.duration <= 0 ||
+      !(cfg.tick >= 1e-6 && cfg.tick <= 0.1)) {
     usage();
     return 2;
   }
