@@ -121,8 +121,9 @@ plan() { # plan NAME -> "SECONDS FORMULA"
       nt=$([ "$q" = 1 ] && echo 3 || echo 5)
       ck=$([ "$q" = 1 ] && echo 0 || echo 4)
       nl=$(count "${LOADS:-10 50 80}")
-      f="populate 2 x $k keys at 20,000/s + tool check $ck x ($w+$d s) + peak $rr rounds x $nt targets x ($w+$d s) + open loop $rr x $nl loads x 4 targets x ($w+$d s) + 15 set-up"
-      e="2 * $k / 20000 + ($ck + $rr * $nt + $rr * $nl * 4) * ($w + $d) + 15" ;;
+      ns=$(count "${SUSTAIN_STEPS:-60 75 90 100}")
+      f="populate 2 x $k keys at 20,000/s + tool check $ck x ($w+$d s) + peak $rr rounds x $nt targets x ($w+$d s) + open-loop peak up to $ns steps x 3 targets x ($w+$d s) + open loop $rr x $nl loads x 4 targets x ($w+$d s) + 15 set-up"
+      e="2 * $k / 20000 + ($ck + $rr * $nt + $ns * 3 + $rr * $nl * 4) * ($w + $d) + 15" ;;
     attack)
       sc=$(setting attack SECS 10) pr=$(setting attack PROBES 60)
       f="3 phases x $sc s + 1 + 2 probes x $pr/10 s + 12 set-up" e="3 * $sc + 1 + 2 * $pr / 10 + 12" ;;

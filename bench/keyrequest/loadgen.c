@@ -32,6 +32,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -48,10 +49,13 @@
 #define RESP_MAX    512   /* response body octets kept per stream (for --verify) */
 #define BODY_MAX    320
 #define BACKLOG_MAX (1 << 20)
-/* --rate: the schedule's timer fires at the next send instant, but not more often than every
- * TICK_US (sends due meanwhile go out together). A fixed 100 us tick cost the tool ~100 us of
- * CPU per request at 2,500 req/s (10,000 idle wake-ups a second), CPU the servers it measures
- * share on a 2-core machine. */
+/* --rate: the schedule's tick fires at every send instant, but not more often than every
+ * --tick-us, default TICK_US (sends due meanwhile go out together). A fixed 100 us tick cost the
+ * tool ~100 us of CPU per request at 2,500 req/s (10,000 idle wake-ups a second), CPU the servers
+ * it measures share on a 2-core machine. The tick is a periodic timerfd armed once and read at each
+ * tick (a periodic timerfd goes on only once read). libevent's precise timers (a timerfd too) were
+ * re-armed with timerfd_settime(2) on every pass of the loop, the passes that only read
+ * answers included: a system call per pass that the tick's read now makes per tick (strace). */
 #define TICK_US 100
 
 /* ---- the ids file: "KEDGE_ID KEDGE_HEX" lines ---- */
@@ -121,6 +125,7 @@ typedef struct config {
   bool post;
   int threads, conns, streams;
   double rate, warmup, duration;
+  double tick; /* --tick-us, in seconds */
   bool verify;
   ids_t ids;
   SSL_CTX *tls;
@@ -462,6 +467,11 @@ static bool h2_start(conn_t *c)
                                  {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, 1 << 20}};
   if (nghttp2_submit_settings(c->h2, NGHTTP2_FLAG_NONE, iv, 2))
     return false;
+  /* The connection's own window (RFC 9113 6.9.2: 65,535 until a WINDOW_UPDATE) made large at
+   * once, as curl does: otherwise nghttp2 sends one WINDOW_UPDATE per ~32 KiB of answers, a
+   * TLS record and a write(2) of its own every ~100 requests. */
+  if (nghttp2_session_set_local_window_size(c->h2, NGHTTP2_FLAG_NONE, 0, 1 << 30))
+    return false;
   c->ready = true;
   return true;
 }
@@ -586,6 +596,9 @@ static void refill(worker_t *w, conn_t *c)
 static void tick(evutil_socket_t fd, short what, void *arg)
 {
   worker_t *w = arg;
+  uint64_t expired; /* how many ticks: unused, the due requests are counted from the clock */
+  if (read(fd, &expired, sizeof(expired)) < 0 && errno != EAGAIN)
+    return;
   if (w->stopping)
     return;
   double t = now();
@@ -616,11 +629,30 @@ static void tick(evutil_socket_t fd, short what, void *arg)
     if (c->ready && c->dirty && !conn_flush(c))
       conn_drop(c);
   }
-  double wait = w->t0 + (double)w->scheduled / w->per_second - now();
-  if (wait < TICK_US / 1e6)
-    wait = TICK_US / 1e6;
-  struct timeval tv = {(time_t)wait, (suseconds_t)((wait - (double)(time_t)wait) * 1e6)};
-  evtimer_add(w->tick, &tv);
+}
+
+/* The tick of a thread's schedule: every 1 / per_second (at least --tick-us) from t0 on, on the
+ * clock kr_now() reads (CLOCK_MONOTONIC), so that tick k comes at request k's instant. */
+static struct event *tick_new(worker_t *w)
+{
+  double every = 1.0 / w->per_second;
+  if (every < w->cfg->tick)
+    every = w->cfg->tick;
+  double first = w->t0 + every;
+  struct itimerspec its = {
+      .it_interval = {(time_t)every, (long)((every - (double)(time_t)every) * 1e9)},
+      .it_value = {(time_t)first, (long)((first - (double)(time_t)first) * 1e9)}};
+  int fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+  if (fd < 0)
+    return NULL;
+  struct event *ev = event_new(w->base, fd, EV_READ | EV_PERSIST, tick, w);
+  if (!ev || event_add(ev, NULL) != 0 || timerfd_settime(fd, TFD_TIMER_ABSTIME, &its, NULL) != 0) {
+    if (ev)
+      event_free(ev);
+    close(fd);
+    return NULL;
+  }
+  return ev;
 }
 
 static void phase(evutil_socket_t fd, short what, void *arg)
@@ -645,10 +677,7 @@ static void *worker_main(void *arg)
 {
   worker_t *w = arg;
   const config_t *cfg = w->cfg;
-  struct event_config *ec = event_config_new();
-  event_config_set_flag(ec, EVENT_BASE_FLAG_PRECISE_TIMER);
-  w->base = event_base_new_with_config(ec);
-  event_config_free(ec);
+  w->base = event_base_new(); /* the schedule's tick is a timerfd of its own (tick_new) */
   w->conns = calloc((size_t)w->n_conns, sizeof(*w->conns));
   if (!w->base || !w->conns)
     return NULL;
@@ -671,9 +700,7 @@ static void *worker_main(void *arg)
   if (cfg->rate > 0) {
     w->per_second = cfg->rate / cfg->threads;
     w->backlog = calloc(BACKLOG_MAX, sizeof(*w->backlog));
-    w->tick = evtimer_new(w->base, tick, w);
-    struct timeval first = {0, TICK_US};
-    if (!w->backlog || !w->tick || evtimer_add(w->tick, &first) != 0)
+    if (!w->backlog || !(w->tick = tick_new(w)))
       return NULL;
   }
   struct timeval warm = {(time_t)cfg->warmup,
@@ -801,6 +828,10 @@ static SSL_CTX *tls_new(const char *ca, const char *cert, const char *key)
   }
   SSL_CTX_set_verify(ctx, ca ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, NULL);
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+  /* Read-ahead, as the server's (lib/sbi/tls.c): without it OpenSSL reads each record with two
+   * read(2)s, its 5-octet header and then its body (strace: 2 reads per answer at 5,000/s);
+   * with it one read takes what the socket has, and SSL_has_pending says when to stop. */
+  SSL_CTX_set_read_ahead(ctx, 1);
   return ctx;
 }
 
@@ -809,25 +840,19 @@ static void usage(void)
   fprintf(stderr,
           "usage: bench-keyrequest load --url https://HOST:PORT/PATH --ids FILE --ca FILE\n"
           "         [--cert FILE --key FILE] [--get] [--threads 1] [--conns 10] [--streams 100]\n"
-          "         [--rate REQ_PER_S] [--warmup 2] [--duration 10] [--verify]\n"
+          "         [--rate REQ_PER_S] [--tick-us 100] [--warmup 2] [--duration 10] [--verify]\n"
           "         [--cpu-pids PID,...]  (the servers' CPU time per request)\n");
 }
 
 int kr_load(int argc, char **argv)
 {
-  kedge_cli_option_t opts[] = {{.name = "url"},
-                               {.name = "ids"},
-                               {.name = "ca"},
-                               {.name = "cert"},
-                               {.name = "key"},
-                               {.name = "get", .flag = true},
-                               {.name = "threads"},
-                               {.name = "conns"},
-                               {.name = "streams"},
-                               {.name = "rate"},
-                               {.name = "warmup"},
-                               {.name = "duration"},
-                               {.name = "verify", .flag = true},
+  kedge_cli_option_t opts[] = {{.name = "url"},      {.name = "ids"},
+                               {.name = "ca"},       {.name = "cert"},
+                               {.name = "key"},      {.name = "get", .flag = true},
+                               {.name = "threads"},  {.name = "conns"},
+                               {.name = "streams"},  {.name = "rate"},
+                               {.name = "tick-us"},  {.name = "warmup"},
+                               {.name = "duration"}, {.name = "verify", .flag = true},
                                {.name = "cpu-pids"}};
   size_t n_opts = sizeof(opts) / sizeof(opts[0]);
   char why[512];
@@ -848,11 +873,13 @@ int kr_load(int argc, char **argv)
   cfg.conns = OPT("conns") ? atoi(OPT("conns")) : 10;
   cfg.streams = OPT("streams") ? atoi(OPT("streams")) : 100;
   cfg.rate = OPT("rate") ? atof(OPT("rate")) : 0;
+  cfg.tick = (OPT("tick-us") ? atof(OPT("tick-us")) : TICK_US) / 1e6;
   cfg.warmup = OPT("warmup") ? atof(OPT("warmup")) : 2;
   cfg.duration = OPT("duration") ? atof(OPT("duration")) : 10;
   cfg.verify = OPT("verify") != NULL;
   if (cfg.threads < 1 || cfg.threads > 64 || cfg.conns < cfg.threads || cfg.streams < 1 ||
-      cfg.streams > 1000 || cfg.rate < 0 || cfg.warmup <= 0 || cfg.duration <= 0) {
+      cfg.streams > 1000 || cfg.rate < 0 || cfg.warmup <= 0 || cfg.duration <= 0 ||
+      !(cfg.tick >= 1e-6 && cfg.tick <= 0.1)) {
     usage();
     return 2;
   }

@@ -51,9 +51,20 @@ static void registration_done(akma_call_t *k, bool ok, const char *why)
                          k->aanf_uri ? k->aanf_uri : "", why);
   }
   ausf_confirmation_t *c = k->c;
+  c->akma = NULL;
   json_decref(k->body); /* holds K_AKMA in hex: jansson's copy, see docs/sbi-client.md */
   free(k);
   ausf_confirmation_answer(c, KEDGE_OK, NULL);
+}
+
+void ausf_akma_abandon(ausf_confirmation_t *c)
+{
+  akma_call_t *k = c->akma;
+  if (!k)
+    return;
+  c->akma = NULL;
+  json_decref(k->body);
+  free(k);
 }
 
 static void registered(const kedge_sbi_client_response_t *r, void *arg)
@@ -111,6 +122,7 @@ void ausf_akma_on_success(ausf_confirmation_t *c)
     return;
   }
   k->c = c;
+  c->akma = k; /* until registration_done: ausf_akma_abandon frees it at shutdown */
   k->aanf_uri = ausf_aanf_for(ausf, c->ctx.routing_id);
   if (!k->aanf_uri) {
     registration_done(k, false, "no AAnF for its routing indicator in akma.aanf");

@@ -11,6 +11,7 @@
 #include "kedge/config.h"
 #include "kedge/json_check.h"
 #include "kedge/keystore.h"
+#include "kedge/list.h"
 #include "kedge/metrics.h"
 #include "kedge/nrf.h"
 #include "kedge/ratelimit.h"
@@ -73,7 +74,8 @@ typedef struct ausf {
   size_t n_seafs;
   int64_t context_expiry_ms; /* an AKA context not confirmed in time is gone */
   size_t max_contexts;
-  const char *udm_uri; /* static UDM apiRoot; NULL: discovered at the NRF (SPEC.md 7) */
+  size_t max_confirmed; /* confirmed authentications kept for a DELETE (oldest dropped) */
+  const char *udm_uri;  /* static UDM apiRoot; NULL: discovered at the NRF (SPEC.md 7) */
   kedge_sbi_client_options_t udm_client;
   struct kedge_nrf_disc *disc;   /* NRF discovery (nrf.uri; NULL without), shared by workers */
   int64_t auth_event_timeout_ms; /* udm.auth_event_timeout: the SEAF waits at most this long */
@@ -106,7 +108,8 @@ typedef struct ausf {
   /* run time */
   kedge_counter_t *keys_stored, *keys_store_failed, *keys_revoked, *keyrequests_ok,
       *keyrequests_not_found, *keyrequests_refused, *keyrequests_failed, *keyrequests_limited;
-  kedge_rate_t *keyrequest_limit; /* one bucket per consumer (issue 12) */
+  kedge_counter_t *keys_put_undone; /* Redis puts given a compensating delete (worker.c) */
+  kedge_rate_t *keyrequest_limit;   /* one bucket per consumer (issue 12) */
   kedge_sbi_server_t *srv;
   ausf_ctx_table_t *contexts;
   ausf_ctx_table_t *confirmed; /* confirmed authentications, for DELETE 5g-aka-confirmation */
@@ -114,7 +117,9 @@ typedef struct ausf {
   kedge_counter_t *aka_success, *aka_failure, *aka_rejected, *udm_errors;
   kedge_counter_t *akma_registered, *akma_failed, *akma_removed, *akma_remove_failed;
   kedge_counter_t *auth_events_ok, *auth_events_failed, *auth_removals_ok, *auth_removals_failed;
+  kedge_counter_t *auth_removals_no_id; /* ResultRemoval due, but the AuthEvent POST gave no id */
   kedge_gauge_t *contexts_live;
+  kedge_gauge_t *confirmed_live; /* ausf->confirmed's size, set by the purge timer */
 } ausf_t;
 
 kedge_err_t ausf_read_config(kedge_config_node_t *root, void *state);
@@ -137,6 +142,10 @@ typedef struct ausf_worker {
   kedge_keystore_t *keys;   /* this loop's handle on the key store (NULL without edge) */
   kedge_sbi_client_t *aanf; /* HTTP/2 client toward the AAnFs (NULL without akma) */
   kedge_sbi_client_t *nrf;  /* toward the NRF for discovery (NULL with a static udm.uri) */
+  /* Confirmations whose steps (AuthEvent, key store put, AKMA) are still out: at shutdown
+   * (worker_fini) the ones the drain did not see end are failed, wiped and freed. */
+  LIST_HEAD(, ausf_confirmation) confirmations;
+  LIST_HEAD(, removal_call) removals; /* ResultRemovals sent, not yet answered (nudm_ueau.c) */
 } ausf_worker_t;
 
 kedge_err_t ausf_workers_setup(ausf_t *ausf, kedge_sbi_server_t *srv);
@@ -147,9 +156,13 @@ ausf_worker_t *ausf_worker_of(const kedge_sbi_request_t *req);
  * it reports to its completion callback exactly once, possibly later (after a key store
  * write); an error there makes the confirmation fail with 503 and a cause, never a success
  * without a key. The answer wipes KAUSF. */
+typedef void (*ausf_edge_done_fn)(struct ausf_confirmation *c, kedge_err_t err, const char *cause);
+struct akma_call;
 typedef struct ausf_confirmation {
   ausf_t *ausf;
   kedge_sbi_request_t *req;
+  ausf_worker_t *w;                   /* the loop it runs on */
+  LIST_ENTRY(ausf_confirmation) link; /* in w->confirmations while steps are out */
   ausf_auth_ctx_t ctx;
   bool success; /* RES* matched */
   /* After a match the AuthEvent POST and the edge-key step (then AKMA) run at once; the answer
@@ -157,12 +170,25 @@ typedef struct ausf_confirmation {
   unsigned pending;
   kedge_err_t edge_err;   /* the edge-key step's result */
   const char *edge_cause; /* its 503's cause (static string) */
+  /* The steps' own state, here so that a confirmation abandoned at shutdown (their callbacks
+   * never run) frees all of it: the edge step's put (edge.c), the AuthEvent (nudm_ueau.c), the
+   * AKMA registration (akma.c, allocated: it holds the AkmaKeyInfo body). */
+  ausf_edge_done_fn edge_done;
+  char edge_kedge_id[KEDGE_ID_MAX + 1];
+  void (*event_done)(struct ausf_confirmation *c);
+  struct akma_call *akma;
 } ausf_confirmation_t;
 
-/* The edge-key step's end: KEDGE_OK when the key is stored (or none was due: edge off, or no
- * edge flag from the UDM under edge.derive udm-flag); otherwise the error and the `cause` of
- * the 503 ("KEY_STORE_UNAVAILABLE", "SYSTEM_FAILURE"). */
-typedef void (*ausf_edge_done_fn)(ausf_confirmation_t *c, kedge_err_t err, const char *cause);
+/* worker.c at shutdown, after the worker's loop ended and its key store and clients were closed
+ * (so no step's callback can come): a confirmation still waiting is answered 503 if its stream
+ * is still there (normally the drain's end closed it), logged, wiped and freed. */
+void ausf_confirmation_abandon(ausf_confirmation_t *c);
+/* akma.c: frees the AKMA step's state of an abandoned confirmation. */
+void ausf_akma_abandon(ausf_confirmation_t *c);
+
+/* ausf_edge_done_fn, the edge-key step's end: KEDGE_OK when the key is stored (or none was
+ * due: edge off, or no edge flag from the UDM under edge.derive udm-flag); otherwise the error
+ * and the `cause` of the 503 ("KEY_STORE_UNAVAILABLE", "SYSTEM_FAILURE"). */
 /* Derives Kedge and Kedge ID from c->ctx.kausf and stores them through `keys` (the caller
  * loop's handle; unused when no key is due), then done(c, ...) once, on that loop. */
 void ausf_edge_on_success(ausf_confirmation_t *c, kedge_keystore_t *keys, ausf_edge_done_fn done);
@@ -202,8 +228,13 @@ unsigned ausf_akma_remove(ausf_t *ausf, kedge_sbi_client_t *aanf, const char *su
  * confirmation, then done(c) once the UDM answered or udm.auth_event_timeout passed (the
  * AuthEvent's id, if any, in c->ctx.auth_event_id). Never fails the authentication. */
 void ausf_auth_event_send(ausf_confirmation_t *c, void (*done)(ausf_confirmation_t *c));
-/* PUT {supi}/auth-events/{authEventId} with authRemovalInd: fire and forget (logged). */
-void ausf_auth_event_remove(ausf_t *ausf, kedge_sbi_client_t *udm, const ausf_auth_ctx_t *ctx);
+/* PUT {supi}/auth-events/{authEventId} with authRemovalInd: fire and forget (logged). Without
+ * an authEventId (the POST failed or timed out) one warning and
+ * kedge_ausf_auth_event_removals_total{result="no_event_id"} instead. */
+void ausf_auth_event_remove(ausf_t *ausf, ausf_worker_t *w, const ausf_auth_ctx_t *ctx);
+/* worker.c at shutdown, after w->udm was freed (their answers never come): frees the removals
+ * still in flight, counted as failed, one line. */
+void ausf_auth_event_removals_drop(ausf_t *ausf, ausf_worker_t *w);
 
 /* A new authentication's key replaced the SUPI's previous one in the store (SPEC.md 2): the
  * consumers that fetched an older key of the SUPI hear of it (cause REPLACED). The other

@@ -291,6 +291,10 @@ kedge_err_t ausf_read_config(kedge_config_node_t *root, void *state)
                                                &ausf->context_expiry_ms));
   KEDGE_CONFIG_KEEP(err, kedge_config_int(ueau, "max_contexts", 100000, 1, 10000000, &n));
   ausf->max_contexts = (size_t)n;
+  /* confirmed authentications kept for DELETE .../5g-aka-confirmation (context.c: ~300 octets
+   * each; issue 17: the bound that decides the AUSF's memory under load) */
+  KEDGE_CONFIG_KEEP(err, kedge_config_int(ueau, "max_confirmed", 100000, 1, 10000000, &n));
+  ausf->max_confirmed = (size_t)n;
   KEDGE_CONFIG_KEEP(err, read_akma(ausf, root, sbi_ca, sbi_cert, sbi_key));
   KEDGE_CONFIG_KEEP(err, read_edge(ausf, root));
   if (h2c && (ausf->edge_enabled || ausf->akma_enabled))

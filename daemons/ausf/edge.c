@@ -13,28 +13,23 @@
 #include "kedge/log.h"
 #include "kedge/time.h"
 
-typedef struct edge_put {
-  ausf_confirmation_t *c;
-  ausf_edge_done_fn done;
-  char kedge_id[KEDGE_ID_MAX + 1];
-} edge_put_t;
-
+/* The put's state is the confirmation's (c->edge_done, c->edge_kedge_id): one that shutdown
+ * abandons before the store answered leaves nothing behind (ausf_confirmation_abandon). */
 static void stored(kedge_err_t err, void *arg)
 {
-  edge_put_t *p = arg;
-  ausf_confirmation_t *c = p->c;
-  ausf_edge_done_fn done = p->done;
+  ausf_confirmation_t *c = arg;
+  ausf_edge_done_fn done = c->edge_done;
+  c->edge_done = NULL; /* no longer out */
   ausf_t *ausf = c->ausf;
   if (err) {
     kedge_counter_add(ausf->keys_store_failed, 1);
   } else {
     kedge_counter_add(ausf->keys_stored, 1);
-    kedge_log_subscriber(KEDGE_LOG_INFO, c->ctx.supi, p->kedge_id, "edge keys stored");
-    memcpy(c->ctx.kedge_id, p->kedge_id, sizeof(c->ctx.kedge_id)); /* for a DELETE */
+    kedge_log_subscriber(KEDGE_LOG_INFO, c->ctx.supi, c->edge_kedge_id, "edge keys stored");
+    memcpy(c->ctx.kedge_id, c->edge_kedge_id, sizeof(c->ctx.kedge_id)); /* for a DELETE */
     /* the store replaced the SUPI's previous key in the same transaction */
-    ausf_edge_replaced(ausf, c->ctx.supi, p->kedge_id);
+    ausf_edge_replaced(ausf, c->ctx.supi, c->edge_kedge_id);
   }
-  free(p);
   done(c, err, err ? "KEY_STORE_UNAVAILABLE" : NULL);
 }
 
@@ -63,8 +58,7 @@ void ausf_edge_on_success(ausf_confirmation_t *c, kedge_keystore_t *keys, ausf_e
   }
   kedge_keystore_record_t rec = {0};
   kedge_supi_t supi;
-  edge_put_t *p = calloc(1, sizeof(*p));
-  kedge_err_t err = p ? kedge_supi_parse(c->ctx.supi, &supi) : KEDGE_ERR_NOMEM;
+  kedge_err_t err = kedge_supi_parse(c->ctx.supi, &supi);
   /* SPEC.md 2: the UDM's routing indicator and the home network's MCC/MNC */
   if (!err)
     err = kedge_derive_kedge_and_id(c->ctx.kausf, &supi, c->ctx.routing_id, &ausf->home_network,
@@ -73,14 +67,13 @@ void ausf_edge_on_success(ausf_confirmation_t *c, kedge_keystore_t *keys, ausf_e
     memcpy(rec.supi, supi.value, supi.len + 1);
     rec.created_ms = kedge_wall_ms();
     rec.expiry_ms = rec.created_ms + ausf->key_lifetime_ms;
-    memcpy(p->kedge_id, rec.kedge_id, sizeof(p->kedge_id));
-    p->c = c;
-    p->done = done;
-    err = kedge_keystore_put(keys, &rec, stored, p);
+    memcpy(c->edge_kedge_id, rec.kedge_id, sizeof(c->edge_kedge_id));
+    c->edge_done = done;
+    err = kedge_keystore_put(keys, &rec, stored, c);
   }
   OPENSSL_cleanse(&rec, sizeof(rec)); /* the store sealed its own copy */
   if (err) {
-    free(p);
+    c->edge_done = NULL;
     kedge_counter_add(ausf->keys_store_failed, 1);
     done(c, err, "SYSTEM_FAILURE");
   }

@@ -395,8 +395,31 @@ static void ue_authentications(kedge_sbi_request_t *req, void *arg)
 
 static void confirmation_free(ausf_confirmation_t *c)
 {
+  if (c->w)
+    LIST_REMOVE(c, link);
   OPENSSL_cleanse(c, sizeof(*c)); /* KAUSF goes here, after the edge keys were derived */
   free(c);
+}
+
+/* Shutdown (worker.c): the drain ended (sbi.limits.shutdown_grace) with this confirmation's
+ * steps still out, and the key store and clients that would have answered are closed. Not a
+ * success (no key: SPEC.md 2), and KAUSF must not outlive the worker. */
+void ausf_confirmation_abandon(ausf_confirmation_t *c)
+{
+  const char *waiting = c->edge_done    ? "the key store's put"
+                        : c->event_done ? "the UDM's answer to the AuthEvent"
+                        : c->akma       ? "the AAnF's answer"
+                                        : "its answer";
+  kedge_log_subscriber(KEDGE_LOG_WARN, c->ctx.supi, NULL,
+                       "5G AKA confirmation dropped at shutdown: %s did not come within "
+                       "sbi.limits.shutdown_grace; context wiped",
+                       waiting);
+  ausf_akma_abandon(c);
+  /* only frees the request when its stream is gone, as the drain's end leaves it */
+  kedge_sbi_response_header(c->req, "retry-after", "1");
+  kedge_sbi_respond_problem(c->req, 503, c->edge_done ? "KEY_STORE_UNAVAILABLE" : "SYSTEM_FAILURE",
+                            "the AUSF is shutting down");
+  confirmation_free(c);
 }
 
 /* The UDM has the AuthEvent (or did not answer in time): answer the SEAF, keep what a later
@@ -472,8 +495,7 @@ static void confirmation_step_done(ausf_confirmation_t *c)
   kedge_log_subscriber(KEDGE_LOG_ERROR, c->ctx.supi, NULL,
                        "5G AKA confirmed, but the edge keys could not be kept: %s",
                        kedge_strerror(c->edge_err));
-  if (c->ctx.auth_event_id[0])
-    ausf_auth_event_remove(ausf, ausf_worker_of(req)->udm, &c->ctx);
+  ausf_auth_event_remove(ausf, ausf_worker_of(req), &c->ctx); /* or one line why not */
   kedge_sbi_response_header(req, "retry-after", "1");
   kedge_sbi_respond_problem(req, 503, c->edge_cause ? c->edge_cause : "SYSTEM_FAILURE",
                             "edge keys could not be stored");
@@ -527,6 +549,9 @@ static void confirmation(kedge_sbi_request_t *req, void *arg)
   /* TS 33.501 6.1.3.2 step 11: RES* against XRES*, in constant time */
   c->success = CRYPTO_memcmp(res_star, c->ctx.xres_star, sizeof(res_star)) == 0;
   OPENSSL_cleanse(res_star, sizeof(res_star));
+  /* the steps below may outlive the drain: the worker keeps it until the answer */
+  c->w = ausf_worker_of(req);
+  LIST_INSERT_HEAD(&c->w->confirmations, c, link);
   if (!c->success) {
     kedge_log_subscriber(KEDGE_LOG_WARN, c->ctx.supi, NULL, "5G AKA failure: RES* does not match");
     ausf_auth_event_send(c, confirmation_respond); /* failures too (TS 33.501 6.1.4.1) */
@@ -598,7 +623,7 @@ static void confirmation_delete(kedge_sbi_request_t *req, void *arg)
     kedge_sbi_respond_problem(req, 404, "CONTEXT_NOT_FOUND", NULL);
     return;
   }
-  ausf_auth_event_remove(ausf, ausf_worker_of(req)->udm, &ctx);
+  ausf_auth_event_remove(ausf, ausf_worker_of(req), &ctx);
   revoke_and_answer(ausf, req, ctx.supi, ctx.kedge_id, ctx.akma_registered ? ctx.routing_id : "",
                     "5g-aka-confirmation deleted");
   OPENSSL_cleanse(&ctx, sizeof(ctx));
@@ -635,6 +660,8 @@ static void purge_contexts(evutil_socket_t fd, short what, void *arg)
   if (n)
     kedge_gauge_add(ausf->contexts_live, -(int64_t)n);
   ausf_ctx_purge(ausf->confirmed);
+  kedge_gauge_add(ausf->confirmed_live, (int64_t)ausf_ctx_count(ausf->confirmed) -
+                                            kedge_gauge_value(ausf->confirmed_live));
 }
 
 kedge_err_t ausf_ueau_setup(ausf_t *ausf, kedge_sbi_server_t *srv)
@@ -651,7 +678,11 @@ kedge_err_t ausf_ueau_setup(ausf_t *ausf, kedge_sbi_server_t *srv)
                                    &ausf->udm_errors)) ||
       (err = kedge_metrics_gauge(m, "kedge_ausf_auth_contexts",
                                  "5G AKA contexts awaiting confirmation", NULL,
-                                 &ausf->contexts_live)))
+                                 &ausf->contexts_live)) ||
+      (err = kedge_metrics_gauge(m, "kedge_ausf_confirmed_authentications",
+                                 "confirmed 5G AKA kept for DELETE 5g-aka-confirmation "
+                                 "(ue_authentication.max_confirmed)",
+                                 NULL, &ausf->confirmed_live)))
     return err;
   const char *ev = "kedge_ausf_auth_events_total",
              *ev_help =
@@ -664,12 +695,14 @@ kedge_err_t ausf_ueau_setup(ausf_t *ausf, kedge_sbi_server_t *srv)
       (err = kedge_metrics_counter(m, rm, rm_help, "result=\"ok\"", &ausf->auth_removals_ok)) ||
       (err = kedge_metrics_counter(m, rm, rm_help, "result=\"failed\"",
                                    &ausf->auth_removals_failed)) ||
+      (err = kedge_metrics_counter(m, rm, rm_help, "result=\"no_event_id\"",
+                                   &ausf->auth_removals_no_id)) ||
       (err = kedge_metrics_counter(m, "kedge_ausf_keys_revoked_total",
                                    "edge keys deleted before their expiry (DELETE, deregister)",
                                    NULL, &ausf->keys_revoked)))
     return err;
   if ((err = ausf_ctx_table_new(ausf->max_contexts, &ausf->contexts)) ||
-      (err = ausf_ctx_table_new(ausf->max_contexts, &ausf->confirmed)))
+      (err = ausf_ctx_table_new(ausf->max_confirmed, &ausf->confirmed)))
     return err;
   /* SPEC.md 7: with an NRF, the UDM (when udm.uri is not given) is discovered */
   if (kedge_app_nrf_config()->uri &&

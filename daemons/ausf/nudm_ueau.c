@@ -17,11 +17,6 @@
 #include "kedge/log.h"
 #include "kedge/time.h"
 
-typedef struct event_call {
-  ausf_confirmation_t *c;
-  void (*done)(ausf_confirmation_t *c);
-} event_call_t;
-
 /* {the UDM that gave the vector}/nudm-ueau/v1/{supi}/auth-events[/{authEventId}] */
 static bool event_url(const ausf_auth_ctx_t *ctx, const char *supi, const char *event_id, char *url,
                       size_t size)
@@ -66,10 +61,10 @@ static bool event_id_of(const char *location, char out[AUSF_AUTH_EVENT_ID_MAX + 
   return true;
 }
 
+/* The call's state is the confirmation's (c->event_done): see ausf_confirmation_abandon. */
 static void event_answered(const kedge_sbi_client_response_t *resp, void *arg)
 {
-  event_call_t *e = arg;
-  ausf_confirmation_t *c = e->c;
+  ausf_confirmation_t *c = arg;
   ausf_t *ausf = c->ausf;
   if (!resp->err && resp->status == 201 && event_id_of(resp->location, c->ctx.auth_event_id)) {
     kedge_counter_add(ausf->auth_events_ok, 1);
@@ -84,8 +79,9 @@ static void event_answered(const kedge_sbi_client_response_t *resp, void *arg)
                            "auth-event not stored at the UDM: status %ld%s; the result stands",
                            resp->status, resp->status == 201 ? " without a usable Location" : "");
   }
-  e->done(c);
-  free(e);
+  void (*done)(ausf_confirmation_t * c) = c->event_done;
+  c->event_done = NULL; /* no longer out */
+  done(c);
 }
 
 void ausf_auth_event_send(ausf_confirmation_t *c, void (*done)(ausf_confirmation_t *c))
@@ -93,21 +89,19 @@ void ausf_auth_event_send(ausf_confirmation_t *c, void (*done)(ausf_confirmation
   ausf_t *ausf = c->ausf;
   kedge_sbi_client_t *udm = ausf_worker_of(c->req)->udm;
   char url[4096];
-  event_call_t *e = calloc(1, sizeof(*e));
   json_t *body = auth_event(ausf, &c->ctx, c->success, false);
   kedge_err_t err = KEDGE_ERR_NOMEM;
-  if (e && body && event_url(&c->ctx, c->ctx.supi, NULL, url, sizeof(url))) {
-    e->c = c;
-    e->done = done;
+  if (body && event_url(&c->ctx, c->ctx.supi, NULL, url, sizeof(url))) {
+    c->event_done = done;
     const kedge_sbi_client_request_t call = {.method = "POST",
                                              .url = url,
                                              .body = body,
                                              .timeout_ms = (uint32_t)ausf->auth_event_timeout_ms};
-    err = kedge_sbi_client_send(udm, &call, event_answered, e, NULL);
+    err = kedge_sbi_client_send(udm, &call, event_answered, c, NULL);
   }
   json_decref(body);
   if (err) {
-    free(e);
+    c->event_done = NULL;
     kedge_counter_add(ausf->auth_events_failed, 1);
     kedge_log_subscriber(KEDGE_LOG_WARN, c->ctx.supi, NULL, "auth-event not sent: %s",
                          kedge_strerror(err));
@@ -116,6 +110,7 @@ void ausf_auth_event_send(ausf_confirmation_t *c, void (*done)(ausf_confirmation
 }
 
 typedef struct removal_call {
+  LIST_ENTRY(removal_call) link; /* in w->removals until answered */
   ausf_t *ausf;
   char supi[KEDGE_SUPI_MAX + 1];
 } removal_call_t;
@@ -123,6 +118,7 @@ typedef struct removal_call {
 static void removal_answered(const kedge_sbi_client_response_t *resp, void *arg)
 {
   removal_call_t *r = arg;
+  LIST_REMOVE(r, link);
   if (!resp->err && resp->status == 204) {
     kedge_counter_add(r->ausf->auth_removals_ok, 1);
   } else {
@@ -134,11 +130,15 @@ static void removal_answered(const kedge_sbi_client_response_t *resp, void *arg)
   free(r);
 }
 
-void ausf_auth_event_remove(ausf_t *ausf, kedge_sbi_client_t *udm, const ausf_auth_ctx_t *ctx)
+void ausf_auth_event_remove(ausf_t *ausf, ausf_worker_t *w, const ausf_auth_ctx_t *ctx)
 {
   if (!ctx->auth_event_id[0]) {
-    kedge_log_warn("authentication of %s deleted; the UDM holds no auth-event of it to remove",
-                   ctx->supi);
+    /* TS 29.503 5.4.2.4 names the AuthEvent by the id of the POST's Location: without it (the
+     * POST failed or timed out) there is nothing to address, and the UDM may keep the result */
+    kedge_counter_add(ausf->auth_removals_no_id, 1);
+    kedge_log_subscriber(KEDGE_LOG_WARN, ctx->supi, NULL,
+                         "auth-event removal not sent: no authEventId (the AuthEvent POST failed "
+                         "or timed out); the UDM may keep this authentication's result");
     return;
   }
   char url[4096];
@@ -150,7 +150,9 @@ void ausf_auth_event_remove(ausf_t *ausf, kedge_sbi_client_t *udm, const ausf_au
     r->ausf = ausf;
     snprintf(r->supi, sizeof(r->supi), "%s", ctx->supi);
     const kedge_sbi_client_request_t call = {.method = "PUT", .url = url, .body = body};
-    err = kedge_sbi_client_send(udm, &call, removal_answered, r, NULL);
+    err = kedge_sbi_client_send(w->udm, &call, removal_answered, r, NULL);
+    if (!err)
+      LIST_INSERT_HEAD(&w->removals, r, link);
   }
   json_decref(body);
   if (err) {
@@ -158,5 +160,20 @@ void ausf_auth_event_remove(ausf_t *ausf, kedge_sbi_client_t *udm, const ausf_au
     kedge_counter_add(ausf->auth_removals_failed, 1);
     kedge_log_subscriber(KEDGE_LOG_WARN, ctx->supi, NULL, "auth-event removal not sent: %s",
                          kedge_strerror(err));
+  }
+}
+
+void ausf_auth_event_removals_drop(ausf_t *ausf, ausf_worker_t *w)
+{
+  unsigned n = 0;
+  removal_call_t *r;
+  while ((r = LIST_FIRST(&w->removals))) {
+    LIST_REMOVE(r, link);
+    free(r);
+    n++;
+  }
+  if (n) {
+    kedge_counter_add(ausf->auth_removals_failed, n);
+    kedge_log_warn("%u auth-event removal(s) still unanswered by the UDM at shutdown: dropped", n);
   }
 }

@@ -48,10 +48,18 @@ static kedge_err_t worker_init(kedge_sbi_worker_t *worker, void *arg)
     free(w);
     return err;
   }
+  LIST_INIT(&w->confirmations);
+  LIST_INIT(&w->removals);
   kedge_sbi_worker_set_data(worker, w);
   return KEDGE_OK;
 }
 
+/* After the worker's loop ended (the drain is over, or its grace ran out). The drain waits for
+ * a confirmation's key store put like for any answer in flight, bounded by
+ * sbi.limits.shutdown_grace; a put the store had not answered by then would otherwise stay
+ * queued with its confirmation (KAUSF, Kedge ID) until exit, its callback never run: the clients
+ * and the store are closed first (none of their callbacks can come any more), then each such
+ * confirmation is failed, wiped and freed (issue 17). */
 static void worker_fini(kedge_sbi_worker_t *worker, void *arg)
 {
   ausf_worker_t *w = kedge_sbi_worker_data(worker);
@@ -62,12 +70,37 @@ static void worker_fini(kedge_sbi_worker_t *worker, void *arg)
   kedge_sbi_client_free(w->nrf);
   if (w->keys)
     kedge_keystore_close(w->keys);
+  w->udm = w->aanf = w->nrf = NULL;
+  w->keys = NULL;
+  ausf_confirmation_t *c;
+  while ((c = LIST_FIRST(&w->confirmations)))
+    ausf_confirmation_abandon(c); /* unlinks it */
+  ausf_auth_event_removals_drop(arg, w);
   free(w);
   kedge_sbi_worker_set_data(worker, NULL);
 }
 
+/* lib/store/redis.c: a put the SEAF heard failed (503 KEY_STORE_UNAVAILABLE) got a delete of
+ * its Kedge ID behind it, in case Redis applies it later (docs/operations.md). */
+static void put_undone(void *arg)
+{
+  ausf_t *ausf = arg;
+  kedge_counter_add(ausf->keys_put_undone, 1);
+}
+
 kedge_err_t ausf_workers_setup(ausf_t *ausf, kedge_sbi_server_t *srv)
 {
+  kedge_err_t err;
+  if (ausf->edge_enabled) {
+    if ((err = kedge_metrics_counter(
+             kedge_sbi_server_metrics(srv), "kedge_ausf_key_store_puts_undone_total",
+             "Redis key store puts that timed out or lost their connection, "
+             "each followed by a delete of its Kedge ID",
+             NULL, &ausf->keys_put_undone)))
+      return err;
+    ausf->keystore.opts.put_undone = put_undone;
+    ausf->keystore.opts.put_undone_arg = ausf;
+  }
   return kedge_sbi_server_set_worker_hooks(srv, worker_init, worker_fini, ausf);
 }
 

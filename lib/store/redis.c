@@ -10,6 +10,13 @@
  *  - a call not answered within op_timeout_ms gets KEDGE_ERR_TIMEOUT, and the connection is
  *    dropped: a Redis that does not answer is treated as down (calls then fail fast instead of
  *    each waiting, and nothing piles up behind a stalled server).
+ *  - a put that failed that way (its own timeout, or the drop of its connection) may still be
+ *    applied: a stalled Redis reads it when it resumes. Its caller was told the key is not
+ *    stored (the AUSF's 503 KEY_STORE_UNAVAILABLE), so a compensating delete of that Kedge ID
+ *    (the delete script, only while it is still the SUPI's) is written behind it on the same
+ *    connection before the connection is closed: Redis runs one connection's commands in order,
+ *    so it lands after the put if the put lands at all. Best effort (a connection that cannot
+ *    be written or that Redis closed takes neither); counted through opts.put_undone.
  * Keys: kedge:kid:<Kedge ID> -> record (below), kedge:supi:<SUPI> -> Kedge ID, both with PXAT
  * expiry so Redis purges them itself. Replacing a SUPI's key is one Lua script: it must read
  * the old Kedge ID before deleting it, which MULTI/EXEC cannot. */
@@ -104,6 +111,7 @@ typedef struct redis_store {
   const struct timeval *op_tv;
   LIST_HEAD(, rs_op) ops; /* sent, hiredis still holds them */
   bool outage_logged;     /* one warning per outage */
+  unsigned undone;        /* compensating deletes queued on this connection (undo_put) */
   unsigned errors_logged;
 } redis_store_t;
 
@@ -115,6 +123,7 @@ struct rs_op {
   struct event *timer;
   bool answered; /* the caller already had KEDGE_ERR_TIMEOUT */
   bool evaled;   /* NOSCRIPT: sent once more with EVAL */
+  bool undone;   /* a put whose compensating delete is queued behind it */
 };
 
 static struct timeval ms_tv(unsigned ms)
@@ -194,12 +203,38 @@ static void schedule_retry(redis_store_t *rs)
   evtimer_add(rs->retry_timer, &tv);
 }
 
+static void undo_put(redis_store_t *rs, rs_op_t *op);
+
+/* The connection is about to be dropped with calls in flight, whose callers hear they failed:
+ * each put among them gets its compensating delete, and what hiredis has not written yet goes
+ * out now (non-blocking, best effort): redisAsyncFree discards its output buffer. */
+static void undo_puts_in_flight(redis_store_t *rs)
+{
+  redisAsyncContext *ac = rs->ac;
+  if (!ac)
+    return;
+  rs_op_t *op;
+  LIST_FOREACH(op, &rs->ops, link)
+  undo_put(rs, op);
+  int done = 0;
+  /* redisBufferWrite, not redisAsyncHandleWrite: the latter frees the context on an error */
+  for (int i = 0; i < 8 && !done && (ac->c.flags & REDIS_CONNECTED); i++)
+    if (redisBufferWrite(&ac->c, &done) != REDIS_OK)
+      break;
+  if (rs->undone)
+    kedge_log_warn("keystore redis %s: %u put(s) not confirmed: a delete of each Kedge ID written "
+                   "behind it%s, in case Redis applies the put later",
+                   rs->name, rs->undone, done ? "" : " (not all could be sent)");
+  rs->undone = 0;
+}
+
 /* Ends the connection: calls in flight get KEDGE_ERR_UNAVAILABLE from their hiredis callbacks
  * (at once, or when the current hiredis callback returns). Those callbacks may close the
  * handle: callers return right after this. */
 static void drop(redis_store_t *rs)
 {
   redisAsyncContext *ac = rs->ac;
+  undo_puts_in_flight(rs);
   rs->ac = NULL;
   rs->state = RS_DOWN;
   evtimer_del(rs->connect_timer);
@@ -455,11 +490,38 @@ static void on_reply(redisAsyncContext *ac, void *r, void *privdata)
   OPENSSL_cleanse(&row, sizeof(row));
 }
 
+/* Whatever the reply to it, the compensating delete changes nothing more. */
+static void on_undo_reply(redisAsyncContext *ac, void *r, void *privdata)
+{
+  (void)ac, (void)r, (void)privdata;
+}
+
+/* A put whose caller hears it failed: its delete queued behind it on the same connection, once
+ * (the delete script with EVAL: the reply that would say NOSCRIPT is never read). */
+static void undo_put(redis_store_t *rs, rs_op_t *op)
+{
+  if (op->call.kind != KS_PUT || op->undone || !rs->ac)
+    return;
+  op->undone = true;
+  char supi_key[sizeof(SUPI_PREFIX) + KEDGE_SUPI_MAX];
+  snprintf(supi_key, sizeof(supi_key), SUPI_PREFIX "%s", op->row.supi);
+  const char *argv[5] = {"EVAL", delete_script, "1", supi_key, op->row.kedge_id};
+  size_t lens[5] = {4, strlen(delete_script), 1, strlen(supi_key), strlen(op->row.kedge_id)};
+  if (redisAsyncCommandArgv(rs->ac, on_undo_reply, NULL, 5, argv, lens) != REDIS_OK)
+    return;
+  rs->undone++;
+  kedge_log_debug("keystore redis %s: Kedge ID %s: its put was not confirmed; deleted behind it",
+                  rs->name, op->row.kedge_id);
+  if (rs->ks->opts.put_undone)
+    rs->ks->opts.put_undone(rs->ks->opts.put_undone_arg);
+}
+
 static void op_timeout(evutil_socket_t fd, short what, void *arg)
 {
   rs_op_t *op = arg;
   redis_store_t *rs = op->rs;
   op->answered = true; /* hiredis still holds it: its callback frees it */
+  undo_put(rs, op);
   ks_call_t call = op->call;
   kedge_log_warn("keystore redis %s: no answer within %u ms: dropping the connection", rs->name,
                  rs->op_timeout_ms);
@@ -741,7 +803,8 @@ static void rs_close(kedge_keystore_t *ks)
 {
   redis_store_t *rs = ks->impl;
   /* Calls still in hiredis: their callbacks come with NULL while the context is freed (or
-   * after the current callback, if we are inside one) and free them; nobody is called. */
+   * after the current callback, if we are inside one) and free them; nobody is called (a put
+   * already written may still be applied: close promises no outcome, so it is not undone). */
   rs_op_t *op;
   while ((op = LIST_FIRST(&rs->ops))) {
     LIST_REMOVE(op, link);

@@ -520,6 +520,68 @@ static void test_stalled_then_back(void **state)
   assert_int_equal(err, KEDGE_OK);
 }
 
+static void count_undone(void *arg)
+{
+  (*(int *)arg)++;
+}
+
+/* Issue 17: a put the caller was told failed (timeout, or its connection dropped) but that a
+ * stalled Redis applies when it resumes would leave a Kedge the AUSF said it did not store (503
+ * KEY_STORE_UNAVAILABLE). The handle writes a delete of that Kedge ID behind each such put on
+ * the same connection: once Redis has run the puts (the SUPI's old key is gone), their keys are
+ * absent too. */
+static void test_stalled_put_undone(void **state)
+{
+  fixture_t *f = *state;
+  int undone = 0;
+  f->opts.put_undone = count_undone;
+  f->opts.put_undone_arg = &undone;
+  kedge_keystore_t *ks = open_store(f, f->uri, &f->mk);
+  kedge_keystore_record_t old, late, other;
+  make_rec(&old, "imsi-001010000000011", 60000);
+  make_rec(&late, "imsi-001010000000011", 60000);
+  make_rec(&other, "imsi-001010000000012", 60000);
+  assert_int_equal(put_one(f->base, ks, &old), KEDGE_OK);
+  run_for(f->base, 20); /* the handle's connection is up */
+
+  assert_int_equal(kill(f->redis.pid, SIGSTOP), 0);
+  result_t r1 = {0}, r2 = {0};
+  assert_int_equal(kedge_keystore_put(ks, &late, on_done, &r1), KEDGE_OK);
+  assert_int_equal(kedge_keystore_put(ks, &other, on_done, &r2), KEDGE_OK);
+  wait_calls(f->base, &r1.calls, 1);
+  wait_calls(f->base, &r2.calls, 1);
+  assert_int_equal(r1.err, KEDGE_ERR_TIMEOUT);
+  /* the second timed out too, or went with the dropped connection */
+  assert_true(r2.err == KEDGE_ERR_TIMEOUT || r2.err == KEDGE_ERR_UNAVAILABLE);
+  assert_int_equal(undone, 2);
+  assert_int_equal(kill(f->redis.pid, SIGCONT), 0);
+
+  /* Redis runs the dropped connection's commands in one go: the puts (which delete the SUPI's
+   * old key) and the deletes behind them; wait for the first to show */
+  char old_key[300], late_key[300], other_key[300];
+  snprintf(old_key, sizeof(old_key), "kedge:kid:%s", old.kedge_id);
+  snprintf(late_key, sizeof(late_key), "kedge:kid:%s", late.kedge_id);
+  snprintf(other_key, sizeof(other_key), "kedge:kid:%s", other.kedge_id);
+  int64_t t0 = mono_ms();
+  while (cmd_int(f->c, "EXISTS %s", old_key) == 1 && mono_ms() - t0 < 5000)
+    run_for(f->base, 20);
+  assert_int_equal(cmd_int(f->c, "EXISTS %s", old_key), 0); /* the late put was applied */
+  assert_int_equal(cmd_int(f->c, "EXISTS %s", late_key), 0);
+  assert_int_equal(cmd_int(f->c, "EXISTS %s", other_key), 0);
+  assert_int_equal(cmd_int(f->c, "EXISTS %s", "kedge:supi:imsi-001010000000011"), 0);
+  assert_int_equal(cmd_int(f->c, "EXISTS %s", "kedge:supi:imsi-001010000000012"), 0);
+
+  /* back by itself; a put that is answered is kept */
+  kedge_err_t err;
+  t0 = mono_ms();
+  while ((err = put_one(f->base, ks, &late)) != KEDGE_OK && mono_ms() - t0 < 5000)
+    run_for(f->base, 50);
+  assert_int_equal(err, KEDGE_OK);
+  assert_int_equal(cmd_int(f->c, "EXISTS %s", late_key), 1);
+  assert_int_equal(undone, 2);
+  kedge_keystore_close(ks);
+}
+
 static void test_unreachable_at_open(void **state)
 {
   fixture_t *f = *state;
@@ -637,6 +699,7 @@ int main(void)
       cmocka_unit_test_setup_teardown(test_select_db, setup, teardown),
       cmocka_unit_test_setup_teardown(test_down_then_back, setup, teardown),
       cmocka_unit_test_setup_teardown(test_stalled_then_back, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_stalled_put_undone, setup, teardown),
       cmocka_unit_test_setup_teardown(test_unreachable_at_open, setup, teardown),
       cmocka_unit_test_setup_teardown(test_close_with_calls_in_flight, setup, teardown),
       cmocka_unit_test_setup_teardown(test_auth, setup_auth, teardown),

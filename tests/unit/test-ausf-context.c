@@ -83,12 +83,65 @@ static void test_expiry_and_purge(void **state)
   ausf_ctx_table_free(t);
 }
 
+/* context.c keeps entries packed (strings back to back, the secrets only when not zero): what
+ * comes out of a take is the context that went in, field by field, at the strings' maxima too. */
+static void fill(char *s, size_t size, char c)
+{
+  memset(s, c, size - 1);
+  s[size - 1] = '\0';
+}
+
+/* A context with every padding octet zero (as unpack() leaves them), compared whole. */
+static void ctx_init(ausf_auth_ctx_t *c, const char *supi, const char *id)
+{
+  memset(c, 0, sizeof(*c));
+  snprintf(c->supi, sizeof(c->supi), "%s", supi);
+  snprintf(c->id, sizeof(c->id), "%s", id);
+  c->expiry_ms = kedge_now_ms() + 60000;
+}
+
+static void test_packed_round_trip(void **state)
+{
+  ausf_ctx_table_t *t = NULL;
+  assert_int_equal(ausf_ctx_table_new(4, &t), KEDGE_OK);
+  ausf_auth_ctx_t full, kept, out;
+  ctx_init(&full, "x", "0123456789abcdef0123456789abcdef");
+  fill(full.supi, sizeof(full.supi), 's');
+  fill(full.snn, sizeof(full.snn), 'n');
+  fill(full.consumer, sizeof(full.consumer), 'c');
+  fill(full.routing_id, sizeof(full.routing_id), '7');
+  fill(full.kedge_id, sizeof(full.kedge_id), 'k');
+  fill(full.auth_event_id, sizeof(full.auth_event_id), 'e');
+  fill(full.udm_root, sizeof(full.udm_root), 'u');
+  full.edge_ind = full.akma_registered = true;
+  for (size_t i = 0; i < sizeof(full.xres_star); i++)
+    full.xres_star[i] = (uint8_t)(i + 1);
+  for (size_t i = 0; i < sizeof(full.kausf); i++)
+    full.kausf[i] = (uint8_t)(0xa0 + i);
+  assert_int_equal(ausf_ctx_put(t, &full), KEDGE_OK);
+  memset(&out, 0x55, sizeof(out));
+  assert_int_equal(ausf_ctx_take(t, full.id, &out), KEDGE_OK);
+  assert_memory_equal(&out, &full, sizeof(out));
+
+  /* a confirmed authentication: no XRES*, no KAUSF, short strings, the other flags */
+  ctx_init(&kept, "imsi-001010000000001", "fedcba9876543210fedcba9876543210");
+  snprintf(kept.kedge_id, sizeof(kept.kedge_id), "%s", "0.abc@5gc.mnc001.mcc001.3gppnetwork.org");
+  snprintf(kept.routing_id, sizeof(kept.routing_id), "%s", "");
+  kept.akma_ind = kept.rid_from_udm = true;
+  assert_int_equal(ausf_ctx_put(t, &kept), KEDGE_OK);
+  memset(&out, 0x55, sizeof(out));
+  assert_int_equal(ausf_ctx_take(t, kept.id, &out), KEDGE_OK);
+  assert_memory_equal(&out, &kept, sizeof(out));
+  ausf_ctx_table_free(t);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_add_take_once_and_bounded),
       cmocka_unit_test(test_put_keeps_id_and_evicts_oldest),
       cmocka_unit_test(test_expiry_and_purge),
+      cmocka_unit_test(test_packed_round_trip),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
