@@ -22,3 +22,26 @@ listening() {
   done
   return 1
 }
+
+# hist_quantile Q NAME [FILTER] < METRICS_TEXT: the Q quantile (0..1) of the Prometheus
+# histogram NAME (its cumulative NAME_bucket{...,le="..."} lines whose labels contain FILTER),
+# in the histogram's unit, interpolated linearly inside the bucket it falls in (as PromQL's
+# histogram_quantile): an estimate no finer than the buckets. Empty without observations.
+hist_quantile() {
+  grep "^$2_bucket{" | grep -F -- "${3:-}" |
+    sed -n 's/.*le="\([^"]*\)"} \([0-9.e+]*\)$/\1 \2/p' |
+    awk -v q="$1" '{ le[NR] = ($1 == "+Inf") ? 1e300 : $1 + 0; c[NR] = $2 + 0 }
+      END {
+        if (NR == 0 || c[NR] == 0) exit
+        want = q * c[NR]; lo = 0; prev = 0
+        for (i = 1; i <= NR; i++) {
+          if (c[i] >= want) {
+            if (le[i] == 1e300) { printf "%g\n", lo; exit }
+            f = c[i] > prev ? (want - prev) / (c[i] - prev) : 1
+            printf "%g\n", lo + (le[i] - lo) * f
+            exit
+          }
+          lo = le[i]; prev = c[i]
+        }
+      }'
+}

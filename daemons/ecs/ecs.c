@@ -173,6 +173,8 @@ kedge_err_t ecs_setup(ecs_t *ecs, kedge_sbi_server_t *srv, char *why, size_t why
     return err;
   if ((err = ecs_workers_setup(ecs, srv)) ||
       (err = kedge_sbi_server_set_accept_hook(srv, ecs_accept, ecs)) ||
+      /* the answer floor in microseconds, not libevent's 4 ms clock ticks (issue 17) */
+      (err = kedge_sbi_server_set_precise_timers(srv, true)) ||
       (err = ecs_service_provisioning_setup(ecs, srv))) {
     snprintf(why, why_size, "routes: %s", kedge_strerror(err));
     return err;

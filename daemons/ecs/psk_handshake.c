@@ -52,7 +52,8 @@ typedef struct ecs_hs {
   bool hello_seen;    /* the ClientHello arrived: handshake_timeout from acceptance */
   bool released;      /* the floor has passed for the identity looked up */
   bool paused;        /* SSL_ERROR_WANT_CLIENT_HELLO_CB: waiting for the key or floor */
-  int64_t accepted_ms, hello_ms;
+  int64_t accepted_ms;
+  int64_t hello_us; /* the answer floor counts from here, in microseconds */
   struct sockaddr_storage peer;
   bool has_peer;
   ecs_key_waiter_t waiter;
@@ -104,9 +105,14 @@ static int answer(ecs_hs_t *hs, int *al)
   if (hs->key_state == ECS_KEY_PENDING)
     return SSL_CLIENT_HELLO_RETRY;
   if (!hs->released) {
-    int64_t left = hs->hello_ms + ecs_answer_floor_ms(hs->ew->ecs) - kedge_now_ms();
+    /* In microseconds, on a loop with precise timers (ecs_setup): issue 17 measured the floor
+     * in whole milliseconds on libevent's coarse clock (4 ms ticks) firing 0.4-4 ms late, the
+     * most of the cold path's time above the floor. */
+    int64_t left = hs->hello_us + ecs_answer_floor_ms(hs->ew->ecs) * 1000 - kedge_now_us();
     if (left > 0) {
-      struct timeval tv = {(time_t)(left / 1000), (suseconds_t)(left % 1000) * 1000};
+      struct timeval tv = {(time_t)(left / 1000000), (suseconds_t)(left % 1000000)};
+      /* from now, not from the pass's cached time (earlier by this pass's work): never early */
+      event_base_update_cache_time(hs->ew->base);
       if (evtimer_add(hs->hold, &tv) == 0)
         return SSL_CLIENT_HELLO_RETRY;
     }
@@ -132,8 +138,8 @@ static int client_hello_cb(SSL *ssl, int *al, void *arg)
   if (!hs->hello_seen) {
     /* sbi.limits.hello_timeout met: from now on the whole handshake_timeout applies */
     hs->hello_seen = true;
-    hs->hello_ms = kedge_now_ms();
-    int64_t left = hs->accepted_ms + ecs->handshake_timeout_ms - hs->hello_ms;
+    hs->hello_us = kedge_now_us();
+    int64_t left = hs->accepted_ms + ecs->handshake_timeout_ms - hs->hello_us / 1000;
     if (left < 1)
       left = 1;
     struct timeval tv = {(time_t)(left / 1000), (suseconds_t)(left % 1000) * 1000};

@@ -171,6 +171,13 @@ kedge_err_t kedge_sbi_oauth2_config_read(struct kedge_config_node *root,
 kedge_err_t kedge_sbi_server_set_oauth2_audience(kedge_sbi_server_t *srv, const char *nf_type,
                                                  const char *nf_instance_id);
 
+/* Worker loops with libevent's precise timers (EVENT_BASE_FLAG_PRECISE_TIMER: CLOCK_MONOTONIC
+ * and a timerfd, one timerfd_settime(2) per loop pass) instead of its default coarse clock,
+ * whose resolution is the kernel tick (4 ms on Debian 12's kernels): a timer then fires up to a
+ * tick late. For a service whose timers are promises in milliseconds (the ECS's answer
+ * floor, issue 12). Before start only. */
+kedge_err_t kedge_sbi_server_set_precise_timers(kedge_sbi_server_t *srv, bool on);
+
 /* Replaces the runtime's own TLS accept path (for the ECS: TLS 1.3 PSK handshakes it drives
  * itself). Called on the worker thread with a new non-blocking socket that the hook owns; when
  * its handshake is done it calls kedge_sbi_worker_adopt(). Before start only. */

@@ -320,6 +320,14 @@ kedge_err_t kedge_sbi_server_set_accept_hook(kedge_sbi_server_t *srv, kedge_sbi_
   return KEDGE_OK;
 }
 
+kedge_err_t kedge_sbi_server_set_precise_timers(kedge_sbi_server_t *srv, bool on)
+{
+  if (!srv || srv->started)
+    return KEDGE_ERR_INVALID_ARG;
+  srv->precise_timers = on;
+  return KEDGE_OK;
+}
+
 /* ---- metrics ---- */
 
 void sbi_metrics_count(kedge_sbi_server_t *srv, const sbi_route_t *route, int status,
@@ -627,6 +635,22 @@ static void *worker_main(void *arg)
   return NULL;
 }
 
+/* A worker's loop; with precise timers (kedge_sbi_server_set_precise_timers) libevent reads
+ * CLOCK_MONOTONIC instead of CLOCK_MONOTONIC_COARSE and waits on a timerfd, not on
+ * epoll_wait's millisecond timeout. */
+static struct event_base *worker_base_new(bool precise)
+{
+  if (!precise)
+    return event_base_new();
+  struct event_config *cfg = event_config_new();
+  struct event_base *base = NULL;
+  if (cfg && event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER) == 0)
+    base = event_base_new_with_config(cfg);
+  if (cfg)
+    event_config_free(cfg);
+  return base;
+}
+
 /* Every failure but running out of memory logs its own line. */
 static kedge_err_t start(kedge_sbi_server_t *srv)
 {
@@ -652,7 +676,7 @@ static kedge_err_t start(kedge_sbi_server_t *srv)
     kedge_conn_budget_init(&w->hs_budget, srv->cfg.limits.max_handshakes,
                            srv->cfg.limits.max_handshakes_per_address);
     w->listen_fd = -1;
-    w->base = event_base_new();
+    w->base = worker_base_new(srv->precise_timers);
     if (!w->base)
       return KEDGE_ERR_NOMEM;
     w->drain_ev = event_new(w->base, -1, 0, drain_cb, w);

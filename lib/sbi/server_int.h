@@ -93,6 +93,7 @@ struct kedge_sbi_server {
   kedge_sbi_stopping_fn stopping_fn; /* the drain begins */
   void *hooks_arg;
   kedge_sbi_accept_fn accept_hook;
+  bool precise_timers; /* kedge_sbi_server_set_precise_timers */
   void *accept_arg;
   kedge_sbi_worker_init_fn worker_init;
   kedge_sbi_worker_fini_fn worker_fini;

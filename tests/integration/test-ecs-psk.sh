@@ -13,7 +13,7 @@
 # - key source 403/429/500/503/silent/down -> internal_error; back -> works, no restart;
 # - profile bound: K_ECS works, the plain Kedge fails; the NEF as key source;
 # - issue 17: one slow key request joined by many handshakes moves the answer floor by one
-#   sample (the fetch's time), not one per waiting handshake.
+#   sample (the fetch's time), not one per waiting handshake; a cached key waits the floor.
 # Usage: sh test-ecs-psk.sh BUILD_DIR
 BUILD=${1:?usage: test-ecs-psk.sh BUILD_DIR}
 . "$(dirname "$0")/lib.sh"
@@ -250,6 +250,14 @@ check "20 concurrent handshakes complete on one key request" \
   test "$done_ok" = 20 -a "$(($(ks_count) - n))" = 1 -a "$joined" -ge 5
 check "the floor moved by one sample of the fetch's time ($want us), got ${f:-none}" \
   test "${f:-0}" -ge $((want - 1000)) -a "${f:-0}" -le $((want + 1000))
+# The floor is never early (issue 17: now counted in microseconds from the ClientHello, on
+# the loop's precise timers, from the time of the pass that arms it): a cached key's
+# handshake, from s_client's start, takes at least the floor in force.
+t0=$(date +%s%N)
+hit=$(s_client "$FLOOR_PORT" "$KID" "$KEY" | grep -c "Cipher is TLS_AES_128_GCM_SHA256")
+took_us=$((($(date +%s%N) - t0) / 1000))
+check "a cached key waits the floor ($f us) too: handshake in $took_us us" \
+  test "$hit" = 1 -a "$took_us" -ge "${f:-999999999}"
 
 check "no ECS crashed" kill -0 "$ECS_PID" "$ECSKE_PID" "$LIMITED_PID" "$BOUND_PID" "$NEF_PID" \
   "$FLOOR_PID"
