@@ -80,8 +80,9 @@ static void worker_fini(kedge_sbi_worker_t *worker, void *arg)
   kedge_sbi_worker_set_data(worker, NULL);
 }
 
-/* lib/store/redis.c: a put the SEAF heard failed (503 KEY_STORE_UNAVAILABLE) got a delete of
- * its Kedge ID behind it, in case Redis applies it later (docs/operations.md). */
+/* lib/store/redis.c: a put the SEAF heard failed (503 KEY_STORE_UNAVAILABLE), or that was still
+ * out when the key store was closed at shutdown, got a delete of its Kedge ID behind it, in case
+ * Redis applies it later (docs/operations.md). */
 static void put_undone(void *arg)
 {
   ausf_t *ausf = arg;
@@ -94,8 +95,8 @@ kedge_err_t ausf_workers_setup(ausf_t *ausf, kedge_sbi_server_t *srv)
   if (ausf->edge_enabled) {
     if ((err = kedge_metrics_counter(
              kedge_sbi_server_metrics(srv), "kedge_ausf_key_store_puts_undone_total",
-             "Redis key store puts that timed out or lost their connection, "
-             "each followed by a delete of its Kedge ID",
+             "Redis key store puts that timed out, lost their connection or were still out "
+             "at shutdown, each followed by a delete of its Kedge ID",
              NULL, &ausf->keys_put_undone)))
       return err;
     ausf->keystore.opts.put_undone = put_undone;

@@ -77,9 +77,10 @@ typedef struct kedge_keystore_options {
   unsigned max_pending;        /* calls outstanding per handle (default 10000) */
   unsigned max_batch;          /* SQLite: puts per transaction and fsync (default 512) */
   /* Redis: a put that failed after it was sent (KEDGE_ERR_TIMEOUT, or KEDGE_ERR_UNAVAILABLE when
-   * its connection was dropped) may still be applied by Redis; the handle then writes a delete
-   * of that Kedge ID (only while it is still the SUPI's) behind it on the same connection, and
-   * calls this, on the handle's loop, for a metric. NULL: not told. */
+   * its connection was dropped), or that is still out at close, may still be applied by Redis;
+   * the handle then writes a delete of that Kedge ID (only while it is still the SUPI's) behind
+   * it on the same connection, and calls this, on the handle's loop, for a metric. NULL: not
+   * told. */
   void (*put_undone)(void *arg);
   void *put_undone_arg;
 } kedge_keystore_options_t;

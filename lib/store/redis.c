@@ -15,7 +15,8 @@
  *    stored (the AUSF's 503 KEY_STORE_UNAVAILABLE), so a compensating delete of that Kedge ID
  *    (the delete script, only while it is still the SUPI's) is written behind it on the same
  *    connection before the connection is closed: Redis runs one connection's commands in order,
- *    so it lands after the put if the put lands at all. Best effort (a connection that cannot
+ *    so it lands after the put if the put lands at all. The same for the puts still out when
+ *    the handle is closed (their callers never hear). Best effort (a connection that cannot
  *    be written or that Redis closed takes neither); counted through opts.put_undone.
  * Keys: kedge:kid:<Kedge ID> -> record (below), kedge:supi:<SUPI> -> Kedge ID, both with PXAT
  * expiry so Redis purges them itself. Replacing a SUPI's key is one Lua script: it must read
@@ -802,9 +803,13 @@ static kedge_err_t rs_open(kedge_keystore_t *ks, const ks_uri_t *uri, const char
 static void rs_close(kedge_keystore_t *ks)
 {
   redis_store_t *rs = ks->impl;
+  /* A put still out is never confirmed to its caller, who must take it as not stored (the
+   * AUSF's shutdown answers its confirmation 503 KEY_STORE_UNAVAILABLE: worker.c), yet a
+   * stalled Redis may apply it when it resumes, replacing the SUPI's key: its compensating
+   * delete goes behind it, as for a dropped connection (issue 17; test_close_put_undone). */
+  undo_puts_in_flight(rs);
   /* Calls still in hiredis: their callbacks come with NULL while the context is freed (or
-   * after the current callback, if we are inside one) and free them; nobody is called (a put
-   * already written may still be applied: close promises no outcome, so it is not undone). */
+   * after the current callback, if we are inside one) and free them; nobody is called. */
   rs_op_t *op;
   while ((op = LIST_FIRST(&rs->ops))) {
     LIST_REMOVE(op, link);

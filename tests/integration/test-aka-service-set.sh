@@ -5,6 +5,7 @@
 #   UDM: generate-auth-data, auth-events POST (201 + Location), PUT removal (204), and their errors;
 #        subscriber show lists the latest udm.auth_events.keep AuthEvents
 #   AUSF: ue-authentications, 5g-aka-confirmation PUT and DELETE, deregister, and their errors;
+#        with ue_authentication.max_confirmed 1 the older confirmed authentication is dropped;
 #        the AuthEvents it sends the UDM (captured by kedge-udm-recorder, a test peer between
 #        them, and checked too) with User-Agent "AUSF-<nfInstanceId>" (TS 29.500 5.2.2.2);
 #        DELETE and deregister revoke the edge keys at once (the key service answers 404)
@@ -267,6 +268,17 @@ n=$(echo "$out" | grep -c " by ")
 [ "$n" = 3 ] && echo "$out" | grep -q "success 5G_AKA $SNN by $ID" &&
   echo "$out" | grep -q "failure 5G_AKA $SNN by $ID" &&
   ok "subscriber show: the latest 3 AuthEvents (auth_events.keep)" || fail "subscriber show: $out"
+
+# --- ue_authentication.max_confirmed (issue 17): when full, the oldest is dropped ---
+sed 's/^ue_authentication:$/ue_authentication:\n  max_confirmed: 1/' "$T/ausf.yaml" >"$T/ausf-one.yaml"
+start_daemon AUSF1 kedge-ausfd "$T/ausf-one.yaml"
+aka "https://127.0.0.1:$AUSF1_PORT" $S1
+OLD=$HREF OLDCODE=$CODE
+aka "https://127.0.0.1:$AUSF1_PORT" $S1
+[ "$OLDCODE" = 200 ] && [ "$CODE" = 200 ] || fail "max_confirmed 1: confirmations $OLDCODE, $CODE"
+expect "max_confirmed 1: DELETE of the older authentication, dropped" 404 "$(call seaf DELETE "$OLD")" $AUTH "$CP" DELETE
+expect "max_confirmed 1: DELETE of the newest, kept" 204 "$(call seaf DELETE "$HREF")" $AUTH "$CP" DELETE
+stop_daemon AUSF1 || fail "AUSF1 did not exit 0"
 
 # --- a stock UDM (no routingId, no edge flag): RID fallbacks and edge.derive ---
 AUSF=https://127.0.0.1:$AUSFS_PORT

@@ -8,7 +8,8 @@
 #  - past the drain (redis.timeout longer than the grace): the confirmation is dropped with one
 #    line, its context wiped and freed (daemons/ausf/worker.c), the SEAF gets no success, and
 #    the AUSF exits 0: under the ASan build (.ci/run) a confirmation left behind is a leak, and
-#    LeakSanitizer turns the exit status non-zero.
+#    LeakSanitizer turns the exit status non-zero; the put, still out when the key store was
+#    closed, has its compensating delete behind it, so it leaves no key once Redis resumes.
 # And the ResultRemoval that cannot be sent (issue 17): the UDM and Redis both stopped at the
 # confirmation, so the AuthEvent POST times out (no authEventId) and the put fails: the SEAF gets
 # 503, and the removal TS 29.503 5.4.2.4 would want is one warning and a count instead; the put's
@@ -154,6 +155,14 @@ grep -q "confirmation dropped at shutdown: the key store's put did not come" "$T
   ok "the dropped confirmation is logged (its context wiped and freed)" ||
   fail "no line for the dropped confirmation: $(tail -5 "$T/A2.log")"
 grep -q "$SUPI" "$T/A2.log" && fail "the SUPI in clear in the AUSF's log"
+# Redis runs what the AUSF's closed connection sent (the put, then its compensating delete:
+# lib/store/redis.c rs_close), then drops it: only redis-cli's own connection is left
+wait_for 10 sh -c "[ \$(redis-cli -p $RPORT client list | wc -l) = 1 ]" ||
+  fail "redis-server did not resume: $(redis-cli -p "$RPORT" client list)"
+[ "$(redis-cli -p "$RPORT" exists "kedge:supi:$SUPI")" = 0 ] &&
+  [ -z "$(redis-cli -p "$RPORT" --scan --pattern 'kedge:kid:*')" ] &&
+  ok "the put still out at shutdown left no key once Redis ran it (its delete followed it)" ||
+  fail "past the drain, keys after Redis resumed: $(redis-cli -p "$RPORT" --scan | tr '\n' ' ')"
 wait "$REG" && fail "past the drain: the registration succeeded without a stored key"
 grep -q "AUTHENTICATION_SUCCESS\|kedgeId" "$T/past.out" && fail "past the drain: $(cat "$T/past.out")"
 finish

@@ -98,6 +98,15 @@ expect_refusal "AUSF wrong key-store master key: --check-config refuses naming i
 check "AUSF wrong key-store master key: the daemon refuses to start ($(grep -v ' info: ' "$T/err"))" \
   sh -c "[ $rc -eq 1 ] && grep -q 'does not open' '$T/err'"
 
+# AUSF: ue_authentication.max_confirmed (the confirmed authentications kept for a DELETE, issue
+# 17) out of range is one line naming the file, line and key, never a silent default.
+for v in 0 -1 10000001 many; do
+  sed "s/^ue_authentication:\$/ue_authentication:\n  max_confirmed: $v/" "$T/ausf.yaml" >"$T/ausf-mc.yaml"
+  expect_refusal "AUSF ue_authentication.max_confirmed: $v: one line" \
+    "ausf-mc.yaml:4: ue_authentication.max_confirmed: must be an integer 1..10000000" \
+    "$BIN/kedge-ausfd" --check-config --config "$T/ausf-mc.yaml"
+done
+
 # ECS: the key source's CA.
 cat >"$T/ecs.yaml" <<EOC
 sbi: {port: 0}

@@ -582,6 +582,59 @@ static void test_stalled_put_undone(void **state)
   kedge_keystore_close(ks);
 }
 
+/* The clients connected to the test's Redis (CLIENT LIST, one line each). */
+static long long clients(redisContext *c)
+{
+  redisReply *reply = cmd(c, "CLIENT LIST");
+  assert_int_equal(reply->type, REDIS_REPLY_STRING);
+  long long n = 0;
+  for (size_t i = 0; i < reply->len; i++)
+    n += reply->str[i] == '\n';
+  freeReplyObject(reply);
+  return n;
+}
+
+/* Issue 17: a put still out when its handle is closed (the AUSF's worker_fini after
+ * sbi.limits.shutdown_grace: it answers the confirmation 503 KEY_STORE_UNAVAILABLE) is never
+ * confirmed, yet a stalled Redis applies it when it resumes, replacing the SUPI's key with one
+ * the SEAF never heard of. Its compensating delete goes behind it before the close. */
+static void test_close_put_undone(void **state)
+{
+  fixture_t *f = *state;
+  int undone = 0;
+  f->opts.put_undone = count_undone;
+  f->opts.put_undone_arg = &undone;
+  const long long before = clients(f->c);
+  kedge_keystore_t *ks = open_store(f, f->uri, &f->mk);
+  kedge_keystore_record_t old, late;
+  make_rec(&old, "imsi-001010000000021", 60000);
+  make_rec(&late, "imsi-001010000000021", 60000);
+  assert_int_equal(put_one(f->base, ks, &old), KEDGE_OK);
+  run_for(f->base, 20);
+
+  assert_int_equal(kill(f->redis.pid, SIGSTOP), 0);
+  result_t r = {0};
+  assert_int_equal(kedge_keystore_put(ks, &late, on_done, &r), KEDGE_OK);
+  run_for(f->base, 50); /* written to the socket; op_timeout_ms (400) not yet reached */
+  kedge_keystore_close(ks);
+  assert_int_equal(r.calls, 0); /* close calls nobody back */
+  assert_int_equal(undone, 1);
+  assert_int_equal(kill(f->redis.pid, SIGCONT), 0);
+
+  /* Redis runs what the closed connection sent, then sees it closed: once it is gone from
+   * CLIENT LIST, the put (which deleted the SUPI's old key) and its delete have both run */
+  int64_t t0 = mono_ms();
+  while (clients(f->c) > before && mono_ms() - t0 < 5000)
+    run_for(f->base, 20);
+  assert_int_equal(clients(f->c), before);
+  char old_key[300], late_key[300];
+  snprintf(old_key, sizeof(old_key), "kedge:kid:%s", old.kedge_id);
+  snprintf(late_key, sizeof(late_key), "kedge:kid:%s", late.kedge_id);
+  assert_int_equal(cmd_int(f->c, "EXISTS %s", old_key), 0); /* the late put was applied */
+  assert_int_equal(cmd_int(f->c, "EXISTS %s", late_key), 0);
+  assert_int_equal(cmd_int(f->c, "EXISTS %s", "kedge:supi:imsi-001010000000021"), 0);
+}
+
 static void test_unreachable_at_open(void **state)
 {
   fixture_t *f = *state;
@@ -632,7 +685,9 @@ static void test_close_with_calls_in_flight(void **state)
   assert_null(ks);
   run_for(f->base, 100);
   assert_int_equal(r.calls, 0);
-  assert_int_equal(get_one(f->base, f->ks, rec.kedge_id, NULL), KEDGE_OK);
+  /* the fixture's handle still answers; the put the close cut off went out with its
+   * compensating delete behind it (test_close_put_undone), so its key is not there */
+  assert_int_equal(get_one(f->base, f->ks, rec.kedge_id, NULL), KEDGE_ERR_NOT_FOUND);
 }
 
 /* requirepass: the fixture's handle authenticates (also on its asynchronous connection);
@@ -700,6 +755,7 @@ int main(void)
       cmocka_unit_test_setup_teardown(test_down_then_back, setup, teardown),
       cmocka_unit_test_setup_teardown(test_stalled_then_back, setup, teardown),
       cmocka_unit_test_setup_teardown(test_stalled_put_undone, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_close_put_undone, setup, teardown),
       cmocka_unit_test_setup_teardown(test_unreachable_at_open, setup, teardown),
       cmocka_unit_test_setup_teardown(test_close_with_calls_in_flight, setup, teardown),
       cmocka_unit_test_setup_teardown(test_auth, setup_auth, teardown),
