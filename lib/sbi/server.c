@@ -1,7 +1,8 @@
 /* The SBI server: configuration, the listener (one socket, bound without SO_REUSEPORT so that a
  * second process on the same port fails with EADDRINUSE; every worker accepts from its own
- * duplicate of it), worker threads with one libevent loop each, the main loop with signals and
- * the plain-HTTP metrics listener, and graceful shutdown. See docs/sbi.md. */
+ * duplicate of it and hands each connection to the worker with the fewest), worker threads with one
+ * libevent loop each, the main loop with signals and the plain-HTTP metrics listener, and graceful
+ * shutdown. See docs/sbi.md. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -508,16 +509,97 @@ static evutil_socket_t listen_socket(const char *name, const char *address, uint
   return fd;
 }
 
-static void accept_cb(struct evconnlistener *listener, evutil_socket_t fd, struct sockaddr *addr,
-                      int socklen, void *arg)
+/* The connection's start on the worker that serves it: the service's accept hook or TLS. */
+static void serve_accepted(kedge_sbi_worker_t *w, evutil_socket_t fd, struct sockaddr *addr,
+                           int socklen)
 {
-  kedge_sbi_worker_t *w = arg;
   kedge_sbi_server_t *srv = w->srv;
   if (srv->accept_hook && !w->draining) {
     srv->accept_hook(w, fd, addr, socklen, srv->accept_arg);
     return;
   }
   sbi_conn_accept_tls(w, fd, addr);
+}
+
+/* A worker's load as the others see it: its connections and the sockets handed to it. */
+static unsigned worker_load(kedge_sbi_worker_t *w)
+{
+  return atomic_load_explicit(&w->n_conns, memory_order_relaxed) +
+         atomic_load_explicit(&w->n_incoming, memory_order_relaxed);
+}
+
+/* Queues `fd` for worker `to` and wakes its loop; false if its queue is full. */
+static bool hand_off(kedge_sbi_worker_t *to, evutil_socket_t fd, const struct sockaddr *addr,
+                     int socklen)
+{
+  pthread_mutex_lock(&to->handoff_lock);
+  bool ok = to->n_handoff < SBI_HANDOFF_MAX && socklen >= 0 &&
+            (size_t)socklen <= sizeof(to->handoff[0].peer);
+  if (ok) {
+    sbi_handoff_t *h = &to->handoff[to->n_handoff++];
+    h->fd = fd;
+    memcpy(&h->peer, addr, (size_t)socklen);
+    h->peer_len = socklen;
+    atomic_fetch_add_explicit(&to->n_incoming, 1, memory_order_relaxed);
+  }
+  pthread_mutex_unlock(&to->handoff_lock);
+  if (ok)
+    event_active(to->handoff_ev, 0, 0);
+  return ok;
+}
+
+/* Every worker accepts from the one listening socket and the first loop awake wins, so a
+ * handful of connections could all land on one worker. SBI connections are few and
+ * long-lived (TS 29.500 5.2.2: HTTP/2, connections kept and reused; docs/sbi.md), so each new
+ * one goes to the worker with the fewest open; on a tie the accepting worker keeps it. None go
+ * to others once the server stops (a draining worker takes none). */
+static void accept_cb(struct evconnlistener *listener, evutil_socket_t fd, struct sockaddr *addr,
+                      int socklen, void *arg)
+{
+  kedge_sbi_worker_t *w = arg;
+  kedge_sbi_server_t *srv = w->srv;
+  if (srv->n_workers > 1 && !w->draining && !atomic_load(&srv->stopping)) {
+    kedge_sbi_worker_t *best = w;
+    unsigned best_load = worker_load(w);
+    for (unsigned i = 0; i < srv->n_workers; i++) {
+      unsigned load = worker_load(&srv->workers[i]);
+      if (load < best_load) {
+        best = &srv->workers[i];
+        best_load = load;
+      }
+    }
+    if (best != w && hand_off(best, fd, addr, socklen))
+      return;
+  }
+  serve_accepted(w, fd, addr, socklen);
+}
+
+/* handoff_ev: the sockets other workers accepted for this one. */
+static void handoff_cb(evutil_socket_t unused, short what, void *arg)
+{
+  kedge_sbi_worker_t *w = arg;
+  sbi_handoff_t batch[SBI_HANDOFF_MAX];
+  pthread_mutex_lock(&w->handoff_lock);
+  unsigned n = w->n_handoff;
+  memcpy(batch, w->handoff, n * sizeof(batch[0]));
+  w->n_handoff = 0;
+  pthread_mutex_unlock(&w->handoff_lock);
+  for (unsigned i = 0; i < n; i++) {
+    serve_accepted(w, batch[i].fd, (struct sockaddr *)&batch[i].peer, batch[i].peer_len);
+    /* counted as incoming until its connection counts (ordering among the others' reads) */
+    atomic_fetch_sub_explicit(&w->n_incoming, 1, memory_order_relaxed);
+  }
+}
+
+/* Sockets still queued for a worker whose loop ended (shutdown): closed unserved. */
+static void handoff_close_all(kedge_sbi_worker_t *w)
+{
+  pthread_mutex_lock(&w->handoff_lock);
+  for (unsigned i = 0; i < w->n_handoff; i++)
+    evutil_closesocket(w->handoff[i].fd);
+  atomic_fetch_sub(&w->n_incoming, w->n_handoff);
+  w->n_handoff = 0;
+  pthread_mutex_unlock(&w->handoff_lock);
 }
 
 static void accept_resume_cb(evutil_socket_t fd, short what, void *arg)
@@ -668,6 +750,8 @@ static kedge_err_t start(kedge_sbi_server_t *srv)
   srv->workers = calloc(srv->n_workers, sizeof(*srv->workers));
   if (!srv->workers)
     return KEDGE_ERR_NOMEM;
+  for (unsigned i = 0; i < srv->n_workers; i++) /* before anything can fail: free destroys them */
+    pthread_mutex_init(&srv->workers[i].handoff_lock, NULL);
   uint16_t port = srv->cfg.port;
   for (unsigned i = 0; i < srv->n_workers; i++) {
     kedge_sbi_worker_t *w = &srv->workers[i];
@@ -683,10 +767,12 @@ static kedge_err_t start(kedge_sbi_server_t *srv)
     w->grace_timer = evtimer_new(w->base, grace_cb, w);
     w->pause_ev = event_new(w->base, -1, 0, pause_cb, w);
     w->accept_retry = evtimer_new(w->base, accept_resume_cb, w);
-    if (!w->drain_ev || !w->grace_timer || !w->pause_ev || !w->accept_retry)
+    w->handoff_ev = event_new(w->base, -1, 0, handoff_cb, w);
+    if (!w->drain_ev || !w->grace_timer || !w->pause_ev || !w->accept_retry || !w->handoff_ev)
       return KEDGE_ERR_NOMEM;
     /* The first worker binds; the others accept from duplicates of its socket (one accept
-     * queue: whichever loop wakes first takes the connection). */
+     * queue: whichever loop wakes first takes the connection, then accept_cb hands it to the
+     * worker with the fewest). */
     if (i == 0) {
       w->listen_fd = listen_socket(srv->name, srv->address, port);
       if (w->listen_fd < 0)
@@ -909,6 +995,10 @@ void kedge_sbi_server_free(kedge_sbi_server_t *srv)
       event_free(w->pause_ev);
     if (w->accept_retry)
       event_free(w->accept_retry);
+    if (w->handoff_ev)
+      event_free(w->handoff_ev);
+    handoff_close_all(w);
+    pthread_mutex_destroy(&w->handoff_lock);
     if (w->base)
       event_base_free(w->base);
     sbi_worker_free_spare_reqs(w);

@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include <event2/event.h>
@@ -33,6 +34,8 @@
  * over 1 KiB, and glibc's malloc consolidates its fast bins for each one it hands out */
 #define SBI_SPARE_REQS 256
 #define SBI_SPARE_BODY 4096 /* a kept request keeps its body's block up to this size, wiped */
+/* accepted sockets waiting for the worker they were handed to (server.c, hand_off()) */
+#define SBI_HANDOFF_MAX 64
 #define SBI_DISCARD_FACTOR                                                                         \
   16 /* body dropped after an early answer before RST_STREAM, in                                   \
         units of max_body */
@@ -46,6 +49,13 @@ typedef struct sbi_route_metrics {
 } sbi_route_metrics_t;
 
 typedef struct sbi_conn sbi_conn_t;
+
+/* A socket accepted by one worker for another (server.c, hand_off()). */
+typedef struct sbi_handoff {
+  evutil_socket_t fd;
+  struct sockaddr_storage peer;
+  int peer_len;
+} sbi_handoff_t;
 
 struct kedge_sbi_worker {
   kedge_sbi_server_t *srv;
@@ -61,7 +71,15 @@ struct kedge_sbi_worker {
   struct event *accept_retry; /* resumes accepting after EMFILE (accept_error_cb) */
   bool draining;
   LIST_HEAD(, sbi_conn) conns; /* all connections of this worker, handshaking or HTTP/2 */
-  unsigned n_conns;
+  /* written by this worker's thread only; read by the other workers to pick the one with the
+   * fewest connections (server.c, accept_cb) */
+  _Atomic unsigned n_conns;
+  /* sockets other workers accepted for this one, taken by handoff_ev on this loop */
+  pthread_mutex_t handoff_lock;
+  sbi_handoff_t handoff[SBI_HANDOFF_MAX];
+  unsigned n_handoff;          /* under handoff_lock */
+  _Atomic unsigned n_incoming; /* n_handoff, readable without the lock */
+  struct event *handoff_ev;
   kedge_conn_budget_t hs_budget;   /* the handshaking ones among them (issue 12) */
   void *data;                      /* the service's per-worker state (kedge_sbi_worker_set_data) */
   bool init_done;                  /* the worker init hook succeeded: fini runs at free */
