@@ -154,9 +154,12 @@ sbi:
 udm:
   uri: https://127.0.0.1:$UDM_PORT
 ue_authentication:
-  # a confirmed context is kept context_expiry for a DELETE (30 s by default: at 5,000/s that is
-  # 150,000 contexts, which would swamp the memory per registration in flight measured here)
+  # an unconfirmed context lives context_expiry; a confirmed authentication is kept for a DELETE
+  # until edge.key_lifetime, up to max_confirmed (100,000 by default, ~336 B each: 34 MB when
+  # full, docs/operations.md Memory). Filling that table took the first ~30 s of a run and
+  # swamped the memory per registration in flight measured here; 1,000 fill in the warm-up.
   context_expiry: 2s
+  max_confirmed: 1000
   allowed_consumers:
     - name: seaf.kedge.test
       serving_networks: ["$SNN"]
