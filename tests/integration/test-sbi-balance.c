@@ -40,8 +40,8 @@ static struct event_base *base;
 static void which_worker(kedge_sbi_request_t *req, void *arg)
 {
   (void)arg;
-  json_t *rsp = json_pack("{s:i}", "worker",
-                          (int)kedge_sbi_worker_index(kedge_sbi_request_worker(req)));
+  json_t *rsp =
+      json_pack("{s:i}", "worker", (int)kedge_sbi_worker_index(kedge_sbi_request_worker(req)));
   kedge_sbi_respond_json(req, 200, NULL, rsp);
   json_decref(rsp);
 }
