@@ -17,7 +17,7 @@
 # Usage: sh bench/aka/run.sh [BUILD_DIR]
 #   env: DURATION=10 WARMUP=1 UES=2000 CONCURRENCY=64 LIGHT=4 CLIENTS=2 UDM_WORKERS=1
 #        AUSF_WORKERS=1 MAX_BATCH=256 (the UDM's group_commit.max_batch)
-#        INFLIGHT="1 4 16 64 128 256" ROUNDS=3 POINT=4 (seconds per point of the curve)
+#        INFLIGHT="1 4 16 32 64 128 256" ROUNDS=3 POINT=4 (seconds per point of the curve)
 #        UDMD=, AUSFD=, AKA_LOAD=: paths of another kedge-udmd, kedge-ausfd, kedge-aka-load to
 #        measure (before/after a change, or a wrapper that runs it under valgrind; default the build's)
 #        EDGE=1 (the AUSF derives and durably stores Kedge at each success, SQLite key store
@@ -25,12 +25,17 @@
 #        measured before issue 17's AKA work); with EDGE=1 the peak is measured again without
 #        edge keys at the end (kedge-ausfd restarted; NO_EDGE_PEAK=0 leaves it out)
 # Two operating points: CONCURRENCY registrations in flight (throughput), then LIGHT in flight
-# for half as long (latency without queueing). Then the curve: AKA rate, p50/p99 and the
+# for half as long (latency without queueing), each with where a run's time went (the daemons'
+# own per-route request clocks; stages below). Then the curve: AKA rate, p50/p99 and the
 # daemons' memory per registration in flight (RSS of kedge-ausfd + kedge-udmd during the run
 # minus before any load, / in flight) at each INFLIGHT, ROUNDS rounds (median).
 # With the load in a closed loop, mean latency = in flight / rate (Little's law): at 64 in flight
 # and 5,200/s the mean alone is 12 ms, so p99 < 10 ms at >= 5,000/s needs fewer in flight, or
-# more rate; the curve shows where both hold. KEDGE_BENCH_QUICK=1: one short round.
+# more rate; at 1, 4 or 16 in flight 5,000/s would need a mean under 0.2, 0.8 or 3.2 ms. So the
+# target is one figure (issue 17: "p99 < 10 ms at >= 5,000 runs/s"): aka.runs_per_s_at_p99_10ms,
+# the highest rate on the curve (median over the rounds of each point) whose p99 (median) is
+# below 10 ms, target >= 5000; the per-point rates carry no target. KEDGE_BENCH_QUICK=1: one
+# short round.
 # KEDGE_BENCH_OUT=DIR: also DIR/aka.json (via bench/report/kbench.py).
 set -eu
 BUILD=${1:-build}
@@ -39,7 +44,7 @@ if [ "${KEDGE_BENCH_QUICK:-0}" = 1 ]; then
 fi
 DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-1}
-INFLIGHT=${INFLIGHT:-1 4 16 64 128 256}
+INFLIGHT=${INFLIGHT:-1 4 16 32 64 128 256}
 ROUNDS=${ROUNDS:-3}
 POINT=${POINT:-4}
 ECHO_WARM=${ECHO_WARM:-5000}
@@ -149,9 +154,12 @@ sbi:
 udm:
   uri: https://127.0.0.1:$UDM_PORT
 ue_authentication:
-  # a confirmed context is kept context_expiry for a DELETE (30 s by default: at 5,000/s that is
-  # 150,000 contexts, which would swamp the memory per registration in flight measured here)
+  # an unconfirmed context lives context_expiry; a confirmed authentication is kept for a DELETE
+  # until edge.key_lifetime, up to max_confirmed (100,000 by default, ~336 B each: 34 MB when
+  # full, docs/operations.md Memory). Filling that table took the first ~30 s of a run and
+  # swamped the memory per registration in flight measured here; 1,000 fill in the warm-up.
   context_expiry: 2s
+  max_confirmed: 1000
   allowed_consumers:
     - name: seaf.kedge.test
       serving_networks: ["$SNN"]
@@ -191,18 +199,48 @@ echo "bench/aka: $(nproc) CPU(s) shared by the UE driver, kedge-ausfd ($AUSF_WOR
 # on the machine, unlike the rate).
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 SUCCESS='kedge_ausf_ue_authentications_total{result="success"}'
+# durations PORT: the sum and count lines of the request-duration histograms of the daemon on
+# PORT (/metrics: from a request's first header to its answer, per route)
+durations() {
+  curl -s --max-time 5 "http://127.0.0.1:$1/metrics" | grep '^kedge_sbi_request_duration_seconds_\(sum\|count\){'
+}
+# stages FILE_BEFORE FILE_AFTER IN_FLIGHT RATE: where an AKA run's time went, from the daemons'
+# own clocks over the same window (docs/performance-latency.md "Third round"): the means of the
+# AUSF's two routes and of the UDM's two inside them; the rest of a run (mean = in flight / rate,
+# Little's law) is outside the AUSF's clocks: the load tool, the wire, requests not yet read.
+stages() {
+  awk -v n="$3" -v rate="$4" 'FNR == NR { b[$1] = $2; next } { d[$1] = $2 - b[$1] }
+    function mean(route, method,   k, c) {
+      for (k in d) if (index(k, "_sum{method=\"" method "\",route=\"" route "\"}")) {
+        c = k; sub(/_sum\{/, "_count{", c)
+        return d[c] > 0 ? d[k] / d[c] * 1000 : 0
+      }
+      return 0
+    }
+    END {
+      post = mean("/nausf-auth/v1/ue-authentications", "POST")
+      put = mean("/nausf-auth/v1/ue-authentications/{authCtxId}/5g-aka-confirmation", "PUT")
+      run = rate > 0 ? n / rate * 1000 : 0
+      printf "    where a run went (means): AUSF ue-authentications %.2f ms (UDM generate-auth-data %.2f), AUSF 5g-aka-confirmation %.2f ms (UDM auth-events %.2f), outside the AUSF'"'"'s clocks %.2f ms of the %.2f ms run\n",
+        post, mean("/nudm-ueau/v1/{supiOrSuci}/security-information/generate-auth-data", "POST"),
+        put, mean("/nudm-ueau/v1/{supi}/auth-events", "POST"), run - post - put, run
+    }' "$1" "$2"
+}
 aka() {
   s0=$(metric "$SUCCESS" "$AUSF_METRICS_PORT")
   u0=$(ticks "$UDM_PID") a0=$(ticks "$AUSF_PID")
+  { durations "$AUSF_METRICS_PORT"; durations "$UDM_METRICS_PORT"; } >"$T/$1.dur0"
   "$AKA_LOAD" run --config "$T/ue.yaml" --subscribers "$T/subscribers.csv" \
     --concurrency "$2" --clients "$CLIENTS" --warmup "$WARMUP" --duration "$3" \
     >"$T/$1.out" 2>"$T/$1.err" || true
   u1=$(ticks "$UDM_PID") a1=$(ticks "$AUSF_PID")
   s1=$(metric "$SUCCESS" "$AUSF_METRICS_PORT")
+  { durations "$AUSF_METRICS_PORT"; durations "$UDM_METRICS_PORT"; } >"$T/$1.dur1"
   echo "  $2 in flight:"
   grep -v '^result ' "$T/$1.out" | sed 's/^aka-load: /    /'
   head -3 "$T/$1.err"
   result=$(grep '^result ' "$T/$1.out" || echo "result rate=0")
+  stages "$T/$1.dur0" "$T/$1.dur1" "$2" "$(echo "$result" | sed -n 's/.* rate=\([0-9.]*\).*/\1/p')"
   eval "$1_rate=$(echo "$result" | sed -n 's/.* rate=\([0-9.]*\).*/\1/p')"
   eval "$1_p50=$(echo "$result" | sed -n 's/.* p50_ms=\([0-9.]*\).*/\1/p')"
   eval "$1_p99=$(echo "$result" | sed -n 's/.* p99_ms=\([0-9.]*\).*/\1/p')"
@@ -258,7 +296,7 @@ awk -v rate="${peak_rate:-0}" -v p50="${peak_p50:-0}" -v p99="${peak_p99:-0}" \
   -v dticks="$peak_daemons_ticks" -v hz="$(getconf CLK_TCK)" -v n="${peak_runs:-0}" \
   -v aticks="$peak_ausf_ticks" -v uticks="$peak_udm_ticks" -v lcpu="${peak_load_cpu:-0}" \
   -v fs="$FSYNC_RATE" -v echo_rate="${ECHO_RATE:-?}" 'BEGIN {
-  printf "%-58s %10.0f /s  p50 %.2f ms, p99 %.2f ms  (target >= 5000 /s, p99 < 10 ms)\n",
+  printf "%-58s %10.0f /s  p50 %.2f ms, p99 %.2f ms\n",
          "5G AKA runs (UE + AUSF + UDM, durable SQNs), " conc " in flight", rate, p50, p99
   printf "%-58s %10.0f /s  p50 %.2f ms, p99 %.2f ms\n",
          "5G AKA runs, " light " in flight (latency at light load)", lrate, lp50, lp99
@@ -309,7 +347,12 @@ for n in $INFLIGHT; do
     "$n" "$rate" "$(cut -d' ' -f3 "$T/curve.$n" | med)" "$p99" \
     "$(awk -v n="$n" -v r="$rate" 'BEGIN {print (r > 0 ? n / r * 1000 : 0)}')" "$per"
   if awk -v r="$rate" -v p="$p99" 'BEGIN {exit !(r >= 5000 && p < 10)}'; then best="${best:+$best, }$n"; fi
+  # the highest rate whose p99 is below 10 ms (issue 17's target, one figure for the curve)
+  if awk -v r="$rate" -v p="$p99" -v b="${at10_rate:-0}" 'BEGIN {exit !(p > 0 && p < 10 && r > b)}'; then
+    at10_rate=$rate at10_n=$n
+  fi
 done
+echo "highest rate with p99 < 10 ms: ${at10_rate:-0} AKA runs/s$([ -n "${at10_n:-}" ] && echo " ($at10_n in flight)" || echo " (no point of this run)") (target >= 5000)"
 echo "target (>= 5000 AKA runs/s with p99 < 10 ms) met at: ${best:-no point of this run}"
 last=${INFLIGHT##* }
 prev=$(echo "$INFLIGHT" | awk '{print $(NF - 1)}')
@@ -333,8 +376,7 @@ for n in $INFLIGHT; do
       --label "5G AKA p99 with $n registrations in flight" --value "$p99" --target max=10
     # shellcheck disable=SC2086
     kb add "$OUT" --bench aka $quick --id "aka.runs_per_s_at_${n}_in_flight" --unit "runs/s" \
-      --better higher --label "5G AKA runs/s with $n registrations in flight" --value "$rate" \
-      --target min=5000
+      --better higher --label "5G AKA runs/s with $n registrations in flight" --value "$rate"
   done <"$T/curve.$n"
   c=$(cut -d' ' -f2 "$T/curve.$n" | med)
   kb point "$OUT" --bench aka --curve aka.rate_vs_in_flight --title "5G AKA runs/s vs registrations in flight" \
@@ -346,6 +388,10 @@ for n in $INFLIGHT; do
   kb point "$OUT" --bench aka --curve aka.rss_per_in_flight --title "daemons' RSS growth per registration in flight" \
     --x "registrations in flight" --y "bytes" --log-x --series "kedge-ausfd + kedge-udmd" "$n" "$c"
 done
+# shellcheck disable=SC2086
+kb add "$OUT" --bench aka $quick --id aka.runs_per_s_at_p99_10ms --unit "runs/s" --better higher \
+  --label "5G AKA: highest runs/s on the curve with p99 < 10 ms (median of $ROUNDS round(s) per point$([ -n "${at10_n:-}" ] && echo "; $at10_n in flight"))" \
+  --value "${at10_rate:-0}" --target min=5000
 # per context: the RSS growth between the two largest points over the registrations added (at
 # small counts RSS minus idle is mostly buffers and caches that the first requests allocate)
 last=${INFLIGHT##* }
@@ -386,5 +432,5 @@ if [ -n "${noedge_runs:-}" ] && [ "$noedge_runs" -gt 0 ]; then
     --label "CPU of the load tool (kedge-aka-load) per AKA run without edge keys ($CONCURRENCY in flight)"
 fi
 kb note "$OUT" --bench aka "$(nproc) CPUs shared by the UE driver, kedge-ausfd ($AUSF_WORKERS worker, edge keys $([ "$EDGE" = 1 ] && echo "stored in SQLite" || echo off)), kedge-udmd ($UDM_WORKERS worker, group_commit.max_batch $MAX_BATCH) and anything else running; load average $LOAD_BEFORE before, $LOAD_AFTER after"
-kb note "$OUT" --bench aka "target met (>= 5000 runs/s with p99 < 10 ms) at: ${best:-no point of this run}; closed loop: mean latency = in flight / rate (Little's law)"
+kb note "$OUT" --bench aka "highest rate with p99 < 10 ms: ${at10_rate:-0} runs/s$([ -n "${at10_n:-}" ] && echo " at $at10_n in flight"); target (>= 5000 runs/s with p99 < 10 ms) met at: ${best:-no point of this run}; closed loop: mean latency = in flight / rate (Little's law)"
 echo "bench/aka: wrote $OUT"

@@ -65,6 +65,7 @@ struct kedge_sbi_client {
   LIST_HEAD(, sbi_socket) sockets;
   unsigned dispatching;      /* > 0 while a completion callback runs */
   bool free_pending;         /* kedge_sbi_client_free() called from inside a callback */
+  bool in_timer;             /* libcurl runs its timeouts (on_timer_event) */
   char user_agent[128];      /* "" : none */
   char scp[256];             /* SCP apiRoot (model C), "" : direct */
   sbi_token_cache_t *tokens; /* NULL: no OAuth2 (access_token.c) */
@@ -352,7 +353,9 @@ static void on_timer_event(evutil_socket_t fd, short what, void *arg)
 {
   kedge_sbi_client_t *c = arg;
   int running;
+  c->in_timer = true;
   CURLMcode mc = curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+  c->in_timer = false;
   if (mc != CURLM_OK)
     kedge_log_debug("sbi client: curl_multi_socket_action: %s", curl_multi_strerror(mc));
   process_done(c);
@@ -422,6 +425,17 @@ static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
     return 0;
   if (timeout_ms < 0) {
     evtimer_del(c->timer);
+    return 0;
+  }
+  if (timeout_ms == 0 && !c->in_timer) {
+    /* "Now" (a transfer was added, or data is due): run it at the end of this loop pass, as
+     * the server's answers are flushed (lib/sbi/h2.c), not as a timer of the next pass. A 0 ms
+     * timer waits for the next epoll_wait and runs after every read it reports: the request
+     * left a pass later, behind all new input (issue 17: docs/performance-latency.md). Asked
+     * again while libcurl runs its timeouts, it stays a timer: the loop polls the sockets
+     * before libcurl runs again, so a libcurl that keeps asking for 0 ms cannot spin. */
+    evtimer_del(c->timer);
+    event_active(c->timer, EV_TIMEOUT, 0);
     return 0;
   }
   struct timeval tv = {.tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000};

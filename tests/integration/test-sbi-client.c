@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -794,6 +795,49 @@ static void test_timeout_while_queued(void **state)
   kedge_sbi_client_free(c); /* drops the one still waiting */
 }
 
+typedef struct send_in_pass {
+  kedge_sbi_client_t *c;
+  const char *url;
+  result_t *res;
+} send_in_pass_t;
+
+static void send_from_callback(evutil_socket_t fd, short what, void *arg)
+{
+  send_in_pass_t *s = arg;
+  kedge_sbi_client_request_t req = {.method = "GET", .url = s->url};
+  assert_int_equal(kedge_sbi_client_send(s->c, &req, on_result, s->res, NULL), KEDGE_OK);
+}
+
+/* A request sent from a callback of a loop pass starts (here: its connection is opened) in
+ * that same pass, not one pass later behind the next poll's reads: libcurl's 0 ms timeout is
+ * run at the end of the pass (issue 17, docs/sbi-client.md). Fails with a 0 ms evtimer. */
+static void test_sent_in_the_same_pass(void **state)
+{
+  fixture_t *f = *state;
+  ECS_CLIENT(f, o);
+  o.timeout_ms = 2000;
+  kedge_sbi_client_t *c = client_with(f, &o);
+  int port = 0, lfd = listen_loopback(&port); /* not on the loop: only polled below */
+  assert_true(lfd >= 0);
+  char u[256];
+  url(u, sizeof(u), port, "/ok");
+  result_t r;
+  int done = 0;
+  result_init(&r, f, &done, 1);
+  send_in_pass_t s = {.c = c, .url = u, .res = &r};
+  struct event *kick = event_new(f->base, -1, 0, send_from_callback, &s);
+  assert_non_null(kick);
+  event_active(kick, 0, 0);
+  assert_int_equal(event_base_loop(f->base, EVLOOP_ONCE | EVLOOP_NONBLOCK), 0);
+  /* On loopback a connect(2) is in the listener's accept queue when it returns. */
+  struct pollfd p = {.fd = lfd, .events = POLLIN};
+  assert_int_equal(poll(&p, 1, 200), 1);
+  event_free(kick);
+  kedge_sbi_client_free(c); /* drops the call: its callback never runs */
+  assert_false(r.fired);
+  close(lfd);
+}
+
 static void test_unavailable_and_retries(void **state)
 {
   fixture_t *f = *state;
@@ -1060,6 +1104,7 @@ int main(void)
       cmocka_unit_test(test_response_size_limit),
       cmocka_unit_test(test_timeout),
       cmocka_unit_test(test_timeout_while_queued),
+      cmocka_unit_test(test_sent_in_the_same_pass),
       cmocka_unit_test(test_unavailable_and_retries),
       cmocka_unit_test(test_cancel),
       cmocka_unit_test(test_free_with_calls_in_flight),
