@@ -95,8 +95,9 @@ kedge_err_t ausf_workers_setup(ausf_t *ausf, kedge_sbi_server_t *srv)
   if (ausf->edge_enabled) {
     if ((err = kedge_metrics_counter(
              kedge_sbi_server_metrics(srv), "kedge_ausf_key_store_puts_undone_total",
-             "Redis key store puts that timed out, lost their connection or were still out "
-             "at shutdown, each followed by a delete of its Kedge ID",
+             "Key store puts undone: Redis puts that timed out, lost their connection or were "
+             "still out at shutdown, SQLite puts still uncommitted or unanswered at shutdown "
+             "(dropped, or followed by a delete of their Kedge ID)",
              NULL, &ausf->keys_put_undone)))
       return err;
     ausf->keystore.opts.put_undone = put_undone;

@@ -18,6 +18,11 @@
  *    such a read fails at once (SQLITE_BUSY or SQLITE_PROTOCOL). Those gets, and the gets of
  *    the next LOOP_BACKOFF_MS, go to the handle's reader thread (a batched pool with its own
  *    connection, the previous design), which waits as long as SQLite does.
+ *  - closing a handle leaves none of its puts applied that its caller did not hear succeed
+ *    (issue 17: the AUSF closes its store at shutdown with confirmations unanswered): a put
+ *    still queued is dropped, one in the writer's open transaction cancelled (the batch runs
+ *    again without it), one committed or committing undone by a delete behind it in the same
+ *    writer, only while it is still the SUPI's key (sq_close; counted by opts.put_undone).
  * journal_mode=WAL with synchronous=FULL: the WAL is fsynced at every commit, so a put is on
  * disk before its callback says KEDGE_OK (issue 5: "a key is on disk before the confirmation
  * that created it is answered"). NORMAL would survive a crash of the AUSF but could lose the
@@ -95,7 +100,7 @@ typedef struct sq_engine {
   sqlite3_stmt *delete_supi, *insert, *purge, *savepoint, *release, *rollback_to, *begin, *commit,
       *rollback;
   kedge_work_pool_t *pool;
-  pthread_mutex_t lock;        /* orphans */
+  pthread_mutex_t lock;        /* orphans, and every job's stage */
   LIST_HEAD(, sq_job) orphans; /* jobs of closed handles, still in the pool */
 } sq_engine_t;
 
@@ -115,12 +120,20 @@ typedef struct sq_handle {
   bool purging;
 } sq_handle_t;
 
+/* Where a write job is, under eng->lock: what closing its handle does to it (sq_close).
+ * QUEUED -> TAKEN (the writer's transaction) -> APPLIED (committed, or about to be: the writer
+ * decided) or FAILED; QUEUED or TAKEN -> CANCELLED (its handle closed: never committed). */
+typedef enum sq_stage { JOB_QUEUED, JOB_TAKEN, JOB_APPLIED, JOB_FAILED, JOB_CANCELLED } sq_stage_t;
+
 struct sq_job {
   LIST_ENTRY(sq_job) entry; /* in h->jobs, or eng->orphans */
   sq_job_t *gets, *link;    /* a read batch: its gets, linked by link */
   kedge_keystore_t *ks;     /* NULL once orphaned */
   sq_engine_t *eng;
-  bool read, internal; /* internal: the periodic purge, nobody to call back */
+  bool read, internal; /* internal: the periodic purge or an undo, nobody to call back */
+  bool undo;           /* the compensating delete of a closed handle's applied put */
+  sq_stage_t stage;    /* under eng->lock */
+  bool skip;           /* the writer's: cancelled, left out of its transaction */
   ks_call_t call;
   ks_row_t row;
   kedge_err_t err;
@@ -208,35 +221,95 @@ static kedge_err_t write_one(sq_engine_t *eng, sq_job_t *job, int64_t now)
   return KEDGE_ERR_INVALID_ARG;
 }
 
+/* Under eng->lock, once the batch is written into the open transaction (`written`) or BEGIN
+ * failed: a job whose handle was closed meanwhile (CANCELLED) is left out, and if it was
+ * written the transaction must be rolled back and run again without it (true): its caller never
+ * hears, so it must not land. Otherwise every job is now APPLIED or FAILED: a close from here
+ * on undoes an applied put with a compensating delete instead (sq_close), since the COMMIT
+ * about to run cannot be called back. */
+static bool must_redo(void **args, size_t n, bool written)
+{
+  bool cancelled = false;
+  for (size_t i = 0; i < n; i++) {
+    sq_job_t *job = args[i];
+    if (!job->skip && job->stage == JOB_CANCELLED)
+      job->skip = cancelled = true;
+  }
+  if (cancelled && written)
+    return true;
+  for (size_t i = 0; i < n; i++) {
+    sq_job_t *job = args[i];
+    if (!job->skip)
+      job->stage = job->err ? JOB_FAILED : JOB_APPLIED;
+  }
+  return false;
+}
+
 static void write_batch(void **args, size_t n, void *p)
 {
   sq_engine_t *eng = p;
   int64_t now = kedge_wall_ms();
-  kedge_err_t err = run(eng->begin);
+  /* Taken: a close from now on cancels these without touching their rows (sq_close); one it
+   * cancelled before is left out, its row already wiped. */
+  pthread_mutex_lock(&eng->lock);
   for (size_t i = 0; i < n; i++) {
     sq_job_t *job = args[i];
-    if (err) {
-      job->err = err;
-      continue;
-    }
-    /* A savepoint per call: one that fails leaves the others of the batch intact. */
-    if ((job->err = run(eng->savepoint)))
-      continue;
-    if ((job->err = write_one(eng, job, now)) && job->err != KEDGE_ERR_NOT_FOUND)
-      run(eng->rollback_to);
-    run(eng->release);
+    job->skip = job->stage == JOB_CANCELLED;
+    if (!job->skip)
+      job->stage = JOB_TAKEN;
   }
-  if (!err && (err = run(eng->commit))) { /* synchronous=FULL: fsynced when this returns */
-    run(eng->rollback);
+  pthread_mutex_unlock(&eng->lock);
+  kedge_err_t err;
+  bool redo;
+  do { /* at most once more per job cancelled while its transaction was open */
+    err = run(eng->begin);
     for (size_t i = 0; i < n; i++) {
       sq_job_t *job = args[i];
+      if (job->skip)
+        continue;
+      if (err) {
+        job->err = err;
+        continue;
+      }
+      /* A savepoint per call: one that fails leaves the others of the batch intact. */
+      if ((job->err = run(eng->savepoint)))
+        continue;
+      if ((job->err = write_one(eng, job, now)) && job->err != KEDGE_ERR_NOT_FOUND)
+        run(eng->rollback_to);
+      run(eng->release);
+    }
+    pthread_mutex_lock(&eng->lock);
+    redo = must_redo(args, n, !err);
+    pthread_mutex_unlock(&eng->lock);
+    if (redo) {
+      kedge_log_debug("keystore sqlite: a put cancelled in the open transaction (its handle "
+                      "closed): the batch runs again without it");
+      run(eng->rollback);
+    }
+  } while (redo);
+  if (!err && (err = run(eng->commit))) { /* synchronous=FULL: fsynced when this returns */
+    run(eng->rollback);
+    pthread_mutex_lock(&eng->lock);
+    for (size_t i = 0; i < n; i++) {
+      sq_job_t *job = args[i];
+      if (job->skip)
+        continue;
       if (!job->err || job->err == KEDGE_ERR_NOT_FOUND)
         job->err = err;
+      job->stage = JOB_FAILED;
     }
+    pthread_mutex_unlock(&eng->lock);
   }
   if (err)
     kedge_log_warn("keystore sqlite: write transaction failed: %s (%s)", kedge_strerror(err),
                    sqlite3_errmsg(eng->db));
+  /* Cancelled while taken: the row is the writer's until here (sq_close wipes only the
+   * queued ones). */
+  for (size_t i = 0; i < n; i++) {
+    sq_job_t *job = args[i];
+    if (job->skip)
+      OPENSSL_cleanse(&job->row, sizeof(job->row));
+  }
 }
 
 /* ---- reading (the loop's connection, or the reader thread's) ---- */
@@ -496,9 +569,35 @@ static void purge_tick(evutil_socket_t fd, short what, void *arg)
 
 /* ---- open and close ---- */
 
+/* The compensating deletes (sq_close) that the writer did not reach before it stopped: run here,
+ * on the closing thread, now that the writer's connection has no thread (as long as one batch
+ * of the writer, which close has just waited for: BEGIN waits up to the busy timeout). */
+static void undo_left(sq_engine_t *eng)
+{
+  size_t n = 0;
+  sq_job_t *job;
+  LIST_FOREACH(job, &eng->orphans, entry)
+  n += job->undo && job->stage == JOB_QUEUED;
+  if (!n)
+    return;
+  void **args = calloc(n, sizeof(*args));
+  size_t i = 0;
+  LIST_FOREACH(job, &eng->orphans, entry)
+  if (job->undo && job->stage == JOB_QUEUED) {
+    if (args)
+      args[i++] = job;
+    else /* no memory for one batch: one transaction each */
+      write_batch((void **)&job, 1, eng);
+  }
+  if (args)
+    write_batch(args, n, eng);
+  free(args);
+}
+
 static void engine_free(sq_engine_t *eng)
 {
   kedge_work_pool_free(eng->pool); /* joins the writer; its queued jobs are dropped */
+  undo_left(eng);
   sq_job_t *job, *next;
   LIST_FOREACH_SAFE(job, &eng->orphans, entry, next)
   job_free(job);
@@ -772,6 +871,32 @@ static kedge_err_t sq_open(kedge_keystore_t *ks, const ks_uri_t *uri, const char
   return KEDGE_OK;
 }
 
+/* A put whose handle is closing, in the stage `applied`: its caller never hears, so it must take
+ * it as not stored (the AUSF answers its confirmation 503 or drops it at shutdown: worker.c),
+ * yet the writer has committed it or is committing it. A delete of that Kedge ID, only while
+ * it is still the SUPI's key (delete_key's statement), is queued behind it in the same writer:
+ * it runs after the put's commit. If the writer stops first, the file's last close runs it
+ * (undo_left). Under eng->lock. */
+static void undo_put(kedge_keystore_t *ks, sq_engine_t *eng, const sq_job_t *put)
+{
+  sq_job_t *undo = calloc(1, sizeof(*undo));
+  if (!undo) {
+    kedge_log_warn("keystore sqlite: out of memory: the put of Kedge ID %s, not confirmed, "
+                   "stays until the SUPI's next key or its expiry",
+                   put->row.kedge_id);
+    return;
+  }
+  undo->eng = eng;
+  undo->internal = undo->undo = true;
+  undo->call.kind = KS_DELETE_SUPI;
+  memcpy(undo->row.kedge_id, put->row.kedge_id, sizeof(undo->row.kedge_id));
+  memcpy(undo->row.tid, put->row.tid, sizeof(undo->row.tid));
+  memcpy(undo->row.supi, put->row.supi, sizeof(undo->row.supi));
+  LIST_INSERT_HEAD(&eng->orphans, undo, entry);
+  /* Not queued (full, no memory): it waits in orphans for the file's last close. */
+  kedge_work_submit(eng->pool, ks->base, NULL, job_done, undo);
+}
+
 static void sq_close(kedge_keystore_t *ks)
 {
   sq_handle_t *h = ks->impl;
@@ -779,8 +904,13 @@ static void sq_close(kedge_keystore_t *ks)
   /* The reader is the handle's own: stopping it drops its queued reads. */
   kedge_work_pool_free(h->reader);
   h->reader = NULL;
-  /* Writes still in the shared writer's queue finish there; their completions find no handle
-   * (job->ks NULL) and free themselves, or engine_free frees them with the writer. */
+  /* Writes still in the shared writer's queue go on there; their completions find no handle
+   * (job->ks NULL) and free themselves, or engine_free frees them with the writer. Puts are
+   * the exception: no put whose caller did not hear KEDGE_OK may land (issue 17, as Redis'
+   * rs_close). One still queued is dropped and wiped; one in the writer's open transaction is
+   * cancelled (the writer rolls back and runs the others again: must_redo); one committed or
+   * being committed gets its compensating delete behind it (undo_put). */
+  unsigned dropped = 0, undone = 0;
   pthread_mutex_lock(&eng->lock);
   sq_job_t *job, *next;
   LIST_FOREACH_SAFE(job, &h->jobs, entry, next)
@@ -789,12 +919,36 @@ static void sq_close(kedge_keystore_t *ks)
     if (job->read) {
       free_gets(job->gets);
       job_free(job);
-    } else {
-      job->ks = NULL;
-      LIST_INSERT_HEAD(&eng->orphans, job, entry);
+      continue;
+    }
+    job->ks = NULL;
+    LIST_INSERT_HEAD(&eng->orphans, job, entry);
+    if (job->call.kind != KS_PUT)
+      continue;
+    switch (job->stage) {
+    case JOB_QUEUED: /* the writer never reads it now */
+      OPENSSL_cleanse(&job->row, sizeof(job->row));
+      /* fall through */
+    case JOB_TAKEN:
+      job->stage = JOB_CANCELLED;
+      dropped++;
+      break;
+    case JOB_APPLIED:
+      undo_put(ks, eng, job);
+      undone++;
+      break;
+    case JOB_FAILED:
+    case JOB_CANCELLED:
+      break;
     }
   }
   pthread_mutex_unlock(&eng->lock);
+  if (dropped || undone)
+    kedge_log_warn("keystore sqlite: closed with %u put(s) not confirmed: %u dropped before "
+                   "their commit, %u committed and deleted behind",
+                   dropped + undone, dropped, undone);
+  for (unsigned i = 0; ks->opts.put_undone && i < dropped + undone; i++)
+    ks->opts.put_undone(ks->opts.put_undone_arg);
   handle_free(h);
   engine_put(eng);
 }
