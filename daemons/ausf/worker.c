@@ -80,9 +80,9 @@ static void worker_fini(kedge_sbi_worker_t *worker, void *arg)
   kedge_sbi_worker_set_data(worker, NULL);
 }
 
-/* lib/store/redis.c: a put the SEAF heard failed (503 KEY_STORE_UNAVAILABLE), or that was still
- * out when the key store was closed at shutdown, got a delete of its Kedge ID behind it, in case
- * Redis applies it later (docs/operations.md). */
+/* The key store's put_undone: a put the SEAF heard failed (Redis: 503 KEY_STORE_UNAVAILABLE), or
+ * that was still out when the store was closed at shutdown, was dropped before its commit
+ * (SQLite) or got a delete of its Kedge ID behind it (docs/operations.md). */
 static void put_undone(void *arg)
 {
   ausf_t *ausf = arg;

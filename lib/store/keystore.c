@@ -274,11 +274,15 @@ kedge_err_t kedge_keystore_open(const char *uri, const kedge_master_key_t *mk,
   ks->base = base;
   ks->mk = *mk;
   ks->opts = o;
-  err = u.be->open(ks, &u, uri, why, why_size);
+  if ((err = kedge_unsealer_new(&ks->mk, &ks->unsealer)))
+    ks_why(why, why_size, "%s: cannot set up unsealing: %s", uri, kedge_strerror(err));
+  else
+    err = u.be->open(ks, &u, uri, why, why_size);
   /* Pointers into the caller's strings are not kept: the backend copied what it needs. */
   ks->opts.redis_user = NULL;
   ks->opts.redis_password = NULL;
   if (err) {
+    kedge_unsealer_free(ks->unsealer);
     kedge_master_key_clear(&ks->mk);
     free(ks);
     return err;
@@ -346,11 +350,8 @@ void ks_deliver(kedge_keystore_t *ks, const ks_call_t *call, kedge_err_t err, co
   if (!err) {
     uint8_t plain[KEDGE_SEAL_MAX_PLAINTEXT];
     size_t len = 0;
-    kedge_err_t e = ks->unsealer || kedge_unsealer_new(&ks->mk, &ks->unsealer) == KEDGE_OK
-                        ? kedge_unsealer_open(ks->unsealer, row->kedge_id, strlen(row->kedge_id),
-                                              row->sealed, row->sealed_len, plain, &len)
-                        : kedge_unseal(&ks->mk, row->kedge_id, strlen(row->kedge_id), row->sealed,
-                                       row->sealed_len, plain, &len);
+    kedge_err_t e = kedge_unsealer_open(ks->unsealer, row->kedge_id, strlen(row->kedge_id),
+                                        row->sealed, row->sealed_len, plain, &len);
     if (e || len != KEDGE_KEY_LEN) {
       log_unseal_failure(ks, row->kedge_id);
       err = KEDGE_ERR_NOT_FOUND;

@@ -73,6 +73,26 @@ pki_init() {
   "$BIN/kedge" pki init "$T/pki" >/dev/null || { echo "kedge pki init failed"; exit 1; }
 }
 
+# udm_conf: $T/udm.yaml, a UDM (TLS from pki_init, database $T/udm.sqlite, master key
+# $T/udm.key made here) that serves ausf.kedge.test.
+udm_conf() {
+  "$BIN/kedge" master-key "$T/udm.key" >/dev/null
+  cat >"$T/udm.yaml" <<EOC
+sbi: {port: 0, tls: {cert: $T/pki/udm.crt, key: $T/pki/udm.key, ca: $T/pki/ca.crt}}
+udm: {database: $T/udm.sqlite, master_key: $T/udm.key, allowed_consumers: [ausf.kedge.test]}
+EOC
+}
+
+# udm_add SUPI [OPTIONS...]: adds subscriber SUPI with the caller's $K and $OPC to udm_conf's
+# database (K and OPc through stdin, never argv); OPTIONS e.g. --rid 12, --no-edge.
+udm_add() {
+  supi=$1
+  shift
+  printf '%s\n%s\n' "$K" "$OPC" |
+    "$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" --supi "$supi" --k-file - \
+      --opc-file - "$@" >/dev/null
+}
+
 # start_daemon NAME PROGRAM CONFIG [ARGS...]: starts $BIN/PROGRAM with --config CONFIG and
 # --ports-file, stderr to $T/NAME.log; waits for it to listen. Sets NAME_PID, NAME_PORT,
 # NAME_METRICS_PORT (NAME upper-cased by the caller's choice: pass e.g. UDM).

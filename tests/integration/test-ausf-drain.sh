@@ -26,15 +26,9 @@ K=465b5ce8b199b49faa5f0a2ee238a6bc
 OPC=cd63cb71954a9f4e48a5994e37a02baf
 SUPI=imsi-001010000000001
 pki_init
-"$BIN/kedge" master-key "$T/udm.key" >/dev/null
 "$BIN/kedge" master-key "$T/ausf.key" >/dev/null
-cat >"$T/udm.yaml" <<EOC
-sbi: {port: 0, tls: {cert: $T/pki/udm.crt, key: $T/pki/udm.key, ca: $T/pki/ca.crt}}
-udm: {database: $T/udm.sqlite, master_key: $T/udm.key, allowed_consumers: [ausf.kedge.test]}
-EOC
-printf '%s\n%s\n' "$K" "$OPC" |
-  "$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" --supi $SUPI --k-file - \
-    --opc-file - --rid 12 >/dev/null
+udm_conf
+udm_add $SUPI --rid 12
 start_daemon UDM kedge-udmd "$T/udm.yaml"
 start_redis || fail "redis-server did not start"
 

@@ -14,22 +14,11 @@ OPC=cd63cb71954a9f4e48a5994e37a02baf
 SNN=5G:mnc001.mcc001.3gppnetwork.org
 pki_init
 "$BIN/kedge" pki issue "$T/pki" ecs.example.com >/dev/null
-"$BIN/kedge" master-key "$T/udm.key" >/dev/null
 "$BIN/kedge" master-key "$T/ausf.key" >/dev/null
-
-cat >"$T/udm.yaml" <<EOC
-sbi: {port: 0, tls: {cert: $T/pki/udm.crt, key: $T/pki/udm.key, ca: $T/pki/ca.crt}}
-udm: {database: $T/udm.sqlite, master_key: $T/udm.key, allowed_consumers: [ausf.kedge.test]}
-EOC
-printf '%s\n%s\n' "$K" "$OPC" |
-  "$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" --supi imsi-001010000000001 --k-file - \
-  --opc-file - --rid 12 >/dev/null
-printf '%s\n%s\n' "$K" "$OPC" |
-  "$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" --supi nai-alice@edge.example.org \
-  --k-file - --opc-file - --rid 4321 >/dev/null
-printf '%s\n%s\n' "$K" "$OPC" |
-  "$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" --supi imsi-001010000000009 --k-file - \
-  --opc-file - --no-edge >/dev/null
+udm_conf
+udm_add imsi-001010000000001 --rid 12
+udm_add nai-alice@edge.example.org --rid 4321
+udm_add imsi-001010000000009 --no-edge
 start_daemon UDM kedge-udmd "$T/udm.yaml"
 
 # ausf_conf FILE KEYSTORE LIFETIME [PORT]
