@@ -566,6 +566,42 @@ static void test_one_record_per_supi(void **state)
   OPENSSL_cleanse(recs, sizeof(recs));
 }
 
+/* One put of a group-committed batch fails (a trigger refuses its SUPI): that one answers an
+ * error, the others of the same batch are stored. The writer runs a batch without a savepoint
+ * per call and, when a call fails, runs it again with them (lib/store/sqlite.c write_batch). */
+static void test_sqlite_failed_put_in_batch(void **state)
+{
+  fixture_t *f = *state;
+  enum { N = 20, BAD = 7 };
+  static kedge_keystore_record_t recs[N];
+  static result_t r[N];
+  memset(r, 0, sizeof(r));
+  sqlite3 *db = NULL;
+  assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+  assert_int_equal(sqlite3_exec(db,
+                                "CREATE TRIGGER refuse BEFORE INSERT ON edge_key"
+                                " WHEN NEW.supi = 'imsi-001010000200007'"
+                                " BEGIN SELECT RAISE(ABORT, 'refused'); END",
+                                NULL, NULL, NULL),
+                   SQLITE_OK);
+  sqlite3_close(db);
+  for (int i = 0; i < N; i++) {
+    char supi[32];
+    snprintf(supi, sizeof(supi), "imsi-00101%010d", 200000 + i);
+    make_rec(&recs[i], supi, 60000);
+    assert_int_equal(kedge_keystore_put(f->ks, &recs[i], on_done, &r[i]), KEDGE_OK);
+  }
+  for (int i = 0; i < N; i++)
+    wait_calls(f->base, &r[i].calls, 1);
+  for (int i = 0; i < N; i++)
+    assert_int_equal(r[i].err, i == BAD ? KEDGE_ERR_IO : KEDGE_OK);
+  assert_int_equal(count_rows(f, NULL), N - 1);
+  for (int i = 0; i < N; i++)
+    assert_int_equal(get_one(f->base, f->ks, recs[i].kedge_id, NULL),
+                     i == BAD ? KEDGE_ERR_NOT_FOUND : KEDGE_OK);
+  OPENSSL_cleanse(recs, sizeof(recs));
+}
+
 /* Many SUPIs at once, and reads of all of them at once. */
 static void test_many_at_once(void **state)
 {
@@ -1301,6 +1337,7 @@ int main(void)
       cmocka_unit_test_setup_teardown(test_sqlite_committed_before_callback, setup_sqlite,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_sqlite_swapped_ciphertext, setup_sqlite, teardown),
+      cmocka_unit_test_setup_teardown(test_sqlite_failed_put_in_batch, setup_sqlite, teardown),
       cmocka_unit_test_setup_teardown(test_sqlite_locked_wal_read_off_loop, setup_sqlite, teardown),
       cmocka_unit_test_setup_teardown(test_sqlite_get_answered_in_one_pass, setup_sqlite, teardown),
       cmocka_unit_test_setup_teardown(test_sqlite_get_chain_lets_loop_poll, setup_sqlite, teardown),
