@@ -19,6 +19,9 @@
 struct udm_db {
   sqlite3 *sql;
   kedge_master_key_t mk;
+  /* K and OPc of each vector opened with the AES-GCM key schedule made once (the handle's
+   * thread, like its SQLite connection: the UDM's pool thread) */
+  kedge_unsealer_t *unsealer;
   sqlite3_stmt *insert, *select, *select_keys, *update_sqn, *remove, *list, *modify, *export;
   sqlite3_stmt *event_insert, *event_trim, *event_remove, *event_list, *event_delete_supi;
 };
@@ -139,6 +142,11 @@ kedge_err_t udm_db_open(const char *path, const kedge_master_key_t *mk, udm_db_t
     udm_db_close(db);
     return kerr;
   }
+  if ((kerr = kedge_unsealer_new(mk, &db->unsealer))) {
+    say(why, why_size, "%s: %s", path, kedge_strerror(kerr));
+    udm_db_close(db);
+    return kerr;
+  }
   if (prepare(db, &db->insert,
               "INSERT INTO subscriber (supi, k, opc, amf, sqn, rid, edge, akma) "
               "VALUES (?, ?, ?, ?, ?, ?, ?, ?)") ||
@@ -191,6 +199,7 @@ void udm_db_close(udm_db_t *db)
   for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
     sqlite3_finalize(all[i]);
   sqlite3_close(db->sql);
+  kedge_unsealer_free(db->unsealer);
   kedge_master_key_clear(&db->mk);
   free(db);
 }
@@ -219,8 +228,8 @@ static kedge_err_t unseal_column(udm_db_t *db, sqlite3_stmt *st, int col, const 
   char aad[KEDGE_SUPI_MAX + 32];
   size_t aad_len = seal_aad(aad, sizeof(aad), role, supi), len = 0;
   uint8_t out[KEDGE_SEAL_MAX_PLAINTEXT];
-  kedge_err_t err = kedge_unseal(&db->mk, aad, aad_len, sqlite3_column_blob(st, col),
-                                 (size_t)sqlite3_column_bytes(st, col), out, &len);
+  kedge_err_t err = kedge_unsealer_open(db->unsealer, aad, aad_len, sqlite3_column_blob(st, col),
+                                        (size_t)sqlite3_column_bytes(st, col), out, &len);
   if (!err && len != 16)
     err = KEDGE_ERR_BAD_LENGTH;
   if (!err)
