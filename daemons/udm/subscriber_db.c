@@ -24,6 +24,7 @@ struct udm_db {
   kedge_unsealer_t *unsealer;
   sqlite3_stmt *insert, *select, *select_keys, *update_sqn, *remove, *list, *modify, *export;
   sqlite3_stmt *event_insert, *event_trim, *event_remove, *event_list, *event_delete_supi;
+  sqlite3_stmt *tx_begin, *tx_commit, *tx_rollback; /* prepared once, like the rest */
 };
 
 static const char schema[] =
@@ -179,7 +180,9 @@ kedge_err_t udm_db_open(const char *path, const kedge_master_key_t *mk, udm_db_t
       prepare(db, &db->event_list,
               "SELECT supi, id, nf_instance_id, success, time_stamp, auth_type,"
               " serving_network_name, removed_at FROM auth_event WHERE supi = ?1 ORDER BY seq") ||
-      prepare(db, &db->event_delete_supi, "DELETE FROM auth_event WHERE supi = ?1")) {
+      prepare(db, &db->event_delete_supi, "DELETE FROM auth_event WHERE supi = ?1") ||
+      prepare(db, &db->tx_begin, "BEGIN IMMEDIATE") || prepare(db, &db->tx_commit, "COMMIT") ||
+      prepare(db, &db->tx_rollback, "ROLLBACK")) {
     say(why, why_size, "%s: %s", path, sqlite3_errmsg(db->sql));
     udm_db_close(db);
     return KEDGE_ERR_IO;
@@ -192,10 +195,22 @@ void udm_db_close(udm_db_t *db)
 {
   if (!db)
     return;
-  sqlite3_stmt *all[] = {db->insert,           db->select,     db->select_keys,  db->update_sqn,
-                         db->remove,           db->list,       db->modify,       db->export,
-                         db->event_insert,     db->event_trim, db->event_remove, db->event_list,
-                         db->event_delete_supi};
+  sqlite3_stmt *all[] = {db->insert,
+                         db->select,
+                         db->select_keys,
+                         db->update_sqn,
+                         db->remove,
+                         db->list,
+                         db->modify,
+                         db->export,
+                         db->event_insert,
+                         db->event_trim,
+                         db->event_remove,
+                         db->event_list,
+                         db->event_delete_supi,
+                         db->tx_begin,
+                         db->tx_commit,
+                         db->tx_rollback};
   for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
     sqlite3_finalize(all[i]);
   sqlite3_close(db->sql);
@@ -339,25 +354,28 @@ kedge_err_t udm_db_get_credentials(udm_db_t *db, const char *supi, udm_subscribe
   return lookup(db, supi, true, sub);
 }
 
-static kedge_err_t exec(udm_db_t *db, const char *sql)
+/* A transaction's BEGIN IMMEDIATE, COMMIT or ROLLBACK: prepared at open (sqlite3_exec parsed
+ * the text again for every batch: docs/performance-latency.md, fourth round). */
+static kedge_err_t exec(sqlite3_stmt *st)
 {
-  int rc = sqlite3_exec(db->sql, sql, NULL, NULL, NULL);
-  return rc == SQLITE_OK ? KEDGE_OK : rc == SQLITE_BUSY ? KEDGE_ERR_BUSY : KEDGE_ERR_IO;
+  int rc = sqlite3_step(st);
+  sqlite3_reset(st);
+  return rc == SQLITE_DONE ? KEDGE_OK : rc == SQLITE_BUSY ? KEDGE_ERR_BUSY : KEDGE_ERR_IO;
 }
 
 kedge_err_t udm_db_begin(udm_db_t *db)
 {
-  return exec(db, "BEGIN IMMEDIATE");
+  return exec(db->tx_begin);
 }
 
 kedge_err_t udm_db_commit(udm_db_t *db)
 {
-  return exec(db, "COMMIT");
+  return exec(db->tx_commit);
 }
 
 void udm_db_rollback(udm_db_t *db)
 {
-  exec(db, "ROLLBACK");
+  exec(db->tx_rollback);
 }
 
 kedge_err_t udm_db_next_sqn(udm_db_t *db, const char *supi, const uint64_t *sqn_ms,
@@ -369,7 +387,7 @@ kedge_err_t udm_db_next_sqn(udm_db_t *db, const char *supi, const uint64_t *sqn_
    * its own transaction. IMMEDIATE: the write lock is taken before the read, so two requests
    * for one SUPI can never get the same SQN. */
   bool own_tx = sqlite3_get_autocommit(db->sql) != 0;
-  kedge_err_t err = own_tx ? exec(db, "BEGIN IMMEDIATE") : KEDGE_OK;
+  kedge_err_t err = own_tx ? exec(db->tx_begin) : KEDGE_OK;
   if (err)
     return err;
   uint64_t next = 0;
@@ -385,9 +403,9 @@ kedge_err_t udm_db_next_sqn(udm_db_t *db, const char *supi, const uint64_t *sqn_
   }
   if (own_tx) {
     if (!err)
-      err = exec(db, "COMMIT"); /* synchronous=FULL: on disk when this returns */
+      err = exec(db->tx_commit); /* synchronous=FULL: on disk when this returns */
     if (err)
-      exec(db, "ROLLBACK");
+      exec(db->tx_rollback);
   }
   if (err) {
     OPENSSL_cleanse(&sub->cred, sizeof(sub->cred));
@@ -537,7 +555,7 @@ kedge_err_t udm_db_add_auth_event(udm_db_t *db, const udm_auth_event_t *ev, size
   if (!db || !ev || keep == 0)
     return KEDGE_ERR_INVALID_ARG;
   bool own_tx = sqlite3_get_autocommit(db->sql) != 0;
-  kedge_err_t err = own_tx ? exec(db, "BEGIN IMMEDIATE") : KEDGE_OK;
+  kedge_err_t err = own_tx ? exec(db->tx_begin) : KEDGE_OK;
   if (err)
     return err;
   sqlite3_stmt *st = db->event_insert;
@@ -567,9 +585,9 @@ kedge_err_t udm_db_add_auth_event(udm_db_t *db, const udm_auth_event_t *ev, size
   }
   if (own_tx) {
     if (!err)
-      err = exec(db, "COMMIT");
+      err = exec(db->tx_commit);
     if (err)
-      exec(db, "ROLLBACK");
+      exec(db->tx_rollback);
   }
   return err;
 }
