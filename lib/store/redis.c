@@ -20,11 +20,14 @@
  *    same Kedge ID. The same for the puts still out when the handle is closed (their callers
  *    never hear). Best effort: hiredis' output buffer is flushed without waiting, and a delete
  *    that did not leave it (a full socket, a connection Redis closed) is lost with it. Only the
- *    deletes that left are counted through opts.put_undone (undos_settle).
+ *    deletes that left are counted through opts.put_undone (undos_settle). What left runs: a
+ *    dropped connection's socket stays half open until Redis has read it all (drain_start).
  * Keys: kedge:kid:<Kedge ID> -> record (below), kedge:supi:<SUPI> -> Kedge ID, both with PXAT
  * expiry so Redis purges them itself. Replacing a SUPI's key is one Lua script: it must read
  * the old Kedge ID before deleting it, which MULTI/EXEC cannot. */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <signal.h>
@@ -32,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 #include <hiredis/adapters/libevent.h>
@@ -44,6 +48,11 @@
 #include "kedge/list.h"
 #include "kedge/log.h"
 #include "store.h"
+
+/* A dropped connection's socket stays open this long at most, reading and discarding what Redis
+ * answers (drain_start), and at most this many per handle. */
+#define DRAIN_MS   60000
+#define MAX_DRAINS 8
 
 #define KID_PREFIX  "kedge:kid:"
 #define SUPI_PREFIX "kedge:supi:"
@@ -110,6 +119,7 @@ typedef enum rs_state { RS_DOWN, RS_CONNECTING, RS_UP } rs_state_t;
 enum { STEP_AUTH = 1, STEP_SELECT, STEP_PING };
 
 typedef struct rs_op rs_op_t;
+typedef struct rs_drain rs_drain_t;
 
 typedef struct redis_store {
   kedge_keystore_t *ks;
@@ -137,7 +147,16 @@ typedef struct redis_store {
     size_t put_end, end;
   } * undos;
   unsigned n_undos, cap_undos;
+  LIST_HEAD(, rs_drain) drains; /* dropped connections Redis has not closed yet */
+  unsigned n_drains;
 } redis_store_t;
+
+struct rs_drain {
+  LIST_ENTRY(rs_drain) link; /* in rs->drains */
+  redis_store_t *rs;
+  evutil_socket_t fd;
+  struct event *ev;
+};
 
 struct rs_op {
   LIST_ENTRY(rs_op) link; /* in rs->ops until answered or the handle is closed */
@@ -279,6 +298,61 @@ static void undo_puts_in_flight(redis_store_t *rs)
   undos_settle(rs, ac);
 }
 
+static void drain_free(rs_drain_t *d)
+{
+  LIST_REMOVE(d, link);
+  d->rs->n_drains--;
+  event_free(d->ev);
+  close(d->fd);
+  free(d);
+}
+
+static void drain_read(evutil_socket_t fd, short what, void *arg)
+{
+  rs_drain_t *d = arg;
+  if (what & EV_READ) {
+    char buf[4096];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof(buf))) > 0)
+      ;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+      return;
+  }
+  drain_free(d); /* Redis closed it (it has run everything), or DRAIN_MS passed */
+}
+
+/* The connection is dropped with commands sent that a stalled Redis has not read yet: puts and
+ * the compensating deletes behind them. Closing the socket would lose them: when Redis resumes
+ * and answers the first commands it reads, the kernel resets a closed socket and Redis drops
+ * the rest, deletes included. So the socket stays open on a duplicate descriptor, half closed
+ * (FIN behind the data), reading and discarding the answers until Redis, having run everything,
+ * closes it too (or DRAIN_MS). Without a descriptor or memory to spare it closes as before. */
+static void drain_start(redis_store_t *rs, redisAsyncContext *ac)
+{
+  if (!(ac->c.flags & REDIS_CONNECTED) || ac->c.fd < 0 || rs->n_drains >= MAX_DRAINS)
+    return;
+  rs_drain_t *d = calloc(1, sizeof(*d));
+  if (!d)
+    return;
+  d->rs = rs;
+  if ((d->fd = fcntl(ac->c.fd, F_DUPFD_CLOEXEC, 0)) < 0) {
+    free(d);
+    return;
+  }
+  struct timeval tv = ms_tv(DRAIN_MS);
+  if (!(d->ev = event_new(rs->base, d->fd, EV_READ | EV_PERSIST, drain_read, d)) ||
+      event_add(d->ev, &tv) != 0) {
+    if (d->ev)
+      event_free(d->ev);
+    close(d->fd);
+    free(d);
+    return;
+  }
+  shutdown(d->fd, SHUT_WR);
+  LIST_INSERT_HEAD(&rs->drains, d, link);
+  rs->n_drains++;
+}
+
 /* Ends the connection: calls in flight get KEDGE_ERR_UNAVAILABLE from their hiredis callbacks
  * (at once, or when the current hiredis callback returns). Those callbacks may close the
  * handle: callers return right after this. */
@@ -286,6 +360,8 @@ static void drop(redis_store_t *rs)
 {
   redisAsyncContext *ac = rs->ac;
   undo_puts_in_flight(rs);
+  if (ac)
+    drain_start(rs, ac);
   rs->ac = NULL;
   rs->state = RS_DOWN;
   evtimer_del(rs->connect_timer);
@@ -809,6 +885,8 @@ static kedge_err_t check_server(const redis_store_t *rs, const char *text, char 
 
 static void rs_free(redis_store_t *rs)
 {
+  while (!LIST_EMPTY(&rs->drains))
+    drain_free(LIST_FIRST(&rs->drains));
   if (rs->connect_timer)
     event_free(rs->connect_timer);
   if (rs->retry_timer)
@@ -842,6 +920,7 @@ static kedge_err_t rs_open(kedge_keystore_t *ks, const ks_uri_t *uri, const char
   if (!rs)
     return KEDGE_ERR_NOMEM;
   LIST_INIT(&rs->ops);
+  LIST_INIT(&rs->drains);
   rs->ks = ks;
   rs->base = ks->base;
   rs->port = uri->port;
