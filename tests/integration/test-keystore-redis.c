@@ -286,6 +286,51 @@ static void test_round_trip_and_replace(void **state)
   assert_int_equal(kedge_keystore_pending(f->ks), 0);
 }
 
+static int count_write_watch(const struct event_base *base, const struct event *ev, void *arg)
+{
+  if ((event_get_events(ev) & EV_WRITE) && event_pending(ev, EV_WRITE, NULL))
+    ++*(int *)arg;
+  return 0;
+}
+
+/* The commands asked in one loop pass leave at the end of that pass, without the socket's
+ * write event (hiredis's own libevent adapter armed it for every batch: an epoll_ctl(2) and a
+ * loop pass more; redis.c "the connection on the loop"), and every answer comes back, also for
+ * a batch larger than what a socket takes at once. */
+static void test_pass_written_without_write_event(void **state)
+{
+  fixture_t *f = *state;
+  kedge_keystore_record_t rec;
+  make_rec(&rec, "imsi-001010000000001", 60000);
+  assert_int_equal(put_one(f->base, f->ks, &rec), KEDGE_OK);
+  enum { N = 8000 }; /* below max_pending (10,000) */
+  result_t *r = calloc(N, sizeof(*r));
+  assert_non_null(r);
+  for (int i = 0; i < N; i++)
+    assert_int_equal(kedge_keystore_get(f->ks, rec.kedge_id, on_got, &r[i]), KEDGE_OK);
+  int watching = 0;
+  event_base_foreach_event(f->base, count_write_watch, &watching);
+  assert_int_equal(watching, 0);
+  int late = 0, done = 0;
+  struct event *deadline = evtimer_new(f->base, deadline_hit, &late);
+  struct timeval tv = {.tv_sec = 10};
+  evtimer_add(deadline, &tv);
+  while (done < N && !late) {
+    event_base_loop(f->base, EVLOOP_ONCE);
+    for (done = 0; done < N && r[done].calls == 1; done++)
+      ;
+  }
+  event_free(deadline);
+  for (int i = 0; i < N; i++) {
+    assert_int_equal(r[i].calls, 1);
+    assert_int_equal(r[i].err, KEDGE_OK);
+    assert_same(&rec, &r[i].rec);
+  }
+  OPENSSL_cleanse(r, N * sizeof(*r));
+  free(r);
+  assert_int_equal(kedge_keystore_pending(f->ks), 0);
+}
+
 static void test_expiry_by_redis(void **state)
 {
   fixture_t *f = *state;
@@ -878,6 +923,7 @@ int main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_round_trip_and_replace, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_pass_written_without_write_event, setup, teardown),
       cmocka_unit_test_setup_teardown(test_expiry_by_redis, setup, teardown),
       cmocka_unit_test_setup_teardown(test_sealed_in_redis, setup, teardown),
       cmocka_unit_test_setup_teardown(test_atomic_replacement, setup, teardown),
