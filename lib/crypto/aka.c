@@ -14,17 +14,47 @@ static kedge_kdf_param_t param(const void *data, size_t len)
   return (kedge_kdf_param_t){.data = data, .len = len};
 }
 
+/* TS 33.501 A.2 KAUSF and A.4 RES* (XRES*), with the KDF keyed by CK || IK (ck_ik_key). */
+static kedge_err_t kausf_with(kedge_kdf_key_t *ck_ik, const char *snn, const uint8_t sqn_xor_ak[6],
+                              uint8_t kausf[32])
+{
+  const kedge_kdf_param_t p[] = {param(snn, strlen(snn)), param(sqn_xor_ak, 6)};
+  return kedge_kdf_derive(ck_ik, KEDGE_FC_KAUSF, p, 2, kausf);
+}
+
+static kedge_err_t res_star_with(kedge_kdf_key_t *ck_ik, const char *snn, const uint8_t rand[16],
+                                 const uint8_t *res, size_t res_len, uint8_t res_star[16])
+{
+  uint8_t out[32];
+  const kedge_kdf_param_t p[] = {param(snn, strlen(snn)), param(rand, 16), param(res, res_len)};
+  kedge_err_t err = kedge_kdf_derive(ck_ik, KEDGE_FC_RES_STAR, p, 3, out);
+  if (!err)
+    memcpy(res_star, out + 16, 16); /* the 128 least significant bits */
+  OPENSSL_cleanse(out, sizeof(out));
+  return err;
+}
+
+/* The KDF key CK || IK (both derivations above use it). */
+static kedge_err_t ck_ik_key(const uint8_t ck[16], const uint8_t ik[16], kedge_kdf_key_t **out)
+{
+  uint8_t key[32];
+  memcpy(key, ck, 16);
+  memcpy(key + 16, ik, 16);
+  kedge_err_t err = kedge_kdf_key_new(key, sizeof(key), out);
+  OPENSSL_cleanse(key, sizeof(key));
+  return err;
+}
+
 kedge_err_t kedge_aka_kausf(const uint8_t ck[16], const uint8_t ik[16], const char *snn,
                             const uint8_t sqn_xor_ak[6], uint8_t kausf[32])
 {
   if (!ck || !ik || !snn || !sqn_xor_ak || !kausf)
     return KEDGE_ERR_INVALID_ARG;
-  uint8_t key[32];
-  memcpy(key, ck, 16);
-  memcpy(key + 16, ik, 16);
-  const kedge_kdf_param_t p[] = {param(snn, strlen(snn)), param(sqn_xor_ak, 6)};
-  kedge_err_t err = kedge_kdf(key, sizeof(key), KEDGE_FC_KAUSF, p, 2, kausf);
-  OPENSSL_cleanse(key, sizeof(key));
+  kedge_kdf_key_t *k;
+  kedge_err_t err = ck_ik_key(ck, ik, &k);
+  if (!err)
+    err = kausf_with(k, snn, sqn_xor_ak, kausf);
+  kedge_kdf_key_free(k);
   return err;
 }
 
@@ -35,15 +65,11 @@ kedge_err_t kedge_aka_res_star(const uint8_t ck[16], const uint8_t ik[16], const
   /* TS 33.102: RES is 4 to 16 octets. */
   if (!ck || !ik || !snn || !rand || !res || res_len < 4 || res_len > 16 || !res_star)
     return KEDGE_ERR_INVALID_ARG;
-  uint8_t key[32], out[32];
-  memcpy(key, ck, 16);
-  memcpy(key + 16, ik, 16);
-  const kedge_kdf_param_t p[] = {param(snn, strlen(snn)), param(rand, 16), param(res, res_len)};
-  kedge_err_t err = kedge_kdf(key, sizeof(key), KEDGE_FC_RES_STAR, p, 3, out);
+  kedge_kdf_key_t *k;
+  kedge_err_t err = ck_ik_key(ck, ik, &k);
   if (!err)
-    memcpy(res_star, out + 16, 16); /* the 128 least significant bits */
-  OPENSSL_cleanse(key, sizeof(key));
-  OPENSSL_cleanse(out, sizeof(out));
+    err = res_star_with(k, snn, rand, res, res_len, res_star);
+  kedge_kdf_key_free(k);
   return err;
 }
 
@@ -91,10 +117,16 @@ kedge_err_t kedge_aka_generate_he_av(const kedge_aka_credentials_t *cred, const 
       av->autn[i] = sqn_b[i] ^ ak[i];
     memcpy(av->autn + 6, amf, 2);
     memcpy(av->autn + 8, mac_a, 8);
-    err = kedge_aka_res_star(ck, ik, snn, rand, res, sizeof(res), av->xres_star);
   }
+  /* XRES* and KAUSF with one KDF key, CK || IK: the HMAC key set up once per vector */
+  kedge_kdf_key_t *ck_ik = NULL;
   if (!err)
-    err = kedge_aka_kausf(ck, ik, snn, av->autn, av->kausf);
+    err = ck_ik_key(ck, ik, &ck_ik);
+  if (!err)
+    err = res_star_with(ck_ik, snn, rand, res, sizeof(res), av->xres_star);
+  if (!err)
+    err = kausf_with(ck_ik, snn, av->autn, av->kausf);
+  kedge_kdf_key_free(ck_ik);
   if (err)
     OPENSSL_cleanse(av, sizeof(*av));
   OPENSSL_cleanse(res, sizeof(res));
