@@ -608,8 +608,8 @@ static void op_unlink(redis_store_t *rs, rs_op_t *op)
 }
 
 /* Queues a command on the connection, counting its bytes in rs->appended: hiredis only adds
- * to its output buffer here (its write event sends it later), so the buffer grows by exactly
- * the command. */
+ * to its output buffer here (the pass's flush, ev_flush, or the write event sends it later),
+ * so the buffer grows by exactly the command. */
 static int append(redis_store_t *rs, redisCallbackFn *fn, void *privdata, int argc,
                   const char **argv, const size_t *lens)
 {
