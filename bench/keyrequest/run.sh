@@ -449,7 +449,8 @@ ctx_switches() {
 # floor_start FILE: cyclictest over the measured window (after WARMUP, DURATION s), in the
 # background: one SCHED_OTHER thread per CPU of FLOOR_CPUS, woken every 1 ms (absolute times),
 # histogram in 1 us buckets up to 20 ms. --laptop: it leaves /dev/cpu_dma_latency alone (the
-# default would keep every CPU out of its idle states for the run, the servers' included).
+# default would keep every CPU out of its idle states for the run, the servers' included). It
+# costs each CPU about 1 % (1,000 wake-ups a second of ~10 us), on every server's lines alike.
 floor_start() {
   FLOOR_PID=
   [ -n "$CYCLICTEST" ] || return 0
