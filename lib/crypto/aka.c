@@ -6,6 +6,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "crypto_int.h"
 #include "kedge/kdf.h"
 #include "kedge/sqn.h"
 
@@ -14,17 +15,63 @@ static kedge_kdf_param_t param(const void *data, size_t len)
   return (kedge_kdf_param_t){.data = data, .len = len};
 }
 
+/* TS 33.501 A.2 (KAUSF) and A.4 (RES*, XRES*) both derive from the key CK || IK: one KDF key
+ * for the two when both are wanted (the UDM's vector, the UE's answer). */
+static kedge_err_t ck_ik_key(const uint8_t ck[16], const uint8_t ik[16], kedge_kdf_key_t **key)
+{
+  uint8_t k[32];
+  memcpy(k, ck, 16);
+  memcpy(k + 16, ik, 16);
+  kedge_err_t err = kedge_kdf_key_new(k, sizeof(k), key);
+  OPENSSL_cleanse(k, sizeof(k));
+  return err;
+}
+
+static kedge_err_t kausf_derive(kedge_kdf_key_t *key, const char *snn, const uint8_t sqn_xor_ak[6],
+                                uint8_t kausf[32])
+{
+  const kedge_kdf_param_t p[] = {param(snn, strlen(snn)), param(sqn_xor_ak, 6)};
+  return kedge_kdf_derive(key, KEDGE_FC_KAUSF, p, 2, kausf);
+}
+
+static kedge_err_t res_star_derive(kedge_kdf_key_t *key, const char *snn, const uint8_t rand[16],
+                                   const uint8_t *res, size_t res_len, uint8_t res_star[16])
+{
+  uint8_t out[32];
+  const kedge_kdf_param_t p[] = {param(snn, strlen(snn)), param(rand, 16), param(res, res_len)};
+  kedge_err_t err = kedge_kdf_derive(key, KEDGE_FC_RES_STAR, p, 3, out);
+  if (!err)
+    memcpy(res_star, out + 16, 16); /* the 128 least significant bits */
+  OPENSSL_cleanse(out, sizeof(out));
+  return err;
+}
+
+/* RES* (or XRES*) and KAUSF under one key; KAUSF over the SQN xor AK as sent in AUTN. */
+static kedge_err_t res_star_and_kausf(const uint8_t ck[16], const uint8_t ik[16], const char *snn,
+                                      const uint8_t rand[16], const uint8_t res[8],
+                                      const uint8_t sqn_xor_ak[6], uint8_t res_star[16],
+                                      uint8_t kausf[32])
+{
+  kedge_kdf_key_t *key;
+  kedge_err_t err = ck_ik_key(ck, ik, &key);
+  if (!err)
+    err = res_star_derive(key, snn, rand, res, 8, res_star);
+  if (!err)
+    err = kausf_derive(key, snn, sqn_xor_ak, kausf);
+  kedge_kdf_key_free(key);
+  return err;
+}
+
 kedge_err_t kedge_aka_kausf(const uint8_t ck[16], const uint8_t ik[16], const char *snn,
                             const uint8_t sqn_xor_ak[6], uint8_t kausf[32])
 {
   if (!ck || !ik || !snn || !sqn_xor_ak || !kausf)
     return KEDGE_ERR_INVALID_ARG;
-  uint8_t key[32];
-  memcpy(key, ck, 16);
-  memcpy(key + 16, ik, 16);
-  const kedge_kdf_param_t p[] = {param(snn, strlen(snn)), param(sqn_xor_ak, 6)};
-  kedge_err_t err = kedge_kdf(key, sizeof(key), KEDGE_FC_KAUSF, p, 2, kausf);
-  OPENSSL_cleanse(key, sizeof(key));
+  kedge_kdf_key_t *key;
+  kedge_err_t err = ck_ik_key(ck, ik, &key);
+  if (!err)
+    err = kausf_derive(key, snn, sqn_xor_ak, kausf);
+  kedge_kdf_key_free(key);
   return err;
 }
 
@@ -35,15 +82,11 @@ kedge_err_t kedge_aka_res_star(const uint8_t ck[16], const uint8_t ik[16], const
   /* TS 33.102: RES is 4 to 16 octets. */
   if (!ck || !ik || !snn || !rand || !res || res_len < 4 || res_len > 16 || !res_star)
     return KEDGE_ERR_INVALID_ARG;
-  uint8_t key[32], out[32];
-  memcpy(key, ck, 16);
-  memcpy(key + 16, ik, 16);
-  const kedge_kdf_param_t p[] = {param(snn, strlen(snn)), param(rand, 16), param(res, res_len)};
-  kedge_err_t err = kedge_kdf(key, sizeof(key), KEDGE_FC_RES_STAR, p, 3, out);
+  kedge_kdf_key_t *key;
+  kedge_err_t err = ck_ik_key(ck, ik, &key);
   if (!err)
-    memcpy(res_star, out + 16, 16); /* the 128 least significant bits */
-  OPENSSL_cleanse(key, sizeof(key));
-  OPENSSL_cleanse(out, sizeof(out));
+    err = res_star_derive(key, snn, rand, res, res_len, res_star);
+  kedge_kdf_key_free(key);
   return err;
 }
 
@@ -53,13 +96,10 @@ kedge_err_t kedge_aka_hxres_star(const uint8_t rand[16], const uint8_t xres_star
   if (!rand || !xres_star || !hxres_star)
     return KEDGE_ERR_INVALID_ARG;
   uint8_t in[32], md[32];
-  unsigned int md_len = 0;
   memcpy(in, rand, 16);
   memcpy(in + 16, xres_star, 16);
-  kedge_err_t err = KEDGE_OK;
-  if (!EVP_Digest(in, sizeof(in), md, &md_len, EVP_sha256(), NULL) || md_len != 32)
-    err = KEDGE_ERR_CRYPTO;
-  else
+  kedge_err_t err = kedge_sha256(in, sizeof(in), md);
+  if (!err)
     memcpy(hxres_star, md + 16, 16); /* A.5: the 128 least significant bits */
   OPENSSL_cleanse(in, sizeof(in));
   return err;
@@ -91,10 +131,8 @@ kedge_err_t kedge_aka_generate_he_av(const kedge_aka_credentials_t *cred, const 
       av->autn[i] = sqn_b[i] ^ ak[i];
     memcpy(av->autn + 6, amf, 2);
     memcpy(av->autn + 8, mac_a, 8);
-    err = kedge_aka_res_star(ck, ik, snn, rand, res, sizeof(res), av->xres_star);
+    err = res_star_and_kausf(ck, ik, snn, rand, res, av->autn, av->xres_star, av->kausf);
   }
-  if (!err)
-    err = kedge_aka_kausf(ck, ik, snn, av->autn, av->kausf);
   if (err)
     OPENSSL_cleanse(av, sizeof(*av));
   OPENSSL_cleanse(res, sizeof(res));
@@ -188,11 +226,9 @@ kedge_err_t kedge_aka_ue_respond(const kedge_aka_credentials_t *cred, uint64_t s
   }
   if (!err) {
     result->sqn = sqn;
-    err = kedge_aka_res_star(ck, ik, snn, rand, res, sizeof(res), result->res_star);
+    /* TS 33.501 A.2: KAUSF over the SQN xor AK as received in AUTN */
+    err = res_star_and_kausf(ck, ik, snn, rand, res, autn, result->res_star, result->kausf);
   }
-  /* TS 33.501 A.2: KAUSF over the SQN xor AK as received in AUTN */
-  if (!err)
-    err = kedge_aka_kausf(ck, ik, snn, autn, result->kausf);
   if (!err)
     err = kedge_aka_kseaf(result->kausf, snn, result->kseaf);
   if (err)

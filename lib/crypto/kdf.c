@@ -1,6 +1,8 @@
 /* TS 33.220 B.2.0 KDF on OpenSSL 3 EVP_MAC (HMAC-SHA-256). */
 #include "kedge/kdf.h"
 
+#include "crypto_int.h"
+
 #include <pthread.h>
 #include <stdlib.h>
 
@@ -12,13 +14,38 @@ struct kedge_kdf_key {
   EVP_MAC_CTX *hmac; /* keyed once; re-initialised without a key per derivation */
 };
 
-/* Fetching an algorithm is costly in OpenSSL 3 (a lookup under a lock); do it once. */
-static EVP_MAC *hmac_alg;
+/* Fetching an algorithm is costly in OpenSSL 3 (a lookup under a lock); do it once. The HMAC
+ * context with its digest set is made once too and duplicated per key: EVP_MAC_init with the
+ * digest as a parameter fetched SHA-256 again for every key (issue 17: a key set-up took
+ * about 13,000 instructions; docs/performance-latency.md, "The SBI client per transfer"). */
+static EVP_MAC_CTX *hmac_sha256; /* keyless; never used itself, only duplicated */
+static EVP_MD *sha256_md;
 static pthread_once_t hmac_once = PTHREAD_ONCE_INIT;
 
 static void fetch_hmac(void)
 {
-  hmac_alg = EVP_MAC_fetch(NULL, "HMAC", NULL);
+  EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+  EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
+  EVP_MAC_free(mac); /* the context keeps its own reference */
+  OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0),
+      OSSL_PARAM_construct_end(),
+  };
+  if (ctx && !EVP_MAC_CTX_set_params(ctx, params)) {
+    EVP_MAC_CTX_free(ctx);
+    ctx = NULL;
+  }
+  hmac_sha256 = ctx;
+  sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+kedge_err_t kedge_sha256(const void *in, size_t len, uint8_t out[32])
+{
+  pthread_once(&hmac_once, fetch_hmac);
+  unsigned int md_len = 0;
+  if (!sha256_md || !EVP_Digest(in, len, out, &md_len, sha256_md, NULL) || md_len != 32)
+    return KEDGE_ERR_CRYPTO;
+  return KEDGE_OK;
 }
 
 kedge_err_t kedge_kdf_key_new(const uint8_t *key, size_t key_len, kedge_kdf_key_t **out)
@@ -27,18 +54,14 @@ kedge_err_t kedge_kdf_key_new(const uint8_t *key, size_t key_len, kedge_kdf_key_
     return KEDGE_ERR_INVALID_ARG;
   *out = NULL;
   pthread_once(&hmac_once, fetch_hmac);
-  if (!hmac_alg)
+  if (!hmac_sha256)
     return KEDGE_ERR_CRYPTO;
 
   kedge_kdf_key_t *k = calloc(1, sizeof(*k));
   if (!k)
     return KEDGE_ERR_NOMEM;
-  k->hmac = EVP_MAC_CTX_new(hmac_alg);
-  OSSL_PARAM params[] = {
-      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0),
-      OSSL_PARAM_construct_end(),
-  };
-  if (!k->hmac || !EVP_MAC_init(k->hmac, key, key_len, params)) {
+  k->hmac = EVP_MAC_CTX_dup(hmac_sha256);
+  if (!k->hmac || !EVP_MAC_init(k->hmac, key, key_len, NULL)) {
     kedge_kdf_key_free(k);
     return KEDGE_ERR_CRYPTO;
   }
