@@ -4,11 +4,14 @@
 #include "kedge/sbi_client.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -49,6 +52,7 @@ typedef struct pem_blob {
 typedef struct sbi_socket {
   struct event ev;
   short events; /* ev's flags (EV_PERSIST and EV_READ/EV_WRITE) once added, else 0 */
+  bool corked;  /* TCP_CORK set for one curl_multi_socket_action (on_timer_event) */
   curl_socket_t fd;
   kedge_sbi_client_t *client;
   LIST_ENTRY(sbi_socket) link; /* in client->sockets */
@@ -357,12 +361,27 @@ static void on_socket_event(evutil_socket_t fd, short what, void *arg)
   after_dispatch(c);
 }
 
+static void cork(kedge_sbi_client_t *c, bool on)
+{
+  int v = on ? 1 : 0;
+  sbi_socket_t *s;
+  LIST_FOREACH(s, &c->sockets, link)
+  {
+    if (s->corked == on)
+      continue;
+    s->corked = on;
+    (void)setsockopt(s->fd, IPPROTO_TCP, TCP_CORK, &v, sizeof(v));
+  }
+}
+
 static void on_timer_event(evutil_socket_t fd, short what, void *arg)
 {
   kedge_sbi_client_t *c = arg;
   int running;
   c->in_timer = true;
+  cork(c, true);
   CURLMcode mc = curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+  cork(c, false);
   c->in_timer = false;
   if (mc != CURLM_OK)
     kedge_log_debug("sbi client: curl_multi_socket_action: %s", curl_multi_strerror(mc));
@@ -373,6 +392,10 @@ static void on_timer_event(evutil_socket_t fd, short what, void *arg)
 static void socket_free(kedge_sbi_client_t *c, sbi_socket_t *s)
 {
   (void)c;
+  if (s->corked) { /* libcurl may keep the connection (only no longer watched): never corked */
+    int v = 0;
+    (void)setsockopt(s->fd, IPPROTO_TCP, TCP_CORK, &v, sizeof(v));
+  }
   event_del(&s->ev);
   LIST_REMOVE(s, link);
   free(s);
