@@ -88,14 +88,26 @@ void ausf_auth_event_send(ausf_confirmation_t *c, void (*done)(ausf_confirmation
 {
   ausf_t *ausf = c->ausf;
   kedge_sbi_client_t *udm = ausf_worker_of(c->req)->udm;
-  char url[4096];
-  json_t *body = auth_event(ausf, &c->ctx, c->success, false);
+  char url[4096], now[21], text[sizeof(c->ctx.snn) + 256];
+  kedge_rfc3339_format(kedge_wall_ms(), now);
+  /* TS 29.503 6.3.6.2.8 AuthEvent, written out like the AUSF's answers (nausf_ueau.c): a UUID,
+   * RFC 3339, the serving network name; a tree when one of them needs escaping */
+  int n = kedge_json_plain(ausf->instance_id) && kedge_json_plain(c->ctx.snn)
+              ? snprintf(text, sizeof(text),
+                         "{\"nfInstanceId\":\"%s\",\"success\":%s,\"timeStamp\":\"%s\","
+                         "\"authType\":\"5G_AKA\",\"servingNetworkName\":\"%s\"}",
+                         ausf->instance_id, c->success ? "true" : "false", now, c->ctx.snn)
+              : 0;
+  bool written = n > 0 && (size_t)n < sizeof(text);
+  json_t *body = written ? NULL : auth_event(ausf, &c->ctx, c->success, false);
   kedge_err_t err = KEDGE_ERR_NOMEM;
-  if (body && event_url(&c->ctx, c->ctx.supi, NULL, url, sizeof(url))) {
+  if ((written || body) && event_url(&c->ctx, c->ctx.supi, NULL, url, sizeof(url))) {
     c->event_done = done;
     const kedge_sbi_client_request_t call = {.method = "POST",
                                              .url = url,
                                              .body = body,
+                                             .raw_body = written ? text : NULL,
+                                             .raw_body_len = written ? (size_t)n : 0,
                                              .timeout_ms = (uint32_t)ausf->auth_event_timeout_ms};
     err = kedge_sbi_client_send(udm, &call, event_answered, c, NULL);
   }

@@ -19,8 +19,12 @@
 struct udm_db {
   sqlite3 *sql;
   kedge_master_key_t mk;
+  /* K and OPc of each vector opened with the AES-GCM key schedule made once (the handle's
+   * thread, like its SQLite connection: the UDM's pool thread) */
+  kedge_unsealer_t *unsealer;
   sqlite3_stmt *insert, *select, *select_keys, *update_sqn, *remove, *list, *modify, *export;
   sqlite3_stmt *event_insert, *event_trim, *event_remove, *event_list, *event_delete_supi;
+  sqlite3_stmt *tx_begin, *tx_commit, *tx_rollback; /* prepared once, like the rest */
 };
 
 static const char schema[] =
@@ -46,7 +50,12 @@ static const char schema[] =
     " serving_network_name TEXT NOT NULL,"
     " removed_at TEXT" /* set by the removal (authRemovalInd) */
     ");"
-    "CREATE UNIQUE INDEX IF NOT EXISTS auth_event_supi ON auth_event (supi, id);";
+    "CREATE UNIQUE INDEX IF NOT EXISTS auth_event_supi ON auth_event (supi, id);"
+    /* A SUPI's events in seq order (an index holds the rowid, seq, after its columns): the
+     * trim finds the newest `keep` by walking it, without sorting them in a temporary B-tree
+     * per insert (docs/performance-latency.md, fourth round). A database made before it gets
+     * it at its next open. */
+    "CREATE INDEX IF NOT EXISTS auth_event_by_supi ON auth_event (supi);";
 
 /* A database made before the akma column gets it (every subscriber not AKMA). */
 static const char add_akma[] = "ALTER TABLE subscriber ADD COLUMN akma INTEGER NOT NULL DEFAULT 0";
@@ -134,6 +143,11 @@ kedge_err_t udm_db_open(const char *path, const kedge_master_key_t *mk, udm_db_t
     udm_db_close(db);
     return kerr;
   }
+  if ((kerr = kedge_unsealer_new(mk, &db->unsealer))) {
+    say(why, why_size, "%s: %s", path, kedge_strerror(kerr));
+    udm_db_close(db);
+    return kerr;
+  }
   if (prepare(db, &db->insert,
               "INSERT INTO subscriber (supi, k, opc, amf, sqn, rid, edge, akma) "
               "VALUES (?, ?, ?, ?, ?, ?, ?, ?)") ||
@@ -155,16 +169,20 @@ kedge_err_t udm_db_open(const char *path, const kedge_master_key_t *mk, udm_db_t
               "INSERT INTO auth_event (supi, id, nf_instance_id, success, time_stamp, auth_type,"
               " serving_network_name) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7"
               " WHERE EXISTS (SELECT 1 FROM subscriber WHERE supi = ?1)") ||
-      prepare(db, &db->event_trim,
-              "DELETE FROM auth_event WHERE supi = ?1 AND seq NOT IN"
-              " (SELECT seq FROM auth_event WHERE supi = ?1 ORDER BY seq DESC LIMIT ?2)") ||
+      /* everything older than the keep-th newest (no row: fewer than keep + 1, nothing goes) */
+      prepare(
+          db, &db->event_trim,
+          "DELETE FROM auth_event WHERE supi = ?1 AND seq <="
+          " (SELECT seq FROM auth_event WHERE supi = ?1 ORDER BY seq DESC LIMIT 1 OFFSET ?2)") ||
       prepare(db, &db->event_remove,
               "UPDATE auth_event SET removed_at = ?3"
               " WHERE supi = ?1 AND id = ?2 AND removed_at IS NULL") ||
       prepare(db, &db->event_list,
               "SELECT supi, id, nf_instance_id, success, time_stamp, auth_type,"
               " serving_network_name, removed_at FROM auth_event WHERE supi = ?1 ORDER BY seq") ||
-      prepare(db, &db->event_delete_supi, "DELETE FROM auth_event WHERE supi = ?1")) {
+      prepare(db, &db->event_delete_supi, "DELETE FROM auth_event WHERE supi = ?1") ||
+      prepare(db, &db->tx_begin, "BEGIN IMMEDIATE") || prepare(db, &db->tx_commit, "COMMIT") ||
+      prepare(db, &db->tx_rollback, "ROLLBACK")) {
     say(why, why_size, "%s: %s", path, sqlite3_errmsg(db->sql));
     udm_db_close(db);
     return KEDGE_ERR_IO;
@@ -177,13 +195,26 @@ void udm_db_close(udm_db_t *db)
 {
   if (!db)
     return;
-  sqlite3_stmt *all[] = {db->insert,           db->select,     db->select_keys,  db->update_sqn,
-                         db->remove,           db->list,       db->modify,       db->export,
-                         db->event_insert,     db->event_trim, db->event_remove, db->event_list,
-                         db->event_delete_supi};
+  sqlite3_stmt *all[] = {db->insert,
+                         db->select,
+                         db->select_keys,
+                         db->update_sqn,
+                         db->remove,
+                         db->list,
+                         db->modify,
+                         db->export,
+                         db->event_insert,
+                         db->event_trim,
+                         db->event_remove,
+                         db->event_list,
+                         db->event_delete_supi,
+                         db->tx_begin,
+                         db->tx_commit,
+                         db->tx_rollback};
   for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
     sqlite3_finalize(all[i]);
   sqlite3_close(db->sql);
+  kedge_unsealer_free(db->unsealer);
   kedge_master_key_clear(&db->mk);
   free(db);
 }
@@ -212,8 +243,8 @@ static kedge_err_t unseal_column(udm_db_t *db, sqlite3_stmt *st, int col, const 
   char aad[KEDGE_SUPI_MAX + 32];
   size_t aad_len = seal_aad(aad, sizeof(aad), role, supi), len = 0;
   uint8_t out[KEDGE_SEAL_MAX_PLAINTEXT];
-  kedge_err_t err = kedge_unseal(&db->mk, aad, aad_len, sqlite3_column_blob(st, col),
-                                 (size_t)sqlite3_column_bytes(st, col), out, &len);
+  kedge_err_t err = kedge_unsealer_open(db->unsealer, aad, aad_len, sqlite3_column_blob(st, col),
+                                        (size_t)sqlite3_column_bytes(st, col), out, &len);
   if (!err && len != 16)
     err = KEDGE_ERR_BAD_LENGTH;
   if (!err)
@@ -323,25 +354,28 @@ kedge_err_t udm_db_get_credentials(udm_db_t *db, const char *supi, udm_subscribe
   return lookup(db, supi, true, sub);
 }
 
-static kedge_err_t exec(udm_db_t *db, const char *sql)
+/* A transaction's BEGIN IMMEDIATE, COMMIT or ROLLBACK: prepared at open (sqlite3_exec parsed
+ * the text again for every batch: docs/performance-latency.md, fourth round). */
+static kedge_err_t exec(sqlite3_stmt *st)
 {
-  int rc = sqlite3_exec(db->sql, sql, NULL, NULL, NULL);
-  return rc == SQLITE_OK ? KEDGE_OK : rc == SQLITE_BUSY ? KEDGE_ERR_BUSY : KEDGE_ERR_IO;
+  int rc = sqlite3_step(st);
+  sqlite3_reset(st);
+  return rc == SQLITE_DONE ? KEDGE_OK : rc == SQLITE_BUSY ? KEDGE_ERR_BUSY : KEDGE_ERR_IO;
 }
 
 kedge_err_t udm_db_begin(udm_db_t *db)
 {
-  return exec(db, "BEGIN IMMEDIATE");
+  return exec(db->tx_begin);
 }
 
 kedge_err_t udm_db_commit(udm_db_t *db)
 {
-  return exec(db, "COMMIT");
+  return exec(db->tx_commit);
 }
 
 void udm_db_rollback(udm_db_t *db)
 {
-  exec(db, "ROLLBACK");
+  exec(db->tx_rollback);
 }
 
 kedge_err_t udm_db_next_sqn(udm_db_t *db, const char *supi, const uint64_t *sqn_ms,
@@ -353,7 +387,7 @@ kedge_err_t udm_db_next_sqn(udm_db_t *db, const char *supi, const uint64_t *sqn_
    * its own transaction. IMMEDIATE: the write lock is taken before the read, so two requests
    * for one SUPI can never get the same SQN. */
   bool own_tx = sqlite3_get_autocommit(db->sql) != 0;
-  kedge_err_t err = own_tx ? exec(db, "BEGIN IMMEDIATE") : KEDGE_OK;
+  kedge_err_t err = own_tx ? exec(db->tx_begin) : KEDGE_OK;
   if (err)
     return err;
   uint64_t next = 0;
@@ -369,9 +403,9 @@ kedge_err_t udm_db_next_sqn(udm_db_t *db, const char *supi, const uint64_t *sqn_
   }
   if (own_tx) {
     if (!err)
-      err = exec(db, "COMMIT"); /* synchronous=FULL: on disk when this returns */
+      err = exec(db->tx_commit); /* synchronous=FULL: on disk when this returns */
     if (err)
-      exec(db, "ROLLBACK");
+      exec(db->tx_rollback);
   }
   if (err) {
     OPENSSL_cleanse(&sub->cred, sizeof(sub->cred));
@@ -521,7 +555,7 @@ kedge_err_t udm_db_add_auth_event(udm_db_t *db, const udm_auth_event_t *ev, size
   if (!db || !ev || keep == 0)
     return KEDGE_ERR_INVALID_ARG;
   bool own_tx = sqlite3_get_autocommit(db->sql) != 0;
-  kedge_err_t err = own_tx ? exec(db, "BEGIN IMMEDIATE") : KEDGE_OK;
+  kedge_err_t err = own_tx ? exec(db->tx_begin) : KEDGE_OK;
   if (err)
     return err;
   sqlite3_stmt *st = db->event_insert;
@@ -551,9 +585,9 @@ kedge_err_t udm_db_add_auth_event(udm_db_t *db, const udm_auth_event_t *ev, size
   }
   if (own_tx) {
     if (!err)
-      err = exec(db, "COMMIT");
+      err = exec(db->tx_commit);
     if (err)
-      exec(db, "ROLLBACK");
+      exec(db->tx_rollback);
   }
   return err;
 }

@@ -65,6 +65,12 @@ const char *kedge_json_check_hex16(const json_t *value); /* 32 hex digits (RAND,
 const char *kedge_json_check_hex32(const json_t *value); /* 64 hex digits (keys) */
 const char *kedge_json_check_auts(const json_t *value);  /* 28 hex digits (AUTS, 14 octets) */
 
+/* True when `s` goes between the quotes of a JSON string as it is (RFC 8259 7: no '"', '\\'
+ * or control character; jansson's compact dump writes such a string unchanged): for answers
+ * of a fixed shape written out with snprintf instead of a tree built and dumped per answer
+ * (docs/performance-latency.md, fourth round). NULL is not. */
+bool kedge_json_plain(const char *s);
+
 /* TS 29.503 / TS 29.509 ResynchronizationInfo {rand, auts}, for nesting with `object`. */
 extern const kedge_json_member_t kedge_json_resynchronization_info[];
 

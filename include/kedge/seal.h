@@ -87,6 +87,14 @@ kedge_err_t kedge_unsealer_open(kedge_unsealer_t *u, const void *aad, size_t aad
                                 size_t *out_len);
 void kedge_unsealer_free(kedge_unsealer_t *u);
 
+/* kedge_seal() the same way: the schedule made once, a fresh random nonce per value (the key
+ * store's puts: docs/performance-latency.md, fourth round). Opens with kedge_unseal(). */
+typedef struct kedge_sealer kedge_sealer_t;
+kedge_err_t kedge_sealer_new(const kedge_master_key_t *mk, kedge_sealer_t **out);
+kedge_err_t kedge_sealer_seal(kedge_sealer_t *s, const void *aad, size_t aad_len,
+                              const uint8_t *plaintext, size_t len, uint8_t *out, size_t *out_len);
+void kedge_sealer_free(kedge_sealer_t *s);
+
 #ifdef __cplusplus
 }
 #endif

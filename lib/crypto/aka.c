@@ -15,50 +15,34 @@ static kedge_kdf_param_t param(const void *data, size_t len)
   return (kedge_kdf_param_t){.data = data, .len = len};
 }
 
-/* TS 33.501 A.2 (KAUSF) and A.4 (RES*, XRES*) both derive from the key CK || IK: one KDF key
- * for the two when both are wanted (the UDM's vector, the UE's answer). */
-static kedge_err_t ck_ik_key(const uint8_t ck[16], const uint8_t ik[16], kedge_kdf_key_t **key)
-{
-  uint8_t k[32];
-  memcpy(k, ck, 16);
-  memcpy(k + 16, ik, 16);
-  kedge_err_t err = kedge_kdf_key_new(k, sizeof(k), key);
-  OPENSSL_cleanse(k, sizeof(k));
-  return err;
-}
-
-static kedge_err_t kausf_derive(kedge_kdf_key_t *key, const char *snn, const uint8_t sqn_xor_ak[6],
-                                uint8_t kausf[32])
+/* TS 33.501 A.2 KAUSF and A.4 RES* (XRES*), with the KDF keyed by CK || IK (ck_ik_key). */
+static kedge_err_t kausf_with(kedge_kdf_key_t *ck_ik, const char *snn, const uint8_t sqn_xor_ak[6],
+                              uint8_t kausf[32])
 {
   const kedge_kdf_param_t p[] = {param(snn, strlen(snn)), param(sqn_xor_ak, 6)};
-  return kedge_kdf_derive(key, KEDGE_FC_KAUSF, p, 2, kausf);
+  return kedge_kdf_derive(ck_ik, KEDGE_FC_KAUSF, p, 2, kausf);
 }
 
-static kedge_err_t res_star_derive(kedge_kdf_key_t *key, const char *snn, const uint8_t rand[16],
-                                   const uint8_t *res, size_t res_len, uint8_t res_star[16])
+static kedge_err_t res_star_with(kedge_kdf_key_t *ck_ik, const char *snn, const uint8_t rand[16],
+                                 const uint8_t *res, size_t res_len, uint8_t res_star[16])
 {
   uint8_t out[32];
   const kedge_kdf_param_t p[] = {param(snn, strlen(snn)), param(rand, 16), param(res, res_len)};
-  kedge_err_t err = kedge_kdf_derive(key, KEDGE_FC_RES_STAR, p, 3, out);
+  kedge_err_t err = kedge_kdf_derive(ck_ik, KEDGE_FC_RES_STAR, p, 3, out);
   if (!err)
     memcpy(res_star, out + 16, 16); /* the 128 least significant bits */
   OPENSSL_cleanse(out, sizeof(out));
   return err;
 }
 
-/* RES* (or XRES*) and KAUSF under one key; KAUSF over the SQN xor AK as sent in AUTN. */
-static kedge_err_t res_star_and_kausf(const uint8_t ck[16], const uint8_t ik[16], const char *snn,
-                                      const uint8_t rand[16], const uint8_t res[8],
-                                      const uint8_t sqn_xor_ak[6], uint8_t res_star[16],
-                                      uint8_t kausf[32])
+/* The KDF key CK || IK (both derivations above use it). */
+static kedge_err_t ck_ik_key(const uint8_t ck[16], const uint8_t ik[16], kedge_kdf_key_t **out)
 {
-  kedge_kdf_key_t *key;
-  kedge_err_t err = ck_ik_key(ck, ik, &key);
-  if (!err)
-    err = res_star_derive(key, snn, rand, res, 8, res_star);
-  if (!err)
-    err = kausf_derive(key, snn, sqn_xor_ak, kausf);
-  kedge_kdf_key_free(key);
+  uint8_t key[32];
+  memcpy(key, ck, 16);
+  memcpy(key + 16, ik, 16);
+  kedge_err_t err = kedge_kdf_key_new(key, sizeof(key), out);
+  OPENSSL_cleanse(key, sizeof(key));
   return err;
 }
 
@@ -67,11 +51,11 @@ kedge_err_t kedge_aka_kausf(const uint8_t ck[16], const uint8_t ik[16], const ch
 {
   if (!ck || !ik || !snn || !sqn_xor_ak || !kausf)
     return KEDGE_ERR_INVALID_ARG;
-  kedge_kdf_key_t *key;
-  kedge_err_t err = ck_ik_key(ck, ik, &key);
+  kedge_kdf_key_t *k;
+  kedge_err_t err = ck_ik_key(ck, ik, &k);
   if (!err)
-    err = kausf_derive(key, snn, sqn_xor_ak, kausf);
-  kedge_kdf_key_free(key);
+    err = kausf_with(k, snn, sqn_xor_ak, kausf);
+  kedge_kdf_key_free(k);
   return err;
 }
 
@@ -82,11 +66,11 @@ kedge_err_t kedge_aka_res_star(const uint8_t ck[16], const uint8_t ik[16], const
   /* TS 33.102: RES is 4 to 16 octets. */
   if (!ck || !ik || !snn || !rand || !res || res_len < 4 || res_len > 16 || !res_star)
     return KEDGE_ERR_INVALID_ARG;
-  kedge_kdf_key_t *key;
-  kedge_err_t err = ck_ik_key(ck, ik, &key);
+  kedge_kdf_key_t *k;
+  kedge_err_t err = ck_ik_key(ck, ik, &k);
   if (!err)
-    err = res_star_derive(key, snn, rand, res, res_len, res_star);
-  kedge_kdf_key_free(key);
+    err = res_star_with(k, snn, rand, res, res_len, res_star);
+  kedge_kdf_key_free(k);
   return err;
 }
 
@@ -131,8 +115,16 @@ kedge_err_t kedge_aka_generate_he_av(const kedge_aka_credentials_t *cred, const 
       av->autn[i] = sqn_b[i] ^ ak[i];
     memcpy(av->autn + 6, amf, 2);
     memcpy(av->autn + 8, mac_a, 8);
-    err = res_star_and_kausf(ck, ik, snn, rand, res, av->autn, av->xres_star, av->kausf);
   }
+  /* XRES* and KAUSF with one KDF key, CK || IK: the HMAC key set up once per vector */
+  kedge_kdf_key_t *ck_ik = NULL;
+  if (!err)
+    err = ck_ik_key(ck, ik, &ck_ik);
+  if (!err)
+    err = res_star_with(ck_ik, snn, rand, res, sizeof(res), av->xres_star);
+  if (!err)
+    err = kausf_with(ck_ik, snn, av->autn, av->kausf);
+  kedge_kdf_key_free(ck_ik);
   if (err)
     OPENSSL_cleanse(av, sizeof(*av));
   OPENSSL_cleanse(res, sizeof(res));
@@ -224,11 +216,18 @@ kedge_err_t kedge_aka_ue_respond(const kedge_aka_credentials_t *cred, uint64_t s
         err = e;
     }
   }
+  /* RES* and KAUSF with one KDF key, CK || IK, as the UDM's vector (kedge_aka_generate_he_av) */
+  kedge_kdf_key_t *ck_ik = NULL;
   if (!err) {
     result->sqn = sqn;
-    /* TS 33.501 A.2: KAUSF over the SQN xor AK as received in AUTN */
-    err = res_star_and_kausf(ck, ik, snn, rand, res, autn, result->res_star, result->kausf);
+    err = ck_ik_key(ck, ik, &ck_ik);
   }
+  if (!err)
+    err = res_star_with(ck_ik, snn, rand, res, sizeof(res), result->res_star);
+  /* TS 33.501 A.2: KAUSF over the SQN xor AK as received in AUTN */
+  if (!err)
+    err = kausf_with(ck_ik, snn, autn, result->kausf);
+  kedge_kdf_key_free(ck_ik);
   if (!err)
     err = kedge_aka_kseaf(result->kausf, snn, result->kseaf);
   if (err)

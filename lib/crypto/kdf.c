@@ -14,28 +14,33 @@ struct kedge_kdf_key {
   EVP_MAC_CTX *hmac; /* keyed once; re-initialised without a key per derivation */
 };
 
-/* Fetching an algorithm is costly in OpenSSL 3 (a lookup under a lock); do it once. The HMAC
- * context with its digest set is made once too and duplicated per key: EVP_MAC_init with the
- * digest as a parameter fetched SHA-256 again for every key (issue 17: a key set-up took
- * about 13,000 instructions; docs/performance-latency.md, "The SBI client per transfer"). */
-static EVP_MAC_CTX *hmac_sha256; /* keyless; never used itself, only duplicated */
-static EVP_MD *sha256_md;
+/* Fetching an algorithm is costly in OpenSSL 3 (a lookup under a lock); do it once. So is
+ * naming the digest: EVP_MAC_init with "digest" fetches SHA-256 by name each time (about 9,000
+ * of the 10,600 instructions of a key's set-up, callgrind: docs/performance-latency.md, fourth
+ * round). A template context gets the digest once (keyed with zeros, no secret); each key is a
+ * copy of it keyed without parameters. The template is only read after it is made. */
+static EVP_MAC *hmac_alg;
+static EVP_MAC_CTX *hmac_template;
+static EVP_MD *sha256_md; /* kedge_sha256: EVP_sha256() would make EVP_Digest fetch it per call */
 static pthread_once_t hmac_once = PTHREAD_ONCE_INIT;
+
+static const OSSL_PARAM *sha256_param(OSSL_PARAM params[2])
+{
+  params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0);
+  params[1] = OSSL_PARAM_construct_end();
+  return params;
+}
 
 static void fetch_hmac(void)
 {
-  EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-  EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
-  EVP_MAC_free(mac); /* the context keeps its own reference */
-  OSSL_PARAM params[] = {
-      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0),
-      OSSL_PARAM_construct_end(),
-  };
-  if (ctx && !EVP_MAC_CTX_set_params(ctx, params)) {
-    EVP_MAC_CTX_free(ctx);
-    ctx = NULL;
-  }
-  hmac_sha256 = ctx;
+  hmac_alg = EVP_MAC_fetch(NULL, "HMAC", NULL);
+  static const uint8_t zeros[32];
+  OSSL_PARAM params[2];
+  EVP_MAC_CTX *t = hmac_alg ? EVP_MAC_CTX_new(hmac_alg) : NULL;
+  if (t && EVP_MAC_init(t, zeros, sizeof(zeros), sha256_param(params)))
+    hmac_template = t;
+  else
+    EVP_MAC_CTX_free(t); /* each key names the digest itself */
   sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
 }
 
@@ -54,14 +59,16 @@ kedge_err_t kedge_kdf_key_new(const uint8_t *key, size_t key_len, kedge_kdf_key_
     return KEDGE_ERR_INVALID_ARG;
   *out = NULL;
   pthread_once(&hmac_once, fetch_hmac);
-  if (!hmac_sha256)
+  if (!hmac_alg)
     return KEDGE_ERR_CRYPTO;
 
   kedge_kdf_key_t *k = calloc(1, sizeof(*k));
   if (!k)
     return KEDGE_ERR_NOMEM;
-  k->hmac = EVP_MAC_CTX_dup(hmac_sha256);
-  if (!k->hmac || !EVP_MAC_init(k->hmac, key, key_len, NULL)) {
+  OSSL_PARAM params[2];
+  k->hmac = hmac_template ? EVP_MAC_CTX_dup(hmac_template) : EVP_MAC_CTX_new(hmac_alg);
+  if (!k->hmac ||
+      !EVP_MAC_init(k->hmac, key, key_len, hmac_template ? NULL : sha256_param(params))) {
     kedge_kdf_key_free(k);
     return KEDGE_ERR_CRYPTO;
   }

@@ -158,17 +158,43 @@ void kedge_master_key_clear(kedge_master_key_t *mk)
     OPENSSL_cleanse(mk->key, sizeof(mk->key));
 }
 
-static EVP_CIPHER_CTX *gcm_begin(const kedge_master_key_t *mk, const uint8_t nonce[NONCE_LEN],
-                                 int encrypt, const void *aad, size_t aad_len)
+static kedge_err_t seal_args(const void *keyed, const void *aad, size_t aad_len,
+                             const uint8_t *plaintext, size_t len, const uint8_t *out,
+                             const size_t *out_len)
+{
+  if (!keyed || (aad_len && !aad) || !plaintext || !out || !out_len ||
+      len > KEDGE_SEAL_MAX_PLAINTEXT || aad_len > 1024)
+    return KEDGE_ERR_INVALID_ARG;
+  return KEDGE_OK;
+}
+
+/* Encrypts on a context with the key set: a fresh nonce, then GCM's state is new
+ * (EVP_EncryptInit_ex2(3): NULL cipher and key keep the context's). */
+static kedge_err_t gcm_seal(EVP_CIPHER_CTX *ctx, const void *aad, size_t aad_len,
+                            const uint8_t *plaintext, size_t len, uint8_t *out, size_t *out_len)
+{
+  out[0] = SEAL_VERSION;
+  uint8_t *nonce = out + 1, *ct = out + 1 + NONCE_LEN;
+  /* A random 96-bit nonce per value: far below the 2^32 messages per key of SP 800-38D 8.3. */
+  if (RAND_bytes(nonce, NONCE_LEN) != 1)
+    return KEDGE_ERR_CRYPTO;
+  int n = 0, fin = 0;
+  if (!EVP_EncryptInit_ex2(ctx, NULL, NULL, nonce, NULL) ||
+      (aad_len && !EVP_EncryptUpdate(ctx, NULL, &n, aad, (int)aad_len)) ||
+      !EVP_EncryptUpdate(ctx, ct, &n, plaintext, (int)len) ||
+      !EVP_EncryptFinal_ex(ctx, ct + n, &fin) ||
+      !EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, TAG_LEN, ct + len))
+    return KEDGE_ERR_CRYPTO;
+  *out_len = len + KEDGE_SEAL_OVERHEAD;
+  return KEDGE_OK;
+}
+
+/* A context with the master key's AES-256-GCM schedule (`encrypt` 1 or 0), no nonce yet. */
+static EVP_CIPHER_CTX *gcm_keyed(const kedge_master_key_t *mk, int encrypt)
 {
   pthread_once(&gcm_once, fetch_gcm);
-  if (!aes256_gcm)
-    return NULL;
-  EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
-  int n;
-  /* the default GCM IV length is 12 octets, as used here */
-  if (!ctx || !EVP_CipherInit_ex2(ctx, aes256_gcm, mk->key, nonce, encrypt, NULL) ||
-      (aad_len && !EVP_CipherUpdate(ctx, NULL, &n, aad, (int)aad_len))) {
+  EVP_CIPHER_CTX *ctx = aes256_gcm ? EVP_CIPHER_CTX_new() : NULL;
+  if (ctx && !EVP_CipherInit_ex2(ctx, aes256_gcm, mk->key, NULL, encrypt, NULL)) {
     EVP_CIPHER_CTX_free(ctx);
     return NULL;
   }
@@ -178,25 +204,48 @@ static EVP_CIPHER_CTX *gcm_begin(const kedge_master_key_t *mk, const uint8_t non
 kedge_err_t kedge_seal(const kedge_master_key_t *mk, const void *aad, size_t aad_len,
                        const uint8_t *plaintext, size_t len, uint8_t *out, size_t *out_len)
 {
-  if (!mk || (aad_len && !aad) || !plaintext || !out || !out_len ||
-      len > KEDGE_SEAL_MAX_PLAINTEXT || aad_len > 1024)
-    return KEDGE_ERR_INVALID_ARG;
-  out[0] = SEAL_VERSION;
-  uint8_t *nonce = out + 1, *ct = out + 1 + NONCE_LEN;
-  /* A random 96-bit nonce per value: far below the 2^32 messages per key of SP 800-38D 8.3. */
-  if (RAND_bytes(nonce, NONCE_LEN) != 1)
-    return KEDGE_ERR_CRYPTO;
-  EVP_CIPHER_CTX *ctx = gcm_begin(mk, nonce, 1, aad, aad_len);
-  int n = 0, fin = 0;
-  kedge_err_t err = KEDGE_OK;
-  if (!ctx || !EVP_EncryptUpdate(ctx, ct, &n, plaintext, (int)len) ||
-      !EVP_EncryptFinal_ex(ctx, ct + n, &fin) ||
-      !EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, TAG_LEN, ct + len))
-    err = KEDGE_ERR_CRYPTO;
+  kedge_err_t err = seal_args(mk, aad, aad_len, plaintext, len, out, out_len);
+  if (err)
+    return err;
+  EVP_CIPHER_CTX *ctx = gcm_keyed(mk, 1);
+  err = ctx ? gcm_seal(ctx, aad, aad_len, plaintext, len, out, out_len) : KEDGE_ERR_CRYPTO;
   EVP_CIPHER_CTX_free(ctx);
-  if (!err)
-    *out_len = len + KEDGE_SEAL_OVERHEAD;
   return err;
+}
+
+struct kedge_sealer {
+  EVP_CIPHER_CTX *ctx; /* AES-256-GCM with the master key's schedule: a nonce per value */
+};
+
+kedge_err_t kedge_sealer_new(const kedge_master_key_t *mk, kedge_sealer_t **out)
+{
+  if (!mk || !out)
+    return KEDGE_ERR_INVALID_ARG;
+  *out = NULL;
+  kedge_sealer_t *s = calloc(1, sizeof(*s));
+  if (!s)
+    return KEDGE_ERR_NOMEM;
+  if (!(s->ctx = gcm_keyed(mk, 1))) {
+    free(s);
+    return KEDGE_ERR_CRYPTO;
+  }
+  *out = s;
+  return KEDGE_OK;
+}
+
+kedge_err_t kedge_sealer_seal(kedge_sealer_t *s, const void *aad, size_t aad_len,
+                              const uint8_t *plaintext, size_t len, uint8_t *out, size_t *out_len)
+{
+  kedge_err_t err = seal_args(s, aad, aad_len, plaintext, len, out, out_len);
+  return err ? err : gcm_seal(s->ctx, aad, aad_len, plaintext, len, out, out_len);
+}
+
+void kedge_sealer_free(kedge_sealer_t *s)
+{
+  if (!s)
+    return;
+  EVP_CIPHER_CTX_free(s->ctx); /* the provider's GCM context is freed with OPENSSL_clear_free */
+  free(s);
 }
 
 /* Checks an open's arguments (`keyed`: the master key or the unsealer) and the sealed value's
@@ -241,9 +290,11 @@ kedge_err_t kedge_unseal(const kedge_master_key_t *mk, const void *aad, size_t a
   kedge_err_t err = open_args(mk, aad, aad_len, sealed, sealed_len, out, out_len, &len);
   if (err)
     return err;
-  EVP_CIPHER_CTX *ctx = gcm_begin(mk, sealed + 1, 0, NULL, 0);
-  if (!ctx)
+  EVP_CIPHER_CTX *ctx = gcm_keyed(mk, 0);
+  if (!ctx || !EVP_DecryptInit_ex2(ctx, NULL, NULL, sealed + 1, NULL)) {
+    EVP_CIPHER_CTX_free(ctx);
     return KEDGE_ERR_CRYPTO;
+  }
   err = gcm_open(ctx, aad, aad_len, sealed, len, out, out_len);
   EVP_CIPHER_CTX_free(ctx);
   return err;
@@ -258,13 +309,11 @@ kedge_err_t kedge_unsealer_new(const kedge_master_key_t *mk, kedge_unsealer_t **
   if (!mk || !out)
     return KEDGE_ERR_INVALID_ARG;
   *out = NULL;
-  pthread_once(&gcm_once, fetch_gcm);
   kedge_unsealer_t *u = calloc(1, sizeof(*u));
   if (!u)
     return KEDGE_ERR_NOMEM;
-  if (!aes256_gcm || !(u->ctx = EVP_CIPHER_CTX_new()) ||
-      !EVP_DecryptInit_ex2(u->ctx, aes256_gcm, mk->key, NULL, NULL)) {
-    kedge_unsealer_free(u);
+  if (!(u->ctx = gcm_keyed(mk, 0))) {
+    free(u);
     return KEDGE_ERR_CRYPTO;
   }
   *out = u;

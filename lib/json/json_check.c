@@ -166,6 +166,16 @@ static const char *check_hex(const json_t *value, size_t digits, const char *rea
   return NULL;
 }
 
+bool kedge_json_plain(const char *s)
+{
+  if (!s)
+    return false;
+  for (; *s; s++)
+    if (*s == '"' || *s == '\\' || (unsigned char)*s < 0x20)
+      return false;
+  return true;
+}
+
 const char *kedge_json_check_hex16(const json_t *value)
 {
   return check_hex(value, 32, "must be 32 hex digits");

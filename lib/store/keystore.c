@@ -274,8 +274,9 @@ kedge_err_t kedge_keystore_open(const char *uri, const kedge_master_key_t *mk,
   ks->base = base;
   ks->mk = *mk;
   ks->opts = o;
-  if ((err = kedge_unsealer_new(&ks->mk, &ks->unsealer)))
-    ks_why(why, why_size, "%s: cannot set up unsealing: %s", uri, kedge_strerror(err));
+  if ((err = kedge_unsealer_new(&ks->mk, &ks->unsealer)) ||
+      (err = kedge_sealer_new(&ks->mk, &ks->sealer)))
+    ks_why(why, why_size, "%s: cannot set up sealing: %s", uri, kedge_strerror(err));
   else
     err = u.be->open(ks, &u, uri, why, why_size);
   /* Pointers into the caller's strings are not kept: the backend copied what it needs. */
@@ -283,6 +284,7 @@ kedge_err_t kedge_keystore_open(const char *uri, const kedge_master_key_t *mk,
   ks->opts.redis_password = NULL;
   if (err) {
     kedge_unsealer_free(ks->unsealer);
+    kedge_sealer_free(ks->sealer);
     kedge_master_key_clear(&ks->mk);
     free(ks);
     return err;
@@ -319,6 +321,7 @@ void kedge_keystore_close(kedge_keystore_t *ks)
     deferred_free(d);
   }
   kedge_unsealer_free(ks->unsealer);
+  kedge_sealer_free(ks->sealer);
   kedge_master_key_clear(&ks->mk);
   free(ks);
 }
@@ -470,8 +473,8 @@ kedge_err_t kedge_keystore_put(kedge_keystore_t *ks, const kedge_keystore_record
   row.created_ms = rec->created_ms ? rec->created_ms : kedge_wall_ms();
   /* Sealed here, on the caller's thread: past this point only ciphertext travels (to the
    * writer thread, into Redis). Additional data: the Kedge ID (issue 5). */
-  if ((err = kedge_seal(&ks->mk, row.kedge_id, strlen(row.kedge_id), rec->kedge, KEDGE_KEY_LEN,
-                        row.sealed, &row.sealed_len)))
+  if ((err = kedge_sealer_seal(ks->sealer, row.kedge_id, strlen(row.kedge_id), rec->kedge,
+                               KEDGE_KEY_LEN, row.sealed, &row.sealed_len)))
     return err;
   ks_call_t call = {.kind = KS_PUT, .done = done, .arg = arg};
   return submit(ks, &call, &row);

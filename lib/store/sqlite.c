@@ -260,15 +260,25 @@ static void write_batch(void **args, size_t n, void *p)
   }
   pthread_mutex_unlock(&eng->lock);
   kedge_err_t err;
-  bool redo;
-  do { /* at most once more per job cancelled while its transaction was open */
+  bool redo, savepoints = false;
+  do { /* at most once more per job cancelled while its transaction was open, and once with
+        * savepoints after a failed call */
     err = run(eng->begin);
-    for (size_t i = 0; i < n; i++) {
+    bool failed = false;
+    for (size_t i = 0; i < n && !failed; i++) {
       sq_job_t *job = args[i];
       if (job->skip)
         continue;
       if (err) {
         job->err = err;
+        continue;
+      }
+      if (!savepoints) {
+        /* Without a savepoint per call (two statements fewer per put: docs/
+         * performance-latency.md, fourth round): a call that fails spoils the transaction,
+         * which is rolled back and run again with them. */
+        job->err = write_one(eng, job, now);
+        failed = job->err && job->err != KEDGE_ERR_NOT_FOUND;
         continue;
       }
       /* A savepoint per call: one that fails leaves the others of the batch intact. */
@@ -277,6 +287,11 @@ static void write_batch(void **args, size_t n, void *p)
       if ((job->err = write_one(eng, job, now)) && job->err != KEDGE_ERR_NOT_FOUND)
         run(eng->rollback_to);
       run(eng->release);
+    }
+    if (failed) {
+      run(eng->rollback);
+      savepoints = redo = true;
+      continue;
     }
     pthread_mutex_lock(&eng->lock);
     redo = must_redo(args, n, !err);

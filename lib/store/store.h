@@ -72,6 +72,7 @@ struct kedge_keystore {
   struct event_base *base;
   kedge_master_key_t mk;
   kedge_unsealer_t *unsealer;    /* for ks_deliver, on the loop's thread (made at open) */
+  kedge_sealer_t *sealer;        /* for puts, on the loop's thread (made at open) */
   kedge_keystore_options_t opts; /* defaults filled in */
   size_t pending;                /* callbacks still to run */
   bool unseal_failure_logged;

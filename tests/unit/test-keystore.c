@@ -566,6 +566,42 @@ static void test_one_record_per_supi(void **state)
   OPENSSL_cleanse(recs, sizeof(recs));
 }
 
+/* One put of a group-committed batch fails (a trigger refuses its SUPI): that one answers an
+ * error, the others of the same batch are stored. The writer runs a batch without a savepoint
+ * per call and, when a call fails, runs it again with them (lib/store/sqlite.c write_batch). */
+static void test_sqlite_failed_put_in_batch(void **state)
+{
+  fixture_t *f = *state;
+  enum { N = 20, BAD = 7 };
+  static kedge_keystore_record_t recs[N];
+  static result_t r[N];
+  memset(r, 0, sizeof(r));
+  sqlite3 *db = NULL;
+  assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+  assert_int_equal(sqlite3_exec(db,
+                                "CREATE TRIGGER refuse BEFORE INSERT ON edge_key"
+                                " WHEN NEW.supi = 'imsi-001010000200007'"
+                                " BEGIN SELECT RAISE(ABORT, 'refused'); END",
+                                NULL, NULL, NULL),
+                   SQLITE_OK);
+  sqlite3_close(db);
+  for (int i = 0; i < N; i++) {
+    char supi[32];
+    snprintf(supi, sizeof(supi), "imsi-00101%010d", 200000 + i);
+    make_rec(&recs[i], supi, 60000);
+    assert_int_equal(kedge_keystore_put(f->ks, &recs[i], on_done, &r[i]), KEDGE_OK);
+  }
+  for (int i = 0; i < N; i++)
+    wait_calls(f->base, &r[i].calls, 1);
+  for (int i = 0; i < N; i++)
+    assert_int_equal(r[i].err, i == BAD ? KEDGE_ERR_IO : KEDGE_OK);
+  assert_int_equal(count_rows(f, NULL), N - 1);
+  for (int i = 0; i < N; i++)
+    assert_int_equal(get_one(f->base, f->ks, recs[i].kedge_id, NULL),
+                     i == BAD ? KEDGE_ERR_NOT_FOUND : KEDGE_OK);
+  OPENSSL_cleanse(recs, sizeof(recs));
+}
+
 /* Many SUPIs at once, and reads of all of them at once. */
 static void test_many_at_once(void **state)
 {
@@ -1274,6 +1310,62 @@ static void test_sqlite_close_mid_writes(void **state)
   free(r);
 }
 
+/* memory: the same contract (issue 17). Its calls run at once under the table's lock, so a put
+ * is applied before its callback runs: a handle closed in between (the AUSF's worker_fini
+ * after sbi.limits.shutdown_grace) must not leave it applied, since its caller never hears it
+ * succeed. As with SQLite it had replaced the SUPI's previous key, so the SUPI has none. The
+ * undo deletes only the record that put wrote (its sealed value, which carries a fresh nonce):
+ * a later put for the SUPI through another handle, even of the same Kedge ID, stays. */
+static void test_memory_close_undoes_unanswered_put(void **state)
+{
+  fixture_t *f = *state;
+  int undone = 0;
+  kedge_keystore_options_t o = {.put_undone = count_undone, .put_undone_arg = &undone};
+  kedge_keystore_t *ks = open_store(f, f->base, &f->mk, &o);
+  kedge_keystore_record_t old, rec, got;
+  make_rec(&old, "imsi-001010000000061", 60000);
+  make_rec(&rec, old.supi, 60000);
+  put_ok(f->base, ks, &old);
+  result_t r = {0};
+  assert_int_equal(kedge_keystore_put(ks, &rec, on_done, &r), KEDGE_OK);
+  kedge_keystore_close(ks); /* the loop not run: its callback waits */
+  assert_int_equal(undone, 1);
+  run_for(f->base, 20);
+  assert_int_equal(r.calls, 0);
+  assert_int_equal(get_one(f->base, f->ks, rec.kedge_id, NULL), KEDGE_ERR_NOT_FOUND);
+  assert_int_equal(get_one(f->base, f->ks, old.kedge_id, NULL), KEDGE_ERR_NOT_FOUND);
+  r.calls = 0;
+  assert_int_equal(kedge_keystore_delete_supi(f->ks, old.supi, on_done, &r), KEDGE_OK);
+  wait_calls(f->base, &r.calls, 1);
+  assert_int_equal(r.err, KEDGE_ERR_NOT_FOUND);
+
+  /* A handle on a loop that never runs: its puts stay unanswered until it closes. Meanwhile the
+   * fixture's handle stores a newer key for one SUPI and the same Kedge ID again for the other. */
+  struct event_base *idle = event_base_new();
+  assert_non_null(idle);
+  undone = 0;
+  ks = open_store(f, idle, &f->mk, &o);
+  kedge_keystore_record_t a, a_newer, b;
+  make_rec(&a, "imsi-001010000000062", 60000);
+  make_rec(&a_newer, a.supi, 60000);
+  make_rec(&b, "imsi-001010000000063", 60000);
+  memset(&r, 0, sizeof(r));
+  assert_int_equal(kedge_keystore_put(ks, &a, on_done, &r), KEDGE_OK);
+  assert_int_equal(kedge_keystore_put(ks, &b, on_done, &r), KEDGE_OK);
+  put_ok(f->base, f->ks, &a_newer);
+  put_ok(f->base, f->ks, &b); /* sealed again: another nonce, another stored value */
+  kedge_keystore_close(ks);
+  assert_int_equal(undone, 2);
+  assert_int_equal(r.calls, 0);
+  event_base_free(idle);
+  assert_int_equal(get_one(f->base, f->ks, a.kedge_id, NULL), KEDGE_ERR_NOT_FOUND);
+  assert_int_equal(get_one(f->base, f->ks, a_newer.kedge_id, &got), KEDGE_OK);
+  assert_same(&a_newer, &got);
+  assert_int_equal(get_one(f->base, f->ks, b.kedge_id, &got), KEDGE_OK);
+  assert_same(&b, &got);
+  OPENSSL_cleanse(&got, sizeof(got));
+}
+
 #define BOTH(t)                                                                                    \
   cmocka_unit_test_setup_teardown(t, setup_memory, teardown),                                      \
       cmocka_unit_test_setup_teardown(t, setup_sqlite, teardown)
@@ -1301,6 +1393,7 @@ int main(void)
       cmocka_unit_test_setup_teardown(test_sqlite_committed_before_callback, setup_sqlite,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_sqlite_swapped_ciphertext, setup_sqlite, teardown),
+      cmocka_unit_test_setup_teardown(test_sqlite_failed_put_in_batch, setup_sqlite, teardown),
       cmocka_unit_test_setup_teardown(test_sqlite_locked_wal_read_off_loop, setup_sqlite, teardown),
       cmocka_unit_test_setup_teardown(test_sqlite_get_answered_in_one_pass, setup_sqlite, teardown),
       cmocka_unit_test_setup_teardown(test_sqlite_get_chain_lets_loop_poll, setup_sqlite, teardown),
@@ -1312,6 +1405,8 @@ int main(void)
       cmocka_unit_test_setup_teardown(test_sqlite_close_undoes_committed_put, setup_sqlite,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_sqlite_close_mid_writes, setup_sqlite, teardown),
+      cmocka_unit_test_setup_teardown(test_memory_close_undoes_unanswered_put, setup_memory,
+                                      teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

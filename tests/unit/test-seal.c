@@ -98,6 +98,41 @@ static void test_round_trip(void **state)
 
 /* The reusable unsealer (the key store's gets) gives kedge_unseal()'s answers value after
  * value, whatever failed before: a failed tag leaves no state behind for the next value. */
+/* kedge_sealer: values sealed with one schedule open with kedge_unseal under their own
+ * additional data only, each with a nonce of its own; another key's sealer does not open them. */
+static void test_sealer(void **state)
+{
+  (void)state;
+  kedge_master_key_t mk, other;
+  make_key(&mk, 0x44);
+  make_key(&other, 0x45);
+  kedge_sealer_t *s = NULL;
+  assert_int_equal(kedge_sealer_new(&mk, &s), KEDGE_OK);
+  uint8_t secret[32], sealed[2][32 + KEDGE_SEAL_OVERHEAD], out[64];
+  size_t sealed_len[2] = {0}, out_len = 0;
+  memset(secret, 0x5c, sizeof(secret));
+  for (int i = 0; i < 2; i++)
+    assert_int_equal(kedge_sealer_seal(s, "1.a@x", 5, secret, 32, sealed[i], &sealed_len[i]),
+                     KEDGE_OK);
+  assert_int_equal(sealed_len[0], 32 + KEDGE_SEAL_OVERHEAD);
+  assert_memory_not_equal(sealed[0], sealed[1], sealed_len[0]); /* a nonce per value */
+  for (int i = 0; i < 2; i++) {
+    assert_int_equal(kedge_unseal(&mk, "1.a@x", 5, sealed[i], sealed_len[i], out, &out_len),
+                     KEDGE_OK);
+    assert_int_equal(out_len, 32);
+    assert_memory_equal(out, secret, 32);
+    assert_int_equal(kedge_unseal(&mk, "2.b@x", 5, sealed[i], sealed_len[i], out, &out_len),
+                     KEDGE_ERR_MAC_FAILURE);
+    assert_int_equal(kedge_unseal(&other, "1.a@x", 5, sealed[i], sealed_len[i], out, &out_len),
+                     KEDGE_ERR_MAC_FAILURE);
+  }
+  assert_int_equal(kedge_sealer_seal(s, NULL, 3, secret, 32, sealed[0], &sealed_len[0]),
+                   KEDGE_ERR_INVALID_ARG);
+  assert_int_equal(kedge_sealer_seal(NULL, "x", 1, secret, 32, sealed[0], &sealed_len[0]),
+                   KEDGE_ERR_INVALID_ARG);
+  kedge_sealer_free(s);
+}
+
 static void test_unsealer(void **state)
 {
   (void)state;
@@ -251,8 +286,11 @@ static void test_master_key_create(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_round_trip),        cmocka_unit_test(test_unsealer),
-      cmocka_unit_test(test_master_key_files),  cmocka_unit_test(test_master_key_credential),
+      cmocka_unit_test(test_round_trip),
+      cmocka_unit_test(test_unsealer),
+      cmocka_unit_test(test_sealer),
+      cmocka_unit_test(test_master_key_files),
+      cmocka_unit_test(test_master_key_credential),
       cmocka_unit_test(test_master_key_create),
   };
   return cmocka_run_group_tests(tests, setup, teardown);

@@ -366,6 +366,62 @@ static void test_auth_events(void **state)
   udm_db_close(db);
 }
 
+static int count_row(void *arg, int n, char **values, char **names)
+{
+  (*(int *)arg)++;
+  return 0;
+}
+
+/* A database from before auth_event_by_supi (its events kept by the old trim): it opens, gets
+ * the index (what lets the trim walk a SUPI's events newest first, without a sort), and keeps
+ * the same latest events. */
+static void test_auth_events_old_database(void **state)
+{
+  char path[160];
+  snprintf(path, sizeof(path), "%s/events-old.sqlite", dir);
+  udm_db_t *db = open_db(path);
+  provision(db, "imsi-001010000000001", NULL);
+  udm_db_close(db);
+  sqlite3 *sql = NULL;
+  assert_int_equal(sqlite3_open(path, &sql), SQLITE_OK);
+  assert_int_equal(sqlite3_exec(sql,
+                                "DROP INDEX auth_event_by_supi;"
+                                "INSERT INTO auth_event (supi, id, nf_instance_id, success,"
+                                " time_stamp, auth_type, serving_network_name) VALUES"
+                                " ('imsi-001010000000001', 'a1', 'n', 1, 't', '5G_AKA', 's'),"
+                                " ('imsi-001010000000001', 'a2', 'n', 1, 't', '5G_AKA', 's'),"
+                                " ('imsi-001010000000001', 'a3', 'n', 1, 't', '5G_AKA', 's')",
+                                NULL, NULL, NULL),
+                   SQLITE_OK);
+  sqlite3_close(sql);
+
+  db = open_db(path);
+  udm_auth_event_t ev = {.supi = "imsi-001010000000001",
+                         .id = "00000000000000000000000000000004",
+                         .nf_instance_id = "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+                         .success = true,
+                         .time_stamp = "2026-12-06T10:00:00Z",
+                         .auth_type = "5G_AKA",
+                         .serving_network_name = "5G:mnc001.mcc001.3gppnetwork.org"};
+  assert_int_equal(udm_db_add_auth_event(db, &ev, 2), KEDGE_OK); /* a1, a2 go */
+  events_seen_t seen = {0};
+  udm_db_list_auth_events(db, "imsi-001010000000001", collect_event, &seen);
+  assert_int_equal(seen.n, 2);
+  assert_string_equal(seen.ids[0], "a3");
+  assert_string_equal(seen.ids[1], ev.id);
+  udm_db_close(db);
+
+  int indexes = 0;
+  assert_int_equal(sqlite3_open(path, &sql), SQLITE_OK);
+  assert_int_equal(sqlite3_exec(sql,
+                                "SELECT name FROM sqlite_master WHERE type = 'index'"
+                                " AND name = 'auth_event_by_supi'",
+                                count_row, &indexes, NULL),
+                   SQLITE_OK);
+  sqlite3_close(sql);
+  assert_int_equal(indexes, 1);
+}
+
 /* udm_db_modify binds the insert's columns without the SQN (TS 33.102 C.3: the next vector goes
  * on from the last SQN used): every other column changes, the SQN stays, K and OPc as given. */
 static void test_modify_keeps_sqn(void **state)
@@ -408,6 +464,7 @@ int main(void)
       cmocka_unit_test(test_import_csv),
       cmocka_unit_test(test_text_fields),
       cmocka_unit_test(test_auth_events),
+      cmocka_unit_test(test_auth_events_old_database),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
