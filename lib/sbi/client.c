@@ -361,6 +361,11 @@ static void on_socket_event(evutil_socket_t fd, short what, void *arg)
   after_dispatch(c);
 }
 
+/* libcurl 7.88 writes a request's HEADERS and then its DATA frame as two TLS records with two
+ * send(2)s (its HTTP/2 code never puts a body in the request's first write). New requests go
+ * out while libcurl runs its timeouts, so the client's connections are corked for that call:
+ * what it writes leaves in one segment and wakes the peer once (docs/sbi-client.md
+ * "Sockets"). Never left on past the call: a corked socket holds data up to 200 ms. */
 static void cork(kedge_sbi_client_t *c, bool on)
 {
   int v = on ? 1 : 0;
@@ -706,6 +711,7 @@ static kedge_err_t build_headers(kedge_sbi_client_call_t *call,
   const kedge_sbi_client_t *c = call->client;
   curl_slist_free_all(call->headers);
   call->headers = NULL;
+  call->hdr_list = NULL;
   bool json_type = !req->content_type || strcmp(req->content_type, CONTENT_TYPE_JSON) == 0;
   if (!token && !(req->headers && *req->headers) && (!call->req_body || json_type)) {
     /* the lines every such call sends: the client's, not a list per call */
