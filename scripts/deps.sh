@@ -11,7 +11,7 @@
 #   deb    what `make deb` needs besides the build list: dpkg-dev, debhelper, lintian
 #   bench  the peers of `make bench`: h2load, nginx, stunnel4, redis-server, sqlite3; gnuplot
 #          (the report's charts), perf, strace and taskset (docs/performance.md's profiles,
-#          bench/ecs pins)
+#          bench/ecs pins), cyclictest (rt-tests: bench/keyrequest's scheduling-latency floor)
 #   demo   what `make demo`'s "try this" list uses: curl, jq
 #   fuzz   clang and libFuzzer's runtime (`make fuzz`)
 #   interop what `make interop` needs to build Open5GS's NRF, SCP and AUSF from source
@@ -41,7 +41,7 @@ list_deb="
 "
 list_bench="
   nghttp2-client openssl curl sqlite3 redis-server nginx-light stunnel4
-  gnuplot-nox linux-perf strace util-linux python3
+  gnuplot-nox linux-perf strace util-linux python3 rt-tests
 "
 list_demo="
   curl jq ca-certificates

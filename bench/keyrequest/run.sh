@@ -30,7 +30,12 @@
 #     SUSTAIN_P99_MS), printed beside the closed-loop peak so that a reader sees what "50%" is of;
 #  6. 10/50/80% load: open loop at that % of each one's median closed-loop peak (issue 17's
 #     definition); latency from the scheduled send time, so a stall is not hidden by the client
-#     waiting (coordinated omission).
+#     waiting (coordinated omission). Beside each of these measurements, the machine's own
+#     floor over the same window: cyclictest (rt-tests) wakes an ordinary (SCHED_OTHER, like
+#     every server here) thread on the servers' CPU, and one on the tool's, every 1 ms and
+#     records how late each wake-up ran. No server answers a request before it is scheduled,
+#     so that lateness's p99/p999 is the part of a p99/p999 that no server can remove (the
+#     report's "vs_sched_floor" lines; docs/performance-latency.md, fourth session).
 #
 # Connections. The closed loop keeps CONNS x STREAMS requests in flight (1,000: enough to find
 # the peak). The open loop uses OPEN_CONNS connections, for kedge and nginx alike, because that
@@ -57,6 +62,7 @@
 #        LOADS="10 50 80": the open loop's loads, % of each one's peak (the result file needs all three)
 #        AUSFD_B=PATH: another kedge-ausfd build, measured on SQLite beside this one (peak and
 #          open loop, interleaved: "kedge-ausfd B"), e.g. main's to see what a change did
+#        FLOOR=1 (0: no cyclictest beside the open loop; without cyclictest installed, none)
 set -eu
 . "$(dirname "$0")/../lib.sh"
 BUILD=${1:-build}
@@ -79,6 +85,7 @@ PIN=${PIN:-1}
 REDIS_CPU=${REDIS_CPU:-server}
 LOADS=${LOADS:-10 50 80}
 AUSFD_B=${AUSFD_B:-}
+FLOOR=${FLOOR:-1}
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 BIN=$(cd "$BUILD/bin" && pwd)
 TOOL=$(cd "$BUILD/bench" && pwd)/bench-keyrequest
@@ -97,6 +104,14 @@ if [ "$PIN" = 1 ] && [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null 2>&1;
   ON_SERVER="taskset -c 0" ON_TOOL="taskset -c $(($(nproc) - 1))"
   PINNED="servers on CPU 0, load tool on CPU $(($(nproc) - 1))"
 fi
+# The floor's threads: one on CPU 0 (the servers'), one on the last CPU (the tool's) when pinned.
+CYCLICTEST=
+if [ "$FLOOR" = 1 ]; then
+  CYCLICTEST=$(command -v cyclictest || true)
+  [ -n "$CYCLICTEST" ] || echo "bench/keyrequest: cyclictest missing (scripts/deps.sh bench: rt-tests): no floor measured"
+fi
+FLOOR_CPUS=0
+[ "$(nproc)" -ge 2 ] && FLOOR_CPUS="0,$(($(nproc) - 1))"
 case $REDIS_CPU in
   server) ON_REDIS=$ON_SERVER ;;
   tool) ON_REDIS=$ON_TOOL PINNED="$PINNED, redis-server with the load tool" ;;
@@ -431,6 +446,37 @@ ctx_switches() {
   for q in $p; do cat /proc/"$q"/task/*/status 2>/dev/null; done |
     awk '/ctxt_switches/ {n += $2} END {print n + 0}'
 }
+# floor_start FILE: cyclictest over the measured window (after WARMUP, DURATION s), in the
+# background: one SCHED_OTHER thread per CPU of FLOOR_CPUS, woken every 1 ms (absolute times),
+# histogram in 1 us buckets up to 20 ms. --laptop: it leaves /dev/cpu_dma_latency alone (the
+# default would keep every CPU out of its idle states for the run, the servers' included).
+floor_start() {
+  FLOOR_PID=
+  [ -n "$CYCLICTEST" ] || return 0
+  loops=$(awk -v d="$DURATION" 'BEGIN {printf "%d", d * 1000}')
+  (sleep "$WARMUP" && exec "$CYCLICTEST" -q --laptop -m -a "$FLOOR_CPUS" \
+    -t "$(echo "$FLOOR_CPUS" | tr ',' '\n' | wc -l)" -i 1000 -l "$loops" -h 20000 >"$1" 2>/dev/null) &
+  FLOOR_PID=$!
+}
+# floor_wait: waits for floor_start's cyclictest (in this shell: it is this shell's child).
+floor_wait() {
+  [ -z "$FLOOR_PID" ] || wait "$FLOOR_PID" 2>/dev/null || true
+}
+# floor_of FILE: prints "floor0_p99_ms=.. floor0_p999_ms=.. floor1_p99_ms=.. floor1_p999_ms=.."
+# (thread 0 on CPU 0, 1 on the tool's); nothing without a histogram. A quantile past the
+# histogram's 20 ms is printed as 20.000 (its end).
+floor_of() {
+  [ -n "$FLOOR_PID" ] || return 0
+  awk '/^[0-9]+[ \t]/ { for (i = 2; i <= NF; i++) { h[$1 + 0, i - 2] = $i; n[i - 2] += $i }
+         nt = NF - 1; if ($1 + 0 > mb) mb = $1 + 0 }
+       /^# Histogram Overflows:/ { for (i = 4; i <= NF; i++) ov[i - 4] = $i + 0 }
+       END { for (t = 0; t < nt; t++) {
+         tot = n[t] + ov[t]; p99 = p999 = mb + 1; c = 0; f99 = f999 = 0
+         for (b = 0; b <= mb; b++) { c += h[b, t]
+           if (!f99 && c >= 0.99 * tot) { p99 = b; f99 = 1 }
+           if (!f999 && c >= 0.999 * tot) { p999 = b; f999 = 1 } }
+         if (tot > 0) printf "floor%d_p99_ms=%.3f floor%d_p999_ms=%.3f ", t, p99 / 1000, t, p999 / 1000 } }' "$1"
+}
 OPEN_TARGETS="SQ RD NG NK"
 [ "$REDIS" = 1 ] || OPEN_TARGETS="SQ NG NK"
 [ -n "$AUSFD_B" ] && OPEN_TARGETS="$OPEN_TARGETS SB"
@@ -444,19 +490,25 @@ for r in $(seq "$ROUNDS"); do
       eval "peak=\$${peak_of}_rps"
       rate=$(awk -v p="$peak" -v pc="$pc" 'BEGIN {printf "%d", p * pc / 100}')
       sw0=$(ctx_switches "$t")
+      floor_start "$T/floor.out"
       line=$(measure "$t" --rate "$rate")
+      floor_wait
+      line="$line $(floor_of "$T/floor.out")"
       sw=$(($(ctx_switches "$t") - sw0))
       echo "$line" >>"$T/open.$t.$pc"
       bad=$(echo "$line" | awk '{for (i = 1; i <= NF; i++) if ($i ~ /^(other|errors|dropped)=/) {
         split($i, kv, "="); n += kv[2]}} END {print n + 0}')
-      printf 'round %d %3d%% %-42s %6s/s p50 %s p99 %s p999 %s ms; server: CPU %s us/req, %s context switches/req; tool: send lag p99 %s ms, CPU %s us/req%s\n' \
+      printf 'round %d %3d%% %-42s %6s/s p50 %s p99 %s p999 %s ms; server: CPU %s us/req, %s context switches/req; tool: send lag p99 %s ms, CPU %s us/req%s%s\n' \
         "$r" "$pc" "$(label "$t")" "$(echo "$line" | num rps)" "$(echo "$line" | num p50_ms)" \
         "$(echo "$line" | num p99_ms)" "$(echo "$line" | num p999_ms)" \
         "$(echo "$line" | num cpu_us_per_req)" \
         "$(awk -v s="$sw" -v n="$(echo "$line" | num rps)" -v d="$(awk -v w="$WARMUP" -v d="$DURATION" 'BEGIN {print w + d}')" \
           'BEGIN {printf "%.2f", (n > 0 ? s / (n * d) : 0)}')" \
         "$(echo "$line" | num send_lag_p99_ms)" "$(echo "$line" | num tool_cpu_us_per_req)" \
-        "$([ "$bad" = 0 ] || echo "; $bad answers not 2xx or lost: NOT a key request figure")$(
+        "$(echo "$line" | awk '{for (i = 1; i <= NF; i++) {split($i, kv, "="); v[kv[1]] = kv[2]}}
+          END {if (v["floor0_p99_ms"] != "") {
+            printf "; machine: wake-up lateness p99/p999 CPU 0 %s/%s ms", v["floor0_p99_ms"], v["floor0_p999_ms"]
+            if (v["floor1_p99_ms"] != "") printf ", tool CPU %s/%s ms", v["floor1_p99_ms"], v["floor1_p999_ms"] }}')$([ "$bad" = 0 ] || echo "; $bad answers not 2xx or lost: NOT a key request figure")$(
           awk -v got="$(echo "$line" | num rps)" -v want="$rate" 'BEGIN {
             if (want > 0 && got < 0.95 * want)
               printf "; %.0f%% of the scheduled rate answered: overloaded (the send lag says whether the tool was)", 100 * got / want }')"
@@ -473,6 +525,12 @@ for pc in $LOADS; do
     printf '  %3d%%  %-42s p50 %-22s p99 %-22s p999 %s\n' "$pc" "$(label "$t")" \
       "$(range "$f" p50_ms)" "$(range "$f" p99_ms)" "$(range "$f" p999_ms)"
   done
+  # the floor over every line of this load, whichever server ran
+  if [ -n "$CYCLICTEST" ]; then
+    cat "$T"/open.*."$pc" >"$T/floor.$pc"
+    printf '  %3d%%  %-42s p99 %-22s p999 %s\n' "$pc" "machine: wake-up lateness on CPU 0" \
+      "$(range "$T/floor.$pc" floor0_p99_ms)" "$(range "$T/floor.$pc" floor0_p999_ms)"
+  fi
 done
 
 # ---- the result file (BENCH-SCHEMA: $KEDGE_BENCH_OUT/keyrequest.json, via bench/report/kbench.py) ----
@@ -540,6 +598,23 @@ for pc in 10 50 80; do
     kb add "$OUT" --bench keyrequest $quick --id "keyrequest.sqlite.p99_ms_at_${pc}pct_vs_nginx_same_rate" \
       --label "key request p99 at ${pc}% of kedge's peak, kedge-ausfd on SQLite; nginx at the same rate" \
       --unit ms --better lower --value "$v" --peer-name "nginx static file at kedge's rate" --peer-value "$pv"
+  done
+done
+# The machine's floor during the same line (cyclictest on CPU 0): what part of kedge's p99 and
+# p999 no server could remove. Only with cyclictest: otherwise no such line.
+for pc in 10 50; do
+  [ -n "$CYCLICTEST" ] || break
+  for q in p99 p999; do
+    num "${q}_ms" <"$T/open.SQ.$pc" >"$T/v.ours"
+    num "floor0_${q}_ms" <"$T/open.SQ.$pc" >"$T/v.peer"
+    paste "$T/v.ours" "$T/v.peer" | while read -r v pv; do
+      # shellcheck disable=SC2086
+      kb add "$OUT" --bench keyrequest $quick --id "keyrequest.sqlite.${q}_ms_at_${pc}pct_vs_sched_floor" \
+        --label "key request $q at ${pc}% of peak (open loop), kedge-ausfd on SQLite; the machine's scheduling latency during the run" \
+        --unit ms --better lower --value "$v" \
+        --peer-name "the machine's scheduling latency $q on CPU 0 during the same run (cyclictest, SCHED_OTHER, 1 ms)" \
+        --peer-value "$pv"
+    done
   done
 done
 kb note "$OUT" --bench keyrequest "$KEYS keys, $WORKERS worker(s), $CONNS connections x $STREAMS streams (closed loop), $OPEN_CONNS connections (open loop); open-loop peak (% of the closed-loop peak): SQLite $(awk -v a="$SQ_sustained" -v b="$SQ_rps" 'BEGIN {printf "%.0f", (b > 0 ? 100 * a / b : 0)}'), nginx $(awk -v a="$NG_sustained" -v b="$NG_rps" 'BEGIN {printf "%.0f", (b > 0 ? 100 * a / b : 0)}'); $PINNED; $(nproc) CPUs shared with the load tool and anything else running; load average $LOAD_BEFORE before, $LOAD_AFTER after"

@@ -82,7 +82,8 @@ typedef struct kedge_keystore_options {
    * it on the same connection, and calls this, on the handle's loop, for a metric. SQLite: a
    * put still out at close is dropped before its commit, or (committed, its callback not yet
    * run) deleted behind it the same way; this is called for each, inside close. NULL: not
-   * told. */
+   * told. memory: a put still unanswered at close is deleted again (only the record it wrote),
+   * counted the same way inside close. */
   void (*put_undone)(void *arg);
   void *put_undone_arg;
 } kedge_keystore_options_t;
@@ -167,12 +168,12 @@ kedge_err_t kedge_keystore_purge(kedge_keystore_t *ks, kedge_keystore_done_fn do
 size_t kedge_keystore_pending(const kedge_keystore_t *ks);
 
 /* Closes the handle; callbacks of calls still outstanding never run, so a put still out is
- * not left applied (SQLite: dropped or deleted behind; Redis: deleted behind, best effort; see
- * put_undone). Call it on the loop's thread or after the loop has stopped. With SQLite, the
- * last handle of a file stops the shared writer thread (after its current batch, then runs the
- * deletes behind that the writer did not reach): every loop that used the file must have stopped by
- * then, and no handle's event_base may be freed before the last handle of its file is closed (the
- * thread pool: stop the loops, free the pool, then free the event_bases). */
+ * not left applied (SQLite: dropped or deleted behind; Redis: deleted behind, best effort;
+ * memory: deleted; see put_undone). Call it on the loop's thread or after the loop has stopped.
+ * With SQLite, the last handle of a file stops the shared writer thread (after its current batch,
+ * then runs the deletes behind that the writer did not reach): every loop that used the file must
+ * have stopped by then, and no handle's event_base may be freed before the last handle of its file
+ * is closed (the thread pool: stop the loops, free the pool, then free the event_bases). */
 void kedge_keystore_close(kedge_keystore_t *ks);
 
 /* The configuration a daemon with a key store reads (the AUSF, the AAnF): the top-level

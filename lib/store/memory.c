@@ -1,7 +1,14 @@
 /* memory: backend: one table per process, shared by every handle (each AUSF worker opens its
  * own), behind a mutex. For tests of the AUSF alone: keys vanish at exit. Kedge is sealed
  * here too, so the backends differ only in where the ciphertext lives. Calls run at once under
- * the lock; their results reach the caller through the loop (ks_defer), as with the others. */
+ * the lock; their results reach the caller through the loop (ks_defer), as with the others.
+ *
+ * So a put is applied before its callback runs. Closing the handle in between (the AUSF's
+ * shutdown past sbi.limits.shutdown_grace) must not leave it applied, as with SQLite and Redis
+ * (issue 17): its caller never hears it succeed, and SPEC.md 2 keeps only the Kedge of the
+ * SUPI's latest successful authentication. The handle keeps each put until its callback runs;
+ * close deletes those still there (mem_close), and so does a put whose callback cannot be
+ * queued. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +16,7 @@
 #include <event2/event.h>
 #include <openssl/crypto.h>
 
+#include "kedge/list.h"
 #include "kedge/log.h"
 #include "store.h"
 
@@ -24,8 +32,16 @@ typedef struct mem_table {
   unsigned refs;
 } mem_table_t;
 
+/* A put applied whose callback has not run yet. */
+typedef struct mem_put {
+  LIST_ENTRY(mem_put) link; /* in the handle's puts */
+  ks_call_t call;           /* the caller's */
+  ks_row_t row;             /* as stored: its sealed value tells this put's record apart */
+} mem_put_t;
+
 typedef struct mem_handle {
   struct event *purge_timer;
+  LIST_HEAD(, mem_put) puts; /* applied, not answered */
 } mem_handle_t;
 
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -123,6 +139,18 @@ static kedge_err_t put(mem_table_t *t, const ks_row_t *row)
   *b = e;
   t->count++;
   return KEDGE_OK;
+}
+
+/* Deletes the record a put wrote, if it is still there: only that record, told apart by its
+ * sealed value (a fresh nonce per seal, kedge/seal.h), so that a later put for the SUPI, even
+ * of the same Kedge ID through another handle, stays. The key the put replaced is not brought
+ * back (SQLite and Redis do not either: docs/keystore.md). */
+static void undo(mem_table_t *t, const ks_row_t *put)
+{
+  mem_entry_t *e = *tid_slot(t, put->tid);
+  if (e && e->row.sealed_len == put->sealed_len &&
+      CRYPTO_memcmp(e->row.sealed, put->sealed, put->sealed_len) == 0)
+    entry_remove(t, e);
 }
 
 static kedge_err_t get(mem_table_t *t, ks_row_t *row)
@@ -225,28 +253,86 @@ static kedge_err_t mem_open(kedge_keystore_t *ks, const ks_uri_t *uri, const cha
     ks_why(why, why_size, "%s: out of memory", text);
     return err;
   }
+  LIST_INIT(&h->puts);
   ks->impl = h;
   return KEDGE_OK;
+}
+
+static void put_free(mem_put_t *p)
+{
+  OPENSSL_cleanse(p, sizeof(*p));
+  free(p);
+}
+
+/* The put's callback, through the loop: from here on the caller knows. */
+static void put_answered(kedge_err_t err, void *arg)
+{
+  mem_put_t *p = arg;
+  ks_call_t call = p->call;
+  LIST_REMOVE(p, link);
+  put_free(p);
+  call.done(err, call.arg); /* may close the handle */
 }
 
 static void mem_close(kedge_keystore_t *ks)
 {
   mem_handle_t *h = ks->impl;
   event_free(h->purge_timer);
-  free(h);
+  unsigned undone = 0;
+  mem_put_t *p;
   pthread_mutex_lock(&table_lock);
+  while ((p = LIST_FIRST(&h->puts))) {
+    LIST_REMOVE(p, link);
+    undo(table, &p->row);
+    put_free(p);
+    undone++;
+  }
   table_release();
   pthread_mutex_unlock(&table_lock);
+  free(h);
+  if (undone)
+    kedge_log_warn("keystore memory: closed with %u put(s) not confirmed: deleted again", undone);
+  for (unsigned i = 0; ks->opts.put_undone && i < undone; i++)
+    ks->opts.put_undone(ks->opts.put_undone_arg);
+}
+
+/* A put: applied now, answered through the loop by put_answered. */
+static kedge_err_t submit_put(kedge_keystore_t *ks, const ks_call_t *call, const ks_row_t *row)
+{
+  mem_handle_t *h = ks->impl;
+  mem_put_t *p = calloc(1, sizeof(*p));
+  if (!p)
+    return KEDGE_ERR_NOMEM;
+  p->call = *call;
+  p->row = *row;
+  pthread_mutex_lock(&table_lock);
+  kedge_err_t err = put(table, &p->row);
+  pthread_mutex_unlock(&table_lock);
+  if (err) {
+    put_free(p);
+    return ks_defer(ks, call, err, NULL);
+  }
+  const ks_call_t answer = {.kind = KS_PUT, .done = put_answered, .arg = p};
+  if ((err = ks_defer(ks, &answer, KEDGE_OK, NULL))) { /* no callback: not left applied */
+    pthread_mutex_lock(&table_lock);
+    undo(table, &p->row);
+    pthread_mutex_unlock(&table_lock);
+    put_free(p);
+    return err;
+  }
+  LIST_INSERT_HEAD(&h->puts, p, link);
+  return KEDGE_OK;
 }
 
 static kedge_err_t mem_submit(kedge_keystore_t *ks, const ks_call_t *call, const ks_row_t *in)
 {
+  if (call->kind == KS_PUT)
+    return submit_put(ks, call, in);
   ks_row_t row = *in;
   kedge_err_t err = KEDGE_OK;
   pthread_mutex_lock(&table_lock);
   switch (call->kind) {
   case KS_PUT:
-    err = put(table, &row);
     break;
   case KS_GET:
     err = get(table, &row);

@@ -12,16 +12,22 @@
  *    each waiting, and nothing piles up behind a stalled server).
  *  - a put that failed that way (its own timeout, or the drop of its connection) may still be
  *    applied: a stalled Redis reads it when it resumes. Its caller was told the key is not
- *    stored (the AUSF's 503 KEY_STORE_UNAVAILABLE), so a compensating delete of that Kedge ID
- *    (the delete script, only while it is still the SUPI's) is written behind it on the same
- *    connection before the connection is closed: Redis runs one connection's commands in order,
- *    so it lands after the put if the put lands at all. The same for the puts still out when
- *    the handle is closed (their callers never hear). Best effort (a connection that cannot
- *    be written or that Redis closed takes neither); counted through opts.put_undone.
+ *    stored (the AUSF's 503 KEY_STORE_UNAVAILABLE), and SPEC.md 2 keeps only the Kedge of the
+ *    SUPI's latest successful authentication, so a compensating delete (undo_script) is written
+ *    behind it on the same connection before the connection is closed: Redis runs one
+ *    connection's commands in order, so it lands after the put if the put lands at all. It
+ *    deletes only the record that put wrote (compare and delete), never a later put's of the
+ *    same Kedge ID. The same for the puts still out when the handle is closed (their callers
+ *    never hear). Best effort: hiredis' output buffer is flushed without waiting, and a delete
+ *    that did not leave it (a full socket, a connection Redis closed) is lost with it. Only the
+ *    deletes that left are counted through opts.put_undone (undos_settle). What left runs: a
+ *    dropped connection's socket stays half open until Redis has read it all (drain_start).
  * Keys: kedge:kid:<Kedge ID> -> record (below), kedge:supi:<SUPI> -> Kedge ID, both with PXAT
  * expiry so Redis purges them itself. Replacing a SUPI's key is one Lua script: it must read
  * the old Kedge ID before deleting it, which MULTI/EXEC cannot. */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <signal.h>
@@ -29,9 +35,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <event2/event.h>
-#include <hiredis/adapters/libevent.h>
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 #include <openssl/crypto.h>
@@ -41,6 +47,11 @@
 #include "kedge/list.h"
 #include "kedge/log.h"
 #include "store.h"
+
+/* A dropped connection's socket stays open this long at most, reading and discarding what Redis
+ * answers (drain_start), and at most this many per handle. */
+#define DRAIN_MS   60000
+#define MAX_DRAINS 8
 
 #define KID_PREFIX  "kedge:kid:"
 #define SUPI_PREFIX "kedge:supi:"
@@ -70,6 +81,19 @@ static const char delete_script[] = "local old = redis.call('GET', KEYS[1])\n"
                                     "redis.call('DEL', '" KID_PREFIX "' .. old, KEYS[1])\n"
                                     "return 1\n";
 
+/* KEYS[1] kedge:kid:<Kedge ID>, KEYS[2] kedge:supi:<SUPI>; ARGV[1] the record a put wrote,
+ * ARGV[2] its Kedge ID. The compensating delete of that put (undo_put): its record goes only if
+ * it is still the one stored, byte for byte; the sealed Kedge in it carries a fresh random
+ * nonce (kedge/seal.h), so a later put of the same Kedge ID (a retry, through another
+ * connection or instance) differs and stays. The SUPI's mapping goes with it while it names
+ * that Kedge ID. Sent with EVAL: its reply is never read, so NOSCRIPT could not be acted on. */
+static const char undo_script[] = "if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end\n"
+                                  "redis.call('DEL', KEYS[1])\n"
+                                  "if redis.call('GET', KEYS[2]) == ARGV[2] then\n"
+                                  "  redis.call('DEL', KEYS[2])\n"
+                                  "end\n"
+                                  "return 1\n";
+
 static char put_sha[41], delete_sha[41];
 static pthread_once_t sha_once = PTHREAD_ONCE_INIT;
 
@@ -94,6 +118,7 @@ typedef enum rs_state { RS_DOWN, RS_CONNECTING, RS_UP } rs_state_t;
 enum { STEP_AUTH = 1, STEP_SELECT, STEP_PING };
 
 typedef struct rs_op rs_op_t;
+typedef struct rs_drain rs_drain_t;
 
 typedef struct redis_store {
   kedge_keystore_t *ks;
@@ -112,9 +137,25 @@ typedef struct redis_store {
   const struct timeval *op_tv;
   LIST_HEAD(, rs_op) ops; /* sent, hiredis still holds them */
   bool outage_logged;     /* one warning per outage */
-  unsigned undone;        /* compensating deletes queued on this connection (undo_put) */
   unsigned errors_logged;
+  /* Bytes queued on this connection by append() since it was opened (hiredis' output buffer
+   * holds their last, unsent, part), and the compensating deletes queued on it (undo_put): where
+   * each ends in those bytes, and where its put ends, so that undos_settle tells which left. */
+  size_t appended;
+  struct rs_undo {
+    size_t put_end, end;
+  } * undos;
+  unsigned n_undos, cap_undos;
+  LIST_HEAD(, rs_drain) drains; /* dropped connections Redis has not closed yet */
+  unsigned n_drains;
 } redis_store_t;
+
+struct rs_drain {
+  LIST_ENTRY(rs_drain) link; /* in rs->drains */
+  redis_store_t *rs;
+  evutil_socket_t fd;
+  struct event *ev;
+};
 
 struct rs_op {
   LIST_ENTRY(rs_op) link; /* in rs->ops until answered or the handle is closed */
@@ -125,6 +166,7 @@ struct rs_op {
   bool answered; /* the caller already had KEDGE_ERR_TIMEOUT */
   bool evaled;   /* NOSCRIPT: sent once more with EVAL */
   bool undone;   /* a put whose compensating delete is queued behind it */
+  size_t end;    /* where the command ends in rs->appended (append) */
 };
 
 static struct timeval ms_tv(unsigned ms)
@@ -206,6 +248,36 @@ static void schedule_retry(redis_store_t *rs)
 
 static void undo_put(redis_store_t *rs, rs_op_t *op);
 
+/* The connection `ac` is being given up: which of the compensating deletes queued on it left
+ * hiredis' output buffer (the bytes after a command number at least what is still in it), and so
+ * went to Redis behind their puts? Those are counted (put_undone); the rest are discarded with
+ * the buffer. One warning gives the numbers: a delete that could not be sent while its put was
+ * leaves that put's key in Redis if it applies it (until the SUPI's next key or its expiry). */
+static void undos_settle(redis_store_t *rs, redisAsyncContext *ac)
+{
+  if (!rs->n_undos)
+    return;
+  size_t unsent = ac->c.obuf ? sdslen(ac->c.obuf) : 0;
+  unsigned sent = 0, lost = 0, neither = 0;
+  for (unsigned i = 0; i < rs->n_undos; i++) {
+    if (rs->undos[i].end + unsent <= rs->appended)
+      sent++;
+    else if (rs->undos[i].put_end + unsent <= rs->appended)
+      lost++;
+    else
+      neither++;
+  }
+  rs->n_undos = 0;
+  kedge_log_warn(
+      "keystore redis %s: %u put(s) not confirmed: %u deleted behind (sent after the put, "
+      "in case Redis applies it later), %u whose delete could not be sent (if Redis "
+      "applies them, their keys stay until the SUPI's next key or their expiry), %u "
+      "not sent at all",
+      rs->name, sent + lost + neither, sent, lost, neither);
+  for (unsigned i = 0; rs->ks->opts.put_undone && i < sent; i++)
+    rs->ks->opts.put_undone(rs->ks->opts.put_undone_arg);
+}
+
 /* The connection is about to be dropped with calls in flight, whose callers hear they failed:
  * each put among them gets its compensating delete, and what hiredis has not written yet goes
  * out now (non-blocking, best effort): redisAsyncFree discards its output buffer. */
@@ -222,11 +294,62 @@ static void undo_puts_in_flight(redis_store_t *rs)
   for (int i = 0; i < 8 && !done && (ac->c.flags & REDIS_CONNECTED); i++)
     if (redisBufferWrite(&ac->c, &done) != REDIS_OK)
       break;
-  if (rs->undone)
-    kedge_log_warn("keystore redis %s: %u put(s) not confirmed: a delete of each Kedge ID written "
-                   "behind it%s, in case Redis applies the put later",
-                   rs->name, rs->undone, done ? "" : " (not all could be sent)");
-  rs->undone = 0;
+  undos_settle(rs, ac);
+}
+
+static void drain_free(rs_drain_t *d)
+{
+  LIST_REMOVE(d, link);
+  d->rs->n_drains--;
+  event_free(d->ev);
+  close(d->fd);
+  free(d);
+}
+
+static void drain_read(evutil_socket_t fd, short what, void *arg)
+{
+  rs_drain_t *d = arg;
+  if (what & EV_READ) {
+    char buf[4096];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof(buf))) > 0)
+      ;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+      return;
+  }
+  drain_free(d); /* Redis closed it (it has run everything), or DRAIN_MS passed */
+}
+
+/* The connection is dropped with commands sent that a stalled Redis has not read yet: puts and
+ * the compensating deletes behind them. Closing the socket would lose them: when Redis resumes
+ * and answers the first commands it reads, the kernel resets a closed socket and Redis drops
+ * the rest, deletes included. So the socket stays open on a duplicate descriptor, half closed
+ * (FIN behind the data), reading and discarding the answers until Redis, having run everything,
+ * closes it too (or DRAIN_MS). Without a descriptor or memory to spare it closes as before. */
+static void drain_start(redis_store_t *rs, redisAsyncContext *ac)
+{
+  if (!(ac->c.flags & REDIS_CONNECTED) || ac->c.fd < 0 || rs->n_drains >= MAX_DRAINS)
+    return;
+  rs_drain_t *d = calloc(1, sizeof(*d));
+  if (!d)
+    return;
+  d->rs = rs;
+  if ((d->fd = fcntl(ac->c.fd, F_DUPFD_CLOEXEC, 0)) < 0) {
+    free(d);
+    return;
+  }
+  struct timeval tv = ms_tv(DRAIN_MS);
+  if (!(d->ev = event_new(rs->base, d->fd, EV_READ | EV_PERSIST, drain_read, d)) ||
+      event_add(d->ev, &tv) != 0) {
+    if (d->ev)
+      event_free(d->ev);
+    close(d->fd);
+    free(d);
+    return;
+  }
+  shutdown(d->fd, SHUT_WR);
+  LIST_INSERT_HEAD(&rs->drains, d, link);
+  rs->n_drains++;
 }
 
 /* Ends the connection: calls in flight get KEDGE_ERR_UNAVAILABLE from their hiredis callbacks
@@ -236,6 +359,8 @@ static void drop(redis_store_t *rs)
 {
   redisAsyncContext *ac = rs->ac;
   undo_puts_in_flight(rs);
+  if (ac)
+    drain_start(rs, ac);
   rs->ac = NULL;
   rs->state = RS_DOWN;
   evtimer_del(rs->connect_timer);
@@ -255,6 +380,7 @@ static void on_connect(const redisAsyncContext *cac, int status)
   if (status != REDIS_OK) {
     /* hiredis frees the context when this returns */
     log_outage(rs, ac->errstr[0] ? ac->errstr : "connect failed");
+    undos_settle(rs, ac);
     ac->data = NULL;
     rs->ac = NULL;
     rs->state = RS_DOWN;
@@ -273,6 +399,7 @@ static void on_disconnect(const redisAsyncContext *cac, int status)
     return;
   /* the calls in flight have had their NULL replies already */
   log_outage(rs, ac->errstr[0] ? ac->errstr : "connection closed");
+  undos_settle(rs, ac);
   ac->data = NULL;
   rs->ac = NULL;
   rs->state = RS_DOWN;
@@ -308,6 +435,102 @@ static void on_handshake(redisAsyncContext *ac, void *r, void *privdata)
   rs->outage_logged = false;
 }
 
+/* ---- the connection on the loop ----
+ * hiredis's own libevent adapter (hiredis/adapters/libevent.h) re-arms a one-shot read event
+ * after every read and arms the write event for every batch of commands: two to four
+ * epoll_ctl(2) per batch and one more loop pass (an epoll_wait that returns at once) before the
+ * commands leave (issue 17: 0.13 epoll_ctl per key request at 58,000/s, a quarter of the AUSF's
+ * system calls on Redis). This one, on the public hooks of redisAsyncContext.ev, keeps the read
+ * event armed (EV_PERSIST) and, once connected, writes the commands asked during a loop pass at
+ * the end of that pass (an event made active, like the SQLite store's gets): one write(2) for
+ * the pass, no epoll_ctl. What the socket does not take at once, and a failed write, go through
+ * hiredis's write handler on the socket's write event, as before (it writes the rest when the
+ * socket drains, or meets the error and disconnects). Before the connect completes, writes wait
+ * for that event too: it is how hiredis learns that the connect finished. */
+typedef struct rs_events {
+  redisAsyncContext *ac;
+  struct event *rev, *wev, *flush;
+} rs_events_t;
+
+static void ev_read(evutil_socket_t fd, short what, void *arg)
+{
+  redisAsyncHandleRead(((rs_events_t *)arg)->ac);
+}
+
+static void ev_write(evutil_socket_t fd, short what, void *arg)
+{
+  redisAsyncHandleWrite(((rs_events_t *)arg)->ac);
+}
+
+static void ev_flush(evutil_socket_t fd, short what, void *arg)
+{
+  rs_events_t *e = arg;
+  int done = 0;
+  /* redisBufferWrite, not redisAsyncHandleWrite: the latter frees the context on an error,
+   * and the write event's handler deals with that as hiredis always did */
+  if (redisBufferWrite(&e->ac->c, &done) != REDIS_OK || !done)
+    event_add(e->wev, NULL);
+}
+
+static void ev_add_read(void *p)
+{
+  event_add(((rs_events_t *)p)->rev, NULL); /* already armed: nothing */
+}
+
+static void ev_del_read(void *p)
+{
+  event_del(((rs_events_t *)p)->rev);
+}
+
+static void ev_add_write(void *p)
+{
+  rs_events_t *e = p;
+  if (e->ac->c.flags & REDIS_CONNECTED)
+    event_active(e->flush, EV_WRITE, 0); /* at the end of this pass; once if asked again */
+  else
+    event_add(e->wev, NULL);
+}
+
+static void ev_del_write(void *p)
+{
+  event_del(((rs_events_t *)p)->wev);
+}
+
+static void ev_cleanup(void *p)
+{
+  rs_events_t *e = p;
+  if (e->rev)
+    event_free(e->rev);
+  if (e->wev)
+    event_free(e->wev);
+  if (e->flush)
+    event_free(e->flush); /* also takes it off the active queue */
+  free(e);
+}
+
+static int attach(redisAsyncContext *ac, struct event_base *base)
+{
+  rs_events_t *e = calloc(1, sizeof(*e));
+  if (!e)
+    return REDIS_ERR;
+  e->ac = ac;
+  e->rev = event_new(base, ac->c.fd, EV_READ | EV_PERSIST, ev_read, e);
+  e->wev = event_new(base, ac->c.fd, EV_WRITE, ev_write, e);
+  e->flush = event_new(base, -1, 0, ev_flush, e);
+  if (!e->rev || !e->wev || !e->flush || event_add(e->rev, NULL) != 0 ||
+      event_add(e->wev, NULL) != 0) { /* the write event: the connect's completion */
+    ev_cleanup(e);
+    return REDIS_ERR;
+  }
+  ac->ev.data = e;
+  ac->ev.addRead = ev_add_read;
+  ac->ev.delRead = ev_del_read;
+  ac->ev.addWrite = ev_add_write;
+  ac->ev.delWrite = ev_del_write;
+  ac->ev.cleanup = ev_cleanup;
+  return REDIS_OK;
+}
+
 static void start_connect(redis_store_t *rs)
 {
   redisAsyncContext *ac = redisAsyncConnect(rs->addr, rs->port);
@@ -319,7 +542,7 @@ static void start_connect(redis_store_t *rs)
     return;
   }
   ac->data = rs;
-  if (redisLibeventAttach(ac, rs->base) != REDIS_OK) {
+  if (attach(ac, rs->base) != REDIS_OK) {
     log_outage(rs, "cannot watch the socket");
     redisAsyncFree(ac);
     schedule_retry(rs);
@@ -328,6 +551,7 @@ static void start_connect(redis_store_t *rs)
   redisAsyncSetConnectCallback(ac, on_connect);
   redisAsyncSetDisconnectCallback(ac, on_disconnect);
   rs->ac = ac;
+  rs->appended = 0;
   rs->state = RS_CONNECTING;
   /* Queued before any call, so Redis runs them first; PING's answer means UP. */
   if (rs->password) {
@@ -383,6 +607,19 @@ static void op_unlink(redis_store_t *rs, rs_op_t *op)
   LIST_REMOVE(op, link);
 }
 
+/* Queues a command on the connection, counting its bytes in rs->appended: hiredis only adds
+ * to its output buffer here (its write event sends it later), so the buffer grows by exactly
+ * the command. */
+static int append(redis_store_t *rs, redisCallbackFn *fn, void *privdata, int argc,
+                  const char **argv, const size_t *lens)
+{
+  size_t before = sdslen(rs->ac->c.obuf);
+  if (redisAsyncCommandArgv(rs->ac, fn, privdata, argc, argv, lens) != REDIS_OK)
+    return REDIS_ERR;
+  rs->appended += sdslen(rs->ac->c.obuf) - before;
+  return REDIS_OK;
+}
+
 static int send_op(redis_store_t *rs, rs_op_t *op)
 {
   const ks_row_t *r = &op->row;
@@ -426,7 +663,8 @@ static int send_op(redis_store_t *rs, rs_op_t *op)
     return REDIS_ERR;
   }
 #undef ARG
-  int rc = redisAsyncCommandArgv(rs->ac, on_reply, op, argc, argv, lens);
+  int rc = append(rs, on_reply, op, argc, argv, lens);
+  op->end = rs->appended;
   OPENSSL_cleanse(record, sizeof(record));
   return rc;
 }
@@ -497,24 +735,43 @@ static void on_undo_reply(redisAsyncContext *ac, void *r, void *privdata)
   (void)ac, (void)r, (void)privdata;
 }
 
-/* A put whose caller hears it failed: its delete queued behind it on the same connection, once
- * (the delete script with EVAL: the reply that would say NOSCRIPT is never read). */
+/* A put whose caller hears it failed: its compensating delete (undo_script, with the record
+ * the put wrote) queued behind it on the same connection, once. Counted when the connection is
+ * given up, if it left (undos_settle). */
 static void undo_put(redis_store_t *rs, rs_op_t *op)
 {
   if (op->call.kind != KS_PUT || op->undone || !rs->ac)
     return;
   op->undone = true;
-  char supi_key[sizeof(SUPI_PREFIX) + KEDGE_SUPI_MAX];
+  if (rs->n_undos == rs->cap_undos) {
+    unsigned cap = rs->cap_undos ? rs->cap_undos * 2 : 16;
+    struct rs_undo *undos = realloc(rs->undos, cap * sizeof(*undos));
+    if (!undos) {
+      kedge_log_warn("keystore redis %s: out of memory: the put of Kedge ID %s, not confirmed, "
+                     "stays if Redis applies it, until the SUPI's next key or its expiry",
+                     rs->name, op->row.kedge_id);
+      return;
+    }
+    rs->undos = undos;
+    rs->cap_undos = cap;
+  }
+  char kid_key[sizeof(KID_PREFIX) + KEDGE_ID_MAX], supi_key[sizeof(SUPI_PREFIX) + KEDGE_SUPI_MAX];
+  uint8_t record[RECORD_MAX];
+  snprintf(kid_key, sizeof(kid_key), KID_PREFIX "%s", op->row.kedge_id);
   snprintf(supi_key, sizeof(supi_key), SUPI_PREFIX "%s", op->row.supi);
-  const char *argv[5] = {"EVAL", delete_script, "1", supi_key, op->row.kedge_id};
-  size_t lens[5] = {4, strlen(delete_script), 1, strlen(supi_key), strlen(op->row.kedge_id)};
-  if (redisAsyncCommandArgv(rs->ac, on_undo_reply, NULL, 5, argv, lens) != REDIS_OK)
+  size_t record_len = record_pack(&op->row, record);
+  const char *args[7] = {"EVAL",          undo_script, "2", kid_key, supi_key, (const char *)record,
+                         op->row.kedge_id};
+  size_t lens[7] = {4,          strlen(undo_script),     1, strlen(kid_key), strlen(supi_key),
+                    record_len, strlen(op->row.kedge_id)};
+  int rc = append(rs, on_undo_reply, NULL, 7, args, lens);
+  OPENSSL_cleanse(record, sizeof(record));
+  if (rc != REDIS_OK)
     return;
-  rs->undone++;
-  kedge_log_debug("keystore redis %s: Kedge ID %s: its put was not confirmed; deleted behind it",
+  rs->undos[rs->n_undos++] = (struct rs_undo){.put_end = op->end, .end = rs->appended};
+  kedge_log_debug("keystore redis %s: Kedge ID %s: its put was not confirmed; delete queued behind "
+                  "it",
                   rs->name, op->row.kedge_id);
-  if (rs->ks->opts.put_undone)
-    rs->ks->opts.put_undone(rs->ks->opts.put_undone_arg);
 }
 
 static void op_timeout(evutil_socket_t fd, short what, void *arg)
@@ -723,12 +980,15 @@ static kedge_err_t check_server(const redis_store_t *rs, const char *text, char 
 
 static void rs_free(redis_store_t *rs)
 {
+  while (!LIST_EMPTY(&rs->drains))
+    drain_free(LIST_FIRST(&rs->drains));
   if (rs->connect_timer)
     event_free(rs->connect_timer);
   if (rs->retry_timer)
     event_free(rs->retry_timer);
   if (rs->drop_ev)
     event_free(rs->drop_ev);
+  free(rs->undos);
   free(rs->user);
   if (rs->password) {
     OPENSSL_cleanse(rs->password, rs->password_len);
@@ -755,6 +1015,7 @@ static kedge_err_t rs_open(kedge_keystore_t *ks, const ks_uri_t *uri, const char
   if (!rs)
     return KEDGE_ERR_NOMEM;
   LIST_INIT(&rs->ops);
+  LIST_INIT(&rs->drains);
   rs->ks = ks;
   rs->base = ks->base;
   rs->port = uri->port;

@@ -73,13 +73,19 @@ pki_init() {
   "$BIN/kedge" pki init "$T/pki" >/dev/null || { echo "kedge pki init failed"; exit 1; }
 }
 
-# udm_conf: $T/udm.yaml, a UDM (TLS from pki_init, database $T/udm.sqlite, master key
-# $T/udm.key made here) that serves ausf.kedge.test.
+# udm_conf [FILE [PORT]]: FILE (default $T/udm.yaml), a UDM on PORT (default 0: the kernel
+# picks) with TLS from pki_init, database $T/udm.sqlite and master key $T/udm.key (made at the
+# first call) that serves ausf.kedge.test. udm: comes last, one key a line: a test adds keys of
+# its own by appending lines, indented for udm:, or sections (log:, nf:...) at the left margin.
 udm_conf() {
-  "$BIN/kedge" master-key "$T/udm.key" >/dev/null
-  cat >"$T/udm.yaml" <<EOC
-sbi: {port: 0, tls: {cert: $T/pki/udm.crt, key: $T/pki/udm.key, ca: $T/pki/ca.crt}}
-udm: {database: $T/udm.sqlite, master_key: $T/udm.key, allowed_consumers: [ausf.kedge.test]}
+  [ -s "$T/udm.key" ] || "$BIN/kedge" master-key "$T/udm.key" >/dev/null ||
+    { echo "kedge master-key failed"; exit 1; }
+  cat >"${1:-$T/udm.yaml}" <<EOC
+sbi: {port: ${2:-0}, tls: {cert: $T/pki/udm.crt, key: $T/pki/udm.key, ca: $T/pki/ca.crt}}
+udm:
+  database: $T/udm.sqlite
+  master_key: $T/udm.key
+  allowed_consumers: [ausf.kedge.test]
 EOC
 }
 
@@ -91,6 +97,25 @@ udm_add() {
   printf '%s\n%s\n' "$K" "$OPC" |
     "$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" --supi "$supi" --k-file - \
       --opc-file - "$@" >/dev/null
+}
+
+# udm_import COUNT RID: subscribers imsi-00101 followed by i on 10 digits, i = 1..COUNT, with
+# the caller's $K and $OPC and routing indicator RID, imported into udm_conf's database in one
+# go (kedge-udmd subscriber import; the CSV file holds K and OPc: mode 0600). Exits on failure.
+udm_import() {
+  (
+    umask 077
+    {
+      echo "supi,k,opc,rid"
+      i=1
+      while [ "$i" -le "$1" ]; do
+        printf 'imsi-00101%010d,%s,%s,%s\n' "$i" "$K" "$OPC" "$2"
+        i=$((i + 1))
+      done
+    } >"$T/subscribers.csv"
+  )
+  "$BIN/kedge-udmd" subscriber import --config "$T/udm.yaml" "$T/subscribers.csv" >/dev/null ||
+    { echo "subscriber import failed"; exit 1; }
 }
 
 # start_daemon NAME PROGRAM CONFIG [ARGS...]: starts $BIN/PROGRAM with --config CONFIG and

@@ -15,19 +15,9 @@ BUILD=${1:?usage: test-aka-load.sh BUILD_DIR}
 N=1000
 SNN=5G:mnc001.mcc001.3gppnetwork.org
 pki_init
-"$BIN/kedge" master-key "$T/master.key" >/dev/null || { echo "kedge master-key failed"; exit 1; }
 
-cat >"$T/udm.yaml" <<EOF
-log: {level: warn}
-sbi:
-  port: 0
-  tls: {cert: $T/pki/udm.crt, key: $T/pki/udm.key, ca: $T/pki/ca.crt}
-  metrics: {port: 0}
-udm:
-  database: $T/udm.sqlite
-  master_key: $T/master.key
-  allowed_consumers: [ausf.kedge.test]
-EOF
+udm_conf
+echo "log: {level: warn}" >>"$T/udm.yaml"
 "$BIN/kedge-aka-load" generate --count $N --out "$T/subscribers.csv" \
   || { echo "generate failed"; exit 1; }
 [ "$(wc -l <"$T/subscribers.csv")" -eq $((N + 1)) ] && ok "generated $N subscribers" \

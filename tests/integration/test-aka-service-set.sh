@@ -26,24 +26,14 @@ AUTH=TS29509_Nausf_UEAuthentication.yaml
 S1=imsi-001010000000001 # edge-capable, RID 12
 S2=imsi-001010000000002 # not edge-capable, RID 0
 pki_init
-"$BIN/kedge" master-key "$T/udm.key" >/dev/null
 
-cat >"$T/udm.yaml" <<EOC
-nf: {instance_id_file: $T/udm.id}
-sbi:
-  port: 0
-  tls: {cert: $T/pki/udm.crt, key: $T/pki/udm.key, ca: $T/pki/ca.crt}
-udm:
-  database: $T/udm.sqlite
-  master_key: $T/udm.key
-  allowed_consumers: [ausf.kedge.test]
+udm_conf
+cat >>"$T/udm.yaml" <<EOC
   auth_events: {keep: 3}
+nf: {instance_id_file: $T/udm.id}
 EOC
-(umask 077 && echo $K >"$T/k.hex" && echo $OPC >"$T/opc.hex")
-"$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" --supi $S1 --k-file "$T/k.hex" --opc-file "$T/opc.hex" --rid 12 \
-  >/dev/null || fail "subscriber add $S1"
-"$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" --supi $S2 --k-file "$T/k.hex" --opc-file "$T/opc.hex" --no-edge \
-  >/dev/null || fail "subscriber add $S2"
+udm_add $S1 --rid 12 || fail "subscriber add $S1"
+udm_add $S2 --no-edge || fail "subscriber add $S2"
 start_daemon UDM kedge-udmd "$T/udm.yaml"
 UDM=https://127.0.0.1:$UDM_PORT
 

@@ -22,22 +22,9 @@ BUILD=${1:?usage: test-aka-sqn-restart.sh BUILD_DIR}
 N=200
 SNN=5G:mnc001.mcc001.3gppnetwork.org
 pki_init
-"$BIN/kedge" master-key "$T/master.key" >/dev/null || { echo "kedge master-key failed"; exit 1; }
 
-udm_conf() { # udm_conf FILE PORT
-  cat >"$1" <<EOF
-log: {level: warn}
-sbi:
-  port: $2
-  tls: {cert: $T/pki/udm.crt, key: $T/pki/udm.key, ca: $T/pki/ca.crt}
-  metrics: {enabled: false}
-udm:
-  database: $T/udm.sqlite
-  master_key: $T/master.key
-  allowed_consumers: [ausf.kedge.test]
-EOF
-}
-udm_conf "$T/udm.yaml" 0
+udm_conf
+echo "log: {level: warn}" >>"$T/udm.yaml"
 "$BIN/kedge-aka-load" generate --count $N --out "$T/subscribers.csv" >/dev/null \
   || { echo "generate failed"; exit 1; }
 "$BIN/kedge-udmd" subscriber import --config "$T/udm.yaml" "$T/subscribers.csv" >/dev/null \
@@ -45,6 +32,7 @@ udm_conf "$T/udm.yaml" 0
 start_daemon UDM kedge-udmd "$T/udm.yaml"
 # restarts take the port the kernel gave the first UDM: the AUSF's udm.uri stays valid
 udm_conf "$T/udm-fixed.yaml" "$UDM_PORT"
+echo "log: {level: warn}" >>"$T/udm-fixed.yaml"
 
 cat >"$T/ausf.yaml" <<EOF
 log: {level: error}

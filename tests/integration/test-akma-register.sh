@@ -14,19 +14,11 @@ OPC=cd63cb71954a9f4e48a5994e37a02baf
 pki_init
 "$BIN/kedge" pki issue "$T/pki" aanf >/dev/null
 "$BIN/kedge" pki issue "$T/pki" aanf2 >/dev/null
-"$BIN/kedge" master-key "$T/udm.key" >/dev/null
 
-cat >"$T/udm.yaml" <<EOC
-sbi: {port: 0, tls: {cert: $T/pki/udm.crt, key: $T/pki/udm.key, ca: $T/pki/ca.crt}}
-udm: {database: $T/udm.sqlite, master_key: $T/udm.key, allowed_consumers: [ausf.kedge.test]}
-EOC
-add() {
-  printf '%s\n%s\n' "$K" "$OPC" |
-    "$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" --k-file - --opc-file - "$@" >/dev/null
-}
-add --supi imsi-001010000000001 --rid 12 --akma
-add --supi imsi-001010000000002 --rid 7 --akma
-add --supi imsi-001010000000003 --rid 12
+udm_conf
+udm_add imsi-001010000000001 --rid 12 --akma
+udm_add imsi-001010000000002 --rid 7 --akma
+udm_add imsi-001010000000003 --rid 12
 "$BIN/kedge-udmd" subscriber show --config "$T/udm.yaml" --supi imsi-001010000000001 | grep -q '^akma: true' &&
   ok "subscriber add --akma: shown as akma: true" || fail "subscriber show akma"
 start_daemon UDM kedge-udmd "$T/udm.yaml"

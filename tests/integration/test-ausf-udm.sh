@@ -11,25 +11,11 @@ K=465b5ce8b199b49faa5f0a2ee238a6bc
 OPC=cd63cb71954a9f4e48a5994e37a02baf
 SNN=5G:mnc001.mcc001.3gppnetwork.org
 pki_init
-"$BIN/kedge" master-key "$T/udm.key" >/dev/null
-
-udm_conf() { # udm_conf FILE PORT
-  cat >"$1" <<EOC
-sbi:
-  port: $2
-  tls: {cert: $T/pki/udm.crt, key: $T/pki/udm.key, ca: $T/pki/ca.crt}
-udm:
-  database: $T/udm.sqlite
-  master_key: $T/udm.key
-  allowed_consumers: [ausf.kedge.test]
-EOC
-}
-udm_conf "$T/udm.yaml" 0
+udm_conf
 
 # --- configuration and provisioning ---
-printf '%s\n%s\n' "$K" "$OPC" |
-  "$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" --supi imsi-001010000000001 --k-file - \
-  --opc-file - --sqn 000000000010 >/dev/null || fail "subscriber add"
+udm_add imsi-001010000000001 --sqn 000000000010 || fail "subscriber add"
+# the rest goes through the CLI on purpose: its secret inputs (OP, files, argv) are what is tested
 printf '%s\n%s\n' "$K" cdc202d5123e20f62b6d676ac72cb318 |
   "$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" --supi nai-alice@edge.example.org \
   --k-file - --op-file - --rid 4321 --no-edge >/dev/null || fail "add NAI"

@@ -117,6 +117,8 @@ rc=$?
   fail "kedge-eec shed: exit $rc, $(cat "$T/eec.err")"
 
 # ---- an SBI daemon: kedge-udmd (mutual TLS is its handshake) ----
+# not udm_conf: sbi.limits with long hello and handshake timeouts, so that idle connections
+# are shed by the budget, not by a timer
 "$BIN/kedge" master-key "$T/udm.key" >/dev/null
 cat >"$T/udm.yaml" <<EOC
 sbi: {port: 0, tls: {cert: $T/pki/udm.crt, key: $T/pki/udm.key, ca: $T/pki/ca.crt},

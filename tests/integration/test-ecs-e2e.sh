@@ -26,25 +26,11 @@ N=100
 pki_init
 "$BIN/kedge" pki issue "$T/pki" ecs.example.com >/dev/null
 "$BIN/kedge" pki issue "$T/pki" ecs.partner.example >/dev/null
-"$BIN/kedge" master-key "$T/udm.key" >/dev/null
 "$BIN/kedge" master-key "$T/ausf.key" >/dev/null
 
 supi() { echo "imsi-00101$(printf %010d "$1")"; }
-cat >"$T/udm.yaml" <<EOC
-sbi: {port: 0, tls: {cert: $T/pki/udm.crt, key: $T/pki/udm.key, ca: $T/pki/ca.crt}}
-udm: {database: $T/udm.sqlite, master_key: $T/udm.key, allowed_consumers: [ausf.kedge.test]}
-EOC
-{
-  echo "supi,k,opc,rid"
-  i=1
-  while [ "$i" -le $((N + 3)) ]; do
-    echo "$(supi "$i"),$K,$OPC,7"
-    i=$((i + 1))
-  done
-} >"$T/subscribers.csv"
-chmod 600 "$T/subscribers.csv" # K and OPc: subscriber import refuses a file others may read
-"$BIN/kedge-udmd" subscriber import --config "$T/udm.yaml" "$T/subscribers.csv" >/dev/null ||
-  { echo "subscriber import failed"; exit 1; }
+udm_conf
+udm_import $((N + 3)) 7 # supi 1 .. N+3, RID 7
 start_daemon UDM kedge-udmd "$T/udm.yaml"
 
 # ausf_conf DELAY [PORT]

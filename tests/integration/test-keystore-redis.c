@@ -286,6 +286,51 @@ static void test_round_trip_and_replace(void **state)
   assert_int_equal(kedge_keystore_pending(f->ks), 0);
 }
 
+static int count_write_watch(const struct event_base *base, const struct event *ev, void *arg)
+{
+  if ((event_get_events(ev) & EV_WRITE) && event_pending(ev, EV_WRITE, NULL))
+    ++*(int *)arg;
+  return 0;
+}
+
+/* The commands asked in one loop pass leave at the end of that pass, without the socket's
+ * write event (hiredis's own libevent adapter armed it for every batch: an epoll_ctl(2) and a
+ * loop pass more; redis.c "the connection on the loop"), and every answer comes back, also for
+ * a batch larger than what a socket takes at once. */
+static void test_pass_written_without_write_event(void **state)
+{
+  fixture_t *f = *state;
+  kedge_keystore_record_t rec;
+  make_rec(&rec, "imsi-001010000000001", 60000);
+  assert_int_equal(put_one(f->base, f->ks, &rec), KEDGE_OK);
+  enum { N = 8000 }; /* below max_pending (10,000) */
+  result_t *r = calloc(N, sizeof(*r));
+  assert_non_null(r);
+  for (int i = 0; i < N; i++)
+    assert_int_equal(kedge_keystore_get(f->ks, rec.kedge_id, on_got, &r[i]), KEDGE_OK);
+  int watching = 0;
+  event_base_foreach_event(f->base, count_write_watch, &watching);
+  assert_int_equal(watching, 0);
+  int late = 0, done = 0;
+  struct event *deadline = evtimer_new(f->base, deadline_hit, &late);
+  struct timeval tv = {.tv_sec = 10};
+  evtimer_add(deadline, &tv);
+  while (done < N && !late) {
+    event_base_loop(f->base, EVLOOP_ONCE);
+    for (done = 0; done < N && r[done].calls == 1; done++)
+      ;
+  }
+  event_free(deadline);
+  for (int i = 0; i < N; i++) {
+    assert_int_equal(r[i].calls, 1);
+    assert_int_equal(r[i].err, KEDGE_OK);
+    assert_same(&rec, &r[i].rec);
+  }
+  OPENSSL_cleanse(r, N * sizeof(*r));
+  free(r);
+  assert_int_equal(kedge_keystore_pending(f->ks), 0);
+}
+
 static void test_expiry_by_redis(void **state)
 {
   fixture_t *f = *state;
@@ -635,6 +680,137 @@ static void test_close_put_undone(void **state)
   assert_int_equal(cmd_int(f->c, "EXISTS %s", "kedge:supi:imsi-001010000000021"), 0);
 }
 
+/* The calls of one command in Redis' INFO commandstats (0 if it never ran). */
+static long long command_calls(redisContext *c, const char *command)
+{
+  redisReply *reply = cmd(c, "INFO commandstats");
+  assert_int_equal(reply->type, REDIS_REPLY_STRING);
+  char key[64];
+  snprintf(key, sizeof(key), "cmdstat_%s:calls=", command);
+  const char *p = strstr(reply->str, key);
+  long long n = p ? atoll(p + strlen(key)) : 0;
+  freeReplyObject(reply);
+  return n;
+}
+
+/* Issue 17: the compensating deletes of a dropped connection are counted when they leave
+ * hiredis' buffer, not when they are queued. Redis stalls (SIGSTOP) while the handle has more
+ * puts out than the sockets between them hold (3 MB), so when they time out only the first
+ * deletes behind them can be written: only those are counted, and the warning says how many
+ * could not be sent. */
+static void test_stalled_undo_counts_what_is_sent(void **state)
+{
+  fixture_t *f = *state;
+  int undone = 0;
+  f->opts.put_undone = count_undone;
+  f->opts.put_undone_arg = &undone;
+  enum { N = 3000 };
+  f->opts.max_pending = N;
+  kedge_keystore_t *ks = open_store(f, f->uri, &f->mk);
+  run_for(f->base, 20); /* the handle's connection is up */
+  freeReplyObject(cmd(f->c, "CONFIG RESETSTAT"));
+
+  assert_int_equal(kill(f->redis.pid, SIGSTOP), 0);
+  /* long SUPIs (NAI, 240 characters): about 1 KB a put, 3 MB in all */
+  kedge_keystore_record_t rec;
+  result_t r = {0};
+  for (int i = 0; i < N; i++) {
+    char supi[KEDGE_SUPI_MAX + 1];
+    snprintf(supi, sizeof(supi), "nai-%05d%0*d@undo.example.org", i, 220, 0);
+    make_rec(&rec, supi, 60000);
+    assert_int_equal(kedge_keystore_put(ks, &rec, on_done, &r), KEDGE_OK);
+  }
+  OPENSSL_cleanse(&rec, sizeof(rec));
+  capture_start(); /* the warning of the dropped connection */
+  wait_calls(f->base, &r.calls, N);
+  char *log = capture_end();
+  fputs(log, stderr);
+  assert_true(r.err == KEDGE_ERR_TIMEOUT || r.err == KEDGE_ERR_UNAVAILABLE);
+  const char *line = strstr(log, "put(s) not confirmed: ");
+  assert_non_null(line);
+  unsigned sent = 0, lost = 0, never = 0;
+  assert_int_equal(sscanf(line,
+                          "put(s) not confirmed: %u deleted behind (sent after the put, in case "
+                          "Redis applies it later), %u whose delete could not be sent (if Redis "
+                          "applies them, their keys stay until the SUPI's next key or their "
+                          "expiry), %u not sent at all",
+                          &sent, &lost, &never),
+                   3);
+  assert_int_equal(sent + lost + never, N);
+  assert_int_equal(undone, sent);
+  assert_true(sent < N && lost > 0); /* the sockets filled up behind the puts */
+  free(log);
+
+  /* What was sent runs: the dropped connection's socket stays open, half closed, until Redis
+   * has read it all. Every put that left ran, and every delete that left removed its put. */
+  assert_int_equal(kill(f->redis.pid, SIGCONT), 0);
+  int64_t t0 = mono_ms();
+  while (command_calls(f->c, "evalsha") + command_calls(f->c, "eval") <
+             (long long)(2 * sent + lost) &&
+         mono_ms() - t0 < 10000)
+    run_for(f->base, 20);
+  run_for(f->base, 50);
+  assert_true(command_calls(f->c, "evalsha") == (long long)(sent + lost));
+  assert_true(command_calls(f->c, "eval") == (long long)sent);
+  redisReply *keys = cmd(f->c, "KEYS kedge:supi:nai-*"); /* the puts whose delete was lost */
+  assert_int_equal(keys->type, REDIS_REPLY_ARRAY);
+  assert_int_equal(keys->elements, lost);
+  freeReplyObject(keys);
+  kedge_keystore_close(ks);
+  assert_int_equal(undone, sent); /* nothing more at close: the connection was given up */
+}
+
+/* Issue 17: a compensating delete that runs late must not delete a newer key of the same Kedge
+ * ID. Put A is written and applied, but its answer not yet read, when the same Kedge ID is stored
+ * again (B, another Kedge) through a fresh connection; then A's handle closes, and the delete
+ * behind A runs after B. It deletes only A's record (compare and delete): B stays, readable. */
+static void test_late_undo_keeps_newer_put(void **state)
+{
+  fixture_t *f = *state;
+  int undone = 0;
+  f->opts.put_undone = count_undone;
+  f->opts.put_undone_arg = &undone;
+  freeReplyObject(cmd(f->c, "CONFIG RESETSTAT"));
+  const long long before = clients(f->c);
+  kedge_keystore_t *ks = open_store(f, f->uri, &f->mk);
+  struct event_base *other = event_base_new();
+  assert_non_null(other);
+  kedge_keystore_t *ks2 = NULL;
+  char why[256] = "";
+  assert_int_equal(kedge_keystore_open(f->uri, &f->mk, other, &f->opts, &ks2, why, sizeof(why)),
+                   KEDGE_OK);
+  kedge_keystore_record_t a, b, got;
+  make_rec(&a, "imsi-001010000000031", 60000);
+  b = a;
+  assert_int_equal(RAND_bytes(b.kedge, KEDGE_KEY_LEN), 1);
+  run_for(f->base, 20); /* A's connection is up */
+
+  result_t r = {0};
+  assert_int_equal(kedge_keystore_put(ks, &a, on_done, &r), KEDGE_OK);
+  event_base_loop(f->base, EVLOOP_ONCE | EVLOOP_NONBLOCK); /* written; the answer not read */
+  char kid_key[300];
+  snprintf(kid_key, sizeof(kid_key), "kedge:kid:%s", a.kedge_id);
+  int64_t t0 = mono_ms();
+  while (cmd_int(f->c, "EXISTS %s", kid_key) == 0 && mono_ms() - t0 < 5000)
+    usleep(1000);
+  assert_int_equal(cmd_int(f->c, "EXISTS %s", kid_key), 1);
+  assert_int_equal(put_one(other, ks2, &b), KEDGE_OK);
+  kedge_keystore_close(ks); /* A was never answered: its delete goes behind it */
+  assert_int_equal(r.calls, 0);
+  assert_int_equal(undone, 1);
+  t0 = mono_ms();
+  while (clients(f->c) > before + 1 && mono_ms() - t0 < 5000)
+    run_for(f->base, 20);
+  assert_int_equal(clients(f->c), before + 1);      /* ks2's */
+  assert_int_equal(command_calls(f->c, "eval"), 1); /* the delete ran */
+  assert_int_equal(get_one(f->base, f->ks, b.kedge_id, &got), KEDGE_OK);
+  assert_same(&b, &got);
+  assert_int_equal(cmd_int(f->c, "EXISTS %s", "kedge:supi:imsi-001010000000031"), 1);
+  kedge_keystore_close(ks2);
+  event_base_free(other);
+  OPENSSL_cleanse(&got, sizeof(got));
+}
+
 static void test_unreachable_at_open(void **state)
 {
   fixture_t *f = *state;
@@ -747,6 +923,7 @@ int main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_round_trip_and_replace, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_pass_written_without_write_event, setup, teardown),
       cmocka_unit_test_setup_teardown(test_expiry_by_redis, setup, teardown),
       cmocka_unit_test_setup_teardown(test_sealed_in_redis, setup, teardown),
       cmocka_unit_test_setup_teardown(test_atomic_replacement, setup, teardown),
@@ -756,6 +933,8 @@ int main(void)
       cmocka_unit_test_setup_teardown(test_stalled_then_back, setup, teardown),
       cmocka_unit_test_setup_teardown(test_stalled_put_undone, setup, teardown),
       cmocka_unit_test_setup_teardown(test_close_put_undone, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_stalled_undo_counts_what_is_sent, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_late_undo_keeps_newer_put, setup, teardown),
       cmocka_unit_test_setup_teardown(test_unreachable_at_open, setup, teardown),
       cmocka_unit_test_setup_teardown(test_close_with_calls_in_flight, setup, teardown),
       cmocka_unit_test_setup_teardown(test_auth, setup_auth, teardown),

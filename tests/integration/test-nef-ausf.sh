@@ -17,16 +17,10 @@ OPC=cd63cb71954a9f4e48a5994e37a02baf
 pki_init
 "$BIN/kedge" pki issue "$T/pki" edge1.example.com >/dev/null
 "$BIN/kedge" pki issue "$T/pki" edge2.example.com >/dev/null
-"$BIN/kedge" master-key "$T/udm.key" >/dev/null
 "$BIN/kedge" master-key "$T/ausf.key" >/dev/null
 
-cat >"$T/udm.yaml" <<EOF
-sbi: {port: 0, tls: {cert: $T/pki/udm.crt, key: $T/pki/udm.key, ca: $T/pki/ca.crt}}
-udm: {database: $T/udm.sqlite, master_key: $T/udm.key, allowed_consumers: [ausf.kedge.test]}
-EOF
-printf '%s\n%s\n' "$K" "$OPC" |
-  "$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" --supi imsi-001010000000001 --k-file - \
-  --opc-file - --rid 12 >/dev/null || { echo "subscriber add failed"; exit 1; }
+udm_conf
+udm_add imsi-001010000000001 --rid 12 || { echo "subscriber add failed"; exit 1; }
 start_daemon UDM kedge-udmd "$T/udm.yaml"
 
 ausf_conf() { # FILE PORT [TESTING LINES]

@@ -39,6 +39,8 @@ KEDGE_NRF_TEST_FILE=$REC KEDGE_NRF_TEST_HEARTBEAT=1 KEDGE_NRF_TEST_VALIDITY=$VP 
   start_daemon NRF kedge-nrf-testd "$T/nrf.yaml"
 NRF=https://127.0.0.1:$NRF_PORT
 
+# not udm_conf: three UDMs, two of them on one database, each registered with its own SUPI
+# range and priority
 udm_yaml() { # udm_yaml NAME DB START END PRIORITY
   cat >"$T/$1.yaml" <<EOC
 sbi:

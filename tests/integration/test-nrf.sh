@@ -29,6 +29,7 @@ nrf_conf 0
 start_nrf
 NRF=https://127.0.0.1:$NRF_PORT
 
+# not udm_conf: nf: and nrf: come before udm: here, which the bad-nrf.yaml check below cuts on
 cat >"$T/udm.yaml" <<EOC
 sbi:
   port: 0

@@ -25,7 +25,6 @@ OPC=cd63cb71954a9f4e48a5994e37a02baf
 NFM=TS29510_Nnrf_AccessToken.yaml
 pki_init
 "$BIN/kedge" pki issue "$T/pki" nrf >/dev/null || { echo "kedge pki issue nrf failed"; exit 1; }
-"$BIN/kedge" master-key "$T/udm.key" >/dev/null
 "$BIN/kedge" master-key "$T/ausf.key" >/dev/null
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/token1.pem" 2>/dev/null
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/token2.pem" 2>/dev/null
@@ -42,15 +41,13 @@ EOC
 start_nrf "$T/token1.pem" 0
 TOKEN_URI=https://127.0.0.1:$NRF_PORT/oauth2/token
 
-cat >"$T/udm.yaml" <<EOC
+udm_conf
+# this UDM requires tokens, checked against the NRF's JWK Set
+cat >>"$T/udm.yaml" <<EOC
 log: {level: debug}
-sbi: {port: 0, tls: {cert: $T/pki/udm.crt, key: $T/pki/udm.key, ca: $T/pki/ca.crt}}
 oauth2: {required: true, jwks_file: $T/jwks.json}
-udm: {database: $T/udm.sqlite, master_key: $T/udm.key, allowed_consumers: [ausf.kedge.test]}
 EOC
-printf '%s\n%s\n' "$K" "$OPC" |
-  "$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" --supi imsi-001010000000001 --k-file - \
-  --opc-file - --rid 12 >/dev/null
+udm_add imsi-001010000000001 --rid 12
 start_daemon UDM kedge-udmd "$T/udm.yaml"
 cat >"$T/ausf.yaml" <<EOC
 log: {level: debug}

@@ -98,20 +98,18 @@ stop_daemon AUSF
 check "STOPPING=1 on drain" grep -q '^STOPPING=1' "$T/notify.log"
 
 # Allow-lists: the UDM refuses the AUSF after it is taken off udm.allowed_consumers.
-"$BIN/kedge" master-key "$T/udm.key" >/dev/null
-udm_conf() { # udm_conf CONSUMER
-  cat >"$T/udm.yaml" <<EOC
-sbi: {port: ${UDM_PORT:-0}, tls: {cert: $T/pki/udm.crt, key: $T/pki/udm.key, ca: $T/pki/ca.crt}}
-udm: {database: $T/udm.sqlite, master_key: $T/udm.key, allowed_consumers: [$1]}
-EOC
+# udm_allow CONSUMER: udm_conf's UDM (on its first port once it has one) that serves CONSUMER
+udm_allow() {
+  udm_conf "$T/udm.yaml" "${UDM_PORT:-0}"
+  sed -i "s|allowed_consumers: \[ausf.kedge.test\]|allowed_consumers: [$1]|" "$T/udm.yaml"
 }
-udm_conf ausf.kedge.test
+udm_allow ausf.kedge.test
 start_daemon UDM kedge-udmd "$T/udm.yaml"
 GAD="https://127.0.0.1:$UDM_PORT/nudm-ueau/v1/imsi-001010000000009/security-information/generate-auth-data"
 REQ='{"servingNetworkName":"5G:mnc001.mcc001.3gppnetwork.org","ausfInstanceId":"3fa85f64-5717-4562-b3fc-2c963f66afa6"}'
 code=$(sbi_curl ausf -o /dev/null -w '%{http_code}' -H 'content-type: application/json' -d "$REQ" "$GAD")
 check "UDM: the listed AUSF is served (unknown SUPI: 404, got $code)" [ "$code" = 404 ]
-udm_conf other-ausf.kedge.test
+udm_allow other-ausf.kedge.test
 kill -HUP "$UDM_PID"
 wait_for 5 grep -q 'reloaded ' "$T/UDM.log"
 code=$(sbi_curl ausf -o /dev/null -w '%{http_code}' -H 'content-type: application/json' -d "$REQ" "$GAD")

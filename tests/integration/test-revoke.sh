@@ -23,21 +23,11 @@ OPC=cd63cb71954a9f4e48a5994e37a02baf
 pki_init
 "$BIN/kedge" pki issue "$T/pki" ecs.partner.example >/dev/null
 "$BIN/kedge" pki issue "$T/pki" sink.kedge.test >/dev/null
-"$BIN/kedge" master-key "$T/udm.key" >/dev/null
 "$BIN/kedge" master-key "$T/ausf.key" >/dev/null
 
 supi() { echo "imsi-00101$(printf %010d "$1")"; }
-cat >"$T/udm.yaml" <<EOC
-sbi: {port: 0, tls: {cert: $T/pki/udm.crt, key: $T/pki/udm.key, ca: $T/pki/ca.crt}}
-udm: {database: $T/udm.sqlite, master_key: $T/udm.key, allowed_consumers: [ausf.kedge.test]}
-EOC
-{
-  echo "supi,k,opc,rid"
-  for i in 1 2 3 4 5 6 7 8 9 10 11 12; do echo "$(supi "$i"),$K,$OPC,7"; done
-} >"$T/subscribers.csv"
-chmod 600 "$T/subscribers.csv" # K and OPc
-"$BIN/kedge-udmd" subscriber import --config "$T/udm.yaml" "$T/subscribers.csv" >/dev/null ||
-  { echo "subscriber import failed"; exit 1; }
+udm_conf
+udm_import 12 7 # supi 1 .. 12, RID 7
 start_daemon UDM kedge-udmd "$T/udm.yaml"
 
 cat >"$T/ausf.yaml" <<EOC

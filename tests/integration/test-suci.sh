@@ -20,32 +20,25 @@ REQ='{"servingNetworkName":"'$SNN'","ausfInstanceId":"3fa85f64-5717-4562-b3fc-2c
 jget() { sed -n "s/.*\"$1\":\"\\{0,1\\}\\([^\",}]*\\)\"\\{0,1\\}[,}].*/\\1/p" "$2"; }
 
 pki_init
-"$BIN/kedge" master-key "$T/master.key" >/dev/null || { echo "kedge master-key failed"; exit 1; }
+udm_conf # makes $T/udm.key, which seals the home network keys too
 
 # --- keygen ---
-PUB_A=$("$BIN/kedge" suci keygen --profile A --master-key "$T/master.key" --out "$T/hn-a.key")
-PUB_B=$("$BIN/kedge" suci keygen --profile B --master-key "$T/master.key" --out "$T/hn-b.key")
-PUB_X=$("$BIN/kedge" suci keygen --profile A --master-key "$T/master.key" --out "$T/hn-x.key")
+PUB_A=$("$BIN/kedge" suci keygen --profile A --master-key "$T/udm.key" --out "$T/hn-a.key")
+PUB_B=$("$BIN/kedge" suci keygen --profile B --master-key "$T/udm.key" --out "$T/hn-b.key")
+PUB_X=$("$BIN/kedge" suci keygen --profile A --master-key "$T/udm.key" --out "$T/hn-x.key")
 echo "$PUB_A" | grep -q '^[0-9a-f]\{64\}$' && echo "$PUB_B" | grep -q '^0[23][0-9a-f]\{64\}$' &&
   ok "keygen: A 32 octets, B 33 compressed" || fail "keygen: A $PUB_A B $PUB_B"
 [ "$(stat -c %a "$T/hn-a.key")" = 600 ] && grep -q '^kedge-suci-key B [0-9a-f]*$' "$T/hn-b.key" &&
   ok "keygen: sealed private key file, mode 0600" || fail "key file: $(stat -c %a "$T/hn-a.key") $(cat "$T/hn-b.key")"
 
-udm_yaml() { # udm_yaml FILE KEY2_FILE
-  cat >"$1" <<EOC
-log: {level: info}
-sbi:
-  port: 0
-  tls: {cert: $T/pki/udm.crt, key: $T/pki/udm.key, ca: $T/pki/ca.crt}
-  metrics: {port: 0}
-udm:
-  database: $T/udm.sqlite
-  master_key: $T/master.key
-  allowed_consumers: [ausf.kedge.test]
+udm_yaml() { # udm_yaml FILE KEY2_FILE: udm_conf's UDM with two home network keys
+  udm_conf "$1"
+  cat >>"$1" <<EOC
   suci:
     keys:
       - {id: 1, profile: A, private_key: $T/hn-a.key}
       - {id: 2, profile: B, private_key: $2}
+log: {level: info}
 EOC
 }
 udm_yaml "$T/udm-bad.yaml" "$T/hn-x.key"
@@ -55,9 +48,7 @@ out=$("$BIN/kedge-udmd" --config "$T/udm-bad.yaml" 2>&1)
 
 udm_yaml "$T/udm.yaml" "$T/hn-b.key"
 for s in $IMSI $NAI; do
-  printf '%s\n%s\n' "$K" "$OPC" |
-    "$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" --supi $s --k-file - --opc-file - \
-    >/dev/null || { echo "subscriber add failed"; exit 1; }
+  udm_add $s || { echo "subscriber add failed"; exit 1; }
 done
 start_daemon UDM kedge-udmd "$T/udm.yaml"
 grep -q "hnPubKeyId 2, profile B, public key $PUB_B" "$T/UDM.log" && ok "UDM logs both public keys" ||

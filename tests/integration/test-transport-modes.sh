@@ -19,15 +19,15 @@ OPC=cd63cb71954a9f4e48a5994e37a02baf
 CONF=$(cd "$(dirname "$0")/../../conf" && pwd)
 pki_init
 "$BIN/kedge" pki issue "$T/pki" nrf >/dev/null
-"$BIN/kedge" master-key "$T/udm.key" >/dev/null
 "$BIN/kedge" master-key "$T/ausf.key" >/dev/null
 
-udm_conf() { # udm_conf TRANSPORT [EXTRA]
-  cat >"$T/udm.yaml" <<EOC
-sbi: {port: 0, transport: $1, tls: {cert: $T/pki/udm.crt, key: $T/pki/udm.key, ca: $T/pki/ca.crt}}
-udm: {database: $T/udm.sqlite, master_key: $T/udm.key, allowed_consumers: ["*"]}
-${2:-}
-EOC
+# udm_transport_conf TRANSPORT [EXTRA]: udm_conf's UDM on sbi.transport TRANSPORT, with an
+# allow-list of "*": without client certificates (h2c, tls-server) there is no name to check.
+udm_transport_conf() {
+  udm_conf
+  sed -i -e "s|^sbi: {port: 0,|sbi: {port: 0, transport: $1,|" \
+    -e 's|allowed_consumers: \[ausf.kedge.test\]|allowed_consumers: ["*"]|' "$T/udm.yaml"
+  echo "${2:-}" >>"$T/udm.yaml"
 }
 ausf_conf() { # ausf_conf UDM_URI UDM_TRANSPORT [EXTRA]
   cat >"$T/ausf.yaml" <<EOC
@@ -49,10 +49,8 @@ EOC
 }
 
 # --- h2c between UDM and AUSF ---
-udm_conf h2c
-printf '%s\n%s\n' "$K" "$OPC" |
-  "$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" --supi imsi-001010000000001 --k-file - \
-  --opc-file - >/dev/null
+udm_transport_conf h2c
+udm_add imsi-001010000000001
 start_daemon UDM kedge-udmd "$T/udm.yaml"
 grep -q "sbi.transport h2c: HTTP/2 without TLS" "$T/UDM.log" &&
   ok "the UDM warns once that h2c carries KAUSF in clear" || fail "no h2c warning: $(cat "$T/UDM.log")"
@@ -127,10 +125,10 @@ sbi: {port: 0, tls: {cert: $T/pki/nrf.crt, key: $T/pki/nrf.key, ca: $T/pki/ca.cr
 EOC
 KEDGE_NRF_TEST_FILE=$T/nrf.jsonl KEDGE_NRF_TEST_HEARTBEAT=5 KEDGE_NRF_TEST_TOKEN_KEY=$T/token.pem \
   KEDGE_NRF_TEST_JWKS=$T/jwks.json start_daemon NRF kedge-nrf-testd "$T/nrf.yaml"
-udm_conf tls-server
+udm_transport_conf tls-server
 refused "tls-server without oauth2.required is refused" kedge-udmd "$T/udm.yaml" transport \
   "needs oauth2.required"
-udm_conf tls-server "oauth2: {required: true, jwks_file: $T/jwks.json}"
+udm_transport_conf tls-server "oauth2: {required: true, jwks_file: $T/jwks.json}"
 start_daemon UDM kedge-udmd "$T/udm.yaml"
 ausf_conf "https://127.0.0.1:$UDM_PORT" tls-server \
   "oauth2: {token_uri: \"https://127.0.0.1:$NRF_PORT/oauth2/token\"}"
@@ -147,7 +145,7 @@ code=$(curl -s --http2 --cacert "$T/pki/ca.crt" -o "$T/r" -w '%{http_code}' -H '
 # --- an h2c producer's NRF profile says scheme http (TS 29.510 6.1.6.2.3 NFService.scheme): with
 # https there, Open5GS's AUSF opened TLS toward kedge-udmd's h2c port (docs/interop.md, 11) ---
 stop_daemon UDM
-udm_conf h2c "nrf: {uri: \"https://127.0.0.1:$NRF_PORT\"}"
+udm_transport_conf h2c "nrf: {uri: \"https://127.0.0.1:$NRF_PORT\"}"
 sed -i "1a nf: {instance_id_file: $T/udmh.id}" "$T/udm.yaml"
 start_daemon UDMH kedge-udmd "$T/udm.yaml"
 h2c_put() { grep '"method": *"PUT"' "$T/nrf.jsonl" | grep -q "$(cat "$T/udmh.id" 2>/dev/null || echo none)"; }

@@ -16,19 +16,13 @@ BUILD=${1:?usage: test-udm-group-commit.sh BUILD_DIR}
 . "$(dirname "$0")/lib.sh"
 command -v sqlite3 >/dev/null 2>&1 || { echo "skip: sqlite3 missing (scripts/deps.sh test)"; exit 77; }
 pki_init
-"$BIN/kedge" master-key "$T/udm.key" >/dev/null
 K=465b5ce8b199b49faa5f0a2ee238a6bc
 OPC=cd63cb71954a9f4e48a5994e37a02baf
 SNN=5G:mnc001.mcc001.3gppnetwork.org
 S1=imsi-001010000000001
-cat >"$T/udm.yaml" <<EOF
-log: {level: warn}
-sbi: {port: 0, tls: {cert: $T/pki/udm.crt, key: $T/pki/udm.key, ca: $T/pki/ca.crt}}
-udm: {database: $T/udm.sqlite, master_key: $T/udm.key, allowed_consumers: [ausf.kedge.test]}
-EOF
-umask 077
-printf 'supi,k,opc,sqn\n%s,%s,%s,000000000020\n' "$S1" $K $OPC >"$T/s.csv"
-"$BIN/kedge-udmd" subscriber import --config "$T/udm.yaml" "$T/s.csv" >/dev/null
+udm_conf
+echo "log: {level: warn}" >>"$T/udm.yaml"
+udm_add $S1 --sqn 000000000020
 start_daemon UDM kedge-udmd "$T/udm.yaml"
 URL="https://127.0.0.1:$UDM_PORT/nudm-ueau/v1/$S1/security-information/generate-auth-data"
 REQ='{"servingNetworkName":"'$SNN'","ausfInstanceId":"3fa85f64-5717-4562-b3fc-2c963f66afa6"}'

@@ -25,25 +25,11 @@ jget() {
 }
 
 pki_init
-"$BIN/kedge" master-key "$T/master.key" >/dev/null || { echo "kedge master-key failed"; exit 1; }
 
-cat >"$T/udm.yaml" <<EOF
-log: {level: info}
-sbi:
-  port: 0
-  tls: {cert: $T/pki/udm.crt, key: $T/pki/udm.key, ca: $T/pki/ca.crt}
-  metrics: {port: 0}
-udm:
-  database: $T/udm.sqlite
-  master_key: $T/master.key
-  allowed_consumers: [ausf.kedge.test]
-EOF
-printf '%s\n%s\n' "$K" "$OPC" |
-  "$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" --supi $IMSI --k-file - --opc-file - \
-  >/dev/null || { echo "subscriber add failed"; exit 1; }
-printf '%s\n%s\n' "$K" "$OPC" |
-  "$BIN/kedge-udmd" subscriber add --config "$T/udm.yaml" --supi $NAI --k-file - --opc-file - --rid 12 \
-  >/dev/null || { echo "subscriber add failed"; exit 1; }
+udm_conf
+echo "log: {level: info}" >>"$T/udm.yaml"
+udm_add $IMSI || { echo "subscriber add failed"; exit 1; }
+udm_add $NAI --rid 12 || { echo "subscriber add failed"; exit 1; }
 start_daemon UDM kedge-udmd "$T/udm.yaml"
 
 cat >"$T/ausf.yaml" <<EOF

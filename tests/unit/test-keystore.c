@@ -1310,6 +1310,62 @@ static void test_sqlite_close_mid_writes(void **state)
   free(r);
 }
 
+/* memory: the same contract (issue 17). Its calls run at once under the table's lock, so a put
+ * is applied before its callback runs: a handle closed in between (the AUSF's worker_fini
+ * after sbi.limits.shutdown_grace) must not leave it applied, since its caller never hears it
+ * succeed. As with SQLite it had replaced the SUPI's previous key, so the SUPI has none. The
+ * undo deletes only the record that put wrote (its sealed value, which carries a fresh nonce):
+ * a later put for the SUPI through another handle, even of the same Kedge ID, stays. */
+static void test_memory_close_undoes_unanswered_put(void **state)
+{
+  fixture_t *f = *state;
+  int undone = 0;
+  kedge_keystore_options_t o = {.put_undone = count_undone, .put_undone_arg = &undone};
+  kedge_keystore_t *ks = open_store(f, f->base, &f->mk, &o);
+  kedge_keystore_record_t old, rec, got;
+  make_rec(&old, "imsi-001010000000061", 60000);
+  make_rec(&rec, old.supi, 60000);
+  put_ok(f->base, ks, &old);
+  result_t r = {0};
+  assert_int_equal(kedge_keystore_put(ks, &rec, on_done, &r), KEDGE_OK);
+  kedge_keystore_close(ks); /* the loop not run: its callback waits */
+  assert_int_equal(undone, 1);
+  run_for(f->base, 20);
+  assert_int_equal(r.calls, 0);
+  assert_int_equal(get_one(f->base, f->ks, rec.kedge_id, NULL), KEDGE_ERR_NOT_FOUND);
+  assert_int_equal(get_one(f->base, f->ks, old.kedge_id, NULL), KEDGE_ERR_NOT_FOUND);
+  r.calls = 0;
+  assert_int_equal(kedge_keystore_delete_supi(f->ks, old.supi, on_done, &r), KEDGE_OK);
+  wait_calls(f->base, &r.calls, 1);
+  assert_int_equal(r.err, KEDGE_ERR_NOT_FOUND);
+
+  /* A handle on a loop that never runs: its puts stay unanswered until it closes. Meanwhile the
+   * fixture's handle stores a newer key for one SUPI and the same Kedge ID again for the other. */
+  struct event_base *idle = event_base_new();
+  assert_non_null(idle);
+  undone = 0;
+  ks = open_store(f, idle, &f->mk, &o);
+  kedge_keystore_record_t a, a_newer, b;
+  make_rec(&a, "imsi-001010000000062", 60000);
+  make_rec(&a_newer, a.supi, 60000);
+  make_rec(&b, "imsi-001010000000063", 60000);
+  memset(&r, 0, sizeof(r));
+  assert_int_equal(kedge_keystore_put(ks, &a, on_done, &r), KEDGE_OK);
+  assert_int_equal(kedge_keystore_put(ks, &b, on_done, &r), KEDGE_OK);
+  put_ok(f->base, f->ks, &a_newer);
+  put_ok(f->base, f->ks, &b); /* sealed again: another nonce, another stored value */
+  kedge_keystore_close(ks);
+  assert_int_equal(undone, 2);
+  assert_int_equal(r.calls, 0);
+  event_base_free(idle);
+  assert_int_equal(get_one(f->base, f->ks, a.kedge_id, NULL), KEDGE_ERR_NOT_FOUND);
+  assert_int_equal(get_one(f->base, f->ks, a_newer.kedge_id, &got), KEDGE_OK);
+  assert_same(&a_newer, &got);
+  assert_int_equal(get_one(f->base, f->ks, b.kedge_id, &got), KEDGE_OK);
+  assert_same(&b, &got);
+  OPENSSL_cleanse(&got, sizeof(got));
+}
+
 #define BOTH(t)                                                                                    \
   cmocka_unit_test_setup_teardown(t, setup_memory, teardown),                                      \
       cmocka_unit_test_setup_teardown(t, setup_sqlite, teardown)
@@ -1349,6 +1405,8 @@ int main(void)
       cmocka_unit_test_setup_teardown(test_sqlite_close_undoes_committed_put, setup_sqlite,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_sqlite_close_mid_writes, setup_sqlite, teardown),
+      cmocka_unit_test_setup_teardown(test_memory_close_undoes_unanswered_put, setup_memory,
+                                      teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,6 +2,7 @@
 #ifndef KEDGE_TESTUTIL_H
 #define KEDGE_TESTUTIL_H
 
+#include "capture.h"
 #include "run.h"
 #include "vectors.h"
 
