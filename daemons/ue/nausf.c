@@ -142,20 +142,19 @@ kedge_err_t ue_parse_auth_ctx(const json_t *body, ue_auth_ctx_t *ctx, const char
   return KEDGE_OK;
 }
 
-kedge_err_t ue_resolve_href(const char *base, const char *href, char *out, size_t size)
+kedge_err_t ue_resolve_href_uh(CURLU *base, const char *href, char *out, size_t size)
 {
   if (!base || !href || !out || !size)
     return KEDGE_ERR_INVALID_ARG;
   out[0] = '\0';
-  CURLU *u = curl_url();
+  CURLU *u = curl_url_dup(base);
   if (!u)
     return KEDGE_ERR_NOMEM;
   char *url = NULL, *scheme = NULL, *user = NULL, *fragment = NULL;
   kedge_err_t err = KEDGE_ERR_CONFIG;
   /* RFC 3986 5.2 with libcurl's resolver: an absolute href replaces the base, "/path" keeps
    * its authority, "path" is relative to the base's path. */
-  if (curl_url_set(u, CURLUPART_URL, base, 0) == CURLUE_OK &&
-      curl_url_set(u, CURLUPART_URL, href, 0) == CURLUE_OK &&
+  if (curl_url_set(u, CURLUPART_URL, href, 0) == CURLUE_OK &&
       curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
       strcmp(scheme, "https") == 0 && /* RES* never leaves over plain HTTP */
       curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_NO_USER &&
@@ -172,6 +171,21 @@ kedge_err_t ue_resolve_href(const char *base, const char *href, char *out, size_
   curl_free(scheme);
   curl_free(user);
   curl_free(fragment);
+  curl_url_cleanup(u);
+  return err;
+}
+
+kedge_err_t ue_resolve_href(const char *base, const char *href, char *out, size_t size)
+{
+  if (!base || !href || !out || !size)
+    return KEDGE_ERR_INVALID_ARG;
+  out[0] = '\0';
+  CURLU *u = curl_url();
+  if (!u)
+    return KEDGE_ERR_NOMEM;
+  kedge_err_t err = curl_url_set(u, CURLUPART_URL, base, 0) == CURLUE_OK
+                        ? ue_resolve_href_uh(u, href, out, size)
+                        : KEDGE_ERR_CONFIG;
   curl_url_cleanup(u);
   return err;
 }

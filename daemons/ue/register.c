@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <curl/curl.h>
 #include <event2/event.h>
 #include <openssl/crypto.h>
 
@@ -27,6 +28,10 @@ struct ue {
   bool corrupt_res;
   bool sqn_in_memory; /* ue_set_sqn_in_memory: SQNms below, not usim.sqn_file */
   uint64_t sqn_ms;
+  bool no_steps;   /* ue_set_step_log(false): no step log, no fingerprints in the result */
+  CURLU *post_uh;  /* post_url parsed once: the base the 5g-aka link is resolved against */
+  char *auth_body; /* the first POST's AuthenticationInfo, encoded once (no SUCI to make) */
+  size_t auth_body_len;
 
   /* the registration in flight */
   bool busy;
@@ -80,6 +85,8 @@ const char *ue_outcome_name(ue_outcome_t outcome)
 static void step(ue_t *ue, int number, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void step(ue_t *ue, int number, const char *fmt, ...)
 {
+  if (ue->no_steps)
+    return;
   uint64_t t = (uint64_t)kedge_now_us();
   ue_result_t *r = &ue->result;
   if (r->n_steps < UE_STEPS_MAX) {
@@ -163,6 +170,13 @@ static void on_confirmation(const kedge_sbi_client_response_t *r, void *arg);
  * resynchronisation request of TS 33.501 6.1.3.2.2 / 6.1.3.3.2 (TS 29.509 5.2.2.2.2). */
 static kedge_err_t send_authenticate(ue_t *ue, const uint8_t *rand, const uint8_t *auts)
 {
+  if (!rand && ue->auth_body) { /* the same body every time: encoded at ue_alloc */
+    kedge_sbi_client_request_t req = {.method = "POST",
+                                      .url = ue->post_url,
+                                      .raw_body = ue->auth_body,
+                                      .raw_body_len = ue->auth_body_len};
+    return kedge_sbi_client_send(ue->client, &req, on_challenge, ue, &ue->call);
+  }
   json_t *body = ue_authentication_info(&ue->cfg, rand, auts);
   if (!body)
     return KEDGE_ERR_NOMEM;
@@ -174,22 +188,22 @@ static kedge_err_t send_authenticate(ue_t *ue, const uint8_t *rand, const uint8_
 
 static void confirm(ue_t *ue)
 {
-  /* TS 29.509 6.1.6.2.4 ConfirmationData{resStar} */
+  /* TS 29.509 6.1.6.2.4 ConfirmationData{resStar}: 32 hex digits, nothing to escape, so it is
+   * written here rather than built as a jansson tree (whose heap is freed unwiped, docs/ue.md)
+   * and encoded again; the client copies it and wipes its copy. */
   uint8_t res_star[KEDGE_RES_STAR_LEN];
-  char res_star_hex[2 * KEDGE_RES_STAR_LEN + 1];
+  char body[sizeof("{\"resStar\":\"\"}") + 2 * KEDGE_RES_STAR_LEN];
   memcpy(res_star, ue->aka.res_star, sizeof(res_star));
   if (ue->corrupt_res)
     res_star[KEDGE_RES_STAR_LEN - 1] ^= 0x01;
-  kedge_hex_encode(res_star, sizeof(res_star), res_star_hex);
-  json_t *body = json_pack("{s:s}", "resStar", res_star_hex);
+  memcpy(body, "{\"resStar\":\"", 12);
+  kedge_hex_encode(res_star, sizeof(res_star), body + 12);
+  memcpy(body + 12 + 2 * KEDGE_RES_STAR_LEN, "\"}", 3);
+  kedge_sbi_client_request_t req = {
+      .method = "PUT", .url = ue->confirm_url, .raw_body = body, .raw_body_len = strlen(body)};
+  kedge_err_t err = kedge_sbi_client_send(ue->client, &req, on_confirmation, ue, &ue->call);
   OPENSSL_cleanse(res_star, sizeof(res_star));
-  OPENSSL_cleanse(res_star_hex, sizeof(res_star_hex));
-  kedge_err_t err = KEDGE_ERR_NOMEM;
-  if (body) {
-    kedge_sbi_client_request_t req = {.method = "PUT", .url = ue->confirm_url, .body = body};
-    err = kedge_sbi_client_send(ue->client, &req, on_confirmation, ue, &ue->call);
-    json_decref(body); /* jansson frees without wiping: see docs/ue.md */
-  }
+  OPENSSL_cleanse(body, sizeof(body));
   if (err)
     finish(ue, UE_FAIL_LOCAL, "cannot send the confirmation: %s", kedge_strerror(err));
 }
@@ -209,7 +223,7 @@ static void on_challenge(const kedge_sbi_client_response_t *r, void *arg)
     FAIL(ue, UE_FAIL_PROTOCOL, "%s: 201 without a JSON UEAuthenticationCtx", what);
   if (ue_parse_auth_ctx(r->json, &ue->ctx, &why))
     FAIL(ue, UE_FAIL_PROTOCOL, "%s: UEAuthenticationCtx: %s", what, why);
-  if (ue_resolve_href(ue->post_url, ue->ctx.href, ue->confirm_url, sizeof(ue->confirm_url)))
+  if (ue_resolve_href_uh(ue->post_uh, ue->ctx.href, ue->confirm_url, sizeof(ue->confirm_url)))
     FAIL(ue, UE_FAIL_PROTOCOL, "%s: _links.5g-aka.href is not an https URL", what);
   step(ue, 0, "%s: 201 Created, challenge (RAND, AUTN, HXRES*)", what);
 
@@ -261,7 +275,8 @@ static void on_challenge(const kedge_sbi_client_response_t *r, void *arg)
     FAIL(ue, UE_FAIL_LOCAL, "usim.sqn_file: %s", why_sqn);
   ue->result.sqn_accepted = true;
   ue->result.sqn = ue->aka.sqn;
-  kedge_key_fingerprint(ue->aka.kausf, sizeof(ue->aka.kausf), ue->result.kausf_fingerprint);
+  if (!ue->no_steps)
+    kedge_key_fingerprint(ue->aka.kausf, sizeof(ue->aka.kausf), ue->result.kausf_fingerprint);
   step(ue, 0, "USIM: AUTN accepted, SQN %012llx stored; RES*, KAUSF %s, KSEAF",
        (unsigned long long)ue->aka.sqn, ue->result.kausf_fingerprint);
 
@@ -311,7 +326,8 @@ static void on_confirmation(const kedge_sbi_client_response_t *r, void *arg)
   memcpy(ue->kausf, ue->aka.kausf, sizeof(ue->kausf));
   ue->have_keys = true;
   memcpy(ue->result.kedge_id, ue->kedge_id, sizeof(ue->kedge_id));
-  kedge_key_fingerprint(ue->kedge, sizeof(ue->kedge), ue->result.kedge_fingerprint);
+  if (!ue->no_steps)
+    kedge_key_fingerprint(ue->kedge, sizeof(ue->kedge), ue->result.kedge_fingerprint);
   step(ue, 1, "Kedge %s, Kedge ID %s", ue->result.kedge_fingerprint, ue->kedge_id);
   if (ue->cfg.usim.akma) {
     /* TS 33.535 6.1 step 3: the UE derives K_AKMA and the A-KID from KAUSF (SPEC.md 9) */
@@ -347,6 +363,28 @@ static kedge_err_t ue_alloc(const ue_config_t *cfg, ue_t **out)
       sizeof(ue->post_url)) {
     ue_free(ue);
     return KEDGE_ERR_TOO_BIG;
+  }
+  kedge_err_t err = KEDGE_ERR_NOMEM;
+  ue->post_uh = curl_url();
+  if (ue->post_uh && curl_url_set(ue->post_uh, CURLUPART_URL, ue->post_url, 0) != CURLUE_OK)
+    err = KEDGE_ERR_CONFIG; /* ausf.uri was checked at load: not expected */
+  else if (ue->post_uh)
+    err = KEDGE_OK;
+  if (!err && !cfg->usim.conceal) {
+    /* A SUPI (no SUCI with a fresh ephemeral key per request): the same AuthenticationInfo for
+     * every registration, encoded once. */
+    json_t *body = ue_authentication_info(cfg, NULL, NULL);
+    size_t n = body ? json_dumpb(body, NULL, 0, JSON_COMPACT) : 0;
+    ue->auth_body = n ? malloc(n) : NULL;
+    if (ue->auth_body && json_dumpb(body, ue->auth_body, n, JSON_COMPACT) == n)
+      ue->auth_body_len = n;
+    else
+      err = KEDGE_ERR_NOMEM;
+    json_decref(body);
+  }
+  if (err) {
+    ue_free(ue);
+    return err;
   }
   *out = ue;
   return KEDGE_OK;
@@ -407,6 +445,8 @@ void ue_free(ue_t *ue)
   else
     kedge_sbi_client_cancel(ue->call); /* the shared client stays; only this UE's call goes */
   wipe_keys(ue);
+  curl_url_cleanup(ue->post_uh);
+  free(ue->auth_body);
   OPENSSL_cleanse(ue, sizeof(*ue));
   free(ue);
 }
@@ -417,6 +457,12 @@ void ue_set_sqn_in_memory(ue_t *ue, uint64_t sqn_ms)
     return;
   ue->sqn_in_memory = true;
   ue->sqn_ms = sqn_ms;
+}
+
+void ue_set_step_log(ue_t *ue, bool on)
+{
+  if (ue)
+    ue->no_steps = !on;
 }
 
 void ue_set_corrupt_res(ue_t *ue, bool corrupt)

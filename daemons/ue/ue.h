@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <curl/curl.h>
+
 #include "kedge/aka.h"
 #include "kedge/config.h"
 #include "kedge/edge.h"
@@ -134,6 +136,9 @@ kedge_err_t ue_parse_confirmation(const json_t *body, const char *supi, const ch
  * relative to base's path). The result must be an https URL without user info or fragment:
  * KEDGE_ERR_CONFIG otherwise, or KEDGE_ERR_TOO_BIG past `size`. */
 kedge_err_t ue_resolve_href(const char *base, const char *href, char *out, size_t size);
+/* The same against a base parsed once (a UE resolves every challenge's link against its
+ * POST URL: one parse per UE, not per registration). */
+kedge_err_t ue_resolve_href_uh(CURLU *base, const char *href, char *out, size_t size);
 
 /* How a registration ended. Every value but UE_REGISTERED is an exit status 1 of the command. */
 typedef enum ue_outcome {
@@ -201,6 +206,11 @@ void ue_free(ue_t *ue);
  * registration. The same checks apply (TS 33.102 6.3.3); only the durability across runs of
  * the program is gone. */
 void ue_set_sqn_in_memory(ue_t *ue, uint64_t sqn_ms);
+
+/* For load tools: no step log and no key fingerprints in the result (its outcome, why, SQN
+ * and Kedge ID stay), so what `kedge-ue register` prints is not built at every registration.
+ * On by default. */
+void ue_set_step_log(ue_t *ue, bool on);
 
 /* Test hook for the AUSF's RES* check: flip one bit of RES* in the confirmation, after the
  * SEAF's own HXRES* check (a SEAF that forwards what it got; the AUSF must catch it). */

@@ -6,6 +6,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "crypto_int.h"
 #include "kedge/kdf.h"
 #include "kedge/sqn.h"
 
@@ -79,13 +80,10 @@ kedge_err_t kedge_aka_hxres_star(const uint8_t rand[16], const uint8_t xres_star
   if (!rand || !xres_star || !hxres_star)
     return KEDGE_ERR_INVALID_ARG;
   uint8_t in[32], md[32];
-  unsigned int md_len = 0;
   memcpy(in, rand, 16);
   memcpy(in + 16, xres_star, 16);
-  kedge_err_t err = KEDGE_OK;
-  if (!EVP_Digest(in, sizeof(in), md, &md_len, EVP_sha256(), NULL) || md_len != 32)
-    err = KEDGE_ERR_CRYPTO;
-  else
+  kedge_err_t err = kedge_sha256(in, sizeof(in), md);
+  if (!err)
     memcpy(hxres_star, md + 16, 16); /* A.5: the 128 least significant bits */
   OPENSSL_cleanse(in, sizeof(in));
   return err;
@@ -218,13 +216,18 @@ kedge_err_t kedge_aka_ue_respond(const kedge_aka_credentials_t *cred, uint64_t s
         err = e;
     }
   }
+  /* RES* and KAUSF with one KDF key, CK || IK, as the UDM's vector (kedge_aka_generate_he_av) */
+  kedge_kdf_key_t *ck_ik = NULL;
   if (!err) {
     result->sqn = sqn;
-    err = kedge_aka_res_star(ck, ik, snn, rand, res, sizeof(res), result->res_star);
+    err = ck_ik_key(ck, ik, &ck_ik);
   }
+  if (!err)
+    err = res_star_with(ck_ik, snn, rand, res, sizeof(res), result->res_star);
   /* TS 33.501 A.2: KAUSF over the SQN xor AK as received in AUTN */
   if (!err)
-    err = kedge_aka_kausf(ck, ik, snn, autn, result->kausf);
+    err = kausf_with(ck_ik, snn, autn, result->kausf);
+  kedge_kdf_key_free(ck_ik);
   if (!err)
     err = kedge_aka_kseaf(result->kausf, snn, result->kseaf);
   if (err)

@@ -27,6 +27,9 @@ kedge_err_t kedge_kausf_pair_derive_with_id(const kedge_kausf_pair_t *pair, cons
                                             const kedge_plmn_t *home, uint8_t key_out[32],
                                             char id_text[KEDGE_ID_MAX + 1]);
 
+/* SHA-256 with the algorithm fetched once (EVP_sha256() makes EVP_Digest fetch it per call). */
+kedge_err_t kedge_sha256(const void *in, size_t len, uint8_t out[32]);
+
 kedge_err_t kedge_nai_key_id_format(const kedge_id_t *id, char out[KEDGE_ID_MAX + 1]);
 /* Errors come back as KEDGE_ERR_BAD_KEDGE_ID (or KEDGE_ERR_INVALID_ARG); the caller maps them
  * to its own code. */

@@ -4,6 +4,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "crypto_int.h"
 #include "kedge/hex.h"
 
 kedge_err_t kedge_key_fingerprint(const uint8_t *key, size_t len,
@@ -13,9 +14,8 @@ kedge_err_t kedge_key_fingerprint(const uint8_t *key, size_t len,
     out[0] = '\0';
   if (!key || !len || !out)
     return KEDGE_ERR_INVALID_ARG;
-  uint8_t md[EVP_MAX_MD_SIZE];
-  unsigned int md_len = 0;
-  if (!EVP_Digest(key, len, md, &md_len, EVP_sha256(), NULL) || md_len != 32)
+  uint8_t md[32];
+  if (kedge_sha256(key, len, md))
     return KEDGE_ERR_CRYPTO;
   kedge_hex_encode(md, KEDGE_FINGERPRINT_LEN / 2, out);
   /* The digest is not secret, but it is a function of a key: leave nothing of it behind. */

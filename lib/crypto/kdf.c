@@ -1,6 +1,8 @@
 /* TS 33.220 B.2.0 KDF on OpenSSL 3 EVP_MAC (HMAC-SHA-256). */
 #include "kedge/kdf.h"
 
+#include "crypto_int.h"
+
 #include <pthread.h>
 #include <stdlib.h>
 
@@ -19,6 +21,7 @@ struct kedge_kdf_key {
  * copy of it keyed without parameters. The template is only read after it is made. */
 static EVP_MAC *hmac_alg;
 static EVP_MAC_CTX *hmac_template;
+static EVP_MD *sha256_md; /* kedge_sha256: EVP_sha256() would make EVP_Digest fetch it per call */
 static pthread_once_t hmac_once = PTHREAD_ONCE_INIT;
 
 static const OSSL_PARAM *sha256_param(OSSL_PARAM params[2])
@@ -38,6 +41,16 @@ static void fetch_hmac(void)
     hmac_template = t;
   else
     EVP_MAC_CTX_free(t); /* each key names the digest itself */
+  sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+kedge_err_t kedge_sha256(const void *in, size_t len, uint8_t out[32])
+{
+  pthread_once(&hmac_once, fetch_hmac);
+  unsigned int md_len = 0;
+  if (!sha256_md || !EVP_Digest(in, len, out, &md_len, sha256_md, NULL) || md_len != 32)
+    return KEDGE_ERR_CRYPTO;
+  return KEDGE_OK;
 }
 
 kedge_err_t kedge_kdf_key_new(const uint8_t *key, size_t key_len, kedge_kdf_key_t **out)

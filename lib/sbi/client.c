@@ -4,11 +4,14 @@
 #include "kedge/sbi_client.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -49,6 +52,7 @@ typedef struct pem_blob {
 typedef struct sbi_socket {
   struct event ev;
   short events; /* ev's flags (EV_PERSIST and EV_READ/EV_WRITE) once added, else 0 */
+  bool corked;  /* TCP_CORK set for one curl_multi_socket_action (on_timer_event) */
   curl_socket_t fd;
   kedge_sbi_client_t *client;
   LIST_ENTRY(sbi_socket) link; /* in client->sockets */
@@ -69,6 +73,12 @@ struct kedge_sbi_client {
   char user_agent[128];      /* "" : none */
   char scp[256];             /* SCP apiRoot (model C), "" : direct */
   sbi_token_cache_t *tokens; /* NULL: no OAuth2 (access_token.c) */
+  /* Every option that is the same for all calls, set once: a call's easy handle is a
+   * curl_easy_duphandle() of it (docs/sbi-client.md "Easy handles"). Never runs a transfer. */
+  CURL *tmpl;
+  /* The header lines of a call without its own (no extra headers, no token, JSON or no
+   * body), built once: hdr_plain for no body, hdr_json with Content-Type: application/json */
+  struct curl_slist *hdr_plain, *hdr_json;
 };
 
 typedef enum call_state {
@@ -83,8 +93,9 @@ struct kedge_sbi_client_call {
   LIST_ENTRY(kedge_sbi_client_call) link; /* in client->calls */
   call_state_t state;
   CURL *easy;
-  struct curl_slist *headers;
-  const char *method; /* static string */
+  struct curl_slist *headers;        /* the call's own header lines, or NULL */
+  const struct curl_slist *hdr_list; /* what it sends: headers or one of the client's */
+  const char *method;                /* static string */
   bool idempotent;
   char *req_body; /* may carry keys: wiped */
   size_t req_len;
@@ -327,6 +338,7 @@ static kedge_err_t check_options(const kedge_sbi_client_options_t *o)
 static void process_done(kedge_sbi_client_t *c);
 static void client_destroy(kedge_sbi_client_t *c);
 static void on_call_timer(evutil_socket_t fd, short what, void *arg);
+static kedge_err_t template_new(kedge_sbi_client_t *c);
 
 /* After every entry from the loop: finish a kedge_sbi_client_free() requested by a callback. */
 static void after_dispatch(kedge_sbi_client_t *c)
@@ -349,12 +361,32 @@ static void on_socket_event(evutil_socket_t fd, short what, void *arg)
   after_dispatch(c);
 }
 
+/* libcurl 7.88 writes a request's HEADERS and then its DATA frame as two TLS records with two
+ * send(2)s (its HTTP/2 code never puts a body in the request's first write). New requests go
+ * out while libcurl runs its timeouts, so the client's connections are corked for that call:
+ * what it writes leaves in one segment and wakes the peer once (docs/sbi-client.md
+ * "Sockets"). Never left on past the call: a corked socket holds data up to 200 ms. */
+static void cork(kedge_sbi_client_t *c, bool on)
+{
+  int v = on ? 1 : 0;
+  sbi_socket_t *s;
+  LIST_FOREACH(s, &c->sockets, link)
+  {
+    if (s->corked == on)
+      continue;
+    s->corked = on;
+    (void)setsockopt(s->fd, IPPROTO_TCP, TCP_CORK, &v, sizeof(v));
+  }
+}
+
 static void on_timer_event(evutil_socket_t fd, short what, void *arg)
 {
   kedge_sbi_client_t *c = arg;
   int running;
   c->in_timer = true;
+  cork(c, true);
   CURLMcode mc = curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+  cork(c, false);
   c->in_timer = false;
   if (mc != CURLM_OK)
     kedge_log_debug("sbi client: curl_multi_socket_action: %s", curl_multi_strerror(mc));
@@ -365,6 +397,10 @@ static void on_timer_event(evutil_socket_t fd, short what, void *arg)
 static void socket_free(kedge_sbi_client_t *c, sbi_socket_t *s)
 {
   (void)c;
+  if (s->corked) { /* libcurl may keep the connection (only no longer watched): never corked */
+    int v = 0;
+    (void)setsockopt(s->fd, IPPROTO_TCP, TCP_CORK, &v, sizeof(v));
+  }
   event_del(&s->ev);
   LIST_REMOVE(s, link);
   free(s);
@@ -488,6 +524,8 @@ kedge_err_t kedge_sbi_client_new(struct event_base *base, const kedge_sbi_client
   }
   if (!err && !opts->h2c)
     err = check_pems(c, opts);
+  if (!err)
+    err = template_new(c);
   if (err)
     goto fail;
 
@@ -572,6 +610,10 @@ static void client_destroy(kedge_sbi_client_t *c)
     socket_free(c, LIST_FIRST(&c->sockets));
   if (c->timer)
     event_free(c->timer);
+  if (c->tmpl) /* before the PEM buffers its blobs point at */
+    curl_easy_cleanup(c->tmpl);
+  curl_slist_free_all(c->hdr_plain);
+  curl_slist_free_all(c->hdr_json);
   blob_wipe_free(&c->ca);
   blob_wipe_free(&c->cert);
   blob_wipe_free(&c->key);
@@ -657,11 +699,39 @@ static bool url_ok(const char *url, bool h2c)
   return true;
 }
 
+/* TS 29.500 5.4: JSON bodies; errors come as application/problem+json (RFC 9457). No
+ * "Expect:" line: libcurl adds Expect: 100-continue only below HTTP/2 (7.88 http.c expect100),
+ * and the SBI is HTTP/2 (TS 29.500 5.2.2). */
+#define ACCEPT_LINE       "Accept: application/json, application/problem+json"
+#define CONTENT_TYPE_JSON "application/json"
+
 static kedge_err_t build_headers(kedge_sbi_client_call_t *call,
                                  const kedge_sbi_client_request_t *req, const char *token)
 {
+  const kedge_sbi_client_t *c = call->client;
+  curl_slist_free_all(call->headers);
+  call->headers = NULL;
+  call->hdr_list = NULL;
+  bool json_type = !req->content_type || strcmp(req->content_type, CONTENT_TYPE_JSON) == 0;
+  if (!token && !(req->headers && *req->headers) && (!call->req_body || json_type)) {
+    /* the lines every such call sends: the client's, not a list per call */
+    call->hdr_list = call->req_body ? c->hdr_json : c->hdr_plain;
+    return KEDGE_OK;
+  }
   char line[HEADER_MAX + 32];
   struct curl_slist *l = NULL, *t;
+  /* the client's lines first (User-Agent, Accept), then the call's; a User-Agent of the
+   * call's own replaces the client's, as it did CURLOPT_USERAGENT's */
+  bool own_ua = false;
+  for (const char *const *h = req->headers; h && *h; h++)
+    own_ua = own_ua || strncasecmp(*h, "User-Agent:", 11) == 0;
+  for (const struct curl_slist *h = c->hdr_plain; h; h = h->next) {
+    if (own_ua && strncasecmp(h->data, "User-Agent:", 11) == 0)
+      continue;
+    if (!(t = curl_slist_append(l, h->data)))
+      goto nomem;
+    l = t;
+  }
 #define APPEND(s)                                                                                  \
   do {                                                                                             \
     t = curl_slist_append(l, s);                                                                   \
@@ -669,13 +739,9 @@ static kedge_err_t build_headers(kedge_sbi_client_call_t *call,
       goto nomem;                                                                                  \
     l = t;                                                                                         \
   } while (0)
-  /* TS 29.500 5.4: JSON bodies; errors come as application/problem+json (RFC 9457). */
-  APPEND("Accept: application/json, application/problem+json");
-  /* No 100-continue round trip: SBI bodies are small. */
-  APPEND("Expect:");
   if (call->req_body) {
     snprintf(line, sizeof(line), "Content-Type: %s",
-             req->content_type ? req->content_type : "application/json");
+             req->content_type ? req->content_type : CONTENT_TYPE_JSON);
     APPEND(line);
   }
   for (const char *const *h = req->headers; h && *h; h++)
@@ -695,97 +761,127 @@ static kedge_err_t build_headers(kedge_sbi_client_call_t *call,
     l = t;
   }
 #undef APPEND
-  curl_slist_free_all(call->headers);
   call->headers = l;
+  call->hdr_list = l;
   return KEDGE_OK;
 nomem:
   curl_slist_free_all(l);
   return KEDGE_ERR_NOMEM;
 }
 
-static kedge_err_t setup_easy(kedge_sbi_client_call_t *call, const kedge_sbi_client_request_t *req)
+#define SETOPT(e, opt, val)                                                                        \
+  do {                                                                                             \
+    if (rc == CURLE_OK)                                                                            \
+      rc = curl_easy_setopt(e, opt, val);                                                          \
+  } while (0)
+
+static kedge_err_t setopt_failed(CURLcode rc)
 {
-  const kedge_sbi_client_t *c = call->client;
-  CURL *e = call->easy;
+  kedge_log_error("sbi client: curl_easy_setopt: %s", curl_easy_strerror(rc));
+  return rc == CURLE_OUT_OF_MEMORY ? KEDGE_ERR_NOMEM : KEDGE_ERR_UNSUPPORTED;
+}
+
+/* The client's template handle and header lines: every option that does not change between
+ * calls. curl_easy_duphandle() copies them (strings duplicated, blobs by reference: the
+ * CURL_BLOB_NOCOPY flag is kept) instead of a curl_easy_init() and two dozen setopts per call
+ * (issue 17: docs/performance-latency.md, "The SBI client per transfer"). */
+static kedge_err_t template_new(kedge_sbi_client_t *c)
+{
+  /* User-Agent (TS 29.500 5.2.2.2) as a line of the lists, not CURLOPT_USERAGENT: libcurl
+   * formats that one into a header with its own printf at every transfer, then copies it
+   * into the request with the same printf, at about 90 instructions an octet each time. */
+  char ua[sizeof(c->user_agent) + 16] = "";
+  if (c->user_agent[0])
+    snprintf(ua, sizeof(ua), "User-Agent: %s", c->user_agent);
+  struct curl_slist **lists[] = {&c->hdr_plain, &c->hdr_json};
+  for (size_t i = 0; i < 2; i++) {
+    const char *lines[] = {ua, ACCEPT_LINE, i ? "Content-Type: " CONTENT_TYPE_JSON : ""};
+    for (size_t j = 0; j < 3; j++) {
+      if (!lines[j][0])
+        continue;
+      struct curl_slist *t = curl_slist_append(*lists[i], lines[j]);
+      if (!t)
+        return KEDGE_ERR_NOMEM;
+      *lists[i] = t;
+    }
+  }
+  CURL *e = c->tmpl = curl_easy_init();
+  if (!e)
+    return KEDGE_ERR_NOMEM;
   CURLcode rc = CURLE_OK;
   /* The blobs point at the client's PEM buffers (CURL_BLOB_NOCOPY): no per-call copies of
    * the private key in libcurl's heap, and no file read on the loop. */
   struct curl_blob ca = {c->ca.data, c->ca.len, CURL_BLOB_NOCOPY};
   struct curl_blob cert = {c->cert.data, c->cert.len, CURL_BLOB_NOCOPY};
   struct curl_blob key = {c->key.data, c->key.len, CURL_BLOB_NOCOPY};
-#define SETOPT(opt, val)                                                                           \
-  do {                                                                                             \
-    if (rc == CURLE_OK)                                                                            \
-      rc = curl_easy_setopt(e, opt, val);                                                          \
-  } while (0)
-  SETOPT(CURLOPT_URL, req->url);
-  SETOPT(CURLOPT_PRIVATE, call);
-  SETOPT(CURLOPT_NOSIGNAL, 1L);
-  SETOPT(CURLOPT_ERRORBUFFER, call->errbuf);
-  SETOPT(CURLOPT_PROTOCOLS_STR, c->opts.h2c ? "http" : "https");
-  SETOPT(CURLOPT_FOLLOWLOCATION, 0L); /* a 307/308 to another NF is the caller's decision */
-  SETOPT(CURLOPT_PROXY, "");          /* ignore https_proxy & co. from the environment */
-  SETOPT(CURLOPT_HTTP_VERSION,
+  SETOPT(e, CURLOPT_NOSIGNAL, 1L);
+  SETOPT(e, CURLOPT_PROTOCOLS_STR, c->opts.h2c ? "http" : "https");
+  SETOPT(e, CURLOPT_FOLLOWLOCATION, 0L); /* a 307/308 to another NF is the caller's decision */
+  SETOPT(e, CURLOPT_PROXY, "");          /* ignore https_proxy & co. from the environment */
+  SETOPT(e, CURLOPT_HTTP_VERSION,
          (long)(c->opts.h2c ? CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE : CURL_HTTP_VERSION_2TLS));
   if (c->opts.h2c && H2C_NO_REUSE) {
     /* curl issue 10634 (fixed in 8.0.0): libcurl 7.88.1 sends the second request on a reused
      * prior-knowledge connection wrongly; one connection per request (test-sbi-client) */
-    SETOPT(CURLOPT_FRESH_CONNECT, 1L);
-    SETOPT(CURLOPT_FORBID_REUSE, 1L);
+    SETOPT(e, CURLOPT_FRESH_CONNECT, 1L);
+    SETOPT(e, CURLOPT_FORBID_REUSE, 1L);
   }
   /* Wait for the connection being set up rather than opening one per concurrent request. */
-  SETOPT(CURLOPT_PIPEWAIT, 1L);
-  SETOPT(CURLOPT_PREREQFUNCTION, on_connected);
-  SETOPT(CURLOPT_PREREQDATA, call);
+  SETOPT(e, CURLOPT_PIPEWAIT, 1L);
+  SETOPT(e, CURLOPT_PREREQFUNCTION, on_connected);
   if (!c->opts.h2c) {
     /* TS 33.501 13.1 + TS 33.210 6.2: TLS for the SBI; kedge requires 1.3 unless told. */
-    SETOPT(CURLOPT_SSLVERSION,
+    SETOPT(e, CURLOPT_SSLVERSION,
            (long)(c->opts.tls12_allowed ? CURL_SSLVERSION_TLSv1_2 : CURL_SSLVERSION_TLSv1_3));
-    SETOPT(CURLOPT_SSL_VERIFYPEER, 1L);
-    SETOPT(CURLOPT_SSL_VERIFYHOST, 2L);
+    SETOPT(e, CURLOPT_SSL_VERIFYPEER, 1L);
+    SETOPT(e, CURLOPT_SSL_VERIFYHOST, 2L);
     /* Only the configured CA: no system bundle, no CA directory. */
-    SETOPT(CURLOPT_CAINFO, NULL);
-    SETOPT(CURLOPT_CAPATH, NULL);
-    SETOPT(CURLOPT_CAINFO_BLOB, &ca);
-    if (c->cert.data) {
-      SETOPT(CURLOPT_SSLCERTTYPE, "PEM");
-      SETOPT(CURLOPT_SSLCERT_BLOB, &cert);
-      SETOPT(CURLOPT_SSLKEYTYPE, "PEM");
-      SETOPT(CURLOPT_SSLKEY_BLOB, &key);
+    SETOPT(e, CURLOPT_CAINFO, NULL);
+    SETOPT(e, CURLOPT_CAPATH, NULL);
+    SETOPT(e, CURLOPT_CAINFO_BLOB, &ca);
+    if (c->cert.data) { /* PEM: libcurl's default CURLOPT_SSLCERTTYPE and _SSLKEYTYPE */
+      SETOPT(e, CURLOPT_SSLCERT_BLOB, &cert);
+      SETOPT(e, CURLOPT_SSLKEY_BLOB, &key);
     }
   }
-  SETOPT(CURLOPT_WRITEFUNCTION, on_body);
-  SETOPT(CURLOPT_WRITEDATA, call);
+  SETOPT(e, CURLOPT_WRITEFUNCTION, on_body);
   /* Fails early when Content-Length already says too much; on_body bounds the rest. */
-  SETOPT(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)c->opts.max_response_size);
+  SETOPT(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)c->opts.max_response_size);
   /* libcurl's upload (64 KiB) and receive (16 KiB) buffers are allocated per transfer and
    * freed with the handle: through the wiping allocator (lib/app/wipe_alloc.c) each is
    * cleansed whole, and a free of >= 64 KiB runs glibc's malloc_consolidate. SBI bodies are
    * small (a larger one takes more passes through on_body); 16 KiB is libcurl's minimum for
    * the upload buffer (issue 17: docs/performance-latency.md, "What costs CPU"). */
-  SETOPT(CURLOPT_UPLOAD_BUFFERSIZE, 16384L);
-  SETOPT(CURLOPT_BUFFERSIZE, 4096L);
-  SETOPT(CURLOPT_HTTPHEADER, call->headers);
-  if (c->user_agent[0]) /* TS 29.500 5.2.2.2 */
-    SETOPT(CURLOPT_USERAGENT, c->user_agent);
+  SETOPT(e, CURLOPT_UPLOAD_BUFFERSIZE, 16384L);
+  SETOPT(e, CURLOPT_BUFFERSIZE, 4096L);
+  return rc == CURLE_OK ? KEDGE_OK : setopt_failed(rc);
+}
+
+/* What is the call's own on its handle (a copy of the client's template). */
+static kedge_err_t setup_easy(kedge_sbi_client_call_t *call, const kedge_sbi_client_request_t *req)
+{
+  CURL *e = call->easy;
+  CURLcode rc = CURLE_OK;
+  SETOPT(e, CURLOPT_URL, req->url);
+  SETOPT(e, CURLOPT_PRIVATE, call);
+  SETOPT(e, CURLOPT_ERRORBUFFER, call->errbuf);
+  SETOPT(e, CURLOPT_PREREQDATA, call);
+  SETOPT(e, CURLOPT_WRITEDATA, call);
+  SETOPT(e, CURLOPT_HTTPHEADER, call->hdr_list);
   if (strcmp(call->method, "GET") == 0) {
-    SETOPT(CURLOPT_HTTPGET, 1L);
+    SETOPT(e, CURLOPT_HTTPGET, 1L);
   } else {
     if (call->req_body || strcmp(call->method, "POST") == 0) {
-      SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)call->req_len);
+      SETOPT(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)call->req_len);
       /* POSTFIELDS, not COPYPOSTFIELDS: libcurl reads our (wiped) buffer, no copy. */
-      SETOPT(CURLOPT_POSTFIELDS, call->req_body ? call->req_body : "");
+      SETOPT(e, CURLOPT_POSTFIELDS, call->req_body ? call->req_body : "");
     }
     if (strcmp(call->method, "POST") != 0)
-      SETOPT(CURLOPT_CUSTOMREQUEST, call->method);
+      SETOPT(e, CURLOPT_CUSTOMREQUEST, call->method);
   }
-#undef SETOPT
-  if (rc != CURLE_OK) {
-    kedge_log_error("sbi client: curl_easy_setopt: %s", curl_easy_strerror(rc));
-    return rc == CURLE_OUT_OF_MEMORY ? KEDGE_ERR_NOMEM : KEDGE_ERR_UNSUPPORTED;
-  }
-  return KEDGE_OK;
+  return rc == CURLE_OK ? KEDGE_OK : setopt_failed(rc);
 }
+#undef SETOPT
 
 /* Starts (or restarts) the transfer with what is left of the deadline. */
 static kedge_err_t call_start(kedge_sbi_client_call_t *call)
@@ -952,7 +1048,7 @@ kedge_err_t kedge_sbi_client_send(kedge_sbi_client_t *client, const kedge_sbi_cl
     memcpy(call->req_body, req->raw_body, req->raw_body_len);
     call->req_len = req->raw_body_len;
   }
-  call->easy = curl_easy_init();
+  call->easy = curl_easy_duphandle(client->tmpl);
   call->timer = evtimer_new(client->base, on_call_timer, call);
   if (!call->easy || !call->timer) {
     err = KEDGE_ERR_NOMEM;
