@@ -212,6 +212,28 @@ static void test_hex_checks(void **state)
   }
 }
 
+/* kedge_json_plain: true exactly when jansson's compact dump writes the string unchanged
+ * between quotes (what lets the daemons write answers of a fixed shape with snprintf). */
+static void test_plain(void **state)
+{
+  (void)state;
+  const char *texts[] = {
+      "",    "5G:mnc001.mcc001.3gppnetwork.org", "nai-a/b@x", "é", "a\"b", "a\\b", "a\nb", "\x01",
+      "\x7f"};
+  for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+    json_t *str = json_string(texts[i]);
+    assert_non_null(str);
+    char *dumped = json_dumps(str, JSON_ENCODE_ANY | JSON_COMPACT);
+    assert_non_null(dumped);
+    size_t len = strlen(texts[i]);
+    bool unchanged = strlen(dumped) == len + 2 && memcmp(dumped + 1, texts[i], len) == 0;
+    assert_int_equal(kedge_json_plain(texts[i]), unchanged);
+    free(dumped);
+    json_decref(str);
+  }
+  assert_false(kedge_json_plain(NULL));
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -220,6 +242,7 @@ int main(void)
       cmocka_unit_test(test_nested_pointers), cmocka_unit_test(test_pointer_escaping),
       cmocka_unit_test(test_non_object_body), cmocka_unit_test(test_without_problem_or_flag),
       cmocka_unit_test(test_check_at_prefix), cmocka_unit_test(test_hex_checks),
+      cmocka_unit_test(test_plain),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
