@@ -108,8 +108,9 @@ typedef struct ausf {
   /* run time */
   kedge_counter_t *keys_stored, *keys_store_failed, *keys_revoked, *keyrequests_ok,
       *keyrequests_not_found, *keyrequests_refused, *keyrequests_failed, *keyrequests_limited;
-  kedge_counter_t *keys_put_undone; /* key store puts undone (worker.c put_undone) */
-  kedge_rate_t *keyrequest_limit;   /* one bucket per consumer (issue 12) */
+  kedge_counter_t *keys_put_undone;         /* key store puts undone (worker.c put_undone) */
+  kedge_counter_t *keys_checkpoints_inline; /* the SQLite writer's own WAL checkpoints */
+  kedge_rate_t *keyrequest_limit;           /* one bucket per consumer (issue 12) */
   kedge_sbi_server_t *srv;
   ausf_ctx_table_t *contexts;
   ausf_ctx_table_t *confirmed; /* confirmed authentications, for DELETE 5g-aka-confirmation */

@@ -89,6 +89,13 @@ static void put_undone(void *arg)
   kedge_counter_add(ausf->keys_put_undone, 1);
 }
 
+/* The SQLite key store's writer checkpointed its WAL itself (its background thread behind). */
+static void checkpoint_inline(void *arg)
+{
+  ausf_t *ausf = arg;
+  kedge_counter_add(ausf->keys_checkpoints_inline, 1);
+}
+
 kedge_err_t ausf_workers_setup(ausf_t *ausf, kedge_sbi_server_t *srv)
 {
   kedge_err_t err;
@@ -98,8 +105,15 @@ kedge_err_t ausf_workers_setup(ausf_t *ausf, kedge_sbi_server_t *srv)
              "Key store puts undone: Redis puts that timed out, lost their connection or were "
              "still out at shutdown, SQLite puts still uncommitted or unanswered at shutdown "
              "(dropped, or followed by a delete of their Kedge ID)",
-             NULL, &ausf->keys_put_undone)))
+             NULL, &ausf->keys_put_undone)) ||
+        (err = kedge_metrics_counter(
+             kedge_sbi_server_metrics(srv), "kedge_ausf_key_store_wal_checkpoints_inline_total",
+             "WAL checkpoints the SQLite key store's writer ran itself (the WAL past 4 x "
+             "sqlite.wal_checkpoint_pages: the background checkpoint thread behind)",
+             NULL, &ausf->keys_checkpoints_inline)))
       return err;
+    ausf->keystore.opts.checkpoint_inline = checkpoint_inline;
+    ausf->keystore.opts.checkpoint_inline_arg = ausf;
     ausf->keystore.opts.put_undone = put_undone;
     ausf->keystore.opts.put_undone_arg = ausf;
   }

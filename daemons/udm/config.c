@@ -89,7 +89,7 @@ kedge_err_t udm_read_config(kedge_config_node_t *root, void *state)
 {
   udm_t *udm = state;
   kedge_config_node_t *sec = NULL;
-  int64_t batch = 0, queued = 0, keep = 0;
+  int64_t batch = 0, queued = 0, keep = 0, ckpt = 0;
   kedge_err_t err = KEDGE_OK;
   KEDGE_CONFIG_KEEP(err, kedge_config_map(root, "udm", &sec));
   KEDGE_CONFIG_KEEP(err, kedge_config_string(sec, "database", "udm.sqlite", &udm->database));
@@ -106,6 +106,8 @@ kedge_err_t udm_read_config(kedge_config_node_t *root, void *state)
   KEDGE_CONFIG_KEEP(err,
                     kedge_config_int(sec, "group_commit.max_queued", 20000, 1, 10000000, &queued));
   KEDGE_CONFIG_KEEP(err, kedge_config_int(sec, "auth_events.keep", 8, 1, 1000, &keep));
+  /* SQLite's own wal_autocheckpoint default, now run beside the commits (docs/udm.md) */
+  KEDGE_CONFIG_KEEP(err, kedge_config_int(sec, "wal_checkpoint_pages", 1000, 1, 1000000, &ckpt));
   KEDGE_CONFIG_KEEP(err, kedge_config_string(sec, "api_root", NULL, &udm->api_root));
   if (udm->api_root && strncmp(udm->api_root, "https://", 8) != 0)
     KEDGE_CONFIG_KEEP(err, kedge_config_invalid(sec, "api_root", "must start with https://"));
@@ -113,5 +115,6 @@ kedge_err_t udm_read_config(kedge_config_node_t *root, void *state)
   udm->max_batch = (size_t)batch;
   udm->max_queued = (size_t)queued;
   udm->auth_events_keep = (size_t)keep;
+  udm->wal_checkpoint_pages = (unsigned)ckpt;
   return err;
 }

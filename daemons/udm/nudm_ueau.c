@@ -280,6 +280,13 @@ static void generate_auth_data(kedge_sbi_request_t *req, void *arg)
   }
 }
 
+/* The group commit's thread, each time it checkpointed the WAL itself. */
+static void checkpoint_inline(void *arg)
+{
+  udm_t *udm = arg;
+  kedge_counter_add(udm->checkpoints_inline, 1);
+}
+
 kedge_err_t udm_ueau_setup(udm_t *udm, kedge_sbi_server_t *srv)
 {
   kedge_metrics_t *m = kedge_sbi_server_metrics(srv);
@@ -299,7 +306,16 @@ kedge_err_t udm_ueau_setup(udm_t *udm, kedge_sbi_server_t *srv)
                                    "result=\"failed\"", &udm->suci_failed)) ||
       (err = kedge_metrics_counter(m, "kedge_udm_sqn_commits_total",
                                    "transactions (fsyncs) that stored SQNs, one per batch", NULL,
-                                   &udm->batches)))
+                                   &udm->batches)) ||
+      (err = kedge_metrics_counter(m, "kedge_udm_wal_checkpoints_inline_total",
+                                   "WAL checkpoints the group commit ran itself (the WAL past 4 x "
+                                   "udm.wal_checkpoint_pages: the background thread behind)",
+                                   NULL, &udm->checkpoints_inline)))
+    return err;
+  /* The group commit's checkpoints on a thread of their own: no batch waits for the WAL's copy
+   * into the file (docs/udm.md). */
+  if ((err = udm_db_checkpoint_in_background(udm->db, udm->database, udm->wal_checkpoint_pages,
+                                             checkpoint_inline, udm)))
     return err;
   err =
       kedge_work_pool_new_batched(udm->max_queued, udm->max_batch, vectors_batch, udm, &udm->pool);

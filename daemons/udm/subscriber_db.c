@@ -13,8 +13,10 @@
 
 #include "kedge/hex.h"
 #include "kedge/keystore.h"
+#include "kedge/log.h"
 #include "kedge/milenage.h"
 #include "kedge/sqn.h"
+#include "kedge/wal_checkpoint.h"
 
 struct udm_db {
   sqlite3 *sql;
@@ -25,6 +27,7 @@ struct udm_db {
   sqlite3_stmt *insert, *select, *select_keys, *update_sqn, *remove, *list, *modify, *export;
   sqlite3_stmt *event_insert, *event_trim, *event_remove, *event_list, *event_delete_supi;
   sqlite3_stmt *tx_begin, *tx_commit, *tx_rollback; /* prepared once, like the rest */
+  kedge_wal_checkpoint_t *ckpt; /* the daemon's: checkpoints off the commit path */
 };
 
 static const char schema[] =
@@ -213,10 +216,26 @@ void udm_db_close(udm_db_t *db)
                          db->tx_rollback};
   for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
     sqlite3_finalize(all[i]);
+  /* First: the close below, the file's last in this process, copies the rest of the WAL into
+   * the file and removes it (SQLite's own, as before). */
+  kedge_wal_checkpoint_stop(db->ckpt);
   sqlite3_close(db->sql);
   kedge_unsealer_free(db->unsealer);
   kedge_master_key_clear(&db->mk);
   free(db);
+}
+
+kedge_err_t udm_db_checkpoint_in_background(udm_db_t *db, const char *path, unsigned pages,
+                                            void (*inline_run)(void *arg), void *arg)
+{
+  if (!db || db->ckpt)
+    return KEDGE_ERR_INVALID_ARG;
+  char why[256];
+  kedge_err_t err = kedge_wal_checkpoint_start(db->sql, path, pages, path, inline_run, arg,
+                                               &db->ckpt, why, sizeof(why));
+  if (err)
+    kedge_log_error("%s", why);
+  return err;
 }
 
 /* Additional data binding a sealed K or OPc to its SUPI and role. */

@@ -47,6 +47,11 @@ typedef struct udm_auth_event {
 kedge_err_t udm_db_open(const char *path, const kedge_master_key_t *mk, udm_db_t **db, char *why,
                         size_t why_size);
 void udm_db_close(udm_db_t *db);
+/* The group commit's connection: its WAL checkpoints run on a thread of their own from now on,
+ * at `pages` WAL pages, and inline again past 4 x `pages` (kedge/wal_checkpoint.h), calling
+ * `inline_run(arg)` each time. The daemon's only; udm_db_close() stops it. */
+kedge_err_t udm_db_checkpoint_in_background(udm_db_t *db, const char *path, unsigned pages,
+                                            void (*inline_run)(void *arg), void *arg);
 /* The database keeps a key-check record (kedge/seal.h), written at the first open (also of a
  * database from before the record existed, once a subscriber's K opened). udm_db_open() fails
  * with KEDGE_ERR_MAC_FAILURE when `mk` does not open it; udm_db_check_key() checks the same

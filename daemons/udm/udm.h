@@ -45,6 +45,7 @@ typedef struct udm {
   const char *const *allowed_consumers; /* SAN DNS names of AUSFs */
   size_t n_allowed_consumers;
   size_t max_batch;                   /* SQN updates per transaction (group commit) */
+  unsigned wal_checkpoint_pages;      /* background WAL checkpoint at this many pages */
   size_t max_queued;                  /* vector requests waiting for the database */
   udm_suci_key_conf_t *suci_key_conf; /* udm.suci.keys: several at once for rotation */
   size_t n_suci_key_conf;
@@ -58,6 +59,7 @@ typedef struct udm {
   kedge_suci_keys_t *suci_keys; /* read-only once serving: shared by the workers */
   kedge_sbi_server_t *srv;
   kedge_counter_t *vectors_ok, *vectors_failed, *resyncs, *batches, *suci_ok, *suci_failed;
+  kedge_counter_t *checkpoints_inline; /* WAL checkpoints the group commit ran itself */
   kedge_counter_t *auth_events_stored, *auth_events_removed, *auth_events_refused;
 } udm_t;
 

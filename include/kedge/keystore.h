@@ -86,6 +86,12 @@ typedef struct kedge_keystore_options {
    * counted the same way inside close. */
   void (*put_undone)(void *arg);
   void *put_undone_arg;
+  /* SQLite: the writer's WAL is copied into the file by a thread of its own once a commit
+   * leaves this many pages in it (default 8192); at 4 times that the writer checkpoints
+   * itself again (docs/keystore.md), and calls this, on its thread, for a metric. */
+  unsigned wal_checkpoint_pages;
+  void (*checkpoint_inline)(void *arg);
+  void *checkpoint_inline_arg;
 } kedge_keystore_options_t;
 
 /* Checks the form of a key store URI without opening anything (for --check-config). On error,

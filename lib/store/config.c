@@ -11,8 +11,8 @@
 
 kedge_err_t kedge_keystore_config_read(kedge_config_node_t *root, kedge_keystore_config_t *c)
 {
-  kedge_config_node_t *redis = NULL;
-  int64_t ms = 0;
+  kedge_config_node_t *redis = NULL, *sqlite = NULL;
+  int64_t ms = 0, pages = 0;
   kedge_err_t err = KEDGE_OK;
   KEDGE_CONFIG_KEEP(err, kedge_config_string(root, "keystore", "memory:", &c->uri));
   char why[256];
@@ -26,6 +26,11 @@ kedge_err_t kedge_keystore_config_read(kedge_config_node_t *root, kedge_keystore
   c->opts.connect_timeout_ms = (unsigned)ms;
   KEDGE_CONFIG_KEEP(err, kedge_config_duration(redis, "timeout", 1000, 10, 60000, &ms));
   c->opts.op_timeout_ms = (unsigned)ms;
+  /* the writer's background WAL checkpoint (docs/keystore.md) */
+  KEDGE_CONFIG_KEEP(err, kedge_config_map(root, "sqlite", &sqlite));
+  KEDGE_CONFIG_KEEP(err,
+                    kedge_config_int(sqlite, "wal_checkpoint_pages", 8192, 1, 1000000, &pages));
+  c->opts.wal_checkpoint_pages = (unsigned)pages;
   return err;
 }
 

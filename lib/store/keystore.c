@@ -256,10 +256,15 @@ kedge_err_t kedge_keystore_open(const char *uri, const kedge_master_key_t *mk,
   o.purge_interval_ms = or_default(o.purge_interval_ms, 60000);
   o.max_pending = or_default(o.max_pending, 10000);
   o.max_batch = or_default(o.max_batch, 512);
+  o.wal_checkpoint_pages = or_default(o.wal_checkpoint_pages, 8192);
   if (o.reconnect_max_ms < o.reconnect_min_ms)
     o.reconnect_max_ms = o.reconnect_min_ms;
   if (o.max_batch > 65536) {
     ks_why(why, why_size, "%s: max_batch above 65536", uri);
+    return KEDGE_ERR_CONFIG;
+  }
+  if (o.wal_checkpoint_pages > 1000000) {
+    ks_why(why, why_size, "%s: wal_checkpoint_pages above 1000000", uri);
     return KEDGE_ERR_CONFIG;
   }
   if (o.redis_user && !o.redis_password) {
