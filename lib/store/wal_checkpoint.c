@@ -125,7 +125,9 @@ kedge_err_t kedge_wal_checkpoint_start(sqlite3 *db, const char *path, unsigned p
       sqlite3_exec(cp->ckpt, "PRAGMA synchronous=FULL; PRAGMA wal_autocheckpoint=0", NULL, NULL,
                    &msg) != SQLITE_OK) {
     ks_why(why, why_size, "%s: cannot open the checkpoint connection: %s", cp->what,
-        msg ? msg : cp->ckpt ? sqlite3_errmsg(cp->ckpt) : "out of memory");
+           msg        ? msg
+           : cp->ckpt ? sqlite3_errmsg(cp->ckpt)
+                      : "out of memory");
     sqlite3_free(msg);
     cp_free(cp);
     return KEDGE_ERR_IO;

@@ -13,6 +13,9 @@
 # - group commit durability: every SQN a UE accepted is <= the SQN the restarted UDM has
 #   stored for it (`kedge-udmd subscriber list`): a vector never leaves the UDM before the
 #   transaction holding its SQN is committed (synchronous=FULL).
+# The UDM checkpoints its WAL every 8 pages (udm.wal_checkpoint_pages; default 1000), so the
+# kills land while the background checkpoint thread copies the WAL into the file (issue 17):
+# a checkpoint moves committed frames only, and the restarted UDM must still find every SQN.
 # kill -9 loses what the process held, not what the kernel holds: a power cut is not
 # simulated here. Nothing is asserted on time.
 # Usage: sh test-aka-sqn-restart.sh BUILD_DIR
@@ -24,6 +27,7 @@ SNN=5G:mnc001.mcc001.3gppnetwork.org
 pki_init
 
 udm_conf
+echo "  wal_checkpoint_pages: 8" >>"$T/udm.yaml"
 echo "log: {level: warn}" >>"$T/udm.yaml"
 "$BIN/kedge-aka-load" generate --count $N --out "$T/subscribers.csv" >/dev/null \
   || { echo "generate failed"; exit 1; }
@@ -32,6 +36,7 @@ echo "log: {level: warn}" >>"$T/udm.yaml"
 start_daemon UDM kedge-udmd "$T/udm.yaml"
 # restarts take the port the kernel gave the first UDM: the AUSF's udm.uri stays valid
 udm_conf "$T/udm-fixed.yaml" "$UDM_PORT"
+echo "  wal_checkpoint_pages: 8" >>"$T/udm-fixed.yaml"
 echo "log: {level: warn}" >>"$T/udm-fixed.yaml"
 
 cat >"$T/ausf.yaml" <<EOF

@@ -58,8 +58,8 @@ static sqlite3 *open_wal(void)
 /* One transaction writing a new 3000-octet row: one or two new pages each. */
 static void commit_one(sqlite3 *db)
 {
-  assert_int_equal(sqlite3_exec(db, "INSERT INTO t (v) VALUES (randomblob(3000))", NULL, NULL, NULL),
-                   SQLITE_OK);
+  assert_int_equal(
+      sqlite3_exec(db, "INSERT INTO t (v) VALUES (randomblob(3000))", NULL, NULL, NULL), SQLITE_OK);
 }
 
 /* Frames now in the WAL, as the next commit's hook would see before its own. */
@@ -177,9 +177,9 @@ static void test_bad_arguments(void **state)
   sqlite3 *db = open_wal();
   kedge_wal_checkpoint_t *cp = NULL;
   char why[256] = "";
-  assert_int_equal(kedge_wal_checkpoint_start(db, path, 0, "test", NULL, NULL, &cp, why,
-                                              sizeof(why)),
-                   KEDGE_ERR_INVALID_ARG);
+  assert_int_equal(
+      kedge_wal_checkpoint_start(db, path, 0, "test", NULL, NULL, &cp, why, sizeof(why)),
+      KEDGE_ERR_INVALID_ARG);
   assert_null(cp);
   char missing[160];
   snprintf(missing, sizeof(missing), "%s/none/t.sqlite", dir);
