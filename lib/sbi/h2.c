@@ -145,7 +145,7 @@ static int on_header(nghttp2_session *session, const nghttp2_frame *frame, const
       memcpy(req->method, value, valuelen);
       req->method[valuelen] = '\0';
     } else if (namelen == 5 && memcmp(name, ":path", 5) == 0 && !req->path) {
-      req->path = strndup((const char *)value, valuelen);
+      req->path = sbi_request_text(req, value, valuelen);
       if (!req->path)
         return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
       char *q = strchr(req->path, '?');
@@ -161,11 +161,11 @@ static int on_header(nghttp2_session *session, const nghttp2_frame *frame, const
     return 0;
   }
   sbi_header_t *h = &req->headers[req->n_headers];
-  h->name = strndup((const char *)name, namelen);
-  h->value = strndup((const char *)value, valuelen);
+  h->name = sbi_request_text(req, name, namelen);
+  h->value = sbi_request_text(req, value, valuelen);
   if (!h->name || !h->value) {
-    free(h->name);
-    free(h->value);
+    sbi_request_text_free(req, h->name);
+    sbi_request_text_free(req, h->value);
     h->name = h->value = NULL;
     return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
   }

@@ -64,14 +64,32 @@ static void wipe_free(uint8_t *p, size_t len)
   }
 }
 
+char *sbi_request_text(kedge_sbi_request_t *req, const uint8_t *s, size_t n)
+{
+  if (n >= sizeof(req->text) - req->text_used)
+    return strndup((const char *)s, n);
+  char *p = req->text + req->text_used;
+  memcpy(p, s, n);
+  p[n] = '\0';
+  req->text_used += n + 1;
+  return p;
+}
+
+void sbi_request_text_free(kedge_sbi_request_t *req, char *p)
+{
+  uintptr_t a = (uintptr_t)p, lo = (uintptr_t)req->text;
+  if (a < lo || a >= lo + sizeof(req->text))
+    free(p);
+}
+
 void sbi_request_free(kedge_sbi_request_t *req)
 {
-  free(req->path);
+  sbi_request_text_free(req, req->path);
   for (size_t i = 0; i < req->n_headers; i++) {
     if (req->headers[i].value && strcasecmp(req->headers[i].name, "authorization") == 0)
       OPENSSL_cleanse(req->headers[i].value, strlen(req->headers[i].value)); /* a bearer token */
-    free(req->headers[i].name);
-    free(req->headers[i].value);
+    sbi_request_text_free(req, req->headers[i].name);
+    sbi_request_text_free(req, req->headers[i].value);
   }
   json_decref(req->json);
   sbi_match_clear(&req->match);

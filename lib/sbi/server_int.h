@@ -34,6 +34,10 @@
  * over 1 KiB, and glibc's malloc consolidates its fast bins for each one it hands out */
 #define SBI_SPARE_REQS 256
 #define SBI_SPARE_BODY 4096 /* a kept request keeps its body's block up to this size, wiped */
+/* :path and the header fields' names and values are copied into the request's own block while
+ * they fit (a key request's five fields: ~110 octets), the rest each with strndup: five
+ * malloc/free pairs per request less (issue 17, docs/performance-latency.md fourth session) */
+#define SBI_REQ_TEXT 256
 /* accepted sockets waiting for the worker they were handed to (server.c, hand_off()) */
 #define SBI_HANDOFF_MAX 64
 #define SBI_DISCARD_FACTOR                                                                         \
@@ -187,6 +191,8 @@ struct kedge_sbi_request {
   char *query; /* points into path's allocation, or NULL */
   sbi_header_t headers[SBI_MAX_REQ_HEADERS];
   size_t n_headers;
+  char text[SBI_REQ_TEXT]; /* path and headers[] strings while they fit (sbi_request_text) */
+  size_t text_used;
   int64_t content_length; /* -1 if absent */
   size_t discarded;       /* body octets dropped after an early answer */
   bool reset_sent;
@@ -235,6 +241,10 @@ extern _Thread_local kedge_sbi_worker_t *sbi_this_worker;
 void sbi_worker_free_spare_reqs(kedge_sbi_worker_t *w);
 kedge_sbi_request_t *sbi_request_new(sbi_conn_t *conn, int32_t stream_id);
 void sbi_request_free(kedge_sbi_request_t *req);
+/* A copy of s[0..n) and a '\0', in req->text while it fits, else strndup'd; NULL: no memory.
+ * Freed with sbi_request_text_free (or with the request). */
+char *sbi_request_text(kedge_sbi_request_t *req, const uint8_t *s, size_t n);
+void sbi_request_text_free(kedge_sbi_request_t *req, char *p);
 /* Called when the request is complete (END_STREAM): checks media type, parses the JSON body
  * and calls the route's handler. */
 void sbi_request_dispatch(kedge_sbi_request_t *req);

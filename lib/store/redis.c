@@ -443,10 +443,10 @@ static void on_handshake(redisAsyncContext *ac, void *r, void *privdata)
  * system calls on Redis). This one, on the public hooks of redisAsyncContext.ev, keeps the read
  * event armed (EV_PERSIST) and, once connected, writes the commands asked during a loop pass at
  * the end of that pass (an event made active, like the SQLite store's gets): one write(2) for
- * the pass, no epoll_ctl. What the socket does not take at once, and a failed write, go through
- * hiredis's write handler on the socket's write event, as before (it writes the rest when the
- * socket drains, or meets the error and disconnects). Before the connect completes, writes wait
- * for that event too: it is how hiredis learns that the connect finished. */
+ * the pass, no epoll_ctl. What the socket does not take at once waits for the socket's write
+ * event; a failed write goes to hiredis's write handler, which meets the error and disconnects
+ * as before. Before the connect completes, writes wait for the write event and hiredis's
+ * handler: it is how hiredis learns that the connect finished. */
 typedef struct rs_events {
   redisAsyncContext *ac;
   struct event *rev, *wev, *flush;
@@ -457,19 +457,21 @@ static void ev_read(evutil_socket_t fd, short what, void *arg)
   redisAsyncHandleRead(((rs_events_t *)arg)->ac);
 }
 
+/* Writes what hiredis holds: at the end of a pass (the flush event) or when the socket takes
+ * more (the write event). Before the connect completes, and after a failed write, hiredis's own
+ * handler runs instead: it completes the connect, or meets the error and disconnects (which
+ * frees the context and these events: nothing is touched after it). */
 static void ev_write(evutil_socket_t fd, short what, void *arg)
 {
-  redisAsyncHandleWrite(((rs_events_t *)arg)->ac);
-}
-
-static void ev_flush(evutil_socket_t fd, short what, void *arg)
-{
   rs_events_t *e = arg;
+  redisContext *c = &e->ac->c;
   int done = 0;
-  /* redisBufferWrite, not redisAsyncHandleWrite: the latter frees the context on an error,
-   * and the write event's handler deals with that as hiredis always did */
-  if (redisBufferWrite(&e->ac->c, &done) != REDIS_OK || !done)
-    event_add(e->wev, NULL);
+  if (!(c->flags & REDIS_CONNECTED) || redisBufferWrite(c, &done) != REDIS_OK) {
+    redisAsyncHandleWrite(e->ac);
+    return;
+  }
+  if (!done)
+    event_add(e->wev, NULL); /* the rest when the socket drains */
 }
 
 static void ev_add_read(void *p)
@@ -485,10 +487,10 @@ static void ev_del_read(void *p)
 static void ev_add_write(void *p)
 {
   rs_events_t *e = p;
-  if (e->ac->c.flags & REDIS_CONNECTED)
-    event_active(e->flush, EV_WRITE, 0); /* at the end of this pass; once if asked again */
-  else
+  if (!(e->ac->c.flags & REDIS_CONNECTED))
     event_add(e->wev, NULL);
+  else if (!event_pending(e->wev, EV_WRITE, NULL)) /* else it writes these too */
+    event_active(e->flush, EV_WRITE, 0); /* at the end of this pass; once if asked again */
 }
 
 static void ev_del_write(void *p)
@@ -516,7 +518,7 @@ static int attach(redisAsyncContext *ac, struct event_base *base)
   e->ac = ac;
   e->rev = event_new(base, ac->c.fd, EV_READ | EV_PERSIST, ev_read, e);
   e->wev = event_new(base, ac->c.fd, EV_WRITE, ev_write, e);
-  e->flush = event_new(base, -1, 0, ev_flush, e);
+  e->flush = event_new(base, -1, 0, ev_write, e);
   if (!e->rev || !e->wev || !e->flush || event_add(e->rev, NULL) != 0 ||
       event_add(e->wev, NULL) != 0) { /* the write event: the connect's completion */
     ev_cleanup(e);
@@ -608,8 +610,8 @@ static void op_unlink(redis_store_t *rs, rs_op_t *op)
 }
 
 /* Queues a command on the connection, counting its bytes in rs->appended: hiredis only adds
- * to its output buffer here (its write event sends it later), so the buffer grows by exactly
- * the command. */
+ * to its output buffer here (ev_write sends it later: at the end of the pass, or when the
+ * socket drains), so the buffer grows by exactly the command. */
 static int append(redis_store_t *rs, redisCallbackFn *fn, void *privdata, int argc,
                   const char **argv, const size_t *lens)
 {
