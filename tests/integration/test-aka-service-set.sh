@@ -141,6 +141,13 @@ echo "$LOC" | grep -q "^$UDM/nudm-ueau/v1/$S1/auth-events/[0-9a-f]\{32\}\$" &&
   ok "UDM auth-events: Location {apiRoot}/nudm-ueau/v1/{supi}/auth-events/{authEventId}" || fail "Location: $LOC"
 grep -q '"success":true' "$T/b" && grep -q '"servingNetworkName":"'$SNN'"' "$T/b" &&
   ok "UDM auth-events: the AuthEvent in the body" || fail "201 body: $(cat "$T/b")"
+# an authType of the UDM's 201 that needs escaping, or is past ASCII: through a tree, as sent
+for at in 'NEW_\"TYPE\\' 'NEW_TYPE_\u00e9'; do
+  expect "UDM auth-events POST, authType $at" 201 \
+    "$(call ausf POST "$UDM/nudm-ueau/v1/$S3/auth-events" '{"nfInstanceId":"3fa85f64-5717-4562-b3fc-2c963f66afa6","success":true,"timeStamp":"2026-12-06T10:00:00Z","authType":"'"$at"'","servingNetworkName":"'$SNN'"}')" $UEAU "$EVP" POST
+  [ "$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["authType"] == json.loads("\"" + sys.argv[2] + "\""))' "$T/b" "$at")" = True ] &&
+    ok "UDM auth-events: authType $at as sent" || fail "authType $at: $(cat "$T/b")"
+done
 expect "UDM auth-events POST, success not a boolean" 400 \
   "$(call ausf POST "$UDM/nudm-ueau/v1/$S1/auth-events" "$(echo "$EV" | sed 's/"success":true/"success":"yes"/')")" $UEAU "$EVP" POST
 grep -q '"/success"' "$T/b" && ok "UDM auth-events: invalidParams names /success" || fail "invalidParams: $(cat "$T/b")"
