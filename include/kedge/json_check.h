@@ -66,7 +66,8 @@ const char *kedge_json_check_hex32(const json_t *value); /* 64 hex digits (keys)
 const char *kedge_json_check_auts(const json_t *value);  /* 28 hex digits (AUTS, 14 octets) */
 
 /* True when `s` goes between the quotes of a JSON string as it is (RFC 8259 7: no '"', '\\'
- * or control character; jansson's compact dump writes such a string unchanged): for answers
+ * or control character, and ASCII only, since other bytes may not be UTF-8 (RFC 8259 8.1);
+ * jansson's compact dump writes such a string unchanged): for answers
  * of a fixed shape written out with snprintf instead of a tree built and dumped per answer
  * (docs/performance-latency.md, fourth round). NULL is not. */
 bool kedge_json_plain(const char *s);

@@ -170,8 +170,11 @@ bool kedge_json_plain(const char *s)
 {
   if (!s)
     return false;
+  /* ASCII only: a byte of 0x80 or more may not be UTF-8 (RFC 8259 8.1), which jansson
+   * refuses and which would make the text written out not JSON; such a string goes through a
+   * tree (what is written out is hex, SUPIs, UUIDs, serving network names: ASCII) */
   for (; *s; s++)
-    if (*s == '"' || *s == '\\' || (unsigned char)*s < 0x20)
+    if (*s == '"' || *s == '\\' || (unsigned char)*s < 0x20 || (unsigned char)*s >= 0x80)
       return false;
   return true;
 }

@@ -25,6 +25,12 @@ UEAU=TS29503_Nudm_UEAU.yaml
 AUTH=TS29509_Nausf_UEAuthentication.yaml
 S1=imsi-001010000000001 # edge-capable, RID 12
 S2=imsi-001010000000002 # not edge-capable, RID 0
+S3=imsi-001010000000003 # AKMA (akmaInd, SPEC.md 9)
+# An NAI may hold '"' and '\': the answers written out with snprintf (kedge_json_plain) must
+# go through a jansson tree for it. S4J: as a JSON string; S4P: as a path segment.
+S4='nai-q"u\o@example.org'
+S4J='nai-q\"u\\o@example.org'
+S4P='nai-q%22u%5Co@example.org'
 pki_init
 
 udm_conf
@@ -34,6 +40,8 @@ nf: {instance_id_file: $T/udm.id}
 EOC
 udm_add $S1 --rid 12 || fail "subscriber add $S1"
 udm_add $S2 --no-edge || fail "subscriber add $S2"
+udm_add $S3 --akma || fail "subscriber add $S3"
+udm_add "$S4" || fail "subscriber add $S4"
 start_daemon UDM kedge-udmd "$T/udm.yaml"
 UDM=https://127.0.0.1:$UDM_PORT
 
@@ -94,6 +102,7 @@ expect() {
   if [ "$3" = "$2" ]; then ok "$1: $2"; else fail "$1: $3 (want $2) $(cat "$T/b")"; fi
   [ "$2" = 204 ] || schema_ok "$1: response" response "$4" "$5" "$6" "$2" <"$T/b"
 }
+jmember() { /usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$2" "$1"; }
 field() { sed -n "s/.*\"$1\":\"\\([^\"]*\\)\".*/\\1/p" "$2"; }
 header() { sed -n "s/^$1: *\\(.*\\)\\r$/\\1/Ip" "$T/h"; }
 
@@ -106,6 +115,16 @@ expect "UDM generate-auth-data" 200 "$(call ausf POST "$UDM/nudm-ueau/v1/$S1/$GA
 grep -q '"routingId":"12"' "$T/b" && grep -q '"vendorSpecific-032473":{"edgeInd":true}' "$T/b" &&
   ok "UDM: routingId and the edge flag as a TS 29.500 6.6.3 vendor-specific attribute" ||
   fail "UDM vector: $(cat "$T/b")"
+# the written-out AuthenticationInfoResult's other shapes, each against the schema
+expect "UDM generate-auth-data, not edge-capable" 200 "$(call ausf POST "$UDM/nudm-ueau/v1/$S2/$GAD" "$REQ")" $UEAU "$GADP" POST
+grep -q '"vendorSpecific-032473":{"edgeInd":false}' "$T/b" && ! grep -q akmaInd "$T/b" &&
+  ok "UDM: edgeInd false, no akmaInd" || fail "UDM vector $S2: $(cat "$T/b")"
+expect "UDM generate-auth-data, AKMA" 200 "$(call ausf POST "$UDM/nudm-ueau/v1/$S3/$GAD" "$REQ")" $UEAU "$GADP" POST
+grep -q '"akmaInd":true' "$T/b" && ok "UDM: akmaInd true for an AKMA subscriber" || fail "UDM vector $S3: $(cat "$T/b")"
+expect "UDM generate-auth-data, a SUPI with '\"' and '\\'" 200 \
+  "$(call ausf POST "$UDM/nudm-ueau/v1/$S4P/$GAD" "$REQ")" $UEAU "$GADP" POST
+[ "$(jmember supi "$T/b")" = "$S4" ] && ok "UDM: a SUPI with '\"' and '\\' escaped in the answer" ||
+  fail "UDM vector $S4: $(cat "$T/b")"
 expect "UDM generate-auth-data, bad servingNetworkName" 400 \
   "$(call ausf POST "$UDM/nudm-ueau/v1/$S1/$GAD" '{"servingNetworkName":"x","ausfInstanceId":"3fa85f64-5717-4562-b3fc-2c963f66afa6"}')" $UEAU "$GADP" POST
 expect "UDM generate-auth-data, not an AUSF" 403 "$(call seaf POST "$UDM/nudm-ueau/v1/$S1/$GAD" "$REQ")" $UEAU "$GADP" POST
@@ -122,6 +141,13 @@ echo "$LOC" | grep -q "^$UDM/nudm-ueau/v1/$S1/auth-events/[0-9a-f]\{32\}\$" &&
   ok "UDM auth-events: Location {apiRoot}/nudm-ueau/v1/{supi}/auth-events/{authEventId}" || fail "Location: $LOC"
 grep -q '"success":true' "$T/b" && grep -q '"servingNetworkName":"'$SNN'"' "$T/b" &&
   ok "UDM auth-events: the AuthEvent in the body" || fail "201 body: $(cat "$T/b")"
+# an authType of the UDM's 201 that needs escaping, or is past ASCII: through a tree, as sent
+for at in 'NEW_\"TYPE\\' 'NEW_TYPE_\u00e9'; do
+  expect "UDM auth-events POST, authType $at" 201 \
+    "$(call ausf POST "$UDM/nudm-ueau/v1/$S3/auth-events" '{"nfInstanceId":"3fa85f64-5717-4562-b3fc-2c963f66afa6","success":true,"timeStamp":"2026-12-06T10:00:00Z","authType":"'"$at"'","servingNetworkName":"'$SNN'"}')" $UEAU "$EVP" POST
+  [ "$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["authType"] == json.loads("\"" + sys.argv[2] + "\""))' "$T/b" "$at")" = True ] &&
+    ok "UDM auth-events: authType $at as sent" || fail "authType $at: $(cat "$T/b")"
+done
 expect "UDM auth-events POST, success not a boolean" 400 \
   "$(call ausf POST "$UDM/nudm-ueau/v1/$S1/auth-events" "$(echo "$EV" | sed 's/"success":true/"success":"yes"/')")" $UEAU "$EVP" POST
 grep -q '"/success"' "$T/b" && ok "UDM auth-events: invalidParams names /success" || fail "invalidParams: $(cat "$T/b")"
@@ -206,6 +232,15 @@ case $KID in 12.*@5gc.mnc001.mcc001.3gppnetwork.org) ok "Kedge ID with the UDM's
 *) fail "Kedge ID: '$KID'" ;; esac
 keyreq() { call ecs POST "$AUSF/nausf-auth/v1/kedge-keys/retrieve" '{"kedgeId":"'"$KID"'"}'; }
 [ "$(keyreq)" = 200 ] && ok "key service serves the new Kedge" || fail "keyrequest: $(cat "$T/b")"
+# a SUPI that needs escaping: the AUSF's ConfirmationDataResponse through a tree
+expect "ue-authentications, a SUPI with '\"' and '\\'" 201 "$(call seaf POST "$AUSF/nausf-auth/v1/ue-authentications" \
+  '{"supiOrSuci":"'"$S4J"'","servingNetworkName":"'$SNN'"}')" $AUTH $UEP POST
+H4=$(field href "$T/b")
+usim "$S4" "$(field rand "$T/b")" "$(field autn "$T/b")"
+expect "5g-aka-confirmation, a SUPI with '\"' and '\\'" 200 \
+  "$(call seaf PUT "$H4" '{"resStar":"'"$(field xresStar "$T/usim")"'"}')" $AUTH "$CP" PUT
+[ "$(jmember supi "$T/b")" = "$S4" ] && [ "$(jmember kseaf "$T/b")" = "$(field kseaf "$T/usim")" ] &&
+  ok "AUTHENTICATION_SUCCESS with the SUPI escaped and the USIM's KSEAF" || fail "confirm $S4: $(cat "$T/b")"
 
 expect "5g-aka-confirmation replayed" 404 "$(call seaf PUT "$HREF" "$CONF")" $AUTH "$CP" PUT
 expect "ue-authentications" 201 "$(call seaf POST "$AUSF/nausf-auth/v1/ue-authentications" "$AI")" $AUTH $UEP POST

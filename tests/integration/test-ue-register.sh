@@ -7,7 +7,9 @@
 # realm stays the home network's); SQN resynchronisation (UE ahead of the UDM); MAC failure
 # (wrong K; SQN file untouched); --corrupt-res -> AUTHENTICATION_FAILURE; unknown SUPI -> 404
 # USER_NOT_FOUND; a consumer or serving network the AUSF does not allow -> 403; no AUSF;
-# configuration and SQN file errors -> exit 2; --help, --version, --check-config.
+# configuration and SQN file errors -> exit 2; --help, --version, --check-config; the UE's
+# AuthenticationInfo and ConfirmationData, recorded by kedge-udm-recorder between the UE and the
+# AUSF, against 3GPP's schema (schema_ok).
 # Usage: sh test-ue-register.sh BUILD_DIR
 BUILD=${1:?usage: test-ue-register.sh BUILD_DIR}
 . "$(dirname "$0")/lib.sh"
@@ -145,6 +147,30 @@ RC=$?
   && grep -q '^step 0 .*PUT 5g-aka-confirmation: 200 AUTHENTICATION_SUCCESS' "$T/steps.out" \
   && grep -q '^step 1 .*Kedge ID ' "$T/steps.out" && grep -q '^registered in ' "$T/steps.out" \
   && ok "step log" || fail "step log (rc $RC): $(cat "$T/steps.out" "$T/steps.err")"
+
+# --- what the UE sends (its ConfirmationData is written out, not built with jansson), against
+# 3GPP's schema: kedge-udm-recorder between the UE and the AUSF records both requests ---
+cat >"$T/rec.yaml" <<EOF
+sbi:
+  port: 0
+  tls: {cert: $T/pki/ausf.crt, key: $T/pki/ausf.key, ca: $T/pki/ca.crt}
+EOF
+export KEDGE_RECORDER_UPSTREAM=https://127.0.0.1:$AUSF_PORT KEDGE_RECORDER_FILE=$T/rec.jsonl \
+  KEDGE_RECORDER_CA=$T/pki/ca.crt KEDGE_RECORDER_CERT=$T/pki/seaf.crt KEDGE_RECORDER_KEY=$T/pki/seaf.key
+start_daemon REC kedge-udm-recorder "$T/rec.yaml"
+sed "s|https://127.0.0.1:$AUSF_PORT|https://127.0.0.1:$REC_PORT|" "$T/imsi.yaml" >"$T/rec-ue.yaml"
+chmod 600 "$T/rec-ue.yaml"
+register rec-ue
+# rec_body N: the body of the Nth recorded request; rec_path N: its method and path
+rec_body() { sed -n "${1}p" "$T/rec.jsonl" | /usr/bin/python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["body"]))'; }
+rec_path() { sed -n "${1}p" "$T/rec.jsonl" | /usr/bin/python3 -c 'import json,sys; r=json.load(sys.stdin); print(r["method"], r["path"])'; }
+AUTH=TS29509_Nausf_UEAuthentication.yaml
+[ $RC -eq 0 ] && [ "$(wc -l <"$T/rec.jsonl")" -eq 2 ] && rec_path 2 | grep -q '^PUT /nausf-auth/v1/ue-authentications/.*/5g-aka-confirmation$' \
+  && ok "through the recorder: registered, POST and the confirmation's PUT recorded" \
+  || fail "through the recorder (rc $RC): $(cat "$T/rec-ue.err" "$T/rec.jsonl")"
+rec_body 1 | schema_ok "UE -> AUSF AuthenticationInfo" request $AUTH /ue-authentications POST
+rec_body 2 | schema_ok "UE -> AUSF ConfirmationData" request $AUTH '/ue-authentications/{authCtxId}/5g-aka-confirmation' PUT
+stop_daemon REC
 
 # --- happy path, NAI, routing indicator 12 ---
 ue_yaml nai $NAI $K 12

@@ -10,6 +10,10 @@
  * the peer checks what it receives before passing it on. With KEDGE_RECORDER_STOCK=1 it plays a
  * stock UDM: routingId and every vendorSpecific-* attribute are taken out of the
  * AuthenticationInfoResult (SPEC.md 7: the AUSF's RID fallbacks and edge.derive).
+ * It serves the Nausf_UEAuthentication operations a UE's SEAF calls (ue-authentications POST,
+ * 5g-aka-confirmation PUT) the same way, for a UE in front of the AUSF
+ * (tests/integration/test-ue-register.sh): the 201's _links.5g-aka.href under the upstream's
+ * apiRoot is rewritten to this peer's own, so that the confirmation comes through it too.
  * Configuration: YAML (log.level, log.json, sbi:). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,18 +29,34 @@ static const char *const extra_usage[] = {KEDGE_APP_PORTS_FILE_USAGE, NULL};
 static const kedge_daemon_info_t info = {
     .program = "kedge-udm-recorder",
     .description = "test peer: records the AUSF's Nudm_UEAU requests (KEDGE_RECORDER_FILE) and "
-                   "forwards them to the UDM (KEDGE_RECORDER_UPSTREAM).",
+                   "forwards them to the UDM (KEDGE_RECORDER_UPSTREAM); the same for a UE's "
+                   "Nausf_UEAuthentication requests to the AUSF.",
     .default_config = NULL,
     .extra_usage = extra_usage,
 };
 
 static kedge_sbi_client_options_t client_opts;
+static kedge_sbi_server_t *server;
 static const char *upstream, *record_file;
 static bool stock;
 
 typedef struct forward {
   kedge_sbi_request_t *req;
 } forward_t;
+
+/* TS 29.509 6.1.6.2.3 UEAuthenticationCtx: a link to the upstream becomes one to this peer. */
+static void relink(json_t *body)
+{
+  json_t *link = json_object_get(json_object_get(body, "_links"), "5g-aka");
+  const char *href = json_string_value(json_object_get(link, "href"));
+  size_t n = strlen(upstream);
+  if (!href || strncmp(href, upstream, n) != 0)
+    return;
+  char root[300], url[4096];
+  kedge_sbi_server_api_root(server, NULL, root, sizeof(root));
+  snprintf(url, sizeof(url), "%s%s", root, href + n);
+  json_object_set_new(link, "href", json_string(url));
+}
 
 static void answered(const kedge_sbi_client_response_t *resp, void *arg)
 {
@@ -57,6 +77,8 @@ static void answered(const kedge_sbi_client_response_t *resp, void *arg)
           json_object_del(resp->json, key);
       }
     }
+    if (resp->json && resp->status == 201)
+      relink(resp->json);
     if (resp->json)
       kedge_sbi_respond_json(f->req, (int)resp->status, resp->content_type, resp->json);
     else
@@ -136,6 +158,7 @@ static kedge_err_t setup(kedge_sbi_server_t *srv, void *state, char *why, size_t
     snprintf(why, why_size, "set KEDGE_RECORDER_UPSTREAM, KEDGE_RECORDER_FILE, KEDGE_RECORDER_CA");
     return KEDGE_ERR_CONFIG;
   }
+  server = srv;
   kedge_err_t err;
   if ((err = kedge_sbi_server_set_worker_hooks(srv, worker_init, worker_fini, NULL)) ||
       (err = kedge_sbi_server_route(
@@ -144,7 +167,12 @@ static kedge_err_t setup(kedge_sbi_server_t *srv, void *state, char *why, size_t
       (err = kedge_sbi_server_route(srv, "POST", "/nudm-ueau/v1/{supi}/auth-events", NULL, forward,
                                     NULL)) ||
       (err = kedge_sbi_server_route(srv, "PUT", "/nudm-ueau/v1/{supi}/auth-events/{authEventId}",
-                                    NULL, forward, NULL)))
+                                    NULL, forward, NULL)) ||
+      (err = kedge_sbi_server_route(srv, "POST", "/nausf-auth/v1/ue-authentications", NULL, forward,
+                                    NULL)) ||
+      (err = kedge_sbi_server_route(
+           srv, "PUT", "/nausf-auth/v1/ue-authentications/{authCtxId}/5g-aka-confirmation", NULL,
+           forward, NULL)))
     snprintf(why, why_size, "cannot set up: %s", kedge_strerror(err));
   return err;
 }
