@@ -109,7 +109,7 @@ plan() { # plan NAME -> "SECONDS FORMULA"
       w=$([ "$q" = 1 ] && echo "${WARMUP:-0.3}" || echo "${WARMUP:-1}")
       pt=$([ "$q" = 1 ] && echo "${POINT:-0.8}" || echo "${POINT:-4}")
       rr=$([ "$q" = 1 ] && echo "${ROUNDS:-1}" || echo "${ROUNDS:-3}")
-      ni=$(count "${INFLIGHT:-1 4 16 32 64 128 256}")
+      ni=$(count "${INFLIGHT:-1 4 16 24 32 48 64 128 256}")
       cm=$([ "$q" = 1 ] && echo 300 || echo "${COMMITS:-2000}")
       f="echo $d s + $cm commits at 387/s + curve $rr rounds x $ni points x (2 x $w + 1.5 x $pt s) + peak $w+$d s + light $w+$d/2 s + peak without edge keys $w+$d s + 17 set-up"
       e="$d + $cm / 387 + $rr * $ni * (2 * $w + 1.5 * $pt) + ($w + $d) + ($w + $d / 2 + 0.5) + ($w + $d) + 17" ;;

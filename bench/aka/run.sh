@@ -17,7 +17,7 @@
 # Usage: sh bench/aka/run.sh [BUILD_DIR]
 #   env: DURATION=10 WARMUP=1 UES=2000 CONCURRENCY=64 LIGHT=4 CLIENTS=2 UDM_WORKERS=1
 #        AUSF_WORKERS=1 MAX_BATCH=256 (the UDM's group_commit.max_batch)
-#        INFLIGHT="1 4 16 32 64 128 256" ROUNDS=3 POINT=4 (seconds per point of the curve)
+#        INFLIGHT="1 4 16 24 32 48 64 128 256" ROUNDS=3 POINT=4 (seconds per point of the curve)
 #        UDMD=, AUSFD=, AKA_LOAD=: paths of another kedge-udmd, kedge-ausfd, kedge-aka-load to
 #        measure (before/after a change, or a wrapper that runs it under valgrind; default the build's)
 #        EDGE=1 (the AUSF derives and durably stores Kedge at each success, SQLite key store
@@ -44,7 +44,7 @@ if [ "${KEDGE_BENCH_QUICK:-0}" = 1 ]; then
 fi
 DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-1}
-INFLIGHT=${INFLIGHT:-1 4 16 32 64 128 256}
+INFLIGHT=${INFLIGHT:-1 4 16 24 32 48 64 128 256}
 ROUNDS=${ROUNDS:-3}
 POINT=${POINT:-4}
 ECHO_WARM=${ECHO_WARM:-5000}
