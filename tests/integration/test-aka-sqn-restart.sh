@@ -29,6 +29,14 @@ pki_init
 udm_conf
 echo "  wal_checkpoint_pages: 8" >>"$T/udm.yaml"
 echo "log: {level: warn}" >>"$T/udm.yaml"
+# a bad udm.wal_checkpoint_pages is refused with one line naming the key (0, then not a number)
+for bad in 0 many; do
+  sed "s/wal_checkpoint_pages: 8/wal_checkpoint_pages: $bad/" "$T/udm.yaml" >"$T/udm-bad.yaml"
+  if out=$("$BIN/kedge-udmd" --check-config --config "$T/udm-bad.yaml" 2>&1); then
+    echo "wal_checkpoint_pages: $bad accepted"; exit 1
+  fi
+  echo "$out" | grep -q wal_checkpoint_pages || { echo "wal_checkpoint_pages: $bad: $out"; exit 1; }
+done
 "$BIN/kedge-aka-load" generate --count $N --out "$T/subscribers.csv" >/dev/null \
   || { echo "generate failed"; exit 1; }
 "$BIN/kedge-udmd" subscriber import --config "$T/udm.yaml" "$T/subscribers.csv" >/dev/null \
