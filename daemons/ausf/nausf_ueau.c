@@ -484,7 +484,8 @@ static void confirmation_respond(ausf_confirmation_t *c)
         kedge_sbi_respond_err(req, KEDGE_ERR_NOMEM, NULL);
       json_decref(tree);
     }
-    OPENSSL_cleanse(body, sizeof(body)); /* KSEAF */
+    /* KSEAF: what snprintf wrote (n octets, or the whole buffer when it was cut short) */
+    OPENSSL_cleanse(body, n >= 0 && (size_t)n < sizeof(body) ? (size_t)n : sizeof(body));
     kedge_counter_add(ausf->aka_success, 1);
     if (kedge_log_enabled(KEDGE_LOG_INFO)) { /* a SHA-256 per AKA only when shown */
       char fp[9] = "?";
@@ -501,7 +502,7 @@ static void confirmation_respond(ausf_confirmation_t *c)
     if (ausf_ctx_put(ausf->confirmed, &kept) != KEDGE_OK)
       kedge_log_subscriber(KEDGE_LOG_WARN, kept.supi, NULL,
                            "5G AKA: cannot keep it for a later DELETE (out of memory)");
-    OPENSSL_cleanse(&kept, sizeof(kept));
+    /* kept holds no key now (XRES* and KAUSF wiped above): no second wipe of its 1 KiB */
   }
   OPENSSL_cleanse(kseaf, sizeof(kseaf));
   OPENSSL_cleanse(kseaf_hex, sizeof(kseaf_hex));

@@ -110,6 +110,10 @@ typedef struct kedge_sbi_client_request {
   const char *content_type;   /* of the body; NULL: "application/json" */
   const char *const *headers; /* extra "Name: value" lines, NULL-terminated array, or NULL */
   uint32_t timeout_ms;        /* 0: the client's timeout_ms */
+  /* true: the caller reads a success's status and headers only (a 201's Location), so a 2xx
+   * body is not parsed: response.json stays NULL, body_len is still set. Any other status's
+   * body (ProblemDetails) is parsed as usual. */
+  bool unread_2xx_body;
 } kedge_sbi_client_request_t;
 
 typedef struct kedge_sbi_client_response {

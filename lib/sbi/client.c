@@ -102,6 +102,7 @@ struct kedge_sbi_client_call {
   kedge_buf_t body; /* response body (at most max_response_size), may carry keys: wiped */
   bool too_big;
   bool not_h2;
+  bool unread_2xx_body; /* the request's: a success's body is not parsed */
   unsigned attempts;
   uint64_t start_us, deadline_us;
   /* The deadline while ACTIVE, the next attempt while RETRY_WAIT. libcurl's own
@@ -1024,6 +1025,7 @@ kedge_err_t kedge_sbi_client_send(kedge_sbi_client_t *client, const kedge_sbi_cl
   call->client = client;
   kedge_buf_init(&call->body, client->opts.max_response_size);
   call->method = method;
+  call->unread_2xx_body = req->unread_2xx_body;
   call->idempotent = idempotent;
   call->cb = cb;
   call->arg = arg;
@@ -1210,7 +1212,11 @@ static void call_complete(kedge_sbi_client_call_t *call, kedge_err_t err)
     r.location = location;
     r.retry_after = retry_after;
     r.body_len = call->body.len;
-    if (call->body.len > 0 && is_json_type(content_type)) {
+    /* A body the caller does not read is not parsed: jansson costs about 170 instructions an
+     * octet (issue 17: the UDM's AuthEvent in its 201, docs/performance-latency.md "Fifth
+     * round: the AUSF"). */
+    bool unread = call->unread_2xx_body && r.status >= 200 && r.status < 300;
+    if (call->body.len > 0 && !unread && is_json_type(content_type)) {
       json_error_t jerr;
       r.json =
           json_loadb((const char *)call->body.data, call->body.len, JSON_REJECT_DUPLICATES, &jerr);

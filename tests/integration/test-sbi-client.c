@@ -482,6 +482,43 @@ static void test_headers_of_interest(void **state)
   kedge_sbi_client_free(c);
 }
 
+/* unread_2xx_body (issue 17: the AUSF reads only the Location of the UDM's AuthEvent 201): a
+ * success's JSON body is not parsed, its length is still given; an error's ProblemDetails is. */
+static void test_unread_2xx_body(void **state)
+{
+  fixture_t *f = *state;
+  ECS_CLIENT(f, o);
+  kedge_sbi_client_t *c = client_with(f, &o);
+  json_t *body = json_pack("{s:s}", "supiOrSuci", "imsi-001010000000001");
+  const char *paths[] = {"/created", "/missing"};
+  result_t r[2];
+  for (int i = 0; i < 2; i++) {
+    char u[256];
+    url(u, sizeof(u), port_main(f), paths[i]);
+    int done = 0;
+    result_init(&r[i], f, &done, 1);
+    kedge_sbi_client_request_t req = {
+        .method = i ? "GET" : "POST", .url = u, .body = i ? NULL : body, .unread_2xx_body = true};
+    assert_int_equal(kedge_sbi_client_send(c, &req, on_result, &r[i], NULL), KEDGE_OK);
+    run_loop(f, 10000);
+    assert_true(r[i].fired);
+    assert_int_equal(r[i].err, KEDGE_OK);
+  }
+  assert_int_equal(r[0].status, 201);
+  char want[128];
+  url(want, sizeof(want), port_main(f), "/things/1");
+  assert_string_equal(r[0].location, want);
+  assert_string_equal(r[0].content_type, "application/json");
+  assert_null(r[0].json); /* the same answer is parsed without the flag: test_headers_of_interest */
+  assert_true(r[0].body_len > 0);
+  assert_int_equal(r[1].status, 404);
+  assert_non_null(r[1].json);
+  assert_string_equal(json_string_value(json_object_get(r[1].json, "cause")), "RESOURCE_NOT_FOUND");
+  result_clear(&r[1]);
+  json_decref(body);
+  kedge_sbi_client_free(c);
+}
+
 /* Bodies past libcurl's per-transfer buffers (lib/sbi/client.c: 16 KiB upload, 4 KiB receive,
  * issue 17) go and come back whole: 40 KiB out, 40 KiB and more back. */
 static void test_bodies_past_curl_buffers(void **state)
@@ -1149,6 +1186,7 @@ int main(void)
       cmocka_unit_test(test_get_json),
       cmocka_unit_test(test_problem_details),
       cmocka_unit_test(test_headers_of_interest),
+      cmocka_unit_test(test_unread_2xx_body),
       cmocka_unit_test(test_methods_and_bodies),
       cmocka_unit_test(test_bodies_past_curl_buffers),
       cmocka_unit_test(test_client_certificate_sent),
