@@ -163,6 +163,10 @@ bool kedge_sbi_path_segment(const char *in, char *out, size_t size);
 /* Number of calls in flight (started, not yet completed or cancelled). */
 size_t kedge_sbi_client_pending(const kedge_sbi_client_t *client);
 
+/* Finished calls' easy handles kept for the next calls: only while calls are in flight (0 once
+ * the client is idle; docs/sbi-client.md "Easy handles"). */
+size_t kedge_sbi_client_spare_handles(const kedge_sbi_client_t *client);
+
 #ifdef __cplusplus
 }
 #endif
