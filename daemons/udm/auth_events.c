@@ -8,12 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/rand.h>
-
 #include "kedge/hex.h"
 #include "kedge/json_check.h"
 #include "kedge/log.h"
 #include "kedge/problem.h"
+#include "kedge/random.h"
 #include "kedge/sbi_client.h"
 #include "kedge/time.h"
 #include "udm.h"
@@ -201,7 +200,7 @@ static void auth_event_request(kedge_sbi_request_t *req, udm_t *udm, bool remova
     kedge_rfc3339_format(kedge_wall_ms(), ev->removed_at);
   } else {
     uint8_t rnd[UDM_AUTH_EVENT_ID_LEN / 2];
-    if (RAND_bytes(rnd, sizeof(rnd)) != 1) { /* an id a peer cannot guess (STYLE.md) */
+    if (kedge_random_public(rnd, sizeof(rnd))) { /* an id a peer cannot guess (STYLE.md) */
       free(job);
       kedge_sbi_respond_err(req, KEDGE_ERR_CRYPTO, NULL);
       return;

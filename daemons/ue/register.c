@@ -42,6 +42,7 @@ struct ue {
   uint64_t start_us, mark_us;
   char post_url[UE_URI_MAX];
   char confirm_url[UE_URI_MAX];
+  char post_origin[UE_URI_MAX]; /* "https://authority" of post_url (ue_href_origin) */
   ue_auth_ctx_t ctx;
   kedge_ue_aka_result_t aka; /* RES*, KAUSF, KSEAF of the accepted challenge */
 
@@ -223,7 +224,8 @@ static void on_challenge(const kedge_sbi_client_response_t *r, void *arg)
     FAIL(ue, UE_FAIL_PROTOCOL, "%s: 201 without a JSON UEAuthenticationCtx", what);
   if (ue_parse_auth_ctx(r->json, &ue->ctx, &why))
     FAIL(ue, UE_FAIL_PROTOCOL, "%s: UEAuthenticationCtx: %s", what, why);
-  if (ue_resolve_href_uh(ue->post_uh, ue->ctx.href, ue->confirm_url, sizeof(ue->confirm_url)))
+  if (ue_resolve_href_uh(ue->post_uh, ue->post_origin, ue->ctx.href, ue->confirm_url,
+                         sizeof(ue->confirm_url)))
     FAIL(ue, UE_FAIL_PROTOCOL, "%s: _links.5g-aka.href is not an https URL", what);
   step(ue, 0, "%s: 201 Created, challenge (RAND, AUTN, HXRES*)", what);
 
@@ -369,7 +371,7 @@ static kedge_err_t ue_alloc(const ue_config_t *cfg, ue_t **out)
   if (ue->post_uh && curl_url_set(ue->post_uh, CURLUPART_URL, ue->post_url, 0) != CURLUE_OK)
     err = KEDGE_ERR_CONFIG; /* ausf.uri was checked at load: not expected */
   else if (ue->post_uh)
-    err = KEDGE_OK;
+    err = ue_href_origin(ue->post_uh, ue->post_origin, sizeof(ue->post_origin));
   if (!err && !cfg->usim.conceal) {
     /* A SUPI (no SUCI with a fresh ephemeral key per request): the same AuthenticationInfo for
      * every registration, encoded once. */

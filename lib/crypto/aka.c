@@ -105,9 +105,15 @@ kedge_err_t kedge_aka_generate_he_av(const kedge_aka_credentials_t *cred, const 
     return KEDGE_ERR_INVALID_ARG;
   uint8_t sqn_b[6], res[8], ck[16], ik[16], ak[6], mac_a[8];
   kedge_sqn_to_bytes(sqn, sqn_b);
-  kedge_err_t err = kedge_milenage_f1(cred->k, cred->opc, rand, sqn_b, amf, mac_a, NULL);
-  if (!err)
-    err = kedge_milenage_f2345(cred->k, cred->opc, rand, res, ck, ik, ak, NULL);
+  /* f1 and f2..f5 under one E_K and TEMP (kedge_milenage_run_t) */
+  kedge_milenage_run_t m;
+  kedge_err_t err = kedge_milenage_run_begin(&m, cred->k, cred->opc, rand);
+  if (!err) {
+    err = kedge_milenage_run_f1(&m, sqn_b, amf, mac_a, NULL);
+    if (!err)
+      err = kedge_milenage_run_f2345(&m, res, ck, ik, ak, NULL);
+    kedge_milenage_run_end(&m);
+  }
   if (!err) {
     memcpy(av->rand, rand, 16);
     /* TS 33.102 6.3.2: AUTN = SQN xor AK || AMF || MAC */
@@ -141,11 +147,16 @@ kedge_err_t kedge_aka_autn_check(const kedge_aka_credentials_t *cred, const uint
   if (!cred || !rand || !autn || !sqn)
     return KEDGE_ERR_INVALID_ARG;
   uint8_t ak[6], sqn_b[6], xmac[8];
-  kedge_err_t err = kedge_milenage_f2345(cred->k, cred->opc, rand, res, ck, ik, ak, NULL);
+  kedge_milenage_run_t m;
+  kedge_err_t err = kedge_milenage_run_begin(&m, cred->k, cred->opc, rand);
   if (!err) {
-    for (int i = 0; i < 6; i++)
-      sqn_b[i] = autn[i] ^ ak[i];
-    err = kedge_milenage_f1(cred->k, cred->opc, rand, sqn_b, autn + 6, xmac, NULL);
+    err = kedge_milenage_run_f2345(&m, res, ck, ik, ak, NULL);
+    if (!err) {
+      for (int i = 0; i < 6; i++)
+        sqn_b[i] = autn[i] ^ ak[i];
+      err = kedge_milenage_run_f1(&m, sqn_b, autn + 6, xmac, NULL);
+    }
+    kedge_milenage_run_end(&m);
   }
   /* TS 33.102 6.3.3: XMAC = MAC, compared in constant time */
   if (!err && CRYPTO_memcmp(xmac, autn + 8, 8) != 0)
