@@ -176,8 +176,7 @@ static bool href_is_plain(const char *origin, const char *href)
   for (const char *p = href + n; *p; p++) {
     if (*p == '/' ? p[1] == '.'
                   : !((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-                      (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' || *p == '_' ||
-                      *p == '~'))
+                      (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' || *p == '_' || *p == '~'))
       return false;
   }
   return true;

@@ -306,11 +306,10 @@ static void test_parse_confirmation(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_resolve_href),           cmocka_unit_test(test_resolve_href_refuses),
-      cmocka_unit_test(test_resolve_href_shortcut),
-      cmocka_unit_test(test_authentication_info),    cmocka_unit_test(test_parse_auth_ctx),
-      cmocka_unit_test(test_parse_auth_ctx_refuses), cmocka_unit_test(test_fingerprint),
-      cmocka_unit_test(test_parse_confirmation),
+      cmocka_unit_test(test_resolve_href),          cmocka_unit_test(test_resolve_href_refuses),
+      cmocka_unit_test(test_resolve_href_shortcut), cmocka_unit_test(test_authentication_info),
+      cmocka_unit_test(test_parse_auth_ctx),        cmocka_unit_test(test_parse_auth_ctx_refuses),
+      cmocka_unit_test(test_fingerprint),           cmocka_unit_test(test_parse_confirmation),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
