@@ -78,17 +78,25 @@ static json_t *event_json(const udm_auth_event_t *ev)
  * leave only authType free), like the vectors (nudm_ueau.c), else through a tree. */
 static void respond_event(kedge_sbi_request_t *req, const udm_auth_event_t *ev)
 {
-  char out[sizeof(*ev) + 160];
-  int n = kedge_json_plain(ev->nf_instance_id) && kedge_json_plain(ev->time_stamp) &&
-                  kedge_json_plain(ev->auth_type) && kedge_json_plain(ev->serving_network_name)
-              ? snprintf(out, sizeof(out),
-                         "{\"nfInstanceId\":\"%s\",\"success\":%s,\"timeStamp\":\"%s\","
-                         "\"authType\":\"%s\",\"servingNetworkName\":\"%s\"}",
-                         ev->nf_instance_id, ev->success ? "true" : "false", ev->time_stamp,
-                         ev->auth_type, ev->serving_network_name)
-              : 0;
-  if (n > 0 && (size_t)n < sizeof(out)) {
-    kedge_sbi_respond(req, 201, KEDGE_SBI_JSON, out, (size_t)n);
+  char out[sizeof(*ev) + 160], *p = NULL, *end = out + sizeof(out);
+  if (kedge_json_plain(ev->nf_instance_id) && kedge_json_plain(ev->time_stamp) &&
+      kedge_json_plain(ev->auth_type) && kedge_json_plain(ev->serving_network_name)) {
+    p = out;
+    UDM_PUT_LIT(&p, end, "{\"nfInstanceId\":\"");
+    UDM_PUT_STR(&p, end, ev->nf_instance_id);
+    if (ev->success)
+      UDM_PUT_LIT(&p, end, "\",\"success\":true,\"timeStamp\":\"");
+    else
+      UDM_PUT_LIT(&p, end, "\",\"success\":false,\"timeStamp\":\"");
+    UDM_PUT_STR(&p, end, ev->time_stamp);
+    UDM_PUT_LIT(&p, end, "\",\"authType\":\"");
+    UDM_PUT_STR(&p, end, ev->auth_type);
+    UDM_PUT_LIT(&p, end, "\",\"servingNetworkName\":\"");
+    UDM_PUT_STR(&p, end, ev->serving_network_name);
+    UDM_PUT_LIT(&p, end, "\"}");
+  }
+  if (p) {
+    kedge_sbi_respond(req, 201, KEDGE_SBI_JSON, out, (size_t)(p - out));
     return;
   }
   json_t *body = event_json(ev);
@@ -116,8 +124,14 @@ static void event_done(void *arg)
       char root[300], segment[3 * KEDGE_SUPI_MAX + 1], location[1200];
       kedge_sbi_server_api_root(udm->srv, udm->api_root, root, sizeof(root));
       kedge_sbi_path_segment(job->ev.supi, segment, sizeof(segment));
-      snprintf(location, sizeof(location), "%s/nudm-ueau/v1/%s/auth-events/%s", root, segment,
-               job->ev.id);
+      char *p = location, *end = location + sizeof(location);
+      UDM_PUT_STR(&p, end, root);
+      UDM_PUT_LIT(&p, end, "/nudm-ueau/v1/");
+      UDM_PUT_STR(&p, end, segment);
+      UDM_PUT_LIT(&p, end, "/auth-events/");
+      UDM_PUT_STR(&p, end, job->ev.id);
+      if (!p)
+        location[0] = '\0'; /* not reached: the buffer holds the longest root and SUPI */
       kedge_log_subscriber(KEDGE_LOG_INFO, job->ev.supi, NULL, "auth-event %s: %s (%s, %s)",
                            job->ev.id, job->ev.success ? "success" : "failure", job->ev.auth_type,
                            job->ev.serving_network_name);

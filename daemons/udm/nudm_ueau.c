@@ -129,21 +129,35 @@ static void respond_vector(av_job_t *job)
    * TS 29.503's own, sent only when true (its absence means "not AKMA", SPEC.md 9) */
   /* Written out (hex, a routing indicator of digits, a SUPI without '"' or '\\'): a tree built
    * and dumped per answer cost about 24,000 instructions (docs/performance-latency.md, fourth
-   * round); a SUPI that needs escaping goes through one. */
-  char out[KEDGE_SUPI_MAX + KEDGE_RID_MAX + 400];
-  int n =
-      kedge_json_plain(job->sub.supi) && kedge_json_plain(job->sub.routing_indicator)
-          ? snprintf(
-                out, sizeof(out),
-                "{\"authType\":\"5G_AKA\",\"authenticationVector\":{\"avType\":"
-                "\"5G_HE_AKA\",\"rand\":\"%s\",\"xresStar\":\"%s\",\"autn\":\"%s\","
-                "\"kausf\":\"%s\"},\"supi\":\"%s\",\"routingId\":\"%s\",\"" KEDGE_VENDOR_SPECIFIC
-                "\":{\"" KEDGE_VENDOR_EDGE_IND "\":%s}%s}",
-                rand, xres_star, autn, kausf, job->sub.supi, job->sub.routing_indicator,
-                job->sub.edge_capable ? "true" : "false", job->sub.akma ? ",\"akmaInd\":true" : "")
-          : 0;
-  if (n > 0 && (size_t)n < sizeof(out)) {
-    kedge_sbi_respond(job->h.req, 200, KEDGE_SBI_JSON, out, (size_t)n);
+   * round), snprintf 2,900 (fifth round); a SUPI that needs escaping goes through a tree. */
+  char out[KEDGE_SUPI_MAX + KEDGE_RID_MAX + 400], *p = NULL, *end = out + sizeof(out);
+  if (kedge_json_plain(job->sub.supi) && kedge_json_plain(job->sub.routing_indicator)) {
+    p = out;
+    UDM_PUT_LIT(&p, end,
+                "{\"authType\":\"5G_AKA\",\"authenticationVector\":{\"avType\":\"5G_HE_AKA\","
+                "\"rand\":\"");
+    udm_put(&p, end, rand, 32);
+    UDM_PUT_LIT(&p, end, "\",\"xresStar\":\"");
+    udm_put(&p, end, xres_star, 32);
+    UDM_PUT_LIT(&p, end, "\",\"autn\":\"");
+    udm_put(&p, end, autn, 32);
+    UDM_PUT_LIT(&p, end, "\",\"kausf\":\"");
+    udm_put(&p, end, kausf, 64);
+    UDM_PUT_LIT(&p, end, "\"},\"supi\":\"");
+    UDM_PUT_STR(&p, end, job->sub.supi);
+    UDM_PUT_LIT(&p, end, "\",\"routingId\":\"");
+    UDM_PUT_STR(&p, end, job->sub.routing_indicator);
+    UDM_PUT_LIT(&p, end, "\",\"" KEDGE_VENDOR_SPECIFIC "\":{\"" KEDGE_VENDOR_EDGE_IND "\":");
+    if (job->sub.edge_capable)
+      UDM_PUT_LIT(&p, end, "true}");
+    else
+      UDM_PUT_LIT(&p, end, "false}");
+    if (job->sub.akma)
+      UDM_PUT_LIT(&p, end, ",\"akmaInd\":true");
+    UDM_PUT_LIT(&p, end, "}");
+  }
+  if (p) {
+    kedge_sbi_respond(job->h.req, 200, KEDGE_SBI_JSON, out, (size_t)(p - out));
   } else {
     json_t *body = json_pack("{s:s, s:{s:s, s:s, s:s, s:s, s:s}, s:s, s:s, s:{s:b}}", "authType",
                              "5G_AKA", "authenticationVector", "avType", "5G_HE_AKA", "rand", rand,

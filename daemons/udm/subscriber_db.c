@@ -241,7 +241,13 @@ kedge_err_t udm_db_checkpoint_in_background(udm_db_t *db, const char *path, unsi
 /* Additional data binding a sealed K or OPc to its SUPI and role. */
 static size_t seal_aad(char *aad, size_t size, const char *role, const char *supi)
 {
-  return (size_t)snprintf(aad, size, "kedge-udm:%s:%s", role, supi);
+  /* "kedge-udm:<role>:<supi>" (the callers' buffers hold any SUPI) */
+  char *p = aad;
+  UDM_PUT_LIT(&p, aad + size, "kedge-udm:");
+  UDM_PUT_STR(&p, aad + size, role);
+  UDM_PUT_LIT(&p, aad + size, ":");
+  UDM_PUT_STR(&p, aad + size, supi);
+  return p ? (size_t)(p - aad) : 0;
 }
 
 /* K and OPc of `sub` sealed for its SUPI, as stored. */
