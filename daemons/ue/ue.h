@@ -98,6 +98,13 @@ kedge_err_t ue_usim_authenticate(const ue_usim_t *usim, uint64_t sqn_ms,
                                  const uint8_t rand[KEDGE_RAND_LEN],
                                  const uint8_t autn[KEDGE_AUTN_LEN], const char *snn,
                                  kedge_ue_aka_result_t *res, uint8_t auts[KEDGE_AUTS_LEN]);
+/* The same, and on KEDGE_OK the KDF key keyed with KAUSF into *kausf_key (the caller frees it:
+ * kedge_kdf_key_free): Kedge is derived from it after the confirmation. */
+kedge_err_t ue_usim_authenticate_keyed(const ue_usim_t *usim, uint64_t sqn_ms,
+                                       const uint8_t rand[KEDGE_RAND_LEN],
+                                       const uint8_t autn[KEDGE_AUTN_LEN], const char *snn,
+                                       kedge_ue_aka_result_t *res, uint8_t auts[KEDGE_AUTS_LEN],
+                                       kedge_kdf_key_t **kausf_key);
 
 /* The SEAF's check of TS 33.501 6.1.3.2 step 10: HRES* = SHA-256(RAND || RES*) (A.5) equals
  * the HXRES* the AUSF sent, compared in constant time. KEDGE_ERR_MAC_FAILURE on mismatch. */

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "kedge/edge.h"
+#include "kedge/kdf.h"
 
 /* FC and label (P0) of the key and of the temporary identifier; P1 is the SUPI (A.7.0 form). */
 typedef struct kedge_kausf_pair {
@@ -21,11 +22,12 @@ typedef struct kedge_kausf_pair {
 kedge_err_t kedge_kausf_pair_derive(const kedge_kausf_pair_t *pair, const uint8_t kausf[32],
                                     const kedge_supi_t *supi, uint8_t key_out[32],
                                     uint8_t tid_out[32]);
-/* The key and the key identifier's text for RID and home PLMN. */
+/* The key and the key identifier's text for RID and home PLMN; from `kausf_key` (a KDF key
+ * keyed with KAUSF, kedge_aka_ue_respond_keyed) when not NULL, else from `kausf`. */
 kedge_err_t kedge_kausf_pair_derive_with_id(const kedge_kausf_pair_t *pair, const uint8_t kausf[32],
-                                            const kedge_supi_t *supi, const char *rid,
-                                            const kedge_plmn_t *home, uint8_t key_out[32],
-                                            char id_text[KEDGE_ID_MAX + 1]);
+                                            kedge_kdf_key_t *kausf_key, const kedge_supi_t *supi,
+                                            const char *rid, const kedge_plmn_t *home,
+                                            uint8_t key_out[32], char id_text[KEDGE_ID_MAX + 1]);
 
 /* SHA-256 with the algorithm fetched once (EVP_sha256() makes EVP_Digest fetch it per call). */
 kedge_err_t kedge_sha256(const void *in, size_t len, uint8_t out[32]);
