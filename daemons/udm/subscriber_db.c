@@ -53,7 +53,11 @@ static const char schema[] =
     " serving_network_name TEXT NOT NULL,"
     " removed_at TEXT" /* set by the removal (authRemovalInd) */
     ");"
-    "CREATE UNIQUE INDEX IF NOT EXISTS auth_event_supi ON auth_event (supi, id);"
+    /* A unique index (supi, id) went with the fifth round (docs/performance-latency.md): a
+     * third B-tree written per insert and per trim, and a page more per commit, for lookups
+     * by id that walk the SUPI's few events by auth_event_by_supi as cheaply; ids are 128
+     * random bits made here. A database made before loses it at its next open. */
+    "DROP INDEX IF EXISTS auth_event_supi;"
     /* A SUPI's events in seq order (an index holds the rowid, seq, after its columns): the
      * trim finds the newest `keep` by walking it, without sorting them in a temporary B-tree
      * per insert (docs/performance-latency.md, fourth round). A database made before it gets
