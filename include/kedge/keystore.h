@@ -60,7 +60,7 @@ typedef struct kedge_keystore_record {
   char supi[KEDGE_SUPI_MAX + 1];   /* as in JSON: "imsi-...", "nai-..." */
   uint8_t kedge[KEDGE_KEY_LEN];
   int64_t expiry_ms;  /* the record is gone from this instant on (expiry_ms <= now) */
-  int64_t created_ms; /* put: 0 means now */
+  int64_t created_ms; /* put: 0 means now; Redis refuses a put older than the SUPI's key */
 } kedge_keystore_record_t;
 
 /* Zero (or a NULL options pointer) means the default for every field. */
@@ -86,6 +86,11 @@ typedef struct kedge_keystore_options {
    * counted the same way inside close. */
   void (*put_undone)(void *arg);
   void *put_undone_arg;
+  /* Redis: the longest lifetime (expiry_ms - created_ms) of a key any instance puts into this
+   * store (the AUSF's edge.key_lifetime, the AAnF's key_lifetime; default 24 h). A delete
+   * leaves a tombstone this long that refuses the puts issued before it which reach Redis
+   * after it (a late put: docs/operations.md); a put outlives no such tombstone. */
+  int64_t key_lifetime_ms;
   /* SQLite: the writer's WAL is copied into the file by a thread of its own once a commit
    * leaves this many pages in it (default 8192); at 4 times that the writer checkpoints
    * itself again (docs/keystore.md), and calls this, on its thread, for a metric. */
