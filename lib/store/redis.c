@@ -79,14 +79,12 @@
 /* A tombstone's first octet (a record's is RECORD_VERSION, a Kedge ID's a letter or digit). */
 #define TOMBSTONE "!"
 
-/* Lua shared by the scripts: the created_ms of a value if it is a record (bytes 10..17 of the
- * Lua string, big endian: exact in a double, below 2^53), else nil. */
+/* Lua shared by the scripts: the created_ms of a value if it is a record (octets 10..17 of the
+ * Lua string, big endian; Redis' struct library, exact in a double below 2^53), else nil. */
 #define LUA_BORN                                                                                   \
   "local function born(v)\n"                                                                       \
   "  if not v or #v < 18 or string.byte(v) ~= 1 then return nil end\n"                             \
-  "  local t = 0\n"                                                                                \
-  "  for i = 10, 17 do t = t * 256 + string.byte(v, i) end\n"                                      \
-  "  return t\n"                                                                                   \
+  "  return (struct.unpack('>i8', v, 10))\n"                                                       \
   "end\n"
 
 /* KEYS[1] kedge:kid:<new ID>, KEYS[2] kedge:supi:<SUPI>; ARGV[1] record, ARGV[2] expiry (ms
