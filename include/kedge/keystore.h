@@ -148,7 +148,11 @@ typedef void (*kedge_keystore_get_fn)(kedge_err_t err, const kedge_keystore_reco
 /* Stores rec as the SUPI's key, replacing (deleting) the SUPI's previous Kedge ID record in
  * the same transaction (SQLite) or Lua script (Redis). KEDGE_OK in the callback means durable:
  * on disk (SQLite, synchronous=FULL) or written to Redis (whose own persistence settings
- * decide the rest). rec->kedge_id must pass the strict parser, rec->supi kedge_supi_parse. */
+ * decide the rest). rec->kedge_id must pass the strict parser, rec->supi kedge_supi_parse.
+ * Redis, where a put can land late (a stalled server, another instance): a put whose
+ * created_ms is older than the SUPI's key or this Kedge ID's record, or than a delete's
+ * tombstone, is not applied, and its callback has KEDGE_OK, as if it had been applied and then
+ * replaced or deleted (lib/store/redis.c, docs/keystore.md). */
 kedge_err_t kedge_keystore_put(kedge_keystore_t *ks, const kedge_keystore_record_t *rec,
                                kedge_keystore_done_fn done, void *arg);
 
