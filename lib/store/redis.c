@@ -27,7 +27,8 @@
  * the old Kedge ID before deleting it, which MULTI/EXEC cannot.
  *
  * Late puts (issue 17): a put sent on a connection that was dropped may run long after it was
- * issued, behind puts and deletes sent since on other connections (or by other instances). So
+ * issued, behind puts and deletes sent since on other connections (or by other instances), and
+ * must not undo them (SPEC.md 2: the Kedge of the SUPI's latest authentication only). So
  * a put is conditional, in its script, on the time it was issued (the record's created_ms, the
  * issuer's wall clock): it is not applied, and answers 0, if the Kedge ID's record or the
  * SUPI's current one was created later than it, or if a delete issued after it left a
