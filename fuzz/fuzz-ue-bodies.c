@@ -3,8 +3,12 @@
  * {rand, autn, hxresStar}, _links 5g-aka href) through ue_parse_auth_ctx, and the href
  * resolved against the request URI (ue_resolve_href, RFC 3986 5.2); and the same body as the
  * ConfirmationDataResponse of 5g-aka-confirmation (6.1.6.2.6, ue_parse_confirmation).
- * Invariants: no crash, no leak; every refusal names its reason; a resolved href is https. */
+ * Invariants: no crash, no leak; every refusal names its reason; a resolved href is https; the
+ * shortcut for a plain link on the base's own origin (ue_resolve_href_uh with ue_href_origin)
+ * gives exactly what libcurl's resolution gives. */
 #include <string.h>
+
+#include <curl/curl.h>
 
 #include "fuzz_body.h"
 #include "ue.h"
@@ -20,11 +24,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!why)
       abort();
   } else {
+    static const char base[] = "https://127.0.0.1:8443/nausf-auth/v1/ue-authentications";
     char out[1024];
-    if (ue_resolve_href("https://127.0.0.1:8443/nausf-auth/v1/ue-authentications", ctx.href, out,
-                        sizeof(out)) == KEDGE_OK &&
-        strncmp(out, "https://", 8) != 0)
+    kedge_err_t e = ue_resolve_href(base, ctx.href, out, sizeof(out));
+    if (e == KEDGE_OK && strncmp(out, "https://", 8) != 0)
       abort();
+    CURLU *u = curl_url();
+    char origin[256], fast[1024];
+    if (u && curl_url_set(u, CURLUPART_URL, base, 0) == CURLUE_OK &&
+        ue_href_origin(u, origin, sizeof(origin)) == KEDGE_OK &&
+        (ue_resolve_href_uh(u, origin, ctx.href, fast, sizeof(fast)) != e ||
+         strcmp(fast, out) != 0))
+      abort();
+    curl_url_cleanup(u);
   }
   uint8_t kseaf[KEDGE_KSEAF_LEN];
   const char *result = NULL;

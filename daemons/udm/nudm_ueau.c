@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 
 #include "kedge/aka.h"
 #include "kedge/edge.h"
@@ -16,6 +15,7 @@
 #include "kedge/json_check.h"
 #include "kedge/log.h"
 #include "kedge/problem.h"
+#include "kedge/random.h"
 #include "udm.h"
 
 typedef struct av_job {
@@ -35,12 +35,12 @@ typedef struct av_job {
  * suffix of SNPNs is not supported). */
 const char *udm_check_snn(const json_t *value)
 {
+  /* compared in place: sscanf cost 4,500 instructions a request (docs/performance-latency.md,
+   * fifth round) */
   const char *s = json_string_value(value);
-  unsigned mnc, mcc;
-  int end = 0;
-  if (strlen(s) != KEDGE_SNN_LEN ||
-      sscanf(s, "5G:mnc%3u.mcc%3u.3gppnetwork.org%n", &mnc, &mcc, &end) != 2 ||
-      end != KEDGE_SNN_LEN || strspn(s + 6, "0123456789") != 3 || strspn(s + 13, "0123456789") != 3)
+  if (strlen(s) != KEDGE_SNN_LEN || memcmp(s, "5G:mnc", 6) != 0 ||
+      strspn(s + 6, "0123456789") != 3 || memcmp(s + 9, ".mcc", 4) != 0 ||
+      strspn(s + 13, "0123456789") != 3 || strcmp(s + 16, ".3gppnetwork.org") != 0)
     return "must be 5G:mnc<3 digits>.mcc<3 digits>.3gppnetwork.org";
   return NULL;
 }
@@ -129,21 +129,35 @@ static void respond_vector(av_job_t *job)
    * TS 29.503's own, sent only when true (its absence means "not AKMA", SPEC.md 9) */
   /* Written out (hex, a routing indicator of digits, a SUPI without '"' or '\\'): a tree built
    * and dumped per answer cost about 24,000 instructions (docs/performance-latency.md, fourth
-   * round); a SUPI that needs escaping goes through one. */
-  char out[KEDGE_SUPI_MAX + KEDGE_RID_MAX + 400];
-  int n =
-      kedge_json_plain(job->sub.supi) && kedge_json_plain(job->sub.routing_indicator)
-          ? snprintf(
-                out, sizeof(out),
-                "{\"authType\":\"5G_AKA\",\"authenticationVector\":{\"avType\":"
-                "\"5G_HE_AKA\",\"rand\":\"%s\",\"xresStar\":\"%s\",\"autn\":\"%s\","
-                "\"kausf\":\"%s\"},\"supi\":\"%s\",\"routingId\":\"%s\",\"" KEDGE_VENDOR_SPECIFIC
-                "\":{\"" KEDGE_VENDOR_EDGE_IND "\":%s}%s}",
-                rand, xres_star, autn, kausf, job->sub.supi, job->sub.routing_indicator,
-                job->sub.edge_capable ? "true" : "false", job->sub.akma ? ",\"akmaInd\":true" : "")
-          : 0;
-  if (n > 0 && (size_t)n < sizeof(out)) {
-    kedge_sbi_respond(job->h.req, 200, KEDGE_SBI_JSON, out, (size_t)n);
+   * round), snprintf 2,900 (fifth round); a SUPI that needs escaping goes through a tree. */
+  char out[KEDGE_SUPI_MAX + KEDGE_RID_MAX + 400], *p = NULL, *end = out + sizeof(out);
+  if (kedge_json_plain(job->sub.supi) && kedge_json_plain(job->sub.routing_indicator)) {
+    p = out;
+    UDM_PUT_LIT(&p, end,
+                "{\"authType\":\"5G_AKA\",\"authenticationVector\":{\"avType\":\"5G_HE_AKA\","
+                "\"rand\":\"");
+    udm_put(&p, end, rand, 32);
+    UDM_PUT_LIT(&p, end, "\",\"xresStar\":\"");
+    udm_put(&p, end, xres_star, 32);
+    UDM_PUT_LIT(&p, end, "\",\"autn\":\"");
+    udm_put(&p, end, autn, 32);
+    UDM_PUT_LIT(&p, end, "\",\"kausf\":\"");
+    udm_put(&p, end, kausf, 64);
+    UDM_PUT_LIT(&p, end, "\"},\"supi\":\"");
+    UDM_PUT_STR(&p, end, job->sub.supi);
+    UDM_PUT_LIT(&p, end, "\",\"routingId\":\"");
+    UDM_PUT_STR(&p, end, job->sub.routing_indicator);
+    UDM_PUT_LIT(&p, end, "\",\"" KEDGE_VENDOR_SPECIFIC "\":{\"" KEDGE_VENDOR_EDGE_IND "\":");
+    if (job->sub.edge_capable)
+      UDM_PUT_LIT(&p, end, "true}");
+    else
+      UDM_PUT_LIT(&p, end, "false}");
+    if (job->sub.akma)
+      UDM_PUT_LIT(&p, end, ",\"akmaInd\":true");
+    UDM_PUT_LIT(&p, end, "}");
+  }
+  if (p) {
+    kedge_sbi_respond(job->h.req, 200, KEDGE_SBI_JSON, out, (size_t)(p - out));
   } else {
     json_t *body = json_pack("{s:s, s:{s:s, s:s, s:s, s:s, s:s}, s:s, s:s, s:{s:b}}", "authType",
                              "5G_AKA", "authenticationVector", "avType", "5G_HE_AKA", "rand", rand,
@@ -171,10 +185,12 @@ static void vectors_done(void *arg)
   udm_t *udm = job->h.udm;
   if (!job->h.err) { /* its SQN is durable (vectors_batch): now the vector may be built */
     uint8_t rand[KEDGE_RAND_LEN];
-    job->h.err = RAND_bytes(rand, sizeof(rand)) == 1
-                     ? kedge_aka_generate_he_av(&job->sub.cred, rand, job->sub.sqn, job->sub.amf,
-                                                job->snn, &job->av)
-                     : KEDGE_ERR_CRYPTO;
+    /* TS 33.102 6.3.2: a fresh RAND, sent in clear (kedge_random_public: one RAND_bytes per
+     * 32 vectors) */
+    job->h.err = kedge_random_public(rand, sizeof(rand));
+    if (!job->h.err)
+      job->h.err = kedge_aka_generate_he_av(&job->sub.cred, rand, job->sub.sqn, job->sub.amf,
+                                            job->snn, &job->av);
   }
   OPENSSL_cleanse(&job->sub.cred, sizeof(job->sub.cred));
   switch (job->h.err) {
@@ -264,8 +280,9 @@ static void generate_auth_data(kedge_sbi_request_t *req, void *arg)
   job->h.udm = udm;
   job->h.req = req;
   memcpy(job->supi, supi.value, supi.len + 1);
-  snprintf(job->snn, sizeof(job->snn), "%s",
-           json_string_value(json_object_get(body, "servingNetworkName")));
+  /* checked: KEDGE_SNN_LEN characters (udm_check_snn) */
+  memcpy(job->snn, json_string_value(json_object_get(body, "servingNetworkName")),
+         KEDGE_SNN_LEN + 1);
   json_t *resync = json_object_get(body, "resynchronizationInfo");
   if (resync) {
     job->resync = true;

@@ -53,7 +53,11 @@ static const char schema[] =
     " serving_network_name TEXT NOT NULL,"
     " removed_at TEXT" /* set by the removal (authRemovalInd) */
     ");"
-    "CREATE UNIQUE INDEX IF NOT EXISTS auth_event_supi ON auth_event (supi, id);"
+    /* A unique index (supi, id) went with the fifth round (docs/performance-latency.md): a
+     * third B-tree written per insert and per trim, and a page more per commit, for lookups
+     * by id that walk the SUPI's few events by auth_event_by_supi as cheaply; ids are 128
+     * random bits made here. A database made before loses it at its next open. */
+    "DROP INDEX IF EXISTS auth_event_supi;"
     /* A SUPI's events in seq order (an index holds the rowid, seq, after its columns): the
      * trim finds the newest `keep` by walking it, without sorting them in a temporary B-tree
      * per insert (docs/performance-latency.md, fourth round). A database made before it gets
@@ -241,7 +245,13 @@ kedge_err_t udm_db_checkpoint_in_background(udm_db_t *db, const char *path, unsi
 /* Additional data binding a sealed K or OPc to its SUPI and role. */
 static size_t seal_aad(char *aad, size_t size, const char *role, const char *supi)
 {
-  return (size_t)snprintf(aad, size, "kedge-udm:%s:%s", role, supi);
+  /* "kedge-udm:<role>:<supi>" (the callers' buffers hold any SUPI) */
+  char *p = aad;
+  UDM_PUT_LIT(&p, aad + size, "kedge-udm:");
+  UDM_PUT_STR(&p, aad + size, role);
+  UDM_PUT_LIT(&p, aad + size, ":");
+  UDM_PUT_STR(&p, aad + size, supi);
+  return p ? (size_t)(p - aad) : 0;
 }
 
 /* K and OPc of `sub` sealed for its SUPI, as stored. */

@@ -1,6 +1,7 @@
 /* Nausf_UEAuthentication from the SEAF's side (TS 29.509 5.2.2.2, 6.1.6): the AuthenticationInfo
  * it sends, the UEAuthenticationCtx it expects, and the 5g-aka link it follows. Member names
  * as the OpenAPI file spells them (shared/ref/openapi/TS29509_Nausf_UEAuthentication.yaml). */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -142,11 +143,58 @@ kedge_err_t ue_parse_auth_ctx(const json_t *body, ue_auth_ctx_t *ctx, const char
   return KEDGE_OK;
 }
 
-kedge_err_t ue_resolve_href_uh(CURLU *base, const char *href, char *out, size_t size)
+kedge_err_t ue_href_origin(CURLU *base, char *origin, size_t size)
+{
+  if (!base || !origin || !size)
+    return KEDGE_ERR_INVALID_ARG;
+  origin[0] = '\0';
+  char *url = NULL;
+  if (curl_url_get(base, CURLUPART_URL, &url, 0) != CURLUE_OK)
+    return KEDGE_ERR_CONFIG;
+  kedge_err_t err = KEDGE_OK;
+  static const char https[] = "https://";
+  if (strncmp(url, https, sizeof(https) - 1) == 0) {
+    size_t n = sizeof(https) - 1 + strcspn(url + sizeof(https) - 1, "/?#");
+    if (n >= size)
+      err = KEDGE_ERR_TOO_BIG;
+    else if (!memchr(url, '@', n)) { /* user info: every href through libcurl, which refuses it */
+      memcpy(origin, url, n);
+      origin[n] = '\0';
+    }
+  }
+  curl_free(url);
+  return err;
+}
+
+/* The shortcut of ue_resolve_href_uh: true when href is origin + "/" + a path of unreserved
+ * characters and '/' with no segment starting with '.' (so no dot segment to remove). */
+static bool href_is_plain(const char *origin, const char *href)
+{
+  size_t n = origin ? strlen(origin) : 0;
+  if (!n || strncmp(href, origin, n) != 0 || href[n] != '/')
+    return false;
+  for (const char *p = href + n; *p; p++) {
+    if (*p == '/' ? p[1] == '.'
+                  : !((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                      (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' || *p == '_' || *p == '~'))
+      return false;
+  }
+  return true;
+}
+
+kedge_err_t ue_resolve_href_uh(CURLU *base, const char *origin, const char *href, char *out,
+                               size_t size)
 {
   if (!base || !href || !out || !size)
     return KEDGE_ERR_INVALID_ARG;
   out[0] = '\0';
+  if (href_is_plain(origin, href)) {
+    size_t len = strlen(href);
+    if (len >= size)
+      return KEDGE_ERR_TOO_BIG;
+    memcpy(out, href, len + 1);
+    return KEDGE_OK;
+  }
   CURLU *u = curl_url_dup(base);
   if (!u)
     return KEDGE_ERR_NOMEM;
@@ -184,7 +232,7 @@ kedge_err_t ue_resolve_href(const char *base, const char *href, char *out, size_
   if (!u)
     return KEDGE_ERR_NOMEM;
   kedge_err_t err = curl_url_set(u, CURLUPART_URL, base, 0) == CURLUE_OK
-                        ? ue_resolve_href_uh(u, href, out, size)
+                        ? ue_resolve_href_uh(u, NULL, href, out, size)
                         : KEDGE_ERR_CONFIG;
   curl_url_cleanup(u);
   return err;

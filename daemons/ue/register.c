@@ -42,8 +42,10 @@ struct ue {
   uint64_t start_us, mark_us;
   char post_url[UE_URI_MAX];
   char confirm_url[UE_URI_MAX];
+  char post_origin[UE_URI_MAX]; /* "https://authority" of post_url (ue_href_origin) */
   ue_auth_ctx_t ctx;
-  kedge_ue_aka_result_t aka; /* RES*, KAUSF, KSEAF of the accepted challenge */
+  kedge_ue_aka_result_t aka;  /* RES*, KAUSF, KSEAF of the accepted challenge */
+  kedge_kdf_key_t *kausf_key; /* the KDF keyed with aka.kausf: KSEAF came from it, Kedge will */
 
   /* the keys of the latest successful registration (step 1) */
   bool have_keys;
@@ -116,6 +118,8 @@ static void finish(ue_t *ue, ue_outcome_t outcome, const char *fmt, ...)
   }
   r->elapsed_ms = (double)((uint64_t)kedge_now_us() - ue->start_us) / 1000.0;
   OPENSSL_cleanse(&ue->aka, sizeof(ue->aka));
+  kedge_kdf_key_free(ue->kausf_key); /* wipes it */
+  ue->kausf_key = NULL;
   OPENSSL_cleanse(&ue->ctx, sizeof(ue->ctx));
   ue->busy = false;
   ue->call = NULL;
@@ -223,7 +227,8 @@ static void on_challenge(const kedge_sbi_client_response_t *r, void *arg)
     FAIL(ue, UE_FAIL_PROTOCOL, "%s: 201 without a JSON UEAuthenticationCtx", what);
   if (ue_parse_auth_ctx(r->json, &ue->ctx, &why))
     FAIL(ue, UE_FAIL_PROTOCOL, "%s: UEAuthenticationCtx: %s", what, why);
-  if (ue_resolve_href_uh(ue->post_uh, ue->ctx.href, ue->confirm_url, sizeof(ue->confirm_url)))
+  if (ue_resolve_href_uh(ue->post_uh, ue->post_origin, ue->ctx.href, ue->confirm_url,
+                         sizeof(ue->confirm_url)))
     FAIL(ue, UE_FAIL_PROTOCOL, "%s: _links.5g-aka.href is not an https URL", what);
   step(ue, 0, "%s: 201 Created, challenge (RAND, AUTN, HXRES*)", what);
 
@@ -233,8 +238,9 @@ static void on_challenge(const kedge_sbi_client_response_t *r, void *arg)
   if (!ue->sqn_in_memory && ue_sqn_load(ue->cfg.usim.sqn_file, &sqn_ms, why_sqn, sizeof(why_sqn)))
     FAIL(ue, UE_FAIL_LOCAL, "usim.sqn_file: %s", why_sqn);
   uint8_t auts[KEDGE_AUTS_LEN];
-  kedge_err_t err = ue_usim_authenticate(&ue->cfg.usim, sqn_ms, ue->ctx.rand, ue->ctx.autn,
-                                         ue->cfg.snn, &ue->aka, auts);
+  kedge_kdf_key_free(ue->kausf_key); /* a resynchronisation's second challenge */
+  kedge_err_t err = ue_usim_authenticate_keyed(&ue->cfg.usim, sqn_ms, ue->ctx.rand, ue->ctx.autn,
+                                               ue->cfg.snn, &ue->aka, auts, &ue->kausf_key);
   switch (err) {
   case KEDGE_OK:
     break;
@@ -319,8 +325,9 @@ static void on_confirmation(const kedge_sbi_client_response_t *r, void *arg)
   step(ue, 0, "%s: 200 AUTHENTICATION_SUCCESS, KSEAF matches", what);
 
   /* SPEC.md 0 step 1: Kedge and Kedge ID from KAUSF, the USIM's SUPI, RID and home network. */
-  err = kedge_derive_kedge_and_id(ue->aka.kausf, &ue->cfg.usim.supi, ue->cfg.usim.rid,
-                                  &ue->cfg.usim.home, ue->kedge, ue->kedge_id);
+  /* under the KAUSF key that derived KSEAF (one HMAC key set-up fewer per registration) */
+  err = kedge_derive_kedge_and_id_keyed(ue->kausf_key, &ue->cfg.usim.supi, ue->cfg.usim.rid,
+                                        &ue->cfg.usim.home, ue->kedge, ue->kedge_id);
   if (err)
     FAIL(ue, UE_FAIL_LOCAL, "cannot derive Kedge: %s", kedge_strerror(err));
   memcpy(ue->kausf, ue->aka.kausf, sizeof(ue->kausf));
@@ -369,7 +376,7 @@ static kedge_err_t ue_alloc(const ue_config_t *cfg, ue_t **out)
   if (ue->post_uh && curl_url_set(ue->post_uh, CURLUPART_URL, ue->post_url, 0) != CURLUE_OK)
     err = KEDGE_ERR_CONFIG; /* ausf.uri was checked at load: not expected */
   else if (ue->post_uh)
-    err = KEDGE_OK;
+    err = ue_href_origin(ue->post_uh, ue->post_origin, sizeof(ue->post_origin));
   if (!err && !cfg->usim.conceal) {
     /* A SUPI (no SUCI with a fresh ephemeral key per request): the same AuthenticationInfo for
      * every registration, encoded once. */
@@ -445,6 +452,7 @@ void ue_free(ue_t *ue)
   else
     kedge_sbi_client_cancel(ue->call); /* the shared client stays; only this UE's call goes */
   wipe_keys(ue);
+  kedge_kdf_key_free(ue->kausf_key); /* freed mid-registration: between challenge and answer */
   curl_url_cleanup(ue->post_uh);
   free(ue->auth_body);
   OPENSSL_cleanse(ue, sizeof(*ue));

@@ -98,6 +98,13 @@ kedge_err_t ue_usim_authenticate(const ue_usim_t *usim, uint64_t sqn_ms,
                                  const uint8_t rand[KEDGE_RAND_LEN],
                                  const uint8_t autn[KEDGE_AUTN_LEN], const char *snn,
                                  kedge_ue_aka_result_t *res, uint8_t auts[KEDGE_AUTS_LEN]);
+/* The same, and on KEDGE_OK the KDF key keyed with KAUSF into *kausf_key (the caller frees it:
+ * kedge_kdf_key_free): Kedge is derived from it after the confirmation. */
+kedge_err_t ue_usim_authenticate_keyed(const ue_usim_t *usim, uint64_t sqn_ms,
+                                       const uint8_t rand[KEDGE_RAND_LEN],
+                                       const uint8_t autn[KEDGE_AUTN_LEN], const char *snn,
+                                       kedge_ue_aka_result_t *res, uint8_t auts[KEDGE_AUTS_LEN],
+                                       kedge_kdf_key_t **kausf_key);
 
 /* The SEAF's check of TS 33.501 6.1.3.2 step 10: HRES* = SHA-256(RAND || RES*) (A.5) equals
  * the HXRES* the AUSF sent, compared in constant time. KEDGE_ERR_MAC_FAILURE on mismatch. */
@@ -137,8 +144,16 @@ kedge_err_t ue_parse_confirmation(const json_t *body, const char *supi, const ch
  * KEDGE_ERR_CONFIG otherwise, or KEDGE_ERR_TOO_BIG past `size`. */
 kedge_err_t ue_resolve_href(const char *base, const char *href, char *out, size_t size);
 /* The same against a base parsed once (a UE resolves every challenge's link against its
- * POST URL: one parse per UE, not per registration). */
-kedge_err_t ue_resolve_href_uh(CURLU *base, const char *href, char *out, size_t size);
+ * POST URL: one parse per UE, not per registration). `origin`, from ue_href_origin (or NULL),
+ * lets the AUSF's usual link skip libcurl: an absolute URL on the base's own origin whose path
+ * has only unreserved characters and '/' (RFC 3986 2.3) and no dot segment, query or fragment
+ * is its own resolution (RFC 3986 5.2.2, 5.2.4), and libcurl would print it back unchanged;
+ * any other href goes through libcurl. */
+kedge_err_t ue_resolve_href_uh(CURLU *base, const char *origin, const char *href, char *out,
+                               size_t size);
+/* "https://authority" of `base` as libcurl prints it (the prefix ue_resolve_href_uh's shortcut
+ * compares); "" when it is not https. */
+kedge_err_t ue_href_origin(CURLU *base, char *origin, size_t size);
 
 /* How a registration ended. Every value but UE_REGISTERED is an exit status 1 of the command. */
 typedef enum ue_outcome {

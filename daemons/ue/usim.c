@@ -14,10 +14,22 @@ kedge_err_t ue_usim_authenticate(const ue_usim_t *usim, uint64_t sqn_ms,
                                  const uint8_t autn[KEDGE_AUTN_LEN], const char *snn,
                                  kedge_ue_aka_result_t *res, uint8_t auts[KEDGE_AUTS_LEN])
 {
+  return ue_usim_authenticate_keyed(usim, sqn_ms, rand, autn, snn, res, auts, NULL);
+}
+
+kedge_err_t ue_usim_authenticate_keyed(const ue_usim_t *usim, uint64_t sqn_ms,
+                                       const uint8_t rand[KEDGE_RAND_LEN],
+                                       const uint8_t autn[KEDGE_AUTN_LEN], const char *snn,
+                                       kedge_ue_aka_result_t *res, uint8_t auts[KEDGE_AUTS_LEN],
+                                       kedge_kdf_key_t **kausf_key)
+{
+  if (kausf_key)
+    *kausf_key = NULL;
   if (!usim || !rand || !autn || !snn || !res || !auts)
     return KEDGE_ERR_INVALID_ARG;
   /* MAC-A first (a forged AUTN must not tell anything about SQNms), then freshness. */
-  kedge_err_t err = kedge_aka_ue_respond(&usim->cred, sqn_ms, rand, autn, snn, res, auts);
+  kedge_err_t err =
+      kedge_aka_ue_respond_keyed(&usim->cred, sqn_ms, rand, autn, snn, res, auts, kausf_key);
   /* TS 33.501 6.1.3.2 step 7 / TS 24.501 5.4.1.3.5: an authentic AUTN whose separation bit is
    * 0 belongs to a non-5G vector: "non-5G authentication unacceptable" (#26). The AMF is
    * covered by MAC-A, so it is trusted only once MAC-A verified (KEDGE_OK or SYNC_FAILURE). */
@@ -25,6 +37,10 @@ kedge_err_t ue_usim_authenticate(const ue_usim_t *usim, uint64_t sqn_ms,
       !(autn[KEDGE_SQN_LEN] & AMF_SEPARATION_BIT)) {
     OPENSSL_cleanse(res, sizeof(*res));
     OPENSSL_cleanse(auts, KEDGE_AUTS_LEN);
+    if (kausf_key) {
+      kedge_kdf_key_free(*kausf_key);
+      *kausf_key = NULL;
+    }
     return KEDGE_ERR_UNSUPPORTED;
   }
   return err;

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "kedge/error.h"
+#include "kedge/kdf.h"
 #include "kedge/milenage.h"
 
 #ifdef __cplusplus
@@ -102,6 +103,14 @@ kedge_err_t kedge_aka_ue_respond(const kedge_aka_credentials_t *cred, uint64_t s
                                  const uint8_t rand[KEDGE_RAND_LEN],
                                  const uint8_t autn[KEDGE_AUTN_LEN], const char *snn,
                                  kedge_ue_aka_result_t *result, uint8_t auts[KEDGE_AUTS_LEN]);
+/* kedge_aka_ue_respond, and on KEDGE_OK the KDF key keyed with KAUSF that derived KSEAF into
+ * *kausf_key (the caller's: kedge_kdf_key_free wipes it), so Kedge (and more keys from KAUSF)
+ * come without a second HMAC key set-up (kedge_derive_kedge_and_id_keyed); NULL otherwise. */
+kedge_err_t kedge_aka_ue_respond_keyed(const kedge_aka_credentials_t *cred, uint64_t sqn_ms,
+                                       const uint8_t rand[KEDGE_RAND_LEN],
+                                       const uint8_t autn[KEDGE_AUTN_LEN], const char *snn,
+                                       kedge_ue_aka_result_t *result, uint8_t auts[KEDGE_AUTS_LEN],
+                                       kedge_kdf_key_t **kausf_key);
 
 #ifdef __cplusplus
 }

@@ -8,6 +8,7 @@
 
 #include "kedge/error.h"
 #include "kedge/identity.h"
+#include "kedge/kdf.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -63,6 +64,12 @@ kedge_err_t kedge_derive_kedge_and_id(const uint8_t kausf[32], const kedge_supi_
                                       const char *rid, const kedge_plmn_t *home,
                                       uint8_t kedge[KEDGE_KEY_LEN],
                                       char kedge_id[KEDGE_ID_MAX + 1]);
+/* The same from a KDF key keyed with KAUSF (kedge_aka_ue_respond_keyed: the UE's KSEAF came
+ * from it), without setting up HMAC with KAUSF again. */
+kedge_err_t kedge_derive_kedge_and_id_keyed(kedge_kdf_key_t *kausf_key, const kedge_supi_t *supi,
+                                            const char *rid, const kedge_plmn_t *home,
+                                            uint8_t kedge[KEDGE_KEY_LEN],
+                                            char kedge_id[KEDGE_ID_MAX + 1]);
 
 /* SPEC.md 6: ECS ID = the ECS's FQDN in A-labels, lower case, no trailing dot. Accepts upper
  * case and one trailing dot and writes the normal form; rejects anything that is not a DNS

@@ -89,12 +89,23 @@ kedge_err_t kedge_aka_hxres_star(const uint8_t rand[16], const uint8_t xres_star
   return err;
 }
 
+/* TS 33.501 A.6 KSEAF, with the KDF keyed by KAUSF. */
+static kedge_err_t kseaf_with(kedge_kdf_key_t *kausf, const char *snn, uint8_t kseaf[32])
+{
+  const kedge_kdf_param_t p[] = {param(snn, strlen(snn))};
+  return kedge_kdf_derive(kausf, KEDGE_FC_KSEAF, p, 1, kseaf);
+}
+
 kedge_err_t kedge_aka_kseaf(const uint8_t kausf[32], const char *snn, uint8_t kseaf[32])
 {
   if (!kausf || !snn || !kseaf)
     return KEDGE_ERR_INVALID_ARG;
-  const kedge_kdf_param_t p[] = {param(snn, strlen(snn))};
-  return kedge_kdf(kausf, 32, KEDGE_FC_KSEAF, p, 1, kseaf);
+  kedge_kdf_key_t *k;
+  kedge_err_t err = kedge_kdf_key_new(kausf, 32, &k);
+  if (!err)
+    err = kseaf_with(k, snn, kseaf);
+  kedge_kdf_key_free(k);
+  return err;
 }
 
 kedge_err_t kedge_aka_generate_he_av(const kedge_aka_credentials_t *cred, const uint8_t rand[16],
@@ -105,9 +116,15 @@ kedge_err_t kedge_aka_generate_he_av(const kedge_aka_credentials_t *cred, const 
     return KEDGE_ERR_INVALID_ARG;
   uint8_t sqn_b[6], res[8], ck[16], ik[16], ak[6], mac_a[8];
   kedge_sqn_to_bytes(sqn, sqn_b);
-  kedge_err_t err = kedge_milenage_f1(cred->k, cred->opc, rand, sqn_b, amf, mac_a, NULL);
-  if (!err)
-    err = kedge_milenage_f2345(cred->k, cred->opc, rand, res, ck, ik, ak, NULL);
+  /* f1 and f2..f5 under one E_K and TEMP (kedge_milenage_run_t) */
+  kedge_milenage_run_t m;
+  kedge_err_t err = kedge_milenage_run_begin(&m, cred->k, cred->opc, rand);
+  if (!err) {
+    err = kedge_milenage_run_f1(&m, sqn_b, amf, mac_a, NULL);
+    if (!err)
+      err = kedge_milenage_run_f2345(&m, res, ck, ik, ak, NULL);
+    kedge_milenage_run_end(&m);
+  }
   if (!err) {
     memcpy(av->rand, rand, 16);
     /* TS 33.102 6.3.2: AUTN = SQN xor AK || AMF || MAC */
@@ -141,11 +158,16 @@ kedge_err_t kedge_aka_autn_check(const kedge_aka_credentials_t *cred, const uint
   if (!cred || !rand || !autn || !sqn)
     return KEDGE_ERR_INVALID_ARG;
   uint8_t ak[6], sqn_b[6], xmac[8];
-  kedge_err_t err = kedge_milenage_f2345(cred->k, cred->opc, rand, res, ck, ik, ak, NULL);
+  kedge_milenage_run_t m;
+  kedge_err_t err = kedge_milenage_run_begin(&m, cred->k, cred->opc, rand);
   if (!err) {
-    for (int i = 0; i < 6; i++)
-      sqn_b[i] = autn[i] ^ ak[i];
-    err = kedge_milenage_f1(cred->k, cred->opc, rand, sqn_b, autn + 6, xmac, NULL);
+    err = kedge_milenage_run_f2345(&m, res, ck, ik, ak, NULL);
+    if (!err) {
+      for (int i = 0; i < 6; i++)
+        sqn_b[i] = autn[i] ^ ak[i];
+      err = kedge_milenage_run_f1(&m, sqn_b, autn + 6, xmac, NULL);
+    }
+    kedge_milenage_run_end(&m);
   }
   /* TS 33.102 6.3.3: XMAC = MAC, compared in constant time */
   if (!err && CRYPTO_memcmp(xmac, autn + 8, 8) != 0)
@@ -203,6 +225,16 @@ kedge_err_t kedge_aka_ue_respond(const kedge_aka_credentials_t *cred, uint64_t s
                                  const uint8_t rand[16], const uint8_t autn[16], const char *snn,
                                  kedge_ue_aka_result_t *result, uint8_t auts[14])
 {
+  return kedge_aka_ue_respond_keyed(cred, sqn_ms, rand, autn, snn, result, auts, NULL);
+}
+
+kedge_err_t kedge_aka_ue_respond_keyed(const kedge_aka_credentials_t *cred, uint64_t sqn_ms,
+                                       const uint8_t rand[16], const uint8_t autn[16],
+                                       const char *snn, kedge_ue_aka_result_t *result,
+                                       uint8_t auts[14], kedge_kdf_key_t **kausf_key)
+{
+  if (kausf_key)
+    *kausf_key = NULL;
   if (!cred || !rand || !autn || !snn || !result)
     return KEDGE_ERR_INVALID_ARG;
   uint8_t res[8], ck[16], ik[16];
@@ -228,8 +260,16 @@ kedge_err_t kedge_aka_ue_respond(const kedge_aka_credentials_t *cred, uint64_t s
   if (!err)
     err = kausf_with(ck_ik, snn, autn, result->kausf);
   kedge_kdf_key_free(ck_ik);
+  /* TS 33.501 A.6: KSEAF under the key KAUSF, kept for the caller when asked */
+  kedge_kdf_key_t *k = NULL;
   if (!err)
-    err = kedge_aka_kseaf(result->kausf, snn, result->kseaf);
+    err = kedge_kdf_key_new(result->kausf, 32, &k);
+  if (!err)
+    err = kseaf_with(k, snn, result->kseaf);
+  if (!err && kausf_key)
+    *kausf_key = k;
+  else
+    kedge_kdf_key_free(k);
   if (err)
     OPENSSL_cleanse(result, sizeof(*result));
   OPENSSL_cleanse(res, sizeof(res));

@@ -35,7 +35,9 @@ kedge_err_t kedge_derive_k_akma_and_akid(const uint8_t kausf[32], const kedge_su
                                          uint8_t k_akma[KEDGE_K_AKMA_LEN],
                                          char akid[KEDGE_AKID_MAX + 1])
 {
-  return kedge_kausf_pair_derive_with_id(&akma_pair, kausf, supi, rid, home, k_akma, akid);
+  if (!kausf)
+    return KEDGE_ERR_INVALID_ARG;
+  return kedge_kausf_pair_derive_with_id(&akma_pair, kausf, NULL, supi, rid, home, k_akma, akid);
 }
 
 kedge_err_t kedge_af_id_build(const char *af_fqdn, uint8_t out[KEDGE_AF_ID_MAX], size_t *len)

@@ -42,19 +42,13 @@ kedge_err_t kedge_rid_check(const char *rid)
 
 /* A key and a temporary identifier from KAUSF and the SUPI, from one keyed HMAC state (KAUSF is
  * the key of each): Kedge/Kedge-TID here, K_AKMA/A-TID in akma.c. */
-kedge_err_t kedge_kausf_pair_derive(const kedge_kausf_pair_t *pair, const uint8_t kausf[32],
+static kedge_err_t pair_derive_with(const kedge_kausf_pair_t *pair, kedge_kdf_key_t *key,
                                     const kedge_supi_t *supi, uint8_t key_out[32],
                                     uint8_t tid_out[32])
 {
-  if (!pair || !kausf || !supi)
-    return KEDGE_ERR_INVALID_ARG;
   size_t supi_len;
   const char *supi_p = kedge_supi_kdf_param(supi, &supi_len);
-
-  kedge_kdf_key_t *key;
-  kedge_err_t err = kedge_kdf_key_new(kausf, 32, &key);
-  if (err)
-    return err;
+  kedge_err_t err = KEDGE_OK;
   if (key_out) {
     const kedge_kdf_param_t p[] = {{(const uint8_t *)pair->key_label, strlen(pair->key_label)},
                                    {(const uint8_t *)supi_p, supi_len}};
@@ -65,25 +59,40 @@ kedge_err_t kedge_kausf_pair_derive(const kedge_kausf_pair_t *pair, const uint8_
                                    {(const uint8_t *)supi_p, supi_len}};
     err = kedge_kdf_derive(key, pair->tid_fc, p, 2, tid_out);
   }
-  kedge_kdf_key_free(key);
   if (err && key_out)
     OPENSSL_cleanse(key_out, 32);
   return err;
 }
 
-kedge_err_t kedge_kausf_pair_derive_with_id(const kedge_kausf_pair_t *pair, const uint8_t kausf[32],
-                                            const kedge_supi_t *supi, const char *rid,
-                                            const kedge_plmn_t *home, uint8_t key_out[32],
-                                            char id_text[KEDGE_ID_MAX + 1])
+kedge_err_t kedge_kausf_pair_derive(const kedge_kausf_pair_t *pair, const uint8_t kausf[32],
+                                    const kedge_supi_t *supi, uint8_t key_out[32],
+                                    uint8_t tid_out[32])
 {
-  if (!kausf || !supi || !rid || !home || !key_out || !id_text)
+  if (!pair || !kausf || !supi)
+    return KEDGE_ERR_INVALID_ARG;
+  kedge_kdf_key_t *key;
+  kedge_err_t err = kedge_kdf_key_new(kausf, 32, &key);
+  if (err)
+    return err;
+  err = pair_derive_with(pair, key, supi, key_out, tid_out);
+  kedge_kdf_key_free(key);
+  return err;
+}
+
+kedge_err_t kedge_kausf_pair_derive_with_id(const kedge_kausf_pair_t *pair, const uint8_t kausf[32],
+                                            kedge_kdf_key_t *kausf_key, const kedge_supi_t *supi,
+                                            const char *rid, const kedge_plmn_t *home,
+                                            uint8_t key_out[32], char id_text[KEDGE_ID_MAX + 1])
+{
+  if (!pair || (!kausf && !kausf_key) || !supi || !rid || !home || !key_out || !id_text)
     return KEDGE_ERR_INVALID_ARG;
   kedge_err_t err = kedge_rid_check(rid);
   if (err)
     return err;
   kedge_id_t id = {.home = *home};
   memcpy(id.rid, rid, strlen(rid) + 1);
-  err = kedge_kausf_pair_derive(pair, kausf, supi, key_out, id.tid);
+  err = kausf_key ? pair_derive_with(pair, kausf_key, supi, key_out, id.tid)
+                  : kedge_kausf_pair_derive(pair, kausf, supi, key_out, id.tid);
   if (!err)
     err = kedge_nai_key_id_format(&id, id_text);
   if (err)
@@ -215,7 +224,20 @@ kedge_err_t kedge_derive_kedge_and_id(const uint8_t kausf[32], const kedge_supi_
                                       const char *rid, const kedge_plmn_t *home,
                                       uint8_t kedge[KEDGE_KEY_LEN], char kedge_id[KEDGE_ID_MAX + 1])
 {
-  return kedge_kausf_pair_derive_with_id(&edge_pair, kausf, supi, rid, home, kedge, kedge_id);
+  if (!kausf)
+    return KEDGE_ERR_INVALID_ARG;
+  return kedge_kausf_pair_derive_with_id(&edge_pair, kausf, NULL, supi, rid, home, kedge, kedge_id);
+}
+
+kedge_err_t kedge_derive_kedge_and_id_keyed(kedge_kdf_key_t *kausf_key, const kedge_supi_t *supi,
+                                            const char *rid, const kedge_plmn_t *home,
+                                            uint8_t kedge[KEDGE_KEY_LEN],
+                                            char kedge_id[KEDGE_ID_MAX + 1])
+{
+  if (!kausf_key)
+    return KEDGE_ERR_INVALID_ARG;
+  return kedge_kausf_pair_derive_with_id(&edge_pair, NULL, kausf_key, supi, rid, home, kedge,
+                                         kedge_id);
 }
 
 static kedge_err_t bad_ecs_id(const char **why, const char *reason)

@@ -45,7 +45,7 @@ fi
 # The public API, and nothing else: the daemon skeleton (app.h, cli.h, daemon.h, trace.h,
 # work.h ...) stays in lib/include/kedge/, never installed. A header added to include/kedge/ is
 # public: add it here and to docs/architecture.md.
-CRYPTO_H="aka.h akma.h base64url.h ecies.h edge.h error.h fingerprint.h hex.h identity.h kdf.h milenage.h
+CRYPTO_H="aka.h akma.h base64url.h ecies.h edge.h error.h fingerprint.h hex.h identity.h kdf.h milenage.h random.h
 seal.h sqn.h suci.h"
 PUBLIC_H="$CRYPTO_H config.h http.h json_check.h jwt.h key_client.h keyed_hash.h keystore.h log.h
 metrics.h nrf.h problem.h ratelimit.h revocation.h sbi_client.h sbi_notify.h sbi_oauth2.h

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "kedge/aka.h"
+#include "kedge/edge.h"
 #include "kedge/identity.h"
 #include "kedge/sqn.h"
 #include "testutil.h"
@@ -120,6 +121,30 @@ static void check_he_av(const char *s, const char *k_key, const char *set_for_ke
   assert_memory_equal(ue.res_star, av.xres_star, 16);
   assert_memory_equal(ue.kausf, av.kausf, 32);
   assert_memory_equal(ue.kseaf, kseaf, 32);
+
+  /* The keyed form: the same result, and the KAUSF key it hands back derives the Kedge and
+   * Kedge ID that KAUSF itself does (SPEC.md 2). */
+  kedge_ue_aka_result_t keyed;
+  kedge_kdf_key_t *kausf_key = NULL;
+  assert_int_equal(
+      kedge_aka_ue_respond_keyed(&cred, sqn - 1, rand, av.autn, snn, &keyed, auts, &kausf_key),
+      KEDGE_OK);
+  assert_non_null(kausf_key);
+  assert_memory_equal(&keyed, &ue, sizeof(ue));
+  kedge_supi_t supi;
+  kedge_plmn_t home;
+  assert_int_equal(kedge_supi_parse("imsi-001010000000001", &supi), KEDGE_OK);
+  assert_int_equal(kedge_plmn_parse("001", "01", &home), KEDGE_OK);
+  uint8_t kedge_a[KEDGE_KEY_LEN], kedge_b[KEDGE_KEY_LEN];
+  char id_a[KEDGE_ID_MAX + 1], id_b[KEDGE_ID_MAX + 1];
+  assert_int_equal(kedge_derive_kedge_and_id(ue.kausf, &supi, "0", &home, kedge_a, id_a), KEDGE_OK);
+  assert_int_equal(kedge_derive_kedge_and_id_keyed(kausf_key, &supi, "0", &home, kedge_b, id_b),
+                   KEDGE_OK);
+  assert_memory_equal(kedge_a, kedge_b, sizeof(kedge_a));
+  assert_string_equal(id_a, id_b);
+  kedge_kdf_key_free(kausf_key);
+  assert_int_equal(kedge_derive_kedge_and_id_keyed(NULL, &supi, "0", &home, kedge_b, id_b),
+                   KEDGE_ERR_INVALID_ARG);
   free(v);
 }
 
@@ -164,6 +189,11 @@ static void test_autn_tampered(void **state)
   kedge_ue_aka_result_t ue;
   assert_int_equal(kedge_aka_ue_respond(&other, 0, rand, av.autn, snn, &ue, NULL),
                    KEDGE_ERR_MAC_FAILURE);
+  /* the keyed form hands back no key when the AUTN does not verify */
+  kedge_kdf_key_t *kausf_key = (kedge_kdf_key_t *)&ue;
+  assert_int_equal(kedge_aka_ue_respond_keyed(&other, 0, rand, av.autn, snn, &ue, NULL, &kausf_key),
+                   KEDGE_ERR_MAC_FAILURE);
+  assert_null(kausf_key);
 }
 
 static void test_resynchronisation(void **state)

@@ -373,8 +373,8 @@ static int count_row(void *arg, int n, char **values, char **names)
 }
 
 /* A database from before auth_event_by_supi (its events kept by the old trim): it opens, gets
- * the index (what lets the trim walk a SUPI's events newest first, without a sort), and keeps
- * the same latest events. */
+ * the index (what lets the trim walk a SUPI's events newest first, without a sort), loses the
+ * old unique (supi, id) index, and keeps the same latest events. */
 static void test_auth_events_old_database(void **state)
 {
   char path[160];
@@ -386,6 +386,7 @@ static void test_auth_events_old_database(void **state)
   assert_int_equal(sqlite3_open(path, &sql), SQLITE_OK);
   assert_int_equal(sqlite3_exec(sql,
                                 "DROP INDEX auth_event_by_supi;"
+                                "CREATE UNIQUE INDEX auth_event_supi ON auth_event (supi, id);"
                                 "INSERT INTO auth_event (supi, id, nf_instance_id, success,"
                                 " time_stamp, auth_type, serving_network_name) VALUES"
                                 " ('imsi-001010000000001', 'a1', 'n', 1, 't', '5G_AKA', 's'),"
@@ -418,8 +419,16 @@ static void test_auth_events_old_database(void **state)
                                 " AND name = 'auth_event_by_supi'",
                                 count_row, &indexes, NULL),
                    SQLITE_OK);
-  sqlite3_close(sql);
   assert_int_equal(indexes, 1);
+  /* the unique (supi, id) index of before is gone (the fifth round's schema) */
+  indexes = 0;
+  assert_int_equal(sqlite3_exec(sql,
+                                "SELECT name FROM sqlite_master WHERE type = 'index'"
+                                " AND name = 'auth_event_supi'",
+                                count_row, &indexes, NULL),
+                   SQLITE_OK);
+  sqlite3_close(sql);
+  assert_int_equal(indexes, 0);
 }
 
 /* udm_db_modify binds the insert's columns without the SQN (TS 33.102 C.3: the next vector goes

@@ -70,6 +70,58 @@ static void test_resolve_href_refuses(void **state)
   assert_int_equal(ue_resolve_href(NULL, "/x", out, sizeof(out)), KEDGE_ERR_INVALID_ARG);
 }
 
+/* ue_resolve_href_uh's shortcut (the AUSF's usual link, no libcurl) gives what libcurl gives,
+ * and an href it does not take still goes through libcurl's resolution and refusals. */
+static void expect_same_with_origin(const char *b, const char *href, bool shortcut)
+{
+  CURLU *u = curl_url();
+  assert_non_null(u);
+  assert_int_equal(curl_url_set(u, CURLUPART_URL, b, 0), CURLUE_OK);
+  char origin[UE_URI_MAX], fast[UE_URI_MAX], slow[UE_URI_MAX];
+  assert_int_equal(ue_href_origin(u, origin, sizeof(origin)), KEDGE_OK);
+  kedge_err_t e_fast = ue_resolve_href_uh(u, origin, href, fast, sizeof(fast));
+  kedge_err_t e_slow = ue_resolve_href_uh(u, NULL, href, slow, sizeof(slow));
+  if (e_fast != e_slow || strcmp(fast, slow) != 0)
+    fail_msg("%s + %s: %s \"%s\" with the origin, %s \"%s\" without", b, href,
+             kedge_strerror(e_fast), fast, kedge_strerror(e_slow), slow);
+  if (shortcut) /* the AUSF's usual link is its own resolution */
+    assert_string_equal(fast, href);
+  curl_url_cleanup(u);
+}
+
+static void test_resolve_href_shortcut(void **state)
+{
+  const char *b = base;
+  expect_same_with_origin(
+      b, "https://127.0.0.1:8443/nausf-auth/v1/ue-authentications/Ab-_~9.x/5g-aka-confirmation",
+      true);
+  /* not taken: another origin, a relative or dot-segment path, a query, a fragment, an escape,
+   * user info, plain HTTP */
+  expect_same_with_origin(b, "https://127.0.0.1:9443/nausf-auth/v1/x/5g-aka-confirmation", false);
+  expect_same_with_origin(b, "https://127.0.0.1:8443/nausf-auth/v1/../x/5g-aka-confirmation",
+                          false);
+  expect_same_with_origin(b, "https://127.0.0.1:8443/nausf-auth/./v1/x", false);
+  expect_same_with_origin(b, "https://127.0.0.1:8443/x?y=1", false);
+  expect_same_with_origin(b, "https://127.0.0.1:8443/x#frag", false);
+  expect_same_with_origin(b, "https://127.0.0.1:8443/a%2Fb/5g-aka-confirmation", false);
+  expect_same_with_origin(b, "https://127.0.0.1:8443@evil.test/x", false);
+  expect_same_with_origin(b, "http://127.0.0.1:8443/x", false);
+  expect_same_with_origin(b, "/nausf-auth/v1/ue-authentications/abc/5g-aka-confirmation", false);
+  expect_same_with_origin(b, "ue-authentications/abc/5g-aka-confirmation", false);
+  /* a base with a prefix and a name: its origin is the authority alone */
+  expect_same_with_origin("https://ausf.kedge.test/pfx/nausf-auth/v1/ue-authentications",
+                          "https://ausf.kedge.test/pfx/nausf-auth/v1/ue-authentications/a/5g-aka"
+                          "-confirmation",
+                          true);
+  /* a base with user info has no origin: every href through libcurl */
+  CURLU *u = curl_url();
+  assert_int_equal(curl_url_set(u, CURLUPART_URL, "https://u@127.0.0.1/x", 0), CURLUE_OK);
+  char origin[UE_URI_MAX];
+  assert_int_equal(ue_href_origin(u, origin, sizeof(origin)), KEDGE_OK);
+  assert_string_equal(origin, "");
+  curl_url_cleanup(u);
+}
+
 static ue_config_t test_config(void)
 {
   ue_config_t cfg;
@@ -254,10 +306,10 @@ static void test_parse_confirmation(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_resolve_href),           cmocka_unit_test(test_resolve_href_refuses),
-      cmocka_unit_test(test_authentication_info),    cmocka_unit_test(test_parse_auth_ctx),
-      cmocka_unit_test(test_parse_auth_ctx_refuses), cmocka_unit_test(test_fingerprint),
-      cmocka_unit_test(test_parse_confirmation),
+      cmocka_unit_test(test_resolve_href),          cmocka_unit_test(test_resolve_href_refuses),
+      cmocka_unit_test(test_resolve_href_shortcut), cmocka_unit_test(test_authentication_info),
+      cmocka_unit_test(test_parse_auth_ctx),        cmocka_unit_test(test_parse_auth_ctx_refuses),
+      cmocka_unit_test(test_fingerprint),           cmocka_unit_test(test_parse_confirmation),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
