@@ -61,6 +61,7 @@ kedge_err_t aanf_read_config(kedge_config_node_t *root, void *state)
   KEDGE_CONFIG_KEEP(err,
                     kedge_config_string(sec, "master_key", NULL, &aanf->keystore.master_key_file));
   KEDGE_CONFIG_KEEP(err, kedge_keystore_config_read(root, &aanf->keystore));
+  aanf->keystore.opts.key_lifetime_ms = aanf->key_lifetime_ms; /* Redis tombstones */
   KEDGE_CONFIG_KEEP(err,
                     kedge_keystore_config_check_master_key(&aanf->keystore, sec, "master_key"));
 

@@ -199,6 +199,7 @@ static kedge_err_t read_edge(ausf_t *ausf, kedge_config_node_t *root)
   KEDGE_CONFIG_KEEP(err,
                     kedge_config_string(edge, "master_key", NULL, &ausf->keystore.master_key_file));
   KEDGE_CONFIG_KEEP(err, kedge_keystore_config_read(root, &ausf->keystore));
+  ausf->keystore.opts.key_lifetime_ms = ausf->key_lifetime_ms; /* Redis tombstones */
   if (ausf->edge_enabled || ausf->akma_enabled) { /* the realm of Kedge IDs and A-KIDs */
     if (!mcc || !mnc)
       KEDGE_CONFIG_KEEP(err,

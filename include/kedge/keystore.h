@@ -60,7 +60,7 @@ typedef struct kedge_keystore_record {
   char supi[KEDGE_SUPI_MAX + 1];   /* as in JSON: "imsi-...", "nai-..." */
   uint8_t kedge[KEDGE_KEY_LEN];
   int64_t expiry_ms;  /* the record is gone from this instant on (expiry_ms <= now) */
-  int64_t created_ms; /* put: 0 means now */
+  int64_t created_ms; /* put: 0 means now; Redis refuses a put older than the SUPI's key */
 } kedge_keystore_record_t;
 
 /* Zero (or a NULL options pointer) means the default for every field. */
@@ -86,6 +86,11 @@ typedef struct kedge_keystore_options {
    * counted the same way inside close. */
   void (*put_undone)(void *arg);
   void *put_undone_arg;
+  /* Redis: the longest lifetime (expiry_ms - created_ms) of a key any instance puts into this
+   * store (the AUSF's edge.key_lifetime, the AAnF's key_lifetime; default 24 h). A delete
+   * leaves a tombstone this long that refuses the puts issued before it which reach Redis
+   * after it (a late put: docs/operations.md); a put outlives no such tombstone. */
+  int64_t key_lifetime_ms;
   /* SQLite: the writer's WAL is copied into the file by a thread of its own once a commit
    * leaves this many pages in it (default 8192); at 4 times that the writer checkpoints
    * itself again (docs/keystore.md), and calls this, on its thread, for a metric. */
@@ -143,7 +148,11 @@ typedef void (*kedge_keystore_get_fn)(kedge_err_t err, const kedge_keystore_reco
 /* Stores rec as the SUPI's key, replacing (deleting) the SUPI's previous Kedge ID record in
  * the same transaction (SQLite) or Lua script (Redis). KEDGE_OK in the callback means durable:
  * on disk (SQLite, synchronous=FULL) or written to Redis (whose own persistence settings
- * decide the rest). rec->kedge_id must pass the strict parser, rec->supi kedge_supi_parse. */
+ * decide the rest). rec->kedge_id must pass the strict parser, rec->supi kedge_supi_parse.
+ * Redis, where a put can land late (a stalled server, another instance): a put whose
+ * created_ms is older than the SUPI's key or this Kedge ID's record, or than a delete's
+ * tombstone, is not applied, and its callback has KEDGE_OK, as if it had been applied and then
+ * replaced or deleted (lib/store/redis.c, docs/keystore.md). */
 kedge_err_t kedge_keystore_put(kedge_keystore_t *ks, const kedge_keystore_record_t *rec,
                                kedge_keystore_done_fn done, void *arg);
 

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -213,24 +214,47 @@ kedge_err_t kedge_seal(const kedge_master_key_t *mk, const void *aad, size_t aad
   return err;
 }
 
+/* A sealer and an unsealer are each one AES-256-GCM context with the master key's schedule (a
+ * nonce per value), the handle's first and only member: made and freed by keyed_new and
+ * keyed_free for both. */
 struct kedge_sealer {
-  EVP_CIPHER_CTX *ctx; /* AES-256-GCM with the master key's schedule: a nonce per value */
+  EVP_CIPHER_CTX *ctx; /* encrypts */
 };
+struct kedge_unsealer {
+  EVP_CIPHER_CTX *ctx; /* decrypts */
+};
+_Static_assert(offsetof(struct kedge_sealer, ctx) == 0 && offsetof(struct kedge_unsealer, ctx) == 0,
+               "keyed_new fills the handle's first member");
+
+/* A handle of `size` octets whose context is keyed to `encrypt` (1) or decrypt (0); NULL with
+ * *err set when it cannot be made. */
+static void *keyed_new(const kedge_master_key_t *mk, int encrypt, size_t size, kedge_err_t *err)
+{
+  EVP_CIPHER_CTX **ctx = calloc(1, size);
+  *err = ctx ? KEDGE_OK : KEDGE_ERR_NOMEM;
+  if (ctx && !(*ctx = gcm_keyed(mk, encrypt))) {
+    free(ctx);
+    ctx = NULL;
+    *err = KEDGE_ERR_CRYPTO;
+  }
+  return ctx;
+}
+
+/* The provider's GCM context, key schedule included, is freed with OPENSSL_clear_free. */
+static void keyed_free(void *handle)
+{
+  if (!handle)
+    return;
+  EVP_CIPHER_CTX_free(*(EVP_CIPHER_CTX **)handle);
+  free(handle);
+}
 
 kedge_err_t kedge_sealer_new(const kedge_master_key_t *mk, kedge_sealer_t **out)
 {
-  if (!mk || !out)
-    return KEDGE_ERR_INVALID_ARG;
-  *out = NULL;
-  kedge_sealer_t *s = calloc(1, sizeof(*s));
-  if (!s)
-    return KEDGE_ERR_NOMEM;
-  if (!(s->ctx = gcm_keyed(mk, 1))) {
-    free(s);
-    return KEDGE_ERR_CRYPTO;
-  }
-  *out = s;
-  return KEDGE_OK;
+  kedge_err_t err = KEDGE_ERR_INVALID_ARG;
+  if (mk && out)
+    *out = keyed_new(mk, 1, sizeof(**out), &err);
+  return err;
 }
 
 kedge_err_t kedge_sealer_seal(kedge_sealer_t *s, const void *aad, size_t aad_len,
@@ -242,10 +266,7 @@ kedge_err_t kedge_sealer_seal(kedge_sealer_t *s, const void *aad, size_t aad_len
 
 void kedge_sealer_free(kedge_sealer_t *s)
 {
-  if (!s)
-    return;
-  EVP_CIPHER_CTX_free(s->ctx); /* the provider's GCM context is freed with OPENSSL_clear_free */
-  free(s);
+  keyed_free(s);
 }
 
 /* Checks an open's arguments (`keyed`: the master key or the unsealer) and the sealed value's
@@ -300,24 +321,12 @@ kedge_err_t kedge_unseal(const kedge_master_key_t *mk, const void *aad, size_t a
   return err;
 }
 
-struct kedge_unsealer {
-  EVP_CIPHER_CTX *ctx; /* AES-256-GCM with the master key's schedule: a nonce per value */
-};
-
 kedge_err_t kedge_unsealer_new(const kedge_master_key_t *mk, kedge_unsealer_t **out)
 {
-  if (!mk || !out)
-    return KEDGE_ERR_INVALID_ARG;
-  *out = NULL;
-  kedge_unsealer_t *u = calloc(1, sizeof(*u));
-  if (!u)
-    return KEDGE_ERR_NOMEM;
-  if (!(u->ctx = gcm_keyed(mk, 0))) {
-    free(u);
-    return KEDGE_ERR_CRYPTO;
-  }
-  *out = u;
-  return KEDGE_OK;
+  kedge_err_t err = KEDGE_ERR_INVALID_ARG;
+  if (mk && out)
+    *out = keyed_new(mk, 0, sizeof(**out), &err);
+  return err;
 }
 
 kedge_err_t kedge_unsealer_open(kedge_unsealer_t *u, const void *aad, size_t aad_len,
@@ -337,10 +346,7 @@ kedge_err_t kedge_unsealer_open(kedge_unsealer_t *u, const void *aad, size_t aad
 
 void kedge_unsealer_free(kedge_unsealer_t *u)
 {
-  if (!u)
-    return;
-  EVP_CIPHER_CTX_free(u->ctx); /* the provider's GCM context is freed with OPENSSL_clear_free */
-  free(u);
+  keyed_free(u);
 }
 
 /* The key-check record: a constant sealed under the master key with the store's name as

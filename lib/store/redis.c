@@ -24,7 +24,18 @@
  *    dropped connection's socket stays half open until Redis has read it all (drain_start).
  * Keys: kedge:kid:<Kedge ID> -> record (below), kedge:supi:<SUPI> -> Kedge ID, both with PXAT
  * expiry so Redis purges them itself. Replacing a SUPI's key is one Lua script: it must read
- * the old Kedge ID before deleting it, which MULTI/EXEC cannot. */
+ * the old Kedge ID before deleting it, which MULTI/EXEC cannot.
+ *
+ * Late puts (issue 17): a put sent on a connection that was dropped may run long after it was
+ * issued, behind puts and deletes sent since on other connections (or by other instances), and
+ * must not undo them (SPEC.md 2: the Kedge of the SUPI's latest authentication only). So
+ * a put is conditional, in its script, on the time it was issued (the record's created_ms, the
+ * issuer's wall clock): it is not applied, and answers 0, if the Kedge ID's record or the
+ * SUPI's current one was created later than it, or if a delete issued after it left a
+ * tombstone. Deletes leave tombstones instead of nothing, for key_lifetime_ms (the longest a
+ * put they must refuse can live): "!<ms>" under kedge:supi:<SUPI> (no key; a put created
+ * before <ms> is refused) and, for delete_key, under kedge:kid:<Kedge ID> (that Kedge ID is
+ * refused). docs/operations.md (Key store outages) gives the rule. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -53,6 +64,9 @@
 #define DRAIN_MS   60000
 #define MAX_DRAINS 8
 
+/* kedge_keystore_options_t.key_lifetime_ms when not given: edge.key_lifetime's default. */
+#define DEFAULT_LIFETIME_MS (24 * 3600 * 1000LL)
+
 #define KID_PREFIX  "kedge:kid:"
 #define SUPI_PREFIX "kedge:supi:"
 #define KEY_CHECK   "kedge:key-check"
@@ -63,23 +77,69 @@
 #define RECORD_HEAD    18
 #define RECORD_MAX     (RECORD_HEAD + KEDGE_SUPI_MAX + KS_SEALED_LEN)
 
-/* KEYS[1] kedge:kid:<new ID>, KEYS[2] kedge:supi:<SUPI>; ARGV[1] record, ARGV[2] expiry (ms
- * since the epoch), ARGV[3] the new Kedge ID. The old ID's key is built inside the script, so
- * this needs a single Redis, not a cluster (docs/keystore.md). */
-static const char put_script[] =
-    "local old = redis.call('GET', KEYS[2])\n"
-    "if old and old ~= ARGV[3] then redis.call('DEL', '" KID_PREFIX "' .. old) end\n"
-    "redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV[2])\n"
-    "redis.call('SET', KEYS[2], ARGV[3], 'PXAT', ARGV[2])\n"
-    "return 1\n";
+/* A tombstone's first octet (a record's is RECORD_VERSION, a Kedge ID's a letter or digit). */
+#define TOMBSTONE "!"
 
-/* KEYS[1] kedge:supi:<SUPI>; ARGV[1] the Kedge ID to delete, or "" for any. */
-static const char delete_script[] = "local old = redis.call('GET', KEYS[1])\n"
-                                    "if not old or (ARGV[1] ~= '' and old ~= ARGV[1]) then\n"
-                                    "  return 0\n"
-                                    "end\n"
-                                    "redis.call('DEL', '" KID_PREFIX "' .. old, KEYS[1])\n"
-                                    "return 1\n";
+/* Lua shared by the scripts: the created_ms of a value if it is a record (octets 10..17 of the
+ * Lua string, big endian; Redis' struct library, exact in a double below 2^53), else nil. */
+#define LUA_BORN                                                                                   \
+  "local function born(v)\n"                                                                       \
+  "  if not v or #v < 18 or string.byte(v) ~= 1 then return nil end\n"                             \
+  "  return (struct.unpack('>i8', v, 10))\n"                                                       \
+  "end\n"
+
+/* KEYS[1] kedge:kid:<new ID>, KEYS[2] kedge:supi:<SUPI>; ARGV[1] record, ARGV[2] expiry (ms
+ * since the epoch), ARGV[3] the new Kedge ID, ARGV[4] the record's created_ms. The old ID's key
+ * is built inside the script, so this needs a single Redis, not a cluster (docs/keystore.md).
+ * 0: not applied (a newer record, or a tombstone of a later delete: see the top). A record
+ * created in the same millisecond is replaced (so a put right after a delete is applied). */
+static const char put_script[] =
+    LUA_BORN "local created = tonumber(ARGV[4])\n"
+             "local mine = redis.call('GET', KEYS[1])\n"
+             "if mine and (string.sub(mine, 1, 1) == '" TOMBSTONE "' or\n"
+             "             (born(mine) or created) > created) then return 0 end\n"
+             "local old = redis.call('GET', KEYS[2])\n"
+             "if old and string.sub(old, 1, 1) == '" TOMBSTONE "' then\n"
+             "  if created < (tonumber(string.sub(old, 2)) or 0) then return 0 end\n"
+             "elseif old and old ~= ARGV[3] then\n"
+             "  local k = '" KID_PREFIX "' .. old\n"
+             "  if (born(redis.call('GET', k)) or created) > created then return 0 end\n"
+             "  redis.call('DEL', k)\n"
+             "end\n"
+             "redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV[2])\n"
+             "redis.call('SET', KEYS[2], ARGV[3], 'PXAT', ARGV[2])\n"
+             "return 1\n";
+
+/* KEYS[1] kedge:supi:<SUPI>; ARGV[1] the Kedge ID to delete, or "" for any; ARGV[2] now (ms,
+ * the deleting instance's wall clock), ARGV[3] the tombstones' expiry (now + key_lifetime_ms).
+ * delete_supi: the SUPI's tombstone refuses every put issued before now (or before its key's
+ * creation, if later: another instance's clock). delete_key: the Kedge ID's tombstone refuses
+ * that ID, found or not (its put may still be on its way); if it was the SUPI's key, the SUPI's
+ * tombstone refuses the puts older than it. 1: a key was deleted. */
+static const char delete_script[] =
+    LUA_BORN "local old = redis.call('GET', KEYS[1])\n"
+             "local live = old and string.sub(old, 1, 1) ~= '" TOMBSTONE "'\n"
+             "if ARGV[1] ~= '' then\n"
+             "  local k = '" KID_PREFIX "' .. ARGV[1]\n"
+             "  local floor = live and old == ARGV[1] and born(redis.call('GET', k))\n"
+             "  redis.call('SET', k, '" TOMBSTONE "' .. ARGV[2], 'PXAT', ARGV[3])\n"
+             "  if not (live and old == ARGV[1]) then return 0 end\n"
+             "  floor = string.format('%.0f', floor or tonumber(ARGV[2]))\n"
+             "  redis.call('SET', KEYS[1], '" TOMBSTONE "' .. floor, 'PXAT', ARGV[3])\n"
+             "  return 1\n"
+             "end\n"
+             "local floor = tonumber(ARGV[2])\n"
+             "if live then\n"
+             "  local k = '" KID_PREFIX "' .. old\n"
+             "  floor = math.max(floor, born(redis.call('GET', k)) or 0)\n"
+             "  redis.call('DEL', k)\n"
+             "elseif old then\n"
+             "  floor = math.max(floor, tonumber(string.sub(old, 2)) or 0)\n"
+             "end\n"
+             "redis.call('SET', KEYS[1], '" TOMBSTONE "' .. string.format('%.0f', floor), 'PXAT', "
+             "ARGV[3])\n"
+             "if live then return 1 end\n"
+             "return 0\n";
 
 /* KEYS[1] kedge:kid:<Kedge ID>, KEYS[2] kedge:supi:<SUPI>; ARGV[1] the record a put wrote,
  * ARGV[2] its Kedge ID. The compensating delete of that put (undo_put): its record goes only if
@@ -129,6 +189,7 @@ typedef struct redis_store {
   char *user, *password;
   size_t password_len;
   unsigned connect_timeout_ms, op_timeout_ms, backoff_min_ms, backoff_max_ms, backoff_ms;
+  int64_t tombstone_ms; /* how long a delete refuses the puts issued before it */
   redisAsyncContext *ac;
   rs_state_t state;
   struct event *connect_timer, *retry_timer, *drop_ev;
@@ -626,10 +687,10 @@ static int send_op(redis_store_t *rs, rs_op_t *op)
 {
   const ks_row_t *r = &op->row;
   char kid_key[sizeof(KID_PREFIX) + KEDGE_ID_MAX], supi_key[sizeof(SUPI_PREFIX) + KEDGE_SUPI_MAX];
-  char expiry[24];
+  char expiry[24], when[24];
   uint8_t record[RECORD_MAX];
-  const char *argv[8];
-  size_t lens[8];
+  const char *argv[10];
+  size_t lens[10];
   int argc = 0;
   snprintf(kid_key, sizeof(kid_key), KID_PREFIX "%s", r->kedge_id);
   snprintf(supi_key, sizeof(supi_key), SUPI_PREFIX "%s", r->supi);
@@ -647,6 +708,8 @@ static int send_op(redis_store_t *rs, rs_op_t *op)
     snprintf(expiry, sizeof(expiry), "%lld", (long long)r->expiry_ms);
     ARG(expiry, strlen(expiry));
     ARG(r->kedge_id, strlen(r->kedge_id));
+    snprintf(when, sizeof(when), "%lld", (long long)r->created_ms);
+    ARG(when, strlen(when));
     break;
   case KS_GET:
     ARG("GET", 3);
@@ -660,6 +723,14 @@ static int send_op(redis_store_t *rs, rs_op_t *op)
     ARG("1", 1);
     ARG(supi_key, strlen(supi_key));
     ARG(r->kedge_id, strlen(r->kedge_id));
+    {
+      /* the delete's time, and its tombstones' expiry (delete_script) */
+      int64_t now = kedge_wall_ms();
+      snprintf(when, sizeof(when), "%lld", (long long)now);
+      snprintf(expiry, sizeof(expiry), "%lld", (long long)(now + rs->tombstone_ms));
+    }
+    ARG(when, strlen(when));
+    ARG(expiry, strlen(expiry));
     break;
   case KS_PURGE:
     return REDIS_ERR;
@@ -683,10 +754,15 @@ kedge_err_t ks_redis_reply(ks_kind_t kind, const redisReply *reply, ks_row_t *ro
       return KEDGE_ERR_NOT_FOUND;
     if (reply->type != REDIS_REPLY_STRING)
       return KEDGE_ERR_IO;
+    if (reply->len > 0 && reply->str[0] == TOMBSTONE[0])
+      return KEDGE_ERR_NOT_FOUND; /* a Kedge ID deleted by delete_key */
     record_unpack((const uint8_t *)reply->str, reply->len, row);
     return row->expiry_ms > kedge_wall_ms() ? KEDGE_OK : KEDGE_ERR_NOT_FOUND;
   case KS_PUT:
-    return reply->type == REDIS_REPLY_INTEGER && reply->integer == 1 ? KEDGE_OK : KEDGE_ERR_IO;
+    /* 0: not applied, as if it had been and then replaced or deleted (put_script) */
+    return reply->type == REDIS_REPLY_INTEGER && (reply->integer == 1 || reply->integer == 0)
+               ? KEDGE_OK
+               : KEDGE_ERR_IO;
   case KS_DELETE_SUPI:
     if (reply->type != REDIS_REPLY_INTEGER)
       return KEDGE_ERR_IO;
@@ -721,6 +797,10 @@ static void on_reply(redisAsyncContext *ac, void *r, void *privdata)
   }
   if (reply && reply->type == REDIS_REPLY_ERROR && rs->errors_logged++ < 5)
     kedge_log_warn("keystore redis %s: %s", rs->name, reply->str);
+  if (reply && op->call.kind == KS_PUT && reply->type == REDIS_REPLY_INTEGER && !reply->integer)
+    kedge_log_info("keystore redis %s: Kedge ID %s: put not applied: the SUPI's key is newer, or "
+                   "a delete issued after this put came first (docs/operations.md: late puts)",
+                   rs->name, op->row.kedge_id);
   ks_row_t row = op->row;
   kedge_err_t err = ks_redis_reply(op->call.kind, reply, &row);
   ks_call_t call = op->call;
@@ -1026,6 +1106,7 @@ static kedge_err_t rs_open(kedge_keystore_t *ks, const ks_uri_t *uri, const char
   rs->op_timeout_ms = ks->opts.op_timeout_ms;
   rs->backoff_min_ms = ks->opts.reconnect_min_ms;
   rs->backoff_max_ms = ks->opts.reconnect_max_ms;
+  rs->tombstone_ms = ks->opts.key_lifetime_ms > 0 ? ks->opts.key_lifetime_ms : DEFAULT_LIFETIME_MS;
   kedge_err_t err = resolve(uri, rs->addr, text, why, why_size);
   if (err) {
     rs_free(rs);

@@ -340,6 +340,21 @@ if command -v redis-server >/dev/null; then
   register redis && code=$(retrieve ecs "$R2_PORT" '{"kedgeId":"'"$(jget kedgeId "$T/redis.out")"'"}') &&
     [ "$code" = 200 ] && ok "Redis back: a new registration stores its key without restarting the AUSF" ||
     fail "registration after the Redis restart: $(cat "$T/redis.err") $code"
+  # deregister through an AUSF with edge.key_lifetime 2h: the key is refused by the others, and
+  # Redis keeps the SUPI's tombstone ("!<ms>") for that instance's key lifetime, so that a put
+  # issued before the revocation and landing after it stays out (issue 17, docs/operations.md)
+  ausf_conf "$T/ausf-r4.yaml" "redis://127.0.0.1:$RPORT" 2h
+  start_daemon R4 kedge-ausfd "$T/ausf-r4.yaml"
+  c=$(sbi_curl seaf -o "$T/dr" -w '%{http_code}' -H 'content-type: application/json' \
+    -d '{"supi":"imsi-001010000000001"}' \
+    "https://127.0.0.1:$R4_PORT/nausf-auth/v1/ue-authentications/deregister")
+  code=$(retrieve ecs "$R1_PORT" '{"kedgeId":"'"$(jget kedgeId "$T/redis.out")"'"}')
+  tomb=$(redis-cli -p "$RPORT" get kedge:supi:imsi-001010000000001)
+  left=$(redis-cli -p "$RPORT" pttl kedge:supi:imsi-001010000000001)
+  [ "$c" = 204 ] && [ "$code" = 404 ] && [ "${tomb#!}" != "$tomb" ] &&
+    [ "$left" -gt $((7200000 - 60000)) ] && [ "$left" -le 7200000 ] &&
+    ok "deregister: the key is gone from every AUSF; its tombstone lives edge.key_lifetime (2h)" ||
+    fail "deregister with Redis: $c, key request $code, kedge:supi: '$tomb' for $left ms"
 else
   fail "redis-server not installed (scripts/deps.sh installs it)"
 fi

@@ -2,8 +2,9 @@
 # `kedge-* --check-config` refuses what the daemon would refuse at start (issue 11 items 3 and
 # 9), each with one line naming the file: a master key that does not open the subscriber
 # database or the AUSF's key store (key-check record), a master key readable by others, a
-# config without sbi.tls, a missing certificate, the ECS's key-source CA; and the daemon and
-# `subscriber` commands refuse the wrong master key the same way. A master key given as
+# config without sbi.tls, a missing certificate, the ECS's key-source CA, the key store's
+# sqlite.wal_checkpoint_pages out of range; and the daemon and `subscriber` commands refuse the
+# wrong master key the same way. A master key given as
 # credential:NAME is read from $CREDENTIALS_DIRECTORY (systemd LoadCredential=).
 # Usage: sh test-check-config.sh BUILD_DIR
 BUILD=${1:?usage: test-check-config.sh BUILD_DIR}
@@ -106,6 +107,19 @@ for v in 0 -1 10000001 many; do
     "ausf-mc.yaml:4: ue_authentication.max_confirmed: must be an integer 1..10000000" \
     "$BIN/kedge-ausfd" --check-config --config "$T/ausf-mc.yaml"
 done
+
+# AUSF: the key store's sqlite.wal_checkpoint_pages (its writer's background WAL checkpoint,
+# docs/keystore.md) out of range or not a number is one line naming the file, line and key; the
+# default (absent, 8192) and a value in range are accepted.
+for v in 0 many; do
+  { cat "$T/ausf.yaml"; echo "sqlite: {wal_checkpoint_pages: $v}"; } >"$T/ausf-wcp.yaml"
+  expect_refusal "AUSF sqlite.wal_checkpoint_pages: $v: one line" \
+    "ausf-wcp.yaml:9: sqlite.wal_checkpoint_pages: must be an integer 1..1000000" \
+    "$BIN/kedge-ausfd" --check-config --config "$T/ausf-wcp.yaml"
+done
+{ cat "$T/ausf.yaml"; echo "sqlite: {wal_checkpoint_pages: 64}"; } >"$T/ausf-wcp.yaml"
+check "AUSF sqlite.wal_checkpoint_pages: 64: --check-config OK" \
+  "$BIN/kedge-ausfd" --check-config --config "$T/ausf-wcp.yaml"
 
 # ECS: the key source's CA.
 cat >"$T/ecs.yaml" <<EOC

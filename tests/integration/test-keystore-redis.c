@@ -150,6 +150,31 @@ static long long cmd_int(redisContext *c, const char *fmt, const char *arg)
   return v;
 }
 
+static int64_t wall_ms(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The key holds a delete's tombstone ("!" and a time in ms, lib/store/redis.c), expiring
+ * within 10 s of the end of the fixture's key_lifetime_ms from now; returns its time. */
+static long long assert_tombstone(redisContext *c, const char *prefix, const char *arg)
+{
+  char key[400];
+  snprintf(key, sizeof(key), "%s%s", prefix, arg);
+  redisReply *reply = cmd(c, "GET %s", key);
+  assert_int_equal(reply->type, REDIS_REPLY_STRING);
+  assert_true(reply->len > 1 && reply->str[0] == '!');
+  char *end = NULL;
+  long long t = strtoll(reply->str + 1, &end, 10);
+  assert_true(*end == '\0' && t > 1700000000000LL);
+  freeReplyObject(reply);
+  long long at = cmd_int(c, "PEXPIRETIME %s", key), want = wall_ms() + 3600 * 1000;
+  assert_true(at > want - 10000 && at <= want);
+  return t;
+}
+
 /* ---- fixture ---- */
 
 #define PASSWORD "kedge-test-requirepass"
@@ -195,6 +220,7 @@ static int setup_with(void **state, const char *password)
   f->opts.connect_timeout_ms = 400;
   f->opts.reconnect_min_ms = 50;
   f->opts.reconnect_max_ms = 400;
+  f->opts.key_lifetime_ms = 3600 * 1000; /* the tombstones' (assert_tombstone) */
   f->opts.redis_password = password;
   char why[256] = "";
   if (kedge_keystore_open(f->uri, &f->mk, f->base, &f->opts, &f->ks, why, sizeof(why))) {
@@ -275,7 +301,8 @@ static void test_round_trip_and_replace(void **state)
   wait_calls(f->base, &r.calls, 1);
   assert_int_equal(r.err, KEDGE_OK);
   assert_int_equal(get_one(f->base, f->ks, second.kedge_id, NULL), KEDGE_ERR_NOT_FOUND);
-  assert_int_equal(cmd_int(f->c, "EXISTS kedge:supi:%s", second.supi), 0);
+  assert_int_equal(cmd_int(f->c, "EXISTS kedge:kid:%s", second.kedge_id), 0);
+  assert_tombstone(f->c, "kedge:supi:", second.supi); /* test_late_put_refused */
   assert_int_equal(kedge_keystore_delete_supi(f->ks, second.supi, on_done, &r), KEDGE_OK);
   wait_calls(f->base, &r.calls, 2);
   assert_int_equal(r.err, KEDGE_ERR_NOT_FOUND);
@@ -811,6 +838,129 @@ static void test_late_undo_keeps_newer_put(void **state)
   OPENSSL_cleanse(&got, sizeof(got));
 }
 
+/* Issue 17: a put can reach Redis long after it was issued, sent on a connection that was
+ * dropped (a stall) and applied when Redis resumes, behind what was issued after it. Such a
+ * put must neither replace a newer key nor bring back a key deleted after it was issued. The
+ * time a put was issued is its record's created_ms (kedge_keystore_put: the caller's wall
+ * clock, the AUSF's at the confirmation), so a late put is one whose created_ms is older than
+ * what Redis already holds: each case below puts one through the store's own script. A put not
+ * applied is answered as one applied and then replaced or deleted (KEDGE_OK). */
+static void test_late_put_refused(void **state)
+{
+  fixture_t *f = *state;
+  const char *supi = "imsi-001010000000041";
+  kedge_keystore_record_t newer, late, got;
+  int64_t now = wall_ms();
+
+  /* a newer key of the SUPI (another Kedge ID) stays */
+  make_rec(&newer, supi, 60000);
+  newer.created_ms = now;
+  make_rec(&late, supi, 60000);
+  late.created_ms = now - 5000;
+  assert_int_equal(put_one(f->base, f->ks, &newer), KEDGE_OK);
+  capture_start();
+  assert_int_equal(put_one(f->base, f->ks, &late), KEDGE_OK);
+  char *log = capture_end();
+  assert_non_null(strstr(log, "put not applied"));
+  assert_non_null(strstr(log, late.kedge_id));
+  free(log);
+  assert_int_equal(get_one(f->base, f->ks, late.kedge_id, NULL), KEDGE_ERR_NOT_FOUND);
+  assert_int_equal(get_one(f->base, f->ks, newer.kedge_id, &got), KEDGE_OK);
+  assert_same(&newer, &got);
+  /* a newer record of the same Kedge ID stays (another Kedge, as a retry would seal) */
+  kedge_keystore_record_t again = newer;
+  assert_int_equal(RAND_bytes(again.kedge, KEDGE_KEY_LEN), 1);
+  again.created_ms = now - 1;
+  assert_int_equal(put_one(f->base, f->ks, &again), KEDGE_OK);
+  assert_int_equal(get_one(f->base, f->ks, newer.kedge_id, &got), KEDGE_OK);
+  assert_same(&newer, &got);
+  /* ... and one issued in the same millisecond or later replaces it */
+  again.created_ms = now;
+  assert_int_equal(put_one(f->base, f->ks, &again), KEDGE_OK);
+  assert_int_equal(get_one(f->base, f->ks, newer.kedge_id, &got), KEDGE_OK);
+  assert_same(&again, &got);
+
+  /* a revocation (delete_supi) wins against every put issued before it */
+  result_t r = {0};
+  assert_int_equal(kedge_keystore_delete_supi(f->ks, supi, on_done, &r), KEDGE_OK);
+  wait_calls(f->base, &r.calls, 1);
+  assert_int_equal(r.err, KEDGE_OK);
+  long long revoked = assert_tombstone(f->c, "kedge:supi:", supi);
+  assert_true(revoked >= now);
+  make_rec(&late, supi, 60000);
+  late.created_ms = revoked - 1;
+  assert_int_equal(put_one(f->base, f->ks, &late), KEDGE_OK);
+  assert_int_equal(get_one(f->base, f->ks, late.kedge_id, NULL), KEDGE_ERR_NOT_FOUND);
+  assert_int_equal(get_one(f->base, f->ks, again.kedge_id, NULL), KEDGE_ERR_NOT_FOUND);
+  assert_int_equal(cmd_int(f->c, "EXISTS kedge:kid:%s", late.kedge_id), 0);
+  assert_tombstone(f->c, "kedge:supi:", supi);
+  /* a second revocation finds no key, and keeps the later of the two times */
+  assert_int_equal(kedge_keystore_delete_supi(f->ks, supi, on_done, &r), KEDGE_OK);
+  wait_calls(f->base, &r.calls, 2);
+  assert_int_equal(r.err, KEDGE_ERR_NOT_FOUND);
+  assert_true(assert_tombstone(f->c, "kedge:supi:", supi) >= revoked);
+  /* a put issued after it (the UE's next authentication) is stored */
+  kedge_keystore_record_t next;
+  make_rec(&next, supi, 60000);
+  assert_int_equal(put_one(f->base, f->ks, &next), KEDGE_OK);
+  assert_int_equal(get_one(f->base, f->ks, next.kedge_id, &got), KEDGE_OK);
+  assert_same(&next, &got);
+
+  /* delete_key of the SUPI's key: neither that Kedge ID nor an older key comes back, a newer
+   * one is stored */
+  assert_int_equal(get_one(f->base, f->ks, next.kedge_id, &got), KEDGE_OK);
+  assert_int_equal(kedge_keystore_delete_key(f->ks, supi, next.kedge_id, on_done, &r), KEDGE_OK);
+  wait_calls(f->base, &r.calls, 3);
+  assert_int_equal(r.err, KEDGE_OK);
+  assert_int_equal(get_one(f->base, f->ks, next.kedge_id, NULL), KEDGE_ERR_NOT_FOUND);
+  assert_tombstone(f->c, "kedge:kid:", next.kedge_id);
+  assert_true(assert_tombstone(f->c, "kedge:supi:", supi) == got.created_ms);
+  next.created_ms = got.created_ms + 1000; /* even one issued later: that key was revoked */
+  assert_int_equal(put_one(f->base, f->ks, &next), KEDGE_OK);
+  assert_int_equal(get_one(f->base, f->ks, next.kedge_id, NULL), KEDGE_ERR_NOT_FOUND);
+  make_rec(&late, supi, 60000);
+  late.created_ms = got.created_ms - 1;
+  assert_int_equal(put_one(f->base, f->ks, &late), KEDGE_OK);
+  assert_int_equal(get_one(f->base, f->ks, late.kedge_id, NULL), KEDGE_ERR_NOT_FOUND);
+  kedge_keystore_record_t third;
+  make_rec(&third, supi, 60000);
+  assert_int_equal(put_one(f->base, f->ks, &third), KEDGE_OK);
+  assert_int_equal(get_one(f->base, f->ks, third.kedge_id, NULL), KEDGE_OK);
+
+  /* delete_key of a Kedge ID whose put has not arrived yet: NOT_FOUND, the SUPI's key stays,
+   * and the put, when it comes, is not applied */
+  make_rec(&late, supi, 60000);
+  assert_int_equal(kedge_keystore_delete_key(f->ks, supi, late.kedge_id, on_done, &r), KEDGE_OK);
+  wait_calls(f->base, &r.calls, 4);
+  assert_int_equal(r.err, KEDGE_ERR_NOT_FOUND);
+  assert_tombstone(f->c, "kedge:kid:", late.kedge_id);
+  assert_int_equal(get_one(f->base, f->ks, third.kedge_id, NULL), KEDGE_OK);
+  late.created_ms = wall_ms() + 1000;
+  assert_int_equal(put_one(f->base, f->ks, &late), KEDGE_OK);
+  assert_int_equal(get_one(f->base, f->ks, late.kedge_id, NULL), KEDGE_ERR_NOT_FOUND);
+  assert_int_equal(get_one(f->base, f->ks, third.kedge_id, NULL), KEDGE_OK);
+  OPENSSL_cleanse(&got, sizeof(got));
+}
+
+/* The records and mappings an older kedge wrote (no tombstones) read and are replaced as
+ * before; a value under the SUPI's current Kedge ID that is not a record (no creation time to
+ * compare) is replaced too. */
+static void test_old_records_replaced(void **state)
+{
+  fixture_t *f = *state;
+  const char *supi = "imsi-001010000000042";
+  kedge_keystore_record_t old, next, got;
+  make_rec(&old, supi, 60000);
+  assert_int_equal(put_one(f->base, f->ks, &old), KEDGE_OK);
+  freeReplyObject(cmd(f->c, "SET kedge:kid:%s garbage", old.kedge_id));
+  make_rec(&next, supi, 60000);
+  assert_int_equal(put_one(f->base, f->ks, &next), KEDGE_OK);
+  assert_int_equal(cmd_int(f->c, "EXISTS kedge:kid:%s", old.kedge_id), 0);
+  assert_int_equal(get_one(f->base, f->ks, next.kedge_id, &got), KEDGE_OK);
+  assert_same(&next, &got);
+  OPENSSL_cleanse(&got, sizeof(got));
+}
+
 static void test_unreachable_at_open(void **state)
 {
   fixture_t *f = *state;
@@ -935,6 +1085,8 @@ int main(void)
       cmocka_unit_test_setup_teardown(test_close_put_undone, setup, teardown),
       cmocka_unit_test_setup_teardown(test_stalled_undo_counts_what_is_sent, setup, teardown),
       cmocka_unit_test_setup_teardown(test_late_undo_keeps_newer_put, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_late_put_refused, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_old_records_replaced, setup, teardown),
       cmocka_unit_test_setup_teardown(test_unreachable_at_open, setup, teardown),
       cmocka_unit_test_setup_teardown(test_close_with_calls_in_flight, setup, teardown),
       cmocka_unit_test_setup_teardown(test_auth, setup_auth, teardown),
