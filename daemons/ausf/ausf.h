@@ -10,6 +10,7 @@
 #include "context.h"
 #include "kedge/config.h"
 #include "kedge/json_check.h"
+#include "kedge/kdf.h"
 #include "kedge/keystore.h"
 #include "kedge/list.h"
 #include "kedge/metrics.h"
@@ -178,7 +179,13 @@ typedef struct ausf_confirmation {
   char edge_kedge_id[KEDGE_ID_MAX + 1];
   void (*event_done)(struct ausf_confirmation *c);
   struct akma_call *akma;
+  /* HMAC keyed once with KAUSF for KSEAF (TS 33.501 A.6) and the edge keys (SPEC.md 2): made by
+   * the first of them (ausf_confirmation_kausf_key), wiped and freed with the confirmation */
+  kedge_kdf_key_t *kausf_key;
 } ausf_confirmation_t;
+
+/* The confirmation's KDF key keyed with its KAUSF, set up on the first call. */
+kedge_err_t ausf_confirmation_kausf_key(ausf_confirmation_t *c, kedge_kdf_key_t **key);
 
 /* worker.c at shutdown, after the worker's loop ended and its key store and clients were closed
  * (so no step's callback can come): a confirmation still waiting is answered 503 if its stream

@@ -58,11 +58,14 @@ void ausf_edge_on_success(ausf_confirmation_t *c, kedge_keystore_t *keys, ausf_e
   }
   kedge_keystore_record_t rec = {0};
   kedge_supi_t supi;
+  kedge_kdf_key_t *kausf_key = NULL;
   kedge_err_t err = kedge_supi_parse(c->ctx.supi, &supi);
+  if (!err) /* the key KSEAF is derived under too (confirmation_respond) */
+    err = ausf_confirmation_kausf_key(c, &kausf_key);
   /* SPEC.md 2: the UDM's routing indicator and the home network's MCC/MNC */
   if (!err)
-    err = kedge_derive_kedge_and_id(c->ctx.kausf, &supi, c->ctx.routing_id, &ausf->home_network,
-                                    rec.kedge, rec.kedge_id);
+    err = kedge_derive_kedge_and_id_keyed(kausf_key, &supi, c->ctx.routing_id, &ausf->home_network,
+                                          rec.kedge, rec.kedge_id);
   if (!err) {
     memcpy(rec.supi, supi.value, supi.len + 1);
     rec.created_ms = kedge_wall_ms();

@@ -434,8 +434,18 @@ static void confirmation_free(ausf_confirmation_t *c)
 {
   if (c->w)
     LIST_REMOVE(c, link);
-  OPENSSL_cleanse(c, sizeof(*c)); /* KAUSF goes here, after the edge keys were derived */
+  kedge_kdf_key_free(c->kausf_key); /* OpenSSL's HMAC cleanses its key state on free */
+  OPENSSL_cleanse(c, sizeof(*c));   /* KAUSF goes here, after the edge keys were derived */
   free(c);
+}
+
+kedge_err_t ausf_confirmation_kausf_key(ausf_confirmation_t *c, kedge_kdf_key_t **key)
+{
+  kedge_err_t err = c->kausf_key
+                        ? KEDGE_OK
+                        : kedge_kdf_key_new(c->ctx.kausf, sizeof(c->ctx.kausf), &c->kausf_key);
+  *key = c->kausf_key;
+  return err;
 }
 
 /* Shutdown (worker.c): the drain ended (sbi.limits.shutdown_grace) with this confirmation's
@@ -476,7 +486,11 @@ static void confirmation_respond(ausf_confirmation_t *c)
   }
   uint8_t kseaf[KEDGE_KSEAF_LEN];
   char kseaf_hex[65];
-  kedge_err_t err = kedge_aka_kseaf(c->ctx.kausf, c->ctx.snn, kseaf);
+  /* TS 33.501 A.6, under the key that derived the edge keys (one HMAC set-up of KAUSF) */
+  kedge_kdf_key_t *kausf_key;
+  kedge_err_t err = ausf_confirmation_kausf_key(c, &kausf_key);
+  if (!err)
+    err = kedge_aka_kseaf_keyed(kausf_key, c->ctx.snn, kseaf);
   if (err) {
     kedge_sbi_respond_err(req, err, NULL);
   } else {

@@ -53,6 +53,11 @@ kedge_err_t kedge_aka_hxres_star(const uint8_t rand[KEDGE_RAND_LEN],
 /* A.6: KSEAF = KDF(KAUSF, 0x6C, SNN). */
 kedge_err_t kedge_aka_kseaf(const uint8_t kausf[KEDGE_KAUSF_LEN], const char *snn,
                             uint8_t kseaf[KEDGE_KSEAF_LEN]);
+/* The same under a KDF key keyed with KAUSF (kedge_kdf_key_new, or what
+ * kedge_aka_ue_respond_keyed hands back): the AUSF derives KSEAF and the edge keys
+ * (kedge_derive_kedge_and_id_keyed) under one HMAC key set-up. */
+kedge_err_t kedge_aka_kseaf_keyed(kedge_kdf_key_t *kausf_key, const char *snn,
+                                  uint8_t kseaf[KEDGE_KSEAF_LEN]);
 
 /* TS 33.501 6.1.3.2 step 1-2: the 5G HE AV the UDM/ARPF sends to the AUSF.
  * AUTN = (SQN xor AK) || AMF || MAC-A. */

@@ -108,6 +108,13 @@ kedge_err_t kedge_aka_kseaf(const uint8_t kausf[32], const char *snn, uint8_t ks
   return err;
 }
 
+kedge_err_t kedge_aka_kseaf_keyed(kedge_kdf_key_t *kausf_key, const char *snn, uint8_t kseaf[32])
+{
+  if (!kausf_key || !snn || !kseaf)
+    return KEDGE_ERR_INVALID_ARG;
+  return kseaf_with(kausf_key, snn, kseaf);
+}
+
 kedge_err_t kedge_aka_generate_he_av(const kedge_aka_credentials_t *cred, const uint8_t rand[16],
                                      uint64_t sqn, const uint8_t amf[2], const char *snn,
                                      kedge_he_av_t *av)

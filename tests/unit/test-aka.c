@@ -65,6 +65,16 @@ static void test_chain_from_ck_ik(void **state)
   assert_memory_equal(kausf, e_kausf, 32);
   assert_int_equal(kedge_aka_kseaf(kausf, snn, kseaf), KEDGE_OK);
   assert_memory_equal(kseaf, e_kseaf, 32);
+  /* A.6 under a key set up once with KAUSF (the AUSF's path): the same KSEAF, twice */
+  kedge_kdf_key_t *kausf_key = NULL;
+  assert_int_equal(kedge_kdf_key_new(kausf, 32, &kausf_key), KEDGE_OK);
+  for (int round = 0; round < 2; round++) {
+    memset(kseaf, 0, sizeof(kseaf));
+    assert_int_equal(kedge_aka_kseaf_keyed(kausf_key, snn, kseaf), KEDGE_OK);
+    assert_memory_equal(kseaf, e_kseaf, 32);
+  }
+  kedge_kdf_key_free(kausf_key);
+  assert_int_equal(kedge_aka_kseaf_keyed(NULL, snn, kseaf), KEDGE_ERR_INVALID_ARG);
   assert_int_equal(kedge_aka_res_star(ck, ik, snn, rand, xres, 16, xres_star), KEDGE_OK);
   assert_memory_equal(xres_star, e_xres_star, 16);
   assert_int_equal(kedge_aka_hxres_star(rand, xres_star, hxres_star), KEDGE_OK);

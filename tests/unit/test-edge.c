@@ -58,6 +58,20 @@ static void check_block(const char *block)
   assert_memory_equal(kedge, e_kedge, 32);
   assert_string_equal(id_text, e_id);
 
+  /* the keyed path the AUSF and the UE take (one HMAC key set-up of KAUSF for KSEAF and the
+   * edge keys): the same known answers, and the key stays usable for a second derivation */
+  kedge_kdf_key_t *kausf_key = NULL;
+  assert_int_equal(kedge_kdf_key_new(kausf, 32, &kausf_key), KEDGE_OK);
+  for (int round = 0; round < 2; round++) {
+    memset(kedge, 0, sizeof(kedge));
+    memset(id_text, 0, sizeof(id_text));
+    assert_int_equal(kedge_derive_kedge_and_id_keyed(kausf_key, &supi, rid, &home, kedge, id_text),
+                     KEDGE_OK);
+    assert_memory_equal(kedge, e_kedge, 32);
+    assert_string_equal(id_text, e_id);
+  }
+  kedge_kdf_key_free(kausf_key);
+
   /* parse gives back what built it */
   kedge_id_t id;
   const char *why = "unset";
