@@ -261,8 +261,10 @@ static void vector_received(const kedge_sbi_client_response_t *resp, const char 
         kedge_sbi_respond_err(req, err, NULL);
       } else {
         kedge_gauge_add(ausf->contexts_live, 1);
-        char root[300], location[400], href[450], rand_hex[33], autn_hex[33], hx_hex[33];
-        kedge_sbi_server_api_root(ausf->srv, ausf->api_root, root, sizeof(root));
+        char location[400], href[450], rand_hex[33], autn_hex[33], hx_hex[33];
+        /* TS 29.501 4.4.1: built once per worker (ausf.api_root and the bound port do not
+         * change while running: a reload keeps them) */
+        const char *root = kedge_sbi_server_api_root_cached(ausf->srv, ausf->api_root);
         snprintf(location, sizeof(location), "%s" UEAU_BASE "/%s", root, ctx.id);
         snprintf(href, sizeof(href), "%s/5g-aka-confirmation", location);
         kedge_hex_encode(rand, 16, rand_hex);

@@ -107,21 +107,6 @@ static void respond_event(kedge_sbi_request_t *req, const udm_auth_event_t *ev)
   json_decref(body);
 }
 
-/* The Location's API root (TS 29.501 4.4.1), built once per worker thread: udm.api_root is not
- * reloaded (udm_reload takes only the allow-list) and the address and port are bound once, but
- * the port is known only after the server started (sbi.port 0), after setup: so on the thread's
- * first AuthEvent, not at setup. Keyed on the server in case a process runs more than one. */
-static const char *api_root_of(const udm_t *udm)
-{
-  static _Thread_local const kedge_sbi_server_t *built_for;
-  static _Thread_local char root[300];
-  if (built_for != udm->srv || !root[0]) {
-    kedge_sbi_server_api_root(udm->srv, udm->api_root, root, sizeof(root));
-    built_for = udm->srv;
-  }
-  return root;
-}
-
 /* Worker loop: answer. */
 static void event_done(void *arg)
 {
@@ -137,7 +122,9 @@ static void event_done(void *arg)
     } else {
       kedge_counter_add(udm->auth_events_stored, 1);
       char segment[3 * KEDGE_SUPI_MAX + 1], location[1200];
-      const char *root = api_root_of(udm);
+      /* TS 29.501 4.4.1: built once per worker (udm.api_root and the bound port do not change
+       * while running: udm_reload takes only the allow-list) */
+      const char *root = kedge_sbi_server_api_root_cached(udm->srv, udm->api_root);
       kedge_sbi_path_segment(job->ev.supi, segment, sizeof(segment));
       char *p = location, *end = location + sizeof(location);
       UDM_PUT_STR(&p, end, root);

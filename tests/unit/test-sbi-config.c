@@ -145,13 +145,28 @@ static void test_server_new_checks_limits(void **state)
   kedge_sbi_server_free(srv);
 }
 
+/* The cached apiRoot (TS 29.501 4.4.1) follows what it was built from: another configured
+ * string or server is built again, the same one is the same text. */
+static void test_api_root_cached(void **state)
+{
+  (void)state;
+  static const char a[] = "https://ausf.example:7443", b[] = "https://udm.example:8443";
+  const char *r = kedge_sbi_server_api_root_cached(NULL, a);
+  assert_string_equal(r, a);
+  assert_ptr_equal(kedge_sbi_server_api_root_cached(NULL, a), r);
+  assert_string_equal(kedge_sbi_server_api_root_cached(NULL, b), b);
+  char built[300];
+  kedge_sbi_server_api_root(NULL, NULL, built, sizeof(built));
+  assert_string_equal(kedge_sbi_server_api_root_cached(NULL, NULL), built);
+  assert_string_equal(kedge_sbi_server_api_root_cached(NULL, a), a);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_defaults),
-      cmocka_unit_test(test_all_keys),
-      cmocka_unit_test(test_errors),
-      cmocka_unit_test(test_server_new_checks_limits),
+      cmocka_unit_test(test_defaults),        cmocka_unit_test(test_all_keys),
+      cmocka_unit_test(test_errors),          cmocka_unit_test(test_server_new_checks_limits),
+      cmocka_unit_test(test_api_root_cached),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
