@@ -48,6 +48,9 @@ static void done(ausf_confirmation_t *c, kedge_err_t err, const char *cause)
   }
   current->calls++;
   current->err = err;
+  /* the edge step's end: what confirmation_free does with the KAUSF key it may have set up */
+  kedge_kdf_key_free(c->kausf_key);
+  c->kausf_key = NULL;
   current->cause = cause;
 }
 
