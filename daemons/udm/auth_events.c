@@ -121,7 +121,7 @@ static void event_done(void *arg)
       kedge_sbi_respond(req, 204, NULL, NULL, 0);
     } else {
       kedge_counter_add(udm->auth_events_stored, 1);
-      char root[300], segment[3 * KEDGE_SUPI_MAX + 1], location[1200];
+      char root[KEDGE_SBI_API_ROOT_MAX + 1], segment[3 * KEDGE_SUPI_MAX + 1], location[1200];
       kedge_sbi_server_api_root(udm->srv, udm->api_root, root, sizeof(root));
       kedge_sbi_path_segment(job->ev.supi, segment, sizeof(segment));
       char *p = location, *end = location + sizeof(location);
