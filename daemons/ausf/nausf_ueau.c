@@ -121,7 +121,9 @@ typedef struct ueau_call {
   kedge_sbi_request_t *req;
   kedge_nrf_disc_call_t *disc; /* asking the NRF for the UDM (no static udm.uri) */
   kedge_nrf_send_t *call;      /* asking the UDM (one of the candidates) */
-  json_t *udm_body;
+  json_t *udm_body; /* AuthenticationInfoRequest as a tree (with resynchronizationInfo) */
+  char udm_text[KEDGE_SNN_LEN + 160]; /* or written out ("" when it is the tree) */
+  int udm_text_len;
   char path[3 * KEDGE_SUPI_MAX + 96];
   char snn[KEDGE_SNN_LEN + 1];
   char consumer[254];
@@ -292,7 +294,10 @@ static void vector_received(const kedge_sbi_client_response_t *resp, const char 
 /* The vector request to the UDM, tried on each candidate in turn while one is unreachable. */
 static void ask_udm(ueau_call_t *c, const kedge_nrf_candidates_t *cands)
 {
-  const kedge_sbi_client_request_t call = {.method = "POST", .body = c->udm_body};
+  const kedge_sbi_client_request_t call = {.method = "POST",
+                                           .body = c->udm_body,
+                                           .raw_body = c->udm_body ? NULL : c->udm_text,
+                                           .raw_body_len = (size_t)c->udm_text_len};
   kedge_err_t err = kedge_nrf_send(ausf_worker_of(c->req)->udm, cands, &call, c->path,
                                    vector_received, c, &c->call);
   if (err) {
@@ -358,13 +363,25 @@ static void ue_authentications(kedge_sbi_request_t *req, void *arg)
   }
 
   /* TS 29.503 6.3.6.2.2 AuthenticationInfoRequest */
-  json_t *udm_body =
-      json_pack("{s:s, s:s}", "servingNetworkName", snn, "ausfInstanceId", ausf->instance_id);
+  /* Written out when there is nothing to escape and no resynchronizationInfo to copy: a tree
+   * built and dumped cost about 15,000 instructions per AKA run (docs/performance-latency.md,
+   * "Fifth round: the AUSF") */
   json_t *resync = json_object_get(body, "resynchronizationInfo");
-  if (udm_body && resync)
-    json_object_set(udm_body, "resynchronizationInfo", resync);
+  json_t *udm_body = NULL;
+  c->udm_text_len = !resync && kedge_json_plain(snn) && kedge_json_plain(ausf->instance_id)
+                        ? snprintf(c->udm_text, sizeof(c->udm_text),
+                                   "{\"servingNetworkName\":\"%s\",\"ausfInstanceId\":\"%s\"}", snn,
+                                   ausf->instance_id)
+                        : 0;
+  if (c->udm_text_len <= 0 || (size_t)c->udm_text_len >= sizeof(c->udm_text)) {
+    c->udm_text_len = 0;
+    udm_body =
+        json_pack("{s:s, s:s}", "servingNetworkName", snn, "ausfInstanceId", ausf->instance_id);
+    if (udm_body && resync)
+      json_object_set(udm_body, "resynchronizationInfo", resync);
+  }
   ausf_worker_t *w = ausf_worker_of(req);
-  if (!udm_body || !w->udm) {
+  if ((!udm_body && !c->udm_text_len) || !w->udm) {
     json_decref(udm_body);
     free(c);
     kedge_sbi_respond_err(req, w->udm ? KEDGE_ERR_NOMEM : KEDGE_ERR_CONFIG, NULL);
@@ -484,7 +501,8 @@ static void confirmation_respond(ausf_confirmation_t *c)
         kedge_sbi_respond_err(req, KEDGE_ERR_NOMEM, NULL);
       json_decref(tree);
     }
-    OPENSSL_cleanse(body, sizeof(body)); /* KSEAF */
+    /* KSEAF: what snprintf wrote (n octets, or the whole buffer when it was cut short) */
+    OPENSSL_cleanse(body, n >= 0 && (size_t)n < sizeof(body) ? (size_t)n : sizeof(body));
     kedge_counter_add(ausf->aka_success, 1);
     if (kedge_log_enabled(KEDGE_LOG_INFO)) { /* a SHA-256 per AKA only when shown */
       char fp[9] = "?";
@@ -501,7 +519,7 @@ static void confirmation_respond(ausf_confirmation_t *c)
     if (ausf_ctx_put(ausf->confirmed, &kept) != KEDGE_OK)
       kedge_log_subscriber(KEDGE_LOG_WARN, kept.supi, NULL,
                            "5G AKA: cannot keep it for a later DELETE (out of memory)");
-    OPENSSL_cleanse(&kept, sizeof(kept));
+    /* kept holds no key now (XRES* and KAUSF wiped above): no second wipe of its 1 KiB */
   }
   OPENSSL_cleanse(kseaf, sizeof(kseaf));
   OPENSSL_cleanse(kseaf_hex, sizeof(kseaf_hex));

@@ -108,7 +108,9 @@ void ausf_auth_event_send(ausf_confirmation_t *c, void (*done)(ausf_confirmation
                                              .body = body,
                                              .raw_body = written ? text : NULL,
                                              .raw_body_len = written ? (size_t)n : 0,
-                                             .timeout_ms = (uint32_t)ausf->auth_event_timeout_ms};
+                                             .timeout_ms = (uint32_t)ausf->auth_event_timeout_ms,
+                                             /* only its Location is read (event_answered) */
+                                             .unread_2xx_body = true};
     err = kedge_sbi_client_send(udm, &call, event_answered, c, NULL);
   }
   json_decref(body);

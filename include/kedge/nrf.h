@@ -200,7 +200,8 @@ void kedge_nrf_discover_cancel(kedge_nrf_disc_call_t *call);
  * previous could not be reached (KEDGE_ERR_UNAVAILABLE: refused, reset, TLS failed, so the
  * request was not processed; TS 29.500 6.10.3 lets the consumer reselect), each attempt with
  * the SBI client's own retry rules. The callback gets the last answer and the apiRoot that gave
- * it; it runs exactly once unless cancelled. `body` is kept (referenced) until then. */
+ * it; it runs exactly once unless cancelled. `body` is kept (referenced) until then; a
+ * `raw_body` is copied (and wiped with the send). */
 typedef struct kedge_nrf_send kedge_nrf_send_t;
 typedef void (*kedge_nrf_send_cb)(const kedge_sbi_client_response_t *response, const char *api_root,
                                   void *arg);

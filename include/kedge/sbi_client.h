@@ -110,6 +110,10 @@ typedef struct kedge_sbi_client_request {
   const char *content_type;   /* of the body; NULL: "application/json" */
   const char *const *headers; /* extra "Name: value" lines, NULL-terminated array, or NULL */
   uint32_t timeout_ms;        /* 0: the client's timeout_ms */
+  /* true: the caller reads a success's status and headers only (a 201's Location), so a 2xx
+   * body is not parsed: response.json stays NULL, body_len is still set. Any other status's
+   * body (ProblemDetails) is parsed as usual. */
+  bool unread_2xx_body;
 } kedge_sbi_client_request_t;
 
 typedef struct kedge_sbi_client_response {
@@ -158,6 +162,10 @@ bool kedge_sbi_path_segment(const char *in, char *out, size_t size);
 
 /* Number of calls in flight (started, not yet completed or cancelled). */
 size_t kedge_sbi_client_pending(const kedge_sbi_client_t *client);
+
+/* Finished calls' easy handles kept for the next calls: only while calls are in flight (0 once
+ * the client is idle; docs/sbi-client.md "Easy handles"). */
+size_t kedge_sbi_client_spare_handles(const kedge_sbi_client_t *client);
 
 #ifdef __cplusplus
 }

@@ -35,7 +35,7 @@ kedge_err_t kedge_buf_add(kedge_buf_t *b, const void *data, size_t len)
       return KEDGE_ERR_NOMEM;
     if (b->data) {
       memcpy(p, b->data, b->len);
-      OPENSSL_cleanse(b->data, b->cap);
+      OPENSSL_cleanse(b->data, b->len); /* past len: never written, or wiped by a clear */
       free(b->data);
     }
     b->data = p;
@@ -54,10 +54,13 @@ void kedge_buf_clear(kedge_buf_t *b)
   b->len = 0;
 }
 
+/* Only the octets in use are wiped: nothing writes past len but kedge_buf_add, which moves len
+ * with it, and a clear wipes what it gives back (issue 17: the whole block, 1 KiB or more,
+ * was wiped for a body of a few hundred octets). */
 void kedge_buf_free(kedge_buf_t *b)
 {
   if (b->data) {
-    OPENSSL_cleanse(b->data, b->cap);
+    OPENSSL_cleanse(b->data, b->len);
     free(b->data);
   }
   b->data = NULL;

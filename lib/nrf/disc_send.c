@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "kedge/log.h"
 #include "kedge/nrf.h"
 
@@ -16,6 +18,8 @@ struct kedge_nrf_send {
   char method[8];
   char path[2048];
   json_t *body;
+  char *raw_body; /* a copy of the request's raw_body, or NULL */
+  size_t raw_body_len;
   const char *content_type;
   uint32_t timeout_ms;
   kedge_nrf_send_cb cb;
@@ -26,6 +30,10 @@ struct kedge_nrf_send {
 static void send_free(kedge_nrf_send_t *s)
 {
   json_decref(s->body);
+  if (s->raw_body) {
+    OPENSSL_cleanse(s->raw_body, s->raw_body_len);
+    free(s->raw_body);
+  }
   free(s);
 }
 
@@ -55,6 +63,8 @@ static kedge_err_t attempt(kedge_nrf_send_t *s)
     const kedge_sbi_client_request_t req = {.method = s->method,
                                             .url = url,
                                             .body = s->body,
+                                            .raw_body = s->raw_body,
+                                            .raw_body_len = s->raw_body_len,
                                             .content_type = s->content_type,
                                             .timeout_ms = s->timeout_ms};
     kedge_err_t err = kedge_sbi_client_send(s->client, &req, answered, s, &s->call);
@@ -82,6 +92,14 @@ kedge_err_t kedge_nrf_send(kedge_sbi_client_t *client, const kedge_nrf_candidate
   snprintf(s->method, sizeof(s->method), "%s", req->method);
   snprintf(s->path, sizeof(s->path), "%s", path);
   s->body = json_incref((json_t *)req->body);
+  if (req->raw_body && !req->body) {
+    if (!(s->raw_body = malloc(req->raw_body_len ? req->raw_body_len : 1))) {
+      send_free(s);
+      return KEDGE_ERR_NOMEM;
+    }
+    memcpy(s->raw_body, req->raw_body, req->raw_body_len);
+    s->raw_body_len = req->raw_body_len;
+  }
   s->content_type = req->content_type; /* a literal in every caller */
   s->timeout_ms = req->timeout_ms;
   s->cb = cb;

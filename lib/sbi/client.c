@@ -42,6 +42,8 @@
 #define HEADER_MAX   8192
 /* Copied response headers longer than this are dropped (reported as absent). */
 #define RESPONSE_HEADER_MAX 4096
+/* Finished easy handles kept for the next calls while others are in flight (SPARE_EASY). */
+#define SPARE_EASY_MAX 64
 
 typedef struct pem_blob {
   unsigned char *data;
@@ -79,6 +81,11 @@ struct kedge_sbi_client {
   /* The header lines of a call without its own (no extra headers, no token, JSON or no
    * body), built once: hdr_plain for no body, hdr_json with Content-Type: application/json */
   struct curl_slist *hdr_plain, *hdr_json;
+  /* Easy handles of calls that got an answer, reused in turn (first in, first out) by the next
+   * calls instead of a curl_easy_duphandle() and a curl_easy_cleanup() per call; all freed
+   * (wiped) as soon as no call is in flight (docs/sbi-client.md "Easy handles"). */
+  CURL *spare[SPARE_EASY_MAX];
+  unsigned spare_head, n_spare;
 };
 
 typedef enum call_state {
@@ -102,6 +109,8 @@ struct kedge_sbi_client_call {
   kedge_buf_t body; /* response body (at most max_response_size), may carry keys: wiped */
   bool too_big;
   bool not_h2;
+  bool unread_2xx_body; /* the request's: a success's body is not parsed */
+  bool answered;        /* an HTTP answer came: its easy handle may serve another call */
   unsigned attempts;
   uint64_t start_us, deadline_us;
   /* The deadline while ACTIVE, the next attempt while RETRY_WAIT. libcurl's own
@@ -561,12 +570,39 @@ fail:
   return err;
 }
 
+/* Frees the spare easy handles (the wiping allocator wipes their buffers). */
+static CURL *spare_take(kedge_sbi_client_t *c)
+{
+  CURL *e = c->spare[c->spare_head];
+  c->spare_head = (c->spare_head + 1) % SPARE_EASY_MAX;
+  c->n_spare--;
+  return e;
+}
+
+static void spare_drain(kedge_sbi_client_t *c)
+{
+  while (c->n_spare)
+    curl_easy_cleanup(spare_take(c));
+}
+
 static void call_free(kedge_sbi_client_call_t *call)
 {
+  kedge_sbi_client_t *c = call->client;
   if (call->timer)
     event_free(call->timer);
+  /* A handle that got an answer serves a later call while others are in flight: libcurl's
+   * receive buffer may hold its last answer (a key) until then, so the spares are reused in
+   * turn (each within the next SPARE_EASY_MAX calls) and all go as soon as the client is
+   * idle. */
+  if (call->easy && call->answered && c->pending > 0 && !c->free_pending &&
+      c->n_spare < SPARE_EASY_MAX) {
+    c->spare[(c->spare_head + c->n_spare++) % SPARE_EASY_MAX] = call->easy;
+    call->easy = NULL;
+  }
   if (call->easy)
     curl_easy_cleanup(call->easy);
+  if (c->pending == 0)
+    spare_drain(c);
   curl_slist_free_all(call->headers);
   free(call->url);
   free(call->content_type);
@@ -602,6 +638,7 @@ static void client_destroy(kedge_sbi_client_t *c)
 {
   while (!LIST_EMPTY(&c->calls))
     call_discard(LIST_FIRST(&c->calls));
+  spare_drain(c); /* before the PEM buffers their blobs point at */
   /* curl_multi_cleanup closes the connections and may still call on_curl_socket and
    * on_curl_timer: everything they touch stays valid until it returns. */
   if (c->multi)
@@ -635,6 +672,11 @@ void kedge_sbi_client_free(kedge_sbi_client_t *client)
     return;
   }
   client_destroy(client);
+}
+
+size_t kedge_sbi_client_spare_handles(const kedge_sbi_client_t *client)
+{
+  return client ? client->n_spare : 0;
 }
 
 size_t kedge_sbi_client_pending(const kedge_sbi_client_t *client)
@@ -857,6 +899,21 @@ static kedge_err_t template_new(kedge_sbi_client_t *c)
   return rc == CURLE_OK ? KEDGE_OK : setopt_failed(rc);
 }
 
+/* A spare handle, its last call's method and body forgotten: the template's GET, no body, no
+ * custom method (setup_easy sets the rest, as on a copy of the template). */
+static CURL *reuse_easy(kedge_sbi_client_t *c)
+{
+  CURL *e = spare_take(c);
+  if (curl_easy_setopt(e, CURLOPT_POSTFIELDS, NULL) != CURLE_OK ||
+      curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)-1) != CURLE_OK ||
+      curl_easy_setopt(e, CURLOPT_HTTPGET, 1L) != CURLE_OK ||
+      curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, NULL) != CURLE_OK) {
+    curl_easy_cleanup(e);
+    return NULL;
+  }
+  return e;
+}
+
 /* What is the call's own on its handle (a copy of the client's template). */
 static kedge_err_t setup_easy(kedge_sbi_client_call_t *call, const kedge_sbi_client_request_t *req)
 {
@@ -1024,6 +1081,7 @@ kedge_err_t kedge_sbi_client_send(kedge_sbi_client_t *client, const kedge_sbi_cl
   call->client = client;
   kedge_buf_init(&call->body, client->opts.max_response_size);
   call->method = method;
+  call->unread_2xx_body = req->unread_2xx_body;
   call->idempotent = idempotent;
   call->cb = cb;
   call->arg = arg;
@@ -1048,7 +1106,7 @@ kedge_err_t kedge_sbi_client_send(kedge_sbi_client_t *client, const kedge_sbi_cl
     memcpy(call->req_body, req->raw_body, req->raw_body_len);
     call->req_len = req->raw_body_len;
   }
-  call->easy = curl_easy_duphandle(client->tmpl);
+  call->easy = client->n_spare ? reuse_easy(client) : curl_easy_duphandle(client->tmpl);
   call->timer = evtimer_new(client->base, on_call_timer, call);
   if (!call->easy || !call->timer) {
     err = KEDGE_ERR_NOMEM;
@@ -1198,6 +1256,7 @@ static void call_complete(kedge_sbi_client_call_t *call, kedge_err_t err)
 {
   kedge_sbi_client_t *c = call->client;
   kedge_sbi_client_response_t r = {.err = err, .attempts = call->attempts};
+  call->answered = err == KEDGE_OK;
   char *content_type = NULL, *location = NULL, *retry_after = NULL;
   const char *url = NULL;
   curl_easy_getinfo(call->easy, CURLINFO_RESPONSE_CODE, &r.status);
@@ -1210,7 +1269,11 @@ static void call_complete(kedge_sbi_client_call_t *call, kedge_err_t err)
     r.location = location;
     r.retry_after = retry_after;
     r.body_len = call->body.len;
-    if (call->body.len > 0 && is_json_type(content_type)) {
+    /* A body the caller does not read is not parsed: jansson costs about 170 instructions an
+     * octet (issue 17: the UDM's AuthEvent in its 201, docs/performance-latency.md "Fifth
+     * round: the AUSF"). */
+    bool unread = call->unread_2xx_body && r.status >= 200 && r.status < 300;
+    if (call->body.len > 0 && !unread && is_json_type(content_type)) {
       json_error_t jerr;
       r.json =
           json_loadb((const char *)call->body.data, call->body.len, JSON_REJECT_DUPLICATES, &jerr);

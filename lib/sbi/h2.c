@@ -381,11 +381,20 @@ static int plain_write(sbi_conn_t *conn)
   return (int)n;
 }
 
+/* Before SSL_read/SSL_write, so SSL_get_error sees this call's errors only: ERR_clear_error()
+ * walks the thread's whole error queue (about 800 instructions, four times per AKA run), while
+ * the queue is nearly always empty (issue 17: docs/performance-latency.md, "Fifth round"). */
+static void tls_errors_clear(void)
+{
+  if (ERR_peek_error())
+    ERR_clear_error();
+}
+
 static void conn_read(sbi_conn_t *conn)
 {
   /* A bounded number of records per callback, so one busy peer cannot starve the others. */
   for (int i = 0; i < 16; i++) {
-    ERR_clear_error();
+    tls_errors_clear();
     int n = conn->ssl ? SSL_read(conn->ssl, conn->w->read_buf, sizeof(conn->w->read_buf))
                       : plain_read(conn);
     if (n > 0) {
@@ -457,7 +466,7 @@ static void conn_flush(sbi_conn_t *conn)
       if (conn->out.len == 0)
         return;
     }
-    ERR_clear_error();
+    tls_errors_clear();
     int n = conn->ssl ? SSL_write(conn->ssl, conn->out.data + conn->out_off,
                                   (int)(conn->out.len - conn->out_off))
                       : plain_write(conn);

@@ -288,6 +288,7 @@ static const char nginx_http_conf[] =
     "      return 200 '{\"target\":\"$http_3gpp_sbi_target_apiroot\",\"uri\":\"$request_uri\"}';\n"
     "    }\n"
     "    location = /slow { echo_sleep 1; echo '{\"slow\":true}'; }\n"
+    "    location = /slower { echo_sleep 30; echo '{\"slow\":true}'; }\n"
     "    location /files/ { alias @PREFIX@/files/; }\n"
     "  }\n"
     /* a TLS 1.2-only server */
@@ -482,6 +483,43 @@ static void test_headers_of_interest(void **state)
   kedge_sbi_client_free(c);
 }
 
+/* unread_2xx_body (issue 17: the AUSF reads only the Location of the UDM's AuthEvent 201): a
+ * success's JSON body is not parsed, its length is still given; an error's ProblemDetails is. */
+static void test_unread_2xx_body(void **state)
+{
+  fixture_t *f = *state;
+  ECS_CLIENT(f, o);
+  kedge_sbi_client_t *c = client_with(f, &o);
+  json_t *body = json_pack("{s:s}", "supiOrSuci", "imsi-001010000000001");
+  const char *paths[] = {"/created", "/missing"};
+  result_t r[2];
+  for (int i = 0; i < 2; i++) {
+    char u[256];
+    url(u, sizeof(u), port_main(f), paths[i]);
+    int done = 0;
+    result_init(&r[i], f, &done, 1);
+    kedge_sbi_client_request_t req = {
+        .method = i ? "GET" : "POST", .url = u, .body = i ? NULL : body, .unread_2xx_body = true};
+    assert_int_equal(kedge_sbi_client_send(c, &req, on_result, &r[i], NULL), KEDGE_OK);
+    run_loop(f, 10000);
+    assert_true(r[i].fired);
+    assert_int_equal(r[i].err, KEDGE_OK);
+  }
+  assert_int_equal(r[0].status, 201);
+  char want[128];
+  url(want, sizeof(want), port_main(f), "/things/1");
+  assert_string_equal(r[0].location, want);
+  assert_string_equal(r[0].content_type, "application/json");
+  assert_null(r[0].json); /* the same answer is parsed without the flag: test_headers_of_interest */
+  assert_true(r[0].body_len > 0);
+  assert_int_equal(r[1].status, 404);
+  assert_non_null(r[1].json);
+  assert_string_equal(json_string_value(json_object_get(r[1].json, "cause")), "RESOURCE_NOT_FOUND");
+  result_clear(&r[1]);
+  json_decref(body);
+  kedge_sbi_client_free(c);
+}
+
 /* Bodies past libcurl's per-transfer buffers (lib/sbi/client.c: 16 KiB upload, 4 KiB receive,
  * issue 17) go and come back whole: 40 KiB out, 40 KiB and more back. */
 static void test_bodies_past_curl_buffers(void **state)
@@ -556,6 +594,56 @@ static void test_methods_and_bodies(void **state)
     assert_string_equal(json_string_value(json_object_get(r.json, "length")), "");
     result_clear(&r);
   }
+  json_decref(body);
+  kedge_sbi_client_free(c);
+}
+
+/* A finished call's easy handle serves the next call while another is in flight (issue 17:
+ * no curl_easy_duphandle and curl_easy_cleanup per call): each method and body arrives as sent
+ * whatever the handle carried before, and the spares are freed once the client is idle. */
+static void test_spare_handles_reused(void **state)
+{
+  fixture_t *f = *state;
+  ECS_CLIENT(f, o);
+  kedge_sbi_client_t *c = client_with(f, &o);
+  char slow_u[256], echo_u[256], method_u[256];
+  url(slow_u, sizeof(slow_u), port_main(f), "/slower");
+  url(echo_u, sizeof(echo_u), port_main(f), "/echo");
+  url(method_u, sizeof(method_u), port_main(f), "/method");
+  result_t slow;
+  result_init(&slow, f, NULL, 1); /* keeps the client busy until cancelled */
+  kedge_sbi_client_request_t sreq = {.method = "GET", .url = slow_u};
+  kedge_sbi_client_call_t *slow_call = NULL;
+  assert_int_equal(kedge_sbi_client_send(c, &sreq, on_result, &slow, &slow_call), KEDGE_OK);
+  json_t *body = json_pack("{s:s}", "supiOrSuci", "imsi-001010000000001");
+  /* a custom method after POST and GET, no body after a body, and the other way round */
+  static const char *const methods[] = {"PUT", "GET", "POST", "DELETE", "PATCH", "GET", "POST"};
+  for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+    bool with_body = strcmp(methods[i], "GET") != 0 && strcmp(methods[i], "DELETE") != 0;
+    int done = 0;
+    result_t r;
+    result_init(&r, f, &done, 1);
+    kedge_sbi_client_request_t req = {.method = methods[i],
+                                      .url = with_body ? echo_u : method_u,
+                                      .body = with_body ? body : NULL};
+    assert_int_equal(kedge_sbi_client_send(c, &req, on_result, &r, NULL), KEDGE_OK);
+    run_loop(f, 10000); /* as every test here: a shorter loopexit left pending ends a later loop */
+    assert_true(r.fired);
+    assert_int_equal(r.err, KEDGE_OK);
+    assert_int_equal(r.status, 200);
+    assert_non_null(r.json);
+    assert_string_equal(json_string_value(json_object_get(r.json, "method")), methods[i]);
+    if (with_body)
+      assert_true(json_equal(json_object_get(r.json, "body"), body));
+    else
+      assert_string_equal(json_string_value(json_object_get(r.json, "length")), "");
+    result_clear(&r);
+    assert_false(slow.fired);
+    assert_int_equal(kedge_sbi_client_spare_handles(c), 1); /* this call's, for the next */
+  }
+  kedge_sbi_client_cancel(slow_call);
+  assert_int_equal(kedge_sbi_client_pending(c), 0);
+  assert_int_equal(kedge_sbi_client_spare_handles(c), 0); /* idle: none kept */
   json_decref(body);
   kedge_sbi_client_free(c);
 }
@@ -1149,7 +1237,9 @@ int main(void)
       cmocka_unit_test(test_get_json),
       cmocka_unit_test(test_problem_details),
       cmocka_unit_test(test_headers_of_interest),
+      cmocka_unit_test(test_unread_2xx_body),
       cmocka_unit_test(test_methods_and_bodies),
+      cmocka_unit_test(test_spare_handles_reused),
       cmocka_unit_test(test_bodies_past_curl_buffers),
       cmocka_unit_test(test_client_certificate_sent),
       cmocka_unit_test(test_no_client_certificate_refused),

@@ -38,6 +38,24 @@ static void append_and_grow(void **state)
   kedge_buf_free(&b); /* twice: nothing */
 }
 
+/* kedge_buf_free wipes only len octets (issue 17): that is enough because a clear wipes what it
+ * gives back, so a shorter refill leaves nothing of the longer content past len. */
+static void nothing_left_past_len(void **state)
+{
+  (void)state;
+  kedge_buf_t b;
+  kedge_buf_init(&b, 1 << 20);
+  uint8_t secret[700];
+  memset(secret, 0xa5, sizeof(secret));
+  assert_int_equal(kedge_buf_add(&b, secret, sizeof(secret)), KEDGE_OK);
+  kedge_buf_clear(&b);
+  assert_int_equal(kedge_buf_add(&b, "x", 1), KEDGE_OK);
+  for (size_t i = b.len; i < sizeof(secret); i++)
+    if (b.data[i] == 0xa5)
+      fail_msg("octet %zu of the cleared content is still in the block past len", i);
+  kedge_buf_free(&b);
+}
+
 static void maximum_exactly_reached(void **state)
 {
   (void)state;
@@ -82,6 +100,7 @@ int main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(append_and_grow),
+      cmocka_unit_test(nothing_left_past_len),
       cmocka_unit_test(maximum_exactly_reached),
       cmocka_unit_test(maximum_exceeded),
   };

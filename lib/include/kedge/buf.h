@@ -31,7 +31,9 @@ kedge_err_t kedge_buf_add(kedge_buf_t *b, const void *data, size_t len);
 /* Wipes the content and empties the buffer, keeping its block for the next appends. */
 void kedge_buf_clear(kedge_buf_t *b);
 
-/* Wipes and frees the block; the buffer is empty (and may be used again, same maximum). */
+/* Wipes the content and frees the block; the buffer is empty (and may be used again, same
+ * maximum). The octets past len need no wipe: only kedge_buf_add writes into the block. So
+ * nothing may write into `data` directly. */
 void kedge_buf_free(kedge_buf_t *b);
 
 #ifdef __cplusplus
