@@ -237,6 +237,9 @@ kedge_err_t ausf_read_config(kedge_config_node_t *root, void *state)
   KEDGE_CONFIG_KEEP(err, kedge_config_string(sec, "api_root", NULL, &ausf->api_root));
   if (ausf->api_root && strncmp(ausf->api_root, "https://", 8) != 0)
     KEDGE_CONFIG_KEEP(err, kedge_config_invalid(sec, "api_root", "must start with https://"));
+  else if (ausf->api_root && strlen(ausf->api_root) > KEDGE_SBI_API_ROOT_MAX)
+    KEDGE_CONFIG_KEEP(err, kedge_config_invalid(sec, "api_root", "must be at most %d octets",
+                                                KEDGE_SBI_API_ROOT_MAX));
 
   /* The UDM client authenticates with the AUSF's own SBI certificate unless told otherwise. */
   KEDGE_CONFIG_KEEP(err, kedge_config_string(root, "sbi.tls.ca", NULL, &sbi_ca));

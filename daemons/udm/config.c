@@ -111,6 +111,9 @@ kedge_err_t udm_read_config(kedge_config_node_t *root, void *state)
   KEDGE_CONFIG_KEEP(err, kedge_config_string(sec, "api_root", NULL, &udm->api_root));
   if (udm->api_root && strncmp(udm->api_root, "https://", 8) != 0)
     KEDGE_CONFIG_KEEP(err, kedge_config_invalid(sec, "api_root", "must start with https://"));
+  else if (udm->api_root && strlen(udm->api_root) > KEDGE_SBI_API_ROOT_MAX)
+    KEDGE_CONFIG_KEEP(err, kedge_config_invalid(sec, "api_root", "must be at most %d octets",
+                                                KEDGE_SBI_API_ROOT_MAX));
   KEDGE_CONFIG_KEEP(err, read_suci_keys(sec, udm));
   udm->max_batch = (size_t)batch;
   udm->max_queued = (size_t)queued;

@@ -228,12 +228,16 @@ void kedge_sbi_server_resume(kedge_sbi_server_t *srv);
 
 /* The bound ports (after start). */
 /* The apiRoot of this server for Location headers and links (TS 29.501 4.4.1): `configured`
- * when not NULL, else https://<sbi.address>:<bound port>. */
+ * when not NULL, else https://<sbi.address>:<bound port>. A configured one (udm.api_root,
+ * ausf.api_root) is refused at load past KEDGE_SBI_API_ROOT_MAX octets, so that it fits `out`
+ * of KEDGE_SBI_API_ROOT_MAX + 1 whole (a cut apiRoot would make every Location wrong). */
+#define KEDGE_SBI_API_ROOT_MAX 299
 void kedge_sbi_server_api_root(const kedge_sbi_server_t *srv, const char *configured, char *out,
                                size_t size);
 /* The same, built on the calling thread's first call and kept for the thread (a worker's
  * answers, after start: sbi.port 0 is bound then). Only for a `configured` string and an address
- * that do not change while the server runs (a reload keeps both); at most 299 octets. */
+ * that do not change while the server runs (a reload keeps both); at most
+ * KEDGE_SBI_API_ROOT_MAX octets. */
 const char *kedge_sbi_server_api_root_cached(const kedge_sbi_server_t *srv, const char *configured);
 uint16_t kedge_sbi_server_port(const kedge_sbi_server_t *srv);
 uint16_t kedge_sbi_server_metrics_port(const kedge_sbi_server_t *srv);

@@ -916,7 +916,7 @@ const char *kedge_sbi_server_api_root_cached(const kedge_sbi_server_t *srv, cons
   /* per thread: no lock, and each worker builds it once (about 1,500 instructions a call) */
   static _Thread_local const kedge_sbi_server_t *built_srv;
   static _Thread_local const char *built_configured;
-  static _Thread_local char root[300];
+  static _Thread_local char root[KEDGE_SBI_API_ROOT_MAX + 1];
   if (!root[0] || built_srv != srv || built_configured != configured) {
     kedge_sbi_server_api_root(srv, configured, root, sizeof(root));
     built_srv = srv;

@@ -121,6 +121,29 @@ done
 check "AUSF sqlite.wal_checkpoint_pages: 64: --check-config OK" \
   "$BIN/kedge-ausfd" --check-config --config "$T/ausf-wcp.yaml"
 
+# udm.api_root and ausf.api_root, the apiRoot of their Location headers and links (TS 29.501
+# 4.4.1): at most KEDGE_SBI_API_ROOT_MAX (299) octets; a longer one is one line naming the file
+# and key, never an apiRoot cut short in every Location.
+ROOT299="https://$(printf '%0291d' 0)" ROOT300="https://$(printf '%0292d' 0)"
+for r in "$ROOT299" "$ROOT300"; do
+  sed "s#allowed_consumers: \[ausf.kedge.test\]}#allowed_consumers: [ausf.kedge.test], api_root: \"$r\"}#" \
+    "$T/udm.yaml" >"$T/udm-root.yaml"
+  { cat "$T/ausf.yaml"; echo "ausf: {api_root: \"$r\"}"; } >"$T/ausf-root.yaml"
+  if [ "$r" = "$ROOT299" ]; then
+    check "UDM api_root of 299 octets: --check-config OK" \
+      "$BIN/kedge-udmd" --check-config --config "$T/udm-root.yaml"
+    check "AUSF api_root of 299 octets: --check-config OK" \
+      "$BIN/kedge-ausfd" --check-config --config "$T/ausf-root.yaml"
+  else
+    expect_refusal "UDM api_root of 300 octets: one line" \
+      "udm-root.yaml:2: udm.api_root: must be at most 299 octets" \
+      "$BIN/kedge-udmd" --check-config --config "$T/udm-root.yaml"
+    expect_refusal "AUSF api_root of 300 octets: one line" \
+      "ausf-root.yaml:9: ausf.api_root: must be at most 299 octets" \
+      "$BIN/kedge-ausfd" --check-config --config "$T/ausf-root.yaml"
+  fi
+done
+
 # ECS: the key source's CA.
 cat >"$T/ecs.yaml" <<EOC
 sbi: {port: 0}

@@ -951,12 +951,15 @@ static void test_sqlite_locked_wal_read_off_loop(void **state)
   int locked[2], release[2];
   assert_int_equal(pipe(locked), 0);
   assert_int_equal(pipe(release), 0);
+  /* The fixture's store threads (writer, reader, checkpointer) are alive at fork(2): the child
+   * makes only async-signal-safe calls (POSIX fork: a lock another thread held stays held), so
+   * the -shm file's name is made before. */
+  char shm[200];
+  snprintf(shm, sizeof(shm), "%s-shm", f->path);
   pid_t pid = fork();
   assert_true(pid >= 0);
   if (pid == 0) {
     alarm(10); /* never outlive a failed test */
-    char shm[200];
-    snprintf(shm, sizeof(shm), "%s-shm", f->path);
     int fd = open(shm, O_RDWR);
     struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 123, .l_len = 5};
     char c = fd >= 0 && fcntl(fd, F_SETLK, &fl) == 0 ? 'y' : 'n';
