@@ -6,6 +6,7 @@
 #include "kedge/random.h"
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -20,6 +21,7 @@ static __thread struct {
 } pool;
 
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+static bool pool_fork_safe; /* the child handler is registered: the pool may be used */
 
 /* The child of a fork runs in the forking thread: its pool (the parent's octets) is emptied,
  * so parent and child never hand out the same octets. */
@@ -30,16 +32,18 @@ static void empty_pool_in_child(void)
 
 static void register_atfork(void)
 {
-  pthread_atfork(NULL, NULL, empty_pool_in_child);
+  /* Without the handler (pthread_atfork fails only out of memory) a child could hand out the
+   * parent's octets again: every call then goes to RAND_bytes, which checks for forks itself. */
+  pool_fork_safe = pthread_atfork(NULL, NULL, empty_pool_in_child) == 0;
 }
 
 kedge_err_t kedge_random_public(void *out, size_t len)
 {
   if (!out)
     return KEDGE_ERR_INVALID_ARG;
-  if (len >= DIRECT_MIN)
-    return len <= 0x7fffffff && RAND_bytes(out, (int)len) == 1 ? KEDGE_OK : KEDGE_ERR_CRYPTO;
   pthread_once(&atfork_once, register_atfork);
+  if (len >= DIRECT_MIN || !pool_fork_safe)
+    return len <= 0x7fffffff && RAND_bytes(out, (int)len) == 1 ? KEDGE_OK : KEDGE_ERR_CRYPTO;
   if (pool.left < len) {
     pool.left = 0; /* the few octets left are overwritten */
     if (RAND_bytes(pool.octets, POOL_LEN) != 1) {

@@ -16,6 +16,20 @@
 
 #include "kedge/random.h"
 
+#ifdef KEDGE_TEST_ATFORK_FAILS
+/* test-random-no-atfork: linked with -Wl,--wrap=pthread_atfork, as when it runs out of memory.
+ * The pool then must not be used: the fork test below fails if it is. */
+#include <errno.h>
+int __wrap_pthread_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void));
+int __wrap_pthread_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void))
+{
+  (void)prepare;
+  (void)parent;
+  (void)child;
+  return ENOMEM;
+}
+#endif
+
 #define DRAWS 1000 /* 24 octets each: the 512-octet pool refilled about 47 times */
 
 static int cmp24(const void *a, const void *b)
