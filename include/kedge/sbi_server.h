@@ -234,10 +234,9 @@ void kedge_sbi_server_resume(kedge_sbi_server_t *srv);
 #define KEDGE_SBI_API_ROOT_MAX 299
 void kedge_sbi_server_api_root(const kedge_sbi_server_t *srv, const char *configured, char *out,
                                size_t size);
-/* The same, built on the calling thread's first call and kept for the thread (a worker's
- * answers, after start: sbi.port 0 is bound then). Only for a `configured` string and an address
- * that do not change while the server runs (a reload keeps both); at most
- * KEDGE_SBI_API_ROOT_MAX octets. */
+/* The same without a copy: `configured` itself, or the server's own, built once when it bound
+ * its port (so only after start: sbi.port 0 is known then). Valid while `configured` and the
+ * server live (a reload keeps both: udm.api_root, ausf.api_root). */
 const char *kedge_sbi_server_api_root_cached(const kedge_sbi_server_t *srv, const char *configured);
 uint16_t kedge_sbi_server_port(const kedge_sbi_server_t *srv);
 uint16_t kedge_sbi_server_metrics_port(const kedge_sbi_server_t *srv);

@@ -23,6 +23,8 @@
 #include "kedge/log.h"
 #include "sbi/server_int.h"
 
+static void build_api_root(const kedge_sbi_server_t *srv, char *out, size_t size);
+
 /* listen(2)'s backlog: what Linux allows (net.core.somaxconn caps it), see listen_socket() */
 #define KEDGE_SBI_LISTEN_BACKLOG 65535
 
@@ -778,6 +780,7 @@ static kedge_err_t start(kedge_sbi_server_t *srv)
       if (w->listen_fd < 0)
         return KEDGE_ERR_IO;
       srv->port = sockaddr_port(w->listen_fd);
+      build_api_root(srv, srv->api_root, sizeof(srv->api_root));
     } else {
       w->listen_fd = fcntl(srv->workers[0].listen_fd, F_DUPFD_CLOEXEC, 0);
       if (w->listen_fd < 0) {
@@ -898,31 +901,33 @@ uint16_t kedge_sbi_server_port(const kedge_sbi_server_t *srv)
 {
   return srv ? srv->port : 0;
 }
-void kedge_sbi_server_api_root(const kedge_sbi_server_t *srv, const char *configured, char *out,
-                               size_t size)
+/* https://<address>:<port> of `srv` (127.0.0.1 and port 0 without one) */
+static void build_api_root(const kedge_sbi_server_t *srv, char *out, size_t size)
 {
-  if (configured) {
-    snprintf(out, size, "%s", configured);
-    return;
-  }
   const char *address = srv && srv->address ? srv->address : "127.0.0.1";
   bool v6 = strchr(address, ':') != NULL;
   snprintf(out, size, "https://%s%s%s:%u", v6 ? "[" : "", address, v6 ? "]" : "",
            kedge_sbi_server_port(srv));
 }
 
+void kedge_sbi_server_api_root(const kedge_sbi_server_t *srv, const char *configured, char *out,
+                               size_t size)
+{
+  if (configured)
+    snprintf(out, size, "%s", configured);
+  else if (srv && srv->api_root[0])
+    snprintf(out, size, "%s", srv->api_root);
+  else
+    build_api_root(srv, out, size);
+}
+
 const char *kedge_sbi_server_api_root_cached(const kedge_sbi_server_t *srv, const char *configured)
 {
-  /* per thread: no lock, and each worker builds it once (about 1,500 instructions a call) */
-  static _Thread_local const kedge_sbi_server_t *built_srv;
-  static _Thread_local const char *built_configured;
-  static _Thread_local char root[KEDGE_SBI_API_ROOT_MAX + 1];
-  if (!root[0] || built_srv != srv || built_configured != configured) {
-    kedge_sbi_server_api_root(srv, configured, root, sizeof(root));
-    built_srv = srv;
-    built_configured = configured;
-  }
-  return root;
+  /* no formatting per answer (about 1,500 instructions a call): the configured string itself,
+   * or the server's, built when it bound its port */
+  if (configured)
+    return configured;
+  return srv && srv->api_root[0] ? srv->api_root : "https://127.0.0.1:0";
 }
 
 uint16_t kedge_sbi_server_metrics_port(const kedge_sbi_server_t *srv)

@@ -126,6 +126,8 @@ struct kedge_sbi_server {
   struct event *sigterm_ev, *sigint_ev, *sighup_ev, *stop_ev;
   struct evhttp *metrics_http;
   uint16_t port, metrics_port;
+  /* https://<sbi.address>:<bound port>, built once the port is bound (TS 29.501 4.4.1) */
+  char api_root[KEDGE_SBI_API_ROOT_MAX + 1];
   bool started;
   _Atomic bool stopping;
   kedge_metrics_t *metrics;

@@ -145,20 +145,17 @@ static void test_server_new_checks_limits(void **state)
   kedge_sbi_server_free(srv);
 }
 
-/* The cached apiRoot (TS 29.501 4.4.1) follows what it was built from: another configured
- * string or server is built again, the same one is the same text. */
+/* The cached apiRoot (TS 29.501 4.4.1) is what it is built from: a configured string as it is,
+ * else the same text kedge_sbi_server_api_root() writes. */
 static void test_api_root_cached(void **state)
 {
   (void)state;
   static const char a[] = "https://ausf.example:7443", b[] = "https://udm.example:8443";
-  const char *r = kedge_sbi_server_api_root_cached(NULL, a);
-  assert_string_equal(r, a);
-  assert_ptr_equal(kedge_sbi_server_api_root_cached(NULL, a), r);
-  assert_string_equal(kedge_sbi_server_api_root_cached(NULL, b), b);
+  assert_ptr_equal(kedge_sbi_server_api_root_cached(NULL, a), a);
+  assert_ptr_equal(kedge_sbi_server_api_root_cached(NULL, b), b);
   char built[300];
   kedge_sbi_server_api_root(NULL, NULL, built, sizeof(built));
   assert_string_equal(kedge_sbi_server_api_root_cached(NULL, NULL), built);
-  assert_string_equal(kedge_sbi_server_api_root_cached(NULL, a), a);
 }
 
 int main(void)
