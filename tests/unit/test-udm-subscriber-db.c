@@ -19,6 +19,7 @@
 #include "kedge/sqn.h"
 #include "subscriber_db.h"
 #include "testutil.h"
+#include "udm.h"
 
 static char dir[64], db_path[128];
 static kedge_master_key_t mk;
@@ -462,10 +463,47 @@ static void test_modify_keeps_sqn(void **state)
   udm_db_close(db);
 }
 
+/* udm_check_snn (TS 24.501 9.12.1 serving network name, 5G:mnc<MNC>.mcc<MCC>.3gppnetwork.org,
+ * three digits each): compared in place since the fifth round; every position of it refused
+ * when wrong. */
+static void test_snn_check(void **state)
+{
+  (void)state;
+  static const char *const good[] = {"5G:mnc001.mcc001.3gppnetwork.org",
+                                     "5G:mnc999.mcc310.3gppnetwork.org"};
+  static const char *const bad[] = {
+      "",
+      "5G:mnc01.mcc001.3gppnetwork.org",    /* MNC of 2 digits */
+      "5G:mnc001.mcc001.3gppnetwork.orgX",  /* trailing */
+      "5G:mnc001.mcc001.3gppnetwork.or",    /* short */
+      "5g:mnc001.mcc001.3gppnetwork.org",   /* prefix case */
+      "5G:mnc0a1.mcc001.3gppnetwork.org",   /* letter in MNC */
+      "5G:mnc001.mcc0 1.3gppnetwork.org",   /* space in MCC */
+      "5G:mnc001xmcc001.3gppnetwork.org",   /* separator */
+      "5G:mnc001.mcc001x3gppnetwork.org",   /* separator */
+      "5G:mnc001.mcc001.3gppnetwork.orh",   /* suffix */
+      "5G:mnc+01.mcc001.3gppnetwork.org",   /* sign (what sscanf's %u took) */
+      "5G:mnc001.mcc001.3gppnetwork.org\n", /* escaped text, not a newline */
+  };
+  for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+    json_t *v = json_string(good[i]);
+    assert_null(udm_check_snn(v));
+    json_decref(v);
+  }
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    json_t *v = json_string(bad[i]);
+    const char *why = udm_check_snn(v);
+    if (!why)
+      fail_msg("accepted: \"%s\"", bad[i]);
+    json_decref(v);
+  }
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_provision_and_read),
+      cmocka_unit_test(test_snn_check),
       cmocka_unit_test(test_keys_sealed_at_rest),
       cmocka_unit_test(test_key_check_added_to_old_database),
       cmocka_unit_test(test_sqn_advances_durably),
