@@ -91,6 +91,13 @@ write("fuzz-ue-bodies", "ue-auth-ctx-array", js({"authType": "5G_AKA", "5gAuthDa
 write("fuzz-ue-bodies", "eap", js({"authType": "EAP_AKA_PRIME"}))
 write("fuzz-ue-bodies", "confirmation", js({"authResult": "AUTHENTICATION_SUCCESS", "supi": "imsi-001010000000001", "kseaf": "5" * 64}))
 write("fuzz-ue-bodies", "confirmation-failure", js({"authResult": "AUTHENTICATION_FAILURE"}))
+# the AUSF's own forms (compact, its member order), which the UE reads without jansson
+write("fuzz-ue-bodies", "ue-auth-ctx-ausf-form",
+      b'{"authType":"5G_AKA","5gAuthData":{"rand":"' + b"0a" * 16 + b'","hxresStar":"' + b"1B" * 16 +
+      b'","autn":"' + b"2c" * 16 + b'"},"_links":{"5g-aka":{"href":"https://127.0.0.1:8443/nausf-auth/v1/'
+      b'ue-authentications/abc/5g-aka-confirmation"}}}')
+write("fuzz-ue-bodies", "confirmation-ausf-form",
+      b'{"authResult":"AUTHENTICATION_SUCCESS","supi":"imsi-001010000000001","kseaf":"' + b"5e" * 32 + b'"}')
 
 try:
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM

@@ -9,6 +9,7 @@
 #include <openssl/crypto.h>
 
 #include "kedge/hex.h"
+#include "kedge/json_check.h"
 #include "ue.h"
 
 kedge_err_t ue_supi_or_suci(const ue_usim_t *usim, char *out, size_t size)
@@ -141,6 +142,76 @@ kedge_err_t ue_parse_auth_ctx(const json_t *body, ue_auth_ctx_t *ctx, const char
   }
   memcpy(ctx->href, href, strlen(href) + 1);
   return KEDGE_OK;
+}
+
+/* The AUSF's own forms of its two answers (kedge-ausfd writes them with snprintf,
+ * daemons/ausf/nausf_ueau.c), recognised byte for byte so that the usual answer needs no
+ * jansson tree: jansson's lexer costs about 170 instructions an octet (two answers, 452 octets,
+ * 75,000 instructions per registration: docs/performance-latency.md "Seventh round: the UE
+ * side and the UDM"). Only literal member names, hex digits and a string of printable ASCII
+ * without '"' or '\\' are taken, each of which jansson would decode to itself; anything else
+ * (other order, whitespace, escapes, other members) is not the form, and goes through jansson
+ * and ue_parse_auth_ctx / ue_parse_confirmation as before (fuzz-ue-bodies checks both agree). */
+static const char *literal(const char *p, const char *end, const char *lit)
+{
+  size_t n = strlen(lit);
+  return p && (size_t)(end - p) >= n && memcmp(p, lit, n) == 0 ? p + n : NULL;
+}
+
+/* `2 * len` hex digits at p into out, or NULL. */
+static const char *hex_at(const char *p, const char *end, uint8_t *out, size_t len)
+{
+  char digits[2 * KEDGE_KSEAF_LEN + 1];
+  if (!p || 2 * len >= sizeof(digits) || (size_t)(end - p) < 2 * len)
+    return NULL;
+  memcpy(digits, p, 2 * len);
+  digits[2 * len] = '\0';
+  bool ok = kedge_hex_decode(digits, out, len) == KEDGE_OK;
+  OPENSSL_cleanse(digits, sizeof(digits));
+  return ok ? p + 2 * len : NULL;
+}
+
+bool ue_auth_ctx_recognise(const char *body, size_t len, ue_auth_ctx_t *ctx)
+{
+  memset(ctx, 0, sizeof(*ctx));
+  if (!body)
+    return false;
+  const char *end = body + len, *p = body;
+  p = literal(p, end, "{\"authType\":\"5G_AKA\",\"5gAuthData\":{\"rand\":\"");
+  p = hex_at(p, end, ctx->rand, sizeof(ctx->rand));
+  p = literal(p, end, "\",\"hxresStar\":\"");
+  p = hex_at(p, end, ctx->hxres_star, sizeof(ctx->hxres_star));
+  p = literal(p, end, "\",\"autn\":\"");
+  p = hex_at(p, end, ctx->autn, sizeof(ctx->autn));
+  p = literal(p, end, "\"},\"_links\":{\"5g-aka\":{\"href\":\"");
+  size_t n = 0;
+  while (p && p + n < end && p[n] != '"' && p[n] >= 0x20 && p[n] < 0x7f && p[n] != '\\')
+    n++;
+  /* an empty or too long href: ue_parse_auth_ctx names the problem */
+  if (!p || n == 0 || n >= sizeof(ctx->href) || literal(p + n, end, "\"}}}") != end) {
+    memset(ctx, 0, sizeof(*ctx));
+    return false;
+  }
+  memcpy(ctx->href, p, n);
+  ctx->href[n] = '\0';
+  return true;
+}
+
+bool ue_confirmation_recognise(const char *body, size_t len, const char *supi,
+                               uint8_t kseaf[KEDGE_KSEAF_LEN])
+{
+  if (!body || !kedge_json_plain(supi))
+    return false;
+  const char *end = body + len, *p = body;
+  p = literal(p, end, "{\"authResult\":\"AUTHENTICATION_SUCCESS\",\"supi\":\"");
+  p = literal(p, end, supi);
+  p = literal(p, end, "\",\"kseaf\":\"");
+  p = hex_at(p, end, kseaf, KEDGE_KSEAF_LEN);
+  if (literal(p, end, "\"}") != end) {
+    OPENSSL_cleanse(kseaf, KEDGE_KSEAF_LEN);
+    return false;
+  }
+  return true;
 }
 
 kedge_err_t ue_href_origin(CURLU *base, char *origin, size_t size)

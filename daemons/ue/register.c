@@ -137,6 +137,18 @@ static void flat_copy(char *dst, size_t size, const char *src)
   dst[n] = '\0';
 }
 
+/* The UE reads its two 2xx answers itself (unread_2xx_body: the AUSF's usual forms need no
+ * tree, ue_auth_ctx_recognise); otherwise the tree the client would have parsed: a JSON media
+ * type's body, with duplicates refused. The caller json_decref()s it. */
+static json_t *answer_tree(const kedge_sbi_client_response_t *r)
+{
+  if (r->json)
+    return json_incref(r->json);
+  if (!r->body || !kedge_sbi_client_json_type(r->content_type))
+    return NULL;
+  return json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, NULL);
+}
+
 /* A response that is not a usable answer: no response at all, or an error status with its
  * ProblemDetails (TS 29.500 5.2.7.2). Returns true when it finished the registration. */
 static bool failed_exchange(ue_t *ue, const char *what, const kedge_sbi_client_response_t *r,
@@ -149,9 +161,11 @@ static bool failed_exchange(ue_t *ue, const char *what, const kedge_sbi_client_r
   if (r->status == expected)
     return false;
   char cause[64] = "", detail[256] = "", title[64] = "";
-  flat_copy(cause, sizeof(cause), json_string_value(json_object_get(r->json, "cause")));
-  flat_copy(detail, sizeof(detail), json_string_value(json_object_get(r->json, "detail")));
-  flat_copy(title, sizeof(title), json_string_value(json_object_get(r->json, "title")));
+  json_t *problem = answer_tree(r); /* another 2xx's body is not parsed by the client */
+  flat_copy(cause, sizeof(cause), json_string_value(json_object_get(problem, "cause")));
+  flat_copy(detail, sizeof(detail), json_string_value(json_object_get(problem, "detail")));
+  flat_copy(title, sizeof(title), json_string_value(json_object_get(problem, "title")));
+  json_decref(problem);
   ue->result.http_status = r->status;
   snprintf(ue->result.cause, sizeof(ue->result.cause), "%s", cause);
   finish(ue, UE_FAIL_HTTP, "%s: the AUSF answered %ld%s%s%s%s%s%s", what, r->status,
@@ -178,13 +192,15 @@ static kedge_err_t send_authenticate(ue_t *ue, const uint8_t *rand, const uint8_
     kedge_sbi_client_request_t req = {.method = "POST",
                                       .url = ue->post_url,
                                       .raw_body = ue->auth_body,
-                                      .raw_body_len = ue->auth_body_len};
+                                      .raw_body_len = ue->auth_body_len,
+                                      .unread_2xx_body = true};
     return kedge_sbi_client_send(ue->client, &req, on_challenge, ue, &ue->call);
   }
   json_t *body = ue_authentication_info(&ue->cfg, rand, auts);
   if (!body)
     return KEDGE_ERR_NOMEM;
-  kedge_sbi_client_request_t req = {.method = "POST", .url = ue->post_url, .body = body};
+  kedge_sbi_client_request_t req = {
+      .method = "POST", .url = ue->post_url, .body = body, .unread_2xx_body = true};
   kedge_err_t err = kedge_sbi_client_send(ue->client, &req, on_challenge, ue, &ue->call);
   json_decref(body);
   return err;
@@ -203,8 +219,11 @@ static void confirm(ue_t *ue)
   memcpy(body, "{\"resStar\":\"", 12);
   kedge_hex_encode(res_star, sizeof(res_star), body + 12);
   memcpy(body + 12 + 2 * KEDGE_RES_STAR_LEN, "\"}", 3);
-  kedge_sbi_client_request_t req = {
-      .method = "PUT", .url = ue->confirm_url, .raw_body = body, .raw_body_len = strlen(body)};
+  kedge_sbi_client_request_t req = {.method = "PUT",
+                                    .url = ue->confirm_url,
+                                    .raw_body = body,
+                                    .raw_body_len = strlen(body),
+                                    .unread_2xx_body = true};
   kedge_err_t err = kedge_sbi_client_send(ue->client, &req, on_confirmation, ue, &ue->call);
   OPENSSL_cleanse(res_star, sizeof(res_star));
   OPENSSL_cleanse(body, sizeof(body));
@@ -223,10 +242,17 @@ static void on_challenge(const kedge_sbi_client_response_t *r, void *arg)
   const char *why = NULL;
   if (!r->location || !r->location[0]) /* TS 29.509 6.1.3.2.3.1: required with 201 */
     FAIL(ue, UE_FAIL_PROTOCOL, "%s: 201 without a Location header", what);
-  if (!r->json)
-    FAIL(ue, UE_FAIL_PROTOCOL, "%s: 201 without a JSON UEAuthenticationCtx", what);
-  if (ue_parse_auth_ctx(r->json, &ue->ctx, &why))
-    FAIL(ue, UE_FAIL_PROTOCOL, "%s: UEAuthenticationCtx: %s", what, why);
+  /* TS 29.509 6.1.6.2.3: the AUSF's usual form read in place, anything else through jansson */
+  if (!kedge_sbi_client_json_type(r->content_type) ||
+      !ue_auth_ctx_recognise(r->body, r->body_len, &ue->ctx)) {
+    json_t *tree = answer_tree(r);
+    if (!tree)
+      FAIL(ue, UE_FAIL_PROTOCOL, "%s: 201 without a JSON UEAuthenticationCtx", what);
+    kedge_err_t perr = ue_parse_auth_ctx(tree, &ue->ctx, &why);
+    json_decref(tree);
+    if (perr)
+      FAIL(ue, UE_FAIL_PROTOCOL, "%s: UEAuthenticationCtx: %s", what, why);
+  }
   if (ue_resolve_href_uh(ue->post_uh, ue->post_origin, ue->ctx.href, ue->confirm_url,
                          sizeof(ue->confirm_url)))
     FAIL(ue, UE_FAIL_PROTOCOL, "%s: _links.5g-aka.href is not an https URL", what);
@@ -304,10 +330,17 @@ static void on_confirmation(const kedge_sbi_client_response_t *r, void *arg)
     return;
   /* TS 29.509 6.1.6.2.6 ConfirmationDataResponse{authResult, supi?, kseaf?} */
   uint8_t kseaf[KEDGE_KSEAF_LEN];
-  const char *why = NULL, *auth_result = NULL;
-  kedge_err_t err =
-      ue_parse_confirmation(r->json, ue->cfg.usim.supi.value, &auth_result, kseaf, &why);
+  const char *why = NULL, *auth_result = "AUTHENTICATION_SUCCESS";
+  kedge_err_t err = KEDGE_OK;
+  json_t *tree = NULL;
+  /* the AUSF's usual form read in place (no tree holding KSEAF), anything else through jansson */
+  if (!kedge_sbi_client_json_type(r->content_type) ||
+      !ue_confirmation_recognise(r->body, r->body_len, ue->cfg.usim.supi.value, kseaf)) {
+    tree = answer_tree(r);
+    err = ue_parse_confirmation(tree, ue->cfg.usim.supi.value, &auth_result, kseaf, &why);
+  }
   flat_copy(ue->result.auth_result, sizeof(ue->result.auth_result), auth_result);
+  json_decref(tree); /* auth_result borrowed from it: copied above */
   if (err)
     OPENSSL_cleanse(kseaf, sizeof(kseaf));
   if (err == KEDGE_ERR_FORBIDDEN)

@@ -138,6 +138,15 @@ kedge_err_t ue_parse_auth_ctx(const json_t *body, ue_auth_ctx_t *ctx, const char
  * KEDGE_ERR_CONFIG with *why otherwise. */
 kedge_err_t ue_parse_confirmation(const json_t *body, const char *supi, const char **auth_result,
                                   uint8_t kseaf[KEDGE_KSEAF_LEN], const char **why);
+/* The same two answers in the form kedge-ausfd writes them (member order, no whitespace or
+ * escape, lower- or upper-case hex; the confirmation with this UE's `supi` and
+ * AUTHENTICATION_SUCCESS), read from the body's octets without a jansson tree: true and the
+ * fields filled when `body` is exactly that form; false for anything else (nothing filled),
+ * which the caller then parses with jansson and ue_parse_auth_ctx / ue_parse_confirmation,
+ * whose answer for such a body is the same (fuzz-ue-bodies). */
+bool ue_auth_ctx_recognise(const char *body, size_t len, ue_auth_ctx_t *ctx);
+bool ue_confirmation_recognise(const char *body, size_t len, const char *supi,
+                               uint8_t kseaf[KEDGE_KSEAF_LEN]);
 /* The href of a link resolved against `base`, the URI of the request whose answer carried it
  * (RFC 3986 5.1.3, 5.2: an absolute href stays, "/path" takes base's authority, "path" is
  * relative to base's path). The result must be an https URL without user info or fragment:

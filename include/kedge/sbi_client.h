@@ -133,6 +133,8 @@ typedef struct kedge_sbi_client_response {
   json_t *json;             /* parsed body if its type is application/json or *+json and it
                                parses; NULL otherwise. Borrowed: json_incref() to keep it */
   size_t body_len;          /* octets of body received (also when not JSON) */
+  const char *body;         /* those octets (not NUL-terminated; NULL when none), for a caller
+                               that reads a 2xx body itself (unread_2xx_body) */
   uint64_t elapsed_us;      /* from kedge_sbi_client_send() to completion, retries included */
   unsigned attempts;        /* 1 + retries made */
 } kedge_sbi_client_response_t;
@@ -159,6 +161,11 @@ void kedge_sbi_client_cancel(kedge_sbi_client_call_t *call);
 /* A path segment for a request URI (RFC 3986 3.3): unreserved characters and '@' stay, the rest
  * is percent-encoded (a SUPI, a SUCI, an id from a peer). False when `out` is too small. */
 bool kedge_sbi_path_segment(const char *in, char *out, size_t size);
+
+/* True for the media types whose bodies the client parses into response.json:
+ * application/json and application/<anything>+json (problem+json, 3gppHal+json), parameters
+ * after ';' ignored. For a caller reading a 2xx body itself (unread_2xx_body). */
+bool kedge_sbi_client_json_type(const char *content_type);
 
 /* Number of calls in flight (started, not yet completed or cancelled). */
 size_t kedge_sbi_client_pending(const kedge_sbi_client_t *client);

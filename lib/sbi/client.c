@@ -1238,7 +1238,7 @@ static char *copy_header(CURL *easy, const char *name)
 }
 
 /* application/json or application/<anything>+json (problem+json, merge-patch+json). */
-static bool is_json_type(const char *ct)
+bool kedge_sbi_client_json_type(const char *ct)
 {
   if (!ct)
     return false;
@@ -1269,11 +1269,12 @@ static void call_complete(kedge_sbi_client_call_t *call, kedge_err_t err)
     r.location = location;
     r.retry_after = retry_after;
     r.body_len = call->body.len;
+    r.body = call->body.len ? (const char *)call->body.data : NULL;
     /* A body the caller does not read is not parsed: jansson costs about 170 instructions an
      * octet (issue 17: the UDM's AuthEvent in its 201, docs/performance-latency.md "Fifth
      * round: the AUSF"). */
     bool unread = call->unread_2xx_body && r.status >= 200 && r.status < 300;
-    if (call->body.len > 0 && !unread && is_json_type(content_type)) {
+    if (call->body.len > 0 && !unread && kedge_sbi_client_json_type(content_type)) {
       json_error_t jerr;
       r.json =
           json_loadb((const char *)call->body.data, call->body.len, JSON_REJECT_DUPLICATES, &jerr);
