@@ -13,6 +13,7 @@
 #include "kedge/edge.h"
 #include "kedge/hex.h"
 #include "kedge/json_check.h"
+#include "kedge/json_form.h"
 #include "kedge/log.h"
 #include "kedge/problem.h"
 #include "kedge/random.h"
@@ -35,10 +36,14 @@ typedef struct av_job {
  * suffix of SNPNs is not supported). */
 const char *udm_check_snn(const json_t *value)
 {
+  return udm_snn_why(json_string_value(value));
+}
+
+const char *udm_snn_why(const char *s)
+{
   /* compared in place: sscanf cost 4,500 instructions a request (docs/performance-latency.md,
    * fifth round) */
-  const char *s = json_string_value(value);
-  if (strlen(s) != KEDGE_SNN_LEN || memcmp(s, "5G:mnc", 6) != 0 ||
+  if (!s || strlen(s) != KEDGE_SNN_LEN || memcmp(s, "5G:mnc", 6) != 0 ||
       strspn(s + 6, "0123456789") != 3 || memcmp(s + 9, ".mcc", 4) != 0 ||
       strspn(s + 13, "0123456789") != 3 || strcmp(s + 16, ".3gppnetwork.org") != 0)
     return "must be 5G:mnc<3 digits>.mcc<3 digits>.3gppnetwork.org";
@@ -57,6 +62,30 @@ const kedge_json_member_t udm_auth_info_request_members[] = {
      .object = kedge_json_resynchronization_info},
     {.name = NULL},
 };
+
+/* The AuthenticationInfoRequest as kedge-ausfd writes it out (daemons/ausf/nausf_ueau.c:
+ * {servingNetworkName, ausfInstanceId}, no resynchronizationInfo), read in place with the
+ * member table's checks (kedge/json_form.h): jansson's parse of it cost about 17,000
+ * instructions (docs/performance-latency.md "Seventh round"). Any other body is parsed and
+ * checked against udm_auth_info_request_members as before. */
+bool udm_auth_info_form(const uint8_t *body, size_t len, char snn[KEDGE_SNN_LEN + 1])
+{
+  const char *id;
+  size_t n;
+  kedge_json_form_t f = kedge_json_form_begin(body, len);
+  kedge_json_form_literal(&f, "{\"servingNetworkName\":\"");
+  kedge_json_form_copy(&f, snn, KEDGE_SNN_LEN + 1);
+  kedge_json_form_literal(&f, "\",\"ausfInstanceId\":\"");
+  kedge_json_form_plain(&f, 64, &id, &n); /* the table's max_len */
+  kedge_json_form_literal(&f, "\"}");
+  return kedge_json_form_end(&f) && !udm_snn_why(snn);
+}
+
+static bool auth_info_form_taken(const uint8_t *body, size_t len)
+{
+  char snn[KEDGE_SNN_LEN + 1];
+  return udm_auth_info_form(body, len, snn);
+}
 
 bool udm_consumer_allowed(const udm_t *udm, const kedge_sbi_request_t *req)
 {
@@ -265,10 +294,19 @@ static void generate_auth_data(kedge_sbi_request_t *req, void *arg)
   if (rid[0])
     kedge_counter_add(udm->suci_ok, 1);
 
-  json_t *body = kedge_sbi_request_checked_json(req, udm_auth_info_request_members,
-                                                "AuthenticationInfoRequest");
-  if (!body)
-    return;
+  /* the AUSF's own form (the server left it unparsed), else the checked tree */
+  char snn[KEDGE_SNN_LEN + 1];
+  size_t len = 0;
+  const uint8_t *octets = kedge_sbi_request_body(req, &len);
+  json_t *body = NULL;
+  if (kedge_sbi_request_json(req) || !octets || !udm_auth_info_form(octets, len, snn)) {
+    body = kedge_sbi_request_checked_json(req, udm_auth_info_request_members,
+                                          "AuthenticationInfoRequest");
+    if (!body)
+      return;
+    /* checked: KEDGE_SNN_LEN characters (udm_check_snn) */
+    memcpy(snn, json_string_value(json_object_get(body, "servingNetworkName")), KEDGE_SNN_LEN + 1);
+  }
 
   av_job_t *job = calloc(1, sizeof(*job));
   if (!job) {
@@ -280,9 +318,7 @@ static void generate_auth_data(kedge_sbi_request_t *req, void *arg)
   job->h.udm = udm;
   job->h.req = req;
   memcpy(job->supi, supi.value, supi.len + 1);
-  /* checked: KEDGE_SNN_LEN characters (udm_check_snn) */
-  memcpy(job->snn, json_string_value(json_object_get(body, "servingNetworkName")),
-         KEDGE_SNN_LEN + 1);
+  memcpy(job->snn, snn, KEDGE_SNN_LEN + 1);
   json_t *resync = json_object_get(body, "resynchronizationInfo");
   if (resync) {
     job->resync = true;
@@ -340,7 +376,8 @@ kedge_err_t udm_ueau_setup(udm_t *udm, kedge_sbi_server_t *srv)
     return err;
   /* at shutdown, jobs that will not be answered still hold K and OPc (or a vector): wiped */
   kedge_work_pool_set_drop(udm->pool, udm_job_drop);
-  return kedge_sbi_server_route(
-      srv, "POST", "/nudm-ueau/v1/{supiOrSuci}/security-information/generate-auth-data", NULL,
-      generate_auth_data, udm);
+  err = kedge_sbi_server_route(srv, "POST",
+                               "/nudm-ueau/v1/{supiOrSuci}/security-information/generate-auth-data",
+                               NULL, generate_auth_data, udm);
+  return err ? err : kedge_sbi_server_route_body_form(srv, auth_info_form_taken);
 }

@@ -10,6 +10,7 @@
 
 #include "kedge/hex.h"
 #include "kedge/json_check.h"
+#include "kedge/json_form.h"
 #include "ue.h"
 
 kedge_err_t ue_supi_or_suci(const ue_usim_t *usim, char *out, size_t size)
@@ -145,69 +146,44 @@ kedge_err_t ue_parse_auth_ctx(const json_t *body, ue_auth_ctx_t *ctx, const char
 }
 
 /* The AUSF's own forms of its two answers (kedge-ausfd writes them with snprintf,
- * daemons/ausf/nausf_ueau.c), recognised byte for byte so that the usual answer needs no
- * jansson tree: jansson's lexer costs about 170 instructions an octet (two answers, 452 octets,
- * 75,000 instructions per registration: docs/performance-latency.md "Seventh round: the UE
- * side and the UDM"). Only literal member names, hex digits and a string of printable ASCII
- * without '"' or '\\' are taken, each of which jansson would decode to itself; anything else
- * (other order, whitespace, escapes, other members) is not the form, and goes through jansson
- * and ue_parse_auth_ctx / ue_parse_confirmation as before (fuzz-ue-bodies checks both agree). */
-static const char *literal(const char *p, const char *end, const char *lit)
-{
-  size_t n = strlen(lit);
-  return p && (size_t)(end - p) >= n && memcmp(p, lit, n) == 0 ? p + n : NULL;
-}
-
-/* `2 * len` hex digits at p into out, or NULL. */
-static const char *hex_at(const char *p, const char *end, uint8_t *out, size_t len)
-{
-  char digits[2 * KEDGE_KSEAF_LEN + 1];
-  if (!p || 2 * len >= sizeof(digits) || (size_t)(end - p) < 2 * len)
-    return NULL;
-  memcpy(digits, p, 2 * len);
-  digits[2 * len] = '\0';
-  bool ok = kedge_hex_decode(digits, out, len) == KEDGE_OK;
-  OPENSSL_cleanse(digits, sizeof(digits));
-  return ok ? p + 2 * len : NULL;
-}
-
+ * daemons/ausf/nausf_ueau.c), read in place (kedge/json_form.h) so that the usual answer needs
+ * no jansson tree: jansson's lexer costs about 170 instructions an octet (two answers, 452
+ * octets, 75,000 instructions per registration: docs/performance-latency.md "Seventh round:
+ * the UE side and the UDM"). Anything else goes through jansson and ue_parse_auth_ctx /
+ * ue_parse_confirmation as before (fuzz-ue-bodies checks both agree). */
 bool ue_auth_ctx_recognise(const char *body, size_t len, ue_auth_ctx_t *ctx)
 {
   memset(ctx, 0, sizeof(*ctx));
-  if (!body)
-    return false;
-  const char *end = body + len, *p = body;
-  p = literal(p, end, "{\"authType\":\"5G_AKA\",\"5gAuthData\":{\"rand\":\"");
-  p = hex_at(p, end, ctx->rand, sizeof(ctx->rand));
-  p = literal(p, end, "\",\"hxresStar\":\"");
-  p = hex_at(p, end, ctx->hxres_star, sizeof(ctx->hxres_star));
-  p = literal(p, end, "\",\"autn\":\"");
-  p = hex_at(p, end, ctx->autn, sizeof(ctx->autn));
-  p = literal(p, end, "\"},\"_links\":{\"5g-aka\":{\"href\":\"");
-  size_t n = 0;
-  while (p && p + n < end && p[n] != '"' && p[n] >= 0x20 && p[n] < 0x7f && p[n] != '\\')
-    n++;
-  /* an empty or too long href: ue_parse_auth_ctx names the problem */
-  if (!p || n == 0 || n >= sizeof(ctx->href) || literal(p + n, end, "\"}}}") != end) {
+  kedge_json_form_t f = kedge_json_form_begin(body, len);
+  kedge_json_form_literal(&f, "{\"authType\":\"5G_AKA\",\"5gAuthData\":{\"rand\":\"");
+  kedge_json_form_hex(&f, ctx->rand, sizeof(ctx->rand));
+  kedge_json_form_literal(&f, "\",\"hxresStar\":\"");
+  kedge_json_form_hex(&f, ctx->hxres_star, sizeof(ctx->hxres_star));
+  kedge_json_form_literal(&f, "\",\"autn\":\"");
+  kedge_json_form_hex(&f, ctx->autn, sizeof(ctx->autn));
+  kedge_json_form_literal(&f, "\"},\"_links\":{\"5g-aka\":{\"href\":\"");
+  /* an empty or too long href is not taken: ue_parse_auth_ctx names the problem */
+  kedge_json_form_copy(&f, ctx->href, sizeof(ctx->href));
+  kedge_json_form_literal(&f, "\"}}}");
+  if (!kedge_json_form_end(&f)) {
     memset(ctx, 0, sizeof(*ctx));
     return false;
   }
-  memcpy(ctx->href, p, n);
-  ctx->href[n] = '\0';
   return true;
 }
 
 bool ue_confirmation_recognise(const char *body, size_t len, const char *supi,
                                uint8_t kseaf[KEDGE_KSEAF_LEN])
 {
-  if (!body || !kedge_json_plain(supi))
+  if (!kedge_json_plain(supi)) /* the UE's SUPI compared as the body's octets */
     return false;
-  const char *end = body + len, *p = body;
-  p = literal(p, end, "{\"authResult\":\"AUTHENTICATION_SUCCESS\",\"supi\":\"");
-  p = literal(p, end, supi);
-  p = literal(p, end, "\",\"kseaf\":\"");
-  p = hex_at(p, end, kseaf, KEDGE_KSEAF_LEN);
-  if (literal(p, end, "\"}") != end) {
+  kedge_json_form_t f = kedge_json_form_begin(body, len);
+  kedge_json_form_literal(&f, "{\"authResult\":\"AUTHENTICATION_SUCCESS\",\"supi\":\"");
+  kedge_json_form_literal(&f, supi);
+  kedge_json_form_literal(&f, "\",\"kseaf\":\"");
+  kedge_json_form_hex(&f, kseaf, KEDGE_KSEAF_LEN);
+  kedge_json_form_literal(&f, "\"}");
+  if (!kedge_json_form_end(&f)) {
     OPENSSL_cleanse(kseaf, KEDGE_KSEAF_LEN);
     return false;
   }

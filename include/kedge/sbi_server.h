@@ -160,6 +160,16 @@ kedge_err_t kedge_sbi_server_route(kedge_sbi_server_t *srv, const char *method, 
  * (notification callbacks). Before start only. */
 kedge_err_t kedge_sbi_server_route_service(kedge_sbi_server_t *srv, const char *service);
 
+/* For the route registered last: a body for which `form(body, len)` is true is not parsed
+ * before the handler (kedge_sbi_request_json() is then NULL and the handler reads the octets,
+ * kedge_sbi_request_body()); any other body is parsed, and refused when it is not JSON, as on
+ * every route, before the handler and the OAuth2 check as always. For a handler that reads
+ * one fixed form of its body in place (kedge/json_form.h; the UDM's, for the requests the AUSF
+ * writes out); `form` must take only bodies that are valid JSON passing the route's checks.
+ * NULL: every body parsed. Before start only. */
+typedef bool (*kedge_sbi_body_form_fn)(const uint8_t *body, size_t len);
+kedge_err_t kedge_sbi_server_route_body_form(kedge_sbi_server_t *srv, kedge_sbi_body_form_fn form);
+
 /* Reads the top-level `oauth2:` section (required, jwks_file, issuer, check_subject,
  * clock_skew, realm; token_uri, token_margin for the consumer side) into cfg->oauth2.
  * KEDGE_ERR_CONFIG after recording the problem. */

@@ -128,6 +128,14 @@ kedge_err_t sbi_router_set_service(sbi_router_t *r, const char *service)
   return KEDGE_OK;
 }
 
+kedge_err_t sbi_router_set_body_form(sbi_router_t *r, kedge_sbi_body_form_fn form)
+{
+  if (!r || r->n == 0)
+    return KEDGE_ERR_INVALID_ARG;
+  r->routes[r->n - 1]->body_form = form;
+  return KEDGE_OK;
+}
+
 kedge_err_t sbi_router_add(sbi_router_t *r, const char *method, const char *pattern,
                            const char *media_type, kedge_sbi_handler_fn handler, void *arg)
 {

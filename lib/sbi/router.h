@@ -20,7 +20,8 @@ typedef struct sbi_route {
                     kedge_sbi_server_route_service() named another; NULL: no token checked */
   kedge_sbi_handler_fn handler;
   void *arg;
-  size_t index; /* position in the router, for metrics */
+  kedge_sbi_body_form_fn body_form; /* kedge_sbi_server_route_body_form: bodies not parsed */
+  size_t index;                     /* position in the router, for metrics */
   size_t n_segments;
   char *segments[SBI_MAX_SEGMENTS]; /* literal text, or the variable name */
   bool is_var[SBI_MAX_SEGMENTS];
@@ -57,6 +58,7 @@ sbi_match_result_t sbi_router_match(const sbi_router_t *r, const char *method, c
 void sbi_match_clear(sbi_match_t *m);
 /* Names the service of the route added last (NULL: no token check on it). */
 kedge_err_t sbi_router_set_service(sbi_router_t *r, const char *service);
+kedge_err_t sbi_router_set_body_form(sbi_router_t *r, kedge_sbi_body_form_fn form);
 const char *sbi_match_var(const sbi_match_t *m, const char *name);
 
 #endif

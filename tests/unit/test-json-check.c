@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "kedge/json_check.h"
+#include "kedge/json_form.h"
 #include "kedge/problem.h"
 
 /* TS 29.503 ResynchronizationInfo and AuthenticationInfoRequest, as a handler would write it. */
@@ -248,6 +249,83 @@ static void test_plain(void **state)
   assert_false(kedge_json_plain(NULL));
 }
 
+/* kedge/json_form.h: a fixed form read in place; every step that does not match fails the
+ * cursor, and a taken string is one jansson decodes to itself (checked against jansson). */
+static void test_form(void **state)
+{
+  static const char body[] = "{\"id\":\"ab-c\",\"k\":\"00ff\",\"ok\":true}";
+  uint8_t k[2];
+  char id[8];
+  kedge_json_form_t f = kedge_json_form_begin(body, strlen(body));
+  assert_true(kedge_json_form_literal(&f, "{\"id\":\""));
+  assert_true(kedge_json_form_copy(&f, id, sizeof(id)));
+  assert_true(kedge_json_form_literal(&f, "\",\"k\":\""));
+  assert_true(kedge_json_form_hex(&f, k, sizeof(k)));
+  assert_true(kedge_json_form_literal(&f, "\",\"ok\":true}"));
+  assert_true(kedge_json_form_end(&f));
+  assert_string_equal(id, "ab-c");
+  assert_int_equal(k[0], 0x00);
+  assert_int_equal(k[1], 0xff);
+
+  /* a truncation is never the form */
+  for (size_t n = 0; n < strlen(body); n++) {
+    f = kedge_json_form_begin(body, n);
+    kedge_json_form_literal(&f, "{\"id\":\"");
+    kedge_json_form_copy(&f, id, sizeof(id));
+    kedge_json_form_literal(&f, "\",\"k\":\"");
+    kedge_json_form_hex(&f, k, sizeof(k));
+    kedge_json_form_literal(&f, "\",\"ok\":true}");
+    assert_false(kedge_json_form_end(&f));
+  }
+  /* a failed step fails every later one, and the end */
+  f = kedge_json_form_begin(body, strlen(body));
+  assert_false(kedge_json_form_literal(&f, "{\"ID\""));
+  assert_false(kedge_json_form_literal(&f, ""));
+  assert_false(kedge_json_form_end(&f));
+  f = kedge_json_form_begin(NULL, 0);
+  assert_false(kedge_json_form_end(&f));
+  assert_false(kedge_json_form_literal(&f, ""));
+
+  /* strings: printable ASCII without '\\', 1..max octets, up to a '"'; as jansson reads them */
+  static const struct {
+    const char *text; /* a JSON string's content, then '"' */
+    size_t max;
+    bool taken;
+  } strings[] = {
+      {"abc\"", 8, true},        {"a b~:/?#\"", 16, true}, {"\"", 8, false},
+      {"abcdefghi\"", 8, false}, {"abcdefgh\"", 8, true},  {"a\\/b\"", 8, false},
+      {"a\\u0041\"", 8, false},  {"a\x01\"", 8, false},    {"a\x7f\"", 8, false},
+      {"\xc3\xa9\"", 8, false},  {"abc", 8, false},
+  };
+  for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
+    const char *s;
+    size_t n;
+    f = kedge_json_form_begin(strings[i].text, strlen(strings[i].text));
+    bool taken = kedge_json_form_plain(&f, strings[i].max, &s, &n);
+    if (taken != strings[i].taken)
+      fail_msg("string %zu (%s): taken %d", i, strings[i].text, taken);
+    if (taken) {
+      char doc[64];
+      snprintf(doc, sizeof(doc), "[\"%s]", strings[i].text);
+      json_t *j = json_loads(doc, 0, NULL);
+      assert_non_null(j);
+      assert_int_equal(json_string_length(json_array_get(j, 0)), n);
+      assert_memory_equal(json_string_value(json_array_get(j, 0)), s, n);
+      json_decref(j);
+    }
+  }
+  /* hex: either case, exactly 2 * len digits; out wiped when not hex */
+  f = kedge_json_form_begin("0A0b", 4);
+  assert_true(kedge_json_form_hex(&f, k, 2));
+  assert_int_equal(k[0], 0x0a);
+  assert_int_equal(k[1], 0x0b);
+  f = kedge_json_form_begin("0g0b", 4);
+  assert_false(kedge_json_form_hex(&f, k, 2));
+  assert_int_equal(k[0], 0);
+  f = kedge_json_form_begin("0a0", 3);
+  assert_false(kedge_json_form_hex(&f, k, 2));
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -256,7 +334,7 @@ int main(void)
       cmocka_unit_test(test_nested_pointers), cmocka_unit_test(test_pointer_escaping),
       cmocka_unit_test(test_non_object_body), cmocka_unit_test(test_without_problem_or_flag),
       cmocka_unit_test(test_check_at_prefix), cmocka_unit_test(test_hex_checks),
-      cmocka_unit_test(test_plain),
+      cmocka_unit_test(test_plain),           cmocka_unit_test(test_form),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
