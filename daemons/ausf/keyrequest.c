@@ -31,7 +31,8 @@ typedef struct key_call {
   int64_t expiry_ms;
 } key_call_t;
 
-/* SPEC.md 3 KedgeKeyRequest */
+/* SPEC.md 3 KedgeKeyRequest, in the order of AUSF_KR_*: all strings, so that the SBI server
+ * reads a plain body without a tree (kedge_sbi_server_route_strings) */
 const kedge_json_member_t ausf_key_request_members[] = {
     {.name = "kedgeId", .kind = KEDGE_JSON_STRING, .required = true, .max_len = KEDGE_ID_MAX},
     {.name = "ecsId", .kind = KEDGE_JSON_STRING, .max_len = KEDGE_ECS_ID_MAX + 1},
@@ -39,12 +40,12 @@ const kedge_json_member_t ausf_key_request_members[] = {
     {.name = NULL},
 };
 
-json_t *ausf_key_request_parse(const json_t *body, ausf_key_request_t *kr)
+json_t *ausf_key_request_parse(const char *const values[AUSF_KR_MEMBERS], ausf_key_request_t *kr)
 {
   memset(kr, 0, sizeof(*kr));
-  kr->kedge_id = json_string_value(json_object_get(body, "kedgeId"));
-  kr->ecs_id = json_string_value(json_object_get(body, "ecsId"));
-  kr->callback_uri = json_string_value(json_object_get(body, "revocCallbackUri"));
+  kr->kedge_id = values[AUSF_KR_KEDGE_ID];
+  kr->ecs_id = values[AUSF_KR_ECS_ID];
+  kr->callback_uri = values[AUSF_KR_CALLBACK_URI];
   const char *why = NULL, *param = NULL;
   if (!kr->kedge_id) /* not through ausf_key_request_members: no kedgeId to parse */
     return kedge_problem_new(400, "MANDATORY_IE_MISSING", "KedgeKeyRequest without kedgeId");
@@ -226,11 +227,11 @@ static void retrieve(kedge_sbi_request_t *req, void *arg)
                               "key requests of this consumer over its rate limit");
     return;
   }
-  json_t *body = kedge_sbi_request_checked_json(req, ausf_key_request_members, "KedgeKeyRequest");
-  if (!body)
+  const char *values[AUSF_KR_MEMBERS];
+  if (!kedge_sbi_request_strings(req, "KedgeKeyRequest", values))
     return;
   ausf_key_request_t kr;
-  json_t *problem = ausf_key_request_parse(body, &kr);
+  json_t *problem = ausf_key_request_parse(values, &kr);
   if (problem) {
     kedge_sbi_respond_problem_json(req, problem);
     json_decref(problem);
@@ -305,8 +306,10 @@ kedge_err_t ausf_keyrequest_setup(ausf_t *ausf, kedge_sbi_server_t *srv)
     if ((err = kedge_rate_new(&cfg, &ausf->keyrequest_limit)))
       return err;
   }
-  err = kedge_sbi_server_route(srv, "POST", "/nausf-auth/v1/kedge-keys/retrieve", NULL, retrieve,
-                               ausf);
+  if ((err = kedge_sbi_server_route(srv, "POST", "/nausf-auth/v1/kedge-keys/retrieve", NULL,
+                                    retrieve, ausf)) ||
+      (err = kedge_sbi_server_route_strings(srv, ausf_key_request_members)))
+    return err;
   /* SPEC.md 7: the key service is the AUSF's custom service nausf-kedge (OAuth2 scope) */
-  return err ? err : kedge_sbi_server_route_service(srv, "nausf-kedge");
+  return kedge_sbi_server_route_service(srv, "nausf-kedge");
 }
