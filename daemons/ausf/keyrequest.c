@@ -66,25 +66,40 @@ json_t *ausf_key_request_parse(const char *const values[AUSF_KR_MEMBERS], ausf_k
   return problem;
 }
 
+/* Appends n octets of s at *o. */
+static void put(char **o, const char *s, size_t n)
+{
+  memcpy(*o, s, n);
+  *o += n;
+}
+
 size_t ausf_key_response_format(const char *kedge_id, const uint8_t key[KEDGE_KEY_LEN],
                                 int64_t expiry_ms, char out[AUSF_KEY_RESPONSE_MAX])
 {
-  char hex[2 * KEDGE_KEY_LEN + 1], expiry[KEDGE_RFC3339_LEN + 1];
-  kedge_hex_encode(key, KEDGE_KEY_LEN, hex);
-  kedge_rfc3339_format(expiry_ms, expiry);
   /* SPEC.md 3 KedgeKeyResponse, written out: no member needs escaping (the Kedge ID passed
    * kedge_id_parse: digits, base64url, '.', '@' and a lower-case realm; hex; RFC 3339), and a
-   * JSON tree built and serialised per answer cost more than the rest of the handler */
-  int n =
-      snprintf(out, AUSF_KEY_RESPONSE_MAX,
-               "{\"kedgeId\":\"%s\",\"kedge\":\"%s\",\"expiry\":\"%s\"}", kedge_id, hex, expiry);
-  OPENSSL_cleanse(hex, sizeof(hex));
-  if (n <= 0 || n >= AUSF_KEY_RESPONSE_MAX) { /* never a cut answer (nor its part of the key) */
-    OPENSSL_cleanse(out, AUSF_KEY_RESPONSE_MAX);
+   * JSON tree built and serialised per answer cost more than the rest of the handler; put
+   * together with memcpy, not snprintf (~1,400 instructions per answer, issue 17) */
+  static const char a[] = "{\"kedgeId\":\"", b[] = "\",\"kedge\":\"", c[] = "\",\"expiry\":\"",
+                    d[] = "\"}";
+  size_t id_len = strlen(kedge_id);
+  size_t len = sizeof(a) - 1 + id_len + sizeof(b) - 1 + 2 * KEDGE_KEY_LEN + sizeof(c) - 1 +
+               KEDGE_RFC3339_LEN + sizeof(d) - 1;
+  if (len >= AUSF_KEY_RESPONSE_MAX) { /* never a cut answer (nor its part of the key) */
     out[0] = '\0';
     return 0;
   }
-  return (size_t)n;
+  char *o = out;
+  put(&o, a, sizeof(a) - 1);
+  put(&o, kedge_id, id_len);
+  put(&o, b, sizeof(b) - 1);
+  kedge_hex_encode(key, KEDGE_KEY_LEN, o); /* the caller wipes `out` */
+  o += 2 * KEDGE_KEY_LEN;
+  put(&o, c, sizeof(c) - 1);
+  kedge_rfc3339_format(expiry_ms, o);
+  o += KEDGE_RFC3339_LEN;
+  put(&o, d, sizeof(d)); /* with its '\0' */
+  return len;
 }
 
 static const ausf_key_consumer_t *consumer_of(const ausf_t *ausf, const kedge_sbi_request_t *req)
