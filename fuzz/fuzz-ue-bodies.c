@@ -5,10 +5,10 @@
  * ConfirmationDataResponse of 5g-aka-confirmation (6.1.6.2.6, ue_parse_confirmation).
  * Invariants: no crash, no leak; every refusal names its reason; a resolved href is https; the
  * shortcut for a plain link on the base's own origin (ue_resolve_href_uh with ue_href_origin)
- * gives exactly what libcurl's resolution gives; a body that ue_auth_ctx_recognise or
- * ue_confirmation_recognise takes (the AUSF's own forms, read without jansson) parses with
- * jansson and passes ue_parse_auth_ctx / ue_parse_confirmation with the same fields
- * (differential: abort when they differ). */
+ * gives exactly what libcurl's resolution gives; a body that ue_read_auth_ctx or
+ * ue_read_confirmation reads flat (without jansson) gets the verdict, reason and fields that
+ * jansson and ue_parse_auth_ctx / ue_parse_confirmation give (differential: abort when they
+ * differ). */
 #include <string.h>
 
 #include <curl/curl.h>
@@ -18,32 +18,52 @@
 
 #define FUZZ_SUPI "imsi-001010000000001"
 
-/* The recognisers against jansson and the tree parsers on the same octets. */
-static void recognisers_agree(const uint8_t *data, size_t size)
+/* The confirmation read flat (ue_read_confirmation) against jansson and ue_parse_confirmation
+ * on the same octets: the same verdict, reason, authResult and KSEAF. */
+static void flat_agrees(const uint8_t *data, size_t size)
 {
-  ue_auth_ctx_t fast, slow;
-  if (ue_auth_ctx_recognise((const char *)data, size, &fast)) {
-    json_t *tree = fuzz_body_load(data, size);
-    const char *why = NULL;
-    if (!tree || ue_parse_auth_ctx(tree, &slow, &why) != KEDGE_OK ||
-        memcmp(&fast, &slow, sizeof(fast)) != 0)
-      abort();
-    json_decref(tree);
-  }
-  uint8_t kseaf_fast[KEDGE_KSEAF_LEN], kseaf_slow[KEDGE_KSEAF_LEN];
-  if (ue_confirmation_recognise((const char *)data, size, FUZZ_SUPI, kseaf_fast)) {
-    json_t *tree = fuzz_body_load(data, size);
-    const char *why = NULL, *result = NULL;
-    if (!tree || ue_parse_confirmation(tree, FUZZ_SUPI, &result, kseaf_slow, &why) != KEDGE_OK ||
-        memcmp(kseaf_fast, kseaf_slow, sizeof(kseaf_fast)) != 0)
-      abort();
-    json_decref(tree);
-  }
+  uint8_t k_flat[KEDGE_KSEAF_LEN], k_tree[KEDGE_KSEAF_LEN];
+  char result[UE_AUTH_RESULT_MAX + 1];
+  const char *why_flat = NULL, *why_tree = NULL, *tree_result = NULL;
+  kedge_err_t err_flat;
+  if (!ue_read_confirmation((const char *)data, size, FUZZ_SUPI, result, k_flat, &why_flat,
+                            &err_flat))
+    return;
+  json_t *tree = fuzz_body_load(data, size);
+  if (!tree)
+    abort(); /* read flat, so JSON */
+  kedge_err_t err_tree = ue_parse_confirmation(tree, FUZZ_SUPI, &tree_result, k_tree, &why_tree);
+  if (err_flat != err_tree ||
+      (why_flat != why_tree && (!why_flat || !why_tree || strcmp(why_flat, why_tree))) ||
+      strcmp(result, tree_result ? tree_result : "") ||
+      (err_flat == KEDGE_OK && memcmp(k_flat, k_tree, sizeof(k_flat))))
+    abort();
+  json_decref(tree);
+}
+
+/* The UEAuthenticationCtx read flat (ue_read_auth_ctx) against ue_parse_auth_ctx. */
+static void flat_ctx_agrees(const uint8_t *data, size_t size)
+{
+  ue_auth_ctx_t flat, tree;
+  const char *why_flat = NULL, *why_tree = NULL;
+  kedge_err_t err_flat;
+  if (!ue_read_auth_ctx((const char *)data, size, &flat, &why_flat, &err_flat))
+    return;
+  json_t *body = fuzz_body_load(data, size);
+  if (!body)
+    abort(); /* read flat, so JSON */
+  kedge_err_t err_tree = ue_parse_auth_ctx(body, &tree, &why_tree);
+  if (err_flat != err_tree ||
+      (err_flat && (!why_flat || !why_tree || strcmp(why_flat, why_tree))) ||
+      (!err_flat && memcmp(&flat, &tree, sizeof(flat))))
+    abort();
+  json_decref(body);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-  recognisers_agree(data, size);
+  flat_ctx_agrees(data, size);
+  flat_agrees(data, size);
   json_t *body = fuzz_body_load(data, size);
   if (!body)
     return 0;

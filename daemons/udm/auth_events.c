@@ -10,7 +10,6 @@
 
 #include "kedge/hex.h"
 #include "kedge/json_check.h"
-#include "kedge/json_form.h"
 #include "kedge/log.h"
 #include "kedge/problem.h"
 #include "kedge/random.h"
@@ -41,7 +40,7 @@ static const char *check_date_time(const json_t *value)
 }
 
 /* TS 29.503 6.3.6.2.8 AuthEvent */
-const kedge_json_member_t udm_auth_event_members[] = {
+static const kedge_json_member_t auth_event_members[] = {
     {.name = "nfInstanceId", .kind = KEDGE_JSON_STRING, .required = true, .check = check_uuid},
     {.name = "success", .kind = KEDGE_JSON_BOOLEAN, .required = true},
     {.name = "timeStamp",
@@ -57,42 +56,6 @@ const kedge_json_member_t udm_auth_event_members[] = {
     {.name = "authRemovalInd", .kind = KEDGE_JSON_BOOLEAN},
     {.name = NULL},
 };
-
-/* The AuthEvent as kedge-ausfd writes it out (daemons/ausf/nudm_ueau.c: nfInstanceId, success,
- * timeStamp, authType 5G_AKA, servingNetworkName; no authRemovalInd), read in place into *ev
- * with udm_auth_event_members' checks (kedge/json_form.h): jansson's parse of it cost about 33,000
- * instructions (docs/performance-latency.md "Seventh round"). Any other body is parsed and
- * checked against the table as before. */
-bool udm_auth_event_form(const uint8_t *body, size_t len, udm_auth_event_t *ev)
-{
-  kedge_json_form_t f = kedge_json_form_begin(body, len);
-  kedge_json_form_literal(&f, "{\"nfInstanceId\":\"");
-  kedge_json_form_copy(&f, ev->nf_instance_id, sizeof(ev->nf_instance_id));
-  kedge_json_form_literal(&f, "\",\"success\":");
-  kedge_json_form_t t = f;
-  ev->success = kedge_json_form_literal(&t, "true");
-  if (ev->success)
-    f = t;
-  else
-    kedge_json_form_literal(&f, "false");
-  kedge_json_form_literal(&f, ",\"timeStamp\":\"");
-  kedge_json_form_copy(&f, ev->time_stamp, sizeof(ev->time_stamp)); /* max_len 64 */
-  kedge_json_form_literal(&f, "\",\"authType\":\"5G_AKA\",\"servingNetworkName\":\"");
-  kedge_json_form_copy(&f, ev->serving_network_name, sizeof(ev->serving_network_name));
-  kedge_json_form_literal(&f, "\"}");
-  int64_t ms;
-  if (!kedge_json_form_end(&f) || !kedge_uuid_check(ev->nf_instance_id) ||
-      kedge_rfc3339_parse(ev->time_stamp, &ms) || udm_snn_why(ev->serving_network_name))
-    return false;
-  memcpy(ev->auth_type, "5G_AKA", sizeof("5G_AKA"));
-  return true;
-}
-
-static bool event_form_taken(const uint8_t *body, size_t len)
-{
-  udm_auth_event_t ev;
-  return udm_auth_event_form(body, len, &ev);
-}
 
 /* Pool thread, inside the batch's transaction. */
 void udm_auth_event_work(udm_t *udm, udm_job_t *h)
@@ -204,7 +167,7 @@ static void refuse_param(kedge_sbi_request_t *req, const char *param, const char
   json_decref(problem);
 }
 
-/* A checked, required string member (udm_auth_event_members bounds its length), cut at size - 1
+/* A checked, required string member (auth_event_members bounds its length), cut at size - 1
  * as snprintf did, without its format pass (about 600 instructions a member). */
 static void copy_member(const json_t *body, const char *name, char *out, size_t size)
 {
@@ -227,15 +190,8 @@ static void auth_event_request(kedge_sbi_request_t *req, udm_t *udm, bool remova
     refuse_param(req, "supi", "not a SUPI (imsi-<5 to 15 digits>, nai-<user>@<realm>)");
     return;
   }
-  /* a POST in the AUSF's own form was left unparsed by the server (event_form_taken) */
-  size_t len = 0;
-  const uint8_t *octets = kedge_sbi_request_body(req, &len);
-  udm_auth_event_t form;
-  bool in_form =
-      !removal && !kedge_sbi_request_json(req) && octets && udm_auth_event_form(octets, len, &form);
-  json_t *body =
-      in_form ? NULL : kedge_sbi_request_checked_json(req, udm_auth_event_members, "AuthEvent");
-  if (!in_form && !body)
+  json_t *body = kedge_sbi_request_checked_json(req, auth_event_members, "AuthEvent");
+  if (!body)
     return;
   if (removal && !json_is_true(json_object_get(body, "authRemovalInd"))) {
     /* TS 29.503 5.4.2.4: the removal is an AuthEvent with authRemovalInd true */
@@ -272,20 +228,12 @@ static void auth_event_request(kedge_sbi_request_t *req, udm_t *udm, bool remova
     }
     kedge_hex_encode(rnd, sizeof(rnd), ev->id);
   }
-  if (in_form) {
-    memcpy(ev->nf_instance_id, form.nf_instance_id, sizeof(ev->nf_instance_id));
-    ev->success = form.success;
-    memcpy(ev->time_stamp, form.time_stamp, sizeof(ev->time_stamp));
-    memcpy(ev->auth_type, form.auth_type, sizeof(ev->auth_type));
-    memcpy(ev->serving_network_name, form.serving_network_name, sizeof(ev->serving_network_name));
-  } else {
-    copy_member(body, "nfInstanceId", ev->nf_instance_id, sizeof(ev->nf_instance_id));
-    ev->success = json_is_true(json_object_get(body, "success"));
-    copy_member(body, "timeStamp", ev->time_stamp, sizeof(ev->time_stamp));
-    copy_member(body, "authType", ev->auth_type, sizeof(ev->auth_type));
-    copy_member(body, "servingNetworkName", ev->serving_network_name,
-                sizeof(ev->serving_network_name));
-  }
+  copy_member(body, "nfInstanceId", ev->nf_instance_id, sizeof(ev->nf_instance_id));
+  ev->success = json_is_true(json_object_get(body, "success"));
+  copy_member(body, "timeStamp", ev->time_stamp, sizeof(ev->time_stamp));
+  copy_member(body, "authType", ev->auth_type, sizeof(ev->auth_type));
+  copy_member(body, "servingNetworkName", ev->serving_network_name,
+              sizeof(ev->serving_network_name));
   kedge_err_t err =
       kedge_work_submit(udm->pool, kedge_sbi_request_base(req), NULL, event_done, job);
   if (err) {
@@ -315,7 +263,6 @@ kedge_err_t udm_auth_events_setup(udm_t *udm, kedge_sbi_server_t *srv)
       (err = kedge_metrics_counter(m, name, help, "result=\"not_found\"",
                                    &udm->auth_events_refused)) ||
       (err = kedge_sbi_server_route(srv, "POST", EVENTS_ROUTE, NULL, post_auth_event, udm)) ||
-      (err = kedge_sbi_server_route_body_form(srv, event_form_taken)) ||
       (err = kedge_sbi_server_route(srv, "PUT", EVENTS_ROUTE "/{authEventId}", NULL, put_auth_event,
                                     udm)))
     return err;

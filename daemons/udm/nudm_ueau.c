@@ -13,7 +13,6 @@
 #include "kedge/edge.h"
 #include "kedge/hex.h"
 #include "kedge/json_check.h"
-#include "kedge/json_form.h"
 #include "kedge/log.h"
 #include "kedge/problem.h"
 #include "kedge/random.h"
@@ -55,37 +54,13 @@ const kedge_json_member_t udm_auth_info_request_members[] = {
     {.name = "servingNetworkName",
      .kind = KEDGE_JSON_STRING,
      .required = true,
-     .check = udm_check_snn},
+     .check_text = udm_snn_why}, /* on the text: the body can be read flat */
     {.name = "ausfInstanceId", .kind = KEDGE_JSON_STRING, .required = true, .max_len = 64},
     {.name = "resynchronizationInfo",
      .kind = KEDGE_JSON_OBJECT,
      .object = kedge_json_resynchronization_info},
     {.name = NULL},
 };
-
-/* The AuthenticationInfoRequest as kedge-ausfd writes it out (daemons/ausf/nausf_ueau.c:
- * {servingNetworkName, ausfInstanceId}, no resynchronizationInfo), read in place with the
- * member table's checks (kedge/json_form.h): jansson's parse of it cost about 17,000
- * instructions (docs/performance-latency.md "Seventh round"). Any other body is parsed and
- * checked against udm_auth_info_request_members as before. */
-bool udm_auth_info_form(const uint8_t *body, size_t len, char snn[KEDGE_SNN_LEN + 1])
-{
-  const char *id;
-  size_t n;
-  kedge_json_form_t f = kedge_json_form_begin(body, len);
-  kedge_json_form_literal(&f, "{\"servingNetworkName\":\"");
-  kedge_json_form_copy(&f, snn, KEDGE_SNN_LEN + 1);
-  kedge_json_form_literal(&f, "\",\"ausfInstanceId\":\"");
-  kedge_json_form_plain(&f, 64, &id, &n); /* the table's max_len */
-  kedge_json_form_literal(&f, "\"}");
-  return kedge_json_form_end(&f) && !udm_snn_why(snn);
-}
-
-static bool auth_info_form_taken(const uint8_t *body, size_t len)
-{
-  char snn[KEDGE_SNN_LEN + 1];
-  return udm_auth_info_form(body, len, snn);
-}
 
 bool udm_consumer_allowed(const udm_t *udm, const kedge_sbi_request_t *req)
 {
@@ -294,19 +269,11 @@ static void generate_auth_data(kedge_sbi_request_t *req, void *arg)
   if (rid[0])
     kedge_counter_add(udm->suci_ok, 1);
 
-  /* the AUSF's own form (the server left it unparsed), else the checked tree */
-  char snn[KEDGE_SNN_LEN + 1];
-  size_t len = 0;
-  const uint8_t *octets = kedge_sbi_request_body(req, &len);
-  json_t *body = NULL;
-  if (kedge_sbi_request_json(req) || !octets || !udm_auth_info_form(octets, len, snn)) {
-    body = kedge_sbi_request_checked_json(req, udm_auth_info_request_members,
-                                          "AuthenticationInfoRequest");
-    if (!body)
-      return;
-    /* checked: KEDGE_SNN_LEN characters (udm_check_snn) */
-    memcpy(snn, json_string_value(json_object_get(body, "servingNetworkName")), KEDGE_SNN_LEN + 1);
-  }
+  /* read flat when it is (kedge_sbi_server_route_strings: no resynchronizationInfo, nothing to
+   * decode), else through jansson; checked against udm_auth_info_request_members either way */
+  const char *values[KEDGE_JSON_FLAT_MAX];
+  if (!kedge_sbi_request_strings(req, "AuthenticationInfoRequest", values))
+    return;
 
   av_job_t *job = calloc(1, sizeof(*job));
   if (!job) {
@@ -318,8 +285,10 @@ static void generate_auth_data(kedge_sbi_request_t *req, void *arg)
   job->h.udm = udm;
   job->h.req = req;
   memcpy(job->supi, supi.value, supi.len + 1);
-  memcpy(job->snn, snn, KEDGE_SNN_LEN + 1);
-  json_t *resync = json_object_get(body, "resynchronizationInfo");
+  /* checked: KEDGE_SNN_LEN characters (udm_snn_why) */
+  memcpy(job->snn, values[0], KEDGE_SNN_LEN + 1);
+  /* only in a tree: a body holding it is not read flat */
+  json_t *resync = json_object_get(kedge_sbi_request_json(req), "resynchronizationInfo");
   if (resync) {
     job->resync = true;
     kedge_hex_decode(json_string_value(json_object_get(resync, "rand")), job->rand_resync, 16);
@@ -379,5 +348,7 @@ kedge_err_t udm_ueau_setup(udm_t *udm, kedge_sbi_server_t *srv)
   err = kedge_sbi_server_route(srv, "POST",
                                "/nudm-ueau/v1/{supiOrSuci}/security-information/generate-auth-data",
                                NULL, generate_auth_data, udm);
-  return err ? err : kedge_sbi_server_route_body_form(srv, auth_info_form_taken);
+  /* jansson's parse of the ~100 octets cost about 17,000 instructions a vector
+   * (docs/performance-latency.md "Seventh round: the UE side and the UDM") */
+  return err ? err : kedge_sbi_server_route_strings(srv, udm_auth_info_request_members);
 }

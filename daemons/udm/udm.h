@@ -78,9 +78,9 @@ kedge_err_t udm_ueau_setup(udm_t *udm, kedge_sbi_server_t *srv);
 
 /* The consumer's certificate names one of udm.allowed_consumers. */
 bool udm_consumer_allowed(const udm_t *udm, const kedge_sbi_request_t *req);
-/* TS 29.503 ServingNetworkName check for kedge/json_check.h tables, and the same on a string
- * (NULL when it passes, else the reason). */
+/* TS 29.503 ServingNetworkName check for kedge/json_check.h tables. */
 const char *udm_check_snn(const json_t *value);
+/* The same on a string (kedge_json_check_text_fn): NULL when it passes, else the reason. */
 const char *udm_snn_why(const char *s);
 
 /* POST /nudm-ueau/v1/{supi}/auth-events and PUT .../auth-events/{authEventId} (TS 29.503
@@ -102,17 +102,6 @@ kedge_err_t udm_resolve_supi_or_suci(const udm_t *udm, const char *text, kedge_s
 /* TS 29.503 6.3.6.2.2 AuthenticationInfoRequest as generate-auth-data checks it (also for
  * fuzz/fuzz-udm-bodies.c). */
 extern const kedge_json_member_t udm_auth_info_request_members[];
-/* TS 29.503 6.3.6.2.8 AuthEvent (POST and PUT auth-events). */
-extern const kedge_json_member_t udm_auth_event_members[];
-
-/* The two requests in the form kedge-ausfd writes them out (kedge/json_form.h), read in place:
- * true only for a body of exactly that form whose values pass the member table's checks, with
- * the serving network name (udm_auth_info_form) or the AuthEvent's members (all but supi, id,
- * removed_at) filled in. The server leaves such a body unparsed (kedge_sbi_server_route_body_
- * form); any other is parsed and checked against the tables as before (fuzz-udm-bodies checks
- * that a body taken passes them with the same values). */
-bool udm_auth_info_form(const uint8_t *body, size_t len, char snn[KEDGE_SNN_LEN + 1]);
-bool udm_auth_event_form(const uint8_t *body, size_t len, udm_auth_event_t *ev);
 
 /* The provisioning subcommand: kedge-udmd subscriber add|show|list|delete|import ... */
 struct kedge_app;

@@ -10,7 +10,6 @@
 
 #include "kedge/hex.h"
 #include "kedge/json_check.h"
-#include "kedge/json_form.h"
 #include "ue.h"
 
 kedge_err_t ue_supi_or_suci(const ue_usim_t *usim, char *out, size_t size)
@@ -57,18 +56,22 @@ json_t *ue_authentication_info(const ue_config_t *cfg, const uint8_t *rand, cons
   return body;
 }
 
-/* A hex string member of exactly `len` octets. */
-static bool hex_member(const json_t *obj, const char *name, uint8_t *out, size_t len)
+/* A flat string's text, terminated, into out (its table bounds it); NULL when absent. */
+static const char *span_text(char *out, const kedge_json_span_t *v)
 {
-  const char *s = json_string_value(json_object_get(obj, name));
-  return s && kedge_hex_decode(s, out, len) == KEDGE_OK;
+  if (!v->ptr)
+    return NULL;
+  memcpy(out, v->ptr, v->len);
+  out[v->len] = '\0';
+  return out;
 }
 
-kedge_err_t ue_parse_confirmation(const json_t *body, const char *supi, const char **auth_result,
-                                  uint8_t kseaf[KEDGE_KSEAF_LEN], const char **why)
+/* TS 29.509 6.1.6.2.6 ConfirmationDataResponse from its three strings (NULL: absent), read
+ * from a tree or flat: one set of checks for both. */
+static kedge_err_t check_confirmation(const char *result, const char *confirmed,
+                                      const char *kseaf_hex, const char *supi,
+                                      uint8_t kseaf[KEDGE_KSEAF_LEN], const char **why)
 {
-  const char *result = json_string_value(json_object_get(body, "authResult"));
-  *auth_result = result;
   if (!result) {
     *why = "200 without authResult";
     return KEDGE_ERR_CONFIG;
@@ -79,15 +82,90 @@ kedge_err_t ue_parse_confirmation(const json_t *body, const char *supi, const ch
     *why = "authResult neither AUTHENTICATION_SUCCESS nor AUTHENTICATION_FAILURE";
     return KEDGE_ERR_CONFIG;
   }
-  const char *confirmed = json_string_value(json_object_get(body, "supi"));
   if (confirmed && strcmp(confirmed, supi) != 0) {
     *why = "the AUSF confirmed another SUPI";
     return KEDGE_ERR_CONFIG;
   }
-  if (!hex_member(body, "kseaf", kseaf, KEDGE_KSEAF_LEN)) {
+  if (!kseaf_hex || kedge_hex_decode(kseaf_hex, kseaf, KEDGE_KSEAF_LEN) != KEDGE_OK) {
     *why = "AUTHENTICATION_SUCCESS without a 64-hex-digit kseaf";
     return KEDGE_ERR_CONFIG;
   }
+  return KEDGE_OK;
+}
+
+kedge_err_t ue_parse_confirmation(const json_t *body, const char *supi, const char **auth_result,
+                                  uint8_t kseaf[KEDGE_KSEAF_LEN], const char **why)
+{
+  *auth_result = json_string_value(json_object_get(body, "authResult"));
+  return check_confirmation(*auth_result, json_string_value(json_object_get(body, "supi")),
+                            json_string_value(json_object_get(body, "kseaf")), supi, kseaf, why);
+}
+
+/* The members ue_parse_confirmation reads, as a flat table (kedge_json_flat_read): a body of
+ * only these, strings that need no decoding, is read in place; the bounds are the copies'. */
+static const kedge_json_member_t confirmation_members[] = {
+    {.name = "authResult", .kind = KEDGE_JSON_STRING, .max_len = UE_AUTH_RESULT_MAX},
+    {.name = "supi", .kind = KEDGE_JSON_STRING, .max_len = KEDGE_SUPI_MAX},
+    {.name = "kseaf", .kind = KEDGE_JSON_STRING, .max_len = 2 * KEDGE_KSEAF_LEN},
+    {.name = NULL},
+};
+
+bool ue_read_confirmation(const char *body, size_t len, const char *supi,
+                          char auth_result[UE_AUTH_RESULT_MAX + 1], uint8_t kseaf[KEDGE_KSEAF_LEN],
+                          const char **why, kedge_err_t *err)
+{
+  kedge_json_span_t v[KEDGE_JSON_FLAT_MAX];
+  if (!kedge_json_flat_read(body, len, confirmation_members, v))
+    return false;
+  char confirmed[KEDGE_SUPI_MAX + 1], kseaf_hex[2 * KEDGE_KSEAF_LEN + 1];
+  auth_result[0] = '\0';
+  *err = check_confirmation(span_text(auth_result, &v[0]), span_text(confirmed, &v[1]),
+                            span_text(kseaf_hex, &v[2]), supi, kseaf, why);
+  OPENSSL_cleanse(kseaf_hex, sizeof(kseaf_hex));
+  return true;
+}
+
+/* TS 29.509 6.1.6.2.3 UEAuthenticationCtx of a 5G AKA run from its strings (NULL: absent),
+ * read from a tree or flat: one set of checks for both. `av`: 5gAuthData is an object. */
+static kedge_err_t check_auth_ctx(const char *auth_type, bool av, const char *rand,
+                                  const char *autn, const char *hxres_star, const char *href,
+                                  ue_auth_ctx_t *ctx, const char **why)
+{
+  if (!auth_type) {
+    *why = "authType: missing";
+    return KEDGE_ERR_CONFIG;
+  }
+  if (strcmp(auth_type, "5G_AKA") != 0) {
+    /* TS 33.501 6.1.2: the home network chose another method; kedge's UE does 5G AKA only. */
+    *why = "authType: not 5G_AKA (the only method this UE supports)";
+    return KEDGE_ERR_UNSUPPORTED;
+  }
+  if (!av) {
+    *why = "5gAuthData: missing or not an Av5gAka object";
+    return KEDGE_ERR_CONFIG;
+  }
+  if (!rand || kedge_hex_decode(rand, ctx->rand, sizeof(ctx->rand)) != KEDGE_OK) {
+    *why = "5gAuthData.rand: missing or not 32 hex digits";
+    return KEDGE_ERR_CONFIG;
+  }
+  if (!autn || kedge_hex_decode(autn, ctx->autn, sizeof(ctx->autn)) != KEDGE_OK) {
+    *why = "5gAuthData.autn: missing or not 32 hex digits";
+    return KEDGE_ERR_CONFIG;
+  }
+  if (!hxres_star ||
+      kedge_hex_decode(hxres_star, ctx->hxres_star, sizeof(ctx->hxres_star)) != KEDGE_OK) {
+    *why = "5gAuthData.hxresStar: missing or not 32 hex digits";
+    return KEDGE_ERR_CONFIG;
+  }
+  if (!href || !href[0]) {
+    *why = "_links.5g-aka.href: missing";
+    return KEDGE_ERR_CONFIG;
+  }
+  if (strlen(href) >= sizeof(ctx->href)) {
+    *why = "_links.5g-aka.href: too long";
+    return KEDGE_ERR_TOO_BIG;
+  }
+  memcpy(ctx->href, href, strlen(href) + 1);
   return KEDGE_OK;
 }
 
@@ -101,92 +179,63 @@ kedge_err_t ue_parse_auth_ctx(const json_t *body, ue_auth_ctx_t *ctx, const char
     *why = "the body is not a UEAuthenticationCtx object";
     return KEDGE_ERR_CONFIG;
   }
-  const char *auth_type = json_string_value(json_object_get(body, "authType"));
-  if (!auth_type) {
-    *why = "authType: missing";
-    return KEDGE_ERR_CONFIG;
-  }
-  if (strcmp(auth_type, "5G_AKA") != 0) {
-    /* TS 33.501 6.1.2: the home network chose another method; kedge's UE does 5G AKA only. */
-    *why = "authType: not 5G_AKA (the only method this UE supports)";
-    return KEDGE_ERR_UNSUPPORTED;
-  }
   const json_t *av = json_object_get(body, "5gAuthData");
-  if (!json_is_object(av)) {
-    *why = "5gAuthData: missing or not an Av5gAka object";
-    return KEDGE_ERR_CONFIG;
-  }
-  if (!hex_member(av, "rand", ctx->rand, sizeof(ctx->rand))) {
-    *why = "5gAuthData.rand: missing or not 32 hex digits";
-    return KEDGE_ERR_CONFIG;
-  }
-  if (!hex_member(av, "autn", ctx->autn, sizeof(ctx->autn))) {
-    *why = "5gAuthData.autn: missing or not 32 hex digits";
-    return KEDGE_ERR_CONFIG;
-  }
-  if (!hex_member(av, "hxresStar", ctx->hxres_star, sizeof(ctx->hxres_star))) {
-    *why = "5gAuthData.hxresStar: missing or not 32 hex digits";
-    return KEDGE_ERR_CONFIG;
-  }
   /* _links: a map of LinksValueSchema (TS 29.571): one Link, or an array of alternatives. */
   const json_t *link = json_object_get(json_object_get(body, "_links"), "5g-aka");
   if (json_is_array(link))
     link = json_array_get(link, 0);
-  const char *href = json_string_value(json_object_get(link, "href"));
-  if (!href || !href[0]) {
-    *why = "_links.5g-aka.href: missing";
-    return KEDGE_ERR_CONFIG;
-  }
-  if (strlen(href) >= sizeof(ctx->href)) {
-    *why = "_links.5g-aka.href: too long";
-    return KEDGE_ERR_TOO_BIG;
-  }
-  memcpy(ctx->href, href, strlen(href) + 1);
-  return KEDGE_OK;
+  return check_auth_ctx(json_string_value(json_object_get(body, "authType")), json_is_object(av),
+                        json_string_value(json_object_get(av, "rand")),
+                        json_string_value(json_object_get(av, "autn")),
+                        json_string_value(json_object_get(av, "hxresStar")),
+                        json_string_value(json_object_get(link, "href")), ctx, why);
 }
 
-/* The AUSF's own forms of its two answers (kedge-ausfd writes them with snprintf,
- * daemons/ausf/nausf_ueau.c), read in place (kedge/json_form.h) so that the usual answer needs
- * no jansson tree: jansson's lexer costs about 170 instructions an octet (two answers, 452
- * octets, 75,000 instructions per registration: docs/performance-latency.md "Seventh round:
- * the UE side and the UDM"). Anything else goes through jansson and ue_parse_auth_ctx /
- * ue_parse_confirmation as before (fuzz-ue-bodies checks both agree). */
-bool ue_auth_ctx_recognise(const char *body, size_t len, ue_auth_ctx_t *ctx)
+/* The members ue_parse_auth_ctx reads, as flat tables (kedge_json_flat_read, nested): a body of
+ * only these, strings that need no decoding and a Link object (not an array), is read in
+ * place; the bounds are the copies'. */
+static const kedge_json_member_t av_members[] = {
+    {.name = "rand", .kind = KEDGE_JSON_STRING, .max_len = 2 * KEDGE_RAND_LEN},
+    {.name = "hxresStar", .kind = KEDGE_JSON_STRING, .max_len = 2 * KEDGE_HXRES_STAR_LEN},
+    {.name = "autn", .kind = KEDGE_JSON_STRING, .max_len = 2 * KEDGE_AUTN_LEN},
+    {.name = NULL},
+};
+static const kedge_json_member_t link_members[] = {
+    {.name = "href", .kind = KEDGE_JSON_STRING, .max_len = UE_URI_MAX - 1},
+    {.name = NULL},
+};
+static const kedge_json_member_t links_members[] = {
+    {.name = "5g-aka", .kind = KEDGE_JSON_OBJECT, .object = link_members},
+    {.name = NULL},
+};
+static const kedge_json_member_t auth_ctx_members[] = {
+    {.name = "authType", .kind = KEDGE_JSON_STRING, .max_len = 31},
+    {.name = "5gAuthData", .kind = KEDGE_JSON_OBJECT, .object = av_members},
+    {.name = "_links", .kind = KEDGE_JSON_OBJECT, .object = links_members},
+    {.name = NULL},
+};
+
+bool ue_read_auth_ctx(const char *body, size_t len, ue_auth_ctx_t *ctx, const char **why,
+                      kedge_err_t *err)
 {
+  kedge_json_span_t top[KEDGE_JSON_FLAT_MAX], av[KEDGE_JSON_FLAT_MAX] = {{0}},
+                                              links[KEDGE_JSON_FLAT_MAX] = {{0}},
+                                              link[KEDGE_JSON_FLAT_MAX] = {{0}};
   memset(ctx, 0, sizeof(*ctx));
-  kedge_json_form_t f = kedge_json_form_begin(body, len);
-  kedge_json_form_literal(&f, "{\"authType\":\"5G_AKA\",\"5gAuthData\":{\"rand\":\"");
-  kedge_json_form_hex(&f, ctx->rand, sizeof(ctx->rand));
-  kedge_json_form_literal(&f, "\",\"hxresStar\":\"");
-  kedge_json_form_hex(&f, ctx->hxres_star, sizeof(ctx->hxres_star));
-  kedge_json_form_literal(&f, "\",\"autn\":\"");
-  kedge_json_form_hex(&f, ctx->autn, sizeof(ctx->autn));
-  kedge_json_form_literal(&f, "\"},\"_links\":{\"5g-aka\":{\"href\":\"");
-  /* an empty or too long href is not taken: ue_parse_auth_ctx names the problem */
-  kedge_json_form_copy(&f, ctx->href, sizeof(ctx->href));
-  kedge_json_form_literal(&f, "\"}}}");
-  if (!kedge_json_form_end(&f)) {
-    memset(ctx, 0, sizeof(*ctx));
+  if (!kedge_json_flat_read(body, len, auth_ctx_members, top))
     return false;
-  }
-  return true;
-}
-
-bool ue_confirmation_recognise(const char *body, size_t len, const char *supi,
-                               uint8_t kseaf[KEDGE_KSEAF_LEN])
-{
-  if (!kedge_json_plain(supi)) /* the UE's SUPI compared as the body's octets */
-    return false;
-  kedge_json_form_t f = kedge_json_form_begin(body, len);
-  kedge_json_form_literal(&f, "{\"authResult\":\"AUTHENTICATION_SUCCESS\",\"supi\":\"");
-  kedge_json_form_literal(&f, supi);
-  kedge_json_form_literal(&f, "\",\"kseaf\":\"");
-  kedge_json_form_hex(&f, kseaf, KEDGE_KSEAF_LEN);
-  kedge_json_form_literal(&f, "\"}");
-  if (!kedge_json_form_end(&f)) {
-    OPENSSL_cleanse(kseaf, KEDGE_KSEAF_LEN);
-    return false;
-  }
+  /* the nested objects' texts were read with these tables: they read again */
+  if (top[1].ptr)
+    kedge_json_flat_read(top[1].ptr, top[1].len, av_members, av);
+  if (top[2].ptr)
+    kedge_json_flat_read(top[2].ptr, top[2].len, links_members, links);
+  if (links[0].ptr)
+    kedge_json_flat_read(links[0].ptr, links[0].len, link_members, link);
+  char auth_type[32], rand[2 * KEDGE_RAND_LEN + 1], autn[2 * KEDGE_AUTN_LEN + 1],
+      hxres_star[2 * KEDGE_HXRES_STAR_LEN + 1], href[UE_URI_MAX];
+  *err = check_auth_ctx(span_text(auth_type, &top[0]), top[1].ptr != NULL, span_text(rand, &av[0]),
+                        span_text(autn, &av[2]), span_text(hxres_star, &av[1]),
+                        span_text(href, &link[0]), ctx, why);
   return true;
 }
 

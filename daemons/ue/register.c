@@ -137,9 +137,9 @@ static void flat_copy(char *dst, size_t size, const char *src)
   dst[n] = '\0';
 }
 
-/* The UE reads its two 2xx answers itself (unread_2xx_body: the AUSF's usual forms need no
- * tree, ue_auth_ctx_recognise); otherwise the tree the client would have parsed: a JSON media
- * type's body, with duplicates refused. The caller json_decref()s it. */
+/* The UE reads its two 2xx answers itself (unread_2xx_body: read flat when they can be,
+ * ue_read_auth_ctx, ue_read_confirmation); otherwise the tree the client would have parsed: a
+ * JSON media type's body, with duplicates refused. The caller json_decref()s it. */
 static json_t *answer_tree(const kedge_sbi_client_response_t *r)
 {
   if (r->json)
@@ -242,17 +242,18 @@ static void on_challenge(const kedge_sbi_client_response_t *r, void *arg)
   const char *why = NULL;
   if (!r->location || !r->location[0]) /* TS 29.509 6.1.3.2.3.1: required with 201 */
     FAIL(ue, UE_FAIL_PROTOCOL, "%s: 201 without a Location header", what);
-  /* TS 29.509 6.1.6.2.3: the AUSF's usual form read in place, anything else through jansson */
+  /* TS 29.509 6.1.6.2.3: read flat when it can be (ue_read_auth_ctx), else jansson's tree */
+  kedge_err_t perr = KEDGE_OK;
   if (!kedge_sbi_client_json_type(r->content_type) ||
-      !ue_auth_ctx_recognise(r->body, r->body_len, &ue->ctx)) {
+      !ue_read_auth_ctx(r->body, r->body_len, &ue->ctx, &why, &perr)) {
     json_t *tree = answer_tree(r);
     if (!tree)
       FAIL(ue, UE_FAIL_PROTOCOL, "%s: 201 without a JSON UEAuthenticationCtx", what);
-    kedge_err_t perr = ue_parse_auth_ctx(tree, &ue->ctx, &why);
+    perr = ue_parse_auth_ctx(tree, &ue->ctx, &why);
     json_decref(tree);
-    if (perr)
-      FAIL(ue, UE_FAIL_PROTOCOL, "%s: UEAuthenticationCtx: %s", what, why);
   }
+  if (perr)
+    FAIL(ue, UE_FAIL_PROTOCOL, "%s: UEAuthenticationCtx: %s", what, why);
   if (ue_resolve_href_uh(ue->post_uh, ue->post_origin, ue->ctx.href, ue->confirm_url,
                          sizeof(ue->confirm_url)))
     FAIL(ue, UE_FAIL_PROTOCOL, "%s: _links.5g-aka.href is not an https URL", what);
@@ -330,12 +331,16 @@ static void on_confirmation(const kedge_sbi_client_response_t *r, void *arg)
     return;
   /* TS 29.509 6.1.6.2.6 ConfirmationDataResponse{authResult, supi?, kseaf?} */
   uint8_t kseaf[KEDGE_KSEAF_LEN];
-  const char *why = NULL, *auth_result = "AUTHENTICATION_SUCCESS";
+  const char *why = NULL, *auth_result = NULL;
+  char flat_result[UE_AUTH_RESULT_MAX + 1];
   kedge_err_t err = KEDGE_OK;
   json_t *tree = NULL;
-  /* the AUSF's usual form read in place (no tree holding KSEAF), anything else through jansson */
-  if (!kedge_sbi_client_json_type(r->content_type) ||
-      !ue_confirmation_recognise(r->body, r->body_len, ue->cfg.usim.supi.value, kseaf)) {
+  /* read flat when it is an object of plain strings (no tree holding KSEAF), else jansson's */
+  if (kedge_sbi_client_json_type(r->content_type) &&
+      ue_read_confirmation(r->body, r->body_len, ue->cfg.usim.supi.value, flat_result, kseaf, &why,
+                           &err)) {
+    auth_result = flat_result; /* "" for an absent one, as flat_copy makes of NULL */
+  } else {
     tree = answer_tree(r);
     err = ue_parse_confirmation(tree, ue->cfg.usim.supi.value, &auth_result, kseaf, &why);
   }

@@ -138,15 +138,22 @@ kedge_err_t ue_parse_auth_ctx(const json_t *body, ue_auth_ctx_t *ctx, const char
  * KEDGE_ERR_CONFIG with *why otherwise. */
 kedge_err_t ue_parse_confirmation(const json_t *body, const char *supi, const char **auth_result,
                                   uint8_t kseaf[KEDGE_KSEAF_LEN], const char **why);
-/* The same two answers in the form kedge-ausfd writes them (member order, no whitespace or
- * escape, lower- or upper-case hex; the confirmation with this UE's `supi` and
- * AUTHENTICATION_SUCCESS), read from the body's octets without a jansson tree: true and the
- * fields filled when `body` is exactly that form; false for anything else (nothing filled),
- * which the caller then parses with jansson and ue_parse_auth_ctx / ue_parse_confirmation,
- * whose answer for such a body is the same (fuzz-ue-bodies). */
-bool ue_auth_ctx_recognise(const char *body, size_t len, ue_auth_ctx_t *ctx);
-bool ue_confirmation_recognise(const char *body, size_t len, const char *supi,
-                               uint8_t kseaf[KEDGE_KSEAF_LEN]);
+/* ue_parse_auth_ctx on the body's octets without a jansson tree when it is a flat object of
+ * authType, 5gAuthData{rand, hxresStar, autn} and _links{5g-aka{href}} (kedge_json_flat_read,
+ * nested: strings that need no decoding, the Link an object): true and the same *err, *why and
+ * fields as the tree would give. false for any other body, valid or not (an array of Links,
+ * an escape, another member): parse it with jansson and ue_parse_auth_ctx. */
+bool ue_read_auth_ctx(const char *body, size_t len, ue_auth_ctx_t *ctx, const char **why,
+                      kedge_err_t *err);
+#define UE_AUTH_RESULT_MAX 31 /* authResult octets kept (the longest value has 22) */
+/* ue_parse_confirmation on the body's octets without a jansson tree when it is a flat object
+ * of those three members (kedge_json_flat_read: strings that need no decoding): true and the
+ * same *err, *why and KSEAF as the tree would give, the authResult copied into auth_result.
+ * false for any other body, valid or not: parse it with jansson and ue_parse_confirmation
+ * (fuzz-ue-bodies checks both agree). */
+bool ue_read_confirmation(const char *body, size_t len, const char *supi,
+                          char auth_result[UE_AUTH_RESULT_MAX + 1], uint8_t kseaf[KEDGE_KSEAF_LEN],
+                          const char **why, kedge_err_t *err);
 /* The href of a link resolved against `base`, the URI of the request whose answer carried it
  * (RFC 3986 5.1.3, 5.2: an absolute href stays, "/path" takes base's authority, "path" is
  * relative to base's path). The result must be an https URL without user info or fragment:

@@ -286,11 +286,12 @@ kedge_err_t kedge_sbi_server_route_service(kedge_sbi_server_t *srv, const char *
   return sbi_router_set_service(&srv->router, service);
 }
 
-kedge_err_t kedge_sbi_server_route_body_form(kedge_sbi_server_t *srv, kedge_sbi_body_form_fn form)
+kedge_err_t kedge_sbi_server_route_strings(kedge_sbi_server_t *srv,
+                                           const struct kedge_json_member *members)
 {
   if (!srv || srv->started)
     return KEDGE_ERR_INVALID_ARG;
-  return sbi_router_set_body_form(&srv->router, form);
+  return sbi_router_set_strings(&srv->router, members);
 }
 
 kedge_err_t kedge_sbi_server_set_worker_hooks(kedge_sbi_server_t *srv,

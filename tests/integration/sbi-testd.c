@@ -85,22 +85,6 @@ static void validate(kedge_sbi_request_t *req, void *arg)
   json_decref(ok);
 }
 
-/* kedge_sbi_server_route_body_form: exactly {"form":true} is left to the handler unparsed */
-static bool form_taken(const uint8_t *body, size_t len)
-{
-  return len == 13 && memcmp(body, "{\"form\":true}", 13) == 0;
-}
-
-static void form(kedge_sbi_request_t *req, void *arg)
-{
-  size_t len = 0;
-  const uint8_t *octets = kedge_sbi_request_body(req, &len);
-  const char *how = kedge_sbi_request_json(req) ? "tree" : octets && len ? "in place" : "none";
-  json_t *ok = json_pack("{s:s}", "read", how);
-  kedge_sbi_respond_json(req, 200, NULL, ok);
-  json_decref(ok);
-}
-
 static void whoami(kedge_sbi_request_t *req, void *arg)
 {
   json_t *names = json_array();
@@ -193,8 +177,6 @@ static kedge_err_t setup(kedge_sbi_server_t *srv, void *state, char *why, size_t
       (err = kedge_sbi_server_route(srv, "GET", "/test/v1/items/{itemId}", NULL, item, NULL)) ||
       (err = kedge_sbi_server_route(srv, "POST", "/test/v1/validate", NULL, validate, NULL)) ||
       (err = kedge_sbi_server_route(srv, "GET", "/test/v1/whoami", NULL, whoami, NULL)) ||
-      (err = kedge_sbi_server_route(srv, "POST", "/test/v1/form", NULL, form, NULL)) ||
-      (err = kedge_sbi_server_route_body_form(srv, form_taken)) ||
       (err = kedge_sbi_server_route(srv, "POST", "/test/v1/slow", NULL, slow, NULL)) ||
       (err = kedge_sbi_server_route(srv, "POST", "/test/v1/notify", NULL, notify, NULL)) ||
       (err = kedge_sbi_server_route(srv, "GET", "/test/v1/notified", NULL, notified, NULL)))

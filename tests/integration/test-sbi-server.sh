@@ -104,13 +104,6 @@ req 200 GET /test/v1/whoami && grep -q '"peer":\["seaf.kedge.test"\]' "$T/body" 
   && ok "peer identity = client certificate SAN DNS names" || fail "whoami: $(cat "$T/body")"
 req 200 POST /test/v1/validate $JSON -d '{"supiOrSuci":"imsi-001010000000001","servingNetworkName":"5G:mnc001.mcc001.3gppnetwork.org"}' \
   && ok "valid body accepted" || fail "validate (good body)"
-# kedge_sbi_server_route_body_form: the handler's own form is left unparsed, any other body is
-# parsed (and refused when it is not JSON) as on every route
-req 200 POST /test/v1/form $JSON -d '{"form":true}' && grep -q '"read":"in place"' "$T/body" \
-  && req 200 POST /test/v1/form $JSON -d '{"form": true}' && grep -q '"read":"tree"' "$T/body" \
-  && problem 400 INVALID_MSG_FORMAT POST /test/v1/form $JSON -d '{"form":tru}' \
-  && problem 415 UNSPECIFIED_MSG_FAILURE POST /test/v1/form -H content-type:text/plain -d '{"form":true}' \
-  && ok "a route's own body form read in place, other bodies parsed" || fail "body form"
 
 # --- errors, each followed by a good request ---
 problem 404 RESOURCE_URI_STRUCTURE_NOT_FOUND GET /test/v1/nothing && still_serving \

@@ -11,7 +11,6 @@
 #include <jansson.h>
 
 #include "kedge/json_check.h"
-#include "kedge/json_form.h"
 #include "kedge/problem.h"
 
 /* TS 29.503 ResynchronizationInfo and AuthenticationInfoRequest, as a handler would write it. */
@@ -249,92 +248,195 @@ static void test_plain(void **state)
   assert_false(kedge_json_plain(NULL));
 }
 
-/* kedge/json_form.h: a fixed form read in place; every step that does not match fails the
- * cursor, and a taken string is one jansson decodes to itself (checked against jansson). */
-static void test_form(void **state)
+/* kedge_json_flat_read: true only for a body jansson (JSON_REJECT_DUPLICATES) and
+ * kedge_json_check accept, with the very strings jansson gives; anything else, valid or not,
+ * is left to them (false, nothing read). */
+static const kedge_json_member_t flat_members[] = {
+    {.name = "kedgeId", .kind = KEDGE_JSON_STRING, .required = true, .max_len = 12},
+    {.name = "ecsId", .kind = KEDGE_JSON_STRING},
+    {.name = "uri", .kind = KEDGE_JSON_STRING},
+    {.name = NULL},
+};
+
+static void test_flat_read(void **state)
 {
-  static const char body[] = "{\"id\":\"ab-c\",\"k\":\"00ff\",\"ok\":true}";
-  uint8_t k[2];
-  char id[8];
-  kedge_json_form_t f = kedge_json_form_begin(body, strlen(body));
-  assert_true(kedge_json_form_literal(&f, "{\"id\":\""));
-  assert_true(kedge_json_form_copy(&f, id, sizeof(id)));
-  assert_true(kedge_json_form_literal(&f, "\",\"k\":\""));
-  assert_true(kedge_json_form_hex(&f, k, sizeof(k)));
-  assert_true(kedge_json_form_literal(&f, "\",\"ok\":true}"));
-  assert_true(kedge_json_form_end(&f));
-  assert_string_equal(id, "ab-c");
-  assert_int_equal(k[0], 0x00);
-  assert_int_equal(k[1], 0xff);
-
-  /* a truncation is never the form */
-  for (size_t n = 0; n < strlen(body); n++) {
-    f = kedge_json_form_begin(body, n);
-    kedge_json_form_literal(&f, "{\"id\":\"");
-    kedge_json_form_copy(&f, id, sizeof(id));
-    kedge_json_form_literal(&f, "\",\"k\":\"");
-    kedge_json_form_hex(&f, k, sizeof(k));
-    kedge_json_form_literal(&f, "\",\"ok\":true}");
-    assert_false(kedge_json_form_end(&f));
-  }
-  /* a failed step fails every later one, and the end */
-  f = kedge_json_form_begin(body, strlen(body));
-  assert_false(kedge_json_form_literal(&f, "{\"ID\""));
-  assert_false(kedge_json_form_literal(&f, ""));
-  assert_false(kedge_json_form_end(&f));
-  f = kedge_json_form_begin(NULL, 0);
-  assert_false(kedge_json_form_end(&f));
-  assert_false(kedge_json_form_literal(&f, ""));
-
-  /* strings: printable ASCII without '\\', 1..max octets, up to a '"'; as jansson reads them */
+  (void)state;
   static const struct {
-    const char *text; /* a JSON string's content, then '"' */
-    size_t max;
-    bool taken;
-  } strings[] = {
-      {"abc\"", 8, true},        {"a b~:/?#\"", 16, true}, {"\"", 8, false},
-      {"abcdefghi\"", 8, false}, {"abcdefgh\"", 8, true},  {"a\\/b\"", 8, false},
-      {"a\\u0041\"", 8, false},  {"a\x01\"", 8, false},    {"a\x7f\"", 8, false},
-      {"\xc3\xa9\"", 8, false},  {"abc", 8, false},
+    const char *text;
+    size_t len; /* 0: strlen(text) */
+    bool flat;
+    const char *values[3];
+  } cases[] = {
+      {"{\"kedgeId\":\"abc\"}", 0, true, {"abc", NULL, NULL}},
+      {" \t\r\n{ \"kedgeId\" : \"abc\" , \"ecsId\":\"e.x\" }\n", 0, true, {"abc", "e.x", NULL}},
+      {"{\"ecsId\":\"e\",\"kedgeId\":\"abcdefghijkl\",\"uri\":\"\"}",
+       0,
+       true,
+       {"abcdefghijkl", "e", ""}},
+      {"{\"kedgeId\":\"a/b@c.d \x7f\"}", 0, true, {"a/b@c.d \x7f", NULL, NULL}},
+      /* valid, but left to jansson: an escape, past ASCII, a member not in the table, one
+       * too long, a required one missing, a value of another kind */
+      {"{\"kedgeId\":\"a\\u0062c\"}", 0, false, {0}},
+      {"{\"kedge\\u0049d\":\"abc\"}", 0, false, {0}},
+      {"{\"kedgeId\":\"\xc3\xa9\"}", 0, false, {0}},
+      {"{\"kedgeId\":\"abc\",\"other\":1}", 0, false, {0}},
+      {"{\"kedgeId\":\"abcdefghijklm\"}", 0, false, {0}},
+      {"{\"ecsId\":\"e\"}", 0, false, {0}},
+      {"{}", 0, false, {0}},
+      {"{\"kedgeId\":1}", 0, false, {0}},
+      {"{\"kedgeId\":null}", 0, false, {0}},
+      {"{\"kedgeId\":\"abc\",\"ecsId\":[\"e\"]}", 0, false, {0}},
+      /* not JSON, or refused by jansson */
+      {"{\"kedgeId\":\"abc\",\"kedgeId\":\"abd\"}", 0, false, {0}},
+      {"{\"kedgeId\":\"a\tb\"}", 0, false, {0}},
+      {"{\"kedgeId\":\"abc\"}x", 0, false, {0}},
+      {"{\"kedgeId\":\"abc\"} {\"kedgeId\":\"abd\"}", 0, false, {0}},
+      {"{\"kedgeId\":\"abc\"", 0, false, {0}},
+      {"{\"kedgeId\":\"abc", 0, false, {0}},
+      {"{\"kedgeId\":\"abc\",}", 0, false, {0}},
+      {"{\"kedgeId\" \"abc\"}", 0, false, {0}},
+      {"{\"kedgeId\":\"abc\"}\0", 18, false, {0}},
+      {"{\"kedgeId\":\"a\0c\"}", 17, false, {0}},
+      {"[\"kedgeId\"]", 0, false, {0}},
+      {"", 0, false, {0}},
   };
-  for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
-    const char *s;
-    size_t n;
-    f = kedge_json_form_begin(strings[i].text, strlen(strings[i].text));
-    bool taken = kedge_json_form_plain(&f, strings[i].max, &s, &n);
-    if (taken != strings[i].taken)
-      fail_msg("string %zu (%s): taken %d", i, strings[i].text, taken);
-    if (taken) {
-      char doc[64];
-      snprintf(doc, sizeof(doc), "[\"%s]", strings[i].text);
-      json_t *j = json_loads(doc, 0, NULL);
-      assert_non_null(j);
-      assert_int_equal(json_string_length(json_array_get(j, 0)), n);
-      assert_memory_equal(json_string_value(json_array_get(j, 0)), s, n);
-      json_decref(j);
+  assert_int_equal(kedge_json_flat_count(flat_members), 3);
+  /* optional members of other kinds: a body holding one is not read flat (below) */
+  assert_int_equal(kedge_json_flat_count(request_members), 7);
+  assert_int_equal(kedge_json_flat_count(resync_members), 0); /* checks */
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    size_t len = cases[i].len ? cases[i].len : strlen(cases[i].text);
+    kedge_json_span_t v[KEDGE_JSON_FLAT_MAX];
+    bool flat = kedge_json_flat_read(cases[i].text, len, flat_members, v);
+    print_message("case %zu\n", i);
+    assert_int_equal(flat, cases[i].flat);
+    json_t *body = json_loadb(cases[i].text, len, JSON_REJECT_DUPLICATES, NULL);
+    for (size_t m = 0; m < 3; m++) {
+      if (!flat) {
+        assert_null(v[m].ptr);
+        continue;
+      }
+      /* what the tree gives */
+      const char *want = json_string_value(json_object_get(body, flat_members[m].name));
+      assert_true((want == NULL) == (cases[i].values[m] == NULL));
+      if (!want)
+        continue;
+      assert_string_equal(want, cases[i].values[m]);
+      assert_int_equal(v[m].len, strlen(want));
+      assert_memory_equal(v[m].ptr, want, v[m].len);
     }
+    if (flat)
+      assert_int_equal(kedge_json_check(body, flat_members, NULL, NULL), KEDGE_OK);
+    json_decref(body);
   }
-  /* hex: either case, exactly 2 * len digits; out wiped when not hex */
-  f = kedge_json_form_begin("0A0b", 4);
-  assert_true(kedge_json_form_hex(&f, k, 2));
-  assert_int_equal(k[0], 0x0a);
-  assert_int_equal(k[1], 0x0b);
-  f = kedge_json_form_begin("0g0b", 4);
-  assert_false(kedge_json_form_hex(&f, k, 2));
-  assert_int_equal(k[0], 0);
-  f = kedge_json_form_begin("0a0", 3);
-  assert_false(kedge_json_form_hex(&f, k, 2));
+}
+
+/* kedge_json_flat_read's extensions: a string's check_text on the text read flat (kedge_json_check
+ * runs it on the tree's string), an object member of a flat table read nested (its text is the
+ * value), an optional member of another kind sending the body to jansson when present. Each
+ * case also through jansson and kedge_json_check: read flat only where they accept it. */
+static const char *check_lower(const char *text)
+{
+  for (; *text; text++)
+    if (*text < 'a' || *text > 'z')
+      return "must be lower-case letters";
+  return NULL;
+}
+
+static const kedge_json_member_t link_members[] = {
+    {.name = "href", .kind = KEDGE_JSON_STRING, .required = true, .max_len = 16},
+    {.name = NULL},
+};
+static const kedge_json_member_t links_members[] = {
+    {.name = "5g-aka", .kind = KEDGE_JSON_OBJECT, .required = true, .object = link_members},
+    {.name = NULL},
+};
+static const kedge_json_member_t nested_members[] = {
+    {.name = "name", .kind = KEDGE_JSON_STRING, .required = true, .check_text = check_lower},
+    {.name = "_links", .kind = KEDGE_JSON_OBJECT, .object = links_members},
+    {.name = "count", .kind = KEDGE_JSON_INTEGER},
+    {.name = NULL},
+};
+
+static void test_flat_read_nested(void **state)
+{
+  (void)state;
+  static const struct {
+    const char *text;
+    bool flat;
+    const char *name, *links;
+  } cases[] = {
+      {"{\"name\":\"abc\"}", true, "abc", NULL},
+      {"{\"name\":\"abc\",\"_links\":{\"5g-aka\":{\"href\":\"https://a/b\"}}}", true, "abc",
+       "{\"5g-aka\":{\"href\":\"https://a/b\"}}"},
+      {"{ \"_links\" : { \"5g-aka\" : { \"href\" : \"x\" } } , \"name\" : \"z\" }", true, "z",
+       "{ \"5g-aka\" : { \"href\" : \"x\" } }"},
+      /* left to jansson, valid or not */
+      {"{\"name\":\"aBc\"}", false, NULL, NULL},               /* check_text */
+      {"{\"name\":\"abc\",\"count\":1}", false, NULL, NULL},   /* other kind */
+      {"{\"name\":\"abc\",\"_links\":{}}", false, NULL, NULL}, /* required inside */
+      {"{\"name\":\"abc\",\"_links\":{\"5g-aka\":[{\"href\":\"x\"}]}}", false, NULL, NULL},
+      {"{\"name\":\"abc\",\"_links\":{\"5g-aka\":{\"href\":\"x\",\"href\":\"y\"}}}", false, NULL,
+       NULL},
+      {"{\"name\":\"abc\",\"_links\":{\"5g-aka\":{\"href\":\"0123456789abcdefg\"}}}", false, NULL,
+       NULL},
+      {"{\"name\":\"abc\",\"_links\":{\"5g-aka\":{\"href\":\"x\"}}", false, NULL, NULL},
+      {"{\"name\":\"abc\",\"_links\":\"x\"}", false, NULL, NULL},
+  };
+  assert_int_equal(kedge_json_flat_count(nested_members), 3);
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    kedge_json_span_t v[KEDGE_JSON_FLAT_MAX];
+    bool flat = kedge_json_flat_read(cases[i].text, strlen(cases[i].text), nested_members, v);
+    print_message("case %zu\n", i);
+    assert_int_equal(flat, cases[i].flat);
+    json_t *tree = json_loads(cases[i].text, JSON_REJECT_DUPLICATES, NULL);
+    if (flat) {
+      assert_non_null(tree);
+      assert_int_equal(kedge_json_check(tree, nested_members, NULL, NULL), KEDGE_OK);
+      assert_int_equal(v[0].len, strlen(cases[i].name));
+      assert_memory_equal(v[0].ptr, cases[i].name, v[0].len);
+      if (cases[i].links) {
+        assert_int_equal(v[1].len, strlen(cases[i].links));
+        assert_memory_equal(v[1].ptr, cases[i].links, v[1].len);
+        /* the nested text read with its own table */
+        kedge_json_span_t w[KEDGE_JSON_FLAT_MAX], h[KEDGE_JSON_FLAT_MAX];
+        assert_true(kedge_json_flat_read(v[1].ptr, v[1].len, links_members, w));
+        assert_true(kedge_json_flat_read(w[0].ptr, w[0].len, link_members, h));
+        assert_memory_equal(
+            h[0].ptr,
+            json_string_value(json_object_get(
+                json_object_get(json_object_get(tree, "_links"), "5g-aka"), "href")),
+            h[0].len);
+      } else {
+        assert_null(v[1].ptr);
+      }
+    } else {
+      assert_null(v[0].ptr);
+    }
+    json_decref(tree);
+  }
+  /* check_text in the tree's check too */
+  json_t *bad = json_loads("{\"name\":\"aBc\"}", 0, NULL);
+  assert_int_equal(kedge_json_check(bad, nested_members, NULL, NULL), KEDGE_ERR_INVALID_ARG);
+  json_decref(bad);
 }
 
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_valid_bodies),    cmocka_unit_test(test_missing_required),
-      cmocka_unit_test(test_wrong_types),     cmocka_unit_test(test_too_long),
-      cmocka_unit_test(test_nested_pointers), cmocka_unit_test(test_pointer_escaping),
-      cmocka_unit_test(test_non_object_body), cmocka_unit_test(test_without_problem_or_flag),
-      cmocka_unit_test(test_check_at_prefix), cmocka_unit_test(test_hex_checks),
-      cmocka_unit_test(test_plain),           cmocka_unit_test(test_form),
+      cmocka_unit_test(test_valid_bodies),
+      cmocka_unit_test(test_missing_required),
+      cmocka_unit_test(test_wrong_types),
+      cmocka_unit_test(test_too_long),
+      cmocka_unit_test(test_nested_pointers),
+      cmocka_unit_test(test_pointer_escaping),
+      cmocka_unit_test(test_non_object_body),
+      cmocka_unit_test(test_without_problem_or_flag),
+      cmocka_unit_test(test_check_at_prefix),
+      cmocka_unit_test(test_hex_checks),
+      cmocka_unit_test(test_plain),
+      cmocka_unit_test(test_flat_read),
+      cmocka_unit_test(test_flat_read_nested),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,6 @@
 /* Nausf_UEAuthentication from the SEAF's side (daemons/ue/nausf.c): the AuthenticationInfo
  * bodies (first request, resynchronisation), parsing of UEAuthenticationCtx with its failures,
- * the AUSF's own forms of both answers read without jansson (and what is left to it),
+ * the ConfirmationDataResponse read flat (and what is left to jansson),
  * and resolution of the 5g-aka href (RFC 3986 5.2) with what it refuses. Also the key
  * fingerprint (kedge/fingerprint.h) against SHA-256 known answers. */
 #include <setjmp.h>
@@ -217,6 +217,59 @@ static void expect_ctx_error(const char *from, const char *to, kedge_err_t want_
   json_decref(b);
   if (err != want_err || !why || strncmp(why, want_why, strlen(want_why)) != 0)
     fail_msg("%s: got %s \"%s\", want \"%s\"", text, kedge_strerror(err), why ? why : "", want_why);
+  /* read flat (when it is a flat body): the same verdict and reason */
+  const char *why_flat = NULL;
+  kedge_err_t err_flat;
+  if (ue_read_auth_ctx(text, strlen(text), &ctx, &why_flat, &err_flat) &&
+      (err_flat != err || !why_flat || strcmp(why_flat, why) != 0))
+    fail_msg("%s: read flat %s \"%s\"", text, kedge_strerror(err_flat), why_flat ? why_flat : "");
+}
+
+/* ue_read_auth_ctx: the UEAuthenticationCtx read without a tree gives the tree's fields; an
+ * array of Links, an escape or another member is left to jansson. */
+static void expect_ctx_flat(const char *text, bool flat)
+{
+  ue_auth_ctx_t a, b;
+  const char *why = NULL;
+  kedge_err_t err = KEDGE_ERR__COUNT;
+  if (ue_read_auth_ctx(text, strlen(text), &a, &why, &err) != flat)
+    fail_msg("%s: read flat %d, want %d", text, !flat, flat);
+  json_t *j = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
+  assert_non_null(j);
+  kedge_err_t tree_err = ue_parse_auth_ctx(j, &b, &why);
+  json_decref(j);
+  if (flat) {
+    assert_int_equal(err, tree_err);
+    assert_memory_equal(&a, &b, sizeof(a));
+  }
+}
+
+static void test_read_auth_ctx(void **state)
+{
+  expect_ctx_flat(ctx_good, true);
+  expect_ctx_flat("{ \"_links\" : "
+                  "{\"5g-aka\":{\"href\":\"https://h/x\"}},\n\"5gAuthData\":{\"autn\":\"" AUTN_HEX
+                  "\",\"rand\":\"" RAND_HEX
+                  "\",\"hxresStar\":\"0BD7E5D2A1D1B1D1E1F101112131415F\"},"
+                  "\"authType\":\"5G_AKA\"}",
+                  true);
+  expect_ctx_flat("{\"authType\":\"EAP_AKA_PRIME\"}", true);
+  expect_ctx_flat("{\"authType\":\"5G_AKA\",\"5gAuthData\":{\"rand\":\"" RAND_HEX
+                  "\",\"hxresStar\":\"" HXRES_HEX "\",\"autn\":\"" AUTN_HEX
+                  "\"},\"_links\":{\"5g-aka\":[{\"href\":\"https://a/1\"}]}}",
+                  false);
+  expect_ctx_flat("{\"authType\":\"5G_AKA\",\"5gAuthData\":{\"rand\":\"" RAND_HEX
+                  "\",\"hxresStar\":\"" HXRES_HEX "\",\"autn\":\"" AUTN_HEX
+                  "\"},\"_links\":{\"5g-aka\":{\"href\":\"https:\\/\\/a/1\"}}}",
+                  false);
+  expect_ctx_flat("{\"authType\":\"5G_AKA\",\"servingNetworkName\":\"x\"}", false);
+  expect_ctx_flat("{\"authType\":\"5G_AKA\",\"5gAuthData\":\"x\"}", false);
+  for (size_t n = 0; n < strlen(ctx_good); n++) { /* no truncation is a flat body */
+    ue_auth_ctx_t c;
+    const char *why = NULL;
+    kedge_err_t err;
+    assert_false(ue_read_auth_ctx(ctx_good, n, &c, &why, &err));
+  }
 }
 
 static void test_parse_auth_ctx_refuses(void **state)
@@ -304,117 +357,77 @@ static void test_parse_confirmation(void **state)
   }
 }
 
-/* The AUSF's own forms read without jansson (ue_auth_ctx_recognise): the form kedge-ausfd
- * writes (daemons/ausf/nausf_ueau.c) is taken with the fields ue_parse_auth_ctx gives; every
- * truncation and every other spelling is left to jansson, which still decides as before. */
-static void expect_not_recognised(const char *from, const char *to, kedge_err_t tree_err)
-{
-  char text[1024];
-  const char *at = strstr(ctx_good, from);
-  assert_non_null(at);
-  snprintf(text, sizeof(text), "%.*s%s%s", (int)(at - ctx_good), ctx_good, to, at + strlen(from));
-  ue_auth_ctx_t ctx;
-  if (ue_auth_ctx_recognise(text, strlen(text), &ctx))
-    fail_msg("recognised: %s", text);
-  static const ue_auth_ctx_t zero;
-  assert_memory_equal(&ctx, &zero, sizeof(ctx));
-  json_t *b = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
-  const char *why = NULL;
-  kedge_err_t err = b ? ue_parse_auth_ctx(b, &ctx, &why) : KEDGE_ERR__COUNT; /* not JSON */
-  json_decref(b);
-  if (err != tree_err)
-    fail_msg("%s: through jansson %s", text,
-             err == KEDGE_ERR__COUNT ? "not JSON" : kedge_strerror(err));
-}
-
-static void test_recognise_auth_ctx(void **state)
-{
-  ue_auth_ctx_t fast, slow;
-  assert_true(ue_auth_ctx_recognise(ctx_good, strlen(ctx_good), &fast));
-  json_t *b = json_loads(ctx_good, JSON_REJECT_DUPLICATES, NULL);
-  const char *why = NULL;
-  assert_int_equal(ue_parse_auth_ctx(b, &slow, &why), KEDGE_OK);
-  json_decref(b);
-  assert_memory_equal(&fast, &slow, sizeof(fast));
-
-  /* kedge-ausfd's snprintf form with an absolute href and upper-case hex */
-  char ausf[600];
-  snprintf(ausf, sizeof(ausf),
-           "{\"authType\":\"5G_AKA\",\"5gAuthData\":{\"rand\":\"%s\","
-           "\"hxresStar\":\"%s\",\"autn\":\"%s\"},\"_links\":{\"5g-aka\":"
-           "{\"href\":\"%s\"}}}",
-           RAND_HEX, "0BD7E5D2A1D1B1D1E1F101112131415F", AUTN_HEX,
-           "https://127.0.0.1:8443/nausf-auth/v1/ue-authentications/Ab-_~9.x/5g-aka-confirmation");
-  assert_true(ue_auth_ctx_recognise(ausf, strlen(ausf), &fast));
-  assert_memory_equal(fast.hxres_star, slow.hxres_star, sizeof(fast.hxres_star));
-  assert_string_equal(fast.href, "https://127.0.0.1:8443/nausf-auth/v1/ue-authentications/"
-                                 "Ab-_~9.x/5g-aka-confirmation");
-
-  /* no truncation is the form */
-  for (size_t n = 0; n < strlen(ctx_good); n++)
-    assert_false(ue_auth_ctx_recognise(ctx_good, n, &fast));
-  assert_false(ue_auth_ctx_recognise(NULL, 0, &fast));
-
-  /* other spellings of the same answer: jansson's, which accepts them */
-  expect_not_recognised("\"authType\":", "\"authType\": ", KEDGE_OK);
-  expect_not_recognised("}}}", "}}}\n", KEDGE_OK);
-  expect_not_recognised("\"rand\":\"" RAND_HEX "\",\"hxresStar\":\"" HXRES_HEX "\"",
-                        "\"hxresStar\":\"" HXRES_HEX "\",\"rand\":\"" RAND_HEX "\"", KEDGE_OK);
-  expect_not_recognised("/q/", "\\/q\\/", KEDGE_OK);
-  expect_not_recognised("/q/", "/\\u0071/", KEDGE_OK);
-  expect_not_recognised("{\"authType\"", "{\"x\":1,\"authType\"", KEDGE_OK);
-  expect_not_recognised("}}}", "},\"x\":1}}", KEDGE_OK);
-  /* and refusals: jansson's and ue_parse_auth_ctx's, as before */
-  expect_not_recognised(RAND_HEX, RAND_HEX "0", KEDGE_ERR_CONFIG);
-  expect_not_recognised(RAND_HEX, "g3553cbe9637a89d218ae64dae47bf35", KEDGE_ERR_CONFIG);
-  expect_not_recognised("/nausf-auth/v1/ue-authentications/q/5g-aka-confirmation", "",
-                        KEDGE_ERR_CONFIG);
-  expect_not_recognised("5G_AKA", "5G_AKA_", KEDGE_ERR_UNSUPPORTED);
-  expect_not_recognised("/q/", "/\xc3\xa9/", KEDGE_OK);     /* UTF-8: jansson's */
-  expect_not_recognised("/q/", "/\xff/", KEDGE_ERR__COUNT); /* not UTF-8: not JSON */
-  expect_not_recognised("/q/", "/\x01/", KEDGE_ERR__COUNT); /* a control character */
-  expect_not_recognised("}}}", "}}}}", KEDGE_ERR__COUNT);
-  char long_href[1200];
-  memset(long_href, 'a', sizeof(long_href) - 1);
-  long_href[sizeof(long_href) - 1] = '\0';
-  char text[1400];
-  snprintf(text, sizeof(text), "%.*s%s\"}}}", (int)(strstr(ctx_good, "/nausf") - ctx_good),
-           ctx_good, long_href);
-  assert_false(ue_auth_ctx_recognise(text, strlen(text), &fast)); /* ue_parse_auth_ctx: too long */
-}
-
-static void test_recognise_confirmation(void **state)
+/* ue_read_confirmation: a flat ConfirmationDataResponse read without a tree gives what the
+ * tree gives (verdict, reason, KSEAF); any other body is left to jansson. */
+static void expect_confirmation(const char *text, bool flat, kedge_err_t want)
 {
   static const char supi[] = "imsi-001010000000001";
-  static const char form[] =
-      "{\"authResult\":\"AUTHENTICATION_SUCCESS\",\"supi\":\"imsi-001010000000001\","
-      "\"kseaf\":\"00112233445566778899aabbccddeeff00112233445566778899AABBCCDDEEFF\"}";
-  uint8_t fast[KEDGE_KSEAF_LEN], slow[KEDGE_KSEAF_LEN];
-  assert_true(ue_confirmation_recognise(form, strlen(form), supi, fast));
-  json_t *j = json_loads(form, JSON_REJECT_DUPLICATES, NULL);
-  const char *why = NULL, *result = NULL;
-  assert_int_equal(ue_parse_confirmation(j, supi, &result, slow, &why), KEDGE_OK);
+  uint8_t k_flat[KEDGE_KSEAF_LEN], k_tree[KEDGE_KSEAF_LEN];
+  char result[UE_AUTH_RESULT_MAX + 1];
+  const char *why_flat = NULL, *why_tree = NULL, *tree_result = NULL;
+  kedge_err_t err_flat = KEDGE_ERR__COUNT;
+  bool was_flat =
+      ue_read_confirmation(text, strlen(text), supi, result, k_flat, &why_flat, &err_flat);
+  if (was_flat != flat)
+    fail_msg("%s: read flat %d, want %d", text, was_flat, flat);
+  json_t *j = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
+  kedge_err_t err_tree = ue_parse_confirmation(j, supi, &tree_result, k_tree, &why_tree);
+  if (err_tree != want)
+    fail_msg("%s: tree %s", text, kedge_strerror(err_tree));
+  if (was_flat) {
+    assert_int_equal(err_flat, err_tree);
+    if (why_tree || why_flat)
+      assert_string_equal(why_flat, why_tree);
+    assert_string_equal(result, tree_result ? tree_result : "");
+    if (err_flat == KEDGE_OK)
+      assert_memory_equal(k_flat, k_tree, sizeof(k_flat));
+  }
   json_decref(j);
-  assert_memory_equal(fast, slow, sizeof(fast));
-  for (size_t n = 0; n < strlen(form); n++)
-    assert_false(ue_confirmation_recognise(form, n, supi, fast));
-  assert_false(ue_confirmation_recognise(NULL, 0, supi, fast));
-  /* another UE's SUPI, a SUPI that is not plain JSON text, a failure, another spelling: all
-   * left to jansson and ue_parse_confirmation */
-  assert_false(ue_confirmation_recognise(form, strlen(form), "imsi-001010000000002", fast));
-  assert_false(ue_confirmation_recognise(form, strlen(form), "imsi-00101000000000", fast));
-  assert_false(ue_confirmation_recognise(form, strlen(form), "nai-a\"b@c", fast));
-  static const char *const others[] = {
-      "{\"authResult\":\"AUTHENTICATION_FAILURE\"}",
+}
+
+#define KSEAF_HEX "00112233445566778899aabbccddeeff00112233445566778899AABBCCDDEEFF"
+
+static void test_read_confirmation(void **state)
+{
+  /* kedge-ausfd's form, and any other spelling of a flat object */
+  expect_confirmation(
       "{\"authResult\":\"AUTHENTICATION_SUCCESS\",\"supi\":\"imsi-001010000000001\","
-      "\"kseaf\":\"00112233445566778899aabbccddeeff00112233445566778899aabbccddeef\"}",
-      "{\"authResult\":\"AUTHENTICATION_SUCCESS\", \"supi\":\"imsi-001010000000001\","
-      "\"kseaf\":\"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\"}",
-      "{\"authResult\":\"AUTHENTICATION_SUCCESS\",\"supi\":\"imsi-001010000000001\","
-      "\"kseaf\":\"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\"} ",
-  };
-  for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++)
-    assert_false(ue_confirmation_recognise(others[i], strlen(others[i]), supi, fast));
+      "\"kseaf\":\"" KSEAF_HEX "\"}",
+      true, KEDGE_OK);
+  expect_confirmation(" { \"kseaf\" : \"" KSEAF_HEX
+                      "\" ,\n \"authResult\":\"AUTHENTICATION_SUCCESS\"}\n",
+                      true, KEDGE_OK);
+  expect_confirmation("{\"authResult\":\"AUTHENTICATION_FAILURE\"}", true, KEDGE_ERR_FORBIDDEN);
+  expect_confirmation(
+      "{\"authResult\":\"AUTHENTICATION_SUCCESS\",\"supi\":\"imsi-001010000000002\","
+      "\"kseaf\":\"" KSEAF_HEX "\"}",
+      true, KEDGE_ERR_CONFIG);
+  expect_confirmation("{\"authResult\":\"AUTHENTICATION_SUCCESS\",\"kseaf\":\"0011\"}", true,
+                      KEDGE_ERR_CONFIG);
+  expect_confirmation("{\"authResult\":\"AUTHENTICATION_ONGOING\"}", true, KEDGE_ERR_CONFIG);
+  expect_confirmation("{}", true, KEDGE_ERR_CONFIG);
+  /* left to jansson: an escape, a member of another kind or not in the table, a duplicate, an
+   * authResult past the copy's bound, text after the object, not JSON */
+  expect_confirmation("{\"authResult\":\"AUTHENTICATION\\u005fSUCCESS\",\"kseaf\":\"" KSEAF_HEX
+                      "\"}",
+                      false, KEDGE_OK);
+  expect_confirmation("{\"authResult\":7}", false, KEDGE_ERR_CONFIG);
+  expect_confirmation("{\"authResult\":\"AUTHENTICATION_FAILURE\",\"x\":1}", false,
+                      KEDGE_ERR_FORBIDDEN);
+  expect_confirmation("{\"authResult\":\"AUTHENTICATION_FAILURE\",\"authResult\":\"x\"}", false,
+                      KEDGE_ERR_CONFIG);
+  expect_confirmation("{\"authResult\":\"AUTHENTICATION_SUCCESS_AND_THEN_SOME_MORE\"}", false,
+                      KEDGE_ERR_CONFIG);
+  expect_confirmation("{\"authResult\":\"AUTHENTICATION_FAILURE\"} x", false, KEDGE_ERR_CONFIG);
+  expect_confirmation("[]", false, KEDGE_ERR_CONFIG);
+  static const char form[] =
+      "{\"authResult\":\"AUTHENTICATION_SUCCESS\",\"kseaf\":\"" KSEAF_HEX "\"}";
+  uint8_t kseaf[KEDGE_KSEAF_LEN];
+  char result[UE_AUTH_RESULT_MAX + 1];
+  const char *why = NULL;
+  kedge_err_t err;
+  for (size_t n = 0; n < strlen(form); n++) /* no truncation is a flat object */
+    assert_false(ue_read_confirmation(form, n, "imsi-001010000000001", result, kseaf, &why, &err));
 }
 
 int main(void)
@@ -424,7 +437,7 @@ int main(void)
       cmocka_unit_test(test_resolve_href_shortcut), cmocka_unit_test(test_authentication_info),
       cmocka_unit_test(test_parse_auth_ctx),        cmocka_unit_test(test_parse_auth_ctx_refuses),
       cmocka_unit_test(test_fingerprint),           cmocka_unit_test(test_parse_confirmation),
-      cmocka_unit_test(test_recognise_auth_ctx),    cmocka_unit_test(test_recognise_confirmation),
+      cmocka_unit_test(test_read_confirmation),     cmocka_unit_test(test_read_auth_ctx),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

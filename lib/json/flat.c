@@ -1,0 +1,145 @@
+/* A flat body read in place: an object of plain string members (RFC 8259 4 and 7) checked
+ * against a member table without a jansson tree. jansson has no streaming reader; its
+ * json_loadb reads a key request's ~100 octets at ~150 instructions an octet (its lexer takes
+ * each one through a callback, a UTF-8 check and a growable buffer), then builds a tree of ten
+ * allocations: three quarters of the AUSF's own work per key request (issue 17,
+ * docs/performance-latency.md "Fifth session (keyreq7)"). This reads only the shape where
+ * nothing needs decoding and answers "not flat" for anything else, valid or not: jansson and
+ * kedge_json_check then give the verdict and the ProblemDetails, as for any body. */
+#include <string.h>
+
+#include "kedge/json_check.h"
+
+/* a check_text's string is copied to be terminated: a longer one goes to jansson */
+#define TEXT_CHECK_MAX 256
+
+/* A member whose value is read flat: a string, or an object of a flat table. */
+static bool read_in_place(const kedge_json_member_t *m)
+{
+  return !m->check && (m->kind == KEDGE_JSON_STRING ||
+                       (m->kind == KEDGE_JSON_OBJECT && kedge_json_flat_count(m->object)));
+}
+
+size_t kedge_json_flat_count(const kedge_json_member_t *members)
+{
+  size_t n = 0;
+  for (const kedge_json_member_t *m = members; m && m->name; m++, n++)
+    /* a member of another kind only when optional: a body holding it goes to jansson */
+    if (n == KEDGE_JSON_FLAT_MAX || (!read_in_place(m) && m->required))
+      return 0;
+  return n;
+}
+
+/* RFC 8259 2: insignificant whitespace */
+static const char *skip_ws(const char *p, const char *end)
+{
+  while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+    p++;
+  return p;
+}
+
+/* The string opening at p ('"'), when it holds nothing to decode: no escape (RFC 8259 7), no
+ * control octet (which JSON refuses) and ASCII only (past it jansson checks UTF-8). Returns
+ * the octet after the closing quote, or NULL. */
+static const char *plain_string(const char *p, const char *end, kedge_json_span_t *out)
+{
+  if (p >= end || *p != '"')
+    return NULL;
+  const char *s = ++p;
+  for (; p < end && *p != '"'; p++)
+    if (*p == '\\' || (unsigned char)*p < 0x20 || (unsigned char)*p >= 0x80)
+      return NULL;
+  if (p >= end)
+    return NULL;
+  out->ptr = s;
+  out->len = (size_t)(p - s);
+  return p + 1;
+}
+
+/* A string's text through its member's check_text (terminated in a copy). */
+static bool text_passes(const kedge_json_member_t *m, const kedge_json_span_t *v)
+{
+  char text[TEXT_CHECK_MAX + 1];
+  if (!m->check_text)
+    return true;
+  if (v->len > TEXT_CHECK_MAX)
+    return false;
+  memcpy(text, v->ptr, v->len);
+  text[v->len] = '\0';
+  return m->check_text(text) == NULL;
+}
+
+/* The object opening at p (after whitespace) of a flat table: the octet after its '}', or
+ * NULL. */
+static const char *read_object(const char *p, const char *end, const kedge_json_member_t *members,
+                               size_t n, kedge_json_span_t values[])
+{
+  p = skip_ws(p, end);
+  if (p >= end || *p++ != '{')
+    return NULL;
+  p = skip_ws(p, end);
+  if (p < end && *p == '}')
+    p++;
+  else
+    for (;;) {
+      kedge_json_span_t name, value;
+      if (!(p = plain_string(p, end, &name)))
+        return NULL;
+      size_t i = 0;
+      while (i < n && !(strlen(members[i].name) == name.len &&
+                        memcmp(members[i].name, name.ptr, name.len) == 0))
+        i++;
+      /* a member not in the table is ignored by kedge_json_check, but its value may be of
+       * any kind; a duplicate is refused by JSON_REJECT_DUPLICATES: both left to jansson */
+      if (i == n || values[i].ptr)
+        return NULL;
+      p = skip_ws(p, end);
+      if (p >= end || *p++ != ':')
+        return NULL;
+      p = skip_ws(p, end);
+      if (!read_in_place(&members[i]))
+        return NULL; /* another kind: jansson and kedge_json_check */
+      if (members[i].kind == KEDGE_JSON_OBJECT) {
+        /* nested: an object of its own flat table; its text is the value */
+        kedge_json_span_t inner[KEDGE_JSON_FLAT_MAX] = {0};
+        const char *start = p;
+        if (!(p = read_object(p, end, members[i].object, kedge_json_flat_count(members[i].object),
+                              inner)))
+          return NULL;
+        value.ptr = start;
+        value.len = (size_t)(p - start);
+      } else if (!(p = plain_string(p, end, &value)) ||
+                 (members[i].max_len && value.len > members[i].max_len) ||
+                 !text_passes(&members[i], &value)) {
+        return NULL;
+      }
+      values[i] = value;
+      p = skip_ws(p, end);
+      if (p < end && *p == ',') {
+        p = skip_ws(p + 1, end);
+        continue;
+      }
+      if (p >= end || *p++ != '}')
+        return NULL;
+      break;
+    }
+  for (size_t i = 0; i < n; i++)
+    if (members[i].required && !values[i].ptr)
+      return NULL;
+  return p;
+}
+
+bool kedge_json_flat_read(const void *text, size_t len, const kedge_json_member_t *members,
+                          kedge_json_span_t values[KEDGE_JSON_FLAT_MAX])
+{
+  size_t n = kedge_json_flat_count(members);
+  memset(values, 0, KEDGE_JSON_FLAT_MAX * sizeof(values[0]));
+  if (!text || !n)
+    return false;
+  const char *p = text, *end = p + len;
+  /* jansson's end-of-input check: nothing but whitespace after */
+  if ((p = read_object(p, end, members, n, values)) && skip_ws(p, end) == end)
+    return true;
+  memset(values, 0, KEDGE_JSON_FLAT_MAX * sizeof(values[0]));
+  return false;
+}
