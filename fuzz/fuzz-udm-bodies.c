@@ -36,6 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   json_t *body = fuzz_body_load(nl + 1, size - seg_len - 1);
   /* the server reads it flat when it can (kedge_sbi_server_route_strings): the tree agrees */
   fuzz_body_flat(nl + 1, size - seg_len - 1, body, udm_auth_info_request_members);
+  fuzz_body_flat(nl + 1, size - seg_len - 1, body, udm_auth_event_members); /* auth-events */
   if (body && fuzz_body_check(body, udm_auth_info_request_members)) {
     /* what generate_auth_data() reads next */
     const char *snn = json_string_value(json_object_get(body, "servingNetworkName"));

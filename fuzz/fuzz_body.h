@@ -54,8 +54,12 @@ static inline void fuzz_body_flat(const uint8_t *data, size_t size, const json_t
     abort();
   for (size_t i = 0; members[i].name; i++) {
     const json_t *s = json_object_get(body, members[i].name);
-    if (!v[i].ptr != !s || (s && (json_string_length(s) != v[i].len ||
-                                  memcmp(json_string_value(s), v[i].ptr, v[i].len) != 0)))
+    const char *text = json_is_boolean(s) ? (json_is_true(s) ? "true" : "false") : NULL;
+    if (!v[i].ptr != !s ||
+        (text && (strlen(text) != v[i].len || memcmp(text, v[i].ptr, v[i].len) != 0)) ||
+        (s && !text && members[i].kind == KEDGE_JSON_STRING &&
+         (json_string_length(s) != v[i].len ||
+          memcmp(json_string_value(s), v[i].ptr, v[i].len) != 0)))
       abort();
   }
 }

@@ -25,34 +25,35 @@ typedef struct event_job {
   udm_auth_event_t ev;
 } event_job_t;
 
-/* TS 29.571 NfInstanceId: a UUID (RFC 4122 string form). */
-static const char *check_uuid(const json_t *value)
+/* TS 29.571 NfInstanceId: a UUID (RFC 4122 string form). The checks run on the text, so that
+ * the body can be read flat (kedge_json_check_text_fn). */
+static const char *check_uuid(const char *text)
 {
-  return kedge_uuid_check(json_string_value(value)) ? NULL : "must be a UUID";
+  return kedge_uuid_check(text) ? NULL : "must be a UUID";
 }
 
 /* TS 29.571 DateTime (RFC 3339) */
-static const char *check_date_time(const json_t *value)
+static const char *check_date_time(const char *text)
 {
   int64_t ms;
-  return kedge_rfc3339_parse(json_string_value(value), &ms) ? "must be an RFC 3339 date-time"
-                                                            : NULL;
+  return kedge_rfc3339_parse(text, &ms) ? "must be an RFC 3339 date-time" : NULL;
 }
 
-/* TS 29.503 6.3.6.2.8 AuthEvent */
-static const kedge_json_member_t auth_event_members[] = {
-    {.name = "nfInstanceId", .kind = KEDGE_JSON_STRING, .required = true, .check = check_uuid},
+/* TS 29.503 6.3.6.2.8 AuthEvent; the order is the handler's values[] */
+enum { EV_NF_INSTANCE_ID, EV_SUCCESS, EV_TIME_STAMP, EV_AUTH_TYPE, EV_SNN, EV_REMOVAL_IND };
+const kedge_json_member_t udm_auth_event_members[] = {
+    {.name = "nfInstanceId", .kind = KEDGE_JSON_STRING, .required = true, .check_text = check_uuid},
     {.name = "success", .kind = KEDGE_JSON_BOOLEAN, .required = true},
     {.name = "timeStamp",
      .kind = KEDGE_JSON_STRING,
      .required = true,
      .max_len = 64,
-     .check = check_date_time},
+     .check_text = check_date_time},
     {.name = "authType", .kind = KEDGE_JSON_STRING, .required = true, .max_len = 32},
     {.name = "servingNetworkName",
      .kind = KEDGE_JSON_STRING,
      .required = true,
-     .check = udm_check_snn},
+     .check_text = udm_snn_why},
     {.name = "authRemovalInd", .kind = KEDGE_JSON_BOOLEAN},
     {.name = NULL},
 };
@@ -167,11 +168,10 @@ static void refuse_param(kedge_sbi_request_t *req, const char *param, const char
   json_decref(problem);
 }
 
-/* A checked, required string member (auth_event_members bounds its length), cut at size - 1
- * as snprintf did, without its format pass (about 600 instructions a member). */
-static void copy_member(const json_t *body, const char *name, char *out, size_t size)
+/* A checked, required string member (udm_auth_event_members bounds its length), cut at
+ * size - 1 as snprintf did, without its format pass (about 600 instructions a member). */
+static void copy_member(const char *s, char *out, size_t size)
 {
-  const char *s = json_string_value(json_object_get(body, name));
   size_t n = s ? strnlen(s, size - 1) : 0;
   memcpy(out, s ? s : "", n);
   out[n] = '\0';
@@ -190,10 +190,12 @@ static void auth_event_request(kedge_sbi_request_t *req, udm_t *udm, bool remova
     refuse_param(req, "supi", "not a SUPI (imsi-<5 to 15 digits>, nai-<user>@<realm>)");
     return;
   }
-  json_t *body = kedge_sbi_request_checked_json(req, auth_event_members, "AuthEvent");
-  if (!body)
+  /* read flat when it is (kedge_sbi_server_route_strings: nothing to decode), else through
+   * jansson; checked against udm_auth_event_members either way */
+  const char *v[KEDGE_JSON_FLAT_MAX];
+  if (!kedge_sbi_request_strings(req, "AuthEvent", v))
     return;
-  if (removal && !json_is_true(json_object_get(body, "authRemovalInd"))) {
+  if (removal && !(v[EV_REMOVAL_IND] && strcmp(v[EV_REMOVAL_IND], "true") == 0)) {
     /* TS 29.503 5.4.2.4: the removal is an AuthEvent with authRemovalInd true */
     refuse_param(req, "/authRemovalInd", "must be true to remove an auth-event");
     return;
@@ -228,12 +230,11 @@ static void auth_event_request(kedge_sbi_request_t *req, udm_t *udm, bool remova
     }
     kedge_hex_encode(rnd, sizeof(rnd), ev->id);
   }
-  copy_member(body, "nfInstanceId", ev->nf_instance_id, sizeof(ev->nf_instance_id));
-  ev->success = json_is_true(json_object_get(body, "success"));
-  copy_member(body, "timeStamp", ev->time_stamp, sizeof(ev->time_stamp));
-  copy_member(body, "authType", ev->auth_type, sizeof(ev->auth_type));
-  copy_member(body, "servingNetworkName", ev->serving_network_name,
-              sizeof(ev->serving_network_name));
+  copy_member(v[EV_NF_INSTANCE_ID], ev->nf_instance_id, sizeof(ev->nf_instance_id));
+  ev->success = strcmp(v[EV_SUCCESS], "true") == 0; /* required: "true" or "false" */
+  copy_member(v[EV_TIME_STAMP], ev->time_stamp, sizeof(ev->time_stamp));
+  copy_member(v[EV_AUTH_TYPE], ev->auth_type, sizeof(ev->auth_type));
+  copy_member(v[EV_SNN], ev->serving_network_name, sizeof(ev->serving_network_name));
   kedge_err_t err =
       kedge_work_submit(udm->pool, kedge_sbi_request_base(req), NULL, event_done, job);
   if (err) {
@@ -263,8 +264,12 @@ kedge_err_t udm_auth_events_setup(udm_t *udm, kedge_sbi_server_t *srv)
       (err = kedge_metrics_counter(m, name, help, "result=\"not_found\"",
                                    &udm->auth_events_refused)) ||
       (err = kedge_sbi_server_route(srv, "POST", EVENTS_ROUTE, NULL, post_auth_event, udm)) ||
+      /* jansson's parse of the ~170 octets cost about 31,000 instructions an AuthEvent
+       * (docs/performance-latency.md "Seventh round: the UE side and the UDM") */
+      (err = kedge_sbi_server_route_strings(srv, udm_auth_event_members)) ||
       (err = kedge_sbi_server_route(srv, "PUT", EVENTS_ROUTE "/{authEventId}", NULL, put_auth_event,
-                                    udm)))
+                                    udm)) ||
+      (err = kedge_sbi_server_route_strings(srv, udm_auth_event_members)))
     return err;
   return KEDGE_OK;
 }

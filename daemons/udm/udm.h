@@ -102,6 +102,8 @@ kedge_err_t udm_resolve_supi_or_suci(const udm_t *udm, const char *text, kedge_s
 /* TS 29.503 6.3.6.2.2 AuthenticationInfoRequest as generate-auth-data checks it (also for
  * fuzz/fuzz-udm-bodies.c). */
 extern const kedge_json_member_t udm_auth_info_request_members[];
+/* TS 29.503 6.3.6.2.8 AuthEvent as auth-events checks it (also for fuzz/fuzz-udm-bodies.c). */
+extern const kedge_json_member_t udm_auth_event_members[];
 
 /* The provisioning subcommand: kedge-udmd subscriber add|show|list|delete|import ... */
 struct kedge_app;

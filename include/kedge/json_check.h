@@ -90,8 +90,9 @@ typedef struct kedge_json_span {
 
 /* The number of members of a table that can be read flat, else 0: at most KEDGE_JSON_FLAT_MAX
  * of them, each a KEDGE_JSON_STRING without `check` (`check_text` is run on the text), a
- * KEDGE_JSON_OBJECT without `check` whose `object` table can itself be read flat, or an
- * optional member of any other kind (a body that holds it is not read flat). */
+ * KEDGE_JSON_BOOLEAN without `check`, a KEDGE_JSON_OBJECT without `check` whose `object`
+ * table can itself be read flat, or an optional member of any other kind (a body that holds
+ * it is not read flat). */
 size_t kedge_json_flat_count(const kedge_json_member_t *members);
 
 /* Reads `text` without a jansson tree when it is a flat body of `members`: one JSON object
@@ -99,8 +100,9 @@ size_t kedge_json_flat_count(const kedge_json_member_t *members);
  * need no decoding (no escape, no control octet) and at most max_len of them, passing its
  * `check_text`, or for an object member an object that is itself such a body of its `object`
  * table, every required member present, nothing but whitespace around. Then values[i] is
- * members[i]'s value (a string's text; an object member's whole text from '{' to '}', which
- * kedge_json_flat_read reads with its `object` table) and the answer is true: exactly the
+ * members[i]'s value (a string's text; a boolean's, "true" or "false"; an object member's
+ * whole text from '{' to '}', which kedge_json_flat_read reads with its `object` table) and
+ * the answer is true: exactly the
  * bodies that json_loadb (JSON_REJECT_DUPLICATES) and kedge_json_check accept in that shape,
  * with the strings jansson would give. false (values all absent) for anything else, valid or
  * not: read it with jansson and kedge_json_check, which give the verdict and the

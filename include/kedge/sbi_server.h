@@ -161,8 +161,9 @@ kedge_err_t kedge_sbi_server_route(kedge_sbi_server_t *srv, const char *method, 
 kedge_err_t kedge_sbi_server_route_service(kedge_sbi_server_t *srv, const char *service);
 
 /* The route registered last takes a body that is an object of string members, `members`
- * (kedge/json_check.h; every one KEDGE_JSON_STRING without `check`, at most
- * KEDGE_JSON_FLAT_MAX; borrowed: give a static table): such a body is read in place without a
+ * (kedge/json_check.h; a table kedge_json_flat_count accepts: strings without `check`,
+ * booleans, nested flat objects, optional members of other kinds; borrowed: give a static
+ * table): such a body is read in place without a
  * jansson tree when nothing in it needs decoding (kedge_json_flat_read), else as any JSON
  * body. Its handler reads it with kedge_sbi_request_strings(); kedge_sbi_request_json() is
  * NULL for a body read flat. KEDGE_ERR_INVALID_ARG for another table. Before start only.
@@ -341,10 +342,11 @@ json_t *kedge_sbi_request_checked_json(kedge_sbi_request_t *req,
                                        const char *type_name);
 
 /* The body of a route with kedge_sbi_server_route_strings(), checked against its table:
- * values[i] is the i-th member's string (NULL when absent), valid until the request is
- * answered, and the answer is true. Read flat or through jansson and kedge_json_check alike;
- * a body that does not pass is answered as by kedge_sbi_request_checked_json (400 with
- * ProblemDetails naming `type_name`) and the answer is false, which ends the request. */
+ * values[i] is the i-th member's string (a boolean's "true" or "false"; NULL when absent or of
+ * another kind), valid until the request is answered, and the answer is true. Read flat or through
+ * jansson and kedge_json_check alike; a body that does not pass is answered as by
+ * kedge_sbi_request_checked_json (400 with ProblemDetails naming `type_name`) and the answer is
+ * false, which ends the request. */
 bool kedge_sbi_request_strings(kedge_sbi_request_t *req, const char *type_name,
                                const char *values[]);
 

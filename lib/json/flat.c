@@ -13,11 +13,24 @@
 /* a check_text's string is copied to be terminated: a longer one goes to jansson */
 #define TEXT_CHECK_MAX 256
 
-/* A member whose value is read flat: a string, or an object of a flat table. */
+/* A member whose value is read flat: a string, a boolean, or an object of a flat table. */
 static bool read_in_place(const kedge_json_member_t *m)
 {
-  return !m->check && (m->kind == KEDGE_JSON_STRING ||
+  return !m->check && (m->kind == KEDGE_JSON_STRING || m->kind == KEDGE_JSON_BOOLEAN ||
                        (m->kind == KEDGE_JSON_OBJECT && kedge_json_flat_count(m->object)));
+}
+
+/* RFC 8259 3: true or false, its text the value. */
+static const char *boolean(const char *p, const char *end, kedge_json_span_t *out)
+{
+  size_t n = end - p >= 4 && memcmp(p, "true", 4) == 0    ? 4
+             : end - p >= 5 && memcmp(p, "false", 5) == 0 ? 5
+                                                          : 0;
+  if (!n)
+    return NULL;
+  out->ptr = p;
+  out->len = n;
+  return p + n;
 }
 
 size_t kedge_json_flat_count(const kedge_json_member_t *members)
@@ -121,6 +134,9 @@ static const char *read_object(const char *p, const char *end, const kedge_json_
           return NULL;
         value.ptr = start;
         value.len = (size_t)(p - start);
+      } else if (members[i].kind == KEDGE_JSON_BOOLEAN) {
+        if (!(p = boolean(p, end, &value)))
+          return NULL;
       } else if (!(p = plain_string(p, end, &value)) ||
                  (members[i].max_len && value.len > members[i].max_len) ||
                  !text_passes(&members[i], &value)) {

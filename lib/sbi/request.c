@@ -543,8 +543,11 @@ bool kedge_sbi_request_strings(kedge_sbi_request_t *req, const char *type_name,
   json_t *body = kedge_sbi_request_checked_json(req, route->strings, type_name);
   if (!body)
     return false;
-  for (size_t i = 0; i < route->n_strings; i++)
-    values[i] = json_string_value(json_object_get(body, route->strings[i].name));
+  for (size_t i = 0; i < route->n_strings; i++) {
+    const json_t *v = json_object_get(body, route->strings[i].name);
+    /* a boolean as its text, as the flat reading gives it */
+    values[i] = json_is_boolean(v) ? (json_is_true(v) ? "true" : "false") : json_string_value(v);
+  }
   return true;
 }
 

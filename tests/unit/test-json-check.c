@@ -415,6 +415,36 @@ static void test_flat_read_nested(void **state)
     }
     json_decref(tree);
   }
+  /* booleans: their text ("true", "false") read flat; anything else left to jansson */
+  static const kedge_json_member_t bool_members[] = {
+      {.name = "ok", .kind = KEDGE_JSON_BOOLEAN, .required = true},
+      {.name = "s", .kind = KEDGE_JSON_STRING},
+      {.name = NULL},
+  };
+  static const struct {
+    const char *text, *ok;
+  } bools[] = {
+      {"{\"ok\":true}", "true"},    {"{ \"s\":\"x\", \"ok\" : false }", "false"},
+      {"{\"ok\":tru}", NULL},       {"{\"ok\":\"true\"}", NULL},
+      {"{\"ok\":null}", NULL},      {"{\"ok\":1}", NULL},
+      {"{\"ok\":truefalse}", NULL}, {"{\"s\":\"x\"}", NULL},
+  };
+  assert_int_equal(kedge_json_flat_count(bool_members), 2);
+  for (size_t i = 0; i < sizeof(bools) / sizeof(bools[0]); i++) {
+    kedge_json_span_t v[KEDGE_JSON_FLAT_MAX];
+    bool flat = kedge_json_flat_read(bools[i].text, strlen(bools[i].text), bool_members, v);
+    print_message("boolean case %zu\n", i);
+    assert_int_equal(flat, bools[i].ok != NULL);
+    if (flat) {
+      assert_int_equal(v[0].len, strlen(bools[i].ok));
+      assert_memory_equal(v[0].ptr, bools[i].ok, v[0].len);
+      json_t *tree = json_loads(bools[i].text, JSON_REJECT_DUPLICATES, NULL);
+      assert_non_null(tree);
+      assert_int_equal(kedge_json_check(tree, bool_members, NULL, NULL), KEDGE_OK);
+      assert_int_equal(json_is_true(json_object_get(tree, "ok")), bools[i].ok[0] == 't');
+      json_decref(tree);
+    }
+  }
   /* check_text in the tree's check too */
   json_t *bad = json_loads("{\"name\":\"aBc\"}", 0, NULL);
   assert_int_equal(kedge_json_check(bad, nested_members, NULL, NULL), KEDGE_ERR_INVALID_ARG);
