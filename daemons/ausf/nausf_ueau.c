@@ -15,6 +15,7 @@
 #include "kedge/json_check.h"
 #include "kedge/log.h"
 #include "kedge/problem.h"
+#include "kedge/str.h"
 #include "kedge/suci.h"
 
 #define UEAU_BASE "/nausf-auth/v1/ue-authentications"
@@ -184,7 +185,7 @@ bool ausf_read_vector(const json_t *body, ausf_auth_ctx_t *ctx, uint8_t rand[16]
     return false;
   memcpy(ctx->supi, parsed.value, parsed.len + 1);
   ctx->rid_from_udm = rid != NULL;
-  snprintf(ctx->routing_id, sizeof(ctx->routing_id), "%s", rid ? rid : "");
+  kedge_str_copy(ctx->routing_id, sizeof(ctx->routing_id), rid ? rid : "");
   ctx->edge_ind = edge && json_is_true(edge);
   ctx->akma_ind = akma && json_is_true(akma);
   return true;
@@ -239,7 +240,7 @@ static void vector_received(const kedge_sbi_client_response_t *resp, const char 
       /* SPEC.md 7: the UDM's routingId, the SUCI's RID, routingIndicator, then 0 */
       if (!ctx.rid_from_udm) {
         const char *rid = c->suci_rid[0] ? c->suci_rid : c->info_rid[0] ? c->info_rid : "0";
-        snprintf(ctx.routing_id, sizeof(ctx.routing_id), "%s", rid);
+        kedge_str_copy(ctx.routing_id, sizeof(ctx.routing_id), rid);
         kedge_log_subscriber(KEDGE_LOG_INFO, ctx.supi, NULL,
                              "ue-authentications: the UDM sent no routingId; RID %s from %s", rid,
                              c->suci_rid[0]   ? "the SUCI"
@@ -248,7 +249,7 @@ static void vector_received(const kedge_sbi_client_response_t *resp, const char 
       }
       memcpy(ctx.snn, c->snn, sizeof(ctx.snn));
       memcpy(ctx.consumer, c->consumer, sizeof(ctx.consumer));
-      snprintf(ctx.udm_root, sizeof(ctx.udm_root), "%s", udm_root);
+      kedge_str_copy(ctx.udm_root, sizeof(ctx.udm_root), udm_root);
       ctx.expiry_ms = kedge_now_ms() + ausf->context_expiry_ms;
       kedge_err_t err = kedge_aka_hxres_star(rand, ctx.xres_star, hxres_star);
       if (!err)
@@ -392,15 +393,17 @@ static void ue_authentications(kedge_sbi_request_t *req, void *arg)
   c->ausf = ausf;
   c->req = req;
   c->udm_body = udm_body;
-  snprintf(c->snn, sizeof(c->snn), "%s", snn);
-  snprintf(c->consumer, sizeof(c->consumer), "%s", seaf->name);
+  kedge_str_copy(c->snn, sizeof(c->snn), snn);
+  kedge_str_copy(c->consumer, sizeof(c->consumer), seaf->name);
   suci_rid(supi_or_suci, c->suci_rid);
   if (string_member(body, "routingIndicator"))
-    snprintf(c->info_rid, sizeof(c->info_rid), "%s", string_member(body, "routingIndicator"));
+    kedge_str_copy(c->info_rid, sizeof(c->info_rid), string_member(body, "routingIndicator"));
   kedge_sbi_request_on_cancel(req, ueau_cancelled, c);
-  if (ausf->udm_uri) { /* SPEC.md 7: a static URI always wins */
-    kedge_nrf_candidates_t one = {.n = 1};
-    snprintf(one.c[0].api_root, sizeof(one.c[0].api_root), "%s", ausf->udm_uri);
+  if (ausf->udm_uri) {          /* SPEC.md 7: a static URI always wins */
+    kedge_nrf_candidates_t one; /* only the first is read (n): not 2,600 octets zeroed */
+    one.n = 1;
+    one.c[0] = (kedge_nrf_candidate_t){.priority = 0};
+    kedge_str_copy(one.c[0].api_root, sizeof(one.c[0].api_root), ausf->udm_uri);
     ask_udm(c, &one);
     return;
   }

@@ -15,6 +15,7 @@
 
 #include "ausf.h"
 #include "kedge/log.h"
+#include "kedge/str.h"
 #include "kedge/time.h"
 
 /* {the UDM that gave the vector}/nudm-ueau/v1/{supi}/auth-events[/{authEventId}] */
@@ -162,7 +163,7 @@ void ausf_auth_event_remove(ausf_t *ausf, ausf_worker_t *w, const ausf_auth_ctx_
   kedge_err_t err = KEDGE_ERR_NOMEM;
   if (r && body && event_url(ctx, ctx->supi, ctx->auth_event_id, url, sizeof(url))) {
     r->ausf = ausf;
-    snprintf(r->supi, sizeof(r->supi), "%s", ctx->supi);
+    kedge_str_copy(r->supi, sizeof(r->supi), ctx->supi);
     const kedge_sbi_client_request_t call = {.method = "PUT", .url = url, .body = body};
     err = kedge_sbi_client_send(w->udm, &call, removal_answered, r, NULL);
     if (!err)
