@@ -34,7 +34,7 @@
 # more rate; at 1, 4 or 16 in flight 5,000/s would need a mean under 0.2, 0.8 or 3.2 ms. So the
 # target is one figure (issue 17: "p99 < 10 ms at >= 5,000 runs/s"): aka.runs_per_s_at_p99_10ms,
 # the highest rate on the curve (median over the rounds of each point) whose p99 (median) is
-# below 10 ms, target >= 5000; the per-point rates carry no target. KEDGE_BENCH_QUICK=1: one
+# below 10 ms, target >= 5000; the per-point rates and p99s carry none. KEDGE_BENCH_QUICK=1: one
 # short round.
 # KEDGE_BENCH_OUT=DIR: also DIR/aka.json (via bench/report/kbench.py).
 set -eu
@@ -372,8 +372,11 @@ kb() { python3 "$KBENCH" "$@"; }
 for n in $INFLIGHT; do
   while read -r _ rate p50 p99 per; do
     # shellcheck disable=SC2086
+    # no target per point: issue 17's is one figure, aka.runs_per_s_at_p99_10ms below (with
+    # N in flight the mean latency is N / rate, so at 128 or 256 in flight no p99 under 10 ms
+    # exists below 12,800 or 25,600 runs/s)
     kb add "$OUT" --bench aka $quick --id "aka.p99_ms_at_${n}_in_flight" --unit ms --better lower \
-      --label "5G AKA p99 with $n registrations in flight" --value "$p99" --target max=10
+      --label "5G AKA p99 with $n registrations in flight" --value "$p99"
     # shellcheck disable=SC2086
     kb add "$OUT" --bench aka $quick --id "aka.runs_per_s_at_${n}_in_flight" --unit "runs/s" \
       --better higher --label "5G AKA runs/s with $n registrations in flight" --value "$rate"
