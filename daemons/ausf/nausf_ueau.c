@@ -266,8 +266,18 @@ static void vector_received(const kedge_sbi_client_response_t *resp, const char 
         /* TS 29.501 4.4.1: built once per worker (ausf.api_root and the bound port do not
          * change while running: a reload keeps them) */
         const char *root = kedge_sbi_server_api_root_cached(ausf->srv, ausf->api_root);
-        snprintf(location, sizeof(location), "%s" UEAU_BASE "/%s", root, ctx.id);
-        snprintf(href, sizeof(href), "%s/5g-aka-confirmation", location);
+        /* written out with kedge_str_put, not snprintf (its format pass: issue 17,
+         * docs/performance-latency.md "Seventh round: the AUSF"); cut short only past 400
+         * octets of API root, as snprintf cut it */
+        char *p = location, *end = location + sizeof(location);
+        KEDGE_PUT_STR(&p, end, root);
+        KEDGE_PUT_LIT(&p, end, UEAU_BASE "/");
+        KEDGE_PUT_STR(&p, end, ctx.id);
+        if (!p)
+          snprintf(location, sizeof(location), "%s" UEAU_BASE "/%s", root, ctx.id);
+        p = href; /* a location of up to 399 octets and the suffix: always fits */
+        KEDGE_PUT_STR(&p, href + sizeof(href), location);
+        KEDGE_PUT_LIT(&p, href + sizeof(href), "/5g-aka-confirmation");
         kedge_hex_encode(rand, 16, rand_hex);
         kedge_hex_encode(autn, 16, autn_hex);
         kedge_hex_encode(hxres_star, 16, hx_hex);
@@ -276,15 +286,19 @@ static void vector_received(const kedge_sbi_client_response_t *resp, const char 
          * and authCtxId need no escaping): a tree built and dumped per answer cost about
          * 20,000 instructions (docs/performance-latency.md, fourth round) */
         char body[sizeof(href) + 200];
-        int n = kedge_json_plain(href)
-                    ? snprintf(body, sizeof(body),
-                               "{\"authType\":\"5G_AKA\",\"5gAuthData\":{\"rand\":\"%s\","
-                               "\"hxresStar\":\"%s\",\"autn\":\"%s\"},\"_links\":{\"5g-aka\":"
-                               "{\"href\":\"%s\"}}}",
-                               rand_hex, hx_hex, autn_hex, href)
-                    : 0;
-        if (n > 0 && (size_t)n < sizeof(body))
-          kedge_sbi_respond(req, 201, KEDGE_SBI_HAL_JSON, body, (size_t)n);
+        p = kedge_json_plain(href) ? body : NULL;
+        end = body + sizeof(body);
+        KEDGE_PUT_LIT(&p, end, "{\"authType\":\"5G_AKA\",\"5gAuthData\":{\"rand\":\"");
+        kedge_str_put(&p, end, rand_hex, 32);
+        KEDGE_PUT_LIT(&p, end, "\",\"hxresStar\":\"");
+        kedge_str_put(&p, end, hx_hex, 32);
+        KEDGE_PUT_LIT(&p, end, "\",\"autn\":\"");
+        kedge_str_put(&p, end, autn_hex, 32);
+        KEDGE_PUT_LIT(&p, end, "\"},\"_links\":{\"5g-aka\":{\"href\":\"");
+        KEDGE_PUT_STR(&p, end, href);
+        KEDGE_PUT_LIT(&p, end, "\"}}}");
+        if (p)
+          kedge_sbi_respond(req, 201, KEDGE_SBI_HAL_JSON, body, (size_t)(p - body));
         else
           respond_ctx_tree(req, rand_hex, hx_hex, autn_hex, href);
       }
@@ -357,9 +371,15 @@ static void ue_authentications(kedge_sbi_request_t *req, void *arg)
     kedge_sbi_respond_err(req, KEDGE_ERR_NOMEM, NULL);
     return;
   }
-  if (!kedge_sbi_path_segment(supi_or_suci, segment, sizeof(segment)) ||
-      snprintf(c->path, sizeof(c->path), "/nudm-ueau/v1/%s/security-information/generate-auth-data",
-               segment) >= (int)sizeof(c->path)) {
+  bool segment_ok = kedge_sbi_path_segment(supi_or_suci, segment, sizeof(segment));
+  if (!segment_ok)
+    segment[0] = '\0';
+  char *path = segment_ok ? c->path : NULL;
+  const char *path_end = c->path + sizeof(c->path);
+  KEDGE_PUT_LIT(&path, path_end, "/nudm-ueau/v1/");
+  KEDGE_PUT_STR(&path, path_end, segment); /* "" when the segment failed (path NULL) */
+  KEDGE_PUT_LIT(&path, path_end, "/security-information/generate-auth-data");
+  if (!path) {
     free(c);
     kedge_sbi_respond_problem(req, 400, "MANDATORY_IE_INCORRECT", "supiOrSuci too long");
     return;
@@ -371,12 +391,16 @@ static void ue_authentications(kedge_sbi_request_t *req, void *arg)
    * "Fifth round: the AUSF") */
   json_t *resync = json_object_get(body, "resynchronizationInfo");
   json_t *udm_body = NULL;
-  c->udm_text_len = !resync && kedge_json_plain(snn) && kedge_json_plain(ausf->instance_id)
-                        ? snprintf(c->udm_text, sizeof(c->udm_text),
-                                   "{\"servingNetworkName\":\"%s\",\"ausfInstanceId\":\"%s\"}", snn,
-                                   ausf->instance_id)
-                        : 0;
-  if (c->udm_text_len <= 0 || (size_t)c->udm_text_len >= sizeof(c->udm_text)) {
+  char *t =
+      !resync && kedge_json_plain(snn) && kedge_json_plain(ausf->instance_id) ? c->udm_text : NULL;
+  const char *t_end = c->udm_text + sizeof(c->udm_text);
+  KEDGE_PUT_LIT(&t, t_end, "{\"servingNetworkName\":\"");
+  KEDGE_PUT_STR(&t, t_end, snn);
+  KEDGE_PUT_LIT(&t, t_end, "\",\"ausfInstanceId\":\"");
+  KEDGE_PUT_STR(&t, t_end, ausf->instance_id);
+  KEDGE_PUT_LIT(&t, t_end, "\"}");
+  c->udm_text_len = t ? (int)(t - c->udm_text) : 0;
+  if (c->udm_text_len <= 0) {
     c->udm_text_len = 0;
     udm_body =
         json_pack("{s:s, s:s}", "servingNetworkName", snn, "ausfInstanceId", ausf->instance_id);
@@ -503,14 +527,14 @@ static void confirmation_respond(ausf_confirmation_t *c)
     /* TS 29.509 6.1.6.2.6 ConfirmationDataResponse, written out like UEAuthenticationCtx
      * (a SUPI with '"' or '\\', which an NAI may hold, goes through a tree) */
     char body[KEDGE_SUPI_MAX + 160];
-    int n = kedge_json_plain(c->ctx.supi)
-                ? snprintf(body, sizeof(body),
-                           "{\"authResult\":\"AUTHENTICATION_SUCCESS\",\"supi\":\"%s\","
-                           "\"kseaf\":\"%s\"}",
-                           c->ctx.supi, kseaf_hex)
-                : 0;
-    if (n > 0 && (size_t)n < sizeof(body)) {
-      kedge_sbi_respond(req, 200, KEDGE_SBI_JSON, body, (size_t)n);
+    char *p = kedge_json_plain(c->ctx.supi) ? body : NULL, *end = body + sizeof(body);
+    KEDGE_PUT_LIT(&p, end, "{\"authResult\":\"AUTHENTICATION_SUCCESS\",\"supi\":\"");
+    KEDGE_PUT_STR(&p, end, c->ctx.supi);
+    KEDGE_PUT_LIT(&p, end, "\",\"kseaf\":\"");
+    kedge_str_put(&p, end, kseaf_hex, 64);
+    KEDGE_PUT_LIT(&p, end, "\"}");
+    if (p) {
+      kedge_sbi_respond(req, 200, KEDGE_SBI_JSON, body, (size_t)(p - body));
     } else {
       json_t *tree = json_pack("{s:s, s:s, s:s}", "authResult", "AUTHENTICATION_SUCCESS", "supi",
                                c->ctx.supi, "kseaf", kseaf_hex);
@@ -520,8 +544,8 @@ static void confirmation_respond(ausf_confirmation_t *c)
         kedge_sbi_respond_err(req, KEDGE_ERR_NOMEM, NULL);
       json_decref(tree);
     }
-    /* KSEAF: what snprintf wrote (n octets, or the whole buffer when it was cut short) */
-    OPENSSL_cleanse(body, n >= 0 && (size_t)n < sizeof(body) ? (size_t)n : sizeof(body));
+    /* KSEAF: what was written (p - body octets, or the whole buffer when it did not fit) */
+    OPENSSL_cleanse(body, p ? (size_t)(p - body) : sizeof(body));
     kedge_counter_add(ausf->aka_success, 1);
     if (kedge_log_enabled(KEDGE_LOG_INFO)) { /* a SHA-256 per AKA only when shown */
       char fp[9] = "?";

@@ -20,6 +20,7 @@
 #include <openssl/err.h>
 
 #include "kedge/log.h"
+#include "kedge/str.h"
 #include "sbi/server_int.h"
 
 static nghttp2_session_callbacks *callbacks;
@@ -725,9 +726,9 @@ void sbi_conn_drain(sbi_conn_t *conn)
 kedge_err_t sbi_conn_submit_response(kedge_sbi_request_t *req)
 {
   sbi_conn_t *conn = req->conn;
-  char status[8], length[24];
-  snprintf(status, sizeof(status), "%d", req->status);
-  snprintf(length, sizeof(length), "%zu", req->resp_len);
+  char status[21], length[21]; /* without snprintf: 1,300 instructions a response (issue 17) */
+  kedge_str_u64(status, (uint64_t)(req->status > 0 ? req->status : 0));
+  kedge_str_u64(length, req->resp_len);
   nghttp2_nv nva[3 + SBI_MAX_RESP_HEADERS];
   size_t n = 0;
 #define NV(n_, v_)                                                                                 \

@@ -1,6 +1,6 @@
-/* lib/core str.c: kedge_str_copy against snprintf(dst, size, "%s", src), which it replaces on
- * the AKA path: the same octets written (cut short at size - 1, NUL-terminated, nothing past the
- * NUL touched) and the same length returned, for every size around the string's length. */
+/* lib/core str.c and kedge/str.h: kedge_str_copy against snprintf(dst, size, "%s", src), which it
+ * replaces on the AKA path: the same octets written (cut short at size - 1, NUL-terminated, nothing
+ * past the NUL touched) and the same length returned, for every size around the string's length. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <inttypes.h>
 
 #include "kedge/str.h"
 
@@ -33,8 +34,55 @@ static void same_as_snprintf(void **state)
   }
 }
 
+/* kedge_str_put: a text written piece by piece is what snprintf writes while it fits; one octet
+ * short (the NUL has no room) and the pointer is NULL, stays NULL, and nothing is written past
+ * the end. */
+static void put_until_full(void **state)
+{
+  (void)state;
+  const char *want = "https://127.0.0.1:8443/nudm-ueau/v1/imsi-001010000000001/auth-events";
+  size_t len = strlen(want);
+  for (size_t size = 1; size <= len + 2; size++) {
+    char buf[128];
+    memset(buf, '#', sizeof(buf));
+    char *p = buf;
+    const char *end = buf + size;
+    KEDGE_PUT_LIT(&p, end, "https://127.0.0.1:8443");
+    KEDGE_PUT_STR(&p, end, "/nudm-ueau/v1/");
+    kedge_str_put(&p, end, "imsi-001010000000001xyz", 20);
+    KEDGE_PUT_LIT(&p, end, "/auth-events");
+    if (size > len) {
+      assert_non_null(p);
+      assert_int_equal(p - buf, len);
+      assert_string_equal(buf, want);
+    } else {
+      assert_null(p);
+    }
+    assert_int_equal(buf[size], '#'); /* nothing past the end */
+  }
+}
+
+/* kedge_str_u64 against snprintf's %" PRIu64 ", the edges of each digit count included. */
+static void decimal_as_snprintf(void **state)
+{
+  (void)state;
+  uint64_t v = 1;
+  for (int i = 0; i < 20; i++, v *= 10) {
+    uint64_t vals[] = {v - 1, v, v + 1, UINT64_MAX - v + 1};
+    for (size_t j = 0; j < 4; j++) {
+      char a[21], b[21];
+      size_t n = kedge_str_u64(a, vals[j]);
+      snprintf(b, sizeof(b), "%" PRIu64, vals[j]);
+      assert_string_equal(a, b);
+      assert_int_equal(n, strlen(b));
+    }
+  }
+}
+
 int main(void)
 {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(same_as_snprintf)};
+  const struct CMUnitTest tests[] = {cmocka_unit_test(same_as_snprintf),
+                                     cmocka_unit_test(put_until_full),
+                                     cmocka_unit_test(decimal_as_snprintf)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

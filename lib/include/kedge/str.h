@@ -3,6 +3,8 @@
 #define KEDGE_STR_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -13,6 +15,40 @@ extern "C" {
  * strlcpy's contract, which glibc 2.36 lacks). What snprintf(dst, size, "%s", src) does, at a
  * tenth of its instructions (issue 17: docs/performance-latency.md "Seventh round: the AUSF"). */
 size_t kedge_str_copy(char *dst, size_t size, const char *src);
+
+/* Appends n octets of s at *p and a NUL, while they and the NUL fit before `end`; otherwise
+ * *p becomes NULL and stays so (a later put does nothing): a text written out piece by piece,
+ * checked once at the end (`if (p)`), its length p - start. In place of snprintf with several
+ * "%s" (its format pass is 1,000-3,000 instructions a text). kedge-udmd's udm_put
+ * (daemons/udm/subscriber_db.h) is the same. */
+static inline void kedge_str_put(char **p, const char *end, const char *s, size_t n)
+{
+  if (!*p || (size_t)(end - *p) <= n) {
+    *p = NULL;
+    return;
+  }
+  memcpy(*p, s, n);
+  *p += n;
+  **p = '\0';
+}
+/* Writes v in decimal and a NUL to out (room for 21 octets); returns the digits' count. What
+ * snprintf(out, 21, "%" PRIu64, v) writes, without its format pass. */
+static inline size_t kedge_str_u64(char *out, uint64_t v)
+{
+  char rev[20];
+  size_t n = 0;
+  do {
+    rev[n++] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  for (size_t i = 0; i < n; i++)
+    out[i] = rev[n - 1 - i];
+  out[n] = '\0';
+  return n;
+}
+
+#define KEDGE_PUT_LIT(p, end, lit) kedge_str_put(p, end, lit, sizeof(lit) - 1)
+#define KEDGE_PUT_STR(p, end, s)   kedge_str_put(p, end, s, strlen(s))
 
 #ifdef __cplusplus
 }
