@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <jansson.h>
 
@@ -38,6 +39,25 @@ static inline bool fuzz_body_check(const json_t *body, const kedge_json_member_t
   }
   json_decref(problem);
   return quick == KEDGE_OK;
+}
+
+/* A body the SBI server reads flat (kedge_sbi_server_route_strings) must be one that jansson
+ * reads (`body`, NULL when it refused the text) and `members` accept, with the same strings:
+ * aborts when kedge_json_flat_read says yes and the tree disagrees. */
+static inline void fuzz_body_flat(const uint8_t *data, size_t size, const json_t *body,
+                                  const kedge_json_member_t *members)
+{
+  kedge_json_span_t v[KEDGE_JSON_FLAT_MAX];
+  if (!kedge_json_flat_read(data, size, members, v))
+    return;
+  if (!body || kedge_json_check(body, members, NULL, NULL) != KEDGE_OK)
+    abort();
+  for (size_t i = 0; members[i].name; i++) {
+    const json_t *s = json_object_get(body, members[i].name);
+    if (!v[i].ptr != !s || (s && (json_string_length(s) != v[i].len ||
+                                  memcmp(json_string_value(s), v[i].ptr, v[i].len) != 0)))
+      abort();
+  }
 }
 
 #endif

@@ -266,8 +266,8 @@ void ausf_revocation_notify(ausf_t *ausf, const char *supi, const char *keep_ked
 /* Nausf_UEAuthentication_keyrequest: POST /nausf-auth/v1/kedge-keys/retrieve */
 kedge_err_t ausf_keyrequest_setup(ausf_t *ausf, kedge_sbi_server_t *srv);
 
-/* A KedgeKeyRequest (SPEC.md 3) that passed ausf_key_request_members: the strings point into
- * the body; ecs_norm is ecsId normalised ("" without ecsId). */
+/* A KedgeKeyRequest (SPEC.md 3) that passed ausf_key_request_members: the strings are the
+ * request's (kedge_sbi_request_strings); ecs_norm is ecsId normalised ("" without ecsId). */
 typedef struct ausf_key_request {
   const char *kedge_id;
   const char *ecs_id;       /* NULL: profile kedge */
@@ -275,10 +275,12 @@ typedef struct ausf_key_request {
   char ecs_norm[KEDGE_ECS_ID_MAX + 1];
   kedge_id_t id; /* kedge_id parsed (for kedge_keystore_get_parsed) */
 } ausf_key_request_t;
-/* keyrequest.c: fills `kr` from `body`; NULL when its values are valid, else the 400
- * ProblemDetails to answer (MANDATORY_IE_INCORRECT for kedgeId/ecsId, OPTIONAL_IE_INCORRECT
- * for revocCallbackUri; TS 29.500 Table 5.2.7.2-1) for the caller to free. */
-json_t *ausf_key_request_parse(const json_t *body, ausf_key_request_t *kr);
+/* keyrequest.c: fills `kr` from the body's members (values[i]: ausf_key_request_members[i],
+ * NULL when absent); NULL when they are valid, else the 400 ProblemDetails to answer
+ * (MANDATORY_IE_INCORRECT for kedgeId/ecsId, OPTIONAL_IE_INCORRECT for revocCallbackUri;
+ * TS 29.500 Table 5.2.7.2-1) for the caller to free. */
+enum { AUSF_KR_KEDGE_ID, AUSF_KR_ECS_ID, AUSF_KR_CALLBACK_URI, AUSF_KR_MEMBERS };
+json_t *ausf_key_request_parse(const char *const values[AUSF_KR_MEMBERS], ausf_key_request_t *kr);
 /* keyrequest.c: the KedgeKeyResponse (SPEC.md 3) {kedgeId, kedge (hex), expiry (RFC 3339)}
  * as JSON text in `out`, for a Kedge ID that passed kedge_id_parse; its length, 0 if it does not
  * fit. The key's hex copy is wiped; the caller wipes `out`. */

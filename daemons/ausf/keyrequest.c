@@ -31,7 +31,8 @@ typedef struct key_call {
   int64_t expiry_ms;
 } key_call_t;
 
-/* SPEC.md 3 KedgeKeyRequest */
+/* SPEC.md 3 KedgeKeyRequest, in the order of AUSF_KR_*: all strings, so that the SBI server
+ * reads a plain body without a tree (kedge_sbi_server_route_strings) */
 const kedge_json_member_t ausf_key_request_members[] = {
     {.name = "kedgeId", .kind = KEDGE_JSON_STRING, .required = true, .max_len = KEDGE_ID_MAX},
     {.name = "ecsId", .kind = KEDGE_JSON_STRING, .max_len = KEDGE_ECS_ID_MAX + 1},
@@ -39,12 +40,12 @@ const kedge_json_member_t ausf_key_request_members[] = {
     {.name = NULL},
 };
 
-json_t *ausf_key_request_parse(const json_t *body, ausf_key_request_t *kr)
+json_t *ausf_key_request_parse(const char *const values[AUSF_KR_MEMBERS], ausf_key_request_t *kr)
 {
   memset(kr, 0, sizeof(*kr));
-  kr->kedge_id = json_string_value(json_object_get(body, "kedgeId"));
-  kr->ecs_id = json_string_value(json_object_get(body, "ecsId"));
-  kr->callback_uri = json_string_value(json_object_get(body, "revocCallbackUri"));
+  kr->kedge_id = values[AUSF_KR_KEDGE_ID];
+  kr->ecs_id = values[AUSF_KR_ECS_ID];
+  kr->callback_uri = values[AUSF_KR_CALLBACK_URI];
   const char *why = NULL, *param = NULL;
   if (!kr->kedge_id) /* not through ausf_key_request_members: no kedgeId to parse */
     return kedge_problem_new(400, "MANDATORY_IE_MISSING", "KedgeKeyRequest without kedgeId");
@@ -65,25 +66,40 @@ json_t *ausf_key_request_parse(const json_t *body, ausf_key_request_t *kr)
   return problem;
 }
 
+/* Appends n octets of s at *o. */
+static void put(char **o, const char *s, size_t n)
+{
+  memcpy(*o, s, n);
+  *o += n;
+}
+
 size_t ausf_key_response_format(const char *kedge_id, const uint8_t key[KEDGE_KEY_LEN],
                                 int64_t expiry_ms, char out[AUSF_KEY_RESPONSE_MAX])
 {
-  char hex[2 * KEDGE_KEY_LEN + 1], expiry[KEDGE_RFC3339_LEN + 1];
-  kedge_hex_encode(key, KEDGE_KEY_LEN, hex);
-  kedge_rfc3339_format(expiry_ms, expiry);
   /* SPEC.md 3 KedgeKeyResponse, written out: no member needs escaping (the Kedge ID passed
    * kedge_id_parse: digits, base64url, '.', '@' and a lower-case realm; hex; RFC 3339), and a
-   * JSON tree built and serialised per answer cost more than the rest of the handler */
-  int n =
-      snprintf(out, AUSF_KEY_RESPONSE_MAX,
-               "{\"kedgeId\":\"%s\",\"kedge\":\"%s\",\"expiry\":\"%s\"}", kedge_id, hex, expiry);
-  OPENSSL_cleanse(hex, sizeof(hex));
-  if (n <= 0 || n >= AUSF_KEY_RESPONSE_MAX) { /* never a cut answer (nor its part of the key) */
-    OPENSSL_cleanse(out, AUSF_KEY_RESPONSE_MAX);
+   * JSON tree built and serialised per answer cost more than the rest of the handler; put
+   * together with memcpy, not snprintf (~1,400 instructions per answer, issue 17) */
+  static const char a[] = "{\"kedgeId\":\"", b[] = "\",\"kedge\":\"", c[] = "\",\"expiry\":\"",
+                    d[] = "\"}";
+  size_t id_len = strlen(kedge_id);
+  size_t len = sizeof(a) - 1 + id_len + sizeof(b) - 1 + 2 * KEDGE_KEY_LEN + sizeof(c) - 1 +
+               KEDGE_RFC3339_LEN + sizeof(d) - 1;
+  if (len >= AUSF_KEY_RESPONSE_MAX) { /* never a cut answer (nor its part of the key) */
     out[0] = '\0';
     return 0;
   }
-  return (size_t)n;
+  char *o = out;
+  put(&o, a, sizeof(a) - 1);
+  put(&o, kedge_id, id_len);
+  put(&o, b, sizeof(b) - 1);
+  kedge_hex_encode(key, KEDGE_KEY_LEN, o); /* the caller wipes `out` */
+  o += 2 * KEDGE_KEY_LEN;
+  put(&o, c, sizeof(c) - 1);
+  kedge_rfc3339_format(expiry_ms, o);
+  o += KEDGE_RFC3339_LEN;
+  put(&o, d, sizeof(d)); /* with its '\0' */
+  return len;
 }
 
 static const ausf_key_consumer_t *consumer_of(const ausf_t *ausf, const kedge_sbi_request_t *req)
@@ -226,11 +242,11 @@ static void retrieve(kedge_sbi_request_t *req, void *arg)
                               "key requests of this consumer over its rate limit");
     return;
   }
-  json_t *body = kedge_sbi_request_checked_json(req, ausf_key_request_members, "KedgeKeyRequest");
-  if (!body)
+  const char *values[AUSF_KR_MEMBERS];
+  if (!kedge_sbi_request_strings(req, "KedgeKeyRequest", values))
     return;
   ausf_key_request_t kr;
-  json_t *problem = ausf_key_request_parse(body, &kr);
+  json_t *problem = ausf_key_request_parse(values, &kr);
   if (problem) {
     kedge_sbi_respond_problem_json(req, problem);
     json_decref(problem);
@@ -305,8 +321,10 @@ kedge_err_t ausf_keyrequest_setup(ausf_t *ausf, kedge_sbi_server_t *srv)
     if ((err = kedge_rate_new(&cfg, &ausf->keyrequest_limit)))
       return err;
   }
-  err = kedge_sbi_server_route(srv, "POST", "/nausf-auth/v1/kedge-keys/retrieve", NULL, retrieve,
-                               ausf);
+  if ((err = kedge_sbi_server_route(srv, "POST", "/nausf-auth/v1/kedge-keys/retrieve", NULL,
+                                    retrieve, ausf)) ||
+      (err = kedge_sbi_server_route_strings(srv, ausf_key_request_members)))
+    return err;
   /* SPEC.md 7: the key service is the AUSF's custom service nausf-kedge (OAuth2 scope) */
-  return err ? err : kedge_sbi_server_route_service(srv, "nausf-kedge");
+  return kedge_sbi_server_route_service(srv, "nausf-kedge");
 }

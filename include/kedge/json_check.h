@@ -72,6 +72,32 @@ const char *kedge_json_check_auts(const json_t *value);  /* 28 hex digits (AUTS,
  * (docs/performance-latency.md, fourth round). NULL is not. */
 bool kedge_json_plain(const char *s);
 
+/* ---- flat bodies: an object of string members read without a tree (lib/json/flat.c) ---- */
+
+#define KEDGE_JSON_FLAT_MAX 8 /* members of a flat table */
+
+/* A member's value inside the body's text: `len` octets at `ptr`, not terminated; ptr NULL
+ * when the member is absent. */
+typedef struct kedge_json_span {
+  const char *ptr;
+  size_t len;
+} kedge_json_span_t;
+
+/* The number of members of a table that can be read flat (every one KEDGE_JSON_STRING without
+ * `check`, at most KEDGE_JSON_FLAT_MAX of them), else 0. */
+size_t kedge_json_flat_count(const kedge_json_member_t *members);
+
+/* Reads `text` without a jansson tree when it is a flat body of `members`: one JSON object
+ * whose members are each named in the table, once, with a string value of ASCII octets that
+ * need no decoding (no escape, no control octet) and at most max_len of them, every required
+ * member present, nothing but whitespace around. Then values[i] is members[i]'s value and the
+ * answer is true: exactly the bodies that json_loadb (JSON_REJECT_DUPLICATES) and
+ * kedge_json_check accept in that shape, with the strings jansson would give. false (values
+ * all absent) for anything else, valid or not: read it with jansson and kedge_json_check,
+ * which give the verdict and the ProblemDetails. */
+bool kedge_json_flat_read(const void *text, size_t len, const kedge_json_member_t *members,
+                          kedge_json_span_t values[KEDGE_JSON_FLAT_MAX]);
+
 /* TS 29.503 / TS 29.509 ResynchronizationInfo {rand, auts}, for nesting with `object`. */
 extern const kedge_json_member_t kedge_json_resynchronization_info[];
 

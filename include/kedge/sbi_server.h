@@ -160,6 +160,20 @@ kedge_err_t kedge_sbi_server_route(kedge_sbi_server_t *srv, const char *method, 
  * (notification callbacks). Before start only. */
 kedge_err_t kedge_sbi_server_route_service(kedge_sbi_server_t *srv, const char *service);
 
+/* The route registered last takes a body that is an object of string members, `members`
+ * (kedge/json_check.h; every one KEDGE_JSON_STRING without `check`, at most
+ * KEDGE_JSON_FLAT_MAX; borrowed: give a static table): such a body is read in place without a
+ * jansson tree when nothing in it needs decoding (kedge_json_flat_read), else as any JSON
+ * body. Its handler reads it with kedge_sbi_request_strings(); kedge_sbi_request_json() is
+ * NULL for a body read flat. KEDGE_ERR_INVALID_ARG for another table. Before start only.
+ * This is lib/sbi's one way for a route to take its body without a jansson tree, and
+ * kedge_json_flat_read lib/json's one in-place reader (issue 17): a route that wants that
+ * extends these (e.g. a table whose non-string members send the body to jansson when present),
+ * never a second mechanism or a reader of one peer's exact serialization. */
+struct kedge_json_member;
+kedge_err_t kedge_sbi_server_route_strings(kedge_sbi_server_t *srv,
+                                           const struct kedge_json_member *members);
+
 /* Reads the top-level `oauth2:` section (required, jwks_file, issuer, check_subject,
  * clock_skew, realm; token_uri, token_margin for the consumer side) into cfg->oauth2.
  * KEDGE_ERR_CONFIG after recording the problem. */
@@ -325,6 +339,14 @@ struct kedge_json_member;
 json_t *kedge_sbi_request_checked_json(kedge_sbi_request_t *req,
                                        const struct kedge_json_member *members,
                                        const char *type_name);
+
+/* The body of a route with kedge_sbi_server_route_strings(), checked against its table:
+ * values[i] is the i-th member's string (NULL when absent), valid until the request is
+ * answered, and the answer is true. Read flat or through jansson and kedge_json_check alike;
+ * a body that does not pass is answered as by kedge_sbi_request_checked_json (400 with
+ * ProblemDetails naming `type_name`) and the answer is false, which ends the request. */
+bool kedge_sbi_request_strings(kedge_sbi_request_t *req, const char *type_name,
+                               const char *values[]);
 
 /* ---- response (exactly one respond call per request) ---- */
 

@@ -216,13 +216,8 @@ static void put_escaped(struct line *l, const char *s, size_t n, bool json)
 static void timestamp(char out[32])
 {
   int64_t now = kedge_wall_ms();
-  time_t sec = (time_t)(now / 1000);
-  struct tm tm;
-  if (!gmtime_r(&sec, &tm) || strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm) != 19) {
-    memcpy(out, "1970-01-01T00:00:00.000Z", 25);
-    return;
-  }
-  unsigned ms = (unsigned)(now % 1000);
+  kedge_rfc3339_format(now, out); /* the library's one codec, then the milliseconds */
+  unsigned ms = (unsigned)((now % 1000 + 1000) % 1000);
   out[19] = '.';
   out[20] = (char)('0' + ms / 100);
   out[21] = (char)('0' + ms / 10 % 10);

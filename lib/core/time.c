@@ -101,11 +101,49 @@ kedge_err_t kedge_rfc3339_parse(const char *s, int64_t *unix_ms)
   return KEDGE_OK;
 }
 
+static void two(char *out, unsigned v)
+{
+  out[0] = (char)('0' + v / 10);
+  out[1] = (char)('0' + v % 10);
+}
+
+/* Written out, not gmtime_r + strftime (~1,400 instructions, once per key answer: issue 17,
+ * docs/performance-latency.md "Fifth session (keyreq7)"): the day number to a proleptic
+ * Gregorian date by eras of 400 years (146,097 days), the method of H. Hinnant's
+ * "chrono-Compatible Low-Level Date Algorithms" (civil_from_days), which is what gmtime_r
+ * gives for UTC (no leap seconds in Unix time). test-time compares it with gmtime_r. */
 void kedge_rfc3339_format(int64_t unix_ms, char out[KEDGE_RFC3339_LEN + 1])
 {
-  time_t t = (time_t)(unix_ms >= 0 ? unix_ms / 1000 : (unix_ms - 999) / 1000);
-  struct tm tm;
-  if (!gmtime_r(&t, &tm) ||
-      strftime(out, KEDGE_RFC3339_LEN + 1, "%Y-%m-%dT%H:%M:%SZ", &tm) != KEDGE_RFC3339_LEN)
-    snprintf(out, KEDGE_RFC3339_LEN + 1, "1970-01-01T00:00:00Z"); /* years past 9999 */
+  if (unix_ms < -62135596800000LL || unix_ms > 253402300799999LL) /* 0001-01-01 to 9999 */
+    unix_ms = -62135596800000LL; /* refused below, and no overflow in what follows */
+  int64_t t = unix_ms >= 0 ? unix_ms / 1000 : (unix_ms - 999) / 1000; /* rounded down */
+  int64_t days = t >= 0 ? t / 86400 : (t - 86399) / 86400;
+  int64_t sod = t - days * 86400;
+  int64_t z = days + 719468; /* days from 0000-03-01 */
+  int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  int64_t doe = z - era * 146097;                                      /* [0, 146096] */
+  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365; /* [0, 399] */
+  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);               /* from March 1 */
+  int64_t mp = (5 * doy + 2) / 153;
+  unsigned day = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
+  unsigned mon = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
+  int64_t year = yoe + era * 400 + (mon <= 2);
+  if (year < 1000 || year > 9999) { /* what "%Y" would not write in four digits */
+    memcpy(out, "1970-01-01T00:00:00Z", KEDGE_RFC3339_LEN + 1);
+    return;
+  }
+  two(out, (unsigned)(year / 100));
+  two(out + 2, (unsigned)(year % 100));
+  out[4] = '-';
+  two(out + 5, mon);
+  out[7] = '-';
+  two(out + 8, day);
+  out[10] = 'T';
+  two(out + 11, (unsigned)(sod / 3600));
+  out[13] = ':';
+  two(out + 14, (unsigned)(sod / 60 % 60));
+  out[16] = ':';
+  two(out + 17, (unsigned)(sod % 60));
+  out[19] = 'Z';
+  out[20] = '\0';
 }

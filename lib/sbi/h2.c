@@ -20,7 +20,6 @@
 #include <openssl/err.h>
 
 #include "kedge/log.h"
-#include "kedge/str.h"
 #include "sbi/server_int.h"
 
 static nghttp2_session_callbacks *callbacks;
@@ -723,12 +722,26 @@ void sbi_conn_drain(sbi_conn_t *conn)
   conn_check(conn);
 }
 
+/* v in decimal and a '\0' (room for 21): the status and the content-length of every answer,
+ * without snprintf (~1,300 instructions per answer for the two; issue 17) */
+static void decimal(char out[21], uint64_t v)
+{
+  char rev[20];
+  size_t n = 0;
+  do
+    rev[n++] = (char)('0' + v % 10);
+  while ((v /= 10) && n < sizeof(rev));
+  for (size_t i = 0; i < n; i++)
+    out[i] = rev[n - 1 - i];
+  out[n] = '\0';
+}
+
 kedge_err_t sbi_conn_submit_response(kedge_sbi_request_t *req)
 {
   sbi_conn_t *conn = req->conn;
-  char status[21], length[21]; /* without snprintf: 1,300 instructions a response (issue 17) */
-  kedge_str_u64(status, (uint64_t)(req->status > 0 ? req->status : 0));
-  kedge_str_u64(length, req->resp_len);
+  char status[21], length[21];
+  decimal(status, req->status > 0 ? (uint64_t)req->status : 500); /* 200..599 by its callers */
+  decimal(length, req->resp_len);
   nghttp2_nv nva[3 + SBI_MAX_RESP_HEADERS];
   size_t n = 0;
 #define NV(n_, v_)                                                                                 \

@@ -92,6 +92,11 @@ void sbi_request_free(kedge_sbi_request_t *req)
     sbi_request_text_free(req, req->headers[i].value);
   }
   json_decref(req->json);
+  for (size_t i = 0; i < KEDGE_JSON_FLAT_MAX && req->flat; i++)
+    if (req->strings[i]) { /* wiped as jansson's blocks are (kedge_json_wipe_on_free) */
+      OPENSSL_cleanse(req->strings[i], strlen(req->strings[i]));
+      sbi_request_text_free(req, req->strings[i]);
+    }
   sbi_match_clear(&req->match);
   for (size_t i = 0; i < req->n_resp_headers; i++) {
     free(req->resp_headers[i].name);
@@ -282,6 +287,26 @@ static void log_sbi_headers(const kedge_sbi_request_t *req)
   }
 }
 
+/* A route's flat body (kedge_sbi_server_route_strings): its strings copied out of the body
+ * and terminated, in the request's own block while they fit. false: read it with jansson. */
+static bool read_flat(kedge_sbi_request_t *req)
+{
+  kedge_json_span_t v[KEDGE_JSON_FLAT_MAX];
+  if (!kedge_json_flat_read(req->body.data, req->body.len, req->route->strings, v))
+    return false;
+  for (size_t i = 0; i < req->route->n_strings; i++)
+    if (v[i].ptr &&
+        !(req->strings[i] = sbi_request_text(req, (const uint8_t *)v[i].ptr, v[i].len))) {
+      for (size_t j = 0; j < i; j++) {
+        sbi_request_text_free(req, req->strings[j]);
+        req->strings[j] = NULL;
+      }
+      return false; /* no memory for a copy: jansson answers, or refuses with its own 500 */
+    }
+  req->flat = true;
+  return true;
+}
+
 void sbi_request_dispatch(kedge_sbi_request_t *req)
 {
   log_sbi_headers(req);
@@ -304,7 +329,9 @@ void sbi_request_dispatch(kedge_sbi_request_t *req)
       sbi_request_reject(req, 415, "UNSPECIFIED_MSG_FAILURE", detail, NULL);
       return;
     }
-    if (media_type_json(route->media_type)) {
+    if (route->strings && read_flat(req)) {
+      /* read in place: no tree */
+    } else if (media_type_json(route->media_type)) {
       json_error_t jerr;
       req->json =
           json_loadb((const char *)req->body.data, req->body.len, JSON_REJECT_DUPLICATES, &jerr);
@@ -499,6 +526,27 @@ kedge_err_t kedge_sbi_respond_err(kedge_sbi_request_t *req, kedge_err_t e, const
   const char *cause;
   kedge_problem_from_err(e, &status, &cause);
   return kedge_sbi_respond_problem(req, status, cause, detail ? detail : kedge_strerror(e));
+}
+
+bool kedge_sbi_request_strings(kedge_sbi_request_t *req, const char *type_name,
+                               const char *values[])
+{
+  const sbi_route_t *route = req->route;
+  if (!route || !route->strings) { /* programmer error: the route has no string table */
+    kedge_sbi_respond_problem(req, 500, "SYSTEM_FAILURE", NULL);
+    return false;
+  }
+  if (req->flat) {
+    for (size_t i = 0; i < route->n_strings; i++)
+      values[i] = req->strings[i];
+    return true;
+  }
+  json_t *body = kedge_sbi_request_checked_json(req, route->strings, type_name);
+  if (!body)
+    return false;
+  for (size_t i = 0; i < route->n_strings; i++)
+    values[i] = json_string_value(json_object_get(body, route->strings[i].name));
+  return true;
 }
 
 json_t *kedge_sbi_request_checked_json(kedge_sbi_request_t *req,

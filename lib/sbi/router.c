@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "kedge/hex.h"
+#include "kedge/json_check.h"
 #include "sbi/router.h"
 
 void sbi_router_init(sbi_router_t *r)
@@ -125,6 +126,16 @@ kedge_err_t sbi_router_set_service(sbi_router_t *r, const char *service)
     return KEDGE_ERR_NOMEM;
   free(route->service);
   route->service = copy;
+  return KEDGE_OK;
+}
+
+kedge_err_t sbi_router_set_strings(sbi_router_t *r, const struct kedge_json_member *members)
+{
+  size_t n = kedge_json_flat_count(members);
+  if (!r || r->n == 0 || n == 0)
+    return KEDGE_ERR_INVALID_ARG;
+  r->routes[r->n - 1]->strings = members;
+  r->routes[r->n - 1]->n_strings = n;
   return KEDGE_OK;
 }
 

@@ -18,6 +18,10 @@ typedef struct sbi_route {
   char *service; /* TS 29.510 service name the OAuth2 scope must grant (TS 29.500 6.7.3):
                     the apiName of the pattern ("/nudm-ueau/v1/..." -> "nudm-ueau") unless
                     kedge_sbi_server_route_service() named another; NULL: no token checked */
+  /* kedge_sbi_server_route_strings(): the body's member table (all strings) and its size, read
+   * flat when it can be (kedge_json_flat_read); NULL: a JSON body goes through jansson */
+  const struct kedge_json_member *strings;
+  size_t n_strings;
   kedge_sbi_handler_fn handler;
   void *arg;
   size_t index; /* position in the router, for metrics */
@@ -57,6 +61,9 @@ sbi_match_result_t sbi_router_match(const sbi_router_t *r, const char *method, c
 void sbi_match_clear(sbi_match_t *m);
 /* Names the service of the route added last (NULL: no token check on it). */
 kedge_err_t sbi_router_set_service(sbi_router_t *r, const char *service);
+/* The route added last takes an object of string members (kedge_json_flat_count > 0, else
+ * KEDGE_ERR_INVALID_ARG); the table is borrowed (static in the service). */
+kedge_err_t sbi_router_set_strings(sbi_router_t *r, const struct kedge_json_member *members);
 const char *sbi_match_var(const sbi_match_t *m, const char *name);
 
 #endif

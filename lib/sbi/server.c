@@ -286,6 +286,14 @@ kedge_err_t kedge_sbi_server_route_service(kedge_sbi_server_t *srv, const char *
   return sbi_router_set_service(&srv->router, service);
 }
 
+kedge_err_t kedge_sbi_server_route_strings(kedge_sbi_server_t *srv,
+                                           const struct kedge_json_member *members)
+{
+  if (!srv || srv->started)
+    return KEDGE_ERR_INVALID_ARG;
+  return sbi_router_set_strings(&srv->router, members);
+}
+
 kedge_err_t kedge_sbi_server_set_worker_hooks(kedge_sbi_server_t *srv,
                                               kedge_sbi_worker_init_fn init,
                                               kedge_sbi_worker_fini_fn fini, void *arg)

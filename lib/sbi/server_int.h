@@ -18,6 +18,7 @@
 
 #include "kedge/buf.h"
 #include "kedge/conn_budget.h"
+#include "kedge/json_check.h"
 #include "kedge/list.h"
 #include "kedge/metrics.h"
 #include "kedge/sbi_server.h"
@@ -200,6 +201,10 @@ struct kedge_sbi_request {
   bool reset_sent;
   kedge_buf_t body; /* at most limits.max_body */
   json_t *json;
+  /* a route's string members read flat (kedge_sbi_server_route_strings), each copied with
+   * sbi_request_text; flat: the body was read so, and json stays NULL */
+  char *strings[KEDGE_JSON_FLAT_MAX];
+  bool flat;
   sbi_match_t match;
   const sbi_route_t *route;
   int64_t started_us; /* kedge_now_us() when the stream opened */

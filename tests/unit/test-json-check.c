@@ -248,6 +248,88 @@ static void test_plain(void **state)
   assert_false(kedge_json_plain(NULL));
 }
 
+/* kedge_json_flat_read: true only for a body jansson (JSON_REJECT_DUPLICATES) and
+ * kedge_json_check accept, with the very strings jansson gives; anything else, valid or not,
+ * is left to them (false, nothing read). */
+static const kedge_json_member_t flat_members[] = {
+    {.name = "kedgeId", .kind = KEDGE_JSON_STRING, .required = true, .max_len = 12},
+    {.name = "ecsId", .kind = KEDGE_JSON_STRING},
+    {.name = "uri", .kind = KEDGE_JSON_STRING},
+    {.name = NULL},
+};
+
+static void test_flat_read(void **state)
+{
+  (void)state;
+  static const struct {
+    const char *text;
+    size_t len; /* 0: strlen(text) */
+    bool flat;
+    const char *values[3];
+  } cases[] = {
+      {"{\"kedgeId\":\"abc\"}", 0, true, {"abc", NULL, NULL}},
+      {" \t\r\n{ \"kedgeId\" : \"abc\" , \"ecsId\":\"e.x\" }\n", 0, true, {"abc", "e.x", NULL}},
+      {"{\"ecsId\":\"e\",\"kedgeId\":\"abcdefghijkl\",\"uri\":\"\"}",
+       0,
+       true,
+       {"abcdefghijkl", "e", ""}},
+      {"{\"kedgeId\":\"a/b@c.d \x7f\"}", 0, true, {"a/b@c.d \x7f", NULL, NULL}},
+      /* valid, but left to jansson: an escape, past ASCII, a member not in the table, one
+       * too long, a required one missing, a value of another kind */
+      {"{\"kedgeId\":\"a\\u0062c\"}", 0, false, {0}},
+      {"{\"kedge\\u0049d\":\"abc\"}", 0, false, {0}},
+      {"{\"kedgeId\":\"\xc3\xa9\"}", 0, false, {0}},
+      {"{\"kedgeId\":\"abc\",\"other\":1}", 0, false, {0}},
+      {"{\"kedgeId\":\"abcdefghijklm\"}", 0, false, {0}},
+      {"{\"ecsId\":\"e\"}", 0, false, {0}},
+      {"{}", 0, false, {0}},
+      {"{\"kedgeId\":1}", 0, false, {0}},
+      {"{\"kedgeId\":null}", 0, false, {0}},
+      {"{\"kedgeId\":\"abc\",\"ecsId\":[\"e\"]}", 0, false, {0}},
+      /* not JSON, or refused by jansson */
+      {"{\"kedgeId\":\"abc\",\"kedgeId\":\"abd\"}", 0, false, {0}},
+      {"{\"kedgeId\":\"a\tb\"}", 0, false, {0}},
+      {"{\"kedgeId\":\"abc\"}x", 0, false, {0}},
+      {"{\"kedgeId\":\"abc\"} {\"kedgeId\":\"abd\"}", 0, false, {0}},
+      {"{\"kedgeId\":\"abc\"", 0, false, {0}},
+      {"{\"kedgeId\":\"abc", 0, false, {0}},
+      {"{\"kedgeId\":\"abc\",}", 0, false, {0}},
+      {"{\"kedgeId\" \"abc\"}", 0, false, {0}},
+      {"{\"kedgeId\":\"abc\"}\0", 18, false, {0}},
+      {"{\"kedgeId\":\"a\0c\"}", 17, false, {0}},
+      {"[\"kedgeId\"]", 0, false, {0}},
+      {"", 0, false, {0}},
+  };
+  assert_int_equal(kedge_json_flat_count(flat_members), 3);
+  assert_int_equal(kedge_json_flat_count(request_members), 0); /* other kinds */
+  assert_int_equal(kedge_json_flat_count(resync_members), 0);  /* checks */
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    size_t len = cases[i].len ? cases[i].len : strlen(cases[i].text);
+    kedge_json_span_t v[KEDGE_JSON_FLAT_MAX];
+    bool flat = kedge_json_flat_read(cases[i].text, len, flat_members, v);
+    print_message("case %zu\n", i);
+    assert_int_equal(flat, cases[i].flat);
+    json_t *body = json_loadb(cases[i].text, len, JSON_REJECT_DUPLICATES, NULL);
+    for (size_t m = 0; m < 3; m++) {
+      if (!flat) {
+        assert_null(v[m].ptr);
+        continue;
+      }
+      /* what the tree gives */
+      const char *want = json_string_value(json_object_get(body, flat_members[m].name));
+      assert_true((want == NULL) == (cases[i].values[m] == NULL));
+      if (!want)
+        continue;
+      assert_string_equal(want, cases[i].values[m]);
+      assert_int_equal(v[m].len, strlen(want));
+      assert_memory_equal(v[m].ptr, want, v[m].len);
+    }
+    if (flat)
+      assert_int_equal(kedge_json_check(body, flat_members, NULL, NULL), KEDGE_OK);
+    json_decref(body);
+  }
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -256,7 +338,7 @@ int main(void)
       cmocka_unit_test(test_nested_pointers), cmocka_unit_test(test_pointer_escaping),
       cmocka_unit_test(test_non_object_body), cmocka_unit_test(test_without_problem_or_flag),
       cmocka_unit_test(test_check_at_prefix), cmocka_unit_test(test_hex_checks),
-      cmocka_unit_test(test_plain),
+      cmocka_unit_test(test_plain),           cmocka_unit_test(test_flat_read),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,9 +4,11 @@
  * refused and the ECS's accepted). */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -76,6 +78,57 @@ static void rfc3339_format(void **state)
   assert_int_equal(back, 1795813084000LL);
 }
 
+/* The written-out formatter against gmtime_r + strftime (what it replaced), over every day
+ * of the years 1000 to 9999 at a varying time of day, and at the edges: leap days of 1600,
+ * 2000, 2400 and none in 1900 or 2100, the last second of 9999, the years %Y would not write
+ * in four digits. */
+static void expect_like_strftime(int64_t ms)
+{
+  char want[64], got[KEDGE_RFC3339_LEN + 1];
+  struct tm tm;
+  bool in_range = ms >= -62135596800000LL && ms <= 253402300799999LL; /* years 1 to 9999 */
+  time_t t = in_range ? (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000) : 0;
+  if (!in_range || !gmtime_r(&t, &tm) ||
+      strftime(want, sizeof(want), "%Y-%m-%dT%H:%M:%SZ", &tm) != KEDGE_RFC3339_LEN)
+    strcpy(want, "1970-01-01T00:00:00Z");
+  kedge_rfc3339_format(ms, got);
+  if (strcmp(want, got) != 0)
+    print_error("%lld: %s, not %s\n", (long long)ms, got, want);
+  assert_string_equal(got, want);
+}
+
+static void rfc3339_format_like_strftime(void **state)
+{
+  (void)state;
+  const int64_t day = 86400000LL, y1000 = -30610224000000LL, y10000 = 253402300800000LL;
+  int64_t i = 0;
+  for (int64_t ms = y1000 - 3 * day; ms < y10000 + 3 * day; ms += day, i++)
+    expect_like_strftime(ms + (i * 7919007) % day); /* a time of day that moves */
+  const int64_t edges[] = {
+      y1000 - 1,
+      y1000,
+      y10000 - 1,
+      y10000,
+      951782400000LL,
+      951868799999LL,
+      -2203977600000LL,
+      4107456000000LL,
+      -11670912000000LL,
+      13574563200000LL,
+      0,
+      -1,
+      -999,
+      -1000,
+      -1001,
+      INT64_MAX,
+      INT64_MIN,
+      INT64_MIN + 999,
+      -62135596800001LL,
+  };
+  for (size_t k = 0; k < sizeof(edges) / sizeof(edges[0]); k++)
+    expect_like_strftime(edges[k]);
+}
+
 static void clocks(void **state)
 {
   (void)state;
@@ -116,7 +169,7 @@ int main(void)
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(rfc3339_parse_good), cmocka_unit_test(rfc3339_parse_bad),
       cmocka_unit_test(rfc3339_format),     cmocka_unit_test(clocks),
-      cmocka_unit_test(retry_after),
+      cmocka_unit_test(retry_after),        cmocka_unit_test(rfc3339_format_like_strftime),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,7 +3,6 @@
 #define KEDGE_STR_H
 
 #include <stddef.h>
-#include <stdint.h>
 #include <string.h>
 
 #ifdef __cplusplus
@@ -31,22 +30,6 @@ static inline void kedge_str_put(char **p, const char *end, const char *s, size_
   *p += n;
   **p = '\0';
 }
-/* Writes v in decimal and a NUL to out (room for 21 octets); returns the digits' count. What
- * snprintf(out, 21, "%" PRIu64, v) writes, without its format pass. */
-static inline size_t kedge_str_u64(char *out, uint64_t v)
-{
-  char rev[20];
-  size_t n = 0;
-  do {
-    rev[n++] = (char)('0' + v % 10);
-    v /= 10;
-  } while (v);
-  for (size_t i = 0; i < n; i++)
-    out[i] = rev[n - 1 - i];
-  out[n] = '\0';
-  return n;
-}
-
 #define KEDGE_PUT_LIT(p, end, lit) kedge_str_put(p, end, lit, sizeof(lit) - 1)
 #define KEDGE_PUT_STR(p, end, s)   kedge_str_put(p, end, s, strlen(s))
 

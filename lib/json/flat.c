@@ -1,0 +1,107 @@
+/* A flat body read in place: an object of plain string members (RFC 8259 4 and 7) checked
+ * against a member table without a jansson tree. jansson has no streaming reader; its
+ * json_loadb reads a key request's ~100 octets at ~150 instructions an octet (its lexer takes
+ * each one through a callback, a UTF-8 check and a growable buffer), then builds a tree of ten
+ * allocations: three quarters of the AUSF's own work per key request (issue 17,
+ * docs/performance-latency.md "Fifth session (keyreq7)"). This reads only the shape where
+ * nothing needs decoding and answers "not flat" for anything else, valid or not: jansson and
+ * kedge_json_check then give the verdict and the ProblemDetails, as for any body. */
+#include <string.h>
+
+#include "kedge/json_check.h"
+
+size_t kedge_json_flat_count(const kedge_json_member_t *members)
+{
+  size_t n = 0;
+  for (const kedge_json_member_t *m = members; m && m->name; m++, n++)
+    if (m->kind != KEDGE_JSON_STRING || m->check || n == KEDGE_JSON_FLAT_MAX)
+      return 0;
+  return n;
+}
+
+/* RFC 8259 2: insignificant whitespace */
+static const char *skip_ws(const char *p, const char *end)
+{
+  while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+    p++;
+  return p;
+}
+
+/* The string opening at p ('"'), when it holds nothing to decode: no escape (RFC 8259 7), no
+ * control octet (which JSON refuses) and ASCII only (past it jansson checks UTF-8). Returns
+ * the octet after the closing quote, or NULL. */
+static const char *plain_string(const char *p, const char *end, kedge_json_span_t *out)
+{
+  if (p >= end || *p != '"')
+    return NULL;
+  const char *s = ++p;
+  for (; p < end && *p != '"'; p++)
+    if (*p == '\\' || (unsigned char)*p < 0x20 || (unsigned char)*p >= 0x80)
+      return NULL;
+  if (p >= end)
+    return NULL;
+  out->ptr = s;
+  out->len = (size_t)(p - s);
+  return p + 1;
+}
+
+static bool read_object(const char *p, const char *end, const kedge_json_member_t *members,
+                        size_t n, kedge_json_span_t values[])
+{
+  p = skip_ws(p, end);
+  if (p >= end || *p++ != '{')
+    return false;
+  p = skip_ws(p, end);
+  if (p < end && *p == '}')
+    p++;
+  else
+    for (;;) {
+      kedge_json_span_t name, value;
+      if (!(p = plain_string(p, end, &name)))
+        return false;
+      size_t i = 0;
+      while (i < n && !(strlen(members[i].name) == name.len &&
+                        memcmp(members[i].name, name.ptr, name.len) == 0))
+        i++;
+      /* a member not in the table is ignored by kedge_json_check, but its value may be of
+       * any kind; a duplicate is refused by JSON_REJECT_DUPLICATES: both left to jansson */
+      if (i == n || values[i].ptr)
+        return false;
+      p = skip_ws(p, end);
+      if (p >= end || *p++ != ':')
+        return false;
+      p = skip_ws(p, end);
+      if (!(p = plain_string(p, end, &value)) ||
+          (members[i].max_len && value.len > members[i].max_len))
+        return false;
+      values[i] = value;
+      p = skip_ws(p, end);
+      if (p < end && *p == ',') {
+        p = skip_ws(p + 1, end);
+        continue;
+      }
+      if (p >= end || *p++ != '}')
+        return false;
+      break;
+    }
+  if (skip_ws(p, end) != end) /* jansson's end-of-input check: nothing but whitespace after */
+    return false;
+  for (size_t i = 0; i < n; i++)
+    if (members[i].required && !values[i].ptr)
+      return false;
+  return true;
+}
+
+bool kedge_json_flat_read(const void *text, size_t len, const kedge_json_member_t *members,
+                          kedge_json_span_t values[KEDGE_JSON_FLAT_MAX])
+{
+  size_t n = kedge_json_flat_count(members);
+  memset(values, 0, KEDGE_JSON_FLAT_MAX * sizeof(values[0]));
+  if (!text || !n)
+    return false;
+  const char *p = text;
+  if (read_object(p, p + len, members, n, values))
+    return true;
+  memset(values, 0, KEDGE_JSON_FLAT_MAX * sizeof(values[0]));
+  return false;
+}
