@@ -161,8 +161,8 @@ kedge_err_t kedge_sbi_server_route(kedge_sbi_server_t *srv, const char *method, 
 kedge_err_t kedge_sbi_server_route_service(kedge_sbi_server_t *srv, const char *service);
 
 /* The route registered last takes a body that is an object of string members, `members`
- * (kedge/json_check.h; every one KEDGE_JSON_STRING without `check`, at most
- * KEDGE_JSON_FLAT_MAX; borrowed: give a static table): such a body is read in place without a
+ * (kedge/json_check.h; every one KEDGE_JSON_STRING, its `check` if any run on the value, at
+ * most KEDGE_JSON_FLAT_MAX; borrowed: give a static table): such a body is read in place without a
  * jansson tree when nothing in it needs decoding (kedge_json_flat_read), else as any JSON
  * body. Its handler reads it with kedge_sbi_request_strings(); kedge_sbi_request_json() is
  * NULL for a body read flat. KEDGE_ERR_INVALID_ARG for another table. Before start only.

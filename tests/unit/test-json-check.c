@@ -302,7 +302,7 @@ static void test_flat_read(void **state)
   };
   assert_int_equal(kedge_json_flat_count(flat_members), 3);
   assert_int_equal(kedge_json_flat_count(request_members), 0); /* other kinds */
-  assert_int_equal(kedge_json_flat_count(resync_members), 0);  /* checks */
+  assert_int_equal(kedge_json_flat_count(resync_members), 2);  /* checks run on the values */
   for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
     size_t len = cases[i].len ? cases[i].len : strlen(cases[i].text);
     kedge_json_span_t v[KEDGE_JSON_FLAT_MAX];
@@ -330,15 +330,69 @@ static void test_flat_read(void **state)
   }
 }
 
+/* A table with a `check` (ConfirmationData's resStar): flat only when the check passes on the
+ * value, as kedge_json_check runs it; a value it refuses is left to jansson and
+ * kedge_json_check, which name it in the ProblemDetails. Fails with the checks not run (the
+ * bad digits would be read flat). */
+static const kedge_json_member_t checked_members[] = {
+    {.name = "resStar",
+     .kind = KEDGE_JSON_STRING,
+     .required = true,
+     .check = kedge_json_check_hex16},
+    {.name = NULL},
+};
+
+static void test_flat_read_checked(void **state)
+{
+  (void)state;
+  static const struct {
+    const char *text;
+    bool flat;
+  } cases[] = {
+      {"{\"resStar\":\"00112233445566778899aabbccddeeff\"}", true},
+      {"{\"resStar\":\"00112233445566778899AABBCCDDEEFF\"}", true},
+      {"{\"resStar\":\"00112233445566778899aabbccddeefg\"}", false}, /* not hex */
+      {"{\"resStar\":\"00112233445566778899aabbccddeef\"}", false},  /* 31 digits */
+      {"{\"resStar\":\"00112233445566778899aabbccddeeff00\"}", false},
+      {"{\"resStar\":\"\"}", false},
+  };
+  assert_int_equal(kedge_json_flat_count(checked_members), 1);
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    kedge_json_span_t v[KEDGE_JSON_FLAT_MAX];
+    size_t len = strlen(cases[i].text);
+    bool flat = kedge_json_flat_read(cases[i].text, len, checked_members, v);
+    print_message("case %zu\n", i);
+    assert_int_equal(flat, cases[i].flat);
+    json_t *body = json_loadb(cases[i].text, len, JSON_REJECT_DUPLICATES, NULL);
+    assert_non_null(body);
+    /* the tree's verdict is the same: flat exactly when kedge_json_check accepts */
+    assert_int_equal(kedge_json_check(body, checked_members, NULL, NULL) == KEDGE_OK, flat);
+    if (flat) {
+      assert_int_equal(v[0].len, 32);
+      assert_memory_equal(v[0].ptr, json_string_value(json_object_get(body, "resStar")), 32);
+    } else {
+      assert_null(v[0].ptr);
+    }
+    json_decref(body);
+  }
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_valid_bodies),    cmocka_unit_test(test_missing_required),
-      cmocka_unit_test(test_wrong_types),     cmocka_unit_test(test_too_long),
-      cmocka_unit_test(test_nested_pointers), cmocka_unit_test(test_pointer_escaping),
-      cmocka_unit_test(test_non_object_body), cmocka_unit_test(test_without_problem_or_flag),
-      cmocka_unit_test(test_check_at_prefix), cmocka_unit_test(test_hex_checks),
-      cmocka_unit_test(test_plain),           cmocka_unit_test(test_flat_read),
+      cmocka_unit_test(test_valid_bodies),
+      cmocka_unit_test(test_missing_required),
+      cmocka_unit_test(test_wrong_types),
+      cmocka_unit_test(test_too_long),
+      cmocka_unit_test(test_nested_pointers),
+      cmocka_unit_test(test_pointer_escaping),
+      cmocka_unit_test(test_non_object_body),
+      cmocka_unit_test(test_without_problem_or_flag),
+      cmocka_unit_test(test_check_at_prefix),
+      cmocka_unit_test(test_hex_checks),
+      cmocka_unit_test(test_plain),
+      cmocka_unit_test(test_flat_read),
+      cmocka_unit_test(test_flat_read_checked),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
