@@ -60,7 +60,7 @@ static const char *check_rid(const json_t *value)
   return kedge_rid_check(json_string_value(value)) ? "must be 1 to 4 digits" : NULL;
 }
 
-/* TS 29.509 6.1.6.2.2 AuthenticationInfo */
+/* TS 29.509 6.1.6.2.2 AuthenticationInfo (ue_authentications reads the strings by index) */
 const kedge_json_member_t ausf_auth_info_members[] = {
     {.name = "supiOrSuci",
      .kind = KEDGE_JSON_STRING,
@@ -348,10 +348,15 @@ static void ue_authentications(kedge_sbi_request_t *req, void *arg)
     kedge_counter_add(ausf->aka_rejected, 1);
     return;
   }
-  json_t *body = kedge_sbi_request_checked_json(req, ausf_auth_info_members, "AuthenticationInfo");
-  if (!body)
+  /* read in place when it holds only plain strings (kedge_sbi_server_route_strings below; a
+   * tree otherwise, as with resynchronizationInfo), checked against the same table either way
+   * (issue 17: docs/performance-latency.md "Seventh round: the AUSF") */
+  const char *values[KEDGE_JSON_FLAT_MAX];
+  if (!kedge_sbi_request_strings(req, "AuthenticationInfo", values))
     return;
-  const char *snn = string_member(body, "servingNetworkName");
+  /* ausf_auth_info_members' order; resynchronizationInfo only in a tree (NULL when flat) */
+  const char *supi_or_suci = values[0], *snn = values[1], *info_rid = values[3];
+  json_t *resync = json_object_get(kedge_sbi_request_json(req), "resynchronizationInfo");
   if (!serving_network_allowed(seaf, snn)) {
     kedge_counter_add(ausf->aka_rejected, 1);
     /* TS 29.509 6.1.7.3 */
@@ -365,7 +370,6 @@ static void ue_authentications(kedge_sbi_request_t *req, void *arg)
     return;
   }
   char segment[3 * KEDGE_SUPI_MAX + 1];
-  const char *supi_or_suci = string_member(body, "supiOrSuci");
   ueau_call_t *c = calloc(1, sizeof(*c));
   if (!c) {
     kedge_sbi_respond_err(req, KEDGE_ERR_NOMEM, NULL);
@@ -389,7 +393,6 @@ static void ue_authentications(kedge_sbi_request_t *req, void *arg)
   /* Written out when there is nothing to escape and no resynchronizationInfo to copy: a tree
    * built and dumped cost about 15,000 instructions per AKA run (docs/performance-latency.md,
    * "Fifth round: the AUSF") */
-  json_t *resync = json_object_get(body, "resynchronizationInfo");
   json_t *udm_body = NULL;
   char *t =
       !resync && kedge_json_plain(snn) && kedge_json_plain(ausf->instance_id) ? c->udm_text : NULL;
@@ -420,8 +423,8 @@ static void ue_authentications(kedge_sbi_request_t *req, void *arg)
   kedge_str_copy(c->snn, sizeof(c->snn), snn);
   kedge_str_copy(c->consumer, sizeof(c->consumer), seaf->name);
   suci_rid(supi_or_suci, c->suci_rid);
-  if (string_member(body, "routingIndicator"))
-    kedge_str_copy(c->info_rid, sizeof(c->info_rid), string_member(body, "routingIndicator"));
+  if (info_rid)
+    kedge_str_copy(c->info_rid, sizeof(c->info_rid), info_rid);
   kedge_sbi_request_on_cancel(req, ueau_cancelled, c);
   if (ausf->udm_uri) {          /* SPEC.md 7: a static URI always wins */
     kedge_nrf_candidates_t one; /* only the first is read (n): not 2,600 octets zeroed */
@@ -812,6 +815,7 @@ kedge_err_t ausf_ueau_setup(ausf_t *ausf, kedge_sbi_server_t *srv)
   if (!ausf->purge_timer || event_add(ausf->purge_timer, &every) != 0)
     return KEDGE_ERR_NOMEM;
   if ((err = kedge_sbi_server_route(srv, "POST", UEAU_BASE, NULL, ue_authentications, ausf)) ||
+      (err = kedge_sbi_server_route_strings(srv, ausf_auth_info_members)) ||
       (err = kedge_sbi_server_route(srv, "PUT", UEAU_BASE "/{authCtxId}/5g-aka-confirmation", NULL,
                                     confirmation, ausf)) ||
       (err = kedge_sbi_server_route_strings(srv, ausf_confirmation_members)) ||

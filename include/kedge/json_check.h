@@ -83,12 +83,14 @@ typedef struct kedge_json_span {
   size_t len;
 } kedge_json_span_t;
 
-/* The number of members of a table that can be read flat (every one KEDGE_JSON_STRING, at most
- * KEDGE_JSON_FLAT_MAX of them; a member's `check` runs on its value), else 0. */
+/* The number of members of a table that can be read flat (at most KEDGE_JSON_FLAT_MAX of them;
+ * a member's `check` runs on its value; a body holding a member of another kind than
+ * KEDGE_JSON_STRING is never flat), else 0. */
 size_t kedge_json_flat_count(const kedge_json_member_t *members);
 
 /* Reads `text` without a jansson tree when it is a flat body of `members`: one JSON object
- * whose members are each named in the table, once, with a string value of ASCII octets that
+ * whose members are each named in the table as KEDGE_JSON_STRING, once, with a string value of
+ * ASCII octets that
  * need no decoding (no escape, no control octet) and at most max_len of them, every required
  * member present, every `check` passing, nothing but whitespace around. Then values[i] is
  * members[i]'s value and the

@@ -14,7 +14,7 @@ size_t kedge_json_flat_count(const kedge_json_member_t *members)
 {
   size_t n = 0;
   for (const kedge_json_member_t *m = members; m && m->name; m++, n++)
-    if (m->kind != KEDGE_JSON_STRING || n == KEDGE_JSON_FLAT_MAX)
+    if (n == KEDGE_JSON_FLAT_MAX)
       return 0;
   return n;
 }
@@ -64,8 +64,10 @@ static bool read_object(const char *p, const char *end, const kedge_json_member_
                         memcmp(members[i].name, name.ptr, name.len) == 0))
         i++;
       /* a member not in the table is ignored by kedge_json_check, but its value may be of
-       * any kind; a duplicate is refused by JSON_REJECT_DUPLICATES: both left to jansson */
-      if (i == n || values[i].ptr)
+       * any kind; a duplicate is refused by JSON_REJECT_DUPLICATES; a member of another kind
+       * than a string (AuthenticationInfo's resynchronizationInfo) is read by the tree, and
+       * kedge_json_check refuses a string in its place: all three left to jansson */
+      if (i == n || values[i].ptr || members[i].kind != KEDGE_JSON_STRING)
         return false;
       p = skip_ws(p, end);
       if (p >= end || *p++ != ':')

@@ -301,7 +301,7 @@ static void test_flat_read(void **state)
       {"", 0, false, {0}},
   };
   assert_int_equal(kedge_json_flat_count(flat_members), 3);
-  assert_int_equal(kedge_json_flat_count(request_members), 0); /* other kinds */
+  assert_int_equal(kedge_json_flat_count(request_members), 7); /* other kinds: test below */
   assert_int_equal(kedge_json_flat_count(resync_members), 2);  /* checks run on the values */
   for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
     size_t len = cases[i].len ? cases[i].len : strlen(cases[i].text);
@@ -377,6 +377,50 @@ static void test_flat_read_checked(void **state)
   }
 }
 
+/* A table with members of other kinds (AuthenticationInfo's resynchronizationInfo): flat only
+ * without them; present, of their kind or as a string in their place, the body is left to
+ * jansson and kedge_json_check (which accepts the first and refuses the second). Fails with the
+ * kind not looked at (the string in the object's place would be read flat). */
+static void test_flat_read_other_kinds(void **state)
+{
+  (void)state;
+  static const struct {
+    const char *text;
+    bool flat, valid;
+  } cases[] = {
+      {"{\"servingNetworkName\":\"" SNN "\",\"ausfInstanceId\":\"a\"}", true, true},
+      {"{\"servingNetworkName\":\"" SNN "\",\"ausfInstanceId\":\"a\",\"odd/na~me\":\"x\"}", true,
+       true},
+      {"{\"servingNetworkName\":\"" SNN "\",\"ausfInstanceId\":\"a\",\"resynchronizationInfo\":{"
+       "\"rand\":\"" RAND "\",\"auts\":\"0123456789abcdef0123456789ab\"}}",
+       false, true},
+      {"{\"servingNetworkName\":\"" SNN "\",\"ausfInstanceId\":\"a\",\"resynchronizationInfo\":"
+       "\"x\"}",
+       false, false},
+      {"{\"servingNetworkName\":\"" SNN "\",\"ausfInstanceId\":\"a\",\"counter\":\"1\"}", false,
+       false},
+      {"{\"servingNetworkName\":\"" SNN "\",\"ausfInstanceId\":\"a\",\"edgeInd\":true}", false,
+       true},
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    kedge_json_span_t v[KEDGE_JSON_FLAT_MAX];
+    size_t len = strlen(cases[i].text);
+    print_message("case %zu\n", i);
+    assert_int_equal(kedge_json_flat_read(cases[i].text, len, request_members, v), cases[i].flat);
+    json_t *body = json_loadb(cases[i].text, len, JSON_REJECT_DUPLICATES, NULL);
+    assert_non_null(body);
+    assert_int_equal(kedge_json_check(body, request_members, NULL, NULL) == KEDGE_OK,
+                     cases[i].valid);
+    if (cases[i].flat) {
+      assert_int_equal(v[0].len, strlen(SNN));
+      assert_memory_equal(v[0].ptr, SNN, v[0].len);
+      for (size_t m = 2; m < 6; m++)
+        assert_null(v[m].ptr);
+    }
+    json_decref(body);
+  }
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -393,6 +437,7 @@ int main(void)
       cmocka_unit_test(test_plain),
       cmocka_unit_test(test_flat_read),
       cmocka_unit_test(test_flat_read_checked),
+      cmocka_unit_test(test_flat_read_other_kinds),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
