@@ -45,3 +45,31 @@ hist_quantile() {
         }
       }'
 }
+
+# keyrequest_ausf_conf FILE KEYSTORE LOGLEVEL DIR WORKERS: a kedge-ausfd configuration for the key
+# request benchmarks (bench/keyrequest/run.sh, callgrind.sh): DIR holds pki/ (kedge pki init) and
+# master.key; one consumer, ecs.kedge.test, profile kedge, without its rate limit.
+keyrequest_ausf_conf() {
+  cat >"$1" <<YAML
+log: {level: $3}
+sbi:
+  address: 127.0.0.1
+  port: 0
+  workers: $5
+  tls: {cert: $4/pki/ausf.crt, key: $4/pki/ausf.key, ca: $4/pki/ca.crt, client_verification: required}
+  limits: {max_streams: 128}
+  metrics: {enabled: false}
+udm: {uri: "https://127.0.0.1:9"}
+ue_authentication:
+  allowed_consumers: [{name: seaf.kedge.test, serving_networks: ["*"]}]
+edge:
+  enabled: true
+  home_network: {mcc: "001", mnc: "01"}
+  master_key: $4/master.key
+keystore: "$2"
+keyrequest:
+  allowed_consumers:
+    - {name: ecs.kedge.test, profiles: [kedge]}
+  per_consumer_rate: 0 # off: the bench is one consumer at many times the default 1000/s (429)
+YAML
+}

@@ -18,6 +18,7 @@ def parse(path):
     self_cost = collections.Counter()
     calls = collections.Counter()
     edges = collections.Counter()
+    edge_calls = collections.Counter()
     ob = fn = cob = cfn = None
     pending_call = 0  # the next cost line is a call's inclusive cost
     total = 0
@@ -45,6 +46,7 @@ def parse(path):
                     calls[callee] += pending_call
                     if callee != (ob, fn):
                         edges[((ob, fn), callee)] += cost
+                        edge_calls[((ob, fn), callee)] += pending_call
                     pending_call = 0
                     cob = None
                 else:
@@ -70,6 +72,7 @@ def parse(path):
                 total = int(line.split()[1])
     if not total:
         total = sum(self_cost.values())
+    parse.edge_calls = edge_calls
     return self_cost, calls, edges, total
 
 

@@ -68,28 +68,7 @@ case $STORE in
 esac
 "$TOOL" populate --keystore "$KS" --master-key "$T/master.key" --count "$KEYS" --out "$T/ids" >/dev/null
 
-cat >"$T/ausf.yaml" <<YAML
-log: {level: warn}
-sbi:
-  address: 127.0.0.1
-  port: 0
-  workers: 1
-  tls: {cert: $T/pki/ausf.crt, key: $T/pki/ausf.key, ca: $T/pki/ca.crt, client_verification: required}
-  limits: {max_streams: 128}
-  metrics: {enabled: false}
-udm: {uri: "https://127.0.0.1:9"}
-ue_authentication:
-  allowed_consumers: [{name: seaf.kedge.test, serving_networks: ["*"]}]
-edge:
-  enabled: true
-  home_network: {mcc: "001", mnc: "01"}
-  master_key: $T/master.key
-keystore: "$KS"
-keyrequest:
-  allowed_consumers:
-    - {name: ecs.kedge.test, profiles: [kedge]}
-  per_consumer_rate: 0
-YAML
+keyrequest_ausf_conf "$T/ausf.yaml" "$KS" warn "$T" 1
 $ON_SERVER valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$T/cg.out" \
   "$AUSFD" --config "$T/ausf.yaml" --ports-file "$T/ports" 2>"$T/ausf.log" &
 VPID=$!

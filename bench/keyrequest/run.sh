@@ -181,28 +181,7 @@ fi
 
 # ---- 3: the AUSFs and nginx ----
 ausf_conf() { # ausf_conf FILE KEYSTORE LOGLEVEL
-  cat >"$1" <<YAML
-log: {level: $3}
-sbi:
-  address: 127.0.0.1
-  port: 0
-  workers: $WORKERS
-  tls: {cert: $T/pki/ausf.crt, key: $T/pki/ausf.key, ca: $T/pki/ca.crt, client_verification: required}
-  limits: {max_streams: 128}
-  metrics: {enabled: false}
-udm: {uri: "https://127.0.0.1:9"}
-ue_authentication:
-  allowed_consumers: [{name: seaf.kedge.test, serving_networks: ["*"]}]
-edge:
-  enabled: true
-  home_network: {mcc: "001", mnc: "01"}
-  master_key: $T/master.key
-keystore: "$2"
-keyrequest:
-  allowed_consumers:
-    - {name: ecs.kedge.test, profiles: [kedge]}
-  per_consumer_rate: 0 # off: the bench is one consumer at many times the default 1000/s (429)
-YAML
+  keyrequest_ausf_conf "$1" "$2" "$3" "$T" "$WORKERS"
 }
 start_ausf() { # start_ausf NAME KEYSTORE LOGLEVEL [BINARY] -> NAME_PID, NAME_PORT
   ausf_conf "$T/$1.yaml" "$2" "$3"

@@ -58,35 +58,40 @@ kedge_err_t kedge_b64url_decode(const char *in, size_t len, uint8_t *out, size_t
   size_t decoded = len / 4 * 3 + (len % 4 ? len % 4 - 1 : 0);
   if (decoded > max)
     return KEDGE_ERR_BAD_LENGTH;
-  for (size_t i = 0; i < len; i++)
-    if (value((unsigned char)in[i]) < 0)
-      return KEDGE_ERR_INVALID_ARG;
   /* The unused low bits of the last character must be zero (RFC 4648 3.5: canonical). */
   if (len % 4) {
     int last = value((unsigned char)in[len - 1]);
-    if ((len % 4 == 2 && (last & 0x0f)) || (len % 4 == 3 && (last & 0x03)))
+    if (last < 0 || (len % 4 == 2 && (last & 0x0f)) || (len % 4 == 3 && (last & 0x03)))
       return KEDGE_ERR_INVALID_ARG;
   }
   kedge_err_t err = KEDGE_OK;
-  size_t o = 0;
+  size_t o = 0, used = 0;
   unsigned char raw[CHUNK / 4 * 3];
   for (size_t i = 0; i < len && !err; i += CHUNK) {
     size_t part = len - i < CHUNK ? len - i : CHUNK;
     size_t padded = (part + 3) / 4 * 4;
     unsigned char b64[CHUNK];
-    for (size_t k = 0; k < part; k++)
-      b64[k] = in[i + k] == '-' ? '+' : in[i + k] == '_' ? '/' : (unsigned char)in[i + k];
+    /* checked and translated in one pass (the Kedge ID's TID once per key request) */
+    for (size_t k = 0; k < part && !err; k++) {
+      unsigned char c = (unsigned char)in[i + k];
+      if (value(c) < 0)
+        err = KEDGE_ERR_INVALID_ARG;
+      b64[k] = c == '-' ? '+' : c == '_' ? '/' : c;
+    }
+    if (err)
+      break;
     for (size_t k = part; k < padded; k++)
       b64[k] = '=';
     /* EVP_DecodeBlock counts padding as zero octets: the real count is the part's share. */
     size_t got = part / 4 * 3 + (part % 4 ? part % 4 - 1 : 0);
+    used = padded / 4 * 3 > used ? padded / 4 * 3 : used;
     if (EVP_DecodeBlock(raw, b64, (int)padded) != (int)(padded / 4 * 3))
       err = KEDGE_ERR_INVALID_ARG;
     else
       memcpy(out + o, raw, got);
     o += got;
   }
-  OPENSSL_cleanse(raw, sizeof(raw));
+  OPENSSL_cleanse(raw, used); /* what EVP_DecodeBlock wrote */
   if (err) {
     OPENSSL_cleanse(out, max);
     return err;

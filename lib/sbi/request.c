@@ -329,9 +329,8 @@ void sbi_request_dispatch(kedge_sbi_request_t *req)
       sbi_request_reject(req, 415, "UNSPECIFIED_MSG_FAILURE", detail, NULL);
       return;
     }
-    if (route->strings && read_flat(req)) {
-      /* read in place: no tree */
-    } else if (media_type_json(route->media_type)) {
+    if (media_type_json(route->media_type) && !(route->strings && read_flat(req))) {
+      /* a route's flat body is read in place without a tree (read_flat), any other here */
       json_error_t jerr;
       req->json =
           json_loadb((const char *)req->body.data, req->body.len, JSON_REJECT_DUPLICATES, &jerr);
