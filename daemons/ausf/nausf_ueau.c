@@ -15,6 +15,7 @@
 #include "kedge/json_check.h"
 #include "kedge/log.h"
 #include "kedge/problem.h"
+#include "kedge/str.h"
 #include "kedge/suci.h"
 
 #define UEAU_BASE "/nausf-auth/v1/ue-authentications"
@@ -59,7 +60,7 @@ static const char *check_rid(const json_t *value)
   return kedge_rid_check(json_string_value(value)) ? "must be 1 to 4 digits" : NULL;
 }
 
-/* TS 29.509 6.1.6.2.2 AuthenticationInfo */
+/* TS 29.509 6.1.6.2.2 AuthenticationInfo (ue_authentications reads the strings by index) */
 const kedge_json_member_t ausf_auth_info_members[] = {
     {.name = "supiOrSuci",
      .kind = KEDGE_JSON_STRING,
@@ -184,7 +185,7 @@ bool ausf_read_vector(const json_t *body, ausf_auth_ctx_t *ctx, uint8_t rand[16]
     return false;
   memcpy(ctx->supi, parsed.value, parsed.len + 1);
   ctx->rid_from_udm = rid != NULL;
-  snprintf(ctx->routing_id, sizeof(ctx->routing_id), "%s", rid ? rid : "");
+  kedge_str_copy(ctx->routing_id, sizeof(ctx->routing_id), rid ? rid : "");
   ctx->edge_ind = edge && json_is_true(edge);
   ctx->akma_ind = akma && json_is_true(akma);
   return true;
@@ -239,7 +240,7 @@ static void vector_received(const kedge_sbi_client_response_t *resp, const char 
       /* SPEC.md 7: the UDM's routingId, the SUCI's RID, routingIndicator, then 0 */
       if (!ctx.rid_from_udm) {
         const char *rid = c->suci_rid[0] ? c->suci_rid : c->info_rid[0] ? c->info_rid : "0";
-        snprintf(ctx.routing_id, sizeof(ctx.routing_id), "%s", rid);
+        kedge_str_copy(ctx.routing_id, sizeof(ctx.routing_id), rid);
         kedge_log_subscriber(KEDGE_LOG_INFO, ctx.supi, NULL,
                              "ue-authentications: the UDM sent no routingId; RID %s from %s", rid,
                              c->suci_rid[0]   ? "the SUCI"
@@ -248,7 +249,7 @@ static void vector_received(const kedge_sbi_client_response_t *resp, const char 
       }
       memcpy(ctx.snn, c->snn, sizeof(ctx.snn));
       memcpy(ctx.consumer, c->consumer, sizeof(ctx.consumer));
-      snprintf(ctx.udm_root, sizeof(ctx.udm_root), "%s", udm_root);
+      kedge_str_copy(ctx.udm_root, sizeof(ctx.udm_root), udm_root);
       ctx.expiry_ms = kedge_now_ms() + ausf->context_expiry_ms;
       kedge_err_t err = kedge_aka_hxres_star(rand, ctx.xres_star, hxres_star);
       if (!err)
@@ -265,8 +266,18 @@ static void vector_received(const kedge_sbi_client_response_t *resp, const char 
         /* TS 29.501 4.4.1: built once per worker (ausf.api_root and the bound port do not
          * change while running: a reload keeps them) */
         const char *root = kedge_sbi_server_api_root_cached(ausf->srv, ausf->api_root);
-        snprintf(location, sizeof(location), "%s" UEAU_BASE "/%s", root, ctx.id);
-        snprintf(href, sizeof(href), "%s/5g-aka-confirmation", location);
+        /* written out with kedge_str_put, not snprintf (its format pass: issue 17,
+         * docs/performance-latency.md "Seventh round: the AUSF"); cut short only past 400
+         * octets of API root, as snprintf cut it */
+        char *p = location, *end = location + sizeof(location);
+        KEDGE_PUT_STR(&p, end, root);
+        KEDGE_PUT_LIT(&p, end, UEAU_BASE "/");
+        KEDGE_PUT_STR(&p, end, ctx.id);
+        if (!p)
+          snprintf(location, sizeof(location), "%s" UEAU_BASE "/%s", root, ctx.id);
+        p = href; /* a location of up to 399 octets and the suffix: always fits */
+        KEDGE_PUT_STR(&p, href + sizeof(href), location);
+        KEDGE_PUT_LIT(&p, href + sizeof(href), "/5g-aka-confirmation");
         kedge_hex_encode(rand, 16, rand_hex);
         kedge_hex_encode(autn, 16, autn_hex);
         kedge_hex_encode(hxres_star, 16, hx_hex);
@@ -275,15 +286,19 @@ static void vector_received(const kedge_sbi_client_response_t *resp, const char 
          * and authCtxId need no escaping): a tree built and dumped per answer cost about
          * 20,000 instructions (docs/performance-latency.md, fourth round) */
         char body[sizeof(href) + 200];
-        int n = kedge_json_plain(href)
-                    ? snprintf(body, sizeof(body),
-                               "{\"authType\":\"5G_AKA\",\"5gAuthData\":{\"rand\":\"%s\","
-                               "\"hxresStar\":\"%s\",\"autn\":\"%s\"},\"_links\":{\"5g-aka\":"
-                               "{\"href\":\"%s\"}}}",
-                               rand_hex, hx_hex, autn_hex, href)
-                    : 0;
-        if (n > 0 && (size_t)n < sizeof(body))
-          kedge_sbi_respond(req, 201, KEDGE_SBI_HAL_JSON, body, (size_t)n);
+        p = kedge_json_plain(href) ? body : NULL;
+        end = body + sizeof(body);
+        KEDGE_PUT_LIT(&p, end, "{\"authType\":\"5G_AKA\",\"5gAuthData\":{\"rand\":\"");
+        kedge_str_put(&p, end, rand_hex, 32);
+        KEDGE_PUT_LIT(&p, end, "\",\"hxresStar\":\"");
+        kedge_str_put(&p, end, hx_hex, 32);
+        KEDGE_PUT_LIT(&p, end, "\",\"autn\":\"");
+        kedge_str_put(&p, end, autn_hex, 32);
+        KEDGE_PUT_LIT(&p, end, "\"},\"_links\":{\"5g-aka\":{\"href\":\"");
+        KEDGE_PUT_STR(&p, end, href);
+        KEDGE_PUT_LIT(&p, end, "\"}}}");
+        if (p)
+          kedge_sbi_respond(req, 201, KEDGE_SBI_HAL_JSON, body, (size_t)(p - body));
         else
           respond_ctx_tree(req, rand_hex, hx_hex, autn_hex, href);
       }
@@ -333,10 +348,15 @@ static void ue_authentications(kedge_sbi_request_t *req, void *arg)
     kedge_counter_add(ausf->aka_rejected, 1);
     return;
   }
-  json_t *body = kedge_sbi_request_checked_json(req, ausf_auth_info_members, "AuthenticationInfo");
-  if (!body)
+  /* read in place when it holds only plain strings (kedge_sbi_server_route_strings below; a
+   * tree otherwise, as with resynchronizationInfo), checked against the same table either way
+   * (issue 17: docs/performance-latency.md "Seventh round: the AUSF") */
+  const char *values[KEDGE_JSON_FLAT_MAX];
+  if (!kedge_sbi_request_strings(req, "AuthenticationInfo", values))
     return;
-  const char *snn = string_member(body, "servingNetworkName");
+  /* ausf_auth_info_members' order; resynchronizationInfo only in a tree (NULL when flat) */
+  const char *supi_or_suci = values[0], *snn = values[1], *info_rid = values[3];
+  json_t *resync = json_object_get(kedge_sbi_request_json(req), "resynchronizationInfo");
   if (!serving_network_allowed(seaf, snn)) {
     kedge_counter_add(ausf->aka_rejected, 1);
     /* TS 29.509 6.1.7.3 */
@@ -350,15 +370,20 @@ static void ue_authentications(kedge_sbi_request_t *req, void *arg)
     return;
   }
   char segment[3 * KEDGE_SUPI_MAX + 1];
-  const char *supi_or_suci = string_member(body, "supiOrSuci");
   ueau_call_t *c = calloc(1, sizeof(*c));
   if (!c) {
     kedge_sbi_respond_err(req, KEDGE_ERR_NOMEM, NULL);
     return;
   }
-  if (!kedge_sbi_path_segment(supi_or_suci, segment, sizeof(segment)) ||
-      snprintf(c->path, sizeof(c->path), "/nudm-ueau/v1/%s/security-information/generate-auth-data",
-               segment) >= (int)sizeof(c->path)) {
+  bool segment_ok = kedge_sbi_path_segment(supi_or_suci, segment, sizeof(segment));
+  if (!segment_ok)
+    segment[0] = '\0';
+  char *path = segment_ok ? c->path : NULL;
+  const char *path_end = c->path + sizeof(c->path);
+  KEDGE_PUT_LIT(&path, path_end, "/nudm-ueau/v1/");
+  KEDGE_PUT_STR(&path, path_end, segment); /* "" when the segment failed (path NULL) */
+  KEDGE_PUT_LIT(&path, path_end, "/security-information/generate-auth-data");
+  if (!path) {
     free(c);
     kedge_sbi_respond_problem(req, 400, "MANDATORY_IE_INCORRECT", "supiOrSuci too long");
     return;
@@ -368,14 +393,17 @@ static void ue_authentications(kedge_sbi_request_t *req, void *arg)
   /* Written out when there is nothing to escape and no resynchronizationInfo to copy: a tree
    * built and dumped cost about 15,000 instructions per AKA run (docs/performance-latency.md,
    * "Fifth round: the AUSF") */
-  json_t *resync = json_object_get(body, "resynchronizationInfo");
   json_t *udm_body = NULL;
-  c->udm_text_len = !resync && kedge_json_plain(snn) && kedge_json_plain(ausf->instance_id)
-                        ? snprintf(c->udm_text, sizeof(c->udm_text),
-                                   "{\"servingNetworkName\":\"%s\",\"ausfInstanceId\":\"%s\"}", snn,
-                                   ausf->instance_id)
-                        : 0;
-  if (c->udm_text_len <= 0 || (size_t)c->udm_text_len >= sizeof(c->udm_text)) {
+  char *t =
+      !resync && kedge_json_plain(snn) && kedge_json_plain(ausf->instance_id) ? c->udm_text : NULL;
+  const char *t_end = c->udm_text + sizeof(c->udm_text);
+  KEDGE_PUT_LIT(&t, t_end, "{\"servingNetworkName\":\"");
+  KEDGE_PUT_STR(&t, t_end, snn);
+  KEDGE_PUT_LIT(&t, t_end, "\",\"ausfInstanceId\":\"");
+  KEDGE_PUT_STR(&t, t_end, ausf->instance_id);
+  KEDGE_PUT_LIT(&t, t_end, "\"}");
+  c->udm_text_len = t ? (int)(t - c->udm_text) : 0;
+  if (c->udm_text_len <= 0) {
     c->udm_text_len = 0;
     udm_body =
         json_pack("{s:s, s:s}", "servingNetworkName", snn, "ausfInstanceId", ausf->instance_id);
@@ -392,15 +420,17 @@ static void ue_authentications(kedge_sbi_request_t *req, void *arg)
   c->ausf = ausf;
   c->req = req;
   c->udm_body = udm_body;
-  snprintf(c->snn, sizeof(c->snn), "%s", snn);
-  snprintf(c->consumer, sizeof(c->consumer), "%s", seaf->name);
+  kedge_str_copy(c->snn, sizeof(c->snn), snn);
+  kedge_str_copy(c->consumer, sizeof(c->consumer), seaf->name);
   suci_rid(supi_or_suci, c->suci_rid);
-  if (string_member(body, "routingIndicator"))
-    snprintf(c->info_rid, sizeof(c->info_rid), "%s", string_member(body, "routingIndicator"));
+  if (info_rid)
+    kedge_str_copy(c->info_rid, sizeof(c->info_rid), info_rid);
   kedge_sbi_request_on_cancel(req, ueau_cancelled, c);
-  if (ausf->udm_uri) { /* SPEC.md 7: a static URI always wins */
-    kedge_nrf_candidates_t one = {.n = 1};
-    snprintf(one.c[0].api_root, sizeof(one.c[0].api_root), "%s", ausf->udm_uri);
+  if (ausf->udm_uri) {          /* SPEC.md 7: a static URI always wins */
+    kedge_nrf_candidates_t one; /* only the first is read (n): not 2,600 octets zeroed */
+    one.n = 1;
+    one.c[0] = (kedge_nrf_candidate_t){.priority = 0};
+    kedge_str_copy(one.c[0].api_root, sizeof(one.c[0].api_root), ausf->udm_uri);
     ask_udm(c, &one);
     return;
   }
@@ -500,14 +530,14 @@ static void confirmation_respond(ausf_confirmation_t *c)
     /* TS 29.509 6.1.6.2.6 ConfirmationDataResponse, written out like UEAuthenticationCtx
      * (a SUPI with '"' or '\\', which an NAI may hold, goes through a tree) */
     char body[KEDGE_SUPI_MAX + 160];
-    int n = kedge_json_plain(c->ctx.supi)
-                ? snprintf(body, sizeof(body),
-                           "{\"authResult\":\"AUTHENTICATION_SUCCESS\",\"supi\":\"%s\","
-                           "\"kseaf\":\"%s\"}",
-                           c->ctx.supi, kseaf_hex)
-                : 0;
-    if (n > 0 && (size_t)n < sizeof(body)) {
-      kedge_sbi_respond(req, 200, KEDGE_SBI_JSON, body, (size_t)n);
+    char *p = kedge_json_plain(c->ctx.supi) ? body : NULL, *end = body + sizeof(body);
+    KEDGE_PUT_LIT(&p, end, "{\"authResult\":\"AUTHENTICATION_SUCCESS\",\"supi\":\"");
+    KEDGE_PUT_STR(&p, end, c->ctx.supi);
+    KEDGE_PUT_LIT(&p, end, "\",\"kseaf\":\"");
+    kedge_str_put(&p, end, kseaf_hex, 64);
+    KEDGE_PUT_LIT(&p, end, "\"}");
+    if (p) {
+      kedge_sbi_respond(req, 200, KEDGE_SBI_JSON, body, (size_t)(p - body));
     } else {
       json_t *tree = json_pack("{s:s, s:s, s:s}", "authResult", "AUTHENTICATION_SUCCESS", "supi",
                                c->ctx.supi, "kseaf", kseaf_hex);
@@ -517,8 +547,8 @@ static void confirmation_respond(ausf_confirmation_t *c)
         kedge_sbi_respond_err(req, KEDGE_ERR_NOMEM, NULL);
       json_decref(tree);
     }
-    /* KSEAF: what snprintf wrote (n octets, or the whole buffer when it was cut short) */
-    OPENSSL_cleanse(body, n >= 0 && (size_t)n < sizeof(body) ? (size_t)n : sizeof(body));
+    /* KSEAF: what was written (p - body octets, or the whole buffer when it did not fit) */
+    OPENSSL_cleanse(body, p ? (size_t)(p - body) : sizeof(body));
     kedge_counter_add(ausf->aka_success, 1);
     if (kedge_log_enabled(KEDGE_LOG_INFO)) { /* a SHA-256 per AKA only when shown */
       char fp[9] = "?";
@@ -591,9 +621,12 @@ static void confirmation(kedge_sbi_request_t *req, void *arg)
   const ausf_seaf_t *seaf = allowed_seaf(ausf, req);
   if (!seaf)
     return;
-  json_t *body = kedge_sbi_request_checked_json(req, ausf_confirmation_members, "ConfirmationData");
-  if (!body)
+  /* read in place when plain (kedge_sbi_server_route_strings below; a tree otherwise), checked
+   * against the same table either way: no tree for the ~45 octets of a usual body (issue 17) */
+  const char *values[KEDGE_JSON_FLAT_MAX];
+  if (!kedge_sbi_request_strings(req, "ConfirmationData", values))
     return;
+  const char *res_star_hex = values[0]; /* ausf_confirmation_members[0], required */
 
   ausf_confirmation_t *c = calloc(1, sizeof(*c));
   if (!c) {
@@ -612,7 +645,7 @@ static void confirmation(kedge_sbi_request_t *req, void *arg)
     return;
   }
   uint8_t res_star[KEDGE_RES_STAR_LEN];
-  kedge_hex_decode(string_member(body, "resStar"), res_star, sizeof(res_star));
+  kedge_hex_decode(res_star_hex, res_star, sizeof(res_star));
   /* TS 33.501 6.1.3.2 step 11: RES* against XRES*, in constant time */
   c->success = CRYPTO_memcmp(res_star, c->ctx.xres_star, sizeof(res_star)) == 0;
   OPENSSL_cleanse(res_star, sizeof(res_star));
@@ -782,8 +815,10 @@ kedge_err_t ausf_ueau_setup(ausf_t *ausf, kedge_sbi_server_t *srv)
   if (!ausf->purge_timer || event_add(ausf->purge_timer, &every) != 0)
     return KEDGE_ERR_NOMEM;
   if ((err = kedge_sbi_server_route(srv, "POST", UEAU_BASE, NULL, ue_authentications, ausf)) ||
+      (err = kedge_sbi_server_route_strings(srv, ausf_auth_info_members)) ||
       (err = kedge_sbi_server_route(srv, "PUT", UEAU_BASE "/{authCtxId}/5g-aka-confirmation", NULL,
                                     confirmation, ausf)) ||
+      (err = kedge_sbi_server_route_strings(srv, ausf_confirmation_members)) ||
       (err = kedge_sbi_server_route(srv, "DELETE", UEAU_BASE "/{authCtxId}/5g-aka-confirmation",
                                     NULL, confirmation_delete, ausf)) ||
       (err = kedge_sbi_server_route(srv, "POST", UEAU_BASE "/deregister", NULL, deregister, ausf)))

@@ -15,6 +15,7 @@
 
 #include "ausf.h"
 #include "kedge/log.h"
+#include "kedge/str.h"
 #include "kedge/time.h"
 
 /* {the UDM that gave the vector}/nudm-ueau/v1/{supi}/auth-events[/{authEventId}] */
@@ -24,9 +25,19 @@ static bool event_url(const ausf_auth_ctx_t *ctx, const char *supi, const char *
   char segment[3 * KEDGE_SUPI_MAX + 1];
   if (!kedge_sbi_path_segment(supi, segment, sizeof(segment)))
     return false;
-  int n = snprintf(url, size, "%s/nudm-ueau/v1/%s/auth-events%s%s", ctx->udm_root, segment,
-                   event_id ? "/" : "", event_id ? event_id : "");
-  return n > 0 && (size_t)n < size;
+  /* written out with kedge_str_put, not snprintf (issue 17: docs/performance-latency.md
+   * "Seventh round: the AUSF") */
+  char *p = url;
+  const char *end = url + size;
+  KEDGE_PUT_STR(&p, end, ctx->udm_root);
+  KEDGE_PUT_LIT(&p, end, "/nudm-ueau/v1/");
+  KEDGE_PUT_STR(&p, end, segment);
+  KEDGE_PUT_LIT(&p, end, "/auth-events");
+  if (event_id) {
+    KEDGE_PUT_LIT(&p, end, "/");
+    KEDGE_PUT_STR(&p, end, event_id);
+  }
+  return p != NULL;
 }
 
 /* TS 29.503 6.3.6.2.8 AuthEvent */
@@ -92,13 +103,20 @@ void ausf_auth_event_send(ausf_confirmation_t *c, void (*done)(ausf_confirmation
   kedge_rfc3339_format(kedge_wall_ms(), now);
   /* TS 29.503 6.3.6.2.8 AuthEvent, written out like the AUSF's answers (nausf_ueau.c): a UUID,
    * RFC 3339, the serving network name; a tree when one of them needs escaping */
-  int n = kedge_json_plain(ausf->instance_id) && kedge_json_plain(c->ctx.snn)
-              ? snprintf(text, sizeof(text),
-                         "{\"nfInstanceId\":\"%s\",\"success\":%s,\"timeStamp\":\"%s\","
-                         "\"authType\":\"5G_AKA\",\"servingNetworkName\":\"%s\"}",
-                         ausf->instance_id, c->success ? "true" : "false", now, c->ctx.snn)
-              : 0;
-  bool written = n > 0 && (size_t)n < sizeof(text);
+  char *p = kedge_json_plain(ausf->instance_id) && kedge_json_plain(c->ctx.snn) ? text : NULL;
+  const char *end = text + sizeof(text);
+  KEDGE_PUT_LIT(&p, end, "{\"nfInstanceId\":\"");
+  KEDGE_PUT_STR(&p, end, ausf->instance_id);
+  if (c->success)
+    KEDGE_PUT_LIT(&p, end, "\",\"success\":true,\"timeStamp\":\"");
+  else
+    KEDGE_PUT_LIT(&p, end, "\",\"success\":false,\"timeStamp\":\"");
+  KEDGE_PUT_STR(&p, end, now);
+  KEDGE_PUT_LIT(&p, end, "\",\"authType\":\"5G_AKA\",\"servingNetworkName\":\"");
+  KEDGE_PUT_STR(&p, end, c->ctx.snn);
+  KEDGE_PUT_LIT(&p, end, "\"}");
+  bool written = p != NULL;
+  size_t n = written ? (size_t)(p - text) : 0;
   json_t *body = written ? NULL : auth_event(ausf, &c->ctx, c->success, false);
   kedge_err_t err = KEDGE_ERR_NOMEM;
   if ((written || body) && event_url(&c->ctx, c->ctx.supi, NULL, url, sizeof(url))) {
@@ -107,7 +125,7 @@ void ausf_auth_event_send(ausf_confirmation_t *c, void (*done)(ausf_confirmation
                                              .url = url,
                                              .body = body,
                                              .raw_body = written ? text : NULL,
-                                             .raw_body_len = written ? (size_t)n : 0,
+                                             .raw_body_len = n,
                                              .timeout_ms = (uint32_t)ausf->auth_event_timeout_ms,
                                              /* only its Location is read (event_answered) */
                                              .unread_2xx_body = true};
@@ -162,7 +180,7 @@ void ausf_auth_event_remove(ausf_t *ausf, ausf_worker_t *w, const ausf_auth_ctx_
   kedge_err_t err = KEDGE_ERR_NOMEM;
   if (r && body && event_url(ctx, ctx->supi, ctx->auth_event_id, url, sizeof(url))) {
     r->ausf = ausf;
-    snprintf(r->supi, sizeof(r->supi), "%s", ctx->supi);
+    kedge_str_copy(r->supi, sizeof(r->supi), ctx->supi);
     const kedge_sbi_client_request_t call = {.method = "PUT", .url = url, .body = body};
     err = kedge_sbi_client_send(w->udm, &call, removal_answered, r, NULL);
     if (!err)

@@ -25,35 +25,35 @@ typedef struct event_job {
   udm_auth_event_t ev;
 } event_job_t;
 
-/* TS 29.571 NfInstanceId: a UUID (RFC 4122 string form). The checks run on the text, so that
- * the body can be read flat (kedge_json_check_text_fn). */
-static const char *check_uuid(const char *text)
+/* TS 29.571 NfInstanceId: a UUID (RFC 4122 string form). */
+static const char *check_uuid(const json_t *value)
 {
-  return kedge_uuid_check(text) ? NULL : "must be a UUID";
+  return kedge_uuid_check(json_string_value(value)) ? NULL : "must be a UUID";
 }
 
 /* TS 29.571 DateTime (RFC 3339) */
-static const char *check_date_time(const char *text)
+static const char *check_date_time(const json_t *value)
 {
   int64_t ms;
-  return kedge_rfc3339_parse(text, &ms) ? "must be an RFC 3339 date-time" : NULL;
+  return kedge_rfc3339_parse(json_string_value(value), &ms) ? "must be an RFC 3339 date-time"
+                                                            : NULL;
 }
 
 /* TS 29.503 6.3.6.2.8 AuthEvent; the order is the handler's values[] */
 enum { EV_NF_INSTANCE_ID, EV_SUCCESS, EV_TIME_STAMP, EV_AUTH_TYPE, EV_SNN, EV_REMOVAL_IND };
 const kedge_json_member_t udm_auth_event_members[] = {
-    {.name = "nfInstanceId", .kind = KEDGE_JSON_STRING, .required = true, .check_text = check_uuid},
+    {.name = "nfInstanceId", .kind = KEDGE_JSON_STRING, .required = true, .check = check_uuid},
     {.name = "success", .kind = KEDGE_JSON_BOOLEAN, .required = true},
     {.name = "timeStamp",
      .kind = KEDGE_JSON_STRING,
      .required = true,
      .max_len = 64,
-     .check_text = check_date_time},
+     .check = check_date_time},
     {.name = "authType", .kind = KEDGE_JSON_STRING, .required = true, .max_len = 32},
     {.name = "servingNetworkName",
      .kind = KEDGE_JSON_STRING,
      .required = true,
-     .check_text = udm_snn_why},
+     .check = udm_check_snn},
     {.name = "authRemovalInd", .kind = KEDGE_JSON_BOOLEAN},
     {.name = NULL},
 };

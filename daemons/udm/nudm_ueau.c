@@ -54,7 +54,7 @@ const kedge_json_member_t udm_auth_info_request_members[] = {
     {.name = "servingNetworkName",
      .kind = KEDGE_JSON_STRING,
      .required = true,
-     .check_text = udm_snn_why}, /* on the text: the body can be read flat */
+     .check = udm_check_snn},
     {.name = "ausfInstanceId", .kind = KEDGE_JSON_STRING, .required = true, .max_len = 64},
     {.name = "resynchronizationInfo",
      .kind = KEDGE_JSON_OBJECT,

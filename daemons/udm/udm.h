@@ -80,7 +80,7 @@ kedge_err_t udm_ueau_setup(udm_t *udm, kedge_sbi_server_t *srv);
 bool udm_consumer_allowed(const udm_t *udm, const kedge_sbi_request_t *req);
 /* TS 29.503 ServingNetworkName check for kedge/json_check.h tables. */
 const char *udm_check_snn(const json_t *value);
-/* The same on a string (kedge_json_check_text_fn): NULL when it passes, else the reason. */
+/* The same on a string: NULL when it passes, else the reason. */
 const char *udm_snn_why(const char *s);
 
 /* POST /nudm-ueau/v1/{supi}/auth-events and PUT .../auth-events/{authEventId} (TS 29.503

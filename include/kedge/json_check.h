@@ -26,10 +26,6 @@ typedef enum kedge_json_kind {
 /* A member check beyond its kind: return NULL if the value is fine, else a short reason
  * ("must be 32 hex digits"). Never quote the value itself: it may be key material. */
 typedef const char *(*kedge_json_check_fn)(const json_t *value);
-/* The same kind of check on a string member's text (NULL when it passes, else the reason): run
- * by kedge_json_check on the string and by kedge_json_flat_read on the text it reads flat, so a
- * table with it can be read either way. */
-typedef const char *(*kedge_json_check_text_fn)(const char *text);
 
 typedef struct kedge_json_member {
   const char *name; /* member name exactly as the OpenAPI file spells it */
@@ -39,7 +35,6 @@ typedef struct kedge_json_member {
                               * elements; 0 = no limit */
   kedge_json_check_fn check; /* optional */
   const struct kedge_json_member *object; /* KEDGE_JSON_OBJECT: members, ended by name NULL */
-  kedge_json_check_text_fn check_text;    /* strings, instead of `check`: optional */
 } kedge_json_member_t;
 
 /* Checks `body` (must be an object) against `members` (ended by an entry with name NULL).
@@ -88,21 +83,20 @@ typedef struct kedge_json_span {
   size_t len;
 } kedge_json_span_t;
 
-/* The number of members of a table that can be read flat, else 0: at most KEDGE_JSON_FLAT_MAX
- * of them, each a KEDGE_JSON_STRING without `check` (`check_text` is run on the text), a
- * KEDGE_JSON_BOOLEAN without `check`, a KEDGE_JSON_OBJECT without `check` whose `object`
- * table can itself be read flat, or an optional member of any other kind (a body that holds
- * it is not read flat). */
+/* The number of members of a table that can be read flat (at most KEDGE_JSON_FLAT_MAX of them;
+ * a member's `check` runs on its value; a body holding a member of another kind than
+ * KEDGE_JSON_STRING, KEDGE_JSON_BOOLEAN or a KEDGE_JSON_OBJECT of a flat `object` table without
+ * `check` is never flat), else 0. */
 size_t kedge_json_flat_count(const kedge_json_member_t *members);
 
 /* Reads `text` without a jansson tree when it is a flat body of `members`: one JSON object
  * whose members are each named in the table, once, with a string value of ASCII octets that
- * need no decoding (no escape, no control octet) and at most max_len of them, passing its
- * `check_text`, or for an object member an object that is itself such a body of its `object`
- * table, every required member present, nothing but whitespace around. Then values[i] is
- * members[i]'s value (a string's text; a boolean's, "true" or "false"; an object member's
- * whole text from '{' to '}', which kedge_json_flat_read reads with its `object` table) and
- * the answer is true: exactly the
+ * need no decoding (no escape, no control octet) and at most max_len of them, a boolean for a
+ * KEDGE_JSON_BOOLEAN, or for a KEDGE_JSON_OBJECT with an `object` table an object that is
+ * itself such a body of that table, every required member present, every `check` passing,
+ * nothing but whitespace around. Then values[i] is members[i]'s value (a string's text; a
+ * boolean's, "true" or "false"; an object member's whole text from '{' to '}', which
+ * kedge_json_flat_read reads with its `object` table) and the answer is true: exactly the
  * bodies that json_loadb (JSON_REJECT_DUPLICATES) and kedge_json_check accept in that shape,
  * with the strings jansson would give. false (values all absent) for anything else, valid or
  * not: read it with jansson and kedge_json_check, which give the verdict and the

@@ -160,13 +160,14 @@ kedge_err_t kedge_sbi_server_route(kedge_sbi_server_t *srv, const char *method, 
  * (notification callbacks). Before start only. */
 kedge_err_t kedge_sbi_server_route_service(kedge_sbi_server_t *srv, const char *service);
 
-/* The route registered last takes a body that is an object of string members, `members`
- * (kedge/json_check.h; a table kedge_json_flat_count accepts: strings without `check`,
- * booleans, nested flat objects, optional members of other kinds; borrowed: give a static
- * table): such a body is read in place without a
- * jansson tree when nothing in it needs decoding (kedge_json_flat_read), else as any JSON
- * body. Its handler reads it with kedge_sbi_request_strings(); kedge_sbi_request_json() is
- * NULL for a body read flat. KEDGE_ERR_INVALID_ARG for another table. Before start only.
+/* The route registered last takes a body that is an object of `members`
+ * (kedge/json_check.h; at most KEDGE_JSON_FLAT_MAX members, a string's `check` run on its
+ * value; borrowed: give a static table): such a body is read in place without a jansson tree
+ * when it holds only string and boolean members and nothing in them needs decoding
+ * (kedge_json_flat_read), else as any JSON body. Its handler reads the strings (a boolean as
+ * "true" or "false") with kedge_sbi_request_strings(), and the members of other kinds from
+ * kedge_sbi_request_json(), which is NULL for a body read flat (none of them was present).
+ * KEDGE_ERR_INVALID_ARG for another table. Before start only.
  * This is lib/sbi's one way for a route to take its body without a jansson tree, and
  * kedge_json_flat_read lib/json's one in-place reader (issue 17): a route that wants that
  * extends these (e.g. a table whose non-string members send the body to jansson when present),

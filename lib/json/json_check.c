@@ -122,8 +122,8 @@ static void check_object(const json_t *obj, const kedge_json_member_t *members, 
         continue;
       }
     }
-    if (m->check || (m->check_text && m->kind == KEDGE_JSON_STRING)) {
-      const char *why = m->check ? m->check(v) : m->check_text(json_string_value(v));
+    if (m->check) {
+      const char *why = m->check(v);
       if (why) {
         record(t, pointer, why, false);
         continue;

@@ -742,9 +742,12 @@ static bool url_ok(const char *url, bool h2c)
 }
 
 /* TS 29.500 5.4: JSON bodies; errors come as application/problem+json (RFC 9457). No
- * "Expect:" line: libcurl adds Expect: 100-continue only below HTTP/2 (7.88 http.c expect100),
- * and the SBI is HTTP/2 (TS 29.500 5.2.2). */
-#define ACCEPT_LINE       "Accept: application/json, application/problem+json"
+ * "Accept:" line: a request without one accepts any media type (RFC 9110 12.5.1), and every
+ * answer is read by its Content-Type; libcurl 7.88 printed the line into the request byte by
+ * byte and parsed it back into an HTTP/2 field at every transfer (issue 17,
+ * docs/performance-latency.md "Seventh round: the AUSF"). No "Expect:" line: libcurl adds
+ * Expect: 100-continue only below HTTP/2 (7.88 http.c expect100), and the SBI is HTTP/2
+ * (TS 29.500 5.2.2). */
 #define CONTENT_TYPE_JSON "application/json"
 
 static kedge_err_t build_headers(kedge_sbi_client_call_t *call,
@@ -762,7 +765,7 @@ static kedge_err_t build_headers(kedge_sbi_client_call_t *call,
   }
   char line[HEADER_MAX + 32];
   struct curl_slist *l = NULL, *t;
-  /* the client's lines first (User-Agent, Accept), then the call's; a User-Agent of the
+  /* the client's lines first (User-Agent), then the call's; a User-Agent of the
    * call's own replaces the client's, as it did CURLOPT_USERAGENT's */
   bool own_ua = false;
   for (const char *const *h = req->headers; h && *h; h++)
@@ -837,8 +840,8 @@ static kedge_err_t template_new(kedge_sbi_client_t *c)
     snprintf(ua, sizeof(ua), "User-Agent: %s", c->user_agent);
   struct curl_slist **lists[] = {&c->hdr_plain, &c->hdr_json};
   for (size_t i = 0; i < 2; i++) {
-    const char *lines[] = {ua, ACCEPT_LINE, i ? "Content-Type: " CONTENT_TYPE_JSON : ""};
-    for (size_t j = 0; j < 3; j++) {
+    const char *lines[] = {ua, i ? "Content-Type: " CONTENT_TYPE_JSON : ""};
+    for (size_t j = 0; j < 2; j++) {
       if (!lines[j][0])
         continue;
       struct curl_slist *t = curl_slist_append(*lists[i], lines[j]);

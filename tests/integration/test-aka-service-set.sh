@@ -246,6 +246,12 @@ expect "5g-aka-confirmation replayed" 404 "$(call seaf PUT "$HREF" "$CONF")" $AU
 expect "ue-authentications" 201 "$(call seaf POST "$AUSF/nausf-auth/v1/ue-authentications" "$AI")" $AUTH $UEP POST
 H2=$(field href "$T/b")
 expect "5g-aka-confirmation, bad resStar" 400 "$(call seaf PUT "$H2" '{"resStar":"xyz"}')" $AUTH "$CP" PUT
+# 32 digits, one not hex: a plain body the server would read without a tree but for resStar's
+# check (lib/json/flat.c), answered as through jansson: 400 naming /resStar
+expect "5g-aka-confirmation, resStar not hex" 400 \
+  "$(call seaf PUT "$H2" '{"resStar":"0000000000000000000000000000000g"}')" $AUTH "$CP" PUT
+grep -q '"MANDATORY_IE_INCORRECT"' "$T/b" && grep -q '"param":"/resStar"' "$T/b" &&
+  ok "resStar not hex: MANDATORY_IE_INCORRECT naming /resStar" || fail "resStar not hex: $(cat "$T/b")"
 expect "5g-aka-confirmation, not the SEAF" 403 "$(call ecs PUT "$H2" '{"resStar":"00000000000000000000000000000000"}')" $AUTH "$CP" PUT
 expect "5g-aka-confirmation, wrong RES*" 200 "$(call seaf PUT "$H2" '{"resStar":"00000000000000000000000000000000"}')" $AUTH "$CP" PUT
 grep -q AUTHENTICATION_FAILURE "$T/b" && ok "wrong RES*: AUTHENTICATION_FAILURE" || fail "failure: $(cat "$T/b")"

@@ -301,9 +301,8 @@ static void test_flat_read(void **state)
       {"", 0, false, {0}},
   };
   assert_int_equal(kedge_json_flat_count(flat_members), 3);
-  /* optional members of other kinds: a body holding one is not read flat (below) */
-  assert_int_equal(kedge_json_flat_count(request_members), 7);
-  assert_int_equal(kedge_json_flat_count(resync_members), 0); /* checks */
+  assert_int_equal(kedge_json_flat_count(request_members), 7); /* other kinds: test below */
+  assert_int_equal(kedge_json_flat_count(resync_members), 2);  /* checks run on the values */
   for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
     size_t len = cases[i].len ? cases[i].len : strlen(cases[i].text);
     kedge_json_span_t v[KEDGE_JSON_FLAT_MAX];
@@ -331,13 +330,111 @@ static void test_flat_read(void **state)
   }
 }
 
-/* kedge_json_flat_read's extensions: a string's check_text on the text read flat (kedge_json_check
- * runs it on the tree's string), an object member of a flat table read nested (its text is the
- * value), an optional member of another kind sending the body to jansson when present. Each
- * case also through jansson and kedge_json_check: read flat only where they accept it. */
-static const char *check_lower(const char *text)
+/* A table with a `check` (ConfirmationData's resStar): flat only when the check passes on the
+ * value, as kedge_json_check runs it; a value it refuses is left to jansson and
+ * kedge_json_check, which name it in the ProblemDetails. Fails with the checks not run (the
+ * bad digits would be read flat). */
+static const kedge_json_member_t checked_members[] = {
+    {.name = "resStar",
+     .kind = KEDGE_JSON_STRING,
+     .required = true,
+     .check = kedge_json_check_hex16},
+    {.name = NULL},
+};
+
+static void test_flat_read_checked(void **state)
 {
-  for (; *text; text++)
+  (void)state;
+  static const struct {
+    const char *text;
+    bool flat;
+  } cases[] = {
+      {"{\"resStar\":\"00112233445566778899aabbccddeeff\"}", true},
+      {"{\"resStar\":\"00112233445566778899AABBCCDDEEFF\"}", true},
+      {"{\"resStar\":\"00112233445566778899aabbccddeefg\"}", false}, /* not hex */
+      {"{\"resStar\":\"00112233445566778899aabbccddeef\"}", false},  /* 31 digits */
+      {"{\"resStar\":\"00112233445566778899aabbccddeeff00\"}", false},
+      {"{\"resStar\":\"\"}", false},
+  };
+  assert_int_equal(kedge_json_flat_count(checked_members), 1);
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    kedge_json_span_t v[KEDGE_JSON_FLAT_MAX];
+    size_t len = strlen(cases[i].text);
+    bool flat = kedge_json_flat_read(cases[i].text, len, checked_members, v);
+    print_message("case %zu\n", i);
+    assert_int_equal(flat, cases[i].flat);
+    json_t *body = json_loadb(cases[i].text, len, JSON_REJECT_DUPLICATES, NULL);
+    assert_non_null(body);
+    /* the tree's verdict is the same: flat exactly when kedge_json_check accepts */
+    assert_int_equal(kedge_json_check(body, checked_members, NULL, NULL) == KEDGE_OK, flat);
+    if (flat) {
+      assert_int_equal(v[0].len, 32);
+      assert_memory_equal(v[0].ptr, json_string_value(json_object_get(body, "resStar")), 32);
+    } else {
+      assert_null(v[0].ptr);
+    }
+    json_decref(body);
+  }
+}
+
+/* A table with members of other kinds (AuthenticationInfo's resynchronizationInfo): flat only
+ * without them; present, of their kind or as a string in their place, the body is left to
+ * jansson and kedge_json_check (which accepts the first and refuses the second). Fails with the
+ * kind not looked at (the string in the object's place would be read flat). */
+static void test_flat_read_other_kinds(void **state)
+{
+  (void)state;
+  static const struct {
+    const char *text;
+    bool flat, valid;
+  } cases[] = {
+      {"{\"servingNetworkName\":\"" SNN "\",\"ausfInstanceId\":\"a\"}", true, true},
+      {"{\"servingNetworkName\":\"" SNN "\",\"ausfInstanceId\":\"a\",\"odd/na~me\":\"x\"}", true,
+       true},
+      {"{\"servingNetworkName\":\"" SNN "\",\"ausfInstanceId\":\"a\",\"resynchronizationInfo\":{"
+       "\"rand\":\"" RAND "\",\"auts\":\"0123456789abcdef0123456789ab\"}}",
+       false, true},
+      {"{\"servingNetworkName\":\"" SNN "\",\"ausfInstanceId\":\"a\",\"resynchronizationInfo\":"
+       "\"x\"}",
+       false, false},
+      {"{\"servingNetworkName\":\"" SNN "\",\"ausfInstanceId\":\"a\",\"counter\":\"1\"}", false,
+       false},
+      /* a boolean is read in place (its text), a string in its place is not */
+      {"{\"servingNetworkName\":\"" SNN "\",\"ausfInstanceId\":\"a\",\"edgeInd\":true}", true,
+       true},
+      {"{\"servingNetworkName\":\"" SNN "\",\"ausfInstanceId\":\"a\",\"edgeInd\":\"true\"}", false,
+       false},
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    kedge_json_span_t v[KEDGE_JSON_FLAT_MAX];
+    size_t len = strlen(cases[i].text);
+    print_message("case %zu\n", i);
+    assert_int_equal(kedge_json_flat_read(cases[i].text, len, request_members, v), cases[i].flat);
+    json_t *body = json_loadb(cases[i].text, len, JSON_REJECT_DUPLICATES, NULL);
+    assert_non_null(body);
+    assert_int_equal(kedge_json_check(body, request_members, NULL, NULL) == KEDGE_OK,
+                     cases[i].valid);
+    if (cases[i].flat) {
+      assert_int_equal(v[0].len, strlen(SNN));
+      assert_memory_equal(v[0].ptr, SNN, v[0].len);
+      for (size_t m = 2; m < 6; m++) /* edgeInd (4): its text when present */
+        if (m == 4 && json_object_get(body, "edgeInd"))
+          assert_memory_equal(v[m].ptr, "true", 4);
+        else
+          assert_null(v[m].ptr);
+    }
+    json_decref(body);
+  }
+}
+
+/* kedge_json_flat_read's nested objects and booleans: an object member whose table is plain
+ * (strings, booleans, no check) read nested (its text is the value), a boolean's text, beside a
+ * string's check and a member of another kind sending the body to jansson when present. Each
+ * case also through jansson and kedge_json_check: read flat only where they accept it. Fails
+ * with the nested object or the boolean not read (the first cases). */
+static const char *check_lower(const json_t *value)
+{
+  for (const char *text = json_string_value(value); *text; text++)
     if (*text < 'a' || *text > 'z')
       return "must be lower-case letters";
   return NULL;
@@ -352,7 +449,7 @@ static const kedge_json_member_t links_members[] = {
     {.name = NULL},
 };
 static const kedge_json_member_t nested_members[] = {
-    {.name = "name", .kind = KEDGE_JSON_STRING, .required = true, .check_text = check_lower},
+    {.name = "name", .kind = KEDGE_JSON_STRING, .required = true, .check = check_lower},
     {.name = "_links", .kind = KEDGE_JSON_OBJECT, .object = links_members},
     {.name = "count", .kind = KEDGE_JSON_INTEGER},
     {.name = NULL},
@@ -372,7 +469,7 @@ static void test_flat_read_nested(void **state)
       {"{ \"_links\" : { \"5g-aka\" : { \"href\" : \"x\" } } , \"name\" : \"z\" }", true, "z",
        "{ \"5g-aka\" : { \"href\" : \"x\" } }"},
       /* left to jansson, valid or not */
-      {"{\"name\":\"aBc\"}", false, NULL, NULL},               /* check_text */
+      {"{\"name\":\"aBc\"}", false, NULL, NULL},               /* the check */
       {"{\"name\":\"abc\",\"count\":1}", false, NULL, NULL},   /* other kind */
       {"{\"name\":\"abc\",\"_links\":{}}", false, NULL, NULL}, /* required inside */
       {"{\"name\":\"abc\",\"_links\":{\"5g-aka\":[{\"href\":\"x\"}]}}", false, NULL, NULL},
@@ -445,7 +542,7 @@ static void test_flat_read_nested(void **state)
       json_decref(tree);
     }
   }
-  /* check_text in the tree's check too */
+  /* the check in the tree's check too */
   json_t *bad = json_loads("{\"name\":\"aBc\"}", 0, NULL);
   assert_int_equal(kedge_json_check(bad, nested_members, NULL, NULL), KEDGE_ERR_INVALID_ARG);
   json_decref(bad);
@@ -466,6 +563,8 @@ int main(void)
       cmocka_unit_test(test_hex_checks),
       cmocka_unit_test(test_plain),
       cmocka_unit_test(test_flat_read),
+      cmocka_unit_test(test_flat_read_checked),
+      cmocka_unit_test(test_flat_read_other_kinds),
       cmocka_unit_test(test_flat_read_nested),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
