@@ -319,7 +319,9 @@ kedge_err_t kedge_suci_format_nai(const kedge_suci_t *suci, char *out, size_t si
     if (!key || suci->output_len <= key + KEDGE_ECIES_MAC_LEN) /* cip<hex> is never empty */
       return KEDGE_ERR_INVALID_ARG;
     size_t cip = suci->output_len - key - KEDGE_ECIES_MAC_LEN;
-    char eph[2 * KEDGE_ECIES_PUBLIC_MAX + 1], c[2 * KEDGE_ECIES_PLAINTEXT_MAX + 1], mac[17];
+    /* cip: what the parser took, up to the whole output (a longer ciphertext than a NAI
+     * username may come in and must be written back: fuzz-suci) */
+    char eph[2 * KEDGE_ECIES_PUBLIC_MAX + 1], c[2 * KEDGE_SUCI_OUTPUT_MAX + 1], mac[17];
     kedge_hex_encode(suci->output, key, eph);
     kedge_hex_encode(suci->output + key, cip, c);
     kedge_hex_encode(suci->output + key + cip, KEDGE_ECIES_MAC_LEN, mac);

@@ -346,6 +346,23 @@ static void test_parse_accepts(void **state)
   assert_int_equal(kedge_suci_format(&s, text, sizeof(text)), KEDGE_ERR_INVALID_ARG);
   assert_int_equal(kedge_suci_parse("type1.rid1.schid0.useridbob@x-12", &s, NULL), KEDGE_OK);
   assert_int_equal(kedge_suci_format(&s, text, sizeof(text)), KEDGE_ERR_INVALID_ARG);
+
+  /* type 1, profile A, a ciphertext longer than any NAI username (the parser takes it, up to
+   * the output's size): the NAI form writes it back whole (fuzz-suci found the hex of it
+   * written past a buffer sized for a username) */
+  char sbi[KEDGE_SUCI_MAX + 1];
+  size_t cip = KEDGE_SUCI_OUTPUT_MAX - 32 - KEDGE_ECIES_MAC_LEN;
+  assert_true(cip > KEDGE_ECIES_PLAINTEXT_MAX);
+  int n = snprintf(sbi, sizeof(sbi), "suci-1-op.example-1-1-1-");
+  memset(sbi + n, 'b', 2 * (32 + cip + KEDGE_ECIES_MAC_LEN));
+  sbi[n + 2 * (32 + cip + KEDGE_ECIES_MAC_LEN)] = '\0';
+  assert_int_equal(kedge_suci_parse(sbi, &s, NULL), KEDGE_OK);
+  assert_int_equal(s.output_len, KEDGE_SUCI_OUTPUT_MAX);
+  assert_int_equal(kedge_suci_format_nai(&s, text, sizeof(text)), KEDGE_OK);
+  kedge_suci_t again;
+  assert_int_equal(kedge_suci_parse(text, &again, NULL), KEDGE_OK);
+  assert_int_equal(again.output_len, s.output_len);
+  assert_memory_equal(again.output, s.output, s.output_len);
 }
 
 static void test_parse_rejects(void **state)
