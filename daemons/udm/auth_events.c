@@ -83,18 +83,18 @@ static void respond_event(kedge_sbi_request_t *req, const udm_auth_event_t *ev)
   if (kedge_json_plain(ev->nf_instance_id) && kedge_json_plain(ev->time_stamp) &&
       kedge_json_plain(ev->auth_type) && kedge_json_plain(ev->serving_network_name)) {
     p = out;
-    UDM_PUT_LIT(&p, end, "{\"nfInstanceId\":\"");
-    UDM_PUT_STR(&p, end, ev->nf_instance_id);
+    KEDGE_PUT_LIT(&p, end, "{\"nfInstanceId\":\"");
+    KEDGE_PUT_STR(&p, end, ev->nf_instance_id);
     if (ev->success)
-      UDM_PUT_LIT(&p, end, "\",\"success\":true,\"timeStamp\":\"");
+      KEDGE_PUT_LIT(&p, end, "\",\"success\":true,\"timeStamp\":\"");
     else
-      UDM_PUT_LIT(&p, end, "\",\"success\":false,\"timeStamp\":\"");
-    UDM_PUT_STR(&p, end, ev->time_stamp);
-    UDM_PUT_LIT(&p, end, "\",\"authType\":\"");
-    UDM_PUT_STR(&p, end, ev->auth_type);
-    UDM_PUT_LIT(&p, end, "\",\"servingNetworkName\":\"");
-    UDM_PUT_STR(&p, end, ev->serving_network_name);
-    UDM_PUT_LIT(&p, end, "\"}");
+      KEDGE_PUT_LIT(&p, end, "\",\"success\":false,\"timeStamp\":\"");
+    KEDGE_PUT_STR(&p, end, ev->time_stamp);
+    KEDGE_PUT_LIT(&p, end, "\",\"authType\":\"");
+    KEDGE_PUT_STR(&p, end, ev->auth_type);
+    KEDGE_PUT_LIT(&p, end, "\",\"servingNetworkName\":\"");
+    KEDGE_PUT_STR(&p, end, ev->serving_network_name);
+    KEDGE_PUT_LIT(&p, end, "\"}");
   }
   if (p) {
     kedge_sbi_respond(req, 201, KEDGE_SBI_JSON, out, (size_t)(p - out));
@@ -128,11 +128,11 @@ static void event_done(void *arg)
       const char *root = kedge_sbi_server_api_root_cached(udm->srv, udm->api_root);
       kedge_sbi_path_segment(job->ev.supi, segment, sizeof(segment));
       char *p = location, *end = location + sizeof(location);
-      UDM_PUT_STR(&p, end, root);
-      UDM_PUT_LIT(&p, end, "/nudm-ueau/v1/");
-      UDM_PUT_STR(&p, end, segment);
-      UDM_PUT_LIT(&p, end, "/auth-events/");
-      UDM_PUT_STR(&p, end, job->ev.id);
+      KEDGE_PUT_STR(&p, end, root);
+      KEDGE_PUT_LIT(&p, end, "/nudm-ueau/v1/");
+      KEDGE_PUT_STR(&p, end, segment);
+      KEDGE_PUT_LIT(&p, end, "/auth-events/");
+      KEDGE_PUT_STR(&p, end, job->ev.id);
       if (!p)
         location[0] = '\0'; /* not reached: the buffer holds the longest root and SUPI */
       kedge_log_subscriber(KEDGE_LOG_INFO, job->ev.supi, NULL, "auth-event %s: %s (%s, %s)",

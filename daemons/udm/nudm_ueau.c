@@ -137,28 +137,28 @@ static void respond_vector(av_job_t *job)
   char out[KEDGE_SUPI_MAX + KEDGE_RID_MAX + 400], *p = NULL, *end = out + sizeof(out);
   if (kedge_json_plain(job->sub.supi) && kedge_json_plain(job->sub.routing_indicator)) {
     p = out;
-    UDM_PUT_LIT(&p, end,
-                "{\"authType\":\"5G_AKA\",\"authenticationVector\":{\"avType\":\"5G_HE_AKA\","
-                "\"rand\":\"");
-    udm_put(&p, end, rand, 32);
-    UDM_PUT_LIT(&p, end, "\",\"xresStar\":\"");
-    udm_put(&p, end, xres_star, 32);
-    UDM_PUT_LIT(&p, end, "\",\"autn\":\"");
-    udm_put(&p, end, autn, 32);
-    UDM_PUT_LIT(&p, end, "\",\"kausf\":\"");
-    udm_put(&p, end, kausf, 64);
-    UDM_PUT_LIT(&p, end, "\"},\"supi\":\"");
-    UDM_PUT_STR(&p, end, job->sub.supi);
-    UDM_PUT_LIT(&p, end, "\",\"routingId\":\"");
-    UDM_PUT_STR(&p, end, job->sub.routing_indicator);
-    UDM_PUT_LIT(&p, end, "\",\"" KEDGE_VENDOR_SPECIFIC "\":{\"" KEDGE_VENDOR_EDGE_IND "\":");
+    KEDGE_PUT_LIT(&p, end,
+                  "{\"authType\":\"5G_AKA\",\"authenticationVector\":{\"avType\":\"5G_HE_AKA\","
+                  "\"rand\":\"");
+    kedge_str_put(&p, end, rand, 32);
+    KEDGE_PUT_LIT(&p, end, "\",\"xresStar\":\"");
+    kedge_str_put(&p, end, xres_star, 32);
+    KEDGE_PUT_LIT(&p, end, "\",\"autn\":\"");
+    kedge_str_put(&p, end, autn, 32);
+    KEDGE_PUT_LIT(&p, end, "\",\"kausf\":\"");
+    kedge_str_put(&p, end, kausf, 64);
+    KEDGE_PUT_LIT(&p, end, "\"},\"supi\":\"");
+    KEDGE_PUT_STR(&p, end, job->sub.supi);
+    KEDGE_PUT_LIT(&p, end, "\",\"routingId\":\"");
+    KEDGE_PUT_STR(&p, end, job->sub.routing_indicator);
+    KEDGE_PUT_LIT(&p, end, "\",\"" KEDGE_VENDOR_SPECIFIC "\":{\"" KEDGE_VENDOR_EDGE_IND "\":");
     if (job->sub.edge_capable)
-      UDM_PUT_LIT(&p, end, "true}");
+      KEDGE_PUT_LIT(&p, end, "true}");
     else
-      UDM_PUT_LIT(&p, end, "false}");
+      KEDGE_PUT_LIT(&p, end, "false}");
     if (job->sub.akma)
-      UDM_PUT_LIT(&p, end, ",\"akmaInd\":true");
-    UDM_PUT_LIT(&p, end, "}");
+      KEDGE_PUT_LIT(&p, end, ",\"akmaInd\":true");
+    KEDGE_PUT_LIT(&p, end, "}");
   }
   if (p) {
     kedge_sbi_respond(job->h.req, 200, KEDGE_SBI_JSON, out, (size_t)(p - out));

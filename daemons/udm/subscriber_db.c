@@ -247,10 +247,10 @@ static size_t seal_aad(char *aad, size_t size, const char *role, const char *sup
 {
   /* "kedge-udm:<role>:<supi>" (the callers' buffers hold any SUPI) */
   char *p = aad;
-  UDM_PUT_LIT(&p, aad + size, "kedge-udm:");
-  UDM_PUT_STR(&p, aad + size, role);
-  UDM_PUT_LIT(&p, aad + size, ":");
-  UDM_PUT_STR(&p, aad + size, supi);
+  KEDGE_PUT_LIT(&p, aad + size, "kedge-udm:");
+  KEDGE_PUT_STR(&p, aad + size, role);
+  KEDGE_PUT_LIT(&p, aad + size, ":");
+  KEDGE_PUT_STR(&p, aad + size, supi);
   return p ? (size_t)(p - aad) : 0;
 }
 

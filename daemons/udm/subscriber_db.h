@@ -16,6 +16,7 @@
 #include "kedge/error.h"
 #include "kedge/identity.h"
 #include "kedge/seal.h"
+#include "kedge/str.h" /* kedge_str_put: the UDM's answers and sealing AADs written out */
 
 typedef struct udm_db udm_db_t;
 
@@ -145,21 +146,5 @@ typedef struct udm_subscriber_text {
  * *why a short reason (never echoing a key). */
 kedge_err_t udm_subscriber_from_text(const udm_subscriber_text_t *in, udm_subscriber_t *sub,
                                      const char **field, const char **why);
-/* Appends n octets of s at *p and a NUL, when they fit before `end`; else *p becomes NULL and
- * stays so (a later udm_put does nothing). The UDM's answers and sealing AADs are written out
- * with it: snprintf's format pass cost 1,000 to 3,000 instructions a string
- * (docs/performance-latency.md, "Fifth round: the UDM and the load tool"). */
-static inline void udm_put(char **p, const char *end, const char *s, size_t n)
-{
-  if (!*p || (size_t)(end - *p) <= n) {
-    *p = NULL;
-    return;
-  }
-  memcpy(*p, s, n);
-  *p += n;
-  **p = '\0';
-}
-#define UDM_PUT_LIT(p, end, lit) udm_put(p, end, lit, sizeof(lit) - 1)
-#define UDM_PUT_STR(p, end, s)   udm_put(p, end, s, strlen(s))
 
 #endif

@@ -742,9 +742,10 @@ static bool url_ok(const char *url, bool h2c)
 }
 
 /* TS 29.500 5.4: JSON bodies; errors come as application/problem+json (RFC 9457). No
- * "Accept:" line: a request without one accepts any media type (RFC 9110 12.5.1), and every
- * answer is read by its Content-Type; libcurl 7.88 printed the line into the request byte by
- * byte and parsed it back into an HTTP/2 field at every transfer (issue 17,
+ * "Accept:" line of ours: libcurl then sends its built-in one, the media range of any type and
+ * subtype (RFC 9110 12.5.1; TS 29.500 5.2.2.2 makes Accept mandatory to support, not to send),
+ * and every answer is read by its Content-Type; libcurl 7.88 printed our line into the request
+ * byte by byte and parsed it back into an HTTP/2 field at every transfer (issue 17,
  * docs/performance-latency.md "Seventh round: the AUSF"). No "Expect:" line: libcurl adds
  * Expect: 100-continue only below HTTP/2 (7.88 http.c expect100), and the SBI is HTTP/2
  * (TS 29.500 5.2.2). */

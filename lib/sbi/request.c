@@ -82,6 +82,18 @@ void sbi_request_text_free(kedge_sbi_request_t *req, char *p)
     free(p);
 }
 
+/* The copies read_flat made (values of a body, some of them secret): wiped as jansson's blocks
+ * are (kedge_json_wipe_on_free), freed. */
+static void wipe_strings(kedge_sbi_request_t *req)
+{
+  for (size_t i = 0; i < KEDGE_JSON_FLAT_MAX; i++)
+    if (req->strings[i]) {
+      OPENSSL_cleanse(req->strings[i], strlen(req->strings[i]));
+      sbi_request_text_free(req, req->strings[i]);
+      req->strings[i] = NULL;
+    }
+}
+
 void sbi_request_free(kedge_sbi_request_t *req)
 {
   sbi_request_text_free(req, req->path);
@@ -92,11 +104,7 @@ void sbi_request_free(kedge_sbi_request_t *req)
     sbi_request_text_free(req, req->headers[i].value);
   }
   json_decref(req->json);
-  for (size_t i = 0; i < KEDGE_JSON_FLAT_MAX && req->flat; i++)
-    if (req->strings[i]) { /* wiped as jansson's blocks are (kedge_json_wipe_on_free) */
-      OPENSSL_cleanse(req->strings[i], strlen(req->strings[i]));
-      sbi_request_text_free(req, req->strings[i]);
-    }
+  wipe_strings(req);
   sbi_match_clear(&req->match);
   for (size_t i = 0; i < req->n_resp_headers; i++) {
     free(req->resp_headers[i].name);
@@ -294,13 +302,17 @@ static bool read_flat(kedge_sbi_request_t *req)
   kedge_json_span_t v[KEDGE_JSON_FLAT_MAX];
   if (!kedge_json_flat_read(req->body.data, req->body.len, req->route->strings, v))
     return false;
+  /* a string or a boolean only: a member of another kind present (a nested object, which
+   * kedge_json_flat_read gives as its text) is read by the handler from the tree, and
+   * kedge_sbi_request_strings gives NULL for it either way (sbi_server.h) */
+  for (size_t i = 0; i < req->route->n_strings; i++)
+    if (v[i].ptr && req->route->strings[i].kind != KEDGE_JSON_STRING &&
+        req->route->strings[i].kind != KEDGE_JSON_BOOLEAN)
+      return false;
   for (size_t i = 0; i < req->route->n_strings; i++)
     if (v[i].ptr &&
         !(req->strings[i] = sbi_request_text(req, (const uint8_t *)v[i].ptr, v[i].len))) {
-      for (size_t j = 0; j < i; j++) {
-        sbi_request_text_free(req, req->strings[j]);
-        req->strings[j] = NULL;
-      }
+      wipe_strings(req);
       return false; /* no memory for a copy: jansson answers, or refuses with its own 500 */
     }
   req->flat = true;

@@ -4,6 +4,9 @@
  *   GET  /test/v1/items/{itemId}    {"itemId": ...}
  *   POST /test/v1/validate          400 + invalidParams unless the body is like
  *                                   AuthenticationInfo (TS 29.509 6.1.6.2.2)
+ *   POST /test/v1/strings           a body read with kedge_sbi_server_route_strings:
+ *                                   {"name": string, "link": {"href": string}}, answered
+ *                                   {"name", "link" (its string: null), "tree" (a jansson tree)}
  *   GET  /test/v1/whoami            {"peer": [SAN DNS names of the client certificate]}
  *   POST /test/v1/slow              answers after 200 ms from a timer (deferred answers, drain)
  *   POST /test/v1/notify            a notification sink: 204, keeps the body and the
@@ -83,6 +86,30 @@ static void validate(kedge_sbi_request_t *req, void *arg)
   json_t *ok = json_pack("{s:b}", "valid", 1);
   kedge_sbi_respond_json(req, 200, NULL, ok);
   json_decref(ok);
+}
+
+/* A flat table with a nested plain object (as the UE's _links): the object member is not a
+ * string, so kedge_sbi_request_strings gives NULL for it and the handler reads it from the
+ * tree, whether or not the runtime could have read the body in place. */
+static const kedge_json_member_t link_members[] = {
+    {.name = "href", .kind = KEDGE_JSON_STRING, .required = true},
+    {.name = NULL},
+};
+static const kedge_json_member_t strings_members[] = {
+    {.name = "name", .kind = KEDGE_JSON_STRING, .required = true, .max_len = 64},
+    {.name = "link", .kind = KEDGE_JSON_OBJECT, .object = link_members},
+    {.name = NULL},
+};
+
+static void strings(kedge_sbi_request_t *req, void *arg)
+{
+  const char *v[KEDGE_JSON_FLAT_MAX] = {NULL};
+  if (!kedge_sbi_request_strings(req, "body", v))
+    return; /* answered 400 */
+  json_t *j = json_pack("{s:s, s:s?, s:b}", "name", v[0], "link", v[1], "tree",
+                        kedge_sbi_request_json(req) != NULL);
+  kedge_sbi_respond_json(req, 200, NULL, j);
+  json_decref(j);
 }
 
 static void whoami(kedge_sbi_request_t *req, void *arg)
@@ -176,6 +203,8 @@ static kedge_err_t setup(kedge_sbi_server_t *srv, void *state, char *why, size_t
   if ((err = kedge_sbi_server_route(srv, "POST", "/test/v1/echo", NULL, echo, NULL)) ||
       (err = kedge_sbi_server_route(srv, "GET", "/test/v1/items/{itemId}", NULL, item, NULL)) ||
       (err = kedge_sbi_server_route(srv, "POST", "/test/v1/validate", NULL, validate, NULL)) ||
+      (err = kedge_sbi_server_route(srv, "POST", "/test/v1/strings", NULL, strings, NULL)) ||
+      (err = kedge_sbi_server_route_strings(srv, strings_members)) ||
       (err = kedge_sbi_server_route(srv, "GET", "/test/v1/whoami", NULL, whoami, NULL)) ||
       (err = kedge_sbi_server_route(srv, "POST", "/test/v1/slow", NULL, slow, NULL)) ||
       (err = kedge_sbi_server_route(srv, "POST", "/test/v1/notify", NULL, notify, NULL)) ||

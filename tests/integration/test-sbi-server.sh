@@ -105,6 +105,16 @@ req 200 GET /test/v1/whoami && grep -q '"peer":\["seaf.kedge.test"\]' "$T/body" 
 req 200 POST /test/v1/validate $JSON -d '{"supiOrSuci":"imsi-001010000000001","servingNetworkName":"5G:mnc001.mcc001.3gppnetwork.org"}' \
   && ok "valid body accepted" || fail "validate (good body)"
 
+# kedge_sbi_server_route_strings: a plain body read in place gives its strings; a body holding
+# the object member goes to jansson, so that the handler reads the object from the tree (a
+# body read flat has no tree) and kedge_sbi_request_strings gives NULL for it, not its text.
+req 200 POST /test/v1/strings $JSON -d '{"name":"a"}' \
+  && grep -q '"name":"a"' "$T/body" && grep -q '"tree":false' "$T/body" \
+  && ok "route strings: a plain body read in place" || fail "route strings (plain): $(cat "$T/body")"
+req 200 POST /test/v1/strings $JSON -d '{"name":"a","link":{"href":"x"}}' \
+  && grep -q '"link":null' "$T/body" && grep -q '"tree":true' "$T/body" \
+  && ok "route strings: an object member from the tree" || fail "route strings (object): $(cat "$T/body")"
+
 # --- errors, each followed by a good request ---
 problem 404 RESOURCE_URI_STRUCTURE_NOT_FOUND GET /test/v1/nothing && still_serving \
   && ok "404 unknown path" || fail "404"

@@ -548,10 +548,53 @@ static void test_flat_read_nested(void **state)
   json_decref(bad);
 }
 
+/* kedge_json_flat_read at its edges (the issue 17 review): every prefix of a flat body, each in
+ * a heap block of exactly its length with no NUL after it (ASan: nothing read past `len`), is
+ * not flat but the whole one; a nested object member given twice, and octets a string may not
+ * hold raw (NUL, 0x80, a control) inside a nested object, are left to jansson, which refuses
+ * them. */
+static void test_flat_read_edges(void **state)
+{
+  (void)state;
+  const char *body = "{\"name\":\"abc\",\"_links\":{\"5g-aka\":{\"href\":\"x\"}}}";
+  size_t len = strlen(body);
+  for (size_t n = 0; n <= len; n++) {
+    char *block = malloc(n ? n : 1);
+    assert_non_null(block);
+    memcpy(block, body, n);
+    kedge_json_span_t v[KEDGE_JSON_FLAT_MAX];
+    assert_int_equal(kedge_json_flat_read(block, n, nested_members, v), n == len);
+    free(block);
+  }
+  static const struct {
+    const char *text;
+    size_t len;
+  } refused[] = {
+      {"{\"name\":\"abc\",\"_links\":{\"5g-aka\":{\"href\":\"x\"}},"
+       "\"_links\":{\"5g-aka\":{\"href\":\"y\"}}}",
+       0},
+      {"{\"name\":\"abc\",\"_links\":{\"5g-aka\":{\"href\":\"x\"},\"5g-aka\":{\"href\":\"x\"}}}",
+       0},
+      {"{\"name\":\"abc\",\"_links\":{\"5g-aka\":{\"href\":\"a\0b\"}}}", 49},
+      {"{\"name\":\"abc\",\"_links\":{\"5g-aka\":{\"href\":\"a\x80\"}}}", 0},
+      {"{\"name\":\"abc\",\"_links\":{\"5g-aka\":{\"href\":\"a\x1f\"}}}", 0},
+      {"{\"name\":\"abc\",\"_links\":{\"5g-aka\":{\"href\":\"x\"}}\0}", 48},
+  };
+  for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+    size_t n = refused[i].len ? refused[i].len : strlen(refused[i].text);
+    kedge_json_span_t v[KEDGE_JSON_FLAT_MAX];
+    print_message("refused case %zu\n", i);
+    assert_false(kedge_json_flat_read(refused[i].text, n, nested_members, v));
+    assert_null(v[0].ptr);
+    assert_null(json_loadb(refused[i].text, n, JSON_REJECT_DUPLICATES, NULL));
+  }
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_valid_bodies),
+      cmocka_unit_test(test_flat_read_edges),
       cmocka_unit_test(test_missing_required),
       cmocka_unit_test(test_wrong_types),
       cmocka_unit_test(test_too_long),

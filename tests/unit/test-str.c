@@ -33,6 +33,18 @@ static void same_as_snprintf(void **state)
   }
 }
 
+/* size 0, as snprintf(dst, 0, ...) and strlcpy take it: nothing written, the length returned
+ * (without the check, size - 1 wraps and the whole string is copied past dst). */
+static void copy_into_nothing(void **state)
+{
+  (void)state;
+  char dst[4] = {'#', '#', '#', '#'};
+  assert_int_equal(kedge_str_copy(dst, 0, "imsi-001010000000001"), 20);
+  assert_int_equal(snprintf(dst, 0, "%s", "imsi-001010000000001"), 20);
+  for (size_t i = 0; i < sizeof(dst); i++)
+    assert_int_equal(dst[i], '#');
+}
+
 /* kedge_str_put: a text written piece by piece is what snprintf writes while it fits; one octet
  * short (the NUL has no room) and the pointer is NULL, stays NULL, and nothing is written past
  * the end. */
@@ -64,6 +76,7 @@ static void put_until_full(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {cmocka_unit_test(same_as_snprintf),
+                                     cmocka_unit_test(copy_into_nothing),
                                      cmocka_unit_test(put_until_full)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
