@@ -1,5 +1,20 @@
 # Shell helpers shared by the bench/*/run.sh scripts: . "$(dirname "$0")/../lib.sh"
 
+# bench_scratch: T, a new temporary directory, and PIDS, the processes to stop; at exit (or
+# INT/TERM) every PID in PIDS is killed and waited for, bench_cleanup_more runs if the script
+# defines it (files kept outside T), and T is removed. One copy for every bench script.
+bench_scratch() {
+  T=$(mktemp -d)
+  PIDS=
+  trap bench_cleanup EXIT INT TERM
+}
+bench_cleanup() {
+  for p in $PIDS; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  if command -v bench_cleanup_more >/dev/null 2>&1; then bench_cleanup_more; fi
+  rm -rf "$T"
+}
+
 # peer_port N: a port for a peer that cannot listen on port 0 (nginx, redis-server), varied by N
 # and this shell's PID, below Linux's ephemeral range (32768-60999 by default: after bench/ecs's
 # hundred thousand connections a port there may be some client's), and not listened on now.

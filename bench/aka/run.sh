@@ -62,14 +62,8 @@ AKA_LOAD=${AKA_LOAD:-$BIN/kedge-aka-load}
 for prog in kedge kedge-udmd kedge-ausfd kedge-aka-load kedge-sbi-testd; do
   [ -x "$BIN/$prog" ] || { echo "bench/aka: $BIN/$prog missing (build with tests on)"; exit 1; }
 done
-T=$(mktemp -d)
-PIDS=
-cleanup() {
-  for p in $PIDS; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
+. "$(dirname "$0")/../lib.sh"
+bench_scratch
 
 # start NAME PROGRAM CONFIG: runs it with --ports-file; sets NAME_PID, NAME_PORT and
 # NAME_METRICS_PORT.

@@ -32,14 +32,8 @@ IDLE=${IDLE:-2000}
 GLOBAL_RATE=${GLOBAL_RATE:-200}
 [ -x "$BIN/kedge-keysource-testd" ] && [ -x "$BA" ] ||
   { echo "bench/attack: build the tests and benchmarks first (make)"; exit 1; }
-T=$(mktemp -d)
-PIDS=""
-cleanup() {
-  for p in $PIDS; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
+. "$(dirname "$0")/../lib.sh"
+bench_scratch
 port_of() {
   i=0
   while [ ! -s "$1" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done

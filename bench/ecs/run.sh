@@ -68,8 +68,7 @@ for tool in h2load stunnel4 openssl nginx; do
 done
 [ -x "$BIN/kedge-keysource-testd" ] || { echo "bench/ecs: build the tests (kedge-keysource-testd)"; exit 1; }
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
-T=$(mktemp -d)
-PIDS=""
+bench_scratch
 RES=$T/results.txt
 : >"$RES"
 # results for ecs.json: fig ID VALUE | peer ID VALUE | pt CURVE SERIES X Y | note TEXT
@@ -77,12 +76,6 @@ fig() { echo "fig $1 $2" >>"$RES"; }
 peer() { echo "peer $1 $2" >>"$RES"; }
 pt() { echo "pt $1 $2 $3 $4" >>"$RES"; }
 note() { echo "note $*" >>"$RES"; }
-cleanup() {
-  for p in $PIDS; do kill "$p" 2>/dev/null; done
-  wait 2>/dev/null
-  rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
 chmod 0755 "$T"
 
 # port_of FILE: waits for a --ports-file

@@ -42,14 +42,7 @@ if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null 2>&1; then
   ON_SERVER="taskset -c 0" ON_TOOL="taskset -c $(($(nproc) - 1))"
 fi
 
-T=$(mktemp -d)
-PIDS=""
-cleanup() {
-  for p in $PIDS; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
+bench_scratch
 
 "$BIN/kedge" pki init "$T/pki" >/dev/null
 "$BIN/kedge" master-key "$T/master.key" >/dev/null

@@ -119,17 +119,10 @@ case $REDIS_CPU in
   *) echo "bench/keyrequest: REDIS_CPU must be server, tool or any"; exit 1 ;;
 esac
 
-T=$(mktemp -d)
+bench_scratch
 DATA=${DATA_DIR:-$T}
 DB="$DATA/keyrequest-$$.sqlite"
-PIDS=""
-cleanup() {
-  for p in $PIDS; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -f "$DB" "$DB-wal" "$DB-shm"
-  rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
+bench_cleanup_more() { rm -f "$DB" "$DB-wal" "$DB-shm"; } # DATA_DIR may be outside T
 
 # num NAME: the value of NAME= in each line (whole names: p99_ms is not send_lag_p99_ms)
 num() { tr ' ' '\n' | sed -n "s/^$1=\([0-9.]*\)$/\1/p"; }

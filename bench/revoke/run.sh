@@ -25,14 +25,8 @@ for prog in kedge kedge-udmd kedge-ausfd kedge-ecsd kedge-ue; do
 done
 command -v openssl >/dev/null && command -v python3 >/dev/null ||
   { echo "bench/revoke: needs openssl and python3"; exit 1; }
-T=$(mktemp -d)
-PIDS=
-cleanup() {
-  for p in $PIDS; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
+. "$(dirname "$0")/../lib.sh"
+bench_scratch
 
 start() { # start NAME PROGRAM CONFIG
   "$BIN/$2" --config "$3" --ports-file "$T/$1.ports" 2>>"$T/$1.log" &
