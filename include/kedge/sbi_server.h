@@ -169,9 +169,8 @@ kedge_err_t kedge_sbi_server_route_service(kedge_sbi_server_t *srv, const char *
  * kedge_sbi_request_json(), which is NULL for a body read flat (none of them was present).
  * KEDGE_ERR_INVALID_ARG for another table. Before start only.
  * This is lib/sbi's one way for a route to take its body without a jansson tree, and
- * kedge_json_flat_read lib/json's one in-place reader (issue 17): a route that wants that
- * extends these (e.g. a table whose non-string members send the body to jansson when present),
- * never a second mechanism or a reader of one peer's exact serialization. */
+ * kedge_json_flat_read lib/json's one in-place reader (issue 17): a route that wants more
+ * extends these, never a second mechanism or a reader of one peer's exact serialization. */
 struct kedge_json_member;
 kedge_err_t kedge_sbi_server_route_strings(kedge_sbi_server_t *srv,
                                            const struct kedge_json_member *members);

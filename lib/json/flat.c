@@ -1,8 +1,8 @@
-/* A flat body read in place: an object of plain string members (RFC 8259 4 and 7) checked
- * against a member table without a jansson tree. jansson has no streaming reader; its
- * json_loadb reads a key request's ~100 octets at ~150 instructions an octet (its lexer takes
- * each one through a callback, a UTF-8 check and a growable buffer), then builds a tree of ten
- * allocations: three quarters of the AUSF's own work per key request (issue 17,
+/* A flat body read in place: an object of plain strings, booleans and plain nested objects
+ * (RFC 8259 3, 4 and 7) checked against a member table without a jansson tree. jansson has no
+ * streaming reader; its json_loadb reads a key request's ~100 octets at ~150 instructions an octet
+ * (its lexer takes each one through a callback, a UTF-8 check and a growable buffer), then builds a
+ * tree of ten allocations: three quarters of the AUSF's own work per key request (issue 17,
  * docs/performance-latency.md "Fifth session (keyreq7)"). This reads only the shape where
  * nothing needs decoding and answers "not flat" for anything else, valid or not: jansson and
  * kedge_json_check then give the verdict and the ProblemDetails, as for any body. */
